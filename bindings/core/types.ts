@@ -1,0 +1,101 @@
+/**
+ * The contract between the WebAssembly core and everything above it (devices, machine,
+ * hypervisor, tests). The loader in this folder implements it; nothing else touches the
+ * wasm memory.
+ *
+ * Conventions follow KVM's KVM_RUN: `run()` executes until something needs the host and
+ * returns why; the host completes the access and calls `run()` again.
+ */
+
+/** General registers and control state, 32-bit values (unsigned). */
+export interface Regs {
+  eax: number; ecx: number; edx: number; ebx: number;
+  esp: number; ebp: number; esi: number; edi: number;
+  eip: number; eflags: number;
+  cr0: number; cr2: number; cr3: number; cr4: number;
+  dr0: number; dr1: number; dr2: number; dr3: number; dr6: number; dr7: number;
+}
+export type RegName = keyof Regs;
+
+export type SegName = 'es' | 'cs' | 'ss' | 'ds' | 'fs' | 'gs' | 'ldtr' | 'tr';
+
+/**
+ * A segment register with its hidden part. `access` uses the VMCS guest-segment
+ * access-rights format (Intel SDM vol. 3C, 25.4.1, table 25-2): type 3:0, S 4, DPL 6:5,
+ * P 7, AVL 12, L 13, D/B 14, G 15, unusable 16.
+ */
+export interface Segment { selector: number; base: number; limit: number; access: number }
+
+/** GDTR / IDTR. */
+export interface TableReg { base: number; limit: number }
+
+/** Why `run()` returned. */
+export type Exit =
+  | { reason: 'budget' }
+  /** IN/OUT/INS/OUTS. For `write: false` the host calls `completeIo(value)` before `run()`. */
+  | { reason: 'io'; port: number; size: 1 | 2 | 4; write: boolean; value: number }
+  /** An access to a physical range registered with `addMmio`. Reads are completed like io. */
+  | { reason: 'mmio'; address: number; size: 1 | 2 | 4; write: boolean; value: number }
+  /** HLT executed with nothing to deliver; EIP is past the HLT. */
+  | { reason: 'hlt' }
+  /** The host asked for an interrupt window and the guest can now take an interrupt. */
+  | { reason: 'irq-window' }
+  /** Triple fault or another state the CPU shuts down on. */
+  | { reason: 'shutdown'; why: string }
+  /** The core met a state it cannot continue from (the VM ends with this reason). */
+  | { reason: 'invalid'; why: string };
+
+export interface CoreCounters {
+  instructions: number;
+  tlbHits: number;
+  tlbMisses: number;
+  pageWalks: number;
+  walkMemRefs: number;
+  interrupts: number;
+  exceptions: number;
+  [name: string]: number;
+}
+
+export interface CoreOptions {
+  /** Guest RAM in bytes (a multiple of 4 KiB). */
+  ramBytes: number;
+  /** Virtual TSC ticks per executed instruction (default 1). */
+  tscPerInstruction?: number;
+  /** The wasm bytes or a URL to them; Node defaults to the packaged build/core.wasm. */
+  wasm?: BufferSource | URL;
+}
+
+export interface Core {
+  readonly ramBytes: number;
+  /** Power-on reset (Intel SDM vol. 3A, 9.1.1): real mode, CS:IP F000:FFF0, CS base FFFF0000. */
+  reset(): void;
+  getRegs(): Regs;
+  setRegs(regs: Partial<Regs>): void;
+  getSegment(seg: SegName): Segment;
+  setSegment(seg: SegName, s: Segment): void;
+  getTable(which: 'gdtr' | 'idtr'): TableReg;
+  setTable(which: 'gdtr' | 'idtr', t: TableReg): void;
+  readMsr(index: number): bigint;
+  writeMsr(index: number, value: bigint): void;
+  /** Copies guest-physical memory out / in. Addresses outside RAM throw RangeError. */
+  readPhys(addr: number, length: number): Uint8Array;
+  writePhys(addr: number, data: Uint8Array): void;
+  /** Maps a ROM image read-only at a physical address (e.g. firmware at 0xF0000 and 0xFFFF0000). */
+  mapRom(addr: number, data: Uint8Array): void;
+  /** Physical range whose accesses exit as 'mmio'. */
+  addMmio(base: number, length: number): void;
+  /** Runs at most `budget` instructions. */
+  run(budget: number): Exit;
+  /** Completes the pending IN or MMIO read of the last exit. */
+  completeIo(value: number): void;
+  /** True when an external interrupt would be taken now (IF=1, no interrupt shadow). */
+  canInjectInterrupt(): boolean;
+  /** Delivers external interrupt `vector` before the next instruction (caller checked canInject). */
+  injectInterrupt(vector: number): void;
+  /** Ask for an 'irq-window' exit as soon as the guest can take an interrupt. */
+  requestInterruptWindow(on: boolean): void;
+  nmi(): void;
+  counters(): CoreCounters;
+  /** Virtual time stamp counter (what RDTSC returns). */
+  tsc(): bigint;
+}
