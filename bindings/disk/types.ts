@@ -13,3 +13,42 @@ export interface BlockDevice {
   flush(): void;
   close(): void;
 }
+
+/**
+ * What a range of a disk holds, as qemu's block-status query answers it: a run of
+ * `length` bytes from the asked offset that either has data stored somewhere (in this
+ * image or a backing file) or reads as zeros without any data behind it. Converters use
+ * it to skip the empty parts of a sparse image without reading them.
+ */
+export interface BlockStatus {
+  length: number;
+  data: boolean;
+}
+
+export type ImageFormat = 'raw' | 'qcow2' | 'vmdk';
+
+/** `img info` facts, with qemu-img's JSON names where they exist. */
+export interface ImageInfo {
+  format: ImageFormat;
+  'virtual-size': number;
+  'cluster-size'?: number;
+  'backing-filename'?: string;
+  'backing-filename-format'?: string;
+  'dirty-flag'?: boolean;
+  'format-specific'?: { type: ImageFormat; data: Record<string, unknown> };
+}
+
+/** A disk image of some format: a block device that also reports what it stores. */
+export interface DiskImage extends BlockDevice {
+  readonly format: ImageFormat;
+  /** Status of the run that starts at `offset` (at most `length` bytes, at least 1). */
+  blockStatus(offset: number, length: number): BlockStatus;
+  info(): ImageInfo;
+}
+
+/** Checks a guest request against the device size; shared by every format. */
+export function checkRange(dev: { size: number }, offset: number, length: number): void {
+  if (!Number.isSafeInteger(offset) || offset < 0 || offset + length > dev.size) {
+    throw new RangeError(`access at ${offset} (+${length}) is outside the disk (${dev.size} bytes)`);
+  }
+}

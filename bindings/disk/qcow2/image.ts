@@ -1,0 +1,386 @@
+/**
+ * A qcow2 image as a block device (qcow2.txt, "Cluster mapping"): guest offsets map
+ * through a two-level table (L1 -> L2 -> host cluster). Reads handle unallocated clusters
+ * (zeros, or the backing file), zero clusters (version 3), compressed clusters and normal
+ * ones; writes allocate clusters at the end of the file and keep the refcounts exact, so
+ * what is written passes `qemu-img check`.
+ */
+import { inflateSync } from 'fflate';
+import type { ByteSource } from '../source.js';
+import { readExact } from '../source.js';
+import { view, setU64 } from '../bytes.js';
+import { ImageError, hex } from '../errors.js';
+import { checkRange, type BlockStatus, type DiskImage, type ImageInfo } from '../types.js';
+import { readHeader, featureList, type Qcow2Header } from './header.js';
+import { Refcounts, overlaps } from './refcounts.js';
+import * as C from './constants.js';
+
+/** Opens the backing file a qcow2 image names (a file next to it, a fetch in a page...). */
+export type BackingResolver = (name: string, format: string | undefined) => DiskImage;
+
+export interface Qcow2OpenOptions {
+  /** Open read-only even when the source is writable. */
+  readOnly?: boolean;
+  /** Needed to read an image with a backing file; without it, opening such an image fails. */
+  backing?: BackingResolver;
+}
+
+const TWO32 = 0x1_0000_0000;
+/** L2 tables kept in memory (written through, so eviction is free). */
+const L2_CACHE = 64;
+
+export type ClusterKind = 'unallocated' | 'zero' | 'normal' | 'compressed';
+
+export interface ClusterMapping {
+  kind: ClusterKind;
+  /** Host offset of a normal cluster (or of a preallocated zero cluster); 0 otherwise. */
+  host: number;
+  /** The raw L2 entry halves. */
+  hi: number;
+  lo: number;
+  /** Where the L2 entry lives in the file (0 when the L1 entry is empty). */
+  entryAt: number;
+}
+
+export class Qcow2Image implements DiskImage {
+  readonly format = 'qcow2' as const;
+  readonly header: Qcow2Header;
+  readonly size: number;
+  readonly clusterSize: number;
+  readonly readOnly: boolean;
+  private readonly l2Entries: number;
+  private readonly l1: Uint8Array;
+  private readonly l1dv: DataView;
+  private readonly l2Cache = new Map<number, Uint8Array>();
+  private refs?: Refcounts;
+  private backingImage?: DiskImage;
+  private lastCompressed?: { key: string; data: Uint8Array };
+  private writePrepared = false;
+
+  constructor(private readonly src: ByteSource, opts: Qcow2OpenOptions = {}) {
+    this.header = readHeader(src);
+    const h = this.header;
+    this.clusterSize = 2 ** h.clusterBits;
+    this.l2Entries = this.clusterSize / 8;
+    this.size = h.size;
+    this.readOnly = !!opts.readOnly || !src.writable;
+    this.l1 = h.l1Size > 0 ? readExact(src, h.l1TableOffset, h.l1Size * 8, 'qcow2 L1 table') : new Uint8Array(0);
+    this.l1dv = view(this.l1);
+    if (h.backingFile !== undefined) {
+      if (!opts.backing) {
+        throw new ImageError(`qcow2: the image has a backing file "${h.backingFile}" and no way to open it was given`, 'backing_file_offset', C.H_BACKING_FILE_OFFSET);
+      }
+      this.backingImage = opts.backing(h.backingFile, h.backingFormat);
+    }
+  }
+
+  get backing(): DiskImage | undefined { return this.backingImage; }
+
+  /** Where guest cluster `ci` lives. Entries pointing outside the file are errors. */
+  map(ci: number): ClusterMapping {
+    const l1i = Math.floor(ci / this.l2Entries);
+    const l1At = this.header.l1TableOffset + l1i * 8;
+    const l2off = this.l1Entry(l1i, l1At);
+    if (l2off === 0) return { kind: 'unallocated', host: 0, hi: 0, lo: 0, entryAt: 0 };
+    const table = this.l2Table(l2off, l1i, l1At);
+    const idx = ci % this.l2Entries;
+    const dv = view(table);
+    const hi = dv.getUint32(idx * 8);
+    const lo = dv.getUint32(idx * 8 + 4);
+    const entryAt = l2off + idx * 8;
+    if (hi & C.HI_COMPRESSED) return { kind: 'compressed', host: 0, hi, lo, entryAt };
+    const where = `qcow2: L2 entry for guest cluster ${ci} at offset ${hex(entryAt)}`;
+    if ((hi & C.L2_HI_RESERVED) || (lo & C.L2_LO_RESERVED)) {
+      throw new ImageError(`${where}: reserved bits are set (0x${hi.toString(16)}${lo.toString(16).padStart(8, '0')})`, 'L2 entry', entryAt);
+    }
+    const host = (hi & C.HI_OFFSET_MASK) * TWO32 + ((lo & C.LO_OFFSET_MASK) >>> 0);
+    if (host !== 0) {
+      if (host % this.clusterSize !== 0) throw new ImageError(`${where}: host offset ${hex(host)} is not cluster-aligned`, 'L2 entry', entryAt);
+      if (host >= this.src.size) throw new ImageError(`${where}: host offset ${hex(host)} lies outside the file (${this.src.size} bytes)`, 'L2 entry', entryAt);
+    }
+    if (lo & C.LO_ZERO) {
+      if (this.header.version < 3) throw new ImageError(`${where}: the zero flag is not allowed in a version 2 image`, 'L2 entry', entryAt);
+      return { kind: 'zero', host, hi, lo, entryAt };
+    }
+    return { kind: host === 0 ? 'unallocated' : 'normal', host, hi, lo, entryAt };
+  }
+
+  read(offset: number, dst: Uint8Array): void {
+    checkRange(this, offset, dst.length);
+    const cs = this.clusterSize;
+    let done = 0;
+    while (done < dst.length) {
+      const pos = offset + done;
+      const ci = Math.floor(pos / cs);
+      const inCl = pos - ci * cs;
+      const n = Math.min(cs - inCl, dst.length - done);
+      this.readPiece(this.map(ci), ci, inCl, dst.subarray(done, done + n));
+      done += n;
+    }
+  }
+
+  private readPiece(m: ClusterMapping, ci: number, inCl: number, out: Uint8Array): void {
+    switch (m.kind) {
+      case 'normal': {
+        const got = this.src.read(m.host + inCl, out);
+        if (got < out.length) out.fill(0, got);
+        return;
+      }
+      case 'compressed':
+        out.set(this.decompress(m, ci).subarray(inCl, inCl + out.length));
+        return;
+      case 'zero':
+        out.fill(0);
+        return;
+      case 'unallocated':
+        this.readBacking(ci * this.clusterSize + inCl, out);
+    }
+  }
+
+  private readBacking(pos: number, out: Uint8Array): void {
+    const b = this.backingImage;
+    if (!b || pos >= b.size) { out.fill(0); return; }
+    const n = Math.min(out.length, b.size - pos);
+    b.read(pos, out.subarray(0, n));
+    if (n < out.length) out.fill(0, n);
+  }
+
+  /**
+   * "Compressed Clusters Descriptor": with x = 62 - (cluster_bits - 8), bits 0..x-1 are
+   * the host offset and bits x..61 the number of additional 512-byte sectors. The data is
+   * raw deflate (compression_type 0) and must inflate to exactly one cluster.
+   */
+  private decompress(m: ClusterMapping, ci: number): Uint8Array {
+    const key = `${m.hi}:${m.lo}`;
+    if (this.lastCompressed?.key === key) return this.lastCompressed.data;
+    const where = `qcow2: compressed L2 entry for guest cluster ${ci} at offset ${hex(m.entryAt)}`;
+    if (this.header.compressionType !== C.COMPRESSION_ZLIB) {
+      throw new ImageError(`${where}: zstd-compressed clusters are not supported`, 'compression_type', C.H_COMPRESSION_TYPE);
+    }
+    const x = BigInt(62 - (this.header.clusterBits - 8));
+    const desc = ((BigInt(m.hi & 0x3fff_ffff) << 32n) | BigInt(m.lo >>> 0));
+    const host = Number(desc & ((1n << x) - 1n));
+    const sectors = Number(desc >> x) + 1;
+    const len = sectors * 512 - (host & 511);
+    if (host >= this.src.size) {
+      throw new ImageError(`${where}: compressed data at ${hex(host)} lies outside the file (${this.src.size} bytes)`, 'L2 entry', m.entryAt);
+    }
+    const data = new Uint8Array(Math.min(len, this.src.size - host));
+    this.src.read(host, data);
+    const cs = this.clusterSize;
+    let out: Uint8Array;
+    try {
+      out = inflateSync(data, { out: new Uint8Array(cs + 1) });
+    } catch (e) {
+      throw new ImageError(`${where}: compressed data at ${hex(host)} is not a valid deflate stream (${(e as Error).message})`, 'L2 entry', m.entryAt);
+    }
+    if (out.length !== cs) {
+      throw new ImageError(`${where}: compressed data at ${hex(host)} inflates to ${out.length > cs ? 'more than' : out.length} bytes, not the cluster size ${cs}`, 'L2 entry', m.entryAt);
+    }
+    this.lastCompressed = { key, data: out };
+    return out;
+  }
+
+  write(offset: number, data: Uint8Array): void {
+    checkRange(this, offset, data.length);
+    this.prepareWrite();
+    const cs = this.clusterSize;
+    let done = 0;
+    while (done < data.length) {
+      const pos = offset + done;
+      const ci = Math.floor(pos / cs);
+      const inCl = pos - ci * cs;
+      const n = Math.min(cs - inCl, data.length - done);
+      this.writePiece(ci, inCl, data.subarray(done, done + n));
+      done += n;
+    }
+  }
+
+  private writePiece(ci: number, inCl: number, piece: Uint8Array): void {
+    const cs = this.clusterSize;
+    const m = this.map(ci);
+    if (m.kind === 'normal' && (m.hi & C.HI_COPIED)) {
+      this.guardMetadata(m.host, m.entryAt);
+      this.src.write(m.host + inCl, piece);
+      return;
+    }
+    // Copy on write: the new cluster gets the old contents (backing, compressed, zeros)
+    // with the piece laid over them.
+    let full = piece;
+    if (piece.length !== cs) {
+      full = new Uint8Array(cs);
+      this.readPiece(m, ci, 0, full);
+      full.set(piece, inCl);
+    }
+    const refs = this.refs!;
+    const host = refs.allocate(1);
+    this.src.write(host, full);
+    this.setL2Entry(ci, host);
+    this.lastCompressed = undefined;
+    if (m.kind === 'normal' || (m.kind === 'zero' && m.host !== 0)) refs.release(m.host, cs);
+    if (m.kind === 'compressed') {
+      const x = BigInt(62 - (this.header.clusterBits - 8));
+      const desc = ((BigInt(m.hi & 0x3fff_ffff) << 32n) | BigInt(m.lo >>> 0));
+      const h = Number(desc & ((1n << x) - 1n));
+      const sectors = Number(desc >> x) + 1;
+      refs.release(h, sectors * 512 - (h & 511));
+    }
+  }
+
+  /** Never let a data write land on the header or on a table (a corrupt L2 entry). */
+  private guardMetadata(host: number, entryAt: number): void {
+    const h = this.header;
+    const cs = this.clusterSize;
+    if (host < cs || overlaps(host, cs, h.l1TableOffset, h.l1Size * 8) ||
+        overlaps(host, cs, h.refcountTableOffset, h.refcountTableClusters * cs)) {
+      throw new ImageError(`qcow2: L2 entry at offset ${hex(entryAt)} points data at ${hex(host)}, inside the image's metadata: refusing to write`, 'L2 entry', entryAt);
+    }
+  }
+
+  private setL2Entry(ci: number, host: number): void {
+    const l1i = Math.floor(ci / this.l2Entries);
+    const l1At = this.header.l1TableOffset + l1i * 8;
+    let l2off = this.l1Entry(l1i, l1At);
+    if (l2off === 0) {
+      l2off = this.refs!.allocate(1);
+      const table = new Uint8Array(this.clusterSize);
+      this.src.write(l2off, table);
+      this.remember(l2off, table);
+      setU64(this.l1dv, l1i * 8, l2off, false);
+      this.l1dv.setUint32(l1i * 8, this.l1dv.getUint32(l1i * 8) | C.HI_COPIED);
+      this.src.write(l1At, this.l1.subarray(l1i * 8, l1i * 8 + 8));
+    } else if (!(this.l1dv.getUint32(l1i * 8) & C.HI_COPIED)) {
+      throw new ImageError(`qcow2: L1 entry ${l1i} at offset ${hex(l1At)}: the L2 table is shared (refcount > 1, no COPIED flag); writing to shared tables is not supported`, 'L1 entry', l1At);
+    }
+    const table = this.l2Table(l2off, l1i, l1At);
+    const idx = ci % this.l2Entries;
+    const dv = view(table);
+    setU64(dv, idx * 8, host, false);
+    dv.setUint32(idx * 8, dv.getUint32(idx * 8) | C.HI_COPIED);
+    this.src.write(l2off + idx * 8, table.subarray(idx * 8, idx * 8 + 8));
+  }
+
+  private prepareWrite(): void {
+    if (this.writePrepared) return;
+    const h = this.header;
+    if (this.readOnly) throw new ImageError('qcow2: the image is open read-only');
+    if (h.incompatibleFeatures & BigInt(C.INCOMPAT_CORRUPT)) {
+      throw new ImageError('qcow2: the image is marked corrupt (incompatible feature bit 1); it can only be read', 'incompatible_features', C.H_INCOMPATIBLE_FEATURES);
+    }
+    if (h.incompatibleFeatures & BigInt(C.INCOMPAT_DIRTY)) {
+      throw new ImageError('qcow2: the dirty bit is set (refcounts may be stale after lazy-refcount use); repair with "qemu-img check -r all" before writing', 'incompatible_features', C.H_INCOMPATIBLE_FEATURES);
+    }
+    if (h.nbSnapshots > 0) {
+      throw new ImageError(`qcow2: the image has ${h.nbSnapshots} internal snapshot(s); writing such images is not supported`, 'nb_snapshots', C.H_NB_SNAPSHOTS);
+    }
+    this.refs = new Refcounts(this.src, h, this.clusterSize);
+    // "autoclear_features": a writer that does not maintain a feature must clear its bit.
+    if (h.version === 3 && h.autoclearFeatures !== 0n) {
+      h.autoclearFeatures = 0n;
+      this.src.write(C.H_AUTOCLEAR_FEATURES, new Uint8Array(8));
+    }
+    this.writePrepared = true;
+  }
+
+  private l1Entry(l1i: number, l1At: number): number {
+    if (l1i >= this.header.l1Size) return 0;
+    const hi = this.l1dv.getUint32(l1i * 8);
+    const lo = this.l1dv.getUint32(l1i * 8 + 4);
+    if ((hi & C.L1_HI_RESERVED) || (lo & C.L1_LO_RESERVED)) {
+      throw new ImageError(`qcow2: L1 entry ${l1i} at offset ${hex(l1At)}: reserved bits are set`, 'L1 entry', l1At);
+    }
+    return (hi & C.HI_OFFSET_MASK) * TWO32 + ((lo & C.LO_OFFSET_MASK) >>> 0);
+  }
+
+  private l2Table(off: number, l1i: number, l1At: number): Uint8Array {
+    let t = this.l2Cache.get(off);
+    if (t) {
+      this.l2Cache.delete(off);
+      this.l2Cache.set(off, t);
+      return t;
+    }
+    const cs = this.clusterSize;
+    const where = `qcow2: L1 entry ${l1i} at offset ${hex(l1At)}`;
+    if (off % cs !== 0) throw new ImageError(`${where}: L2 table offset ${hex(off)} is not cluster-aligned`, 'L1 entry', l1At);
+    if (off + cs > this.src.size) throw new ImageError(`${where}: L2 table at ${hex(off)} lies outside the file (${this.src.size} bytes)`, 'L1 entry', l1At);
+    const h = this.header;
+    if (off < cs || overlaps(off, cs, h.l1TableOffset, h.l1Size * 8) || overlaps(off, cs, h.refcountTableOffset, h.refcountTableClusters * cs)) {
+      throw new ImageError(`${where}: L2 table at ${hex(off)} overlaps the header, the L1 table or the refcount table`, 'L1 entry', l1At);
+    }
+    t = readExact(this.src, off, cs, 'qcow2 L2 table');
+    this.remember(off, t);
+    return t;
+  }
+
+  private remember(off: number, t: Uint8Array): void {
+    this.l2Cache.set(off, t);
+    if (this.l2Cache.size > L2_CACHE) this.l2Cache.delete(this.l2Cache.keys().next().value as number);
+  }
+
+  blockStatus(offset: number, length: number): BlockStatus {
+    const end = Math.min(offset + length, this.size);
+    const cs = this.clusterSize;
+    const span = cs * this.l2Entries;
+    const classify = (pos: number): { kind: 'data' | 'zero' | 'unallocated'; next: number } => {
+      const ci = Math.floor(pos / cs);
+      const l1i = Math.floor(ci / this.l2Entries);
+      if (this.l1Entry(l1i, this.header.l1TableOffset + l1i * 8) === 0) {
+        return { kind: 'unallocated', next: (l1i + 1) * span };
+      }
+      const k = this.map(ci).kind;
+      return { kind: k === 'normal' || k === 'compressed' ? 'data' : k, next: (ci + 1) * cs };
+    };
+    const first = classify(offset);
+    let pos = first.next;
+    while (pos < end) {
+      const c = classify(pos);
+      if (c.kind !== first.kind) break;
+      pos = c.next;
+    }
+    const len = Math.min(pos, end) - offset;
+    if (first.kind === 'data') return { length: len, data: true };
+    if (first.kind === 'zero' || !this.backingImage) return { length: len, data: false };
+    const b = this.backingImage;
+    if (offset >= b.size) return { length: len, data: false };
+    const bs = b.blockStatus(offset, Math.min(len, b.size - offset));
+    return { length: bs.length, data: bs.data };
+  }
+
+  info(): ImageInfo {
+    const h = this.header;
+    const data: Record<string, unknown> = {
+      compat: h.version === 3 ? '1.1' : '0.10',
+      'compression-type': h.compressionType === C.COMPRESSION_ZSTD ? 'zstd' : 'zlib',
+    };
+    if (h.version === 3) data['lazy-refcounts'] = (h.compatibleFeatures & BigInt(C.COMPAT_LAZY_REFCOUNTS)) !== 0n;
+    data['refcount-bits'] = 2 ** h.refcountOrder;
+    if (h.version === 3) {
+      data.corrupt = (h.incompatibleFeatures & BigInt(C.INCOMPAT_CORRUPT)) !== 0n;
+      data['extended-l2'] = false;
+      const inc = featureList(h, 0, h.incompatibleFeatures);
+      if (inc.length) data['incompatible-features'] = inc;
+    }
+    if (h.nbSnapshots) data['snapshots'] = h.nbSnapshots;
+    const info: ImageInfo = {
+      format: 'qcow2',
+      'virtual-size': this.size,
+      'cluster-size': this.clusterSize,
+      'dirty-flag': (h.incompatibleFeatures & BigInt(C.INCOMPAT_DIRTY)) !== 0n,
+      'format-specific': { type: 'qcow2', data },
+    };
+    if (h.backingFile !== undefined) info['backing-filename'] = h.backingFile;
+    if (h.backingFormat !== undefined) info['backing-filename-format'] = h.backingFormat;
+    return info;
+  }
+
+  flush(): void {
+    this.refs?.flush();
+    this.src.flush();
+  }
+
+  close(): void {
+    if (this.writePrepared) this.refs?.flush();
+    this.backingImage?.close();
+    this.src.close();
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * A byte source: the file underneath an image, abstracted so the format code runs the
+ * same over a Node file (see node-file.ts) and over a buffer in a web page.
+ */
+import { ImageError, hex } from './errors.js';
+
+export interface ByteSource {
+  /** Current length in bytes. */
+  readonly size: number;
+  readonly writable: boolean;
+  /** Copies bytes from `offset` into `dst`; returns how many there were (short at the end). */
+  read(offset: number, dst: Uint8Array): number;
+  /** Writes `src` at `offset`, growing the source when it ends past its size. */
+  write(offset: number, src: Uint8Array): void;
+  /** Sets the length (a grown source reads as zeros). */
+  truncate(size: number): void;
+  flush(): void;
+  close(): void;
+}
+
+/**
+ * Reads exactly `length` bytes or throws: the error names the structure that was cut
+ * short, which is how a truncated image is reported.
+ */
+export function readExact(src: ByteSource, offset: number, length: number, what: string): Uint8Array {
+  const dst = new Uint8Array(length);
+  const n = src.read(offset, dst);
+  if (n < length) {
+    throw new ImageError(
+      `${what} at offset ${hex(offset)} (${length} bytes) runs past the end of the file (${src.size} bytes): the image is truncated`,
+      what, offset);
+  }
+  return dst;
+}
+
+/** An in-memory source that grows as it is written (for browsers and tests). */
+export class MemorySource implements ByteSource {
+  private buf: Uint8Array;
+  private len: number;
+  readonly writable: boolean;
+
+  constructor(initial: Uint8Array = new Uint8Array(0), writable = true) {
+    this.buf = initial;
+    this.len = initial.length;
+    this.writable = writable;
+  }
+
+  get size(): number { return this.len; }
+
+  /** The current contents (a view, not a copy). */
+  bytes(): Uint8Array { return this.buf.subarray(0, this.len); }
+
+  read(offset: number, dst: Uint8Array): number {
+    if (offset >= this.len) return 0;
+    const n = Math.min(dst.length, this.len - offset);
+    dst.set(this.buf.subarray(offset, offset + n));
+    return n;
+  }
+
+  write(offset: number, src: Uint8Array): void {
+    if (!this.writable) throw new ImageError('the image is open read-only');
+    const end = offset + src.length;
+    if (end > this.buf.length) this.grow(end);
+    this.buf.set(src, offset);
+    if (end > this.len) this.len = end;
+  }
+
+  truncate(size: number): void {
+    if (size > this.buf.length) this.grow(size);
+    if (size < this.len) this.buf.fill(0, size, this.len);
+    this.len = size;
+  }
+
+  flush(): void {}
+  close(): void {}
+
+  private grow(min: number): void {
+    const next = new Uint8Array(Math.max(min, Math.min(this.buf.length * 2, this.buf.length + (256 << 20))));
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+  }
+}
