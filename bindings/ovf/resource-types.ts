@@ -1,0 +1,54 @@
+/**
+ * CIM_ResourceAllocationSettingData.ResourceType codes (DMTF CIM Schema 2.x, the ValueMap
+ * of the ResourceType property; DSP0243 1.1 section 9.2 and 2.1 section 9.5 use this
+ * class for every Item, StorageItem and EthernetPortItem). Values 1..33 are the
+ * ValueMap; 35 is what VirtualBox and VMware write for a sound card (outside the 1..33
+ * range of the schema version cited, kept because real descriptors carry it).
+ */
+export const ResourceType = {
+  Other: 1,
+  ComputerSystem: 2,
+  Processor: 3,
+  Memory: 4,
+  IdeController: 5,
+  ParallelScsiHba: 6,
+  FcHba: 7,
+  IscsiHba: 8,
+  IbHca: 9,
+  EthernetAdapter: 10,
+  OtherNetworkAdapter: 11,
+  IoSlot: 12,
+  IoDevice: 13,
+  FloppyDrive: 14,
+  CdDrive: 15,
+  DvdDrive: 16,
+  DiskDrive: 17,
+  TapeDrive: 18,
+  StorageExtent: 19,
+  OtherStorageDevice: 20,
+  SerialPort: 21,
+  ParallelPort: 22,
+  UsbController: 23,
+  GraphicsController: 24,
+  Ieee1394Controller: 25,
+  PartitionableUnit: 26,
+  BasePartitionableUnit: 27,
+  Power: 28,
+  CoolingCapacity: 29,
+  EthernetSwitchPort: 30,
+  LogicalDisk: 31,
+  StorageVolume: 32,
+  EthernetConnection: 33,
+  SoundCard: 35,
+} as const;
+
+const NAMES: Record<number, string> = {};
+for (const [k, v] of Object.entries(ResourceType)) NAMES[v] = k.replace(/([a-z0-9])([A-Z])/g, '$1 $2');
+
+/** A readable name for a ResourceType code, e.g. 17 → "Disk Drive". */
+export function resourceTypeName(code: number): string {
+  if (NAMES[code]) return NAMES[code];
+  // ValueMap "DMTF reserved" and "Vendor Reserved" (0x8000..0xFFFF) ranges.
+  if (code >= 0x8000 && code <= 0xffff) return `vendor-specific (${code})`;
+  return `unknown (${code})`;
+}

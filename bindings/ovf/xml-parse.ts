@@ -1,0 +1,137 @@
+/**
+ * Turns descriptor bytes into a namespace-aware DOM (@xmldom/xmldom), with the checks a
+ * descriptor from an untrusted package needs: a size limit, no DTD (so no entity
+ * expansion), and errors that name the line and the open element.
+ *
+ * Character encoding (XML 1.0 appendix F): a byte order mark or the `<?xml` pattern in
+ * UTF-16 decides; otherwise the bytes are read as UTF-8. A declared encoding that does
+ * not match the bytes (XenServer writes `encoding="utf-16"` on UTF-8 files) is ignored in
+ * favour of what the bytes are; a declared single-byte encoding is honoured when the
+ * bytes are not valid UTF-8.
+ */
+import { DOMParser } from '@xmldom/xmldom';
+import { OvfError } from './errors.js';
+
+/** Default limit on a descriptor's size: 8 MiB (real descriptors are a few tens of KiB). */
+export const MAX_DESCRIPTOR_BYTES = 8 * 1024 * 1024;
+
+/** What the parser hands on: the root element and the decoded text. */
+export interface ParsedXml {
+  root: Element;
+  text: string;
+}
+
+/** Decodes descriptor bytes to a string following XML 1.0 appendix F. */
+export function decodeXmlBytes(bytes: Uint8Array, file?: string): string {
+  const b = bytes;
+  if (b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) return utf8(b.subarray(3), file);
+  if (b.length >= 2 && b[0] === 0xff && b[1] === 0xfe) return new TextDecoder('utf-16le').decode(b.subarray(2));
+  if (b.length >= 2 && b[0] === 0xfe && b[1] === 0xff) return new TextDecoder('utf-16be').decode(b.subarray(2));
+  if (b.length >= 4 && b[0] === 0x3c && b[1] === 0 && b[2] === 0x3f && b[3] === 0) return new TextDecoder('utf-16le').decode(b);
+  if (b.length >= 4 && b[0] === 0 && b[1] === 0x3c && b[2] === 0 && b[3] === 0x3f) return new TextDecoder('utf-16be').decode(b);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(b);
+  } catch {
+    const head = new TextDecoder('latin1').decode(b.subarray(0, 200));
+    const m = /^<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']/.exec(head);
+    const enc = m?.[1].toLowerCase();
+    if (enc && !enc.startsWith('utf')) {
+      try {
+        return new TextDecoder(enc).decode(b);
+      } catch {
+        /* unknown label: fall through to the error below */
+      }
+    }
+    return utf8(b, file);
+  }
+}
+
+function utf8(b: Uint8Array, file?: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(b);
+  } catch {
+    // Find the line of the first bad byte for the message.
+    let line = 1;
+    let i = 0;
+    for (; i < b.length; i++) {
+      try {
+        new TextDecoder('utf-8', { fatal: true }).decode(b.subarray(0, i + 1), { stream: true });
+      } catch {
+        break;
+      }
+      if (b[i] === 0x0a) line++;
+    }
+    throw new OvfError('xml', 'the descriptor is not valid UTF-8 and declares no other encoding', { file, line });
+  }
+}
+
+/** The element path of a DOM element: `/Envelope/VirtualSystem/Item[3]`. */
+export function elementPath(el: Node | null | undefined): string {
+  const parts: string[] = [];
+  let n: Node | null | undefined = el;
+  while (n && n.nodeType === 1) {
+    const e = n as Element;
+    const name = e.localName ?? e.nodeName;
+    let index = 0;
+    let count = 0;
+    const parent = e.parentNode;
+    if (parent) {
+      for (let c = parent.firstChild; c; c = c.nextSibling) {
+        if (c.nodeType === 1 && (c as Element).localName === name) {
+          count++;
+          if (c === e) index = count;
+        }
+      }
+    }
+    parts.unshift(count > 1 ? `${name}[${index}]` : name);
+    n = e.parentNode;
+  }
+  return '/' + parts.join('/');
+}
+
+/** The 1-based line of a DOM node (xmldom's locator), if known. */
+export function lineOf(n: Node | null | undefined): number | undefined {
+  const l = (n as unknown as { lineNumber?: number } | null | undefined)?.lineNumber;
+  return typeof l === 'number' ? l : undefined;
+}
+
+/**
+ * Parses descriptor text or bytes into a DOM. Any XML error (not well-formed, DTD, size)
+ * becomes an OvfError of code `xml` or `too-large` with the line and open element.
+ */
+export function parseXml(input: string | Uint8Array, opts: { file?: string; maxBytes?: number } = {}): ParsedXml {
+  const max = opts.maxBytes ?? MAX_DESCRIPTOR_BYTES;
+  const size = typeof input === 'string' ? input.length : input.byteLength;
+  if (size > max) {
+    throw new OvfError('too-large', `the descriptor is ${size} bytes, beyond the limit of ${max} bytes`, { file: opts.file });
+  }
+  const text = typeof input === 'string' ? input : decodeXmlBytes(input, opts.file);
+  const dtd = /<!DOCTYPE/i.exec(text);
+  if (dtd) {
+    const line = text.slice(0, dtd.index).split('\n').length;
+    throw new OvfError('xml', 'a DOCTYPE is not allowed in an OVF descriptor (no DTD, no entities)', { file: opts.file, line });
+  }
+  let doc: Document;
+  try {
+    doc = new DOMParser({
+      onError: (level, message, ctx) => {
+        if (level === 'warning') return;
+        const c = ctx as unknown as { locator?: { lineNumber?: number }; currentElement?: Node } | undefined;
+        throw new OvfError('xml', `malformed XML: ${message}`, {
+          file: opts.file,
+          line: c?.locator?.lineNumber,
+          path: c?.currentElement ? elementPath(c.currentElement) : undefined,
+        });
+      },
+    }).parseFromString(text, 'text/xml') as unknown as Document;
+  } catch (e) {
+    if (e instanceof OvfError) throw e;
+    const cause = (e as { cause?: unknown }).cause;
+    if (cause instanceof OvfError) throw cause;
+    const loc = (e as { locator?: { lineNumber?: number } }).locator;
+    throw new OvfError('xml', `malformed XML: ${(e as Error).message}`, { file: opts.file, line: loc?.lineNumber });
+  }
+  const root = doc.documentElement;
+  if (!root) throw new OvfError('xml', 'malformed XML: no root element', { file: opts.file });
+  return { root: root as unknown as Element, text };
+}
