@@ -1,0 +1,294 @@
+; Privilege transitions (Intel SDM vol. 3A, 5.8 call gates, 5.8.5 stack switching, 6.12 interrupt
+; and trap gates, 6.12.1.1 the DPL check of INT n, 19.5 the I/O permission bitmap, and the pages
+; of CALL, RET, IRET, POPF, ARPL in vol. 2). Ring-3 code prints through COM1 itself: the TSS I/O
+; bitmap opens ports 3f8-3fd to it (IOPL stays 0).
+%include "lib.inc"
+%define ABS(l) (0x100000 + ((l) - mb_header))
+
+; a ring-3 TRY: TRY works in any ring (the handler returns to the faulting ring)
+%macro R3TRY 2-*    ; label text, {instruction}, {instruction}...
+    PRINT %1, ": "
+    TRY %%after
+    %rep %0-1
+        %rotate 1
+        %1
+    %endrep
+    PRINT "ok", 10
+%%after:
+%endmacro
+
+test_main:
+    ; gates used by ring 3
+    mov eax, 0x80                   ; int 80h: a DPL-3 trap gate that shows its frame
+    mov ebx, int80
+    mov ecx, SEL_CODE0
+    mov edx, 0xEF
+    call set_gate
+    mov eax, 0x81                   ; int 81h: DPL 0 interrupt gate
+    mov ebx, int80
+    mov edx, 0x8E
+    call set_gate
+    mov eax, 0x84                   ; int 84h: loads segment registers before IRET to ring 3
+    mov ebx, int84
+    mov edx, 0xEE
+    call set_gate
+    mov eax, 0x85                   ; int 85h: 16-bit trap gate, DPL 3, to a 16-bit handler
+    mov ebx, int85 - 0x100000
+    mov ecx, 0x70
+    mov edx, 0xE7
+    call set_gate
+
+    ; --- ring 0 far transfers
+    R3TRY "jmp data", {jmp 0x10:0}
+    R3TRY "jmp ring3 code", {jmp 0x18:0}
+    R3TRY "jmp not present", {jmp 0x68:0}
+    R3TRY "call conforming", {call 0x60:conf_target}
+
+    ; --- ring 3
+    mov eax, cr0
+    or eax, 1 << 18                 ; CR0.AM: alignment checks in ring 3 when EFLAGS.AC=1
+    mov cr0, eax
+    mov eax, ring3_main
+    call run_ring3
+    PRINT "back in ring 0", 10
+    mov eax, cr0
+    and eax, ~(1 << 18)
+    mov cr0, eax
+    ret
+
+conf_target:
+    mov eax, [esp+4]
+    SHOW "conforming frame cs", eax
+    mov eax, cs
+    SHOW "conforming cs", eax
+    retf
+
+ring3_main:
+    mov eax, cs
+    SHOW "ring3 cs", eax
+    mov eax, 0x1111
+    int 0x80
+    R3TRY "int 81 (dpl 0)", {int 0x81}
+    R3TRY "int3 (dpl 0 gate)", {int3}
+    R3TRY "into (dpl 0 gate)", {mov al, 0x7f}, {add al, 1}, {into}
+    R3TRY "cli", {cli}
+    R3TRY "hlt", {hlt}
+    R3TRY "mov cr0", {mov eax, cr0}
+    R3TRY "lgdt", {lgdt [gdtr]}
+    R3TRY "ltr", {ltr ax}
+    R3TRY "clts", {clts}
+    R3TRY "mov ds,10", {mov ax, 0x10}, {mov ds, ax}
+    R3TRY "mov ss,10", {mov ax, 0x10}, {mov ss, ax}
+    R3TRY "mov ss,23", {mov ax, 0x23}, {mov ss, ax}
+    R3TRY "mov ds,18", {mov ax, 0x1b}, {mov ds, ax}
+    mov ax, 0x23
+    mov ds, ax
+    R3TRY "in 80", {in al, 0x80}
+    R3TRY "in 3fa", {mov dx, 0x3fa}, {in al, dx}
+    R3TRY "in word 3fd", {mov dx, 0x3fd}, {in ax, dx}
+    R3TRY "in 400", {mov dx, 0x400}, {in al, dx}
+    R3TRY "in 500", {mov dx, 0x500}, {in al, dx}
+    R3TRY "out 3fc dword", {mov dx, 0x3fc}, {out dx, eax}
+    ; POPF at CPL 3, IOPL 0: IF and IOPL silently unchanged, AC may change
+    pushfd
+    pop ebx
+    SHOW "eflags", ebx
+    push dword 0x00043202           ; AC, IOPL 3, IF
+    popfd
+    pushfd
+    pop eax
+    SHOW "after popf", eax
+    R3TRY "aligned dword", {mov eax, [scratch]}
+    R3TRY "misaligned dword", {mov eax, [scratch+1]}
+    R3TRY "misaligned word", {mov ax, [scratch+3]}
+    push ebx
+    popfd
+    ; SGDT/SIDT/SLDT/STR/SMSW are not privileged
+    sgdt [scratch]
+    movzx eax, word [scratch]
+    SHOW "sgdt limit", eax
+    SHOW "sgdt base", [scratch+2]
+    str eax
+    SHOW "str", eax
+    smsw eax
+    SHOW "smsw", eax
+    ; ARPL
+    mov ax, 0x0010
+    mov bx, 0x0003
+    arpl ax, bx
+    pushfd
+    SHOW "arpl 10,3", eax
+    pop eax
+    and eax, 0x40
+    SHOW "  zf", eax
+    mov ax, 0x0023
+    mov bx, 0x0001
+    arpl ax, bx
+    pushfd
+    SHOW "arpl 23,1", eax
+    pop eax
+    and eax, 0x40
+    SHOW "  zf", eax
+    ; call gates
+    mov ebp, esp
+    push dword 0x11111111
+    push dword 0x22222222
+    call 0x43:0                     ; 32-bit gate, 2 parameters, to ring 0
+    mov eax, ebp
+    sub eax, esp
+    SHOW "esp delta", eax
+    mov esp, ebp
+    R3TRY "call gate dpl 0", {call 0x48:0}
+    R3TRY "call gate not present", {call 0x53:0}
+    R3TRY "call ring0 code", {call 0x08:0}
+    R3TRY "jmp gate to ring 0", {jmp 0x43:0}
+    R3TRY "call gate to conforming", {call 0x5b:0}
+    R3TRY "retf to ring 0", {push dword 0x08}, {push dword $}, {retf}
+    R3TRY "call gate to data", {call 0x7b:0}
+    ; segment nulling on IRET to an outer level
+    int 0x84
+    mov ax, fs
+    mov bx, es
+    mov cx, gs
+    mov dx, ds
+    mov si, 0x23
+    mov ds, si
+    SHOW "after iret fs", eax
+    SHOW "after iret es", ebx
+    SHOW "after iret gs", ecx
+    SHOW "after iret ds", edx
+    mov ax, 0x23
+    mov es, ax
+    ; a 16-bit trap gate: pushes 16-bit frame, 16-bit ring-0 stack pointer from the 32-bit TSS
+    mov eax, 0x1616
+    mov [int85_r3esp], esp
+    int 0x85
+int85_back:
+    SHOW "after int85 eax", eax
+    SHOW "int85 esp0", [int85_esp]
+    movzx eax, word [int85_frame]
+    SHOW "  ip", eax
+    movzx eax, word [int85_frame+2]
+    SHOW "  cs", eax
+    movzx eax, word [int85_frame+4]
+    SHOW "  flags", eax
+    movzx eax, word [int85_frame+6]
+    SHOW "  sp", eax
+    movzx eax, word [int85_frame+8]
+    SHOW "  ss", eax
+    int 0x82
+
+; int 80h: prints its frame and the ring-0 ESP it got from the TSS
+int80:
+    push eax
+    mov eax, esp
+    add eax, 4
+    SHOW "int80 eax", [esp]
+    SHOW "  esp0", eax
+    SHOW "  eip", [esp+4]
+    SHOW "  cs", [esp+8]
+    SHOW "  eflags", [esp+12]
+    SHOW "  esp", [esp+16]
+    SHOW "  ss", [esp+20]
+    pop eax
+    iret
+
+int84:
+    mov ax, 0x10
+    mov fs, ax                      ; data DPL 0: nulled
+    mov ax, 0x80
+    mov es, ax                      ; readable non-conforming code DPL 0: nulled
+    mov ax, 0x23
+    mov gs, ax                      ; data DPL 3: kept
+    mov ax, 0x60
+    mov ds, ax                      ; conforming code: kept
+    iret
+
+; 32-bit call gate target (ring 0): shows the copied parameters and the outer SS:ESP
+gate_target:
+    mov eax, esp
+    SHOW "gate esp", eax
+    SHOW "  eip", [esp]
+    SHOW "  cs", [esp+4]
+    SHOW "  param1", [esp+8]
+    SHOW "  param2", [esp+12]
+    SHOW "  esp", [esp+16]
+    SHOW "  ss", [esp+20]
+    mov eax, cs
+    SHOW "  new cs", eax
+    mov eax, ss
+    SHOW "  new ss", eax
+    retf 8
+
+conf_gate_target:
+    mov eax, cs
+    SHOW "conforming via gate cs", eax
+    mov eax, [esp+4]
+    SHOW "  frame cs", eax
+    retf
+
+align 8
+scratch: dd 0, 0
+
+; 16-bit handler code (segment 70: code16 DPL 0, base 1 MiB): records its frame for ring 3
+int85_frame: times 5 dw 0
+int85_esp: dd 0
+int85_r3esp: dd 0
+bits 16
+int85:
+    mov [dword ABS(int85_esp)], esp
+    push ebp
+    mov ebp, esp
+    push ax
+    mov ax, [ebp+4]
+    mov [dword ABS(int85_frame)], ax
+    mov ax, [ebp+6]
+    mov [dword ABS(int85_frame)+2], ax
+    mov ax, [ebp+8]
+    mov [dword ABS(int85_frame)+4], ax
+    mov ax, [ebp+10]
+    mov [dword ABS(int85_frame)+6], ax
+    mov ax, [ebp+12]
+    mov [dword ABS(int85_frame)+8], ax
+    pop ax
+    pop ebp
+    ; a 16-bit IRET would truncate the return EIP (above 64 KiB here): return with a 32-bit frame
+    add sp, 10
+    o32 push dword SEL_DATA3
+    o32 push dword [dword ABS(int85_r3esp)]
+    o32 push dword 2
+    o32 push dword SEL_CODE3
+    o32 push dword ABS(int85_back)
+    mov eax, 0x8585
+    o32 iret
+bits 32
+
+%macro GATE 4       ; selector, offset, access byte, parameter count
+    dw (%2) & 0xffff
+    dw %1
+    db %4
+    db %3
+    dw (%2) >> 16
+%endmacro
+
+
+%macro extra_gdt 0
+    GATE 0x08, ABS(gate_target), 0xEC, 2        ; 40 32-bit call gate DPL 3 -> ring 0, 2 params
+    GATE 0x08, ABS(gate_target), 0x8C, 2        ; 48 call gate DPL 0
+    GATE 0x08, ABS(gate_target), 0x6C, 0        ; 50 call gate DPL 3, not present
+    GATE 0x60, ABS(conf_gate_target), 0xEC, 0   ; 58 call gate DPL 3 -> conforming code
+    dq 0x00CF9E000000FFFF                       ; 60 conforming code DPL 0, readable
+    dq 0x00CF1A000000FFFF                       ; 68 code, not present
+    dq 0x00109A100000FFFF                       ; 70 code16 DPL 0, base 1 MiB
+    GATE 0x10, 0, 0xEC, 0                       ; 78 call gate DPL 3 -> a data segment
+    dq 0x00CF9A000000FFFF                       ; 80 code DPL 0, readable, non-conforming
+%endmacro
+
+; I/O permission bitmap (SDM 19.5.2): ports 0-3ff, all denied but 3f8-3fd; then the FF end byte
+%macro TSS_IOMAP 0
+    times 0x7f db 0xff
+    db 0xc0
+    db 0xff
+%endmacro
+
+%include "lib_end.inc"
