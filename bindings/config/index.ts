@@ -1,0 +1,3 @@
+/** The wasmvisor VM configuration: type, limits and validator. */
+export * from './types.js';
+export * from './validate.js';
