@@ -1,0 +1,155 @@
+/**
+ * Builds the instruction vectors, executes each on the host CPU through the runner (a
+ * 32-bit Linux program, runner.c), and writes one JSON Lines fixture per group.
+ *
+ *   node --import tsx tools/vectors/generate.ts <runner binary> <output dir>
+ *
+ * Every form draws from its own seeded stream, so the inputs are the same on every run and
+ * adding a form changes no other form's vectors; the outputs are whatever the CPU did.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Insn, Rng, hash, REG32 } from './build.js';
+import { FORMS, Form } from './form.js';
+import { LAYOUT } from './layout.js';
+import './forms-alu.js';
+import './forms-arith.js';
+import './forms-misc.js';
+
+export const SEED = 'wasmvisor-vectors-1';
+
+const toHex = (b: number[]) => b.map((v) => v.toString(16).padStart(2, '0')).join('');
+
+export interface Vector {
+  /** Form name: "<opcode bytes> <mnemonic> <operands> <reg|mem|mem16>". */
+  f: string;
+  /** Instruction bytes (hex), placed at layout.code. */
+  b: string;
+  /** Input EAX ECX EDX EBX ESP EBP ESI EDI EFLAGS. */
+  i: number[];
+  /** Memory regions: [linear address, input bytes, output bytes or "=" when unchanged] (hex). */
+  m: [number, string, string][];
+  /** Output registers (as `i`); at a fault, the registers the fault left. */
+  o: number[];
+  /** Exception: [vector, error code, EIP of the fault - layout.code]. */
+  x?: [number, number, number];
+  /** DS and ES are the 16-bit segment at layout.seg16Base (0x67 forms). */
+  s?: 1;
+  /** EFLAGS bits undefined for these inputs (SDM); the replay masks them. */
+  uf?: number;
+  /** Undefined results: ["reg", name, bit mask] or ["mem", region, offset, length]. */
+  u?: (['reg', string, number] | ['mem', number, number, number])[];
+}
+
+export function runnerLine(x: Insn): string {
+  const regs = x.regs.map((v) => (v >>> 0).toString(16)).join(',');
+  const mem = x.mem.map((m) => ` M${m.addr.toString(16)}:${toHex(m.bytes)}`).join('');
+  return `B${toHex(x.bytes)} R${regs}${x.seg16 ? ' S' : ''}${mem}`;
+}
+
+/** Parses a runner output line into the vector's outputs. */
+export function parseResult(line: string, x: Insn): Pick<Vector, 'o' | 'x'> & { mem: string[] } {
+  const t = line.trim().split(' ');
+  const regsOf = (tok: string) => tok.slice(1).split(',').map((v) => parseInt(v, 16) >>> 0);
+  if (t[0] === 'ok') return { o: regsOf(t[1]), mem: t.slice(2).map((m) => m.slice(1)) };
+  if (t[0] === 'ex') {
+    return { x: [parseInt(t[1], 16), parseInt(t[2], 16), parseInt(t[3], 16) | 0], o: regsOf(t[4]), mem: t.slice(5).map((m) => m.slice(1)) };
+  }
+  throw new Error(`runner rejected ${toHex(x.bytes)}: ${line}`);
+}
+
+export function buildVectors(form: Form): Insn[] {
+  const rng = new Rng(hash(`${SEED}/${form.name}`));
+  const out: Insn[] = [];
+  for (let i = 0; i < form.count; i++) {
+    const x = new Insn(rng);
+    form.make(x, i);
+    out.push(x);
+  }
+  return out;
+}
+
+export function toVector(form: Form, x: Insn, res: ReturnType<typeof parseResult>): Vector {
+  const v: Vector = {
+    f: form.name,
+    b: toHex(x.bytes),
+    i: x.regs.map((r) => r >>> 0),
+    m: x.mem.map((m, k) => [m.addr, toHex(m.bytes), res.mem[k] === toHex(m.bytes) ? '=' : res.mem[k]]),
+    o: res.o,
+  };
+  if (res.x) v.x = res.x;
+  if (x.seg16) v.s = 1;
+  if (x.uf) v.uf = x.uf;
+  if (x.undef.length) {
+    v.u = x.undef.map((u) => ('reg' in u ? ['reg', REG32[u.reg], u.mask] : ['mem', u.region, u.offset, u.length]));
+  }
+  return v;
+}
+
+function cpuInfo(): Record<string, string> {
+  const text = readFileSync('/proc/cpuinfo', 'utf8');
+  const first = text.split('\n\n')[0];
+  const get = (k: string) => first.match(new RegExp(`^${k}\\s*:\\s*(.*)$`, 'm'))?.[1] ?? '';
+  return {
+    vendor: get('vendor_id'),
+    modelName: get('model name'),
+    family: get('cpu family'),
+    model: get('model'),
+    stepping: get('stepping'),
+    microcode: get('microcode'),
+    virtualized: / hypervisor( |$)/m.test(get('flags')) ? 'yes (user-mode instructions run natively on the CPU)' : 'no',
+  };
+}
+
+const COMPARE = {
+  registers: 'all eight general registers',
+  eflags: 'every bit except the vector\'s uf mask (and RF in the EFLAGS at a fault)',
+  memory: 'every region byte except the vector\'s u entries; nothing outside the regions may change',
+  exceptions: 'x gives the vector; the registers and memory must be as the instruction found them (precise)',
+  cpl: 'captured at CPL 3 with IOPL 0; POPF vectors only pop bits that behave the same at CPL 0',
+  vendor: 'the undefined bits (uf, u) hold what this CPU did; Intel CPUs differ there (AF after logic ' +
+    'operations, SF/ZF/AF/PF after MUL and DIV, OF after multi-bit shifts and rotates, flags after BT ' +
+    'and BSF/BSR), and BSF/BSR with a zero source leave the destination unchanged on AMD',
+};
+
+function main(): void {
+  const [runner, outDir] = process.argv.slice(2);
+  if (!runner || !outDir) throw new Error('usage: generate.ts <runner binary> <output dir>');
+  const groups = new Map<string, Form[]>();
+  for (const f of FORMS) groups.set(f.group, [...(groups.get(f.group) ?? []), f]);
+  const cpu = cpuInfo();
+  const captured = new Date().toISOString();
+  mkdirSync(outDir, { recursive: true });
+  let total = 0;
+  for (const [group, forms] of groups) {
+    const built = forms.map((f) => ({ f, xs: buildVectors(f) }));
+    const input = built.flatMap(({ xs }) => xs.map(runnerLine)).join('\n') + '\n';
+    const run = spawnSync(runner, [], { input, maxBuffer: 1 << 30, encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`runner failed (${run.status}): ${run.stderr}`);
+    const lines = run.stdout.split('\n');
+    const vectors: Vector[] = [];
+    let n = 0;
+    for (const { f, xs } of built) for (const x of xs) vectors.push(toVector(f, x, parseResult(lines[n++], x)));
+    const header = {
+      format: 'wasmvisor-vectors/1',
+      group,
+      count: vectors.length,
+      cpu,
+      captured,
+      seed: SEED,
+      layout: LAYOUT,
+      registers: ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi', 'eflags'],
+      compare: COMPARE,
+      forms: Object.fromEntries(forms.map((f) => [f.name, { count: f.count, undefined: f.rule || 'none' }])),
+    };
+    const body = [JSON.stringify(header), ...vectors.map((v) => JSON.stringify(v))].join('\n') + '\n';
+    writeFileSync(join(outDir, `${group}.jsonl`), body);
+    const faults = vectors.filter((v) => v.x).length;
+    console.log(`${group}: ${vectors.length} vectors (${forms.length} forms, ${faults} faults)`);
+    total += vectors.length;
+  }
+  console.log(`total: ${total} vectors from ${cpu.modelName} (family ${cpu.family} model ${cpu.model} stepping ${cpu.stepping})`);
+}
+
+if (process.argv[1]?.endsWith('generate.ts')) main();
