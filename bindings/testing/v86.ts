@@ -1,0 +1,131 @@
+/**
+ * Runs a Multiboot guest in v86 (npm `v86`, the reference emulator of the differential
+ * runner and of the benchmarks) headless in Node, with the same conventions as the
+ * wasmvisor harness: COM1 output collected, port 0xf4 ends the run, the checkpoint port
+ * records the registers. Node-only (it loads v86's wasm from node_modules).
+ *
+ * v86 boots a Multiboot image without a BIOS: it loads it itself and starts in protected
+ * mode with CS=0x08, the other segment registers 0x10, EAX=0x2BADB002 (see its
+ * `load_multiboot_option_rom`). Its own write handler on port 0xf4 throws "HALT" out of
+ * the CPU loop; we replace it by one that records the status and stops the emulator.
+ */
+
+import { createRequire } from 'node:module';
+import { V86 } from 'v86';
+import { CHECKPOINT_PORT, COM1_THR, DEBUG_EXIT_PORT, type Checkpoint } from './harness.js';
+
+export interface V86RunOptions {
+  /** false runs v86's interpreter only (its `disable_jit` option). Default true. */
+  jit?: boolean;
+  memoryBytes?: number;
+  checkpointPort?: number;
+  /** Wall-clock limit in ms (v86 runs in timer slices; default 60 s). */
+  timeoutMs?: number;
+  /** Called on each COM1 byte (for progress or timing). */
+  onOutput?: (char: string) => void;
+}
+
+export interface V86Run {
+  output: string;
+  exitStatus: number | null;
+  timedOut: boolean;
+  /** Set when v86 itself failed (e.g. a Rust panic "Unimplemented: ..." in its wasm). */
+  crash?: string;
+  checkpoints: Checkpoint[];
+  /** v86's own instruction counter (cpu.instruction_counter), when it keeps one. */
+  instructions: number | undefined;
+  wallMs: number;
+}
+
+// v86's internals used here are not in its typings.
+interface V86Cpu {
+  reg32: Int32Array;
+  get_eflags(): number;
+  io: { register_write(port: number, dev: object, w8?: (v: number) => void, w16?: (v: number) => void, w32?: (v: number) => void): void };
+  instruction_counter?: Uint32Array;
+}
+
+interface V86Main {
+  cpu: V86Cpu;
+  running: boolean;
+  do_tick(this: V86Main): void;
+}
+
+export function v86WasmPath(): string {
+  const require = createRequire(import.meta.url);
+  return require.resolve('v86/build/v86.wasm');
+}
+
+export function runV86(image: Uint8Array, opts: V86RunOptions = {}): Promise<V86Run> {
+  const buffer = image.buffer.slice(image.byteOffset, image.byteOffset + image.byteLength) as ArrayBuffer;
+  const emulator = new V86({
+    wasm_path: v86WasmPath(),
+    memory_size: opts.memoryBytes ?? 128 << 20,
+    multiboot: { buffer },
+    autostart: false,
+    disable_jit: opts.jit === false,
+    disable_keyboard: true,
+    disable_mouse: true,
+    disable_speaker: true,
+  } as ConstructorParameters<typeof V86>[0]);
+  const ckPort = opts.checkpointPort ?? CHECKPOINT_PORT;
+  return new Promise<V86Run>((resolve, reject) => {
+    let output = '';
+    const checkpoints: Checkpoint[] = [];
+    let started = 0;
+    let done = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const finish = (exitStatus: number | null, timedOut: boolean, crash?: string): void => {
+      if (done) return;
+      done = true;
+      const wallMs = performance.now() - started;
+      if (timer) clearTimeout(timer);
+      const inner = (emulator as unknown as { v86: V86Main }).v86;
+      const instructions = inner.cpu.instruction_counter ? inner.cpu.instruction_counter[0] : undefined;
+      if (crash) {
+        inner.running = false; // its wasm instance is dead: never tick it again
+      } else {
+        // stop() only takes effect between slices; destroy() then frees the instance.
+        void emulator.stop().then(() => emulator.destroy()).catch(() => undefined);
+      }
+      resolve({ output, exitStatus, timedOut, crash, checkpoints, instructions, wallMs });
+    };
+    emulator.add_listener('emulator-loaded', () => {
+      try {
+        const inner = (emulator as unknown as { v86: V86Main }).v86;
+        const cpu = inner.cpu;
+        // A panic inside v86's wasm surfaces as an exception out of its timer callback:
+        // catch it here so it ends this run instead of the host process.
+        const tick = inner.do_tick;
+        inner.do_tick = function (this: V86Main) {
+          try {
+            tick.call(this);
+          } catch (e) {
+            finish(null, false, e instanceof Error ? e.message : String(e));
+          }
+        };
+        const dev = {};
+        cpu.io.register_write(COM1_THR, dev, (v) => {
+          const c = String.fromCharCode(v & 0xff);
+          output += c;
+          opts.onOutput?.(c);
+        });
+        cpu.io.register_write(DEBUG_EXIT_PORT, dev, (v) => finish(((v & 0xff) << 1) | 1, false));
+        cpu.io.register_write(ckPort, dev, (v) => {
+          const r = cpu.reg32;
+          checkpoints.push({
+            value: v & 0xff,
+            eax: r[0] >>> 0, ecx: r[1] >>> 0, edx: r[2] >>> 0, ebx: r[3] >>> 0,
+            esp: r[4] >>> 0, ebp: r[5] >>> 0, esi: r[6] >>> 0, edi: r[7] >>> 0,
+            eflags: cpu.get_eflags() >>> 0,
+          });
+        });
+        timer = setTimeout(() => finish(null, true), opts.timeoutMs ?? 60_000);
+        started = performance.now();
+        void emulator.run();
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}

@@ -1,0 +1,32 @@
+#!/bin/sh
+# Builds the system test guests (guests/systests/*.asm -> *.bin, flat Multiboot kernels)
+# and, with --record, records each one's output under QEMU as its expected fixture
+# (guests/systests/expected/NAME.txt). Needs nasm; --record also needs qemu-system-i386.
+set -eu
+cd "$(dirname "$0")/../guests/systests"
+record=0
+[ "${1:-}" = "--record" ] && record=1
+for src in *.asm; do
+  name=${src%.asm}
+  nasm -f bin -I./ -o "$name.bin" "$src"
+  echo "built guests/systests/$name.bin"
+done
+[ $record = 1 ] || exit 0
+mkdir -p expected
+version=$(qemu-system-i386 --version | head -n 1)
+for src in *.asm; do
+  name=${src%.asm}
+  out=$(mktemp)
+  set +e
+  timeout 30 ./run-qemu.sh "$name.bin" > "$out" 2>/dev/null
+  status=$?
+  set -e
+  {
+    echo "# reference: $version"
+    echo "# command: qemu-system-i386 -accel tcg -display none -serial stdio -nic none -no-reboot -m 128 -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel $name.bin"
+    echo "# exit status: $status (isa-debug-exit: (value << 1) | 1)"
+    cat "$out"
+  } > "expected/$name.txt"
+  rm -f "$out"
+  echo "recorded guests/systests/expected/$name.txt (exit $status)"
+done
