@@ -1,0 +1,142 @@
+; Kernel entry and exit paths: exception and interrupt stubs, int 0x80, SYSENTER, the
+; return to ring 3, and the context switch. Every path builds the same struct trapframe
+; (x86.h) on the current kernel stack.
+
+SEL_KDATA equ 0x10
+SEL_UCODE equ 0x1B
+SEL_UDATA equ 0x23
+EFLAGS_IF equ 0x200
+
+extern trap_dispatch
+
+section .text
+
+; Stubs for vectors whose exceptions push no error code push a 0 so the frame has one
+; shape (SDM vol. 3A, 6.13: error codes for 8, 10-14, 17).
+%macro STUB_NOERR 1
+global vector_%1
+vector_%1:
+    push 0
+    push %1
+    jmp trap_common
+%endmacro
+%macro STUB_ERR 1
+global vector_%1
+vector_%1:
+    push %1
+    jmp trap_common
+%endmacro
+
+%assign v 0
+%rep 48
+  %if v == 8 || (v >= 10 && v <= 14) || v == 17
+    STUB_ERR v
+  %else
+    STUB_NOERR v
+  %endif
+  %assign v v + 1
+%endrep
+STUB_NOERR 128
+
+; The table idt.c walks to fill the IDT: vector_0 .. vector_47, then vector_128.
+section .rodata
+global vector_table
+vector_table:
+%assign v 0
+%rep 48
+    dd vector_ %+ v
+  %assign v v + 1
+%endrep
+    dd vector_128
+
+section .text
+trap_common:
+    pushad
+    push ds
+    push es
+    push fs
+    push gs
+    mov ax, SEL_KDATA
+    mov ds, ax
+    mov es, ax
+    mov fs, ax
+    mov gs, ax
+    push esp                    ; struct trapframe *
+    call trap_dispatch
+    add esp, 4
+global trapret
+trapret:
+    pop gs
+    pop fs
+    pop es
+    pop ds
+    popad
+    add esp, 8                  ; vector and error code
+    iretd
+
+; SYSENTER lands here with ESP = IA32_SYSENTER_ESP (the current process's kernel stack
+; top, the same as TSS.ESP0), CS/SS from IA32_SYSENTER_CS, and IF, VM and RF cleared
+; (SDM vol. 2B, SYSENTER). By our convention ECX holds the user ESP and EDX the user
+; resume address. We build the frame an int 0x80 from ring 3 would have built, so the
+; system calls see one shape; vector 0x80 marks it as a system call.
+global sysenter_entry
+sysenter_entry:
+    push SEL_UDATA              ; user SS
+    push ecx                    ; user ESP
+    pushfd
+    or dword [esp], EFLAGS_IF   ; ring 3 always runs with interrupts on
+    push SEL_UCODE              ; user CS
+    push edx                    ; user EIP
+    push 0
+    push 0x80
+    pushad
+    push ds
+    push es
+    push fs
+    push gs
+    mov ax, SEL_KDATA
+    mov ds, ax
+    mov es, ax
+    mov fs, ax
+    mov gs, ax
+    sti
+    push esp
+    call trap_dispatch
+    add esp, 4
+    cli
+    pop gs
+    pop fs
+    pop es
+    pop ds
+    popad
+    add esp, 8
+    ; SYSEXIT takes the resume address from EDX and the stack from ECX (SDM vol. 2B,
+    ; SYSEXIT). The frame may have been rewritten (exec), so read both from it.
+    mov edx, [esp]              ; EIP
+    mov ecx, [esp + 12]         ; user ESP
+    sti                         ; takes effect after SYSEXIT: no interrupt in between
+    sysexit
+
+; Starts a new process: its kernel stack holds a switch frame returning here, above a
+; trapframe that returns to ring 3.
+global forkret
+forkret:
+    jmp trapret
+
+; void switch_to(u32 *save_esp, u32 new_esp): saves the callee-saved registers on the
+; current stack, stores ESP, loads the other process's ESP and returns on its stack.
+global switch_to
+switch_to:
+    mov eax, [esp + 4]
+    mov edx, [esp + 8]
+    push ebp
+    push ebx
+    push esi
+    push edi
+    mov [eax], esp
+    mov esp, edx
+    pop edi
+    pop esi
+    pop ebx
+    pop ebp
+    ret
