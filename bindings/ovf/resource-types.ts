@@ -42,8 +42,17 @@ export const ResourceType = {
   SoundCard: 35,
 } as const;
 
-const NAMES: Record<number, string> = {};
-for (const [k, v] of Object.entries(ResourceType)) NAMES[v] = k.replace(/([a-z0-9])([A-Z])/g, '$1 $2');
+/** The ValueMap's own wording for each code. */
+const NAMES: Record<number, string> = {
+  1: 'Other', 2: 'Computer System', 3: 'Processor', 4: 'Memory', 5: 'IDE Controller',
+  6: 'Parallel SCSI HBA', 7: 'FC HBA', 8: 'iSCSI HBA', 9: 'IB HCA', 10: 'Ethernet Adapter',
+  11: 'Other Network Adapter', 12: 'I/O Slot', 13: 'I/O Device', 14: 'Floppy Drive', 15: 'CD Drive',
+  16: 'DVD drive', 17: 'Disk Drive', 18: 'Tape Drive', 19: 'Storage Extent', 20: 'Other storage device',
+  21: 'Serial port', 22: 'Parallel port', 23: 'USB Controller', 24: 'Graphics controller',
+  25: 'IEEE 1394 Controller', 26: 'Partitionable Unit', 27: 'Base Partitionable Unit', 28: 'Power',
+  29: 'Cooling Capacity', 30: 'Ethernet Switch Port', 31: 'Logical Disk', 32: 'Storage Volume',
+  33: 'Ethernet Connection', 35: 'Sound Card',
+};
 
 /** A readable name for a ResourceType code, e.g. 17 → "Disk Drive". */
 export function resourceTypeName(code: number): string {
