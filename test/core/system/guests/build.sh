@@ -23,7 +23,7 @@ for src in *.asm; do
 megs: 32
 romimage: file=$tmp/rom.bin
 vgaromimage: file=/usr/share/seabios/vgabios-isavga.bin
-cpu: reset_on_triple_fault=0
+cpu: reset_on_triple_fault=0, ignore_bad_msrs=0
 display_library: rfb, options="timeout=0"
 com1: enabled=1, mode=file, dev=$tmp/out.txt
 log: $tmp/bochs.log

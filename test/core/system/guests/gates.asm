@@ -284,11 +284,4 @@ bits 32
     dq 0x00CF9A000000FFFF                       ; 80 code DPL 0, readable, non-conforming
 %endmacro
 
-; I/O permission bitmap (SDM 19.5.2): ports 0-3ff, all denied but 3f8-3fd; then the FF end byte
-%macro TSS_IOMAP 0
-    times 0x7f db 0xff
-    db 0xc0
-    db 0xff
-%endmacro
-
 %include "lib_end.inc"
