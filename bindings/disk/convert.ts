@@ -1,0 +1,96 @@
+/**
+ * Image conversion that streams: it walks the source's block status, reads only the
+ * parts that hold data, one unit (a cluster or grain of the target) at a time, skips units
+ * that are all zeros, and writes the rest. Memory is one unit plus the formats' bounded
+ * table caches, whatever the virtual size.
+ */
+import type { ByteSource } from './source.js';
+import type { DiskImage, ImageFormat } from './types.js';
+import { isZero } from './bytes.js';
+import { ImageError } from './errors.js';
+import { createRaw } from './raw.js';
+import { createQcow2, type Qcow2CreateOptions } from './qcow2/create.js';
+import { Qcow2Image } from './qcow2/image.js';
+import { createMonolithicSparse, type VmdkCreateOptions } from './vmdk/create.js';
+import { VmdkImage } from './vmdk/image.js';
+import { StreamOptimizedWriter } from './vmdk/stream.js';
+
+export type VmdkSubformat = 'monolithicSparse' | 'streamOptimized';
+
+export interface TargetSpec {
+  format: ImageFormat;
+  qcow2?: Qcow2CreateOptions;
+  vmdk?: VmdkCreateOptions & { subformat?: VmdkSubformat };
+}
+
+export interface ConvertStats {
+  /** Bytes read from the source (only the parts holding data). */
+  bytesRead: number;
+  /** Bytes of non-zero data written to the target. */
+  bytesWritten: number;
+}
+
+/** Creates an empty image of `size` bytes in `dst`, in the target's format. */
+export function createImage(dst: ByteSource, size: number, t: TargetSpec): void {
+  switch (t.format) {
+    case 'raw': createRaw(dst, size); return;
+    case 'qcow2': createQcow2(dst, size, t.qcow2); return;
+    case 'vmdk':
+      if ((t.vmdk?.subformat ?? 'monolithicSparse') === 'streamOptimized') new StreamOptimizedWriter(dst, size, t.vmdk).finish();
+      else createMonolithicSparse(dst, size, t.vmdk);
+      return;
+    default: throw new ImageError(`unknown image format "${t.format as string}"`);
+  }
+}
+
+export function convertImage(src: DiskImage, dst: ByteSource, t: TargetSpec): ConvertStats {
+  const size = src.size;
+  const stats: ConvertStats = { bytesRead: 0, bytesWritten: 0 };
+  const sub = t.vmdk?.subformat ?? 'monolithicSparse';
+  if (t.format === 'vmdk' && sub !== 'monolithicSparse' && sub !== 'streamOptimized') {
+    throw new ImageError(`vmdk: subformat "${sub as string}" is not supported (use monolithicSparse or streamOptimized)`);
+  }
+  if (t.format === 'vmdk' && sub === 'streamOptimized') {
+    const w = new StreamOptimizedWriter(dst, size, t.vmdk);
+    eachDataUnit(src, w.grainBytes, stats, (u, buf) => {
+      if (buf.length < w.grainBytes) { const full = new Uint8Array(w.grainBytes); full.set(buf); buf = full; }
+      w.writeGrain(u, buf);
+    });
+    w.finish();
+    return stats;
+  }
+  createImage(dst, size, t);
+  let out: DiskImage;
+  let unit: number;
+  if (t.format === 'qcow2') { const q = new Qcow2Image(dst); out = q; unit = q.clusterSize; }
+  else if (t.format === 'vmdk') { const v = new VmdkImage(dst); out = v; unit = v.grainBytes; }
+  else { out = { write: (o: number, b: Uint8Array) => dst.write(o, b), flush: () => dst.flush(), close: () => dst.close() } as DiskImage; unit = 1 << 16; }
+  eachDataUnit(src, unit, stats, (u, buf) => out.write(u * unit, buf));
+  out.flush();
+  return stats;
+}
+
+/** Calls `emit` for each unit-aligned piece of the source that holds non-zero data, in order. */
+function eachDataUnit(src: DiskImage, unit: number, stats: ConvertStats, emit: (u: number, buf: Uint8Array) => void): void {
+  const size = src.size;
+  const buf = new Uint8Array(unit);
+  let last = -1;
+  for (let pos = 0; pos < size;) {
+    const st = src.blockStatus(pos, size - pos);
+    if (st.length <= 0) throw new ImageError(`block status at ${pos} returned an empty run`);
+    if (st.data) {
+      const end = pos + st.length;
+      for (let u = Math.floor(pos / unit); u * unit < end; u++) {
+        if (u <= last) continue;
+        last = u;
+        const b = buf.subarray(0, Math.min(unit, size - u * unit));
+        src.read(u * unit, b);
+        stats.bytesRead += b.length;
+        if (isZero(b)) continue;
+        stats.bytesWritten += b.length;
+        emit(u, b);
+      }
+    }
+    pos += st.length;
+  }
+}
