@@ -278,3 +278,22 @@ describe('snapshots', () => {
     expect(() => PicPair.fromState(s)).toThrow(/pic\.slave\.imr/);
   });
 });
+
+import { hasQemu, runQemu, runLocal, outb as qo, inb as qi } from './qemu-probe.js';
+
+describe.skipIf(!hasQemu)('against QEMU (i8259 + PIIX3 ELCR)', () => {
+  it('reads back IMR, ISR and the ELCR masks as QEMU does after the Linux init sequence', () => {
+    const ops = [
+      qo(0x21, 0xff), qo(0xa1, 0xff),
+      qo(0x20, 0x11), qo(0x21, 0x30), qo(0x21, 0x04), qo(0x21, 0x01),
+      qo(0xa0, 0x11), qo(0xa1, 0x38), qo(0xa1, 0x02), qo(0xa1, 0x01),
+      qo(0x21, 0xa5), qi(0x21), qo(0xa1, 0x5a), qi(0xa1),
+      qo(0x20, 0x0b), qi(0x20), qo(0xa0, 0x0b), qi(0xa0),
+      qo(0x4d0, 0xff), qi(0x4d0), qo(0x4d1, 0xff), qi(0x4d1),
+      qo(0x4d0, 0x00), qi(0x4d0), qo(0x4d1, 0x00), qi(0x4d1),
+      qo(0x20, 0x11), qi(0x21), // ICW1 clears IMR
+    ];
+    const local = runLocal(ops, (port, size) => bus.read('pio', port, size), (port, size, v) => bus.write('pio', port, size, v));
+    expect(local).toEqual(runQemu(ops).bytes);
+  });
+});

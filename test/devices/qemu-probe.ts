@@ -1,0 +1,97 @@
+/**
+ * Runs a list of port operations in a real-mode guest under qemu-system-i386 and returns
+ * the values its IN instructions read, so device tests can compare register behaviour
+ * with QEMU's. The guest is hand-assembled here (no toolchain needed): a boot sector that
+ * loads the rest of the program from the floppy, disables interrupts, performs the
+ * operations, echoes each IN result to the 0xE9 debug console, and exits through
+ * isa-debug-exit. SeaBIOS has run before it, so compare only state the program sets itself.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const hasQemu = spawnSync('qemu-system-i386', ['--version']).status === 0;
+
+export type Op =
+  | { out: number; size: 1 | 2 | 4; value: number }
+  | { in: number; size: 1 | 2 | 4 }
+  /** `count` reads of a port (e.g. the IDE data port), each echoed. */
+  | { inRepeat: number; size: 1 | 2 | 4; count: number };
+
+export const outb = (port: number, value: number): Op => ({ out: port, size: 1, value });
+export const outw = (port: number, value: number): Op => ({ out: port, size: 2, value });
+export const outl = (port: number, value: number): Op => ({ out: port, size: 4, value });
+export const inb = (port: number): Op => ({ in: port, size: 1 });
+export const inw = (port: number): Op => ({ in: port, size: 2 });
+export const inl = (port: number): Op => ({ in: port, size: 4 });
+
+const le16 = (v: number) => [v & 0xff, (v >> 8) & 0xff];
+const le32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+
+/** Code for one IN at the port in DX, echoing `size` bytes to 0xE9 (clobbers EAX, DX). */
+function inEcho(port: number, size: number): number[] {
+  const c = [0xba, ...le16(port)];
+  c.push(size === 1 ? 0xec : size === 2 ? 0xed : 0x66, ...(size === 4 ? [0xed] : [])); // in al/ax/eax, dx
+  c.push(0xba, 0xe9, 0x00, 0xee); // mov dx, 0xe9; out dx, al
+  if (size >= 2) c.push(0x88, 0xe0, 0xee); // mov al, ah; out dx, al
+  if (size === 4) c.push(0x66, 0xc1, 0xe8, 0x10, 0xee, 0x88, 0xe0, 0xee); // shr eax, 16; out; mov al, ah; out
+  return c;
+}
+
+export function assemble(ops: Op[]): Uint8Array {
+  const body: number[] = [0xfa]; // cli
+  for (const op of ops) {
+    if ('out' in op) {
+      body.push(0xba, ...le16(op.out));
+      if (op.size === 1) body.push(0xb0, op.value & 0xff, 0xee);
+      else if (op.size === 2) body.push(0xb8, ...le16(op.value), 0xef);
+      else body.push(0x66, 0xb8, ...le32(op.value), 0x66, 0xef);
+    } else if ('in' in op) {
+      body.push(...inEcho(op.in, op.size));
+    } else {
+      const loop = inEcho(op.inRepeat, op.size);
+      body.push(0xb9, ...le16(op.count), ...loop, 0xe2, (-(loop.length + 2)) & 0xff); // mov cx, n; body; loop
+    }
+  }
+  body.push(0xb0, 0x00, 0xe6, 0xf4, 0xf4, 0xeb, 0xfd); // mov al, 0; out 0xf4, al; hlt; jmp $-1
+  const sectors = Math.ceil(body.length / 512);
+  if (sectors > 17) throw new Error('probe program too long');
+  // Boot sector: xor ax,ax; mov es,ax; mov ds,ax; mov bx,0x7e00; mov ax,0x0200|n; mov cx,2; xor dh,dh; int 13h; jmp 0:7e00
+  const boot = [0x31, 0xc0, 0x8e, 0xc0, 0x8e, 0xd8, 0xbb, 0x00, 0x7e, 0xb8, sectors, 0x02, 0xb9, 0x02, 0x00,
+    0x30, 0xf6, 0xcd, 0x13, 0xea, 0x00, 0x7e, 0x00, 0x00];
+  const img = new Uint8Array(1474560);
+  img.set(boot); img[510] = 0x55; img[511] = 0xaa;
+  img.set(body, 512);
+  return img;
+}
+
+export interface ProbeResult { bytes: number[]; status: number | null }
+
+/** Runs `ops` under QEMU with extra arguments (e.g. a disk, `-m 64`). */
+export function runQemu(ops: Op[], extra: string[] = [], files: Record<string, Uint8Array> = {}): ProbeResult {
+  const dir = mkdtempSync(join(tmpdir(), 'wv-probe-'));
+  try {
+    writeFileSync(join(dir, 'probe.img'), assemble(ops));
+    for (const [name, data] of Object.entries(files)) writeFileSync(join(dir, name), data);
+    const args = ['-display', 'none', '-nodefaults', '-no-reboot', '-boot', 'a',
+      '-drive', `file=${join(dir, 'probe.img')},format=raw,if=floppy`,
+      '-debugcon', `file:${join(dir, 'con.bin')}`, '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
+      ...extra.map((a) => a.replaceAll('@DIR@', dir))];
+    const r = spawnSync('qemu-system-i386', args, { timeout: 30000 });
+    const con = join(dir, 'con.bin');
+    return { bytes: existsSync(con) ? [...readFileSync(con)] : [], status: r.status };
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+}
+
+/** The same operations against a bus-like pair of functions; returns the echoed bytes. */
+export function runLocal(ops: Op[], read: (port: number, size: 1 | 2 | 4) => number, write: (port: number, size: 1 | 2 | 4, v: number) => void): number[] {
+  const out: number[] = [];
+  const echo = (v: number, size: number) => { for (let i = 0; i < size; i++) out.push((v >>> (8 * i)) & 0xff); };
+  for (const op of ops) {
+    if ('out' in op) write(op.out, op.size, op.value);
+    else if ('in' in op) echo(read(op.in, op.size), op.size);
+    else for (let i = 0; i < op.count; i++) echo(read(op.inRepeat, op.size), op.size);
+  }
+  return out;
+}
