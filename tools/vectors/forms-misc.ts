@@ -60,7 +60,7 @@ function stringVector(x: Insn, rep: number[], opc: number, w: Width, a16: boolea
 // MOVZX/MOVSX.
 for (const [opc, mn] of [[0xb6, 'movzx'], [0xbe, 'movsx']] as const) {
   for (const k of KINDS) {
-    for (const [dw, sw] of [[32, 8], [32, 16], [16, 8]] as [Width, Width][]) {
+    for (const [dw, sw] of [[32, 8], [32, 16], [16, 8], [16, 16]] as [Width, Width][]) {
       form('move', `${pfx(dw)}0f ${h2(opc + (sw === 16 ? 1 : 0))} ${mn} ${R(dw)},${RM(sw)} ${k}`, 40, '', (x) => {
         rm(x, { pre: opsize(dw), op: [0x0f, opc + (sw === 16 ? 1 : 0)], reg: 'r', kind: k, width: sw, o: { espOk: true } });
       });

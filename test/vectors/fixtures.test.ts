@@ -1,0 +1,204 @@
+/**
+ * The captured instruction vectors themselves: well-formed, enough of them, every opcode
+ * form the CPU core must implement present (read from the bytes, not from the names), and,
+ * where `gcc -m32` works, a sample re-executed on this machine's CPU agrees with them.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { bytesOf, loadGroups, opcodeKey, regionOut, undefinedByte, undefinedRegMask, Vector } from './fixtures.js';
+
+const groups = loadGroups();
+const all = groups.flatMap((g) => g.vectors);
+const RUNNER_SRC = join(dirname(fileURLToPath(import.meta.url)), '../../tools/vectors/runner.c');
+
+const hexOk = (s: string) => /^([0-9a-f]{2})+$/.test(s);
+const u32 = (n: unknown) => Number.isInteger(n) && (n as number) >= 0 && (n as number) <= 0xffffffff;
+
+describe('instruction vector fixtures', () => {
+  it('have a header stating the CPU, the date, the layout and the undefined flags per form', () => {
+    expect(groups.length).toBeGreaterThanOrEqual(10);
+    for (const g of groups) {
+      const h = g.header;
+      expect(h.format, g.file).toBe('wasmvisor-vectors/1');
+      expect(h.cpu.modelName, g.file).toMatch(/\S/);
+      expect(h.cpu.family, g.file).toMatch(/^\d+$/);
+      expect(Number.isNaN(Date.parse(h.captured)), g.file).toBe(false);
+      expect(h.count, g.file).toBe(g.vectors.length);
+      const w = h.layout;
+      for (const a of [w.data, w.src, w.dst, w.stack]) expect(a >= w.window && a < w.window + w.windowSize).toBe(true);
+      for (const [name, f] of Object.entries(h.forms)) {
+        expect(typeof f.undefined, name).toBe('string');
+        expect(g.vectors.filter((v) => v.f === name).length, `${g.file}: ${name}`).toBe(f.count);
+      }
+    }
+  });
+
+  it('are well-formed vectors whose memory lies in the watched window', () => {
+    const bad: string[] = [];
+    for (const g of groups) {
+      const w = g.header.layout;
+      g.vectors.forEach((v, n) => {
+        const where = `${g.file}:${n + 2} ${v.f}`;
+        const ok = hexOk(v.b) && v.b.length <= 30 && v.i.length === 9 && v.o.length === 9 &&
+          [...v.i, ...v.o].every(u32) && (v.uf === undefined || u32(v.uf)) &&
+          v.m.every(([a, i, o]) => u32(a) && hexOk(i) && (o === '=' || (hexOk(o) && o.length === i.length)) &&
+            a >= w.window && a + i.length / 2 <= w.window + w.windowSize) &&
+          (v.x === undefined || (v.x.length === 3 && v.x.every(Number.isInteger))) &&
+          (v.i[8] & 0x40100) === 0 && (v.i[8] & 0x202) === 0x202;
+        if (!ok) bad.push(where);
+      });
+    }
+    expect(bad.slice(0, 10)).toEqual([]);
+  });
+
+  it('number at least 20,000', () => {
+    console.log(groups.map((g) => `${g.header.group}: ${g.vectors.length}`).join(', ') + `; total ${all.length}`);
+    expect(all.length).toBeGreaterThanOrEqual(20000);
+  });
+
+  it('cover every user-mode opcode form the core must implement', () => {
+    const have = new Map<string, number>();
+    for (const v of all) {
+      const k = opcodeKey(bytesOf(v.b));
+      have.set(k, (have.get(k) ?? 0) + 1);
+    }
+    const missing = requiredForms().filter((k) => (have.get(k) ?? 0) < 10);
+    expect(missing).toEqual([]);
+  });
+
+  it('contain the edge cases: #DE, AAM 0, zero BSF/BSR sources, far bit offsets, both string directions', () => {
+    const by = (p: (v: Vector) => boolean) => all.filter(p).length;
+    const key = (v: Vector) => opcodeKey(bytesOf(v.b));
+    expect(by((v) => /^f[67] \/[67]/.test(key(v)) && v.x?.[0] === 0)).toBeGreaterThan(100);
+    expect(by((v) => /^f[67] \/[67]/.test(key(v)) && !v.x)).toBeGreaterThan(500);
+    expect(by((v) => v.b === 'd400' && v.x?.[0] === 0)).toBeGreaterThan(5);
+    expect(by((v) => /^0f b[cd]/.test(key(v)) && (v.u ?? []).length > 0)).toBeGreaterThan(20);
+    // BT with a register offset into memory beyond the addressed operand.
+    expect(by((v) => /^0f (a3|ab|b3|bb) mem/.test(key(v)) && v.m[0][1] !== regionOut(v.m[0]) )).toBeGreaterThan(50);
+    const strings = all.filter((v) => /^(f[23] )?a[4-9a-f]/.test(key(v)));
+    expect(strings.filter((v) => v.i[8] & 0x400).length).toBeGreaterThan(200);
+    expect(strings.filter((v) => !(v.i[8] & 0x400)).length).toBeGreaterThan(200);
+    // Shift counts 0, 1, 31, 32, 33 for every shift opcode with an immediate count.
+    for (const c of [0, 1, 31, 32, 33]) {
+      expect(by((v) => /^c[01] /.test(key(v)) && parseInt(v.b.slice(-2), 16) === c), `count ${c}`).toBeGreaterThan(20);
+    }
+  });
+
+  const gcc = hasGccM32();
+  if (!gcc) console.warn('instruction vectors: gcc -m32 is not available here; the host CPU re-run is skipped');
+  describe.skipIf(!gcc)('re-run on this host CPU (gcc -m32)', () => {
+    it('gives the same results for a sample of every group', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'vectors-'));
+      try {
+        const bin = join(dir, 'runner');
+        execFileSync('gcc', ['-m32', '-O2', '-static', '-o', bin, RUNNER_SRC]);
+        const sameCpu = readFileSync('/proc/cpuinfo', 'utf8').includes(`model name\t: ${groups[0].header.cpu.modelName}`);
+        if (!sameCpu) console.warn('instruction vectors: another CPU model than the capture; undefined bits are masked');
+        const sample = all.filter((_, n) => n % 13 === 0 || all[n].x !== undefined);
+        const input = sample.map(runnerLine).join('\n') + '\n';
+        const run = spawnSync(bin, [], { input, encoding: 'utf8', maxBuffer: 1 << 28 });
+        expect(run.status, run.stderr).toBe(0);
+        const lines = run.stdout.split('\n');
+        const diffs: string[] = [];
+        sample.forEach((v, n) => {
+          const d = compareRun(v, lines[n], sameCpu);
+          if (d) diffs.push(`${v.f} [${v.b}]: ${d}`);
+        });
+        expect(sample.length).toBeGreaterThan(3000);
+        expect(diffs.slice(0, 10)).toEqual([]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+});
+
+function hasGccM32(): boolean {
+  if (process.platform !== 'linux' || !['x64', 'ia32'].includes(process.arch)) return false;
+  const dir = mkdtempSync(join(tmpdir(), 'gcc-m32-'));
+  try {
+    execFileSync('gcc', ['-m32', '-static', '-x', 'c', '-o', join(dir, 't'), '-'], { input: 'int main(void){return 0;}', stdio: ['pipe', 'ignore', 'ignore'] });
+    execFileSync(join(dir, 't'));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function runnerLine(v: Vector): string {
+  const regs = v.i.map((r) => r.toString(16)).join(',');
+  return `B${v.b} R${regs}${v.s ? ' S' : ''}${v.m.map(([a, i]) => ` M${a.toString(16)}:${i}`).join('')}`;
+}
+
+/** Differences between a runner output line and the vector, or '' when they agree. */
+function compareRun(v: Vector, line: string, exact: boolean): string {
+  const t = (line ?? '').trim().split(' ');
+  const regs = (tok: string) => tok.slice(1).split(',').map((x) => parseInt(x, 16) >>> 0);
+  let o: number[], mem: string[], x: number[] | undefined;
+  if (t[0] === 'ok') { o = regs(t[1]); mem = t.slice(2).map((s) => s.slice(1)); }
+  else if (t[0] === 'ex') { x = [1, 2, 3].map((k) => parseInt(t[k], 16) | 0); o = regs(t[4]); mem = t.slice(5).map((s) => s.slice(1)); }
+  else return `runner: ${line}`;
+  if (JSON.stringify(x) !== JSON.stringify(v.x)) return `exception ${JSON.stringify(x)} != ${JSON.stringify(v.x)}`;
+  for (let r = 0; r < 9; r++) {
+    const m = exact ? 0 : r === 8 ? v.uf ?? 0 : undefinedRegMask(v, r);
+    if (((o[r] ^ v.o[r]) & ~m) !== 0) return `register ${r}: ${o[r].toString(16)} != ${v.o[r].toString(16)}`;
+  }
+  for (let k = 0; k < v.m.length; k++) {
+    const want = regionOut(v.m[k]);
+    for (let b = 0; b < want.length / 2; b++) {
+      if (!exact && undefinedByte(v, k, b)) continue;
+      if (want.slice(2 * b, 2 * b + 2) !== mem[k]?.slice(2 * b, 2 * b + 2)) return `memory region ${k} byte ${b}`;
+    }
+  }
+  return '';
+}
+
+/** The opcode forms of the task list, as opcodeKey spells them. */
+function requiredForms(): string[] {
+  const k: string[] = [];
+  const h = (b: number) => b.toString(16).padStart(2, '0');
+  const rm = (base: string, o16 = false) => {
+    for (const m of ['reg', 'mem']) { k.push(`${base} ${m}`); if (o16) k.push(`${base} ${m} o16`); }
+  };
+  for (let op = 0; op < 8; op++) {
+    rm(h(op * 8)); rm(h(op * 8 + 1), true); rm(h(op * 8 + 2)); rm(h(op * 8 + 3), true);
+    k.push(h(op * 8 + 4), h(op * 8 + 5), `${h(op * 8 + 5)} o16`, `${h(op * 8 + 1)} mem a16`, `${h(op * 8 + 3)} mem a16`);
+    rm(`80 /${op}`); rm(`82 /${op}`); rm(`81 /${op}`, true); rm(`83 /${op}`, true);
+    for (const s of ['c0', 'd0', 'd2']) rm(`${s} /${op}`);
+    for (const s of ['c1', 'd1', 'd3']) rm(`${s} /${op}`, true);
+  }
+  k.push('40+r', '40+r o16', '48+r', '48+r o16');
+  for (const r of [0, 1]) { rm(`fe /${r}`); rm(`ff /${r}`, true); }
+  for (const r of [0, 2, 3, 4, 5, 6, 7]) { rm(`f6 /${r}`); rm(`f7 /${r}`, true); }
+  rm('84'); rm('85', true); k.push('a8', 'a9', 'a9 o16');
+  for (const o of ['a4', 'a5', 'ac', 'ad', 'af', 'a3', 'ab', 'b3', 'bb', 'bc', 'bd', 'b1', 'c1', 'b7', 'bf']) rm(`0f ${o}`, true);
+  for (const r of [4, 5, 6, 7]) rm(`0f ba /${r}`, true);
+  rm('0f b6', true); rm('0f be', true); rm('0f b0'); rm('0f c0');
+  rm('69', true); rm('6b', true);
+  k.push('27', '2f', '37', '3f', 'd4', 'd5');
+  for (let c = 0; c < 16; c++) { rm(`0f ${h(0x90 + c)}`); rm(`0f ${h(0x40 + c)}`, true); }
+  for (const s of [0xa4, 0xa5, 0xaa, 0xab, 0xac, 0xad]) {
+    for (const p of ['', 'f3 ']) for (const sz of ['', ' o16']) for (const a of ['', ' a16']) {
+      if (s % 2 === 0 && sz) continue;
+      k.push(`${p}${h(s)}${sz}${a}`);
+    }
+  }
+  for (const s of [0xa6, 0xa7, 0xae, 0xaf]) {
+    for (const p of ['', 'f3 ', 'f2 ']) for (const sz of ['', ' o16']) for (const a of ['', ' a16']) {
+      if (s % 2 === 0 && sz) continue;
+      k.push(`${p}${h(s)}${sz}${a}`);
+    }
+  }
+  k.push('98', '98 o16', '99', '99 o16', '9e', '9f', '90+r', '90+r o16', '0f c8+r', '0f c7 /1 mem', 'd7');
+  rm('86'); rm('87', true);
+  k.push('8d mem', '8d mem o16', '8d mem a16', '8d mem o16 a16');
+  for (const s of ['9c', '9d', '60', '61', 'c8', 'c9', '50+r', '58+r', '68', '6a']) k.push(s, `${s} o16`);
+  k.push('ff /6 mem', '8f /0 mem', 'f8', 'f9', 'f5', 'fc', 'fd');
+  return k;
+}
