@@ -11,19 +11,32 @@ for src in *.asm; do
   nasm -f bin -I./ -o "$name.bin" "$src"
   echo "built guests/systests/$name.bin"
 done
+# ELF guests: built by gcc and ld, so the ELF path of a loader is tested on files other
+# tools wrote.
+gcc -m32 -ffreestanding -fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
+  -nostdlib -no-pie -O2 -Wall -Wl,-T,elf/elfkernel.ld -Wl,--build-id=none \
+  -Wl,-z,max-page-size=0x1000 -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments \
+  -o elf/elfkernel.elf elf/elfkernel.c
+echo "built guests/systests/elf/elfkernel.elf"
+obj=$(mktemp)
+nasm -f elf32 -o "$obj" elf/higherhalf.asm
+ld -m elf_i386 -T elf/higherhalf.ld --build-id=none -z max-page-size=0x1000 -z noexecstack \
+  -o elf/higherhalf.elf "$obj"
+rm -f "$obj"
+echo "built guests/systests/elf/higherhalf.elf"
 [ $record = 1 ] || exit 0
 mkdir -p expected
 version=$(qemu-system-i386 --version | head -n 1)
-for src in *.asm; do
-  name=${src%.asm}
+for image in *.bin elf/*.elf; do
+  name=$(basename "${image%.*}")
   out=$(mktemp)
   set +e
-  timeout 30 ./run-qemu.sh "$name.bin" > "$out" 2>/dev/null
+  timeout 30 ./run-qemu.sh "$image" > "$out" 2>/dev/null
   status=$?
   set -e
   {
     echo "# reference: $version"
-    echo "# command: qemu-system-i386 -accel tcg -display none -serial stdio -nic none -no-reboot -m 128 -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel $name.bin"
+    echo "# command: qemu-system-i386 -accel tcg -display none -serial stdio -nic none -no-reboot -m 128 -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel $image"
     echo "# exit status: $status (isa-debug-exit: (value << 1) | 1)"
     cat "$out"
   } > "expected/$name.txt"

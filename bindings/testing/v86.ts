@@ -129,3 +129,42 @@ export function runV86(image: Uint8Array, opts: V86RunOptions = {}): Promise<V86
     });
   });
 }
+
+/** What v86's own Multiboot loader left in the machine before the first instruction. */
+export interface V86BootState {
+  eax: number;
+  ebx: number;
+  eip: number;
+  /** Selectors of ES, CS, SS, DS, FS, GS (v86's order). */
+  selectors: number[];
+  readPhys(addr: number, length: number): Uint8Array;
+}
+
+/** Loads `image` with v86's Multiboot loader and returns its state (used as a reference). */
+export function v86MultibootState(image: Uint8Array, memoryBytes = 128 << 20): Promise<V86BootState> {
+  const buffer = image.buffer.slice(image.byteOffset, image.byteOffset + image.byteLength) as ArrayBuffer;
+  const emulator = new V86({
+    wasm_path: v86WasmPath(),
+    memory_size: memoryBytes,
+    multiboot: { buffer },
+    autostart: false,
+    disable_keyboard: true,
+    disable_mouse: true,
+    disable_speaker: true,
+  } as ConstructorParameters<typeof V86>[0]);
+  return new Promise((resolve) => {
+    emulator.add_listener('emulator-loaded', () => {
+      const cpu = (emulator as unknown as { v86: { cpu: V86Cpu & { mem8: Uint8Array; instruction_pointer: Int32Array; sreg: Uint16Array } } }).v86.cpu;
+      const mem = cpu.mem8.slice(0, memoryBytes);
+      const state: V86BootState = {
+        eax: cpu.reg32[0] >>> 0,
+        ebx: cpu.reg32[3] >>> 0,
+        eip: cpu.instruction_pointer[0] >>> 0,
+        selectors: Array.from(cpu.sreg.slice(0, 6)),
+        readPhys: (addr, length) => mem.slice(addr, addr + length),
+      };
+      void emulator.destroy().catch(() => undefined);
+      resolve(state);
+    });
+  });
+}
