@@ -7,7 +7,7 @@
  * Clock edges are numbered globally (`tick`); a count written between edges t-1 and t is
  * loaded into CE on edge t, "on the next CLK pulse" as the datasheet's mode descriptions say.
  */
-import { bool, int, obj } from './state.js';
+import { bool, DeviceStateError, int, obj } from './state.js';
 
 export interface PitChannelState {
   modeBits: number; bcd: boolean; rw: number; reload: number; hasCount: boolean;
@@ -250,7 +250,7 @@ export class PitChannel {
     c.pausedE = int(o, 'pausedE', path, -1, big);
     c.loadedAt = int(o, 'loadedAt', path, -1, big);
     for (const k of ['bcd', 'hasCount', 'writeMsbNext', 'readMsbNext', 'latched', 'latchMsbNext', 'statusLatched'] as const) c[k] = bool(o, k, path);
-    if ((c.start >= 0 && c.n < 1) || (c.prevStart >= 0 && c.prevN < 1)) throw new RangeError(`${path}: a running segment needs a count of at least 1`);
+    if ((c.start >= 0 && c.n < 1) || (c.prevStart >= 0 && c.prevN < 1)) throw new DeviceStateError(`${path}.n`, 'a running segment needs a count of at least 1');
     return c;
   }
 }
