@@ -1,0 +1,261 @@
+/**
+ * JeOS, the guest kernel: the committed image boots under QEMU (the reference platform)
+ * and every workload and check completes with plausible results; the image is what the
+ * build script makes from the sources and holds no x87/SSE instruction; the comparison
+ * script masks exactly the measured values.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { crc32 } from 'node:zlib';
+// @ts-expect-error: a plain ESM script without type declarations
+import * as compare from '../../scripts/compare-qemu.mjs';
+
+const ROOT = resolve(__dirname, '../..');
+const JEOS = join(ROOT, 'guests/jeos');
+const KERNEL = join(JEOS, 'jeos.elf');
+const DISK = join(JEOS, 'disk.img');
+
+const have = (cmd: string, arg = '--version') => spawnSync(cmd, [arg], { stdio: 'ignore' }).status === 0;
+const hasQemu = have('qemu-system-i386');
+const hasObjdump = have('objdump');
+const hasToolchain = have('gcc') && have('nasm', '-v') && have('ld');
+if (!hasQemu) console.warn('qemu-system-i386 not found: JeOS is not booted under QEMU in this run');
+if (!hasObjdump) console.warn('objdump not found: the no-FPU/SSE check of the JeOS image is skipped');
+if (!hasToolchain) console.warn('gcc, nasm or ld not found: the JeOS reproducible-build check is skipped');
+
+interface WlDef { name: string; iters: number; inKernel: boolean }
+
+/** The workload table as the kernel's source declares it (common/wl.c). */
+function workloadTable(): WlDef[] {
+  const src = readFileSync(join(JEOS, 'common/wl.c'), 'utf8');
+  const defs = [...src.matchAll(/\[WL_[A-Z]+\]\s*=\s*\{\s*"([a-z]+)",\s*(\d+),\s*([01])\s*\}/g)];
+  return defs.map((m) => ({ name: m[1], iters: Number(m[2]), inKernel: m[3] === '1' }));
+}
+
+/** `wl <name> k=v ...` lines, keyed by name, with their fields. */
+function workloadLines(out: string): Map<string, Record<string, string>> {
+  const m = new Map<string, Record<string, string>>();
+  for (const line of compare.outputLines(out) as string[]) {
+    const w = line.split(' ');
+    if (w[0] !== 'wl') continue;
+    const fields: Record<string, string> = {};
+    for (const kv of w.slice(2)) {
+      const eq = kv.indexOf('=');
+      fields[eq > 0 ? kv.slice(0, eq) : kv] = eq > 0 ? kv.slice(eq + 1) : '';
+    }
+    m.set(w[1], fields);
+  }
+  return m;
+}
+
+interface Run { status: number | null; output: string; stderr: string; timedOut: boolean }
+
+/** Boots JeOS under QEMU with a scratch copy of the disk (or none); returns the run and
+ * the disk bytes after the run. */
+async function boot(append?: string, withDisk = true): Promise<{ run: Run; disk?: Buffer }> {
+  const d = compare.scratchDisk(withDisk ? DISK : undefined);
+  try {
+    const run: Run = await compare.runQemu({ kernel: KERNEL, disk: d.path, append, timeoutMs: 60_000 });
+    return { run, disk: d.path ? readFileSync(d.path) : undefined };
+  } finally {
+    d.cleanup();
+  }
+}
+
+describe('JeOS image', () => {
+  it('carries a valid multiboot header in its first 8 KiB (Multiboot 0.6.96, 3.1)', () => {
+    const img = readFileSync(KERNEL);
+    expect(img.subarray(0, 4)).toEqual(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
+    let found = -1;
+    for (let off = 0; off + 12 <= Math.min(img.length, 8192); off += 4) {
+      const magic = img.readUInt32LE(off);
+      if (magic !== 0x1badb002) continue;
+      const flags = img.readUInt32LE(off + 4);
+      if (((magic + flags + img.readUInt32LE(off + 8)) >>> 0) === 0) { found = off; break; }
+    }
+    expect(found).toBeGreaterThanOrEqual(0);
+    // ELF kernel: the a.out-kludge bit (16) is clear, memory info (bit 1) is requested.
+    const flags = img.readUInt32LE(found + 4);
+    expect(flags & 0x10000).toBe(0);
+    expect(flags & 0x2).toBe(2);
+  });
+
+  it.skipIf(!hasObjdump)('holds no x87, MMX or SSE instruction (objdump)', () => {
+    const r = spawnSync('objdump', ['-d', '--no-show-raw-insn', KERNEL], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    expect(r.status).toBe(0);
+    const insns = r.stdout.split('\n').filter((l) => /^\s*[0-9a-f]+:\t/.test(l)).map((l) => l.split('\t')[1] ?? '');
+    expect(insns.length).toBeGreaterThan(1000);
+    const fpu = insns.filter((i) => /^(f[a-z0-9]+|emms|ldmxcsr|stmxcsr)\b/.test(i) || /%(x|y)?mm\d|%st/.test(i));
+    expect(fpu).toEqual([]);
+    // The embedded user programs are ELF files inside .rodata; objdump sees them as data,
+    // so check them through the build script's own objdump pass (see build.sh).
+  });
+
+  it.skipIf(!hasToolchain)('is rebuilt byte for byte by build.sh from the sources', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jeos-build-'));
+    try {
+      const outDir = join(JEOS, 'build');
+      cpSync(JEOS, dir, { recursive: true, filter: (src) => src !== outDir && !src.startsWith(`${outDir}/`) });
+      const r = spawnSync('sh', [join(dir, 'build.sh')], { encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
+      expect(sha(join(dir, 'jeos.elf'))).toBe(sha(KERNEL));
+      expect(sha(join(dir, 'disk.img'))).toBe(sha(DISK));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.skipIf(!hasQemu)('JeOS under QEMU, default run', () => {
+  let run: Run;
+  let disk: Buffer;
+  let lines: string[];
+  let wl: Map<string, Record<string, string>>;
+  const table = workloadTable();
+
+  beforeAll(async () => {
+    const r = await boot();
+    run = r.run;
+    disk = r.disk!;
+    lines = compare.outputLines(run.output);
+    wl = workloadLines(run.output);
+  });
+
+  it('boots, passes every check and leaves through isa-debug-exit with code 0 (status 1)', () => {
+    expect(run.timedOut).toBe(false);
+    expect(lines[0]).toBe('jeos boot');
+    expect(lines).toContain('ide0 sectors=1024'); // disk.img is 512 KiB
+    const checks = lines.filter((l) => l.startsWith('check '));
+    expect(checks.length).toBe(11);
+    expect(checks.filter((l) => !/^check \S+ ok\b/.test(l))).toEqual([]);
+    expect(lines).toContain(`jeos summary workloads=${table.length} failures=0`);
+    expect(lines[lines.length - 1]).toBe('jeos exit code=0');
+    expect(run.status).toBe(1); // QEMU: (0 << 1) | 1
+  });
+
+  it('runs exec, kills faulting processes with the right exception, and preempts', () => {
+    expect(lines).toContain("echo pid=3 says hello from an exec'd program");
+    expect(lines).toContain('check exec ok status=42');
+    expect(lines).toContain('check preempt ok status=137');
+    // Ring 3 touching the kernel image: #PF with error code P|U (read) and P|W|U (write).
+    expect(lines.some((l) => /^jeos pid=\d+ killed #PF .* err=0x5 addr=0x00100000$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^jeos pid=\d+ killed #PF .* err=0x7 addr=0x00100000$/.test(l))).toBe(true);
+    expect(lines.filter((l) => /^jeos pid=\d+ killed #GP /.test(l)).length).toBe(2); // IN and CLI at IOPL 0
+  });
+
+  it('prints one line per workload, in order, with the configured counts and cycles > 0', () => {
+    expect([...wl.keys()]).toEqual(table.map((d) => d.name));
+    for (const d of table) {
+      const f = wl.get(d.name)!;
+      expect(Number(f.iters), d.name).toBe(d.iters);
+      const cycles = BigInt(f.cycles);
+      expect(cycles > 0n, d.name).toBe(true);
+      expect(BigInt(f.per_iter), d.name).toBe(cycles / BigInt(d.iters));
+    }
+  });
+
+  it('computes the CRC-32 that zlib computes over the same bytes', () => {
+    const f = wl.get('compute')!;
+    const buf = Buffer.alloc(4096);
+    for (let i = 0; i < buf.length; i++) buf[i] = (i * 7 + 13) & 0xff;
+    let crc = 0;
+    for (let i = 0; i < Number(f.iters); i++) crc = crc32(buf, crc);
+    expect(f.crc32).toBe(`0x${crc.toString(16).padStart(8, '0')}`);
+    expect(Number(f.bytes)).toBe(4096 * Number(f.iters));
+  });
+
+  it('writes the disk through IDE: the sectors reach the image file and read back', () => {
+    const f = wl.get('disk')!;
+    const iters = Number(f.iters);
+    expect(f.verify).toBe('ok');
+    expect(Number(f.sectors)).toBe(iters * 8);
+    expect(BigInt(f.write_cycles) + BigInt(f.read_cycles)).toBe(BigInt(f.cycles));
+    // Sector layout written by the kernel: "JEOS", the LBA, then (lba * 2654435761 + i) mod 2^32.
+    expect(disk.subarray(0, 8).toString('latin1')).toBe('JEOSDISK');
+    for (let lba = 64; lba < 64 + iters * 8; lba++) {
+      const s = disk.subarray(lba * 512, lba * 512 + 512);
+      expect(s.toString('latin1', 0, 4), `lba ${lba}`).toBe('JEOS');
+      expect(s.readUInt32LE(4)).toBe(lba);
+      expect(s.readUInt32LE(508)).toBe(Number((BigInt(lba) * 2654435761n + 127n) & 0xffffffffn));
+    }
+    expect(disk.subarray((64 + iters * 8) * 512).every((b) => b === 0)).toBe(true);
+  });
+
+  it('prints the same lines in a second run, measured values aside (compare-qemu)', async () => {
+    const again = await boot();
+    const c = compare.compareOutputs(run.output, again.run.output);
+    expect(c.differences).toEqual([]);
+    expect(c.same).toBe(true);
+    // ...while the masked values did change between the runs (they are measurements).
+    expect(run.output).not.toBe(again.run.output);
+  });
+});
+
+describe.skipIf(!hasQemu)('JeOS under QEMU, command line', () => {
+  it('honours iters= and only=', async () => {
+    const { run } = await boot('iters=37 only=syscall,in,compute,disk');
+    const wl = workloadLines(run.output);
+    expect([...wl.keys()]).toEqual(['syscall', 'in', 'compute', 'disk']);
+    for (const f of wl.values()) expect(f.iters).toBe('37');
+    expect(run.output).toContain('jeos summary workloads=4 failures=0');
+    expect(run.status).toBe(1);
+  });
+
+  it('skips the disk workload with a printed line when there is no disk', async () => {
+    const { run } = await boot('only=disk', false);
+    const lines = compare.outputLines(run.output);
+    expect(lines).toContain('ide0 absent');
+    expect(lines).toContain('wl disk skipped=no-disk');
+    expect(run.status).toBe(1);
+  });
+
+  it('warns about an unknown workload or option and runs nothing it does not know', async () => {
+    const { run } = await boot('only=nosuch bogus=1', false);
+    const lines = compare.outputLines(run.output);
+    expect(lines).toContain('jeos warning unknown workload in only=');
+    expect(lines).toContain('jeos warning unknown option');
+    expect(lines).toContain('jeos summary workloads=0 failures=0');
+  });
+});
+
+describe('compare-qemu', () => {
+  const a = 'jeos boot\ninfo cpu vendor=GenuineIntel\nwl syscall iters=10 via=int80 cycles=100 per_iter=10\nwl disk iters=1 sectors=8 write_cycles=5 read_cycles=6 verify=ok cycles=11 per_iter=11\n';
+
+  it('ignores measured values, info lines and CR LF line ends', () => {
+    const b = 'jeos boot\r\ninfo cpu vendor=Wasmvisor\r\nwl syscall iters=10 via=int80 cycles=999 per_iter=99\r\nwl disk iters=1 sectors=8 write_cycles=1 read_cycles=2 verify=ok cycles=3 per_iter=3\r\n';
+    expect(compare.compareOutputs(a, b)).toEqual({ same: true, differences: [] });
+  });
+
+  it('reports a changed count, a changed result and a missing line', () => {
+    expect(compare.compareOutputs(a, a.replace('iters=10', 'iters=11')).same).toBe(false);
+    expect(compare.compareOutputs(a, a.replace('verify=ok', 'verify=FAIL')).same).toBe(false);
+    const c = compare.compareOutputs(a, a.split('\n').slice(0, 3).join('\n'));
+    expect(c.differences).toEqual([{ index: 2, a: a.split('\n')[3], b: undefined }]);
+  });
+
+  it('compares two saved outputs from the command line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jeos-cmp-'));
+    try {
+      writeFileSync(join(dir, 'a'), a);
+      writeFileSync(join(dir, 'b'), a.replace('cycles=100', 'cycles=7'));
+      writeFileSync(join(dir, 'c'), a.replace('sectors=8', 'sectors=9'));
+      const script = join(ROOT, 'scripts/compare-qemu.mjs');
+      const same = spawnSync(process.execPath, [script, '--a', join(dir, 'a'), '--b', join(dir, 'b')], { encoding: 'utf8' });
+      expect(same.status).toBe(0);
+      const differ = spawnSync(process.execPath, [script, '--a', join(dir, 'a'), '--b', join(dir, 'c')], { encoding: 'utf8' });
+      expect(differ.status).toBe(1);
+      expect(differ.stdout).toContain('sectors=9');
+      const bad = spawnSync(process.execPath, [script, '--frobnicate'], { encoding: 'utf8' });
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toContain('unknown argument: --frobnicate');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
