@@ -3,8 +3,9 @@
  * is built, and which result bits the Intel SDM (vol. 2, the "Flags Affected" section of
  * each instruction) leaves undefined.
  */
-import { Insn, Rm, Width, operand, writeRm, AF, CF, OF, PF, SF, ZF, STATUS } from './build.js';
+import { Insn, Rm, Width, operand, writeRm, ESP, AF, CF, OF, PF, SF, ZF, STATUS } from './build.js';
 import { encodeRm, RmOptions } from './modrm.js';
+import { LAYOUT } from './layout.js';
 
 export type Kind = 'reg' | 'mem' | 'mem16';
 
@@ -59,6 +60,8 @@ export function rm(x: Insn, s: RmSpec): Rm {
   x.emit(...pre, ...s.op, ...e.tail);
   if (s.imm) x.imm(s.imm[1], s.imm[0]);
   if (!s.keep) writeRm(x, e.rm, s.width, operand(x.r, s.width));
+  // A write through CS raises #GP: the frame of that exception needs the real stack.
+  if (e.prefix.includes(0x2e)) x.regs[ESP] = LAYOUT.stack;
   return e.rm;
 }
 

@@ -82,7 +82,8 @@ function mem32(x: Insn, reg: number, target: number, rm: Rm, o: RmOptions): Enco
   // SIB
   let mod = r.int(3);
   const scale = r.int(4);
-  const espBase = o.espOk;
+  // A write through CS faults (#GP); keep ESP for the exception frame then.
+  const espBase = o.espOk && !prefix.includes(0x2e);
   let base = usable(r, avoid, espBase ? [] : [ESP]);
   const noBase = mod === 0 && (base === EBP || r.chance(0.15));
   if (noBase) base = EBP;

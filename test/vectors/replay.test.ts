@@ -1,0 +1,78 @@
+/**
+ * Replays every captured instruction vector (test/fixtures/vectors, recorded on a real
+ * CPU by tools/vectors) on wasmvisor's core and compares registers, EFLAGS (without the
+ * bits the SDM leaves undefined for that vector), memory and exceptions. A failing group
+ * lists, per opcode form, how many vectors failed and the first mismatches.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Core, CoreOptions } from '../../bindings/core/types.js';
+import { loadGroups } from './fixtures.js';
+import { OracleCore } from './oracle.js';
+import { MACHINE, prepare, replayGroup, report } from './replay.js';
+
+const groups = loadGroups();
+const layout = groups[0].header.layout;
+const CORE_MODULE = join(dirname(fileURLToPath(import.meta.url)), '../../bindings/core/index.ts');
+
+describe('the replay harness', () => {
+  it('accepts the recorded results and names damaged ones', () => {
+    const sample = groups.flatMap((g) => g.vectors.filter((_, n) => n % 7 === 0));
+    const good = new OracleCore(layout);
+    prepare(good, layout);
+    const ok = replayGroup(good, sample, layout, (v) => good.expect(v));
+    expect(report('sample', ok)).toMatch(/^sample: 0 of \d+ vectors fail/);
+
+    // A core that gets a defined flag, a register, memory or an exception wrong must fail.
+    const damages: [string, ConstructorParameters<typeof OracleCore>[1], RegExp][] = [
+      ['carry', (v, r) => { if (!((v.uf ?? 0) & 1) && !v.x) r.eflags ^= 1; }, /eflags .*CF differ/],
+      ['ebx', (v, r) => { if (!v.u) r.ebx ^= 0x100; }, /ebx [0-9a-f]+, want/],
+      ['memory', (v, _r, m) => { if (v.m.length && !v.u && !v.x) m[v.m[0][0]] ^= 0x80; }, /memory [0-9a-f]+ = /],
+      ['no fault', (v, r) => { if (v.x) r.eip = layout.code + v.b.length / 2 + 1; }, /no exception, the CPU raised exception/],
+    ];
+    for (const [what, damage, message] of damages) {
+      const bad = new OracleCore(layout, damage);
+      prepare(bad, layout);
+      const text = report(what, replayGroup(bad, sample, layout, (v) => bad.expect(v)));
+      expect(text, what).not.toMatch(/: 0 of/);
+      expect(text, what).toMatch(message);
+    }
+  });
+});
+
+const summary: string[] = [];
+afterAll(() => {
+  if (summary.length) console.log(`instruction vectors on the core:\n${summary.join('\n')}`);
+});
+
+describe('instruction vectors replayed on the core', () => {
+  if (!existsSync(CORE_MODULE)) {
+    it('needs the core', () => {
+      throw new Error('bindings/core/index.ts does not exist: the vectors cannot be replayed on the core');
+    });
+    return;
+  }
+  let core: Core | undefined;
+  const getCore = async (): Promise<Core> => {
+    if (!core) {
+      const mod = (await import(/* @vite-ignore */ pathToFileURL(CORE_MODULE).href)) as {
+        createCore(o: CoreOptions): Core | Promise<Core>;
+      };
+      core = await mod.createCore({ ramBytes: MACHINE.ramBytes });
+      prepare(core, layout);
+    }
+    return core;
+  };
+  for (const g of groups) {
+    it(`${g.header.group} (${g.vectors.length} vectors from ${g.header.cpu.modelName})`, async () => {
+      const c = await getCore();
+      const tally = replayGroup(c, g.vectors, g.header.layout);
+      const text = report(g.header.group, tally);
+      summary.push(text.split('\n')[0]);
+      const failed = [...tally.values()].reduce((s, t) => s + t.failed, 0);
+      expect(failed, text).toBe(0);
+    });
+  }
+});

@@ -1,0 +1,189 @@
+/**
+ * Replays captured instruction vectors on a `Core` (bindings/core/types.ts): flat 32-bit
+ * protected mode at CPL 0 (CR0.PE=1, no paging), CS/DS/ES/SS/FS/GS base 0 limit 4 GiB, the
+ * instruction at layout.code followed by HLT, and an IDT whose 32 exception gates each lead
+ * to a HLT of their own, so the EIP after the HLT tells how the instruction ended.
+ */
+import type { Core, Segment } from '../../bindings/core/types.js';
+import { bytesOf, Layout, REGS, regionOut, undefinedByte, undefinedRegMask, Vector } from './fixtures.js';
+
+export const MACHINE = {
+  ramBytes: 4 << 20,
+  gdt: 0x0800,
+  idt: 0x1000,
+  /** Handler for vector n: a HLT at handlers + 4n. */
+  handlers: 0x1800,
+  cr0: 0x00000011, // PE, ET (SDM vol. 3A, 2.5)
+};
+
+const HLT = 0xf4;
+const FILL = 0xa5;
+const RF = 1 << 16;
+/** Exceptions that push an error code (SDM vol. 3A, 6.13, table 6-1). */
+const WITH_ERROR = new Set([8, 10, 11, 12, 13, 14, 17, 21]);
+
+/** Segment access rights in the VMCS format (SDM vol. 3C, 25.4.1): type, S, DPL, P, D/B, G. */
+const CODE32: Segment = { selector: 0x08, base: 0, limit: 0xffffffff, access: 0xc09b };
+const DATA32: Segment = { selector: 0x10, base: 0, limit: 0xffffffff, access: 0xc093 };
+
+/** An 8-byte segment descriptor (SDM vol. 3A, 3.4.5, figure 3-8). */
+function descriptor(base: number, limit: number, access: number, flags: number): number[] {
+  return [limit & 0xff, (limit >>> 8) & 0xff, base & 0xff, (base >>> 8) & 0xff, (base >>> 16) & 0xff, access,
+    (flags << 4) | ((limit >>> 16) & 0xf), (base >>> 24) & 0xff];
+}
+
+/** Writes the GDT, IDT and handlers and sets the control state that does not change per vector. */
+export function prepare(core: Core, layout: Layout): void {
+  const gdt = [
+    ...descriptor(0, 0, 0, 0),
+    ...descriptor(0, 0xfffff, 0x9b, 0xc), // 0x08 code, execute/read, 32-bit, 4 KiB granularity
+    ...descriptor(0, 0xfffff, 0x93, 0xc), // 0x10 data, read/write
+    ...descriptor(layout.seg16Base, 0xffff, 0x93, 0x0), // 0x18 16-bit data for the 0x67 forms
+  ];
+  core.writePhys(MACHINE.gdt, Uint8Array.from(gdt));
+  core.setTable('gdtr', { base: MACHINE.gdt, limit: gdt.length - 1 });
+  const idt: number[] = [];
+  for (let v = 0; v < 32; v++) {
+    const off = MACHINE.handlers + 4 * v;
+    // 32-bit interrupt gate, DPL 0, present (SDM vol. 3A, 6.11, figure 6-2)
+    idt.push(off & 0xff, (off >>> 8) & 0xff, 0x08, 0x00, 0x00, 0x8e, (off >>> 16) & 0xff, (off >>> 24) & 0xff);
+  }
+  core.writePhys(MACHINE.idt, Uint8Array.from(idt));
+  core.setTable('idtr', { base: MACHINE.idt, limit: idt.length - 1 });
+  core.writePhys(MACHINE.handlers, new Uint8Array(32 * 4).fill(HLT));
+  core.setRegs({ cr0: MACHINE.cr0, cr2: 0, cr3: 0, cr4: 0, dr7: 0x400 });
+  core.setSegment('ldtr', { selector: 0, base: 0, limit: 0, access: 0x10000 });
+  core.setSegment('tr', { selector: 0, base: 0, limit: 0x67, access: 0x8b });
+}
+
+const hex = (n: number, w = 8) => (n >>> 0).toString(16).padStart(w, '0');
+const FLAG_NAMES: [number, string][] = [[0x1, 'CF'], [0x4, 'PF'], [0x10, 'AF'], [0x40, 'ZF'], [0x80, 'SF'], [0x100, 'TF'],
+  [0x200, 'IF'], [0x400, 'DF'], [0x800, 'OF'], [0x10000, 'RF']];
+export const flagNames = (bits: number) => FLAG_NAMES.filter(([b]) => bits & b).map(([, n]) => n).join(',') || hex(bits);
+
+/** Runs one vector; returns the differences ('' when the core agrees with the CPU). */
+export function replayVector(core: Core, v: Vector, layout: Layout): string {
+  const window = new Uint8Array(layout.windowSize).fill(FILL);
+  for (const [addr, input] of v.m) window.set(bytesOf(input), addr - layout.window);
+  core.writePhys(layout.window, window);
+  const insn = bytesOf(v.b);
+  const code = new Uint8Array(insn.length + 1);
+  code.set(insn);
+  code[insn.length] = HLT;
+  core.writePhys(layout.code, code);
+  const data: Segment = v.s ? { selector: 0x18, base: layout.seg16Base, limit: 0xffff, access: 0x0093 } : DATA32;
+  core.setSegment('cs', CODE32);
+  core.setSegment('ss', DATA32);
+  core.setSegment('ds', data);
+  core.setSegment('es', data);
+  core.setSegment('fs', DATA32);
+  core.setSegment('gs', DATA32);
+  const i = v.i;
+  core.setRegs({ eax: i[0], ecx: i[1], edx: i[2], ebx: i[3], esp: i[4], ebp: i[5], esi: i[6], edi: i[7], eflags: i[8], eip: layout.code });
+
+  let exit = core.run(1000);
+  for (let n = 0; n < 20 && exit.reason === 'budget'; n++) exit = core.run(1000);
+  if (exit.reason !== 'hlt') return `run ended with ${JSON.stringify(exit)}, not at a HLT`;
+  const r = core.getRegs();
+  const got = [r.eax, r.ecx, r.edx, r.ebx, r.esp, r.ebp, r.esi, r.edi].map((x) => x >>> 0);
+  const eip = r.eip >>> 0;
+  const out = core.readPhys(layout.window, layout.windowSize);
+  const diffs: string[] = [];
+
+  let vector: number | undefined;
+  if (eip === layout.code + insn.length + 1) vector = undefined;
+  else if (eip > MACHINE.handlers && eip <= MACHINE.handlers + 4 * 32 && (eip - MACHINE.handlers - 1) % 4 === 0) vector = (eip - MACHINE.handlers - 1) / 4;
+  else return `stopped at EIP ${hex(eip)}: neither after the instruction nor in an exception handler`;
+  if (vector !== v.x?.[0]) {
+    return `${vector === undefined ? 'no exception' : `exception ${vector}`}, the CPU ${v.x ? `raised exception ${v.x[0]}` : 'raised none'}`;
+  }
+
+  // The bytes the core may have written outside the regions: an exception frame.
+  let frameLo = 0, frameHi = 0;
+  if (v.x) {
+    const hasErr = WITH_ERROR.has(v.x[0]);
+    const espWant = (v.o[4] - 12 - (hasErr ? 4 : 0)) >>> 0;
+    if (got[4] !== espWant) diffs.push(`esp ${hex(got[4])} after the exception, want ${hex(espWant)} (frame at CPL 0)`);
+    frameLo = espWant; frameHi = (v.o[4]) >>> 0;
+    const f = core.readPhys(espWant, frameHi - frameLo);
+    const dw = (k: number) => (f[4 * k] | (f[4 * k + 1] << 8) | (f[4 * k + 2] << 16) | (f[4 * k + 3] << 24)) >>> 0;
+    const base = hasErr ? 1 : 0;
+    if (hasErr && dw(0) !== v.x[1] >>> 0) diffs.push(`error code ${hex(dw(0))}, want ${hex(v.x[1])}`);
+    if (dw(base) !== ((layout.code + v.x[2]) >>> 0)) diffs.push(`saved EIP ${hex(dw(base))}, want ${hex(layout.code + v.x[2])} (precise fault)`);
+    if ((dw(base + 1) & 0xffff) !== CODE32.selector) diffs.push(`saved CS ${hex(dw(base + 1), 4)}`);
+    const fl = dw(base + 2);
+    if (((fl ^ v.o[8]) & ~RF) !== 0) diffs.push(`saved EFLAGS ${hex(fl)}, want ${hex(v.o[8])} (${flagNames((fl ^ v.o[8]) & ~RF)})`);
+  } else {
+    const uf = v.uf ?? 0;
+    const d = ((r.eflags >>> 0) ^ v.o[8]) & ~uf;
+    if (d) diffs.push(`eflags ${hex(r.eflags)}, want ${hex(v.o[8])} (${flagNames(d)} differ${uf ? `; undefined ${flagNames(uf)} masked` : ''})`);
+  }
+  for (let k = 0; k < 8; k++) {
+    if (v.x && k === 4) continue;
+    const m = ~undefinedRegMask(v, k);
+    if (((got[k] ^ v.o[k]) & m) !== 0) diffs.push(`${REGS[k]} ${hex(got[k])}, want ${hex(v.o[k])}`);
+  }
+  const inFrame = (a: number) => a >= frameLo && a < frameHi;
+  v.m.forEach((m, k) => {
+    const want = bytesOf(regionOut(m));
+    for (let b = 0; b < want.length; b++) {
+      const a = m[0] + b;
+      if (inFrame(a) || undefinedByte(v, k, b)) continue;
+      if (out[a - layout.window] !== want[b]) {
+        diffs.push(`memory ${hex(a)} = ${hex(out[a - layout.window], 2)}, want ${hex(want[b], 2)}`);
+        break;
+      }
+    }
+  });
+  const declared = new Uint8Array(layout.windowSize);
+  for (const [ra, ri] of v.m) declared.fill(1, ra - layout.window, ra - layout.window + ri.length / 2);
+  for (let a = 0; a < layout.windowSize; a++) {
+    if (out[a] !== FILL && !declared[a] && !inFrame(layout.window + a)) {
+      diffs.push(`memory ${hex(layout.window + a)} outside the operands changed to ${hex(out[a], 2)}`);
+      break;
+    }
+  }
+  return diffs.join('; ');
+}
+
+export interface FormTally { total: number; failed: number; examples: string[] }
+
+/** Replays a group's vectors and tallies failures per opcode form. */
+export function replayGroup(core: Core, vectors: Vector[], layout: Layout, before?: (v: Vector) => void, examples = 3): Map<string, FormTally> {
+  const tally = new Map<string, FormTally>();
+  for (const v of vectors) {
+    const t = tally.get(v.f) ?? { total: 0, failed: 0, examples: [] };
+    tally.set(v.f, t);
+    t.total++;
+    let d: string;
+    before?.(v);
+    try {
+      d = replayVector(core, v, layout);
+    } catch (e) {
+      d = `host exception: ${(e as Error).message}`;
+    }
+    if (d) {
+      t.failed++;
+      if (t.examples.length < examples) {
+        const inputs = REGS.map((n, k) => `${n}=${hex(v.i[k])}`).join(' ') + ` eflags=${hex(v.i[8])}`;
+        t.examples.push(`[${v.b.match(/../g)!.join(' ')}] ${inputs}: ${d}`);
+      }
+    }
+  }
+  return tally;
+}
+
+/** "group: N of M vectors fail in K of F forms" and, per failing form, its count and examples. */
+export function report(group: string, tally: Map<string, FormTally>, maxForms = 40): string {
+  const forms = [...tally.entries()];
+  const failing = forms.filter(([, t]) => t.failed > 0);
+  const total = forms.reduce((s, [, t]) => s + t.total, 0);
+  const failed = forms.reduce((s, [, t]) => s + t.failed, 0);
+  const lines = [`${group}: ${failed} of ${total} vectors fail in ${failing.length} of ${forms.length} forms`];
+  for (const [name, t] of failing.slice(0, maxForms)) {
+    lines.push(`  ${name}: ${t.failed}/${t.total} fail`);
+    for (const e of t.examples) lines.push(`    ${e}`);
+  }
+  if (failing.length > maxForms) lines.push(`  ... and ${failing.length - maxForms} more forms`);
+  return lines.join('\n');
+}
