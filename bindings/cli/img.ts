@@ -1,8 +1,256 @@
+/**
+ * `wasmvisor img`: info, create, convert and check for raw, qcow2 and VMDK images, with
+ * qemu-img's option names (-f, -O, -o key=value, -b, -F, --output json) and output shapes.
+ * New images are written to a temporary file next to the target and renamed into place,
+ * so a failed command never leaves a half-written image behind.
+ */
 import type { Command } from 'commander';
+import { basename, dirname, join, resolve } from 'node:path';
+import { renameSync, rmSync, existsSync } from 'node:fs';
+import { UsageError, setExitStatus } from './main.js';
+import { FileSource } from '../disk/node-file.js';
+import { openImageFile } from '../disk/node.js';
+import { createImage, convertImage, type TargetSpec, type VmdkSubformat } from '../disk/convert.js';
+import { checkQcow2 } from '../disk/qcow2/check.js';
+import { checkVmdk } from '../disk/vmdk/check.js';
+import { checkExitStatus, formatCheck, type CheckResult } from '../disk/check.js';
+import { detectFormat } from '../disk/open.js';
+import { parseSize, formatSize } from '../disk/size.js';
+import type { ImageFormat } from '../disk/types.js';
 
-/** Registers `wasmvisor img`. */
+const FORMATS: ImageFormat[] = ['raw', 'qcow2', 'vmdk'];
+
+function format(f: string | undefined, what = '-f'): ImageFormat | undefined {
+  if (f === undefined) return undefined;
+  if (!FORMATS.includes(f as ImageFormat)) throw new UsageError(`Unknown file format '${f}' (${what}); supported: ${FORMATS.join(', ')}`);
+  return f as ImageFormat;
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** Parses `-o a=b,c=d` (several -o allowed) into a map; ",," is a literal comma as in QEMU. */
+export function parseOptions(list: string[] | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const item of list ?? []) {
+    for (const part of item.replace(/,,/g, '\0').split(',')) {
+      if (part === '') continue;
+      const eq = part.indexOf('=');
+      const key = (eq < 0 ? part : part.slice(0, eq)).trim();
+      const val = (eq < 0 ? 'on' : part.slice(eq + 1)).replace(/\0/g, ',');
+      out.set(key, val);
+    }
+  }
+  return out;
+}
+
+function onOff(key: string, v: string): boolean {
+  if (['on', 'yes', 'true'].includes(v)) return true;
+  if (['off', 'no', 'false'].includes(v)) return false;
+  throw new UsageError(`Parameter '${key}' expects 'on' or 'off', not '${v}'`);
+}
+
+/** Turns -o options into a target description, refusing options the format does not have. */
+export function targetSpec(fmt: ImageFormat, opts: Map<string, string>, outPath: string): TargetSpec {
+  const t: TargetSpec = { format: fmt };
+  const known: Record<ImageFormat, string[]> = {
+    raw: ['preallocation'],
+    qcow2: ['compat', 'cluster_size', 'refcount_bits', 'lazy_refcounts', 'backing_file', 'backing_fmt', 'preallocation', 'compression_type', 'extended_l2'],
+    vmdk: ['subformat', 'adapter_type', 'backing_file', 'compat6', 'zeroed_grain', 'hwversion'],
+  };
+  for (const k of opts.keys()) if (!known[fmt].includes(k)) throw new UsageError(`${outPath}: Invalid parameter '${k}'`);
+  const pre = opts.get('preallocation');
+  if (pre !== undefined && pre !== 'off') throw new UsageError(`${outPath}: preallocation=${pre} is not supported (only off)`);
+  if (fmt === 'qcow2') {
+    const compat = opts.get('compat');
+    const c = compat === undefined ? undefined : compat === 'v2' ? '0.10' : compat === 'v3' ? '1.1' : compat;
+    if (c !== undefined && c !== '0.10' && c !== '1.1') throw new UsageError(`${outPath}: Invalid compatibility level: '${compat}'`);
+    const ct = opts.get('compression_type');
+    if (ct !== undefined && ct !== 'zlib') throw new UsageError(`${outPath}: compression_type=${ct} is not supported (only zlib)`);
+    if (opts.has('extended_l2') && onOff('extended_l2', opts.get('extended_l2')!)) throw new UsageError(`${outPath}: extended_l2 is not supported`);
+    t.qcow2 = {
+      compat: c as '0.10' | '1.1' | undefined,
+      clusterSize: opts.has('cluster_size') ? parseSize(opts.get('cluster_size')!) : undefined,
+      refcountBits: opts.has('refcount_bits') ? Number(opts.get('refcount_bits')) : undefined,
+      lazyRefcounts: opts.has('lazy_refcounts') ? onOff('lazy_refcounts', opts.get('lazy_refcounts')!) : undefined,
+      backingFile: opts.get('backing_file'),
+      backingFormat: opts.get('backing_fmt'),
+    };
+  }
+  if (fmt === 'vmdk') {
+    const sub = opts.get('subformat') ?? 'monolithicSparse';
+    if (sub !== 'monolithicSparse' && sub !== 'streamOptimized') {
+      throw new UsageError(`${outPath}: subformat '${sub}' is not supported (monolithicSparse or streamOptimized)`);
+    }
+    for (const k of ['backing_file', 'zeroed_grain', 'hwversion']) if (opts.has(k)) throw new UsageError(`${outPath}: vmdk option ${k} is not supported`);
+    const adapter = opts.get('adapter_type');
+    if (adapter !== undefined && !['ide', 'lsilogic', 'buslogic', 'legacyESX'].includes(adapter)) throw new UsageError(`${outPath}: Unknown adapter type: '${adapter}'`);
+    t.vmdk = { subformat: sub as VmdkSubformat, extentName: basename(outPath), adapterType: adapter };
+  }
+  return t;
+}
+
+/** Runs `write` on a temporary file next to `out`, then renames it into place. */
+function writeAtomically(out: string, write: (src: FileSource) => void): void {
+  const full = resolve(out);
+  const tmp = join(dirname(full), `.${basename(full)}.tmp-${process.pid}-${Date.now().toString(36)}`);
+  let src: FileSource | undefined;
+  try {
+    src = new FileSource(tmp, 'w');
+    write(src);
+    src.flush();
+    src.close();
+    src = undefined;
+    renameSync(tmp, full);
+  } catch (e) {
+    src?.close();
+    if (existsSync(tmp)) rmSync(tmp);
+    throw e;
+  }
+}
+
+function print(s: string): void {
+  process.stdout.write(s);
+}
+
+/** qemu-img's "Format specific information" block, indented by four per level. */
+function formatSpecific(v: unknown, indent: string): string {
+  let s = '';
+  if (Array.isArray(v)) {
+    v.forEach((item, i) => { s += `${indent}[${i}]:\n${formatSpecific(item, indent + '    ')}`; });
+    return s;
+  }
+  for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
+    if (val === undefined) continue;
+    const name = k.replace(/-/g, ' ');
+    if (typeof val === 'object' && val !== null) s += `${indent}${name}:\n${formatSpecific(val, indent + '    ')}`;
+    else s += `${indent}${name}: ${val}\n`;
+  }
+  return s;
+}
+
 export function registerImg(program: Command): void {
-  program.command('img').description('(img: not available in this build yet)').action(() => {
-    throw new Error('img is not available in this build yet');
-  });
+  const img = program.command('img').description('Disk images (raw, qcow2 v2/v3, VMDK monolithicSparse/streamOptimized), with qemu-img\'s options');
+
+  img.command('info')
+    .description('Show the format, sizes and format-specific facts of an image')
+    .argument('<file>')
+    .option('-f, --format <fmt>', 'image format (detected when absent)')
+    .option('--output <fmt>', 'human or json', 'human')
+    .action((file: string, o: { format?: string; output: string }) => {
+      if (o.output !== 'human' && o.output !== 'json') throw new UsageError(`--output must be human or json, not '${o.output}'`);
+      const image = openImageFile(file, { format: format(o.format), readOnly: true });
+      const actual = new FileSource(resolve(file), 'r');
+      const actualSize = actual.allocatedBytes();
+      actual.close();
+      try {
+        const i = image.info();
+        // qemu-img names the extent by the path it opened, not by the descriptor's line.
+        const ext = (i['format-specific']?.data.extents as Array<Record<string, unknown>> | undefined)?.[0];
+        if (ext) ext.filename = file;
+        if (o.output === 'json') {
+          const j: Record<string, unknown> = { 'virtual-size': i['virtual-size'], filename: file };
+          if (i['cluster-size'] !== undefined) j['cluster-size'] = i['cluster-size'];
+          j.format = i.format;
+          j['actual-size'] = actualSize;
+          if (i['backing-filename'] !== undefined) j['backing-filename'] = i['backing-filename'];
+          if (i['backing-filename-format'] !== undefined) j['backing-filename-format'] = i['backing-filename-format'];
+          if (i['format-specific']) j['format-specific'] = i['format-specific'];
+          j['dirty-flag'] = i['dirty-flag'] ?? false;
+          print(JSON.stringify(j, null, 4) + '\n');
+          return;
+        }
+        let s = `image: ${file}\nfile format: ${i.format}\n`;
+        s += `virtual size: ${formatSize(i['virtual-size'])} (${i['virtual-size']} bytes)\n`;
+        s += `disk size: ${formatSize(actualSize)}\n`;
+        if (i['cluster-size'] !== undefined) s += `cluster_size: ${i['cluster-size']}\n`;
+        if (i['backing-filename'] !== undefined) s += `backing file: ${i['backing-filename']}\n`;
+        if (i['backing-filename-format'] !== undefined) s += `backing file format: ${i['backing-filename-format']}\n`;
+        if (i['format-specific']) s += `Format specific information:\n${formatSpecific(i['format-specific'].data, '    ')}`;
+        print(s);
+      } finally {
+        image.close();
+      }
+    });
+
+  img.command('create')
+    .description('Create an empty image: SIZE like 10G, 512M (k, M, G, T, P, E suffixes)')
+    .argument('<file>')
+    .argument('[size]')
+    .requiredOption('-f, --format <fmt>', 'raw, qcow2 or vmdk')
+    .option('-o, --options <list>', 'format options (compat=0.10|1.1, cluster_size, refcount_bits, lazy_refcounts, subformat=monolithicSparse|streamOptimized, adapter_type)', collect)
+    .option('-b, --backing <file>', 'backing file (qcow2)')
+    .option('-F, --backing-format <fmt>', 'format of the backing file')
+    .option('-q, --quiet', 'print nothing')
+    .action((file: string, sizeText: string | undefined, o: { format: string; options?: string[]; backing?: string; backingFormat?: string; quiet?: boolean }) => {
+      const fmt = format(o.format)!;
+      const opts = parseOptions(o.options);
+      if (o.backing !== undefined) opts.set('backing_file', o.backing);
+      if (o.backingFormat !== undefined) opts.set('backing_fmt', o.backingFormat);
+      const t = targetSpec(fmt, opts, file);
+      let size: number;
+      if (sizeText !== undefined) {
+        try { size = parseSize(sizeText); } catch (e) { throw new UsageError((e as Error).message); }
+      } else if (t.qcow2?.backingFile !== undefined) {
+        const b = resolve(dirname(resolve(file)), t.qcow2.backingFile);
+        const bi = openImageFile(b, { readOnly: true, format: format(t.qcow2.backingFormat, '-F') });
+        size = bi.size;
+        bi.close();
+      } else {
+        throw new UsageError('Image creation needs a size parameter');
+      }
+      if (fmt !== 'raw') size = Math.ceil(size / 512) * 512;
+      if (!o.quiet) {
+        const extra = [...opts].map(([k, v]) => ` ${k}=${v}`).join('');
+        print(`Formatting '${file}', fmt=${fmt}${extra} size=${size}\n`);
+      }
+      writeAtomically(file, (dst) => createImage(dst, size, t));
+    });
+
+  img.command('convert')
+    .description('Convert an image to another format, reading only the parts that hold data')
+    .argument('<input>')
+    .argument('<output>')
+    .option('-f, --format <fmt>', 'input format (detected when absent)')
+    .requiredOption('-O, --output-format <fmt>', 'raw, qcow2 or vmdk')
+    .option('-o, --options <list>', 'output format options', collect)
+    .option('-p, --progress', 'accepted for compatibility')
+    .option('-q, --quiet', 'print nothing')
+    .action((input: string, output: string, o: { format?: string; outputFormat: string; options?: string[] }) => {
+      const fmt = format(o.outputFormat, '-O')!;
+      const t = targetSpec(fmt, parseOptions(o.options), output);
+      if (t.qcow2?.backingFile !== undefined) throw new UsageError('convert does not write backing files (-o backing_file)');
+      if (resolve(input) === resolve(output)) throw new UsageError('input and output are the same file');
+      const src = openImageFile(input, { format: format(o.format), readOnly: true });
+      try {
+        writeAtomically(output, (dst) => { convertImage(src, dst, t); });
+      } finally {
+        src.close();
+      }
+    });
+
+  img.command('check')
+    .description('Check an image\'s metadata (qcow2 refcounts, VMDK grain directory and tables)')
+    .argument('<file>')
+    .option('-f, --format <fmt>', 'image format (detected when absent)')
+    .option('--output <fmt>', 'human or json', 'human')
+    .action(function (this: Command, file: string, o: { format?: string; output: string }) {
+      if (o.output !== 'human' && o.output !== 'json') throw new UsageError(`--output must be human or json, not '${o.output}'`);
+      const src = new FileSource(resolve(file), 'r');
+      let r: CheckResult;
+      try {
+        const fmt = format(o.format) ?? detectFormat(src);
+        if (fmt === 'qcow2') r = checkQcow2(src);
+        else if (fmt === 'vmdk') r = checkVmdk(src);
+        else throw new UsageError(`This image format does not support checks (${fmt})`, 63);
+      } finally {
+        src.close();
+      }
+      if (o.output === 'json') {
+        const { messages: _m, ...rest } = r;
+        print(JSON.stringify({ ...rest, filename: file }, null, 4) + '\n');
+      } else {
+        print(formatCheck(r));
+      }
+      setExitStatus(this, checkExitStatus(r));
+    });
 }

@@ -1,0 +1,46 @@
+/** The result of `img check`, with qemu-img's JSON names. */
+export interface CheckResult {
+  format: string;
+  /** Errors that make data wrong (refcounts too low, pointers outside the file...). */
+  corruptions: number;
+  /** Clusters with a refcount but no reference: space lost, data intact. */
+  leaks: number;
+  /** Problems that stopped the check itself. */
+  'check-errors': number;
+  'image-end-offset'?: number;
+  'total-clusters'?: number;
+  'allocated-clusters'?: number;
+  'fragmented-clusters'?: number;
+  'compressed-clusters'?: number;
+  /** One line per finding, in qemu-img's wording. */
+  messages: string[];
+}
+
+/** qemu-img's exit status for a check: 0 clean, 1 check failed, 2 corruptions, 3 leaks only. */
+export function checkExitStatus(r: CheckResult): number {
+  if (r['check-errors'] > 0) return 1;
+  if (r.corruptions > 0) return 2;
+  if (r.leaks > 0) return 3;
+  return 0;
+}
+
+/** The text report qemu-img prints. */
+export function formatCheck(r: CheckResult): string {
+  const out = [...r.messages];
+  if (r.corruptions === 0 && r.leaks === 0 && r['check-errors'] === 0) out.push('No errors were found on the image.');
+  else {
+    if (r.corruptions > 0) out.push(`\n${r.corruptions} errors were found on the image.\nData may be corrupted, or further writes to the image may corrupt it.`);
+    if (r.leaks > 0) out.push(`\n${r.leaks} leaked clusters were found on the image.\nThis means waste of disk space, but no harm to data.`);
+    if (r['check-errors'] > 0) out.push(`\n${r['check-errors']} internal errors have occurred during the check.`);
+  }
+  const total = r['total-clusters'];
+  if (total !== undefined && total > 0 && r['allocated-clusters'] !== undefined) {
+    const pct = (n: number | undefined) => ((100 * (n ?? 0)) / total).toFixed(2);
+    const alloc = r['allocated-clusters'];
+    const frag = alloc ? ((100 * (r['fragmented-clusters'] ?? 0)) / alloc).toFixed(2) : '0.00';
+    const comp = alloc ? ((100 * (r['compressed-clusters'] ?? 0)) / alloc).toFixed(2) : '0.00';
+    out.push(`${alloc}/${total} = ${pct(alloc)}% allocated, ${frag}% fragmented, ${comp}% compressed clusters`);
+  }
+  if (r['image-end-offset'] !== undefined) out.push(`Image end offset: ${r['image-end-offset']}`);
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,174 @@
+/**
+ * `img check` for qcow2: recomputes every cluster's reference count from the metadata
+ * (header, L1/L2 tables of the active layer and of each internal snapshot, the snapshot
+ * table, the refcount table and blocks) and compares it with the stored refcounts, as
+ * qemu-img check does; also checks the COPIED flags (qcow2.txt, "L1/L2 table entry" bit 63).
+ */
+import type { ByteSource } from '../source.js';
+import { readExact } from '../source.js';
+import { view, u64, ceilDiv } from '../bytes.js';
+import { ImageError, hex } from '../errors.js';
+import type { CheckResult } from '../check.js';
+import { readHeader, type Qcow2Header } from './header.js';
+import { Refcounts } from './refcounts.js';
+import * as C from './constants.js';
+
+const TWO32 = 0x1_0000_0000;
+
+interface Table { offset: number; entries: number; active: boolean }
+
+export function checkQcow2(src: ByteSource): CheckResult {
+  const r: CheckResult = { format: 'qcow2', corruptions: 0, leaks: 0, 'check-errors': 0, messages: [] };
+  let h: Qcow2Header;
+  try {
+    h = readHeader(src);
+  } catch (e) {
+    r['check-errors']++;
+    r.messages.push(`ERROR ${(e as Error).message}`);
+    return r;
+  }
+  const cs = 2 ** h.clusterBits;
+  const fileClusters = ceilDiv(src.size, cs);
+  const refsSeen = new Uint32Array(fileClusters);
+  const corrupt = (msg: string) => { r.corruptions++; r.messages.push(msg); };
+
+  /** Counts one reference to each cluster of [off, off + bytes). */
+  const inc = (off: number, bytes: number, what: string): boolean => {
+    if (off + bytes > fileClusters * cs) {
+      corrupt(`ERROR ${what} at ${hex(off)} is beyond the end of the image file (${src.size} bytes)`);
+      return false;
+    }
+    for (let c = Math.floor(off / cs); c <= Math.floor((off + bytes - 1) / cs); c++) refsSeen[c]++;
+    return true;
+  };
+
+  let refs: Refcounts;
+  try {
+    refs = new Refcounts(src, h, cs);
+  } catch (e) {
+    r['check-errors']++;
+    r.messages.push(`ERROR ${(e as Error).message}`);
+    return r;
+  }
+
+  inc(0, cs, 'header');
+  const tables: Table[] = [{ offset: h.l1TableOffset, entries: h.l1Size, active: true }];
+  if (h.nbSnapshots > 0) {
+    try {
+      tables.push(...readSnapshots(src, h, cs, inc));
+    } catch (e) {
+      corrupt(`ERROR ${(e as Error).message}`);
+    }
+  }
+  let allocated = 0, fragmented = 0, compressed = 0;
+  const l2Copied: Array<{ l1i: number; off: number; copied: boolean; hi: number; lo: number }> = [];
+  const dataCopied: Array<{ off: number; hi: number; lo: number }> = [];
+  const x = 62 - (h.clusterBits - 8);
+  for (const t of tables) {
+    if (t.entries === 0) continue;
+    if (!inc(t.offset, t.entries * 8, 'L1 table')) continue;
+    const l1 = view(readExact(src, t.offset, t.entries * 8, 'qcow2 L1 table'));
+    let nextContiguous = 0;
+    for (let i = 0; i < t.entries; i++) {
+      const hi = l1.getUint32(i * 8), lo = l1.getUint32(i * 8 + 4);
+      const l2off = (hi & C.HI_OFFSET_MASK) * TWO32 + ((lo & C.LO_OFFSET_MASK) >>> 0);
+      if (l2off === 0) continue;
+      if ((lo & C.L1_LO_RESERVED) || (hi & C.L1_HI_RESERVED) || l2off % cs) {
+        corrupt(`ERROR L1 entry ${i} at ${hex(t.offset + i * 8)}: invalid L2 table offset or reserved bits set`);
+        continue;
+      }
+      if (!inc(l2off, cs, `L2 table of L1 entry ${i}`)) continue;
+      if (t.active) l2Copied.push({ l1i: i, off: l2off, copied: (hi & C.HI_COPIED) !== 0, hi, lo });
+      const l2 = view(readExact(src, l2off, cs, 'qcow2 L2 table'));
+      for (let j = 0; j < cs / 8; j++) {
+        const ehi = l2.getUint32(j * 8), elo = l2.getUint32(j * 8 + 4);
+        if (ehi === 0 && elo === 0) continue;
+        const at = l2off + j * 8;
+        if (ehi & C.HI_COMPRESSED) {
+          const desc = (BigInt(ehi & 0x3fff_ffff) << 32n) | BigInt(elo >>> 0);
+          const host = Number(desc & ((1n << BigInt(x)) - 1n));
+          const len = (Number(desc >> BigInt(x)) + 1) * 512 - (host & 511);
+          inc(host, Math.min(len, Math.max(1, src.size - host)), `compressed cluster (L2 entry at ${hex(at)})`);
+          if (t.active) { allocated++; compressed++; }
+          nextContiguous = 0;
+          continue;
+        }
+        const host = (ehi & C.HI_OFFSET_MASK) * TWO32 + ((elo & C.LO_OFFSET_MASK) >>> 0);
+        if ((elo & C.L2_LO_RESERVED) || (ehi & C.L2_HI_RESERVED) || host % cs) {
+          corrupt(`ERROR L2 entry at ${hex(at)}: invalid cluster offset ${hex(host)} or reserved bits set`);
+          continue;
+        }
+        if ((elo & C.LO_ZERO) && h.version < 3) corrupt(`ERROR L2 entry at ${hex(at)}: zero flag in a version 2 image`);
+        if (host === 0) continue;
+        if (!inc(host, cs, `data cluster (L2 entry at ${hex(at)})`)) continue;
+        if (t.active) {
+          if (!(elo & C.LO_ZERO)) {
+            allocated++;
+            if (nextContiguous && host !== nextContiguous) fragmented++;
+            nextContiguous = host + cs;
+          }
+          dataCopied.push({ off: host, hi: ehi, lo: elo });
+        }
+      }
+    }
+  }
+  inc(h.refcountTableOffset, h.refcountTableClusters * cs, 'refcount table');
+  refs.table.forEach((off, i) => { if (off) inc(off, cs, `refcount block ${i}`); });
+
+  // Compare with the stored refcounts (qemu-img's wording).
+  let endCluster = 0;
+  for (let c = 0; c < Math.max(fileClusters, 0); c++) {
+    let stored: number;
+    try { stored = refs.get(c); } catch (e) { corrupt(`ERROR ${(e as Error).message}`); continue; }
+    if (stored > 0) endCluster = c + 1;
+    const seen = refsSeen[c];
+    if (stored === seen) continue;
+    if (stored < seen) corrupt(`ERROR cluster ${c} refcount=${stored} reference=${seen}`);
+    else { r.leaks++; r.messages.push(`Leaked cluster ${c} refcount=${stored} reference=${seen}`); }
+  }
+  for (const e of l2Copied) {
+    const rc = refs.get(Math.floor(e.off / cs));
+    if ((rc === 1) !== e.copied) corrupt(`ERROR OFLAG_COPIED L2 cluster: l1_index=${e.l1i} l1_entry=${entryHex(e.hi, e.lo)} refcount=${rc}`);
+  }
+  if (h.nbSnapshots === 0) {
+    for (const e of dataCopied) {
+      const rc = refs.get(Math.floor(e.off / cs));
+      if ((rc === 1) !== ((e.hi & C.HI_COPIED) !== 0)) corrupt(`ERROR OFLAG_COPIED data cluster: l2_entry=${entryHex(e.hi, e.lo)} refcount=${rc}`);
+    }
+  }
+  r['image-end-offset'] = endCluster * cs;
+  r['total-clusters'] = ceilDiv(h.size, cs);
+  r['allocated-clusters'] = allocated;
+  r['fragmented-clusters'] = fragmented;
+  r['compressed-clusters'] = compressed;
+  return r;
+}
+
+function entryHex(hi: number, lo: number): string {
+  return (hi >>> 0).toString(16) + (lo >>> 0).toString(16).padStart(8, '0');
+}
+
+/**
+ * "Snapshot table": entries of l1_table_offset (u64), l1_size (u32), id_str_size (u16),
+ * name_size (u16), date and clock fields, vm_state_size (u32), extra_data_size (u32),
+ * extra data, id string, name, padded to 8 bytes. Counts the table and returns the L1s.
+ */
+function readSnapshots(src: ByteSource, h: Qcow2Header, cs: number,
+  inc: (off: number, bytes: number, what: string) => boolean): Table[] {
+  const out: Table[] = [];
+  let at = h.snapshotsOffset;
+  for (let i = 0; i < h.nbSnapshots; i++) {
+    const fixed = view(readExact(src, at, C.SNAPSHOT_FIXED_SIZE, `snapshot table entry ${i}`));
+    const l1Offset = u64(fixed, 0, false, `snapshot ${i} l1_table_offset`, at);
+    const l1Size = fixed.getUint32(8);
+    const idLen = fixed.getUint16(12), nameLen = fixed.getUint16(14);
+    const extra = fixed.getUint32(36);
+    if (l1Size * 8 > C.MAX_L1_BYTES || l1Offset % cs) {
+      throw new ImageError(`qcow2: snapshot ${i} at ${hex(at)}: invalid L1 table (offset ${hex(l1Offset)}, ${l1Size} entries)`, 'snapshot l1_table_offset', at);
+    }
+    out.push({ offset: l1Offset, entries: l1Size, active: false });
+    at += Math.ceil((C.SNAPSHOT_FIXED_SIZE + extra + idLen + nameLen) / 8) * 8;
+  }
+  inc(h.snapshotsOffset, at - h.snapshotsOffset, 'snapshot table');
+  return out;
+}
