@@ -5,7 +5,7 @@
  * - COM1's line status register (0x3fd) reads 0x60 (transmitter empty, 16550A datasheet,
  *   LSR bits 5 and 6), every other port read returns 0xff (an empty ISA bus);
  * - a write to QEMU's isa-debug-exit port 0xf4 ends the run with status (value << 1) | 1;
- * - writes to the checkpoint port (0x402 by default) record the registers;
+ * - writes to the checkpoint port (0xE9 by default) record the registers;
  * - HLT with interrupts off, a shutdown, an invalid state or the step budget end the run.
  * No devices, no interrupts: guests that need a PC use the machine, not this harness.
  */
@@ -16,11 +16,15 @@ import { bootMultiboot, type MultibootOptions } from '../boot/multiboot.js';
 export const COM1_THR = 0x3f8;
 export const COM1_LSR = 0x3fd;
 export const DEBUG_EXIT_PORT = 0xf4;
-export const CHECKPOINT_PORT = 0x402;
+/**
+ * Checkpoint port: the 0xE9 debug port of Bochs and QEMU (ignored by QEMU without
+ * -debugcon, a no-op in v86). A guest writes `out 0xe9, eax`, which clobbers no register.
+ */
+export const CHECKPOINT_PORT = 0xe9;
 
 /** The registers a checkpoint records (the same set the v86 side can read). */
 export interface Checkpoint {
-  /** The byte written to the checkpoint port (AL). */
+  /** The value written to the checkpoint port (AL, AX or EAX). */
   value: number;
   eax: number; ecx: number; edx: number; ebx: number;
   esp: number; ebp: number; esi: number; edi: number;
@@ -82,7 +86,7 @@ export function runGuest(core: Core, image: Uint8Array, opts: HarnessOptions = {
         if (exit.write) {
           if (exit.port === COM1_THR) chars.push(String.fromCharCode(exit.value & 0xff));
           else if (exit.port === DEBUG_EXIT_PORT) return result('exit', `isa-debug-exit ${exit.value & 0xff}`, ((exit.value & 0xff) << 1) | 1);
-          else if (exit.port === ckPort) checkpoints.push(checkpointOf(core.getRegs(), exit.value & 0xff));
+          else if (exit.port === ckPort) checkpoints.push(checkpointOf(core.getRegs(), exit.value >>> 0));
         } else {
           const v = exit.port === COM1_LSR ? 0x60 : 0xff;
           core.completeIo(exit.size === 1 ? v : exit.size === 2 ? v * 0x101 : (v * 0x1010101) >>> 0);

@@ -111,15 +111,16 @@ export function runV86(image: Uint8Array, opts: V86RunOptions = {}): Promise<V86
           opts.onOutput?.(c);
         });
         cpu.io.register_write(DEBUG_EXIT_PORT, dev, (v) => finish(((v & 0xff) << 1) | 1, false));
-        cpu.io.register_write(ckPort, dev, (v) => {
+        const checkpoint = (v: number) => {
           const r = cpu.reg32;
           checkpoints.push({
-            value: v & 0xff,
+            value: v >>> 0,
             eax: r[0] >>> 0, ecx: r[1] >>> 0, edx: r[2] >>> 0, ebx: r[3] >>> 0,
             esp: r[4] >>> 0, ebp: r[5] >>> 0, esi: r[6] >>> 0, edi: r[7] >>> 0,
             eflags: cpu.get_eflags() >>> 0,
           });
-        });
+        };
+        cpu.io.register_write(ckPort, dev, checkpoint, checkpoint, checkpoint);
         timer = setTimeout(() => finish(null, true), opts.timeoutMs ?? 60_000);
         started = performance.now();
         void emulator.run();

@@ -1,0 +1,42 @@
+/** The system test guests and their QEMU fixtures (guests/systests, see its README). */
+import { readFileSync } from 'node:fs';
+
+export const SYSTEST_GUESTS = [
+  'hello', 'pmode', 'mbinfo', 'segments', 'exceptions', 'paging', 'rings', 'sysenter', 'realmode',
+  'checkpoints', 'elf/elfkernel', 'elf/higherhalf',
+] as const;
+
+const root = new URL('../../guests/systests/', import.meta.url);
+
+export function guestImage(name: string): Uint8Array {
+  const file = name.startsWith('elf/') ? `${name}.elf` : `${name}.bin`;
+  return new Uint8Array(readFileSync(new URL(file, root)));
+}
+
+export interface Fixture {
+  /** The header lines ("# reference: QEMU ..."). */
+  header: string[];
+  output: string;
+  exitStatus: number;
+}
+
+export function fixture(name: string): Fixture {
+  const text = readFileSync(new URL(`expected/${name.replace(/^elf\//, '')}.txt`, root), 'utf8');
+  const lines = text.split('\n');
+  const header = lines.filter((l) => l.startsWith('# '));
+  const output = lines.filter((l) => !l.startsWith('# ')).join('\n');
+  const status = /^# exit status: (\d+)/.exec(header.find((l) => l.startsWith('# exit status')) ?? '');
+  if (!status) throw new Error(`fixture ${name} has no "# exit status" line`);
+  return { header, output, exitStatus: Number(status[1]) };
+}
+
+/** Lines that differ, as "line N: expected | actual". */
+export function lineDiff(expected: string, actual: string): string[] {
+  const a = expected.split('\n');
+  const b = actual.split('\n');
+  const out: string[] = [];
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (a[i] !== b[i]) out.push(`line ${i + 1}: ${JSON.stringify(a[i])} | ${JSON.stringify(b[i])}`);
+  }
+  return out;
+}
