@@ -23,7 +23,8 @@ export const FORMS: Form[] = [];
 
 export function form(group: string, name: string, count: number, rule: string, make: (x: Insn, i: number) => void): void {
   if (FORMS.some((f) => f.name === name)) throw new Error(`duplicate form name: ${name}`);
-  FORMS.push({ group, name, count, rule, make });
+  // The 16-bit addressing variants get half as many: they differ only in the address.
+  FORMS.push({ group, name, count: name.endsWith(' mem16') ? Math.ceil(count / 2) : count, rule, make });
 }
 
 export function hex(b: number[]): string {
@@ -66,6 +67,8 @@ export function rm(x: Insn, s: RmSpec): Rm {
 }
 
 export const KINDS: Kind[] = ['reg', 'mem'];
+/** With the 16-bit addressing forms (0x67) too. */
+export const KINDS16: Kind[] = ['reg', 'mem', 'mem16'];
 export const opsize = (w: Width): number[] => (w === 16 ? [0x66] : []);
 export const wname = (w: Width): string => `${w}`;
 

@@ -4,7 +4,7 @@
  * ADD ... XOR, SAL/SAR/SHL/SHR, RCL/RCR/ROL/ROR, SHLD, SHRD.
  */
 import { Insn, Width, operand, readRm, undefRm, ECX, EAX, AF, OF, CF, STATUS } from './build.js';
-import { form, rm, opsize, KINDS, Kind, RULE, shiftUf } from './form.js';
+import { form, rm, opsize, KINDS, KINDS16, Kind, RULE, shiftUf } from './form.js';
 
 const ALU = ['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp'];
 const N = 40;
@@ -44,7 +44,7 @@ for (let op = 0; op < 8; op++) {
       x.emit(...opsize(w), base + 4 + o).imm(operand(x.r, w), immSize(w));
       x.uf = uf;
     });
-    for (const k of KINDS) {
+    for (const k of KINDS16) {
       const lk = (x: Insn) => lock(x, k);
       const grp = (opc: number, iw: Width, label: string) =>
         form('alu', `${pfx(w)}${h2(opc)} /${op} ${mn} ${RM(w)},${label} ${k}`, N, rule, (x) => {
@@ -66,7 +66,7 @@ for (const w of [16, 32] as Width[]) {
     });
   }
 }
-for (const k of KINDS) {
+for (const k of KINDS16) {
   for (const w of [8, 16, 32] as Width[]) {
     const opc = w === 8 ? 0xfe : 0xff;
     const o = w === 8 ? 0xf6 : 0xf7;
@@ -103,7 +103,7 @@ const count = (x: Insn) => (x.r.chance(0.7) ? x.r.pick(COUNTS) : x.r.int(256));
 
 for (let op = 0; op < 8; op++) {
   const rule = op < 4 ? RULE.rotate : RULE.shift;
-  for (const k of KINDS) {
+  for (const k of KINDS16) {
     for (const w of [8, 16, 32] as Width[]) {
       const b = w === 8 ? 0 : 1;
       const name = (opc: number, src: string) => `${pfx(w)}${h2(opc)} /${op} ${SH[op]} ${RM(w)},${src} ${k}`;
@@ -127,7 +127,7 @@ for (let op = 0; op < 8; op++) {
 
 // SHLD/SHRD: 0F A4/A5 and 0F AC/AD.
 for (const [opc, mn] of [[0xa4, 'shld'], [0xac, 'shrd']] as const) {
-  for (const k of KINDS) {
+  for (const k of KINDS16) {
     for (const w of [16, 32] as Width[]) {
       const finish = (x: Insn, dst: ReturnType<typeof rm>, c: number) => {
         const m = c & 31;

@@ -3,7 +3,7 @@
  * BSF/BSR, SETcc and CMOVcc. Intel SDM vol. 2 instruction pages of the same names.
  */
 import { Insn, Width, operand, readRm, writeRm, undefRm, mask, EAX, EDX, AF, CF, OF, PF, SF, ZF, STATUS } from './build.js';
-import { form, rm, opsize, KINDS, RULE } from './form.js';
+import { form, rm, opsize, KINDS, KINDS16, RULE } from './form.js';
 import { LAYOUT } from './layout.js';
 
 const h2 = (b: number) => b.toString(16).padStart(2, '0');
@@ -13,7 +13,7 @@ const RM = (w: Width) => `r/m${w}`;
 const MULUF = SF | ZF | AF | PF;
 
 // F6/F7 /4 MUL, /5 IMUL, /6 DIV, /7 IDIV.
-for (const k of KINDS) {
+for (const k of KINDS16) {
   for (const w of [8, 16, 32] as Width[]) {
     const opc = w === 8 ? 0xf6 : 0xf7;
     for (const [reg, mn] of [[4, 'mul'], [5, 'imul']] as const) {
@@ -87,7 +87,7 @@ for (const [opc, mn] of [[0xd4, 'aam'], [0xd5, 'aad']] as const) {
 // BT/BTS/BTR/BTC: register offsets (memory forms reach beyond the addressed dword) and imm8.
 const BT = ['bt', 'bts', 'btr', 'btc'];
 for (let op = 0; op < 4; op++) {
-  for (const k of KINDS) {
+  for (const k of KINDS16) {
     for (const w of [16, 32] as Width[]) {
       form('bit', `${pfx(w)}0f ${h2(0xa3 + op * 8)} ${BT[op]} ${RM(w)},${R(w)} ${k}`, 60, RULE.bt, (x) => {
         const offReg = x.r.int(8);
@@ -111,7 +111,7 @@ for (let op = 0; op < 4; op++) {
 
 // BSF/BSR: a zero source in about one draw in six.
 for (const [opc, mn] of [[0xbc, 'bsf'], [0xbd, 'bsr']] as const) {
-  for (const k of KINDS) {
+  for (const k of KINDS16) {
     for (const w of [16, 32] as Width[]) {
       form('bit', `${pfx(w)}0f ${h2(opc)} ${mn} ${R(w)},${RM(w)} ${k}`, 80, RULE.bsf, (x) => {
         const dst = x.r.int(8);
@@ -128,7 +128,7 @@ for (const [opc, mn] of [[0xbc, 'bsf'], [0xbd, 'bsr']] as const) {
 // condition is seen true and false.
 const CC = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
 for (let cc = 0; cc < 16; cc++) {
-  for (const k of KINDS) {
+  for (const k of KINDS16) {
     form('cc', `0f ${h2(0x90 + cc)} set${CC[cc]} r/m8 ${k}`, 32, '', (x) => {
       rm(x, { op: [0x0f, 0x90 + cc], reg: x.r.chance(0.8) ? 0 : x.r.int(8), kind: k, width: 8 });
     });

@@ -5,7 +5,7 @@
  * ENTER/LEAVE) and the flag instructions. Intel SDM vol. 2 instruction pages.
  */
 import { Insn, Width, operand, readRm, EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, DF, STATUS } from './build.js';
-import { form, rm, opsize, KINDS, RULE } from './form.js';
+import { form, rm, opsize, KINDS, KINDS16, RULE } from './form.js';
 import { LAYOUT } from './layout.js';
 
 const h2 = (b: number) => b.toString(16).padStart(2, '0');
@@ -59,7 +59,7 @@ function stringVector(x: Insn, rep: number[], opc: number, w: Width, a16: boolea
 
 // MOVZX/MOVSX.
 for (const [opc, mn] of [[0xb6, 'movzx'], [0xbe, 'movsx']] as const) {
-  for (const k of KINDS) {
+  for (const k of KINDS16) {
     for (const [dw, sw] of [[32, 8], [32, 16], [16, 8], [16, 16]] as [Width, Width][]) {
       form('move', `${pfx(dw)}0f ${h2(opc + (sw === 16 ? 1 : 0))} ${mn} ${R(dw)},${RM(sw)} ${k}`, 40, '', (x) => {
         rm(x, { pre: opsize(dw), op: [0x0f, opc + (sw === 16 ? 1 : 0)], reg: 'r', kind: k, width: sw, o: { espOk: true } });
@@ -80,7 +80,7 @@ for (const [pre, opc, mn] of [[[0x66], 0x98, 'cbw'], [[], 0x98, 'cwde'], [[0x66]
 }
 
 // XCHG, XADD, CMPXCHG.
-for (const k of KINDS) {
+for (const k of KINDS16) {
   for (const w of [8, 16, 32] as Width[]) {
     const b = w === 8 ? 0 : 1;
     form('move', `${pfx(w)}${h2(0x86 + b)} xchg ${RM(w)},${R(w)} ${k}`, 40, '', (x) => {
@@ -105,9 +105,9 @@ for (const w of [16, 32] as Width[]) {
     x.emit(...opsize(w), 0x90 + n);
   });
 }
-form('move', '0f c7 /1 cmpxchg8b m64 mem', 120, '', (x) => {
+for (const k of ['mem', 'mem16'] as const) form('move', `0f c7 /1 cmpxchg8b m64 ${k}`, 120, '', (x) => {
   const lock = x.r.chance(0.3) ? [0xf0] : [];
-  const d = rm(x, { pre: lock, op: [0x0f, 0xc7], reg: 1, kind: 'mem', width: 32, o: { avoid: [EAX, ECX, EDX, EBX], misalign: true, regionSize: 12 } });
+  const d = rm(x, { pre: lock, op: [0x0f, 0xc7], reg: 1, kind: k, width: 32, o: { avoid: [EAX, ECX, EDX, EBX], misalign: true, regionSize: 12 } });
   if (d.kind === 'mem' && x.r.chance(0.5)) {
     const b = x.mem[d.region].bytes;
     const at = d.offset;
