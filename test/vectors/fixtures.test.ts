@@ -32,6 +32,9 @@ describe('instruction vector fixtures', () => {
       for (const a of [w.data, w.src, w.dst, w.stack]) expect(a >= w.window && a < w.window + w.windowSize).toBe(true);
       for (const [name, f] of Object.entries(h.forms)) {
         expect(typeof f.undefined, name).toBe('string');
+        expect(f.masks.length, name).toBeGreaterThan(0);
+        // A form whose rule says nothing is undefined has no mask.
+        if (f.undefined === 'none') expect(f.masks, name).toEqual(['none']);
         expect(g.vectors.filter((v) => v.f === name).length, `${g.file}: ${name}`).toBe(f.count);
       }
     }

@@ -23,7 +23,7 @@ export interface Header {
   layout: Layout;
   registers: string[];
   compare: Record<string, string>;
-  forms: Record<string, { count: number; undefined: string }>;
+  forms: Record<string, { count: number; undefined: string; masks: string[] }>;
 }
 
 export type Undef = ['reg', string, number] | ['mem', number, number, number];

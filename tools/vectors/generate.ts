@@ -102,6 +102,14 @@ function cpuInfo(): Record<string, string> {
   };
 }
 
+const FLAG_NAMES: [number, string][] = [[0x1, 'CF'], [0x4, 'PF'], [0x10, 'AF'], [0x40, 'ZF'], [0x80, 'SF'], [0x800, 'OF']];
+
+/** The distinct EFLAGS masks the replay applies to a form's vectors, as flag names. */
+function masksOf(vs: Vector[]): string[] {
+  const set = new Set(vs.map((v) => v.uf ?? 0));
+  return [...set].sort((a, b) => a - b).map((m) => FLAG_NAMES.filter(([b]) => m & b).map(([, n]) => n).join(',') || 'none');
+}
+
 const COMPARE = {
   registers: 'all eight general registers',
   eflags: 'every bit except the vector\'s uf mask (and RF in the EFLAGS at a fault)',
@@ -141,7 +149,11 @@ function main(): void {
       layout: LAYOUT,
       registers: ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi', 'eflags'],
       compare: COMPARE,
-      forms: Object.fromEntries(forms.map((f) => [f.name, { count: f.count, undefined: f.rule || 'none' }])),
+      forms: Object.fromEntries(forms.map((f) => [f.name, {
+        count: f.count,
+        undefined: f.rule || 'none',
+        masks: masksOf(vectors.filter((v) => v.f === f.name)),
+      }])),
     };
     const body = [JSON.stringify(header), ...vectors.map((v) => JSON.stringify(v))].join('\n') + '\n';
     writeFileSync(join(outDir, `${group}.jsonl`), body);
