@@ -61,8 +61,12 @@ const FLAG_NAMES: [number, string][] = [[0x1, 'CF'], [0x4, 'PF'], [0x10, 'AF'], 
   [0x200, 'IF'], [0x400, 'DF'], [0x800, 'OF'], [0x10000, 'RF']];
 export const flagNames = (bits: number) => FLAG_NAMES.filter(([b]) => bits & b).map(([, n]) => n).join(',') || hex(bits);
 
-/** Runs one vector; returns the differences ('' when the core agrees with the CPU). */
-export function replayVector(core: Core, v: Vector, layout: Layout): string {
+/**
+ * Runs one vector; returns the differences ('' when the core agrees with the CPU). When
+ * `undefinedSeen` is given, it receives whether the masked (undefined) EFLAGS bits also
+ * equal this CPU's: information only, Intel and AMD differ there.
+ */
+export function replayVector(core: Core, v: Vector, layout: Layout, undefinedSeen?: (same: boolean) => void): string {
   const window = new Uint8Array(layout.windowSize).fill(FILL);
   for (const [addr, input] of v.m) window.set(bytesOf(input), addr - layout.window);
   core.writePhys(layout.window, window);
@@ -115,6 +119,7 @@ export function replayVector(core: Core, v: Vector, layout: Layout): string {
     if (((fl ^ v.o[8]) & ~RF) !== 0) diffs.push(`saved EFLAGS ${hex(fl)}, want ${hex(v.o[8])} (${flagNames((fl ^ v.o[8]) & ~RF)})`);
   } else {
     const uf = v.uf ?? 0;
+    if (uf) undefinedSeen?.((((r.eflags >>> 0) ^ v.o[8]) & uf) === 0);
     const d = ((r.eflags >>> 0) ^ v.o[8]) & ~uf;
     if (d) diffs.push(`eflags ${hex(r.eflags)}, want ${hex(v.o[8])} (${flagNames(d)} differ${uf ? `; undefined ${flagNames(uf)} masked` : ''})`);
   }
@@ -146,19 +151,26 @@ export function replayVector(core: Core, v: Vector, layout: Layout): string {
   return diffs.join('; ');
 }
 
-export interface FormTally { total: number; failed: number; examples: string[] }
+export interface FormTally {
+  total: number;
+  failed: number;
+  examples: string[];
+  /** Vectors with undefined EFLAGS bits, and how many of them match this CPU there too. */
+  withUndefined: number;
+  undefinedSame: number;
+}
 
 /** Replays a group's vectors and tallies failures per opcode form. */
 export function replayGroup(core: Core, vectors: Vector[], layout: Layout, before?: (v: Vector) => void, examples = 3): Map<string, FormTally> {
   const tally = new Map<string, FormTally>();
   for (const v of vectors) {
-    const t = tally.get(v.f) ?? { total: 0, failed: 0, examples: [] };
+    const t = tally.get(v.f) ?? { total: 0, failed: 0, examples: [], withUndefined: 0, undefinedSame: 0 };
     tally.set(v.f, t);
     t.total++;
     let d: string;
     before?.(v);
     try {
-      d = replayVector(core, v, layout);
+      d = replayVector(core, v, layout, (same) => { t.withUndefined++; if (same) t.undefinedSame++; });
     } catch (e) {
       d = `host exception: ${(e as Error).message}`;
     }
@@ -179,7 +191,10 @@ export function report(group: string, tally: Map<string, FormTally>, maxForms = 
   const failing = forms.filter(([, t]) => t.failed > 0);
   const total = forms.reduce((s, [, t]) => s + t.total, 0);
   const failed = forms.reduce((s, [, t]) => s + t.failed, 0);
-  const lines = [`${group}: ${failed} of ${total} vectors fail in ${failing.length} of ${forms.length} forms`];
+  const withU = forms.reduce((s, [, t]) => s + t.withUndefined, 0);
+  const sameU = forms.reduce((s, [, t]) => s + t.undefinedSame, 0);
+  const lines = [`${group}: ${failed} of ${total} vectors fail in ${failing.length} of ${forms.length} forms` +
+    (withU ? ` (undefined flags equal to the capture CPU's in ${sameU} of ${withU}; not compared)` : '')];
   for (const [name, t] of failing.slice(0, maxForms)) {
     lines.push(`  ${name}: ${t.failed}/${t.total} fail`);
     for (const e of t.examples) lines.push(`    ${e}`);
