@@ -36,9 +36,9 @@ export class Pit {
   private sync(): void {
     const t = this.tick();
     const out = this.channels[0].out(t);
-    if (out !== this.out0) { this.out0 = out; this.irq0.set(out); }
     const next = this.channels[0].nextChange(t);
     if (next >= 0) this.timer.arm(nsOfTick(next, PIT_HZ)); else this.timer.disarm();
+    if (out !== this.out0) { this.out0 = out; this.irq0.set(out); }
   }
 
   /** Port 0x40 + `n`. */
