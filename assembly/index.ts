@@ -1,6 +1,76 @@
-// The core's only export surface.
-import { STATE_BASE } from './generated/layout';
+// The core's only export surface. The loader (bindings/core/) calls these; everything else
+// it reads and writes through the state block at STATE_BASE (scripts/layout.mjs).
+import {
+  STATE_BASE, RAM_BASE, S_CR0, S_EDX, S_DR6, S_DR7, S_GDTR_LIMIT, S_IDTR_LIMIT, S_APIC_BASE,
+  S_TSC_PER_INSN, S_EFLAGS, S_EIP, STATE_SIZE, S_RAM_BYTES,
+} from './generated/layout';
+import { setSegRaw, CS, LDTR, TR } from './cpu/state';
+import { physInit, setA20 as physSetA20, addRom as physAddRom, addMmio as physAddMmio } from './mem/phys';
+import { tlbFlushAll } from './mem/tlb';
+import { run as runLoop, enterState, leaveState } from './cpu/run';
+import { completeRead, logClear } from './cpu/iolog';
+import { msrRead, msrWrite, msrOk } from './cpu/system/msr';
+import { clearFault } from './cpu/fault';
 
-export function stateBase(): u32 {
-  return STATE_BASE;
+export { STATE_BASE };
+
+/** Sizes linear memory for `ramBytes` of guest RAM and powers the CPU on. Returns false when
+ *  the memory cannot grow. */
+export function init(ramBytes: u32): bool {
+  const end: u64 = <u64>RAM_BASE + <u64>ramBytes;
+  if (end > 0xffff0000) return false;
+  const need = <i32>((end + 0xffff) >> 16);
+  const have = memory.size();
+  if (need > have && memory.grow(need - have) < 0) return false;
+  memory.fill(STATE_BASE, 0, STATE_SIZE);
+  physInit(ramBytes);
+  physSetA20(true);
+  store<u32>(STATE_BASE + S_TSC_PER_INSN, 1);
+  reset();
+  return true;
 }
+
+/** Power-on reset (Intel SDM vol. 3A, 9.1.1, table 9-1). RAM is kept. */
+export function reset(): void {
+  const ram = load<u32>(STATE_BASE + S_RAM_BYTES);
+  const tpi = load<u32>(STATE_BASE + S_TSC_PER_INSN);
+  memory.fill(STATE_BASE, 0, 512); // registers, segments, tables, CRs, DRs, MSRs, events, exit
+  store<u32>(STATE_BASE + S_RAM_BYTES, ram);
+  store<u32>(STATE_BASE + S_TSC_PER_INSN, tpi);
+  store<u32>(STATE_BASE + S_EIP, 0xfff0);
+  store<u32>(STATE_BASE + S_EFLAGS, 2);
+  store<u32>(STATE_BASE + S_CR0, 0x60000010);
+  store<u32>(STATE_BASE + S_EDX, 0x0680);
+  store<u32>(STATE_BASE + S_DR6, 0xffff0ff0);
+  store<u32>(STATE_BASE + S_DR7, 0x400);
+  store<u32>(STATE_BASE + S_GDTR_LIMIT, 0xffff);
+  store<u32>(STATE_BASE + S_IDTR_LIMIT, 0xffff);
+  store<u64>(STATE_BASE + S_APIC_BASE, 0xfee00900);
+  for (let s: u32 = 0; s < 6; s++) setSegRaw(s, 0, 0, 0xffff, 0x93);
+  setSegRaw(CS, 0xf000, 0xffff0000, 0xffff, 0x9b);
+  setSegRaw(LDTR, 0, 0, 0xffff, 0x82);
+  setSegRaw(TR, 0, 0, 0xffff, 0x8b);
+  logClear();
+  clearFault();
+  tlbFlushAll(false);
+}
+
+export function run(budget: u32): u32 { return runLoop(budget); }
+
+/** The host changed the state block: drop cached translations and derived data. */
+export function stateChanged(): void {
+  tlbFlushAll(false);
+  enterState();
+  leaveState();
+}
+
+export function completeIo(value: u32): void { completeRead(value); }
+export function setA20(on: bool): void { physSetA20(on); tlbFlushAll(false); }
+/** Reserves host memory for a ROM at `phys`; the loader copies the image to the returned
+ *  host address (0 when no more ROMs fit). */
+export function addRom(phys: u32, len: u32): u32 { const h = physAddRom(phys, len); tlbFlushAll(false); return h; }
+export function addMmio(phys: u32, len: u32): bool { const ok = physAddMmio(phys, len); tlbFlushAll(false); return ok; }
+export function ramBase(): u32 { return RAM_BASE; }
+export function readMsr(index: u32): u64 { return msrRead(index); }
+export function writeMsr(index: u32, v: u64): bool { msrWrite(index, v); return msrOk; }
+export function lastMsrOk(): bool { return msrOk; }

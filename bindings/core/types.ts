@@ -84,6 +84,12 @@ export interface Core {
   mapRom(addr: number, data: Uint8Array): void;
   /** Physical range whose accesses exit as 'mmio'. */
   addMmio(base: number, length: number): void;
+  /** The A20 gate (i8042 output port bit 1 / port 0x92 bit 1): off masks physical address bit 20. */
+  setA20(on: boolean): void;
+  /** The guest state block (registers, segment caches, tables, CRs, DRs, MSRs, TSC, event
+   *  state) as one copy, and back: what a VMM saves into / loads from its VMCS-like area. */
+  saveState(): Uint8Array;
+  loadState(block: Uint8Array): void;
   /** Runs at most `budget` instructions. */
   run(budget: number): Exit;
   /** Completes the pending IN or MMIO read of the last exit. */

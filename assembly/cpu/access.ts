@@ -1,0 +1,307 @@
+// Segmented and linear memory access: segment limit and rights checks, the TLB fast path
+// (one masked compare), and the slow path (TLB miss, page-crossing accesses, ROM, MMIO,
+// unclaimed addresses). Also the instruction fetch with its cached code page.
+import { STATE_BASE, S_CR0, S_CPL } from '../generated/layout';
+import { TLB_TAG, TLB_ADD, TLB_MASK, DENY_SR, DENY_SW, DENY_UR, DENY_UW, translate, walkPhys, countHit, fetchStart, fetchLen, fetchHost, setFetch, fetchInvalidate } from '../mem/tlb';
+import { classify, classHost, PAGE_RAM, PAGE_ROM, PAGE_MMIO } from '../mem/phys';
+import { raise, raiseGP, GP, SS_VEC, faulted } from './fault';
+import { hostAccess, KIND_MMIO } from './iolog';
+import { segBase, segLimit, segAccess, segSel, SS, CS, CR0_PE, AR_UNUSABLE, AR_DB } from './state';
+import { flags, VM } from './flags';
+
+/** Derived per-segment check data, 32 bytes each: base, lo, spanRead (i64), spanWrite (i64). */
+const SEGX: u32 = 0x3000;
+
+/** True when the current privilege level is 3 (paging's user/supervisor distinction). */
+export let user: bool = false;
+let rdMask: u32 = 0xfffff000 | DENY_SR;
+let wrMask: u32 = 0xfffff000 | DENY_SW;
+
+/** Default operand/address size of the code segment (CS.D) and stack size (SS.B). */
+export let code32: bool = false;
+export let stack32: bool = false;
+
+/** EIP of the next byte to decode; the instruction's EIP when it started. */
+export let ip: u32 = 0;
+export let startIp: u32 = 0;
+@inline export function setIp(v: u32): void { ip = v; }
+/** Marks the start of an instruction (the restart point of a fault). */
+@inline export function beginInsn(): void { startIp = ip; }
+
+
+@inline export function wrMaskNow(): u32 { return wrMask; }
+
+/** Recomputes the privilege-dependent masks after a CPL change. */
+export function updateCpl(): void {
+  user = load<u32>(STATE_BASE + S_CPL) == 3;
+  rdMask = 0xfffff000 | (user ? DENY_UR : DENY_SR);
+  wrMask = 0xfffff000 | (user ? DENY_UW : DENY_SW);
+  fetchInvalidate();
+}
+
+/**
+ * Recomputes the check data of segment register `s` from its cache in the state block.
+ * Called whenever a segment register changes. Limits and types: SDM vol. 3A, 5.3 and 3.4.5.1.
+ */
+export function segUpdate(s: u32): void {
+  const p = SEGX + (s << 5);
+  const base = segBase(s);
+  const limit = segLimit(s);
+  const ar = segAccess(s);
+  store<u32>(p, base);
+  let lo: u32 = 0;
+  let spanR: i64 = <i64>limit;
+  let spanW: i64 = <i64>limit;
+  const pe = (load<u32>(STATE_BASE + S_CR0) & CR0_PE) != 0 && (flags & VM) == 0;
+  if (pe) {
+    if ((ar & AR_UNUSABLE) != 0) {
+      spanR = -1; spanW = -1;
+    } else {
+      const type = ar & 0xf;
+      if ((type & 8) != 0) {          // code: readable if type bit 1, never writable
+        if ((type & 2) == 0) spanR = -1;
+        spanW = -1;
+      } else {
+        if ((type & 4) != 0) {        // expand-down data: valid offsets limit+1 .. 0xFFFF or 0xFFFFFFFF
+          const hi: u32 = (ar & AR_DB) != 0 ? 0xffffffff : 0xffff;
+          lo = limit + 1;
+          spanR = lo > hi || limit == 0xffffffff ? -1 : <i64>(hi - lo);
+          spanW = spanR;
+        }
+        if ((type & 2) == 0) spanW = -1;
+      }
+    }
+  }
+  store<u32>(p + 4, lo);
+  store<i64>(p + 8, spanR);
+  store<i64>(p + 16, spanW);
+  if (s == CS) { fetchInvalidate(); code32 = pe && (ar & AR_DB) != 0; }
+  else if (s == SS) stack32 = pe && (ar & AR_DB) != 0;
+}
+
+export function segUpdateAll(): void {
+  for (let s: u32 = 0; s < 6; s++) segUpdate(s);
+}
+
+function segFault(s: u32): void {
+  // #SS(0) for the stack segment, #GP(0) otherwise (SDM vol. 3A, 6.15, interrupts 12 and 13).
+  if (s == SS) raise(SS_VEC, 0, true); else raise(GP, 0, true);
+}
+
+/** Linear address of seg:off for a read of `n` bytes, or faults. */
+@inline export function linRd(s: u32, off: u32, n: u32): u32 {
+  const p = SEGX + (s << 5);
+  if (<i64>(<u64>(off - load<u32>(p, 4)) + <u64>(n - 1)) > load<i64>(p, 8)) { segFault(s); return 0; }
+  return load<u32>(p) + off;
+}
+@inline export function linWr(s: u32, off: u32, n: u32): u32 {
+  const p = SEGX + (s << 5);
+  if (<i64>(<u64>(off - load<u32>(p, 4)) + <u64>(n - 1)) > load<i64>(p, 16)) { segFault(s); return 0; }
+  return load<u32>(p) + off;
+}
+
+// ---- Linear accesses with the current privilege (fast path inline) ----
+
+@inline export function rdLin8(lin: u32): u32 {
+  const i = (lin >>> 12) & TLB_MASK;
+  if ((load<u32>(TLB_TAG + (i << 2)) & rdMask) == (lin & 0xfffff000)) {
+    countHit();
+    return load<u8>(load<u32>(TLB_ADD + (i << 2)) + lin);
+  }
+  return rdSlow(lin, 1, user);
+}
+@inline export function rdLin16(lin: u32): u32 {
+  const i = (lin >>> 12) & TLB_MASK;
+  if ((load<u32>(TLB_TAG + (i << 2)) & rdMask) == (lin & 0xfffff000) && (lin & 0xfff) <= 0xffe) {
+    countHit();
+    return load<u16>(load<u32>(TLB_ADD + (i << 2)) + lin);
+  }
+  return rdSlow(lin, 2, user);
+}
+@inline export function rdLin32(lin: u32): u32 {
+  const i = (lin >>> 12) & TLB_MASK;
+  if ((load<u32>(TLB_TAG + (i << 2)) & rdMask) == (lin & 0xfffff000) && (lin & 0xfff) <= 0xffc) {
+    countHit();
+    return load<u32>(load<u32>(TLB_ADD + (i << 2)) + lin);
+  }
+  return rdSlow(lin, 4, user);
+}
+@inline export function wrLin8(lin: u32, v: u32): void {
+  const i = (lin >>> 12) & TLB_MASK;
+  if ((load<u32>(TLB_TAG + (i << 2)) & wrMask) == (lin & 0xfffff000)) {
+    countHit();
+    store<u8>(load<u32>(TLB_ADD + (i << 2)) + lin, <u8>v);
+    return;
+  }
+  wrSlow(lin, v, 1, user);
+}
+@inline export function wrLin16(lin: u32, v: u32): void {
+  const i = (lin >>> 12) & TLB_MASK;
+  if ((load<u32>(TLB_TAG + (i << 2)) & wrMask) == (lin & 0xfffff000) && (lin & 0xfff) <= 0xffe) {
+    countHit();
+    store<u16>(load<u32>(TLB_ADD + (i << 2)) + lin, <u16>v);
+    return;
+  }
+  wrSlow(lin, v, 2, user);
+}
+@inline export function wrLin32(lin: u32, v: u32): void {
+  const i = (lin >>> 12) & TLB_MASK;
+  if ((load<u32>(TLB_TAG + (i << 2)) & wrMask) == (lin & 0xfffff000) && (lin & 0xfff) <= 0xffc) {
+    countHit();
+    store<u32>(load<u32>(TLB_ADD + (i << 2)) + lin, v);
+    return;
+  }
+  wrSlow(lin, v, 4, user);
+}
+
+// ---- Segmented accesses ----
+
+@inline export function rd8(s: u32, off: u32): u32 { const l = linRd(s, off, 1); if (faulted) return 0; return rdLin8(l); }
+@inline export function rd16(s: u32, off: u32): u32 { const l = linRd(s, off, 2); if (faulted) return 0; return rdLin16(l); }
+@inline export function rd32(s: u32, off: u32): u32 { const l = linRd(s, off, 4); if (faulted) return 0; return rdLin32(l); }
+@inline export function wr8(s: u32, off: u32, v: u32): void { const l = linWr(s, off, 1); if (faulted) return; wrLin8(l, v); }
+@inline export function wr16(s: u32, off: u32, v: u32): void { const l = linWr(s, off, 2); if (faulted) return; wrLin16(l, v); }
+@inline export function wr32(s: u32, off: u32, v: u32): void { const l = linWr(s, off, 4); if (faulted) return; wrLin32(l, v); }
+
+export function rdSized(s: u32, off: u32, size: u32): u32 {
+  if (size == 32) return rd32(s, off);
+  if (size == 16) return rd16(s, off);
+  return rd8(s, off);
+}
+export function wrSized(s: u32, off: u32, v: u32, size: u32): void {
+  if (size == 32) wr32(s, off, v);
+  else if (size == 16) wr16(s, off, v);
+  else wr8(s, off, v);
+}
+
+/** Checks that seg:off can be written with `n` bytes (segment and paging) without writing:
+ *  used before a read-modify-write or a multi-part store so that a fault leaves no trace. */
+export function probeWrite(s: u32, off: u32, n: u32): void {
+  const lin = linWr(s, off, n);
+  if (faulted) return;
+  probeLinWrite(lin, n, user);
+}
+export function probeLinWrite(lin: u32, n: u32, usr: bool): void {
+  if (!translate(lin, true, usr)) return;
+  const last = lin + n - 1;
+  if ((last ^ lin) >= 0x1000) translate(last, true, usr);
+}
+export function probeRead(s: u32, off: u32, n: u32): void {
+  const lin = linRd(s, off, n);
+  if (faulted) return;
+  if (!translate(lin, false, user)) return;
+  const last = lin + n - 1;
+  if ((last ^ lin) >= 0x1000) translate(last, false, user);
+}
+
+// ---- Slow path ----
+
+/** One byte (or a whole access inside one page) after the TLB missed or denied. */
+function rdPage(lin: u32, n: u32, usr: bool): u32 {
+  if (!translate(lin, false, usr)) return 0;
+  const pa = walkPhys;
+  const k = classify(pa);
+  if (k == PAGE_MMIO) return hostAccess(KIND_MMIO, pa, n, false, 0);
+  const h = classHost;
+  if (k == PAGE_RAM || k == PAGE_ROM) {
+    if (n == 4) return load<u32>(h);
+    if (n == 2) return load<u16>(h);
+    return load<u8>(h);
+  }
+  return n == 4 ? 0xffffffff : ((<u32>1 << (n << 3)) - 1);
+}
+
+function wrPage(lin: u32, v: u32, n: u32, usr: bool): void {
+  if (!translate(lin, true, usr)) return;
+  const pa = walkPhys;
+  const k = classify(pa);
+  if (k == PAGE_MMIO) { hostAccess(KIND_MMIO, pa, n, true, v); return; }
+  if (k != PAGE_RAM) return; // ROM and unclaimed addresses ignore writes
+  const h = classHost;
+  if (n == 4) store<u32>(h, v);
+  else if (n == 2) store<u16>(h, <u16>v);
+  else store<u8>(h, <u8>v);
+}
+
+export function rdSlow(lin: u32, n: u32, usr: bool): u32 {
+  if (((lin & 0xfff) + n) <= 0x1000) return rdPage(lin, n, usr);
+  // Crosses a page boundary: byte by byte (each page translated and checked).
+  let v: u32 = 0;
+  for (let k: u32 = 0; k < n; k++) {
+    const b = rdPage(lin + k, 1, usr);
+    if (faulted) return 0;
+    v |= b << (k << 3);
+  }
+  return v;
+}
+
+export function wrSlow(lin: u32, v: u32, n: u32, usr: bool): void {
+  if (((lin & 0xfff) + n) <= 0x1000) { wrPage(lin, v, n, usr); return; }
+  // Crosses a page boundary: check both pages first so a fault writes nothing.
+  probeLinWrite(lin, n, usr);
+  if (faulted) return;
+  for (let k: u32 = 0; k < n; k++) {
+    wrPage(lin + k, (v >> (k << 3)) & 0xff, 1, usr);
+    if (faulted) return;
+  }
+}
+
+// ---- Supervisor linear accesses for the system machinery (descriptor tables, TSS, IDT) ----
+
+export function sysRead8(lin: u32): u32 { return rdSlow(lin, 1, false); }
+export function sysRead16(lin: u32): u32 { return rdSlow(lin, 2, false); }
+export function sysRead32(lin: u32): u32 { return rdSlow(lin, 4, false); }
+export function sysWrite8(lin: u32, v: u32): void { wrSlow(lin, v, 1, false); }
+export function sysWrite16(lin: u32, v: u32): void { wrSlow(lin, v, 2, false); }
+export function sysWrite32(lin: u32, v: u32): void { wrSlow(lin, v, 4, false); }
+
+// ---- Instruction fetch ----
+
+@inline export function fetch8(): u32 {
+  const d = ip - fetchStart;
+  if (d < fetchLen) { ip++; return load<u8>(fetchHost + d); }
+  return fetchSlow();
+}
+@inline export function fetch16(): u32 {
+  const d = ip - fetchStart;
+  if (d + 1 < fetchLen) { ip += 2; return load<u16>(fetchHost + d); }
+  const lo = fetchSlow();
+  return lo | (fetchSlow() << 8);
+}
+@inline export function fetch32(): u32 {
+  const d = ip - fetchStart;
+  if (d + 3 < fetchLen && d < 0xfffffff0) { ip += 4; return load<u32>(fetchHost + d); }
+  const a = fetchSlow(); const b = fetchSlow(); const c = fetchSlow(); const e = fetchSlow();
+  return a | (b << 8) | (c << 16) | (e << 24);
+}
+
+function fetchSlow(): u32 {
+  if (faulted) return 0;
+  const limit = segLimit(CS);
+  if (ip > limit) { raiseGP(0); return 0; }
+  const lin = segBase(CS) + ip;
+  if (!translate(lin, false, user)) return 0;
+  const k = classify(walkPhys);
+  if (k == PAGE_RAM || k == PAGE_ROM) {
+    // Cache this page for the following fetches: EIPs from max(ip - pageOffset, 0) to the
+    // end of the page or the CS limit, whichever comes first.
+    const off = lin & 0xfff;
+    const back: u32 = off <= ip ? off : ip;
+    const start = ip - back;
+    let len: u64 = <u64>(0x1000 - off) + back;
+    const toLimit: u64 = <u64>limit - <u64>start + 1;
+    if (toLimit < len) len = toLimit;
+    const i = (lin >>> 12) & TLB_MASK;
+    if ((load<u32>(TLB_TAG + (i << 2)) & rdMask) == (lin & 0xfffff000)) {
+      setFetch(start, <u32>len, classHost - back);
+    } else {
+      fetchInvalidate();
+    }
+    ip++;
+    return load<u8>(classHost);
+  }
+  const v = rdPage(lin, 1, user);
+  if (faulted) return 0;
+  ip++;
+  return v;
+}

@@ -1,0 +1,661 @@
+// One instruction: prefixes, then the one-byte opcode map (SDM vol. 2D, table A-2).
+// Two-byte opcodes are in exec0f.ts. Every handler checks `faulted` after each access
+// that can fault and returns without further changes.
+import {
+  STATE_BASE, S_CPL, S_INT_SHADOW, S_HALTED,
+} from '../generated/layout';
+import {
+  reg32, setReg32, reg16, setReg16, reg8, setReg8, segSel, cr0,
+  EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, ES, CS, SS, DS, FS, GS, CR0_EM, CR0_TS, CR0_MP,
+} from './state';
+import {
+  ip, setIp, startIp, beginInsn, fetch8, fetch16, fetch32, code32, stack32, rd8, rd16, rd32, wr8, wr16, wr32,
+  rdSized, probeWrite,
+} from './access';
+import {
+  osz, asz, segOvr, rep, lock, modrm, eaOff, eaSeg, setOsz, setAsz, setSegOvr, setRep, setLock,
+  decodeModrm, regField, getReg, setReg, readRM, writeRM, fetchImm, fetchSimm8, dataSeg,
+} from './decode';
+import { faulted, raiseGP, raiseUD, raise, NM, BR } from './fault';
+import {
+  getFlags, materialize, flags, setFlagsWord, testCC, getCF, getOF, CF, DF, IF, VM, RF, TF,
+} from './flags';
+import { alu, inc, dec, neg, OP_CMP, OP_AND } from './ops/alu';
+import { shift } from './ops/shift';
+import { mul, imul1, imul2, div, idiv } from './ops/muldiv';
+import { daa, das, aaa, aas, aam, aad } from './ops/bcd';
+import { stringOp } from './ops/string';
+import { portIn, portOut } from './ops/io';
+import { rmwRead, rmwWrite } from './rmw';
+import { jumpTo, jumpRel, callTo } from './control';
+import { push16, push32, pushSz, pop16, pop32, popSz, sp, setSp, spOff } from './stack';
+import { exec0f } from './exec0f';
+import { loadSeg } from './system/segments';
+import { farJump, farCall, farReturn } from './system/far';
+import { deliver, iret, EV_SOFT_INT, EV_SOFT_EXC, EV_PRIV_SOFT_EXC } from './system/interrupts';
+import { popf, pushfAllowed, ifChangeAllowed } from './system/eflags';
+import { arpl } from './system/tables';
+import { protectedMode, v86Mode } from './system/segments';
+
+/** Set by STI / MOV SS / POP SS: the next instruction runs with interrupts held off. */
+export let shadowNext: bool = false;
+export function clearShadowNext(): void { shadowNext = false; }
+
+/** Operand size (bits) of a w-bit opcode: byte when w = 0. */
+@inline function wsize(b: u32): u32 { return (b & 1) != 0 ? osz : 8; }
+
+/** LOCK is allowed only on these read-modify-write instructions with a memory destination
+ *  (SDM vol. 2A, LOCK). `b` is the opcode (0x0Fxx for two-byte), `m` the ModRM byte. */
+function lockAllowed(b: u32, m: u32): bool {
+  if (m >= 0xc0) return false;
+  const r = (m >> 3) & 7;
+  if (b < 0x40) return (b & 7) < 2 && (b >> 3) != 7;          // ALU Eb,Gb / Ev,Gv except CMP
+  if (b >= 0x80 && b <= 0x83) return r != 7;                 // group 1 except CMP
+  if (b == 0x86 || b == 0x87) return true;                   // XCHG
+  if (b == 0xf6 || b == 0xf7) return r == 2 || r == 3;      // NOT, NEG
+  if (b == 0xfe || b == 0xff) return r < 2;                  // INC, DEC
+  if (b == 0x0fab || b == 0x0fb3 || b == 0x0fbb) return true; // BTS BTR BTC
+  if (b == 0x0fba) return r >= 5;
+  if (b == 0x0fb0 || b == 0x0fb1 || b == 0x0fc0 || b == 0x0fc1) return true;
+  if (b == 0x0fc7) return r == 1;                            // CMPXCHG8B
+  return false;
+}
+
+/** Executes one instruction at `ip`. */
+export function step(): void {
+  beginInsn();
+  const d: u32 = code32 ? 32 : 16;
+  setOsz(d); setAsz(d); setSegOvr(-1); setRep(0); setLock(false);
+  let b = fetch8();
+  let n: u32 = 0;
+  while (true) {
+    switch (b) {
+      case 0x66: setOsz(d ^ 48); break;
+      case 0x67: setAsz(d ^ 48); break;
+      case 0x26: setSegOvr(ES); break;
+      case 0x2e: setSegOvr(CS); break;
+      case 0x36: setSegOvr(SS); break;
+      case 0x3e: setSegOvr(DS); break;
+      case 0x64: setSegOvr(FS); break;
+      case 0x65: setSegOvr(GS); break;
+      case 0xf0: setLock(true); break;
+      case 0xf2: case 0xf3: setRep(b); break;
+      default: {
+        if (lock) {
+          let op = b;
+          if (b == 0x0f) op = 0x0f00 | fetch8();
+          const m = fetch8();
+          if (faulted) return;
+          if (!lockAllowed(op, m)) { raiseUD(); return; }
+          setIp(ip - (b == 0x0f ? 2 : 1));
+        }
+        exec1(b);
+        return;
+      }
+    }
+    if (++n >= 14) { raiseGP(0); return; } // longer than 15 bytes (SDM vol. 2A, 2.3.11)
+    b = fetch8();
+    if (faulted) return;
+  }
+}
+
+function aluRM(op: u32, size: u32, src: u32): void {
+  if (op == OP_CMP) {
+    const a = readRM(size); if (faulted) return;
+    alu(op, a, src, size);
+    return;
+  }
+  const a = rmwRead(size); if (faulted) return;
+  const r = alu(op, a, src, size);
+  rmwWrite(size, r);
+}
+
+function exec1(b: u32): void {
+  switch (b) {
+    // ---- ALU: 00-3F (forms 0-5 of each row) ----
+    case 0x00: case 0x01: case 0x08: case 0x09: case 0x10: case 0x11: case 0x18: case 0x19:
+    case 0x20: case 0x21: case 0x28: case 0x29: case 0x30: case 0x31: case 0x38: case 0x39: {
+      const size = wsize(b);
+      decodeModrm();
+      if (faulted) return;
+      aluRM(b >> 3, size, getReg(size, regField()));
+      return;
+    }
+    case 0x02: case 0x03: case 0x0a: case 0x0b: case 0x12: case 0x13: case 0x1a: case 0x1b:
+    case 0x22: case 0x23: case 0x2a: case 0x2b: case 0x32: case 0x33: case 0x3a: case 0x3b: {
+      const size = wsize(b);
+      decodeModrm();
+      if (faulted) return;
+      const v = readRM(size); if (faulted) return;
+      const r = regField();
+      const res = alu(b >> 3, getReg(size, r), v, size);
+      if ((b >> 3) != OP_CMP) setReg(size, r, res);
+      return;
+    }
+    case 0x04: case 0x0c: case 0x14: case 0x1c: case 0x24: case 0x2c: case 0x34: case 0x3c: {
+      const v = fetch8(); if (faulted) return;
+      const res = alu(b >> 3, reg8(0), v, 8);
+      if ((b >> 3) != OP_CMP) setReg8(0, res);
+      return;
+    }
+    case 0x05: case 0x0d: case 0x15: case 0x1d: case 0x25: case 0x2d: case 0x35: case 0x3d: {
+      const v = fetchImm(osz); if (faulted) return;
+      const res = alu(b >> 3, getReg(osz, EAX), v, osz);
+      if ((b >> 3) != OP_CMP) setReg(osz, EAX, res);
+      return;
+    }
+    // ---- segment register push/pop ----
+    case 0x06: case 0x0e: case 0x16: case 0x1e: pushSeg(b >> 3); return;
+    case 0x07: case 0x17: case 0x1f: popSeg(b >> 3); return;
+    case 0x0f: {
+      const b2 = fetch8(); if (faulted) return;
+      exec0f(b2);
+      return;
+    }
+    case 0x27: daa(); return;
+    case 0x2f: das(); return;
+    case 0x37: aaa(); return;
+    case 0x3f: aas(); return;
+    // ---- INC/DEC/PUSH/POP r ----
+    case 0x40: case 0x41: case 0x42: case 0x43: case 0x44: case 0x45: case 0x46: case 0x47:
+      setReg(osz, b & 7, inc(getReg(osz, b & 7), osz)); return;
+    case 0x48: case 0x49: case 0x4a: case 0x4b: case 0x4c: case 0x4d: case 0x4e: case 0x4f:
+      setReg(osz, b & 7, dec(getReg(osz, b & 7), osz)); return;
+    case 0x50: case 0x51: case 0x52: case 0x53: case 0x54: case 0x55: case 0x56: case 0x57:
+      pushSz(osz, getReg(osz, b & 7)); return;
+    case 0x58: case 0x59: case 0x5a: case 0x5b: case 0x5c: case 0x5d: case 0x5e: case 0x5f: {
+      const v = popSz(osz); if (faulted) return;
+      setReg(osz, b & 7, v);
+      return;
+    }
+    case 0x60: pusha(); return;
+    case 0x61: popa(); return;
+    case 0x62: bound(); return;
+    case 0x63: { // ARPL Ew, Gw (#UD in real and V86 mode)
+      if (!protectedMode() || v86Mode()) { raiseUD(); return; }
+      decodeModrm(); if (faulted) return;
+      const a = rmwRead(16); if (faulted) return;
+      rmwWrite(16, arpl(a, reg16(regField())));
+      return;
+    }
+    case 0x68: { const v = fetchImm(osz); if (faulted) return; pushSz(osz, v); return; }
+    case 0x6a: { const v = fetchSimm8(); if (faulted) return; pushSz(osz, v); return; }
+    case 0x69: case 0x6b: {
+      decodeModrm(); if (faulted) return;
+      const imm = b == 0x69 ? fetchImm(osz) : fetchSimm8(); if (faulted) return;
+      const a = readRM(osz); if (faulted) return;
+      setReg(osz, regField(), imm2(a, imm));
+      return;
+    }
+    case 0x6c: case 0x6d: stringOp(5, wsize(b)); return;
+    case 0x6e: case 0x6f: stringOp(6, wsize(b)); return;
+    case 0x70: case 0x71: case 0x72: case 0x73: case 0x74: case 0x75: case 0x76: case 0x77:
+    case 0x78: case 0x79: case 0x7a: case 0x7b: case 0x7c: case 0x7d: case 0x7e: case 0x7f: {
+      const dsp = fetchSimm8(); if (faulted) return;
+      if (testCC(b & 15)) jumpRel(dsp);
+      return;
+    }
+    // ---- group 1 ----
+    case 0x80: case 0x81: case 0x82: case 0x83: {
+      const size = wsize(b);
+      decodeModrm(); if (faulted) return;
+      const imm = b == 0x81 ? fetchImm(osz) : (b == 0x83 ? fetchSimm8() : fetch8());
+      if (faulted) return;
+      aluRM(regField(), size, imm);
+      return;
+    }
+    case 0x84: case 0x85: {
+      const size = wsize(b);
+      decodeModrm(); if (faulted) return;
+      const a = readRM(size); if (faulted) return;
+      alu(OP_AND, a, getReg(size, regField()), size);
+      return;
+    }
+    case 0x86: case 0x87: {
+      const size = wsize(b);
+      decodeModrm(); if (faulted) return;
+      const a = rmwRead(size); if (faulted) return;
+      const r = regField();
+      const v = getReg(size, r);
+      rmwWrite(size, v); if (faulted) return;
+      setReg(size, r, a);
+      return;
+    }
+    case 0x88: case 0x89: {
+      const size = wsize(b);
+      decodeModrm(); if (faulted) return;
+      writeRM(size, getReg(size, regField()));
+      return;
+    }
+    case 0x8a: case 0x8b: {
+      const size = wsize(b);
+      decodeModrm(); if (faulted) return;
+      const v = readRM(size); if (faulted) return;
+      setReg(size, regField(), v);
+      return;
+    }
+    case 0x8c: { // MOV Ev, Sreg
+      decodeModrm(); if (faulted) return;
+      const s = regField();
+      if (s > 5) { raiseUD(); return; }
+      if (modrm >= 0xc0) setReg(osz, modrm & 7, segSel(s));
+      else writeRM(16, segSel(s));
+      return;
+    }
+    case 0x8d: { // LEA
+      decodeModrm(); if (faulted) return;
+      if (modrm >= 0xc0) { raiseUD(); return; }
+      setReg(osz, regField(), osz == 16 ? eaOff & 0xffff : eaOff);
+      return;
+    }
+    case 0x8e: { // MOV Sreg, Ew
+      decodeModrm(); if (faulted) return;
+      const s = regField();
+      if (s > 5 || s == CS) { raiseUD(); return; }
+      const v = readRM(16); if (faulted) return;
+      loadSeg(s, v); if (faulted) return;
+      if (s == SS) shadowNext = true;
+      return;
+    }
+    case 0x8f: { // POP Ev: the address uses ESP after the pop (SDM vol. 2B, POP)
+      decodeModrm(); if (faulted) return;
+      if (regField() != 0) { raiseUD(); return; }
+      const v = popSz(osz); if (faulted) return;
+      if (modrm < 0xc0) {
+        // Recompute the effective address with the updated ESP.
+        setIp(startIp);
+        redecodeAfterPrefixes();
+        if (faulted) return;
+      }
+      writeRM(osz, v);
+      return;
+    }
+    case 0x90: return; // NOP, and PAUSE with F3
+    case 0x91: case 0x92: case 0x93: case 0x94: case 0x95: case 0x96: case 0x97: {
+      const t = getReg(osz, EAX);
+      setReg(osz, EAX, getReg(osz, b & 7));
+      setReg(osz, b & 7, t);
+      return;
+    }
+    case 0x98: // CBW / CWDE
+      if (osz == 16) setReg16(EAX, <u32><i32><i8>reg8(0));
+      else setReg32(EAX, <u32><i32><i16>reg16(EAX));
+      return;
+    case 0x99: // CWD / CDQ
+      if (osz == 16) setReg16(EDX, (reg16(EAX) & 0x8000) != 0 ? 0xffff : 0);
+      else setReg32(EDX, <u32>(<i32>reg32(EAX) >> 31));
+      return;
+    case 0x9a: { // CALL ptr16:16/32
+      const off = fetchImm(osz); const sel = fetch16(); if (faulted) return;
+      farCall(sel, off, osz);
+      return;
+    }
+    case 0x9b: // FWAIT: #NM when CR0.MP and CR0.TS (SDM vol. 3A, table 2-2)
+      if ((cr0() & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS)) raise(NM, 0, false);
+      return;
+    case 0x9c: { // PUSHF: VM and RF are cleared in the pushed image
+      if (!pushfAllowed()) return;
+      pushSz(osz, getFlags() & ~(VM | RF));
+      return;
+    }
+    case 0x9d: {
+      const v = popSz(osz); if (faulted) return;
+      popf(v, osz);
+      return;
+    }
+    case 0x9e: { // SAHF: SF ZF AF PF CF from AH
+      materialize();
+      setFlagsWord((flags & ~0xd5) | (reg8(4) & 0xd5));
+      return;
+    }
+    case 0x9f: setReg8(4, getFlags() & 0xff); return; // LAHF
+    case 0xa0: case 0xa1: {
+      const size = wsize(b);
+      const off = asz == 32 ? fetch32() : fetch16(); if (faulted) return;
+      const v = rdSized(dataSeg(), off, size); if (faulted) return;
+      setReg(size, EAX, v);
+      return;
+    }
+    case 0xa2: case 0xa3: {
+      const size = wsize(b);
+      const off = asz == 32 ? fetch32() : fetch16(); if (faulted) return;
+      if (size == 8) wr8(dataSeg(), off, reg8(0));
+      else if (size == 16) wr16(dataSeg(), off, reg16(EAX));
+      else wr32(dataSeg(), off, reg32(EAX));
+      return;
+    }
+    case 0xa4: case 0xa5: stringOp(0, wsize(b)); return;
+    case 0xa6: case 0xa7: stringOp(1, wsize(b)); return;
+    case 0xa8: case 0xa9: {
+      const size = wsize(b);
+      const v = fetchImm(size); if (faulted) return;
+      alu(OP_AND, getReg(size, EAX), v, size);
+      return;
+    }
+    case 0xaa: case 0xab: stringOp(2, wsize(b)); return;
+    case 0xac: case 0xad: stringOp(3, wsize(b)); return;
+    case 0xae: case 0xaf: stringOp(4, wsize(b)); return;
+    case 0xb0: case 0xb1: case 0xb2: case 0xb3: case 0xb4: case 0xb5: case 0xb6: case 0xb7: {
+      const v = fetch8(); if (faulted) return;
+      setReg8(b & 7, v);
+      return;
+    }
+    case 0xb8: case 0xb9: case 0xba: case 0xbb: case 0xbc: case 0xbd: case 0xbe: case 0xbf: {
+      const v = fetchImm(osz); if (faulted) return;
+      setReg(osz, b & 7, v);
+      return;
+    }
+    // ---- group 2 and returns ----
+    case 0xc0: case 0xc1: case 0xd0: case 0xd1: case 0xd2: case 0xd3: {
+      const size = wsize(b);
+      decodeModrm(); if (faulted) return;
+      let c: u32 = 1;
+      if (b <= 0xc1) { c = fetch8(); if (faulted) return; }
+      else if (b >= 0xd2) c = reg8(1);
+      const a = rmwRead(size); if (faulted) return;
+      if ((c & 31) == 0) return;
+      rmwWrite(size, shift(regField(), a, c, size));
+      return;
+    }
+    case 0xc2: case 0xc3: { // RET near [imm16]
+      const imm = b == 0xc2 ? fetch16() : 0; if (faulted) return;
+      const v = (osz == 32 ? rd32(SS, sp()) : rd16(SS, sp())); if (faulted) return;
+      const t = osz == 16 ? v & 0xffff : v;
+      if (t > segLimitCS()) { raiseGP(0); return; }
+      setSp(spOff((osz >> 3) + imm));
+      setIp(t);
+      return;
+    }
+    case 0xc4: case 0xc5: loadFar(b == 0xc4 ? ES : DS); return;
+    case 0xc6: case 0xc7: {
+      const size = wsize(b);
+      decodeModrm(); if (faulted) return;
+      if (regField() != 0) { raiseUD(); return; }
+      const v = fetchImm(size); if (faulted) return;
+      writeRM(size, v);
+      return;
+    }
+    case 0xc8: enter(); return;
+    case 0xc9: { // LEAVE
+      const bp = stack32 ? reg32(EBP) : reg16(EBP);
+      const v = osz == 32 ? rd32(SS, bp) : rd16(SS, bp); if (faulted) return;
+      setSp(bp);
+      setSp(spOff(osz >> 3));
+      setReg(osz, EBP, v);
+      return;
+    }
+    case 0xca: case 0xcb: {
+      const imm = b == 0xca ? fetch16() : 0; if (faulted) return;
+      farReturn(osz, imm);
+      return;
+    }
+    case 0xcc: deliver(3, EV_SOFT_EXC, 0, false); return;
+    case 0xcd: {
+      const v = fetch8(); if (faulted) return;
+      if (v86Mode() && ((flags >> 12) & 3) != 3) { raiseGP(0); return; }
+      deliver(v, EV_SOFT_INT, 0, false);
+      return;
+    }
+    case 0xce: if (getOF() != 0) deliver(4, EV_SOFT_EXC, 0, false); return;
+    case 0xcf: iret(osz); return;
+    case 0xd4: { const v = fetch8(); if (faulted) return; aam(v); return; }
+    case 0xd5: { const v = fetch8(); if (faulted) return; aad(v); return; }
+    case 0xd6: setReg8(0, getCF() != 0 ? 0xff : 0); return; // SALC (undocumented, flags unchanged)
+    case 0xd7: { // XLAT
+      const base = asz == 32 ? reg32(EBX) : reg16(EBX);
+      const off = asz == 32 ? base + reg8(0) : (base + reg8(0)) & 0xffff;
+      const v = rd8(dataSeg(), off); if (faulted) return;
+      setReg8(0, v);
+      return;
+    }
+    case 0xd8: case 0xd9: case 0xda: case 0xdb: case 0xdc: case 0xdd: case 0xde: case 0xdf:
+      // x87 escape: #NM when CR0.EM or CR0.TS (SDM vol. 3A, table 2-2); no FPU yet: #UD.
+      if ((cr0() & (CR0_EM | CR0_TS)) != 0) raise(NM, 0, false); else raiseUD();
+      return;
+    case 0xe0: case 0xe1: case 0xe2: { // LOOPNE, LOOPE, LOOP
+      const dsp = fetchSimm8(); if (faulted) return;
+      const c = (asz == 32 ? reg32(ECX) : reg16(ECX)) - 1;
+      let take = (asz == 32 ? c : c & 0xffff) != 0;
+      if (b == 0xe0) take = take && !testCC(4);
+      else if (b == 0xe1) take = take && testCC(4);
+      if (take) { jumpRel(dsp); if (faulted) return; }
+      if (asz == 32) setReg32(ECX, c); else setReg16(ECX, c);
+      return;
+    }
+    case 0xe3: { // JCXZ / JECXZ
+      const dsp = fetchSimm8(); if (faulted) return;
+      if ((asz == 32 ? reg32(ECX) : reg16(ECX)) == 0) jumpRel(dsp);
+      return;
+    }
+    case 0xe4: case 0xe5: {
+      const port = fetch8(); if (faulted) return;
+      const size = wsize(b);
+      const v = portIn(port, size >> 3); if (faulted) return;
+      setReg(size, EAX, v);
+      return;
+    }
+    case 0xe6: case 0xe7: {
+      const port = fetch8(); if (faulted) return;
+      const size = wsize(b);
+      portOut(port, size >> 3, getReg(size, EAX));
+      return;
+    }
+    case 0xe8: {
+      const dsp = fetchImm(osz); if (faulted) return;
+      callTo(ip + dsp);
+      return;
+    }
+    case 0xe9: { const dsp = fetchImm(osz); if (faulted) return; jumpRel(dsp); return; }
+    case 0xea: {
+      const off = fetchImm(osz); const sel = fetch16(); if (faulted) return;
+      farJump(sel, off, osz);
+      return;
+    }
+    case 0xeb: { const dsp = fetchSimm8(); if (faulted) return; jumpRel(dsp); return; }
+    case 0xec: case 0xed: {
+      const size = wsize(b);
+      const v = portIn(reg16(EDX), size >> 3); if (faulted) return;
+      setReg(size, EAX, v);
+      return;
+    }
+    case 0xee: case 0xef: {
+      const size = wsize(b);
+      portOut(reg16(EDX), size >> 3, getReg(size, EAX));
+      return;
+    }
+    case 0xf1: deliver(1, EV_PRIV_SOFT_EXC, 0, false); return; // INT1 / ICEBP
+    case 0xf4: { // HLT
+      if (protectedMode() && (v86Mode() || load<u32>(STATE_BASE + S_CPL) != 0)) { raiseGP(0); return; }
+      store<u32>(STATE_BASE + S_HALTED, 1);
+      return;
+    }
+    case 0xf5: materialize(); setFlagsWord(flags ^ CF); return; // CMC
+    case 0xf6: case 0xf7: group3(wsize(b)); return;
+    case 0xf8: materialize(); setFlagsWord(flags & ~CF); return;
+    case 0xf9: materialize(); setFlagsWord(flags | CF); return;
+    case 0xfa: if (ifChangeAllowed()) setFlagsWord(flags & ~IF); return;
+    case 0xfb: {
+      if (!ifChangeAllowed()) return;
+      if ((flags & IF) == 0) shadowNext = true; // STI shadow (SDM vol. 2B, STI)
+      setFlagsWord(flags | IF);
+      return;
+    }
+    case 0xfc: setFlagsWord(flags & ~DF); return;
+    case 0xfd: setFlagsWord(flags | DF); return;
+    case 0xfe: {
+      decodeModrm(); if (faulted) return;
+      const r = regField();
+      if (r > 1) { raiseUD(); return; }
+      const a = rmwRead(8); if (faulted) return;
+      rmwWrite(8, r == 0 ? inc(a, 8) : dec(a, 8));
+      return;
+    }
+    case 0xff: group5(); return;
+    default:
+      // 0x26 0x2e 0x36 0x3e 0x64-0x67 0xf0 0xf2 0xf3 are prefixes (handled in step).
+      raiseUD();
+      return;
+  }
+}
+
+@inline function segLimitCS(): u32 { return load<u32>(STATE_BASE + 64 + 16 * 1 + 8); }
+
+
+function imm2(a: u32, b: u32): u32 { return imul2(a, b, osz); }
+
+function pushSeg(s: u32): void {
+  // A 32-bit push of a segment register writes 16 bits on P6-family CPUs (SDM vol. 2B, PUSH).
+  if (osz == 32) {
+    const n = spOff(-4);
+    wr16(SS, n, segSel(s)); if (faulted) return;
+    setSp(n);
+  } else push16(segSel(s));
+}
+
+function popSeg(s: u32): void {
+  const v = osz == 32 ? rd32(SS, sp()) : rd16(SS, sp()); if (faulted) return;
+  loadSeg(s, v & 0xffff); if (faulted) return;
+  setSp(spOff(osz >> 3));
+  if (s == SS) shadowNext = true;
+}
+export function popSegReg(s: u32): void { popSeg(s); }
+export function pushSegReg(s: u32): void { pushSeg(s); }
+
+function pusha(): void {
+  const n: u32 = osz >> 3;
+  const base = spOff(-8 * n);
+  probeWrite(SS, base, 8 * n); if (faulted) return;
+  const origSp = reg32(ESP);
+  for (let r: u32 = 0; r < 8; r++) {
+    const v = r == ESP ? origSp : reg32(r);
+    const off = stack32 ? base + (7 - r) * n : (base + (7 - r) * n) & 0xffff;
+    if (osz == 32) wr32(SS, off, v); else wr16(SS, off, v);
+    if (faulted) return;
+  }
+  setSp(base);
+}
+
+function popa(): void {
+  const n: u32 = osz >> 3;
+  let v0: u32 = 0, v1: u32 = 0, v2: u32 = 0, v3: u32 = 0, v5: u32 = 0, v6: u32 = 0, v7: u32 = 0;
+  v7 = peekAt(0); if (faulted) return;
+  v6 = peekAt(n); if (faulted) return;
+  v5 = peekAt(2 * n); if (faulted) return;
+  v3 = peekAt(4 * n); if (faulted) return;
+  v2 = peekAt(5 * n); if (faulted) return;
+  v1 = peekAt(6 * n); if (faulted) return;
+  v0 = peekAt(7 * n); if (faulted) return;
+  setReg(osz, EDI, v7); setReg(osz, ESI, v6); setReg(osz, EBP, v5);
+  setReg(osz, EBX, v3); setReg(osz, EDX, v2); setReg(osz, ECX, v1); setReg(osz, EAX, v0);
+  setSp(spOff(8 * n));
+}
+@inline function peekAt(d: u32): u32 { return osz == 32 ? rd32(SS, spOff(d)) : rd16(SS, spOff(d)); }
+
+function bound(): void {
+  decodeModrm(); if (faulted) return;
+  if (modrm >= 0xc0) { raiseUD(); return; }
+  const idx = getReg(osz, regField());
+  if (osz == 32) {
+    const lo = <i32>rd32(eaSeg, eaOff); if (faulted) return;
+    const hi = <i32>rd32(eaSeg, eaOff + 4); if (faulted) return;
+    if (<i32>idx < lo || <i32>idx > hi) raise(BR, 0, false);
+  } else {
+    const lo = <i32><i16>rd16(eaSeg, eaOff); if (faulted) return;
+    const hi = <i32><i16>rd16(eaSeg, (eaOff + 2) & (asz == 16 ? 0xffff : 0xffffffff)); if (faulted) return;
+    const i = <i32><i16>idx;
+    if (i < lo || i > hi) raise(BR, 0, false);
+  }
+}
+
+function loadFar(s: u32): void {
+  decodeModrm(); if (faulted) return;
+  if (modrm >= 0xc0) { raiseUD(); return; }
+  const off = osz == 32 ? rd32(eaSeg, eaOff) : rd16(eaSeg, eaOff); if (faulted) return;
+  const sel = rd16(eaSeg, eaOff + (osz >> 3)); if (faulted) return;
+  loadSeg(s, sel); if (faulted) return;
+  setReg(osz, regField(), off);
+  if (s == SS) shadowNext = true;
+}
+export function loadFarPointer(s: u32): void { loadFar(s); }
+
+/** ENTER imm16, imm8 (SDM vol. 2A, ENTER): all stores go to a local frame pointer first, so a
+ *  fault leaves ESP and EBP as they were. */
+function enter(): void {
+  const size = fetch16(); if (faulted) return;
+  const level = fetch8() & 31; if (faulted) return;
+  const n: u32 = osz >> 3;
+  let s = spOff(-n);
+  const bpv = getReg(osz, EBP);
+  if (osz == 32) wr32(SS, s, bpv); else wr16(SS, s, bpv);
+  if (faulted) return;
+  const frame = s;
+  let bp = stack32 ? reg32(EBP) : reg16(EBP);
+  if (level > 0) {
+    for (let i: u32 = 1; i < level; i++) {
+      bp = stack32 ? bp - n : (bp - n) & 0xffff;
+      const v = osz == 32 ? rd32(SS, bp) : rd16(SS, bp); if (faulted) return;
+      s = stack32 ? s - n : (s - n) & 0xffff;
+      if (osz == 32) wr32(SS, s, v); else wr16(SS, s, v);
+      if (faulted) return;
+    }
+    s = stack32 ? s - n : (s - n) & 0xffff;
+    if (osz == 32) wr32(SS, s, frame); else wr16(SS, s, frame);
+    if (faulted) return;
+  }
+  const newSp = stack32 ? s - size : (s - size) & 0xffff;
+  // The new stack top must be writable (the processor checks it: SDM vol. 2A, ENTER).
+  if (size != 0) { probeWrite(SS, newSp, 1); if (faulted) return; }
+  setReg(osz, EBP, frame);
+  setSp(newSp);
+}
+
+function group3(size: u32): void {
+  decodeModrm(); if (faulted) return;
+  const r = regField();
+  switch (r) {
+    case 0: case 1: { // TEST (/1 is an alias on real CPUs)
+      const a = readRM(size); if (faulted) return;
+      const imm = fetchImm(size); if (faulted) return;
+      alu(OP_AND, a, imm, size);
+      return;
+    }
+    case 2: { const a = rmwRead(size); if (faulted) return; rmwWrite(size, ~a); return; }
+    case 3: { const a = rmwRead(size); if (faulted) return; rmwWrite(size, neg(a, size)); return; }
+    default: {
+      const v = readRM(size); if (faulted) return;
+      if (r == 4) mul(v, size);
+      else if (r == 5) imul1(v, size);
+      else if (r == 6) div(v, size);
+      else idiv(v, size);
+    }
+  }
+}
+
+function group5(): void {
+  decodeModrm(); if (faulted) return;
+  const r = regField();
+  switch (r) {
+    case 0: { const a = rmwRead(osz); if (faulted) return; rmwWrite(osz, inc(a, osz)); return; }
+    case 1: { const a = rmwRead(osz); if (faulted) return; rmwWrite(osz, dec(a, osz)); return; }
+    case 2: { const t = readRM(osz); if (faulted) return; callTo(t); return; }
+    case 4: { const t = readRM(osz); if (faulted) return; jumpTo(t); return; }
+    case 3: case 5: {
+      if (modrm >= 0xc0) { raiseUD(); return; }
+      const off = osz == 32 ? rd32(eaSeg, eaOff) : rd16(eaSeg, eaOff); if (faulted) return;
+      const sel = rd16(eaSeg, eaOff + (osz >> 3)); if (faulted) return;
+      if (r == 3) farCall(sel, off, osz); else farJump(sel, off, osz);
+      return;
+    }
+    case 6: { const v = readRM(osz); if (faulted) return; pushSz(osz, v); return; }
+    default: raiseUD();
+  }
+}
+
+/** Re-decodes the current instruction's prefixes, opcode and ModRM (POP Ev needs the
+ *  effective address computed after ESP was incremented). */
+function redecodeAfterPrefixes(): void {
+  let b = fetch8();
+  while (b == 0x66 || b == 0x67 || b == 0x26 || b == 0x2e || b == 0x36 || b == 0x3e ||
+    b == 0x64 || b == 0x65 || b == 0xf0 || b == 0xf2 || b == 0xf3) b = fetch8();
+  decodeModrm();
+}

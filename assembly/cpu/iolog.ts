@@ -1,0 +1,68 @@
+// Exits in the middle of an instruction, KVM_RUN style. A port or MMIO access the host
+// must perform abandons the instruction with an exit; the host performs it (and, for a
+// read, gives the value with completeIo) and runs the core again, which re-executes the
+// instruction from its start. Accesses already completed are replayed from this log in
+// order, so an instruction with several such accesses (a read-modify-write on MMIO, a
+// string instruction) progresses by one access per exit. The log empties when the
+// instruction retires or takes an exception.
+import {
+  STATE_BASE, IOLOG_BASE, IOLOG_MAX, S_EXIT_REASON, S_EXIT_ADDR, S_EXIT_SIZE, S_EXIT_WRITE,
+  S_EXIT_VALUE, S_CNT_IO, S_CNT_MMIO, EXIT_IO, EXIT_MMIO,
+} from '../generated/layout';
+import { requestExit, raiseGP } from './fault';
+
+export let logLen: u32 = 0;
+export let logPos: u32 = 0;
+/** Index of the logged read waiting for completeIo, or -1. */
+export let awaiting: i32 = -1;
+
+@inline export function logRewind(): void { logPos = 0; }
+@inline export function logClear(): void { logLen = 0; logPos = 0; awaiting = -1; }
+
+/**
+ * A port (kind EXIT_IO) or MMIO (EXIT_MMIO) access of `size` bytes. Returns the value read
+ * (or 0 for writes). When the access is not in the log, records it, requests the exit and
+ * returns 0: the caller sees `faulted` and abandons the instruction.
+ */
+export function hostAccess(kind: u32, addr: u32, size: u32, write: bool, value: u32): u32 {
+  if (logPos < logLen) {
+    const p = IOLOG_BASE + logPos * 16;
+    logPos++;
+    return write ? 0 : load<u32>(p + 12);
+  }
+  if (logLen >= <u32>IOLOG_MAX) {
+    // An instruction never needs this many host accesses; treat as a protection error.
+    raiseGP(0);
+    return 0;
+  }
+  const p = IOLOG_BASE + logLen * 16;
+  store<u32>(p, kind); store<u32>(p + 4, addr); store<u32>(p + 8, size);
+  const mask: u32 = size == 4 ? 0xffffffff : ((<u32>1 << (size << 3)) - 1);
+  store<u32>(p + 12, write ? (value & mask) : mask);
+  if (!write) awaiting = <i32>logLen;
+  logLen++;
+  logPos = logLen;
+  store<u32>(STATE_BASE + S_EXIT_REASON, kind);
+  store<u32>(STATE_BASE + S_EXIT_ADDR, addr);
+  store<u32>(STATE_BASE + S_EXIT_SIZE, size);
+  store<u32>(STATE_BASE + S_EXIT_WRITE, write ? 1 : 0);
+  store<u32>(STATE_BASE + S_EXIT_VALUE, write ? (value & mask) : 0);
+  const c = kind == EXIT_IO ? S_CNT_IO : S_CNT_MMIO;
+  store<u64>(STATE_BASE + c, load<u64>(STATE_BASE + c) + 1);
+  requestExit();
+  return 0;
+}
+
+/** The host's answer to the pending read. */
+export function completeRead(value: u32): void {
+  if (awaiting < 0) return;
+  const p = IOLOG_BASE + (<u32>awaiting) * 16;
+  const size = load<u32>(p + 8);
+  const mask: u32 = size == 4 ? 0xffffffff : ((<u32>1 << (size << 3)) - 1);
+  store<u32>(p + 12, value & mask);
+  awaiting = -1;
+}
+
+// Re-exported so the exit kinds are visible to callers without the layout import.
+export const KIND_IO: u32 = EXIT_IO;
+export const KIND_MMIO: u32 = EXIT_MMIO;

@@ -1,0 +1,131 @@
+// The run loop: executes instructions until something needs the host (an exit, KVM_RUN
+// style), taking interrupts and exceptions at instruction boundaries.
+import {
+  STATE_BASE, S_EIP, S_EFLAGS, S_ESP, S_INT_SHADOW, S_NMI_PENDING, S_NMI_BLOCKED, S_INTR_PENDING,
+  S_IRQ_WINDOW, S_HALTED, S_EXIT_REASON, S_EXIT_DETAIL, S_CNT_INSN, S_CNT_TLB_HIT, S_CNT_INTR,
+  S_CNT_EXC, S_TSC, S_TSC_PER_INSN, EXIT_BUDGET, EXIT_HLT, EXIT_IRQ_WINDOW, EXIT_SHUTDOWN,
+  WHY_TRIPLE_FAULT, WHY_BAD_STATE,
+} from '../generated/layout';
+import { ip, setIp, startIp, segUpdateAll, updateCpl } from './access';
+import { flags, getFlags, setFlags, IF } from './flags';
+import { faulted, exitPending, excVector, excCode, excHasCode, clearFault, DF_VEC } from './fault';
+import { logLen, logClear, logRewind } from './iolog';
+import { step, shadowNext, clearShadowNext } from './exec';
+import { takeHits } from '../mem/tlb';
+import { tscRetired, setTscRetired, setTscPerInsn } from './tsc';
+import { deliver, combineFaults, EV_EXTERNAL, EV_NMI, EV_HW_EXCEPTION } from './system/interrupts';
+
+@inline function field(off: u32): u32 { return load<u32>(STATE_BASE + off); }
+@inline function setField(off: u32, v: u32): void { store<u32>(STATE_BASE + off, v); }
+
+/** Loads the engine's working copies (EIP, EFLAGS, derived segment data) from the state block. */
+export function enterState(): void {
+  setIp(field(S_EIP));
+  setFlags(field(S_EFLAGS));
+  updateCpl();
+  segUpdateAll();
+  setTscRetired(0);
+  setTscPerInsn(<u64>field(S_TSC_PER_INSN));
+}
+
+/** Writes the working copies back so the state block is complete while the core is stopped. */
+export function leaveState(): void {
+  setField(S_EIP, ip);
+  setField(S_EFLAGS, getFlags());
+  const n = tscRetired;
+  store<u64>(STATE_BASE + S_CNT_INSN, load<u64>(STATE_BASE + S_CNT_INSN) + n);
+  store<u64>(STATE_BASE + S_TSC, load<u64>(STATE_BASE + S_TSC) + n * <u64>field(S_TSC_PER_INSN));
+  setTscRetired(0);
+  store<u64>(STATE_BASE + S_CNT_TLB_HIT, load<u64>(STATE_BASE + S_CNT_TLB_HIT) + takeHits());
+}
+
+@inline function bump(off: u32): void { store<u64>(STATE_BASE + off, load<u64>(STATE_BASE + off) + 1); }
+
+function shutdown(why: u32): u32 {
+  setField(S_EXIT_REASON, EXIT_SHUTDOWN);
+  setField(S_EXIT_DETAIL, why);
+  return EXIT_SHUTDOWN;
+}
+
+/**
+ * Delivers an event; a fault during delivery becomes #DF or, during #DF, a shutdown
+ * (SDM vol. 3A, 6.15, interrupt 8). Returns false on shutdown.
+ */
+function deliverEvent(vector: u32, type: u32, code: u32, hasCode: bool): bool {
+  let v: i32 = <i32>vector, t = type, c = code, h = hasCode;
+  for (let tries = 0; tries < 3; tries++) {
+    deliver(<u32>v, t, c, h);
+    if (!faulted) { setField(S_HALTED, 0); return true; }
+    if (exitPending) { clearFault(); logClear(); return false; }
+    const second = excVector;
+    const sc = excCode, sh = excHasCode;
+    clearFault();
+    const next = (t == EV_HW_EXCEPTION || t == EV_EXTERNAL || t == EV_NMI) ? combineFaults(v, second) : second;
+    if (next < 0) return false;
+    if (next == DF_VEC) { v = DF_VEC; t = EV_HW_EXCEPTION; c = 0; h = true; }
+    else { v = next; t = EV_HW_EXCEPTION; c = sc; h = sh; }
+  }
+  return false;
+}
+
+/** Runs at most `budget` instructions; returns the exit reason (details in the state block). */
+export function run(budget: u32): u32 {
+  enterState();
+  clearFault();
+  let done: u32 = 0;
+  let reason: u32 = EXIT_BUDGET;
+  while (true) {
+    // Events are taken between instructions, never while an instruction waits for the host.
+    if (logLen == 0) {
+      const shadow = field(S_INT_SHADOW) != 0;
+      if (field(S_NMI_PENDING) != 0 && field(S_NMI_BLOCKED) == 0 && !shadow) {
+        setField(S_NMI_PENDING, 0);
+        bump(S_CNT_INTR);
+        if (!deliverEvent(2, EV_NMI, 0, false)) { reason = shutdown(WHY_TRIPLE_FAULT); break; }
+      } else if ((flags & IF) != 0 && !shadow) {
+        const p = field(S_INTR_PENDING);
+        if ((p & 0x100) != 0) {
+          setField(S_INTR_PENDING, 0);
+          bump(S_CNT_INTR);
+          if (!deliverEvent(p & 0xff, EV_EXTERNAL, 0, false)) { reason = shutdown(WHY_TRIPLE_FAULT); break; }
+        } else if (field(S_IRQ_WINDOW) != 0) {
+          setField(S_IRQ_WINDOW, 0);
+          reason = EXIT_IRQ_WINDOW;
+          break;
+        }
+      }
+      if (field(S_HALTED) != 0) { reason = EXIT_HLT; break; }
+    }
+    if (done >= budget) { reason = EXIT_BUDGET; break; }
+    const esp0 = field(S_ESP);
+    logRewind();
+    step();
+    if (faulted) {
+      setIp(startIp);
+      setField(S_ESP, esp0);
+      clearShadowNext();
+      if (exitPending) {
+        clearFault();
+        reason = field(S_EXIT_REASON);
+        break;
+      }
+      const v = excVector, c = excCode, h = excHasCode;
+      clearFault();
+      logClear();
+      bump(S_CNT_EXC);
+      setField(S_INT_SHADOW, 0);
+      if (!deliverEvent(<u32>v, EV_HW_EXCEPTION, c, h)) { reason = shutdown(WHY_TRIPLE_FAULT); break; }
+      continue;
+    }
+    if (logLen != 0) logClear();
+    done++;
+    setTscRetired(tscRetired + 1);
+    setField(S_INT_SHADOW, shadowNext ? 1 : 0);
+    clearShadowNext();
+  }
+  setField(S_EXIT_REASON, reason);
+  leaveState();
+  return reason;
+}
+
+export function badState(): u32 { return shutdown(WHY_BAD_STATE); }

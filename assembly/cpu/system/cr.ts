@@ -1,0 +1,94 @@
+// Control and debug registers: MOV to/from CRn and DRn, LMSW, SMSW, CLTS, INVLPG
+// (SDM vol. 2B, MOV—Move to/from Control Registers; vol. 3A, 2.5).
+import { STATE_BASE, S_CR0, S_CR2, S_CR3, S_CR4, S_DR0, S_DR6, S_DR7, S_CPL } from '../../generated/layout';
+import { CR0_PE, CR0_PG, CR0_WP, CR0_TS, CR0_ET, CR4_PSE, CR4_PGE, CR4_PAE, CR4_DE } from '../state';
+import { segUpdateAll } from '../access';
+import { raiseGP, raiseUD } from '../fault';
+import { tlbFlushAll, tlbFlushPage } from '../../mem/tlb';
+import { v86Mode } from './segments';
+
+/** CR4 bits this CPU has (VME PVI TSD DE PSE PGE PCE; no PAE). */
+const CR4_VALID: u32 = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x80 | 0x100;
+
+function privileged(): bool {
+  if (v86Mode() || load<u32>(STATE_BASE + S_CPL) != 0) { raiseGP(0); return false; }
+  return true;
+}
+
+export function movToCr(n: u32, v: u32): void {
+  if (!privileged()) return;
+  switch (n) {
+    case 0: {
+      if ((v & CR0_PG) != 0 && (v & CR0_PE) == 0) { raiseGP(0); return; }
+      if ((v & 0x60000000) == 0x20000000) { raiseGP(0); return; } // NW without CD
+      const old = load<u32>(STATE_BASE + S_CR0);
+      v |= CR0_ET;
+      store<u32>(STATE_BASE + S_CR0, v);
+      if (((old ^ v) & (CR0_PG | CR0_WP | CR0_PE)) != 0) tlbFlushAll(false);
+      if (((old ^ v) & CR0_PE) != 0) segUpdateAll();
+      return;
+    }
+    case 2: store<u32>(STATE_BASE + S_CR2, v); return;
+    case 3: store<u32>(STATE_BASE + S_CR3, v); tlbFlushAll(true); return;
+    case 4: {
+      if ((v & ~CR4_VALID) != 0 || (v & CR4_PAE) != 0) { raiseGP(0); return; }
+      const old = load<u32>(STATE_BASE + S_CR4);
+      store<u32>(STATE_BASE + S_CR4, v);
+      if (((old ^ v) & (CR4_PSE | CR4_PGE)) != 0) tlbFlushAll(false);
+      return;
+    }
+    default: raiseUD();
+  }
+}
+
+export function movFromCr(n: u32): u32 {
+  if (!privileged()) return 0;
+  switch (n) {
+    case 0: return load<u32>(STATE_BASE + S_CR0);
+    case 2: return load<u32>(STATE_BASE + S_CR2);
+    case 3: return load<u32>(STATE_BASE + S_CR3);
+    case 4: return load<u32>(STATE_BASE + S_CR4);
+    default: raiseUD(); return 0;
+  }
+}
+
+export function movToDr(n: u32, v: u32): void {
+  if (!privileged()) return;
+  if ((n == 4 || n == 5) && (load<u32>(STATE_BASE + S_CR4) & CR4_DE) != 0) { raiseUD(); return; }
+  if (n < 4) store<u32>(STATE_BASE + S_DR0 + 4 * n, v);
+  else if (n == 6 || n == 4) store<u32>(STATE_BASE + S_DR6, (v & 0xe00f) | 0xffff0ff0);
+  else store<u32>(STATE_BASE + S_DR7, (v & 0xffff2bff) | 0x400);
+}
+
+export function movFromDr(n: u32): u32 {
+  if (!privileged()) return 0;
+  if ((n == 4 || n == 5) && (load<u32>(STATE_BASE + S_CR4) & CR4_DE) != 0) { raiseUD(); return 0; }
+  if (n < 4) return load<u32>(STATE_BASE + S_DR0 + 4 * n);
+  if (n == 6 || n == 4) return load<u32>(STATE_BASE + S_DR6);
+  return load<u32>(STATE_BASE + S_DR7);
+}
+
+/** LMSW: loads CR0 bits 0-3; cannot clear PE (SDM vol. 2A, LMSW). */
+export function lmsw(v: u32): void {
+  if (!privileged()) return;
+  const old = load<u32>(STATE_BASE + S_CR0);
+  const nv = (old & ~0xe) | (v & 0xf) | (old & CR0_PE);
+  store<u32>(STATE_BASE + S_CR0, nv);
+  if (((old ^ nv) & CR0_PE) != 0) segUpdateAll();
+}
+
+/** SMSW: low 16 bits of CR0 (register form with 32-bit operand gives all of CR0). */
+export function smsw(): u32 { return load<u32>(STATE_BASE + S_CR0); }
+
+export function clts(): void {
+  if (!privileged()) return;
+  store<u32>(STATE_BASE + S_CR0, load<u32>(STATE_BASE + S_CR0) & ~CR0_TS);
+}
+
+export function invlpg(lin: u32): void {
+  if (!privileged()) return;
+  tlbFlushPage(lin);
+}
+
+/** INVD/WBINVD: privileged, no cache to act on. */
+export function invd(): void { privileged(); }

@@ -1,0 +1,53 @@
+// RDMSR/WRMSR (SDM vol. 2B; MSR numbers from SDM vol. 4, table 2-2): IA32_TIME_STAMP_COUNTER
+// (0x10), IA32_APIC_BASE (0x1B), IA32_SYSENTER_CS/ESP/EIP (0x174-0x176). Others raise #GP(0).
+import { STATE_BASE, S_TSC, S_APIC_BASE, S_SYSENTER_CS, S_SYSENTER_ESP, S_SYSENTER_EIP, S_CPL } from '../../generated/layout';
+import { EAX, ECX, EDX, reg32, setReg32 } from '../state';
+import { raiseGP } from '../fault';
+import { v86Mode } from './segments';
+
+export const MSR_TSC: u32 = 0x10;
+export const MSR_APIC_BASE: u32 = 0x1b;
+export const MSR_SYSENTER_CS: u32 = 0x174;
+export const MSR_SYSENTER_ESP: u32 = 0x175;
+export const MSR_SYSENTER_EIP: u32 = 0x176;
+
+export let msrOk: bool = true;
+
+/** Reads MSR `index` (sets msrOk = false for an unknown one). Also used by the host. */
+export function msrRead(index: u32): u64 {
+  msrOk = true;
+  switch (index) {
+    case MSR_TSC: return load<u64>(STATE_BASE + S_TSC);
+    case MSR_APIC_BASE: return load<u64>(STATE_BASE + S_APIC_BASE);
+    case MSR_SYSENTER_CS: return load<u32>(STATE_BASE + S_SYSENTER_CS);
+    case MSR_SYSENTER_ESP: return load<u32>(STATE_BASE + S_SYSENTER_ESP);
+    case MSR_SYSENTER_EIP: return load<u32>(STATE_BASE + S_SYSENTER_EIP);
+  }
+  msrOk = false;
+  return 0;
+}
+
+export function msrWrite(index: u32, v: u64): void {
+  msrOk = true;
+  switch (index) {
+    case MSR_TSC: store<u64>(STATE_BASE + S_TSC, v); return;
+    case MSR_APIC_BASE: store<u64>(STATE_BASE + S_APIC_BASE, v & 0xfffff900); return;
+    case MSR_SYSENTER_CS: store<u32>(STATE_BASE + S_SYSENTER_CS, <u32>v & 0xffff); return;
+    case MSR_SYSENTER_ESP: store<u32>(STATE_BASE + S_SYSENTER_ESP, <u32>v); return;
+    case MSR_SYSENTER_EIP: store<u32>(STATE_BASE + S_SYSENTER_EIP, <u32>v); return;
+  }
+  msrOk = false;
+}
+
+export function rdmsr(): void {
+  if (v86Mode() || load<u32>(STATE_BASE + S_CPL) != 0) { raiseGP(0); return; }
+  const v = msrRead(reg32(ECX));
+  if (!msrOk) { raiseGP(0); return; }
+  setReg32(EAX, <u32>v); setReg32(EDX, <u32>(v >> 32));
+}
+
+export function wrmsr(): void {
+  if (v86Mode() || load<u32>(STATE_BASE + S_CPL) != 0) { raiseGP(0); return; }
+  msrWrite(reg32(ECX), (<u64>reg32(EDX) << 32) | reg32(EAX));
+  if (!msrOk) raiseGP(0);
+}

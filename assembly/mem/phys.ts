@@ -1,0 +1,115 @@
+// Guest-physical memory: RAM at RAM_BASE in linear memory, ROM images mapped read-only
+// over it (e.g. the BIOS at 0xF0000 and 0xFFFF0000), MMIO ranges whose accesses exit to
+// the host, and the A20 gate. Everything else reads as all ones and ignores writes, as
+// an unclaimed PC bus does.
+import {
+  STATE_BASE, S_RAM_BYTES, S_A20_MASK, S_ROM_END, RAM_BASE, RANGES_BASE, ROM_MAX, MMIO_MAX,
+} from '../generated/layout';
+
+export const PAGE_RAM: u32 = 0;
+export const PAGE_ROM: u32 = 1;
+export const PAGE_MMIO: u32 = 2;
+export const PAGE_NONE: u32 = 3;
+
+const ROM_TABLE: u32 = RANGES_BASE;            // 16 x {phys, len, host, pad}
+const MMIO_TABLE: u32 = RANGES_BASE + 16 * 16; // 64 x {phys, len}
+/** A page of 0xFF bytes that unclaimed physical pages read from. */
+export const ONES_PAGE: u32 = 0x2000;
+
+export let ramBytes: u32 = 0;
+export let a20Mask: u32 = 0xffffffff;
+let romCount: u32 = 0;
+let mmioCount: u32 = 0;
+
+/** Result of classify(): the host address of the physical byte and the page kind. */
+export let classHost: u32 = 0;
+
+export function physInit(ram: u32): void {
+  ramBytes = ram;
+  store<u32>(STATE_BASE + S_RAM_BYTES, ram);
+  store<u32>(STATE_BASE + S_ROM_END, RAM_BASE + ram);
+  romCount = 0;
+  mmioCount = 0;
+  memory.fill(ONES_PAGE, 0xff, 4096);
+}
+
+export function setA20(on: bool): void {
+  a20Mask = on ? 0xffffffff : 0xffefffff;
+  store<u32>(STATE_BASE + S_A20_MASK, a20Mask);
+}
+
+/** Reserves host memory for a ROM image after RAM; returns its host address (0 if full). */
+export function addRom(phys: u32, len: u32): u32 {
+  if (romCount >= <u32>ROM_MAX) return 0;
+  let end = load<u32>(STATE_BASE + S_ROM_END);
+  const host = end;
+  end = (end + len + 0xfff) & ~0xfff;
+  const needPages = (end + 0xffff) >>> 16;
+  const have = <u32>memory.size();
+  if (needPages > have) {
+    if (memory.grow(<i32>(needPages - have)) < 0) return 0;
+  }
+  store<u32>(STATE_BASE + S_ROM_END, end);
+  const p = ROM_TABLE + romCount * 16;
+  store<u32>(p, phys); store<u32>(p + 4, len); store<u32>(p + 8, host);
+  romCount++;
+  return host;
+}
+
+export function addMmio(phys: u32, len: u32): bool {
+  if (mmioCount >= <u32>MMIO_MAX) return false;
+  const p = MMIO_TABLE + mmioCount * 8;
+  store<u32>(p, phys); store<u32>(p + 4, len);
+  mmioCount++;
+  return true;
+}
+
+/** Classifies physical address `pa` (A20 already applied): sets classHost, returns PAGE_*.
+ *  ROM wins over MMIO, MMIO over RAM. Called on TLB fills and slow paths only. */
+export function classify(pa: u32): u32 {
+  for (let i: u32 = 0; i < romCount; i++) {
+    const p = ROM_TABLE + i * 16;
+    const d = pa - load<u32>(p);
+    if (d < load<u32>(p + 4)) { classHost = load<u32>(p + 8) + d; return PAGE_ROM; }
+  }
+  for (let i: u32 = 0; i < mmioCount; i++) {
+    const p = MMIO_TABLE + i * 8;
+    if (pa - load<u32>(p) < load<u32>(p + 4)) { classHost = 0; return PAGE_MMIO; }
+  }
+  if (pa < ramBytes) { classHost = RAM_BASE + pa; return PAGE_RAM; }
+  classHost = ONES_PAGE + (pa & 0xfff);
+  return PAGE_NONE;
+}
+
+/** True when a ROM or MMIO range starts or ends inside the 4 KiB page of `pa`, so the page
+ *  cannot be mapped as a whole by the TLB. */
+export function pageIsMixed(pa: u32): bool {
+  const pg = pa & ~0xfff;
+  for (let i: u32 = 0; i < romCount; i++) {
+    const p = ROM_TABLE + i * 16;
+    const s = load<u32>(p), e = s + load<u32>(p + 4);
+    if ((s > pg && s < pg + 4096) || (e > pg && e < pg + 4096)) return true;
+  }
+  for (let i: u32 = 0; i < mmioCount; i++) {
+    const p = MMIO_TABLE + i * 8;
+    const s = load<u32>(p), e = s + load<u32>(p + 4);
+    if ((s > pg && s < pg + 4096) || (e > pg && e < pg + 4096)) return true;
+  }
+  return false;
+}
+
+/** Physical 32-bit read for page walks (aligned: PDE/PTE addresses are multiples of 4). */
+export function physRead32(pa: u32): u32 {
+  pa &= a20Mask;
+  const k = classify(pa);
+  if (k == PAGE_RAM || k == PAGE_ROM) {
+    if ((pa & 0xfff) <= 0xffc) return load<u32>(classHost);
+  }
+  return 0xffffffff;
+}
+
+/** Physical 32-bit write for A/D bit updates. Only RAM takes it. */
+export function physWrite32(pa: u32, v: u32): void {
+  pa &= a20Mask;
+  if (pa < ramBytes - 3 && ramBytes >= 4 && classify(pa) == PAGE_RAM) store<u32>(classHost, v);
+}

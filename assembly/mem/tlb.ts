@@ -1,0 +1,175 @@
+// The software TLB and the one page walk.
+//
+// TLB: TLB_ENTRIES direct-mapped entries indexed by the linear page number. An entry is
+// a tag (linear page address | deny bits) and an addend (host address - linear address).
+// A hit is one masked compare: (tag & (0xFFFFF000 | denyBit)) == (lin & 0xFFFFF000).
+// Deny bits send the access to the slow path: writes to clean (D=0) pages so the walk can
+// set D, writes to ROM, anything to MMIO, accesses the page tables forbid.
+//
+// The walk (walk()) is the one place that turns a linear address into a guest-physical
+// one: 32-bit paging with 4 KiB and 4 MiB pages (Intel SDM vol. 3A, 4.3). Each guest-
+// physical reference it makes goes through nestedRef(), where a second dimension (EPT/NPT)
+// plugs in.
+import {
+  STATE_BASE, S_CR0, S_CR3, S_CR4, S_CR2, TLB_BASE, TLB_ENTRIES,
+  S_CNT_TLB_MISS, S_CNT_WALK, S_CNT_WALK_REFS, S_CNT_TLB_FLUSH,
+} from '../generated/layout';
+import { a20Mask, classify, classHost, pageIsMixed, physRead32, physWrite32, PAGE_RAM, PAGE_ROM, PAGE_MMIO } from './phys';
+import { raise, PF_VEC } from '../cpu/fault';
+import { CR0_PG, CR0_WP, CR4_PSE, CR4_PGE } from '../cpu/state';
+
+export const TLB_MASK: u32 = TLB_ENTRIES - 1;
+export const TLB_TAG: u32 = TLB_BASE;
+export const TLB_ADD: u32 = TLB_BASE + TLB_ENTRIES * 4;
+const TLB_GLOBAL: u32 = TLB_BASE + TLB_ENTRIES * 8;
+
+export const DENY_SR: u32 = 1;
+export const DENY_SW: u32 = 2;
+export const DENY_UR: u32 = 4;
+export const DENY_UW: u32 = 8;
+export const DENY_ALL: u32 = 15;
+const INVALID_TAG: u32 = 0xffffffff;
+
+// Page-table entry bits (SDM vol. 3A, tables 4-5 and 4-6).
+const PTE_P: u32 = 1 << 0;
+const PTE_W: u32 = 1 << 1;
+const PTE_U: u32 = 1 << 2;
+const PTE_A: u32 = 1 << 5;
+const PTE_D: u32 = 1 << 6;
+const PTE_PS: u32 = 1 << 7;
+const PTE_G: u32 = 1 << 8;
+
+// #PF error code bits (SDM vol. 3A, 4.7).
+export const PFEC_P: u32 = 1;
+export const PFEC_W: u32 = 2;
+export const PFEC_U: u32 = 4;
+
+/** Counters kept in globals on the hot path and folded into the state block at exit. */
+export let tlbHits: u64 = 0;
+@inline export function countHit(): void { tlbHits++; }
+export function takeHits(): u64 { const h = tlbHits; tlbHits = 0; return h; }
+
+/** Bumped on every flush. */
+export let tlbEpoch: u32 = 1;
+
+// The instruction fetch's cached code page (cpu/access.ts): EIPs [fetchStart, fetchStart +
+// fetchLen) are at host address fetchHost + (eip - fetchStart). Lives here so that every
+// flush drops it.
+export let fetchStart: u32 = 0;
+export let fetchLen: u32 = 0;
+export let fetchHost: u32 = 0;
+export function setFetch(start: u32, len: u32, host: u32): void { fetchStart = start; fetchLen = len; fetchHost = host; }
+@inline export function fetchInvalidate(): void { fetchLen = 0; }
+
+@inline function cnt(off: u32): void { store<u64>(STATE_BASE + off, load<u64>(STATE_BASE + off) + 1); }
+
+export function tlbFlushAll(keepGlobal: bool): void {
+  cnt(S_CNT_TLB_FLUSH);
+  tlbEpoch++;
+  fetchLen = 0;
+  if (!keepGlobal) {
+    memory.fill(TLB_TAG, 0xff, TLB_ENTRIES * 4);
+    memory.fill(TLB_GLOBAL, 0, TLB_ENTRIES * 4);
+    return;
+  }
+  for (let i: u32 = 0; i < <u32>TLB_ENTRIES; i++) {
+    if (load<u32>(TLB_GLOBAL + (i << 2)) == 0) store<u32>(TLB_TAG + (i << 2), INVALID_TAG);
+  }
+}
+
+/** INVLPG (SDM vol. 3A, 4.10.4.1): drops the entry of one linear page, global or not. */
+export function tlbFlushPage(lin: u32): void {
+  const i = (lin >>> 12) & TLB_MASK;
+  if ((load<u32>(TLB_TAG + (i << 2)) & 0xfffff000) == (lin & 0xfffff000)) {
+    store<u32>(TLB_TAG + (i << 2), INVALID_TAG);
+    store<u32>(TLB_GLOBAL + (i << 2), 0);
+  }
+  tlbEpoch++;
+  fetchLen = 0;
+}
+
+/**
+ * The nested dimension of every guest-physical reference: identity today. A VMM with
+ * EPT/NPT replaces this with the second walk (and counts its references) and may fault.
+ */
+@inline export function nestedRef(gpa: u32): u32 { return gpa; }
+
+/** Outcome of translate(): guest-physical address of `lin`, or faulted. */
+export let walkPhys: u32 = 0;
+
+/**
+ * Translates linear `lin` for an access (write: store; user: CPL 3 access) and fills the
+ * TLB entry. Returns false after raising #PF (CR2 and the error code set).
+ */
+export function translate(lin: u32, write: bool, user: bool): bool {
+  cnt(S_CNT_TLB_MISS);
+  const c0 = load<u32>(STATE_BASE + S_CR0);
+  let phys: u32;
+  let deny: u32 = 0;
+  let global: u32 = 0;
+  if ((c0 & CR0_PG) == 0) {
+    phys = lin & a20Mask;
+  } else {
+    cnt(S_CNT_WALK);
+    const c4 = load<u32>(STATE_BASE + S_CR4);
+    const pdeAddr = nestedRef(((load<u32>(STATE_BASE + S_CR3) & 0xfffff000) | ((lin >>> 22) << 2)) & a20Mask);
+    cnt(S_CNT_WALK_REFS);
+    let pde = physRead32(pdeAddr);
+    const pfUser: u32 = user ? PFEC_U : 0;
+    const pfWrite: u32 = write ? PFEC_W : 0;
+    if ((pde & PTE_P) == 0) { pageFault(lin, pfUser | pfWrite); return false; }
+    let ent: u32;
+    let entAddr: u32;
+    let perm: u32;
+    let large = (pde & PTE_PS) != 0 && (c4 & CR4_PSE) != 0;
+    if (large) {
+      ent = pde; entAddr = pdeAddr; perm = pde;
+      phys = (pde & 0xffc00000) | (lin & 0x3ff000);
+    } else {
+      entAddr = nestedRef(((pde & 0xfffff000) | (((lin >>> 12) & 0x3ff) << 2)) & a20Mask);
+      cnt(S_CNT_WALK_REFS);
+      ent = physRead32(entAddr);
+      if ((ent & PTE_P) == 0) { pageFault(lin, pfUser | pfWrite); return false; }
+      perm = pde & ent;
+      phys = ent & 0xfffff000;
+    }
+    // Access rights (SDM vol. 3A, 4.6.1): user accesses need U everywhere and, to write,
+    // W everywhere; supervisor writes need W only when CR0.WP is set.
+    const wp = (c0 & CR0_WP) != 0;
+    if (user) {
+      if ((perm & PTE_U) == 0 || (write && (perm & PTE_W) == 0)) {
+        pageFault(lin, PFEC_P | pfUser | pfWrite); return false;
+      }
+    } else if (write && wp && (perm & PTE_W) == 0) {
+      pageFault(lin, PFEC_P | pfWrite); return false;
+    }
+    // Accessed and dirty bits (SDM vol. 3A, 4.8).
+    if (!large && (pde & PTE_A) == 0) { pde |= PTE_A; physWrite32(pdeAddr, pde); if (large) ent = pde; }
+    let nent = ent | PTE_A;
+    if (write) nent |= PTE_D;
+    if (nent != ent) { physWrite32(entAddr, nent); ent = nent; }
+    const dirty = (ent & PTE_D) != 0;
+    if ((perm & PTE_U) == 0) deny |= DENY_UR | DENY_UW;
+    if ((perm & PTE_W) == 0) { deny |= DENY_UW; if (wp) deny |= DENY_SW; }
+    if (!dirty) deny |= DENY_SW | DENY_UW;
+    if ((ent & PTE_G) != 0 && (c4 & CR4_PGE) != 0) global = 1;
+    phys = nestedRef(phys & a20Mask) & a20Mask;
+  }
+  walkPhys = phys | (lin & 0xfff);
+  // Fill the TLB entry according to what sits at the physical page.
+  const kind = classify(phys & 0xfffff000);
+  if (pageIsMixed(phys)) deny = DENY_ALL;
+  else if (kind == PAGE_ROM) deny |= DENY_SW | DENY_UW;
+  else if (kind == PAGE_MMIO) deny = DENY_ALL;
+  else if (kind != PAGE_RAM) deny |= DENY_SW | DENY_UW;
+  const i = (lin >>> 12) & TLB_MASK;
+  store<u32>(TLB_TAG + (i << 2), (lin & 0xfffff000) | deny);
+  store<u32>(TLB_ADD + (i << 2), classHost - (lin & 0xfffff000));
+  store<u32>(TLB_GLOBAL + (i << 2), global);
+  return true;
+}
+
+function pageFault(lin: u32, code: u32): void {
+  store<u32>(STATE_BASE + S_CR2, lin);
+  raise(PF_VEC, code, true);
+}

@@ -1,0 +1,262 @@
+/**
+ * The loader of the WebAssembly core: the one module that instantiates it and owns every
+ * view on its memory. Implements the contract of ./types.ts. Runs in Node and browsers.
+ */
+import * as L from '../generated/layout.js';
+import type {
+  Core, CoreCounters, CoreOptions, Exit, Regs, RegName, SegName, Segment, TableReg,
+} from './types.js';
+
+export type * from './types.js';
+
+/** The raw exports of assembly/index.ts. */
+interface CoreExports {
+  memory: WebAssembly.Memory;
+  init(ramBytes: number): number;
+  reset(): void;
+  run(budget: number): number;
+  stateChanged(): void;
+  completeIo(value: number): void;
+  setA20(on: number): void;
+  addRom(phys: number, len: number): number;
+  addMmio(phys: number, len: number): number;
+  ramBase(): number;
+  readMsr(index: number): bigint;
+  writeMsr(index: number, v: bigint): number;
+  lastMsrOk(): number;
+}
+
+const REG_OFFSETS: Record<RegName, number> = {
+  eax: L.S_EAX, ecx: L.S_ECX, edx: L.S_EDX, ebx: L.S_EBX, esp: L.S_ESP, ebp: L.S_EBP,
+  esi: L.S_ESI, edi: L.S_EDI, eip: L.S_EIP, eflags: L.S_EFLAGS,
+  cr0: L.S_CR0, cr2: L.S_CR2, cr3: L.S_CR3, cr4: L.S_CR4,
+  dr0: L.S_DR0, dr1: L.S_DR1, dr2: L.S_DR2, dr3: L.S_DR3, dr6: L.S_DR6, dr7: L.S_DR7,
+};
+const SEG_INDEX: Record<SegName, number> = { es: 0, cs: 1, ss: 2, ds: 3, fs: 4, gs: 5, ldtr: 6, tr: 7 };
+
+const COUNTERS: Record<string, number> = {
+  instructions: L.S_CNT_INSN, tlbHits: L.S_CNT_TLB_HIT, tlbMisses: L.S_CNT_TLB_MISS,
+  pageWalks: L.S_CNT_WALK, walkMemRefs: L.S_CNT_WALK_REFS, interrupts: L.S_CNT_INTR,
+  exceptions: L.S_CNT_EXC, ioExits: L.S_CNT_IO, mmioExits: L.S_CNT_MMIO, tlbFlushes: L.S_CNT_TLB_FLUSH,
+};
+
+const WHY: Record<number, string> = {
+  [L.WHY_TRIPLE_FAULT]: 'triple fault',
+  [L.WHY_BAD_STATE]: 'invalid CPU state',
+  [L.WHY_IO_PROTOCOL]: 'I/O protocol error',
+};
+
+async function loadWasm(src: BufferSource | URL | undefined): Promise<BufferSource> {
+  if (src === undefined) {
+    if (typeof process !== 'undefined' && process.versions?.node) {
+      const m = await import('./wasm-node.js');
+      return m.readPackagedWasm();
+    }
+    throw new Error('wasmvisor: pass `wasm` (bytes or a URL to core.wasm) outside Node');
+  }
+  if (src instanceof URL) {
+    if (src.protocol === 'file:') {
+      const m = await import('./wasm-node.js');
+      return m.readWasmFile(src);
+    }
+    const res = await fetch(src);
+    if (!res.ok) throw new Error(`wasmvisor: cannot fetch ${src.href}: HTTP ${res.status}`);
+    return res.arrayBuffer();
+  }
+  return src;
+}
+
+class WasmCore implements Core {
+  readonly ramBytes: number;
+  private readonly x: CoreExports;
+  private buf: ArrayBuffer | null = null;
+  private dv!: DataView;
+  private u8!: Uint8Array;
+  private ramBase: number;
+
+  constructor(x: CoreExports, ramBytes: number) {
+    this.x = x;
+    this.ramBytes = ramBytes;
+    this.ramBase = x.ramBase();
+  }
+
+  /** Views are rebuilt when the memory grew (the old ArrayBuffer is detached then). */
+  private views(): DataView {
+    const b = this.x.memory.buffer as ArrayBuffer;
+    if (b !== this.buf) {
+      this.buf = b;
+      this.dv = new DataView(b);
+      this.u8 = new Uint8Array(b);
+    }
+    return this.dv;
+  }
+  private get32(off: number): number { return this.views().getUint32(L.STATE_BASE + off, true); }
+  private set32(off: number, v: number): void { this.views().setUint32(L.STATE_BASE + off, v >>> 0, true); }
+  private get64(off: number): bigint { return this.views().getBigUint64(L.STATE_BASE + off, true); }
+
+  reset(): void { this.x.reset(); }
+
+  getRegs(): Regs {
+    const r = {} as Regs;
+    for (const k of Object.keys(REG_OFFSETS) as RegName[]) r[k] = this.get32(REG_OFFSETS[k]);
+    return r;
+  }
+  setRegs(regs: Partial<Regs>): void {
+    for (const [k, v] of Object.entries(regs) as [RegName, number][]) {
+      const off = REG_OFFSETS[k];
+      if (off === undefined) throw new RangeError(`setRegs: unknown register "${k}"`);
+      if (!Number.isFinite(v)) throw new RangeError(`setRegs: ${k} must be a number, got ${v}`);
+      this.set32(off, k === 'eflags' ? (v | 2) : v);
+    }
+    this.x.stateChanged();
+  }
+  getSegment(seg: SegName): Segment {
+    const base = this.segOffset(seg);
+    return {
+      selector: this.get32(base + L.SEG_SEL), base: this.get32(base + L.SEG_BASE),
+      limit: this.get32(base + L.SEG_LIMIT), access: this.get32(base + L.SEG_ACCESS),
+    };
+  }
+  setSegment(seg: SegName, s: Segment): void {
+    const base = this.segOffset(seg);
+    this.set32(base + L.SEG_SEL, s.selector & 0xffff);
+    this.set32(base + L.SEG_BASE, s.base);
+    this.set32(base + L.SEG_LIMIT, s.limit);
+    this.set32(base + L.SEG_ACCESS, s.access);
+    if (seg === 'cs' || seg === 'ss') {
+      // CPL follows CS.RPL in protected mode, 0 in real mode.
+      const pe = (this.get32(L.S_CR0) & 1) !== 0;
+      const vm = (this.get32(L.S_EFLAGS) & (1 << 17)) !== 0;
+      const cs = this.get32(L.S_SEG + 16 * 1 + L.SEG_SEL);
+      this.set32(L.S_CPL, !pe ? 0 : vm ? 3 : (cs & 3));
+    }
+    this.x.stateChanged();
+  }
+  private segOffset(seg: SegName): number {
+    const i = SEG_INDEX[seg];
+    if (i === undefined) throw new RangeError(`unknown segment register "${seg}"`);
+    return L.S_SEG + i * L.SEG_SIZE;
+  }
+  getTable(which: 'gdtr' | 'idtr'): TableReg {
+    const [b, l] = which === 'gdtr' ? [L.S_GDTR_BASE, L.S_GDTR_LIMIT] : [L.S_IDTR_BASE, L.S_IDTR_LIMIT];
+    return { base: this.get32(b), limit: this.get32(l) };
+  }
+  setTable(which: 'gdtr' | 'idtr', t: TableReg): void {
+    const [b, l] = which === 'gdtr' ? [L.S_GDTR_BASE, L.S_GDTR_LIMIT] : [L.S_IDTR_BASE, L.S_IDTR_LIMIT];
+    this.set32(b, t.base);
+    this.set32(l, t.limit & 0xffff);
+  }
+  readMsr(index: number): bigint {
+    const v = this.x.readMsr(index >>> 0);
+    if (!this.x.lastMsrOk()) throw new RangeError(`readMsr: MSR 0x${(index >>> 0).toString(16)} is not implemented`);
+    return BigInt.asUintN(64, v);
+  }
+  writeMsr(index: number, value: bigint): void {
+    if (!this.x.writeMsr(index >>> 0, BigInt.asIntN(64, value))) {
+      throw new RangeError(`writeMsr: MSR 0x${(index >>> 0).toString(16)} is not implemented`);
+    }
+  }
+  private checkRange(what: string, addr: number, length: number): void {
+    if (!Number.isInteger(addr) || !Number.isInteger(length) || addr < 0 || length < 0 || addr + length > this.ramBytes) {
+      throw new RangeError(`${what}: [0x${addr.toString(16)}, +${length}) is outside guest RAM (0..0x${this.ramBytes.toString(16)})`);
+    }
+  }
+  readPhys(addr: number, length: number): Uint8Array {
+    this.checkRange('readPhys', addr, length);
+    this.views();
+    return this.u8.slice(this.ramBase + addr, this.ramBase + addr + length);
+  }
+  writePhys(addr: number, data: Uint8Array): void {
+    this.checkRange('writePhys', addr, data.length);
+    this.views();
+    this.u8.set(data, this.ramBase + addr);
+    this.x.stateChanged(); // page tables may have changed under the TLB
+  }
+  mapRom(addr: number, data: Uint8Array): void {
+    if (!Number.isInteger(addr) || addr < 0 || addr + data.length > 2 ** 32) {
+      throw new RangeError(`mapRom: 0x${addr.toString(16)} + ${data.length} is outside the 32-bit physical space`);
+    }
+    const host = this.x.addRom(addr >>> 0, data.length);
+    if (host === 0) throw new Error(`mapRom: no room for another ROM (at 0x${addr.toString(16)})`);
+    this.views();
+    this.u8.set(data, host);
+  }
+  addMmio(base: number, length: number): void {
+    if (!Number.isInteger(base) || !Number.isInteger(length) || base < 0 || length <= 0 || base + length > 2 ** 32) {
+      throw new RangeError(`addMmio: bad range 0x${base.toString(16)} + ${length}`);
+    }
+    if (!this.x.addMmio(base >>> 0, length >>> 0)) throw new Error('addMmio: too many MMIO ranges');
+  }
+  setA20(on: boolean): void { this.x.setA20(on ? 1 : 0); }
+
+  run(budget: number): Exit {
+    if (!Number.isFinite(budget) || budget < 0) throw new RangeError(`run: bad budget ${budget}`);
+    const reason = this.x.run(Math.min(budget, 0xffffffff) >>> 0);
+    switch (reason) {
+      case L.EXIT_BUDGET: return { reason: 'budget' };
+      case L.EXIT_IO: case L.EXIT_MMIO: {
+        const size = this.get32(L.S_EXIT_SIZE) as 1 | 2 | 4;
+        const write = this.get32(L.S_EXIT_WRITE) !== 0;
+        const value = this.get32(L.S_EXIT_VALUE);
+        const a = this.get32(L.S_EXIT_ADDR);
+        return reason === L.EXIT_IO
+          ? { reason: 'io', port: a, size, write, value }
+          : { reason: 'mmio', address: a, size, write, value };
+      }
+      case L.EXIT_HLT: return { reason: 'hlt' };
+      case L.EXIT_IRQ_WINDOW: return { reason: 'irq-window' };
+      case L.EXIT_SHUTDOWN: return { reason: 'shutdown', why: WHY[this.get32(L.S_EXIT_DETAIL)] ?? 'shutdown' };
+      default: return { reason: 'invalid', why: `unknown exit code ${reason}` };
+    }
+  }
+  completeIo(value: number): void { this.x.completeIo(value >>> 0); }
+  canInjectInterrupt(): boolean {
+    return (this.get32(L.S_EFLAGS) & (1 << 9)) !== 0 && this.get32(L.S_INT_SHADOW) === 0 &&
+      (this.get32(L.S_INTR_PENDING) & 0x100) === 0;
+  }
+  injectInterrupt(vector: number): void {
+    if (!Number.isInteger(vector) || vector < 0 || vector > 255) throw new RangeError(`injectInterrupt: bad vector ${vector}`);
+    this.set32(L.S_INTR_PENDING, vector | 0x100);
+  }
+  requestInterruptWindow(on: boolean): void { this.set32(L.S_IRQ_WINDOW, on ? 1 : 0); }
+  nmi(): void { this.set32(L.S_NMI_PENDING, 1); }
+  counters(): CoreCounters {
+    const c = {} as CoreCounters;
+    for (const [k, off] of Object.entries(COUNTERS)) c[k] = Number(this.get64(off));
+    return c;
+  }
+  tsc(): bigint { return this.get64(L.S_TSC); }
+  /** The state block (registers, segment caches, tables, CRs, MSRs, TSC...) as one copy,
+   *  for a VMM that saves and loads guest state as a whole. */
+  saveState(): Uint8Array {
+    this.views();
+    return this.u8.slice(L.STATE_BASE, L.STATE_BASE + L.STATE_SIZE);
+  }
+  loadState(block: Uint8Array): void {
+    if (block.length !== L.STATE_SIZE) throw new RangeError(`loadState: expected ${L.STATE_SIZE} bytes, got ${block.length}`);
+    const keepRam = this.get32(L.S_RAM_BYTES), keepEnd = this.get32(L.S_ROM_END), keepA20 = this.get32(L.S_A20_MASK);
+    this.views();
+    this.u8.set(block, L.STATE_BASE);
+    this.set32(L.S_RAM_BYTES, keepRam); this.set32(L.S_ROM_END, keepEnd); this.set32(L.S_A20_MASK, keepA20);
+    this.x.stateChanged();
+  }
+}
+
+/** Creates one VM's core: a fresh WebAssembly instance with `ramBytes` of guest RAM. */
+export async function createCore(opts: CoreOptions): Promise<Core> {
+  const ram = opts.ramBytes;
+  if (!Number.isInteger(ram) || ram <= 0 || ram % 4096 !== 0 || ram > 0xf0000000) {
+    throw new RangeError(`createCore: ramBytes must be a positive multiple of 4096 below 3.75 GiB, got ${ram}`);
+  }
+  const tpi = opts.tscPerInstruction ?? 1;
+  if (!Number.isInteger(tpi) || tpi < 0 || tpi > 0xffffffff) {
+    throw new RangeError(`createCore: tscPerInstruction must be a non-negative integer, got ${tpi}`);
+  }
+  const bytes = await loadWasm(opts.wasm);
+  const { instance } = await WebAssembly.instantiate(bytes, {});
+  const x = instance.exports as unknown as CoreExports;
+  if (!x.init(ram)) throw new RangeError(`createCore: cannot allocate ${ram} bytes of guest RAM`);
+  const core = new WasmCore(x, ram);
+  new DataView(x.memory.buffer).setUint32(L.STATE_BASE + L.S_TSC_PER_INSN, tpi, true);
+  return core;
+}
