@@ -147,7 +147,7 @@ export function toVmConfig(env: Envelope, opts: ToConfigOptions = {}): ToConfigR
           pendingDrives.push({ item, media, virtio: unit ?? 0 });
         } else {
           const why = parent
-            ? `on a ${prop(parent, 'ResourceSubType') ?? ''} ${resourceTypeName(prt ?? 0)} (not emulated)`.replace('  ', ' ')
+            ? `on controller ${prop(parent, 'InstanceID')} (${[prop(parent, 'ResourceSubType'), resourceTypeName(prt ?? 0)].filter(Boolean).join(' ')}, not emulated)`
             : parentId !== undefined ? `on controller "${parentId}", which is not in this configuration` : 'with no controller given';
           pendingDrives.push({ item, media, why });
         }

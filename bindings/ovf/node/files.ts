@@ -1,0 +1,296 @@
+/**
+ * Node-only file access for OVF/OVA: reading descriptors and packages from disk,
+ * importing a package into a folder and exporting a VM configuration to a package.
+ * Every write goes to a temporary name beside the target and is renamed into place at
+ * the end, so a failure (bad checksum, bomb, full disk) leaves nothing half-written.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { OvfError } from '../errors.js';
+import type { Envelope } from '../model.js';
+import { readOvf } from '../reader.js';
+import { MAX_DESCRIPTOR_BYTES } from '../xml-parse.js';
+import { parseManifest, type ManifestEntry } from '../manifest.js';
+import { readOva, type OvaReadResult, type OvaSink } from '../ova-read.js';
+import { writeOva, type OvaFileSource } from '../ova-write.js';
+import { toVmConfig, type ToConfigOptions, type ToConfigResult } from '../to-config.js';
+import { fromVmConfig, type ExportFileInfo } from '../from-config.js';
+import { writeOvf } from '../writer.js';
+import { sniffFormat } from '../formats.js';
+import { checkPackagePath } from '../paths.js';
+import { nodeHasher } from './hash-node.js';
+import { validateVmConfig } from '../../config/validate.js';
+import type { VmConfig } from '../../config/types.js';
+import { openImageFile } from '../../disk/node.js';
+
+/** Chunks of a file, streamed. */
+export async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
+  for await (const c of createReadStream(path, { highWaterMark: 1 << 20 })) yield c as Uint8Array;
+}
+
+function ioError(e: unknown, file: string): OvfError {
+  if (e instanceof OvfError) return e;
+  const err = e as NodeJS.ErrnoException;
+  return new OvfError('io', err.code === 'ENOENT' ? 'no such file' : err.message, { file });
+}
+
+/** Reads and parses a descriptor file, refusing oversized ones before reading them. */
+export async function readOvfFile(path: string, maxBytes = MAX_DESCRIPTOR_BYTES): Promise<{ envelope: Envelope; bytes: Uint8Array }> {
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch (e) {
+    throw ioError(e, path);
+  }
+  if (size > maxBytes) throw new OvfError('too-large', `the descriptor is ${size} bytes, beyond the limit of ${maxBytes} bytes`, { file: path });
+  const bytes = new Uint8Array(await readFile(path));
+  return { envelope: readOvf(bytes, { file: basename(path), maxBytes }), bytes };
+}
+
+/** What checking an unpacked `.ovf` with its files beside it finds. */
+export interface OvfDirCheck {
+  missing: string[];
+  manifest?: { name: string; entries: ManifestEntry[]; verified: string[] };
+  certificate?: string;
+}
+
+/**
+ * Checks the files an `.ovf` references (beside it) and verifies its sibling manifest
+ * (`name.mf`) if there is one. Throws on a checksum mismatch or unsafe href.
+ */
+export async function checkOvfDirectory(ovfPath: string, env: Envelope): Promise<OvfDirCheck> {
+  const dir = dirname(ovfPath);
+  const out: OvfDirCheck = { missing: [] };
+  for (const f of env.references) {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(f.href)) continue;
+    const bad = checkPackagePath(f.href);
+    if (bad) throw new OvfError('unsafe-path', `href "${f.href}": ${bad}`, { file: basename(ovfPath) });
+    try {
+      await stat(join(dir, f.href));
+    } catch {
+      out.missing.push(f.href);
+    }
+  }
+  const mfPath = ovfPath.replace(/\.ovf$/i, '.mf');
+  let mfText: string | undefined;
+  try {
+    mfText = await readFile(mfPath, 'utf8');
+  } catch {
+    /* no manifest */
+  }
+  if (mfText !== undefined) {
+    const entries = parseManifest(mfText, basename(mfPath));
+    const verified: string[] = [];
+    for (const e of entries) {
+      const bad = checkPackagePath(e.name);
+      if (bad) throw new OvfError('unsafe-path', `"${e.name}": ${bad}`, { file: basename(mfPath) });
+      const p = join(dir, e.name);
+      const h = nodeHasher(e.algorithm);
+      try {
+        for await (const c of fileChunks(p)) h.update(c);
+      } catch {
+        throw new OvfError('missing-file', `the manifest lists "${e.name}", which is not beside it`, { file: basename(mfPath) });
+      }
+      const got = h.hex();
+      if (got !== e.digest) throw new OvfError('checksum', `${e.algorithm} of "${e.name}" is ${got}, the manifest says ${e.digest}`, { file: basename(mfPath) });
+      verified.push(e.name);
+    }
+    out.manifest = { name: basename(mfPath), entries, verified };
+  }
+  try {
+    await stat(ovfPath.replace(/\.ovf$/i, '.cert'));
+    out.certificate = basename(ovfPath.replace(/\.ovf$/i, '.cert'));
+  } catch {
+    /* none */
+  }
+  return out;
+}
+
+/** Reads (and verifies) a package without keeping its files. */
+export async function inspectOvaFile(path: string): Promise<OvaReadResult> {
+  try {
+    await stat(path);
+  } catch (e) {
+    throw ioError(e, path);
+  }
+  return readOva(fileChunks(path), { hasher: nodeHasher, packageName: basename(path) });
+}
+
+/** A sink that writes package files under `root`, refusing any path that would leave it. */
+function folderSink(root: string): OvaSink {
+  const rootAbs = resolve(root);
+  return {
+    async create(name) {
+      const target = resolve(rootAbs, name);
+      if (!target.startsWith(rootAbs + sep)) throw new OvfError('unsafe-path', `"${name}" would be written outside the target folder`);
+      await mkdir(dirname(target), { recursive: true });
+      // 'wx': never follow or overwrite anything already there.
+      const stream = createWriteStream(target, { flags: 'wx' });
+      await new Promise<void>((res, rej) => { stream.once('open', () => res()); stream.once('error', rej); });
+      return {
+        write: (chunk) => new Promise<void>((res, rej) => {
+          stream.write(chunk, (err) => (err ? rej(err) : res()));
+        }),
+        close: () => new Promise<void>((res, rej) => {
+          stream.end((err?: Error | null) => (err ? rej(err) : res()));
+        }),
+      };
+    },
+  };
+}
+
+export interface ImportResult extends ToConfigResult {
+  dir: string;
+  configPath: string;
+  package: OvaReadResult;
+}
+
+/** The configuration file an import writes. */
+export const IMPORTED_CONFIG_NAME = 'vm.json';
+
+/**
+ * Imports a package into `dir` (which must not exist, or be empty): its files, the
+ * descriptor and manifest as they were, and `vm.json`, the VM configuration. Everything
+ * is written into a temporary folder beside `dir` and renamed at the end.
+ */
+export async function importOva(ovaPath: string, dir: string, opts: ToConfigOptions = {}): Promise<ImportResult> {
+  const target = resolve(dir);
+  try {
+    await stat(ovaPath);
+  } catch (e) {
+    throw ioError(e, ovaPath);
+  }
+  let targetExists = false;
+  try {
+    const entries = await readdir(target);
+    if (entries.length) throw new OvfError('io', 'the target folder exists and is not empty', { file: dir });
+    targetExists = true;
+  } catch (e) {
+    if (e instanceof OvfError) throw e;
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(e, dir);
+  }
+  const tmp = join(dirname(target), `.${basename(target)}.import-${randomBytes(6).toString('hex')}`);
+  await mkdir(tmp, { recursive: false });
+  try {
+    const pkg = await readOva(fileChunks(ovaPath), { sink: folderSink(tmp), hasher: nodeHasher, packageName: basename(ovaPath) });
+    await writeFile(join(tmp, pkg.descriptorName), pkg.descriptor, { flag: 'wx' });
+    if (pkg.manifest) await writeFile(join(tmp, pkg.manifest.name), pkg.manifest.text, { flag: 'wx' });
+    if (pkg.certificate) await writeFile(join(tmp, pkg.certificate.name), pkg.certificate.text, { flag: 'wx' });
+    const mapped = toVmConfig(pkg.envelope, opts);
+    // Compare each disk image's own virtual size with the descriptor's capacity.
+    mapped.config.disks.forEach((d, i) => {
+      if (!d.path || d.media !== 'disk' || d.format === 'vhd') return;
+      try {
+        const img = openImageFile(join(tmp, d.path), { readOnly: true });
+        try {
+          const vsize = img.size;
+          if (d.capacityBytes !== undefined && vsize !== d.capacityBytes) {
+            mapped.notes.push({ kind: 'adjusted', subject: `disk ${i} (${d.path})`, message: `the image's virtual size is ${vsize} bytes; the descriptor says ${d.capacityBytes}; the image wins` });
+            d.capacityBytes = vsize;
+          }
+          d.format ??= img.format;
+        } finally {
+          img.close();
+        }
+      } catch (e) {
+        pkg.warnings.push(`disk image "${d.path}" could not be opened: ${(e as Error).message}`);
+      }
+    });
+    validateVmConfig(mapped.config);
+    await writeFile(join(tmp, IMPORTED_CONFIG_NAME), JSON.stringify(mapped.config, null, 2) + '\n', { flag: 'wx' });
+    if (targetExists) await rmdir(target);
+    await rename(tmp, target);
+    return { ...mapped, dir: target, configPath: join(target, IMPORTED_CONFIG_NAME), package: pkg };
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw ioError(e, ovaPath);
+  }
+}
+
+/** Reads a VM configuration file (JSON) and validates it. */
+export async function readVmConfigFile(path: string): Promise<VmConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw ioError(e, path);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new OvfError('config', `not valid JSON: ${(e as Error).message}`, { file: path });
+  }
+  return validateVmConfig(json, path);
+}
+
+export interface ExportOptions {
+  family?: '1' | '2';
+  mtime?: Date;
+}
+
+/** Facts about an image file: size, and from the image itself, format and virtual size. */
+async function fileInfo(path: string): Promise<ExportFileInfo> {
+  const st = await stat(path);
+  if (!st.isFile()) throw new OvfError('io', 'not a regular file', { file: path });
+  const info: ExportFileInfo = { size: st.size };
+  const fh = await open(path, 'r');
+  try {
+    const head = new Uint8Array(512);
+    const { bytesRead } = await fh.read(head, 0, 512, 0);
+    const s = sniffFormat(head.subarray(0, bytesRead));
+    if (s) info.formatUri = s.uri;
+  } finally {
+    await fh.close();
+  }
+  if (info.formatUri) {
+    try {
+      const img = openImageFile(path, { readOnly: true });
+      info.capacityBytes = img.size;
+      img.close();
+    } catch {
+      /* the exporter falls back to the configuration's capacity */
+    }
+  }
+  return info;
+}
+
+/** Exports a VM configuration file and the files it names to an OVA package. */
+export async function exportOva(configPath: string, ovaPath: string, opts: ExportOptions = {}): Promise<{ envelope: Envelope; files: string[] }> {
+  const config = await readVmConfigFile(configPath);
+  const base = dirname(resolve(configPath));
+  const infos = new Map<string, ExportFileInfo>();
+  const paths = [
+    ...config.disks.map((d) => d.path).filter((p): p is string => p !== undefined),
+    ...(config.boot.firmware === 'multiboot' ? [config.boot.kernel, ...(config.boot.modules ?? [])] : []),
+  ];
+  for (const p of paths) {
+    try {
+      infos.set(p, await fileInfo(resolve(base, p)));
+    } catch (e) {
+      throw ioError(e, p);
+    }
+  }
+  const { envelope, files } = fromVmConfig(config, { family: opts.family, fileInfo: (p) => infos.get(p) });
+  const descriptorName = `${envelope.content!.id}.ovf`;
+  const descriptor = new TextEncoder().encode(writeOvf(envelope));
+  const sources: OvaFileSource[] = files.map((f) => ({ name: f.href, size: infos.get(f.path)!.size, open: () => fileChunks(resolve(base, f.path)) }));
+  const target = resolve(ovaPath);
+  const tmp = join(dirname(target), `.${basename(target)}.export-${randomBytes(6).toString('hex')}`);
+  const out = createWriteStream(tmp, { flags: 'wx' });
+  try {
+    await new Promise<void>((res, rej) => { out.once('open', () => res()); out.once('error', rej); });
+    for await (const chunk of writeOva(descriptorName, descriptor, sources, { hasher: nodeHasher, mtime: opts.mtime })) {
+      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+    }
+    await new Promise<void>((res, rej) => out.end((err?: Error | null) => (err ? rej(err) : res())));
+    await rename(tmp, target);
+  } catch (e) {
+    out.destroy();
+    await rm(tmp, { force: true });
+    throw ioError(e, ovaPath);
+  }
+  return { envelope, files: [descriptorName, descriptorName.replace(/\.ovf$/, '.mf'), ...files.map((f) => f.href)] };
+}

@@ -1,0 +1,280 @@
+/**
+ * Reads an OVA package (DSP0243 1.1 section 5.3 / 2.1 section 5.3: a tar archive holding
+ * the descriptor first, then the manifest and certificate, then the files in References
+ * order). Streaming: members flow through to a sink (a folder on disk in Node, memory in
+ * a page) while they are hashed, so multi-gigabyte disks never sit in memory. Other
+ * member orders are tolerated (with a warning); links, devices, unsafe names, duplicate
+ * names, missing files, checksum mismatches and decompression bombs are errors.
+ *
+ * Tar formats: ustar, pax (long names, sizes over 8 GiB) and GNU (long names, base-256
+ * sizes), as tar-stream decodes them.
+ */
+import tar from 'tar-stream';
+import type { Header as TarHeader } from 'tar-stream';
+import { OvfError } from './errors.js';
+import type { Envelope } from './model.js';
+import { findSection } from './model.js';
+import { readOvf } from './reader.js';
+import { MAX_DESCRIPTOR_BYTES } from './xml-parse.js';
+import { MAX_MANIFEST_BYTES, parseManifest, type DigestAlgorithm, type ManifestEntry } from './manifest.js';
+import { nobleHasher, type Hasher, type HasherFactory } from './hash.js';
+import { normalizeMemberName } from './paths.js';
+import { GunzipLimited, MAX_EXPANDED_BYTES } from './gzip.js';
+import { sizeInBytes, MAX_DISK_CAPACITY_BYTES } from './units.js';
+
+/** Where package files go. */
+export interface OvaSink {
+  /** Opens the destination of one package file (its name is already checked as safe). */
+  create(name: string): Promise<OvaSinkFile>;
+}
+
+export interface OvaSinkFile {
+  write(chunk: Uint8Array): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ReadOvaOptions {
+  /** Receives the package files; without one, files are hashed and counted but not kept. */
+  sink?: OvaSink;
+  hasher?: HasherFactory;
+  maxDescriptorBytes?: number;
+  /** Ceiling for a gzip-compressed file's expanded size when no disk capacity bounds it. */
+  maxExpandedBytes?: number;
+  /** Name of the package, for messages. */
+  packageName?: string;
+}
+
+export interface OvaMemberInfo {
+  name: string;
+  /** Bytes in the package. */
+  size: number;
+  /** Bytes written to the sink (after gunzip, if compressed). */
+  storedSize: number;
+  compressed: boolean;
+  /** The manifest's algorithm if the member was verified against it. */
+  verified?: DigestAlgorithm;
+}
+
+export interface OvaReadResult {
+  descriptorName: string;
+  descriptor: Uint8Array;
+  envelope: Envelope;
+  manifest?: { name: string; text: string; entries: ManifestEntry[] };
+  certificate?: { name: string; text: string };
+  members: OvaMemberInfo[];
+  warnings: string[];
+}
+
+const ALL_ALGORITHMS: DigestAlgorithm[] = ['SHA1', 'SHA256', 'SHA512'];
+/** Largest certificate file accepted: 1 MiB (a PEM chain is a few KiB). */
+const MAX_CERT_BYTES = 1024 * 1024;
+
+type Entry = AsyncIterable<Uint8Array> & { header: TarHeader; resume(): void };
+
+/** Reads a package from a stream of bytes. */
+export async function readOva(source: AsyncIterable<Uint8Array>, opts: ReadOvaOptions = {}): Promise<OvaReadResult> {
+  const extract = tar.extract();
+  let pumpError: unknown;
+  const pump = (async () => {
+    try {
+      for await (const chunk of source) {
+        if (extract.destroyed) return;
+        if (!extract.write(chunk)) {
+          await new Promise<void>((resolve) => {
+            const done = () => { extract.off('drain', done); extract.off('close', done); resolve(); };
+            extract.on('drain', done);
+            extract.on('close', done);
+          });
+        }
+      }
+      extract.end(undefined);
+    } catch (e) {
+      pumpError = e;
+      extract.destroy(e as Error);
+    }
+  })();
+  try {
+    const r = await consume(extract as unknown as AsyncIterable<Entry>, opts);
+    await pump;
+    return r;
+  } catch (e) {
+    extract.destroy(new Error('aborted'));
+    await pump;
+    if (pumpError && !(e instanceof OvfError)) throw pumpError;
+    if (e instanceof OvfError) throw e;
+    throw new OvfError('tar', `not a readable tar archive: ${(e as Error).message}`, { file: opts.packageName });
+  }
+}
+
+async function readAll(entry: Entry, max: number, what: string, name: string): Promise<Uint8Array> {
+  if (entry.header.size !== undefined && entry.header.size > max) {
+    throw new OvfError('too-large', `${what} is ${entry.header.size} bytes, beyond the limit of ${max} bytes`, { file: name });
+  }
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  for await (const c of entry) {
+    n += c.length;
+    if (n > max) throw new OvfError('too-large', `${what} is beyond the limit of ${max} bytes`, { file: name });
+    parts.push(c);
+  }
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
+async function consume(entries: AsyncIterable<Entry>, opts: ReadOvaOptions): Promise<OvaReadResult> {
+  const hasherOf = opts.hasher ?? nobleHasher;
+  const warnings: string[] = [];
+  const seen = new Set<string>();
+  const order: string[] = [];
+  const members: OvaMemberInfo[] = [];
+  const digests = new Map<string, Map<DigestAlgorithm, string>>();
+  let descriptorName: string | undefined;
+  let descriptor: Uint8Array | undefined;
+  let envelope: Envelope | undefined;
+  let manifest: OvaReadResult['manifest'];
+  let certificate: OvaReadResult['certificate'];
+
+  const wantedAlgorithms = (): DigestAlgorithm[] =>
+    manifest ? [...new Set(manifest.entries.map((e) => e.algorithm))] : ALL_ALGORITHMS;
+  const hashBytes = (name: string, bytes: Uint8Array) => {
+    const m = new Map<DigestAlgorithm, string>();
+    for (const a of ALL_ALGORITHMS) { const h = hasherOf(a); h.update(bytes); m.set(a, h.hex()); }
+    digests.set(name, m);
+  };
+
+  for await (const entry of entries) {
+    const h = entry.header;
+    const { name, problem } = normalizeMemberName(h.name);
+    if (problem) throw new OvfError('unsafe-path', `member "${h.name}": ${problem}`, { file: opts.packageName });
+    if (h.type === 'directory') {
+      entry.resume();
+      continue;
+    }
+    if (h.type !== 'file' && h.type !== 'contiguous-file') {
+      const what = h.type === 'symlink' || h.type === 'link' ? `a ${h.type} to "${h.linkname ?? ''}"` : `a ${h.type}`;
+      throw new OvfError('unsafe-path', `member "${name}" is ${what}; a package holds only regular files`, { file: opts.packageName });
+    }
+    const key = name.toLowerCase();
+    if (seen.has(key)) throw new OvfError('duplicate', `member "${name}" appears twice in the package`, { file: opts.packageName });
+    seen.add(key);
+    order.push(name);
+    const top = !name.includes('/');
+
+    if (top && /\.ovf$/i.test(name) && !descriptorName) {
+      descriptorName = name;
+      descriptor = await readAll(entry, opts.maxDescriptorBytes ?? MAX_DESCRIPTOR_BYTES, 'the descriptor', name);
+      hashBytes(name, descriptor);
+      envelope = readOvf(descriptor, { file: name, maxBytes: opts.maxDescriptorBytes });
+      continue;
+    }
+    if (top && /\.mf$/i.test(name) && !manifest) {
+      const bytes = await readAll(entry, MAX_MANIFEST_BYTES, 'the manifest', name);
+      const text = new TextDecoder().decode(bytes);
+      manifest = { name, text, entries: parseManifest(text, name) };
+      continue;
+    }
+    if (top && /\.cert$/i.test(name) && !certificate) {
+      const bytes = await readAll(entry, MAX_CERT_BYTES, 'the certificate', name);
+      certificate = { name, text: new TextDecoder().decode(bytes) };
+      continue;
+    }
+    if (top && /\.ovf$/i.test(name)) throw new OvfError('duplicate', `a second descriptor "${name}" (after "${descriptorName}")`, { file: opts.packageName });
+
+    const ref = envelope?.references.find((f) => f.href === name || normalizeMemberName(f.href).name === name);
+    if (envelope && !ref) {
+      warnings.push(`member "${name}" is not listed in References; skipped`);
+      for await (const _ of entry) { /* drain */ }
+      continue;
+    }
+    if (ref?.chunkSize !== undefined) {
+      throw new OvfError('invalid', `file "${ref.href}" is split in chunks (ovf:chunkSize); chunked files are not supported`, { file: opts.packageName });
+    }
+    const compressed = ref?.compression === 'gzip';
+    const hashers = new Map<DigestAlgorithm, Hasher>(wantedAlgorithms().map((a) => [a, hasherOf(a)]));
+    const out = opts.sink ? await opts.sink.create(name) : undefined;
+    const gunzip = compressed ? new GunzipLimited(expandLimit(envelope!, ref!.id, opts), name) : undefined;
+    let size = 0;
+    let stored = 0;
+    for await (const chunk of entry) {
+      size += chunk.length;
+      for (const hs of hashers.values()) hs.update(chunk);
+      const outChunks = gunzip ? gunzip.push(chunk) : [chunk];
+      for (const c of outChunks) { stored += c.length; if (out) await out.write(c); }
+    }
+    if (gunzip) for (const c of gunzip.finish()) { stored += c.length; if (out) await out.write(c); }
+    if (out) await out.close();
+    digests.set(name, new Map([...hashers].map(([a, hs]) => [a, hs.hex()])));
+    if (ref?.size !== undefined && ref.size.trim() !== String(size)) {
+      warnings.push(`"${name}" is ${size} bytes in the package; References says ${ref.size}`);
+    }
+    members.push({ name, size, storedSize: stored, compressed });
+  }
+
+  if (!descriptorName || !descriptor || !envelope) {
+    throw new OvfError('missing-file', 'the package has no OVF descriptor (a top-level .ovf member)', { file: opts.packageName });
+  }
+
+  // Every referenced file (other than external URLs) must be in the package.
+  const present = new Set(members.map((m) => m.name));
+  for (const f of envelope.references) {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(f.href)) {
+      warnings.push(`file "${f.href}" is an external URL; not fetched`);
+      continue;
+    }
+    const n = normalizeMemberName(f.href);
+    if (n.problem) throw new OvfError('unsafe-path', `References href "${f.href}": ${n.problem}`, { file: descriptorName });
+    if (!present.has(n.name)) throw new OvfError('missing-file', `"${f.href}" (File ${f.id}) is referenced but not in the package`, { file: opts.packageName });
+  }
+
+  // Manifest check (DSP0243 5.1): every listed file exists and matches.
+  if (manifest) {
+    for (const e of manifest.entries) {
+      const d = digests.get(e.name);
+      if (!d) throw new OvfError('missing-file', `the manifest lists "${e.name}", which is not in the package`, { file: manifest.name });
+      const actual = d.get(e.algorithm);
+      if (actual !== e.digest) {
+        throw new OvfError('checksum', `${e.algorithm} of "${e.name}" is ${actual}, the manifest says ${e.digest}`, { file: manifest.name });
+      }
+      const m = members.find((x) => x.name === e.name);
+      if (m) m.verified = e.algorithm;
+    }
+    const listed = new Set(manifest.entries.map((e) => e.name));
+    for (const n of [descriptorName, ...members.map((m) => m.name)]) {
+      if (!listed.has(n)) warnings.push(`"${n}" is not covered by the manifest`);
+    }
+  } else {
+    warnings.push('the package has no manifest; nothing was verified');
+  }
+
+  checkOrder(order, descriptorName, manifest?.name, certificate?.name, envelope, warnings);
+  return { descriptorName, descriptor, envelope, manifest, certificate, members, warnings };
+}
+
+/** The expanded-size ceiling of a compressed file: its disk's capacity (plus image metadata), else the default. */
+function expandLimit(env: Envelope, fileId: string, opts: ReadOvaOptions): number {
+  const max = opts.maxExpandedBytes ?? MAX_EXPANDED_BYTES;
+  const disk = findSection(env.sections, 'DiskSection')?.disks.find((d) => d.fileRef === fileId);
+  if (!disk) return max;
+  try {
+    const cap = sizeInBytes(disk.capacity, disk.capacityAllocationUnits, 'capacity', MAX_DISK_CAPACITY_BYTES, {});
+    // An image holds at most its capacity plus metadata (tables, headers): 1/8 + 1 MiB is generous.
+    return Math.min(max, cap + Math.ceil(cap / 8) + 2 ** 20);
+  } catch {
+    return max;
+  }
+}
+
+/** DSP0243 5.3: descriptor first, then manifest, then certificate, then files in References order. */
+function checkOrder(order: string[], desc: string, mf: string | undefined, cert: string | undefined, env: Envelope, warnings: string[]): void {
+  if (order[0] !== desc) warnings.push(`the descriptor "${desc}" is not the first member (DSP0243 5.3)`);
+  let i = 1;
+  if (mf) { if (order[i] !== mf) warnings.push(`the manifest "${mf}" does not follow the descriptor (DSP0243 5.3)`); i++; }
+  if (cert) { if (order[i] !== cert) warnings.push(`the certificate "${cert}" does not follow the manifest (DSP0243 5.3)`); }
+  const refs = env.references.map((f) => normalizeMemberName(f.href).name);
+  const files = order.filter((n) => refs.includes(n));
+  if (files.some((n, k) => refs.indexOf(n) < (k ? refs.indexOf(files[k - 1]) : -1))) {
+    warnings.push('the files are not in References order (DSP0243 5.3)');
+  }
+}
