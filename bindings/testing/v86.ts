@@ -23,6 +23,8 @@ export interface V86RunOptions {
   timeoutMs?: number;
   /** Called on each COM1 byte (for progress or timing). */
   onOutput?: (char: string) => void;
+  /** Called at each checkpoint with the value written and v86's instruction counter. */
+  onCheckpoint?: (value: number, instructionCounter: number) => void;
 }
 
 export interface V86Run {
@@ -112,6 +114,7 @@ export function runV86(image: Uint8Array, opts: V86RunOptions = {}): Promise<V86
         });
         cpu.io.register_write(DEBUG_EXIT_PORT, dev, (v) => finish(((v & 0xff) << 1) | 1, false));
         const checkpoint = (v: number) => {
+          opts.onCheckpoint?.(v >>> 0, cpu.instruction_counter ? cpu.instruction_counter[0] >>> 0 : NaN);
           const r = cpu.reg32;
           checkpoints.push({
             value: v >>> 0,

@@ -10,6 +10,7 @@ section .multiboot
 section .text
 global _start
 _start:
+    mov esp, 0x7000                 ; ESP is undefined at entry (Multiboot 3.2): own stack
     call .here                      ; physical address of .here in ESI
 .here:
     pop esi

@@ -1,0 +1,171 @@
+/**
+ * Whole-run benchmarks: the same Multiboot guests (guests/bench) in wasmvisor, in v86's
+ * interpreter and in v86's JIT, in this one process. Each guest times a loop between two
+ * checkpoints (`out 0xe9, eax`, EAX = 1 then 2) whose instruction count is known from its
+ * source; guest MIPS = that count / wall time between the checkpoints. The count is
+ * checked against wasmvisor's instruction counter (exact: the difference shown is the
+ * checkpoint OUT itself) and v86's (approximate: v86 adds to its counter in batches).
+ *
+ * v86's interpreter is forced with its `disable_jit` option (v86 `CPU.init` calls
+ * `set_jit_config(0, 1)` for it).
+ *
+ * Usage: npm run bench [-- --only alu,callret] [--no-v86] [--no-jit] [--json FILE]
+ */
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Bench } from 'tinybench';
+import type { Core, CoreOptions } from '../bindings/core/types.js';
+import { bootMultiboot, planMultiboot } from '../bindings/boot/multiboot.js';
+import { CHECKPOINT_PORT, COM1_THR, DEBUG_EXIT_PORT } from '../bindings/testing/harness.js';
+import { runV86 } from '../bindings/testing/v86.js';
+
+interface Workload {
+  name: string;
+  what: string;
+  /** Instructions between the two checkpoints, from the guest's source (its header). */
+  instructions: number;
+}
+
+const WORKLOADS: Workload[] = [
+  { name: 'alu-rotate', what: 'ALU loop with a rotate', instructions: 1 + 6 * 10_000_000 + 1 },
+  { name: 'alu', what: 'ALU loop without a rotate', instructions: 1 + 6 * 10_000_000 + 1 },
+  { name: 'memory', what: 'load/add/store over 64 KiB', instructions: 1 + 600 * (2 + 6 * 16_384 + 2) + 1 },
+  { name: 'callret', what: 'call/ret loop', instructions: 1 + 4 * 10_000_000 + 1 },
+  { name: 'pages', what: 'one access per 4 KiB page over 8 MiB, paging on', instructions: 1 + 6_000 * (2 + 4 * 2_048 + 2) + 1 },
+];
+
+const RAM = 64 << 20;
+
+interface Measure {
+  mips: number | null;
+  ms: number | null;
+  /** Counted instructions between the checkpoints (the emulator's counter). */
+  counted: number | null;
+  error?: string;
+}
+
+function args() {
+  const a = process.argv.slice(2);
+  const get = (k: string) => {
+    const i = a.indexOf(k);
+    return i >= 0 ? a[i + 1] : undefined;
+  };
+  return {
+    only: get('--only')?.split(','),
+    v86: !a.includes('--no-v86'),
+    jit: !a.includes('--no-jit'),
+    json: get('--json'),
+  };
+}
+
+function image(name: string): Uint8Array {
+  return new Uint8Array(readFileSync(new URL(`../guests/bench/${name}.bin`, import.meta.url)));
+}
+
+async function loadCore(): Promise<((o: CoreOptions) => Promise<Core>) | string> {
+  try {
+    const mod = (await import('../bindings/core/index.js')) as { createCore(o: CoreOptions): Promise<Core> };
+    return mod.createCore;
+  } catch (e) {
+    return `wasmvisor core not loadable: ${(e as Error).message.split('\n')[0]}`;
+  }
+}
+
+/** Runs a bench guest on wasmvisor, timing the checkpoints. */
+function runWasmvisor(core: Core, img: Uint8Array, w: Workload): Measure {
+  bootMultiboot(core, img);
+  let t0 = 0, c0 = 0, t1 = 0, c1 = 0, seen = 0;
+  for (let guard = 0; guard < 1_000_000; guard++) {
+    const exit = core.run(50_000_000);
+    if (exit.reason === 'budget' || exit.reason === 'irq-window') continue;
+    if (exit.reason === 'io') {
+      if (!exit.write) { core.completeIo(0xff); continue; }
+      if (exit.port === CHECKPOINT_PORT) {
+        const now = performance.now();
+        const count = core.counters().instructions;
+        if (exit.value === 1) { t0 = now; c0 = count; } else { t1 = now; c1 = count; }
+        seen++;
+        continue;
+      }
+      if (exit.port === COM1_THR) continue;
+      if (exit.port === DEBUG_EXIT_PORT) break;
+      continue;
+    }
+    if (exit.reason === 'mmio') { if (!exit.write) core.completeIo(0xffffffff); continue; }
+    return { mips: null, ms: null, counted: null, error: `stopped: ${exit.reason}${'why' in exit ? ` (${exit.why})` : ''}` };
+  }
+  if (seen < 2) return { mips: null, ms: null, counted: null, error: 'checkpoints not reached' };
+  const ms = t1 - t0;
+  return { mips: w.instructions / (ms * 1000), ms, counted: c1 - c0 };
+}
+
+async function runOnV86(img: Uint8Array, w: Workload, jit: boolean): Promise<Measure> {
+  let t0 = 0, c0 = 0, t1 = 0, c1 = 0;
+  const r = await runV86(img, {
+    jit,
+    memoryBytes: RAM,
+    timeoutMs: 300_000,
+    onCheckpoint: (v, counter) => {
+      if (v === 1) { t0 = performance.now(); c0 = counter; } else { t1 = performance.now(); c1 = counter; }
+    },
+  });
+  if (r.crash || r.timedOut || !t1) return { mips: null, ms: null, counted: null, error: r.crash ?? 'did not finish' };
+  const ms = t1 - t0;
+  return { mips: w.instructions / (ms * 1000), ms, counted: (c1 - c0) >>> 0 };
+}
+
+const fmt = (m: Measure) => (m.mips === null ? (m.error ? 'n/a' : '-') : m.mips.toFixed(1));
+const ratio = (a: Measure, b: Measure) => (a.mips && b.mips ? (a.mips / b.mips).toFixed(2) + 'x' : '-');
+
+async function main(): Promise<void> {
+  const opt = args();
+  const createCore = await loadCore();
+  if (typeof createCore === 'string') console.log(createCore);
+  const core = typeof createCore === 'string' ? null : await createCore({ ramBytes: RAM });
+  const rows: Record<string, unknown>[] = [];
+  for (const w of WORKLOADS.filter((x) => !opt.only || opt.only.includes(x.name))) {
+    const img = image(w.name);
+    const wv: Measure = core ? runWasmvisor(core, img, w) : { mips: null, ms: null, counted: null, error: 'no core' };
+    const vi: Measure = opt.v86 ? await runOnV86(img, w, false) : { mips: null, ms: null, counted: null };
+    const vj: Measure = opt.v86 && opt.jit ? await runOnV86(img, w, true) : { mips: null, ms: null, counted: null };
+    const row = {
+      guest: w.name,
+      instructions: w.instructions,
+      'wasmvisor MIPS': fmt(wv),
+      'v86 interp MIPS': fmt(vi),
+      'v86 JIT MIPS': fmt(vj),
+      'wasmvisor/v86-interp': ratio(wv, vi),
+      'wasmvisor/v86-JIT': ratio(wv, vj),
+      'counter check': [
+        wv.counted !== null ? `wasmvisor ${wv.counted - w.instructions >= 0 ? '+' : ''}${wv.counted - w.instructions}` : null,
+        // v86 updates its counter in batches, so at a port write it can lag by a batch.
+        vi.counted !== null ? `v86 ${(((vi.counted - w.instructions) / w.instructions) * 100).toFixed(2)}%` : null,
+      ].filter(Boolean).join(', '),
+    };
+    for (const [k, m] of [['wasmvisor', wv], ['v86 interp', vi], ['v86 JIT', vj]] as const) if (m.error) console.log(`${w.name} on ${k}: ${m.error}`);
+    rows.push(row);
+    console.log(`${w.name}: wasmvisor ${fmt(wv)}, v86 interpreter ${fmt(vi)}, v86 JIT ${fmt(vj)} MIPS`);
+  }
+  console.log('\nguest MIPS between the checkpoints (counter check: counted minus expected instructions)');
+  console.table(rows);
+
+  // tinybench: per-operation costs where a small repeated task fits.
+  const bench = new Bench({ time: 500 });
+  const hello = new Uint8Array(readFileSync(new URL('../guests/systests/hello.bin', import.meta.url)));
+  bench.add('multiboot: plan a kernel load', () => {
+    planMultiboot(hello, { ramBytes: RAM });
+  });
+  if (core) {
+    const exitLoop = image('alu');
+    bench.add('wasmvisor: boot + 10,000 instructions of the alu guest', () => {
+      bootMultiboot(core, exitLoop);
+      core.run(10_000);
+    });
+  }
+  await bench.run();
+  console.table(bench.table());
+  if (opt.json) writeFileSync(opt.json, JSON.stringify({ rows, tinybench: bench.table() }, null, 2));
+  process.exit(0);
+}
+
+await main();

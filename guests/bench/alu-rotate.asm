@@ -1,0 +1,18 @@
+; ALU loop with a rotate: 6 instructions per iteration, 10,000,000 iterations.
+; Timed instructions: 1 (mov ecx) + 6 * 10,000,000 + 1 (mov eax, 2) = 60,000,002.
+%include "bench.inc"
+ITERATIONS equ 10000000
+main:
+    mov ebx, 0x9e3779b9
+    mov edx, 0x7f4a7c15
+    BENCH_START
+    mov ecx, ITERATIONS
+.l: add eax, ebx
+    rol eax, 5
+    xor edx, eax
+    sub ebx, edx
+    dec ecx
+    jnz .l
+    BENCH_END
+    ret
+%include "../systests/end.inc"
