@@ -171,7 +171,9 @@ function requiredForms(): string[] {
   };
   for (let op = 0; op < 8; op++) {
     rm(h(op * 8)); rm(h(op * 8 + 1), true); rm(h(op * 8 + 2)); rm(h(op * 8 + 3), true);
-    k.push(h(op * 8 + 4), h(op * 8 + 5), `${h(op * 8 + 5)} o16`, `${h(op * 8 + 1)} mem a16`, `${h(op * 8 + 3)} mem a16`);
+    k.push(h(op * 8 + 4), h(op * 8 + 5), `${h(op * 8 + 5)} o16`);
+    for (const o of [0, 1, 2, 3]) k.push(`${h(op * 8 + o)} mem a16`);
+    k.push(`80 /${op} mem a16`, `81 /${op} mem a16`, `83 /${op} mem a16`);
     rm(`80 /${op}`); rm(`82 /${op}`); rm(`81 /${op}`, true); rm(`83 /${op}`, true);
     for (const s of ['c0', 'd0', 'd2']) rm(`${s} /${op}`);
     for (const s of ['c1', 'd1', 'd3']) rm(`${s} /${op}`, true);
@@ -202,6 +204,7 @@ function requiredForms(): string[] {
   rm('86'); rm('87', true);
   k.push('8d mem', '8d mem o16', '8d mem a16', '8d mem o16 a16');
   for (const s of ['9c', '9d', '60', '61', 'c8', 'c9', '50+r', '58+r', '68', '6a']) k.push(s, `${s} o16`);
-  k.push('ff /6 mem', '8f /0 mem', 'f8', 'f9', 'f5', 'fc', 'fd');
+  k.push('ff /6 mem', '8f /0 mem', 'ff /6 mem a16', '8f /0 mem a16', 'd7 a16', 'f8', 'f9', 'f5', 'fc', 'fd');
+  for (const s of ['f6 /6', 'f7 /7', 'd3 /4', 'c1 /2', '0f a3', '0f bc', '0f 94', '0f 44', '0f b6', '0f b1', '0f c7 /1']) k.push(`${s} mem a16`);
   return k;
 }

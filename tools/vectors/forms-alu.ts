@@ -24,7 +24,6 @@ for (let op = 0; op < 8; op++) {
   const lock = (x: Insn, k: Kind) => (k !== 'reg' && op !== 7 && x.r.chance(0.2) ? [0xf0] : []);
   for (const k of [...KINDS, 'mem16'] as Kind[]) {
     for (const w of [8, 16, 32] as Width[]) {
-      if (k === 'mem16' && w === 8) continue;
       const o = w === 8 ? 0 : 1;
       form('alu', `${pfx(w)}${h2(base + o)} ${mn} ${RM(w)},${R(w)} ${k}`, N, rule, (x) => {
         rm(x, { pre: [...lock(x, k), ...opsize(w)], op: [base + o], reg: 'r', kind: k, width: w, o: { espOk: true, misalign: true } });

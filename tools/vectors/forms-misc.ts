@@ -131,6 +131,13 @@ form('move', 'd7 xlat', 60, '', (x) => {
   x.regs[EBX] = LAYOUT.data;
   x.emit(0xd7);
 });
+form('move', '67 d7 xlat a16', 40, '', (x) => {
+  // DS:[BX + AL] with 16-bit addressing; the upper half of EBX is ignored.
+  x.region(LAYOUT.data, x.r.bytes(256));
+  x.regs[EBX] = ((x.r.u32() & 0xffff0000) | (LAYOUT.data - LAYOUT.seg16Base)) >>> 0;
+  x.seg16 = true;
+  x.emit(0x67, 0xd7);
+});
 
 // LEA: random ModRM/SIB/displacement with random registers (no memory is touched).
 for (const a16 of [false, true]) {
@@ -186,14 +193,16 @@ for (const w of [16, 32] as Width[]) {
   form('stack', `${pfx(w)}58+r pop ${R(w)}`, 60, '', (x) => { stackRegion(x); x.emit(...opsize(w), 0x58 + x.r.int(8)); });
   form('stack', `${pfx(w)}68 push imm${w}`, 30, '', (x) => { stackRegion(x); x.emit(...opsize(w), 0x68).imm(operand(x.r, w), sz as 2 | 4); });
   form('stack', `${pfx(w)}6a push simm8`, 30, '', (x) => { stackRegion(x); x.emit(...opsize(w), 0x6a).imm(operand(x.r, 8), 1); });
-  form('stack', `${pfx(w)}ff /6 push ${RM(w)} mem`, 40, '', (x) => {
-    stackRegion(x);
-    rm(x, { pre: opsize(w), op: [0xff], reg: 6, kind: 'mem', width: w, o: { misalign: true } });
-  });
-  form('stack', `${pfx(w)}8f /0 pop ${RM(w)} mem`, 40, '', (x) => {
-    stackRegion(x);
-    rm(x, { pre: opsize(w), op: [0x8f], reg: 0, kind: 'mem', width: w, o: { misalign: true } });
-  });
+  for (const k of ['mem', 'mem16'] as const) {
+    form('stack', `${pfx(w)}ff /6 push ${RM(w)} ${k}`, 40, '', (x) => {
+      stackRegion(x);
+      rm(x, { pre: opsize(w), op: [0xff], reg: 6, kind: k, width: w, o: { misalign: true } });
+    });
+    form('stack', `${pfx(w)}8f /0 pop ${RM(w)} ${k}`, 40, '', (x) => {
+      stackRegion(x);
+      rm(x, { pre: opsize(w), op: [0x8f], reg: 0, kind: k, width: w, o: { misalign: true } });
+    });
+  }
 }
 
 for (const [opc, mn] of [[0xf8, 'clc'], [0xf9, 'stc'], [0xf5, 'cmc'], [0xfc, 'cld'], [0xfd, 'std']] as const) {
