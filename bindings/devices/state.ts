@@ -65,7 +65,7 @@ export function encodeBytes(b: Uint8Array): string {
   return btoa(s);
 }
 
-export function bytes(o: Record<string, unknown>, key: string, path: string, length: number): Uint8Array {
+export function bytes(o: Record<string, unknown>, key: string, path: string, length: number): Uint8Array<ArrayBuffer> {
   const v = o[key];
   let raw: string;
   try {

@@ -15,14 +15,15 @@ export const hasQemu = spawnSync('qemu-system-i386', ['--version']).status === 0
 
 export type Op =
   | { out: number; size: 1 | 2 | 4; value: number }
-  | { in: number; size: 1 | 2 | 4 }
+  /** `mask` ANDs a byte read before it is echoed: to leave out a documented difference. */
+  | { in: number; size: 1 | 2 | 4; mask?: number }
   /** `count` reads of a port (e.g. the IDE data port), each echoed. */
   | { inRepeat: number; size: 1 | 2 | 4; count: number };
 
 export const outb = (port: number, value: number): Op => ({ out: port, size: 1, value });
 export const outw = (port: number, value: number): Op => ({ out: port, size: 2, value });
 export const outl = (port: number, value: number): Op => ({ out: port, size: 4, value });
-export const inb = (port: number): Op => ({ in: port, size: 1 });
+export const inb = (port: number, mask?: number): Op => ({ in: port, size: 1, mask });
 export const inw = (port: number): Op => ({ in: port, size: 2 });
 export const inl = (port: number): Op => ({ in: port, size: 4 });
 
@@ -30,9 +31,10 @@ const le16 = (v: number) => [v & 0xff, (v >> 8) & 0xff];
 const le32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 
 /** Code for one IN at the port in DX, echoing `size` bytes to 0xE9 (clobbers EAX, DX). */
-function inEcho(port: number, size: number): number[] {
+function inEcho(port: number, size: number, mask?: number): number[] {
   const c = [0xba, ...le16(port)];
   c.push(size === 1 ? 0xec : size === 2 ? 0xed : 0x66, ...(size === 4 ? [0xed] : [])); // in al/ax/eax, dx
+  if (mask !== undefined && size === 1) c.push(0x24, mask & 0xff); // and al, mask
   c.push(0xba, 0xe9, 0x00, 0xee); // mov dx, 0xe9; out dx, al
   if (size >= 2) c.push(0x88, 0xe0, 0xee); // mov al, ah; out dx, al
   if (size === 4) c.push(0x66, 0xc1, 0xe8, 0x10, 0xee, 0x88, 0xe0, 0xee); // shr eax, 16; out; mov al, ah; out
@@ -48,7 +50,7 @@ export function assemble(ops: Op[]): Uint8Array {
       else if (op.size === 2) body.push(0xb8, ...le16(op.value), 0xef);
       else body.push(0x66, 0xb8, ...le32(op.value), 0x66, 0xef);
     } else if ('in' in op) {
-      body.push(...inEcho(op.in, op.size));
+      body.push(...inEcho(op.in, op.size, op.mask));
     } else {
       const loop = inEcho(op.inRepeat, op.size);
       body.push(0xb9, ...le16(op.count), ...loop, 0xe2, (-(loop.length + 2)) & 0xff); // mov cx, n; body; loop
@@ -90,7 +92,7 @@ export function runLocal(ops: Op[], read: (port: number, size: 1 | 2 | 4) => num
   const echo = (v: number, size: number) => { for (let i = 0; i < size; i++) out.push((v >>> (8 * i)) & 0xff); };
   for (const op of ops) {
     if ('out' in op) write(op.out, op.size, op.value);
-    else if ('in' in op) echo(read(op.in, op.size), op.size);
+    else if ('in' in op) echo(read(op.in, op.size) & (op.mask ?? 0xffffffff), op.size);
     else for (let i = 0; i < op.count; i++) echo(read(op.inRepeat, op.size), op.size);
   }
   return out;
