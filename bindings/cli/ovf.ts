@@ -1,8 +1,245 @@
+/**
+ * `wasmvisor ovf`: inspect, validate, import and export virtual appliances (OVF
+ * descriptors and OVA packages). Bad input ends with a message naming the file and the
+ * place, and exit status 2.
+ */
 import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { UsageError, setExitStatus } from './main.js';
+import type { Envelope } from '../ovf/model.js';
+import { findSection, virtualSystems } from '../ovf/model.js';
+import { validateOvf, type ValidationResult } from '../ovf/validate.js';
+import { toVmConfig, type ToConfigResult } from '../ovf/to-config.js';
+import { sizeInBytes, MAX_DISK_CAPACITY_BYTES } from '../ovf/units.js';
+import type { OvaReadResult } from '../ovf/ova-read.js';
+import {
+  checkOvfDirectory, exportOva, exportVmConfig, importOva, inspectOvaFile, readOvfFile, type OvfDirCheck,
+} from '../ovf/node/files.js';
+import type { DiskConfig, NicConfig, VmConfig } from '../config/types.js';
+import { VM_CONFIG_VERSION } from '../config/types.js';
+
+interface Inspection {
+  file: string;
+  type: 'ova' | 'ovf';
+  envelope: Envelope;
+  validation: ValidationResult;
+  mappings: (ToConfigResult | { virtualSystem: string; error: string })[];
+  pkg?: OvaReadResult;
+  dir?: OvfDirCheck;
+}
+
+async function inspectFile(file: string): Promise<Inspection> {
+  if (/\.ova$/i.test(file)) {
+    const pkg = await inspectOvaFile(file);
+    return { file, type: 'ova', envelope: pkg.envelope, validation: validateOvf(pkg.envelope), mappings: mapAll(pkg.envelope), pkg };
+  }
+  const { envelope } = await readOvfFile(file);
+  const dir = await checkOvfDirectory(file, envelope);
+  return { file, type: 'ovf', envelope, validation: validateOvf(envelope), mappings: mapAll(envelope), dir };
+}
+
+function mapAll(env: Envelope): Inspection['mappings'] {
+  return virtualSystems(env.content).map((vs) => {
+    try {
+      return toVmConfig(env, { virtualSystem: vs.id });
+    } catch (e) {
+      return { virtualSystem: vs.id, error: (e as Error).message };
+    }
+  });
+}
+
+function capacity(d: { capacity: string; capacityAllocationUnits?: string }): string {
+  try {
+    const n = sizeInBytes(d.capacity, d.capacityAllocationUnits, 'capacity', MAX_DISK_CAPACITY_BYTES, {});
+    return `${n} bytes (${(n / 2 ** 30).toFixed(n % 2 ** 30 ? 2 : 0)} GiB)`;
+  } catch (e) {
+    return `"${d.capacity}" ${d.capacityAllocationUnits ?? ''} (${(e as Error).message})`;
+  }
+}
+
+function printInspection(r: Inspection): void {
+  const env = r.envelope;
+  const lines: string[] = [];
+  lines.push(`${r.file}: OVF ${env.version ?? env.family + '.x'} ${r.type === 'ova' ? `package, descriptor ${r.pkg!.descriptorName}` : 'descriptor'}`);
+  if (r.pkg) {
+    const m = r.pkg.manifest;
+    lines.push(m ? `  manifest ${m.name}: ${m.entries.length} entries (${[...new Set(m.entries.map((e) => e.algorithm))].join(', ')}), all verified` : '  manifest: none');
+    lines.push(`  certificate: ${r.pkg.certificate ? `${r.pkg.certificate.name} (present; signature not checked)` : 'none'}`);
+  } else if (r.dir) {
+    lines.push(r.dir.manifest ? `  manifest ${r.dir.manifest.name}: ${r.dir.manifest.verified.length} files verified` : '  manifest: none');
+    if (r.dir.certificate) lines.push(`  certificate: ${r.dir.certificate} (present; signature not checked)`);
+    if (r.dir.missing.length) lines.push(`  missing beside the descriptor: ${r.dir.missing.join(', ')}`);
+  }
+  lines.push('Files:');
+  for (const f of env.references) lines.push(`  ${f.id}  ${f.href}${f.size ? `  ${f.size} bytes` : ''}${f.compression ? `  (${f.compression})` : ''}`);
+  const disks = findSection(env.sections, 'DiskSection')?.disks ?? [];
+  if (disks.length) {
+    lines.push('Disks:');
+    for (const d of disks) lines.push(`  ${d.diskId}  ${capacity(d)}${d.fileRef ? `  file ${d.fileRef}` : '  (empty)'}${d.format ? `  ${d.format}` : ''}`);
+  }
+  const nets = findSection(env.sections, 'NetworkSection')?.networks ?? [];
+  if (nets.length) lines.push(`Networks: ${nets.map((n) => n.name).join(', ')}`);
+  const dos = findSection(env.sections, 'DeploymentOptionSection')?.configurations ?? [];
+  if (dos.length) lines.push(`Deployment options: ${dos.map((c) => c.id + (c.default === 'true' ? ' (default)' : '')).join(', ')}`);
+  for (const m of r.mappings) {
+    if ('error' in m) {
+      lines.push(`Virtual system "${m.virtualSystem}": cannot be mapped: ${m.error}`);
+      continue;
+    }
+    const c = m.config;
+    lines.push(`Virtual system "${m.virtualSystem}"${m.configuration ? ` (configuration ${m.configuration})` : ''}: ${c.name}, ${c.cpus} vCPU, ${c.memoryMiB} MiB, ${c.disks.length} drive(s), ${c.nics.length} NIC(s), ${c.serial.length} serial port(s)`);
+    for (const n of m.notes) if (n.kind !== 'mapped') lines.push(`  ${n.kind}: ${n.subject}: ${n.message}`);
+  }
+  lines.push(r.validation.ok ? 'Validation: ok' : 'Validation: INVALID');
+  for (const i of r.validation.issues) lines.push(`  ${i.severity}: ${i.where}: ${i.message}`);
+  for (const w of r.pkg?.warnings ?? []) lines.push(`  warning: ${w}`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+function inspectionJson(r: Inspection): unknown {
+  const disks = findSection(r.envelope.sections, 'DiskSection')?.disks ?? [];
+  return {
+    file: r.file,
+    type: r.type,
+    family: r.envelope.family,
+    version: r.envelope.version,
+    references: r.envelope.references,
+    disks: disks.map((d) => {
+      let capacityBytes: number | null = null;
+      try { capacityBytes = sizeInBytes(d.capacity, d.capacityAllocationUnits, 'capacity', MAX_DISK_CAPACITY_BYTES, {}); } catch { /* reported by validation */ }
+      return { ...d, capacityBytes };
+    }),
+    virtualSystems: r.mappings,
+    validation: r.validation,
+    package: r.pkg ? {
+      descriptor: r.pkg.descriptorName,
+      manifest: r.pkg.manifest ? { name: r.pkg.manifest.name, entries: r.pkg.manifest.entries } : null,
+      certificate: r.pkg.certificate ? r.pkg.certificate.name : null,
+      members: r.pkg.members,
+      warnings: r.pkg.warnings,
+    } : undefined,
+    directory: r.dir,
+    envelope: r.envelope,
+  };
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+function intOption(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v)) throw new UsageError(`--${name} must be a positive integer, not "${v}"`);
+  return Number(v);
+}
+
+/** Builds a configuration from `ovf export` options (paths relative to the current folder). */
+function configFromOptions(o: Record<string, unknown>): VmConfig {
+  const disks: DiskConfig[] = [];
+  const slots: [0 | 1, 0 | 1][] = [[0, 0], [0, 1], [1, 0], [1, 1]];
+  const next = () => {
+    const s = slots.shift();
+    if (!s) throw new UsageError('at most four IDE drives (--disk and --cdrom together)');
+    return { type: 'ide' as const, channel: s[0], unit: s[1] };
+  };
+  for (const p of (o.disk as string[] | undefined) ?? []) disks.push({ controller: next(), media: 'disk', path: p });
+  for (const p of (o.cdrom as string[] | undefined) ?? []) disks.push({ controller: next(), media: 'cdrom', path: p, format: 'iso', readOnly: true });
+  const nics: NicConfig[] = ((o.nic as string[] | undefined) ?? []).map((n) => ({ model: 'ne2k', network: n }));
+  const kernel = o.kernel as string | undefined;
+  return {
+    version: VM_CONFIG_VERSION,
+    name: (o.name as string | undefined) ?? 'wasmvisor-vm',
+    cpus: intOption(o.cpus as string | undefined, 'cpus') ?? 1,
+    memoryMiB: intOption(o.memory as string | undefined, 'memory') ?? 64,
+    boot: kernel ? { firmware: 'multiboot', kernel, ...(o.cmdline !== undefined ? { cmdline: o.cmdline as string } : {}) } : { firmware: 'bios' },
+    disks,
+    nics,
+    serial: o.serial ? [{ port: 1, backend: 'stdio' }] : [],
+  };
+}
 
 /** Registers `wasmvisor ovf`. */
 export function registerOvf(program: Command): void {
-  program.command('ovf').description('(ovf: not available in this build yet)').action(() => {
-    throw new Error('ovf is not available in this build yet');
-  });
+  const ovf = program.command('ovf').description('Virtual appliances: inspect, validate, import and export OVF descriptors and OVA packages');
+
+  ovf.command('inspect')
+    .description('Show what an .ovf or .ova describes and how it maps to a wasmvisor VM')
+    .argument('<file>', '.ovf descriptor or .ova package')
+    .option('--json', 'machine-readable output')
+    .action(async (file: string, o: { json?: boolean }, cmd: Command) => {
+      const r = await inspectFile(file);
+      if (o.json) process.stdout.write(JSON.stringify(inspectionJson(r), null, 2) + '\n');
+      else printInspection(r);
+      setExitStatus(cmd, 0);
+    });
+
+  ovf.command('validate')
+    .description('Check an .ovf or .ova against DSP0243 rules (and its manifest); exit status 2 if invalid')
+    .argument('<file>', '.ovf descriptor or .ova package')
+    .action(async (file: string, _o: unknown, cmd: Command) => {
+      const r = await inspectFile(file);
+      const errors = r.validation.issues.filter((i) => i.severity === 'error');
+      const missing = r.dir?.missing ?? [];
+      for (const i of r.validation.issues) process.stderr.write(`${file}: ${i.severity}: ${i.where}: ${i.message}\n`);
+      // A descriptor on its own may be checked before its files are beside it: missing
+      // files are a warning here, and an error when a package is imported.
+      for (const m of missing) process.stderr.write(`${file}: warning: referenced file "${m}" is not beside the descriptor\n`);
+      for (const w of r.pkg?.warnings ?? []) process.stderr.write(`${file}: warning: ${w}\n`);
+      const warnings = r.validation.issues.length - errors.length + missing.length + (r.pkg?.warnings.length ?? 0);
+      if (errors.length) {
+        process.stderr.write(`${file}: invalid (${errors.length} error(s))\n`);
+        setExitStatus(cmd, 2);
+      } else {
+        process.stdout.write(`${file}: valid${warnings ? ` (${warnings} warning(s))` : ''}\n`);
+        setExitStatus(cmd, 0);
+      }
+    });
+
+  ovf.command('import')
+    .description('Unpack an .ova into a new folder with a wasmvisor VM configuration (vm.json)')
+    .argument('<package>', '.ova package')
+    .argument('<dir>', 'target folder (must not exist or be empty)')
+    .option('--vs <id>', 'which VirtualSystem of a collection (default: the first)')
+    .option('--configuration <id>', 'deployment configuration (default: the descriptor\'s default)')
+    .option('--json', 'print the result as JSON')
+    .action(async (pkg: string, dir: string, o: { vs?: string; configuration?: string; json?: boolean }, cmd: Command) => {
+      const r = await importOva(pkg, dir, { virtualSystem: o.vs, configuration: o.configuration });
+      if (o.json) {
+        process.stdout.write(JSON.stringify({ dir: r.dir, config: r.config, notes: r.notes, warnings: r.package.warnings, members: r.package.members }, null, 2) + '\n');
+      } else {
+        const lines = [`imported ${pkg} into ${r.dir}: ${r.config.name}, ${r.config.cpus} vCPU, ${r.config.memoryMiB} MiB, ${r.config.disks.length} drive(s); configuration in ${r.configPath}`];
+        for (const n of r.notes) if (n.kind !== 'mapped') lines.push(`  ${n.kind}: ${n.subject}: ${n.message}`);
+        for (const w of r.package.warnings) lines.push(`  warning: ${w}`);
+        process.stdout.write(lines.join('\n') + '\n');
+      }
+      setExitStatus(cmd, 0);
+    });
+
+  ovf.command('export')
+    .description('Package a VM as an .ova: from a configuration file (export CONFIG.json OUT.ova) or from options (export OUT.ova --disk ...)')
+    .argument('<args...>', 'CONFIG.json OUT.ova, or OUT.ova with options')
+    .option('--ovf-version <v>', 'OVF version to write: 1 (DSP0243 1.x, default) or 2', '1')
+    .option('--name <name>', 'VM name (options form)')
+    .option('--cpus <n>', 'vCPUs (options form)')
+    .option('--memory <MiB>', 'RAM in MiB (options form)')
+    .option('--disk <image>', 'hard disk image, repeatable (options form)', collect)
+    .option('--cdrom <iso>', 'CD-ROM image, repeatable (options form)', collect)
+    .option('--nic <network>', 'an NE2000 NIC on this network, repeatable (options form)', collect)
+    .option('--kernel <file>', 'multiboot kernel (options form)')
+    .option('--cmdline <text>', 'kernel command line (options form)')
+    .option('--serial', 'COM1 to the console (options form)')
+    .action(async (args: string[], o: Record<string, unknown>, cmd: Command) => {
+      const family = o.ovfVersion === '2' ? '2' : o.ovfVersion === '1' ? '1' : undefined;
+      if (!family) throw new UsageError(`--ovf-version must be 1 or 2, not "${String(o.ovfVersion)}"`);
+      let result;
+      if (args.length === 2) {
+        if (!/\.ova$/i.test(args[1])) throw new UsageError(`the output "${args[1]}" must end in .ova`);
+        result = await exportOva(args[0], args[1], { family });
+      } else if (args.length === 1) {
+        if (!/\.ova$/i.test(args[0])) throw new UsageError(`the output "${args[0]}" must end in .ova`);
+        result = await exportVmConfig(configFromOptions(o), resolve('.'), args[0], { family });
+      } else {
+        throw new UsageError('usage: wasmvisor ovf export CONFIG.json OUT.ova | wasmvisor ovf export OUT.ova [options]');
+      }
+      process.stdout.write(`wrote ${args[args.length - 1]}: ${result.files.join(', ')}\n`);
+      setExitStatus(cmd, 0);
+    });
 }

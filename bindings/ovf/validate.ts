@@ -138,7 +138,7 @@ function checkHardware(hw: VirtualHardwareSection, vsWhere: string, x: HwCtx): v
     if (parent !== undefined) {
       const prt = byId.get(parent);
       if (prt === undefined) x.err(where, `Parent "${parent}" names no item`);
-      else if (!CONTROLLER_TYPES.has(prt)) x.err(where, `Parent "${parent}" is a ${resourceTypeName(prt)}, not a controller`);
+      else if (!CONTROLLER_TYPES.has(prt)) x.err(where, `Parent "${parent}" is an item of type ${resourceTypeName(prt)} (${prt}), not a controller`);
     }
     if (rt === ResourceType.DiskDrive || rt === ResourceType.StorageExtent || rt === ResourceType.CdDrive ||
         rt === ResourceType.DvdDrive || rt === ResourceType.FloppyDrive || rt === ResourceType.LogicalDisk) {

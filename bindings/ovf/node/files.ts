@@ -260,7 +260,12 @@ async function fileInfo(path: string): Promise<ExportFileInfo> {
 /** Exports a VM configuration file and the files it names to an OVA package. */
 export async function exportOva(configPath: string, ovaPath: string, opts: ExportOptions = {}): Promise<{ envelope: Envelope; files: string[] }> {
   const config = await readVmConfigFile(configPath);
-  const base = dirname(resolve(configPath));
+  return exportVmConfig(config, dirname(resolve(configPath)), ovaPath, opts);
+}
+
+/** Exports a VM configuration (paths relative to `base`) to an OVA package. */
+export async function exportVmConfig(input: VmConfig, base: string, ovaPath: string, opts: ExportOptions = {}): Promise<{ envelope: Envelope; files: string[] }> {
+  const config = validateVmConfig(input);
   const infos = new Map<string, ExportFileInfo>();
   const paths = [
     ...config.disks.map((d) => d.path).filter((p): p is string => p !== undefined),
