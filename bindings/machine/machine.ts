@@ -1,0 +1,260 @@
+/**
+ * A PC: the core, the bus and the devices, the virtual clock, and the loop that runs the
+ * core and completes its exits (the part of a VMM that KVM leaves to user space).
+ *
+ * Time is virtual: the clock advances by the instructions the core executed, the core's
+ * budget never runs past the next timer deadline, and a halted CPU skips straight to the
+ * next deadline. So two runs with the same inputs execute the same instructions, take the
+ * same exits at the same points and print the same bytes.
+ */
+import type { Core, CoreCounters, Exit } from '../core/types.js';
+import { createCore } from '../core/index.js';
+import type { BlockDevice } from '../disk/types.js';
+import { Bus, type BusCounters } from '../devices/bus.js';
+import { VirtualClock } from '../devices/clock.js';
+import { PicPair } from '../devices/pic-pair.js';
+import { Pit } from '../devices/pit.js';
+import { Port61 } from '../devices/port61.js';
+import { Rtc } from '../devices/rtc.js';
+import { COM1, Uart16550 } from '../devices/uart16550.js';
+import { DebugCon, DebugExit, PostPort } from '../devices/debug-ports.js';
+import { planMultiboot, applyMultiboot, type MultibootModule } from '../boot/multiboot.js';
+import { planFirmware } from './firmware.js';
+
+export interface MachineConfig {
+  /** Guest RAM in bytes (a multiple of 4 KiB, at least 2 MiB). */
+  ramBytes: number;
+  /** A Multiboot kernel to boot directly (QEMU's -kernel). */
+  kernel?: Uint8Array;
+  /** The kernel's command line. */
+  cmdline?: string;
+  /** Multiboot modules (QEMU's -initrd). */
+  modules?: MultibootModule[];
+  /** A firmware image (QEMU's -bios). Without a kernel, the machine starts from it. */
+  firmware?: Uint8Array;
+  /** The IDE disks: primary master first, then primary slave. */
+  disks?: BlockDevice[];
+  /** Bytes the guest writes to COM1. */
+  serialOut?: (byte: number) => void;
+  /** Bytes the guest writes to the 0xE9 debug console. */
+  debugcon?: (byte: number) => void;
+  /** Instructions per virtual second (default 100 million). */
+  instructionsPerSecond?: number;
+  /** The RTC's time at virtual time 0, Unix ms (default 2000-01-01T00:00:00Z: runs repeat). */
+  startTime?: number;
+}
+
+/** Why a run ended. */
+export type StopReason =
+  | { kind: 'exit'; status: number }              // isa-debug-exit: status (v << 1) | 1
+  | { kind: 'shutdown'; why: string }             // triple fault and the like
+  | { kind: 'reset' }                             // the guest asked for a CPU reset
+  | { kind: 'halted'; why: string }               // HLT with nothing that could ever wake it
+  | { kind: 'limit' }                             // the instruction limit was reached
+  | { kind: 'invalid'; why: string };             // the core cannot continue
+
+export interface MachineStats {
+  instructions: number;
+  virtualNs: number;
+  haltedNs: number;
+  exits: Record<string, number>;
+  ioPorts: Record<string, number>;
+  interruptsInjected: number;
+  core: CoreCounters;
+  bus: BusCounters;
+}
+
+/** Instructions per `run()` call when no timer bounds it (keeps the host responsive). */
+const SLICE = 1_000_000;
+
+export class Machine {
+  readonly clock: VirtualClock;
+  readonly bus = new Bus();
+  readonly pic = new PicPair();
+  readonly pit: Pit;
+  readonly rtc: Rtc;
+  readonly uart: Uart16550;
+  readonly post = new PostPort();
+  private stop: StopReason | null = null;
+  private haltedNs = 0;
+  private injected = 0;
+  private readonly exitCounts: Record<string, number> = {};
+  private readonly portCounts = new Map<number, number>();
+  private pendingInput: number[] = [];
+
+  private constructor(readonly core: Core, readonly config: MachineConfig) {
+    this.clock = new VirtualClock(config.instructionsPerSecond);
+    this.pit = new Pit(this.clock, this.pic.line(0));
+    this.rtc = new Rtc(this.clock, this.pic.line(8), { startTime: config.startTime, ramBytes: config.ramBytes });
+    this.uart = new Uart16550(this.clock, this.pic.line(COM1.irq), config.serialOut ?? (() => {}), { out2GatesIrq: true });
+    this.pic.attach(this.bus);
+    this.pit.attach(this.bus);
+    new Port61(this.pit).attach(this.bus);
+    this.rtc.attach(this.bus);
+    this.uart.attach(this.bus, COM1.base);
+    this.post.attach(this.bus);
+    new DebugExit((status) => this.halt({ kind: 'exit', status })).attach(this.bus);
+    new DebugCon(config.debugcon ?? (() => {})).attach(this.bus);
+  }
+
+  static async create(config: MachineConfig): Promise<Machine> {
+    checkConfig(config);
+    const core = await createCore({ ramBytes: config.ramBytes });
+    const m = new Machine(core, config);
+    m.boot();
+    return m;
+  }
+
+  /** Puts the CPU at its start: the kernel's entry, or the firmware's reset vector. */
+  private boot(): void {
+    const { core, config } = this;
+    core.reset();
+    if (config.firmware) {
+      for (const r of planFirmware(config.firmware)) core.mapRom(r.address, r.data);
+    }
+    if (config.kernel) {
+      const plan = planMultiboot(config.kernel, {
+        ramBytes: config.ramBytes, cmdline: config.cmdline, modules: config.modules,
+      });
+      applyMultiboot(core, plan);
+    } else if (!config.firmware) {
+      throw new RangeError('nothing to boot: give a kernel or a firmware image');
+    }
+  }
+
+  /** Ends the current run with `reason` (the first reason wins). */
+  halt(reason: StopReason): void {
+    if (!this.stop) this.stop = reason;
+  }
+
+  /** Bytes for COM1's receiver; they enter as the guest's FIFO has room. */
+  input(bytes: ArrayLike<number>): void {
+    for (let i = 0; i < bytes.length; i++) this.pendingInput.push(bytes[i] & 0xff);
+    this.feedInput();
+  }
+
+  private feedInput(): void {
+    if (this.pendingInput.length === 0) return;
+    const n = this.uart.receive(this.pendingInput);
+    if (n) this.pendingInput.splice(0, n);
+  }
+
+  /**
+   * Runs until the guest stops or `maxInstructions` more have executed. Returns why it
+   * stopped; call again to continue after 'limit'.
+   */
+  run(maxInstructions = Infinity): StopReason {
+    this.stop = null;
+    const core = this.core;
+    let left = maxInstructions;
+    while (!this.stop) {
+      if (left <= 0) return { kind: 'limit' };
+      this.deliverInterrupt();
+      const budget = Math.min(SLICE, left, this.clock.instructionsUntilNextDeadline());
+      const before = this.instructionCount();
+      const exit = core.run(budget);
+      const ran = this.instructionCount() - before;
+      left -= ran;
+      this.clock.advanceInstructions(ran);
+      this.handleExit(exit);
+      this.feedInput();
+    }
+    return this.stop;
+  }
+
+  private instructionCount(): number {
+    return this.core.counters().instructions;
+  }
+
+  /** The PIC's INTR to the CPU: injected when the CPU can take it, else a window is asked. */
+  private deliverInterrupt(): void {
+    if (!this.pic.intr) return;
+    if (this.core.canInjectInterrupt()) {
+      this.core.requestInterruptWindow(false);
+      this.core.injectInterrupt(this.pic.ack());
+      this.injected++;
+    } else {
+      this.core.requestInterruptWindow(true);
+    }
+  }
+
+  /** One exit of the core, completed (the switch on the exit reason of a VMM's loop). */
+  private handleExit(exit: Exit): void {
+    this.exitCounts[exit.reason] = (this.exitCounts[exit.reason] ?? 0) + 1;
+    switch (exit.reason) {
+      case 'io': {
+        this.portCounts.set(exit.port, (this.portCounts.get(exit.port) ?? 0) + 1);
+        const v = this.bus.handleExit(exit);
+        if (v !== undefined) this.core.completeIo(v);
+        return;
+      }
+      case 'mmio': {
+        const v = this.bus.handleExit(exit);
+        if (v !== undefined) this.core.completeIo(v);
+        return;
+      }
+      case 'hlt':
+        this.idle();
+        return;
+      case 'irq-window':
+      case 'budget':
+        return;
+      case 'shutdown':
+        this.halt({ kind: 'shutdown', why: exit.why });
+        return;
+      case 'invalid':
+        this.halt({ kind: 'invalid', why: exit.why });
+        return;
+    }
+  }
+
+  /**
+   * HLT: with an interrupt pending the CPU wakes at once; otherwise virtual time jumps to
+   * the next timer deadline. With interrupts disabled, or no timer armed and no input to
+   * come, nothing can wake the CPU (SDM vol. 3A, 9.x "HLT": only an interrupt, NMI, SMI,
+   * INIT or reset resumes it), so the run ends.
+   */
+  private idle(): void {
+    if (this.pic.intr && (this.core.getRegs().eflags & 0x200)) return;
+    if (!(this.core.getRegs().eflags & 0x200)) {
+      this.halt({ kind: 'halted', why: 'HLT with interrupts disabled' });
+      return;
+    }
+    const deadline = this.clock.nextDeadline();
+    if (deadline < 0) {
+      if (this.pendingInput.length) return;
+      this.halt({ kind: 'halted', why: 'HLT with no timer armed and no input' });
+      return;
+    }
+    this.haltedNs += deadline - this.clock.now;
+    this.clock.advanceTo(deadline);
+  }
+
+  stats(): MachineStats {
+    const ioPorts: Record<string, number> = {};
+    for (const [p, n] of [...this.portCounts].sort((a, b) => a[0] - b[0])) {
+      ioPorts['0x' + p.toString(16).padStart(4, '0')] = n;
+    }
+    const core = this.core.counters();
+    return {
+      instructions: core.instructions,
+      virtualNs: this.clock.now,
+      haltedNs: this.haltedNs,
+      exits: { ...this.exitCounts },
+      ioPorts,
+      interruptsInjected: this.injected,
+      core,
+      bus: { ...this.bus.counters },
+    };
+  }
+}
+
+function checkConfig(c: MachineConfig): void {
+  if (!Number.isInteger(c.ramBytes) || c.ramBytes < 2 << 20 || c.ramBytes % 4096 !== 0) {
+    throw new RangeError(`memory must be a multiple of 4 KiB and at least 2 MiB, got ${c.ramBytes} bytes`);
+  }
+  if (c.ramBytes > 3 * 2 ** 30) {
+    throw new RangeError(`memory of ${c.ramBytes} bytes is more than the 3 GiB below the PCI hole`);
+  }
+  if ((c.disks?.length ?? 0) > 2) throw new RangeError('at most two IDE disks (primary master and slave)');
+}
