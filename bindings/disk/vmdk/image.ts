@@ -308,7 +308,8 @@ export class VmdkImage implements DiskImage {
           'parent-cid': pcid !== undefined ? parseInt(pcid, 16) : undefined,
           'create-type': this.createType,
           extents: [{
-            compressed: this.compressed,
+            // qemu-img lists "compressed" only when it is true.
+            compressed: this.compressed ? true : undefined,
             'virtual-size': this.size,
             filename: d?.extents[0]?.file,
             'cluster-size': this.grainBytes,
