@@ -1,0 +1,73 @@
+/**
+ * Shared test helpers for the OVF/OVA tests: where the real samples are (a verbatim copy
+ * of the shared samples, with their licence notes, in test/fixtures/ovf/samples), temp
+ * folders, and the reference tools on this machine (GNU tar, coreutils digests).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { OvfError } from '../../bindings/ovf/errors.js';
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const SAMPLES = join(REPO, 'test/fixtures/ovf/samples');
+
+/** Every sample descriptor: [relative name, absolute path]. */
+export function sampleDescriptors(): [string, string][] {
+  const out: [string, string][] = [];
+  for (const d of readdirSync(SAMPLES, { withFileTypes: true })) {
+    if (!d.isDirectory()) continue;
+    for (const f of readdirSync(join(SAMPLES, d.name))) {
+      if (f.endsWith('.ovf')) out.push([`${d.name}/${f}`, join(SAMPLES, d.name, f)]);
+    }
+  }
+  return out.sort();
+}
+
+export function sample(rel: string): Uint8Array {
+  return new Uint8Array(readFileSync(join(SAMPLES, rel)));
+}
+
+export function tempDir(prefix = 'wasmvisor-ovf-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+function has(cmd: string, args: string[]): boolean {
+  return spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
+}
+
+export const hasGnuTar = has('tar', ['--version']) && /GNU tar/.test(String(spawnSync('tar', ['--version']).stdout));
+export const hasSha256sum = has('sha256sum', ['--version']);
+if (!hasGnuTar) console.warn('GNU tar is not installed: the OVA interop tests against it are skipped');
+if (!hasSha256sum) console.warn('sha256sum (coreutils) is not installed: digest cross-checks are skipped');
+
+export function run(cmd: string, args: string[], cwd?: string): string {
+  return execFileSync(cmd, args, { cwd, encoding: 'utf8' });
+}
+
+/** Collects an async byte stream. */
+export async function collect(it: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  for await (const c of it) { parts.push(c); n += c.length; }
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
+export async function* chunks(b: Uint8Array, size = 4096): AsyncGenerator<Uint8Array> {
+  for (let o = 0; o < b.length; o += size) yield b.subarray(o, o + size);
+}
+
+/** Runs `f` and returns the OvfError it throws (failing the test if it throws anything else or nothing). */
+export async function ovfError(f: () => unknown): Promise<OvfError> {
+  try {
+    await f();
+  } catch (e) {
+    if (e instanceof OvfError) return e;
+    throw new Error(`expected an OvfError, got ${String(e)}`);
+  }
+  throw new Error('expected an OvfError, nothing was thrown');
+}
