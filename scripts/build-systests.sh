@@ -36,7 +36,7 @@ for image in *.bin elf/*.elf; do
   set -e
   {
     echo "# reference: $version"
-    echo "# command: qemu-system-i386 -accel tcg -display none -serial stdio -nic none -no-reboot -m 128 -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel $image"
+    echo "# command: qemu-system-i386 -accel tcg -display none -serial file:OUT -nic none -no-reboot -m 128 -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel $image"
     echo "# exit status: $status (isa-debug-exit: (value << 1) | 1)"
     cat "$out"
   } > "expected/$name.txt"

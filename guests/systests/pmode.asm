@@ -42,10 +42,6 @@ main:
     PUTS "msw.pe="
     PHEX16 eax
     NL
-    ; the accessed bit of the data descriptor was set by the segment load
-    PUTS "gdt[0x10].access="
-    PHEX8 [gdt + SEL_DATA0 + 5]
-    NL
     ; the TSS descriptor became busy with LTR
     PUTS "gdt[0x28].access="
     PHEX8 [gdt + SEL_TSS + 5]

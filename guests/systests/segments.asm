@@ -13,19 +13,17 @@
     db ((%1) >> 24) & 0xff
 %endmacro
 
-; LOADTEST "name", sreg, selector
+; LOADTEST "name", sreg, selector: the data segment registers are restored inside the
+; TRY, before anything is printed (a null or code-segment DS would fault on the print).
 %macro LOADTEST 3
     PUTS %1
     PUTS ": "
     TRY
     mov ax, %3
     mov %2, ax
+    call restore_segs
     ENDTRY
-    mov ax, SEL_DATA0
-    mov ds, ax
-    mov es, ax
-    mov fs, ax
-    mov gs, ax
+    call restore_segs
 %endmacro
 
 main:
@@ -116,6 +114,17 @@ main:
     add esi, 2
     jmp .probe
 .probed:
+    ret
+
+restore_segs:
+    push eax
+    mov ax, SEL_DATA0
+    mov ds, ax
+    mov es, ax
+    mov fs, ax
+    mov gs, ax
+    mov ss, ax
+    pop eax
     ret
 
 probe_sels: dw 0, 0x08, 0x10, 0x1b, 0x23, 0x28, 0x40, 0x48, 0x50, 0x58, 0x60, 0x70, 0x73, 0x80, 0x100, 0xffff

@@ -31,7 +31,6 @@ describe.skipIf(!hasQemu)('QEMU still prints the committed fixtures', () => {
 
 /** v86's known departures from the SDM, as the fixture lines they change. */
 const V86_KNOWN: Record<string, string[]> = {
-  segments: ['ds<-null: no fault'],
   mbinfo: ['*'], // v86 puts the boot information elsewhere (EBX=0x7c00) and sets other flags
 };
 
