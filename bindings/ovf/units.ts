@@ -50,10 +50,10 @@ const NAMED_HERTZ_UNITS: Record<string, bigint> = {
 export function parseUnit(text: string): ProgrammaticUnit | null {
   const t = text.trim();
   if (!t) return null;
-  const lower = t.toLowerCase().replace(/\s+/g, '');
+  const lower = t.toLowerCase();
   if (lower in NAMED_BYTE_UNITS) return { base: 'byte', multiplier: NAMED_BYTE_UNITS[lower] };
   if (lower in NAMED_HERTZ_UNITS) return { base: 'hertz', multiplier: NAMED_HERTZ_UNITS[lower] };
-  const factors = lower.split('*');
+  const factors = lower.split('*').map((f) => f.trim());
   const base = factors.shift()!;
   if (!/^[a-z][a-z-]*$/.test(base)) return null;
   let multiplier = 1n;

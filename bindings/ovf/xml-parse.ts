@@ -65,6 +65,28 @@ function utf8(b: Uint8Array, file?: string): string {
   }
 }
 
+/**
+ * xmldom's locator points at the start of the token it was reading, which for a bad tag
+ * is often the white space before it; the line of the next non-blank character is the
+ * one a reader wants to see.
+ */
+function errorLine(text: string, line: number | undefined, column: number | undefined): number | undefined {
+  if (line === undefined) return undefined;
+  let offset = 0;
+  for (let l = 1; l < line; l++) {
+    const nl = text.indexOf('\n', offset);
+    if (nl < 0) return line;
+    offset = nl + 1;
+  }
+  offset += Math.max(0, (column ?? 1) - 1);
+  let n = line;
+  while (offset < text.length && /\s/.test(text[offset])) {
+    if (text[offset] === '\n') n++;
+    offset++;
+  }
+  return offset < text.length ? n : line;
+}
+
 /** The element path of a DOM element: `/Envelope/VirtualSystem/Item[3]`. */
 export function elementPath(el: Node | null | undefined): string {
   const parts: string[] = [];
@@ -112,19 +134,22 @@ export function parseXml(input: string | Uint8Array, opts: { file?: string; maxB
     throw new OvfError('xml', 'a DOCTYPE is not allowed in an OVF descriptor (no DTD, no entities)', { file: opts.file, line });
   }
   let doc: Document;
+  // xmldom wraps what onError throws in its own ParseError without the cause: keep ours.
+  let ours: OvfError | undefined;
   try {
     doc = new DOMParser({
       onError: (level, message, ctx) => {
         if (level === 'warning') return;
-        const c = ctx as unknown as { locator?: { lineNumber?: number }; currentElement?: Node } | undefined;
-        throw new OvfError('xml', `malformed XML: ${message}`, {
+        const c = ctx as unknown as { locator?: { lineNumber?: number; columnNumber?: number }; currentElement?: Node } | undefined;
+        throw (ours = new OvfError('xml', `malformed XML: ${message}`, {
           file: opts.file,
-          line: c?.locator?.lineNumber,
+          line: errorLine(text, c?.locator?.lineNumber, c?.locator?.columnNumber),
           path: c?.currentElement ? elementPath(c.currentElement) : undefined,
-        });
+        }));
       },
     }).parseFromString(text, 'text/xml') as unknown as Document;
   } catch (e) {
+    if (ours) throw ours;
     if (e instanceof OvfError) throw e;
     const cause = (e as { cause?: unknown }).cause;
     if (cause instanceof OvfError) throw cause;
