@@ -97,6 +97,9 @@ function openDisk(path: string): BlockDevice {
 }
 
 export async function runCommand(opts: RunOptions): Promise<number> {
+  if (!opts.kernel && (opts.append !== undefined || opts.initrd !== undefined)) {
+    throw new UsageError('--append and --initrd need --kernel');
+  }
   const bundled = !opts.kernel && !opts.bios && !opts.disk;
   const ramBytes = parseMemory(opts.mem);
   const maxInstructions = opts.maxInstructions === undefined ? Infinity : parseCount(opts.maxInstructions, '--max-instructions');
@@ -117,7 +120,6 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     else if (!opts.kernel) firmware = readInput(packaged('guests/firmware/bios.bin'), 'bundled firmware');
     if (opts.disk) disks = [openDisk(opts.disk)];
   }
-  if (!kernel && (opts.append || opts.initrd)) throw new UsageError('--append and --initrd need --kernel');
 
   let debugFd: number | undefined;
   if (opts.debugcon && opts.debugcon !== '-') {

@@ -18,6 +18,7 @@ import { Port61 } from '../devices/port61.js';
 import { Rtc } from '../devices/rtc.js';
 import { COM1, Uart16550 } from '../devices/uart16550.js';
 import { DebugCon, DebugExit, PostPort } from '../devices/debug-ports.js';
+import { I8042 } from '../devices/i8042.js';
 import { planMultiboot, applyMultiboot, type MultibootModule } from '../boot/multiboot.js';
 import { planFirmware } from './firmware.js';
 
@@ -75,6 +76,7 @@ export class Machine {
   readonly rtc: Rtc;
   readonly uart: Uart16550;
   readonly post = new PostPort();
+  readonly i8042: I8042;
   private stop: StopReason | null = null;
   private haltedNs = 0;
   private injected = 0;
@@ -93,6 +95,12 @@ export class Machine {
     this.rtc.attach(this.bus);
     this.uart.attach(this.bus, COM1.base);
     this.post.attach(this.bus);
+    // A CPU reset (i8042 command 0xFE, port 0x92) ends the run, as QEMU -no-reboot does.
+    this.i8042 = new I8042(this.pic.line(1), this.pic.line(12), {
+      onReset: () => this.halt({ kind: 'reset' }),
+      onA20: (on) => this.core.setA20(on),
+    });
+    this.i8042.attach(this.bus);
     new DebugExit((status) => this.halt({ kind: 'exit', status })).attach(this.bus);
     new DebugCon(config.debugcon ?? (() => {})).attach(this.bus);
   }
@@ -109,6 +117,7 @@ export class Machine {
   private boot(): void {
     const { core, config } = this;
     core.reset();
+    core.setA20(this.i8042.a20Enabled);
     if (config.firmware) {
       for (const r of planFirmware(config.firmware)) core.mapRom(r.address, r.data);
     }

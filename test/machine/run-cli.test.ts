@@ -1,0 +1,98 @@
+/**
+ * `wasmvisor run` as a user types it. Expected outputs and exit statuses come from the
+ * same guests under QEMU (guests/systests/expected, recorded with isa-debug-exit).
+ */
+import { describe, it, expect } from 'vitest';
+import { readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli, repoRoot } from '../helpers/cli.js';
+
+function qemuReference(name: string): { lines: string[]; status: number } {
+  const text = readFileSync(join(repoRoot, 'guests/systests/expected', `${name}.txt`), 'utf8');
+  const status = Number(/^# exit status: (\d+)/m.exec(text)![1]);
+  return { lines: text.split('\n').filter((l) => l && !l.startsWith('#')), status };
+}
+
+describe('wasmvisor run', () => {
+  it('boots a Multiboot kernel with COM1 on stdout and QEMU\'s isa-debug-exit status', () => {
+    const ref = qemuReference('hello');
+    const r = runCli(['run', '--kernel', 'guests/systests/hello.bin', '--mem', '128']);
+    expect(r.stdout.split(/\r?\n/).filter(Boolean)).toEqual(ref.lines);
+    expect(r.status).toBe(ref.status);
+  });
+
+  it('writes the counters as JSON with --stats', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wv-run-'));
+    try {
+      const stats = join(dir, 'stats.json');
+      const r = runCli(['run', '--kernel', 'guests/systests/hello.bin', '--stats', stats]);
+      expect(r.status).toBe(qemuReference('hello').status);
+      const s = JSON.parse(readFileSync(stats, 'utf8'));
+      expect(s.stop.kind).toBe('exit');
+      expect(s.instructions).toBeGreaterThan(0);
+      expect(s.exits.io).toBeGreaterThan(0);
+      expect(s.ioPorts['0x00f4']).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops at --max-instructions', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wv-run-'));
+    try {
+      const stats = join(dir, 'stats.json');
+      const r = runCli(['run', '--kernel', 'guests/jeos/jeos.elf', '--max-instructions', '100000', '--stats', stats]);
+      expect(r.status).toBe(0);
+      expect(r.stderr).toMatch(/instruction limit/);
+      const s = JSON.parse(readFileSync(stats, 'utf8'));
+      expect(s.stop.kind).toBe('limit');
+      expect(s.instructions).toBeGreaterThanOrEqual(100000);
+      expect(s.instructions).toBeLessThan(100000 + 16);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers a missing kernel with status 2 and a message naming the file', () => {
+    const r = runCli(['run', '--kernel', 'no/such/kernel.elf']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/cannot read kernel no\/such\/kernel\.elf: ENOENT/);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('answers a file without a Multiboot header with status 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wv-run-'));
+    try {
+      const f = join(dir, 'junk.bin');
+      writeFileSync(f, new Uint8Array(16384).fill(0x90));
+      const r = runCli(['run', '--kernel', f]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/multiboot/i);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers bad sizes and counts with status 2', () => {
+    expect(runCli(['run', '--kernel', 'guests/systests/hello.bin', '--mem', 'lots']).status).toBe(2);
+    expect(runCli(['run', '--kernel', 'guests/systests/hello.bin', '--mem', '1K']).status).toBe(2);
+    expect(runCli(['run', '--kernel', 'guests/systests/hello.bin', '--max-instructions', '-5']).status).toBe(2);
+    expect(runCli(['run', '--append', 'x']).status).toBe(2);
+  });
+
+  it('answers a malformed disk image with status 2 and the image error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wv-run-'));
+    try {
+      const f = join(dir, 'bad.qcow2');
+      const b = new Uint8Array(512);
+      b.set([0x51, 0x46, 0x49, 0xfb, 0, 0, 0, 3]); // qcow2 magic, version 3, header cut short
+      writeFileSync(f, b);
+      const r = runCli(['run', '--disk', f]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/disk .*bad\.qcow2/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
