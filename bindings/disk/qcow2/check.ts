@@ -112,6 +112,14 @@ export function checkQcow2(src: ByteSource): CheckResult {
       }
     }
   }
+  const bitmaps = h.extensions.find((e) => e.type === C.EXT_BITMAPS);
+  if (bitmaps && (h.autoclearFeatures & BigInt(C.AUTOCLEAR_BITMAPS))) {
+    try {
+      countBitmaps(src, bitmaps.data, cs, inc);
+    } catch (e) {
+      corrupt(`ERROR ${(e as Error).message}`);
+    }
+  }
   inc(h.refcountTableOffset, h.refcountTableClusters * cs, 'refcount table');
   refs.table.forEach((off, i) => { if (off) inc(off, cs, `refcount block ${i}`); });
 
@@ -171,4 +179,40 @@ function readSnapshots(src: ByteSource, h: Qcow2Header, cs: number,
   }
   inc(h.snapshotsOffset, at - h.snapshotsOffset, 'snapshot table');
   return out;
+}
+
+/**
+ * "Bitmaps extension" (counted only while autoclear bit 0 says it is consistent):
+ * nb_bitmaps (u32), reserved (u32), bitmap_directory_size (u64), bitmap_directory_offset
+ * (u64). Each directory entry: bitmap_table_offset (u64), bitmap_table_size (u32), flags
+ * (u32), type (u8), granularity_bits (u8), name_size (u16), extra_data_size (u32), extra
+ * data, name, padded to 8. Bitmap table entries hold a data cluster offset in bits 9-55.
+ */
+function countBitmaps(src: ByteSource, ext: Uint8Array, cs: number,
+  inc: (off: number, bytes: number, what: string) => boolean): void {
+  if (ext.length < 24) throw new ImageError('qcow2: bitmaps extension shorter than 24 bytes', 'bitmaps extension');
+  const e = view(ext);
+  const nb = e.getUint32(0);
+  const dirSize = u64(e, 8, false, 'bitmap_directory_size', 0);
+  const dirOff = u64(e, 16, false, 'bitmap_directory_offset', 0);
+  if (dirSize > 64 << 20) throw new ImageError(`qcow2: bitmap directory of ${dirSize} bytes is too large`, 'bitmap_directory_size');
+  if (!inc(dirOff, dirSize, 'bitmap directory')) return;
+  const dir = view(readExact(src, dirOff, dirSize, 'qcow2 bitmap directory'));
+  let at = 0;
+  for (let i = 0; i < nb; i++) {
+    if (at + 24 > dirSize) throw new ImageError(`qcow2: bitmap directory entry ${i} runs past the directory`, 'bitmap directory');
+    const tOff = u64(dir, at, false, 'bitmap_table_offset', dirOff + at);
+    const tSize = dir.getUint32(at + 8);
+    const nameSize = dir.getUint16(at + 18);
+    const extra = dir.getUint32(at + 20);
+    if (tSize > (64 << 20) / 8) throw new ImageError(`qcow2: bitmap ${i} table of ${tSize} entries is too large`, 'bitmap_table_size', dirOff + at + 8);
+    if (tSize > 0 && inc(tOff, tSize * 8, `bitmap ${i} table`)) {
+      const t = view(readExact(src, tOff, tSize * 8, 'qcow2 bitmap table'));
+      for (let j = 0; j < tSize; j++) {
+        const off = (t.getUint32(j * 8) & C.HI_OFFSET_MASK) * TWO32 + ((t.getUint32(j * 8 + 4) & C.LO_OFFSET_MASK) >>> 0);
+        if (off) inc(off, cs, `bitmap ${i} data cluster`);
+      }
+    }
+    at += Math.ceil((24 + extra + nameSize) / 8) * 8;
+  }
 }
