@@ -138,7 +138,14 @@ function main(): void {
     const lines = run.stdout.split('\n');
     const vectors: Vector[] = [];
     let n = 0;
-    for (const { f, xs } of built) for (const x of xs) vectors.push(toVector(f, x, parseResult(lines[n++], x)));
+    for (const { f, xs } of built) {
+      for (const x of xs) {
+        const v = toVector(f, x, parseResult(lines[n++], x));
+        // Every operand lies in the mapped window: a page fault means a broken vector.
+        if (v.x?.[0] === 14) throw new Error(`${f.name} [${v.b}]: page fault, an operand left the window`);
+        vectors.push(v);
+      }
+    }
     const header = {
       format: 'wasmvisor-vectors/1',
       group,
