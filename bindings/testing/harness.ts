@@ -29,6 +29,11 @@ export interface Checkpoint {
   eax: number; ecx: number; edx: number; ebx: number;
   esp: number; ebp: number; esi: number; edi: number;
   eflags: number;
+  /**
+   * EIP of the checkpoint OUT itself: wasmvisor reports an I/O exit with EIP still at the
+   * instruction (it completes on the next run()); v86 keeps it in `previous_ip`.
+   */
+  eip: number;
 }
 
 export type EndReason = 'exit' | 'budget' | 'hlt' | 'shutdown' | 'invalid';
@@ -56,6 +61,7 @@ export function checkpointOf(regs: Regs, value: number): Checkpoint {
     eax: regs.eax >>> 0, ecx: regs.ecx >>> 0, edx: regs.edx >>> 0, ebx: regs.ebx >>> 0,
     esp: regs.esp >>> 0, ebp: regs.ebp >>> 0, esi: regs.esi >>> 0, edi: regs.edi >>> 0,
     eflags: regs.eflags >>> 0,
+    eip: regs.eip >>> 0,
   };
 }
 

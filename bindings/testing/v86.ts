@@ -42,6 +42,10 @@ export interface V86Run {
 // v86's internals used here are not in its typings.
 interface V86Cpu {
   reg32: Int32Array;
+  /** Linear address of the instruction being executed. */
+  previous_ip: Int32Array;
+  /** Segment bases, in the order ES, CS, SS, DS, FS, GS. */
+  segment_offsets: Int32Array;
   get_eflags(): number;
   io: { register_write(port: number, dev: object, w8?: (v: number) => void, w16?: (v: number) => void, w32?: (v: number) => void): void };
   instruction_counter?: Uint32Array;
@@ -121,6 +125,7 @@ export function runV86(image: Uint8Array, opts: V86RunOptions = {}): Promise<V86
             eax: r[0] >>> 0, ecx: r[1] >>> 0, edx: r[2] >>> 0, ebx: r[3] >>> 0,
             esp: r[4] >>> 0, ebp: r[5] >>> 0, esi: r[6] >>> 0, edi: r[7] >>> 0,
             eflags: cpu.get_eflags() >>> 0,
+            eip: (cpu.previous_ip[0] - cpu.segment_offsets[1]) >>> 0, // linear minus CS base
           });
         };
         cpu.io.register_write(ckPort, dev, checkpoint, checkpoint, checkpoint);

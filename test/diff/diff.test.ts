@@ -12,7 +12,7 @@ import { guestImage } from '../system/guests.js';
 
 describe('differential runner', () => {
   it('reports a register that differs at a checkpoint', () => {
-    const base = { value: 1, eax: 1, ecx: 2, edx: 3, ebx: 4, esp: 5, ebp: 6, esi: 7, edi: 8, eflags: 0x46 };
+    const base = { value: 1, eax: 1, ecx: 2, edx: 3, ebx: 4, esp: 5, ebp: 6, esi: 7, edi: 8, eflags: 0x46, eip: 0x100000 };
     expect(compareCheckpoints([base], [{ ...base, ecx: 9 }])).toEqual([
       'checkpoint 1 (value 0x00000001): ecx wasmvisor 0x00000002, v86 0x00000009',
     ]);
@@ -25,6 +25,8 @@ describe('differential runner', () => {
     const interp = await runV86(img, { jit: false });
     const jit = await runV86(img, { jit: true });
     expect(interp.checkpoints.length).toBe(9);
+    // each checkpoint's EIP is an `out 0xe9, eax` (E7 E9) of the image, loaded at 1 MiB
+    for (const c of interp.checkpoints) expect([img[c.eip - 0x100000], img[c.eip - 0x100000 + 1]]).toEqual([0xe7, 0xe9]);
     expect(compareCheckpoints(interp.checkpoints, jit.checkpoints)).toEqual([]);
     // The guest prints each checkpoint's registers; QEMU printed the same (fixture).
     const printed = interp.output.split('\n').filter((l) => l.startsWith('ck '));
