@@ -18,6 +18,15 @@ const TWO32 = 0x1_0000_0000;
 interface Table { offset: number; entries: number; active: boolean }
 
 export function checkQcow2(src: ByteSource): CheckResult {
+  try {
+    return checkQcow2Unsafe(src);
+  } catch (e) {
+    if (!(e instanceof ImageError)) throw e;
+    return { format: 'qcow2', corruptions: 1, leaks: 0, 'check-errors': 1, messages: [`ERROR ${e.message}`] };
+  }
+}
+
+function checkQcow2Unsafe(src: ByteSource): CheckResult {
   const r: CheckResult = { format: 'qcow2', corruptions: 0, leaks: 0, 'check-errors': 0, messages: [] };
   let h: Qcow2Header;
   try {
@@ -67,7 +76,8 @@ export function checkQcow2(src: ByteSource): CheckResult {
   for (const t of tables) {
     if (t.entries === 0) continue;
     if (!inc(t.offset, t.entries * 8, 'L1 table')) continue;
-    const l1 = view(readExact(src, t.offset, t.entries * 8, 'qcow2 L1 table'));
+    let l1: DataView;
+    try { l1 = view(readExact(src, t.offset, t.entries * 8, 'qcow2 L1 table')); } catch (e) { corrupt(`ERROR ${(e as Error).message}`); continue; }
     let nextContiguous = 0;
     for (let i = 0; i < t.entries; i++) {
       const hi = l1.getUint32(i * 8), lo = l1.getUint32(i * 8 + 4);
@@ -79,7 +89,8 @@ export function checkQcow2(src: ByteSource): CheckResult {
       }
       if (!inc(l2off, cs, `L2 table of L1 entry ${i}`)) continue;
       if (t.active) l2Copied.push({ l1i: i, off: l2off, copied: (hi & C.HI_COPIED) !== 0, hi, lo });
-      const l2 = view(readExact(src, l2off, cs, 'qcow2 L2 table'));
+      let l2: DataView;
+      try { l2 = view(readExact(src, l2off, cs, 'qcow2 L2 table')); } catch (e) { corrupt(`ERROR ${(e as Error).message}`); continue; }
       for (let j = 0; j < cs / 8; j++) {
         const ehi = l2.getUint32(j * 8), elo = l2.getUint32(j * 8 + 4);
         if (ehi === 0 && elo === 0) continue;

@@ -6,12 +6,21 @@
  */
 import type { ByteSource } from '../source.js';
 import { ceilDiv } from '../bytes.js';
-import { hex } from '../errors.js';
+import { hex, ImageError } from '../errors.js';
 import type { CheckResult } from '../check.js';
 import { VmdkImage } from './image.js';
 import * as C from './constants.js';
 
 export function checkVmdk(src: ByteSource): CheckResult {
+  try {
+    return checkVmdkUnsafe(src);
+  } catch (e) {
+    if (!(e instanceof ImageError)) throw e;
+    return { format: 'vmdk', corruptions: 1, leaks: 0, 'check-errors': 1, messages: [`ERROR ${e.message}`] };
+  }
+}
+
+function checkVmdkUnsafe(src: ByteSource): CheckResult {
   const r: CheckResult = { format: 'vmdk', corruptions: 0, leaks: 0, 'check-errors': 0, messages: [] };
   let img: VmdkImage;
   try {
