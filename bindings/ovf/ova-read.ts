@@ -269,9 +269,8 @@ function expandLimit(env: Envelope, fileId: string, opts: ReadOvaOptions): numbe
 /** DSP0243 5.3: descriptor first, then manifest, then certificate, then files in References order. */
 function checkOrder(order: string[], desc: string, mf: string | undefined, cert: string | undefined, env: Envelope, warnings: string[]): void {
   if (order[0] !== desc) warnings.push(`the descriptor "${desc}" is not the first member (DSP0243 5.3)`);
-  let i = 1;
-  if (mf) { if (order[i] !== mf) warnings.push(`the manifest "${mf}" does not follow the descriptor (DSP0243 5.3)`); i++; }
-  if (cert) { if (order[i] !== cert) warnings.push(`the certificate "${cert}" does not follow the manifest (DSP0243 5.3)`); }
+  if (mf && order.indexOf(mf) !== order.indexOf(desc) + 1) warnings.push(`the manifest "${mf}" does not follow the descriptor (DSP0243 5.3)`);
+  if (cert && order.indexOf(cert) !== order.indexOf(mf ?? desc) + 1) warnings.push(`the certificate "${cert}" does not follow the ${mf ? 'manifest' : 'descriptor'} (DSP0243 5.3)`);
   const refs = env.references.map((f) => normalizeMemberName(f.href).name);
   const files = order.filter((n) => refs.includes(n));
   if (files.some((n, k) => refs.indexOf(n) < (k ? refs.indexOf(files[k - 1]) : -1))) {

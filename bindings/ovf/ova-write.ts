@@ -66,11 +66,7 @@ export async function* writeOva(
 
   // Pass 2: the archive.
   const pack = tar.pack();
-  const header = (name: string, size: number) => {
-    const h: Parameters<typeof pack.entry>[0] = { name, size, mode: 0o644, mtime, type: 'file' };
-    if (size > USTAR_MAX_SIZE) h.pax = { size: String(size) };
-    return h;
-  };
+  const header = (name: string, size: number) => tarHeader(name, size, mtime);
   const producer = (async () => {
     await writeEntry(pack, header(descriptorName, descriptor.length), [descriptor]);
     await writeEntry(pack, header(manifestName, manifest.length), [manifest]);
@@ -86,6 +82,16 @@ export async function* writeOva(
   }
   await producer;
   if (failed) throw failed;
+}
+
+/**
+ * The tar header of a package member: a regular file, mode 0644; a pax `size` record
+ * when the size does not fit the ustar field (POSIX.1-2001 pax "size" keyword).
+ */
+export function tarHeader(name: string, size: number, mtime: Date): Parameters<tar.Pack['entry']>[0] {
+  const h: Parameters<tar.Pack['entry']>[0] = { name, size, mode: 0o644, mtime, type: 'file' };
+  if (size > USTAR_MAX_SIZE) h.pax = { size: String(size) };
+  return h;
 }
 
 async function writeEntry(pack: tar.Pack, header: Parameters<tar.Pack['entry']>[0], data: AsyncIterable<Uint8Array> | Uint8Array[]): Promise<void> {

@@ -43,7 +43,7 @@ if (!hasGnuTar) console.warn('GNU tar is not installed: the OVA interop tests ag
 if (!hasSha256sum) console.warn('sha256sum (coreutils) is not installed: digest cross-checks are skipped');
 
 export function run(cmd: string, args: string[], cwd?: string): string {
-  return execFileSync(cmd, args, { cwd, encoding: 'utf8' });
+  return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** Collects an async byte stream. */
