@@ -20,21 +20,7 @@ import type { Core, CoreOptions } from '../bindings/core/types.js';
 import { bootMultiboot, planMultiboot } from '../bindings/boot/multiboot.js';
 import { CHECKPOINT_PORT, COM1_THR, DEBUG_EXIT_PORT } from '../bindings/testing/harness.js';
 import { runV86 } from '../bindings/testing/v86.js';
-
-interface Workload {
-  name: string;
-  what: string;
-  /** Instructions between the two checkpoints, from the guest's source (its header). */
-  instructions: number;
-}
-
-const WORKLOADS: Workload[] = [
-  { name: 'alu-rotate', what: 'ALU loop with a rotate', instructions: 1 + 6 * 10_000_000 + 1 },
-  { name: 'alu', what: 'ALU loop without a rotate', instructions: 1 + 6 * 10_000_000 + 1 },
-  { name: 'memory', what: 'load/add/store over 64 KiB', instructions: 1 + 600 * (2 + 6 * 16_384 + 2) + 1 },
-  { name: 'callret', what: 'call/ret loop', instructions: 1 + 4 * 10_000_000 + 1 },
-  { name: 'pages', what: 'one access per 4 KiB page over 8 MiB, paging on', instructions: 1 + 6_000 * (2 + 4 * 2_048 + 2) + 1 },
-];
+import { WORKLOADS, benchImageUrl, type Workload } from './workloads.js';
 
 const RAM = 64 << 20;
 
@@ -62,7 +48,7 @@ function args() {
 }
 
 function image(name: string): Uint8Array {
-  return new Uint8Array(readFileSync(new URL(`../guests/bench/${name}.bin`, import.meta.url)));
+  return new Uint8Array(readFileSync(benchImageUrl(name)));
 }
 
 async function loadCore(): Promise<((o: CoreOptions) => Promise<Core>) | string> {
@@ -153,6 +139,11 @@ async function main(): Promise<void> {
       ].filter(Boolean).join(', '),
     };
     for (const [k, m] of [['wasmvisor', wv], ['v86 interp', vi], ['v86 JIT', vj]] as const) if (m.error) console.log(`${w.name} on ${k}: ${m.error}`);
+    // The counter includes the end checkpoint's OUT: one more than the source count.
+    if (wv.counted !== null && wv.counted - w.instructions !== 1) {
+      console.log(`${w.name}: wasmvisor counted ${wv.counted} instructions, the source says ${w.instructions} (+1 for the OUT)`);
+      process.exitCode = 1;
+    }
     rows.push(row);
     console.log(`${w.name}: wasmvisor ${fmt(wv)}, v86 interpreter ${fmt(vi)}, v86 JIT ${fmt(vj)} MIPS`);
   }
@@ -175,7 +166,7 @@ async function main(): Promise<void> {
   await bench.run();
   console.table(bench.table());
   if (opt.json) writeFileSync(opt.json, JSON.stringify({ rows, tinybench: bench.table() }, null, 2));
-  process.exit(0);
+  process.exit(process.exitCode ?? 0);
 }
 
 await main();

@@ -22,7 +22,7 @@ export interface DiffReport {
   mismatches: string[];
 }
 
-const REGS: (keyof Checkpoint)[] = ['value', 'eip', 'eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi', 'eflags'];
+const REGS: Exclude<keyof Checkpoint, 'instructions'>[] = ['value', 'eip', 'eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi', 'eflags'];
 const hex = (n: number) => '0x' + (n >>> 0).toString(16).padStart(8, '0');
 
 export function compareCheckpoints(a: Checkpoint[], b: Checkpoint[], eflagsMask = ~0x10000): string[] {

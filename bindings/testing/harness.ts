@@ -34,6 +34,8 @@ export interface Checkpoint {
    * instruction (it completes on the next run()); v86 keeps it in `previous_ip`.
    */
   eip: number;
+  /** The emulator's instruction counter at the checkpoint (v86's lags by up to a batch). */
+  instructions?: number;
 }
 
 export type EndReason = 'exit' | 'budget' | 'hlt' | 'shutdown' | 'invalid';
@@ -92,7 +94,9 @@ export function runGuest(core: Core, image: Uint8Array, opts: HarnessOptions = {
         if (exit.write) {
           if (exit.port === COM1_THR) chars.push(String.fromCharCode(exit.value & 0xff));
           else if (exit.port === DEBUG_EXIT_PORT) return result('exit', `isa-debug-exit ${exit.value & 0xff}`, ((exit.value & 0xff) << 1) | 1);
-          else if (exit.port === ckPort) checkpoints.push(checkpointOf(core.getRegs(), exit.value >>> 0));
+          else if (exit.port === ckPort) {
+            checkpoints.push({ ...checkpointOf(core.getRegs(), exit.value >>> 0), instructions: core.counters().instructions - start });
+          }
         } else {
           const v = exit.port === COM1_LSR ? 0x60 : 0xff;
           core.completeIo(exit.size === 1 ? v : exit.size === 2 ? v * 0x101 : (v * 0x1010101) >>> 0);

@@ -126,6 +126,7 @@ export function runV86(image: Uint8Array, opts: V86RunOptions = {}): Promise<V86
             esp: r[4] >>> 0, ebp: r[5] >>> 0, esi: r[6] >>> 0, edi: r[7] >>> 0,
             eflags: cpu.get_eflags() >>> 0,
             eip: (cpu.previous_ip[0] - cpu.segment_offsets[1]) >>> 0, // linear minus CS base
+            instructions: cpu.instruction_counter ? cpu.instruction_counter[0] >>> 0 : undefined,
           });
         };
         cpu.io.register_write(ckPort, dev, checkpoint, checkpoint, checkpoint);
