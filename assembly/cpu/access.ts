@@ -20,6 +20,10 @@ let wrMask: u32 = 0xfffff000 | DENY_SW;
 /** Default operand/address size of the code segment (CS.D) and stack size (SS.B). */
 export let code32: bool = false;
 export let stack32: bool = false;
+/** True when the decoder's per-instruction prefix state must be reset to the defaults
+ *  (after a prefixed instruction, or when CS.D changed). */
+export let prefixDirty: bool = true;
+@inline export function setPrefixDirty(v: bool): void { prefixDirty = v; }
 
 /** EIP of the next byte to decode; the instruction's EIP when it started. */
 export let ip: u32 = 0;
@@ -75,7 +79,7 @@ export function segUpdate(s: u32): void {
   store<u32>(p + 4, lo);
   store<i64>(p + 8, spanR);
   store<i64>(p + 16, spanW);
-  if (s == CS) { fetchInvalidate(); code32 = pe && (ar & AR_DB) != 0; }
+  if (s == CS) { fetchInvalidate(); code32 = pe && (ar & AR_DB) != 0; prefixDirty = true; }
   else if (s == SS) stack32 = pe && (ar & AR_DB) != 0;
 }
 

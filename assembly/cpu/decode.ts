@@ -32,7 +32,11 @@ export let eaSeg: u32 = DS;
 
 /** Reads the ModRM byte and, for a memory operand, its SIB and displacement. */
 export function decodeModrm(): void {
-  const m = fetch8();
+  decodeModrmWith(fetch8());
+}
+
+/** As decodeModrm, with the ModRM byte already fetched. */
+export function decodeModrmWith(m: u32): void {
   modrm = m;
   if (m >= 0xc0) return;
   const mod = m >> 6;

@@ -9,16 +9,17 @@ import {
   EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, ES, CS, SS, DS, FS, GS, CR0_EM, CR0_TS, CR0_MP,
 } from './state';
 import {
-  ip, setIp, startIp, beginInsn, fetch8, fetch16, fetch32, code32, stack32, rd8, rd16, rd32, wr8, wr16, wr32,
+  ip, setIp, startIp, beginInsn, prefixDirty, setPrefixDirty, fetch8, fetch16, fetch32, code32, stack32, rd8, rd16, rd32, wr8, wr16, wr32,
   rdSized, probeWrite,
 } from './access';
 import {
   osz, asz, segOvr, rep, lock, modrm, eaOff, eaSeg, setOsz, setAsz, setSegOvr, setRep, setLock,
-  decodeModrm, regField, getReg, setReg, readRM, writeRM, fetchImm, fetchSimm8, dataSeg,
+  decodeModrm, decodeModrmWith, regField, getReg, setReg, readRM, writeRM, fetchImm, fetchSimm8, dataSeg,
 } from './decode';
 import { faulted, raiseGP, raiseUD, raise, NM, BR } from './fault';
 import {
-  getFlags, materialize, flags, setFlagsWord, testCC, getCF, getOF, CF, DF, IF, VM, RF, TF,
+  getFlags, materialize, flags, setFlagsWord, testCC, getCF, getOF, getZF, setLazy, CF, DF, IF, VM, RF, TF,
+  STATUS, LF_ADD, LF_SUB, LF_LOGIC, LF_INC, LF_DEC,
 } from './flags';
 import { alu, inc, dec, neg, OP_CMP, OP_AND } from './ops/alu';
 import { shift } from './ops/shift';
@@ -30,6 +31,7 @@ import { rmwRead, rmwWrite } from './rmw';
 import { jumpTo, jumpRel, callTo } from './control';
 import { push16, push32, pushSz, pop16, pop32, popSz, sp, setSp, spOff } from './stack';
 import { exec0f } from './exec0f';
+import { needAttention } from './events';
 import { loadSeg } from './system/segments';
 import { farJump, farCall, farReturn } from './system/far';
 import { deliver, iret, EV_SOFT_INT, EV_SOFT_EXC, EV_PRIV_SOFT_EXC } from './system/interrupts';
@@ -64,9 +66,26 @@ function lockAllowed(b: u32, m: u32): bool {
 /** Executes one instruction at `ip`. */
 export function step(): void {
   beginInsn();
-  const d: u32 = code32 ? 32 : 16;
-  setOsz(d); setAsz(d); setSegOvr(-1); setRep(0); setLock(false);
+  if (prefixDirty) {
+    const d: u32 = code32 ? 32 : 16;
+    setOsz(d); setAsz(d); setSegOvr(-1); setRep(0); setLock(false);
+    setPrefixDirty(false);
+  }
   let b = fetch8();
+  // Prefixes: 26 2E 36 3E (segments), 64 65 (FS GS), 66 67 (sizes), F0 F2 F3.
+  if ((b & 0xe7) == 0x26 || (b & 0xfc) == 0x64 || (b & 0xfc) == 0xf0) {
+    if (b != 0xf1) {
+      b = prefixes(b);
+      if (faulted) return;
+    }
+  }
+  exec1(b);
+}
+
+/** Consumes the prefixes starting with `b`; returns the opcode byte after them. */
+function prefixes(b: u32): u32 {
+  setPrefixDirty(true);
+  const d: u32 = code32 ? 32 : 16;
   let n: u32 = 0;
   while (true) {
     switch (b) {
@@ -85,17 +104,16 @@ export function step(): void {
           let op = b;
           if (b == 0x0f) op = 0x0f00 | fetch8();
           const m = fetch8();
-          if (faulted) return;
-          if (!lockAllowed(op, m)) { raiseUD(); return; }
+          if (faulted) return 0;
+          if (!lockAllowed(op, m)) { raiseUD(); return 0; }
           setIp(ip - (b == 0x0f ? 2 : 1));
         }
-        exec1(b);
-        return;
+        return b;
       }
     }
-    if (++n >= 14) { raiseGP(0); return; } // longer than 15 bytes (SDM vol. 2A, 2.3.11)
+    if (++n >= 14) { raiseGP(0); return 0; } // longer than 15 bytes (SDM vol. 2A, 2.3.11)
     b = fetch8();
-    if (faulted) return;
+    if (faulted) return 0;
   }
 }
 
@@ -110,19 +128,95 @@ function aluRM(op: u32, size: u32, src: u32): void {
   rmwWrite(size, r);
 }
 
+/** 32-bit ALU operation with lazy flags, inlined into the fast paths. */
+@inline function alu32(op: u32, a: u32, b: u32): u32 {
+  let r: u32;
+  switch (op) {
+    case 0: r = a + b; setLazy(LF_ADD, a, b, r, 0x80000000); return r;
+    case 1: r = a | b; setLazy(LF_LOGIC, a, b, r, 0x80000000); return r;
+    case 4: r = a & b; setLazy(LF_LOGIC, a, b, r, 0x80000000); return r;
+    case 5: r = a - b; setLazy(LF_SUB, a, b, r, 0x80000000); return r;
+    case 6: r = a ^ b; setLazy(LF_LOGIC, a, b, r, 0x80000000); return r;
+    case 7: r = a - b; setLazy(LF_SUB, a, b, r, 0x80000000); return a;
+    default: return alu(op, a, b, 32); // ADC, SBB
+  }
+}
+
 function exec1(b: u32): void {
   switch (b) {
+    // ---- 32-bit register fast paths (the general forms follow) ----
+    case 0x01: case 0x09: case 0x11: case 0x19: case 0x21: case 0x29: case 0x31: case 0x39: {
+      const m = fetch8(); if (faulted) return;
+      if (osz == 32 && m >= 0xc0) {
+        const r = alu32(b >> 3, reg32(m & 7), reg32((m >> 3) & 7));
+        if (b != 0x39) setReg32(m & 7, r);
+        return;
+      }
+      decodeModrmWith(m); if (faulted) return;
+      aluRM(b >> 3, osz, getReg(osz, regField()));
+      return;
+    }
+    case 0x03: case 0x0b: case 0x13: case 0x1b: case 0x23: case 0x2b: case 0x33: case 0x3b: {
+      const m = fetch8(); if (faulted) return;
+      if (osz == 32) {
+        const g = (m >> 3) & 7;
+        let v: u32;
+        if (m >= 0xc0) v = reg32(m & 7);
+        else { decodeModrmWith(m); if (faulted) return; v = rd32(eaSeg, eaOff); if (faulted) return; }
+        const r = alu32(b >> 3, reg32(g), v);
+        if (b != 0x3b) setReg32(g, r);
+        return;
+      }
+      decodeModrmWith(m); if (faulted) return;
+      const v = readRM(osz); if (faulted) return;
+      const g = regField();
+      const res = alu(b >> 3, getReg(osz, g), v, osz);
+      if (b != 0x3b) setReg(osz, g, res);
+      return;
+    }
+    case 0x89: {
+      const m = fetch8(); if (faulted) return;
+      if (m >= 0xc0) { setReg(osz, m & 7, getReg(osz, (m >> 3) & 7)); return; }
+      decodeModrmWith(m); if (faulted) return;
+      if (osz == 32) wr32(eaSeg, eaOff, reg32((m >> 3) & 7)); else wr16(eaSeg, eaOff, reg16((m >> 3) & 7));
+      return;
+    }
+    case 0x8b: {
+      const m = fetch8(); if (faulted) return;
+      if (m >= 0xc0) { setReg(osz, (m >> 3) & 7, getReg(osz, m & 7)); return; }
+      decodeModrmWith(m); if (faulted) return;
+      const v = osz == 32 ? rd32(eaSeg, eaOff) : rd16(eaSeg, eaOff); if (faulted) return;
+      setReg(osz, (m >> 3) & 7, v);
+      return;
+    }
+    case 0x40: case 0x41: case 0x42: case 0x43: case 0x44: case 0x45: case 0x46: case 0x47:
+    case 0x48: case 0x49: case 0x4a: case 0x4b: case 0x4c: case 0x4d: case 0x4e: case 0x4f: {
+      const r = b & 7;
+      if (osz == 32) {
+        const a = reg32(r);
+        const c = getCF();
+        setFlagsWord((flags & ~STATUS) | c);
+        if (b < 0x48) { setReg32(r, a + 1); setLazy(LF_INC, a, 1, a + 1, 0x80000000); }
+        else { setReg32(r, a - 1); setLazy(LF_DEC, a, 1, a - 1, 0x80000000); }
+        return;
+      }
+      setReg16(r, b < 0x48 ? inc(reg16(r), 16) : dec(reg16(r), 16));
+      return;
+    }
+    case 0x74: case 0x75: { // JZ/JNZ rel8 (the commonest condition, without testCC)
+      const dsp = fetchSimm8(); if (faulted) return;
+      if ((getZF() != 0) == (b == 0x74)) jumpRel(dsp);
+      return;
+    }
     // ---- ALU: 00-3F (forms 0-5 of each row) ----
-    case 0x00: case 0x01: case 0x08: case 0x09: case 0x10: case 0x11: case 0x18: case 0x19:
-    case 0x20: case 0x21: case 0x28: case 0x29: case 0x30: case 0x31: case 0x38: case 0x39: {
+    case 0x00: case 0x08: case 0x10: case 0x18: case 0x20: case 0x28: case 0x30: case 0x38: {
       const size = wsize(b);
       decodeModrm();
       if (faulted) return;
       aluRM(b >> 3, size, getReg(size, regField()));
       return;
     }
-    case 0x02: case 0x03: case 0x0a: case 0x0b: case 0x12: case 0x13: case 0x1a: case 0x1b:
-    case 0x22: case 0x23: case 0x2a: case 0x2b: case 0x32: case 0x33: case 0x3a: case 0x3b: {
+    case 0x02: case 0x0a: case 0x12: case 0x1a: case 0x22: case 0x2a: case 0x32: case 0x3a: {
       const size = wsize(b);
       decodeModrm();
       if (faulted) return;
@@ -157,10 +251,6 @@ function exec1(b: u32): void {
     case 0x37: aaa(); return;
     case 0x3f: aas(); return;
     // ---- INC/DEC/PUSH/POP r ----
-    case 0x40: case 0x41: case 0x42: case 0x43: case 0x44: case 0x45: case 0x46: case 0x47:
-      setReg(osz, b & 7, inc(getReg(osz, b & 7), osz)); return;
-    case 0x48: case 0x49: case 0x4a: case 0x4b: case 0x4c: case 0x4d: case 0x4e: case 0x4f:
-      setReg(osz, b & 7, dec(getReg(osz, b & 7), osz)); return;
     case 0x50: case 0x51: case 0x52: case 0x53: case 0x54: case 0x55: case 0x56: case 0x57:
       pushSz(osz, getReg(osz, b & 7)); return;
     case 0x58: case 0x59: case 0x5a: case 0x5b: case 0x5c: case 0x5d: case 0x5e: case 0x5f: {
@@ -189,7 +279,7 @@ function exec1(b: u32): void {
     }
     case 0x6c: case 0x6d: stringOp(5, wsize(b)); return;
     case 0x6e: case 0x6f: stringOp(6, wsize(b)); return;
-    case 0x70: case 0x71: case 0x72: case 0x73: case 0x74: case 0x75: case 0x76: case 0x77:
+    case 0x70: case 0x71: case 0x72: case 0x73: case 0x76: case 0x77:
     case 0x78: case 0x79: case 0x7a: case 0x7b: case 0x7c: case 0x7d: case 0x7e: case 0x7f: {
       const dsp = fetchSimm8(); if (faulted) return;
       if (testCC(b & 15)) jumpRel(dsp);
@@ -221,13 +311,13 @@ function exec1(b: u32): void {
       setReg(size, r, a);
       return;
     }
-    case 0x88: case 0x89: {
+    case 0x88: {
       const size = wsize(b);
       decodeModrm(); if (faulted) return;
       writeRM(size, getReg(size, regField()));
       return;
     }
-    case 0x8a: case 0x8b: {
+    case 0x8a: {
       const size = wsize(b);
       decodeModrm(); if (faulted) return;
       const v = readRM(size); if (faulted) return;
@@ -467,6 +557,7 @@ function exec1(b: u32): void {
     case 0xf4: { // HLT
       if (protectedMode() && (v86Mode() || load<u32>(STATE_BASE + S_CPL) != 0)) { raiseGP(0); return; }
       store<u32>(STATE_BASE + S_HALTED, 1);
+      needAttention();
       return;
     }
     case 0xf5: materialize(); setFlagsWord(flags ^ CF); return; // CMC

@@ -11,8 +11,9 @@ import { flags, getFlags, setFlags, IF } from './flags';
 import { faulted, exitPending, excVector, excCode, excHasCode, clearFault, DF_VEC } from './fault';
 import { logLen, logClear, logRewind } from './iolog';
 import { step, shadowNext, clearShadowNext } from './exec';
+import { attention, needAttention, recomputeAttention } from './events';
 import { takeHits } from '../mem/tlb';
-import { tscRetired, setTscRetired, setTscPerInsn } from './tsc';
+import { tscRetired, setTscRetired, setTscPerInsn, setSliceCount } from './tsc';
 import { deliver, combineFaults, EV_EXTERNAL, EV_NMI, EV_HW_EXCEPTION } from './system/interrupts';
 
 @inline function field(off: u32): u32 { return load<u32>(STATE_BASE + off); }
@@ -20,6 +21,7 @@ import { deliver, combineFaults, EV_EXTERNAL, EV_NMI, EV_HW_EXCEPTION } from './
 
 /** Loads the engine's working copies (EIP, EFLAGS, derived segment data) from the state block. */
 export function enterState(): void {
+  needAttention();
   setIp(field(S_EIP));
   setFlags(field(S_EFLAGS));
   updateCpl();
@@ -68,6 +70,15 @@ function deliverEvent(vector: u32, type: u32, code: u32, hasCode: bool): bool {
   return false;
 }
 
+/** Sentinel of runSlice(): the slice ended without an exit. */
+const NO_EXIT: u32 = 0xffffffff;
+
+/** Instructions of one slice: small enough that runSlice() is entered often, which lets
+ *  the WebAssembly engine tier it up to optimized code (engines swap code on entry only). */
+const SLICE: u32 = 4096;
+
+let sliceDone: u32 = 0;
+
 /** Runs at most `budget` instructions; returns the exit reason (details in the state block). */
 export function run(budget: u32): u32 {
   enterState();
@@ -75,8 +86,29 @@ export function run(budget: u32): u32 {
   let done: u32 = 0;
   let reason: u32 = EXIT_BUDGET;
   while (true) {
+    const left = budget - done;
+    const r = runSlice(left < SLICE ? left : SLICE);
+    done += sliceDone;
+    if (r != NO_EXIT) { reason = r; break; }
+    if (done >= budget) {
+      // One last boundary check so pending events are still taken before a budget exit.
+      const r2 = runSlice(0);
+      reason = r2 != NO_EXIT ? r2 : EXIT_BUDGET;
+      break;
+    }
+  }
+  setField(S_EXIT_REASON, reason);
+  leaveState();
+  return reason;
+}
+
+/** Executes up to `n` instructions; returns an exit reason or NO_EXIT. */
+function runSlice(n: u32): u32 {
+  let done: u32 = 0;
+  let reason: u32 = NO_EXIT;
+  while (true) {
     // Events are taken between instructions, never while an instruction waits for the host.
-    if (logLen == 0) {
+    if (attention && logLen == 0) {
       const shadow = field(S_INT_SHADOW) != 0;
       if (field(S_NMI_PENDING) != 0 && field(S_NMI_BLOCKED) == 0 && !shadow) {
         setField(S_NMI_PENDING, 0);
@@ -94,11 +126,15 @@ export function run(budget: u32): u32 {
           break;
         }
       }
-      if (field(S_HALTED) != 0) { reason = EXIT_HLT; break; }
+      // HLT exits to the host (which waits for an interrupt, as KVM's user-space HLT exit
+      // does); the next run() continues after the HLT.
+      if (field(S_HALTED) != 0) { setField(S_HALTED, 0); reason = EXIT_HLT; break; }
+      recomputeAttention();
     }
-    if (done >= budget) { reason = EXIT_BUDGET; break; }
+    if (done >= n) break;
     const esp0 = field(S_ESP);
-    logRewind();
+    if (logLen != 0) logRewind();
+    setSliceCount(done);
     step();
     if (faulted) {
       setIp(startIp);
@@ -114,17 +150,22 @@ export function run(budget: u32): u32 {
       logClear();
       bump(S_CNT_EXC);
       setField(S_INT_SHADOW, 0);
+      needAttention();
       if (!deliverEvent(<u32>v, EV_HW_EXCEPTION, c, h)) { reason = shutdown(WHY_TRIPLE_FAULT); break; }
       continue;
     }
     if (logLen != 0) logClear();
     done++;
-    setTscRetired(tscRetired + 1);
-    setField(S_INT_SHADOW, shadowNext ? 1 : 0);
-    clearShadowNext();
+    if (shadowNext || attention) {
+      // The shadow covers exactly the instruction after STI / MOV SS / POP SS.
+      setField(S_INT_SHADOW, shadowNext ? 1 : 0);
+      clearShadowNext();
+      needAttention();
+    }
   }
-  setField(S_EXIT_REASON, reason);
-  leaveState();
+  sliceDone = done;
+  setSliceCount(0);
+  setTscRetired(tscRetired + done);
   return reason;
 }
 

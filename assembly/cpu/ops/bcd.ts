@@ -50,9 +50,9 @@ export function aas(): void {
   let ax = reg16(EAX);
   let f: u32 = 0;
   if ((ax & 0xf) > 9 || getAF() != 0) {
-    const al = (ax - 6) & 0xff;
-    const ah = ((ax >> 8) - 1) & 0xff;
-    ax = (ah << 8) | al;
+    // AX <- AX - 6 (the borrow reaches AH), then AH <- AH - 1 (SDM vol. 2A, AAS).
+    ax = (ax - 6) & 0xffff;
+    ax = (ax - 0x100) & 0xffff;
     f = CF | AF;
   }
   ax &= 0xff0f;
