@@ -35,6 +35,9 @@ export interface Vector {
   m: [number, string, string][];
   o: number[];
   x?: [number, number, number];
+  /** Branch forms: the target and where EIP ended, relative to layout.code. */
+  t?: number;
+  e?: number;
   s?: 1;
   uf?: number;
   u?: Undef[];

@@ -36,7 +36,7 @@ export class OracleCore implements Core {
       if ([8, 10, 11, 12, 13, 14, 17, 21].includes(v.x[0])) push(v.x[1]);
       this.regs.eip = MACHINE.handlers + 4 * v.x[0] + 1;
     } else {
-      this.regs.eip = this.layout.code + v.b.length / 2 + 1;
+      this.regs.eip = this.layout.code + (v.e ?? v.b.length / 2) + 1;
     }
     this.damage?.(v, this.regs, this.mem);
     return { reason: 'hlt' };

@@ -17,6 +17,8 @@ export const MACHINE = {
 };
 
 const HLT = 0xf4;
+const INT3 = 0xcc;
+const CODE_BEFORE = 0x100, CODE_AFTER = 0x400;
 const FILL = 0xa5;
 const RF = 1 << 16;
 /** Exceptions that push an error code (SDM vol. 3A, 6.13, table 6-1). */
@@ -71,10 +73,12 @@ export function replayVector(core: Core, v: Vector, layout: Layout, undefinedSee
   for (const [addr, input] of v.m) window.set(bytesOf(input), addr - layout.window);
   core.writePhys(layout.window, window);
   const insn = bytesOf(v.b);
-  const code = new Uint8Array(insn.length + 1);
-  code.set(insn);
-  code[insn.length] = HLT;
-  core.writePhys(layout.code, code);
+  // INT3 around the instruction, so a stray branch shows as exception 3.
+  const code = new Uint8Array(CODE_BEFORE + CODE_AFTER).fill(INT3);
+  code.set(insn, CODE_BEFORE);
+  code[CODE_BEFORE + insn.length] = HLT;
+  if (v.t !== undefined) code[CODE_BEFORE + v.t] = HLT;
+  core.writePhys(layout.code - CODE_BEFORE, code);
   const data: Segment = v.s ? { selector: 0x18, base: layout.seg16Base, limit: 0xffff, access: 0x0093 } : DATA32;
   core.setSegment('cs', CODE32);
   core.setSegment('ss', DATA32);
@@ -95,11 +99,16 @@ export function replayVector(core: Core, v: Vector, layout: Layout, undefinedSee
   const diffs: string[] = [];
 
   let vector: number | undefined;
-  if (eip === layout.code + insn.length + 1) vector = undefined;
+  const ends = v.t === undefined ? [insn.length] : [insn.length, v.t];
+  if (ends.some((e) => eip === layout.code + e + 1)) vector = undefined;
   else if (eip > MACHINE.handlers && eip <= MACHINE.handlers + 4 * 32 && (eip - MACHINE.handlers - 1) % 4 === 0) vector = (eip - MACHINE.handlers - 1) / 4;
   else return `stopped at EIP ${hex(eip)}: neither after the instruction nor in an exception handler`;
   if (vector !== v.x?.[0]) {
     return `${vector === undefined ? 'no exception' : `exception ${vector}`}, the CPU ${v.x ? `raised exception ${v.x[0]}` : 'raised none'}`;
+  }
+  if (v.e !== undefined && vector === undefined && eip !== layout.code + v.e + 1) {
+    const taken = eip === layout.code + (v.t ?? -1) + 1;
+    diffs.push(`${taken ? 'branched' : 'fell through'}, the CPU ${taken ? 'fell through' : 'branched'}`);
   }
 
   // The bytes the core may have written outside the regions: an exception frame.

@@ -82,6 +82,8 @@ export class Insn {
   seg16 = false;
   /** EFLAGS bits the SDM leaves undefined for these inputs. */
   uf = 0;
+  /** Branch forms: where the branch goes, relative to the instruction's first byte. */
+  target?: number;
   undef: Undefined[] = [];
   constructor(public r: Rng) {
     this.regs = Array.from({ length: 8 }, () => operand(r, 32));

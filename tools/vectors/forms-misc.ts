@@ -178,10 +178,14 @@ for (const w of [16, 32] as Width[]) {
   form('stack', `${pfx(w)}60 pusha`, 40, '', (x) => { stackRegion(x, 0x28, 0x08); x.emit(...opsize(w), 0x60); });
   form('stack', `${pfx(w)}61 popa`, 40, '', (x) => { stackRegion(x, 0x08, 0x28); x.emit(...opsize(w), 0x61); });
   form('stack', `${pfx(w)}c8 enter imm16,imm8`, 120, '', (x) => {
-    stackRegion(x, 0x100, 0x40);
-    x.regs[EBP] = LAYOUT.stack - 0x40 + 4 * x.r.int(16);
+    stackRegion(x, 0x110, 0x40);
     const size = x.r.chance(0.2) ? x.r.pick([0, 0xffff, 0x8000, 0x7fff, 1]) : x.r.int(0x80);
     const level = x.r.chance(0.7) ? x.r.pick([0, 1, 2, 3, 4, 7, 31, 32, 33, 63, 255]) : x.r.int(256);
+    // The old frame pointers ENTER copies ([EBP - sz], [EBP - 2 sz] ...) lie below the new
+    // frame it pushes: where they overlap, a CPU interrupted in mid-instruction restarts
+    // ENTER over what it already wrote, and the result is not repeatable (seen on this host).
+    const l = level & 31;
+    x.regs[EBP] = l > 1 ? LAYOUT.stack - sz * (l + 1) - sz * x.r.int(4) : LAYOUT.stack - 0x40 + 4 * x.r.int(16);
     x.emit(...opsize(w), 0xc8).imm(size, 2).imm(level, 1);
   });
   form('stack', `${pfx(w)}c9 leave`, 60, '', (x) => {

@@ -16,6 +16,7 @@ import { LAYOUT } from './layout.js';
 import './forms-alu.js';
 import './forms-arith.js';
 import './forms-misc.js';
+import './forms-branch.js';
 
 export const SEED = 'wasmvisor-vectors-1';
 
@@ -32,6 +33,9 @@ export interface Vector {
   m: [number, string, string][];
   /** Output registers (as `i`); at a fault, the registers the fault left. */
   o: number[];
+  /** Branch forms: the target (input) and where EIP ended (output), both relative to layout.code. */
+  t?: number;
+  e?: number;
   /** Exception: [vector, error code, EIP of the fault - layout.code]. */
   x?: [number, number, number];
   /** DS and ES are the 16-bit segment at layout.seg16Base (0x67 forms). */
@@ -45,14 +49,18 @@ export interface Vector {
 export function runnerLine(x: Insn): string {
   const regs = x.regs.map((v) => (v >>> 0).toString(16)).join(',');
   const mem = x.mem.map((m) => ` M${m.addr.toString(16)}:${toHex(m.bytes)}`).join('');
-  return `B${toHex(x.bytes)} R${regs}${x.seg16 ? ' S' : ''}${mem}`;
+  return `B${toHex(x.bytes)} R${regs}${x.seg16 ? ' S' : ''}${x.target !== undefined ? ` T${x.target}` : ''}${mem}`;
 }
 
 /** Parses a runner output line into the vector's outputs. */
-export function parseResult(line: string, x: Insn): Pick<Vector, 'o' | 'x'> & { mem: string[] } {
-  const t = line.trim().split(' ');
+export function parseResult(line: string, x: Insn): Pick<Vector, 'o' | 'x' | 'e'> & { mem: string[] } {
+  let t = line.trim().split(' ');
+  const end = t.find((tok) => tok.startsWith('E'));
+  t = t.filter((tok) => !tok.startsWith('E'));
   const regsOf = (tok: string) => tok.slice(1).split(',').map((v) => parseInt(v, 16) >>> 0);
-  if (t[0] === 'ok') return { o: regsOf(t[1]), mem: t.slice(2).map((m) => m.slice(1)) };
+  if (t[0] === 'ok') {
+    return { o: regsOf(t[1]), mem: t.slice(2).map((m) => m.slice(1)), ...(end ? { e: parseInt(end.slice(1), 10) } : {}) };
+  }
   if (t[0] === 'ex') {
     return { x: [parseInt(t[1], 16), parseInt(t[2], 16), parseInt(t[3], 16) | 0], o: regsOf(t[4]), mem: t.slice(5).map((m) => m.slice(1)) };
   }
@@ -78,6 +86,8 @@ export function toVector(form: Form, x: Insn, res: ReturnType<typeof parseResult
     m: x.mem.map((m, k) => [m.addr, toHex(m.bytes), res.mem[k] === toHex(m.bytes) ? '=' : res.mem[k]]),
     o: res.o,
   };
+  if (x.target !== undefined) v.t = x.target;
+  if (res.e !== undefined) v.e = res.e;
   if (res.x) v.x = res.x;
   if (x.seg16) v.s = 1;
   if (x.uf) v.uf = x.uf;
@@ -133,9 +143,13 @@ function main(): void {
   for (const [group, forms] of groups) {
     const built = forms.map((f) => ({ f, xs: buildVectors(f) }));
     const input = built.flatMap(({ xs }) => xs.map(runnerLine)).join('\n') + '\n';
-    const run = spawnSync(runner, [], { input, maxBuffer: 1 << 30, encoding: 'utf8' });
-    if (run.status !== 0) throw new Error(`runner failed (${run.status}): ${run.stderr}`);
-    const lines = run.stdout.split('\n');
+    // Two runs must agree: a result that changes between runs is not a reference.
+    const runs = [0, 1].map(() => spawnSync(runner, [], { input, maxBuffer: 1 << 30, encoding: 'utf8' }));
+    for (const run of runs) if (run.status !== 0) throw new Error(`runner failed (${run.status}): ${run.stderr}`);
+    const lines = runs[0].stdout.split('\n');
+    const again = runs[1].stdout.split('\n');
+    const inputs = input.split('\n');
+    lines.forEach((l, k) => { if (l !== again[k]) throw new Error(`not repeatable: ${inputs[k].slice(0, 80)}`); });
     const vectors: Vector[] = [];
     let n = 0;
     for (const { f, xs } of built) {
@@ -143,6 +157,7 @@ function main(): void {
         const v = toVector(f, x, parseResult(lines[n++], x));
         // Every operand lies in the mapped window: a page fault means a broken vector.
         if (v.x?.[0] === 14) throw new Error(`${f.name} [${v.b}]: page fault, an operand left the window`);
+        if (v.t !== undefined && v.x) throw new Error(`${f.name} [${v.b}]: the branch went astray (exception ${v.x[0]})`);
         vectors.push(v);
       }
     }

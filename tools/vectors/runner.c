@@ -9,13 +9,15 @@
  *
  * Input, one vector per line (hex, space separated):
  *   B<instruction bytes> R<eax>,<ecx>,<edx>,<ebx>,<esp>,<ebp>,<esi>,<edi>,<eflags>
- *   [S] M<addr>:<bytes> ...
+ *   [S] [T<target>] M<addr>:<bytes> ...
  * `S` loads DS and ES with a 16-bit data segment (base SEG16_BASE, limit 0xffff) for the
  * address-size (0x67) forms, whose 16-bit offsets cannot reach a user mapping otherwise.
+ * `T` (decimal, relative to CODE) is where a branch may go: a second epilogue waits there.
  * Output, one line per input line:
- *   ok R<9 registers as above> M<bytes> ...      (the regions in input order, after)
+ *   ok R<9 registers as above> M<bytes> ... [E<eip - CODE>]   (regions after; E with T)
  *   ex <vector> <error code> <eip - CODE> R<registers at the fault>
  *   err <what>                                    (the vector is not usable)
+ * The code around CODE is filled with INT3, so a branch that goes astray shows as #BP.
  * The vector number comes from the kernel's trap number (uc_mcontext REG_TRAPNO), so a
  * divide error is 0, an invalid opcode 6, a general protection fault 13.
  */
@@ -47,6 +49,9 @@
 #define IN_FRAME (SCRATCH + 0x40)   /* popad order: edi esi ebp - ebx edx ecx eax, eflags */
 #define OUT_TOP (SCRATCH + 0x100)   /* pushfd then pushad below it */
 #define OUT_ESP (SCRATCH + 0x104)
+#define WHICH_END (SCRATCH + 0x108)  /* 1: fell through, 2: at the branch target */
+#define CODE_LO (CODE - 0x100)       /* INT3-filled code area */
+#define CODE_HI (CODE + 0x400)
 #define MAX_INSN 15u
 #define MAX_REGIONS 8
 #define FILL 0xa5
@@ -98,6 +103,27 @@ static void build_recover(void) {
   p = emit(p, (const uint8_t[]){0x61, 0xfc, 0xc3}, 3); /* popad ; cld ; ret */
 }
 
+#define EPILOGUE_MAX 48
+
+/* Records which end was reached (mov byte ss:[WHICH_END], id; no flag changes), saves the
+ * registers and returns to the host. */
+static uint8_t *build_epilogue(uint8_t *q, uint8_t id, int seg16) {
+  q = emit(q, (const uint8_t[]){0x36, 0xc6, 0x05}, 3);
+  q = emit32(q, WHICH_END);
+  *q++ = id;
+  q = emit(q, (const uint8_t[]){0x36, 0x89, 0x25}, 3); /* mov ss:[OUT_ESP], esp */
+  q = emit32(q, OUT_ESP);
+  *q++ = 0xbc;                                         /* mov esp, OUT_TOP */
+  q = emit32(q, OUT_TOP);
+  *q++ = 0x9c;                                         /* pushfd */
+  *q++ = 0x60;                                         /* pushad */
+  if (seg16) q = emit(q, flat_segs, sizeof flat_segs);
+  q = emit(q, (const uint8_t[]){0x36, 0x8b, 0x25}, 3); /* mov esp, ss:[SAVE_ESP] */
+  q = emit32(q, SAVE_ESP);
+  q = emit(q, (const uint8_t[]){0x61, 0xfc, 0xc3}, 3); /* popad ; cld ; ret */
+  return q;
+}
+
 /* Writes prologue (ending at CODE), the instruction, and the epilogue. Returns the entry. */
 static uint8_t *build_stub(const uint8_t *insn, size_t n, int seg16) {
   uint8_t pro[64], *p = pro;
@@ -112,20 +138,12 @@ static uint8_t *build_stub(const uint8_t *insn, size_t n, int seg16) {
   p = emit(p, (const uint8_t[]){0x36, 0x8b, 0x25}, 3); /* mov esp, ss:[IN_ESP] */
   p = emit32(p, IN_ESP);
   size_t plen = (size_t)(p - pro);
+  memset((void *)CODE_LO, 0xcc, CODE_HI - CODE_LO);
   uint8_t *entry = (uint8_t *)(CODE - plen);
   memcpy(entry, pro, plen);
 
-  uint8_t *q = emit((uint8_t *)CODE, insn, n);
-  q = emit(q, (const uint8_t[]){0x36, 0x89, 0x25}, 3); /* mov ss:[OUT_ESP], esp */
-  q = emit32(q, OUT_ESP);
-  *q++ = 0xbc;                                         /* mov esp, OUT_TOP */
-  q = emit32(q, OUT_TOP);
-  *q++ = 0x9c;                                         /* pushfd */
-  *q++ = 0x60;                                         /* pushad */
-  if (seg16) q = emit(q, flat_segs, sizeof flat_segs);
-  q = emit(q, (const uint8_t[]){0x36, 0x8b, 0x25}, 3); /* mov esp, ss:[SAVE_ESP] */
-  q = emit32(q, SAVE_ESP);
-  q = emit(q, (const uint8_t[]){0x61, 0xfc, 0xc3}, 3); /* popad ; cld ; ret */
+  memcpy((void *)CODE, insn, n);
+  build_epilogue((uint8_t *)CODE + n, 1, seg16);
   return entry;
 }
 
@@ -164,7 +182,8 @@ static void run_line(char *line) {
   uint8_t insn[MAX_INSN];
   long ilen = -1;
   uint32_t in[9];
-  int have_regs = 0, seg16 = 0, nreg = 0;
+  int have_regs = 0, seg16 = 0, nreg = 0, have_target = 0;
+  long target = 0;
   struct region reg[MAX_REGIONS];
   static uint8_t membuf[WIN_SIZE];
 
@@ -178,6 +197,9 @@ static void run_line(char *line) {
       have_regs = 1;
     } else if (tok[0] == 'S') {
       seg16 = 1;
+    } else if (tok[0] == 'T') {
+      target = strtol(tok + 1, NULL, 10);
+      have_target = 1;
     } else if (tok[0] == 'M') {
       uint32_t a;
       char *colon = strchr(tok, ':');
@@ -199,6 +221,14 @@ static void run_line(char *line) {
   *(uint32_t *)IN_ESP = in[4];
   faulted = 0;
   void (*entry)(void) = (void (*)(void))build_stub(insn, (size_t)ilen, seg16);
+  if (have_target) {
+    /* The target's epilogue must not overlap the prologue, the instruction or its epilogue. */
+    long lo = -64, hi = ilen + EPILOGUE_MAX;
+    if (target + EPILOGUE_MAX > (long)(CODE_HI - CODE) || target < (long)CODE_LO - (long)CODE ||
+        (target + EPILOGUE_MAX > lo && target < hi)) { puts("err target-overlaps"); return; }
+    build_epilogue((uint8_t *)(CODE + target), 2, seg16);
+  }
+  *(volatile uint8_t *)WHICH_END = 0;
   __asm__ volatile("" ::: "memory");
   entry();
   __asm__ volatile("" ::: "memory");
@@ -224,6 +254,7 @@ static void run_line(char *line) {
     printf(" M");
     print_hex((const uint8_t *)reg[i].addr, reg[i].len);
   }
+  if (have_target && !faulted) printf(" E%ld", *(volatile uint8_t *)WHICH_END == 2 ? target : ilen);
   putchar('\n');
 }
 
