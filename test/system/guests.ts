@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 
 export const SYSTEST_GUESTS = [
-  'hello', 'pmode', 'mbinfo', 'segments', 'exceptions', 'paging', 'rings', 'sysenter', 'realmode',
+  'hello', 'pmode', 'mbinfo', 'segments', 'descriptors', 'exceptions', 'paging', 'rings', 'holes',
+  'sysenter', 'realmode',
   'checkpoints', 'elf/elfkernel', 'elf/higherhalf',
 ] as const;
 
