@@ -25,7 +25,10 @@ export interface Registration {
   base: number;
   length: number;
   device: BusDevice;
-  /** Widest access the device takes whole; wider ones are split into bytes. Default 4. */
+  /**
+   * Widest access the device takes whole, starting at any of its ports (the IDE data port
+   * is one port that takes words and dwords); wider ones are split into bytes. Default 4.
+   */
   width?: AccessSize;
 }
 
@@ -110,7 +113,7 @@ export class Bus {
   read(space: Space, addr: number, size: AccessSize): number {
     if (space === 'pio') this.counters.pioReads++; else this.counters.mmioReads++;
     const r = this.lookup(space, addr);
-    if (r && size <= r.width && addr + size <= r.end) return r.device.read(addr - r.base, size) >>> 0;
+    if (r && size <= r.width) return r.device.read(addr - r.base, size) >>> 0;
     if (!r && size === 1) return this.unclaimed(addr, false);
     // Split into bytes, little-endian, each routed on its own.
     let v = 0;
@@ -127,7 +130,7 @@ export class Bus {
     if (space === 'pio') this.counters.pioWrites++; else this.counters.mmioWrites++;
     value = (size === 4 ? value : value & ONES[size]) >>> 0;
     const r = this.lookup(space, addr);
-    if (r && size <= r.width && addr + size <= r.end) { r.device.write(addr - r.base, size, value); return; }
+    if (r && size <= r.width) { r.device.write(addr - r.base, size, value); return; }
     if (!r && size === 1) { this.unclaimed(addr, true); return; }
     for (let i = 0; i < size; i++) {
       const a = (addr + i) % (space === 'pio' ? PIO_SPACE : MMIO_SPACE);
