@@ -5,7 +5,7 @@
  * so a failed command never leaves a half-written image behind.
  */
 import type { Command } from 'commander';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { renameSync, rmSync, existsSync } from 'node:fs';
 import { UsageError, setExitStatus } from './main.js';
 import { FileSource } from '../disk/node-file.js';
@@ -16,7 +16,7 @@ import { checkVmdk } from '../disk/vmdk/check.js';
 import { checkExitStatus, formatCheck, type CheckResult } from '../disk/check.js';
 import { detectFormat } from '../disk/open.js';
 import { parseSize, formatSize } from '../disk/size.js';
-import type { ImageFormat } from '../disk/types.js';
+import type { ImageFormat, SnapshotInfo } from '../disk/types.js';
 
 const FORMATS: ImageFormat[] = ['raw', 'qcow2', 'vmdk'];
 
@@ -116,7 +116,9 @@ function print(s: string): void {
 function formatSpecific(v: unknown, indent: string): string {
   let s = '';
   if (Array.isArray(v)) {
-    v.forEach((item, i) => { s += `${indent}[${i}]:\n${formatSpecific(item, indent + '    ')}`; });
+    v.forEach((item, i) => {
+      s += typeof item === 'object' && item !== null ? `${indent}[${i}]:\n${formatSpecific(item, indent + '    ')}` : `${indent}[${i}]: ${item}\n`;
+    });
     return s;
   }
   for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
@@ -124,6 +126,21 @@ function formatSpecific(v: unknown, indent: string): string {
     const name = k.replace(/-/g, ' ');
     if (typeof val === 'object' && val !== null) s += `${indent}${name}:\n${formatSpecific(val, indent + '    ')}`;
     else s += `${indent}${name}: ${val}\n`;
+  }
+  return s;
+}
+
+/** qemu's bdrv_snapshot_dump: "%-10s%-17s%8s%20s%13s%11s" heading, "%-9s %-16s %8s%20s%13s%11s" rows. */
+function snapshotList(list: SnapshotInfo[]): string {
+  const l = (s: string, n: number) => s.padEnd(n), r = (s: string, n: number) => s.padStart(n);
+  let s = 'Snapshot list:\n' + l('ID', 10) + l('TAG', 17) + r('VM SIZE', 8) + r('DATE', 20) + r('VM CLOCK', 13) + r('ICOUNT', 11) + '\n';
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  for (const sn of list) {
+    const d = new Date(sn['date-sec'] * 1000); // local time, as qemu's localtime_r
+    const date = `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}`;
+    const secs = sn['vm-clock-sec'];
+    const clock = `${p2(Math.floor(secs / 3600))}:${p2(Math.floor(secs / 60) % 60)}:${p2(secs % 60)}.${String(Math.floor(sn['vm-clock-nsec'] / 1e6) % 1000).padStart(3, '0')}`;
+    s += l(sn.id, 9) + ' ' + l(sn.name, 16) + ' ' + r(formatSize(sn['vm-state-size']), 8) + r(date, 20) + r(clock, 13) + r(sn.icount !== undefined ? String(sn.icount) : '', 11) + '\n';
   }
   return s;
 }
@@ -147,14 +164,20 @@ export function registerImg(program: Command): void {
         // qemu-img names the extent by the path it opened, not by the descriptor's line.
         const ext = (i['format-specific']?.data.extents as Array<Record<string, unknown>> | undefined)?.[0];
         if (ext) ext.filename = file;
+        const backing = i['backing-filename'];
+        const fullBacking = backing === undefined ? undefined : isAbsolute(backing) ? backing : join(dirname(file), backing);
         if (o.output === 'json') {
-          const j: Record<string, unknown> = { 'virtual-size': i['virtual-size'], filename: file };
+          // Keys in the order qemu-img prints them.
+          const j: Record<string, unknown> = {};
+          if (i.snapshots) j.snapshots = i.snapshots;
+          if (i['backing-filename-format'] !== undefined) j['backing-filename-format'] = i['backing-filename-format'];
+          j['virtual-size'] = i['virtual-size'];
+          j.filename = file;
           if (i['cluster-size'] !== undefined) j['cluster-size'] = i['cluster-size'];
           j.format = i.format;
           j['actual-size'] = actualSize;
-          if (i['backing-filename'] !== undefined) j['backing-filename'] = i['backing-filename'];
-          if (i['backing-filename-format'] !== undefined) j['backing-filename-format'] = i['backing-filename-format'];
           if (i['format-specific']) j['format-specific'] = i['format-specific'];
+          if (backing !== undefined) { j['full-backing-filename'] = fullBacking; j['backing-filename'] = backing; }
           j['dirty-flag'] = i['dirty-flag'] ?? false;
           print(JSON.stringify(j, null, 4) + '\n');
           return;
@@ -163,8 +186,9 @@ export function registerImg(program: Command): void {
         s += `virtual size: ${formatSize(i['virtual-size'])} (${i['virtual-size']} bytes)\n`;
         s += `disk size: ${formatSize(actualSize)}\n`;
         if (i['cluster-size'] !== undefined) s += `cluster_size: ${i['cluster-size']}\n`;
-        if (i['backing-filename'] !== undefined) s += `backing file: ${i['backing-filename']}\n`;
+        if (backing !== undefined) s += `backing file: ${backing}${fullBacking !== backing ? ` (actual path: ${fullBacking})` : ''}\n`;
         if (i['backing-filename-format'] !== undefined) s += `backing file format: ${i['backing-filename-format']}\n`;
+        if (i.snapshots) s += snapshotList(i.snapshots);
         if (i['format-specific']) s += `Format specific information:\n${formatSpecific(i['format-specific'].data, '    ')}`;
         print(s);
       } finally {

@@ -36,6 +36,19 @@ export interface ImageInfo {
   'backing-filename-format'?: string;
   'dirty-flag'?: boolean;
   'format-specific'?: { type: ImageFormat; data: Record<string, unknown> };
+  snapshots?: SnapshotInfo[];
+}
+
+/** An internal snapshot as `qemu-img info --output json` lists it. */
+export interface SnapshotInfo {
+  icount?: number;
+  'vm-clock-nsec': number;
+  name: string;
+  'date-sec': number;
+  'date-nsec': number;
+  'vm-clock-sec': number;
+  id: string;
+  'vm-state-size': number;
 }
 
 /** A disk image of some format: a block device that also reports what it stores. */

@@ -6,11 +6,12 @@
  */
 import type { ByteSource } from '../source.js';
 import { readExact } from '../source.js';
-import { view, u64, ceilDiv } from '../bytes.js';
+import { view, ceilDiv } from '../bytes.js';
 import { ImageError, hex } from '../errors.js';
 import type { CheckResult } from '../check.js';
 import { readHeader, type Qcow2Header } from './header.js';
 import { Refcounts } from './refcounts.js';
+import { readSnapshots, readBitmaps } from './snapshots.js';
 import * as C from './constants.js';
 
 const TWO32 = 0x1_0000_0000;
@@ -64,7 +65,9 @@ function checkQcow2Unsafe(src: ByteSource): CheckResult {
   const tables: Table[] = [{ offset: h.l1TableOffset, entries: h.l1Size, active: true }];
   if (h.nbSnapshots > 0) {
     try {
-      tables.push(...readSnapshots(src, h, cs, inc));
+      const snaps = readSnapshots(src, h);
+      inc(h.snapshotsOffset, snaps.bytes, 'snapshot table');
+      for (const sn of snaps.list) tables.push({ offset: sn.l1TableOffset, entries: sn.l1Size, active: false });
     } catch (e) {
       corrupt(`ERROR ${(e as Error).message}`);
     }
@@ -168,31 +171,6 @@ function entryHex(hi: number, lo: number): string {
 }
 
 /**
- * "Snapshot table": entries of l1_table_offset (u64), l1_size (u32), id_str_size (u16),
- * name_size (u16), date and clock fields, vm_state_size (u32), extra_data_size (u32),
- * extra data, id string, name, padded to 8 bytes. Counts the table and returns the L1s.
- */
-function readSnapshots(src: ByteSource, h: Qcow2Header, cs: number,
-  inc: (off: number, bytes: number, what: string) => boolean): Table[] {
-  const out: Table[] = [];
-  let at = h.snapshotsOffset;
-  for (let i = 0; i < h.nbSnapshots; i++) {
-    const fixed = view(readExact(src, at, C.SNAPSHOT_FIXED_SIZE, `snapshot table entry ${i}`));
-    const l1Offset = u64(fixed, 0, false, `snapshot ${i} l1_table_offset`, at);
-    const l1Size = fixed.getUint32(8);
-    const idLen = fixed.getUint16(12), nameLen = fixed.getUint16(14);
-    const extra = fixed.getUint32(36);
-    if (l1Size * 8 > C.MAX_L1_BYTES || l1Offset % cs) {
-      throw new ImageError(`qcow2: snapshot ${i} at ${hex(at)}: invalid L1 table (offset ${hex(l1Offset)}, ${l1Size} entries)`, 'snapshot l1_table_offset', at);
-    }
-    out.push({ offset: l1Offset, entries: l1Size, active: false });
-    at += Math.ceil((C.SNAPSHOT_FIXED_SIZE + extra + idLen + nameLen) / 8) * 8;
-  }
-  inc(h.snapshotsOffset, at - h.snapshotsOffset, 'snapshot table');
-  return out;
-}
-
-/**
  * "Bitmaps extension" (counted only while autoclear bit 0 says it is consistent):
  * nb_bitmaps (u32), reserved (u32), bitmap_directory_size (u64), bitmap_directory_offset
  * (u64). Each directory entry: bitmap_table_offset (u64), bitmap_table_size (u32), flags
@@ -201,29 +179,15 @@ function readSnapshots(src: ByteSource, h: Qcow2Header, cs: number,
  */
 function countBitmaps(src: ByteSource, ext: Uint8Array, cs: number,
   inc: (off: number, bytes: number, what: string) => boolean): void {
-  if (ext.length < 24) throw new ImageError('qcow2: bitmaps extension shorter than 24 bytes', 'bitmaps extension');
-  const e = view(ext);
-  const nb = e.getUint32(0);
-  const dirSize = u64(e, 8, false, 'bitmap_directory_size', 0);
-  const dirOff = u64(e, 16, false, 'bitmap_directory_offset', 0);
-  if (dirSize > 64 << 20) throw new ImageError(`qcow2: bitmap directory of ${dirSize} bytes is too large`, 'bitmap_directory_size');
-  if (!inc(dirOff, dirSize, 'bitmap directory')) return;
-  const dir = view(readExact(src, dirOff, dirSize, 'qcow2 bitmap directory'));
-  let at = 0;
-  for (let i = 0; i < nb; i++) {
-    if (at + 24 > dirSize) throw new ImageError(`qcow2: bitmap directory entry ${i} runs past the directory`, 'bitmap directory');
-    const tOff = u64(dir, at, false, 'bitmap_table_offset', dirOff + at);
-    const tSize = dir.getUint32(at + 8);
-    const nameSize = dir.getUint16(at + 18);
-    const extra = dir.getUint32(at + 20);
-    if (tSize > (64 << 20) / 8) throw new ImageError(`qcow2: bitmap ${i} table of ${tSize} entries is too large`, 'bitmap_table_size', dirOff + at + 8);
-    if (tSize > 0 && inc(tOff, tSize * 8, `bitmap ${i} table`)) {
-      const t = view(readExact(src, tOff, tSize * 8, 'qcow2 bitmap table'));
-      for (let j = 0; j < tSize; j++) {
-        const off = (t.getUint32(j * 8) & C.HI_OFFSET_MASK) * TWO32 + ((t.getUint32(j * 8 + 4) & C.LO_OFFSET_MASK) >>> 0);
-        if (off) inc(off, cs, `bitmap ${i} data cluster`);
-      }
+  const { list, dirOffset, dirSize } = readBitmaps(src, ext);
+  if (!inc(dirOffset, dirSize, 'bitmap directory')) return;
+  list.forEach((b, i) => {
+    if (b.tableSize > (64 << 20) / 8) throw new ImageError(`qcow2: bitmap ${i} table of ${b.tableSize} entries is too large`, 'bitmap_table_size');
+    if (b.tableSize === 0 || !inc(b.tableOffset, b.tableSize * 8, `bitmap ${i} table`)) return;
+    const t = view(readExact(src, b.tableOffset, b.tableSize * 8, 'qcow2 bitmap table'));
+    for (let j = 0; j < b.tableSize; j++) {
+      const off = (t.getUint32(j * 8) & C.HI_OFFSET_MASK) * TWO32 + ((t.getUint32(j * 8 + 4) & C.LO_OFFSET_MASK) >>> 0);
+      if (off) inc(off, cs, `bitmap ${i} data cluster`);
     }
-    at += Math.ceil((24 + extra + nameSize) / 8) * 8;
-  }
+  });
 }

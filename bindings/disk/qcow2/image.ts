@@ -13,6 +13,7 @@ import { ImageError, hex } from '../errors.js';
 import { checkRange, type BlockStatus, type DiskImage, type ImageInfo } from '../types.js';
 import { readHeader, featureList, type Qcow2Header } from './header.js';
 import { Refcounts, overlaps } from './refcounts.js';
+import { readSnapshots, readBitmaps, BME_FLAG_IN_USE, BME_FLAG_AUTO } from './snapshots.js';
 import * as C from './constants.js';
 
 /** Opens the backing file a qcow2 image names (a file next to it, a fetch in a page...). */
@@ -353,6 +354,14 @@ export class Qcow2Image implements DiskImage {
       'compression-type': h.compressionType === C.COMPRESSION_ZSTD ? 'zstd' : 'zlib',
     };
     if (h.version === 3) data['lazy-refcounts'] = (h.compatibleFeatures & BigInt(C.COMPAT_LAZY_REFCOUNTS)) !== 0n;
+    const bitmaps = h.extensions.find((e) => e.type === C.EXT_BITMAPS);
+    if (bitmaps && (h.autoclearFeatures & BigInt(C.AUTOCLEAR_BITMAPS))) {
+      data.bitmaps = readBitmaps(this.src, bitmaps.data).list.map((b) => ({
+        flags: [...(b.flags & BME_FLAG_IN_USE ? ['in-use'] : []), ...(b.flags & BME_FLAG_AUTO ? ['auto'] : [])],
+        name: b.name,
+        granularity: 2 ** b.granularityBits,
+      }));
+    }
     data['refcount-bits'] = 2 ** h.refcountOrder;
     if (h.version === 3) {
       data.corrupt = (h.incompatibleFeatures & BigInt(C.INCOMPAT_CORRUPT)) !== 0n;
@@ -360,8 +369,17 @@ export class Qcow2Image implements DiskImage {
       const inc = featureList(h, 0, h.incompatibleFeatures);
       if (inc.length) data['incompatible-features'] = inc;
     }
-    if (h.nbSnapshots) data['snapshots'] = h.nbSnapshots;
     const info: ImageInfo = {
+      snapshots: h.nbSnapshots ? readSnapshots(this.src, h).list.map((sn) => ({
+        ...(sn.icount !== undefined ? { icount: sn.icount } : {}),
+        'vm-clock-nsec': sn.vmClockNsec % 1e9,
+        name: sn.name,
+        'date-sec': sn.dateSec,
+        'date-nsec': sn.dateNsec,
+        'vm-clock-sec': Math.floor(sn.vmClockNsec / 1e9),
+        id: sn.id,
+        'vm-state-size': sn.vmStateSize,
+      })) : undefined,
       format: 'qcow2',
       'virtual-size': this.size,
       'cluster-size': this.clusterSize,

@@ -313,6 +313,8 @@ export class VmdkImage implements DiskImage {
             'virtual-size': this.size,
             filename: d?.extents[0]?.file,
             'cluster-size': this.grainBytes,
+            // QEMU reports the type of flat extents here; sparse extents have none.
+            format: '',
           }],
         },
       },

@@ -1,0 +1,155 @@
+/**
+ * `wasmvisor img` against `qemu-img` on the same files: info prints the same text and
+ * JSON, create makes images of the same virtual size from the same size strings, check
+ * ends with the same exit status, convert leaves nothing behind when it fails.
+ */
+import { describe, it, expect, afterAll } from 'vitest';
+import { writeFileSync, readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { main } from '../../bindings/cli/main.js';
+import { parseSize, formatSize } from '../../bindings/disk/size.js';
+import { hasQemuImg, qemuImg, tempDir, fixtureBytes, manifest } from './helpers.js';
+
+const t = tempDir();
+afterAll(() => t.cleanup());
+
+/** Runs the CLI in-process, capturing stdout and stderr. */
+async function run(args: string[], cwd = t.dir): Promise<{ status: number; out: string; err: string }> {
+  const out: string[] = [], err: string[] = [];
+  const o = process.stdout.write.bind(process.stdout), e = process.stderr.write.bind(process.stderr);
+  const prev = process.cwd();
+  (process.stdout as any).write = (s: string) => { out.push(String(s)); return true; };
+  (process.stderr as any).write = (s: string) => { err.push(String(s)); return true; };
+  process.chdir(cwd);
+  try {
+    const status = await main(args);
+    return { status, out: out.join(''), err: err.join('') };
+  } finally {
+    process.chdir(prev);
+    (process.stdout as any).write = o;
+    (process.stderr as any).write = e;
+  }
+}
+
+function put(name: string): string {
+  writeFileSync(join(t.dir, name), fixtureBytes(name));
+  return name;
+}
+
+describe('wasmvisor img without QEMU', () => {
+  it('creates, converts and checks images', async () => {
+    expect((await run(['img', 'create', '-q', '-f', 'qcow2', '-o', 'compat=0.10', 'a.qcow2', '64M'])).status).toBe(0);
+    const info = JSON.parse((await run(['img', 'info', '--output', 'json', 'a.qcow2'])).out);
+    expect(info['virtual-size']).toBe(64 << 20);
+    expect(info['format-specific'].data.compat).toBe('0.10');
+    expect((await run(['img', 'convert', '-O', 'vmdk', '-o', 'subformat=streamOptimized', 'a.qcow2', 'a.vmdk'])).status).toBe(0);
+    const c = await run(['img', 'check', 'a.vmdk']);
+    expect(c.out).toMatch(/No errors were found on the image/);
+    expect(c.status).toBe(0);
+  });
+
+  it('refuses options the format does not have, as qemu-img words it', async () => {
+    const r = await run(['img', 'create', '-f', 'qcow2', '-o', 'foo=bar', 'x.qcow2', '1M']);
+    expect(r.status).toBe(2);
+    expect(r.err).toMatch(/x\.qcow2: Invalid parameter 'foo'/);
+    expect(existsSync(join(t.dir, 'x.qcow2'))).toBe(false);
+    const s = await run(['img', 'create', '-f', 'raw', 'x.raw', '12Q']);
+    expect(s.err).toMatch(/Invalid image size specified/);
+  });
+
+  it('leaves nothing behind when a conversion fails half-way', async () => {
+    // An L2 entry of the last data cluster points far outside the file: the conversion
+    // fails after it has written the earlier clusters.
+    const b = fixtureBytes('qcow2-v2.qcow2');
+    const dv = new DataView(b.buffer, b.byteOffset);
+    const l1 = Number(dv.getBigUint64(40));
+    const l2 = Number(dv.getBigUint64(l1 + 8) & ((1n << 56n) - 512n)); // L1 entry 1: guest clusters 512-1023
+    const idx = Math.floor(4190208 / 4096) % 512;
+    dv.setBigUint64(l2 + idx * 8, (1n << 63n) | (1n << 40n));
+    writeFileSync(join(t.dir, 'broken.qcow2'), b);
+    const before = readdirSync(t.dir).sort();
+    for (const fmt of ['raw', 'qcow2', 'vmdk']) {
+      const r = await run(['img', 'convert', '-O', fmt, 'broken.qcow2', 'out.' + fmt]);
+      expect(r.status).toBe(2);
+      expect(r.err).toMatch(/L2 entry for guest cluster 1023 at offset 0x[0-9a-f]+: host offset 0x10000000000 lies outside the file/);
+    }
+    expect(readdirSync(t.dir).sort()).toEqual(before);
+  });
+
+  it('prints sizes as qemu-img does', () => {
+    expect(formatSize(0)).toBe('0 B');
+    expect(formatSize(999)).toBe('999 B');
+    expect(formatSize(1000)).toBe('0.977 KiB');
+    expect(formatSize(8 * 2 ** 30)).toBe('8 GiB');
+    expect(formatSize(1.5 * 2 ** 30)).toBe('1.5 GiB');
+    expect(parseSize('10G')).toBe(10 * 2 ** 30);
+    expect(parseSize('1.5k')).toBe(1536);
+  });
+});
+
+describe.skipIf(!hasQemuImg)('wasmvisor img next to qemu-img', () => {
+  const files = Object.keys(manifest).filter((n) => !n.startsWith('backing-overlay'));
+  it.each(files)('info %s prints what qemu-img info prints (text and JSON)', async (name) => {
+    put(name);
+    for (const o of ['human', 'json']) {
+      const ours = await run(['img', 'info', '--output', o, name]);
+      expect(ours.status).toBe(0);
+      expect(ours.out).toBe(qemuImg(['info', '--output', o, name], t.dir).stdout);
+    }
+  });
+
+  it('info of an image with a backing file', async () => {
+    put('backing-base.qcow2');
+    put('backing-overlay.qcow2');
+    for (const o of ['human', 'json']) {
+      expect((await run(['img', 'info', '--output', o, 'backing-overlay.qcow2'])).out)
+        .toBe(qemuImg(['info', '--output', o, 'backing-overlay.qcow2'], t.dir).stdout);
+    }
+  });
+
+  it.each(['1000', '10G', '512M', '1.5k', '3T', '7', '65537'])('create -f qcow2/vmdk/raw with size %s gives qemu-img\'s virtual size', async (size) => {
+    for (const fmt of ['raw', 'qcow2', 'vmdk']) {
+      const ours = `ours-${size}.${fmt}`, theirs = `theirs-${size}.${fmt}`;
+      expect((await run(['img', 'create', '-q', '-f', fmt, ours, size])).status).toBe(0);
+      expect(qemuImg(['create', '-q', '-f', fmt, theirs, size], t.dir).status).toBe(0);
+      const a = JSON.parse(qemuImg(['info', '--output', 'json', ours], t.dir).stdout)['virtual-size'];
+      const b = JSON.parse(qemuImg(['info', '--output', 'json', theirs], t.dir).stdout)['virtual-size'];
+      expect(a).toBe(b);
+      if (fmt !== 'raw') expect(qemuImg(['check', ours], t.dir).status).toBe(0);
+    }
+  });
+
+  it('create -b makes an overlay that qemu-img reads through', async () => {
+    put('backing-base.qcow2');
+    expect((await run(['img', 'create', '-q', '-f', 'qcow2', '-b', 'backing-base.qcow2', '-F', 'qcow2', 'ov2.qcow2'])).status).toBe(0);
+    expect(qemuImg(['compare', 'backing-base.qcow2', 'ov2.qcow2'], t.dir).stdout).toMatch(/Images are identical/);
+    expect(qemuImg(['check', 'ov2.qcow2'], t.dir).status).toBe(0);
+  });
+
+  it('check ends with qemu-img check\'s exit status on a corrupt and on a leaking image', async () => {
+    for (const [cluster, value] of [[0, 2], [0, 0]]) {
+      const b = fixtureBytes('qcow2-v2.qcow2');
+      const dv = new DataView(b.buffer, b.byteOffset);
+      const block = Number(dv.getBigUint64(Number(dv.getBigUint64(48))));
+      dv.setUint16(block + cluster * 2, value);
+      const f = `rc${value}.qcow2`;
+      writeFileSync(join(t.dir, f), b);
+      const theirs = qemuImg(['check', f], t.dir);
+      const ours = await run(['img', 'check', f]);
+      expect(theirs.status).toBeGreaterThan(1);
+      expect(ours.status).toBe(theirs.status);
+      expect(ours.out).toContain(value === 2 ? 'Leaked cluster 0 refcount=2 reference=1' : 'ERROR cluster 0 refcount=0 reference=1');
+      expect(theirs.stdout + theirs.stderr).toContain(value === 2 ? 'Leaked cluster 0 refcount=2 reference=1' : 'ERROR cluster 0 refcount=0 reference=1');
+    }
+  });
+
+  it('convert output compares equal to its source', async () => {
+    put('qcow2-compressed.qcow2');
+    for (const [fmt, o] of [['vmdk', 'subformat=streamOptimized'], ['vmdk', 'subformat=monolithicSparse'], ['qcow2', 'compat=1.1,cluster_size=512'], ['raw', '']]) {
+      const out = `cv-${fmt}-${o.replace(/\W/g, '')}`;
+      const args = ['img', 'convert', '-f', 'qcow2', '-O', fmt, ...(o ? ['-o', o] : []), 'qcow2-compressed.qcow2', out];
+      expect((await run(args)).status).toBe(0);
+      expect(qemuImg(['compare', '-F', fmt, 'qcow2-compressed.qcow2', out], t.dir).stdout).toMatch(/Images are identical/);
+    }
+  });
+});
