@@ -18,6 +18,29 @@ extern u8 _end[]; /* linker.ld: the end of the kernel image and its BSS */
 
 static char cmdline[256];
 
+/* The end of the RAM that starts at 1 MiB, from the memory map when there is one, else
+ * from mem_upper. The spec promises mem_upper to a kernel that sets header bit 1, but
+ * some loaders (v86's) give only the map. 0 when neither is present. */
+static u32 memory_top(const struct multiboot_info *mbi, const char **source) {
+  if (mbi->flags & MBI_MMAP) {
+    u32 p = mbi->mmap_addr, end = mbi->mmap_addr + mbi->mmap_length;
+    while (p + sizeof(struct multiboot_mmap_entry) <= end) {
+      const struct multiboot_mmap_entry *e = (const void *)p;
+      u64 base = ((u64)e->base_hi << 32) | e->base_lo, len = ((u64)e->len_hi << 32) | e->len_lo;
+      if (e->type == MMAP_AVAILABLE && base <= (1u << 20) && base + len > (1u << 20)) {
+        *source = "mmap";
+        return base + len > 0xFFFFF000u ? 0xFFFFF000u : (u32)(base + len);
+      }
+      p += e->size + 4;
+    }
+  }
+  if (mbi->flags & MBI_MEM) {
+    *source = "mem_upper";
+    return (1u << 20) + mbi->mem_upper * 1024u;
+  }
+  return 0;
+}
+
 void kmain(u32 magic, const struct multiboot_info *mbi) {
   pvops_init_native();
   serial_init();
@@ -26,8 +49,8 @@ void kmain(u32 magic, const struct multiboot_info *mbi) {
 
   /* Everything the loader handed over lies below KERNEL_MAP_LIMIT, so it stays reachable
    * after paging is on; copy the command line anyway, the loader's memory gets reused. */
-  u32 mem_top = 0, first_free = (u32)_end;
-  if (mbi->flags & MBI_MEM) mem_top = (1u << 20) + mbi->mem_upper * 1024u;
+  const char *mem_source = "none";
+  u32 mem_top = memory_top(mbi, &mem_source), first_free = (u32)_end;
   if (mbi->flags & MBI_CMDLINE) {
     const char *s = (const char *)mbi->cmdline;
     u32 i = 0;
@@ -39,7 +62,7 @@ void kmain(u32 magic, const struct multiboot_info *mbi) {
     for (u32 i = 0; i < mbi->mods_count; i++)
       if (m[i].mod_end > first_free) first_free = m[i].mod_end;
   }
-  if (mem_top < (8u << 20)) panic("needs at least 8 MiB of memory (mem_upper=%u KiB)", mbi->mem_upper);
+  if (mem_top < (8u << 20)) panic("needs at least 8 MiB of memory (found %u KiB from %s)", mem_top >> 10, mem_source);
 
   gdt_init();
   idt_init();
@@ -49,7 +72,7 @@ void kmain(u32 magic, const struct multiboot_info *mbi) {
   paging_init();
   sysenter_init();
   pvops_detect_hypervisor();
-  kprintf("info mem upper_kib=%u frames=%u\n", mbi->mem_upper, frames_total());
+  kprintf("info mem top_kib=%u source=%s frames=%u\n", mem_top >> 10, mem_source, frames_total());
   wl_configure(cmdline);
   ide_init();
 

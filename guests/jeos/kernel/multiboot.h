@@ -6,6 +6,8 @@
 #define MBI_MEM (1u << 0)
 #define MBI_CMDLINE (1u << 2)
 #define MBI_MODS (1u << 3)
+#define MBI_MMAP (1u << 6)
+#define MMAP_AVAILABLE 1
 
 struct multiboot_info {
   u32 flags;
@@ -13,8 +15,17 @@ struct multiboot_info {
   u32 boot_device;
   u32 cmdline;
   u32 mods_count, mods_addr;
-  /* symbols, memory map, drives, ... are not used */
+  u32 syms[4];
+  u32 mmap_length, mmap_addr; /* a buffer of struct multiboot_mmap_entry */
+  /* drives, configuration table, ... are not used */
 };
+
+/* One memory map entry; `size` does not count itself (spec 3.3, "mmap_*"). */
+struct multiboot_mmap_entry {
+  u32 size;
+  u32 base_lo, base_hi, len_lo, len_hi;
+  u32 type;
+} __attribute__((packed));
 
 struct multiboot_module {
   u32 mod_start, mod_end, string, reserved;

@@ -204,7 +204,7 @@ int do_wait(int *status) {
       if (status) *status = st;
       return pid;
     }
-    if (!children) {
+    if (!children || current->killed) {
       pv.irq_enable();
       return -1;
     }

@@ -73,7 +73,10 @@ static void page_fault(struct trapframe *tf) {
       if (demand_fault(va) == 0) return;
     }
   }
-  if (tf_from_user(tf)) kill_current(tf, va);
+  /* A bad user address, even met by the kernel on a process's behalf (a pointer into a
+   * hole of its image), ends that process only: no kernel lock is ever held while user
+   * memory is touched. */
+  if (tf_from_user(tf) || (va >= USER_BASE && va < USER_TOP && current->pid != 0)) kill_current(tf, va);
   panic("#PF in the kernel at eip=%p addr=%p err=0x%x", (void *)tf->eip, (void *)va, tf->err);
 }
 

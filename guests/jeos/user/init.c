@@ -100,6 +100,15 @@ static void check_protection(void) {
   }
 }
 
+/* System calls refuse pointers outside the caller's memory instead of faulting on them. */
+static void check_bad_pointers(void) {
+  int ok = write((const char *)0x00100000, 4) == -1 /* the kernel image */
+           && write((const char *)0xBFF00000 - 8, 16) == -1 /* straddles the stack's start */
+           && write((const char *)0xFFFFFFF0, 32) == -1     /* wraps around */
+           && wait((int *)0x00001000) == -1 && exec((const char *)0x00100000) == -1;
+  check("bad-pointers", ok, "");
+}
+
 /* The sysenter path must return what int 0x80 returns. */
 static void check_sysenter(void) {
   int a = getpid(), b = sysenter3(SYS_GETPID, 0, 0, 0);
@@ -227,6 +236,7 @@ int main(void) {
   check_exec();
   check_preempt();
   check_protection();
+  check_bad_pointers();
   int ran = 0;
   for (int id = 0; id < WL_COUNT; id++) {
     u32 n = wlconf((u32)id);

@@ -1,0 +1,46 @@
+/**
+ * JeOS under v86 (the npm package, an x86 emulator written elsewhere): with no disk, it
+ * prints the same lines as under QEMU, measured values aside. Two independent emulators
+ * agreeing on every check, count and CRC is the evidence that the kernel's results are
+ * the machine's and not an accident of one emulator.
+ */
+import { describe, it, expect, beforeAll } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { runV86, type V86Run } from '../../bindings/testing/v86.js';
+// @ts-expect-error: a plain ESM script without type declarations
+import * as compare from '../../scripts/compare-qemu.mjs';
+
+const KERNEL = join(resolve(__dirname, '../..'), 'guests/jeos/jeos.elf');
+const hasQemu = spawnSync('qemu-system-i386', ['--version'], { stdio: 'ignore' }).status === 0;
+if (!hasQemu) console.warn('qemu-system-i386 not found: JeOS under v86 is checked on its own, not against QEMU');
+
+describe('JeOS under v86', () => {
+  let run: V86Run;
+  let output: string;
+  let lines: string[];
+  beforeAll(async () => {
+    run = await runV86(new Uint8Array(readFileSync(KERNEL)), { memoryBytes: 64 << 20, timeoutMs: 90_000 });
+    // The runner records every byte written to 0x3F8, including the divisor-latch low
+    // byte (1, for 115200 baud) the kernel writes there with LCR.DLAB set: drop it.
+    output = run.output.startsWith('\x01') ? run.output.slice(1) : run.output;
+    lines = compare.outputLines(output);
+  });
+
+  it('boots from the memory map v86 gives, passes every check and exits with code 0', () => {
+    expect(run.crash).toBeUndefined();
+    expect(run.timedOut).toBe(false);
+    expect(lines).toContain('ide0 absent');
+    expect(lines.filter((l) => l.startsWith('check ')).every((l) => / ok\b/.test(l))).toBe(true);
+    expect(lines).toContain('wl disk skipped=no-disk');
+    expect(lines).toContain('jeos summary workloads=12 failures=0');
+    expect(run.exitStatus).toBe(1);
+  });
+
+  it.skipIf(!hasQemu)('prints the lines QEMU prints, measured values aside', async () => {
+    const q = await compare.runQemu({ kernel: KERNEL, mem: 64 });
+    expect(q.status).toBe(1);
+    expect(compare.compareOutputs(q.output, output).differences).toEqual([]);
+  });
+});
