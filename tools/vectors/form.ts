@@ -53,7 +53,7 @@ export function rm(x: Insn, s: RmSpec): Rm {
   else if (s.kind === 'mem') o.overrides = o.overrides ?? true;
   let reg: number;
   if (s.reg === 'r') {
-    reg = x.r.int(8);
+    do reg = x.r.int(8); while (reg === ESP && s.width !== 8 && !o.espOk);
     x.set(reg, s.width, operand(x.r, s.width));
   } else reg = s.reg;
   const e = encodeRm(x, reg, kind, o);

@@ -17,6 +17,7 @@ import './forms-alu.js';
 import './forms-arith.js';
 import './forms-misc.js';
 import './forms-branch.js';
+import './forms-other.js';
 
 export const SEED = 'wasmvisor-vectors-1';
 
