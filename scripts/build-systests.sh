@@ -29,14 +29,21 @@ mkdir -p expected
 version=$(qemu-system-i386 --version | head -n 1)
 for image in *.bin elf/*.elf; do
   name=$(basename "${image%.*}")
+  # guests that need boot arguments (test/system/guests.ts passes the same to wasmvisor)
+  set --
+  case $name in
+    modules) set -- -append "one two=2" -initrd "modules/a.txt first module,modules/b.txt" ;;
+  esac
+  shown=""
+  for a in "$@"; do case $a in *" "*) shown="$shown \"$a\"" ;; *) shown="$shown $a" ;; esac; done
   out=$(mktemp)
   set +e
-  timeout 30 ./run-qemu.sh "$image" > "$out" 2>/dev/null
+  timeout 30 ./run-qemu.sh "$image" "$@" > "$out" 2>/dev/null
   status=$?
   set -e
   {
     echo "# reference: $version"
-    echo "# command: qemu-system-i386 -accel tcg -display none -serial file:OUT -nic none -no-reboot -m 128 -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel $image"
+    echo "# command: qemu-system-i386 -accel tcg -display none -serial file:OUT -nic none -no-reboot -m 128 -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel $image$shown"
     echo "# exit status: $status (isa-debug-exit: (value << 1) | 1)"
     cat "$out"
   } > "expected/$name.txt"

@@ -1,13 +1,31 @@
 /** The system test guests and their QEMU fixtures (guests/systests, see its README). */
 import { readFileSync } from 'node:fs';
+import type { HarnessOptions } from '../../bindings/testing/harness.js';
 
 export const SYSTEST_GUESTS = [
   'hello', 'pmode', 'mbinfo', 'segments', 'descriptors', 'exceptions', 'paging', 'rings', 'holes',
-  'sysenter', 'realmode',
+  'sysenter', 'realmode', 'modules',
   'checkpoints', 'elf/elfkernel', 'elf/higherhalf',
 ] as const;
 
 const root = new URL('../../guests/systests/', import.meta.url);
+
+/**
+ * Boot arguments of the guests that take some: the same as their QEMU command line in the
+ * fixture header. QEMU prefixes the command line with the kernel's file name and passes
+ * each -initrd entry ("file args") whole as the module string; these are given as such.
+ */
+export function guestBootOptions(name: string): HarnessOptions {
+  if (name !== 'modules') return {};
+  const file = (p: string) => new Uint8Array(readFileSync(new URL(p, root)));
+  return {
+    cmdline: 'modules.bin one two=2',
+    modules: [
+      { data: file('modules/a.txt'), string: 'modules/a.txt first module' },
+      { data: file('modules/b.txt'), string: 'modules/b.txt' },
+    ],
+  };
+}
 
 export function guestImage(name: string): Uint8Array {
   const file = name.startsWith('elf/') ? `${name}.elf` : `${name}.bin`;

@@ -8,7 +8,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Core, CoreOptions } from '../../bindings/core/types.js';
 import { runGuest } from '../../bindings/testing/harness.js';
-import { SYSTEST_GUESTS, fixture, guestImage, lineDiff } from './guests.js';
+import { SYSTEST_GUESTS, fixture, guestBootOptions, guestImage, lineDiff } from './guests.js';
 
 /** Same RAM as the fixtures' `qemu-system-i386 -m 128`. */
 const RAM = 128 << 20;
@@ -24,7 +24,7 @@ describe('system guests on wasmvisor match QEMU', () => {
   for (const name of SYSTEST_GUESTS) {
     it(name, () => {
       const want = fixture(name);
-      const run = runGuest(core, guestImage(name), { maxInstructions: 20_000_000 });
+      const run = runGuest(core, guestImage(name), { ...guestBootOptions(name), maxInstructions: 20_000_000 });
       expect(lineDiff(want.output, run.output), `${run.detail}; QEMU reference: ${want.header[0]}`).toEqual([]);
       expect(run.exitStatus).toBe(want.exitStatus);
     });
