@@ -107,7 +107,7 @@ describe.skipIf(!hasQemuImg)('wasmvisor img next to qemu-img', () => {
     }
   });
 
-  it.each(['1000', '10G', '512M', '1.5k', '3T', '7', '65537'])('create -f qcow2/vmdk/raw with size %s gives qemu-img\'s virtual size', async (size) => {
+  it.each(['1000', '10G', '512M', '1.5k', '100G', '7', '65537'])('create -f qcow2/vmdk/raw with size %s gives qemu-img\'s virtual size', async (size) => {
     for (const fmt of ['raw', 'qcow2', 'vmdk']) {
       const ours = `ours-${size}.${fmt}`, theirs = `theirs-${size}.${fmt}`;
       expect((await run(['img', 'create', '-q', '-f', fmt, ours, size])).status).toBe(0);
