@@ -99,8 +99,8 @@ export class PciFunction {
   get32(off: number): number { return (this.get16(off) | (this.get16(off + 2) << 16)) >>> 0; }
   setMask16(off: number, m: number): void { this.wmask[off] = m & 0xff; this.wmask[off + 1] = (m >> 8) & 0xff; }
 
-  /** Makes device-specific registers writable with their reset values. */
-  defineRegister(off: number, reset: number, length = 1, writeMask = 0xff): void {
+  /** A device-specific register of 1-4 bytes with its reset value and writable bits. */
+  defineRegister(off: number, reset: number, length: 1 | 2 | 4 = 1, writeMask = 0xffffffff): void {
     for (let i = 0; i < length; i++) { this.config[off + i] = (reset >>> (8 * i)) & 0xff; this.wmask[off + i] = (writeMask >>> (8 * i)) & 0xff; }
   }
 
@@ -112,8 +112,9 @@ export class PciFunction {
     const off = PCI_BAR0 + 4 * i;
     const type = bar.kind === 'io' ? 0x1 : bar.prefetchable ? 0x8 : 0x0;
     const low = bar.kind === 'io' ? 0x3 : 0xf;
-    // I/O BARs decode 16 address bits on x86 (6.2.5.1: upper 16 bits may be hardwired 0).
-    const mask = (bar.kind === 'io' ? 0xffff & ~(bar.size - 1) : ~(bar.size - 1)) & ~low;
+    // All address bits above the size are writable, I/O BARs included (a 16-byte I/O BAR
+    // sizes as FFFFFFF1h, as QEMU's PIIX3 IDE BAR4 does); the bus decodes the low 16.
+    const mask = ~(bar.size - 1) & ~low;
     for (let b = 0; b < 4; b++) { this.wmask[off + b] = (mask >>> (8 * b)) & 0xff; this.config[off + b] = 0; }
     this.config[off] = type;
   }
@@ -157,7 +158,9 @@ export class PciFunction {
       if (!bar?.device) continue;
       const enabled = bar.kind === 'io' ? (cmd & CMD_IO) !== 0 : (cmd & CMD_MEMORY) !== 0;
       const addr = this.barAddress(i);
-      const want = enabled && addr !== 0 ? addr : -1;
+      // An I/O BAR above 64 KiB decodes nothing on x86; a memory BAR must fit below 4 GiB.
+      const fits = bar.kind === 'io' ? addr + bar.size <= 0x10000 : addr + bar.size <= 2 ** 32;
+      const want = enabled && addr !== 0 && fits ? addr : -1;
       if (want === this.mapped[i]) continue;
       const space = bar.kind === 'io' ? 'pio' : 'mmio';
       if (this.mapped[i] >= 0) this.bus.unregister(space, this.mapped[i]);
