@@ -198,11 +198,11 @@ describe.skipIf(!hasQemu)('JeOS under QEMU, default run', () => {
 });
 
 describe.skipIf(!hasQemu)('JeOS under QEMU, command line', () => {
-  it('honours iters= and only=', async () => {
-    const { run } = await boot('iters=37 only=syscall,in,compute,disk');
+  it('honours iters=, NAME= and only=', async () => {
+    const { run } = await boot('only=syscall,in,compute,disk compute=3 iters=37');
     const wl = workloadLines(run.output);
     expect([...wl.keys()]).toEqual(['syscall', 'in', 'compute', 'disk']);
-    for (const f of wl.values()) expect(f.iters).toBe('37');
+    expect([...wl.values()].map((f) => f.iters)).toEqual(['37', '37', '3', '37']);
     expect(run.output).toContain('jeos summary workloads=4 failures=0');
     expect(run.status).toBe(1);
   });
@@ -216,10 +216,11 @@ describe.skipIf(!hasQemu)('JeOS under QEMU, command line', () => {
   });
 
   it('warns about an unknown workload or option and runs nothing it does not know', async () => {
-    const { run } = await boot('only=nosuch bogus=1', false);
+    const { run } = await boot('only=nosuch bogus=1 syscall=x', false);
     const lines = compare.outputLines(run.output);
     expect(lines).toContain('jeos warning unknown workload in only=');
     expect(lines).toContain('jeos warning unknown option');
+    expect(lines).toContain('jeos warning bad iteration count');
     expect(lines).toContain('jeos summary workloads=0 failures=0');
   });
 });

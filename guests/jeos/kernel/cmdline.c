@@ -1,6 +1,7 @@
 /* The multiboot command line: words of the form key=value, separated by spaces. Words
  * without '=' (the loader passes the kernel's path first) are ignored.
- *   iters=N       every selected workload runs N iterations
+ *   iters=N       every workload runs N iterations
+ *   NAME=N        workload NAME runs N iterations (e.g. forkwait=100)
  *   only=a,b,...  run only the named workloads */
 #include "workloads.h"
 #include "console.h"
@@ -26,41 +27,44 @@ static int find_wl(const char *s, u32 len) {
 }
 
 void wl_configure(const char *cmdline) {
-  for (int i = 0; i < WL_COUNT; i++) iters[i] = wl_defs[i].iters;
+  /* Order-independent: a workload runs name=N iterations if given, else iters=N, else
+   * its default; only= then filters. */
+  u32 global = 0, named[WL_COUNT] = { 0 }, keep[WL_COUNT] = { 0 };
+  int have_only = 0;
   const char *p = cmdline ? cmdline : "";
   while (*p) {
     while (*p == ' ') p++;
     const char *w = p;
     while (*p && *p != ' ') p++;
-    u32 len = (u32)(p - w);
     const char *eq = w;
     while (eq < p && *eq != '=') eq++;
-    if (len == 0 || eq == p) continue;
+    if (eq == p) continue; /* no '=': the kernel's path, or nothing */
     const char *v = eq + 1;
-    u32 klen = (u32)(eq - w), vlen = (u32)(p - v);
-    if (klen == 5 && strncmp(w, "iters", 5) == 0) {
-      u32 n;
-      if (parse_u32(v, vlen, &n) < 0 || n == 0) {
-        kprintf("jeos warning bad iters value\n");
-        continue;
-      }
-      for (int i = 0; i < WL_COUNT; i++)
-        if (iters[i]) iters[i] = n;
-    } else if (klen == 4 && strncmp(w, "only", 4) == 0) {
-      u32 keep[WL_COUNT] = { 0 };
+    u32 klen = (u32)(eq - w), vlen = (u32)(p - v), n;
+    int id;
+    if (klen == 4 && strncmp(w, "only", 4) == 0) {
+      have_only = 1;
       for (const char *s = v; s < p;) {
         const char *e = s;
         while (e < p && *e != ',') e++;
-        int id = find_wl(s, (u32)(e - s));
+        id = find_wl(s, (u32)(e - s));
         if (id < 0) kprintf("jeos warning unknown workload in only=\n");
         else keep[id] = 1;
         s = e + 1;
       }
-      for (int i = 0; i < WL_COUNT; i++)
-        if (!keep[i]) iters[i] = 0;
+    } else if (klen == 5 && strncmp(w, "iters", 5) == 0) {
+      if (parse_u32(v, vlen, &n) < 0 || n == 0) kprintf("jeos warning bad iters value\n");
+      else global = n;
+    } else if ((id = find_wl(w, klen)) >= 0) {
+      if (parse_u32(v, vlen, &n) < 0 || n == 0) kprintf("jeos warning bad iteration count\n");
+      else named[id] = n;
     } else {
       kprintf("jeos warning unknown option\n");
     }
+  }
+  for (int i = 0; i < WL_COUNT; i++) {
+    iters[i] = named[i] ? named[i] : global ? global : wl_defs[i].iters;
+    if (have_only && !keep[i]) iters[i] = 0;
   }
 }
 
