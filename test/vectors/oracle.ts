@@ -1,16 +1,15 @@
 /**
  * A stand-in `Core` that answers each vector with what the CPU recorded (optionally
  * damaged), used to check that the replay harness accepts right answers and names wrong
- * ones. It executes nothing; only the calls the replay makes are implemented.
+ * ones. It executes nothing.
  */
-import type { Core, CoreCounters, Exit, Regs, Segment, TableReg } from '../../bindings/core/types.js';
-import { MACHINE } from './replay.js';
+import type { Exit, Regs, Segment, TableReg } from '../../bindings/core/types.js';
+import { MACHINE, ReplayCore } from './replay.js';
 import { bytesOf, Layout, regionOut, Vector } from './fixtures.js';
 
 export type Damage = (v: Vector, regs: Regs, mem: Uint8Array) => void;
 
-export class OracleCore implements Core {
-  readonly ramBytes = MACHINE.ramBytes;
+export class OracleCore implements ReplayCore {
   private mem = new Uint8Array(MACHINE.ramBytes);
   private regs: Regs = {
     eax: 0, ecx: 0, edx: 0, ebx: 0, esp: 0, ebp: 0, esi: 0, edi: 0, eip: 0, eflags: 2,
@@ -48,19 +47,4 @@ export class OracleCore implements Core {
   writePhys(addr: number, data: Uint8Array): void { this.mem.set(data, addr); }
   setSegment(_s: string, _v: Segment): void {}
   setTable(_w: string, _t: TableReg): void {}
-
-  reset(): void { throw new Error('not used by the replay'); }
-  getSegment(): Segment { throw new Error('not used by the replay'); }
-  getTable(): TableReg { throw new Error('not used by the replay'); }
-  readMsr(): bigint { throw new Error('not used by the replay'); }
-  writeMsr(): void { throw new Error('not used by the replay'); }
-  mapRom(): void { throw new Error('not used by the replay'); }
-  addMmio(): void { throw new Error('not used by the replay'); }
-  completeIo(): void { throw new Error('not used by the replay'); }
-  canInjectInterrupt(): boolean { return false; }
-  injectInterrupt(): void { throw new Error('not used by the replay'); }
-  requestInterruptWindow(): void {}
-  nmi(): void { throw new Error('not used by the replay'); }
-  counters(): CoreCounters { return { instructions: 0, tlbHits: 0, tlbMisses: 0, pageWalks: 0, walkMemRefs: 0, interrupts: 0, exceptions: 0 }; }
-  tsc(): bigint { return 0n; }
 }

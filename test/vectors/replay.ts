@@ -7,6 +7,9 @@
 import type { Core, Segment } from '../../bindings/core/types.js';
 import { bytesOf, Layout, REGS, regionOut, undefinedByte, undefinedRegMask, Vector } from './fixtures.js';
 
+/** The part of the core's contract the replay uses. */
+export type ReplayCore = Pick<Core, 'writePhys' | 'readPhys' | 'setTable' | 'setSegment' | 'setRegs' | 'getRegs' | 'run'>;
+
 export const MACHINE = {
   ramBytes: 4 << 20,
   gdt: 0x0800,
@@ -35,7 +38,7 @@ function descriptor(base: number, limit: number, access: number, flags: number):
 }
 
 /** Writes the GDT, IDT and handlers and sets the control state that does not change per vector. */
-export function prepare(core: Core, layout: Layout): void {
+export function prepare(core: ReplayCore, layout: Layout): void {
   const gdt = [
     ...descriptor(0, 0, 0, 0),
     ...descriptor(0, 0xfffff, 0x9b, 0xc), // 0x08 code, execute/read, 32-bit, 4 KiB granularity
@@ -68,7 +71,7 @@ export const flagNames = (bits: number) => FLAG_NAMES.filter(([b]) => bits & b).
  * `undefinedSeen` is given, it receives whether the masked (undefined) EFLAGS bits also
  * equal this CPU's: information only, Intel and AMD differ there.
  */
-export function replayVector(core: Core, v: Vector, layout: Layout, undefinedSeen?: (same: boolean) => void): string {
+export function replayVector(core: ReplayCore, v: Vector, layout: Layout, undefinedSeen?: (same: boolean) => void): string {
   const window = new Uint8Array(layout.windowSize).fill(FILL);
   for (const [addr, input] of v.m) window.set(bytesOf(input), addr - layout.window);
   core.writePhys(layout.window, window);
@@ -170,7 +173,7 @@ export interface FormTally {
 }
 
 /** Replays a group's vectors and tallies failures per opcode form. */
-export function replayGroup(core: Core, vectors: Vector[], layout: Layout, before?: (v: Vector) => void, examples = 3): Map<string, FormTally> {
+export function replayGroup(core: ReplayCore, vectors: Vector[], layout: Layout, before?: (v: Vector) => void, examples = 3): Map<string, FormTally> {
   const tally = new Map<string, FormTally>();
   for (const v of vectors) {
     const t = tally.get(v.f) ?? { total: 0, failed: 0, examples: [], withUndefined: 0, undefinedSame: 0 };
