@@ -21,6 +21,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_KERNEL = join(ROOT, 'guests/jeos/jeos.elf');
@@ -124,24 +125,33 @@ export async function runQemu({ kernel = DEFAULT_KERNEL, disk, append, mem = 32,
   return { status: r.status, output: r.stdout, stderr: r.stderr, timedOut: r.timedOut };
 }
 
+/** Whether tsx (a dev dependency) can be loaded, to run the TypeScript sources directly. */
+function hasTsx() {
+  try {
+    createRequire(import.meta.url).resolve('tsx');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Boots `kernel` under `wasmvisor run` (the built CLI when present, else the TypeScript
- * sources through tsx). Resolves like runQemu.
+ * Boots `kernel` under `wasmvisor run`: the TypeScript sources through tsx in a checkout
+ * (so a stale build is never compared), else the built CLI. Resolves like runQemu.
  */
 export async function runWasmvisor({ kernel = DEFAULT_KERNEL, disk, append, mem, timeoutMs = 600_000 } = {}) {
   const runArgs = ['run', '--kernel', kernel];
   if (append !== undefined) runArgs.push('--append', append);
   if (disk) runArgs.push('--disk', disk);
   if (mem !== undefined) runArgs.push('--mem', `${mem}M`);
-  const built = join(ROOT, 'bin/wasmvisor.js');
-  const args = existsSync(join(ROOT, 'dist/bindings/cli/main.js'))
-    ? [built, ...runArgs]
-    : [
+  const args = hasTsx()
+    ? [
         '--import', 'tsx', '--input-type=module', '-e',
         `const m = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'bindings/cli/main.ts')).href)});` +
           'process.exitCode = await m.main(process.argv.slice(1));',
         '--', ...runArgs,
-      ];
+      ]
+    : [join(ROOT, 'bin/wasmvisor.js'), ...runArgs];
   const r = await run(process.execPath, args, timeoutMs);
   return { status: r.status, output: r.stdout, stderr: r.stderr, timedOut: r.timedOut };
 }
