@@ -1,0 +1,48 @@
+/**
+ * The PCI side of the PC in one call: the i440FX host bridge (00:00.0), the PIIX3 ISA
+ * bridge (00:01.0) and IDE function (00:01.1) on a mechanism #1 host, with the IDE
+ * channels on their legacy ports and IRQ 14/15, and disks attached in QEMU's order
+ * (`-drive if=ide,index=0..3`: primary master, primary slave, secondary master, slave).
+ */
+import type { BlockDevice } from '../disk/types.js';
+import type { Bus } from './bus.js';
+import type { PicPair } from './pic-pair.js';
+import { PiixIde } from './ide/piix-ide.js';
+import { PRIMARY, SECONDARY } from './ide/ide-channel.js';
+import type { AtaDeviceOptions } from './ide/ata-device.js';
+import { i440fxHostBridge, piix3IsaBridge } from './pci/i440fx.js';
+import { PciHost } from './pci/pci-host.js';
+
+export interface ChipsetOptions {
+  /** Up to four disks, in `-drive if=ide,index=N` order; `undefined` leaves a slot empty. */
+  disks?: (BlockDevice | undefined)[];
+  /** Model/serial strings per disk (defaults: "WASMVISOR HARDDISK", a serial per slot). */
+  diskOptions?: AtaDeviceOptions[];
+  /** The PIIX3 Reset Control Register (0xCF9) asked for a CPU reset. */
+  onReset?: () => void;
+}
+
+export interface Chipset {
+  pci: PciHost;
+  ide: PiixIde;
+  /** Writes everything the guest wrote back to the disks: call before exit. */
+  flush(): void;
+}
+
+export function attachChipset(bus: Bus, pic: PicPair, opts: ChipsetOptions = {}): Chipset {
+  const disks = opts.disks ?? [];
+  if (disks.length > 4) throw new RangeError(`at most four IDE disks, got ${disks.length}`);
+  const pci = new PciHost(opts.onReset);
+  const ide = new PiixIde(pic.line(PRIMARY.irq), pic.line(SECONDARY.irq));
+  disks.forEach((d, i) => {
+    if (!d) return;
+    const o = opts.diskOptions?.[i] ?? { serial: `WV${String(i + 1).padStart(10, '0')}` };
+    ide.channels[i >> 1].attachDisk((i & 1) as 0 | 1, d, o);
+  });
+  pci.add(0, 0, i440fxHostBridge());
+  pci.add(1, 0, piix3IsaBridge());
+  pci.add(1, 1, ide.pci);
+  pci.attach(bus);
+  ide.attach(bus);
+  return { pci, ide, flush: () => ide.flush() };
+}
