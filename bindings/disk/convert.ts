@@ -32,6 +32,8 @@ export interface ConvertStats {
 
 /** Creates an empty image of `size` bytes in `dst`, in the target's format. */
 export function createImage(dst: ByteSource, size: number, t: TargetSpec): void {
+  // qemu-img rounds qcow2 and VMDK sizes up to whole 512-byte sectors.
+  if (t.format !== 'raw') size = Math.ceil(size / 512) * 512;
   switch (t.format) {
     case 'raw': createRaw(dst, size); return;
     case 'qcow2': createQcow2(dst, size, t.qcow2); return;

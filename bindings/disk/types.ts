@@ -1,7 +1,9 @@
 /**
  * A block device as the disk controllers (IDE, later virtio-blk) see it: synchronous,
  * byte-addressed, so that it works the same over a file in Node and a buffer in a page.
- * Every image format (raw, qcow2, VMDK) implements it.
+ * Every image format (raw, qcow2, VMDK) implements it. On a damaged image, read and write
+ * throw an `ImageError` (bindings/disk/errors.ts) naming the bad field: a controller
+ * reports that to the guest as a media error; it never takes the host down.
  */
 export interface BlockDevice {
   /** Virtual size in bytes. */

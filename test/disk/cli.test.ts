@@ -143,6 +143,27 @@ describe.skipIf(!hasQemuImg)('wasmvisor img next to qemu-img', () => {
     }
   });
 
+  it('convert flattens a backing chain, as qemu-img convert does', async () => {
+    put('backing-base.qcow2');
+    put('backing-overlay.qcow2');
+    for (const fmt of ['raw', 'qcow2', 'vmdk']) {
+      expect((await run(['img', 'convert', '-O', fmt, 'backing-overlay.qcow2', 'flat.' + fmt])).status).toBe(0);
+      expect(qemuImg(['compare', '-F', fmt, 'backing-overlay.qcow2', 'flat.' + fmt], t.dir).stdout).toMatch(/Images are identical/);
+      expect(qemuImg(['info', '--output', 'json', 'flat.' + fmt], t.dir).stdout).not.toMatch(/backing-filename/);
+    }
+  });
+
+  it('convert of a raw image whose size is not a whole sector gives qemu-img\'s virtual size', async () => {
+    writeFileSync(join(t.dir, 'odd.raw'), new Uint8Array(1000).fill(7));
+    for (const fmt of ['qcow2', 'vmdk']) {
+      expect((await run(['img', 'convert', '-f', 'raw', '-O', fmt, 'odd.raw', 'odd-ours.' + fmt])).status).toBe(0);
+      expect(qemuImg(['convert', '-f', 'raw', '-O', fmt, 'odd.raw', 'odd-theirs.' + fmt], t.dir).status).toBe(0);
+      const size = (f: string) => JSON.parse(qemuImg(['info', '--output', 'json', f], t.dir).stdout)['virtual-size'];
+      expect(size('odd-ours.' + fmt)).toBe(size('odd-theirs.' + fmt));
+      expect(qemuImg(['compare', 'odd-theirs.' + fmt, 'odd-ours.' + fmt], t.dir).stdout).toMatch(/Images are identical/);
+    }
+  });
+
   it('convert output compares equal to its source', async () => {
     put('qcow2-compressed.qcow2');
     for (const [fmt, o] of [['vmdk', 'subformat=streamOptimized'], ['vmdk', 'subformat=monolithicSparse'], ['qcow2', 'compat=1.1,cluster_size=512'], ['raw', '']]) {
