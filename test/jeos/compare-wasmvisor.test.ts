@@ -30,5 +30,4 @@ describe.skipIf(!hasQemu)('JeOS: QEMU and wasmvisor print the same lines', () =>
     expect(r.stdout).toMatch(/same output \(\d+ lines/);
     expect(r.status).toBe(0);
   });
-
 });

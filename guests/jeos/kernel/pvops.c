@@ -11,12 +11,10 @@ static u32 native_save_fl(void) {
   __asm__ volatile("pushfl; popl %0" : "=r"(f) : : "memory");
   return f;
 }
-static void native_restore_fl(u32 f) {
-  /* Only IF matters to callers; POPF of the full value would also do, but this keeps the
-   * arithmetic flags of the caller's context irrelevant. */
-  if (f & EFLAGS_IF) __asm__ volatile("sti" ::: "memory");
-  else __asm__ volatile("cli" ::: "memory");
-}
+/* POPF of the saved EFLAGS, as Linux's native_restore_fl. In ring 0 it restores IF; in a
+ * deprivileged kernel (ring 1) POPF silently keeps IF: the sensitive-but-unprivileged
+ * hole of Robin and Irvine, which a trap-and-emulate VMM must catch some other way. */
+static void native_restore_fl(u32 f) { __asm__ volatile("pushl %0; popfl" : : "g"(f) : "memory", "cc"); }
 static void native_irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
 static void native_irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
 /* STI delays interrupts by one instruction (SDM vol. 2B, STI), so no interrupt can slip

@@ -10,8 +10,8 @@
 struct pv_ops {
   const char *name;
 
-  /* Interrupt masking (Linux pv_irq_ops). save_fl returns EFLAGS; restore_fl writes back
-   * only its IF bit. */
+  /* Interrupt masking (Linux pv_irq_ops). save_fl returns EFLAGS; restore_fl puts back
+   * what save_fl returned (IF is the bit that matters). */
   u32 (*save_fl)(void);
   void (*restore_fl)(u32 flags);
   void (*irq_disable)(void);
