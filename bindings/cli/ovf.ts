@@ -217,6 +217,7 @@ export function registerOvf(program: Command): void {
     .description('Package a VM as an .ova: from a configuration file (export CONFIG.json OUT.ova) or from options (export OUT.ova --disk ...)')
     .argument('<args...>', 'CONFIG.json OUT.ova, or OUT.ova with options')
     .option('--ovf-version <v>', 'OVF version to write: 1 (DSP0243 1.x, default) or 2', '1')
+    .option('--vmdk', 'convert hard disks to streamOptimized VMDK (what VMware and VirtualBox import)')
     .option('--name <name>', 'VM name (options form)')
     .option('--cpus <n>', 'vCPUs (options form)')
     .option('--memory <MiB>', 'RAM in MiB (options form)')
@@ -232,10 +233,10 @@ export function registerOvf(program: Command): void {
       let result;
       if (args.length === 2) {
         if (!/\.ova$/i.test(args[1])) throw new UsageError(`the output "${args[1]}" must end in .ova`);
-        result = await exportOva(args[0], args[1], { family });
+        result = await exportOva(args[0], args[1], { family, convertToVmdk: Boolean(o.vmdk) });
       } else if (args.length === 1) {
         if (!/\.ova$/i.test(args[0])) throw new UsageError(`the output "${args[0]}" must end in .ova`);
-        result = await exportVmConfig(configFromOptions(o), resolve('.'), args[0], { family });
+        result = await exportVmConfig(configFromOptions(o), resolve('.'), args[0], { family, convertToVmdk: Boolean(o.vmdk) });
       } else {
         throw new UsageError('usage: wasmvisor ovf export CONFIG.json OUT.ova | wasmvisor ovf export OUT.ova [options]');
       }

@@ -39,6 +39,8 @@ function has(cmd: string, args: string[]): boolean {
 
 export const hasGnuTar = has('tar', ['--version']) && /GNU tar/.test(String(spawnSync('tar', ['--version']).stdout));
 export const hasSha256sum = has('sha256sum', ['--version']);
+export const hasQemuImg = has('qemu-img', ['--version']);
+if (!hasQemuImg) console.warn('qemu-img is not installed: the exported-VMDK checks against it are skipped');
 if (!hasGnuTar) console.warn('GNU tar is not installed: the OVA interop tests against it are skipped');
 if (!hasSha256sum) console.warn('sha256sum (coreutils) is not installed: digest cross-checks are skipped');
 

@@ -18,7 +18,7 @@ import { writeOvf } from '../../bindings/ovf/writer.js';
 import { fromVmConfig } from '../../bindings/ovf/from-config.js';
 import { parseManifest, formatManifest } from '../../bindings/ovf/manifest.js';
 import type { VmConfig } from '../../bindings/config/types.js';
-import { SAMPLES, chunks, collect, hasGnuTar, hasSha256sum, ovfError, run, tempDir } from './helpers.js';
+import { SAMPLES, chunks, collect, hasGnuTar, hasQemuImg, hasSha256sum, ovfError, run, tempDir } from './helpers.js';
 
 const COT = join(SAMPLES, 'cot');
 const UBUNTU = ['ubuntu.2.0.ovf', 'ubuntu.2.0.mf', 'ubuntu.2.0-disk1.vmdk'];
@@ -302,6 +302,23 @@ describe('writing OVA packages', () => {
     let listing = '';
     try { run('tar', ['-tvf', join(dir, 'head.tar')]); } catch (e) { listing = String((e as { stdout?: string }).stdout); }
     expect(listing).toMatch(/ 9663676421 1970-01-01 00:00 big-disk\.img/);
+  });
+
+  it.skipIf(!hasQemuImg)('converts a raw disk to a streamOptimized VMDK that qemu-img checks and finds identical', async () => {
+    const dir = tempDir();
+    const raw = new Uint8Array(8 << 20);
+    for (let i = 0; i < raw.length; i += 65536 * 3) raw.fill(i / 65536 + 1, i, i + 4096);
+    writeFileSync(join(dir, 'root.img'), raw);
+    const cfg: VmConfig = { ...config, disks: [{ controller: { type: 'ide', channel: 0, unit: 0 }, media: 'disk', path: 'root.img' }] };
+    writeFileSync(join(dir, 'vm.json'), JSON.stringify(cfg));
+    await exportOva(join(dir, 'vm.json'), join(dir, 'out.ova'), { convertToVmdk: true });
+    expect(readdirSync(dir).sort()).toEqual(['out.ova', 'root.img', 'vm.json']); // no work files left
+    const r = await importOva(join(dir, 'out.ova'), join(dir, 'in'));
+    expect(r.config.disks[0]).toMatchObject({ path: 'root.vmdk', format: 'vmdk', capacityBytes: 8 << 20 });
+    const vmdk = join(dir, 'in', 'root.vmdk');
+    expect(run('qemu-img', ['info', '--output=json', vmdk])).toMatch(/"streamOptimized"/);
+    run('qemu-img', ['check', '-f', 'vmdk', vmdk]);
+    expect(run('qemu-img', ['compare', '-f', 'raw', '-F', 'vmdk', join(dir, 'root.img'), vmdk])).toMatch(/Images are identical/);
   });
 
   it('refuses unsafe or duplicate member names when writing', async () => {

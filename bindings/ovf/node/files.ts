@@ -18,12 +18,14 @@ import { writeOva, type OvaFileSource } from '../ova-write.js';
 import { toVmConfig, type ToConfigOptions, type ToConfigResult } from '../to-config.js';
 import { fromVmConfig, type ExportFileInfo } from '../from-config.js';
 import { writeOvf } from '../writer.js';
-import { sniffFormat } from '../formats.js';
+import { FORMAT_VMDK_STREAM, sniffFormat } from '../formats.js';
 import { checkPackagePath } from '../paths.js';
 import { nodeHasher } from './hash-node.js';
 import { validateVmConfig } from '../../config/validate.js';
 import type { VmConfig } from '../../config/types.js';
 import { openImageFile } from '../../disk/node.js';
+import { FileSource } from '../../disk/node-file.js';
+import { convertImage } from '../../disk/convert.js';
 
 /** Chunks of a file, streamed. */
 export async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
@@ -229,6 +231,11 @@ export async function readVmConfigFile(path: string): Promise<VmConfig> {
 export interface ExportOptions {
   family?: '1' | '2';
   mtime?: Date;
+  /**
+   * Convert every hard disk image that is not already a streamOptimized VMDK into one
+   * (the format VMware and VirtualBox import from an OVA), through the disk image code.
+   */
+  convertToVmdk?: boolean;
 }
 
 /** Facts about an image file: size, and from the image itself, format and virtual size. */
@@ -265,7 +272,42 @@ export async function exportOva(configPath: string, ovaPath: string, opts: Expor
 
 /** Exports a VM configuration (paths relative to `base`) to an OVA package. */
 export async function exportVmConfig(input: VmConfig, base: string, ovaPath: string, opts: ExportOptions = {}): Promise<{ envelope: Envelope; files: string[] }> {
-  const config = validateVmConfig(input);
+  validateVmConfig(input);
+  if (!opts.convertToVmdk) return exportPrepared(input, base, ovaPath, opts);
+  const target = resolve(ovaPath);
+  const work = join(dirname(target), `.${basename(target)}.vmdk-${randomBytes(6).toString('hex')}`);
+  await mkdir(work);
+  try {
+    const config: VmConfig = JSON.parse(JSON.stringify(input));
+    for (const d of config.disks) {
+      if (d.media !== 'disk' || d.path === undefined) continue;
+      const abs = resolve(base, d.path);
+      let info: ExportFileInfo;
+      try {
+        info = await fileInfo(abs);
+      } catch (e) {
+        throw ioError(e, d.path);
+      }
+      if (info.formatUri === FORMAT_VMDK_STREAM) continue;
+      const out = join(work, `${basename(d.path).replace(/\.[^.]*$/, '')}.vmdk`);
+      const src = openImageFile(abs, { readOnly: true });
+      const dst = new FileSource(out, 'w');
+      try {
+        convertImage(src, dst, { format: 'vmdk', vmdk: { subformat: 'streamOptimized' } });
+      } finally {
+        dst.close();
+        src.close();
+      }
+      d.path = out;
+      d.format = 'vmdk';
+    }
+    return await exportPrepared(config, base, ovaPath, opts);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function exportPrepared(config: VmConfig, base: string, ovaPath: string, opts: ExportOptions): Promise<{ envelope: Envelope; files: string[] }> {
   const infos = new Map<string, ExportFileInfo>();
   const paths = [
     ...config.disks.map((d) => d.path).filter((p): p is string => p !== undefined),
