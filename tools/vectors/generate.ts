@@ -18,6 +18,7 @@ import './forms-arith.js';
 import './forms-misc.js';
 import './forms-branch.js';
 import './forms-other.js';
+import './forms-prefix.js';
 
 export const SEED = 'wasmvisor-vectors-1';
 

@@ -52,7 +52,7 @@
 #define WHICH_END (SCRATCH + 0x108)  /* 1: fell through, 2: at the branch target */
 #define CODE_LO (CODE - 0x100)       /* INT3-filled code area */
 #define CODE_HI (CODE + 0x400)
-#define MAX_INSN 15u
+#define MAX_INSN 32u /* beyond 15 bytes to see the #GP of an over-long instruction */
 #define MAX_REGIONS 8
 #define FILL 0xa5
 
