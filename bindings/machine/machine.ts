@@ -19,6 +19,7 @@ import { Rtc } from '../devices/rtc.js';
 import { COM1, Uart16550 } from '../devices/uart16550.js';
 import { DebugCon, DebugExit, PostPort } from '../devices/debug-ports.js';
 import { I8042 } from '../devices/i8042.js';
+import { attachChipset, type Chipset } from '../devices/pc-chipset.js';
 import { planMultiboot, applyMultiboot, type MultibootModule } from '../boot/multiboot.js';
 import { planFirmware } from './firmware.js';
 
@@ -33,7 +34,7 @@ export interface MachineConfig {
   modules?: MultibootModule[];
   /** A firmware image (QEMU's -bios). Without a kernel, the machine starts from it. */
   firmware?: Uint8Array;
-  /** The IDE disks: primary master first, then primary slave. */
+  /** The IDE disks in QEMU's `-drive if=ide,index=N` order: primary master, primary slave, secondary master, secondary slave. */
   disks?: BlockDevice[];
   /** Bytes the guest writes to COM1. */
   serialOut?: (byte: number) => void;
@@ -77,6 +78,7 @@ export class Machine {
   readonly uart: Uart16550;
   readonly post = new PostPort();
   readonly i8042: I8042;
+  readonly chipset: Chipset;
   private stop: StopReason | null = null;
   private haltedNs = 0;
   private injected = 0;
@@ -101,6 +103,9 @@ export class Machine {
       onA20: (on) => this.core.setA20(on),
     });
     this.i8042.attach(this.bus);
+    this.chipset = attachChipset(this.bus, this.pic, {
+      disks: config.disks, onReset: () => this.halt({ kind: 'reset' }),
+    });
     new DebugExit((status) => this.halt({ kind: 'exit', status })).attach(this.bus);
     new DebugCon(config.debugcon ?? (() => {})).attach(this.bus);
   }
@@ -168,6 +173,8 @@ export class Machine {
       this.handleExit(exit);
       this.feedInput();
     }
+    // Whatever the guest wrote reaches the disk images, however the run ended.
+    this.chipset.flush();
     return this.stop;
   }
 
@@ -265,5 +272,5 @@ function checkConfig(c: MachineConfig): void {
   if (c.ramBytes > 3 * 2 ** 30) {
     throw new RangeError(`memory of ${c.ramBytes} bytes is more than the 3 GiB below the PCI hole`);
   }
-  if ((c.disks?.length ?? 0) > 2) throw new RangeError('at most two IDE disks (primary master and slave)');
+  if ((c.disks?.length ?? 0) > 4) throw new RangeError('at most four IDE disks (primary and secondary, master and slave)');
 }
