@@ -132,7 +132,7 @@ describe.skipIf(!hasQemu)('JeOS under QEMU, default run', () => {
     expect(lines[0]).toBe('jeos boot');
     expect(lines).toContain('ide0 sectors=1024'); // disk.img is 512 KiB
     const checks = lines.filter((l) => l.startsWith('check '));
-    expect(checks.length).toBe(12);
+    expect(checks.length).toBe(13);
     expect(checks.filter((l) => !/^check \S+ ok\b/.test(l))).toEqual([]);
     expect(lines).toContain(`jeos summary workloads=${table.length} failures=0`);
     expect(lines[lines.length - 1]).toBe('jeos exit code=0');

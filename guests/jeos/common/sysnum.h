@@ -21,7 +21,8 @@
 #define SYS_YIELD   9  /* () -> 0 */
 #define SYS_KILL    10 /* (pid) -> 0 or -1 */
 #define SYS_DESKIP  11 /* (on) -> 0; when on, a #DE in ring 3 skips the DIV instead of killing */
-#define SYS_COUNT   12
+#define SYS_FREEMEM 12 /* () -> free physical frames (for leak checks) */
+#define SYS_COUNT   13
 
 /* Exit status of a process killed by the kernel: 128 + the exception vector (as a shell
  * reports signals), or 128 + 9 for SYS_KILL. */

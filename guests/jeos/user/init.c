@@ -173,7 +173,7 @@ static void run_pgfault(u32 iters) {
 }
 
 static void run_forkwait(u32 iters) {
-  u32 bad = 0;
+  u32 bad = 0, free_before = freemem();
   u64 t0 = rdtsc();
   for (u32 i = 0; i < iters; i++) {
     int pid = fork();
@@ -182,8 +182,13 @@ static void run_forkwait(u32 iters) {
     if (pid < 0 || wait(&st) != pid || st != 0) bad++;
   }
   u64 c = rdtsc() - t0;
+  /* Every child's directory, tables, pages and kernel stack must be back. */
+  i32 leaked = (i32)(free_before - freemem());
+  char extra[32];
+  fmt(extra, sizeof extra, " leaked_frames=%d", leaked);
   if (bad) fail(WL_FORKWAIT, "child status");
-  else report(WL_FORKWAIT, iters, "", c);
+  else if (leaked) fail(WL_FORKWAIT, extra + 1);
+  else report(WL_FORKWAIT, iters, extra, c);
 }
 
 static void run_tlb(u32 iters) {
@@ -230,6 +235,7 @@ static void run_user(int id, u32 n) {
 
 int main(void) {
   printf("init pid=%d\n", getpid());
+  u32 free_before = freemem();
   check_sysenter();
   check_demand();
   check_cow();
@@ -237,6 +243,9 @@ int main(void) {
   check_preempt();
   check_protection();
   check_bad_pointers();
+  char d[32];
+  fmt(d, sizeof d, "leaked_frames=%d", (i32)(free_before - freemem()));
+  check("no-leak", free_before == freemem(), d);
   int ran = 0;
   for (int id = 0; id < WL_COUNT; id++) {
     u32 n = wlconf((u32)id);

@@ -17,6 +17,7 @@ int kbench(u32 id, u32 iters) { return syscall3(SYS_KBENCH, (int)id, (int)iters,
 int yield(void) { return syscall3(SYS_YIELD, 0, 0, 0); }
 int kill(int pid) { return syscall3(SYS_KILL, pid, 0, 0); }
 int deskip(int on) { return syscall3(SYS_DESKIP, on, 0, 0); }
+u32 freemem(void) { return (u32)syscall3(SYS_FREEMEM, 0, 0, 0); }
 
 void printf(const char *f, ...) {
   char buf[256];

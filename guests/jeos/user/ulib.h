@@ -25,6 +25,7 @@ int kbench(u32 id, u32 iters);
 int yield(void);
 int kill(int pid);
 int deskip(int on);
+u32 freemem(void);
 void printf(const char *f, ...) __attribute__((format(printf, 1, 2)));
 
 static inline u64 rdtsc(void) {
