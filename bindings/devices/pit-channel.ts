@@ -26,8 +26,14 @@ function toBcd(v: number): number {
 }
 
 export class PitChannel {
-  /** M2-M1-M0 as written in the control word (status byte reports them as written). */
-  modeBits = 0;
+  /**
+   * M2-M1-M0 as written in the control word (status byte reports them as written). The
+   * datasheet leaves the power-on state undefined; each counter starts here as if its
+   * control word were 34h (mode 2, LSB then MSB, binary) with no count yet: OUT high and
+   * not counting, the state a BIOS leaves, so a guest's first control word makes no
+   * phantom edge on IRQ0.
+   */
+  modeBits = 2;
   bcd = false;
   /** RW1-RW0: 1 LSB only, 2 MSB only, 3 LSB then MSB. */
   rw = 3;

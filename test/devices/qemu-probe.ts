@@ -41,7 +41,8 @@ function inEcho(port: number, size: number, mask?: number): number[] {
   return c;
 }
 
-export function assemble(ops: Op[]): Uint8Array {
+/** The program: CLI, the operations, then isa-debug-exit with 0 (status 1) and HLT. */
+export function assembleBody(ops: Op[]): number[] {
   const body: number[] = [0xfa]; // cli
   for (const op of ops) {
     if ('out' in op) {
@@ -57,6 +58,14 @@ export function assemble(ops: Op[]): Uint8Array {
     }
   }
   body.push(0xb0, 0x00, 0xe6, 0xf4, 0xf4, 0xeb, 0xfd); // mov al, 0; out 0xf4, al; hlt; jmp $-1
+  return body;
+}
+
+/** A 1.44 MB floppy image booting the program through SeaBIOS (for QEMU). */
+export function assemble(ops: Op[]): Uint8Array { return floppyImage(assembleBody(ops)); }
+
+/** A floppy whose boot sector loads `body` to 0000:7E00 and jumps there. */
+export function floppyImage(body: ArrayLike<number>): Uint8Array {
   const sectors = Math.ceil(body.length / 512);
   if (sectors > 17) throw new Error('probe program too long');
   // Boot sector: xor ax,ax; mov es,ax; mov ds,ax; mov bx,0x7e00; mov ax,0x0200|n; mov cx,2; xor dh,dh; int 13h; jmp 0:7e00
@@ -72,9 +81,14 @@ export interface ProbeResult { bytes: number[]; status: number | null }
 
 /** Runs `ops` under QEMU with extra arguments (e.g. a disk, `-m 64`). */
 export function runQemu(ops: Op[], extra: string[] = [], files: Record<string, Uint8Array> = {}): ProbeResult {
+  return runQemuFloppy(assemble(ops), extra, files);
+}
+
+/** Boots a floppy image under QEMU with the debug console and isa-debug-exit. */
+export function runQemuFloppy(floppy: Uint8Array, extra: string[] = [], files: Record<string, Uint8Array> = {}): ProbeResult {
   const dir = mkdtempSync(join(tmpdir(), 'wv-probe-'));
   try {
-    writeFileSync(join(dir, 'probe.img'), assemble(ops));
+    writeFileSync(join(dir, 'probe.img'), floppy);
     for (const [name, data] of Object.entries(files)) writeFileSync(join(dir, name), data);
     const args = ['-display', 'none', '-nodefaults', '-no-reboot', '-boot', 'a',
       '-drive', `file=${join(dir, 'probe.img')},format=raw,if=floppy`,
@@ -96,4 +110,19 @@ export function runLocal(ops: Op[], read: (port: number, size: 1 | 2 | 4) => num
     else for (let i = 0; i < op.count; i++) echo(read(op.inRepeat, op.size), op.size);
   }
   return out;
+}
+
+/**
+ * A 64 KiB firmware image running the program straight from the reset vector (for a
+ * machine without a BIOS): F000:FFF0 jumps far to F000:0000, where the program starts.
+ */
+export function romImage(ops: Op[]): Uint8Array { return romFromBody(assembleBody(ops)); }
+
+/** A 64 KiB ROM with `body` at F000:0000 and a far jump to it at the reset vector. */
+export function romFromBody(body: ArrayLike<number>): Uint8Array {
+  if (body.length > 0xfff0) throw new Error('probe program too long for a ROM');
+  const rom = new Uint8Array(0x10000).fill(0xf4);
+  rom.set(body, 0);
+  rom.set([0xea, 0x00, 0x00, 0x00, 0xf0], 0xfff0); // jmp far f000:0000
+  return rom;
 }
