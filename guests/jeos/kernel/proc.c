@@ -16,6 +16,11 @@ static int next_pid = 1;
 static u32 kernel_cr3;
 
 extern void switch_to(u32 *save_esp, u32 new_esp);
+
+/* Written at the lowest word of every kernel stack and checked at every switch: the
+ * stacks have no guard page (they live in the identity map), so an overflow is caught
+ * here rather than as silent corruption of the next frame. */
+#define KSTACK_CANARY 0x4A656F53u
 extern void forkret(void);
 
 void proc_init(u32 cr3) {
@@ -36,6 +41,7 @@ static struct proc *alloc_proc(void) {
     if (!kstack) return NULL;
     memset(p, 0, sizeof *p);
     p->kstack = kstack;
+    *(u32 *)kstack = KSTACK_CANARY;
     p->pid = next_pid++;
     return p;
   }
@@ -110,6 +116,8 @@ int proc_spawn(const char *name) {
 
 void schedule(void) {
   struct proc *prev = current, *next = NULL;
+  if (prev != &procs[0] && *(u32 *)prev->kstack != KSTACK_CANARY)
+    panic("kernel stack overflow in pid %d", prev->pid);
   int start = (int)(prev - procs);
   for (int k = 1; k <= NPROC; k++) {
     struct proc *p = &procs[(start + k) % NPROC];
