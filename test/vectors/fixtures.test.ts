@@ -215,7 +215,7 @@ function requiredForms(): string[] {
   for (const m of ['reg', 'mem', 'mem a16']) k.push(`ff /4 ${m}`, `ff /2 ${m}`);
   rm('88'); rm('8a'); rm('89', true); rm('8b', true); rm('c6 /0'); rm('c7 /0', true);
   k.push('b0+r', 'b8+r', 'b8+r o16', 'a0', 'a1', 'a2', 'a3', 'a1 o16', 'a0 a16', 'a3 a16');
-  k.push('90', 'd6', 'cc', 'ce', '62 mem', '62 mem o16', '62 mem a16', '0f 0b', '0f 1f /0 mem', '0f 1f /0 reg');
+  k.push('63 reg', '63 mem', '63 mem a16', '90', 'd6', 'cc', 'ce', '62 mem', '62 mem o16', '62 mem a16', '0f 0b', '0f 1f /0 mem', '0f 1f /0 reg');
   k.push('ff /6 mem', '8f /0 mem', 'ff /6 mem a16', '8f /0 mem a16', 'd7 a16', 'f8', 'f9', 'f5', 'fc', 'fd');
   for (const s of ['f6 /6', 'f7 /7', 'd3 /4', 'c1 /2', '0f a3', '0f bc', '0f 94', '0f 44', '0f b6', '0f b1', '0f c7 /1']) k.push(`${s} mem a16`);
   return k;

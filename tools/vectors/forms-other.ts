@@ -93,3 +93,22 @@ ud('f0 0f a3 lock bt mem (#UD)', (x) => { rm(x, { pre: [0xf0], op: [0x0f, 0xa3],
 ud('f0 90 lock nop (#UD)', (x) => { x.emit(0xf0, 0x90); });
 for (let r = 2; r < 8; r++) ud(`fe /${r} (#UD)`, (x) => { rm(x, { op: [0xfe], reg: r, kind: x.r.chance(0.5) ? 'reg' : 'mem', width: 8 }); });
 ud('ff /7 (#UD)', (x) => { rm(x, { op: [0xff], reg: 7, kind: x.r.chance(0.5) ? 'reg' : 'mem', width: 32 }); });
+
+// ARPL r/m16, r16 (63): raises the RPL of the first operand to the second's, ZF tells.
+for (const k of KINDS16) {
+  form('misc', `63 arpl r/m16,r16 ${k}`, 40, '', (x) => {
+    rm(x, { op: [0x63], reg: 'r', kind: k, width: 16, o: { espOk: true } });
+  });
+}
+
+// POP [ESP+disp] computes its address with the incremented ESP; PUSH [ESP+disp] with the
+// old one (SDM vol. 2, POP and PUSH).
+for (const w of [16, 32] as Width[]) {
+  for (const [opc, reg, mn] of [[0x8f, 0, 'pop'], [0xff, 6, 'push']] as const) {
+    form('misc', `${pfx(w)}${h2(opc)} /${reg} ${mn} [esp+disp8]`, 40, '', (x) => {
+      x.region(LAYOUT.stack - 0x40, x.r.bytes(0x80));
+      const disp = (x.r.int(16) - 8) * 2;
+      x.emit(...opsize(w), opc, 0x44 | (reg << 3), 0x24, disp & 0xff);
+    });
+  }
+}
