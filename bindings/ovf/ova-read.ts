@@ -12,7 +12,7 @@
 import tar from 'tar-stream';
 import type { Header as TarHeader } from 'tar-stream';
 import { OvfError } from './errors.js';
-import type { Envelope } from './model.js';
+import type { Envelope, FileRef } from './model.js';
 import { findSection } from './model.js';
 import { readOvf } from './reader.js';
 import { MAX_DESCRIPTOR_BYTES } from './xml-parse.js';
@@ -144,6 +144,39 @@ async function consume(entries: AsyncIterable<Entry>, opts: ReadOvaOptions): Pro
     digests.set(name, m);
   };
 
+  /** A package file being written (several tar members when it is chunked). */
+  interface OpenFile {
+    ref?: FileRef; name: string; out?: OvaSinkFile; gunzip?: GunzipLimited;
+    hashers: Map<DigestAlgorithm, Hasher>; size: number; stored: number; nextChunk: number; lastChunkSize?: number;
+  }
+  let open: OpenFile | undefined;
+  const chunkNames = new Map<string, string>();
+  const earlyMembers: string[] = [];
+  const start = async (ref: FileRef | undefined, name: string): Promise<OpenFile> => ({
+    ref,
+    name,
+    out: opts.sink ? await opts.sink.create(name) : undefined,
+    gunzip: ref?.compression === 'gzip' ? new GunzipLimited(expandLimit(envelope!, ref.id, opts), name) : undefined,
+    hashers: new Map<DigestAlgorithm, Hasher>(wantedAlgorithms().map((a) => [a, hasherOf(a)])),
+    size: 0,
+    stored: 0,
+    nextChunk: 0,
+  });
+  const feed = async (f: OpenFile, chunk: Uint8Array) => {
+    f.size += chunk.length;
+    for (const hs of f.hashers.values()) hs.update(chunk);
+    for (const c of f.gunzip ? f.gunzip.push(chunk) : [chunk]) { f.stored += c.length; if (f.out) await f.out.write(c); }
+  };
+  const finish = async (f: OpenFile) => {
+    if (f.gunzip) for (const c of f.gunzip.finish()) { f.stored += c.length; if (f.out) await f.out.write(c); }
+    if (f.out) await f.out.close();
+    digests.set(f.name, new Map([...f.hashers].map(([a, hs]) => [a, hs.hex()])));
+    if (f.ref?.size !== undefined && f.ref.size.trim() !== String(f.size)) {
+      warnings.push(`"${f.name}" is ${f.size} bytes in the package; References says ${f.ref.size}`);
+    }
+    members.push({ name: f.name, size: f.size, storedSize: f.stored, compressed: Boolean(f.gunzip) });
+  };
+
   for await (const entry of entries) {
     const h = entry.header;
     const { name, problem } = normalizeMemberName(h.name);
@@ -167,6 +200,16 @@ async function consume(entries: AsyncIterable<Entry>, opts: ReadOvaOptions): Pro
       descriptor = await readAll(entry, opts.maxDescriptorBytes ?? MAX_DESCRIPTOR_BYTES, 'the descriptor', name);
       hashBytes(name, descriptor);
       envelope = readOvf(descriptor, { file: name, maxBytes: opts.maxDescriptorBytes });
+      // Files that came before the descriptor were stored as they are: fine, unless the
+      // descriptor says they are compressed or chunked (they cannot be undone now).
+      for (const early of earlyMembers) {
+        const base = /^(.+)\.\d{9}$/.exec(early)?.[1];
+        const r = envelope.references.find((f) => normalizeMemberName(f.href).name === early || (f.chunkSize !== undefined && normalizeMemberName(f.href).name === base));
+        if (!r) warnings.push(`member "${early}" (before the descriptor) is not listed in References`);
+        else if (r.compression === 'gzip' || r.chunkSize !== undefined) {
+          throw new OvfError('invalid', `"${early}" is ${r.compression === 'gzip' ? 'gzip-compressed' : 'chunked'} but comes before the descriptor; it cannot be expanded (DSP0243 5.3 puts the descriptor first)`, { file: opts.packageName });
+        }
+      }
       continue;
     }
     if (top && /\.mf$/i.test(name) && !manifest) {
@@ -182,6 +225,40 @@ async function consume(entries: AsyncIterable<Entry>, opts: ReadOvaOptions): Pro
     }
     if (top && /\.ovf$/i.test(name)) throw new OvfError('duplicate', `a second descriptor "${name}" (after "${descriptorName}")`, { file: opts.packageName });
 
+    // A chunk of a file split with ovf:chunkSize (DSP0243 7.1/7.3): `href.000000000`...
+    const chunkMatch = envelope ? /^(.+)\.(\d{9})$/.exec(name) : null;
+    const chunkRef = chunkMatch ? envelope!.references.find((f) => f.chunkSize !== undefined && normalizeMemberName(f.href).name === chunkMatch[1]) : undefined;
+    if (open && !(chunkRef && open.ref === chunkRef)) {
+      await finish(open);
+      open = undefined;
+    }
+    if (chunkRef) {
+      const index = Number(chunkMatch![2]);
+      const chunkSize = Number(chunkRef.chunkSize);
+      if (!(chunkSize > 0)) throw new OvfError('invalid', `ovf:chunkSize "${chunkRef.chunkSize}" of "${chunkRef.href}" is not a positive size`, { file: descriptorName });
+      if (!open) {
+        if (index !== 0) throw new OvfError('missing-file', `chunk "${name}" comes before chunk 000000000 of "${chunkRef.href}"`, { file: opts.packageName });
+        open = await start(chunkRef, normalizeMemberName(chunkRef.href).name);
+      } else if (index !== open.nextChunk) {
+        throw new OvfError('missing-file', `chunk "${name}" follows chunk ${open.nextChunk - 1} of "${chunkRef.href}"; chunks must be complete and in order`, { file: opts.packageName });
+      } else if (open.lastChunkSize !== chunkSize) {
+        throw new OvfError('invalid', `a chunk of "${chunkRef.href}" other than the last is ${open.lastChunkSize} bytes, not ovf:chunkSize ${chunkSize}`, { file: opts.packageName });
+      }
+      open.nextChunk = index + 1;
+      const chunkHashers = new Map<DigestAlgorithm, Hasher>(wantedAlgorithms().map((a) => [a, hasherOf(a)]));
+      let n = 0;
+      for await (const c of entry) {
+        n += c.length;
+        if (n > chunkSize) throw new OvfError('invalid', `chunk "${name}" is larger than ovf:chunkSize ${chunkSize}`, { file: opts.packageName });
+        for (const hs of chunkHashers.values()) hs.update(c);
+        await feed(open, c);
+      }
+      open.lastChunkSize = n;
+      digests.set(name, new Map([...chunkHashers].map(([a, hs]) => [a, hs.hex()])));
+      chunkNames.set(name, open.name);
+      continue;
+    }
+
     const ref = envelope?.references.find((f) => f.href === name || normalizeMemberName(f.href).name === name);
     if (envelope && !ref) {
       warnings.push(`member "${name}" is not listed in References; skipped`);
@@ -189,28 +266,14 @@ async function consume(entries: AsyncIterable<Entry>, opts: ReadOvaOptions): Pro
       continue;
     }
     if (ref?.chunkSize !== undefined) {
-      throw new OvfError('invalid', `file "${ref.href}" is split in chunks (ovf:chunkSize); chunked files are not supported`, { file: opts.packageName });
+      throw new OvfError('invalid', `"${name}" should be split in chunks (ovf:chunkSize) named "${name}.000000000"...`, { file: opts.packageName });
     }
-    const compressed = ref?.compression === 'gzip';
-    const hashers = new Map<DigestAlgorithm, Hasher>(wantedAlgorithms().map((a) => [a, hasherOf(a)]));
-    const out = opts.sink ? await opts.sink.create(name) : undefined;
-    const gunzip = compressed ? new GunzipLimited(expandLimit(envelope!, ref!.id, opts), name) : undefined;
-    let size = 0;
-    let stored = 0;
-    for await (const chunk of entry) {
-      size += chunk.length;
-      for (const hs of hashers.values()) hs.update(chunk);
-      const outChunks = gunzip ? gunzip.push(chunk) : [chunk];
-      for (const c of outChunks) { stored += c.length; if (out) await out.write(c); }
-    }
-    if (gunzip) for (const c of gunzip.finish()) { stored += c.length; if (out) await out.write(c); }
-    if (out) await out.close();
-    digests.set(name, new Map([...hashers].map(([a, hs]) => [a, hs.hex()])));
-    if (ref?.size !== undefined && ref.size.trim() !== String(size)) {
-      warnings.push(`"${name}" is ${size} bytes in the package; References says ${ref.size}`);
-    }
-    members.push({ name, size, storedSize: stored, compressed });
+    if (!envelope) earlyMembers.push(name);
+    const f = await start(ref, name);
+    for await (const c of entry) await feed(f, c);
+    await finish(f);
   }
+  if (open) await finish(open);
 
   if (!descriptorName || !descriptor || !envelope) {
     throw new OvfError('missing-file', 'the package has no OVF descriptor (a top-level .ovf member)', { file: opts.packageName });
@@ -237,10 +300,10 @@ async function consume(entries: AsyncIterable<Entry>, opts: ReadOvaOptions): Pro
       if (actual !== e.digest) {
         throw new OvfError('checksum', `${e.algorithm} of "${e.name}" is ${actual}, the manifest says ${e.digest}`, { file: manifest.name });
       }
-      const m = members.find((x) => x.name === e.name);
+      const m = members.find((x) => x.name === (chunkNames.get(e.name) ?? e.name));
       if (m) m.verified = e.algorithm;
     }
-    const listed = new Set(manifest.entries.map((e) => e.name));
+    const listed = new Set(manifest.entries.map((e) => chunkNames.get(e.name) ?? e.name));
     for (const n of [descriptorName, ...members.map((m) => m.name)]) {
       if (!listed.has(n)) warnings.push(`"${n}" is not covered by the manifest`);
     }
@@ -248,7 +311,7 @@ async function consume(entries: AsyncIterable<Entry>, opts: ReadOvaOptions): Pro
     warnings.push('the package has no manifest; nothing was verified');
   }
 
-  checkOrder(order, descriptorName, manifest?.name, certificate?.name, envelope, warnings);
+  checkOrder(order.map((n) => chunkNames.get(n) ?? n).filter((n, i, a) => a.indexOf(n) === i), descriptorName, manifest?.name, certificate?.name, envelope, warnings);
   return { descriptorName, descriptor, envelope, manifest, certificate, members, warnings };
 }
 

@@ -250,6 +250,60 @@ describe('gzip-compressed files (ovf:compression="gzip")', () => {
   });
 });
 
+describe('chunked files (ovf:chunkSize)', () => {
+  /** A package whose disk is split in chunks of `chunk` bytes (after gzip if `gz`). */
+  async function chunkedPackage(content: Uint8Array, chunk: number, opts: { gz?: boolean; drop?: number; shuffle?: boolean } = {}) {
+    const stored = opts.gz ? gzipSync(content) : content;
+    const cfg: VmConfig = { version: 1, name: 'ch', cpus: 1, memoryMiB: 16, boot: { firmware: 'bios' }, disks: [{ controller: { type: 'ide', channel: 0, unit: 0 }, media: 'disk', path: 'disk.img', format: 'raw', capacityBytes: content.length }], nics: [], serial: [] };
+    const { envelope } = fromVmConfig(cfg, { fileInfo: () => ({ size: stored.length }) });
+    envelope.references[0].chunkSize = String(chunk);
+    if (opts.gz) envelope.references[0].compression = 'gzip';
+    const ovf = writeOvf(envelope);
+    const sha = (b: Uint8Array) => { const h = nodeHasher('SHA256'); h.update(b); return h.hex(); };
+    const parts: { name: string; data: Uint8Array }[] = [];
+    for (let o = 0, i = 0; o < stored.length; o += chunk, i++) parts.push({ name: `disk.img.${String(i).padStart(9, '0')}`, data: stored.subarray(o, o + chunk) });
+    const mf = formatManifest([{ algorithm: 'SHA256', name: 'ch.ovf', digest: sha(new TextEncoder().encode(ovf)) }, ...parts.map((p) => ({ algorithm: 'SHA256' as const, name: p.name, digest: sha(p.data) }))]);
+    let files = parts;
+    if (opts.drop !== undefined) files = files.filter((_, i) => i !== opts.drop);
+    if (opts.shuffle) files = [files[1], files[0], ...files.slice(2)];
+    return makeTar([{ name: 'ch.ovf', data: ovf }, { name: 'ch.mf', data: mf }, ...files]);
+  }
+  const content = new Uint8Array(10000).map((_, i) => (i * 7) & 0xff);
+
+  it('joins the chunks in order into one file, verifying each chunk against the manifest', async () => {
+    const sink = memorySink();
+    const r = await readOva(chunks(await chunkedPackage(content, 4096)), { sink });
+    expect(r.members).toEqual([{ name: 'disk.img', size: 10000, storedSize: 10000, compressed: false, verified: 'SHA256' }]);
+    expect(Buffer.from(sink.files.get('disk.img')!).equals(content)).toBe(true);
+    expect(r.warnings).toEqual([]);
+  });
+
+  it('compresses first, then chunks (gzip over the joined chunks)', async () => {
+    const sink = memorySink();
+    const r = await readOva(chunks(await chunkedPackage(content, 64, { gz: true })), { sink });
+    expect(r.members[0]).toMatchObject({ name: 'disk.img', compressed: true, storedSize: 10000 });
+    expect(Buffer.from(sink.files.get('disk.img')!).equals(content)).toBe(true);
+  });
+
+  it('refuses a compressed file that comes before the descriptor', async () => {
+    const pkg = await chunkedPackage(content, 1 << 20, { gz: true });
+    // Re-pack with the (single) chunk first, then the descriptor.
+    const members: { name: string; data: Uint8Array }[] = [];
+    const ex = tar.extract();
+    const got = (async () => { for await (const e of ex) members.push({ name: e.header.name, data: await collect(e as unknown as AsyncIterable<Uint8Array>) }); })();
+    ex.end(Buffer.from(pkg));
+    await got;
+    const reordered = await makeTar([members[2], members[0], members[1]]);
+    expect((await ovfError(() => readOva(chunks(reordered)))).message).toMatch(/comes before the descriptor; it cannot be expanded/);
+  });
+
+  it('refuses a missing or out-of-order chunk', async () => {
+    expect((await ovfError(async () => readOva(chunks(await chunkedPackage(content, 4096, { drop: 1 }))))).message).toMatch(/follows chunk 0/);
+    expect((await ovfError(async () => readOva(chunks(await chunkedPackage(content, 4096, { shuffle: true }))))).message).toMatch(/comes before chunk 000000000/);
+    expect((await ovfError(async () => readOva(chunks(await chunkedPackage(content, 4096, { drop: 0 }))))).message).toMatch(/comes before chunk 000000000/);
+  });
+});
+
 describe('writing OVA packages', () => {
   const config: VmConfig = {
     version: 1, name: 'jeos', cpus: 1, memoryMiB: 32, boot: { firmware: 'bios', order: ['disk'] },
