@@ -21,7 +21,7 @@ export interface Header {
   captured: string;
   seed: string;
   layout: Layout;
-  registers: string[];
+  registers: string;
   compare: Record<string, string>;
   forms: Record<string, { count: number; undefined: string; masks: string[] }>;
 }
@@ -33,7 +33,8 @@ export interface Vector {
   b: string;
   i: number[];
   m: [number, string, string][];
-  o: number[];
+  /** Output registers that changed, by name. */
+  o: Record<string, number>;
   x?: [number, number, number];
   /** Branch forms: the target and where EIP ended, relative to layout.code. */
   t?: number;
@@ -63,6 +64,12 @@ export function loadGroups(dir = FIXTURE_DIR): Group[] {
 }
 
 export const REGS = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'] as const;
+const ALL = [...REGS, 'eflags'];
+
+/** All nine output values (EAX..EDI, EFLAGS): the changed ones from `o`, the rest from `i`. */
+export function outputs(v: Vector): number[] {
+  return ALL.map((n, k) => (v.o[n] ?? v.i[k]) >>> 0);
+}
 
 export function bytesOf(hex: string): Uint8Array {
   const out = new Uint8Array(hex.length / 2);

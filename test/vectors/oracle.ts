@@ -5,7 +5,7 @@
  */
 import type { Exit, Regs, Segment, TableReg } from '../../bindings/core/types.js';
 import { MACHINE, ReplayCore } from './replay.js';
-import { bytesOf, Layout, regionOut, Vector } from './fixtures.js';
+import { bytesOf, Layout, outputs, regionOut, Vector } from './fixtures.js';
 
 export type Damage = (v: Vector, regs: Regs, mem: Uint8Array) => void;
 
@@ -24,7 +24,7 @@ export class OracleCore implements ReplayCore {
   run(): Exit {
     const v = this.next;
     if (!v) return { reason: 'invalid', why: 'no vector' };
-    const o = v.o;
+    const o = outputs(v);
     Object.assign(this.regs, { eax: o[0], ecx: o[1], edx: o[2], ebx: o[3], esp: o[4], ebp: o[5], esi: o[6], edi: o[7], eflags: o[8] });
     for (const m of v.m) this.mem.set(bytesOf(regionOut(m)), m[0]);
     if (v.x) {

@@ -5,7 +5,7 @@
  * to a HLT of their own, so the EIP after the HLT tells how the instruction ended.
  */
 import type { Core, Segment } from '../../bindings/core/types.js';
-import { bytesOf, Layout, REGS, regionOut, undefinedByte, undefinedRegMask, Vector } from './fixtures.js';
+import { bytesOf, Layout, outputs, REGS, regionOut, undefinedByte, undefinedRegMask, Vector } from './fixtures.js';
 
 /** The part of the core's contract the replay uses. */
 export type ReplayCore = Pick<Core, 'writePhys' | 'readPhys' | 'setTable' | 'setSegment' | 'setRegs' | 'getRegs' | 'run'>;
@@ -100,6 +100,7 @@ export function replayVector(core: ReplayCore, v: Vector, layout: Layout, undefi
   const eip = r.eip >>> 0;
   const out = core.readPhys(layout.window, layout.windowSize);
   const diffs: string[] = [];
+  const want = outputs(v);
 
   let vector: number | undefined;
   const ends = v.t === undefined ? [insn.length] : [insn.length, v.t];
@@ -118,9 +119,9 @@ export function replayVector(core: ReplayCore, v: Vector, layout: Layout, undefi
   let frameLo = 0, frameHi = 0;
   if (v.x) {
     const hasErr = WITH_ERROR.has(v.x[0]);
-    const espWant = (v.o[4] - 12 - (hasErr ? 4 : 0)) >>> 0;
+    const espWant = (want[4] - 12 - (hasErr ? 4 : 0)) >>> 0;
     if (got[4] !== espWant) diffs.push(`esp ${hex(got[4])} after the exception, want ${hex(espWant)} (frame at CPL 0)`);
-    frameLo = espWant; frameHi = (v.o[4]) >>> 0;
+    frameLo = espWant; frameHi = want[4] >>> 0;
     const f = core.readPhys(espWant, frameHi - frameLo);
     const dw = (k: number) => (f[4 * k] | (f[4 * k + 1] << 8) | (f[4 * k + 2] << 16) | (f[4 * k + 3] << 24)) >>> 0;
     const base = hasErr ? 1 : 0;
@@ -128,26 +129,26 @@ export function replayVector(core: ReplayCore, v: Vector, layout: Layout, undefi
     if (dw(base) !== ((layout.code + v.x[2]) >>> 0)) diffs.push(`saved EIP ${hex(dw(base))}, want ${hex(layout.code + v.x[2])} (precise fault)`);
     if ((dw(base + 1) & 0xffff) !== CODE32.selector) diffs.push(`saved CS ${hex(dw(base + 1), 4)}`);
     const fl = dw(base + 2);
-    if (((fl ^ v.o[8]) & ~RF) !== 0) diffs.push(`saved EFLAGS ${hex(fl)}, want ${hex(v.o[8])} (${flagNames((fl ^ v.o[8]) & ~RF)})`);
+    if (((fl ^ want[8]) & ~RF) !== 0) diffs.push(`saved EFLAGS ${hex(fl)}, want ${hex(want[8])} (${flagNames((fl ^ want[8]) & ~RF)})`);
   } else {
     const uf = v.uf ?? 0;
-    if (uf) undefinedSeen?.((((r.eflags >>> 0) ^ v.o[8]) & uf) === 0);
-    const d = ((r.eflags >>> 0) ^ v.o[8]) & ~uf;
-    if (d) diffs.push(`eflags ${hex(r.eflags)}, want ${hex(v.o[8])} (${flagNames(d)} differ${uf ? `; undefined ${flagNames(uf)} masked` : ''})`);
+    if (uf) undefinedSeen?.((((r.eflags >>> 0) ^ want[8]) & uf) === 0);
+    const d = ((r.eflags >>> 0) ^ want[8]) & ~uf;
+    if (d) diffs.push(`eflags ${hex(r.eflags)}, want ${hex(want[8])} (${flagNames(d)} differ${uf ? `; undefined ${flagNames(uf)} masked` : ''})`);
   }
   for (let k = 0; k < 8; k++) {
     if (v.x && k === 4) continue;
     const m = ~undefinedRegMask(v, k);
-    if (((got[k] ^ v.o[k]) & m) !== 0) diffs.push(`${REGS[k]} ${hex(got[k])}, want ${hex(v.o[k])}`);
+    if (((got[k] ^ want[k]) & m) !== 0) diffs.push(`${REGS[k]} ${hex(got[k])}, want ${hex(want[k])}`);
   }
   const inFrame = (a: number) => a >= frameLo && a < frameHi;
   v.m.forEach((m, k) => {
-    const want = bytesOf(regionOut(m));
-    for (let b = 0; b < want.length; b++) {
+    const bytes = bytesOf(regionOut(m));
+    for (let b = 0; b < bytes.length; b++) {
       const a = m[0] + b;
       if (inFrame(a) || undefinedByte(v, k, b)) continue;
-      if (out[a - layout.window] !== want[b]) {
-        diffs.push(`memory ${hex(a)} = ${hex(out[a - layout.window], 2)}, want ${hex(want[b], 2)}`);
+      if (out[a - layout.window] !== bytes[b]) {
+        diffs.push(`memory ${hex(a)} = ${hex(out[a - layout.window], 2)}, want ${hex(bytes[b], 2)}`);
         break;
       }
     }

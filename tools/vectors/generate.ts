@@ -33,8 +33,8 @@ export interface Vector {
   i: number[];
   /** Memory regions: [linear address, input bytes, output bytes or "=" when unchanged] (hex). */
   m: [number, string, string][];
-  /** Output registers (as `i`); at a fault, the registers the fault left. */
-  o: number[];
+  /** Output registers that differ from `i`, by name (at a fault: as the fault left them). */
+  o: Record<string, number>;
   /** Branch forms: the target (input) and where EIP ended (output), both relative to layout.code. */
   t?: number;
   e?: number;
@@ -55,7 +55,9 @@ export function runnerLine(x: Insn): string {
 }
 
 /** Parses a runner output line into the vector's outputs. */
-export function parseResult(line: string, x: Insn): Pick<Vector, 'o' | 'x' | 'e'> & { mem: string[] } {
+const NAMES = [...REG32, 'eflags'];
+
+export function parseResult(line: string, x: Insn): Pick<Vector, 'x' | 'e'> & { o: number[]; mem: string[] } {
   let t = line.trim().split(' ');
   const end = t.find((tok) => tok.startsWith('E'));
   t = t.filter((tok) => !tok.startsWith('E'));
@@ -86,7 +88,7 @@ export function toVector(form: Form, x: Insn, res: ReturnType<typeof parseResult
     b: toHex(x.bytes),
     i: x.regs.map((r) => r >>> 0),
     m: x.mem.map((m, k) => [m.addr, toHex(m.bytes), res.mem[k] === toHex(m.bytes) ? '=' : res.mem[k]]),
-    o: res.o,
+    o: Object.fromEntries(res.o.flatMap((r, k) => (r !== x.regs[k] >>> 0 ? [[NAMES[k], r]] : []))),
   };
   if (x.target !== undefined) v.t = x.target;
   if (res.e !== undefined) v.e = res.e;
@@ -171,7 +173,7 @@ function main(): void {
       captured,
       seed: SEED,
       layout: LAYOUT,
-      registers: ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi', 'eflags'],
+      registers: 'i lists eax ecx edx ebx esp ebp esi edi eflags; o names those that changed',
       compare: COMPARE,
       forms: Object.fromEntries(forms.map((f) => [f.name, {
         count: f.count,
