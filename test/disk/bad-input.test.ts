@@ -102,6 +102,18 @@ describe('qcow2: malformed headers and tables', () => {
     expect(checkQcow2(new MemorySource(c, false))['check-errors']).toBe(1);
   });
 
+  it('a data cluster pointing at an L2 table: the write is refused and the image marked corrupt, as QEMU does', () => {
+    const b = v3();
+    const l1 = Number(be(b).getBigUint64(40));
+    const l2 = Number(be(b).getBigUint64(l1) & ((1n << 56n) - 512n));
+    be(b).setBigUint64(l2, (1n << 63n) | BigInt(l2)); // guest cluster 0 -> its own L2 table
+    const src = new MemorySource(b);
+    const img = new Qcow2Image(src);
+    expect(() => img.write(0, new Uint8Array(16))).toThrow(/points data at 0x[0-9a-f]+, inside the image's metadata: refusing to write \(the image is now marked corrupt\)/);
+    expect(be(src.bytes()).getBigUint64(72) & 2n).toBe(2n);
+    expect(new Qcow2Image(new MemorySource(src.bytes(), false)).info()['format-specific']!.data.corrupt).toBe(true);
+  });
+
   it('unknown incompatible features, named from the feature table when it has them', () => {
     const b = v3();
     be(b).setBigUint64(72, 1n << 40n);

@@ -55,6 +55,10 @@ describe('wasmvisor img without QEMU', () => {
     expect(existsSync(join(t.dir, 'x.qcow2'))).toBe(false);
     const s = await run(['img', 'create', '-f', 'raw', 'x.raw', '12Q']);
     expect(s.err).toMatch(/Invalid image size specified/);
+    const big = await run(['img', 'create', '-f', 'qcow2', 'x.qcow2', '1E']); // 2^60 bytes
+    expect(big.status).toBe(2);
+    expect(big.err).toMatch(/too large \(over 2\^53 - 1 bytes\)/);
+    expect(existsSync(join(t.dir, 'x.qcow2'))).toBe(false);
   });
 
   it('leaves nothing behind when a conversion fails half-way', async () => {

@@ -57,6 +57,8 @@ export class Qcow2Image implements DiskImage {
   private backingImage?: DiskImage;
   private lastCompressed?: { key: string; data: Uint8Array };
   private writePrepared = false;
+  /** Host offsets of L2 tables and refcount blocks, built on the first in-place write. */
+  private metadata?: Set<number>;
 
   constructor(private readonly src: ByteSource, opts: Qcow2OpenOptions = {}) {
     this.header = readHeader(src);
@@ -228,13 +230,30 @@ export class Qcow2Image implements DiskImage {
     }
   }
 
-  /** Never let a data write land on the header or on a table (a corrupt L2 entry). */
+  /**
+   * Never let a data write land on metadata (a corrupt L2 entry): the header, the L1 table,
+   * the refcount table, a refcount block or an L2 table. Like QEMU, a version 3 image is
+   * then marked corrupt (incompatible bit 1) so that nobody writes it again unrepaired.
+   */
   private guardMetadata(host: number, entryAt: number): void {
     const h = this.header;
     const cs = this.clusterSize;
+    if (!this.metadata) {
+      this.metadata = new Set(this.refs!.table.filter((o) => o !== 0));
+      for (let i = 0; i < h.l1Size; i++) {
+        const off = this.l1Entry(i, h.l1TableOffset + i * 8);
+        if (off) this.metadata.add(off);
+      }
+    }
     if (host < cs || overlaps(host, cs, h.l1TableOffset, h.l1Size * 8) ||
-        overlaps(host, cs, h.refcountTableOffset, h.refcountTableClusters * cs)) {
-      throw new ImageError(`qcow2: L2 entry at offset ${hex(entryAt)} points data at ${hex(host)}, inside the image's metadata: refusing to write`, 'L2 entry', entryAt);
+        overlaps(host, cs, h.refcountTableOffset, h.refcountTableClusters * cs) || this.metadata.has(host)) {
+      if (h.version === 3) {
+        h.incompatibleFeatures |= BigInt(C.INCOMPAT_CORRUPT);
+        const f = new Uint8Array(8);
+        new DataView(f.buffer).setBigUint64(0, h.incompatibleFeatures);
+        this.src.write(C.H_INCOMPATIBLE_FEATURES, f);
+      }
+      throw new ImageError(`qcow2: L2 entry at offset ${hex(entryAt)} points data at ${hex(host)}, inside the image's metadata: refusing to write${h.version === 3 ? ' (the image is now marked corrupt)' : ''}`, 'L2 entry', entryAt);
     }
   }
 
@@ -247,6 +266,7 @@ export class Qcow2Image implements DiskImage {
       const table = new Uint8Array(this.clusterSize);
       this.src.write(l2off, table);
       this.remember(l2off, table);
+      this.metadata?.add(l2off);
       setU64(this.l1dv, l1i * 8, l2off, false);
       this.l1dv.setUint32(l1i * 8, this.l1dv.getUint32(l1i * 8) | C.HI_COPIED);
       this.src.write(l1At, this.l1.subarray(l1i * 8, l1i * 8 + 8));
