@@ -153,8 +153,15 @@ de_handler:
     pop bp
     iret
 
-putc16:
+putc16:                             ; as lib.inc putc: wait for LSR.THRE first
     push dx
+    push ax
+    mov dx, COM1 + 5
+.wait:
+    in al, dx
+    test al, 0x20
+    jz .wait
+    pop ax
     mov dx, COM1
     out dx, al
     pop dx

@@ -1,0 +1,36 @@
+#!/bin/sh
+# Runs one a.out-kludge system test guest under Bochs (through romloader.asm) and prints
+# its COM1 output. Needs nasm and bochs (Debian's build: the RFB display, its debugger on
+# stdin, no VGA BIOS file: a stub option ROM stands in). Bochs has no isa-debug-exit; the
+# guests end it through its BIOS shutdown port 0x8900 (see lib.inc EXIT).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+guest=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+dir=$(mktemp -d)
+nasm -f bin -DGUEST="\"$guest\"" -o "$dir/rom.bin" "$here/romloader.asm"
+python3 - "$dir/vga.bin" <<'PY'
+import sys
+b = bytearray(32768); b[0:4] = b'\x55\xaa\x40\xcb'   # an option ROM that returns at once
+b[-1] = (-sum(b)) & 0xff
+open(sys.argv[1], 'wb').write(b)
+PY
+cat > "$dir/bochsrc" <<RC
+megs: 128
+romimage: file=$dir/rom.bin, address=0xffff0000
+vgaromimage: file=$dir/vga.bin
+cpu: model=core2_penryn_t9600, count=1, ips=50000000, reset_on_triple_fault=0
+display_library: rfb, options="timeout=0"
+com1: enabled=1, mode=file, dev=$dir/com1.txt
+speaker: enabled=0
+sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy
+mouse: enabled=0
+log: $dir/bochs.log
+panic: action=fatal
+error: action=report
+info: action=ignore
+debug: action=ignore
+clock: sync=none
+RC
+echo c | timeout "${BOCHS_TIMEOUT:-60}" bochs -q -f "$dir/bochsrc" >/dev/null 2>&1 || true
+cat "$dir/com1.txt" 2>/dev/null || true
+if [ -n "${KEEP:-}" ]; then echo "kept $dir" >&2; else rm -rf "$dir"; fi
