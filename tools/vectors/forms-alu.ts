@@ -3,7 +3,7 @@
  * shifts and rotates (C0/C1/D0-D3 /0-/7, SHLD/SHRD). Intel SDM vol. 2, instruction pages
  * ADD ... XOR, SAL/SAR/SHL/SHR, RCL/RCR/ROL/ROR, SHLD, SHRD.
  */
-import { Insn, Width, operand, readRm, undefRm, ECX, EAX, AF, OF, CF, STATUS } from './build.js';
+import { Insn, Width, operand, undefRm, ECX, EAX, AF, OF, STATUS } from './build.js';
 import { form, rm, opsize, KINDS, KINDS16, Kind, RULE, shiftUf } from './form.js';
 
 const ALU = ['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp'];
@@ -148,4 +148,3 @@ for (const [opc, mn] of [[0xa4, 'shld'], [0xac, 'shrd']] as const) {
   }
 }
 
-export { readRm, CF };

@@ -2,8 +2,8 @@
  * MUL/IMUL (every form), DIV/IDIV (with divide errors), the BCD adjusts, BT/BTS/BTR/BTC,
  * BSF/BSR, SETcc and CMOVcc. Intel SDM vol. 2 instruction pages of the same names.
  */
-import { Insn, Width, operand, readRm, writeRm, undefRm, mask, EAX, EDX, AF, CF, OF, PF, SF, ZF, STATUS } from './build.js';
-import { form, rm, opsize, KINDS, KINDS16, RULE } from './form.js';
+import { Width, operand, readRm, writeRm, undefRm, mask, EAX, EDX, AF, CF, OF, PF, SF, ZF, STATUS } from './build.js';
+import { form, rm, opsize, KINDS16, RULE } from './form.js';
 import { LAYOUT } from './layout.js';
 
 const h2 = (b: number) => b.toString(16).padStart(2, '0');

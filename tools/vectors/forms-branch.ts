@@ -5,7 +5,7 @@
  * LOOP/LOOPcc, JCXZ/JECXZ. Operand-size 16 forms truncate EIP to 16 bits, which leaves the
  * fixed code address, so they are not captured.
  */
-import { Insn, Width, operand, writeRm, ECX, ESP, EBP } from './build.js';
+import { Insn, Width, writeRm, ECX, ESP } from './build.js';
 import { form, rm, Kind } from './form.js';
 import { LAYOUT } from './layout.js';
 
@@ -78,4 +78,3 @@ for (const [reg, mn] of [[4, 'jmp'], [2, 'call']] as const) {
   }
 }
 
-export { operand, EBP };

@@ -5,7 +5,7 @@
  * ENTER/LEAVE) and the flag instructions. Intel SDM vol. 2 instruction pages.
  */
 import { Insn, Width, operand, readRm, EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, DF, STATUS } from './build.js';
-import { form, rm, opsize, KINDS, KINDS16, RULE } from './form.js';
+import { form, rm, opsize, KINDS16, RULE } from './form.js';
 import { LAYOUT } from './layout.js';
 
 const h2 = (b: number) => b.toString(16).padStart(2, '0');
@@ -213,4 +213,3 @@ for (const [opc, mn] of [[0xf8, 'clc'], [0xf9, 'stc'], [0xf5, 'cmc'], [0xfc, 'cl
   form('flags', `${h2(opc)} ${mn}`, 40, '', (x) => { x.emit(opc); });
 }
 
-export { EDI, ESP };

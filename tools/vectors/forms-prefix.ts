@@ -5,7 +5,7 @@
  * nothing, LOCK on read-modify-write memory forms, and instructions longer than 15 bytes
  * (#GP, SDM vol. 2, 2.3.11).
  */
-import { Insn, Width, operand, ESP } from './build.js';
+import { Insn, Width, ESP } from './build.js';
 import { form, rm, Kind } from './form.js';
 import { LAYOUT } from './layout.js';
 
@@ -71,4 +71,3 @@ form('prefix', 'prefixes beyond 15 bytes (#GP)', 20, '', (x) => {
   x.emit(...Array.from({ length: n }, () => r.pick([0x66, 0x26, 0x3e, 0x36, 0xf3, 0x67])), ...body);
 });
 
-export { operand };

@@ -5,7 +5,7 @@
  * form (disp32, [reg], [reg+disp8/32], SIB with scale, no base, base = index, 16-bit
  * [bx+si] ...) is exercised while the access stays inside the watched window.
  */
-import { Insn, Rm, Rng, ESP, EBP, mask } from './build.js';
+import { Insn, Rm, Rng, ESP, EBP } from './build.js';
 import { LAYOUT } from './layout.js';
 
 export interface RmOptions {
@@ -133,4 +133,3 @@ function mem16(x: Insn, reg: number, target: number, rm: Rm, o: RmOptions): Enco
   return { prefix, tail, rm };
 }
 
-export { mask };
