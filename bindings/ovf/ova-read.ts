@@ -31,6 +31,8 @@ export interface OvaSink {
 export interface OvaSinkFile {
   write(chunk: Uint8Array): Promise<void>;
   close(): Promise<void>;
+  /** Called instead of close() when reading fails half-way (release the file). */
+  abort?(): Promise<void>;
 }
 
 export interface ReadOvaOptions {
@@ -124,6 +126,16 @@ async function readAll(entry: Entry, max: number, what: string, name: string): P
 }
 
 async function consume(entries: AsyncIterable<Entry>, opts: ReadOvaOptions): Promise<OvaReadResult> {
+  const state: { open?: { out?: OvaSinkFile } } = {};
+  try {
+    return await consumeEntries(entries, opts, state);
+  } catch (e) {
+    await state.open?.out?.abort?.().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function consumeEntries(entries: AsyncIterable<Entry>, opts: ReadOvaOptions, state: { open?: { out?: OvaSinkFile } }): Promise<OvaReadResult> {
   const hasherOf = opts.hasher ?? nobleHasher;
   const warnings: string[] = [];
   const seen = new Set<string>();
@@ -149,19 +161,24 @@ async function consume(entries: AsyncIterable<Entry>, opts: ReadOvaOptions): Pro
     ref?: FileRef; name: string; out?: OvaSinkFile; gunzip?: GunzipLimited;
     hashers: Map<DigestAlgorithm, Hasher>; size: number; stored: number; nextChunk: number; lastChunkSize?: number;
   }
-  let open: OpenFile | undefined;
+  let openFile: OpenFile | undefined;
+  const setOpen = (f: OpenFile | undefined) => { openFile = f; state.open = f; };
   const chunkNames = new Map<string, string>();
   const earlyMembers: string[] = [];
-  const start = async (ref: FileRef | undefined, name: string): Promise<OpenFile> => ({
-    ref,
-    name,
-    out: opts.sink ? await opts.sink.create(name) : undefined,
-    gunzip: ref?.compression === 'gzip' ? new GunzipLimited(expandLimit(envelope!, ref.id, opts), name) : undefined,
-    hashers: new Map<DigestAlgorithm, Hasher>(wantedAlgorithms().map((a) => [a, hasherOf(a)])),
-    size: 0,
-    stored: 0,
-    nextChunk: 0,
-  });
+  const start = async (ref: FileRef | undefined, name: string): Promise<OpenFile> => {
+    const f: OpenFile = {
+      ref,
+      name,
+      gunzip: ref?.compression === 'gzip' ? new GunzipLimited(expandLimit(envelope!, ref.id, opts), name) : undefined,
+      hashers: new Map<DigestAlgorithm, Hasher>(wantedAlgorithms().map((a) => [a, hasherOf(a)])),
+      size: 0,
+      stored: 0,
+      nextChunk: 0,
+    };
+    setOpen(f);
+    if (opts.sink) f.out = await opts.sink.create(name);
+    return f;
+  };
   const feed = async (f: OpenFile, chunk: Uint8Array) => {
     f.size += chunk.length;
     for (const hs of f.hashers.values()) hs.update(chunk);
@@ -170,6 +187,7 @@ async function consume(entries: AsyncIterable<Entry>, opts: ReadOvaOptions): Pro
   const finish = async (f: OpenFile) => {
     if (f.gunzip) for (const c of f.gunzip.finish()) { f.stored += c.length; if (f.out) await f.out.write(c); }
     if (f.out) await f.out.close();
+    setOpen(undefined);
     digests.set(f.name, new Map([...f.hashers].map(([a, hs]) => [a, hs.hex()])));
     if (f.ref?.size !== undefined && f.ref.size.trim() !== String(f.size)) {
       warnings.push(`"${f.name}" is ${f.size} bytes in the package; References says ${f.ref.size}`);
@@ -228,6 +246,7 @@ async function consume(entries: AsyncIterable<Entry>, opts: ReadOvaOptions): Pro
     // A chunk of a file split with ovf:chunkSize (DSP0243 7.1/7.3): `href.000000000`...
     const chunkMatch = envelope ? /^(.+)\.(\d{9})$/.exec(name) : null;
     const chunkRef = chunkMatch ? envelope!.references.find((f) => f.chunkSize !== undefined && normalizeMemberName(f.href).name === chunkMatch[1]) : undefined;
+    let open = openFile;
     if (open && !(chunkRef && open.ref === chunkRef)) {
       await finish(open);
       open = undefined;
@@ -273,7 +292,7 @@ async function consume(entries: AsyncIterable<Entry>, opts: ReadOvaOptions): Pro
     for await (const c of entry) await feed(f, c);
     await finish(f);
   }
-  if (open) await finish(open);
+  if (openFile) await finish(openFile);
 
   if (!descriptorName || !descriptor || !envelope) {
     throw new OvfError('missing-file', 'the package has no OVF descriptor (a top-level .ovf member)', { file: opts.packageName });

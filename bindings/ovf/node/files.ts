@@ -138,6 +138,11 @@ function folderSink(root: string): OvaSink {
         close: () => new Promise<void>((res, rej) => {
           stream.end((err?: Error | null) => (err ? rej(err) : res()));
         }),
+        abort: () => new Promise<void>((res) => {
+          if (stream.closed) return res();
+          stream.once('close', () => res());
+          stream.destroy();
+        }),
       };
     },
   };
