@@ -27,7 +27,7 @@ ld -m elf_i386 -T elf/higherhalf.ld --build-id=none -z max-page-size=0x1000 -z n
 rm -f "$obj"
 echo "built guests/systests/elf/higherhalf.elf"
 [ $record = 1 ] || exit 0
-BOCHS_GUESTS="limits"
+BOCHS_GUESTS="limits strict"
 mkdir -p expected
 version=$(qemu-system-i386 --version | head -n 1)
 bochs_version="Bochs x86 Emulator $(dpkg-query -W -f '${Version}' bochs 2>/dev/null || echo 2.7) (cpu model core2_penryn_t9600)"

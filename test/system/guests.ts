@@ -7,11 +7,11 @@ import type { HarnessOptions } from '../../bindings/testing/harness.js';
 
 export const SYSTEST_GUESTS = [
   'hello', 'pmode', 'mbinfo', 'segments', 'descriptors', 'exceptions', 'paging', 'rings', 'holes',
-  'sysenter', 'realmode', 'modules', 'limits',
+  'sysenter', 'realmode', 'modules', 'limits', 'strict',
   'checkpoints', 'elf/elfkernel', 'elf/higherhalf',
 ] as const;
 
-export const BOCHS_GUESTS = ['limits'];
+export const BOCHS_GUESTS = ['limits', 'strict'];
 
 const root = new URL('../../guests/systests/', import.meta.url);
 

@@ -64,6 +64,7 @@ const V86_KNOWN: Record<string, { differ?: string[]; crashesAt?: string; any?: t
   exceptions: { differ: ['bound out of range', 'single step'], crashesAt: 'int 0x40 beyond idt limit' },
   descriptors: { crashesAt: 'lldt a data selector' },
   limits: { any: true }, // v86 checks no segment limits either (the Bochs fixture's subject)
+  strict: { crashesAt: 'mov cr0 with pg=1 pe=0' }, // v86 panics "cannot load PG without PE"
 };
 
 describe('v86 agrees with the QEMU fixtures', () => {
