@@ -150,7 +150,7 @@ describe.skipIf(!hasQemu)('JeOS under QEMU, default run', () => {
     expect(lines[0]).toBe('jeos boot');
     expect(lines).toContain('ide0 sectors=1024'); // disk.img is 512 KiB
     const checks = lines.filter((l) => l.startsWith('check '));
-    expect(checks.length).toBe(13);
+    expect(checks.length).toBe(14);
     expect(checks.filter((l) => !/^check \S+ ok\b/.test(l))).toEqual([]);
     expect(lines).toContain(`jeos summary workloads=${table.length} failures=0`);
     expect(lines[lines.length - 1]).toBe('jeos exit code=0');
@@ -165,6 +165,9 @@ describe.skipIf(!hasQemu)('JeOS under QEMU, default run', () => {
     expect(lines.some((l) => /^jeos pid=\d+ killed #PF .* err=0x5 addr=0x00100000$/.test(l))).toBe(true);
     expect(lines.some((l) => /^jeos pid=\d+ killed #PF .* err=0x7 addr=0x00100000$/.test(l))).toBe(true);
     expect(lines.filter((l) => /^jeos pid=\d+ killed #GP /.test(l)).length).toBe(2); // IN and CLI at IOPL 0
+    // The kernel itself faulting on a process's bad pointer (a write into its text, err
+    // P|W from ring 0, EIP in the kernel at 1 MiB) ends that process only.
+    expect(lines.some((l) => /^jeos pid=\d+ killed #PF eip=0x001[0-9a-f]{5} err=0x3 addr=0x08048000$/.test(l))).toBe(true);
   });
 
   it('prints one line per workload, in order, with the configured counts and cycles > 0', () => {

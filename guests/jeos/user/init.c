@@ -77,8 +77,9 @@ static void check_protection(void) {
   static const struct {
     const char *name;
     int vector;
-  } cases[] = { { "kernel-read", 14 }, { "kernel-write", 14 }, { "port-io", 13 }, { "cli", 13 }, { "text-write", 14 } };
-  for (int c = 0; c < 5; c++) {
+  } cases[] = { { "kernel-read", 14 }, { "kernel-write", 14 }, { "port-io", 13 }, { "cli", 13 }, { "text-write", 14 },
+                 { "kernel-write-to-text", 14 } };
+  for (int c = 0; c < 6; c++) {
     int pid = fork();
     if (pid == 0) {
       switch (c) {
@@ -87,6 +88,10 @@ static void check_protection(void) {
       case 2: __asm__ volatile("inb $0x80, %%al" : : : "eax"); break;
       case 3: __asm__ volatile("cli"); break;
       case 4: *(volatile u8 *)_start = 0xC3; break; /* read-only text */
+      case 5: /* the kernel, storing wait()'s status into read-only text for us */
+        if (fork() == 0) exit(0);
+        wait((int *)_start);
+        break;
       }
       exit(0);
     }
