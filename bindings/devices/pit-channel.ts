@@ -13,7 +13,7 @@ export interface PitChannelState {
   modeBits: number; bcd: boolean; rw: number; reload: number; hasCount: boolean;
   writeMsbNext: boolean; writeLow: number; readMsbNext: boolean;
   latched: boolean; latchValue: number; latchMsbNext: boolean; statusLatched: boolean; statusValue: number;
-  gate: boolean; n: number; start: number; prevN: number; prevStart: number; pausedE: number;
+  gate: boolean; n: number; start: number; prevN: number; prevStart: number; pausedE: number; phase: number;
   stoppedCount: number; loadedAt: number;
 }
 
@@ -57,6 +57,11 @@ export class PitChannel {
   prevStart = -1;
   /** Elapsed edges frozen while GATE is low, or -1. */
   pausedE = -1;
+  /**
+   * Edges already elapsed in the running segment when it started: a mode 3 count that
+   * takes over at a high-to-low boundary starts in its low half.
+   */
+  phase = 0;
   /** CE value held while the counter is stopped (mode 0 between the two count bytes). */
   stoppedCount = 0;
   /** Edge on which the newest count reached CE (-1: not yet): the status NULL COUNT bit. */
@@ -82,7 +87,7 @@ export class PitChannel {
     this.readMsbNext = false;
     this.latched = false;
     this.statusLatched = false;
-    this.start = -1; this.prevStart = -1; this.pausedE = -1; this.loadedAt = -1;
+    this.start = -1; this.prevStart = -1; this.pausedE = -1; this.loadedAt = -1; this.phase = 0;
     this.stoppedCount = 0;
   }
 
@@ -106,13 +111,21 @@ export class PitChannel {
     switch (this.mode) {
       case 0: case 4: this.load(t + 1, !this.gate); break;
       case 2: case 3:
-        if (this.start >= 0 && t >= this.start && this.pausedE < 0) {
-          // A new count takes effect at the end of the current period (datasheet, modes 2
-          // and 3; for mode 3 the 8254 switches at the end of the half-cycle, a simplification).
-          const e = t - this.start;
-          const boundary = this.start + (Math.floor(e / this.n) + 1) * this.n;
-          this.prevN = this.n; this.prevStart = this.start;
-          this.n = this.reload; this.start = boundary; this.loadedAt = boundary;
+        if (this.prevStart >= 0 && t < this.start) {
+          // Rewritten again before the switch: the newest count takes over at the same point.
+          this.n = this.reload;
+          if (this.phase) this.phase = (this.reload + 1) >> 1;
+        } else if (this.start >= 0 && t >= this.start && this.pausedE < 0) {
+          // A new count takes effect at the end of the current period in mode 2, at the end
+          // of the current half-cycle in mode 3 (datasheet, "Mode 2" and "Mode 3").
+          const n = this.n, r = (t - this.start + this.phase) % n;
+          let boundary: number, phase = 0;
+          if (this.mode === 3 && r < ((n + 1) >> 1)) {
+            boundary = t + (((n + 1) >> 1) - r);
+            phase = (this.reload + 1) >> 1; // OUT goes low: the new count starts its low half
+          } else boundary = t + (n - r);
+          this.prevN = n; this.prevStart = this.start - this.phase;
+          this.n = this.reload; this.start = boundary; this.loadedAt = boundary; this.phase = phase;
         } else if (this.gate) this.load(t + 1, false);
         else { this.start = -1; this.pausedE = -1; }
         break;
@@ -121,7 +134,7 @@ export class PitChannel {
   }
 
   private load(edge: number, paused: boolean): void {
-    this.n = this.reload; this.start = edge; this.loadedAt = edge; this.prevStart = -1;
+    this.n = this.reload; this.start = edge; this.loadedAt = edge; this.prevStart = -1; this.phase = 0;
     this.pausedE = paused ? 0 : -1;
   }
 
@@ -138,22 +151,22 @@ export class PitChannel {
     const m = this.mode;
     if (!level) {
       // Modes 0, 2, 3, 4: low GATE disables counting (2 and 3 also force OUT high).
-      if ((m === 0 || m === 2 || m === 3 || m === 4) && this.start >= 0 && t >= this.start) this.pausedE = t - this.start;
+      if ((m === 0 || m === 2 || m === 3 || m === 4) && this.start >= 0 && t >= this.start) this.pausedE = t - this.start + this.phase;
       return;
     }
     if (m === 0 || m === 4) {
-      if (this.start >= 0 && this.pausedE >= 0) { this.start = Math.max(t, this.start) - this.pausedE; this.pausedE = -1; }
+      if (this.start >= 0 && this.pausedE >= 0) { this.start = Math.max(t, this.start) - this.pausedE; this.phase = 0; this.pausedE = -1; }
     } else if (this.hasCount) {
       // Modes 1, 2, 3, 5: a rising edge (re)loads the count on the next clock.
       this.load(t + 1, false);
     }
   }
 
-  /** Elapsed edges since the running segment's load, or -1 if nothing is counting. */
+  /** The segment counting at edge `t` and its elapsed edges, or undefined if none. */
   private seg(t: number): { n: number; e: number } | undefined {
     if (this.prevStart >= 0 && t < this.start) return { n: this.prevN, e: t - this.prevStart };
     if (this.start < 0 || t < this.start) return undefined;
-    return { n: this.n, e: this.pausedE >= 0 ? this.pausedE : t - this.start };
+    return { n: this.n, e: this.pausedE >= 0 ? this.pausedE : t - this.start + this.phase };
   }
 
   /** CE at edge `t`, in binary. */
@@ -186,15 +199,23 @@ export class PitChannel {
 
   /** The next edge after `t` at which OUT may change, or -1. */
   nextChange(t: number): number {
-    if (this.prevStart >= 0 && t < this.start) return this.start;
+    if (this.prevStart >= 0 && t < this.start) {
+      // The old count runs out its period (or half-cycle) first, transitions included.
+      const c = this.segmentChange(this.prevN, t - this.prevStart, t);
+      return c >= 0 && c < this.start ? c : this.start;
+    }
     if (this.start < 0 || this.pausedE >= 0) return -1;
     if (t < this.start) return this.start;
-    const n = this.n, e = t - this.start;
+    return this.segmentChange(this.n, t - this.start + this.phase, t);
+  }
+
+  /** Next OUT change after edge `t` in a segment of count `n` that has run `e` edges. */
+  private segmentChange(n: number, e: number, t: number): number {
     switch (this.mode) {
-      case 0: case 1: return e < n ? this.start + n : -1;
+      case 0: case 1: return e < n ? t + (n - e) : -1;
       case 2: { if (n === 1) return -1; const r = e % n; return r < n - 1 ? t + (n - 1 - r) : t + 1; }
       case 3: { const half = (n + 1) >> 1, r = e % n; return r < half ? t + (half - r) : t + (n - r); }
-      default: return e < n ? this.start + n : e === n ? t + 1 : -1;
+      default: return e < n ? t + (n - e) : e === n ? t + 1 : -1;
     }
   }
 
@@ -233,9 +254,9 @@ export class PitChannel {
 
   state(): PitChannelState {
     const { modeBits, bcd, rw, reload, hasCount, writeMsbNext, writeLow, readMsbNext, latched, latchValue, latchMsbNext,
-      statusLatched, statusValue, gate, n, start, prevN, prevStart, pausedE, stoppedCount, loadedAt } = this;
+      statusLatched, statusValue, gate, n, start, prevN, prevStart, pausedE, phase, stoppedCount, loadedAt } = this;
     return { modeBits, bcd, rw, reload, hasCount, writeMsbNext, writeLow, readMsbNext, latched, latchValue, latchMsbNext,
-      statusLatched, statusValue, gate, n, start, prevN, prevStart, pausedE, stoppedCount, loadedAt };
+      statusLatched, statusValue, gate, n, start, prevN, prevStart, pausedE, phase, stoppedCount, loadedAt };
   }
 
   static fromState(s: unknown, path: string): PitChannel {
@@ -254,6 +275,7 @@ export class PitChannel {
     c.start = int(o, 'start', path, -1, big);
     c.prevStart = int(o, 'prevStart', path, -1, big);
     c.pausedE = int(o, 'pausedE', path, -1, big);
+    c.phase = int(o, 'phase', path, 0, 0x8000);
     c.loadedAt = int(o, 'loadedAt', path, -1, big);
     for (const k of ['bcd', 'hasCount', 'writeMsbNext', 'readMsbNext', 'latched', 'latchMsbNext', 'statusLatched'] as const) c[k] = bool(o, k, path);
     if ((c.start >= 0 && c.n < 1) || (c.prevStart >= 0 && c.prevN < 1)) throw new DeviceStateError(`${path}.n`, 'a running segment needs a count of at least 1');

@@ -54,6 +54,25 @@ describe('mode 2, rate generator (datasheet Figure 14)', () => {
     expect(irq.rises).toBe(1); // OUT was high since power-on: one rise, at the reload
   });
 
+  it('a new count written mid-period still gives the old period its IRQ0 edge, then the new rate', () => {
+    p.outb(0x43, 0x34); p.outb(0x40, 100); p.outb(0x40, 0);
+    at(50);
+    p.outb(0x40, 20); p.outb(0x40, 0);
+    at(99); expect(irq.level).toBe(true);
+    at(100); expect(irq.level).toBe(false);
+    at(101); expect(irq.level).toBe(true);
+    at(141); expect(irq.rises).toBe(3); // edges 101, 121, 141
+  });
+
+  it('rewriting the count twice before the switch keeps the switch point, with the newest count', () => {
+    p.outb(0x43, 0x34); p.outb(0x40, 100); p.outb(0x40, 0);
+    at(30); p.outb(0x40, 20); p.outb(0x40, 0);
+    at(60); p.outb(0x40, 40); p.outb(0x40, 0);
+    at(100); expect(latch0()).toBe(1);
+    at(101); expect(latch0()).toBe(40);
+    at(140); expect(latch0()).toBe(1);
+  });
+
   it('a new count takes effect at the end of the current period', () => {
     p.outb(0x43, 0x34); p.outb(0x40, 100); p.outb(0x40, 0);
     at(50);
@@ -97,6 +116,17 @@ describe('mode 0, interrupt on terminal count (datasheet Figure 12)', () => {
 });
 
 describe('mode 3, square wave (datasheet Figure 15)', () => {
+  it('a new count takes effect at the end of the current half-cycle', () => {
+    p.outb(0x43, 0x36); p.outb(0x40, 100); p.outb(0x40, 0);
+    at(20); // high half: edges 1-50
+    p.outb(0x40, 10); p.outb(0x40, 0);
+    at(50); expect(pit.out(0)).toBe(true);
+    at(51); expect(pit.out(0)).toBe(false); // the old half-cycle ended: low half of the new count
+    at(55); expect(pit.out(0)).toBe(false);
+    at(56); expect(pit.out(0)).toBe(true); // 5 clocks low, then 5 high
+    at(61); expect(pit.out(0)).toBe(false);
+  });
+
   it('even N: high N/2, low N/2; the count decrements by two', () => {
     p.outb(0x43, 0x36); p.outb(0x40, 8); p.outb(0x40, 0);
     const outs: boolean[] = [], counts: number[] = [];
