@@ -98,10 +98,16 @@ void pvops_detect_hypervisor(void) {
   /* CPUID.1:ECX bit 31 is reserved for hypervisors to announce themselves; leaf
    * 0x40000000 then gives the highest hypervisor leaf in EAX and a 12-byte signature in
    * EBX, ECX, EDX (the convention KVM, Xen, Hyper-V and VMware share). */
-  u32 hv_bit = c >> 31;
-  cpuid(0x40000000, &a, &b, &c, &d);
-  sig_chars(sig, b); sig_chars(sig + 4, c); sig_chars(sig + 8, d);
-  sig[12] = 0;
+  u32 hv_bit = c >> 31, max_leaf = 0;
+  memcpy(sig, "none", 5);
+  /* Without the bit, leaf 0x40000000 is not defined (an Intel CPU answers with its
+   * highest basic leaf's data), so it is read only when announced. */
+  if (hv_bit) {
+    cpuid(0x40000000, &a, &b, &c, &d);
+    sig_chars(sig, b); sig_chars(sig + 4, c); sig_chars(sig + 8, d);
+    sig[12] = 0;
+    max_leaf = a;
+  }
   kprintf("info cpu vendor=%s hypervisor_bit=%u hv_max_leaf=0x%08x hv_signature=%s pvops=%s\n",
-          vendor, hv_bit, a, sig, pv.name);
+          vendor, hv_bit, max_leaf, sig, pv.name);
 }
