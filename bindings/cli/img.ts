@@ -11,7 +11,7 @@ import { UsageError, setExitStatus } from './main.js';
 import { FileSource } from '../disk/node-file.js';
 import { openImageFile } from '../disk/node.js';
 import { createImage, convertImage, type TargetSpec, type VmdkSubformat } from '../disk/convert.js';
-import { checkQcow2 } from '../disk/qcow2/check.js';
+import { checkQcow2, repairQcow2, type RepairResult } from '../disk/qcow2/check.js';
 import { checkVmdk } from '../disk/vmdk/check.js';
 import { checkExitStatus, formatCheck, type CheckResult } from '../disk/check.js';
 import { detectFormat } from '../disk/open.js';
@@ -257,23 +257,37 @@ export function registerImg(program: Command): void {
     .argument('<file>')
     .option('-f, --format <fmt>', 'image format (detected when absent)')
     .option('--output <fmt>', 'human or json', 'human')
-    .action(function (this: Command, file: string, o: { format?: string; output: string }) {
+    .option('-r, --repair <what>', 'qcow2: repair leaks, or all inconsistencies')
+    .action(function (this: Command, file: string, o: { format?: string; output: string; repair?: string }) {
       if (o.output !== 'human' && o.output !== 'json') throw new UsageError(`--output must be human or json, not '${o.output}'`);
-      const src = new FileSource(resolve(file), 'r');
+      if (o.repair !== undefined && o.repair !== 'leaks' && o.repair !== 'all') throw new UsageError(`Unknown option value for -r (expecting 'leaks' or 'all'): ${o.repair}`);
+      const src = new FileSource(resolve(file), o.repair ? 'r+' : 'r');
       let r: CheckResult;
+      let repaired: RepairResult | undefined;
       try {
         const fmt = format(o.format) ?? detectFormat(src);
-        if (fmt === 'qcow2') r = checkQcow2(src);
-        else if (fmt === 'vmdk') r = checkVmdk(src);
-        else throw new UsageError(`This image format does not support checks (${fmt})`, 63);
+        if (fmt === 'qcow2') {
+          if (o.repair) { repaired = repairQcow2(src, o.repair as 'leaks' | 'all'); r = repaired.after; }
+          else r = checkQcow2(src);
+        } else if (fmt === 'vmdk') {
+          if (o.repair) throw new UsageError('repair is supported for qcow2 images only');
+          r = checkVmdk(src);
+        } else throw new UsageError(`This image format does not support checks (${fmt})`, 63);
       } finally {
         src.close();
       }
+      // Findings go to stderr and the summary to stdout, as qemu-img does.
+      const findings = repaired ? [...repaired.before.messages, ...repaired.messages, ...r.messages] : r.messages;
+      if (findings.length) process.stderr.write(findings.join('\n') + '\n');
       if (o.output === 'json') {
         const { messages: _m, ...rest } = r;
         print(JSON.stringify({ ...rest, filename: file }, null, 4) + '\n');
       } else {
-        print(formatCheck(r));
+        let s = '';
+        if (repaired && (repaired.leaksFixed || repaired.corruptionsFixed)) {
+          s += `The following inconsistencies were found and repaired:\n\n    ${repaired.leaksFixed} leaked clusters\n    ${repaired.corruptionsFixed} corruptions\n\nDouble checking the fixed image now...\n`;
+        }
+        print(s + formatCheck(r));
       }
       setExitStatus(this, checkExitStatus(r));
     });

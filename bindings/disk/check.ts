@@ -24,9 +24,9 @@ export function checkExitStatus(r: CheckResult): number {
   return 0;
 }
 
-/** The text report qemu-img prints. */
+/** The text report qemu-img prints on stdout (the findings, `messages`, go to stderr). */
 export function formatCheck(r: CheckResult): string {
-  const out = [...r.messages];
+  const out: string[] = [];
   if (r.corruptions === 0 && r.leaks === 0 && r['check-errors'] === 0) out.push('No errors were found on the image.');
   else {
     if (r.corruptions > 0) out.push(`\n${r.corruptions} errors were found on the image.\nData may be corrupted, or further writes to the image may corrupt it.`);

@@ -147,6 +147,34 @@ describe.skipIf(!hasQemuImg)('wasmvisor img next to qemu-img', () => {
     }
   });
 
+  it('check -r leaks / -r all repairs what qemu-img check then finds clean', async () => {
+    for (const [cluster, value, mode] of [[0, 2, 'leaks'], [0, 0, 'all']] as const) {
+      const b = fixtureBytes('qcow2-v2.qcow2');
+      const dv = new DataView(b.buffer, b.byteOffset);
+      const block = Number(dv.getBigUint64(Number(dv.getBigUint64(48))));
+      dv.setUint16(block + cluster * 2, value);
+      const f = `repair-${mode}.qcow2`;
+      writeFileSync(join(t.dir, f), b);
+      const r = await run(['img', 'check', '-r', mode, f]);
+      expect(r.out).toMatch(new RegExp(`The following inconsistencies were found and repaired:\\n\\n    ${mode === 'leaks' ? 1 : 0} leaked clusters\\n    ${mode === 'all' ? 1 : 0} corruptions`));
+      expect(r.err).toContain(`Repairing cluster 0 refcount=${value} reference=1`);
+      expect(r.status).toBe(0);
+      expect(qemuImg(['check', f], t.dir).status).toBe(0);
+      put('qcow2-v2.qcow2');
+      expect(qemuImg(['compare', 'qcow2-v2.qcow2', f], t.dir).stdout).toMatch(/Images are identical/);
+    }
+  });
+
+  it('check -r all clears the dirty bit, after which the image can be written', async () => {
+    const b = fixtureBytes('qcow2-v3.qcow2');
+    new DataView(b.buffer, b.byteOffset).setBigUint64(72, 1n); // incompatible bit 0: dirty
+    writeFileSync(join(t.dir, 'dirty.qcow2'), b);
+    expect(JSON.parse(qemuImg(['info', '--output', 'json', '--force-share', 'dirty.qcow2'], t.dir).stdout)['dirty-flag']).toBe(true);
+    expect((await run(['img', 'check', '-r', 'all', 'dirty.qcow2'])).status).toBe(0);
+    expect(JSON.parse(qemuImg(['info', '--output', 'json', 'dirty.qcow2'], t.dir).stdout)['dirty-flag']).toBe(false);
+    expect(qemuImg(['check', 'dirty.qcow2'], t.dir).status).toBe(0);
+  });
+
   it('convert flattens a backing chain, as qemu-img convert does', async () => {
     put('backing-base.qcow2');
     put('backing-overlay.qcow2');

@@ -15,7 +15,7 @@ import { convertImage, createImage, type TargetSpec } from '../../bindings/disk/
 import { Qcow2Image } from '../../bindings/disk/qcow2/image.js';
 import { checkQcow2 } from '../../bindings/disk/qcow2/check.js';
 import { checkVmdk } from '../../bindings/disk/vmdk/check.js';
-import { checkExitStatus } from '../../bindings/disk/check.js';
+import { checkExitStatus, formatCheck } from '../../bindings/disk/check.js';
 import { openImage } from '../../bindings/disk/open.js';
 import { hasQemuImg, hasQemuIo, qemuImg, qemuIo, tempDir, noise, sha256Bytes, sha256Of, manifest, fixtureBytes } from './helpers.js';
 
@@ -251,7 +251,10 @@ describe.skipIf(!hasQemuImg)('img check finds what qemu-img check finds', () => 
     s.write(0, fixtureBytes(name));
     const r = name.endsWith('.qcow2') ? checkQcow2(s) : checkVmdk(s);
     s.close();
-    expect(qemuImg(['check', join(t.dir, 'x-' + name)]).status).toBe(0);
+    const q = qemuImg(['check', join(t.dir, 'x-' + name)]);
+    expect(q.status).toBe(0);
     expect(checkExitStatus(r)).toBe(0);
+    // The summary (allocation, fragmentation, compression, end offset) is qemu-img's too.
+    if (name.endsWith('.qcow2')) expect(formatCheck(r)).toBe(q.stdout);
   });
 });

@@ -27,7 +27,16 @@ export function checkQcow2(src: ByteSource): CheckResult {
   }
 }
 
-function checkQcow2Unsafe(src: ByteSource): CheckResult {
+/** What a check computed, for repair: the references found and the stored refcounts. */
+export interface Qcow2Analysis {
+  seen: Uint32Array;
+  refs: Refcounts;
+  header: Qcow2Header;
+  /** Active-layer entries whose COPIED flag disagrees with the refcount: where they live. */
+  badCopied: number[];
+}
+
+function checkQcow2Unsafe(src: ByteSource, out?: { analysis?: Qcow2Analysis }): CheckResult {
   const r: CheckResult = { format: 'qcow2', corruptions: 0, leaks: 0, 'check-errors': 0, messages: [] };
   let h: Qcow2Header;
   try {
@@ -74,14 +83,14 @@ function checkQcow2Unsafe(src: ByteSource): CheckResult {
   }
   let allocated = 0, fragmented = 0, compressed = 0;
   const l2Copied: Array<{ l1i: number; off: number; copied: boolean; hi: number; lo: number }> = [];
-  const dataCopied: Array<{ off: number; hi: number; lo: number }> = [];
+  const dataCopied: Array<{ off: number; hi: number; lo: number; at: number }> = [];
+  const badCopied: number[] = [];
   const x = 62 - (h.clusterBits - 8);
   for (const t of tables) {
     if (t.entries === 0) continue;
     if (!inc(t.offset, t.entries * 8, 'L1 table')) continue;
     let l1: DataView;
     try { l1 = view(readExact(src, t.offset, t.entries * 8, 'qcow2 L1 table')); } catch (e) { corrupt(`ERROR ${(e as Error).message}`); continue; }
-    let nextContiguous = 0;
     for (let i = 0; i < t.entries; i++) {
       const hi = l1.getUint32(i * 8), lo = l1.getUint32(i * 8 + 4);
       const l2off = (hi & C.HI_OFFSET_MASK) * TWO32 + ((lo & C.LO_OFFSET_MASK) >>> 0);
@@ -94,6 +103,8 @@ function checkQcow2Unsafe(src: ByteSource): CheckResult {
       if (t.active) l2Copied.push({ l1i: i, off: l2off, copied: (hi & C.HI_COPIED) !== 0, hi, lo });
       let l2: DataView;
       try { l2 = view(readExact(src, l2off, cs, 'qcow2 L2 table')); } catch (e) { corrupt(`ERROR ${(e as Error).message}`); continue; }
+      // Fragmentation is counted per L2 table, as QEMU's check_refcounts_l2 does.
+      let nextContiguous = 0;
       for (let j = 0; j < cs / 8; j++) {
         const ehi = l2.getUint32(j * 8), elo = l2.getUint32(j * 8 + 4);
         if (ehi === 0 && elo === 0) continue;
@@ -103,8 +114,8 @@ function checkQcow2Unsafe(src: ByteSource): CheckResult {
           const host = Number(desc & ((1n << BigInt(x)) - 1n));
           const len = (Number(desc >> BigInt(x)) + 1) * 512 - (host & 511);
           inc(host, Math.min(len, Math.max(1, src.size - host)), `compressed cluster (L2 entry at ${hex(at)})`);
-          if (t.active) { allocated++; compressed++; }
-          nextContiguous = 0;
+          // QEMU counts compressed clusters as fragmented "by nature".
+          if (t.active) { allocated++; compressed++; fragmented++; }
           continue;
         }
         const host = (ehi & C.HI_OFFSET_MASK) * TWO32 + ((elo & C.LO_OFFSET_MASK) >>> 0);
@@ -116,12 +127,11 @@ function checkQcow2Unsafe(src: ByteSource): CheckResult {
         if (host === 0) continue;
         if (!inc(host, cs, `data cluster (L2 entry at ${hex(at)})`)) continue;
         if (t.active) {
-          if (!(elo & C.LO_ZERO)) {
-            allocated++;
-            if (nextContiguous && host !== nextContiguous) fragmented++;
-            nextContiguous = host + cs;
-          }
-          dataCopied.push({ off: host, hi: ehi, lo: elo });
+          // A preallocated zero cluster (zero flag with an offset) counts as allocated too.
+          allocated++;
+          if (nextContiguous && host !== nextContiguous) fragmented++;
+          nextContiguous = host + cs;
+          dataCopied.push({ off: host, hi: ehi, lo: elo, at });
         }
       }
     }
@@ -150,12 +160,18 @@ function checkQcow2Unsafe(src: ByteSource): CheckResult {
   }
   for (const e of l2Copied) {
     const rc = refs.get(Math.floor(e.off / cs));
-    if ((rc === 1) !== e.copied) corrupt(`ERROR OFLAG_COPIED L2 cluster: l1_index=${e.l1i} l1_entry=${entryHex(e.hi, e.lo)} refcount=${rc}`);
+    if ((rc === 1) !== e.copied) {
+      corrupt(`ERROR OFLAG_COPIED L2 cluster: l1_index=${e.l1i} l1_entry=${entryHex(e.hi, e.lo)} refcount=${rc}`);
+      badCopied.push(h.l1TableOffset + e.l1i * 8);
+    }
   }
   if (h.nbSnapshots === 0) {
     for (const e of dataCopied) {
       const rc = refs.get(Math.floor(e.off / cs));
-      if ((rc === 1) !== ((e.hi & C.HI_COPIED) !== 0)) corrupt(`ERROR OFLAG_COPIED data cluster: l2_entry=${entryHex(e.hi, e.lo)} refcount=${rc}`);
+      if ((rc === 1) !== ((e.hi & C.HI_COPIED) !== 0)) {
+        corrupt(`ERROR OFLAG_COPIED data cluster: l2_entry=${entryHex(e.hi, e.lo)} refcount=${rc}`);
+        badCopied.push(e.at);
+      }
     }
   }
   r['image-end-offset'] = endCluster * cs;
@@ -163,6 +179,7 @@ function checkQcow2Unsafe(src: ByteSource): CheckResult {
   r['allocated-clusters'] = allocated;
   r['fragmented-clusters'] = fragmented;
   r['compressed-clusters'] = compressed;
+  if (out) out.analysis = { seen: refsSeen, refs, header: h, badCopied };
   return r;
 }
 
@@ -190,4 +207,64 @@ function countBitmaps(src: ByteSource, ext: Uint8Array, cs: number,
       if (off) inc(off, cs, `bitmap ${i} data cluster`);
     }
   });
+}
+
+export interface RepairResult {
+  /** The check before repairing. */
+  before: CheckResult;
+  leaksFixed: number;
+  corruptionsFixed: number;
+  /** The check of the repaired image. */
+  after: CheckResult;
+  /** "Repairing cluster ..." lines. */
+  messages: string[];
+}
+
+/**
+ * `img check -r leaks|all`: sets every leaked cluster's refcount to the number of
+ * references found; with "all", also raises refcounts that are too low and corrects the
+ * COPIED flags. Clears the dirty bit once the image checks clean. (QEMU rebuilds the whole
+ * refcount structure for "all"; fixing cluster by cluster gives the same counts.)
+ */
+export function repairQcow2(src: ByteSource, mode: 'leaks' | 'all'): RepairResult {
+  const box: { analysis?: Qcow2Analysis } = {};
+  let before: CheckResult;
+  try {
+    before = checkQcow2Unsafe(src, box);
+  } catch (e) {
+    if (!(e instanceof ImageError)) throw e;
+    before = { format: 'qcow2', corruptions: 1, leaks: 0, 'check-errors': 1, messages: [`ERROR ${e.message}`] };
+  }
+  const res: RepairResult = { before, leaksFixed: 0, corruptionsFixed: 0, after: before, messages: [] };
+  const a = box.analysis;
+  if (!a || before['check-errors'] > 0) return res;
+  const cs = 2 ** a.header.clusterBits;
+  const n = a.seen.length;
+  for (let c = 0; c < n; c++) {
+    const stored = a.refs.get(c);
+    const seen = a.seen[c];
+    if (stored === seen || (stored < seen && mode !== 'all')) continue;
+    res.messages.push(`Repairing cluster ${c} refcount=${stored} reference=${seen}`);
+    a.refs.set(c, seen);
+    if (stored > seen) res.leaksFixed++; else res.corruptionsFixed++;
+  }
+  if (mode === 'all') {
+    for (const at of a.badCopied) {
+      const e = view(readExact(src, at, 8, 'qcow2 table entry'));
+      const host = (e.getUint32(0) & C.HI_OFFSET_MASK) * TWO32 + ((e.getUint32(4) & C.LO_OFFSET_MASK) >>> 0);
+      const rc = a.refs.get(Math.floor(host / cs));
+      e.setUint32(0, rc === 1 ? e.getUint32(0) | C.HI_COPIED : e.getUint32(0) & ~C.HI_COPIED);
+      src.write(at, new Uint8Array(e.buffer));
+      res.corruptionsFixed++;
+    }
+  }
+  a.refs.flush();
+  res.after = checkQcow2(src);
+  if (res.after.corruptions === 0 && res.after.leaks === 0 && (a.header.incompatibleFeatures & BigInt(C.INCOMPAT_DIRTY))) {
+    const f = view(readExact(src, C.H_INCOMPATIBLE_FEATURES, 8, 'incompatible_features'));
+    f.setBigUint64(0, f.getBigUint64(0) & ~BigInt(C.INCOMPAT_DIRTY));
+    src.write(C.H_INCOMPATIBLE_FEATURES, new Uint8Array(f.buffer));
+  }
+  src.flush();
+  return res;
 }
