@@ -194,8 +194,8 @@ export function registerOvf(program: Command): void {
     });
 
   ovf.command('import')
-    .description('Unpack an .ova into a new folder with a wasmvisor VM configuration (vm.json)')
-    .argument('<package>', '.ova package')
+    .description('Unpack an .ova (or an .ovf with its files) into a new folder with a wasmvisor VM configuration (vm.json)')
+    .argument('<package>', '.ova package, or .ovf descriptor with its files beside it')
     .argument('<dir>', 'target folder (must not exist or be empty)')
     .option('--vs <id>', 'which VirtualSystem of a collection (default: the first)')
     .option('--configuration <id>', 'deployment configuration (default: the descriptor\'s default)')

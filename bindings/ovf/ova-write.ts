@@ -65,12 +65,15 @@ export async function* writeOva(
   const manifest = new TextEncoder().encode(formatManifest(entries));
 
   // Pass 2: the archive.
+  const bytes = (name: string, b: Uint8Array): OvaFileSource => ({ name, size: b.length, open: async function* () { yield b; } });
+  yield* tarStream([bytes(descriptorName, descriptor), bytes(manifestName, manifest), ...files], mtime);
+}
+
+/** A tar archive of `members`, in that order, streamed (each member's bytes read once). */
+export async function* tarStream(members: readonly OvaFileSource[], mtime: Date): AsyncGenerator<Uint8Array> {
   const pack = tar.pack();
-  const header = (name: string, size: number) => tarHeader(name, size, mtime);
   const producer = (async () => {
-    await writeEntry(pack, header(descriptorName, descriptor.length), [descriptor]);
-    await writeEntry(pack, header(manifestName, manifest.length), [manifest]);
-    for (const f of files) await writeEntry(pack, header(f.name, f.size), f.open());
+    for (const f of members) await writeEntry(pack, tarHeader(f.name, f.size, mtime), f.open(), f.size);
     pack.finalize();
   })();
   let failed: unknown;
@@ -94,13 +97,17 @@ export function tarHeader(name: string, size: number, mtime: Date): Parameters<t
   return h;
 }
 
-async function writeEntry(pack: tar.Pack, header: Parameters<tar.Pack['entry']>[0], data: AsyncIterable<Uint8Array> | Uint8Array[]): Promise<void> {
+async function writeEntry(pack: tar.Pack, header: Parameters<tar.Pack['entry']>[0], data: AsyncIterable<Uint8Array>, size: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const sink = pack.entry(header, (err) => (err ? reject(err) : resolve()));
     (async () => {
+      let n = 0;
       for await (const c of data) {
+        n += c.length;
+        if (n > size) throw new OvfError('io', `"${header.name}" grew beyond the ${size} bytes announced while it was packed`);
         if (!sink.write(c)) await new Promise<void>((r) => sink.once('drain', () => r()));
       }
+      if (n !== size) throw new OvfError('io', `"${header.name}" is ${n} bytes, not the ${size} announced`);
       sink.end(undefined);
     })().catch((e) => { sink.destroy(e as Error); reject(e); });
   });

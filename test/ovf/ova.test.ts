@@ -131,6 +131,16 @@ describe('reading OVA packages', () => {
     expect(readdirSync(dir).sort()).toEqual(['u.ova', 'vm']);
   });
 
+  it('imports an unpacked .ovf with its manifest and files beside it, with the same checks', async () => {
+    const dir = tempDir();
+    const r = await importOva(join(COT, 'ubuntu.2.0.ovf'), join(dir, 'vm'));
+    expect(r.package.members).toEqual([{ name: 'ubuntu.2.0-disk1.vmdk', size: 68608, storedSize: 68608, compressed: false, verified: 'SHA256' }]);
+    expect(readdirSync(join(dir, 'vm')).sort()).toEqual([...UBUNTU, 'vm.json'].sort());
+    // ttylinux.ovf's disk is not beside it: refused, nothing left.
+    await expect(importOva(join(SAMPLES, 'govmomi', 'ttylinux.ovf'), join(dir, 'tty'))).rejects.toThrow(/"ttylinux-pc_i486-16.1-disk1.vmdk" \(File file1\) is referenced but not in the package/);
+    expect(readdirSync(dir)).toEqual(['vm']);
+  });
+
   it('refuses a non-empty target folder', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'u.ova'), await makeTar(ubuntuEntries()));

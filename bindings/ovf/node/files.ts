@@ -14,7 +14,7 @@ import { readOvf } from '../reader.js';
 import { MAX_DESCRIPTOR_BYTES } from '../xml-parse.js';
 import { parseManifest, type ManifestEntry } from '../manifest.js';
 import { readOva, type OvaReadResult, type OvaSink } from '../ova-read.js';
-import { writeOva, type OvaFileSource } from '../ova-write.js';
+import { tarStream, writeOva, type OvaFileSource } from '../ova-write.js';
 import { toVmConfig, type ToConfigOptions, type ToConfigResult } from '../to-config.js';
 import { fromVmConfig, type ExportFileInfo } from '../from-config.js';
 import { writeOvf } from '../writer.js';
@@ -110,6 +110,38 @@ export async function checkOvfDirectory(ovfPath: string, env: Envelope): Promise
   return out;
 }
 
+/**
+ * An unpacked package (`name.ovf` with its manifest, certificate and files beside it)
+ * as a tar stream in DSP0243 order, so that importing it goes through exactly the checks
+ * an OVA gets. Chunked files contribute their `href.000000000`... pieces that exist.
+ */
+async function* directoryAsTar(ovfPath: string, env: Envelope): AsyncGenerator<Uint8Array> {
+  const dir = dirname(resolve(ovfPath));
+  const members: OvaFileSource[] = [];
+  const add = async (name: string): Promise<boolean> => {
+    const bad = checkPackagePath(name);
+    if (bad) throw new OvfError('unsafe-path', `"${name}": ${bad}`, { file: basename(ovfPath) });
+    try {
+      const st = await stat(join(dir, name));
+      if (!st.isFile()) throw new OvfError('unsafe-path', `"${name}" is not a regular file`, { file: basename(ovfPath) });
+      members.push({ name, size: st.size, open: () => fileChunks(join(dir, name)) });
+      return true;
+    } catch (e) {
+      if (e instanceof OvfError) throw e;
+      return false;
+    }
+  };
+  await add(basename(ovfPath));
+  await add(basename(ovfPath).replace(/\.ovf$/i, '.mf'));
+  await add(basename(ovfPath).replace(/\.ovf$/i, '.cert'));
+  for (const f of env.references) {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(f.href)) continue;
+    if (f.chunkSize === undefined) await add(f.href);
+    else for (let i = 0; await add(`${f.href}.${String(i).padStart(9, '0')}`); i++) { /* every chunk there is */ }
+  }
+  yield* tarStream(members, new Date(0));
+}
+
 /** Reads (and verifies) a package without keeping its files. */
 export async function inspectOvaFile(path: string): Promise<OvaReadResult> {
   try {
@@ -160,7 +192,8 @@ export const IMPORTED_CONFIG_NAME = 'vm.json';
 /**
  * Imports a package into `dir` (which must not exist, or be empty): its files, the
  * descriptor and manifest as they were, and `vm.json`, the VM configuration. Everything
- * is written into a temporary folder beside `dir` and renamed at the end.
+ * is written into a temporary folder beside `dir` and renamed at the end. `ovaPath` may
+ * also be an `.ovf` with its files beside it; it gets the same checks.
  */
 export async function importOva(ovaPath: string, dir: string, opts: ToConfigOptions = {}): Promise<ImportResult> {
   const target = resolve(dir);
@@ -181,7 +214,8 @@ export async function importOva(ovaPath: string, dir: string, opts: ToConfigOpti
   const tmp = join(dirname(target), `.${basename(target)}.import-${randomBytes(6).toString('hex')}`);
   await mkdir(tmp, { recursive: false });
   try {
-    const pkg = await readOva(fileChunks(ovaPath), { sink: folderSink(tmp), hasher: nodeHasher, packageName: basename(ovaPath) });
+    const source = /\.ovf$/i.test(ovaPath) ? directoryAsTar(ovaPath, (await readOvfFile(ovaPath)).envelope) : fileChunks(ovaPath);
+    const pkg = await readOva(source, { sink: folderSink(tmp), hasher: nodeHasher, packageName: basename(ovaPath) });
     await writeFile(join(tmp, pkg.descriptorName), pkg.descriptor, { flag: 'wx' });
     if (pkg.manifest) await writeFile(join(tmp, pkg.manifest.name), pkg.manifest.text, { flag: 'wx' });
     if (pkg.certificate) await writeFile(join(tmp, pkg.certificate.name), pkg.certificate.text, { flag: 'wx' });
