@@ -326,6 +326,13 @@ export function planMultiboot(image: Uint8Array, opts: MultibootOptions): Multib
   if (cursor > ramBytes) {
     throw new MultibootError(`kernel, boot strings and modules end at ${hex(cursor)}, beyond guest RAM (${hex(ramBytes)} bytes)`);
   }
+  // A kernel loaded low could push its modules into the boot area or the legacy hole.
+  for (const w of writes.slice(loaded.writes.length)) {
+    checkInRam(w.addr, w.data.length, ramBytes, w.what);
+    if (w.addr < HIGH_MEMORY && w.addr + w.data.length > CONVENTIONAL_TOP) {
+      throw new MultibootError(`${w.what} [${hex(w.addr)}, ${hex(w.addr + w.data.length)}) would overlap the legacy area [${hex(CONVENTIONAL_TOP)}, ${hex(HIGH_MEMORY)})`);
+    }
+  }
 
   // 3.3: the memory map: entries of size(4) base(8) length(8) type(4); size excludes itself.
   const mmap = memoryMap(ramBytes);

@@ -130,6 +130,20 @@ describe('multiboot loader errors', () => {
     new DataView(big.buffer).setUint32(24, 0x10000000, true); // bss_end_addr far beyond RAM
     expect(err(big)).toMatch(/outside guest RAM/);
   });
+  it('says when modules after a low kernel would run into the boot information', () => {
+    const low = hello.slice();
+    const dv = new DataView(low.buffer);
+    const fileLength = dv.getUint32(20, true) - dv.getUint32(16, true);
+    dv.setUint32(12, 0x1000, true); // header_addr (the header is the file's first bytes)
+    dv.setUint32(16, 0x1000, true); // load_addr
+    dv.setUint32(20, 0x1000 + fileLength, true); // load_end_addr
+    dv.setUint32(24, 0, true); // bss_end_addr: none
+    dv.setUint32(28, 0x1000 + (dv.getUint32(28, true) - 0x100000), true); // entry_addr
+    expect(() => planMultiboot(low, { ramBytes: RAM })).not.toThrow();
+    expect(() => planMultiboot(low, { ramBytes: RAM, modules: [{ data: new Uint8Array(0x20000) }] })).toThrow(
+      /module 0 \[0x3000, 0x23000\) overlaps the boot information area \[0x9000, 0xa000\)/,
+    );
+  });
   it('refuses required features it does not know', () => {
     const bad = hello.slice();
     const dv = new DataView(bad.buffer);
