@@ -40,6 +40,8 @@ export interface Vector {
   t?: number;
   e?: number;
   s?: 1;
+  /** 16-bit code segment (CS base = layout.code, D = 0). */
+  c?: 1;
   uf?: number;
   u?: Undef[];
 }

@@ -30,12 +30,12 @@ export class OracleCore implements ReplayCore {
     if (v.x) {
       const push = (x: number) => { this.regs.esp = (this.regs.esp - 4) >>> 0; new DataView(this.mem.buffer).setUint32(this.regs.esp, x, true); };
       push(o[8] | 0x10000);
-      push(0x08);
-      push(this.layout.code + v.x[2]);
+      push(v.c ? 0x20 : 0x08);
+      push((v.c ? 0 : this.layout.code) + v.x[2]);
       if ([8, 10, 11, 12, 13, 14, 17, 21].includes(v.x[0])) push(v.x[1]);
       this.regs.eip = MACHINE.handlers + 4 * v.x[0] + 1;
     } else {
-      this.regs.eip = this.layout.code + (v.e ?? v.b.length / 2) + 1;
+      this.regs.eip = (v.c ? 0 : this.layout.code) + (v.e ?? v.b.length / 2) + 1;
     }
     this.damage?.(v, this.regs, this.mem);
     return { reason: 'hlt' };

@@ -30,7 +30,7 @@ describe('the replay harness', () => {
       ['carry', (v, r) => { if (!((v.uf ?? 0) & 1) && !v.x) r.eflags ^= 1; }, /eflags .*CF differ/],
       ['ebx', (v, r) => { if (!v.u) r.ebx ^= 0x100; }, /ebx [0-9a-f]+, want/],
       ['memory', (v, _r, m) => { if (v.m.length && !v.u && !v.x) m[v.m[0][0]] ^= 0x80; }, /memory [0-9a-f]+ = /],
-      ['no fault', (v, r) => { if (v.x) r.eip = layout.code + v.b.length / 2 + 1; }, /no exception, the CPU raised exception/],
+      ['no fault', (v, r) => { if (v.x) r.eip = (v.c ? 0 : layout.code) + v.b.length / 2 + 1; }, /no exception, the CPU raised exception/],
     ];
     for (const [what, damage, message] of damages) {
       const bad = new OracleCore(layout, damage);

@@ -30,6 +30,8 @@ const WITH_ERROR = new Set([8, 10, 11, 12, 13, 14, 17, 21]);
 /** Segment access rights in the VMCS format (SDM vol. 3C, 25.4.1): type, S, DPL, P, D/B, G. */
 const CODE32: Segment = { selector: 0x08, base: 0, limit: 0xffffffff, access: 0xc09b };
 const DATA32: Segment = { selector: 0x10, base: 0, limit: 0xffffffff, access: 0xc093 };
+/** 16-bit code segment at the code address for the `c` vectors (D = 0, byte granular). */
+const code16 = (layout: Layout): Segment => ({ selector: 0x20, base: layout.code, limit: 0xffff, access: 0x009b });
 
 /** An 8-byte segment descriptor (SDM vol. 3A, 3.4.5, figure 3-8). */
 function descriptor(base: number, limit: number, access: number, flags: number): number[] {
@@ -44,6 +46,7 @@ export function prepare(core: ReplayCore, layout: Layout): void {
     ...descriptor(0, 0xfffff, 0x9b, 0xc), // 0x08 code, execute/read, 32-bit, 4 KiB granularity
     ...descriptor(0, 0xfffff, 0x93, 0xc), // 0x10 data, read/write
     ...descriptor(layout.seg16Base, 0xffff, 0x93, 0x0), // 0x18 16-bit data for the 0x67 forms
+    ...descriptor(layout.code, 0xffff, 0x9b, 0x0), // 0x20 16-bit code for the `c` vectors
   ];
   core.writePhys(MACHINE.gdt, Uint8Array.from(gdt));
   core.setTable('gdtr', { base: MACHINE.gdt, limit: gdt.length - 1 });
@@ -83,14 +86,17 @@ export function replayVector(core: ReplayCore, v: Vector, layout: Layout, undefi
   if (v.t !== undefined) code[CODE_BEFORE + v.t] = HLT;
   core.writePhys(layout.code - CODE_BEFORE, code);
   const data: Segment = v.s ? { selector: 0x18, base: layout.seg16Base, limit: 0xffff, access: 0x0093 } : DATA32;
-  core.setSegment('cs', CODE32);
+  const cs = v.c ? code16(layout) : CODE32;
+  // EIP values of 16-bit code are offsets from its segment base (the code address).
+  const eipBase = v.c ? 0 : layout.code;
+  core.setSegment('cs', cs);
   core.setSegment('ss', DATA32);
   core.setSegment('ds', data);
   core.setSegment('es', data);
   core.setSegment('fs', DATA32);
   core.setSegment('gs', DATA32);
   const i = v.i;
-  core.setRegs({ eax: i[0], ecx: i[1], edx: i[2], ebx: i[3], esp: i[4], ebp: i[5], esi: i[6], edi: i[7], eflags: i[8], eip: layout.code });
+  core.setRegs({ eax: i[0], ecx: i[1], edx: i[2], ebx: i[3], esp: i[4], ebp: i[5], esi: i[6], edi: i[7], eflags: i[8], eip: eipBase });
 
   let exit = core.run(1000);
   for (let n = 0; n < 20 && exit.reason === 'budget'; n++) exit = core.run(1000);
@@ -104,14 +110,14 @@ export function replayVector(core: ReplayCore, v: Vector, layout: Layout, undefi
 
   let vector: number | undefined;
   const ends = v.t === undefined ? [insn.length] : [insn.length, v.t];
-  if (ends.some((e) => eip === layout.code + e + 1)) vector = undefined;
+  if (ends.some((e) => eip === eipBase + e + 1)) vector = undefined;
   else if (eip > MACHINE.handlers && eip <= MACHINE.handlers + 4 * 32 && (eip - MACHINE.handlers - 1) % 4 === 0) vector = (eip - MACHINE.handlers - 1) / 4;
   else return `stopped at EIP ${hex(eip)}: neither after the instruction nor in an exception handler`;
   if (vector !== v.x?.[0]) {
     return `${vector === undefined ? 'no exception' : `exception ${vector}`}, the CPU ${v.x ? `raised exception ${v.x[0]}` : 'raised none'}`;
   }
-  if (v.e !== undefined && vector === undefined && eip !== layout.code + v.e + 1) {
-    const taken = eip === layout.code + (v.t ?? -1) + 1;
+  if (v.e !== undefined && vector === undefined && eip !== eipBase + v.e + 1) {
+    const taken = eip === eipBase + (v.t ?? -1) + 1;
     diffs.push(`${taken ? 'branched' : 'fell through'}, the CPU ${taken ? 'fell through' : 'branched'}`);
   }
 
@@ -126,8 +132,8 @@ export function replayVector(core: ReplayCore, v: Vector, layout: Layout, undefi
     const dw = (k: number) => (f[4 * k] | (f[4 * k + 1] << 8) | (f[4 * k + 2] << 16) | (f[4 * k + 3] << 24)) >>> 0;
     const base = hasErr ? 1 : 0;
     if (hasErr && dw(0) !== v.x[1] >>> 0) diffs.push(`error code ${hex(dw(0))}, want ${hex(v.x[1])}`);
-    if (dw(base) !== ((layout.code + v.x[2]) >>> 0)) diffs.push(`saved EIP ${hex(dw(base))}, want ${hex(layout.code + v.x[2])} (precise fault)`);
-    if ((dw(base + 1) & 0xffff) !== CODE32.selector) diffs.push(`saved CS ${hex(dw(base + 1), 4)}`);
+    if (dw(base) !== ((eipBase + v.x[2]) >>> 0)) diffs.push(`saved EIP ${hex(dw(base))}, want ${hex(eipBase + v.x[2])} (precise fault)`);
+    if ((dw(base + 1) & 0xffff) !== cs.selector) diffs.push(`saved CS ${hex(dw(base + 1), 4)}, want ${hex(cs.selector, 4)}`);
     const fl = dw(base + 2);
     if (((fl ^ want[8]) & ~RF) !== 0) diffs.push(`saved EFLAGS ${hex(fl)}, want ${hex(want[8])} (${flagNames((fl ^ want[8]) & ~RF)})`);
   } else {

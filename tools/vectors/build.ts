@@ -80,6 +80,8 @@ export class Insn {
   regs: number[];
   mem: Region[] = [];
   seg16 = false;
+  /** Runs in a 16-bit code segment (CS base = layout.code, D = 0); implies seg16. */
+  code16 = false;
   /** EFLAGS bits the SDM leaves undefined for these inputs. */
   uf = 0;
   /** Branch forms: where the branch goes, relative to the instruction's first byte. */

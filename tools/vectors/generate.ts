@@ -19,6 +19,7 @@ import './forms-misc.js';
 import './forms-branch.js';
 import './forms-other.js';
 import './forms-prefix.js';
+import './forms-code16.js';
 
 export const SEED = 'wasmvisor-vectors-1';
 
@@ -42,6 +43,8 @@ export interface Vector {
   x?: [number, number, number];
   /** DS and ES are the 16-bit segment at layout.seg16Base (0x67 forms). */
   s?: 1;
+  /** 16-bit code: CS base layout.code, limit 0xffff, D=0; EIP values are offsets from it. */
+  c?: 1;
   /** EFLAGS bits undefined for these inputs (SDM); the replay masks them. */
   uf?: number;
   /** Undefined results: ["reg", name, bit mask] or ["mem", region, offset, length]. */
@@ -51,7 +54,7 @@ export interface Vector {
 export function runnerLine(x: Insn): string {
   const regs = x.regs.map((v) => (v >>> 0).toString(16)).join(',');
   const mem = x.mem.map((m) => ` M${m.addr.toString(16)}:${toHex(m.bytes)}`).join('');
-  return `B${toHex(x.bytes)} R${regs}${x.seg16 ? ' S' : ''}${x.target !== undefined ? ` T${x.target}` : ''}${mem}`;
+  return `B${toHex(x.bytes)} R${regs}${x.seg16 ? ' S' : ''}${x.code16 ? ' C' : ''}${x.target !== undefined ? ` T${x.target}` : ''}${mem}`;
 }
 
 /** Parses a runner output line into the vector's outputs. */
@@ -94,6 +97,7 @@ export function toVector(form: Form, x: Insn, res: ReturnType<typeof parseResult
   if (res.e !== undefined) v.e = res.e;
   if (res.x) v.x = res.x;
   if (x.seg16) v.s = 1;
+  if (x.code16) v.c = 1;
   if (x.uf) v.uf = x.uf;
   if (x.undef.length) {
     v.u = x.undef.map((u) => ('reg' in u ? ['reg', REG32[u.reg], u.mask] : ['mem', u.region, u.offset, u.length]));

@@ -13,6 +13,8 @@
  * `S` loads DS and ES with a 16-bit data segment (base SEG16_BASE, limit 0xffff) for the
  * address-size (0x67) forms, whose 16-bit offsets cannot reach a user mapping otherwise.
  * `T` (decimal, relative to CODE) is where a branch may go: a second epilogue waits there.
+ * `C` runs the instruction in a 16-bit code segment based at CODE (LDT entry 1, limit
+ * 0xffff): the prologue jumps there far, and the exception's EIP is then the offset.
  * Output, one line per input line:
  *   ok R<9 registers as above> M<bytes> ... [E<eip - CODE>]   (regions after; E with T)
  *   ex <vector> <error code> <eip - CODE> R<registers at the fault>
@@ -59,6 +61,9 @@
 static volatile int faulted;
 static volatile uint32_t fault_vec, fault_err, fault_regs[10];
 static int ldt_ok;
+static uint16_t flat_cs;        /* the user code segment Linux gave us */
+#define CODE16_SEL 0x0f         /* LDT entry 1, RPL 3 */
+#define EPI32 (CODE + 0x300)    /* where 16-bit code jumps back to 32-bit code */
 
 static void die(const char *msg) {
   fprintf(stderr, "runner: %s\n", msg);
@@ -78,6 +83,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx) {
   fault_regs[6] = g[REG_ESI]; fault_regs[7] = g[REG_EDI];
   fault_regs[8] = g[REG_EFL]; fault_regs[9] = g[REG_EIP];
   g[REG_EIP] = RECOVER;
+  g[REG_CS] = flat_cs;
   g[REG_EFL] &= ~0x100u; /* no single-step on the way back */
 }
 
@@ -125,7 +131,7 @@ static uint8_t *build_epilogue(uint8_t *q, uint8_t id, int seg16) {
 }
 
 /* Writes prologue (ending at CODE), the instruction, and the epilogue. Returns the entry. */
-static uint8_t *build_stub(const uint8_t *insn, size_t n, int seg16) {
+static uint8_t *build_stub(const uint8_t *insn, size_t n, int seg16, int code16) {
   uint8_t pro[64], *p = pro;
   *p++ = 0x60;                                         /* pushad */
   p = emit(p, (const uint8_t[]){0x89, 0x25}, 2);       /* mov [SAVE_ESP], esp */
@@ -137,13 +143,26 @@ static uint8_t *build_stub(const uint8_t *insn, size_t n, int seg16) {
   *p++ = 0x9d;                                         /* popfd */
   p = emit(p, (const uint8_t[]){0x36, 0x8b, 0x25}, 3); /* mov esp, ss:[IN_ESP] */
   p = emit32(p, IN_ESP);
+  if (code16) { /* jmp far CODE16_SEL:0 */
+    *p++ = 0xea;
+    p = emit32(p, 0);
+    p = emit(p, (const uint8_t[]){CODE16_SEL, 0}, 2);
+  }
   size_t plen = (size_t)(p - pro);
   memset((void *)CODE_LO, 0xcc, CODE_HI - CODE_LO);
   uint8_t *entry = (uint8_t *)(CODE - plen);
   memcpy(entry, pro, plen);
 
   memcpy((void *)CODE, insn, n);
-  build_epilogue((uint8_t *)CODE + n, 1, seg16);
+  if (code16) { /* 16-bit code: jmp far flat_cs:EPI32 (0x66 for a 32-bit offset) */
+    uint8_t *q = (uint8_t *)CODE + n;
+    q = emit(q, (const uint8_t[]){0x66, 0xea}, 2);
+    q = emit32(q, EPI32);
+    emit(q, (const uint8_t[]){(uint8_t)flat_cs, (uint8_t)(flat_cs >> 8)}, 2);
+    build_epilogue((uint8_t *)EPI32, 1, seg16);
+  } else {
+    build_epilogue((uint8_t *)CODE + n, 1, seg16);
+  }
   return entry;
 }
 
@@ -182,7 +201,7 @@ static void run_line(char *line) {
   uint8_t insn[MAX_INSN];
   long ilen = -1;
   uint32_t in[9];
-  int have_regs = 0, seg16 = 0, nreg = 0, have_target = 0;
+  int have_regs = 0, seg16 = 0, code16 = 0, nreg = 0, have_target = 0;
   long target = 0;
   struct region reg[MAX_REGIONS];
   static uint8_t membuf[WIN_SIZE];
@@ -197,6 +216,8 @@ static void run_line(char *line) {
       have_regs = 1;
     } else if (tok[0] == 'S') {
       seg16 = 1;
+    } else if (tok[0] == 'C') {
+      code16 = 1;
     } else if (tok[0] == 'T') {
       target = strtol(tok + 1, NULL, 10);
       have_target = 1;
@@ -211,7 +232,8 @@ static void run_line(char *line) {
     } else { puts("err bad-token"); return; }
   }
   if (ilen <= 0 || !have_regs) { puts("err incomplete"); return; }
-  if (seg16 && !ldt_ok) { puts("err no-ldt"); return; }
+  if ((seg16 || code16) && !ldt_ok) { puts("err no-ldt"); return; }
+  if (code16 && have_target) { puts("err no-branches-in-16-bit-code"); return; }
   if (in[8] & 0x40100u) { puts("err tf-or-ac-in-eflags"); return; }
 
   uint32_t *frame = (uint32_t *)IN_FRAME;
@@ -220,7 +242,7 @@ static void run_line(char *line) {
   frame[8] = in[8];
   *(uint32_t *)IN_ESP = in[4];
   faulted = 0;
-  void (*entry)(void) = (void (*)(void))build_stub(insn, (size_t)ilen, seg16);
+  void (*entry)(void) = (void (*)(void))build_stub(insn, (size_t)ilen, seg16, code16);
   if (have_target) {
     /* The target's epilogue must not overlap the prologue, the instruction or its epilogue. */
     long lo = -64, hi = ilen + EPILOGUE_MAX;
@@ -242,7 +264,7 @@ static void run_line(char *line) {
   if (faulted) {
     uint32_t r[9];
     for (int i = 0; i < 9; i++) r[i] = fault_regs[i];
-    printf("ex %x %x %x ", fault_vec, fault_err, fault_regs[9] - CODE);
+    printf("ex %x %x %x ", fault_vec, fault_err, code16 ? fault_regs[9] : fault_regs[9] - CODE);
     print_regs(r);
   } else {
     const uint32_t *o = (const uint32_t *)(OUT_TOP - 36);
@@ -276,6 +298,13 @@ int main(void) {
   d.seg_not_present = 0;
   d.useable = 1;
   ldt_ok = syscall(SYS_modify_ldt, 1, &d, sizeof d) == 0;
+  /* 16-bit code segment for the `C` vectors (LDT entry 1): readable, limit 0xffff. */
+  struct user_desc c = d;
+  c.entry_number = 1;
+  c.base_addr = CODE;
+  c.contents = 2;
+  ldt_ok = ldt_ok && syscall(SYS_modify_ldt, 1, &c, sizeof c) == 0;
+  __asm__ volatile("mov %%cs, %0" : "=r"(flat_cs));
 
   static uint8_t altstack[65536];
   stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0};
