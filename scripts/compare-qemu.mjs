@@ -109,10 +109,10 @@ export function scratchDisk(disk) {
 
 /**
  * Boots `kernel` under QEMU with the platform wasmvisor models (multiboot, COM1 on
- * stdio, isa-debug-exit at 0xF4, no NIC, the disk as primary IDE master). The disk is
- * used as given (callers pass a scratch copy). Resolves { status, output, stderr, timedOut }.
+ * stdio, isa-debug-exit at 0xF4, no NIC, the disk as primary IDE master; QEMU's default
+ * CPU unless `cpu` names another). The disk is used as given (callers pass a scratch copy). Resolves { status, output, stderr, timedOut }.
  */
-export async function runQemu({ kernel = DEFAULT_KERNEL, disk, append, mem = 32, timeoutMs = 60_000 } = {}) {
+export async function runQemu({ kernel = DEFAULT_KERNEL, disk, append, mem = 32, cpu, timeoutMs = 60_000 } = {}) {
   const args = [
     '-accel', 'tcg', '-display', 'none', '-monitor', 'none', '-serial', 'stdio', '-nic', 'none',
     '-no-reboot', '-m', String(mem),
@@ -120,6 +120,7 @@ export async function runQemu({ kernel = DEFAULT_KERNEL, disk, append, mem = 32,
     '-kernel', kernel,
   ];
   if (append !== undefined) args.push('-append', append);
+  if (cpu !== undefined) args.push('-cpu', cpu);
   if (disk) args.push('-drive', `file=${disk},format=raw,if=ide,index=0,media=disk`);
   const r = await run('qemu-system-i386', args, timeoutMs);
   return { status: r.status, output: r.stdout, stderr: r.stderr, timedOut: r.timedOut };

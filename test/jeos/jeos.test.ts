@@ -236,6 +236,15 @@ describe.skipIf(!hasQemu)('JeOS under QEMU, command line', () => {
     expect(run.status).toBe(1);
   });
 
+  it('refuses a CPU without SYSENTER and CMOV with a clear panic (QEMU -cpu pentium)', async () => {
+    const run: Run = await compare.runQemu({ kernel: KERNEL, cpu: 'pentium', timeoutMs: 60_000 });
+    const lines = compare.outputLines(run.output);
+    expect(lines).toContain('jeos missing CPU feature sep (CPUID.1:EDX bit 11)');
+    expect(lines).toContain('jeos missing CPU feature cmov (CPUID.1:EDX bit 15)');
+    expect(lines.some((l) => l.startsWith('panic: '))).toBe(true);
+    expect(run.status).toBe(5); // (2 << 1) | 1
+  });
+
   it('warns about an unknown workload or option and runs nothing it does not know', async () => {
     const { run } = await boot('only=nosuch bogus=1 syscall=x', false);
     const lines = compare.outputLines(run.output);

@@ -18,6 +18,23 @@ extern u8 _end[]; /* linker.ld: the end of the kernel image and its BSS */
 
 static char cmdline[256];
 
+/* CPUID.1:EDX features the kernel cannot run without (SDM vol. 2A, CPUID, table 3-11). */
+static void require_cpu_features(void) {
+  static const struct { u32 bit; const char *name; } need[] = {
+    { 4, "tsc" }, { 5, "msr" }, { 11, "sep" }, { 15, "cmov" },
+  };
+  u32 a, b, c, d, missing = 0;
+  cpuid(0, &a, &b, &c, &d);
+  if (a >= 1) cpuid(1, &a, &b, &c, &d);
+  else d = 0;
+  for (u32 i = 0; i < sizeof need / sizeof need[0]; i++) {
+    if (d & (1u << need[i].bit)) continue;
+    kprintf("jeos missing CPU feature %s (CPUID.1:EDX bit %u)\n", need[i].name, need[i].bit);
+    missing++;
+  }
+  if (missing) panic("this CPU lacks what JeOS needs (a P6-class CPU with SYSENTER)");
+}
+
 /* The end of the RAM that starts at 1 MiB, from the memory map when there is one, else
  * from mem_upper. The spec promises mem_upper to a kernel that sets header bit 1, but
  * some loaders (v86's) give only the map. 0 when neither is present. */
@@ -46,6 +63,7 @@ void kmain(u32 magic, const struct multiboot_info *mbi) {
   serial_init();
   kprintf("jeos boot\n");
   if (magic != MULTIBOOT_BOOTLOADER_MAGIC) panic("not started by a multiboot loader (EAX=%p)", (void *)magic);
+  require_cpu_features();
 
   /* Everything the loader handed over lies below KERNEL_MAP_LIMIT, so it stays reachable
    * after paging is on; copy the command line anyway, the loader's memory gets reused. */
