@@ -146,7 +146,9 @@ export function toVmConfig(env: Envelope, opts: ToConfigOptions = {}): ToConfigR
         } else if (parent && prt === ResourceType.OtherStorageDevice && /virtio-blk/i.test(prop(parent, 'ResourceSubType') ?? '') && media === 'disk') {
           pendingDrives.push({ item, media, virtio: unit ?? 0 });
         } else {
-          const why = parent
+          const why = prt === ResourceType.IdeController
+            ? `at AddressOnParent ${prop(item, 'AddressOnParent') ?? '(none)'} of IDE controller ${parentId} (units are 0 and 1)`
+            : parent
             ? `on controller ${prop(parent, 'InstanceID')} (${[prop(parent, 'ResourceSubType'), resourceTypeName(prt ?? 0)].filter(Boolean).join(' ')}, not emulated)`
             : parentId !== undefined ? `on controller "${parentId}", which is not in this configuration` : 'with no controller given';
           pendingDrives.push({ item, media, why });

@@ -151,3 +151,49 @@ describe('bad descriptors', () => {
     expect(toVmConfig(v2).config).toEqual(toVmConfig(env).config);
   });
 });
+
+describe('mapping policy', () => {
+  /** A VirtualSystem with the given RASD items (each a map of properties). */
+  function withItems(items: Record<string, string>[]): string {
+    const body = items.map((p) => `<Item>${Object.keys(p).sort().map((k) => `<rasd:${k}>${p[k]}</rasd:${k}>`).join('')}</Item>`).join('\n');
+    return `<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1" xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData">
+<References/><DiskSection><Info/>${[1, 2, 3, 4, 5].map((i) => `<Disk ovf:diskId="d${i}" ovf:capacity="${i}" ovf:capacityAllocationUnits="byte * 2^20"/>`).join('')}</DiskSection>
+<VirtualSystem ovf:id="vm"><Info/><VirtualHardwareSection><Info/>
+${body}
+</VirtualHardwareSection></VirtualSystem></Envelope>`;
+  }
+  const cpu = { InstanceID: '1', ResourceType: '3', VirtualQuantity: '1' };
+  const mem = { InstanceID: '2', ResourceType: '4', VirtualQuantity: '64', AllocationUnits: 'byte * 2^20' };
+  const scsi = { InstanceID: '10', ResourceType: '6', ResourceSubType: 'lsilogic', Address: '0' };
+  const disk = (i: number) => ({ InstanceID: String(20 + i), ResourceType: '17', Parent: '10', AddressOnParent: String(i), HostResource: `ovf:/disk/d${i}` });
+
+  it('attaches a fifth drive nowhere, and says so', () => {
+    const r = toVmConfig(readOvf(withItems([cpu, mem, scsi, disk(1), disk(2), disk(3), disk(4), disk(5)])));
+    expect(r.config.disks.map((d) => d.capacityBytes)).toEqual([1, 2, 3, 4].map((i) => i * 2 ** 20));
+    expect(r.notes.find((n) => n.subject.startsWith('Item 25'))).toMatchObject({ kind: 'unsupported', message: 'no free IDE slot (the PC has four); left out' });
+  });
+
+  it('maps serial ports to COM1..COM4 and reports floppies, USB and sound as left out', () => {
+    const r = toVmConfig(readOvf(withItems([cpu, mem,
+      { InstanceID: '3', ResourceType: '21', ElementName: 'serial1' },
+      { InstanceID: '4', ResourceType: '21', ElementName: 'serial0' },
+      { InstanceID: '5', ResourceType: '14', ElementName: 'floppy0' },
+      { InstanceID: '6', ResourceType: '23' },
+      { InstanceID: '7', ResourceType: '35' },
+    ])));
+    expect(r.config.serial).toEqual([{ port: 2, backend: 'null' }, { port: 1, backend: 'stdio' }]);
+    expect(r.notes.filter((n) => n.kind === 'unsupported').map((n) => n.subject)).toEqual([
+      'Item 5 "floppy0" (Floppy Drive)', 'Item 6 (USB Controller)', 'Item 7 (Sound Card)',
+    ]);
+  });
+
+  it('keeps IDE drives where the descriptor puts them and moves a clashing one', () => {
+    const ide1 = { InstanceID: '11', ResourceType: '5', Address: '1' };
+    const onIde = (i: number, unit: string) => ({ ...disk(i), Parent: '11', AddressOnParent: unit });
+    const r = toVmConfig(readOvf(withItems([cpu, mem, ide1, onIde(1, '1'), onIde(2, '1'), onIde(3, '7')])));
+    expect(r.config.disks.map((d) => d.controller)).toEqual([
+      { type: 'ide', channel: 1, unit: 1 }, { type: 'ide', channel: 0, unit: 0 }, { type: 'ide', channel: 0, unit: 1 },
+    ]);
+    expect(r.notes.find((n) => n.subject.startsWith('Item 23'))?.message).toMatch(/AddressOnParent 7 of IDE controller 11/);
+  });
+});
