@@ -23,6 +23,8 @@ export class Timer {
     this.deadline = Math.max(Math.ceil(atNs), this.clock.now);
   }
   disarm(): void { this.deadline = -1; }
+  /** Removes the timer from its clock (a device being replaced must not fire again). */
+  dispose(): void { this.deadline = -1; this.clock.remove(this); }
   get armed(): boolean { return this.deadline >= 0; }
 }
 
@@ -32,6 +34,7 @@ export class VirtualClock {
   /** Current virtual time in ns. */
   now = 0;
   private readonly timers: Timer[] = [];
+  private created = 0;
   /** Sub-nanosecond remainder of instruction-to-time conversion, in units of 1/ips ns. */
   private remainder = 0;
 
@@ -47,9 +50,14 @@ export class VirtualClock {
 
   /** A new, disarmed timer calling `fire(now)` at its deadline. */
   timer(fire: (now: number) => void): Timer {
-    const t = new Timer(this, this.timers.length, fire);
+    const t = new Timer(this, this.created++, fire);
     this.timers.push(t);
     return t;
+  }
+
+  remove(t: Timer): void {
+    const i = this.timers.indexOf(t);
+    if (i >= 0) this.timers.splice(i, 1);
   }
 
   /** Advances by `count` executed instructions (exact: the remainder carries over). */

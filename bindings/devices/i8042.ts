@@ -175,7 +175,9 @@ export class I8042 {
     }
     // Writing to the keyboard re-enables its interface (as QEMU's pckbd does).
     this.ram[0] &= ~CB_KBD_DISABLE;
-    for (const b of this.keyboard.write(v, (this.ram[0] & CB_TRANSLATE) !== 0)) this.kbdQueue.push(b);
+    // A guest that never reads cannot grow the queue: replies beyond it are lost, as a
+    // real keyboard's would be while its buffer is full.
+    for (const b of this.keyboard.write(v, (this.ram[0] & CB_TRANSLATE) !== 0)) if (this.kbdQueue.length < QUEUE_MAX) this.kbdQueue.push(b);
     this.refill();
   }
 

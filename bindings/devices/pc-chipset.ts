@@ -25,8 +25,10 @@ export interface ChipsetOptions {
 export interface Chipset {
   pci: PciHost;
   ide: PiixIde;
-  /** Writes everything the guest wrote back to the disks: call before exit. */
+  /** Writes everything the guest wrote back to the disks. */
   flush(): void;
+  /** Flushes and closes the disks: call at exit. */
+  close(): void;
 }
 
 export function attachChipset(bus: Bus, pic: PicPair, opts: ChipsetOptions = {}): Chipset {
@@ -44,5 +46,5 @@ export function attachChipset(bus: Bus, pic: PicPair, opts: ChipsetOptions = {})
   pci.add(1, 1, ide.pci);
   pci.attach(bus);
   ide.attach(bus);
-  return { pci, ide, flush: () => ide.flush() };
+  return { pci, ide, flush: () => ide.flush(), close: () => ide.close() };
 }

@@ -23,6 +23,15 @@ describe('virtual clock', () => {
     expect(c.now).toBe(1000);
   });
 
+  it('a disposed timer never fires again', () => {
+    const c = new VirtualClock();
+    let n = 0;
+    const t = c.timer(() => n++);
+    t.arm(10); t.dispose(); t.arm(20);
+    c.advanceTo(100);
+    expect(n).toBe(0);
+  });
+
   it('tells the platform how many instructions fit before the next deadline', () => {
     const c = new VirtualClock(100_000_000); // 10 ns per instruction
     c.timer(() => {}).arm(1005);

@@ -101,6 +101,10 @@ describe('keyboard commands', () => {
     expect(drain()).toEqual([0x1e, 0x9e]);
   });
   it('an unknown command asks for a resend (0xFE)', () => { send(0x99); expect(drain()).toEqual([0xfe]); });
+  it('a guest that never reads cannot grow the reply queue without bound', () => {
+    for (let k = 0; k < 10_000; k++) send(0xff);
+    expect(kbc.kbdQueue.length).toBeLessThanOrEqual(64);
+  });
 });
 
 describe('snapshots', () => {

@@ -263,6 +263,9 @@ describe('device control, features, flush (7.8, 8.37, 8.13)', () => {
     expect(identify()[85] & 0x20).toBe(0);
     ide.flush();
     expect(disk.flushes).toBe(5);
+    ide.close();
+    expect(disk.flushes).toBe(6);
+    expect(disk.closed).toBe(true);
   });
 
   it('SET FEATURES with a DMA transfer mode or an unknown subcommand is aborted', () => {

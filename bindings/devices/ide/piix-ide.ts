@@ -81,6 +81,12 @@ export class PiixIde {
   /** Writes everything back to the disks (at exit and on request). */
   flush(): void { for (const c of this.channels) c.flush(); }
 
+  /** Flushes and closes every disk: nothing the guest wrote is lost at exit. */
+  close(): void {
+    this.flush();
+    for (const c of this.channels) for (const d of c.devices) d?.backend.close();
+  }
+
   state() {
     return { pci: this.pci.state(), channels: this.channels.map((c) => c.state()), bmCmd: [...this.bmCmd], bmStatus: [...this.bmStatus], bmPrd: [...this.bmPrd] };
   }
