@@ -6,7 +6,8 @@ import { setSegRaw, segLimit, segAccess, ES, CS, SS, DS, FS, GS, CR0_PE, AR_UNUS
 import { segUpdate, updateCpl } from '../access';
 import { flags, VM } from '../flags';
 import { faulted, raiseGP, raiseNP, raiseSS } from '../fault';
-import { readDescriptor, descBase, descLimit, descAccess, descDpl, descPresent, descType, setAccessed } from './descriptor';
+import { readDescriptor, descBase, descLimit, descAccess, descDpl, descPresent, descType, setAccessed, baseOf, limitOf, accessOf } from './descriptor';
+import { sysWrite32 } from '../access';
 
 @inline export function protectedMode(): bool { return (load<u32>(STATE_BASE + S_CR0) & CR0_PE) != 0; }
 @inline export function v86Mode(): bool { return (flags & VM) != 0; }
@@ -66,6 +67,20 @@ export function loadCsChecked(sel: u32, newCpl: u32): void {
   setSegRaw(CS, (sel & 0xfffc) | newCpl, descBase(), descLimit(), descAccess() | 1);
   segUpdate(CS);
   setCpl(newCpl);
+}
+
+/** Sets the accessed bit of the descriptor `hi` read at `addr` in memory (SDM vol. 3A,
+ *  3.4.5.1); may fault (a page fault on the table). */
+export function markAccessed(addr: u32, hi: u32): void {
+  if ((hi & 0x100) == 0) sysWrite32(addr + 4, hi | 0x100);
+}
+
+/** Loads segment register `s` from a checked descriptor (lo, hi); the caller has set its
+ *  accessed bit. For CS, `sel` carries the new CPL as its RPL and the CPL follows. */
+export function loadSegFrom(s: u32, sel: u32, lo: u32, hi: u32): void {
+  setSegRaw(s, sel & 0xffff, baseOf(lo, hi), limitOf(lo, hi), accessOf(hi) | 1);
+  segUpdate(s);
+  if (s == CS) setCpl(sel & 3);
 }
 
 /** Real-mode / V86 CS load: base = selector * 16. */

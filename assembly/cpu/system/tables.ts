@@ -5,7 +5,7 @@ import { setSegRaw, segSel, LDTR, TR, AR_UNUSABLE } from '../state';
 import { rd16, rd32, wr16, wr32, sysWrite32 } from '../access';
 import { faulted, raiseGP, raiseNP, raiseUD } from '../fault';
 import { setFlag, ZF } from '../flags';
-import { readDescriptor, descBase, descLimit, descAccess, descDpl, descPresent, descType, descAddr, descHi } from './descriptor';
+import { readDescriptor, peekDescriptor, descBase, descLimit, descAccess, descDpl, descPresent, descType, descAddr, descHi } from './descriptor';
 import { protectedMode, v86Mode } from './segments';
 
 function cpl(): u32 { return load<u32>(STATE_BASE + S_CPL); }
@@ -57,7 +57,7 @@ export function str(): u32 { return segSel(TR); }
 /** Shared visibility test of LAR/LSL/VERR/VERW; returns false when ZF must be cleared. */
 function visible(sel: u32, forLar: bool, forLsl: bool): bool {
   if ((sel & 0xfffc) == 0) return false;
-  if (!readDescriptor(sel)) return false;
+  if (!peekDescriptor(sel)) return false;
   const t = descType();
   if ((t & 0x10) == 0) {
     // System descriptors: LAR accepts TSS/LDT/gates, LSL only TSS/LDT (SDM vol. 2A, LAR, LSL).

@@ -1,0 +1,98 @@
+// IRET / IRETD (SDM vol. 2A, IRET pseudo-code): real mode, and protected-mode returns to
+// the same or an outer privilege level. Not supported (documented in README, "System
+// machinery"): the task return of EFLAGS.NT = 1 and the return to virtual-8086 mode (VM = 1
+// in the popped EFLAGS at CPL 0); both raise #GP(0).
+import { STATE_BASE, S_CPL, S_NMI_BLOCKED } from '../../generated/layout';
+import { CS, SS, ESP, reg32, setReg32 } from '../state';
+import { setIp, stack32 } from '../access';
+import { getFlags, setFlags, IF, NT, VM, VIF, VIP, IOPL } from '../flags';
+import { faulted, raiseGP, raiseNP } from '../fault';
+import { peek, spOff, setSp } from '../stack';
+import { readDescriptor, descLo, descHi, descAddr, descSave, descUse, typeOf, dplOf, presentOf, limitOf, isCode, isConforming } from './descriptor';
+import { protectedMode, v86Mode, loadCsReal, loadSegFrom, markAccessed, nullInvalidSegments } from './segments';
+import { checkReturnSs } from './ret-checks';
+
+/** EFLAGS bits IRET restores in protected mode before the privilege rules: CF PF AF ZF SF
+ *  TF IF DF OF IOPL NT RF AC ID (SDM vol. 2A, IRET). */
+const IRET_BITS: u32 = 0x257fd5;
+
+export function iret(osz: u32): void {
+  // IRET ends the blocking of NMIs (SDM vol. 3A, 6.7.1).
+  store<u32>(STATE_BASE + S_NMI_BLOCKED, 0);
+  const n: u32 = osz == 32 ? 4 : 2;
+  const newIp = peek(osz, 0); if (faulted) return;
+  const newCs = peek(osz, n) & 0xffff; if (faulted) return;
+  const newFl = peek(osz, 2 * n); if (faulted) return;
+  const cur = getFlags();
+  if (!protectedMode()) {
+    // Real mode: VIF, VIP and VM are kept (EFLAGS = temp AND 257FD5H OR EFLAGS AND 1A0000H).
+    setSp(spOff(3 * n));
+    loadCsReal(newCs);
+    setIp(osz == 16 ? newIp & 0xffff : newIp);
+    setFlags(osz == 32 ? (newFl & IRET_BITS) | (cur & 0x1a0000) : (cur & 0xffff0000) | (newFl & 0xffff));
+    return;
+  }
+  if (v86Mode()) {
+    // IOPL-sensitive in V86 mode (SDM vol. 3A, 20.2.7).
+    if ((cur & IOPL) != IOPL) { raiseGP(0); return; }
+    setSp(spOff(3 * n));
+    loadCsReal(newCs);
+    setIp(osz == 16 ? newIp & 0xffff : newIp);
+    const keep: u32 = IOPL | VM | VIF | VIP;
+    setFlags(osz == 32 ? (newFl & ~keep & 0x3f7fd5) | (cur & keep) : (cur & 0xffff0000) | (newFl & 0xcfff) | (cur & IOPL));
+    return;
+  }
+  // Task return (NT) and return to V86 mode: not supported.
+  if ((cur & NT) != 0) { raiseGP(0); return; }
+  const cpl = load<u32>(STATE_BASE + S_CPL);
+  if (osz == 32 && (newFl & VM) != 0 && cpl == 0) { raiseGP(0); return; }
+
+  // The code segment to return to.
+  if ((newCs & 0xfffc) == 0) { raiseGP(0); return; }
+  if (!readDescriptor(newCs)) return;
+  const rpl = newCs & 3;
+  const t = typeOf(descHi);
+  const dpl = dplOf(descHi);
+  if (!isCode(t) || rpl < cpl || (isConforming(t) ? dpl > rpl : dpl != rpl)) { raiseGP(newCs & 0xfffc); return; }
+  if (!presentOf(descHi)) { raiseNP(newCs & 0xfffc); return; }
+  const eip = osz == 16 ? newIp & 0xffff : newIp;
+
+  // EFLAGS: IOPL (and VIF/VIP) only at CPL 0, IF only when CPL <= IOPL; the CPL is the one
+  // before the return.
+  let mask: u32 = IRET_BITS;
+  if (cpl > 0) mask &= ~IOPL;
+  else if (osz == 32) mask |= VIF | VIP;
+  if (cpl > ((cur & IOPL) >> 12)) mask &= ~IF;
+  if (osz == 16) mask &= 0xffff;
+  const nf = (cur & ~mask) | (newFl & mask);
+
+  if (rpl == cpl) {
+    if (eip > limitOf(descLo, descHi)) { raiseGP(0); return; }
+    markAccessed(descAddr, descHi); if (faulted) return;
+    setSp(spOff(3 * n));
+    loadSegFrom(CS, newCs, descLo, descHi);
+    setIp(eip);
+    setFlags(nf);
+    return;
+  }
+  // Outer level: SS:ESP follow EFLAGS on the stack.
+  const code = descSave(); const codeAddr = descAddr;
+  const newSp = peek(osz, 3 * n); if (faulted) return;
+  const newSs = peek(osz, 4 * n) & 0xffff; if (faulted) return;
+  if (!checkReturnSs(newSs, rpl)) return;
+  const ss = descSave(); const ssAddr = descAddr;
+  descUse(code, codeAddr);
+  if (eip > limitOf(descLo, descHi)) { raiseGP(0); return; }
+  markAccessed(descAddr, descHi); if (faulted) return;
+  descUse(ss, ssAddr);
+  markAccessed(descAddr, descHi); if (faulted) return;
+  loadSegFrom(SS, newSs, descLo, descHi);
+  const espv = osz == 16 ? newSp & 0xffff : newSp;
+  if (stack32) setReg32(ESP, espv);
+  else setReg32(ESP, (reg32(ESP) & 0xffff0000) | espv);
+  descUse(code, codeAddr);
+  loadSegFrom(CS, newCs, descLo, descHi);
+  setIp(eip);
+  setFlags(nf);
+  nullInvalidSegments();
+}

@@ -1,0 +1,92 @@
+// Stacks of privilege changes, shared by call gates (far.ts) and interrupt/trap gates
+// (interrupts.ts):
+// - the inner stack SS:ESP for privilege level n from the current TSS (32-bit TSS: ESPn at
+//   4 + 8n, SSn at 8 + 8n, SDM vol. 3A, 7.2.1, figure 7-2; 16-bit TSS: SPn at 2 + 4n, SSn at
+//   4 + 4n, 7.6, figure 7-11) and the checks of the CALL and INT n pseudo-code (vol. 2A);
+// - room checks against a stack segment's limit (expand-up or expand-down, SDM 5.3);
+// - a frame writer that builds the whole frame in memory before any register changes, so
+//   that a fault half-way (a page fault on the new stack) leaves the CPU as it was.
+import { segBase, segLimit, segAccess, segSel, TR, AR_DB } from '../state';
+import { sysRead16, sysRead32, wrSlow } from '../access';
+import { faulted, raise, TS, SS_VEC } from '../fault';
+import { fetchDescriptor, descLo, descHi, descAddr, dplOf, typeOf, presentOf, isWritableData } from './descriptor';
+
+/** The inner stack found by tssStack(): selector, ESP and its checked descriptor. */
+export let innerSs: u32 = 0;
+export let innerEsp: u32 = 0;
+export let innerSsLo: u32 = 0;
+export let innerSsHi: u32 = 0;
+export let innerSsAddr: u32 = 0;
+
+/**
+ * Reads the stack of privilege level `pl` from the current TSS and checks its SS: not null
+ * (#TS(ext)), inside its table, RPL = DPL = pl, a writable data segment (#TS(SS|ext)),
+ * present (#SS(SS|ext)). Returns false after raising the fault.
+ */
+export function tssStack(pl: u32, ext: u32): bool {
+  const type = segAccess(TR) & 0xf;
+  const base = segBase(TR);
+  const limit = <u64>segLimit(TR);
+  const trErr = (segSel(TR) & 0xfffc) | ext;
+  if (type == 9 || type == 11) {
+    if (limit < <u64>(9 + 8 * pl)) { raise(TS, trErr, true); return false; }
+    innerEsp = sysRead32(base + 4 + 8 * pl); if (faulted) return false;
+    innerSs = sysRead16(base + 8 + 8 * pl); if (faulted) return false;
+  } else {
+    if (limit < <u64>(5 + 4 * pl)) { raise(TS, trErr, true); return false; }
+    innerEsp = sysRead16(base + 2 + 4 * pl); if (faulted) return false;
+    innerSs = sysRead16(base + 4 + 4 * pl); if (faulted) return false;
+  }
+  const sel = innerSs;
+  if ((sel & 0xfffc) == 0) { raise(TS, ext, true); return false; }
+  if (!fetchDescriptor(sel, TS, ext)) return false;
+  if ((sel & 3) != pl) { raise(TS, (sel & 0xfffc) | ext, true); return false; }
+  if (dplOf(descHi) != pl || !isWritableData(typeOf(descHi))) { raise(TS, (sel & 0xfffc) | ext, true); return false; }
+  if (!presentOf(descHi)) { raise(SS_VEC, (sel & 0xfffc) | ext, true); return false; }
+  innerSsLo = descLo; innerSsHi = descHi; innerSsAddr = descAddr;
+  return true;
+}
+
+/**
+ * True when `bytes` bytes can be pushed below offset `esp` of a stack segment with byte
+ * limit `limit` and access rights `ar` (SS.B picks a 16- or 32-bit stack pointer).
+ */
+export function stackRoom(limit: u32, ar: u32, esp: u32, bytes: u32): bool {
+  const b32 = (ar & AR_DB) != 0;
+  const top: u64 = b32 ? 0xffffffff : 0xffff;
+  const expandDown = (ar & 0x1c) == 0x14;
+  if (!expandDown && b32 && limit == 0xffffffff) return true;
+  const lo = <u64>((esp - bytes) & <u32>top);
+  const hi = lo + <u64>bytes - 1;
+  if (hi > top) return false;
+  if (expandDown) return lo > <u64>limit;
+  return hi <= <u64>limit;
+}
+
+// ---- Frame writer ----
+
+let fBase: u32 = 0;
+let fOff: u32 = 0;
+let fMask: u32 = 0xffffffff;
+let fUser: bool = false;
+
+/** Starts a frame on the stack at base + esp (SS.B = `b32`), written with privilege `cpl`. */
+export function frameStart(base: u32, esp: u32, b32: bool, cpl: u32): void {
+  fBase = base;
+  fMask = b32 ? 0xffffffff : 0xffff;
+  fOff = esp & fMask;
+  fUser = cpl == 3;
+}
+
+/** Pushes a word or dword onto the frame (nothing after a fault). */
+export function framePush(v: u32, size4: bool): void {
+  if (faulted) return;
+  const n: u32 = size4 ? 4 : 2;
+  fOff = (fOff - n) & fMask;
+  wrSlow(fBase + fOff, v, n, fUser);
+}
+
+/** The stack pointer after the frame: ESP keeps its upper half on a 16-bit stack. */
+export function frameEsp(esp: u32): u32 {
+  return fMask == 0xffff ? (esp & 0xffff0000) | fOff : fOff;
+}
