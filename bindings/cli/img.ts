@@ -13,7 +13,7 @@ import { openImageFile } from '../disk/node.js';
 import { createImage, convertImage, type TargetSpec, type VmdkSubformat } from '../disk/convert.js';
 import { checkQcow2, repairQcow2, type RepairResult } from '../disk/qcow2/check.js';
 import { checkVmdk } from '../disk/vmdk/check.js';
-import { checkExitStatus, formatCheck, type CheckResult } from '../disk/check.js';
+import { checkExitStatus, checkJson, formatCheck, type CheckResult } from '../disk/check.js';
 import { detectFormat } from '../disk/open.js';
 import { parseSize, formatSize } from '../disk/size.js';
 import type { ImageFormat, SnapshotInfo } from '../disk/types.js';
@@ -280,8 +280,8 @@ export function registerImg(program: Command): void {
       const findings = repaired ? [...repaired.before.messages, ...repaired.messages, ...r.messages] : r.messages;
       if (findings.length) process.stderr.write(findings.join('\n') + '\n');
       if (o.output === 'json') {
-        const { messages: _m, ...rest } = r;
-        print(JSON.stringify({ ...rest, filename: file }, null, 4) + '\n');
+        const fixed = repaired ? { leaks: repaired.leaksFixed, corruptions: repaired.corruptionsFixed } : undefined;
+        print(JSON.stringify(checkJson(r, file, fixed), null, 4) + '\n');
       } else {
         let s = '';
         if (repaired && (repaired.leaksFixed || repaired.corruptionsFixed)) {

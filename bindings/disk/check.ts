@@ -44,3 +44,22 @@ export function formatCheck(r: CheckResult): string {
   if (r['image-end-offset'] !== undefined) out.push(`Image end offset: ${r['image-end-offset']}`);
   return out.join('\n') + '\n';
 }
+
+/** The JSON qemu-img check prints: its key order, zero counts left out. */
+export function checkJson(r: CheckResult, filename: string, fixed?: { leaks: number; corruptions: number }): Record<string, unknown> {
+  const j: Record<string, unknown> = {};
+  const opt = (k: keyof CheckResult) => { const v = r[k]; if (typeof v === 'number' && v !== 0) j[k] = v; };
+  if (r['image-end-offset'] !== undefined) j['image-end-offset'] = r['image-end-offset'];
+  opt('compressed-clusters');
+  if (r['total-clusters'] !== undefined) j['total-clusters'] = r['total-clusters'];
+  opt('corruptions');
+  if (fixed?.leaks) j['leaks-fixed'] = fixed.leaks;
+  j['check-errors'] = r['check-errors'];
+  opt('leaks');
+  if (fixed?.corruptions) j['corruptions-fixed'] = fixed.corruptions;
+  if (r['allocated-clusters'] !== undefined) j['allocated-clusters'] = r['allocated-clusters'];
+  j.filename = filename;
+  j.format = r.format;
+  opt('fragmented-clusters');
+  return j;
+}

@@ -130,6 +130,15 @@ describe.skipIf(!hasQemuImg)('wasmvisor img next to qemu-img', () => {
     expect(qemuImg(['check', 'ov2.qcow2'], t.dir).status).toBe(0);
   });
 
+  it.each(files)('check %s prints what qemu-img check prints (text and JSON)', async (name) => {
+    put(name);
+    for (const o of ['human', 'json']) {
+      const ours = await run(['img', 'check', '--output', o, name]);
+      expect(ours.status).toBe(0);
+      expect(ours.out).toBe(qemuImg(['check', '--output', o, name], t.dir).stdout);
+    }
+  });
+
   it('check ends with qemu-img check\'s exit status on a corrupt and on a leaking image', async () => {
     for (const [cluster, value] of [[0, 2], [0, 0]]) {
       const b = fixtureBytes('qcow2-v2.qcow2');
@@ -142,8 +151,11 @@ describe.skipIf(!hasQemuImg)('wasmvisor img next to qemu-img', () => {
       const ours = await run(['img', 'check', f]);
       expect(theirs.status).toBeGreaterThan(1);
       expect(ours.status).toBe(theirs.status);
-      expect(ours.out).toContain(value === 2 ? 'Leaked cluster 0 refcount=2 reference=1' : 'ERROR cluster 0 refcount=0 reference=1');
-      expect(theirs.stdout + theirs.stderr).toContain(value === 2 ? 'Leaked cluster 0 refcount=2 reference=1' : 'ERROR cluster 0 refcount=0 reference=1');
+      expect(theirs.stderr).toContain(value === 2 ? 'Leaked cluster 0 refcount=2 reference=1' : 'ERROR cluster 0 refcount=0 reference=1');
+      expect(ours.err).toContain(value === 2 ? 'Leaked cluster 0 refcount=2 reference=1' : 'ERROR cluster 0 refcount=0 reference=1');
+      expect(ours.out).toBe(theirs.stdout);
+      const j = (await run(['img', 'check', '--output', 'json', f])).out;
+      expect(j).toBe(qemuImg(['check', '--output', 'json', f], t.dir).stdout);
     }
   });
 
