@@ -18,7 +18,11 @@ export type Op =
   /** `mask` ANDs a byte read before it is echoed: to leave out a documented difference. */
   | { in: number; size: 1 | 2 | 4; mask?: number }
   /** `count` reads of a port (e.g. the IDE data port), each echoed. */
-  | { inRepeat: number; size: 1 | 2 | 4; count: number };
+  | { inRepeat: number; size: 1 | 2 | 4; count: number }
+  /** Polls a status port until bit 7 (BSY) is clear, as a driver does; echoes nothing. */
+  | { waitNotBusy: number };
+
+export const waitNotBusy = (port: number): Op => ({ waitNotBusy: port });
 
 export const outb = (port: number, value: number): Op => ({ out: port, size: 1, value });
 export const outw = (port: number, value: number): Op => ({ out: port, size: 2, value });
@@ -52,6 +56,8 @@ export function assembleBody(ops: Op[]): number[] {
       else body.push(0x66, 0xb8, ...le32(op.value), 0x66, 0xef);
     } else if ('in' in op) {
       body.push(...inEcho(op.in, op.size, op.mask));
+    } else if ('waitNotBusy' in op) {
+      body.push(0xba, ...le16(op.waitNotBusy), 0xec, 0xa8, 0x80, 0x75, 0xfb); // mov dx,p; l: in al,dx; test al,80h; jnz l
     } else {
       const loop = inEcho(op.inRepeat, op.size);
       body.push(0xb9, ...le16(op.count), ...loop, 0xe2, (-(loop.length + 2)) & 0xff); // mov cx, n; body; loop
@@ -107,6 +113,7 @@ export function runLocal(ops: Op[], read: (port: number, size: 1 | 2 | 4) => num
   for (const op of ops) {
     if ('out' in op) write(op.out, op.size, op.value);
     else if ('in' in op) echo(read(op.in, op.size) & (op.mask ?? 0xffffffff), op.size);
+    else if ('waitNotBusy' in op) { for (let k = 0; k < 1000 && read(op.waitNotBusy, 1) & 0x80; k++); }
     else for (let i = 0; i < op.count; i++) echo(read(op.inRepeat, op.size), op.size);
   }
   return out;
