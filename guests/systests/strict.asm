@@ -1,8 +1,10 @@
 ; Faults QEMU 7.2 TCG does not raise (so this guest's reference is Bochs): #GP(0) for
 ; invalid CR0 combinations (PG without PE, NW without CD) and reserved CR4 bits (SDM vol.
 ; 3A, 2.5 and MOV CR), #DE for IDIV of -2^63 by -1 (QEMU dies of a host SIGFPE on it),
-; and #AC(0) for a misaligned ring-3 access with CR0.AM and EFLAGS.AC (SDM vol. 3A, 6.15
-; interrupt 17).
+; #AC(0) for a misaligned ring-3 access with CR0.AM and EFLAGS.AC (SDM vol. 3A, 6.15
+; interrupt 17), WRMSR to IA32_TIME_STAMP_COUNTER (0x10) setting the TSC (SDM vol. 3B,
+; 18.17), #GP(0) for RDMSR/WRMSR of an MSR that does not exist (QEMU ignores both), and
+; INT1/ICEBP (F1) raising a #DB trap (QEMU 7.2 raises #UD).
 %include "lib.inc"
 %macro CASE 1
     PUTS %1
@@ -35,6 +37,30 @@ main:
     xor eax, eax
     mov ecx, -1
     idiv ecx
+    ENDTRY
+
+    mov ecx, 0x10
+    mov eax, 0
+    mov edx, 0x12
+    wrmsr
+    rdtsc
+    PUTS "rdtsc after wrmsr(0x10, 0x12_00000000): edx="
+    PHEX edx
+    NL
+    CASE "rdmsr of msr 0x12345"
+    mov ecx, 0x12345
+    rdmsr
+    ENDTRY
+    CASE "wrmsr of msr 0x12345"
+    mov ecx, 0x12345
+    xor eax, eax
+    xor edx, edx
+    wrmsr
+    ENDTRY
+
+    CASE "int1 (f1): #DB trap"
+    db 0xf1
+    nop
     ENDTRY
 
     ; #AC: CR0.AM=1, then ring 3 with EFLAGS.AC=1
