@@ -130,6 +130,27 @@ function formatSpecific(v: unknown, indent: string): string {
   return s;
 }
 
+/** qemu-img create's first line: the format's options in QEMU's order, defaults filled in. */
+function formattingLine(file: string, fmt: ImageFormat, size: number, opts: Map<string, string>): string {
+  const parts: string[] = [];
+  const given = (k: string) => { if (opts.has(k)) parts.push(`${k}=${opts.get(k)}`); };
+  if (fmt === 'qcow2') {
+    parts.push(`cluster_size=${opts.has('cluster_size') ? parseSize(opts.get('cluster_size')!) : 65536}`);
+    parts.push(`extended_l2=${opts.get('extended_l2') ?? 'off'}`, `compression_type=${opts.get('compression_type') ?? 'zlib'}`, `size=${size}`);
+    given('compat'); given('backing_file'); given('backing_fmt');
+    parts.push(`lazy_refcounts=${opts.get('lazy_refcounts') ?? 'off'}`, `refcount_bits=${opts.get('refcount_bits') ?? 16}`);
+  } else if (fmt === 'vmdk') {
+    parts.push(`size=${size}`);
+    given('adapter_type');
+    parts.push(`compat6=${opts.get('compat6') ?? 'off'}`, `hwversion=${opts.get('hwversion') ?? 'undefined'}`);
+    given('subformat');
+  } else {
+    parts.push(`size=${size}`);
+    given('preallocation');
+  }
+  return `Formatting '${file}', fmt=${fmt} ${parts.join(' ')}\n`;
+}
+
 /** qemu's bdrv_snapshot_dump: "%-10s%-17s%8s%20s%13s%11s" heading, "%-9s %-16s %8s%20s%13s%11s" rows. */
 function snapshotList(list: SnapshotInfo[]): string {
   const l = (s: string, n: number) => s.padEnd(n), r = (s: string, n: number) => s.padStart(n);
@@ -223,10 +244,7 @@ export function registerImg(program: Command): void {
         throw new UsageError('Image creation needs a size parameter');
       }
       if (fmt !== 'raw') size = Math.ceil(size / 512) * 512;
-      if (!o.quiet) {
-        const extra = [...opts].map(([k, v]) => ` ${k}=${v}`).join('');
-        print(`Formatting '${file}', fmt=${fmt}${extra} size=${size}\n`);
-      }
+      if (!o.quiet) print(formattingLine(file, fmt, size, opts));
       writeAtomically(file, (dst) => createImage(dst, size, t));
     });
 

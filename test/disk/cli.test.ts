@@ -123,6 +123,15 @@ describe.skipIf(!hasQemuImg)('wasmvisor img next to qemu-img', () => {
     }
   });
 
+  it.each([
+    ['qcow2', ['-o', 'compat=0.10']], ['qcow2', ['-o', 'compat=v3,refcount_bits=1,lazy_refcounts=off']],
+    ['qcow2', ['-o', 'cluster_size=4k,lazy_refcounts=on']], ['raw', []], ['raw', ['-o', 'preallocation=off']],
+    ['vmdk', ['-o', 'subformat=streamOptimized,adapter_type=lsilogic']], ['vmdk', []],
+  ] as Array<[string, string[]]>)('create -f %s %j prints qemu-img\'s "Formatting" line', async (fmt, opts) => {
+    const ours = await run(['img', 'create', '-f', fmt, ...opts, 'fmt-line', '1M']);
+    expect(ours.out).toBe(qemuImg(['create', '-f', fmt, ...opts, 'fmt-line', '1M'], t.dir).stdout);
+  });
+
   it('create -b makes an overlay that qemu-img reads through', async () => {
     put('backing-base.qcow2');
     expect((await run(['img', 'create', '-q', '-f', 'qcow2', '-b', 'backing-base.qcow2', '-F', 'qcow2', 'ov2.qcow2'])).status).toBe(0);
