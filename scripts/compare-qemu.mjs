@@ -68,19 +68,36 @@ export function hasQemu() {
   return spawnSync('qemu-system-i386', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-/** Runs a command with a time limit; resolves { status, stdout, stderr, timedOut }. */
-function run(cmd, args, timeoutMs) {
+/**
+ * Runs a command with a time limit; resolves { status, stdout, stderr, timedOut }. With
+ * `feed` ({ prompt, lines }), each line is written to the command's stdin after the
+ * next appearance of `prompt` in its output (input sent before a guest is ready to
+ * receive it would be lost, as on a real UART); stdin closes after the last one.
+ */
+function run(cmd, args, timeoutMs, feed) {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: [feed ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     const out = [];
     const err = [];
     let timedOut = false;
+    let seen = 0;
+    let fed = 0;
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
     }, timeoutMs);
-    child.stdout.on('data', (d) => out.push(d));
+    child.stdout.on('data', (d) => {
+      out.push(d);
+      if (!feed) return;
+      const text = Buffer.concat(out).toString('latin1');
+      for (let i = text.indexOf(feed.prompt, seen); i >= 0 && fed < feed.lines.length; i = text.indexOf(feed.prompt, seen)) {
+        seen = i + feed.prompt.length;
+        child.stdin.write(`${feed.lines[fed++]}\n`);
+        if (fed === feed.lines.length) child.stdin.end();
+      }
+    });
     child.stderr.on('data', (d) => err.push(d));
+    child.stdin?.on('error', () => {}); // the guest may exit before reading everything
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(e);
@@ -110,9 +127,10 @@ export function scratchDisk(disk) {
 /**
  * Boots `kernel` under QEMU with the platform wasmvisor models (multiboot, COM1 on
  * stdio, isa-debug-exit at 0xF4, no NIC, the disk as primary IDE master; QEMU's default
- * CPU unless `cpu` names another). The disk is used as given (callers pass a scratch copy). Resolves { status, output, stderr, timedOut }.
+ * CPU unless `cpu` names another; `feed` types lines on COM1, see run()). The disk is
+ * used as given (callers pass a scratch copy). Resolves { status, output, stderr, timedOut }.
  */
-export async function runQemu({ kernel = DEFAULT_KERNEL, disk, append, mem = 32, cpu, timeoutMs = 60_000 } = {}) {
+export async function runQemu({ kernel = DEFAULT_KERNEL, disk, append, mem = 32, cpu, feed, timeoutMs = 60_000 } = {}) {
   const args = [
     '-accel', 'tcg', '-display', 'none', '-monitor', 'none', '-serial', 'stdio', '-nic', 'none',
     '-no-reboot', '-m', String(mem),
@@ -122,7 +140,7 @@ export async function runQemu({ kernel = DEFAULT_KERNEL, disk, append, mem = 32,
   if (append !== undefined) args.push('-append', append);
   if (cpu !== undefined) args.push('-cpu', cpu);
   if (disk) args.push('-drive', `file=${disk},format=raw,if=ide,index=0,media=disk`);
-  const r = await run('qemu-system-i386', args, timeoutMs);
+  const r = await run('qemu-system-i386', args, timeoutMs, feed);
   return { status: r.status, output: r.stdout, stderr: r.stderr, timedOut: r.timedOut };
 }
 

@@ -245,6 +245,24 @@ describe.skipIf(!hasQemu)('JeOS under QEMU, command line', () => {
     expect(run.status).toBe(5); // (2 << 1) | 1
   });
 
+  it('takes commands on COM1 through the receive interrupt with shell=1', async () => {
+    const run: Run = await compare.runQemu({
+      kernel: KERNEL, append: 'shell=1 only=in', timeoutMs: 60_000,
+      feed: { prompt: 'jeos> ', lines: ['syscall 10', 'bogus', 'compute 2', 'exit'] },
+    });
+    const out = run.output.replaceAll('jeos> ', ''); // the prompts (the console does not echo)
+    const lines = compare.outputLines(out);
+    const wl = workloadLines(out);
+    expect([...wl.keys()]).toEqual(['in', 'syscall', 'compute']);
+    expect(wl.get('syscall')!.iters).toBe('10');
+    const buf = Buffer.alloc(4096);
+    for (let i = 0; i < buf.length; i++) buf[i] = (i * 7 + 13) & 0xff;
+    expect(wl.get('compute')!.crc32).toBe(`0x${crc32(buf, crc32(buf)).toString(16).padStart(8, '0')}`);
+    expect(lines).toContain('jeos shell: unknown command or bad count: bogus');
+    expect(lines[lines.length - 1]).toBe('jeos exit code=0');
+    expect(run.status).toBe(1);
+  });
+
   it('warns about an unknown workload or option and runs nothing it does not know', async () => {
     const { run } = await boot('only=nosuch bogus=1 syscall=x', false);
     const lines = compare.outputLines(run.output);

@@ -22,7 +22,11 @@
 #define SYS_KILL    10 /* (pid) -> 0 or -1 */
 #define SYS_DESKIP  11 /* (on) -> 0; when on, a #DE in ring 3 skips the DIV instead of killing */
 #define SYS_FREEMEM 12 /* () -> free physical frames (for leak checks) */
-#define SYS_COUNT   13
+#define SYS_READ    13 /* (buf, len) -> bytes read from the serial console; blocks for one */
+#define SYS_OPTION  14 /* (option id) -> its value from the command line */
+#define SYS_COUNT   15
+
+#define OPTION_SHELL 0 /* shell=1: after the workloads, init reads commands from COM1 */
 
 /* Exit status of a process killed by the kernel: 128 + the exception vector (as a shell
  * reports signals), or 128 + 9 for SYS_KILL. */

@@ -92,6 +92,7 @@ void kmain(u32 magic, const struct multiboot_info *mbi) {
   pvops_detect_hypervisor();
   kprintf("info mem top_kib=%u source=%s frames=%u\n", mem_top >> 10, mem_source, frames_total());
   wl_configure(cmdline);
+  if (cmdline_shell()) serial_enable_input();
   ide_init();
 
   proc_init(pv.read_cr3());

@@ -144,6 +144,18 @@ void idle_loop(void) {
   }
 }
 
+void sleep_on(const void *chan) {
+  current->wchan = chan;
+  current->state = P_SLEEPING;
+  schedule();
+  current->wchan = NULL;
+}
+
+void wakeup(const void *chan) {
+  for (int i = 1; i < NPROC; i++)
+    if (procs[i].state == P_SLEEPING && procs[i].wchan == chan) procs[i].state = P_RUNNABLE;
+}
+
 int do_fork(struct trapframe *tf) {
   pv.irq_disable();
   struct proc *p = alloc_proc();
@@ -190,7 +202,7 @@ void do_exit(int status) {
     if (procs[i].parent == p) procs[i].parent = &procs[INIT_PID];
   p->exit_status = status;
   p->state = P_ZOMBIE;
-  if (p->parent->state == P_SLEEPING) p->parent->state = P_RUNNABLE;
+  wakeup(p->parent); /* a parent in wait() sleeps on itself */
   schedule();
   panic("a zombie ran");
 }
@@ -216,8 +228,7 @@ int do_wait(int *status) {
       pv.irq_enable();
       return -1;
     }
-    current->state = P_SLEEPING;
-    schedule();
+    sleep_on(current);
   }
 }
 

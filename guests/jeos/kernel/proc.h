@@ -24,6 +24,7 @@ struct proc {
    * [heap_lo, brk), and the demand-zero stack below USER_STACK_TOP. */
   u32 image_lo, heap_lo, brk;
   char name[16];
+  const void *wchan; /* what a sleeping process waits for */
 };
 
 extern struct proc *current;
@@ -35,6 +36,12 @@ int proc_spawn(const char *name);
 void schedule(void);
 /* The boot thread becomes the idle process: it halts whenever nothing else runs. */
 void idle_loop(void) __attribute__((noreturn));
+
+/* Sleeps until wakeup(chan); the caller has interrupts off and re-checks its condition
+ * afterwards (a kill or another event may wake it too). */
+void sleep_on(const void *chan);
+/* Makes every process sleeping on chan runnable; safe from interrupt handlers. */
+void wakeup(const void *chan);
 
 int do_fork(struct trapframe *tf);
 int do_exec(struct trapframe *tf, const char *name);

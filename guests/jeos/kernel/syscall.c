@@ -4,6 +4,7 @@
 #include "mm.h"
 #include "proc.h"
 #include "pvops.h"
+#include "serial.h"
 #include "workloads.h"
 #include "../common/sysnum.h"
 
@@ -20,6 +21,12 @@ static int sys_write(u32 buf, u32 len) {
   if (len > 4096 || !user_range_ok(buf, len)) return -1;
   console_write((const char *)buf, len);
   return (int)len;
+}
+
+static int sys_read(u32 buf, u32 len) {
+  if (len == 0) return 0;
+  if (len > 4096 || !user_range_ok(buf, len)) return -1;
+  return serial_read((u8 *)buf, len);
 }
 
 static int sys_exec(struct trapframe *tf, u32 uname) {
@@ -74,6 +81,8 @@ int syscall_dispatch(struct trapframe *tf) {
   case SYS_KILL: return do_kill((int)a);
   case SYS_DESKIP: current->de_skip = a != 0; return 0;
   case SYS_FREEMEM: return (int)frames_free();
+  case SYS_READ: return sys_read(a, b);
+  case SYS_OPTION: return a == OPTION_SHELL ? cmdline_shell() : -1;
   default: return -1;
   }
 }

@@ -7,6 +7,7 @@
 #include "pit.h"
 #include "proc.h"
 #include "pvops.h"
+#include "serial.h"
 #include "syscall.h"
 #include "x86.h"
 #include "../common/sysnum.h"
@@ -26,6 +27,7 @@ static void irq(u32 line, struct trapframe *tf) {
     return;
   }
   if (line == IDE_IRQ) ide_interrupt();
+  if (line == SERIAL_IRQ) serial_interrupt();
   pic_eoi(line);
 }
 

@@ -5,6 +5,8 @@
 void wl_configure(const char *cmdline);
 /* The iteration count of workload id after the command line; 0 when not selected. */
 u32 wl_configured_iters(u32 id);
+/* shell=1 on the command line: init offers a command prompt on COM1 at the end. */
+int cmdline_shell(void);
 /* Runs the kernel-side workload id (in, irqmask, ptemod, disk) and prints its line. */
 int kbench(u32 id, u32 iters);
 #endif

@@ -238,6 +238,52 @@ static void run_user(int id, u32 n) {
   }
 }
 
+static void run_workload(int id, u32 n) {
+  if (!wl_defs[id].in_kernel) run_user(id, n);
+  else if (kbench((u32)id, n) < 0) fail(id, "kernel");
+}
+
+/* shell=1: commands from the console, one a line: a workload name and an optional
+ * iteration count, "list", or "exit". */
+static void shell(void) {
+  printf("jeos shell: type a workload name and a count (syscall 1000), list, or exit\n");
+  printf("jeos> ");
+  char line[64];
+  for (;;) {
+    u32 n = 0;
+    for (;;) {
+      char c;
+      if (read(&c, 1) != 1) return;
+      if (c == '\r' || c == '\n') break;
+      if (n < sizeof line - 1) line[n++] = c;
+    }
+    line[n] = 0;
+    if (n == 0) continue; /* the LF of a CR LF */
+    char *arg = line;
+    while (*arg && *arg != ' ') arg++;
+    if (*arg) *arg++ = 0;
+    u32 count = 0;
+    int bad = 0;
+    for (; *arg; arg++) {
+      if (*arg == ' ') continue;
+      if (*arg < '0' || *arg > '9' || count > 99999999) bad = 1;
+      else count = count * 10 + (u32)(*arg - '0');
+    }
+    int id = -1;
+    for (int i = 0; i < WL_COUNT; i++)
+      if (strcmp(line, wl_defs[i].name) == 0) id = i;
+    if (strcmp(line, "exit") == 0) return;
+    if (strcmp(line, "list") == 0) {
+      for (int i = 0; i < WL_COUNT; i++) printf("%s %u\n", wl_defs[i].name, wl_defs[i].iters);
+    } else if (id < 0 || bad) {
+      printf("jeos shell: unknown command or bad count: %s\n", line);
+    } else {
+      run_workload(id, count ? count : wl_defs[id].iters);
+    }
+    printf("jeos> ");
+  }
+}
+
 int main(void) {
   printf("init pid=%d\n", getpid());
   u32 free_before = freemem();
@@ -256,12 +302,9 @@ int main(void) {
     u32 n = wlconf((u32)id);
     if (n == 0) continue;
     ran++;
-    if (wl_defs[id].in_kernel) {
-      if (kbench((u32)id, n) < 0) fail(id, "kernel");
-    } else {
-      run_user(id, n);
-    }
+    run_workload(id, n);
   }
   printf("jeos summary workloads=%d failures=%d\n", ran, failures);
+  if (option(OPTION_SHELL) == 1) shell();
   return failures;
 }

@@ -18,6 +18,8 @@ int yield(void) { return syscall3(SYS_YIELD, 0, 0, 0); }
 int kill(int pid) { return syscall3(SYS_KILL, pid, 0, 0); }
 int deskip(int on) { return syscall3(SYS_DESKIP, on, 0, 0); }
 u32 freemem(void) { return (u32)syscall3(SYS_FREEMEM, 0, 0, 0); }
+int read(char *buf, u32 len) { return syscall3(SYS_READ, (int)buf, (int)len, 0); }
+int option(int id) { return syscall3(SYS_OPTION, id, 0, 0); }
 
 void printf(const char *f, ...) {
   char buf[256];

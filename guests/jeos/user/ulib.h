@@ -26,6 +26,8 @@ int yield(void);
 int kill(int pid);
 int deskip(int on);
 u32 freemem(void);
+int read(char *buf, u32 len);
+int option(int id);
 void printf(const char *f, ...) __attribute__((format(printf, 1, 2)));
 
 static inline u64 rdtsc(void) {
