@@ -20,6 +20,7 @@ import './forms-branch.js';
 import './forms-other.js';
 import './forms-prefix.js';
 import './forms-code16.js';
+import './forms-page.js';
 
 export const SEED = 'wasmvisor-vectors-1';
 
