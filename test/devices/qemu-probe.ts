@@ -83,7 +83,7 @@ export function floppyImage(body: ArrayLike<number>): Uint8Array {
   return img;
 }
 
-export interface ProbeResult { bytes: number[]; status: number | null }
+export interface ProbeResult { bytes: number[]; status: number | null; files: Record<string, Uint8Array> }
 
 /** Runs `ops` under QEMU with extra arguments (e.g. a disk, `-m 64`). */
 export function runQemu(ops: Op[], extra: string[] = [], files: Record<string, Uint8Array> = {}): ProbeResult {
@@ -91,7 +91,7 @@ export function runQemu(ops: Op[], extra: string[] = [], files: Record<string, U
 }
 
 /** Boots a floppy image under QEMU with the debug console and isa-debug-exit. */
-export function runQemuFloppy(floppy: Uint8Array, extra: string[] = [], files: Record<string, Uint8Array> = {}): ProbeResult {
+export function runQemuFloppy(floppy: Uint8Array, extra: string[] = [], files: Record<string, Uint8Array> = {}, readBack: string[] = []): ProbeResult {
   const dir = mkdtempSync(join(tmpdir(), 'wv-probe-'));
   try {
     writeFileSync(join(dir, 'probe.img'), floppy);
@@ -102,7 +102,9 @@ export function runQemuFloppy(floppy: Uint8Array, extra: string[] = [], files: R
       ...extra.map((a) => a.replaceAll('@DIR@', dir))];
     const r = spawnSync('qemu-system-i386', args, { timeout: 30000 });
     const con = join(dir, 'con.bin');
-    return { bytes: existsSync(con) ? [...readFileSync(con)] : [], status: r.status };
+    const back: Record<string, Uint8Array> = {};
+    for (const f of readBack) back[f] = new Uint8Array(readFileSync(join(dir, f)));
+    return { bytes: existsSync(con) ? [...readFileSync(con)] : [], status: r.status, files: back };
   } finally { rmSync(dir, { recursive: true, force: true }); }
 }
 
