@@ -23,13 +23,13 @@ export interface ByteSource {
  * short, which is how a truncated image is reported.
  */
 export function readExact(src: ByteSource, offset: number, length: number, what: string): Uint8Array {
+  const truncated = () => new ImageError(
+    `${what} at offset ${hex(offset)} (${length} bytes) runs past the end of the file (${src.size} bytes): the image is truncated`,
+    what, offset);
+  // Checked before allocating, so a lying length cannot make the host allocate gigabytes.
+  if (offset + length > src.size) throw truncated();
   const dst = new Uint8Array(length);
-  const n = src.read(offset, dst);
-  if (n < length) {
-    throw new ImageError(
-      `${what} at offset ${hex(offset)} (${length} bytes) runs past the end of the file (${src.size} bytes): the image is truncated`,
-      what, offset);
-  }
+  if (src.read(offset, dst) < length) throw truncated();
   return dst;
 }
 

@@ -166,6 +166,15 @@ describe('vmdk: malformed headers, grains and markers', () => {
     expect(e.field).toBe('capacity');
   });
 
+  it('a descriptor size that lies (no huge allocation, a clear error)', () => {
+    const b = sparse();
+    new DataView(b.buffer, b.byteOffset).setBigUint64(36, 1n << 40n, true);
+    expectImageError(b, /header field descriptorSize \(offset 0x24\): 1099511627776 sectors is larger than a descriptor can be/);
+    const c = sparse();
+    new DataView(c.buffer, c.byteOffset).setBigUint64(36, 4000n, true);
+    expectImageError(c, /vmdk embedded descriptor at offset 0x200 \(2048000 bytes\) runs past the end of the file/);
+  });
+
   it('a grain size that is not a power of two', () => {
     const b = sparse();
     le(b).setBigUint64(20, 100n, true);

@@ -27,8 +27,8 @@ export interface Qcow2OpenOptions {
 }
 
 const TWO32 = 0x1_0000_0000;
-/** L2 tables kept in memory (written through, so eviction is free). */
-const L2_CACHE = 64;
+/** Bytes of L2 tables kept in memory (written through, so eviction is free). */
+const L2_CACHE_BYTES = 8 << 20;
 
 export type ClusterKind = 'unallocated' | 'zero' | 'normal' | 'compressed';
 
@@ -335,7 +335,7 @@ export class Qcow2Image implements DiskImage {
 
   private remember(off: number, t: Uint8Array): void {
     this.l2Cache.set(off, t);
-    if (this.l2Cache.size > L2_CACHE) this.l2Cache.delete(this.l2Cache.keys().next().value as number);
+    if (this.l2Cache.size > Math.max(4, L2_CACHE_BYTES / this.clusterSize)) this.l2Cache.delete(this.l2Cache.keys().next().value as number);
   }
 
   blockStatus(offset: number, length: number): BlockStatus {

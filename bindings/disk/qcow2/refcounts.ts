@@ -11,8 +11,8 @@ import { ImageError, hex } from '../errors.js';
 import type { Qcow2Header } from './header.js';
 import * as C from './constants.js';
 
-/** Blocks kept in memory; they are written through, so eviction costs nothing. */
-const BLOCK_CACHE = 32;
+/** Bytes of refcount blocks kept in memory; written through, so eviction costs nothing. */
+const BLOCK_CACHE_BYTES = 4 << 20;
 
 export class Refcounts {
   readonly bits: number;
@@ -157,7 +157,7 @@ export class Refcounts {
 
   private remember(off: number, b: Uint8Array): void {
     this.cache.set(off, b);
-    if (this.cache.size > BLOCK_CACHE) this.cache.delete(this.cache.keys().next().value as number);
+    if (this.cache.size > Math.max(4, BLOCK_CACHE_BYTES / this.cs)) this.cache.delete(this.cache.keys().next().value as number);
   }
 
   /** "Refcount block entry": sub-byte widths count from the least significant bit. */

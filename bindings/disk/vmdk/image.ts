@@ -17,6 +17,8 @@ import { parseDescriptor, hasParent, type Descriptor } from './descriptor.js';
 import * as C from './constants.js';
 
 const GT_CACHE = 64;
+/** An embedded descriptor is a few sectors (QEMU reserves 20); 2 MiB is far beyond any real one. */
+const MAX_DESCRIPTOR_SECTORS = 4096;
 
 export interface VmdkOpenOptions {
   readOnly?: boolean;
@@ -55,6 +57,9 @@ export class VmdkImage implements DiskImage {
     this.compressed = (h.flags & C.FLAG_COMPRESSED) !== 0;
     this.readOnly = !!opts.readOnly || !src.writable || this.compressed;
     this.gtBytes = h.numGTEsPerGT * 4;
+    if (h.descriptorSize > MAX_DESCRIPTOR_SECTORS) {
+      throw new ImageError(`vmdk: header field descriptorSize (offset ${hex(C.H_DESCRIPTOR_SIZE)}): ${h.descriptorSize} sectors is larger than a descriptor can be (${MAX_DESCRIPTOR_SECTORS})`, 'descriptorSize', C.H_DESCRIPTOR_SIZE);
+    }
     if (h.descriptorOffset > 0 && h.descriptorSize > 0) {
       const bytes = readExact(src, h.descriptorOffset * C.SECTOR, h.descriptorSize * C.SECTOR, 'vmdk embedded descriptor');
       const end = bytes.indexOf(0);
