@@ -62,7 +62,7 @@ for image in *.bin elf/*.elf; do
   {
     echo "# reference: $version"
     echo "# command: qemu-system-i386 -accel tcg -display none -serial file:OUT -nic none -no-reboot -m 128 -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel $image$shown"
-    echo "# exit status: $status (isa-debug-exit: (value << 1) | 1)"
+    echo "# exit status: $status (isa-debug-exit: (value << 1) | 1; 0: QEMU shut down, e.g. on a triple fault)"
     cat "$out"
   } > "expected/$name.txt"
   rm -f "$out"

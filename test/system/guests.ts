@@ -7,7 +7,7 @@ import type { HarnessOptions } from '../../bindings/testing/harness.js';
 
 export const SYSTEST_GUESTS = [
   'hello', 'pmode', 'mbinfo', 'segments', 'descriptors', 'exceptions', 'paging', 'rings', 'holes',
-  'sysenter', 'realmode', 'modules', 'sysinsns', 'debug', 'limits', 'strict',
+  'sysenter', 'realmode', 'modules', 'sysinsns', 'debug', 'triplefault', 'limits', 'strict',
   'checkpoints', 'elf/elfkernel', 'elf/higherhalf',
 ] as const;
 
