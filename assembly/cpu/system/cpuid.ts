@@ -1,27 +1,45 @@
-// CPUID (SDM vol. 2A, CPUID). A P6-class processor without x87/MMX/SSE: leaf 0 vendor
-// "GenuineIntel", leaf 1 family 6 model 8 with TSC, MSR, CX8, SEP, PGE, PSE, CMOV, DE, VME.
+// CPUID (SDM vol. 2A, CPUID). The core answers as a P6-class processor without x87, MMX or
+// SSE: leaf 0 says "GenuineIntel" with 1 as the highest basic leaf; leaf 1 says family 6,
+// model 8, stepping 0 and sets exactly the features the core implements (table 3-11):
+// DE (CR4.DE, DR4/DR5 #UD), PSE (4 MiB pages), TSC (RDTSC, CR4.TSD), MSR (RDMSR/WRMSR), CX8
+// (CMPXCHG8B), SEP (SYSENTER/SYSEXIT), PGE (global pages), CMOV. Not set: FPU (no x87 yet),
+// VME (no virtual-8086 mode), APIC (no local APIC yet), PAE, MTRR, MCE, PAT, MMX, FXSR, SSE.
+// Leaf 1 EBX and ECX are 0 (no brand index, no CLFLUSH, no HTT; ECX bit 31, "hypervisor
+// present", is clear: bare metal).
+//
+// Any other leaf, the hypervisor range 0x40000000-0x4fffffff and the extended range
+// 0x80000000 included, gets the data of the highest basic leaf, as Intel processors answer
+// a leaf above their maximum (SDM vol. 2A, CPUID, "INPUT EAX = 0": "If a value entered for
+// CPUID.EAX is higher than the maximum input value ... the data for the highest basic
+// information leaf is returned"). The hypervisor layers claim 0x40000000 themselves.
 import { EAX, EBX, ECX, EDX, reg32, setReg32 } from '../state';
 
+/** The highest basic leaf. */
+export const CPUID_MAX_BASIC: u32 = 1;
+
 // Leaf 1 EDX feature bits (SDM vol. 2A, table 3-11).
-const FEAT_VME: u32 = 1 << 1;
-const FEAT_DE: u32 = 1 << 2;
-const FEAT_PSE: u32 = 1 << 3;
-const FEAT_TSC: u32 = 1 << 4;
-const FEAT_MSR: u32 = 1 << 5;
-const FEAT_CX8: u32 = 1 << 8;
-const FEAT_SEP: u32 = 1 << 11;
-const FEAT_PGE: u32 = 1 << 13;
-const FEAT_CMOV: u32 = 1 << 15;
+export const FEAT_DE: u32 = 1 << 2;
+export const FEAT_PSE: u32 = 1 << 3;
+export const FEAT_TSC: u32 = 1 << 4;
+export const FEAT_MSR: u32 = 1 << 5;
+export const FEAT_CX8: u32 = 1 << 8;
+export const FEAT_SEP: u32 = 1 << 11;
+export const FEAT_PGE: u32 = 1 << 13;
+export const FEAT_CMOV: u32 = 1 << 15;
+export const LEAF1_EDX: u32 = FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV;
+/** Leaf 1 EAX: stepping 3:0, model 7:4, family 11:8 (table 3-8 / figure 3-6). */
+export const LEAF1_EAX: u32 = (6 << 8) | (8 << 4) | 0;
 
 export function cpuid(): void {
-  const leaf = reg32(EAX);
+  let leaf = reg32(EAX);
+  if (leaf > CPUID_MAX_BASIC) leaf = CPUID_MAX_BASIC;
   let a: u32 = 0, b: u32 = 0, c: u32 = 0, d: u32 = 0;
   if (leaf == 0) {
-    a = 1;
+    a = CPUID_MAX_BASIC;
     b = 0x756e6547; d = 0x49656e69; c = 0x6c65746e; // "Genu" "ineI" "ntel"
-  } else if (leaf == 1) {
-    a = 0x0680; // family 6, model 8, stepping 0
-    d = FEAT_VME | FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV;
+  } else {
+    a = LEAF1_EAX;
+    d = LEAF1_EDX;
   }
   setReg32(EAX, a); setReg32(EBX, b); setReg32(ECX, c); setReg32(EDX, d);
 }

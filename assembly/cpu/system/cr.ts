@@ -7,8 +7,12 @@ import { raiseGP, raiseUD } from '../fault';
 import { tlbFlushAll, tlbFlushPage } from '../../mem/tlb';
 import { v86Mode } from './segments';
 
-/** CR4 bits this CPU has (VME PVI TSD DE PSE PGE PCE; no PAE). */
-const CR4_VALID: u32 = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x80 | 0x100;
+/** CR4 bits this CPU has: TSD DE PSE PGE PCE (SDM vol. 3A, 2.5). VME and PVI need CPUID.VME
+ *  and PAE, MCE, OSFXSR... their features, which CPUID does not report: writing them is #GP(0). */
+const CR4_VALID: u32 = 0x4 | 0x8 | 0x10 | 0x80 | 0x100;
+/** CR0 bits that exist (PE MP EM TS ET NE WP AM NW CD PG); writes to the reserved ones are
+ *  ignored (SDM vol. 3A, 2.5: "reserved bits ... should be written with the values read"). */
+const CR0_DEFINED: u32 = 0xe005003f;
 
 function privileged(): bool {
   if (v86Mode() || load<u32>(STATE_BASE + S_CPL) != 0) { raiseGP(0); return false; }
@@ -22,7 +26,7 @@ export function movToCr(n: u32, v: u32): void {
       if ((v & CR0_PG) != 0 && (v & CR0_PE) == 0) { raiseGP(0); return; }
       if ((v & 0x60000000) == 0x20000000) { raiseGP(0); return; } // NW without CD
       const old = load<u32>(STATE_BASE + S_CR0);
-      v |= CR0_ET;
+      v = (v & CR0_DEFINED) | CR0_ET; // ET is hardwired to 1 on P6 and later
       store<u32>(STATE_BASE + S_CR0, v);
       if (((old ^ v) & (CR0_PG | CR0_WP | CR0_PE)) != 0) tlbFlushAll(false);
       if (((old ^ v) & CR0_PE) != 0) segUpdateAll();
@@ -31,7 +35,7 @@ export function movToCr(n: u32, v: u32): void {
     case 2: store<u32>(STATE_BASE + S_CR2, v); return;
     case 3: store<u32>(STATE_BASE + S_CR3, v); tlbFlushAll(true); return;
     case 4: {
-      if ((v & ~CR4_VALID) != 0 || (v & CR4_PAE) != 0) { raiseGP(0); return; }
+      if ((v & ~CR4_VALID) != 0) { raiseGP(0); return; }
       const old = load<u32>(STATE_BASE + S_CR4);
       store<u32>(STATE_BASE + S_CR4, v);
       if (((old ^ v) & (CR4_PSE | CR4_PGE)) != 0) tlbFlushAll(false);

@@ -1,12 +1,21 @@
 // RDMSR/WRMSR (SDM vol. 2B; MSR numbers from SDM vol. 4, table 2-2): IA32_TIME_STAMP_COUNTER
-// (0x10), IA32_APIC_BASE (0x1B), IA32_SYSENTER_CS/ESP/EIP (0x174-0x176). Others raise #GP(0).
+// (0x10), IA32_PLATFORM_ID (0x17, reads 0), IA32_APIC_BASE (0x1B), IA32_BIOS_SIGN_ID (0x8B,
+// the microcode revision: reads 0, writes ignored), IA32_SYSENTER_CS/ESP/EIP (0x174-0x176).
+// Any other MSR, and reserved bits set in IA32_APIC_BASE, raise #GP(0).
 import { STATE_BASE, S_TSC, S_APIC_BASE, S_SYSENTER_CS, S_SYSENTER_ESP, S_SYSENTER_EIP, S_CPL } from '../../generated/layout';
 import { EAX, ECX, EDX, reg32, setReg32 } from '../state';
 import { raiseGP } from '../fault';
+import { tscPending } from '../tsc';
 import { v86Mode } from './segments';
 
 export const MSR_TSC: u32 = 0x10;
+export const MSR_PLATFORM_ID: u32 = 0x17;
 export const MSR_APIC_BASE: u32 = 0x1b;
+export const MSR_BIOS_SIGN_ID: u32 = 0x8b;
+/** IA32_APIC_BASE bits (SDM vol. 3A, 10.4.4, figure 10-5): BSP 8 (read-only), enable 11,
+ *  base 31:12; with a 32-bit physical address width everything else is reserved. */
+const APIC_BASE_BSP: u64 = 0x100;
+const APIC_BASE_RESERVED: u64 = 0xffffffff000006ff;
 export const MSR_SYSENTER_CS: u32 = 0x174;
 export const MSR_SYSENTER_ESP: u32 = 0x175;
 export const MSR_SYSENTER_EIP: u32 = 0x176;
@@ -17,8 +26,11 @@ export let msrOk: bool = true;
 export function msrRead(index: u32): u64 {
   msrOk = true;
   switch (index) {
-    case MSR_TSC: return load<u64>(STATE_BASE + S_TSC);
+    // The state block's TSC plus the ticks the running loop has not folded in yet.
+    case MSR_TSC: return load<u64>(STATE_BASE + S_TSC) + tscPending();
+    case MSR_PLATFORM_ID: return 0;
     case MSR_APIC_BASE: return load<u64>(STATE_BASE + S_APIC_BASE);
+    case MSR_BIOS_SIGN_ID: return 0;
     case MSR_SYSENTER_CS: return load<u32>(STATE_BASE + S_SYSENTER_CS);
     case MSR_SYSENTER_ESP: return load<u32>(STATE_BASE + S_SYSENTER_ESP);
     case MSR_SYSENTER_EIP: return load<u32>(STATE_BASE + S_SYSENTER_EIP);
@@ -30,8 +42,14 @@ export function msrRead(index: u32): u64 {
 export function msrWrite(index: u32, v: u64): void {
   msrOk = true;
   switch (index) {
-    case MSR_TSC: store<u64>(STATE_BASE + S_TSC, v); return;
-    case MSR_APIC_BASE: store<u64>(STATE_BASE + S_APIC_BASE, v & 0xfffff900); return;
+    case MSR_TSC: store<u64>(STATE_BASE + S_TSC, v - tscPending()); return;
+    case MSR_APIC_BASE: {
+      if ((v & APIC_BASE_RESERVED) != 0) break;
+      const old = load<u64>(STATE_BASE + S_APIC_BASE);
+      store<u64>(STATE_BASE + S_APIC_BASE, (v & ~APIC_BASE_BSP) | (old & APIC_BASE_BSP));
+      return;
+    }
+    case MSR_BIOS_SIGN_ID: return;
     case MSR_SYSENTER_CS: store<u32>(STATE_BASE + S_SYSENTER_CS, <u32>v & 0xffff); return;
     case MSR_SYSENTER_ESP: store<u32>(STATE_BASE + S_SYSENTER_ESP, <u32>v); return;
     case MSR_SYSENTER_EIP: store<u32>(STATE_BASE + S_SYSENTER_EIP, <u32>v); return;
