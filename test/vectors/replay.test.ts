@@ -47,32 +47,41 @@ afterAll(() => {
   if (summary.length) console.log(`instruction vectors on the core:\n${summary.join('\n')}`);
 });
 
-describe('instruction vectors replayed on the core', () => {
-  if (!existsSync(CORE_MODULE)) {
-    it('needs the core', () => {
-      throw new Error('bindings/core/index.ts does not exist: the vectors cannot be replayed on the core');
-    });
-    return;
-  }
-  let core: Core | undefined;
-  const getCore = async (): Promise<Core> => {
-    if (!core) {
-      const mod = (await import(/* @vite-ignore */ pathToFileURL(CORE_MODULE).href)) as {
-        createCore(o: CoreOptions): Core | Promise<Core>;
-      };
-      core = await mod.createCore({ ramBytes: MACHINE.ramBytes });
-      prepare(core, layout);
+/**
+ * Every vector with paging off; with paging on (1:1 map, 4 KiB pages), every fourth vector
+ * and all the page-boundary ones.
+ */
+for (const paging of [false, true]) {
+  describe(`instruction vectors replayed on the core${paging ? ', paging on' : ''}`, () => {
+    if (!existsSync(CORE_MODULE)) {
+      it('needs the core', () => {
+        throw new Error('bindings/core/index.ts does not exist: the vectors cannot be replayed on the core');
+      });
+      return;
     }
-    return core;
-  };
-  for (const g of groups) {
-    it(`${g.header.group} (${g.vectors.length} vectors from ${g.header.cpu.modelName})`, async () => {
-      const c = await getCore();
-      const tally = replayGroup(c, g.vectors, g.header.layout);
-      const text = report(g.header.group, tally);
-      summary.push(text.split('\n')[0]);
-      const failed = [...tally.values()].reduce((s, t) => s + t.failed, 0);
-      expect(failed, text).toBe(0);
-    });
-  }
-});
+    let core: Core | undefined;
+    const getCore = async (): Promise<Core> => {
+      if (!core) {
+        const mod = (await import(/* @vite-ignore */ pathToFileURL(CORE_MODULE).href)) as {
+          createCore(o: CoreOptions): Core | Promise<Core>;
+        };
+        core = await mod.createCore({ ramBytes: MACHINE.ramBytes });
+        prepare(core, layout, paging);
+      }
+      return core;
+    };
+    for (const g of groups) {
+      const vectors = paging && g.header.group !== 'page' ? g.vectors.filter((_, n) => n % 4 === 0) : g.vectors;
+      it(`${g.header.group} (${vectors.length} vectors from ${g.header.cpu.modelName})`, async () => {
+        const c = await getCore();
+        const tally = replayGroup(c, vectors, g.header.layout);
+        const text = report(`${g.header.group}${paging ? ' (paging)' : ''}`, tally);
+        summary.push(text.split('\n')[0]);
+        const failed = [...tally.values()].reduce((s, t) => s + t.failed, 0);
+        expect(failed, text).toBe(0);
+        // Paging really was on: the core walked page tables.
+        if (paging) expect(c.counters().pageWalks).toBeGreaterThan(0);
+      });
+    }
+  });
+}

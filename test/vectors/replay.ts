@@ -17,7 +17,13 @@ export const MACHINE = {
   /** Handler for vector n: a HLT at handlers + 4n. */
   handlers: 0x1800,
   cr0: 0x00000011, // PE, ET (SDM vol. 3A, 2.5)
+  /** Page directory and the one page table that maps the 4 MiB of RAM, when paging is on. */
+  pd: 0x3000,
+  pt: 0x4000,
 };
+const CR0_PG = 0x80000000, CR0_WP = 0x10000;
+/** PDE/PTE bits (SDM vol. 3A, 4.3, tables 4-5 and 4-6): present, writable, user. */
+const P_RW_US = 0x7;
 
 const HLT = 0xf4;
 const INT3 = 0xcc;
@@ -39,8 +45,12 @@ function descriptor(base: number, limit: number, access: number, flags: number):
     (flags << 4) | ((limit >>> 16) & 0xf), (base >>> 24) & 0xff];
 }
 
-/** Writes the GDT, IDT and handlers and sets the control state that does not change per vector. */
-export function prepare(core: ReplayCore, layout: Layout): void {
+/**
+ * Writes the GDT, IDT and handlers and sets the control state that does not change per
+ * vector. With `paging`, 32-bit paging maps the RAM 1:1 with 4 KiB pages (the capture ran
+ * with paging too, so results must not change; the core's TLB and walks are exercised).
+ */
+export function prepare(core: ReplayCore, layout: Layout, paging = false): void {
   const gdt = [
     ...descriptor(0, 0, 0, 0),
     ...descriptor(0, 0xfffff, 0x9b, 0xc), // 0x08 code, execute/read, 32-bit, 4 KiB granularity
@@ -59,7 +69,15 @@ export function prepare(core: ReplayCore, layout: Layout): void {
   core.writePhys(MACHINE.idt, Uint8Array.from(idt));
   core.setTable('idtr', { base: MACHINE.idt, limit: idt.length - 1 });
   core.writePhys(MACHINE.handlers, new Uint8Array(32 * 4).fill(HLT));
-  core.setRegs({ cr0: MACHINE.cr0, cr2: 0, cr3: 0, cr4: 0, dr7: 0x400 });
+  if (paging) {
+    const pd = new DataView(new ArrayBuffer(4096));
+    pd.setUint32(0, MACHINE.pt | P_RW_US, true);
+    const pt = new DataView(new ArrayBuffer(4096));
+    for (let i = 0; i < 1024 && i * 4096 < MACHINE.ramBytes; i++) pt.setUint32(4 * i, (i * 4096) | P_RW_US, true);
+    core.writePhys(MACHINE.pd, new Uint8Array(pd.buffer));
+    core.writePhys(MACHINE.pt, new Uint8Array(pt.buffer));
+  }
+  core.setRegs({ cr0: paging ? MACHINE.cr0 | CR0_PG | CR0_WP : MACHINE.cr0, cr2: 0, cr3: paging ? MACHINE.pd : 0, cr4: 0, dr7: 0x400 });
   core.setSegment('ldtr', { selector: 0, base: 0, limit: 0, access: 0x10000 });
   core.setSegment('tr', { selector: 0, base: 0, limit: 0x67, access: 0x8b });
 }
