@@ -110,7 +110,13 @@ async function main(): Promise<void> {
   const opt = args();
   const createCore = await loadCore();
   if (typeof createCore === 'string') console.log(createCore);
+  // Memory per VM (issue: guest RAM plus at most 16 MiB): V8 counts wasm memory as external.
+  const before = process.memoryUsage().external;
   const core = typeof createCore === 'string' ? null : await createCore({ ramBytes: RAM });
+  if (core) {
+    const added = (process.memoryUsage().external - before) / 2 ** 20;
+    console.log(`wasmvisor VM with ${RAM / 2 ** 20} MiB RAM: ${added.toFixed(1)} MiB of wasm memory (RAM + ${(added - RAM / 2 ** 20).toFixed(1)} MiB)`);
+  }
   const rows: Record<string, unknown>[] = [];
   for (const w of WORKLOADS.filter((x) => !opt.only || opt.only.includes(x.name))) {
     const img = image(w.name);
