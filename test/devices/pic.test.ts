@@ -7,6 +7,7 @@ import { Bus } from '../../bindings/devices/bus.js';
 import { PicPair } from '../../bindings/devices/pic-pair.js';
 import { DeviceStateError } from '../../bindings/devices/state.js';
 import { io } from './helpers.js';
+import { hasQemu, runQemu, runLocal, outb as qo, inb as qi } from './qemu-probe.js';
 
 let bus: Bus, pic: PicPair, p: ReturnType<typeof io>;
 
@@ -279,7 +280,6 @@ describe('snapshots', () => {
   });
 });
 
-import { hasQemu, runQemu, runLocal, outb as qo, inb as qi } from './qemu-probe.js';
 
 describe.skipIf(!hasQemu)('against QEMU (i8259 + PIIX3 ELCR)', () => {
   it('reads back IMR, ISR and the ELCR masks as QEMU does after the Linux init sequence', () => {
