@@ -15,6 +15,7 @@ import { checkQcow2, repairQcow2, type RepairResult } from '../disk/qcow2/check.
 import { checkVmdk } from '../disk/vmdk/check.js';
 import { checkExitStatus, checkJson, formatCheck, type CheckResult } from '../disk/check.js';
 import { detectFormat } from '../disk/open.js';
+import { compareImages } from '../disk/compare.js';
 import { parseSize, formatSize } from '../disk/size.js';
 import type { ImageFormat, SnapshotInfo } from '../disk/types.js';
 
@@ -267,6 +268,33 @@ export function registerImg(program: Command): void {
         writeAtomically(output, (dst) => { convertImage(src, dst, t); });
       } finally {
         src.close();
+      }
+    });
+
+  img.command('compare')
+    .description('Compare the contents of two images (exit 0 identical, 1 different)')
+    .argument('<image1>')
+    .argument('<image2>')
+    .option('-f, --format <fmt>', 'format of the first image (detected when absent)')
+    .option('-F, --format2 <fmt>', 'format of the second image (detected when absent)')
+    .option('-s, --strict', 'images of different sizes differ')
+    .option('-q, --quiet', 'print nothing, only set the exit status')
+    .action(function (this: Command, f1: string, f2: string, o: { format?: string; format2?: string; strict?: boolean; quiet?: boolean }) {
+      const a = openImageFile(f1, { format: format(o.format), readOnly: true });
+      try {
+        const b = openImageFile(f2, { format: format(o.format2, '-F'), readOnly: true });
+        try {
+          const r = compareImages(a, b, { strict: o.strict });
+          const say = (s: string) => { if (!o.quiet) print(s + '\n'); };
+          if (r.sizeMismatch) say(o.strict ? 'Strict mode: Image size mismatch!' : 'Warning: Image size mismatch!');
+          if (r.mismatchAt !== undefined) say(`Content mismatch at offset ${r.mismatchAt}!`);
+          if (r.identical) say('Images are identical.');
+          setExitStatus(this, r.identical ? 0 : 1);
+        } finally {
+          b.close();
+        }
+      } finally {
+        a.close();
       }
     });
 

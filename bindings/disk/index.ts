@@ -17,3 +17,4 @@ export { VmdkImage, type VmdkOpenOptions } from './vmdk/image.js';
 export { createMonolithicSparse, type VmdkCreateOptions } from './vmdk/create.js';
 export { StreamOptimizedWriter } from './vmdk/stream.js';
 export { checkVmdk } from './vmdk/check.js';
+export * from './compare.js';

@@ -196,6 +196,25 @@ describe.skipIf(!hasQemuImg)('wasmvisor img next to qemu-img', () => {
     expect(qemuImg(['check', 'dirty.qcow2'], t.dir).status).toBe(0);
   });
 
+  it('compare prints what qemu-img compare prints and ends with its status', async () => {
+    const zero = new Uint8Array(4 << 20);
+    writeFileSync(join(t.dir, 'c1.raw'), zero);
+    const c2 = zero.slice(); c2[1_000_003] = 0x78;
+    writeFileSync(join(t.dir, 'c2.raw'), c2);
+    const c3 = new Uint8Array(5_000_000);
+    writeFileSync(join(t.dir, 'c3.raw'), c3);
+    const c4 = c3.slice(); c4[4_500_000] = 0x79;
+    writeFileSync(join(t.dir, 'c4.raw'), c4);
+    put('qcow2-v3.qcow2'); put('qcow2-v2.qcow2'); put('vmdk-sparse.vmdk'); put('qcow2-compressed.qcow2');
+    const pairs = [['c1.raw', 'c2.raw'], ['c1.raw', 'c3.raw'], ['-s', 'c1.raw', 'c3.raw'], ['c1.raw', 'c4.raw'],
+      ['qcow2-v2.qcow2', 'vmdk-sparse.vmdk'], ['qcow2-v2.qcow2', 'qcow2-compressed.qcow2'], ['qcow2-v3.qcow2', 'qcow2-v2.qcow2'], ['c1.raw', 'qcow2-v3.qcow2']];
+    for (const p of pairs) {
+      const theirs = qemuImg(['compare', ...p], t.dir);
+      const ours = await run(['img', 'compare', ...p]);
+      expect({ p, out: ours.out, status: ours.status }).toEqual({ p, out: theirs.stdout, status: theirs.status });
+    }
+  });
+
   it('convert flattens a backing chain, as qemu-img convert does', async () => {
     put('backing-base.qcow2');
     put('backing-overlay.qcow2');
