@@ -199,9 +199,10 @@ export function registerOvf(program: Command): void {
     .argument('<dir>', 'target folder (must not exist or be empty)')
     .option('--vs <id>', 'which VirtualSystem of a collection (default: the first)')
     .option('--configuration <id>', 'deployment configuration (default: the descriptor\'s default)')
+    .option('--keep-stream-vmdk', 'keep streamOptimized VMDKs as they are (read-only) instead of converting them to qcow2 working copies')
     .option('--json', 'print the result as JSON')
-    .action(async (pkg: string, dir: string, o: { vs?: string; configuration?: string; json?: boolean }, cmd: Command) => {
-      const r = await importOva(pkg, dir, { virtualSystem: o.vs, configuration: o.configuration });
+    .action(async (pkg: string, dir: string, o: { vs?: string; configuration?: string; keepStreamVmdk?: boolean; json?: boolean }, cmd: Command) => {
+      const r = await importOva(pkg, dir, { virtualSystem: o.vs, configuration: o.configuration, keepStreamOptimized: o.keepStreamVmdk });
       if (o.json) {
         process.stdout.write(JSON.stringify({ dir: r.dir, config: r.config, notes: r.notes, warnings: r.package.warnings, members: r.package.members }, null, 2) + '\n');
       } else {

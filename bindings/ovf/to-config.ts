@@ -30,6 +30,8 @@ export interface DiskFileLink {
   index: number;
   diskId?: string;
   file?: FileRef;
+  /** Set by import when the file was converted to a writable working copy (its name). */
+  converted?: string;
 }
 
 export interface ToConfigResult {

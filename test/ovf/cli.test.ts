@@ -81,7 +81,9 @@ describe('wasmvisor ovf', () => {
     expect(v.status).toBe(0);
     const im = await cli('import', join(dir, 'demo.ova'), join(dir, 'back'));
     expect(im.status).toBe(0);
-    expect(JSON.parse(readFileSync(join(dir, 'back', 'vm.json'), 'utf8'))).toEqual({ ...cfg, disks: [{ ...cfg.disks[0], capacityBytes: 8589934592, format: 'vmdk' }] });
+    // The streamOptimized VMDK came back as a writable qcow2 working copy.
+    expect(JSON.parse(readFileSync(join(dir, 'back', 'vm.json'), 'utf8'))).toEqual({ ...cfg, disks: [{ ...cfg.disks[0], path: 'disk.qcow2', capacityBytes: 8589934592, format: 'qcow2' }] });
+    expect(im.out).toMatch(/adjusted: disk 0 \(disk\.vmdk\): a vmdk image that cannot be written in place; converted to the qcow2 working copy disk\.qcow2/);
     // A second import into the same folder is refused and changes nothing.
     const again = await cli('import', join(dir, 'demo.ova'), join(dir, 'back'));
     expect(again.status).toBe(2);

@@ -120,7 +120,7 @@ describe('reading OVA packages', () => {
   it('imports into a new folder: files byte-identical, descriptor and manifest kept, vm.json written', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'u.ova'), await makeTar(ubuntuEntries()));
-    const r = await importOva(join(dir, 'u.ova'), join(dir, 'vm'));
+    const r = await importOva(join(dir, 'u.ova'), join(dir, 'vm'), { keepStreamOptimized: true });
     expect(readdirSync(join(dir, 'vm')).sort()).toEqual([...UBUNTU, 'vm.json'].sort());
     for (const n of UBUNTU) expect(readFileSync(join(dir, 'vm', n)).equals(readFileSync(join(COT, n))), n).toBe(true);
     const cfg = JSON.parse(readFileSync(join(dir, 'vm', 'vm.json'), 'utf8'));
@@ -133,12 +133,24 @@ describe('reading OVA packages', () => {
 
   it('imports an unpacked .ovf with its manifest and files beside it, with the same checks', async () => {
     const dir = tempDir();
-    const r = await importOva(join(COT, 'ubuntu.2.0.ovf'), join(dir, 'vm'));
+    const r = await importOva(join(COT, 'ubuntu.2.0.ovf'), join(dir, 'vm'), { keepStreamOptimized: true });
     expect(r.package.members).toEqual([{ name: 'ubuntu.2.0-disk1.vmdk', size: 68608, storedSize: 68608, compressed: false, verified: 'SHA256' }]);
     expect(readdirSync(join(dir, 'vm')).sort()).toEqual([...UBUNTU, 'vm.json'].sort());
     // ttylinux.ovf's disk is not beside it: refused, nothing left.
     await expect(importOva(join(SAMPLES, 'govmomi', 'ttylinux.ovf'), join(dir, 'tty'))).rejects.toThrow(/"ttylinux-pc_i486-16.1-disk1.vmdk" \(File file1\) is referenced but not in the package/);
     expect(readdirSync(dir)).toEqual(['vm']);
+  });
+
+  it.skipIf(!hasQemuImg)('turns a streamOptimized VMDK into a writable qcow2 working copy that qemu-img finds identical', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'u.ova'), await makeTar(ubuntuEntries()));
+    const r = await importOva(join(dir, 'u.ova'), join(dir, 'vm'));
+    expect(readdirSync(join(dir, 'vm')).sort()).toEqual(['ubuntu.2.0-disk1.qcow2', 'ubuntu.2.0.mf', 'ubuntu.2.0.ovf', 'vm.json']);
+    expect(r.config.disks.find((d) => d.media === 'disk')).toMatchObject({ path: 'ubuntu.2.0-disk1.qcow2', format: 'qcow2', capacityBytes: 8589934592 });
+    expect(r.notes.find((n) => /working copy/.test(n.message))?.kind).toBe('adjusted');
+    const qcow = join(dir, 'vm', 'ubuntu.2.0-disk1.qcow2');
+    run('qemu-img', ['check', '-f', 'qcow2', qcow]);
+    expect(run('qemu-img', ['compare', '-f', 'vmdk', '-F', 'qcow2', join(COT, 'ubuntu.2.0-disk1.vmdk'), qcow])).toMatch(/Images are identical/);
   });
 
   it('refuses a non-empty target folder', async () => {
@@ -346,7 +358,7 @@ describe('writing OVA packages', () => {
     writeFileSync(join(dir, 'vm.json'), JSON.stringify(config));
     for (const family of ['1', '2'] as const) {
       await exportOva(join(dir, 'vm.json'), join(dir, `out${family}.ova`), { family });
-      const r = await importOva(join(dir, `out${family}.ova`), join(dir, `in${family}`));
+      const r = await importOva(join(dir, `out${family}.ova`), join(dir, `in${family}`), { keepStreamOptimized: true });
       expect(r.config).toEqual({ ...config, disks: [{ ...config.disks[0], capacityBytes: 8589934592, format: 'vmdk' }] });
       expect(r.package.warnings).toEqual([]);
     }
@@ -377,7 +389,7 @@ describe('writing OVA packages', () => {
     writeFileSync(join(dir, 'vm.json'), JSON.stringify(cfg));
     await exportOva(join(dir, 'vm.json'), join(dir, 'out.ova'), { convertToVmdk: true });
     expect(readdirSync(dir).sort()).toEqual(['out.ova', 'root.img', 'vm.json']); // no work files left
-    const r = await importOva(join(dir, 'out.ova'), join(dir, 'in'));
+    const r = await importOva(join(dir, 'out.ova'), join(dir, 'in'), { keepStreamOptimized: true });
     expect(r.config.disks[0]).toMatchObject({ path: 'root.vmdk', format: 'vmdk', capacityBytes: 8 << 20 });
     const vmdk = join(dir, 'in', 'root.vmdk');
     expect(run('qemu-img', ['info', '--output=json', vmdk])).toMatch(/"streamOptimized"/);

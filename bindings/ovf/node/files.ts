@@ -195,7 +195,12 @@ export const IMPORTED_CONFIG_NAME = 'vm.json';
  * is written into a temporary folder beside `dir` and renamed at the end. `ovaPath` may
  * also be an `.ovf` with its files beside it; it gets the same checks.
  */
-export async function importOva(ovaPath: string, dir: string, opts: ToConfigOptions = {}): Promise<ImportResult> {
+export interface ImportOptions extends ToConfigOptions {
+  /** Keep streamOptimized VMDKs as they are (read-only for the guest) instead of converting them to qcow2. */
+  keepStreamOptimized?: boolean;
+}
+
+export async function importOva(ovaPath: string, dir: string, opts: ImportOptions = {}): Promise<ImportResult> {
   const target = resolve(dir);
   try {
     await stat(ovaPath);
@@ -219,26 +224,8 @@ export async function importOva(ovaPath: string, dir: string, opts: ToConfigOpti
     await writeFile(join(tmp, pkg.descriptorName), pkg.descriptor, { flag: 'wx' });
     if (pkg.manifest) await writeFile(join(tmp, pkg.manifest.name), pkg.manifest.text, { flag: 'wx' });
     if (pkg.certificate) await writeFile(join(tmp, pkg.certificate.name), pkg.certificate.text, { flag: 'wx' });
-    const mapped = toVmConfig(pkg.envelope, opts);
-    // Compare each disk image's own virtual size with the descriptor's capacity.
-    mapped.config.disks.forEach((d, i) => {
-      if (!d.path || d.media !== 'disk' || d.format === 'vhd') return;
-      try {
-        const img = openImageFile(join(tmp, d.path), { readOnly: true });
-        try {
-          const vsize = img.size;
-          if (d.capacityBytes !== undefined && vsize !== d.capacityBytes) {
-            mapped.notes.push({ kind: 'adjusted', subject: `disk ${i} (${d.path})`, message: `the image's virtual size is ${vsize} bytes; the descriptor says ${d.capacityBytes}; the image wins` });
-            d.capacityBytes = vsize;
-          }
-          d.format ??= img.format;
-        } finally {
-          img.close();
-        }
-      } catch (e) {
-        pkg.warnings.push(`disk image "${d.path}" could not be opened: ${(e as Error).message}`);
-      }
-    });
+    const mapped = toVmConfig(pkg.envelope, { virtualSystem: opts.virtualSystem, configuration: opts.configuration });
+    await checkImportedDisks(tmp, mapped, pkg, opts.keepStreamOptimized === true);
     validateVmConfig(mapped.config);
     await writeFile(join(tmp, IMPORTED_CONFIG_NAME), JSON.stringify(mapped.config, null, 2) + '\n', { flag: 'wx' });
     if (targetExists) await rmdir(target);
@@ -247,6 +234,64 @@ export async function importOva(ovaPath: string, dir: string, opts: ToConfigOpti
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
     throw ioError(e, ovaPath);
+  }
+}
+
+/**
+ * Checks each imported disk image against the descriptor (its own virtual size wins) and
+ * turns read-only images into writable ones: a streamOptimized VMDK (compressed grains)
+ * cannot be written in place, so, as VMware and VirtualBox do on import, it becomes a
+ * qcow2 working copy and the package's copy is removed (unless `keep`).
+ */
+async function checkImportedDisks(dir: string, mapped: ToConfigResult, pkg: OvaReadResult, keep: boolean): Promise<void> {
+  for (const [i, d] of mapped.config.disks.entries()) {
+    if (!d.path || d.media !== 'disk' || d.format === 'vhd' || d.format === 'iso') continue;
+    const path = join(dir, d.path);
+    let img;
+    try {
+      img = openImageFile(path, { readOnly: d.readOnly });
+    } catch (e) {
+      pkg.warnings.push(`disk image "${d.path}" could not be opened: ${(e as Error).message}`);
+      continue;
+    }
+    try {
+      const vsize = img.size;
+      if (d.capacityBytes !== undefined && vsize !== d.capacityBytes) {
+        mapped.notes.push({ kind: 'adjusted', subject: `disk ${i} (${d.path})`, message: `the image's virtual size is ${vsize} bytes; the descriptor says ${d.capacityBytes}; the image wins` });
+      }
+      d.capacityBytes = vsize;
+      d.format ??= img.format;
+      if (img.readOnly && !d.readOnly && !keep) {
+        const base = d.path.replace(/\.[^./]*$/, '');
+        let name = `${base}.qcow2`;
+        for (let k = 1; await exists(join(dir, name)); k++) name = `${base}-${k}.qcow2`;
+        const dst = new FileSource(join(dir, name), 'w');
+        try {
+          convertImage(img, dst, { format: 'qcow2' });
+        } finally {
+          dst.close();
+        }
+        img.close();
+        img = undefined;
+        await rm(path);
+        mapped.notes.push({ kind: 'adjusted', subject: `disk ${i} (${d.path})`, message: `a ${d.format} image that cannot be written in place; converted to the qcow2 working copy ${name}` });
+        const link = mapped.diskFiles.find((l) => l.index === i);
+        if (link) link.converted = name;
+        d.path = name;
+        d.format = 'qcow2';
+      }
+    } finally {
+      img?.close();
+    }
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -1,0 +1,45 @@
+/**
+ * The example appliance (appliances/jeos/jeos.ova, built by appliances/jeos/build.ts):
+ * imported like any OVA, its VM configuration boots on the platform and JeOS runs the
+ * workloads its command line names, writing to the imported disk (the package's
+ * streamOptimized VMDK turned into a qcow2 working copy, which qemu-img checks when it is
+ * installed).
+ */
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { importOva } from '../../bindings/ovf/node/files.js';
+import { prepareMachine } from '../../bindings/config/node-machine.js';
+import { Machine } from '../../bindings/machine/machine.js';
+import { parseWorkloadLines } from '../../bindings/machine/workloads.js';
+import { REPO, hasQemuImg, run, tempDir } from './helpers.js';
+
+describe('the JeOS example appliance', () => {
+  it('imports, boots from its VM configuration and runs its workloads', async () => {
+    const dir = join(tempDir(), 'jeos');
+    const r = await importOva(join(REPO, 'appliances/jeos/jeos.ova'), dir);
+    expect(r.package.members.every((m) => m.verified === 'SHA256')).toBe(true);
+    expect(r.config.boot).toEqual({ firmware: 'multiboot', kernel: 'jeos.elf', cmdline: 'iters=200 only=syscall,pgfault,disk' });
+    // The package's streamOptimized VMDK became a writable qcow2 working copy.
+    expect(r.config.disks).toEqual([{ controller: { type: 'ide', channel: 0, unit: 0 }, media: 'disk', path: 'disk.qcow2', format: 'qcow2', capacityBytes: 524288 }]);
+
+    let text = '';
+    const prepared = prepareMachine(r.config, dir, { serialOut: (b) => { text += String.fromCharCode(b); } });
+    expect(prepared.unsupported).toEqual([]);
+    try {
+      const m = await Machine.create(prepared.machine);
+      const stop = m.run(400_000_000);
+      expect(stop, text).toEqual({ kind: 'exit', status: 1 });
+    } finally {
+      prepared.close();
+    }
+    expect(text).toContain('jeos exit code=0');
+    const rows = parseWorkloadLines(text);
+    expect(rows.map((w) => w.name)).toEqual(['syscall', 'pgfault', 'disk']);
+    for (const w of rows) {
+      expect(w.status, w.name).toBe('ok');
+      expect(w.iters, w.name).toBe(200);
+    }
+    // The disk workload wrote to the working copy; qemu-img finds it consistent.
+    if (hasQemuImg) run('qemu-img', ['check', '-f', 'qcow2', join(dir, 'disk.qcow2')]);
+  });
+});
