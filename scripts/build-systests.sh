@@ -26,6 +26,12 @@ ld -m elf_i386 -T elf/higherhalf.ld --build-id=none -z max-page-size=0x1000 -z n
   -o elf/higherhalf.elf "$obj"
 rm -f "$obj"
 echo "built guests/systests/elf/higherhalf.elf"
+# The checkpoints blocks as a Linux program, run on the host CPU by test/diff.
+obj=$(mktemp)
+nasm -f elf32 -I./ -o "$obj" hostcpu/checkpoints-linux.asm
+ld -m elf_i386 --build-id=none --no-warn-rwx-segments -o hostcpu/checkpoints-linux "$obj"
+rm -f "$obj"
+echo "built guests/systests/hostcpu/checkpoints-linux"
 [ $record = 1 ] || exit 0
 BOCHS_GUESTS="limits strict"
 mkdir -p expected
