@@ -22,7 +22,7 @@ const u32 = (n: unknown) => Number.isInteger(n) && (n as number) >= 0 && (n as n
 
 describe('instruction vector fixtures', () => {
   it('have a header stating the CPU, the date, the layout and the undefined flags per form', () => {
-    expect(groups.length).toBeGreaterThanOrEqual(17);
+    expect(groups.length).toBeGreaterThanOrEqual(18);
     for (const g of groups) {
       const h = g.header;
       expect(h.format, g.file).toBe('wasmvisor-vectors/1');
@@ -91,6 +91,8 @@ describe('instruction vector fixtures', () => {
     expect(by((v) => v.c === 1 && v.b.startsWith('66'))).toBeGreaterThan(1500);
     expect(by((v) => v.c === 1 && !v.b.startsWith('66'))).toBeGreaterThan(1500);
     expect(by((v) => v.c === 1 && v.m.length > 0)).toBeGreaterThan(1500);
+    // 16-bit stack: with the upper half of ESP set, which SP-based pushes must keep.
+    expect(by((v) => v.k === 1 && v.i[4] >>> 16 !== 0 && !v.x)).toBeGreaterThan(500);
     // Shift counts 0, 1, 31, 32, 33 for every shift opcode with an immediate count.
     for (const c of [0, 1, 31, 32, 33]) {
       expect(by((v) => /^c[01] /.test(key(v)) && parseInt(v.b.slice(-2), 16) === c), `count ${c}`).toBeGreaterThan(20);
@@ -153,7 +155,7 @@ function isCaptureCpu(cpu: Record<string, string>): boolean {
 
 function runnerLine(v: Vector): string {
   const regs = v.i.map((r) => r.toString(16)).join(',');
-  return `B${v.b} R${regs}${v.s ? ' S' : ''}${v.c ? ' C' : ''}${v.t !== undefined ? ` T${v.t}` : ''}${v.m.map(([a, i]) => ` M${a.toString(16)}:${i}`).join('')}`;
+  return `B${v.b} R${regs}${v.s ? ' S' : ''}${v.c ? ' C' : ''}${v.k ? ' K' : ''}${v.t !== undefined ? ` T${v.t}` : ''}${v.m.map(([a, i]) => ` M${a.toString(16)}:${i}`).join('')}`;
 }
 
 /** Differences between a runner output line and the vector, or '' when they agree. */

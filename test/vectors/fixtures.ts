@@ -42,6 +42,8 @@ export interface Vector {
   s?: 1;
   /** 16-bit code segment (CS base = layout.code, D = 0). */
   c?: 1;
+  /** 16-bit stack segment (SS base = layout.seg16Base, B = 0). */
+  k?: 1;
   uf?: number;
   u?: Undef[];
 }

@@ -108,7 +108,8 @@ export function replayVector(core: ReplayCore, v: Vector, layout: Layout, undefi
   // EIP values of 16-bit code are offsets from its segment base (the code address).
   const eipBase = v.c ? 0 : layout.code;
   core.setSegment('cs', cs);
-  core.setSegment('ss', DATA32);
+  // The 16-bit stack (`k`): the 16-bit data segment as SS, B = 0, so SP is the pointer.
+  core.setSegment('ss', v.k ? { selector: 0x18, base: layout.seg16Base, limit: 0xffff, access: 0x0093 } : DATA32);
   core.setSegment('ds', data);
   core.setSegment('es', data);
   core.setSegment('fs', DATA32);

@@ -82,6 +82,8 @@ export class Insn {
   seg16 = false;
   /** Runs in a 16-bit code segment (CS base = layout.code, D = 0); implies seg16. */
   code16 = false;
+  /** Runs on a 16-bit stack (SS = the 16-bit data segment at layout.seg16Base, B = 0). */
+  stack16 = false;
   /** EFLAGS bits the SDM leaves undefined for these inputs. */
   uf = 0;
   /** Branch forms: where the branch goes, relative to the instruction's first byte. */

@@ -21,6 +21,7 @@ import './forms-other.js';
 import './forms-prefix.js';
 import './forms-code16.js';
 import './forms-page.js';
+import './forms-stack16.js';
 
 export const SEED = 'wasmvisor-vectors-1';
 
@@ -46,6 +47,8 @@ export interface Vector {
   s?: 1;
   /** 16-bit code: CS base layout.code, limit 0xffff, D=0; EIP values are offsets from it. */
   c?: 1;
+  /** 16-bit stack: SS is the 16-bit segment at layout.seg16Base (B=0), so SP is used. */
+  k?: 1;
   /** EFLAGS bits undefined for these inputs (SDM); the replay masks them. */
   uf?: number;
   /** Undefined results: ["reg", name, bit mask] or ["mem", region, offset, length]. */
@@ -55,7 +58,7 @@ export interface Vector {
 export function runnerLine(x: Insn): string {
   const regs = x.regs.map((v) => (v >>> 0).toString(16)).join(',');
   const mem = x.mem.map((m) => ` M${m.addr.toString(16)}:${toHex(m.bytes)}`).join('');
-  return `B${toHex(x.bytes)} R${regs}${x.seg16 ? ' S' : ''}${x.code16 ? ' C' : ''}${x.target !== undefined ? ` T${x.target}` : ''}${mem}`;
+  return `B${toHex(x.bytes)} R${regs}${x.seg16 ? ' S' : ''}${x.code16 ? ' C' : ''}${x.stack16 ? ' K' : ''}${x.target !== undefined ? ` T${x.target}` : ''}${mem}`;
 }
 
 /** Parses a runner output line into the vector's outputs. */
@@ -99,6 +102,7 @@ export function toVector(form: Form, x: Insn, res: ReturnType<typeof parseResult
   if (res.x) v.x = res.x;
   if (x.seg16) v.s = 1;
   if (x.code16) v.c = 1;
+  if (x.stack16) v.k = 1;
   if (x.uf) v.uf = x.uf;
   if (x.undef.length) {
     v.u = x.undef.map((u) => ('reg' in u ? ['reg', REG32[u.reg], u.mask] : ['mem', u.region, u.offset, u.length]));
@@ -166,6 +170,7 @@ function main(): void {
         const v = toVector(f, x, parseResult(lines[n++], x));
         // Every operand lies in the mapped window: a page fault means a broken vector.
         if (v.x?.[0] === 14) throw new Error(`${f.name} [${v.b}]: page fault, an operand left the window`);
+        if (v.k && v.x) throw new Error(`${f.name} [${v.b}]: exception ${v.x[0]} on the 16-bit stack`);
         if (v.t !== undefined && v.x) throw new Error(`${f.name} [${v.b}]: the branch went astray (exception ${v.x[0]})`);
         vectors.push(v);
       }

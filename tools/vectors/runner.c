@@ -15,6 +15,8 @@
  * `T` (decimal, relative to CODE) is where a branch may go: a second epilogue waits there.
  * `C` runs the instruction in a 16-bit code segment based at CODE (LDT entry 1, limit
  * 0xffff): the prologue jumps there far, and the exception's EIP is then the offset.
+ * `K` runs it on a 16-bit stack: SS is the 16-bit data segment (base SEG16_BASE, B = 0),
+ * so stack accesses use SP; the stubs reach their own data through DS and CS then.
  * Output, one line per input line:
  *   ok R<9 registers as above> M<bytes> ... [E<eip - CODE>]   (regions after; E with T)
  *   ex <vector> <error code> <eip - CODE> R<registers at the fault>
@@ -52,6 +54,8 @@
 #define OUT_TOP (SCRATCH + 0x100)   /* pushfd then pushad below it */
 #define OUT_ESP (SCRATCH + 0x104)
 #define WHICH_END (SCRATCH + 0x108)  /* 1: fell through, 2: at the branch target */
+#define SS16_VAR (SCRATCH + 0x10)     /* selector of the 16-bit stack segment */
+#define FLAT_SS_VAR (SCRATCH + 0x14)  /* the flat user SS */
 #define CODE_LO (CODE - 0x100)       /* INT3-filled code area */
 #define CODE_HI (CODE + 0x400)
 #define MAX_INSN 32u /* beyond 15 bytes to see the #GP of an over-long instruction */
@@ -61,7 +65,8 @@
 static volatile int faulted;
 static volatile uint32_t fault_vec, fault_err, fault_regs[10];
 static int ldt_ok;
-static uint16_t flat_cs;        /* the user code segment Linux gave us */
+static uint16_t flat_cs, flat_ss; /* the user code and stack segments Linux gave us */
+static int stack16;               /* the vector runs on the 16-bit stack (`K`) */
 #define CODE16_SEL 0x0f         /* LDT entry 1, RPL 3 */
 #define EPI32 (CODE + 0x300)    /* where 16-bit code jumps back to 32-bit code */
 
@@ -84,6 +89,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx) {
   fault_regs[8] = g[REG_EFL]; fault_regs[9] = g[REG_EIP];
   g[REG_EIP] = RECOVER;
   g[REG_CS] = flat_cs;
+  g[REG_SS] = flat_ss;
   g[REG_EFL] &= ~0x100u; /* no single-step on the way back */
 }
 
@@ -114,11 +120,17 @@ static void build_recover(void) {
 /* Records which end was reached (mov byte ss:[WHICH_END], id; no flag changes), saves the
  * registers and returns to the host. */
 static uint8_t *build_epilogue(uint8_t *q, uint8_t id, int seg16) {
-  q = emit(q, (const uint8_t[]){0x36, 0xc6, 0x05}, 3);
+  /* On the 16-bit stack SS is not flat, but DS is (K and S never go together). */
+  uint8_t seg = stack16 ? 0x3e : 0x36;
+  q = emit(q, (const uint8_t[]){seg, 0xc6, 0x05}, 3);
   q = emit32(q, WHICH_END);
   *q++ = id;
-  q = emit(q, (const uint8_t[]){0x36, 0x89, 0x25}, 3); /* mov ss:[OUT_ESP], esp */
+  q = emit(q, (const uint8_t[]){seg, 0x89, 0x25}, 3);  /* mov [OUT_ESP], esp */
   q = emit32(q, OUT_ESP);
+  if (stack16) {                                       /* mov ss, cs:[FLAT_SS_VAR] */
+    q = emit(q, (const uint8_t[]){0x2e, 0x8e, 0x15}, 3);
+    q = emit32(q, FLAT_SS_VAR);
+  }
   *q++ = 0xbc;                                         /* mov esp, OUT_TOP */
   q = emit32(q, OUT_TOP);
   *q++ = 0x9c;                                         /* pushfd */
@@ -141,7 +153,11 @@ static uint8_t *build_stub(const uint8_t *insn, size_t n, int seg16, int code16)
   p = emit32(p, IN_FRAME);
   *p++ = 0x61;                                         /* popad */
   *p++ = 0x9d;                                         /* popfd */
-  p = emit(p, (const uint8_t[]){0x36, 0x8b, 0x25}, 3); /* mov esp, ss:[IN_ESP] */
+  if (stack16) {                                       /* mov ss, cs:[SS16_VAR] */
+    p = emit(p, (const uint8_t[]){0x2e, 0x8e, 0x15}, 3);
+    p = emit32(p, SS16_VAR);
+  }
+  p = emit(p, (const uint8_t[]){stack16 ? 0x2e : 0x36, 0x8b, 0x25}, 3); /* mov esp, [IN_ESP] */
   p = emit32(p, IN_ESP);
   if (code16) { /* jmp far CODE16_SEL:0 */
     *p++ = 0xea;
@@ -205,6 +221,7 @@ static void run_line(char *line) {
   long target = 0;
   struct region reg[MAX_REGIONS];
   static uint8_t membuf[WIN_SIZE];
+  stack16 = 0;
 
   memset((void *)WIN, FILL, WIN_SIZE);
   for (char *tok = strtok(line, " \n"); tok; tok = strtok(NULL, " \n")) {
@@ -218,6 +235,8 @@ static void run_line(char *line) {
       seg16 = 1;
     } else if (tok[0] == 'C') {
       code16 = 1;
+    } else if (tok[0] == 'K') {
+      stack16 = 1;
     } else if (tok[0] == 'T') {
       target = strtol(tok + 1, NULL, 10);
       have_target = 1;
@@ -234,6 +253,7 @@ static void run_line(char *line) {
   if (ilen <= 0 || !have_regs) { puts("err incomplete"); return; }
   if ((seg16 || code16) && !ldt_ok) { puts("err no-ldt"); return; }
   if (code16 && have_target) { puts("err no-branches-in-16-bit-code"); return; }
+  if (stack16 && (seg16 || code16)) { puts("err 16-bit-stack-needs-flat-ds-and-cs"); return; }
   if (in[8] & 0x40100u) { puts("err tf-or-ac-in-eflags"); return; }
 
   uint32_t *frame = (uint32_t *)IN_FRAME;
@@ -305,6 +325,9 @@ int main(void) {
   c.contents = 2;
   ldt_ok = ldt_ok && syscall(SYS_modify_ldt, 1, &c, sizeof c) == 0;
   __asm__ volatile("mov %%cs, %0" : "=r"(flat_cs));
+  __asm__ volatile("mov %%ss, %0" : "=r"(flat_ss));
+  *(uint16_t *)SS16_VAR = 0x07; /* LDT entry 0, RPL 3: the 16-bit data segment */
+  *(uint16_t *)FLAT_SS_VAR = flat_ss;
 
   static uint8_t altstack[65536];
   stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0};
