@@ -247,12 +247,14 @@ describe('fuzz: mutated images fail cleanly', () => {
     return () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 2 ** 32; };
   }
   const names = Object.keys(manifest).filter((n) => !n.startsWith('cot-ubuntu'));
-  it.each(names)('%s: 60 mutations open, read, write and check without a crash', (name) => {
+  // DISK_FUZZ_ROUNDS=N runs N mutations per image (60 by default, to keep CI short).
+  const rounds = Number(process.env.DISK_FUZZ_ROUNDS ?? 60);
+  it.each(names)(`%s: ${rounds} mutations open, read, write and check without a crash`, (name) => {
     const orig = fixtureBytes(name);
-    const r = rng(name.length * 7919);
+    const r = rng(name.length * 7919 + Number(process.env.DISK_FUZZ_SEED ?? 0));
     const metaEnd = Math.min(orig.length, 1 << 18);
     let errors = 0;
-    for (let i = 0; i < 60; i++) {
+    for (let i = 0; i < rounds; i++) {
       const b = orig.slice();
       const kind = i % 4;
       if (kind === 3) {
