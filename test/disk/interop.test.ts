@@ -215,6 +215,20 @@ describe.skipIf(!hasQemuImg || !hasQemuIo)('writes match the same writes done by
   });
 });
 
+describe.skipIf(!hasQemuImg)('the VirtualBox stream-optimized VMDK (8 GiB, grain directory in the footer)', () => {
+  it.each(['raw', 'qcow2', 'vmdk'] as const)('converts to %s and compares equal to it with qemu-img compare', (fmt) => {
+    const src = join(t.dir, 'cot-ubuntu.2.0-disk1.vmdk');
+    writeFileSync(src, fixtureBytes('cot-ubuntu.2.0-disk1.vmdk'));
+    const out = join(t.dir, 'cot-out.' + fmt);
+    const img = openImageFile(src, { readOnly: true });
+    const dst = new FileSource(out, 'w');
+    convertImage(img, dst, { format: fmt });
+    dst.close();
+    img.close();
+    expect(qemuImg(['compare', '-f', 'vmdk', '-F', fmt, src, out]).stdout).toMatch(/Images are identical/);
+  });
+});
+
 describe.skipIf(!hasQemuImg)('img check finds what qemu-img check finds', () => {
   /** Writes a 2-byte refcount in a copy of the version 2 fixture (4 KiB clusters, 16-bit refcounts). */
   function withRefcount(cluster: number, value: number): string {
