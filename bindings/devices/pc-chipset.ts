@@ -1,6 +1,6 @@
 /**
  * The PCI side of the PC in one call: the i440FX host bridge (00:00.0), the PIIX3 ISA
- * bridge (00:01.0) and IDE function (00:01.1) on a mechanism #1 host, with the IDE
+ * bridge (00:01.0, with PIRQ routing of INTx) and IDE function (00:01.1) on a mechanism #1 host, with the IDE
  * channels on their legacy ports and IRQ 14/15, and disks attached in QEMU's order
  * (`-drive if=ide,index=0..3`: primary master, primary slave, secondary master, slave).
  */
@@ -12,6 +12,7 @@ import { PRIMARY, SECONDARY } from './ide/ide-channel.js';
 import type { AtaDeviceOptions } from './ide/ata-device.js';
 import { i440fxHostBridge, piix3IsaBridge } from './pci/i440fx.js';
 import { PciHost } from './pci/pci-host.js';
+import { PiixIrqRouter } from './pci/piix-irq.js';
 
 export interface ChipsetOptions {
   /** Up to four disks, in `-drive if=ide,index=N` order; `undefined` leaves a slot empty. */
@@ -23,6 +24,7 @@ export interface ChipsetOptions {
 }
 
 export interface Chipset {
+  /** Add PCI devices here (slots 2-31); their INTx goes through the PIIX3 PIRQ routing. */
   pci: PciHost;
   ide: PiixIde;
   /** Writes everything the guest wrote back to the disks. */
@@ -34,7 +36,10 @@ export interface Chipset {
 export function attachChipset(bus: Bus, pic: PicPair, opts: ChipsetOptions = {}): Chipset {
   const disks = opts.disks ?? [];
   if (disks.length > 4) throw new RangeError(`at most four IDE disks, got ${disks.length}`);
-  const pci = new PciHost(opts.onReset);
+  const isa = piix3IsaBridge();
+  let router: PiixIrqRouter | undefined;
+  const pci = new PciHost(opts.onReset, (slot, pin) => router!.line(slot, pin));
+  router = new PiixIrqRouter(isa, pic);
   const ide = new PiixIde(pic.line(PRIMARY.irq), pic.line(SECONDARY.irq));
   disks.forEach((d, i) => {
     if (!d) return;
@@ -42,7 +47,7 @@ export function attachChipset(bus: Bus, pic: PicPair, opts: ChipsetOptions = {})
     ide.channels[i >> 1].attachDisk((i & 1) as 0 | 1, d, o);
   });
   pci.add(0, 0, i440fxHostBridge());
-  pci.add(1, 0, piix3IsaBridge());
+  pci.add(1, 0, isa);
   pci.add(1, 1, ide.pci);
   pci.attach(bus);
   ide.attach(bus);

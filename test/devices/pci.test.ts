@@ -10,6 +10,9 @@ import { PciHost } from '../../bindings/devices/pci/pci-host.js';
 import { PciFunction } from '../../bindings/devices/pci/pci-function.js';
 import { i440fxHostBridge, piix3IsaBridge } from '../../bindings/devices/pci/i440fx.js';
 import { PiixIde } from '../../bindings/devices/ide/piix-ide.js';
+import { PicPair } from '../../bindings/devices/pic-pair.js';
+import { attachChipset } from '../../bindings/devices/pc-chipset.js';
+import { PiixIrqRouter } from '../../bindings/devices/pci/piix-irq.js';
 import { io } from './helpers.js';
 import { hasQemu, runQemu, runLocal, outl as qol, inl as qil, inw as qiw, inb as qib } from './qemu-probe.js';
 
@@ -141,5 +144,69 @@ describe.skipIf(!hasQemu)('against QEMU (i440FX + PIIX3)', () => {
     ops.push(qol(0xcf8, addr(1, 0, 0x4c)), qib(0xcfc), qib(0xcfe), qol(0xcf8, addr(1, 0, 0x68)), qib(0xcfd));
     const q = runQemu(ops).bytes;
     expect(runLocal(ops, (port, size) => bus.read('pio', port, size), (port, size, v) => bus.write('pio', port, size, v))).toEqual(q);
+  });
+});
+
+describe('INTx and PIIX3 PIRQ routing (PCI 3.0 6.2.2-6.2.4; 82371SB 2.2.9 PIRQRC)', () => {
+  function setup() {
+    const b = new Bus(); const pic = new PicPair(); pic.attach(b);
+    const chip = attachChipset(b, pic);
+    const q = io(b);
+    // Linux's PIC init, IRQ11 level-triggered in the ELCR.
+    for (const [port, v] of [[0x20, 0x11], [0x21, 0x30], [0x21, 0x04], [0x21, 0x01], [0xa0, 0x11], [0xa1, 0x38], [0xa1, 0x02], [0xa1, 0x01], [0x4d1, 0x08]]) q.outb(port, v);
+    const dev = (slot: number) => { const f = new PciFunction(`nic${slot}`, { vendor: 0x8086, device: 0x100e, classCode: 0x020000, interruptPin: 1 }); chip.pci.add(slot, 0, f); return f; };
+    const route = (link: number, irq: number) => { q.outl(0xcf8, addr(1, 0, 0x60)); q.outb(0xcfc + link, irq); };
+    return { pic, q, dev, route };
+  }
+
+  it('INTA# of slot 3 reaches PIRQC; routed to IRQ11 it interrupts at vector 0x3B', () => {
+    const { pic, q, dev, route } = setup();
+    const f = dev(3);
+    f.setIntx(true);
+    expect(pic.intr).toBe(false); // PIRQC routing disabled (bit 7) after reset
+    expect(f.readConfig(0x06, 2) & 0x08).toBe(0x08); // status: interrupt pending
+    route(2, 0x0b);
+    expect(pic.intr).toBe(true);
+    expect(pic.ack()).toBe(0x3b);
+    q.outb(0xa0, 0x20); q.outb(0x20, 0x20);
+    expect(pic.intr).toBe(true); // level: still asserted
+    f.setIntx(false);
+    expect(pic.intr).toBe(false);
+    expect(f.readConfig(0x06, 2) & 0x08).toBe(0);
+  });
+
+  it('command bit 10 (Interrupt Disable) releases the pin; the status bit stays', () => {
+    const { pic, dev, route } = setup();
+    const f = dev(3); route(2, 0x0b);
+    f.writeConfig(0x04, 2, 0x0400);
+    f.setIntx(true);
+    expect(pic.intr).toBe(false);
+    expect(f.readConfig(0x06, 2) & 0x08).toBe(0x08);
+    f.writeConfig(0x04, 2, 0x0000);
+    expect(pic.intr).toBe(true);
+  });
+
+  it('links are shared: the IRQ stays asserted while any device on it is', () => {
+    const { pic, dev, route } = setup();
+    const a = dev(3), b = dev(7); // slots 3 and 7 both reach PIRQC
+    route(2, 0x0b);
+    a.setIntx(true); b.setIntx(true); a.setIntx(false);
+    expect(pic.intr).toBe(true);
+    b.setIntx(false);
+    expect(pic.intr).toBe(false);
+  });
+
+  it.skipIf(!hasQemu)('the slot-to-link swizzle matches QEMU + SeaBIOS (Interrupt Line = PIRQRC[link])', () => {
+    const ops = [qol(0xcf8, addr(1, 0, 0x60)), qil(0xcfc)];
+    for (const slot of [3, 4, 5, 6]) ops.push(qol(0xcf8, addr(slot, 0, 0x3c)), qiw(0xcfc));
+    const extra = [3, 4, 5, 6].flatMap((s) => ['-device', `e1000,addr=${s}.0`]);
+    const b = runQemu(ops, [...extra, '-nic', 'none']).bytes;
+    const pirq = b.slice(0, 4);
+    for (let k = 0; k < 4; k++) {
+      const slot = 3 + k, line = b[4 + 2 * k], pin = b[5 + 2 * k];
+      expect(pin).toBe(1);
+      expect([slot, line]).toEqual([slot, pirq[PiixIrqRouter.link(slot, pin)]]);
+    }
+    expect(new Set(pirq).size).toBeGreaterThan(1); // the links really go to different IRQs
   });
 });

@@ -5,6 +5,7 @@
  * Devices (IDE, later virtio, SR-IOV functions) build on it.
  */
 import { BusError, type Bus, type BusDevice } from '../bus.js';
+import { NO_IRQ, type IrqLine } from '../irq.js';
 import { bytes, encodeBytes, obj } from '../state.js';
 
 // Header offsets (3.0, 6.1).
@@ -35,6 +36,8 @@ export const CMD_INTX_DISABLE = 0x0400;
 const CMD_WRITABLE = CMD_IO | CMD_MEMORY | CMD_BUS_MASTER | CMD_PARITY | CMD_SERR | CMD_INTX_DISABLE;
 /** Status bits 15-11 and 8 are RW1C (6.2.3): error bits the function reports. */
 const STATUS_W1C = 0xf900;
+/** Status bit 3: the function's INTx# is asserted, whatever the command register says (6.2.3). */
+export const STATUS_INTERRUPT = 0x0008;
 // Header type.
 export const HEADER_MULTIFUNCTION = 0x80;
 
@@ -73,6 +76,12 @@ export class PciFunction {
   private bus?: Bus;
   /** BAR programmings refused because the range overlapped something else. */
   overlaps = 0;
+  /** Where INTx# goes: set by the host bridge's interrupt router when the function is added. */
+  intxLine: IrqLine = NO_IRQ;
+  private intxLevel = false;
+  private intxDriven = false;
+  /** Called after each configuration byte written (chipset registers with side effects). */
+  onConfigWrite?: (offset: number) => void;
 
   constructor(readonly name: string, id: PciIdentity) {
     this.set16(PCI_VENDOR_ID, id.vendor);
@@ -138,13 +147,28 @@ export class PciFunction {
       const b = (value >>> (8 * i)) & 0xff;
       this.config[o] = (this.config[o] & ~this.wmask[o]) | (b & this.wmask[o]);
       this.config[o] &= ~(b & this.w1c[o]);
-      this.configWritten(o);
+      this.onConfigWrite?.(o);
     }
     this.remap();
+    this.driveIntx();
   }
 
-  /** Hook for device registers with side effects (called per byte written). */
-  protected configWritten(_off: number): void {}
+  /**
+   * The device asserts or releases its INTx# pin (the one in Interrupt Pin). The status
+   * bit follows the pin; the line is driven only while command bit 10 (Interrupt Disable)
+   * is clear (6.2.2, 6.2.3).
+   */
+  setIntx(level: boolean): void {
+    this.intxLevel = level;
+    const st = this.get16(PCI_STATUS);
+    this.set16(PCI_STATUS, level ? st | STATUS_INTERRUPT : st & ~STATUS_INTERRUPT);
+    this.driveIntx();
+  }
+
+  private driveIntx(): void {
+    const drive = this.intxLevel && !(this.get16(PCI_COMMAND) & CMD_INTX_DISABLE);
+    if (drive !== this.intxDriven) { this.intxDriven = drive; this.intxLine.set(drive); }
+  }
 
   /** Maps BARs on `bus` as the guest programs them. */
   attachBars(bus: Bus): void { this.bus = bus; this.remap(); }

@@ -7,7 +7,8 @@
  */
 import type { Bus } from '../bus.js';
 import { int, obj } from '../state.js';
-import { HEADER_MULTIFUNCTION, PCI_HEADER_TYPE, type PciFunction } from './pci-function.js';
+import type { IrqLine } from '../irq.js';
+import { HEADER_MULTIFUNCTION, PCI_HEADER_TYPE, PCI_INTERRUPT_PIN, type PciFunction } from './pci-function.js';
 
 /** CONFIG_ADDRESS bit 31: enable; bits 30-24 reserved (read 0); bits 1-0 read 0. */
 const ADDR_ENABLE = 0x80000000;
@@ -22,7 +23,11 @@ export class PciHost {
   /** Functions by (device << 3 | function) on bus 0. */
   readonly functions = new Map<number, PciFunction>();
 
-  constructor(private readonly onReset: () => void = () => {}) {}
+  /**
+   * @param route gives a function's INTx line from its slot and Interrupt Pin (the
+   * chipset's PIRQ router); without it INTx goes nowhere.
+   */
+  constructor(private readonly onReset: () => void = () => {}, private readonly route?: (slot: number, pin: number) => IrqLine) {}
 
   /** Puts `fn` at 00:device.function; function 0 gets the multi-function bit when others exist. */
   add(device: number, fn: number, f: PciFunction): void {
@@ -30,6 +35,8 @@ export class PciHost {
     const key = device << 3 | fn;
     if (this.functions.has(key)) throw new RangeError(`PCI slot 00:${device.toString(16)}.${fn} is taken`);
     this.functions.set(key, f);
+    const pin = f.config[PCI_INTERRUPT_PIN];
+    if (this.route && pin >= 1 && pin <= 4) f.intxLine = this.route(device, pin);
     const f0 = this.functions.get(device << 3);
     if (fn > 0 && f0) f0.config[PCI_HEADER_TYPE] |= HEADER_MULTIFUNCTION;
   }
