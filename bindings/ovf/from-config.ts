@@ -87,7 +87,9 @@ export function fromVmConfig(input: VmConfig, opts: FromConfigOptions = {}): Fro
   const ideIds: string[] = [];
   if (ide.length) {
     for (const ch of [0, 1]) {
-      ideIds[ch] = item({ Address: String(ch), Description: 'IDE Controller', ElementName: `ideController${ch}`, ResourceType: String(ResourceType.IdeController) });
+      // The platform's IDE function is a PIIX3 (bindings/devices/ide/piix-ide.ts); VirtualBox
+      // reads PIIX3/PIIX4/ICH6 here, VMware ignores it.
+      ideIds[ch] = item({ Address: String(ch), Description: 'IDE Controller', ElementName: `ideController${ch}`, ResourceSubType: 'PIIX3', ResourceType: String(ResourceType.IdeController) });
     }
   }
   let virtioId: string | undefined;
