@@ -20,7 +20,7 @@ cc() { $CC $CFLAGS -c "$1" -o "$2"; }
 asm() { nasm -f elf32 -Werror "$1" -o "$2"; }
 
 # User programs.
-for f in common/fmt.c common/wl.c user/ulib.c user/init.c user/echo.c; do
+for f in common/fmt.c common/wl.c user/ulib.c user/init.c user/echo.c user/true.c; do
   cc "$f" "build/user/$(basename "$f" .c).o"
 done
 asm user/crt0.asm build/user/crt0.o
@@ -28,6 +28,7 @@ asm user/usys.asm build/user/usys.o
 ULIB="build/user/crt0.o build/user/usys.o build/user/ulib.o build/user/fmt.o build/user/wl.o"
 ld $LDFLAGS -T user.ld -o build/user/init.elf $ULIB build/user/init.o
 ld $LDFLAGS -T user.ld -o build/user/echo.elf $ULIB build/user/echo.o
+ld $LDFLAGS -T user.ld -o build/user/true.elf $ULIB build/user/true.o
 
 # The kernel.
 KOBJ=""
@@ -45,7 +46,7 @@ done
 ld $LDFLAGS -T linker.ld -o jeos.elf build/kernel/boot-asm.o $(echo $KOBJ | tr ' ' '\n' | grep -v boot-asm.o)
 
 # No x87, MMX or SSE instruction may appear (the core has no FPU yet).
-for f in jeos.elf build/user/init.elf build/user/echo.elf; do
+for f in jeos.elf build/user/*.elf; do
   bad=$(objdump -d --no-show-raw-insn "$f" |
     awk -F'\t' 'NF >= 2 && $1 ~ /^ *[0-9a-f]+:$/ {
       split($2, w, " "); m = w[1]

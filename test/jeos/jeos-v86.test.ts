@@ -34,7 +34,7 @@ describe('JeOS under v86', () => {
     expect(lines).toContain('ide0 absent');
     expect(lines.filter((l) => l.startsWith('check ')).every((l) => / ok\b/.test(l))).toBe(true);
     expect(lines).toContain('wl disk skipped=no-disk');
-    expect(lines).toContain('jeos summary workloads=12 failures=0');
+    expect(lines).toContain('jeos summary workloads=14 failures=0');
     expect(run.exitStatus).toBe(1);
   });
 

@@ -95,7 +95,7 @@ describe('JeOS image', () => {
       const end = off + img.readUInt32LE(off + 32) + img.readUInt16LE(off + 48) * img.readUInt16LE(off + 46);
       files.push(img.subarray(off, end));
     }
-    expect(files.length).toBe(3); // the kernel, init, echo
+    expect(files.length).toBe(4); // the kernel, init, echo, true
     const dir = mkdtempSync(join(tmpdir(), 'jeos-objdump-'));
     try {
       for (const [n, f] of files.entries()) {

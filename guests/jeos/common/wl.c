@@ -16,6 +16,8 @@ const struct wl_def wl_defs[WL_COUNT] = {
   [WL_COMPUTE]  = { "compute",    200, 0 },
   [WL_TLB]      = { "tlb",      65536, 0 },
   [WL_DISK]     = { "disk",        64, 1 },
+  [WL_CTXSW]    = { "ctxsw",     2000, 0 },
+  [WL_FORKEXEC] = { "forkexec",   100, 0 },
 };
 
 int wl_format(char *buf, int size, int id, unsigned iters, const char *extra, u64 cycles) {

@@ -1,5 +1,6 @@
 /* The benchmark workloads (after Adams & Agesen, ASPLOS 2006), shared by the kernel and
- * the user-side driver. Each prints one line:
+ * the user-side driver; ctxsw and forkexec follow lmbench's rows in Barham et al.,
+ * SOSP 2003. Each prints one line:
  *   wl <name> iters=<n> [key=value ...] cycles=<rdtsc delta> per_iter=<cycles/iters>
  * The format is described in guests/jeos/README.md. */
 #ifndef JEOS_WL_H
@@ -19,6 +20,8 @@ enum wl_id {
   WL_COMPUTE,  /* CRC-32 over a 4 KiB buffer, per iteration */
   WL_TLB,      /* touch one word per page, round-robin over WL_TLB_PAGES pages */
   WL_DISK,     /* write then read WL_DISK_SECTORS sectors through the IDE driver */
+  WL_CTXSW,    /* two processes yield to each other: two context switches per iteration */
+  WL_FORKEXEC, /* fork, exec a program that exits at once, wait (lmbench's "exec") */
   WL_COUNT
 };
 

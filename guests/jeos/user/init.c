@@ -218,6 +218,48 @@ static void run_tlb(u32 iters) {
   else report(WL_TLB, iters, extra, c);
 }
 
+/* Parent and child each call yield n times; with only the two runnable, every yield
+ * switches address space to the other one and back. */
+static void run_ctxsw(u32 iters) {
+  int pid = fork();
+  if (pid == 0) {
+    for (u32 i = 0; i < iters; i++) yield();
+    exit(0);
+  }
+  if (pid < 0) {
+    fail(WL_CTXSW, "fork");
+    return;
+  }
+  yield(); /* let the child reach its loop */
+  u64 t0 = rdtsc();
+  for (u32 i = 0; i < iters; i++) yield();
+  u64 c = rdtsc() - t0;
+  int st = -1;
+  if (wait(&st) != pid || st != 0) fail(WL_CTXSW, "child status");
+  else report(WL_CTXSW, iters, "", c);
+}
+
+static void run_forkexec(u32 iters) {
+  u32 bad = 0, free_before = freemem();
+  u64 t0 = rdtsc();
+  for (u32 i = 0; i < iters; i++) {
+    int pid = fork();
+    if (pid == 0) {
+      exec("true");
+      exit(99);
+    }
+    int st = -1;
+    if (pid < 0 || wait(&st) != pid || st != 0) bad++;
+  }
+  u64 c = rdtsc() - t0;
+  i32 leaked = (i32)(free_before - freemem());
+  char extra[32];
+  fmt(extra, sizeof extra, " leaked_frames=%d", leaked);
+  if (bad) fail(WL_FORKEXEC, "child status");
+  else if (leaked) fail(WL_FORKEXEC, extra + 1);
+  else report(WL_FORKEXEC, iters, extra, c);
+}
+
 static void run_user(int id, u32 n) {
   u64 t0;
   switch (id) {
@@ -235,6 +277,8 @@ static void run_user(int id, u32 n) {
   case WL_FORKWAIT: run_forkwait(n); break;
   case WL_COMPUTE: run_compute(n); break;
   case WL_TLB: run_tlb(n); break;
+  case WL_CTXSW: run_ctxsw(n); break;
+  case WL_FORKEXEC: run_forkexec(n); break;
   }
 }
 
