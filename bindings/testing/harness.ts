@@ -6,8 +6,10 @@
  *   LSR bits 5 and 6), every other port read returns 0xff (an empty ISA bus);
  * - a write to QEMU's isa-debug-exit port 0xf4 ends the run with status (value << 1) | 1;
  * - writes to the checkpoint port (0xE9 by default) record the registers;
- * - HLT with interrupts off, a shutdown, an invalid state or the step budget end the run.
- * No devices, no interrupts: guests that need a PC use the machine, not this harness.
+ * - HLT ends the run, unless the caller gave `hltInterrupts`: then each HLT (with IF=1)
+ *   takes the next of those vectors as an external interrupt, standing in for the PIC;
+ * - a shutdown, an invalid state or the step budget end the run.
+ * No devices: guests that need a PC use the machine, not this harness.
  */
 
 import type { Core, Exit, Regs } from '../core/types.js';
@@ -55,6 +57,8 @@ export interface HarnessOptions extends Omit<MultibootOptions, 'ramBytes'> {
   /** Step budget: instructions executed before the run is stopped (default 50 million). */
   maxInstructions?: number;
   checkpointPort?: number;
+  /** External interrupt vectors delivered at successive HLTs (each once, in order). */
+  hltInterrupts?: number[];
 }
 
 export function checkpointOf(regs: Regs, value: number): Checkpoint {
@@ -75,6 +79,7 @@ export function runGuest(core: Core, image: Uint8Array, opts: HarnessOptions = {
   const start = core.counters().instructions;
   const chars: string[] = [];
   const checkpoints: Checkpoint[] = [];
+  const pendingIrqs = (opts.hltInterrupts ?? []).slice();
   const result = (end: EndReason, detail: string, exitStatus: number | null = null): GuestRun => ({
     output: chars.join(''),
     exitStatus,
@@ -105,8 +110,13 @@ export function runGuest(core: Core, image: Uint8Array, opts: HarnessOptions = {
       case 'mmio':
         if (!exit.write) core.completeIo(exit.size === 4 ? 0xffffffff : exit.size === 2 ? 0xffff : 0xff);
         continue;
-      case 'hlt':
-        return result('hlt', 'HLT with no interrupt source');
+      case 'hlt': {
+        const vector = pendingIrqs.shift();
+        if (vector === undefined) return result('hlt', 'HLT with no interrupt source');
+        if (!core.canInjectInterrupt()) return result('hlt', `HLT with interrupts off (vector ${vector} not delivered)`);
+        core.injectInterrupt(vector);
+        continue;
+      }
       case 'irq-window':
         continue;
       case 'shutdown':

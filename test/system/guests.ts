@@ -7,7 +7,7 @@ import type { HarnessOptions } from '../../bindings/testing/harness.js';
 
 export const SYSTEST_GUESTS = [
   'hello', 'pmode', 'mbinfo', 'segments', 'descriptors', 'exceptions', 'paging', 'rings', 'holes',
-  'sysenter', 'realmode', 'modules', 'sysinsns', 'debug', 'triplefault', 'limits', 'strict',
+  'sysenter', 'realmode', 'modules', 'sysinsns', 'debug', 'irq', 'triplefault', 'limits', 'strict',
   'checkpoints', 'elf/elfkernel', 'elf/higherhalf',
 ] as const;
 
@@ -16,11 +16,14 @@ export const BOCHS_GUESTS = ['limits', 'strict'];
 const root = new URL('../../guests/systests/', import.meta.url);
 
 /**
- * Boot arguments of the guests that take some: the same as their QEMU command line in the
+ * Boot arguments (and, for irq, the interrupt a PIC would raise) of the guests that take
+ * some: the same as their QEMU command line in the
  * fixture header. QEMU prefixes the command line with the kernel's file name and passes
  * each -initrd entry ("file args") whole as the module string; these are given as such.
  */
 export function guestBootOptions(name: string): HarnessOptions {
+  // irq: the PIT's IRQ0 through the PIC, remapped by the guest to vector 0x20.
+  if (name === 'irq') return { hltInterrupts: [0x20] };
   if (name !== 'modules') return {};
   const file = (p: string) => new Uint8Array(readFileSync(new URL(p, root)));
   return {

@@ -1,0 +1,80 @@
+; An external interrupt: the 8259A PIC remapped to vector 0x20 (ICW1-ICW4, 8259A
+; datasheet), only IRQ0 unmasked, the 8254 PIT channel 0 in mode 0 with a short count,
+; then STI; HLT. The interrupt arrives through the IDT as vector 0x20: the frame holds
+; the EIP after the HLT and EFLAGS with IF=1; the interrupt gate clears IF in the handler.
+; (wasmvisor's test harness has no PIC or PIT: the test injects vector 0x20 at the HLT.)
+%include "lib.inc"
+main:
+    mov eax, 0x20
+    mov edx, irq0
+    mov cl, 0x8e
+    call set_gate
+    ; PIC: ICW1 (edge, cascade, ICW4), ICW2 (vector base), ICW3, ICW4 (8086 mode)
+    mov al, 0x11
+    out 0x20, al
+    out 0xa0, al
+    mov al, 0x20
+    out 0x21, al
+    mov al, 0x28
+    out 0xa1, al
+    mov al, 0x04
+    out 0x21, al
+    mov al, 0x02
+    out 0xa1, al
+    mov al, 0x01
+    out 0x21, al
+    out 0xa1, al
+    mov al, 0xfe                    ; OCW1: only IRQ0
+    out 0x21, al
+    mov al, 0xff
+    out 0xa1, al
+    ; PIT channel 0, mode 0 (interrupt on terminal count), binary, count 100
+    mov al, 0x30
+    out 0x43, al
+    mov al, 100
+    out 0x40, al
+    xor al, al
+    out 0x40, al
+    mov dword [irq_count], 0
+    sti
+    hlt
+after_hlt:
+    cli
+    PUTS "irq count="
+    PHEX [irq_count]
+    NL
+    ret
+
+irq0:
+    push ebp
+    mov ebp, esp
+    push eax
+    inc dword [irq_count]
+    PUTS "irq vector 0x20: eip is after hlt="
+    mov eax, [ebp+4]
+    cmp eax, after_hlt
+    sete al
+    movzx eax, al
+    PHEX8 eax
+    PUTS " cs="
+    PHEX16 [ebp+8]
+    PUTS " saved efl.if="
+    mov eax, [ebp+12]
+    shr eax, 9
+    and eax, 1
+    PHEX8 eax
+    pushfd
+    pop eax
+    shr eax, 9
+    and eax, 1
+    PUTS " if in handler="
+    PHEX8 eax
+    NL
+    mov al, 0x20                    ; OCW2: non-specific EOI
+    out 0x20, al
+    pop eax
+    pop ebp
+    iretd
+
+irq_count: dd 0
+%include "end.inc"
