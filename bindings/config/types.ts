@@ -29,13 +29,16 @@ export const MAX_VCPUS = 255;
  */
 export const MAX_MEMORY_MIB = 3072;
 
+/** Least guest RAM: 2 MiB, what the platform's machine accepts (bindings/machine). */
+export const MIN_MEMORY_MIB = 2;
+
 export interface VmConfig {
   version: typeof VM_CONFIG_VERSION;
   /** A name for people: the VM's name in listings. */
   name: string;
   /** Virtual CPUs, 1..MAX_VCPUS. */
   cpus: number;
-  /** Guest RAM in MiB, 1..MAX_MEMORY_MIB. */
+  /** Guest RAM in MiB, MIN_MEMORY_MIB..MAX_MEMORY_MIB. */
   memoryMiB: number;
   boot: BootConfig;
   disks: DiskConfig[];

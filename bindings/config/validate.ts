@@ -2,7 +2,7 @@
  * Checks that a parsed JSON value is a valid VmConfig, naming every problem by its JSON
  * path. Unknown keys are errors too, so a misspelt option is never silently ignored.
  */
-import { MAX_MEMORY_MIB, MAX_VCPUS, VM_CONFIG_VERSION, type VmConfig } from './types.js';
+import { MAX_MEMORY_MIB, MAX_VCPUS, MIN_MEMORY_MIB, VM_CONFIG_VERSION, type VmConfig } from './types.js';
 
 export interface ConfigProblem {
   path: string;
@@ -39,7 +39,7 @@ export function checkVmConfig(v: unknown): ConfigProblem[] {
   if (v.version !== VM_CONFIG_VERSION) bad('$.version', `must be ${VM_CONFIG_VERSION}`);
   if (typeof v.name !== 'string' || v.name.trim() === '') bad('$.name', 'must be a non-empty string');
   int(v.cpus, '$.cpus', 1, MAX_VCPUS);
-  int(v.memoryMiB, '$.memoryMiB', 1, MAX_MEMORY_MIB);
+  int(v.memoryMiB, '$.memoryMiB', MIN_MEMORY_MIB, MAX_MEMORY_MIB);
   if (v.description !== undefined && typeof v.description !== 'string') bad('$.description', 'must be a string');
 
   const boot = v.boot;

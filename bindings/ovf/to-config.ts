@@ -6,7 +6,7 @@
  * NE2000) or unsupported (left out, with the reason).
  */
 import type { BootConfig, DiskConfig, NicConfig, SerialConfig, VmConfig } from '../config/types.js';
-import { MAX_MEMORY_MIB, MAX_VCPUS, VM_CONFIG_VERSION } from '../config/types.js';
+import { MAX_MEMORY_MIB, MAX_VCPUS, MIN_MEMORY_MIB, VM_CONFIG_VERSION } from '../config/types.js';
 import { OvfError } from './errors.js';
 import type { Envelope, FileRef, HardwareItem, VirtualSystem } from './model.js';
 import { findSection, prop, props, virtualSystems } from './model.js';
@@ -129,10 +129,10 @@ export function toVmConfig(env: Envelope, opts: ToConfigOptions = {}): ToConfigR
         // DSP0243 requires AllocationUnits on memory; producers that omit it mean MiB (VMware).
         const bytes = sizeInBytes(prop(item, 'VirtualQuantity'), prop(item, 'AllocationUnits'), 'memory', MAX_MEMORY_BYTES, { path: subj }, 'byte * 2^20');
         const mib = Math.ceil(bytes / 2 ** 20);
-        memoryMiB = Math.max(1, Math.min(mib, MAX_MEMORY_MIB));
+        memoryMiB = Math.max(MIN_MEMORY_MIB, Math.min(mib, MAX_MEMORY_MIB));
         notes.push(mib === memoryMiB
           ? { kind: 'mapped', subject: subj, message: `${memoryMiB} MiB of RAM` }
-          : { kind: 'adjusted', subject: subj, message: `${mib} MiB requested; ${memoryMiB} MiB given (wasmvisor's limit is ${MAX_MEMORY_MIB} MiB)` });
+          : { kind: 'adjusted', subject: subj, message: `${mib} MiB requested; ${memoryMiB} MiB given (wasmvisor gives ${MIN_MEMORY_MIB} to ${MAX_MEMORY_MIB} MiB)` });
         break;
       }
       case ResourceType.DiskDrive: case ResourceType.StorageExtent: case ResourceType.LogicalDisk:
