@@ -1,6 +1,7 @@
 ; Paging (SDM vol. 3A, chapter 4, 32-bit paging): accessed and dirty bits written back to
 ; the PDE/PTE, #PF error codes (4.7: P=1 protection, W/R=2 write, U/S=4 user) with CR2,
-; 4 MiB pages (CR4.PSE), CR0.WP, user/supervisor checks from ring 3, INVLPG.
+; 4 MiB pages (CR4.PSE), CR0.WP, user/supervisor checks from ring 3, INVLPG, and the
+; combined PDE/PTE rights (4.6: both levels must allow an access).
 %include "lib.inc"
 
 P   equ 1
@@ -42,6 +43,12 @@ main:
     mov dword [page_tab2 + 4*3], T + 0x3000 + (P | US)       ; read-only
     mov dword [page_tab2 + 4*4], T + 0x4000 + (P | RW)       ; supervisor only
     mov dword [page_tab2 + 4*5], T + 0x5000 + (P | RW | US)  ; INVLPG target frame
+    ; PDE 4 (16 MiB): read-only at the PDE, PTE writable; PDE 5 (20 MiB): supervisor at
+    ; the PDE, PTE user. Both tables map their first page to frame T + 0x6000.
+    mov dword [page_dir + 16], ptab_ro + (P | US)
+    mov dword [page_dir + 20], ptab_sup + (P | RW)
+    mov dword [ptab_ro], T + 0x6000 + (P | RW | US)
+    mov dword [ptab_sup], T + 0x6000 + (P | RW | US)
     mov dword [T + 0x5000], 0x55555555
     mov dword [T + 0x0000], 0x11111111
 
@@ -92,6 +99,26 @@ main:
     PUTS "value after faulting write="
     PHEX [T + 0x300c]
     NL
+
+    ; rights combined over both levels
+    CASE "ring 0 write, pde read-only, pte writable, wp=1"
+    mov dword [0x1000000], 1
+    ENDTRY
+    CASE "user write, pde read-only, pte writable"
+    mov eax, user_write_pde_ro
+    xor ecx, ecx
+    call to_ring3
+    ENDTRY
+    CASE "user read, pde read-only, pte writable"
+    mov eax, user_read_pde_ro
+    xor ecx, ecx
+    call to_ring3
+    ENDTRY
+    CASE "user read, pde supervisor, pte user"
+    mov eax, user_read_pde_sup
+    xor ecx, ecx
+    call to_ring3
+    ENDTRY
 
     ; 4 MiB page
     mov eax, [0x400100]
@@ -160,7 +187,21 @@ user_write_ro:
 user_read_big:
     mov eax, [0x400300]
     int 0x30
+user_write_pde_ro:
+    mov dword [0x1000010], 2
+    int 0x30
+user_read_pde_ro:
+    mov eax, [0x1000010]
+    int 0x30
+user_read_pde_sup:
+    mov eax, [0x1400010]
+    int 0x30
 user_write_ok:
     mov dword [T + 0x1100], 2
     int 0x30
+section .bss
+alignb 4096
+ptab_ro:  resb 4096
+ptab_sup: resb 4096
+section .text
 %include "end.inc"
