@@ -57,8 +57,9 @@ export function rm(x: Insn, s: RmSpec): Rm {
     x.set(reg, s.width, operand(x.r, s.width));
   } else reg = s.reg;
   const e = encodeRm(x, reg, kind, o);
-  // In 16-bit code, 16-bit addressing is the default: no 0x67.
-  const pre = [...(s.pre ?? []), ...(s.kind === 'mem16' && !x.code16 ? [0x67] : []), ...e.prefix];
+  // 0x67 selects the other address size: 16-bit in 32-bit code, 32-bit in 16-bit code.
+  const a67 = x.code16 ? s.kind === 'mem' : s.kind === 'mem16';
+  const pre = [...(s.pre ?? []), ...(a67 ? [0x67] : []), ...e.prefix];
   x.emit(...pre, ...s.op, ...e.tail);
   if (s.imm) x.imm(s.imm[1], s.imm[0]);
   if (!s.keep) writeRm(x, e.rm, s.width, operand(x.r, s.width));

@@ -12,16 +12,18 @@ const h2 = (b: number) => b.toString(16).padStart(2, '0');
 /** In 16-bit code, 0x66 means 32-bit operands. */
 const os = (w: Width): number[] => (w === 32 ? [0x66] : []);
 const pf = (w: Width) => (w === 32 ? '66 ' : '');
-const KINDS: Kind[] = ['reg', 'mem16'];
+/** 'mem' is 32-bit addressing through 0x67 with flat DS/ES. */
+const KINDS: Kind[] = ['reg', 'mem16', 'mem'];
 const N = 24;
 
-function code16(x: Insn): void {
+/** 16-bit code; DS/ES are the 16-bit segment unless the form uses 32-bit addressing ('mem'). */
+function code16(x: Insn, flatData: boolean): void {
   x.code16 = true;
-  x.seg16 = true;
+  x.seg16 = !flatData;
 }
 
 const group = (name: string, count: number, rule: string, make: (x: Insn) => void) =>
-  form('code16', `${name} code16`, count, rule, (x) => { code16(x); make(x); });
+  form('code16', `${name} code16`, count, rule, (x) => { code16(x, / mem( |$)/.test(name) || / a32( |$)/.test(name)); make(x); });
 
 // ALU, INC, NOT/NEG, MUL/IMUL/DIV, shifts, IMUL r,r/m, MOVZX, BT, MOV.
 const ALU = [[0x01, 'add', 0], [0x11, 'adc', 0], [0x29, 'sub', 0], [0x19, 'sbb', 0], [0x21, 'and', AF], [0x31, 'xor', AF], [0x39, 'cmp', 0]] as const;
@@ -150,18 +152,22 @@ const SPAN = 0x50;
 for (const [opc, mn, rep] of [[0xa5, 'movs', 0xf3], [0xab, 'stos', 0xf3], [0xad, 'lods', 0xf3], [0xa7, 'cmps', 0xf3], [0xaf, 'scas', 0xf2]] as const) {
   for (const w of [16, 32] as Width[]) {
     for (const withRep of [false, true]) {
-      group(`${withRep ? h2(rep) + ' ' : ''}${pf(w)}${h2(opc)} ${mn}${w === 16 ? 'w' : 'd'}`, N, '', (x) => {
-        const r = x.r;
-        const src = r.bytes(2 * SPAN);
-        const dst = mn === 'cmps' ? src.map((b) => (r.chance(0.05) ? b ^ 1 : b)) : r.bytes(2 * SPAN);
-        x.region(LAYOUT.src - SPAN, src);
-        x.region(LAYOUT.dst - SPAN, dst);
-        const lo = (a: number) => ((r.u32() & 0xffff0000) | ((a - LAYOUT.seg16Base) & 0xffff)) >>> 0;
-        x.regs[ESI] = lo(LAYOUT.src + (r.int(16) - 8) * (w / 8));
-        x.regs[EDI] = lo(LAYOUT.dst + (r.int(16) - 8) * (w / 8));
-        x.regs[ECX] = ((r.u32() & 0xffff0000) | (withRep ? r.int(13) : r.u32() & 0xffff)) >>> 0;
-        x.emit(...(withRep ? [rep] : []), ...os(w), opc);
-      });
+      for (const a32 of [false, true]) {
+        // Without 0x67: SI/DI/CX in the 16-bit data segment; with it: ESI/EDI/ECX, flat.
+        group(`${withRep ? h2(rep) + ' ' : ''}${pf(w)}${a32 ? '67 ' : ''}${h2(opc)} ${mn}${w === 16 ? 'w' : 'd'}${a32 ? ' a32' : ''}`, N, '', (x) => {
+          const r = x.r;
+          const src = r.bytes(2 * SPAN);
+          const dst = mn === 'cmps' ? src.map((b) => (r.chance(0.05) ? b ^ 1 : b)) : r.bytes(2 * SPAN);
+          x.region(LAYOUT.src - SPAN, src);
+          x.region(LAYOUT.dst - SPAN, dst);
+          const lo = (a: number) => (a32 ? a >>> 0 : ((r.u32() & 0xffff0000) | ((a - LAYOUT.seg16Base) & 0xffff)) >>> 0);
+          x.regs[ESI] = lo(LAYOUT.src + (r.int(16) - 8) * (w / 8));
+          x.regs[EDI] = lo(LAYOUT.dst + (r.int(16) - 8) * (w / 8));
+          const count = withRep ? r.int(13) : r.u32() & 0xffff;
+          x.regs[ECX] = a32 ? (withRep ? count : r.u32()) >>> 0 : ((r.u32() & 0xffff0000) | count) >>> 0;
+          x.emit(...(withRep ? [rep] : []), ...os(w), ...(a32 ? [0x67] : []), opc);
+        });
+      }
     }
   }
 }
