@@ -1,9 +1,8 @@
 // Far JMP, CALL and RET (SDM vol. 2A JMP and CALL, vol. 2B RET, their pseudo-code; vol. 3A,
 // 5.8 privilege-level checks when transferring program control between code segments).
 // Real and V86 mode load CS as base = selector * 16. Protected mode: direct transfers to
-// code segments, and call gates (16- and 32-bit) with the stack switch to an inner level
-// and parameter copying. Task gates and TSS selectors (a task switch) are not supported:
-// they raise #GP(selector) (documented in README, "System machinery").
+// code segments, call gates (16- and 32-bit) with the stack switch to an inner level and
+// parameter copying, and task switches to a TSS descriptor or through a task gate (task.ts).
 //
 // Every transfer checks everything that can fault before it changes a register, so that
 // a fault restarts the instruction cleanly (the run loop restores only EIP and ESP).
@@ -15,9 +14,11 @@ import { push16, push32, peek, spOff, setSp } from '../stack';
 import {
   readDescriptor, descLo, descHi, descAddr, descSave, descUse, typeOf, dplOf, presentOf, limitOf, baseOf,
   isCode, isConforming, gateSelector, gateOffset, gateParams, SYS_CALL_GATE16, SYS_CALL_GATE32,
+  SYS_TSS16_AVAIL, SYS_TSS32_AVAIL, SYS_TSS16_BUSY, SYS_TSS32_BUSY, SYS_TASK_GATE,
 } from './descriptor';
 import { protectedMode, v86Mode, loadCsReal, loadSegFrom, markAccessed, nullInvalidSegments } from './segments';
 import { checkReturnSs } from './ret-checks';
+import { taskSwitch, TASK_JMP, TASK_CALL } from './task';
 import { tssStack, innerSs, innerEsp, innerSsLo, innerSsHi, innerSsAddr, stackRoom, frameStart, framePush, frameEsp } from './stack-switch';
 
 @inline function curCpl(): u32 { return load<u32>(STATE_BASE + S_CPL); }
@@ -86,8 +87,25 @@ export function farJump(sel: u32, off: u32, osz: u32): void {
     setIp(eip);
     return;
   }
-  // Task gates and TSS descriptors would switch tasks: not supported (see the file comment).
-  raiseGP(sel & 0xfffc);
+  toTask(sel, cpl, TASK_JMP);
+}
+
+/** JMP/CALL to a TSS descriptor or a task gate (the current descriptor): DPL >= CPL and
+ *  >= RPL (#GP(sel)), present (#NP(sel)), then the switch (SDM vol. 3A, 7.3, step 2). */
+function toTask(sel: u32, cpl: u32, source: u32): void {
+  const t = typeOf(descHi);
+  if (t != SYS_TSS16_AVAIL && t != SYS_TSS32_AVAIL && t != SYS_TASK_GATE && t != SYS_TSS16_BUSY && t != SYS_TSS32_BUSY) {
+    raiseGP(sel & 0xfffc);
+    return;
+  }
+  const dpl = dplOf(descHi);
+  if (dpl < cpl || dpl < (sel & 3)) { raiseGP(sel & 0xfffc); return; }
+  if (t == SYS_TASK_GATE) {
+    if (!presentOf(descHi)) { raiseNP(sel & 0xfffc); return; }
+    taskSwitch(gateSelector(descLo), source, 0, 0, false);
+    return;
+  }
+  taskSwitch(sel, source, 0, 0, false);
 }
 
 export function farCall(sel: u32, off: u32, osz: u32): void {
@@ -119,11 +137,7 @@ export function farCall(sel: u32, off: u32, osz: u32): void {
     setIp(eip);
     return;
   }
-  if (t != SYS_CALL_GATE16 && t != SYS_CALL_GATE32) {
-    // Task gates and TSS descriptors would switch tasks: not supported.
-    raiseGP(sel & 0xfffc);
-    return;
-  }
+  if (t != SYS_CALL_GATE16 && t != SYS_CALL_GATE32) { toTask(sel, cpl, TASK_CALL); return; }
   if (!checkGate(sel, cpl)) return;
   const gate32 = t == SYS_CALL_GATE32;
   const eip = gateOffset(descLo, descHi, gate32);

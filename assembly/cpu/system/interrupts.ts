@@ -9,9 +9,8 @@
 // 3 hardware exception, 4 software interrupt (INT n), 5 privileged software exception
 // (INT1), 6 software exception (INT3, INTO).
 //
-// Not supported (documented in README, "System machinery"): task gates in the IDT (#GP with
-// the IDT error code) and delivery in virtual-8086 mode (#GP(0); V86 mode cannot be entered
-// either, IRET refuses VM=1).
+// Task gates in the IDT switch tasks (task.ts). Not supported (documented in README):
+// delivery in virtual-8086 mode (#GP(0); V86 mode cannot be entered either).
 //
 // Delivery checks everything and writes the whole frame before it changes a register, so a
 // fault during delivery leaves the CPU as it was; the run loop then turns that fault into
@@ -25,8 +24,9 @@ import { push16 } from '../stack';
 import {
   fetchDescriptor, descLo, descHi, descAddr, typeOf, dplOf, presentOf, limitOf, baseOf, accessOf,
   isCode, isConforming, gateSelector, gateOffset,
-  SYS_INT_GATE16, SYS_TRAP_GATE16, SYS_INT_GATE32, SYS_TRAP_GATE32,
+  SYS_INT_GATE16, SYS_TRAP_GATE16, SYS_INT_GATE32, SYS_TRAP_GATE32, SYS_TASK_GATE,
 } from './descriptor';
+import { taskSwitch, TASK_INT } from './task';
 import { protectedMode, v86Mode, loadCsReal, loadSegFrom, markAccessed } from './segments';
 import { tssStack, innerSs, innerEsp, innerSsLo, innerSsHi, innerSsAddr, stackRoom, frameStart, framePush, frameEsp } from './stack-switch';
 
@@ -57,11 +57,16 @@ export function deliver(vector: u32, type: u32, code: u32, hasCode: bool): void 
   const hi = sysRead32(gateAt + 4); if (faulted) return;
   const gt = typeOf(hi);
   const gate32 = gt == SYS_INT_GATE32 || gt == SYS_TRAP_GATE32;
-  // Task gates (type 5) would switch tasks: not supported, refused like an invalid gate.
-  if (!(gate32 || gt == SYS_INT_GATE16 || gt == SYS_TRAP_GATE16)) { raiseGP(idtErr); return; }
+  if (!(gate32 || gt == SYS_INT_GATE16 || gt == SYS_TRAP_GATE16 || gt == SYS_TASK_GATE)) { raiseGP(idtErr); return; }
   const cpl = load<u32>(STATE_BASE + S_CPL);
   if (soft && dplOf(hi) < cpl) { raiseGP(vector * 8 + 2); return; }
   if (!presentOf(hi)) { raise(NP, idtErr, true); return; }
+  if (gt == SYS_TASK_GATE) {
+    // A task switch; the error code goes on the new task's stack (SDM vol. 3A, 6.12.2).
+    taskSwitch(gateSelector(lo), TASK_INT, ext, code, hasCode);
+    if (!faulted && type == EV_NMI) store<u32>(STATE_BASE + S_NMI_BLOCKED, 1);
+    return;
+  }
 
   // The handler's code segment.
   const tsel = gateSelector(lo);

@@ -1,10 +1,11 @@
-// IRET / IRETD (SDM vol. 2A, IRET pseudo-code): real mode, and protected-mode returns to
-// the same or an outer privilege level. Not supported (documented in README, "System
-// machinery"): the task return of EFLAGS.NT = 1 and the return to virtual-8086 mode (VM = 1
-// in the popped EFLAGS at CPL 0); both raise #GP(0).
+// IRET / IRETD (SDM vol. 2A, IRET pseudo-code): real mode, protected-mode returns to the
+// same or an outer privilege level, and the task return of EFLAGS.NT = 1 (to the task in
+// the current TSS's back link, task.ts). Not supported (documented in README): the return
+// to virtual-8086 mode (VM = 1 in the popped EFLAGS at CPL 0), which raises #GP(0).
 import { STATE_BASE, S_CPL, S_NMI_BLOCKED } from '../../generated/layout';
-import { CS, SS, ESP, reg32, setReg32 } from '../state';
-import { setIp, stack32 } from '../access';
+import { CS, SS, ESP, TR, reg32, setReg32, segBase } from '../state';
+import { setIp, stack32, sysRead16 } from '../access';
+import { taskSwitch, TASK_IRET } from './task';
 import { getFlags, setFlags, IF, NT, VM, VIF, VIP, IOPL } from '../flags';
 import { faulted, raiseGP, raiseNP } from '../fault';
 import { peek, spOff, setSp } from '../stack';
@@ -42,8 +43,12 @@ export function iret(osz: u32): void {
     setFlags(osz == 32 ? (newFl & ~keep & 0x3f7fd5) | (cur & keep) : (cur & 0xffff0000) | (newFl & 0xcfff) | (cur & IOPL));
     return;
   }
-  // Task return (NT) and return to V86 mode: not supported.
-  if ((cur & NT) != 0) { raiseGP(0); return; }
+  if ((cur & NT) != 0) {
+    // Task return: the back link is the first word of the current TSS (SDM vol. 3A, 7.4).
+    const link = sysRead16(segBase(TR)); if (faulted) return;
+    taskSwitch(link, TASK_IRET, 0, 0, false);
+    return;
+  }
   const cpl = load<u32>(STATE_BASE + S_CPL);
   if (osz == 32 && (newFl & VM) != 0 && cpl == 0) { raiseGP(0); return; }
 

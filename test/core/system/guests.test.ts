@@ -35,6 +35,7 @@ const guests: Array<[string, string]> = [
   ['exceptions', 'exception vectors and error codes, IDT gate checks with EXT, #DF classes, #PF and A/D bits, triple fault'],
   ['realmode', 'real mode: IVT delivery, segment arithmetic, big real mode, 64 KiB limits, LIDT, back to protected mode'],
   ['sysregs', 'CR0/CR2/CR3/CR4 and their #GP checks, LMSW/SMSW/CLTS, debug registers, MSRs, LTR/LLDT, SYSENTER/SYSEXIT'],
+  ['tasks', 'task switches: CALL to a TSS and IRET back, JMP through a task gate, INT n and #DF through task gates, TSS checks'],
 ];
 
 /**

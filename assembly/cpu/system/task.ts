@@ -1,0 +1,216 @@
+// Hardware task switching (Intel SDM vol. 3A, 7.3 "Task switching", 7.4 "Task linking";
+// TSS layouts: 32-bit figure 7-2, 16-bit figure 7-11): JMP or CALL to a TSS descriptor or a
+// task gate, INT n / exceptions / interrupts through an IDT task gate, and IRET with
+// EFLAGS.NT = 1 (return to the task in the back link).
+//
+// One difference from the SDM, so that a fault always restarts cleanly under the engine's
+// fault convention (EIP and ESP restored to the instruction's start): every check of the
+// new task's state (its LDT, CS, SS and data segments, and the room for an error code on
+// its stack) is made before anything is written, and a failing check is reported in the
+// old task. The SDM makes those checks after the switch and reports them in the new task.
+// A new task with EFLAGS.VM = 1 (virtual-8086 mode, not supported) is refused with #GP(0).
+import { STATE_BASE, S_CR0, S_CR3, S_CPL, S_GDTR_BASE } from '../../generated/layout';
+import {
+  reg32, setReg32, segSel, segBase, segLimit, segAccess, setSegRaw, ES, CS, SS, DS, FS, GS, LDTR, TR,
+  CR0_TS, CR0_PG, AR_UNUSABLE,
+} from '../state';
+import { ip, setIp, segUpdate, sysRead16, sysRead32, sysWrite16, sysWrite32 } from '../access';
+import { getFlags, setFlags, NT, VM } from '../flags';
+import { faulted, raise, raiseGP, GP, TS, NP, SS_VEC } from '../fault';
+import { tlbFlushAll } from '../../mem/tlb';
+import {
+  fetchDescriptor, descLo, descHi, descAddr, typeOf, dplOf, presentOf, limitOf, baseOf, accessOf,
+  isCode, isConforming, isWritableData, SYS_LDT,
+} from './descriptor';
+import { setCpl } from './segments';
+import { stackRoom, frameStart, framePush, frameEsp } from './stack-switch';
+
+export const TASK_JMP: u32 = 0;
+export const TASK_CALL: u32 = 1;
+export const TASK_IRET: u32 = 2;
+export const TASK_INT: u32 = 3;
+
+// The new task's state, read and checked before anything changes.
+// Slots in static memory: descriptor lo 0-5, hi 6-11, address 12-17 and selector 18-23 of
+// ES..GS, general registers 24-31.
+const NEW_STATE = memory.data(32 * 4);
+const SEG_LO: u32 = 0, SEG_HI: u32 = 6, SEG_ADDR: u32 = 12, SEG_SEL_NEW: u32 = 18, GPR: u32 = 24;
+@inline function slot(i: u32): u32 { return load<u32>(NEW_STATE + (i << 2)); }
+@inline function setSlot(i: u32, v: u32): void { store<u32>(NEW_STATE + (i << 2), v); }
+let ldtLo: u32 = 0, ldtHi: u32 = 0;
+
+/** Reads a descriptor of the new task: GDT, or the new LDT (base/limit given) for TI = 1. */
+function fetchNew(sel: u32, ldtBase: u32, ldtLimit: u32, ldtOk: bool): bool {
+  if ((sel & 4) != 0) {
+    if (!ldtOk || <u64>(sel & 0xfff8) + 7 > <u64>ldtLimit) { raise(TS, sel & 0xfffc, true); return false; }
+    // Read it through the GDT path with a temporary LDTR would change state; read directly.
+    const at = ldtBase + (sel & 0xfff8);
+    const lo = sysRead32(at); if (faulted) return false;
+    const hi = sysRead32(at + 4); if (faulted) return false;
+    tmpLo = lo; tmpHi = hi; tmpAddr = at;
+    return true;
+  }
+  if (!fetchDescriptor(sel, TS, 0)) return false;
+  tmpLo = descLo; tmpHi = descHi; tmpAddr = descAddr;
+  return true;
+}
+let tmpLo: u32 = 0, tmpHi: u32 = 0, tmpAddr: u32 = 0;
+
+/**
+ * Switches to the task of TSS selector `sel` (SDM 7.3, steps 1-13). The caller has made the
+ * privilege checks of its source (JMP/CALL: the TSS descriptor's or task gate's DPL; INT n:
+ * the gate's DPL). `ext` goes into the error codes of the checks; an exception delivered
+ * through a task gate passes its error code, which is pushed on the new task's stack.
+ */
+export function taskSwitch(sel: u32, source: u32, ext: u32, code: u32, hasCode: bool): void {
+  // The new TSS descriptor: in the GDT, a TSS, available (busy for IRET), present, big enough.
+  if ((sel & 4) != 0) { raiseGP((sel & 0xfffc) | ext); return; }
+  if (!fetchDescriptor(sel, GP, ext)) return;
+  const tLo = descLo, tHi = descHi, tAddr = descAddr;
+  const t = typeOf(tHi);
+  const busy = t == 3 || t == 11;
+  if (!(t == 1 || t == 9 || busy)) { raiseGP((sel & 0xfffc) | ext); return; }
+  if (source == TASK_IRET ? !busy : busy) {
+    if (source == TASK_IRET) raise(TS, (sel & 0xfffc) | ext, true); else raiseGP((sel & 0xfffc) | ext);
+    return;
+  }
+  if (!presentOf(tHi)) { raise(NP, (sel & 0xfffc) | ext, true); return; }
+  const new32 = t == 9 || t == 11;
+  const nBase = baseOf(tLo, tHi);
+  const nLimit = limitOf(tLo, tHi);
+  const minLimit: u32 = new32 ? 0x67 : 0x2b;
+  if (nLimit < minLimit) { raise(TS, (sel & 0xfffc) | ext, true); return; }
+
+  // Read the new task's state.
+  let nCr3: u32 = 0, nEip: u32, nFlags: u32, nLdt: u32;
+  if (new32) {
+    nCr3 = sysRead32(nBase + 0x1c);
+    nEip = sysRead32(nBase + 0x20);
+    nFlags = sysRead32(nBase + 0x24);
+    for (let r = 0; r < 8; r++) setSlot(GPR + r, sysRead32(nBase + 0x28 + 4 * r));
+    for (let s = 0; s < 6; s++) setSlot(SEG_SEL_NEW + s, sysRead16(nBase + 0x48 + 4 * s));
+    nLdt = sysRead16(nBase + 0x60);
+  } else {
+    nEip = sysRead16(nBase + 0x0e);
+    nFlags = sysRead16(nBase + 0x10) | 0; // upper EFLAGS bits are 0 in a 16-bit task
+    for (let r = 0; r < 8; r++) setSlot(GPR + r, sysRead16(nBase + 0x12 + 2 * r) | (reg32(r) & 0xffff0000));
+    for (let s = 0; s < 4; s++) setSlot(SEG_SEL_NEW + s, sysRead16(nBase + 0x22 + 2 * s));
+    setSlot(SEG_SEL_NEW + FS, 0); setSlot(SEG_SEL_NEW + GS, 0);
+    nLdt = sysRead16(nBase + 0x2a);
+  }
+  if (faulted) return;
+  if (source == TASK_CALL || source == TASK_INT) nFlags |= NT;
+  if ((nFlags & VM) != 0) { raiseGP(0); return; } // virtual-8086 mode: not supported
+
+  // Check the new task's LDT and segments (see the file comment).
+  let ldtBase: u32 = 0, ldtLimit: u32 = 0;
+  const ldtOk = (nLdt & 0xfffc) != 0;
+  if (ldtOk) {
+    if ((nLdt & 4) != 0) { raise(TS, nLdt & 0xfffc, true); return; }
+    if (!fetchDescriptor(nLdt, TS, 0)) return;
+    if (typeOf(descHi) != SYS_LDT) { raise(TS, nLdt & 0xfffc, true); return; }
+    if (!presentOf(descHi)) { raise(TS, nLdt & 0xfffc, true); return; }
+    ldtLo = descLo; ldtHi = descHi;
+    ldtBase = baseOf(ldtLo, ldtHi); ldtLimit = limitOf(ldtLo, ldtHi);
+  }
+  const csSel = slot(SEG_SEL_NEW + CS);
+  const cpl = csSel & 3;
+  if ((csSel & 0xfffc) == 0) { raise(TS, csSel & 0xfffc, true); return; }
+  if (!fetchNew(csSel, ldtBase, ldtLimit, ldtOk)) return;
+  {
+    const ct = typeOf(tmpHi), dpl = dplOf(tmpHi);
+    if (!isCode(ct) || (isConforming(ct) ? dpl > cpl : dpl != cpl)) { raise(TS, csSel & 0xfffc, true); return; }
+    if (!presentOf(tmpHi)) { raise(NP, csSel & 0xfffc, true); return; }
+    setSlot(SEG_LO + CS, tmpLo); setSlot(SEG_HI + CS, tmpHi); setSlot(SEG_ADDR + CS, tmpAddr);
+  }
+  const ssSel = slot(SEG_SEL_NEW + SS);
+  if ((ssSel & 0xfffc) == 0) { raise(TS, ssSel & 0xfffc, true); return; }
+  if (!fetchNew(ssSel, ldtBase, ldtLimit, ldtOk)) return;
+  if ((ssSel & 3) != cpl || dplOf(tmpHi) != cpl || !isWritableData(typeOf(tmpHi))) { raise(TS, ssSel & 0xfffc, true); return; }
+  if (!presentOf(tmpHi)) { raise(SS_VEC, ssSel & 0xfffc, true); return; }
+  setSlot(SEG_LO + SS, tmpLo); setSlot(SEG_HI + SS, tmpHi); setSlot(SEG_ADDR + SS, tmpAddr);
+  for (let s: u32 = 0; s < 6; s++) {
+    if (s == CS || s == SS) continue;
+    const ds = slot(SEG_SEL_NEW + s);
+    setSlot(SEG_HI + s, 0);
+    if ((ds & 0xfffc) == 0) continue;
+    if (!fetchNew(ds, ldtBase, ldtLimit, ldtOk)) return;
+    const dt = typeOf(tmpHi), dpl = dplOf(tmpHi);
+    if ((dt & 0x10) == 0 || (isCode(dt) && (dt & 2) == 0)) { raise(TS, ds & 0xfffc, true); return; }
+    if (!isConforming(dt) && (dpl < cpl || dpl < (ds & 3))) { raise(TS, ds & 0xfffc, true); return; }
+    if (!presentOf(tmpHi)) { raise(NP, ds & 0xfffc, true); return; }
+    setSlot(SEG_LO + s, tmpLo); setSlot(SEG_HI + s, tmpHi); setSlot(SEG_ADDR + s, tmpAddr);
+  }
+  // Room for the error code of an exception on the new task's stack.
+  const n: u32 = new32 ? 4 : 2;
+  const nEsp = slot(GPR + 4);
+  if (hasCode) {
+    if (!stackRoom(limitOf(slot(SEG_LO + SS), slot(SEG_HI + SS)), accessOf(slot(SEG_HI + SS)), nEsp, n)) { raise(SS_VEC, ext, true); return; }
+  }
+
+  // Save the current task (its TSS format), set the links and busy bits. Memory only.
+  const oSel = segSel(TR);
+  const oBase = segBase(TR);
+  const old32 = (segAccess(TR) & 0xf) == 9 || (segAccess(TR) & 0xf) == 11;
+  let oFlags = getFlags();
+  if (source == TASK_IRET) oFlags &= ~NT;
+  if (old32) {
+    sysWrite32(oBase + 0x20, ip);
+    sysWrite32(oBase + 0x24, oFlags);
+    for (let r: u32 = 0; r < 8; r++) sysWrite32(oBase + 0x28 + 4 * r, reg32(r));
+    for (let s: u32 = 0; s < 6; s++) sysWrite16(oBase + 0x48 + 4 * s, segSel(s));
+  } else {
+    sysWrite16(oBase + 0x0e, ip);
+    sysWrite16(oBase + 0x10, oFlags);
+    for (let r: u32 = 0; r < 8; r++) sysWrite16(oBase + 0x12 + 2 * r, reg32(r));
+    for (let s: u32 = 0; s < 4; s++) sysWrite16(oBase + 0x22 + 2 * s, segSel(s));
+  }
+  if (faulted) return;
+  if (hasCode) {
+    const sb = baseOf(slot(SEG_LO + SS), slot(SEG_HI + SS));
+    frameStart(sb, nEsp, (accessOf(slot(SEG_HI + SS)) & (1 << 14)) != 0, cpl);
+    framePush(code, new32);
+    if (faulted) return;
+    setSlot(GPR + 4, frameEsp(nEsp));
+  }
+  const gdt = load<u32>(STATE_BASE + S_GDTR_BASE);
+  if (source == TASK_JMP || source == TASK_IRET) {
+    // The old task is no longer busy (7.3, step 6).
+    const at = gdt + (oSel & 0xfff8) + 4;
+    const h = sysRead32(at); if (faulted) return;
+    sysWrite32(at, h & ~0x200); if (faulted) return;
+  }
+  if (source == TASK_CALL || source == TASK_INT) {
+    sysWrite16(nBase, oSel); if (faulted) return; // back link (7.4)
+  }
+  let newHi = tHi;
+  if (source != TASK_IRET) {
+    newHi = tHi | 0x200;
+    sysWrite32(tAddr + 4, newHi); if (faulted) return;
+  }
+  // Accessed bits of the new segments.
+  for (let s = 0; s < 6; s++) {
+    const h = slot(SEG_HI + s);
+    if (h != 0 && (h & 0x100) == 0) { sysWrite32(slot(SEG_ADDR + s) + 4, h | 0x100); if (faulted) return; setSlot(SEG_HI + s, h | 0x100); }
+  }
+
+  // Commit: TR, CR0.TS, CR3, registers, LDTR, segments, CPL.
+  setSegRaw(TR, sel & 0xffff, nBase, nLimit, accessOf(newHi));
+  store<u32>(STATE_BASE + S_CR0, load<u32>(STATE_BASE + S_CR0) | CR0_TS);
+  if (new32 && (load<u32>(STATE_BASE + S_CR0) & CR0_PG) != 0) {
+    store<u32>(STATE_BASE + S_CR3, nCr3);
+    tlbFlushAll(true);
+  }
+  for (let r: u32 = 0; r < 8; r++) setReg32(r, slot(GPR + r));
+  if (ldtOk) setSegRaw(LDTR, nLdt, ldtBase, ldtLimit, accessOf(ldtHi));
+  else setSegRaw(LDTR, nLdt, 0, 0, AR_UNUSABLE);
+  for (let s: u32 = 0; s < 6; s++) {
+    const h = slot(SEG_HI + s);
+    if (h == 0) setSegRaw(s, slot(SEG_SEL_NEW + s), 0, 0, AR_UNUSABLE);
+    else setSegRaw(s, slot(SEG_SEL_NEW + s), baseOf(slot(SEG_LO + s), h), limitOf(slot(SEG_LO + s), h), accessOf(h));
+  }
+  setCpl(cpl);
+  for (let s: u32 = 0; s < 6; s++) segUpdate(s);
+  setFlags(nFlags | 2);
+  setIp(nEip);
+}
