@@ -3,7 +3,7 @@
  * PS/2 System Control Port A at 0x92 (fast A20 and fast reset). Command and status bits
  * follow the IBM PC/AT and PS/2 technical references ("Keyboard Controller" commands
  * 0x20-0xFF, status register, command byte, output port) as QEMU's pckbd and SeaBIOS use
- * them. There is no mouse: the auxiliary port reports nothing attached.
+ * them. A PS/2 mouse (`ps2-mouse.ts`) is on the auxiliary port, on IRQ12.
  *
  * The host wires `onReset` (CPU reset, from command 0xFE, output port bit 0 or port 0x92
  * bit 0) and `onA20` (the A20 gate: output port bit 1 OR port 0x92 bit 1, as PIIX ORs them).
@@ -11,6 +11,7 @@
 import type { Bus } from './bus.js';
 import type { IrqLine } from './irq.js';
 import { Ps2Keyboard } from './ps2-keyboard.js';
+import { Ps2Mouse } from './ps2-mouse.js';
 import { bool, bytes, encodeBytes, int, intArray, obj } from './state.js';
 
 // Status register (port 0x64 read).
@@ -46,6 +47,7 @@ export interface I8042Callbacks {
 export interface I8042State {
   ram: string; status: number; outport: number; port92: number; pending: number;
   obf: number; obfAux: boolean; obfFull: boolean; ctlQueue: number[]; kbdQueue: number[]; keyboard: unknown;
+  auxQueue: number[]; mouse: unknown;
 }
 
 export class I8042 {
@@ -68,8 +70,12 @@ export class I8042 {
   /** Bytes waiting behind the output buffer: the controller's own replies, then the keyboard's. */
   ctlQueue: number[] = [];
   kbdQueue: number[] = [];
+  /** Bytes from the mouse waiting behind the keyboard's. */
+  auxQueue: number[] = [];
   keyboard = new Ps2Keyboard();
+  mouse = new Ps2Mouse();
   private irq1Level = false;
+  private irq12Level = false;
   private a20 = true;
 
   constructor(private readonly irq1: IrqLine, private readonly irq12: IrqLine, private readonly cb: I8042Callbacks = {}) {
@@ -91,10 +97,21 @@ export class I8042 {
     if (!this.obfFull) {
       if (this.ctlQueue.length) { this.obf = this.ctlQueue.shift()!; this.obfAux = false; this.obfFull = true; }
       else if (this.kbdQueue.length && !(this.ram[0] & CB_KBD_DISABLE)) { this.obf = this.kbdQueue.shift()!; this.obfAux = false; this.obfFull = true; }
+      else if (this.auxQueue.length && !(this.ram[0] & CB_AUX_DISABLE)) { this.obf = this.auxQueue.shift()!; this.obfAux = true; this.obfFull = true; }
     }
-    const level = this.obfFull && !this.obfAux && (this.ram[0] & CB_KBD_INT) !== 0;
-    if (level !== this.irq1Level) { this.irq1Level = level; this.irq1.set(level); }
+    const l1 = this.obfFull && !this.obfAux && (this.ram[0] & CB_KBD_INT) !== 0;
+    const l12 = this.obfFull && this.obfAux && (this.ram[0] & CB_AUX_INT) !== 0;
+    if (l1 !== this.irq1Level) { this.irq1Level = l1; this.irq1.set(l1); }
+    if (l12 !== this.irq12Level) { this.irq12Level = l12; this.irq12.set(l12); }
   }
+
+  private auxReply(bytes: number[]): void {
+    for (const b of bytes) if (this.auxQueue.length < QUEUE_MAX) this.auxQueue.push(b & 0xff);
+    this.refill();
+  }
+
+  /** Host mouse movement; a packet is queued while the mouse reports in stream mode. */
+  mouseInput(dx: number, dy: number, buttons: number, dz = 0): void { this.auxReply(this.mouse.move(dx, dy, buttons, dz)); }
 
   private reply(...b: number[]): void {
     for (const x of b) if (this.ctlQueue.length < QUEUE_MAX) this.ctlQueue.push(x & 0xff);
@@ -127,7 +144,7 @@ export class I8042 {
     if (c >= 0x60 && c <= 0x7f) { this.pending = c; return; } // write controller RAM
     switch (c) {
       case 0xa7: this.ram[0] |= CB_AUX_DISABLE; break;
-      case 0xa8: this.ram[0] &= ~CB_AUX_DISABLE; break;
+      case 0xa8: this.ram[0] &= ~CB_AUX_DISABLE; this.refill(); break;
       case 0xa9: this.reply(0x00); break; // auxiliary interface test: no error
       case 0xaa: this.status |= STAT_SYS; this.reply(0x55); break; // self-test passed
       case 0xab: this.reply(0x00); break; // keyboard interface test: no error
@@ -170,8 +187,8 @@ export class I8042 {
         if (!(v & OUT_RESET)) this.resetCpu();
         return;
       case 0xd2: this.reply(v); return; // as if from the keyboard
-      case 0xd3: return; // as if from the mouse: there is none
-      case 0xd4: return; // to the mouse: none attached
+      case 0xd3: this.auxReply([v]); return; // as if from the mouse
+      case 0xd4: this.auxReply(this.mouse.write(v)); return; // to the mouse
     }
     // Writing to the keyboard re-enables its interface (as QEMU's pckbd does).
     this.ram[0] &= ~CB_KBD_DISABLE;
@@ -197,7 +214,7 @@ export class I8042 {
   state(): I8042State {
     return { ram: encodeBytes(this.ram), status: this.status, outport: this.outport, port92: this.port92, pending: this.pending,
       obf: this.obf, obfAux: this.obfAux, obfFull: this.obfFull, ctlQueue: [...this.ctlQueue], kbdQueue: [...this.kbdQueue],
-      keyboard: this.keyboard.state() };
+      keyboard: this.keyboard.state(), auxQueue: [...this.auxQueue], mouse: this.mouse.state() };
   }
 
   static fromState(s: unknown, irq1: IrqLine, irq12: IrqLine, cb: I8042Callbacks = {}): I8042 {
@@ -214,8 +231,11 @@ export class I8042 {
     k.ctlQueue = intArray(o, 'ctlQueue', 'i8042', 0, 255, QUEUE_MAX).slice();
     k.kbdQueue = intArray(o, 'kbdQueue', 'i8042', 0, 255, QUEUE_MAX).slice();
     k.keyboard = Ps2Keyboard.fromState(o.keyboard, 'i8042.keyboard');
+    k.auxQueue = intArray(o, 'auxQueue', 'i8042', 0, 255, QUEUE_MAX).slice();
+    k.mouse = Ps2Mouse.fromState(o.mouse, 'i8042.mouse');
     k.a20 = (k.outport & OUT_A20) !== 0 || (k.port92 & P92_A20) !== 0;
     k.irq1Level = false;
+    k.irq12Level = false;
     k.refill();
     return k;
   }
