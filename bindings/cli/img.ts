@@ -16,8 +16,9 @@ import { checkVmdk } from '../disk/vmdk/check.js';
 import { checkExitStatus, checkJson, formatCheck, type CheckResult } from '../disk/check.js';
 import { detectFormat } from '../disk/open.js';
 import { compareImages } from '../disk/compare.js';
+import { mapImage, mapJson } from '../disk/map.js';
 import { parseSize, formatSize } from '../disk/size.js';
-import type { ImageFormat, SnapshotInfo } from '../disk/types.js';
+import type { DiskImage, ImageFormat, SnapshotInfo } from '../disk/types.js';
 
 const FORMATS: ImageFormat[] = ['raw', 'qcow2', 'vmdk'];
 
@@ -268,6 +269,40 @@ export function registerImg(program: Command): void {
         writeAtomically(output, (dst) => { convertImage(src, dst, t); });
       } finally {
         src.close();
+      }
+    });
+
+  img.command('map')
+    .description('Show where the guest\'s bytes live (allocated, zero, backing file, host offset)')
+    .argument('<file>')
+    .option('-f, --format <fmt>', 'image format (detected when absent)')
+    .option('--output <fmt>', 'human or json', 'human')
+    .action(function (this: Command, file: string, o: { format?: string; output: string }) {
+      if (o.output !== 'human' && o.output !== 'json') throw new UsageError(`--output must be human or json, not '${o.output}'`);
+      const image = openImageFile(file, { format: format(o.format), readOnly: true });
+      try {
+        const entries = mapImage(image);
+        if (o.output === 'json') { print(mapJson(entries)); return; }
+        // The file of each depth: the image, then its backing files as qemu names them.
+        const names = [file];
+        for (let img: DiskImage | undefined = image; img;) {
+          const b = img.info()['backing-filename'];
+          if (b === undefined) break;
+          names.push(isAbsolute(b) ? b : join(dirname(names[names.length - 1]), b));
+          img = (img as { backing?: DiskImage }).backing;
+        }
+        const hex = (n: number) => (n === 0 ? '0' : '0x' + n.toString(16)).padEnd(16);
+        let s = 'Offset          Length          Mapped to       File\n';
+        for (const e of entries) {
+          if (e.data && e.offset === undefined) {
+            print(s);
+            throw new UsageError('File contains external, encrypted or compressed clusters.', 1);
+          }
+          if (e.data && !e.zero) s += hex(e.start) + hex(e.length) + hex(e.offset ?? 0) + (names[e.depth] ?? '') + '\n';
+        }
+        print(s);
+      } finally {
+        image.close();
       }
     });
 

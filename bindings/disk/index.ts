@@ -18,3 +18,4 @@ export { createMonolithicSparse, type VmdkCreateOptions } from './vmdk/create.js
 export { StreamOptimizedWriter } from './vmdk/stream.js';
 export { checkVmdk } from './vmdk/check.js';
 export * from './compare.js';
+export * from './map.js';

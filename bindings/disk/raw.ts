@@ -3,7 +3,7 @@
  * created by truncation) reads as zeros past its end.
  */
 import type { ByteSource } from './source.js';
-import { checkRange, type BlockStatus, type DiskImage, type ImageInfo } from './types.js';
+import { checkRange, type BlockStatus, type DiskImage, type ImageInfo, type MapEntry } from './types.js';
 import { ImageError } from './errors.js';
 
 export class RawImage implements DiskImage {
@@ -33,6 +33,13 @@ export class RawImage implements DiskImage {
     const end = Math.min(offset + length, this.size);
     if (offset >= this.src.size) return { length: end - offset, data: false };
     return { length: Math.min(end, this.src.size) - offset, data: true };
+  }
+
+  mapRange(offset: number, length: number): MapEntry {
+    const st = this.blockStatus(offset, length);
+    return st.data
+      ? { start: offset, length: st.length, depth: 0, present: true, zero: false, data: true, offset }
+      : { start: offset, length: st.length, depth: 0, present: false, zero: true, data: false };
   }
 
   info(): ImageInfo {

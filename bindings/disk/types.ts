@@ -29,6 +29,21 @@ export interface BlockStatus {
 
 export type ImageFormat = 'raw' | 'qcow2' | 'vmdk';
 
+/**
+ * One run of `qemu-img map`: where guest bytes live. `depth` counts backing files down
+ * from this image; `present` means some image in the chain allocates it; `offset` is the
+ * host offset of the run's first byte when the data sits there uncompressed and contiguous.
+ */
+export interface MapEntry {
+  start: number;
+  length: number;
+  depth: number;
+  present: boolean;
+  zero: boolean;
+  data: boolean;
+  offset?: number;
+}
+
 /** `img info` facts, with qemu-img's JSON names where they exist. */
 export interface ImageInfo {
   format: ImageFormat;
@@ -58,6 +73,8 @@ export interface DiskImage extends BlockDevice {
   readonly format: ImageFormat;
   /** Status of the run that starts at `offset` (at most `length` bytes, at least 1). */
   blockStatus(offset: number, length: number): BlockStatus;
+  /** The uniform run starting at `offset` (at most `length` bytes), for `img map`. */
+  mapRange(offset: number, length: number): MapEntry;
   info(): ImageInfo;
 }
 

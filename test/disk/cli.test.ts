@@ -102,6 +102,17 @@ describe.skipIf(!hasQemuImg)('wasmvisor img next to qemu-img', () => {
     }
   });
 
+  it.each([...files, 'backing-overlay.qcow2'])('map %s prints what qemu-img map prints (text and JSON)', async (name) => {
+    put('backing-base.qcow2');
+    put(name);
+    for (const o of ['human', 'json']) {
+      const ours = await run(['img', 'map', '--output', o, name]);
+      const theirs = qemuImg(['map', '--output', o, name], t.dir);
+      expect(ours.out).toBe(theirs.stdout);
+      expect(ours.status).toBe(theirs.status);
+    }
+  });
+
   it('info of an image with a backing file', async () => {
     put('backing-base.qcow2');
     put('backing-overlay.qcow2');

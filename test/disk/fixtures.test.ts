@@ -5,6 +5,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { openImage } from '../../bindings/disk/open.js';
+import { mapImage } from '../../bindings/disk/map.js';
 import type { DiskImage } from '../../bindings/disk/types.js';
 import { manifest, fixtureSource, sha256Of } from './helpers.js';
 
@@ -37,6 +38,10 @@ describe('images written by qemu-img read byte-exactly', () => {
         pos += st.length;
       }
     }
+  });
+
+  it.each(Object.keys(manifest))('%s: img map gives exactly what qemu-img map gave', (name) => {
+    expect(mapImage(open(name))).toEqual(manifest[name].map);
   });
 
   it.each(Object.keys(manifest))('%s: info agrees with qemu-img info', (name) => {

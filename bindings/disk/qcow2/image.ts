@@ -10,7 +10,7 @@ import type { ByteSource } from '../source.js';
 import { readExact } from '../source.js';
 import { view, setU64 } from '../bytes.js';
 import { ImageError, hex } from '../errors.js';
-import { checkRange, type BlockStatus, type DiskImage, type ImageInfo } from '../types.js';
+import { checkRange, type BlockStatus, type DiskImage, type ImageInfo, type MapEntry } from '../types.js';
 import { readHeader, featureList, type Qcow2Header } from './header.js';
 import { Refcounts, overlaps } from './refcounts.js';
 import { readSnapshots, readBitmaps, BME_FLAG_IN_USE, BME_FLAG_AUTO } from './snapshots.js';
@@ -365,6 +365,47 @@ export class Qcow2Image implements DiskImage {
     if (offset >= b.size) return { length: len, data: false };
     const bs = b.blockStatus(offset, Math.min(len, b.size - offset));
     return { length: bs.length, data: bs.data };
+  }
+
+  /**
+   * One `qemu-img map` run: clusters of one kind, with contiguous host offsets where they
+   * have one; unallocated clusters are looked up in the backing file (depth + 1).
+   */
+  mapRange(offset: number, length: number): MapEntry {
+    const end = Math.min(offset + length, this.size);
+    const cs = this.clusterSize;
+    const span = cs * this.l2Entries;
+    const at = (pos: number): { kind: ClusterKind; host: number; next: number } => {
+      const ci = Math.floor(pos / cs);
+      const l1i = Math.floor(ci / this.l2Entries);
+      if (this.l1Entry(l1i, this.header.l1TableOffset + l1i * 8) === 0) return { kind: 'unallocated', host: 0, next: (l1i + 1) * span };
+      const m = this.map(ci);
+      return { kind: m.kind, host: m.host, next: (ci + 1) * cs };
+    };
+    const first = at(offset);
+    const inCl = offset % cs;
+    let pos = first.next;
+    while (pos < end) {
+      const c = at(pos);
+      if (c.kind !== first.kind || (first.host !== 0) !== (c.host !== 0)) break;
+      if (first.host !== 0 && c.host !== first.host + (Math.floor(pos / cs) * cs - (offset - inCl))) break;
+      pos = c.next;
+    }
+    const len = Math.min(pos, end) - offset;
+    const base = { start: offset, length: len };
+    const hostOff = first.host ? { offset: first.host + inCl } : {};
+    switch (first.kind) {
+      case 'normal': return { ...base, depth: 0, present: true, zero: false, data: true, ...hostOff };
+      case 'compressed': return { ...base, depth: 0, present: true, zero: false, data: true };
+      case 'zero': return { ...base, depth: 0, present: true, zero: true, data: false, ...hostOff };
+      default: {
+        const b = this.backingImage;
+        if (!b) return { ...base, depth: 0, present: false, zero: true, data: false };
+        if (offset >= b.size) return { ...base, depth: 1, present: false, zero: true, data: false };
+        const e = b.mapRange(offset, Math.min(len, b.size - offset));
+        return { ...e, depth: e.depth + 1 };
+      }
+    }
   }
 
   info(): ImageInfo {

@@ -11,7 +11,7 @@ import type { ByteSource } from '../source.js';
 import { readExact } from '../source.js';
 import { view, ceilDiv } from '../bytes.js';
 import { ImageError, hex } from '../errors.js';
-import { checkRange, type BlockStatus, type DiskImage, type ImageInfo } from '../types.js';
+import { checkRange, type BlockStatus, type DiskImage, type ImageInfo, type MapEntry } from '../types.js';
 import { readHeaderAt, type SparseHeader } from './header.js';
 import { parseDescriptor, hasParent, type Descriptor } from './descriptor.js';
 import * as C from './constants.js';
@@ -292,6 +292,34 @@ export class VmdkImage implements DiskImage {
       pos = c.next;
     }
     return { length: Math.min(pos, end) - offset, data: first.data };
+  }
+
+  /** One `qemu-img map` run: grains of one kind; uncompressed grains contiguous in the file. */
+  mapRange(offset: number, length: number): MapEntry {
+    const end = Math.min(offset + length, this.size);
+    const gb = this.grainBytes;
+    const per = this.header.numGTEsPerGT;
+    const at = (pos: number): { kind: GrainKind; gte: number; next: number } => {
+      const gi = Math.floor(pos / gb);
+      const gdi = Math.floor(gi / per);
+      if (this.gd[gdi] === 0) return { kind: 'unallocated', gte: 0, next: (gdi + 1) * per * gb };
+      const gte = this.gte(gi);
+      return { kind: this.grainKind(gte), gte, next: (gi + 1) * gb };
+    };
+    const first = at(offset);
+    const inG = offset % gb;
+    const hosted = first.kind === 'normal' && !this.compressed;
+    let pos = first.next;
+    while (pos < end) {
+      const c = at(pos);
+      if (c.kind !== first.kind) break;
+      if (hosted && c.gte * C.SECTOR !== first.gte * C.SECTOR + (Math.floor(pos / gb) * gb - (offset - inG))) break;
+      pos = c.next;
+    }
+    const base = { start: offset, length: Math.min(pos, end) - offset, depth: 0 };
+    if (first.kind === 'unallocated') return { ...base, present: false, zero: true, data: false };
+    if (first.kind === 'zero') return { ...base, present: true, zero: true, data: false };
+    return { ...base, present: true, zero: false, data: true, ...(hosted ? { offset: first.gte * C.SECTOR + inG } : {}) };
   }
 
   get createType(): string | undefined {
