@@ -6,7 +6,7 @@ import type { DeploymentOptionSection, Envelope, HardwareItem, Section } from '.
 import { findSection } from './model.js';
 
 /**
- * A HostResource reference (DSP0243 1.1 section 9.5 / 2.1 section 9.6 "Virtual hardware
+ * A HostResource reference (DSP0243 1.1 and 2.1 section 8.3 "Virtual hardware
  * elements": `ovf:/disk/<diskId>` or `ovf:/file/<fileId>`). VirtualBox writes
  * `/disk/<id>` without the scheme; accepted.
  */

@@ -35,7 +35,7 @@ export interface FileRef extends Extensible {
   chunkSize?: string;
 }
 
-/** Fields common to every section (DSP0243 section 9: Info, ovf:required). */
+/** Fields common to every section (DSP0243 sections 8 and 9: Info, ovf:required). */
 export interface SectionBase extends Extensible {
   info?: Msg;
   /** ovf:required as written ("true"/"false"); absent means the default, true. */
@@ -81,13 +81,13 @@ export interface CimProperty {
 export interface HardwareItem extends Extensible {
   element: 'Item' | 'StorageItem' | 'EthernetPortItem';
   props: CimProperty[];
-  /** ovf:required, ovf:configuration (space-separated ids), ovf:bound (DSP0243 9.5/9.8). */
+  /** ovf:required, ovf:configuration (space-separated ids), ovf:bound (DSP0243 8.3, 8.4, 9.8). */
   required?: string;
   configuration?: string;
   bound?: string;
 }
 
-/** VirtualHardwareSection (DSP0243 section 9.5). */
+/** VirtualHardwareSection (DSP0243 section 8.1). */
 export interface VirtualHardwareSection extends SectionBase {
   kind: 'VirtualHardwareSection';
   id?: string;
@@ -97,7 +97,7 @@ export interface VirtualHardwareSection extends SectionBase {
   items: HardwareItem[];
 }
 
-/** ProductSection/Property (DSP0243 section 9.5.1 / 9.5 in 1.x numbering: Property). */
+/** ProductSection/Property (DSP0243 section 9.5). */
 export interface Property extends Extensible {
   kind: 'Property';
   key: string;
@@ -117,7 +117,7 @@ export interface Category {
   text: Msg;
 }
 
-/** ProductSection (DSP0243 section 9.5 in 1.x, 9.6 in 2.x). */
+/** ProductSection (DSP0243 section 9.5). */
 export interface ProductSection extends SectionBase {
   kind: 'ProductSection';
   class?: string;
@@ -135,17 +135,19 @@ export interface ProductSection extends SectionBase {
   entries: (Property | Category)[];
 }
 
+/** EulaSection (DSP0243 section 9.6). */
 export interface EulaSection extends SectionBase {
   kind: 'EulaSection';
   license?: Msg;
 }
 
+/** AnnotationSection (DSP0243 section 9.4). */
 export interface AnnotationSection extends SectionBase {
   kind: 'AnnotationSection';
   annotation?: Msg;
 }
 
-/** OperatingSystemSection: ovf:id is a CIM_OperatingSystem.OsType code. */
+/** OperatingSystemSection (DSP0243 section 9.9): ovf:id is a CIM_OperatingSystem.OsType code. */
 export interface OperatingSystemSection extends SectionBase {
   kind: 'OperatingSystemSection';
   id: string;
@@ -200,7 +202,7 @@ export type Section =
   | DeploymentOptionSection
   | UnknownSection;
 
-/** VirtualSystem (DSP0243 section 8). */
+/** VirtualSystem (DSP0243 section 7.2). */
 export interface VirtualSystem extends Extensible {
   kind: 'VirtualSystem';
   id: string;
@@ -209,7 +211,7 @@ export interface VirtualSystem extends Extensible {
   sections: Section[];
 }
 
-/** VirtualSystemCollection (DSP0243 section 8): nested content. */
+/** VirtualSystemCollection (DSP0243 section 7.2): nested content. */
 export interface VirtualSystemCollection extends Extensible {
   kind: 'VirtualSystemCollection';
   id: string;

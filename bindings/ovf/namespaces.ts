@@ -1,11 +1,11 @@
 /**
  * XML namespaces of OVF descriptors, and the leniency real producers need.
  *
- * DSP0243 1.x (section 5.1 / ANNEX B) uses `http://schemas.dmtf.org/ovf/envelope/1`,
+ * DSP0243 1.x (its XML schema annex) uses `http://schemas.dmtf.org/ovf/envelope/1`,
  * DSP0243 2.x uses `http://schemas.dmtf.org/ovf/envelope/2`; the pre-standard OVF 0.9
  * (VMware, 2007) used `http://www.vmware.com/schema/ovf/1/envelope`. The CIM classes in
- * items come from the DMTF CIM schema namespaces below (DSP0243 1.1 section 9.2 and
- * 2.1 section 9.5).
+ * items come from the DMTF CIM schema namespaces below (DSP0243 1.1 and 2.1 section
+ * 8.3).
  */
 
 export const NS_OVF_1 = 'http://schemas.dmtf.org/ovf/envelope/1';
@@ -16,9 +16,9 @@ export const NS_OVFENV_1 = 'http://schemas.dmtf.org/ovf/environment/1';
 const CIM = 'http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/';
 export const NS_RASD = CIM + 'CIM_ResourceAllocationSettingData';
 export const NS_VSSD = CIM + 'CIM_VirtualSystemSettingData';
-/** DSP0243 2.x section 9.5: StorageItem uses CIM_StorageAllocationSettingData. */
+/** DSP0243 2.x section 8.1: StorageItem uses CIM_StorageAllocationSettingData. */
 export const NS_SASD = CIM + 'CIM_StorageAllocationSettingData';
-/** DSP0243 2.x section 9.5: EthernetPortItem uses CIM_EthernetPortAllocationSettingData. */
+/** DSP0243 2.x section 8.1: EthernetPortItem uses CIM_EthernetPortAllocationSettingData. */
 export const NS_EPASD = CIM + 'CIM_EthernetPortAllocationSettingData';
 export const NS_CIM_COMMON = 'http://schemas.dmtf.org/wbem/wscim/1/common';
 export const NS_XSI = 'http://www.w3.org/2001/XMLSchema-instance';

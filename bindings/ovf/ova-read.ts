@@ -243,7 +243,7 @@ async function consumeEntries(entries: AsyncIterable<Entry>, opts: ReadOvaOption
     }
     if (top && /\.ovf$/i.test(name)) throw new OvfError('duplicate', `a second descriptor "${name}" (after "${descriptorName}")`, { file: opts.packageName });
 
-    // A chunk of a file split with ovf:chunkSize (DSP0243 7.1/7.3): `href.000000000`...
+    // A chunk of a file split with ovf:chunkSize (DSP0243 7.1): `href.000000000`...
     const chunkMatch = envelope ? /^(.+)\.(\d{9})$/.exec(name) : null;
     const chunkRef = chunkMatch ? envelope!.references.find((f) => f.chunkSize !== undefined && normalizeMemberName(f.href).name === chunkMatch[1]) : undefined;
     let open = openFile;

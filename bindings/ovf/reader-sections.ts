@@ -1,5 +1,5 @@
 /**
- * Reads the OVF sections (DSP0243 section 9) into the model. Each reader takes what the
+ * Reads the OVF sections (DSP0243 sections 8 and 9) into the model. Each reader takes what the
  * specification names and keeps every other child and attribute unchanged.
  */
 import type {
@@ -211,7 +211,7 @@ function readTextSection<K extends 'EulaSection' | 'AnnotationSection'>(
 
 function readOperatingSystemSection(el: Element, ctx: ReadContext): OperatingSystemSection {
   const { named, extra: extraAttrs } = splitAttrs(el, ['required', 'id', 'version']);
-  if (named.id === undefined) fail(ctx, el, 'invalid', 'OperatingSystemSection has no ovf:id (DSP0243 9.4)');
+  if (named.id === undefined) fail(ctx, el, 'invalid', 'OperatingSystemSection has no ovf:id (DSP0243 9.9)');
   const os: OperatingSystemSection = { kind: 'OperatingSystemSection', id: named.id };
   if (named.version !== undefined) os.version = named.version;
   const { info, extra } = walk(el, (c, name) => {

@@ -66,7 +66,7 @@ function readEnvelope(root: Element, family: OvfFamily, ctx: ReadContext): Envel
       sawReferences = true;
       env.references = readReferences(c, ctx);
     } else if (name === 'VirtualSystem' || name === 'VirtualSystemCollection') {
-      if (env.content) fail(ctx, c, 'invalid', 'an Envelope holds exactly one VirtualSystem or VirtualSystemCollection (DSP0243 7)');
+      if (env.content) fail(ctx, c, 'invalid', 'an Envelope holds exactly one VirtualSystem or VirtualSystemCollection (DSP0243 7.2)');
       env.content = readContent(c, name, ctx);
     } else if (name === 'Strings') {
       strings.push(keep(c));
@@ -98,7 +98,7 @@ function readReferences(el: Element, ctx: ReadContext): FileRef[] {
 
 function readContent(el: Element, kind: 'VirtualSystem' | 'VirtualSystemCollection', ctx: ReadContext): Content {
   const { named, extra: extraAttrs } = splitAttrs(el, ['id']);
-  if (!named.id) fail(ctx, el, 'invalid', `${kind} has no ovf:id (DSP0243 8)`);
+  if (!named.id) fail(ctx, el, 'invalid', `${kind} has no ovf:id (DSP0243 7.2)`);
   const sections: Section[] = [];
   const content: Content[] = [];
   const node = { kind, id: named.id, sections } as VirtualSystem | VirtualSystemCollection;
@@ -109,7 +109,7 @@ function readContent(el: Element, kind: 'VirtualSystem' | 'VirtualSystemCollecti
     else if (kind === 'VirtualSystemCollection' && (name === 'VirtualSystem' || name === 'VirtualSystemCollection')) {
       content.push(readContent(c, name, ctx));
     } else if (kind === 'VirtualSystem' && (name === 'VirtualSystem' || name === 'VirtualSystemCollection')) {
-      fail(ctx, c, 'invalid', `a VirtualSystem cannot contain a ${name} (DSP0243 8)`);
+      fail(ctx, c, 'invalid', `a VirtualSystem cannot contain a ${name} (DSP0243 7.2)`);
     } else sections.push(readSection(c, ctx));
   }
   if (node.kind === 'VirtualSystemCollection') node.content = content;

@@ -1,6 +1,6 @@
 /**
  * CIM_ResourceAllocationSettingData.ResourceType codes (DMTF CIM Schema 2.x, the ValueMap
- * of the ResourceType property; DSP0243 1.1 section 9.2 and 2.1 section 9.5 use this
+ * of the ResourceType property; DSP0243 1.1 and 2.1 section 8.3 use this
  * class for every Item, StorageItem and EthernetPortItem). Values 1..33 are the
  * ValueMap; 35 is what VirtualBox and VMware write for a sound card (outside the 1..33
  * range of the schema version cited, kept because real descriptors carry it).

@@ -2,7 +2,7 @@
  * Allocation units: the DMTF "programmatic units" of DSP0004 (CIM Infrastructure,
  * 2.x, ANNEX C.1) that OVF uses for disk capacity (DSP0243 1.1 section 9.1, 2.1 section
  * 9.1: `ovf:capacityAllocationUnits`, default bytes) and for RASD AllocationUnits
- * (DSP0243 1.1 section 9.2 / 2.1 section 9.5), e.g. `byte * 2^30`, `byte*2^20`,
+ * (DSP0243 1.1 and 2.1 section 8.3, virtual hardware elements), e.g. `byte * 2^30`, `byte*2^20`,
  * `hertz * 10^6`. Real producers also write the older names `MegaBytes`, `GigaBytes`,
  * `KiloBytes`, `Bytes` (DSP0243 1.0 examples, VirtualBox) and `MB`/`GB`: accepted too.
  */

@@ -83,7 +83,7 @@ export function validateOvf(env: Envelope, opts: ValidateOptions = {}): Validati
   const networks = new Set((findSection(env.sections, 'NetworkSection')?.networks ?? []).map((n) => n.name));
   const configs = new Set(configurationIds(env));
 
-  if (!env.content) err('Envelope', 'the envelope describes no VirtualSystem or VirtualSystemCollection (DSP0243 7)');
+  if (!env.content) err('Envelope', 'the envelope describes no VirtualSystem or VirtualSystemCollection (DSP0243 7.2)');
   const vsIds = new Set<string>();
   const visit = (c: Content, path: string) => {
     const where = `${path}${c.kind}[${c.id}]`;
@@ -94,7 +94,7 @@ export function validateOvf(env: Envelope, opts: ValidateOptions = {}): Validati
       return;
     }
     const hws = c.sections.filter((s): s is VirtualHardwareSection => s.kind === 'VirtualHardwareSection');
-    if (hws.length === 0) err(where, 'a VirtualSystem needs a VirtualHardwareSection (DSP0243 9.5)');
+    if (hws.length === 0) err(where, 'a VirtualSystem needs a VirtualHardwareSection (DSP0243 8.1)');
     for (const hw of hws) checkHardware(hw, where, { err, warn, diskIds, fileIds, networks, configs });
   };
   if (env.content) visit(env.content, '');

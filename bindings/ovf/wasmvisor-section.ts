@@ -1,8 +1,8 @@
 /**
  * wasmvisor's own OVF extension section: what a VM configuration holds that OVF has no
  * element for (firmware or multiboot kernel, boot order, where serial output goes). It is
- * an extension section in wasmvisor's namespace with ovf:required="false" (DSP0243 9,
- * "extensibility": a consumer that does not know it may ignore it), so other tools still
+ * an extension section in wasmvisor's namespace with ovf:required="false" (DSP0243 7.3,
+ * "Extensibility": a consumer that does not know it may ignore it), so other tools still
  * import the package.
  *
  *   <wasmvisor:BootSection ovf:required="false">

@@ -163,7 +163,7 @@ class TreeBuilder {
   }
 
   item(i: HardwareItem): XmlElement {
-    // OVF 1.x has only Item (RASD); StorageItem/EthernetPortItem are 2.x (DSP0243 2.1 9.5).
+    // OVF 1.x has only Item (RASD); StorageItem/EthernetPortItem are 2.x (DSP0243 2.1 section 8.1).
     const element = this.family === '1' ? 'Item' : i.element;
     const ns = element === 'StorageItem' ? NS_SASD : element === 'EthernetPortItem' ? NS_EPASD : NS_RASD;
     const attrs = [...this.attrs(i, ['required', 'configuration', 'bound']), ...(i.extraAttrs ?? [])];

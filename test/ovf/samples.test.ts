@@ -156,7 +156,7 @@ describe('real OVF samples', () => {
       if (name === 'cot/invalid.ovf') continue;
       const v = validateOvf(readOvf(readFileSync(path)));
       if (name === 'govmomi/empty.ovf') {
-        expect(v.issues.map((i) => i.message)).toEqual(['the envelope describes no VirtualSystem or VirtualSystemCollection (DSP0243 7)']);
+        expect(v.issues.map((i) => i.message)).toEqual(['the envelope describes no VirtualSystem or VirtualSystemCollection (DSP0243 7.2)']);
       } else {
         expect(v.issues.filter((i) => i.severity === 'error'), name).toEqual([]);
       }
