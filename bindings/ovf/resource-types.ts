@@ -2,8 +2,9 @@
  * CIM_ResourceAllocationSettingData.ResourceType codes (DMTF CIM Schema 2.x, the ValueMap
  * of the ResourceType property; DSP0243 1.1 and 2.1 section 8.3 use this
  * class for every Item, StorageItem and EthernetPortItem). Values 1..33 are the
- * ValueMap; 35 is what VirtualBox and VMware write for a sound card (outside the 1..33
- * range of the schema version cited, kept because real descriptors carry it).
+ * ValueMap; 35 is what VirtualBox writes for a sound card (the ubuntu.2.0.ovf sample),
+ * outside that range (VMware writes sound cards as 1, Other, with a vendor subtype, and
+ * treats 35 as unsupported: govmomi's unsupported-resourcetype sample).
  */
 export const ResourceType = {
   Other: 1,
