@@ -7,7 +7,7 @@ import type { HarnessOptions } from '../../bindings/testing/harness.js';
 
 export const SYSTEST_GUESTS = [
   'hello', 'pmode', 'mbinfo', 'segments', 'descriptors', 'exceptions', 'paging', 'rings', 'holes',
-  'sysenter', 'realmode', 'modules', 'sysinsns', 'debug', 'irq', 'triplefault', 'limits', 'strict',
+  'sysenter', 'realmode', 'pm16', 'modules', 'sysinsns', 'debug', 'irq', 'triplefault', 'limits', 'strict',
   'checkpoints', 'elf/elfkernel', 'elf/higherhalf',
 ] as const;
 
