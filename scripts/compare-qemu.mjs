@@ -203,6 +203,25 @@ function parseArgs(argv) {
   return opts;
 }
 
+/** The per-iteration cycles of each `wl` line, side by side (measurements, not compared). */
+export function cyclesTable(aName, bName, aText, bText) {
+  const perIter = (text) => {
+    const m = new Map();
+    for (const l of outputLines(text)) {
+      const w = l.split(' ');
+      const kv = w.find((x) => x.startsWith('per_iter='));
+      if (w[0] === 'wl' && kv) m.set(w[1], kv.slice('per_iter='.length));
+    }
+    return m;
+  };
+  const a = perIter(aText);
+  const b = perIter(bText);
+  const names = [...new Set([...a.keys(), ...b.keys()])];
+  const rows = [['workload', `${aName} cycles/iter`, `${bName} cycles/iter`], ...names.map((n) => [n, a.get(n) ?? '-', b.get(n) ?? '-'])];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')).join('\n');
+}
+
 function report(aName, bName, aText, bText) {
   const { same, differences } = compareOutputs(aText, bText);
   if (same) {
@@ -252,6 +271,7 @@ async function cli(argv) {
   }
   console.log(`wasmvisor: exit status ${w.status}${w.timedOut ? ' (timed out)' : ''}, ${outputLines(w.output).length} lines`);
   if (opts.show) process.stdout.write(w.output);
+  console.log(cyclesTable('qemu', 'wasmvisor', q.output, w.output));
   let code = report('qemu', 'wasmvisor', q.output, w.output);
   if (q.status !== w.status) {
     console.log(`exit status differs: qemu ${q.status}, wasmvisor ${w.status}`);

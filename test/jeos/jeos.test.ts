@@ -288,6 +288,15 @@ describe('compare-qemu', () => {
     expect(c.differences).toEqual([{ index: 2, a: a.split('\n')[3], b: undefined }]);
   });
 
+  it('tabulates the per-iteration cycles of both sides', () => {
+    const t = compare.cyclesTable('qemu', 'wasmvisor', a, a.replace('per_iter=10', 'per_iter=7'));
+    expect(t.split('\n').map((l: string) => l.split(/\s+/))).toEqual([
+      ['workload', 'qemu', 'cycles/iter', 'wasmvisor', 'cycles/iter'],
+      ['syscall', '10', '7'],
+      ['disk', '11', '11'],
+    ]);
+  });
+
   it('compares two saved outputs from the command line', () => {
     const dir = mkdtempSync(join(tmpdir(), 'jeos-cmp-'));
     try {
