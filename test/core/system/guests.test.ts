@@ -31,7 +31,7 @@ function serialText(output: string): string {
 
 const guests: Array<[string, string]> = [
   ['segload', 'segment register loads: types, DPL/RPL/CPL, null, present, limits, expand-down, LDT, LAR/LSL/VERR/VERW'],
-  ['gates', 'far transfers, call gates with parameters, ring 3, INT n DPL, IRET nulling, I/O bitmap, POPF, #AC, 16-bit gates'],
+  ['gates', 'far transfers, 32- and 16-bit call gates with parameters, ring 3, INT n DPL, IRET nulling, I/O bitmap, POPF, #AC, 16-bit trap gate'],
   ['exceptions', 'exception vectors and error codes, IDT gate checks with EXT, #DF classes, #PF and A/D bits, triple fault'],
   ['realmode', 'real mode: IVT delivery, segment arithmetic, big real mode, 64 KiB limits, LIDT, back to protected mode'],
   ['sysregs', 'CR0/CR2/CR3/CR4 and their #GP checks, LMSW/SMSW/CLTS, debug registers, MSRs, LTR/LLDT, SYSENTER/SYSEXIT'],
@@ -45,9 +45,9 @@ const guests: Array<[string, string]> = [
  */
 const knownDeviations: Record<string, Array<{ bochs: string; core: string; why: string }>> = {
   gates: [
-    { bochs: 'misaligned dword: EXC 11 err=0000 eip=001009a2 cs=001b ss=0023 esp=00104eb0', core: 'misaligned dword: ok',
+    { bochs: 'misaligned dword: EXC 11 err=0000 eip=001009a2 cs=001b ss=0023 esp=001050d0', core: 'misaligned dword: ok',
       why: 'no alignment check (#AC, CR0.AM and EFLAGS.AC at CPL 3) in the memory access path yet' },
-    { bochs: 'misaligned word: EXC 11 err=0000 eip=001009c9 cs=001b ss=0023 esp=00104eb0', core: 'misaligned word: ok',
+    { bochs: 'misaligned word: EXC 11 err=0000 eip=001009c9 cs=001b ss=0023 esp=001050d0', core: 'misaligned word: ok',
       why: 'no alignment check (#AC) yet' },
   ],
   exceptions: [

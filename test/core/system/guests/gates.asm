@@ -164,6 +164,26 @@ ring3_main:
     mov [int85_r3esp], esp
     int 0x85
 int85_back:
+    ; a 16-bit call gate from 16-bit ring-3 code on a 16-bit stack, 1 word parameter
+    mov [r3_esp_save], esp
+    jmp 0x8b:(cg16_caller - 0x100000)
+cg16_back:
+    mov ax, SEL_DATA3
+    mov ss, ax
+    mov esp, [r3_esp_save]
+    movzx eax, word [cg16_frame]
+    SHOW "cg16 ip", eax
+    movzx eax, word [cg16_frame + 2]
+    SHOW "  cs", eax
+    movzx eax, word [cg16_frame + 4]
+    SHOW "  param", eax
+    movzx eax, word [cg16_frame + 6]
+    SHOW "  sp", eax
+    movzx eax, word [cg16_frame + 8]
+    SHOW "  ss", eax
+    SHOW "  ring-0 esp", [cg16_esp0]
+    SHOW "  esp after retf 2", [cg16_sp_after]
+    SHOW "  ss after retf 2", [cg16_ss_after]
     SHOW "after int85 eax", eax
     SHOW "int85 esp0", [int85_esp]
     movzx eax, word [int85_frame]
@@ -230,6 +250,34 @@ conf_gate_target:
 align 8
 scratch: dd 0, 0
 
+; 16-bit ring-3 caller (segment 8b: code16 DPL 3, base 1 MiB) and its ring-0 target
+; (segment a0: code32 DPL 0, base 1 MiB), through the 16-bit call gate 98
+r3_esp_save: dd 0
+cg16_frame: times 5 dw 0
+cg16_esp0: dd 0
+cg16_sp_after: dd 0
+cg16_ss_after: dd 0
+bits 16
+cg16_caller:
+    mov ax, 0x93                            ; data16 DPL 3, base 1 MiB: SP = ESP - 1 MiB
+    mov ss, ax
+    mov esp, stack3_top - 0x100000 - 0x100
+    push word 0x1234
+    call 0x9b:0
+    mov [dword ABS(cg16_sp_after)], esp
+    mov [dword ABS(cg16_ss_after)], ss
+    jmp dword SEL_CODE3:cg16_back
+bits 32
+cg16_target:
+    mov [cg16_esp0], esp
+    mov eax, [esp]
+    mov [cg16_frame], eax
+    mov eax, [esp + 4]
+    mov [cg16_frame + 4], eax
+    mov ax, [esp + 8]
+    mov [cg16_frame + 8], ax
+    o16 retf 2
+
 ; 16-bit handler code (segment 70: code16 DPL 0, base 1 MiB): records its frame for ring 3
 int85_frame: times 5 dw 0
 int85_esp: dd 0
@@ -282,6 +330,10 @@ bits 32
     dq 0x00109A100000FFFF                       ; 70 code16 DPL 0, base 1 MiB
     GATE 0x10, 0, 0xEC, 0                       ; 78 call gate DPL 3 -> a data segment
     dq 0x00CF9A000000FFFF                       ; 80 code DPL 0, readable, non-conforming
+    dq 0x0010FA100000FFFF                       ; 88 code16 DPL 3, base 1 MiB
+    dq 0x0010F2100000FFFF                       ; 90 data16 DPL 3, base 1 MiB
+    GATE 0xa0, cg16_target - mb_header, 0xE4, 1  ; 98 16-bit call gate DPL 3 -> a0, 1 word parameter
+    dq 0x00409A100000FFFF                       ; a0 code32 DPL 0, base 1 MiB, limit FFFF
 %endmacro
 
 %include "lib_end.inc"
