@@ -5,7 +5,7 @@
  * so a failed command never leaves a half-written image behind.
  */
 import type { Command } from 'commander';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { renameSync, rmSync, existsSync } from 'node:fs';
 import { UsageError, setExitStatus } from './main.js';
 import { FileSource } from '../disk/node-file.js';
@@ -17,8 +17,9 @@ import { checkExitStatus, checkJson, formatCheck, type CheckResult } from '../di
 import { detectFormat } from '../disk/open.js';
 import { compareImages } from '../disk/compare.js';
 import { mapImage, mapJson } from '../disk/map.js';
-import { parseSize, formatSize } from '../disk/size.js';
-import type { DiskImage, ImageFormat, SnapshotInfo } from '../disk/types.js';
+import { parseSize } from '../disk/size.js';
+import { infoJson, infoText, backingChain } from './img-info.js';
+import type { ImageFormat } from '../disk/types.js';
 
 const FORMATS: ImageFormat[] = ['raw', 'qcow2', 'vmdk'];
 
@@ -114,24 +115,6 @@ function print(s: string): void {
   process.stdout.write(s);
 }
 
-/** qemu-img's "Format specific information" block, indented by four per level. */
-function formatSpecific(v: unknown, indent: string): string {
-  let s = '';
-  if (Array.isArray(v)) {
-    v.forEach((item, i) => {
-      s += typeof item === 'object' && item !== null ? `${indent}[${i}]:\n${formatSpecific(item, indent + '    ')}` : `${indent}[${i}]: ${item}\n`;
-    });
-    return s;
-  }
-  for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
-    if (val === undefined) continue;
-    const name = k.replace(/-/g, ' ');
-    if (typeof val === 'object' && val !== null) s += `${indent}${name}:\n${formatSpecific(val, indent + '    ')}`;
-    else s += `${indent}${name}: ${val}\n`;
-  }
-  return s;
-}
-
 /** qemu-img create's first line: the format's options in QEMU's order, defaults filled in. */
 function formattingLine(file: string, fmt: ImageFormat, size: number, opts: Map<string, string>): string {
   const parts: string[] = [];
@@ -153,21 +136,6 @@ function formattingLine(file: string, fmt: ImageFormat, size: number, opts: Map<
   return `Formatting '${file}', fmt=${fmt} ${parts.join(' ')}\n`;
 }
 
-/** qemu's bdrv_snapshot_dump: "%-10s%-17s%8s%20s%13s%11s" heading, "%-9s %-16s %8s%20s%13s%11s" rows. */
-function snapshotList(list: SnapshotInfo[]): string {
-  const l = (s: string, n: number) => s.padEnd(n), r = (s: string, n: number) => s.padStart(n);
-  let s = 'Snapshot list:\n' + l('ID', 10) + l('TAG', 17) + r('VM SIZE', 8) + r('DATE', 20) + r('VM CLOCK', 13) + r('ICOUNT', 11) + '\n';
-  const p2 = (n: number) => String(n).padStart(2, '0');
-  for (const sn of list) {
-    const d = new Date(sn['date-sec'] * 1000); // local time, as qemu's localtime_r
-    const date = `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}`;
-    const secs = sn['vm-clock-sec'];
-    const clock = `${p2(Math.floor(secs / 3600))}:${p2(Math.floor(secs / 60) % 60)}:${p2(secs % 60)}.${String(Math.floor(sn['vm-clock-nsec'] / 1e6) % 1000).padStart(3, '0')}`;
-    s += l(sn.id, 9) + ' ' + l(sn.name, 16) + ' ' + r(formatSize(sn['vm-state-size']), 8) + r(date, 20) + r(clock, 13) + r(sn.icount !== undefined ? String(sn.icount) : '', 11) + '\n';
-  }
-  return s;
-}
-
 export function registerImg(program: Command): void {
   const img = program.command('img').description('Disk images (raw, qcow2 v2/v3, VMDK monolithicSparse/streamOptimized), with qemu-img\'s options');
 
@@ -176,44 +144,19 @@ export function registerImg(program: Command): void {
     .argument('<file>')
     .option('-f, --format <fmt>', 'image format (detected when absent)')
     .option('--output <fmt>', 'human or json', 'human')
-    .action((file: string, o: { format?: string; output: string }) => {
+    .option('--backing-chain', 'also show every backing file')
+    .action((file: string, o: { format?: string; output: string; backingChain?: boolean }) => {
       if (o.output !== 'human' && o.output !== 'json') throw new UsageError(`--output must be human or json, not '${o.output}'`);
       const image = openImageFile(file, { format: format(o.format), readOnly: true });
-      const actual = new FileSource(resolve(file), 'r');
-      const actualSize = actual.allocatedBytes();
-      actual.close();
       try {
-        const i = image.info();
-        // qemu-img names the extent by the path it opened, not by the descriptor's line.
-        const ext = (i['format-specific']?.data.extents as Array<Record<string, unknown>> | undefined)?.[0];
-        if (ext) ext.filename = file;
-        const backing = i['backing-filename'];
-        const fullBacking = backing === undefined ? undefined : isAbsolute(backing) ? backing : join(dirname(file), backing);
+        const chain = o.backingChain ? backingChain(image, file) : [{ image, file }];
+        const sizes = chain.map((c) => { const f = new FileSource(resolve(c.file), 'r'); const n = f.allocatedBytes(); f.close(); return n; });
         if (o.output === 'json') {
-          // Keys in the order qemu-img prints them.
-          const j: Record<string, unknown> = {};
-          if (i.snapshots) j.snapshots = i.snapshots;
-          if (i['backing-filename-format'] !== undefined) j['backing-filename-format'] = i['backing-filename-format'];
-          j['virtual-size'] = i['virtual-size'];
-          j.filename = file;
-          if (i['cluster-size'] !== undefined) j['cluster-size'] = i['cluster-size'];
-          j.format = i.format;
-          j['actual-size'] = actualSize;
-          if (i['format-specific']) j['format-specific'] = i['format-specific'];
-          if (backing !== undefined) { j['full-backing-filename'] = fullBacking; j['backing-filename'] = backing; }
-          j['dirty-flag'] = i['dirty-flag'] ?? false;
-          print(JSON.stringify(j, null, 4) + '\n');
-          return;
+          const objs = chain.map((c, k) => infoJson(c.image, c.file, sizes[k]));
+          print(JSON.stringify(o.backingChain ? objs : objs[0], null, 4) + '\n');
+        } else {
+          print(chain.map((c, k) => infoText(c.image, c.file, sizes[k])).join('\n'));
         }
-        let s = `image: ${file}\nfile format: ${i.format}\n`;
-        s += `virtual size: ${formatSize(i['virtual-size'])} (${i['virtual-size']} bytes)\n`;
-        s += `disk size: ${formatSize(actualSize)}\n`;
-        if (i['cluster-size'] !== undefined) s += `cluster_size: ${i['cluster-size']}\n`;
-        if (backing !== undefined) s += `backing file: ${backing}${fullBacking !== backing ? ` (actual path: ${fullBacking})` : ''}\n`;
-        if (i['backing-filename-format'] !== undefined) s += `backing file format: ${i['backing-filename-format']}\n`;
-        if (i.snapshots) s += snapshotList(i.snapshots);
-        if (i['format-specific']) s += `Format specific information:\n${formatSpecific(i['format-specific'].data, '    ')}`;
-        print(s);
       } finally {
         image.close();
       }
@@ -284,13 +227,7 @@ export function registerImg(program: Command): void {
         const entries = mapImage(image);
         if (o.output === 'json') { print(mapJson(entries)); return; }
         // The file of each depth: the image, then its backing files as qemu names them.
-        const names = [file];
-        for (let img: DiskImage | undefined = image; img;) {
-          const b = img.info()['backing-filename'];
-          if (b === undefined) break;
-          names.push(isAbsolute(b) ? b : join(dirname(names[names.length - 1]), b));
-          img = (img as { backing?: DiskImage }).backing;
-        }
+        const names = backingChain(image, file).map((c) => c.file);
         const hex = (n: number) => (n === 0 ? '0' : '0x' + n.toString(16)).padEnd(16);
         let s = 'Offset          Length          Mapped to       File\n';
         for (const e of entries) {

@@ -117,8 +117,10 @@ describe.skipIf(!hasQemuImg)('wasmvisor img next to qemu-img', () => {
     put('backing-base.qcow2');
     put('backing-overlay.qcow2');
     for (const o of ['human', 'json']) {
-      expect((await run(['img', 'info', '--output', o, 'backing-overlay.qcow2'])).out)
-        .toBe(qemuImg(['info', '--output', o, 'backing-overlay.qcow2'], t.dir).stdout);
+      for (const chain of [[], ['--backing-chain']]) {
+        expect((await run(['img', 'info', ...chain, '--output', o, 'backing-overlay.qcow2'])).out)
+          .toBe(qemuImg(['info', ...chain, '--output', o, 'backing-overlay.qcow2'], t.dir).stdout);
+      }
     }
   });
 
