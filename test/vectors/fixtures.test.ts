@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { bytesOf, loadGroups, opcodeKey, outputs, regionOut, REGS, undefinedByte, undefinedRegMask, Vector } from './fixtures.js';
+import { bytesOf, loadGroups, opcodeKey, outputs, regionOut, regionOutOk, REGS, undefinedByte, undefinedRegMask, Vector } from './fixtures.js';
 
 const NAMES: string[] = [...REGS, 'eflags'];
 
@@ -50,7 +50,7 @@ describe('instruction vector fixtures', () => {
         const where = `${g.file}:${n + 2} ${v.f}`;
         const ok = hexOk(v.b) && (v.b.length <= 30 || (v.b.length <= 64 && v.x?.[0] === 13)) && v.i.length === 9 && typeof v.o === 'object' &&
           Object.keys(v.o).every((n) => NAMES.includes(n)) && [...v.i, ...outputs(v)].every(u32) && (v.uf === undefined || u32(v.uf)) &&
-          v.m.every(([a, i, o]) => u32(a) && hexOk(i) && (o === '=' || (hexOk(o) && o.length === i.length)) &&
+          v.m.every(([a, i, o]) => u32(a) && hexOk(i) && regionOutOk([a, i, o]) &&
             a >= w.window && a + i.length / 2 <= w.window + w.windowSize) &&
           (v.x === undefined || (v.x.length === 3 && v.x.every(Number.isInteger) && v.x[0] !== 14)) &&
           (v.i[8] & 0x40100) === 0 && (v.i[8] & 0x202) === 0x202;

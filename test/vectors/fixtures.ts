@@ -81,9 +81,25 @@ export function bytesOf(hex: string): Uint8Array {
   return out;
 }
 
-/** The region's output bytes ("=" means unchanged). */
+/** The region's output bytes as hex: its input with the changed runs ("offset:hex") applied. */
 export function regionOut(m: [number, string, string]): string {
-  return m[2] === '=' ? m[1] : m[2];
+  if (m[2] === '=') return m[1];
+  let out = m[1];
+  for (const run of m[2].split(' ')) {
+    const [off, bytes] = run.split(':');
+    const at = 2 * Number(off);
+    out = out.slice(0, at) + bytes + out.slice(at + bytes.length);
+  }
+  return out;
+}
+
+/** True when a region output is "=" or well-formed runs inside the region. */
+export function regionOutOk(m: [number, string, string]): boolean {
+  if (m[2] === '=') return true;
+  return m[2].split(' ').every((run) => {
+    const r = /^(\d+):((?:[0-9a-f]{2})+)$/.exec(run);
+    return r !== null && 2 * Number(r[1]) + r[2].length <= m[1].length;
+  });
 }
 
 /** Bit mask of undefined bits for register index r (0..7). */

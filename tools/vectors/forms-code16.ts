@@ -148,7 +148,7 @@ for (const w of [16, 32] as Width[]) {
 }
 
 // Strings with SI/DI/CX (16-bit addressing by default).
-const SPAN = 0x50;
+const SPAN = 0x40;
 for (const [opc, mn, rep] of [[0xa5, 'movs', 0xf3], [0xab, 'stos', 0xf3], [0xad, 'lods', 0xf3], [0xa7, 'cmps', 0xf3], [0xaf, 'scas', 0xf2]] as const) {
   for (const w of [16, 32] as Width[]) {
     for (const withRep of [false, true]) {
@@ -161,8 +161,8 @@ for (const [opc, mn, rep] of [[0xa5, 'movs', 0xf3], [0xab, 'stos', 0xf3], [0xad,
           x.region(LAYOUT.src - SPAN, src);
           x.region(LAYOUT.dst - SPAN, dst);
           const lo = (a: number) => (a32 ? a >>> 0 : ((r.u32() & 0xffff0000) | ((a - LAYOUT.seg16Base) & 0xffff)) >>> 0);
-          x.regs[ESI] = lo(LAYOUT.src + (r.int(16) - 8) * (w / 8));
-          x.regs[EDI] = lo(LAYOUT.dst + (r.int(16) - 8) * (w / 8));
+          x.regs[ESI] = lo(LAYOUT.src + (r.int(8) - 4) * (w / 8));
+          x.regs[EDI] = lo(LAYOUT.dst + (r.int(8) - 4) * (w / 8));
           const count = withRep ? r.int(13) : r.u32() & 0xffff;
           x.regs[ECX] = a32 ? (withRep ? count : r.u32()) >>> 0 : ((r.u32() & 0xffff0000) | count) >>> 0;
           x.emit(...(withRep ? [rep] : []), ...os(w), ...(a32 ? [0x67] : []), opc);

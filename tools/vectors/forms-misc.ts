@@ -14,9 +14,10 @@ const R = (w: Width) => `r${w}`;
 const RM = (w: Width) => `r/m${w}`;
 const SUF = (w: Width) => (w === 8 ? 'b' : w === 16 ? 'w' : 'd');
 
-// String instructions. Buffers: 0xa0 bytes around LAYOUT.src and LAYOUT.dst.
+// String instructions. Buffers: 0x80 bytes around LAYOUT.src and LAYOUT.dst; up to 12
+// elements from a start within 4 elements of the middle stay inside.
 const STR = [['movs', 0xa4, false], ['cmps', 0xa6, true], ['stos', 0xaa, false], ['lods', 0xac, false], ['scas', 0xae, true]] as const;
-const SPAN = 0x50;
+const SPAN = 0x40;
 for (const [mn, opc, cmp] of STR) {
   const reps = cmp ? [[], [0xf3], [0xf2]] : [[], [0xf3]];
   for (const a16 of [false, true]) {
@@ -35,7 +36,7 @@ function stringVector(x: Insn, rep: number[], opc: number, w: Width, a16: boolea
   const src = r.bytes(2 * SPAN);
   const dst = cmp ? src.slice() : r.bytes(2 * SPAN);
   if (cmp) for (let n = r.int(4); n > 0; n--) dst[r.int(dst.length)] ^= 1 << r.int(8);
-  const offS = (r.int(16) - 8) * (w / 8), offD = (r.int(16) - 8) * (w / 8);
+  const offS = (r.int(8) - 4) * (w / 8), offD = (r.int(8) - 4) * (w / 8);
   const count = rep.length ? (r.chance(0.1) ? 0 : r.int(13)) : operand(r, 32);
   if (mn === 'scas' && r.chance(0.6)) {
     // Search for a value that is there (or soon will be).

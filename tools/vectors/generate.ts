@@ -34,7 +34,10 @@ export interface Vector {
   b: string;
   /** Input EAX ECX EDX EBX ESP EBP ESI EDI EFLAGS. */
   i: number[];
-  /** Memory regions: [linear address, input bytes, output bytes or "=" when unchanged] (hex). */
+  /**
+   * Memory regions: [linear address, input bytes (hex), output]. The output lists the runs
+   * of bytes that changed as "offset:hex" (decimal offset, space separated), or is "=".
+   */
   m: [number, string, string][];
   /** Output registers that differ from `i`, by name (at a fault: as the fault left them). */
   o: Record<string, number>;
@@ -53,6 +56,20 @@ export interface Vector {
   uf?: number;
   /** Undefined results: ["reg", name, bit mask] or ["mem", region, offset, length]. */
   u?: (['reg', string, number] | ['mem', number, number, number])[];
+}
+
+/** The changed runs of `after` against `before` (hex strings of equal length). */
+export function patch(before: string, after: string): string {
+  if (after.length !== before.length) throw new Error('runner returned a region of another size');
+  const runs: string[] = [];
+  for (let k = 0; k < before.length; k += 2) {
+    if (before.slice(k, k + 2) === after.slice(k, k + 2)) continue;
+    let j = k;
+    while (j < before.length && before.slice(j, j + 2) !== after.slice(j, j + 2)) j += 2;
+    runs.push(`${k / 2}:${after.slice(k, j)}`);
+    k = j - 2;
+  }
+  return runs.length ? runs.join(' ') : '=';
 }
 
 export function runnerLine(x: Insn): string {
@@ -94,7 +111,7 @@ export function toVector(form: Form, x: Insn, res: ReturnType<typeof parseResult
     f: form.name,
     b: toHex(x.bytes),
     i: x.regs.map((r) => r >>> 0),
-    m: x.mem.map((m, k) => [m.addr, toHex(m.bytes), res.mem[k] === toHex(m.bytes) ? '=' : res.mem[k]]),
+    m: x.mem.map((m, k) => [m.addr, toHex(m.bytes), patch(toHex(m.bytes), res.mem[k])]),
     o: Object.fromEntries(res.o.flatMap((r, k) => (r !== x.regs[k] >>> 0 ? [[NAMES[k], r]] : []))),
   };
   if (x.target !== undefined) v.t = x.target;
