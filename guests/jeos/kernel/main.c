@@ -80,7 +80,7 @@ void kmain(u32 magic, const struct multiboot_info *mbi) {
     for (u32 i = 0; i < mbi->mods_count; i++)
       if (m[i].mod_end > first_free) first_free = m[i].mod_end;
   }
-  if (mem_top < (8u << 20)) panic("needs at least 8 MiB of memory (found %u KiB from %s)", mem_top >> 10, mem_source);
+  if (mem_top < (6u << 20)) panic("needs at least 6 MiB of memory (found %u KiB from %s)", mem_top >> 10, mem_source);
 
   gdt_init();
   idt_init();
