@@ -11,6 +11,7 @@ import { MAX_DISK_CAPACITY_BYTES, MAX_MEMORY_BYTES, sizeInBytes } from './units.
 import { OvfError } from './errors.js';
 import { configurationIds, intOf, parseHostResource } from './interpret.js';
 import { checkPackagePath } from './paths.js';
+import { checkProducts } from './validate-product.js';
 
 export interface ValidationIssue {
   severity: 'error' | 'warning';
@@ -98,6 +99,12 @@ export function validateOvf(env: Envelope, opts: ValidateOptions = {}): Validati
     for (const hw of hws) checkHardware(hw, where, { err, warn, diskIds, fileIds, networks, configs });
   };
   if (env.content) visit(env.content, '');
+
+  // At most one of each of these sections per envelope (DSP0243 9.1, 9.2, 9.8).
+  for (const kind of ['DiskSection', 'NetworkSection', 'DeploymentOptionSection'] as const) {
+    if (env.sections.filter((s) => s.kind === kind).length > 1) err('Envelope', `more than one ${kind}`);
+  }
+  checkProducts(env, warn);
   return { ok: !issues.some((i) => i.severity === 'error'), issues };
 }
 

@@ -197,3 +197,29 @@ ${body}
     expect(r.notes.find((n) => n.subject.startsWith('Item 23'))?.message).toMatch(/AddressOnParent 7 of IDE controller 11/);
   });
 });
+
+describe('ProductSection properties (DSP0243 9.5)', () => {
+  it('warns about values that do not fit their type, duplicate keys and unknown types', () => {
+    const text = descriptor().replace('<VirtualHardwareSection>', `<ProductSection ovf:class="app"><Info/>
+      <Property ovf:key="port" ovf:type="uint16" ovf:value="70000"/>
+      <Property ovf:key="ssh" ovf:type="boolean" ovf:value="yes"/>
+      <Property ovf:key="ratio" ovf:type="real32" ovf:value="0.5"/>
+      <Property ovf:key="n" ovf:type="int" ovf:value="  42  "/>
+      <Property ovf:key="n" ovf:type="string" ovf:value="again"/>
+      <Property ovf:key="x" ovf:type="uint99"/>
+    </ProductSection><VirtualHardwareSection>`);
+    const v = validateOvf(readOvf(text));
+    expect(v.ok).toBe(true);
+    expect(v.issues.map((i) => `${i.severity} ${i.where}: ${i.message}`)).toEqual([
+      'warning VirtualSystem[vm]/ProductSection[app]/Property[port]: 70000 is outside uint16 (0..65535)',
+      'warning VirtualSystem[vm]/ProductSection[app]/Property[ssh]: "yes" is not a boolean (true, false, 1, 0)',
+      'warning VirtualSystem[vm]/ProductSection[app]/Property[n]: duplicate property key "n"',
+      'warning VirtualSystem[vm]/ProductSection[app]/Property[x]: unknown property type "uint99"',
+    ]);
+  });
+
+  it('refuses two DiskSections in one envelope', () => {
+    const text = descriptor().replace('<VirtualSystem', '<DiskSection><Info/></DiskSection><VirtualSystem');
+    expect(validateOvf(readOvf(text)).issues).toContainEqual({ severity: 'error', where: 'Envelope', message: 'more than one DiskSection' });
+  });
+});
