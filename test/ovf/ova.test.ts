@@ -153,6 +153,29 @@ describe('reading OVA packages', () => {
     expect(run('qemu-img', ['compare', '-f', 'vmdk', '-F', 'qcow2', join(COT, 'ubuntu.2.0-disk1.vmdk'), qcow])).toMatch(/Images are identical/);
   });
 
+  it('reports a certificate file, and keeps it on import', async () => {
+    const e = ubuntuEntries();
+    const cert = 'SHA256(ubuntu.2.0.mf)= 00\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const dir = tempDir();
+    writeFileSync(join(dir, 'c.ova'), await makeTar([e[0], e[1], { name: 'ubuntu.2.0.cert', data: cert }, e[2]]));
+    const r = await inspectOvaFile(join(dir, 'c.ova'));
+    expect(r.certificate?.name).toBe('ubuntu.2.0.cert');
+    expect(r.warnings).toEqual([]);
+    await importOva(join(dir, 'c.ova'), join(dir, 'vm'), { keepStreamOptimized: true });
+    expect(readFileSync(join(dir, 'vm', 'ubuntu.2.0.cert'), 'utf8')).toBe(cert);
+  });
+
+  it.skipIf(!hasGnuTar)('reads UTF-8 member names that GNU tar stores in pax records', async () => {
+    const name = 'disque-\u00e9t\u00e9-\u4e8c.img';
+    const cfg: VmConfig = { version: 1, name: 'u', cpus: 1, memoryMiB: 16, boot: { firmware: 'bios' }, disks: [{ controller: { type: 'ide', channel: 0, unit: 0 }, media: 'disk', path: name, format: 'raw' }], nics: [], serial: [] };
+    const dir = tempDir();
+    writeFileSync(join(dir, name), new Uint8Array(512).fill(1));
+    writeFileSync(join(dir, 'u.ovf'), writeOvf(fromVmConfig(cfg, { fileInfo: () => ({ size: 512 }) }).envelope));
+    run('tar', ['--format=pax', '-cf', join(dir, 'u.ova'), 'u.ovf', name], dir);
+    const r = await inspectOvaFile(join(dir, 'u.ova'));
+    expect(r.members.map((m) => m.name)).toEqual([name]);
+  });
+
   it('refuses a non-empty target folder', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'u.ova'), await makeTar(ubuntuEntries()));
