@@ -6,8 +6,9 @@
  *   LSR bits 5 and 6), every other port read returns 0xff (an empty ISA bus);
  * - a write to QEMU's isa-debug-exit port 0xf4 ends the run with status (value << 1) | 1;
  * - writes to the checkpoint port (0xE9 by default) record the registers;
- * - HLT ends the run, unless the caller gave `hltInterrupts`: then each HLT (with IF=1)
- *   takes the next of those vectors as an external interrupt, standing in for the PIC;
+ * - external interrupts only where the caller scripts them (`interrupts`, standing in for
+ *   the PIC): in order, each either at the next HLT or as soon as the guest can take one
+ *   (the core's interrupt-window exit); otherwise HLT ends the run;
  * - a shutdown, an invalid state or the step budget end the run.
  * No devices: guests that need a PC use the machine, not this harness.
  */
@@ -57,8 +58,12 @@ export interface HarnessOptions extends Omit<MultibootOptions, 'ramBytes'> {
   /** Step budget: instructions executed before the run is stopped (default 50 million). */
   maxInstructions?: number;
   checkpointPort?: number;
-  /** External interrupt vectors delivered at successive HLTs (each once, in order). */
-  hltInterrupts?: number[];
+  /**
+   * Scripted external interrupts, in order: `hlt` delivers the vector at the next HLT
+   * (which must have IF=1); `window` delivers it as soon as the guest can take an
+   * interrupt (IF=1 and no interrupt shadow), through the core's 'irq-window' exit.
+   */
+  interrupts?: { when: 'hlt' | 'window'; vector: number }[];
 }
 
 export function checkpointOf(regs: Regs, value: number): Checkpoint {
@@ -79,7 +84,9 @@ export function runGuest(core: Core, image: Uint8Array, opts: HarnessOptions = {
   const start = core.counters().instructions;
   const chars: string[] = [];
   const checkpoints: Checkpoint[] = [];
-  const pendingIrqs = (opts.hltInterrupts ?? []).slice();
+  const script = (opts.interrupts ?? []).slice();
+  const armWindow = () => core.requestInterruptWindow(script[0]?.when === 'window');
+  armWindow();
   const result = (end: EndReason, detail: string, exitStatus: number | null = null): GuestRun => ({
     output: chars.join(''),
     exitStatus,
@@ -111,14 +118,20 @@ export function runGuest(core: Core, image: Uint8Array, opts: HarnessOptions = {
         if (!exit.write) core.completeIo(exit.size === 4 ? 0xffffffff : exit.size === 2 ? 0xffff : 0xff);
         continue;
       case 'hlt': {
-        const vector = pendingIrqs.shift();
-        if (vector === undefined) return result('hlt', 'HLT with no interrupt source');
+        if (script[0]?.when !== 'hlt') return result('hlt', 'HLT with no interrupt source');
+        const { vector } = script.shift()!;
         if (!core.canInjectInterrupt()) return result('hlt', `HLT with interrupts off (vector ${vector} not delivered)`);
         core.injectInterrupt(vector);
+        armWindow();
         continue;
       }
-      case 'irq-window':
+      case 'irq-window': {
+        if (script[0]?.when === 'window' && core.canInjectInterrupt()) {
+          core.injectInterrupt(script.shift()!.vector);
+          armWindow();
+        }
         continue;
+      }
       case 'shutdown':
         return result('shutdown', `shutdown: ${exit.why}`);
       case 'invalid':

@@ -2,7 +2,10 @@
 ; datasheet), only IRQ0 unmasked, the 8254 PIT channel 0 in mode 0 with a short count,
 ; then STI; HLT. The interrupt arrives through the IDT as vector 0x20: the frame holds
 ; the EIP after the HLT and EFLAGS with IF=1; the interrupt gate clears IF in the handler.
-; (wasmvisor's test harness has no PIC or PIT: the test injects vector 0x20 at the HLT.)
+; Then the STI shadow (SDM vol. 2B, STI): with IRQ0 already pending (seen in the PIC's
+; IRR), STI; MOV; MOV takes the interrupt after the first MOV, not before it.
+; (wasmvisor's test harness has no PIC or PIT: the test injects vector 0x20 at the HLT,
+; then as soon as the core opens its interrupt window.)
 %include "lib.inc"
 main:
     mov eax, 0x20
@@ -39,6 +42,29 @@ main:
     sti
     hlt
 after_hlt:
+    PUTS "irq count="
+    PHEX [irq_count]
+    NL
+
+    ; the STI shadow: make IRQ0 pending with IF=0, then STI
+    mov al, 0x30
+    out 0x43, al
+    mov al, 100
+    out 0x40, al
+    xor al, al
+    out 0x40, al
+.poll:
+    mov al, 0x0a                    ; OCW3: read IRR
+    out 0x20, al
+    in al, 0x20
+    test al, 1
+    jz .poll
+    mov dword [shadow_case], 1
+    xor ebx, ebx
+    sti
+    mov ebx, 1                      ; still in the STI shadow
+shadow_next:
+    mov ebx, 2
     cli
     PUTS "irq count="
     PHEX [irq_count]
@@ -50,6 +76,8 @@ irq0:
     mov ebp, esp
     push eax
     inc dword [irq_count]
+    cmp dword [shadow_case], 0
+    jne .shadow
     PUTS "irq vector 0x20: eip is after hlt="
     mov eax, [ebp+4]
     cmp eax, after_hlt
@@ -70,6 +98,19 @@ irq0:
     PUTS " if in handler="
     PHEX8 eax
     NL
+    and dword [ebp+12], ~0x200      ; return with IF=0: nothing more until the next STI
+    jmp .eoi
+.shadow:
+    PUTS "irq after sti: ebx="
+    PHEX ebx
+    PUTS " eip is the instruction after the shadow="
+    mov eax, [ebp+4]
+    cmp eax, shadow_next
+    sete al
+    movzx eax, al
+    PHEX8 eax
+    NL
+.eoi:
     mov al, 0x20                    ; OCW2: non-specific EOI
     out 0x20, al
     pop eax
@@ -77,4 +118,5 @@ irq0:
     iretd
 
 irq_count: dd 0
+shadow_case: dd 0
 %include "end.inc"

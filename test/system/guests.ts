@@ -22,8 +22,9 @@ const root = new URL('../../guests/systests/', import.meta.url);
  * each -initrd entry ("file args") whole as the module string; these are given as such.
  */
 export function guestBootOptions(name: string): HarnessOptions {
-  // irq: the PIT's IRQ0 through the PIC, remapped by the guest to vector 0x20.
-  if (name === 'irq') return { hltInterrupts: [0x20] };
+  // irq: the PIT's IRQ0 through the PIC, remapped by the guest to vector 0x20: first at
+  // its HLT, then pending when it executes STI (taken after the next instruction).
+  if (name === 'irq') return { interrupts: [{ when: 'hlt', vector: 0x20 }, { when: 'window', vector: 0x20 }] };
   if (name !== 'modules') return {};
   const file = (p: string) => new Uint8Array(readFileSync(new URL(p, root)));
   return {
