@@ -263,6 +263,15 @@ describe.skipIf(!hasQemu)('JeOS under QEMU, command line', () => {
     expect(run.status).toBe(1);
   });
 
+  it('runs out of memory cleanly: the process is killed, the machine reports a failure', async () => {
+    // QEMU -m 8 leaves about 1700 free frames; 3000 demand-zero pages cannot fit.
+    const run: Run = await compare.runQemu({ kernel: KERNEL, mem: 8, append: 'only=pgfault pgfault=3000', timeoutMs: 60_000 });
+    const lines = compare.outputLines(run.output);
+    expect(lines.some((l) => /^jeos out of memory \(pid=1, 0 frames free\)$/.test(l))).toBe(true);
+    expect(lines).toContain('jeos init exited status=142');
+    expect(run.status).toBe(3); // (1 << 1) | 1
+  });
+
   it('warns about an unknown workload or option and runs nothing it does not know', async () => {
     const { run } = await boot('only=nosuch bogus=1 syscall=x', false);
     const lines = compare.outputLines(run.output);

@@ -259,10 +259,10 @@ int user_range_ok(u32 p, u32 len) {
 int demand_fault(u32 va) {
   if (!in_heap(va) && !in_stack(va)) return -1;
   u32 pa = frame_alloc_zeroed();
-  if (!pa) return -1;
+  if (!pa) return -2;
   if (as_map(current->pd, va & PAGE_MASK, pa, PTE_U | PTE_W) < 0) {
     frame_unref(pa);
-    return -1;
+    return -2;
   }
   return 0;
 }

@@ -51,7 +51,8 @@ int do_kill(int pid);
 
 /* 1 when [p, p + len) lies in the current process's image, heap or stack. */
 int user_range_ok(u32 p, u32 len);
-/* Demand paging: maps a zeroed frame at va if it lies in the heap or the stack. */
+/* Demand paging: maps a zeroed frame at va if it lies in the heap or the stack; 0, -1
+ * when va lies in neither, -2 when memory is exhausted. */
 int demand_fault(u32 va);
 
 #endif

@@ -72,7 +72,9 @@ static void page_fault(struct trapframe *tf) {
     if ((tf->err & PF_P) && (tf->err & PF_W)) {
       if (as_cow_fault(current->pd, va) == 0) return;
     } else if (!(tf->err & PF_P)) {
-      if (demand_fault(va) == 0) return;
+      int r = demand_fault(va);
+      if (r == 0) return;
+      if (r == -2) kprintf("jeos out of memory (pid=%d, %u frames free)\n", current->pid, frames_free());
     }
   }
   /* A bad user address, even met by the kernel on a process's behalf (a pointer into a
