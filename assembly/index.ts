@@ -6,7 +6,7 @@ import {
 } from './generated/layout';
 import { setSegRaw, CS, LDTR, TR } from './cpu/state';
 import { physInit, setA20 as physSetA20, addRom as physAddRom, addMmio as physAddMmio } from './mem/phys';
-import { tlbFlushAll } from './mem/tlb';
+import { tlbFlushAll, tlbReset } from './mem/tlb';
 import { run as runLoop, enterState, leaveState } from './cpu/run';
 import { completeRead, logClear } from './cpu/iolog';
 import { msrRead, msrWrite, msrOk } from './cpu/system/msr';
@@ -25,6 +25,7 @@ export function init(ramBytes: u32): bool {
   memory.fill(STATE_BASE, 0, STATE_SIZE);
   physInit(ramBytes);
   physSetA20(true);
+  tlbReset();
   store<u32>(STATE_BASE + S_TSC_PER_INSN, 1);
   reset();
   return true;
@@ -34,7 +35,7 @@ export function init(ramBytes: u32): bool {
 export function reset(): void {
   const ram = load<u32>(STATE_BASE + S_RAM_BYTES);
   const tpi = load<u32>(STATE_BASE + S_TSC_PER_INSN);
-  memory.fill(STATE_BASE, 0, 512); // registers, segments, tables, CRs, DRs, MSRs, events, exit
+  memory.fill(STATE_BASE, 0, 384); // registers, segments, tables, CRs, DRs, MSRs, events, exit (not the counters)
   store<u32>(STATE_BASE + S_RAM_BYTES, ram);
   store<u32>(STATE_BASE + S_TSC_PER_INSN, tpi);
   store<u32>(STATE_BASE + S_EIP, 0xfff0);
@@ -74,3 +75,5 @@ export function ramBase(): u32 { return RAM_BASE; }
 export function readMsr(index: u32): u64 { return msrRead(index); }
 export function writeMsr(index: u32, v: u64): bool { msrWrite(index, v); return msrOk; }
 export function lastMsrOk(): bool { return msrOk; }
+
+export { fuzz, fuzzArmGuards, guardsIntact, fuzzFirstCode, fuzzFirstAt } from './fuzz';

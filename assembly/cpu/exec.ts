@@ -234,6 +234,11 @@ function exec1(b: u32): void {
     }
     case 0x05: case 0x0d: case 0x15: case 0x1d: case 0x25: case 0x2d: case 0x35: case 0x3d: {
       const v = fetchImm(osz); if (faulted) return;
+      if (osz == 32) {
+        const r = alu32(b >> 3, reg32(EAX), v);
+        if (b != 0x3d) setReg32(EAX, r);
+        return;
+      }
       const res = alu(b >> 3, getReg(osz, EAX), v, osz);
       if ((b >> 3) != OP_CMP) setReg(osz, EAX, res);
       return;
@@ -252,8 +257,21 @@ function exec1(b: u32): void {
     case 0x3f: aas(); return;
     // ---- INC/DEC/PUSH/POP r ----
     case 0x50: case 0x51: case 0x52: case 0x53: case 0x54: case 0x55: case 0x56: case 0x57:
+      if (osz == 32 && stack32) {
+        const n = reg32(ESP) - 4;
+        wr32(SS, n, reg32(b & 7)); if (faulted) return;
+        setReg32(ESP, n);
+        return;
+      }
       pushSz(osz, getReg(osz, b & 7)); return;
     case 0x58: case 0x59: case 0x5a: case 0x5b: case 0x5c: case 0x5d: case 0x5e: case 0x5f: {
+      if (osz == 32 && stack32) {
+        const e = reg32(ESP);
+        const v = rd32(SS, e); if (faulted) return;
+        setReg32(ESP, e + 4);
+        setReg32(b & 7, v); // POP ESP loads the popped value (after the increment)
+        return;
+      }
       const v = popSz(osz); if (faulted) return;
       setReg(osz, b & 7, v);
       return;
@@ -286,7 +304,21 @@ function exec1(b: u32): void {
       return;
     }
     // ---- group 1 ----
-    case 0x80: case 0x81: case 0x82: case 0x83: {
+    case 0x81: case 0x83: {
+      const m = fetch8(); if (faulted) return;
+      if (osz == 32 && m >= 0xc0) {
+        const imm = b == 0x81 ? fetch32() : fetchSimm8(); if (faulted) return;
+        const op = (m >> 3) & 7;
+        const r = alu32(op, reg32(m & 7), imm);
+        if (op != 7) setReg32(m & 7, r);
+        return;
+      }
+      decodeModrmWith(m); if (faulted) return;
+      const imm = b == 0x81 ? fetchImm(osz) : fetchSimm8(); if (faulted) return;
+      aluRM(regField(), osz, imm);
+      return;
+    }
+    case 0x80: case 0x82: {
       const size = wsize(b);
       decodeModrm(); if (faulted) return;
       const imm = b == 0x81 ? fetchImm(osz) : (b == 0x83 ? fetchSimm8() : fetch8());
@@ -449,6 +481,14 @@ function exec1(b: u32): void {
     }
     case 0xc2: case 0xc3: { // RET near [imm16]
       const imm = b == 0xc2 ? fetch16() : 0; if (faulted) return;
+      if (osz == 32 && stack32) {
+        const e = reg32(ESP);
+        const t = rd32(SS, e); if (faulted) return;
+        if (t > segLimitCS()) { raiseGP(0); return; }
+        setReg32(ESP, e + 4 + imm);
+        setIp(t);
+        return;
+      }
       const v = (osz == 32 ? rd32(SS, sp()) : rd16(SS, sp())); if (faulted) return;
       const t = osz == 16 ? v & 0xffff : v;
       if (t > segLimitCS()) { raiseGP(0); return; }
@@ -532,6 +572,16 @@ function exec1(b: u32): void {
     }
     case 0xe8: {
       const dsp = fetchImm(osz); if (faulted) return;
+      if (osz == 32 && stack32) {
+        // CALL rel32 on a 32-bit stack: target check, one push, jump.
+        const t = ip + dsp;
+        if (t > segLimitCS()) { raiseGP(0); return; }
+        const n = reg32(ESP) - 4;
+        wr32(SS, n, ip); if (faulted) return;
+        setReg32(ESP, n);
+        setIp(t);
+        return;
+      }
       callTo(ip + dsp);
       return;
     }
@@ -679,7 +729,9 @@ function enter(): void {
   const bpv = getReg(osz, EBP);
   if (osz == 32) wr32(SS, s, bpv); else wr16(SS, s, bpv);
   if (faulted) return;
-  const frame = s;
+  // FrameTemp is ESP after the push: on a 16-bit stack only SP moved, the upper half of ESP
+  // stays and goes into EBP and the frame-pointer copy with a 32-bit operand size.
+  const frame = stack32 ? s : (reg32(ESP) & 0xffff0000) | s;
   let bp = stack32 ? reg32(EBP) : reg16(EBP);
   if (level > 0) {
     for (let i: u32 = 1; i < level; i++) {

@@ -104,7 +104,8 @@ export function run(budget: u32): u32 {
 
 /** Executes up to `n` instructions; returns an exit reason or NO_EXIT. */
 function runSlice(n: u32): u32 {
-  let done: u32 = 0;
+  let done: u32 = 0;     // budget used: instructions and delivered exceptions
+  let retired: u32 = 0;  // instructions retired
   let reason: u32 = NO_EXIT;
   while (true) {
     // Events are taken between instructions, never while an instruction waits for the host.
@@ -134,7 +135,7 @@ function runSlice(n: u32): u32 {
     if (done >= n) break;
     const esp0 = field(S_ESP);
     if (logLen != 0) logRewind();
-    setSliceCount(done);
+    setSliceCount(retired);
     step();
     if (faulted) {
       setIp(startIp);
@@ -152,10 +153,14 @@ function runSlice(n: u32): u32 {
       setField(S_INT_SHADOW, 0);
       needAttention();
       if (!deliverEvent(<u32>v, EV_HW_EXCEPTION, c, h)) { reason = shutdown(WHY_TRIPLE_FAULT); break; }
+      // A delivered exception uses budget (it is not a retired instruction), so a handler
+      // that faults forever still returns to the host.
+      done++;
       continue;
     }
     if (logLen != 0) logClear();
     done++;
+    retired++;
     if (shadowNext || attention) {
       // The shadow covers exactly the instruction after STI / MOV SS / POP SS.
       setField(S_INT_SHADOW, shadowNext ? 1 : 0);
@@ -165,7 +170,7 @@ function runSlice(n: u32): u32 {
   }
   sliceDone = done;
   setSliceCount(0);
-  setTscRetired(tscRetired + done);
+  setTscRetired(tscRetired + retired);
   return reason;
 }
 

@@ -63,10 +63,31 @@ export function setFetch(start: u32, len: u32, host: u32): void { fetchStart = s
 
 @inline function cnt(off: u32): void { store<u64>(STATE_BASE + off, load<u64>(STATE_BASE + off) + 1); }
 
+// Entries filled since the last full flush, so a flush of a small working set clears only
+// those instead of the whole array (context switches, the fuzz driver's resets).
+const FILL_LOG_MAX: u32 = 128;
+const FILL_LOG: u32 = TLB_BASE + TLB_ENTRIES * 12; // FILL_LOG_MAX u32 indexes after the arrays
+let fillCount: u32 = 0;
+
 export function tlbFlushAll(keepGlobal: bool): void {
   cnt(S_CNT_TLB_FLUSH);
   tlbEpoch++;
   fetchLen = 0;
+  if (fillCount <= FILL_LOG_MAX) {
+    let kept: u32 = 0;
+    for (let k: u32 = 0; k < fillCount; k++) {
+      const i = load<u32>(FILL_LOG + (k << 2));
+      if (keepGlobal && load<u32>(TLB_GLOBAL + (i << 2)) != 0) {
+        store<u32>(FILL_LOG + (kept << 2), i); kept++;
+        continue;
+      }
+      store<u32>(TLB_TAG + (i << 2), INVALID_TAG);
+      store<u32>(TLB_GLOBAL + (i << 2), 0);
+    }
+    fillCount = kept;
+    return;
+  }
+  fillCount = 0;
   if (!keepGlobal) {
     memory.fill(TLB_TAG, 0xff, TLB_ENTRIES * 4);
     memory.fill(TLB_GLOBAL, 0, TLB_ENTRIES * 4);
@@ -74,7 +95,17 @@ export function tlbFlushAll(keepGlobal: bool): void {
   }
   for (let i: u32 = 0; i < <u32>TLB_ENTRIES; i++) {
     if (load<u32>(TLB_GLOBAL + (i << 2)) == 0) store<u32>(TLB_TAG + (i << 2), INVALID_TAG);
+    else if (fillCount < FILL_LOG_MAX) { store<u32>(FILL_LOG + (fillCount << 2), i); fillCount++; }
+    else fillCount = FILL_LOG_MAX + 1;
   }
+}
+
+/** Empties the whole TLB unconditionally (initialization). */
+export function tlbReset(): void {
+  memory.fill(TLB_TAG, 0xff, TLB_ENTRIES * 4);
+  memory.fill(TLB_GLOBAL, 0, TLB_ENTRIES * 4);
+  fillCount = 0;
+  fetchLen = 0;
 }
 
 /** INVLPG (SDM vol. 3A, 4.10.4.1): drops the entry of one linear page, global or not. */
@@ -163,6 +194,8 @@ export function translate(lin: u32, write: bool, user: bool): bool {
   else if (kind == PAGE_MMIO) deny = DENY_ALL;
   else if (kind != PAGE_RAM) deny |= DENY_SW | DENY_UW;
   const i = (lin >>> 12) & TLB_MASK;
+  if (fillCount < FILL_LOG_MAX) store<u32>(FILL_LOG + (fillCount << 2), i);
+  if (fillCount <= FILL_LOG_MAX) fillCount++;
   store<u32>(TLB_TAG + (i << 2), (lin & 0xfffff000) | deny);
   store<u32>(TLB_ADD + (i << 2), classHost - (lin & 0xfffff000));
   store<u32>(TLB_GLOBAL + (i << 2), global);

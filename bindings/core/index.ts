@@ -24,6 +24,21 @@ interface CoreExports {
   readMsr(index: number): bigint;
   writeMsr(index: number, v: bigint): number;
   lastMsrOk(): number;
+  fuzz(seed: number, streams: number, budget: number, maxExits: number, stopAtFirst: number): number;
+  fuzzArmGuards(): void;
+  guardsIntact(): number;
+  fuzzFirstCode(): number;
+  fuzzFirstAt(): number;
+}
+
+/** Result of the core's built-in fuzz driver (assembly/fuzz.ts). */
+export interface FuzzResult {
+  violations: number;
+  /** Code of the first violated invariant (assembly/fuzz.ts, check()) and its stream. */
+  firstCode: number;
+  firstStream: number;
+  guardsIntact: boolean;
+  instructions: number;
 }
 
 const REG_OFFSETS: Record<RegName, number> = {
@@ -66,7 +81,7 @@ async function loadWasm(src: BufferSource | URL | undefined): Promise<BufferSour
   return src;
 }
 
-class WasmCore implements Core {
+export class WasmCore implements Core {
   readonly ramBytes: number;
   private readonly x: CoreExports;
   private buf: ArrayBuffer | null = null;
@@ -226,6 +241,16 @@ class WasmCore implements Core {
     return c;
   }
   tsc(): bigint { return this.get64(L.S_TSC); }
+  /** Runs the core's fuzz driver (tests only; it resets the CPU and overwrites RAM). */
+  fuzz(seed: number, streams: number, budget: number, maxExits: number, stopAtFirst = false): FuzzResult {
+    const before = this.get64(L.S_CNT_INSN);
+    this.x.fuzzArmGuards();
+    const violations = this.x.fuzz(seed >>> 0, streams >>> 0, budget >>> 0, maxExits >>> 0, stopAtFirst ? 1 : 0);
+    return {
+      violations, firstCode: this.x.fuzzFirstCode(), firstStream: this.x.fuzzFirstAt(),
+      guardsIntact: this.x.guardsIntact() !== 0, instructions: Number(this.get64(L.S_CNT_INSN) - before),
+    };
+  }
   /** The state block (registers, segment caches, tables, CRs, MSRs, TSC...) as one copy,
    *  for a VMM that saves and loads guest state as a whole. */
   saveState(): Uint8Array {
@@ -253,7 +278,14 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     throw new RangeError(`createCore: tscPerInstruction must be a non-negative integer, got ${tpi}`);
   }
   const bytes = await loadWasm(opts.wasm);
-  const { instance } = await WebAssembly.instantiate(bytes, {});
+  // The core reports every guest-caused condition as an exit; an AssemblyScript abort
+  // (a failed bounds check in the core itself) is a core bug, surfaced as an Error here.
+  const env = {
+    abort(_msg: number, _file: number, line: number, column: number): never {
+      throw new Error(`wasmvisor: the core aborted (internal error at line ${line}:${column})`);
+    },
+  };
+  const { instance } = await WebAssembly.instantiate(bytes, { env });
   const x = instance.exports as unknown as CoreExports;
   if (!x.init(ram)) throw new RangeError(`createCore: cannot allocate ${ram} bytes of guest RAM`);
   const core = new WasmCore(x, ram);

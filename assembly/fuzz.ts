@@ -1,0 +1,150 @@
+// A fuzz driver inside the core, so that a million random instruction streams run in a
+// few seconds (a round trip to the host per stream would dominate). It reuses one
+// instance: each stream resets the CPU into a random mode, fills the code with random
+// bytes, runs a small budget, answers port and MMIO exits with random values, and checks
+// the invariants the host relies on. The test (test/core/fuzz.test.ts) calls it; the wasm
+// engine itself guarantees no access outside the instance's memory traps silently.
+import {
+  STATE_BASE, S_EIP, S_EFLAGS, S_CR0, S_CR3, S_CR4, S_CPL, S_SEG, SEG_ACCESS, SEG_LIMIT, SEG_SEL,
+  S_IDTR_BASE, S_IDTR_LIMIT, S_GDTR_BASE, S_GDTR_LIMIT, S_EXIT_REASON, EXIT_IO, EXIT_MMIO,
+  EXIT_SHUTDOWN, RAM_BASE, S_RAM_BYTES, DATA_BASE, TLB_BASE, TLB_ENTRIES,
+} from './generated/layout';
+import { reset } from './index';
+import { run } from './cpu/run';
+import { completeRead } from './cpu/iolog';
+import { setSegRaw, CS, SS, DS, ES, FS, GS, TR } from './cpu/state';
+
+let rng: u32 = 1;
+@inline function next(): u32 {
+  let x = rng;
+  x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+  rng = x;
+  return x;
+}
+
+/** Where the guard areas are: the first page, and the gap between the TLB and AS data. */
+const GUARD_LO_END: u32 = 0x1000;
+const GAP_START: u32 = TLB_BASE + TLB_ENTRIES * 12 + 512; // after the TLB's fill log
+
+/** Number of invariant violations found, and the first one (a code for the test to name). */
+export let fuzzViolations: u32 = 0;
+export let fuzzFirst: u32 = 0;
+export let fuzzFirstStream: u32 = 0;
+export let fuzzInstructions: u64 = 0;
+
+function violation(code: u32, stream: u32): void {
+  if (fuzzViolations == 0) { fuzzFirst = code; fuzzFirstStream = stream; }
+  fuzzViolations++;
+}
+
+/** Clears the guard areas; `guardsIntact()` checks that nothing wrote there. */
+export function fuzzArmGuards(): void {
+  memory.fill(0, 0, GUARD_LO_END);
+  memory.fill(GAP_START, 0, DATA_BASE - GAP_START);
+}
+export function guardsIntact(): bool {
+  for (let p: u32 = 0; p < GUARD_LO_END; p += 8) if (load<u64>(p) != 0) return false;
+  for (let p: u32 = GAP_START; p < DATA_BASE; p += 8) if (load<u64>(p) != 0) return false;
+  return true;
+}
+
+/** Sets up one stream: random mode, registers and code; returns the code's physical address. */
+function setup(stream: u32): void {
+  reset();
+  const ram = load<u32>(STATE_BASE + S_RAM_BYTES);
+  for (let r: u32 = 0; r < 8; r++) store<u32>(STATE_BASE + (r << 2), next());
+  // Random code: 128 random bytes at a random place of a random page of the first 64 KiB
+  // (the pages keep the random bytes of earlier streams). The IVT's first 32 vectors too.
+  const page = (next() & 0xf) << 12;
+  const at = next() & 0xf80;
+  for (let p: u32 = 0; p < 128; p += 4) store<u32>(RAM_BASE + page + at + p, next());
+  for (let p: u32 = 0; p < 0x80; p += 4) store<u32>(RAM_BASE + p, next());
+  const mode = next() & 3;
+  store<u32>(STATE_BASE + S_EFLAGS, (next() & 0x0cd5) | 2 | (next() & 0x200));
+  if (mode == 0) {
+    // Real mode, CS:IP at the window.
+    setSegRaw(CS, page >> 4, page, 0xffff, 0x9b);
+    store<u32>(STATE_BASE + S_EIP, at + (next() & 0x3f));
+  } else {
+    // Protected mode (mode 1: flat 32-bit; 2: 16-bit code; 3: flat 32-bit with paging
+    // identity-mapped through a page directory of random bytes at 0x10000), CPL 0 or 3.
+    store<u32>(STATE_BASE + S_CR0, 0x60000011 | (mode == 3 ? 0x80010000 : 0));
+    if (mode == 3) {
+      store<u32>(STATE_BASE + S_CR3, 0x10000);
+      store<u32>(STATE_BASE + S_CR4, next() & 0x90);
+      // A few random PDEs (4 MiB pages, absent entries) and PTEs with random rights.
+      for (let k: u32 = 0; k < 8; k++) store<u32>(RAM_BASE + 0x10000 + ((next() & 0x3ff) << 2), next() & 0x3ff0019f);
+      store<u32>(RAM_BASE + 0x10000, 0x11007); // PDE 0 -> page table at 0x11000
+      for (let k: u32 = 0; k < 16; k++) store<u32>(RAM_BASE + 0x11000 + ((next() & 0x3ff) << 2), ((next() & 0xff) << 12) | (next() & 0x167));
+    }
+    const c = (next() & 7) == 0 ? 3 : 0;
+    const d: u32 = mode == 2 ? 0 : 0x4000;
+    setSegRaw(CS, 0x08 | c, 0, mode == 2 ? 0xffff : 0xffffffff, 0x809b | d | (c << 5));
+    const data: u32 = 0x8093 | 0x4000 | (c << 5);
+    setSegRaw(SS, 0x10 | c, 0, 0xffffffff, data);
+    setSegRaw(DS, 0x10 | c, 0, 0xffffffff, data);
+    setSegRaw(ES, 0x10 | c, 0, 0xffffffff, data);
+    setSegRaw(FS, 0x10 | c, 0, 0xffffffff, data);
+    setSegRaw(GS, 0, 0, 0, 0x10000);
+    setSegRaw(TR, 0x18, page, 0x67 + (next() & 0x1fff), 0x8b);
+    store<u32>(STATE_BASE + S_CPL, c);
+    store<u32>(STATE_BASE + S_EIP, page + at + (next() & 0x3f));
+    store<u32>(STATE_BASE + S_GDTR_BASE, page); store<u32>(STATE_BASE + S_GDTR_LIMIT, next() & 0xfff);
+    store<u32>(STATE_BASE + S_IDTR_BASE, page); store<u32>(STATE_BASE + S_IDTR_LIMIT, next() & 0x7ff);
+  }
+  void ram; void stream;
+}
+
+/** Checks the state the host sees after run() returned. */
+function check(stream: u32): void {
+  const fl = load<u32>(STATE_BASE + S_EFLAGS);
+  if ((fl & 2) == 0 || (fl & 0xffc08028) != 0) violation(1, stream);             // EFLAGS fixed/reserved bits
+  const cs = STATE_BASE + S_SEG + 16 * CS;
+  const ar = load<u32>(cs + SEG_ACCESS);
+  if ((ar & 0xfffe0f00) != 0) violation(2, stream);                              // access-rights format
+  const pe = (load<u32>(STATE_BASE + S_CR0) & 1) != 0;
+  const vm = (fl & (1 << 17)) != 0;
+  if (pe && !vm) {
+    if ((ar & 0x10000) != 0 || (ar & 0x18) != 0x18) violation(3, stream);       // CS usable code
+    // CPL = SS.DPL (the VM-entry guest-state check, SDM vol. 3C, 26.3.1.2). CS.RPL may still
+    // hold a real-mode selector right after CR0.PE was set.
+    const ssAr = load<u32>(STATE_BASE + S_SEG + 16 * SS + SEG_ACCESS);
+    if (load<u32>(STATE_BASE + S_CPL) != ((ssAr >> 5) & 3)) violation(4, stream);
+  }
+  if (!pe && load<u32>(STATE_BASE + S_CPL) != 0) violation(5, stream);
+  const eip = load<u32>(STATE_BASE + S_EIP);
+  if (<u64>eip > <u64>load<u32>(cs + SEG_LIMIT) + 15) violation(6, stream);      // EIP within CS limit
+  for (let s: u32 = 0; s < 8; s++) {
+    if ((load<u32>(STATE_BASE + S_SEG + 16 * s + SEG_SEL) & 0xffff0000) != 0) violation(7, stream);
+  }
+}
+
+/**
+ * Runs `streams` random instruction streams from `seed`, each with at most `budget`
+ * instructions per run() and `maxExits` host exits. Returns the number of violations
+ * (details in fuzzFirst / fuzzFirstStream).
+ */
+export function fuzz(seed: u32, streams: u32, budget: u32, maxExits: u32, stopAtFirst: bool): u32 {
+  rng = seed | 1;
+  // Fill the first 64 KiB with random bytes once, and an identity page table at 0x11000.
+  for (let p: u32 = 0; p < 0x10000; p += 4) store<u32>(RAM_BASE + p, next());
+  for (let p: u32 = 0; p < 4096; p += 4) store<u32>(RAM_BASE + 0x10000 + p, (next() & 0x3ff0019f) | 1);
+  for (let i: u32 = 0; i < 1024; i++) store<u32>(RAM_BASE + 0x11000 + i * 4, (i << 12) | (next() & 0x167) | 1);
+  fuzzViolations = 0; fuzzFirst = 0; fuzzFirstStream = 0; fuzzInstructions = 0;
+  for (let st: u32 = 0; st < streams; st++) {
+    setup(st);
+    for (let e: u32 = 0; e < maxExits; e++) {
+      const reason = run(budget);
+      check(st);
+      if (fuzzViolations != 0 && stopAtFirst) return fuzzViolations;
+      if (reason == EXIT_IO || reason == EXIT_MMIO) { completeRead(next()); continue; }
+      if (reason == EXIT_SHUTDOWN) break;
+      if (load<u32>(STATE_BASE + S_EXIT_REASON) != reason) violation(8, st);
+      if (reason != EXIT_IO) break;
+    }
+  }
+  if (!guardsIntact()) violation(9, streams);
+  return fuzzViolations;
+}
+export function fuzzFirstCode(): u32 { return fuzzFirst; }
+export function fuzzFirstAt(): u32 { return fuzzFirstStream; }
