@@ -14,7 +14,7 @@ export type { BackingResolver };
 
 /** Recognizes an image from its first bytes (raw when nothing matches, as qemu-img does). */
 export function detectFormat(src: ByteSource): ImageFormat {
-  const head = new Uint8Array(64);
+  const head = new Uint8Array(512);
   const n = src.read(0, head);
   const dv = new DataView(head.buffer);
   if (n >= 4 && dv.getUint32(0, false) === QCOW2_MAGIC) return 'qcow2';
@@ -23,8 +23,11 @@ export function detectFormat(src: ByteSource): ImageFormat {
   if (text.startsWith('# Disk DescriptorFile')) {
     throw new ImageError('vmdk: this is a descriptor file with separate extents (e.g. twoGbMaxExtentSparse, monolithicFlat); only single-file monolithicSparse and streamOptimized images are supported');
   }
-  if (text.startsWith('conectix')) throw new ImageError('this looks like a VHD image, which is not supported');
-  if (text.startsWith('<<< ')) throw new ImageError('this looks like a VirtualBox VDI image, which is not supported');
+  // Formats recognized only to say so, rather than reading their metadata as raw disk data.
+  if (text.startsWith('conectix')) throw new ImageError('this looks like a VHD image (dynamic), which is not supported');
+  if (text.startsWith('vhdxfile')) throw new ImageError('this looks like a VHDX image, which is not supported');
+  if (text.startsWith('<<< ') && n >= 0x44 && dv.getUint32(0x40, true) === 0xbeda107f) throw new ImageError('this looks like a VirtualBox VDI image, which is not supported');
+  if (text.startsWith('COWD')) throw new ImageError('this looks like a VMware ESX COWD sparse extent, which is not supported');
   return 'raw';
 }
 

@@ -215,6 +215,15 @@ describe.skipIf(!hasQemuImg || !hasQemuIo)('writes match the same writes done by
   });
 });
 
+describe.skipIf(!hasQemuImg)('formats that are not supported', () => {
+  it.each([['vdi', /VirtualBox VDI/], ['vhdx', /VHDX/], ['vpc', /VHD image/]] as Array<[string, RegExp]>)(
+    'a %s image written by qemu-img is refused by name, not read as raw', (fmt, msg) => {
+      const f = join(t.dir, 'unsupported.' + fmt);
+      expect(qemuImg(['create', '-q', '-f', fmt, f, '1M']).status).toBe(0);
+      expect(() => openImageFile(f, { readOnly: true })).toThrow(msg);
+    });
+});
+
 describe.skipIf(!hasQemuImg)('the VirtualBox stream-optimized VMDK (8 GiB, grain directory in the footer)', () => {
   it.each(['raw', 'qcow2', 'vmdk'] as const)('converts to %s and compares equal to it with qemu-img compare', (fmt) => {
     const src = join(t.dir, 'cot-ubuntu.2.0-disk1.vmdk');
