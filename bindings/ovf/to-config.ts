@@ -221,7 +221,10 @@ export function toVmConfig(env: Envelope, opts: ToConfigOptions = {}): ToConfigR
     const where = controller.type === 'ide' ? `IDE channel ${controller.channel} unit ${controller.unit}` : `virtio-blk ${controller.index}`;
     if (hr) {
       const ref = parseHostResource(hr);
-      if (ref?.kind === 'disk' && diskDefs.has(ref.id)) {
+      if (ref?.kind === 'disk' && diskDefs.has(ref.id) && diskDefs.get(ref.id)!.parentRef !== undefined) {
+        notes.push({ kind: 'unsupported', subject: subject(item), message: `disk "${ref.id}" is a differencing disk (ovf:parentRef "${diskDefs.get(ref.id)!.parentRef}"); disk chains are not assembled; left out` });
+        return;
+      } else if (ref?.kind === 'disk' && diskDefs.has(ref.id)) {
         const def = diskDefs.get(ref.id)!;
         link.diskId = def.diskId;
         const cap = resolveCapacity(env, vs, def.capacity);

@@ -223,3 +223,12 @@ describe('ProductSection properties (DSP0243 9.5)', () => {
     expect(validateOvf(readOvf(text)).issues).toContainEqual({ severity: 'error', where: 'Envelope', message: 'more than one DiskSection' });
   });
 });
+
+describe('differencing disks', () => {
+  it('leaves a disk with ovf:parentRef out of the VM, and says why', () => {
+    const text = descriptor().replace('<Disk ovf:diskId="d1"', '<Disk ovf:diskId="base" ovf:capacity="1"/><Disk ovf:parentRef="base" ovf:diskId="d1"');
+    const r = toVmConfig(readOvf(text));
+    expect(r.config.disks).toEqual([]);
+    expect(r.notes.find((n) => n.kind === 'unsupported')?.message).toMatch(/differencing disk \(ovf:parentRef "base"\)/);
+  });
+});
