@@ -124,13 +124,27 @@ export class VirtualClock {
   }
 }
 
+/**
+ * Device clocks up to this rate convert without BigInt: splitting at whole seconds keeps
+ * every product below 2^53 (1e9 x 2^23 < 2^53), so the results stay exact.
+ */
+const FAST_HZ = 1 << 23;
+
 /** floor(ns * hz / 1e9): how many edges of an `hz` clock have occurred by time `ns`. */
 export function ticksAt(ns: number, hz: number): number {
+  if (hz <= FAST_HZ && ns >= 0) {
+    const s = Math.floor(ns / NS_PER_SECOND), r = ns - s * NS_PER_SECOND;
+    return s * hz + Math.floor((r * hz) / NS_PER_SECOND);
+  }
   return Number((BigInt(ns) * BigInt(hz)) / BigInt(NS_PER_SECOND));
 }
 
 /** The first ns at which `ticksAt(ns, hz) >= tick`. */
 export function nsOfTick(tick: number, hz: number): number {
+  if (hz <= FAST_HZ && tick >= 0) {
+    const s = Math.floor(tick / hz), r = tick - s * hz;
+    return s * NS_PER_SECOND + Math.ceil((r * NS_PER_SECOND) / hz);
+  }
   const num = BigInt(tick) * BigInt(NS_PER_SECOND);
   const den = BigInt(hz);
   return Number((num + den - 1n) / den);

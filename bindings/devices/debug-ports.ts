@@ -14,22 +14,30 @@ const POST_HISTORY = 256;
 
 export class PostPort {
   last = 0;
-  readonly history: number[] = [];
+  /** The last POST_HISTORY codes, as a ring (this port is the hot "in/out" benchmark port). */
+  private readonly ring = new Uint8Array(POST_HISTORY);
+  private count = 0;
   write(v: number): void {
     this.last = v;
-    this.history.push(v);
-    if (this.history.length > POST_HISTORY) this.history.shift();
+    this.ring[this.count++ % POST_HISTORY] = v;
+  }
+  /** The recorded codes, oldest first. */
+  get history(): number[] {
+    const n = Math.min(this.count, POST_HISTORY), out: number[] = [];
+    for (let i = this.count - n; i < this.count; i++) out.push(this.ring[i % POST_HISTORY]);
+    return out;
   }
   attach(bus: Bus): void {
     // Reads float: the port is write-only on the PC (the Adams & Agesen "in" workload reads it).
     bus.register({ space: 'pio', base: 0x80, length: 1, width: 1, device: { name: 'post', read: () => 0xff, write: (_o, _s, v) => this.write(v) } });
   }
-  state() { return { last: this.last, history: [...this.history] }; }
+  state() { return { last: this.last, history: this.history }; }
   static fromState(s: unknown): PostPort {
     const o = obj(s, 'post');
     const p = new PostPort();
     p.last = int(o, 'last', 'post', 0, 255);
-    p.history.push(...intArray(o, 'history', 'post', 0, 255, POST_HISTORY));
+    for (const v of intArray(o, 'history', 'post', 0, 255, POST_HISTORY)) p.write(v);
+    p.last = int(o, 'last', 'post', 0, 255);
     return p;
   }
 }

@@ -49,6 +49,20 @@ describe('virtual clock', () => {
     expect(() => VirtualClock.fromState({ now: -1, instructionsPerSecond: 7, remainder: 0 })).toThrow(/clock\.now/);
   });
 
+  it('converts exactly, as 128-bit integer arithmetic does, at any time', () => {
+    const big = (ns: number, hz: number) => Number((BigInt(ns) * BigInt(hz)) / 1_000_000_000n);
+    const bigInv = (t: number, hz: number) => Number((BigInt(t) * 1_000_000_000n + BigInt(hz) - 1n) / BigInt(hz));
+    let x = 1;
+    for (let i = 0; i < 20000; i++) {
+      x = (x * 48271) % 2147483647;
+      const ns = Math.floor((x / 2147483647) * 2 ** (10 + (i % 43)));
+      for (const hz of [1_193_182, 32768, 1_843_200, 8_000_000]) {
+        expect(ticksAt(ns, hz)).toBe(big(ns, hz));
+        expect(nsOfTick(ns % 2 ** 40, hz)).toBe(bigInv(ns % 2 ** 40, hz));
+      }
+    }
+  });
+
   it('converts to and from an external clock rate', () => {
     expect(ticksAt(1_000_000_000, 1_193_182)).toBe(1_193_182);
     expect(nsOfTick(1, 1_193_182)).toBe(839); // 838.09 ns, rounded up to the first ns past the edge

@@ -11,7 +11,9 @@
 import type { BlockDevice } from '../../disk/types.js';
 import { bool, bytes, DeviceStateError, encodeBytes, int, obj, oneOf } from '../state.js';
 import { buildIdentify, defaultGeometry, LBA28_MAX } from './ata-identify.js';
-import * as R from './ata-regs.js';
+import {
+  CMD_CHECK_POWER, CMD_FLUSH_CACHE, CMD_FLUSH_CACHE_EXT, CMD_IDENTIFY, CMD_IDLE, CMD_IDLE_IMMEDIATE, CMD_INITIALIZE_PARAMS, CMD_READ_MULTIPLE, CMD_READ_MULTIPLE_EXT, CMD_READ_NATIVE_MAX, CMD_READ_NATIVE_MAX_EXT, CMD_READ_SECTORS, CMD_READ_SECTORS_EXT, CMD_READ_SECTORS_NORETRY, CMD_READ_VERIFY, CMD_READ_VERIFY_EXT, CMD_READ_VERIFY_NORETRY, CMD_SEEK, CMD_SET_FEATURES, CMD_SET_MULTIPLE, CMD_SLEEP, CMD_STANDBY, CMD_STANDBY_IMMEDIATE, CMD_WRITE_MULTIPLE, CMD_WRITE_MULTIPLE_EXT, CMD_WRITE_SECTORS, CMD_WRITE_SECTORS_EXT, CMD_WRITE_SECTORS_NORETRY, DEV_LBA, ER_ABRT, ER_IDNF, ER_UNC, ST_DRDY, ST_DRQ, ST_DSC, ST_ERR,
+} from './ata-regs.js';
 import type { TaskFile } from './task-file.js';
 
 const SECTOR = 512;
@@ -33,7 +35,7 @@ export interface AtaDeviceState {
 }
 
 export class AtaDevice {
-  status = R.ST_DRDY | R.ST_DSC;
+  status = ST_DRDY | ST_DSC;
   error = 0x01;
   /** INTRQ pending (cleared by reading Status or writing Command). */
   intrq = false;
@@ -82,23 +84,23 @@ export class AtaDevice {
   reset(tf: TaskFile): void {
     this.dir = 'none';
     this.intrq = false;
-    this.status = R.ST_DRDY | R.ST_DSC;
+    this.status = ST_DRDY | ST_DSC;
     this.error = 0x01; // diagnostic code: device 0 passed (device 1 passed or not present)
     setSignature(tf);
   }
 
-  private complete(): void { this.status = R.ST_DRDY | R.ST_DSC; this.dir = 'none'; this.intrq = true; }
+  private complete(): void { this.status = ST_DRDY | ST_DSC; this.dir = 'none'; this.intrq = true; }
 
   /**
    * Error completion: DRDY and ERR. ATA-6 leaves status bit 4 command-specific in error
    * outputs; it is clear here, as QEMU reports aborted commands (41h).
    */
-  private fail(err: number): void { this.error = err; this.status = R.ST_DRDY | R.ST_ERR; this.dir = 'none'; this.intrq = true; }
+  private fail(err: number): void { this.error = err; this.status = ST_DRDY | ST_ERR; this.dir = 'none'; this.intrq = true; }
 
   /** The starting LBA of a read/write command, or -1 if the CHS address is invalid. */
   private address(tf: TaskFile, ext: boolean): number {
     if (ext) return tf.lba48();
-    if (tf.device & R.DEV_LBA) return tf.lba28();
+    if (tf.device & DEV_LBA) return tf.lba28();
     // CHS (ATA-6 6.2.1): LBA = (C x heads + H) x sectors per track + S - 1.
     const c = tf.cur.lbaHigh << 8 | tf.cur.lbaMid, h = tf.device & 0x0f, s = tf.cur.lbaLow;
     if (s === 0 || s > this.curSpt || h >= this.curHeads) return -1;
@@ -115,54 +117,54 @@ export class AtaDevice {
     this.intrq = false;
     this.error = 0;
     switch (cmd) {
-      case R.CMD_IDENTIFY:
+      case CMD_IDENTIFY:
         this.buf.set(this.identify());
         this.remaining = 0;
         return this.startIn(SECTOR);
-      case R.CMD_READ_SECTORS: case R.CMD_READ_SECTORS_NORETRY: return this.rw(tf, false, false, 1);
-      case R.CMD_READ_SECTORS_EXT: return this.rw(tf, false, true, 1);
-      case R.CMD_WRITE_SECTORS: case R.CMD_WRITE_SECTORS_NORETRY: return this.rw(tf, true, false, 1);
-      case R.CMD_WRITE_SECTORS_EXT: return this.rw(tf, true, true, 1);
-      case R.CMD_READ_MULTIPLE: case R.CMD_WRITE_MULTIPLE: case R.CMD_READ_MULTIPLE_EXT: case R.CMD_WRITE_MULTIPLE_EXT:
+      case CMD_READ_SECTORS: case CMD_READ_SECTORS_NORETRY: return this.rw(tf, false, false, 1);
+      case CMD_READ_SECTORS_EXT: return this.rw(tf, false, true, 1);
+      case CMD_WRITE_SECTORS: case CMD_WRITE_SECTORS_NORETRY: return this.rw(tf, true, false, 1);
+      case CMD_WRITE_SECTORS_EXT: return this.rw(tf, true, true, 1);
+      case CMD_READ_MULTIPLE: case CMD_WRITE_MULTIPLE: case CMD_READ_MULTIPLE_EXT: case CMD_WRITE_MULTIPLE_EXT:
         // Rejected while multiple mode is disabled (ATA-6 8.29, 8.50).
-        if (!this.multiple) return this.fail(R.ER_ABRT);
-        return this.rw(tf, cmd === R.CMD_WRITE_MULTIPLE || cmd === R.CMD_WRITE_MULTIPLE_EXT, cmd >= 0x29 && cmd <= 0x39, this.multiple);
-      case R.CMD_SET_MULTIPLE: {
+        if (!this.multiple) return this.fail(ER_ABRT);
+        return this.rw(tf, cmd === CMD_WRITE_MULTIPLE || cmd === CMD_WRITE_MULTIPLE_EXT, cmd >= 0x29 && cmd <= 0x39, this.multiple);
+      case CMD_SET_MULTIPLE: {
         // A power of two up to the word 47 maximum; 0 disables (ATA-6 8.39).
         const n = tf.cur.count;
-        if (n > MAX_MULTIPLE || (n & (n - 1)) !== 0) return this.fail(R.ER_ABRT);
+        if (n > MAX_MULTIPLE || (n & (n - 1)) !== 0) return this.fail(ER_ABRT);
         this.multiple = n;
         return this.complete();
       }
-      case R.CMD_READ_VERIFY: case R.CMD_READ_VERIFY_NORETRY: case R.CMD_READ_VERIFY_EXT: {
-        const ext = cmd === R.CMD_READ_VERIFY_EXT;
+      case CMD_READ_VERIFY: case CMD_READ_VERIFY_NORETRY: case CMD_READ_VERIFY_EXT: {
+        const ext = cmd === CMD_READ_VERIFY_EXT;
         const lba = this.address(tf, ext), n = this.count(tf, ext);
         if (lba < 0 || lba + n > this.sectors) return this.idnf(tf, lba, ext);
         return this.complete();
       }
-      case R.CMD_SEEK: {
+      case CMD_SEEK: {
         const lba = this.address(tf, false);
         if (lba < 0 || lba >= this.sectors) return this.idnf(tf, lba, false);
         return this.complete();
       }
-      case R.CMD_INITIALIZE_PARAMS: {
+      case CMD_INITIALIZE_PARAMS: {
         // Sectors per track from Sector Count, heads from Device bits 3-0 plus one (ATA-6 8.16).
         const spt = tf.cur.count, heads = (tf.device & 0x0f) + 1;
-        if (spt === 0) return this.fail(R.ER_ABRT);
+        if (spt === 0) return this.fail(ER_ABRT);
         this.curSpt = spt; this.curHeads = heads;
         return this.complete();
       }
-      case R.CMD_SET_FEATURES: return this.setFeatures(tf);
-      case R.CMD_FLUSH_CACHE: case R.CMD_FLUSH_CACHE_EXT:
-        if (!this.flush()) return this.fail(R.ER_ABRT);
+      case CMD_SET_FEATURES: return this.setFeatures(tf);
+      case CMD_FLUSH_CACHE: case CMD_FLUSH_CACHE_EXT:
+        if (!this.flush()) return this.fail(ER_ABRT);
         return this.complete();
-      case R.CMD_CHECK_POWER:
+      case CMD_CHECK_POWER:
         tf.cur.count = 0xff; // active or idle (ATA-6 8.6)
         return this.complete();
-      case R.CMD_STANDBY_IMMEDIATE: case R.CMD_IDLE_IMMEDIATE: case R.CMD_STANDBY: case R.CMD_IDLE: case R.CMD_SLEEP:
+      case CMD_STANDBY_IMMEDIATE: case CMD_IDLE_IMMEDIATE: case CMD_STANDBY: case CMD_IDLE: case CMD_SLEEP:
         return this.complete();
-      case R.CMD_READ_NATIVE_MAX: case R.CMD_READ_NATIVE_MAX_EXT: {
-        const ext = cmd === R.CMD_READ_NATIVE_MAX_EXT;
+      case CMD_READ_NATIVE_MAX: case CMD_READ_NATIVE_MAX_EXT: {
+        const ext = cmd === CMD_READ_NATIVE_MAX_EXT;
         tf.setLba(Math.min(this.sectors - 1, ext ? Infinity : LBA28_MAX), ext);
         return this.complete();
       }
@@ -170,19 +172,19 @@ export class AtaDevice {
         if (cmd >= 0x10 && cmd <= 0x1f) return this.complete(); // RECALIBRATE (obsolete, still issued by BIOSes)
         // IDENTIFY PACKET DEVICE, DEVICE RESET, NOP and anything unknown: aborted, as an ATA
         // (non-packet) device does (ATA-6 8.17, 8.9, 8.23).
-        return this.fail(R.ER_ABRT);
+        return this.fail(ER_ABRT);
     }
   }
 
   private idnf(tf: TaskFile, lba: number, ext: boolean): void {
     if (lba >= 0) tf.setLba(Math.min(lba, this.sectors), ext);
-    this.fail(R.ER_IDNF);
+    this.fail(ER_IDNF);
   }
 
   private setFeatures(tf: TaskFile): void {
     switch (tf.cur.features) {
       case 0x02: this.writeCache = true; break;
-      case 0x82: this.writeCache = false; if (!this.flush()) return this.fail(R.ER_ABRT); break;
+      case 0x82: this.writeCache = false; if (!this.flush()) return this.fail(ER_ABRT); break;
       case 0xaa: this.lookAhead = true; break;
       case 0x55: this.lookAhead = false; break;
       case 0x66: case 0xcc: break; // revert to power-on defaults: disable / enable
@@ -190,10 +192,10 @@ export class AtaDevice {
         // Set transfer mode: PIO default (00h, 01h) and PIO flow-control modes 0-4 (08h-0Ch);
         // no DMA modes (ATA-6 8.37.2, Table 29).
         const m = tf.cur.count;
-        if (!(m <= 0x01 || (m >= 0x08 && m <= 0x0c))) return this.fail(R.ER_ABRT);
+        if (!(m <= 0x01 || (m >= 0x08 && m <= 0x0c))) return this.fail(ER_ABRT);
         break;
       }
-      default: return this.fail(R.ER_ABRT);
+      default: return this.fail(ER_ABRT);
     }
     this.complete();
   }
@@ -206,12 +208,12 @@ export class AtaDevice {
   private rw(tf: TaskFile, write: boolean, ext: boolean, block: number): void {
     const lba = this.address(tf, ext), n = this.count(tf, ext);
     if (lba < 0 || lba + n > this.sectors) return this.idnf(tf, lba, ext);
-    if (write && this.backend.readOnly) return this.fail(R.ER_ABRT);
+    if (write && this.backend.readOnly) return this.fail(ER_ABRT);
     this.lba = lba; this.remaining = n; this.block = block; this.ext = ext;
     if (write) {
       // PIO data-out: DRQ for the first block without an interrupt (ATA-6 9.8).
       this.dir = 'out'; this.pos = 0; this.len = Math.min(block, n) * SECTOR;
-      this.status = R.ST_DRDY | R.ST_DSC | R.ST_DRQ;
+      this.status = ST_DRDY | ST_DSC | ST_DRQ;
     } else this.nextReadBlock(tf);
   }
 
@@ -222,14 +224,14 @@ export class AtaDevice {
     } catch {
       this.ioErrors++;
       tf.setLba(this.lba, this.ext);
-      return this.fail(R.ER_UNC);
+      return this.fail(ER_UNC);
     }
     this.startIn(n * SECTOR);
   }
 
   private startIn(len: number): void {
     this.dir = 'in'; this.pos = 0; this.len = len;
-    this.status = R.ST_DRDY | R.ST_DSC | R.ST_DRQ;
+    this.status = ST_DRDY | ST_DSC | ST_DRQ;
     this.intrq = true;
   }
 
@@ -243,13 +245,13 @@ export class AtaDevice {
   }
 
   private endInBlock(tf: TaskFile): void {
-    if (this.remaining === 0) { this.status = R.ST_DRDY | R.ST_DSC; this.dir = 'none'; return; } // IDENTIFY
+    if (this.remaining === 0) { this.status = ST_DRDY | ST_DSC; this.dir = 'none'; return; } // IDENTIFY
     const n = this.len / SECTOR;
     this.lba += n; this.remaining -= n;
     tf.setLba(this.lba, this.ext);
     tf.cur.count = this.remaining & 0xff;
     if (this.remaining > 0) this.nextReadBlock(tf);
-    else { this.status = R.ST_DRDY | R.ST_DSC; this.dir = 'none'; }
+    else { this.status = ST_DRDY | ST_DSC; this.dir = 'none'; }
   }
 
   writeData(size: number, v: number, tf: TaskFile): void {
@@ -263,14 +265,14 @@ export class AtaDevice {
     } catch {
       this.ioErrors++;
       tf.setLba(this.lba, this.ext);
-      return this.fail(R.ER_ABRT);
+      return this.fail(ER_ABRT);
     }
     this.lba += n; this.remaining -= n;
     tf.setLba(this.lba, this.ext);
     tf.cur.count = this.remaining & 0xff;
     if (this.remaining > 0) {
       this.pos = 0; this.len = Math.min(this.block, this.remaining) * SECTOR;
-      this.status = R.ST_DRDY | R.ST_DSC | R.ST_DRQ;
+      this.status = ST_DRDY | ST_DSC | ST_DRQ;
       this.intrq = true;
     } else this.complete();
   }

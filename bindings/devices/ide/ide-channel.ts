@@ -11,7 +11,9 @@ import type { Bus } from '../bus.js';
 import type { IrqLine } from '../irq.js';
 import { bool, DeviceStateError, int, obj } from '../state.js';
 import { AtaDevice, setSignature, type AtaDeviceOptions } from './ata-device.js';
-import * as R from './ata-regs.js';
+import {
+  CMD_EXECUTE_DIAGNOSTIC, CTL_HOB, CTL_NIEN, CTL_SRST, DEV_DEV, ST_BSY,
+} from './ata-regs.js';
 import { TaskFile, type TfReg } from './task-file.js';
 
 export const PRIMARY = { base: 0x1f0, ctl: 0x3f6, irq: 14 } as const;
@@ -36,13 +38,13 @@ export class IdeChannel {
     return d;
   }
 
-  get selectedIndex(): 0 | 1 { return this.tf.device & R.DEV_DEV ? 1 : 0; }
+  get selectedIndex(): 0 | 1 { return this.tf.device & DEV_DEV ? 1 : 0; }
   get selected(): AtaDevice | undefined { return this.devices[this.selectedIndex]; }
   private get empty(): boolean { return !this.devices[0] && !this.devices[1]; }
 
   /** INTRQ is driven by the selected device unless nIEN is set (ATA-6 7.8). */
   private update(): void {
-    const level = !!this.selected?.intrq && !(this.control & R.CTL_NIEN);
+    const level = !!this.selected?.intrq && !(this.control & CTL_NIEN);
     if (level !== this.irqLevel) { this.irqLevel = level; this.irq.set(level); }
   }
 
@@ -61,7 +63,7 @@ export class IdeChannel {
       case 1: return d ? d.error : 0;
       case 2: case 3: case 4: case 5: {
         const r = TF_REGS[offset]!;
-        return this.control & R.CTL_HOB ? this.tf.prev[r] : this.tf.cur[r];
+        return this.control & CTL_HOB ? this.tf.prev[r] : this.tf.cur[r];
       }
       case 6: return this.tf.device | 0xa0; // bits 7 and 5 are obsolete and read as one
       default: { // Status: reading it clears the pending interrupt (ATA-6 7.15)
@@ -74,14 +76,14 @@ export class IdeChannel {
 
   writeReg(offset: number, v: number): void {
     // Writing any command block register clears HOB (ATA-6 7.8).
-    this.control &= ~R.CTL_HOB;
+    this.control &= ~CTL_HOB;
     const d = this.selected;
-    if (d && d.status & R.ST_BSY) return; // the device ignores writes while busy
+    if (d && d.status & ST_BSY) return; // the device ignores writes while busy
     switch (offset) {
       case 1: case 2: case 3: case 4: case 5: this.tf.write(TF_REGS[offset]!, v); break;
       case 6: this.tf.device = v; this.update(); break;
       default:
-        if (v === R.CMD_EXECUTE_DIAGNOSTIC) { this.diagnostic(); break; }
+        if (v === CMD_EXECUTE_DIAGNOSTIC) { this.diagnostic(); break; }
         if (!d) break; // no device there: the command goes nowhere
         // Writing Command negates INTRQ (ATA-6 5.2.9); the command may assert it again,
         // which the edge-triggered PIC must see as a new edge.
@@ -105,10 +107,10 @@ export class IdeChannel {
   /** Device Control (ATA-6 7.8): SRST resets both devices while set; nIEN masks INTRQ. */
   writeControl(v: number): void {
     const was = this.control;
-    this.control = v & (R.CTL_NIEN | R.CTL_SRST | R.CTL_HOB);
-    if (v & R.CTL_SRST && !(was & R.CTL_SRST)) {
-      for (const d of this.devices) if (d) { d.reset(this.tf); d.status = R.ST_BSY; }
-    } else if (!(v & R.CTL_SRST) && was & R.CTL_SRST) {
+    this.control = v & (CTL_NIEN | CTL_SRST | CTL_HOB);
+    if (v & CTL_SRST && !(was & CTL_SRST)) {
+      for (const d of this.devices) if (d) { d.reset(this.tf); d.status = ST_BSY; }
+    } else if (!(v & CTL_SRST) && was & CTL_SRST) {
       for (const d of this.devices) if (d) d.reset(this.tf);
     }
     this.update();
@@ -152,7 +154,7 @@ export class IdeChannel {
   restore(s: unknown, path: string): void {
     const o = obj(s, path);
     this.tf = TaskFile.fromState(o.tf, `${path}.tf`);
-    this.control = int(o, 'control', path, 0, 255) & (R.CTL_NIEN | R.CTL_SRST | R.CTL_HOB);
+    this.control = int(o, 'control', path, 0, 255) & (CTL_NIEN | CTL_SRST | CTL_HOB);
     const devs = o.devices;
     if (!Array.isArray(devs) || devs.length !== 2) throw new DeviceStateError(`${path}.devices`, 'expected two entries');
     for (let i = 0; i < 2; i++) {
