@@ -20,13 +20,14 @@ cc() { $CC $CFLAGS -c "$1" -o "$2"; }
 asm() { nasm -f elf32 -Werror "$1" -o "$2"; }
 
 # User programs.
-for f in common/fmt.c common/wl.c user/ulib.c user/init.c user/echo.c user/true.c; do
+for f in common/fmt.c common/wl.c user/*.c; do
   cc "$f" "build/user/$(basename "$f" .c).o"
 done
 asm user/crt0.asm build/user/crt0.o
 asm user/usys.asm build/user/usys.o
 ULIB="build/user/crt0.o build/user/usys.o build/user/ulib.o build/user/fmt.o build/user/wl.o"
-ld $LDFLAGS -T user.ld -o build/user/init.elf $ULIB build/user/init.o
+ld $LDFLAGS -T user.ld -o build/user/init.elf $ULIB build/user/init.o build/user/checks.o \
+  build/user/workloads.o build/user/shell.o
 ld $LDFLAGS -T user.ld -o build/user/echo.elf $ULIB build/user/echo.o
 ld $LDFLAGS -T user.ld -o build/user/true.elf $ULIB build/user/true.o
 
