@@ -22,6 +22,7 @@ import './forms-prefix.js';
 import './forms-code16.js';
 import './forms-page.js';
 import './forms-stack16.js';
+import './forms-limit.js';
 
 export const SEED = 'wasmvisor-vectors-1';
 
