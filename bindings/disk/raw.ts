@@ -28,10 +28,11 @@ export class RawImage implements DiskImage {
     this.src.write(offset, src);
   }
 
-  /** Past the end of a short file there is nothing; before it, anything may be data. */
+  /** Past the end of a short file there is nothing; before it, data unless the source knows its holes. */
   blockStatus(offset: number, length: number): BlockStatus {
     const end = Math.min(offset + length, this.size);
     if (offset >= this.src.size) return { length: end - offset, data: false };
+    if (this.src.holeStatus) return this.src.holeStatus(offset, Math.min(end, this.src.size) - offset);
     return { length: Math.min(end, this.src.size) - offset, data: true };
   }
 

@@ -14,6 +14,11 @@ export interface ByteSource {
   write(offset: number, src: Uint8Array): void;
   /** Sets the length (a grown source reads as zeros). */
   truncate(size: number): void;
+  /**
+   * Optional: whether the run from `offset` (at most `length` bytes) is stored or a hole
+   * that reads as zeros. Sources that know their holes let raw images skip them.
+   */
+  holeStatus?(offset: number, length: number): { length: number; data: boolean };
   flush(): void;
   close(): void;
 }
@@ -129,6 +134,15 @@ export class SparseMemorySource implements ByteSource {
       done += k;
     }
     if (offset + src.length > this.len) this.len = offset + src.length;
+  }
+
+  holeStatus(offset: number, length: number): { length: number; data: boolean } {
+    const C = SparseMemorySource.CHUNK;
+    const end = Math.min(offset + length, this.len);
+    const data = this.chunks.has(Math.floor(offset / C));
+    let pos = (Math.floor(offset / C) + 1) * C;
+    while (pos < end && this.chunks.has(Math.floor(pos / C)) === data) pos += C;
+    return { length: Math.min(pos, end) - offset, data };
   }
 
   truncate(size: number): void {
