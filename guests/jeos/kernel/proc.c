@@ -198,8 +198,11 @@ void do_exit(int status) {
   as_activate(kernel_cr3);
   as_destroy(p->pd);
   p->pd = kernel_cr3;
-  for (int i = 1; i < NPROC; i++)
-    if (procs[i].parent == p) procs[i].parent = &procs[INIT_PID];
+  for (int i = 1; i < NPROC; i++) {
+    if (procs[i].parent != p) continue;
+    procs[i].parent = &procs[INIT_PID]; /* orphans go to init, which reaps them */
+    if (procs[i].state == P_ZOMBIE) wakeup(&procs[INIT_PID]);
+  }
   p->exit_status = status;
   p->state = P_ZOMBIE;
   wakeup(p->parent); /* a parent in wait() sleeps on itself */
