@@ -176,6 +176,18 @@ describe('reading OVA packages', () => {
     expect(r.members.map((m) => m.name)).toEqual([name]);
   });
 
+  it.skipIf(!hasQemuImg)('creates the empty disks a descriptor asks for, as qcow2 images of their capacity', async () => {
+    const cfg: VmConfig = { version: 1, name: 'e', cpus: 1, memoryMiB: 16, boot: { firmware: 'bios' }, disks: [{ controller: { type: 'ide', channel: 0, unit: 1 }, media: 'disk', capacityBytes: 3 * 2 ** 30 }], nics: [], serial: [] };
+    const dir = tempDir();
+    writeFileSync(join(dir, 'vm.json'), JSON.stringify(cfg));
+    await exportOva(join(dir, 'vm.json'), join(dir, 'e.ova'));
+    const r = await importOva(join(dir, 'e.ova'), join(dir, 'vm'));
+    expect(r.config.disks).toEqual([{ ...cfg.disks[0], path: 'vmdisk1.qcow2', format: 'qcow2' }]);
+    const info = JSON.parse(run('qemu-img', ['info', '--output=json', join(dir, 'vm', 'vmdisk1.qcow2')]));
+    expect(info).toMatchObject({ format: 'qcow2', 'virtual-size': 3 * 2 ** 30 });
+    run('qemu-img', ['check', join(dir, 'vm', 'vmdisk1.qcow2')]);
+  });
+
   it('refuses a non-empty target folder', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'u.ova'), await makeTar(ubuntuEntries()));

@@ -25,7 +25,7 @@ import { validateVmConfig } from '../../config/validate.js';
 import type { VmConfig } from '../../config/types.js';
 import { openImageFile } from '../../disk/node.js';
 import { FileSource } from '../../disk/node-file.js';
-import { convertImage } from '../../disk/convert.js';
+import { convertImage, createImage } from '../../disk/convert.js';
 
 /** Chunks of a file, streamed. */
 export async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
@@ -238,13 +238,30 @@ export async function importOva(ovaPath: string, dir: string, opts: ImportOption
 }
 
 /**
- * Checks each imported disk image against the descriptor (its own virtual size wins) and
- * turns read-only images into writable ones: a streamOptimized VMDK (compressed grains)
+ * Creates the empty disks the descriptor asks for, checks each imported disk image against
+ * the descriptor (its own virtual size wins) and turns read-only images into writable ones: a streamOptimized VMDK (compressed grains)
  * cannot be written in place, so, as VMware and VirtualBox do on import, it becomes a
  * qcow2 working copy and the package's copy is removed (unless `keep`).
  */
 async function checkImportedDisks(dir: string, mapped: ToConfigResult, pkg: OvaReadResult, keep: boolean): Promise<void> {
   for (const [i, d] of mapped.config.disks.entries()) {
+    if (!d.path && d.media === 'disk' && d.capacityBytes !== undefined) {
+      // An empty disk (a Disk with no ovf:fileRef, DSP0243 9.1): created as an empty qcow2
+      // image of its capacity, as VMware and VirtualBox create it on import.
+      const base = (mapped.diskFiles.find((l) => l.index === i)?.diskId ?? `disk${i}`).replace(/[^A-Za-z0-9_.-]/g, '_');
+      let name = `${base}.qcow2`;
+      for (let k = 1; await exists(join(dir, name)); k++) name = `${base}-${k}.qcow2`;
+      const dst = new FileSource(join(dir, name), 'w');
+      try {
+        createImage(dst, d.capacityBytes, { format: 'qcow2' });
+      } finally {
+        dst.close();
+      }
+      mapped.notes.push({ kind: 'mapped', subject: `disk ${i}`, message: `empty disk created as ${name} (${d.capacityBytes} bytes)` });
+      d.path = name;
+      d.format = 'qcow2';
+      continue;
+    }
     if (!d.path || d.media !== 'disk' || d.format === 'vhd' || d.format === 'iso') continue;
     const path = join(dir, d.path);
     let img;
