@@ -28,7 +28,7 @@ SEL_CONF equ 0x48                   ; conforming code, DPL 0
 SEL_NC0  equ 0x50                   ; non-conforming code, DPL 0 (a copy of 0x08)
 
 main:
-    and byte [iomap + 0x3f8/8], ~(1 << (0x3f8 & 7))   ; ring 3 may print
+    ALLOW_COM1                      ; ring 3 may print
     ; GDT 0x40: LDT descriptor for `ldt`
     mov eax, ldt
     mov word [gdt + SEL_LDT], ldt_end - ldt - 1

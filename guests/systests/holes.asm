@@ -4,7 +4,7 @@
 ; probe descriptors, and MOV from CS/SS shows the RPL (CPL). CR4.UMIP is off.
 %include "lib.inc"
 main:
-    and byte [iomap + 0x3f8/8], ~(1 << (0x3f8 & 7))   ; ring 3 may print
+    ALLOW_COM1                      ; ring 3 may print
     TRY
     mov eax, ring3
     mov ecx, 0x1000                 ; IOPL 1

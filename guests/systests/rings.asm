@@ -41,11 +41,11 @@ main:
     mov cl, 0x8e
     call set_gate
 
-    CASE "ring 3 out to COM1, iopl 0, port denied"
+    CASE "ring 3 print to COM1 (in 0x3fd, out 0x3f8), iopl 0, ports denied"
     RING3 r3_print, 0
     ENDTRY
-    and byte [iomap + 0x3f8/8], ~(1 << (0x3f8 & 7))   ; allow port 0x3f8
-    CASE "ring 3 out to COM1, iopl 0, port allowed"
+    ALLOW_COM1                      ; ring 3 may print
+    CASE "ring 3 print to COM1, iopl 0, ports allowed"
     RING3 r3_print, 0
     ENDTRY
     CASE "ring 3 16-bit out across an allowed and a denied port"
