@@ -155,7 +155,7 @@ function isCaptureCpu(cpu: Record<string, string>): boolean {
 
 function runnerLine(v: Vector): string {
   const regs = v.i.map((r) => r.toString(16)).join(',');
-  return `B${v.b} R${regs}${v.s ? ' S' : ''}${v.c ? ' C' : ''}${v.k ? ' K' : ''}${v.t !== undefined ? ` T${v.t}` : ''}${v.m.map(([a, i]) => ` M${a.toString(16)}:${i}`).join('')}`;
+  return `B${v.b} R${regs}${v.s ? ' S' : ''}${v.c ? ' C' : ''}${v.k ? ' K' : ''}${v.d ? ' X' : ''}${v.t !== undefined ? ` T${v.t}` : ''}${v.m.map(([a, i]) => ` M${a.toString(16)}:${i}`).join('')}`;
 }
 
 /** Differences between a runner output line and the vector, or '' when they agree. */

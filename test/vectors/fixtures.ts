@@ -44,6 +44,8 @@ export interface Vector {
   c?: 1;
   /** 16-bit stack segment (SS base = layout.seg16Base, B = 0). */
   k?: 1;
+  /** With s: DS/ES expand-down (base layout.seg16Base, limit 0x7ff). */
+  d?: 1;
   uf?: number;
   u?: Undef[];
 }

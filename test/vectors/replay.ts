@@ -57,6 +57,7 @@ export function prepare(core: ReplayCore, layout: Layout, paging = false): void 
     ...descriptor(0, 0xfffff, 0x93, 0xc), // 0x10 data, read/write
     ...descriptor(layout.seg16Base, 0xffff, 0x93, 0x0), // 0x18 16-bit data for the 0x67 forms
     ...descriptor(layout.code, 0xffff, 0x9b, 0x0), // 0x20 16-bit code for the `c` vectors
+    ...descriptor(layout.seg16Base, 0x7ff, 0x97, 0x0), // 0x28 expand-down 16-bit data (`d`)
   ];
   core.writePhys(MACHINE.gdt, Uint8Array.from(gdt));
   core.setTable('gdtr', { base: MACHINE.gdt, limit: gdt.length - 1 });
@@ -103,7 +104,9 @@ export function replayVector(core: ReplayCore, v: Vector, layout: Layout, undefi
   code[CODE_BEFORE + insn.length] = HLT;
   if (v.t !== undefined) code[CODE_BEFORE + v.t] = HLT;
   core.writePhys(layout.code - CODE_BEFORE, code);
-  const data: Segment = v.s ? { selector: 0x18, base: layout.seg16Base, limit: 0xffff, access: 0x0093 } : DATA32;
+  const data: Segment = !v.s ? DATA32
+    : v.d ? { selector: 0x28, base: layout.seg16Base, limit: 0x7ff, access: 0x0097 } // expand-down: 0x800-0xffff
+      : { selector: 0x18, base: layout.seg16Base, limit: 0xffff, access: 0x0093 };
   const cs = v.c ? code16(layout) : CODE32;
   // EIP values of 16-bit code are offsets from its segment base (the code address).
   const eipBase = v.c ? 0 : layout.code;

@@ -84,6 +84,8 @@ export class Insn {
   code16 = false;
   /** Runs on a 16-bit stack (SS = the 16-bit data segment at layout.seg16Base, B = 0). */
   stack16 = false;
+  /** With seg16: DS/ES are expand-down instead (limit 0x7ff, offsets 0x800-0xffff valid). */
+  expandDown = false;
   /** EFLAGS bits the SDM leaves undefined for these inputs. */
   uf = 0;
   /** Branch forms: where the branch goes, relative to the instruction's first byte. */

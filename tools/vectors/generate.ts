@@ -53,6 +53,8 @@ export interface Vector {
   c?: 1;
   /** 16-bit stack: SS is the 16-bit segment at layout.seg16Base (B=0), so SP is used. */
   k?: 1;
+  /** With s: DS/ES are expand-down (base layout.seg16Base, limit 0x7ff, 16-bit). */
+  d?: 1;
   /** EFLAGS bits undefined for these inputs (SDM); the replay masks them. */
   uf?: number;
   /** Undefined results: ["reg", name, bit mask] or ["mem", region, offset, length]. */
@@ -76,7 +78,7 @@ export function patch(before: string, after: string): string {
 export function runnerLine(x: Insn): string {
   const regs = x.regs.map((v) => (v >>> 0).toString(16)).join(',');
   const mem = x.mem.map((m) => ` M${m.addr.toString(16)}:${toHex(m.bytes)}`).join('');
-  return `B${toHex(x.bytes)} R${regs}${x.seg16 ? ' S' : ''}${x.code16 ? ' C' : ''}${x.stack16 ? ' K' : ''}${x.target !== undefined ? ` T${x.target}` : ''}${mem}`;
+  return `B${toHex(x.bytes)} R${regs}${x.seg16 ? ' S' : ''}${x.code16 ? ' C' : ''}${x.stack16 ? ' K' : ''}${x.expandDown ? ' X' : ''}${x.target !== undefined ? ` T${x.target}` : ''}${mem}`;
 }
 
 /** Parses a runner output line into the vector's outputs. */
@@ -121,6 +123,7 @@ export function toVector(form: Form, x: Insn, res: ReturnType<typeof parseResult
   if (x.seg16) v.s = 1;
   if (x.code16) v.c = 1;
   if (x.stack16) v.k = 1;
+  if (x.expandDown) v.d = 1;
   if (x.uf) v.uf = x.uf;
   if (x.undef.length) {
     v.u = x.undef.map((u) => ('reg' in u ? ['reg', REG32[u.reg], u.mask] : ['mem', u.region, u.offset, u.length]));

@@ -15,6 +15,8 @@
  * `T` (decimal, relative to CODE) is where a branch may go: a second epilogue waits there.
  * `C` runs the instruction in a 16-bit code segment based at CODE (LDT entry 1, limit
  * 0xffff): the prologue jumps there far, and the exception's EIP is then the offset.
+ * `X` (with `S`) makes DS and ES an expand-down 16-bit data segment instead: base
+ * SEG16_BASE, limit 0x7ff, so offsets 0x800-0xffff are valid (LDT entry 2).
  * `K` runs it on a 16-bit stack: SS is the 16-bit data segment (base SEG16_BASE, B = 0),
  * so stack accesses use SP; the stubs reach their own data through DS and CS then.
  * Output, one line per input line:
@@ -105,7 +107,9 @@ static uint8_t *emit32(uint8_t *p, uint32_t v) {
 /* mov ax,ss ; mov ds,ax ; mov es,ax : back to the flat user data segment (Linux: SS=DS=ES). */
 static const uint8_t flat_segs[] = {0x8c, 0xd0, 0x8e, 0xd8, 0x8e, 0xc0};
 /* mov ax,7 ; mov ds,ax ; mov es,ax : LDT entry 0, RPL 3. */
-static const uint8_t seg16_segs[] = {0x66, 0xb8, 0x07, 0x00, 0x8e, 0xd8, 0x8e, 0xc0};
+static uint8_t seg16_segs[] = {0x66, 0xb8, 0x07, 0x00, 0x8e, 0xd8, 0x8e, 0xc0};
+#define SEG16_SEL 0x07      /* LDT entry 0, RPL 3 */
+#define EXPDOWN_SEL 0x17    /* LDT entry 2, RPL 3 */
 
 static void build_recover(void) {
   uint8_t *p = (uint8_t *)RECOVER;
@@ -217,7 +221,7 @@ static void run_line(char *line) {
   uint8_t insn[MAX_INSN];
   long ilen = -1;
   uint32_t in[9];
-  int have_regs = 0, seg16 = 0, code16 = 0, nreg = 0, have_target = 0;
+  int have_regs = 0, seg16 = 0, code16 = 0, nreg = 0, have_target = 0, expdown = 0;
   long target = 0;
   struct region reg[MAX_REGIONS];
   static uint8_t membuf[WIN_SIZE];
@@ -237,6 +241,8 @@ static void run_line(char *line) {
       code16 = 1;
     } else if (tok[0] == 'K') {
       stack16 = 1;
+    } else if (tok[0] == 'X') {
+      expdown = 1;
     } else if (tok[0] == 'T') {
       target = strtol(tok + 1, NULL, 10);
       have_target = 1;
@@ -253,6 +259,8 @@ static void run_line(char *line) {
   if (ilen <= 0 || !have_regs) { puts("err incomplete"); return; }
   if ((seg16 || code16) && !ldt_ok) { puts("err no-ldt"); return; }
   if (code16 && have_target) { puts("err no-branches-in-16-bit-code"); return; }
+  if (expdown && !seg16) { puts("err X-needs-S"); return; }
+  seg16_segs[2] = expdown ? EXPDOWN_SEL : SEG16_SEL;
   if (stack16 && (seg16 || code16)) { puts("err 16-bit-stack-needs-flat-ds-and-cs"); return; }
   if (in[8] & 0x40100u) { puts("err tf-or-ac-in-eflags"); return; }
 
@@ -324,6 +332,12 @@ int main(void) {
   c.base_addr = CODE;
   c.contents = 2;
   ldt_ok = ldt_ok && syscall(SYS_modify_ldt, 1, &c, sizeof c) == 0;
+  /* Expand-down 16-bit data segment for the `X` vectors (LDT entry 2): limit 0x7ff. */
+  struct user_desc e = d;
+  e.entry_number = 2;
+  e.limit = 0x7ff;
+  e.contents = 1; /* MODIFY_LDT_CONTENTS_STACK: expand-down data */
+  ldt_ok = ldt_ok && syscall(SYS_modify_ldt, 1, &e, sizeof e) == 0;
   __asm__ volatile("mov %%cs, %0" : "=r"(flat_cs));
   __asm__ volatile("mov %%ss, %0" : "=r"(flat_ss));
   *(uint16_t *)SS16_VAR = 0x07; /* LDT entry 0, RPL 3: the 16-bit data segment */
