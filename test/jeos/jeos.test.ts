@@ -181,6 +181,13 @@ describe.skipIf(!hasQemu)('JeOS under QEMU, default run', () => {
     }
   });
 
+  it('measures the TLB workload against a baseline that fits in a TLB', () => {
+    const f = wl.get('tlb')!;
+    expect(f.pages).toBe('1024');
+    expect(f.base_pages).toBe('8');
+    expect(BigInt(f.base_cycles) > 0n).toBe(true);
+  });
+
   it('computes the CRC-32 that zlib computes over the same bytes', () => {
     const f = wl.get('compute')!;
     const buf = Buffer.alloc(4096);

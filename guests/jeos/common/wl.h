@@ -26,6 +26,7 @@ enum wl_id {
 };
 
 #define WL_TLB_PAGES 1024   /* 4 MiB: more pages than a P6 or Pentium 4 DTLB holds (64) */
+#define WL_TLB_BASE_PAGES 8 /* the baseline: few enough pages for any TLB */
 #define WL_DISK_SECTORS 8   /* sectors per transfer (one 4 KiB block) */
 #define WL_DISK_FIRST_LBA 64 /* the scratch area written by the disk workload */
 #define WL_COMPUTE_BYTES 4096
