@@ -115,3 +115,24 @@ describe('fuzzing', () => {
     expect(outcomes.size).toBeGreaterThan(2);
   });
 });
+
+describe('fuzzing the VM configuration validator', () => {
+  it('answers any JSON value with a list of problems, never an exception', async () => {
+    const { checkVmConfig } = await import('../../bindings/config/validate.js');
+    const r = rng(777);
+    const atoms: unknown[] = [null, true, 0, -1, 1.5, 2 ** 53, '', 'x', 'ide', 'bios', 'multiboot', 'disk', 'cdrom', [], {}];
+    const base = { version: 1, name: 'v', cpus: 1, memoryMiB: 16, boot: { firmware: 'bios' }, disks: [{ controller: { type: 'ide', channel: 0, unit: 0 }, media: 'disk', capacityBytes: 1 }], nics: [{ model: 'ne2k', network: 'n' }], serial: [{ port: 1, backend: 'stdio' }] };
+    const paths = (o: unknown, p: (string | number)[] = []): (string | number)[][] =>
+      o && typeof o === 'object' ? [p, ...Object.entries(o as object).flatMap(([k, v]) => paths(v, [...p, Array.isArray(o) ? Number(k) : k]))] : [p];
+    for (let i = 0; i < ROUNDS * 10; i++) {
+      const c = JSON.parse(JSON.stringify(base));
+      const all = paths(c).filter((p) => p.length);
+      const p = all[r() % all.length];
+      let o = c;
+      for (const k of p.slice(0, -1)) o = o[k];
+      o[p[p.length - 1]] = atoms[r() % atoms.length];
+      const problems = checkVmConfig(c);
+      expect(Array.isArray(problems)).toBe(true);
+    }
+  });
+});
