@@ -176,6 +176,17 @@ for (const w of [16, 32] as Width[]) {
     put(x, s, LAYOUT.stack, v, sz);
     x.emit(...opsize(w), 0x9d);
   });
+  if (w === 32) {
+    // EFLAGS.ID (bit 21) can be toggled at any privilege: how software detects CPUID
+    // (SDM vol. 1, 3.4.3.3, and vol. 2, CPUID).
+    form('stack', '9d popf with ID', 40, 'ID is popped too (it can be set and cleared at any CPL)', (x) => {
+      const s = stackRegion(x);
+      x.regs[8] = (x.regs[8] | (x.r.chance(0.5) ? 0x200000 : 0)) >>> 0;
+      const v = (0x202 | (x.r.u32() & (STATUS | DF)) | (x.r.chance(0.5) ? 0x200000 : 0)) >>> 0;
+      put(x, s, LAYOUT.stack, v, 4);
+      x.emit(0x9d);
+    });
+  }
   form('stack', `${pfx(w)}60 pusha`, 40, '', (x) => { stackRegion(x, 0x28, 0x08); x.emit(...opsize(w), 0x60); });
   form('stack', `${pfx(w)}61 popa`, 40, '', (x) => { stackRegion(x, 0x08, 0x28); x.emit(...opsize(w), 0x61); });
   form('stack', `${pfx(w)}c8 enter imm16,imm8`, 120, '', (x) => {
