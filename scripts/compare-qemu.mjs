@@ -3,7 +3,8 @@
  * Runs a kernel (JeOS by default) under QEMU and under wasmvisor and compares what the
  * two print on the serial console, line by line, except what is measured: the values of
  * `cycles`, `per_iter` and every `*_cycles` key, and the `info ...` lines (CPU vendor,
- * hypervisor signature, memory size), which describe the host rather than the guest.
+ * hypervisor signature, memory size, PCI functions), which describe the host rather
+ * than the guest.
  * The exit statuses must match too (QEMU's isa-debug-exit gives (code << 1) | 1).
  *
  *   node scripts/compare-qemu.mjs [--kernel FILE] [--disk FILE] [--append CMDLINE]

@@ -5,6 +5,7 @@
 #include "idt.h"
 #include "mm.h"
 #include "multiboot.h"
+#include "pci.h"
 #include "pic.h"
 #include "pit.h"
 #include "proc.h"
@@ -91,6 +92,7 @@ void kmain(u32 magic, const struct multiboot_info *mbi) {
   sysenter_init();
   pvops_detect_hypervisor();
   kprintf("info mem top_kib=%u source=%s frames=%u\n", mem_top >> 10, mem_source, frames_total());
+  pci_scan();
   wl_configure(cmdline);
   if (cmdline_shell()) serial_enable_input();
   ide_init();

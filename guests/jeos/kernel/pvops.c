@@ -43,6 +43,8 @@ static void native_load_esp0(u32 esp0) {
 
 static u8 native_inb(u16 p) { u8 v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(p)); return v; }
 static u16 native_inw(u16 p) { u16 v; __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(p)); return v; }
+static u32 native_inl(u16 p) { u32 v; __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(p)); return v; }
+static void native_outl(u16 p, u32 v) { __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(p)); }
 static void native_outb(u16 p, u8 v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(p)); }
 static void native_outw(u16 p, u16 v) { __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(p)); }
 static void native_insw(u16 p, void *buf, u32 n) {
@@ -74,6 +76,8 @@ void pvops_init_native(void) {
   pv.wrmsr = native_wrmsr;
   pv.inb = native_inb;
   pv.inw = native_inw;
+  pv.inl = native_inl;
+  pv.outl = native_outl;
   pv.outb = native_outb;
   pv.outw = native_outw;
   pv.insw = native_insw;

@@ -38,8 +38,10 @@ struct pv_ops {
   /* Port I/O. */
   u8 (*inb)(u16 port);
   u16 (*inw)(u16 port);
+  u32 (*inl)(u16 port);
   void (*outb)(u16 port, u8 v);
   void (*outw)(u16 port, u16 v);
+  void (*outl)(u16 port, u32 v);
   void (*insw)(u16 port, void *buf, u32 words);
   void (*outsw)(u16 port, const void *buf, u32 words);
 };
