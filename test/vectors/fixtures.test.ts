@@ -75,7 +75,7 @@ describe('instruction vector fixtures', () => {
     expect(missing).toEqual([]);
   });
 
-  it('contain the edge cases: #DE, AAM 0, zero BSF/BSR sources, far bit offsets, both string directions', () => {
+  it('contain the edge cases: #DE, AAM 0, zero BSF/BSR sources, far bit offsets, string directions, limits, branches', () => {
     const by = (p: (v: Vector) => boolean) => all.filter(p).length;
     const key = (v: Vector) => opcodeKey(bytesOf(v.b));
     expect(by((v) => /^f[67] \/[67]/.test(key(v)) && v.x?.[0] === 0)).toBeGreaterThan(100);
@@ -93,6 +93,16 @@ describe('instruction vector fixtures', () => {
     expect(by((v) => v.c === 1 && v.m.length > 0)).toBeGreaterThan(1500);
     // 16-bit stack: with the upper half of ESP set, which SP-based pushes must keep.
     expect(by((v) => v.k === 1 && v.i[4] >>> 16 !== 0 && !v.x)).toBeGreaterThan(500);
+    // Expand-down segment from both sides, and a REP STOS that stored some elements, then faulted.
+    expect(by((v) => v.d === 1 && v.x?.[0] === 13)).toBeGreaterThan(50);
+    expect(by((v) => v.d === 1 && !v.x)).toBeGreaterThan(50);
+    expect(by((v) => v.d === 1 && v.x !== undefined && v.m.some((m) => m[2] !== '='))).toBeGreaterThan(10);
+    // Every Jcc seen taken and not taken; over-long instructions.
+    for (let cc = 0; cc < 16; cc++) {
+      const jcc = all.filter((v) => v.b.startsWith((0x70 + cc).toString(16)) && v.t !== undefined);
+      expect(jcc.some((v) => v.e === v.t) && jcc.some((v) => v.e !== v.t), `Jcc ${cc}`).toBe(true);
+    }
+    expect(by((v) => v.b.length > 30 && v.x?.[0] === 13)).toBeGreaterThan(10);
     // Shift counts 0, 1, 31, 32, 33 for every shift opcode with an immediate count.
     for (const c of [0, 1, 31, 32, 33]) {
       expect(by((v) => /^c[01] /.test(key(v)) && parseInt(v.b.slice(-2), 16) === c), `count ${c}`).toBeGreaterThan(20);
