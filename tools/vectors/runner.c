@@ -9,7 +9,7 @@
  *
  * Input, one vector per line (hex, space separated):
  *   B<instruction bytes> R<eax>,<ecx>,<edx>,<ebx>,<esp>,<ebp>,<esi>,<edi>,<eflags>
- *   [S] [T<target>] M<addr>:<bytes> ...
+ *   [S] [C] [K] [X] [T<target>] M<addr>:<bytes> ...
  * `S` loads DS and ES with a 16-bit data segment (base SEG16_BASE, limit 0xffff) for the
  * address-size (0x67) forms, whose 16-bit offsets cannot reach a user mapping otherwise.
  * `T` (decimal, relative to CODE) is where a branch may go: a second epilogue waits there.
@@ -257,7 +257,7 @@ static void run_line(char *line) {
     } else { puts("err bad-token"); return; }
   }
   if (ilen <= 0 || !have_regs) { puts("err incomplete"); return; }
-  if ((seg16 || code16) && !ldt_ok) { puts("err no-ldt"); return; }
+  if ((seg16 || code16 || stack16) && !ldt_ok) { puts("err no-ldt"); return; }
   if (code16 && have_target) { puts("err no-branches-in-16-bit-code"); return; }
   if (expdown && !seg16) { puts("err X-needs-S"); return; }
   seg16_segs[2] = expdown ? EXPDOWN_SEL : SEG16_SEL;
