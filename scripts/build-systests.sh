@@ -33,7 +33,7 @@ ld -m elf_i386 --build-id=none --no-warn-rwx-segments -o hostcpu/checkpoints-lin
 rm -f "$obj"
 echo "built guests/systests/hostcpu/checkpoints-linux"
 [ $record = 1 ] || exit 0
-BOCHS_GUESTS="limits strict"
+BOCHS_GUESTS="limits strict tss"
 mkdir -p expected
 version=$(qemu-system-i386 --version | head -n 1)
 bochs_version="Bochs x86 Emulator $(dpkg-query -W -f '${Version}' bochs 2>/dev/null || echo 2.7) (cpu model core2_penryn_t9600)"

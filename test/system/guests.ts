@@ -7,11 +7,11 @@ import type { HarnessOptions } from '../../bindings/testing/harness.js';
 
 export const SYSTEST_GUESTS = [
   'hello', 'pmode', 'mbinfo', 'segments', 'descriptors', 'exceptions', 'paging', 'rings', 'holes',
-  'sysenter', 'realmode', 'pm16', 'modules', 'sysinsns', 'debug', 'irq', 'triplefault', 'limits', 'strict',
+  'sysenter', 'tss', 'realmode', 'pm16', 'modules', 'sysinsns', 'debug', 'irq', 'triplefault', 'limits', 'strict',
   'checkpoints', 'elf/elfkernel', 'elf/higherhalf',
 ] as const;
 
-export const BOCHS_GUESTS = ['limits', 'strict'];
+export const BOCHS_GUESTS = ['limits', 'strict', 'tss'];
 
 const root = new URL('../../guests/systests/', import.meta.url);
 

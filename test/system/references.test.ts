@@ -69,6 +69,7 @@ const V86_KNOWN: Record<string, { differ?: string[]; stopsAt?: string; crash?: t
   strict: { stopsAt: 'mov cr0 with pg=1 pe=0', crash: true }, // "cannot load PG without PE"
   debug: { any: true }, // v86 has no debug traps: no breakpoints, no single-step
   sysinsns: { stopsAt: 'invd, wbinvd' }, // v86 raises #UD for INVD
+  tss: { stopsAt: 'tss.ss0 = 0 (null)', crash: true }, // "Unimplemented: #TS handler"
   triplefault: { crash: true }, // v86 panics ("Unimplemented: #GP handler") instead of shutting down
 };
 
