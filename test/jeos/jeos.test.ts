@@ -149,6 +149,9 @@ describe.skipIf(!hasQemu)('JeOS under QEMU, default run', () => {
     expect(run.timedOut).toBe(false);
     expect(lines[0]).toBe('jeos boot');
     expect(lines).toContain('ide0 sectors=1024'); // disk.img is 512 KiB
+    // QEMU's pc machine: i440FX host bridge and the PIIX3 IDE function (class 01:01:80).
+    expect(lines).toContain('info pci 00:00.0 8086:1237 class=060000');
+    expect(lines).toContain('info pci 00:01.1 8086:7010 class=010180');
     const checks = lines.filter((l) => l.startsWith('check '));
     expect(checks.length).toBe(14);
     expect(checks.filter((l) => !/^check \S+ ok\b/.test(l))).toEqual([]);
