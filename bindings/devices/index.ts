@@ -21,7 +21,7 @@ export { PciFunction, type PciIdentity, type BarDefinition } from './pci/pci-fun
 export { PciHost } from './pci/pci-host.js';
 export { i440fxHostBridge, piix3IsaBridge } from './pci/i440fx.js';
 export { PiixIrqRouter } from './pci/piix-irq.js';
-export { PiixIde } from './ide/piix-ide.js';
+export { PiixIde, type DmaMemory } from './ide/piix-ide.js';
 export { IdeChannel, PRIMARY, SECONDARY } from './ide/ide-channel.js';
 export { AtaDevice, type AtaDeviceOptions } from './ide/ata-device.js';
 export { buildIdentify } from './ide/ata-identify.js';

@@ -7,7 +7,7 @@
 import type { BlockDevice } from '../disk/types.js';
 import type { Bus } from './bus.js';
 import type { PicPair } from './pic-pair.js';
-import { PiixIde } from './ide/piix-ide.js';
+import { PiixIde, type DmaMemory } from './ide/piix-ide.js';
 import { PRIMARY, SECONDARY } from './ide/ide-channel.js';
 import type { AtaDeviceOptions } from './ide/ata-device.js';
 import { i440fxHostBridge, piix3IsaBridge } from './pci/i440fx.js';
@@ -21,6 +21,8 @@ export interface ChipsetOptions {
   diskOptions?: AtaDeviceOptions[];
   /** The PIIX3 Reset Control Register (0xCF9) asked for a CPU reset. */
   onReset?: () => void;
+  /** Guest memory for bus master DMA; without it the disks are PIO-only. */
+  dma?: DmaMemory;
 }
 
 export interface Chipset {
@@ -46,6 +48,7 @@ export function attachChipset(bus: Bus, pic: PicPair, opts: ChipsetOptions = {})
     const o = opts.diskOptions?.[i] ?? { serial: `WV${String(i + 1).padStart(10, '0')}` };
     ide.channels[i >> 1].attachDisk((i & 1) as 0 | 1, d, o);
   });
+  if (opts.dma) ide.setDmaMemory(opts.dma);
   pci.add(0, 0, i440fxHostBridge());
   pci.add(1, 0, isa);
   pci.add(1, 1, ide.pci);

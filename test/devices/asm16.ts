@@ -25,6 +25,8 @@ export class Asm16 {
     this.b(0xb0, v);
     return port < 0x100 ? this.b(0xe6, port) : this.b(0xba).w(port).b(0xee);
   }
+  /** out port, eax with eax = v (BA iw; 66 B8 id; 66 EF). */
+  outl(port: number, v: number): this { return this.b(0xba).w(port).b(0x66, 0xb8).w(v & 0xffff).w(v >>> 16).b(0x66, 0xef); }
   /** in al, port (E4 ib, or BA iw; EC). */
   inb(port: number): this { return port < 0x100 ? this.b(0xe4, port) : this.b(0xba).w(port).b(0xec); }
   /** out 0xE9, al: report AL on the debug console. */

@@ -349,3 +349,85 @@ describe.skipIf(!hasQemu)('against QEMU (ide-hd on PIIX3)', () => {
     expect(ours.slice(idAt + 512)).toEqual(q.slice(idAt + 512));
   });
 });
+
+describe('bus master DMA (82371SB 2.7: BMICX, BMISX, BMIDTPX, PRD 2.7.4; ATA-6 9.10 DMA protocol)', () => {
+  function dmaSetup() {
+    const mem = new Uint8Array(1 << 20);
+    const memory = {
+      read: (a: number, d: Uint8Array) => { if (a + d.length > mem.length) throw new RangeError('outside RAM'); d.set(mem.subarray(a, a + d.length)); },
+      write: (a: number, s: Uint8Array) => { if (a + s.length > mem.length) throw new RangeError('outside RAM'); mem.set(s, a); },
+    };
+    const b = new Bus(); const i14 = new RecordingIrqLine(); const x = new PiixIde(i14, new RecordingIrqLine());
+    x.channels[0].attachDisk(0, disk); x.setDmaMemory(memory); x.attach(b);
+    const q = io(b);
+    x.pci.writeConfig(0x20, 4, 0xc000); x.pci.writeConfig(0x04, 2, 0x0005);
+    const prd = (at: number, entries: [number, number, boolean][]) => {
+      const dv = new DataView(mem.buffer);
+      entries.forEach(([addr, len, eot], k) => { dv.setUint32(at + 8 * k, addr, true); dv.setUint32(at + 8 * k + 4, (len & 0xffff) | (eot ? 0x80000000 : 0), true); });
+      q.outl(0xc004, at);
+    };
+    return { mem, q, i14, x, prd };
+  }
+
+  it('IDENTIFY offers multiword DMA modes 0-2 (words 49, 63) only with a bus master', () => {
+    const w = identify();
+    expect(w[49] & 0x0100).toBe(0);
+    expect(w[63]).toBe(0);
+    const { q } = dmaSetup();
+    q.outb(0x1f6, 0xa0); q.outb(0x1f7, 0xec); q.inb(0x1f7);
+    const id = new Uint16Array(256); for (let i = 0; i < 256; i++) id[i] = q.inw(0x1f0);
+    expect(id[49] & 0x0100).toBe(0x0100);
+    expect(id[63]).toBe(0x0407); // modes 0-2 supported, mode 2 selected
+  });
+
+  it('READ DMA scatters sectors over the PRD regions; Active clears at EOT; interrupt bit and IRQ14', () => {
+    const { mem, q, i14, prd } = dmaSetup();
+    prd(0x1000, [[0x20000, 512, false], [0x30000, 1024, true]]);
+    q.outb(0xc002, 0x06); // clear interrupt and error
+    q.outb(0x1f6, 0xe0); q.outb(0x1f2, 3); q.outb(0x1f3, 20); q.outb(0x1f4, 0); q.outb(0x1f5, 0); q.outb(0x1f7, 0xc8);
+    expect(q.inb(0x3f6)).toBe(0x58); // DRQ: ready for the bus master
+    q.outb(0xc000, 0x09); // start, write to memory
+    expect(i14.level).toBe(true);
+    expect(q.inb(0xc002) & 0x07).toBe(0x04); // interrupt, not active, no error
+    expect(q.inb(0x1f7)).toBe(0x50);
+    expect(mem.subarray(0x20000, 0x20200)).toEqual(disk.sector(20));
+    expect(mem.subarray(0x30000, 0x30200)).toEqual(disk.sector(21));
+    expect(mem.subarray(0x30200, 0x30400)).toEqual(disk.sector(22));
+    q.outb(0xc002, 0x04);
+    expect(q.inb(0xc002) & 0x04).toBe(0); // RW1C
+  });
+
+  it('WRITE DMA EXT gathers from memory; starting the bus master first works too; a longer table leaves Active set', () => {
+    const { mem, q, prd } = dmaSetup();
+    mem.fill(0x77, 0x40000, 0x40400);
+    prd(0x2000, [[0x40000, 0, true]]); // 0 = 64 KiB, more than needed
+    q.outb(0xc000, 0x01);
+    q.outb(0x1f6, 0x40); q.outb(0x1f2, 0); q.outb(0x1f2, 2); q.outb(0x1f3, 0); q.outb(0x1f3, 40); q.outb(0x1f4, 0); q.outb(0x1f4, 0); q.outb(0x1f5, 0); q.outb(0x1f5, 0);
+    q.outb(0x1f7, 0x35);
+    expect(q.inb(0x1f7)).toBe(0x50);
+    expect(disk.sector(40)[0]).toBe(0x77);
+    expect(disk.sector(41)[511]).toBe(0x77);
+    expect(q.inb(0xc002) & 0x07).toBe(0x05); // active still set, interrupt
+    q.outb(0xc000, 0x00);
+    expect(q.inb(0xc002) & 0x01).toBe(0);
+  });
+
+  it('a table shorter than the command, or one pointing outside RAM, ends it with ABRT and the error bit', () => {
+    const { q, prd, x } = dmaSetup();
+    prd(0x1000, [[0x20000, 512, true]]);
+    q.outb(0x1f6, 0xe0); q.outb(0x1f2, 2); q.outb(0x1f3, 1); q.outb(0x1f7, 0xc8); q.outb(0xc000, 0x09);
+    expect(q.inb(0x1f7)).toBe(0x41);
+    expect(q.inb(0xc002) & 0x03).toBe(0x02);
+    q.outb(0xc000, 0x00); q.outb(0xc002, 0x06);
+    prd(0x1000, [[0xfff00000, 512, true]]);
+    q.outb(0x1f2, 1); q.outb(0x1f7, 0xc8); q.outb(0xc000, 0x09);
+    expect(q.inb(0x1f7)).toBe(0x41);
+    expect(x.dmaErrors).toBe(2);
+  });
+
+  it('without a bus master memory, DMA commands are aborted', () => {
+    lba28(0xc8, 0, 1);
+    expect(status()).toBe(0x41);
+    expect(p.inb(0x1f1)).toBe(0x04);
+  });
+});

@@ -12,7 +12,7 @@ import type { BlockDevice } from '../../disk/types.js';
 import { bool, bytes, DeviceStateError, encodeBytes, int, obj, oneOf } from '../state.js';
 import { buildIdentify, defaultGeometry, LBA28_MAX } from './ata-identify.js';
 import {
-  CMD_CHECK_POWER, CMD_FLUSH_CACHE, CMD_FLUSH_CACHE_EXT, CMD_IDENTIFY, CMD_IDLE, CMD_IDLE_IMMEDIATE, CMD_INITIALIZE_PARAMS, CMD_READ_MULTIPLE, CMD_READ_MULTIPLE_EXT, CMD_READ_NATIVE_MAX, CMD_READ_NATIVE_MAX_EXT, CMD_READ_SECTORS, CMD_READ_SECTORS_EXT, CMD_READ_SECTORS_NORETRY, CMD_READ_VERIFY, CMD_READ_VERIFY_EXT, CMD_READ_VERIFY_NORETRY, CMD_SEEK, CMD_SET_FEATURES, CMD_SET_MULTIPLE, CMD_SLEEP, CMD_STANDBY, CMD_STANDBY_IMMEDIATE, CMD_WRITE_MULTIPLE, CMD_WRITE_MULTIPLE_EXT, CMD_WRITE_SECTORS, CMD_WRITE_SECTORS_EXT, CMD_WRITE_SECTORS_NORETRY, DEV_LBA, ER_ABRT, ER_IDNF, ER_UNC, ST_DRDY, ST_DRQ, ST_DSC, ST_ERR,
+  CMD_CHECK_POWER, CMD_FLUSH_CACHE, CMD_FLUSH_CACHE_EXT, CMD_IDENTIFY, CMD_IDLE, CMD_IDLE_IMMEDIATE, CMD_INITIALIZE_PARAMS, CMD_READ_DMA, CMD_READ_DMA_EXT, CMD_READ_DMA_NORETRY, CMD_READ_MULTIPLE, CMD_READ_MULTIPLE_EXT, CMD_READ_NATIVE_MAX, CMD_READ_NATIVE_MAX_EXT, CMD_READ_SECTORS, CMD_READ_SECTORS_EXT, CMD_READ_SECTORS_NORETRY, CMD_READ_VERIFY, CMD_READ_VERIFY_EXT, CMD_READ_VERIFY_NORETRY, CMD_SEEK, CMD_SET_FEATURES, CMD_SET_MULTIPLE, CMD_SLEEP, CMD_STANDBY, CMD_STANDBY_IMMEDIATE, CMD_WRITE_DMA, CMD_WRITE_DMA_EXT, CMD_WRITE_DMA_NORETRY, CMD_WRITE_MULTIPLE, CMD_WRITE_MULTIPLE_EXT, CMD_WRITE_SECTORS, CMD_WRITE_SECTORS_EXT, CMD_WRITE_SECTORS_NORETRY, DEV_LBA, ER_ABRT, ER_IDNF, ER_UNC, ST_DRDY, ST_DRQ, ST_DSC, ST_ERR,
 } from './ata-regs.js';
 import type { TaskFile } from './task-file.js';
 
@@ -26,12 +26,13 @@ export interface AtaDeviceOptions {
   firmware?: string;
 }
 
-type Dir = 'none' | 'in' | 'out';
+/** The transfer in progress: PIO in/out, or waiting for the bus master (DMA to/from memory). */
+type Dir = 'none' | 'in' | 'out' | 'dma-in' | 'dma-out';
 
 export interface AtaDeviceState {
   status: number; error: number; intrq: boolean; multiple: number; curHeads: number; curSpt: number;
   writeCache: boolean; lookAhead: boolean; dir: Dir; buf: string; pos: number; len: number;
-  lba: number; remaining: number; block: number; ext: boolean;
+  lba: number; remaining: number; block: number; ext: boolean; dmaMode: number;
 }
 
 export class AtaDevice {
@@ -58,6 +59,10 @@ export class AtaDevice {
   private readonly geometry: { cylinders: number; heads: number; sectorsPerTrack: number };
   /** Backend failures reported to the guest as errors. */
   ioErrors = 0;
+  /** Set by a controller that can bus-master: DMA commands and modes are offered. */
+  dmaCapable = false;
+  /** Selected multiword DMA mode (SET FEATURES 03h, 20h-22h). */
+  dmaMode = 2;
 
   constructor(readonly backend: BlockDevice, readonly options: AtaDeviceOptions = {}) {
     this.sectors = Math.floor(backend.size / SECTOR);
@@ -76,7 +81,7 @@ export class AtaDevice {
       curCylinders: this.curCylinders, curHeads: this.curHeads, curSectorsPerTrack: this.curSpt,
       model: this.options.model ?? 'WASMVISOR HARDDISK', serial: this.options.serial ?? 'WV0000000001',
       firmware: this.options.firmware ?? '0.1.0', maxMultiple: MAX_MULTIPLE, multiple: this.multiple,
-      writeCache: this.writeCache, lookAhead: this.lookAhead,
+      writeCache: this.writeCache, lookAhead: this.lookAhead, dma: this.dmaCapable, dmaMode: this.dmaMode,
     });
   }
 
@@ -129,6 +134,21 @@ export class AtaDevice {
         // Rejected while multiple mode is disabled (ATA-6 8.29, 8.50).
         if (!this.multiple) return this.fail(ER_ABRT);
         return this.rw(tf, cmd === CMD_WRITE_MULTIPLE || cmd === CMD_WRITE_MULTIPLE_EXT, cmd >= 0x29 && cmd <= 0x39, this.multiple);
+      case CMD_READ_DMA: case CMD_READ_DMA_NORETRY: case CMD_READ_DMA_EXT:
+      case CMD_WRITE_DMA: case CMD_WRITE_DMA_NORETRY: case CMD_WRITE_DMA_EXT: {
+        // DMA data transfer protocol (ATA-6 9.10): the device is ready with DRQ and the
+        // bus master moves the data; the controller calls `dmaTransfer`.
+        if (!this.dmaCapable) return this.fail(ER_ABRT);
+        const ext = cmd === CMD_READ_DMA_EXT || cmd === CMD_WRITE_DMA_EXT;
+        const write = cmd === CMD_WRITE_DMA || cmd === CMD_WRITE_DMA_NORETRY || cmd === CMD_WRITE_DMA_EXT;
+        const lba = this.address(tf, ext), n = this.count(tf, ext);
+        if (lba < 0 || lba + n > this.sectors) return this.idnf(tf, lba, ext);
+        if (write && this.backend.readOnly) return this.fail(ER_ABRT);
+        this.lba = lba; this.remaining = n; this.ext = ext;
+        this.dir = write ? 'dma-out' : 'dma-in';
+        this.status = ST_DRDY | ST_DSC | ST_DRQ;
+        return;
+      }
       case CMD_SET_MULTIPLE: {
         // A power of two up to the word 47 maximum; 0 disables (ATA-6 8.39).
         const n = tf.cur.count;
@@ -189,9 +209,10 @@ export class AtaDevice {
       case 0x55: this.lookAhead = false; break;
       case 0x66: case 0xcc: break; // revert to power-on defaults: disable / enable
       case 0x03: {
-        // Set transfer mode: PIO default (00h, 01h) and PIO flow-control modes 0-4 (08h-0Ch);
-        // no DMA modes (ATA-6 8.37.2, Table 29).
+        // Set transfer mode: PIO default (00h, 01h), PIO flow-control modes 0-4 (08h-0Ch) and,
+        // with a bus master, multiword DMA 0-2 (20h-22h); no Ultra DMA (ATA-6 8.37.2, Table 29).
         const m = tf.cur.count;
+        if (m >= 0x20 && m <= 0x22 && this.dmaCapable) { this.dmaMode = m - 0x20; break; } // multiword DMA 0-2
         if (!(m <= 0x01 || (m >= 0x08 && m <= 0x0c))) return this.fail(ER_ABRT);
         break;
       }
@@ -277,9 +298,42 @@ export class AtaDevice {
     } else this.complete();
   }
 
+  /**
+   * The bus master's side of a DMA command: moves up to `maxBytes` through `move`, which
+   * copies a chunk between `buf` and guest memory (toMemory for reads) and returns false
+   * if memory refused it. Returns 'done', 'short' (the PRD table ended first: the command
+   * fails with ABRT) or 'fault' (memory error, also ABRT).
+   */
+  dmaTransfer(tf: TaskFile, maxBytes: number, move: (buf: Uint8Array, toMemory: boolean) => boolean): 'done' | 'short' | 'fault' {
+    const toMemory = this.dir === 'dma-in';
+    const CHUNK = 128; // sectors per step: bounded host memory for any command size
+    const chunk = new Uint8Array(CHUNK * SECTOR);
+    let budget = Math.floor(maxBytes / SECTOR);
+    while (this.remaining > 0 && budget > 0) {
+      const n = Math.min(CHUNK, this.remaining, budget);
+      const buf = chunk.subarray(0, n * SECTOR);
+      try {
+        if (toMemory) { this.backend.read(this.lba * SECTOR, buf); if (!move(buf, true)) return this.dmaEnd(tf, 'fault'); }
+        else { if (!move(buf, false)) return this.dmaEnd(tf, 'fault'); this.backend.write(this.lba * SECTOR, buf); if (!this.writeCache) this.backend.flush(); }
+      } catch {
+        this.ioErrors++;
+        return this.dmaEnd(tf, 'fault');
+      }
+      this.lba += n; this.remaining -= n; budget -= n;
+    }
+    return this.dmaEnd(tf, this.remaining > 0 ? 'short' : 'done');
+  }
+
+  private dmaEnd(tf: TaskFile, how: 'done' | 'short' | 'fault'): 'done' | 'short' | 'fault' {
+    tf.setLba(this.lba, this.ext);
+    tf.cur.count = this.remaining & 0xff;
+    if (how === 'done') this.complete(); else this.fail(ER_ABRT);
+    return how;
+  }
+
   state(): AtaDeviceState {
-    const { status, error, intrq, multiple, curHeads, curSpt, writeCache, lookAhead, dir, pos, len, lba, remaining, block, ext } = this;
-    return { status, error, intrq, multiple, curHeads, curSpt, writeCache, lookAhead, dir, buf: encodeBytes(this.buf), pos, len, lba, remaining, block, ext };
+    const { status, error, intrq, multiple, curHeads, curSpt, writeCache, lookAhead, dir, pos, len, lba, remaining, block, ext, dmaMode } = this;
+    return { status, error, intrq, multiple, curHeads, curSpt, writeCache, lookAhead, dir, buf: encodeBytes(this.buf), pos, len, lba, remaining, block, ext, dmaMode };
   }
 
   static fromState(s: unknown, backend: BlockDevice, opts: AtaDeviceOptions, path: string): AtaDevice {
@@ -293,7 +347,7 @@ export class AtaDevice {
     d.curSpt = int(o, 'curSpt', path, 1, 255);
     d.writeCache = bool(o, 'writeCache', path);
     d.lookAhead = bool(o, 'lookAhead', path);
-    d.dir = oneOf(o, 'dir', path, ['none', 'in', 'out'] as const);
+    d.dir = oneOf(o, 'dir', path, ['none', 'in', 'out', 'dma-in', 'dma-out'] as const);
     d.buf = bytes(o, 'buf', path, SECTOR * MAX_MULTIPLE);
     d.len = int(o, 'len', path, 0, SECTOR * MAX_MULTIPLE);
     d.pos = int(o, 'pos', path, 0, d.len);
@@ -301,6 +355,7 @@ export class AtaDevice {
     d.lba = int(o, 'lba', path, 0, d.sectors);
     d.block = int(o, 'block', path, 1, MAX_MULTIPLE);
     d.ext = bool(o, 'ext', path);
+    d.dmaMode = int(o, 'dmaMode', path, 0, 2);
     if (d.dir !== 'none' && d.lba + d.remaining > d.sectors) throw new DeviceStateError(`${path}.remaining`, 'transfer beyond the disk');
     return d;
   }

@@ -2,7 +2,7 @@
  * The 512-byte IDENTIFY DEVICE data of an ATA disk (ATA/ATAPI-6, T13/1410D revision 3b,
  * 8.15 and Table 27). Only what this device really does is claimed: PIO modes 3-4, LBA28
  * and LBA48, READ/WRITE MULTIPLE up to 16 sectors, FLUSH CACHE (EXT), write cache and
- * look-ahead, power management; no DMA.
+ * look-ahead, power management; multiword DMA modes 0-2 when the controller can do DMA.
  */
 
 export interface IdentifyParams {
@@ -17,6 +17,9 @@ export interface IdentifyParams {
   multiple: number;
   writeCache: boolean;
   lookAhead: boolean;
+  /** Multiword DMA supported (modes 0-2), and the selected mode (0-2) or -1. */
+  dma?: boolean;
+  dmaMode?: number;
 }
 
 /** Most sectors LBA28 can address: words 60-61 hold at most 0x0FFFFFFF (ATA-6 8.15.35). */
@@ -38,7 +41,7 @@ export function buildIdentify(p: IdentifyParams): Uint8Array {
   putString(w, 23, 4, p.firmware);
   putString(w, 27, 20, p.model);
   w[47] = 0x8000 | p.maxMultiple; // bits 15-8 are 80h; 7-0 the largest READ/WRITE MULTIPLE block
-  w[49] = 0x0a00; // capabilities: IORDY supported (11), LBA supported (9); no DMA (8)
+  w[49] = 0x0a00 | (p.dma ? 0x0100 : 0); // capabilities: IORDY (11), LBA (9), DMA (8) supported
   w[50] = 0x4000; // bit 14 shall be one
   w[51] = 0x0200; // PIO data transfer cycle timing mode 2 (obsolete word, as drives still fill it)
   w[53] = 0x0003; // words 54-58 and 64-70 are valid; 88 is not (no Ultra DMA)
@@ -52,7 +55,9 @@ export function buildIdentify(p: IdentifyParams): Uint8Array {
   const lba28 = Math.min(p.sectors, LBA28_MAX);
   w[60] = lba28 & 0xffff;
   w[61] = Math.floor(lba28 / 0x10000);
-  w[63] = 0x0000; // no multiword DMA
+  // Multiword DMA modes 0-2 supported (bits 2-0) and the selected one (bits 10-8).
+  w[63] = p.dma ? 0x0007 | (p.dmaMode !== undefined && p.dmaMode >= 0 ? 0x100 << p.dmaMode : 0) : 0;
+  if (p.dma) { w[65] = 120; w[66] = 120; } // minimum and recommended MWDMA cycle time, ns (mode 2)
   w[64] = 0x0003; // advanced PIO modes 3 and 4 supported
   w[67] = 120; // minimum PIO cycle time without flow control, ns (PIO mode 4)
   w[68] = 120; // with IORDY flow control

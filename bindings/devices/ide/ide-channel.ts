@@ -27,6 +27,8 @@ export class IdeChannel {
   tf = new TaskFile();
   control = 0;
   private irqLevel = false;
+  /** Called when the selected device is ready for a DMA transfer (the bus master's cue). */
+  onDmaReady?: () => void;
 
   constructor(private readonly irq: IrqLine) {}
 
@@ -91,6 +93,7 @@ export class IdeChannel {
         this.update();
         d.command(v, this.tf);
         this.update();
+        if (d.dir === 'dma-in' || d.dir === 'dma-out') this.onDmaReady?.();
     }
   }
 
@@ -143,6 +146,17 @@ export class IdeChannel {
     } });
   }
 
+  /**
+   * Lets the bus master run the selected device's pending DMA command (see PiixIde) and
+   * updates INTRQ after it.
+   */
+  dma(run: (d: AtaDevice, tf: TaskFile) => void): void {
+    const d = this.selected;
+    if (!d || (d.dir !== 'dma-in' && d.dir !== 'dma-out')) return;
+    run(d, this.tf);
+    this.update();
+  }
+
   /** Flushes every disk (the machine calls it at exit so nothing written is lost). */
   flush(): void { for (const d of this.devices) d?.backend.flush(); }
 
@@ -160,7 +174,11 @@ export class IdeChannel {
     for (let i = 0; i < 2; i++) {
       const cur = this.devices[i];
       if (!!cur !== (devs[i] !== null)) throw new DeviceStateError(`${path}.devices[${i}]`, 'the snapshot and this machine disagree on a disk there');
-      if (cur) this.devices[i] = AtaDevice.fromState(devs[i], cur.backend, cur.options, `${path}.devices[${i}]`);
+      if (cur) {
+        const d = AtaDevice.fromState(devs[i], cur.backend, cur.options, `${path}.devices[${i}]`);
+        d.dmaCapable = cur.dmaCapable;
+        this.devices[i] = d;
+      }
     }
     this.irqLevel = bool(o, 'irq', path);
     this.update();

@@ -4,10 +4,12 @@
  * master capable), the two channels at their fixed legacy ports and ISA IRQs 14/15, and
  * BAR4, the 16-byte bus master IDE block.
  *
- * The bus master registers are kept (command, status with its interrupt bit, PRD table
- * address) so drivers that read them see sane values; DMA itself is not done, and the
- * IDENTIFY data offers no DMA mode, so drivers use PIO. The IDETIM decode enables are
- * stored but, as in QEMU, the legacy ports always decode.
+ * Bus master IDE (82371SB 2.7, "Bus Master IDE Registers"; the PRD format in 2.7.4):
+ * with guest memory given (`setDmaMemory`), the disks offer multiword DMA and READ/WRITE
+ * DMA (EXT) move data through the Physical Region Descriptor table when the start bit is
+ * set, completing at once on the virtual clock. Without it the disks are PIO-only and the
+ * registers are only kept. The IDETIM decode enables are stored but, as in QEMU, the
+ * legacy ports always decode.
  */
 import type { Bus } from '../bus.js';
 import type { IrqLine } from '../irq.js';
@@ -16,10 +18,24 @@ import { INTEL } from '../pci/i440fx.js';
 import { DeviceStateError, intArray, obj } from '../state.js';
 import { IdeChannel, PRIMARY, SECONDARY } from './ide-channel.js';
 
-/** Bus master status bits (82371SB 2.7.3 BMISX): error (1) and interrupt (2) are RW1C; 5-6 RW. */
+/** Bus master command bit 0: start/stop (82371SB 2.7.2 BMICX). */
+const BMIC_START = 0x01;
+/** Bus master status bits (82371SB 2.7.3 BMISX): active (0, RO), error (1) and interrupt (2) RW1C; 5-6 RW. */
+const BMIS_ACTIVE = 0x01;
 const BMIS_ERROR = 0x02;
 const BMIS_INTERRUPT = 0x04;
 const BMIS_DMA_CAPABLE = 0x60;
+
+/** Guest physical memory as the bus master reaches it; throws (RangeError) outside RAM. */
+export interface DmaMemory {
+  read(addr: number, dst: Uint8Array): void;
+  write(addr: number, src: Uint8Array): void;
+}
+
+/** A PRD table of more entries than this without EOT is treated as ending there. */
+const PRD_MAX = 8192;
+/** A PRD byte count of 0 means 64 KiB (82371SB 2.7.4). */
+const PRD_64K = 0x10000;
 
 export class PiixIde {
   readonly pci: PciFunction;
@@ -28,6 +44,9 @@ export class PiixIde {
   private readonly bmCmd = [0, 0];
   private readonly bmStatus = [0, 0];
   private readonly bmPrd = [0, 0];
+  private memory?: DmaMemory;
+  /** DMA transfers that ended short of their PRD table or with a memory fault. */
+  dmaErrors = 0;
 
   constructor(irq14: IrqLine, irq15: IrqLine) {
     // The channels' interrupts also latch the bus master interrupt status bit.
@@ -41,6 +60,58 @@ export class PiixIde {
     this.pci.defineBar(4, { kind: 'io', size: 16, width: 4, device: {
       name: 'piix3-bmide', read: (o, s) => this.readBm(o, s), write: (o, s, v) => this.writeBm(o, s, v),
     } });
+  }
+
+  /** Connects guest memory: the disks then offer DMA (IDENTIFY words 49, 63). */
+  setDmaMemory(mem: DmaMemory): void {
+    this.memory = mem;
+    this.channels.forEach((c, i) => {
+      for (const d of c.devices) if (d) d.dmaCapable = true;
+      c.onDmaReady = () => this.runDma(i);
+    });
+  }
+
+  /** Moves a pending DMA command's data when the bus master is started (BMISX active). */
+  private runDma(ch: number): void {
+    const mem = this.memory;
+    if (!mem || !(this.bmStatus[ch] & BMIS_ACTIVE)) return;
+    this.channels[ch].dma((d, tf) => {
+      // The regions of the PRD table: [address, bytes], up to the EOT entry.
+      const regions: [number, number][] = [];
+      let total = 0;
+      const entry = new Uint8Array(8);
+      try {
+        for (let i = 0, at = this.bmPrd[ch]; i < PRD_MAX; i++, at += 8) {
+          mem.read(at, entry);
+          const dv = new DataView(entry.buffer);
+          const len = dv.getUint16(4, true) & 0xfffe || PRD_64K;
+          regions.push([dv.getUint32(0, true) & 0xfffffffe, len]);
+          total += len;
+          if (dv.getUint32(4, true) & 0x80000000) break;
+        }
+      } catch {
+        regions.length = 0; total = 0;
+      }
+      let r = 0, off = 0;
+      const move = (buf: Uint8Array, toMemory: boolean): boolean => {
+        try {
+          for (let done = 0; done < buf.length;) {
+            const [addr, len] = regions[r];
+            const n = Math.min(len - off, buf.length - done);
+            if (toMemory) mem.write(addr + off, buf.subarray(done, done + n));
+            else mem.read(addr + off, buf.subarray(done, done + n));
+            done += n; off += n;
+            if (off === len) { r++; off = 0; }
+          }
+          return true;
+        } catch { return false; }
+      };
+      const how = d.dmaTransfer(tf, total, move);
+      // The table ran out with the command done: Active clears. Data left over in the
+      // table keeps Active set (2.7.3); an error sets the error bit and stops.
+      if (how !== 'done') { this.bmStatus[ch] |= BMIS_ERROR; this.dmaErrors++; }
+      if (how !== 'done' || r >= regions.length) this.bmStatus[ch] &= ~BMIS_ACTIVE;
+    });
   }
 
   private readBm(off: number, size: number): number {
@@ -62,8 +133,14 @@ export class PiixIde {
     for (let i = 0; i < size; i++) {
       const o = off + i, b = (v >>> (8 * i)) & 0xff, ch = o >> 3, r = o & 7;
       if (ch > 1) continue;
-      if (r === 0) this.bmCmd[ch] = b & 0x09; // start/stop (0), read/write control (3)
-      else if (r === 2) this.bmStatus[ch] = (this.bmStatus[ch] & ~(b & (BMIS_ERROR | BMIS_INTERRUPT)) & ~BMIS_DMA_CAPABLE) | (b & BMIS_DMA_CAPABLE);
+      if (r === 0) {
+        // Start/stop (bit 0) and read/write control (bit 3; the ATA command decides the
+        // direction here). Starting sets Active and runs a pending transfer; stopping clears it.
+        const was = this.bmCmd[ch];
+        this.bmCmd[ch] = b & 0x09;
+        if (b & BMIC_START && !(was & BMIC_START)) { this.bmStatus[ch] |= BMIS_ACTIVE; this.runDma(ch); }
+        else if (!(b & BMIC_START)) this.bmStatus[ch] &= ~BMIS_ACTIVE;
+      } else if (r === 2) this.bmStatus[ch] = (this.bmStatus[ch] & ~(b & (BMIS_ERROR | BMIS_INTERRUPT)) & ~BMIS_DMA_CAPABLE) | (b & BMIS_DMA_CAPABLE);
       else if (r >= 4) {
         const shift = 8 * (r - 4);
         const mask = r === 4 ? 0xfc : 0xff; // the table is dword aligned
@@ -99,7 +176,7 @@ export class PiixIde {
     this.channels[0].restore(ch[0], 'ide.channels[0]');
     this.channels[1].restore(ch[1], 'ide.channels[1]');
     intArray(o, 'bmCmd', 'ide', 0, 0x09, 2).forEach((v, i) => { this.bmCmd[i] = v; });
-    intArray(o, 'bmStatus', 'ide', 0, 0x66, 2).forEach((v, i) => { this.bmStatus[i] = v; });
+    intArray(o, 'bmStatus', 'ide', 0, 0x67, 2).forEach((v, i) => { this.bmStatus[i] = v; });
     intArray(o, 'bmPrd', 'ide', 0, 0xfffffffc, 2).forEach((v, i) => { this.bmPrd[i] = v; });
   }
 }
