@@ -160,8 +160,3 @@ export class Bus {
 }
 
 function hex(n: number): string { return '0x' + n.toString(16); }
-
-/** Builds a byte-wide device from per-offset read/write functions. */
-export function byteDevice(name: string, read: (offset: number) => number, write: (offset: number, value: number) => void): BusDevice {
-  return { name, read: (o) => read(o) & 0xff, write: (o, _s, v) => write(o, v & 0xff) };
-}

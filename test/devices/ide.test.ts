@@ -104,6 +104,7 @@ describe('READ/WRITE SECTORS (8.28, 8.48)', () => {
     expect(readSector()).toEqual(disk.sector(6));
     expect(status()).toBe(0x50);
     expect(irq.rises).toBe(2);
+    expect(ide.channels[0].devices[0]!.counters).toMatchObject({ commands: 1, sectorsRead: 2, sectorsWritten: 0 });
   });
 
   it('writes: DRQ without an interrupt for the first sector, an interrupt after each, data reaches the disk', () => {

@@ -59,6 +59,8 @@ export class AtaDevice {
   private readonly geometry: { cylinders: number; heads: number; sectorsPerTrack: number };
   /** Backend failures reported to the guest as errors. */
   ioErrors = 0;
+  /** Activity, for statistics: commands executed, sectors moved, cache flushes, DMA commands. */
+  readonly counters = { commands: 0, sectorsRead: 0, sectorsWritten: 0, flushes: 0, dmaCommands: 0 };
   /** Set by a controller that can bus-master: DMA commands and modes are offered. */
   dmaCapable = false;
   /** Selected multiword DMA mode (SET FEATURES 03h, 20h-22h). */
@@ -119,6 +121,7 @@ export class AtaDevice {
 
   /** Executes a command written to the Command register. */
   command(cmd: number, tf: TaskFile): void {
+    this.counters.commands++;
     this.intrq = false;
     this.error = 0;
     switch (cmd) {
@@ -222,6 +225,7 @@ export class AtaDevice {
   }
 
   private flush(): boolean {
+    this.counters.flushes++;
     try { this.backend.flush(); return true; } catch { this.ioErrors++; return false; }
   }
 
@@ -242,6 +246,7 @@ export class AtaDevice {
     const n = Math.min(this.block, this.remaining);
     try {
       this.backend.read(this.lba * SECTOR, this.buf.subarray(0, n * SECTOR));
+      this.counters.sectorsRead += n;
     } catch {
       this.ioErrors++;
       tf.setLba(this.lba, this.ext);
@@ -282,6 +287,7 @@ export class AtaDevice {
     const n = this.len / SECTOR;
     try {
       this.backend.write(this.lba * SECTOR, this.buf.subarray(0, this.len));
+      this.counters.sectorsWritten += n;
       if (!this.writeCache) this.backend.flush();
     } catch {
       this.ioErrors++;
@@ -306,6 +312,7 @@ export class AtaDevice {
    */
   dmaTransfer(tf: TaskFile, maxBytes: number, move: (buf: Uint8Array, toMemory: boolean) => boolean): 'done' | 'short' | 'fault' {
     const toMemory = this.dir === 'dma-in';
+    this.counters.dmaCommands++;
     const CHUNK = 128; // sectors per step: bounded host memory for any command size
     const chunk = new Uint8Array(CHUNK * SECTOR);
     let budget = Math.floor(maxBytes / SECTOR);
@@ -320,6 +327,7 @@ export class AtaDevice {
         return this.dmaEnd(tf, 'fault');
       }
       this.lba += n; this.remaining -= n; budget -= n;
+      if (toMemory) this.counters.sectorsRead += n; else this.counters.sectorsWritten += n;
     }
     return this.dmaEnd(tf, this.remaining > 0 ? 'short' : 'done');
   }
