@@ -15,6 +15,8 @@ import { checkQcow2, repairQcow2, type RepairResult } from '../disk/qcow2/check.
 import { checkVmdk } from '../disk/vmdk/check.js';
 import { checkExitStatus, checkJson, formatCheck, type CheckResult } from '../disk/check.js';
 import { detectFormat } from '../disk/open.js';
+import { readHeader as readQcow2Header } from '../disk/qcow2/header.js';
+import { growQcow2 } from '../disk/qcow2/resize.js';
 import { compareImages } from '../disk/compare.js';
 import { mapImage, mapJson } from '../disk/map.js';
 import { parseSize } from '../disk/size.js';
@@ -241,6 +243,35 @@ export function registerImg(program: Command): void {
       } finally {
         image.close();
       }
+    });
+
+  img.command('resize')
+    .description('Grow an image (raw and qcow2; a raw image also shrinks with --shrink): SIZE, +SIZE or -SIZE')
+    .argument('<file>')
+    .argument('<size>')
+    .option('-f, --format <fmt>', 'image format (detected when absent)')
+    .option('--shrink', 'allow making a raw image smaller (the data past the new end is lost)')
+    .option('-q, --quiet', 'print nothing')
+    .action((file: string, sizeText: string, o: { format?: string; shrink?: boolean; quiet?: boolean }) => {
+      const src = new FileSource(resolve(file), 'r+');
+      try {
+        const fmt = format(o.format) ?? detectFormat(src);
+        if (fmt === 'vmdk') throw new UsageError('Image format driver does not support resize');
+        const current = fmt === 'raw' ? src.size : readQcow2Header(src).size;
+        const rel = /^[+-]/.exec(sizeText)?.[0];
+        let delta: number;
+        try { delta = parseSize(rel ? sizeText.slice(1) : sizeText); } catch (e) { throw new UsageError((e as Error).message); }
+        const size = rel === '+' ? current + delta : rel === '-' ? current - delta : delta;
+        if (size < 0) throw new UsageError('New image size must be positive');
+        if (size < current && !o.shrink) {
+          throw new UsageError('Use the --shrink option to perform a shrink operation.');
+        }
+        if (fmt === 'raw') src.truncate(size);
+        else growQcow2(src, size);
+      } finally {
+        src.close();
+      }
+      if (!o.quiet) print('Image resized.\n');
     });
 
   img.command('compare')

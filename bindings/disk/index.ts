@@ -19,3 +19,4 @@ export { StreamOptimizedWriter } from './vmdk/stream.js';
 export { checkVmdk } from './vmdk/check.js';
 export * from './compare.js';
 export * from './map.js';
+export { growQcow2 } from './qcow2/resize.js';
