@@ -6,6 +6,9 @@ SEL_KDATA equ 0x10
 SEL_UCODE equ 0x1B
 SEL_UDATA equ 0x23
 EFLAGS_IF equ 0x200
+EFLAGS_TF equ 0x100
+EFLAGS_NT equ 0x4000
+EFLAGS_FIXED equ 0x2
 
 extern trap_dispatch
 
@@ -79,11 +82,21 @@ trapret:
 ; (SDM vol. 2B, SYSENTER). By our convention ECX holds the user ESP and EDX the user
 ; resume address. We build the frame an int 0x80 from ring 3 would have built, so the
 ; system calls see one shape; vector 0x80 marks it as a system call.
+;
+; SYSENTER leaves the caller's TF, NT and AC set (only IF, VM and RF are cleared), so the
+; first thing is a clean EFLAGS: with NT set, the kernel's next IRET would be a task
+; return; with TF set, a single-step trap arrives after the first instruction here
+; (trap.c lets it pass: see sysenter_flags_fixed).
 global sysenter_entry
+global sysenter_flags_fixed
 sysenter_entry:
     push SEL_UDATA              ; user SS
     push ecx                    ; user ESP
     pushfd
+    push EFLAGS_FIXED
+    popfd                       ; kernel EFLAGS: only the reserved bit 1
+sysenter_flags_fixed:
+    and dword [esp], ~(EFLAGS_TF | EFLAGS_NT) ; not carried back to ring 3 either
     or dword [esp], EFLAGS_IF   ; ring 3 always runs with interrupts on
     push SEL_UCODE              ; user CS
     push edx                    ; user EIP

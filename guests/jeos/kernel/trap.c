@@ -84,9 +84,18 @@ static void page_fault(struct trapframe *tf) {
   panic("#PF in the kernel at eip=%p addr=%p err=0x%x", (void *)tf->eip, (void *)va, tf->err);
 }
 
+extern const u8 sysenter_entry[], sysenter_flags_fixed[];
+
 static void exception(struct trapframe *tf) {
   if (tf->vector == VEC_PF) {
     page_fault(tf);
+    return;
+  }
+  /* A process that sets TF and executes SYSENTER single-steps into the kernel until
+   * entry.asm has reloaded EFLAGS: clear TF and carry on (Linux does the same). */
+  if (tf->vector == VEC_DB && !tf_from_user(tf) && tf->eip >= (u32)sysenter_entry &&
+      tf->eip <= (u32)sysenter_flags_fixed) {
+    tf->eflags &= ~EFLAGS_TF;
     return;
   }
   if (tf->vector == VEC_DE && tf_from_user(tf) && current->de_skip) {

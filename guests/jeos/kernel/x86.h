@@ -15,6 +15,7 @@
 
 /* EFLAGS bits (SDM vol. 1, 3.4.3). */
 #define EFLAGS_IF 0x200
+#define EFLAGS_TF 0x100
 #define EFLAGS_RESERVED1 0x2
 
 /* CR0 bits (SDM vol. 3A, 2.5). */
@@ -38,6 +39,7 @@
 
 /* Exception vectors (SDM vol. 3A, table 6-1). */
 #define VEC_DE 0
+#define VEC_DB 1
 #define VEC_UD 6
 #define VEC_GP 13
 #define VEC_PF 14

@@ -99,6 +99,26 @@ static void check_bad_pointers(void) {
   check("bad-pointers", ok, "");
 }
 
+/* SYSENTER keeps the caller's TF and NT: a process entering with them set must neither
+ * crash the kernel nor be harmed (the kernel clears them, as Linux does). */
+static void check_sysenter_flags(void) {
+  int pid = fork();
+  if (pid == 0) {
+    int r;
+    __asm__ volatile(
+        "mov %%esp, %%ecx\n mov $1f, %%edx\n"
+        /* TF | NT; a TF set by POPF traps after the next instruction: SYSENTER */
+        "pushfl\n orl $0x4100, (%%esp)\n popfl\n sysenter\n1:\n"
+        : "=a"(r) : "a"(SYS_GETPID) : "ecx", "edx", "memory", "cc");
+    exit(r == getpid() ? 0 : 1);
+  }
+  int st = -1;
+  wait(&st);
+  char d[32];
+  fmt(d, sizeof d, "status=%d", st);
+  check("sysenter-tf-nt", st == 0, d);
+}
+
 /* The sysenter path must return what int 0x80 returns. */
 static void check_sysenter(void) {
   int a = getpid(), b = sysenter3(SYS_GETPID, 0, 0, 0);
@@ -110,6 +130,7 @@ static void check_sysenter(void) {
 void run_checks(void) {
   u32 free_before = freemem();
   check_sysenter();
+  check_sysenter_flags();
   check_demand();
   check_cow();
   check_exec();
