@@ -6,6 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import tar from 'tar-stream';
+import { gzipSync } from 'fflate';
+import { formatManifest } from '../../bindings/ovf/manifest.js';
 import { readOvf } from '../../bindings/ovf/reader.js';
 import { writeOvf } from '../../bindings/ovf/writer.js';
 import { validateOvf } from '../../bindings/ovf/validate.js';
@@ -88,17 +90,32 @@ describe('fuzzing', () => {
     expect(seen.get('xml')).toBeGreaterThan(0);
   });
 
-  it(`packages: ${ROUNDS} byte mutations of an OVA end in a result or an OvfError`, async () => {
-    const pack = tar.pack();
-    const done = collect(pack as unknown as AsyncIterable<Uint8Array>);
-    for (const n of ['ubuntu.2.0.ovf', 'ubuntu.2.0.mf', 'ubuntu.2.0-disk1.vmdk']) {
-      pack.entry({ name: n }, Buffer.from(sample(`cot/${n}`)));
-    }
-    pack.finalize();
-    const ova = await done;
+  it(`packages: ${ROUNDS} byte mutations of OVAs (plain; gzip-compressed and chunked) end in a result or an OvfError`, async () => {
+    const pack = async (members: [string, Uint8Array][]) => {
+      const p = tar.pack();
+      const done = collect(p as unknown as AsyncIterable<Uint8Array>);
+      for (const [n, b] of members) p.entry({ name: n }, Buffer.from(b));
+      p.finalize();
+      return done;
+    };
+    const plain = await pack(['ubuntu.2.0.ovf', 'ubuntu.2.0.mf', 'ubuntu.2.0-disk1.vmdk'].map((n) => [n, sample(`cot/${n}`)]));
+    // The same disk gzip-compressed and split in 8 KiB chunks, with a SHA1 manifest.
+    const gz = gzipSync(sample('cot/ubuntu.2.0-disk1.vmdk'));
+    const ovfText = new TextDecoder().decode(sample('cot/ubuntu.2.0.ovf'))
+      .replace('<File ovf:href="ubuntu.2.0-disk1.vmdk" ovf:id="file1"/>', `<File ovf:href="ubuntu.2.0-disk1.vmdk" ovf:id="file1" ovf:compression="gzip" ovf:chunkSize="8192" ovf:size="${gz.length}"/>`);
+    const ovf = new TextEncoder().encode(ovfText);
+    const chunksOf: [string, Uint8Array][] = [];
+    for (let o = 0, i = 0; o < gz.length; o += 8192, i++) chunksOf.push([`ubuntu.2.0-disk1.vmdk.${String(i).padStart(9, '0')}`, gz.subarray(o, o + 8192)]);
+    const sha1 = (b: Uint8Array) => { const h = nodeHasher('SHA1'); h.update(b); return h.hex(); };
+    const mf = new TextEncoder().encode(formatManifest([['ubuntu.2.0.ovf', ovf] as [string, Uint8Array], ...chunksOf].map(([n, b]) => ({ algorithm: 'SHA1' as const, name: n, digest: sha1(b) }))));
+    const chunked = await pack([['ubuntu.2.0.ovf', ovf], ['ubuntu.2.0.mf', mf], ...chunksOf]);
+    const clean = await readOva(chunks(chunked), { hasher: nodeHasher });
+    expect(clean.members).toEqual([{ name: 'ubuntu.2.0-disk1.vmdk', size: gz.length, storedSize: 68608, compressed: true, verified: 'SHA1' }]);
+
     const r = rng(12345);
     const outcomes = new Map<string, number>();
     for (let i = 0; i < ROUNDS; i++) {
+      const ova = i % 2 ? chunked : plain;
       const b = ova.slice();
       const flips = 1 + (r() % 8);
       // Aim at the headers and the descriptor (the first 14 KiB) most of the time.
