@@ -48,12 +48,22 @@ export const REG_D = 0x0d;
 export const D_VRT = 0x80;
 /** The IBM PC/AT century byte (BCD by default), as SeaBIOS and QEMU use it. */
 export const CMOS_CENTURY = 0x32;
+/** The IBM PS/2 century byte: the same value at 0x37 (QEMU keeps both). */
+export const CMOS_CENTURY_PS2 = 0x37;
+/**
+ * The equipment byte (IBM PC/AT BIOS, CMOS 0x14): bits 7-6 floppy drives - 1, bit 2 PS/2
+ * mouse (as QEMU sets it), bit 1 math coprocessor, bit 0 floppy drives present.
+ */
+export const CMOS_EQUIPMENT = 0x14;
 
 export interface RtcOptions {
   /** Guest time at virtual time 0, in Unix milliseconds (UTC). Default 2000-01-01T00:00:00Z. */
   startTime?: number;
   /** Guest RAM size, for the memory-size bytes. */
   ramBytes?: number;
+  /** For the equipment byte: an x87 present (default false) and floppy drives (default 0). */
+  fpu?: boolean;
+  floppies?: number;
 }
 
 export interface RtcState {
@@ -88,6 +98,8 @@ export class Rtc {
     this.cmos[REG_A] = 0x26; // 32.768 kHz, 1024 Hz periodic rate: the PC BIOS setting
     this.cmos[REG_B] = B_24H;
     if (opts.ramBytes !== undefined) fillMemorySize(this.cmos, opts.ramBytes);
+    const floppies = Math.max(0, Math.min(4, opts.floppies ?? 0));
+    this.cmos[CMOS_EQUIPMENT] = 0x04 | (opts.fpu ? 0x02 : 0) | (floppies ? 0x01 | (floppies - 1) << 6 : 0);
   }
 
   private tick(): number { return ticksAt(this.clock.now, HZ); }
@@ -223,6 +235,7 @@ export class Rtc {
 
   read(reg: number): number {
     switch (reg) {
+      case CMOS_CENTURY_PS2: return this.read(CMOS_CENTURY);
       case 0: case 2: case 4: case 6: case 7: case 8: case 9: case CMOS_CENTURY:
         return this.running ? this.render(this.seconds()).get(reg)! : this.cmos[reg];
       case REG_A: {
@@ -246,6 +259,7 @@ export class Rtc {
   write(reg: number, v: number): void {
     this.sync();
     switch (reg) {
+      case CMOS_CENTURY_PS2: this.writeTime(CMOS_CENTURY, v); break;
       case 0: case 2: case 4: case 6: case 7: case 8: case 9: case CMOS_CENTURY:
         // While running, day of week is derived from the date, so a write to it is not kept.
         this.writeTime(reg, v);

@@ -137,6 +137,12 @@ describe('port 0x70 and CMOS RAM', () => {
     expect(p.inb(0x71)).toBe(0x5a);
   });
 
+  it('equipment byte: PS/2 mouse, no FPU, no floppy by default; 0x37 mirrors the century', () => {
+    expect(rd(0x14)).toBe(0x04);
+    expect(new Rtc(clock, irq, { fpu: true, floppies: 2 }).read(0x14)).toBe(0x04 | 0x02 | 0x01 | 0x40);
+    expect(rd(0x37)).toBe(0x20);
+  });
+
   it('memory-size bytes for 64 MiB', () => {
     expect([0x15, 0x16, 0x17, 0x18, 0x30, 0x31, 0x34, 0x35].map(rd)).toEqual([0x80, 0x02, 0x00, 0xfc, 0x00, 0xfc, 0x00, 0x03]);
   });
@@ -158,8 +164,8 @@ describe('snapshots', () => {
 });
 
 describe.skipIf(!hasQemu)('against QEMU (mc146818rtc, pc_cmos_init)', () => {
-  it('the same calendar, register D and memory-size bytes for -m 64', () => {
-    const regs = [0x15, 0x16, 0x17, 0x18, 0x30, 0x31, 0x34, 0x35, 0x32, 0x09, 0x08, 0x07, 0x06, 0x04, 0x0d];
+  it('the same calendar, register D, century bytes and memory-size bytes for -m 64', () => {
+    const regs = [0x15, 0x16, 0x17, 0x18, 0x30, 0x31, 0x34, 0x35, 0x32, 0x37, 0x09, 0x08, 0x07, 0x06, 0x04, 0x0d];
     const ops = regs.flatMap((r) => [qo(0x70, r), qi(0x71)]);
     const q = runQemu(ops, ['-m', '64', '-rtc', 'base=2006-06-17T16:01:21,clock=vm']).bytes;
     expect(runLocal(ops, (port, size) => bus.read('pio', port, size), (port, size, v) => bus.write('pio', port, size, v))).toEqual(q);
