@@ -9,7 +9,8 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFi
 import { join } from 'node:path';
 import tar from 'tar-stream';
 import { gzipSync } from 'fflate';
-import { readOva, type OvaSink } from '../../bindings/ovf/ova-read.js';
+import { readOva } from '../../bindings/ovf/ova-read.js';
+import { memorySink } from '../../bindings/ovf/memory-sink.js';
 import { writeOva, tarHeader, USTAR_MAX_SIZE } from '../../bindings/ovf/ova-write.js';
 import { importOva, inspectOvaFile, exportOva } from '../../bindings/ovf/node/files.js';
 import { nodeHasher } from '../../bindings/ovf/node/hash-node.js';
@@ -43,21 +44,6 @@ const cot = (n: string) => new Uint8Array(readFileSync(join(COT, n)));
 /** The real VirtualBox package members, in DSP0243 order. */
 function ubuntuEntries() {
   return UBUNTU.map((n) => ({ name: n, data: cot(n) }));
-}
-
-/** A sink keeping files in memory. */
-function memorySink(): OvaSink & { files: Map<string, Uint8Array> } {
-  const files = new Map<string, Uint8Array>();
-  return {
-    files,
-    async create(name) {
-      const parts: Uint8Array[] = [];
-      return {
-        write: async (c) => void parts.push(c.slice()),
-        close: async () => void files.set(name, new Uint8Array(Buffer.concat(parts))),
-      };
-    },
-  };
 }
 
 /** Imports and expects failure with nothing left: no target, no temp folder, nothing outside. */
@@ -256,6 +242,12 @@ describe('bad packages', () => {
     const e = await ovfError(() => readOva(chunks(pkg), { maxDescriptorBytes: 4096 }));
     expect(e.code).toBe('too-large');
     expect(e.message).toMatch(/the descriptor is 12015 bytes, beyond the limit of 4096 bytes/);
+  });
+
+  it('stops a memory sink at its ceiling', async () => {
+    const e = await ovfError(async () => readOva(chunks(await makeTar(ubuntuEntries())), { sink: memorySink(50000) }));
+    expect(e.code).toBe('too-large');
+    expect(e.message).toMatch(/exceed 50000 bytes in memory/);
   });
 
   it('refuses a package with no descriptor', async () => {
