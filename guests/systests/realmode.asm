@@ -1,8 +1,9 @@
 ; Real mode from the Multiboot state (SDM vol. 3A, 9.9.2 "Switching back to real-address
 ; mode"): through a 16-bit protected-mode segment, CR0.PE cleared, a far jump, then the
 ; real-mode IVT (20.1.4): INT n pushes FLAGS, CS, IP and clears IF/TF; #DE pushes the IP
-; of the faulting DIV; segment:offset addressing (segment * 16 + offset); and back to
-; protected mode. The 16-bit code is copied below 64 KiB (to RM_BASE) and runs there.
+; of the faulting DIV; segment:offset addressing (segment * 16 + offset), 16-bit offsets
+; wrapping at 64 KiB, an IVT moved by LIDT; and back to protected mode. The 16-bit code
+; is copied below 64 KiB (to RM_BASE) and runs there.
 %include "lib.inc"
 
 RM_BASE equ 0x7000
@@ -92,6 +93,23 @@ rm_start:
     call puts16
     call hex32
     call nl16
+    ; 16-bit effective addresses wrap at 64 KiB: bx + si = 0x1fff0 addresses ds:0xfff0
+    xor ax, ax
+    mov ds, ax
+    mov dword [0xfff0], 0x5ca1ab1e
+    mov bx, 0xfff8
+    mov si, 0xfff8
+    mov eax, [bx+si]
+    mov si, RM(s_wrap)
+    call puts16
+    call hex32
+    call nl16
+    ; the real-mode IDTR base is honoured (386+): IVT moved to 0x8000
+    mov word [0x8000 + 0x62*4], RM(int60)
+    mov word [0x8000 + 0x62*4 + 2], 0
+    lidt [RM(rm_idt2)]
+    int 0x62
+    lidt [RM(rm_idt)]
     ; FLAGS bits 12-15 in real mode (pushf after popf of 0xffff)
     push word 0xfcff                ; every bit but TF and IF (no interrupt may come in)
     popf
@@ -206,6 +224,8 @@ hex16:
 
 rm_idt: dw 0x3ff
         dd 0
+rm_idt2: dw 0x3ff
+        dd 0x8000
 s_real: db "in real mode", 10, 0
 s_int:  db "int frame ip=", 0
 s_cs:   db " cs=", 0
@@ -215,6 +235,7 @@ s_back: db "iret ax=", 0
 s_de:   db "#DE ip=", 0
 s_afterde: db "after #DE", 10, 0
 s_seg:  db "1235:0000=", 0
+s_wrap: db "[bx+si] with bx+si=0x1fff0 reads 0000:fff0=", 0
 s_flags: db "flags after popf 0xfcff=", 0
 rm_end:
 bits 32

@@ -43,7 +43,7 @@ describe('wasmvisor against v86', () => {
     const mod = (await import('../../bindings/core/index.js')) as { createCore(o: CoreOptions): Promise<Core> };
     core = await mod.createCore({ ramBytes: 128 << 20 });
   });
-  for (const name of ['checkpoints', 'segments', 'paging', 'rings', 'holes', 'sysenter', 'realmode']) {
+  for (const name of ['checkpoints', 'segments', 'paging', 'rings', 'holes', 'sysenter', 'pm16']) {
     it(name, async () => {
       const report = await diffRun(core, guestImage(name), { maxInstructions: 20_000_000 });
       expect(report.mismatches).toEqual([]);

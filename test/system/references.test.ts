@@ -70,7 +70,8 @@ const V86_KNOWN: Record<string, { differ?: string[]; stopsAt?: string; crash?: t
   debug: { any: true }, // v86 has no debug traps: no breakpoints, no single-step
   sysinsns: { stopsAt: 'invd, wbinvd' }, // v86 raises #UD for INVD
   tss: { stopsAt: 'tss.ss0 = 0 (null)', crash: true }, // "Unimplemented: #TS handler"
-  triplefault: { crash: true }, // v86 panics ("Unimplemented: #GP handler") instead of shutting down
+  triplefault: { crash: true },
+  realmode: { stopsAt: 'int frame ip=70cf', crash: true }, // ignores the real-mode IDTR base // v86 panics ("Unimplemented: #GP handler") instead of shutting down
 };
 
 describe('v86 agrees with the QEMU fixtures', () => {
