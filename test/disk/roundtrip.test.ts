@@ -17,6 +17,7 @@ import { checkQcow2 } from '../../bindings/disk/qcow2/check.js';
 import { checkVmdk } from '../../bindings/disk/vmdk/check.js';
 import { checkExitStatus } from '../../bindings/disk/check.js';
 import { VmdkImage } from '../../bindings/disk/vmdk/image.js';
+import { parseDescriptor } from '../../bindings/disk/vmdk/descriptor.js';
 import { fixtureBytes, noise, sha256Of, manifest } from './helpers.js';
 
 const SIZE = 6 << 20;
@@ -102,6 +103,19 @@ describe('qcow2 header extensions this code does not interpret', () => {
     const again = readHeader(new MemorySource(after, false));
     expect(again.extensions.find((e) => e.type === 0x12345678)!.data).toEqual(new Uint8Array([1, 2, 3, 4, 5]));
     expect(checkExitStatus(checkQcow2(new MemorySource(after, false)))).toBe(0);
+  });
+});
+
+describe('VMDK descriptors', () => {
+  it('reads the VirtualBox descriptor and tolerates lines it does not need, as QEMU does', () => {
+    const img = new VmdkImage(new MemorySource(fixtureBytes('cot-ubuntu.2.0-disk1.vmdk'), false));
+    const d = img.descriptor!;
+    expect(d.fields.get('createType')).toBe('streamOptimized');
+    expect(d.extents).toEqual([{ access: 'RDONLY', sectors: img.size / 512, type: 'SPARSE', file: 'ubuntu.2.0-disk1.vmdk', offset: undefined }]);
+    const odd = parseDescriptor('# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType="monolithicSparse"\nsome free text\nddb.comment = "a "quoted" word"\n');
+    expect(odd.fields.get('createType')).toBe('monolithicSparse');
+    expect(odd.ddb.get('ddb.comment')).toBe('a "quoted" word');
+    expect(odd.unparsed).toEqual([6]);
   });
 });
 

@@ -3,7 +3,6 @@
  * (version, CID, parentCID, createType), extent descriptions and the disk database (ddb).
  * Unknown lines are kept so a descriptor reads back as it was.
  */
-import { ImageError } from '../errors.js';
 
 export interface Extent {
   access: string;
@@ -18,14 +17,19 @@ export interface Descriptor {
   extents: Extent[];
   ddb: Map<string, string>;
   lines: string[];
+  /** Line numbers (1-based) of lines that are neither comments, extents nor key = value. */
+  unparsed: number[];
 }
 
 const NO_PARENT = 'ffffffff';
+/** Embedded descriptors are capped in size by the header check; this bounds the line work. */
+const MAX_LINES = 10000;
 
-export function parseDescriptor(text: string, where: string): Descriptor {
-  const d: Descriptor = { fields: new Map(), extents: [], ddb: new Map(), lines: [] };
+export function parseDescriptor(text: string): Descriptor {
+  const d: Descriptor = { fields: new Map(), extents: [], ddb: new Map(), lines: [], unparsed: [] };
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, i) => {
+    if (i >= MAX_LINES) return;
     const line = raw.trim();
     d.lines.push(raw);
     if (line === '' || line.startsWith('#')) return;
@@ -34,9 +38,15 @@ export function parseDescriptor(text: string, where: string): Descriptor {
       d.extents.push({ access: ext[1], sectors: Number(ext[2]), type: ext[3], file: ext[4], offset: ext[5] !== undefined ? Number(ext[5]) : undefined });
       return;
     }
-    const kv = /^([A-Za-z0-9_.]+)\s*=\s*"?([^"]*)"?\s*$/.exec(line);
-    if (!kv) throw new ImageError(`vmdk: ${where}, line ${i + 1}: cannot parse "${line.slice(0, 80)}"`, 'descriptor');
-    (kv[1].startsWith('ddb.') ? d.ddb : d.fields).set(kv[1], kv[2]);
+    // key = value, or key = "value" (quotes inside a quoted value are kept).
+    const kv = /^([A-Za-z0-9_.]+)\s*=\s*(.*?)\s*$/.exec(line);
+    if (!kv) {
+      // Like QEMU, lines this reader does not need are kept but not interpreted.
+      d.unparsed.push(i + 1);
+      return;
+    }
+    const v = kv[2].length >= 2 && kv[2].startsWith('"') && kv[2].endsWith('"') ? kv[2].slice(1, -1) : kv[2];
+    (kv[1].startsWith('ddb.') ? d.ddb : d.fields).set(kv[1], v);
   });
   return d;
 }

@@ -64,7 +64,7 @@ export class VmdkImage implements DiskImage {
       const bytes = readExact(src, h.descriptorOffset * C.SECTOR, h.descriptorSize * C.SECTOR, 'vmdk embedded descriptor');
       const end = bytes.indexOf(0);
       const text = new TextDecoder().decode(end >= 0 ? bytes.subarray(0, end) : bytes);
-      this.descriptor = parseDescriptor(text, `embedded descriptor at offset ${hex(h.descriptorOffset * C.SECTOR)}`);
+      this.descriptor = parseDescriptor(text);
       if (hasParent(this.descriptor)) {
         throw new ImageError(`vmdk: the descriptor names a parent (parentCID=${this.descriptor.fields.get('parentCID')}): delta links are not supported`, 'parentCID', h.descriptorOffset * C.SECTOR);
       }
