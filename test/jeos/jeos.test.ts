@@ -153,7 +153,7 @@ describe.skipIf(!hasQemu)('JeOS under QEMU, default run', () => {
     expect(lines).toContain('info pci 00:00.0 8086:1237 class=060000');
     expect(lines).toContain('info pci 00:01.1 8086:7010 class=010180');
     const checks = lines.filter((l) => l.startsWith('check '));
-    expect(checks.length).toBe(15);
+    expect(checks.length).toBe(16);
     expect(checks.filter((l) => !/^check \S+ ok\b/.test(l))).toEqual([]);
     expect(lines).toContain(`jeos summary workloads=${table.length} failures=0`);
     expect(lines[lines.length - 1]).toBe('jeos exit code=0');

@@ -54,6 +54,7 @@ vector_table:
 
 section .text
 trap_common:
+    cld                         ; the C code assumes DF = 0; ring 3 may have set it
     pushad
     push ds
     push es

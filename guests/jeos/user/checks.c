@@ -119,6 +119,20 @@ static void check_sysenter_flags(void) {
   check("sysenter-tf-nt", st == 0, d);
 }
 
+/* The C ABI wants DF clear; a process entering the kernel with DF set (STD before
+ * int 0x80) must not make any kernel string operation run backwards (entry.asm clears
+ * DF; fork copies frames and page tables and must still give a working child). */
+static void check_df(void) {
+  int r;
+  __asm__ volatile("std\n int $0x80\n cld" : "=a"(r) : "a"(SYS_FORK) : "memory", "cc");
+  if (r == 0) exit(7);
+  int st = -1;
+  int w = wait(&st);
+  char d[32];
+  fmt(d, sizeof d, "status=%d", st);
+  check("syscall-df", r > 0 && w == r && st == 7, d);
+}
+
 /* The sysenter path must return what int 0x80 returns. */
 static void check_sysenter(void) {
   int a = getpid(), b = sysenter3(SYS_GETPID, 0, 0, 0);
@@ -131,6 +145,7 @@ void run_checks(void) {
   u32 free_before = freemem();
   check_sysenter();
   check_sysenter_flags();
+  check_df();
   check_demand();
   check_cow();
   check_exec();
