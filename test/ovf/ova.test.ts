@@ -181,6 +181,7 @@ describe('reading OVA packages', () => {
     writeFileSync(join(dir, 'vm', 'keep'), 'mine');
     await expect(importOva(join(dir, 'u.ova'), join(dir, 'vm'))).rejects.toThrow(/not empty/);
     expect(readdirSync(join(dir, 'vm'))).toEqual(['keep']);
+    await expect(importOva(join(dir, 'u.ova'), join(dir, 'no', 'such', 'vm'))).rejects.toThrow(/no\/such\/vm: the folder it would go in does not exist/);
   });
 });
 

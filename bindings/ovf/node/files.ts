@@ -217,7 +217,11 @@ export async function importOva(ovaPath: string, dir: string, opts: ImportOption
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(e, dir);
   }
   const tmp = join(dirname(target), `.${basename(target)}.import-${randomBytes(6).toString('hex')}`);
-  await mkdir(tmp, { recursive: false });
+  try {
+    await mkdir(tmp, { recursive: false });
+  } catch (e) {
+    throw new OvfError('io', (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'the folder it would go in does not exist' : (e as Error).message, { file: dir });
+  }
   try {
     const source = /\.ovf$/i.test(ovaPath) ? directoryAsTar(ovaPath, (await readOvfFile(ovaPath)).envelope) : fileChunks(ovaPath);
     const pkg = await readOva(source, { sink: folderSink(tmp), hasher: nodeHasher, packageName: basename(ovaPath) });
