@@ -10,7 +10,7 @@ export { Pic8259 } from './pic8259.js';
 export { PicPair } from './pic-pair.js';
 export { Pit, PIT_HZ } from './pit.js';
 export { PitChannel } from './pit-channel.js';
-export { Port61 } from './port61.js';
+export { Port61, type SpeakerTone } from './port61.js';
 export { Rtc, fillMemorySize, type RtcOptions } from './rtc.js';
 export { Uart16550, COM1, COM2, type UartOptions } from './uart16550.js';
 export { I8042, type I8042Callbacks } from './i8042.js';

@@ -19,6 +19,8 @@ export class Pit {
   readonly channels: PitChannel[];
   private readonly timer: Timer;
   private out0 = false;
+  /** Called after counter 2 is reprogrammed (the speaker follows it). */
+  onChannel2?: () => void;
 
   constructor(private readonly clock: VirtualClock, private readonly irq0: IrqLine, channels?: PitChannel[]) {
     // GATE0 and GATE1 are tied high on the PC; GATE2 comes from port 0x61 bit 0.
@@ -47,6 +49,7 @@ export class Pit {
   writeCounter(n: number, v: number): void {
     this.channels[n].writeCount(v, this.tick());
     if (n === 0) this.sync();
+    if (n === 2) this.onChannel2?.();
   }
 
   /**
@@ -69,6 +72,7 @@ export class Pit {
     if (((v >> 4) & 3) === 0) { this.channels[sc].latch(t); return; }
     this.channels[sc].control(v);
     if (sc === 0) this.sync();
+    if (sc === 2) this.onChannel2?.();
   }
 
   setGate(n: number, level: boolean): void {

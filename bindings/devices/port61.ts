@@ -4,7 +4,7 @@
  * speaker enable, the refresh toggle and OUT2.
  */
 import type { Bus } from './bus.js';
-import type { Pit } from './pit.js';
+import { PIT_HZ, type Pit } from './pit.js';
 import { int, obj } from './state.js';
 
 /** Bit 0: timer counter 2 gate (R/W). */
@@ -24,12 +24,36 @@ export const P61_OUT2 = 0x20;
  */
 const REFRESH_PIT_CLOCKS = 18;
 
+/** What the PC speaker plays: a square wave of `hz`, or silence. */
+export interface SpeakerTone { on: boolean; hz: number }
+
 export class Port61 {
   /** The R/W bits 0-3. */
   value = 0;
+  private tone: SpeakerTone = { on: false, hz: 0 };
 
-  /** Counter 2 starts with GATE low, matching bit 0 clear. */
-  constructor(private readonly pit: Pit) {}
+  /**
+   * Counter 2 starts with GATE low, matching bit 0 clear. `onSpeaker` (a host audio
+   * backend) hears each change of the tone.
+   */
+  constructor(private readonly pit: Pit, private readonly onSpeaker?: (tone: SpeakerTone) => void) {
+    pit.onChannel2 = () => this.speakerChanged();
+  }
+
+  /**
+   * The tone: speaker data enabled and GATE2 high with counter 2 in mode 3 (the square
+   * wave BIOSes and kernels use for beeps) at PIT_HZ / count.
+   */
+  speaker(): SpeakerTone {
+    const c = this.pit.channels[2];
+    const on = (this.value & (P61_SPEAKER | P61_GATE2)) === (P61_SPEAKER | P61_GATE2) && c.mode === 3 && c.hasCount;
+    return on ? { on, hz: PIT_HZ / c.reload } : { on: false, hz: 0 };
+  }
+
+  private speakerChanged(): void {
+    const t = this.speaker();
+    if (t.on !== this.tone.on || t.hz !== this.tone.hz) { this.tone = t; this.onSpeaker?.(t); }
+  }
 
   read(): number {
     const refresh = Math.floor(this.pit.tick() / REFRESH_PIT_CLOCKS) & 1;
@@ -39,6 +63,7 @@ export class Port61 {
   write(v: number): void {
     this.value = v & 0x0f;
     this.pit.setGate(2, (v & P61_GATE2) !== 0);
+    this.speakerChanged();
   }
 
   /** The speaker sounds when enabled and OUT2 is high (the AND gate on the AT board). */
@@ -52,10 +77,11 @@ export class Port61 {
 
   state(): { value: number } { return { value: this.value }; }
 
-  static fromState(s: unknown, pit: Pit): Port61 {
-    const p = new Port61(pit);
+  static fromState(s: unknown, pit: Pit, onSpeaker?: (tone: SpeakerTone) => void): Port61 {
+    const p = new Port61(pit, onSpeaker);
     p.value = int(obj(s, 'port61'), 'value', 'port61', 0, 15);
     pit.setGate(2, (p.value & P61_GATE2) !== 0); // no-op unless the two snapshots disagree
+    p.speakerChanged();
     return p;
   }
 }

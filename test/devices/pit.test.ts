@@ -196,6 +196,22 @@ describe('modes 1, 4 and 5 (datasheet Figures 13, 16, 17) on counter 2 through p
   });
 });
 
+describe('PC speaker (counter 2 in mode 3, port 0x61 bits 0-1)', () => {
+  it('reports the tone a BIOS beep programs: 1193182 / 1193 = 1000.15 Hz, then silence', () => {
+    const b = new Bus(); const pit2 = new Pit(new VirtualClock(), new RecordingIrqLine()); pit2.attach(b);
+    const tones: { on: boolean; hz: number }[] = [];
+    new Port61(pit2, (t) => tones.push(t)).attach(b);
+    const q = io(b);
+    q.outb(0x43, 0xb6); q.outb(0x42, 1193 & 0xff); q.outb(0x42, 1193 >> 8);
+    q.outb(0x61, q.inb(0x61) | 0x03);
+    q.outb(0x61, q.inb(0x61) & 0xfc);
+    expect(tones.length).toBe(2);
+    expect(tones[0].on).toBe(true);
+    expect(tones[0].hz).toBeCloseTo(1000.15, 2);
+    expect(tones[1]).toEqual({ on: false, hz: 0 });
+  });
+});
+
 describe('access modes, latch and read-back (datasheet "Read Operations", Figures 18-20)', () => {
   it('a latched count stays until read, and a second latch is ignored', () => {
     p.outb(0x43, 0x34); p.outb(0x40, 0x00); p.outb(0x40, 0x10); // 4096
