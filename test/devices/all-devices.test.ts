@@ -138,3 +138,40 @@ describe('all devices under random guest I/O', () => {
     }
   });
 });
+
+describe('snapshots from an untrusted source', () => {
+  it('a corrupted snapshot is refused with DeviceStateError, or restores into devices that still cannot be made to throw', () => {
+    const d = disks();
+    const pc = build(d);
+    warmUp(pc);
+    const base = JSON.stringify(pc.state());
+    const next = rng(4242);
+    let refused = 0, restored = 0;
+    for (let k = 0; k < 400; k++) {
+      const s = JSON.parse(base);
+      // Walk to a random leaf and replace or delete it.
+      let node: any = s, key: string | number = '';
+      for (let depth = 0; depth < 8; depth++) {
+        const keys = Object.keys(node);
+        if (!keys.length) break;
+        key = keys[next() % keys.length];
+        if (typeof node[key] !== 'object' || node[key] === null) break;
+        if (depth < 7 && next() % 4 !== 0) node = node[key]; else break;
+      }
+      const choices = [-1, 2 ** 40, 0.5, 'x', true, null, 1e300, 7, 255, 65536, -(2 ** 31)];
+      if (next() % 10 === 0) delete node[key]; else node[key] = choices[next() % choices.length];
+      let restoredPc: Pc;
+      try {
+        restoredPc = build(d, s);
+      } catch (e) {
+        expect((e as Error).name, `${String(key)}: ${(e as Error).message}`).toBe('DeviceStateError');
+        refused++;
+        continue;
+      }
+      restored++;
+      expect(() => drive(restoredPc, rng(k + 1), 300)).not.toThrow();
+    }
+    expect(refused).toBeGreaterThan(100);
+    expect(restored).toBeGreaterThan(10);
+  });
+});
