@@ -203,11 +203,14 @@ describe('vmdk: malformed headers, grains and markers', () => {
     expectImageError(b, /grain marker at offset 0x[0-9a-f]+: compressed size 2147483647 runs past the end of the file/);
   });
 
-  it('a grain marker with the wrong lba', () => {
+  it('a grain marker with the wrong lba: read as QEMU reads it, reported by check', () => {
     const b = stream();
     const img = new VmdkImage(new MemorySource(b.slice(), false));
     le(b).setBigUint64(img.gte(0) * 512, 999n, true);
-    expectImageError(b, /lba 999 does not match the grain table \(grain 0 starts at sector 0\)/);
+    expect(tryAll(b)).toBeUndefined();
+    const c = checkVmdk(new MemorySource(b, false));
+    expect(c.corruptions).toBe(1);
+    expect(c.messages[0]).toMatch(/lba 999 does not match the grain table \(grain 0 starts at sector 0\)/);
   });
 
   it('a grain that inflates beyond the grain size (a decompression bomb)', () => {

@@ -49,7 +49,7 @@ function checkVmdkUnsafe(src: ByteSource): CheckResult {
     seen.set(gte, gi);
     allocated++;
     if (img.compressed) {
-      try { img.inflateGrain(gi, gte); } catch (e) { corrupt(`ERROR ${(e as Error).message}`); continue; }
+      try { img.inflateGrain(gi, gte, true); } catch (e) { corrupt(`ERROR ${(e as Error).message}`); continue; }
     } else if (at + img.grainBytes > src.size) {
       corrupt(`ERROR: grain ${gi} at ${hex(at)} runs past the end of the file`);
     }

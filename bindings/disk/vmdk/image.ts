@@ -175,10 +175,10 @@ export class VmdkImage implements DiskImage {
   /**
    * A compressed grain: with markers, a 12-byte grain marker (lba, size) precedes the
    * zlib stream. The inflated grain may not exceed the grain size (a decompression bomb
-   * is refused, not inflated).
+   * is refused, not inflated). With `checkLba`, the marker's lba must match the grain.
    */
-  inflateGrain(gi: number, gte: number): Uint8Array {
-    if (this.lastGrain?.sector === gte) return this.lastGrain.data;
+  inflateGrain(gi: number, gte: number, checkLba = false): Uint8Array {
+    if (this.lastGrain?.sector === gte && !checkLba) return this.lastGrain.data;
     this.checkGrain(gi, gte);
     const at = gte * C.SECTOR;
     const gb = this.grainBytes;
@@ -188,7 +188,8 @@ export class VmdkImage implements DiskImage {
       const lba = m.getBigUint64(0, true);
       const size = m.getUint32(8, true);
       const want = BigInt(gi) * BigInt(this.header.grainSize);
-      if (lba !== want) {
+      // QEMU reads a grain whatever its marker's lba says; `img check` reports a mismatch.
+      if (checkLba && lba !== want) {
         throw new ImageError(`vmdk: grain marker at offset ${hex(at)}: lba ${lba} does not match the grain table (grain ${gi} starts at sector ${want})`, 'grain marker lba', at);
       }
       if (size === 0 || at + C.GRAIN_MARKER_SIZE + size > this.src.size) {
