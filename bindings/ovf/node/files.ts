@@ -433,7 +433,10 @@ async function exportPrepared(config: VmConfig, base: string, ovaPath: string, o
   const tmp = join(dirname(target), `.${basename(target)}.export-${randomBytes(6).toString('hex')}`);
   const out = createWriteStream(tmp, { flags: 'wx' });
   try {
-    await new Promise<void>((res, rej) => { out.once('open', () => res()); out.once('error', rej); });
+    await new Promise<void>((res, rej) => {
+      out.once('open', () => res());
+      out.once('error', (e: NodeJS.ErrnoException) => rej(e.code === 'ENOENT' ? new OvfError('io', 'the folder it would go in does not exist', { file: ovaPath }) : e));
+    });
     for await (const chunk of writeOva(descriptorName, descriptor, sources, { hasher: nodeHasher, mtime: opts.mtime })) {
       if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
     }
