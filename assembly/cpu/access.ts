@@ -2,12 +2,13 @@
 // (one masked compare), and the slow path (TLB miss, page-crossing accesses, ROM, MMIO,
 // unclaimed addresses). Also the instruction fetch with its cached code page.
 import { STATE_BASE, S_CR0, S_CPL } from '../generated/layout';
-import { TLB_TAG, TLB_ADD, TLB_MASK, DENY_SR, DENY_SW, DENY_UR, DENY_UW, translate, walkPhys, countHit, fetchStart, fetchLen, fetchHost, setFetch, fetchInvalidate } from '../mem/tlb';
+import { TLB_TAG, TLB_ADD, TLB_MASK, DENY_SR, DENY_SW, DENY_UR, DENY_UW, translate, walkPhys, countHit, DENY_SLOW, fetchStart, fetchLen, fetchHost, setFetch, fetchInvalidate } from '../mem/tlb';
 import { classify, classHost, PAGE_RAM, PAGE_ROM, PAGE_MMIO } from '../mem/phys';
 import { raise, raiseGP, GP, SS_VEC, faulted } from './fault';
 import { hostAccess, KIND_MMIO } from './iolog';
 import { segBase, segLimit, segAccess, segSel, SS, CS, CR0_PE, AR_UNUSABLE, AR_DB } from './state';
 import { flags, VM } from './flags';
+import { updateDebug, slowData, checkData } from './debug';
 
 /** Derived per-segment check data, 32 bytes each: base, lo, spanRead (i64), spanWrite (i64). */
 const SEGX: u32 = 0x3000;
@@ -38,10 +39,20 @@ export let startIp: u32 = 0;
 /** Recomputes the privilege-dependent masks after a CPL change. */
 export function updateCpl(): void {
   user = load<u32>(STATE_BASE + S_CPL) == 3;
-  rdMask = 0xfffff000 | (user ? DENY_UR : DENY_SR);
-  wrMask = 0xfffff000 | (user ? DENY_UW : DENY_SW);
+  updateDebug(); // calls refreshMasks()
   fetchInvalidate();
 }
+
+/** Recomputes the TLB masks of the current privilege (and of the debug/alignment state). */
+export function refreshMasks(): void {
+  // DENY_SLOW is set in every TLB tag: adding it to the masks sends every data access to
+  // the slow path, where alignment checks and data breakpoints are done.
+  const slow: u32 = slowData ? DENY_SLOW : 0;
+  rdMask = 0xfffff000 | (user ? DENY_UR : DENY_SR) | slow;
+  wrMask = 0xfffff000 | (user ? DENY_UW : DENY_SW) | slow;
+  fetchMask = 0xfffff000 | (user ? DENY_UR : DENY_SR);
+}
+let fetchMask: u32 = 0xfffff000 | DENY_SR;
 
 /**
  * Recomputes the check data of segment register `s` from its cache in the state block.
@@ -112,7 +123,7 @@ function segFault(s: u32): void {
     countHit();
     return load<u8>(load<u32>(TLB_ADD + (i << 2)) + lin);
   }
-  return rdSlow(lin, 1, user);
+  return rdData(lin, 1);
 }
 @inline export function rdLin16(lin: u32): u32 {
   const i = (lin >>> 12) & TLB_MASK;
@@ -120,7 +131,7 @@ function segFault(s: u32): void {
     countHit();
     return load<u16>(load<u32>(TLB_ADD + (i << 2)) + lin);
   }
-  return rdSlow(lin, 2, user);
+  return rdData(lin, 2);
 }
 @inline export function rdLin32(lin: u32): u32 {
   const i = (lin >>> 12) & TLB_MASK;
@@ -128,7 +139,7 @@ function segFault(s: u32): void {
     countHit();
     return load<u32>(load<u32>(TLB_ADD + (i << 2)) + lin);
   }
-  return rdSlow(lin, 4, user);
+  return rdData(lin, 4);
 }
 @inline export function wrLin8(lin: u32, v: u32): void {
   const i = (lin >>> 12) & TLB_MASK;
@@ -137,7 +148,7 @@ function segFault(s: u32): void {
     store<u8>(load<u32>(TLB_ADD + (i << 2)) + lin, <u8>v);
     return;
   }
-  wrSlow(lin, v, 1, user);
+  wrData(lin, v, 1);
 }
 @inline export function wrLin16(lin: u32, v: u32): void {
   const i = (lin >>> 12) & TLB_MASK;
@@ -146,7 +157,7 @@ function segFault(s: u32): void {
     store<u16>(load<u32>(TLB_ADD + (i << 2)) + lin, <u16>v);
     return;
   }
-  wrSlow(lin, v, 2, user);
+  wrData(lin, v, 2);
 }
 @inline export function wrLin32(lin: u32, v: u32): void {
   const i = (lin >>> 12) & TLB_MASK;
@@ -155,7 +166,7 @@ function segFault(s: u32): void {
     store<u32>(load<u32>(TLB_ADD + (i << 2)) + lin, v);
     return;
   }
-  wrSlow(lin, v, 4, user);
+  wrData(lin, v, 4);
 }
 
 // ---- Segmented accesses ----
@@ -199,6 +210,16 @@ export function probeRead(s: u32, off: u32, n: u32): void {
 }
 
 // ---- Slow path ----
+
+/** Data accesses with the current privilege that missed the fast path. */
+function rdData(lin: u32, n: u32): u32 {
+  if (slowData) { checkData(lin, n, false); if (faulted) return 0; }
+  return rdSlow(lin, n, user);
+}
+function wrData(lin: u32, v: u32, n: u32): void {
+  if (slowData) { checkData(lin, n, true); if (faulted) return; }
+  wrSlow(lin, v, n, user);
+}
 
 /** One byte (or a whole access inside one page) after the TLB missed or denied. */
 function rdPage(lin: u32, n: u32, usr: bool): u32 {
@@ -296,7 +317,7 @@ function fetchSlow(): u32 {
     const toLimit: u64 = <u64>limit - <u64>start + 1;
     if (toLimit < len) len = toLimit;
     const i = (lin >>> 12) & TLB_MASK;
-    if ((load<u32>(TLB_TAG + (i << 2)) & rdMask) == (lin & 0xfffff000)) {
+    if ((load<u32>(TLB_TAG + (i << 2)) & fetchMask) == (lin & 0xfffff000)) {
       setFetch(start, <u32>len, classHost - back);
     } else {
       fetchInvalidate();

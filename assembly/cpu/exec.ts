@@ -10,8 +10,9 @@ import {
 } from './state';
 import {
   ip, setIp, startIp, beginInsn, prefixDirty, setPrefixDirty, fetch8, fetch16, fetch32, code32, stack32, rd8, rd16, rd32, wr8, wr16, wr32,
-  rdSized, probeWrite,
+  rdSized, probeWrite, linWr, wrMaskNow,
 } from './access';
+import { TLB_TAG, TLB_ADD, TLB_MASK, countHit } from '../mem/tlb';
 import {
   osz, asz, segOvr, rep, lock, modrm, eaOff, eaSeg, setOsz, setAsz, setSegOvr, setRep, setLock,
   decodeModrm, decodeModrmWith, regField, getReg, setReg, readRM, writeRM, fetchImm, fetchSimm8, dataSeg,
@@ -42,6 +43,9 @@ import { protectedMode, v86Mode } from './system/segments';
 /** Set by STI / MOV SS / POP SS: the next instruction runs with interrupts held off. */
 export let shadowNext: bool = false;
 export function clearShadowNext(): void { shadowNext = false; }
+/** Set when the instruction delivered INT n / INT3 / INTO / INT1 (no single-step trap then). */
+export let softIntDelivered: bool = false;
+export function clearSoftInt(): void { softIntDelivered = false; }
 
 /** Operand size (bits) of a w-bit opcode: byte when w = 0. */
 @inline function wsize(b: u32): u32 { return (b & 1) != 0 ? osz : 8; }
@@ -63,8 +67,8 @@ function lockAllowed(b: u32, m: u32): bool {
   return false;
 }
 
-/** Executes one instruction at `ip`. */
-export function step(): void {
+/** Executes one instruction at `ip` (inlined into the run loop). */
+@inline export function step(): void {
   beginInsn();
   if (prefixDirty) {
     const d: u32 = code32 ? 32 : 16;
@@ -117,6 +121,21 @@ function prefixes(b: u32): u32 {
   }
 }
 
+/** 32-bit ALU read-modify-write of the ModRM memory operand: one TLB lookup for both
+ *  accesses when the page is writable through the TLB, else the general path. */
+function aluMem32(op: u32, src: u32): void {
+  const lin = linWr(eaSeg, eaOff, 4);
+  if (faulted) return;
+  const i = (lin >>> 12) & TLB_MASK;
+  if ((load<u32>(TLB_TAG + (i << 2)) & wrMaskNow()) == (lin & 0xfffff000) && (lin & 0xfff) <= 0xffc) {
+    countHit();
+    const h = load<u32>(TLB_ADD + (i << 2)) + lin;
+    store<u32>(h, alu32(op, load<u32>(h), src));
+    return;
+  }
+  aluRM(op, 32, src);
+}
+
 function aluRM(op: u32, size: u32, src: u32): void {
   if (op == OP_CMP) {
     const a = readRM(size); if (faulted) return;
@@ -153,6 +172,7 @@ function exec1(b: u32): void {
         return;
       }
       decodeModrmWith(m); if (faulted) return;
+      if (osz == 32 && b != 0x39) { aluMem32(b >> 3, reg32((m >> 3) & 7)); return; }
       aluRM(b >> 3, osz, getReg(osz, regField()));
       return;
     }
@@ -315,6 +335,7 @@ function exec1(b: u32): void {
       }
       decodeModrmWith(m); if (faulted) return;
       const imm = b == 0x81 ? fetchImm(osz) : fetchSimm8(); if (faulted) return;
+      if (osz == 32 && ((m >> 3) & 7) != 7) { aluMem32((m >> 3) & 7, imm); return; }
       aluRM(regField(), osz, imm);
       return;
     }
@@ -409,6 +430,7 @@ function exec1(b: u32): void {
       return;
     case 0x9a: { // CALL ptr16:16/32
       const off = fetchImm(osz); const sel = fetch16(); if (faulted) return;
+      if (!realFarTargetOk(off)) return;
       farCall(sel, off, osz);
       return;
     }
@@ -516,18 +538,20 @@ function exec1(b: u32): void {
     }
     case 0xca: case 0xcb: {
       const imm = b == 0xca ? fetch16() : 0; if (faulted) return;
+      if (!realFarReturnOk()) return;
       farReturn(osz, imm);
       return;
     }
-    case 0xcc: deliver(3, EV_SOFT_EXC, 0, false); return;
+    case 0xcc: deliver(3, EV_SOFT_EXC, 0, false); softIntDelivered = true; return;
     case 0xcd: {
       const v = fetch8(); if (faulted) return;
       if (v86Mode() && ((flags >> 12) & 3) != 3) { raiseGP(0); return; }
       deliver(v, EV_SOFT_INT, 0, false);
+      softIntDelivered = true;
       return;
     }
-    case 0xce: if (getOF() != 0) deliver(4, EV_SOFT_EXC, 0, false); return;
-    case 0xcf: iret(osz); return;
+    case 0xce: if (getOF() != 0) { deliver(4, EV_SOFT_EXC, 0, false); softIntDelivered = true; } return;
+    case 0xcf: if (protectedMode() || realFarReturnOk()) iret(osz); return;
     case 0xd4: { const v = fetch8(); if (faulted) return; aam(v); return; }
     case 0xd5: { const v = fetch8(); if (faulted) return; aad(v); return; }
     case 0xd6: setReg8(0, getCF() != 0 ? 0xff : 0); return; // SALC (undocumented, flags unchanged)
@@ -588,6 +612,7 @@ function exec1(b: u32): void {
     case 0xe9: { const dsp = fetchImm(osz); if (faulted) return; jumpRel(dsp); return; }
     case 0xea: {
       const off = fetchImm(osz); const sel = fetch16(); if (faulted) return;
+      if (!realFarTargetOk(off)) return;
       farJump(sel, off, osz);
       return;
     }
@@ -603,7 +628,7 @@ function exec1(b: u32): void {
       portOut(reg16(EDX), size >> 3, getReg(size, EAX));
       return;
     }
-    case 0xf1: deliver(1, EV_PRIV_SOFT_EXC, 0, false); return; // INT1 / ICEBP
+    case 0xf1: deliver(1, EV_PRIV_SOFT_EXC, 0, false); softIntDelivered = true; return; // INT1 / ICEBP
     case 0xf4: { // HLT
       if (protectedMode() && (v86Mode() || load<u32>(STATE_BASE + S_CPL) != 0)) { raiseGP(0); return; }
       store<u32>(STATE_BASE + S_HALTED, 1);
@@ -640,6 +665,24 @@ function exec1(b: u32): void {
 }
 
 @inline function segLimitCS(): u32 { return load<u32>(STATE_BASE + 64 + 16 * 1 + 8); }
+
+/**
+ * Real and V86 mode far transfers keep the CS limit, and a target offset beyond it raises
+ * #GP(0) before anything changes (SDM vol. 2A, JMP/CALL/RET/IRET, real-address mode). The
+ * engine checks it here, before the system machinery loads CS. Returns false after #GP.
+ */
+function realFarTargetOk(off: u32): bool {
+  if (protectedMode() && !v86Mode()) return true;
+  if (off > segLimitCS()) { raiseGP(0); return false; }
+  return true;
+}
+/** The same check for RETF/IRET, whose target offset is on the stack. */
+function realFarReturnOk(): bool {
+  if (protectedMode() && !v86Mode()) return true;
+  const off = osz == 32 ? rd32(SS, sp()) : rd16(SS, sp());
+  if (faulted) return false;
+  return realFarTargetOk(off);
+}
 
 
 function imm2(a: u32, b: u32): u32 { return imul2(a, b, osz); }
@@ -786,6 +829,7 @@ function group5(): void {
       if (modrm >= 0xc0) { raiseUD(); return; }
       const off = osz == 32 ? rd32(eaSeg, eaOff) : rd16(eaSeg, eaOff); if (faulted) return;
       const sel = rd16(eaSeg, eaOff + (osz >> 3)); if (faulted) return;
+      if (!realFarTargetOk(off)) return;
       if (r == 3) farCall(sel, off, osz); else farJump(sel, off, osz);
       return;
     }

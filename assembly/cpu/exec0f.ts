@@ -3,7 +3,7 @@ import { STATE_BASE, S_CPL, S_TSC, S_CR4 } from '../generated/layout';
 import {
   reg32, setReg32, reg16, setReg16, EAX, ECX, EDX, EBX, ES, SS, FS, GS, CR4_TSD,
 } from './state';
-import { fetch8, rd32, wr32, probeWrite } from './access';
+import { fetch8, rd32, wr32, probeWrite, updateCpl } from './access';
 import {
   osz, asz, modrm, eaOff, eaSeg, decodeModrm, regField, getReg, setReg, readRM, writeRM, fetchImm,
   setEaOff,
@@ -52,6 +52,7 @@ export function exec0f(b: u32): void {
       else if (b == 0x21) { const v = movFromDr(r); if (!faulted) setReg32(rm, v); }
       else if (b == 0x22) movToCr(r, reg32(rm));
       else movToDr(r, reg32(rm));
+      if (b >= 0x22 && !faulted) updateCpl(); // CR0.AM or DR7 may change the debug checks
       return;
     }
     case 0x30: wrmsr(); return;
@@ -253,7 +254,7 @@ function group7(): void {
       if (modrm >= 0xc0) setReg(osz, modrm & 7, v); else writeRM(16, v);
       return;
     }
-    case 6: { const v = readRM(16); if (faulted) return; lmsw(v); return; }
+    case 6: { const v = readRM(16); if (faulted) return; lmsw(v); updateCpl(); return; }
     case 7: {
       if (modrm >= 0xc0) { raiseUD(); return; }
       invlpg(segBaseOf(eaSeg) + eaOff);

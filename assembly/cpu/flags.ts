@@ -130,7 +130,9 @@ export function restoreLazy(f: u32, op: i32, a: u32, b: u32, r: u32, sign: u32):
 @inline export function setFlags(v: u32): void {
   flags = (v & 0x3f7fd5) | FLAGS_FIXED;
   lfOp = LF_NONE;
+  updateDebug(); // TF, RF and AC decide the debug and alignment checks
 }
+import { updateDebug } from './debug';
 
 /** Sets or clears one status flag, keeping the others. */
 export function setFlag(bit: u32, on: bool): void {

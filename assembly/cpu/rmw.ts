@@ -7,6 +7,7 @@ import { modrm, eaSeg, eaOff, getReg, setReg } from './decode';
 import { linWr, user, probeLinWrite, rdSlow, wrSlow, wrMaskNow } from './access';
 import { TLB_TAG, TLB_ADD, TLB_MASK, countHit } from '../mem/tlb';
 import { faulted } from './fault';
+import { slowData, checkData } from './debug';
 import { flags, lfOp, lfA, lfB, lfR, lfSign, restoreLazy } from './flags';
 
 let rmwHost: u32 = 0;
@@ -30,6 +31,7 @@ export function rmwRead(size: u32): u32 {
   }
   rmwHost = 0;
   rmwLin = lin;
+  if (slowData) { checkData(lin, n, true); if (faulted) return 0; }
   probeLinWrite(lin, n, user);
   if (faulted) return 0;
   const v = rdSlow(lin, n, user);

@@ -7,10 +7,12 @@ import {
   WHY_TRIPLE_FAULT, WHY_BAD_STATE,
 } from '../generated/layout';
 import { ip, setIp, startIp, segUpdateAll, updateCpl } from './access';
-import { flags, getFlags, setFlags, IF } from './flags';
+import { flags, getFlags, setFlags, IF, TF, RF } from './flags';
+import { debugActive, instructionHits, recordDr6, dataHits, clearDataHits } from './debug';
+import { segBase, CS } from './state';
 import { faulted, exitPending, excVector, excCode, excHasCode, clearFault, DF_VEC } from './fault';
 import { logLen, logClear, logRewind } from './iolog';
-import { step, shadowNext, clearShadowNext } from './exec';
+import { step, shadowNext, clearShadowNext, softIntDelivered, clearSoftInt } from './exec';
 import { attention, needAttention, recomputeAttention } from './events';
 import { takeHits } from '../mem/tlb';
 import { tscRetired, setTscRetired, setTscPerInsn, setSliceCount } from './tsc';
@@ -78,6 +80,8 @@ const NO_EXIT: u32 = 0xffffffff;
 const SLICE: u32 = 4096;
 
 let sliceDone: u32 = 0;
+/** A single-step trap delayed by MOV SS / POP SS to the next instruction. */
+let stepPending: bool = false;
 
 /** Runs at most `budget` instructions; returns the exit reason (details in the state block). */
 export function run(budget: u32): u32 {
@@ -133,6 +137,24 @@ function runSlice(n: u32): u32 {
       recomputeAttention();
     }
     if (done >= n) break;
+    let tfBefore: u32 = 0, rfBefore: u32 = 0;
+    if (debugActive) {
+      rfBefore = flags & RF;
+      // Instruction breakpoints fault before the instruction unless RF is set (SDM vol. 3B, 17.3.1.1).
+      if (rfBefore == 0 && logLen == 0) {
+        const h = instructionHits(segBase(CS) + ip);
+        if (h != 0) {
+          recordDr6(h, false);
+          bump(S_CNT_EXC);
+          if (!deliverEvent(1, EV_HW_EXCEPTION, 0, false)) { reason = shutdown(WHY_TRIPLE_FAULT); break; }
+          done++;
+          continue;
+        }
+      }
+      tfBefore = flags & TF;
+      clearDataHits();
+      clearSoftInt();
+    }
     const esp0 = field(S_ESP);
     if (logLen != 0) logRewind();
     setSliceCount(retired);
@@ -161,6 +183,24 @@ function runSlice(n: u32): u32 {
     if (logLen != 0) logClear();
     done++;
     retired++;
+    if (debugActive || stepPending) {
+      // RF covers exactly one instruction; single-step and data breakpoints trap after the
+      // instruction (SDM vol. 3B, 17.3.1.2-17.3.1.4); after MOV SS / POP SS the single-step
+      // trap waits one more instruction.
+      if (rfBefore != 0 && (flags & RF) != 0) setFlags(getFlags() & ~RF);
+      let step1 = stepPending;
+      stepPending = false;
+      if (tfBefore != 0 && !softIntDelivered) {
+        if (shadowNext) stepPending = true; else step1 = true;
+      }
+      const hits = dataHits;
+      if (step1 || hits != 0) {
+        recordDr6(hits, step1);
+        clearDataHits();
+        bump(S_CNT_EXC);
+        if (!deliverEvent(1, EV_HW_EXCEPTION, 0, false)) { reason = shutdown(WHY_TRIPLE_FAULT); break; }
+      }
+    }
     if (shadowNext || attention) {
       // The shadow covers exactly the instruction after STI / MOV SS / POP SS.
       setField(S_INT_SHADOW, shadowNext ? 1 : 0);

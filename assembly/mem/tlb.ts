@@ -28,6 +28,8 @@ export const DENY_SW: u32 = 2;
 export const DENY_UR: u32 = 4;
 export const DENY_UW: u32 = 8;
 export const DENY_ALL: u32 = 15;
+/** Always set in a valid tag; the access masks include it only to force the slow path. */
+export const DENY_SLOW: u32 = 0x800;
 const INVALID_TAG: u32 = 0xffffffff;
 
 // Page-table entry bits (SDM vol. 3A, tables 4-5 and 4-6).
@@ -196,7 +198,7 @@ export function translate(lin: u32, write: bool, user: bool): bool {
   const i = (lin >>> 12) & TLB_MASK;
   if (fillCount < FILL_LOG_MAX) store<u32>(FILL_LOG + (fillCount << 2), i);
   if (fillCount <= FILL_LOG_MAX) fillCount++;
-  store<u32>(TLB_TAG + (i << 2), (lin & 0xfffff000) | deny);
+  store<u32>(TLB_TAG + (i << 2), (lin & 0xfffff000) | deny | DENY_SLOW);
   store<u32>(TLB_ADD + (i << 2), classHost - (lin & 0xfffff000));
   store<u32>(TLB_GLOBAL + (i << 2), global);
   return true;
