@@ -187,7 +187,8 @@ export function toVmConfig(env: Envelope, opts: ToConfigOptions = {}): ToConfigR
       case ResourceType.FcHba: case ResourceType.IscsiHba:
         break; // accounted for with their drives below
       default:
-        notes.push({ kind: 'unsupported', subject: subj, message: 'not emulated by wasmvisor; left out' });
+        // ovf:required="false" (DSP0243 8.3) says the appliance works without it.
+        notes.push({ kind: 'unsupported', subject: subj, message: `not emulated by wasmvisor; left out${item.required === 'false' ? ' (optional)' : ''}` });
     }
   }
 

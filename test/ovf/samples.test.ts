@@ -84,6 +84,13 @@ describe('real OVF samples', () => {
     expect(r.config.nics).toEqual([{ model: 'ne2k', network: 'NAT' }]);
   });
 
+  it('says which left-out items the descriptor marks optional (ovf:required="false")', () => {
+    const r = toVmConfig(readOvf(sample('govmomi/photon5.ovf')));
+    const left = r.notes.filter((n) => n.kind === 'unsupported').map((n) => `${n.subject}: ${n.message}`);
+    expect(left).toContain('Item 8 "video" (Graphics controller): not emulated by wasmvisor; left out (optional)');
+    expect(left).toContain('Item 5 "floppy0" (Floppy Drive): not emulated by wasmvisor; left out (optional)');
+  });
+
   it('reads OVF 0.9 (xsi:type sections, InstanceId) into the same model as 1.x', () => {
     const env = readOvf(sample('cot/v0.9.ovf'));
     expect(env.family).toBe('0.9');
