@@ -184,6 +184,15 @@ describe.skipIf(!hasQemu)('JeOS under QEMU, default run', () => {
     }
   });
 
+  it('gives plausible relative costs: call/ret < null system call < fork+wait < fork+exec+wait', () => {
+    const per = (n: string) => BigInt(wl.get(n)!.per_iter);
+    expect(per('callret') < per('syscall')).toBe(true);
+    expect(per('syscall') < per('forkwait')).toBe(true);
+    expect(per('forkwait') < per('forkexec')).toBe(true);
+    // a demand-zero fault maps and clears a page: dearer than a null system call
+    expect(per('pgfault') > per('syscall')).toBe(true);
+  });
+
   it('measures the TLB workload against a baseline that fits in a TLB', () => {
     const f = wl.get('tlb')!;
     expect(f.pages).toBe('1024');
