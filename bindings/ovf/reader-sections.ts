@@ -91,12 +91,15 @@ function readNetworkSection(el: Element, ctx: ReadContext): NetworkSection {
   return base({ kind: 'NetworkSection', networks } as NetworkSection, info, named.required, extraAttrs, extra);
 }
 
-/** CIM properties of an Item/System: children in a CIM schema namespace; others are extras. */
+/**
+ * CIM properties of an Item/System: children in a CIM schema namespace, or in no
+ * namespace at all (lenient: producers that forget the rasd: prefix); others are extras.
+ */
 function readCim(el: Element, ctx: ReadContext): { props: CimProperty[]; extra: XmlElement[] } {
   const props: CimProperty[] = [];
   const extra: XmlElement[] = [];
   for (const c of childElements(el)) {
-    if (cimClass(c.namespaceURI) === null) {
+    if (c.namespaceURI && cimClass(c.namespaceURI) === null) {
       extra.push(keep(c));
       continue;
     }

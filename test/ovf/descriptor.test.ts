@@ -77,6 +77,14 @@ describe('leniency where producers differ', () => {
     expect(toVmConfig(env).config.disks[0].path).toBe('disk.vmdk');
   });
 
+  it('reads item properties written without the rasd: prefix (no namespace)', () => {
+    const text = descriptor().replace('xmlns:ovf=', 'xmlns:x=').replace(/ xmlns="[^"]*"/, ' xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1"')
+      .replace(/<(\/?)(?!ovf:|rasd:|\?|\/)([A-Za-z]+)/g, '<$1ovf:$2').replace(/<(\/?)rasd:/g, '<$1');
+    const env = readOvf(text);
+    expect(toVmConfig(env).config).toMatchObject({ cpus: 1, memoryMiB: 256 });
+    expect(toVmConfig(env).config.disks[0].path).toBe('disk.vmdk');
+  });
+
   it('accepts envelope namespaces with a trailing slash or .xsd, and https', () => {
     for (const ns of ['http://schemas.dmtf.org/ovf/envelope/1/', 'http://schemas.dmtf.org/ovf/envelope/1.xsd', 'https://schemas.dmtf.org/ovf/envelope/1']) {
       const env = readOvf(descriptor({ ns }));
