@@ -271,7 +271,7 @@ export class Qcow2Image implements DiskImage {
       this.l1dv.setUint32(l1i * 8, this.l1dv.getUint32(l1i * 8) | C.HI_COPIED);
       this.src.write(l1At, this.l1.subarray(l1i * 8, l1i * 8 + 8));
     } else if (!(this.l1dv.getUint32(l1i * 8) & C.HI_COPIED)) {
-      throw new ImageError(`qcow2: L1 entry ${l1i} at offset ${hex(l1At)}: the L2 table is shared (refcount > 1, no COPIED flag); writing to shared tables is not supported`, 'L1 entry', l1At);
+      l2off = this.unshareL2(l1i, l1At, l2off);
     }
     const table = this.l2Table(l2off, l1i, l1At);
     const idx = ci % this.l2Entries;
@@ -279,6 +279,26 @@ export class Qcow2Image implements DiskImage {
     setU64(dv, idx * 8, host, false);
     dv.setUint32(idx * 8, dv.getUint32(idx * 8) | C.HI_COPIED);
     this.src.write(l2off + idx * 8, table.subarray(idx * 8, idx * 8 + 8));
+  }
+
+  /**
+   * Copy on write of an L2 table shared with an internal snapshot (L1 entry without
+   * COPIED). The copy keeps the entries as they are: every data cluster is still reached
+   * once through the snapshot's path and once through the active one, so only the two
+   * tables' refcounts change (qcow2.txt, "Snapshots": refcounts count every path).
+   */
+  private unshareL2(l1i: number, l1At: number, old: number): number {
+    const refs = this.refs!;
+    const copy = this.l2Table(old, l1i, l1At).slice();
+    const neu = refs.allocate(1);
+    this.src.write(neu, copy);
+    this.remember(neu, copy);
+    this.metadata?.add(neu);
+    setU64(this.l1dv, l1i * 8, neu, false);
+    this.l1dv.setUint32(l1i * 8, this.l1dv.getUint32(l1i * 8) | C.HI_COPIED);
+    this.src.write(l1At, this.l1.subarray(l1i * 8, l1i * 8 + 8));
+    refs.release(old, this.clusterSize);
+    return neu;
   }
 
   private prepareWrite(): void {
@@ -290,9 +310,6 @@ export class Qcow2Image implements DiskImage {
     }
     if (h.incompatibleFeatures & BigInt(C.INCOMPAT_DIRTY)) {
       throw new ImageError('qcow2: the dirty bit is set (refcounts may be stale after lazy-refcount use); repair with "qemu-img check -r all" before writing', 'incompatible_features', C.H_INCOMPATIBLE_FEATURES);
-    }
-    if (h.nbSnapshots > 0) {
-      throw new ImageError(`qcow2: the image has ${h.nbSnapshots} internal snapshot(s); writing such images is not supported`, 'nb_snapshots', C.H_NB_SNAPSHOTS);
     }
     this.refs = new Refcounts(this.src, h, this.clusterSize);
     // "autoclear_features": a writer that does not maintain a feature must clear its bit.

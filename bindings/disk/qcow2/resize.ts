@@ -18,7 +18,7 @@ export function growQcow2(src: ByteSource, newSize: number): void {
   if (!Number.isSafeInteger(newSize) || newSize < 0) throw new ImageError(`qcow2: invalid size ${newSize}`);
   if (newSize % 512 !== 0) throw new ImageError('qcow2: the new size must be a multiple of 512');
   if (newSize < h.size) throw new ImageError('qcow2: shrinking qcow2 images is not supported');
-  if (h.nbSnapshots > 0) throw new ImageError(`qcow2: the image has ${h.nbSnapshots} internal snapshot(s); resizing such images is not supported`, 'nb_snapshots', C.H_NB_SNAPSHOTS);
+  // Internal snapshots keep their own L1 tables and sizes; only the active layer grows.
   if (h.incompatibleFeatures & BigInt(C.INCOMPAT_DIRTY | C.INCOMPAT_CORRUPT)) {
     throw new ImageError('qcow2: the image is dirty or marked corrupt; repair it with "img check -r all" first', 'incompatible_features', C.H_INCOMPATIBLE_FEATURES);
   }
