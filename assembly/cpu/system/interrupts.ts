@@ -9,15 +9,16 @@
 // 3 hardware exception, 4 software interrupt (INT n), 5 privileged software exception
 // (INT1), 6 software exception (INT3, INTO).
 //
-// Task gates in the IDT switch tasks (task.ts). Not supported (documented in README):
-// delivery in virtual-8086 mode (#GP(0); V86 mode cannot be entered either).
+// Task gates in the IDT switch tasks (task.ts). From virtual-8086 mode, INT n is
+// IOPL-sensitive (#GP(0) unless IOPL = 3) and every event goes to a ring-0 handler with
+// GS, FS, DS and ES pushed and then nulled (SDM vol. 3A, 20.3.1.1, figure 20-4).
 //
 // Delivery checks everything and writes the whole frame before it changes a register, so a
 // fault during delivery leaves the CPU as it was; the run loop then turns that fault into
 // #DF or a shutdown (combineFaults).
 import { STATE_BASE, S_CPL, S_IDTR_BASE, S_IDTR_LIMIT, S_NMI_BLOCKED } from '../../generated/layout';
-import { CS, SS, ESP, reg32, setReg32, segSel, segBase, segLimit, segAccess, AR_DB } from '../state';
-import { ip, setIp, sysRead16, sysRead32 } from '../access';
+import { ES, CS, SS, DS, FS, GS, ESP, reg32, setReg32, segSel, segBase, segLimit, segAccess, setSegRaw, AR_DB, AR_UNUSABLE } from '../state';
+import { ip, setIp, sysRead16, sysRead32, segUpdate } from '../access';
 import { getFlags, setFlags, IF, TF, NT, RF, VM, AC, IOPL } from '../flags';
 import { faulted, raise, raiseGP, GP, NP, SS_VEC, DF_VEC } from '../fault';
 import { push16 } from '../stack';
@@ -50,7 +51,8 @@ export function deliver(vector: u32, type: u32, code: u32, hasCode: bool): void 
   const soft = type == EV_SOFT_INT || type == EV_SOFT_EXC;
   const ext: u32 = soft ? 0 : 1;
   const idtErr = vector * 8 + 2 + ext;
-  if (v86Mode()) { raiseGP(0); return; }
+  const vm = v86Mode();
+  if (vm && type == EV_SOFT_INT && (getFlags() & IOPL) != IOPL) { raiseGP(0); return; }
   if (vector * 8 + 7 > load<u32>(STATE_BASE + S_IDTR_LIMIT)) { raiseGP(idtErr); return; }
   const gateAt = load<u32>(STATE_BASE + S_IDTR_BASE) + vector * 8;
   const lo = sysRead32(gateAt); if (faulted) return;
@@ -86,17 +88,27 @@ export function deliver(vector: u32, type: u32, code: u32, hasCode: bool): void 
   const retIp = ip;
   let newCpl = cpl;
   if (!isConforming(ct) && dpl < cpl) {
-    // Inner privilege: the TSS stack of level `dpl` (SDM 6.12.1, figure 6-4).
+    // Inner privilege: the TSS stack of level `dpl` (SDM 6.12.1, figure 6-4); from V86 mode
+    // only to ring 0, with the data segments saved as well (figure 20-4).
+    if (vm && dpl != 0) { raiseGP((tsel & 0xfffc) | ext); return; }
     newCpl = dpl;
     if (!tssStack(dpl, ext)) return;
     const ssAr = accessOf(innerSsHi);
-    const bytes = (hasCode ? 6 : 5) * n;
+    const bytes = ((hasCode ? 6 : 5) + (vm ? 4 : 0)) * n;
     if (!stackRoom(limitOf(innerSsLo, innerSsHi), ssAr, innerEsp, bytes)) { raise(SS_VEC, (innerSs & 0xfffc) | ext, true); return; }
     if (eip > limitOf(cLo, cHi)) { raiseGP(ext); return; }
     frameStart(baseOf(innerSsLo, innerSsHi), innerEsp, (ssAr & AR_DB) != 0, dpl);
+    if (vm) {
+      framePush(segSel(GS), gate32);
+      framePush(segSel(FS), gate32);
+      framePush(segSel(DS), gate32);
+      framePush(segSel(ES), gate32);
+    }
     framePush(segSel(SS) & 0xffff, gate32);
     framePush(oldEsp, gate32);
   } else {
+    // A V86-mode event needs a ring-0 non-conforming handler.
+    if (vm) { raiseGP((tsel & 0xfffc) | ext); return; }
     // Same privilege: the frame goes on the current stack; #SS(EXT) when it does not fit.
     const bytes = (hasCode ? 4 : 3) * n;
     if (!stackRoom(segLimit(SS), segAccess(SS), oldEsp, bytes)) { raise(SS_VEC, ext, true); return; }
@@ -111,7 +123,18 @@ export function deliver(vector: u32, type: u32, code: u32, hasCode: bool): void 
   if (newCpl != cpl) { markAccessed(innerSsAddr, innerSsHi); if (faulted) return; }
   markAccessed(cAddr, cHi); if (faulted) return;
 
-  // Commit.
+  // Commit. EFLAGS first: leaving V86 mode changes how segment registers load.
+  // TF, NT, RF and VM clear; an interrupt gate also clears IF (SDM 6.12.1.3).
+  let f = oldFlags & ~(TF | NT | RF | VM);
+  if (gt == SYS_INT_GATE16 || gt == SYS_INT_GATE32) f &= ~IF;
+  setFlags(f);
+  if (vm) {
+    for (let s: u32 = 0; s < 6; s++) {
+      if (s == CS || s == SS) continue;
+      setSegRaw(s, 0, 0, 0, AR_UNUSABLE);
+      segUpdate(s);
+    }
+  }
   if (newCpl != cpl) {
     loadSegFrom(SS, (innerSs & 0xfffc) | newCpl, innerSsLo, innerSsHi);
     setReg32(ESP, frameEsp(innerEsp));
@@ -120,10 +143,6 @@ export function deliver(vector: u32, type: u32, code: u32, hasCode: bool): void 
   }
   loadSegFrom(CS, (tsel & 0xfffc) | newCpl, cLo, cHi);
   setIp(eip);
-  // TF, NT, RF and VM clear; an interrupt gate also clears IF (SDM 6.12.1.3).
-  let f = oldFlags & ~(TF | NT | RF | VM);
-  if (gt == SYS_INT_GATE16 || gt == SYS_INT_GATE32) f &= ~IF;
-  setFlags(f);
   if (type == EV_NMI) store<u32>(STATE_BASE + S_NMI_BLOCKED, 1);
 }
 

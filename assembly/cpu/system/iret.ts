@@ -1,16 +1,16 @@
 // IRET / IRETD (SDM vol. 2A, IRET pseudo-code): real mode, protected-mode returns to the
 // same or an outer privilege level, and the task return of EFLAGS.NT = 1 (to the task in
-// the current TSS's back link, task.ts). Not supported (documented in README): the return
-// to virtual-8086 mode (VM = 1 in the popped EFLAGS at CPL 0), which raises #GP(0).
+// the current TSS's back link, task.ts), and the return to virtual-8086 mode (VM = 1 in the
+// EFLAGS popped at CPL 0, "RETURN-TO-VIRTUAL-8086-MODE").
 import { STATE_BASE, S_CPL, S_NMI_BLOCKED } from '../../generated/layout';
-import { CS, SS, ESP, TR, reg32, setReg32, segBase } from '../state';
+import { ES, CS, SS, DS, FS, GS, ESP, TR, reg32, setReg32, segBase } from '../state';
 import { setIp, stack32, sysRead16 } from '../access';
 import { taskSwitch, TASK_IRET } from './task';
 import { getFlags, setFlags, IF, NT, VM, VIF, VIP, IOPL } from '../flags';
 import { faulted, raiseGP, raiseNP } from '../fault';
 import { peek, spOff, setSp } from '../stack';
 import { readDescriptor, descLo, descHi, descAddr, descSave, descUse, typeOf, dplOf, presentOf, limitOf, isCode, isConforming } from './descriptor';
-import { protectedMode, v86Mode, loadCsReal, loadSegFrom, markAccessed, nullInvalidSegments } from './segments';
+import { protectedMode, v86Mode, loadCsReal, loadSeg, loadSegFrom, markAccessed, nullInvalidSegments, setCpl } from './segments';
 import { checkReturnSs } from './ret-checks';
 
 /** EFLAGS bits IRET restores in protected mode before the privilege rules: CF PF AF ZF SF
@@ -50,7 +50,7 @@ export function iret(osz: u32): void {
     return;
   }
   const cpl = load<u32>(STATE_BASE + S_CPL);
-  if (osz == 32 && (newFl & VM) != 0 && cpl == 0) { raiseGP(0); return; }
+  if (osz == 32 && (newFl & VM) != 0 && cpl == 0) { iretToV86(newIp, newCs, newFl); return; }
 
   // The code segment to return to.
   if ((newCs & 0xfffc) == 0) { raiseGP(0); return; }
@@ -100,4 +100,22 @@ export function iret(osz: u32): void {
   setIp(eip);
   setFlags(nf);
   nullInvalidSegments();
+}
+
+/** IRETD at CPL 0 with VM set in the popped EFLAGS: ESP, SS, ES, DS, FS, GS follow on the
+ *  stack; every segment is loaded as in real mode, CPL becomes 3 (SDM vol. 2A, IRET). */
+function iretToV86(newIp: u32, newCs: u32, newFl: u32): void {
+  const esp = peek(32, 12); if (faulted) return;
+  const ss = peek(32, 16) & 0xffff; if (faulted) return;
+  const es = peek(32, 20) & 0xffff; if (faulted) return;
+  const ds = peek(32, 24) & 0xffff; if (faulted) return;
+  const fs = peek(32, 28) & 0xffff; if (faulted) return;
+  const gs = peek(32, 32) & 0xffff; if (faulted) return;
+  if (newIp > 0xffff) { raiseGP(0); return; }
+  setFlags((newFl & 0x3f7fd5) | 2);
+  loadCsReal(newCs);
+  loadSeg(SS, ss); loadSeg(ES, es); loadSeg(DS, ds); loadSeg(FS, fs); loadSeg(GS, gs);
+  setReg32(ESP, esp);
+  setCpl(3);
+  setIp(newIp);
 }

@@ -8,7 +8,8 @@
 // new task's state (its LDT, CS, SS and data segments, and the room for an error code on
 // its stack) is made before anything is written, and a failing check is reported in the
 // old task. The SDM makes those checks after the switch and reports them in the new task.
-// A new task with EFLAGS.VM = 1 (virtual-8086 mode, not supported) is refused with #GP(0).
+// A new task with EFLAGS.VM = 1 starts in virtual-8086 mode: its segments load as in real
+// mode (base = selector * 16, limit 0xffff) and its CPL is 3.
 import { STATE_BASE, S_CR0, S_CR3, S_CPL, S_GDTR_BASE } from '../../generated/layout';
 import {
   reg32, setReg32, segSel, segBase, segLimit, segAccess, setSegRaw, ES, CS, SS, DS, FS, GS, LDTR, TR,
@@ -100,7 +101,7 @@ export function taskSwitch(sel: u32, source: u32, ext: u32, code: u32, hasCode: 
   }
   if (faulted) return;
   if (source == TASK_CALL || source == TASK_INT) nFlags |= NT;
-  if ((nFlags & VM) != 0) { raiseGP(0); return; } // virtual-8086 mode: not supported
+  const v86 = (nFlags & VM) != 0;
 
   // Check the new task's LDT and segments (see the file comment).
   let ldtBase: u32 = 0, ldtLimit: u32 = 0;
@@ -114,7 +115,17 @@ export function taskSwitch(sel: u32, source: u32, ext: u32, code: u32, hasCode: 
     ldtBase = baseOf(ldtLo, ldtHi); ldtLimit = limitOf(ldtLo, ldtHi);
   }
   const csSel = slot(SEG_SEL_NEW + CS);
-  const cpl = csSel & 3;
+  const cpl: u32 = v86 ? 3 : csSel & 3;
+  if (v86) {
+    // Virtual-8086 task: real-mode style segments, described here as descriptors.
+    for (let s: u32 = 0; s < 6; s++) {
+      const sel = slot(SEG_SEL_NEW + s);
+      const base = sel << 4;
+      setSlot(SEG_LO + s, (base << 16) | 0xffff);
+      setSlot(SEG_HI + s, ((base >> 16) & 0xff) | 0xf300);
+      setSlot(SEG_ADDR + s, 0);
+    }
+  } else {
   if ((csSel & 0xfffc) == 0) { raise(TS, csSel & 0xfffc, true); return; }
   if (!fetchNew(csSel, ldtBase, ldtLimit, ldtOk)) return;
   {
@@ -140,6 +151,7 @@ export function taskSwitch(sel: u32, source: u32, ext: u32, code: u32, hasCode: 
     if (!isConforming(dt) && (dpl < cpl || dpl < (ds & 3))) { raise(TS, ds & 0xfffc, true); return; }
     if (!presentOf(tmpHi)) { raise(NP, ds & 0xfffc, true); return; }
     setSlot(SEG_LO + s, tmpLo); setSlot(SEG_HI + s, tmpHi); setSlot(SEG_ADDR + s, tmpAddr);
+  }
   }
   // Room for the error code of an exception on the new task's stack.
   const n: u32 = new32 ? 4 : 2;
@@ -191,7 +203,7 @@ export function taskSwitch(sel: u32, source: u32, ext: u32, code: u32, hasCode: 
   // Accessed bits of the new segments.
   for (let s = 0; s < 6; s++) {
     const h = slot(SEG_HI + s);
-    if (h != 0 && (h & 0x100) == 0) { sysWrite32(slot(SEG_ADDR + s) + 4, h | 0x100); if (faulted) return; setSlot(SEG_HI + s, h | 0x100); }
+    if (!v86 && h != 0 && (h & 0x100) == 0) { sysWrite32(slot(SEG_ADDR + s) + 4, h | 0x100); if (faulted) return; setSlot(SEG_HI + s, h | 0x100); }
   }
 
   // Commit: TR, CR0.TS, CR3, registers, LDTR, segments, CPL.
@@ -202,6 +214,7 @@ export function taskSwitch(sel: u32, source: u32, ext: u32, code: u32, hasCode: 
     tlbFlushAll(true);
   }
   for (let r: u32 = 0; r < 8; r++) setReg32(r, slot(GPR + r));
+  setFlags(nFlags | 2); // before the segments: VM decides how they are checked
   if (ldtOk) setSegRaw(LDTR, nLdt, ldtBase, ldtLimit, accessOf(ldtHi));
   else setSegRaw(LDTR, nLdt, 0, 0, AR_UNUSABLE);
   for (let s: u32 = 0; s < 6; s++) {
@@ -211,6 +224,5 @@ export function taskSwitch(sel: u32, source: u32, ext: u32, code: u32, hasCode: 
   }
   setCpl(cpl);
   for (let s: u32 = 0; s < 6; s++) segUpdate(s);
-  setFlags(nFlags | 2);
   setIp(nEip);
 }

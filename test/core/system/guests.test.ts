@@ -35,6 +35,7 @@ const guests: Array<[string, string]> = [
   ['exceptions', 'exception vectors and error codes, IDT gate checks with EXT, #DF classes, #PF and A/D bits, triple fault'],
   ['realmode', 'real mode: IVT delivery, segment arithmetic, big real mode, 64 KiB limits, LIDT, back to protected mode'],
   ['sysregs', 'CR0/CR2/CR3/CR4 and their #GP checks, LMSW/SMSW/CLTS, debug registers, MSRs, LTR/LLDT, SYSENTER/SYSEXIT'],
+  ['v86', 'virtual-8086 mode: IRET into it, IOPL-sensitive instructions, the I/O bitmap, the V86 interrupt frame'],
   ['tasks', 'task switches: CALL to a TSS and IRET back, JMP through a task gate, INT n and #DF through task gates, TSS checks'],
 ];
 
@@ -44,12 +45,6 @@ const guests: Array<[string, string]> = [
  * (and says so on the console), so fixing the cause makes it fail until the entry goes.
  */
 const knownDeviations: Record<string, Array<{ bochs: string; core: string; why: string }>> = {
-  gates: [
-    { bochs: 'misaligned dword: EXC 11 err=0000 eip=001009a2 cs=001b ss=0023 esp=001050d0', core: 'misaligned dword: ok',
-      why: 'no alignment check (#AC, CR0.AM and EFLAGS.AC at CPL 3) in the memory access path yet' },
-    { bochs: 'misaligned word: EXC 11 err=0000 eip=001009c9 cs=001b ss=0023 esp=001050d0', core: 'misaligned word: ok',
-      why: 'no alignment check (#AC) yet' },
-  ],
   exceptions: [
     { bochs: 'reserved bit in pde: EXC 0e err=0009 eip=00100bfb cs=0008 cr2=00800000', core: 'reserved bit in pde: ok',
       why: 'the page walk does not check reserved bits of 4 MiB PDEs (SDM vol. 3A, 4.7, PFEC.RSVD) yet' },
