@@ -68,6 +68,12 @@ export interface OvaReadResult {
 }
 
 const ALL_ALGORITHMS: DigestAlgorithm[] = ['SHA1', 'SHA256', 'SHA512'];
+/**
+ * Most members a package may have: 100,000 (a package holds a handful of files; a chunked
+ * disk a few thousand chunks). Past it the archive is refused rather than tracked.
+ */
+export const MAX_MEMBERS = 100_000;
+
 /** Largest certificate file accepted: 1 MiB (a PEM chain is a few KiB). */
 const MAX_CERT_BYTES = 1024 * 1024;
 
@@ -210,6 +216,7 @@ async function consumeEntries(entries: AsyncIterable<Entry>, opts: ReadOvaOption
     const key = name.toLowerCase();
     if (seen.has(key)) throw new OvfError('duplicate', `member "${name}" appears twice in the package`, { file: opts.packageName });
     seen.add(key);
+    if (seen.size > MAX_MEMBERS) throw new OvfError('too-large', `more than ${MAX_MEMBERS} members`, { file: opts.packageName });
     order.push(name);
     const top = !name.includes('/');
 
@@ -280,7 +287,7 @@ async function consumeEntries(entries: AsyncIterable<Entry>, opts: ReadOvaOption
 
     const ref = envelope?.references.find((f) => f.href === name || normalizeMemberName(f.href).name === name);
     if (envelope && !ref) {
-      warnings.push(`member "${name}" is not listed in References; skipped`);
+      if (warnings.length < 100) warnings.push(`member "${name}" is not listed in References; skipped`);
       for await (const _ of entry) { /* drain */ }
       continue;
     }
