@@ -201,7 +201,9 @@ async function consumeEntries(entries: AsyncIterable<Entry>, opts: ReadOvaOption
     members.push({ name: f.name, size: f.size, storedSize: f.stored, compressed: Boolean(f.gunzip) });
   };
 
+  let count = 0;
   for await (const entry of entries) {
+    if (++count > MAX_MEMBERS) throw new OvfError('too-large', `more than ${MAX_MEMBERS} members`, { file: opts.packageName });
     const h = entry.header;
     const { name, problem } = normalizeMemberName(h.name);
     if (problem) throw new OvfError('unsafe-path', `member "${h.name}": ${problem}`, { file: opts.packageName });
@@ -216,7 +218,6 @@ async function consumeEntries(entries: AsyncIterable<Entry>, opts: ReadOvaOption
     const key = name.toLowerCase();
     if (seen.has(key)) throw new OvfError('duplicate', `member "${name}" appears twice in the package`, { file: opts.packageName });
     seen.add(key);
-    if (seen.size > MAX_MEMBERS) throw new OvfError('too-large', `more than ${MAX_MEMBERS} members`, { file: opts.packageName });
     order.push(name);
     const top = !name.includes('/');
 
