@@ -7,9 +7,15 @@
  * than the guest.
  * The exit statuses must match too (QEMU's isa-debug-exit gives (code << 1) | 1).
  *
- *   node scripts/compare-qemu.mjs [--kernel FILE] [--disk FILE] [--append CMDLINE]
- *                                 [--mem MIB] [--timeout SECONDS] [--show]
+ *   node scripts/compare-qemu.mjs [--kernel FILE] [--disk FILE | --no-disk]
+ *                                 [--append CMDLINE] [--mem MIB] [--timeout SECONDS]
+ *                                 [--icount] [--show]
  *   node scripts/compare-qemu.mjs --a FILE --b FILE    compare two saved outputs
+ *
+ * --icount runs QEMU with `-icount shift=0,sleep=off`: its virtual clock, and so RDTSC,
+ * then advances one tick per instruction, so the cycles table shows instructions per
+ * iteration (QEMU counts every REP iteration; time halted waiting for an interrupt
+ * counts too).
  *
  * A disk is copied to a temporary file for each run, so both start from the same bytes
  * and the original is never written. Exit status: 0 same, 1 different, 2 bad arguments
@@ -131,7 +137,7 @@ export function scratchDisk(disk) {
  * CPU unless `cpu` names another; `feed` types lines on COM1, see run()). The disk is
  * used as given (callers pass a scratch copy). Resolves { status, output, stderr, timedOut }.
  */
-export async function runQemu({ kernel = DEFAULT_KERNEL, disk, append, mem = 32, cpu, feed, timeoutMs = 60_000 } = {}) {
+export async function runQemu({ kernel = DEFAULT_KERNEL, disk, append, mem = 32, cpu, feed, icount = false, timeoutMs = 60_000 } = {}) {
   const args = [
     '-accel', 'tcg', '-display', 'none', '-monitor', 'none', '-serial', 'stdio', '-nic', 'none',
     '-no-reboot', '-m', String(mem),
@@ -140,6 +146,7 @@ export async function runQemu({ kernel = DEFAULT_KERNEL, disk, append, mem = 32,
   ];
   if (append !== undefined) args.push('-append', append);
   if (cpu !== undefined) args.push('-cpu', cpu);
+  if (icount) args.push('-icount', 'shift=0,sleep=off');
   if (disk) args.push('-drive', `file=${disk},format=raw,if=ide,index=0,media=disk`);
   const r = await run('qemu-system-i386', args, timeoutMs, feed);
   return { status: r.status, output: r.stdout, stderr: r.stderr, timedOut: r.timedOut };
@@ -194,6 +201,7 @@ function parseArgs(argv) {
       case '--a': opts.a = value(); break;
       case '--b': opts.b = value(); break;
       case '--show': opts.show = true; break;
+      case '--icount': opts.icount = true; break;
       case '-h': case '--help': opts.help = true; break;
       default: throw new Error(`unknown argument: ${k}`);
     }
@@ -259,7 +267,7 @@ async function cli(argv) {
 
   const timeoutMs = opts.timeout * 1000;
   const qDisk = scratchDisk(opts.disk);
-  const q = await runQemu({ kernel: opts.kernel, disk: qDisk.path, append: opts.append, mem: opts.mem ?? 32, timeoutMs }).finally(qDisk.cleanup);
+  const q = await runQemu({ kernel: opts.kernel, disk: qDisk.path, append: opts.append, mem: opts.mem ?? 32, icount: opts.icount, timeoutMs }).finally(qDisk.cleanup);
   console.log(`qemu: exit status ${q.status}${q.timedOut ? ' (timed out)' : ''}, ${outputLines(q.output).length} lines`);
   if (opts.show) process.stdout.write(q.output);
 
