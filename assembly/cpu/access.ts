@@ -199,14 +199,15 @@ export function probeWrite(s: u32, off: u32, n: u32): void {
 export function probeLinWrite(lin: u32, n: u32, usr: bool): void {
   if (!translate(lin, true, usr)) return;
   const last = lin + n - 1;
-  if ((last ^ lin) >= 0x1000) translate(last, true, usr);
+  // The second page is checked at its first byte (CR2 names it on a fault there).
+  if ((last ^ lin) >= 0x1000) translate(last & 0xfffff000, true, usr);
 }
 export function probeRead(s: u32, off: u32, n: u32): void {
   const lin = linRd(s, off, n);
   if (faulted) return;
   if (!translate(lin, false, user)) return;
   const last = lin + n - 1;
-  if ((last ^ lin) >= 0x1000) translate(last, false, user);
+  if ((last ^ lin) >= 0x1000) translate(last & 0xfffff000, false, user);
 }
 
 // ---- Slow path ----

@@ -115,7 +115,9 @@ function prefixes(b: u32): u32 {
         return b;
       }
     }
-    if (++n >= 14) { raiseGP(0); return 0; } // longer than 15 bytes (SDM vol. 2A, 2.3.11)
+    // More than 14 prefixes make the instruction longer than 15 bytes: #GP(0) (SDM vol. 2A,
+    // 2.3.11). (A prefixed instruction whose other bytes push it past 15 is not caught.)
+    if (++n >= 15) { raiseGP(0); return 0; }
     b = fetch8();
     if (faulted) return 0;
   }
