@@ -240,6 +240,7 @@ export class Qcow2Image implements DiskImage {
     const cs = this.clusterSize;
     if (!this.metadata) {
       this.metadata = new Set(this.refs!.table.filter((o) => o !== 0));
+      this.refs!.onNewBlock = (o) => this.metadata!.add(o);
       for (let i = 0; i < h.l1Size; i++) {
         const off = this.l1Entry(i, h.l1TableOffset + i * 8);
         if (off) this.metadata.add(off);

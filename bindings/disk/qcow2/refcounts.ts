@@ -24,6 +24,8 @@ export class Refcounts {
   /** Index of the first cluster past the end of the file: where allocation happens. */
   endCluster: number;
   private readonly cache = new Map<number, Uint8Array>();
+  /** Told of every refcount block this object creates (the image keeps a metadata map). */
+  onNewBlock?: (offset: number) => void;
 
   constructor(private readonly src: ByteSource, private readonly h: Qcow2Header, private readonly cs: number) {
     this.bits = 2 ** h.refcountOrder;
@@ -134,6 +136,7 @@ export class Refcounts {
     this.src.write(off, blk);
     this.table[bi] = off;
     this.remember(off, blk);
+    this.onNewBlock?.(off);
     if (bi < this.diskEntries) {
       const e = new Uint8Array(8);
       setU64(view(e), 0, off, false);
