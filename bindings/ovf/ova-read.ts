@@ -44,6 +44,8 @@ export interface ReadOvaOptions {
   maxExpandedBytes?: number;
   /** Name of the package, for messages. */
   packageName?: string;
+  /** Most members accepted (default MAX_MEMBERS). */
+  maxMembers?: number;
 }
 
 export interface OvaMemberInfo {
@@ -203,7 +205,8 @@ async function consumeEntries(entries: AsyncIterable<Entry>, opts: ReadOvaOption
 
   let count = 0;
   for await (const entry of entries) {
-    if (++count > MAX_MEMBERS) throw new OvfError('too-large', `more than ${MAX_MEMBERS} members`, { file: opts.packageName });
+    const maxMembers = opts.maxMembers ?? MAX_MEMBERS;
+    if (++count > maxMembers) throw new OvfError('too-large', `more than ${maxMembers} members`, { file: opts.packageName });
     const h = entry.header;
     const { name, problem } = normalizeMemberName(h.name);
     if (problem) throw new OvfError('unsafe-path', `member "${h.name}": ${problem}`, { file: opts.packageName });

@@ -251,6 +251,12 @@ describe('bad packages', () => {
     expect(e.message).toMatch(/exceed 50000 bytes in memory/);
   });
 
+  it('refuses a package with more members than the limit, directories included', async () => {
+    const dirs = Array.from({ length: 20 }, (_, i) => ({ name: `d${i}/`, type: 'directory' as const }));
+    const e = await ovfError(async () => readOva(chunks(await makeTar([...ubuntuEntries(), ...dirs])), { maxMembers: 10 }));
+    expect(e.message).toMatch(/more than 10 members/);
+  });
+
   it('refuses a package with no descriptor', async () => {
     await importFails(await makeTar([{ name: 'disk.vmdk', data: 'x' }]), 'missing-file', /no OVF descriptor/);
   });
