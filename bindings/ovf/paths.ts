@@ -19,9 +19,10 @@ export function checkPackagePath(name: string): string | null {
   return null;
 }
 
-/** Normalises a member name as tar writers spell it (`./name`), then checks it. */
+/** Normalises a member name as tar writers spell it (`./name`, `dir/`), then checks it. */
 export function normalizeMemberName(name: string): { name: string; problem: string | null } {
   let n = name;
   while (n.startsWith('./')) n = n.slice(2);
+  while (n.length > 1 && n.endsWith('/')) n = n.slice(0, -1);
   return { name: n, problem: checkPackagePath(n) };
 }
