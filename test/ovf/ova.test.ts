@@ -151,6 +151,21 @@ describe('reading OVA packages', () => {
     expect(readFileSync(join(dir, 'vm', 'ubuntu.2.0.cert'), 'utf8')).toBe(cert);
   });
 
+  it.skipIf(!hasGnuTar)('reads files in a subfolder, with GNU tar\'s directory entry, and imports them there', async () => {
+    const cfg: VmConfig = { version: 1, name: 's', cpus: 1, memoryMiB: 16, boot: { firmware: 'bios' }, disks: [{ controller: { type: 'ide', channel: 0, unit: 0 }, media: 'disk', path: 'disks/root.img', format: 'raw' }], nics: [], serial: [] };
+    const dir = tempDir();
+    mkdirSync(join(dir, 'disks'));
+    writeFileSync(join(dir, 'disks', 'root.img'), new Uint8Array(1024).fill(3));
+    const { envelope } = fromVmConfig(cfg, { fileInfo: () => ({ size: 1024 }) });
+    envelope.references[0].href = 'disks/root.img';
+    writeFileSync(join(dir, 's.ovf'), writeOvf(envelope));
+    run('tar', ['-cf', join(dir, 's.ova'), 's.ovf', 'disks'], dir);
+    expect(run('tar', ['-tf', join(dir, 's.ova')]).split('\n')).toContain('disks/');
+    const r = await importOva(join(dir, 's.ova'), join(dir, 'vm'));
+    expect(r.config.disks[0].path).toBe('disks/root.img');
+    expect(readFileSync(join(dir, 'vm', 'disks', 'root.img'))).toEqual(Buffer.alloc(1024, 3));
+  });
+
   it.skipIf(!hasGnuTar)('reads UTF-8 member names that GNU tar stores in pax records', async () => {
     const name = 'disque-\u00e9t\u00e9-\u4e8c.img';
     const cfg: VmConfig = { version: 1, name: 'u', cpus: 1, memoryMiB: 16, boot: { firmware: 'bios' }, disks: [{ controller: { type: 'ide', channel: 0, unit: 0 }, media: 'disk', path: name, format: 'raw' }], nics: [], serial: [] };
