@@ -236,14 +236,20 @@ export class Machine {
       this.halt({ kind: 'halted', why: 'HLT with interrupts disabled' });
       return;
     }
-    const deadline = this.clock.nextDeadline();
-    if (deadline < 0) {
-      if (this.pendingInput.length) return;
-      this.halt({ kind: 'halted', why: 'HLT with no timer armed and no input' });
-      return;
+    // Timers that fire without raising an interrupt (a PIT OUT falling edge) do not wake
+    // the CPU; a bounded number of them keeps a guest asleep with its timer masked from
+    // holding the host here.
+    for (let skipped = 0; skipped < 1000 && !this.stop; skipped++) {
+      const deadline = this.clock.nextDeadline();
+      if (deadline < 0) {
+        if (this.pendingInput.length) return;
+        this.halt({ kind: 'halted', why: 'HLT with no timer armed and no input' });
+        return;
+      }
+      this.haltedNs += deadline - this.clock.now;
+      this.clock.advanceTo(deadline);
+      if (this.pic.intr) return;
     }
-    this.haltedNs += deadline - this.clock.now;
-    this.clock.advanceTo(deadline);
   }
 
   stats(): MachineStats {
