@@ -58,6 +58,9 @@ describe('PIT tick guest (PIT mode 2 -> IRQ0 -> PIC -> CPU)', () => {
     expect(s.virtualNs).toBeGreaterThanOrEqual(Math.floor(K * periodNs));
     expect(s.virtualNs).toBeLessThan(K * periodNs + 20_000);
     expect(s.haltedNs).toBeGreaterThan(0.9 * K * periodNs); // the CPU slept between ticks
+    // HLT resumes only on an interrupt (SDM vol. 3A, HLT): one sleep per tick, though OUT0
+    // also falls once per period.
+    expect(s.exits.hlt).toBe(K);
   });
 
   it.skipIf(!hasQemu)('QEMU counts the same ticks and reads the same PIT status', () => {
