@@ -53,6 +53,11 @@ export class Bus {
   readonly counters: BusCounters = { pioReads: 0, pioWrites: 0, mmioReads: 0, mmioWrites: 0, unclaimedReads: 0, unclaimedWrites: 0 };
   /** The ports of unclaimed accesses seen (first 64), to diagnose a guest probing hardware. */
   readonly unclaimedPorts = new Set<number>();
+  /**
+   * Told of every MMIO range registered (a device, or a PCI memory BAR the guest maps), so
+   * the machine can make the core exit on it (`core.addMmio`).
+   */
+  onMmioRegistered?: (base: number, length: number) => void;
   /** Port -> range: one lookup per access. */
   private readonly ports: (Range | undefined)[] = new Array(PIO_SPACE);
   /** MMIO ranges sorted by base. */
@@ -72,6 +77,7 @@ export class Bus {
     } else {
       this.mmio.push(range);
       this.mmio.sort((a, b) => a.base - b.base);
+      this.onMmioRegistered?.(r.base, r.length);
     }
   }
 

@@ -58,6 +58,14 @@ describe('bus', () => {
     expect(bus.read('mmio', 0xfee000b0, 4)).toBe(0xffffffff);
   });
 
+  it('tells the machine about each MMIO range, so the core can exit on it', () => {
+    const bus = new Bus(); const seen: [number, number][] = [];
+    bus.onMmioRegistered = (b, l) => seen.push([b, l]);
+    bus.register({ space: 'mmio', base: 0xfebf0000, length: 0x1000, device: recorder('bar', []) });
+    bus.register({ space: 'pio', base: 0x100, length: 4, device: recorder('io', []) });
+    expect(seen).toEqual([[0xfebf0000, 0x1000]]);
+  });
+
   it('ignores exits that are not accesses', () => {
     expect(new Bus().handleExit({ reason: 'hlt' })).toBeUndefined();
   });
