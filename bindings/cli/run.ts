@@ -28,8 +28,8 @@ export interface RunOptions {
   ips?: string;
 }
 
-/** Instructions between two looks at stdin. */
-const CHUNK = 20_000_000;
+/** Instructions between two looks at stdin (and two flushes of the console). */
+const CHUNK = 2_000_000;
 /** Exit status when the guest ends its VM abnormally (triple fault, invalid state). */
 export const STATUS_GUEST_FAILED = 4;
 
@@ -150,7 +150,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   }
 
   const onData = (chunk: Buffer) => machine.input(chunk);
-  const stdinUsed = !bundled && process.stdin.isTTY !== undefined;
+  // COM1's receiver is stdin, a terminal or a pipe alike (the bundled run takes no input).
+  const stdinUsed = !bundled;
   if (stdinUsed) process.stdin.on('data', onData);
   const started = performance.now();
   let stop: StopReason;
@@ -160,11 +161,12 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       const left = maxInstructions - done;
       if (left <= 0) { stop = { kind: 'limit' }; break; }
       stop = machine.run(Math.min(CHUNK, left));
+      out.flush(); // a prompt without a newline shows while the guest waits
       if (stop.kind !== 'limit') break;
       await new Promise((r) => setImmediate(r));
     }
   } finally {
-    if (stdinUsed) { process.stdin.off('data', onData); process.stdin.pause(); }
+    if (stdinUsed) { process.stdin.off('data', onData); process.stdin.pause(); process.stdin.destroy(); }
     out.flush();
     for (const d of disks) d.close();
     if (debugFd !== undefined) closeSync(debugFd);

@@ -22,6 +22,14 @@ describe('wasmvisor run', () => {
     expect(r.status).toBe(ref.status);
   });
 
+  it('feeds stdin to COM1: JeOS\'s shell reads a command from a pipe', () => {
+    const r = runCli(['run', '--kernel', 'guests/jeos/jeos.elf', '--append', 'shell=1 only=callret callret=10'],
+      { input: 'callret 25\nexit\n' });
+    expect(r.stdout).toMatch(/jeos> /);
+    expect(r.stdout).toMatch(/jeos> wl callret iters=25 /);
+    expect(r.status).toBe(1);
+  });
+
   it('writes the counters as JSON with --stats', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wv-run-'));
     try {
