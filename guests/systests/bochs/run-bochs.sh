@@ -1,19 +1,14 @@
 #!/bin/sh
 # Runs one a.out-kludge system test guest under Bochs (through romloader.asm) and prints
 # its COM1 output. Needs nasm and bochs (Debian's build: the RFB display, its debugger on
-# stdin, no VGA BIOS file: a stub option ROM stands in). Bochs has no isa-debug-exit; the
+# stdin, no VGA BIOS file: vgastub.asm stands in). Bochs has no isa-debug-exit; the
 # guests end it through its BIOS shutdown port 0x8900 (see lib.inc EXIT).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 guest=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 dir=$(mktemp -d)
 nasm -f bin -DGUEST="\"$guest\"" -o "$dir/rom.bin" "$here/romloader.asm"
-python3 - "$dir/vga.bin" <<'PY'
-import sys
-b = bytearray(32768); b[0:4] = b'\x55\xaa\x40\xcb'   # an option ROM that returns at once
-b[-1] = (-sum(b)) & 0xff
-open(sys.argv[1], 'wb').write(b)
-PY
+nasm -f bin -o "$dir/vga.bin" "$here/vgastub.asm"
 cat > "$dir/bochsrc" <<RC
 megs: 128
 romimage: file=$dir/rom.bin, address=0xffff0000
