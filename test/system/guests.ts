@@ -7,7 +7,7 @@ import type { HarnessOptions } from '../../bindings/testing/harness.js';
 
 export const SYSTEST_GUESTS = [
   'hello', 'pmode', 'mbinfo', 'segments', 'descriptors', 'exceptions', 'paging', 'rings', 'holes',
-  'sysenter', 'tss', 'realmode', 'pm16', 'modules', 'sysinsns', 'debug', 'irq', 'triplefault', 'limits', 'strict',
+  'sysenter', 'tss', 'realmode', 'realirq', 'pm16', 'modules', 'sysinsns', 'debug', 'irq', 'triplefault', 'limits', 'strict',
   'checkpoints', 'elf/elfkernel', 'elf/higherhalf',
 ] as const;
 
@@ -25,6 +25,7 @@ export function guestBootOptions(name: string): HarnessOptions {
   // irq: the PIT's IRQ0 through the PIC, remapped by the guest to vector 0x20: first at
   // its HLT, then pending when it executes STI (taken after the next instruction).
   if (name === 'irq') return { interrupts: [{ when: 'hlt', vector: 0x20 }, { when: 'window', vector: 0x20 }] };
+  if (name === 'realirq') return { interrupts: [{ when: 'hlt', vector: 0x20 }] };
   if (name !== 'modules') return {};
   const file = (p: string) => new Uint8Array(readFileSync(new URL(p, root)));
   return {

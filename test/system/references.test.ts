@@ -28,7 +28,7 @@ describe.skipIf(!hasBochs)('Bochs', () => {
   }
   // Bochs as a second reference for QEMU's fixtures (its ROM loader gives other boot
   // information, so the guests that print it are left out).
-  for (const name of ['segments', 'descriptors', 'exceptions', 'paging', 'rings', 'holes', 'sysenter', 'realmode', 'pm16', 'sysinsns', 'debug', 'irq', 'checkpoints']) {
+  for (const name of ['segments', 'descriptors', 'exceptions', 'paging', 'rings', 'holes', 'sysenter', 'realmode', 'realirq', 'pm16', 'sysinsns', 'debug', 'irq', 'checkpoints']) {
     it(`prints what QEMU printed: ${name}`, () => {
       expect(lineDiff(fixture(name).output, runBochs(name))).toEqual([]);
     });
