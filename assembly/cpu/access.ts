@@ -2,7 +2,7 @@
 // (one masked compare), and the slow path (TLB miss, page-crossing accesses, ROM, MMIO,
 // unclaimed addresses). Also the instruction fetch with its cached code page.
 import { STATE_BASE, S_CR0, S_CPL } from '../generated/layout';
-import { TLB_TAG, TLB_ADD, TLB_MASK, DENY_SR, DENY_SW, DENY_UR, DENY_UW, translate, walkPhys, countHit, DENY_SLOW, fetchStart, fetchLen, fetchHost, setFetch, fetchInvalidate } from '../mem/tlb';
+import { TLB_TAG, TLB_ADD, TLB_MASK, DENY_SR, DENY_SW, DENY_UR, DENY_UW, translate, walkPhys, countHit, DENY_SLOW, fetchClamp, fetchStart, fetchLen, fetchHost, setFetch, fetchInvalidate } from '../mem/tlb';
 import { classify, classHost, PAGE_RAM, PAGE_ROM, PAGE_MMIO } from '../mem/phys';
 import { raise, raiseGP, GP, SS_VEC, faulted } from './fault';
 import { hostAccess, KIND_MMIO } from './iolog';
@@ -303,6 +303,7 @@ export function sysWrite32(lin: u32, v: u32): void { wrSlow(lin, v, 4, false); }
 
 function fetchSlow(): u32 {
   if (faulted) return 0;
+  if (fetchClamp != 0 && ip - startIp >= 15) { raiseGP(0); return 0; } // SDM vol. 2A, 2.3.11
   const limit = segLimit(CS);
   if (ip > limit) { raiseGP(0); return 0; }
   const lin = segBase(CS) + ip;

@@ -35,6 +35,21 @@ export function decodeModrm(): void {
   decodeModrmWith(fetch8());
 }
 
+/** decodeModrmWith with the commonest 32-bit forms inline: [reg] and [reg + disp8]
+ *  (no SIB, no disp32, base not EBP/ESP, so the default segment is DS). */
+@inline export function decodeModrmFast(m: u32): void {
+  const rm = m & 7;
+  if (asz == 32 && m < 0x80 && rm != 4 && rm != 5) {
+    modrm = m;
+    let off = reg32(rm);
+    if (m >= 0x40) off += <u32><i32><i8>fetch8();
+    eaOff = off;
+    eaSeg = segOvr >= 0 ? <u32>segOvr : DS;
+  } else {
+    decodeModrmWith(m);
+  }
+}
+
 /** As decodeModrm, with the ModRM byte already fetched. */
 export function decodeModrmWith(m: u32): void {
   modrm = m;

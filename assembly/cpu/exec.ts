@@ -12,10 +12,10 @@ import {
   ip, setIp, startIp, beginInsn, prefixDirty, setPrefixDirty, fetch8, fetch16, fetch32, code32, stack32, rd8, rd16, rd32, wr8, wr16, wr32,
   rdSized, probeWrite, linWr, wrMaskNow,
 } from './access';
-import { TLB_TAG, TLB_ADD, TLB_MASK, countHit } from '../mem/tlb';
+import { TLB_TAG, TLB_ADD, TLB_MASK, countHit, clampFetch, unclampFetch } from '../mem/tlb';
 import {
   osz, asz, segOvr, rep, lock, modrm, eaOff, eaSeg, setOsz, setAsz, setSegOvr, setRep, setLock,
-  decodeModrm, decodeModrmWith, regField, getReg, setReg, readRM, writeRM, fetchImm, fetchSimm8, dataSeg,
+  decodeModrm, decodeModrmWith, decodeModrmFast, regField, getReg, setReg, readRM, writeRM, fetchImm, fetchSimm8, dataSeg,
 } from './decode';
 import { faulted, raiseGP, raiseUD, raise, NM, BR } from './fault';
 import {
@@ -71,6 +71,7 @@ function lockAllowed(b: u32, m: u32): bool {
 @inline export function step(): void {
   beginInsn();
   if (prefixDirty) {
+    unclampFetch();
     const d: u32 = code32 ? 32 : 16;
     setOsz(d); setAsz(d); setSegOvr(-1); setRep(0); setLock(false);
     setPrefixDirty(false);
@@ -115,9 +116,10 @@ function prefixes(b: u32): u32 {
         return b;
       }
     }
-    // More than 14 prefixes make the instruction longer than 15 bytes: #GP(0) (SDM vol. 2A,
-    // 2.3.11). (A prefixed instruction whose other bytes push it past 15 is not caught.)
-    if (++n >= 15) { raiseGP(0); return 0; }
+    // An instruction longer than 15 bytes raises #GP(0) (SDM vol. 2A, 2.3.11). Only a
+    // prefixed one can be: from the fourth prefix on, fetches past the 15th byte are checked.
+    if (++n == 3) clampFetch(startIp + 15);
+    if (n >= 15) { raiseGP(0); return 0; }
     b = fetch8();
     if (faulted) return 0;
   }
@@ -173,7 +175,7 @@ function exec1(b: u32): void {
         if (b != 0x39) setReg32(m & 7, r);
         return;
       }
-      decodeModrmWith(m); if (faulted) return;
+      decodeModrmFast(m); if (faulted) return;
       if (osz == 32 && b != 0x39) { aluMem32(b >> 3, reg32((m >> 3) & 7)); return; }
       aluRM(b >> 3, osz, getReg(osz, regField()));
       return;
@@ -184,12 +186,12 @@ function exec1(b: u32): void {
         const g = (m >> 3) & 7;
         let v: u32;
         if (m >= 0xc0) v = reg32(m & 7);
-        else { decodeModrmWith(m); if (faulted) return; v = rd32(eaSeg, eaOff); if (faulted) return; }
+        else { decodeModrmFast(m); if (faulted) return; v = rd32(eaSeg, eaOff); if (faulted) return; }
         const r = alu32(b >> 3, reg32(g), v);
         if (b != 0x3b) setReg32(g, r);
         return;
       }
-      decodeModrmWith(m); if (faulted) return;
+      decodeModrmFast(m); if (faulted) return;
       const v = readRM(osz); if (faulted) return;
       const g = regField();
       const res = alu(b >> 3, getReg(osz, g), v, osz);
@@ -199,14 +201,14 @@ function exec1(b: u32): void {
     case 0x89: {
       const m = fetch8(); if (faulted) return;
       if (m >= 0xc0) { setReg(osz, m & 7, getReg(osz, (m >> 3) & 7)); return; }
-      decodeModrmWith(m); if (faulted) return;
+      decodeModrmFast(m); if (faulted) return;
       if (osz == 32) wr32(eaSeg, eaOff, reg32((m >> 3) & 7)); else wr16(eaSeg, eaOff, reg16((m >> 3) & 7));
       return;
     }
     case 0x8b: {
       const m = fetch8(); if (faulted) return;
       if (m >= 0xc0) { setReg(osz, (m >> 3) & 7, getReg(osz, m & 7)); return; }
-      decodeModrmWith(m); if (faulted) return;
+      decodeModrmFast(m); if (faulted) return;
       const v = osz == 32 ? rd32(eaSeg, eaOff) : rd16(eaSeg, eaOff); if (faulted) return;
       setReg(osz, (m >> 3) & 7, v);
       return;
@@ -335,7 +337,7 @@ function exec1(b: u32): void {
         if (op != 7) setReg32(m & 7, r);
         return;
       }
-      decodeModrmWith(m); if (faulted) return;
+      decodeModrmFast(m); if (faulted) return;
       const imm = b == 0x81 ? fetchImm(osz) : fetchSimm8(); if (faulted) return;
       if (osz == 32 && ((m >> 3) & 7) != 7) { aluMem32((m >> 3) & 7, imm); return; }
       aluRM(regField(), osz, imm);
@@ -492,7 +494,27 @@ function exec1(b: u32): void {
       return;
     }
     // ---- group 2 and returns ----
-    case 0xc0: case 0xc1: case 0xd0: case 0xd1: case 0xd2: case 0xd3: {
+    case 0xc1: case 0xd1: case 0xd3: {
+      const m = fetch8(); if (faulted) return;
+      if (osz == 32 && m >= 0xc0) {
+        // Shifts and rotates of a 32-bit register.
+        let c: u32 = 1;
+        if (b == 0xc1) { c = fetch8(); if (faulted) return; }
+        else if (b == 0xd3) c = reg8(1);
+        if ((c & 31) == 0) return;
+        setReg32(m & 7, shift((m >> 3) & 7, reg32(m & 7), c, 32));
+        return;
+      }
+      decodeModrmFast(m); if (faulted) return;
+      let c: u32 = 1;
+      if (b == 0xc1) { c = fetch8(); if (faulted) return; }
+      else if (b == 0xd3) c = reg8(1);
+      const a = rmwRead(osz); if (faulted) return;
+      if ((c & 31) == 0) return;
+      rmwWrite(osz, shift(regField(), a, c, osz));
+      return;
+    }
+    case 0xc0: case 0xd0: case 0xd2: {
       const size = wsize(b);
       decodeModrm(); if (faulted) return;
       let c: u32 = 1;

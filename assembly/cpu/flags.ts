@@ -55,7 +55,15 @@ export let lfSign: u32 = 0x80000000;
   lfOp = LF_RES; lfR = r; lfSign = sign;
 }
 
-export function getCF(): u32 {
+/** CF, with the commonest lazy cases (SUB/CMP, ADD, logic) inline. */
+@inline export function getCF(): u32 {
+  const op = lfOp;
+  if (op == LF_SUB) { const m = maskOf(lfSign); return <u32>((lfA & m) < (lfB & m)); }
+  if (op == LF_LOGIC) return 0;
+  return getCFslow();
+}
+
+function getCFslow(): u32 {
   const op = lfOp;
   const m = maskOf(lfSign);
   switch (op) {

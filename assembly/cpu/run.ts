@@ -15,7 +15,7 @@ import { logLen, logClear, logRewind } from './iolog';
 import { step, shadowNext, clearShadowNext, softIntDelivered, clearSoftInt } from './exec';
 import { attention, needAttention, recomputeAttention } from './events';
 import { takeHits } from '../mem/tlb';
-import { tscRetired, setTscRetired, setTscPerInsn, setSliceCount } from './tsc';
+import { tscRetired, setTscRetired, setTscPerInsn, setSliceCount, sliceCount } from './tsc';
 import { deliver, combineFaults, EV_EXTERNAL, EV_NMI, EV_HW_EXCEPTION } from './system/interrupts';
 
 @inline function field(off: u32): u32 { return load<u32>(STATE_BASE + off); }
@@ -87,6 +87,7 @@ let stepPending: bool = false;
 export function run(budget: u32): u32 {
   enterState();
   clearFault();
+  logRewind(); // the instruction that exited replays its completed accesses
   let done: u32 = 0;
   let reason: u32 = EXIT_BUDGET;
   while (true) {
@@ -109,7 +110,7 @@ export function run(budget: u32): u32 {
 /** Executes up to `n` instructions; returns an exit reason or NO_EXIT. */
 function runSlice(n: u32): u32 {
   let done: u32 = 0;     // budget used: instructions and delivered exceptions
-  let retired: u32 = 0;  // instructions retired
+  setSliceCount(0);      // instructions retired in this slice (RDTSC reads it)
   let reason: u32 = NO_EXIT;
   while (true) {
     // Events are taken between instructions, never while an instruction waits for the host.
@@ -156,8 +157,6 @@ function runSlice(n: u32): u32 {
       clearSoftInt();
     }
     const esp0 = field(S_ESP);
-    if (logLen != 0) logRewind();
-    setSliceCount(retired);
     step();
     if (faulted) {
       setIp(startIp);
@@ -182,7 +181,7 @@ function runSlice(n: u32): u32 {
     }
     if (logLen != 0) logClear();
     done++;
-    retired++;
+    setSliceCount(sliceCount + 1);
     if (debugActive || stepPending) {
       // RF covers exactly one instruction; single-step and data breakpoints trap after the
       // instruction (SDM vol. 3B, 17.3.1.2-17.3.1.4); after MOV SS / POP SS the single-step
@@ -209,8 +208,8 @@ function runSlice(n: u32): u32 {
     }
   }
   sliceDone = done;
+  setTscRetired(tscRetired + <u64>sliceCount);
   setSliceCount(0);
-  setTscRetired(tscRetired + retired);
   return reason;
 }
 

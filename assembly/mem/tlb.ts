@@ -60,7 +60,19 @@ export let tlbEpoch: u32 = 1;
 export let fetchStart: u32 = 0;
 export let fetchLen: u32 = 0;
 export let fetchHost: u32 = 0;
-export function setFetch(start: u32, len: u32, host: u32): void { fetchStart = start; fetchLen = len; fetchHost = host; }
+export function setFetch(start: u32, len: u32, host: u32): void {
+  fetchStart = start; fetchLen = len; fetchHost = host;
+  if (fetchClamp != 0) clampFetch(fetchClamp);
+}
+/** While a heavily prefixed instruction decodes, fetches from `fetchClamp` on (the 16th
+ *  byte) leave the fast path so the slow path can raise #GP for the length (0 = off). */
+export let fetchClamp: u32 = 0;
+export function clampFetch(endEip: u32): void {
+  fetchClamp = endEip;
+  const room = endEip - fetchStart;
+  if (room < fetchLen) fetchLen = room;
+}
+export function unclampFetch(): void { if (fetchClamp != 0) { fetchClamp = 0; fetchLen = 0; } }
 @inline export function fetchInvalidate(): void { fetchLen = 0; }
 
 @inline function cnt(off: u32): void { store<u64>(STATE_BASE + off, load<u64>(STATE_BASE + off) + 1); }

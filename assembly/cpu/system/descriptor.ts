@@ -7,7 +7,7 @@
 // bring it back with descUse(); the pure helpers (baseOf, limitOf, ...) work on any copy.
 import { STATE_BASE, S_GDTR_BASE, S_GDTR_LIMIT } from '../../generated/layout';
 import { segBase, segLimit, segAccess, LDTR, AR_UNUSABLE } from '../state';
-import { sysRead32, sysWrite32 } from '../access';
+import { sysRd32, sysWr32 } from './sysmem';
 import { faulted, raise, GP } from '../fault';
 
 export let descLo: u32 = 0;
@@ -45,9 +45,9 @@ export function fetchDescriptor(sel: u32, vector: i32, ext: u32): bool {
   const idx = sel & 0xfff8;
   if (<u64>idx + 7 > <u64>limit) { raise(vector, (sel & 0xfffc) | ext, true); return false; }
   descAddr = base + idx;
-  descLo = sysRead32(descAddr);
+  descLo = sysRd32(descAddr);
   if (faulted) return false;
-  descHi = sysRead32(descAddr + 4);
+  descHi = sysRd32(descAddr + 4);
   return !faulted;
 }
 
@@ -65,9 +65,9 @@ export function peekDescriptor(sel: u32): bool {
   const idx = sel & 0xfff8;
   if (<u64>idx + 7 > <u64>limit) return false;
   descAddr = base + idx;
-  descLo = sysRead32(descAddr);
+  descLo = sysRd32(descAddr);
   if (faulted) return false;
-  descHi = sysRead32(descAddr + 4);
+  descHi = sysRd32(descAddr + 4);
   return !faulted;
 }
 
@@ -118,6 +118,6 @@ export function descUse(d: u64, addr: u32): void { descLo = <u32>d; descHi = <u3
 export function setAccessed(): void {
   if ((descHi & 0x100) == 0) {
     descHi |= 0x100;
-    sysWrite32(descAddr + 4, descHi);
+    sysWr32(descAddr + 4, descHi);
   }
 }

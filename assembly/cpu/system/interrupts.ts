@@ -18,7 +18,8 @@
 // #DF or a shutdown (combineFaults).
 import { STATE_BASE, S_CPL, S_IDTR_BASE, S_IDTR_LIMIT, S_NMI_BLOCKED } from '../../generated/layout';
 import { ES, CS, SS, DS, FS, GS, ESP, reg32, setReg32, segSel, segBase, segLimit, segAccess, setSegRaw, AR_DB, AR_UNUSABLE } from '../state';
-import { ip, setIp, sysRead16, sysRead32, segUpdate } from '../access';
+import { ip, setIp, segUpdate } from '../access';
+import { sysRd16, sysRd32 } from './sysmem';
 import { getFlags, setFlags, IF, TF, NT, RF, VM, AC, IOPL } from '../flags';
 import { faulted, raise, raiseGP, GP, NP, SS_VEC, DF_VEC } from '../fault';
 import { push16 } from '../stack';
@@ -55,8 +56,8 @@ export function deliver(vector: u32, type: u32, code: u32, hasCode: bool): void 
   if (vm && type == EV_SOFT_INT && (getFlags() & IOPL) != IOPL) { raiseGP(0); return; }
   if (vector * 8 + 7 > load<u32>(STATE_BASE + S_IDTR_LIMIT)) { raiseGP(idtErr); return; }
   const gateAt = load<u32>(STATE_BASE + S_IDTR_BASE) + vector * 8;
-  const lo = sysRead32(gateAt); if (faulted) return;
-  const hi = sysRead32(gateAt + 4); if (faulted) return;
+  const lo = sysRd32(gateAt); if (faulted) return;
+  const hi = sysRd32(gateAt + 4); if (faulted) return;
   const gt = typeOf(hi);
   const gate32 = gt == SYS_INT_GATE32 || gt == SYS_TRAP_GATE32;
   if (!(gate32 || gt == SYS_INT_GATE16 || gt == SYS_TRAP_GATE16 || gt == SYS_TASK_GATE)) { raiseGP(idtErr); return; }
@@ -151,8 +152,8 @@ export function deliver(vector: u32, type: u32, code: u32, hasCode: bool): void 
 function deliverReal(vector: u32): void {
   if (vector * 4 + 3 > load<u32>(STATE_BASE + S_IDTR_LIMIT)) { raiseGP(0); return; }
   const base = load<u32>(STATE_BASE + S_IDTR_BASE);
-  const newIp = sysRead16(base + vector * 4); if (faulted) return;
-  const newCs = sysRead16(base + vector * 4 + 2); if (faulted) return;
+  const newIp = sysRd16(base + vector * 4); if (faulted) return;
+  const newCs = sysRd16(base + vector * 4 + 2); if (faulted) return;
   const sp0 = reg32(ESP);
   const fl = getFlags();
   push16(fl);

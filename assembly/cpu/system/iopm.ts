@@ -3,7 +3,7 @@
 import { STATE_BASE, S_CPL, S_CR0 } from '../../generated/layout';
 import { segBase, segLimit, segAccess, TR, CR0_PE } from '../state';
 import { flags, IOPL, VM } from '../flags';
-import { sysRead16 } from '../access';
+import { sysRd16 } from './sysmem';
 import { faulted, raiseGP } from '../fault';
 
 /** True when port access `port`..`port+size-1` is allowed; otherwise raises #GP(0). */
@@ -16,11 +16,11 @@ export function ioAllowed(port: u32, size: u32): bool {
   if (type != 9 && type != 11) { raiseGP(0); return false; }
   const limit = segLimit(TR);
   if (limit < 0x67) { raiseGP(0); return false; }
-  const mapBase = sysRead16(segBase(TR) + 0x66);
+  const mapBase = sysRd16(segBase(TR) + 0x66);
   if (faulted) return false;
   const byteOff = mapBase + (port >> 3);
   if (byteOff + 1 > limit) { raiseGP(0); return false; }
-  const bits = sysRead16(segBase(TR) + byteOff);
+  const bits = sysRd16(segBase(TR) + byteOff);
   if (faulted) return false;
   const mask: u32 = ((1 << size) - 1) << (port & 7);
   if ((bits & mask) != 0) { raiseGP(0); return false; }

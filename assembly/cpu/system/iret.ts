@@ -4,7 +4,8 @@
 // EFLAGS popped at CPL 0, "RETURN-TO-VIRTUAL-8086-MODE").
 import { STATE_BASE, S_CPL, S_NMI_BLOCKED } from '../../generated/layout';
 import { ES, CS, SS, DS, FS, GS, ESP, TR, reg32, setReg32, segBase } from '../state';
-import { setIp, stack32, sysRead16 } from '../access';
+import { setIp, stack32 } from '../access';
+import { sysRd16 } from './sysmem';
 import { taskSwitch, TASK_IRET } from './task';
 import { getFlags, setFlags, IF, NT, VM, VIF, VIP, IOPL } from '../flags';
 import { faulted, raiseGP, raiseNP } from '../fault';
@@ -45,7 +46,7 @@ export function iret(osz: u32): void {
   }
   if ((cur & NT) != 0) {
     // Task return: the back link is the first word of the current TSS (SDM vol. 3A, 7.4).
-    const link = sysRead16(segBase(TR)); if (faulted) return;
+    const link = sysRd16(segBase(TR)); if (faulted) return;
     taskSwitch(link, TASK_IRET, 0, 0, false);
     return;
   }

@@ -7,7 +7,7 @@ import { segUpdate, updateCpl } from '../access';
 import { flags, VM } from '../flags';
 import { faulted, raiseGP, raiseNP, raiseSS } from '../fault';
 import { readDescriptor, descBase, descLimit, descAccess, descDpl, descPresent, descType, setAccessed, baseOf, limitOf, accessOf } from './descriptor';
-import { sysWrite32 } from '../access';
+import { sysWr32 } from './sysmem';
 
 @inline export function protectedMode(): bool { return (load<u32>(STATE_BASE + S_CR0) & CR0_PE) != 0; }
 @inline export function v86Mode(): bool { return (flags & VM) != 0; }
@@ -72,7 +72,7 @@ export function loadCsChecked(sel: u32, newCpl: u32): void {
 /** Sets the accessed bit of the descriptor `hi` read at `addr` in memory (SDM vol. 3A,
  *  3.4.5.1); may fault (a page fault on the table). */
 export function markAccessed(addr: u32, hi: u32): void {
-  if ((hi & 0x100) == 0) sysWrite32(addr + 4, hi | 0x100);
+  if ((hi & 0x100) == 0) sysWr32(addr + 4, hi | 0x100);
 }
 
 /** Loads segment register `s` from a checked descriptor (lo, hi); the caller has set its

@@ -7,7 +7,7 @@
 // - a frame writer that builds the whole frame in memory before any register changes, so
 //   that a fault half-way (a page fault on the new stack) leaves the CPU as it was.
 import { segBase, segLimit, segAccess, segSel, TR, AR_DB } from '../state';
-import { sysRead16, sysRead32, wrSlow } from '../access';
+import { sysRd16, sysRd32, stackWrite } from './sysmem';
 import { faulted, raise, TS, SS_VEC } from '../fault';
 import { fetchDescriptor, descLo, descHi, descAddr, dplOf, typeOf, presentOf, isWritableData } from './descriptor';
 
@@ -30,12 +30,12 @@ export function tssStack(pl: u32, ext: u32): bool {
   const trErr = (segSel(TR) & 0xfffc) | ext;
   if (type == 9 || type == 11) {
     if (limit < <u64>(9 + 8 * pl)) { raise(TS, trErr, true); return false; }
-    innerEsp = sysRead32(base + 4 + 8 * pl); if (faulted) return false;
-    innerSs = sysRead16(base + 8 + 8 * pl); if (faulted) return false;
+    innerEsp = sysRd32(base + 4 + 8 * pl); if (faulted) return false;
+    innerSs = sysRd16(base + 8 + 8 * pl); if (faulted) return false;
   } else {
     if (limit < <u64>(5 + 4 * pl)) { raise(TS, trErr, true); return false; }
-    innerEsp = sysRead16(base + 2 + 4 * pl); if (faulted) return false;
-    innerSs = sysRead16(base + 4 + 4 * pl); if (faulted) return false;
+    innerEsp = sysRd16(base + 2 + 4 * pl); if (faulted) return false;
+    innerSs = sysRd16(base + 4 + 4 * pl); if (faulted) return false;
   }
   const sel = innerSs;
   if ((sel & 0xfffc) == 0) { raise(TS, ext, true); return false; }
@@ -83,7 +83,7 @@ export function framePush(v: u32, size4: bool): void {
   if (faulted) return;
   const n: u32 = size4 ? 4 : 2;
   fOff = (fOff - n) & fMask;
-  wrSlow(fBase + fOff, v, n, fUser);
+  stackWrite(fBase + fOff, v, n, fUser);
 }
 
 /** The stack pointer after the frame: ESP keeps its upper half on a 16-bit stack. */
