@@ -11,9 +11,7 @@ import { join } from 'node:path';
 import { Bus } from '../../bindings/devices/bus.js';
 import { DebugCon, DebugExit, PostPort } from '../../bindings/devices/debug-ports.js';
 import { io } from './helpers.js';
-
-const hasQemu = spawnSync('qemu-system-i386', ['--version']).status === 0;
-if (!hasQemu) console.warn('qemu-system-i386 not found: the QEMU comparison of isa-debug-exit/debugcon is skipped');
+import { hasQemu } from './qemu-probe.js';
 
 function setup() {
   const bus = new Bus(); const exits: number[] = []; const out: number[] = [];

@@ -2,7 +2,6 @@
 import { describe, it, expect } from 'vitest';
 import { hasQemu, runQemu, inb, inw, outb } from './qemu-probe.js';
 
-if (!hasQemu) console.warn('qemu-system-i386 not found: QEMU reference comparisons are skipped');
 
 describe.skipIf(!hasQemu)('QEMU probe', () => {
   it('echoes IN results and exits through isa-debug-exit', () => {

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const hasQemu = spawnSync('qemu-system-i386', ['--version']).status === 0;
+if (!hasQemu) console.warn('qemu-system-i386 not found: the device comparisons against QEMU are skipped');
 
 export type Op =
   | { out: number; size: 1 | 2 | 4; value: number }
