@@ -1,8 +1,13 @@
 ; The x86 "holes" (Robin and Irvine, 2000): sensitive instructions that do not trap in
 ; ring 3 (SDM vol. 3A, 2.8 and the instruction pages): SGDT, SIDT, SLDT, STR and SMSW
 ; reveal the kernel's tables, PUSHF shows IOPL, POPF silently drops IF, LAR/LSL/VERR/VERW
-; probe descriptors, and MOV from CS/SS shows the RPL (CPL). CR4.UMIP is off.
+; probe descriptors, and MOV from CS/SS shows the RPL (CPL). CR4.UMIP is off. Then ring 1,
+; where a deprivileged kernel runs (Xen's PV guests, VMware's BT): with IOPL 0, POPF
+; drops an IF change without a fault while CLI faults; with IOPL 1 both work.
 %include "lib.inc"
+SEL_CODE1 equ 0x40
+SEL_DATA1 equ 0x48
+
 main:
     ALLOW_COM1                      ; ring 3 may print
     TRY
@@ -10,7 +15,79 @@ main:
     mov ecx, 0x1000                 ; IOPL 1
     call to_ring3
     ENDTRY
+    mov al, 0xff                    ; mask every PIC input: ring 1 will set IF (QEMU's
+    out 0x21, al                    ; firmware left the timer running)
+    out 0xa1, al
+    mov dword [gdt + SEL_CODE1], 0x0000ffff
+    mov dword [gdt + SEL_CODE1 + 4], 0x00cfbb00  ; code, DPL 1, accessed
+    mov dword [gdt + SEL_DATA1], 0x0000ffff
+    mov dword [gdt + SEL_DATA1 + 4], 0x00cfb300  ; data, DPL 1, accessed
+    PUTS "ring 1, iopl 0: "
+    TRY
+    mov eax, ring1_iopl0
+    xor ecx, ecx
+    call to_ring1
+    ENDTRY
+    PUTS "ring 1, iopl 1: "
+    TRY
+    mov eax, ring1_iopl1
+    mov ecx, 0x1000
+    call to_ring1
+    ENDTRY
     ret
+
+to_ring1:                           ; as to_ring3, to ring 1 (EFLAGS = 2 | IOPL from ECX)
+    push dword SEL_DATA1 | 1
+    push dword stack3_top
+    and ecx, 0x3000
+    or ecx, 2
+    push ecx
+    push dword SEL_CODE1 | 1
+    push eax
+    mov dx, SEL_DATA1 | 1
+    mov ds, dx
+    mov es, dx
+    iretd
+
+ring1_iopl0:
+    mov eax, cs
+    PUTS "cs="
+    PHEX16 eax
+    pushfd
+    pop eax
+    or eax, 0x200
+    push eax
+    popfd                           ; IF=1 asked: dropped (CPL 1 > IOPL 0), no fault
+    pushfd
+    pop eax
+    shr eax, 9
+    and eax, 1
+    PUTS " if after popfd="
+    PHEX8 eax
+    PUTS " cli: "
+    cli                             ; faults: CPL 1 > IOPL 0
+    PUTSN "no fault"
+    int 0x30
+
+ring1_iopl1:
+    mov eax, cs
+    PUTS "cs="
+    PHEX16 eax
+    cli                             ; allowed: CPL 1 = IOPL 1
+    pushfd
+    pop eax
+    or eax, 0x200
+    push eax
+    popfd                           ; IF=1 now taken
+    pushfd
+    pop eax
+    cli
+    shr eax, 9
+    and eax, 1
+    PUTS " if after popfd="
+    PHEX8 eax
+    NL
+    int 0x30
 
 ring3:
     sgdt [scratch]
