@@ -17,6 +17,7 @@ import {
 } from '../ovf/node/files.js';
 import type { DiskConfig, NicConfig, VmConfig } from '../config/types.js';
 import { VM_CONFIG_VERSION } from '../config/types.js';
+import { runArgsFor } from '../config/run-args.js';
 
 interface Inspection {
   file: string;
@@ -125,6 +126,11 @@ function inspectionJson(r: Inspection): unknown {
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
+/** Quotes an argument for a POSIX shell when it needs it. */
+function shellQuote(a: string): string {
+  return /^[A-Za-z0-9_./:=,@+-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
+}
+
 function intOption(v: string | undefined, name: string): number | undefined {
   if (v === undefined) return undefined;
   if (!/^\d+$/.test(v)) throw new UsageError(`--${name} must be a positive integer, not "${v}"`);
@@ -209,6 +215,9 @@ export function registerOvf(program: Command): void {
         const lines = [`imported ${pkg} into ${r.dir}: ${r.config.name}, ${r.config.cpus} vCPU, ${r.config.memoryMiB} MiB, ${r.config.disks.length} drive(s); configuration in ${r.configPath}`];
         for (const n of r.notes) if (n.kind !== 'mapped') lines.push(`  ${n.kind}: ${n.subject}: ${n.message}`);
         for (const w of r.package.warnings) lines.push(`  warning: ${w}`);
+        const run = runArgsFor(r.config, r.dir);
+        lines.push(`boot it with: wasmvisor run ${run.args.map(shellQuote).join(' ')}`);
+        if (run.missing.length) lines.push(`  (these options cannot carry: ${run.missing.join(', ')})`);
         process.stdout.write(lines.join('\n') + '\n');
       }
       setExitStatus(cmd, 0);

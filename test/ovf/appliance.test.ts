@@ -18,7 +18,7 @@ describe('the JeOS example appliance', () => {
     const dir = join(tempDir(), 'jeos');
     const r = await importOva(join(REPO, 'appliances/jeos/jeos.ova'), dir);
     expect(r.package.members.every((m) => m.verified === 'SHA256')).toBe(true);
-    expect(r.config.boot).toEqual({ firmware: 'multiboot', kernel: 'jeos.elf', cmdline: 'iters=200 only=syscall,pgfault,disk' });
+    expect(r.config.boot).toEqual({ firmware: 'multiboot', kernel: 'jeos.elf', cmdline: 'iters=200 disk=8 only=syscall,pgfault,disk' });
     // The package's streamOptimized VMDK became a writable qcow2 working copy.
     expect(r.config.disks).toEqual([{ controller: { type: 'ide', channel: 0, unit: 0 }, media: 'disk', path: 'disk.qcow2', format: 'qcow2', capacityBytes: 524288 }]);
 
@@ -35,11 +35,39 @@ describe('the JeOS example appliance', () => {
     expect(text).toContain('jeos exit code=0');
     const rows = parseWorkloadLines(text);
     expect(rows.map((w) => w.name)).toEqual(['syscall', 'pgfault', 'disk']);
-    for (const w of rows) {
-      expect(w.status, w.name).toBe('ok');
-      expect(w.iters, w.name).toBe(200);
-    }
+    for (const w of rows) expect(w.status, w.name).toBe('ok');
+    expect(rows.map((w) => w.iters)).toEqual([200, 200, 8]);
     // The disk workload wrote to the working copy; qemu-img finds it consistent.
     if (hasQemuImg) run('qemu-img', ['check', '-f', 'qcow2', join(dir, 'disk.qcow2')]);
+  });
+});
+
+describe('the JeOS example appliance from the command line', () => {
+  it('ovf import prints the wasmvisor run command that boots it, and that command does', async () => {
+    const { main } = await import('../../bindings/cli/main.js');
+    const { runArgsFor } = await import('../../bindings/config/run-args.js');
+    const { readFileSync } = await import('node:fs');
+    const dir = join(tempDir(), 'jeos');
+    const out: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    (process.stdout as any).write = (s: string | Uint8Array) => { out.push(typeof s === 'string' ? s : Buffer.from(s).toString()); return true; };
+    let importStatus: number;
+    let runStatus: number;
+    try {
+      importStatus = await main(['ovf', 'import', join(REPO, 'appliances/jeos/jeos.ova'), dir]);
+      const printed = out.join('');
+      expect(printed).toContain(`boot it with: wasmvisor run --kernel ${join(dir, 'jeos.elf')} --append 'iters=200 disk=8 only=syscall,pgfault,disk' --disk ${join(dir, 'disk.qcow2')} --mem 64`);
+      out.length = 0;
+      const { args, missing } = runArgsFor(JSON.parse(readFileSync(join(dir, 'vm.json'), 'utf8')), dir);
+      expect(missing).toEqual([]);
+      runStatus = await main(['run', ...args]);
+    } finally {
+      (process.stdout as any).write = write;
+    }
+    expect(importStatus).toBe(0);
+    // isa-debug-exit's convention (as QEMU): JeOS writes 0, the process exits with (0 << 1) | 1.
+    expect(runStatus).toBe(1);
+    expect(out.join('')).toMatch(/wl disk iters=8 .*verify=ok/);
+    expect(out.join('')).toContain('jeos exit code=0');
   });
 });
