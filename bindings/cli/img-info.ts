@@ -85,7 +85,7 @@ function formatSpecific(v: unknown, indent: string): string {
 }
 
 /** qemu's bdrv_snapshot_dump: "%-10s%-17s%8s%20s%13s%11s" heading, "%-9s %-16s %8s%20s%13s%11s" rows. */
-function snapshotList(list: SnapshotInfo[]): string {
+export function snapshotList(list: SnapshotInfo[]): string {
   const l = (s: string, n: number) => s.padEnd(n), r = (s: string, n: number) => s.padStart(n);
   let s = 'Snapshot list:\n' + l('ID', 10) + l('TAG', 17) + r('VM SIZE', 8) + r('DATE', 20) + r('VM CLOCK', 13) + r('ICOUNT', 11) + '\n';
   const p2 = (n: number) => String(n).padStart(2, '0');

@@ -17,10 +17,13 @@ import { checkExitStatus, checkJson, formatCheck, type CheckResult } from '../di
 import { detectFormat } from '../disk/open.js';
 import { readHeader as readQcow2Header } from '../disk/qcow2/header.js';
 import { growQcow2 } from '../disk/qcow2/resize.js';
+import { createSnapshot, deleteSnapshot } from '../disk/qcow2/snapshot-ops.js';
+import { readSnapshots } from '../disk/qcow2/snapshots.js';
+import { snapshotInfo } from '../disk/qcow2/image.js';
 import { compareImages } from '../disk/compare.js';
 import { mapImage, mapJson } from '../disk/map.js';
 import { parseSize } from '../disk/size.js';
-import { infoJson, infoText, backingChain } from './img-info.js';
+import { infoJson, infoText, backingChain, snapshotList } from './img-info.js';
 import type { ImageFormat } from '../disk/types.js';
 
 const FORMATS: ImageFormat[] = ['raw', 'qcow2', 'vmdk'];
@@ -272,6 +275,38 @@ export function registerImg(program: Command): void {
         src.close();
       }
       if (!o.quiet) print('Image resized.\n');
+    });
+
+  img.command('snapshot')
+    .description('List, create or delete internal snapshots of a qcow2 image')
+    .argument('<file>')
+    .option('-l, --list', 'list the snapshots')
+    .option('-c, --create <name>', 'create a snapshot of the current contents')
+    .option('-d, --delete <name>', 'delete the snapshot with this ID or name')
+    .option('-f, --format <fmt>', 'image format (detected when absent)')
+    .option('-q, --quiet', 'print nothing')
+    .action((file: string, o: { list?: boolean; create?: string; delete?: string; format?: string }) => {
+      const n = [o.list, o.create !== undefined, o.delete !== undefined].filter(Boolean).length;
+      if (n !== 1) throw new UsageError('snapshot needs exactly one of -l, -c NAME, -d NAME');
+      const src = new FileSource(resolve(file), o.list ? 'r' : 'r+');
+      try {
+        const fmt = format(o.format) ?? detectFormat(src);
+        if (fmt !== 'qcow2') throw new UsageError(`Could not ${o.list ? 'list' : o.create !== undefined ? 'create' : 'delete'} snapshot: this image format (${fmt}) has no internal snapshots`, 1);
+        if (o.list) {
+          const h = readQcow2Header(src);
+          if (h.nbSnapshots > 0) print(snapshotList(snapshotInfo(readSnapshots(src, h).list)));
+        } else if (o.create !== undefined) {
+          createSnapshot(src, { name: o.create });
+        } else {
+          try {
+            deleteSnapshot(src, o.delete!);
+          } catch (e) {
+            throw new UsageError((e as Error).message, 1);
+          }
+        }
+      } finally {
+        src.close();
+      }
     });
 
   img.command('compare')

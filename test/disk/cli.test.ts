@@ -261,6 +261,25 @@ describe.skipIf(!hasQemuImg)('wasmvisor img next to qemu-img', () => {
     expect(snaps('rsn-ours.qcow2')).toEqual(snaps('rsn-theirs.qcow2'));
   });
 
+  it('snapshot -l / -c / -d as qemu-img snapshot', async () => {
+    put('qcow2-bitmap-snapshot.qcow2');
+    put('qcow2-v2.qcow2');
+    for (const f of ['qcow2-bitmap-snapshot.qcow2', 'qcow2-v2.qcow2']) {
+      expect((await run(['img', 'snapshot', '-l', f])).out).toBe(qemuImg(['snapshot', '-l', f], t.dir).stdout);
+    }
+    expect((await run(['img', 'snapshot', '-c', 'mine', 'qcow2-v2.qcow2'])).status).toBe(0);
+    const list = (await run(['img', 'snapshot', '-l', 'qcow2-v2.qcow2'])).out;
+    expect(list).toBe(qemuImg(['snapshot', '-l', 'qcow2-v2.qcow2'], t.dir).stdout);
+    expect(list).toMatch(/^1 +mine +0 B/m);
+    const miss = await run(['img', 'snapshot', '-d', 'nope', 'qcow2-v2.qcow2']);
+    const theirs = qemuImg(['snapshot', '-d', 'nope', 'qcow2-v2.qcow2'], t.dir);
+    expect(miss.status).toBe(theirs.status);
+    expect(miss.err).toContain("Could not delete snapshot 'nope': snapshot not found");
+    expect((await run(['img', 'snapshot', '-d', 'mine', 'qcow2-v2.qcow2'])).status).toBe(0);
+    expect(qemuImg(['snapshot', '-l', 'qcow2-v2.qcow2'], t.dir).stdout).toBe('');
+    expect(qemuImg(['check', 'qcow2-v2.qcow2'], t.dir).status).toBe(0);
+  });
+
   it('resize of raw images: grow, shrink only with --shrink, as qemu-img', async () => {
     writeFileSync(join(t.dir, 'rs.raw'), new Uint8Array(1 << 20).fill(3));
     expect((await run(['img', 'resize', '-f', 'raw', 'rs.raw', '+1M'])).out).toBe('Image resized.\n');

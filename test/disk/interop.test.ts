@@ -14,6 +14,7 @@ import { RawImage } from '../../bindings/disk/raw.js';
 import { convertImage, createImage, type TargetSpec } from '../../bindings/disk/convert.js';
 import { Qcow2Image } from '../../bindings/disk/qcow2/image.js';
 import { checkQcow2 } from '../../bindings/disk/qcow2/check.js';
+import { createSnapshot, deleteSnapshot } from '../../bindings/disk/qcow2/snapshot-ops.js';
 import { checkVmdk } from '../../bindings/disk/vmdk/check.js';
 import { checkExitStatus, formatCheck } from '../../bindings/disk/check.js';
 import { openImage } from '../../bindings/disk/open.js';
@@ -234,6 +235,55 @@ describe.skipIf(!hasQemuImg || !hasQemuIo)('writes match the same writes done by
     const s = new FileSource(w, 'r');
     expect(formatCheck(checkQcow2(s))).toBe(c.stdout);
     s.close();
+  });
+});
+
+describe.skipIf(!hasQemuImg || !hasQemuIo)('internal snapshots created and deleted here, read by qemu-img', () => {
+  const rawOf = (f: string, snap?: string) => {
+    const out = f + (snap ? '.' + snap : '') + '.raw';
+    expect(qemuImg(['convert', ...(snap ? ['-l', `snapshot.name=${snap}`] : []), '-O', 'raw', f, out]).status).toBe(0);
+    return sha256Bytes(readFileSync(out));
+  };
+  it.each([4096, 65536])('create, write, create, delete (%i-byte clusters)', (cs) => {
+    const f = join(t.dir, `own-snap-${cs}.qcow2`);
+    expect(qemuImg(['create', '-q', '-f', 'qcow2', '-o', `cluster_size=${cs}`, f, '4M']).status).toBe(0);
+    qemuIo('qcow2', f, ['write -P 0x11 0 128k', 'write -c -P 0x22 1M 64k', 'write -P 0x33 2M 8k', 'write -z 2M 4k']);
+    const at1 = rawOf(f);
+    const s = () => new FileSource(f, 'r+');
+    let src = s();
+    expect(createSnapshot(src, { name: 's1' })).toBe('1');
+    src.close();
+    expect(qemuImg(['check', f]).status).toBe(0);
+    qemuIo('qcow2', f, ['write -P 0x44 4k 8k', 'write -P 0x55 1M 4k', 'write -P 0x66 3M 4k']);
+    const at2 = rawOf(f);
+    src = s();
+    expect(createSnapshot(src, { name: 's2' })).toBe('2');
+    src.close();
+    const list = JSON.parse(qemuImg(['info', '--output', 'json', f]).stdout).snapshots.map((x: any) => [x.id, x.name]);
+    expect(list).toEqual([['1', 's1'], ['2', 's2']]);
+    expect(rawOf(f, 's1')).toBe(at1);
+    expect(rawOf(f, 's2')).toBe(at2);
+    src = s();
+    deleteSnapshot(src, 's1');
+    src.close();
+    const c = qemuImg(['check', f]);
+    expect(c.stdout).toMatch(/No errors were found on the image/);
+    expect(rawOf(f, 's2')).toBe(at2);
+    expect(rawOf(f)).toBe(at2);
+    // QEMU deletes the snapshot this code made, and the image is clean again.
+    expect(qemuImg(['snapshot', '-d', 's2', f]).status).toBe(0);
+    expect(qemuImg(['check', f]).status).toBe(0);
+  });
+
+  it('refuses a snapshot that would overflow 1-bit refcounts, and leaves the image as it was', () => {
+    const f = join(t.dir, 'snap-r1.qcow2');
+    expect(qemuImg(['create', '-q', '-f', 'qcow2', '-o', 'refcount_bits=1', f, '1M']).status).toBe(0);
+    qemuIo('qcow2', f, ['write -P 1 0 4k']);
+    const before = sha256Bytes(readFileSync(f));
+    const src = new FileSource(f, 'r+');
+    expect(() => createSnapshot(src, { name: 'x' })).toThrow(/would overflow 1-bit refcounts/);
+    src.close();
+    expect(sha256Bytes(readFileSync(f))).toBe(before);
   });
 });
 

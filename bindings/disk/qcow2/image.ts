@@ -10,10 +10,10 @@ import type { ByteSource } from '../source.js';
 import { readExact } from '../source.js';
 import { view, setU64 } from '../bytes.js';
 import { ImageError, hex } from '../errors.js';
-import { checkRange, type BlockStatus, type DiskImage, type ImageInfo, type MapEntry } from '../types.js';
+import { checkRange, type BlockStatus, type DiskImage, type ImageInfo, type MapEntry, type SnapshotInfo } from '../types.js';
 import { readHeader, featureList, type Qcow2Header } from './header.js';
 import { Refcounts, overlaps } from './refcounts.js';
-import { readSnapshots, readBitmaps, BME_FLAG_IN_USE, BME_FLAG_AUTO } from './snapshots.js';
+import { readSnapshots, readBitmaps, BME_FLAG_IN_USE, BME_FLAG_AUTO, type Snapshot } from './snapshots.js';
 import * as C from './constants.js';
 
 /** Opens the backing file a qcow2 image names (a file next to it, a fetch in a page...). */
@@ -41,6 +41,20 @@ export interface ClusterMapping {
   lo: number;
   /** Where the L2 entry lives in the file (0 when the L1 entry is empty). */
   entryAt: number;
+}
+
+/** Snapshots as `qemu-img info --output json` lists them (its key order). */
+export function snapshotInfo(list: Snapshot[]): SnapshotInfo[] {
+  return list.map((sn) => ({
+    ...(sn.icount !== undefined ? { icount: sn.icount } : {}),
+    'vm-clock-nsec': sn.vmClockNsec % 1e9,
+    name: sn.name,
+    'date-sec': sn.dateSec,
+    'date-nsec': sn.dateNsec,
+    'vm-clock-sec': Math.floor(sn.vmClockNsec / 1e9),
+    id: sn.id,
+    'vm-state-size': sn.vmStateSize,
+  }));
 }
 
 export class Qcow2Image implements DiskImage {
@@ -449,16 +463,7 @@ export class Qcow2Image implements DiskImage {
       if (inc.length) data['incompatible-features'] = inc;
     }
     const info: ImageInfo = {
-      snapshots: h.nbSnapshots ? readSnapshots(this.src, h).list.map((sn) => ({
-        ...(sn.icount !== undefined ? { icount: sn.icount } : {}),
-        'vm-clock-nsec': sn.vmClockNsec % 1e9,
-        name: sn.name,
-        'date-sec': sn.dateSec,
-        'date-nsec': sn.dateNsec,
-        'vm-clock-sec': Math.floor(sn.vmClockNsec / 1e9),
-        id: sn.id,
-        'vm-state-size': sn.vmStateSize,
-      })) : undefined,
+      snapshots: h.nbSnapshots ? snapshotInfo(readSnapshots(this.src, h).list) : undefined,
       format: 'qcow2',
       'virtual-size': this.size,
       'cluster-size': this.clusterSize,
