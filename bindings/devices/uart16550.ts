@@ -79,7 +79,7 @@ export interface UartOptions {
 export interface UartState {
   ier: number; lcr: number; mcr: number; lsrErrors: number; msr: number; scr: number; dll: number; dlm: number;
   fifoEnabled: boolean; trigger: number; thrPending: boolean; timeoutPending: boolean; timeoutAt: number;
-  rx: number[]; modemInputs: number;
+  rx: number[]; modemInputs: number; lastRx: number;
 }
 
 export class Uart16550 {
@@ -98,6 +98,8 @@ export class Uart16550 {
   thrPending = false;
   timeoutPending = false;
   rx: number[] = [];
+  /** The holding register's last character (16450 mode reads it again). */
+  lastRx = 0;
   /** The modem control inputs seen when not in loopback: CTS, DSR, DCD asserted by the host. */
   modemInputs = MSR_CTS | MSR_DSR | MSR_DCD;
   private readonly timer: Timer;
@@ -195,7 +197,10 @@ export class Uart16550 {
     switch (offset) {
       case 0: {
         if (dlab) return this.dll;
-        const b = this.rx.length ? this.rx.shift()! : 0;
+        // Without FIFOs RBR keeps the last character after it is read (only DR clears);
+        // an empty FIFO reads 00h, as QEMU's does.
+        const b = this.rx.length ? this.rx.shift()! : this.fifoEnabled ? 0 : this.lastRx;
+        this.lastRx = b;
         this.timeoutPending = false;
         this.restartTimeout();
         this.update();
@@ -277,9 +282,9 @@ export class Uart16550 {
   }
 
   state(): UartState {
-    const { ier, lcr, mcr, lsrErrors, msr, scr, dll, dlm, fifoEnabled, trigger, thrPending, timeoutPending, modemInputs } = this;
+    const { ier, lcr, mcr, lsrErrors, msr, scr, dll, dlm, fifoEnabled, trigger, thrPending, timeoutPending, modemInputs, lastRx } = this;
     return { ier, lcr, mcr, lsrErrors, msr, scr, dll, dlm, fifoEnabled, trigger, thrPending, timeoutPending,
-      timeoutAt: this.timer.deadline, rx: [...this.rx], modemInputs };
+      timeoutAt: this.timer.deadline, rx: [...this.rx], modemInputs, lastRx };
   }
 
   static fromState(s: unknown, clock: VirtualClock, irq: IrqLine, sink: (byte: number) => void, opts: UartOptions = {}, path = 'uart'): Uart16550 {
@@ -287,7 +292,7 @@ export class Uart16550 {
     const u = new Uart16550(clock, irq, sink, opts);
     u.ier = int(o, 'ier', path, 0, 15);
     u.mcr = int(o, 'mcr', path, 0, 0x1f);
-    for (const k of ['lcr', 'lsrErrors', 'msr', 'scr', 'dll', 'dlm', 'modemInputs'] as const) u[k] = int(o, k, path, 0, 255);
+    for (const k of ['lcr', 'lsrErrors', 'msr', 'scr', 'dll', 'dlm', 'modemInputs', 'lastRx'] as const) u[k] = int(o, k, path, 0, 255);
     u.trigger = int(o, 'trigger', path, 1, 14);
     if (!TRIGGER.includes(u.trigger)) throw new DeviceStateError(`${path}.trigger`, 'expected 1, 4, 8 or 14');
     u.fifoEnabled = bool(o, 'fifoEnabled', path);
