@@ -64,7 +64,8 @@ function printInspection(r: Inspection): void {
   lines.push(`${r.file}: OVF ${env.version ?? env.family + '.x'} ${r.type === 'ova' ? `package, descriptor ${r.pkg!.descriptorName}` : 'descriptor'}`);
   if (r.pkg) {
     const m = r.pkg.manifest;
-    lines.push(m ? `  manifest ${m.name}: ${m.entries.length} entries (${[...new Set(m.entries.map((e) => e.algorithm))].join(', ')}), all verified` : '  manifest: none');
+    const verified = r.pkg.members.filter((x) => x.verified).length;
+    lines.push(m ? `  manifest ${m.name}: ${m.entries.length} entries (${[...new Set(m.entries.map((e) => e.algorithm))].join(', ')}), each matches; ${verified} of ${r.pkg.members.length} file(s) covered` : '  manifest: none');
     lines.push(`  certificate: ${r.pkg.certificate ? `${r.pkg.certificate.name} (present; signature not checked)` : 'none'}`);
   } else if (r.dir) {
     lines.push(r.dir.manifest ? `  manifest ${r.dir.manifest.name}: ${r.dir.manifest.verified.length} files verified` : '  manifest: none');
