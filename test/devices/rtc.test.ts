@@ -167,6 +167,9 @@ describe.skipIf(!hasQemu)('against QEMU (mc146818rtc, pc_cmos_init)', () => {
   it('the same calendar, register D, century bytes and memory-size bytes for -m 64', () => {
     const regs = [0x15, 0x16, 0x17, 0x18, 0x30, 0x31, 0x34, 0x35, 0x32, 0x37, 0x09, 0x08, 0x07, 0x06, 0x04, 0x0d];
     const ops = regs.flatMap((r) => [qo(0x70, r), qi(0x71)]);
+    // Data modes (register B DM and 24/12): 12-hour BCD, 12-hour binary, 24-hour binary.
+    for (const b of [0x00, 0x04, 0x06]) ops.push(qo(0x70, 0x0b), qo(0x71, b), qo(0x70, 0x04), qi(0x71), qo(0x70, 0x07), qi(0x71), qo(0x70, 0x09), qi(0x71));
+    ops.push(qo(0x70, 0x0b), qo(0x71, 0x02));
     const q = runQemu(ops, ['-m', '64', '-rtc', 'base=2006-06-17T16:01:21,clock=vm']).bytes;
     expect(runLocal(ops, (port, size) => bus.read('pio', port, size), (port, size, v) => bus.write('pio', port, size, v))).toEqual(q);
   });
