@@ -12,6 +12,7 @@ import { PicPair } from '../../bindings/devices/pic-pair.js';
 import { Pit } from '../../bindings/devices/pit.js';
 import { Port61 } from '../../bindings/devices/port61.js';
 import { io } from './helpers.js';
+import { hasQemu, runQemu, runLocal, outb as qo, inb as qi } from './qemu-probe.js';
 
 const HZ = 1_193_182;
 const edge = (k: number) => Math.ceil((k * 1e9) / HZ);
@@ -266,5 +267,16 @@ describe('snapshots', () => {
     expect(irq2.rises).toBe(8); // reloads at edges 301, 401, ..., 1001
     expect(p2.readCounter(0)).toBe(pit.readCounter(0));
     expect(() => Pit.fromState({ channels: [1, 2] }, c2, irq2)).toThrow(/pit\.channels/);
+  });
+});
+
+
+describe.skipIf(!hasQemu)('against QEMU (i8254)', () => {
+  it('read-back status reports the programmed RW, mode and BCD bits as QEMU does', () => {
+    // Bits 7-6 (OUTPUT, NULL COUNT) are masked: QEMU reports neither right after a control
+    // word, where the datasheet gives OUT's initial level and NULL COUNT = 1 (tested above).
+    const ops = [qo(0x61, 0x00)];
+    for (const cw of [0xb4, 0xb0, 0xba, 0x96, 0xa7, 0xb3, 0xbd, 0xbf]) ops.push(qo(0x43, cw), qo(0x43, 0xe8), qi(0x42, 0x3f));
+    expect(runLocal(ops, (port, size) => bus.read('pio', port, size), (port, size, v) => bus.write('pio', port, size, v))).toEqual(runQemu(ops).bytes);
   });
 });
