@@ -17,7 +17,7 @@ import { checkExitStatus, checkJson, formatCheck, type CheckResult } from '../di
 import { detectFormat } from '../disk/open.js';
 import { readHeader as readQcow2Header } from '../disk/qcow2/header.js';
 import { growQcow2 } from '../disk/qcow2/resize.js';
-import { createSnapshot, deleteSnapshot } from '../disk/qcow2/snapshot-ops.js';
+import { createSnapshot, deleteSnapshot, applySnapshot } from '../disk/qcow2/snapshot-ops.js';
 import { readSnapshots } from '../disk/qcow2/snapshots.js';
 import { snapshotInfo } from '../disk/qcow2/image.js';
 import { compareImages } from '../disk/compare.js';
@@ -283,15 +283,16 @@ export function registerImg(program: Command): void {
     .option('-l, --list', 'list the snapshots')
     .option('-c, --create <name>', 'create a snapshot of the current contents')
     .option('-d, --delete <name>', 'delete the snapshot with this ID or name')
+    .option('-a, --apply <name>', 'revert the disk to the snapshot with this ID or name')
     .option('-f, --format <fmt>', 'image format (detected when absent)')
     .option('-q, --quiet', 'print nothing')
-    .action((file: string, o: { list?: boolean; create?: string; delete?: string; format?: string }) => {
-      const n = [o.list, o.create !== undefined, o.delete !== undefined].filter(Boolean).length;
-      if (n !== 1) throw new UsageError('snapshot needs exactly one of -l, -c NAME, -d NAME');
+    .action((file: string, o: { list?: boolean; create?: string; delete?: string; apply?: string; format?: string }) => {
+      const n = [o.list, o.create !== undefined, o.delete !== undefined, o.apply !== undefined].filter(Boolean).length;
+      if (n !== 1) throw new UsageError('snapshot needs exactly one of -l, -c NAME, -d NAME, -a NAME');
       const src = new FileSource(resolve(file), o.list ? 'r' : 'r+');
       try {
         const fmt = format(o.format) ?? detectFormat(src);
-        if (fmt !== 'qcow2') throw new UsageError(`Could not ${o.list ? 'list' : o.create !== undefined ? 'create' : 'delete'} snapshot: this image format (${fmt}) has no internal snapshots`, 1);
+        if (fmt !== 'qcow2') throw new UsageError(`Could not ${o.list ? 'list' : o.create !== undefined ? 'create' : o.apply !== undefined ? 'apply' : 'delete'} snapshot: this image format (${fmt}) has no internal snapshots`, 1);
         if (o.list) {
           const h = readQcow2Header(src);
           if (h.nbSnapshots > 0) print(snapshotList(snapshotInfo(readSnapshots(src, h).list)));
@@ -299,7 +300,8 @@ export function registerImg(program: Command): void {
           createSnapshot(src, { name: o.create });
         } else {
           try {
-            deleteSnapshot(src, o.delete!);
+            if (o.apply !== undefined) applySnapshot(src, o.apply);
+            else deleteSnapshot(src, o.delete!);
           } catch (e) {
             throw new UsageError((e as Error).message, 1);
           }

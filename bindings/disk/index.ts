@@ -20,4 +20,4 @@ export { checkVmdk } from './vmdk/check.js';
 export * from './compare.js';
 export * from './map.js';
 export { growQcow2 } from './qcow2/resize.js';
-export { createSnapshot, deleteSnapshot } from './qcow2/snapshot-ops.js';
+export { createSnapshot, deleteSnapshot, applySnapshot } from './qcow2/snapshot-ops.js';

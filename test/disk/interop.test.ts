@@ -14,7 +14,7 @@ import { RawImage } from '../../bindings/disk/raw.js';
 import { convertImage, createImage, type TargetSpec } from '../../bindings/disk/convert.js';
 import { Qcow2Image } from '../../bindings/disk/qcow2/image.js';
 import { checkQcow2 } from '../../bindings/disk/qcow2/check.js';
-import { createSnapshot, deleteSnapshot } from '../../bindings/disk/qcow2/snapshot-ops.js';
+import { createSnapshot, deleteSnapshot, applySnapshot } from '../../bindings/disk/qcow2/snapshot-ops.js';
 import { checkVmdk } from '../../bindings/disk/vmdk/check.js';
 import { checkExitStatus, formatCheck } from '../../bindings/disk/check.js';
 import { openImage } from '../../bindings/disk/open.js';
@@ -273,6 +273,26 @@ describe.skipIf(!hasQemuImg || !hasQemuIo)('internal snapshots created and delet
     // QEMU deletes the snapshot this code made, and the image is clean again.
     expect(qemuImg(['snapshot', '-d', 's2', f]).status).toBe(0);
     expect(qemuImg(['check', f]).status).toBe(0);
+  });
+
+  it('apply reverts the disk (and its size) as qemu-img snapshot -a does', () => {
+    const q = join(t.dir, 'apply-q.qcow2'), w = join(t.dir, 'apply-w.qcow2');
+    expect(qemuImg(['create', '-q', '-f', 'qcow2', '-o', 'cluster_size=4096', q, '4M']).status).toBe(0);
+    qemuIo('qcow2', q, ['write -P 0x11 0 64k', 'write -c -P 0x22 1M 8k']);
+    expect(qemuImg(['snapshot', '-c', 'before', q]).status).toBe(0);
+    qemuIo('qcow2', q, ['write -P 0x33 4k 64k', 'write -P 0x44 3M 4k']);
+    expect(qemuImg(['resize', '-q', q, '20M']).status).toBe(0);
+    qemuIo('qcow2', q, ['write -P 0x55 15M 4k']);
+    copyFileSync(q, w);
+    expect(qemuImg(['snapshot', '-a', 'before', q]).status).toBe(0);
+    const src = new FileSource(w, 'r+');
+    applySnapshot(src, 'before');
+    src.close();
+    expect(qemuImg(['check', w]).stdout).toMatch(/No errors were found on the image/);
+    const size = (f: string) => JSON.parse(qemuImg(['info', '--output', 'json', f]).stdout)['virtual-size'];
+    expect(size(w)).toBe(size(q));
+    expect(qemuImg(['compare', q, w]).stdout).toMatch(/Images are identical/);
+    expect(rawOf(w)).toBe(rawOf(w, 'before'));
   });
 
   it('refuses a snapshot that would overflow 1-bit refcounts, and leaves the image as it was', () => {

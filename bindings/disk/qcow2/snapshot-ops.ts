@@ -7,7 +7,7 @@
  */
 import type { ByteSource } from '../source.js';
 import { readExact } from '../source.js';
-import { view, setU64, ceilDiv } from '../bytes.js';
+import { view, setU64, ceilDiv, u64 } from '../bytes.js';
 import { ImageError } from '../errors.js';
 import { readHeader, type Qcow2Header } from './header.js';
 import { Refcounts } from './refcounts.js';
@@ -232,4 +232,70 @@ export function deleteSnapshot(src: ByteSource, nameOrId: string): void {
   if (h.version === 3 && h.autoclearFeatures !== 0n) src.write(C.H_AUTOCLEAR_FEATURES, new Uint8Array(8));
   refs.flush();
   src.flush();
+}
+
+/**
+ * `img snapshot -a NAME|ID`: the active layer becomes the snapshot's contents (and its
+ * virtual size). Snapshot clusters gain a reference before the active L1 table is
+ * rewritten, and the old active clusters lose theirs after, so an interruption leaks
+ * clusters rather than losing data (QEMU's order).
+ */
+export function applySnapshot(src: ByteSource, nameOrId: string): void {
+  const ctx = open(src);
+  const { h, cs, refs } = ctx;
+  const list = readSnapshots(src, h).list;
+  const sn = list.find((x) => x.id === nameOrId) ?? list.find((x) => x.name === nameOrId);
+  if (!sn) throw new ImageError(`Could not apply snapshot '${nameOrId}': snapshot not found`);
+  const up = new Map<number, number>(), down = new Map<number, number>();
+  walk(ctx, up, sn.l1TableOffset, sn.l1Size, +1);
+  walk(ctx, down, h.l1TableOffset, h.l1Size, -1);
+  const net = new Map(up);
+  for (const [c, d] of down) net.set(c, (net.get(c) ?? 0) + d);
+  const max = 2 ** Math.min(refs.bits, 53) - 1;
+  for (const [c, d] of up) {
+    if (refs.get(c) + d > max) throw new ImageError(`qcow2: refcount of cluster ${c} would overflow ${refs.bits}-bit refcounts`);
+  }
+  for (const [c, d] of net) {
+    if (refs.get(c) + d < 0) throw new ImageError(`qcow2: refcount of cluster ${c} would drop below 0; the image needs "img check -r all"`);
+  }
+  // The active L1 table must hold the snapshot's entries.
+  const room = h.l1Size === 0 ? 0 : (ceilDiv(h.l1Size * 8, cs) * cs) / 8;
+  let l1Offset = h.l1TableOffset;
+  const oldL1Offset = h.l1TableOffset, oldRoom = room;
+  if (sn.l1Size > room) l1Offset = refs.allocate(ceilDiv(sn.l1Size * 8, cs));
+  applyDeltas(ctx, up);
+  const table = new Uint8Array(Math.max(sn.l1Size, room) * 8);
+  if (sn.l1Size > 0) table.set(readExact(src, sn.l1TableOffset, sn.l1Size * 8, 'qcow2 snapshot L1 table'));
+  src.write(l1Offset, table);
+  const diskSize = snapshotDiskSize(src, h, list.indexOf(sn)) ?? h.size;
+  const f = new Uint8Array(24);
+  const dv = view(f);
+  setU64(dv, 0, diskSize, false);
+  dv.setUint32(C.H_CRYPT_METHOD - C.H_SIZE, h.cryptMethod);
+  dv.setUint32(C.H_L1_SIZE - C.H_SIZE, sn.l1Size);
+  setU64(dv, C.H_L1_TABLE_OFFSET - C.H_SIZE, l1Offset, false);
+  src.write(C.H_SIZE, f);
+  h.size = diskSize; h.l1Size = sn.l1Size; h.l1TableOffset = l1Offset;
+  applyDeltas(ctx, down);
+  if (l1Offset !== oldL1Offset && oldRoom > 0) refs.release(oldL1Offset, oldRoom * 8);
+  fixCopied(ctx);
+  if (h.version === 3 && h.autoclearFeatures !== 0n) src.write(C.H_AUTOCLEAR_FEATURES, new Uint8Array(8));
+  refs.flush();
+  src.flush();
+}
+
+/** Extra data bytes 8-15 of snapshot `k`: the virtual size when it was taken, if recorded. */
+function snapshotDiskSize(src: ByteSource, h: Qcow2Header, k: number): number | undefined {
+  let at = h.snapshotsOffset;
+  for (let i = 0; i <= k; i++) {
+    const dv = view(readExact(src, at, C.SNAPSHOT_FIXED_SIZE, 'snapshot table entry'));
+    const extra = dv.getUint32(36);
+    if (i === k) {
+      if (extra < 16) return undefined;
+      const e = view(readExact(src, at + C.SNAPSHOT_FIXED_SIZE + 8, 8, 'snapshot disk_size'));
+      return u64(e, 0, false, 'snapshot disk_size', at + C.SNAPSHOT_FIXED_SIZE + 8);
+    }
+    at += Math.ceil((C.SNAPSHOT_FIXED_SIZE + extra + dv.getUint16(12) + dv.getUint16(14)) / 8) * 8;
+  }
+  return undefined;
 }
