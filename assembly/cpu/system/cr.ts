@@ -6,6 +6,7 @@ import { segUpdateAll } from '../access';
 import { raiseGP, raiseUD } from '../fault';
 import { tlbFlushAll, tlbFlushPage } from '../../mem/tlb';
 import { v86Mode } from './segments';
+import { updateDebug } from '../debug';
 
 /** CR4 bits this CPU has: TSD DE PSE PGE PCE (SDM vol. 3A, 2.5). VME and PVI need CPUID.VME
  *  and PAE, MCE, OSFXSR... their features, which CPUID does not report: writing them is #GP(0). */
@@ -30,6 +31,8 @@ export function movToCr(n: u32, v: u32): void {
       store<u32>(STATE_BASE + S_CR0, v);
       if (((old ^ v) & (CR0_PG | CR0_WP | CR0_PE)) != 0) tlbFlushAll(false);
       if (((old ^ v) & CR0_PE) != 0) segUpdateAll();
+      // CR0.AM decides alignment checking (the engine's debug.ts keeps it off the fast path).
+      updateDebug();
       return;
     }
     case 2: store<u32>(STATE_BASE + S_CR2, v); return;
@@ -62,6 +65,8 @@ export function movToDr(n: u32, v: u32): void {
   if (n < 4) store<u32>(STATE_BASE + S_DR0 + 4 * n, v);
   else if (n == 6 || n == 4) store<u32>(STATE_BASE + S_DR6, (v & 0xe00f) | 0xffff0ff0);
   else store<u32>(STATE_BASE + S_DR7, (v & 0xffff2bff) | 0x400);
+  // Breakpoints enabled in DR7 (and their addresses in DR0-DR3) take effect at once.
+  updateDebug();
 }
 
 export function movFromDr(n: u32): u32 {

@@ -74,6 +74,18 @@ describe('CR4 follows CPUID', () => {
   });
 });
 
+describe('debug registers', () => {
+  it('a breakpoint enabled by MOV DR7 takes effect at the next instruction (SDM vol. 3B, 17.2.4, 17.3.1.1)', async () => {
+    // b8 12 10 00 00 / 0f 23 c0 / b8 01 00 00 00 / 0f 23 f8 / 90 90 / 90 / f4:
+    // mov eax, 0x1012; mov dr0, eax; mov eax, 1 (L0, execute); mov dr7, eax; nop; nop; target: nop; hlt
+    const { vector, regs, core } = await runSnippet([0xb8, 0x12, 0x10, 0x00, 0x00, 0x0f, 0x23, 0xc0, 0xb8, 0x01, 0x00, 0x00, 0x00, 0x0f, 0x23, 0xf8, 0x90, 0x90, 0x90, 0xf4]);
+    expect(vector).toBe(1);
+    // An instruction breakpoint is a fault: the frame's EIP is the breakpoint's address.
+    expect(new DataView(core.readPhys(regs.esp, 4).buffer).getUint32(0, true)).toBe(0x1012);
+    expect(regs.dr6 & 0xf).toBe(1); // B0
+  });
+});
+
 describe('MSRs', () => {
   it('IA32_SYSENTER_CS/ESP/EIP (0x174-0x176) read back what was written', async () => {
     for (const [msr, value] of [[0x174, 0x08], [0x175, 0x12345678], [0x176, 0x9abcdef0]]) {
