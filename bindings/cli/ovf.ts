@@ -17,7 +17,6 @@ import {
 } from '../ovf/node/files.js';
 import type { DiskConfig, NicConfig, VmConfig } from '../config/types.js';
 import { VM_CONFIG_VERSION } from '../config/types.js';
-import { runArgsFor } from '../config/run-args.js';
 
 interface Inspection {
   file: string;
@@ -216,9 +215,7 @@ export function registerOvf(program: Command): void {
         const lines = [`imported ${pkg} into ${r.dir}: ${r.config.name}, ${r.config.cpus} vCPU, ${r.config.memoryMiB} MiB, ${r.config.disks.length} drive(s); configuration in ${r.configPath}`];
         for (const n of r.notes) if (n.kind !== 'mapped') lines.push(`  ${n.kind}: ${n.subject}: ${n.message}`);
         for (const w of r.package.warnings) lines.push(`  warning: ${w}`);
-        const run = runArgsFor(r.config, r.dir);
-        lines.push(`boot it with: wasmvisor run ${run.args.map(shellQuote).join(' ')}`);
-        if (run.missing.length) lines.push(`  (these options cannot carry: ${run.missing.join(', ')})`);
+        lines.push(`boot it with: wasmvisor run --config ${shellQuote(r.configPath)}`);
         process.stdout.write(lines.join('\n') + '\n');
       }
       setExitStatus(cmd, 0);

@@ -14,6 +14,9 @@ import { parseSize } from '../disk/size.js';
 import { UsageError, setExitStatus } from './main.js';
 import { packaged } from './paths.js';
 import { parseWorkloadLines, formatWorkloadTable } from '../machine/workloads.js';
+import { prepareMachine } from '../config/node-machine.js';
+import type { MachineConfig } from '../machine/machine.js';
+import { dirname } from 'node:path';
 
 export interface RunOptions {
   kernel?: string;
@@ -26,6 +29,7 @@ export interface RunOptions {
   maxInstructions?: string;
   stats?: string;
   ips?: string;
+  config?: string;
 }
 
 /** Instructions between two looks at stdin (and two flushes of the console). */
@@ -37,6 +41,7 @@ export function registerRun(program: Command): void {
   program
     .command('run')
     .description('boot a guest: a Multiboot kernel, a firmware image, or a disk; with no arguments, the bundled JeOS and its workloads')
+    .option('--config <vm.json>', 'a VM configuration (as `wasmvisor ovf import` writes it); paths in it are relative to its folder')
     .option('--kernel <file>', 'Multiboot kernel (ELF or a.out kludge), booted as QEMU -kernel does')
     .option('--append <cmdline>', 'kernel command line')
     .option('--initrd <files>', 'Multiboot modules: "file [args],file [args]" as QEMU -initrd')
@@ -88,6 +93,22 @@ function parseModules(spec: string): MultibootModule[] {
   });
 }
 
+/** A vm.json, validated, with its kernel, modules and disk images opened. */
+function loadConfig(path: string): ReturnType<typeof prepareMachine> {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(readInput(path, 'configuration')));
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`${path}: not JSON: ${(e as Error).message}`);
+  }
+  try {
+    return prepareMachine(json as Parameters<typeof prepareMachine>[0], dirname(path));
+  } catch (e) {
+    throw new UsageError(`${path}: ${(e as Error).message}`);
+  }
+}
+
 function openDisk(path: string): BlockDevice {
   try {
     return openImageFile(path);
@@ -100,7 +121,10 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   if (!opts.kernel && (opts.append !== undefined || opts.initrd !== undefined)) {
     throw new UsageError('--append and --initrd need --kernel');
   }
-  const bundled = !opts.kernel && !opts.bios && !opts.disk;
+  if (opts.config !== undefined && (opts.kernel || opts.bios || opts.disk || opts.append !== undefined || opts.initrd !== undefined)) {
+    throw new UsageError('--config describes the whole machine: it does not combine with --kernel, --bios, --disk, --append or --initrd');
+  }
+  const bundled = !opts.config && !opts.kernel && !opts.bios && !opts.disk;
   const ramBytes = parseMemory(opts.mem);
   const maxInstructions = opts.maxInstructions === undefined ? Infinity : parseCount(opts.maxInstructions, '--max-instructions');
   const ips = parseCount(opts.ips ?? '100000000', '--ips');
@@ -108,8 +132,14 @@ export async function runCommand(opts: RunOptions): Promise<number> {
 
   let kernel: Uint8Array | undefined;
   let firmware: Uint8Array | undefined;
-  let disks: BlockDevice[] = [];
-  if (bundled) {
+  let disks: (BlockDevice | undefined)[] = [];
+  let fromConfig: MachineConfig | undefined;
+  if (opts.config !== undefined) {
+    const prepared = loadConfig(opts.config);
+    fromConfig = prepared.machine;
+    disks = prepared.machine.disks ?? [];
+    for (const u of prepared.unsupported) process.stderr.write(`wasmvisor: ${opts.config}: not emulated, left out: ${u}\n`);
+  } else if (bundled) {
     kernel = readInput(packaged('guests/jeos/jeos.elf'), 'bundled kernel');
     // A private copy of the bundled disk: the disk workload writes to it.
     const image = new Uint8Array(readInput(packaged('guests/jeos/disk.img'), 'bundled disk'));
@@ -131,11 +161,12 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   let machine: Machine;
   try {
     machine = await Machine.create({
-      ramBytes,
-      kernel,
-      cmdline: opts.append,
-      modules: opts.initrd ? parseModules(opts.initrd) : undefined,
-      firmware,
+      ...fromConfig,
+      ramBytes: fromConfig?.ramBytes ?? ramBytes,
+      kernel: fromConfig ? fromConfig.kernel : kernel,
+      cmdline: fromConfig ? fromConfig.cmdline : opts.append,
+      modules: fromConfig ? fromConfig.modules : opts.initrd ? parseModules(opts.initrd) : undefined,
+      firmware: fromConfig ? fromConfig.firmware : firmware,
       disks,
       instructionsPerSecond: ips,
       serialOut: (b) => out.byte(b),
@@ -144,7 +175,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         : (b) => writeSync(debugFd!, Uint8Array.of(b)),
     });
   } catch (e) {
-    for (const d of disks) d.close();
+    for (const d of disks) d?.close();
     if (debugFd !== undefined) closeSync(debugFd);
     throw e instanceof UsageError ? e : new UsageError((e as Error).message);
   }
@@ -168,7 +199,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   } finally {
     if (stdinUsed) { process.stdin.off('data', onData); process.stdin.pause(); process.stdin.destroy(); }
     out.flush();
-    for (const d of disks) d.close();
+    for (const d of disks) d?.close();
     if (debugFd !== undefined) closeSync(debugFd);
   }
   const seconds = (performance.now() - started) / 1000;

@@ -35,7 +35,7 @@ export interface MachineConfig {
   /** A firmware image (QEMU's -bios). Without a kernel, the machine starts from it. */
   firmware?: Uint8Array;
   /** The IDE disks in QEMU's `-drive if=ide,index=N` order: primary master, primary slave, secondary master, secondary slave. */
-  disks?: BlockDevice[];
+  disks?: (BlockDevice | undefined)[];
   /** Bytes the guest writes to COM1. */
   serialOut?: (byte: number) => void;
   /** Bytes the guest writes to the 0xE9 debug console. */

@@ -89,6 +89,27 @@ describe('wasmvisor run', () => {
     expect(runCli(['run', '--append', 'x']).status).toBe(2);
   });
 
+  it('answers a broken --config with status 2 naming the file and the field', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wv-run-'));
+    try {
+      const notJson = join(dir, 'a.json');
+      writeFileSync(notJson, '{ "name": ');
+      let r = runCli(['run', '--config', notJson]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/a\.json: not JSON/);
+      const badField = join(dir, 'b.json');
+      writeFileSync(badField, JSON.stringify({ name: 'x', cpus: 1, memoryMiB: -4, boot: { firmware: 'bios' }, disks: [], nics: [], serial: [] }));
+      r = runCli(['run', '--config', badField]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/b\.json: .*memoryMiB/);
+      r = runCli(['run', '--config', badField, '--kernel', 'guests/systests/hello.bin']);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/does not combine/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('answers a malformed disk image with status 2 and the image error', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wv-run-'));
     try {
