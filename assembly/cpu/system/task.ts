@@ -94,7 +94,9 @@ export function taskSwitch(sel: u32, source: u32, ext: u32, code: u32, hasCode: 
   } else {
     nEip = sysRead16(nBase + 0x0e);
     nFlags = sysRead16(nBase + 0x10) | 0; // upper EFLAGS bits are 0 in a 16-bit task
-    for (let r = 0; r < 8; r++) setSlot(GPR + r, sysRead16(nBase + 0x12 + 2 * r) | (reg32(r) & 0xffff0000));
+    // The upper halves of the general registers read as ones after a switch to a 16-bit
+    // task (as Bochs does, following the hardware); FS and GS become null.
+    for (let r = 0; r < 8; r++) setSlot(GPR + r, sysRead16(nBase + 0x12 + 2 * r) | 0xffff0000);
     for (let s = 0; s < 4; s++) setSlot(SEG_SEL_NEW + s, sysRead16(nBase + 0x22 + 2 * s));
     setSlot(SEG_SEL_NEW + FS, 0); setSlot(SEG_SEL_NEW + GS, 0);
     nLdt = sysRead16(nBase + 0x2a);

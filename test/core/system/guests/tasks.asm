@@ -97,6 +97,37 @@ test_main:
     SHOW "  tss d desc hi", [gdt + 0x68 + 4]
     clts
 
+    ; --- CALL to a 16-bit TSS (SDM 7.6, figure 7-11); the 16-bit task IRETs back
+    mov word [tss_f + 0x0e], task_f - 0x100000  ; IP
+    mov word [tss_f + 0x10], 0x0002             ; FLAGS
+    mov word [tss_f + 0x12], 0x1616             ; AX
+    mov word [tss_f + 0x1a], stack_f - 0x100000 ; SP
+    mov word [tss_f + 0x22], SEL_DATA0          ; ES
+    mov word [tss_f + 0x24], 0x80               ; CS: code16, base 1 MiB
+    mov word [tss_f + 0x26], 0x88               ; SS: data16, base 1 MiB
+    mov word [tss_f + 0x28], SEL_DATA0          ; DS
+    TSS_BASE 0x90, tss_f
+    mov eax, 0x32323232
+    mov ecx, 0xc0c0c0c0
+    call 0x90:0
+    SHOW "back from 16-bit task: eax", eax
+    SHOW "  ecx", ecx
+    SHOW "  task f eax", [f_eax]
+    SHOW "  task f ecx", [f_ecx]
+    SHOW "  task f eflags", [f_eflags]
+    movzx eax, word [f_fs]
+    SHOW "  task f fs", eax
+    movzx eax, word [tss_f]
+    SHOW "  tss f back link", eax
+    movzx eax, word [tss_f + 0x0e]
+    SHOW "  tss f saved ip", eax
+    movzx eax, word [tss_f + 0x10]
+    SHOW "  tss f saved flags", eax
+    movzx eax, word [tss_f + 0x12]
+    SHOW "  tss f saved ax", eax
+    SHOW "  tss f desc hi", [gdt + 0x90 + 4]
+    clts
+
     ; --- a double fault handled by a task
     and byte [idt + 13*8 + 5], 0x7f         ; #GP gate not present: #GP -> #NP -> #DF
     mov ax, 0x1f8
@@ -159,6 +190,22 @@ task_e:
     or byte [idt + 13*8 + 5], 0x80
     iret
 
+; the 16-bit task: records what it finds, then IRET (NT set: back to the caller's task)
+f_eax: dd 0
+f_ecx: dd 0
+f_eflags: dd 0
+f_fs: dd 0
+bits 16
+task_f:
+    mov [dword f_eax], eax
+    mov [dword f_ecx], ecx
+    pushfd
+    pop dword [dword f_eflags]
+    mov [dword f_fs], fs
+    mov ax, 0x6161
+    iret
+bits 32
+
 %macro extra_gdt 0
     dq 0x0000890000000067               ; 40 TSS b (base filled in)
     dq 0x0000850000500000               ; 48 task gate to TSS 50
@@ -168,6 +215,9 @@ task_e:
     dq 0x0000890000000067               ; 68 TSS d
     dq 0x0000890000000067               ; 70 TSS e
     dq 0x0000820000000fff               ; 78 an LDT descriptor
+    dq 0x00009A100000FFFF               ; 80 code16 DPL 0, base 1 MiB
+    dq 0x000092100000FFFF               ; 88 data16 DPL 0, base 1 MiB
+    dq 0x000081000000002b               ; 90 16-bit TSS f, available
 %endmacro
 
 align 16
@@ -175,6 +225,7 @@ tss_b: times 104 db 0
 tss_c: times 104 db 0
 tss_d: times 104 db 0
 tss_e: times 104 db 0
+tss_f: times 44 db 0
 
 section .bss
 alignb 16
@@ -186,6 +237,8 @@ stack_c:
 stack_d:
     resb 2048
 stack_e:
+    resb 1024
+stack_f:
 section .text
 
 %include "lib_end.inc"
