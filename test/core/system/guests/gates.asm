@@ -112,6 +112,33 @@ ring3_main:
     SHOW "str", eax
     smsw eax
     SHOW "smsw", eax
+    ; LAR/LSL/VERR/VERW at CPL 3: DPL must be >= CPL and RPL, except for conforming code
+%macro R3ZF 3       ; instruction, selector, label
+    mov ebx, 0xdeadbeef
+    mov ax, %2
+    %1
+    pushfd
+    pop ecx
+    shr ecx, 6
+    and ecx, 1
+    PRINT %3, " zf="
+    HEX ecx, 1
+    PRINT " value="
+    HEX ebx, 8
+    NL
+%endmacro
+    R3ZF {lar ebx, eax}, 0x10, "ring3 lar 10 (data dpl 0)"
+    R3ZF {lar ebx, eax}, 0x23, "ring3 lar 23"
+    R3ZF {lar ebx, eax}, 0x60, "ring3 lar 60 (conforming dpl 0)"
+    R3ZF {lar ebx, eax}, 0x40, "ring3 lar 40 (call gate dpl 3)"
+    R3ZF {lar ebx, eax}, 0x48, "ring3 lar 48 (call gate dpl 0)"
+    R3ZF {lsl ebx, eax}, 0x28, "ring3 lsl 28 (tss dpl 0)"
+    R3ZF {lsl ebx, eax}, 0x1b, "ring3 lsl 1b"
+    R3ZF {verr ax}, 0x08, "ring3 verr 08 (code dpl 0)"
+    R3ZF {verr ax}, 0x60, "ring3 verr 60 (conforming)"
+    R3ZF {verr ax}, 0x1b, "ring3 verr 1b"
+    R3ZF {verw ax}, 0x23, "ring3 verw 23"
+    R3ZF {verw ax}, 0x10, "ring3 verw 10"
     ; ARPL
     mov ax, 0x0010
     mov bx, 0x0003
