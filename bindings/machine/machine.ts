@@ -105,7 +105,10 @@ export class Machine {
     this.i8042.attach(this.bus);
     this.chipset = attachChipset(this.bus, this.pic, {
       disks: config.disks, onReset: () => this.halt({ kind: 'reset' }),
+      dma: { read: (a, dst) => this.dmaRead(a, dst), write: (a, src) => this.dmaWrite(a, src) },
     });
+    // PCI memory BARs the guest places exit to the bus.
+    this.bus.onMmioRegistered = (base, length) => this.core.addMmio(base, length);
     new DebugExit((status) => this.halt({ kind: 'exit', status })).attach(this.bus);
     new DebugCon(config.debugcon ?? (() => {})).attach(this.bus);
   }
@@ -134,6 +137,22 @@ export class Machine {
     } else if (!config.firmware) {
       throw new RangeError('nothing to boot: give a kernel or a firmware image');
     }
+  }
+
+  /**
+   * Bus-master DMA into guest RAM. A device may be pointed anywhere by the guest: the part
+   * of a transfer outside RAM reads as all ones and its writes are dropped, as on a bus
+   * where nothing answers.
+   */
+  private dmaRead(addr: number, dst: Uint8Array): void {
+    const inRam = Math.max(0, Math.min(dst.length, this.config.ramBytes - addr));
+    if (inRam > 0) dst.set(this.core.readPhys(addr, inRam));
+    dst.fill(0xff, inRam);
+  }
+
+  private dmaWrite(addr: number, src: Uint8Array): void {
+    const inRam = Math.max(0, Math.min(src.length, this.config.ramBytes - addr));
+    if (inRam > 0) this.core.writePhys(addr, src.subarray(0, inRam));
   }
 
   /** Ends the current run with `reason` (the first reason wins). */
