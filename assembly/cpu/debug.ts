@@ -30,9 +30,11 @@ export function updateDebug(): void {
   dataBps = d;
   slowData = acActive || d != 0;
   debugActive = slowData || (flags & (TF | RF)) != 0 || (dr7 & 0xff) != 0;
+  if (debugActive) needAttention(); // the run loop looks at debug state only then
   refreshMasks();
 }
 import { refreshMasks } from './access';
+import { needAttention } from './events';
 
 /** Checks a data access of `n` bytes at linear `lin` (CPL-privilege accesses only). */
 export function checkData(lin: u32, n: u32, write: bool): void {

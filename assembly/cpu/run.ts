@@ -113,6 +113,7 @@ function runSlice(n: u32): u32 {
   setSliceCount(0);      // instructions retired in this slice (RDTSC reads it)
   let reason: u32 = NO_EXIT;
   while (true) {
+    // `attention` covers everything a boundary may have to do: events, shadows, debug.
     // Events are taken between instructions, never while an instruction waits for the host.
     if (attention && logLen == 0) {
       const shadow = field(S_INT_SHADOW) != 0;
@@ -136,10 +137,11 @@ function runSlice(n: u32): u32 {
       // does); the next run() continues after the HLT.
       if (field(S_HALTED) != 0) { setField(S_HALTED, 0); reason = EXIT_HLT; break; }
       recomputeAttention();
+      if (debugActive || stepPending) needAttention();
     }
     if (done >= n) break;
     let tfBefore: u32 = 0, rfBefore: u32 = 0;
-    if (debugActive) {
+    if (attention && debugActive) {
       rfBefore = flags & RF;
       // Instruction breakpoints fault before the instruction unless RF is set (SDM vol. 3B, 17.3.1.1).
       if (rfBefore == 0 && logLen == 0) {
@@ -182,6 +184,7 @@ function runSlice(n: u32): u32 {
     if (logLen != 0) logClear();
     done++;
     setSliceCount(sliceCount + 1);
+    if (!(attention || shadowNext)) continue;
     if (debugActive || stepPending) {
       // RF covers exactly one instruction; single-step and data breakpoints trap after the
       // instruction (SDM vol. 3B, 17.3.1.2-17.3.1.4); after MOV SS / POP SS the single-step
@@ -200,12 +203,10 @@ function runSlice(n: u32): u32 {
         if (!deliverEvent(1, EV_HW_EXCEPTION, 0, false)) { reason = shutdown(WHY_TRIPLE_FAULT); break; }
       }
     }
-    if (shadowNext || attention) {
-      // The shadow covers exactly the instruction after STI / MOV SS / POP SS.
-      setField(S_INT_SHADOW, shadowNext ? 1 : 0);
-      clearShadowNext();
-      needAttention();
-    }
+    // The shadow covers exactly the instruction after STI / MOV SS / POP SS.
+    setField(S_INT_SHADOW, shadowNext ? 1 : 0);
+    clearShadowNext();
+    needAttention();
   }
   sliceDone = done;
   setTscRetired(tscRetired + <u64>sliceCount);
