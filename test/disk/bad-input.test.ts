@@ -10,7 +10,9 @@ import { openImage } from '../../bindings/disk/open.js';
 import { ImageError } from '../../bindings/disk/errors.js';
 import { Qcow2Image } from '../../bindings/disk/qcow2/image.js';
 import { VmdkImage } from '../../bindings/disk/vmdk/image.js';
-import { checkQcow2 } from '../../bindings/disk/qcow2/check.js';
+import { checkQcow2, repairQcow2 } from '../../bindings/disk/qcow2/check.js';
+import { createSnapshot } from '../../bindings/disk/qcow2/snapshot-ops.js';
+import { mapImage } from '../../bindings/disk/map.js';
 import { checkVmdk } from '../../bindings/disk/vmdk/check.js';
 import { manifest, fixtureBytes } from './helpers.js';
 
@@ -284,6 +286,18 @@ describe('fuzz: mutated images fail cleanly', () => {
     }
     const c = name.endsWith('.qcow2') ? checkQcow2(new MemorySource(b, false)) : checkVmdk(new MemorySource(b, false));
     expect(c).toHaveProperty('corruptions');
+    if (name.endsWith('.qcow2')) {
+      // Repair, snapshot creation and map on the damaged image: clean errors only.
+      for (const op of [
+        (m: MemorySource) => repairQcow2(m, 'all'),
+        (m: MemorySource) => createSnapshot(m, { name: 'fuzz', dateSec: 0, dateNsec: 0 }),
+        (m: MemorySource) => mapImage(openImage(m, { backing: () => { throw new ImageError('no backing'); } })),
+      ]) {
+        try { op(new MemorySource(b.slice())); } catch (err) {
+          if (!(err instanceof ImageError)) throw new Error(`${name}: a mutation raised ${(err as Error).name} in ${op.toString().slice(0, 40)}: ${(err as Error).message}`);
+        }
+      }
+    }
     return e ? 1 : 0;
   }
 });

@@ -63,6 +63,11 @@ export class Refcounts {
     if (value < 0 || value >= 2 ** Math.min(this.bits, 53)) {
       throw new ImageError(`qcow2: refcount ${value} of cluster ${cluster} does not fit in ${this.bits} bits`);
     }
+    // Only clusters of the file get counts: everything else is a damaged pointer (and
+    // would grow the table without bound).
+    if (!Number.isSafeInteger(cluster) || cluster < 0 || cluster >= this.endCluster) {
+      throw new ImageError(`qcow2: refcount for cluster ${cluster}, past the end of the image (${this.endCluster} clusters): a table points outside the file`);
+    }
     const bi = Math.floor(cluster / this.perBlock);
     while (this.table.length <= bi) this.table.push(0);
     if (this.table[bi] === 0) this.newBlock(bi);

@@ -8,7 +8,7 @@
 import type { ByteSource } from '../source.js';
 import { readExact } from '../source.js';
 import { view, setU64, ceilDiv, u64 } from '../bytes.js';
-import { ImageError } from '../errors.js';
+import { ImageError, hex } from '../errors.js';
 import { readHeader, type Qcow2Header } from './header.js';
 import { Refcounts } from './refcounts.js';
 import { readSnapshots } from './snapshots.js';
@@ -33,7 +33,10 @@ function entryOffset(hi: number, lo: number): number {
 
 /** Adds `by` to the count of every cluster of [offset, offset + bytes). */
 function bump(ctx: Ctx, deltas: Map<number, number>, offset: number, bytes: number, by: number): void {
-  const { cs } = ctx;
+  const { cs, src } = ctx;
+  if (offset + bytes > ceilDiv(src.size, cs) * cs) {
+    throw new ImageError(`qcow2: a table entry points at ${hex(offset)} (${bytes} bytes), outside the file (${src.size} bytes); repair the image first`);
+  }
   for (let c = Math.floor(offset / cs); c <= Math.floor((offset + bytes - 1) / cs); c++) deltas.set(c, (deltas.get(c) ?? 0) + by);
 }
 
