@@ -222,7 +222,7 @@ export function farReturn(osz: u32, imm: u32): void {
   const code = descSave(); const codeAddr = descAddr;
   const newSp = peek(osz, 2 * n + imm); if (faulted) return;
   const newSs = peek(osz, 3 * n + imm) & 0xffff; if (faulted) return;
-  if (!checkReturnSs(newSs, rpl)) return;
+  if (!checkReturnSs(newSs, rpl, SS_VEC)) return;
   const ss = descSave(); const ssAddr = descAddr;
   descUse(code, codeAddr);
   if (eip > limitOf(descLo, descHi)) { raiseGP(0); return; }

@@ -8,7 +8,7 @@ import { setIp, stack32 } from '../access';
 import { sysRd16 } from './sysmem';
 import { taskSwitch, TASK_IRET } from './task';
 import { getFlags, setFlags, IF, NT, VM, VIF, VIP, IOPL } from '../flags';
-import { faulted, raiseGP, raiseNP } from '../fault';
+import { faulted, raiseGP, raiseNP, NP } from '../fault';
 import { peek, spOff, setSp } from '../stack';
 import { readDescriptor, descLo, descHi, descAddr, descSave, descUse, typeOf, dplOf, presentOf, limitOf, isCode, isConforming } from './descriptor';
 import { protectedMode, v86Mode, loadCsReal, loadSeg, loadSegFrom, markAccessed, nullInvalidSegments, setCpl } from './segments';
@@ -85,7 +85,7 @@ export function iret(osz: u32): void {
   const code = descSave(); const codeAddr = descAddr;
   const newSp = peek(osz, 3 * n); if (faulted) return;
   const newSs = peek(osz, 4 * n) & 0xffff; if (faulted) return;
-  if (!checkReturnSs(newSs, rpl)) return;
+  if (!checkReturnSs(newSs, rpl, NP)) return;
   const ss = descSave(); const ssAddr = descAddr;
   descUse(code, codeAddr);
   if (eip > limitOf(descLo, descHi)) { raiseGP(0); return; }

@@ -44,6 +44,47 @@ test_main:
     R3TRY "jmp not present", {jmp 0x68:0}
     R3TRY "call conforming", {call 0x60:conf_target}
 
+    ; --- IRET and RETF to ring 3 with a bad SS or CS: the faults come before anything changes
+%macro BADIRET 3    ; text, cs, ss
+    PRINT %1, ": "
+    TRY %%after
+    push dword %3
+    push dword stack3_top
+    push dword 2
+    push dword %2
+    push dword %%after
+    iret
+%%after:
+    mov esp, [iret_esp]
+    NL
+%endmacro
+%macro BADRETF 3
+    PRINT %1, ": "
+    TRY %%after
+    push dword %3
+    push dword stack3_top
+    push dword %2
+    push dword %%after
+    retf
+%%after:
+    mov esp, [iret_esp]
+    NL
+%endmacro
+    mov [iret_esp], esp
+    BADIRET "iret ss null", 0x1b, 0x0003
+    BADIRET "iret ss dpl 0", 0x1b, 0x0013
+    BADIRET "iret ss rpl 2", 0x1b, 0x0022
+    BADIRET "iret ss read-only", 0x1b, 0x00ab
+    BADIRET "iret ss not present", 0x1b, 0x00b3
+    BADIRET "iret ss code", 0x1b, 0x001b
+    BADIRET "iret cs data", 0x23, 0x0023
+    BADIRET "iret cs rpl 3 dpl 0", 0x0b, 0x0023
+    BADIRET "iret cs not present", 0x6b, 0x0023
+    BADRETF "retf ss null", 0x1b, 0x0000
+    BADRETF "retf ss dpl 0", 0x1b, 0x0013
+    BADRETF "retf ss not present", 0x1b, 0x00b3
+    BADRETF "retf cs rpl 3 dpl 0", 0x0b, 0x0023
+
     ; --- ring 3
     mov eax, cr0
     or eax, 1 << 18                 ; CR0.AM: alignment checks in ring 3 when EFLAGS.AC=1
@@ -280,6 +321,7 @@ scratch: dd 0, 0
 ; 16-bit ring-3 caller (segment 8b: code16 DPL 3, base 1 MiB) and its ring-0 target
 ; (segment a0: code32 DPL 0, base 1 MiB), through the 16-bit call gate 98
 r3_esp_save: dd 0
+iret_esp: dd 0
 cg16_frame: times 5 dw 0
 cg16_esp0: dd 0
 cg16_sp_after: dd 0
@@ -361,6 +403,9 @@ bits 32
     dq 0x0010F2100000FFFF                       ; 90 data16 DPL 3, base 1 MiB
     GATE 0xa0, cg16_target - mb_header, 0xE4, 1  ; 98 16-bit call gate DPL 3 -> a0, 1 word parameter
     dq 0x00409A100000FFFF                       ; a0 code32 DPL 0, base 1 MiB, limit FFFF
+    dq 0x00CFF0000000FFFF                       ; a8 data DPL 3, read-only
+    dq 0x00CF72000000FFFF                       ; b0 data DPL 3, not present
+    dq 0x00CFFE000000FFFF                       ; b8 conforming code DPL 3
 %endmacro
 
 %include "lib_end.inc"
