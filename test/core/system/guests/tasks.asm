@@ -128,6 +128,21 @@ test_main:
     SHOW "  tss f desc hi", [gdt + 0x90 + 4]
     clts
 
+    ; --- #TS through a task gate: a bad ring-0 stack in the TSS when ring 3 enters ring 0
+    INIT_TSS tss_g, task_g, stack_g
+    TSS_BASE 0x98, tss_g
+    mov dword [idt + 10*8], 0x00980000
+    mov dword [idt + 10*8 + 4], 0x00008500
+    mov eax, 0x80                           ; int 80h: DPL 3 (never reached)
+    mov ebx, task_g
+    mov ecx, SEL_CODE0
+    mov edx, 0xEE
+    call set_gate
+    mov eax, ts_ring3
+    call run_ring3
+    PRINT "back in ring 0 after #TS tests", 10
+    clts
+
     ; --- a double fault handled by a task
     and byte [idt + 13*8 + 5], 0x7f         ; #GP gate not present: #GP -> #NP -> #DF
     mov ax, 0x1f8
@@ -180,6 +195,35 @@ task_d:
     mov eax, 0xdddd
     iret
 
+; ring 3: two entries to ring 0 with a bad SS0 in the TSS
+ts_ring3:
+    mov word [tss + 8], 0x23                ; SS0 with RPL 3: #TS(20), no EXT for INT n
+    int 0x80
+ts_resume1:
+    mov word [tss + 8], 0x00                ; SS0 null: #TS(EXT) for the #UD of UD2
+    ud2
+ts_resume2:
+    mov word [tss + 8], SEL_DATA0
+    int 0x82
+
+; the #TS task: shows the error code and where task a stopped, then resumes task a further on
+task_g:
+    SHOW "in #TS task: error code", [esp]
+    add esp, 4
+    movzx eax, word [tss_g]
+    SHOW "  back link", eax
+    SHOW "  tss a saved eip", [tss + 0x20]
+    SHOW "  tss a saved cs", [tss + 0x4c]
+    SHOW "  tss a saved esp", [tss + 0x38]
+    mov eax, ts_resume1
+    cmp dword [tss + 0x20], ts_resume1
+    jb .set
+    mov eax, ts_resume2
+.set:
+    mov [tss + 0x20], eax
+    iret
+    jmp task_g
+
 task_e:
     SHOW "in double fault task: error code", [esp]
     add esp, 4
@@ -218,6 +262,7 @@ bits 32
     dq 0x00009A100000FFFF               ; 80 code16 DPL 0, base 1 MiB
     dq 0x000092100000FFFF               ; 88 data16 DPL 0, base 1 MiB
     dq 0x000081000000002b               ; 90 16-bit TSS f, available
+    dq 0x0000890000000067               ; 98 TSS g
 %endmacro
 
 align 16
@@ -226,6 +271,8 @@ tss_c: times 104 db 0
 tss_d: times 104 db 0
 tss_e: times 104 db 0
 tss_f: times 44 db 0
+align 16
+tss_g: times 104 db 0
 
 section .bss
 alignb 16
@@ -239,6 +286,8 @@ stack_d:
 stack_e:
     resb 1024
 stack_f:
+    resb 2048
+stack_g:
 section .text
 
 %include "lib_end.inc"
