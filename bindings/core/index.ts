@@ -240,6 +240,9 @@ export class WasmCore implements Core {
     for (const [k, off] of Object.entries(COUNTERS)) c[k] = Number(this.get64(off));
     return c;
   }
+  instructions(): number {
+    return this.get32(L.S_CNT_INSN) + this.get32(L.S_CNT_INSN + 4) * 2 ** 32;
+  }
   tsc(): bigint { return this.get64(L.S_TSC); }
   /** Runs the core's fuzz driver (tests only; it resets the CPU and overwrites RAM). */
   fuzz(seed: number, streams: number, budget: number, maxExits: number, stopAtFirst = false): FuzzResult {

@@ -102,6 +102,8 @@ export interface Core {
   requestInterruptWindow(on: boolean): void;
   nmi(): void;
   counters(): CoreCounters;
+  /** Instructions executed so far (the `instructions` counter, without building the rest). */
+  instructions(): number;
   /** Virtual time stamp counter (what RDTSC returns). */
   tsc(): bigint;
 }

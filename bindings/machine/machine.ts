@@ -198,7 +198,7 @@ export class Machine {
   }
 
   private instructionCount(): number {
-    return this.core.counters().instructions;
+    return this.core.instructions();
   }
 
   /** The PIC's INTR to the CPU: injected when the CPU can take it, else a window is asked. */
