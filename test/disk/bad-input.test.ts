@@ -11,7 +11,8 @@ import { ImageError } from '../../bindings/disk/errors.js';
 import { Qcow2Image } from '../../bindings/disk/qcow2/image.js';
 import { VmdkImage } from '../../bindings/disk/vmdk/image.js';
 import { checkQcow2, repairQcow2 } from '../../bindings/disk/qcow2/check.js';
-import { createSnapshot } from '../../bindings/disk/qcow2/snapshot-ops.js';
+import { createSnapshot, applySnapshot, deleteSnapshot } from '../../bindings/disk/qcow2/snapshot-ops.js';
+import { growQcow2 } from '../../bindings/disk/qcow2/resize.js';
 import { mapImage } from '../../bindings/disk/map.js';
 import { checkVmdk } from '../../bindings/disk/vmdk/check.js';
 import { manifest, fixtureBytes } from './helpers.js';
@@ -290,7 +291,9 @@ describe('fuzz: mutated images fail cleanly', () => {
       // Map (and for qcow2 repair and snapshot creation) on the damaged image: clean errors only.
       const ops: Array<(m: MemorySource) => unknown> = [(m: MemorySource) => mapImage(openImage(m, { backing: () => { throw new ImageError('no backing'); } }))];
       if (name.endsWith('.qcow2')) {
-        ops.push((m) => repairQcow2(m, 'all'), (m) => createSnapshot(m, { name: 'fuzz', dateSec: 0, dateNsec: 0 }));
+        ops.push((m) => repairQcow2(m, 'all'), (m) => createSnapshot(m, { name: 'fuzz', dateSec: 0, dateNsec: 0 }),
+          (m) => growQcow2(m, (manifest[name].info['virtual-size'] as number) + (1 << 20)),
+          (m) => applySnapshot(m, '1'), (m) => deleteSnapshot(m, '1'));
       }
       for (const op of ops) {
         try { op(new MemorySource(b.slice())); } catch (err) {
