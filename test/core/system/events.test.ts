@@ -30,6 +30,22 @@ describe('external interrupts', () => {
     expect(regs.eflags & IF).toBe(0); // interrupt gate
   });
 
+  it('go to the ring-1 stack of the TSS for a DPL-1 handler (SDM vol. 3A, 6.12.1)', async () => {
+    // The handler (at ring 1, where HLT would fault) spins: eb fe (jmp $) at 0x3a00.
+    const core = await snippetCore(SPIN, { eflags: 0x202 }, true);
+    core.writePhys(0x3a00, new Uint8Array([0xeb, 0xfe]));
+    setGate(core, 0x43, 0x3a00, 0x8e, 0x31);
+    core.run(20);
+    core.injectInterrupt(0x43);
+    expect(core.run(50).reason).toBe('budget');
+    const regs = core.getRegs();
+    expect(regs.eip).toBe(0x3a00);
+    expect(core.getSegment('cs').selector).toBe(0x31);
+    expect(core.getSegment('ss').selector).toBe(0x39);
+    expect(regs.esp).toBe(0x68000 - 20);
+    expect(stackDwords(core, regs.esp, 5)).toEqual([CODE, 0x1b, 0x202, 0x60000, 0x23]);
+  });
+
   it('keep IF through a trap gate', async () => {
     const core = await snippetCore(SPIN, { eflags: 0x202 });
     setGate(core, 0x41, STUBS + 0x41, 0x8f);

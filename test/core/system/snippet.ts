@@ -4,7 +4,8 @@
  * which error code. The code sits at 0x1000 and ends with HLT.
  *
  * Layout (physical = linear): GDT at 0x500 (08 code DPL 0, 10 data DPL 0, 1b code DPL 3,
- * 23 data DPL 3, 28 TSS), TSS at 0x600 (ESP0 = 0x70000, SS0 = 0x10), IDT at 0x2000 with
+ * 23 data DPL 3, 28 TSS, 31 code DPL 1, 39 data DPL 1), TSS at 0x600 (ESP0 = 0x70000,
+ * SS0 = 0x10, ESP1 = 0x68000, SS1 = 0x39), IDT at 0x2000 with
  * DPL-0 interrupt gates for all 256 vectors to 0008:3000+vector, each a HLT; code at
  * 0x1000; stack top 0x80000 (ring 0) or 0x60000 (ring 3).
  */
@@ -27,11 +28,11 @@ function dq(view: DataView, at: number, lo: number, hi: number): void {
   view.setUint32(at + 4, hi >>> 0, true);
 }
 
-/** Writes gate `vector` of the IDT: selector 08, `offset`, type/attribute byte `attr`. */
-export function setGate(core: Core, vector: number, offset: number, attr: number): void {
+/** Writes gate `vector` of the IDT: `selector` (08 by default), `offset`, type/attribute byte `attr`. */
+export function setGate(core: Core, vector: number, offset: number, attr: number, selector = 0x08): void {
   const g = new Uint8Array(8);
   const v = new DataView(g.buffer);
-  dq(v, 0, (0x08 << 16) | (offset & 0xffff), (offset & 0xffff0000) | (attr << 8));
+  dq(v, 0, (selector << 16) | (offset & 0xffff), (offset & 0xffff0000) | (attr << 8));
   core.writePhys(IDT + vector * 8, g);
 }
 
@@ -45,8 +46,12 @@ export async function snippetCore(code: number[], init: Partial<Regs> = {}, ring
   dq(v, GDT + 0x18, 0x0000ffff, 0x00cffa00);
   dq(v, GDT + 0x20, 0x0000ffff, 0x00cff200);
   dq(v, GDT + 0x28, (TSS << 16) | 0x67, 0x00008b00);
+  dq(v, GDT + 0x30, 0x0000ffff, 0x00cfba00);
+  dq(v, GDT + 0x38, 0x0000ffff, 0x00cfb200);
   v.setUint32(TSS + 4, 0x70000, true);
   v.setUint32(TSS + 8, 0x10, true);
+  v.setUint32(TSS + 12, 0x68000, true);
+  v.setUint32(TSS + 16, 0x39, true);
   v.setUint16(TSS + 102, 0x68, true);
   for (let i = 0; i < 256; i++) {
     dq(v, IDT + i * 8, (0x08 << 16) | ((STUBS + i) & 0xffff), ((STUBS + i) & 0xffff0000) | 0x8e00);
@@ -54,7 +59,7 @@ export async function snippetCore(code: number[], init: Partial<Regs> = {}, ring
   }
   low.set(code, CODE);
   core.writePhys(0, low);
-  core.setTable('gdtr', { base: GDT, limit: 0x2f });
+  core.setTable('gdtr', { base: GDT, limit: 0x3f });
   core.setTable('idtr', { base: IDT, limit: 256 * 8 - 1 });
   core.setRegs({ cr0: 0x00000011, eflags: 0x2 });
   core.setSegment('tr', { selector: 0x28, base: TSS, limit: 0x67, access: 0x8b });
