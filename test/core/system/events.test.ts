@@ -108,6 +108,27 @@ describe('faults during delivery', () => {
     expect(core.getSegment('ss').selector).toBe(0x23);
   });
 
+  it('a page fault on the new stack leaves the interrupted ring-3 state as it was (frame before commit)', async () => {
+    // Paging on: identity-mapped 4 KiB pages below 4 MiB except page 0x6f000, where the
+    // ring-0 frame would go (ESP0 = 0x70000). The #PF and then the #DF need the same stack:
+    // shutdown, with CR2 naming the first push and ring 3 untouched.
+    const core = await snippetCore([0xcd, 0x40], {}, true);
+    setGate(core, 0x40, STUBS + 0x40, 0xee);
+    const pd = new Uint8Array(4096), pt = new Uint8Array(4096);
+    new DataView(pd.buffer).setUint32(0, 0x11000 | 0x7, true);
+    for (let i = 0; i < 1024; i++) new DataView(pt.buffer).setUint32(i * 4, i === 0x6f ? 0 : (i << 12) | 0x7, true);
+    core.writePhys(0x10000, pd);
+    core.writePhys(0x11000, pt);
+    core.setRegs({ cr3: 0x10000, cr0: 0x80000011 });
+    expect(core.run(50)).toEqual({ reason: 'shutdown', why: 'triple fault' });
+    const regs = core.getRegs();
+    expect(regs.cr2).toBe(0x6fffc);
+    expect(regs.eip).toBe(CODE);
+    expect(regs.esp).toBe(0x60000);
+    expect(core.getSegment('cs').selector).toBe(0x1b);
+    expect(core.getSegment('ss').selector).toBe(0x23);
+  });
+
   it('a #GP whose gate is absent becomes #DF with error code 0', async () => {
     // 0f 22 e0 / f4: mov cr4, eax with bit 31 set (#GP(0)); hlt
     const core = await snippetCore([0x0f, 0x22, 0xe0, 0xf4], { eax: 0x80000000 });
