@@ -11,3 +11,5 @@ export { planFirmware, FirmwareError } from './machine/firmware.js';
 /** The WebAssembly core and its host contract. */
 export { createCore } from './core/index.js';
 export type * from './core/types.js';
+/** Disk images (raw, qcow2, VMDK) as block devices, and the `img` operations; browser-safe. */
+export * as disk from './disk/index.js';

@@ -12,7 +12,7 @@ export * from './check.js';
 export * from './size.js';
 export { Qcow2Image, type Qcow2OpenOptions, type ClusterKind } from './qcow2/image.js';
 export { createQcow2, type Qcow2CreateOptions } from './qcow2/create.js';
-export { checkQcow2 } from './qcow2/check.js';
+export { checkQcow2, repairQcow2, type RepairResult } from './qcow2/check.js';
 export { VmdkImage, type VmdkOpenOptions } from './vmdk/image.js';
 export { createMonolithicSparse, type VmdkCreateOptions } from './vmdk/create.js';
 export { StreamOptimizedWriter } from './vmdk/stream.js';
