@@ -278,7 +278,7 @@ export function registerImg(program: Command): void {
     });
 
   img.command('snapshot')
-    .description('List, create or delete internal snapshots of a qcow2 image')
+    .description('List, create, apply or delete internal snapshots of a qcow2 image')
     .argument('<file>')
     .option('-l, --list', 'list the snapshots')
     .option('-c, --create <name>', 'create a snapshot of the current contents')
