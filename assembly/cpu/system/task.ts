@@ -39,12 +39,14 @@ const SEG_LO: u32 = 0, SEG_HI: u32 = 6, SEG_ADDR: u32 = 12, SEG_SEL_NEW: u32 = 1
 @inline function slot(i: u32): u32 { return load<u32>(NEW_STATE + (i << 2)); }
 @inline function setSlot(i: u32, v: u32): void { store<u32>(NEW_STATE + (i << 2), v); }
 let ldtLo: u32 = 0, ldtHi: u32 = 0;
+/** The descriptor fetchNew() read and its linear address. */
+let tmpLo: u32 = 0, tmpHi: u32 = 0, tmpAddr: u32 = 0;
 
 /** Reads a descriptor of the new task: GDT, or the new LDT (base/limit given) for TI = 1. */
 function fetchNew(sel: u32, ldtBase: u32, ldtLimit: u32, ldtOk: bool): bool {
   if ((sel & 4) != 0) {
     if (!ldtOk || <u64>(sel & 0xfff8) + 7 > <u64>ldtLimit) { raise(TS, sel & 0xfffc, true); return false; }
-    // Read it through the GDT path with a temporary LDTR would change state; read directly.
+    // The new LDT is not loaded yet: read the entry from its base directly.
     const at = ldtBase + (sel & 0xfff8);
     const lo = sysRead32(at); if (faulted) return false;
     const hi = sysRead32(at + 4); if (faulted) return false;
@@ -55,7 +57,6 @@ function fetchNew(sel: u32, ldtBase: u32, ldtLimit: u32, ldtOk: bool): bool {
   tmpLo = descLo; tmpHi = descHi; tmpAddr = descAddr;
   return true;
 }
-let tmpLo: u32 = 0, tmpHi: u32 = 0, tmpAddr: u32 = 0;
 
 /**
  * Switches to the task of TSS selector `sel` (SDM 7.3, steps 1-13). The caller has made the
@@ -93,7 +94,7 @@ export function taskSwitch(sel: u32, source: u32, ext: u32, code: u32, hasCode: 
     nLdt = sysRead16(nBase + 0x60);
   } else {
     nEip = sysRead16(nBase + 0x0e);
-    nFlags = sysRead16(nBase + 0x10) | 0; // upper EFLAGS bits are 0 in a 16-bit task
+    nFlags = sysRead16(nBase + 0x10); // the upper EFLAGS bits are 0 in a 16-bit task
     // The upper halves of the general registers read as ones after a switch to a 16-bit
     // task (as Bochs does, following the hardware); FS and GS become null.
     for (let r = 0; r < 8; r++) setSlot(GPR + r, sysRead16(nBase + 0x12 + 2 * r) | 0xffff0000);
