@@ -782,7 +782,8 @@ function loadFar(s: u32): void {
   const sel = rd16(eaSeg, eaOff + (osz >> 3)); if (faulted) return;
   loadSeg(s, sel); if (faulted) return;
   setReg(osz, regField(), off);
-  if (s == SS) shadowNext = true;
+  // Unlike MOV SS and POP SS, LSS opens no interrupt shadow (SDM vol. 2B, MOV: only
+  // "loading the SS register with a MOV or POP" inhibits interrupts).
 }
 export function loadFarPointer(s: u32): void { loadFar(s); }
 
