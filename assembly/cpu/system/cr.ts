@@ -3,10 +3,14 @@
 import { STATE_BASE, S_CR0, S_CR2, S_CR3, S_CR4, S_DR0, S_DR6, S_DR7, S_CPL } from '../../generated/layout';
 import { CR0_PE, CR0_PG, CR0_WP, CR0_TS, CR0_ET, CR4_PSE, CR4_PGE, CR4_PAE, CR4_DE } from '../state';
 import { segUpdateAll } from '../access';
-import { raiseGP, raiseUD } from '../fault';
+import { raiseGP, raiseUD, raise, DB } from '../fault';
 import { tlbFlushAll, tlbFlushPage } from '../../mem/tlb';
 import { v86Mode } from './segments';
 import { updateDebug } from '../debug';
+
+/** DR7.GD (bit 13) and DR6.BD (bit 13), SDM vol. 3B, 17.2.3-17.2.4. */
+const DR7_GD: u32 = 1 << 13;
+const DR6_BD: u32 = 1 << 13;
 
 /** CR4 bits this CPU has: TSD DE PSE PGE PCE (SDM vol. 3A, 2.5). VME and PVI need CPUID.VME
  *  and PAE, MCE, OSFXSR... their features, which CPUID does not report: writing them is #GP(0). */
@@ -59,9 +63,24 @@ export function movFromCr(n: u32): u32 {
   }
 }
 
+/**
+ * DR7.GD (general detect, SDM vol. 3B, 17.2.4): a MOV to or from a debug register is a #DB
+ * fault instead, with DR6.BD set and GD cleared for the handler. Returns false after #DB.
+ */
+function generalDetect(): bool {
+  const dr7 = load<u32>(STATE_BASE + S_DR7);
+  if ((dr7 & DR7_GD) == 0) return true;
+  store<u32>(STATE_BASE + S_DR6, load<u32>(STATE_BASE + S_DR6) | DR6_BD);
+  store<u32>(STATE_BASE + S_DR7, dr7 & ~DR7_GD);
+  updateDebug();
+  raise(DB, 0, false);
+  return false;
+}
+
 export function movToDr(n: u32, v: u32): void {
   if (!privileged()) return;
   if ((n == 4 || n == 5) && (load<u32>(STATE_BASE + S_CR4) & CR4_DE) != 0) { raiseUD(); return; }
+  if (!generalDetect()) return;
   if (n < 4) store<u32>(STATE_BASE + S_DR0 + 4 * n, v);
   else if (n == 6 || n == 4) store<u32>(STATE_BASE + S_DR6, (v & 0xe00f) | 0xffff0ff0);
   else store<u32>(STATE_BASE + S_DR7, (v & 0xffff2bff) | 0x400);
@@ -72,6 +91,7 @@ export function movToDr(n: u32, v: u32): void {
 export function movFromDr(n: u32): u32 {
   if (!privileged()) return 0;
   if ((n == 4 || n == 5) && (load<u32>(STATE_BASE + S_CR4) & CR4_DE) != 0) { raiseUD(); return 0; }
+  if (!generalDetect()) return 0;
   if (n < 4) return load<u32>(STATE_BASE + S_DR0 + 4 * n);
   if (n == 6 || n == 4) return load<u32>(STATE_BASE + S_DR6);
   return load<u32>(STATE_BASE + S_DR7);

@@ -78,6 +78,17 @@ test_main:
     mov dr7, eax
     mov eax, dr7
     SHOW "dr7 after 0", eax
+    ; DR7.GD: the next MOV to or from a debug register is a #DB fault, with DR6.BD set and
+    ; GD cleared (SDM vol. 3B, 17.2.4)
+    mov eax, 0x00002000
+    mov dr7, eax
+    XTRY "mov from dr0 with dr7.gd", {mov eax, dr0}
+    mov eax, dr6
+    SHOW "  dr6", eax
+    mov eax, dr7
+    SHOW "  dr7", eax
+    mov eax, 0xffff0ff0
+    mov dr6, eax
     XTRY "mov dr4 with cr4.de", {db 0x0f, 0x21, 0xe0}
     xor eax, eax
     mov cr4, eax
