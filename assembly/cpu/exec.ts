@@ -20,7 +20,7 @@ import {
 import { faulted, raiseGP, raiseUD, raise, NM, BR } from './fault';
 import {
   getFlags, materialize, flags, setFlagsWord, testCC, getCF, getOF, getZF, setLazy, CF, DF, IF, VM, RF, TF,
-  STATUS, LF_ADD, LF_SUB, LF_LOGIC, LF_INC, LF_DEC,
+  STATUS, LF_ADD, LF_SUB, LF_LOGIC, LF_INC, LF_DEC, OF as OF_FLAG,
 } from './flags';
 import { alu, inc, dec, neg, OP_CMP, OP_AND } from './ops/alu';
 import { shift } from './ops/shift';
@@ -502,7 +502,19 @@ function exec1(b: u32): void {
         if (b == 0xc1) { c = fetch8(); if (faulted) return; }
         else if (b == 0xd3) c = reg8(1);
         if ((c & 31) == 0) return;
-        setReg32(m & 7, shift((m >> 3) & 7, reg32(m & 7), c, 32));
+        const op = (m >> 3) & 7;
+        if (op < 2) {
+          // ROL/ROR: only CF and OF change (SDM vol. 2B, RCL/RCR/ROL/ROR).
+          const a = reg32(m & 7);
+          const r = op == 0 ? rotl<u32>(a, c & 31) : rotr<u32>(a, c & 31);
+          const cf: u32 = op == 0 ? r & 1 : r >>> 31;
+          const ofv: u32 = op == 0 ? (r >>> 31) ^ cf : ((r >>> 31) ^ (r >>> 30)) & 1;
+          materialize();
+          setFlagsWord((flags & ~(CF | OF_FLAG)) | cf | (ofv << 11));
+          setReg32(m & 7, r);
+          return;
+        }
+        setReg32(m & 7, shift(op, reg32(m & 7), c, 32));
         return;
       }
       decodeModrmFast(m); if (faulted) return;

@@ -111,11 +111,31 @@ export function getAF(): u32 {
   }
 }
 
-/** The full EFLAGS value. */
+/** The full EFLAGS value: one pass over the lazy state. */
 export function getFlags(): u32 {
-  if (lfOp == LF_NONE) return flags | FLAGS_FIXED;
-  return (flags & ~STATUS) | FLAGS_FIXED | getCF() | (getPF() << 2) | (getAF() << 4) |
-    (getZF() << 6) | (getSF() << 7) | (getOF() << 11);
+  const op = lfOp;
+  if (op == LF_NONE) return flags | FLAGS_FIXED;
+  const r = lfR, a = lfA, b = lfB, sign = lfSign;
+  const m = maskOf(sign);
+  // PF, ZF, SF come from the result for every lazy kind (SDM vol. 1, 3.4.3.1).
+  let f = (flags & ~(PF | ZF | SF)) | FLAGS_FIXED | (((~popcnt<u32>(r & 0xff)) & 1) << 2);
+  if ((r & m) == 0) f |= ZF;
+  if ((r & sign) != 0) f |= SF;
+  const af = (a ^ b ^ r) & AF;
+  switch (op) {
+    case LF_ADD: case LF_ADC: {
+      const cf: u32 = op == LF_ADD ? <u32>((r & m) < (a & m)) : <u32>((r & m) <= (a & m));
+      return (f & ~(CF | AF | OF)) | cf | af | (<u32>(((a ^ r) & (b ^ r) & sign) != 0) << 11);
+    }
+    case LF_SUB: case LF_SBB: {
+      const cf: u32 = op == LF_SUB ? <u32>((a & m) < (b & m)) : <u32>((a & m) <= (b & m));
+      return (f & ~(CF | AF | OF)) | cf | af | (<u32>(((a ^ b) & (a ^ r) & sign) != 0) << 11);
+    }
+    case LF_LOGIC: return f & ~(CF | AF | OF);
+    case LF_INC: return (f & ~(AF | OF)) | af | (<u32>(((a ^ r) & (b ^ r) & sign) != 0) << 11);
+    case LF_DEC: return (f & ~(AF | OF)) | af | (<u32>(((a ^ b) & (a ^ r) & sign) != 0) << 11);
+    default: return f; // LF_RES: CF, OF, AF are in `flags`
+  }
 }
 
 /** Folds the lazy flags into `flags` (before a partial update of the status flags). */
