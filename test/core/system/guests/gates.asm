@@ -139,7 +139,18 @@ ring3_main:
     pushfd
     pop eax
     SHOW "after popf", eax
-    R3TRY "aligned dword", {mov eax, [scratch]}
+    ; IRET at CPL 3, IOPL 0: IF and IOPL in the popped EFLAGS are ignored, AC and the
+    ; arithmetic flags are taken (SDM vol. 2A, IRET)
+    pushfd
+    push dword 0x000432d7
+    push cs
+    push dword .after_iret3
+    iretd
+.after_iret3:
+    pushfd
+    pop eax
+    SHOW "after iret at cpl 3", eax
+    popfd
     R3TRY "misaligned dword", {mov eax, [scratch+1]}
     R3TRY "misaligned word", {mov ax, [scratch+3]}
     push ebx
