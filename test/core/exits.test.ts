@@ -45,3 +45,32 @@ describe('the run loop talks to its host through exits', () => {
     expect(core.getRegs().eax & 0xffff).toBe(0x1335);
   });
 });
+
+describe('the state block', () => {
+  it('moves a running guest between cores as one block (save, load, continue identically)', async () => {
+    // mov cx, 1000 ; l: add ax, cx ; rol ax, 3 ; loop l ; hlt
+    const code = [0xb9, 0xe8, 0x03, 0x01, 0xc8, 0xc1, 0xc0, 0x03, 0xe2, 0xf9, 0xf4];
+    const a = await realModeCore(code);
+    const b = await realModeCore(code);
+    expect(a.run(1234)).toEqual({ reason: 'budget' });
+    const block = a.saveState();
+    b.writePhys(0, a.readPhys(0, 1 << 20));
+    b.loadState(block);
+    expect(a.run(100_000)).toEqual({ reason: 'hlt' });
+    expect(b.run(100_000)).toEqual({ reason: 'hlt' });
+    expect(b.getRegs()).toEqual(a.getRegs());
+    expect(b.tsc()).toBe(a.tsc());
+    expect(() => b.loadState(new Uint8Array(10))).toThrow(RangeError);
+  });
+});
+
+describe('a guest that faults forever', () => {
+  it('still returns to the host when the budget is spent', async () => {
+    // ud2 with the #UD vector (6) of the IVT pointing back at the UD2 itself
+    const core = await realModeCore([0x0f, 0x0b]);
+    core.writePhys(6 * 4, Uint8Array.from([0x00, 0x10, 0x00, 0x00]));
+    core.setRegs({ esp: 0xfffe });
+    expect(core.run(5000)).toEqual({ reason: 'budget' });
+    expect(core.counters().exceptions).toBeGreaterThan(100);
+  });
+});
