@@ -165,7 +165,8 @@ function aluRM(op: u32, size: u32, src: u32): void {
   }
 }
 
-function exec1(b: u32): void {
+// Inlined into the run loop: a call per instruction into this large function costs more than its size.
+@inline function exec1(b: u32): void {
   switch (b) {
     // ---- 32-bit register fast paths (the general forms follow) ----
     case 0x01: case 0x09: case 0x11: case 0x19: case 0x21: case 0x29: case 0x31: case 0x39: {
