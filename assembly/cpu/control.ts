@@ -7,7 +7,7 @@ import { osz } from './decode';
 import { pushSz } from './stack';
 
 /** Jumps to `target` (truncated to 16 bits for a 16-bit operand size). */
-export function jumpTo(target: u32): void {
+@inline export function jumpTo(target: u32): void {
   if (osz == 16) target &= 0xffff;
   if (target > segLimit(CS)) { raiseGP(0); return; }
   setIp(target);
@@ -15,7 +15,7 @@ export function jumpTo(target: u32): void {
 
 @inline export function jumpRel(disp: u32): void { jumpTo(ip + disp); }
 
-export function callTo(target: u32): void {
+@inline export function callTo(target: u32): void {
   if (osz == 16) target &= 0xffff;
   if (target > segLimit(CS)) { raiseGP(0); return; }
   pushSz(osz, ip);

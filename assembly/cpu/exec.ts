@@ -127,7 +127,7 @@ function prefixes(b: u32): u32 {
 
 /** 32-bit ALU read-modify-write of the ModRM memory operand: one TLB lookup for both
  *  accesses when the page is writable through the TLB, else the general path. */
-function aluMem32(op: u32, src: u32): void {
+@inline function aluMem32(op: u32, src: u32): void {
   const lin = linWr(eaSeg, eaOff, 4);
   if (faulted) return;
   const i = (lin >>> 12) & TLB_MASK;

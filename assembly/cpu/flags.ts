@@ -169,7 +169,7 @@ export function setFlag(bit: u32, on: bool): void {
 }
 
 /** Condition codes of Jcc/SETcc/CMOVcc, cc = low nibble of the opcode (SDM vol. 2, B.1.4.7). */
-export function testCC(cc: u32): bool {
+@inline export function testCC(cc: u32): bool {
   let r: bool;
   switch (cc >> 1) {
     case 0: r = getOF() != 0; break;
