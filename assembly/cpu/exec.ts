@@ -76,15 +76,7 @@ function lockAllowed(b: u32, m: u32): bool {
     setOsz(d); setAsz(d); setSegOvr(-1); setRep(0); setLock(false);
     setPrefixDirty(false);
   }
-  let b = fetch8();
-  // Prefixes: 26 2E 36 3E (segments), 64 65 (FS GS), 66 67 (sizes), F0 F2 F3.
-  if ((b & 0xe7) == 0x26 || (b & 0xfc) == 0x64 || (b & 0xfc) == 0xf0) {
-    if (b != 0xf1) {
-      b = prefixes(b);
-      if (faulted) return;
-    }
-  }
-  exec1(b);
+  exec1(fetch8());
 }
 
 /** Consumes the prefixes starting with `b`; returns the opcode byte after them. */
@@ -166,8 +158,17 @@ function aluRM(op: u32, size: u32, src: u32): void {
 }
 
 // Inlined into the run loop: a call per instruction into this large function costs more than its size.
-@inline function exec1(b: u32): void {
+@inline function exec1(first: u32): void {
+  let b = first;
+  // Prefixes are cases of the dispatch: they consume every prefix and dispatch again on the
+  // opcode, so an instruction without prefixes pays no separate test for them.
+  while (true) {
   switch (b) {
+    case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65: case 0x66: case 0x67:
+    case 0xf0: case 0xf2: case 0xf3:
+      b = prefixes(b);
+      if (faulted) return;
+      continue;
     // ---- 32-bit register fast paths (the general forms follow) ----
     case 0x01: case 0x09: case 0x11: case 0x19: case 0x21: case 0x29: case 0x31: case 0x39: {
       const m = fetch8(); if (faulted) return;
@@ -695,9 +696,10 @@ function aluRM(op: u32, size: u32, src: u32): void {
     }
     case 0xff: group5(); return;
     default:
-      // 0x26 0x2e 0x36 0x3e 0x64-0x67 0xf0 0xf2 0xf3 are prefixes (handled in step).
       raiseUD();
       return;
+  }
+  return; // every case returns; only the prefix case loops
   }
 }
 
