@@ -20,7 +20,7 @@ import {
 import { faulted, raiseGP, raiseUD, raise, NM, BR } from './fault';
 import {
   getFlags, materialize, flags, setFlagsWord, testCC, getCF, getOF, getZF, setLazy, CF, DF, IF, VM, RF, TF,
-  STATUS, LF_ADD, LF_SUB, LF_LOGIC, LF_INC, LF_DEC, OF as OF_FLAG,
+  STATUS, LF_ADD, LF_SUB, LF_LOGIC, LF_INC, LF_DEC, OF as OF_FLAG, setLazyLogic,
 } from './flags';
 import { alu, inc, dec, neg, OP_CMP, OP_AND } from './ops/alu';
 import { shift } from './ops/shift';
@@ -148,13 +148,48 @@ function aluRM(op: u32, size: u32, src: u32): void {
   let r: u32;
   switch (op) {
     case 0: r = a + b; setLazy(LF_ADD, a, b, r, 0x80000000); return r;
-    case 1: r = a | b; setLazy(LF_LOGIC, a, b, r, 0x80000000); return r;
-    case 4: r = a & b; setLazy(LF_LOGIC, a, b, r, 0x80000000); return r;
+    case 1: r = a | b; setLazyLogic(r, 0x80000000); return r;
+    case 4: r = a & b; setLazyLogic(r, 0x80000000); return r;
     case 5: r = a - b; setLazy(LF_SUB, a, b, r, 0x80000000); return r;
-    case 6: r = a ^ b; setLazy(LF_LOGIC, a, b, r, 0x80000000); return r;
+    case 6: r = a ^ b; setLazyLogic(r, 0x80000000); return r;
     case 7: r = a - b; setLazy(LF_SUB, a, b, r, 0x80000000); return a;
     default: return alu(op, a, b, 32); // ADC, SBB
   }
+}
+
+
+/** ALU Ev,Gv (01 09 11 19 21 29 31 39), inlined per opcode. */
+@inline function aluEvGv(b: u32): void {
+  const m = fetch8(); if (faulted) return;
+  if (osz == 32 && m >= 0xc0) {
+    const r = alu32(b >> 3, reg32(m & 7), reg32((m >> 3) & 7));
+    if (b != 0x39) setReg32(m & 7, r);
+    return;
+  }
+  decodeModrmFast(m); if (faulted) return;
+  if (osz == 32 && b != 0x39) { aluMem32(b >> 3, reg32((m >> 3) & 7)); return; }
+  aluRM(b >> 3, osz, getReg(osz, regField()));
+  return;
+}
+
+/** ALU Gv,Ev (03 0B 13 1B 23 2B 33 3B), inlined per opcode. */
+@inline function aluGvEv(b: u32): void {
+  const m = fetch8(); if (faulted) return;
+  if (osz == 32) {
+    const g = (m >> 3) & 7;
+    let v: u32;
+    if (m >= 0xc0) v = reg32(m & 7);
+    else { decodeModrmFast(m); if (faulted) return; v = rd32(eaSeg, eaOff); if (faulted) return; }
+    const r = alu32(b >> 3, reg32(g), v);
+    if (b != 0x3b) setReg32(g, r);
+    return;
+  }
+  decodeModrmFast(m); if (faulted) return;
+  const v = readRM(osz); if (faulted) return;
+  const g = regField();
+  const res = alu(b >> 3, getReg(osz, g), v, osz);
+  if (b != 0x3b) setReg(osz, g, res);
+  return;
 }
 
 // Inlined into the run loop: a call per instruction into this large function costs more than its size.
@@ -170,36 +205,23 @@ function aluRM(op: u32, size: u32, src: u32): void {
       if (faulted) return;
       continue;
     // ---- 32-bit register fast paths (the general forms follow) ----
-    case 0x01: case 0x09: case 0x11: case 0x19: case 0x21: case 0x29: case 0x31: case 0x39: {
-      const m = fetch8(); if (faulted) return;
-      if (osz == 32 && m >= 0xc0) {
-        const r = alu32(b >> 3, reg32(m & 7), reg32((m >> 3) & 7));
-        if (b != 0x39) setReg32(m & 7, r);
-        return;
-      }
-      decodeModrmFast(m); if (faulted) return;
-      if (osz == 32 && b != 0x39) { aluMem32(b >> 3, reg32((m >> 3) & 7)); return; }
-      aluRM(b >> 3, osz, getReg(osz, regField()));
-      return;
-    }
-    case 0x03: case 0x0b: case 0x13: case 0x1b: case 0x23: case 0x2b: case 0x33: case 0x3b: {
-      const m = fetch8(); if (faulted) return;
-      if (osz == 32) {
-        const g = (m >> 3) & 7;
-        let v: u32;
-        if (m >= 0xc0) v = reg32(m & 7);
-        else { decodeModrmFast(m); if (faulted) return; v = rd32(eaSeg, eaOff); if (faulted) return; }
-        const r = alu32(b >> 3, reg32(g), v);
-        if (b != 0x3b) setReg32(g, r);
-        return;
-      }
-      decodeModrmFast(m); if (faulted) return;
-      const v = readRM(osz); if (faulted) return;
-      const g = regField();
-      const res = alu(b >> 3, getReg(osz, g), v, osz);
-      if (b != 0x3b) setReg(osz, g, res);
-      return;
-    }
+    // ALU Ev,Gv and Gv,Ev: one case per opcode so the operation is a constant in each.
+    case 0x01: aluEvGv(0x01); return;
+    case 0x09: aluEvGv(0x09); return;
+    case 0x11: aluEvGv(0x11); return;
+    case 0x19: aluEvGv(0x19); return;
+    case 0x21: aluEvGv(0x21); return;
+    case 0x29: aluEvGv(0x29); return;
+    case 0x31: aluEvGv(0x31); return;
+    case 0x39: aluEvGv(0x39); return;
+    case 0x03: aluGvEv(0x03); return;
+    case 0x0b: aluGvEv(0x0b); return;
+    case 0x13: aluGvEv(0x13); return;
+    case 0x1b: aluGvEv(0x1b); return;
+    case 0x23: aluGvEv(0x23); return;
+    case 0x2b: aluGvEv(0x2b); return;
+    case 0x33: aluGvEv(0x33); return;
+    case 0x3b: aluGvEv(0x3b); return;
     case 0x89: {
       const m = fetch8(); if (faulted) return;
       if (m >= 0xc0) { setReg(osz, m & 7, getReg(osz, (m >> 3) & 7)); return; }

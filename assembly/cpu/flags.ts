@@ -49,6 +49,11 @@ export let lfSign: u32 = 0x80000000;
   lfOp = op; lfA = a; lfB = b; lfR = r; lfSign = sign;
 }
 
+/** AND/OR/XOR/TEST: the operands are not needed (CF = OF = AF = 0). */
+@inline export function setLazyLogic(r: u32, sign: u32): void {
+  lfOp = LF_LOGIC; lfR = r; lfSign = sign;
+}
+
 /** Records a result whose ZF SF PF are lazy and whose CF OF AF the caller sets in `flags`. */
 @inline export function setResultFlags(r: u32, sign: u32, cfofaf: u32): void {
   flags = (flags & ~STATUS) | cfofaf;
