@@ -192,6 +192,18 @@ function aluRM(op: u32, size: u32, src: u32): void {
   return;
 }
 
+/** ALU eAX, imm (05 0D 15 1D 25 2D 35 3D), inlined per opcode. */
+@inline function aluAccImm(b: u32): void {
+  const v = fetchImm(osz); if (faulted) return;
+  if (osz == 32) {
+    const r = alu32(b >> 3, reg32(EAX), v);
+    if (b != 0x3d) setReg32(EAX, r);
+    return;
+  }
+  const res = alu(b >> 3, getReg(osz, EAX), v, osz);
+  if ((b >> 3) != OP_CMP) setReg(osz, EAX, res);
+}
+
 // Inlined into the run loop: a call per instruction into this large function costs more than its size.
 @inline function exec1(first: u32): void {
   let b = first;
@@ -280,17 +292,14 @@ function aluRM(op: u32, size: u32, src: u32): void {
       if ((b >> 3) != OP_CMP) setReg8(0, res);
       return;
     }
-    case 0x05: case 0x0d: case 0x15: case 0x1d: case 0x25: case 0x2d: case 0x35: case 0x3d: {
-      const v = fetchImm(osz); if (faulted) return;
-      if (osz == 32) {
-        const r = alu32(b >> 3, reg32(EAX), v);
-        if (b != 0x3d) setReg32(EAX, r);
-        return;
-      }
-      const res = alu(b >> 3, getReg(osz, EAX), v, osz);
-      if ((b >> 3) != OP_CMP) setReg(osz, EAX, res);
-      return;
-    }
+    case 0x05: aluAccImm(0x05); return;
+    case 0x0d: aluAccImm(0x0d); return;
+    case 0x15: aluAccImm(0x15); return;
+    case 0x1d: aluAccImm(0x1d); return;
+    case 0x25: aluAccImm(0x25); return;
+    case 0x2d: aluAccImm(0x2d); return;
+    case 0x35: aluAccImm(0x35); return;
+    case 0x3d: aluAccImm(0x3d); return;
     // ---- segment register push/pop ----
     case 0x06: case 0x0e: case 0x16: case 0x1e: pushSeg(b >> 3); return;
     case 0x07: case 0x17: case 0x1f: popSeg(b >> 3); return;

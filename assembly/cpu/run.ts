@@ -138,8 +138,8 @@ function runSlice(n: u32): u32 {
       if (field(S_HALTED) != 0) { setField(S_HALTED, 0); reason = EXIT_HLT; break; }
       recomputeAttention();
       if (debugActive || stepPending) needAttention();
-    }
-    if (done >= n) break;
+      if (done >= n) break;
+    } else if (done >= n) break;
     let tfBefore: u32 = 0, rfBefore: u32 = 0;
     if (attention && debugActive) {
       rfBefore = flags & RF;
