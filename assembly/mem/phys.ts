@@ -21,6 +21,33 @@ export let a20Mask: u32 = 0xffffffff;
 let romCount: u32 = 0;
 let mmioCount: u32 = 0;
 
+/**
+ * Shadow RAM of the BIOS and option-ROM area 0xC0000-0xFFFFF, as the i440FX PAM registers
+ * switch it (82441FX datasheet, 3.2.x "PAM0-PAM6"): twelve 16 KiB regions from 0xC0000 and
+ * one 64 KiB region at 0xF0000. Per region: SHADOW_ROM (reset: reads and writes go to the
+ * bus, i.e. any ROM mapped there), SHADOW_RAM_RO (reads from RAM, writes dropped),
+ * SHADOW_RAM (reads and writes to RAM).
+ */
+export const SHADOW_ROM: u8 = 0;
+export const SHADOW_RAM_RO: u8 = 1;
+export const SHADOW_RAM: u8 = 2;
+const SHADOW_BASE: u32 = 0xc0000;
+const shadowMode = new StaticArray<u8>(13);
+
+/** The shadow region of `pa`, or -1 outside 0xC0000-0xFFFFF. */
+@inline function shadowRegion(pa: u32): i32 {
+  const d = pa - SHADOW_BASE;
+  if (d >= 0x40000) return -1;
+  return d >= 0x30000 ? 12 : <i32>(d >>> 14);
+}
+
+/** Sets the mode of region `region` (0-11: 16 KiB from 0xC0000; 12: 0xF0000-0xFFFFF). */
+export function setShadow(region: u32, mode: u32): bool {
+  if (region > 12 || mode > 2) return false;
+  unchecked(shadowMode[region] = <u8>mode);
+  return true;
+}
+
 /** Result of classify(): the host address of the physical byte and the page kind. */
 export let classHost: u32 = 0;
 
@@ -30,6 +57,7 @@ export function physInit(ram: u32): void {
   store<u32>(STATE_BASE + S_ROM_END, RAM_BASE + ram);
   romCount = 0;
   mmioCount = 0;
+  for (let i = 0; i < 13; i++) unchecked(shadowMode[i] = SHADOW_ROM);
   memory.fill(ONES_PAGE, 0xff, 4096);
 }
 
@@ -67,6 +95,11 @@ export function addMmio(phys: u32, len: u32): bool {
 /** Classifies physical address `pa` (A20 already applied): sets classHost, returns PAGE_*.
  *  ROM wins over MMIO, MMIO over RAM. Called on TLB fills and slow paths only. */
 export function classify(pa: u32): u32 {
+  const sr = shadowRegion(pa);
+  if (sr >= 0 && pa < ramBytes) {
+    const m = unchecked(shadowMode[sr]);
+    if (m != SHADOW_ROM) { classHost = RAM_BASE + pa; return m == SHADOW_RAM ? PAGE_RAM : PAGE_ROM; }
+  }
   for (let i: u32 = 0; i < romCount; i++) {
     const p = ROM_TABLE + i * 16;
     const d = pa - load<u32>(p);

@@ -3,7 +3,7 @@
  * view on its memory. Implements the contract of ./types.ts. Runs in Node and browsers.
  */
 import * as L from '../generated/layout.js';
-import type {
+import type { ShadowMode,
   Core, CoreCounters, CoreOptions, Exit, Regs, RegName, SegName, Segment, TableReg,
 } from './types.js';
 
@@ -18,6 +18,7 @@ interface CoreExports {
   stateChanged(): void;
   completeIo(value: number): void;
   setA20(on: number): void;
+  setShadow(region: number, mode: number): number;
   addRom(phys: number, len: number): number;
   addMmio(phys: number, len: number): number;
   ramBase(): number;
@@ -203,6 +204,13 @@ export class WasmCore implements Core {
     if (!this.x.addMmio(base >>> 0, length >>> 0)) throw new Error('addMmio: too many MMIO ranges');
   }
   setA20(on: boolean): void { this.x.setA20(on ? 1 : 0); }
+  setShadow(base: number, mode: ShadowMode): void {
+    const region = base >= 0xf0000 && base < 0x100000 ? 12 : (base - 0xc0000) / 0x4000;
+    if (!Number.isInteger(region) || region < 0 || region > 12 || (region === 12 && base !== 0xf0000)) {
+      throw new RangeError(`setShadow: 0x${base.toString(16)} is not the start of a PAM region`);
+    }
+    this.x.setShadow(region, mode === 'rom' ? 0 : mode === 'ram-ro' ? 1 : 2);
+  }
 
   run(budget: number): Exit {
     if (!Number.isFinite(budget) || budget < 0) throw new RangeError(`run: bad budget ${budget}`);

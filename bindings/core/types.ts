@@ -29,6 +29,8 @@ export interface Segment { selector: number; base: number; limit: number; access
 /** GDTR / IDTR. */
 export interface TableReg { base: number; limit: number }
 
+export type ShadowMode = 'rom' | 'ram-ro' | 'ram';
+
 /** Why `run()` returned. */
 export type Exit =
   | { reason: 'budget' }
@@ -86,6 +88,12 @@ export interface Core {
   addMmio(base: number, length: number): void;
   /** The A20 gate (i8042 output port bit 1 / port 0x92 bit 1): off masks physical address bit 20. */
   setA20(on: boolean): void;
+  /**
+   * Shadow RAM of the BIOS area as the i440FX PAM registers switch it (82441FX datasheet,
+   * PAM0-PAM6): `base` is 0xF0000 (64 KiB) or a 16 KiB region from 0xC0000 to 0xEC000.
+   * 'rom': the bus (a mapped ROM) answers; 'ram-ro': RAM read, writes dropped; 'ram': RAM.
+   */
+  setShadow(base: number, mode: ShadowMode): void;
   /** The guest state block (registers, segment caches, tables, CRs, DRs, MSRs, TSC, event
    *  state) as one copy, and back: what a VMM saves into / loads from its VMCS-like area. */
   saveState(): Uint8Array;

@@ -12,6 +12,7 @@ import { PRIMARY, SECONDARY } from './ide/ide-channel.js';
 import type { AtaDeviceOptions } from './ide/ata-device.js';
 import { i440fxHostBridge, piix3IsaBridge } from './pci/i440fx.js';
 import { PciHost } from './pci/pci-host.js';
+import type { PciFunction } from './pci/pci-function.js';
 import { PiixIrqRouter } from './pci/piix-irq.js';
 
 export interface ChipsetOptions {
@@ -28,6 +29,8 @@ export interface ChipsetOptions {
 export interface Chipset {
   /** Add PCI devices here (slots 2-31); their INTx goes through the PIIX3 PIRQ routing. */
   pci: PciHost;
+  /** The i440FX host bridge (00:00.0): its PAM registers switch the BIOS shadow RAM. */
+  hostBridge: PciFunction;
   ide: PiixIde;
   /** Writes everything the guest wrote back to the disks. */
   flush(): void;
@@ -49,10 +52,11 @@ export function attachChipset(bus: Bus, pic: PicPair, opts: ChipsetOptions = {})
     ide.channels[i >> 1].attachDisk((i & 1) as 0 | 1, d, o);
   });
   if (opts.dma) ide.setDmaMemory(opts.dma);
-  pci.add(0, 0, i440fxHostBridge());
+  const hostBridge = i440fxHostBridge();
+  pci.add(0, 0, hostBridge);
   pci.add(1, 0, isa);
   pci.add(1, 1, ide.pci);
   pci.attach(bus);
   ide.attach(bus);
-  return { pci, ide, flush: () => ide.flush(), close: () => ide.close() };
+  return { pci, hostBridge, ide, flush: () => ide.flush(), close: () => ide.close() };
 }

@@ -66,6 +66,9 @@ export interface MachineStats {
   bus: BusCounters;
 }
 
+/** PAM0, the first of the i440FX's seven PAM registers (82441FX datasheet, 3.2.x). */
+const PAM0 = 0x59;
+
 /** Instructions per `run()` call when no timer bounds it (keeps the host responsive). */
 const SLICE = 1_000_000;
 
@@ -107,6 +110,7 @@ export class Machine {
       disks: config.disks, onReset: () => this.halt({ kind: 'reset' }),
       dma: { read: (a, dst) => this.dmaRead(a, dst), write: (a, src) => this.dmaWrite(a, src) },
     });
+    this.chipset.hostBridge.onConfigWrite = (o) => { if (o >= PAM0 && o <= PAM0 + 6) this.applyPam(o); };
     // PCI memory BARs the guest places exit to the bus.
     this.bus.onMmioRegistered = (base, length) => this.core.addMmio(base, length);
     new DebugExit((status) => this.halt({ kind: 'exit', status })).attach(this.bus);
@@ -137,6 +141,25 @@ export class Machine {
     } else if (!config.firmware) {
       throw new RangeError('nothing to boot: give a kernel or a firmware image');
     }
+  }
+
+  /**
+   * A PAM register of the i440FX (82441FX datasheet, 3.2.x "PAM0-PAM6"): two 2-bit fields
+   * (bits 1:0 and 5:4), each RE (bit 0: reads from DRAM) and WE (bit 1: writes to DRAM) for
+   * one region. PAM0 bits 5:4 cover 0xF0000-0xFFFFF; PAMn (n = 1..6) cover the 16 KiB
+   * regions 0xC0000 + (n - 1) * 0x8000 and the one after it. Write-only (WE without RE) is
+   * run as the bus: the firmware reads its ROM, and its writes there are lost.
+   */
+  private applyPam(offset: number): void {
+    const v = this.chipset.hostBridge.readConfig(offset, 1);
+    const mode = (f: number) => (f === 3 ? 'ram' : f === 1 ? 'ram-ro' : 'rom') as 'ram' | 'ram-ro' | 'rom';
+    if (offset === PAM0) {
+      this.core.setShadow(0xf0000, mode((v >> 4) & 3));
+      return;
+    }
+    const base = 0xc0000 + (offset - PAM0 - 1) * 0x8000;
+    this.core.setShadow(base, mode(v & 3));
+    this.core.setShadow(base + 0x4000, mode((v >> 4) & 3));
   }
 
   /**
