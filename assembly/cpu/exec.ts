@@ -32,6 +32,7 @@ import { rmwRead, rmwWrite } from './rmw';
 import { jumpTo, jumpRel, callTo } from './control';
 import { push16, push32, pushSz, pop16, pop32, popSz, sp, setSp, spOff } from './stack';
 import { exec0f } from './exec0f';
+import { setSliceCount } from './tsc';
 import { needAttention } from './events';
 import { loadSeg } from './system/segments';
 import { farJump, farCall, farReturn } from './system/far';
@@ -68,7 +69,9 @@ function lockAllowed(b: u32, m: u32): bool {
 }
 
 /** Executes one instruction at `ip` (inlined into the run loop). */
-@inline export function step(): void {
+/** `retired`: instructions retired so far in this slice of the run loop (the time stamp
+ *  counter's pending part, published for the two-byte opcodes that read it). */
+@inline export function step(retired: u32): void {
   beginInsn();
   if (prefixDirty) {
     unclampFetch();
@@ -76,7 +79,7 @@ function lockAllowed(b: u32, m: u32): bool {
     setOsz(d); setAsz(d); setSegOvr(-1); setRep(0); setLock(false);
     setPrefixDirty(false);
   }
-  exec1(fetch8());
+  exec1(fetch8(), retired);
 }
 
 /** Consumes the prefixes starting with `b`; returns the opcode byte after them. */
@@ -205,7 +208,7 @@ function aluRM(op: u32, size: u32, src: u32): void {
 }
 
 // Inlined into the run loop: a call per instruction into this large function costs more than its size.
-@inline function exec1(first: u32): void {
+@inline function exec1(first: u32, retired: u32): void {
   let b = first;
   // Prefixes are cases of the dispatch: they consume every prefix and dispatch again on the
   // opcode, so an instruction without prefixes pays no separate test for them.
@@ -305,6 +308,7 @@ function aluRM(op: u32, size: u32, src: u32): void {
     case 0x07: case 0x17: case 0x1f: popSeg(b >> 3); return;
     case 0x0f: {
       const b2 = fetch8(); if (faulted) return;
+      setSliceCount(retired); // RDTSC and RDMSR(TSC) read the pending count
       exec0f(b2);
       return;
     }

@@ -110,7 +110,7 @@ export function run(budget: u32): u32 {
 /** Executes up to `n` instructions; returns an exit reason or NO_EXIT. */
 function runSlice(n: u32): u32 {
   let done: u32 = 0;     // budget used: instructions and delivered exceptions
-  setSliceCount(0);      // instructions retired in this slice (RDTSC reads it)
+  let retired: u32 = 0;  // instructions retired in this slice (RDTSC/RDMSR see it via step)
   let reason: u32 = NO_EXIT;
   while (true) {
     // `attention` covers everything a boundary may have to do: events, shadows, debug.
@@ -159,7 +159,7 @@ function runSlice(n: u32): u32 {
       clearSoftInt();
     }
     const esp0 = field(S_ESP);
-    step();
+    step(retired);
     if (faulted) {
       setIp(startIp);
       setField(S_ESP, esp0);
@@ -183,7 +183,7 @@ function runSlice(n: u32): u32 {
     }
     if (logLen != 0) logClear();
     done++;
-    setSliceCount(sliceCount + 1);
+    retired++;
     if (!(attention || shadowNext)) continue;
     if (debugActive || stepPending) {
       // RF covers exactly one instruction; single-step and data breakpoints trap after the
@@ -209,7 +209,7 @@ function runSlice(n: u32): u32 {
     needAttention();
   }
   sliceDone = done;
-  setTscRetired(tscRetired + <u64>sliceCount);
+  setTscRetired(tscRetired + <u64>retired);
   setSliceCount(0);
   return reason;
 }
