@@ -32,6 +32,12 @@ import { rmwRead, rmwWrite } from './rmw';
 import { jumpTo, jumpRel, callTo } from './control';
 import { push16, push32, pushSz, pop16, pop32, popSz, sp, setSp, spOff } from './stack';
 import { exec0f } from './exec0f';
+import { setShadowNext, setSoftInt } from './shadow';
+import { aluMem32, aluRM, alu32, aluEvGv, aluGvEv, aluAccImm } from './alu-paths';
+import {
+  segLimitCS, realFarTargetOk, realFarReturnOk, imm2, pushSeg, popSeg, pusha, popa, bound, loadFar,
+  enter, group3, group5, redecodeAfterPrefixes,
+} from './insns';
 import { setSliceCount } from './tsc';
 import { needAttention } from './events';
 import { loadSeg } from './system/segments';
@@ -41,12 +47,6 @@ import { popf, pushfAllowed, ifChangeAllowed } from './system/eflags';
 import { arpl } from './system/tables';
 import { protectedMode, v86Mode } from './system/segments';
 
-/** Set by STI / MOV SS / POP SS: the next instruction runs with interrupts held off. */
-export let shadowNext: bool = false;
-export function clearShadowNext(): void { shadowNext = false; }
-/** Set when the instruction delivered INT n / INT3 / INTO / INT1 (no single-step trap then). */
-export let softIntDelivered: bool = false;
-export function clearSoftInt(): void { softIntDelivered = false; }
 
 /** Operand size (bits) of a w-bit opcode: byte when w = 0. */
 @inline function wsize(b: u32): u32 { return (b & 1) != 0 ? osz : 8; }
@@ -118,93 +118,6 @@ function prefixes(b: u32): u32 {
     b = fetch8();
     if (faulted) return 0;
   }
-}
-
-/** 32-bit ALU read-modify-write of the ModRM memory operand: one TLB lookup for both
- *  accesses when the page is writable through the TLB, else the general path. */
-@inline function aluMem32(op: u32, src: u32): void {
-  const lin = linWr(eaSeg, eaOff, 4);
-  if (faulted) return;
-  const i = (lin >>> 12) & TLB_MASK;
-  if ((load<u32>(TLB_TAG + (i << 2)) & wrMaskNow()) == (lin & 0xfffff000) && (lin & 0xfff) <= 0xffc) {
-    countHit();
-    const h = load<u32>(TLB_ADD + (i << 2)) + lin;
-    store<u32>(h, alu32(op, load<u32>(h), src));
-    return;
-  }
-  aluRM(op, 32, src);
-}
-
-function aluRM(op: u32, size: u32, src: u32): void {
-  if (op == OP_CMP) {
-    const a = readRM(size); if (faulted) return;
-    alu(op, a, src, size);
-    return;
-  }
-  const a = rmwRead(size); if (faulted) return;
-  const r = alu(op, a, src, size);
-  rmwWrite(size, r);
-}
-
-/** 32-bit ALU operation with lazy flags, inlined into the fast paths. */
-@inline function alu32(op: u32, a: u32, b: u32): u32 {
-  let r: u32;
-  switch (op) {
-    case 0: r = a + b; setLazy(LF_ADD, a, b, r, 0x80000000); return r;
-    case 1: r = a | b; setLazyLogic(r, 0x80000000); return r;
-    case 4: r = a & b; setLazyLogic(r, 0x80000000); return r;
-    case 5: r = a - b; setLazy(LF_SUB, a, b, r, 0x80000000); return r;
-    case 6: r = a ^ b; setLazyLogic(r, 0x80000000); return r;
-    case 7: r = a - b; setLazy(LF_SUB, a, b, r, 0x80000000); return a;
-    default: return alu(op, a, b, 32); // ADC, SBB
-  }
-}
-
-
-/** ALU Ev,Gv (01 09 11 19 21 29 31 39), inlined per opcode. */
-@inline function aluEvGv(b: u32): void {
-  const m = fetch8(); if (faulted) return;
-  if (osz == 32 && m >= 0xc0) {
-    const r = alu32(b >> 3, reg32(m & 7), reg32((m >> 3) & 7));
-    if (b != 0x39) setReg32(m & 7, r);
-    return;
-  }
-  decodeModrmFast(m); if (faulted) return;
-  if (osz == 32 && b != 0x39) { aluMem32(b >> 3, reg32((m >> 3) & 7)); return; }
-  aluRM(b >> 3, osz, getReg(osz, regField()));
-  return;
-}
-
-/** ALU Gv,Ev (03 0B 13 1B 23 2B 33 3B), inlined per opcode. */
-@inline function aluGvEv(b: u32): void {
-  const m = fetch8(); if (faulted) return;
-  if (osz == 32) {
-    const g = (m >> 3) & 7;
-    let v: u32;
-    if (m >= 0xc0) v = reg32(m & 7);
-    else { decodeModrmFast(m); if (faulted) return; v = rd32(eaSeg, eaOff); if (faulted) return; }
-    const r = alu32(b >> 3, reg32(g), v);
-    if (b != 0x3b) setReg32(g, r);
-    return;
-  }
-  decodeModrmFast(m); if (faulted) return;
-  const v = readRM(osz); if (faulted) return;
-  const g = regField();
-  const res = alu(b >> 3, getReg(osz, g), v, osz);
-  if (b != 0x3b) setReg(osz, g, res);
-  return;
-}
-
-/** ALU eAX, imm (05 0D 15 1D 25 2D 35 3D), inlined per opcode. */
-@inline function aluAccImm(b: u32): void {
-  const v = fetchImm(osz); if (faulted) return;
-  if (osz == 32) {
-    const r = alu32(b >> 3, reg32(EAX), v);
-    if (b != 0x3d) setReg32(EAX, r);
-    return;
-  }
-  const res = alu(b >> 3, getReg(osz, EAX), v, osz);
-  if ((b >> 3) != OP_CMP) setReg(osz, EAX, res);
 }
 
 // Inlined into the run loop: a call per instruction into this large function costs more than its size.
@@ -438,7 +351,7 @@ function aluRM(op: u32, size: u32, src: u32): void {
       if (s > 5 || s == CS) { raiseUD(); return; }
       const v = readRM(16); if (faulted) return;
       loadSeg(s, v); if (faulted) return;
-      if (s == SS) shadowNext = true;
+      if (s == SS) setShadowNext();
       return;
     }
     case 0x8f: { // POP Ev: the address uses ESP after the pop (SDM vol. 2B, POP)
@@ -615,15 +528,15 @@ function aluRM(op: u32, size: u32, src: u32): void {
       farReturn(osz, imm);
       return;
     }
-    case 0xcc: deliver(3, EV_SOFT_EXC, 0, false); softIntDelivered = true; return;
+    case 0xcc: deliver(3, EV_SOFT_EXC, 0, false); setSoftInt(); return;
     case 0xcd: {
       const v = fetch8(); if (faulted) return;
       if (v86Mode() && ((flags >> 12) & 3) != 3) { raiseGP(0); return; }
       deliver(v, EV_SOFT_INT, 0, false);
-      softIntDelivered = true;
+      setSoftInt();
       return;
     }
-    case 0xce: if (getOF() != 0) { deliver(4, EV_SOFT_EXC, 0, false); softIntDelivered = true; } return;
+    case 0xce: if (getOF() != 0) { deliver(4, EV_SOFT_EXC, 0, false); setSoftInt(); } return;
     case 0xcf: if (protectedMode() || realFarReturnOk()) iret(osz); return;
     case 0xd4: { const v = fetch8(); if (faulted) return; aam(v); return; }
     case 0xd5: { const v = fetch8(); if (faulted) return; aad(v); return; }
@@ -701,7 +614,7 @@ function aluRM(op: u32, size: u32, src: u32): void {
       portOut(reg16(EDX), size >> 3, getReg(size, EAX));
       return;
     }
-    case 0xf1: deliver(1, EV_PRIV_SOFT_EXC, 0, false); softIntDelivered = true; return; // INT1 / ICEBP
+    case 0xf1: deliver(1, EV_PRIV_SOFT_EXC, 0, false); setSoftInt(); return; // INT1 / ICEBP
     case 0xf4: { // HLT
       if (protectedMode() && (v86Mode() || load<u32>(STATE_BASE + S_CPL) != 0)) { raiseGP(0); return; }
       store<u32>(STATE_BASE + S_HALTED, 1);
@@ -715,7 +628,7 @@ function aluRM(op: u32, size: u32, src: u32): void {
     case 0xfa: if (ifChangeAllowed()) setFlagsWord(flags & ~IF); return;
     case 0xfb: {
       if (!ifChangeAllowed()) return;
-      if ((flags & IF) == 0) shadowNext = true; // STI shadow (SDM vol. 2B, STI)
+      if ((flags & IF) == 0) setShadowNext(); // STI shadow (SDM vol. 2B, STI)
       setFlagsWord(flags | IF);
       return;
     }
@@ -736,188 +649,4 @@ function aluRM(op: u32, size: u32, src: u32): void {
   }
   return; // every case returns; only the prefix case loops
   }
-}
-
-@inline function segLimitCS(): u32 { return load<u32>(STATE_BASE + 64 + 16 * 1 + 8); }
-
-/**
- * Real and V86 mode far transfers keep the CS limit, and a target offset beyond it raises
- * #GP(0) before anything changes (SDM vol. 2A, JMP/CALL/RET/IRET, real-address mode). The
- * engine checks it here, before the system machinery loads CS. Returns false after #GP.
- */
-function realFarTargetOk(off: u32): bool {
-  if (protectedMode() && !v86Mode()) return true;
-  if (off > segLimitCS()) { raiseGP(0); return false; }
-  return true;
-}
-/** The same check for RETF/IRET, whose target offset is on the stack. */
-function realFarReturnOk(): bool {
-  if (protectedMode() && !v86Mode()) return true;
-  const off = osz == 32 ? rd32(SS, sp()) : rd16(SS, sp());
-  if (faulted) return false;
-  return realFarTargetOk(off);
-}
-
-
-function imm2(a: u32, b: u32): u32 { return imul2(a, b, osz); }
-
-function pushSeg(s: u32): void {
-  // A 32-bit push of a segment register writes 16 bits on P6-family CPUs (SDM vol. 2B, PUSH).
-  if (osz == 32) {
-    const n = spOff(-4);
-    wr16(SS, n, segSel(s)); if (faulted) return;
-    setSp(n);
-  } else push16(segSel(s));
-}
-
-function popSeg(s: u32): void {
-  const v = osz == 32 ? rd32(SS, sp()) : rd16(SS, sp()); if (faulted) return;
-  loadSeg(s, v & 0xffff); if (faulted) return;
-  setSp(spOff(osz >> 3));
-  if (s == SS) shadowNext = true;
-}
-export function popSegReg(s: u32): void { popSeg(s); }
-export function pushSegReg(s: u32): void { pushSeg(s); }
-
-function pusha(): void {
-  const n: u32 = osz >> 3;
-  const base = spOff(-8 * n);
-  probeWrite(SS, base, 8 * n); if (faulted) return;
-  const origSp = reg32(ESP);
-  for (let r: u32 = 0; r < 8; r++) {
-    const v = r == ESP ? origSp : reg32(r);
-    const off = stack32 ? base + (7 - r) * n : (base + (7 - r) * n) & 0xffff;
-    if (osz == 32) wr32(SS, off, v); else wr16(SS, off, v);
-    if (faulted) return;
-  }
-  setSp(base);
-}
-
-function popa(): void {
-  const n: u32 = osz >> 3;
-  let v0: u32 = 0, v1: u32 = 0, v2: u32 = 0, v3: u32 = 0, v5: u32 = 0, v6: u32 = 0, v7: u32 = 0;
-  v7 = peekAt(0); if (faulted) return;
-  v6 = peekAt(n); if (faulted) return;
-  v5 = peekAt(2 * n); if (faulted) return;
-  v3 = peekAt(4 * n); if (faulted) return;
-  v2 = peekAt(5 * n); if (faulted) return;
-  v1 = peekAt(6 * n); if (faulted) return;
-  v0 = peekAt(7 * n); if (faulted) return;
-  setReg(osz, EDI, v7); setReg(osz, ESI, v6); setReg(osz, EBP, v5);
-  setReg(osz, EBX, v3); setReg(osz, EDX, v2); setReg(osz, ECX, v1); setReg(osz, EAX, v0);
-  setSp(spOff(8 * n));
-}
-@inline function peekAt(d: u32): u32 { return osz == 32 ? rd32(SS, spOff(d)) : rd16(SS, spOff(d)); }
-
-function bound(): void {
-  decodeModrm(); if (faulted) return;
-  if (modrm >= 0xc0) { raiseUD(); return; }
-  const idx = getReg(osz, regField());
-  if (osz == 32) {
-    const lo = <i32>rd32(eaSeg, eaOff); if (faulted) return;
-    const hi = <i32>rd32(eaSeg, eaOff + 4); if (faulted) return;
-    if (<i32>idx < lo || <i32>idx > hi) raise(BR, 0, false);
-  } else {
-    const lo = <i32><i16>rd16(eaSeg, eaOff); if (faulted) return;
-    const hi = <i32><i16>rd16(eaSeg, (eaOff + 2) & (asz == 16 ? 0xffff : 0xffffffff)); if (faulted) return;
-    const i = <i32><i16>idx;
-    if (i < lo || i > hi) raise(BR, 0, false);
-  }
-}
-
-function loadFar(s: u32): void {
-  decodeModrm(); if (faulted) return;
-  if (modrm >= 0xc0) { raiseUD(); return; }
-  const off = osz == 32 ? rd32(eaSeg, eaOff) : rd16(eaSeg, eaOff); if (faulted) return;
-  const sel = rd16(eaSeg, eaOff + (osz >> 3)); if (faulted) return;
-  loadSeg(s, sel); if (faulted) return;
-  setReg(osz, regField(), off);
-  // Unlike MOV SS and POP SS, LSS opens no interrupt shadow (SDM vol. 2B, MOV: only
-  // "loading the SS register with a MOV or POP" inhibits interrupts).
-}
-export function loadFarPointer(s: u32): void { loadFar(s); }
-
-/** ENTER imm16, imm8 (SDM vol. 2A, ENTER): all stores go to a local frame pointer first, so a
- *  fault leaves ESP and EBP as they were. */
-function enter(): void {
-  const size = fetch16(); if (faulted) return;
-  const level = fetch8() & 31; if (faulted) return;
-  const n: u32 = osz >> 3;
-  let s = spOff(-n);
-  const bpv = getReg(osz, EBP);
-  if (osz == 32) wr32(SS, s, bpv); else wr16(SS, s, bpv);
-  if (faulted) return;
-  // FrameTemp is ESP after the push: on a 16-bit stack only SP moved, the upper half of ESP
-  // stays and goes into EBP and the frame-pointer copy with a 32-bit operand size.
-  const frame = stack32 ? s : (reg32(ESP) & 0xffff0000) | s;
-  let bp = stack32 ? reg32(EBP) : reg16(EBP);
-  if (level > 0) {
-    for (let i: u32 = 1; i < level; i++) {
-      bp = stack32 ? bp - n : (bp - n) & 0xffff;
-      const v = osz == 32 ? rd32(SS, bp) : rd16(SS, bp); if (faulted) return;
-      s = stack32 ? s - n : (s - n) & 0xffff;
-      if (osz == 32) wr32(SS, s, v); else wr16(SS, s, v);
-      if (faulted) return;
-    }
-    s = stack32 ? s - n : (s - n) & 0xffff;
-    if (osz == 32) wr32(SS, s, frame); else wr16(SS, s, frame);
-    if (faulted) return;
-  }
-  const newSp = stack32 ? s - size : (s - size) & 0xffff;
-  // The new stack top must be writable (the processor checks it: SDM vol. 2A, ENTER).
-  if (size != 0) { probeWrite(SS, newSp, 1); if (faulted) return; }
-  setReg(osz, EBP, frame);
-  setSp(newSp);
-}
-
-function group3(size: u32): void {
-  decodeModrm(); if (faulted) return;
-  const r = regField();
-  switch (r) {
-    case 0: case 1: { // TEST (/1 is an alias on real CPUs)
-      const a = readRM(size); if (faulted) return;
-      const imm = fetchImm(size); if (faulted) return;
-      alu(OP_AND, a, imm, size);
-      return;
-    }
-    case 2: { const a = rmwRead(size); if (faulted) return; rmwWrite(size, ~a); return; }
-    case 3: { const a = rmwRead(size); if (faulted) return; rmwWrite(size, neg(a, size)); return; }
-    default: {
-      const v = readRM(size); if (faulted) return;
-      if (r == 4) mul(v, size);
-      else if (r == 5) imul1(v, size);
-      else if (r == 6) div(v, size);
-      else idiv(v, size);
-    }
-  }
-}
-
-function group5(): void {
-  decodeModrm(); if (faulted) return;
-  const r = regField();
-  switch (r) {
-    case 0: { const a = rmwRead(osz); if (faulted) return; rmwWrite(osz, inc(a, osz)); return; }
-    case 1: { const a = rmwRead(osz); if (faulted) return; rmwWrite(osz, dec(a, osz)); return; }
-    case 2: { const t = readRM(osz); if (faulted) return; callTo(t); return; }
-    case 4: { const t = readRM(osz); if (faulted) return; jumpTo(t); return; }
-    case 3: case 5: {
-      if (modrm >= 0xc0) { raiseUD(); return; }
-      const off = osz == 32 ? rd32(eaSeg, eaOff) : rd16(eaSeg, eaOff); if (faulted) return;
-      const sel = rd16(eaSeg, eaOff + (osz >> 3)); if (faulted) return;
-      if (!realFarTargetOk(off)) return;
-      if (r == 3) farCall(sel, off, osz); else farJump(sel, off, osz);
-      return;
-    }
-    case 6: { const v = readRM(osz); if (faulted) return; pushSz(osz, v); return; }
-    default: raiseUD();
-  }
-}
-
-/** Re-decodes the current instruction's prefixes, opcode and ModRM (POP Ev needs the
- *  effective address computed after ESP was incremented). */
-function redecodeAfterPrefixes(): void {
-  let b = fetch8();
-  while (b == 0x66 || b == 0x67 || b == 0x26 || b == 0x2e || b == 0x36 || b == 0x3e ||
-    b == 0x64 || b == 0x65 || b == 0xf0 || b == 0xf2 || b == 0xf3) b = fetch8();
-  decodeModrm();
 }

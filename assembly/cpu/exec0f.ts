@@ -16,7 +16,7 @@ import { imul2 } from './ops/muldiv';
 import { bitOp, bitScan } from './ops/bitops';
 import { rmwRead, rmwWrite } from './rmw';
 import { jumpRel } from './control';
-import { popSegReg, pushSegReg, loadFarPointer } from './exec';
+import { popSegReg, pushSegReg, loadFarPointer } from './insns';
 import { protectedMode, v86Mode } from './system/segments';
 import { loadTable, storeTable, lldt, ltr, sldt, str, lar, lsl, verr, verw } from './system/tables';
 import { movToCr, movFromCr, movToDr, movFromDr, lmsw, smsw, clts, invlpg, invd } from './system/cr';
