@@ -71,7 +71,8 @@ function utf8(b: Uint8Array, file?: string): string {
  * one a reader wants to see.
  */
 function errorLine(text: string, line: number | undefined, column: number | undefined): number | undefined {
-  if (line === undefined) return undefined;
+  // xmldom gives line 0 when it has no position (text outside the root): say nothing then.
+  if (line === undefined || line < 1) return undefined;
   let offset = 0;
   for (let l = 1; l < line; l++) {
     const nl = text.indexOf('\n', offset);
@@ -85,6 +86,64 @@ function errorLine(text: string, line: number | undefined, column: number | unde
     offset++;
   }
   return offset < text.length ? n : line;
+}
+
+/** Longest excerpt of the input an error message quotes, so a wrong file is not echoed whole. */
+const QUOTE_CHARS = 60;
+
+/** The first line of `s`, cut to QUOTE_CHARS, in double quotes. */
+function quote(s: string): string {
+  const first = s.split(/\r?\n/, 1)[0].trim();
+  return JSON.stringify(first.length > QUOTE_CHARS ? `${first.slice(0, QUOTE_CHARS)}...` : first);
+}
+
+/**
+ * xmldom quotes the offending text in its messages (the whole text node, white space
+ * removed): keep the message but cut any quoted part to QUOTE_CHARS.
+ */
+function shorten(message: string): string {
+  return message.replace(new RegExp(`'([^']{${QUOTE_CHARS + 1},})'`, 'g'), (_m, q: string) => `'${q.slice(0, QUOTE_CHARS)}...'`)
+    .replace(/\s+/g, ' ')
+    .slice(0, 200);
+}
+
+/**
+ * Text before the root element (XML 1.0 section 2.1, production [22] prolog: only the XML
+ * declaration, comments, processing instructions and white space may come first). This is
+ * what a file that is not XML at all (Markdown, a VMDK, a manifest) looks like, and xmldom
+ * reports it without a position, so it is found here with its 1-based line.
+ */
+function textBeforeRoot(text: string): { text: string; line: number } | undefined {
+  let i = 0;
+  for (;;) {
+    while (i < text.length && /\s/.test(text[i])) i++;
+    if (i >= text.length) return undefined;
+    if (text.startsWith('<?', i)) {
+      const end = text.indexOf('?>', i + 2);
+      if (end < 0) return undefined;
+      i = end + 2;
+    } else if (text.startsWith('<!--', i)) {
+      const end = text.indexOf('-->', i + 4);
+      if (end < 0) return undefined;
+      i = end + 3;
+    } else if (text[i] === '<') {
+      return undefined;
+    } else {
+      return { text: text.slice(i, i + 200), line: text.slice(0, i).split('\n').length };
+    }
+  }
+}
+
+/**
+ * The 1-based line of text after the document's last tag, for xmldom's "Extra content at
+ * the end of the document", whose locator points at the root's end tag instead.
+ */
+function textAfterRoot(text: string): number | undefined {
+  const end = text.trimEnd();
+  if (end.endsWith('>')) return undefined;
+  let i = text.lastIndexOf('>', end.length - 1) + 1;
+  while (i < end.length && /\s/.test(text[i])) i++;
+  return text.slice(0, i).split('\n').length;
 }
 
 /** The element path of a DOM element: `/Envelope/VirtualSystem/Item[3]`. */
@@ -133,6 +192,13 @@ export function parseXml(input: string | Uint8Array, opts: { file?: string; maxB
     const line = text.slice(0, dtd.index).split('\n').length;
     throw new OvfError('xml', 'a DOCTYPE is not allowed in an OVF descriptor (no DTD, no entities)', { file: opts.file, line });
   }
+  const stray = textBeforeRoot(text);
+  if (stray) {
+    throw new OvfError('xml', `not an XML document: it has text before the root element: ${quote(stray.text)}`, {
+      file: opts.file,
+      line: stray.line,
+    });
+  }
   let doc: Document;
   // xmldom wraps what onError throws in its own ParseError without the cause: keep ours.
   let ours: OvfError | undefined;
@@ -141,9 +207,11 @@ export function parseXml(input: string | Uint8Array, opts: { file?: string; maxB
       onError: (level, message, ctx) => {
         if (level === 'warning') return;
         const c = ctx as unknown as { locator?: { lineNumber?: number; columnNumber?: number }; currentElement?: Node } | undefined;
-        throw (ours = new OvfError('xml', `malformed XML: ${message}`, {
+        throw (ours = new OvfError('xml', `malformed XML: ${shorten(message)}`, {
           file: opts.file,
-          line: errorLine(text, c?.locator?.lineNumber, c?.locator?.columnNumber),
+          line: /^Extra content/.test(message)
+            ? (textAfterRoot(text) ?? errorLine(text, c?.locator?.lineNumber, c?.locator?.columnNumber))
+            : errorLine(text, c?.locator?.lineNumber, c?.locator?.columnNumber),
           path: c?.currentElement ? elementPath(c.currentElement) : undefined,
         }));
       },
@@ -154,7 +222,8 @@ export function parseXml(input: string | Uint8Array, opts: { file?: string; maxB
     const cause = (e as { cause?: unknown }).cause;
     if (cause instanceof OvfError) throw cause;
     const loc = (e as { locator?: { lineNumber?: number } }).locator;
-    throw new OvfError('xml', `malformed XML: ${(e as Error).message}`, { file: opts.file, line: loc?.lineNumber });
+    const line = loc?.lineNumber !== undefined && loc.lineNumber >= 1 ? loc.lineNumber : undefined;
+    throw new OvfError('xml', `malformed XML: ${shorten((e as Error).message)}`, { file: opts.file, line });
   }
   const root = doc.documentElement;
   if (!root) throw new OvfError('xml', 'malformed XML: no root element', { file: opts.file });

@@ -4,10 +4,11 @@
  * folders, and the reference tools on this machine (GNU tar, coreutils digests).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 import { OvfError } from '../../bindings/ovf/errors.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -29,8 +30,20 @@ export function sample(rel: string): Uint8Array {
   return new Uint8Array(readFileSync(join(SAMPLES, rel)));
 }
 
+/** Every folder tempDir() made in this test file; all removed once the file's tests are done. */
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/**
+ * A fresh folder in the OS temp dir, removed after the importing test file has run (this
+ * module is loaded once per test file, so the hook above belongs to that file's root suite).
+ */
 export function tempDir(prefix = 'wasmvisor-ovf-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
 
 function has(cmd: string, args: string[]): boolean {
