@@ -66,6 +66,9 @@ export interface MachineStats {
   bus: BusCounters;
 }
 
+/** Timer events a halted CPU sleeps through with no interrupt before the run ends. */
+const MAX_SILENT_DEADLINES = 100_000;
+
 /** PAM0, the first of the i440FX's seven PAM registers (82441FX datasheet, 3.2.x). */
 const PAM0 = 0x59;
 
@@ -83,6 +86,13 @@ export class Machine {
   readonly i8042: I8042;
   readonly chipset: Chipset;
   private stop: StopReason | null = null;
+  private halted = false;
+  private work = 0;
+  /**
+   * COM1 input may still arrive (a terminal or an open pipe is attached): a halted CPU
+   * waiting only for it is not the end of the run. The host clears it at end of input.
+   */
+  inputOpen = false;
   private haltedNs = 0;
   private injected = 0;
   private readonly exitCounts: Record<string, number> = {};
@@ -196,21 +206,32 @@ export class Machine {
   }
 
   /**
-   * Runs until the guest stops or `maxInstructions` more have executed. Returns why it
-   * stopped; call again to continue after 'limit'.
+   * Runs until the guest stops, `maxInstructions` more have executed, or (while the CPU
+   * is halted) virtual time reaches `untilNs`. Returns why it stopped; call again to
+   * continue after 'limit'.
    */
-  run(maxInstructions = Infinity): StopReason {
+  run(maxInstructions = Infinity, untilNs = Infinity): StopReason {
     this.stop = null;
     const core = this.core;
     let left = maxInstructions;
     while (!this.stop) {
       if (left <= 0) return { kind: 'limit' };
+      if (this.halted) {
+        if (this.idle(untilNs)) continue;
+        if (this.stop) break;
+        return { kind: 'limit' };
+      }
       this.deliverInterrupt();
       const budget = Math.min(SLICE, left, this.clock.instructionsUntilNextDeadline());
       const before = this.instructionCount();
       const exit = core.run(budget);
-      const ran = this.instructionCount() - before;
+      let ran = this.instructionCount() - before;
+      // A guest can fault forever without retiring an instruction (a handler that faults
+      // again, short of a double fault). The core spends its budget on those deliveries;
+      // count it as work done, as time passes on a real CPU, so limits and timers hold.
+      if (ran === 0 && exit.reason === 'budget') ran = budget;
       left -= ran;
+      this.work += ran;
       this.clock.advanceInstructions(ran);
       this.handleExit(exit);
       this.feedInput();
@@ -219,6 +240,12 @@ export class Machine {
     this.chipset.flush();
     return this.stop;
   }
+
+  /** The CPU is in the HLT state, waiting for an interrupt. */
+  get isHalted(): boolean { return this.halted; }
+
+  /** Work done so far: instructions retired, plus budget spent on deliveries that retire none. */
+  get workDone(): number { return this.work; }
 
   private instructionCount(): number {
     return this.core.instructions();
@@ -252,7 +279,7 @@ export class Machine {
         return;
       }
       case 'hlt':
-        this.idle();
+        this.halted = true;
         return;
       case 'irq-window':
       case 'budget':
@@ -267,30 +294,39 @@ export class Machine {
   }
 
   /**
-   * HLT: with an interrupt pending the CPU wakes at once; otherwise virtual time jumps to
-   * the next timer deadline. With interrupts disabled, or no timer armed and no input to
-   * come, nothing can wake the CPU (SDM vol. 3A, 9.x "HLT": only an interrupt, NMI, SMI,
-   * INIT or reset resumes it), so the run ends.
+   * The HLT state (SDM vol. 3A, 9.x and the HLT instruction page: only an interrupt, NMI,
+   * SMI, INIT or reset resumes it). Virtual time jumps from timer deadline to timer
+   * deadline until one raises an interrupt; returns true when the CPU wakes. It returns
+   * false (still halted) when time reaches `untilNs` or when only input from the host can
+   * wake it and input may still come (`inputOpen`). With interrupts disabled, or with
+   * nothing left that could ever raise one, the run ends.
    */
-  private idle(): void {
-    if (this.pic.intr && (this.core.getRegs().eflags & 0x200)) return;
+  private idle(untilNs: number): boolean {
     if (!(this.core.getRegs().eflags & 0x200)) {
       this.halt({ kind: 'halted', why: 'HLT with interrupts disabled' });
-      return;
+      return false;
     }
-    // Timers that fire without raising an interrupt (a PIT OUT falling edge) do not wake
-    // the CPU; a bounded number of them keeps a guest asleep with its timer masked from
-    // holding the host here.
-    for (let skipped = 0; skipped < 1000 && !this.stop; skipped++) {
+    for (let skipped = 0; ; skipped++) {
+      if (this.pic.intr) { this.halted = false; return true; }
       const deadline = this.clock.nextDeadline();
-      if (deadline < 0) {
-        if (this.pendingInput.length) return;
-        this.halt({ kind: 'halted', why: 'HLT with no timer armed and no input' });
-        return;
+      if (deadline < 0 || deadline > untilNs) {
+        if (Number.isFinite(untilNs) && untilNs > this.clock.now) {
+          this.haltedNs += untilNs - this.clock.now;
+          this.clock.advanceTo(untilNs);
+        }
+        if (deadline >= 0 || this.inputOpen) return false;
+        this.halt({ kind: 'halted', why: 'HLT with no timer armed and no input to come' });
+        return false;
+      }
+      // Timers that fire without raising an interrupt (a PIT OUT falling edge, a masked
+      // line) do not wake the CPU. A guest asleep behind masked lines forever ends here
+      // rather than holding the host.
+      if (skipped >= MAX_SILENT_DEADLINES && !this.inputOpen) {
+        this.halt({ kind: 'halted', why: `HLT: ${MAX_SILENT_DEADLINES} timer events passed and none raised an interrupt` });
+        return false;
       }
       this.haltedNs += deadline - this.clock.now;
       this.clock.advanceTo(deadline);
-      if (this.pic.intr) return;
     }
   }
 

@@ -30,6 +30,16 @@ describe('wasmvisor run', () => {
     expect(r.status).toBe(1);
   });
 
+  it('with no arguments boots the bundled JeOS, prints the workload table and exits 0', () => {
+    const r = runCli(['run'], { timeout: 300_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('jeos exit code=0');
+    expect(r.stdout).toMatch(/^workload +iterations +cycles\/iter/m);
+    for (const w of ['syscall', 'in', 'irqmask', 'callret', 'pgfault', 'divzero', 'ptemod', 'forkwait', 'compute', 'tlb', 'disk']) {
+      expect(r.stdout).toMatch(new RegExp(`^${w} +\\d+ +\\d+`, 'm'));
+    }
+  });
+
   it('writes the counters as JSON with --stats', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wv-run-'));
     try {
