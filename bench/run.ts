@@ -19,22 +19,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Bench } from 'tinybench';
 import type { Core, CoreOptions } from '../bindings/core/types.js';
 import { bootMultiboot, planMultiboot } from '../bindings/boot/multiboot.js';
-import { CHECKPOINT_PORT, COM1_THR, DEBUG_EXIT_PORT } from '../bindings/testing/harness.js';
 import { runV86 } from '../bindings/testing/v86.js';
+import { runLoopGuest as runWasmvisor, stamp, measure, type Measure, type Stamp } from '../bindings/bench/loops.js';
 import { WORKLOADS, benchImageUrl, type Workload } from './workloads.js';
 
 const RAM = 64 << 20;
-
-interface Measure {
-  /** Guest MIPS over the process CPU time between the checkpoints (what the bench ranks by). */
-  mips: number | null;
-  /** Guest MIPS over wall-clock time. */
-  wallMips?: number;
-  ms: number | null;
-  /** Counted instructions between the checkpoints (the emulator's counter). */
-  counted: number | null;
-  error?: string;
-}
 
 function args() {
   const a = process.argv.slice(2);
@@ -62,47 +51,6 @@ async function loadCore(): Promise<((o: CoreOptions) => Promise<Core>) | string>
   } catch (e) {
     return `wasmvisor core not loadable: ${(e as Error).message.split('\n')[0]}`;
   }
-}
-
-/**
- * A time stamp: wall clock and this process's CPU time (user + system, all threads). On a
- * machine shared with other work the CPU time counts only what this process computed.
- */
-interface Stamp { wall: number; cpuUs: number }
-function stamp(): Stamp {
-  const c = process.cpuUsage();
-  return { wall: performance.now(), cpuUs: c.user + c.system };
-}
-function measure(a: Stamp, b: Stamp, instructions: number, counted: number): Measure {
-  const ms = b.wall - a.wall;
-  return { mips: instructions / (b.cpuUs - a.cpuUs), wallMips: instructions / (ms * 1000), ms, counted };
-}
-
-/** Runs a bench guest on wasmvisor, timing the checkpoints. */
-function runWasmvisor(core: Core, img: Uint8Array, w: Workload): Measure {
-  bootMultiboot(core, img);
-  let t0 = stamp(), c0 = 0, t1 = t0, c1 = 0, seen = 0;
-  for (let guard = 0; guard < 1_000_000; guard++) {
-    const exit = core.run(50_000_000);
-    if (exit.reason === 'budget' || exit.reason === 'irq-window') continue;
-    if (exit.reason === 'io') {
-      if (!exit.write) { core.completeIo(0xff); continue; }
-      if (exit.port === CHECKPOINT_PORT) {
-        const now = stamp();
-        const count = core.counters().instructions;
-        if (exit.value === 1) { t0 = now; c0 = count; } else { t1 = now; c1 = count; }
-        seen++;
-        continue;
-      }
-      if (exit.port === COM1_THR) continue;
-      if (exit.port === DEBUG_EXIT_PORT) break;
-      continue;
-    }
-    if (exit.reason === 'mmio') { if (!exit.write) core.completeIo(0xffffffff); continue; }
-    return { mips: null, ms: null, counted: null, error: `stopped: ${exit.reason}${'why' in exit ? ` (${exit.why})` : ''}` };
-  }
-  if (seen < 2) return { mips: null, ms: null, counted: null, error: 'checkpoints not reached' };
-  return measure(t0, t1, w.instructions, c1 - c0);
 }
 
 async function runOnV86(img: Uint8Array, w: Workload, jit: boolean): Promise<Measure> {
