@@ -62,17 +62,26 @@ const WHY: Record<number, string> = {
   [L.WHY_IO_PROTOCOL]: 'I/O protocol error',
 };
 
+/**
+ * The Node-only reader, imported through a specifier that is not a literal so that
+ * bundlers for the browser leave it (and its `node:` imports) out of the bundle.
+ */
+const NODE_READER = './wasm-node.js';
+function nodeReader(): Promise<typeof import('./wasm-node.js')> {
+  return import(/* @vite-ignore */ /* webpackIgnore: true */ NODE_READER);
+}
+
 async function loadWasm(src: BufferSource | URL | undefined): Promise<BufferSource> {
   if (src === undefined) {
     if (typeof process !== 'undefined' && process.versions?.node) {
-      const m = await import('./wasm-node.js');
+      const m = await nodeReader();
       return m.readPackagedWasm();
     }
     throw new Error('wasmvisor: pass `wasm` (bytes or a URL to core.wasm) outside Node');
   }
   if (src instanceof URL) {
     if (src.protocol === 'file:') {
-      const m = await import('./wasm-node.js');
+      const m = await nodeReader();
       return m.readWasmFile(src);
     }
     const res = await fetch(src);

@@ -26,6 +26,8 @@ import { planFirmware } from './firmware.js';
 export interface MachineConfig {
   /** Guest RAM in bytes (a multiple of 4 KiB, at least 2 MiB). */
   ramBytes: number;
+  /** The core's wasm (bytes or a URL); Node finds the packaged one, a browser must give it. */
+  wasm?: BufferSource | URL;
   /** A Multiboot kernel to boot directly (QEMU's -kernel). */
   kernel?: Uint8Array;
   /** The kernel's command line. */
@@ -129,7 +131,7 @@ export class Machine {
 
   static async create(config: MachineConfig): Promise<Machine> {
     checkConfig(config);
-    const core = await createCore({ ramBytes: config.ramBytes });
+    const core = await createCore({ ramBytes: config.ramBytes, wasm: config.wasm });
     const m = new Machine(core, config);
     m.boot();
     return m;
