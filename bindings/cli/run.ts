@@ -155,6 +155,11 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     if (opts.disk) disks = [openDisk(opts.disk)];
   }
 
+  if (opts.stats) {
+    try { writeFileSync(opts.stats, ''); } catch (e) {
+      throw new UsageError(`cannot write --stats ${opts.stats}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
   let debugFd: number | undefined;
   if (opts.debugcon && opts.debugcon !== '-') {
     try { debugFd = openSync(opts.debugcon, 'w'); } catch (e) {
@@ -261,16 +266,23 @@ export function statusOf(stop: StopReason): number {
 class SerialOut {
   text = '';
   private buf: number[] = [];
-  constructor(private readonly keep: boolean) {}
+  constructor(private readonly keep: boolean) {
+    // `wasmvisor run | head -1`: the reader left; EPIPE is not the guest's problem.
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') this.closed = true; else throw e;
+    });
+  }
   byte(b: number): void {
     this.buf.push(b);
     if (b === 10 || this.buf.length >= 4096) this.flush();
   }
+  /** Set when stdout went away (a closed pipe): output is dropped, the run goes on. */
+  private closed = false;
   flush(): void {
     if (!this.buf.length) return;
     const bytes = Uint8Array.from(this.buf);
     this.buf = [];
-    process.stdout.write(bytes);
+    if (!this.closed) process.stdout.write(bytes);
     if (this.keep) this.text += new TextDecoder().decode(bytes);
   }
 }
