@@ -1,5 +1,5 @@
 /**
- * Section 6 of the platform issue: the same JeOS image under QEMU and under
+ * The same JeOS image under QEMU and under
  * `wasmvisor run` prints the same lines except the measured cycles. This runs
  * scripts/compare-qemu.mjs end to end (both halves) when QEMU is installed.
  */
