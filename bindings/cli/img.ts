@@ -6,11 +6,12 @@
  */
 import type { Command } from 'commander';
 import { basename, dirname, join, resolve } from 'node:path';
-import { renameSync, rmSync, existsSync } from 'node:fs';
+import { renameSync, rmSync, existsSync, statSync } from 'node:fs';
 import { UsageError, setExitStatus } from './main.js';
-import { FileSource } from '../disk/node-file.js';
+import { FileSource, fsReason } from '../disk/node-file.js';
+import { ImageError } from '../disk/errors.js';
 import { openImageFile } from '../disk/node.js';
-import { createImage, convertImage, type TargetSpec, type VmdkSubformat } from '../disk/convert.js';
+import { checkTarget, createImage, convertImage, type TargetSpec, type VmdkSubformat } from '../disk/convert.js';
 import { checkQcow2, repairQcow2, type RepairResult } from '../disk/qcow2/check.js';
 import { checkVmdk } from '../disk/vmdk/check.js';
 import { checkExitStatus, checkJson, formatCheck, type CheckResult } from '../disk/check.js';
@@ -97,18 +98,32 @@ export function targetSpec(fmt: ImageFormat, opts: Map<string, string>, outPath:
   return t;
 }
 
-/** Runs `write` on a temporary file next to `out`, then renames it into place. */
+/**
+ * Runs `write` on a temporary file next to `out`, then renames it into place. Errors name
+ * `out` as the user gave it, never the temporary file.
+ */
 function writeAtomically(out: string, write: (src: FileSource) => void): void {
   const full = resolve(out);
+  if (existsSync(full) && statSync(full).isDirectory()) throw new ImageError(`${out}: is a directory`);
   const tmp = join(dirname(full), `.${basename(full)}.tmp-${process.pid}-${Date.now().toString(36)}`);
   let src: FileSource | undefined;
   try {
-    src = new FileSource(tmp, 'w');
+    try {
+      src = new FileSource(tmp, 'w');
+    } catch (e) {
+      const m = fsReason(e);
+      const prefix = `cannot open ${tmp}: `;
+      throw new ImageError(`cannot create ${out}: ${m.startsWith(prefix) ? m.slice(prefix.length) : m}`);
+    }
     write(src);
     src.flush();
     src.close();
     src = undefined;
-    renameSync(tmp, full);
+    try {
+      renameSync(tmp, full);
+    } catch (e) {
+      throw new ImageError(`cannot create ${out}: ${fsReason(e)}`);
+    }
   } catch (e) {
     src?.close();
     if (existsSync(tmp)) rmSync(tmp);
@@ -194,6 +209,7 @@ export function registerImg(program: Command): void {
         throw new UsageError('Image creation needs a size parameter');
       }
       if (fmt !== 'raw') size = Math.ceil(size / 512) * 512;
+      checkTarget(size, t);
       if (!o.quiet) print(formattingLine(file, fmt, size, opts));
       writeAtomically(file, (dst) => createImage(dst, size, t));
     });

@@ -9,9 +9,9 @@ import type { DiskImage, ImageFormat } from './types.js';
 import { isZero } from './bytes.js';
 import { ImageError } from './errors.js';
 import { createRaw } from './raw.js';
-import { createQcow2, type Qcow2CreateOptions } from './qcow2/create.js';
+import { createQcow2, qcow2Layout, type Qcow2CreateOptions } from './qcow2/create.js';
 import { Qcow2Image } from './qcow2/image.js';
-import { createMonolithicSparse, type VmdkCreateOptions } from './vmdk/create.js';
+import { checkVmdkSize, createMonolithicSparse, type VmdkCreateOptions } from './vmdk/create.js';
 import { VmdkImage } from './vmdk/image.js';
 import { StreamOptimizedWriter } from './vmdk/stream.js';
 
@@ -28,6 +28,22 @@ export interface ConvertStats {
   bytesRead: number;
   /** Bytes of non-zero data written to the target. */
   bytesWritten: number;
+}
+
+/**
+ * Checks that an image of `size` bytes can be made with these options, writing nothing
+ * (createImage makes the same checks; this lets a command refuse before it prints).
+ */
+export function checkTarget(size: number, t: TargetSpec): void {
+  if (t.format !== 'raw') size = Math.ceil(size / 512) * 512;
+  switch (t.format) {
+    case 'raw':
+      if (!Number.isSafeInteger(size) || size < 0) throw new ImageError(`raw: invalid size ${size}`);
+      return;
+    case 'qcow2': qcow2Layout(size, t.qcow2); return;
+    case 'vmdk': checkVmdkSize(size); return;
+    default: throw new ImageError(`unknown image format "${t.format as string}"`);
+  }
 }
 
 /** Creates an empty image of `size` bytes in `dst`, in the target's format. */

@@ -5,6 +5,16 @@ import { openSync, readSync, writeSync, fstatSync, ftruncateSync, fsyncSync, clo
 import type { ByteSource } from './source.js';
 import { ImageError } from './errors.js';
 
+/**
+ * The reason in a Node file-system error without the path and call Node appends
+ * ("ENOENT: no such file or directory, open '/x'" gives "no such file or directory"), so a
+ * message can name the file the user gave rather than the one the code opened.
+ */
+export function fsReason(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return /^E[A-Z]+: (.*?), \w+ '/.exec(m)?.[1] ?? m;
+}
+
 export class FileSource implements ByteSource {
   private fd: number;
   private len: number;
@@ -14,10 +24,16 @@ export class FileSource implements ByteSource {
     try {
       this.fd = openSync(path, mode === 'w' ? 'w+' : mode);
     } catch (e) {
-      throw new ImageError(`cannot open ${path}: ${(e as Error).message}`);
+      throw new ImageError(`cannot open ${path}: ${fsReason(e)}`);
+    }
+    const st = fstatSync(this.fd);
+    // Opening a folder for reading succeeds on POSIX; the first read would fail with EISDIR.
+    if (st.isDirectory()) {
+      closeSync(this.fd);
+      throw new ImageError(`${path}: is a directory`);
     }
     this.writable = mode !== 'r';
-    this.len = fstatSync(this.fd).size;
+    this.len = st.size;
   }
 
   get size(): number { return this.len; }

@@ -21,8 +21,22 @@ export interface Qcow2CreateOptions {
   backingFormat?: string;
 }
 
-/** Writes a new, empty image into `src` (which is emptied first). Open it with Qcow2Image. */
-export function createQcow2(src: ByteSource, size: number, opts: Qcow2CreateOptions = {}): void {
+/** What the options and size come to, once checked: the numbers the header is made of. */
+export interface Qcow2Layout {
+  version: 2 | 3;
+  /** Bytes per cluster (1 << clusterBits). */
+  cs: number;
+  clusterBits: number;
+  /** refcount_order: refcounts are 1 << order bits wide. */
+  order: number;
+  l1Size: number;
+}
+
+/**
+ * Checks the options and size of a new image without writing anything, so a command can
+ * refuse bad options before it reports what it is about to create.
+ */
+export function qcow2Layout(size: number, opts: Qcow2CreateOptions = {}): Qcow2Layout {
   const compat = opts.compat ?? '1.1';
   if (compat !== '0.10' && compat !== '1.1') throw new ImageError(`qcow2: invalid compat level "${compat}" (use 0.10 or 1.1)`);
   const version = compat === '1.1' ? 3 : 2;
@@ -42,6 +56,12 @@ export function createQcow2(src: ByteSource, size: number, opts: Qcow2CreateOpti
   const l2Entries = cs / 8;
   const l1Size = ceilDiv(size, cs * l2Entries);
   if (l1Size * 8 > C.MAX_L1_BYTES) throw new ImageError(`qcow2: a ${size}-byte image needs an L1 table over ${C.MAX_L1_BYTES >> 20} MiB; use a larger cluster_size`);
+  return { version, cs, clusterBits, order, l1Size };
+}
+
+/** Writes a new, empty image into `src` (which is emptied first). Open it with Qcow2Image. */
+export function createQcow2(src: ByteSource, size: number, opts: Qcow2CreateOptions = {}): void {
+  const { version, cs, clusterBits, order, l1Size } = qcow2Layout(size, opts);
 
   const h: Qcow2Header = {
     version, backingFileOffset: 0, backingFileSize: 0, clusterBits, size, cryptMethod: 0,

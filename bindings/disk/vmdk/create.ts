@@ -20,9 +20,13 @@ export interface VmdkCreateOptions {
 /** Descriptor space QEMU reserves: 20 sectors at sector 1. */
 export const DESCRIPTOR_SECTORS = 20;
 
+/** Checks a new sparse extent's size (sectors, and a grain directory within its limit); returns the capacity in sectors. */
 export function checkVmdkSize(size: number): number {
   if (!Number.isSafeInteger(size) || size < 0) throw new ImageError(`vmdk: invalid size ${size}`);
-  return ceilDiv(size, C.SECTOR);
+  const capacity = ceilDiv(size, C.SECTOR);
+  const gtCount = ceilDiv(capacity, C.DEFAULT_GRAIN_SECTORS * C.GTES_PER_GT);
+  if (gtCount * 4 > C.MAX_GD_BYTES) throw new ImageError(`vmdk: ${size} bytes is too large for a sparse extent`);
+  return capacity;
 }
 
 export function descriptorBytes(text: string): Uint8Array {
