@@ -1,5 +1,23 @@
 import { describe, it, expect } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { main } from '../bindings/cli/main.js';
+import { VERSION } from '../bindings/index.js';
+
+/** Runs the CLI in-process, capturing stdout and stderr. */
+async function run(args: string[]): Promise<{ status: number; out: string; err: string }> {
+  const out: string[] = [], err: string[] = [];
+  const o = process.stdout.write.bind(process.stdout), e = process.stderr.write.bind(process.stderr);
+  (process.stdout as any).write = (s: string) => { out.push(String(s)); return true; };
+  (process.stderr as any).write = (s: string) => { err.push(String(s)); return true; };
+  try {
+    return { status: await main(args), out: out.join(''), err: err.join('') };
+  } finally {
+    (process.stdout as any).write = o;
+    (process.stderr as any).write = e;
+  }
+}
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 describe('wasmvisor command line', () => {
   it('answers an unknown subcommand with exit status 2', async () => {
@@ -12,5 +30,18 @@ describe('wasmvisor command line', () => {
       (process.stderr as any).write = orig;
     }
     expect(errs.join('')).toMatch(/unknown command/);
+  });
+
+  for (const flag of ['--version', '-V']) {
+    it(`${flag} prints the version in package.json and exits 0`, async () => {
+      const r = await run([flag]);
+      expect(r.status).toBe(0);
+      expect(r.out).toBe(`${pkg.version}\n`);
+      expect(r.err).toBe('');
+    });
+  }
+
+  it('the library\'s VERSION is the version in package.json', () => {
+    expect(VERSION).toBe(pkg.version);
   });
 });

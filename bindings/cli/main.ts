@@ -7,6 +7,9 @@ import { registerRun } from './run.js';
 import { registerBench } from './bench.js';
 import { registerOvf } from './ovf.js';
 import { registerImg } from './img.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from './paths.js';
 
 /** An error whose message is meant for the user as it is (no stack trace). */
 export class UsageError extends Error {
@@ -16,9 +19,15 @@ export class UsageError extends Error {
   }
 }
 
+/** The version in the installed package.json (the one npm shows), read at run time. */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
 export function buildProgram(): Command {
   const program = new Command('wasmvisor')
     .description('An x86 PC in WebAssembly with a hypervisor on top: run guests, measure virtualization, handle appliances and disk images.')
+    .version(packageVersion(), '-V, --version', 'print the version of wasmvisor')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerRun(program);
