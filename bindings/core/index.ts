@@ -68,7 +68,12 @@ const WHY: Record<number, string> = {
  */
 const NODE_READER = './wasm-node.js';
 function nodeReader(): Promise<typeof import('./wasm-node.js')> {
-  return import(/* @vite-ignore */ /* webpackIgnore: true */ NODE_READER);
+  // Resolved against this module's own URL: a bare relative specifier that is not a
+  // literal is resolved against the importer by some loaders (vitest's among them).
+  const url = new URL(NODE_READER, import.meta.url);
+  return import(/* @vite-ignore */ /* webpackIgnore: true */ url.href).catch(() =>
+    // Under a TypeScript loader running the sources, the reader is the .ts file.
+    import(/* @vite-ignore */ /* webpackIgnore: true */ new URL('./wasm-node.ts', import.meta.url).href));
 }
 
 async function loadWasm(src: BufferSource | URL | undefined): Promise<BufferSource> {

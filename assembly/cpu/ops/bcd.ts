@@ -1,6 +1,6 @@
 // Decimal adjusts DAA, DAS, AAA, AAS, AAM, AAD (SDM vol. 2A, each instruction's operation).
 import { EAX, reg8, setReg8, reg16, setReg16 } from '../state';
-import { getCF, getAF, setResultFlags, CF, AF } from '../flags';
+import { getCF, getAF, setResultFlags, setLazy, LF_ADD, CF, AF } from '../flags';
 import { raiseDE } from '../fault';
 
 /** Sets the given status flags exactly and ZF SF PF from the 8-bit `r`. */
@@ -19,7 +19,10 @@ export function daa(): void {
   }
   if (oldAl > 0x99 || oldCf != 0) { al = (al + 0x60) & 0xff; cf = 1; } else cf = 0;
   setReg8(0, al);
-  done(al, cf | (af << 4));
+  // OF is undefined; the CPUs this core follows give the overflow of AL + the adjustment.
+  const adj = (al - oldAl) & 0xff;
+  const ofv = <u32>(((oldAl ^ al) & (adj ^ al) & 0x80) != 0);
+  done(al, cf | (af << 4) | (ofv << 11));
 }
 
 export function das(): void {
@@ -34,30 +37,37 @@ export function das(): void {
   }
   if (oldAl > 0x99 || oldCf != 0) { al = (al - 0x60) & 0xff; cf = 1; }
   setReg8(0, al);
-  done(al, cf | (af << 4));
+  // OF as the overflow of AL - the adjustment (undefined; see DAA).
+  const adj = (oldAl - al) & 0xff;
+  const ofv = <u32>(((oldAl ^ adj) & (oldAl ^ al) & 0x80) != 0);
+  done(al, cf | (af << 4) | (ofv << 11));
 }
 
+// AAA/AAS leave OF SF ZF PF undefined; the CPUs this core follows take them from the
+// 16-bit AX after the adjustment and before AL is masked (the vectors confirm it).
 export function aaa(): void {
-  let ax = reg16(EAX);
+  const ax = reg16(EAX);
+  let t = ax;
   let f: u32 = 0;
-  if ((ax & 0xf) > 9 || getAF() != 0) { ax = (ax + 0x106) & 0xffff; f = CF | AF; }
-  ax &= 0xff0f;
-  setReg16(EAX, ax);
-  done(ax & 0xff, f);
+  if ((ax & 0xf) > 9 || getAF() != 0) {
+    t = (ax + 0x106) & 0xffff;
+    f = CF | AF | (<u32>(((ax ^ t) & (0x106 ^ t) & 0x8000) != 0) << 11);
+  }
+  setReg16(EAX, t & 0xff0f);
+  setResultFlags(t, 0x8000, f);
 }
 
 export function aas(): void {
-  let ax = reg16(EAX);
+  const ax = reg16(EAX);
+  let t = ax;
   let f: u32 = 0;
   if ((ax & 0xf) > 9 || getAF() != 0) {
     // AX <- AX - 6 (the borrow reaches AH), then AH <- AH - 1 (SDM vol. 2A, AAS).
-    ax = (ax - 6) & 0xffff;
-    ax = (ax - 0x100) & 0xffff;
-    f = CF | AF;
+    t = (ax - 0x106) & 0xffff;
+    f = CF | AF | (<u32>(((ax ^ 0x106) & (ax ^ t) & 0x8000) != 0) << 11);
   }
-  ax &= 0xff0f;
-  setReg16(EAX, ax);
-  done(ax & 0xff, f);
+  setReg16(EAX, t & 0xff0f);
+  setResultFlags(t, 0x8000, f);
 }
 
 export function aam(imm: u32): void {
@@ -70,7 +80,11 @@ export function aam(imm: u32): void {
 
 export function aad(imm: u32): void {
   const ax = reg16(EAX);
-  const al = ((ax & 0xff) + (ax >> 8) * imm) & 0xff;
+  const a = ax & 0xff;
+  const b = ((ax >> 8) * imm) & 0xff;
+  const al = (a + b) & 0xff;
   setReg16(EAX, al);
-  done(al, 0);
+  // CF, AF, OF are undefined; the CPUs this core follows give those of the byte addition
+  // AL + AH * imm8.
+  setLazy(LF_ADD, a, b, al, 0x80);
 }

@@ -1,12 +1,21 @@
 // MUL, IMUL (one, two and three operands), DIV, IDIV (SDM vol. 2A/2B). DIV and IDIV raise
 // #DE on a zero divisor and on a quotient that does not fit, before changing anything.
 import { EAX, EDX, reg32, reg16, reg8, setReg32, setReg16 } from '../state';
-import { setResultFlags, signOf, CF, OF } from '../flags';
+import { materialize, flags, setFlagsWord, CF, OF, SF, ZF, PF, AF } from '../flags';
 import { raiseDE } from '../fault';
 
-/** CF = OF = `overflow`; SF ZF PF from `low` (the low half of the product). */
+/** CF = OF = `overflow`. SF ZF AF PF are undefined; the CPUs this core follows (AMD
+ *  family 19h, the test vectors' source) leave them unchanged. */
 @inline function mulFlags(low: u32, size: u32, overflow: bool): void {
-  setResultFlags(low, signOf(size), overflow ? (CF | OF) : 0);
+  materialize();
+  setFlagsWord((flags & ~(CF | OF)) | (overflow ? (CF | OF) : 0));
+}
+
+/** After DIV/IDIV every status flag is undefined; those CPUs keep CF and OF, clear SF ZF
+ *  PF and set AF. */
+@inline function divFlags(): void {
+  materialize();
+  setFlagsWord((flags & ~(SF | ZF | PF)) | AF);
 }
 
 @inline function sx(v: u32, size: u32): i32 { return (<i32>(v << (32 - size))) >> (32 - size); }
@@ -63,16 +72,19 @@ export function div(src: u32, size: u32): void {
     const q = n / src;
     if (q > 0xff) { raiseDE(); return; }
     setReg16(EAX, ((n % src) << 8) | q);
+    divFlags();
   } else if (size == 16) {
     const n = (reg16(EDX) << 16) | reg16(EAX);
     const q = n / src;
     if (q > 0xffff) { raiseDE(); return; }
     setReg16(EAX, q); setReg16(EDX, n % src);
+    divFlags();
   } else {
     const n: u64 = (<u64>reg32(EDX) << 32) | reg32(EAX);
     const q = n / <u64>src;
     if (q > 0xffffffff) { raiseDE(); return; }
     setReg32(EAX, <u32>q); setReg32(EDX, <u32>(n % <u64>src));
+    divFlags();
   }
 }
 
@@ -84,6 +96,7 @@ export function idiv(src: u32, size: u32): void {
     const q = n / d;
     if (q > 127 || q < -128) { raiseDE(); return; }
     setReg16(EAX, ((<u32>(n % d) & 0xff) << 8) | (<u32>q & 0xff));
+    divFlags();
   } else if (size == 16) {
     const n = <i32>((reg16(EDX) << 16) | reg16(EAX));
     const d = sx(src, 16);
@@ -91,6 +104,7 @@ export function idiv(src: u32, size: u32): void {
     const q = n / d;
     if (q > 32767 || q < -32768) { raiseDE(); return; }
     setReg16(EAX, <u32>q); setReg16(EDX, <u32>(n % d));
+    divFlags();
   } else {
     const n: i64 = <i64>((<u64>reg32(EDX) << 32) | reg32(EAX));
     const d: i64 = <i64><i32>src;
@@ -98,5 +112,6 @@ export function idiv(src: u32, size: u32): void {
     const q = n / d;
     if (q > 0x7fffffff || q < -0x80000000) { raiseDE(); return; }
     setReg32(EAX, <u32>q); setReg32(EDX, <u32>(n % d));
+    divFlags();
   }
 }
