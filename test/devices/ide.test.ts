@@ -354,7 +354,11 @@ describe.skipIf(!hasQemu)('against QEMU (ide-hd on PIIX3)', () => {
     for (const i of [1, 3, 6, 54, 55, 56, 57, 58, 60, 61, 100, 101, 102, 103, 64]) expect([i, word(ours, i)]).toEqual([i, word(q, i)]);
     expect(word(ours, 49) & 0x0200).toBe(word(q, 49) & 0x0200);
     expect(word(ours, 83) & 0xc400).toBe(word(q, 83) & 0xc400);
-    expect(ours.slice(0, idAt)).toEqual(q.slice(0, idAt));
+    // The signature after SRST (ATA/ATAPI-6 9.12: status DRDY|DSC = 0x50 once BSY clears,
+    // error 01h, count 01h, LBA 01h 00h 00h for a non-PACKET device), from the standard:
+    // QEMU's own answer here depends on how far its asynchronous reset got under load.
+    expect(ours.slice(0, 6)).toEqual([0x50, 0x01, 0x01, 0x01, 0x00, 0x00]);
+    expect(ours.slice(6, idAt)).toEqual(q.slice(6, idAt));
     expect(ours.slice(idAt + 512)).toEqual(q.slice(idAt + 512));
   });
 });
