@@ -20,7 +20,7 @@ import {
 import { faulted, raiseGP, raiseUD, raise, NM, BR } from './fault';
 import {
   getFlags, materialize, flags, setFlagsWord, testCC, getCF, getOF, getZF, setLazy, CF, DF, IF, VM, RF, TF,
-  STATUS, LF_ADD, LF_SUB, LF_LOGIC, LF_INC, LF_DEC, OF as OF_FLAG, setLazyLogic,
+  STATUS, LF_ADD, LF_SUB, LF_LOGIC, LF_INC, LF_DEC, OF as OF_FLAG, setLazyLogic, setCFOF,
 } from './flags';
 import { alu, inc, dec, neg, OP_CMP, OP_AND } from './ops/alu';
 import { shift } from './ops/shift';
@@ -459,8 +459,7 @@ function prefixes(b: u32): u32 {
           const r = op == 0 ? rotl<u32>(a, c & 31) : rotr<u32>(a, c & 31);
           const cf: u32 = op == 0 ? r & 1 : r >>> 31;
           const ofv: u32 = op == 0 ? (r >>> 31) ^ cf : ((r >>> 31) ^ (r >>> 30)) & 1;
-          materialize();
-          setFlagsWord((flags & ~(CF | OF_FLAG)) | cf | (ofv << 11));
+          setCFOF(cf | (ofv << 11));
           setReg32(m & 7, r);
           return;
         }

@@ -151,6 +151,19 @@ export function materialize(): void {
   }
 }
 
+/**
+ * Sets CF and OF to `cfof` (bits 0 and 11), keeping PF ZF SF AF as they are, without
+ * folding the whole lazy state: ROL/ROR change only CF and OF (SDM vol. 2B, ROL/ROR).
+ * The lazy result stays the source of ZF SF PF (LF_RES), AF moves into `flags`.
+ */
+@inline export function setCFOF(cfof: u32): void {
+  const op = lfOp;
+  if (op == LF_NONE || op == LF_RES) { flags = (flags & ~(CF | OF)) | cfof; return; }
+  const af: u32 = op == LF_LOGIC ? 0 : (lfA ^ lfB ^ lfR) & AF;
+  flags = (flags & ~STATUS) | af | cfof;
+  lfOp = LF_RES;
+}
+
 /** Writes the concrete flags word as is (callers keep the lazy state consistent). */
 @inline export function setFlagsWord(v: u32): void { flags = v; }
 
