@@ -116,48 +116,53 @@ function runSlice(n: u32): u32 {
   while (true) {
     // `attention` covers everything a boundary may have to do: events, shadows, debug.
     // Events are taken between instructions, never while an instruction waits for the host.
-    if (attention && logLen == 0) {
-      const shadow = field(S_INT_SHADOW) != 0;
-      if (field(S_NMI_PENDING) != 0 && field(S_NMI_BLOCKED) == 0 && !shadow) {
-        setField(S_NMI_PENDING, 0);
-        bump(S_CNT_INTR);
-        if (!deliverEvent(2, EV_NMI, 0, false)) { reason = shutdown(WHY_TRIPLE_FAULT); break; }
-      } else if ((flags & IF) != 0 && !shadow) {
-        const p = field(S_INTR_PENDING);
-        if ((p & 0x100) != 0) {
-          setField(S_INTR_PENDING, 0);
-          bump(S_CNT_INTR);
-          if (!deliverEvent(p & 0xff, EV_EXTERNAL, 0, false)) { reason = shutdown(WHY_TRIPLE_FAULT); break; }
-        } else if (field(S_IRQ_WINDOW) != 0) {
-          setField(S_IRQ_WINDOW, 0);
-          reason = EXIT_IRQ_WINDOW;
-          break;
-        }
-      }
-      // HLT exits to the host (which waits for an interrupt, as KVM's user-space HLT exit
-      // does); the next run() continues after the HLT.
-      if (field(S_HALTED) != 0) { setField(S_HALTED, 0); reason = EXIT_HLT; break; }
-      recomputeAttention();
-      if (debugActive || stepPending) needAttention();
-      if (done >= n) break;
-    } else if (done >= n) break;
+    // Without it, the boundary is one test of `attention` and one of the budget.
     let tfBefore: u32 = 0, rfBefore: u32 = 0;
-    if (attention && debugActive) {
-      rfBefore = flags & RF;
-      // Instruction breakpoints fault before the instruction unless RF is set (SDM vol. 3B, 17.3.1.1).
-      if (rfBefore == 0 && logLen == 0) {
-        const h = instructionHits(segBase(CS) + ip);
-        if (h != 0) {
-          recordDr6(h, false);
-          bump(S_CNT_EXC);
-          if (!deliverEvent(1, EV_HW_EXCEPTION, 0, false)) { reason = shutdown(WHY_TRIPLE_FAULT); break; }
-          done++;
-          continue;
+    if (!attention) {
+      if (done >= n) break;
+    } else {
+      if (logLen == 0) {
+        const shadow = field(S_INT_SHADOW) != 0;
+        if (field(S_NMI_PENDING) != 0 && field(S_NMI_BLOCKED) == 0 && !shadow) {
+          setField(S_NMI_PENDING, 0);
+          bump(S_CNT_INTR);
+          if (!deliverEvent(2, EV_NMI, 0, false)) { reason = shutdown(WHY_TRIPLE_FAULT); break; }
+        } else if ((flags & IF) != 0 && !shadow) {
+          const p = field(S_INTR_PENDING);
+          if ((p & 0x100) != 0) {
+            setField(S_INTR_PENDING, 0);
+            bump(S_CNT_INTR);
+            if (!deliverEvent(p & 0xff, EV_EXTERNAL, 0, false)) { reason = shutdown(WHY_TRIPLE_FAULT); break; }
+          } else if (field(S_IRQ_WINDOW) != 0) {
+            setField(S_IRQ_WINDOW, 0);
+            reason = EXIT_IRQ_WINDOW;
+            break;
+          }
         }
+        // HLT exits to the host (which waits for an interrupt, as KVM's user-space HLT exit
+        // does); the next run() continues after the HLT.
+        if (field(S_HALTED) != 0) { setField(S_HALTED, 0); reason = EXIT_HLT; break; }
+        recomputeAttention();
+        if (debugActive || stepPending) needAttention();
       }
-      tfBefore = flags & TF;
-      clearDataHits();
-      clearSoftInt();
+      if (done >= n) break;
+      if (attention && debugActive) {
+        rfBefore = flags & RF;
+        // Instruction breakpoints fault before the instruction unless RF is set (SDM vol. 3B, 17.3.1.1).
+        if (rfBefore == 0 && logLen == 0) {
+          const h = instructionHits(segBase(CS) + ip);
+          if (h != 0) {
+            recordDr6(h, false);
+            bump(S_CNT_EXC);
+            if (!deliverEvent(1, EV_HW_EXCEPTION, 0, false)) { reason = shutdown(WHY_TRIPLE_FAULT); break; }
+            done++;
+            continue;
+          }
+        }
+        tfBefore = flags & TF;
+        clearDataHits();
+        clearSoftInt();
+      }
     }
     const esp0 = field(S_ESP);
     step(retired);
