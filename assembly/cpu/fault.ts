@@ -8,6 +8,8 @@
 // must complete) uses the same path with `exitPending` set: the instruction is abandoned
 // and replayed when the host runs the core again (see cpu/iolog.ts).
 
+import { needAttention } from './events';
+
 // Exception vectors (Intel SDM vol. 3A, table 6-1).
 export const DE = 0; export const DB = 1; export const NMI_VEC = 2; export const BP = 3;
 export const OF_VEC = 4; export const BR = 5; export const UD = 6; export const NM = 7;
@@ -26,6 +28,7 @@ export let excHasCode: bool = false;
 export function raise(vector: i32, code: u32, hasCode: bool): void {
   if (faulted) return; // the first fault of an instruction wins
   faulted = true;
+  needAttention(); // the run loop looks at `faulted` only under attention
   exitPending = false;
   excVector = vector;
   excCode = code;
@@ -43,6 +46,7 @@ export function raise(vector: i32, code: u32, hasCode: bool): void {
 export function requestExit(): void {
   if (faulted) return;
   faulted = true;
+  needAttention();
   exitPending = true;
   excVector = -1;
 }

@@ -166,6 +166,9 @@ function runSlice(n: u32): u32 {
     }
     const esp0 = field(S_ESP);
     step(retired);
+    // A fault or exit, a replayed host access and an interrupt shadow all raise `attention`
+    // (fault.ts, run() via enterState(), shadow.ts): without it the instruction simply retired.
+    if (!attention) { done++; retired++; continue; }
     if (faulted) {
       setIp(startIp);
       setField(S_ESP, esp0);
@@ -190,7 +193,6 @@ function runSlice(n: u32): u32 {
     if (logLen != 0) logClear();
     done++;
     retired++;
-    if (!(attention || shadowNext)) continue;
     if (debugActive || stepPending) {
       // RF covers exactly one instruction; single-step and data breakpoints trap after the
       // instruction (SDM vol. 3B, 17.3.1.2-17.3.1.4); after MOV SS / POP SS the single-step
