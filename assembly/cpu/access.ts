@@ -90,6 +90,10 @@ export function segUpdate(s: u32): void {
   store<u32>(p + 4, lo);
   store<i64>(p + 8, spanR);
   store<i64>(p + 16, spanW);
+  const bit: u32 = 1 << s;
+  const flat = base == 0 && lo == 0;
+  flatRd = flat && spanR == 0xffffffff ? flatRd | bit : flatRd & ~bit;
+  flatWr = flat && spanW == 0xffffffff ? flatWr | bit : flatWr & ~bit;
   if (s == CS) { fetchInvalidate(); code32 = pe && (ar & AR_DB) != 0; prefixDirty = true; }
   else if (s == SS) stack32 = pe && (ar & AR_DB) != 0;
 }
@@ -103,13 +107,22 @@ function segFault(s: u32): void {
   if (s == SS) raise(SS_VEC, 0, true); else raise(GP, 0, true);
 }
 
+/**
+ * Segments whose base is 0 and whose offsets 0..0xFFFFFFFF are all valid for a read
+ * (flatRd) or a write (flatWr), one bit per segment register, kept by segUpdate: for them
+ * the linear address is the offset, and only an access running past 0xFFFFFFFF faults.
+ */
+let flatRd: u32 = 0, flatWr: u32 = 0;
+
 /** Linear address of seg:off for a read of `n` bytes, or faults. */
 @inline export function linRd(s: u32, off: u32, n: u32): u32 {
+  if ((flatRd & (1 << s)) != 0 && off <= ~(n - 1)) return off;
   const p = SEGX + (s << 5);
   if (<i64>(<u64>(off - load<u32>(p, 4)) + <u64>(n - 1)) > load<i64>(p, 8)) { segFault(s); return 0; }
   return load<u32>(p) + off;
 }
 @inline export function linWr(s: u32, off: u32, n: u32): u32 {
+  if ((flatWr & (1 << s)) != 0 && off <= ~(n - 1)) return off;
   const p = SEGX + (s << 5);
   if (<i64>(<u64>(off - load<u32>(p, 4)) + <u64>(n - 1)) > load<i64>(p, 16)) { segFault(s); return 0; }
   return load<u32>(p) + off;
