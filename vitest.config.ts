@@ -6,6 +6,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    reporters: ['default'],
+    reporters: ['default', 'json'],
+    // A machine-readable summary beside the console output (CI prints its totals).
+    outputFile: { json: '.vitest/results.json' },
   },
 });
