@@ -19,8 +19,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Bench } from 'tinybench';
 import type { Core, CoreOptions } from '../bindings/core/types.js';
 import { bootMultiboot, planMultiboot } from '../bindings/boot/multiboot.js';
-import { runV86 } from '../bindings/testing/v86.js';
-import { runLoopGuest as runWasmvisor, stamp, measure, type Measure, type Stamp } from '../bindings/bench/loops.js';
+import { loadV86LoopRunner } from '../bindings/bench/v86.js';
+import { runLoopGuest as runWasmvisor, type Measure } from '../bindings/bench/loops.js';
 import { WORKLOADS, benchImageUrl, type Workload } from './workloads.js';
 
 const RAM = 64 << 20;
@@ -53,18 +53,10 @@ async function loadCore(): Promise<((o: CoreOptions) => Promise<Core>) | string>
   }
 }
 
+const v86Runner = await loadV86LoopRunner();
 async function runOnV86(img: Uint8Array, w: Workload, jit: boolean): Promise<Measure> {
-  let t0 = stamp(), c0 = 0, t1: Stamp | null = null, c1 = 0;
-  const r = await runV86(img, {
-    jit,
-    memoryBytes: RAM,
-    timeoutMs: 300_000,
-    onCheckpoint: (v, counter) => {
-      if (v === 1) { t0 = stamp(); c0 = counter; } else { t1 = stamp(); c1 = counter; }
-    },
-  });
-  if (r.crash || r.timedOut || !t1) return { mips: null, ms: null, counted: null, error: r.crash ?? 'did not finish' };
-  return measure(t0, t1, w.instructions, (c1 - c0) >>> 0);
+  if (!v86Runner) return { mips: null, ms: null, counted: null, error: 'the v86 package is not installed' };
+  return v86Runner(img, w, jit);
 }
 
 const fmt = (m: Measure) => (m.mips === null ? (m.error ? 'n/a' : '-') : m.mips.toFixed(1));
