@@ -1,45 +1,32 @@
 // The 32-bit ALU fast paths of the one-byte opcode map (ALU Ev,Gv / Gv,Ev / eAX,imm and the
 // memory read-modify-write), inlined per opcode into the dispatch of exec.ts so that the
 // operation is a constant in each copy.
+
 import {
-  STATE_BASE, S_CPL, S_INT_SHADOW, S_HALTED,
-} from '../generated/layout';
-import {
-  reg32, setReg32, reg16, setReg16, reg8, setReg8, segSel, cr0,
-  EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, ES, CS, SS, DS, FS, GS, CR0_EM, CR0_TS, CR0_MP,
+  reg32, setReg32, EAX,
 } from './state';
 import {
-  ip, setIp, startIp, beginInsn, prefixDirty, setPrefixDirty, fetch8, fetch16, fetch32, code32, stack32, rd8, rd16, rd32, wr8, wr16, wr32,
-  rdSized, probeWrite, linWr, wrMaskNow,
+  fetch8, rd32, linWr, wrMaskNow,
 } from './access';
-import { TLB_TAG, TLB_ADD, TLB_MASK, countHit, clampFetch, unclampFetch } from '../mem/tlb';
 import {
-  osz, asz, segOvr, rep, lock, modrm, eaOff, eaSeg, setOsz, setAsz, setSegOvr, setRep, setLock,
-  decodeModrm, decodeModrmWith, decodeModrmFast, regField, getReg, setReg, readRM, writeRM, fetchImm, fetchSimm8, dataSeg,
+  TLB_TAG, TLB_ADD, TLB_MASK, countHit,
+} from '../mem/tlb';
+import {
+  osz, eaOff, eaSeg, decodeModrmFast, regField, getReg, setReg, readRM, fetchImm,
 } from './decode';
-import { faulted, raiseGP, raiseUD, raise, NM, BR } from './fault';
 import {
-  getFlags, materialize, flags, setFlagsWord, testCC, getCF, getOF, getZF, setLazy, CF, DF, IF, VM, RF, TF,
-  STATUS, LF_ADD, LF_SUB, LF_LOGIC, LF_INC, LF_DEC, OF as OF_FLAG, setLazyLogic,
+  faulted,
+} from './fault';
+import {
+  flags, setLazy, LF_ADD, LF_SUB, setLazyLogic,
 } from './flags';
-import { alu, inc, dec, neg, OP_CMP, OP_AND } from './ops/alu';
-import { shift } from './ops/shift';
-import { mul, imul1, imul2, div, idiv } from './ops/muldiv';
-import { daa, das, aaa, aas, aam, aad } from './ops/bcd';
-import { stringOp } from './ops/string';
-import { portIn, portOut } from './ops/io';
-import { rmwRead, rmwWrite } from './rmw';
-import { jumpTo, jumpRel, callTo } from './control';
-import { push16, push32, pushSz, pop16, pop32, popSz, sp, setSp, spOff } from './stack';
-import { exec0f } from './exec0f';
-import { setSliceCount } from './tsc';
-import { needAttention } from './events';
-import { loadSeg } from './system/segments';
-import { farJump, farCall, farReturn } from './system/far';
-import { deliver, iret, EV_SOFT_INT, EV_SOFT_EXC, EV_PRIV_SOFT_EXC } from './system/interrupts';
-import { popf, pushfAllowed, ifChangeAllowed } from './system/eflags';
-import { arpl } from './system/tables';
-import { protectedMode, v86Mode } from './system/segments';
+import {
+  alu, OP_CMP,
+} from './ops/alu';
+
+import {
+  rmwRead, rmwWrite,
+} from './rmw';
 
 /** 32-bit ALU read-modify-write of the ModRM memory operand: one TLB lookup for both
  *  accesses when the page is writable through the TLB, else the general path. */
@@ -80,7 +67,6 @@ export function aluRM(op: u32, size: u32, src: u32): void {
     default: return alu(op, a, b, 32); // ADC, SBB
   }
 }
-
 
 /** ALU Ev,Gv (01 09 11 19 21 29 31 39), inlined per opcode. */
 @inline export function aluEvGv(b: u32): void {

@@ -2,51 +2,87 @@
 // Two-byte opcodes are in exec0f.ts. Every handler checks `faulted` after each access
 // that can fault and returns without further changes.
 import {
-  STATE_BASE, S_CPL, S_INT_SHADOW, S_HALTED,
+  STATE_BASE, S_CPL, S_HALTED,
 } from '../generated/layout';
 import {
-  reg32, setReg32, reg16, setReg16, reg8, setReg8, segSel, cr0,
-  EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, ES, CS, SS, DS, FS, GS, CR0_EM, CR0_TS, CR0_MP,
+  reg32, setReg32, reg16, setReg16, reg8, setReg8, segSel, cr0, EAX, ECX, EDX, EBX, ESP, EBP, ES, CS, SS, DS, FS, GS, CR0_EM, CR0_TS, CR0_MP,
 } from './state';
 import {
-  ip, setIp, startIp, beginInsn, prefixDirty, setPrefixDirty, fetch8, fetch16, fetch32, code32, stack32, rd8, rd16, rd32, wr8, wr16, wr32,
-  rdSized, probeWrite, linWr, wrMaskNow,
+  ip, setIp, startIp, beginInsn, prefixDirty, setPrefixDirty, fetch8, fetch16, fetch32, code32, stack32, rd8, rd16, rd32, wr8, wr16, wr32, rdSized,
 } from './access';
-import { TLB_TAG, TLB_ADD, TLB_MASK, countHit, clampFetch, unclampFetch } from '../mem/tlb';
 import {
-  osz, asz, segOvr, rep, lock, modrm, eaOff, eaSeg, setOsz, setAsz, setSegOvr, setRep, setLock,
-  decodeModrm, decodeModrmWith, decodeModrmFast, regField, getReg, setReg, readRM, writeRM, fetchImm, fetchSimm8, dataSeg,
+  clampFetch, unclampFetch,
+} from '../mem/tlb';
+import {
+  osz, asz, lock, modrm, eaOff, eaSeg, setOsz, setAsz, setSegOvr, setRep, setLock, decodeModrm, decodeModrmFast, regField, getReg, setReg, readRM, writeRM, fetchImm, fetchSimm8, dataSeg,
 } from './decode';
-import { faulted, raiseGP, raiseUD, raise, NM, BR } from './fault';
 import {
-  getFlags, materialize, flags, setFlagsWord, testCC, getCF, getOF, getZF, setLazy, CF, DF, IF, VM, RF, TF,
-  STATUS, LF_ADD, LF_SUB, LF_LOGIC, LF_INC, LF_DEC, OF as OF_FLAG, setLazyLogic, setCFOF,
+  faulted, raiseGP, raiseUD, raise, NM,
+} from './fault';
+import {
+  getFlags, materialize, flags, setFlagsWord, testCC, getCF, getOF, getZF, setLazy, CF, DF, IF, VM, RF, STATUS, LF_INC, LF_DEC, setCFOF,
 } from './flags';
-import { alu, inc, dec, neg, OP_CMP, OP_AND } from './ops/alu';
-import { shift } from './ops/shift';
-import { mul, imul1, imul2, div, idiv } from './ops/muldiv';
-import { daa, das, aaa, aas, aam, aad } from './ops/bcd';
-import { stringOp } from './ops/string';
-import { portIn, portOut } from './ops/io';
-import { rmwRead, rmwWrite } from './rmw';
-import { jumpTo, jumpRel, callTo } from './control';
-import { push16, push32, pushSz, pop16, pop32, popSz, sp, setSp, spOff } from './stack';
-import { exec0f } from './exec0f';
-import { setShadowNext, setSoftInt } from './shadow';
-import { aluMem32, aluRM, alu32, aluEvGv, aluGvEv, aluAccImm } from './alu-paths';
 import {
-  segLimitCS, realFarTargetOk, realFarReturnOk, imm2, pushSeg, popSeg, pusha, popa, bound, loadFar,
-  enter, group3, group5, redecodeAfterPrefixes,
-} from './insns';
-import { setSliceCount } from './tsc';
-import { needAttention } from './events';
-import { loadSeg } from './system/segments';
-import { farJump, farCall, farReturn } from './system/far';
-import { deliver, iret, EV_SOFT_INT, EV_SOFT_EXC, EV_PRIV_SOFT_EXC } from './system/interrupts';
-import { popf, pushfAllowed, ifChangeAllowed } from './system/eflags';
-import { arpl } from './system/tables';
-import { protectedMode, v86Mode } from './system/segments';
+  alu, inc, dec, OP_CMP, OP_AND,
+} from './ops/alu';
+import {
+  shift,
+} from './ops/shift';
 
+import {
+  daa, das, aaa, aas, aam, aad,
+} from './ops/bcd';
+import {
+  stringOp,
+} from './ops/string';
+import {
+  portIn, portOut,
+} from './ops/io';
+import {
+  rmwRead, rmwWrite,
+} from './rmw';
+import {
+  jumpRel, callTo,
+} from './control';
+import {
+  pushSz, popSz, sp, setSp, spOff,
+} from './stack';
+import {
+  exec0f,
+} from './exec0f';
+import {
+  setShadowNext, setSoftInt,
+} from './shadow';
+import {
+  aluMem32, aluRM, alu32, aluEvGv, aluGvEv, aluAccImm,
+} from './alu-paths';
+import {
+  segLimitCS, realFarTargetOk, realFarReturnOk, imm2, pushSeg, popSeg, pusha, popa, bound, loadFar, enter, group3, group5, redecodeAfterPrefixes,
+} from './insns';
+import {
+  setSliceCount,
+} from './tsc';
+import {
+  needAttention,
+} from './events';
+import {
+  loadSeg,
+} from './system/segments';
+import {
+  farJump, farCall, farReturn,
+} from './system/far';
+import {
+  deliver, iret, EV_SOFT_INT, EV_SOFT_EXC, EV_PRIV_SOFT_EXC,
+} from './system/interrupts';
+import {
+  popf, pushfAllowed, ifChangeAllowed,
+} from './system/eflags';
+import {
+  arpl,
+} from './system/tables';
+import {
+  protectedMode, v86Mode,
+} from './system/segments';
 
 /** Operand size (bits) of a w-bit opcode: byte when w = 0. */
 @inline function wsize(b: u32): u32 { return (b & 1) != 0 ? osz : 8; }

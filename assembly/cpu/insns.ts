@@ -2,45 +2,53 @@
 // segment-register and multi-register stack instructions (PUSH/POP Sreg, PUSHA/POPA,
 // ENTER, LDS..LSS), BOUND, groups 3 and 5, and the real-mode far-transfer limit checks.
 import {
-  STATE_BASE, S_CPL, S_INT_SHADOW, S_HALTED,
+  STATE_BASE,
 } from '../generated/layout';
 import {
-  reg32, setReg32, reg16, setReg16, reg8, setReg8, segSel, cr0,
-  EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, ES, CS, SS, DS, FS, GS, CR0_EM, CR0_TS, CR0_MP,
+  reg32, reg16, segSel, EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, CS, SS,
 } from './state';
 import {
-  ip, setIp, startIp, beginInsn, prefixDirty, setPrefixDirty, fetch8, fetch16, fetch32, code32, stack32, rd8, rd16, rd32, wr8, wr16, wr32,
-  rdSized, probeWrite, linWr, wrMaskNow,
+  fetch8, fetch16, stack32, rd16, rd32, wr16, wr32, probeWrite,
 } from './access';
-import { TLB_TAG, TLB_ADD, TLB_MASK, countHit, clampFetch, unclampFetch } from '../mem/tlb';
+
 import {
-  osz, asz, segOvr, rep, lock, modrm, eaOff, eaSeg, setOsz, setAsz, setSegOvr, setRep, setLock,
-  decodeModrm, decodeModrmWith, decodeModrmFast, regField, getReg, setReg, readRM, writeRM, fetchImm, fetchSimm8, dataSeg,
+  osz, asz, modrm, eaOff, eaSeg, decodeModrm, regField, getReg, setReg, readRM, fetchImm,
 } from './decode';
-import { faulted, raiseGP, raiseUD, raise, NM, BR } from './fault';
 import {
-  getFlags, materialize, flags, setFlagsWord, testCC, getCF, getOF, getZF, setLazy, CF, DF, IF, VM, RF, TF,
-  STATUS, LF_ADD, LF_SUB, LF_LOGIC, LF_INC, LF_DEC, OF as OF_FLAG, setLazyLogic,
-} from './flags';
-import { alu, inc, dec, neg, OP_CMP, OP_AND } from './ops/alu';
-import { shift } from './ops/shift';
-import { mul, imul1, imul2, div, idiv } from './ops/muldiv';
-import { daa, das, aaa, aas, aam, aad } from './ops/bcd';
-import { stringOp } from './ops/string';
-import { portIn, portOut } from './ops/io';
-import { rmwRead, rmwWrite } from './rmw';
-import { jumpTo, jumpRel, callTo } from './control';
-import { push16, push32, pushSz, pop16, pop32, popSz, sp, setSp, spOff } from './stack';
-import { exec0f } from './exec0f';
-import { setSliceCount } from './tsc';
-import { needAttention } from './events';
-import { loadSeg } from './system/segments';
-import { farJump, farCall, farReturn } from './system/far';
-import { deliver, iret, EV_SOFT_INT, EV_SOFT_EXC, EV_PRIV_SOFT_EXC } from './system/interrupts';
-import { popf, pushfAllowed, ifChangeAllowed } from './system/eflags';
-import { arpl } from './system/tables';
-import { protectedMode, v86Mode } from './system/segments';
-import { setShadowNext } from './shadow';
+  faulted, raiseGP, raiseUD, raise, BR,
+} from './fault';
+
+import {
+  alu, inc, dec, neg, OP_AND,
+} from './ops/alu';
+
+import {
+  mul, imul1, imul2, div, idiv,
+} from './ops/muldiv';
+
+import {
+  rmwRead, rmwWrite,
+} from './rmw';
+import {
+  jumpTo, callTo,
+} from './control';
+import {
+  push16, pushSz, sp, setSp, spOff,
+} from './stack';
+
+import {
+  loadSeg,
+} from './system/segments';
+import {
+  farJump, farCall,
+} from './system/far';
+
+import {
+  protectedMode, v86Mode,
+} from './system/segments';
+import {
+  setShadowNext,
+} from './shadow';
 
 @inline export function segLimitCS(): u32 { return load<u32>(STATE_BASE + 64 + 16 * 1 + 8); }
 
@@ -61,7 +69,6 @@ export function realFarReturnOk(): bool {
   if (faulted) return false;
   return realFarTargetOk(off);
 }
-
 
 export function imm2(a: u32, b: u32): u32 { return imul2(a, b, osz); }
 
