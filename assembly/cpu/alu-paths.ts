@@ -2,31 +2,17 @@
 // memory read-modify-write), inlined per opcode into the dispatch of exec.ts so that the
 // operation is a constant in each copy.
 
-import {
-  reg32, setReg32, EAX,
-} from './state';
-import {
-  fetch8, rd32, linWr, wrMaskNow,
-} from './access';
-import {
-  TLB_TAG, TLB_ADD, TLB_MASK, countHit,
-} from '../mem/tlb';
+import { reg32, setReg32, EAX } from './state';
+import { fetch8, rd32, linWr, wrMaskNow } from './access';
+import { TLB_TAG, TLB_ADD, TLB_MASK, countHit } from '../mem/tlb';
 import {
   osz, eaOff, eaSeg, decodeModrmFast, regField, getReg, setReg, readRM, fetchImm,
 } from './decode';
-import {
-  faulted,
-} from './fault';
-import {
-  flags, setLazy, LF_ADD, LF_SUB, setLazyLogic,
-} from './flags';
-import {
-  alu, OP_CMP,
-} from './ops/alu';
+import { faulted } from './fault';
+import { flags, setLazy, LF_ADD, LF_SUB, setLazyLogic } from './flags';
+import { alu, OP_CMP } from './ops/alu';
 
-import {
-  rmwRead, rmwWrite,
-} from './rmw';
+import { rmwRead, rmwWrite } from './rmw';
 
 /** 32-bit ALU read-modify-write of the ModRM memory operand: one TLB lookup for both
  *  accesses when the page is writable through the TLB, else the general path. */

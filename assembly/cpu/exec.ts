@@ -1,88 +1,49 @@
 // One instruction: prefixes, then the one-byte opcode map (SDM vol. 2D, table A-2).
 // Two-byte opcodes are in exec0f.ts. Every handler checks `faulted` after each access
 // that can fault and returns without further changes.
+import { STATE_BASE, S_CPL, S_HALTED } from '../generated/layout';
 import {
-  STATE_BASE, S_CPL, S_HALTED,
-} from '../generated/layout';
-import {
-  reg32, setReg32, reg16, setReg16, reg8, setReg8, segSel, cr0, EAX, ECX, EDX, EBX, ESP, EBP, ES, CS, SS, DS, FS, GS, CR0_EM, CR0_TS, CR0_MP,
+  reg32, setReg32, reg16, setReg16, reg8, setReg8, segSel, cr0, EAX, ECX, EDX, EBX, ESP, EBP,
+  ES, CS, SS, DS, FS, GS, CR0_EM, CR0_TS, CR0_MP,
 } from './state';
 import {
-  ip, setIp, startIp, beginInsn, prefixDirty, setPrefixDirty, fetch8, fetch16, fetch32, code32, stack32, rd8, rd16, rd32, wr8, wr16, wr32, rdSized,
+  ip, setIp, startIp, beginInsn, prefixDirty, setPrefixDirty, fetch8, fetch16, fetch32, code32,
+  stack32, rd8, rd16, rd32, wr8, wr16, wr32, rdSized,
 } from './access';
+import { clampFetch, unclampFetch } from '../mem/tlb';
 import {
-  clampFetch, unclampFetch,
-} from '../mem/tlb';
-import {
-  osz, asz, lock, modrm, eaOff, eaSeg, setOsz, setAsz, setSegOvr, setRep, setLock, decodeModrm, decodeModrmFast, regField, getReg, setReg, readRM, writeRM, fetchImm, fetchSimm8, dataSeg,
+  osz, asz, lock, modrm, eaOff, eaSeg, setOsz, setAsz, setSegOvr, setRep, setLock, decodeModrm,
+  decodeModrmFast, regField, getReg, setReg, readRM, writeRM, fetchImm, fetchSimm8, dataSeg,
 } from './decode';
+import { faulted, raiseGP, raiseUD, raise, NM } from './fault';
 import {
-  faulted, raiseGP, raiseUD, raise, NM,
-} from './fault';
-import {
-  getFlags, materialize, flags, setFlagsWord, testCC, getCF, getOF, getZF, setLazy, CF, DF, IF, VM, RF, STATUS, LF_INC, LF_DEC, setCFOF,
+  getFlags, materialize, flags, setFlagsWord, testCC, getCF, getOF, getZF, setLazy, CF, DF, IF,
+  VM, RF, STATUS, LF_INC, LF_DEC, setCFOF,
 } from './flags';
-import {
-  alu, inc, dec, OP_CMP, OP_AND,
-} from './ops/alu';
-import {
-  shift,
-} from './ops/shift';
+import { alu, inc, dec, OP_CMP, OP_AND } from './ops/alu';
+import { shift } from './ops/shift';
 
+import { daa, das, aaa, aas, aam, aad } from './ops/bcd';
+import { stringOp } from './ops/string';
+import { portIn, portOut } from './ops/io';
+import { rmwRead, rmwWrite } from './rmw';
+import { jumpRel, callTo } from './control';
+import { pushSz, popSz, sp, setSp, spOff } from './stack';
+import { exec0f } from './exec0f';
+import { setShadowNext, setSoftInt } from './shadow';
+import { aluMem32, aluRM, alu32, aluEvGv, aluGvEv, aluAccImm } from './alu-paths';
 import {
-  daa, das, aaa, aas, aam, aad,
-} from './ops/bcd';
-import {
-  stringOp,
-} from './ops/string';
-import {
-  portIn, portOut,
-} from './ops/io';
-import {
-  rmwRead, rmwWrite,
-} from './rmw';
-import {
-  jumpRel, callTo,
-} from './control';
-import {
-  pushSz, popSz, sp, setSp, spOff,
-} from './stack';
-import {
-  exec0f,
-} from './exec0f';
-import {
-  setShadowNext, setSoftInt,
-} from './shadow';
-import {
-  aluMem32, aluRM, alu32, aluEvGv, aluGvEv, aluAccImm,
-} from './alu-paths';
-import {
-  segLimitCS, realFarTargetOk, realFarReturnOk, imm2, pushSeg, popSeg, pusha, popa, bound, loadFar, enter, group3, group5, redecodeAfterPrefixes,
+  segLimitCS, realFarTargetOk, realFarReturnOk, imm2, pushSeg, popSeg, pusha, popa, bound,
+  loadFar, enter, group3, group5, redecodeAfterPrefixes,
 } from './insns';
-import {
-  setSliceCount,
-} from './tsc';
-import {
-  needAttention,
-} from './events';
-import {
-  loadSeg,
-} from './system/segments';
-import {
-  farJump, farCall, farReturn,
-} from './system/far';
-import {
-  deliver, iret, EV_SOFT_INT, EV_SOFT_EXC, EV_PRIV_SOFT_EXC,
-} from './system/interrupts';
-import {
-  popf, pushfAllowed, ifChangeAllowed,
-} from './system/eflags';
-import {
-  arpl,
-} from './system/tables';
-import {
-  protectedMode, v86Mode,
-} from './system/segments';
+import { setSliceCount } from './tsc';
+import { needAttention } from './events';
+import { loadSeg } from './system/segments';
+import { farJump, farCall, farReturn } from './system/far';
+import { deliver, iret, EV_SOFT_INT, EV_SOFT_EXC, EV_PRIV_SOFT_EXC } from './system/interrupts';
+import { popf, pushfAllowed, ifChangeAllowed } from './system/eflags';
+import { arpl } from './system/tables';
+import { protectedMode, v86Mode } from './system/segments';
 
 /** Operand size (bits) of a w-bit opcode: byte when w = 0. */
 @inline function wsize(b: u32): u32 { return (b & 1) != 0 ? osz : 8; }

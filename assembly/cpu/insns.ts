@@ -1,54 +1,28 @@
 // One-byte-map instructions with longer bodies, called from the dispatch in exec.ts:
 // segment-register and multi-register stack instructions (PUSH/POP Sreg, PUSHA/POPA,
 // ENTER, LDS..LSS), BOUND, groups 3 and 5, and the real-mode far-transfer limit checks.
-import {
-  STATE_BASE,
-} from '../generated/layout';
-import {
-  reg32, reg16, segSel, EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, CS, SS,
-} from './state';
-import {
-  fetch8, fetch16, stack32, rd16, rd32, wr16, wr32, probeWrite,
-} from './access';
+import { STATE_BASE } from '../generated/layout';
+import { reg32, reg16, segSel, EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, CS, SS } from './state';
+import { fetch8, fetch16, stack32, rd16, rd32, wr16, wr32, probeWrite } from './access';
 
 import {
   osz, asz, modrm, eaOff, eaSeg, decodeModrm, regField, getReg, setReg, readRM, fetchImm,
 } from './decode';
-import {
-  faulted, raiseGP, raiseUD, raise, BR,
-} from './fault';
+import { faulted, raiseGP, raiseUD, raise, BR } from './fault';
 
-import {
-  alu, inc, dec, neg, OP_AND,
-} from './ops/alu';
+import { alu, inc, dec, neg, OP_AND } from './ops/alu';
 
-import {
-  mul, imul1, imul2, div, idiv,
-} from './ops/muldiv';
+import { mul, imul1, imul2, div, idiv } from './ops/muldiv';
 
-import {
-  rmwRead, rmwWrite,
-} from './rmw';
-import {
-  jumpTo, callTo,
-} from './control';
-import {
-  push16, pushSz, sp, setSp, spOff,
-} from './stack';
+import { rmwRead, rmwWrite } from './rmw';
+import { jumpTo, callTo } from './control';
+import { push16, pushSz, sp, setSp, spOff } from './stack';
 
-import {
-  loadSeg,
-} from './system/segments';
-import {
-  farJump, farCall,
-} from './system/far';
+import { loadSeg } from './system/segments';
+import { farJump, farCall } from './system/far';
 
-import {
-  protectedMode, v86Mode,
-} from './system/segments';
-import {
-  setShadowNext,
-} from './shadow';
+import { protectedMode, v86Mode } from './system/segments';
+import { setShadowNext } from './shadow';
 
 @inline export function segLimitCS(): u32 { return load<u32>(STATE_BASE + 64 + 16 * 1 + 8); }
 
