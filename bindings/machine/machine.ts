@@ -269,13 +269,9 @@ export class Machine {
   private handleExit(exit: Exit): void {
     this.exitCounts[exit.reason] = (this.exitCounts[exit.reason] ?? 0) + 1;
     switch (exit.reason) {
-      case 'io': {
-        this.portCounts.set(exit.port, (this.portCounts.get(exit.port) ?? 0) + 1);
-        const v = this.bus.handleExit(exit);
-        if (v !== undefined) this.core.completeIo(v);
-        return;
-      }
+      case 'io':
       case 'mmio': {
+        if (exit.reason === 'io') this.portCounts.set(exit.port, (this.portCounts.get(exit.port) ?? 0) + 1);
         const v = this.bus.handleExit(exit);
         if (v !== undefined) this.core.completeIo(v);
         return;
