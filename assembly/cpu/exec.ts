@@ -65,19 +65,33 @@ function lockAllowed(b: u32, m: u32): bool {
   return false;
 }
 
-/** Executes one instruction at `ip` (inlined into the run loop). */
-/** `retired`: instructions retired so far in this slice of the run loop (the time stamp
+/** Executes one instruction at `ip` (inlined into the run loop), or only its prefixes:
+ *  then `prefixPending` is set and the next step() dispatches the opcode with them.
+ *  `retired`: instructions retired so far in this slice of the run loop (the time stamp
  *  counter's pending part, published for the two-byte opcodes that read it). */
 @inline export function step(retired: u32): void {
-  beginInsn();
   if (prefixDirty) {
-    unclampFetch();
-    const d: u32 = code32 ? 32 : 16;
-    setOsz(d); setAsz(d); setSegOvr(-1); setRep(0); setLock(false);
-    setPrefixDirty(false);
+    if (prefixPending) {
+      prefixPending = false; // the prefixes just consumed apply; the instruction began at startIp
+    } else {
+      beginInsn();
+      unclampFetch();
+      const d: u32 = code32 ? 32 : 16;
+      setOsz(d); setAsz(d); setSegOvr(-1); setRep(0); setLock(false);
+      setPrefixDirty(false);
+    }
+  } else {
+    beginInsn();
   }
   exec1(fetch8(), retired);
 }
+
+/** Set when step() consumed only an instruction's prefixes (its opcode byte is next at
+ *  `ip`); it also raises `attention`, so the run loop neither counts the step nor takes
+ *  events before the opcode runs. A prefixed instruction thus costs two steps, and the
+ *  dispatch has no inner loop. */
+export let prefixPending: bool = false;
+@inline export function clearPrefixPending(): void { prefixPending = false; }
 
 /** Consumes the prefixes starting with `b`; returns the opcode byte after them. */
 function prefixes(b: u32): u32 {
@@ -119,16 +133,18 @@ function prefixes(b: u32): u32 {
 
 // Inlined into the run loop: a call per instruction into this large function costs more than its size.
 @inline function exec1(first: u32, retired: u32): void {
-  let b = first;
-  // Prefixes are cases of the dispatch: they consume every prefix and dispatch again on the
-  // opcode, so an instruction without prefixes pays no separate test for them.
-  while (true) {
+  const b = first;
+  // Prefixes are cases of the dispatch (see prefixPending), so an instruction without
+  // prefixes pays no separate test for them.
   switch (b) {
     case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65: case 0x66: case 0x67:
     case 0xf0: case 0xf2: case 0xf3:
-      b = prefixes(b);
+      prefixes(b);
       if (faulted) return;
-      continue;
+      setIp(ip - 1); // the opcode byte is dispatched by the next step()
+      prefixPending = true;
+      needAttention();
+      return;
     // ---- 32-bit register fast paths (the general forms follow) ----
     // ALU Ev,Gv and Gv,Ev: one case per opcode so the operation is a constant in each.
     case 0x01: aluEvGv(0x01); return;
@@ -642,7 +658,5 @@ function prefixes(b: u32): u32 {
     default:
       raiseUD();
       return;
-  }
-  return; // every case returns; only the prefix case loops
   }
 }

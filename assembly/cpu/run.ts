@@ -12,7 +12,7 @@ import { debugActive, instructionHits, recordDr6, dataHits, clearDataHits } from
 import { segBase, CS } from './state';
 import { faulted, exitPending, excVector, excCode, excHasCode, clearFault, DF_VEC } from './fault';
 import { logLen, logClear, logRewind } from './iolog';
-import { step } from './exec';
+import { step, prefixPending, clearPrefixPending } from './exec';
 import { shadowNext, clearShadowNext, softIntDelivered, clearSoftInt } from './shadow';
 import { attention, needAttention, recomputeAttention } from './events';
 import { takeHits } from '../mem/tlb';
@@ -83,6 +83,8 @@ const SLICE: u32 = 4096;
 let sliceDone: u32 = 0;
 /** A single-step trap delayed by MOV SS / POP SS to the next instruction. */
 let stepPending: bool = false;
+/** RF and TF as the current instruction found them (kept only while debugging is active). */
+let rfBefore: u32 = 0, tfBefore: u32 = 0;
 
 /** Runs at most `budget` instructions; returns the exit reason (details in the state block). */
 export function run(budget: u32): u32 {
@@ -111,16 +113,15 @@ export function run(budget: u32): u32 {
 /** Executes up to `n` instructions; returns an exit reason or NO_EXIT. */
 function runSlice(n: u32): u32 {
   let done: u32 = 0;     // budget used: instructions and delivered exceptions
-  let retired: u32 = 0;  // instructions retired in this slice (RDTSC/RDMSR see it via step)
+  let events: u32 = 0;   // the exceptions among them (retired instructions: done - events)
   let reason: u32 = NO_EXIT;
   while (true) {
     // `attention` covers everything a boundary may have to do: events, shadows, debug.
     // Events are taken between instructions, never while an instruction waits for the host.
     // Without it, the boundary is one test of `attention` and one of the budget.
-    let tfBefore: u32 = 0, rfBefore: u32 = 0;
     if (!attention) {
       if (done >= n) break;
-    } else {
+    } else if (!prefixPending) { // between a prefix and its opcode nothing is taken
       if (logLen == 0) {
         const shadow = field(S_INT_SHADOW) != 0;
         if (field(S_NMI_PENDING) != 0 && field(S_NMI_BLOCKED) == 0 && !shadow) {
@@ -155,7 +156,7 @@ function runSlice(n: u32): u32 {
             recordDr6(h, false);
             bump(S_CNT_EXC);
             if (!deliverEvent(1, EV_HW_EXCEPTION, 0, false)) { reason = shutdown(WHY_TRIPLE_FAULT); break; }
-            done++;
+            done++; events++;
             continue;
           }
         }
@@ -165,11 +166,12 @@ function runSlice(n: u32): u32 {
       }
     }
     const esp0 = field(S_ESP);
-    step(retired);
+    step(done - events);
     // A fault or exit, a replayed host access and an interrupt shadow all raise `attention`
     // (fault.ts, run() via enterState(), shadow.ts): without it the instruction simply retired.
-    if (!attention) { done++; retired++; continue; }
+    if (!attention) { done++; continue; }
     if (faulted) {
+      clearPrefixPending();
       setIp(startIp);
       setField(S_ESP, esp0);
       clearShadowNext();
@@ -187,12 +189,12 @@ function runSlice(n: u32): u32 {
       if (!deliverEvent(<u32>v, EV_HW_EXCEPTION, c, h)) { reason = shutdown(WHY_TRIPLE_FAULT); break; }
       // A delivered exception uses budget (it is not a retired instruction), so a handler
       // that faults forever still returns to the host.
-      done++;
+      done++; events++;
       continue;
     }
+    if (prefixPending) continue; // the opcode follows in the next step
     if (logLen != 0) logClear();
     done++;
-    retired++;
     if (debugActive || stepPending) {
       // RF covers exactly one instruction; single-step and data breakpoints trap after the
       // instruction (SDM vol. 3B, 17.3.1.2-17.3.1.4); after MOV SS / POP SS the single-step
@@ -203,6 +205,7 @@ function runSlice(n: u32): u32 {
       if (tfBefore != 0 && !softIntDelivered) {
         if (shadowNext) stepPending = true; else step1 = true;
       }
+      tfBefore = 0; rfBefore = 0;
       const hits = dataHits;
       if (step1 || hits != 0) {
         recordDr6(hits, step1);
@@ -217,7 +220,7 @@ function runSlice(n: u32): u32 {
     needAttention();
   }
   sliceDone = done;
-  setTscRetired(tscRetired + <u64>retired);
+  setTscRetired(tscRetired + <u64>(done - events));
   setSliceCount(0);
   return reason;
 }
