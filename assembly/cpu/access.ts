@@ -2,7 +2,7 @@
 // (one masked compare), and the slow path (TLB miss, page-crossing accesses, ROM, MMIO,
 // unclaimed addresses). Also the instruction fetch with its cached code page.
 import { STATE_BASE, S_CR0, S_CPL } from '../generated/layout';
-import { TLB_TAG, TLB_ADD, TLB_MASK, DENY_SR, DENY_SW, DENY_UR, DENY_UW, translate, walkPhys, countHit, DENY_SLOW, fetchClamp, fetchStart, fetchLen, fetchHost, setFetch, fetchInvalidate } from '../mem/tlb';
+import { TLB_TAG, TLB_ADD, TLB_MASK, DENY_SR, DENY_SW, DENY_UR, DENY_UW, translate, walkPhys, countHit, DENY_SLOW, fetchClamp, fetchStart, fetchEnd, fetchEnd2, fetchEnd4, fetchBias, setFetch, fetchInvalidate } from '../mem/tlb';
 import { classify, classHost, PAGE_RAM, PAGE_ROM, PAGE_MMIO } from '../mem/phys';
 import { raise, raiseGP, GP, SS_VEC, faulted } from './fault';
 import { hostAccess, KIND_MMIO } from './iolog';
@@ -29,7 +29,8 @@ export let prefixDirty: bool = true;
 /** EIP of the next byte to decode; the instruction's EIP when it started. */
 export let ip: u32 = 0;
 export let startIp: u32 = 0;
-@inline export function setIp(v: u32): void { ip = v; }
+/** Sets EIP; a target below the cached code window drops the window (see fetchEnd). */
+@inline export function setIp(v: u32): void { ip = v; if (v < fetchStart) fetchInvalidate(); }
 /** Marks the start of an instruction (the restart point of a fault). */
 @inline export function beginInsn(): void { startIp = ip; }
 
@@ -297,19 +298,19 @@ export function sysWrite32(lin: u32, v: u32): void { wrSlow(lin, v, 4, false); }
 // ---- Instruction fetch ----
 
 @inline export function fetch8(): u32 {
-  const d = ip - fetchStart;
-  if (d < fetchLen) { ip++; return load<u8>(fetchHost + d); }
+  const p = ip;
+  if (p < fetchEnd) { ip = p + 1; return load<u8>(fetchBias + p); }
   return fetchSlow();
 }
 @inline export function fetch16(): u32 {
-  const d = ip - fetchStart;
-  if (d + 1 < fetchLen) { ip += 2; return load<u16>(fetchHost + d); }
+  const p = ip;
+  if (p < fetchEnd2) { ip = p + 2; return load<u16>(fetchBias + p); }
   const lo = fetchSlow();
   return lo | (fetchSlow() << 8);
 }
 @inline export function fetch32(): u32 {
-  const d = ip - fetchStart;
-  if (d + 3 < fetchLen && d < 0xfffffff0) { ip += 4; return load<u32>(fetchHost + d); }
+  const p = ip;
+  if (p < fetchEnd4) { ip = p + 4; return load<u32>(fetchBias + p); }
   const a = fetchSlow(); const b = fetchSlow(); const c = fetchSlow(); const e = fetchSlow();
   return a | (b << 8) | (c << 16) | (e << 24);
 }
@@ -333,15 +334,16 @@ function fetchSlow(): u32 {
     if (toLimit < len) len = toLimit;
     const i = (lin >>> 12) & TLB_MASK;
     if ((load<u32>(TLB_TAG + (i << 2)) & fetchMask) == (lin & 0xfffff000)) {
-      setFetch(start, <u32>len, classHost - back);
+      const end: u64 = <u64>start + len;
+      setFetch(start, end > 0xffffffff ? 0xffffffff : <u32>end, classHost - back - start);
     } else {
       fetchInvalidate();
     }
-    ip++;
+    setIp(ip + 1); // at 0xFFFFFFFF it wraps below the window, which setIp drops
     return load<u8>(classHost);
   }
   const v = rdPage(lin, 1, user);
   if (faulted) return 0;
-  ip++;
+  setIp(ip + 1);
   return v;
 }

@@ -54,26 +54,41 @@ export function takeHits(): u64 { const h = tlbHits; tlbHits = 0; return h; }
 /** Bumped on every flush. */
 export let tlbEpoch: u32 = 1;
 
-// The instruction fetch's cached code page (cpu/access.ts): EIPs [fetchStart, fetchStart +
-// fetchLen) are at host address fetchHost + (eip - fetchStart). Lives here so that every
-// flush drops it.
+// The instruction fetch's cached code window (cpu/access.ts): EIPs [fetchStart, fetchEnd)
+// are at host address fetchBias + eip. While a window is cached, ip >= fetchStart (setIp
+// drops the window otherwise), so a fetch compares only with the end: fetchEnd for one
+// byte, fetchEnd2 (= fetchEnd - 1) for two, fetchEnd4 (= fetchEnd - 3) for four. All three
+// are 0 when no window is cached; a window ends at 0xFFFFFFF0 at most, so no sum wraps.
+// Lives here so that every flush drops it.
 export let fetchStart: u32 = 0;
-export let fetchLen: u32 = 0;
-export let fetchHost: u32 = 0;
-export function setFetch(start: u32, len: u32, host: u32): void {
-  fetchStart = start; fetchLen = len; fetchHost = host;
-  if (fetchClamp != 0) clampFetch(fetchClamp);
+export let fetchEnd: u32 = 0;
+export let fetchEnd2: u32 = 0;
+export let fetchEnd4: u32 = 0;
+export let fetchBias: u32 = 0;
+const FETCH_TOP: u32 = 0xfffffff0;
+function setFetchEnd(end: u32): void {
+  fetchEnd = end;
+  fetchEnd2 = end > 1 ? end - 1 : 0;
+  fetchEnd4 = end > 3 ? end - 3 : 0;
+}
+/** Caches EIPs [start, end) at host address bias + eip. */
+export function setFetch(start: u32, end: u32, bias: u32): void {
+  fetchStart = start;
+  fetchBias = bias;
+  if (end > FETCH_TOP) end = FETCH_TOP;
+  if (fetchClamp != 0 && fetchClamp < end) end = fetchClamp > start ? fetchClamp : 0;
+  setFetchEnd(end);
 }
 /** While a heavily prefixed instruction decodes, fetches from `fetchClamp` on (the 16th
  *  byte) leave the fast path so the slow path can raise #GP for the length (0 = off). */
 export let fetchClamp: u32 = 0;
 export function clampFetch(endEip: u32): void {
   fetchClamp = endEip;
-  const room = endEip - fetchStart;
-  if (room < fetchLen) fetchLen = room;
+  if (endEip <= fetchStart) fetchInvalidate();
+  else if (endEip < fetchEnd) setFetchEnd(endEip);
 }
-export function unclampFetch(): void { if (fetchClamp != 0) { fetchClamp = 0; fetchLen = 0; } }
-@inline export function fetchInvalidate(): void { fetchLen = 0; }
+export function unclampFetch(): void { if (fetchClamp != 0) { fetchClamp = 0; fetchInvalidate(); } }
+export function fetchInvalidate(): void { fetchEnd = 0; fetchEnd2 = 0; fetchEnd4 = 0; }
 
 @inline function cnt(off: u32): void { store<u64>(STATE_BASE + off, load<u64>(STATE_BASE + off) + 1); }
 
@@ -86,7 +101,7 @@ let fillCount: u32 = 0;
 export function tlbFlushAll(keepGlobal: bool): void {
   cnt(S_CNT_TLB_FLUSH);
   tlbEpoch++;
-  fetchLen = 0;
+  fetchInvalidate();
   if (fillCount <= FILL_LOG_MAX) {
     let kept: u32 = 0;
     for (let k: u32 = 0; k < fillCount; k++) {
@@ -119,7 +134,7 @@ export function tlbReset(): void {
   memory.fill(TLB_TAG, 0xff, TLB_ENTRIES * 4);
   memory.fill(TLB_GLOBAL, 0, TLB_ENTRIES * 4);
   fillCount = 0;
-  fetchLen = 0;
+  fetchInvalidate();
 }
 
 /** INVLPG (SDM vol. 3A, 4.10.4.1): drops the entry of one linear page, global or not. */
@@ -130,7 +145,7 @@ export function tlbFlushPage(lin: u32): void {
     store<u32>(TLB_GLOBAL + (i << 2), 0);
   }
   tlbEpoch++;
-  fetchLen = 0;
+  fetchInvalidate();
 }
 
 /**
