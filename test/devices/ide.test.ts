@@ -11,7 +11,7 @@ import { PiixIde } from '../../bindings/devices/ide/piix-ide.js';
 import { MemorySource } from '../../bindings/disk/source.js';
 import { RawImage } from '../../bindings/disk/raw.js';
 import { io, MemoryDisk } from './helpers.js';
-import { hasQemu, runQemu, runLocal, outb as qo, inb as qi, waitNotBusy as wnb } from './qemu-probe.js';
+import { hasQemu, runQemu, runLocal, outb as qo, inb as qi, waitNotBusy as wnb, writeUntilEcho as weq } from './qemu-probe.js';
 
 const SECTORS = 16 * 63 * 20; // 20 cylinders
 let bus: Bus, ide: PiixIde, irq: RecordingIrqLine, disk: MemoryDisk, p: ReturnType<typeof io>;
@@ -320,9 +320,11 @@ describe.skipIf(!hasQemu)('against QEMU (ide-hd on PIIX3)', () => {
     const ops = [
       qo(0x3f6, 0x06), qo(0x3f6, 0x02), // SRST, nIEN (no interrupts in the probe)
       // ATA-6 9.12 leaves device 0 selected after a reset; QEMU keeps the previous
-      // selection (SeaBIOS last probed device 1), so select device 0 explicitly.
+      // selection (SeaBIOS last probed device 1), so select device 0 explicitly. QEMU
+      // finishes the reset later, and ignores the selection while the (absent, so reading
+      // 0) device 1 is busy: select until the register reads back device 0.
       // QEMU completes commands asynchronously: wait for BSY to clear as a driver does.
-      qo(0x1f6, 0xa0), wnb(0x3f6),
+      weq(0x1f6, 0xa0), wnb(0x3f6),
       qi(0x1f7), qi(0x1f1), qi(0x1f2), qi(0x1f3), qi(0x1f4), qi(0x1f5),
       qo(0x1f6, 0xa0), qo(0x1f7, 0xec), wnb(0x3f6), qi(0x3f6), qi(0x1f7),
       { inRepeat: 0x1f0, size: 2 as const, count: 256 }, wnb(0x3f6), qi(0x1f7),

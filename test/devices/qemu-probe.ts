@@ -21,9 +21,13 @@ export type Op =
   /** `count` reads of a port (e.g. the IDE data port), each echoed. */
   | { inRepeat: number; size: 1 | 2 | 4; count: number }
   /** Polls a status port until bit 7 (BSY) is clear, as a driver does; echoes nothing. */
-  | { waitNotBusy: number };
+  | { waitNotBusy: number }
+  /** Writes a byte to a port until it reads back the same (at most 65535 times); echoes
+   *  nothing. E.g. selecting an IDE device, which a busy device ignores. */
+  | { writeUntilEcho: number; value: number };
 
 export const waitNotBusy = (port: number): Op => ({ waitNotBusy: port });
+export const writeUntilEcho = (port: number, value: number): Op => ({ writeUntilEcho: port, value });
 
 export const outb = (port: number, value: number): Op => ({ out: port, size: 1, value });
 export const outw = (port: number, value: number): Op => ({ out: port, size: 2, value });
@@ -59,6 +63,10 @@ export function assembleBody(ops: Op[]): number[] {
       body.push(...inEcho(op.in, op.size, op.mask));
     } else if ('waitNotBusy' in op) {
       body.push(0xba, ...le16(op.waitNotBusy), 0xec, 0xa8, 0x80, 0x75, 0xfb); // mov dx,p; l: in al,dx; test al,80h; jnz l
+    } else if ('writeUntilEcho' in op) {
+      // mov cx, 0xffff; l: mov dx, p; mov al, v; out dx, al; in al, dx; cmp al, v; loopne l
+      const v = op.value & 0xff;
+      body.push(0xb9, 0xff, 0xff, 0xba, ...le16(op.writeUntilEcho), 0xb0, v, 0xee, 0xec, 0x3c, v, 0xe0, 0xf5);
     } else {
       const loop = inEcho(op.inRepeat, op.size);
       body.push(0xb9, ...le16(op.count), ...loop, 0xe2, (-(loop.length + 2)) & 0xff); // mov cx, n; body; loop
@@ -117,6 +125,9 @@ export function runLocal(ops: Op[], read: (port: number, size: 1 | 2 | 4) => num
     if ('out' in op) write(op.out, op.size, op.value);
     else if ('in' in op) echo(read(op.in, op.size) & (op.mask ?? 0xffffffff), op.size);
     else if ('waitNotBusy' in op) { for (let k = 0; k < 1000 && read(op.waitNotBusy, 1) & 0x80; k++); }
+    else if ('writeUntilEcho' in op) {
+      for (let k = 0; k < 1000; k++) { write(op.writeUntilEcho, 1, op.value); if ((read(op.writeUntilEcho, 1) & 0xff) === (op.value & 0xff)) break; }
+    }
     else for (let i = 0; i < op.count; i++) echo(read(op.inRepeat, op.size), op.size);
   }
   return out;
