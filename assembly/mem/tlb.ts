@@ -45,6 +45,11 @@ const PTE_G: u32 = 1 << 8;
 export const PFEC_P: u32 = 1;
 export const PFEC_W: u32 = 2;
 export const PFEC_U: u32 = 4;
+export const PFEC_RSVD: u32 = 8;
+
+/** Bits 21:13 of a PDE that maps a 4 MiB page: reserved without PSE-36, which CPUID does
+ *  not report (SDM vol. 3A, 4.3, table 4-4; a set bit is a #PF with RSVD, 4.7). */
+const PDE_4M_RESERVED: u32 = 0x003fe000;
 
 /** Counters kept in globals on the hot path and folded into the state block at exit. */
 export let tlbHits: u64 = 0;
@@ -183,6 +188,7 @@ export function translate(lin: u32, write: bool, user: bool): bool {
     let perm: u32;
     let large = (pde & PTE_PS) != 0 && (c4 & CR4_PSE) != 0;
     if (large) {
+      if ((pde & PDE_4M_RESERVED) != 0) { pageFault(lin, PFEC_P | PFEC_RSVD | pfUser | pfWrite); return false; }
       ent = pde; entAddr = pdeAddr; perm = pde;
       phys = (pde & 0xffc00000) | (lin & 0x3ff000);
     } else {

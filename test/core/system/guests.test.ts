@@ -44,12 +44,7 @@ const guests: Array<[string, string]> = [
  * reference line, the core's line, and why. The test expects exactly these lines to differ
  * (and says so on the console), so fixing the cause makes it fail until the entry goes.
  */
-const knownDeviations: Record<string, Array<{ bochs: string; core: string; why: string }>> = {
-  exceptions: [
-    { bochs: 'reserved bit in pde: EXC 0e err=0009 eip=00100bfb cs=0008 cr2=00800000', core: 'reserved bit in pde: ok',
-      why: 'the page walk does not check reserved bits of 4 MiB PDEs (SDM vol. 3A, 4.7, PFEC.RSVD) yet' },
-  ],
-};
+const knownDeviations: Record<string, Array<{ bochs: string; core: string; why: string }>> = {};
 
 function withKnownDeviations(name: string, lines: string[]): string[] {
   const out = lines.slice();
