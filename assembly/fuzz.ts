@@ -7,7 +7,8 @@
 import {
   STATE_BASE, S_EIP, S_EFLAGS, S_CR0, S_CR3, S_CR4, S_CPL, S_SEG, SEG_ACCESS, SEG_LIMIT, SEG_SEL,
   S_IDTR_BASE, S_IDTR_LIMIT, S_GDTR_BASE, S_GDTR_LIMIT, S_EXIT_REASON, EXIT_IO, EXIT_MMIO,
-  EXIT_SHUTDOWN, RAM_BASE, S_RAM_BYTES, DATA_BASE, TLB_BASE, TLB_ENTRIES,
+  EXIT_SHUTDOWN, RAM_BASE, S_RAM_BYTES, DATA_BASE, TLB_BASE, TLB_ENTRIES, S_STRIO, PIO_DATA_BASE,
+  PIO_DATA_SIZE,
 } from './generated/layout';
 import { reset } from './index';
 import { run } from './cpu/run';
@@ -25,6 +26,8 @@ let rng: u32 = 1;
 /** Where the guard areas are: the first page, and the gap between the TLB and AS data. */
 const GUARD_LO_END: u32 = 0x1000;
 const GAP_START: u32 = TLB_BASE + TLB_ENTRIES * 12 + 512; // after the TLB's fill log
+/** The string I/O data area (written by design) splits the gap in two guarded parts. */
+const PIO_END: u32 = PIO_DATA_BASE + PIO_DATA_SIZE;
 
 /** Number of invariant violations found, and the first one (a code for the test to name). */
 export let fuzzViolations: u32 = 0;
@@ -40,11 +43,13 @@ function violation(code: u32, stream: u32): void {
 /** Clears the guard areas; `guardsIntact()` checks that nothing wrote there. */
 export function fuzzArmGuards(): void {
   memory.fill(0, 0, GUARD_LO_END);
-  memory.fill(GAP_START, 0, DATA_BASE - GAP_START);
+  memory.fill(GAP_START, 0, PIO_DATA_BASE - GAP_START);
+  memory.fill(PIO_END, 0, DATA_BASE - PIO_END);
 }
 export function guardsIntact(): bool {
   for (let p: u32 = 0; p < GUARD_LO_END; p += 8) if (load<u64>(p) != 0) return false;
-  for (let p: u32 = GAP_START; p < DATA_BASE; p += 8) if (load<u64>(p) != 0) return false;
+  for (let p: u32 = GAP_START; p < PIO_DATA_BASE; p += 8) if (load<u64>(p) != 0) return false;
+  for (let p: u32 = PIO_END; p < DATA_BASE; p += 8) if (load<u64>(p) != 0) return false;
   return true;
 }
 
@@ -60,6 +65,7 @@ function setup(stream: u32): void {
   for (let p: u32 = 0; p < 128; p += 4) store<u32>(RAM_BASE + page + at + p, next());
   for (let p: u32 = 0; p < 0x80; p += 4) store<u32>(RAM_BASE + p, next());
   const mode = next() & 3;
+  store<u32>(STATE_BASE + S_STRIO, next() & 1); // string I/O exits batched or not
   store<u32>(STATE_BASE + S_EFLAGS, (next() & 0x0cd5) | 2 | (next() & 0x200));
   if (mode == 0) {
     // Real mode, CS:IP at the window.

@@ -49,6 +49,9 @@ const state = {
    *  direction (1 = write), value, a detail code for shutdown/invalid. */
   S_EXIT_REASON: 320, S_EXIT_ADDR: 324, S_EXIT_SIZE: 328, S_EXIT_WRITE: 332, S_EXIT_VALUE: 336,
   S_EXIT_DETAIL: 340,
+  /** Elements of a string I/O exit (REP INS/OUTS batched, their data at PIO_DATA_BASE);
+   *  1 for every other port or MMIO exit. */
+  S_EXIT_COUNT: 348,
   /** The exception being delivered (for double-fault classification), or -1. */
   S_EXC_NESTING: 344,
   /** Counters (u64 each). */
@@ -56,6 +59,9 @@ const state = {
   S_CNT_INTR: 424, S_CNT_EXC: 432, S_CNT_IO: 440, S_CNT_MMIO: 448, S_CNT_TLB_FLUSH: 456,
   /** Configuration: RAM size, A20 mask, TSC ticks per instruction. */
   S_RAM_BYTES: 512, S_A20_MASK: 516, S_TSC_PER_INSN: 520, S_ROM_END: 524,
+  /** 1: REP INS/OUTS exit once per run of elements within a page (S_EXIT_COUNT, data at
+   *  PIO_DATA_BASE), as KVM's KVM_EXIT_IO with count; 0: one exit per element. */
+  S_STRIO: 528,
   STATE_SIZE: 1024,
 };
 
@@ -77,6 +83,9 @@ export const layout = {
   RANGES_BASE: 0x1800, ROM_MAX: 16, MMIO_MAX: 64,
   /** Software TLB: TLB_ENTRIES direct-mapped entries. Three u32 arrays. */
   TLB_BASE: 0x4000, TLB_ENTRIES: 8192,
+  /** Data of a string I/O exit: S_EXIT_COUNT elements of S_EXIT_SIZE bytes, in the order
+   *  the instruction transfers them (as the data page of KVM's kvm_run for KVM_EXIT_IO). */
+  PIO_DATA_BASE: 0x20000, PIO_DATA_SIZE: 4096,
   /** AssemblyScript static data starts here (asconfig.json memoryBase). */
   DATA_BASE: 0x40000,
   /** Guest RAM starts here in linear memory. */

@@ -129,6 +129,22 @@ let flatRd: u32 = 0, flatWr: u32 = 0;
   return load<u32>(p) + off;
 }
 
+/** True when offsets off .. off+len-1 (len >= 1, not wrapping) of segment `s` may be read
+ *  (or written) without a fault; raises nothing. */
+export function segSpanOk(s: u32, off: u32, len: u32, write: bool): bool {
+  const p = SEGX + (s << 5);
+  const span = write ? load<i64>(p, 16) : load<i64>(p, 8);
+  return <i64>(<u64>(off - load<u32>(p, 4)) + <u64>(len - 1)) <= span;
+}
+
+/** Host address of linear `lin` when its page is in the TLB for a data read (or write)
+ *  with the current privilege and no slow-path check pending, else 0. */
+export function tlbHost(lin: u32, write: bool): u32 {
+  const i = (lin >>> 12) & TLB_MASK;
+  if ((load<u32>(TLB_TAG + (i << 2)) & (write ? wrMask : rdMask)) != (lin & 0xfffff000)) return 0;
+  return load<u32>(TLB_ADD + (i << 2)) + lin;
+}
+
 // ---- Linear accesses with the current privilege (fast path inline) ----
 
 @inline export function rdLin8(lin: u32): u32 {

@@ -7,7 +7,7 @@
 // instruction retires or takes an exception.
 import {
   STATE_BASE, IOLOG_BASE, IOLOG_MAX, S_EXIT_REASON, S_EXIT_ADDR, S_EXIT_SIZE, S_EXIT_WRITE,
-  S_EXIT_VALUE, S_CNT_IO, S_CNT_MMIO, EXIT_IO, EXIT_MMIO,
+  S_EXIT_VALUE, S_EXIT_COUNT, S_CNT_IO, S_CNT_MMIO, EXIT_IO, EXIT_MMIO,
 } from '../generated/layout';
 import { requestExit, raiseGP } from './fault';
 
@@ -47,10 +47,52 @@ export function hostAccess(kind: u32, addr: u32, size: u32, write: bool, value: 
   store<u32>(STATE_BASE + S_EXIT_SIZE, size);
   store<u32>(STATE_BASE + S_EXIT_WRITE, write ? 1 : 0);
   store<u32>(STATE_BASE + S_EXIT_VALUE, write ? (value & mask) : 0);
+  store<u32>(STATE_BASE + S_EXIT_COUNT, 1);
   const c = kind == EXIT_IO ? S_CNT_IO : S_CNT_MMIO;
   store<u64>(STATE_BASE + c, load<u64>(STATE_BASE + c) + 1);
   requestExit();
   return 0;
+}
+
+/** True when the next access to replay is an ordinary (one-element) one: a string
+ *  instruction must then replay it element by element. */
+export function replayingSingle(): bool {
+  return logPos < logLen && (load<u32>(IOLOG_BASE + logPos * 16 + 8) >> 8) == 0;
+}
+
+/**
+ * String I/O (REP INS/OUTS, ops/string.ts): `count` elements of `size` bytes at port `port`
+ * in one exit, their data in PIO_DATA_BASE (written by the core for OUTS, by the host for
+ * INS). Returns true when the log already holds this access (the host performed it: the
+ * caller completes it from the data), false after logging it and requesting the exit. A
+ * batch entry keeps the count in bits 8 and up of its size word.
+ */
+export function hostBatch(port: u32, size: u32, count: u32, write: bool, first: u32): bool {
+  if (logPos < logLen) {
+    const p = IOLOG_BASE + logPos * 16;
+    if (load<u32>(p) == EXIT_IO && load<u32>(p + 4) == port && load<u32>(p + 8) == (size | (count << 8)) &&
+        load<u32>(p + 12) == (write ? 1 : 0)) {
+      logPos++;
+      return true;
+    }
+    // Not the access this instruction logged (the host changed its state): start over.
+    logClear();
+  }
+  if (logLen >= <u32>IOLOG_MAX) { raiseGP(0); return false; }
+  const p = IOLOG_BASE + logLen * 16;
+  store<u32>(p, EXIT_IO); store<u32>(p + 4, port); store<u32>(p + 8, size | (count << 8));
+  store<u32>(p + 12, write ? 1 : 0);
+  logLen++;
+  logPos = logLen;
+  store<u32>(STATE_BASE + S_EXIT_REASON, EXIT_IO);
+  store<u32>(STATE_BASE + S_EXIT_ADDR, port);
+  store<u32>(STATE_BASE + S_EXIT_SIZE, size);
+  store<u32>(STATE_BASE + S_EXIT_WRITE, write ? 1 : 0);
+  store<u32>(STATE_BASE + S_EXIT_VALUE, first);
+  store<u32>(STATE_BASE + S_EXIT_COUNT, count);
+  store<u64>(STATE_BASE + S_CNT_IO, load<u64>(STATE_BASE + S_CNT_IO) + 1);
+  requestExit();
+  return false;
 }
 
 /** The host's answer to the pending read. */

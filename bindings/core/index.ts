@@ -236,9 +236,10 @@ export class WasmCore implements Core {
         const write = this.get32(L.S_EXIT_WRITE) !== 0;
         const value = this.get32(L.S_EXIT_VALUE);
         const a = this.get32(L.S_EXIT_ADDR);
-        return reason === L.EXIT_IO
-          ? { reason: 'io', port: a, size, write, value }
-          : { reason: 'mmio', address: a, size, write, value };
+        if (reason === L.EXIT_MMIO) return { reason: 'mmio', address: a, size, write, value };
+        const count = this.get32(L.S_EXIT_COUNT);
+        if (count <= 1) return { reason: 'io', port: a, size, write, value };
+        return { reason: 'io', port: a, size, write, value, count, data: this.u8.subarray(L.PIO_DATA_BASE, L.PIO_DATA_BASE + count * size) };
       }
       case L.EXIT_HLT: return { reason: 'hlt' };
       case L.EXIT_IRQ_WINDOW: return { reason: 'irq-window' };
@@ -247,6 +248,7 @@ export class WasmCore implements Core {
     }
   }
   completeIo(value: number): void { this.x.completeIo(value >>> 0); }
+  setStringIo(on: boolean): void { this.set32(L.S_STRIO, on ? 1 : 0); }
   canInjectInterrupt(): boolean {
     return (this.get32(L.S_EFLAGS) & (1 << 9)) !== 0 && this.get32(L.S_INT_SHADOW) === 0 &&
       (this.get32(L.S_INTR_PENDING) & 0x100) === 0;
@@ -285,9 +287,11 @@ export class WasmCore implements Core {
   loadState(block: Uint8Array): void {
     if (block.length !== L.STATE_SIZE) throw new RangeError(`loadState: expected ${L.STATE_SIZE} bytes, got ${block.length}`);
     const keepRam = this.get32(L.S_RAM_BYTES), keepEnd = this.get32(L.S_ROM_END), keepA20 = this.get32(L.S_A20_MASK);
+    const keepStrio = this.get32(L.S_STRIO); // a host setting, not guest state
     this.views();
     this.u8.set(block, L.STATE_BASE);
     this.set32(L.S_RAM_BYTES, keepRam); this.set32(L.S_ROM_END, keepEnd); this.set32(L.S_A20_MASK, keepA20);
+    this.set32(L.S_STRIO, keepStrio);
     this.x.stateChanged();
   }
 }

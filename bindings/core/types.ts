@@ -34,8 +34,12 @@ export type ShadowMode = 'rom' | 'ram-ro' | 'ram';
 /** Why `run()` returned. */
 export type Exit =
   | { reason: 'budget' }
-  /** IN/OUT/INS/OUTS. For `write: false` the host calls `completeIo(value)` before `run()`. */
-  | { reason: 'io'; port: number; size: 1 | 2 | 4; write: boolean; value: number }
+  /** IN/OUT/INS/OUTS. For `write: false` the host calls `completeIo(value)` before `run()`.
+   *  With `setStringIo(true)`, a REP INS/OUTS may exit once for `count` elements of `size`
+   *  bytes (as KVM's KVM_EXIT_IO with a count): `data` holds them in transfer order, the
+   *  values written for OUTS (`value` is the first), and for INS the host fills `data` before
+   *  `run()` (no completeIo). `count` is absent for one element. */
+  | { reason: 'io'; port: number; size: 1 | 2 | 4; write: boolean; value: number; count?: number; data?: Uint8Array }
   /** An access to a physical range registered with `addMmio`. Reads are completed like io. */
   | { reason: 'mmio'; address: number; size: 1 | 2 | 4; write: boolean; value: number }
   /** HLT executed with nothing to deliver; EIP is past the HLT. */
@@ -102,6 +106,9 @@ export interface Core {
   run(budget: number): Exit;
   /** Completes the pending IN or MMIO read of the last exit. */
   completeIo(value: number): void;
+  /** Lets REP INS/OUTS exit once per run of elements within a page instead of once per
+   *  element (the `count` and `data` of an 'io' exit). Off by default. */
+  setStringIo(on: boolean): void;
   /** True when an external interrupt would be taken now (IF=1, no interrupt shadow). */
   canInjectInterrupt(): boolean;
   /** Delivers external interrupt `vector` before the next instruction (caller checked canInject). */

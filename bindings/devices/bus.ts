@@ -153,13 +153,28 @@ export class Bus {
 
   /**
    * Completes an 'io' or 'mmio' exit: performs the access and returns the value a read
-   * produced (the caller passes it to `core.completeIo`), or `undefined` for a write or an
-   * exit that is not an access.
+   * produced (the caller passes it to `core.completeIo`), or `undefined` for a write, a
+   * string I/O exit (its reads are stored into `exit.data`) or an exit that is not an access.
    */
   handleExit(exit: Exit): number | undefined {
     if (exit.reason !== 'io' && exit.reason !== 'mmio') return undefined;
     const space: Space = exit.reason === 'io' ? 'pio' : 'mmio';
     const addr = exit.reason === 'io' ? exit.port : exit.address;
+    if (exit.reason === 'io' && exit.data && exit.count) {
+      // A string I/O exit: every element in order, as the instruction would one by one.
+      const dv = new DataView(exit.data.buffer, exit.data.byteOffset, exit.data.byteLength);
+      for (let i = 0; i < exit.count; i++) {
+        const at = i * exit.size;
+        if (exit.write) {
+          const v = exit.size === 1 ? dv.getUint8(at) : exit.size === 2 ? dv.getUint16(at, true) : dv.getUint32(at, true);
+          this.write(space, addr, exit.size, v);
+        } else {
+          const v = this.read(space, addr, exit.size);
+          if (exit.size === 1) dv.setUint8(at, v); else if (exit.size === 2) dv.setUint16(at, v, true); else dv.setUint32(at, v >>> 0, true);
+        }
+      }
+      return undefined;
+    }
     if (exit.write) { this.write(space, addr, exit.size, exit.value); return undefined; }
     return this.read(space, addr, exit.size);
   }

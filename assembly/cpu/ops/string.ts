@@ -4,14 +4,17 @@
 // accesses succeeded, so a fault restarts the instruction at the iteration that faulted.
 // A long REP yields after a bounded number of iterations (EIP stays on the instruction),
 // which lets the run loop take interrupts and honour the budget, as a real CPU does.
-import { reg32, setReg32, setReg16, ECX, ESI, EDI, EAX, EDX, ES, reg16 } from '../state';
-import { rdSized, wrSized, setIp, startIp, probeWrite } from '../access';
+import { STATE_BASE, S_STRIO, PIO_DATA_BASE, PIO_DATA_SIZE } from '../../generated/layout';
+import { reg32, setReg32, setReg16, ECX, ESI, EDI, EAX, EDX, ES, reg16, segBase } from '../state';
+import { rdSized, wrSized, setIp, startIp, probeWrite, segSpanOk, tlbHost } from '../access';
 import { asz, rep, dataSeg, getReg, setReg } from '../decode';
 import { faulted } from '../fault';
 import { flags, DF, getZF } from '../flags';
 import { alu, OP_CMP } from './alu';
-import { logLen, logClear } from '../iolog';
+import { logLen, logClear, hostBatch, replayingSingle } from '../iolog';
 import { portIn, portOut } from './io';
+import { ioAllowed } from '../system/iopm';
+import { debugActive } from '../debug';
 
 const MAX_ITER: u32 = 1024;
 
@@ -33,22 +36,84 @@ export function stringOp(kind: u32, size: u32): void {
   if (rep == 0) { iterate(kind, size, src, delta); return; }
   let count = idx(ECX);
   let iter: u32 = 0;
+  const batch = kind >= STR_INS && load<u32>(STATE_BASE + S_STRIO) != 0 && !debugActive;
   while (count != 0) {
-    iterate(kind, size, src, delta);
-    if (faulted) return;
-    count--;
+    let k: u32 = 0;
+    if (batch) { k = ioBatch(kind, n, src, count, delta); if (faulted) return; }
+    if (k == 0) { iterate(kind, size, src, delta); if (faulted) return; k = 1; }
+    count -= k;
     setIdx(ECX, count);
     if (kind == STR_CMPS || kind == STR_SCAS) {
       // REPE stops when ZF = 0, REPNE when ZF = 1.
       const zf = getZF();
       if ((rep == 0xf3 && zf == 0) || (rep == 0xf2 && zf != 0)) return;
     }
-    iter++;
+    iter += k;
     if (count != 0 && (iter >= MAX_ITER || logLen != 0)) {
       if (logLen != 0) logClear();
       setIp(startIp);
       return;
     }
+  }
+}
+
+/**
+ * REP INS/OUTS as one exit for the run of elements that lies in one page, when the host
+ * enabled it (S_STRIO; KVM's KVM_EXIT_IO with a count): the elements go through the data
+ * area PIO_DATA_BASE in transfer order. Applies only where no element can fault: the whole
+ * run inside the segment, its page in the TLB for this access, the index not wrapping, no
+ * debug registers armed; otherwise returns 0 and the caller runs one element the ordinary
+ * way (which faults, or fills the TLB for the next run). Returns the elements completed,
+ * 0 when it requested the exit (`faulted` is then set) or does not apply.
+ */
+function ioBatch(kind: u32, n: u32, src: u32, count: u32, delta: u32): u32 {
+  if (replayingSingle()) return 0; // an element the host already performed comes first
+  const ins = kind == STR_INS;
+  const s: u32 = ins ? ES : src;
+  const ri: u32 = ins ? EDI : ESI;
+  const off = idx(ri);
+  const lin = segBase(s) + off;
+  const pageOff = lin & 0xfff;
+  if (pageOff + n > 0x1000) return 0;
+  const down = (flags & DF) != 0;
+  // Elements inside this page, the data area, the count and the index's range.
+  let k: u32 = down ? pageOff / n + 1 : (0x1000 - pageOff) / n;
+  if (k > PIO_DATA_SIZE / n) k = PIO_DATA_SIZE / n;
+  if (k > count) k = count;
+  const top: u64 = asz == 32 ? 0x100000000 : 0x10000;
+  const room: u64 = down ? <u64>(off / n) + 1 : (top - <u64>off) / <u64>n;
+  if (<u64>k > room) k = <u32>room;
+  if (k < 2) return 0;
+  const bytes = k * n;
+  const lo = down ? off - (k - 1) * n : off;
+  if (!segSpanOk(s, lo, bytes, ins)) return 0;
+  const host = tlbHost(segBase(s) + lo, ins);
+  if (host == 0) return 0;
+  const port = reg16(EDX);
+  if (!ioAllowed(port, n)) return 0;
+  // `host` is the lowest element's address; the first transferred is the highest when DF = 1.
+  let first: u32 = 0;
+  if (!ins) {
+    copyElements(PIO_DATA_BASE, host, k, n, down, false);
+    first = n == 4 ? load<u32>(PIO_DATA_BASE) : n == 2 ? <u32>load<u16>(PIO_DATA_BASE) : <u32>load<u8>(PIO_DATA_BASE);
+  }
+  if (!hostBatch(port, n, k, !ins, first)) return 0;
+  if (ins) copyElements(PIO_DATA_BASE, host, k, n, down, true);
+  setIdx(ri, off + k * delta);
+  return k;
+}
+
+/** Copies k elements of n bytes between the data area and guest memory at `host` (the
+ *  lowest element): in order, or element-reversed when the string runs down. */
+function copyElements(data: u32, host: u32, k: u32, n: u32, down: bool, toGuest: bool): void {
+  if (!down) {
+    if (toGuest) memory.copy(host, data, k * n); else memory.copy(data, host, k * n);
+    return;
+  }
+  for (let i: u32 = 0; i < k; i++) {
+    const g = host + (k - 1 - i) * n;
+    const d = data + i * n;
+    if (toGuest) memory.copy(g, d, n); else memory.copy(d, g, n);
   }
 }
 
