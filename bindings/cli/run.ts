@@ -30,6 +30,8 @@ export interface RunOptions {
   stats?: string;
   ips?: string;
   config?: string;
+  /** false with --no-string-io. */
+  stringIo?: boolean;
 }
 
 /** Instructions between two looks at stdin (and two flushes of the console). */
@@ -56,6 +58,7 @@ export function registerRun(program: Command): void {
     .option('--max-instructions <n>', 'stop after this many guest instructions')
     .option('--stats <file>', 'write the counters as JSON at exit')
     .option('--ips <n>', 'instructions per virtual second (the virtual clock rate)', '100000000')
+    .option('--no-string-io', 'one exit per element of REP INS/OUTS instead of one per page run (as KVM)')
     .action(async function (this: Command, opts: RunOptions) {
       setExitStatus(this, await runCommand(opts));
     });
@@ -178,6 +181,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       firmware: fromConfig ? fromConfig.firmware : firmware,
       disks,
       instructionsPerSecond: ips,
+      stringIo: opts.stringIo !== false,
       serialOut: (b) => out.byte(b),
       debugcon: opts.debugcon === undefined ? undefined
         : debugFd === undefined ? (b) => process.stderr.write(Uint8Array.of(b))

@@ -46,6 +46,9 @@ export interface MachineConfig {
   instructionsPerSecond?: number;
   /** The RTC's time at virtual time 0, Unix ms (default 2000-01-01T00:00:00Z: runs repeat). */
   startTime?: number;
+  /** REP INS/OUTS exit once per run of elements within a page, as KVM does (default true);
+   *  false: one exit per element, as a VMM without string I/O support. */
+  stringIo?: boolean;
 }
 
 /** Why a run ended. */
@@ -132,6 +135,7 @@ export class Machine {
   static async create(config: MachineConfig): Promise<Machine> {
     checkConfig(config);
     const core = await createCore({ ramBytes: config.ramBytes, wasm: config.wasm });
+    core.setStringIo(config.stringIo ?? true);
     const m = new Machine(core, config);
     m.boot();
     return m;

@@ -56,6 +56,31 @@ describe('wasmvisor run', () => {
     }
   });
 
+  it('string I/O: the disk workload reads and writes the same with one exit per page run or per word', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wv-run-'));
+    try {
+      const runDisk = (extra: string[]) => {
+        const disk = join(dir, `disk${extra.length}.img`);
+        writeFileSync(disk, readFileSync(join(repoRoot, 'guests/jeos/disk.img')));
+        const stats = join(dir, `stats${extra.length}.json`);
+        const r = runCli(['run', '--kernel', 'guests/jeos/jeos.elf', '--append', 'only=disk', '--disk', disk, '--stats', stats, ...extra],
+          { timeout: 300_000 });
+        return { r, s: JSON.parse(readFileSync(stats, 'utf8')), image: readFileSync(disk) };
+      };
+      const batched = runDisk([]);
+      const perWord = runDisk(['--no-string-io']);
+      for (const x of [batched, perWord]) {
+        expect(x.r.status).toBe(1); // isa-debug-exit 0: every check passed
+        expect(x.r.stdout).toMatch(/^wl disk .*verify=ok/m);
+      }
+      expect(batched.image.equals(perWord.image)).toBe(true);
+      // 512-byte sectors by REP INSW/OUTSW: 256 exits a sector word by word, a few batched.
+      expect(perWord.s.ioPorts['0x01f0']).toBeGreaterThan(10 * batched.s.ioPorts['0x01f0']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('stops at --max-instructions', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wv-run-'));
     try {
