@@ -30,28 +30,36 @@ export function hostAccess(kind: u32, addr: u32, size: u32, write: bool, value: 
     logPos++;
     return write ? 0 : load<u32>(p + 12);
   }
+  const mask: u32 = size == 4 ? 0xffffffff : ((<u32>1 << (size << 3)) - 1);
+  if (!write && logLen < <u32>IOLOG_MAX) awaiting = <i32>logLen;
+  logAndExit(kind, addr, size, 1, write, write ? (value & mask) : mask, write ? (value & mask) : 0);
+  return 0;
+}
+
+/**
+ * Appends an access to the log and requests its exit: log word 2 is the size with the
+ * element count in bits 8 and up when it is above 1 (a string I/O batch), word 3 the value.
+ */
+function logAndExit(kind: u32, addr: u32, size: u32, count: u32, write: bool, logged: u32, exitValue: u32): void {
   if (logLen >= <u32>IOLOG_MAX) {
     // An instruction never needs this many host accesses; treat as a protection error.
     raiseGP(0);
-    return 0;
+    return;
   }
   const p = IOLOG_BASE + logLen * 16;
-  store<u32>(p, kind); store<u32>(p + 4, addr); store<u32>(p + 8, size);
-  const mask: u32 = size == 4 ? 0xffffffff : ((<u32>1 << (size << 3)) - 1);
-  store<u32>(p + 12, write ? (value & mask) : mask);
-  if (!write) awaiting = <i32>logLen;
+  store<u32>(p, kind); store<u32>(p + 4, addr); store<u32>(p + 8, count > 1 ? size | (count << 8) : size);
+  store<u32>(p + 12, logged);
   logLen++;
   logPos = logLen;
   store<u32>(STATE_BASE + S_EXIT_REASON, kind);
   store<u32>(STATE_BASE + S_EXIT_ADDR, addr);
   store<u32>(STATE_BASE + S_EXIT_SIZE, size);
   store<u32>(STATE_BASE + S_EXIT_WRITE, write ? 1 : 0);
-  store<u32>(STATE_BASE + S_EXIT_VALUE, write ? (value & mask) : 0);
-  store<u32>(STATE_BASE + S_EXIT_COUNT, 1);
+  store<u32>(STATE_BASE + S_EXIT_VALUE, exitValue);
+  store<u32>(STATE_BASE + S_EXIT_COUNT, count);
   const c = kind == EXIT_IO ? S_CNT_IO : S_CNT_MMIO;
   store<u64>(STATE_BASE + c, load<u64>(STATE_BASE + c) + 1);
   requestExit();
-  return 0;
 }
 
 /** True when the next access to replay is an ordinary (one-element) one: a string
@@ -78,20 +86,7 @@ export function hostBatch(port: u32, size: u32, count: u32, write: bool, first: 
     // Not the access this instruction logged (the host changed its state): start over.
     logClear();
   }
-  if (logLen >= <u32>IOLOG_MAX) { raiseGP(0); return false; }
-  const p = IOLOG_BASE + logLen * 16;
-  store<u32>(p, EXIT_IO); store<u32>(p + 4, port); store<u32>(p + 8, size | (count << 8));
-  store<u32>(p + 12, write ? 1 : 0);
-  logLen++;
-  logPos = logLen;
-  store<u32>(STATE_BASE + S_EXIT_REASON, EXIT_IO);
-  store<u32>(STATE_BASE + S_EXIT_ADDR, port);
-  store<u32>(STATE_BASE + S_EXIT_SIZE, size);
-  store<u32>(STATE_BASE + S_EXIT_WRITE, write ? 1 : 0);
-  store<u32>(STATE_BASE + S_EXIT_VALUE, first);
-  store<u32>(STATE_BASE + S_EXIT_COUNT, count);
-  store<u64>(STATE_BASE + S_CNT_IO, load<u64>(STATE_BASE + S_CNT_IO) + 1);
-  requestExit();
+  logAndExit(EXIT_IO, port, size, count, write, write ? 1 : 0, first);
   return false;
 }
 
