@@ -221,11 +221,16 @@ export function registerImg(program: Command): void {
     .option('-f, --format <fmt>', 'input format (detected when absent)')
     .requiredOption('-O, --output-format <fmt>', 'raw, qcow2 or vmdk')
     .option('-o, --options <list>', 'output format options', collect)
+    .option('-c, --compress', 'compress the output (qcow2 clusters; zero clusters stay unallocated)')
     .option('-p, --progress', 'accepted for compatibility')
     .option('-q, --quiet', 'print nothing')
-    .action((input: string, output: string, o: { format?: string; outputFormat: string; options?: string[] }) => {
+    .action((input: string, output: string, o: { format?: string; outputFormat: string; options?: string[]; compress?: boolean }) => {
       const fmt = format(o.outputFormat, '-O')!;
       const t = targetSpec(fmt, parseOptions(o.options), output);
+      if (o.compress) {
+        if (fmt === 'raw') throw new UsageError('Compression not supported for this file format');
+        t.compress = true;
+      }
       if (t.qcow2?.backingFile !== undefined) throw new UsageError('convert does not write backing files (-o backing_file)');
       if (resolve(input) === resolve(output)) throw new UsageError('input and output are the same file');
       const src = openImageFile(input, { format: format(o.format), readOnly: true });

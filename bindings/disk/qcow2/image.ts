@@ -3,7 +3,8 @@
  * through a two-level table (L1 -> L2 -> host cluster). Reads handle unallocated clusters
  * (zeros, or the backing file), zero clusters (version 3), compressed clusters and normal
  * ones; writes allocate clusters at the end of the file and keep the refcounts exact, so
- * what is written passes `qemu-img check`.
+ * what is written passes `qemu-img check`. `writeCompressed` writes a whole cluster
+ * compressed, as `qemu-img convert -c` does.
  */
 import { inflateSync } from 'fflate';
 import type { ByteSource } from '../source.js';
@@ -14,6 +15,7 @@ import { checkRange, type BlockStatus, type DiskImage, type ImageInfo, type MapE
 import { readHeader, featureList, type Qcow2Header } from './header.js';
 import { Refcounts, overlaps } from './refcounts.js';
 import { readSnapshots, readBitmaps, BME_FLAG_IN_USE, BME_FLAG_AUTO, type Snapshot } from './snapshots.js';
+import { compressCluster, compressedEntry, compressedExtent } from './compress.js';
 import * as C from './constants.js';
 
 /** Opens the backing file a qcow2 image names (a file next to it, a fetch in a page...). */
@@ -174,11 +176,7 @@ export class Qcow2Image implements DiskImage {
     if (this.header.compressionType !== C.COMPRESSION_ZLIB) {
       throw new ImageError(`${where}: zstd-compressed clusters are not supported`, 'compression_type', C.H_COMPRESSION_TYPE);
     }
-    const x = BigInt(62 - (this.header.clusterBits - 8));
-    const desc = ((BigInt(m.hi & 0x3fff_ffff) << 32n) | BigInt(m.lo >>> 0));
-    const host = Number(desc & ((1n << x) - 1n));
-    const sectors = Number(desc >> x) + 1;
-    const len = sectors * 512 - (host & 511);
+    const { host, bytes: len } = compressedExtent(m.hi, m.lo, this.header.clusterBits);
     if (host >= this.src.size) {
       throw new ImageError(`${where}: compressed data at ${hex(host)} lies outside the file (${this.src.size} bytes)`, 'L2 entry', m.entryAt);
     }
@@ -236,12 +234,41 @@ export class Qcow2Image implements DiskImage {
     this.lastCompressed = undefined;
     if (m.kind === 'normal' || (m.kind === 'zero' && m.host !== 0)) refs.release(m.host, cs);
     if (m.kind === 'compressed') {
-      const x = BigInt(62 - (this.header.clusterBits - 8));
-      const desc = ((BigInt(m.hi & 0x3fff_ffff) << 32n) | BigInt(m.lo >>> 0));
-      const h = Number(desc & ((1n << x) - 1n));
-      const sectors = Number(desc >> x) + 1;
-      refs.release(h, sectors * 512 - (h & 511));
+      // QEMU frees every host cluster the compressed data touches (qcow2_free_any_cluster).
+      const c = compressedExtent(m.hi, m.lo, this.header.clusterBits);
+      refs.release(c.host, c.bytes);
     }
+  }
+
+  /**
+   * Writes guest cluster `ci` compressed (`data` is the cluster, or the image's last,
+   * shorter piece, padded with zeros as QEMU pads it). Like QEMU, compression never
+   * overwrites: the cluster must be unallocated; data whose deflate stream is not smaller
+   * than a cluster is written as a normal cluster. Returns whether it went compressed.
+   */
+  writeCompressed(ci: number, data: Uint8Array): boolean {
+    const cs = this.clusterSize;
+    if (!Number.isSafeInteger(ci) || ci < 0 || ci * cs >= this.size) throw new ImageError(`qcow2: guest cluster ${ci} lies outside the ${this.size}-byte disk`);
+    const piece = Math.min(cs, this.size - ci * cs);
+    if (data.length !== piece) throw new ImageError(`qcow2: a compressed write of guest cluster ${ci} must be ${piece} bytes, not ${data.length}`);
+    this.prepareWrite();
+    const m = this.map(ci);
+    if (m.kind !== 'unallocated' && !(m.kind === 'zero' && m.host === 0)) {
+      throw new ImageError(`qcow2: guest cluster ${ci} is already allocated (L2 entry at ${hex(m.entryAt)}); compressed writes go to unallocated clusters only`, 'L2 entry', m.entryAt);
+    }
+    let full = data;
+    if (piece !== cs) { full = new Uint8Array(cs); full.set(data); }
+    const packed = compressCluster(full);
+    if (!packed) { this.write(ci * cs, data); return false; }
+    // As QEMU: the L2 table first, then the bytes, so the data follows any new table.
+    const slot = this.l2Slot(ci);
+    const host = this.refs!.allocateBytes(packed.length);
+    const entry = compressedEntry(host, packed.length, this.header.clusterBits);
+    if (!entry) throw new ImageError(`qcow2: host offset ${hex(host)} does not fit a compressed cluster descriptor with cluster_bits ${this.header.clusterBits}`);
+    this.src.write(host, packed);
+    this.setL2Raw(slot, entry.hi, entry.lo);
+    this.lastCompressed = undefined;
+    return true;
   }
 
   /**
@@ -273,6 +300,22 @@ export class Qcow2Image implements DiskImage {
   }
 
   private setL2Entry(ci: number, host: number): void {
+    const slot = this.l2Slot(ci);
+    const e = new Uint8Array(8);
+    setU64(view(e), 0, host, false);
+    const dv = view(e);
+    this.setL2Raw(slot, dv.getUint32(0) | C.HI_COPIED, dv.getUint32(4));
+  }
+
+  private setL2Raw(slot: { l2off: number; idx: number; table: Uint8Array }, hi: number, lo: number): void {
+    const dv = view(slot.table);
+    dv.setUint32(slot.idx * 8, hi);
+    dv.setUint32(slot.idx * 8 + 4, lo);
+    this.src.write(slot.l2off + slot.idx * 8, slot.table.subarray(slot.idx * 8, slot.idx * 8 + 8));
+  }
+
+  /** The active L2 table that holds guest cluster `ci`'s entry, made (or unshared) if needed. */
+  private l2Slot(ci: number): { l2off: number; idx: number; table: Uint8Array } {
     const l1i = Math.floor(ci / this.l2Entries);
     const l1At = this.header.l1TableOffset + l1i * 8;
     let l2off = this.l1Entry(l1i, l1At);
@@ -288,12 +331,7 @@ export class Qcow2Image implements DiskImage {
     } else if (!(this.l1dv.getUint32(l1i * 8) & C.HI_COPIED)) {
       l2off = this.unshareL2(l1i, l1At, l2off);
     }
-    const table = this.l2Table(l2off, l1i, l1At);
-    const idx = ci % this.l2Entries;
-    const dv = view(table);
-    setU64(dv, idx * 8, host, false);
-    dv.setUint32(idx * 8, dv.getUint32(idx * 8) | C.HI_COPIED);
-    this.src.write(l2off + idx * 8, table.subarray(idx * 8, idx * 8 + 8));
+    return { l2off, idx: ci % this.l2Entries, table: this.l2Table(l2off, l1i, l1At) };
   }
 
   /**

@@ -18,18 +18,23 @@ export class Refcounts {
   readonly bits: number;
   /** "refcount_block_entries = cluster_size * 8 / refcount_bits". */
   readonly perBlock: number;
+  /** The largest refcount that fits in `refcount_bits` (and in a JavaScript number). */
+  readonly maxRefcount: number;
   readonly table: number[] = [];
   /** Entries the table on disk has room for; entries past it wait for flush(). */
   private diskEntries: number;
   /** Index of the first cluster past the end of the file: where allocation happens. */
   endCluster: number;
   private readonly cache = new Map<number, Uint8Array>();
+  /** Where the next compressed data may go (inside a cluster), 0 for a new cluster. */
+  private freeByteOffset = 0;
   /** Told of every refcount block this object creates (the image keeps a metadata map). */
   onNewBlock?: (offset: number) => void;
 
   constructor(private readonly src: ByteSource, private readonly h: Qcow2Header, private readonly cs: number) {
     this.bits = 2 ** h.refcountOrder;
     this.perBlock = (cs * 8) / this.bits;
+    this.maxRefcount = 2 ** Math.min(this.bits, 53) - 1;
     this.diskEntries = (h.refcountTableClusters * cs) / 8;
     this.endCluster = ceilDiv(src.size, cs);
     const raw = readExact(src, h.refcountTableOffset, this.diskEntries * 8, 'qcow2 refcount table');
@@ -84,6 +89,30 @@ export class Refcounts {
     this.endCluster += n;
     for (let i = 0; i < n; i++) this.set(start + i, 1);
     return start * this.cs;
+  }
+
+  /**
+   * Takes `bytes` (at most a cluster) for compressed data, packed after the previous
+   * compressed data as QEMU packs it (qcow2-refcount.c, qcow2_alloc_bytes): in the rest of
+   * the last host cluster used, spilling into a new one when that is the next cluster of
+   * the file, else at the start of a new cluster; every cluster the bytes touch gains one
+   * reference. Returns the host byte offset.
+   */
+  allocateBytes(bytes: number): number {
+    const cs = this.cs;
+    if (bytes <= 0 || bytes > cs) throw new ImageError(`qcow2: cannot allocate ${bytes} bytes of compressed data (1 to ${cs})`);
+    let off = this.freeByteOffset;
+    // A cluster whose refcount is at its maximum cannot take another reference.
+    if (off && this.get(Math.floor(off / cs)) >= this.maxRefcount) off = 0;
+    if (!off || cs - (off % cs) < bytes) {
+      const fresh = this.endCluster * cs;
+      this.endCluster++;
+      if (!off || Math.ceil(off / cs) * cs !== fresh) off = fresh;
+    }
+    for (let c = Math.floor(off / cs); c <= Math.floor((off + bytes - 1) / cs); c++) this.set(c, this.get(c) + 1);
+    const end = off + bytes;
+    this.freeByteOffset = end % cs ? end : 0;
+    return off;
   }
 
   /** Drops one reference to every cluster touched by [offset, offset + bytes). */
