@@ -165,11 +165,18 @@ function runSlice(n: u32): u32 {
         clearSoftInt();
       }
     }
-    const esp0 = field(S_ESP);
-    step(done - events);
-    // A fault or exit, a replayed host access and an interrupt shadow all raise `attention`
-    // (fault.ts, run() via enterState(), shadow.ts): without it the instruction simply retired.
-    if (!attention) { done++; continue; }
+    // Instructions that leave `attention` clear retire in this inner loop without coming
+    // back to the boundary above. A fault or exit, a replayed host access and an interrupt
+    // shadow all raise `attention` (fault.ts, run() via enterState(), shadow.ts).
+    let esp0: u32 = 0;
+    while (true) {
+      esp0 = field(S_ESP);
+      step(done - events);
+      if (attention) break;
+      done++;
+      if (done >= n) break;
+    }
+    if (!attention) break; // the budget is spent
     if (faulted) {
       clearPrefixPending();
       setIp(startIp);
