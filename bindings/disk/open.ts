@@ -7,10 +7,11 @@ import { ImageError } from './errors.js';
 import { RawImage } from './raw.js';
 import { Qcow2Image, type BackingResolver } from './qcow2/image.js';
 import { VmdkImage } from './vmdk/image.js';
+import { VmdkExtentsImage, isDescriptorText, type ExtentResolver } from './vmdk/extents.js';
 import { QCOW2_MAGIC } from './qcow2/constants.js';
 import { SPARSE_MAGIC } from './vmdk/constants.js';
 
-export type { BackingResolver };
+export type { BackingResolver, ExtentResolver };
 
 /** Recognizes an image from its first bytes (raw when nothing matches, as qemu-img does). */
 export function detectFormat(src: ByteSource): ImageFormat {
@@ -19,10 +20,9 @@ export function detectFormat(src: ByteSource): ImageFormat {
   const dv = new DataView(head.buffer);
   if (n >= 4 && dv.getUint32(0, false) === QCOW2_MAGIC) return 'qcow2';
   if (n >= 4 && dv.getUint32(0, true) === SPARSE_MAGIC) return 'vmdk';
+  // A VMDK descriptor file (monolithicFlat, twoGbMaxExtent*, vmfs): text naming the extents.
+  if (isDescriptorText(head.subarray(0, n))) return 'vmdk';
   const text = new TextDecoder('latin1').decode(head.subarray(0, n));
-  if (text.startsWith('# Disk DescriptorFile')) {
-    throw new ImageError('vmdk: this is a descriptor file with separate extents (e.g. twoGbMaxExtentSparse, monolithicFlat); only single-file monolithicSparse and streamOptimized images are supported');
-  }
   // Formats recognized only to say so, rather than reading their metadata as raw disk data.
   if (text.startsWith('conectix')) throw new ImageError('this looks like a VHD image (dynamic), which is not supported');
   if (text.startsWith('vhdxfile')) throw new ImageError('this looks like a VHDX image, which is not supported');
@@ -37,6 +37,10 @@ export interface OpenOptions {
   readOnly?: boolean;
   /** Opens backing files named by qcow2 images. */
   backing?: BackingResolver;
+  /** Opens the extent files a VMDK descriptor file names. */
+  extents?: ExtentResolver;
+  /** The image's name in error messages (a VMDK descriptor names its lines by it). */
+  name?: string;
 }
 
 export function openImage(src: ByteSource, opts: OpenOptions = {}): DiskImage {
@@ -44,7 +48,12 @@ export function openImage(src: ByteSource, opts: OpenOptions = {}): DiskImage {
   switch (format) {
     case 'raw': return new RawImage(opts.readOnly ? readOnlyView(src) : src);
     case 'qcow2': return new Qcow2Image(src, { readOnly: opts.readOnly, backing: opts.backing });
-    case 'vmdk': return new VmdkImage(src, { readOnly: opts.readOnly });
+    case 'vmdk': {
+      const head = new Uint8Array(512);
+      const n = src.read(0, head);
+      if (isDescriptorText(head.subarray(0, n))) return new VmdkExtentsImage(src, { readOnly: opts.readOnly, resolve: opts.extents, name: opts.name });
+      return new VmdkImage(src, { readOnly: opts.readOnly });
+    }
     default: throw new ImageError(`unknown image format "${format as string}" (use raw, qcow2 or vmdk)`);
   }
 }

@@ -15,6 +15,11 @@ export interface VmdkCreateOptions {
   extentName?: string;
   adapterType?: string;
   cid?: number;
+  /**
+   * false for an extent of a descriptor file (twoGbMaxExtentSparse): QEMU still reserves
+   * the 20 descriptor sectors in the header but leaves them empty.
+   */
+  embedDescriptor?: boolean;
 }
 
 /** Descriptor space QEMU reserves: 20 sectors at sector 1. */
@@ -55,7 +60,7 @@ export function createMonolithicSparse(src: ByteSource, size: number, opts: Vmdk
   };
   src.truncate(0);
   src.write(0, buildHeader(h));
-  src.write(C.SECTOR, descriptorBytes(buildDescriptor({
+  src.write(C.SECTOR, opts.embedDescriptor === false ? new Uint8Array(DESCRIPTOR_SECTORS * C.SECTOR) : descriptorBytes(buildDescriptor({
     createType: 'monolithicSparse', sectors: capacity, extentName: opts.extentName ?? 'disk.vmdk',
     cid: opts.cid, adapterType: opts.adapterType,
   })));

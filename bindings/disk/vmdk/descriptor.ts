@@ -10,6 +10,8 @@ export interface Extent {
   type: string;
   file?: string;
   offset?: number;
+  /** 1-based line number in the descriptor, for error messages. */
+  line: number;
 }
 
 export interface Descriptor {
@@ -35,7 +37,7 @@ export function parseDescriptor(text: string): Descriptor {
     if (line === '' || line.startsWith('#')) return;
     const ext = /^(RW|RDONLY|NOACCESS)\s+(\d+)\s+(\w+)(?:\s+"([^"]*)"(?:\s+(\d+))?)?\s*$/.exec(line);
     if (ext) {
-      d.extents.push({ access: ext[1], sectors: Number(ext[2]), type: ext[3], file: ext[4], offset: ext[5] !== undefined ? Number(ext[5]) : undefined });
+      d.extents.push({ access: ext[1], sectors: Number(ext[2]), type: ext[3], file: ext[4], offset: ext[5] !== undefined ? Number(ext[5]) : undefined, line: i + 1 });
       return;
     }
     // key = value, or key = "value" (quotes inside a quoted value are kept).
@@ -57,9 +59,12 @@ export function hasParent(d: Descriptor): boolean {
 }
 
 export interface NewDescriptor {
-  createType: 'monolithicSparse' | 'streamOptimized';
+  createType: 'monolithicSparse' | 'streamOptimized' | 'monolithicFlat' | 'twoGbMaxExtentSparse' | 'twoGbMaxExtentFlat';
   sectors: number;
-  extentName: string;
+  /** The one SPARSE extent of a single-file image. */
+  extentName?: string;
+  /** The extent lines of a descriptor file (flat extents carry an offset, as QEMU writes them). */
+  extents?: Array<{ sectors: number; type: 'SPARSE' | 'FLAT'; file: string }>;
   cid?: number;
   adapterType?: string;
 }
@@ -68,6 +73,10 @@ export interface NewDescriptor {
 export function buildDescriptor(o: NewDescriptor): string {
   const cid = o.cid ?? (globalThis.crypto.getRandomValues(new Uint32Array(1))[0] | 0) >>> 0;
   const cylinders = Math.min(Math.floor(o.sectors / (16 * 63)), 16383);
+  const quote = (f: string) => f.replace(/"/g, '');
+  const extentLines = o.extents
+    ? o.extents.map((e) => `RW ${e.sectors} ${e.type} "${quote(e.file)}"${e.type === 'FLAT' ? ' 0' : ''}`)
+    : [`RW ${o.sectors} SPARSE "${quote(o.extentName ?? 'disk.vmdk')}"`];
   return [
     '# Disk DescriptorFile',
     'version=1',
@@ -76,7 +85,7 @@ export function buildDescriptor(o: NewDescriptor): string {
     `createType="${o.createType}"`,
     '',
     '# Extent description',
-    `RW ${o.sectors} SPARSE "${o.extentName.replace(/"/g, '')}"`,
+    ...extentLines,
     '',
     '# The Disk Data Base',
     '#DDB',
@@ -86,6 +95,8 @@ export function buildDescriptor(o: NewDescriptor): string {
     'ddb.geometry.heads = "16"',
     'ddb.geometry.sectors = "63"',
     `ddb.adapterType = "${o.adapterType ?? 'ide'}"`,
+    // QEMU 7.2 writes this line into the descriptor files of split and flat images.
+    ...(o.extents ? ['ddb.toolsVersion = "2147483647"'] : []),
     '',
   ].join('\n');
 }
