@@ -14,13 +14,20 @@ import { Qcow2Image } from './qcow2/image.js';
 import { checkVmdkSize, createMonolithicSparse, type VmdkCreateOptions } from './vmdk/create.js';
 import { VmdkImage } from './vmdk/image.js';
 import { StreamOptimizedWriter } from './vmdk/stream.js';
+import { createVmdkExtents, VmdkExtentsImage, EXTENT_SUBFORMATS, type ExtentSubformat } from './vmdk/extents.js';
 
-export type VmdkSubformat = 'monolithicSparse' | 'streamOptimized';
+export type VmdkSubformat = 'monolithicSparse' | 'streamOptimized' | ExtentSubformat;
+export const VMDK_SUBFORMATS: readonly string[] = ['monolithicSparse', 'streamOptimized', ...EXTENT_SUBFORMATS];
 
 export interface TargetSpec {
   format: ImageFormat;
   qcow2?: Qcow2CreateOptions;
-  vmdk?: VmdkCreateOptions & { subformat?: VmdkSubformat };
+  /**
+   * For the subformats with separate extents (monolithicFlat, twoGbMaxExtent*), `dst` gets
+   * the descriptor, `extentName` is its file name and `extentFile` creates each extent file
+   * next to it.
+   */
+  vmdk?: VmdkCreateOptions & { subformat?: VmdkSubformat; extentFile?: (file: string) => ByteSource };
   /**
    * `qemu-img convert -c`: qcow2 clusters are written compressed; VMDK takes it as QEMU
    * does (stream-optimized grains are always compressed, sparse extents never are); a
@@ -54,6 +61,13 @@ export function checkTarget(size: number, t: TargetSpec): void {
   }
 }
 
+/** Writes the descriptor and extents of a separate-extent VMDK; returns the extents by name. */
+function createSplitVmdk(dst: ByteSource, size: number, t: TargetSpec): Map<string, ByteSource> {
+  const v = t.vmdk!;
+  if (!v.extentFile) throw new ImageError(`vmdk: subformat ${v.subformat} writes extent files of its own, and no way to create them was given`);
+  return createVmdkExtents(dst, size, { subformat: v.subformat as ExtentSubformat, name: v.extentName ?? 'disk.vmdk', create: v.extentFile, adapterType: v.adapterType, cid: v.cid });
+}
+
 /** Creates an empty image of `size` bytes in `dst`, in the target's format. */
 export function createImage(dst: ByteSource, size: number, t: TargetSpec): void {
   // qemu-img rounds qcow2 and VMDK sizes up to whole 512-byte sectors.
@@ -63,6 +77,7 @@ export function createImage(dst: ByteSource, size: number, t: TargetSpec): void 
     case 'qcow2': createQcow2(dst, size, t.qcow2); return;
     case 'vmdk':
       if ((t.vmdk?.subformat ?? 'monolithicSparse') === 'streamOptimized') new StreamOptimizedWriter(dst, size, t.vmdk).finish();
+      else if (EXTENT_SUBFORMATS.includes(t.vmdk?.subformat ?? '')) createSplitVmdk(dst, size, t);
       else createMonolithicSparse(dst, size, t.vmdk);
       return;
     default: throw new ImageError(`unknown image format "${t.format as string}"`);
@@ -75,8 +90,8 @@ export function convertImage(src: DiskImage, dst: ByteSource, t: TargetSpec): Co
   // qemu-img's words (img_convert, block_driver_can_compress).
   if (t.compress && t.format === 'raw') throw new ImageError('Compression not supported for this file format');
   const sub = t.vmdk?.subformat ?? 'monolithicSparse';
-  if (t.format === 'vmdk' && sub !== 'monolithicSparse' && sub !== 'streamOptimized') {
-    throw new ImageError(`vmdk: subformat "${sub as string}" is not supported (use monolithicSparse or streamOptimized)`);
+  if (t.format === 'vmdk' && !VMDK_SUBFORMATS.includes(sub)) {
+    throw new ImageError(`vmdk: subformat "${sub as string}" is not supported (use ${VMDK_SUBFORMATS.join(', ')})`);
   }
   if (t.format === 'vmdk' && sub === 'streamOptimized') {
     const w = new StreamOptimizedWriter(dst, size, t.vmdk);
@@ -85,6 +100,13 @@ export function convertImage(src: DiskImage, dst: ByteSource, t: TargetSpec): Co
       w.writeGrain(u, buf);
     });
     w.finish();
+    return stats;
+  }
+  if (t.format === 'vmdk' && EXTENT_SUBFORMATS.includes(sub)) {
+    const files = createSplitVmdk(dst, Math.ceil(size / 512) * 512, t);
+    const out = new VmdkExtentsImage(dst, { resolve: (f) => files.get(f)!, name: t.vmdk?.extentName });
+    eachDataUnit(src, 1 << 16, stats, (u, buf) => out.write(u * (1 << 16), buf));
+    out.flush();
     return stats;
   }
   createImage(dst, size, t);
