@@ -25,8 +25,11 @@ function fullBackingName(file: string, backing: string): string {
 function infoWithPath(image: DiskImage, file: string) {
   const i = image.info();
   // qemu-img names the extent by the path it opened, not by the descriptor's line.
-  const ext = (i['format-specific']?.data.extents as Array<Record<string, unknown>> | undefined)?.[0];
-  if (ext) ext.filename = file;
+  const exts = i['format-specific']?.data.extents as Array<Record<string, unknown>> | undefined;
+  // A VMDK descriptor file's extents: their names joined to the descriptor's folder (qemu's path_combine).
+  if ((image as { separateExtents?: boolean }).separateExtents) {
+    for (const e of exts ?? []) if (typeof e.filename === 'string') e.filename = file.slice(0, file.lastIndexOf('/') + 1) + e.filename;
+  } else if (exts?.[0]) exts[0].filename = file;
   return i;
 }
 

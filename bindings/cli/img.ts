@@ -10,8 +10,8 @@ import { renameSync, rmSync, existsSync, statSync } from 'node:fs';
 import { UsageError, setExitStatus } from './main.js';
 import { FileSource, fsReason } from '../disk/node-file.js';
 import { ImageError } from '../disk/errors.js';
-import { openImageFile } from '../disk/node.js';
-import { checkTarget, createImage, convertImage, type TargetSpec, type VmdkSubformat } from '../disk/convert.js';
+import { openImageFile, extentResolver } from '../disk/node.js';
+import { checkTarget, createImage, convertImage, VMDK_SUBFORMATS, type TargetSpec, type VmdkSubformat } from '../disk/convert.js';
 import { checkQcow2, repairQcow2, type RepairResult } from '../disk/qcow2/check.js';
 import { checkVmdk } from '../disk/vmdk/check.js';
 import { checkExitStatus, checkJson, formatCheck, type CheckResult } from '../disk/check.js';
@@ -87,8 +87,8 @@ export function targetSpec(fmt: ImageFormat, opts: Map<string, string>, outPath:
   }
   if (fmt === 'vmdk') {
     const sub = opts.get('subformat') ?? 'monolithicSparse';
-    if (sub !== 'monolithicSparse' && sub !== 'streamOptimized') {
-      throw new UsageError(`${outPath}: subformat '${sub}' is not supported (monolithicSparse or streamOptimized)`);
+    if (!VMDK_SUBFORMATS.includes(sub)) {
+      throw new UsageError(`${outPath}: subformat '${sub}' is not supported (${VMDK_SUBFORMATS.join(', ')})`);
     }
     for (const k of ['backing_file', 'zeroed_grain', 'hwversion']) if (opts.has(k)) throw new UsageError(`${outPath}: vmdk option ${k} is not supported`);
     const adapter = opts.get('adapter_type');
@@ -100,12 +100,21 @@ export function targetSpec(fmt: ImageFormat, opts: Map<string, string>, outPath:
 
 /**
  * Runs `write` on a temporary file next to `out`, then renames it into place. Errors name
- * `out` as the user gave it, never the temporary file.
+ * `out` as the user gave it, never the temporary file. `extra(name)` creates another file
+ * next to `out` the same way (the extents of a VMDK descriptor); all are renamed at the end.
  */
-function writeAtomically(out: string, write: (src: FileSource) => void): void {
+function writeAtomically(out: string, write: (src: FileSource, extra: (name: string) => FileSource) => void): void {
   const full = resolve(out);
   if (existsSync(full) && statSync(full).isDirectory()) throw new ImageError(`${out}: is a directory`);
-  const tmp = join(dirname(full), `.${basename(full)}.tmp-${process.pid}-${Date.now().toString(36)}`);
+  const tmpName = (f: string) => join(dirname(full), `.${basename(f)}.tmp-${process.pid}-${Date.now().toString(36)}`);
+  const tmp = tmpName(full);
+  const extras: Array<{ tmp: string; full: string; src: FileSource }> = [];
+  const extra = (name: string): FileSource => {
+    const f = join(dirname(full), name);
+    const e = { tmp: tmpName(f), full: f, src: new FileSource(tmpName(f), 'w') };
+    extras.push(e);
+    return e.src;
+  };
   let src: FileSource | undefined;
   try {
     try {
@@ -115,11 +124,13 @@ function writeAtomically(out: string, write: (src: FileSource) => void): void {
       const prefix = `cannot open ${tmp}: `;
       throw new ImageError(`cannot create ${out}: ${m.startsWith(prefix) ? m.slice(prefix.length) : m}`);
     }
-    write(src);
+    write(src, extra);
+    for (const e of extras) { e.src.flush(); e.src.close(); }
     src.flush();
     src.close();
     src = undefined;
     try {
+      for (const e of extras) renameSync(e.tmp, e.full);
       renameSync(tmp, full);
     } catch (e) {
       throw new ImageError(`cannot create ${out}: ${fsReason(e)}`);
@@ -127,8 +138,14 @@ function writeAtomically(out: string, write: (src: FileSource) => void): void {
   } catch (e) {
     src?.close();
     if (existsSync(tmp)) rmSync(tmp);
+    for (const x of extras) { x.src.close(); if (existsSync(x.tmp)) rmSync(x.tmp); }
     throw e;
   }
+}
+
+/** A target whose VMDK extent files (if its subformat has any) are created by `extra`. */
+function withExtentFiles(t: TargetSpec, extra: (name: string) => FileSource): TargetSpec {
+  return t.vmdk ? { ...t, vmdk: { ...t.vmdk, extentFile: extra } } : t;
 }
 
 function print(s: string): void {
@@ -157,7 +174,7 @@ function formattingLine(file: string, fmt: ImageFormat, size: number, opts: Map<
 }
 
 export function registerImg(program: Command): void {
-  const img = program.command('img').description('Disk images (raw, qcow2 v2/v3, VMDK monolithicSparse/streamOptimized), with qemu-img\'s options');
+  const img = program.command('img').description('Disk images (raw, qcow2 v2/v3, VMDK sparse, stream-optimized, flat and split), with qemu-img\'s options');
 
   img.command('info')
     .description('Show the format, sizes and format-specific facts of an image')
@@ -170,7 +187,10 @@ export function registerImg(program: Command): void {
       const image = openImageFile(file, { format: format(o.format), readOnly: true });
       try {
         const chain = o.backingChain ? backingChain(image, file) : [{ image, file }];
-        const sizes = chain.map((c) => { const f = new FileSource(resolve(c.file), 'r'); const n = f.allocatedBytes(); f.close(); return n; });
+        // A VMDK descriptor's disk size includes its extent files, as qemu-img counts it.
+        const extentBytes = (i: unknown) => ((i as { extentSources?: () => unknown[] }).extentSources?.() ?? [])
+          .reduce<number>((n, s) => n + (s instanceof FileSource ? s.allocatedBytes() : 0), 0);
+        const sizes = chain.map((c) => { const f = new FileSource(resolve(c.file), 'r'); const n = f.allocatedBytes() + extentBytes(c.image); f.close(); return n; });
         if (o.output === 'json') {
           const objs = chain.map((c, k) => infoJson(c.image, c.file, sizes[k]));
           print(JSON.stringify(o.backingChain ? objs : objs[0], null, 4) + '\n');
@@ -187,7 +207,7 @@ export function registerImg(program: Command): void {
     .argument('<file>')
     .argument('[size]')
     .requiredOption('-f, --format <fmt>', 'raw, qcow2 or vmdk')
-    .option('-o, --options <list>', 'format options (compat=0.10|1.1, cluster_size, refcount_bits, lazy_refcounts, subformat=monolithicSparse|streamOptimized, adapter_type)', collect)
+    .option('-o, --options <list>', 'format options (compat=0.10|1.1, cluster_size, refcount_bits, lazy_refcounts, subformat=monolithicSparse|streamOptimized|monolithicFlat|twoGbMaxExtentSparse|twoGbMaxExtentFlat, adapter_type)', collect)
     .option('-b, --backing <file>', 'backing file (qcow2)')
     .option('-F, --backing-format <fmt>', 'format of the backing file')
     .option('-q, --quiet', 'print nothing')
@@ -211,7 +231,7 @@ export function registerImg(program: Command): void {
       if (fmt !== 'raw') size = Math.ceil(size / 512) * 512;
       checkTarget(size, t);
       if (!o.quiet) print(formattingLine(file, fmt, size, opts));
-      writeAtomically(file, (dst) => createImage(dst, size, t));
+      writeAtomically(file, (dst, extra) => createImage(dst, size, withExtentFiles(t, extra)));
     });
 
   img.command('convert')
@@ -235,7 +255,7 @@ export function registerImg(program: Command): void {
       if (resolve(input) === resolve(output)) throw new UsageError('input and output are the same file');
       const src = openImageFile(input, { format: format(o.format), readOnly: true });
       try {
-        writeAtomically(output, (dst) => { convertImage(src, dst, t); });
+        writeAtomically(output, (dst, extra) => { convertImage(src, dst, withExtentFiles(t, extra)); });
       } finally {
         src.close();
       }
@@ -378,7 +398,7 @@ export function registerImg(program: Command): void {
           else r = checkQcow2(src);
         } else if (fmt === 'vmdk') {
           if (o.repair) throw new UsageError('repair is supported for qcow2 images only');
-          r = checkVmdk(src);
+          r = checkVmdk(src, extentResolver(file));
         } else throw new UsageError(`This image format does not support checks (${fmt})`, 63);
       } finally {
         src.close();

@@ -9,15 +9,46 @@ import { ceilDiv } from '../bytes.js';
 import { hex, ImageError } from '../errors.js';
 import type { CheckResult } from '../check.js';
 import { VmdkImage } from './image.js';
+import { VmdkExtentsImage, isDescriptorText, type ExtentResolver } from './extents.js';
 import * as C from './constants.js';
 
-export function checkVmdk(src: ByteSource): CheckResult {
+/**
+ * Checks a VMDK: a sparse extent file, or a descriptor file whose sparse extents are each
+ * checked (opened through `resolve`; flat and zero extents have no metadata to check).
+ */
+export function checkVmdk(src: ByteSource, resolve?: ExtentResolver): CheckResult {
+  const head = new Uint8Array(512);
+  if (isDescriptorText(head.subarray(0, src.read(0, head)))) return checkExtents(src, resolve);
   try {
     return checkVmdkUnsafe(src);
   } catch (e) {
     if (!(e instanceof ImageError)) throw e;
     return { format: 'vmdk', corruptions: 1, leaks: 0, 'check-errors': 1, messages: [`ERROR ${e.message}`] };
   }
+}
+
+function checkExtents(src: ByteSource, resolve?: ExtentResolver): CheckResult {
+  const r: CheckResult = { format: 'vmdk', corruptions: 0, leaks: 0, 'check-errors': 0, messages: [] };
+  let img: VmdkExtentsImage;
+  try {
+    img = new VmdkExtentsImage(src, { readOnly: true, resolve });
+  } catch (e) {
+    if (!(e instanceof ImageError)) throw e;
+    r.corruptions++;
+    r.messages.push(`ERROR ${e.message}`);
+    return r;
+  }
+  for (const x of img.extents) {
+    if (x.kind !== 'sparse') continue;
+    const one = checkVmdk(x.src!);
+    r.corruptions += one.corruptions;
+    r.leaks += one.leaks;
+    r['check-errors'] += one['check-errors'];
+    // Each finding names the extent file it was found in.
+    r.messages.push(...one.messages.map((m) => `${x.desc.file}: ${m}`));
+  }
+  for (const x of img.extents) x.src?.close();
+  return r;
 }
 
 function checkVmdkUnsafe(src: ByteSource): CheckResult {
