@@ -228,9 +228,11 @@ export class Qcow2Image implements DiskImage {
       full.set(piece, inCl);
     }
     const refs = this.refs!;
+    // QEMU's order: the L2 table (if new) before the data cluster it points to.
+    const slot = this.l2Slot(ci);
     const host = refs.allocate(1);
     this.src.write(host, full);
-    this.setL2Entry(ci, host);
+    this.setL2Entry(slot, host);
     this.lastCompressed = undefined;
     if (m.kind === 'normal' || (m.kind === 'zero' && m.host !== 0)) refs.release(m.host, cs);
     if (m.kind === 'compressed') {
@@ -299,8 +301,7 @@ export class Qcow2Image implements DiskImage {
     }
   }
 
-  private setL2Entry(ci: number, host: number): void {
-    const slot = this.l2Slot(ci);
+  private setL2Entry(slot: { l2off: number; idx: number; table: Uint8Array }, host: number): void {
     const e = new Uint8Array(8);
     setU64(view(e), 0, host, false);
     const dv = view(e);
