@@ -245,6 +245,15 @@ describe.skipIf(!hasQemuImg)('qcow2 compressed writes against qemu-img', () => {
     });
   }
 
+  it('img convert -c to VMDK is accepted as qemu-img accepts it, and reads back equal', async () => {
+    for (const sub of ['monolithicSparse', 'streamOptimized']) {
+      const f = join(t.dir, `c-${sub}.vmdk`);
+      expect(qemuImg(['convert', '-c', '-O', 'vmdk', '-o', `subformat=${sub}`, srcPath, f + '.qemu']).status).toBe(0);
+      expect((await run(['img', 'convert', '-c', '-O', 'vmdk', '-o', `subformat=${sub}`, srcPath, f])).status).toBe(0);
+      expect(qemuImg(['compare', '-f', 'raw', srcPath, f]).stdout).toMatch(/Images are identical/);
+    }
+  });
+
   it.skipIf(!hasQemuIo)('qemu-io writes into our compressed clusters (QEMU copies them out) and the image stays clean', async () => {
     const f = join(t.dir, 'qemu-io-over-ours.qcow2');
     expect((await run(['img', 'convert', '-c', '-O', 'qcow2', '-o', 'cluster_size=4096', srcPath, f])).status).toBe(0);
