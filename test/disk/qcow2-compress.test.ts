@@ -245,6 +245,27 @@ describe.skipIf(!hasQemuImg)('qcow2 compressed writes against qemu-img', () => {
     });
   }
 
+  it('an internal snapshot shares our compressed clusters; a guest write copies out and the snapshot keeps them', async () => {
+    const f = join(t.dir, 'snap.qcow2');
+    expect((await run(['img', 'convert', '-c', '-O', 'qcow2', srcPath, f])).status).toBe(0);
+    expect((await run(['img', 'snapshot', '-c', 'before', f])).status).toBe(0);
+    expect(qemuCheck(f).leaks ?? 0).toBe(0);
+    const img = new Qcow2Image(new FileSource(f, 'r+'));
+    expect(img.map(0).kind).toBe('compressed');
+    img.write(100, noise(200, 9));
+    img.close();
+    const c = qemuCheck(f);
+    expect([c.leaks ?? 0, c.corruptions ?? 0]).toEqual([0, 0]);
+    const changed = SOURCE.slice();
+    changed.set(noise(200, 9), 100);
+    writeFileSync(f + '.changed.raw', changed);
+    expect(qemuImg(['compare', '-f', 'raw', f + '.changed.raw', f]).stdout).toMatch(/Images are identical/);
+    // QEMU reverts to the snapshot: the compressed clusters it kept are the source's.
+    expect(qemuImg(['snapshot', '-a', 'before', f]).status).toBe(0);
+    expect(qemuImg(['compare', '-f', 'raw', srcPath, f]).stdout).toMatch(/Images are identical/);
+    expect(qemuCheck(f).leaks ?? 0).toBe(0);
+  });
+
   it('img convert -c to VMDK is accepted as qemu-img accepts it, and reads back equal', async () => {
     for (const sub of ['monolithicSparse', 'streamOptimized']) {
       const f = join(t.dir, `c-${sub}.vmdk`);
