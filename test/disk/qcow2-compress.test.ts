@@ -21,7 +21,8 @@ import { checkQcow2 } from '../../bindings/disk/qcow2/check.js';
 import { compressedExtent } from '../../bindings/disk/qcow2/compress.js';
 import { convertImage } from '../../bindings/disk/convert.js';
 import { RawImage } from '../../bindings/disk/raw.js';
-import { hasQemuImg, hasQemuIo, qemuImg, qemuIo, tempDir, noise, sha256Of, sha256Bytes } from './helpers.js';
+import { mapImage, mapJson } from '../../bindings/disk/map.js';
+import { hasQemuImg, hasQemuIo, qemuImg, qemuIo, tempDir, noise, sha256Of, sha256Bytes, expectQemuOutput } from './helpers.js';
 
 const t = tempDir();
 afterAll(() => t.cleanup());
@@ -205,9 +206,10 @@ describe.skipIf(!hasQemuImg)('qcow2 compressed writes against qemu-img', () => {
       expect(statSync(ours).size).toBeLessThanOrEqual(statSync(plain).size * ratio);
       // Packed as QEMU packs: within 5% of its file (the zlib builds' streams differ a little).
       expect(Math.abs(statSync(ours).size - statSync(theirs).size)).toBeLessThan(statSync(theirs).size * 0.05);
-      // wasmvisor's own map and check agree with QEMU's.
+      // wasmvisor reads it back, and its own map prints what qemu-img map prints.
       const img = new Qcow2Image(new FileSource(ours, 'r'));
       expect(sha256Of(img)).toBe(sha256Bytes(SOURCE));
+      expectQemuOutput(mapJson(mapImage(img)), qemuImg(['map', '--output=json', ours]).stdout);
       img.close();
     });
   }
