@@ -27,14 +27,16 @@ import { hasQemuImg, hasQemuIo, qemuImg, qemuIo, tempDir, noise, sha256Of, sha25
 const t = tempDir();
 afterAll(() => t.cleanup());
 
-/** Runs the CLI in-process, capturing stderr. */
-async function run(args: string[]): Promise<{ status: number; err: string }> {
-  const err: string[] = [];
-  const e = process.stderr.write.bind(process.stderr);
+/** Runs the CLI in-process, capturing stdout and stderr. */
+async function run(args: string[]): Promise<{ status: number; out: string; err: string }> {
+  const out: string[] = [], err: string[] = [];
+  const o = process.stdout.write.bind(process.stdout), e = process.stderr.write.bind(process.stderr);
+  (process.stdout as any).write = (s: string) => { out.push(String(s)); return true; };
   (process.stderr as any).write = (s: string) => { err.push(String(s)); return true; };
   try {
-    return { status: await main(args), err: err.join('') };
+    return { status: await main(args), out: out.join(''), err: err.join('') };
   } finally {
+    (process.stdout as any).write = o;
     (process.stderr as any).write = e;
   }
 }
@@ -266,6 +268,25 @@ describe.skipIf(!hasQemuImg)('qcow2 compressed writes against qemu-img', () => {
     expect(qemuImg(['snapshot', '-a', 'before', f]).status).toBe(0);
     expect(qemuImg(['compare', '-f', 'raw', srcPath, f]).stdout).toMatch(/Images are identical/);
     expect(qemuCheck(f).leaks ?? 0).toBe(0);
+  });
+
+  it('check finds a COPIED flag on a compressed entry with qemu-img\'s message and exit status', async () => {
+    const f = join(t.dir, 'copied.qcow2');
+    expect((await run(['img', 'convert', '-c', '-O', 'qcow2', srcPath, f])).status).toBe(0);
+    const img = new Qcow2Image(new FileSource(f, 'r'));
+    const m = img.map(1);
+    img.close();
+    expect(m.kind).toBe('compressed');
+    const b = new Uint8Array(readFileSync(f));
+    new DataView(b.buffer).setUint32(m.entryAt, m.hi | 0x8000_0000);
+    writeFileSync(f, b);
+    const q = qemuImg(['check', f]);
+    const ours = checkQcow2(new MemorySource(b, false));
+    expect(ours.messages).toEqual(q.stderr.trim().split('\n'));
+    expect(ours.corruptions).toBe(1);
+    const r = await run(['img', 'check', f]);
+    expect(r.status).toBe(q.status);
+    expect(r.out).toBe(q.stdout);
   });
 
   it('img convert -c to VMDK is accepted as qemu-img accepts it, and reads back equal', async () => {

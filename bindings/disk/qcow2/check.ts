@@ -12,6 +12,7 @@ import type { CheckResult } from '../check.js';
 import { readHeader, type Qcow2Header } from './header.js';
 import { Refcounts } from './refcounts.js';
 import { readSnapshots, readBitmaps } from './snapshots.js';
+import { compressedExtent } from './compress.js';
 import * as C from './constants.js';
 
 const TWO32 = 0x1_0000_0000;
@@ -85,7 +86,6 @@ function checkQcow2Unsafe(src: ByteSource, out?: { analysis?: Qcow2Analysis }): 
   const l2Copied: Array<{ l1i: number; off: number; copied: boolean; hi: number; lo: number }> = [];
   const dataCopied: Array<{ off: number; hi: number; lo: number; at: number }> = [];
   const badCopied: number[] = [];
-  const x = 62 - (h.clusterBits - 8);
   for (const t of tables) {
     if (t.entries === 0) continue;
     if (!inc(t.offset, t.entries * 8, 'L1 table')) continue;
@@ -110,9 +110,9 @@ function checkQcow2Unsafe(src: ByteSource, out?: { analysis?: Qcow2Analysis }): 
         if (ehi === 0 && elo === 0) continue;
         const at = l2off + j * 8;
         if (ehi & C.HI_COMPRESSED) {
-          const desc = (BigInt(ehi & 0x3fff_ffff) << 32n) | BigInt(elo >>> 0);
-          const host = Number(desc & ((1n << BigInt(x)) - 1n));
-          const len = (Number(desc >> BigInt(x)) + 1) * 512 - (host & 511);
+          const { host, bytes: len } = compressedExtent(ehi, elo, h.clusterBits);
+          // qcow2.txt "L2 table entry": bit 63 is never set for compressed clusters.
+          if (ehi & C.HI_COPIED) corrupt(`ERROR: coffset=0x${host.toString(16)}: copied flag must never be set for compressed clusters`);
           inc(host, Math.min(len, Math.max(1, src.size - host)), `compressed cluster (L2 entry at ${hex(at)})`);
           // QEMU counts compressed clusters as fragmented "by nature".
           if (t.active) { allocated++; compressed++; fragmented++; }

@@ -12,6 +12,7 @@ import { ImageError, hex } from '../errors.js';
 import { readHeader, type Qcow2Header } from './header.js';
 import { Refcounts } from './refcounts.js';
 import { readSnapshots } from './snapshots.js';
+import { compressedExtent } from './compress.js';
 import * as C from './constants.js';
 
 const TWO32 = 0x1_0000_0000;
@@ -45,7 +46,6 @@ function walk(ctx: Ctx, deltas: Map<number, number>, l1Offset: number, l1Size: n
   const { src, cs } = ctx;
   if (l1Size === 0) return;
   const l1 = view(readExact(src, l1Offset, l1Size * 8, 'qcow2 L1 table'));
-  const x = BigInt(62 - (ctx.h.clusterBits - 8));
   for (let i = 0; i < l1Size; i++) {
     const l2off = entryOffset(l1.getUint32(i * 8), l1.getUint32(i * 8 + 4));
     if (l2off === 0) continue;
@@ -53,9 +53,8 @@ function walk(ctx: Ctx, deltas: Map<number, number>, l1Offset: number, l1Size: n
     for (let j = 0; j < cs / 8; j++) {
       const hi = l2.getUint32(j * 8), lo = l2.getUint32(j * 8 + 4);
       if (hi & C.HI_COMPRESSED) {
-        const desc = (BigInt(hi & 0x3fff_ffff) << 32n) | BigInt(lo >>> 0);
-        const host = Number(desc & ((1n << x) - 1n));
-        bump(ctx, deltas, host, (Number(desc >> x) + 1) * 512 - (host & 511), by);
+        const c = compressedExtent(hi, lo, ctx.h.clusterBits);
+        bump(ctx, deltas, c.host, c.bytes, by);
         continue;
       }
       const host = entryOffset(hi, lo);
