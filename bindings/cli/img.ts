@@ -111,7 +111,14 @@ function writeAtomically(out: string, write: (src: FileSource, extra: (name: str
   const extras: Array<{ tmp: string; full: string; src: FileSource }> = [];
   const extra = (name: string): FileSource => {
     const f = join(dirname(full), name);
-    const e = { tmp: tmpName(f), full: f, src: new FileSource(tmpName(f), 'w') };
+    const tmpf = tmpName(f);
+    let xs: FileSource;
+    try {
+      xs = new FileSource(tmpf, 'w');
+    } catch (err) {
+      throw new ImageError(`cannot create ${join(dirname(out), name)}: ${fsReason(err).replace(`cannot open ${tmpf}: `, '')}`);
+    }
+    const e = { tmp: tmpf, full: f, src: xs };
     extras.push(e);
     return e.src;
   };

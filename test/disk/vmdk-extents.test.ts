@@ -129,7 +129,8 @@ describe.skipIf(!hasQemuImg || !hasQemuIo)('descriptor files qemu-img writes', (
       expect(readdirSync(dw).sort()).toEqual(names);
       for (const n of names) {
         // Flat extents are files of the extent's size (holes: truncated, never written).
-        expect(statSync(join(dw, n)).size, n).toBe(statSync(join(dq, n)).size);
+        // (The descriptor's length varies with the random CID, which qemu prints unpadded.)
+        if (n !== 'disk.img') expect(statSync(join(dw, n)).size, n).toBe(statSync(join(dq, n)).size);
         if (statSync(join(dq, n)).size > (64 << 20)) continue;
         const a = readFileSync(join(dq, n)), b = readFileSync(join(dw, n));
         if (n === 'disk.img') expect(b.toString().replace(/CID=\w+/, '')).toBe(a.toString().replace(/CID=\w+/, ''));

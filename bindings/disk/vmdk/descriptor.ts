@@ -10,13 +10,13 @@ export interface Extent {
   type: string;
   file?: string;
   offset?: number;
-  /** 1-based line number in the descriptor, for error messages. */
-  line: number;
 }
 
 export interface Descriptor {
   fields: Map<string, string>;
   extents: Extent[];
+  /** The 1-based line number of each extent description, for error messages. */
+  extentLines: number[];
   ddb: Map<string, string>;
   lines: string[];
   /** Line numbers (1-based) of lines that are neither comments, extents nor key = value. */
@@ -28,7 +28,7 @@ const NO_PARENT = 'ffffffff';
 const MAX_LINES = 10000;
 
 export function parseDescriptor(text: string): Descriptor {
-  const d: Descriptor = { fields: new Map(), extents: [], ddb: new Map(), lines: [], unparsed: [] };
+  const d: Descriptor = { fields: new Map(), extents: [], extentLines: [], ddb: new Map(), lines: [], unparsed: [] };
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, i) => {
     if (i >= MAX_LINES) return;
@@ -37,7 +37,8 @@ export function parseDescriptor(text: string): Descriptor {
     if (line === '' || line.startsWith('#')) return;
     const ext = /^(RW|RDONLY|NOACCESS)\s+(\d+)\s+(\w+)(?:\s+"([^"]*)"(?:\s+(\d+))?)?\s*$/.exec(line);
     if (ext) {
-      d.extents.push({ access: ext[1], sectors: Number(ext[2]), type: ext[3], file: ext[4], offset: ext[5] !== undefined ? Number(ext[5]) : undefined, line: i + 1 });
+      d.extents.push({ access: ext[1], sectors: Number(ext[2]), type: ext[3], file: ext[4], offset: ext[5] !== undefined ? Number(ext[5]) : undefined });
+      d.extentLines.push(i + 1);
       return;
     }
     // key = value, or key = "value" (quotes inside a quoted value are kept).
@@ -80,7 +81,8 @@ export function buildDescriptor(o: NewDescriptor): string {
   return [
     '# Disk DescriptorFile',
     'version=1',
-    `CID=${cid.toString(16).padStart(8, '0')}`,
+    // qemu writes "CID=%" PRIx32: lower-case hex, not padded.
+    `CID=${cid.toString(16)}`,
     `parentCID=${NO_PARENT}`,
     `createType="${o.createType}"`,
     '',

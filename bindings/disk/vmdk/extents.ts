@@ -57,8 +57,13 @@ export function extentNameProblem(file: string): string | undefined {
   return undefined;
 }
 
+/** An extent description and the line it is on. */
+export interface ExtentLine extends Extent {
+  line: number;
+}
+
 /** Reads and parses a descriptor file, refusing what this reader would misread. */
-export function readDescriptorFile(src: ByteSource, name: string): Descriptor {
+export function readDescriptorFile(src: ByteSource, name: string): { descriptor: Descriptor; extents: ExtentLine[] } {
   if (src.size > MAX_DESCRIPTOR_FILE) {
     throw new ImageError(`vmdk: ${name}: the descriptor file is ${src.size} bytes, over the ${MAX_DESCRIPTOR_FILE >> 20} MiB a descriptor may be`, 'descriptor', 0);
   }
@@ -74,7 +79,7 @@ export function readDescriptorFile(src: ByteSource, name: string): Descriptor {
     throw new ImageError(`vmdk: ${name} line ${line}: ${problem}: "${lines[line - 1].trim()}"`, 'extent description', 0);
   };
   // A line that starts like an extent description but did not parse as one.
-  const parsed = new Set(d.extents.map((e) => e.line));
+  const parsed = new Set(d.extentLines);
   lines.forEach((l, i) => {
     if (/^\s*(RW|RDONLY|NOACCESS)\b/.test(l) && !parsed.has(i + 1)) {
       at(i + 1, 'the extent description does not parse (expected RW <sectors> <FLAT|SPARSE|ZERO|VMFS> "<file>" [offset])');
@@ -91,7 +96,8 @@ export function readDescriptorFile(src: ByteSource, name: string): Descriptor {
     const pl = lines.findIndex((l) => /^\s*parentCID\s*=/.test(l)) + 1;
     at(pl, `the descriptor names a parent (parentCID=${d.fields.get('parentCID')}): delta links are not supported`);
   }
-  for (const e of d.extents) {
+  const extents: ExtentLine[] = d.extents.map((e, k) => ({ ...e, line: d.extentLines[k] }));
+  for (const e of extents) {
     if (e.access === 'NOACCESS') at(e.line, 'NOACCESS extents cannot be read');
     if (!Number.isSafeInteger(e.sectors) || e.sectors <= 0) at(e.line, 'the extent size must be a positive number of sectors');
     if (UNSUPPORTED_TYPES.includes(e.type)) at(e.line, `${e.type} extents are not supported`);
@@ -107,11 +113,11 @@ export function readDescriptorFile(src: ByteSource, name: string): Descriptor {
   if (!Number.isSafeInteger(total * C.SECTOR)) {
     throw new ImageError(`vmdk: ${name}: the extents add up to ${total} sectors, beyond 2^53 - 1 bytes`, 'extent description', 0);
   }
-  return d;
+  return { descriptor: d, extents };
 }
 
 interface OpenExtent {
-  desc: Extent;
+  desc: ExtentLine;
   kind: 'flat' | 'sparse' | 'zero';
   /** First byte of the disk this extent holds. */
   start: number;
@@ -143,12 +149,13 @@ export class VmdkExtentsImage implements DiskImage {
 
   constructor(private readonly src: ByteSource, opts: VmdkExtentsOpenOptions = {}) {
     this.name = opts.name ?? 'descriptor';
-    this.descriptor = readDescriptorFile(src, this.name);
+    const parsed = readDescriptorFile(src, this.name);
+    this.descriptor = parsed.descriptor;
     let readOnly = !!opts.readOnly;
-    if (this.descriptor.extents.some((e) => e.access === 'RDONLY')) readOnly = true;
+    if (parsed.extents.some((e) => e.access === 'RDONLY')) readOnly = true;
     let start = 0;
     try {
-      for (const e of this.descriptor.extents) {
+      for (const e of parsed.extents) {
         const ext = this.openExtent(e, start, readOnly, opts.resolve);
         this.extents.push(ext);
         if (ext.sparse?.readOnly) readOnly = true;
@@ -162,11 +169,11 @@ export class VmdkExtentsImage implements DiskImage {
     this.readOnly = readOnly;
   }
 
-  private fail(e: Extent, problem: string): never {
+  private fail(e: ExtentLine, problem: string): never {
     throw new ImageError(`vmdk: ${this.name} line ${e.line}: extent "${e.file ?? e.type}": ${problem}`, 'extent description', 0);
   }
 
-  private openExtent(e: Extent, start: number, readOnly: boolean, resolve?: ExtentResolver): OpenExtent {
+  private openExtent(e: ExtentLine, start: number, readOnly: boolean, resolve?: ExtentResolver): OpenExtent {
     const size = e.sectors * C.SECTOR;
     if (e.type === 'ZERO') return { desc: e, kind: 'zero', start, size, base: 0 };
     if (!resolve) this.fail(e, 'no way to open extent files was given');
