@@ -288,7 +288,10 @@ export function registerImg(program: Command): void {
             print(s);
             throw new UsageError('File contains external, encrypted or compressed clusters.', 1);
           }
-          if (e.data && !e.zero) s += hex(e.start) + hex(e.length) + hex(e.offset ?? 0) + (names[e.depth] ?? '') + '\n';
+          // A VMDK descriptor's runs name their extent file, joined to the descriptor's folder as qemu does.
+          const ext = (e as { file?: string }).file;
+          const name = ext !== undefined ? file.slice(0, file.lastIndexOf('/') + 1) + ext : names[e.depth];
+          if (e.data && !e.zero) s += hex(e.start) + hex(e.length) + hex(e.offset ?? 0) + (name ?? '') + '\n';
         }
         print(s);
       } finally {

@@ -119,6 +119,16 @@ describe.skipIf(!hasQemuImg || !hasQemuIo)('descriptor files qemu-img writes', (
       qemuImg(['info', join(t.dir, 'q-info-twoGbMaxExtentSparse.vmdk')]).stdout);
   });
 
+  it('img map names the extent file of each run, as qemu-img map does (text and JSON)', async () => {
+    const f = 'map-split.vmdk';
+    expect(qemuImg(['create', '-q', '-f', 'vmdk', '-o', 'subformat=twoGbMaxExtentSparse', f, String(BIG)], t.dir).status).toBe(0);
+    qemuIo('vmdk', join(t.dir, f), BIG_WRITES.flatMap(([off, len], i) => writeNoise(join(t.dir, f), off, len, 40 + i)));
+    const ours = (await run(['img', 'map', f])).out;
+    expect(ours).toMatch(/map-split-s002\.vmdk/);
+    expectQemuOutput(ours, qemuImg(['map', f], t.dir).stdout);
+    expectQemuOutput((await run(['img', 'map', '--output', 'json', f])).out, qemuImg(['map', '--output', 'json', f], t.dir).stdout);
+  });
+
   it('img create writes the descriptor and extents qemu-img create writes (but the random CID)', async () => {
     for (const [sub, size] of [['monolithicFlat', '3M'], ['twoGbMaxExtentSparse', '4194305K'], ['twoGbMaxExtentFlat', '2G'], ['twoGbMaxExtentSparse', '0']]) {
       const dq = join(t.dir, `cq-${sub}-${size}`), dw = join(t.dir, `cw-${sub}-${size}`);

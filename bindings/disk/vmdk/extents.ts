@@ -259,19 +259,22 @@ export class VmdkExtentsImage implements DiskImage {
     const rel = offset - x.start;
     const n = Math.min(length, x.size - rel);
     if (x.kind === 'sparse') return x.sparse!.blockStatus(rel, n);
+    // A flat file is all data unless its source knows its holes (Node has no SEEK_DATA).
+    if (x.kind === 'flat' && x.src!.holeStatus) return x.src!.holeStatus(x.base + rel, n);
     return { length: n, data: x.kind === 'flat' };
   }
 
-  mapRange(offset: number, length: number): MapEntry {
+  /** Runs as in a single extent; `file` (beyond MapEntry) names the extent file, for `img map`'s File column. */
+  mapRange(offset: number, length: number): MapEntry & { file?: string } {
     const x = this.at(offset);
     const rel = offset - x.start;
     const n = Math.min(length, x.size - rel);
     if (x.kind === 'sparse') {
       const m = x.sparse!.mapRange(rel, n);
-      return { ...m, start: offset };
+      return { ...m, start: offset, file: x.desc.file };
     }
     if (x.kind === 'zero') return { start: offset, length: n, depth: 0, present: true, zero: true, data: false };
-    return { start: offset, length: n, depth: 0, present: true, zero: false, data: true, offset: x.base + rel };
+    return { start: offset, length: n, depth: 0, present: true, zero: false, data: true, offset: x.base + rel, file: x.desc.file };
   }
 
   /** The open extent files (for the space they take on disk). */
