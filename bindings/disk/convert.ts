@@ -116,6 +116,7 @@ export function convertImage(src: DiskImage, dst: ByteSource, t: TargetSpec): Co
     const q = new Qcow2Image(dst);
     stats.compressedClusters = 0;
     eachDataUnit(src, q.clusterSize, stats, (u, buf) => { if (q.writeCompressed(u, buf)) stats.compressedClusters!++; });
+    q.endCompressed();
     q.flush();
     return stats;
   }

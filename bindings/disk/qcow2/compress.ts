@@ -6,26 +6,54 @@
  *
  * QEMU inflates with a 4 KiB window (block/qcow2-threads.c, qcow2_zlib_decompress:
  * inflateInit2(-12)), so a stream whose back-references reach further than 4 KiB fails
- * there. The compressor here is QEMU's: deflateInit2(Z_DEFAULT_COMPRESSION, Z_DEFLATED,
- * -12, 9, Z_DEFAULT_STRATEGY), through pako (a port of zlib that also runs in browsers).
+ * there. The compressor here is QEMU's (qcow2_zlib_compress): deflateInit2(
+ * Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9, Z_DEFAULT_STRATEGY), then one deflate(Z_FINISH)
+ * into a buffer of cluster_size - 1 bytes, through pako (a port of zlib that also runs in
+ * browsers) with zlib's classic hash, so the streams are byte for byte those of zlib 1.2.
  */
-import { deflateRaw } from 'pako';
+import { ZStream, zlibDeflateInit2, zlibDeflateReset, zlibDeflate, Z_DEFAULT_STRATEGY, Z_FINISH, Z_OK, Z_STREAM_END } from 'pako';
+import { ImageError } from '../errors.js';
 
 /** qcow2.txt "Compressed Clusters Descriptor": the sector unit of the size field. */
 export const COMPRESSED_SECTOR = 512;
-/** zlib's Z_DEFAULT_COMPRESSION is level 6; QEMU passes windowBits -12, memLevel 9. */
+/** zlib's Z_DEFAULT_COMPRESSION is level 6; QEMU passes windowBits -12 (raw), memLevel 9. */
 const ZLIB_LEVEL = 6;
-const ZLIB_WINDOW_BITS = 12;
+const Z_DEFLATED = 8;
+const ZLIB_WINDOW_BITS = -12;
 const ZLIB_MEM_LEVEL = 9;
+
+/** One deflate state, reset for each cluster (the tables are ~300 KiB: not per call). */
+let stream: ZStream | undefined;
 
 /**
  * One cluster as QEMU compresses it, or undefined when the result would not be smaller:
  * QEMU gives deflate an output buffer of cluster_size - 1 bytes and writes the cluster
- * uncompressed when it does not fit (qcow2_co_pwritev_compressed_task).
+ * uncompressed when the stream does not end in it (qcow2_co_pwritev_compressed_task).
  */
 export function compressCluster(cluster: Uint8Array): Uint8Array | undefined {
-  const out = deflateRaw(cluster, { level: ZLIB_LEVEL, windowBits: ZLIB_WINDOW_BITS, memLevel: ZLIB_MEM_LEVEL });
-  return out.length <= cluster.length - 1 ? out : undefined;
+  if (!stream) {
+    const s = new ZStream();
+    const st = zlibDeflateInit2(s, ZLIB_LEVEL, Z_DEFLATED, ZLIB_WINDOW_BITS, ZLIB_MEM_LEVEL, Z_DEFAULT_STRATEGY, true);
+    if (st !== Z_OK) throw new ImageError(`qcow2: deflateInit2 failed (${st})`);
+    stream = s;
+  } else {
+    zlibDeflateReset(stream);
+  }
+  const out = new Uint8Array(cluster.length - 1);
+  stream.input = cluster;
+  stream.next_in = 0;
+  stream.avail_in = cluster.length;
+  stream.output = out;
+  stream.next_out = 0;
+  stream.avail_out = out.length;
+  const st = zlibDeflate(stream, Z_FINISH);
+  const n = stream.next_out;
+  // Drop the references to the caller's buffers.
+  stream.input = new Uint8Array(0);
+  stream.output = new Uint8Array(0);
+  if (st === Z_STREAM_END) return out.subarray(0, n);
+  if (st === Z_OK) return undefined; // the buffer filled before the end: not smaller
+  throw new ImageError(`qcow2: deflate failed (${st})`);
 }
 
 /** A compressed cluster's place in the file, as its L2 entry gives it. */

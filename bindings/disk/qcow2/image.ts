@@ -15,7 +15,7 @@ import { checkRange, type BlockStatus, type DiskImage, type ImageInfo, type MapE
 import { readHeader, featureList, type Qcow2Header } from './header.js';
 import { Refcounts, overlaps } from './refcounts.js';
 import { readSnapshots, readBitmaps, BME_FLAG_IN_USE, BME_FLAG_AUTO, type Snapshot } from './snapshots.js';
-import { compressCluster, compressedEntry, compressedExtent } from './compress.js';
+import { compressCluster, compressedEntry, compressedExtent, COMPRESSED_SECTOR } from './compress.js';
 import * as C from './constants.js';
 
 /** Opens the backing file a qcow2 image names (a file next to it, a fetch in a page...). */
@@ -271,6 +271,16 @@ export class Qcow2Image implements DiskImage {
     this.setL2Raw(slot, entry.hi, entry.lo);
     this.lastCompressed = undefined;
     return true;
+  }
+
+  /**
+   * Ends a run of compressed writes as QEMU does (a zero-length compressed write,
+   * qcow2_co_pwritev_compressed_part): the file is extended to a whole 512-byte sector,
+   * "to ease reading with sector based I/Os".
+   */
+  endCompressed(): void {
+    const n = this.src.size;
+    if (n % COMPRESSED_SECTOR) this.src.truncate(n + COMPRESSED_SECTOR - (n % COMPRESSED_SECTOR));
   }
 
   /**
