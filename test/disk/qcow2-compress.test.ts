@@ -213,6 +213,8 @@ describe.skipIf(!hasQemuImg)('qcow2 compressed writes against qemu-img', () => {
       const cs = 2 ** a.readUInt32BE(20);
       expect(a.length).toBe(b.length);
       expect(sha256Bytes(a.subarray(cs))).toBe(sha256Bytes(b.subarray(cs)));
+      // A version 2 header has no extensions: there the whole file is QEMU's.
+      if (opts.includes('compat=0.10')) expect(sha256Bytes(a)).toBe(sha256Bytes(b));
       // wasmvisor reads it back, and its own map prints what qemu-img map prints.
       const img = new Qcow2Image(new FileSource(ours, 'r'));
       expect(sha256Of(img)).toBe(sha256Bytes(SOURCE));
