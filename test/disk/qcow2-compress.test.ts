@@ -215,6 +215,11 @@ describe.skipIf(!hasQemuImg)('qcow2 compressed writes against qemu-img', () => {
       expect(sha256Bytes(a.subarray(cs))).toBe(sha256Bytes(b.subarray(cs)));
       // A version 2 header has no extensions: there the whole file is QEMU's.
       if (opts.includes('compat=0.10')) expect(sha256Bytes(a)).toBe(sha256Bytes(b));
+      // The human map refuses compressed clusters, as qemu-img's does.
+      const hq = qemuImg(['map', ours]);
+      const hw = await run(['img', 'map', ours]);
+      expect([hw.status, hw.out]).toEqual([hq.status, hq.stdout]);
+      expect(hw.err).toContain(hq.stderr.replace(/^qemu-img: /, '').trim());
       // wasmvisor reads it back, and its own map prints what qemu-img map prints.
       const img = new Qcow2Image(new FileSource(ours, 'r'));
       expect(sha256Of(img)).toBe(sha256Bytes(SOURCE));
