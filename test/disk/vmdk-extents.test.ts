@@ -175,6 +175,8 @@ describe.skipIf(!hasQemuImg || !hasQemuIo)('descriptor files qemu-img writes', (
     for (const sub of ['twoGbMaxExtentSparse', 'twoGbMaxExtentFlat']) {
       const f = join(t.dir, `gw-${sub}.vmdk`);
       expect(qemuImg(['create', '-q', '-f', 'vmdk', '-o', `subformat=${sub}`, f, String(BIG)]).status).toBe(0);
+      const cid = () => JSON.parse(qemuImg(['info', '--output', 'json', f]).stdout)['format-specific'].data.cid as number;
+      const cid0 = cid();
       const img = openImageFile(f);
       expect(img.readOnly).toBe(false);
       const data = noise(200_000, 33);
@@ -182,6 +184,11 @@ describe.skipIf(!hasQemuImg || !hasQemuIo)('descriptor files qemu-img writes', (
       img.write(at, data);
       img.write(12345, data.subarray(0, 777));
       img.close();
+      // The first write renews the content ID, as qemu-io's first write does.
+      expect(cid()).not.toBe(cid0);
+      const again = openImageFile(f, { readOnly: true });
+      expect(cid()).toBe((again.info()['format-specific']!.data as { cid: number }).cid);
+      again.close();
       expect(qemuImg(['check', f]).status).toBe(0);
       expect(qemuImg(['convert', '-O', 'raw', f, f + '.raw']).status).toBe(0);
       expect(sha256Bytes(fileBytes(f + '.raw', at, data.length))).toBe(sha256Bytes(data));

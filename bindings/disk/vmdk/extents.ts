@@ -63,7 +63,7 @@ export interface ExtentLine extends Extent {
 }
 
 /** Reads and parses a descriptor file, refusing what this reader would misread. */
-export function readDescriptorFile(src: ByteSource, name: string): { descriptor: Descriptor; extents: ExtentLine[] } {
+export function readDescriptorFile(src: ByteSource, name: string): { descriptor: Descriptor; extents: ExtentLine[]; crlf: boolean } {
   if (src.size > MAX_DESCRIPTOR_FILE) {
     throw new ImageError(`vmdk: ${name}: the descriptor file is ${src.size} bytes, over the ${MAX_DESCRIPTOR_FILE >> 20} MiB a descriptor may be`, 'descriptor', 0);
   }
@@ -113,7 +113,7 @@ export function readDescriptorFile(src: ByteSource, name: string): { descriptor:
   if (!Number.isSafeInteger(total * C.SECTOR)) {
     throw new ImageError(`vmdk: ${name}: the extents add up to ${total} sectors, beyond 2^53 - 1 bytes`, 'extent description', 0);
   }
-  return { descriptor: d, extents };
+  return { descriptor: d, extents, crlf: text.includes('\r\n') };
 }
 
 interface OpenExtent {
@@ -146,11 +146,15 @@ export class VmdkExtentsImage implements DiskImage {
   readonly readOnly: boolean;
   readonly extents: OpenExtent[] = [];
   private readonly name: string;
+  /** Set once the first write has given the disk a new content ID. */
+  private cidRenewed = false;
+  private readonly crlf: boolean;
 
   constructor(private readonly src: ByteSource, opts: VmdkExtentsOpenOptions = {}) {
     this.name = opts.name ?? 'descriptor';
     const parsed = readDescriptorFile(src, this.name);
     this.descriptor = parsed.descriptor;
+    this.crlf = parsed.crlf;
     let readOnly = !!opts.readOnly;
     if (parsed.extents.some((e) => e.access === 'RDONLY')) readOnly = true;
     let start = 0;
@@ -246,12 +250,30 @@ export class VmdkExtentsImage implements DiskImage {
   write(offset: number, data: Uint8Array): void {
     checkRange(this, offset, data.length);
     if (this.readOnly) throw new ImageError('vmdk: the image is open read-only');
+    if (!this.cidRenewed) this.renewCid();
     this.each(offset, data.length, (x, rel, n, done) => {
       const piece = data.subarray(done, done + n);
       if (x.kind === 'zero') this.fail(x.desc, 'a ZERO extent has no file to write into');
       else if (x.kind === 'sparse') x.sparse!.write(rel, piece);
       else x.src!.write(x.base + rel, piece);
     });
+  }
+
+  /**
+   * The content ID is a random 32-bit value renewed the first time the disk is written
+   * after it is opened (VMDK 5.0, "The Descriptor File", CID); a child disk compares it
+   * with its parentCID. QEMU does the same on the first write (vmdk_write_cid). The
+   * descriptor's other lines and its line ends stay as they were.
+   */
+  private renewCid(): void {
+    this.cidRenewed = true;
+    if (!this.src.writable) return;
+    const cid = globalThis.crypto.getRandomValues(new Uint32Array(1))[0];
+    const lines = this.descriptor.lines.map((l) => (/^\s*CID\s*=/.test(l) ? `CID=${cid.toString(16)}` : l));
+    const bytes = new TextEncoder().encode(lines.join(this.crlf ? '\r\n' : '\n'));
+    this.src.write(0, bytes);
+    this.src.truncate(bytes.length);
+    this.descriptor.fields.set('CID', cid.toString(16));
   }
 
   blockStatus(offset: number, length: number): BlockStatus {
