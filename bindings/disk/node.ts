@@ -27,6 +27,8 @@ export function extentResolver(descriptor: string): ExtentResolver {
     if (problem || rel === '' || rel.startsWith('..' + sep) || rel === '..' || isAbsolute(rel)) {
       throw new ImageError(`extent file ${name}: ${problem ?? 'outside the descriptor\'s folder'}`);
     }
+    // A guest write into such an extent would overwrite the descriptor.
+    if (full === resolve(descriptor)) throw new ImageError(`extent file ${name} is the descriptor itself`);
     return new FileSource(full, writable ? 'r+' : 'r');
   };
 }

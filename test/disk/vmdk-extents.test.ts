@@ -285,6 +285,7 @@ describe('descriptor files without QEMU', () => {
     ['a path with ..', descriptor('monolithicFlat', ['RW 2 FLAT "../etc/a.bin" 0']), {}, /disk\.vmdk line 8: ".." is refused .*"RW 2 FLAT "\.\.\/etc\/a\.bin" 0"/],
     ['an absolute path', descriptor('monolithicFlat', ['RW 2 FLAT "/etc/passwd" 0']), {}, /disk\.vmdk line 8: absolute paths are refused/],
     ['a Windows absolute path', descriptor('monolithicFlat', ['RW 2 FLAT "C:\\disk.bin" 0']), {}, /disk\.vmdk line 8: absolute paths are refused/],
+    ['a sparse extent named twice', descriptor('monolithicFlat', ['RW 2048 SPARSE "s.vmdk"', 'RW 2048 SPARSE "./s.vmdk"']), {}, /disk\.vmdk line 9: the file is already the extent on line 8; a sparse extent cannot be shared/],
     ['a delta link', descriptor('monolithicFlat', ['RW 2 FLAT "a.bin" 0']).replace('parentCID=ffffffff', 'parentCID=0000abcd'), {}, /disk\.vmdk line 4: the descriptor names a parent/],
   ];
   it.each(errors)('%s is an ImageError naming the file and the line', (_l, text, m, re) => {
@@ -310,5 +311,8 @@ describe('descriptor files without QEMU', () => {
     // A missing extent file through the Node resolver names the descriptor and the line too.
     writeFileSync(join(d, 'e.vmdk'), descriptor('monolithicFlat', ['RW 2 FLAT "nothere.bin" 0']));
     expect(() => openImageFile(join(d, 'e.vmdk'), { readOnly: true })).toThrow(/e\.vmdk line 8: extent "nothere\.bin": cannot open .*nothere\.bin: no such file/);
+    // A descriptor naming itself as a flat extent (a guest write would overwrite it).
+    writeFileSync(join(d, 'self.vmdk'), descriptor('monolithicFlat', ['RW 1 FLAT "self.vmdk" 0']));
+    expect(() => openImageFile(join(d, 'self.vmdk'))).toThrow(/self\.vmdk line 8: extent "self\.vmdk": extent file self\.vmdk is the descriptor itself/);
   });
 });

@@ -109,6 +109,16 @@ export function readDescriptorFile(src: ByteSource, name: string): { descriptor:
     if (e.type === 'SPARSE' && e.offset !== undefined && e.offset !== 0) at(e.line, 'a SPARSE extent cannot start at an offset');
     if (e.offset !== undefined && !Number.isSafeInteger(e.offset)) at(e.line, 'the offset is too large');
   }
+  // A sparse extent named twice would be two readers with separate table caches over one
+  // file, each overwriting the other's grains; flat extents may share a file (at offsets).
+  const seen = new Map<string, ExtentLine>();
+  for (const e of extents) {
+    if (e.file === undefined) continue;
+    const key = e.file.split(/[\\/]/).filter((p) => p !== '' && p !== '.').join('/');
+    const other = seen.get(key);
+    if (other && (other.type === 'SPARSE' || e.type === 'SPARSE')) at(e.line, `the file is already the extent on line ${other.line}; a sparse extent cannot be shared`);
+    seen.set(key, e);
+  }
   const total = d.extents.reduce((n, e) => n + e.sectors, 0);
   if (!Number.isSafeInteger(total * C.SECTOR)) {
     throw new ImageError(`vmdk: ${name}: the extents add up to ${total} sectors, beyond 2^53 - 1 bytes`, 'extent description', 0);
