@@ -172,6 +172,26 @@ describe.skipIf(!hasQemuImg || !hasQemuIo)('descriptor files qemu-img writes', (
     expect((await run(['img', 'check', out])).status).toBe(0);
   });
 
+  it('img check finds a grain table entry past the end of a sparse extent, as qemu-img check does, and names the extent', async () => {
+    const f = 'chk.vmdk';
+    expect(qemuImg(['create', '-q', '-f', 'vmdk', '-o', 'subformat=twoGbMaxExtentSparse', f, '1M'], t.dir).status).toBe(0);
+    qemuIo('vmdk', join(t.dir, f), ['write -P 7 0 65536']);
+    expect((await run(['img', 'check', f])).status).toBe(0);
+    // The first grain table entry of chk-s001.vmdk (header: gdOffset at byte 56; the GD's first entry names the GT).
+    const ext = join(t.dir, 'chk-s001.vmdk');
+    const bytes = new Uint8Array(readFileSync(ext));
+    const dv = new DataView(bytes.buffer);
+    const gt = dv.getUint32(Number(dv.getBigUint64(56, true)) * 512, true);
+    dv.setUint32(gt * 512, 100000, true);
+    writeFileSync(ext, bytes);
+    const q = qemuImg(['check', f], t.dir);
+    expect(q.status).not.toBe(0);
+    expect(q.stderr).toMatch(/ERROR: cluster offset for sector 0 points after EOF/);
+    const r = await run(['img', 'check', f]);
+    expect(r.status).not.toBe(0);
+    expect(r.err).toMatch(/chk-s001\.vmdk: ERROR: cluster offset for sector 0 points after EOF/);
+  });
+
   it('guest writes land in the right extent (across the 2 GiB boundary), as qemu reads them back', () => {
     for (const sub of ['twoGbMaxExtentSparse', 'twoGbMaxExtentFlat']) {
       const f = join(t.dir, `gw-${sub}.vmdk`);
