@@ -15,6 +15,7 @@ import { MemorySource } from '../../bindings/disk/source.js';
 import { ImageError } from '../../bindings/disk/errors.js';
 import { convertImage } from '../../bindings/disk/convert.js';
 import { VmdkExtentsImage, extentLayout } from '../../bindings/disk/vmdk/extents.js';
+import { createMonolithicSparse } from '../../bindings/disk/vmdk/create.js';
 import { runCli, repoRoot } from '../helpers/cli.js';
 import { hasQemuImg, hasQemuIo, qemuImg, qemuIo, tempDir, noise, sha256Bytes, sha256Of, expectQemuOutput } from './helpers.js';
 
@@ -311,6 +312,31 @@ describe('descriptor files without QEMU', () => {
   it.each(errors)('%s is an ImageError naming the file and the line', (_l, text, m, re) => {
     expect(() => open(text, m)).toThrow(ImageError);
     expect(() => open(text, m)).toThrow(re);
+  });
+
+  it('mutated descriptors open or end in an ImageError, never another exception', () => {
+    const sparse = new MemorySource();
+    createMonolithicSparse(sparse, 128 * 512);
+    const m = { 'a.bin': noise(4096, 3), 's.vmdk': sparse.bytes().slice() };
+    const base = new TextEncoder().encode(descriptor('vmfs', ['RW 8 FLAT "a.bin" 0', 'RW 4 ZERO', 'RW 128 SPARSE "s.vmdk"', 'RW 7 VMFS "a.bin"']));
+    let x = 12345;
+    const rnd = (n: number) => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x % n; };
+    const alphabet = new TextEncoder().encode(' "0123456789\n.\\/-RWFLATSPRZEOVM#=');
+    let opened = 0;
+    for (let round = 0; round < 400; round++) {
+      const b = base.slice();
+      for (let k = 1 + rnd(4); k > 0; k--) b[rnd(b.length)] = rnd(2) ? alphabet[rnd(alphabet.length)] : rnd(256);
+      try {
+        const img = openImage(new MemorySource(b), { extents: files(m), name: 'disk.vmdk' });
+        img.read(0, new Uint8Array(Math.min(img.size, 1 << 20)));
+        for (let pos = 0; pos < img.size; pos += img.blockStatus(pos, img.size - pos).length);
+        img.write(0, new Uint8Array(Math.min(512, img.size)));
+        opened++;
+      } catch (e) {
+        if (!(e instanceof ImageError)) throw new Error(`round ${round}: ${(e as Error).stack}\n${new TextDecoder().decode(b)}`);
+      }
+    }
+    expect(opened).toBeGreaterThan(20); // the mutations also leave openable descriptors
   });
 
   it('a descriptor over 1 MiB is refused unread', () => {
