@@ -76,7 +76,8 @@ export function readDescriptorFile(src: ByteSource, name: string): { descriptor:
   }
   const d = parseDescriptor(text);
   const at = (line: number, problem: string): never => {
-    throw new ImageError(`vmdk: ${name} line ${line}: ${problem}: "${lines[line - 1].trim()}"`, 'extent description', 0);
+    const l = lines[line - 1].trim();
+    throw new ImageError(`vmdk: ${name} line ${line}: ${problem}: "${l.length > 120 ? l.slice(0, 120) + '...' : l}"`, 'extent description', 0);
   };
   // A line that starts like an extent description but did not parse as one.
   const parsed = new Set(d.extentLines);
