@@ -2,20 +2,9 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { main } from '../bindings/cli/main.js';
 import { VERSION } from '../bindings/index.js';
+import { runCliInProcess } from './helpers/cli.js';
 
-/** Runs the CLI in-process, capturing stdout and stderr. */
-async function run(args: string[]): Promise<{ status: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const o = process.stdout.write.bind(process.stdout), e = process.stderr.write.bind(process.stderr);
-  (process.stdout as any).write = (s: string) => { out.push(String(s)); return true; };
-  (process.stderr as any).write = (s: string) => { err.push(String(s)); return true; };
-  try {
-    return { status: await main(args), out: out.join(''), err: err.join('') };
-  } finally {
-    (process.stdout as any).write = o;
-    (process.stderr as any).write = e;
-  }
-}
+const run = (args: string[]) => runCliInProcess(args);
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 

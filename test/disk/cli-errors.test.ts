@@ -6,24 +6,13 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../bindings/cli/main.js';
 import { fixtureBytes, hasQemuImg, manifest, qemuImg, tempDir } from './helpers.js';
+import { runCliInProcess } from '../helpers/cli.js';
 
 const t = tempDir();
 afterAll(() => t.cleanup());
 
-async function run(args: string[]): Promise<{ status: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const o = process.stdout.write.bind(process.stdout), e = process.stderr.write.bind(process.stderr);
-  (process.stdout as any).write = (s: string) => { out.push(String(s)); return true; };
-  (process.stderr as any).write = (s: string) => { err.push(String(s)); return true; };
-  try {
-    return { status: await main(args), out: out.join(''), err: err.join('') };
-  } finally {
-    (process.stdout as any).write = o;
-    (process.stderr as any).write = e;
-  }
-}
+const run = (args: string[]) => runCliInProcess(args);
 
 /** A qcow2 fixture written by qemu-img, copied into the temp folder. */
 function source(): string {

@@ -6,30 +6,15 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import { writeFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../bindings/cli/main.js';
 import { parseSize, formatSize } from '../../bindings/disk/size.js';
 import { hasQemuImg, hasQemuIo, qemuImg, qemuIo, tempDir, fixtureBytes, manifest, expectQemuOutput } from './helpers.js';
+import { runCliInProcess } from '../helpers/cli.js';
 
 const t = tempDir();
 afterAll(() => t.cleanup());
 
-/** Runs the CLI in-process, capturing stdout and stderr. */
-async function run(args: string[], cwd = t.dir): Promise<{ status: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const o = process.stdout.write.bind(process.stdout), e = process.stderr.write.bind(process.stderr);
-  const prev = process.cwd();
-  (process.stdout as any).write = (s: string) => { out.push(String(s)); return true; };
-  (process.stderr as any).write = (s: string) => { err.push(String(s)); return true; };
-  process.chdir(cwd);
-  try {
-    const status = await main(args);
-    return { status, out: out.join(''), err: err.join('') };
-  } finally {
-    process.chdir(prev);
-    (process.stdout as any).write = o;
-    (process.stderr as any).write = e;
-  }
-}
+/** The CLI in-process, in the test folder unless told otherwise. */
+const run = (args: string[], cwd = t.dir) => runCliInProcess(args, cwd);
 
 function put(name: string): string {
   writeFileSync(join(t.dir, name), fixtureBytes(name));

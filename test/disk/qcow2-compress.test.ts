@@ -11,7 +11,6 @@ import { readFileSync, writeFileSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { deflateSync } from 'fflate';
-import { main } from '../../bindings/cli/main.js';
 import { FileSource } from '../../bindings/disk/node-file.js';
 import { MemorySource } from '../../bindings/disk/source.js';
 import { ImageError } from '../../bindings/disk/errors.js';
@@ -23,23 +22,12 @@ import { convertImage } from '../../bindings/disk/convert.js';
 import { RawImage } from '../../bindings/disk/raw.js';
 import { mapImage, mapJson } from '../../bindings/disk/map.js';
 import { hasQemuImg, hasQemuIo, qemuImg, qemuIo, tempDir, noise, sha256Of, sha256Bytes, expectQemuOutput } from './helpers.js';
+import { runCliInProcess } from '../helpers/cli.js';
 
 const t = tempDir();
 afterAll(() => t.cleanup());
 
-/** Runs the CLI in-process, capturing stdout and stderr. */
-async function run(args: string[]): Promise<{ status: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const o = process.stdout.write.bind(process.stdout), e = process.stderr.write.bind(process.stderr);
-  (process.stdout as any).write = (s: string) => { out.push(String(s)); return true; };
-  (process.stderr as any).write = (s: string) => { err.push(String(s)); return true; };
-  try {
-    return { status: await main(args), out: out.join(''), err: err.join('') };
-  } finally {
-    (process.stdout as any).write = o;
-    (process.stderr as any).write = e;
-  }
-}
+const run = (args: string[]) => runCliInProcess(args);
 
 const KIB = 1024;
 /**

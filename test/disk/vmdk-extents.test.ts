@@ -8,7 +8,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { writeFileSync, readFileSync, readdirSync, openSync, readSync, closeSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../bindings/cli/main.js';
 import { openImageFile } from '../../bindings/disk/node.js';
 import { openImage, detectFormat } from '../../bindings/disk/open.js';
 import { MemorySource } from '../../bindings/disk/source.js';
@@ -16,7 +15,7 @@ import { ImageError } from '../../bindings/disk/errors.js';
 import { convertImage } from '../../bindings/disk/convert.js';
 import { VmdkExtentsImage, extentLayout } from '../../bindings/disk/vmdk/extents.js';
 import { createMonolithicSparse } from '../../bindings/disk/vmdk/create.js';
-import { runCli, repoRoot } from '../helpers/cli.js';
+import { runCli, runCliInProcess, repoRoot } from '../helpers/cli.js';
 import { hasQemuImg, hasQemuIo, qemuImg, qemuIo, tempDir, noise, sha256Bytes, sha256Of, expectQemuOutput } from './helpers.js';
 
 const GiB = 1024 * 1024 * 1024;
@@ -29,23 +28,8 @@ let t: { dir: string; cleanup: () => void };
 beforeAll(() => { t = tempDir(); });
 afterAll(() => t.cleanup());
 
-/** Runs the CLI in-process in the test folder, capturing stdout and stderr. */
-async function run(args: string[]): Promise<{ status: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const o = process.stdout.write.bind(process.stdout), e = process.stderr.write.bind(process.stderr);
-  const prev = process.cwd();
-  (process.stdout as any).write = (s: string) => { out.push(String(s)); return true; };
-  (process.stderr as any).write = (s: string) => { err.push(String(s)); return true; };
-  process.chdir(t.dir);
-  try {
-    const status = await main(args);
-    return { status, out: out.join(''), err: err.join('') };
-  } finally {
-    process.chdir(prev);
-    (process.stdout as any).write = o;
-    (process.stderr as any).write = e;
-  }
-}
+/** The CLI in-process in the test folder. */
+const run = (args: string[]) => runCliInProcess(args, t.dir);
 
 /** `length` bytes at `offset` of a file (zeros past its end). */
 function fileBytes(path: string, offset: number, length: number): Uint8Array {

@@ -7,9 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../bindings/cli/main.js';
 import { parseXml } from '../../bindings/ovf/xml-parse.js';
 import { REPO, ovfError, tempDir } from './helpers.js';
+import { runCliInProcess } from '../helpers/cli.js';
 
 const hasPython = spawnSync('python3', ['--version'], { stdio: 'ignore' }).status === 0;
 if (!hasPython) console.warn('python3 is not installed: the XML error lines are not compared with Expat');
@@ -26,17 +26,8 @@ function expatLine(file: string): number | undefined {
 }
 
 async function validate(file: string): Promise<{ status: number; err: string }> {
-  const err: string[] = [];
-  const e = process.stderr.write.bind(process.stderr);
-  const o = process.stdout.write.bind(process.stdout);
-  (process.stderr as any).write = (s: string) => { err.push(String(s)); return true; };
-  (process.stdout as any).write = () => true;
-  try {
-    return { status: await main(['ovf', 'validate', file]), err: err.join('') };
-  } finally {
-    (process.stderr as any).write = e;
-    (process.stdout as any).write = o;
-  }
+  const r = await runCliInProcess(['ovf', 'validate', file]);
+  return { status: r.status, err: r.err };
 }
 
 /** Not well-formed inputs: stray text before, after, inside; a tag mismatch. */
