@@ -1,18 +1,18 @@
-// One instruction: prefixes, then the one-byte opcode map (SDM vol. 2D, table A-2).
+// One instruction: the one-byte opcode map (SDM vol. 2D, table A-2); prefixes in prefixes.ts.
 // Two-byte opcodes are in exec0f.ts. Every handler checks `faulted` after each access
 // that can fault and returns without further changes.
 import { STATE_BASE, S_CPL, S_HALTED } from '../generated/layout';
 import {
   reg32, setReg32, reg16, setReg16, reg8, setReg8, segSel, cr0, EAX, ECX, EDX, EBX, ESP, EBP,
-  ES, CS, SS, DS, FS, GS, CR0_EM, CR0_TS, CR0_MP,
+  ES, CS, SS, DS, CR0_EM, CR0_TS, CR0_MP,
 } from './state';
 import {
   ip, setIp, startIp, beginInsn, prefixDirty, setPrefixDirty, fetch8, fetch16, fetch32, code32,
   stack32, rd8, rd16, rd32, wr8, wr16, wr32, rdSized,
 } from './access';
-import { clampFetch, unclampFetch } from '../mem/tlb';
+import { unclampFetch } from '../mem/tlb';
 import {
-  osz, asz, lock, modrm, eaOff, eaSeg, setOsz, setAsz, setSegOvr, setRep, setLock, decodeModrm,
+  osz, asz, modrm, eaOff, eaSeg, setOsz, setAsz, setSegOvr, setRep, setLock, decodeModrm,
   decodeModrmFast, regField, getReg, setReg, readRM, writeRM, fetchImm, fetchSimm8, dataSeg,
 } from './decode';
 import { faulted, raiseGP, raiseUD, raise, NM } from './fault';
@@ -38,6 +38,7 @@ import {
 } from './insns';
 import { setSliceCount } from './tsc';
 import { needAttention } from './events';
+import { prefixes, prefixPending, setPrefixPending } from './prefixes';
 import { loadSeg } from './system/segments';
 import { farJump, farCall, farReturn } from './system/far';
 import { deliver, iret, EV_SOFT_INT, EV_SOFT_EXC, EV_PRIV_SOFT_EXC } from './system/interrupts';
@@ -48,23 +49,6 @@ import { protectedMode, v86Mode } from './system/segments';
 /** Operand size (bits) of a w-bit opcode: byte when w = 0. */
 @inline function wsize(b: u32): u32 { return (b & 1) != 0 ? osz : 8; }
 
-/** LOCK is allowed only on these read-modify-write instructions with a memory destination
- *  (SDM vol. 2A, LOCK). `b` is the opcode (0x0Fxx for two-byte), `m` the ModRM byte. */
-function lockAllowed(b: u32, m: u32): bool {
-  if (m >= 0xc0) return false;
-  const r = (m >> 3) & 7;
-  if (b < 0x40) return (b & 7) < 2 && (b >> 3) != 7;          // ALU Eb,Gb / Ev,Gv except CMP
-  if (b >= 0x80 && b <= 0x83) return r != 7;                 // group 1 except CMP
-  if (b == 0x86 || b == 0x87) return true;                   // XCHG
-  if (b == 0xf6 || b == 0xf7) return r == 2 || r == 3;      // NOT, NEG
-  if (b == 0xfe || b == 0xff) return r < 2;                  // INC, DEC
-  if (b == 0x0fab || b == 0x0fb3 || b == 0x0fbb) return true; // BTS BTR BTC
-  if (b == 0x0fba) return r >= 5;
-  if (b == 0x0fb0 || b == 0x0fb1 || b == 0x0fc0 || b == 0x0fc1) return true;
-  if (b == 0x0fc7) return r == 1;                            // CMPXCHG8B
-  return false;
-}
-
 /** Executes one instruction at `ip` (inlined into the run loop), or only its prefixes:
  *  then `prefixPending` is set and the next step() dispatches the opcode with them.
  *  `retired`: instructions retired so far in this slice of the run loop (the time stamp
@@ -72,7 +56,7 @@ function lockAllowed(b: u32, m: u32): bool {
 @inline export function step(retired: u32): void {
   if (prefixDirty) {
     if (prefixPending) {
-      prefixPending = false; // the prefixes just consumed apply; the instruction began at startIp
+      setPrefixPending(false); // the prefixes just consumed apply; the instruction began at startIp
     } else {
       beginInsn();
       unclampFetch();
@@ -86,54 +70,8 @@ function lockAllowed(b: u32, m: u32): bool {
   exec1(fetch8(), retired);
 }
 
-/** Set when step() consumed only an instruction's prefixes (its opcode byte is next at
- *  `ip`); it also raises `attention`, so the run loop neither counts the step nor takes
- *  events before the opcode runs. A prefixed instruction thus costs two steps, and the
- *  dispatch has no inner loop. */
-export let prefixPending: bool = false;
-@inline export function clearPrefixPending(): void { prefixPending = false; }
-
-/** Consumes the prefixes starting with `b`; returns the opcode byte after them. */
-function prefixes(b: u32): u32 {
-  setPrefixDirty(true);
-  const d: u32 = code32 ? 32 : 16;
-  let n: u32 = 0;
-  while (true) {
-    switch (b) {
-      case 0x66: setOsz(d ^ 48); break;
-      case 0x67: setAsz(d ^ 48); break;
-      case 0x26: setSegOvr(ES); break;
-      case 0x2e: setSegOvr(CS); break;
-      case 0x36: setSegOvr(SS); break;
-      case 0x3e: setSegOvr(DS); break;
-      case 0x64: setSegOvr(FS); break;
-      case 0x65: setSegOvr(GS); break;
-      case 0xf0: setLock(true); break;
-      case 0xf2: case 0xf3: setRep(b); break;
-      default: {
-        if (lock) {
-          let op = b;
-          if (b == 0x0f) op = 0x0f00 | fetch8();
-          const m = fetch8();
-          if (faulted) return 0;
-          if (!lockAllowed(op, m)) { raiseUD(); return 0; }
-          setIp(ip - (b == 0x0f ? 2 : 1));
-        }
-        return b;
-      }
-    }
-    // An instruction longer than 15 bytes raises #GP(0) (SDM vol. 2A, 2.3.11). Only a
-    // prefixed one can be: from the fourth prefix on, fetches past the 15th byte are checked.
-    if (++n == 3) clampFetch(startIp + 15);
-    if (n >= 15) { raiseGP(0); return 0; }
-    b = fetch8();
-    if (faulted) return 0;
-  }
-}
-
 // Inlined into the run loop: a call per instruction into this large function costs more than its size.
-@inline function exec1(first: u32, retired: u32): void {
-  const b = first;
+@inline function exec1(b: u32, retired: u32): void {
   // Prefixes are cases of the dispatch (see prefixPending), so an instruction without
   // prefixes pays no separate test for them.
   switch (b) {
@@ -142,7 +80,7 @@ function prefixes(b: u32): u32 {
       prefixes(b);
       if (faulted) return;
       setIp(ip - 1); // the opcode byte is dispatched by the next step()
-      prefixPending = true;
+      setPrefixPending(true);
       needAttention();
       return;
     // ---- 32-bit register fast paths (the general forms follow) ----

@@ -12,7 +12,8 @@ import { debugActive, instructionHits, recordDr6, dataHits, clearDataHits } from
 import { segBase, CS } from './state';
 import { faulted, exitPending, excVector, excCode, excHasCode, clearFault, DF_VEC } from './fault';
 import { logLen, logClear, logRewind } from './iolog';
-import { step, prefixPending, clearPrefixPending } from './exec';
+import { step } from './exec';
+import { prefixPending, clearPrefixPending } from './prefixes';
 import { shadowNext, clearShadowNext, softIntDelivered, clearSoftInt } from './shadow';
 import { attention, needAttention, recomputeAttention } from './events';
 import { takeHits } from '../mem/tlb';
