@@ -38,7 +38,7 @@ import {
 } from './insns';
 import { setSliceCount } from './tsc';
 import { needAttention } from './events';
-import { prefixes, prefixPending, setPrefixPending } from './prefixes';
+import { prefixes, prefixPending, clearPrefixPending } from './prefixes';
 import { loadSeg } from './system/segments';
 import { farJump, farCall, farReturn } from './system/far';
 import { deliver, iret, EV_SOFT_INT, EV_SOFT_EXC, EV_PRIV_SOFT_EXC } from './system/interrupts';
@@ -56,7 +56,7 @@ import { protectedMode, v86Mode } from './system/segments';
 @inline export function step(retired: u32): void {
   if (prefixDirty) {
     if (prefixPending) {
-      setPrefixPending(false); // the prefixes just consumed apply; the instruction began at startIp
+      clearPrefixPending(); // the prefixes just consumed apply; the instruction began at startIp
     } else {
       beginInsn();
       unclampFetch();
@@ -78,10 +78,6 @@ import { protectedMode, v86Mode } from './system/segments';
     case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65: case 0x66: case 0x67:
     case 0xf0: case 0xf2: case 0xf3:
       prefixes(b);
-      if (faulted) return;
-      setIp(ip - 1); // the opcode byte is dispatched by the next step()
-      setPrefixPending(true);
-      needAttention();
       return;
     // ---- 32-bit register fast paths (the general forms follow) ----
     // ALU Ev,Gv and Gv,Ev: one case per opcode so the operation is a constant in each.

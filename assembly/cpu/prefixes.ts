@@ -6,6 +6,7 @@ import { ip, setIp, startIp, code32, fetch8, setPrefixDirty } from './access';
 import { clampFetch } from '../mem/tlb';
 import { lock, setOsz, setAsz, setSegOvr, setRep, setLock } from './decode';
 import { faulted, raiseGP, raiseUD } from './fault';
+import { needAttention } from './events';
 
 /** LOCK is allowed only on these read-modify-write instructions with a memory destination
  *  (SDM vol. 2A, LOCK). `b` is the opcode (0x0Fxx for two-byte), `m` the ModRM byte. */
@@ -29,11 +30,12 @@ function lockAllowed(b: u32, m: u32): bool {
  *  events before the opcode runs. A prefixed instruction thus costs two steps, and the
  *  dispatch has no inner loop. */
 export let prefixPending: bool = false;
-@inline export function setPrefixPending(v: bool): void { prefixPending = v; }
 @inline export function clearPrefixPending(): void { prefixPending = false; }
 
-/** Consumes the prefixes starting with `b`; returns the opcode byte after them. */
-export function prefixes(b: u32): u32 {
+/** Consumes the prefixes starting with `b` and leaves `ip` on the opcode byte, which the
+ *  next step() dispatches with them (prefixPending, and `attention` so the run loop comes
+ *  back for it). */
+export function prefixes(b: u32): void {
   setPrefixDirty(true);
   const d: u32 = code32 ? 32 : 16;
   let n: u32 = 0;
@@ -54,18 +56,21 @@ export function prefixes(b: u32): u32 {
           let op = b;
           if (b == 0x0f) op = 0x0f00 | fetch8();
           const m = fetch8();
-          if (faulted) return 0;
-          if (!lockAllowed(op, m)) { raiseUD(); return 0; }
+          if (faulted) return;
+          if (!lockAllowed(op, m)) { raiseUD(); return; }
           setIp(ip - (b == 0x0f ? 2 : 1));
         }
-        return b;
+        setIp(ip - 1); // back on the opcode byte
+        prefixPending = true;
+        needAttention();
+        return;
       }
     }
     // An instruction longer than 15 bytes raises #GP(0) (SDM vol. 2A, 2.3.11). Only a
     // prefixed one can be: from the fourth prefix on, fetches past the 15th byte are checked.
     if (++n == 3) clampFetch(startIp + 15);
-    if (n >= 15) { raiseGP(0); return 0; }
+    if (n >= 15) { raiseGP(0); return; }
     b = fetch8();
-    if (faulted) return 0;
+    if (faulted) return;
   }
 }

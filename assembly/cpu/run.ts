@@ -117,9 +117,9 @@ function runSlice(n: u32): u32 {
   let events: u32 = 0;   // the exceptions among them (retired instructions: done - events)
   let reason: u32 = NO_EXIT;
   while (true) {
-    // `attention` covers everything a boundary may have to do: events, shadows, debug.
-    // Events are taken between instructions, never while an instruction waits for the host.
-    // Without it, the boundary is one test of `attention` and one of the budget.
+    // `attention` covers everything a boundary may have to do: events, shadows, debug,
+    // prefixes. Events are taken between instructions, never while an instruction waits
+    // for the host. Without it, instructions stay in the inner loop below.
     if (!attention) {
       if (done >= n) break;
     } else if (!prefixPending) { // between a prefix and its opcode nothing is taken
