@@ -72,7 +72,8 @@ function ioBatch(kind: u32, n: u32, src: u32, count: u32, delta: u32): u32 {
   const s: u32 = ins ? ES : src;
   const ri: u32 = ins ? EDI : ESI;
   const off = idx(ri);
-  const lin = segBase(s) + off;
+  const base = segBase(s);
+  const lin = base + off;
   const pageOff = lin & 0xfff;
   if (pageOff + n > 0x1000) return 0;
   const down = (flags & DF) != 0;
@@ -87,7 +88,7 @@ function ioBatch(kind: u32, n: u32, src: u32, count: u32, delta: u32): u32 {
   const bytes = k * n;
   const lo = down ? off - (k - 1) * n : off;
   if (!segSpanOk(s, lo, bytes, ins)) return 0;
-  const host = tlbHost(segBase(s) + lo, ins);
+  const host = tlbHost(base + lo, ins);
   if (host == 0) return 0;
   const port = reg16(EDX);
   if (!ioAllowed(port, n)) return 0;
