@@ -248,6 +248,7 @@ export function registerOvf(program: Command): void {
       } else {
         throw new UsageError('usage: wasmvisor ovf export CONFIG.json OUT.ova | wasmvisor ovf export OUT.ova [options]');
       }
+      for (const n of result.notes) process.stderr.write(`${n.startsWith('nothing') ? 'warning' : 'note'}: ${n}\n`);
       process.stdout.write(`wrote ${args[args.length - 1]}: ${result.files.join(', ')}\n`);
       setExitStatus(cmd, 0);
     });

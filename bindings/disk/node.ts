@@ -3,12 +3,14 @@
  * files resolved relative to the image's own folder (as QEMU does). Browser code uses
  * open.ts with its own ByteSource and resolvers instead.
  */
+import { realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve, relative, sep } from 'node:path';
-import { FileSource } from './node-file.js';
+import { FileSource, fsReason } from './node-file.js';
 import { openImage, type OpenOptions } from './open.js';
 import type { DiskImage, ImageFormat } from './types.js';
 import { ImageError } from './errors.js';
 import { extentNameProblem, type ExtentResolver } from './vmdk/extents.js';
+import { normalizeMemberName } from '../ovf/paths.js';
 
 /** Backing chains deeper than this are refused (a loop of backing files ends here too). */
 export const MAX_BACKING_DEPTH = 16;
@@ -18,7 +20,7 @@ export const MAX_BACKING_DEPTH = 16;
  * to its folder and must stay inside it (the descriptor parser refuses `..` and absolute
  * names already; this checks the resolved path once more).
  */
-export function extentResolver(descriptor: string): ExtentResolver {
+export function extentResolver(descriptor: string, within?: string): ExtentResolver {
   const dir = dirname(resolve(descriptor));
   return (name, writable) => {
     const problem = extentNameProblem(name);
@@ -29,22 +31,99 @@ export function extentResolver(descriptor: string): ExtentResolver {
     }
     // A guest write into such an extent would overwrite the descriptor.
     if (full === resolve(descriptor)) throw new ImageError(`extent file ${name} is the descriptor itself`);
+    if (within !== undefined) {
+      const bad = confinedProblem(within, full);
+      if (bad) throw new UnsafeBackingError(shown(within, descriptor), name, bad, 'extent file');
+    }
     return new FileSource(full, writable ? 'r+' : 'r');
   };
 }
 
-export function openImageFile(path: string, opts: Omit<OpenOptions, 'backing' | 'extents'> = {}, chain: string[] = []): DiskImage {
+/**
+ * A backing or extent file an image in a package names that would take the image out of
+ * its package (an absolute path, "..", a symbolic link, a file that is not there). The
+ * message names the image and the name it gives.
+ */
+export class UnsafeBackingError extends ImageError {
+  constructor(
+    /** The image (or VMDK descriptor) that names the file, relative to the package. */
+    readonly image: string,
+    /** The name as the image gives it. */
+    readonly backing: string,
+    readonly problem: string,
+    what = 'backing file',
+  ) {
+    super(image === backing
+      ? `"${image}": ${problem}`
+      : `"${image}" names ${what} "${backing}": ${problem}; an image in a package may only name a file of the package`, 'backing file');
+    this.name = 'UnsafeBackingError';
+  }
+}
+
+/** `file` as the user sees it: relative to the package folder when confined to one. */
+function shown(within: string | undefined, file: string): string {
+  return within === undefined ? file : relative(resolve(within), resolve(file)).split(sep).join('/');
+}
+
+/**
+ * Why `full` is not a regular file inside `root` reached without a symbolic link, or
+ * undefined when it is. (A link in a folder the user unpacked could point anywhere.)
+ */
+function confinedProblem(root: string, full: string): string | undefined {
+  const rootAbs = resolve(root);
+  const rel = relative(rootAbs, full);
+  if (rel === '' || rel === '..' || rel.startsWith('..' + sep) || isAbsolute(rel)) return 'outside the package';
+  let real: string;
+  let rootReal: string;
+  try {
+    rootReal = realpathSync(rootAbs);
+    real = realpathSync(full);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not in the package' : fsReason(e);
+  }
+  if (real !== resolve(rootReal, rel)) return 'reached through a symbolic link, which a package may not hold';
+  if (!statSync(real).isFile()) return 'not a regular file';
+  return undefined;
+}
+
+/** Options of openImageFile: those of openImage, less the resolvers it makes itself. */
+export interface FileOpenOptions extends Omit<OpenOptions, 'backing' | 'extents'> {
+  /**
+   * The folder of the package the image came in. Every file of its chain must then be a
+   * regular file inside that folder: a backing file name must be a safe package path
+   * (relative, no "..", as an OVA member name; ovf/paths.ts), resolve next to the image
+   * naming it, exist, and not go through a symbolic link; VMDK extent files likewise.
+   * Anything else throws an UnsafeBackingError naming the image and the backing name.
+   * Without it, names resolve as QEMU resolves them: relative to the image, or absolute.
+   */
+  within?: string;
+}
+
+export function openImageFile(path: string, opts: FileOpenOptions = {}, chain: string[] = []): DiskImage {
   const full = resolve(path);
   if (chain.includes(full)) throw new ImageError(`backing file loop: ${[...chain, full].join(' -> ')}`);
   if (chain.length >= MAX_BACKING_DEPTH) throw new ImageError(`backing chain deeper than ${MAX_BACKING_DEPTH} at ${full}`);
+  const { within, ...rest } = opts;
+  if (within !== undefined && chain.length === 0) {
+    const bad = confinedProblem(within, full);
+    if (bad) throw new UnsafeBackingError(path, path, bad);
+  }
   const src = new FileSource(full, opts.readOnly ? 'r' : 'r+');
   try {
     return openImage(src, {
       name: path,
-      ...opts,
-      backing: (name, format) => openImageFile(isAbsolute(name) ? name : resolve(dirname(full), name),
-        { readOnly: true, format: format as ImageFormat | undefined }, [...chain, full]),
-      extents: extentResolver(full),
+      ...rest,
+      backing: (name, format) => {
+        const next = { readOnly: true, format: format as ImageFormat | undefined, within };
+        if (within === undefined) return openImageFile(isAbsolute(name) ? name : resolve(dirname(full), name), next, [...chain, full]);
+        // The rules of OVA member names; "./base.qcow2" is "base.qcow2" there too.
+        const { name: rel, problem } = normalizeMemberName(name);
+        const target = resolve(dirname(full), rel);
+        const bad = problem ?? confinedProblem(within, target);
+        if (bad) throw new UnsafeBackingError(shown(within, full), name, bad);
+        return openImageFile(target, next, [...chain, full]);
+      },
+      extents: extentResolver(full, within),
     });
   } catch (e) {
     src.close();

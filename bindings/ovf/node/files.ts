@@ -5,7 +5,7 @@
  * the end, so a failure (bad checksum, bomb, full disk) leaves nothing half-written.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { OvfError } from '../errors.js';
@@ -23,9 +23,10 @@ import { checkPackagePath } from '../paths.js';
 import { nodeHasher } from './hash-node.js';
 import { validateVmConfig } from '../../config/validate.js';
 import type { VmConfig } from '../../config/types.js';
-import { openImageFile } from '../../disk/node.js';
+import { openImageFile, UnsafeBackingError } from '../../disk/node.js';
 import { FileSource } from '../../disk/node-file.js';
 import { convertImage, createImage } from '../../disk/convert.js';
+import { VmdkExtentsImage } from '../../disk/vmdk/extents.js';
 
 /** Chunks of a file, streamed. */
 export async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
@@ -122,7 +123,10 @@ async function* directoryAsTar(ovfPath: string, env: Envelope): AsyncGenerator<U
     const bad = checkPackagePath(name);
     if (bad) throw new OvfError('unsafe-path', `"${name}": ${bad}`, { file: basename(ovfPath) });
     try {
-      const st = await stat(join(dir, name));
+      // lstat: a symbolic link in an unpacked folder could point at any file of the host,
+      // which would then be copied in as the package's file (an OVA may not hold links).
+      const st = await lstat(join(dir, name));
+      if (st.isSymbolicLink()) throw new OvfError('unsafe-path', `"${name}" is a symbolic link; a package holds only regular files`, { file: basename(ovfPath) });
       if (!st.isFile()) throw new OvfError('unsafe-path', `"${name}" is not a regular file`, { file: basename(ovfPath) });
       members.push({ name, size: st.size, open: () => fileChunks(join(dir, name)) });
       return true;
@@ -229,6 +233,7 @@ export async function importOva(ovaPath: string, dir: string, opts: ImportOption
     if (pkg.manifest) await writeFile(join(tmp, pkg.manifest.name), pkg.manifest.text, { flag: 'wx' });
     if (pkg.certificate) await writeFile(join(tmp, pkg.certificate.name), pkg.certificate.text, { flag: 'wx' });
     const mapped = toVmConfig(pkg.envelope, { virtualSystem: opts.virtualSystem, configuration: opts.configuration });
+    checkImageChains(tmp, mapped, basename(ovaPath));
     await checkImportedDisks(tmp, mapped, pkg, opts.keepStreamOptimized === true);
     validateVmConfig(mapped.config);
     await writeFile(join(tmp, IMPORTED_CONFIG_NAME), JSON.stringify(mapped.config, null, 2) + '\n', { flag: 'wx' });
@@ -238,6 +243,27 @@ export async function importOva(ovaPath: string, dir: string, opts: ImportOption
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
     throw ioError(e, ovaPath);
+  }
+}
+
+/**
+ * Refuses a package whose images name backing (or extent) files outside it: a qcow2 image
+ * whose backing file is `/etc/passwd` or `../x` would let the guest read that host file
+ * through its disk. Every drive's file is checked, whatever media and format the
+ * descriptor claims, since the format is detected from the file when it is opened.
+ */
+function checkImageChains(dir: string, mapped: ToConfigResult, packageName: string): void {
+  for (const d of mapped.config.disks) {
+    if (!d.path) continue;
+    try {
+      openImageFile(join(dir, d.path), { readOnly: true, within: dir }).close();
+    } catch (e) {
+      if (e instanceof UnsafeBackingError) {
+        const where = e.image === d.path ? 'disk image ' : `disk image "${d.path}": in its backing chain, `;
+        throw new OvfError('unsafe-path', where + e.message, { file: packageName });
+      }
+      // Other problems (damage, unsupported formats) are reported when the disk is checked.
+    }
   }
 }
 
@@ -270,7 +296,7 @@ async function checkImportedDisks(dir: string, mapped: ToConfigResult, pkg: OvaR
     const path = join(dir, d.path);
     let img;
     try {
-      img = openImageFile(path, { readOnly: d.readOnly });
+      img = openImageFile(path, { readOnly: d.readOnly, within: dir });
     } catch (e) {
       pkg.warnings.push(`disk image "${d.path}" could not be opened: ${(e as Error).message}`);
       continue;
@@ -369,23 +395,62 @@ async function fileInfo(path: string): Promise<ExportFileInfo> {
   return info;
 }
 
+/** What an export wrote, and what it changed on the way (for the user to read). */
+export interface ExportResult {
+  envelope: Envelope;
+  files: string[];
+  /** Disks converted or flattened, and a package with nothing in it. */
+  notes: string[];
+}
+
 /** Exports a VM configuration file and the files it names to an OVA package. */
-export async function exportOva(configPath: string, ovaPath: string, opts: ExportOptions = {}): Promise<{ envelope: Envelope; files: string[] }> {
+export async function exportOva(configPath: string, ovaPath: string, opts: ExportOptions = {}): Promise<ExportResult> {
   const config = await readVmConfigFile(configPath);
   return exportVmConfig(config, dirname(resolve(configPath)), ovaPath, opts);
 }
 
-/** Exports a VM configuration (paths relative to `base`) to an OVA package. */
-export async function exportVmConfig(input: VmConfig, base: string, ovaPath: string, opts: ExportOptions = {}): Promise<{ envelope: Envelope; files: string[] }> {
-  validateVmConfig(input);
-  if (!opts.convertToVmdk) return exportPrepared(input, base, ovaPath, opts);
-  const target = resolve(ovaPath);
-  const work = join(dirname(target), `.${basename(target)}.vmdk-${randomBytes(6).toString('hex')}`);
-  await mkdir(work);
+/**
+ * Whether an image depends on other files: a qcow2 overlay (its backing chain) or a VMDK
+ * descriptor (its extent files). Packing such a file alone would ship a disk that points
+ * at files of this host, so the export writes the disk as one self-contained image.
+ */
+function dependsOnOtherFiles(path: string): string | undefined {
+  let img;
   try {
-    const config: VmConfig = JSON.parse(JSON.stringify(input));
-    for (const d of config.disks) {
-      if (d.media !== 'disk' || d.path === undefined) continue;
+    img = openImageFile(path, { readOnly: true });
+  } catch {
+    return undefined; // a raw file, or one reported when it is packed
+  }
+  try {
+    const backing = img.info()['backing-filename'];
+    if (backing !== undefined) return `a qcow2 overlay of backing file "${backing}"`;
+    if (img instanceof VmdkExtentsImage) return 'a VMDK descriptor with separate extent files';
+    return undefined;
+  } finally {
+    img.close();
+  }
+}
+
+/**
+ * Exports a VM configuration (paths relative to `base`) to an OVA package. A package
+ * carries whole disks: a qcow2 overlay is flattened with its backing chain into one qcow2
+ * image (as VirtualBox and ovftool export the current state of a disk with snapshots),
+ * a VMDK descriptor with its extents into one streamOptimized VMDK; the files the
+ * configuration names are left as they are. Each such change is listed in `notes`.
+ */
+export async function exportVmConfig(input: VmConfig, base: string, ovaPath: string, opts: ExportOptions = {}): Promise<ExportResult> {
+  validateVmConfig(input);
+  const notes: string[] = [];
+  const config: VmConfig = JSON.parse(JSON.stringify(input));
+  if (!config.disks.some((d) => d.path !== undefined) && config.boot.firmware !== 'multiboot') {
+    notes.push('nothing to export: no disk image, CD-ROM image or kernel; the package describes the hardware only');
+  }
+  const target = resolve(ovaPath);
+  const work = join(dirname(target), `.${basename(target)}.disks-${randomBytes(6).toString('hex')}`);
+  let made = false;
+  try {
+    for (const [i, d] of config.disks.entries()) {
+      if (d.path === undefined) continue;
       const abs = resolve(base, d.path);
       let info: ExportFileInfo;
       try {
@@ -393,26 +458,38 @@ export async function exportVmConfig(input: VmConfig, base: string, ovaPath: str
       } catch (e) {
         throw ioError(e, d.path);
       }
-      if (info.formatUri === FORMAT_VMDK_STREAM) continue;
-      const out = join(work, `${basename(d.path).replace(/\.[^.]*$/, '')}.vmdk`);
+      const chained = dependsOnOtherFiles(abs);
+      if (chained && d.media !== 'disk') {
+        throw new OvfError('invalid', `the CD-ROM image is ${chained}; give the flattened image (wasmvisor img convert)`, { file: d.path });
+      }
+      const toVmdk = opts.convertToVmdk && d.media === 'disk' && info.formatUri !== FORMAT_VMDK_STREAM;
+      if (!chained && !toVmdk) continue;
+      const vmdk = toVmdk || (chained !== undefined && /VMDK/.test(chained));
+      if (!made) {
+        await mkdir(work);
+        made = true;
+      }
+      await mkdir(join(work, String(i)));
+      const out = join(work, String(i), `${basename(d.path).replace(/\.[^.]*$/, '')}.${vmdk ? 'vmdk' : 'qcow2'}`);
       const src = openImageFile(abs, { readOnly: true });
       const dst = new FileSource(out, 'w');
       try {
-        convertImage(src, dst, { format: 'vmdk', vmdk: { subformat: 'streamOptimized' } });
+        convertImage(src, dst, vmdk ? { format: 'vmdk', vmdk: { subformat: 'streamOptimized' } } : { format: 'qcow2' });
       } finally {
         dst.close();
         src.close();
       }
+      if (chained) notes.push(`disk ${d.path} is ${chained}; packed flattened as ${basename(out)}`);
       d.path = out;
-      d.format = 'vmdk';
+      d.format = vmdk ? 'vmdk' : 'qcow2';
     }
-    return await exportPrepared(config, base, ovaPath, opts);
+    return { ...(await exportPrepared(config, base, ovaPath, opts)), notes };
   } finally {
-    await rm(work, { recursive: true, force: true });
+    if (made) await rm(work, { recursive: true, force: true });
   }
 }
 
-async function exportPrepared(config: VmConfig, base: string, ovaPath: string, opts: ExportOptions): Promise<{ envelope: Envelope; files: string[] }> {
+async function exportPrepared(config: VmConfig, base: string, ovaPath: string, opts: ExportOptions): Promise<Omit<ExportResult, 'notes'>> {
   const infos = new Map<string, ExportFileInfo>();
   const paths = [
     ...config.disks.map((d) => d.path).filter((p): p is string => p !== undefined),
