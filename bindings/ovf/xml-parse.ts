@@ -15,6 +15,75 @@ import { OvfError } from './errors.js';
 /** Default limit on a descriptor's size: 8 MiB (real descriptors are a few tens of KiB). */
 export const MAX_DESCRIPTOR_BYTES = 8 * 1024 * 1024;
 
+/**
+ * Most XML nodes (elements, attributes, comments, processing instructions, CDATA
+ * sections) a descriptor may have: 50,000. A DOM node costs about 1 KiB here (measured
+ * with xmldom: 200,000 empty elements take 240 MB), so a descriptor of empty elements
+ * within the size limit would take gigabytes; this keeps the tree under ~60 MB whatever
+ * the file. Real descriptors have a few hundred nodes (one per 30-100 bytes).
+ */
+export const MAX_XML_NODES = 50_000;
+
+/**
+ * Deepest element nesting a descriptor may have: 100. OVF nests 6 or 7 levels
+ * (Envelope, VirtualSystemCollection, VirtualSystem, VirtualHardwareSection, Item, a RASD
+ * property) plus nested collections and vendor extensions; the readers walk the tree
+ * recursively, so depth is bounded before they see it.
+ */
+export const MAX_XML_DEPTH = 100;
+
+/**
+ * Counts the nodes and measures the nesting of XML text in one pass over it, without
+ * building anything, and refuses a document past MAX_XML_NODES or MAX_XML_DEPTH with
+ * the line where the limit was crossed. Malformed markup is left to the parser: this
+ * only has to be right for text that is well-formed (XML 1.0 section 2: "<" never
+ * appears raw in attribute values, comments end at "-->", CDATA at "]]>").
+ */
+function checkXmlShape(text: string, file: string | undefined, maxNodes: number, maxDepth: number): void {
+  let nodes = 0;
+  let depth = 0;
+  const lineAt = (i: number) => {
+    let n = 1;
+    for (let k = text.indexOf('\n'); k >= 0 && k < i; k = text.indexOf('\n', k + 1)) n++;
+    return n;
+  };
+  const tooMany = (i: number) => new OvfError('too-large', `the descriptor has more than ${maxNodes} XML nodes (elements, attributes, comments); real descriptors have a few hundred`, { file, line: lineAt(i) });
+  for (let i = text.indexOf('<'); i >= 0; i = text.indexOf('<', i)) {
+    const skip = (close: string, from: number) => {
+      const end = text.indexOf(close, from);
+      return end < 0 ? text.length : end + close.length;
+    };
+    if (text.startsWith('<!--', i)) { i = skip('-->', i + 4); nodes++; }
+    else if (text.startsWith('<![CDATA[', i)) { i = skip(']]>', i + 9); nodes++; }
+    else if (text.startsWith('<?', i)) {
+      // The XML declaration is not a node (XML 1.0 section 2.8); other PIs are.
+      if (!/^<\?xml\s/i.test(text.slice(i, i + 6))) nodes++;
+      i = skip('?>', i + 2);
+    }
+    else if (text.startsWith('</', i)) { i = skip('>', i + 2); depth--; }
+    else if (text.startsWith('<!', i)) { i = skip('>', i + 2); }
+    else {
+      // A start tag: count it and its attributes (an "=" outside quoted values each).
+      nodes++;
+      let k = i + 1;
+      let quote = '';
+      for (; k < text.length; k++) {
+        const c = text[k];
+        if (quote) { if (c === quote) quote = ''; }
+        else if (c === '"' || c === "'") quote = c;
+        else if (c === '=') nodes++;
+        else if (c === '>') break;
+      }
+      if (depth + 1 > maxDepth) {
+        throw new OvfError('xml', `elements nested more than ${maxDepth} deep; an OVF descriptor nests fewer than 20`, { file, line: lineAt(i) });
+      }
+      if (text[k - 1] !== '/') depth++;
+      i = k + 1;
+    }
+    if (nodes > maxNodes) throw tooMany(i);
+  }
+}
+
 /** What the parser hands on: the root element and the decoded text. */
 export interface ParsedXml {
   root: Element;
@@ -180,7 +249,7 @@ export function lineOf(n: Node | null | undefined): number | undefined {
  * Parses descriptor text or bytes into a DOM. Any XML error (not well-formed, DTD, size)
  * becomes an OvfError of code `xml` or `too-large` with the line and open element.
  */
-export function parseXml(input: string | Uint8Array, opts: { file?: string; maxBytes?: number } = {}): ParsedXml {
+export function parseXml(input: string | Uint8Array, opts: { file?: string; maxBytes?: number; maxNodes?: number; maxDepth?: number } = {}): ParsedXml {
   const max = opts.maxBytes ?? MAX_DESCRIPTOR_BYTES;
   const size = typeof input === 'string' ? input.length : input.byteLength;
   if (size > max) {
@@ -192,6 +261,7 @@ export function parseXml(input: string | Uint8Array, opts: { file?: string; maxB
     const line = text.slice(0, dtd.index).split('\n').length;
     throw new OvfError('xml', 'a DOCTYPE is not allowed in an OVF descriptor (no DTD, no entities)', { file: opts.file, line });
   }
+  checkXmlShape(text, opts.file, opts.maxNodes ?? MAX_XML_NODES, opts.maxDepth ?? MAX_XML_DEPTH);
   const stray = textBeforeRoot(text);
   if (stray) {
     throw new OvfError('xml', `not an XML document: it has text before the root element: ${quote(stray.text)}`, {
