@@ -17,6 +17,7 @@ import {
 } from '../ovf/node/files.js';
 import type { DiskConfig, NicConfig, VmConfig } from '../config/types.js';
 import { VM_CONFIG_VERSION } from '../config/types.js';
+import { formatSize } from '../disk/size.js';
 
 interface Inspection {
   file: string;
@@ -51,7 +52,7 @@ function mapAll(env: Envelope): Inspection['mappings'] {
 function capacity(d: { capacity: string; capacityAllocationUnits?: string }): string {
   try {
     const n = sizeInBytes(d.capacity, d.capacityAllocationUnits, 'capacity', MAX_DISK_CAPACITY_BYTES, {});
-    return `${n} bytes (${(n / 2 ** 30).toFixed(n % 2 ** 30 ? 2 : 0)} GiB)`;
+    return `${n} bytes (${formatSize(n)})`;
   } catch (e) {
     return `"${d.capacity}" ${d.capacityAllocationUnits ?? ''} (${(e as Error).message})`;
   }

@@ -34,30 +34,35 @@ export function formatCheck(r: CheckResult): string {
     if (r['check-errors'] > 0) out.push(`\n${r['check-errors']} internal errors have occurred during the check.`);
   }
   const total = r['total-clusters'];
-  if (total !== undefined && total > 0 && r['allocated-clusters'] !== undefined) {
+  // qemu-img.c dump_human_image_check: the line needs total and allocated both non-zero.
+  if (total !== undefined && total > 0 && r['allocated-clusters']) {
     const pct = (n: number | undefined) => ((100 * (n ?? 0)) / total).toFixed(2);
     const alloc = r['allocated-clusters'];
     const frag = alloc ? ((100 * (r['fragmented-clusters'] ?? 0)) / alloc).toFixed(2) : '0.00';
     const comp = alloc ? ((100 * (r['compressed-clusters'] ?? 0)) / alloc).toFixed(2) : '0.00';
     out.push(`${alloc}/${total} = ${pct(alloc)}% allocated, ${frag}% fragmented, ${comp}% compressed clusters`);
   }
-  if (r['image-end-offset'] !== undefined) out.push(`Image end offset: ${r['image-end-offset']}`);
+  if (r['image-end-offset']) out.push(`Image end offset: ${r['image-end-offset']}`);
   return out.join('\n') + '\n';
 }
 
-/** The JSON qemu-img check prints: its key order, zero counts left out. */
+/**
+ * The JSON qemu-img check prints: its key order, zero counts left out (qemu-img.c
+ * collect_image_check sets has_total_clusters, has_allocated_clusters and
+ * has_image_end_offset only for non-zero values).
+ */
 export function checkJson(r: CheckResult, filename: string, fixed?: { leaks: number; corruptions: number }): Record<string, unknown> {
   const j: Record<string, unknown> = {};
   const opt = (k: keyof CheckResult) => { const v = r[k]; if (typeof v === 'number' && v !== 0) j[k] = v; };
-  if (r['image-end-offset'] !== undefined) j['image-end-offset'] = r['image-end-offset'];
+  opt('image-end-offset');
   opt('compressed-clusters');
-  if (r['total-clusters'] !== undefined) j['total-clusters'] = r['total-clusters'];
+  opt('total-clusters');
   opt('corruptions');
   if (fixed?.leaks) j['leaks-fixed'] = fixed.leaks;
   j['check-errors'] = r['check-errors'];
   opt('leaks');
   if (fixed?.corruptions) j['corruptions-fixed'] = fixed.corruptions;
-  if (r['allocated-clusters'] !== undefined) j['allocated-clusters'] = r['allocated-clusters'];
+  opt('allocated-clusters');
   j.filename = filename;
   j.format = r.format;
   opt('fragmented-clusters');

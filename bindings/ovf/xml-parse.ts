@@ -261,6 +261,7 @@ export function parseXml(input: string | Uint8Array, opts: { file?: string; maxB
     const line = text.slice(0, dtd.index).split('\n').length;
     throw new OvfError('xml', 'a DOCTYPE is not allowed in an OVF descriptor (no DTD, no entities)', { file: opts.file, line });
   }
+  if (text.trim() === '') throw new OvfError('xml', 'the file is empty (an OVF descriptor is an XML document)', { file: opts.file });
   checkXmlShape(text, opts.file, opts.maxNodes ?? MAX_XML_NODES, opts.maxDepth ?? MAX_XML_DEPTH);
   const stray = textBeforeRoot(text);
   if (stray) {

@@ -146,6 +146,18 @@ describe.skipIf(!hasQemuImg)('wasmvisor img next to qemu-img', () => {
     }
   });
 
+  it.each([
+    ['qcow2', []], ['qcow2', ['-o', 'compat=0.10']], ['vmdk', []], ['vmdk', ['-o', 'subformat=streamOptimized']],
+  ] as Array<[string, string[]]>)('check of an empty %s %j (no allocated cluster) prints what qemu-img check prints', async (fmt, opts) => {
+    const name = `empty-${fmt}-${opts.length}.${fmt}`;
+    expect(qemuImg(['create', '-q', '-f', fmt, ...opts, name, '1M'], t.dir).status).toBe(0);
+    for (const o of ['human', 'json']) {
+      const ours = await run(['img', 'check', '--output', o, name]);
+      expect(ours.status).toBe(0);
+      expectQemuOutput(ours.out, qemuImg(['check', '--output', o, name], t.dir).stdout);
+    }
+  });
+
   it('check ends with qemu-img check\'s exit status on a corrupt and on a leaking image', async () => {
     for (const [cluster, value] of [[0, 2], [0, 0]]) {
       const b = fixtureBytes('qcow2-v2.qcow2');

@@ -70,7 +70,7 @@ describe.skipIf(!withQemu)('backing files of images in a package', () => {
     await pack(dir, vm([ide('disk.qcow2')]), join(dir, 'p.ova'));
     const e = await ovfError(() => importOva(join(dir, 'p.ova'), join(dir, 'out')));
     expect(e.code).toBe('unsafe-path');
-    expect(e.message).toMatch(/^p\.ova: disk image "disk\.qcow2" names backing file "\/etc\/passwd": absolute path/);
+    expect(e.message).toBe(`${join(dir, 'p.ova')}: disk image "disk.qcow2" names backing file "/etc/passwd": absolute path; an image in a package may only name a file of the package`);
     expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../bindings/cli/main.js';
-import { SAMPLES, tempDir } from './helpers.js';
+import { SAMPLES, hasQemuImg, run, tempDir } from './helpers.js';
 
 async function cli(...args: string[]): Promise<{ status: number; out: string; err: string }> {
   const out: string[] = [];
@@ -106,6 +106,39 @@ describe('wasmvisor ovf', () => {
       expect(existsSync(join(dir, 'x.ova'))).toBe(false);
     } finally {
       process.chdir(prev);
+    }
+  });
+});
+
+describe('wasmvisor ovf: messages name the file as given', () => {
+  it('a folder given as a descriptor or package is named, not a raw EISDIR', async () => {
+    const dir = tempDir();
+    for (const args of [['inspect', dir], ['validate', dir], ['inspect', join(dir, '.')], ['import', dir, join(dir, 'out')]]) {
+      const r = await cli(...args);
+      expect(r.status).toBe(2);
+      expect(r.err).toBe(`wasmvisor: ${args[1]}: is a directory, not a file\n`);
+    }
+  });
+
+  it('/dev/null is called /dev/null, and an empty descriptor says it is empty', async () => {
+    const r = await cli('inspect', '/dev/null');
+    expect(r.status).toBe(2);
+    expect(r.err).toBe('wasmvisor: /dev/null: the file is empty (an OVF descriptor is an XML document)\n');
+    const i = await cli('import', '/dev/null', join(tempDir(), 'out'));
+    expect(i.err).toMatch(/^wasmvisor: \/dev\/null: /);
+  });
+
+  it.skipIf(!hasQemuImg && process.env.CI !== 'true')('disk sizes read as qemu-img prints them (512 KiB is not "0.00 GiB")', async () => {
+    const dir = tempDir();
+    for (const size of ['512K', '1536M', '10G']) {
+      const img = join(dir, `d${size}.qcow2`);
+      run('qemu-img', ['create', '-q', '-f', 'qcow2', img, size]);
+      // qemu-img: "virtual size: 512 KiB (524288 bytes)".
+      const [, human, bytes] = /^virtual size: (.*) \((\d+) bytes\)$/m.exec(run('qemu-img', ['info', img]))!;
+      const ova = join(dir, `d${size}.ova`);
+      expect((await cli('export', ova, '--disk', img)).status).toBe(0);
+      const r = await cli('inspect', ova);
+      expect(r.out).toContain(`\n  vmdisk1  ${bytes} bytes (${human})  file file1`);
     }
   });
 });

@@ -4,7 +4,7 @@
  * Every write goes to a temporary name beside the target and is renamed into place at
  * the end, so a failure (bad checksum, bomb, full disk) leaves nothing half-written.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type Stats } from 'node:fs';
 import { lstat, mkdir, open, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -24,7 +24,7 @@ import { nodeHasher } from './hash-node.js';
 import { validateVmConfig } from '../../config/validate.js';
 import type { VmConfig } from '../../config/types.js';
 import { openImageFile, UnsafeBackingError } from '../../disk/node.js';
-import { FileSource } from '../../disk/node-file.js';
+import { FileSource, fsReason } from '../../disk/node-file.js';
 import { convertImage, createImage } from '../../disk/convert.js';
 import { VmdkExtentsImage } from '../../disk/vmdk/extents.js';
 
@@ -36,20 +36,28 @@ export async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
 function ioError(e: unknown, file: string): OvfError {
   if (e instanceof OvfError) return e;
   const err = e as NodeJS.ErrnoException;
-  return new OvfError('io', err.code === 'ENOENT' ? 'no such file' : err.message, { file });
+  const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : fsReason(e);
+  return new OvfError('io', why, { file });
+}
+
+/** Stats a file the user named, refusing a folder with a message that names it. */
+async function statFile(path: string): Promise<Stats> {
+  let st: Stats;
+  try {
+    st = await stat(path);
+  } catch (e) {
+    throw ioError(e, path);
+  }
+  if (st.isDirectory()) throw new OvfError('io', 'is a directory, not a file', { file: path });
+  return st;
 }
 
 /** Reads and parses a descriptor file, refusing oversized ones before reading them. */
 export async function readOvfFile(path: string, maxBytes = MAX_DESCRIPTOR_BYTES): Promise<{ envelope: Envelope; bytes: Uint8Array }> {
-  let size: number;
-  try {
-    size = (await stat(path)).size;
-  } catch (e) {
-    throw ioError(e, path);
-  }
+  const { size } = await statFile(path);
   if (size > maxBytes) throw new OvfError('too-large', `the descriptor is ${size} bytes, beyond the limit of ${maxBytes} bytes`, { file: path });
   const bytes = new Uint8Array(await readFile(path));
-  return { envelope: readOvf(bytes, { file: basename(path), maxBytes }), bytes };
+  return { envelope: readOvf(bytes, { file: path, maxBytes }), bytes };
 }
 
 /** What checking an unpacked `.ovf` with its files beside it finds. */
@@ -148,12 +156,8 @@ async function* directoryAsTar(ovfPath: string, env: Envelope): AsyncGenerator<U
 
 /** Reads (and verifies) a package without keeping its files. */
 export async function inspectOvaFile(path: string): Promise<OvaReadResult> {
-  try {
-    await stat(path);
-  } catch (e) {
-    throw ioError(e, path);
-  }
-  return readOva(fileChunks(path), { hasher: nodeHasher, packageName: basename(path) });
+  await statFile(path);
+  return readOva(fileChunks(path), { hasher: nodeHasher, packageName: path });
 }
 
 /** A sink that writes package files under `root`, refusing any path that would leave it. */
@@ -206,11 +210,7 @@ export interface ImportOptions extends ToConfigOptions {
 
 export async function importOva(ovaPath: string, dir: string, opts: ImportOptions = {}): Promise<ImportResult> {
   const target = resolve(dir);
-  try {
-    await stat(ovaPath);
-  } catch (e) {
-    throw ioError(e, ovaPath);
-  }
+  await statFile(ovaPath);
   let targetExists = false;
   try {
     const entries = await readdir(target);
@@ -228,12 +228,12 @@ export async function importOva(ovaPath: string, dir: string, opts: ImportOption
   }
   try {
     const source = /\.ovf$/i.test(ovaPath) ? directoryAsTar(ovaPath, (await readOvfFile(ovaPath)).envelope) : fileChunks(ovaPath);
-    const pkg = await readOva(source, { sink: folderSink(tmp), hasher: nodeHasher, packageName: basename(ovaPath) });
+    const pkg = await readOva(source, { sink: folderSink(tmp), hasher: nodeHasher, packageName: ovaPath });
     await writeFile(join(tmp, pkg.descriptorName), pkg.descriptor, { flag: 'wx' });
     if (pkg.manifest) await writeFile(join(tmp, pkg.manifest.name), pkg.manifest.text, { flag: 'wx' });
     if (pkg.certificate) await writeFile(join(tmp, pkg.certificate.name), pkg.certificate.text, { flag: 'wx' });
     const mapped = toVmConfig(pkg.envelope, { virtualSystem: opts.virtualSystem, configuration: opts.configuration });
-    checkImageChains(tmp, mapped, basename(ovaPath));
+    checkImageChains(tmp, mapped, ovaPath);
     await checkImportedDisks(tmp, mapped, pkg, opts.keepStreamOptimized === true);
     validateVmConfig(mapped.config);
     await writeFile(join(tmp, IMPORTED_CONFIG_NAME), JSON.stringify(mapped.config, null, 2) + '\n', { flag: 'wx' });
