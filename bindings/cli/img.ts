@@ -11,6 +11,7 @@ import { UsageError, setExitStatus } from './main.js';
 import { FileSource, fsReason } from '../disk/node-file.js';
 import { ImageError } from '../disk/errors.js';
 import { openImageFile, extentResolver } from '../disk/node.js';
+import { QemuProgress } from './progress.js';
 import { checkTarget, createImage, convertImage, VMDK_SUBFORMATS, type TargetSpec, type VmdkSubformat } from '../disk/convert.js';
 import { checkQcow2, repairQcow2, type RepairResult } from '../disk/qcow2/check.js';
 import { checkVmdk } from '../disk/vmdk/check.js';
@@ -249,9 +250,9 @@ export function registerImg(program: Command): void {
     .requiredOption('-O, --output-format <fmt>', 'raw, qcow2 or vmdk')
     .option('-o, --options <list>', 'output format options', collect)
     .option('-c, --compress', 'compress the output (qcow2 clusters; zero clusters stay unallocated)')
-    .option('-p, --progress', 'accepted for compatibility')
+    .option('-p, --progress', 'show progress, as qemu-img does ("    (NN.NN/100%)" redrawn on stdout)')
     .option('-q, --quiet', 'print nothing')
-    .action((input: string, output: string, o: { format?: string; outputFormat: string; options?: string[]; compress?: boolean }) => {
+    .action((input: string, output: string, o: { format?: string; outputFormat: string; options?: string[]; compress?: boolean; progress?: boolean; quiet?: boolean }) => {
       const fmt = format(o.outputFormat, '-O')!;
       const t = targetSpec(fmt, parseOptions(o.options), output);
       if (o.compress) {
@@ -261,9 +262,13 @@ export function registerImg(program: Command): void {
       if (t.qcow2?.backingFile !== undefined) throw new UsageError('convert does not write backing files (-o backing_file)');
       if (resolve(input) === resolve(output)) throw new UsageError('input and output are the same file');
       const src = openImageFile(input, { format: format(o.format), readOnly: true });
+      // qemu-img: -q wins over -p; the meter starts at 0 and ends with 100 and a newline.
+      const meter = o.progress && !o.quiet ? new QemuProgress(process.stdout) : undefined;
       try {
-        writeAtomically(output, (dst, extra) => { convertImage(src, dst, withExtentFiles(t, extra)); });
+        writeAtomically(output, (dst, extra) => { convertImage(src, dst, withExtentFiles(t, extra), meter?.onBytes); });
+        meter?.print(100);
       } finally {
+        meter?.end();
         src.close();
       }
     });

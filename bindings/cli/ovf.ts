@@ -18,6 +18,7 @@ import {
 import type { DiskConfig, NicConfig, VmConfig } from '../config/types.js';
 import { VM_CONFIG_VERSION } from '../config/types.js';
 import { formatSize } from '../disk/size.js';
+import { terminalProgress } from './progress.js';
 
 interface Inspection {
   file: string;
@@ -209,7 +210,13 @@ export function registerOvf(program: Command): void {
     .option('--keep-stream-vmdk', 'keep streamOptimized VMDKs as they are (read-only) instead of converting them to qcow2 working copies')
     .option('--json', 'print the result as JSON')
     .action(async (pkg: string, dir: string, o: { vs?: string; configuration?: string; keepStreamVmdk?: boolean; json?: boolean }, cmd: Command) => {
-      const r = await importOva(pkg, dir, { virtualSystem: o.vs, configuration: o.configuration, keepStreamOptimized: o.keepStreamVmdk });
+      const meter = terminalProgress(process.stderr);
+      let r;
+      try {
+        r = await importOva(pkg, dir, { virtualSystem: o.vs, configuration: o.configuration, keepStreamOptimized: o.keepStreamVmdk, progress: meter?.update });
+      } finally {
+        meter?.end();
+      }
       if (o.json) {
         process.stdout.write(JSON.stringify({ dir: r.dir, config: r.config, notes: r.notes, warnings: r.package.warnings, members: r.package.members }, null, 2) + '\n');
       } else {
@@ -239,15 +246,19 @@ export function registerOvf(program: Command): void {
     .action(async (args: string[], o: Record<string, unknown>, cmd: Command) => {
       const family = o.ovfVersion === '2' ? '2' : o.ovfVersion === '1' ? '1' : undefined;
       if (!family) throw new UsageError(`--ovf-version must be 1 or 2, not "${String(o.ovfVersion)}"`);
-      let result;
-      if (args.length === 2) {
-        if (!/\.ova$/i.test(args[1])) throw new UsageError(`the output "${args[1]}" must end in .ova`);
-        result = await exportOva(args[0], args[1], { family, convertToVmdk: Boolean(o.vmdk) });
-      } else if (args.length === 1) {
-        if (!/\.ova$/i.test(args[0])) throw new UsageError(`the output "${args[0]}" must end in .ova`);
-        result = await exportVmConfig(configFromOptions(o), resolve('.'), args[0], { family, convertToVmdk: Boolean(o.vmdk) });
-      } else {
+      const out = args[args.length - 1];
+      if (args.length !== 1 && args.length !== 2) {
         throw new UsageError('usage: wasmvisor ovf export CONFIG.json OUT.ova | wasmvisor ovf export OUT.ova [options]');
+      }
+      if (!/\.ova$/i.test(out)) throw new UsageError(`the output "${out}" must end in .ova`);
+      const config = args.length === 1 ? configFromOptions(o) : undefined;
+      const meter = terminalProgress(process.stderr);
+      const opts = { family, convertToVmdk: Boolean(o.vmdk), progress: meter?.update } as const;
+      let result;
+      try {
+        result = config ? await exportVmConfig(config, resolve('.'), out, opts) : await exportOva(args[0], out, opts);
+      } finally {
+        meter?.end();
       }
       for (const n of result.notes) process.stderr.write(`${n.startsWith('nothing') ? 'warning' : 'note'}: ${n}\n`);
       process.stdout.write(`wrote ${args[args.length - 1]}: ${result.files.join(', ')}\n`);

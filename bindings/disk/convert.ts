@@ -84,7 +84,11 @@ export function createImage(dst: ByteSource, size: number, t: TargetSpec): void 
   }
 }
 
-export function convertImage(src: DiskImage, dst: ByteSource, t: TargetSpec): ConvertStats {
+/**
+ * Copies `src` into a new image in `dst`. `progress` is told how far the walk over the
+ * source has got (bytes of its virtual size, done and total), for a progress meter.
+ */
+export function convertImage(src: DiskImage, dst: ByteSource, t: TargetSpec, progress?: (done: number, total: number) => void): ConvertStats {
   const size = src.size;
   const stats: ConvertStats = { bytesRead: 0, bytesWritten: 0 };
   // qemu-img's words (img_convert, block_driver_can_compress).
@@ -95,7 +99,7 @@ export function convertImage(src: DiskImage, dst: ByteSource, t: TargetSpec): Co
   }
   if (t.format === 'vmdk' && sub === 'streamOptimized') {
     const w = new StreamOptimizedWriter(dst, size, t.vmdk);
-    eachDataUnit(src, w.grainBytes, stats, (u, buf) => {
+    eachDataUnit(src, w.grainBytes, stats, progress, (u, buf) => {
       if (buf.length < w.grainBytes) { const full = new Uint8Array(w.grainBytes); full.set(buf); buf = full; }
       w.writeGrain(u, buf);
     });
@@ -105,7 +109,7 @@ export function convertImage(src: DiskImage, dst: ByteSource, t: TargetSpec): Co
   if (t.format === 'vmdk' && EXTENT_SUBFORMATS.includes(sub)) {
     const files = createSplitVmdk(dst, Math.ceil(size / 512) * 512, t);
     const out = new VmdkExtentsImage(dst, { resolve: (f) => files.get(f)!, name: t.vmdk?.extentName });
-    eachDataUnit(src, 1 << 16, stats, (u, buf) => out.write(u * (1 << 16), buf));
+    eachDataUnit(src, 1 << 16, stats, progress, (u, buf) => out.write(u * (1 << 16), buf));
     out.flush();
     return stats;
   }
@@ -115,7 +119,7 @@ export function convertImage(src: DiskImage, dst: ByteSource, t: TargetSpec): Co
   if (t.format === 'qcow2' && t.compress) {
     const q = new Qcow2Image(dst);
     stats.compressedClusters = 0;
-    eachDataUnit(src, q.clusterSize, stats, (u, buf) => { if (q.writeCompressed(u, buf)) stats.compressedClusters!++; });
+    eachDataUnit(src, q.clusterSize, stats, progress, (u, buf) => { if (q.writeCompressed(u, buf)) stats.compressedClusters!++; });
     q.endCompressed();
     q.flush();
     return stats;
@@ -123,16 +127,22 @@ export function convertImage(src: DiskImage, dst: ByteSource, t: TargetSpec): Co
   if (t.format === 'qcow2') { const q = new Qcow2Image(dst); out = q; unit = q.clusterSize; }
   else if (t.format === 'vmdk') { const v = new VmdkImage(dst); out = v; unit = v.grainBytes; }
   else { out = { write: (o: number, b: Uint8Array) => dst.write(o, b), flush: () => dst.flush(), close: () => dst.close() } as DiskImage; unit = 1 << 16; }
-  eachDataUnit(src, unit, stats, (u, buf) => out.write(u * unit, buf));
+  eachDataUnit(src, unit, stats, progress, (u, buf) => out.write(u * unit, buf));
   out.flush();
   return stats;
 }
 
 /** Calls `emit` for each unit-aligned piece of the source that holds non-zero data, in order. */
-function eachDataUnit(src: DiskImage, unit: number, stats: ConvertStats, emit: (u: number, buf: Uint8Array) => void): void {
+function eachDataUnit(
+  src: DiskImage, unit: number, stats: ConvertStats, progress: ((done: number, total: number) => void) | undefined,
+  emit: (u: number, buf: Uint8Array) => void,
+): void {
   const size = src.size;
   const buf = new Uint8Array(unit);
   let last = -1;
+  let reported = 0;
+  const report = progress && ((done: number) => { if (done !== reported) progress((reported = done), size); });
+  progress?.(0, size);
   for (let pos = 0; pos < size;) {
     const st = src.blockStatus(pos, size - pos);
     if (st.length <= 0) throw new ImageError(`block status at ${pos} returned an empty run`);
@@ -144,11 +154,13 @@ function eachDataUnit(src: DiskImage, unit: number, stats: ConvertStats, emit: (
         const b = buf.subarray(0, Math.min(unit, size - u * unit));
         src.read(u * unit, b);
         stats.bytesRead += b.length;
+        report?.(Math.min(end, u * unit + b.length));
         if (isZero(b)) continue;
         stats.bytesWritten += b.length;
         emit(u, b);
       }
     }
     pos += st.length;
+    report?.(pos);
   }
 }

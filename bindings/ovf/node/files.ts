@@ -33,6 +33,18 @@ export async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
   for await (const c of createReadStream(path, { highWaterMark: 1 << 20 })) yield c as Uint8Array;
 }
 
+/** Progress of a phase of long work (`done` of `total` bytes), for a meter on a terminal. */
+export type ProgressFn = (phase: string, done: number, total: number) => void;
+
+/** Passes `chunks` through, telling `progress` how many bytes have gone by. */
+async function* counted(chunks: AsyncIterable<Uint8Array>, phase: string, total: number, progress: ProgressFn, start = { n: 0 }): AsyncGenerator<Uint8Array> {
+  for await (const c of chunks) {
+    start.n += c.length;
+    progress(phase, start.n, total);
+    yield c;
+  }
+}
+
 function ioError(e: unknown, file: string): OvfError {
   if (e instanceof OvfError) return e;
   const err = e as NodeJS.ErrnoException;
@@ -124,7 +136,7 @@ export async function checkOvfDirectory(ovfPath: string, env: Envelope): Promise
  * as a tar stream in DSP0243 order, so that importing it goes through exactly the checks
  * an OVA gets. Chunked files contribute their `href.000000000`... pieces that exist.
  */
-async function* directoryAsTar(ovfPath: string, env: Envelope): AsyncGenerator<Uint8Array> {
+async function directoryAsTar(ovfPath: string, env: Envelope): Promise<{ size: number; stream: AsyncGenerator<Uint8Array> }> {
   const dir = dirname(resolve(ovfPath));
   const members: OvaFileSource[] = [];
   const add = async (name: string): Promise<boolean> => {
@@ -151,7 +163,10 @@ async function* directoryAsTar(ovfPath: string, env: Envelope): AsyncGenerator<U
     if (f.chunkSize === undefined) await add(f.href);
     else for (let i = 0; await add(`${f.href}.${String(i).padStart(9, '0')}`); i++) { /* every chunk there is */ }
   }
-  yield* tarStream(members, new Date(0));
+  // A header block and the data padded to whole blocks per member, two zero blocks at the
+  // end (POSIX.1 ustar); long names add pax blocks, so this is a floor, for the meter.
+  const size = members.reduce((n, m) => n + 512 + Math.ceil(m.size / 512) * 512, 1024);
+  return { size, stream: tarStream(members, new Date(0)) };
 }
 
 /** Reads (and verifies) a package without keeping its files. */
@@ -206,11 +221,13 @@ export const IMPORTED_CONFIG_NAME = 'vm.json';
 export interface ImportOptions extends ToConfigOptions {
   /** Keep streamOptimized VMDKs as they are (read-only for the guest) instead of converting them to qcow2. */
   keepStreamOptimized?: boolean;
+  /** Told how far reading the package and converting its disks have got. */
+  progress?: ProgressFn;
 }
 
 export async function importOva(ovaPath: string, dir: string, opts: ImportOptions = {}): Promise<ImportResult> {
   const target = resolve(dir);
-  await statFile(ovaPath);
+  const packageSize = (await statFile(ovaPath)).size;
   let targetExists = false;
   try {
     const entries = await readdir(target);
@@ -227,14 +244,17 @@ export async function importOva(ovaPath: string, dir: string, opts: ImportOption
     throw new OvfError('io', (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'the folder it would go in does not exist' : (e as Error).message, { file: dir });
   }
   try {
-    const source = /\.ovf$/i.test(ovaPath) ? directoryAsTar(ovaPath, (await readOvfFile(ovaPath)).envelope) : fileChunks(ovaPath);
+    const { size, stream } = /\.ovf$/i.test(ovaPath)
+      ? await directoryAsTar(ovaPath, (await readOvfFile(ovaPath)).envelope)
+      : { size: packageSize, stream: fileChunks(ovaPath) };
+    const source = opts.progress ? counted(stream, `importing ${basename(ovaPath)}`, size, opts.progress) : stream;
     const pkg = await readOva(source, { sink: folderSink(tmp), hasher: nodeHasher, packageName: ovaPath });
     await writeFile(join(tmp, pkg.descriptorName), pkg.descriptor, { flag: 'wx' });
     if (pkg.manifest) await writeFile(join(tmp, pkg.manifest.name), pkg.manifest.text, { flag: 'wx' });
     if (pkg.certificate) await writeFile(join(tmp, pkg.certificate.name), pkg.certificate.text, { flag: 'wx' });
     const mapped = toVmConfig(pkg.envelope, { virtualSystem: opts.virtualSystem, configuration: opts.configuration });
     checkImageChains(tmp, mapped, ovaPath);
-    await checkImportedDisks(tmp, mapped, pkg, opts.keepStreamOptimized === true);
+    await checkImportedDisks(tmp, mapped, pkg, opts.keepStreamOptimized === true, opts.progress);
     validateVmConfig(mapped.config);
     await writeFile(join(tmp, IMPORTED_CONFIG_NAME), JSON.stringify(mapped.config, null, 2) + '\n', { flag: 'wx' });
     if (targetExists) await rmdir(target);
@@ -273,7 +293,7 @@ function checkImageChains(dir: string, mapped: ToConfigResult, packageName: stri
  * cannot be written in place, so, as VMware and VirtualBox do on import, it becomes a
  * qcow2 working copy and the package's copy is removed (unless `keep`).
  */
-async function checkImportedDisks(dir: string, mapped: ToConfigResult, pkg: OvaReadResult, keep: boolean): Promise<void> {
+async function checkImportedDisks(dir: string, mapped: ToConfigResult, pkg: OvaReadResult, keep: boolean, progress?: ProgressFn): Promise<void> {
   for (const [i, d] of mapped.config.disks.entries()) {
     if (!d.path && d.media === 'disk' && d.capacityBytes !== undefined) {
       // An empty disk (a Disk with no ovf:fileRef, DSP0243 9.1): created as an empty qcow2
@@ -314,7 +334,8 @@ async function checkImportedDisks(dir: string, mapped: ToConfigResult, pkg: OvaR
         for (let k = 1; await exists(join(dir, name)); k++) name = `${base}-${k}.qcow2`;
         const dst = new FileSource(join(dir, name), 'w');
         try {
-          convertImage(img, dst, { format: 'qcow2' });
+          const phase = `converting ${d.path} to qcow2`;
+          convertImage(img, dst, { format: 'qcow2' }, progress && ((n, total) => progress(phase, n, total)));
         } finally {
           dst.close();
         }
@@ -367,6 +388,8 @@ export interface ExportOptions {
    * (the format VMware and VirtualBox import from an OVA), through the disk image code.
    */
   convertToVmdk?: boolean;
+  /** Told how far converting disks and writing the package have got. */
+  progress?: ProgressFn;
 }
 
 /** Facts about an image file: size, and from the image itself, format and virtual size. */
@@ -474,7 +497,10 @@ export async function exportVmConfig(input: VmConfig, base: string, ovaPath: str
       const src = openImageFile(abs, { readOnly: true });
       const dst = new FileSource(out, 'w');
       try {
-        convertImage(src, dst, vmdk ? { format: 'vmdk', vmdk: { subformat: 'streamOptimized' } } : { format: 'qcow2' });
+        const phase = `${chained ? 'flattening' : 'converting'} ${d.path}${vmdk ? ' to VMDK' : ''}`;
+        const progress = opts.progress;
+        convertImage(src, dst, vmdk ? { format: 'vmdk', vmdk: { subformat: 'streamOptimized' } } : { format: 'qcow2' },
+          progress && ((n, total) => progress(phase, n, total)));
       } finally {
         dst.close();
         src.close();
@@ -505,7 +531,15 @@ async function exportPrepared(config: VmConfig, base: string, ovaPath: string, o
   const { envelope, files } = fromVmConfig(config, { family: opts.family, fileInfo: (p) => infos.get(p) });
   const descriptorName = `${envelope.content!.id}.ovf`;
   const descriptor = new TextEncoder().encode(writeOvf(envelope));
-  const sources: OvaFileSource[] = files.map((f) => ({ name: f.href, size: infos.get(f.path)!.size, open: () => fileChunks(resolve(base, f.path)) }));
+  // writeOva reads each file twice (digest, then archive): the meter counts both passes.
+  const total = 2 * files.reduce((n, f) => n + infos.get(f.path)!.size, 0);
+  const phase = `exporting ${basename(ovaPath)}`;
+  const done = { n: 0 };
+  const progress = opts.progress;
+  const sources: OvaFileSource[] = files.map((f) => {
+    const open = () => fileChunks(resolve(base, f.path));
+    return { name: f.href, size: infos.get(f.path)!.size, open: progress ? () => counted(open(), phase, total, progress, done) : open };
+  });
   const target = resolve(ovaPath);
   const tmp = join(dirname(target), `.${basename(target)}.export-${randomBytes(6).toString('hex')}`);
   const out = createWriteStream(tmp, { flags: 'wx' });
