@@ -250,9 +250,12 @@ export function registerImg(program: Command): void {
     .requiredOption('-O, --output-format <fmt>', 'raw, qcow2 or vmdk')
     .option('-o, --options <list>', 'output format options', collect)
     .option('-c, --compress', 'compress the output (qcow2 clusters; zero clusters stay unallocated)')
-    .option('-p, --progress', 'show progress, as qemu-img does ("    (NN.NN/100%)" redrawn on stdout)')
+    .option('-p, --progress', 'show progress as qemu-img does ("    (NN.NN/100%)" on stdout)')
     .option('-q, --quiet', 'print nothing')
-    .action((input: string, output: string, o: { format?: string; outputFormat: string; options?: string[]; compress?: boolean; progress?: boolean; quiet?: boolean }) => {
+    .action((input: string, output: string, o: {
+      format?: string; outputFormat: string; options?: string[]; compress?: boolean;
+      progress?: boolean; quiet?: boolean;
+    }) => {
       const fmt = format(o.outputFormat, '-O')!;
       const t = targetSpec(fmt, parseOptions(o.options), output);
       if (o.compress) {
@@ -265,7 +268,9 @@ export function registerImg(program: Command): void {
       // qemu-img: -q wins over -p; the meter starts at 0 and ends with 100 and a newline.
       const meter = o.progress && !o.quiet ? new QemuProgress(process.stdout) : undefined;
       try {
-        writeAtomically(output, (dst, extra) => { convertImage(src, dst, withExtentFiles(t, extra), meter?.onBytes); });
+        writeAtomically(output, (dst, extra) => {
+          convertImage(src, dst, withExtentFiles(t, extra), meter?.onBytes);
+        });
         meter?.print(100);
       } finally {
         meter?.end();

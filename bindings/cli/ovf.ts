@@ -213,7 +213,10 @@ export function registerOvf(program: Command): void {
       const meter = terminalProgress(process.stderr);
       let r;
       try {
-        r = await importOva(pkg, dir, { virtualSystem: o.vs, configuration: o.configuration, keepStreamOptimized: o.keepStreamVmdk, progress: meter?.update });
+        r = await importOva(pkg, dir, {
+          virtualSystem: o.vs, configuration: o.configuration,
+          keepStreamOptimized: o.keepStreamVmdk, progress: meter?.update,
+        });
       } finally {
         meter?.end();
       }
@@ -256,11 +259,15 @@ export function registerOvf(program: Command): void {
       const opts = { family, convertToVmdk: Boolean(o.vmdk), progress: meter?.update } as const;
       let result;
       try {
-        result = config ? await exportVmConfig(config, resolve('.'), out, opts) : await exportOva(args[0], out, opts);
+        result = config
+          ? await exportVmConfig(config, resolve('.'), out, opts)
+          : await exportOva(args[0], out, opts);
       } finally {
         meter?.end();
       }
-      for (const n of result.notes) process.stderr.write(`${n.startsWith('nothing') ? 'warning' : 'note'}: ${n}\n`);
+      for (const n of result.notes) {
+        process.stderr.write(`${n.startsWith('nothing') ? 'warning' : 'note'}: ${n}\n`);
+      }
       process.stdout.write(`wrote ${args[args.length - 1]}: ${result.files.join(', ')}\n`);
       setExitStatus(cmd, 0);
     });

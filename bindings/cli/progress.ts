@@ -20,13 +20,21 @@ export class QemuProgress {
   private current = 0;
   private lastPrint = 0;
 
-  constructor(private readonly out: ProgressStream, private readonly minSkip = 1) {}
+  constructor(
+    private readonly out: ProgressStream,
+    private readonly minSkip = 1,
+  ) {}
 
   /** qemu_progress_print(value, 0): sets the value in percent (0..100). */
   print(percent: number): void {
     const current = Math.min(100, percent);
     this.current = current;
-    if (current > this.lastPrint + this.minSkip || current < this.lastPrint - this.minSkip || current === 0 || current === 100) {
+    if (
+      current > this.lastPrint + this.minSkip ||
+      current < this.lastPrint - this.minSkip ||
+      current === 0 ||
+      current === 100
+    ) {
       this.lastPrint = current;
       this.out.write(`    (${current.toFixed(2)}/100%)\r`);
     }
@@ -43,7 +51,6 @@ export class QemuProgress {
   }
 }
 
-
 /** A ProgressFn for a terminal, and the call that clears its line when the work is over. */
 export interface TerminalProgress {
   update: ProgressFn;
@@ -54,7 +61,10 @@ export interface TerminalProgress {
 function bytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
-  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
   return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
 }
 
@@ -74,7 +84,9 @@ export function terminalProgress(stream: ProgressStream): TerminalProgress | und
       if (key === last) return;
       last = key;
       shown = true;
-      stream.write(`\r${phase}: ${pct}% (${bytes(Math.min(done, total))} of ${bytes(total)})\x1b[K`);
+      stream.write(
+        `\r${phase}: ${pct}% (${bytes(Math.min(done, total))} of ${bytes(total)})\x1b[K`,
+      );
     },
     end() {
       // Erase the meter so that what the command prints next starts on a clean line.

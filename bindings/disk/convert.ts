@@ -88,7 +88,9 @@ export function createImage(dst: ByteSource, size: number, t: TargetSpec): void 
  * Copies `src` into a new image in `dst`. `progress` is told how far the walk over the
  * source has got (bytes of its virtual size, done and total), for a progress meter.
  */
-export function convertImage(src: DiskImage, dst: ByteSource, t: TargetSpec, progress?: (done: number, total: number) => void): ConvertStats {
+export function convertImage(
+  src: DiskImage, dst: ByteSource, t: TargetSpec, progress?: (done: number, total: number) => void,
+): ConvertStats {
   const size = src.size;
   const stats: ConvertStats = { bytesRead: 0, bytesWritten: 0 };
   // qemu-img's words (img_convert, block_driver_can_compress).
@@ -141,7 +143,9 @@ function eachDataUnit(
   const buf = new Uint8Array(unit);
   let last = -1;
   let reported = 0;
-  const report = progress && ((done: number) => { if (done !== reported) progress((reported = done), size); });
+  const report = progress && ((done: number) => {
+    if (done !== reported) progress((reported = done), size);
+  });
   progress?.(0, size);
   for (let pos = 0; pos < size;) {
     const st = src.blockStatus(pos, size - pos);

@@ -53,16 +53,18 @@ export class UnsafeBackingError extends ImageError {
     readonly problem: string,
     what = 'backing file',
   ) {
+    const rule = 'an image in a package may only name a file of the package';
     super(image === backing
       ? `"${image}": ${problem}`
-      : `"${image}" names ${what} "${backing}": ${problem}; an image in a package may only name a file of the package`, 'backing file');
+      : `"${image}" names ${what} "${backing}": ${problem}; ${rule}`, 'backing file');
     this.name = 'UnsafeBackingError';
   }
 }
 
 /** `file` as the user sees it: relative to the package folder when confined to one. */
 function shown(within: string | undefined, file: string): string {
-  return within === undefined ? file : relative(resolve(within), resolve(file)).split(sep).join('/');
+  if (within === undefined) return file;
+  return relative(resolve(within), resolve(file)).split(sep).join('/');
 }
 
 /**
@@ -72,7 +74,8 @@ function shown(within: string | undefined, file: string): string {
 function confinedProblem(root: string, full: string): string | undefined {
   const rootAbs = resolve(root);
   const rel = relative(rootAbs, full);
-  if (rel === '' || rel === '..' || rel.startsWith('..' + sep) || isAbsolute(rel)) return 'outside the package';
+  const outside = rel === '' || rel === '..' || rel.startsWith('..' + sep) || isAbsolute(rel);
+  if (outside) return 'outside the package';
   let real: string;
   let rootReal: string;
   try {
@@ -81,7 +84,9 @@ function confinedProblem(root: string, full: string): string | undefined {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not in the package' : fsReason(e);
   }
-  if (real !== resolve(rootReal, rel)) return 'reached through a symbolic link, which a package may not hold';
+  if (real !== resolve(rootReal, rel)) {
+    return 'reached through a symbolic link, which a package may not hold';
+  }
   if (!statSync(real).isFile()) return 'not a regular file';
   return undefined;
 }
@@ -99,7 +104,9 @@ export interface FileOpenOptions extends Omit<OpenOptions, 'backing' | 'extents'
   within?: string;
 }
 
-export function openImageFile(path: string, opts: FileOpenOptions = {}, chain: string[] = []): DiskImage {
+export function openImageFile(
+  path: string, opts: FileOpenOptions = {}, chain: string[] = [],
+): DiskImage {
   const full = resolve(path);
   if (chain.includes(full)) throw new ImageError(`backing file loop: ${[...chain, full].join(' -> ')}`);
   if (chain.length >= MAX_BACKING_DEPTH) throw new ImageError(`backing chain deeper than ${MAX_BACKING_DEPTH} at ${full}`);
@@ -115,7 +122,10 @@ export function openImageFile(path: string, opts: FileOpenOptions = {}, chain: s
       ...rest,
       backing: (name, format) => {
         const next = { readOnly: true, format: format as ImageFormat | undefined, within };
-        if (within === undefined) return openImageFile(isAbsolute(name) ? name : resolve(dirname(full), name), next, [...chain, full]);
+        if (within === undefined) {
+          const target = isAbsolute(name) ? name : resolve(dirname(full), name);
+          return openImageFile(target, next, [...chain, full]);
+        }
         // The rules of OVA member names; "./base.qcow2" is "base.qcow2" there too.
         const { name: rel, problem } = normalizeMemberName(name);
         const target = resolve(dirname(full), rel);

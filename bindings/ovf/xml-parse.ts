@@ -39,7 +39,9 @@ export const MAX_XML_DEPTH = 100;
  * only has to be right for text that is well-formed (XML 1.0 section 2: "<" never
  * appears raw in attribute values, comments end at "-->", CDATA at "]]>").
  */
-function checkXmlShape(text: string, file: string | undefined, maxNodes: number, maxDepth: number): void {
+function checkXmlShape(
+  text: string, file: string | undefined, maxNodes: number, maxDepth: number,
+): void {
   let nodes = 0;
   let depth = 0;
   const lineAt = (i: number) => {
@@ -47,7 +49,9 @@ function checkXmlShape(text: string, file: string | undefined, maxNodes: number,
     for (let k = text.indexOf('\n'); k >= 0 && k < i; k = text.indexOf('\n', k + 1)) n++;
     return n;
   };
-  const tooMany = (i: number) => new OvfError('too-large', `the descriptor has more than ${maxNodes} XML nodes (elements, attributes, comments); real descriptors have a few hundred`, { file, line: lineAt(i) });
+  const tooMany = (i: number) => new OvfError('too-large',
+    `the descriptor has more than ${maxNodes} XML nodes (elements, attributes, comments); `
+    + 'real descriptors have a few hundred', { file, line: lineAt(i) });
   for (let i = text.indexOf('<'); i >= 0; i = text.indexOf('<', i)) {
     const skip = (close: string, from: number) => {
       const end = text.indexOf(close, from);
@@ -75,7 +79,8 @@ function checkXmlShape(text: string, file: string | undefined, maxNodes: number,
         else if (c === '>') break;
       }
       if (depth + 1 > maxDepth) {
-        throw new OvfError('xml', `elements nested more than ${maxDepth} deep; an OVF descriptor nests fewer than 20`, { file, line: lineAt(i) });
+        const why = `elements nested more than ${maxDepth} deep; an OVF descriptor nests fewer than 20`;
+        throw new OvfError('xml', why, { file, line: lineAt(i) });
       }
       if (text[k - 1] !== '/') depth++;
       i = k + 1;
@@ -249,7 +254,10 @@ export function lineOf(n: Node | null | undefined): number | undefined {
  * Parses descriptor text or bytes into a DOM. Any XML error (not well-formed, DTD, size)
  * becomes an OvfError of code `xml` or `too-large` with the line and open element.
  */
-export function parseXml(input: string | Uint8Array, opts: { file?: string; maxBytes?: number; maxNodes?: number; maxDepth?: number } = {}): ParsedXml {
+export function parseXml(
+  input: string | Uint8Array,
+  opts: { file?: string; maxBytes?: number; maxNodes?: number; maxDepth?: number } = {},
+): ParsedXml {
   const max = opts.maxBytes ?? MAX_DESCRIPTOR_BYTES;
   const size = typeof input === 'string' ? input.length : input.byteLength;
   if (size > max) {
@@ -261,7 +269,9 @@ export function parseXml(input: string | Uint8Array, opts: { file?: string; maxB
     const line = text.slice(0, dtd.index).split('\n').length;
     throw new OvfError('xml', 'a DOCTYPE is not allowed in an OVF descriptor (no DTD, no entities)', { file: opts.file, line });
   }
-  if (text.trim() === '') throw new OvfError('xml', 'the file is empty (an OVF descriptor is an XML document)', { file: opts.file });
+  if (text.trim() === '') {
+    throw new OvfError('xml', 'the file is empty (an OVF descriptor is an XML document)', { file: opts.file });
+  }
   checkXmlShape(text, opts.file, opts.maxNodes ?? MAX_XML_NODES, opts.maxDepth ?? MAX_XML_DEPTH);
   const stray = textBeforeRoot(text);
   if (stray) {

@@ -26,30 +26,57 @@ import { collect, hasQemuImg, ovfError, run, tempDir } from './helpers.js';
 const withQemu = hasQemuImg || process.env.CI === 'true';
 
 const qimg = (...args: string[]) => run('qemu-img', args);
-const qio = (fmt: string, file: string, cmd: string) => run('qemu-io', ['-f', fmt, '-c', cmd, file]);
+const qio = (fmt: string, file: string, cmd: string) =>
+  run('qemu-io', ['-f', fmt, '-c', cmd, file]);
 
 /** A qcow2 overlay made by qemu-img whose backing file is named `backing` as given. */
-function overlay(dir: string, name: string, backing: string, backingFmt = 'raw', size = '1M'): string {
+function overlay(
+  dir: string,
+  name: string,
+  backing: string,
+  backingFmt = 'raw',
+  size = '1M',
+): string {
   // -u: the name is written as it is, whether or not it can be opened from here.
   qimg('create', '-f', 'qcow2', '-u', '-b', backing, '-F', backingFmt, join(dir, name), size);
   return name;
 }
 
 function vm(disks: DiskConfig[]): VmConfig {
-  return { version: 1, name: 'chain', cpus: 1, memoryMiB: 16, boot: { firmware: 'bios' }, disks, nics: [], serial: [] };
+  return {
+    version: 1,
+    name: 'chain',
+    cpus: 1,
+    memoryMiB: 16,
+    boot: { firmware: 'bios' },
+    disks,
+    nics: [],
+    serial: [],
+  };
 }
 
 const ide = (path: string, unit: 0 | 1 = 0, media: 'disk' | 'cdrom' = 'disk'): DiskConfig => ({
-  controller: { type: 'ide', channel: 0, unit }, media, path, ...(media === 'cdrom' ? { format: 'iso', readOnly: true } : {}),
+  controller: { type: 'ide', channel: 0, unit },
+  media,
+  path,
+  ...(media === 'cdrom' ? { format: 'iso', readOnly: true } : {}),
 });
 
 /**
  * Packs the files of `dir` that the configuration names as they are (no flattening, as a
  * hostile producer would), with `extra` files that no drive names (a backing file).
  */
-async function pack(dir: string, config: VmConfig, ova: string, extra: string[] = []): Promise<void> {
+async function pack(
+  dir: string,
+  config: VmConfig,
+  ova: string,
+  extra: string[] = [],
+): Promise<void> {
   const size = (p: string) => readFileSync(join(dir, p)).length;
-  const fileInfo = (p: string) => ({ size: size(p), formatUri: sniffFormat(readFileSync(join(dir, p)).subarray(0, 512))?.uri });
+  const fileInfo = (p: string) => ({
+    size: size(p),
+    formatUri: sniffFormat(readFileSync(join(dir, p)).subarray(0, 512))?.uri,
+  });
   const { envelope, files } = fromVmConfig(config, { fileInfo });
   for (const [i, name] of extra.entries()) {
     envelope.references.push({ id: `extra${i}`, href: name, size: String(size(name)) });
@@ -57,8 +84,17 @@ async function pack(dir: string, config: VmConfig, ova: string, extra: string[] 
   }
   const descriptorName = 'chain.ovf';
   const descriptor = new TextEncoder().encode(writeOvf(envelope));
-  const sources = files.map((f) => ({ name: f.href, size: size(f.path), open: async function* () { yield new Uint8Array(readFileSync(join(dir, f.path))); } }));
-  writeFileSync(ova, await collect(writeOva(descriptorName, descriptor, sources, { hasher: nodeHasher })));
+  const sources = files.map((f) => ({
+    name: f.href,
+    size: size(f.path),
+    open: async function* () {
+      yield new Uint8Array(readFileSync(join(dir, f.path)));
+    },
+  }));
+  writeFileSync(
+    ova,
+    await collect(writeOva(descriptorName, descriptor, sources, { hasher: nodeHasher })),
+  );
 }
 
 describe.skipIf(!withQemu)('backing files of images in a package', () => {
@@ -66,11 +102,15 @@ describe.skipIf(!withQemu)('backing files of images in a package', () => {
     const dir = tempDir();
     overlay(dir, 'disk.qcow2', '/etc/passwd');
     // qemu-img follows it: the guest would read the host's /etc/passwd.
-    expect(JSON.parse(qimg('info', '--output=json', join(dir, 'disk.qcow2')))['backing-filename']).toBe('/etc/passwd');
+    expect(
+      JSON.parse(qimg('info', '--output=json', join(dir, 'disk.qcow2')))['backing-filename'],
+    ).toBe('/etc/passwd');
     await pack(dir, vm([ide('disk.qcow2')]), join(dir, 'p.ova'));
     const e = await ovfError(() => importOva(join(dir, 'p.ova'), join(dir, 'out')));
     expect(e.code).toBe('unsafe-path');
-    expect(e.message).toBe(`${join(dir, 'p.ova')}: disk image "disk.qcow2" names backing file "/etc/passwd": absolute path; an image in a package may only name a file of the package`);
+    expect(e.message).toBe(
+      `${join(dir, 'p.ova')}: disk image "disk.qcow2" names backing file "/etc/passwd": absolute path; an image in a package may only name a file of the package`,
+    );
     expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 
@@ -154,7 +194,9 @@ describe.skipIf(!withQemu)('backing files of images in a package', () => {
     overlay(dir, 'top2.qcow2', 'mid2.qcow2', 'qcow2');
     await pack(dir, vm([ide('top2.qcow2')]), join(dir, 'bad.ova'), ['mid2.qcow2']);
     const e = await ovfError(() => importOva(join(dir, 'bad.ova'), join(dir, 'bad')));
-    expect(e.message).toMatch(/disk image "top2\.qcow2": in its backing chain, "mid2\.qcow2" names backing file "\/etc\/passwd": absolute path/);
+    expect(e.message).toMatch(
+      /disk image "top2\.qcow2": in its backing chain, "mid2\.qcow2" names backing file "\/etc\/passwd": absolute path/,
+    );
   });
 
   it('refuses a backing loop inside the package', async () => {
@@ -175,7 +217,9 @@ describe.skipIf(!withQemu)('backing files of images in a package', () => {
     mkdirSync(folder);
     run('tar', ['-xf', join(dir, 'p.ova'), '-C', folder]);
     const e = await ovfError(() => importOva(join(folder, 'chain.ovf'), join(dir, 'out')));
-    expect(e.message).toMatch(/disk image "disk\.qcow2" names backing file "\.\.\/outside\.img": ".." path segment/);
+    expect(e.message).toMatch(
+      /disk image "disk\.qcow2" names backing file "\.\.\/outside\.img": ".." path segment/,
+    );
 
     // A folder whose disk is a link to a host file: the link's target would be copied in.
     const linked = join(dir, 'linked');
@@ -183,7 +227,9 @@ describe.skipIf(!withQemu)('backing files of images in a package', () => {
     writeFileSync(join(linked, 'chain.ovf'), readFileSync(join(folder, 'chain.ovf')));
     symlinkSync('/etc/passwd', join(linked, 'disk.qcow2'));
     const e2 = await ovfError(() => importOva(join(linked, 'chain.ovf'), join(dir, 'out2')));
-    expect(e2.message).toMatch(/"disk\.qcow2" is a symbolic link; a package holds only regular files/);
+    expect(e2.message).toMatch(
+      /"disk\.qcow2" is a symbolic link; a package holds only regular files/,
+    );
     expect(existsSync(join(dir, 'out2'))).toBe(false);
   });
 
@@ -203,7 +249,9 @@ describe.skipIf(!withQemu)('backing files of images in a package', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(UnsafeBackingError);
-    expect((err as Error).message).toMatch(/"disk\.qcow2" names backing file "base\.img": reached through a symbolic link/);
+    expect((err as Error).message).toMatch(
+      /"disk\.qcow2" names backing file "base\.img": reached through a symbolic link/,
+    );
   });
 
   it('confines VMDK extent files the same way', () => {
@@ -214,14 +262,16 @@ describe.skipIf(!withQemu)('backing files of images in a package', () => {
     writeFileSync(join(pkg, 'disk.vmdk'), readFileSync(join(dir, 'real.vmdk')));
     symlinkSync(join(dir, 'real-flat.vmdk'), join(pkg, 'real-flat.vmdk'));
     openImageFile(join(pkg, 'disk.vmdk'), { readOnly: true }).close();
-    expect(() => openImageFile(join(pkg, 'disk.vmdk'), { readOnly: true, within: pkg }))
-      .toThrow(/"disk\.vmdk" names extent file "real-flat\.vmdk": reached through a symbolic link/);
+    expect(() => openImageFile(join(pkg, 'disk.vmdk'), { readOnly: true, within: pkg })).toThrow(
+      /"disk\.vmdk" names extent file "real-flat\.vmdk": reached through a symbolic link/,
+    );
   });
 });
 
 describe.skipIf(!withQemu)('ovf export of images that depend on other files', () => {
   /** qemu-img compare's verdict on two images (exit 0: identical). */
-  const identical = (a: string, fa: string, b: string, fb: string) => /Images are identical/.test(qimg('compare', '-f', fa, '-F', fb, a, b));
+  const identical = (a: string, fa: string, b: string, fb: string) =>
+    /Images are identical/.test(qimg('compare', '-f', fa, '-F', fb, a, b));
 
   it('packs a qcow2 overlay flattened with its chain, and says so', async () => {
     const dir = tempDir();
@@ -232,7 +282,9 @@ describe.skipIf(!withQemu)('ovf export of images that depend on other files', ()
     overlay(dir, 'top.qcow2', 'mid.qcow2', 'qcow2', '2M');
     qio('qcow2', join(dir, 'top.qcow2'), 'write -P 0x33 1536k 64k');
     const r = await exportVmConfig(vm([ide('top.qcow2')]), dir, join(dir, 'out.ova'));
-    expect(r.notes).toEqual([`disk top.qcow2 is a qcow2 overlay of backing file "mid.qcow2"; packed flattened as top.qcow2`]);
+    expect(r.notes).toEqual([
+      `disk top.qcow2 is a qcow2 overlay of backing file "mid.qcow2"; packed flattened as top.qcow2`,
+    ]);
     const x = join(dir, 'x');
     mkdirSync(x);
     run('tar', ['-xf', join(dir, 'out.ova'), '-C', x]);
@@ -250,11 +302,17 @@ describe.skipIf(!withQemu)('ovf export of images that depend on other files', ()
     qimg('create', '-f', 'vmdk', '-o', 'subformat=monolithicFlat', join(dir, 'flat.vmdk'), '1M');
     qio('vmdk', join(dir, 'flat.vmdk'), 'write -P 0x44 128k 64k');
     const r = await exportVmConfig(vm([ide('flat.vmdk')]), dir, join(dir, 'out.ova'));
-    expect(r.notes[0]).toMatch(/disk flat\.vmdk is a VMDK descriptor with separate extent files; packed flattened as flat\.vmdk/);
+    expect(r.notes[0]).toMatch(
+      /disk flat\.vmdk is a VMDK descriptor with separate extent files; packed flattened as flat\.vmdk/,
+    );
     const x = join(dir, 'x');
     mkdirSync(x);
     run('tar', ['-xf', join(dir, 'out.ova'), '-C', x]);
-    expect(JSON.parse(qimg('info', '--output=json', join(x, 'flat.vmdk')))['format-specific'].data['create-type']).toBe('streamOptimized');
+    expect(
+      JSON.parse(qimg('info', '--output=json', join(x, 'flat.vmdk')))['format-specific'].data[
+        'create-type'
+      ],
+    ).toBe('streamOptimized');
     expect(identical(join(dir, 'flat.vmdk'), 'vmdk', join(x, 'flat.vmdk'), 'vmdk')).toBe(true);
   });
 
@@ -266,15 +324,18 @@ describe.skipIf(!withQemu)('ovf export of images that depend on other files', ()
     const x = join(dir, 'x');
     mkdirSync(x);
     run('tar', ['-xf', join(dir, 'out.ova'), '-C', x]);
-    expect(readFileSync(join(x, 'plain.qcow2')).equals(readFileSync(join(dir, 'plain.qcow2')))).toBe(true);
+    expect(
+      readFileSync(join(x, 'plain.qcow2')).equals(readFileSync(join(dir, 'plain.qcow2'))),
+    ).toBe(true);
   });
 
   it('refuses a CD-ROM image that is an overlay', async () => {
     const dir = tempDir();
     qimg('create', '-f', 'raw', join(dir, 'base.iso'), '1M');
     overlay(dir, 'cd.qcow2', join(dir, 'base.iso'));
-    await expect(exportVmConfig(vm([ide('cd.qcow2', 0, 'cdrom')]), dir, join(dir, 'out.ova')))
-      .rejects.toThrow(/cd\.qcow2: the CD-ROM image is a qcow2 overlay of backing file/);
+    await expect(
+      exportVmConfig(vm([ide('cd.qcow2', 0, 'cdrom')]), dir, join(dir, 'out.ova')),
+    ).rejects.toThrow(/cd\.qcow2: the CD-ROM image is a qcow2 overlay of backing file/);
     expect(existsSync(join(dir, 'out.ova'))).toBe(false);
   });
 

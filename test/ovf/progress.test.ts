@@ -20,7 +20,10 @@ function meter(out: string): { values: number[]; rest: string } {
   const re = / {4}\((\d+\.\d\d)\/100%\)\r/y;
   let m: RegExpExecArray | null;
   let at = 0;
-  while ((m = re.exec(out))) { values.push(Number(m[1])); at = re.lastIndex; }
+  while ((m = re.exec(out))) {
+    values.push(Number(m[1]));
+    at = re.lastIndex;
+  }
   return { values, rest: out.slice(at) };
 }
 
@@ -40,8 +43,15 @@ describe.skipIf(!withQemu)('img convert -p', () => {
     const dir = tempDir();
     run('qemu-img', ['create', '-q', '-f', 'raw', join(dir, 'src.raw'), '16M']);
     run('qemu-io', ['-f', 'raw', '-c', 'write -P 7 0 12M', join(dir, 'src.raw')]);
-    const theirs = spawnSync('qemu-img', ['convert', '-p', '-O', 'qcow2', 'src.raw', 'theirs.qcow2'], { cwd: dir, encoding: 'utf8' }).stdout;
-    const ours = await runCliInProcess(['img', 'convert', '-p', '-O', 'qcow2', 'src.raw', 'ours.qcow2'], dir);
+    const theirs = spawnSync(
+      'qemu-img',
+      ['convert', '-p', '-O', 'qcow2', 'src.raw', 'theirs.qcow2'],
+      { cwd: dir, encoding: 'utf8' },
+    ).stdout;
+    const ours = await runCliInProcess(
+      ['img', 'convert', '-p', '-O', 'qcow2', 'src.raw', 'ours.qcow2'],
+      dir,
+    );
     expect(ours.status).toBe(0);
     const t = meter(theirs);
     const o = meter(ours.out);
@@ -52,17 +62,27 @@ describe.skipIf(!withQemu)('img convert -p', () => {
     expect(o.values.slice(-2)).toEqual(t.values.slice(-2));
     expect(o.values.slice(-2)).toEqual([100, 100]);
     // qemu-progress.c prints a value only when it moved by more than 1 point (or is 0 or 100).
-    for (let i = 1; i < o.values.length; i++) if (o.values[i] !== 100) expect(o.values[i] - o.values[i - 1]).toBeGreaterThan(1);
+    for (let i = 1; i < o.values.length; i++)
+      if (o.values[i] !== 100) expect(o.values[i] - o.values[i - 1]).toBeGreaterThan(1);
     expect(o.values).toEqual([...o.values].sort((a, b) => a - b));
     // And the result is the same image, as qemu-img compare sees it.
-    expect(run('qemu-img', ['compare', join(dir, 'theirs.qcow2'), join(dir, 'ours.qcow2')])).toMatch(/Images are identical/);
+    expect(
+      run('qemu-img', ['compare', join(dir, 'theirs.qcow2'), join(dir, 'ours.qcow2')]),
+    ).toMatch(/Images are identical/);
   });
 
   it('prints nothing with -q, as qemu-img does', async () => {
     const dir = tempDir();
     run('qemu-img', ['create', '-q', '-f', 'raw', join(dir, 'src.raw'), '1M']);
-    const theirs = spawnSync('qemu-img', ['convert', '-q', '-p', '-O', 'qcow2', 'src.raw', 't.qcow2'], { cwd: dir, encoding: 'utf8' }).stdout;
-    const ours = await runCliInProcess(['img', 'convert', '-q', '-p', '-O', 'qcow2', 'src.raw', 'o.qcow2'], dir);
+    const theirs = spawnSync(
+      'qemu-img',
+      ['convert', '-q', '-p', '-O', 'qcow2', 'src.raw', 't.qcow2'],
+      { cwd: dir, encoding: 'utf8' },
+    ).stdout;
+    const ours = await runCliInProcess(
+      ['img', 'convert', '-q', '-p', '-O', 'qcow2', 'src.raw', 'o.qcow2'],
+      dir,
+    );
     expect(ours.out).toBe(theirs);
     expect(ours.out).toBe('');
   });
@@ -80,7 +100,9 @@ describe('ovf export and import progress', () => {
   it('redraws a meter on a terminal and erases it before the result', async () => {
     const dir = tempDir();
     const img = disk(dir);
-    const ex = await withTty(true, () => runCliInProcess(['ovf', 'export', join(dir, 'p.ova'), '--disk', img]));
+    const ex = await withTty(true, () =>
+      runCliInProcess(['ovf', 'export', join(dir, 'p.ova'), '--disk', img]),
+    );
     expect(ex.status).toBe(0);
     // Both passes over the 4 MiB disk (digest, then archive).
     expect(ex.err).toMatch(/^\rexporting p\.ova: \d+% \([\d.]+ MiB of 8\.0 MiB\)\x1b\[K/);
@@ -91,7 +113,9 @@ describe('ovf export and import progress', () => {
     expect(percents).toEqual([...percents].sort((a, b) => a - b));
     expect(new Set(percents).size).toBe(percents.length);
 
-    const im = await withTty(true, () => runCliInProcess(['ovf', 'import', join(dir, 'p.ova'), join(dir, 'out')]));
+    const im = await withTty(true, () =>
+      runCliInProcess(['ovf', 'import', join(dir, 'p.ova'), join(dir, 'out')]),
+    );
     expect(im.status).toBe(0);
     expect(im.err).toMatch(/\rimporting p\.ova: 100% \(4\.0 MiB of 4\.0 MiB\)\x1b\[K\r\x1b\[K$/);
   });
@@ -99,20 +123,34 @@ describe('ovf export and import progress', () => {
   it('prints no meter in a pipe', async () => {
     const dir = tempDir();
     const img = disk(dir);
-    const ex = await withTty(false, () => runCliInProcess(['ovf', 'export', join(dir, 'p.ova'), '--disk', img]));
+    const ex = await withTty(false, () =>
+      runCliInProcess(['ovf', 'export', join(dir, 'p.ova'), '--disk', img]),
+    );
     expect(ex.status).toBe(0);
     expect(ex.err).toBe('');
-    const im = await withTty(false, () => runCliInProcess(['ovf', 'import', join(dir, 'p.ova'), join(dir, 'out')]));
+    const im = await withTty(false, () =>
+      runCliInProcess(['ovf', 'import', join(dir, 'p.ova'), join(dir, 'out')]),
+    );
     expect(im.err).toBe('');
   });
 
-  it('shows the conversion of a streamOptimized disk on import, and an OVF folder\'s size', async () => {
+  it("shows the conversion of a streamOptimized disk on import, and an OVF folder's size", async () => {
     const dir = tempDir();
     const img = disk(dir);
-    expect((await runCliInProcess(['ovf', 'export', '--vmdk', join(dir, 'v.ova'), '--disk', img])).status).toBe(0);
+    expect(
+      (await runCliInProcess(['ovf', 'export', '--vmdk', join(dir, 'v.ova'), '--disk', img]))
+        .status,
+    ).toBe(0);
     mkdirSync(join(dir, 'unpacked'));
     run('tar', ['-xf', join(dir, 'v.ova'), '-C', join(dir, 'unpacked')]);
-    const im = await withTty(true, () => runCliInProcess(['ovf', 'import', join(dir, 'unpacked', 'wasmvisor-vm.ovf'), join(dir, 'out')]));
+    const im = await withTty(true, () =>
+      runCliInProcess([
+        'ovf',
+        'import',
+        join(dir, 'unpacked', 'wasmvisor-vm.ovf'),
+        join(dir, 'out'),
+      ]),
+    );
     expect(im.status).toBe(0);
     expect(im.err).toMatch(/\rimporting wasmvisor-vm\.ovf: 100% /);
     expect(im.err).toContain('\rconverting disk.vmdk to qcow2: 100% (4.0 MiB of 4.0 MiB)\x1b[K');
@@ -126,6 +164,10 @@ describe('ovf export and import progress', () => {
     p.update('x', 1, 3);
     p.update('x', 3, 3);
     p.end();
-    expect(written).toEqual(['\rx: 33% (1 B of 3 B)\x1b[K', '\rx: 100% (3 B of 3 B)\x1b[K', '\r\x1b[K']);
+    expect(written).toEqual([
+      '\rx: 33% (1 B of 3 B)\x1b[K',
+      '\rx: 100% (3 B of 3 B)\x1b[K',
+      '\r\x1b[K',
+    ]);
   });
 });

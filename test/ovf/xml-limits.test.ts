@@ -9,7 +9,12 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAX_DESCRIPTOR_BYTES, MAX_XML_DEPTH, MAX_XML_NODES, parseXml } from '../../bindings/ovf/xml-parse.js';
+import {
+  MAX_DESCRIPTOR_BYTES,
+  MAX_XML_DEPTH,
+  MAX_XML_NODES,
+  parseXml,
+} from '../../bindings/ovf/xml-parse.js';
 import { readOva } from '../../bindings/ovf/ova-read.js';
 import { writeOva } from '../../bindings/ovf/ova-write.js';
 import { runCliInProcess } from '../helpers/cli.js';
@@ -18,23 +23,32 @@ import { chunks, collect, ovfError, tempDir } from './helpers.js';
 const hasPython = spawnSync('python3', ['--version'], { stdio: 'ignore' }).status === 0;
 const withPython = hasPython || process.env.CI === 'true';
 
-const ENVELOPE = '<?xml version="1.0"?>\n<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1">\n<References/>\n';
+const ENVELOPE =
+  '<?xml version="1.0"?>\n<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1">\n<References/>\n';
 
 /** Expat's count of nodes (elements, attributes, comments, PIs, CDATA sections) and deepest nesting. */
 function expatShape(file: string): { nodes: number; depth: number } {
-  const r = spawnSync('python3', ['-c', [
-    'import sys, json, xml.parsers.expat as E',
-    'p = E.ParserCreate()',
-    's = {"nodes": 0, "depth": 0}; d = [0]',
-    'def start(name, attrs):',
-    '  s["nodes"] += 1 + len(attrs); d[0] += 1; s["depth"] = max(s["depth"], d[0])',
-    'def end(name): d[0] -= 1',
-    'def other(*a): s["nodes"] += 1',
-    'p.StartElementHandler = start; p.EndElementHandler = end',
-    'p.CommentHandler = other; p.ProcessingInstructionHandler = other; p.StartCdataSectionHandler = other',
-    'p.Parse(open(sys.argv[1], "rb").read(), True)',
-    'print(json.dumps(s))',
-  ].join('\n'), file], { encoding: 'utf8' });
+  const r = spawnSync(
+    'python3',
+    [
+      '-c',
+      [
+        'import sys, json, xml.parsers.expat as E',
+        'p = E.ParserCreate()',
+        's = {"nodes": 0, "depth": 0}; d = [0]',
+        'def start(name, attrs):',
+        '  s["nodes"] += 1 + len(attrs); d[0] += 1; s["depth"] = max(s["depth"], d[0])',
+        'def end(name): d[0] -= 1',
+        'def other(*a): s["nodes"] += 1',
+        'p.StartElementHandler = start; p.EndElementHandler = end',
+        'p.CommentHandler = other; p.ProcessingInstructionHandler = other; p.StartCdataSectionHandler = other',
+        'p.Parse(open(sys.argv[1], "rb").read(), True)',
+        'print(json.dumps(s))',
+      ].join('\n'),
+      file,
+    ],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(r.stderr);
   return JSON.parse(r.stdout);
 }
@@ -46,7 +60,9 @@ describe('descriptor shape limits', () => {
     const heap = process.memoryUsage().heapUsed;
     const e = await ovfError(() => parseXml(new TextEncoder().encode(text), { file: 'many.ovf' }));
     expect(e.code).toBe('too-large');
-    expect(e.message).toMatch(new RegExp(`^many\\.ovf, line 4: the descriptor has more than ${MAX_XML_NODES} XML nodes`));
+    expect(e.message).toMatch(
+      new RegExp(`^many\\.ovf, line 4: the descriptor has more than ${MAX_XML_NODES} XML nodes`),
+    );
     // Refused without building the tree (which took 2.4 GB before the limit).
     expect(process.memoryUsage().heapUsed - heap).toBeLessThan(200 * 2 ** 20);
   });
@@ -56,7 +72,9 @@ describe('descriptor shape limits', () => {
     const e = await ovfError(() => parseXml(text, { file: 'deep.ovf' }));
     expect(e.code).toBe('xml');
     // The Envelope is level 1; the 100th <a> is level 101, on line 4 + 99.
-    expect(e.message).toBe(`deep.ovf, line 103: elements nested more than ${MAX_XML_DEPTH} deep; an OVF descriptor nests fewer than 20`);
+    expect(e.message).toBe(
+      `deep.ovf, line 103: elements nested more than ${MAX_XML_DEPTH} deep; an OVF descriptor nests fewer than 20`,
+    );
   });
 
   it('says so inside an OVA too, instead of "not a readable tar archive"', async () => {

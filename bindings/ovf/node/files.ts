@@ -5,7 +5,9 @@
  * the end, so a failure (bad checksum, bomb, full disk) leaves nothing half-written.
  */
 import { createReadStream, createWriteStream, type Stats } from 'node:fs';
-import { lstat, mkdir, open, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import {
+  lstat, mkdir, open, readFile, readdir, rename, rm, rmdir, stat, writeFile,
+} from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { OvfError } from '../errors.js';
@@ -25,7 +27,7 @@ import { validateVmConfig } from '../../config/validate.js';
 import type { VmConfig } from '../../config/types.js';
 import { openImageFile, UnsafeBackingError } from '../../disk/node.js';
 import { FileSource, fsReason } from '../../disk/node-file.js';
-import { convertImage, createImage } from '../../disk/convert.js';
+import { convertImage, createImage, type TargetSpec } from '../../disk/convert.js';
 import { VmdkExtentsImage } from '../../disk/vmdk/extents.js';
 
 /** Chunks of a file, streamed. */
@@ -37,7 +39,9 @@ export async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
 export type ProgressFn = (phase: string, done: number, total: number) => void;
 
 /** Passes `chunks` through, telling `progress` how many bytes have gone by. */
-async function* counted(chunks: AsyncIterable<Uint8Array>, phase: string, total: number, progress: ProgressFn, start = { n: 0 }): AsyncGenerator<Uint8Array> {
+async function* counted(
+  chunks: AsyncIterable<Uint8Array>, phase: string, total: number, progress: ProgressFn, start = { n: 0 },
+): AsyncGenerator<Uint8Array> {
   for await (const c of chunks) {
     start.n += c.length;
     progress(phase, start.n, total);
@@ -48,7 +52,9 @@ async function* counted(chunks: AsyncIterable<Uint8Array>, phase: string, total:
 function ioError(e: unknown, file: string): OvfError {
   if (e instanceof OvfError) return e;
   const err = e as NodeJS.ErrnoException;
-  const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : fsReason(e);
+  const why = err.code === 'ENOENT' ? 'no such file'
+    : err.code === 'EISDIR' ? 'is a directory'
+    : fsReason(e);
   return new OvfError('io', why, { file });
 }
 
@@ -136,7 +142,9 @@ export async function checkOvfDirectory(ovfPath: string, env: Envelope): Promise
  * as a tar stream in DSP0243 order, so that importing it goes through exactly the checks
  * an OVA gets. Chunked files contribute their `href.000000000`... pieces that exist.
  */
-async function directoryAsTar(ovfPath: string, env: Envelope): Promise<{ size: number; stream: AsyncGenerator<Uint8Array> }> {
+async function directoryAsTar(
+  ovfPath: string, env: Envelope,
+): Promise<{ size: number; stream: AsyncGenerator<Uint8Array> }> {
   const dir = dirname(resolve(ovfPath));
   const members: OvaFileSource[] = [];
   const add = async (name: string): Promise<boolean> => {
@@ -146,7 +154,10 @@ async function directoryAsTar(ovfPath: string, env: Envelope): Promise<{ size: n
       // lstat: a symbolic link in an unpacked folder could point at any file of the host,
       // which would then be copied in as the package's file (an OVA may not hold links).
       const st = await lstat(join(dir, name));
-      if (st.isSymbolicLink()) throw new OvfError('unsafe-path', `"${name}" is a symbolic link; a package holds only regular files`, { file: basename(ovfPath) });
+      if (st.isSymbolicLink()) {
+        const why = `"${name}" is a symbolic link; a package holds only regular files`;
+        throw new OvfError('unsafe-path', why, { file: basename(ovfPath) });
+      }
       if (!st.isFile()) throw new OvfError('unsafe-path', `"${name}" is not a regular file`, { file: basename(ovfPath) });
       members.push({ name, size: st.size, open: () => fileChunks(join(dir, name)) });
       return true;
@@ -247,8 +258,10 @@ export async function importOva(ovaPath: string, dir: string, opts: ImportOption
     const { size, stream } = /\.ovf$/i.test(ovaPath)
       ? await directoryAsTar(ovaPath, (await readOvfFile(ovaPath)).envelope)
       : { size: packageSize, stream: fileChunks(ovaPath) };
-    const source = opts.progress ? counted(stream, `importing ${basename(ovaPath)}`, size, opts.progress) : stream;
-    const pkg = await readOva(source, { sink: folderSink(tmp), hasher: nodeHasher, packageName: ovaPath });
+    const phase = `importing ${basename(ovaPath)}`;
+    const source = opts.progress ? counted(stream, phase, size, opts.progress) : stream;
+    const sink = folderSink(tmp);
+    const pkg = await readOva(source, { sink, hasher: nodeHasher, packageName: ovaPath });
     await writeFile(join(tmp, pkg.descriptorName), pkg.descriptor, { flag: 'wx' });
     if (pkg.manifest) await writeFile(join(tmp, pkg.manifest.name), pkg.manifest.text, { flag: 'wx' });
     if (pkg.certificate) await writeFile(join(tmp, pkg.certificate.name), pkg.certificate.text, { flag: 'wx' });
@@ -279,7 +292,9 @@ function checkImageChains(dir: string, mapped: ToConfigResult, packageName: stri
       openImageFile(join(dir, d.path), { readOnly: true, within: dir }).close();
     } catch (e) {
       if (e instanceof UnsafeBackingError) {
-        const where = e.image === d.path ? 'disk image ' : `disk image "${d.path}": in its backing chain, `;
+        const where = e.image === d.path
+          ? 'disk image '
+          : `disk image "${d.path}": in its backing chain, `;
         throw new OvfError('unsafe-path', where + e.message, { file: packageName });
       }
       // Other problems (damage, unsupported formats) are reported when the disk is checked.
@@ -293,7 +308,9 @@ function checkImageChains(dir: string, mapped: ToConfigResult, packageName: stri
  * cannot be written in place, so, as VMware and VirtualBox do on import, it becomes a
  * qcow2 working copy and the package's copy is removed (unless `keep`).
  */
-async function checkImportedDisks(dir: string, mapped: ToConfigResult, pkg: OvaReadResult, keep: boolean, progress?: ProgressFn): Promise<void> {
+async function checkImportedDisks(
+  dir: string, mapped: ToConfigResult, pkg: OvaReadResult, keep: boolean, progress?: ProgressFn,
+): Promise<void> {
   for (const [i, d] of mapped.config.disks.entries()) {
     if (!d.path && d.media === 'disk' && d.capacityBytes !== undefined) {
       // An empty disk (a Disk with no ovf:fileRef, DSP0243 9.1): created as an empty qcow2
@@ -335,7 +352,8 @@ async function checkImportedDisks(dir: string, mapped: ToConfigResult, pkg: OvaR
         const dst = new FileSource(join(dir, name), 'w');
         try {
           const phase = `converting ${d.path} to qcow2`;
-          convertImage(img, dst, { format: 'qcow2' }, progress && ((n, total) => progress(phase, n, total)));
+          const meter = progress && ((n: number, total: number) => progress(phase, n, total));
+          convertImage(img, dst, { format: 'qcow2' }, meter);
         } finally {
           dst.close();
         }
@@ -427,7 +445,9 @@ export interface ExportResult {
 }
 
 /** Exports a VM configuration file and the files it names to an OVA package. */
-export async function exportOva(configPath: string, ovaPath: string, opts: ExportOptions = {}): Promise<ExportResult> {
+export async function exportOva(
+  configPath: string, ovaPath: string, opts: ExportOptions = {},
+): Promise<ExportResult> {
   const config = await readVmConfigFile(configPath);
   return exportVmConfig(config, dirname(resolve(configPath)), ovaPath, opts);
 }
@@ -461,15 +481,19 @@ function dependsOnOtherFiles(path: string): string | undefined {
  * a VMDK descriptor with its extents into one streamOptimized VMDK; the files the
  * configuration names are left as they are. Each such change is listed in `notes`.
  */
-export async function exportVmConfig(input: VmConfig, base: string, ovaPath: string, opts: ExportOptions = {}): Promise<ExportResult> {
+export async function exportVmConfig(
+  input: VmConfig, base: string, ovaPath: string, opts: ExportOptions = {},
+): Promise<ExportResult> {
   validateVmConfig(input);
   const notes: string[] = [];
   const config: VmConfig = JSON.parse(JSON.stringify(input));
   if (!config.disks.some((d) => d.path !== undefined) && config.boot.firmware !== 'multiboot') {
-    notes.push('nothing to export: no disk image, CD-ROM image or kernel; the package describes the hardware only');
+    notes.push('nothing to export: no disk image, CD-ROM image or kernel; '
+      + 'the package describes the hardware only');
   }
   const target = resolve(ovaPath);
-  const work = join(dirname(target), `.${basename(target)}.disks-${randomBytes(6).toString('hex')}`);
+  const work = join(dirname(target),
+    `.${basename(target)}.disks-${randomBytes(6).toString('hex')}`);
   let made = false;
   try {
     for (const [i, d] of config.disks.entries()) {
@@ -483,9 +507,11 @@ export async function exportVmConfig(input: VmConfig, base: string, ovaPath: str
       }
       const chained = dependsOnOtherFiles(abs);
       if (chained && d.media !== 'disk') {
-        throw new OvfError('invalid', `the CD-ROM image is ${chained}; give the flattened image (wasmvisor img convert)`, { file: d.path });
+        const why = `the CD-ROM image is ${chained}; give the flattened image (wasmvisor img convert)`;
+        throw new OvfError('invalid', why, { file: d.path });
       }
-      const toVmdk = opts.convertToVmdk && d.media === 'disk' && info.formatUri !== FORMAT_VMDK_STREAM;
+      const toVmdk = opts.convertToVmdk && d.media === 'disk'
+        && info.formatUri !== FORMAT_VMDK_STREAM;
       if (!chained && !toVmdk) continue;
       const vmdk = toVmdk || (chained !== undefined && /VMDK/.test(chained));
       if (!made) {
@@ -493,14 +519,17 @@ export async function exportVmConfig(input: VmConfig, base: string, ovaPath: str
         made = true;
       }
       await mkdir(join(work, String(i)));
-      const out = join(work, String(i), `${basename(d.path).replace(/\.[^.]*$/, '')}.${vmdk ? 'vmdk' : 'qcow2'}`);
+      const stem = basename(d.path).replace(/\.[^.]*$/, '');
+      const out = join(work, String(i), `${stem}.${vmdk ? 'vmdk' : 'qcow2'}`);
       const src = openImageFile(abs, { readOnly: true });
       const dst = new FileSource(out, 'w');
       try {
         const phase = `${chained ? 'flattening' : 'converting'} ${d.path}${vmdk ? ' to VMDK' : ''}`;
         const progress = opts.progress;
-        convertImage(src, dst, vmdk ? { format: 'vmdk', vmdk: { subformat: 'streamOptimized' } } : { format: 'qcow2' },
-          progress && ((n, total) => progress(phase, n, total)));
+        const spec: TargetSpec = vmdk
+          ? { format: 'vmdk', vmdk: { subformat: 'streamOptimized' } }
+          : { format: 'qcow2' };
+        convertImage(src, dst, spec, progress && ((n, total) => progress(phase, n, total)));
       } finally {
         dst.close();
         src.close();
@@ -515,7 +544,9 @@ export async function exportVmConfig(input: VmConfig, base: string, ovaPath: str
   }
 }
 
-async function exportPrepared(config: VmConfig, base: string, ovaPath: string, opts: ExportOptions): Promise<Omit<ExportResult, 'notes'>> {
+async function exportPrepared(
+  config: VmConfig, base: string, ovaPath: string, opts: ExportOptions,
+): Promise<Omit<ExportResult, 'notes'>> {
   const infos = new Map<string, ExportFileInfo>();
   const paths = [
     ...config.disks.map((d) => d.path).filter((p): p is string => p !== undefined),
@@ -538,7 +569,8 @@ async function exportPrepared(config: VmConfig, base: string, ovaPath: string, o
   const progress = opts.progress;
   const sources: OvaFileSource[] = files.map((f) => {
     const open = () => fileChunks(resolve(base, f.path));
-    return { name: f.href, size: infos.get(f.path)!.size, open: progress ? () => counted(open(), phase, total, progress, done) : open };
+    const size = infos.get(f.path)!.size;
+    return { name: f.href, size, open: progress ? () => counted(open(), phase, total, progress, done) : open };
   });
   const target = resolve(ovaPath);
   const tmp = join(dirname(target), `.${basename(target)}.export-${randomBytes(6).toString('hex')}`);
