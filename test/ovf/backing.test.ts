@@ -199,7 +199,7 @@ describe.skipIf(!withQemu)('backing files of images in a package', () => {
     );
   });
 
-  it('refuses a backing loop inside the package', async () => {
+  it('reports a backing loop inside the package as a disk that cannot be opened', async () => {
     const dir = tempDir();
     overlay(dir, 'a.qcow2', 'b.qcow2', 'qcow2');
     overlay(dir, 'b.qcow2', 'a.qcow2', 'qcow2');
@@ -327,6 +327,16 @@ describe.skipIf(!withQemu)('ovf export of images that depend on other files', ()
     expect(
       readFileSync(join(x, 'plain.qcow2')).equals(readFileSync(join(dir, 'plain.qcow2'))),
     ).toBe(true);
+  });
+
+  it('refuses an overlay whose backing file is missing, rather than pack it as it is', async () => {
+    const dir = tempDir();
+    overlay(dir, 'lost.qcow2', join(dir, 'gone.qcow2'), 'qcow2');
+    await expect(exportVmConfig(vm([ide('lost.qcow2')]), dir, join(dir, 'out.ova'))).rejects.toThrow(
+      `lost.qcow2: the disk is a qcow2 overlay of backing file "${join(dir, 'gone.qcow2')}"; ` +
+        `cannot open ${join(dir, 'gone.qcow2')}: no such file or directory`,
+    );
+    expect(existsSync(join(dir, 'out.ova'))).toBe(false);
   });
 
   it('refuses a CD-ROM image that is an overlay', async () => {

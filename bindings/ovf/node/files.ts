@@ -28,7 +28,9 @@ import type { VmConfig } from '../../config/types.js';
 import { openImageFile, UnsafeBackingError } from '../../disk/node.js';
 import { FileSource, fsReason } from '../../disk/node-file.js';
 import { convertImage, createImage, type TargetSpec } from '../../disk/convert.js';
-import { VmdkExtentsImage } from '../../disk/vmdk/extents.js';
+import { isDescriptorText } from '../../disk/vmdk/extents.js';
+import { detectFormat } from '../../disk/open.js';
+import { readHeader } from '../../disk/qcow2/header.js';
 
 /** Chunks of a file, streamed. */
 export async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
@@ -458,19 +460,25 @@ export async function exportOva(
  * at files of this host, so the export writes the disk as one self-contained image.
  */
 function dependsOnOtherFiles(path: string): string | undefined {
-  let img;
+  // From the headers alone, so that an overlay whose backing file is missing is still
+  // recognised (and then fails to flatten, naming it) rather than packed as it is.
+  const src = new FileSource(path, 'r');
   try {
-    img = openImageFile(path, { readOnly: true });
-  } catch {
-    return undefined; // a raw file, or one reported when it is packed
-  }
-  try {
-    const backing = img.info()['backing-filename'];
-    if (backing !== undefined) return `a qcow2 overlay of backing file "${backing}"`;
-    if (img instanceof VmdkExtentsImage) return 'a VMDK descriptor with separate extent files';
+    const format = detectFormat(src);
+    const head = new Uint8Array(512);
+    const n = src.read(0, head);
+    if (format === 'qcow2') {
+      const backing = readHeader(src).backingFile;
+      return backing === undefined ? undefined : `a qcow2 overlay of backing file "${backing}"`;
+    }
+    if (format === 'vmdk' && isDescriptorText(head.subarray(0, n))) {
+      return 'a VMDK descriptor with separate extent files';
+    }
     return undefined;
+  } catch {
+    return undefined; // damaged or unsupported: reported when it is read
   } finally {
-    img.close();
+    src.close();
   }
 }
 
@@ -521,7 +529,12 @@ export async function exportVmConfig(
       await mkdir(join(work, String(i)));
       const stem = basename(d.path).replace(/\.[^.]*$/, '');
       const out = join(work, String(i), `${stem}.${vmdk ? 'vmdk' : 'qcow2'}`);
-      const src = openImageFile(abs, { readOnly: true });
+      let src;
+      try {
+        src = openImageFile(abs, { readOnly: true });
+      } catch (e) {
+        throw new OvfError('io', `${chained ? `the disk is ${chained}; ` : ''}${(e as Error).message}`, { file: d.path });
+      }
       const dst = new FileSource(out, 'w');
       try {
         const phase = `${chained ? 'flattening' : 'converting'} ${d.path}${vmdk ? ' to VMDK' : ''}`;
