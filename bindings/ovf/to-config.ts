@@ -14,6 +14,7 @@ import { ResourceType, resourceTypeName } from './resource-types.js';
 import { MAX_DISK_CAPACITY_BYTES, MAX_MEMORY_BYTES, sizeInBytes } from './units.js';
 import { intOf, itemApplies, parseHostResource, selectedConfiguration } from './interpret.js';
 import { formatFromUri } from './formats.js';
+import { checkPackagePath } from './paths.js';
 import { readWasmvisorSection, type WasmvisorBoot } from './wasmvisor-section.js';
 
 export interface MappingNote {
@@ -178,7 +179,16 @@ export function toVmConfig(env: Envelope, opts: ToConfigOptions = {}): ToConfigR
         }
         const fromWv = wv?.serial.find((s) => s.port === port);
         const s: SerialConfig = { port, backend: (fromWv?.backend as SerialConfig['backend']) ?? (port === 1 ? 'stdio' : 'null') };
-        if (fromWv?.path !== undefined) s.path = fromWv.path;
+        if (fromWv?.path !== undefined) {
+          // The file the guest's output would be written to: it must stay in the package's
+          // folder, as any file the package names (an absolute path could be any host file).
+          const bad = checkPackagePath(fromWv.path);
+          if (bad) {
+            const what = `the wasmvisor BootSection sends COM${port} to file "${fromWv.path}"`;
+            throw new OvfError('unsafe-path', `${what}: ${bad}`);
+          }
+          s.path = fromWv.path;
+        }
         serial.push(s);
         notes.push({ kind: 'mapped', subject: subj, message: `COM${port} (16550A), output to ${s.backend}` });
         break;

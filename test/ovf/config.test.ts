@@ -88,6 +88,15 @@ describe('VM configuration to OVF and back', () => {
     });
   }
 
+  it.each(['/home/user/.profile', '../outside.log', 'logs/../../x'])(
+    'refuses a package whose serial file %s would leave its folder',
+    (path) => {
+      const c: VmConfig = { ...full, serial: [{ port: 2, backend: 'file', path }] };
+      const text = writeOvf(fromVmConfig(c, { fileInfo: () => ({ size: 4096 }) }).envelope);
+      expect(() => toVmConfig(readOvf(text))).toThrow(`sends COM2 to file "${path}"`);
+    },
+  );
+
   it('writes RASD properties in the alphabetical order of the CIM schema sequence', () => {
     const hw = findSection(virtualSystems(fromVmConfig(full).envelope.content)[0].sections, 'VirtualHardwareSection')!;
     for (const item of hw.items) {
