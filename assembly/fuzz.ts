@@ -7,13 +7,13 @@
 import {
   STATE_BASE, S_EIP, S_EFLAGS, S_CR0, S_CR3, S_CR4, S_CPL, S_SEG, SEG_ACCESS, SEG_LIMIT, SEG_SEL,
   S_IDTR_BASE, S_IDTR_LIMIT, S_GDTR_BASE, S_GDTR_LIMIT, S_EXIT_REASON, EXIT_IO, EXIT_MMIO,
-  EXIT_SHUTDOWN, RAM_BASE, S_RAM_BYTES, DATA_BASE, TLB_BASE, TLB_ENTRIES, S_STRIO, PIO_DATA_BASE,
-  PIO_DATA_SIZE,
+  EXIT_SHUTDOWN, RAM_BASE, S_RAM_BYTES, DATA_BASE, TLB_USED_END, S_STRIO, PIO_DATA_BASE,
+  PIO_DATA_SIZE, GUARD_BASE, GUARD_SIZE, SEG_SIZE,
 } from './generated/layout';
 import { reset } from './index';
 import { run } from './cpu/run';
 import { completeRead } from './cpu/iolog';
-import { setSegRaw, CS, SS, DS, ES, FS, GS, TR } from './cpu/state';
+import { setSegRaw, setReg32, CS, SS, DS, ES, FS, GS, TR } from './cpu/state';
 
 let rng: u32 = 1;
 @inline function next(): u32 {
@@ -24,8 +24,8 @@ let rng: u32 = 1;
 }
 
 /** Where the guard areas are: the first page, and the gap between the TLB and AS data. */
-const GUARD_LO_END: u32 = 0x1000;
-const GAP_START: u32 = TLB_BASE + TLB_ENTRIES * 12 + 512; // after the TLB's fill log
+const GUARD_LO_END: u32 = GUARD_BASE + GUARD_SIZE;
+const GAP_START: u32 = TLB_USED_END; // after the TLB's fill log
 /** The string I/O data area (written by design) splits the gap in two guarded parts. */
 const PIO_END: u32 = PIO_DATA_BASE + PIO_DATA_SIZE;
 
@@ -42,12 +42,12 @@ function violation(code: u32, stream: u32): void {
 
 /** Clears the guard areas; `guardsIntact()` checks that nothing wrote there. */
 export function fuzzArmGuards(): void {
-  memory.fill(0, 0, GUARD_LO_END);
+  memory.fill(GUARD_BASE, 0, GUARD_SIZE);
   memory.fill(GAP_START, 0, PIO_DATA_BASE - GAP_START);
   memory.fill(PIO_END, 0, DATA_BASE - PIO_END);
 }
 export function guardsIntact(): bool {
-  for (let p: u32 = 0; p < GUARD_LO_END; p += 8) if (load<u64>(p) != 0) return false;
+  for (let p: u32 = GUARD_BASE; p < GUARD_LO_END; p += 8) if (load<u64>(p) != 0) return false;
   for (let p: u32 = GAP_START; p < PIO_DATA_BASE; p += 8) if (load<u64>(p) != 0) return false;
   for (let p: u32 = PIO_END; p < DATA_BASE; p += 8) if (load<u64>(p) != 0) return false;
   return true;
@@ -57,7 +57,7 @@ export function guardsIntact(): bool {
 function setup(stream: u32): void {
   reset();
   const ram = load<u32>(STATE_BASE + S_RAM_BYTES);
-  for (let r: u32 = 0; r < 8; r++) store<u32>(STATE_BASE + (r << 2), next());
+  for (let r: u32 = 0; r < 8; r++) setReg32(r, next());
   // Random code: 128 random bytes at a random place of a random page of the first 64 KiB
   // (the pages keep the random bytes of earlier streams). The IVT's first 32 vectors too.
   const page = (next() & 0xf) << 12;
@@ -105,7 +105,7 @@ function setup(stream: u32): void {
 function check(stream: u32): void {
   const fl = load<u32>(STATE_BASE + S_EFLAGS);
   if ((fl & 2) == 0 || (fl & 0xffc08028) != 0) violation(1, stream);             // EFLAGS fixed/reserved bits
-  const cs = STATE_BASE + S_SEG + 16 * CS;
+  const cs = STATE_BASE + S_SEG + SEG_SIZE * CS;
   const ar = load<u32>(cs + SEG_ACCESS);
   if ((ar & 0xfffe0f00) != 0) violation(2, stream);                              // access-rights format
   const pe = (load<u32>(STATE_BASE + S_CR0) & 1) != 0;
@@ -114,14 +114,14 @@ function check(stream: u32): void {
     if ((ar & 0x10000) != 0 || (ar & 0x18) != 0x18) violation(3, stream);       // CS usable code
     // CPL = SS.DPL (the VM-entry guest-state check, SDM vol. 3C, 26.3.1.2). CS.RPL may still
     // hold a real-mode selector right after CR0.PE was set.
-    const ssAr = load<u32>(STATE_BASE + S_SEG + 16 * SS + SEG_ACCESS);
+    const ssAr = load<u32>(STATE_BASE + S_SEG + SEG_SIZE * SS + SEG_ACCESS);
     if (load<u32>(STATE_BASE + S_CPL) != ((ssAr >> 5) & 3)) violation(4, stream);
   }
   if (!pe && load<u32>(STATE_BASE + S_CPL) != 0) violation(5, stream);
   const eip = load<u32>(STATE_BASE + S_EIP);
   if (<u64>eip > <u64>load<u32>(cs + SEG_LIMIT) + 15) violation(6, stream);      // EIP within CS limit
   for (let s: u32 = 0; s < 8; s++) {
-    if ((load<u32>(STATE_BASE + S_SEG + 16 * s + SEG_SEL) & 0xffff0000) != 0) violation(7, stream);
+    if ((load<u32>(STATE_BASE + S_SEG + SEG_SIZE * s + SEG_SEL) & 0xffff0000) != 0) violation(7, stream);
   }
 }
 

@@ -2,7 +2,7 @@
 // it reads and writes through the state block at STATE_BASE (scripts/layout.mjs).
 import {
   STATE_BASE, RAM_BASE, S_CR0, S_EDX, S_DR6, S_DR7, S_GDTR_LIMIT, S_IDTR_LIMIT, S_APIC_BASE,
-  S_TSC_PER_INSN, S_EFLAGS, S_EIP, STATE_SIZE, S_RAM_BYTES,
+  S_TSC_PER_INSN, S_EFLAGS, S_EIP, STATE_SIZE, S_RAM_BYTES, S_COUNTERS,
 } from './generated/layout';
 import { setSegRaw, CS, LDTR, TR } from './cpu/state';
 import { physInit, setA20 as physSetA20, addRom as physAddRom, addMmio as physAddMmio, setShadow as physSetShadow } from './mem/phys';
@@ -35,7 +35,9 @@ export function init(ramBytes: u32): bool {
 export function reset(): void {
   const ram = load<u32>(STATE_BASE + S_RAM_BYTES);
   const tpi = load<u32>(STATE_BASE + S_TSC_PER_INSN);
-  memory.fill(STATE_BASE, 0, 384); // registers, segments, tables, CRs, DRs, MSRs, events, exit (not the counters)
+  // Registers, segments, tables, CRs, DRs, MSRs, events, exit: everything before the
+  // counters and the configuration.
+  memory.fill(STATE_BASE, 0, S_COUNTERS);
   store<u32>(STATE_BASE + S_RAM_BYTES, ram);
   store<u32>(STATE_BASE + S_TSC_PER_INSN, tpi);
   store<u32>(STATE_BASE + S_EIP, 0xfff0);

@@ -1,8 +1,7 @@
 // One-byte-map instructions with longer bodies, called from the dispatch in exec.ts:
 // segment-register and multi-register stack instructions (PUSH/POP Sreg, PUSHA/POPA,
 // ENTER, LDS..LSS), BOUND, groups 3 and 5, and the real-mode far-transfer limit checks.
-import { STATE_BASE } from '../generated/layout';
-import { reg32, reg16, segSel, EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, CS, SS } from './state';
+import { reg32, reg16, segSel, segLimit, EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, CS, SS } from './state';
 import { fetch8, fetch16, stack32, rd16, rd32, wr16, wr32, probeWrite } from './access';
 
 import {
@@ -24,7 +23,7 @@ import { farJump, farCall } from './system/far';
 import { protectedMode, v86Mode } from './system/segments';
 import { setShadowNext } from './shadow';
 
-@inline export function segLimitCS(): u32 { return load<u32>(STATE_BASE + 64 + 16 * 1 + 8); }
+@inline export function segLimitCS(): u32 { return segLimit(CS); }
 
 /**
  * Real and V86 mode far transfers keep the CS limit, and a target offset beyond it raises

@@ -123,6 +123,12 @@ export class WasmCore implements Core {
   private get32(off: number): number { return this.views().getUint32(L.STATE_BASE + off, true); }
   private set32(off: number, v: number): void { this.views().setUint32(L.STATE_BASE + off, v >>> 0, true); }
   private get64(off: number): bigint { return this.views().getBigUint64(L.STATE_BASE + off, true); }
+  /** A u64 field as a number (exact below 2^53), read as its two little-endian halves
+   *  without a BigInt: the run loop asks for the instruction count after every exit. */
+  private get64Number(off: number): number {
+    const dv = this.views(), p = L.STATE_BASE + off;
+    return dv.getUint32(p, true) + dv.getUint32(p + 4, true) * 2 ** 32;
+  }
 
   reset(): void { this.x.reset(); }
 
@@ -157,7 +163,7 @@ export class WasmCore implements Core {
       // CPL follows CS.RPL in protected mode, 0 in real mode.
       const pe = (this.get32(L.S_CR0) & 1) !== 0;
       const vm = (this.get32(L.S_EFLAGS) & (1 << 17)) !== 0;
-      const cs = this.get32(L.S_SEG + 16 * 1 + L.SEG_SEL);
+      const cs = this.get32(this.segOffset('cs') + L.SEG_SEL);
       this.set32(L.S_CPL, !pe ? 0 : vm ? 3 : (cs & 3));
     }
     this.x.stateChanged();
@@ -264,9 +270,7 @@ export class WasmCore implements Core {
     for (const [k, off] of Object.entries(COUNTERS)) c[k] = Number(this.get64(off));
     return c;
   }
-  instructions(): number {
-    return this.get32(L.S_CNT_INSN) + this.get32(L.S_CNT_INSN + 4) * 2 ** 32;
-  }
+  instructions(): number { return this.get64Number(L.S_CNT_INSN); }
   tsc(): bigint { return this.get64(L.S_TSC); }
   /** Runs the core's fuzz driver (tests only; it resets the CPU and overwrites RAM). */
   fuzz(seed: number, streams: number, budget: number, maxExits: number, stopAtFirst = false): FuzzResult {
