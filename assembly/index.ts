@@ -80,4 +80,3 @@ export function readMsr(index: u32): u64 { return msrRead(index); }
 export function writeMsr(index: u32, v: u64): bool { msrWrite(index, v); return msrOk; }
 export function lastMsrOk(): bool { return msrOk; }
 
-export { fuzz, fuzzArmGuards, guardsIntact, fuzzFirstCode, fuzzFirstAt } from './fuzz';

@@ -16,6 +16,8 @@ const asc = join(root, 'node_modules/assemblyscript/bin/asc.js');
 const targets = [
   ['assembly/index.ts', 'release'],
   ['assembly/index.ts', 'debug'],
+  // The release core plus the fuzz driver, for test/core/fuzz.test.ts only.
+  ['assembly/fuzz-entry.ts', 'fuzz'],
 ];
 for (const [entry, target] of targets) {
   run(process.execPath, [asc, entry, '--target', target, '--memoryBase', String(dataBase)]);

@@ -25,21 +25,6 @@ interface CoreExports {
   readMsr(index: number): bigint;
   writeMsr(index: number, v: bigint): number;
   lastMsrOk(): number;
-  fuzz(seed: number, streams: number, budget: number, maxExits: number, stopAtFirst: number): number;
-  fuzzArmGuards(): void;
-  guardsIntact(): number;
-  fuzzFirstCode(): number;
-  fuzzFirstAt(): number;
-}
-
-/** Result of the core's built-in fuzz driver (assembly/fuzz.ts). */
-export interface FuzzResult {
-  violations: number;
-  /** Code of the first violated invariant (assembly/fuzz.ts, check()) and its stream. */
-  firstCode: number;
-  firstStream: number;
-  guardsIntact: boolean;
-  instructions: number;
 }
 
 const REG_OFFSETS: Record<RegName, number> = {
@@ -272,16 +257,6 @@ export class WasmCore implements Core {
   }
   instructions(): number { return this.get64Number(L.S_CNT_INSN); }
   tsc(): bigint { return this.get64(L.S_TSC); }
-  /** Runs the core's fuzz driver (tests only; it resets the CPU and overwrites RAM). */
-  fuzz(seed: number, streams: number, budget: number, maxExits: number, stopAtFirst = false): FuzzResult {
-    const before = this.get64(L.S_CNT_INSN);
-    this.x.fuzzArmGuards();
-    const violations = this.x.fuzz(seed >>> 0, streams >>> 0, budget >>> 0, maxExits >>> 0, stopAtFirst ? 1 : 0);
-    return {
-      violations, firstCode: this.x.fuzzFirstCode(), firstStream: this.x.fuzzFirstAt(),
-      guardsIntact: this.x.guardsIntact() !== 0, instructions: Number(this.get64(L.S_CNT_INSN) - before),
-    };
-  }
   /** The state block (registers, segment caches, tables, CRs, MSRs, TSC...) as one copy,
    *  for a VMM that saves and loads guest state as a whole. */
   saveState(): Uint8Array {
