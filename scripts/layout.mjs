@@ -158,8 +158,8 @@ const alignUp = (v, a) => Math.ceil(v / a) * a;
 
 /**
  * Computes every constant from a declaration and checks it. Returns the constants in
- * declaration order (name -> value) and every field's extent (name, block, start, bytes)
- * as addresses in linear memory, for the tests to check on their own.
+ * declaration order (name -> value) and every field's extent (name, block, start, bytes,
+ * align) as addresses in linear memory, for the tests to check on their own.
  */
 export function computeLayout(decl = { structs, counts, blocks, exits }) {
   const values = new Map();
@@ -221,7 +221,7 @@ export function computeLayout(decl = { structs, counts, blocks, exits }) {
     off = alignUp(off, align);
     define(name, origin + off, where);
     if (names) names.forEach((n, i) => define(n, origin + off + i * elem, where));
-    extents.push({ name, block: block.name, start: block.base + off, bytes });
+    extents.push({ name, block: block.name, start: block.base + off, bytes, align });
     return off + bytes;
   };
 
