@@ -79,9 +79,14 @@ function setup(stream: u32): void {
       store<u32>(STATE_BASE + S_CR3, 0x10000);
       store<u32>(STATE_BASE + S_CR4, next() & 0x90);
       // A few random PDEs (4 MiB pages, absent entries) and PTEs with random rights.
-      for (let k: u32 = 0; k < 8; k++) store<u32>(RAM_BASE + 0x10000 + ((next() & 0x3ff) << 2), next() & 0x3ff0019f);
+      for (let k: u32 = 0; k < 8; k++) {
+        store<u32>(RAM_BASE + 0x10000 + ((next() & 0x3ff) << 2), next() & 0x3ff0019f);
+      }
       store<u32>(RAM_BASE + 0x10000, 0x11007); // PDE 0 -> page table at 0x11000
-      for (let k: u32 = 0; k < 16; k++) store<u32>(RAM_BASE + 0x11000 + ((next() & 0x3ff) << 2), ((next() & 0xff) << 12) | (next() & 0x167));
+      for (let k: u32 = 0; k < 16; k++) {
+        const pteAt = RAM_BASE + 0x11000 + ((next() & 0x3ff) << 2);
+        store<u32>(pteAt, ((next() & 0xff) << 12) | (next() & 0x167));
+      }
     }
     const c = (next() & 7) == 0 ? 3 : 0;
     const d: u32 = mode == 2 ? 0 : 0x4000;
@@ -95,8 +100,10 @@ function setup(stream: u32): void {
     setSegRaw(TR, 0x18, page, 0x67 + (next() & 0x1fff), 0x8b);
     store<u32>(STATE_BASE + S_CPL, c);
     store<u32>(STATE_BASE + S_EIP, page + at + (next() & 0x3f));
-    store<u32>(STATE_BASE + S_GDTR_BASE, page); store<u32>(STATE_BASE + S_GDTR_LIMIT, next() & 0xfff);
-    store<u32>(STATE_BASE + S_IDTR_BASE, page); store<u32>(STATE_BASE + S_IDTR_LIMIT, next() & 0x7ff);
+    store<u32>(STATE_BASE + S_GDTR_BASE, page);
+    store<u32>(STATE_BASE + S_GDTR_LIMIT, next() & 0xfff);
+    store<u32>(STATE_BASE + S_IDTR_BASE, page);
+    store<u32>(STATE_BASE + S_IDTR_LIMIT, next() & 0x7ff);
   }
   void ram; void stream;
 }
@@ -104,14 +111,14 @@ function setup(stream: u32): void {
 /** Checks the state the host sees after run() returned. */
 function check(stream: u32): void {
   const fl = load<u32>(STATE_BASE + S_EFLAGS);
-  if ((fl & 2) == 0 || (fl & 0xffc08028) != 0) violation(1, stream);             // EFLAGS fixed/reserved bits
+  if ((fl & 2) == 0 || (fl & 0xffc08028) != 0) violation(1, stream); // EFLAGS fixed/reserved
   const cs = STATE_BASE + S_SEG + SEG_SIZE * CS;
   const ar = load<u32>(cs + SEG_ACCESS);
-  if ((ar & 0xfffe0f00) != 0) violation(2, stream);                              // access-rights format
+  if ((ar & 0xfffe0f00) != 0) violation(2, stream); // access-rights format
   const pe = (load<u32>(STATE_BASE + S_CR0) & 1) != 0;
   const vm = (fl & (1 << 17)) != 0;
   if (pe && !vm) {
-    if ((ar & 0x10000) != 0 || (ar & 0x18) != 0x18) violation(3, stream);       // CS usable code
+    if ((ar & 0x10000) != 0 || (ar & 0x18) != 0x18) violation(3, stream); // CS usable code
     // CPL = SS.DPL (the VM-entry guest-state check, SDM vol. 3C, 26.3.1.2). CS.RPL may still
     // hold a real-mode selector right after CR0.PE was set.
     const ssAr = load<u32>(STATE_BASE + S_SEG + SEG_SIZE * SS + SEG_ACCESS);
@@ -119,9 +126,10 @@ function check(stream: u32): void {
   }
   if (!pe && load<u32>(STATE_BASE + S_CPL) != 0) violation(5, stream);
   const eip = load<u32>(STATE_BASE + S_EIP);
-  if (<u64>eip > <u64>load<u32>(cs + SEG_LIMIT) + 15) violation(6, stream);      // EIP within CS limit
+  if (<u64>eip > <u64>load<u32>(cs + SEG_LIMIT) + 15) violation(6, stream); // EIP within CS limit
   for (let s: u32 = 0; s < 8; s++) {
-    if ((load<u32>(STATE_BASE + S_SEG + SEG_SIZE * s + SEG_SEL) & 0xffff0000) != 0) violation(7, stream);
+    const sel = load<u32>(STATE_BASE + S_SEG + SEG_SIZE * s + SEG_SEL);
+    if ((sel & 0xffff0000) != 0) violation(7, stream);
   }
 }
 
@@ -134,8 +142,12 @@ export function fuzz(seed: u32, streams: u32, budget: u32, maxExits: u32, stopAt
   rng = seed | 1;
   // Fill the first 64 KiB with random bytes once, and an identity page table at 0x11000.
   for (let p: u32 = 0; p < 0x10000; p += 4) store<u32>(RAM_BASE + p, next());
-  for (let p: u32 = 0; p < 4096; p += 4) store<u32>(RAM_BASE + 0x10000 + p, (next() & 0x3ff0019f) | 1);
-  for (let i: u32 = 0; i < 1024; i++) store<u32>(RAM_BASE + 0x11000 + i * 4, (i << 12) | (next() & 0x167) | 1);
+  for (let p: u32 = 0; p < 4096; p += 4) {
+    store<u32>(RAM_BASE + 0x10000 + p, (next() & 0x3ff0019f) | 1);
+  }
+  for (let i: u32 = 0; i < 1024; i++) {
+    store<u32>(RAM_BASE + 0x11000 + i * 4, (i << 12) | (next() & 0x167) | 1);
+  }
   fuzzViolations = 0; fuzzFirst = 0; fuzzFirstStream = 0; fuzzInstructions = 0;
   for (let st: u32 = 0; st < streams; st++) {
     setup(st);

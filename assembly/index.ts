@@ -5,7 +5,10 @@ import {
   S_TSC_PER_INSN, S_EFLAGS, S_EIP, STATE_SIZE, S_RAM_BYTES, S_COUNTERS,
 } from './generated/layout';
 import { setSegRaw, CS, LDTR, TR } from './cpu/state';
-import { physInit, setA20 as physSetA20, addRom as physAddRom, addMmio as physAddMmio, setShadow as physSetShadow } from './mem/phys';
+import {
+  physInit, setA20 as physSetA20, addRom as physAddRom, addMmio as physAddMmio,
+  setShadow as physSetShadow,
+} from './mem/phys';
 import { tlbFlushAll, tlbReset } from './mem/tlb';
 import { run as runLoop, enterState, leaveState } from './cpu/run';
 import { completeRead, logClear } from './cpu/iolog';
@@ -71,10 +74,22 @@ export function completeIo(value: u32): void { completeRead(value); }
 export function setA20(on: bool): void { physSetA20(on); tlbFlushAll(false); }
 /** Reserves host memory for a ROM at `phys`; the loader copies the image to the returned
  *  host address (0 when no more ROMs fit). */
-export function addRom(phys: u32, len: u32): u32 { const h = physAddRom(phys, len); tlbFlushAll(false); return h; }
+export function addRom(phys: u32, len: u32): u32 {
+  const h = physAddRom(phys, len);
+  tlbFlushAll(false);
+  return h;
+}
 /** PAM shadow mode of a BIOS-area region (see mem/phys.ts); flushes the TLB. */
-export function setShadow(region: u32, mode: u32): bool { const ok = physSetShadow(region, mode); tlbFlushAll(false); return ok; }
-export function addMmio(phys: u32, len: u32): bool { const ok = physAddMmio(phys, len); tlbFlushAll(false); return ok; }
+export function setShadow(region: u32, mode: u32): bool {
+  const ok = physSetShadow(region, mode);
+  tlbFlushAll(false);
+  return ok;
+}
+export function addMmio(phys: u32, len: u32): bool {
+  const ok = physAddMmio(phys, len);
+  tlbFlushAll(false);
+  return ok;
+}
 export function ramBase(): u32 { return RAM_BASE; }
 export function readMsr(index: u32): u64 { return msrRead(index); }
 export function writeMsr(index: u32, v: u64): bool { msrWrite(index, v); return msrOk; }

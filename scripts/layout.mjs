@@ -26,6 +26,12 @@ export const structs = {
   ROM_ENTRY: [['ROM_PHYS', u32], ['ROM_LEN', u32], ['ROM_HOST', u32], ['ROM_PAD', u32]],
   /** An MMIO range: guest-physical start and length. */
   MMIO_ENTRY: [['MMIO_PHYS', u32], ['MMIO_LEN', u32]],
+  /** The check data the core derives from a segment cache (assembly/cpu/access.ts,
+   *  segUpdate): base, lowest valid offset, the span of valid offsets above it for a read
+   *  and for a write (i64, -1 when none), padded to 32 bytes so that it is indexed by a
+   *  shift. */
+  SEGX_ENTRY: [['SX_BASE', u32], ['SX_LO', u32], ['SX_SPAN_READ', u64], ['SX_SPAN_WRITE', u64],
+    ['SX_PAD', u64]],
 };
 
 /** Element counts of the tables below. */
@@ -124,6 +130,9 @@ export const blocks = [
   ] },
   /** A page of 0xFF bytes that unclaimed physical pages read from. */
   { name: 'ONES_PAGE', base: 0x2000, size: 0x1000 },
+  /** Segment check data, one entry per segment register (in the S_SEG order). */
+  { name: 'SEGX', base: 0x3000, size: 0x1000,
+    fields: [{ name: 'SEGX_TABLE', count: 8, struct: 'SEGX_ENTRY' }] },
   /** The software TLB: three u32 arrays indexed by entry (tag, host addend, global flag),
    *  then the fill log (indexes of the entries filled since the last full flush). */
   { name: 'TLB', base: 0x4000, size: 0x1c000, fields: [

@@ -63,7 +63,8 @@ export function instructionHits(lin: u32): u32 {
   return h;
 }
 
-/** Records debug-exception causes in DR6: B0-B3 replaced by `hits`, BS (bit 14) when single-stepping. */
+/** Records debug-exception causes in DR6: B0-B3 replaced by `hits`, BS (bit 14) when
+ *  single-stepping. */
 export function recordDr6(hits: u32, singleStep: bool): void {
   let dr6 = load<u32>(STATE_BASE + S_DR6);
   dr6 = (dr6 & ~0xf) | hits;

@@ -41,7 +41,9 @@ export function hostAccess(kind: u32, addr: u32, size: u32, write: bool, value: 
  * Appends an access to the log and requests its exit: IOL_SIZE is the size with the
  * element count in bits 8 and up when it is above 1 (a string I/O batch).
  */
-function logAndExit(kind: u32, addr: u32, size: u32, count: u32, write: bool, logged: u32, exitValue: u32): void {
+function logAndExit(
+  kind: u32, addr: u32, size: u32, count: u32, write: bool, logged: u32, exitValue: u32,
+): void {
   if (logLen >= <u32>IOLOG_MAX) {
     // An instruction never needs this many host accesses; treat as a protection error.
     raiseGP(0);
@@ -68,7 +70,8 @@ function logAndExit(kind: u32, addr: u32, size: u32, count: u32, write: bool, lo
 /** True when the next access to replay is an ordinary (one-element) one: a string
  *  instruction must then replay it element by element. */
 export function replayingSingle(): bool {
-  return logPos < logLen && (load<u32>(IOLOG_TABLE + logPos * IOLOG_ENTRY_SIZE + IOL_SIZE) >> 8) == 0;
+  return logPos < logLen &&
+    (load<u32>(IOLOG_TABLE + logPos * IOLOG_ENTRY_SIZE + IOL_SIZE) >> 8) == 0;
 }
 
 /**
@@ -82,7 +85,8 @@ export function hostBatch(port: u32, size: u32, count: u32, write: bool, first: 
   if (logPos < logLen) {
     const p = IOLOG_TABLE + logPos * IOLOG_ENTRY_SIZE;
     if (load<u32>(p + IOL_KIND) == EXIT_IO && load<u32>(p + IOL_ADDR) == port &&
-        load<u32>(p + IOL_SIZE) == (size | (count << 8)) && load<u32>(p + IOL_VALUE) == (write ? 1 : 0)) {
+        load<u32>(p + IOL_SIZE) == (size | (count << 8)) &&
+        load<u32>(p + IOL_VALUE) == (write ? 1 : 0)) {
       logPos++;
       return true;
     }

@@ -98,7 +98,10 @@ export function classify(pa: u32): u32 {
   const sr = shadowRegion(pa);
   if (sr >= 0 && pa < ramBytes) {
     const m = unchecked(shadowMode[sr]);
-    if (m != SHADOW_ROM) { classHost = RAM_BASE + pa; return m == SHADOW_RAM ? PAGE_RAM : PAGE_ROM; }
+    if (m != SHADOW_ROM) {
+      classHost = RAM_BASE + pa;
+      return m == SHADOW_RAM ? PAGE_RAM : PAGE_ROM;
+    }
   }
   for (let i: u32 = 0; i < romCount; i++) {
     const p = ROM_TABLE + i * ROM_ENTRY_SIZE;
@@ -107,7 +110,10 @@ export function classify(pa: u32): u32 {
   }
   for (let i: u32 = 0; i < mmioCount; i++) {
     const p = MMIO_TABLE + i * MMIO_ENTRY_SIZE;
-    if (pa - load<u32>(p + MMIO_PHYS) < load<u32>(p + MMIO_LEN)) { classHost = 0; return PAGE_MMIO; }
+    if (pa - load<u32>(p + MMIO_PHYS) < load<u32>(p + MMIO_LEN)) {
+      classHost = 0;
+      return PAGE_MMIO;
+    }
   }
   if (pa < ramBytes) { classHost = RAM_BASE + pa; return PAGE_RAM; }
   classHost = ONES_PAGE + (pa & 0xfff);

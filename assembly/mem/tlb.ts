@@ -14,7 +14,10 @@ import {
   STATE_BASE, S_CR0, S_CR3, S_CR4, S_CR2, TLB_ENTRIES, TLB_TAG, TLB_ADD, TLB_GLOBAL, TLB_FILL_LOG,
   FILL_LOG_MAX, S_CNT_TLB_MISS, S_CNT_WALK, S_CNT_WALK_REFS, S_CNT_TLB_FLUSH,
 } from '../generated/layout';
-import { a20Mask, classify, classHost, pageIsMixed, physRead32, physWrite32, PAGE_RAM, PAGE_ROM, PAGE_MMIO } from './phys';
+import {
+  a20Mask, classify, classHost, pageIsMixed, physRead32, physWrite32, PAGE_RAM, PAGE_ROM,
+  PAGE_MMIO,
+} from './phys';
 import { raise, PF_VEC } from '../cpu/fault';
 import { CR0_PG, CR0_WP, CR4_PSE, CR4_PGE } from '../cpu/state';
 
@@ -93,7 +96,9 @@ export function clampFetch(endEip: u32): void {
 export function unclampFetch(): void { if (fetchClamp != 0) { fetchClamp = 0; fetchInvalidate(); } }
 export function fetchInvalidate(): void { fetchEnd = 0; fetchEnd2 = 0; fetchEnd4 = 0; }
 
-@inline function cnt(off: u32): void { store<u64>(STATE_BASE + off, load<u64>(STATE_BASE + off) + 1); }
+@inline function cnt(off: u32): void {
+  store<u64>(STATE_BASE + off, load<u64>(STATE_BASE + off) + 1);
+}
 
 // Entries filled since the last full flush, so a flush of a small working set clears only
 // those instead of the whole array (context switches, the fuzz driver's resets).
@@ -125,7 +130,10 @@ export function tlbFlushAll(keepGlobal: bool): void {
   }
   for (let i: u32 = 0; i < <u32>TLB_ENTRIES; i++) {
     if (load<u32>(TLB_GLOBAL + (i << 2)) == 0) store<u32>(TLB_TAG + (i << 2), INVALID_TAG);
-    else if (fillCount < FILL_LOG_MAX) { store<u32>(TLB_FILL_LOG + (fillCount << 2), i); fillCount++; }
+    else if (fillCount < FILL_LOG_MAX) {
+      store<u32>(TLB_FILL_LOG + (fillCount << 2), i);
+      fillCount++;
+    }
     else fillCount = FILL_LOG_MAX + 1;
   }
 }
@@ -173,7 +181,8 @@ export function translate(lin: u32, write: bool, user: bool): bool {
   } else {
     cnt(S_CNT_WALK);
     const c4 = load<u32>(STATE_BASE + S_CR4);
-    const pdeAddr = nestedRef(((load<u32>(STATE_BASE + S_CR3) & 0xfffff000) | ((lin >>> 22) << 2)) & a20Mask);
+    const pdBase = load<u32>(STATE_BASE + S_CR3) & 0xfffff000;
+    const pdeAddr = nestedRef((pdBase | ((lin >>> 22) << 2)) & a20Mask);
     cnt(S_CNT_WALK_REFS);
     let pde = physRead32(pdeAddr);
     const pfUser: u32 = user ? PFEC_U : 0;
@@ -184,7 +193,10 @@ export function translate(lin: u32, write: bool, user: bool): bool {
     let perm: u32;
     let large = (pde & PTE_PS) != 0 && (c4 & CR4_PSE) != 0;
     if (large) {
-      if ((pde & PDE_4M_RESERVED) != 0) { pageFault(lin, PFEC_P | PFEC_RSVD | pfUser | pfWrite); return false; }
+      if ((pde & PDE_4M_RESERVED) != 0) {
+        pageFault(lin, PFEC_P | PFEC_RSVD | pfUser | pfWrite);
+        return false;
+      }
       ent = pde; entAddr = pdeAddr; perm = pde;
       phys = (pde & 0xffc00000) | (lin & 0x3ff000);
     } else {
@@ -206,7 +218,11 @@ export function translate(lin: u32, write: bool, user: bool): bool {
       pageFault(lin, PFEC_P | pfWrite); return false;
     }
     // Accessed and dirty bits (SDM vol. 3A, 4.8).
-    if (!large && (pde & PTE_A) == 0) { pde |= PTE_A; physWrite32(pdeAddr, pde); if (large) ent = pde; }
+    if (!large && (pde & PTE_A) == 0) {
+      pde |= PTE_A;
+      physWrite32(pdeAddr, pde);
+      if (large) ent = pde;
+    }
     let nent = ent | PTE_A;
     if (write) nent |= PTE_D;
     if (nent != ent) { physWrite32(entAddr, nent); ent = nent; }
