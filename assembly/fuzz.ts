@@ -7,8 +7,10 @@
 import {
   STATE_BASE, S_EIP, S_EFLAGS, S_CR0, S_CR3, S_CR4, S_CPL, S_SEG, SEG_ACCESS, SEG_LIMIT, SEG_SEL,
   S_IDTR_BASE, S_IDTR_LIMIT, S_GDTR_BASE, S_GDTR_LIMIT, S_EXIT_REASON, EXIT_IO, EXIT_MMIO,
-  EXIT_SHUTDOWN, RAM_BASE, S_RAM_BYTES, DATA_BASE, TLB_USED_END, S_STRIO, PIO_DATA_BASE,
-  PIO_DATA_SIZE, GUARD_BASE, GUARD_SIZE, SEG_SIZE,
+  EXIT_SHUTDOWN, RAM_BASE, S_RAM_BYTES, S_STRIO, SEG_SIZE, GUARD_BASE, GUARD_SIZE,
+  STATE_USED_END, STATE_SIZE, IOLOG_USED_END, IOLOG_BASE, IOLOG_SIZE, RANGES_USED_END,
+  RANGES_BASE, RANGES_SIZE, SEGX_USED_END, SEGX_BASE, SEGX_SIZE, TLB_USED_END, TLB_BASE,
+  TLB_SIZE, PIO_DATA_BASE, PIO_DATA_SIZE, DATA_BASE,
 } from './generated/layout';
 import { reset } from './index';
 import { run } from './cpu/run';
@@ -23,11 +25,20 @@ let rng: u32 = 1;
   return x;
 }
 
-/** Where the guard areas are: the first page, and the gap between the TLB and AS data. */
-const GUARD_LO_END: u32 = GUARD_BASE + GUARD_SIZE;
-const GAP_START: u32 = TLB_USED_END; // after the TLB's fill log
-/** The string I/O data area (written by design) splits the gap in two guarded parts. */
-const PIO_END: u32 = PIO_DATA_BASE + PIO_DATA_SIZE;
+/**
+ * The guard areas, [start, end) pairs: the space of the core's memory that no structure
+ * uses (scripts/layout.mjs), i.e. the guard page, the unused tail of each block and the
+ * space between the string I/O data and AssemblyScript's static data.
+ */
+const GUARDS: StaticArray<u32> = [
+  GUARD_BASE, GUARD_BASE + GUARD_SIZE,
+  STATE_USED_END, STATE_BASE + STATE_SIZE,
+  IOLOG_USED_END, IOLOG_BASE + IOLOG_SIZE,
+  RANGES_USED_END, RANGES_BASE + RANGES_SIZE,
+  SEGX_USED_END, SEGX_BASE + SEGX_SIZE,
+  TLB_USED_END, TLB_BASE + TLB_SIZE,
+  PIO_DATA_BASE + PIO_DATA_SIZE, DATA_BASE,
+];
 
 /** Number of invariant violations found, and the first one (a code for the test to name). */
 export let fuzzViolations: u32 = 0;
@@ -42,14 +53,14 @@ function violation(code: u32, stream: u32): void {
 
 /** Clears the guard areas; `guardsIntact()` checks that nothing wrote there. */
 export function fuzzArmGuards(): void {
-  memory.fill(GUARD_BASE, 0, GUARD_SIZE);
-  memory.fill(GAP_START, 0, PIO_DATA_BASE - GAP_START);
-  memory.fill(PIO_END, 0, DATA_BASE - PIO_END);
+  for (let i = 0; i < GUARDS.length; i += 2) {
+    memory.fill(GUARDS[i], 0, GUARDS[i + 1] - GUARDS[i]);
+  }
 }
 export function guardsIntact(): bool {
-  for (let p: u32 = GUARD_BASE; p < GUARD_LO_END; p += 8) if (load<u64>(p) != 0) return false;
-  for (let p: u32 = GAP_START; p < PIO_DATA_BASE; p += 8) if (load<u64>(p) != 0) return false;
-  for (let p: u32 = PIO_END; p < DATA_BASE; p += 8) if (load<u64>(p) != 0) return false;
+  for (let i = 0; i < GUARDS.length; i += 2) {
+    for (let p = GUARDS[i]; p < GUARDS[i + 1]; p += 4) if (load<u32>(p) != 0) return false;
+  }
   return true;
 }
 
