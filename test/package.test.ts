@@ -88,12 +88,15 @@ describe('npm package contents', () => {
     expect(compiled.length).toBeGreaterThan(100);
     const unresolved: string[] = [];
     for (const f of compiled) {
-      const url = /\n\/\/# sourceMappingURL=(\S+)\s*$/.exec(readFileSync(join(ROOT, f), 'utf8'))?.[1];
+      const text = readFileSync(join(ROOT, f), 'utf8');
+      const url = /\n\/\/# sourceMappingURL=(\S+)\s*$/.exec(text)?.[1];
       const target = url && posix.join(posix.dirname(f), url);
       if (!target || !shipped.has(target)) unresolved.push(`${f} -> ${target ?? '(no map)'}`);
     }
     for (const m of maps) {
-      const map = JSON.parse(readFileSync(join(ROOT, m), 'utf8')) as { sourceRoot?: string; sources: string[] };
+      const map = JSON.parse(readFileSync(join(ROOT, m), 'utf8')) as {
+        sourceRoot?: string; sources: string[];
+      };
       expect(map.sources.length, m).toBeGreaterThan(0);
       for (const s of map.sources) {
         const target = posix.normalize(posix.join(posix.dirname(m), map.sourceRoot ?? '', s));
@@ -102,7 +105,8 @@ describe('npm package contents', () => {
     }
     expect(unresolved).toEqual([]);
     // The map of the CLI's entry names the TypeScript file that the package carries.
-    const cli = JSON.parse(readFileSync(join(ROOT, 'dist/bindings/cli/main.js.map'), 'utf8')) as { sources: string[] };
+    const cliMap = readFileSync(join(ROOT, 'dist/bindings/cli/main.js.map'), 'utf8');
+    const cli = JSON.parse(cliMap) as { sources: string[] };
     expect(cli.sources).toEqual(['../../../bindings/cli/main.ts']);
     expect(files).toContain('bindings/cli/main.ts');
     // No source ships without its compiled module (the test-only ones stay out alike).

@@ -5,16 +5,18 @@
  *
  * The driver runs inside the core (assembly/fuzz.ts) so that a million streams fit in CI
  * time. It is built into its own module, build/fuzz.wasm (assembly/fuzz-entry.ts: the
- * release core's code and options plus the driver), so the shipped core does not carry it. Each stream resets the CPU into real mode, flat 32-bit or 16-bit protected mode, or
+ * release core's code and options plus the driver), so the shipped core does not carry
+ * it. Each stream resets the CPU into real mode, flat 32-bit or 16-bit protected mode, or
  * 32-bit paging with random page-table entries, at CPL 0 or 3, with random registers,
  * EFLAGS, code, IVT/IDT/GDT contents and TSS limit, runs at most 32 instructions per run()
  * and answers up to 8 port/MMIO exits with random values. After every run() it checks:
  * EFLAGS fixed and reserved bits, the segment-cache access-rights format, CS usable code in
  * protected mode, CPL = SS.DPL (0 in real mode), EIP within the CS limit (+ one instruction
- * length), selectors 16-bit; at the end, that the guard areas of the core's memory are
- * untouched.
+ * length), selectors 16-bit; at the end, that the guard areas of the core's memory (all
+ * the space scripts/layout.mjs leaves unused) are untouched.
  *
- * Longer runs: WASMVISOR_FUZZ_STREAMS=50000000 WASMVISOR_FUZZ_SEED=7 npx vitest run test/core/fuzz.test.ts
+ * Longer runs:
+ *   WASMVISOR_FUZZ_STREAMS=50000000 WASMVISOR_FUZZ_SEED=7 npx vitest run test/core/fuzz.test.ts
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
@@ -30,7 +32,9 @@ interface FuzzCore {
   memory: WebAssembly.Memory;
   init(ramBytes: number): number;
   addMmio(phys: number, len: number): number;
-  fuzz(seed: number, streams: number, budget: number, maxExits: number, stopAtFirst: number): number;
+  fuzz(
+    seed: number, streams: number, budget: number, maxExits: number, stopAtFirst: number,
+  ): number;
   fuzzArmGuards(): void;
   guardsIntact(): number;
   fuzzFirstCode(): number;
@@ -38,7 +42,9 @@ interface FuzzCore {
 }
 
 async function fuzzCore(ramBytes: number): Promise<FuzzCore> {
-  if (!existsSync(FUZZ_WASM)) throw new Error(`${FUZZ_WASM.pathname} is missing: run npm run build:wasm`);
+  if (!existsSync(FUZZ_WASM)) {
+    throw new Error(`${FUZZ_WASM.pathname} is missing: run npm run build:wasm`);
+  }
   const env = {
     abort(_msg: number, _file: number, line: number, column: number): never {
       throw new Error(`the fuzz core aborted at line ${line}:${column}`);
@@ -61,7 +67,8 @@ const INVARIANTS: Record<number, string> = {
 };
 
 describe('random instruction streams', () => {
-  it(`run ${STREAMS.toLocaleString('en')} streams without a trap, a stray write or an inconsistent state`, async () => {
+  const streams = STREAMS.toLocaleString('en');
+  it(`run ${streams} streams without a trap, a stray write or an inconsistent state`, async () => {
     const x = await fuzzCore(1 << 20);
     expect(x.addMmio(0xa0000, 0x20000)).toBe(1);
     const before = retired(x);

@@ -117,7 +117,9 @@ describe('memory layout', () => {
     // come after every guest-state field.
     const counters = extents.filter((e) => e.name.startsWith('S_CNT_') || e.block === 'STATE' &&
       ['S_RAM_BYTES', 'S_A20_MASK', 'S_TSC_PER_INSN', 'S_ROM_END', 'S_STRIO'].includes(e.name));
-    for (const e of counters) expect(e.start - v('STATE_BASE'), e.name).toBeGreaterThanOrEqual(v('S_COUNTERS'));
+    for (const e of counters) {
+      expect(e.start - v('STATE_BASE'), e.name).toBeGreaterThanOrEqual(v('S_COUNTERS'));
+    }
     for (const e of extents.filter((x) => x.block === 'STATE' && !counters.includes(x))) {
       expect(e.start + e.bytes - v('STATE_BASE'), e.name).toBeLessThanOrEqual(v('S_COUNTERS'));
     }
@@ -161,7 +163,9 @@ describe('memory layout', () => {
 
   it('has no offset into the state block or a table typed by hand in the sources', () => {
     const files = [...walk('assembly'), ...walk('bindings')].filter((f) => f.endsWith('.ts'));
-    const literal = /\b(?:L\.)?(?:STATE_BASE|S_[A-Z0-9_]+|[A-Z_]+_TABLE)\s*\+\s*(?:\d|\(?\s*\d+\s*\*)/;
+    // A state-block field or table address plus a number (or a number times an index).
+    const literal =
+      /\b(?:L\.)?(?:STATE_BASE|S_[A-Z0-9_]+|[A-Z_]+_TABLE)\s*\+\s*(?:\d|\(?\s*\d+\s*\*)/;
     const hits: string[] = [];
     for (const f of files) {
       readFileSync(join(ROOT, f), 'utf8').split('\n').forEach((line, i) => {
