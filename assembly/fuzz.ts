@@ -7,13 +7,15 @@
 import {
   STATE_BASE, S_EIP, S_EFLAGS, S_CR0, S_CR3, S_CR4, S_CPL, S_SEG, SEG_ACCESS, SEG_LIMIT, SEG_SEL,
   S_IDTR_BASE, S_IDTR_LIMIT, S_GDTR_BASE, S_GDTR_LIMIT, S_EXIT_REASON, EXIT_IO, EXIT_MMIO,
-  EXIT_SHUTDOWN, RAM_BASE, S_RAM_BYTES, DATA_BASE, TLB_BASE, TLB_ENTRIES, S_STRIO, PIO_DATA_BASE,
-  PIO_DATA_SIZE,
+  EXIT_SHUTDOWN, RAM_BASE, S_RAM_BYTES, S_STRIO, SEG_SIZE, GUARD_BASE, GUARD_SIZE,
+  STATE_USED_END, STATE_SIZE, IOLOG_USED_END, IOLOG_BASE, IOLOG_SIZE, RANGES_USED_END,
+  RANGES_BASE, RANGES_SIZE, SEGX_USED_END, SEGX_BASE, SEGX_SIZE, TLB_USED_END, TLB_BASE,
+  TLB_SIZE, PIO_DATA_BASE, PIO_DATA_SIZE, DATA_BASE,
 } from './generated/layout';
 import { reset } from './index';
 import { run } from './cpu/run';
 import { completeRead } from './cpu/iolog';
-import { setSegRaw, CS, SS, DS, ES, FS, GS, TR } from './cpu/state';
+import { setSegRaw, setReg32, CS, SS, DS, ES, FS, GS, TR } from './cpu/state';
 
 let rng: u32 = 1;
 @inline function next(): u32 {
@@ -23,11 +25,20 @@ let rng: u32 = 1;
   return x;
 }
 
-/** Where the guard areas are: the first page, and the gap between the TLB and AS data. */
-const GUARD_LO_END: u32 = 0x1000;
-const GAP_START: u32 = TLB_BASE + TLB_ENTRIES * 12 + 512; // after the TLB's fill log
-/** The string I/O data area (written by design) splits the gap in two guarded parts. */
-const PIO_END: u32 = PIO_DATA_BASE + PIO_DATA_SIZE;
+/**
+ * The guard areas, [start, end) pairs: the space of the core's memory that no structure
+ * uses (scripts/layout.mjs), i.e. the guard page, the unused tail of each block and the
+ * space between the string I/O data and AssemblyScript's static data.
+ */
+const GUARDS: StaticArray<u32> = [
+  GUARD_BASE, GUARD_BASE + GUARD_SIZE,
+  STATE_USED_END, STATE_BASE + STATE_SIZE,
+  IOLOG_USED_END, IOLOG_BASE + IOLOG_SIZE,
+  RANGES_USED_END, RANGES_BASE + RANGES_SIZE,
+  SEGX_USED_END, SEGX_BASE + SEGX_SIZE,
+  TLB_USED_END, TLB_BASE + TLB_SIZE,
+  PIO_DATA_BASE + PIO_DATA_SIZE, DATA_BASE,
+];
 
 /** Number of invariant violations found, and the first one (a code for the test to name). */
 export let fuzzViolations: u32 = 0;
@@ -42,14 +53,14 @@ function violation(code: u32, stream: u32): void {
 
 /** Clears the guard areas; `guardsIntact()` checks that nothing wrote there. */
 export function fuzzArmGuards(): void {
-  memory.fill(0, 0, GUARD_LO_END);
-  memory.fill(GAP_START, 0, PIO_DATA_BASE - GAP_START);
-  memory.fill(PIO_END, 0, DATA_BASE - PIO_END);
+  for (let i = 0; i < GUARDS.length; i += 2) {
+    memory.fill(GUARDS[i], 0, GUARDS[i + 1] - GUARDS[i]);
+  }
 }
 export function guardsIntact(): bool {
-  for (let p: u32 = 0; p < GUARD_LO_END; p += 8) if (load<u64>(p) != 0) return false;
-  for (let p: u32 = GAP_START; p < PIO_DATA_BASE; p += 8) if (load<u64>(p) != 0) return false;
-  for (let p: u32 = PIO_END; p < DATA_BASE; p += 8) if (load<u64>(p) != 0) return false;
+  for (let i = 0; i < GUARDS.length; i += 2) {
+    for (let p = GUARDS[i]; p < GUARDS[i + 1]; p += 4) if (load<u32>(p) != 0) return false;
+  }
   return true;
 }
 
@@ -57,7 +68,7 @@ export function guardsIntact(): bool {
 function setup(stream: u32): void {
   reset();
   const ram = load<u32>(STATE_BASE + S_RAM_BYTES);
-  for (let r: u32 = 0; r < 8; r++) store<u32>(STATE_BASE + (r << 2), next());
+  for (let r: u32 = 0; r < 8; r++) setReg32(r, next());
   // Random code: 128 random bytes at a random place of a random page of the first 64 KiB
   // (the pages keep the random bytes of earlier streams). The IVT's first 32 vectors too.
   const page = (next() & 0xf) << 12;
@@ -79,9 +90,14 @@ function setup(stream: u32): void {
       store<u32>(STATE_BASE + S_CR3, 0x10000);
       store<u32>(STATE_BASE + S_CR4, next() & 0x90);
       // A few random PDEs (4 MiB pages, absent entries) and PTEs with random rights.
-      for (let k: u32 = 0; k < 8; k++) store<u32>(RAM_BASE + 0x10000 + ((next() & 0x3ff) << 2), next() & 0x3ff0019f);
+      for (let k: u32 = 0; k < 8; k++) {
+        store<u32>(RAM_BASE + 0x10000 + ((next() & 0x3ff) << 2), next() & 0x3ff0019f);
+      }
       store<u32>(RAM_BASE + 0x10000, 0x11007); // PDE 0 -> page table at 0x11000
-      for (let k: u32 = 0; k < 16; k++) store<u32>(RAM_BASE + 0x11000 + ((next() & 0x3ff) << 2), ((next() & 0xff) << 12) | (next() & 0x167));
+      for (let k: u32 = 0; k < 16; k++) {
+        const pteAt = RAM_BASE + 0x11000 + ((next() & 0x3ff) << 2);
+        store<u32>(pteAt, ((next() & 0xff) << 12) | (next() & 0x167));
+      }
     }
     const c = (next() & 7) == 0 ? 3 : 0;
     const d: u32 = mode == 2 ? 0 : 0x4000;
@@ -95,8 +111,10 @@ function setup(stream: u32): void {
     setSegRaw(TR, 0x18, page, 0x67 + (next() & 0x1fff), 0x8b);
     store<u32>(STATE_BASE + S_CPL, c);
     store<u32>(STATE_BASE + S_EIP, page + at + (next() & 0x3f));
-    store<u32>(STATE_BASE + S_GDTR_BASE, page); store<u32>(STATE_BASE + S_GDTR_LIMIT, next() & 0xfff);
-    store<u32>(STATE_BASE + S_IDTR_BASE, page); store<u32>(STATE_BASE + S_IDTR_LIMIT, next() & 0x7ff);
+    store<u32>(STATE_BASE + S_GDTR_BASE, page);
+    store<u32>(STATE_BASE + S_GDTR_LIMIT, next() & 0xfff);
+    store<u32>(STATE_BASE + S_IDTR_BASE, page);
+    store<u32>(STATE_BASE + S_IDTR_LIMIT, next() & 0x7ff);
   }
   void ram; void stream;
 }
@@ -104,24 +122,25 @@ function setup(stream: u32): void {
 /** Checks the state the host sees after run() returned. */
 function check(stream: u32): void {
   const fl = load<u32>(STATE_BASE + S_EFLAGS);
-  if ((fl & 2) == 0 || (fl & 0xffc08028) != 0) violation(1, stream);             // EFLAGS fixed/reserved bits
-  const cs = STATE_BASE + S_SEG + 16 * CS;
+  if ((fl & 2) == 0 || (fl & 0xffc08028) != 0) violation(1, stream); // EFLAGS fixed/reserved
+  const cs = STATE_BASE + S_SEG + SEG_SIZE * CS;
   const ar = load<u32>(cs + SEG_ACCESS);
-  if ((ar & 0xfffe0f00) != 0) violation(2, stream);                              // access-rights format
+  if ((ar & 0xfffe0f00) != 0) violation(2, stream); // access-rights format
   const pe = (load<u32>(STATE_BASE + S_CR0) & 1) != 0;
   const vm = (fl & (1 << 17)) != 0;
   if (pe && !vm) {
-    if ((ar & 0x10000) != 0 || (ar & 0x18) != 0x18) violation(3, stream);       // CS usable code
+    if ((ar & 0x10000) != 0 || (ar & 0x18) != 0x18) violation(3, stream); // CS usable code
     // CPL = SS.DPL (the VM-entry guest-state check, SDM vol. 3C, 26.3.1.2). CS.RPL may still
     // hold a real-mode selector right after CR0.PE was set.
-    const ssAr = load<u32>(STATE_BASE + S_SEG + 16 * SS + SEG_ACCESS);
+    const ssAr = load<u32>(STATE_BASE + S_SEG + SEG_SIZE * SS + SEG_ACCESS);
     if (load<u32>(STATE_BASE + S_CPL) != ((ssAr >> 5) & 3)) violation(4, stream);
   }
   if (!pe && load<u32>(STATE_BASE + S_CPL) != 0) violation(5, stream);
   const eip = load<u32>(STATE_BASE + S_EIP);
-  if (<u64>eip > <u64>load<u32>(cs + SEG_LIMIT) + 15) violation(6, stream);      // EIP within CS limit
+  if (<u64>eip > <u64>load<u32>(cs + SEG_LIMIT) + 15) violation(6, stream); // EIP within CS limit
   for (let s: u32 = 0; s < 8; s++) {
-    if ((load<u32>(STATE_BASE + S_SEG + 16 * s + SEG_SEL) & 0xffff0000) != 0) violation(7, stream);
+    const sel = load<u32>(STATE_BASE + S_SEG + SEG_SIZE * s + SEG_SEL);
+    if ((sel & 0xffff0000) != 0) violation(7, stream);
   }
 }
 
@@ -134,8 +153,12 @@ export function fuzz(seed: u32, streams: u32, budget: u32, maxExits: u32, stopAt
   rng = seed | 1;
   // Fill the first 64 KiB with random bytes once, and an identity page table at 0x11000.
   for (let p: u32 = 0; p < 0x10000; p += 4) store<u32>(RAM_BASE + p, next());
-  for (let p: u32 = 0; p < 4096; p += 4) store<u32>(RAM_BASE + 0x10000 + p, (next() & 0x3ff0019f) | 1);
-  for (let i: u32 = 0; i < 1024; i++) store<u32>(RAM_BASE + 0x11000 + i * 4, (i << 12) | (next() & 0x167) | 1);
+  for (let p: u32 = 0; p < 4096; p += 4) {
+    store<u32>(RAM_BASE + 0x10000 + p, (next() & 0x3ff0019f) | 1);
+  }
+  for (let i: u32 = 0; i < 1024; i++) {
+    store<u32>(RAM_BASE + 0x11000 + i * 4, (i << 12) | (next() & 0x167) | 1);
+  }
   fuzzViolations = 0; fuzzFirst = 0; fuzzFirstStream = 0; fuzzInstructions = 0;
   for (let st: u32 = 0; st < streams; st++) {
     setup(st);

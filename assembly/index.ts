@@ -2,10 +2,13 @@
 // it reads and writes through the state block at STATE_BASE (scripts/layout.mjs).
 import {
   STATE_BASE, RAM_BASE, S_CR0, S_EDX, S_DR6, S_DR7, S_GDTR_LIMIT, S_IDTR_LIMIT, S_APIC_BASE,
-  S_TSC_PER_INSN, S_EFLAGS, S_EIP, STATE_SIZE, S_RAM_BYTES,
+  S_TSC_PER_INSN, S_EFLAGS, S_EIP, STATE_SIZE, S_RAM_BYTES, S_COUNTERS,
 } from './generated/layout';
 import { setSegRaw, CS, LDTR, TR } from './cpu/state';
-import { physInit, setA20 as physSetA20, addRom as physAddRom, addMmio as physAddMmio, setShadow as physSetShadow } from './mem/phys';
+import {
+  physInit, setA20 as physSetA20, addRom as physAddRom, addMmio as physAddMmio,
+  setShadow as physSetShadow,
+} from './mem/phys';
 import { tlbFlushAll, tlbReset } from './mem/tlb';
 import { run as runLoop, enterState, leaveState } from './cpu/run';
 import { completeRead, logClear } from './cpu/iolog';
@@ -35,7 +38,9 @@ export function init(ramBytes: u32): bool {
 export function reset(): void {
   const ram = load<u32>(STATE_BASE + S_RAM_BYTES);
   const tpi = load<u32>(STATE_BASE + S_TSC_PER_INSN);
-  memory.fill(STATE_BASE, 0, 384); // registers, segments, tables, CRs, DRs, MSRs, events, exit (not the counters)
+  // Registers, segments, tables, CRs, DRs, MSRs, events, exit: everything before the
+  // counters and the configuration.
+  memory.fill(STATE_BASE, 0, S_COUNTERS);
   store<u32>(STATE_BASE + S_RAM_BYTES, ram);
   store<u32>(STATE_BASE + S_TSC_PER_INSN, tpi);
   store<u32>(STATE_BASE + S_EIP, 0xfff0);
@@ -69,13 +74,24 @@ export function completeIo(value: u32): void { completeRead(value); }
 export function setA20(on: bool): void { physSetA20(on); tlbFlushAll(false); }
 /** Reserves host memory for a ROM at `phys`; the loader copies the image to the returned
  *  host address (0 when no more ROMs fit). */
-export function addRom(phys: u32, len: u32): u32 { const h = physAddRom(phys, len); tlbFlushAll(false); return h; }
+export function addRom(phys: u32, len: u32): u32 {
+  const h = physAddRom(phys, len);
+  tlbFlushAll(false);
+  return h;
+}
 /** PAM shadow mode of a BIOS-area region (see mem/phys.ts); flushes the TLB. */
-export function setShadow(region: u32, mode: u32): bool { const ok = physSetShadow(region, mode); tlbFlushAll(false); return ok; }
-export function addMmio(phys: u32, len: u32): bool { const ok = physAddMmio(phys, len); tlbFlushAll(false); return ok; }
+export function setShadow(region: u32, mode: u32): bool {
+  const ok = physSetShadow(region, mode);
+  tlbFlushAll(false);
+  return ok;
+}
+export function addMmio(phys: u32, len: u32): bool {
+  const ok = physAddMmio(phys, len);
+  tlbFlushAll(false);
+  return ok;
+}
 export function ramBase(): u32 { return RAM_BASE; }
 export function readMsr(index: u32): u64 { return msrRead(index); }
 export function writeMsr(index: u32, v: u64): bool { msrWrite(index, v); return msrOk; }
 export function lastMsrOk(): bool { return msrOk; }
 
-export { fuzz, fuzzArmGuards, guardsIntact, fuzzFirstCode, fuzzFirstAt } from './fuzz';

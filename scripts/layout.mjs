@@ -1,93 +1,272 @@
-// The one source of the offsets shared by the core (assembly/) and the host (bindings/).
-// scripts/gen-layout.mjs turns this into assembly/generated/layout.ts and
-// bindings/generated/layout.ts. Every number below is written here only.
-//
-// Linear memory of one VM instance:
-//   0x00000000  guard page (never used: a null pointer hits nothing of the VM)
-//   STATE_BASE  the guest state block (one contiguous block, saved/loaded as a whole
-//               by a VMM into a VMCS-like area): registers, segment caches, tables,
-//               control and debug registers, MSRs, TSC, interrupt state, exit info,
-//               counters
-//   IOLOG_BASE  replay log of completed port/MMIO accesses of the current instruction
-//   RANGES_BASE ROM and MMIO range tables
-//   TLB_BASE    the software TLB (tags, host addends, global flags)
-//   DATA_BASE   AssemblyScript's own static data (asconfig memoryBase)
-//   RAM_BASE    guest RAM (guest-physical 0 .. ramBytes-1), then ROM images
+// The one source of the memory layout shared by the core (assembly/) and the host
+// (bindings/). Every block of the core's linear memory and every field inside one is
+// declared here, in order, with its size; the offsets are computed (each field aligned to
+// its own size, up to 8 bytes) and checked: no two fields overlap, every field fits its
+// block, no two blocks overlap. scripts/gen-layout.mjs writes the result to
+// assembly/generated/layout.ts and bindings/generated/layout.ts; no offset is typed
+// anywhere else. All fields are little endian.
 
-/** Offsets inside the state block (bytes, from STATE_BASE). All fields little endian. */
-const state = {
-  // General registers in the x86 encoding order (ModRM reg field): EAX ECX EDX EBX ESP EBP ESI EDI.
-  S_EAX: 0, S_ECX: 4, S_EDX: 8, S_EBX: 12, S_ESP: 16, S_EBP: 20, S_ESI: 24, S_EDI: 28,
-  S_EIP: 32,
-  /** Full EFLAGS whenever the core is not running (the lazy flags are folded in at exit). */
-  S_EFLAGS: 36,
-  /** Segment caches, 16 bytes each in the order ES CS SS DS FS GS LDTR TR (sreg encoding):
-   *  +0 selector, +4 base, +8 limit (byte granular), +12 access rights in the VMCS format
+const u32 = 4;
+const u64 = 8;
+
+/**
+ * Records that occur several times: each field gets a constant (its offset inside the
+ * record) and the record its size, `<NAME>_SIZE`.
+ */
+export const structs = {
+  /** A segment cache, one per segment register (ES CS SS DS FS GS LDTR TR, the sreg
+   *  encoding): selector, base, limit (byte granular), access rights in the VMCS format
    *  (Intel SDM vol. 3C, 25.4.1, table 25-2; bit 16 = unusable). */
-  S_SEG: 64, SEG_SIZE: 16,
-  SEG_SEL: 0, SEG_BASE: 4, SEG_LIMIT: 8, SEG_ACCESS: 12,
-  S_GDTR_BASE: 192, S_GDTR_LIMIT: 196, S_IDTR_BASE: 200, S_IDTR_LIMIT: 204,
-  S_CR0: 208, S_CR2: 212, S_CR3: 216, S_CR4: 220,
-  S_DR0: 224, S_DR1: 228, S_DR2: 232, S_DR3: 236, S_DR6: 240, S_DR7: 244,
-  /** Virtual time stamp counter (u64). */
-  S_TSC: 248,
-  /** MSRs (Intel SDM vol. 4, table 2-2): IA32_SYSENTER_CS/ESP/EIP (0x174-0x176), IA32_APIC_BASE (0x1B, u64). */
-  S_SYSENTER_CS: 256, S_SYSENTER_ESP: 260, S_SYSENTER_EIP: 264, S_APIC_BASE: 272,
-  /** Current privilege level (0..3); kept equal to CS.RPL in protected mode, 0 in real mode, 3 in V86. */
-  S_CPL: 280,
-  /** 1 while the one-instruction interrupt shadow of STI / MOV SS / POP SS is active. */
-  S_INT_SHADOW: 284,
-  S_NMI_PENDING: 288,
-  /** 1 from NMI delivery until the next IRET (SDM vol. 3A, 6.7.1). */
-  S_NMI_BLOCKED: 292,
-  /** External interrupt to deliver before the next instruction: vector | 0x100 when valid. */
-  S_INTR_PENDING: 296,
-  S_IRQ_WINDOW: 300,
-  /** 1 while halted (HLT): the core waits for an interrupt. */
-  S_HALTED: 304,
-  /** Exit information of the last run(): reason code, port or physical address, size,
-   *  direction (1 = write), value, a detail code for shutdown/invalid. */
-  S_EXIT_REASON: 320, S_EXIT_ADDR: 324, S_EXIT_SIZE: 328, S_EXIT_WRITE: 332, S_EXIT_VALUE: 336,
-  S_EXIT_DETAIL: 340,
-  /** Elements of a string I/O exit (REP INS/OUTS batched, their data at PIO_DATA_BASE);
-   *  1 for every other port or MMIO exit. */
-  S_EXIT_COUNT: 348,
-  /** The exception being delivered (for double-fault classification), or -1. */
-  S_EXC_NESTING: 344,
-  /** Counters (u64 each). */
-  S_CNT_INSN: 384, S_CNT_TLB_HIT: 392, S_CNT_TLB_MISS: 400, S_CNT_WALK: 408, S_CNT_WALK_REFS: 416,
-  S_CNT_INTR: 424, S_CNT_EXC: 432, S_CNT_IO: 440, S_CNT_MMIO: 448, S_CNT_TLB_FLUSH: 456,
-  /** Configuration: RAM size, A20 mask, TSC ticks per instruction. */
-  S_RAM_BYTES: 512, S_A20_MASK: 516, S_TSC_PER_INSN: 520, S_ROM_END: 524,
-  /** 1: REP INS/OUTS exit once per run of elements within a page (S_EXIT_COUNT, data at
-   *  PIO_DATA_BASE), as KVM's KVM_EXIT_IO with count; 0: one exit per element. */
-  S_STRIO: 528,
-  STATE_SIZE: 1024,
+  SEG: [['SEG_SEL', u32], ['SEG_BASE', u32], ['SEG_LIMIT', u32], ['SEG_ACCESS', u32]],
+  /** An access in the replay log: its kind (EXIT_IO or EXIT_MMIO), port or physical
+   *  address, size in bytes (with the element count of a string I/O batch in bits 8 and
+   *  up) and the value written or read. */
+  IOLOG_ENTRY: [['IOL_KIND', u32], ['IOL_ADDR', u32], ['IOL_SIZE', u32], ['IOL_VALUE', u32]],
+  /** A ROM image: guest-physical start, length, host (linear) address of its copy. */
+  ROM_ENTRY: [['ROM_PHYS', u32], ['ROM_LEN', u32], ['ROM_HOST', u32], ['ROM_PAD', u32]],
+  /** An MMIO range: guest-physical start and length. */
+  MMIO_ENTRY: [['MMIO_PHYS', u32], ['MMIO_LEN', u32]],
+  /** The check data the core derives from a segment cache (assembly/cpu/access.ts,
+   *  segUpdate): base, lowest valid offset, the span of valid offsets above it for a read
+   *  and for a write (i64, -1 when none), padded to 32 bytes so that it is indexed by a
+   *  shift. */
+  SEGX_ENTRY: [['SX_BASE', u32], ['SX_LO', u32], ['SX_SPAN_READ', u64], ['SX_SPAN_WRITE', u64],
+    ['SX_PAD', u64]],
 };
 
-/** Exit reason codes (S_EXIT_REASON). */
-const exits = {
+/** Element counts of the tables below. */
+export const counts = {
+  IOLOG_MAX: 16, ROM_MAX: 16, MMIO_MAX: 64, TLB_ENTRIES: 8192,
+  /** TLB entries filled since the last full flush that a flush clears one by one. */
+  FILL_LOG_MAX: 128,
+};
+
+/**
+ * The state block: everything a VMM saves and loads as a whole into a VMCS-like area.
+ * Fields are offsets from STATE_BASE. Groups start on a 64-byte boundary; a group's
+ * `start` names its offset. A field is [name, bytes], or an array
+ * { name, count, bytes | struct, names? } whose elements may be named one by one.
+ */
+const stateGroups = [
+  { fields: [
+    // The code indexes the general registers by their x86 encoding (ModRM reg field).
+    { name: 'S_GPR', count: 8, bytes: u32,
+      names: ['S_EAX', 'S_ECX', 'S_EDX', 'S_EBX', 'S_ESP', 'S_EBP', 'S_ESI', 'S_EDI'] },
+    ['S_EIP', u32],
+    /** Full EFLAGS whenever the core is not running (the lazy flags are folded in at exit). */
+    ['S_EFLAGS', u32],
+  ] },
+  { fields: [{ name: 'S_SEG', count: 8, struct: 'SEG' }] },
+  { fields: [
+    ['S_GDTR_BASE', u32], ['S_GDTR_LIMIT', u32], ['S_IDTR_BASE', u32], ['S_IDTR_LIMIT', u32],
+    ['S_CR0', u32], ['S_CR2', u32], ['S_CR3', u32], ['S_CR4', u32],
+    // DR0-DR3 are indexed by number (MOV DRn, the breakpoint match).
+    { name: 'S_DR', count: 4, bytes: u32, names: ['S_DR0', 'S_DR1', 'S_DR2', 'S_DR3'] },
+    ['S_DR6', u32], ['S_DR7', u32],
+    /** Virtual time stamp counter. */
+    ['S_TSC', u64],
+    /** MSRs (Intel SDM vol. 4, table 2-2): IA32_SYSENTER_CS/ESP/EIP (0x174-0x176),
+     *  IA32_APIC_BASE (0x1B). */
+    ['S_SYSENTER_CS', u32], ['S_SYSENTER_ESP', u32], ['S_SYSENTER_EIP', u32],
+    ['S_APIC_BASE', u64],
+    /** Current privilege level (0..3); kept equal to CS.RPL in protected mode, 0 in real
+     *  mode, 3 in V86. */
+    ['S_CPL', u32],
+    /** 1 while the one-instruction interrupt shadow of STI / MOV SS / POP SS is active. */
+    ['S_INT_SHADOW', u32],
+    ['S_NMI_PENDING', u32],
+    /** 1 from NMI delivery until the next IRET (SDM vol. 3A, 6.7.1). */
+    ['S_NMI_BLOCKED', u32],
+    /** External interrupt to deliver before the next instruction: vector | 0x100 when valid. */
+    ['S_INTR_PENDING', u32],
+    ['S_IRQ_WINDOW', u32],
+    /** 1 while halted (HLT): the core waits for an interrupt. */
+    ['S_HALTED', u32],
+  ] },
+  { fields: [
+    /** Exit information of the last run(): reason code, port or physical address, size,
+     *  direction (1 = write), value, a detail code for shutdown/invalid. */
+    ['S_EXIT_REASON', u32], ['S_EXIT_ADDR', u32], ['S_EXIT_SIZE', u32], ['S_EXIT_WRITE', u32],
+    ['S_EXIT_VALUE', u32], ['S_EXIT_DETAIL', u32],
+    /** The exception being delivered (for double-fault classification), or -1. */
+    ['S_EXC_NESTING', u32],
+    /** Elements of a string I/O exit (REP INS/OUTS batched, their data at PIO_DATA_BASE);
+     *  1 for every other port or MMIO exit. */
+    ['S_EXIT_COUNT', u32],
+  ] },
+  // Everything above is guest state that a CPU reset clears; the counters and the
+  // configuration below survive it.
+  { start: 'S_COUNTERS', fields: [
+    ['S_CNT_INSN', u64], ['S_CNT_TLB_HIT', u64], ['S_CNT_TLB_MISS', u64], ['S_CNT_WALK', u64],
+    ['S_CNT_WALK_REFS', u64], ['S_CNT_INTR', u64], ['S_CNT_EXC', u64], ['S_CNT_IO', u64],
+    ['S_CNT_MMIO', u64], ['S_CNT_TLB_FLUSH', u64],
+  ] },
+  { fields: [
+    /** RAM size, A20 mask, TSC ticks per instruction, end of the ROM copies after RAM. */
+    ['S_RAM_BYTES', u32], ['S_A20_MASK', u32], ['S_TSC_PER_INSN', u32], ['S_ROM_END', u32],
+    /** 1: REP INS/OUTS exit once per run of elements within a page (S_EXIT_COUNT, data at
+     *  PIO_DATA_BASE), as KVM's KVM_EXIT_IO with count; 0: one exit per element. */
+    ['S_STRIO', u32],
+  ] },
+];
+
+/**
+ * The core's linear memory, in address order. A block has a base and a size (`<NAME>_BASE`,
+ * `<NAME>_SIZE`); its fields, if any, are laid out from its base, and `<NAME>_USED_END` is
+ * the address after the last one. Fields of the state block are offsets from STATE_BASE;
+ * those of the other blocks are addresses.
+ */
+export const blocks = [
+  /** Never used: a null pointer hits nothing of the VM. */
+  { name: 'GUARD', base: 0, size: 0x1000 },
+  { name: 'STATE', base: 0x1000, size: 0x400, relative: true, groups: stateGroups },
+  /** Replay log of the completed port/MMIO accesses of the current instruction. */
+  { name: 'IOLOG', base: 0x1400, size: 0x400,
+    fields: [{ name: 'IOLOG_TABLE', count: 'IOLOG_MAX', struct: 'IOLOG_ENTRY' }] },
+  /** ROM and MMIO range tables. */
+  { name: 'RANGES', base: 0x1800, size: 0x800, fields: [
+    { name: 'ROM_TABLE', count: 'ROM_MAX', struct: 'ROM_ENTRY' },
+    { name: 'MMIO_TABLE', count: 'MMIO_MAX', struct: 'MMIO_ENTRY' },
+  ] },
+  /** A page of 0xFF bytes that unclaimed physical pages read from. */
+  { name: 'ONES_PAGE', base: 0x2000, size: 0x1000 },
+  /** Segment check data, one entry per segment register (in the S_SEG order). */
+  { name: 'SEGX', base: 0x3000, size: 0x1000,
+    fields: [{ name: 'SEGX_TABLE', count: 8, struct: 'SEGX_ENTRY' }] },
+  /** The software TLB: three u32 arrays indexed by entry (tag, host addend, global flag),
+   *  then the fill log (indexes of the entries filled since the last full flush). */
+  { name: 'TLB', base: 0x4000, size: 0x1c000, fields: [
+    { name: 'TLB_TAG', count: 'TLB_ENTRIES', bytes: u32 },
+    { name: 'TLB_ADD', count: 'TLB_ENTRIES', bytes: u32 },
+    { name: 'TLB_GLOBAL', count: 'TLB_ENTRIES', bytes: u32 },
+    { name: 'TLB_FILL_LOG', count: 'FILL_LOG_MAX', bytes: u32 },
+  ] },
+  /** Data of a string I/O exit: S_EXIT_COUNT elements of S_EXIT_SIZE bytes, in the order
+   *  the instruction transfers them (as the data page of KVM's kvm_run for KVM_EXIT_IO). */
+  { name: 'PIO_DATA', base: 0x20000, size: 0x1000 },
+  /** AssemblyScript's own static data and heap (passed to asc as --memoryBase). */
+  { name: 'DATA', base: 0x40000, size: 0xc0000 },
+  /** Guest RAM (guest-physical 0 .. ramBytes-1), then the ROM images; grows with RAM. */
+  { name: 'RAM', base: 0x100000 },
+];
+
+/** Exit reason codes (S_EXIT_REASON) and the detail codes (S_EXIT_DETAIL). */
+export const exits = {
   EXIT_BUDGET: 0, EXIT_IO: 1, EXIT_MMIO: 2, EXIT_HLT: 3, EXIT_IRQ_WINDOW: 4, EXIT_SHUTDOWN: 5,
   EXIT_INVALID: 6,
   /** S_EXIT_DETAIL for shutdown/invalid. */
   WHY_TRIPLE_FAULT: 1, WHY_BAD_STATE: 2, WHY_IO_PROTOCOL: 3,
 };
 
-export const layout = {
-  STATE_BASE: 0x1000,
-  ...state,
-  ...exits,
-  /** Replay log: up to IOLOG_MAX entries of 16 bytes (kind, address, size, value). */
-  IOLOG_BASE: 0x1400, IOLOG_MAX: 16,
-  /** ROM ranges (16 x {phys, length, hostOffset, pad}) and MMIO ranges (64 x {phys, length}). */
-  RANGES_BASE: 0x1800, ROM_MAX: 16, MMIO_MAX: 64,
-  /** Software TLB: TLB_ENTRIES direct-mapped entries. Three u32 arrays. */
-  TLB_BASE: 0x4000, TLB_ENTRIES: 8192,
-  /** Data of a string I/O exit: S_EXIT_COUNT elements of S_EXIT_SIZE bytes, in the order
-   *  the instruction transfers them (as the data page of KVM's kvm_run for KVM_EXIT_IO). */
-  PIO_DATA_BASE: 0x20000, PIO_DATA_SIZE: 4096,
-  /** AssemblyScript static data starts here (asconfig.json memoryBase). */
-  DATA_BASE: 0x40000,
-  /** Guest RAM starts here in linear memory. */
-  RAM_BASE: 0x100000,
-};
+const STATE_GROUP_ALIGN = 64;
+
+/** A layout error, naming the field or block at fault. */
+export class LayoutError extends Error {}
+
+const alignUp = (v, a) => Math.ceil(v / a) * a;
+
+/**
+ * Computes every constant from a declaration and checks it. Returns the constants in
+ * declaration order (name -> value) and every field's extent (name, block, start, bytes,
+ * align) as addresses in linear memory, for the tests to check on their own.
+ */
+export function computeLayout(decl = { structs, counts, blocks, exits }) {
+  const values = new Map();
+  const extents = [];
+  const define = (name, value, where) => {
+    if (!/^[A-Z][A-Z0-9_]*$/.test(name)) throw new LayoutError(`${where}: bad name "${name}"`);
+    if (values.has(name)) throw new LayoutError(`${where}: ${name} is defined twice`);
+    if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+      throw new LayoutError(`${where}: ${name} = ${value} is not a u32`);
+    }
+    values.set(name, value);
+  };
+  for (const [name, n] of Object.entries(decl.counts)) define(name, n, 'counts');
+
+  const structInfo = new Map();
+  for (const [sname, fields] of Object.entries(decl.structs)) {
+    let off = 0, align = 1;
+    for (const [fname, bytes] of fields) {
+      const a = Math.min(bytes, 8);
+      if (off % a) throw new LayoutError(`struct ${sname}: ${fname} at ${off} is not ${a}-aligned`);
+      define(fname, off, `struct ${sname}`);
+      off += bytes;
+      align = Math.max(align, a);
+    }
+    const size = alignUp(off, align);
+    define(`${sname}_SIZE`, size, `struct ${sname}`);
+    structInfo.set(sname, { size, align });
+  }
+
+  /** Lays out one field at `off` (relative to `origin`); returns the offset after it. */
+  const place = (field, off, origin, block) => {
+    const where = `block ${block.name}`;
+    let name, bytes, align, elem = 0, count = 1, names;
+    if (Array.isArray(field)) {
+      [name, bytes] = field;
+      align = Math.min(bytes, 8);
+    } else {
+      name = field.name;
+      count = typeof field.count === 'string' ? values.get(field.count) : field.count;
+      if (!Number.isInteger(count) || count <= 0) {
+        throw new LayoutError(`${where}: ${name} has no count (${field.count})`);
+      }
+      if (field.struct !== undefined) {
+        const s = structInfo.get(field.struct);
+        if (!s) throw new LayoutError(`${where}: ${name} names an unknown struct ${field.struct}`);
+        elem = s.size; align = s.align;
+      } else {
+        elem = field.bytes; align = Math.min(elem, 8);
+      }
+      bytes = elem * count;
+      names = field.names;
+      if (names !== undefined && names.length !== count) {
+        throw new LayoutError(`${where}: ${name} has ${count} elements but ${names.length} names`);
+      }
+    }
+    if (!Number.isInteger(bytes) || bytes <= 0) {
+      throw new LayoutError(`${where}: ${name} has no size`);
+    }
+    off = alignUp(off, align);
+    define(name, origin + off, where);
+    if (names) names.forEach((n, i) => define(n, origin + off + i * elem, where));
+    extents.push({ name, block: block.name, start: block.base + off, bytes, align });
+    return off + bytes;
+  };
+
+  let prevEnd = 0, prevName = '(start)';
+  decl.blocks.forEach((block, i) => {
+    const last = i === decl.blocks.length - 1;
+    if (block.base < prevEnd) {
+      throw new LayoutError(`block ${block.name} at 0x${block.base.toString(16)} overlaps ` +
+        `${prevName}, which ends at 0x${prevEnd.toString(16)}`);
+    }
+    if (block.size === undefined && !last) {
+      throw new LayoutError(`block ${block.name}: only the last block may have no size`);
+    }
+    define(`${block.name}_BASE`, block.base, `block ${block.name}`);
+    if (block.size !== undefined) define(`${block.name}_SIZE`, block.size, `block ${block.name}`);
+    const origin = block.relative ? 0 : block.base;
+    let off = 0;
+    if (block.groups) {
+      for (const g of block.groups) {
+        off = alignUp(off, STATE_GROUP_ALIGN);
+        if (g.start) define(g.start, origin + off, `block ${block.name}`);
+        for (const f of g.fields) off = place(f, off, origin, block);
+      }
+    }
+    if (block.fields) for (const f of block.fields) off = place(f, off, origin, block);
+    if (block.groups || block.fields) {
+      if (block.size !== undefined && off > block.size) {
+        throw new LayoutError(`block ${block.name}: its fields take ${off} bytes, more than ` +
+          `its ${block.size}`);
+      }
+      define(`${block.name}_USED_END`, block.base + off, `block ${block.name}`);
+    }
+    prevEnd = block.base + (block.size ?? 0);
+    prevName = block.name;
+  });
+
+  for (const [name, v] of Object.entries(decl.exits)) define(name, v, 'exits');
+  return { values, extents };
+}

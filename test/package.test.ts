@@ -79,12 +79,38 @@ describe('npm package contents', () => {
     expect(testing.length).toBeGreaterThan(0);
   });
 
-  it.skipIf(!hasDist)('source maps carry their sources', () => {
-    const map = JSON.parse(readFileSync(join(ROOT, 'dist/bindings/cli/main.js.map'), 'utf8')) as { sources: string[]; sourcesContent?: string[] };
-    expect(files).toContain('dist/bindings/cli/main.js.map');
-    // The TypeScript itself (not a path into a folder the package does not have).
-    expect(map.sources).toEqual(['../../../bindings/cli/main.ts']);
-    expect(files.some((f) => f.startsWith('bindings/'))).toBe(false);
-    expect(map.sourcesContent?.[0]).toMatch(/export async function main\(argv: string\[\]\): Promise<number>/);
+  it.skipIf(!hasDist)('ships the sources its source maps point at, and no other sources', () => {
+    const shipped = new Set(files);
+    const maps = files.filter((f) => f.endsWith('.map'));
+    // A map for every compiled module and every declaration file (tsconfig sourceMap and
+    // declarationMap), each beside its file and named by it.
+    const compiled = files.filter((f) => f.startsWith('dist/') && /\.(?:d\.ts|js)$/.test(f));
+    expect(compiled.length).toBeGreaterThan(100);
+    const unresolved: string[] = [];
+    for (const f of compiled) {
+      const text = readFileSync(join(ROOT, f), 'utf8');
+      const url = /\n\/\/# sourceMappingURL=(\S+)\s*$/.exec(text)?.[1];
+      const target = url && posix.join(posix.dirname(f), url);
+      if (!target || !shipped.has(target)) unresolved.push(`${f} -> ${target ?? '(no map)'}`);
+    }
+    for (const m of maps) {
+      const map = JSON.parse(readFileSync(join(ROOT, m), 'utf8')) as {
+        sourceRoot?: string; sources: string[];
+      };
+      expect(map.sources.length, m).toBeGreaterThan(0);
+      for (const s of map.sources) {
+        const target = posix.normalize(posix.join(posix.dirname(m), map.sourceRoot ?? '', s));
+        if (!shipped.has(target)) unresolved.push(`${m} -> ${target}`);
+      }
+    }
+    expect(unresolved).toEqual([]);
+    // The map of the CLI's entry names the TypeScript file that the package carries.
+    const cliMap = readFileSync(join(ROOT, 'dist/bindings/cli/main.js.map'), 'utf8');
+    const cli = JSON.parse(cliMap) as { sources: string[] };
+    expect(cli.sources).toEqual(['../../../bindings/cli/main.ts']);
+    expect(files).toContain('bindings/cli/main.ts');
+    // No source ships without its compiled module (the test-only ones stay out alike).
+    const sources = files.filter((f) => f.startsWith('bindings/') && f.endsWith('.ts'));
+    expect(sources.filter((f) => !shipped.has(`dist/${f.replace(/\.ts$/, '.js')}`))).toEqual([]);
   });
 });

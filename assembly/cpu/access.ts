@@ -1,8 +1,15 @@
 // Segmented and linear memory access: segment limit and rights checks, the TLB fast path
 // (one masked compare), and the slow path (TLB miss, page-crossing accesses, ROM, MMIO,
 // unclaimed addresses). Also the instruction fetch with its cached code page.
-import { STATE_BASE, S_CR0, S_CPL } from '../generated/layout';
-import { TLB_TAG, TLB_ADD, TLB_MASK, DENY_SR, DENY_SW, DENY_UR, DENY_UW, translate, walkPhys, countHit, DENY_SLOW, fetchClamp, fetchStart, fetchEnd, fetchEnd2, fetchEnd4, fetchBias, setFetch, fetchInvalidate } from '../mem/tlb';
+import {
+  STATE_BASE, S_CR0, S_CPL, SEGX_TABLE, SEGX_ENTRY_SIZE, SX_BASE, SX_LO, SX_SPAN_READ,
+  SX_SPAN_WRITE,
+} from '../generated/layout';
+import {
+  TLB_TAG, TLB_ADD, TLB_MASK, DENY_SR, DENY_SW, DENY_UR, DENY_UW, translate, walkPhys,
+  countHit, DENY_SLOW, fetchClamp, fetchStart, fetchEnd, fetchEnd2, fetchEnd4, fetchBias,
+  setFetch, fetchInvalidate,
+} from '../mem/tlb';
 import { classify, classHost, PAGE_RAM, PAGE_ROM, PAGE_MMIO } from '../mem/phys';
 import { raise, raiseGP, GP, SS_VEC, faulted } from './fault';
 import { hostAccess, KIND_MMIO } from './iolog';
@@ -10,8 +17,8 @@ import { segBase, segLimit, segAccess, segSel, SS, CS, CR0_PE, AR_UNUSABLE, AR_D
 import { flags, VM } from './flags';
 import { updateDebug, slowData, checkData } from './debug';
 
-/** Derived per-segment check data, 32 bytes each: base, lo, spanRead (i64), spanWrite (i64). */
-const SEGX: u32 = 0x3000;
+/** Derived per-segment check data (SEGX_ENTRY in scripts/layout.mjs). */
+@inline function segx(s: u32): u32 { return SEGX_TABLE + s * SEGX_ENTRY_SIZE; }
 
 /** True when the current privilege level is 3 (paging's user/supervisor distinction). */
 export let user: bool = false;
@@ -60,11 +67,11 @@ let fetchMask: u32 = 0xfffff000 | DENY_SR;
  * Called whenever a segment register changes. Limits and types: SDM vol. 3A, 5.3 and 3.4.5.1.
  */
 export function segUpdate(s: u32): void {
-  const p = SEGX + (s << 5);
+  const p = segx(s);
   const base = segBase(s);
   const limit = segLimit(s);
   const ar = segAccess(s);
-  store<u32>(p, base);
+  store<u32>(p + SX_BASE, base);
   let lo: u32 = 0;
   let spanR: i64 = <i64>limit;
   let spanW: i64 = <i64>limit;
@@ -78,7 +85,8 @@ export function segUpdate(s: u32): void {
         if ((type & 2) == 0) spanR = -1;
         spanW = -1;
       } else {
-        if ((type & 4) != 0) {        // expand-down data: valid offsets limit+1 .. 0xFFFF or 0xFFFFFFFF
+        // Expand-down data: valid offsets limit+1 .. 0xFFFF or 0xFFFFFFFF.
+        if ((type & 4) != 0) {
           const hi: u32 = (ar & AR_DB) != 0 ? 0xffffffff : 0xffff;
           lo = limit + 1;
           spanR = lo > hi || limit == 0xffffffff ? -1 : <i64>(hi - lo);
@@ -88,9 +96,9 @@ export function segUpdate(s: u32): void {
       }
     }
   }
-  store<u32>(p + 4, lo);
-  store<i64>(p + 8, spanR);
-  store<i64>(p + 16, spanW);
+  store<u32>(p + SX_LO, lo);
+  store<i64>(p + SX_SPAN_READ, spanR);
+  store<i64>(p + SX_SPAN_WRITE, spanW);
   const bit: u32 = 1 << s;
   const flat = base == 0 && lo == 0;
   flatRd = flat && spanR == 0xffffffff ? flatRd | bit : flatRd & ~bit;
@@ -118,23 +126,29 @@ let flatRd: u32 = 0, flatWr: u32 = 0;
 /** Linear address of seg:off for a read of `n` bytes, or faults. */
 @inline export function linRd(s: u32, off: u32, n: u32): u32 {
   if ((flatRd & (1 << s)) != 0 && off <= ~(n - 1)) return off;
-  const p = SEGX + (s << 5);
-  if (<i64>(<u64>(off - load<u32>(p, 4)) + <u64>(n - 1)) > load<i64>(p, 8)) { segFault(s); return 0; }
-  return load<u32>(p) + off;
+  const p = segx(s);
+  if (<i64>(<u64>(off - load<u32>(p, SX_LO)) + <u64>(n - 1)) > load<i64>(p, SX_SPAN_READ)) {
+    segFault(s);
+    return 0;
+  }
+  return load<u32>(p, SX_BASE) + off;
 }
 @inline export function linWr(s: u32, off: u32, n: u32): u32 {
   if ((flatWr & (1 << s)) != 0 && off <= ~(n - 1)) return off;
-  const p = SEGX + (s << 5);
-  if (<i64>(<u64>(off - load<u32>(p, 4)) + <u64>(n - 1)) > load<i64>(p, 16)) { segFault(s); return 0; }
-  return load<u32>(p) + off;
+  const p = segx(s);
+  if (<i64>(<u64>(off - load<u32>(p, SX_LO)) + <u64>(n - 1)) > load<i64>(p, SX_SPAN_WRITE)) {
+    segFault(s);
+    return 0;
+  }
+  return load<u32>(p, SX_BASE) + off;
 }
 
 /** True when offsets off .. off+len-1 (len >= 1, not wrapping) of segment `s` may be read
  *  (or written) without a fault; raises nothing. */
 export function segSpanOk(s: u32, off: u32, len: u32, write: bool): bool {
-  const p = SEGX + (s << 5);
-  const span = write ? load<i64>(p, 16) : load<i64>(p, 8);
-  return <i64>(<u64>(off - load<u32>(p, 4)) + <u64>(len - 1)) <= span;
+  const p = segx(s);
+  const span = write ? load<i64>(p, SX_SPAN_WRITE) : load<i64>(p, SX_SPAN_READ);
+  return <i64>(<u64>(off - load<u32>(p, SX_LO)) + <u64>(len - 1)) <= span;
 }
 
 /** Host address of linear `lin` when its page is in the TLB for a data read (or write)
@@ -201,12 +215,24 @@ export function tlbHost(lin: u32, write: bool): u32 {
 
 // ---- Segmented accesses ----
 
-@inline export function rd8(s: u32, off: u32): u32 { const l = linRd(s, off, 1); if (faulted) return 0; return rdLin8(l); }
-@inline export function rd16(s: u32, off: u32): u32 { const l = linRd(s, off, 2); if (faulted) return 0; return rdLin16(l); }
-@inline export function rd32(s: u32, off: u32): u32 { const l = linRd(s, off, 4); if (faulted) return 0; return rdLin32(l); }
-@inline export function wr8(s: u32, off: u32, v: u32): void { const l = linWr(s, off, 1); if (faulted) return; wrLin8(l, v); }
-@inline export function wr16(s: u32, off: u32, v: u32): void { const l = linWr(s, off, 2); if (faulted) return; wrLin16(l, v); }
-@inline export function wr32(s: u32, off: u32, v: u32): void { const l = linWr(s, off, 4); if (faulted) return; wrLin32(l, v); }
+@inline export function rd8(s: u32, off: u32): u32 {
+  const l = linRd(s, off, 1); if (faulted) return 0; return rdLin8(l);
+}
+@inline export function rd16(s: u32, off: u32): u32 {
+  const l = linRd(s, off, 2); if (faulted) return 0; return rdLin16(l);
+}
+@inline export function rd32(s: u32, off: u32): u32 {
+  const l = linRd(s, off, 4); if (faulted) return 0; return rdLin32(l);
+}
+@inline export function wr8(s: u32, off: u32, v: u32): void {
+  const l = linWr(s, off, 1); if (faulted) return; wrLin8(l, v);
+}
+@inline export function wr16(s: u32, off: u32, v: u32): void {
+  const l = linWr(s, off, 2); if (faulted) return; wrLin16(l, v);
+}
+@inline export function wr32(s: u32, off: u32, v: u32): void {
+  const l = linWr(s, off, 4); if (faulted) return; wrLin32(l, v);
+}
 
 export function rdSized(s: u32, off: u32, size: u32): u32 {
   if (size == 32) return rd32(s, off);

@@ -20,7 +20,8 @@ import { rmwRead, rmwWrite } from './rmw';
   const lin = linWr(eaSeg, eaOff, 4);
   if (faulted) return;
   const i = (lin >>> 12) & TLB_MASK;
-  if ((load<u32>(TLB_TAG + (i << 2)) & wrMaskNow()) == (lin & 0xfffff000) && (lin & 0xfff) <= 0xffc) {
+  if ((load<u32>(TLB_TAG + (i << 2)) & wrMaskNow()) == (lin & 0xfffff000) &&
+      (lin & 0xfff) <= 0xffc) {
     countHit();
     const h = load<u32>(TLB_ADD + (i << 2)) + lin;
     store<u32>(h, alu32(op, load<u32>(h), src));

@@ -3,7 +3,7 @@
 // EFLAGS, CPL, CR0 or DR7 change, and only then does the run loop look at breakpoints,
 // single-step and RF, and do data accesses leave the TLB fast path (slowData) for the
 // alignment and data-breakpoint checks.
-import { STATE_BASE, S_DR0, S_DR6, S_DR7, S_CR0, S_CPL } from '../generated/layout';
+import { STATE_BASE, S_DR, S_DR6, S_DR7, S_CR0, S_CPL } from '../generated/layout';
 import { CR0_AM } from './state';
 import { flags, TF, RF, AC } from './flags';
 import { raise, AC_VEC } from './fault';
@@ -47,7 +47,7 @@ export function checkData(lin: u32, n: u32, write: bool): void {
     if (rw == 1 && !write) continue;
     const lenCode = (dr7 >> (18 + 4 * i)) & 3;
     const len: u32 = lenCode == 0 ? 1 : lenCode == 1 ? 2 : lenCode == 3 ? 4 : 8;
-    const a = load<u32>(STATE_BASE + S_DR0 + 4 * i) & ~(len - 1);
+    const a = load<u32>(STATE_BASE + S_DR + (i << 2)) & ~(len - 1);
     if (lin - a < len || a - lin < n) dataHits |= 1 << i;
   }
 }
@@ -58,12 +58,13 @@ export function instructionHits(lin: u32): u32 {
   let h: u32 = 0;
   for (let i: u32 = 0; i < 4; i++) {
     if ((dr7 & (3 << (2 * i))) == 0 || ((dr7 >> (16 + 4 * i)) & 3) != 0) continue;
-    if (load<u32>(STATE_BASE + S_DR0 + 4 * i) == lin) h |= 1 << i;
+    if (load<u32>(STATE_BASE + S_DR + (i << 2)) == lin) h |= 1 << i;
   }
   return h;
 }
 
-/** Records debug-exception causes in DR6: B0-B3 replaced by `hits`, BS (bit 14) when single-stepping. */
+/** Records debug-exception causes in DR6: B0-B3 replaced by `hits`, BS (bit 14) when
+ *  single-stepping. */
 export function recordDr6(hits: u32, singleStep: bool): void {
   let dr6 = load<u32>(STATE_BASE + S_DR6);
   dr6 = (dr6 & ~0xf) | hits;

@@ -1,8 +1,9 @@
 // One-byte-map instructions with longer bodies, called from the dispatch in exec.ts:
 // segment-register and multi-register stack instructions (PUSH/POP Sreg, PUSHA/POPA,
 // ENTER, LDS..LSS), BOUND, groups 3 and 5, and the real-mode far-transfer limit checks.
-import { STATE_BASE } from '../generated/layout';
-import { reg32, reg16, segSel, EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, CS, SS } from './state';
+import {
+  reg32, reg16, segSel, segLimit, EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, CS, SS,
+} from './state';
 import { fetch8, fetch16, stack32, rd16, rd32, wr16, wr32, probeWrite } from './access';
 
 import {
@@ -24,7 +25,7 @@ import { farJump, farCall } from './system/far';
 import { protectedMode, v86Mode } from './system/segments';
 import { setShadowNext } from './shadow';
 
-@inline export function segLimitCS(): u32 { return load<u32>(STATE_BASE + 64 + 16 * 1 + 8); }
+@inline export function segLimitCS(): u32 { return segLimit(CS); }
 
 /**
  * Real and V86 mode far transfers keep the CS limit, and a target offset beyond it raises
@@ -104,7 +105,8 @@ export function bound(): void {
     if (<i32>idx < lo || <i32>idx > hi) raise(BR, 0, false);
   } else {
     const lo = <i32><i16>rd16(eaSeg, eaOff); if (faulted) return;
-    const hi = <i32><i16>rd16(eaSeg, (eaOff + 2) & (asz == 16 ? 0xffff : 0xffffffff)); if (faulted) return;
+    const hiOff = (eaOff + 2) & (asz == 16 ? 0xffff : 0xffffffff);
+    const hi = <i32><i16>rd16(eaSeg, hiOff); if (faulted) return;
     const i = <i32><i16>idx;
     if (i < lo || i > hi) raise(BR, 0, false);
   }

@@ -6,7 +6,8 @@
 // string instruction) progresses by one access per exit. The log empties when the
 // instruction retires or takes an exception.
 import {
-  STATE_BASE, IOLOG_BASE, IOLOG_MAX, S_EXIT_REASON, S_EXIT_ADDR, S_EXIT_SIZE, S_EXIT_WRITE,
+  STATE_BASE, IOLOG_TABLE, IOLOG_ENTRY_SIZE, IOL_KIND, IOL_ADDR, IOL_SIZE, IOL_VALUE, IOLOG_MAX,
+  S_EXIT_REASON, S_EXIT_ADDR, S_EXIT_SIZE, S_EXIT_WRITE,
   S_EXIT_VALUE, S_EXIT_COUNT, S_CNT_IO, S_CNT_MMIO, EXIT_IO, EXIT_MMIO,
 } from '../generated/layout';
 import { requestExit, raiseGP } from './fault';
@@ -26,9 +27,9 @@ export let awaiting: i32 = -1;
  */
 export function hostAccess(kind: u32, addr: u32, size: u32, write: bool, value: u32): u32 {
   if (logPos < logLen) {
-    const p = IOLOG_BASE + logPos * 16;
+    const p = IOLOG_TABLE + logPos * IOLOG_ENTRY_SIZE;
     logPos++;
-    return write ? 0 : load<u32>(p + 12);
+    return write ? 0 : load<u32>(p + IOL_VALUE);
   }
   const mask: u32 = size == 4 ? 0xffffffff : ((<u32>1 << (size << 3)) - 1);
   if (!write && logLen < <u32>IOLOG_MAX) awaiting = <i32>logLen;
@@ -37,18 +38,22 @@ export function hostAccess(kind: u32, addr: u32, size: u32, write: bool, value: 
 }
 
 /**
- * Appends an access to the log and requests its exit: log word 2 is the size with the
- * element count in bits 8 and up when it is above 1 (a string I/O batch), word 3 the value.
+ * Appends an access to the log and requests its exit: IOL_SIZE is the size with the
+ * element count in bits 8 and up when it is above 1 (a string I/O batch).
  */
-function logAndExit(kind: u32, addr: u32, size: u32, count: u32, write: bool, logged: u32, exitValue: u32): void {
+function logAndExit(
+  kind: u32, addr: u32, size: u32, count: u32, write: bool, logged: u32, exitValue: u32,
+): void {
   if (logLen >= <u32>IOLOG_MAX) {
     // An instruction never needs this many host accesses; treat as a protection error.
     raiseGP(0);
     return;
   }
-  const p = IOLOG_BASE + logLen * 16;
-  store<u32>(p, kind); store<u32>(p + 4, addr); store<u32>(p + 8, count > 1 ? size | (count << 8) : size);
-  store<u32>(p + 12, logged);
+  const p = IOLOG_TABLE + logLen * IOLOG_ENTRY_SIZE;
+  store<u32>(p + IOL_KIND, kind);
+  store<u32>(p + IOL_ADDR, addr);
+  store<u32>(p + IOL_SIZE, count > 1 ? size | (count << 8) : size);
+  store<u32>(p + IOL_VALUE, logged);
   logLen++;
   logPos = logLen;
   store<u32>(STATE_BASE + S_EXIT_REASON, kind);
@@ -65,7 +70,8 @@ function logAndExit(kind: u32, addr: u32, size: u32, count: u32, write: bool, lo
 /** True when the next access to replay is an ordinary (one-element) one: a string
  *  instruction must then replay it element by element. */
 export function replayingSingle(): bool {
-  return logPos < logLen && (load<u32>(IOLOG_BASE + logPos * 16 + 8) >> 8) == 0;
+  return logPos < logLen &&
+    (load<u32>(IOLOG_TABLE + logPos * IOLOG_ENTRY_SIZE + IOL_SIZE) >> 8) == 0;
 }
 
 /**
@@ -77,9 +83,10 @@ export function replayingSingle(): bool {
  */
 export function hostBatch(port: u32, size: u32, count: u32, write: bool, first: u32): bool {
   if (logPos < logLen) {
-    const p = IOLOG_BASE + logPos * 16;
-    if (load<u32>(p) == EXIT_IO && load<u32>(p + 4) == port && load<u32>(p + 8) == (size | (count << 8)) &&
-        load<u32>(p + 12) == (write ? 1 : 0)) {
+    const p = IOLOG_TABLE + logPos * IOLOG_ENTRY_SIZE;
+    if (load<u32>(p + IOL_KIND) == EXIT_IO && load<u32>(p + IOL_ADDR) == port &&
+        load<u32>(p + IOL_SIZE) == (size | (count << 8)) &&
+        load<u32>(p + IOL_VALUE) == (write ? 1 : 0)) {
       logPos++;
       return true;
     }
@@ -93,10 +100,10 @@ export function hostBatch(port: u32, size: u32, count: u32, write: bool, first: 
 /** The host's answer to the pending read. */
 export function completeRead(value: u32): void {
   if (awaiting < 0) return;
-  const p = IOLOG_BASE + (<u32>awaiting) * 16;
-  const size = load<u32>(p + 8);
+  const p = IOLOG_TABLE + (<u32>awaiting) * IOLOG_ENTRY_SIZE;
+  const size = load<u32>(p + IOL_SIZE);
   const mask: u32 = size == 4 ? 0xffffffff : ((<u32>1 << (size << 3)) - 1);
-  store<u32>(p + 12, value & mask);
+  store<u32>(p + IOL_VALUE, value & mask);
   awaiting = -1;
 }
 

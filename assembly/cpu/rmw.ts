@@ -21,7 +21,8 @@ export function rmwRead(size: u32): u32 {
   const lin = linWr(eaSeg, eaOff, n);
   if (faulted) return 0;
   const i = (lin >>> 12) & TLB_MASK;
-  if ((load<u32>(TLB_TAG + (i << 2)) & wrMaskNow()) == (lin & 0xfffff000) && (lin & 0xfff) <= 0x1000 - n) {
+  if ((load<u32>(TLB_TAG + (i << 2)) & wrMaskNow()) == (lin & 0xfffff000) &&
+      (lin & 0xfff) <= 0x1000 - n) {
     countHit();
     const h = load<u32>(TLB_ADD + (i << 2)) + lin;
     rmwHost = h;

@@ -5,9 +5,13 @@ import { reg32, setReg32, setReg16, ESP, SS } from './state';
 import { faulted } from './fault';
 
 @inline export function sp(): u32 { return stack32 ? reg32(ESP) : reg32(ESP) & 0xffff; }
-@inline export function setSp(v: u32): void { if (stack32) setReg32(ESP, v); else setReg16(ESP, v); }
+@inline export function setSp(v: u32): void {
+  if (stack32) setReg32(ESP, v); else setReg16(ESP, v);
+}
 /** Offset of the stack slot `d` bytes above the top (wrapping like the stack pointer). */
-@inline export function spOff(d: u32): u32 { return stack32 ? reg32(ESP) + d : (reg32(ESP) + d) & 0xffff; }
+@inline export function spOff(d: u32): u32 {
+  return stack32 ? reg32(ESP) + d : (reg32(ESP) + d) & 0xffff;
+}
 
 export function push16(v: u32): void {
   const n = spOff(-2);
@@ -21,7 +25,9 @@ export function push32(v: u32): void {
   if (faulted) return;
   setSp(n);
 }
-@inline export function pushSz(size: u32, v: u32): void { if (size == 32) push32(v); else push16(v); }
+@inline export function pushSz(size: u32, v: u32): void {
+  if (size == 32) push32(v); else push16(v);
+}
 
 export function pop16(): u32 {
   const v = rd16(SS, sp());

@@ -2,7 +2,8 @@
 // constant offset from STATE_BASE, so each access compiles to one load/store with an
 // immediate offset.
 import {
-  STATE_BASE, S_EIP, S_SEG, S_CR0, S_CR4, S_CPL, SEG_BASE, SEG_LIMIT, SEG_ACCESS, SEG_SEL,
+  STATE_BASE, S_GPR, S_EIP, S_SEG, S_CR0, S_CR4, S_CPL, SEG_BASE, SEG_LIMIT, SEG_ACCESS, SEG_SEL,
+  SEG_SIZE,
 } from '../generated/layout';
 
 export const EAX = 0; export const ECX = 1; export const EDX = 2; export const EBX = 3;
@@ -40,27 +41,31 @@ export const AR_DB: u32 = 1 << 14;
 export const AR_G: u32 = 1 << 15;
 export const AR_UNUSABLE: u32 = 1 << 16;
 
-@inline export function reg32(r: u32): u32 { return load<u32>(STATE_BASE + (r << 2)); }
-@inline export function setReg32(r: u32, v: u32): void { store<u32>(STATE_BASE + (r << 2), v); }
-@inline export function reg16(r: u32): u32 { return load<u16>(STATE_BASE + (r << 2)); }
-@inline export function setReg16(r: u32, v: u32): void { store<u16>(STATE_BASE + (r << 2), <u16>v); }
+/** Address of general register `r` (its encoding: EAX ECX EDX EBX ESP EBP ESI EDI). */
+@inline function gpr(r: u32): u32 { return STATE_BASE + S_GPR + (r << 2); }
+@inline export function reg32(r: u32): u32 { return load<u32>(gpr(r)); }
+@inline export function setReg32(r: u32, v: u32): void { store<u32>(gpr(r), v); }
+@inline export function reg16(r: u32): u32 { return load<u16>(gpr(r)); }
+@inline export function setReg16(r: u32, v: u32): void { store<u16>(gpr(r), <u16>v); }
 /** 8-bit registers: AL CL DL BL AH CH DH BH (r & 3 picks the register, r & 4 the high byte). */
 @inline export function reg8(r: u32): u32 {
-  return load<u8>(STATE_BASE + ((r & 3) << 2) + ((r >> 2) & 1));
+  return load<u8>(gpr(r & 3) + ((r >> 2) & 1));
 }
 @inline export function setReg8(r: u32, v: u32): void {
-  store<u8>(STATE_BASE + ((r & 3) << 2) + ((r >> 2) & 1), <u8>v);
+  store<u8>(gpr(r & 3) + ((r >> 2) & 1), <u8>v);
 }
 
 @inline export function getEip(): u32 { return load<u32>(STATE_BASE + S_EIP); }
 @inline export function setEip(v: u32): void { store<u32>(STATE_BASE + S_EIP, v); }
 
-@inline export function segSel(s: u32): u32 { return load<u32>(STATE_BASE + S_SEG + (s << 4) + SEG_SEL); }
-@inline export function segBase(s: u32): u32 { return load<u32>(STATE_BASE + S_SEG + (s << 4) + SEG_BASE); }
-@inline export function segLimit(s: u32): u32 { return load<u32>(STATE_BASE + S_SEG + (s << 4) + SEG_LIMIT); }
-@inline export function segAccess(s: u32): u32 { return load<u32>(STATE_BASE + S_SEG + (s << 4) + SEG_ACCESS); }
+/** Address of the cache of segment register `s` (ES CS SS DS FS GS LDTR TR). */
+@inline function seg(s: u32): u32 { return STATE_BASE + S_SEG + s * SEG_SIZE; }
+@inline export function segSel(s: u32): u32 { return load<u32>(seg(s) + SEG_SEL); }
+@inline export function segBase(s: u32): u32 { return load<u32>(seg(s) + SEG_BASE); }
+@inline export function segLimit(s: u32): u32 { return load<u32>(seg(s) + SEG_LIMIT); }
+@inline export function segAccess(s: u32): u32 { return load<u32>(seg(s) + SEG_ACCESS); }
 @inline export function setSegRaw(s: u32, sel: u32, base: u32, limit: u32, access: u32): void {
-  const p = STATE_BASE + S_SEG + (s << 4);
+  const p = seg(s);
   store<u32>(p + SEG_SEL, sel);
   store<u32>(p + SEG_BASE, base);
   store<u32>(p + SEG_LIMIT, limit);

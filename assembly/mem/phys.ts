@@ -3,7 +3,9 @@
 // the host, and the A20 gate. Everything else reads as all ones and ignores writes, as
 // an unclaimed PC bus does.
 import {
-  STATE_BASE, S_RAM_BYTES, S_A20_MASK, S_ROM_END, RAM_BASE, RANGES_BASE, ROM_MAX, MMIO_MAX,
+  STATE_BASE, S_RAM_BYTES, S_A20_MASK, S_ROM_END, RAM_BASE, ROM_MAX, MMIO_MAX,
+  ROM_TABLE, ROM_ENTRY_SIZE, ROM_PHYS, ROM_LEN, ROM_HOST, MMIO_TABLE, MMIO_ENTRY_SIZE, MMIO_PHYS,
+  MMIO_LEN, ONES_PAGE_BASE, ONES_PAGE_SIZE,
 } from '../generated/layout';
 
 export const PAGE_RAM: u32 = 0;
@@ -11,10 +13,8 @@ export const PAGE_ROM: u32 = 1;
 export const PAGE_MMIO: u32 = 2;
 export const PAGE_NONE: u32 = 3;
 
-const ROM_TABLE: u32 = RANGES_BASE;            // 16 x {phys, len, host, pad}
-const MMIO_TABLE: u32 = RANGES_BASE + 16 * 16; // 64 x {phys, len}
 /** A page of 0xFF bytes that unclaimed physical pages read from. */
-export const ONES_PAGE: u32 = 0x2000;
+export const ONES_PAGE: u32 = ONES_PAGE_BASE;
 
 export let ramBytes: u32 = 0;
 export let a20Mask: u32 = 0xffffffff;
@@ -58,7 +58,7 @@ export function physInit(ram: u32): void {
   romCount = 0;
   mmioCount = 0;
   for (let i = 0; i < 13; i++) unchecked(shadowMode[i] = SHADOW_ROM);
-  memory.fill(ONES_PAGE, 0xff, 4096);
+  memory.fill(ONES_PAGE, 0xff, ONES_PAGE_SIZE);
 }
 
 export function setA20(on: bool): void {
@@ -78,16 +78,16 @@ export function addRom(phys: u32, len: u32): u32 {
     if (memory.grow(<i32>(needPages - have)) < 0) return 0;
   }
   store<u32>(STATE_BASE + S_ROM_END, end);
-  const p = ROM_TABLE + romCount * 16;
-  store<u32>(p, phys); store<u32>(p + 4, len); store<u32>(p + 8, host);
+  const p = ROM_TABLE + romCount * ROM_ENTRY_SIZE;
+  store<u32>(p + ROM_PHYS, phys); store<u32>(p + ROM_LEN, len); store<u32>(p + ROM_HOST, host);
   romCount++;
   return host;
 }
 
 export function addMmio(phys: u32, len: u32): bool {
   if (mmioCount >= <u32>MMIO_MAX) return false;
-  const p = MMIO_TABLE + mmioCount * 8;
-  store<u32>(p, phys); store<u32>(p + 4, len);
+  const p = MMIO_TABLE + mmioCount * MMIO_ENTRY_SIZE;
+  store<u32>(p + MMIO_PHYS, phys); store<u32>(p + MMIO_LEN, len);
   mmioCount++;
   return true;
 }
@@ -98,16 +98,22 @@ export function classify(pa: u32): u32 {
   const sr = shadowRegion(pa);
   if (sr >= 0 && pa < ramBytes) {
     const m = unchecked(shadowMode[sr]);
-    if (m != SHADOW_ROM) { classHost = RAM_BASE + pa; return m == SHADOW_RAM ? PAGE_RAM : PAGE_ROM; }
+    if (m != SHADOW_ROM) {
+      classHost = RAM_BASE + pa;
+      return m == SHADOW_RAM ? PAGE_RAM : PAGE_ROM;
+    }
   }
   for (let i: u32 = 0; i < romCount; i++) {
-    const p = ROM_TABLE + i * 16;
-    const d = pa - load<u32>(p);
-    if (d < load<u32>(p + 4)) { classHost = load<u32>(p + 8) + d; return PAGE_ROM; }
+    const p = ROM_TABLE + i * ROM_ENTRY_SIZE;
+    const d = pa - load<u32>(p + ROM_PHYS);
+    if (d < load<u32>(p + ROM_LEN)) { classHost = load<u32>(p + ROM_HOST) + d; return PAGE_ROM; }
   }
   for (let i: u32 = 0; i < mmioCount; i++) {
-    const p = MMIO_TABLE + i * 8;
-    if (pa - load<u32>(p) < load<u32>(p + 4)) { classHost = 0; return PAGE_MMIO; }
+    const p = MMIO_TABLE + i * MMIO_ENTRY_SIZE;
+    if (pa - load<u32>(p + MMIO_PHYS) < load<u32>(p + MMIO_LEN)) {
+      classHost = 0;
+      return PAGE_MMIO;
+    }
   }
   if (pa < ramBytes) { classHost = RAM_BASE + pa; return PAGE_RAM; }
   classHost = ONES_PAGE + (pa & 0xfff);
@@ -119,13 +125,13 @@ export function classify(pa: u32): u32 {
 export function pageIsMixed(pa: u32): bool {
   const pg = pa & ~0xfff;
   for (let i: u32 = 0; i < romCount; i++) {
-    const p = ROM_TABLE + i * 16;
-    const s = load<u32>(p), e = s + load<u32>(p + 4);
+    const p = ROM_TABLE + i * ROM_ENTRY_SIZE;
+    const s = load<u32>(p + ROM_PHYS), e = s + load<u32>(p + ROM_LEN);
     if ((s > pg && s < pg + 4096) || (e > pg && e < pg + 4096)) return true;
   }
   for (let i: u32 = 0; i < mmioCount; i++) {
-    const p = MMIO_TABLE + i * 8;
-    const s = load<u32>(p), e = s + load<u32>(p + 4);
+    const p = MMIO_TABLE + i * MMIO_ENTRY_SIZE;
+    const s = load<u32>(p + MMIO_PHYS), e = s + load<u32>(p + MMIO_LEN);
     if ((s > pg && s < pg + 4096) || (e > pg && e < pg + 4096)) return true;
   }
   return false;

@@ -11,17 +11,18 @@
 // physical reference it makes goes through nestedRef(), where a second dimension (EPT/NPT)
 // plugs in.
 import {
-  STATE_BASE, S_CR0, S_CR3, S_CR4, S_CR2, TLB_BASE, TLB_ENTRIES,
-  S_CNT_TLB_MISS, S_CNT_WALK, S_CNT_WALK_REFS, S_CNT_TLB_FLUSH,
+  STATE_BASE, S_CR0, S_CR3, S_CR4, S_CR2, TLB_ENTRIES, TLB_TAG, TLB_ADD, TLB_GLOBAL, TLB_FILL_LOG,
+  FILL_LOG_MAX, S_CNT_TLB_MISS, S_CNT_WALK, S_CNT_WALK_REFS, S_CNT_TLB_FLUSH,
 } from '../generated/layout';
-import { a20Mask, classify, classHost, pageIsMixed, physRead32, physWrite32, PAGE_RAM, PAGE_ROM, PAGE_MMIO } from './phys';
+import {
+  a20Mask, classify, classHost, pageIsMixed, physRead32, physWrite32, PAGE_RAM, PAGE_ROM,
+  PAGE_MMIO,
+} from './phys';
 import { raise, PF_VEC } from '../cpu/fault';
 import { CR0_PG, CR0_WP, CR4_PSE, CR4_PGE } from '../cpu/state';
 
 export const TLB_MASK: u32 = TLB_ENTRIES - 1;
-export const TLB_TAG: u32 = TLB_BASE;
-export const TLB_ADD: u32 = TLB_BASE + TLB_ENTRIES * 4;
-const TLB_GLOBAL: u32 = TLB_BASE + TLB_ENTRIES * 8;
+export { TLB_TAG, TLB_ADD };
 
 export const DENY_SR: u32 = 1;
 export const DENY_SW: u32 = 2;
@@ -95,12 +96,12 @@ export function clampFetch(endEip: u32): void {
 export function unclampFetch(): void { if (fetchClamp != 0) { fetchClamp = 0; fetchInvalidate(); } }
 export function fetchInvalidate(): void { fetchEnd = 0; fetchEnd2 = 0; fetchEnd4 = 0; }
 
-@inline function cnt(off: u32): void { store<u64>(STATE_BASE + off, load<u64>(STATE_BASE + off) + 1); }
+@inline function cnt(off: u32): void {
+  store<u64>(STATE_BASE + off, load<u64>(STATE_BASE + off) + 1);
+}
 
 // Entries filled since the last full flush, so a flush of a small working set clears only
 // those instead of the whole array (context switches, the fuzz driver's resets).
-const FILL_LOG_MAX: u32 = 128;
-const FILL_LOG: u32 = TLB_BASE + TLB_ENTRIES * 12; // FILL_LOG_MAX u32 indexes after the arrays
 let fillCount: u32 = 0;
 
 export function tlbFlushAll(keepGlobal: bool): void {
@@ -110,9 +111,9 @@ export function tlbFlushAll(keepGlobal: bool): void {
   if (fillCount <= FILL_LOG_MAX) {
     let kept: u32 = 0;
     for (let k: u32 = 0; k < fillCount; k++) {
-      const i = load<u32>(FILL_LOG + (k << 2));
+      const i = load<u32>(TLB_FILL_LOG + (k << 2));
       if (keepGlobal && load<u32>(TLB_GLOBAL + (i << 2)) != 0) {
-        store<u32>(FILL_LOG + (kept << 2), i); kept++;
+        store<u32>(TLB_FILL_LOG + (kept << 2), i); kept++;
         continue;
       }
       store<u32>(TLB_TAG + (i << 2), INVALID_TAG);
@@ -129,7 +130,10 @@ export function tlbFlushAll(keepGlobal: bool): void {
   }
   for (let i: u32 = 0; i < <u32>TLB_ENTRIES; i++) {
     if (load<u32>(TLB_GLOBAL + (i << 2)) == 0) store<u32>(TLB_TAG + (i << 2), INVALID_TAG);
-    else if (fillCount < FILL_LOG_MAX) { store<u32>(FILL_LOG + (fillCount << 2), i); fillCount++; }
+    else if (fillCount < FILL_LOG_MAX) {
+      store<u32>(TLB_FILL_LOG + (fillCount << 2), i);
+      fillCount++;
+    }
     else fillCount = FILL_LOG_MAX + 1;
   }
 }
@@ -177,7 +181,8 @@ export function translate(lin: u32, write: bool, user: bool): bool {
   } else {
     cnt(S_CNT_WALK);
     const c4 = load<u32>(STATE_BASE + S_CR4);
-    const pdeAddr = nestedRef(((load<u32>(STATE_BASE + S_CR3) & 0xfffff000) | ((lin >>> 22) << 2)) & a20Mask);
+    const pdBase = load<u32>(STATE_BASE + S_CR3) & 0xfffff000;
+    const pdeAddr = nestedRef((pdBase | ((lin >>> 22) << 2)) & a20Mask);
     cnt(S_CNT_WALK_REFS);
     let pde = physRead32(pdeAddr);
     const pfUser: u32 = user ? PFEC_U : 0;
@@ -188,7 +193,10 @@ export function translate(lin: u32, write: bool, user: bool): bool {
     let perm: u32;
     let large = (pde & PTE_PS) != 0 && (c4 & CR4_PSE) != 0;
     if (large) {
-      if ((pde & PDE_4M_RESERVED) != 0) { pageFault(lin, PFEC_P | PFEC_RSVD | pfUser | pfWrite); return false; }
+      if ((pde & PDE_4M_RESERVED) != 0) {
+        pageFault(lin, PFEC_P | PFEC_RSVD | pfUser | pfWrite);
+        return false;
+      }
       ent = pde; entAddr = pdeAddr; perm = pde;
       phys = (pde & 0xffc00000) | (lin & 0x3ff000);
     } else {
@@ -210,7 +218,11 @@ export function translate(lin: u32, write: bool, user: bool): bool {
       pageFault(lin, PFEC_P | pfWrite); return false;
     }
     // Accessed and dirty bits (SDM vol. 3A, 4.8).
-    if (!large && (pde & PTE_A) == 0) { pde |= PTE_A; physWrite32(pdeAddr, pde); if (large) ent = pde; }
+    if (!large && (pde & PTE_A) == 0) {
+      pde |= PTE_A;
+      physWrite32(pdeAddr, pde);
+      if (large) ent = pde;
+    }
     let nent = ent | PTE_A;
     if (write) nent |= PTE_D;
     if (nent != ent) { physWrite32(entAddr, nent); ent = nent; }
@@ -229,7 +241,7 @@ export function translate(lin: u32, write: bool, user: bool): bool {
   else if (kind == PAGE_MMIO) deny = DENY_ALL;
   else if (kind != PAGE_RAM) deny |= DENY_SW | DENY_UW;
   const i = (lin >>> 12) & TLB_MASK;
-  if (fillCount < FILL_LOG_MAX) store<u32>(FILL_LOG + (fillCount << 2), i);
+  if (fillCount < FILL_LOG_MAX) store<u32>(TLB_FILL_LOG + (fillCount << 2), i);
   if (fillCount <= FILL_LOG_MAX) fillCount++;
   store<u32>(TLB_TAG + (i << 2), (lin & 0xfffff000) | deny | DENY_SLOW);
   store<u32>(TLB_ADD + (i << 2), classHost - (lin & 0xfffff000));

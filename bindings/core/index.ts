@@ -25,21 +25,6 @@ interface CoreExports {
   readMsr(index: number): bigint;
   writeMsr(index: number, v: bigint): number;
   lastMsrOk(): number;
-  fuzz(seed: number, streams: number, budget: number, maxExits: number, stopAtFirst: number): number;
-  fuzzArmGuards(): void;
-  guardsIntact(): number;
-  fuzzFirstCode(): number;
-  fuzzFirstAt(): number;
-}
-
-/** Result of the core's built-in fuzz driver (assembly/fuzz.ts). */
-export interface FuzzResult {
-  violations: number;
-  /** Code of the first violated invariant (assembly/fuzz.ts, check()) and its stream. */
-  firstCode: number;
-  firstStream: number;
-  guardsIntact: boolean;
-  instructions: number;
 }
 
 const REG_OFFSETS: Record<RegName, number> = {
@@ -48,13 +33,21 @@ const REG_OFFSETS: Record<RegName, number> = {
   cr0: L.S_CR0, cr2: L.S_CR2, cr3: L.S_CR3, cr4: L.S_CR4,
   dr0: L.S_DR0, dr1: L.S_DR1, dr2: L.S_DR2, dr3: L.S_DR3, dr6: L.S_DR6, dr7: L.S_DR7,
 };
-const SEG_INDEX: Record<SegName, number> = { es: 0, cs: 1, ss: 2, ds: 3, fs: 4, gs: 5, ldtr: 6, tr: 7 };
+const SEG_INDEX: Record<SegName, number> = {
+  es: 0, cs: 1, ss: 2, ds: 3, fs: 4, gs: 5, ldtr: 6, tr: 7,
+};
 
 const COUNTERS: Record<string, number> = {
   instructions: L.S_CNT_INSN, tlbHits: L.S_CNT_TLB_HIT, tlbMisses: L.S_CNT_TLB_MISS,
   pageWalks: L.S_CNT_WALK, walkMemRefs: L.S_CNT_WALK_REFS, interrupts: L.S_CNT_INTR,
-  exceptions: L.S_CNT_EXC, ioExits: L.S_CNT_IO, mmioExits: L.S_CNT_MMIO, tlbFlushes: L.S_CNT_TLB_FLUSH,
+  exceptions: L.S_CNT_EXC, ioExits: L.S_CNT_IO, mmioExits: L.S_CNT_MMIO,
+  tlbFlushes: L.S_CNT_TLB_FLUSH,
 };
+
+/** Base and limit of GDTR and IDTR. */
+const TABLE_OFFSETS = {
+  gdtr: [L.S_GDTR_BASE, L.S_GDTR_LIMIT], idtr: [L.S_IDTR_BASE, L.S_IDTR_LIMIT],
+} as const;
 
 const WHY: Record<number, string> = {
   [L.WHY_TRIPLE_FAULT]: 'triple fault',
@@ -71,9 +64,10 @@ function nodeReader(): Promise<typeof import('./wasm-node.js')> {
   // Resolved against this module's own URL: a bare relative specifier that is not a
   // literal is resolved against the importer by some loaders (vitest's among them).
   const url = new URL(NODE_READER, import.meta.url);
+  // Under a TypeScript loader running the sources, the reader is the .ts file.
+  const ts = new URL('./wasm-node.ts', import.meta.url);
   return import(/* @vite-ignore */ /* webpackIgnore: true */ url.href).catch(() =>
-    // Under a TypeScript loader running the sources, the reader is the .ts file.
-    import(/* @vite-ignore */ /* webpackIgnore: true */ new URL('./wasm-node.ts', import.meta.url).href));
+    import(/* @vite-ignore */ /* webpackIgnore: true */ ts.href));
 }
 
 async function loadWasm(src: BufferSource | URL | undefined): Promise<BufferSource> {
@@ -121,8 +115,16 @@ export class WasmCore implements Core {
     return this.dv;
   }
   private get32(off: number): number { return this.views().getUint32(L.STATE_BASE + off, true); }
-  private set32(off: number, v: number): void { this.views().setUint32(L.STATE_BASE + off, v >>> 0, true); }
+  private set32(off: number, v: number): void {
+    this.views().setUint32(L.STATE_BASE + off, v >>> 0, true);
+  }
   private get64(off: number): bigint { return this.views().getBigUint64(L.STATE_BASE + off, true); }
+  /** A u64 field as a number (exact below 2^53), read as its two little-endian halves
+   *  without a BigInt: the run loop asks for the instruction count after every exit. */
+  private get64Number(off: number): number {
+    const dv = this.views(), p = L.STATE_BASE + off;
+    return dv.getUint32(p, true) + dv.getUint32(p + 4, true) * 2 ** 32;
+  }
 
   reset(): void { this.x.reset(); }
 
@@ -157,7 +159,7 @@ export class WasmCore implements Core {
       // CPL follows CS.RPL in protected mode, 0 in real mode.
       const pe = (this.get32(L.S_CR0) & 1) !== 0;
       const vm = (this.get32(L.S_EFLAGS) & (1 << 17)) !== 0;
-      const cs = this.get32(L.S_SEG + 16 * 1 + L.SEG_SEL);
+      const cs = this.get32(this.segOffset('cs') + L.SEG_SEL);
       this.set32(L.S_CPL, !pe ? 0 : vm ? 3 : (cs & 3));
     }
     this.x.stateChanged();
@@ -168,17 +170,19 @@ export class WasmCore implements Core {
     return L.S_SEG + i * L.SEG_SIZE;
   }
   getTable(which: 'gdtr' | 'idtr'): TableReg {
-    const [b, l] = which === 'gdtr' ? [L.S_GDTR_BASE, L.S_GDTR_LIMIT] : [L.S_IDTR_BASE, L.S_IDTR_LIMIT];
+    const [b, l] = TABLE_OFFSETS[which];
     return { base: this.get32(b), limit: this.get32(l) };
   }
   setTable(which: 'gdtr' | 'idtr', t: TableReg): void {
-    const [b, l] = which === 'gdtr' ? [L.S_GDTR_BASE, L.S_GDTR_LIMIT] : [L.S_IDTR_BASE, L.S_IDTR_LIMIT];
+    const [b, l] = TABLE_OFFSETS[which];
     this.set32(b, t.base);
     this.set32(l, t.limit & 0xffff);
   }
   readMsr(index: number): bigint {
     const v = this.x.readMsr(index >>> 0);
-    if (!this.x.lastMsrOk()) throw new RangeError(`readMsr: MSR 0x${(index >>> 0).toString(16)} is not implemented`);
+    if (!this.x.lastMsrOk()) {
+      throw new RangeError(`readMsr: MSR 0x${(index >>> 0).toString(16)} is not implemented`);
+    }
     return BigInt.asUintN(64, v);
   }
   writeMsr(index: number, value: bigint): void {
@@ -187,8 +191,10 @@ export class WasmCore implements Core {
     }
   }
   private checkRange(what: string, addr: number, length: number): void {
-    if (!Number.isInteger(addr) || !Number.isInteger(length) || addr < 0 || length < 0 || addr + length > this.ramBytes) {
-      throw new RangeError(`${what}: [0x${addr.toString(16)}, +${length}) is outside guest RAM (0..0x${this.ramBytes.toString(16)})`);
+    if (!Number.isInteger(addr) || !Number.isInteger(length) || addr < 0 || length < 0 ||
+        addr + length > this.ramBytes) {
+      throw new RangeError(`${what}: [0x${addr.toString(16)}, +${length}) is outside guest RAM ` +
+        `(0..0x${this.ramBytes.toString(16)})`);
     }
   }
   readPhys(addr: number, length: number): Uint8Array {
@@ -204,7 +210,8 @@ export class WasmCore implements Core {
   }
   mapRom(addr: number, data: Uint8Array): void {
     if (!Number.isInteger(addr) || addr < 0 || addr + data.length > 2 ** 32) {
-      throw new RangeError(`mapRom: 0x${addr.toString(16)} + ${data.length} is outside the 32-bit physical space`);
+      throw new RangeError(`mapRom: 0x${addr.toString(16)} + ${data.length} is outside the ` +
+        '32-bit physical space');
     }
     const host = this.x.addRom(addr >>> 0, data.length);
     if (host === 0) throw new Error(`mapRom: no room for another ROM (at 0x${addr.toString(16)})`);
@@ -212,7 +219,8 @@ export class WasmCore implements Core {
     this.u8.set(data, host);
   }
   addMmio(base: number, length: number): void {
-    if (!Number.isInteger(base) || !Number.isInteger(length) || base < 0 || length <= 0 || base + length > 2 ** 32) {
+    if (!Number.isInteger(base) || !Number.isInteger(length) || base < 0 || length <= 0 ||
+        base + length > 2 ** 32) {
       throw new RangeError(`addMmio: bad range 0x${base.toString(16)} + ${length}`);
     }
     if (!this.x.addMmio(base >>> 0, length >>> 0)) throw new Error('addMmio: too many MMIO ranges');
@@ -220,7 +228,8 @@ export class WasmCore implements Core {
   setA20(on: boolean): void { this.x.setA20(on ? 1 : 0); }
   setShadow(base: number, mode: ShadowMode): void {
     const region = base >= 0xf0000 && base < 0x100000 ? 12 : (base - 0xc0000) / 0x4000;
-    if (!Number.isInteger(region) || region < 0 || region > 12 || (region === 12 && base !== 0xf0000)) {
+    if (!Number.isInteger(region) || region < 0 || region > 12 ||
+        (region === 12 && base !== 0xf0000)) {
       throw new RangeError(`setShadow: 0x${base.toString(16)} is not the start of a PAM region`);
     }
     this.x.setShadow(region, mode === 'rom' ? 0 : mode === 'ram-ro' ? 1 : 2);
@@ -239,11 +248,13 @@ export class WasmCore implements Core {
         if (reason === L.EXIT_MMIO) return { reason: 'mmio', address: a, size, write, value };
         const count = this.get32(L.S_EXIT_COUNT);
         if (count <= 1) return { reason: 'io', port: a, size, write, value };
-        return { reason: 'io', port: a, size, write, value, count, data: this.u8.subarray(L.PIO_DATA_BASE, L.PIO_DATA_BASE + count * size) };
+        const data = this.u8.subarray(L.PIO_DATA_BASE, L.PIO_DATA_BASE + count * size);
+        return { reason: 'io', port: a, size, write, value, count, data };
       }
       case L.EXIT_HLT: return { reason: 'hlt' };
       case L.EXIT_IRQ_WINDOW: return { reason: 'irq-window' };
-      case L.EXIT_SHUTDOWN: return { reason: 'shutdown', why: WHY[this.get32(L.S_EXIT_DETAIL)] ?? 'shutdown' };
+      case L.EXIT_SHUTDOWN:
+        return { reason: 'shutdown', why: WHY[this.get32(L.S_EXIT_DETAIL)] ?? 'shutdown' };
       default: return { reason: 'invalid', why: `unknown exit code ${reason}` };
     }
   }
@@ -254,7 +265,9 @@ export class WasmCore implements Core {
       (this.get32(L.S_INTR_PENDING) & 0x100) === 0;
   }
   injectInterrupt(vector: number): void {
-    if (!Number.isInteger(vector) || vector < 0 || vector > 255) throw new RangeError(`injectInterrupt: bad vector ${vector}`);
+    if (!Number.isInteger(vector) || vector < 0 || vector > 255) {
+      throw new RangeError(`injectInterrupt: bad vector ${vector}`);
+    }
     this.set32(L.S_INTR_PENDING, vector | 0x100);
   }
   requestInterruptWindow(on: boolean): void { this.set32(L.S_IRQ_WINDOW, on ? 1 : 0); }
@@ -264,20 +277,8 @@ export class WasmCore implements Core {
     for (const [k, off] of Object.entries(COUNTERS)) c[k] = Number(this.get64(off));
     return c;
   }
-  instructions(): number {
-    return this.get32(L.S_CNT_INSN) + this.get32(L.S_CNT_INSN + 4) * 2 ** 32;
-  }
+  instructions(): number { return this.get64Number(L.S_CNT_INSN); }
   tsc(): bigint { return this.get64(L.S_TSC); }
-  /** Runs the core's fuzz driver (tests only; it resets the CPU and overwrites RAM). */
-  fuzz(seed: number, streams: number, budget: number, maxExits: number, stopAtFirst = false): FuzzResult {
-    const before = this.get64(L.S_CNT_INSN);
-    this.x.fuzzArmGuards();
-    const violations = this.x.fuzz(seed >>> 0, streams >>> 0, budget >>> 0, maxExits >>> 0, stopAtFirst ? 1 : 0);
-    return {
-      violations, firstCode: this.x.fuzzFirstCode(), firstStream: this.x.fuzzFirstAt(),
-      guardsIntact: this.x.guardsIntact() !== 0, instructions: Number(this.get64(L.S_CNT_INSN) - before),
-    };
-  }
   /** The state block (registers, segment caches, tables, CRs, MSRs, TSC...) as one copy,
    *  for a VMM that saves and loads guest state as a whole. */
   saveState(): Uint8Array {
@@ -285,12 +286,17 @@ export class WasmCore implements Core {
     return this.u8.slice(L.STATE_BASE, L.STATE_BASE + L.STATE_SIZE);
   }
   loadState(block: Uint8Array): void {
-    if (block.length !== L.STATE_SIZE) throw new RangeError(`loadState: expected ${L.STATE_SIZE} bytes, got ${block.length}`);
-    const keepRam = this.get32(L.S_RAM_BYTES), keepEnd = this.get32(L.S_ROM_END), keepA20 = this.get32(L.S_A20_MASK);
+    if (block.length !== L.STATE_SIZE) {
+      throw new RangeError(`loadState: expected ${L.STATE_SIZE} bytes, got ${block.length}`);
+    }
+    const keepRam = this.get32(L.S_RAM_BYTES), keepEnd = this.get32(L.S_ROM_END);
+    const keepA20 = this.get32(L.S_A20_MASK);
     const keepStrio = this.get32(L.S_STRIO); // a host setting, not guest state
     this.views();
     this.u8.set(block, L.STATE_BASE);
-    this.set32(L.S_RAM_BYTES, keepRam); this.set32(L.S_ROM_END, keepEnd); this.set32(L.S_A20_MASK, keepA20);
+    this.set32(L.S_RAM_BYTES, keepRam);
+    this.set32(L.S_ROM_END, keepEnd);
+    this.set32(L.S_A20_MASK, keepA20);
     this.set32(L.S_STRIO, keepStrio);
     this.x.stateChanged();
   }
@@ -300,11 +306,13 @@ export class WasmCore implements Core {
 export async function createCore(opts: CoreOptions): Promise<Core> {
   const ram = opts.ramBytes;
   if (!Number.isInteger(ram) || ram <= 0 || ram % 4096 !== 0 || ram > 0xf0000000) {
-    throw new RangeError(`createCore: ramBytes must be a positive multiple of 4096 below 3.75 GiB, got ${ram}`);
+    throw new RangeError('createCore: ramBytes must be a positive multiple of 4096 below ' +
+      `3.75 GiB, got ${ram}`);
   }
   const tpi = opts.tscPerInstruction ?? 1;
   if (!Number.isInteger(tpi) || tpi < 0 || tpi > 0xffffffff) {
-    throw new RangeError(`createCore: tscPerInstruction must be a non-negative integer, got ${tpi}`);
+    throw new RangeError(
+      `createCore: tscPerInstruction must be a non-negative integer, got ${tpi}`);
   }
   const bytes = await loadWasm(opts.wasm);
   // The core reports every guest-caused condition as an exit; an AssemblyScript abort

@@ -39,7 +39,10 @@ export type Exit =
    *  bytes (as KVM's KVM_EXIT_IO with a count): `data` holds them in transfer order, the
    *  values written for OUTS (`value` is the first), and for INS the host fills `data` before
    *  `run()` (no completeIo). `count` is absent for one element. */
-  | { reason: 'io'; port: number; size: 1 | 2 | 4; write: boolean; value: number; count?: number; data?: Uint8Array }
+  | {
+      reason: 'io'; port: number; size: 1 | 2 | 4; write: boolean; value: number;
+      count?: number; data?: Uint8Array;
+    }
   /** An access to a physical range registered with `addMmio`. Reads are completed like io. */
   | { reason: 'mmio'; address: number; size: 1 | 2 | 4; write: boolean; value: number }
   /** HLT executed with nothing to deliver; EIP is past the HLT. */
@@ -90,7 +93,8 @@ export interface Core {
   mapRom(addr: number, data: Uint8Array): void;
   /** Physical range whose accesses exit as 'mmio'. */
   addMmio(base: number, length: number): void;
-  /** The A20 gate (i8042 output port bit 1 / port 0x92 bit 1): off masks physical address bit 20. */
+  /** The A20 gate (i8042 output port bit 1 / port 0x92 bit 1): off masks physical address
+   *  bit 20. */
   setA20(on: boolean): void;
   /**
    * Shadow RAM of the BIOS area as the i440FX PAM registers switch it (82441FX datasheet,
@@ -111,7 +115,8 @@ export interface Core {
   setStringIo(on: boolean): void;
   /** True when an external interrupt would be taken now (IF=1, no interrupt shadow). */
   canInjectInterrupt(): boolean;
-  /** Delivers external interrupt `vector` before the next instruction (caller checked canInject). */
+  /** Delivers external interrupt `vector` before the next instruction (the caller checked
+   *  canInjectInterrupt). */
   injectInterrupt(vector: number): void;
   /** Ask for an 'irq-window' exit as soon as the guest can take an interrupt. */
   requestInterruptWindow(on: boolean): void;

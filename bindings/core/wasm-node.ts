@@ -18,7 +18,8 @@ export async function readPackagedWasm(): Promise<Uint8Array<ArrayBuffer>> {
       tried.push(fileURLToPath(url));
     }
   }
-  throw new Error(`wasmvisor: core.wasm not found (tried ${tried.join(', ')}); run "npm run build:wasm"`);
+  throw new Error(
+    `wasmvisor: core.wasm not found (tried ${tried.join(', ')}); run "npm run build:wasm"`);
 }
 
 export async function readWasmFile(url: URL): Promise<Uint8Array<ArrayBuffer>> {

@@ -11,7 +11,9 @@ export const KBD_RESEND = 0xfe;
 export const KBD_BAT_OK = 0xaa;
 export const KBD_ECHO = 0xee;
 
-export interface Ps2KeyboardState { pending: number; scanning: boolean; leds: number; codeSet: number; typematic: number }
+export interface Ps2KeyboardState {
+  pending: number; scanning: boolean; leds: number; codeSet: number; typematic: number;
+}
 
 export class Ps2Keyboard {
   /** A command waiting for its parameter byte (0xED, 0xF0, 0xF3), or 0. */
@@ -36,7 +38,9 @@ export class Ps2Keyboard {
         case 0xf0:
           // The controller's translation turns the set number too: 1, 2, 3 -> 0x43, 0x41, 0x3F
           // (the set 2 to set 1 table every translating 8042 uses).
-          if (v === 0) return [KBD_ACK, translate ? [0, 0x43, 0x41, 0x3f][this.codeSet] : this.codeSet];
+          if (v === 0) {
+            return [KBD_ACK, translate ? [0, 0x43, 0x41, 0x3f][this.codeSet] : this.codeSet];
+          }
           if (v >= 1 && v <= 3) { this.codeSet = v; return [KBD_ACK]; }
           return [KBD_RESEND];
       }
@@ -50,7 +54,8 @@ export class Ps2Keyboard {
       case 0xf3: case 0xed: case 0xf0: this.pending = v; return [KBD_ACK];
       case 0xf2: return [KBD_ACK, 0xab, translate ? 0x41 : 0x83]; // read ID: MF2 keyboard
       case 0xee: return [KBD_ECHO];
-      case 0xf7: case 0xf8: case 0xf9: case 0xfa: case 0xfb: case 0xfc: case 0xfd: return [KBD_ACK]; // set-3 key modes
+      case 0xf7: case 0xf8: case 0xf9: case 0xfa: case 0xfb: case 0xfc: case 0xfd:
+        return [KBD_ACK]; // set-3 key modes
       default: return [KBD_RESEND];
     }
   }

@@ -52,7 +52,12 @@ export class Ps2Mouse {
       case 0xea: this.remote = false; return [AUX_ACK];
       case 0xeb: return [AUX_ACK, ...this.packet(0, 0, 0)]; // read data
       case 0xe9: // status request: mode/enable/scaling/buttons, resolution, sample rate
-        return [AUX_ACK, (this.remote ? 0x40 : 0) | (this.enabled ? 0x20 : 0) | (this.scaling21 ? 0x10 : 0) | (this.buttons & 7), this.resolution, this.sampleRate];
+        return [
+          AUX_ACK,
+          (this.remote ? 0x40 : 0) | (this.enabled ? 0x20 : 0) | (this.scaling21 ? 0x10 : 0) |
+            (this.buttons & 7),
+          this.resolution, this.sampleRate,
+        ];
       case 0xe7: this.scaling21 = true; return [AUX_ACK];
       case 0xe6: this.scaling21 = false; return [AUX_ACK];
       default: return [AUX_NACK];
@@ -75,22 +80,34 @@ export class Ps2Mouse {
     dy = Math.max(-256, Math.min(255, Math.trunc(dy)));
     const head = 0x08 | (this.buttons & 7) | (dx < 0 ? 0x10 : 0) | (dy < 0 ? 0x20 : 0);
     const p = [head, dx & 0xff, dy & 0xff];
-    if (this.type === 3 || this.type === 4) p.push(Math.max(-8, Math.min(7, Math.trunc(dz))) & 0x0f);
+    if (this.type === 3 || this.type === 4) {
+      p.push(Math.max(-8, Math.min(7, Math.trunc(dz))) & 0x0f);
+    }
     return p;
   }
 
-  /** Host movement (dy positive = up, as PS/2 counts) and buttons (bit 0 left, 1 right, 2 middle). */
+  /** Host movement (dy positive = up, as PS/2 counts) and buttons (bit 0 left, 1 right,
+   *  2 middle). */
   move(dx: number, dy: number, buttons: number, dz = 0): number[] {
     this.buttons = buttons & 7;
     return this.enabled && !this.remote && !this.wrap ? this.packet(dx, dy, dz) : [];
   }
 
-  private defaults(): void { this.sampleRate = 100; this.resolution = 2; this.scaling21 = false; this.enabled = false; }
-  reset(): void { this.defaults(); this.pending = 0; this.remote = false; this.wrap = false; this.type = 0; this.detect = 0; }
+  private defaults(): void {
+    this.sampleRate = 100; this.resolution = 2; this.scaling21 = false; this.enabled = false;
+  }
+  reset(): void {
+    this.defaults();
+    this.pending = 0; this.remote = false; this.wrap = false; this.type = 0; this.detect = 0;
+  }
 
   state(): Ps2MouseState {
-    const { pending, enabled, remote, wrap, scaling21, resolution, sampleRate, type, detect, buttons } = this;
-    return { pending, enabled, remote, wrap, scaling21, resolution, sampleRate, type, detect, buttons };
+    const {
+      pending, enabled, remote, wrap, scaling21, resolution, sampleRate, type, detect, buttons,
+    } = this;
+    return {
+      pending, enabled, remote, wrap, scaling21, resolution, sampleRate, type, detect, buttons,
+    };
   }
 
   static fromState(s: unknown, path: string): Ps2Mouse {

@@ -67,8 +67,8 @@ export interface RtcOptions {
 }
 
 export interface RtcState {
-  cmos: string; index: number; nmiMasked: boolean; baseSeconds: number; baseTick: number; running: boolean;
-  periodicPhase: number; flags: number; syncedTick: number;
+  cmos: string; index: number; nmiMasked: boolean; baseSeconds: number; baseTick: number;
+  running: boolean; periodicPhase: number; flags: number; syncedTick: number;
 }
 
 export class Rtc {
@@ -88,7 +88,10 @@ export class Rtc {
   private readonly timer: Timer;
   private irqLevel = false;
 
-  constructor(private readonly clock: VirtualClock, private readonly irq: IrqLine, opts: RtcOptions = {}, restoring = false) {
+  constructor(
+    private readonly clock: VirtualClock, private readonly irq: IrqLine, opts: RtcOptions = {},
+    restoring = false,
+  ) {
     this.timer = clock.timer(() => this.onTimer());
     if (restoring) return;
     this.baseSeconds = Math.floor((opts.startTime ?? 946684800000) / 1000);
@@ -99,18 +102,22 @@ export class Rtc {
     this.cmos[REG_B] = B_24H;
     if (opts.ramBytes !== undefined) fillMemorySize(this.cmos, opts.ramBytes);
     const floppies = Math.max(0, Math.min(4, opts.floppies ?? 0));
-    this.cmos[CMOS_EQUIPMENT] = 0x04 | (opts.fpu ? 0x02 : 0) | (floppies ? 0x01 | (floppies - 1) << 6 : 0);
+    this.cmos[CMOS_EQUIPMENT] =
+      0x04 | (opts.fpu ? 0x02 : 0) | (floppies ? 0x01 | (floppies - 1) << 6 : 0);
   }
 
   private tick(): number { return ticksAt(this.clock.now, HZ); }
 
   /** The current time, Unix seconds. */
   seconds(t = this.tick()): number {
-    return this.running ? this.baseSeconds + Math.floor((t - this.baseTick) / HZ) : this.parseTime();
+    if (!this.running) return this.parseTime();
+    return this.baseSeconds + Math.floor((t - this.baseTick) / HZ);
   }
 
   private get binary(): boolean { return (this.cmos[REG_B] & B_DM_BINARY) !== 0; }
-  private enc(v: number): number { return this.binary ? v : ((Math.floor(v / 10) << 4) | (v % 10)); }
+  private enc(v: number): number {
+    return this.binary ? v : ((Math.floor(v / 10) << 4) | (v % 10));
+  }
   private dec(v: number): number { return this.binary ? v : (v >> 4) * 10 + (v & 0xf); }
 
   /** The time registers for Unix time `s` in the current data mode (register B DM, 24/12). */
@@ -123,7 +130,8 @@ export class Rtc {
     const year = d.getUTCFullYear();
     return new Map([
       [0, this.enc(d.getUTCSeconds())], [2, this.enc(d.getUTCMinutes())], [4, hour],
-      [6, this.enc(d.getUTCDay() + 1)], [7, this.enc(d.getUTCDate())], [8, this.enc(d.getUTCMonth() + 1)],
+      [6, this.enc(d.getUTCDay() + 1)], [7, this.enc(d.getUTCDate())],
+      [8, this.enc(d.getUTCMonth() + 1)],
       [9, this.enc(year % 100)], [CMOS_CENTURY, this.enc(Math.floor(year / 100))],
     ]);
   }
@@ -141,7 +149,8 @@ export class Rtc {
     if (c[REG_B] & B_24H) hour = this.dec(hb);
     else hour = (this.dec(hb & 0x7f) % 12) + (hb & 0x80 ? 12 : 0);
     const year = this.dec(c[CMOS_CENTURY]) * 100 + this.dec(c[9]);
-    const ms = Date.UTC(year, this.dec(c[8]) - 1, this.dec(c[7]), hour, this.dec(c[2]), this.dec(c[0]));
+    const ms = Date.UTC(
+      year, this.dec(c[8]) - 1, this.dec(c[7]), hour, this.dec(c[2]), this.dec(c[0]));
     // Out-of-range fields roll over as Date.UTC does; a nonsense year keeps 2000-01-01.
     return Number.isFinite(ms) ? Math.floor(ms / 1000) : 946684800;
   }
@@ -172,7 +181,8 @@ export class Rtc {
   private alarmMatches(s: number): boolean {
     const r = this.render(s);
     // "Don't care" alarm bytes are 11xxxxxx (datasheet, "Alarm").
-    return [[1, 0], [3, 2], [5, 4]].every(([a, t]) => this.cmos[a] >= 0xc0 || this.cmos[a] === r.get(t));
+    return [[1, 0], [3, 2], [5, 4]]
+      .every(([a, t]) => this.cmos[a] >= 0xc0 || this.cmos[a] === r.get(t));
   }
 
   /** Accumulates PF, UF and AF for the edges in (syncedTick, t]. */
@@ -180,7 +190,10 @@ export class Rtc {
     const from = this.syncedTick;
     if (t <= from) return;
     const p = this.period();
-    if (p && this.dividerRunning && Math.floor((t - this.periodicPhase) / p) > Math.floor((from - this.periodicPhase) / p)) this.flags |= C_PF;
+    if (p && this.dividerRunning &&
+        Math.floor((t - this.periodicPhase) / p) > Math.floor((from - this.periodicPhase) / p)) {
+      this.flags |= C_PF;
+    }
     if (this.running) {
       const first = Math.floor((from - this.baseTick) / HZ) + 1; // the first update after `from`
       const last = Math.floor((t - this.baseTick) / HZ);
@@ -197,7 +210,9 @@ export class Rtc {
 
   private get irqf(): boolean {
     const b = this.cmos[REG_B];
-    return ((this.flags & C_PF) !== 0 && (b & B_PIE) !== 0) || ((this.flags & C_AF) !== 0 && (b & B_AIE) !== 0) || ((this.flags & C_UF) !== 0 && (b & B_UIE) !== 0);
+    return ((this.flags & C_PF) !== 0 && (b & B_PIE) !== 0) ||
+      ((this.flags & C_AF) !== 0 && (b & B_AIE) !== 0) ||
+      ((this.flags & C_UF) !== 0 && (b & B_UIE) !== 0);
   }
 
   /** Drives IRQ8 from IRQF and arms the timer for the next enabled event. */
@@ -214,8 +229,12 @@ export class Rtc {
     const b = this.cmos[REG_B];
     let next = Infinity;
     const p = this.period();
-    if (b & B_PIE && p && this.dividerRunning) next = this.periodicPhase + (Math.floor((t - this.periodicPhase) / p) + 1) * p;
-    if (b & (B_UIE | B_AIE) && this.running) next = Math.min(next, this.baseTick + (Math.floor((t - this.baseTick) / HZ) + 1) * HZ);
+    if (b & B_PIE && p && this.dividerRunning) {
+      next = this.periodicPhase + (Math.floor((t - this.periodicPhase) / p) + 1) * p;
+    }
+    if (b & (B_UIE | B_AIE) && this.running) {
+      next = Math.min(next, this.baseTick + (Math.floor((t - this.baseTick) / HZ) + 1) * HZ);
+    }
     if (next === Infinity) this.timer.disarm(); else this.timer.arm(nsOfTick(next, HZ));
   }
 
@@ -292,15 +311,23 @@ export class Rtc {
       // Port 0x70 is write-only on the PC (PIIX3 datasheet 4.7.1): reads float.
       read: (o) => (o === 0 ? 0xff : this.read(this.index)),
       write: (o, _s, v) => {
-        if (o === 0) { this.index = v & 0x7f; this.nmiMasked = (v & 0x80) !== 0; } else this.write(this.index, v);
+        if (o === 0) {
+          this.index = v & 0x7f;
+          this.nmiMasked = (v & 0x80) !== 0;
+        } else this.write(this.index, v);
       },
     } });
   }
 
   state(): RtcState {
     this.sync();
-    const { index, nmiMasked, baseSeconds, baseTick, running, periodicPhase, flags, syncedTick } = this;
-    return { cmos: encodeBytes(this.cmos), index, nmiMasked, baseSeconds, baseTick, running, periodicPhase, flags, syncedTick };
+    const {
+      index, nmiMasked, baseSeconds, baseTick, running, periodicPhase, flags, syncedTick,
+    } = this;
+    return {
+      cmos: encodeBytes(this.cmos), index, nmiMasked, baseSeconds, baseTick, running,
+      periodicPhase, flags, syncedTick,
+    };
   }
 
   static fromState(s: unknown, clock: VirtualClock, irq: IrqLine): Rtc {
@@ -333,6 +360,7 @@ export function fillMemorySize(cmos: Uint8Array, ramBytes: number): void {
   const extKiB = Math.min(Math.max(Math.floor(ramBytes / 1024) - 1024, 0), 65535);
   put16(0x17, extKiB);
   put16(0x30, extKiB);
-  const above16 = ramBytes > 16 * 1024 * 1024 ? Math.min(Math.floor((ramBytes - 16 * 1024 * 1024) / 65536), 65535) : 0;
+  const above16 = ramBytes > 16 * 1024 * 1024
+    ? Math.min(Math.floor((ramBytes - 16 * 1024 * 1024) / 65536), 65535) : 0;
   put16(0x34, above16);
 }

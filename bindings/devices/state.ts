@@ -21,38 +21,49 @@ export function obj(s: unknown, path: string): Record<string, unknown> {
 }
 
 /** An integer field in [min, max]. */
-export function int(o: Record<string, unknown>, key: string, path: string, min: number, max: number): number {
+export function int(
+  o: Record<string, unknown>, key: string, path: string, min: number, max: number,
+): number {
   const v = o[key];
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new DeviceStateError(`${path}.${key}`, `expected an integer in ${min}..${max}, got ${JSON.stringify(v)}`);
+    throw new DeviceStateError(`${path}.${key}`,
+      `expected an integer in ${min}..${max}, got ${JSON.stringify(v)}`);
   }
   return v;
 }
 
 export function bool(o: Record<string, unknown>, key: string, path: string): boolean {
   const v = o[key];
-  if (typeof v !== 'boolean') throw new DeviceStateError(`${path}.${key}`, `expected a boolean, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'boolean') {
+    throw new DeviceStateError(`${path}.${key}`, `expected a boolean, got ${JSON.stringify(v)}`);
+  }
   return v;
 }
 
 /** One of a fixed set of strings. */
-export function oneOf<T extends string>(o: Record<string, unknown>, key: string, path: string, allowed: readonly T[]): T {
+export function oneOf<T extends string>(
+  o: Record<string, unknown>, key: string, path: string, allowed: readonly T[],
+): T {
   const v = o[key];
   if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
-    throw new DeviceStateError(`${path}.${key}`, `expected one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+    throw new DeviceStateError(`${path}.${key}`,
+      `expected one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
   }
   return v as T;
 }
 
 /** An array of integers in [min, max] with at most `maxLen` entries. */
-export function intArray(o: Record<string, unknown>, key: string, path: string, min: number, max: number, maxLen: number): number[] {
+export function intArray(
+  o: Record<string, unknown>, key: string, path: string, min: number, max: number, maxLen: number,
+): number[] {
   const v = o[key];
   if (!Array.isArray(v) || v.length > maxLen) {
     throw new DeviceStateError(`${path}.${key}`, `expected an array of at most ${maxLen} integers`);
   }
   v.forEach((x, i) => {
     if (typeof x !== 'number' || !Number.isInteger(x) || x < min || x > max) {
-      throw new DeviceStateError(`${path}.${key}[${i}]`, `expected an integer in ${min}..${max}, got ${JSON.stringify(x)}`);
+      throw new DeviceStateError(`${path}.${key}[${i}]`,
+        `expected an integer in ${min}..${max}, got ${JSON.stringify(x)}`);
     }
   });
   return v as number[];
@@ -65,7 +76,9 @@ export function encodeBytes(b: Uint8Array): string {
   return btoa(s);
 }
 
-export function bytes(o: Record<string, unknown>, key: string, path: string, length: number): Uint8Array<ArrayBuffer> {
+export function bytes(
+  o: Record<string, unknown>, key: string, path: string, length: number,
+): Uint8Array<ArrayBuffer> {
   const v = o[key];
   let raw: string;
   try {

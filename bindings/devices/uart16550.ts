@@ -77,9 +77,9 @@ export interface UartOptions {
 }
 
 export interface UartState {
-  ier: number; lcr: number; mcr: number; lsrErrors: number; msr: number; scr: number; dll: number; dlm: number;
-  fifoEnabled: boolean; trigger: number; thrPending: boolean; timeoutPending: boolean; timeoutAt: number;
-  rx: number[]; modemInputs: number; lastRx: number;
+  ier: number; lcr: number; mcr: number; lsrErrors: number; msr: number; scr: number;
+  dll: number; dlm: number; fifoEnabled: boolean; trigger: number; thrPending: boolean;
+  timeoutPending: boolean; timeoutAt: number; rx: number[]; modemInputs: number; lastRx: number;
 }
 
 export class Uart16550 {
@@ -109,15 +109,21 @@ export class Uart16550 {
   txBytes = 0;
   rxBytes = 0;
 
-  constructor(private readonly clock: VirtualClock, private readonly irq: IrqLine, private readonly sink: (byte: number) => void, opts: UartOptions = {}) {
+  constructor(
+    private readonly clock: VirtualClock, private readonly irq: IrqLine,
+    private readonly sink: (byte: number) => void, opts: UartOptions = {},
+  ) {
     this.out2Gates = opts.out2GatesIrq ?? true;
-    this.timer = clock.timer(() => { if (this.rx.length && this.fifoEnabled) { this.timeoutPending = true; this.update(); } });
+    this.timer = clock.timer(() => {
+      if (this.rx.length && this.fifoEnabled) { this.timeoutPending = true; this.update(); }
+    });
     this.msr = this.modemInputs;
   }
 
   private get loop(): boolean { return (this.mcr & MCR_LOOP) !== 0; }
 
-  /** Four character times at the programmed rate and format (datasheet, "FIFO Interrupt Mode Operation"). */
+  /** Four character times at the programmed rate and format (datasheet, "FIFO Interrupt Mode
+   *  Operation"). */
   private timeoutNs(): number {
     const divisor = (this.dlm << 8 | this.dll) || 0x10000;
     const bits = 1 + 5 + (this.lcr & 3) + (this.lcr & 0x08 ? 1 : 0) + (this.lcr & 0x04 ? 2 : 1);
@@ -125,7 +131,8 @@ export class Uart16550 {
   }
 
   private restartTimeout(): void {
-    if (this.rx.length && this.fifoEnabled) this.timer.arm(this.clock.now + this.timeoutNs()); else this.timer.disarm();
+    if (this.rx.length && this.fifoEnabled) this.timer.arm(this.clock.now + this.timeoutNs());
+    else this.timer.disarm();
   }
 
   /** The highest-priority pending source (Table IV). */
@@ -158,13 +165,16 @@ export class Uart16550 {
   }
 
   /** Room left in the receiver. */
-  get rxSpace(): number { return this.loop ? 0 : (this.fifoEnabled ? FIFO_SIZE : 1) - this.rx.length; }
+  get rxSpace(): number {
+    return this.loop ? 0 : (this.fifoEnabled ? FIFO_SIZE : 1) - this.rx.length;
+  }
 
   /** A character arriving from the loopback path: may overrun (datasheet, LSR bit 1). */
   private loopReceive(b: number): void {
     if (this.rx.length >= (this.fifoEnabled ? FIFO_SIZE : 1)) {
       this.lsrErrors |= LSR_OE;
-      if (!this.fifoEnabled) this.rx[0] = b; // the holding register is overwritten; a full FIFO keeps its data
+      // The holding register is overwritten; a full FIFO keeps its data.
+      if (!this.fifoEnabled) this.rx[0] = b;
     } else this.rx.push(b);
     this.restartTimeout();
   }
@@ -189,7 +199,8 @@ export class Uart16550 {
   /** In loopback, DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD (datasheet, MCR bit 4). */
   private loopInputs(): number {
     const m = this.mcr;
-    return (m & MCR_RTS ? MSR_CTS : 0) | (m & MCR_DTR ? MSR_DSR : 0) | (m & MCR_OUT1 ? MSR_RI : 0) | (m & MCR_OUT2 ? MSR_DCD : 0);
+    return (m & MCR_RTS ? MSR_CTS : 0) | (m & MCR_DTR ? MSR_DSR : 0) |
+      (m & MCR_OUT1 ? MSR_RI : 0) | (m & MCR_OUT2 ? MSR_DCD : 0);
   }
 
   read(offset: number): number {
@@ -267,7 +278,8 @@ export class Uart16550 {
   /** FCR (datasheet, "FIFO Control Register"): FCR0 must be set for the other bits to count. */
   private writeFcr(v: number): void {
     const enable = (v & FCR_ENABLE) !== 0;
-    if (enable !== this.fifoEnabled) { this.rx = []; this.timeoutPending = false; } // changing mode clears the FIFOs
+    // Changing mode clears the FIFOs.
+    if (enable !== this.fifoEnabled) { this.rx = []; this.timeoutPending = false; }
     this.fifoEnabled = enable;
     if (!enable) return;
     if (v & FCR_RX_RESET) { this.rx = []; this.timeoutPending = false; }
@@ -277,24 +289,38 @@ export class Uart16550 {
 
   attach(bus: Bus, base: number): void {
     bus.register({ space: 'pio', base, length: 8, width: 1, device: {
-      name: `uart@${base.toString(16)}`, read: (o) => this.read(o), write: (o, _s, v) => this.write(o, v),
+      name: `uart@${base.toString(16)}`,
+      read: (o) => this.read(o), write: (o, _s, v) => this.write(o, v),
     } });
   }
 
   state(): UartState {
-    const { ier, lcr, mcr, lsrErrors, msr, scr, dll, dlm, fifoEnabled, trigger, thrPending, timeoutPending, modemInputs, lastRx } = this;
-    return { ier, lcr, mcr, lsrErrors, msr, scr, dll, dlm, fifoEnabled, trigger, thrPending, timeoutPending,
-      timeoutAt: this.timer.deadline, rx: [...this.rx], modemInputs, lastRx };
+    const {
+      ier, lcr, mcr, lsrErrors, msr, scr, dll, dlm, fifoEnabled, trigger, thrPending,
+      timeoutPending, modemInputs, lastRx,
+    } = this;
+    return {
+      ier, lcr, mcr, lsrErrors, msr, scr, dll, dlm, fifoEnabled, trigger, thrPending,
+      timeoutPending, timeoutAt: this.timer.deadline, rx: [...this.rx], modemInputs, lastRx,
+    };
   }
 
-  static fromState(s: unknown, clock: VirtualClock, irq: IrqLine, sink: (byte: number) => void, opts: UartOptions = {}, path = 'uart'): Uart16550 {
+  static fromState(
+    s: unknown, clock: VirtualClock, irq: IrqLine, sink: (byte: number) => void,
+    opts: UartOptions = {}, path = 'uart',
+  ): Uart16550 {
     const o = obj(s, path);
     const u = new Uart16550(clock, irq, sink, opts);
     u.ier = int(o, 'ier', path, 0, 15);
     u.mcr = int(o, 'mcr', path, 0, 0x1f);
-    for (const k of ['lcr', 'lsrErrors', 'msr', 'scr', 'dll', 'dlm', 'modemInputs', 'lastRx'] as const) u[k] = int(o, k, path, 0, 255);
+    const byteFields = [
+      'lcr', 'lsrErrors', 'msr', 'scr', 'dll', 'dlm', 'modemInputs', 'lastRx',
+    ] as const;
+    for (const k of byteFields) u[k] = int(o, k, path, 0, 255);
     u.trigger = int(o, 'trigger', path, 1, 14);
-    if (!TRIGGER.includes(u.trigger)) throw new DeviceStateError(`${path}.trigger`, 'expected 1, 4, 8 or 14');
+    if (!TRIGGER.includes(u.trigger)) {
+      throw new DeviceStateError(`${path}.trigger`, 'expected 1, 4, 8 or 14');
+    }
     u.fifoEnabled = bool(o, 'fifoEnabled', path);
     u.thrPending = bool(o, 'thrPending', path);
     u.timeoutPending = bool(o, 'timeoutPending', path);

@@ -1,6 +1,8 @@
 // Shifts and rotates (SDM vol. 2B, RCL/RCR/ROL/ROR, SAL/SAR/SHL/SHR, SHLD, SHRD). The
 // count is masked to 5 bits; a masked count of 0 changes nothing, flags included.
-import { getCF, materialize, flags, setFlagsWord, setResultFlags, signOf, maskOf, CF, OF } from '../flags';
+import {
+  getCF, materialize, flags, setFlagsWord, setResultFlags, signOf, maskOf, CF, OF,
+} from '../flags';
 
 export const SH_ROL = 0; export const SH_ROR = 1; export const SH_RCL = 2; export const SH_RCR = 3;
 export const SH_SHL = 4; export const SH_SHR = 5; export const SH_SAL = 6; export const SH_SAR = 7;
@@ -44,7 +46,11 @@ export function shift(op: u32, a: u32, count: u32, size: u32): u32 {
     }
     case SH_RCR: {
       const n: u32 = size == 32 ? c : c % (size + 1);
-      if (n == 0) { const cf0 = getCF(); setCfOf(cf0, ((a >> top) ^ (a >> (top - 1))) & 1); return a; }
+      if (n == 0) {
+        const cf0 = getCF();
+        setCfOf(cf0, ((a >> top) ^ (a >> (top - 1))) & 1);
+        return a;
+      }
       const w: u64 = (<u64>getCF() << size) | a;
       const wm: u64 = ((<u64>1) << (size + 1)) - 1;
       const v = ((w >> n) | (w << (size + 1 - n))) & wm;

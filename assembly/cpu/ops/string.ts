@@ -19,7 +19,9 @@ import { debugActive } from '../debug';
 const MAX_ITER: u32 = 1024;
 
 @inline function idx(r: u32): u32 { return asz == 32 ? reg32(r) : reg16(r); }
-@inline function setIdx(r: u32, v: u32): void { if (asz == 32) setReg32(r, v); else setReg16(r, v); }
+@inline function setIdx(r: u32, v: u32): void {
+  if (asz == 32) setReg32(r, v); else setReg16(r, v);
+}
 
 export const STR_MOVS: u32 = 0;
 export const STR_CMPS: u32 = 1;
@@ -96,7 +98,8 @@ function ioBatch(kind: u32, n: u32, src: u32, count: u32, delta: u32): u32 {
   let first: u32 = 0;
   if (!ins) {
     copyElements(PIO_DATA_BASE, host, k, n, down, false);
-    first = n == 4 ? load<u32>(PIO_DATA_BASE) : n == 2 ? <u32>load<u16>(PIO_DATA_BASE) : <u32>load<u8>(PIO_DATA_BASE);
+    first = n == 4 ? load<u32>(PIO_DATA_BASE)
+      : n == 2 ? <u32>load<u16>(PIO_DATA_BASE) : <u32>load<u8>(PIO_DATA_BASE);
   }
   if (!hostBatch(port, n, k, !ins, first)) return 0;
   if (ins) copyElements(PIO_DATA_BASE, host, k, n, down, true);

@@ -1,6 +1,6 @@
 // Control and debug registers: MOV to/from CRn and DRn, LMSW, SMSW, CLTS, INVLPG
 // (SDM vol. 2B, MOV—Move to/from Control Registers; vol. 3A, 2.5).
-import { STATE_BASE, S_CR0, S_CR2, S_CR3, S_CR4, S_DR0, S_DR6, S_DR7, S_CPL } from '../../generated/layout';
+import { STATE_BASE, S_CR0, S_CR2, S_CR3, S_CR4, S_DR, S_DR6, S_DR7, S_CPL } from '../../generated/layout';
 import { CR0_PE, CR0_PG, CR0_WP, CR0_TS, CR0_ET, CR4_PSE, CR4_PGE, CR4_PAE, CR4_DE } from '../state';
 import { segUpdateAll } from '../access';
 import { raiseGP, raiseUD, raise, DB } from '../fault';
@@ -81,7 +81,7 @@ export function movToDr(n: u32, v: u32): void {
   if (!privileged()) return;
   if ((n == 4 || n == 5) && (load<u32>(STATE_BASE + S_CR4) & CR4_DE) != 0) { raiseUD(); return; }
   if (!generalDetect()) return;
-  if (n < 4) store<u32>(STATE_BASE + S_DR0 + 4 * n, v);
+  if (n < 4) store<u32>(STATE_BASE + S_DR + (n << 2), v);
   else if (n == 6 || n == 4) store<u32>(STATE_BASE + S_DR6, (v & 0xe00f) | 0xffff0ff0);
   else store<u32>(STATE_BASE + S_DR7, (v & 0xffff2bff) | 0x400);
   // Breakpoints enabled in DR7 (and their addresses in DR0-DR3) take effect at once.
@@ -92,7 +92,7 @@ export function movFromDr(n: u32): u32 {
   if (!privileged()) return 0;
   if ((n == 4 || n == 5) && (load<u32>(STATE_BASE + S_CR4) & CR4_DE) != 0) { raiseUD(); return 0; }
   if (!generalDetect()) return 0;
-  if (n < 4) return load<u32>(STATE_BASE + S_DR0 + 4 * n);
+  if (n < 4) return load<u32>(STATE_BASE + S_DR + (n << 2));
   if (n == 6 || n == 4) return load<u32>(STATE_BASE + S_DR6);
   return load<u32>(STATE_BASE + S_DR7);
 }

@@ -12,7 +12,14 @@ import type { BlockDevice } from '../../disk/types.js';
 import { bool, bytes, DeviceStateError, encodeBytes, int, obj, oneOf } from '../state.js';
 import { buildIdentify, defaultGeometry, LBA28_MAX } from './ata-identify.js';
 import {
-  CMD_CHECK_POWER, CMD_FLUSH_CACHE, CMD_FLUSH_CACHE_EXT, CMD_IDENTIFY, CMD_IDLE, CMD_IDLE_IMMEDIATE, CMD_INITIALIZE_PARAMS, CMD_READ_DMA, CMD_READ_DMA_EXT, CMD_READ_DMA_NORETRY, CMD_READ_MULTIPLE, CMD_READ_MULTIPLE_EXT, CMD_READ_NATIVE_MAX, CMD_READ_NATIVE_MAX_EXT, CMD_READ_SECTORS, CMD_READ_SECTORS_EXT, CMD_READ_SECTORS_NORETRY, CMD_READ_VERIFY, CMD_READ_VERIFY_EXT, CMD_READ_VERIFY_NORETRY, CMD_SEEK, CMD_SET_FEATURES, CMD_SET_MULTIPLE, CMD_SLEEP, CMD_STANDBY, CMD_STANDBY_IMMEDIATE, CMD_WRITE_DMA, CMD_WRITE_DMA_EXT, CMD_WRITE_DMA_NORETRY, CMD_WRITE_MULTIPLE, CMD_WRITE_MULTIPLE_EXT, CMD_WRITE_SECTORS, CMD_WRITE_SECTORS_EXT, CMD_WRITE_SECTORS_NORETRY, DEV_LBA, ER_ABRT, ER_IDNF, ER_UNC, ST_DRDY, ST_DRQ, ST_DSC, ST_ERR,
+  CMD_CHECK_POWER, CMD_FLUSH_CACHE, CMD_FLUSH_CACHE_EXT, CMD_IDENTIFY, CMD_IDLE, CMD_IDLE_IMMEDIATE,
+  CMD_INITIALIZE_PARAMS, CMD_READ_DMA, CMD_READ_DMA_EXT, CMD_READ_DMA_NORETRY, CMD_READ_MULTIPLE,
+  CMD_READ_MULTIPLE_EXT, CMD_READ_NATIVE_MAX, CMD_READ_NATIVE_MAX_EXT, CMD_READ_SECTORS,
+  CMD_READ_SECTORS_EXT, CMD_READ_SECTORS_NORETRY, CMD_READ_VERIFY, CMD_READ_VERIFY_EXT,
+  CMD_READ_VERIFY_NORETRY, CMD_SEEK, CMD_SET_FEATURES, CMD_SET_MULTIPLE, CMD_SLEEP, CMD_STANDBY,
+  CMD_STANDBY_IMMEDIATE, CMD_WRITE_DMA, CMD_WRITE_DMA_EXT, CMD_WRITE_DMA_NORETRY,
+  CMD_WRITE_MULTIPLE, CMD_WRITE_MULTIPLE_EXT, CMD_WRITE_SECTORS, CMD_WRITE_SECTORS_EXT,
+  CMD_WRITE_SECTORS_NORETRY, DEV_LBA, ER_ABRT, ER_IDNF, ER_UNC, ST_DRDY, ST_DRQ, ST_DSC, ST_ERR,
 } from './ata-regs.js';
 import type { TaskFile } from './task-file.js';
 
@@ -60,7 +67,9 @@ export class AtaDevice {
   /** Backend failures reported to the guest as errors. */
   ioErrors = 0;
   /** Activity, for statistics: commands executed, sectors moved, cache flushes, DMA commands. */
-  readonly counters = { commands: 0, sectorsRead: 0, sectorsWritten: 0, flushes: 0, dmaCommands: 0 };
+  readonly counters = {
+    commands: 0, sectorsRead: 0, sectorsWritten: 0, flushes: 0, dmaCommands: 0,
+  };
   /** Set by a controller that can bus-master: DMA commands and modes are offered. */
   dmaCapable = false;
   /** Selected multiword DMA mode (SET FEATURES 03h, 20h-22h). */
@@ -74,16 +83,19 @@ export class AtaDevice {
   }
 
   private get curCylinders(): number {
-    return Math.min(65535, Math.floor(Math.min(this.sectors, 16383 * 16 * 63) / (this.curHeads * this.curSpt)));
+    const addressable = Math.min(this.sectors, 16383 * 16 * 63);
+    return Math.min(65535, Math.floor(addressable / (this.curHeads * this.curSpt)));
   }
 
   identify(): Uint8Array {
     return buildIdentify({
       sectors: this.sectors, ...this.geometry,
       curCylinders: this.curCylinders, curHeads: this.curHeads, curSectorsPerTrack: this.curSpt,
-      model: this.options.model ?? 'WASMVISOR HARDDISK', serial: this.options.serial ?? 'WV0000000001',
-      firmware: this.options.firmware ?? '0.1.0', maxMultiple: MAX_MULTIPLE, multiple: this.multiple,
-      writeCache: this.writeCache, lookAhead: this.lookAhead, dma: this.dmaCapable, dmaMode: this.dmaMode,
+      model: this.options.model ?? 'WASMVISOR HARDDISK',
+      serial: this.options.serial ?? 'WV0000000001',
+      firmware: this.options.firmware ?? '0.1.0', maxMultiple: MAX_MULTIPLE,
+      multiple: this.multiple, writeCache: this.writeCache, lookAhead: this.lookAhead,
+      dma: this.dmaCapable, dmaMode: this.dmaMode,
     });
   }
 
@@ -102,7 +114,9 @@ export class AtaDevice {
    * Error completion: DRDY and ERR. ATA-6 leaves status bit 4 command-specific in error
    * outputs; it is clear here, as QEMU reports aborted commands (41h).
    */
-  private fail(err: number): void { this.error = err; this.status = ST_DRDY | ST_ERR; this.dir = 'none'; this.intrq = true; }
+  private fail(err: number): void {
+    this.error = err; this.status = ST_DRDY | ST_ERR; this.dir = 'none'; this.intrq = true;
+  }
 
   /** The starting LBA of a read/write command, or -1 if the CHS address is invalid. */
   private address(tf: TaskFile, ext: boolean): number {
@@ -133,17 +147,21 @@ export class AtaDevice {
       case CMD_READ_SECTORS_EXT: return this.rw(tf, false, true, 1);
       case CMD_WRITE_SECTORS: case CMD_WRITE_SECTORS_NORETRY: return this.rw(tf, true, false, 1);
       case CMD_WRITE_SECTORS_EXT: return this.rw(tf, true, true, 1);
-      case CMD_READ_MULTIPLE: case CMD_WRITE_MULTIPLE: case CMD_READ_MULTIPLE_EXT: case CMD_WRITE_MULTIPLE_EXT:
+      case CMD_READ_MULTIPLE: case CMD_WRITE_MULTIPLE:
+      case CMD_READ_MULTIPLE_EXT: case CMD_WRITE_MULTIPLE_EXT: {
         // Rejected while multiple mode is disabled (ATA-6 8.29, 8.50).
         if (!this.multiple) return this.fail(ER_ABRT);
-        return this.rw(tf, cmd === CMD_WRITE_MULTIPLE || cmd === CMD_WRITE_MULTIPLE_EXT, cmd >= 0x29 && cmd <= 0x39, this.multiple);
+        const write = cmd === CMD_WRITE_MULTIPLE || cmd === CMD_WRITE_MULTIPLE_EXT;
+        return this.rw(tf, write, cmd >= 0x29 && cmd <= 0x39, this.multiple);
+      }
       case CMD_READ_DMA: case CMD_READ_DMA_NORETRY: case CMD_READ_DMA_EXT:
       case CMD_WRITE_DMA: case CMD_WRITE_DMA_NORETRY: case CMD_WRITE_DMA_EXT: {
         // DMA data transfer protocol (ATA-6 9.10): the device is ready with DRQ and the
         // bus master moves the data; the controller calls `dmaTransfer`.
         if (!this.dmaCapable) return this.fail(ER_ABRT);
         const ext = cmd === CMD_READ_DMA_EXT || cmd === CMD_WRITE_DMA_EXT;
-        const write = cmd === CMD_WRITE_DMA || cmd === CMD_WRITE_DMA_NORETRY || cmd === CMD_WRITE_DMA_EXT;
+        const write = cmd === CMD_WRITE_DMA || cmd === CMD_WRITE_DMA_NORETRY ||
+          cmd === CMD_WRITE_DMA_EXT;
         const lba = this.address(tf, ext), n = this.count(tf, ext);
         if (lba < 0 || lba + n > this.sectors) return this.idnf(tf, lba, ext);
         if (write && this.backend.readOnly) return this.fail(ER_ABRT);
@@ -184,7 +202,8 @@ export class AtaDevice {
       case CMD_CHECK_POWER:
         tf.cur.count = 0xff; // active or idle (ATA-6 8.6)
         return this.complete();
-      case CMD_STANDBY_IMMEDIATE: case CMD_IDLE_IMMEDIATE: case CMD_STANDBY: case CMD_IDLE: case CMD_SLEEP:
+      case CMD_STANDBY_IMMEDIATE: case CMD_IDLE_IMMEDIATE: case CMD_STANDBY: case CMD_IDLE:
+      case CMD_SLEEP:
         return this.complete();
       case CMD_READ_NATIVE_MAX: case CMD_READ_NATIVE_MAX_EXT: {
         const ext = cmd === CMD_READ_NATIVE_MAX_EXT;
@@ -192,7 +211,8 @@ export class AtaDevice {
         return this.complete();
       }
       default:
-        if (cmd >= 0x10 && cmd <= 0x1f) return this.complete(); // RECALIBRATE (obsolete, still issued by BIOSes)
+        // RECALIBRATE (obsolete, still issued by BIOSes).
+        if (cmd >= 0x10 && cmd <= 0x1f) return this.complete();
         // IDENTIFY PACKET DEVICE, DEVICE RESET, NOP and anything unknown: aborted, as an ATA
         // (non-packet) device does (ATA-6 8.17, 8.9, 8.23).
         return this.fail(ER_ABRT);
@@ -215,7 +235,10 @@ export class AtaDevice {
         // Set transfer mode: PIO default (00h, 01h), PIO flow-control modes 0-4 (08h-0Ch) and,
         // with a bus master, multiword DMA 0-2 (20h-22h); no Ultra DMA (ATA-6 8.37.2, Table 29).
         const m = tf.cur.count;
-        if (m >= 0x20 && m <= 0x22 && this.dmaCapable) { this.dmaMode = m - 0x20; break; } // multiword DMA 0-2
+        if (m >= 0x20 && m <= 0x22 && this.dmaCapable) { // multiword DMA 0-2
+          this.dmaMode = m - 0x20;
+          break;
+        }
         if (!(m <= 0x01 || (m >= 0x08 && m <= 0x0c))) return this.fail(ER_ABRT);
         break;
       }
@@ -271,7 +294,10 @@ export class AtaDevice {
   }
 
   private endInBlock(tf: TaskFile): void {
-    if (this.remaining === 0) { this.status = ST_DRDY | ST_DSC; this.dir = 'none'; return; } // IDENTIFY
+    if (this.remaining === 0) { // IDENTIFY
+      this.status = ST_DRDY | ST_DSC; this.dir = 'none';
+      return;
+    }
     const n = this.len / SECTOR;
     this.lba += n; this.remaining -= n;
     tf.setLba(this.lba, this.ext);
@@ -282,7 +308,9 @@ export class AtaDevice {
 
   writeData(size: number, v: number, tf: TaskFile): void {
     if (this.dir !== 'out') return;
-    for (let i = 0; i < size && this.pos < this.len; i++) this.buf[this.pos++] = (v >>> (8 * i)) & 0xff;
+    for (let i = 0; i < size && this.pos < this.len; i++) {
+      this.buf[this.pos++] = (v >>> (8 * i)) & 0xff;
+    }
     if (this.pos < this.len) return;
     const n = this.len / SECTOR;
     try {
@@ -310,7 +338,9 @@ export class AtaDevice {
    * if memory refused it. Returns 'done', 'short' (the PRD table ended first: the command
    * fails with ABRT) or 'fault' (memory error, also ABRT).
    */
-  dmaTransfer(tf: TaskFile, maxBytes: number, move: (buf: Uint8Array, toMemory: boolean) => boolean): 'done' | 'short' | 'fault' {
+  dmaTransfer(
+    tf: TaskFile, maxBytes: number, move: (buf: Uint8Array, toMemory: boolean) => boolean,
+  ): 'done' | 'short' | 'fault' {
     const toMemory = this.dir === 'dma-in';
     this.counters.dmaCommands++;
     const CHUNK = 128; // sectors per step: bounded host memory for any command size
@@ -320,8 +350,14 @@ export class AtaDevice {
       const n = Math.min(CHUNK, this.remaining, budget);
       const buf = chunk.subarray(0, n * SECTOR);
       try {
-        if (toMemory) { this.backend.read(this.lba * SECTOR, buf); if (!move(buf, true)) return this.dmaEnd(tf, 'fault'); }
-        else { if (!move(buf, false)) return this.dmaEnd(tf, 'fault'); this.backend.write(this.lba * SECTOR, buf); if (!this.writeCache) this.backend.flush(); }
+        if (toMemory) {
+          this.backend.read(this.lba * SECTOR, buf);
+          if (!move(buf, true)) return this.dmaEnd(tf, 'fault');
+        } else {
+          if (!move(buf, false)) return this.dmaEnd(tf, 'fault');
+          this.backend.write(this.lba * SECTOR, buf);
+          if (!this.writeCache) this.backend.flush();
+        }
       } catch {
         this.ioErrors++;
         return this.dmaEnd(tf, 'fault');
@@ -340,11 +376,19 @@ export class AtaDevice {
   }
 
   state(): AtaDeviceState {
-    const { status, error, intrq, multiple, curHeads, curSpt, writeCache, lookAhead, dir, pos, len, lba, remaining, block, ext, dmaMode } = this;
-    return { status, error, intrq, multiple, curHeads, curSpt, writeCache, lookAhead, dir, buf: encodeBytes(this.buf), pos, len, lba, remaining, block, ext, dmaMode };
+    const {
+      status, error, intrq, multiple, curHeads, curSpt, writeCache, lookAhead, dir, pos, len,
+      lba, remaining, block, ext, dmaMode,
+    } = this;
+    return {
+      status, error, intrq, multiple, curHeads, curSpt, writeCache, lookAhead, dir,
+      buf: encodeBytes(this.buf), pos, len, lba, remaining, block, ext, dmaMode,
+    };
   }
 
-  static fromState(s: unknown, backend: BlockDevice, opts: AtaDeviceOptions, path: string): AtaDevice {
+  static fromState(
+    s: unknown, backend: BlockDevice, opts: AtaDeviceOptions, path: string,
+  ): AtaDevice {
     const o = obj(s, path);
     const d = new AtaDevice(backend, opts);
     d.status = int(o, 'status', path, 0, 255);
@@ -364,12 +408,15 @@ export class AtaDevice {
     d.block = int(o, 'block', path, 1, MAX_MULTIPLE);
     d.ext = bool(o, 'ext', path);
     d.dmaMode = int(o, 'dmaMode', path, 0, 2);
-    if (d.dir !== 'none' && d.lba + d.remaining > d.sectors) throw new DeviceStateError(`${path}.remaining`, 'transfer beyond the disk');
+    if (d.dir !== 'none' && d.lba + d.remaining > d.sectors) {
+      throw new DeviceStateError(`${path}.remaining`, 'transfer beyond the disk');
+    }
     return d;
   }
 }
 
 /** The ATA device signature (ATA-6 9.12): count 01h, LBA 000001h, device 00h. */
 export function setSignature(tf: TaskFile): void {
-  tf.cur.count = 0x01; tf.cur.lbaLow = 0x01; tf.cur.lbaMid = 0x00; tf.cur.lbaHigh = 0x00; tf.device = 0x00;
+  tf.cur.count = 0x01; tf.cur.lbaLow = 0x01; tf.cur.lbaMid = 0x00; tf.cur.lbaHigh = 0x00;
+  tf.device = 0x00;
 }

@@ -28,7 +28,9 @@ export const LBA28_MAX = 0x0fffffff;
 /** ATA strings: two characters per word, the first in the high byte, space padded (ATA-6 3.2.9). */
 function putString(w: Uint16Array, first: number, words: number, s: string): void {
   const padded = s.padEnd(words * 2, ' ').slice(0, words * 2);
-  for (let i = 0; i < words; i++) w[first + i] = (padded.charCodeAt(2 * i) & 0x7f) << 8 | (padded.charCodeAt(2 * i + 1) & 0x7f);
+  for (let i = 0; i < words; i++) {
+    w[first + i] = (padded.charCodeAt(2 * i) & 0x7f) << 8 | (padded.charCodeAt(2 * i + 1) & 0x7f);
+  }
 }
 
 export function buildIdentify(p: IdentifyParams): Uint8Array {
@@ -88,7 +90,9 @@ export function buildIdentify(p: IdentifyParams): Uint8Array {
  * 16 heads and 63 sectors per track, cylinders capped at 16383 (words 1, 3, 6 for disks
  * over 8.4 GB report 16383/16/63).
  */
-export function defaultGeometry(sectors: number): { cylinders: number; heads: number; sectorsPerTrack: number } {
+export function defaultGeometry(
+  sectors: number,
+): { cylinders: number; heads: number; sectorsPerTrack: number } {
   const heads = 16, sectorsPerTrack = 63;
   const cylinders = Math.max(1, Math.min(16383, Math.floor(sectors / (heads * sectorsPerTrack))));
   return { cylinders, heads, sectorsPerTrack };

@@ -20,7 +20,9 @@ export const PRIMARY = { base: 0x1f0, ctl: 0x3f6, irq: 14 } as const;
 export const SECONDARY = { base: 0x170, ctl: 0x376, irq: 15 } as const;
 
 /** Command block offsets 1-5 and their task file registers. */
-const TF_REGS: (TfReg | undefined)[] = [undefined, 'features', 'count', 'lbaLow', 'lbaMid', 'lbaHigh'];
+const TF_REGS: (TfReg | undefined)[] = [
+  undefined, 'features', 'count', 'lbaLow', 'lbaMid', 'lbaHigh',
+];
 
 export class IdeChannel {
   readonly devices: (AtaDevice | undefined)[] = [undefined, undefined];
@@ -136,13 +138,16 @@ export class IdeChannel {
 
   attach(bus: Bus, base: number, ctl: number): void {
     bus.register({ space: 'pio', base, length: 1, width: 4, device: {
-      name: `ide-data@${base.toString(16)}`, read: (_o, s) => this.readData(s), write: (_o, s, v) => this.writeData(s, v),
+      name: `ide-data@${base.toString(16)}`,
+      read: (_o, s) => this.readData(s), write: (_o, s, v) => this.writeData(s, v),
     } });
     bus.register({ space: 'pio', base: base + 1, length: 7, width: 1, device: {
-      name: `ide@${base.toString(16)}`, read: (o) => this.readReg(o + 1), write: (o, _s, v) => this.writeReg(o + 1, v),
+      name: `ide@${base.toString(16)}`,
+      read: (o) => this.readReg(o + 1), write: (o, _s, v) => this.writeReg(o + 1, v),
     } });
     bus.register({ space: 'pio', base: ctl, length: 1, width: 1, device: {
-      name: `ide-ctl@${ctl.toString(16)}`, read: () => this.readAltStatus(), write: (_o, _s, v) => this.writeControl(v),
+      name: `ide-ctl@${ctl.toString(16)}`,
+      read: () => this.readAltStatus(), write: (_o, _s, v) => this.writeControl(v),
     } });
   }
 
@@ -161,7 +166,10 @@ export class IdeChannel {
   flush(): void { for (const d of this.devices) d?.backend.flush(); }
 
   state() {
-    return { tf: this.tf.state(), control: this.control, irq: this.irqLevel, devices: this.devices.map((d) => d?.state() ?? null) };
+    return {
+      tf: this.tf.state(), control: this.control, irq: this.irqLevel,
+      devices: this.devices.map((d) => d?.state() ?? null),
+    };
   }
 
   /** Restores into a channel with the same disks attached. */
@@ -170,10 +178,15 @@ export class IdeChannel {
     this.tf = TaskFile.fromState(o.tf, `${path}.tf`);
     this.control = int(o, 'control', path, 0, 255) & (CTL_NIEN | CTL_SRST | CTL_HOB);
     const devs = o.devices;
-    if (!Array.isArray(devs) || devs.length !== 2) throw new DeviceStateError(`${path}.devices`, 'expected two entries');
+    if (!Array.isArray(devs) || devs.length !== 2) {
+      throw new DeviceStateError(`${path}.devices`, 'expected two entries');
+    }
     for (let i = 0; i < 2; i++) {
       const cur = this.devices[i];
-      if (!!cur !== (devs[i] !== null)) throw new DeviceStateError(`${path}.devices[${i}]`, 'the snapshot and this machine disagree on a disk there');
+      if (!!cur !== (devs[i] !== null)) {
+        throw new DeviceStateError(`${path}.devices[${i}]`,
+          'the snapshot and this machine disagree on a disk there');
+      }
       if (cur) {
         const d = AtaDevice.fromState(devs[i], cur.backend, cur.options, `${path}.devices[${i}]`);
         d.dmaCapable = cur.dmaCapable;

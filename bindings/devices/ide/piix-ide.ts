@@ -20,7 +20,8 @@ import { IdeChannel, PRIMARY, SECONDARY } from './ide-channel.js';
 
 /** Bus master command bit 0: start/stop (82371SB 2.7.2 BMICX). */
 const BMIC_START = 0x01;
-/** Bus master status bits (82371SB 2.7.3 BMISX): active (0, RO), error (1) and interrupt (2) RW1C; 5-6 RW. */
+/** Bus master status bits (82371SB 2.7.3 BMISX): active (0, RO), error (1) and interrupt (2)
+ *  RW1C; 5-6 RW. */
 const BMIS_ACTIVE = 0x01;
 const BMIS_ERROR = 0x02;
 const BMIS_INTERRUPT = 0x04;
@@ -51,14 +52,23 @@ export class PiixIde {
   constructor(irq14: IrqLine, irq15: IrqLine) {
     // The channels' interrupts also latch the bus master interrupt status bit.
     this.channels = [
-      new IdeChannel({ set: (l) => { if (l) this.bmStatus[0] |= BMIS_INTERRUPT; irq14.set(l); }, pulse: () => irq14.pulse() }),
-      new IdeChannel({ set: (l) => { if (l) this.bmStatus[1] |= BMIS_INTERRUPT; irq15.set(l); }, pulse: () => irq15.pulse() }),
+      new IdeChannel({
+        set: (l) => { if (l) this.bmStatus[0] |= BMIS_INTERRUPT; irq14.set(l); },
+        pulse: () => irq14.pulse(),
+      }),
+      new IdeChannel({
+        set: (l) => { if (l) this.bmStatus[1] |= BMIS_INTERRUPT; irq15.set(l); },
+        pulse: () => irq15.pulse(),
+      }),
     ];
-    this.pci = new PciFunction('piix3-ide', { vendor: INTEL, device: 0x7010, classCode: 0x010180, status: 0x0280 });
+    this.pci = new PciFunction('piix3-ide', {
+      vendor: INTEL, device: 0x7010, classCode: 0x010180, status: 0x0280,
+    });
     this.pci.defineRegister(0x40, 0x00000000, 4); // IDETIM primary and secondary
     this.pci.defineRegister(0x44, 0x00); // SIDETIM
     this.pci.defineBar(4, { kind: 'io', size: 16, width: 4, device: {
-      name: 'piix3-bmide', read: (o, s) => this.readBm(o, s), write: (o, s, v) => this.writeBm(o, s, v),
+      name: 'piix3-bmide',
+      read: (o, s) => this.readBm(o, s), write: (o, s, v) => this.writeBm(o, s, v),
     } });
   }
 
@@ -138,10 +148,14 @@ export class PiixIde {
         // direction here). Starting sets Active and runs a pending transfer; stopping clears it.
         const was = this.bmCmd[ch];
         this.bmCmd[ch] = b & 0x09;
-        if (b & BMIC_START && !(was & BMIC_START)) { this.bmStatus[ch] |= BMIS_ACTIVE; this.runDma(ch); }
-        else if (!(b & BMIC_START)) this.bmStatus[ch] &= ~BMIS_ACTIVE;
-      } else if (r === 2) this.bmStatus[ch] = (this.bmStatus[ch] & ~(b & (BMIS_ERROR | BMIS_INTERRUPT)) & ~BMIS_DMA_CAPABLE) | (b & BMIS_DMA_CAPABLE);
-      else if (r >= 4) {
+        if (b & BMIC_START && !(was & BMIC_START)) {
+          this.bmStatus[ch] |= BMIS_ACTIVE;
+          this.runDma(ch);
+        } else if (!(b & BMIC_START)) this.bmStatus[ch] &= ~BMIS_ACTIVE;
+      } else if (r === 2) {
+        const kept = this.bmStatus[ch] & ~(b & (BMIS_ERROR | BMIS_INTERRUPT)) & ~BMIS_DMA_CAPABLE;
+        this.bmStatus[ch] = kept | (b & BMIS_DMA_CAPABLE);
+      } else if (r >= 4) {
         const shift = 8 * (r - 4);
         const mask = r === 4 ? 0xfc : 0xff; // the table is dword aligned
         this.bmPrd[ch] = ((this.bmPrd[ch] & ~(0xff << shift)) | ((b & mask) << shift)) >>> 0;
@@ -165,14 +179,19 @@ export class PiixIde {
   }
 
   state() {
-    return { pci: this.pci.state(), channels: this.channels.map((c) => c.state()), bmCmd: [...this.bmCmd], bmStatus: [...this.bmStatus], bmPrd: [...this.bmPrd] };
+    return {
+      pci: this.pci.state(), channels: this.channels.map((c) => c.state()),
+      bmCmd: [...this.bmCmd], bmStatus: [...this.bmStatus], bmPrd: [...this.bmPrd],
+    };
   }
 
   restore(s: unknown): void {
     const o = obj(s, 'ide');
     this.pci.restore(o.pci, 'ide.pci');
     const ch = o.channels;
-    if (!Array.isArray(ch) || ch.length !== 2) throw new DeviceStateError('ide.channels', 'expected two channels');
+    if (!Array.isArray(ch) || ch.length !== 2) {
+      throw new DeviceStateError('ide.channels', 'expected two channels');
+    }
     this.channels[0].restore(ch[0], 'ide.channels[0]');
     this.channels[1].restore(ch[1], 'ide.channels[1]');
     intArray(o, 'bmCmd', 'ide', 0, 0x09, 2).forEach((v, i) => { this.bmCmd[i] = v; });

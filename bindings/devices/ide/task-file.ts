@@ -17,7 +17,10 @@ export class TaskFile {
   write(r: TfReg, v: number): void { this.prev[r] = this.cur[r]; this.cur[r] = v & 0xff; }
 
   /** The 28-bit LBA (Device bits 3-0 are LBA 27-24). */
-  lba28(): number { return (this.device & 0x0f) * 0x1000000 + (this.cur.lbaHigh << 16 | this.cur.lbaMid << 8 | this.cur.lbaLow); }
+  lba28(): number {
+    const lo = this.cur.lbaHigh << 16 | this.cur.lbaMid << 8 | this.cur.lbaLow;
+    return (this.device & 0x0f) * 0x1000000 + lo;
+  }
 
   lba48(): number {
     const hi = this.prev.lbaHigh << 16 | this.prev.lbaMid << 8 | this.prev.lbaLow;
@@ -26,10 +29,14 @@ export class TaskFile {
 
   /** Sets the address registers (both FIFO stages for 48-bit) after a transfer. */
   setLba(lba: number, ext: boolean): void {
-    this.cur.lbaLow = lba & 0xff; this.cur.lbaMid = (lba >>> 8) & 0xff; this.cur.lbaHigh = (lba >>> 16) & 0xff;
+    this.cur.lbaLow = lba & 0xff;
+    this.cur.lbaMid = (lba >>> 8) & 0xff;
+    this.cur.lbaHigh = (lba >>> 16) & 0xff;
     if (ext) {
       const hi = Math.floor(lba / 0x1000000);
-      this.prev.lbaLow = hi & 0xff; this.prev.lbaMid = (hi >>> 8) & 0xff; this.prev.lbaHigh = (hi >>> 16) & 0xff;
+      this.prev.lbaLow = hi & 0xff;
+      this.prev.lbaMid = (hi >>> 8) & 0xff;
+      this.prev.lbaHigh = (hi >>> 16) & 0xff;
     } else this.device = (this.device & 0xf0) | (Math.floor(lba / 0x1000000) & 0x0f);
   }
 
@@ -39,7 +46,10 @@ export class TaskFile {
     const o = obj(s, path);
     const t = new TaskFile();
     const cur = obj(o.cur, `${path}.cur`), prev = obj(o.prev, `${path}.prev`);
-    for (const r of REGS) { t.cur[r] = int(cur, r, `${path}.cur`, 0, 255); t.prev[r] = int(prev, r, `${path}.prev`, 0, 255); }
+    for (const r of REGS) {
+      t.cur[r] = int(cur, r, `${path}.cur`, 0, 255);
+      t.prev[r] = int(prev, r, `${path}.prev`, 0, 255);
+    }
     t.device = int(o, 'device', path, 0, 255);
     return t;
   }

@@ -33,7 +33,8 @@ export const CMD_PARITY = 0x0040;
 export const CMD_SERR = 0x0100;
 export const CMD_INTX_DISABLE = 0x0400;
 /** The command bits a function implements here. */
-const CMD_WRITABLE = CMD_IO | CMD_MEMORY | CMD_BUS_MASTER | CMD_PARITY | CMD_SERR | CMD_INTX_DISABLE;
+const CMD_WRITABLE =
+  CMD_IO | CMD_MEMORY | CMD_BUS_MASTER | CMD_PARITY | CMD_SERR | CMD_INTX_DISABLE;
 /** Status bits 15-11 and 8 are RW1C (6.2.3): error bits the function reports. */
 const STATUS_W1C = 0xf900;
 /** Status bit 3: the function's INTx# is asserted, whatever the command register says (6.2.3). */
@@ -103,20 +104,30 @@ export class PciFunction {
     this.wmask[PCI_INTERRUPT_LINE] = 0xff;
   }
 
-  set16(off: number, v: number): void { this.config[off] = v & 0xff; this.config[off + 1] = (v >> 8) & 0xff; }
+  set16(off: number, v: number): void {
+    this.config[off] = v & 0xff; this.config[off + 1] = (v >> 8) & 0xff;
+  }
   get16(off: number): number { return this.config[off] | (this.config[off + 1] << 8); }
   get32(off: number): number { return (this.get16(off) | (this.get16(off + 2) << 16)) >>> 0; }
-  setMask16(off: number, m: number): void { this.wmask[off] = m & 0xff; this.wmask[off + 1] = (m >> 8) & 0xff; }
+  setMask16(off: number, m: number): void {
+    this.wmask[off] = m & 0xff; this.wmask[off + 1] = (m >> 8) & 0xff;
+  }
 
   /** A device-specific register of 1-4 bytes with its reset value and writable bits. */
   defineRegister(off: number, reset: number, length: 1 | 2 | 4 = 1, writeMask = 0xffffffff): void {
-    for (let i = 0; i < length; i++) { this.config[off + i] = (reset >>> (8 * i)) & 0xff; this.wmask[off + i] = (writeMask >>> (8 * i)) & 0xff; }
+    for (let i = 0; i < length; i++) {
+      this.config[off + i] = (reset >>> (8 * i)) & 0xff;
+      this.wmask[off + i] = (writeMask >>> (8 * i)) & 0xff;
+    }
   }
 
   /** Declares BAR `i` (3.0, 6.2.5.1: the low bits give the type; writable bits give the size). */
   defineBar(i: number, bar: BarDefinition): void {
     const min = bar.kind === 'io' ? 4 : 16;
-    if (bar.size < min || (bar.size & (bar.size - 1)) !== 0) throw new RangeError(`${this.name}: BAR${i} size ${bar.size} is not a power of two >= ${min}`);
+    if (bar.size < min || (bar.size & (bar.size - 1)) !== 0) {
+      throw new RangeError(
+        `${this.name}: BAR${i} size ${bar.size} is not a power of two >= ${min}`);
+    }
     this.bars[i] = bar;
     const off = PCI_BAR0 + 4 * i;
     const type = bar.kind === 'io' ? 0x1 : bar.prefetchable ? 0x8 : 0x0;
@@ -124,7 +135,10 @@ export class PciFunction {
     // All address bits above the size are writable, I/O BARs included (a 16-byte I/O BAR
     // sizes as FFFFFFF1h, as QEMU's PIIX3 IDE BAR4 does); the bus decodes the low 16.
     const mask = ~(bar.size - 1) & ~low;
-    for (let b = 0; b < 4; b++) { this.wmask[off + b] = (mask >>> (8 * b)) & 0xff; this.config[off + b] = 0; }
+    for (let b = 0; b < 4; b++) {
+      this.wmask[off + b] = (mask >>> (8 * b)) & 0xff;
+      this.config[off + b] = 0;
+    }
     this.config[off] = type;
   }
 
@@ -191,7 +205,9 @@ export class PciFunction {
       this.mapped[i] = -1;
       if (want < 0) continue;
       try {
-        this.bus.register({ space, base: want, length: bar.size, device: bar.device, width: bar.width });
+        this.bus.register({
+          space, base: want, length: bar.size, device: bar.device, width: bar.width,
+        });
         this.mapped[i] = want;
       } catch (e) {
         // A guest may program a BAR over another device; real decoding would then be
@@ -207,7 +223,9 @@ export class PciFunction {
   /** Restores the configuration bytes; read-only ones keep this build's values. */
   restore(s: unknown, path: string): void {
     const saved = bytes(obj(s, path), 'config', path, 256);
-    for (let o = 0; o < 256; o++) this.config[o] = (this.config[o] & ~this.wmask[o]) | (saved[o] & this.wmask[o]);
+    for (let o = 0; o < 256; o++) {
+      this.config[o] = (this.config[o] & ~this.wmask[o]) | (saved[o] & this.wmask[o]);
+    }
     this.remap();
   }
 }

@@ -57,7 +57,10 @@ export class PiixIrqRouter {
   private drive(): void {
     const want = new Map<number, boolean>();
     for (const irq of this.isaLevel.keys()) want.set(irq, false);
-    for (let i = 0; i < 4; i++) if (this.routed[i] >= 0) want.set(this.routed[i], (want.get(this.routed[i]) ?? false) || this.asserted[i] > 0);
+    for (let i = 0; i < 4; i++) {
+      const irq = this.routed[i];
+      if (irq >= 0) want.set(irq, (want.get(irq) ?? false) || this.asserted[i] > 0);
+    }
     for (const [irq, l] of want) {
       if ((this.isaLevel.get(irq) ?? false) !== l) this.pic.line(irq).set(l);
       this.isaLevel.set(irq, l);

@@ -1,0 +1,4 @@
+// The fuzz build (build/fuzz.wasm): the core's exports plus the fuzz driver of ./fuzz.ts.
+// The release core (assembly/index.ts, build/core.wasm) does not contain the driver.
+export * from './index';
+export { fuzz, fuzzArmGuards, guardsIntact, fuzzFirstCode, fuzzFirstAt } from './fuzz';
