@@ -1,6 +1,7 @@
 ; A small firmware image for the --trace and --io-log tests: it runs from the reset vector
 ; with no BIOS, through real-mode loops, calls, a software interrupt, a #DE fault and its
-; handler, POST codes on ports 0x80 and 0x190, into protected mode, and exits through
+; handler, an external interrupt (IRQ1: the i8042 puts a byte in its output buffer on
+; command 0xD2), POST codes on ports 0x80 and 0x190, into protected mode, and exits through
 ; isa-debug-exit. Nothing in it depends on time or on state the machine does not set, so
 ; QEMU (-bios) and wasmvisor (--bios) execute the same instructions.
 ; Build: nasm -f bin -o trace.bin trace.asm (a 64 KiB image for F0000-FFFFF).
@@ -17,6 +18,8 @@ start:
     mov word [0 * 4 + 2], 0xf000
     mov word [0x30 * 4], soft_handler     ; IVT entry 0x30
     mov word [0x30 * 4 + 2], 0xf000
+    mov word [9 * 4], kbd_handler         ; IRQ1 at vector 8 + 1
+    mov word [9 * 4 + 2], 0xf000
     mov al, 0x11
     out 0x80, al                          ; POST code
     mov cx, 5
@@ -33,6 +36,35 @@ start:
     mov al, 0x33
     out 0x80, al
     in al, 0x80                           ; reads float (0xff)
+    ; 8259A: ICW1 edge, cascade, ICW4; ICW2 vector base 8; ICW3 slave on IR2; ICW4 8086
+    ; mode (8259A datasheet, "Initialization command words"); OCW1 masks all but IR1.
+    mov al, 0x11
+    out 0x20, al
+    mov al, 0x08
+    out 0x21, al
+    mov al, 0x04
+    out 0x21, al
+    mov al, 0x01
+    out 0x21, al
+    mov al, 0xfd
+    out 0x21, al
+    ; i8042: command byte 0x01 (keyboard interrupt on), then 0xD2: the next data byte
+    ; appears in the output buffer as if the keyboard sent it, raising IRQ1.
+    mov al, 0x60
+    out 0x64, al
+    mov al, 0x01
+    out 0x60, al
+    mov al, 0xd2
+    out 0x64, al
+    mov al, 0x5a
+    out 0x60, al
+    xor bx, bx
+    sti
+    nop                                   ; the STI shadow: the interrupt comes after it
+.wait:
+    test bx, bx
+    jz .wait
+    cli
     o32 lgdt [cs:gdt_ptr]
     mov eax, cr0
     or al, 1
@@ -49,6 +81,13 @@ add_one:
 
 soft_handler:
     mov bp, 0x1234
+    iret
+
+kbd_handler:
+    in al, 0x60
+    mov bl, al
+    mov al, 0x20                          ; non-specific EOI
+    out 0x20, al
     iret
 
 de_handler:
