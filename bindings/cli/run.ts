@@ -90,6 +90,10 @@ export function registerRun(program: Command): void {
     .option('--trace <file>', 'write one line per executed instruction (CS:EIP, registers) to a file')
     .option('--trace-limit <n>', `instructions --trace records (default ${DEFAULT_TRACE_LIMIT})`)
     .option('--io-log <file>', 'write each port access (direction, port, size, value) to a file')
+    .addHelpText('after', `
+Exit status: ${STATUS_HALTED} the guest halted for good; (v << 1) | 1 the guest wrote v to
+isa-debug-exit (port 0xF4), as QEMU; ${STATUS_USAGE} bad arguments or files; ${STATUS_GUEST_FAILED} triple fault or invalid
+state; ${STATUS_LIMIT} --max-instructions reached; ${STATUS_RESET} the guest reset the CPU.`)
     .action(async function (this: Command, opts: RunOptions) {
       setExitStatus(this, await runCommand(opts));
     });
