@@ -21,7 +21,8 @@ class LineFile {
     try {
       this.fd = openSync(path, 'w');
     } catch (e) {
-      throw new UsageError(`cannot write ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      throw new UsageError(`cannot write ${what} ${path}: ${why}`);
     }
   }
   line(text: string): void {
@@ -56,7 +57,8 @@ export class InstructionTrace {
     const core = machine.core;
     machine.onInstruction = () => {
       const r = core.getRegs(), cs = core.getSegment('cs');
-      this.file.line(`${++this.count} ${hex(cs.selector, 4)}:${hex(r.eip, 8)} (${hex(cs.base + r.eip, 8)})`
+      this.file.line(`${++this.count} ${hex(cs.selector, 4)}:${hex(r.eip, 8)}`
+        + ` (${hex(cs.base + r.eip, 8)})`
         + ` EAX=${hex(r.eax, 8)} ECX=${hex(r.ecx, 8)} EDX=${hex(r.edx, 8)} EBX=${hex(r.ebx, 8)}`
         + ` ESP=${hex(r.esp, 8)} EBP=${hex(r.ebp, 8)} ESI=${hex(r.esi, 8)} EDI=${hex(r.edi, 8)}`
         + ` EFL=${hex(r.eflags, 8)}`);
@@ -77,7 +79,8 @@ export class IoLog {
   }
   readonly record = (a: IoAccess): void => {
     const size = a.size === 1 ? 'b' : a.size === 2 ? 'w' : 'l';
-    this.file.line(`${a.write ? 'out' : 'in'} 0x${hex(a.port, 4)} ${size} 0x${hex(a.value, a.size * 2)}`);
+    const dir = a.write ? 'out' : 'in';
+    this.file.line(`${dir} 0x${hex(a.port, 4)} ${size} 0x${hex(a.value, a.size * 2)}`);
   };
   close(): void { this.file.close(); }
 }

@@ -74,8 +74,8 @@ export function registerRun(program: Command): void {
     .option('--kernel <file>', 'Multiboot kernel (ELF or a.out kludge), booted as QEMU -kernel does')
     .option('--append <cmdline>', 'kernel command line')
     .option('--initrd <files>', 'Multiboot modules: "file [args],file [args]" as QEMU -initrd')
-    .option('--disk <file>', 'disk image (raw, qcow2 or VMDK; written in place) on the next free IDE '
-      + 'position; repeatable', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--disk <file>', 'disk image (raw, qcow2 or VMDK; written in place) on the next '
+      + 'free IDE position; repeatable', (v: string, prev: string[] = []) => [...prev, v])
     .option('--hda <file>', 'disk image as IDE primary master (QEMU -hda)')
     .option('--hdb <file>', 'disk image as IDE primary slave')
     .option('--hdc <file>', 'disk image as IDE secondary master')
@@ -87,12 +87,13 @@ export function registerRun(program: Command): void {
     .option('--stats <file>', 'write the counters as JSON at exit')
     .option('--ips <n>', 'instructions per virtual second (the virtual clock rate)', '100000000')
     .option('--no-string-io', 'one exit per element of REP INS/OUTS instead of one per page run (as KVM)')
-    .option('--trace <file>', 'write one line per executed instruction (CS:EIP, registers) to a file')
+    .option('--trace <file>', 'write a line per executed instruction (CS:EIP, registers) to a file')
     .option('--trace-limit <n>', `instructions --trace records (default ${DEFAULT_TRACE_LIMIT})`)
     .option('--io-log <file>', 'write each port access (direction, port, size, value) to a file')
     .addHelpText('after', `
 Exit status: ${STATUS_HALTED} the guest halted for good; (v << 1) | 1 the guest wrote v to
-isa-debug-exit (port 0xF4), as QEMU; ${STATUS_USAGE} bad arguments or files; ${STATUS_GUEST_FAILED} triple fault or invalid
+isa-debug-exit (port 0xF4), as QEMU; ${STATUS_USAGE} bad arguments or files; \
+${STATUS_GUEST_FAILED} triple fault or invalid
 state; ${STATUS_LIMIT} --max-instructions reached; ${STATUS_RESET} the guest reset the CPU.`)
     .action(async function (this: Command, opts: RunOptions) {
       setExitStatus(this, await runCommand(opts));
@@ -182,7 +183,10 @@ export function diskPositions(opts: RunOptions): (string | undefined)[] {
   const slots: (string | undefined)[] = DISK_OPTIONS.map((o) => opts[o]);
   for (const file of opts.disk ?? []) {
     const free = slots.indexOf(undefined);
-    if (free < 0) throw new UsageError(`--disk ${file}: all four IDE positions are taken (--hda..--hdd, --disk)`);
+    if (free < 0) {
+      const taken = 'all four IDE positions are taken (--hda..--hdd, --disk)';
+      throw new UsageError(`--disk ${file}: ${taken}`);
+    }
     slots[free] = file;
   }
   while (slots.length && slots[slots.length - 1] === undefined) slots.pop();
@@ -194,16 +198,21 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     throw new UsageError('--append and --initrd need --kernel');
   }
   const diskFiles = diskPositions(opts);
-  if (opts.config !== undefined && (opts.kernel || opts.bios || diskFiles.length || opts.append !== undefined || opts.initrd !== undefined)) {
-    throw new UsageError('--config describes the whole machine: it does not combine with --kernel, --bios, --disk, --hda..--hdd, --append or --initrd');
+  if (opts.config !== undefined && (opts.kernel || opts.bios || diskFiles.length
+    || opts.append !== undefined || opts.initrd !== undefined)) {
+    throw new UsageError('--config describes the whole machine: it does not combine with '
+      + '--kernel, --bios, --disk, --hda..--hdd, --append or --initrd');
   }
   const bundled = !opts.config && !opts.kernel && !opts.bios && !diskFiles.length;
   const ramBytes = parseMemory(opts.mem);
   const maxInstructions = opts.maxInstructions === undefined ? Infinity : parseCount(opts.maxInstructions, '--max-instructions');
   const ips = parseCount(opts.ips ?? '100000000', '--ips');
   if (ips < 1) throw new UsageError('--ips must be at least 1');
-  const traceLimit = opts.traceLimit === undefined ? DEFAULT_TRACE_LIMIT : parseCount(opts.traceLimit, '--trace-limit');
-  if (opts.traceLimit !== undefined && opts.trace === undefined) throw new UsageError('--trace-limit needs --trace');
+  const traceLimit = opts.traceLimit === undefined ? DEFAULT_TRACE_LIMIT
+    : parseCount(opts.traceLimit, '--trace-limit');
+  if (opts.traceLimit !== undefined && opts.trace === undefined) {
+    throw new UsageError('--trace-limit needs --trace');
+  }
 
   let kernel: Uint8Array | undefined;
   let firmware: Uint8Array | undefined;
@@ -332,7 +341,7 @@ export function statusOf(stop: StopReason): number {
     case 'halted':
       return STATUS_HALTED;
     case 'reset':
-      process.stderr.write('wasmvisor: guest reset the CPU (the run ends there, as QEMU -no-reboot)\n');
+      process.stderr.write('wasmvisor: guest reset the CPU (the run ends, as QEMU -no-reboot)\n');
       return STATUS_RESET;
     case 'limit':
       process.stderr.write('wasmvisor: instruction limit reached\n');

@@ -34,7 +34,9 @@ export class PostPort {
   }
   attach(bus: Bus): void {
     // Reads float: the port is write-only on the PC (the Adams & Agesen "in" workload reads it).
-    bus.register({ space: 'pio', base: this.port, length: 1, width: 1, device: { name: 'post', read: () => 0xff, write: (_o, _s, v) => this.write(v) } });
+    bus.register({ space: 'pio', base: this.port, length: 1, width: 1, device: {
+      name: 'post', read: () => 0xff, write: (_o, _s, v) => this.write(v),
+    } });
   }
   state() { return { last: this.last, history: this.history }; }
   static fromState(s: unknown): PostPort {

@@ -418,7 +418,8 @@ export class Machine {
 function logIo(log: (a: IoAccess) => void, exit: Extract<Exit, { reason: 'io' }>,
   read: number | undefined): void {
   if (!exit.data || !exit.count) {
-    log({ port: exit.port, write: exit.write, size: exit.size, value: exit.write ? exit.value : read! >>> 0 });
+    const value = exit.write ? exit.value : read! >>> 0;
+    log({ port: exit.port, write: exit.write, size: exit.size, value });
     return;
   }
   const dv = new DataView(exit.data.buffer, exit.data.byteOffset, exit.data.byteLength);

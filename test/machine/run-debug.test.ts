@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import { runCliInProcess } from '../helpers/cli.js';
 
 const tools = ['qemu-system-i386', 'nasm'].filter((t) => spawnSync(t, ['--version']).status !== 0);
-if (tools.length && !process.env.CI) console.warn(`${tools.join(', ')} not found: --trace and --io-log are not compared with QEMU`);
+const skip = tools.length > 0 && !process.env.CI;
+if (skip) console.warn(`${tools.join(', ')} not found: --trace and --io-log are not checked`);
 
 let dir: string;
 let rom: string;
@@ -32,11 +33,14 @@ interface Step { cs: number; eip: number; regs: Record<string, number> }
  *  (SDM vol. 3A, 9.1.4), which differs between QEMU's CPU model and ours. */
 const REGS = ['EAX', 'ECX', 'EBX', 'ESP', 'EBP', 'ESI', 'EDI', 'EFL'];
 
+/** A register as both logs print it: EAX=0000abcd. */
+const REG = /\b(E[A-Z]{1,2})=([0-9a-f]{8})\b/g;
+
 function parseQemuCpu(log: string): Step[] {
   const steps: Step[] = [];
   for (const block of log.split(/^Trace /m).slice(1)) {
     const regs: Record<string, number> = {};
-    for (const m of block.matchAll(/\b(E[A-Z]{1,2})=([0-9a-f]{8})\b/g)) regs[m[1]] = parseInt(m[2], 16);
+    for (const m of block.matchAll(REG)) regs[m[1]] = parseInt(m[2], 16);
     const cs = /^CS =([0-9a-f]{4}) /m.exec(block);
     steps.push({ cs: parseInt(cs![1], 16), eip: regs.EIP, regs });
   }
@@ -47,32 +51,36 @@ function parseOurTrace(text: string): Step[] {
   return text.trim().split('\n').map((line) => {
     const at = /^\d+ ([0-9a-f]{4}):([0-9a-f]{8}) \(([0-9a-f]{8})\)/.exec(line)!;
     const regs: Record<string, number> = {};
-    for (const m of line.matchAll(/\b(E[A-Z]{1,2})=([0-9a-f]{8})\b/g)) regs[m[1]] = parseInt(m[2], 16);
+    for (const m of line.matchAll(REG)) regs[m[1]] = parseInt(m[2], 16);
     return { cs: parseInt(at[1], 16), eip: parseInt(at[2], 16), regs };
   });
 }
 
-const view = (s: Step) => [s.cs.toString(16), s.eip.toString(16), ...REGS.map((r) => `${r}=${s.regs[r]?.toString(16)}`)].join(' ');
+const view = (s: Step) => [s.cs.toString(16), s.eip.toString(16),
+  ...REGS.map((r) => `${r}=${s.regs[r]?.toString(16)}`)].join(' ');
 
 beforeAll(() => {
-  if (tools.length && !process.env.CI) return;
+  if (skip) return;
   dir = mkdtempSync(join(tmpdir(), 'wv-trace-'));
   rom = join(dir, 'trace.bin');
-  const asm = spawnSync('nasm', ['-f', 'bin', '-o', rom, join(__dirname, 'guests/trace.asm')], { encoding: 'utf8' });
+  const source = join(__dirname, 'guests/trace.asm');
+  const asm = spawnSync('nasm', ['-f', 'bin', '-o', rom, source], { encoding: 'utf8' });
   expect(asm.status, asm.stderr).toBe(0);
   const qemu = (extra: string[], log: string) => {
     // No local APIC, as on this machine: QEMU's APIC keeps LINT0 masked until firmware
     // programs it, and no firmware runs before this guest (it takes IRQ1 from the 8259A).
     const r = spawnSync('qemu-system-i386', ['-display', 'none', '-nodefaults', '-no-reboot',
       '-cpu', 'qemu32,-apic', '-bios', rom,
-      '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', '-D', join(dir, log), ...extra], { timeout: 60_000 });
+      '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', '-D', join(dir, log), ...extra],
+    { timeout: 60_000 });
     expect(r.status).toBe(1); // the guest wrote 0 to isa-debug-exit
     return readFileSync(join(dir, log), 'utf8');
   };
   qemuSteps = parseQemuCpu(qemu(['-singlestep', '-d', 'exec,cpu,nochain'], 'cpu.log'));
   qemuIo = [];
-  for (const m of qemu(['-trace', 'memory_region_ops_*'], 'io.log').matchAll(
-    /^memory_region_ops_(read|write) cpu \d+ mr \S+ addr 0x([0-9a-f]+) value 0x([0-9a-f]+) size (\d)/gm)) {
+  const access = new RegExp(/^memory_region_ops_(read|write) cpu \d+ mr \S+ /.source
+    + /addr 0x([0-9a-f]+) value 0x([0-9a-f]+) size (\d)/.source, 'gm');
+  for (const m of qemu(['-trace', 'memory_region_ops_*'], 'io.log').matchAll(access)) {
     const size = Number(m[4]);
     const value = BigInt('0x' + m[3]) & ((1n << BigInt(8 * size)) - 1n);
     qemuIo.push(`${m[1] === 'read' ? 'in' : 'out'} 0x${m[2].padStart(4, '0')} ${'?bw?l'[size]} `
@@ -81,7 +89,7 @@ beforeAll(() => {
 });
 afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
 
-describe.skipIf(tools.length > 0 && !process.env.CI)('run --trace, --io-log and the POST codes, as QEMU', () => {
+describe.skipIf(skip)('run --trace, --io-log and the POST codes, as QEMU', () => {
   it('--trace logs every instruction with the state QEMU logs before it', async () => {
     const trace = join(dir, 'trace.txt');
     const r = await runCliInProcess(['run', '--bios', rom, '--trace', trace]);
@@ -94,9 +102,11 @@ describe.skipIf(tools.length > 0 && !process.env.CI)('run --trace, --io-log and 
 
   it('--trace-limit keeps the first N lines and the run goes on to its end', async () => {
     const trace = join(dir, 'limited.txt');
-    const r = await runCliInProcess(['run', '--bios', rom, '--trace', trace, '--trace-limit', '10']);
+    const r = await runCliInProcess(['run', '--bios', rom, '--trace', trace,
+      '--trace-limit', '10']);
     expect(r.status).toBe(1);
-    expect(parseOurTrace(readFileSync(trace, 'utf8')).map(view)).toEqual(qemuSteps.slice(0, 10).map(view));
+    const ours = parseOurTrace(readFileSync(trace, 'utf8'));
+    expect(ours.map(view)).toEqual(qemuSteps.slice(0, 10).map(view));
   });
 
   it('--io-log lists the port accesses QEMU performs, in order, with their values', async () => {
@@ -119,7 +129,7 @@ describe.skipIf(tools.length > 0 && !process.env.CI)('run --trace, --io-log and 
     expect(s.postCodesDropped).toBe(0);
   });
 
-  it('answers an unwritable --trace or --io-log file and a bad --trace-limit with status 2', async () => {
+  it('answers an unwritable --trace or --io-log, a bad --trace-limit with status 2', async () => {
     const nowhere = join(dir, 'no/such/dir/t.txt');
     let r = await runCliInProcess(['run', '--bios', rom, '--trace', nowhere]);
     expect(r.status).toBe(2);
@@ -127,7 +137,8 @@ describe.skipIf(tools.length > 0 && !process.env.CI)('run --trace, --io-log and 
     r = await runCliInProcess(['run', '--bios', rom, '--io-log', nowhere]);
     expect(r.status).toBe(2);
     expect(r.err).toContain(`cannot write --io-log ${nowhere}: ENOENT`);
-    r = await runCliInProcess(['run', '--bios', rom, '--trace', join(dir, 't.txt'), '--trace-limit', 'many']);
+    r = await runCliInProcess(['run', '--bios', rom, '--trace', join(dir, 't.txt'),
+      '--trace-limit', 'many']);
     expect(r.status).toBe(2);
     expect(r.err).toContain('--trace-limit many: not a whole number');
   });
@@ -144,7 +155,8 @@ describe('POST codes beyond what the stats keep', () => {
     expect(m.run(100_000).kind).toBe('halted');
     const s = m.stats();
     expect(s.postCodesDropped).toBe(300 - 256);
-    expect(s.postCodes.map((p) => p.code)).toEqual(Array.from({ length: 256 }, (_, i) => (i + 44) & 0xff));
+    const last256 = Array.from({ length: 256 }, (_, i) => (i + 44) & 0xff);
+    expect(s.postCodes.map((p) => p.code)).toEqual(last256);
     expect(s.postCodes.every((p) => p.port === 0x80)).toBe(true);
   });
 });

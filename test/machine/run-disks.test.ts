@@ -15,7 +15,8 @@ import {
 import { runCliInProcess } from '../helpers/cli.js';
 
 const hasQemu = spawnSync('qemu-system-i386', ['--version']).status === 0;
-if (!hasQemu && !process.env.CI) console.warn('qemu-system-i386 not found: the disk tests are skipped');
+const skip = !hasQemu && !process.env.CI;
+if (skip) console.warn('qemu-system-i386 not found: the disk tests are skipped');
 
 /** IDE position (QEMU's -drive index) -> command block base and drive-select bit. */
 const POSITION = [[0x1f0, 0x00], [0x1f0, 0x10], [0x170, 0x00], [0x170, 0x10]];
@@ -27,7 +28,8 @@ function readEach(positions: number[]): Op[] {
   for (const p of positions) {
     const [base, dev] = POSITION[p];
     ops.push(waitNotBusy(base + 7), writeUntilEcho(base + 6, 0xe0 | dev));
-    ops.push(outb(base + 2, 1), outb(base + 3, 1), outb(base + 4, 0), outb(base + 5, 0), outb(base + 7, 0x20));
+    ops.push(outb(base + 2, 1), outb(base + 3, 1), outb(base + 4, 0), outb(base + 5, 0));
+    ops.push(outb(base + 7, 0x20));
     ops.push(waitNotBusy(base + 7), inb(base + 7), { inRepeat: base, size: 2, count: WORDS });
   }
   return ops;
@@ -48,20 +50,23 @@ beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'wv-disks-')); });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** QEMU with the images at their -drive indexes, booting `boot` ('a' floppy or 'c' disk). */
-function qemu(disks: Record<number, string>, boot: 'a' | 'c', floppy?: string): { bytes: number[]; status: number | null } {
+function qemu(disks: Record<number, string>, boot: 'a' | 'c', floppy?: string) {
   const con = join(dir, 'qemu-con.bin');
   writeFileSync(con, '');
   const args = ['-display', 'none', '-nodefaults', '-no-reboot', '-m', '32', '-boot', boot,
     '-debugcon', `file:${con}`, '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04'];
   if (floppy) args.push('-drive', `file=${floppy},format=raw,if=floppy`);
-  for (const [i, f] of Object.entries(disks)) args.push('-drive', `file=${f},format=raw,if=ide,index=${i}`);
+  for (const [i, f] of Object.entries(disks)) {
+    args.push('-drive', `file=${f},format=raw,if=ide,index=${i}`);
+  }
   const r = spawnSync('qemu-system-i386', args, { timeout: 60_000 });
   return { bytes: [...readFileSync(con)], status: r.status };
 }
 
 async function wasmvisor(args: string[]): Promise<{ bytes: number[]; status: number }> {
   const con = join(dir, 'wv-con.bin');
-  const r = await runCliInProcess(['run', ...args, '--debugcon', con, '--max-instructions', '50000000']);
+  const r = await runCliInProcess(['run', ...args, '--debugcon', con,
+    '--max-instructions', '50000000']);
   expect(r.err).toBe('');
   return { bytes: [...readFileSync(con)], status: r.status };
 }
@@ -72,7 +77,7 @@ function write(name: string, data: Uint8Array): string {
   return f;
 }
 
-describe.skipIf(!hasQemu && !process.env.CI)('several IDE disks', () => {
+describe.skipIf(skip)('several IDE disks', () => {
   it('--hda and --hdd: the guest reads the primary master and the secondary slave', async () => {
     const ops = readEach([0, 3]);
     const a = write('a.img', image('A')), d = write('d.img', image('D'));
@@ -85,7 +90,7 @@ describe.skipIf(!hasQemu && !process.env.CI)('several IDE disks', () => {
     expect(ours.bytes).toEqual(ref.bytes);
   });
 
-  it('--disk twice fills the primary master and slave, as -drive if=ide without an index', async () => {
+  it('--disk twice fills primary master and slave, as -drive if=ide without an index', async () => {
     const ops = readEach([0, 1]);
     const a = write('a.img', image('A')), b = write('b.img', image('B'));
     const ref = qemu({ 0: a, 1: b }, 'a', write('probe.img', floppyImage(assembleBody(ops))));
@@ -107,17 +112,18 @@ describe.skipIf(!hasQemu && !process.env.CI)('several IDE disks', () => {
     expect(ref.status).toBe(1);
     expect(ref.bytes.length).toBe(2 * (1 + 2 * WORDS));
     const vm = {
-      version: 1, name: 'two-disks', cpus: 1, memoryMiB: 32, boot: { firmware: 'bios' }, nics: [], serial: [],
-      disks: [
-        { path: 'a.img', format: 'raw', media: 'disk', controller: { type: 'ide', channel: 0, unit: 0 } },
-        { path: 'c.img', format: 'raw', media: 'disk', controller: { type: 'ide', channel: 1, unit: 0 } },
-      ],
+      version: 1, name: 'two-disks', cpus: 1, memoryMiB: 32, boot: { firmware: 'bios' },
+      nics: [], serial: [],
+      disks: [['a.img', 0], ['c.img', 1]].map(([path, channel]) => ({
+        path, format: 'raw', media: 'disk', controller: { type: 'ide', channel, unit: 0 },
+      })),
     };
     const config = write('vm.json', new TextEncoder().encode(JSON.stringify(vm)));
     const ours = await wasmvisor(['--config', config]);
     expect(ours.status).toBe(ref.status);
     // The bundled firmware announces itself on the debug console first (one text line).
-    const banner = Buffer.from(ours.bytes.slice(0, ours.bytes.length - ref.bytes.length)).toString('latin1');
+    const before = ours.bytes.slice(0, ours.bytes.length - ref.bytes.length);
+    const banner = Buffer.from(before).toString('latin1');
     expect(banner).toMatch(/^[ -~]+\r\n$/);
     expect(ours.bytes.slice(-ref.bytes.length)).toEqual(ref.bytes);
   });
