@@ -111,7 +111,12 @@ export class Machine {
    * that boundary are taken (the CLI's --trace); the machine then runs one instruction per
    * core call, so set it only while tracing and clear it after.
    */
-  onInstruction: (() => void) | undefined;
+  get onInstruction(): (() => void) | undefined { return this.traceHook; }
+  set onInstruction(hook: (() => void) | undefined) {
+    this.traceHook = hook; // a new hook starts at the next instruction boundary
+    this.resuming = false;
+  }
+  private traceHook: (() => void) | undefined;
   /** The current instruction exited for a port or MMIO access and runs again: not a new one. */
   private resuming = false;
   private readonly postCodes: PostCode[] = [];
@@ -259,9 +264,9 @@ export class Machine {
       }
       this.deliverInterrupt();
       let budget = Math.min(SLICE, left, this.clock.instructionsUntilNextDeadline());
-      if (this.onInstruction) budget = Math.min(budget, 1);
+      if (this.traceHook) budget = Math.min(budget, 1);
       const before = this.instructionCount();
-      const exit = this.onInstruction ? this.runTraced(budget) : core.run(budget);
+      const exit = this.traceHook ? this.runTraced(budget) : core.run(budget);
       let ran = this.instructionCount() - before;
       // A guest can fault forever without retiring an instruction (a handler that faults
       // again, short of a double fault). The core spends its budget on those deliveries;
@@ -289,7 +294,7 @@ export class Machine {
     if (!this.resuming) {
       const first = this.core.run(0);
       if (first.reason !== 'budget') return first;
-      this.onInstruction?.();
+      this.traceHook?.();
     }
     const exit = this.core.run(1);
     this.resuming = exit.reason === 'io' || exit.reason === 'mmio';

@@ -144,6 +144,31 @@ describe.skipIf(skip)('run --trace, --io-log and the POST codes, as QEMU', () =>
   });
 });
 
+describe.skipIf(skip)('the machine\'s onInstruction hook', () => {
+  it('set again after it removed itself, reports from the next instruction on', async () => {
+    const { Machine } = await import('../../bindings/machine/machine.js');
+    const firmware = new Uint8Array(readFileSync(rom));
+    const linear = (m: InstanceType<typeof Machine>) => m.core.getSegment('cs').base + m.core.getRegs().eip;
+    const whole = await Machine.create({ ramBytes: 4 << 20, firmware });
+    const all: number[] = [];
+    whole.onInstruction = () => all.push(linear(whole));
+    expect(whole.run(10_000)).toEqual({ kind: 'exit', status: 1 });
+    // Cut at the first OUT (E6 ib, real mode at F000:xxxx): it exits to the host mid-way.
+    const n = all.findIndex((a) => a >= 0xf0000 && a < 0x100000 && firmware[a - 0xf0000] === 0xe6) + 1;
+    expect(n).toBeGreaterThan(1);
+    const m = await Machine.create({ ramBytes: 4 << 20, firmware });
+    const parts: number[] = [];
+    m.onInstruction = () => {
+      parts.push(linear(m));
+      if (parts.length === n) m.onInstruction = undefined;
+    };
+    expect(m.run(n).kind).toBe('limit');
+    m.onInstruction = () => parts.push(linear(m));
+    expect(m.run(10_000)).toEqual({ kind: 'exit', status: 1 });
+    expect(parts).toEqual(all);
+  });
+});
+
 describe('POST codes beyond what the stats keep', () => {
   it('keeps the last 256 in order and counts the ones dropped', async () => {
     const { Machine } = await import('../../bindings/machine/machine.js');
