@@ -148,13 +148,15 @@ describe.skipIf(skip)('the machine\'s onInstruction hook', () => {
   it('set again after it removed itself, reports from the next instruction on', async () => {
     const { Machine } = await import('../../bindings/machine/machine.js');
     const firmware = new Uint8Array(readFileSync(rom));
-    const linear = (m: InstanceType<typeof Machine>) => m.core.getSegment('cs').base + m.core.getRegs().eip;
+    type M = InstanceType<typeof Machine>;
+    const linear = (m: M) => m.core.getSegment('cs').base + m.core.getRegs().eip;
     const whole = await Machine.create({ ramBytes: 4 << 20, firmware });
     const all: number[] = [];
     whole.onInstruction = () => all.push(linear(whole));
     expect(whole.run(10_000)).toEqual({ kind: 'exit', status: 1 });
     // Cut at the first OUT (E6 ib, real mode at F000:xxxx): it exits to the host mid-way.
-    const n = all.findIndex((a) => a >= 0xf0000 && a < 0x100000 && firmware[a - 0xf0000] === 0xe6) + 1;
+    const isOut = (a: number) => a >= 0xf0000 && a < 0x100000 && firmware[a - 0xf0000] === 0xe6;
+    const n = all.findIndex(isOut) + 1;
     expect(n).toBeGreaterThan(1);
     const m = await Machine.create({ ramBytes: 4 << 20, firmware });
     const parts: number[] = [];
