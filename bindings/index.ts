@@ -6,7 +6,9 @@ export const VERSION = '0.1.0';
 export * as ovf from './ovf/index.js';
 export * as vmConfig from './config/index.js';
 /** The PC platform: core, devices and the run loop on a virtual clock. */
-export { Machine, type MachineConfig, type MachineStats, type StopReason } from './machine/machine.js';
+export {
+  Machine, type MachineConfig, type MachineStats, type StopReason, type IoAccess, type PostCode,
+} from './machine/machine.js';
 export { planFirmware, FirmwareError } from './machine/firmware.js';
 /** The WebAssembly core and its host contract. */
 export { createCore } from './core/index.js';

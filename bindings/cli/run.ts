@@ -8,8 +8,7 @@ import { Machine, type StopReason } from '../machine/machine.js';
 import type { MultibootModule } from '../boot/multiboot.js';
 import type { BlockDevice } from '../disk/types.js';
 import { openImageFile } from '../disk/node.js';
-import { RawImage } from '../disk/raw.js';
-import { MemorySource } from '../disk/source.js';
+import { jeos } from '../node.js';
 import { parseSize } from '../disk/size.js';
 import { UsageError, setExitStatus } from './main.js';
 import { packaged } from './paths.js';
@@ -17,12 +16,16 @@ import { parseWorkloadLines, formatWorkloadTable } from '../machine/workloads.js
 import { prepareMachine } from '../config/node-machine.js';
 import type { MachineConfig } from '../machine/machine.js';
 import { dirname } from 'node:path';
+import { InstructionTrace, IoLog } from './run-debug.js';
 
 export interface RunOptions {
   kernel?: string;
   append?: string;
   initrd?: string;
-  disk?: string;
+  /** --disk, repeatable: the free IDE positions in order. */
+  disk?: string[];
+  /** --hda .. --hdd: primary master, primary slave, secondary master, secondary slave. */
+  hda?: string; hdb?: string; hdc?: string; hdd?: string;
   mem: string;
   bios?: string;
   debugcon?: string;
@@ -32,6 +35,9 @@ export interface RunOptions {
   config?: string;
   /** false with --no-string-io. */
   stringIo?: boolean;
+  trace?: string;
+  traceLimit?: string;
+  ioLog?: string;
 }
 
 /** Instructions between two looks at stdin (and two flushes of the console). */
@@ -40,8 +46,25 @@ const CHUNK = 2_000_000;
 const IDLE_SLACK_NS = 20e6;
 /** How long the host sleeps while such a guest idles. */
 const IDLE_POLL_MS = 10;
-/** Exit status when the guest ends its VM abnormally (triple fault, invalid state). */
+/**
+ * Exit statuses (README, "Exit status"). Odd statuses are the guest's own: a write of v to
+ * isa-debug-exit gives (v << 1) | 1, as QEMU. Even ones are wasmvisor's.
+ */
+/** The guest halted for good (HLT with interrupts off, or nothing left to wake it). */
+export const STATUS_HALTED = 0;
+/** Bad arguments, an unreadable or malformed file (UsageError's default). */
+export const STATUS_USAGE = 2;
+/** The guest ended its VM abnormally (triple fault, invalid state). */
 export const STATUS_GUEST_FAILED = 4;
+/** --max-instructions was reached before the guest stopped. */
+export const STATUS_LIMIT = 6;
+/** The guest reset the CPU (i8042 0xFE, port 0x92, 0xCF9), which ends the run. */
+export const STATUS_RESET = 8;
+
+/** The IDE positions in QEMU's -drive index order, by the option naming each. */
+const DISK_OPTIONS = ['hda', 'hdb', 'hdc', 'hdd'] as const;
+/** Instructions --trace records unless --trace-limit says otherwise. */
+const DEFAULT_TRACE_LIMIT = 1_000_000;
 
 export function registerRun(program: Command): void {
   program
@@ -51,7 +74,12 @@ export function registerRun(program: Command): void {
     .option('--kernel <file>', 'Multiboot kernel (ELF or a.out kludge), booted as QEMU -kernel does')
     .option('--append <cmdline>', 'kernel command line')
     .option('--initrd <files>', 'Multiboot modules: "file [args],file [args]" as QEMU -initrd')
-    .option('--disk <file>', 'IDE primary master disk image (raw, qcow2 or VMDK; written in place)')
+    .option('--disk <file>', 'disk image (raw, qcow2 or VMDK; written in place) on the next '
+      + 'free IDE position; repeatable', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--hda <file>', 'disk image as IDE primary master (QEMU -hda)')
+    .option('--hdb <file>', 'disk image as IDE primary slave')
+    .option('--hdc <file>', 'disk image as IDE secondary master')
+    .option('--hdd <file>', 'disk image as IDE secondary slave')
     .option('--mem <size>', 'guest RAM, in MiB unless suffixed (K, M, G)', '128M')
     .option('--bios <file>', 'firmware image mapped below 1 MiB and at the top of 4 GiB, as QEMU -bios')
     .option('--debugcon <file>', 'write the 0xE9 debug console to a file ("-" for stderr)')
@@ -59,6 +87,14 @@ export function registerRun(program: Command): void {
     .option('--stats <file>', 'write the counters as JSON at exit')
     .option('--ips <n>', 'instructions per virtual second (the virtual clock rate)', '100000000')
     .option('--no-string-io', 'one exit per element of REP INS/OUTS instead of one per page run (as KVM)')
+    .option('--trace <file>', 'write a line per executed instruction (CS:EIP, registers) to a file')
+    .option('--trace-limit <n>', `instructions --trace records (default ${DEFAULT_TRACE_LIMIT})`)
+    .option('--io-log <file>', 'write each port access (direction, port, size, value) to a file')
+    .addHelpText('after', `
+Exit status: ${STATUS_HALTED} the guest halted for good; (v << 1) | 1 the guest wrote v to
+isa-debug-exit (port 0xF4), as QEMU; ${STATUS_USAGE} bad arguments or files; \
+${STATUS_GUEST_FAILED} triple fault or invalid
+state; ${STATUS_LIMIT} --max-instructions reached; ${STATUS_RESET} the guest reset the CPU.`)
     .action(async function (this: Command, opts: RunOptions) {
       setExitStatus(this, await runCommand(opts));
     });
@@ -124,18 +160,59 @@ function openDisk(path: string): BlockDevice {
   }
 }
 
+/** Opens each image (the same file twice is refused: two devices would write it apart). */
+function openDisks(files: (string | undefined)[]): (BlockDevice | undefined)[] {
+  const named = files.filter((f): f is string => f !== undefined);
+  const twice = named.find((f, i) => named.indexOf(f) !== i);
+  if (twice) throw new UsageError(`disk ${twice} is given twice`);
+  const opened: (BlockDevice | undefined)[] = [];
+  try {
+    for (const f of files) opened.push(f === undefined ? undefined : openDisk(f));
+  } catch (e) {
+    for (const d of opened) d?.close();
+    throw e;
+  }
+  return opened;
+}
+
+/**
+ * The disk files for the four IDE positions: --hda..--hdd where they say, then each --disk
+ * on the next free position, as QEMU's -drive if=ide without an index.
+ */
+export function diskPositions(opts: RunOptions): (string | undefined)[] {
+  const slots: (string | undefined)[] = DISK_OPTIONS.map((o) => opts[o]);
+  for (const file of opts.disk ?? []) {
+    const free = slots.indexOf(undefined);
+    if (free < 0) {
+      const taken = 'all four IDE positions are taken (--hda..--hdd, --disk)';
+      throw new UsageError(`--disk ${file}: ${taken}`);
+    }
+    slots[free] = file;
+  }
+  while (slots.length && slots[slots.length - 1] === undefined) slots.pop();
+  return slots;
+}
+
 export async function runCommand(opts: RunOptions): Promise<number> {
   if (!opts.kernel && (opts.append !== undefined || opts.initrd !== undefined)) {
     throw new UsageError('--append and --initrd need --kernel');
   }
-  if (opts.config !== undefined && (opts.kernel || opts.bios || opts.disk || opts.append !== undefined || opts.initrd !== undefined)) {
-    throw new UsageError('--config describes the whole machine: it does not combine with --kernel, --bios, --disk, --append or --initrd');
+  const diskFiles = diskPositions(opts);
+  if (opts.config !== undefined && (opts.kernel || opts.bios || diskFiles.length
+    || opts.append !== undefined || opts.initrd !== undefined)) {
+    throw new UsageError('--config describes the whole machine: it does not combine with '
+      + '--kernel, --bios, --disk, --hda..--hdd, --append or --initrd');
   }
-  const bundled = !opts.config && !opts.kernel && !opts.bios && !opts.disk;
+  const bundled = !opts.config && !opts.kernel && !opts.bios && !diskFiles.length;
   const ramBytes = parseMemory(opts.mem);
   const maxInstructions = opts.maxInstructions === undefined ? Infinity : parseCount(opts.maxInstructions, '--max-instructions');
   const ips = parseCount(opts.ips ?? '100000000', '--ips');
   if (ips < 1) throw new UsageError('--ips must be at least 1');
+  const traceLimit = opts.traceLimit === undefined ? DEFAULT_TRACE_LIMIT
+    : parseCount(opts.traceLimit, '--trace-limit');
+  if (opts.traceLimit !== undefined && opts.trace === undefined) {
+    throw new UsageError('--trace-limit needs --trace');
+  }
 
   let kernel: Uint8Array | undefined;
   let firmware: Uint8Array | undefined;
@@ -147,15 +224,15 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     disks = prepared.machine.disks ?? [];
     for (const u of prepared.unsupported) process.stderr.write(`wasmvisor: ${opts.config}: not emulated, left out: ${u}\n`);
   } else if (bundled) {
-    kernel = readInput(packaged('guests/jeos/jeos.elf'), 'bundled kernel');
     // A private copy of the bundled disk: the disk workload writes to it.
-    const image = new Uint8Array(readInput(packaged('guests/jeos/disk.img'), 'bundled disk'));
-    disks = [new RawImage(new MemorySource(image))];
+    const bundledJeos = jeos();
+    kernel = bundledJeos.kernel;
+    disks = [bundledJeos.disk];
   } else {
     if (opts.kernel) kernel = readInput(opts.kernel, 'kernel');
     if (opts.bios) firmware = readInput(opts.bios, 'firmware');
     else if (!opts.kernel) firmware = readInput(packaged('guests/firmware/bios.bin'), 'bundled firmware');
-    if (opts.disk) disks = [openDisk(opts.disk)];
+    disks = openDisks(diskFiles);
   }
 
   if (opts.stats) {
@@ -171,7 +248,12 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   }
   const out = new SerialOut(bundled);
   let machine: Machine;
+  let trace: InstructionTrace | undefined;
+  let ioLog: IoLog | undefined;
+  const closeDebugFiles = () => { trace?.close(); ioLog?.close(); };
   try {
+    if (opts.trace !== undefined) trace = new InstructionTrace(opts.trace, traceLimit);
+    if (opts.ioLog !== undefined) ioLog = new IoLog(opts.ioLog);
     machine = await Machine.create({
       ...fromConfig,
       ramBytes: fromConfig?.ramBytes ?? ramBytes,
@@ -186,10 +268,13 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       debugcon: opts.debugcon === undefined ? undefined
         : debugFd === undefined ? (b) => process.stderr.write(Uint8Array.of(b))
         : (b) => writeSync(debugFd!, Uint8Array.of(b)),
+      ioLog: ioLog?.record,
     });
+    trace?.attach(machine);
   } catch (e) {
     for (const d of disks) d?.close();
     if (debugFd !== undefined) closeSync(debugFd);
+    closeDebugFiles();
     throw e instanceof UsageError ? e : new UsageError((e as Error).message);
   }
 
@@ -229,6 +314,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     out.flush();
     for (const d of disks) d?.close();
     if (debugFd !== undefined) closeSync(debugFd);
+    closeDebugFiles();
   }
   const seconds = (performance.now() - started) / 1000;
   const stats = machine.stats();
@@ -241,22 +327,25 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     process.stdout.write(`${(stats.instructions / 1e6).toFixed(1)} million guest instructions in ${seconds.toFixed(2)} s `
       + `(${(stats.instructions / seconds / 1e6).toFixed(1)} MIPS); RDTSC counts virtual cycles.\n`);
   }
-  // The bundled run answers for JeOS as a test would: JeOS's own code (0 all passed, 1 a
-  // failure, 2 a panic; guests/jeos/README.md), not isa-debug-exit's (code << 1) | 1.
-  if (bundled && stop.kind === 'exit') return stop.status >> 1;
   return statusOf(stop);
 }
 
-/** The process exit status for how the guest stopped. */
+/**
+ * The process exit status for how the guest stopped: one rule however the machine was
+ * started (bundled JeOS, --kernel, --config). JeOS writes 0 to isa-debug-exit when every
+ * check passed, 1 on a failure, 2 on a panic (guests/jeos/README.md): statuses 1, 3, 5.
+ */
 export function statusOf(stop: StopReason): number {
   switch (stop.kind) {
     case 'exit': return stop.status & 0xff;
     case 'halted':
+      return STATUS_HALTED;
     case 'reset':
-      return 0;
+      process.stderr.write('wasmvisor: guest reset the CPU (the run ends, as QEMU -no-reboot)\n');
+      return STATUS_RESET;
     case 'limit':
       process.stderr.write('wasmvisor: instruction limit reached\n');
-      return 0;
+      return STATUS_LIMIT;
     case 'shutdown':
       process.stderr.write(`wasmvisor: guest shut down: ${stop.why}\n`);
       return STATUS_GUEST_FAILED;

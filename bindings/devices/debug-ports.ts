@@ -1,6 +1,7 @@
 /**
  * The small ports a guest uses to talk to whoever runs it:
  * - 0x80, the POST code port: BIOSes and kernels write progress codes; each is recorded.
+ *   Some boards and firmware write theirs to 0x190 as well; a second PostPort takes those.
  * - 0xF4-0xF7, QEMU's isa-debug-exit (`-device isa-debug-exit,iobase=0xf4,iosize=0x04`):
  *   a write of v ends the VM with exit status (v << 1) | 1 (QEMU hw/misc/debugexit.c).
  * - 0xE9, the Bochs/QEMU debug console (`-debugcon`): written bytes go to a sink; a read
@@ -14,12 +15,16 @@ const POST_HISTORY = 256;
 
 export class PostPort {
   last = 0;
+  /** Called with each code written (after it is recorded). */
+  onWrite?: (code: number) => void;
+  constructor(readonly port = 0x80) {}
   /** The last POST_HISTORY codes, as a ring (this port is the hot "in/out" benchmark port). */
   private readonly ring = new Uint8Array(POST_HISTORY);
   private count = 0;
   write(v: number): void {
     this.last = v;
     this.ring[this.count++ % POST_HISTORY] = v;
+    this.onWrite?.(v);
   }
   /** The recorded codes, oldest first. */
   get history(): number[] {
@@ -29,7 +34,9 @@ export class PostPort {
   }
   attach(bus: Bus): void {
     // Reads float: the port is write-only on the PC (the Adams & Agesen "in" workload reads it).
-    bus.register({ space: 'pio', base: 0x80, length: 1, width: 1, device: { name: 'post', read: () => 0xff, write: (_o, _s, v) => this.write(v) } });
+    bus.register({ space: 'pio', base: this.port, length: 1, width: 1, device: {
+      name: 'post', read: () => 0xff, write: (_o, _s, v) => this.write(v),
+    } });
   }
   state() { return { last: this.last, history: this.history }; }
   static fromState(s: unknown): PostPort {

@@ -49,7 +49,16 @@ export interface MachineConfig {
   /** REP INS/OUTS exit once per run of elements within a page, as KVM does (default true);
    *  false: one exit per element, as a VMM without string I/O support. */
   stringIo?: boolean;
+  /** Each port access as it completes, in order (the CLI's --io-log). A string I/O exit
+   *  gives one call per element. Costs one test per exit when absent. */
+  ioLog?: (access: IoAccess) => void;
 }
+
+/** One port access: a byte, word or dword read or written. */
+export interface IoAccess { port: number; write: boolean; size: 1 | 2 | 4; value: number }
+
+/** A POST code, with the port it was written to (0x80 or 0x190). */
+export interface PostCode { port: number; code: number }
 
 /** Why a run ended. */
 export type StopReason =
@@ -67,6 +76,10 @@ export interface MachineStats {
   exits: Record<string, number>;
   ioPorts: Record<string, number>;
   interruptsInjected: number;
+  /** The last POST codes written to ports 0x80 and 0x190, oldest first (at most 256). */
+  postCodes: PostCode[];
+  /** POST codes written before those (dropped to keep the list bounded). */
+  postCodesDropped: number;
   core: CoreCounters;
   bus: BusCounters;
 }
@@ -80,6 +93,9 @@ const PAM0 = 0x59;
 /** Instructions per `run()` call when no timer bounds it (keeps the host responsive). */
 const SLICE = 1_000_000;
 
+/** How many POST codes the machine keeps for its stats (the most recent). */
+const POST_CODES_KEPT = 256;
+
 export class Machine {
   readonly clock: VirtualClock;
   readonly bus = new Bus();
@@ -88,6 +104,23 @@ export class Machine {
   readonly rtc: Rtc;
   readonly uart: Uart16550;
   readonly post = new PostPort();
+  /** The second POST code port some boards and firmware use. */
+  readonly post190 = new PostPort(0x190);
+  /**
+   * Called before each instruction executes, once the interrupts and exceptions due at
+   * that boundary are taken (the CLI's --trace); the machine then runs one instruction per
+   * core call, so set it only while tracing and clear it after.
+   */
+  get onInstruction(): (() => void) | undefined { return this.traceHook; }
+  set onInstruction(hook: (() => void) | undefined) {
+    this.traceHook = hook; // a new hook starts at the next instruction boundary
+    this.resuming = false;
+  }
+  private traceHook: (() => void) | undefined;
+  /** The current instruction exited for a port or MMIO access and runs again: not a new one. */
+  private resuming = false;
+  private readonly postCodes: PostCode[] = [];
+  private postCodesSeen = 0;
   readonly i8042: I8042;
   readonly chipset: Chipset;
   private stop: StopReason | null = null;
@@ -115,6 +148,8 @@ export class Machine {
     this.rtc.attach(this.bus);
     this.uart.attach(this.bus, COM1.base);
     this.post.attach(this.bus);
+    this.post190.attach(this.bus);
+    for (const p of [this.post, this.post190]) p.onWrite = (code) => this.recordPost(p.port, code);
     // A CPU reset (i8042 command 0xFE, port 0x92) ends the run, as QEMU -no-reboot does.
     this.i8042 = new I8042(this.pic.line(1), this.pic.line(12), {
       onReset: () => this.halt({ kind: 'reset' }),
@@ -228,9 +263,10 @@ export class Machine {
         return { kind: 'limit' };
       }
       this.deliverInterrupt();
-      const budget = Math.min(SLICE, left, this.clock.instructionsUntilNextDeadline());
+      let budget = Math.min(SLICE, left, this.clock.instructionsUntilNextDeadline());
+      if (this.traceHook) budget = Math.min(budget, 1);
       const before = this.instructionCount();
-      const exit = core.run(budget);
+      const exit = this.traceHook ? this.runTraced(budget) : core.run(budget);
       let ran = this.instructionCount() - before;
       // A guest can fault forever without retiring an instruction (a handler that faults
       // again, short of a double fault). The core spends its budget on those deliveries;
@@ -245,6 +281,29 @@ export class Machine {
     // Whatever the guest wrote reaches the disk images, however the run ended.
     this.chipset.flush();
     return this.stop;
+  }
+
+  /**
+   * One instruction for the trace hook. The events due at the boundary are taken first
+   * (a core run of budget 0 executes nothing else), so the hook sees the instruction that
+   * runs: an interrupt handler's first, not the one it interrupted. An instruction resumed
+   * after a port or MMIO exit is the same instruction and is not reported again.
+   */
+  private runTraced(budget: number): Exit {
+    if (budget < 1) return this.core.run(budget);
+    if (!this.resuming) {
+      const first = this.core.run(0);
+      if (first.reason !== 'budget') return first;
+      this.traceHook?.();
+    }
+    const exit = this.core.run(1);
+    this.resuming = exit.reason === 'io' || exit.reason === 'mmio';
+    return exit;
+  }
+
+  /** POST codes kept as a ring: entry `postCodesSeen % POST_CODES_KEPT` is the oldest when full. */
+  private recordPost(port: number, code: number): void {
+    this.postCodes[this.postCodesSeen++ % POST_CODES_KEPT] = { port, code };
   }
 
   /** The CPU is in the HLT state, waiting for an interrupt. */
@@ -277,6 +336,7 @@ export class Machine {
       case 'mmio': {
         if (exit.reason === 'io') this.portCounts.set(exit.port, (this.portCounts.get(exit.port) ?? 0) + 1);
         const v = this.bus.handleExit(exit);
+        if (exit.reason === 'io' && this.config.ioLog) logIo(this.config.ioLog, exit, v);
         if (v !== undefined) this.core.completeIo(v);
         return;
       }
@@ -332,6 +392,12 @@ export class Machine {
     }
   }
 
+  private postCodesInOrder(): PostCode[] {
+    const n = this.postCodes.length, first = this.postCodesSeen % n || 0;
+    return n < POST_CODES_KEPT ? this.postCodes.map((p) => ({ ...p }))
+      : [...this.postCodes.slice(first), ...this.postCodes.slice(0, first)].map((p) => ({ ...p }));
+  }
+
   stats(): MachineStats {
     const ioPorts: Record<string, number> = {};
     for (const [p, n] of [...this.portCounts].sort((a, b) => a[0] - b[0])) {
@@ -345,9 +411,28 @@ export class Machine {
       exits: { ...this.exitCounts },
       ioPorts,
       interruptsInjected: this.injected,
+      postCodes: this.postCodesInOrder(),
+      postCodesDropped: this.postCodesSeen - this.postCodes.length,
       core,
       bus: { ...this.bus.counters },
     };
+  }
+}
+
+/** Reports a completed port exit access by access (a string I/O exit element by element). */
+function logIo(log: (a: IoAccess) => void, exit: Extract<Exit, { reason: 'io' }>,
+  read: number | undefined): void {
+  if (!exit.data || !exit.count) {
+    const value = exit.write ? exit.value : read! >>> 0;
+    log({ port: exit.port, write: exit.write, size: exit.size, value });
+    return;
+  }
+  const dv = new DataView(exit.data.buffer, exit.data.byteOffset, exit.data.byteLength);
+  for (let i = 0; i < exit.count; i++) {
+    const at = i * exit.size;
+    const value = exit.size === 1 ? dv.getUint8(at)
+      : exit.size === 2 ? dv.getUint16(at, true) : dv.getUint32(at, true);
+    log({ port: exit.port, write: exit.write, size: exit.size, value });
   }
 }
 
