@@ -35,6 +35,7 @@ const NOT_YET_SPLIT = new Set([
   'bindings/disk/vmdk/check.ts', 'bindings/disk/vmdk/constants.ts', 'bindings/disk/vmdk/create.ts',
   'bindings/disk/vmdk/descriptor.ts', 'bindings/disk/vmdk/extents.ts',
   'bindings/disk/vmdk/header.ts', 'bindings/disk/vmdk/image.ts', 'bindings/disk/vmdk/stream.ts',
+  'bindings/machine/firmware.ts', 'bindings/machine/machine.ts',
   'bindings/machine/workloads.ts', 'bindings/ovf/formats.ts', 'bindings/ovf/from-config.ts',
   'bindings/ovf/gzip.ts', 'bindings/ovf/index.ts', 'bindings/ovf/interpret.ts',
   'bindings/ovf/manifest.ts', 'bindings/ovf/memory-sink.ts', 'bindings/ovf/node/files.ts',
