@@ -6,6 +6,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Probes the reference tools once (test/helpers/tools.ts asks it).
+    globalSetup: ['test/helpers/tools-setup.ts'],
     reporters: ['default', 'json'],
     // A machine-readable summary beside the console output (CI prints its totals).
     outputFile: { json: '.vitest/results.json' },

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'fflate';
 import { MemorySource } from '../../bindings/disk/source.js';
 import type { DiskImage } from '../../bindings/disk/types.js';
+import { hasTool } from '../helpers/tools.js';
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'disk');
 
@@ -42,13 +43,8 @@ export function sha256Bytes(b: Uint8Array): string {
   return createHash('sha256').update(b).digest('hex');
 }
 
-function has(tool: string): boolean {
-  return spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0;
-}
-export const hasQemuImg = has('qemu-img');
-export const hasQemuIo = has('qemu-io');
-if (!hasQemuImg) console.warn('qemu-img is not installed: the interop tests against QEMU are skipped (install qemu-utils)');
-if (!hasQemuIo) console.warn('qemu-io is not installed: the tests that write patterns with QEMU are skipped (install qemu-utils)');
+export const hasQemuImg = hasTool('qemu-img');
+export const hasQemuIo = hasTool('qemu-io');
 
 export function qemuImg(args: string[], cwd?: string): { status: number; stdout: string; stderr: string } {
   const r = spawnSync('qemu-img', args, { encoding: 'utf8', cwd });

@@ -1,0 +1,24 @@
+/**
+ * vitest globalSetup: probes the reference tools once for the whole run, says once which
+ * are missing, and hands the result to the test files (tools.ts).
+ */
+import type { TestProject } from 'vitest/node';
+import { TOOLS, probeTools, underCi, type Tool } from './tools-probe.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    tools: Record<Tool, boolean>;
+  }
+}
+
+export default function setup(project: TestProject): void {
+  const tools = probeTools();
+  const missing = (Object.keys(tools) as Tool[]).filter((t) => !tools[t]);
+  if (missing.length) {
+    const list = missing.map((t) => `${t} (Debian: ${TOOLS[t].pkg})`).join(', ');
+    console.warn(underCi()
+      ? `reference tools missing: ${list}; with CI=true the tests that need them fail`
+      : `reference tools missing: ${list}; the tests that need them are skipped`);
+  }
+  project.provide('tools', tools);
+}
