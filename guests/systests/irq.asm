@@ -9,8 +9,9 @@
 %include "lib.inc"
 main:
     mov eax, 0x20
-    mov edx, irq0
-    mov cl, 0x8e
+    mov ebx, irq0
+    mov ecx, SEL_CODE0
+    mov edx, 0x8e
     call set_gate
     ; PIC: ICW1 (edge, cascade, ICW4), ICW2 (vector base), ICW3, ICW4 (8086 mode)
     mov al, 0x11

@@ -15,8 +15,9 @@ main:
     rep movsb
     ; IDT 0x50: 16-bit interrupt gate -> SEL_CODE16:B(int50)
     mov eax, 0x50
-    mov edx, B(int50)
-    mov cl, 0x86                    ; present, DPL 0, 16-bit interrupt gate
+    mov ebx, B(int50)
+    mov ecx, SEL_CODE0
+    mov edx, 0x86                    ; present, DPL 0, 16-bit interrupt gate
     call set_gate
     mov word [idt + 0x50*8 + 2], SEL_CODE16
     mov [saved_esp], esp

@@ -3,11 +3,11 @@
 ; to a ring-0 handler with the V86 frame of figure 20-4, the TSS I/O bitmap for IN/OUT).
 ; The V86 code is copied to 8000h and runs as 0800:0000; it prints through COM1 (opened to it
 ; by the I/O bitmap) and leaves with INT3 (not IOPL-sensitive) or INT 82h.
-%include "lib.inc"
+%include "frame.inc"
 
 V86_SEG equ 0x0800
 
-test_main:
+main:
     mov esi, section.v86code.start
     mov edi, 0x8000
     mov ecx, v86_end - v86_begin
@@ -222,4 +222,4 @@ v86_end:
 
 section .text
 bits 32
-%include "lib_end.inc"
+%include "frame-end.inc"

@@ -1,7 +1,7 @@
 ; Segment register loads and their protection checks (Intel SDM vol. 3A, 3.4.5, 5.5-5.7, 5.10,
 ; and the MOV/LAR/LSL/VERR/VERW instruction pages in vol. 2). Every load goes into FS (the same
 ; rules as DS/ES/GS) or SS, so that DS, ES and the stack stay flat for printing.
-%include "lib.inc"
+%include "frame.inc"
 
 ; TRYLOAD seg, selector: print "mov seg,SSSS: " then "ok" or the exception line
 %macro TRYLOAD 2
@@ -31,7 +31,7 @@
     NL
 %endmacro
 
-test_main:
+main:
     ; --- data-segment register (FS) type, privilege and presence checks
     TRYLOAD fs, 0x0000            ; null: allowed
     TRYLOAD fs, 0x0003            ; null with RPL 3: allowed
@@ -250,4 +250,4 @@ ldt_end:
     dq 0x008F92000000FFFF           ; c0 data page granular, B=0, limit fffff
 %endmacro
 
-%include "lib_end.inc"
+%include "frame-end.inc"

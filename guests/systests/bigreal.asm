@@ -1,9 +1,9 @@
 ; Real mode (Intel SDM vol. 3A, 20.1 real-address mode: base = selector * 16, the IVT, 20.1.4
 ; interrupt delivery; 9.9.2 switching back from protected mode, where segment caches keep their
 ; protected-mode limits: "big real mode"). The 16-bit part is copied to 8000h and runs with CS = 0.
-%include "lib.inc"
+%include "frame.inc"
 
-test_main:
+main:
     mov [pm_esp], esp
     sidt [pm_idtr]
     mov esi, section.rm16.start
@@ -295,4 +295,4 @@ rm16_end:
 
 section .text
 bits 32
-%include "lib_end.inc"
+%include "frame-end.inc"

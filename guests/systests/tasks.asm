@@ -2,7 +2,7 @@
 ; back link, the busy bit and EFLAGS.NT; 6.12.2 interrupt tasks): CALL to a TSS and IRET
 ; back, JMP through a task gate and JMP back, INT n through a task gate, a double fault
 ; handled by a task, and the #GP/#TS/#NP checks of a TSS selector.
-%include "lib.inc"
+%include "frame.inc"
 
 %macro XTRY 2-*
     PRINT %1, ": "
@@ -39,7 +39,7 @@
     mov [gdt + %1 + 7], ah
 %endmacro
 
-test_main:
+main:
     INIT_TSS tss_b, task_b, stack_b
     INIT_TSS tss_c, task_c, stack_c
     INIT_TSS tss_d, task_d, stack_d
@@ -290,4 +290,4 @@ stack_f:
 stack_g:
 section .text
 
-%include "lib_end.inc"
+%include "frame-end.inc"

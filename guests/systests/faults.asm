@@ -1,7 +1,7 @@
 ; Exceptions and their delivery (Intel SDM vol. 3A, 6.3-6.15: vectors, error codes with the
 ; EXT/IDT/TI bits, 6.15 table 6-5 double-fault classes, 4.7 page-fault error codes and CR2,
 ; 4.8 accessed and dirty bits). Ends with a triple fault: the CPU shuts down.
-%include "lib.inc"
+%include "frame.inc"
 
 %macro XTRY 2-*    ; label text, {instruction}, {instruction}...
     PRINT %1, ": "
@@ -32,7 +32,7 @@
     call set_gate
 %endmacro
 
-test_main:
+main:
     XTRY "div 0", {xor edx, edx}, {xor ecx, ecx}, {mov eax, 1}, {div ecx}
     XTRY "idiv overflow", {mov edx, 1}, {xor eax, eax}, {mov ecx, 1}, {idiv ecx}
     XTRY "int3", {int3}
@@ -170,4 +170,4 @@ pd: resb 4096
 pt: resb 4096
 section .text
 
-%include "lib_end.inc"
+%include "frame-end.inc"

@@ -1,7 +1,7 @@
 ; System registers and instructions (Intel SDM vol. 3A, 2.5 control registers, 2.6 MSRs,
 ; 17.2 debug registers, 7.2 TSS descriptors and the busy bit, 5.8.7 SYSENTER/SYSEXIT; the LGDT,
 ; LMSW, MOV CR, MOV DR, RDMSR, WRMSR, LTR, LLDT pages of vol. 2).
-%include "lib.inc"
+%include "frame.inc"
 
 %macro XTRY 2-*
     PRINT %1, ": "
@@ -14,7 +14,7 @@
 %%after:
 %endmacro
 
-test_main:
+main:
     ; --- CR0
     mov eax, cr0
     SHOW "cr0", eax
@@ -219,4 +219,4 @@ alignb 16
 sysenter_stack_top:
 section .text
 
-%include "lib_end.inc"
+%include "frame-end.inc"

@@ -2,7 +2,7 @@
 ; and trap gates, 6.12.1.1 the DPL check of INT n, 19.5 the I/O permission bitmap, and the pages
 ; of CALL, RET, IRET, POPF, ARPL in vol. 2). Ring-3 code prints through COM1 itself: the TSS I/O
 ; bitmap opens ports 3f8-3fd to it (IOPL stays 0).
-%include "lib.inc"
+%include "frame.inc"
 %define ABS(l) (0x100000 + ((l) - mb_header))
 
 ; a ring-3 TRY: TRY works in any ring (the handler returns to the faulting ring)
@@ -17,7 +17,7 @@
 %%after:
 %endmacro
 
-test_main:
+main:
     ; gates used by ring 3
     mov eax, 0x80                   ; int 80h: a DPL-3 trap gate that shows its frame
     mov ebx, int80
@@ -419,4 +419,4 @@ bits 32
     dq 0x00CFFE000000FFFF                       ; b8 conforming code DPL 3
 %endmacro
 
-%include "lib_end.inc"
+%include "frame-end.inc"
