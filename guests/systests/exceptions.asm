@@ -4,11 +4,6 @@
 ; class table 6-5); x87 escapes with CR0.EM/TS (#NM).
 %include "lib.inc"
 
-%macro CASE 1
-    PUTS %1
-    PUTS ": "
-    TRY
-%endmacro
 
 main:
     CASE "div by zero"

@@ -3,16 +3,6 @@
 ; 4.8 accessed and dirty bits). Ends with a triple fault: the CPU shuts down.
 %include "frame.inc"
 
-%macro XTRY 2-*    ; label text, {instruction}, {instruction}...
-    PRINT %1, ": "
-    TRY %%after
-    %rep %0-1
-        %rotate 1
-        %1
-    %endrep
-    PRINT "ok", 10
-%%after:
-%endmacro
 
 ; gate_present vector, 0/1
 %macro GATE_P 2

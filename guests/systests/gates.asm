@@ -5,18 +5,6 @@
 %include "frame.inc"
 %define ABS(l) (0x100000 + ((l) - mb_header))
 
-; a ring-3 TRY: TRY works in any ring (the handler returns to the faulting ring)
-%macro R3TRY 2-*    ; label text, {instruction}, {instruction}...
-    PRINT %1, ": "
-    TRY %%after
-    %rep %0-1
-        %rotate 1
-        %1
-    %endrep
-    PRINT "ok", 10
-%%after:
-%endmacro
-
 main:
     ; gates used by ring 3
     mov eax, 0x80                   ; int 80h: a DPL-3 trap gate that shows its frame
@@ -39,10 +27,10 @@ main:
     call set_gate
 
     ; --- ring 0 far transfers
-    R3TRY "jmp data", {jmp 0x10:0}
-    R3TRY "jmp ring3 code", {jmp 0x18:0}
-    R3TRY "jmp not present", {jmp 0x68:0}
-    R3TRY "call conforming", {call 0x60:conf_target}
+    XTRY "jmp data", {jmp 0x10:0}
+    XTRY "jmp ring3 code", {jmp 0x18:0}
+    XTRY "jmp not present", {jmp 0x68:0}
+    XTRY "call conforming", {call 0x60:conf_target}
 
     ; --- IRET and RETF to ring 3 with a bad SS or CS: the faults come before anything changes
 %macro BADIRET 3    ; text, cs, ss
@@ -109,27 +97,27 @@ ring3_main:
     SHOW "ring3 cs", eax
     mov eax, 0x1111
     int 0x80
-    R3TRY "int 81 (dpl 0)", {int 0x81}
-    R3TRY "int3 (dpl 0 gate)", {int3}
-    R3TRY "into (dpl 0 gate)", {mov al, 0x7f}, {add al, 1}, {into}
-    R3TRY "cli", {cli}
-    R3TRY "hlt", {hlt}
-    R3TRY "mov cr0", {mov eax, cr0}
-    R3TRY "lgdt", {lgdt [gdtr]}
-    R3TRY "ltr", {ltr ax}
-    R3TRY "clts", {clts}
-    R3TRY "mov ds,10", {mov ax, 0x10}, {mov ds, ax}
-    R3TRY "mov ss,10", {mov ax, 0x10}, {mov ss, ax}
-    R3TRY "mov ss,23", {mov ax, 0x23}, {mov ss, ax}
-    R3TRY "mov ds,18", {mov ax, 0x1b}, {mov ds, ax}
+    XTRY "int 81 (dpl 0)", {int 0x81}
+    XTRY "int3 (dpl 0 gate)", {int3}
+    XTRY "into (dpl 0 gate)", {mov al, 0x7f}, {add al, 1}, {into}
+    XTRY "cli", {cli}
+    XTRY "hlt", {hlt}
+    XTRY "mov cr0", {mov eax, cr0}
+    XTRY "lgdt", {lgdt [gdtr]}
+    XTRY "ltr", {ltr ax}
+    XTRY "clts", {clts}
+    XTRY "mov ds,10", {mov ax, 0x10}, {mov ds, ax}
+    XTRY "mov ss,10", {mov ax, 0x10}, {mov ss, ax}
+    XTRY "mov ss,23", {mov ax, 0x23}, {mov ss, ax}
+    XTRY "mov ds,18", {mov ax, 0x1b}, {mov ds, ax}
     mov ax, 0x23
     mov ds, ax
-    R3TRY "in 80", {in al, 0x80}
-    R3TRY "in 3fa", {mov dx, 0x3fa}, {in al, dx}
-    R3TRY "in word 3fd", {mov dx, 0x3fd}, {in ax, dx}
-    R3TRY "in 400", {mov dx, 0x400}, {in al, dx}
-    R3TRY "in 500", {mov dx, 0x500}, {in al, dx}
-    R3TRY "out 3fc dword", {mov dx, 0x3fc}, {out dx, eax}
+    XTRY "in 80", {in al, 0x80}
+    XTRY "in 3fa", {mov dx, 0x3fa}, {in al, dx}
+    XTRY "in word 3fd", {mov dx, 0x3fd}, {in ax, dx}
+    XTRY "in 400", {mov dx, 0x400}, {in al, dx}
+    XTRY "in 500", {mov dx, 0x500}, {in al, dx}
+    XTRY "out 3fc dword", {mov dx, 0x3fc}, {out dx, eax}
     ; POPF at CPL 3, IOPL 0: IF and IOPL silently unchanged, AC may change
     pushfd
     pop ebx
@@ -151,8 +139,8 @@ ring3_main:
     pop eax
     SHOW "after iret at cpl 3", eax
     popfd
-    R3TRY "misaligned dword", {mov eax, [scratch+1]}
-    R3TRY "misaligned word", {mov ax, [scratch+3]}
+    XTRY "misaligned dword", {mov eax, [scratch+1]}
+    XTRY "misaligned word", {mov ax, [scratch+3]}
     push ebx
     popfd
     ; SGDT/SIDT/SLDT/STR/SMSW are not privileged
@@ -217,13 +205,13 @@ ring3_main:
     sub eax, esp
     SHOW "esp delta", eax
     mov esp, ebp
-    R3TRY "call gate dpl 0", {call 0x48:0}
-    R3TRY "call gate not present", {call 0x53:0}
-    R3TRY "call ring0 code", {call 0x08:0}
-    R3TRY "jmp gate to ring 0", {jmp 0x43:0}
-    R3TRY "call gate to conforming", {call 0x5b:0}
-    R3TRY "retf to ring 0", {push dword 0x08}, {push dword $}, {retf}
-    R3TRY "call gate to data", {call 0x7b:0}
+    XTRY "call gate dpl 0", {call 0x48:0}
+    XTRY "call gate not present", {call 0x53:0}
+    XTRY "call ring0 code", {call 0x08:0}
+    XTRY "jmp gate to ring 0", {jmp 0x43:0}
+    XTRY "call gate to conforming", {call 0x5b:0}
+    XTRY "retf to ring 0", {push dword 0x08}, {push dword $}, {retf}
+    XTRY "call gate to data", {call 0x7b:0}
     ; segment nulling on IRET to an outer level
     int 0x84
     mov ax, fs

@@ -5,11 +5,6 @@
 ; IN/OUT/CLI; PUSHF/POPF with IOPL (POPF in ring 3 silently keeps IF and IOPL).
 %include "lib.inc"
 
-%macro CASE 1
-    PUTS %1
-    PUTS ": "
-    TRY
-%endmacro
 %macro RING3 2                      ; RING3 code, iopl
     mov eax, %1
     mov ecx, (%2) << 12

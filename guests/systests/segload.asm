@@ -18,7 +18,7 @@
 %endmacro
 
 ; descriptor bytes of a selector in the GDT
-%define DESC(sel) (gdt + ((sel) & ~7))
+%define DESC_AT(sel) (gdt + ((sel) & ~7))
 
 ; SHOWZF "name": prints name=ZF
 %macro SHOWZF 1
@@ -36,7 +36,7 @@ main:
     TRYLOAD fs, 0x0000            ; null: allowed
     TRYLOAD fs, 0x0003            ; null with RPL 3: allowed
     TRYLOAD fs, 0x0040            ; writable data, not yet accessed
-    SHOW "desc40.access", [DESC(0x40)+4]
+    SHOW "desc40.access", [DESC_AT(0x40)+4]
     TRYLOAD fs, 0x0048            ; not present -> #NP(48)
     TRYLOAD fs, 0x0050            ; execute-only code -> #GP(50)
     TRYLOAD fs, 0x0058            ; readable code: allowed
@@ -220,15 +220,6 @@ ldt_table:
     dq 0x00CF92000000FFFF           ; LDT 1: data32 DPL 0 flat
 ldt_end:
 
-; descriptor with base b (a label), limit l (20 bits), access byte a, flags nibble f
-%macro DESCRIPTOR 4
-    dw (%2) & 0xffff
-    dw (%1) & 0xffff
-    db ((%1) >> 16) & 0xff
-    db %3
-    db (((%2) >> 16) & 0x0f) | ((%4) << 4)
-    db ((%1) >> 24) & 0xff
-%endmacro
 
 %macro extra_gdt 0
     dq 0x00CF92000000FFFF & ~0x0000010000000000   ; 40 data32 DPL 0, writable, not accessed
@@ -239,9 +230,9 @@ ldt_end:
     dq 0x00CFF2000000FFFF           ; 68 data DPL 3
     dq 0x0040960000000fff           ; 70 data expand-down writable, limit 0fff, B=1
     dq 0x00CF12000000FFFF           ; 78 writable data, not present
-    DESCRIPTOR 0x100000 + (ldt_table - mb_header), 15, 0x82, 0   ; 80 LDT, 2 entries
+    DESC 0x100000 + (ldt_table - mb_header), 15, 0x82, 0   ; 80 LDT, 2 entries
     dq 0x0000960000000fff           ; 88 data expand-down, limit 0fff, B=0
-    DESCRIPTOR 0x100000 + (scratch - mb_header), 0x0f, 0x92, 0x4 ; 90 data limit 0f
+    DESC 0x100000 + (scratch - mb_header), 0x0f, 0x92, 0x4 ; 90 data limit 0f
     dq 0x00CF9E000000FFFF           ; 98 conforming code, readable
     dq 0x00CF92000000FFFF           ; a0 data32 DPL 0
     dq 0x0000EC0000080000           ; a8 call gate DPL 3 to 0008:0

@@ -3,11 +3,6 @@
 ; ARPL, RDTSC, IA32_APIC_BASE (0x1b), and INT3/INT n/INTO from ring 3 through a DPL 0
 ; gate. (TSC writes and unknown MSRs are in strict.asm: QEMU ignores both.)
 %include "lib.inc"
-%macro CASE 1
-    PUTS %1
-    PUTS ": "
-    TRY
-%endmacro
 
 main:
     ; LMSW: loads PE, MP, EM, TS from the operand; PE cannot be cleared

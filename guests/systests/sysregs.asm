@@ -3,16 +3,6 @@
 ; LMSW, MOV CR, MOV DR, RDMSR, WRMSR, LTR, LLDT pages of vol. 2).
 %include "frame.inc"
 
-%macro XTRY 2-*
-    PRINT %1, ": "
-    TRY %%after
-    %rep %0-1
-        %rotate 1
-        %1
-    %endrep
-    PRINT "ok", 10
-%%after:
-%endmacro
 
 main:
     ; --- CR0

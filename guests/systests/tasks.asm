@@ -4,16 +4,6 @@
 ; handled by a task, and the #GP/#TS/#NP checks of a TSS selector.
 %include "frame.inc"
 
-%macro XTRY 2-*
-    PRINT %1, ": "
-    TRY %%after
-    %rep %0-1
-        %rotate 1
-        %1
-    %endrep
-    PRINT "ok", 10
-%%after:
-%endmacro
 
 ; INIT_TSS tss, entry, stack top: a ring-0 32-bit task with flat segments, EAX = entry
 %macro INIT_TSS 3
