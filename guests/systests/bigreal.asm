@@ -37,22 +37,6 @@ section rm16 vstart=0x8000 align=16
 bits 16
 rm16_begin:
 
-; PRINT16 "text": prints the string stored after the call
-%macro PRINT16 1+
-    call puts16_inline
-    db %1, 0
-%endmacro
-; HEX16 value, digits (value: 32-bit register or memory)
-%macro HEX16 2
-    push dword %1
-    push word %2
-    call puthex16
-%endmacro
-%macro SHOW16 2
-    PRINT16 %1, "="
-    HEX16 %2, 8
-    PRINT16 10
-%endmacro
 %macro TRY16 1
     mov word [cs:resume16], %1
 %endmacro
@@ -67,62 +51,7 @@ rm16_begin:
 %%after:
 %endmacro
 
-putc16:
-    push dx
-    push ax
-    mov dx, COM1 + 5
-.wait:
-    in al, dx
-    test al, 0x20
-    jz .wait
-    pop ax
-    mov dx, COM1
-    out dx, al
-    pop dx
-    ret
-
-puts16_inline:
-    push bp
-    mov bp, sp
-    push si
-    push ax
-    mov si, [bp+2]
-.next:
-    mov al, [cs:si]
-    inc si
-    test al, al
-    jz .done
-    call putc16
-    jmp .next
-.done:
-    mov [bp+2], si
-    pop ax
-    pop si
-    pop bp
-    ret
-
-; stack: [sp+2] digits (word), [sp+4] value (dword)
-puthex16:
-    push bp
-    mov bp, sp
-    pushad
-    mov ebx, [bp+6]
-    movzx edx, word [bp+4]
-    shl edx, 2
-.digit:
-    sub edx, 4
-    mov eax, ebx
-    mov cl, dl
-    shr eax, cl
-    and eax, 0xf
-    mov al, [cs:hexdigits16 + eax]
-    call putc16
-    test edx, edx
-    jnz .digit
-    popad
-    pop bp
-    ret 6
-hexdigits16: db "0123456789abcdef"
+%include "print16.inc"
 
 resume16: dw 0
 

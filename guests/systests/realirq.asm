@@ -120,44 +120,7 @@ irq0:                               ; [bp+2]=IP [bp+4]=CS [bp+6]=FLAGS
     pop bp
     iret
 
-putc16:
-    push dx
-    push ax
-    mov dx, COM1 + 5
-.w: in al, dx
-    test al, 0x20
-    jz .w
-    pop ax
-    mov dx, COM1
-    out dx, al
-    pop dx
-    ret
-puts16:
-    push ax
-.l: lodsb
-    test al, al
-    jz .e
-    call putc16
-    jmp .l
-.e: pop ax
-    ret
-hex16:
-    push ax
-    push cx
-    mov cx, 4
-.l: rol ax, 4
-    push ax
-    and al, 0x0f
-    add al, '0'
-    cmp al, '9'
-    jbe .d
-    add al, 'a' - '9' - 1
-.d: call putc16
-    pop ax
-    loop .l
-    pop cx
-    pop ax
-    ret
+%include "print16.inc"
 
 rm_idt: dw 0x3ff
         dd 0

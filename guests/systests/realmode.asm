@@ -171,56 +171,7 @@ de_handler:
     pop bp
     iret
 
-putc16:                             ; as lib.inc putc: wait for LSR.THRE first
-    push dx
-    push ax
-    mov dx, COM1 + 5
-.wait:
-    in al, dx
-    test al, 0x20
-    jz .wait
-    pop ax
-    mov dx, COM1
-    out dx, al
-    pop dx
-    ret
-puts16:
-    push ax
-.l: lodsb                         ; DS is 0 in real mode here
-    test al, al
-    jz .e
-    call putc16
-    jmp .l
-.e: pop ax
-    ret
-nl16:
-    push ax
-    mov al, 10
-    call putc16
-    pop ax
-    ret
-hex32:
-    push eax
-    shr eax, 16
-    call hex16
-    pop eax
-hex16:
-    push ax
-    push cx
-    mov cx, 4
-.l: rol ax, 4
-    push ax
-    and al, 0x0f
-    add al, '0'
-    cmp al, '9'
-    jbe .d
-    add al, 'a' - '9' - 1
-.d: call putc16
-    pop ax
-    loop .l
-    pop cx
-    pop ax
-    ret
+%include "print16.inc"
 
 rm_idt: dw 0x3ff
         dd 0

@@ -91,20 +91,6 @@ section v86code vstart=0 align=16
 bits 16
 v86_begin:
 
-%macro PRINT16 1+
-    call puts16_inline
-    db %1, 0
-%endmacro
-%macro HEX16 2
-    push dword %1
-    push word %2
-    call puthex16
-%endmacro
-%macro SHOW16 2
-    PRINT16 %1, "="
-    HEX16 %2, 8
-    PRINT16 10
-%endmacro
 ; TRY16 label: the next exception resumes at V86 offset `label` (lib's `resume` is at a
 ; linear address above 1 MiB: reached through FFFF:xxxx with A20 on)
 %macro TRY16 1
@@ -125,61 +111,7 @@ v86_begin:
 %%after:
 %endmacro
 
-putc16:
-    push dx
-    push ax
-    mov dx, COM1 + 5
-.wait:
-    in al, dx
-    test al, 0x20
-    jz .wait
-    pop ax
-    mov dx, COM1
-    out dx, al
-    pop dx
-    ret
-
-puts16_inline:
-    push bp
-    mov bp, sp
-    push si
-    push ax
-    mov si, [bp+2]
-.next:
-    mov al, [cs:si]
-    inc si
-    test al, al
-    jz .done
-    call putc16
-    jmp .next
-.done:
-    mov [bp+2], si
-    pop ax
-    pop si
-    pop bp
-    ret
-
-puthex16:
-    push bp
-    mov bp, sp
-    pushad
-    mov ebx, [bp+6]
-    movzx edx, word [bp+4]
-    shl edx, 2
-.digit:
-    sub edx, 4
-    mov eax, ebx
-    mov cl, dl
-    shr eax, cl
-    and eax, 0xf
-    mov al, [cs:hexdigits16 + eax]
-    call putc16
-    test edx, edx
-    jnz .digit
-    popad
-    pop bp
-    ret 6
-hexdigits16: db "0123456789abcdef"
+%include "print16.inc"
 
 v86_entry:
     PRINT16 "in v86", 10
