@@ -18,12 +18,7 @@ main:
     mov fs, ax                              ; FS keeps a 4 GiB limit in real mode
     jmp SEL_CODE16:pm16_entry
 back32:
-    mov ax, SEL_DATA0
-    mov ds, ax
-    mov es, ax
-    mov fs, ax
-    mov gs, ax
-    mov ss, ax
+    FLAT_SEGS
     mov esp, [pm_esp]
     lidt [pm_idtr]
     PRINT "back in protected mode", 10
@@ -39,16 +34,6 @@ rm16_begin:
 
 %macro TRY16 1
     mov word [cs:resume16], %1
-%endmacro
-%macro RTRY 2-*
-    PRINT16 %1, ": "
-    TRY16 %%after
-    %rep %0-1
-        %rotate 1
-        %1
-    %endrep
-    PRINT16 "ok", 10
-%%after:
 %endmacro
 
 %include "print16.inc"
@@ -153,12 +138,12 @@ rm_entry:
     ; software interrupts and exceptions through the IVT
     push word 0x0cd7                        ; flags: OF DF SF ZF AF PF CF set, IF and TF clear
     popf
-    RTRY "int 21", {int 0x21}
-    RTRY "int3", {int3}
-    RTRY "into", {mov al, 0x7f}, {add al, 1}, {into}
-    RTRY "div 0", {xor cx, cx}, {div cx}
-    RTRY "ud2", {ud2}
-    RTRY "bound", {mov ax, 9}, {bound ax, [bounds16]}
+    XTRY16 "int 21", {int 0x21}
+    XTRY16 "int3", {int3}
+    XTRY16 "into", {mov al, 0x7f}, {add al, 1}, {into}
+    XTRY16 "div 0", {xor cx, cx}, {div cx}
+    XTRY16 "ud2", {ud2}
+    XTRY16 "bound", {mov ax, 9}, {bound ax, [bounds16]}
     push word 0x0002
     popf
 
@@ -176,9 +161,9 @@ rm_entry:
     mov eax, [fs:dword 0x100000]
     SHOW16 "fs:100000", eax
     ; the 64 KiB limit of a real-mode segment loaded in real mode
-    RTRY "word at ds:ffff", {mov ax, [0xffff]}
-    RTRY "byte at ds:10000 (32-bit address)", {mov al, [dword 0x10000]}
-    RTRY "byte at ds:ffff", {mov al, [0xffff]}
+    XTRY16 "word at ds:ffff", {mov ax, [0xffff]}
+    XTRY16 "byte at ds:10000 (32-bit address)", {mov al, [dword 0x10000]}
+    XTRY16 "byte at ds:ffff", {mov al, [0xffff]}
 
     ; LIDT moves the interrupt vector table in real mode too
     mov si, 0
@@ -187,7 +172,7 @@ rm_entry:
     rep movsw
     mov word [0x6000 + 0x21*4], handler21b
     lidt [cs:moved_idtr]
-    RTRY "int 21 moved IVT", {int 0x21}
+    XTRY16 "int 21 moved IVT", {int 0x21}
     lidt [cs:ivt_idtr]
 
     ; far call and return

@@ -87,12 +87,7 @@ r3_stack:
 
 restore_segs:
     push eax
-    mov ax, SEL_DATA0
-    mov ds, ax
-    mov es, ax
-    mov fs, ax
-    mov gs, ax
-    mov ss, ax
+    FLAT_SEGS
     pop eax
     ret
 

@@ -16,12 +16,7 @@ main:
     mov [pm_esp], esp
     jmp SEL_CODE16:RM(rm_start)
 pm_back:
-    mov ax, SEL_DATA0
-    mov ds, ax
-    mov es, ax
-    mov fs, ax
-    mov gs, ax
-    mov ss, ax
+    FLAT_SEGS
     mov esp, [pm_esp]
     lidt [idt_ptr]
     PUTSN "back in protected mode"

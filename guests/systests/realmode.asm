@@ -20,12 +20,7 @@ main:
     PUTSN "to real mode"
     jmp SEL_CODE16:RM(rm_start)
 pm_back:
-    mov ax, SEL_DATA0
-    mov ds, ax
-    mov es, ax
-    mov fs, ax
-    mov gs, ax
-    mov ss, ax
+    FLAT_SEGS
     mov esp, [pm_esp]
     lidt [idt_ptr]
     mov ax, SEL_TSS

@@ -100,16 +100,6 @@ v86_begin:
     mov dword [es:resume - 0xffff0], %1 - v86_begin
     pop es
 %endmacro
-%macro VTRY 2-*
-    PRINT16 %1, ": "
-    TRY16 %%after
-    %rep %0-1
-        %rotate 1
-        %1
-    %endrep
-    PRINT16 "ok", 10
-%%after:
-%endmacro
 
 %include "print16.inc"
 
@@ -129,19 +119,19 @@ v86_entry:
     mov dword [es:4], 0x5a5a1234
     mov eax, [dword 0x12344 - 0x8000]       ; the same byte through DS = 0800
     SHOW16 "through ds", eax
-    VTRY "pushf", {pushf}, {pop ax}
-    VTRY "cli", {cli}
-    VTRY "int 21", {int 0x21}
-    VTRY "popf", {push word 0x0002}, {popf}
-    VTRY "in 80", {in al, 0x80}
-    VTRY "in 3fa", {mov dx, 0x3fa}, {in al, dx}
-    VTRY "mov eax, cr0", {mov eax, cr0}
-    VTRY "hlt", {hlt}
-    VTRY "lgdt", {lgdt [0]}
-    VTRY "word at ffff", {mov ax, [0xffff]}
-    VTRY "arpl", {arpl ax, bx}
-    VTRY "lar", {lar ax, bx}
-    VTRY "int 30", {mov eax, 0x3030}, {int 0x30}
+    XTRY16 "pushf", {pushf}, {pop ax}
+    XTRY16 "cli", {cli}
+    XTRY16 "int 21", {int 0x21}
+    XTRY16 "popf", {push word 0x0002}, {popf}
+    XTRY16 "in 80", {in al, 0x80}
+    XTRY16 "in 3fa", {mov dx, 0x3fa}, {in al, dx}
+    XTRY16 "mov eax, cr0", {mov eax, cr0}
+    XTRY16 "hlt", {hlt}
+    XTRY16 "lgdt", {lgdt [0]}
+    XTRY16 "word at ffff", {mov ax, [0xffff]}
+    XTRY16 "arpl", {arpl ax, bx}
+    XTRY16 "lar", {lar ax, bx}
+    XTRY16 "int 30", {mov eax, 0x3030}, {int 0x30}
     TRY16 .noflags
     pushf
     pop ax
