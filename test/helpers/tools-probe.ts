@@ -7,7 +7,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const runs = (cmd: string, args: string[]): boolean => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
+const runs = (cmd: string, args: string[]): boolean =>
+  spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
 
 /** A 32-bit C program compiled and run on this machine (what the host-CPU references need). */
 function gccM32(): boolean {
@@ -28,7 +29,9 @@ function gccM32(): boolean {
 export const TOOLS = {
   'qemu-img': { probe: () => runs('qemu-img', ['--version']), pkg: 'qemu-utils' },
   'qemu-io': { probe: () => runs('qemu-io', ['--version']), pkg: 'qemu-utils' },
-  'qemu-system-i386': { probe: () => runs('qemu-system-i386', ['--version']), pkg: 'qemu-system-x86' },
+  'qemu-system-i386': {
+    probe: () => runs('qemu-system-i386', ['--version']), pkg: 'qemu-system-x86',
+  },
   seabios: { probe: () => existsSync('/usr/share/seabios/bios.bin'), pkg: 'seabios' },
   bochs: { probe: () => runs('sh', ['-c', 'command -v bochs']), pkg: 'bochs' },
   nasm: { probe: () => runs('nasm', ['-v']), pkg: 'nasm' },

@@ -32,7 +32,8 @@ export const GUEST_RAM = 128 << 20;
 const root = new URL('../../guests/systests/', import.meta.url);
 const rootDir = fileURLToPath(root);
 
-const imageFile = (name: string): string => (name.startsWith('elf/') ? `${name}.elf` : `${name}.bin`);
+const imageFile = (name: string): string =>
+  (name.startsWith('elf/') ? `${name}.elf` : `${name}.bin`);
 
 export function guestImage(name: string): Uint8Array {
   return new Uint8Array(readFileSync(new URL(imageFile(name), root)));
@@ -82,7 +83,8 @@ export function fixture(name: string): Fixture {
   const lines = readFileSync(file, 'utf8').split('\n');
   const header = lines.filter((l) => l.startsWith('# '));
   const output = lines.filter((l) => !l.startsWith('# ')).join('\n');
-  const status = /^# exit status: (\d+)/.exec(header.find((l) => l.startsWith('# exit status')) ?? '');
+  const statusLine = header.find((l) => l.startsWith('# exit status')) ?? '';
+  const status = /^# exit status: (\d+)/.exec(statusLine);
   if (!status) throw new Error(`fixture ${name} has no "# exit status" line`);
   return { header, output, exitStatus: Number(status[1]) };
 }
@@ -105,7 +107,8 @@ export async function runOnWasmvisor(name: string): Promise<GuestRun> {
     createCore(o: CoreOptions): Promise<Core>;
   };
   const core = await mod.createCore({ ramBytes: GUEST_RAM });
-  return runGuest(core, guestImage(name), { ...guestBootOptions(name), maxInstructions: 20_000_000 });
+  return runGuest(core, guestImage(name),
+    { ...guestBootOptions(name), maxInstructions: 20_000_000 });
 }
 
 export interface ReferenceRun {
@@ -128,7 +131,10 @@ export function runOnQemu(name: string): ReferenceRun {
  */
 export function runOnBochs(name: string): ReferenceRun {
   const r = spawnSync('sh', ['bochs/run-bochs.sh', imageFile(name)],
-    { cwd: rootDir, timeout: 120_000, encoding: 'utf8', env: { ...process.env, BOCHS_TIMEOUT: '100' } });
+    {
+      cwd: rootDir, timeout: 120_000, encoding: 'utf8',
+      env: { ...process.env, BOCHS_TIMEOUT: '100' },
+    });
   if (r.status !== 0) throw new Error(`bochs/run-bochs.sh ${name}: ${r.stderr || r.error}`);
   return { output: r.stdout, status: /^shutdown: /m.test(r.stderr) ? 0 : 1 };
 }

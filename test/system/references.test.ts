@@ -40,8 +40,9 @@ const qemuVersion = hasQemu
 const recordedWith = fixture('hello').header[0];
 const sameQemu = hasQemu && recordedWith.includes(qemuVersion);
 if (hasQemu && !sameQemu) {
-  console.warn(`installed ${qemuVersion}, fixtures recorded with ${recordedWith.replace('# reference: ', '')}: ` +
-    'lines that differ are reported, not failed (re-record with scripts/build-systests.sh --record)');
+  console.warn(`installed ${qemuVersion}, fixtures recorded with ` +
+    `${recordedWith.replace('# reference: ', '')}: lines that differ are reported, not ` +
+    'failed (re-record with scripts/build-systests.sh --record)');
 }
 
 describe.skipIf(!hasQemu)('QEMU still prints the committed fixtures', () => {
@@ -63,10 +64,11 @@ describe.skipIf(!hasQemu)('QEMU still prints the committed fixtures', () => {
 /**
  * v86's known departures from the SDM (see guests/systests/README.md): lines whose text
  * (up to the colon) differs, the line from which v86 goes its own way (`stopsAt`; with
- * `crash` it stops there with that panic of its own), or a guest whose subject v86 does not implement at all (`any`: it must still run
- * to its end).
+ * `crash` it stops there with that panic of its own), or a guest whose subject v86 does
+ * not implement at all (`any`: it must still run to its end).
  */
-const V86_KNOWN: Record<string, { differ?: string[]; stopsAt?: string; crash?: string; any?: true }> = {
+interface V86Departure { differ?: string[]; stopsAt?: string; crash?: string; any?: true }
+const V86_KNOWN: Record<string, V86Departure> = {
   mbinfo: { any: true }, // v86 puts the boot information elsewhere (EBX=0x7c00), other flags
   modules: { any: true }, // run without modules here (v86 takes one initrd, not a module list)
   exceptions: {
@@ -99,7 +101,9 @@ describe('v86 agrees with the QEMU fixtures', () => {
       let expected = want.output.split('\n');
       let actual = got.output.split('\n');
       if (known.stopsAt) {
-        if (known.crash) expect(got.crash, 'v86 was expected to stop with a panic').toContain(known.crash);
+        if (known.crash) {
+          expect(got.crash, 'v86 was expected to stop with a panic').toContain(known.crash);
+        }
         const stop = expected.findIndex((l) => l.startsWith(known.stopsAt!));
         expect(stop).toBeGreaterThanOrEqual(0);
         expected = expected.slice(0, stop);
@@ -109,7 +113,9 @@ describe('v86 agrees with the QEMU fixtures', () => {
       } else {
         expect(got.exitStatus).toBe(want.exitStatus);
       }
-      const differing = actual.map((l, i) => (l === expected[i] ? null : (expected[i] ?? l).split(':')[0])).filter((x) => x !== null);
+      const differing = actual
+        .map((l, i) => (l === expected[i] ? null : (expected[i] ?? l).split(':')[0]))
+        .filter((x) => x !== null);
       expect(differing).toEqual(known.differ ?? []);
       expect(actual.length).toBe(expected.length);
     });

@@ -15,7 +15,8 @@ describe('system guests on wasmvisor print what their reference printed', () => 
     it(name, async () => {
       const want = fixture(name);
       const run = await runOnWasmvisor(name);
-      expect(lineDiff(want.output, run.output), `${run.detail}; reference: ${want.header[0]}`).toEqual([]);
+      const why = `${run.detail}; reference: ${want.header[0]}`;
+      expect(lineDiff(want.output, run.output), why).toEqual([]);
       // Status 0: the reference shut down (a triple fault); wasmvisor exits 'shutdown'.
       if (want.exitStatus === 0) expect(run.end, run.detail).toBe('shutdown');
       else expect(run.exitStatus, run.detail).toBe(want.exitStatus);
