@@ -25,40 +25,11 @@ pm_esp: dd 0
 
 bits 16
 rm_start:
-    mov ax, SEL_DATA16
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov eax, cr0
-    and eax, ~1
-    mov cr0, eax
-    jmp 0:RM(.real)
-.real:
-    xor ax, ax
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov sp, RM_BASE
-    lidt [RM(rm_idt)]
+    TO_REAL_MODE
     mov word [0x20*4], RM(irq0)
     mov word [0x20*4+2], 0
     ; PIC: ICW1-ICW4, base 0x20/0x28; only IRQ0 unmasked
-    mov al, 0x11
-    out 0x20, al
-    out 0xa0, al
-    mov al, 0x20
-    out 0x21, al
-    mov al, 0x28
-    out 0xa1, al
-    mov al, 0x04
-    out 0x21, al
-    mov al, 0x02
-    out 0xa1, al
-    mov al, 0x01
-    out 0x21, al
-    out 0xa1, al
-    mov al, 0xfe
-    out 0x21, al
+    PIC_INIT                        ; only IRQ0 unmasked
     mov al, 0xff
     out 0xa1, al
     ; PIT channel 0, mode 0, count 100

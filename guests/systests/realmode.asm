@@ -38,21 +38,7 @@ pm_esp: dd 0
 
 bits 16
 rm_start:
-    mov ax, SEL_DATA16
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov eax, cr0
-    and eax, ~1
-    mov cr0, eax
-    jmp 0:RM(.real)
-.real:
-    xor ax, ax
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov sp, RM_BASE
-    lidt [RM(rm_idt)]
+    TO_REAL_MODE
     mov si, RM(s_real)
     call puts16
     ; IVT entries: 0x60 -> 0000:int60, 0x61 -> 0700:int60 (same code, other CS), 0 -> de
