@@ -103,12 +103,23 @@ export function runV86(image: Uint8Array, opts: V86RunOptions = {}): Promise<V86
         // A panic inside v86's wasm surfaces as an exception out of its timer callback:
         // catch it here so it ends this run instead of the host process.
         const tick = inner.do_tick;
+        // v86's wasm prints a Rust panic ("panicked at src/rust/...: Unimplemented: ...")
+        // through console.error just before it traps: that text goes into `crash`, not to
+        // the host's console; anything else it prints in a tick is passed on.
         inner.do_tick = function (this: V86Main) {
+          const log = console.error;
+          let said = '';
+          console.error = (...args: unknown[]) => { said += `${args.map(String).join(' ')}\n`; };
           try {
             tick.call(this);
           } catch (e) {
-            finish(null, false, e instanceof Error ? e.message : String(e));
+            said += e instanceof Error ? e.message : String(e);
+            finish(null, false, said.trim());
+            return;
+          } finally {
+            console.error = log;
           }
+          if (said) log(said.trimEnd());
         };
         const dev = {};
         cpu.io.register_write(COM1_THR, dev, (v) => {

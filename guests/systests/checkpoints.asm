@@ -30,7 +30,7 @@ dump_regs:
     PUTS " esp="
     mov eax, [ebp+12]
     add eax, 8                      ; before the PUSHFD and the CALL
-    call puthex32
+    PHEX eax
     PUTS " ebp="
     PHEX [ebp+8]
     PUTS " esi="

@@ -4,11 +4,6 @@
 ; over MOV SS (the trap waits one instruction). INT1 (F1) is in strict.asm (QEMU 7.2
 ; raises #UD for it).
 %include "lib.inc"
-%macro CASE 1
-    PUTS %1
-    PUTS ": "
-    TRY
-%endmacro
 %macro SHOWDR6 0
     mov eax, dr6
     and eax, 0x0000e00f             ; BS, BT, BD and B0-B3 (the other bits are fixed)

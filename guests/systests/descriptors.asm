@@ -4,19 +4,6 @@
 ; non-conforming segment, RETF and IRET towards an inner ring.
 %include "lib.inc"
 
-%macro DESC 4                       ; base, limit, access byte, flags nibble
-    dw (%2) & 0xffff
-    dw (%1) & 0xffff
-    db ((%1) >> 16) & 0xff
-    db %3
-    db (((%2) >> 16) & 0x0f) | ((%4) << 4)
-    db ((%1) >> 24) & 0xff
-%endmacro
-%macro CASE 1
-    PUTS %1
-    PUTS ": "
-    TRY
-%endmacro
 %macro RING3 1
     mov eax, %1
     xor ecx, ecx

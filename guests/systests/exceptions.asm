@@ -4,11 +4,6 @@
 ; class table 6-5); x87 escapes with CR0.EM/TS (#NM).
 %include "lib.inc"
 
-%macro CASE 1
-    PUTS %1
-    PUTS ": "
-    TRY
-%endmacro
 
 main:
     CASE "div by zero"
@@ -108,16 +103,18 @@ main:
 
     CASE "int 0x41 not-present gate"
     mov eax, 0x41
-    mov edx, exc0
-    mov cl, 0x0e                    ; P=0
+    mov ebx, exc0
+    mov ecx, SEL_CODE0
+    mov edx, 0x0e                    ; P=0
     call set_gate
     int 0x41
     ENDTRY
 
     CASE "int 0x42 trap gate"
     mov eax, 0x42
-    mov edx, soft_handler
-    mov cl, 0x8f                    ; P=1, DPL 0, 32-bit trap gate
+    mov ebx, soft_handler
+    mov ecx, SEL_CODE0
+    mov edx, 0x8f                    ; P=1, DPL 0, 32-bit trap gate
     call set_gate
     mov eax, 0x1234
     int 0x42

@@ -9,26 +9,12 @@
 %include "lib.inc"
 main:
     mov eax, 0x20
-    mov edx, irq0
-    mov cl, 0x8e
+    mov ebx, irq0
+    mov ecx, SEL_CODE0
+    mov edx, 0x8e
     call set_gate
     ; PIC: ICW1 (edge, cascade, ICW4), ICW2 (vector base), ICW3, ICW4 (8086 mode)
-    mov al, 0x11
-    out 0x20, al
-    out 0xa0, al
-    mov al, 0x20
-    out 0x21, al
-    mov al, 0x28
-    out 0xa1, al
-    mov al, 0x04
-    out 0x21, al
-    mov al, 0x02
-    out 0xa1, al
-    mov al, 0x01
-    out 0x21, al
-    out 0xa1, al
-    mov al, 0xfe                    ; OCW1: only IRQ0
-    out 0x21, al
+    PIC_INIT                        ; only IRQ0 unmasked
     mov al, 0xff
     out 0xa1, al
     ; PIT channel 0, mode 0 (interrupt on terminal count), binary, count 100

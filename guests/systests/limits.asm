@@ -5,14 +5,6 @@
 ; QEMU TCG checks none of these on data accesses, so this guest's reference is Bochs.
 %include "lib.inc"
 
-%macro DESC 4                       ; base, limit, access byte, flags nibble
-    dw (%2) & 0xffff
-    dw (%1) & 0xffff
-    db ((%1) >> 16) & 0xff
-    db %3
-    db (((%2) >> 16) & 0x0f) | ((%4) << 4)
-    db ((%1) >> 24) & 0xff
-%endmacro
 ; ACCESS "name", selector, sreg, instruction: load sreg, run the instruction, restore
 %macro ACCESS 4
     PUTS %1
@@ -95,12 +87,7 @@ r3_stack:
 
 restore_segs:
     push eax
-    mov ax, SEL_DATA0
-    mov ds, ax
-    mov es, ax
-    mov fs, ax
-    mov gs, ax
-    mov ss, ax
+    FLAT_SEGS
     pop eax
     ret
 

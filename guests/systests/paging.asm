@@ -17,11 +17,6 @@ T   equ 0x800000                    ; test pages, mapped by page_tab2 (PDE 2)
     PHEX [page_tab2 + 4*%1]
     NL
 %endmacro
-%macro CASE 1
-    PUTS %1
-    PUTS ": "
-    TRY
-%endmacro
 
 main:
     ; PT 0: identity 0-4 MiB, 4 KiB pages, user-accessible (the guest's code and stacks)

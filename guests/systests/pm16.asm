@@ -15,8 +15,9 @@ main:
     rep movsb
     ; IDT 0x50: 16-bit interrupt gate -> SEL_CODE16:B(int50)
     mov eax, 0x50
-    mov edx, B(int50)
-    mov cl, 0x86                    ; present, DPL 0, 16-bit interrupt gate
+    mov ebx, B(int50)
+    mov ecx, SEL_CODE0
+    mov edx, 0x86                    ; present, DPL 0, 16-bit interrupt gate
     call set_gate
     mov word [idt + 0x50*8 + 2], SEL_CODE16
     mov [saved_esp], esp
@@ -44,26 +45,26 @@ blob:
     mov ss, ax
     mov esp, 0xdead6000             ; B=0: only SP (0x6000) addresses the stack
     mov si, B(s_in16)
-    call putstr_16
+    call puts16
     push word 0x1234                ; 16-bit push: SP - 2
     push dword 0x56789abc           ; 0x66 prefix: SP - 4
     mov ax, sp
-    call hx16
-    call newline_16
+    call hex16
+    call nl16
     pop eax
     pop bx
     call hex16_eax_hi_16
     mov ax, bx
-    call hx16
-    call newline_16
+    call hex16
+    call nl16
     push word 0x0002
     popf
     mov ax, 0x5050
     int 0x50
     mov si, B(s_iret)
-    call putstr_16
-    call hx16
-    call newline_16
+    call puts16
+    call hex16
+    call nl16
     jmp dword SEL_CODE0:back32
 
 blob_fault:
@@ -75,22 +76,22 @@ int50:                              ; 16-bit frame: [bp+2]=IP [bp+4]=CS [bp+6]=F
     push bp
     mov bp, sp
     mov si, B(s_int)
-    call putstr_16
+    call puts16
     mov ax, [bp+2]
-    call hx16
+    call hex16
     mov si, B(s_cs)
-    call putstr_16
+    call puts16
     mov ax, [bp+4]
-    call hx16
+    call hex16
     mov si, B(s_fl)
-    call putstr_16
+    call puts16
     mov ax, [bp+6]
-    call hx16
+    call hex16
     mov si, B(s_sp)
-    call putstr_16
+    call puts16
     mov ax, sp
-    call hx16
-    call newline_16
+    call hex16
+    call nl16
     pop bp
     mov ax, 0x1616
     iret                            ; 16-bit IRET
@@ -98,53 +99,10 @@ int50:                              ; 16-bit frame: [bp+2]=IP [bp+4]=CS [bp+6]=F
 hex16_eax_hi_16:
     push eax
     shr eax, 16
-    call hx16
+    call hex16
     pop eax
     ret
-putc_16:
-    push dx
-    push ax
-    mov dx, COM1 + 5
-.w: in al, dx
-    test al, 0x20
-    jz .w
-    pop ax
-    mov dx, COM1
-    out dx, al
-    pop dx
-    ret
-putstr_16:
-    push ax
-.l: lodsb
-    test al, al
-    jz .e
-    call putc_16
-    jmp .l
-.e: pop ax
-    ret
-newline_16:
-    push ax
-    mov al, 10
-    call putc_16
-    pop ax
-    ret
-hx16:
-    push ax
-    push cx
-    mov cx, 4
-.l: rol ax, 4
-    push ax
-    and al, 0x0f
-    add al, '0'
-    cmp al, '9'
-    jbe .d
-    add al, 'a' - '9' - 1
-.d: call putc_16
-    pop ax
-    loop .l
-    pop cx
-    pop ax
-    ret
+%include "print16.inc"
 s_in16: db "in 16-bit protected mode, sp after push word + push dword=", 0
 s_int:  db "int 0x50 via 16-bit gate: ip=", 0
 s_cs:   db " cs=", 0

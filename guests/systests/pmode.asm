@@ -96,7 +96,8 @@ farproc:
     lea eax, [esp+8]
     mov [saved_esp], eax
     PUTS "farcall cs="
-    PHEX16 [esp+4]
+    mov ebp, esp
+    PHEX16 [ebp+4]                  ; the caller's CS, above the return EIP
     NL
     retf
 

@@ -16,12 +16,7 @@ main:
     mov [pm_esp], esp
     jmp SEL_CODE16:RM(rm_start)
 pm_back:
-    mov ax, SEL_DATA0
-    mov ds, ax
-    mov es, ax
-    mov fs, ax
-    mov gs, ax
-    mov ss, ax
+    FLAT_SEGS
     mov esp, [pm_esp]
     lidt [idt_ptr]
     PUTSN "back in protected mode"
@@ -30,40 +25,11 @@ pm_esp: dd 0
 
 bits 16
 rm_start:
-    mov ax, SEL_DATA16
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov eax, cr0
-    and eax, ~1
-    mov cr0, eax
-    jmp 0:RM(.real)
-.real:
-    xor ax, ax
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov sp, RM_BASE
-    lidt [RM(rm_idt)]
+    TO_REAL_MODE
     mov word [0x20*4], RM(irq0)
     mov word [0x20*4+2], 0
     ; PIC: ICW1-ICW4, base 0x20/0x28; only IRQ0 unmasked
-    mov al, 0x11
-    out 0x20, al
-    out 0xa0, al
-    mov al, 0x20
-    out 0x21, al
-    mov al, 0x28
-    out 0xa1, al
-    mov al, 0x04
-    out 0x21, al
-    mov al, 0x02
-    out 0xa1, al
-    mov al, 0x01
-    out 0x21, al
-    out 0xa1, al
-    mov al, 0xfe
-    out 0x21, al
+    PIC_INIT                        ; only IRQ0 unmasked
     mov al, 0xff
     out 0xa1, al
     ; PIT channel 0, mode 0, count 100
@@ -120,44 +86,7 @@ irq0:                               ; [bp+2]=IP [bp+4]=CS [bp+6]=FLAGS
     pop bp
     iret
 
-putc16:
-    push dx
-    push ax
-    mov dx, COM1 + 5
-.w: in al, dx
-    test al, 0x20
-    jz .w
-    pop ax
-    mov dx, COM1
-    out dx, al
-    pop dx
-    ret
-puts16:
-    push ax
-.l: lodsb
-    test al, al
-    jz .e
-    call putc16
-    jmp .l
-.e: pop ax
-    ret
-hex16:
-    push ax
-    push cx
-    mov cx, 4
-.l: rol ax, 4
-    push ax
-    and al, 0x0f
-    add al, '0'
-    cmp al, '9'
-    jbe .d
-    add al, 'a' - '9' - 1
-.d: call putc16
-    pop ax
-    loop .l
-    pop cx
-    pop ax
-    ret
+%include "print16.inc"
 
 rm_idt: dw 0x3ff
         dd 0

@@ -20,12 +20,7 @@ main:
     PUTSN "to real mode"
     jmp SEL_CODE16:RM(rm_start)
 pm_back:
-    mov ax, SEL_DATA0
-    mov ds, ax
-    mov es, ax
-    mov fs, ax
-    mov gs, ax
-    mov ss, ax
+    FLAT_SEGS
     mov esp, [pm_esp]
     lidt [idt_ptr]
     mov ax, SEL_TSS
@@ -43,21 +38,7 @@ pm_esp: dd 0
 
 bits 16
 rm_start:
-    mov ax, SEL_DATA16
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov eax, cr0
-    and eax, ~1
-    mov cr0, eax
-    jmp 0:RM(.real)
-.real:
-    xor ax, ax
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov sp, RM_BASE
-    lidt [RM(rm_idt)]
+    TO_REAL_MODE
     mov si, RM(s_real)
     call puts16
     ; IVT entries: 0x60 -> 0000:int60, 0x61 -> 0700:int60 (same code, other CS), 0 -> de
@@ -171,56 +152,7 @@ de_handler:
     pop bp
     iret
 
-putc16:                             ; as lib.inc putc: wait for LSR.THRE first
-    push dx
-    push ax
-    mov dx, COM1 + 5
-.wait:
-    in al, dx
-    test al, 0x20
-    jz .wait
-    pop ax
-    mov dx, COM1
-    out dx, al
-    pop dx
-    ret
-puts16:
-    push ax
-.l: lodsb                         ; DS is 0 in real mode here
-    test al, al
-    jz .e
-    call putc16
-    jmp .l
-.e: pop ax
-    ret
-nl16:
-    push ax
-    mov al, 10
-    call putc16
-    pop ax
-    ret
-hex32:
-    push eax
-    shr eax, 16
-    call hex16
-    pop eax
-hex16:
-    push ax
-    push cx
-    mov cx, 4
-.l: rol ax, 4
-    push ax
-    and al, 0x0f
-    add al, '0'
-    cmp al, '9'
-    jbe .d
-    add al, 'a' - '9' - 1
-.d: call putc16
-    pop ax
-    loop .l
-    pop cx
-    pop ax
-    ret
+%include "print16.inc"
 
 rm_idt: dw 0x3ff
         dd 0

@@ -5,11 +5,6 @@
 ; IN/OUT/CLI; PUSHF/POPF with IOPL (POPF in ring 3 silently keeps IF and IOPL).
 %include "lib.inc"
 
-%macro CASE 1
-    PUTS %1
-    PUTS ": "
-    TRY
-%endmacro
 %macro RING3 2                      ; RING3 code, iopl
     mov eax, %1
     mov ecx, (%2) << 12
@@ -33,12 +28,14 @@ main:
     mov byte [gdt + 0x4d], 0x8c     ; DPL 0
     ; IDT: 0x80 DPL 3 interrupt gate, 0x31 DPL 0 interrupt gate
     mov eax, 0x80
-    mov edx, int80
-    mov cl, 0xee
+    mov ebx, int80
+    mov ecx, SEL_CODE0
+    mov edx, 0xee
     call set_gate
     mov eax, 0x31
-    mov edx, int80
-    mov cl, 0x8e
+    mov ebx, int80
+    mov ecx, SEL_CODE0
+    mov edx, 0x8e
     call set_gate
 
     CASE "ring 3 print to COM1 (in 0x3fd, out 0x3f8), iopl 0, ports denied"

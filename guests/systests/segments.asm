@@ -3,15 +3,6 @@
 ; 0 for null-selector faults. Also LAR/LSL/VERR/VERW results.
 %include "lib.inc"
 
-; descriptor(base, limit, access byte, flags nibble)
-%macro DESC 4
-    dw (%2) & 0xffff
-    dw (%1) & 0xffff
-    db ((%1) >> 16) & 0xff
-    db %3
-    db (((%2) >> 16) & 0x0f) | ((%4) << 4)
-    db ((%1) >> 24) & 0xff
-%endmacro
 
 ; LOADTEST "name", sreg, selector: the data segment registers are restored inside the
 ; TRY, before anything is printed (a null or code-segment DS would fault on the print).
@@ -118,12 +109,7 @@ main:
 
 restore_segs:
     push eax
-    mov ax, SEL_DATA0
-    mov ds, ax
-    mov es, ax
-    mov fs, ax
-    mov gs, ax
-    mov ss, ax
+    FLAT_SEGS
     pop eax
     ret
 

@@ -6,11 +6,6 @@
 ; 18.17), #GP(0) for RDMSR/WRMSR of an MSR that does not exist (QEMU ignores both), and
 ; INT1/ICEBP (F1) raising a #DB trap (QEMU 7.2 raises #UD).
 %include "lib.inc"
-%macro CASE 1
-    PUTS %1
-    PUTS ": "
-    TRY
-%endmacro
 
 main:
     mov eax, cr0

@@ -4,11 +4,6 @@
 ; ECX/EDX, IF and VM cleared on entry, #GP(0) when SYSENTER_CS is 0 or SYSEXIT runs in ring 3.
 %include "lib.inc"
 
-%macro CASE 1
-    PUTS %1
-    PUTS ": "
-    TRY
-%endmacro
 %macro WRMSR 2
     mov ecx, %1
     mov eax, %2

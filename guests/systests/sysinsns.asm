@@ -3,11 +3,6 @@
 ; ARPL, RDTSC, IA32_APIC_BASE (0x1b), and INT3/INT n/INTO from ring 3 through a DPL 0
 ; gate. (TSC writes and unknown MSRs are in strict.asm: QEMU ignores both.)
 %include "lib.inc"
-%macro CASE 1
-    PUTS %1
-    PUTS ": "
-    TRY
-%endmacro
 
 main:
     ; LMSW: loads PE, MP, EM, TS from the operand; PE cannot be cleared
@@ -84,8 +79,9 @@ main:
     NL
     ; software interrupts from ring 3 check the gate's DPL, INT3 (CC) included
     mov eax, 3
-    mov edx, exc3
-    mov cl, 0x8e                    ; DPL 0
+    mov ebx, exc3
+    mov ecx, SEL_CODE0
+    mov edx, 0x8e                    ; DPL 0
     call set_gate
     CASE "ring 3 int3 through a dpl 0 gate"
     mov eax, r3_int3
@@ -98,8 +94,9 @@ main:
     call to_ring3
     ENDTRY
     mov eax, 3
-    mov edx, exc3
-    mov cl, 0xee                    ; DPL 3
+    mov ebx, exc3
+    mov ecx, SEL_CODE0
+    mov edx, 0xee                    ; DPL 3
     call set_gate
     CASE "ring 3 int3 through a dpl 3 gate"
     mov eax, r3_int3

@@ -29,17 +29,20 @@ main:
     mov dword [gdt + SEL_NP], 0x0000ffff
     mov dword [gdt + SEL_NP + 4], 0x00cf1300     ; data r/w, accessed, NOT present
     mov eax, 0x80
-    mov edx, int80
-    mov cl, 0xee
+    mov ebx, int80
+    mov ecx, SEL_CODE0
+    mov edx, 0xee
     call set_gate
     mov eax, 10
-    mov edx, ring3_ts
-    mov cl, 0x8e
+    mov ebx, ring3_ts
+    mov ecx, SEL_CODE0
+    mov edx, 0x8e
     call set_gate
     mov word [idt + 10*8 + 2], SEL_CONF
     mov eax, 12
-    mov edx, ring3_ss
-    mov cl, 0x8e
+    mov ebx, ring3_ss
+    mov ecx, SEL_CODE0
+    mov edx, 0x8e
     call set_gate
     mov word [idt + 12*8 + 2], SEL_CONF
 

@@ -10,9 +10,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hasTool } from '../helpers/tools.js';
 
-export const hasQemu = spawnSync('qemu-system-i386', ['--version']).status === 0;
-if (!hasQemu) console.warn('qemu-system-i386 not found: the device comparisons against QEMU are skipped');
+export const hasQemu = hasTool('qemu-system-i386');
 
 export type Op =
   | { out: number; size: 1 | 2 | 4; value: number }

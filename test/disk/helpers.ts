@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'fflate';
 import { MemorySource } from '../../bindings/disk/source.js';
 import type { DiskImage } from '../../bindings/disk/types.js';
+import { hasTool } from '../helpers/tools.js';
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'disk');
 
@@ -42,13 +43,8 @@ export function sha256Bytes(b: Uint8Array): string {
   return createHash('sha256').update(b).digest('hex');
 }
 
-function has(tool: string): boolean {
-  return spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0;
-}
-export const hasQemuImg = has('qemu-img');
-export const hasQemuIo = has('qemu-io');
-if (!hasQemuImg) console.warn('qemu-img is not installed: the interop tests against QEMU are skipped (install qemu-utils)');
-if (!hasQemuIo) console.warn('qemu-io is not installed: the tests that write patterns with QEMU are skipped (install qemu-utils)');
+export const hasQemuImg = hasTool('qemu-img');
+export const hasQemuIo = hasTool('qemu-io');
 
 export function qemuImg(args: string[], cwd?: string): { status: number; stdout: string; stderr: string } {
   const r = spawnSync('qemu-img', args, { encoding: 'utf8', cwd });
@@ -81,9 +77,7 @@ export const qemuMajor: number | undefined = (() => {
   const m = /version (\d+)\./.exec(spawnSync('qemu-img', ['--version'], { encoding: 'utf8' }).stdout);
   return m ? Number(m[1]) : undefined;
 })();
-if (qemuMajor !== undefined && qemuMajor !== 7) {
-  console.warn(`qemu-img ${qemuMajor}.x: outputs are compared without the sections and keys newer than 7.2 (e.g. "Child node" blocks, "children")`);
-}
+// (test/helpers/tools-setup.ts says once per run when qemu-img is not 7.x.)
 
 /** `theirs` reduced to the keys `ours` has, recursively (arrays element by element). */
 function pick(theirs: unknown, ours: unknown): unknown {

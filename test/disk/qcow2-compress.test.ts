@@ -314,4 +314,3 @@ describe.skipIf(!hasQemuImg)('qcow2 compressed writes against qemu-img', () => {
     expect(checkQcow2(new MemorySource(new Uint8Array(readFileSync(f)), false)).messages).toEqual([]);
   });
 });
-if (!hasQemuImg) console.warn('qemu-img is not installed: the compressed-qcow2 tests against QEMU are skipped (install qemu-utils)');

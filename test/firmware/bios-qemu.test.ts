@@ -4,17 +4,17 @@
  * sector it writes reaches the disk the same way.
  */
 import { describe, it, expect } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // @ts-expect-error plain ESM helper without types
 import { makeDisk } from '../../guests/firmware/tests/mkdisk.mjs';
+import { hasTool } from '../helpers/tools.js';
 
 const root = join(__dirname, '..', '..');
 const fw = join(root, 'guests/firmware');
-const hasQemu = spawnSync('qemu-system-i386', ['--version']).status === 0;
-if (!hasQemu) console.warn('qemu-system-i386 not found: the firmware-under-QEMU test is skipped');
+const hasQemu = hasTool('qemu-system-i386');
 
 function reference(): string[] {
   return readFileSync(join(fw, 'tests/diskboot.expected.txt'), 'utf8')

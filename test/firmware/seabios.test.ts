@@ -5,7 +5,7 @@
  * prints what it printed under QEMU (guests/firmware/tests/diskboot.expected.txt).
  */
 import { describe, it, expect } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Machine } from '../../bindings/machine/machine.js';
 import { DebugCon } from '../../bindings/devices/debug-ports.js';
@@ -13,10 +13,10 @@ import { RawImage } from '../../bindings/disk/raw.js';
 import { MemorySource } from '../../bindings/disk/source.js';
 // @ts-expect-error plain ESM helper without types
 import { makeDisk } from '../../guests/firmware/tests/mkdisk.mjs';
+import { hasTool } from '../helpers/tools.js';
 
 const SEABIOS = '/usr/share/seabios/bios.bin';
-const hasSeabios = existsSync(SEABIOS);
-if (!hasSeabios) console.warn(`${SEABIOS} not found (Debian package seabios): the SeaBIOS boot test is skipped`);
+const hasSeabios = hasTool('seabios');
 const fw = join(__dirname, '..', '..', 'guests/firmware');
 
 describe.skipIf(!hasSeabios)('SeaBIOS on the platform', () => {

@@ -4,12 +4,12 @@
  * scripts/compare-qemu.mjs end to end (both halves) when QEMU is installed.
  */
 import { describe, it, expect } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { hasTool } from '../helpers/tools.js';
 
 const ROOT = resolve(__dirname, '../..');
-const hasQemu = spawnSync('qemu-system-i386', ['--version'], { stdio: 'ignore' }).status === 0;
-if (!hasQemu) console.warn('qemu-system-i386 not found: JeOS is not compared between QEMU and wasmvisor in this run');
+const hasQemu = hasTool('qemu-system-i386');
 
 function compareScript(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {

@@ -5,16 +5,15 @@
  * the machine's and not an accident of one emulator.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runV86, type V86Run } from '../../bindings/testing/v86.js';
 // @ts-expect-error: a plain ESM script without type declarations
 import * as compare from '../../scripts/compare-qemu.mjs';
+import { hasTool } from '../helpers/tools.js';
 
 const KERNEL = join(resolve(__dirname, '../..'), 'guests/jeos/jeos.elf');
-const hasQemu = spawnSync('qemu-system-i386', ['--version'], { stdio: 'ignore' }).status === 0;
-if (!hasQemu) console.warn('qemu-system-i386 not found: JeOS under v86 is checked on its own, not against QEMU');
+const hasQemu = hasTool('qemu-system-i386');
 
 describe('JeOS under v86', () => {
   let run: V86Run;

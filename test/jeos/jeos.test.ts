@@ -13,19 +13,16 @@ import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
 // @ts-expect-error: a plain ESM script without type declarations
 import * as compare from '../../scripts/compare-qemu.mjs';
+import { hasTool } from '../helpers/tools.js';
 
 const ROOT = resolve(__dirname, '../..');
 const JEOS = join(ROOT, 'guests/jeos');
 const KERNEL = join(JEOS, 'jeos.elf');
 const DISK = join(JEOS, 'disk.img');
 
-const have = (cmd: string, arg = '--version') => spawnSync(cmd, [arg], { stdio: 'ignore' }).status === 0;
-const hasQemu = have('qemu-system-i386');
-const hasObjdump = have('objdump');
-const hasToolchain = have('gcc') && have('nasm', '-v') && have('ld');
-if (!hasQemu) console.warn('qemu-system-i386 not found: JeOS is not booted under QEMU in this run');
-if (!hasObjdump) console.warn('objdump not found: the no-FPU/SSE check of the JeOS image is skipped');
-if (!hasToolchain) console.warn('gcc, nasm or ld not found: the JeOS reproducible-build check is skipped');
+const hasQemu = hasTool('qemu-system-i386');
+const hasObjdump = hasTool('objdump');
+const hasToolchain = hasTool('gcc -m32') && hasTool('nasm') && hasTool('ld');
 
 interface WlDef { name: string; iters: number; inKernel: boolean }
 

@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 import { OvfError } from '../../bindings/ovf/errors.js';
+import { hasTool } from '../helpers/tools.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const SAMPLES = join(REPO, 'test/fixtures/ovf/samples');
@@ -50,12 +51,9 @@ function has(cmd: string, args: string[]): boolean {
   return spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
 }
 
-export const hasGnuTar = has('tar', ['--version']) && /GNU tar/.test(String(spawnSync('tar', ['--version']).stdout));
-export const hasSha256sum = has('sha256sum', ['--version']);
-export const hasQemuImg = has('qemu-img', ['--version']);
-if (!hasQemuImg) console.warn('qemu-img is not installed: the exported-VMDK checks against it are skipped');
-if (!hasGnuTar) console.warn('GNU tar is not installed: the OVA interop tests against it are skipped');
-if (!hasSha256sum) console.warn('sha256sum (coreutils) is not installed: digest cross-checks are skipped');
+export const hasGnuTar = hasTool('GNU tar');
+export const hasSha256sum = hasTool('sha256sum');
+export const hasQemuImg = hasTool('qemu-img');
 
 export function run(cmd: string, args: string[], cwd?: string): string {
   return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });

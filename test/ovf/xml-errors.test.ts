@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { parseXml } from '../../bindings/ovf/xml-parse.js';
 import { REPO, ovfError, tempDir } from './helpers.js';
 import { runCliInProcess } from '../helpers/cli.js';
+import { hasTool } from '../helpers/tools.js';
 
-const hasPython = spawnSync('python3', ['--version'], { stdio: 'ignore' }).status === 0;
-if (!hasPython) console.warn('python3 is not installed: the XML error lines are not compared with Expat');
+const hasPython = hasTool('python3');
 
 /** The line Expat gives for the first well-formedness error in `file`, or undefined when it parses. */
 function expatLine(file: string): number | undefined {

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { bytesOf, loadGroups, opcodeKey, outputs, regionOut, regionOutOk, REGS, undefinedByte, undefinedRegMask, Vector } from './fixtures.js';
+import { hasTool } from '../helpers/tools.js';
 
 const NAMES: string[] = [...REGS, 'eflags'];
 
@@ -109,8 +110,7 @@ describe('instruction vector fixtures', () => {
     }
   });
 
-  const gcc = hasGccM32();
-  if (!gcc) console.warn('instruction vectors: gcc -m32 is not available here; the host CPU re-run is skipped');
+  const gcc = hasTool('gcc -m32');
   describe.skipIf(!gcc)('re-run on this host CPU (gcc -m32)', () => {
     it('gives the same results for a sample of every group', () => {
       const dir = mkdtempSync(join(tmpdir(), 'vectors-'));
@@ -140,20 +140,6 @@ describe('instruction vector fixtures', () => {
     });
   });
 });
-
-function hasGccM32(): boolean {
-  if (process.platform !== 'linux' || !['x64', 'ia32'].includes(process.arch)) return false;
-  const dir = mkdtempSync(join(tmpdir(), 'gcc-m32-'));
-  try {
-    execFileSync('gcc', ['-m32', '-static', '-x', 'c', '-o', join(dir, 't'), '-'], { input: 'int main(void){return 0;}', stdio: ['pipe', 'ignore', 'ignore'] });
-    execFileSync(join(dir, 't'));
-    return true;
-  } catch {
-    return false;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /** Same vendor, model name, family, model and stepping as the CPU the vectors came from. */
 function isCaptureCpu(cpu: Record<string, string>): boolean {

@@ -38,7 +38,13 @@ pm32:
     sub eax, [ebx+16]
     sub esi, eax
     mov edi, [ebx+16]               ; load_addr
-    mov ecx, [ebx+20]               ; load_end_addr
+    mov ecx, [ebx+20]               ; load_end_addr (0: the whole file, Multiboot 3.1.3)
+    test ecx, ecx
+    jnz .sized
+    mov ecx, ROM + guest_end        ; the end of the file in the ROM ...
+    sub ecx, esi
+    add ecx, edi                    ; ... as a load address
+.sized:
     sub ecx, edi
     rep movsb
     mov ecx, [ebx+24]               ; bss_end_addr
@@ -91,6 +97,7 @@ mmap_end:
 
     times GUEST_OFF - ($ - $$) db 0
     incbin GUEST
+guest_end:
     times 0xfff0 - ($ - $$) db 0
 bits 16
     jmp 0xf000:start                ; reset vector

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs one a.out-kludge system test guest under Bochs (through romloader.asm) and prints
-# its COM1 output. Needs nasm and bochs (Debian's build: the RFB display, its debugger on
+# its COM1 output; a triple fault (Bochs' "3rd exception with no resolution", which ends
+# it with reset_on_triple_fault=0) is reported on stderr as "shutdown: ...". Needs nasm and bochs (Debian's build: the RFB display, its debugger on
 # stdin, no VGA BIOS file: vgastub.asm stands in). Bochs has no isa-debug-exit; the
 # guests end it through its BIOS shutdown port 0x8900 (see lib.inc EXIT).
 set -eu
@@ -28,4 +29,5 @@ clock: sync=none
 RC
 echo c | timeout "${BOCHS_TIMEOUT:-60}" bochs -q -f "$dir/bochsrc" >/dev/null 2>&1 || true
 cat "$dir/com1.txt" 2>/dev/null || true
+grep -o 'exception(): 3rd.*' "$dir/bochs.log" | head -n 1 | sed 's/^/shutdown: /' >&2 || true
 if [ -n "${KEEP:-}" ]; then echo "kept $dir" >&2; else rm -rf "$dir"; fi
