@@ -106,7 +106,8 @@ const as = [header,
   ''];
 
 const columns = ['map', 'op', 'reg', 'rm', 'mod', 'prefix', 'mnemonic', 'operands', 'read', 'write',
-  'undef', 'lock', 'priv', 'iopl', 'sensitive', 'vmx', 'svm', 'ud', 'exec', 'prefixByte', 'note'];
+  'undef', 'lock', 'priv', 'iopl', 'sensitive', 'vmx', 'svm', 'ud', 'exec', 'suite', 'prefixByte',
+  'note'];
 const ts = [header,
   '/** One instruction form of the opcode table (columns: scripts/opcodes.mjs). */',
   'export interface Opcode {',
@@ -121,7 +122,7 @@ const ts = [header,
   ...opcodes.map((r) => {
     const o = {};
     for (const k of columns) if (r[k] !== undefined && r[k] !== '') o[k] = r[k];
-    for (const k of ['read', 'write', 'undef']) o[k] = r[k];
+    for (const k of ['operands', 'read', 'write', 'undef']) o[k] = r[k];
     return '  ' + JSON.stringify(o) + ',';
   }),
   '];',

@@ -170,9 +170,11 @@ one(0xc8, 'ENTER', 'Iw,Ib', 'enter()');
 one(0xc9, 'LEAVE', '', 'leave()');
 one(0xca, 'RETF', 'Iw', 'retFar(b)', { write: ALL, sensitive: 'protection' });
 one(0xcb, 'RETF', '', 'retFar(b)', { write: ALL, sensitive: 'protection' });
-one(0xcc, 'INT3', '', 'int3()', { write: 'IT' });
+// INT3 and INTO check the gate's DPL against CPL as INT n does (SDM vol. 3A, 6.12.1.1):
+// the same protection-system reference (Robin and Irvine name the family "INT n").
+one(0xcc, 'INT3', '', 'int3()', { write: 'IT', sensitive: 'protection' });
 one(0xcd, 'INT', 'Ib', 'intN()', { write: 'IT', iopl: 'v86', sensitive: 'protection', svm: 'INTn' });
-one(0xce, 'INTO', '', 'into()', { read: 'O', write: 'IT' });
+one(0xce, 'INTO', '', 'into()', { read: 'O', write: 'IT', sensitive: 'protection' });
 one(0xcf, 'IRET', '', 'iretInsn()', { write: ALL, iopl: 'v86', sensitive: 'protection', svm: 'IRET',
   note: 'far return that loads EFLAGS as POPF does' });
 one(0xd4, 'AAM', 'Ib', 'aamIb()', { write: 'SZP', undef: 'OAC' });
@@ -272,9 +274,17 @@ two(0x0b, 'UD2', '', undefined, { ud: 'always' });
 two(0x18, 'PREFETCH', 'Mb', 'hintNop()', { note: 'hint: reg 0-3 PREFETCHh, the others reserved NOPs' });
 for (let op = 0x19; op <= 0x1f; op++) two(op, 'NOP', 'Ev', 'hintNop()', { note: op === 0x1f ? 'multi-byte NOP' : 'reserved hint NOP' });
 const CRF = { undef: ARITH };
-two(0x20, 'MOV', 'Rd,Cd', 'movCrDr(b)', { ...CRF, priv: 'cpl0', vmx: 'CR3-store / CR8-store exiting', svm: 'CRn_READ' });
+// MOV CRn: CR0, CR2, CR3, CR4 (CR1, CR5-CR7 are #UD: SDM vol. 2B, MOV Control Registers).
+// MOV DRn: all eight (DR4/DR5 alias DR6/DR7 while CR4.DE = 0). ModRM.mod is ignored.
+for (const r of [0, 2, 3, 4]) {
+  two(0x20, 'MOV', 'Rd,Cd', 'movCrDr(b)', { reg: r, ...CRF, priv: 'cpl0', svm: 'CRn_READ',
+    vmx: 'CR3-store / CR8-store exiting' });
+}
+for (const r of [0, 2, 3, 4]) {
+  two(0x22, 'MOV', 'Cd,Rd', 'movCrDr(b)', { reg: r, ...CRF, priv: 'cpl0', svm: 'CRn_WRITE',
+    vmx: 'CR0/CR4 guest/host masks, CR3-load exiting' });
+}
 two(0x21, 'MOV', 'Rd,Dd', 'movCrDr(b)', { ...CRF, priv: 'cpl0', vmx: 'MOV-DR exiting', svm: 'DRn_READ' });
-two(0x22, 'MOV', 'Cd,Rd', 'movCrDr(b)', { ...CRF, priv: 'cpl0', vmx: 'CR0/CR4 guest/host masks, CR3-load exiting', svm: 'CRn_WRITE' });
 two(0x23, 'MOV', 'Dd,Rd', 'movCrDr(b)', { ...CRF, priv: 'cpl0', vmx: 'MOV-DR exiting', svm: 'DRn_WRITE' });
 two(0x30, 'WRMSR', '', 'wrmsr()', { priv: 'cpl0', vmx: 'MSR bitmaps (all MSRs without them)', svm: 'MSR_PROT' });
 two(0x31, 'RDTSC', '', 'rdtsc()', { priv: 'cpl0-tsd', vmx: 'RDTSC exiting', svm: 'RDTSC' });
@@ -330,5 +340,40 @@ two(0xc7, 'VMXON', 'Mq', undefined, { reg: 6, mod: 'mem', prefix: 0xf3, ud: 'cor
 two(0xc7, 'VMPTRST', 'Mq', undefined, { reg: 7, mod: 'mem', ud: 'core', priv: 'cpl0', vmx: 'always' });
 for (let r = 0; r < 8; r++) two(0xc8 + r, 'BSWAP', REG32[r], 'bswapInsn(b)');
 two(0xff, 'UD0', 'Gv,Ev', undefined, { ud: 'always' });
+
+// The suites that cover the instructions the captured vectors (test/fixtures/vectors, user
+// mode only) do not: by mnemonic, or mnemonic and operands.
+const SG = 'test/core/system/guests/';
+const ST = 'guests/systests/';
+const SELF = 'test/core/opcodes.test.ts';
+const SUITES = {
+  'PUSH ES': SG + 'v86.asm', 'POP ES': SG + 'v86.asm', 'PUSH CS': SG + 'gates.asm',
+  'PUSH DS': ST + 'rings.asm', 'POP DS': ST + 'rings.asm', 'PUSH SS': SELF, 'POP SS': SELF,
+  'PUSH FS': SELF, 'POP FS': SELF, 'PUSH GS': SELF, 'POP GS': SELF,
+  LES: SELF, LDS: SELF, LFS: SELF, LGS: SELF, LSS: ST + 'segments.asm', PREFETCH: SELF,
+  'NOP Ev': SELF, INS: 'test/core/string-io.test.ts', OUTS: 'test/core/string-io.test.ts',
+  'MOV Ev,ES': SG + 'gates.asm', 'MOV ES,Ew': SG + 'gates.asm', 'MOV Ev,CS': SG + 'gates.asm',
+  'MOV Ev,SS': SG + 'gates.asm', 'MOV SS,Ew': SG + 'gates.asm', 'MOV Ev,DS': SG + 'gates.asm',
+  'MOV DS,Ew': SG + 'gates.asm', 'MOV Ev,FS': SG + 'gates.asm', 'MOV FS,Ew': SG + 'gates.asm',
+  'MOV Ev,GS': SG + 'gates.asm', 'MOV GS,Ew': SG + 'gates.asm',
+  'CALL Ap': SG + 'gates.asm', 'JMP Ap': SG + 'gates.asm', 'CALL Mp': SG + 'gates.asm',
+  'JMP Mp': SG + 'gates.asm', RETF: SG + 'gates.asm', 'INT Ib': SG + 'gates.asm', IRET: SG + 'gates.asm',
+  FWAIT: 'test/core/decoder.test.ts', IN: SG + 'realmode.asm', OUT: SG + 'realmode.asm',
+  INT1: ST + 'strict.asm', HLT: SG + 'lib.inc', CLI: SG + 'lib.inc', STI: ST + 'irq.asm',
+  SLDT: SG + 'segload.asm', STR: SG + 'sysregs.asm', LLDT: SG + 'segload.asm', LTR: SG + 'sysregs.asm',
+  VERR: ST + 'segments.asm', VERW: ST + 'segments.asm', SGDT: SG + 'gates.asm',
+  SIDT: SG + 'sysregs.asm', LGDT: SG + 'lib.inc', LIDT: SG + 'lib.inc', SMSW: SG + 'sysregs.asm',
+  LMSW: SG + 'sysregs.asm', INVLPG: ST + 'paging.asm', LAR: SG + 'segload.asm',
+  LSL: SG + 'segload.asm', CLTS: SG + 'sysregs.asm', INVD: ST + 'sysinsns.asm',
+  WBINVD: ST + 'sysinsns.asm', 'MOV Rd,Cd': SG + 'sysregs.asm', 'MOV Cd,Rd': SG + 'sysregs.asm',
+  'MOV Rd,Dd': SG + 'sysregs.asm', 'MOV Dd,Rd': SG + 'sysregs.asm',
+  WRMSR: 'test/core/system/cpuid-msr.test.ts', RDMSR: 'test/core/system/cpuid-msr.test.ts',
+  RDTSC: 'test/core/system/cpuid-msr.test.ts', CPUID: 'test/core/system/cpuid-msr.test.ts',
+  SYSENTER: SG + 'sysregs.asm', SYSEXIT: SG + 'sysregs.asm',
+};
+for (const r of rows) {
+  if (r.exec === undefined) continue;
+  r.suite = SUITES[`${r.mnemonic} ${r.operands}`] ?? SUITES[r.mnemonic];
+}
 
 export const opcodes = rows;
