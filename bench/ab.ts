@@ -14,7 +14,10 @@ import { runLoopGuest } from '../bindings/bench/loops.js';
 import { WORKLOADS, benchImageUrl } from './workloads.js';
 
 const argv = process.argv.slice(2);
-const opt = (k: string) => { const i = argv.indexOf(k); return i >= 0 ? argv.splice(i, 2)[1] : undefined; };
+const opt = (k: string) => {
+  const i = argv.indexOf(k);
+  return i >= 0 ? argv.splice(i, 2)[1] : undefined;
+};
 const only = opt('--only')?.split(',');
 const repeat = Math.max(1, Number(opt('--repeat') ?? 5) || 5);
 const files = argv;
@@ -26,7 +29,10 @@ if (files.length < 2) {
 const RAM = 64 << 20;
 const cores = await Promise.all(files.map((f) =>
   createCore({ ramBytes: RAM, wasm: pathToFileURL(resolve(f)) })));
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1];
+};
 
 const rows: Record<string, string>[] = [];
 for (const w of WORKLOADS.filter((x) => !only || only.includes(x.name))) {
@@ -39,7 +45,8 @@ for (const w of WORKLOADS.filter((x) => !only || only.includes(x.name))) {
       const m = runLoopGuest(cores[i], img, w);
       if (m.mips === null) throw new Error(`${w.name} on ${files[i]}: ${m.error}`);
       if (m.counted !== w.instructions + 1) {
-        throw new Error(`${w.name} on ${files[i]}: counted ${m.counted}, the source says ${w.instructions} (+1)`);
+        throw new Error(`${w.name} on ${files[i]}: counted ${m.counted}, ` +
+          `the source says ${w.instructions} (+1)`);
       }
       mips[i].push(m.mips);
     }
@@ -51,6 +58,7 @@ for (const w of WORKLOADS.filter((x) => !only || only.includes(x.name))) {
     if (i > 0) row[`median/first`] = (median(mips[i]) / median(mips[0])).toFixed(3);
   });
   rows.push(row);
-  console.log(w.name, files.map((f, i) => `${f}: ${mips[i].map((x) => x.toFixed(0)).join(' ')}`).join(' | '));
+  const runs = files.map((f, i) => `${f}: ${mips[i].map((x) => x.toFixed(0)).join(' ')}`);
+  console.log(w.name, runs.join(' | '));
 }
 console.table(rows);

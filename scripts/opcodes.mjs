@@ -35,12 +35,15 @@
 
 const ARITH = 'OSZAPC';
 const LOGIC = { write: 'OSZPC', undef: 'A' };
-const CC_READ = ['O', 'O', 'C', 'C', 'Z', 'Z', 'ZC', 'ZC', 'S', 'S', 'P', 'P', 'SO', 'SO', 'SZO', 'SZO'];
+const CC_READ = ['O', 'O', 'C', 'C', 'Z', 'Z', 'ZC', 'ZC', 'S', 'S', 'P', 'P', 'SO', 'SO', 'SZO',
+  'SZO'];
 const CC = ['O', 'NO', 'B', 'AE', 'E', 'NE', 'BE', 'A', 'S', 'NS', 'P', 'NP', 'L', 'GE', 'LE', 'G'];
 const ALU = ['ADD', 'OR', 'ADC', 'SBB', 'AND', 'SUB', 'XOR', 'CMP'];
-const aluFlags = (i) => (i === 1 || i === 4 || i === 6 ? LOGIC : { write: ARITH, read: i === 2 || i === 3 ? 'C' : '' });
+const aluFlags = (i) => (i === 1 || i === 4 || i === 6 ? LOGIC : { write: ARITH,
+  read: i === 2 || i === 3 ? 'C' : '' });
 const SHIFT = ['ROL', 'ROR', 'RCL', 'RCR', 'SHL', 'SHR', 'SAL', 'SAR'];
-const shiftFlags = (i) => (i < 4 ? { read: i >= 2 ? 'C' : '', write: 'OC', undef: '' } : { write: 'OSZPC', undef: 'A' });
+const shiftFlags = (i) => (i < 4 ? { read: i >= 2 ? 'C' : '', write: 'OC',
+  undef: '' } : { write: 'OSZPC', undef: 'A' });
 const REG32 = ['EAX', 'ECX', 'EDX', 'EBX', 'ESP', 'EBP', 'ESI', 'EDI'];
 const SREG = ['ES', 'CS', 'SS', 'DS'];
 const ONE = 1, TWO = 0x0f;
@@ -70,7 +73,8 @@ for (const [i, s] of SREG.entries()) {
   if (i !== 1) one((i << 3) + 7, 'POP', s, 'popSeg(b >> 3)', { sensitive: 'protection' });
 }
 for (const op of [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]) {
-  const name = { 0x66: 'operand size', 0x67: 'address size', 0xf0: 'LOCK', 0xf2: 'REPNE', 0xf3: 'REP' };
+  const name = { 0x66: 'operand size', 0x67: 'address size', 0xf0: 'LOCK', 0xf2: 'REPNE',
+    0xf3: 'REP' };
   one(op, 'prefix', name[op] ?? 'segment', 'prefixes(b)', { prefixByte: true });
 }
 one(0x0f, 'escape', '0F map', 'twoByte(retired)', { prefixByte: true });
@@ -92,18 +96,24 @@ one(0x68, 'PUSH', 'Iz', 'pushIz()');
 one(0x69, 'IMUL', 'Gv,Ev,Iz', 'imulGvEvI(b)', { write: 'OC', undef: 'SZAP' });
 one(0x6a, 'PUSH', 'Ib', 'pushIb()');
 one(0x6b, 'IMUL', 'Gv,Ev,Ib', 'imulGvEvI(b)', { write: 'OC', undef: 'SZAP' });
-one(0x6c, 'INS', 'Yb,DX', 'insString(b)', { read: 'D', iopl: 'io', vmx: 'unconditional I/O exiting or I/O bitmaps', svm: 'IOIO_PROT' });
-one(0x6d, 'INS', 'Yz,DX', 'insString(b)', { read: 'D', iopl: 'io', vmx: 'unconditional I/O exiting or I/O bitmaps', svm: 'IOIO_PROT' });
-one(0x6e, 'OUTS', 'DX,Xb', 'outsString(b)', { read: 'D', iopl: 'io', vmx: 'unconditional I/O exiting or I/O bitmaps', svm: 'IOIO_PROT' });
-one(0x6f, 'OUTS', 'DX,Xz', 'outsString(b)', { read: 'D', iopl: 'io', vmx: 'unconditional I/O exiting or I/O bitmaps', svm: 'IOIO_PROT' });
+one(0x6c, 'INS', 'Yb,DX', 'insString(b)', { read: 'D', iopl: 'io',
+  vmx: 'unconditional I/O exiting or I/O bitmaps', svm: 'IOIO_PROT' });
+one(0x6d, 'INS', 'Yz,DX', 'insString(b)', { read: 'D', iopl: 'io',
+  vmx: 'unconditional I/O exiting or I/O bitmaps', svm: 'IOIO_PROT' });
+one(0x6e, 'OUTS', 'DX,Xb', 'outsString(b)', { read: 'D', iopl: 'io',
+  vmx: 'unconditional I/O exiting or I/O bitmaps', svm: 'IOIO_PROT' });
+one(0x6f, 'OUTS', 'DX,Xz', 'outsString(b)', { read: 'D', iopl: 'io',
+  vmx: 'unconditional I/O exiting or I/O bitmaps', svm: 'IOIO_PROT' });
 for (let c = 0; c < 16; c++) {
-  one(0x70 + c, 'J' + CC[c], 'Jb', c === 4 || c === 5 ? 'jzJnz(b)' : 'jccRel8(b)', { read: CC_READ[c] });
+  one(0x70 + c, 'J' + CC[c], 'Jb', c === 4 || c === 5 ? 'jzJnz(b)' : 'jccRel8(b)',
+    { read: CC_READ[c] });
 }
 for (const op of [0x80, 0x81, 0x82, 0x83]) {
   const operands = ['Eb,Ib', 'Ev,Iz', 'Eb,Ib', 'Ev,Ib'][op - 0x80];
   for (let r = 0; r < 8; r++) {
     one(op, ALU[r], operands, op & 1 ? 'group1Ev(b)' : 'group1Eb(b)',
-      { reg: r, ...aluFlags(r), lock: r !== 7, note: op === 0x82 ? 'alias of 80 (SDM vol. 2D, table A-6)' : undefined });
+      { reg: r, ...aluFlags(r), lock: r !== 7,
+        note: op === 0x82 ? 'alias of 80 (SDM vol. 2D, table A-6)' : undefined });
   }
 }
 one(0x84, 'TEST', 'Eb,Gb', 'testEG(b)', LOGIC);
@@ -115,9 +125,11 @@ one(0x89, 'MOV', 'Ev,Gv', 'movEvGv()');
 one(0x8a, 'MOV', 'Gb,Eb', 'movGbEb()');
 one(0x8b, 'MOV', 'Gv,Ev', 'movGvEv()');
 for (let s = 0; s < 6; s++) {
-  one(0x8c, 'MOV', 'Ev,' + ['ES', 'CS', 'SS', 'DS', 'FS', 'GS'][s], 'movEvSw()', { reg: s, sensitive: 'protection' });
+  one(0x8c, 'MOV', 'Ev,' + ['ES', 'CS', 'SS', 'DS', 'FS', 'GS'][s], 'movEvSw()', { reg: s,
+    sensitive: 'protection' });
   if (s !== 1) {
-    one(0x8e, 'MOV', ['ES', 'CS', 'SS', 'DS', 'FS', 'GS'][s] + ',Ew', 'movSwEw()', { reg: s, sensitive: 'protection' });
+    one(0x8e, 'MOV', ['ES', 'CS', 'SS', 'DS', 'FS', 'GS'][s] + ',Ew', 'movSwEw()', { reg: s,
+      sensitive: 'protection' });
   }
 }
 one(0x8d, 'LEA', 'Gv,M', 'lea()', { mod: 'mem' });
@@ -127,10 +139,13 @@ one(0x90, 'PAUSE', '', 'nopInsn()', { prefix: 0xf3, vmx: 'PAUSE exiting', svm: '
 for (let r = 1; r < 8; r++) one(0x90 + r, 'XCHG', 'rAX,' + REG32[r], 'xchgAcc(b)');
 one(0x98, 'CBW/CWDE', '', 'cbw()');
 one(0x99, 'CWD/CDQ', '', 'cwd()');
-one(0x9a, 'CALL', 'Ap', 'callFarImm()', { write: ALL, sensitive: 'protection', note: 'far; a task gate switches tasks' });
+one(0x9a, 'CALL', 'Ap', 'callFarImm()', { write: ALL, sensitive: 'protection',
+  note: 'far; a task gate switches tasks' });
 one(0x9b, 'FWAIT', '', 'fwait()');
-one(0x9c, 'PUSHF', 'Fv', 'pushf()', { read: ALL, iopl: 'v86', sensitive: 'register', svm: 'PUSHF' });
-one(0x9d, 'POPF', 'Fv', 'popfInsn()', { write: ALL, iopl: 'v86', sensitive: 'register', svm: 'POPF' });
+one(0x9c, 'PUSHF', 'Fv', 'pushf()', { read: ALL, iopl: 'v86', sensitive: 'register',
+  svm: 'PUSHF' });
+one(0x9d, 'POPF', 'Fv', 'popfInsn()', { write: ALL, iopl: 'v86', sensitive: 'register',
+  svm: 'POPF' });
 one(0x9e, 'SAHF', '', 'sahf()', { write: 'SZAPC' });
 one(0x9f, 'LAHF', '', 'lahf()', { read: 'SZAPC' });
 one(0xa0, 'MOV', 'AL,Ob', 'movAccMoffs(b)');
@@ -157,7 +172,8 @@ for (const op of [0xc0, 0xc1, 0xd0, 0xd1, 0xd2, 0xd3]) {
   const src = op < 0xd0 ? 'Ib' : op < 0xd2 ? '1' : 'CL';
   for (let r = 0; r < 8; r++) {
     one(op, SHIFT[r], (op & 1 ? 'Ev,' : 'Eb,') + src, op & 1 ? 'group2Ev(b)' : 'group2Eb(b)',
-      { reg: r, ...shiftFlags(r), note: r === 6 ? 'alias of SHL (SDM vol. 2D, table A-6)' : undefined });
+      { reg: r, ...shiftFlags(r),
+        note: r === 6 ? 'alias of SHL (SDM vol. 2D, table A-6)' : undefined });
   }
 }
 one(0xc2, 'RET', 'Iw', 'retNear(b)');
@@ -173,7 +189,8 @@ one(0xcb, 'RETF', '', 'retFar(b)', { write: ALL, sensitive: 'protection' });
 // INT3 and INTO check the gate's DPL against CPL as INT n does (SDM vol. 3A, 6.12.1.1):
 // the same protection-system reference (Robin and Irvine name the family "INT n").
 one(0xcc, 'INT3', '', 'int3()', { write: 'IT', sensitive: 'protection' });
-one(0xcd, 'INT', 'Ib', 'intN()', { write: 'IT', iopl: 'v86', sensitive: 'protection', svm: 'INTn' });
+one(0xcd, 'INT', 'Ib', 'intN()', { write: 'IT', iopl: 'v86', sensitive: 'protection',
+  svm: 'INTn' });
 one(0xce, 'INTO', '', 'into()', { read: 'O', write: 'IT', sensitive: 'protection' });
 one(0xcf, 'IRET', '', 'iretInsn()', { write: ALL, iopl: 'v86', sensitive: 'protection', svm: 'IRET',
   note: 'far return that loads EFLAGS as POPF does' });
@@ -182,7 +199,8 @@ one(0xd5, 'AAD', 'Ib', 'aadIb()', { write: 'SZP', undef: 'OAC' });
 one(0xd6, 'SALC', '', 'salc()', { read: 'C', note: 'undocumented by Intel; sets AL from CF' });
 one(0xd7, 'XLAT', '', 'xlat()');
 for (let op = 0xd8; op <= 0xdf; op++) {
-  one(op, 'ESC', 'x87', 'x87Escape()', { ud: 'core', note: 'no x87 yet: #NM when CR0.EM or CR0.TS, else #UD' });
+  one(op, 'ESC', 'x87', 'x87Escape()', { ud: 'core',
+    note: 'no x87 yet: #NM when CR0.EM or CR0.TS, else #UD' });
 }
 one(0xe0, 'LOOPNE', 'Jb', 'loop(b)', { read: 'Z' });
 one(0xe1, 'LOOPE', 'Jb', 'loop(b)', { read: 'Z' });
@@ -195,7 +213,8 @@ one(0xe6, 'OUT', 'Ib,AL', 'outImm(b)', IO);
 one(0xe7, 'OUT', 'Ib,eAX', 'outImm(b)', IO);
 one(0xe8, 'CALL', 'Jz', 'callRel()');
 one(0xe9, 'JMP', 'Jz', 'jmpRel()');
-one(0xea, 'JMP', 'Ap', 'jmpFarImm()', { write: ALL, sensitive: 'protection', note: 'far; a task gate switches tasks' });
+one(0xea, 'JMP', 'Ap', 'jmpFarImm()', { write: ALL, sensitive: 'protection',
+  note: 'far; a task gate switches tasks' });
 one(0xeb, 'JMP', 'Jb', 'jmpShort()');
 one(0xec, 'IN', 'AL,DX', 'inDx(b)', IO);
 one(0xed, 'IN', 'eAX,DX', 'inDx(b)', IO);
@@ -205,13 +224,15 @@ one(0xf1, 'INT1', '', 'int1()', { write: 'IT', svm: 'ICEBP', note: 'ICEBP' });
 one(0xf4, 'HLT', '', 'hlt()', { priv: 'cpl0', vmx: 'HLT exiting', svm: 'HLT' });
 one(0xf5, 'CMC', '', 'cmc()', { read: 'C', write: 'C' });
 const G3 = ['TEST', 'TEST', 'NOT', 'NEG', 'MUL', 'IMUL', 'DIV', 'IDIV'];
-const g3Flags = [LOGIC, LOGIC, {}, { write: ARITH }, { write: 'OC', undef: 'SZAP' }, { write: 'OC', undef: 'SZAP' },
+const g3Flags = [LOGIC, LOGIC, {}, { write: ARITH }, { write: 'OC', undef: 'SZAP' },
+  { write: 'OC', undef: 'SZAP' },
   { undef: ARITH }, { undef: ARITH }];
 for (const op of [0xf6, 0xf7]) {
   for (let r = 0; r < 8; r++) {
     const operands = (op & 1 ? 'Ev' : 'Eb') + (r < 2 ? (op & 1 ? ',Iz' : ',Ib') : '');
     one(op, G3[r], operands, 'group3Insn(b)',
-      { reg: r, ...g3Flags[r], lock: r === 2 || r === 3, note: r === 1 ? 'alias of /0 on real CPUs' : undefined });
+      { reg: r, ...g3Flags[r], lock: r === 2 || r === 3,
+        note: r === 1 ? 'alias of /0 on real CPUs' : undefined });
   }
 }
 one(0xf8, 'CLC', '', 'clc()', { write: 'C' });
@@ -225,9 +246,11 @@ one(0xfe, 'DEC', 'Eb', 'group4()', { reg: 1, write: 'OSZAP', lock: true });
 one(0xff, 'INC', 'Ev', 'group5()', { reg: 0, write: 'OSZAP', lock: true });
 one(0xff, 'DEC', 'Ev', 'group5()', { reg: 1, write: 'OSZAP', lock: true });
 one(0xff, 'CALL', 'Ev', 'group5()', { reg: 2 });
-one(0xff, 'CALL', 'Mp', 'group5()', { reg: 3, mod: 'mem', write: ALL, sensitive: 'protection', note: 'far' });
+one(0xff, 'CALL', 'Mp', 'group5()', { reg: 3, mod: 'mem', write: ALL, sensitive: 'protection',
+  note: 'far' });
 one(0xff, 'JMP', 'Ev', 'group5()', { reg: 4 });
-one(0xff, 'JMP', 'Mp', 'group5()', { reg: 5, mod: 'mem', write: ALL, sensitive: 'protection', note: 'far' });
+one(0xff, 'JMP', 'Mp', 'group5()', { reg: 5, mod: 'mem', write: ALL, sensitive: 'protection',
+  note: 'far' });
 one(0xff, 'PUSH', 'Ev', 'group5()', { reg: 6 });
 
 // ---- two-byte map 0F (SDM vol. 2D, table A-3) ----
@@ -241,38 +264,49 @@ for (const [r, [m, operands, sensitive, svm]] of g6.entries()) {
     sensitive: sensitive ?? undefined, ...(r < 4 ? { ...DT, svm } : {}),
   });
 }
-two(0x01, 'SGDT', 'Ms', 'group7()', { reg: 0, mod: 'mem', sensitive: 'register', ...DT, svm: 'GDTR_READ' });
-two(0x01, 'SIDT', 'Ms', 'group7()', { reg: 1, mod: 'mem', sensitive: 'register', ...DT, svm: 'IDTR_READ' });
+two(0x01, 'SGDT', 'Ms', 'group7()', { reg: 0, mod: 'mem', sensitive: 'register', ...DT,
+  svm: 'GDTR_READ' });
+two(0x01, 'SIDT', 'Ms', 'group7()', { reg: 1, mod: 'mem', sensitive: 'register', ...DT,
+  svm: 'IDTR_READ' });
 two(0x01, 'LGDT', 'Ms', 'group7()', { reg: 2, mod: 'mem', priv: 'cpl0', ...DT, svm: 'GDTR_WRITE' });
 two(0x01, 'LIDT', 'Ms', 'group7()', { reg: 3, mod: 'mem', priv: 'cpl0', ...DT, svm: 'IDTR_WRITE' });
 two(0x01, 'SMSW', 'Mw/Rv', 'group7()', { reg: 4, sensitive: 'register', svm: 'CR0_READ' });
-two(0x01, 'LMSW', 'Ew', 'group7()', { reg: 6, priv: 'cpl0', vmx: 'CR0 guest/host mask', svm: 'CR0_WRITE' });
-two(0x01, 'INVLPG', 'Mb', 'group7()', { reg: 7, mod: 'mem', priv: 'cpl0', vmx: 'INVLPG exiting', svm: 'INVLPG' });
+two(0x01, 'LMSW', 'Ew', 'group7()', { reg: 6, priv: 'cpl0', vmx: 'CR0 guest/host mask',
+  svm: 'CR0_WRITE' });
+two(0x01, 'INVLPG', 'Mb', 'group7()', { reg: 7, mod: 'mem', priv: 'cpl0', vmx: 'INVLPG exiting',
+  svm: 'INVLPG' });
 // Forms of group 7 with mod = 11b (SDM vol. 2D, table A-6), not implemented yet: the
 // instructions the virtualization modes will add.
 const g7r = [
   [0, 1, 'VMCALL', { vmx: 'always', svm: 'none (#UD on AMD)' }],
-  [0, 2, 'VMLAUNCH', { vmx: 'always', priv: 'cpl0' }], [0, 3, 'VMRESUME', { vmx: 'always', priv: 'cpl0' }],
+  [0, 2, 'VMLAUNCH', { vmx: 'always', priv: 'cpl0' }], [0, 3, 'VMRESUME', { vmx: 'always',
+    priv: 'cpl0' }],
   [0, 4, 'VMXOFF', { vmx: 'always', priv: 'cpl0' }],
   [1, 0, 'MONITOR', { priv: 'cpl0', vmx: 'MONITOR exiting', svm: 'MONITOR' }],
   [1, 1, 'MWAIT', { priv: 'cpl0', vmx: 'MWAIT exiting', svm: 'MWAIT' }],
   [2, 0, 'XGETBV', {}], [2, 1, 'XSETBV', { priv: 'cpl0', vmx: 'always', svm: 'XSETBV' }],
   [3, 0, 'VMRUN', { priv: 'cpl0', vmx: 'none (#UD on Intel)', svm: 'VMRUN' }],
   [3, 1, 'VMMCALL', { svm: 'VMMCALL' }],
-  [3, 2, 'VMLOAD', { priv: 'cpl0', svm: 'VMLOAD' }], [3, 3, 'VMSAVE', { priv: 'cpl0', svm: 'VMSAVE' }],
+  [3, 2, 'VMLOAD', { priv: 'cpl0', svm: 'VMLOAD' }], [3, 3, 'VMSAVE', { priv: 'cpl0',
+    svm: 'VMSAVE' }],
   [3, 4, 'STGI', { priv: 'cpl0', svm: 'STGI' }], [3, 5, 'CLGI', { priv: 'cpl0', svm: 'CLGI' }],
-  [3, 6, 'SKINIT', { priv: 'cpl0', svm: 'SKINIT' }], [3, 7, 'INVLPGA', { priv: 'cpl0', svm: 'INVLPGA' }],
+  [3, 6, 'SKINIT', { priv: 'cpl0', svm: 'SKINIT' }], [3, 7, 'INVLPGA', { priv: 'cpl0',
+    svm: 'INVLPGA' }],
   [7, 1, 'RDTSCP', { priv: 'cpl0-tsd', vmx: 'RDTSC exiting (with enable RDTSCP)', svm: 'RDTSCP' }],
 ];
-for (const [reg, rm, m, more] of g7r) two(0x01, m, '', undefined, { reg, rm, mod: 'reg', ud: 'core', ...more });
+for (const [reg, rm, m, more] of g7r) two(0x01, m, '', undefined, { reg, rm, mod: 'reg',
+  ud: 'core', ...more });
 two(0x02, 'LAR', 'Gv,Ew', 'larLsl(b)', { write: 'Z', ud: 'real', sensitive: 'protection' });
 two(0x03, 'LSL', 'Gv,Ew', 'larLsl(b)', { write: 'Z', ud: 'real', sensitive: 'protection' });
-two(0x06, 'CLTS', '', 'clts()', { priv: 'cpl0', vmx: 'CR0 guest/host mask (TS)', svm: 'CR0_WRITE' });
+two(0x06, 'CLTS', '', 'clts()', { priv: 'cpl0', vmx: 'CR0 guest/host mask (TS)',
+  svm: 'CR0_WRITE' });
 two(0x08, 'INVD', '', 'invd()', { priv: 'cpl0', vmx: 'always', svm: 'INVD' });
 two(0x09, 'WBINVD', '', 'invd()', { priv: 'cpl0', vmx: 'WBINVD exiting', svm: 'WBINVD' });
 two(0x0b, 'UD2', '', undefined, { ud: 'always' });
-two(0x18, 'PREFETCH', 'Mb', 'hintNop()', { note: 'hint: reg 0-3 PREFETCHh, the others reserved NOPs' });
-for (let op = 0x19; op <= 0x1f; op++) two(op, 'NOP', 'Ev', 'hintNop()', { note: op === 0x1f ? 'multi-byte NOP' : 'reserved hint NOP' });
+two(0x18, 'PREFETCH', 'Mb', 'hintNop()',
+  { note: 'hint: reg 0-3 PREFETCHh, the others reserved NOPs' });
+for (let op = 0x19; op <= 0x1f; op++) two(op, 'NOP', 'Ev', 'hintNop()',
+  { note: op === 0x1f ? 'multi-byte NOP' : 'reserved hint NOP' });
 const CRF = { undef: ARITH };
 // MOV CRn: CR0, CR2, CR3, CR4 (CR1, CR5-CR7 are #UD: SDM vol. 2B, MOV Control Registers).
 // MOV DRn: all eight (DR4/DR5 alias DR6/DR7 while CR4.DE = 0). ModRM.mod is ignored.
@@ -284,12 +318,17 @@ for (const r of [0, 2, 3, 4]) {
   two(0x22, 'MOV', 'Cd,Rd', 'movCrDr(b)', { reg: r, ...CRF, priv: 'cpl0', svm: 'CRn_WRITE',
     vmx: 'CR0/CR4 guest/host masks, CR3-load exiting' });
 }
-two(0x21, 'MOV', 'Rd,Dd', 'movCrDr(b)', { ...CRF, priv: 'cpl0', vmx: 'MOV-DR exiting', svm: 'DRn_READ' });
-two(0x23, 'MOV', 'Dd,Rd', 'movCrDr(b)', { ...CRF, priv: 'cpl0', vmx: 'MOV-DR exiting', svm: 'DRn_WRITE' });
-two(0x30, 'WRMSR', '', 'wrmsr()', { priv: 'cpl0', vmx: 'MSR bitmaps (all MSRs without them)', svm: 'MSR_PROT' });
+two(0x21, 'MOV', 'Rd,Dd', 'movCrDr(b)', { ...CRF, priv: 'cpl0', vmx: 'MOV-DR exiting',
+  svm: 'DRn_READ' });
+two(0x23, 'MOV', 'Dd,Rd', 'movCrDr(b)', { ...CRF, priv: 'cpl0', vmx: 'MOV-DR exiting',
+  svm: 'DRn_WRITE' });
+two(0x30, 'WRMSR', '', 'wrmsr()', { priv: 'cpl0', vmx: 'MSR bitmaps (all MSRs without them)',
+  svm: 'MSR_PROT' });
 two(0x31, 'RDTSC', '', 'rdtsc()', { priv: 'cpl0-tsd', vmx: 'RDTSC exiting', svm: 'RDTSC' });
-two(0x32, 'RDMSR', '', 'rdmsr()', { priv: 'cpl0', vmx: 'MSR bitmaps (all MSRs without them)', svm: 'MSR_PROT' });
-two(0x33, 'RDPMC', '', undefined, { ud: 'core', priv: 'cpl0-pce', vmx: 'RDPMC exiting', svm: 'RDPMC' });
+two(0x32, 'RDMSR', '', 'rdmsr()', { priv: 'cpl0', vmx: 'MSR bitmaps (all MSRs without them)',
+  svm: 'MSR_PROT' });
+two(0x33, 'RDPMC', '', undefined, { ud: 'core', priv: 'cpl0-pce', vmx: 'RDPMC exiting',
+  svm: 'RDPMC' });
 two(0x34, 'SYSENTER', '', 'sysenter()', { write: 'I' });
 two(0x35, 'SYSEXIT', '', 'sysexit()', { priv: 'cpl0' });
 two(0x37, 'GETSEC', '', undefined, { ud: 'core', vmx: 'always' });
@@ -309,7 +348,8 @@ two(0xa4, 'SHLD', 'Ev,Gv,Ib', 'shiftDoubleInsn(b)', { write: 'OSZPC', undef: 'A'
 two(0xa5, 'SHLD', 'Ev,Gv,CL', 'shiftDoubleInsn(b)', { write: 'OSZPC', undef: 'A' });
 two(0xa8, 'PUSH', 'GS', 'pushGs()', { sensitive: 'protection' });
 two(0xa9, 'POP', 'GS', 'popGs()', { sensitive: 'protection' });
-two(0xaa, 'RSM', '', undefined, { ud: 'core', write: ALL, vmx: 'always (in SMM only)', svm: 'RSM' });
+two(0xaa, 'RSM', '', undefined, { ud: 'core', write: ALL, vmx: 'always (in SMM only)',
+  svm: 'RSM' });
 two(0xab, 'BTS', 'Ev,Gv', 'btEvGv(b)', { ...BT, lock: true });
 two(0xac, 'SHRD', 'Ev,Gv,Ib', 'shiftDoubleInsn(b)', { write: 'OSZPC', undef: 'A' });
 two(0xad, 'SHRD', 'Ev,Gv,CL', 'shiftDoubleInsn(b)', { write: 'OSZPC', undef: 'A' });
@@ -324,7 +364,8 @@ two(0xb6, 'MOVZX', 'Gv,Eb', 'movx(b)');
 two(0xb7, 'MOVZX', 'Gv,Ew', 'movx(b)');
 two(0xb9, 'UD1', 'Gv,Ev', undefined, { ud: 'always' });
 for (let r = 4; r < 8; r++) {
-  two(0xba, ['BT', 'BTS', 'BTR', 'BTC'][r - 4], 'Ev,Ib', 'group8()', { reg: r, ...BT, lock: r > 4 });
+  two(0xba, ['BT', 'BTS', 'BTR', 'BTC'][r - 4], 'Ev,Ib', 'group8()', { reg: r, ...BT,
+    lock: r > 4 });
 }
 two(0xbb, 'BTC', 'Ev,Gv', 'btEvGv(b)', { ...BT, lock: true });
 two(0xbc, 'BSF', 'Gv,Ev', 'bitScanInsn(b)', { write: 'Z', undef: 'OSAPC' });
@@ -334,10 +375,14 @@ two(0xbf, 'MOVSX', 'Gv,Ew', 'movx(b)');
 two(0xc0, 'XADD', 'Eb,Gb', 'xadd(b)', { write: ARITH, lock: true });
 two(0xc1, 'XADD', 'Ev,Gv', 'xadd(b)', { write: ARITH, lock: true });
 two(0xc7, 'CMPXCHG8B', 'Mq', 'cmpxchg8b()', { reg: 1, mod: 'mem', write: 'Z', lock: true });
-two(0xc7, 'VMPTRLD', 'Mq', undefined, { reg: 6, mod: 'mem', ud: 'core', priv: 'cpl0', vmx: 'always' });
-two(0xc7, 'VMCLEAR', 'Mq', undefined, { reg: 6, mod: 'mem', prefix: 0x66, ud: 'core', priv: 'cpl0', vmx: 'always' });
-two(0xc7, 'VMXON', 'Mq', undefined, { reg: 6, mod: 'mem', prefix: 0xf3, ud: 'core', priv: 'cpl0', vmx: 'always' });
-two(0xc7, 'VMPTRST', 'Mq', undefined, { reg: 7, mod: 'mem', ud: 'core', priv: 'cpl0', vmx: 'always' });
+two(0xc7, 'VMPTRLD', 'Mq', undefined, { reg: 6, mod: 'mem', ud: 'core', priv: 'cpl0',
+  vmx: 'always' });
+two(0xc7, 'VMCLEAR', 'Mq', undefined, { reg: 6, mod: 'mem', prefix: 0x66, ud: 'core',
+  priv: 'cpl0', vmx: 'always' });
+two(0xc7, 'VMXON', 'Mq', undefined, { reg: 6, mod: 'mem', prefix: 0xf3, ud: 'core', priv: 'cpl0',
+  vmx: 'always' });
+two(0xc7, 'VMPTRST', 'Mq', undefined, { reg: 7, mod: 'mem', ud: 'core', priv: 'cpl0',
+  vmx: 'always' });
 for (let r = 0; r < 8; r++) two(0xc8 + r, 'BSWAP', REG32[r], 'bswapInsn(b)');
 two(0xff, 'UD0', 'Gv,Ev', undefined, { ud: 'always' });
 
@@ -357,10 +402,12 @@ const SUITES = {
   'MOV DS,Ew': SG + 'gates.asm', 'MOV Ev,FS': SG + 'gates.asm', 'MOV FS,Ew': SG + 'gates.asm',
   'MOV Ev,GS': SG + 'gates.asm', 'MOV GS,Ew': SG + 'gates.asm',
   'CALL Ap': SG + 'gates.asm', 'JMP Ap': SG + 'gates.asm', 'CALL Mp': SG + 'gates.asm',
-  'JMP Mp': SG + 'gates.asm', RETF: SG + 'gates.asm', 'INT Ib': SG + 'gates.asm', IRET: SG + 'gates.asm',
+  'JMP Mp': SG + 'gates.asm', RETF: SG + 'gates.asm', 'INT Ib': SG + 'gates.asm',
+    IRET: SG + 'gates.asm',
   FWAIT: 'test/core/decoder.test.ts', IN: SG + 'realmode.asm', OUT: SG + 'realmode.asm',
   INT1: ST + 'strict.asm', HLT: SG + 'lib.inc', CLI: SG + 'lib.inc', STI: ST + 'irq.asm',
-  SLDT: SG + 'segload.asm', STR: SG + 'sysregs.asm', LLDT: SG + 'segload.asm', LTR: SG + 'sysregs.asm',
+  SLDT: SG + 'segload.asm', STR: SG + 'sysregs.asm', LLDT: SG + 'segload.asm',
+    LTR: SG + 'sysregs.asm',
   VERR: ST + 'segments.asm', VERW: ST + 'segments.asm', SGDT: SG + 'gates.asm',
   SIDT: SG + 'sysregs.asm', LGDT: SG + 'lib.inc', LIDT: SG + 'lib.inc', SMSW: SG + 'sysregs.asm',
   LMSW: SG + 'sysregs.asm', INVLPG: ST + 'paging.asm', LAR: SG + 'segload.asm',

@@ -111,7 +111,8 @@ export { prefixes } from './prefixes';
   const m = fetch8(); if (faulted) return;
   if (m >= 0xc0) { setReg(osz, m & 7, getReg(osz, (m >> 3) & 7)); return; }
   decodeModrmFast(m); if (faulted) return;
-  if (osz == 32) wr32(eaSeg, eaOff, reg32((m >> 3) & 7)); else wr16(eaSeg, eaOff, reg16((m >> 3) & 7));
+  if (osz == 32) wr32(eaSeg, eaOff, reg32((m >> 3) & 7));
+  else wr16(eaSeg, eaOff, reg16((m >> 3) & 7));
 }
 @inline export function movGvEv(): void {
   const m = fetch8(); if (faulted) return;
@@ -183,8 +184,14 @@ export { prefixes } from './prefixes';
   const a = rmwRead(16); if (faulted) return;
   rmwWrite(16, arpl(a, reg16(regField())));
 }
-@inline export function pushIz(): void { const v = fetchImm(osz); if (faulted) return; pushSz(osz, v); }
-@inline export function pushIb(): void { const v = fetchSimm8(); if (faulted) return; pushSz(osz, v); }
+@inline export function pushIz(): void {
+  const v = fetchImm(osz); if (faulted) return;
+  pushSz(osz, v);
+}
+@inline export function pushIb(): void {
+  const v = fetchSimm8(); if (faulted) return;
+  pushSz(osz, v);
+}
 @inline export function imulGvEvI(b: u32): void {
   decodeModrm(); if (faulted) return;
   const imm = b == 0x69 ? fetchImm(osz) : fetchSimm8(); if (faulted) return;
@@ -492,13 +499,19 @@ export { prefixes } from './prefixes';
   }
   callTo(ip + dsp);
 }
-@inline export function jmpRel(): void { const dsp = fetchImm(osz); if (faulted) return; jumpRel(dsp); }
+@inline export function jmpRel(): void {
+  const dsp = fetchImm(osz); if (faulted) return;
+  jumpRel(dsp);
+}
 @inline export function jmpFarImm(): void {
   const off = fetchImm(osz); const sel = fetch16(); if (faulted) return;
   if (!realFarTargetOk(off)) return;
   farJump(sel, off, osz);
 }
-@inline export function jmpShort(): void { const dsp = fetchSimm8(); if (faulted) return; jumpRel(dsp); }
+@inline export function jmpShort(): void {
+  const dsp = fetchSimm8(); if (faulted) return;
+  jumpRel(dsp);
+}
 @inline export function inDx(b: u32): void {
   const size = wsize(b);
   const v = portIn(reg16(EDX), size >> 3); if (faulted) return;

@@ -53,7 +53,8 @@ export { sysenter, sysexit } from './system/sysenter';
 }
 /** RDTSC: #GP at CPL > 0 when CR4.TSD (SDM vol. 2B, RDTSC). */
 @inline export function rdtsc(): void {
-  if ((load<u32>(STATE_BASE + S_CR4) & CR4_TSD) != 0 && (cplNow() != 0 || v86Mode()) && protectedMode()) {
+  const tsd = (load<u32>(STATE_BASE + S_CR4) & CR4_TSD) != 0;
+  if (tsd && (cplNow() != 0 || v86Mode()) && protectedMode()) {
     raiseGP(0); return;
   }
   const t = load<u64>(STATE_BASE + S_TSC) + tscOffset();

@@ -26,13 +26,15 @@ const rows = OPCODES.filter((r) => !r.prefixByte);
 const hex = (n: number) => n.toString(16).padStart(2, '0');
 const name = (r: Opcode) =>
   `${r.prefix ? hex(r.prefix) + ' ' : ''}${r.map === 0x0f ? '0f ' : ''}${hex(r.op)}` +
-  `${r.reg === undefined ? '' : ' /' + r.reg}${r.rm === undefined ? '' : ' rm' + r.rm} ${r.mnemonic}`;
+  `${r.reg === undefined ? '' : ' /' + r.reg}${r.rm === undefined ? '' : ' rm' + r.rm}` +
+  ` ${r.mnemonic}`;
 
 /** Whether an opcode takes a ModRM byte: its rows name a group member or an E/G/M/R/C/D operand
  *  (SDM vol. 2D, A.2.1). */
 function hasModrm(map: number, op: number): boolean {
   return OPCODES.some((r) => r.map === map && r.op === op &&
-    (r.reg !== undefined || r.operands.split(',').some((o) => /^[EGMRCD][a-z]?$|^[EGMRCD][a-z]\//.test(o))));
+    (r.reg !== undefined ||
+      r.operands.split(',').some((o) => /^[EGMRCD][a-z]?$|^[EGMRCD][a-z]\//.test(o))));
 }
 
 /** One encoding to try: its bytes and the table rows that describe it. */
@@ -48,7 +50,8 @@ function forms(): Form[] {
       if (map === 1 && prefixBytes.has(op)) continue;
       const head = map === 1 ? [op] : [0x0f, op];
       const mine = rows.filter((r) => r.map === map && r.op === op && r.prefix === undefined);
-      if (!hasModrm(map, op)) { out.push({ bytes: head, label: head.map(hex).join(' '), rows: mine }); continue; }
+      if (!hasModrm(map, op)) { out.push({ bytes: head, label: head.map(hex).join(' '),
+        rows: mine }); continue; }
       for (const mod of ['mem', 'reg'] as const) {
         for (let reg = 0; reg < 8; reg++) {
           const m = (mod === 'reg' ? 0xc0 : 0) | (reg << 3);
@@ -89,7 +92,8 @@ class Runner {
         core.setRegs({ cr0: 0x10 });
         core.setTable('idtr', { base: 0, limit: 0x3ff });
         for (const s of ['cs', 'ds', 'es', 'ss', 'fs', 'gs'] as const) {
-          core.setSegment(s, { selector: 0, base: 0, limit: 0xffff, access: s === 'cs' ? 0x9b : 0x93 });
+          core.setSegment(s, { selector: 0, base: 0, limit: 0xffff,
+            access: s === 'cs' ? 0x9b : 0x93 });
         }
         core.setRegs({ esp: 0x8000 });
       }
@@ -103,7 +107,8 @@ class Runner {
     s.core.loadState(s.state);
     s.core.writePhys(0, s.low);
     s.core.writePhys(CODE, Uint8Array.from([...bytes, ...new Array(12).fill(0)]));
-    s.core.setRegs({ eax: SCRATCH, ebx: mode === 'real' ? SCRATCH : 0, ecx: 0, edx: 0, esi: 0, edi: SCRATCH, ...regs });
+    s.core.setRegs({ eax: SCRATCH, ebx: mode === 'real' ? SCRATCH : 0, ecx: 0, edx: 0, esi: 0,
+      edi: SCRATCH, ...regs });
     if (cr4) s.core.setRegs({ cr4 });
     let exit = s.core.run(1);
     if (exit.reason === 'io') {
@@ -114,9 +119,12 @@ class Runner {
     }
     const r = s.core.getRegs();
     const at = exit.reason === 'hlt' ? r.eip - 1 : r.eip;
-    const vector = at >= STUBS && at < STUBS + 256 && s.core.getSegment('cs').base === 0 ? at - STUBS : null;
-    const after = (['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi', 'eip'] as const).map((k) => r[k] >>> 0);
-    const mem = [...s.core.readPhys(SCRATCH - 16, 32), ...s.core.readPhys(STACK_TOP[mode] - 16, 32)];
+    const inStubs = at >= STUBS && at < STUBS + 256 && s.core.getSegment('cs').base === 0;
+    const vector = inStubs ? at - STUBS : null;
+    const after = (['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi',
+      'eip'] as const).map((k) => r[k] >>> 0);
+    const mem = [...s.core.readPhys(SCRATCH - 16, 32), ...s.core.readPhys(STACK_TOP[mode] - 16,
+      32)];
     return { vector, eflags: r.eflags, state: [...after, ...mem].join(',') };
   }
 }
@@ -132,7 +140,9 @@ describe('the opcode table agrees with the dispatch', () => {
         f.rows.every((r) => !implemented(r) || (r.ud === 'real' && mode === 'real'));
       const { vector } = runner.run(mode, f.bytes);
       if ((vector === UD) !== ud) {
-        wrong.push(`${f.label} (${f.rows.map(name).join(', ') || 'no row'}): table ${ud ? '#UD' : 'valid'}, core ${vector === UD ? '#UD' : 'valid'}`);
+        const rowNames = f.rows.map(name).join(', ') || 'no row';
+        wrong.push(`${f.label} (${rowNames}): table ${ud ? '#UD' : 'valid'}, ` +
+          `core ${vector === UD ? '#UD' : 'valid'}`);
       }
     }
     expect(wrong).toEqual([]);
@@ -140,11 +150,15 @@ describe('the opcode table agrees with the dispatch', () => {
 
   it('LOCK is refused (#UD) except where the lock column allows it (memory destination)', () => {
     const wrong: string[] = [];
-    for (const r of rows.filter((x) => implemented(x) && x.prefix === undefined && x.mod !== 'reg' &&
+    for (const r of rows.filter((x) => implemented(x) && x.prefix === undefined &&
+      x.mod !== 'reg' &&
       hasModrm(x.map, x.op))) {
       const m = (r.reg ?? 0) << 3;
       const { vector } = runner.run('protected', [0xf0, ...(r.map === 1 ? [] : [0x0f]), r.op, m]);
-      if ((vector === UD) === !!r.lock) wrong.push(`${name(r)}: lock column ${!!r.lock}, core ${vector === UD ? '#UD' : 'accepts'}`);
+      if ((vector === UD) === !!r.lock) {
+        const core = vector === UD ? '#UD' : 'accepts';
+        wrong.push(`${name(r)}: lock column ${!!r.lock}, core ${core}`);
+      }
     }
     // And an instruction without ModRM never takes LOCK.
     for (const r of rows.filter((x) => implemented(x) && !hasModrm(x.map, x.op)).slice(0, 40)) {
@@ -159,7 +173,8 @@ describe('the opcode table agrees with the dispatch', () => {
 /** The memory form (or the only form) of a row's encoding. */
 function encode(r: Opcode): number[] {
   const b = [...(r.prefix ? [r.prefix] : []), ...(r.map === 1 ? [] : [0x0f]), r.op];
-  if (hasModrm(r.map, r.op)) b.push((r.mod === 'reg' ? 0xc0 : 0) | ((r.reg ?? 0) << 3) | (r.rm ?? 0));
+  if (hasModrm(r.map,
+    r.op)) b.push((r.mod === 'reg' ? 0xc0 : 0) | ((r.reg ?? 0) << 3) | (r.rm ?? 0));
   return b;
 }
 
@@ -172,22 +187,27 @@ describe('privilege and IOPL columns against the core', () => {
       if (runner.run('ring3', encode(r)).vector !== GP) wrong.push(`${name(r)}: not #GP at CPL 3`);
     }
     for (const r of live.filter((x) => x.priv === 'cpl0-tsd')) {
-      if (runner.run('ring3', encode(r), {}, 1 << 2).vector !== GP) wrong.push(`${name(r)}: not #GP with CR4.TSD`);
-      if (runner.run('ring3', encode(r)).vector !== null) wrong.push(`${name(r)}: faults without CR4.TSD`);
+      if (runner.run('ring3', encode(r), {},
+        1 << 2).vector !== GP) wrong.push(`${name(r)}: not #GP with CR4.TSD`);
+      if (runner.run('ring3',
+        encode(r)).vector !== null) wrong.push(`${name(r)}: faults without CR4.TSD`);
     }
     expect(wrong).toEqual([]);
   });
 
-  it('every IOPL-sensitive instruction is #GP(0) at CPL 3 with IOPL 0 (no I/O bitmap) and not with IOPL 3', () => {
+  it('IOPL-sensitive instructions: #GP(0) at CPL 3 with IOPL 0 (no I/O bitmap), not IOPL 3', () => {
     const wrong: string[] = [];
     for (const r of live.filter((x) => x.iopl === 'io' || x.iopl === 'if')) {
-      if (runner.run('ring3', encode(r), { eflags: 0x2 }).vector !== GP) wrong.push(`${name(r)}: not #GP at IOPL 0`);
-      if (runner.run('ring3', encode(r), { eflags: 0x3002 }).vector === GP) wrong.push(`${name(r)}: #GP at IOPL 3`);
+      if (runner.run('ring3', encode(r),
+        { eflags: 0x2 }).vector !== GP) wrong.push(`${name(r)}: not #GP at IOPL 0`);
+      if (runner.run('ring3', encode(r),
+        { eflags: 0x3002 }).vector === GP) wrong.push(`${name(r)}: #GP at IOPL 3`);
     }
     expect(wrong).toEqual([]);
   });
 
-  it('no other instruction behaves differently at CPL 3 (same exception as at CPL 0, or none)', () => {
+  it('no other instruction behaves differently at CPL 3 (same exception as at CPL 0, or none)',
+    () => {
     const wrong: string[] = [];
     for (const r of live.filter((x) => !x.priv && !x.iopl && !x.sensitive)) {
       const k0 = runner.run('protected', encode(r)).vector;
@@ -199,7 +219,8 @@ describe('privilege and IOPL columns against the core', () => {
 });
 
 describe('flags columns against the core', () => {
-  const BIT: Record<string, number> = { C: 0x1, P: 0x4, A: 0x10, Z: 0x40, S: 0x80, D: 0x400, O: 0x800 };
+  const BIT: Record<string, number> = { C: 0x1, P: 0x4, A: 0x10, Z: 0x40, S: 0x80, D: 0x400,
+    O: 0x800 };
   const mask = (s: string) => [...s].reduce((m, c) => m | (BIT[c] ?? 0), 0);
   const TESTED = mask('OSZAPCD');
 
@@ -212,21 +233,24 @@ describe('flags columns against the core', () => {
           const { vector, eflags } = runner.run('protected', encode(r), { eflags: start, ecx });
           if (vector !== null) continue;
           const changed = (eflags ^ start) & keep;
-          if (changed) wrong.push(`${name(r)}: changed ${Object.keys(BIT).filter((k) => changed & BIT[k]).join('')}`);
+          const which = Object.keys(BIT).filter((k) => changed & BIT[k]).join('');
+          if (changed) wrong.push(`${name(r)}: changed ${which}`);
         }
       }
     }
     expect([...new Set(wrong)]).toEqual([]);
   });
 
-  it('an instruction that reads none of OSZAPC and DF has the same result with all set and all clear', () => {
+  it('an instruction reading none of OSZAPC and DF does the same with them set or clear', () => {
     const wrong: string[] = [];
     for (const r of rows.filter((x) => implemented(x) && (mask(x.read) & TESTED) === 0)) {
       for (const ecx of [0, 1]) {
         const a = runner.run('protected', encode(r), { eflags: 0x2, ecx });
         const b = runner.run('protected', encode(r), { eflags: 0x2 | TESTED, ecx });
         // An exception frame holds EFLAGS: compare the exception alone then.
-        if (a.vector !== b.vector || (a.vector === null && a.state !== b.state)) wrong.push(`${name(r)} (ECX ${ecx})`);
+        if (a.vector !== b.vector || (a.vector === null && a.state !== b.state)) {
+          wrong.push(`${name(r)} (ECX ${ecx})`);
+        }
       }
     }
     expect([...new Set(wrong)]).toEqual([]);
@@ -243,7 +267,8 @@ describe('flags columns against the core', () => {
       const depends = [...r.read].filter((f) => BIT[f]).some((f) => {
         const a = runner.run('protected', code, { eflags: 0x2, ecx: 2 });
         const b = runner.run('protected', code, { eflags: 0x2 | BIT[f], ecx: 2 });
-        return a.vector !== b.vector || a.state !== b.state || ((a.eflags ^ b.eflags) & TESTED) !== BIT[f];
+        return a.vector !== b.vector || a.state !== b.state ||
+          ((a.eflags ^ b.eflags) & TESTED) !== BIT[f];
       });
       const writesRead = (mask(r.write) & mask(r.read)) === mask(r.read);
       if (!depends && !writesRead) wrong.push(name(r));
@@ -257,7 +282,8 @@ const mnemonics = (pred: (r: Opcode) => boolean) =>
   [...new Set(OPCODES.filter(pred).map((r) => r.mnemonic))].sort();
 
 describe('sensitive and exit columns against the manuals', () => {
-  it('privileged (CPL 0): SDM vol. 3A, 5.9, and the #GP(0) conditions of vol. 2 and the APM', () => {
+  it('privileged (CPL 0): SDM vol. 3A, 5.9, and the #GP(0) conditions of vol. 2 and the APM',
+    () => {
     // SDM vol. 3A, 5.9 "Privileged Instructions": LGDT, LLDT, LTR, LIDT, MOV (control
     // registers), LMSW, CLTS, MOV (debug registers), INVD, WBINVD, INVLPG, HLT, RDMSR,
     // WRMSR, RDPMC (CR4.PCE = 0), RDTSC (CR4.TSD = 1). Vol. 2: SYSEXIT, MONITOR, MWAIT,
@@ -269,7 +295,8 @@ describe('sensitive and exit columns against the manuals', () => {
       'VMLOAD', 'VMPTRLD', 'VMPTRST', 'VMRESUME', 'VMRUN', 'VMSAVE', 'VMXOFF', 'VMXON', 'WBINVD',
       'WRMSR', 'XSETBV',
     ]);
-    expect([...new Set(OPCODES.filter((r) => r.priv === 'cpl0' && r.mnemonic === 'MOV').map((r) => r.operands))]
+    const movs = OPCODES.filter((r) => r.priv === 'cpl0' && r.mnemonic === 'MOV');
+    expect([...new Set(movs.map((r) => r.operands))]
       .sort()).toEqual(['Cd,Rd', 'Dd,Rd', 'Rd,Cd', 'Rd,Dd']);
     expect(mnemonics((r) => r.priv === 'cpl0-tsd')).toEqual(['RDTSC', 'RDTSCP']);
     expect(mnemonics((r) => r.priv === 'cpl0-pce')).toEqual(['RDPMC']);
@@ -289,16 +316,19 @@ describe('sensitive and exit columns against the manuals', () => {
     // system references": LAR, LSL, VERR, VERW, POP, PUSH, CALL, JMP, INT n, RET, STR, MOV
     // (POP/PUSH/MOV of segment registers; far CALL, JMP and RET; IRET returns as far RET;
     // INT3 and INTO check the gate's DPL as INT n does, SDM vol. 3A, 6.12.1.1).
-    expect(mnemonics((r) => r.sensitive === 'register')).toEqual(['POPF', 'PUSHF', 'SGDT', 'SIDT', 'SLDT', 'SMSW']);
+    expect(mnemonics((r) => r.sensitive === 'register')).toEqual(['POPF', 'PUSHF', 'SGDT', 'SIDT',
+      'SLDT', 'SMSW']);
     expect(mnemonics((r) => r.sensitive === 'protection')).toEqual([
-      'CALL', 'INT', 'INT3', 'INTO', 'IRET', 'JMP', 'LAR', 'LSL', 'MOV', 'POP', 'PUSH', 'RETF', 'STR',
+      'CALL', 'INT', 'INT3', 'INTO', 'IRET', 'JMP', 'LAR', 'LSL', 'MOV', 'POP', 'PUSH', 'RETF',
+        'STR',
       'VERR', 'VERW',
     ]);
     // CALL and JMP: only the far forms; PUSH and POP: only segment registers.
     for (const r of OPCODES.filter((x) => ['CALL', 'JMP'].includes(x.mnemonic) && x.sensitive)) {
       expect(r.operands === 'Ap' || r.operands === 'Mp', name(r)).toBe(true);
     }
-    for (const r of OPCODES.filter((x) => ['PUSH', 'POP', 'MOV'].includes(x.mnemonic) && x.sensitive)) {
+    for (const r of OPCODES.filter((x) => ['PUSH', 'POP',
+      'MOV'].includes(x.mnemonic) && x.sensitive)) {
       expect(/ES|CS|SS|DS|FS|GS/.test(r.operands), name(r)).toBe(true);
     }
   });
@@ -308,7 +338,8 @@ describe('sensitive and exit columns against the manuals', () => {
     // VMPTRST, VMRESUME, VMXOFF, VMXON (VMREAD/VMWRITE without VMCS shadowing); RSM in SMM.
     // INVEPT and INVVPID are in the 0F 38 map, which the table does not have yet.
     expect(mnemonics((r) => r.vmx?.startsWith('always') ?? false)).toEqual([
-      'CPUID', 'GETSEC', 'INVD', 'RSM', 'VMCALL', 'VMCLEAR', 'VMLAUNCH', 'VMPTRLD', 'VMPTRST', 'VMREAD',
+      'CPUID', 'GETSEC', 'INVD', 'RSM', 'VMCALL', 'VMCLEAR', 'VMLAUNCH', 'VMPTRLD', 'VMPTRST',
+        'VMREAD',
       'VMRESUME', 'VMWRITE', 'VMXOFF', 'VMXON', 'XSETBV',
     ]);
   });
@@ -326,23 +357,31 @@ describe('sensitive and exit columns against the manuals', () => {
     for (const m of ['LGDT', 'LIDT', 'LLDT', 'LTR', 'SGDT', 'SIDT', 'SLDT', 'STR']) {
       expect(controlled(m), m).toEqual(['descriptor-table exiting']);
     }
-    for (const m of ['IN', 'OUT', 'INS', 'OUTS']) expect(controlled(m).every((c) => /I\/O/.test(c ?? '')), m).toBe(true);
+    for (const m of ['IN', 'OUT', 'INS',
+      'OUTS']) expect(controlled(m).every((c) => /I\/O/.test(c ?? '')), m).toBe(true);
     for (const m of ['RDMSR', 'WRMSR']) expect(controlled(m)[0], m).toMatch(/MSR bitmaps/);
-    const movs = OPCODES.filter((r) => r.map === 0x0f && r.op >= 0x20 && r.op <= 0x23).sort((x, y) => x.op - y.op);
-    expect([0x20, 0x21, 0x22, 0x23].map((op) => [...new Set(movs.filter((r) => r.op === op).map((r) => r.vmx))])
+    const movs = OPCODES.filter((r) => r.map === 0x0f && r.op >= 0x20 && r.op <= 0x23).sort((x,
+      y) => x.op - y.op);
+    expect([0x20, 0x21, 0x22,
+      0x23].map((op) => [...new Set(movs.filter((r) => r.op === op).map((r) => r.vmx))])
       .flat()).toEqual(['CR3-store / CR8-store exiting', 'MOV-DR exiting',
       'CR0/CR4 guest/host masks, CR3-load exiting', 'MOV-DR exiting']);
   });
 
-  it('SVM intercepts: AMD APM vol. 2, 15.9-15.14 and the VMCB intercept vectors (appendix B)', () => {
+  it('SVM intercepts: AMD APM vol. 2, 15.9-15.14 and the VMCB intercept vectors (appendix B)',
+    () => {
     // Instruction intercepts of the VMCB: RDTSC, RDPMC, PUSHF, POPF, CPUID, RSM, IRET, INTn,
     // INVD, PAUSE, HLT, INVLPG, INVLPGA, IOIO_PROT, MSR_PROT, VMRUN, VMMCALL, VMLOAD, VMSAVE,
     // STGI, CLGI, SKINIT, RDTSCP, ICEBP, WBINVD, MONITOR, MWAIT, XSETBV; the CR and DR
     // read/write intercepts; IDTR/GDTR/LDTR/TR read and write intercepts.
-    expect(new Set(OPCODES.map((r) => r.svm).filter((s) => s && !s.startsWith('none')))).toEqual(new Set([
-      'RDTSC', 'RDPMC', 'PUSHF', 'POPF', 'CPUID', 'RSM', 'IRET', 'INTn', 'INVD', 'PAUSE', 'HLT', 'INVLPG',
-      'INVLPGA', 'IOIO_PROT', 'MSR_PROT', 'VMRUN', 'VMMCALL', 'VMLOAD', 'VMSAVE', 'STGI', 'CLGI', 'SKINIT',
-      'RDTSCP', 'ICEBP', 'WBINVD', 'MONITOR', 'MWAIT', 'XSETBV', 'CR0_READ', 'CR0_WRITE', 'CRn_READ',
+    const svm = OPCODES.map((r) => r.svm).filter((s) => s && !s.startsWith('none'));
+    expect(new Set(svm)).toEqual(new Set([
+      'RDTSC', 'RDPMC', 'PUSHF', 'POPF', 'CPUID', 'RSM', 'IRET', 'INTn', 'INVD', 'PAUSE', 'HLT',
+        'INVLPG',
+      'INVLPGA', 'IOIO_PROT', 'MSR_PROT', 'VMRUN', 'VMMCALL', 'VMLOAD', 'VMSAVE', 'STGI', 'CLGI',
+        'SKINIT',
+      'RDTSCP', 'ICEBP', 'WBINVD', 'MONITOR', 'MWAIT', 'XSETBV', 'CR0_READ', 'CR0_WRITE',
+        'CRn_READ',
       'CRn_WRITE', 'DRn_READ', 'DRn_WRITE', 'IDTR_READ', 'IDTR_WRITE', 'GDTR_READ', 'GDTR_WRITE',
       'LDTR_READ', 'LDTR_WRITE', 'TR_READ', 'TR_WRITE',
     ]));
@@ -354,7 +393,8 @@ describe('sensitive and exit columns against the manuals', () => {
  *  register the row names. */
 function evidence(r: Opcode): RegExp {
   const m = r.mnemonic.split('/')[0];
-  const word = ['INS', 'OUTS', 'MOVS', 'CMPS', 'STOS', 'LODS', 'SCAS'].includes(m) ? `${m}[BWD]?` : m;
+  const word = ['INS', 'OUTS', 'MOVS', 'CMPS', 'STOS', 'LODS',
+    'SCAS'].includes(m) ? `${m}[BWD]?` : m;
   const seg = r.operands.split(',').find((o) => /^(ES|CS|SS|DS|FS|GS)$/.test(o));
   const more = seg ? `[^\\n]*\\b${seg}\\b` : /Cd/.test(r.operands) ? '[^\\n]*\\bcr[0-7]\\b'
     : /Dd/.test(r.operands) ? '[^\\n]*\\bdr[0-7]\\b' : '';
@@ -381,23 +421,30 @@ describe('coverage', () => {
     }
     const missing: string[] = [];
     for (const r of rows.filter(implemented)) {
-      const key = `${r.map}:${r.op}:${hasModrm(r.map, r.op) ? (r.reg ?? -2) : -1}${r.prefix ? ':' + r.prefix : ''}`;
+      const reg = hasModrm(r.map, r.op) ? (r.reg ?? -2) : -1;
+      const key = `${r.map}:${r.op}:${reg}${r.prefix ? ':' + r.prefix : ''}`;
       const byVector = r.reg === undefined && hasModrm(r.map, r.op)
-        ? [...seen].some((k) => k.startsWith(`${r.map}:${r.op}:`) && (r.prefix ? k.endsWith(`:${r.prefix}`) : true))
+        ? [...seen].some((k) => k.startsWith(`${r.map}:${r.op}:`) &&
+          (r.prefix ? k.endsWith(`:${r.prefix}`) : true))
         : seen.has(key);
       if (byVector) continue;
       const suite = r.suite;
       if (!suite) { missing.push(`${name(r)}: no vector and no suite`); continue; }
       const path = fileURLToPath(new URL(`../../${suite}`, import.meta.url));
-      if (!existsSync(path)) { missing.push(`${name(r)}: suite ${suite} does not exist`); continue; }
-      if (!evidence(r).test(readFileSync(path, 'utf8'))) missing.push(`${name(r)}: ${suite} does not use it`);
+      if (!existsSync(path)) {
+        missing.push(`${name(r)}: suite ${suite} does not exist`);
+        continue;
+      }
+      if (!evidence(r).test(readFileSync(path,
+        'utf8'))) missing.push(`${name(r)}: ${suite} does not use it`);
     }
     expect(missing).toEqual([]);
   });
 });
 
 describe('instructions no vector covers (semantics from the SDM, vol. 2)', () => {
-  it('PUSH/POP SS, FS, GS: the selector through the stack, ESP moved by the operand size', async () => {
+  it('PUSH/POP SS, FS, GS: the selector through the stack, ESP moved by the operand size',
+    async () => {
     // push 0x10; pop fs; push 0x10; pop gs; push 0x10; pop ss; push fs; pop eax;
     // push gs; pop ebx; push ss; pop ecx; hlt
     const code = [0x6a, 0x10, 0x0f, 0xa1, 0x6a, 0x10, 0x0f, 0xa9, 0x6a, 0x10, 0x17,
@@ -407,7 +454,8 @@ describe('instructions no vector covers (semantics from the SDM, vol. 2)', () =>
     core.setSegment('gs', { selector: 0, base: 0, limit: 0, access: 0 });
     core.run(100);
     const r = core.getRegs();
-    expect([core.getSegment('fs').selector, core.getSegment('gs').selector, core.getSegment('ss').selector])
+    expect([core.getSegment('fs').selector, core.getSegment('gs').selector,
+      core.getSegment('ss').selector])
       .toEqual([0x10, 0x10, 0x10]);
     // PUSH Sreg with a 32-bit operand writes at least the low 16 bits (SDM vol. 2B, PUSH).
     expect([r.eax & 0xffff, r.ebx & 0xffff, r.ecx & 0xffff]).toEqual([0x10, 0x10, 0x10]);
@@ -423,10 +471,12 @@ describe('instructions no vector covers (semantics from the SDM, vol. 2)', () =>
     core.run(100);
     const r = core.getRegs();
     expect([r.eax, r.ebx, r.ecx, r.edx].map((x) => x >>> 0)).toEqual(new Array(4).fill(0x12345678));
-    expect((['es', 'ds', 'fs', 'gs'] as const).map((s) => core.getSegment(s).selector)).toEqual([0x20, 0x20, 0x20, 0x20]);
+    expect((['es', 'ds', 'fs',
+      'gs'] as const).map((s) => core.getSegment(s).selector)).toEqual([0x20, 0x20, 0x20, 0x20]);
   });
 
-  it('PREFETCH (0F 18) and the hint NOPs (0F 19-0F 1F) access nothing: no #GP past the limit', async () => {
+  it('PREFETCH (0F 18) and the hint NOPs (0F 19-0F 1F) access nothing: no #GP past the limit',
+    async () => {
     // Each with [0x5000] while DS's limit is 0xfff: an access would be #GP(0). The SDM lists
     // no exception but #UD for PREFETCHh and NOP (vol. 2B).
     for (let op = 0x18; op <= 0x1f; op++) {
