@@ -71,6 +71,28 @@ function dispatch(map) {
   return { names: [...names].sort(), lines };
 }
 
+/** The LOCK rule (SDM vol. 2A, LOCK) from the lock column: opcode (0x0Fxx for two-byte) to
+ *  the ModRM.reg values that allow it, as a bit mask. */
+function lockRule() {
+  const masks = new Map();
+  for (const r of opcodes.filter((x) => x.lock)) {
+    const key = r.map === 1 ? r.op : 0x0f00 | r.op;
+    masks.set(key, (masks.get(key) ?? 0) | (r.reg === undefined ? 0xff : 1 << r.reg));
+  }
+  const byMask = new Map();
+  for (const [key, mask] of [...masks].sort((a, b) => a[0] - b[0])) {
+    if (!byMask.has(mask)) byMask.set(mask, []);
+    byMask.get(mask).push(key);
+  }
+  const lines = [];
+  for (const [mask, keys] of byMask) {
+    const labels = keys.map((k) => `case 0x${k.toString(16).padStart(k > 0xff ? 4 : 2, '0')}:`);
+    for (let i = 0; i < labels.length; i += 8) lines.push('    ' + labels.slice(i, i + 8).join(' '));
+    lines.push(mask === 0xff ? '      return true;' : `      return ((0x${mask.toString(16)} >> r) & 1) != 0;`);
+  }
+  return lines;
+}
+
 for (const r of opcodes) check(r);
 const d1 = dispatch(1);
 const d2 = dispatch(0x0f);
@@ -99,6 +121,18 @@ const as = [header,
   ...d1.lines,
   '    default:',
   '      raiseUD(); return;',
+  '  }',
+  '}',
+  '',
+  '/** LOCK is allowed only on these read-modify-write instructions with a memory destination',
+  ' *  (SDM vol. 2A, LOCK). `b` is the opcode (0x0Fxx for two-byte), `m` the ModRM byte. */',
+  'export function lockAllowed(b: u32, m: u32): bool {',
+  '  if (m >= 0xc0) return false;',
+  '  const r = (m >> 3) & 7;',
+  '  switch (b) {',
+  ...lockRule(),
+  '    default:',
+  '      return false;',
   '  }',
   '}',
   '',

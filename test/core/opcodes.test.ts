@@ -302,6 +302,20 @@ describe('sensitive and exit columns against the manuals', () => {
     expect(mnemonics((r) => r.priv === 'cpl0-pce')).toEqual(['RDPMC']);
   });
 
+  it('LOCK: SDM vol. 2A, LOCK', () => {
+    // "ADD, ADC, AND, BTC, BTR, BTS, CMPXCHG, CMPXCHG8B, DEC, INC, NEG, NOT, OR, SBB, SUB,
+    // XOR, XADD, and XCHG" with a memory destination (BT and CMP only read: not these).
+    expect(mnemonics((r) => !!r.lock)).toEqual(['ADC', 'ADD', 'AND', 'BTC', 'BTR', 'BTS', 'CMPXCHG',
+      'CMPXCHG8B', 'DEC', 'INC', 'NEG', 'NOT', 'OR', 'SBB', 'SUB', 'XADD', 'XCHG', 'XOR']);
+    // Every form of these with a memory destination (E first) allows it, and no other form.
+    const locked = ['ADC', 'ADD', 'AND', 'BTC', 'BTR', 'BTS', 'CMPXCHG', 'CMPXCHG8B', 'DEC', 'INC',
+      'NEG', 'NOT', 'OR', 'SBB', 'SUB', 'XADD', 'XCHG', 'XOR'];
+    for (const r of OPCODES.filter((x) => locked.includes(x.mnemonic))) {
+      const memDest = /^[EM][a-z]*(,|$)/.test(r.operands);
+      expect(!!r.lock, name(r)).toBe(memDest);
+    }
+  });
+
   it('IOPL-sensitive: SDM vol. 1, 19.5.1 (I/O) and vol. 3B, 20.2.7 (V86 mode)', () => {
     // Vol. 1, 19.5.1: IN, INS, OUT, OUTS check CPL <= IOPL (else the I/O permission bitmap);
     // CLI and STI too (vol. 2A/2B). Vol. 3B, 20.2.7: in V86 mode CLI, STI, PUSHF, POPF,
