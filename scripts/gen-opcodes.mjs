@@ -87,13 +87,51 @@ function lockRule() {
   const lines = [];
   for (const [mask, keys] of byMask) {
     const labels = keys.map((k) => `case 0x${k.toString(16).padStart(k > 0xff ? 4 : 2, '0')}:`);
-    for (let i = 0; i < labels.length; i += 8) lines.push('    ' + labels.slice(i, i + 8).join(' '));
-    lines.push(mask === 0xff ? '      return true;' : `      return ((0x${mask.toString(16)} >> r) & 1) != 0;`);
+    for (let i = 0; i < labels.length; i += 8) lines.push('    ' + labels.slice(i,
+      i + 8).join(' '));
+    const test = mask === 0xff ? 'true' : `((0x${mask.toString(16)} >> r) & 1) != 0`;
+    lines.push(`      return ${test};`);
   }
   return lines;
 }
 
+/** The member switches of the groups whose rows name a `member` handler: one function per
+ *  group, `group<map><op>(r)` (r = ModRM.reg), called by the group's exec handler. */
+function groups() {
+  const grouped = opcodes.filter((r) => r.member !== undefined);
+  const keys = [...new Set(grouped.map((r) => `${r.map}:${r.op}`))];
+  const out = { names: new Set(), lines: [], fns: [] };
+  for (const key of keys) {
+    const [map, op] = key.split(':').map(Number);
+    const members = opcodes.filter((r) => r.map === map && r.op === op && r.exec !== undefined);
+    const byCall = new Map();
+    for (const r of members) {
+      if (r.member === undefined || r.reg === undefined) {
+        throw new Error(`scripts/opcodes.mjs: ${where(r)}: a row of a member-dispatched ` +
+          'group needs reg and member');
+      }
+      if (!byCall.has(r.member)) byCall.set(r.member, new Set());
+      byCall.get(r.member).add(r.reg);
+    }
+    const fn = `group${map === 1 ? '' : '0f'}${hex(op).slice(2)}`;
+    out.fns.push(fn);
+    const title = `${map === 1 ? '' : '0F '}${hex(op).slice(2).toUpperCase()}`;
+    out.lines.push(`/** ${title}: the group's members by ModRM.reg \`r\`. */`);
+    out.lines.push(`@inline export function ${fn}(r: u32): void {`, '  switch (r) {');
+    for (const [call, regs] of byCall) {
+      for (const id of call.matchAll(/\b([A-Za-z_]\w*)\b/g)) {
+        if (id[1] !== 'r') out.names.add(id[1]);
+      }
+      out.lines.push('    ' + [...regs].map((x) => `case ${x}:`).join(' '),
+        `      ${call}; return;`);
+    }
+    out.lines.push('    default:', '      raiseUD(); return;', '  }', '}', '');
+  }
+  return out;
+}
+
 for (const r of opcodes) check(r);
+const g = groups();
 const d1 = dispatch(1);
 const d2 = dispatch(0x0f);
 const importList = (names) => {
@@ -112,7 +150,8 @@ const as = [header,
   '// Handlers: assembly/cpu/exec.ts and exec0f.ts; opcodes without a row raise #UD.',
   "import { raiseUD } from '../cpu/fault';",
   `import {\n${importList(d1.names)}\n} from '../cpu/exec';`,
-  `import {\n${importList(d2.names)}\n} from '../cpu/exec0f';`,
+  `import {\n${importList([...new Set([...d2.names, ...g.names])].sort())}\n} ` +
+    "from '../cpu/exec0f';",
   '',
   '/** Executes the instruction whose opcode byte `b` was just fetched (inlined into the run',
   ' *  loop). `retired`: instructions retired so far in this slice (for the 0F map). */',
@@ -124,6 +163,7 @@ const as = [header,
   '  }',
   '}',
   '',
+  ...g.lines,
   '/** LOCK is allowed only on these read-modify-write instructions with a memory destination',
   ' *  (SDM vol. 2A, LOCK). `b` is the opcode (0x0Fxx for two-byte), `m` the ModRM byte. */',
   'export function lockAllowed(b: u32, m: u32): bool {',
@@ -147,7 +187,8 @@ const as = [header,
   ''];
 
 const columns = ['map', 'op', 'reg', 'rm', 'mod', 'prefix', 'mnemonic', 'operands', 'read', 'write',
-  'undef', 'lock', 'priv', 'iopl', 'sensitive', 'vmx', 'svm', 'ud', 'exec', 'suite', 'prefixByte',
+  'undef', 'lock', 'priv', 'iopl', 'sensitive', 'vmx', 'svm', 'ud', 'exec', 'member', 'suite',
+  'prefixByte',
   'note'];
 const ts = [header,
   '/** One instruction form of the opcode table (columns: scripts/opcodes.mjs). */',
@@ -158,7 +199,8 @@ const ts = [header,
   '  lock?: boolean; priv?: \'cpl0\' | \'cpl0-tsd\' | \'cpl0-pce\';',
   '  iopl?: \'io\' | \'if\' | \'v86\';',
   '  sensitive?: \'register\' | \'protection\'; vmx?: string; svm?: string;',
-  '  ud?: \'always\' | \'real\' | \'core\'; exec?: string; suite?: string; prefixByte?: boolean;',
+  '  ud?: \'always\' | \'real\' | \'core\'; exec?: string; member?: string; suite?: string;',
+  '  prefixByte?: boolean;',
   '  note?: string;',
   '}',
   '',

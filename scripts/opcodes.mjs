@@ -28,10 +28,14 @@
 //             'core': a valid instruction this core does not implement yet (#UD here)
 //   exec      the handler call the dispatch makes: `b` is the opcode byte, `OP` the opcode
 //             as a constant (one case of its own), `retired` the run loop's count
+//   member    in a group whose members the table dispatches (0F 00, 0F 01): the member's
+//             handler, called by the generated switch on ModRM.reg (`r`) from the group's
+//             exec handler
 //   suite     the test file that covers it where the instruction vectors do not
 //
 // Rows that share an `exec` (after OP is replaced) share one case of the switch, so a
-// handler sees the opcode in `b`. Groups are dispatched on ModRM.reg inside their handler.
+// handler sees the opcode in `b`. Groups are dispatched on ModRM.reg inside their handler,
+// by a switch generated from `member` for 0F 00 and 0F 01.
 
 const ARITH = 'OSZAPC';
 const LOGIC = { write: 'OSZPC', undef: 'A' };
@@ -260,21 +264,25 @@ const g6 = [['SLDT', 'Mw/Rv', 'register', 'LDTR_READ'], ['STR', 'Mw/Rv', 'protec
   ['VERW', 'Ew', 'protection']];
 for (const [r, [m, operands, sensitive, svm]] of g6.entries()) {
   two(0x00, m, operands, 'group6()', {
+    member: ['storeLdtrTr(r)', 'loadLdtrTr(r)', 'verifySeg(r)'][r >> 1],
     reg: r, ud: 'real', write: r >= 4 ? 'Z' : '', priv: r === 2 || r === 3 ? 'cpl0' : undefined,
     sensitive: sensitive ?? undefined, ...(r < 4 ? { ...DT, svm } : {}),
   });
 }
-two(0x01, 'SGDT', 'Ms', 'group7()', { reg: 0, mod: 'mem', sensitive: 'register', ...DT,
-  svm: 'GDTR_READ' });
-two(0x01, 'SIDT', 'Ms', 'group7()', { reg: 1, mod: 'mem', sensitive: 'register', ...DT,
-  svm: 'IDTR_READ' });
-two(0x01, 'LGDT', 'Ms', 'group7()', { reg: 2, mod: 'mem', priv: 'cpl0', ...DT, svm: 'GDTR_WRITE' });
-two(0x01, 'LIDT', 'Ms', 'group7()', { reg: 3, mod: 'mem', priv: 'cpl0', ...DT, svm: 'IDTR_WRITE' });
-two(0x01, 'SMSW', 'Mw/Rv', 'group7()', { reg: 4, sensitive: 'register', svm: 'CR0_READ' });
-two(0x01, 'LMSW', 'Ew', 'group7()', { reg: 6, priv: 'cpl0', vmx: 'CR0 guest/host mask',
-  svm: 'CR0_WRITE' });
-two(0x01, 'INVLPG', 'Mb', 'group7()', { reg: 7, mod: 'mem', priv: 'cpl0', vmx: 'INVLPG exiting',
-  svm: 'INVLPG' });
+two(0x01, 'SGDT', 'Ms', 'group7()', { member: 'descTable(r)', reg: 0, mod: 'mem',
+  sensitive: 'register', ...DT, svm: 'GDTR_READ' });
+two(0x01, 'SIDT', 'Ms', 'group7()', { member: 'descTable(r)', reg: 1, mod: 'mem',
+  sensitive: 'register', ...DT, svm: 'IDTR_READ' });
+two(0x01, 'LGDT', 'Ms', 'group7()', { member: 'descTable(r)', reg: 2, mod: 'mem', priv: 'cpl0',
+  ...DT, svm: 'GDTR_WRITE' });
+two(0x01, 'LIDT', 'Ms', 'group7()', { member: 'descTable(r)', reg: 3, mod: 'mem', priv: 'cpl0',
+  ...DT, svm: 'IDTR_WRITE' });
+two(0x01, 'SMSW', 'Mw/Rv', 'group7()', { member: 'smswInsn()', reg: 4, sensitive: 'register',
+  svm: 'CR0_READ' });
+two(0x01, 'LMSW', 'Ew', 'group7()', { member: 'lmswInsn()', reg: 6, priv: 'cpl0',
+  vmx: 'CR0 guest/host mask', svm: 'CR0_WRITE' });
+two(0x01, 'INVLPG', 'Mb', 'group7()', { member: 'invlpgInsn()', reg: 7, mod: 'mem', priv: 'cpl0',
+  vmx: 'INVLPG exiting', svm: 'INVLPG' });
 // Forms of group 7 with mod = 11b (SDM vol. 2D, table A-6), not implemented yet: the
 // instructions the virtualization modes will add.
 const g7r = [

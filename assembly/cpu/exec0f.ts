@@ -18,6 +18,7 @@ import { rmwRead, rmwWrite } from './rmw';
 import { jumpRel } from './control';
 import { popSegReg, pushSegReg, loadFarPointer } from './insns';
 import { protectedMode, v86Mode } from './system/segments';
+import { group0f00, group0f01 } from '../generated/dispatch';
 import { loadTable, storeTable, lldt, ltr, sldt, str, lar, lsl, verr, verw } from './system/tables';
 import { movToCr, movFromCr, movToDr, movFromDr, lmsw, smsw, invlpg } from './system/cr';
 
@@ -196,53 +197,51 @@ function bitMem(op: u32, off: u32, regOffset: bool): void {
   rmwWrite(size, bitOp(op, v, bit));
 }
 
+/** 0F 00, group 6 (#UD in real and V86 mode): the member by ModRM.reg (group0f00,
+ *  generated from the table). */
 export function group6(): void {
   decodeModrm(); if (faulted) return;
   if (!protectedMode() || v86Mode()) { raiseUD(); return; }
-  const r = regField();
-  switch (r) {
-    case 0: case 1: {
-      const v = r == 0 ? sldt() : str();
-      if (modrm >= 0xc0) setReg(osz, modrm & 7, v); else writeRM(16, v);
-      return;
-    }
-    case 2: case 3: {
-      const v = readRM(16); if (faulted) return;
-      if (r == 2) lldt(v); else ltr(v);
-      return;
-    }
-    case 4: case 5: {
-      const v = readRM(16); if (faulted) return;
-      if (r == 4) verr(v); else verw(v);
-      return;
-    }
-    default: raiseUD();
-  }
+  group0f00(regField());
+}
+/** SLDT, STR */
+@inline export function storeLdtrTr(r: u32): void {
+  const v = r == 0 ? sldt() : str();
+  if (modrm >= 0xc0) setReg(osz, modrm & 7, v); else writeRM(16, v);
+}
+/** LLDT, LTR */
+@inline export function loadLdtrTr(r: u32): void {
+  const v = readRM(16); if (faulted) return;
+  if (r == 2) lldt(v); else ltr(v);
+}
+/** VERR, VERW */
+@inline export function verifySeg(r: u32): void {
+  const v = readRM(16); if (faulted) return;
+  if (r == 4) verr(v); else verw(v);
 }
 
+/** 0F 01, group 7: the member by ModRM.reg (group0f01, generated from the table). */
 export function group7(): void {
   decodeModrm(); if (faulted) return;
-  const r = regField();
-  switch (r) {
-    case 0: case 1: case 2: case 3: {
-      if (modrm >= 0xc0) { raiseUD(); return; }
-      if (r < 2) storeTable(r == 1, eaSeg, eaOff);
-      else loadTable(r == 3, eaSeg, eaOff, osz);
-      return;
-    }
-    case 4: { // SMSW
-      const v = smsw();
-      if (modrm >= 0xc0) setReg(osz, modrm & 7, v); else writeRM(16, v);
-      return;
-    }
-    case 6: { const v = readRM(16); if (faulted) return; lmsw(v); updateCpl(); return; }
-    case 7: {
-      if (modrm >= 0xc0) { raiseUD(); return; }
-      invlpg(segBaseOf(eaSeg) + eaOff);
-      return;
-    }
-    default: raiseUD();
-  }
+  group0f01(regField());
+}
+/** SGDT, SIDT, LGDT, LIDT (memory operand only). */
+@inline export function descTable(r: u32): void {
+  if (modrm >= 0xc0) { raiseUD(); return; }
+  if (r < 2) storeTable(r == 1, eaSeg, eaOff);
+  else loadTable(r == 3, eaSeg, eaOff, osz);
+}
+@inline export function smswInsn(): void {
+  const v = smsw();
+  if (modrm >= 0xc0) setReg(osz, modrm & 7, v); else writeRM(16, v);
+}
+@inline export function lmswInsn(): void {
+  const v = readRM(16); if (faulted) return;
+  lmsw(v); updateCpl();
+}
+@inline export function invlpgInsn(): void {
+  if (modrm >= 0xc0) { raiseUD(); return; }
+  invlpg(segBaseOf(eaSeg) + eaOff);
 }
 
 import { segBase } from './state';
