@@ -63,7 +63,7 @@ function dispatch(map) {
     for (const id of call.matchAll(/\b([A-Za-z_]\w*)\b/g)) {
       if (!['b', 'retired'].includes(id[1])) names.add(id[1]);
     }
-    const labels = ops.map((op) => `case ${hex(op)}:`);
+    const labels = [...ops].sort((x, y) => x - y).map((op) => `case ${hex(op)}:`);
     for (let i = 0; i < labels.length; i += 8) lines.push('    ' + labels.slice(i,
       i + 8).join(' '));
     lines.push(`      ${call}; return;`);
