@@ -16,7 +16,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Core, Regs } from '../../bindings/core/index.js';
 import { OPCODES, type Opcode } from '../../bindings/generated/opcodes.js';
-import { snippetCore, CODE, STUBS } from './system/snippet.js';
+import { snippetCore, setGate, CODE, STUBS } from './system/snippet.js';
 import { loadGroups, bytesOf } from '../vectors/fixtures.js';
 
 const UD = 6, GP = 13;
@@ -70,19 +70,21 @@ function forms(): Form[] {
   return out;
 }
 
-type Mode = 'protected' | 'real' | 'ring3';
+type Mode = 'protected' | 'real' | 'ring3' | 'v86';
 /** After one instruction: the exception taken, EFLAGS, and the registers, EIP and the bytes
  *  around the memory operand and the stack top, as one string. */
 interface Outcome { vector: number | null; eflags: number; state: string }
 
-const STACK_TOP: Record<Mode, number> = { protected: 0x80000, ring3: 0x60000, real: 0x8000 };
+const STACK_TOP: Record<Mode, number> = {
+  protected: 0x80000, ring3: 0x60000, real: 0x8000, v86: 0x8000,
+};
 
 /** One core per mode, reset to its saved state before each instruction. */
 class Runner {
   private states = new Map<Mode, { core: Core; state: Uint8Array; low: Uint8Array }>();
 
   async init(): Promise<void> {
-    for (const mode of ['protected', 'real', 'ring3'] as const) {
+    for (const mode of ['protected', 'real', 'ring3', 'v86'] as const) {
       const core = await snippetCore([], {}, mode === 'ring3');
       if (mode === 'real') {
         // Real mode, the IVT's 256 entries pointing at the same HLT stubs as the IDT's gates.
@@ -96,6 +98,16 @@ class Runner {
             access: s === 'cs' ? 0x9b : 0x93 });
         }
         core.setRegs({ esp: 0x8000 });
+      }
+      if (mode === 'v86') {
+        // Virtual-8086 mode (EFLAGS.VM) at CPL 3 under the protected-mode IDT and TSS: the
+        // segments are real-mode style (SDM vol. 3B, 20.1.1); exceptions go to ring 0. EFLAGS
+        // first: setSegment derives CPL 3 from VM.
+        core.setRegs({ esp: 0x8000, eflags: 0x20002 });
+        for (const s of ['cs', 'ds', 'es', 'ss', 'fs', 'gs'] as const) {
+          core.setSegment(s, { selector: 0, base: 0, limit: 0xffff, access: 0xf3 });
+        }
+        setGate(core, 0, STUBS, 0xee); // DPL 3: INT 0 from V86 mode at IOPL 3 may use it
       }
       this.states.set(mode, { core, state: core.saveState(), low: core.readPhys(0, 0x10000) });
     }
@@ -206,8 +218,24 @@ describe('privilege and IOPL columns against the core', () => {
     expect(wrong).toEqual([]);
   });
 
-  it('no other instruction behaves differently at CPL 3 (same exception as at CPL 0, or none)',
-    () => {
+  it('V86 mode: the v86 and if rows are #GP(0) at IOPL < 3 only, the io rows at any IOPL', () => {
+    // SDM vol. 3B, 20.2.7: CLI, STI, PUSHF, POPF, INT n, IRET are IOPL-sensitive in V86 mode;
+    // IN, OUT, INS, OUTS are not, they consult the I/O permission bitmap only (none here:
+    // the TSS limit ends before it, so every port is #GP). Nothing else depends on IOPL.
+    const wrong: string[] = [];
+    const VM = 0x20002;
+    for (const r of live.filter((x) => x.ud !== 'real')) {
+      const k0 = runner.run('v86', encode(r), { eflags: VM }).vector;
+      const k3 = runner.run('v86', encode(r), { eflags: VM | 0x3000 }).vector;
+      const sensitive = r.iopl === 'v86' || r.iopl === 'if';
+      const ok = sensitive ? k0 === GP && k3 !== GP
+        : r.iopl === 'io' ? k0 === GP && k3 === GP : k0 === k3;
+      if (!ok) wrong.push(`${name(r)} (${r.iopl ?? 'no iopl'}): IOPL 0 ${k0}, IOPL 3 ${k3}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('nothing else differs at CPL 3 (the same exception as at CPL 0, or none)', () => {
     const wrong: string[] = [];
     for (const r of live.filter((x) => !x.priv && !x.iopl && !x.sensitive)) {
       const k0 = runner.run('protected', encode(r)).vector;
