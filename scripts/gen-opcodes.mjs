@@ -130,7 +130,19 @@ function groups() {
   return out;
 }
 
-for (const r of opcodes) check(r);
+/** A ModRM byte follows the opcode: a group member, an operand of ModRM type (E G M R C D
+ *  with a size letter, SDM vol. 2D, A.2.1), or set in the table (x87 escapes). */
+const hasModrm = (r) => r.modrm === true || r.reg !== undefined ||
+  r.operands.split(',').some((o) => /^[EGMRCD][a-z]*(\/|$)/.test(o));
+/** Bytes after the opcode and ModRM with 32-bit operand and address size (SDM vol. 2D, A.2.2:
+ *  b = 1, w = 2, z and v = 4; Ap = 6; moffs O = 4). */
+const IMM = { Ib: 1, Jb: 1, Iw: 2, Iz: 4, Iv: 4, Jz: 4, Ap: 6, Ob: 4, Ov: 4 };
+const immBytes = (r) => r.operands.split(',').reduce((n, o) => n + (IMM[o] ?? 0), 0);
+
+for (const r of opcodes) {
+  check(r);
+  if (!r.prefixByte) { r.modrm = hasModrm(r); r.imm = immBytes(r); }
+}
 const g = groups();
 const d1 = dispatch(1);
 const d2 = dispatch(0x0f);
@@ -186,15 +198,15 @@ const as = [header,
   '}',
   ''];
 
-const columns = ['map', 'op', 'reg', 'rm', 'mod', 'prefix', 'mnemonic', 'operands', 'read', 'write',
-  'undef', 'lock', 'priv', 'iopl', 'sensitive', 'vmx', 'svm', 'ud', 'exec', 'member', 'suite',
-  'prefixByte',
+const columns = ['map', 'op', 'reg', 'rm', 'mod', 'prefix', 'mnemonic', 'operands', 'modrm', 'imm',
+  'read', 'write', 'undef', 'lock', 'priv', 'iopl', 'sensitive', 'vmx', 'svm', 'ud', 'exec',
+  'member', 'suite', 'prefixByte',
   'note'];
 const ts = [header,
   '/** One instruction form of the opcode table (columns: scripts/opcodes.mjs). */',
   'export interface Opcode {',
   '  map: 1 | 0x0f; op: number; reg?: number; rm?: number; mod?: \'mem\' | \'reg\';',
-  '  prefix?: number;',
+  '  prefix?: number; modrm?: boolean; imm?: number;',
   '  mnemonic: string; operands: string; read: string; write: string; undef: string;',
   '  lock?: boolean; priv?: \'cpl0\' | \'cpl0-tsd\' | \'cpl0-pce\';',
   '  iopl?: \'io\' | \'if\' | \'v86\';',

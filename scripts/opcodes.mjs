@@ -11,6 +11,9 @@
 //   mod       'mem' or 'reg': the only ModRM.mod form that is this instruction
 //   prefix    a mandatory prefix byte (F3 90 is PAUSE)
 //   mnemonic, operands  as the SDM writes them (operand types of appendix A.2: E, G, I ...)
+//   modrm, imm  derived by the generator from the operands: a ModRM byte follows the
+//             opcode; the bytes of immediates, displacements and moffs after it with 32-bit
+//             operand and address size
 //   read, write, undef  EFLAGS bits the instruction reads, writes, leaves undefined
 //             (SDM vol. 1, appendix A, table A-2; letters O D I T S Z A P C, A = AF)
 //   lock      LOCK is allowed (with a memory destination; SDM vol. 2A, LOCK)
@@ -203,7 +206,7 @@ one(0xd5, 'AAD', 'Ib', 'aadIb()', { write: 'SZP', undef: 'OAC' });
 one(0xd6, 'SALC', '', 'salc()', { read: 'C', note: 'undocumented by Intel; sets AL from CF' });
 one(0xd7, 'XLAT', '', 'xlat()');
 for (let op = 0xd8; op <= 0xdf; op++) {
-  one(op, 'ESC', 'x87', 'x87Escape()', { ud: 'core',
+  one(op, 'ESC', 'x87', 'x87Escape()', { modrm: true, ud: 'core',
     note: 'no x87 yet: #NM when CR0.EM or CR0.TS, else #UD' });
 }
 one(0xe0, 'LOOPNE', 'Jb', 'loop(b)', { read: 'Z' });
