@@ -54,6 +54,7 @@ const shiftFlags = (i) => (i < 4 ? { read: i >= 2 ? 'C' : '', write: 'OC',
 const REG32 = ['EAX', 'ECX', 'EDX', 'EBX', 'ESP', 'EBP', 'ESI', 'EDI'];
 const SREG = ['ES', 'CS', 'SS', 'DS'];
 const ONE = 1, TWO = 0x0f;
+const IO = { iopl: 'io', vmx: 'unconditional I/O exiting or I/O bitmaps', svm: 'IOIO_PROT' };
 const SEGLOAD = 'loads a segment register, as MOV Sreg does (not in the list of Robin and Irvine)';
 
 /** Every EFLAGS bit a far transfer, a task switch or an interrupt may load or change. */
@@ -103,14 +104,10 @@ one(0x68, 'PUSH', 'Iz', 'pushIz()');
 one(0x69, 'IMUL', 'Gv,Ev,Iz', 'imulGvEvI(b)', { write: 'OC', undef: 'SZAP' });
 one(0x6a, 'PUSH', 'Ib', 'pushIb()');
 one(0x6b, 'IMUL', 'Gv,Ev,Ib', 'imulGvEvI(b)', { write: 'OC', undef: 'SZAP' });
-one(0x6c, 'INS', 'Yb,DX', 'insString(b)', { read: 'D', iopl: 'io',
-  vmx: 'unconditional I/O exiting or I/O bitmaps', svm: 'IOIO_PROT' });
-one(0x6d, 'INS', 'Yz,DX', 'insString(b)', { read: 'D', iopl: 'io',
-  vmx: 'unconditional I/O exiting or I/O bitmaps', svm: 'IOIO_PROT' });
-one(0x6e, 'OUTS', 'DX,Xb', 'outsString(b)', { read: 'D', iopl: 'io',
-  vmx: 'unconditional I/O exiting or I/O bitmaps', svm: 'IOIO_PROT' });
-one(0x6f, 'OUTS', 'DX,Xz', 'outsString(b)', { read: 'D', iopl: 'io',
-  vmx: 'unconditional I/O exiting or I/O bitmaps', svm: 'IOIO_PROT' });
+one(0x6c, 'INS', 'Yb,DX', 'insString(b)', { read: 'D', ...IO });
+one(0x6d, 'INS', 'Yz,DX', 'insString(b)', { read: 'D', ...IO });
+one(0x6e, 'OUTS', 'DX,Xb', 'outsString(b)', { read: 'D', ...IO });
+one(0x6f, 'OUTS', 'DX,Xz', 'outsString(b)', { read: 'D', ...IO });
 for (let c = 0; c < 16; c++) {
   one(0x70 + c, 'J' + CC[c], 'Jb', c === 4 || c === 5 ? 'jzJnz(b)' : 'jccRel8(b)',
     { read: CC_READ[c] });
@@ -213,7 +210,6 @@ one(0xe0, 'LOOPNE', 'Jb', 'loop(b)', { read: 'Z' });
 one(0xe1, 'LOOPE', 'Jb', 'loop(b)', { read: 'Z' });
 one(0xe2, 'LOOP', 'Jb', 'loop(b)');
 one(0xe3, 'JECXZ', 'Jb', 'jcxz()');
-const IO = { iopl: 'io', vmx: 'unconditional I/O exiting or I/O bitmaps', svm: 'IOIO_PROT' };
 one(0xe4, 'IN', 'AL,Ib', 'inImm(b)', IO);
 one(0xe5, 'IN', 'eAX,Ib', 'inImm(b)', IO);
 one(0xe6, 'OUT', 'Ib,AL', 'outImm(b)', IO);
