@@ -1,4 +1,5 @@
-// Builds the WebAssembly core: generates the layout constants (scripts/gen-layout.mjs),
+// Builds the WebAssembly core: generates the layout constants (scripts/gen-layout.mjs) and
+// the opcode dispatch (scripts/gen-opcodes.mjs),
 // then compiles each asconfig.json target. The static data's start, DATA_BASE, comes from
 // the layout (asc --memoryBase), so it is written in one place only.
 import { execFileSync } from 'node:child_process';
@@ -10,6 +11,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit' });
 
 run(process.execPath, [join(root, 'scripts/gen-layout.mjs')]);
+run(process.execPath, [join(root, 'scripts/gen-opcodes.mjs')]);
 const dataBase = computeLayout().values.get('DATA_BASE');
 const asc = join(root, 'node_modules/assemblyscript/bin/asc.js');
 /** Entry file of each target. */

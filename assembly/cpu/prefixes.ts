@@ -1,29 +1,14 @@
 // Instruction prefixes (SDM vol. 2A, 2.1.1): operand and address size, segment override,
-// REP/REPNE and LOCK, in any order, and the LOCK rule. A prefixed instruction takes two
-// steps of the run loop: the prefixes, then the opcode with them (prefixPending).
+// REP/REPNE and LOCK, in any order, and the LOCK rule (lockAllowed, generated from the
+// opcode table's lock column). A prefixed instruction takes two steps of the run loop: the
+// prefixes, then the opcode with them (prefixPending).
 import { ES, CS, SS, DS, FS, GS } from './state';
 import { ip, setIp, startIp, code32, fetch8, setPrefixDirty } from './access';
 import { clampFetch } from '../mem/tlb';
 import { lock, setOsz, setAsz, setSegOvr, setRep, setLock } from './decode';
 import { faulted, raiseGP, raiseUD } from './fault';
 import { needAttention } from './events';
-
-/** LOCK is allowed only on these read-modify-write instructions with a memory destination
- *  (SDM vol. 2A, LOCK). `b` is the opcode (0x0Fxx for two-byte), `m` the ModRM byte. */
-function lockAllowed(b: u32, m: u32): bool {
-  if (m >= 0xc0) return false;
-  const r = (m >> 3) & 7;
-  if (b < 0x40) return (b & 7) < 2 && (b >> 3) != 7;          // ALU Eb,Gb / Ev,Gv except CMP
-  if (b >= 0x80 && b <= 0x83) return r != 7;                 // group 1 except CMP
-  if (b == 0x86 || b == 0x87) return true;                   // XCHG
-  if (b == 0xf6 || b == 0xf7) return r == 2 || r == 3;      // NOT, NEG
-  if (b == 0xfe || b == 0xff) return r < 2;                  // INC, DEC
-  if (b == 0x0fab || b == 0x0fb3 || b == 0x0fbb) return true; // BTS BTR BTC
-  if (b == 0x0fba) return r >= 5;
-  if (b == 0x0fb0 || b == 0x0fb1 || b == 0x0fc0 || b == 0x0fc1) return true;
-  if (b == 0x0fc7) return r == 1;                            // CMPXCHG8B
-  return false;
-}
+import { lockAllowed } from '../generated/dispatch';
 
 /** Set when step() consumed only an instruction's prefixes (its opcode byte is next at
  *  `ip`); it also raises `attention`, so the run loop neither counts the step nor takes
