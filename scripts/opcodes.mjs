@@ -395,35 +395,34 @@ two(0xff, 'UD0', 'Gv,Ev', undefined, { ud: 'always' });
 
 // The suites that cover the instructions the captured vectors (test/fixtures/vectors, user
 // mode only) do not: by mnemonic, or mnemonic and operands.
-const SG = 'test/core/system/guests/';
 const ST = 'guests/systests/';
 const SELF = 'test/core/opcodes.test.ts';
 const SUITES = {
-  'PUSH ES': SG + 'v86.asm', 'POP ES': SG + 'v86.asm', 'PUSH CS': SG + 'gates.asm',
+  'PUSH ES': ST + 'v86.asm', 'POP ES': ST + 'v86.asm', 'PUSH CS': ST + 'gates.asm',
   'PUSH DS': ST + 'rings.asm', 'POP DS': ST + 'rings.asm', 'PUSH SS': SELF, 'POP SS': SELF,
   'PUSH FS': SELF, 'POP FS': SELF, 'PUSH GS': SELF, 'POP GS': SELF,
   LES: SELF, LDS: SELF, LFS: SELF, LGS: SELF, LSS: ST + 'segments.asm', PREFETCH: SELF,
   'NOP Ev': SELF, INS: 'test/core/string-io.test.ts', OUTS: 'test/core/string-io.test.ts',
-  'MOV Ev,ES': SG + 'gates.asm', 'MOV ES,Ew': SG + 'gates.asm', 'MOV Ev,CS': SG + 'gates.asm',
-  'MOV Ev,SS': SG + 'gates.asm', 'MOV SS,Ew': SG + 'gates.asm', 'MOV Ev,DS': SG + 'gates.asm',
-  'MOV DS,Ew': SG + 'gates.asm', 'MOV Ev,FS': SG + 'gates.asm', 'MOV FS,Ew': SG + 'gates.asm',
-  'MOV Ev,GS': SG + 'gates.asm', 'MOV GS,Ew': SG + 'gates.asm',
-  'CALL Ap': SG + 'gates.asm', 'JMP Ap': SG + 'gates.asm', 'CALL Mp': SG + 'gates.asm',
-  'JMP Mp': SG + 'gates.asm', RETF: SG + 'gates.asm', 'INT Ib': SG + 'gates.asm',
-    IRET: SG + 'gates.asm',
-  FWAIT: 'test/core/decoder.test.ts', IN: SG + 'realmode.asm', OUT: SG + 'realmode.asm',
-  INT1: ST + 'strict.asm', HLT: SG + 'lib.inc', CLI: SG + 'lib.inc', STI: ST + 'irq.asm',
-  SLDT: SG + 'segload.asm', STR: SG + 'sysregs.asm', LLDT: SG + 'segload.asm',
-    LTR: SG + 'sysregs.asm',
-  VERR: ST + 'segments.asm', VERW: ST + 'segments.asm', SGDT: SG + 'gates.asm',
-  SIDT: SG + 'sysregs.asm', LGDT: SG + 'lib.inc', LIDT: SG + 'lib.inc', SMSW: SG + 'sysregs.asm',
-  LMSW: SG + 'sysregs.asm', INVLPG: ST + 'paging.asm', LAR: SG + 'segload.asm',
-  LSL: SG + 'segload.asm', CLTS: SG + 'sysregs.asm', INVD: ST + 'sysinsns.asm',
-  WBINVD: ST + 'sysinsns.asm', 'MOV Rd,Cd': SG + 'sysregs.asm', 'MOV Cd,Rd': SG + 'sysregs.asm',
-  'MOV Rd,Dd': SG + 'sysregs.asm', 'MOV Dd,Rd': SG + 'sysregs.asm',
+  'MOV Ev,ES': ST + 'gates.asm', 'MOV ES,Ew': ST + 'gates.asm', 'MOV Ev,CS': ST + 'gates.asm',
+  'MOV Ev,SS': ST + 'gates.asm', 'MOV SS,Ew': ST + 'gates.asm', 'MOV Ev,DS': ST + 'gates.asm',
+  'MOV DS,Ew': ST + 'gates.asm', 'MOV Ev,FS': ST + 'gates.asm', 'MOV FS,Ew': ST + 'gates.asm',
+  'MOV Ev,GS': ST + 'gates.asm', 'MOV GS,Ew': ST + 'gates.asm',
+  'CALL Ap': ST + 'gates.asm', 'JMP Ap': ST + 'gates.asm', 'CALL Mp': ST + 'gates.asm',
+  'JMP Mp': ST + 'gates.asm', RETF: ST + 'gates.asm', 'INT Ib': ST + 'gates.asm',
+    IRET: ST + 'gates.asm',
+  FWAIT: 'test/core/decoder.test.ts', IN: ST + 'boot.inc', OUT: ST + 'boot.inc',
+  INT1: ST + 'strict.asm', HLT: ST + 'boot.inc', CLI: ST + 'boot.inc', STI: ST + 'irq.asm',
+  SLDT: ST + 'segload.asm', STR: ST + 'sysregs.asm', LLDT: ST + 'segload.asm',
+    LTR: ST + 'sysregs.asm',
+  VERR: ST + 'segments.asm', VERW: ST + 'segments.asm', SGDT: ST + 'gates.asm',
+  SIDT: ST + 'sysregs.asm', LGDT: ST + 'boot.inc', LIDT: ST + 'boot.inc', SMSW: ST + 'sysregs.asm',
+  LMSW: ST + 'sysregs.asm', INVLPG: ST + 'paging.asm', LAR: ST + 'segload.asm',
+  LSL: ST + 'segload.asm', CLTS: ST + 'sysregs.asm', INVD: ST + 'sysinsns.asm',
+  WBINVD: ST + 'sysinsns.asm', 'MOV Rd,Cd': ST + 'sysregs.asm', 'MOV Cd,Rd': ST + 'sysregs.asm',
+  'MOV Rd,Dd': ST + 'sysregs.asm', 'MOV Dd,Rd': ST + 'sysregs.asm',
   WRMSR: 'test/core/system/cpuid-msr.test.ts', RDMSR: 'test/core/system/cpuid-msr.test.ts',
   RDTSC: 'test/core/system/cpuid-msr.test.ts', CPUID: 'test/core/system/cpuid-msr.test.ts',
-  SYSENTER: SG + 'sysregs.asm', SYSEXIT: SG + 'sysregs.asm',
+  SYSENTER: ST + 'sysregs.asm', SYSEXIT: ST + 'sysregs.asm',
 };
 for (const r of rows) {
   if (r.exec === undefined) continue;

@@ -8,7 +8,7 @@ import { describe, it, expect } from 'vitest';
 import { longLines, MAX_WIDTH } from '../scripts/check-width.mjs';
 
 const NOT_YET_SPLIT = new Set([
-  'assembly/cpu/events.ts', 'assembly/cpu/exec.ts', 'assembly/cpu/exec0f.ts',
+  'assembly/cpu/events.ts',
   'assembly/cpu/run.ts', 'assembly/cpu/system/cpuid.ts',
   'assembly/cpu/system/cr.ts', 'assembly/cpu/system/descriptor.ts', 'assembly/cpu/system/far.ts',
   'assembly/cpu/system/interrupts.ts', 'assembly/cpu/system/iret.ts', 'assembly/cpu/system/msr.ts',
