@@ -57,6 +57,9 @@ const state = {
   /** Counters (u64 each). */
   S_CNT_INSN: 384, S_CNT_TLB_HIT: 392, S_CNT_TLB_MISS: 400, S_CNT_WALK: 408, S_CNT_WALK_REFS: 416,
   S_CNT_INTR: 424, S_CNT_EXC: 432, S_CNT_IO: 440, S_CNT_MMIO: 448, S_CNT_TLB_FLUSH: 456,
+  /** Instruction boundaries the run loop checked on its slow path (events, interrupt
+   *  shadows, debug, prefixes) instead of its inner loop. */
+  S_CNT_SLOW: 464,
   /** Configuration: RAM size, A20 mask, TSC ticks per instruction. */
   S_RAM_BYTES: 512, S_A20_MASK: 516, S_TSC_PER_INSN: 520, S_ROM_END: 524,
   /** 1: REP INS/OUTS exit once per run of elements within a page (S_EXIT_COUNT, data at

@@ -54,6 +54,7 @@ const COUNTERS: Record<string, number> = {
   instructions: L.S_CNT_INSN, tlbHits: L.S_CNT_TLB_HIT, tlbMisses: L.S_CNT_TLB_MISS,
   pageWalks: L.S_CNT_WALK, walkMemRefs: L.S_CNT_WALK_REFS, interrupts: L.S_CNT_INTR,
   exceptions: L.S_CNT_EXC, ioExits: L.S_CNT_IO, mmioExits: L.S_CNT_MMIO, tlbFlushes: L.S_CNT_TLB_FLUSH,
+  slowBoundaries: L.S_CNT_SLOW,
 };
 
 const WHY: Record<number, string> = {
