@@ -118,6 +118,9 @@ export interface Measure {
   counted: number | null;
   /** EBX at the result checkpoint, or null when the guest reported none. */
   result?: number | null;
+  /** wasmvisor: instruction boundaries its run loop took on the slow path between the
+   *  checkpoints (a loop with no events to take should take almost none). */
+  slowBoundaries?: number;
   error?: string;
 }
 

@@ -4,7 +4,7 @@
  * is), the checkpoints taken from the 0xe9 debug console's writes.
  */
 import { Machine } from '../machine/machine.js';
-import { CheckpointTimer, NO_MEASURE, type Measure } from './loops.js';
+import { CHECKPOINT_END, CHECKPOINT_START, CheckpointTimer, NO_MEASURE, type Measure } from './loops.js';
 
 /** Guest RAM of a bench run (the loops touch at most 16 MiB). */
 export const BENCH_RAM = 64 << 20;
@@ -19,6 +19,7 @@ export async function runOnMachine(
 ): Promise<Measure> {
   const timer = new CheckpointTimer();
   let machine: Machine | undefined;
+  let slow0 = 0, slow1 = 0;
   machine = await Machine.create({
     ramBytes: BENCH_RAM,
     kernel: image,
@@ -28,11 +29,14 @@ export async function runOnMachine(
     debugcon: (byte) => {
       const core = machine!.core;
       timer.checkpoint(byte, core.instructions(), core.getRegs().ebx);
+      if (byte === CHECKPOINT_START) slow0 = core.counters().slowBoundaries;
+      else if (byte === CHECKPOINT_END) slow1 = core.counters().slowBoundaries;
     },
   });
   const stop = machine.run(MAX_INSTRUCTIONS);
   if (stop.kind !== 'exit') {
     return { ...NO_MEASURE, error: `the guest stopped with ${JSON.stringify(stop)} instead of isa-debug-exit` };
   }
-  return timer.measure(instructions);
+  const m = timer.measure(instructions);
+  return m.error ? m : { ...m, slowBoundaries: slow1 - slow0 };
 }

@@ -244,6 +244,7 @@ function report(results: Result[], vmBytes: number, repeat: number): string {
 function writeJson(path: string, results: Result[], vmBytes: number, repeat: number): void {
   const engine = (m: Measure | undefined) => m && {
     mips: m.mips, wallMips: m.wallMips ?? null, ms: m.ms, counted: m.counted, result: m.result ?? null,
+    ...(m.slowBoundaries !== undefined ? { slowBoundaries: m.slowBoundaries } : {}),
     ...(m.error ? { error: m.error } : {}),
   };
   const json = {
