@@ -4,11 +4,13 @@
  * the run loop's slow path (its `slowBoundaries` counter) is not entered once per
  * instruction while the window stays shut, as interrupt-window exiting in hardware (SDM
  * vol. 3C, table 25-6). Where the window opens: after the instruction that follows STI
- * (SDM vol. 2B, STI), right after POPF and IRET that set IF (vol. 3A, 6.8.1), and for an
- * NMI held by NMI blocking, right after IRET (vol. 3A, 6.7.1).
+ * (SDM vol. 2B, STI), right after POPF, IRET and a task switch that set IF (vol. 3A,
+ * 6.8.1; the task switch loads EFLAGS from the new TSS, 8.3), and for an NMI held by NMI
+ * blocking, right after IRET (vol. 3A, 6.7.1).
  */
 import { describe, it, expect } from 'vitest';
 import { realModeCore, runToHlt, CODE } from './helpers.js';
+import { snippetCore, stoppedAt, stackDwords, GDT } from './system/snippet.js';
 
 const LOOPS = 1000;
 // mov cx, LOOPS ; l: dec cx ; jnz l   (1 + 2 * LOOPS instructions with IF = 0)
@@ -83,6 +85,38 @@ describe('an interrupt held by IF = 0', () => {
     expect(core.counters().instructions).toBe(LOOP_INSNS + 1);
     expect(core.counters().interrupts).toBe(0);
     expect(core.counters().slowBoundaries).toBeLessThanOrEqual(2 * (runs + 1) + FEW);
+  });
+});
+
+describe('an interrupt held by IF = 0 in protected mode', () => {
+  it('is taken right after a task switch loads IF = 1, before the new task\'s first instruction', async () => {
+    // mov ecx, LOOPS ; l: dec ecx ; jnz l ; jmp far 0x40:0   (to the TSS at 0x700)
+    const loop32 = [0xb9, LOOPS & 0xff, LOOPS >> 8, 0, 0, 0x49, 0x75, 0xfd];
+    const core = await snippetCore([...loop32, 0xea, 0, 0, 0, 0, 0x40, 0x00]);
+    // A 32-bit TSS (SDM vol. 3A, figure 8-2) whose task starts at 0x1800 with IF = 1.
+    const tss = new DataView(new ArrayBuffer(0x68));
+    const target = 0x1800;
+    tss.setUint32(0x20, target, true);  // EIP
+    tss.setUint32(0x24, 0x202, true);   // EFLAGS: IF
+    tss.setUint32(0x38, 0x78000, true); // ESP
+    for (const at of [0x48, 0x50, 0x54, 0x58, 0x5c]) tss.setUint32(at, 0x10, true); // ES SS DS FS GS
+    tss.setUint32(0x4c, 0x08, true);    // CS
+    core.writePhys(0x700, new Uint8Array(tss.buffer));
+    // Its descriptor at GDT selector 0x40: base 0x700, limit 0x67, available 32-bit TSS.
+    const d = new DataView(new ArrayBuffer(8));
+    d.setUint32(0, (0x700 << 16) | 0x67, true);
+    d.setUint32(4, 0x00008900, true);
+    core.writePhys(GDT + 0x40, new Uint8Array(d.buffer));
+    core.setTable('gdtr', { base: GDT, limit: 0x47 });
+    core.writePhys(target, new Uint8Array([0x43, 0xf4])); // inc ebx ; hlt
+    core.injectInterrupt(0x24);
+    expect(core.run(100_000).reason).toBe('hlt');
+    const at = stoppedAt(core);
+    expect(at.vector).toBe(0x24);
+    expect(at.regs.ebx).toBe(0);
+    expect(core.getSegment('tr').selector).toBe(0x40);
+    expect(stackDwords(core, at.regs.esp, 3)).toEqual([target, 0x08, 0x202]); // EIP CS EFLAGS
+    expect(core.counters().slowBoundaries).toBeLessThan(FEW);
   });
 });
 
