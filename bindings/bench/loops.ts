@@ -40,7 +40,9 @@ const u32 = (x: number) => x >>> 0;
 
 /** alu.asm / alu-rotate.asm: EBX after 10,000,000 iterations (EAX = 1 from BENCH_START). */
 function aluResult(rotate: boolean): number {
-  let eax = 1, ebx = 0x9e3779b9, edx = 0x7f4a7c15;
+  let eax = 1,
+    ebx = 0x9e3779b9,
+    edx = 0x7f4a7c15;
   for (let i = 0; i < 10_000_000; i++) {
     eax = u32(eax + ebx);
     eax = rotate ? rol(eax, 5) : eax & 0x7fffffff;
@@ -61,31 +63,39 @@ function rolSum(values: (i: number) => number, n: number): number {
  *  header derives them) and their results. */
 export const BENCH_GUESTS: BenchGuest[] = [
   {
-    name: 'alu-rotate', what: 'ALU loop with a rotate',
-    instructions: () => 1 + 6 * 10_000_000 + 1, result: () => aluResult(true),
+    name: 'alu-rotate',
+    what: 'ALU loop with a rotate',
+    instructions: () => 1 + 6 * 10_000_000 + 1,
+    result: () => aluResult(true),
   },
   {
-    name: 'alu', what: 'ALU loop without a rotate',
-    instructions: () => 1 + 6 * 10_000_000 + 1, result: () => aluResult(false),
+    name: 'alu',
+    what: 'ALU loop without a rotate',
+    instructions: () => 1 + 6 * 10_000_000 + 1,
+    result: () => aluResult(false),
   },
   {
-    name: 'memory', what: 'load/add/store over 64 KiB',
+    name: 'memory',
+    what: 'load/add/store over 64 KiB',
     instructions: () => 1 + 600 * (2 + 6 * 16_384 + 2) + 1,
     // Every dword gets 0x01010101 added once per pass, 600 passes.
     result: () => rolSum(() => u32(600 * 0x01010101), 16_384),
   },
   {
-    name: 'callret', what: 'call/ret loop',
+    name: 'callret',
+    what: 'call/ret loop',
     instructions: () => 1 + 5 * 10_000_000 + 1,
-    result: () => Number((10_000_000n * 10_000_001n / 2n) % 2n ** 32n),
+    result: () => Number(((10_000_000n * 10_000_001n) / 2n) % 2n ** 32n),
   },
   {
-    name: 'pages', what: 'one access per 4 KiB page over 8 MiB, paging on',
+    name: 'pages',
+    what: 'one access per 4 KiB page over 8 MiB, paging on',
     instructions: () => 1 + 6_000 * (2 + 4 * 2_048 + 2) + 1,
     result: () => rolSum(() => 6_000, 2_048),
   },
   {
-    name: 'sieve', what: "gcc's code for the BYTE sieve (Gilbreath 1981)",
+    name: 'sieve',
+    what: "gcc's code for the BYTE sieve (Gilbreath 1981)",
     // 3 pushes, call, add esp; sieve() as callgrind counted it on the host CPU; mov ebx, mov eax.
     instructions: (read) => 5 + parseCount(read('sieve'), 'sieve') + 2,
     // Gilbreath, BYTE, September 1981: 1899 primes with size 8190.
@@ -95,7 +105,10 @@ export const BENCH_GUESTS: BenchGuest[] = [
 
 function parseCount(text: string, name: string): number {
   const n = Number(text.trim());
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name}.count: not an instruction count: ${JSON.stringify(text.slice(0, 40))}`);
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new Error(
+      `${name}.count: not an instruction count: ${JSON.stringify(text.slice(0, 40))}`,
+    );
   return n;
 }
 
@@ -127,7 +140,10 @@ export interface Measure {
 export const NO_MEASURE: Measure = { mips: null, ms: null, counted: null };
 
 /** A time stamp: wall clock (ms) and this process's CPU time (user + system, all threads, µs). */
-export interface Stamp { wall: number; cpuUs: number }
+export interface Stamp {
+  wall: number;
+  cpuUs: number;
+}
 
 /**
  * Now. Outside Node there is no process CPU clock: the wall clock stands in for it there,
@@ -135,7 +151,8 @@ export interface Stamp { wall: number; cpuUs: number }
  */
 export function stamp(): Stamp {
   const wall = performance.now();
-  const proc = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } }).process;
+  const proc = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } })
+    .process;
   if (typeof proc?.cpuUsage !== 'function') return { wall, cpuUs: wall * 1000 };
   const c = proc.cpuUsage();
   return { wall, cpuUs: c.user + c.system };
@@ -157,25 +174,41 @@ export class CheckpointTimer {
   checkpoint(value: number, counter: number, ebx: number): void {
     const now = stamp();
     this.order.push(value);
-    if (value === CHECKPOINT_START) { this.t0 = now; this.c0 = counter; }
-    else if (value === CHECKPOINT_END) { this.t1 = now; this.c1 = counter; }
-    else if (value === CHECKPOINT_RESULT) this.result = ebx >>> 0;
+    if (value === CHECKPOINT_START) {
+      this.t0 = now;
+      this.c0 = counter;
+    } else if (value === CHECKPOINT_END) {
+      this.t1 = now;
+      this.c1 = counter;
+    } else if (value === CHECKPOINT_RESULT) this.result = ebx >>> 0;
   }
 
   /** The measure of the run, `instructions` being the timed count (or null: the counter's). */
   measure(instructions: number | null): Measure {
     const { t0, t1 } = this;
     if (!t0 || !t1 || this.order.indexOf(CHECKPOINT_START) > this.order.indexOf(CHECKPOINT_END)) {
-      return { ...NO_MEASURE, error: `checkpoints ${JSON.stringify(this.order)}: expected 1, then 2 (guests/bench/bench.inc)` };
+      return {
+        ...NO_MEASURE,
+        error:
+          `checkpoints ${JSON.stringify(this.order)}: ` +
+          'expected 1, then 2 (guests/bench/bench.inc)',
+      };
     }
     const counted = (this.c1 - this.c0) >>> 0;
     const n = instructions ?? counted - CHECKPOINT_OUT;
     const ms = t1.wall - t0.wall;
-    return { mips: n / (t1.cpuUs - t0.cpuUs), wallMips: n / (ms * 1000), ms, counted, result: this.result };
+    return {
+      mips: n / (t1.cpuUs - t0.cpuUs),
+      wallMips: n / (ms * 1000),
+      ms,
+      counted,
+      result: this.result,
+    };
   }
 }
 
-/** The better of two runs of the same guest (other load on the machine only ever slows one down). */
+/** The better of two runs of the same guest (other load on the machine only ever slows
+ *  one down). */
 export function best(a: Measure, b: Measure): Measure {
   return a.mips !== null && (b.mips === null || a.mips >= b.mips) ? a : b;
 }

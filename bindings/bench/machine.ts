@@ -4,7 +4,13 @@
  * is), the checkpoints taken from the 0xe9 debug console's writes.
  */
 import { Machine } from '../machine/machine.js';
-import { CHECKPOINT_END, CHECKPOINT_START, CheckpointTimer, NO_MEASURE, type Measure } from './loops.js';
+import {
+  CHECKPOINT_END,
+  CHECKPOINT_START,
+  CheckpointTimer,
+  NO_MEASURE,
+  type Measure,
+} from './loops.js';
 
 /** Guest RAM of a bench run (the loops touch at most 16 MiB). */
 export const BENCH_RAM = 64 << 20;
@@ -15,11 +21,14 @@ const MAX_INSTRUCTIONS = 2e9;
 /** Runs bench guest `image` on a new `Machine` (of core `wasm`, default the packaged one)
  *  and times its checkpoints. */
 export async function runOnMachine(
-  image: Uint8Array, instructions: number | null, wasm?: BufferSource | URL,
+  image: Uint8Array,
+  instructions: number | null,
+  wasm?: BufferSource | URL,
 ): Promise<Measure> {
   const timer = new CheckpointTimer();
   let machine: Machine | undefined;
-  let slow0 = 0, slow1 = 0;
+  let slow0 = 0,
+    slow1 = 0;
   machine = await Machine.create({
     ramBytes: BENCH_RAM,
     kernel: image,
@@ -35,7 +44,10 @@ export async function runOnMachine(
   });
   const stop = machine.run(MAX_INSTRUCTIONS);
   if (stop.kind !== 'exit') {
-    return { ...NO_MEASURE, error: `the guest stopped with ${JSON.stringify(stop)} instead of isa-debug-exit` };
+    return {
+      ...NO_MEASURE,
+      error: `the guest stopped with ${JSON.stringify(stop)} instead of isa-debug-exit`,
+    };
   }
   const m = timer.measure(instructions);
   return m.error ? m : { ...m, slowBoundaries: slow1 - slow0 };

@@ -8,7 +8,11 @@
 import { CheckpointTimer, NO_MEASURE, type Measure } from './loops.js';
 
 /** Runs bench guest `image` on v86 (its JIT when `jit`) and times its checkpoints. */
-export type V86LoopRunner = (image: Uint8Array, instructions: number | null, jit: boolean) => Promise<Measure>;
+export type V86LoopRunner = (
+  image: Uint8Array,
+  instructions: number | null,
+  jit: boolean,
+) => Promise<Measure>;
 
 /** Guest RAM of a v86 run and the wall-clock limit of one run. */
 const RAM = 64 << 20;
@@ -30,7 +34,11 @@ export async function loadV86LoopRunner(): Promise<V86LoopRunner | null> {
   } catch (e) {
     // Node: "Cannot find package 'v86' imported from ..."; anything else is a real failure.
     const err = e as NodeJS.ErrnoException;
-    if ((err.code === 'ERR_MODULE_NOT_FOUND' || err.code === 'MODULE_NOT_FOUND') && /'v86'/.test(err.message)) return null;
+    if (
+      (err.code === 'ERR_MODULE_NOT_FOUND' || err.code === 'MODULE_NOT_FOUND') &&
+      /'v86'/.test(err.message)
+    )
+      return null;
     throw e;
   }
   return async (image, instructions, jit) => {

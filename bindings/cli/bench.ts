@@ -12,7 +12,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Machine } from '../machine/machine.js';
 import {
-  BENCH_GUESTS, CHECKPOINT_OUT, NO_MEASURE, best, countFilePath, loopImagePath, type BenchGuest, type Measure,
+  BENCH_GUESTS,
+  CHECKPOINT_OUT,
+  NO_MEASURE,
+  best,
+  countFilePath,
+  loopImagePath,
+  type BenchGuest,
+  type Measure,
 } from '../bench/loops.js';
 import { BENCH_RAM, runOnMachine } from '../bench/machine.js';
 import { V86_COUNT_TOLERANCE, loadV86LoopRunner } from '../bench/v86.js';
@@ -39,11 +46,26 @@ const MAX_REPEAT = 100;
 export function registerBench(program: Command): void {
   program
     .command('bench')
-    .description('time loop guests on wasmvisor as `run` runs them: guest MIPS, instruction counts and results checked; --v86 compares with v86')
-    .option('--only <names>', `comma-separated shipped guests (${BENCH_GUESTS.map((w) => w.name).join(', ')})`)
-    .option('--guest <file>', 'a Multiboot kernel that follows the checkpoint convention (guests/bench/README.md) instead')
-    .option('--instructions <n>', 'with --guest: the instructions between its checkpoints, to check')
-    .option('--result <n>', 'with --guest: the result it must report (EBX at checkpoint 3), to check')
+    .description(
+      'time loop guests on wasmvisor as `run` runs them: guest MIPS, instruction counts and ' +
+        'results checked; --v86 compares with v86',
+    )
+    .option(
+      '--only <names>',
+      `comma-separated shipped guests (${BENCH_GUESTS.map((w) => w.name).join(', ')})`,
+    )
+    .option(
+      '--guest <file>',
+      'a Multiboot kernel that follows the checkpoint convention (guests/bench/README.md) instead',
+    )
+    .option(
+      '--instructions <n>',
+      'with --guest: the instructions between its checkpoints, to check',
+    )
+    .option(
+      '--result <n>',
+      'with --guest: the result it must report (EBX at checkpoint 3), to check',
+    )
     .option('--repeat <n>', 'runs per guest and engine; the best one counts', '1')
     .option('--json <file>', 'also write the results as JSON')
     .option('--v86', "also run v86's interpreter and JIT in this process (needs the v86 package)")
@@ -54,24 +76,35 @@ export function registerBench(program: Command): void {
 }
 
 /** A guest to run: its definition and image. */
-interface Job { guest: BenchGuest; image: Uint8Array; instructions: number | null; result: number | null }
+interface Job {
+  guest: BenchGuest;
+  image: Uint8Array;
+  instructions: number | null;
+  result: number | null;
+}
 
 /** The guests --only names, in the table's order. */
 export function selectGuests(only: string | undefined): BenchGuest[] {
   if (only === undefined) return BENCH_GUESTS;
-  const names = only.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = only
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (names.length === 0) throw new UsageError('--only: no guest named');
   const known = new Set(BENCH_GUESTS.map((w) => w.name));
   const unknown = names.filter((n) => !known.has(n));
   if (unknown.length) {
-    throw new UsageError(`--only: no guest ${unknown.join(', ')} (known: ${[...known].join(', ')})`);
+    throw new UsageError(
+      `--only: no guest ${unknown.join(', ')} (known: ${[...known].join(', ')})`,
+    );
   }
   return BENCH_GUESTS.filter((w) => names.includes(w.name));
 }
 
 export function parseRepeat(text: string): number {
   const n = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
-  if (!(n >= 1 && n <= MAX_REPEAT)) throw new UsageError(`--repeat ${text}: must be a whole number from 1 to ${MAX_REPEAT}`);
+  if (!(n >= 1 && n <= MAX_REPEAT))
+    throw new UsageError(`--repeat ${text}: must be a whole number from 1 to ${MAX_REPEAT}`);
   return n;
 }
 
@@ -79,24 +112,33 @@ export function parseRepeat(text: string): number {
 function parseWhole(option: string, text: string, max: number): number {
   const t = text.trim();
   const n = /^0x[0-9a-f]+$/i.test(t) ? parseInt(t, 16) : /^\d+$/.test(t) ? Number(t) : NaN;
-  if (!(Number.isSafeInteger(n) && n <= max)) throw new UsageError(`${option} ${text}: must be a whole number from 0 to ${max}`);
+  if (!(Number.isSafeInteger(n) && n <= max))
+    throw new UsageError(`${option} ${text}: must be a whole number from 0 to ${max}`);
   return n;
+}
+
+/** An error's code (ENOENT...) or message. */
+function errCode(e: unknown): string {
+  return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
 }
 
 function readPackaged(rel: string, what: string): Uint8Array {
   try {
     return new Uint8Array(readFileSync(packaged(rel)));
   } catch (e) {
-    throw new Error(`${what} ${rel} missing from the package: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new Error(`${what} ${rel} missing from the package: ${errCode(e)}`);
   }
 }
 
 function jobs(opts: BenchOptions): Job[] {
   if (opts.guest === undefined) {
     if (opts.instructions !== undefined || opts.result !== undefined) {
-      throw new UsageError('--instructions and --result go with --guest (the shipped guests know theirs)');
+      throw new UsageError(
+        '--instructions and --result go with --guest (the shipped guests know theirs)',
+      );
     }
-    const readCount = (name: string) => new TextDecoder().decode(readPackaged(countFilePath(name), 'count file'));
+    const readCount = (name: string) =>
+      new TextDecoder().decode(readPackaged(countFilePath(name), 'count file'));
     return selectGuests(opts.only).map((guest) => ({
       guest,
       image: readPackaged(loopImagePath(guest.name), 'guest image'),
@@ -109,13 +151,18 @@ function jobs(opts: BenchOptions): Job[] {
   try {
     image = new Uint8Array(readFileSync(opts.guest));
   } catch (e) {
-    throw new UsageError(`--guest ${opts.guest}: cannot read it: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new UsageError(`--guest ${opts.guest}: cannot read it: ${errCode(e)}`);
   }
-  const instructions = opts.instructions === undefined ? null : parseWhole('--instructions', opts.instructions, Number.MAX_SAFE_INTEGER);
+  const instructions =
+    opts.instructions === undefined
+      ? null
+      : parseWhole('--instructions', opts.instructions, Number.MAX_SAFE_INTEGER);
   const result = opts.result === undefined ? null : parseWhole('--result', opts.result, 0xffffffff);
   const guest: BenchGuest = {
-    name: basename(opts.guest).replace(/\.bin$/, ''), what: opts.guest,
-    instructions: () => instructions, result: result === null ? null : () => result,
+    name: basename(opts.guest).replace(/\.bin$/, ''),
+    what: opts.guest,
+    instructions: () => instructions,
+    result: result === null ? null : () => result,
   };
   return [{ guest, image, instructions, result }];
 }
@@ -148,11 +195,18 @@ function check(job: Job, engines: [string, Measure][]): string[] {
     const n = m.counted! - CHECKPOINT_OUT;
     const slack = name === 'wasmvisor' ? 0 : Math.ceil(wantCount! * V86_COUNT_TOLERANCE);
     if (wantCount !== null && Math.abs(n - wantCount) > slack) {
-      problems.push(`${name} counted ${fmtCount(n)} instructions between the checkpoints (+${CHECKPOINT_OUT} OUT), expected ${fmtCount(wantCount)}${slack ? ` ± ${fmtCount(slack)}` : ''}`);
+      problems.push(
+        `${name} counted ${fmtCount(n)} instructions between the checkpoints ` +
+          `(+${CHECKPOINT_OUT} OUT), expected ${fmtCount(wantCount)}` +
+          (slack ? ` ± ${fmtCount(slack)}` : ''),
+      );
     }
-    if (m.result === null || m.result === undefined) problems.push(`${name}: the guest reported no result (checkpoint 3)`);
+    if (m.result === null || m.result === undefined)
+      problems.push(`${name}: the guest reported no result (checkpoint 3)`);
     else if (wantResult !== null && m.result !== wantResult) {
-      problems.push(`${name}: result 0x${m.result.toString(16)}, expected 0x${wantResult.toString(16)}`);
+      problems.push(
+        `${name}: result 0x${m.result.toString(16)}, expected 0x${wantResult.toString(16)}`,
+      );
     }
   }
   return problems;
@@ -163,7 +217,10 @@ export async function benchCommand(opts: BenchOptions): Promise<number> {
   const todo = jobs(opts);
   const v86 = opts.v86 ? await loadV86LoopRunner() : null;
   if (opts.v86 && !v86) {
-    throw new UsageError('--v86: the v86 package is not installed (npm install v86), so there is nothing to compare with');
+    throw new UsageError(
+      '--v86: the v86 package is not installed (npm install v86), ' +
+        'so there is nothing to compare with',
+    );
   }
 
   // V8 counts wasm memory as external memory: what one VM adds is its RAM plus the core's own.
@@ -171,11 +228,15 @@ export async function benchCommand(opts: BenchOptions): Promise<number> {
   await Machine.create({ ramBytes: BENCH_RAM, kernel: todo[0].image });
   const vmBytes = process.memoryUsage().external - before;
 
-  const progress = process.stderr.isTTY ? (s: string) => process.stderr.write(`\r${s}\x1b[K`) : () => undefined;
+  const progress = process.stderr.isTTY
+    ? (s: string) => process.stderr.write(`\r${s}\x1b[K`)
+    : () => undefined;
   const results: Result[] = [];
   for (const job of todo) {
     const name = job.guest.name;
-    let wv = NO_MEASURE, vi = NO_MEASURE, vj = NO_MEASURE;
+    let wv = NO_MEASURE,
+      vi = NO_MEASURE,
+      vj = NO_MEASURE;
     for (let r = 0; r < repeat; r++) {
       progress(`${name}: wasmvisor (run ${r + 1} of ${repeat})`);
       wv = best(wv, await runOnMachine(job.image, job.instructions));
@@ -192,7 +253,8 @@ export async function benchCommand(opts: BenchOptions): Promise<number> {
     if (v86) engines.push(['v86 interpreter', vi]);
     if (v86 && opts.jit) engines.push(['v86 JIT', vj]);
     results.push({
-      job, wasmvisor: wv,
+      job,
+      wasmvisor: wv,
       ...(v86 ? { v86Interpreter: vi } : {}),
       ...(v86 && opts.jit ? { v86Jit: vj } : {}),
       problems: check(job, engines),
@@ -203,7 +265,8 @@ export async function benchCommand(opts: BenchOptions): Promise<number> {
   process.stdout.write(report(results, vmBytes, repeat));
   let status = 0;
   for (const r of results) {
-    for (const p of r.problems) process.stderr.write(`wasmvisor bench: ${r.job.guest.name}: ${p}\n`);
+    for (const p of r.problems)
+      process.stderr.write(`wasmvisor bench: ${r.job.guest.name}: ${p}\n`);
     if (r.problems.length) status = 1;
   }
   if (opts.json) writeJson(opts.json, results, vmBytes, repeat);
@@ -220,33 +283,50 @@ function report(results: Result[], vmBytes: number, repeat: number): string {
     { title: 'MIPS (CPU)', right: true },
     { title: 'MIPS (wall)', right: true },
   ];
-  if (withV86) columns.push({ title: 'v86 interp', right: true }, { title: 'wasmvisor/interp', right: true });
-  if (withJit) columns.push({ title: 'v86 JIT', right: true }, { title: 'wasmvisor/JIT', right: true });
+  if (withV86)
+    columns.push({ title: 'v86 interp', right: true }, { title: 'wasmvisor/interp', right: true });
+  if (withJit)
+    columns.push({ title: 'v86 JIT', right: true }, { title: 'wasmvisor/JIT', right: true });
   const rows = results.map((r) => {
     const wv = r.wasmvisor;
     const n = r.job.instructions ?? (wv.counted === null ? null : wv.counted - CHECKPOINT_OUT);
-    const row = [r.job.guest.name, n === null ? '-' : fmtCount(n), r.problems.length ? 'FAILED' : 'ok', fmtMips(wv.mips), fmtMips(wv.wallMips)];
-    if (withV86) row.push(fmtMips(r.v86Interpreter?.mips), fmtRatio(wv.mips, r.v86Interpreter?.mips));
+    const row = [
+      r.job.guest.name,
+      n === null ? '-' : fmtCount(n),
+      r.problems.length ? 'FAILED' : 'ok',
+      fmtMips(wv.mips),
+      fmtMips(wv.wallMips),
+    ];
+    if (withV86)
+      row.push(fmtMips(r.v86Interpreter?.mips), fmtRatio(wv.mips, r.v86Interpreter?.mips));
     if (withJit) row.push(fmtMips(r.v86Jit?.mips), fmtRatio(wv.mips, r.v86Jit?.mips));
     return row;
   });
   const ram = BENCH_RAM / MIB;
   const vm = vmBytes / MIB;
   return [
-    `wasmvisor VM with ${ram} MiB RAM: ${vm.toFixed(1)} MiB of wasm memory (RAM + ${(vm - ram).toFixed(1)} MiB)`,
-    `guest MIPS between the checkpoints over this process's CPU time and over wall time, a new PC per run${repeat > 1 ? `, best of ${repeat} runs` : ''}`,
-    `checks: each engine's instruction count (v86's within ${V86_COUNT_TOLERANCE * 100}%) and the guest's result against the bench's`,
+    `wasmvisor VM with ${ram} MiB RAM: ${vm.toFixed(1)} MiB of wasm memory ` +
+      `(RAM + ${(vm - ram).toFixed(1)} MiB)`,
+    "guest MIPS between the checkpoints over this process's CPU time and over wall time, " +
+      `a new PC per run${repeat > 1 ? `, best of ${repeat} runs` : ''}`,
+    `checks: each engine's instruction count (v86's within ${V86_COUNT_TOLERANCE * 100}%) ` +
+      "and the guest's result against the bench's",
     '',
     formatTable(columns, rows),
   ].join('\n');
 }
 
 function writeJson(path: string, results: Result[], vmBytes: number, repeat: number): void {
-  const engine = (m: Measure | undefined) => m && {
-    mips: m.mips, wallMips: m.wallMips ?? null, ms: m.ms, counted: m.counted, result: m.result ?? null,
-    ...(m.slowBoundaries !== undefined ? { slowBoundaries: m.slowBoundaries } : {}),
-    ...(m.error ? { error: m.error } : {}),
-  };
+  const engine = (m: Measure | undefined) =>
+    m && {
+      mips: m.mips,
+      wallMips: m.wallMips ?? null,
+      ms: m.ms,
+      counted: m.counted,
+      result: m.result ?? null,
+      ...(m.slowBoundaries !== undefined ? { slowBoundaries: m.slowBoundaries } : {}),
+      ...(m.error ? { error: m.error } : {}),
+    };
   const json = {
     ramBytes: BENCH_RAM,
     vmMemoryBytes: vmBytes,
@@ -266,6 +346,8 @@ function writeJson(path: string, results: Result[], vmBytes: number, repeat: num
   try {
     writeFileSync(path, JSON.stringify(json, null, 2) + '\n');
   } catch (e) {
-    throw new UsageError(`--json ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new UsageError(
+      `--json ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
 }

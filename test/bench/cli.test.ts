@@ -16,13 +16,26 @@ import { BENCH_GUESTS } from '../../bindings/bench/loops.js';
 
 /** The table rows of the bench's output, as cells. */
 function rows(stdout: string): string[][] {
-  return stdout.split('\n').filter((l) => /^\S+\s+(-|[\d,]+)\s/.test(l)).map((l) => l.trim().split(/\s{2,}/));
+  return stdout
+    .split('\n')
+    .filter((l) => /^\S+\s+(-|[\d,]+)\s/.test(l))
+    .map((l) => l.trim().split(/\s{2,}/));
 }
 
-interface JsonEngine { counted: number; result: number | null; mips: number | null; slowBoundaries?: number }
+interface JsonEngine {
+  counted: number;
+  result: number | null;
+  mips: number | null;
+  slowBoundaries?: number;
+}
 interface JsonGuest {
-  guest: string; instructions: number | null; result: number | null; ok: boolean; problems: string[];
-  wasmvisor: JsonEngine; v86Interpreter?: JsonEngine;
+  guest: string;
+  instructions: number | null;
+  result: number | null;
+  ok: boolean;
+  problems: string[];
+  wasmvisor: JsonEngine;
+  v86Interpreter?: JsonEngine;
 }
 
 const SIEVE = join(repoRoot, 'guests/bench/sieve.bin');
@@ -34,7 +47,15 @@ describe('wasmvisor bench', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const header = r.stdout.split('\n').find((l) => /^guest {2}/.test(l))!;
-    expect(header.trim().split(/\s{2,}/)).toEqual(['guest', 'instructions', 'checks', 'MIPS (CPU)', 'MIPS (wall)', 'v86 interp', 'wasmvisor/interp']);
+    expect(header.trim().split(/\s{2,}/)).toEqual([
+      'guest',
+      'instructions',
+      'checks',
+      'MIPS (CPU)',
+      'MIPS (wall)',
+      'v86 interp',
+      'wasmvisor/interp',
+    ]);
     const table = rows(r.stdout);
     expect(table.map((c) => c[0])).toEqual(BENCH_GUESTS.map((g) => g.name));
     for (const c of table) {
@@ -64,37 +85,64 @@ describe('wasmvisor bench', () => {
       // of the machine's loop, which gives the core at most 1,000,000 instructions a call).
       expect(g.wasmvisor.slowBoundaries, g.guest).toBeLessThan(g.instructions! / 100_000);
       expect(g.v86Interpreter!.result, g.guest).toBe(g.result);
-      expect(Math.abs(g.v86Interpreter!.counted - 1 - g.instructions!) / g.instructions!, g.guest).toBeLessThan(0.005);
+      expect(
+        Math.abs(g.v86Interpreter!.counted - 1 - g.instructions!) / g.instructions!,
+        g.guest,
+      ).toBeLessThan(0.005);
     }
   }, 660_000);
 
   it('takes a guest from a file, with the count and result the user states', () => {
     const count = Number(readFileSync(join(repoRoot, 'guests/bench/sieve.count'), 'utf8')) + 7;
-    const r = runCli(['bench', '--guest', SIEVE, '--instructions', String(count), '--result', '1899'], { timeout: 120_000 });
+    const r = runCli(
+      ['bench', '--guest', SIEVE, '--instructions', String(count), '--result', '1899'],
+      { timeout: 120_000 },
+    );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(rows(r.stdout)).toEqual([['sieve', count.toLocaleString('en-US'), 'ok', expect.any(String), expect.any(String)]]);
+    expect(rows(r.stdout)).toEqual([
+      ['sieve', count.toLocaleString('en-US'), 'ok', expect.any(String), expect.any(String)],
+    ]);
   }, 150_000);
 
   it('fails a guest whose result or count is not the one stated', () => {
-    const r = runCli(['bench', '--guest', SIEVE, '--instructions', '1000', '--result', '1900'], { timeout: 120_000 });
+    const r = runCli(['bench', '--guest', SIEVE, '--instructions', '1000', '--result', '1900'], {
+      timeout: 120_000,
+    });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/sieve: wasmvisor counted [\d,]+ instructions between the checkpoints \(\+1 OUT\), expected 1,000\n/);
+    expect(r.stderr).toMatch(
+      /sieve: wasmvisor counted [\d,]+ instructions between the checkpoints \(\+1 OUT\), /,
+    );
+    expect(r.stderr).toMatch(/\), expected 1,000\n/);
     expect(r.stderr).toMatch(/sieve: wasmvisor: result 0x76b, expected 0x76c\n/);
     expect(rows(r.stdout)[0][2]).toBe('FAILED');
   }, 150_000);
 
   it('fails a guest that does not follow the checkpoint convention', () => {
-    const r = runCli(['bench', '--guest', join(repoRoot, 'guests/systests/hello.bin')], { timeout: 60_000 });
+    const r = runCli(['bench', '--guest', join(repoRoot, 'guests/systests/hello.bin')], {
+      timeout: 60_000,
+    });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/hello: wasmvisor: checkpoints \[\]: expected 1, then 2 \(guests\/bench\/bench\.inc\)/);
+    expect(r.stderr).toMatch(
+      /hello: wasmvisor: checkpoints \[\]: expected 1, then 2 \(guests\/bench\/bench\.inc\)/,
+    );
   });
 
   it('with --v86 and no v86 package installed, says so and exits with status 2', () => {
     // Loader hooks make `v86` unresolvable, as in an install without development dependencies.
     const r = spawnSync(
       process.execPath,
-      ['--import', join(repoRoot, 'test/bench/without-v86.mjs'), '--import', 'tsx', join(repoRoot, 'test/helpers/cli-entry.ts'), 'bench', '--only', 'alu', '--v86'],
+      [
+        '--import',
+        join(repoRoot, 'test/bench/without-v86.mjs'),
+        '--import',
+        'tsx',
+        join(repoRoot, 'test/helpers/cli-entry.ts'),
+        'bench',
+        '--only',
+        'alu',
+        '--v86',
+      ],
       { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 },
     );
     expect(r.status).toBe(2);
@@ -108,7 +156,10 @@ describe('wasmvisor bench', () => {
       [['--repeat', '0'], /--repeat 0/],
       [['--guest', '/nonexistent/x.bin'], /--guest \/nonexistent\/x\.bin: cannot read it: ENOENT/],
       [['--result', '5'], /--instructions and --result go with --guest/],
-      [['--guest', SIEVE, '--result', '0x1ffffffff'], /--result 0x1ffffffff: must be a whole number from 0 to 4294967295/],
+      [
+        ['--guest', SIEVE, '--result', '0x1ffffffff'],
+        /--result 0x1ffffffff: must be a whole number from 0 to 4294967295/,
+      ],
       [['--guest', SIEVE, '--only', 'alu'], /--guest and --only do not combine/],
     ] as [string[], RegExp][]) {
       const r = runCli(['bench', ...args]);

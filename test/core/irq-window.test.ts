@@ -55,7 +55,19 @@ describe('an interrupt held by IF = 0', () => {
   it('is taken right after IRET pops IF = 1, before the instruction it returns to', async () => {
     // push 0x0202 ; push cs ; push target ; LOOP ; iret ; target: inc bx ; hlt
     const target = CODE + 7 + LOOP.length + 1;
-    const code = [0x68, 0x02, 0x02, 0x0e, 0x68, target & 0xff, target >> 8, ...LOOP, 0xcf, 0x43, 0xf4];
+    const code = [
+      0x68,
+      0x02,
+      0x02,
+      0x0e,
+      0x68,
+      target & 0xff,
+      target >> 8,
+      ...LOOP,
+      0xcf,
+      0x43,
+      0xf4,
+    ];
     const core = await realModeCore(code);
     core.injectInterrupt(0x22);
     expect(runToHlt(core)).toBe(0x22);
@@ -76,7 +88,7 @@ describe('an interrupt held by IF = 0', () => {
     expect(core.counters().slowBoundaries).toBeLessThan(FEW);
   });
 
-  it('stays held through budget exits: each run() costs one slow boundary, not one per instruction', async () => {
+  it('stays held through budget exits: a slow boundary per run(), not per insn', async () => {
     // LOOP ; hlt   (IF stays 0: the interrupt is never taken)
     const core = await realModeCore([...LOOP, 0xf4]);
     core.injectInterrupt(0x23);
@@ -89,18 +101,19 @@ describe('an interrupt held by IF = 0', () => {
 });
 
 describe('an interrupt held by IF = 0 in protected mode', () => {
-  it('is taken right after a task switch loads IF = 1, before the new task\'s first instruction', async () => {
+  it('is taken right after a task switch loads IF = 1, before the new task runs', async () => {
     // mov ecx, LOOPS ; l: dec ecx ; jnz l ; jmp far 0x40:0   (to the TSS at 0x700)
     const loop32 = [0xb9, LOOPS & 0xff, LOOPS >> 8, 0, 0, 0x49, 0x75, 0xfd];
     const core = await snippetCore([...loop32, 0xea, 0, 0, 0, 0, 0x40, 0x00]);
     // A 32-bit TSS (SDM vol. 3A, figure 8-2) whose task starts at 0x1800 with IF = 1.
     const tss = new DataView(new ArrayBuffer(0x68));
     const target = 0x1800;
-    tss.setUint32(0x20, target, true);  // EIP
-    tss.setUint32(0x24, 0x202, true);   // EFLAGS: IF
+    tss.setUint32(0x20, target, true); // EIP
+    tss.setUint32(0x24, 0x202, true); // EFLAGS: IF
     tss.setUint32(0x38, 0x78000, true); // ESP
-    for (const at of [0x48, 0x50, 0x54, 0x58, 0x5c]) tss.setUint32(at, 0x10, true); // ES SS DS FS GS
-    tss.setUint32(0x4c, 0x08, true);    // CS
+    // ES SS DS FS GS
+    for (const at of [0x48, 0x50, 0x54, 0x58, 0x5c]) tss.setUint32(at, 0x10, true);
+    tss.setUint32(0x4c, 0x08, true); // CS
     core.writePhys(0x700, new Uint8Array(tss.buffer));
     // Its descriptor at GDT selector 0x40: base 0x700, limit 0x67, available 32-bit TSS.
     const d = new DataView(new ArrayBuffer(8));
@@ -121,7 +134,7 @@ describe('an interrupt held by IF = 0 in protected mode', () => {
 });
 
 describe('an NMI held by NMI blocking', () => {
-  it('is taken right after the handler\'s IRET, with no slow path during the handler', async () => {
+  it("is taken right after the handler's IRET, with no slow path during the handler", async () => {
     // Main: inc ax ; hlt.  NMI handler at 0x2000: inc si ; LOOP ; iret
     const core = await realModeCore([0x40, 0xf4]);
     core.writePhys(0x2000, new Uint8Array([0x46, ...LOOP, 0xcf]));
@@ -133,8 +146,8 @@ describe('an NMI held by NMI blocking', () => {
     const exit = core.run(100_000);
     expect(exit.reason).toBe('hlt');
     const r = core.getRegs();
-    expect(r.esi & 0xffff).toBe(2);     // the handler ran twice
-    expect(r.eax & 0xffff).toBe(1);     // then the main code
+    expect(r.esi & 0xffff).toBe(2); // the handler ran twice
+    expect(r.eax & 0xffff).toBe(1); // then the main code
     expect(core.counters().interrupts).toBe(2);
     expect(core.counters().slowBoundaries - before).toBeLessThan(FEW);
   });
