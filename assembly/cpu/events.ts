@@ -2,14 +2,14 @@
 // whenever an NMI, an external interrupt, an interrupt-window request, HLT or an interrupt
 // shadow may need the boundary check; recomputed by the check itself.
 //
-// An event that cannot be taken yet costs nothing, as interrupt-window exiting in hardware
-// (SDM vol. 3C, table 25-6, "interrupt-window exiting"): with IF = 0 a pending external interrupt
-// and an interrupt-window request leave `attention` clear, and so does an NMI while NMIs
-// are blocked. Whatever can open the window raises `attention` itself: STI (its shadow,
-// shadow.ts), every full write of EFLAGS that sets IF (POPF, IRET, a task switch, an
-// interrupt or exception through a task gate: flags.ts setFlags()), IRET's end of NMI
-// blocking (system/iret.ts), the end of an interrupt shadow (run.ts) and the host
-// (run() entry).
+// An event that cannot be taken yet costs nothing, as interrupt-window exiting in
+// hardware (SDM vol. 3C, table 25-6, "interrupt-window exiting"): with IF = 0 a pending
+// external interrupt and an interrupt-window request leave `attention` clear, and so does
+// an NMI while NMIs are blocked. Whatever can open the window raises `attention` itself:
+// STI (its shadow, shadow.ts), every full write of EFLAGS that sets IF (POPF, IRET, a
+// task switch, an interrupt or exception through a task gate: flags.ts setFlags()),
+// IRET's end of NMI blocking (system/iret.ts), the end of an interrupt shadow (run.ts)
+// and the host (run() entry).
 import {
   STATE_BASE, S_NMI_PENDING, S_NMI_BLOCKED, S_INTR_PENDING, S_IRQ_WINDOW, S_HALTED,
   S_INT_SHADOW,
