@@ -117,6 +117,10 @@ function parseWhole(option: string, text: string, max: number): number {
   return n;
 }
 
+/** A pause between timed runs, ms. */
+const SETTLE_MS = 200;
+const settle = () => new Promise<void>((resolve) => setTimeout(resolve, SETTLE_MS));
+
 /** An error's code (ENOENT...) or message. */
 function errCode(e: unknown): string {
   return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
@@ -238,12 +242,17 @@ export async function benchCommand(opts: BenchOptions): Promise<number> {
       vi = NO_MEASURE,
       vj = NO_MEASURE;
     for (let r = 0; r < repeat; r++) {
+      // Each run starts after the last one's background work (compilation, collection of
+      // its machine) has had time to finish: the CPU clock counts every thread.
+      await settle();
       progress(`${name}: wasmvisor (run ${r + 1} of ${repeat})`);
       wv = best(wv, await runOnMachine(job.image, job.instructions));
       if (v86) {
+        await settle();
         progress(`${name}: v86 interpreter (run ${r + 1} of ${repeat})`);
         vi = best(vi, await v86(job.image, job.instructions, false));
         if (opts.jit) {
+          await settle();
           progress(`${name}: v86 JIT (run ${r + 1} of ${repeat})`);
           vj = best(vj, await v86(job.image, job.instructions, true));
         }

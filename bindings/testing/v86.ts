@@ -89,13 +89,16 @@ export function runV86(image: Uint8Array, opts: V86RunOptions = {}): Promise<V86
       if (timer) clearTimeout(timer);
       const inner = (emulator as unknown as { v86: V86Main }).v86;
       const instructions = inner.cpu.instruction_counter ? inner.cpu.instruction_counter[0] : undefined;
+      const run: V86Run = { output, exitStatus, timedOut, crash, checkpoints, instructions, wallMs };
       if (crash) {
         inner.running = false; // its wasm instance is dead: never tick it again
+        resolve(run);
       } else {
-        // stop() only takes effect between slices; destroy() then frees the instance.
-        void emulator.stop().then(() => emulator.destroy()).catch(() => undefined);
+        // stop() only takes effect between slices; destroy() then frees the instance. The
+        // run is over once it has stopped (a benchmark's next run must not share the CPU).
+        void emulator.stop().then(() => emulator.destroy()).catch(() => undefined)
+          .finally(() => resolve(run));
       }
-      resolve({ output, exitStatus, timedOut, crash, checkpoints, instructions, wallMs });
     };
     emulator.add_listener('emulator-loaded', () => {
       try {
