@@ -100,6 +100,9 @@ const stateGroups = [
     ['S_CNT_INSN', u64], ['S_CNT_TLB_HIT', u64], ['S_CNT_TLB_MISS', u64], ['S_CNT_WALK', u64],
     ['S_CNT_WALK_REFS', u64], ['S_CNT_INTR', u64], ['S_CNT_EXC', u64], ['S_CNT_IO', u64],
     ['S_CNT_MMIO', u64], ['S_CNT_TLB_FLUSH', u64],
+    /** Instruction boundaries the run loop checked on its slow path (events, interrupt
+     *  shadows, debug, prefixes) instead of its inner loop. */
+    ['S_CNT_SLOW', u64],
   ] },
   { fields: [
     /** RAM size, A20 mask, TSC ticks per instruction, end of the ROM copies after RAM. */

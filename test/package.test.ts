@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WORKLOADS, loopImagePath } from '../bindings/bench/loops.js';
+import { BENCH_GUESTS, countFilePath, loopImagePath } from '../bindings/bench/loops.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const hasDist = existsSync(join(ROOT, 'dist/bindings/index.js'));
@@ -45,7 +45,8 @@ describe('npm package contents', () => {
     for (const f of walk('bindings').filter((f) => f.endsWith('.ts') && !f.startsWith('bindings/testing/'))) {
       for (const m of readFileSync(join(ROOT, f), 'utf8').matchAll(/packaged\('([^']+)'\)/g)) wanted.add(m[1]);
     }
-    for (const w of WORKLOADS) wanted.add(loopImagePath(w.name));
+    for (const w of BENCH_GUESTS) wanted.add(loopImagePath(w.name));
+    wanted.add(countFilePath('sieve'));
     expect([...wanted].sort()).toEqual(expect.arrayContaining(['guests/firmware/bios.bin', 'guests/jeos/disk.img', 'guests/jeos/jeos.elf']));
     for (const f of wanted) expect(files, f).toContain(f);
     expect(files).toContain('build/core.wasm');
@@ -54,7 +55,7 @@ describe('npm package contents', () => {
   it('leaves out test guests, firmware tests and the debug build', () => {
     const guests = files.filter((f) => f.startsWith('guests/'));
     expect(guests.filter((f) => f.startsWith('guests/systests/') || f.startsWith('guests/firmware/tests/'))).toEqual([]);
-    expect(guests.every((f) => /^guests\/(bench\/[^/]+\.bin|firmware\/bios\.bin|jeos\/(disk\.img|jeos\.elf))$/.test(f))).toBe(true);
+    expect(guests.every((f) => /^guests\/(bench\/[^/]+\.(bin|count)|firmware\/bios\.bin|jeos\/(disk\.img|jeos\.elf))$/.test(f))).toBe(true);
     expect(files.filter((f) => f.startsWith('build/'))).toEqual(['build/core.wasm']);
   });
 
@@ -73,7 +74,7 @@ describe('npm package contents', () => {
       }
     }
     expect(missing).toEqual([]);
-    // Test-only modules ship only when shipped code imports them (bench uses harness and v86).
+    // Test-only modules ship only when shipped code imports them (bench uses v86, v86 uses harness).
     const testing = js.filter((f) => f.startsWith('dist/bindings/testing/'));
     expect(testing.filter((f) => !imported.has(f))).toEqual([]);
     expect(testing.length).toBeGreaterThan(0);

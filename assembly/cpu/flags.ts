@@ -177,8 +177,11 @@ export function restoreLazy(f: u32, op: i32, a: u32, b: u32, r: u32, sign: u32):
   flags = (v & 0x3f7fd5) | FLAGS_FIXED;
   lfOp = LF_NONE;
   updateDebug(); // TF, RF and AC decide the debug and alignment checks
+  // IF = 1 may open the interrupt window: the run loop looks at pending events again.
+  if ((v & IF) != 0) needAttention();
 }
 import { updateDebug } from './debug';
+import { needAttention } from './events';
 
 /** Sets or clears one status flag, keeping the others. */
 export function setFlag(bit: u32, on: bool): void {

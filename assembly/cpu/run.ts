@@ -3,8 +3,8 @@
 import {
   STATE_BASE, S_EIP, S_EFLAGS, S_ESP, S_INT_SHADOW, S_NMI_PENDING, S_NMI_BLOCKED, S_INTR_PENDING,
   S_IRQ_WINDOW, S_HALTED, S_EXIT_REASON, S_EXIT_DETAIL, S_CNT_INSN, S_CNT_TLB_HIT, S_CNT_INTR,
-  S_CNT_EXC, S_TSC, S_TSC_PER_INSN, EXIT_BUDGET, EXIT_HLT, EXIT_IRQ_WINDOW, EXIT_SHUTDOWN,
-  WHY_TRIPLE_FAULT, WHY_BAD_STATE,
+  S_CNT_EXC, S_CNT_SLOW, S_TSC, S_TSC_PER_INSN, EXIT_BUDGET, EXIT_HLT, EXIT_IRQ_WINDOW,
+  EXIT_SHUTDOWN, WHY_TRIPLE_FAULT, WHY_BAD_STATE,
 } from '../generated/layout';
 import { ip, setIp, startIp, segUpdateAll, updateCpl } from './access';
 import { flags, getFlags, setFlags, IF, TF, RF } from './flags';
@@ -123,6 +123,7 @@ function runSlice(n: u32): u32 {
     if (!attention) {
       if (done >= n) break;
     } else if (!prefixPending) { // between a prefix and its opcode nothing is taken
+      bump(S_CNT_SLOW);
       if (logLen == 0) {
         const shadow = field(S_INT_SHADOW) != 0;
         if (field(S_NMI_PENDING) != 0 && field(S_NMI_BLOCKED) == 0 && !shadow) {
@@ -144,7 +145,7 @@ function runSlice(n: u32): u32 {
         // HLT exits to the host (which waits for an interrupt, as KVM's user-space HLT exit
         // does); the next run() continues after the HLT.
         if (field(S_HALTED) != 0) { setField(S_HALTED, 0); reason = EXIT_HLT; break; }
-        recomputeAttention();
+        recomputeAttention((flags & IF) != 0);
         if (debugActive || stepPending) needAttention();
       }
       if (done >= n) break;

@@ -1,22 +1,37 @@
 /**
- * `wasmvisor bench`: the loop guests of guests/bench (shipped with the package) on the
- * wasmvisor core, timed between their two checkpoints. Prints guest MIPS over the
- * process's CPU time and over wall time, checks each guest's instruction count against
- * the core's counter (a mismatch is an error: exit status 1), and the memory one VM takes.
- * With --v86 it also runs v86's interpreter and JIT in this process when the `v86` package
- * is installed (it is only a development dependency of wasmvisor), and prints the ratios.
+ * `wasmvisor bench` (and `npm run bench`, which runs it with --v86): loop guests that follow
+ * the checkpoint convention of guests/bench/bench.inc, timed between their checkpoints on
+ * wasmvisor as `wasmvisor run` runs them (a whole PC, `Machine`) and, with --v86, on v86 as
+ * it is (a whole PC too: its interpreter, and its JIT unless --no-jit), in this process,
+ * each engine on a new machine per run. Prints guest MIPS over the process's CPU time and
+ * wall time and the ratios, and checks every engine's instruction count and the guest's
+ * result against the values the bench knows (a mismatch is an error: exit status 1).
  */
 import type { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createCore } from '../core/index.js';
-import { WORKLOADS, CHECKPOINT_OUT, best, loopImagePath, runLoopGuest, type Measure, type Workload } from '../bench/loops.js';
-import { loadV86LoopRunner } from '../bench/v86.js';
+import { basename } from 'node:path';
+import { Machine } from '../machine/machine.js';
+import {
+  BENCH_GUESTS,
+  CHECKPOINT_OUT,
+  NO_MEASURE,
+  best,
+  countFilePath,
+  loopImagePath,
+  type BenchGuest,
+  type Measure,
+} from '../bench/loops.js';
+import { BENCH_RAM, runOnMachine } from '../bench/machine.js';
+import { V86_COUNT_TOLERANCE, loadV86LoopRunner } from '../bench/v86.js';
 import { formatTable, fmtCount, fmtMips, fmtRatio, type Column } from '../bench/table.js';
 import { UsageError, setExitStatus } from './main.js';
 import { packaged } from './paths.js';
 
 export interface BenchOptions {
   only?: string;
+  guest?: string;
+  instructions?: string;
+  result?: string;
   repeat: string;
   json?: string;
   v86?: boolean;
@@ -24,8 +39,6 @@ export interface BenchOptions {
   jit: boolean;
 }
 
-/** Guest RAM of the benchmark VM (the loops touch at most 8 MiB). */
-const RAM = 64 << 20;
 const MIB = 2 ** 20;
 /** Most runs per guest and engine. */
 const MAX_REPEAT = 100;
@@ -33,8 +46,26 @@ const MAX_REPEAT = 100;
 export function registerBench(program: Command): void {
   program
     .command('bench')
-    .description('time the loop guests on the wasmvisor core: guest MIPS, instruction counts checked, VM memory; --v86 compares with v86')
-    .option('--only <names>', `comma-separated guests (${WORKLOADS.map((w) => w.name).join(', ')})`)
+    .description(
+      'time loop guests on wasmvisor as `run` runs them: guest MIPS, instruction counts and ' +
+        'results checked; --v86 compares with v86',
+    )
+    .option(
+      '--only <names>',
+      `comma-separated shipped guests (${BENCH_GUESTS.map((w) => w.name).join(', ')})`,
+    )
+    .option(
+      '--guest <file>',
+      'a Multiboot kernel that follows the checkpoint convention (guests/bench/README.md) instead',
+    )
+    .option(
+      '--instructions <n>',
+      'with --guest: the instructions between its checkpoints, to check',
+    )
+    .option(
+      '--result <n>',
+      'with --guest: the result it must report (EBX at checkpoint 3), to check',
+    )
     .option('--repeat <n>', 'runs per guest and engine; the best one counts', '1')
     .option('--json <file>', 'also write the results as JSON')
     .option('--v86', "also run v86's interpreter and JIT in this process (needs the v86 package)")
@@ -44,81 +75,198 @@ export function registerBench(program: Command): void {
     });
 }
 
+/** A guest to run: its definition and image. */
+interface Job {
+  guest: BenchGuest;
+  image: Uint8Array;
+  instructions: number | null;
+  result: number | null;
+}
+
 /** The guests --only names, in the table's order. */
-export function selectWorkloads(only: string | undefined): Workload[] {
-  if (only === undefined) return WORKLOADS;
-  const names = only.split(',').map((s) => s.trim()).filter(Boolean);
+export function selectGuests(only: string | undefined): BenchGuest[] {
+  if (only === undefined) return BENCH_GUESTS;
+  const names = only
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (names.length === 0) throw new UsageError('--only: no guest named');
-  const known = new Set(WORKLOADS.map((w) => w.name));
+  const known = new Set(BENCH_GUESTS.map((w) => w.name));
   const unknown = names.filter((n) => !known.has(n));
   if (unknown.length) {
-    throw new UsageError(`--only: no guest ${unknown.join(', ')} (known: ${[...known].join(', ')})`);
+    throw new UsageError(
+      `--only: no guest ${unknown.join(', ')} (known: ${[...known].join(', ')})`,
+    );
   }
-  return WORKLOADS.filter((w) => names.includes(w.name));
+  return BENCH_GUESTS.filter((w) => names.includes(w.name));
 }
 
 export function parseRepeat(text: string): number {
   const n = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
-  if (!(n >= 1 && n <= MAX_REPEAT)) throw new UsageError(`--repeat ${text}: must be a whole number from 1 to ${MAX_REPEAT}`);
+  if (!(n >= 1 && n <= MAX_REPEAT))
+    throw new UsageError(`--repeat ${text}: must be a whole number from 1 to ${MAX_REPEAT}`);
   return n;
 }
 
+/** A whole number option (decimal or 0x hex) no larger than `max`. */
+function parseWhole(option: string, text: string, max: number): number {
+  const t = text.trim();
+  const n = /^0x[0-9a-f]+$/i.test(t) ? parseInt(t, 16) : /^\d+$/.test(t) ? Number(t) : NaN;
+  if (!(Number.isSafeInteger(n) && n <= max))
+    throw new UsageError(`${option} ${text}: must be a whole number from 0 to ${max}`);
+  return n;
+}
+
+/** A pause between timed runs, ms. */
+const SETTLE_MS = 200;
+const settle = () => new Promise<void>((resolve) => setTimeout(resolve, SETTLE_MS));
+
+/** An error's code (ENOENT...) or message. */
+function errCode(e: unknown): string {
+  return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+}
+
+function readPackaged(rel: string, what: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(packaged(rel)));
+  } catch (e) {
+    throw new Error(`${what} ${rel} missing from the package: ${errCode(e)}`);
+  }
+}
+
+function jobs(opts: BenchOptions): Job[] {
+  if (opts.guest === undefined) {
+    if (opts.instructions !== undefined || opts.result !== undefined) {
+      throw new UsageError(
+        '--instructions and --result go with --guest (the shipped guests know theirs)',
+      );
+    }
+    const readCount = (name: string) =>
+      new TextDecoder().decode(readPackaged(countFilePath(name), 'count file'));
+    return selectGuests(opts.only).map((guest) => ({
+      guest,
+      image: readPackaged(loopImagePath(guest.name), 'guest image'),
+      instructions: guest.instructions(readCount),
+      result: guest.result ? guest.result() : null,
+    }));
+  }
+  if (opts.only !== undefined) throw new UsageError('--guest and --only do not combine');
+  let image: Uint8Array;
+  try {
+    image = new Uint8Array(readFileSync(opts.guest));
+  } catch (e) {
+    throw new UsageError(`--guest ${opts.guest}: cannot read it: ${errCode(e)}`);
+  }
+  const instructions =
+    opts.instructions === undefined
+      ? null
+      : parseWhole('--instructions', opts.instructions, Number.MAX_SAFE_INTEGER);
+  const result = opts.result === undefined ? null : parseWhole('--result', opts.result, 0xffffffff);
+  const guest: BenchGuest = {
+    name: basename(opts.guest).replace(/\.bin$/, ''),
+    what: opts.guest,
+    instructions: () => instructions,
+    result: result === null ? null : () => result,
+  };
+  return [{ guest, image, instructions, result }];
+}
+
 interface Result {
-  workload: Workload;
+  job: Job;
   wasmvisor: Measure;
   v86Interpreter?: Measure;
   v86Jit?: Measure;
-  /** The core's count minus the source's: CHECKPOINT_OUT when they agree. */
-  countDelta: number | null;
+  /** What failed the checks, one line each. */
+  problems: string[];
 }
 
-function loadImage(w: Workload): Uint8Array {
-  const path = packaged(loopImagePath(w.name));
-  try {
-    return new Uint8Array(readFileSync(path));
-  } catch (e) {
-    throw new Error(`guest image ${loopImagePath(w.name)} missing from the package: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+/**
+ * The checks of one guest: each engine ran to its checkpoints, counted the instructions
+ * the bench knows (wasmvisor exactly, v86 within its counter's slack) and reported the
+ * result computed outside the emulators. Where the bench knows neither (a --guest without
+ * --instructions or --result), the engines are checked against each other.
+ */
+function check(job: Job, engines: [string, Measure][]): string[] {
+  const problems: string[] = [];
+  const ran = engines.filter(([name, m]) => {
+    if (m.error) problems.push(`${name}: ${m.error}`);
+    return !m.error && m.counted !== null;
+  });
+  const wv = ran.find(([name]) => name === 'wasmvisor')?.[1];
+  const wantCount = job.instructions ?? (wv ? wv.counted! - CHECKPOINT_OUT : null);
+  const wantResult = job.result ?? wv?.result ?? null;
+  for (const [name, m] of ran) {
+    const n = m.counted! - CHECKPOINT_OUT;
+    const slack = name === 'wasmvisor' ? 0 : Math.ceil(wantCount! * V86_COUNT_TOLERANCE);
+    if (wantCount !== null && Math.abs(n - wantCount) > slack) {
+      problems.push(
+        `${name} counted ${fmtCount(n)} instructions between the checkpoints ` +
+          `(+${CHECKPOINT_OUT} OUT), expected ${fmtCount(wantCount)}` +
+          (slack ? ` ± ${fmtCount(slack)}` : ''),
+      );
+    }
+    if (m.result === null || m.result === undefined)
+      problems.push(`${name}: the guest reported no result (checkpoint 3)`);
+    else if (wantResult !== null && m.result !== wantResult) {
+      problems.push(
+        `${name}: result 0x${m.result.toString(16)}, expected 0x${wantResult.toString(16)}`,
+      );
+    }
   }
+  return problems;
 }
-
-const NONE: Measure = { mips: null, ms: null, counted: null };
 
 export async function benchCommand(opts: BenchOptions): Promise<number> {
-  const workloads = selectWorkloads(opts.only);
   const repeat = parseRepeat(opts.repeat);
+  const todo = jobs(opts);
   const v86 = opts.v86 ? await loadV86LoopRunner() : null;
   if (opts.v86 && !v86) {
-    throw new UsageError('--v86: the v86 package is not installed (npm install v86), so there is nothing to compare with');
+    throw new UsageError(
+      '--v86: the v86 package is not installed (npm install v86), ' +
+        'so there is nothing to compare with',
+    );
   }
-  const images = workloads.map(loadImage);
 
-  // V8 counts wasm memory as external memory: what the VM added is its RAM plus the core's own.
+  // V8 counts wasm memory as external memory: what one VM adds is its RAM plus the core's own.
   const before = process.memoryUsage().external;
-  const core = await createCore({ ramBytes: RAM });
+  await Machine.create({ ramBytes: BENCH_RAM, kernel: todo[0].image });
   const vmBytes = process.memoryUsage().external - before;
 
-  const progress = process.stderr.isTTY ? (s: string) => process.stderr.write(`\r${s}\x1b[K`) : () => undefined;
+  const progress = process.stderr.isTTY
+    ? (s: string) => process.stderr.write(`\r${s}\x1b[K`)
+    : () => undefined;
   const results: Result[] = [];
-  for (const [i, w] of workloads.entries()) {
-    let wv = NONE, vi = NONE, vj = NONE;
+  for (const job of todo) {
+    const name = job.guest.name;
+    let wv = NO_MEASURE,
+      vi = NO_MEASURE,
+      vj = NO_MEASURE;
     for (let r = 0; r < repeat; r++) {
-      progress(`${w.name}: wasmvisor (run ${r + 1} of ${repeat})`);
-      wv = best(wv, runLoopGuest(core, images[i], w));
+      // Each run starts after the last one's background work (compilation, collection of
+      // its machine) has had time to finish: the CPU clock counts every thread.
+      await settle();
+      progress(`${name}: wasmvisor (run ${r + 1} of ${repeat})`);
+      wv = best(wv, await runOnMachine(job.image, job.instructions));
       if (v86) {
-        progress(`${w.name}: v86 interpreter (run ${r + 1} of ${repeat})`);
-        vi = best(vi, await v86(images[i], w, false));
+        await settle();
+        progress(`${name}: v86 interpreter (run ${r + 1} of ${repeat})`);
+        vi = best(vi, await v86(job.image, job.instructions, false));
         if (opts.jit) {
-          progress(`${w.name}: v86 JIT (run ${r + 1} of ${repeat})`);
-          vj = best(vj, await v86(images[i], w, true));
+          await settle();
+          progress(`${name}: v86 JIT (run ${r + 1} of ${repeat})`);
+          vj = best(vj, await v86(job.image, job.instructions, true));
         }
       }
     }
+    const engines: [string, Measure][] = [['wasmvisor', wv]];
+    if (v86) engines.push(['v86 interpreter', vi]);
+    if (v86 && opts.jit) engines.push(['v86 JIT', vj]);
     results.push({
-      workload: w,
+      job,
       wasmvisor: wv,
       ...(v86 ? { v86Interpreter: vi } : {}),
       ...(v86 && opts.jit ? { v86Jit: vj } : {}),
-      countDelta: wv.counted === null ? null : wv.counted - w.instructions,
+      problems: check(job, engines),
     });
   }
   progress('');
@@ -126,17 +274,9 @@ export async function benchCommand(opts: BenchOptions): Promise<number> {
   process.stdout.write(report(results, vmBytes, repeat));
   let status = 0;
   for (const r of results) {
-    const name = r.workload.name;
-    for (const [engine, m] of [['wasmvisor', r.wasmvisor], ['v86 interpreter', r.v86Interpreter], ['v86 JIT', r.v86Jit]] as const) {
-      if (m?.error) process.stderr.write(`wasmvisor bench: ${name} on ${engine}: ${m.error}\n`);
-    }
-    if (r.wasmvisor.error) status = 1;
-    else if (r.countDelta !== CHECKPOINT_OUT) {
-      process.stderr.write(
-        `wasmvisor bench: ${name}: the core counted ${r.wasmvisor.counted} instructions, the source says ${r.workload.instructions} (+${CHECKPOINT_OUT} for the checkpoint OUT)\n`,
-      );
-      status = 1;
-    }
+    for (const p of r.problems)
+      process.stderr.write(`wasmvisor bench: ${r.job.guest.name}: ${p}\n`);
+    if (r.problems.length) status = 1;
   }
   if (opts.json) writeJson(opts.json, results, vmBytes, repeat);
   return status;
@@ -148,26 +288,38 @@ function report(results: Result[], vmBytes: number, repeat: number): string {
   const columns: Column[] = [
     { title: 'guest' },
     { title: 'instructions', right: true },
-    { title: 'count check' },
+    { title: 'checks' },
     { title: 'MIPS (CPU)', right: true },
     { title: 'MIPS (wall)', right: true },
   ];
-  if (withV86) columns.push({ title: 'v86 interp', right: true }, { title: 'wasmvisor/interp', right: true });
-  if (withJit) columns.push({ title: 'v86 JIT', right: true }, { title: 'wasmvisor/JIT', right: true });
+  if (withV86)
+    columns.push({ title: 'v86 interp', right: true }, { title: 'wasmvisor/interp', right: true });
+  if (withJit)
+    columns.push({ title: 'v86 JIT', right: true }, { title: 'wasmvisor/JIT', right: true });
   const rows = results.map((r) => {
     const wv = r.wasmvisor;
-    const check = r.countDelta === null ? 'n/a' : r.countDelta === CHECKPOINT_OUT ? `ok (+${CHECKPOINT_OUT} OUT)` : `MISMATCH (${r.countDelta >= 0 ? '+' : ''}${r.countDelta})`;
-    const row = [r.workload.name, fmtCount(r.workload.instructions), check, fmtMips(wv.mips), fmtMips(wv.wallMips)];
-    if (withV86) row.push(fmtMips(r.v86Interpreter?.mips), fmtRatio(wv.mips, r.v86Interpreter?.mips));
+    const n = r.job.instructions ?? (wv.counted === null ? null : wv.counted - CHECKPOINT_OUT);
+    const row = [
+      r.job.guest.name,
+      n === null ? '-' : fmtCount(n),
+      r.problems.length ? 'FAILED' : 'ok',
+      fmtMips(wv.mips),
+      fmtMips(wv.wallMips),
+    ];
+    if (withV86)
+      row.push(fmtMips(r.v86Interpreter?.mips), fmtRatio(wv.mips, r.v86Interpreter?.mips));
     if (withJit) row.push(fmtMips(r.v86Jit?.mips), fmtRatio(wv.mips, r.v86Jit?.mips));
     return row;
   });
-  const ram = RAM / MIB;
+  const ram = BENCH_RAM / MIB;
   const vm = vmBytes / MIB;
   return [
-    `wasmvisor VM with ${ram} MiB RAM: ${vm.toFixed(1)} MiB of wasm memory (RAM + ${(vm - ram).toFixed(1)} MiB)`,
-    `guest MIPS between the checkpoints over this process's CPU time and over wall time${repeat > 1 ? `, best of ${repeat} runs` : ''}`,
-    `count check: the core's instruction counter against the source's count (+${CHECKPOINT_OUT} for the checkpoint OUT itself)`,
+    `wasmvisor VM with ${ram} MiB RAM: ${vm.toFixed(1)} MiB of wasm memory ` +
+      `(RAM + ${(vm - ram).toFixed(1)} MiB)`,
+    "guest MIPS between the checkpoints over this process's CPU time and over wall time, " +
+      `a new PC per run${repeat > 1 ? `, best of ${repeat} runs` : ''}`,
+    `checks: each engine's instruction count (v86's within ${V86_COUNT_TOLERANCE * 100}%) ` +
+      "and the guest's result against the bench's",
     '',
     formatTable(columns, rows),
   ].join('\n');
@@ -175,16 +327,26 @@ function report(results: Result[], vmBytes: number, repeat: number): string {
 
 function writeJson(path: string, results: Result[], vmBytes: number, repeat: number): void {
   const engine = (m: Measure | undefined) =>
-    m && { mips: m.mips, wallMips: m.wallMips ?? null, ms: m.ms, counted: m.counted, ...(m.error ? { error: m.error } : {}) };
+    m && {
+      mips: m.mips,
+      wallMips: m.wallMips ?? null,
+      ms: m.ms,
+      counted: m.counted,
+      result: m.result ?? null,
+      ...(m.slowBoundaries !== undefined ? { slowBoundaries: m.slowBoundaries } : {}),
+      ...(m.error ? { error: m.error } : {}),
+    };
   const json = {
-    ramBytes: RAM,
+    ramBytes: BENCH_RAM,
     vmMemoryBytes: vmBytes,
     repeat,
     guests: results.map((r) => ({
-      guest: r.workload.name,
-      what: r.workload.what,
-      instructions: r.workload.instructions,
-      countOk: r.countDelta === CHECKPOINT_OUT,
+      guest: r.job.guest.name,
+      what: r.job.guest.what,
+      instructions: r.job.instructions,
+      result: r.job.result,
+      ok: r.problems.length === 0,
+      problems: r.problems,
       wasmvisor: engine(r.wasmvisor),
       ...(r.v86Interpreter ? { v86Interpreter: engine(r.v86Interpreter) } : {}),
       ...(r.v86Jit ? { v86Jit: engine(r.v86Jit) } : {}),
@@ -193,6 +355,8 @@ function writeJson(path: string, results: Result[], vmBytes: number, repeat: num
   try {
     writeFileSync(path, JSON.stringify(json, null, 2) + '\n');
   } catch (e) {
-    throw new UsageError(`--json ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new UsageError(
+      `--json ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
 }

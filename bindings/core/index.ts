@@ -42,6 +42,7 @@ const COUNTERS: Record<string, number> = {
   pageWalks: L.S_CNT_WALK, walkMemRefs: L.S_CNT_WALK_REFS, interrupts: L.S_CNT_INTR,
   exceptions: L.S_CNT_EXC, ioExits: L.S_CNT_IO, mmioExits: L.S_CNT_MMIO,
   tlbFlushes: L.S_CNT_TLB_FLUSH,
+  slowBoundaries: L.S_CNT_SLOW,
 };
 
 /** Base and limit of GDTR and IDTR. */

@@ -62,6 +62,9 @@ export interface CoreCounters {
   walkMemRefs: number;
   interrupts: number;
   exceptions: number;
+  /** Instruction boundaries the run loop checked on its slow path (pending events, an
+   *  interrupt shadow, debug, prefixes); the rest retire in its inner loop. */
+  slowBoundaries: number;
   [name: string]: number;
 }
 

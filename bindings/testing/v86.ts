@@ -23,8 +23,9 @@ export interface V86RunOptions {
   timeoutMs?: number;
   /** Called on each COM1 byte (for progress or timing). */
   onOutput?: (char: string) => void;
-  /** Called at each checkpoint with the value written and v86's instruction counter. */
-  onCheckpoint?: (value: number, instructionCounter: number) => void;
+  /** Called at each checkpoint with the value written, v86's instruction counter and
+   *  the registers. */
+  onCheckpoint?: (value: number, instructionCounter: number, regs: Checkpoint) => void;
 }
 
 export interface V86Run {
@@ -88,13 +89,16 @@ export function runV86(image: Uint8Array, opts: V86RunOptions = {}): Promise<V86
       if (timer) clearTimeout(timer);
       const inner = (emulator as unknown as { v86: V86Main }).v86;
       const instructions = inner.cpu.instruction_counter ? inner.cpu.instruction_counter[0] : undefined;
+      const run: V86Run = { output, exitStatus, timedOut, crash, checkpoints, instructions, wallMs };
       if (crash) {
         inner.running = false; // its wasm instance is dead: never tick it again
+        resolve(run);
       } else {
-        // stop() only takes effect between slices; destroy() then frees the instance.
-        void emulator.stop().then(() => emulator.destroy()).catch(() => undefined);
+        // stop() only takes effect between slices; destroy() then frees the instance. The
+        // run is over once it has stopped (a benchmark's next run must not share the CPU).
+        void emulator.stop().then(() => emulator.destroy()).catch(() => undefined)
+          .finally(() => resolve(run));
       }
-      resolve({ output, exitStatus, timedOut, crash, checkpoints, instructions, wallMs });
     };
     emulator.add_listener('emulator-loaded', () => {
       try {
@@ -129,16 +133,17 @@ export function runV86(image: Uint8Array, opts: V86RunOptions = {}): Promise<V86
         });
         cpu.io.register_write(DEBUG_EXIT_PORT, dev, (v) => finish(((v & 0xff) << 1) | 1, false));
         const checkpoint = (v: number) => {
-          opts.onCheckpoint?.(v >>> 0, cpu.instruction_counter ? cpu.instruction_counter[0] >>> 0 : NaN);
           const r = cpu.reg32;
-          checkpoints.push({
+          const c: Checkpoint = {
             value: v >>> 0,
             eax: r[0] >>> 0, ecx: r[1] >>> 0, edx: r[2] >>> 0, ebx: r[3] >>> 0,
             esp: r[4] >>> 0, ebp: r[5] >>> 0, esi: r[6] >>> 0, edi: r[7] >>> 0,
             eflags: cpu.get_eflags() >>> 0,
             eip: (cpu.previous_ip[0] - cpu.segment_offsets[1]) >>> 0, // linear minus CS base
             instructions: cpu.instruction_counter ? cpu.instruction_counter[0] >>> 0 : undefined,
-          });
+          };
+          checkpoints.push(c);
+          opts.onCheckpoint?.(v >>> 0, c.instructions ?? NaN, c);
         };
         cpu.io.register_write(ckPort, dev, checkpoint, checkpoint, checkpoint);
         timer = setTimeout(() => finish(null, true), opts.timeoutMs ?? 60_000);

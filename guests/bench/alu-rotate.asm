@@ -1,5 +1,6 @@
 ; ALU loop with a rotate: 6 instructions per iteration, 10,000,000 iterations.
 ; Timed instructions: 1 (mov ecx) + 6 * 10,000,000 + 1 (mov eax, 2) = 60,000,002.
+; Result: EBX after the loop (EAX = 1 from BENCH_START at the first iteration).
 %include "bench.inc"
 ITERATIONS equ 10000000
 main:
@@ -14,5 +15,6 @@ main:
     dec ecx
     jnz .l
     BENCH_END
+    BENCH_RESULT ebx
     ret
 %include "../systests/end.inc"

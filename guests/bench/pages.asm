@@ -2,6 +2,8 @@
 ; 4 instructions per page (2,048 pages), 4 per sweep around them, 6,000 sweeps.
 ; Timed instructions: 1 (mov ebp) + 6,000 * (2 + 4 * 2,048 + 2) + 1 (mov eax, 2)
 ;                   = 49,176,002.
+; Result: after the timed loop, EBX = (EBX rol 1) + the first dword of each page in order
+; (each page's first dword gets EAX = 1, from BENCH_START, added once per sweep).
 %include "bench.inc"
 SWEEPS equ 6000
 PAGES equ 2048
@@ -41,6 +43,16 @@ main:
     dec ebp
     jnz .sweep
     BENCH_END
+    xor ebx, ebx
+    mov esi, REGION
+    mov ecx, PAGES
+.sum:
+    rol ebx, 1
+    add ebx, [esi]
+    add esi, 4096
+    dec ecx
+    jnz .sum
+    BENCH_RESULT ebx
     mov eax, cr0
     and eax, 0x7fffffff
     mov cr0, eax

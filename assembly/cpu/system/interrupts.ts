@@ -47,7 +47,12 @@ export const EV_SOFT_EXC: u32 = 6;
  * traps and INT n). Raises a fault (and changes nothing) when delivery itself fails.
  */
 export function deliver(vector: u32, type: u32, code: u32, hasCode: bool): void {
-  if (!protectedMode()) { deliverReal(vector); return; }
+  if (!protectedMode()) {
+    deliverReal(vector);
+    // NMIs are blocked until the next IRET in every mode (SDM vol. 3A, 6.7.1).
+    if (!faulted && type == EV_NMI) store<u32>(STATE_BASE + S_NMI_BLOCKED, 1);
+    return;
+  }
   // Software INT n, INT3 and INTO check the gate's DPL and do not set EXT (SDM 6.12.1.1, 6.13).
   const soft = type == EV_SOFT_INT || type == EV_SOFT_EXC;
   const ext: u32 = soft ? 0 : 1;

@@ -13,6 +13,7 @@ import { peek, spOff, setSp } from '../stack';
 import { readDescriptor, descLo, descHi, descAddr, descSave, descUse, typeOf, dplOf, presentOf, limitOf, isCode, isConforming } from './descriptor';
 import { protectedMode, v86Mode, loadCsReal, loadSeg, loadSegFrom, markAccessed, nullInvalidSegments, setCpl } from './segments';
 import { checkReturnSs } from './ret-checks';
+import { needAttention } from '../events';
 
 /** EFLAGS bits IRET restores in protected mode before the privilege rules: CF PF AF ZF SF
  *  TF IF DF OF IOPL NT RF AC ID (SDM vol. 2A, IRET). */
@@ -21,6 +22,7 @@ const IRET_BITS: u32 = 0x257fd5;
 export function iret(osz: u32): void {
   // IRET ends the blocking of NMIs (SDM vol. 3A, 6.7.1).
   store<u32>(STATE_BASE + S_NMI_BLOCKED, 0);
+  needAttention(); // an NMI held pending may be taken after this instruction
   const n: u32 = osz == 32 ? 4 : 2;
   const newIp = peek(osz, 0); if (faulted) return;
   const newCs = peek(osz, n) & 0xffff; if (faulted) return;
