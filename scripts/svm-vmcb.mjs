@@ -92,7 +92,8 @@ export const vmcbSave = [
 /** Bit fields inside control area fields (APM vol. 2, table B-1; 15.21 "TLB Control",
  *  15.20 "Event Injection"): [NAME, field, lowest bit, width in bits]. */
 export const vmcbBits = [
-  ['V_TPR', 'VINTR_CONTROL', 0, 8],
+  /** Bits 3:0 hold the virtual TPR; bits 7:4 are SBZ. */
+  ['V_TPR', 'VINTR_CONTROL', 0, 4],
   ['V_IRQ', 'VINTR_CONTROL', 8, 1],
   ['V_INTR_PRIO', 'VINTR_CONTROL', 16, 4],
   ['V_IGN_TPR', 'VINTR_CONTROL', 20, 1],
@@ -157,8 +158,6 @@ export const svmExitCodes = (() => {
     NPF: 0x400, AVIC_INCOMPLETE_IPI: 0x401, AVIC_UNACCELERATED_ACCESS: 0x402, VMGEXIT: 0x403,
     /** VMEXIT_INVALID: VMRUN found an illegal guest state (-1 in the 64-bit EXITCODE). */
     ERR: -1,
-    /** VMEXIT_BUSY (-2). */
-    BUSY: -2,
   });
   return c;
 })();
