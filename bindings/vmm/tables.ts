@@ -55,7 +55,9 @@ export function decodeVmcsEncoding(encoding: number): VmcsEncodingParts {
   if (!Number.isInteger(encoding) || encoding < 0 || encoding > 0xffffffff) {
     throw new VmcsEncodingError(encoding, 'not a 32-bit unsigned integer');
   }
-  if ((encoding & 0xffff9000) !== 0) throw new VmcsEncodingError(encoding, 'reserved bits set (12, 31:15)');
+  if ((encoding & 0xffff9000) !== 0) {
+    throw new VmcsEncodingError(encoding, 'reserved bits set (12, 31:15)');
+  }
   const width = WIDTHS[(encoding >>> 13) & 3];
   const access = encoding & 1 ? 'high' : 'full';
   if (access === 'high' && width !== '64') {
