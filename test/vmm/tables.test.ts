@@ -6,7 +6,8 @@
  * expected numbers are parsed from them here, never typed in this file.
  */
 import { describe, it, expect } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import asc from 'assemblyscript/asc';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -114,6 +115,41 @@ describe('generated tables', () => {
     for (const [path, text] of Object.entries(files)) {
       expect(readFileSync(join(ROOT, path), 'utf8') === text, `${path} is up to date`).toBe(true);
     }
+  });
+
+  it('compile for the core, with the same numbers as the host side', async () => {
+    let wasm: Uint8Array | undefined;
+    const files = ['assembly/generated/vmx.ts', 'assembly/generated/svm.ts'];
+    const args = [...files, '--outFile', 'tables.wasm', '--runtime', 'stub'];
+    const { error, stderr } = await asc.main(args, {
+      // The core's asconfig.json targets are not wanted here; only the .wasm is kept.
+      readFile: (name: string, dir: string) => {
+        const p = join(dir, name);
+        return name.endsWith('asconfig.json') || !existsSync(p) ? null : readFileSync(p, 'utf8');
+      },
+      writeFile: (name: string, contents: Uint8Array | string) => {
+        if (name.endsWith('.wasm')) wasm = contents as Uint8Array;
+      },
+    });
+    expect(error, stderr.toString()).toBeNull();
+    const { instance } = await WebAssembly.instantiate(wasm!, {});
+    const g = (n: string) => (instance.exports[n] as WebAssembly.Global).value as number | bigint;
+    for (const f of vmcsFields) expect(g(`VMCS_${f.name}`), f.name).toBe(f.encoding);
+    for (const f of vmcbFields) expect(g(`VMCB_${f.name}`), f.name).toBe(f.offset);
+    for (const [n, v] of Object.entries(vmxExitReasons)) expect(g(`EXIT_REASON_${n}`), n).toBe(v);
+    for (const [n, v] of Object.entries(vmxInstructionErrors)) expect(g(`VMXERR_${n}`), n).toBe(v);
+    for (const [n, v] of Object.entries(vmxMsrs)) expect(g(`MSR_${n}`), n).toBe(v);
+    for (const [n, v] of Object.entries(svmExitCodes)) {
+      expect(g(`SVM_EXIT_${n}`), n).toBe(BigInt(v));
+    }
+    for (const b of vmcbBitFields) {
+      expect(g(`VMCB_${b.name}_MASK`), b.name).toBe(BigInt((2 ** b.width - 1) * 2 ** b.lsb));
+    }
+    // VMCS_ENCODINGS: the encodings in ascending order, a field's index being its slot.
+    const memory = instance.exports.memory as WebAssembly.Memory;
+    const n = g('VMCS_FIELD_COUNT') as number;
+    const list = new Uint32Array(memory.buffer, g('VMCS_ENCODINGS') as number, n);
+    expect([...list]).toEqual(vmcsFields.map((f) => f.encoding));
   });
 });
 
