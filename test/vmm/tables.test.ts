@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import {
   vmcsFields, vmcs, vmxExitReasons, vmxExitReasonBits, vmxInstructionErrors, vmxMsrs,
   featureControlBits, vmcbFields, vmcbBitFields, vmcbConstants, tlbControl, svmEventTypes,
-  svmExitCodes, svmMsrs, svmMsrBits, vmcsField, decodeVmcsEncoding, VmcsEncodingError,
+  svmExitCodes, svmMsrs, svmMsrBits, vmcbCleanBits, vmcsField, decodeVmcsEncoding,
+  VmcsEncodingError,
 } from '../../bindings/vmm/tables.js';
 import * as lib from '../../bindings/index.js';
 // @ts-expect-error: a plain .mjs build script without type declarations
@@ -66,7 +67,7 @@ function constants(text: string): Map<string, number> {
       }
       continue;
     }
-    m = /^\s*([A-Z_][A-Za-z0-9_]*)\s*,\s*$/.exec(line);
+    m = /^\s*([A-Z_][A-Za-z0-9_]*)\s*,\s*(?:\/\*.*)?$/.exec(line);
     if (m && next !== undefined) out.set(m[1], next++);
   }
   return out;
@@ -456,6 +457,18 @@ describe('VMCB layout', () => {
     expect(svmEventTypes.EVENT_TYPE_NMI).toBe(kvm.get('SVM_EVTINJ_TYPE_NMI')! >>> shift);
     expect(svmEventTypes.EVENT_TYPE_EXCEPTION).toBe(kvm.get('SVM_EVTINJ_TYPE_EXEPT')! >>> shift);
     expect(svmEventTypes.EVENT_TYPE_SOFT_INT).toBe(kvm.get('SVM_EVTINJ_TYPE_SOFT')! >>> shift);
+  });
+
+  it('clean bits agree with KVM\'s VMCB_* dirty-tracking enum', () => {
+    const kvmClean = constants(fixture('linux-kvm-svm.h.txt'));
+    const name: Record<string, string> = {
+      CLEAN_I: 'VMCB_INTERCEPTS', CLEAN_IOPM: 'VMCB_PERM_MAP', CLEAN_ASID: 'VMCB_ASID',
+      CLEAN_TPR: 'VMCB_INTR', CLEAN_NP: 'VMCB_NPT', CLEAN_CRX: 'VMCB_CR', CLEAN_DRX: 'VMCB_DR',
+      CLEAN_DT: 'VMCB_DT', CLEAN_SEG: 'VMCB_SEG', CLEAN_CR2: 'VMCB_CR2', CLEAN_LBR: 'VMCB_LBR',
+      CLEAN_AVIC: 'VMCB_AVIC',
+    };
+    expect(Object.keys(vmcbCleanBits).sort()).toEqual(Object.keys(name).sort());
+    for (const [n, v] of Object.entries(vmcbCleanBits)) expect(v, n).toBe(kvmClean.get(name[n]));
   });
 
   it('generation refuses a field outside its area, misaligned or overlapping', () => {
