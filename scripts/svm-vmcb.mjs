@@ -89,8 +89,9 @@ export const vmcbSave = [
   ['LASTEXCPFROM', 0x688, 8], ['LASTEXCPTO', 0x690, 8],
 ];
 
-/** Bit fields inside control area fields (APM vol. 2, table B-1; 15.21 "TLB Control",
- *  15.20 "Event Injection"): [NAME, field, lowest bit, width in bits]. */
+/** Bit fields inside control area fields (APM vol. 2, table B-1; 15.21 "Interrupt and
+ *  Local APIC Support", 15.20 "Event Injection", 15.25 "Nested Paging", 15.24 "Last Branch
+ *  Record Virtualization"): [NAME, field, lowest bit, width in bits]. */
 export const vmcbBits = [
   /** Bits 3:0 hold the virtual TPR; bits 7:4 are SBZ. */
   ['V_TPR', 'VINTR_CONTROL', 0, 4],

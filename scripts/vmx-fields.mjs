@@ -151,7 +151,7 @@ export const vmxExitReasons = {
   BUS_LOCK: 74, NOTIFY: 75,
 };
 
-/** Exit-reason bits above the basic reason (SDM vol. 3C, 25.9.1, table 25-18). */
+/** Exit-reason bits above the basic reason (SDM vol. 3C, 25.9.1 "Basic VM-Exit Information"). */
 export const vmxExitReasonBits = {
   /** Bit 27: the exit was incident to enclave mode. */
   VMX_EXIT_REASON_FROM_ENCLAVE: 0x08000000,
