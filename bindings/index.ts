@@ -15,3 +15,11 @@ export { createCore } from './core/index.js';
 export type * from './core/types.js';
 /** Disk images (raw, qcow2, VMDK) as block devices, and the `img` operations; browser-safe. */
 export * as disk from './disk/index.js';
+/** VT-x and AMD-V architectural tables (VMCS encodings, exit reasons, VMCB layout, MSRs). */
+export {
+  vmcsFields, vmcs, vmxExitReasons, vmxExitReasonBits, vmxInstructionErrors, vmxMsrs,
+  featureControlBits, vmcbFields, vmcbFields as vmcbLayout, vmcbBitFields, vmcbConstants,
+  tlbControl, svmEventTypes, vmcbCleanBits, svmExitCodes, svmMsrs, svmMsrBits,
+  vmcsField, decodeVmcsEncoding, VmcsEncodingError,
+  type VmcsField, type VmcsWidth, type VmcsType, type VmcbField, type VmcsEncodingParts,
+} from './vmm/tables.js';
