@@ -15,7 +15,7 @@ const NOT_YET_SPLIT = new Set([
   'assembly/cpu/system/segments.ts', 'assembly/cpu/system/stack-switch.ts',
   'assembly/cpu/system/sysenter.ts', 'assembly/cpu/system/sysmem.ts',
   'assembly/cpu/system/tables.ts', 'assembly/cpu/system/task.ts', 'bindings/bench/loops.ts',
-  'bindings/bench/table.ts', 'bindings/bench/v86.ts', 'bindings/boot/multiboot.ts',
+  'bindings/bench/table.ts', 'bindings/bench/v86.ts',
   'bindings/cli/bench.ts', 'bindings/cli/img-info.ts', 'bindings/cli/img.ts',
   'bindings/cli/main.ts', 'bindings/cli/ovf.ts', 'bindings/cli/paths.ts', 'bindings/cli/run.ts',
   'bindings/config/node-machine.ts', 'bindings/config/types.ts', 'bindings/config/validate.ts',
