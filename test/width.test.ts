@@ -18,7 +18,6 @@ const NOT_YET_SPLIT = new Set([
   'bindings/bench/table.ts', 'bindings/bench/v86.ts',
   'bindings/cli/bench.ts', 'bindings/cli/img-info.ts', 'bindings/cli/img.ts',
   'bindings/cli/main.ts', 'bindings/cli/ovf.ts', 'bindings/cli/paths.ts', 'bindings/cli/run.ts',
-  'bindings/config/node-machine.ts', 'bindings/config/types.ts', 'bindings/config/validate.ts',
   'bindings/devices/bus.ts', 'bindings/devices/clock.ts', 'bindings/devices/debug-ports.ts',
   'bindings/devices/i8042.ts', 'bindings/devices/index.ts', 'bindings/devices/pc-chipset.ts',
   'bindings/devices/pci/i440fx.ts', 'bindings/devices/pci/pci-host.ts',
