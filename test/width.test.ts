@@ -24,15 +24,8 @@ const NOT_YET_SPLIT = new Set([
   'bindings/devices/pic-pair.ts', 'bindings/devices/pic8259.ts', 'bindings/devices/pit-channel.ts',
   'bindings/devices/pit.ts', 'bindings/devices/port61.ts',
   'bindings/index.ts', 'bindings/machine/firmware.ts', 'bindings/machine/machine.ts',
-  'bindings/machine/workloads.ts', 'bindings/ovf/formats.ts', 'bindings/ovf/from-config.ts',
-  'bindings/ovf/gzip.ts', 'bindings/ovf/index.ts', 'bindings/ovf/interpret.ts',
-  'bindings/ovf/manifest.ts', 'bindings/ovf/memory-sink.ts', 'bindings/ovf/node/files.ts',
-  'bindings/ovf/node/hash-node.ts', 'bindings/ovf/ova-read.ts', 'bindings/ovf/ova-write.ts',
-  'bindings/ovf/reader-sections.ts', 'bindings/ovf/reader-util.ts', 'bindings/ovf/reader.ts',
-  'bindings/ovf/resource-types.ts', 'bindings/ovf/to-config.ts', 'bindings/ovf/units.ts',
-  'bindings/ovf/validate-product.ts', 'bindings/ovf/validate.ts',
-  'bindings/ovf/wasmvisor-section.ts', 'bindings/ovf/writer.ts', 'bindings/ovf/xml-parse.ts',
-  'bindings/ovf/xml-tree.ts', 'bindings/ovf/xml-write.ts', 'bindings/testing/diff.ts',
+  'bindings/machine/workloads.ts',
+  'bindings/testing/diff.ts',
   'bindings/testing/harness.ts', 'bindings/testing/v86.ts',
 ]);
 
