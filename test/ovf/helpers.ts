@@ -50,12 +50,16 @@ function has(cmd: string, args: string[]): boolean {
   return spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
 }
 
-export const hasGnuTar = has('tar', ['--version']) && /GNU tar/.test(String(spawnSync('tar', ['--version']).stdout));
+export const hasGnuTar =
+  has('tar', ['--version']) && /GNU tar/.test(String(spawnSync('tar', ['--version']).stdout));
 export const hasSha256sum = has('sha256sum', ['--version']);
 export const hasQemuImg = has('qemu-img', ['--version']);
-if (!hasQemuImg) console.warn('qemu-img is not installed: the exported-VMDK checks against it are skipped');
-if (!hasGnuTar) console.warn('GNU tar is not installed: the OVA interop tests against it are skipped');
-if (!hasSha256sum) console.warn('sha256sum (coreutils) is not installed: digest cross-checks are skipped');
+if (!hasQemuImg)
+  console.warn('qemu-img is not installed: the exported-VMDK checks against it are skipped');
+if (!hasGnuTar)
+  console.warn('GNU tar is not installed: the OVA interop tests against it are skipped');
+if (!hasSha256sum)
+  console.warn('sha256sum (coreutils) is not installed: digest cross-checks are skipped');
 
 export function run(cmd: string, args: string[], cwd?: string): string {
   return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -76,7 +80,10 @@ export async function* chunks(b: Uint8Array, size = 4096): AsyncGenerator<Uint8A
   for (let o = 0; o < b.length; o += size) yield b.subarray(o, o + size);
 }
 
-/** Runs `f` and returns the OvfError it throws (failing the test if it throws anything else or nothing). */
+/**
+ * Runs `f` and returns the OvfError it throws (failing
+ * the test if it throws anything else or nothing).
+ */
 export async function ovfError(f: () => unknown): Promise<OvfError> {
   try {
     await f();

@@ -12,15 +12,27 @@ import { REPO, ovfError, tempDir } from './helpers.js';
 import { runCliInProcess } from '../helpers/cli.js';
 
 const hasPython = spawnSync('python3', ['--version'], { stdio: 'ignore' }).status === 0;
-if (!hasPython) console.warn('python3 is not installed: the XML error lines are not compared with Expat');
+if (!hasPython)
+  console.warn('python3 is not installed: the XML error lines are not compared with Expat');
 
-/** The line Expat gives for the first well-formedness error in `file`, or undefined when it parses. */
+/**
+ * The line Expat gives for the first well-formedness error in `file`, or undefined when it parses.
+ */
 function expatLine(file: string): number | undefined {
-  const r = spawnSync('python3', ['-c', [
-    'import sys, xml.parsers.expat as E',
-    'p = E.ParserCreate()',
-    'try:\n  p.Parse(open(sys.argv[1], "rb").read(), True)\nexcept E.ExpatError as e:\n  print(e.lineno)',
-  ].join('\n'), file], { encoding: 'utf8' });
+  const r = spawnSync(
+    'python3',
+    [
+      '-c',
+      [
+        'import sys, xml.parsers.expat as E',
+        'p = E.ParserCreate()',
+        'try:\n  p.Parse(open(sys.argv[1], "rb").read(), ' +
+          'True)\nexcept E.ExpatError as e:\n  print(e.lineno)',
+      ].join('\n'),
+      file,
+    ],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(r.stderr);
   return r.stdout.trim() ? Number(r.stdout.trim()) : undefined;
 }
