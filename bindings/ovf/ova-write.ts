@@ -77,8 +77,8 @@ export async function* writeOva(
       yield b;
     },
   });
-  yield *
-    tarStream([bytes(descriptorName, descriptor), bytes(manifestName, manifest), ...files], mtime);
+  const members = [bytes(descriptorName, descriptor), bytes(manifestName, manifest), ...files];
+  yield* tarStream(members, mtime);
 }
 
 /** A tar archive of `members`, in that order, streamed (each member's bytes read once). */
