@@ -88,14 +88,7 @@ describe('wasmvisor img errors', () => {
       'before printing, as qemu-img refuses it', async () => {
     const p = join(t.dir, 'v2.qcow2');
     const r = await run([
-      'img',
-      'create',
-      '-f',
-      'qcow2',
-      '-o',
-      'compat=0.10,refcount_bits=8',
-      p,
-      '1M',
+      'img', 'create', '-f', 'qcow2', '-o', 'compat=0.10,refcount_bits=8', p, '1M',
     ]);
     expect(r.status).toBe(2);
     expect(r.out).toBe('');
@@ -103,12 +96,7 @@ describe('wasmvisor img errors', () => {
     if (hasQemuImg)
       expect(
         qemuImg([
-          'create',
-          '-f',
-          'qcow2',
-          '-o',
-          'compat=0.10,refcount_bits=8',
-          join(t.dir, 'q2.qcow2'),
+          'create', '-f', 'qcow2', '-o', 'compat=0.10,refcount_bits=8', join(t.dir, 'q2.qcow2'),
           '1M',
         ]).status,
       ).not.toBe(0);

@@ -32,27 +32,17 @@ function put(name: string): string {
 
 describe('wasmvisor img without QEMU', () => {
   it('creates, converts and checks images', async () => {
-    expect(
-      (await run(['img', 'create', '-q', '-f', 'qcow2', '-o', 'compat=0.10', 'a.qcow2', '64M']))
-        .status,
-    ).toBe(0);
+    const created = await run([
+      'img', 'create', '-q', '-f', 'qcow2', '-o', 'compat=0.10', 'a.qcow2', '64M',
+    ]);
+    expect(created.status).toBe(0);
     const info = JSON.parse((await run(['img', 'info', '--output', 'json', 'a.qcow2'])).out);
     expect(info['virtual-size']).toBe(64 << 20);
     expect(info['format-specific'].data.compat).toBe('0.10');
-    expect(
-      (
-        await run([
-          'img',
-          'convert',
-          '-O',
-          'vmdk',
-          '-o',
-          'subformat=streamOptimized',
-          'a.qcow2',
-          'a.vmdk',
-        ])
-      ).status,
-    ).toBe(0);
+    const converted = await run([
+      'img', 'convert', '-O', 'vmdk', '-o', 'subformat=streamOptimized', 'a.qcow2', 'a.vmdk',
+    ]);
+    expect(converted.status).toBe(0);
     const c = await run(['img', 'check', 'a.vmdk']);
     expect(c.out).toMatch(/No errors were found on the image/);
     expect(c.status).toBe(0);
@@ -183,22 +173,10 @@ describe.skipIf(!hasQemuImg)('wasmvisor img next to qemu-img', () => {
 
   it('create -b makes an overlay that qemu-img reads through', async () => {
     put('backing-base.qcow2');
-    expect(
-      (
-        await run([
-          'img',
-          'create',
-          '-q',
-          '-f',
-          'qcow2',
-          '-b',
-          'backing-base.qcow2',
-          '-F',
-          'qcow2',
-          'ov2.qcow2',
-        ])
-      ).status,
-    ).toBe(0);
+    const created = await run([
+      'img', 'create', '-q', '-f', 'qcow2', '-b', 'backing-base.qcow2', '-F', 'qcow2', 'ov2.qcow2',
+    ]);
+    expect(created.status).toBe(0);
     expect(qemuImg(['compare', 'backing-base.qcow2', 'ov2.qcow2'], t.dir).stdout).toMatch(
       /Images are identical/,
     );
@@ -416,9 +394,8 @@ describe.skipIf(!hasQemuImg)('wasmvisor img next to qemu-img', () => {
     const r = await run(['img', 'resize', '-f', 'raw', 'rs.raw', '--', '-1536k']);
     expect(r.status).toBe(2);
     expect(r.err).toMatch(/Use the --shrink option to perform a shrink operation/);
-    expect(
-      (await run(['img', 'resize', '-f', 'raw', '--shrink', 'rs.raw', '--', '-1536k'])).status,
-    ).toBe(0);
+    const resized = await run(['img', 'resize', '-f', 'raw', '--shrink', 'rs.raw', '--', '-1536k']);
+    expect(resized.status).toBe(0);
     expect(
       JSON.parse(qemuImg(['info', '-f', 'raw', '--output', 'json', 'rs.raw'], t.dir).stdout)[
         'virtual-size'
@@ -433,9 +410,10 @@ describe.skipIf(!hasQemuImg)('wasmvisor img next to qemu-img', () => {
     put('backing-base.qcow2');
     put('backing-overlay.qcow2');
     for (const fmt of ['raw', 'qcow2', 'vmdk']) {
-      expect(
-        (await run(['img', 'convert', '-O', fmt, 'backing-overlay.qcow2', 'flat.' + fmt])).status,
-      ).toBe(0);
+      const converted = await run([
+        'img', 'convert', '-O', fmt, 'backing-overlay.qcow2', 'flat.' + fmt,
+      ]);
+      expect(converted.status).toBe(0);
       expect(
         qemuImg(['compare', '-F', fmt, 'backing-overlay.qcow2', 'flat.' + fmt], t.dir).stdout,
       ).toMatch(/Images are identical/);
@@ -449,10 +427,10 @@ describe.skipIf(!hasQemuImg)('wasmvisor img next to qemu-img', () => {
       "sector gives qemu-img's virtual size", async () => {
     writeFileSync(join(t.dir, 'odd.raw'), new Uint8Array(1000).fill(7));
     for (const fmt of ['qcow2', 'vmdk']) {
-      expect(
-        (await run(['img', 'convert', '-f', 'raw', '-O', fmt, 'odd.raw', 'odd-ours.' + fmt]))
-          .status,
-      ).toBe(0);
+      const converted = await run([
+        'img', 'convert', '-f', 'raw', '-O', fmt, 'odd.raw', 'odd-ours.' + fmt,
+      ]);
+      expect(converted.status).toBe(0);
       expect(
         qemuImg(['convert', '-f', 'raw', '-O', fmt, 'odd.raw', 'odd-theirs.' + fmt], t.dir).status,
       ).toBe(0);
@@ -475,15 +453,8 @@ describe.skipIf(!hasQemuImg)('wasmvisor img next to qemu-img', () => {
     ]) {
       const out = `cv-${fmt}-${o.replace(/\W/g, '')}`;
       const args = [
-        'img',
-        'convert',
-        '-f',
-        'qcow2',
-        '-O',
-        fmt,
-        ...(o ? ['-o', o] : []),
-        'qcow2-compressed.qcow2',
-        out,
+        'img', 'convert', '-f', 'qcow2', '-O', fmt, ...(o ? ['-o', o] : []),
+        'qcow2-compressed.qcow2', out,
       ];
       expect((await run(args)).status).toBe(0);
       expect(qemuImg(['compare', '-F', fmt, 'qcow2-compressed.qcow2', out], t.dir).stdout).toMatch(

@@ -57,12 +57,7 @@ describe('images written by qemu-img read byte-exactly', () => {
     const is = i['format-specific']!.data as Record<string, any>;
     if (q.format === 'qcow2') {
       for (const k of [
-        'compat',
-        'compression-type',
-        'lazy-refcounts',
-        'refcount-bits',
-        'corrupt',
-        'extended-l2',
+        'compat', 'compression-type', 'lazy-refcounts', 'refcount-bits', 'corrupt', 'extended-l2',
       ])
         expect(is[k]).toEqual(qs[k]);
     } else {

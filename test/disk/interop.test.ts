@@ -257,10 +257,7 @@ describe.skipIf(!hasQemuImg || !hasQemuIo)('writes match the same writes done by
         qemuImg(['create', '-q', '-f', 'qcow2', '-o', `cluster_size=${cs}`, base, '4M']).status,
       ).toBe(0);
       qemuIo('qcow2', base, [
-        'write -P 0x11 0 128k',
-        'write -c -P 0x22 1M 64k',
-        'write -P 0x33 2M 8k',
-        'write -z 2M 4k',
+        'write -P 0x11 0 128k', 'write -c -P 0x22 1M 64k', 'write -P 0x33 2M 8k', 'write -z 2M 4k',
       ]);
       expect(qemuImg(['snapshot', '-c', 's1', base]).status).toBe(0);
       const q = join(t.dir, `snap-${cs}-q.qcow2`),
@@ -319,10 +316,7 @@ describe.skipIf(!hasQemuImg || !hasQemuIo)(
         qemuImg(['create', '-q', '-f', 'qcow2', '-o', `cluster_size=${cs}`, f, '4M']).status,
       ).toBe(0);
       qemuIo('qcow2', f, [
-        'write -P 0x11 0 128k',
-        'write -c -P 0x22 1M 64k',
-        'write -P 0x33 2M 8k',
-        'write -z 2M 4k',
+        'write -P 0x11 0 128k', 'write -c -P 0x22 1M 64k', 'write -P 0x33 2M 8k', 'write -z 2M 4k',
       ]);
       const at1 = rawOf(f);
       const s = () => new FileSource(f, 'r+');

@@ -48,20 +48,8 @@ const KIB = 1024;
  */
 function sourceDisk(): Uint8Array {
   const regions = [
-    'text',
-    'text',
-    'zero',
-    'noise',
-    'text',
-    'byte',
-    'period',
-    'zero',
-    'zero',
-    'text',
-    'noise',
-    'text',
-    'period',
-    'text',
+    'text', 'text', 'zero', 'noise', 'text', 'byte', 'period', 'zero', 'zero', 'text', 'noise',
+    'text', 'period', 'text',
   ];
   const size = regions.length * 64 * KIB + 4608;
   const d = new Uint8Array(size);
@@ -210,15 +198,7 @@ describe('qcow2 compressed writes without QEMU', () => {
     expect(r.err).toContain('Compression not supported for this file format');
     expect(existsSync(out)).toBe(false);
     const z = await run([
-      'img',
-      'convert',
-      '-c',
-      '-O',
-      'qcow2',
-      '-o',
-      'compression_type=zstd',
-      srcPath,
-      out + '.qcow2',
+      'img', 'convert', '-c', '-O', 'qcow2', '-o', 'compression_type=zstd', srcPath, out + '.qcow2',
     ]);
     expect(z.status).not.toBe(0);
     expect(z.err).toContain('compression_type=zstd is not supported (only zlib)');
@@ -231,24 +211,12 @@ describe.skipIf(!hasQemuImg)('qcow2 compressed writes against qemu-img', () => {
       const ours = join(t.dir, `ours-${opts.replace(/\W+/g, '_')}.qcow2`);
       const plain = ours + '.plain.qcow2';
       const theirs = ours + '.qemu.qcow2';
-      expect(
-        (
-          await run([
-            'img',
-            'convert',
-            '-c',
-            '-O',
-            'qcow2',
-            '-o',
-            opts + ',compression_type=zlib',
-            srcPath,
-            ours,
-          ])
-        ).status,
-      ).toBe(0);
-      expect(
-        (await run(['img', 'convert', '-O', 'qcow2', '-o', opts, srcPath, plain])).status,
-      ).toBe(0);
+      const compressed = await run([
+        'img', 'convert', '-c', '-O', 'qcow2', '-o', opts + ',compression_type=zlib', srcPath, ours,
+      ]);
+      expect(compressed.status).toBe(0);
+      const uncompressed = await run(['img', 'convert', '-O', 'qcow2', '-o', opts, srcPath, plain]);
+      expect(uncompressed.status).toBe(0);
       expect(qemuImg(['convert', '-c', '-O', 'qcow2', '-o', opts, srcPath, theirs]).status).toBe(0);
 
       const c = qemuCheck(ours);
@@ -258,10 +226,7 @@ describe.skipIf(!hasQemuImg)('qcow2 compressed writes against qemu-img', () => {
       // The same clusters compressed, uncompressed and left out as QEMU's own convert -c.
       const q = qemuCheck(theirs);
       for (const k of [
-        'allocated-clusters',
-        'compressed-clusters',
-        'fragmented-clusters',
-        'total-clusters',
+        'allocated-clusters', 'compressed-clusters', 'fragmented-clusters', 'total-clusters',
       ])
         expect([k, c[k]]).toEqual([k, q[k]]);
       expect(qemuMapNoOffsets(ours)).toEqual(qemuMapNoOffsets(theirs));
@@ -396,10 +361,10 @@ describe.skipIf(!hasQemuImg)('qcow2 compressed writes against qemu-img', () => {
         qemuImg(['convert', '-c', '-O', 'vmdk', '-o', `subformat=${sub}`, srcPath, f + '.qemu'])
           .status,
       ).toBe(0);
-      expect(
-        (await run(['img', 'convert', '-c', '-O', 'vmdk', '-o', `subformat=${sub}`, srcPath, f]))
-          .status,
-      ).toBe(0);
+      const converted = await run([
+        'img', 'convert', '-c', '-O', 'vmdk', '-o', `subformat=${sub}`, srcPath, f,
+      ]);
+      expect(converted.status).toBe(0);
       expect(qemuImg(['compare', '-f', 'raw', srcPath, f]).stdout).toMatch(/Images are identical/);
     }
   });
@@ -408,10 +373,10 @@ describe.skipIf(!hasQemuImg)('qcow2 compressed writes against qemu-img', () => {
     'qemu-io writes into our compressed clusters (QEMU copies them out) and the image stays clean',
     async () => {
       const f = join(t.dir, 'qemu-io-over-ours.qcow2');
-      expect(
-        (await run(['img', 'convert', '-c', '-O', 'qcow2', '-o', 'cluster_size=4096', srcPath, f]))
-          .status,
-      ).toBe(0);
+      const converted = await run([
+        'img', 'convert', '-c', '-O', 'qcow2', '-o', 'cluster_size=4096', srcPath, f,
+      ]);
+      expect(converted.status).toBe(0);
       qemuIo('qcow2', f, ['write -P 0x5a 70000 3000', 'write -z 200000 8192']);
       const mirror = SOURCE.slice();
       mirror.fill(0x5a, 70000, 73000);

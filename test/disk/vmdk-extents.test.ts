@@ -119,13 +119,7 @@ describe.skipIf(!hasQemuImg || !hasQemuIo)('descriptor files qemu-img writes', (
     qemuIo('vmdk', join(d, 'sp.vmdk'), writeNoise(join(d, 'sp'), 4096, 100000, 9));
     expect(
       qemuImg([
-        'create',
-        '-q',
-        '-f',
-        'vmdk',
-        '-o',
-        'subformat=twoGbMaxExtentSparse',
-        join(d, 'tw.vmdk'),
+        'create', '-q', '-f', 'vmdk', '-o', 'subformat=twoGbMaxExtentSparse', join(d, 'tw.vmdk'),
         '1M',
       ]).status,
     ).toBe(0);
@@ -134,9 +128,7 @@ describe.skipIf(!hasQemuImg || !hasQemuIo)('descriptor files qemu-img writes', (
     writeFileSync(
       join(d, 'd.vmdk'),
       descriptor('vmfs', [
-        'RW 2048 VMFS "a.bin"',
-        'RW 2048 SPARSE "sp.vmdk"',
-        'RW 500 FLAT "b.bin" 100',
+        'RW 2048 VMFS "a.bin"', 'RW 2048 SPARSE "sp.vmdk"', 'RW 500 FLAT "b.bin" 100',
         'RW 2048 SPARSE "tw-s001.vmdk"',
       ]),
     );
@@ -153,16 +145,10 @@ describe.skipIf(!hasQemuImg || !hasQemuIo)('descriptor files qemu-img writes', (
     for (const sub of ['monolithicFlat', 'twoGbMaxExtentSparse', 'twoGbMaxExtentFlat']) {
       for (const who of ['q', 'w']) {
         const f = `${who}-info-${sub}.vmdk`;
-        if (who === 'q')
-          expect(
-            qemuImg(['create', '-q', '-f', 'vmdk', '-o', `subformat=${sub}`, f, '5G'], t.dir)
-              .status,
-          ).toBe(0);
-        else
-          expect(
-            (await run(['img', 'create', '-q', '-f', 'vmdk', '-o', `subformat=${sub}`, f, '5G']))
-              .status,
-          ).toBe(0);
+        const create = ['create', '-q', '-f', 'vmdk', '-o', `subformat=${sub}`, f, '5G'];
+        const status =
+          who === 'q' ? qemuImg(create, t.dir).status : (await run(['img', ...create])).status;
+        expect(status).toBe(0);
         expectQemuOutput((await run(['img', 'info', f])).out, qemuImg(['info', f], t.dir).stdout);
         expectQemuOutput(
           (await run(['img', 'info', '--output', 'json', f])).out,
@@ -214,31 +200,13 @@ describe.skipIf(!hasQemuImg || !hasQemuIo)('descriptor files qemu-img writes', (
       mkdirSync(dw);
       expect(
         qemuImg([
-          'create',
-          '-q',
-          '-f',
-          'vmdk',
-          '-o',
-          `subformat=${sub}`,
-          join(dq, 'disk.img'),
-          size,
+          'create', '-q', '-f', 'vmdk', '-o', `subformat=${sub}`, join(dq, 'disk.img'), size,
         ]).status,
       ).toBe(0);
-      expect(
-        (
-          await run([
-            'img',
-            'create',
-            '-q',
-            '-f',
-            'vmdk',
-            '-o',
-            `subformat=${sub}`,
-            join(dw, 'disk.img'),
-            size,
-          ])
-        ).status,
-      ).toBe(0);
+      const created = await run([
+        'img', 'create', '-q', '-f', 'vmdk', '-o', `subformat=${sub}`, join(dw, 'disk.img'), size,
+      ]);
+      expect(created.status).toBe(0);
       const names = readdirSync(dq).sort();
       expect(readdirSync(dw).sort()).toEqual(names);
       for (const n of names) {
@@ -383,36 +351,21 @@ describe.skipIf(!hasQemuImg)('wasmvisor run --disk on a descriptor file', () => 
       writeFileSync(join(d, `${name}.raw`), disk.subarray(from * S, to * S));
       expect(
         qemuImg([
-          'convert',
-          '-f',
-          'raw',
-          '-O',
-          'vmdk',
-          join(d, `${name}.raw`),
-          join(d, `${name}.vmdk`),
+          'convert', '-f', 'raw', '-O', 'vmdk', join(d, `${name}.raw`), join(d, `${name}.vmdk`),
         ]).status,
       ).toBe(0);
     }
     writeFileSync(
       join(d, 'disk.vmdk'),
       descriptor('monolithicFlat', [
-        'RW 40 FLAT "a.bin" 0',
-        'RW 128 SPARSE "s1.vmdk"',
-        'RW 132 FLAT "b.bin" 3',
-        'RW 256 SPARSE "s2.vmdk"',
-        'RW 468 FLAT "c.bin" 0',
+        'RW 40 FLAT "a.bin" 0', 'RW 128 SPARSE "s1.vmdk"', 'RW 132 FLAT "b.bin" 3',
+        'RW 256 SPARSE "s2.vmdk"', 'RW 468 FLAT "c.bin" 0',
       ]),
     );
     writeFileSync(join(d, 'disk.raw'), disk);
     const outs = ['disk.raw', 'disk.vmdk'].map((f) =>
       runCli([
-        'run',
-        '--kernel',
-        'guests/jeos/jeos.elf',
-        '--append',
-        'only=disk',
-        '--disk',
-        join(d, f),
+        'run', '--kernel', 'guests/jeos/jeos.elf', '--append', 'only=disk', '--disk', join(d, f),
       ]),
     );
     for (const r of outs) {
@@ -564,10 +517,7 @@ describe('descriptor files without QEMU', () => {
     const m = { 'a.bin': noise(4096, 3), 's.vmdk': sparse.bytes().slice() };
     const base = new TextEncoder().encode(
       descriptor('vmfs', [
-        'RW 8 FLAT "a.bin" 0',
-        'RW 4 ZERO',
-        'RW 128 SPARSE "s.vmdk"',
-        'RW 7 VMFS "a.bin"',
+        'RW 8 FLAT "a.bin" 0', 'RW 4 ZERO', 'RW 128 SPARSE "s.vmdk"', 'RW 7 VMFS "a.bin"',
       ]),
     );
     let x = 12345;
@@ -610,9 +560,8 @@ describe('descriptor files without QEMU', () => {
     // A real hosted sparse extent of 1 MiB (2048 sectors) named on a line of 4096 sectors.
     const d = join(t.dir, 'cap');
     mkdirSync(d);
-    expect(
-      (await run(['img', 'create', '-q', '-f', 'vmdk', join(d, 'sp.vmdk'), '1M'])).status,
-    ).toBe(0);
+    const created = await run(['img', 'create', '-q', '-f', 'vmdk', join(d, 'sp.vmdk'), '1M']);
+    expect(created.status).toBe(0);
     writeFileSync(join(d, 'd.vmdk'), descriptor('monolithicFlat', ['RW 4096 SPARSE "sp.vmdk"']));
     expect(() => openImageFile(join(d, 'd.vmdk'), { readOnly: true })).toThrow(
       /d\.vmdk line 8: extent "sp\.vmdk": the extent line says 4096 sectors but the sparse extent holds 2048: the sizes do not add up/,
