@@ -233,10 +233,7 @@ describe('VM configuration to OVF and back', () => {
     it(`survives OVF ${family}.x: configuration → descriptor → configuration`, () => {
       const { envelope, files } = fromVmConfig(full, { family, fileInfo: () => ({ size: 4096 }) });
       expect(files.map((f) => f.href)).toEqual([
-        'root.qcow2',
-        'tools.iso',
-        'kernel.elf',
-        'initrd.img',
+        'root.qcow2', 'tools.iso', 'kernel.elf', 'initrd.img',
       ]);
       const text = writeOvf(envelope);
       const back = readOvf(text);

@@ -224,9 +224,8 @@ describe('bad descriptors', () => {
     const e = await ovfError(() => readOvf(descriptor().replace('ovf:diskId="d1" ', '')));
     expect(e.message).toMatch(/\/Envelope\/DiskSection\/Disk: Disk has no ovf:diskId/);
     expect(e.where.line).toBe(5);
-    expect(
-      (await ovfError(() => readOvf(descriptor().replace('ovf:href="disk.vmdk"', '')))).message,
-    ).toMatch(/File "f1" has no ovf:href/);
+    const noHref = await ovfError(() => readOvf(descriptor().replace('ovf:href="disk.vmdk"', '')));
+    expect(noHref.message).toMatch(/File "f1" has no ovf:href/);
   });
 
   it('writes what it reads for both OVF 1.x and 2.x', () => {

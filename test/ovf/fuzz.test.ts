@@ -31,28 +31,9 @@ function rng(seed: number) {
 }
 
 const TOKENS = [
-  '<',
-  '>',
-  '/>',
-  '</',
-  '"',
-  '&',
-  '&amp;',
-  ':',
-  'xmlns="',
-  'ovf:',
-  '999999999999999999999',
-  '-1',
-  'byte * 2^60',
-  '${x}',
-  '\u0000',
-  '\uFFFF',
-  '../',
-  'ovf:/disk/',
-  '<!DOCTYPE a>',
-  '<![CDATA[',
-  ']]>',
-  '<?pi?>',
+  '<', '>', '/>', '</', '"', '&', '&amp;', ':', 'xmlns="', 'ovf:', '999999999999999999999', '-1',
+  'byte * 2^60', '${x}', '\u0000', '\uFFFF', '../', 'ovf:/disk/', '<!DOCTYPE a>', '<![CDATA[',
+  ']]>', '<?pi?>',
 ];
 
 /** One mutation of a text: delete, duplicate, insert a token, flip a byte, truncate. */

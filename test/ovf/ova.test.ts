@@ -123,11 +123,7 @@ describe('reading OVA packages', () => {
     run(
       'tar',
       [
-        '--format=gnu',
-        '-cf',
-        join(dir, 'p.ova'),
-        'ubuntu.2.0-disk1.vmdk',
-        'ubuntu.2.0.mf',
+        '--format=gnu', '-cf', join(dir, 'p.ova'), 'ubuntu.2.0-disk1.vmdk', 'ubuntu.2.0.mf',
         'ubuntu.2.0.ovf',
       ],
       COT,
@@ -234,10 +230,7 @@ describe('reading OVA packages', () => {
       writeFileSync(join(dir, 'u.ova'), await makeTar(ubuntuEntries()));
       const r = await importOva(join(dir, 'u.ova'), join(dir, 'vm'));
       expect(readdirSync(join(dir, 'vm')).sort()).toEqual([
-        'ubuntu.2.0-disk1.qcow2',
-        'ubuntu.2.0.mf',
-        'ubuntu.2.0.ovf',
-        'vm.json',
+        'ubuntu.2.0-disk1.qcow2', 'ubuntu.2.0.mf', 'ubuntu.2.0.ovf', 'vm.json',
       ]);
       expect(r.config.disks.find((d) => d.media === 'disk')).toMatchObject({
         path: 'ubuntu.2.0-disk1.qcow2',
@@ -249,13 +242,7 @@ describe('reading OVA packages', () => {
       run('qemu-img', ['check', '-f', 'qcow2', qcow]);
       expect(
         run('qemu-img', [
-          'compare',
-          '-f',
-          'vmdk',
-          '-F',
-          'qcow2',
-          join(COT, 'ubuntu.2.0-disk1.vmdk'),
-          qcow,
+          'compare', '-f', 'vmdk', '-F', 'qcow2', join(COT, 'ubuntu.2.0-disk1.vmdk'), qcow,
         ]),
       ).toMatch(/Images are identical/);
     },
@@ -389,11 +376,7 @@ describe('reading OVA packages', () => {
 describe('bad packages', () => {
   it('refuses ../ and absolute member names, writing nothing outside the target', async () => {
     for (const name of [
-      '../evil.vmdk',
-      'a/../../evil.vmdk',
-      '/tmp/evil.vmdk',
-      'C:/evil.vmdk',
-      'dir\\..\\evil',
+      '../evil.vmdk', 'a/../../evil.vmdk', '/tmp/evil.vmdk', 'C:/evil.vmdk', 'dir\\..\\evil',
     ]) {
       const e = await importFails(
         await makeTar([...ubuntuEntries(), { name, data: 'x' }]),
@@ -477,13 +460,8 @@ describe('bad packages', () => {
       const e = await ovfError(() => readOva(chunks(whole.subarray(0, cut))));
       expect(['tar', 'missing-file']).toContain(e.code);
     }
-    expect(
-      (
-        await ovfError(() =>
-          readOva(chunks(new TextEncoder().encode('not a tar archive '.repeat(100)))),
-        )
-      ).code,
-    ).toBe('tar');
+    const notTar = new TextEncoder().encode('not a tar archive '.repeat(100));
+    expect((await ovfError(() => readOva(chunks(notTar)))).code).toBe('tar');
     await importFails(whole.subarray(0, 20000), 'tar');
   });
 
@@ -690,27 +668,11 @@ describe('chunked files (ovf:chunkSize)', () => {
   });
 
   it('refuses a missing or out-of-order chunk', async () => {
-    expect(
-      (
-        await ovfError(async () =>
-          readOva(chunks(await chunkedPackage(content, 4096, { drop: 1 }))),
-        )
-      ).message,
-    ).toMatch(/follows chunk 0/);
-    expect(
-      (
-        await ovfError(async () =>
-          readOva(chunks(await chunkedPackage(content, 4096, { shuffle: true }))),
-        )
-      ).message,
-    ).toMatch(/comes before chunk 000000000/);
-    expect(
-      (
-        await ovfError(async () =>
-          readOva(chunks(await chunkedPackage(content, 4096, { drop: 0 }))),
-        )
-      ).message,
-    ).toMatch(/comes before chunk 000000000/);
+    const broken = async (how: { drop?: number; shuffle?: boolean }) =>
+      (await ovfError(async () => readOva(chunks(await chunkedPackage(content, 4096, how))))).message;
+    expect(await broken({ drop: 1 })).toMatch(/follows chunk 0/);
+    expect(await broken({ shuffle: true })).toMatch(/comes before chunk 000000000/);
+    expect(await broken({ drop: 0 })).toMatch(/comes before chunk 000000000/);
   });
 });
 

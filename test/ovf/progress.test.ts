@@ -139,18 +139,15 @@ describe('ovf export and import progress', () => {
       "and an OVF folder's size", async () => {
     const dir = tempDir();
     const img = disk(dir);
-    expect(
-      (await runCliInProcess(['ovf', 'export', '--vmdk', join(dir, 'v.ova'), '--disk', img]))
-        .status,
-    ).toBe(0);
+    const exported = await runCliInProcess([
+      'ovf', 'export', '--vmdk', join(dir, 'v.ova'), '--disk', img,
+    ]);
+    expect(exported.status).toBe(0);
     mkdirSync(join(dir, 'unpacked'));
     run('tar', ['-xf', join(dir, 'v.ova'), '-C', join(dir, 'unpacked')]);
     const im = await withTty(true, () =>
       runCliInProcess([
-        'ovf',
-        'import',
-        join(dir, 'unpacked', 'wasmvisor-vm.ovf'),
-        join(dir, 'out'),
+        'ovf', 'import', join(dir, 'unpacked', 'wasmvisor-vm.ovf'), join(dir, 'out'),
       ]),
     );
     expect(im.status).toBe(0);

@@ -133,21 +133,11 @@ describe('real OVF samples', () => {
     expect(env.sections.map((s) => s.kind)).toEqual(['DiskSection', 'NetworkSection']);
     const vs = virtualSystems(env.content)[0];
     expect(vs.sections.map((s) => s.kind)).toEqual([
-      'OperatingSystemSection',
-      'VirtualHardwareSection',
-      'AnnotationSection',
-      'EulaSection',
+      'OperatingSystemSection', 'VirtualHardwareSection', 'AnnotationSection', 'EulaSection',
     ]);
     const hw = findSection(vs.sections, 'VirtualHardwareSection')!;
     expect(hw.items.map((i) => prop(i, 'InstanceID'))).toEqual([
-      '1',
-      '2',
-      '3',
-      '4',
-      '5',
-      '6',
-      '7',
-      '8',
+      '1', '2', '3', '4', '5', '6', '7', '8',
     ]);
     expect(findSection(vs.sections, 'EulaSection')!.license!.text).toMatch(
       /^Licensing text, oh licensing text!\nHow lovely/,
