@@ -668,8 +668,10 @@ describe('chunked files (ovf:chunkSize)', () => {
   });
 
   it('refuses a missing or out-of-order chunk', async () => {
-    const broken = async (how: { drop?: number; shuffle?: boolean }) =>
-      (await ovfError(async () => readOva(chunks(await chunkedPackage(content, 4096, how))))).message;
+    const broken = async (how: { drop?: number; shuffle?: boolean }) => {
+      const pkg = await chunkedPackage(content, 4096, how);
+      return (await ovfError(() => readOva(chunks(pkg)))).message;
+    };
     expect(await broken({ drop: 1 })).toMatch(/follows chunk 0/);
     expect(await broken({ shuffle: true })).toMatch(/comes before chunk 000000000/);
     expect(await broken({ drop: 0 })).toMatch(/comes before chunk 000000000/);
