@@ -14,36 +14,24 @@ const NOT_YET_SPLIT = new Set([
   'assembly/cpu/system/segments.ts', 'assembly/cpu/system/stack-switch.ts',
   'assembly/cpu/system/sysenter.ts', 'assembly/cpu/system/sysmem.ts',
   'assembly/cpu/system/tables.ts', 'assembly/cpu/system/task.ts', 
-  'bindings/boot/multiboot.ts',
-  'bindings/cli/img-info.ts', 'bindings/cli/img.ts',
-  'bindings/cli/main.ts', 'bindings/cli/ovf.ts', 'bindings/cli/paths.ts', 'bindings/cli/run.ts',
-  'bindings/config/node-machine.ts', 'bindings/config/types.ts', 'bindings/config/validate.ts',
+  
+  'bindings/cli/main.ts', 'bindings/cli/run.ts',
   'bindings/devices/bus.ts', 'bindings/devices/clock.ts', 'bindings/devices/debug-ports.ts',
   'bindings/devices/i8042.ts', 'bindings/devices/index.ts', 'bindings/devices/pc-chipset.ts',
   'bindings/devices/pci/i440fx.ts', 'bindings/devices/pci/pci-host.ts',
   'bindings/devices/pic-pair.ts', 'bindings/devices/pic8259.ts', 'bindings/devices/pit-channel.ts',
-  'bindings/devices/pit.ts', 'bindings/devices/port61.ts', 'bindings/disk/bytes.ts',
-  'bindings/disk/check.ts', 'bindings/disk/compare.ts', 'bindings/disk/convert.ts',
-  'bindings/disk/index.ts', 'bindings/disk/map.ts', 'bindings/disk/node-file.ts',
-  'bindings/disk/node.ts', 'bindings/disk/open.ts', 'bindings/disk/qcow2/check.ts',
-  'bindings/disk/qcow2/compress.ts', 'bindings/disk/qcow2/create.ts',
-  'bindings/disk/qcow2/header.ts', 'bindings/disk/qcow2/image.ts',
-  'bindings/disk/qcow2/refcounts.ts', 'bindings/disk/qcow2/resize.ts',
-  'bindings/disk/qcow2/snapshot-ops.ts', 'bindings/disk/qcow2/snapshots.ts', 'bindings/disk/raw.ts',
-  'bindings/disk/size.ts', 'bindings/disk/source.ts', 'bindings/disk/types.ts',
-  'bindings/disk/vmdk/check.ts', 'bindings/disk/vmdk/constants.ts', 'bindings/disk/vmdk/create.ts',
-  'bindings/disk/vmdk/descriptor.ts', 'bindings/disk/vmdk/extents.ts',
-  'bindings/disk/vmdk/header.ts', 'bindings/disk/vmdk/image.ts', 'bindings/disk/vmdk/stream.ts',
+  'bindings/devices/pit.ts', 'bindings/devices/port61.ts', 
+  
+  
+  
+  
+  
   'bindings/machine/firmware.ts', 'bindings/machine/machine.ts',
-  'bindings/machine/workloads.ts', 'bindings/ovf/formats.ts', 'bindings/ovf/from-config.ts',
-  'bindings/ovf/gzip.ts', 'bindings/ovf/index.ts', 'bindings/ovf/interpret.ts',
-  'bindings/ovf/manifest.ts', 'bindings/ovf/memory-sink.ts', 'bindings/ovf/node/files.ts',
-  'bindings/ovf/node/hash-node.ts', 'bindings/ovf/ova-read.ts', 'bindings/ovf/ova-write.ts',
-  'bindings/ovf/reader-sections.ts', 'bindings/ovf/reader-util.ts', 'bindings/ovf/reader.ts',
-  'bindings/ovf/resource-types.ts', 'bindings/ovf/to-config.ts', 'bindings/ovf/units.ts',
-  'bindings/ovf/validate-product.ts', 'bindings/ovf/validate.ts',
-  'bindings/ovf/wasmvisor-section.ts', 'bindings/ovf/writer.ts', 'bindings/ovf/xml-parse.ts',
-  'bindings/ovf/xml-tree.ts', 'bindings/ovf/xml-write.ts', 'bindings/testing/diff.ts',
+  'bindings/machine/workloads.ts', 
+  
+  
+  
+  'bindings/testing/diff.ts',
   'bindings/testing/harness.ts', 'bindings/testing/v86.ts',
 ]);
 

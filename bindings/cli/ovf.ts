@@ -13,7 +13,13 @@ import { toVmConfig, type ToConfigResult } from '../ovf/to-config.js';
 import { sizeInBytes, MAX_DISK_CAPACITY_BYTES } from '../ovf/units.js';
 import type { OvaReadResult } from '../ovf/ova-read.js';
 import {
-  checkOvfDirectory, exportOva, exportVmConfig, importOva, inspectOvaFile, readOvfFile, type OvfDirCheck,
+  checkOvfDirectory,
+  exportOva,
+  exportVmConfig,
+  importOva,
+  inspectOvaFile,
+  readOvfFile,
+  type OvfDirCheck,
 } from '../ovf/node/files.js';
 import type { DiskConfig, NicConfig, VmConfig } from '../config/types.js';
 import { VM_CONFIG_VERSION } from '../config/types.js';
@@ -33,11 +39,25 @@ interface Inspection {
 async function inspectFile(file: string): Promise<Inspection> {
   if (/\.ova$/i.test(file)) {
     const pkg = await inspectOvaFile(file);
-    return { file, type: 'ova', envelope: pkg.envelope, validation: validateOvf(pkg.envelope), mappings: mapAll(pkg.envelope), pkg };
+    return {
+      file,
+      type: 'ova',
+      envelope: pkg.envelope,
+      validation: validateOvf(pkg.envelope),
+      mappings: mapAll(pkg.envelope),
+      pkg,
+    };
   }
   const { envelope } = await readOvfFile(file);
   const dir = await checkOvfDirectory(file, envelope);
-  return { file, type: 'ovf', envelope, validation: validateOvf(envelope), mappings: mapAll(envelope), dir };
+  return {
+    file,
+    type: 'ovf',
+    envelope,
+    validation: validateOvf(envelope),
+    mappings: mapAll(envelope),
+    dir,
+  };
 }
 
 function mapAll(env: Envelope): Inspection['mappings'] {
@@ -52,7 +72,13 @@ function mapAll(env: Envelope): Inspection['mappings'] {
 
 function capacity(d: { capacity: string; capacityAllocationUnits?: string }): string {
   try {
-    const n = sizeInBytes(d.capacity, d.capacityAllocationUnits, 'capacity', MAX_DISK_CAPACITY_BYTES, {});
+    const n = sizeInBytes(
+      d.capacity,
+      d.capacityAllocationUnits,
+      'capacity',
+      MAX_DISK_CAPACITY_BYTES,
+      {},
+    );
     return `${n} bytes (${formatSize(n)})`;
   } catch (e) {
     return `"${d.capacity}" ${d.capacityAllocationUnits ?? ''} (${(e as Error).message})`;
@@ -62,36 +88,69 @@ function capacity(d: { capacity: string; capacityAllocationUnits?: string }): st
 function printInspection(r: Inspection): void {
   const env = r.envelope;
   const lines: string[] = [];
-  lines.push(`${r.file}: OVF ${env.version ?? env.family + '.x'} ${r.type === 'ova' ? `package, descriptor ${r.pkg!.descriptorName}` : 'descriptor'}`);
+  const kind = r.type === 'ova' ? `package, descriptor ${r.pkg!.descriptorName}` : 'descriptor';
+  lines.push(`${r.file}: OVF ${env.version ?? env.family + '.x'} ${kind}`);
   if (r.pkg) {
     const m = r.pkg.manifest;
     const verified = r.pkg.members.filter((x) => x.verified).length;
-    lines.push(m ? `  manifest ${m.name}: ${m.entries.length} entries (${[...new Set(m.entries.map((e) => e.algorithm))].join(', ')}), each matches; ${verified} of ${r.pkg.members.length} file(s) covered` : '  manifest: none');
-    lines.push(`  certificate: ${r.pkg.certificate ? `${r.pkg.certificate.name} (present; signature not checked)` : 'none'}`);
+    lines.push(
+      m
+        ? `  manifest ${m.name}: ${m.entries.length} entries ` +
+          `(${[...new Set(m.entries.map((e) => e.algorithm))].join(', ')}), ` +
+          `each matches; ${verified} of ${r.pkg.members.length} file(s) covered`
+        : '  manifest: none',
+    );
+    const cert = r.pkg.certificate;
+    lines.push(
+      `  certificate: ${cert ? `${cert.name} (present; signature not checked)` : 'none'}`,
+    );
   } else if (r.dir) {
-    lines.push(r.dir.manifest ? `  manifest ${r.dir.manifest.name}: ${r.dir.manifest.verified.length} files verified` : '  manifest: none');
-    if (r.dir.certificate) lines.push(`  certificate: ${r.dir.certificate} (present; signature not checked)`);
-    if (r.dir.missing.length) lines.push(`  missing beside the descriptor: ${r.dir.missing.join(', ')}`);
+    lines.push(
+      r.dir.manifest
+        ? `  manifest ${r.dir.manifest.name}: ${r.dir.manifest.verified.length} files verified`
+        : '  manifest: none',
+    );
+    if (r.dir.certificate)
+      lines.push(`  certificate: ${r.dir.certificate} (present; signature not checked)`);
+    if (r.dir.missing.length)
+      lines.push(`  missing beside the descriptor: ${r.dir.missing.join(', ')}`);
   }
   lines.push('Files:');
-  for (const f of env.references) lines.push(`  ${f.id}  ${f.href}${f.size ? `  ${f.size} bytes` : ''}${f.compression ? `  (${f.compression})` : ''}`);
+  for (const f of env.references) {
+    const size = f.size ? `  ${f.size} bytes` : '';
+    const compression = f.compression ? `  (${f.compression})` : '';
+    lines.push(`  ${f.id}  ${f.href}${size}${compression}`);
+  }
   const disks = findSection(env.sections, 'DiskSection')?.disks ?? [];
   if (disks.length) {
     lines.push('Disks:');
-    for (const d of disks) lines.push(`  ${d.diskId}  ${capacity(d)}${d.fileRef ? `  file ${d.fileRef}` : '  (empty)'}${d.format ? `  ${d.format}` : ''}`);
+    for (const d of disks) {
+      const file = d.fileRef ? `  file ${d.fileRef}` : '  (empty)';
+      const format = d.format ? `  ${d.format}` : '';
+      lines.push(`  ${d.diskId}  ${capacity(d)}${file}${format}`);
+    }
   }
   const nets = findSection(env.sections, 'NetworkSection')?.networks ?? [];
   if (nets.length) lines.push(`Networks: ${nets.map((n) => n.name).join(', ')}`);
   const dos = findSection(env.sections, 'DeploymentOptionSection')?.configurations ?? [];
-  if (dos.length) lines.push(`Deployment options: ${dos.map((c) => c.id + (c.default === 'true' ? ' (default)' : '')).join(', ')}`);
+  if (dos.length) {
+    const options = dos.map((c) => c.id + (c.default === 'true' ? ' (default)' : ''));
+    lines.push(`Deployment options: ${options.join(', ')}`);
+  }
   for (const m of r.mappings) {
     if ('error' in m) {
       lines.push(`Virtual system "${m.virtualSystem}": cannot be mapped: ${m.error}`);
       continue;
     }
     const c = m.config;
-    lines.push(`Virtual system "${m.virtualSystem}"${m.configuration ? ` (configuration ${m.configuration})` : ''}: ${c.name}, ${c.cpus} vCPU, ${c.memoryMiB} MiB, ${c.disks.length} drive(s), ${c.nics.length} NIC(s), ${c.serial.length} serial port(s)`);
-    for (const n of m.notes) if (n.kind !== 'mapped') lines.push(`  ${n.kind}: ${n.subject}: ${n.message}`);
+    const configuration = m.configuration ? ` (configuration ${m.configuration})` : '';
+    lines.push(
+      `Virtual system "${m.virtualSystem}"${configuration}: ` +
+        `${c.name}, ${c.cpus} vCPU, ${c.memoryMiB} MiB, ${c.disks.length} drive(s), ` +
+        `${c.nics.length} NIC(s), ${c.serial.length} serial port(s)`,
+    );
+    for (const n of m.notes)
+      if (n.kind !== 'mapped') lines.push(`  ${n.kind}: ${n.subject}: ${n.message}`);
   }
   lines.push(r.validation.ok ? 'Validation: ok' : 'Validation: INVALID');
   for (const i of r.validation.issues) lines.push(`  ${i.severity}: ${i.where}: ${i.message}`);
@@ -109,18 +168,32 @@ function inspectionJson(r: Inspection): unknown {
     references: r.envelope.references,
     disks: disks.map((d) => {
       let capacityBytes: number | null = null;
-      try { capacityBytes = sizeInBytes(d.capacity, d.capacityAllocationUnits, 'capacity', MAX_DISK_CAPACITY_BYTES, {}); } catch { /* reported by validation */ }
+      try {
+        capacityBytes = sizeInBytes(
+          d.capacity,
+          d.capacityAllocationUnits,
+          'capacity',
+          MAX_DISK_CAPACITY_BYTES,
+          {},
+        );
+      } catch {
+        /* reported by validation */
+      }
       return { ...d, capacityBytes };
     }),
     virtualSystems: r.mappings,
     validation: r.validation,
-    package: r.pkg ? {
-      descriptor: r.pkg.descriptorName,
-      manifest: r.pkg.manifest ? { name: r.pkg.manifest.name, entries: r.pkg.manifest.entries } : null,
-      certificate: r.pkg.certificate ? r.pkg.certificate.name : null,
-      members: r.pkg.members,
-      warnings: r.pkg.warnings,
-    } : undefined,
+    package: r.pkg
+      ? {
+          descriptor: r.pkg.descriptorName,
+          manifest: r.pkg.manifest
+            ? { name: r.pkg.manifest.name, entries: r.pkg.manifest.entries }
+            : null,
+          certificate: r.pkg.certificate ? r.pkg.certificate.name : null,
+          members: r.pkg.members,
+          warnings: r.pkg.warnings,
+        }
+      : undefined,
     directory: r.dir,
     envelope: r.envelope,
   };
@@ -148,16 +221,27 @@ function configFromOptions(o: Record<string, unknown>): VmConfig {
     if (!s) throw new UsageError('at most four IDE drives (--disk and --cdrom together)');
     return { type: 'ide' as const, channel: s[0], unit: s[1] };
   };
-  for (const p of (o.disk as string[] | undefined) ?? []) disks.push({ controller: next(), media: 'disk', path: p });
-  for (const p of (o.cdrom as string[] | undefined) ?? []) disks.push({ controller: next(), media: 'cdrom', path: p, format: 'iso', readOnly: true });
-  const nics: NicConfig[] = ((o.nic as string[] | undefined) ?? []).map((n) => ({ model: 'ne2k', network: n }));
+  for (const p of (o.disk as string[] | undefined) ?? [])
+    disks.push({ controller: next(), media: 'disk', path: p });
+  for (const p of (o.cdrom as string[] | undefined) ?? [])
+    disks.push({ controller: next(), media: 'cdrom', path: p, format: 'iso', readOnly: true });
+  const nics: NicConfig[] = ((o.nic as string[] | undefined) ?? []).map((n) => ({
+    model: 'ne2k',
+    network: n,
+  }));
   const kernel = o.kernel as string | undefined;
   return {
     version: VM_CONFIG_VERSION,
     name: (o.name as string | undefined) ?? 'wasmvisor-vm',
     cpus: intOption(o.cpus as string | undefined, 'cpus') ?? 1,
     memoryMiB: intOption(o.memory as string | undefined, 'memory') ?? 64,
-    boot: kernel ? { firmware: 'multiboot', kernel, ...(o.cmdline !== undefined ? { cmdline: o.cmdline as string } : {}) } : { firmware: 'bios' },
+    boot: kernel
+      ? {
+          firmware: 'multiboot',
+          kernel,
+          ...(o.cmdline !== undefined ? { cmdline: o.cmdline as string } : {}),
+        }
+      : { firmware: 'bios' },
     disks,
     nics,
     serial: o.serial ? [{ port: 1, backend: 'stdio' }] : [],
@@ -166,7 +250,11 @@ function configFromOptions(o: Record<string, unknown>): VmConfig {
 
 /** Registers `wasmvisor ovf`. */
 export function registerOvf(program: Command): void {
-  const ovf = program.command('ovf').description('Virtual appliances: inspect, validate, import and export OVF descriptors and OVA packages');
+  const ovf = program
+    .command('ovf')
+    .description(
+      'Virtual appliances: inspect, validate, import and export OVF descriptors and OVA packages',
+    );
 
   ovf.command('inspect')
     .description('Show what an .ovf or .ova describes and how it maps to a wasmvisor VM')
@@ -179,19 +267,27 @@ export function registerOvf(program: Command): void {
       setExitStatus(cmd, 0);
     });
 
-  ovf.command('validate')
-    .description('Check an .ovf or .ova against DSP0243 rules (and its manifest); exit status 2 if invalid')
+  ovf
+    .command('validate')
+    .description(
+      'Check an .ovf or .ova against DSP0243 rules (and its manifest); exit status 2 if invalid',
+    )
     .argument('<file>', '.ovf descriptor or .ova package')
     .action(async (file: string, _o: unknown, cmd: Command) => {
       const r = await inspectFile(file);
       const errors = r.validation.issues.filter((i) => i.severity === 'error');
       const missing = r.dir?.missing ?? [];
-      for (const i of r.validation.issues) process.stderr.write(`${file}: ${i.severity}: ${i.where}: ${i.message}\n`);
+      for (const i of r.validation.issues)
+        process.stderr.write(`${file}: ${i.severity}: ${i.where}: ${i.message}\n`);
       // A descriptor on its own may be checked before its files are beside it: missing
       // files are a warning here, and an error when a package is imported.
-      for (const m of missing) process.stderr.write(`${file}: warning: referenced file "${m}" is not beside the descriptor\n`);
+      for (const m of missing)
+        process.stderr.write(
+          `${file}: warning: referenced file "${m}" is not beside the descriptor\n`,
+        );
       for (const w of r.pkg?.warnings ?? []) process.stderr.write(`${file}: warning: ${w}\n`);
-      const warnings = r.validation.issues.length - errors.length + missing.length + (r.pkg?.warnings.length ?? 0);
+      const warnings =
+        r.validation.issues.length - errors.length + missing.length + (r.pkg?.warnings.length ?? 0);
       if (errors.length) {
         process.stderr.write(`${file}: invalid (${errors.length} error(s))\n`);
         setExitStatus(cmd, 2);
@@ -201,42 +297,83 @@ export function registerOvf(program: Command): void {
       }
     });
 
-  ovf.command('import')
-    .description('Unpack an .ova (or an .ovf with its files) into a new folder with a wasmvisor VM configuration (vm.json)')
+  ovf
+    .command('import')
+    .description(
+      'Unpack an .ova (or an .ovf with its files) into a ' +
+        'new folder with a wasmvisor VM configuration (vm.json)',
+    )
     .argument('<package>', '.ova package, or .ovf descriptor with its files beside it')
     .argument('<dir>', 'target folder (must not exist or be empty)')
     .option('--vs <id>', 'which VirtualSystem of a collection (default: the first)')
-    .option('--configuration <id>', 'deployment configuration (default: the descriptor\'s default)')
-    .option('--keep-stream-vmdk', 'keep streamOptimized VMDKs as they are (read-only) instead of converting them to qcow2 working copies')
+    .option('--configuration <id>', "deployment configuration (default: the descriptor's default)")
+    .option(
+      '--keep-stream-vmdk',
+      'keep streamOptimized VMDKs as they are (read-only) ' +
+        'instead of converting them to qcow2 working copies',
+    )
     .option('--json', 'print the result as JSON')
-    .action(async (pkg: string, dir: string, o: { vs?: string; configuration?: string; keepStreamVmdk?: boolean; json?: boolean }, cmd: Command) => {
-      const meter = terminalProgress(process.stderr);
-      let r;
-      try {
-        r = await importOva(pkg, dir, {
-          virtualSystem: o.vs, configuration: o.configuration,
-          keepStreamOptimized: o.keepStreamVmdk, progress: meter?.update,
-        });
-      } finally {
-        meter?.end();
-      }
-      if (o.json) {
-        process.stdout.write(JSON.stringify({ dir: r.dir, config: r.config, notes: r.notes, warnings: r.package.warnings, members: r.package.members }, null, 2) + '\n');
-      } else {
-        const lines = [`imported ${pkg} into ${r.dir}: ${r.config.name}, ${r.config.cpus} vCPU, ${r.config.memoryMiB} MiB, ${r.config.disks.length} drive(s); configuration in ${r.configPath}`];
-        for (const n of r.notes) if (n.kind !== 'mapped') lines.push(`  ${n.kind}: ${n.subject}: ${n.message}`);
-        for (const w of r.package.warnings) lines.push(`  warning: ${w}`);
-        lines.push(`boot it with: wasmvisor run --config ${shellQuote(r.configPath)}`);
-        process.stdout.write(lines.join('\n') + '\n');
-      }
-      setExitStatus(cmd, 0);
-    });
+    .action(
+      async (
+        pkg: string,
+        dir: string,
+        o: { vs?: string; configuration?: string; keepStreamVmdk?: boolean; json?: boolean },
+        cmd: Command,
+      ) => {
+        const meter = terminalProgress(process.stderr);
+        let r;
+        try {
+          r = await importOva(pkg, dir, {
+            virtualSystem: o.vs,
+            configuration: o.configuration,
+            keepStreamOptimized: o.keepStreamVmdk,
+            progress: meter?.update,
+          });
+        } finally {
+          meter?.end();
+        }
+        if (o.json) {
+          process.stdout.write(
+            JSON.stringify(
+              {
+                dir: r.dir,
+                config: r.config,
+                notes: r.notes,
+                warnings: r.package.warnings,
+                members: r.package.members,
+              },
+              null,
+              2,
+            ) + '\n',
+          );
+        } else {
+          const lines = [
+            `imported ${pkg} into ${r.dir}: ${r.config.name}, ` +
+              `${r.config.cpus} vCPU, ${r.config.memoryMiB} MiB, ` +
+              `${r.config.disks.length} drive(s); configuration in ${r.configPath}`,
+          ];
+          for (const n of r.notes)
+            if (n.kind !== 'mapped') lines.push(`  ${n.kind}: ${n.subject}: ${n.message}`);
+          for (const w of r.package.warnings) lines.push(`  warning: ${w}`);
+          lines.push(`boot it with: wasmvisor run --config ${shellQuote(r.configPath)}`);
+          process.stdout.write(lines.join('\n') + '\n');
+        }
+        setExitStatus(cmd, 0);
+      },
+    );
 
-  ovf.command('export')
-    .description('Package a VM as an .ova: from a configuration file (export CONFIG.json OUT.ova) or from options (export OUT.ova --disk ...)')
+  ovf
+    .command('export')
+    .description(
+      'Package a VM as an .ova: from a configuration file (export CONFIG.json OUT.ova) ' +
+        'or from options (export OUT.ova --disk ...)',
+    )
     .argument('<args...>', 'CONFIG.json OUT.ova, or OUT.ova with options')
     .option('--ovf-version <v>', 'OVF version to write: 1 (DSP0243 1.x, default) or 2', '1')
-    .option('--vmdk', 'convert hard disks to streamOptimized VMDK (what VMware and VirtualBox import)')
+    .option(
+      '--vmdk',
+      'convert hard disks to streamOptimized VMDK (what VMware and VirtualBox import)',
+    )
     .option('--name <name>', 'VM name (options form)')
     .option('--cpus <n>', 'vCPUs (options form)')
     .option('--memory <MiB>', 'RAM in MiB (options form)')
@@ -248,10 +385,14 @@ export function registerOvf(program: Command): void {
     .option('--serial', 'COM1 to the console (options form)')
     .action(async (args: string[], o: Record<string, unknown>, cmd: Command) => {
       const family = o.ovfVersion === '2' ? '2' : o.ovfVersion === '1' ? '1' : undefined;
-      if (!family) throw new UsageError(`--ovf-version must be 1 or 2, not "${String(o.ovfVersion)}"`);
+      if (!family)
+        throw new UsageError(`--ovf-version must be 1 or 2, not "${String(o.ovfVersion)}"`);
       const out = args[args.length - 1];
       if (args.length !== 1 && args.length !== 2) {
-        throw new UsageError('usage: wasmvisor ovf export CONFIG.json OUT.ova | wasmvisor ovf export OUT.ova [options]');
+        throw new UsageError(
+          'usage: wasmvisor ovf export CONFIG.json OUT.ova | ' +
+            'wasmvisor ovf export OUT.ova [options]',
+        );
       }
       if (!/\.ova$/i.test(out)) throw new UsageError(`the output "${out}" must end in .ova`);
       const config = args.length === 1 ? configFromOptions(o) : undefined;

@@ -21,7 +21,11 @@ export interface PreparedMachine {
   close(): void;
 }
 
-export function prepareMachine(input: VmConfig, baseDir: string, io: { serialOut?: (byte: number) => void } = {}): PreparedMachine {
+export function prepareMachine(
+  input: VmConfig,
+  baseDir: string,
+  io: { serialOut?: (byte: number) => void } = {},
+): PreparedMachine {
   const vm = validateVmConfig(input);
   const unsupported: string[] = [];
   const opened: BlockDevice[] = [];
@@ -32,20 +36,31 @@ export function prepareMachine(input: VmConfig, baseDir: string, io: { serialOut
       machine.kernel = new Uint8Array(readFileSync(file(vm.boot.kernel)));
       if (vm.boot.cmdline !== undefined) machine.cmdline = vm.boot.cmdline;
       if (vm.boot.modules?.length) {
-        machine.modules = vm.boot.modules.map((m) => ({ data: new Uint8Array(readFileSync(file(m))), cmdline: m }));
+        machine.modules = vm.boot.modules.map((m) => ({
+          data: new Uint8Array(readFileSync(file(m))),
+          cmdline: m,
+        }));
       }
     } else {
       machine.firmware = new Uint8Array(readFileSync(packaged('guests/firmware/bios.bin')));
-      if (vm.boot.order?.includes('cdrom')) unsupported.push('boot order "cdrom": no CD-ROM drive is emulated yet');
+      if (vm.boot.order?.includes('cdrom'))
+        unsupported.push('boot order "cdrom": no CD-ROM drive is emulated yet');
     }
     if (vm.cpus > 1) unsupported.push(`${vm.cpus} vCPUs: the platform runs one`);
     const disks: (BlockDevice | undefined)[] = [undefined, undefined, undefined, undefined];
     vm.disks.forEach((d, i) => {
       const where = `disks[${i}]`;
-      if (d.controller.type !== 'ide') return void unsupported.push(`${where}: virtio-blk is not emulated yet`);
-      if (d.media === 'cdrom') return void unsupported.push(`${where}: CD-ROM drives (ATAPI) are not emulated yet`);
-      if (d.path === undefined) return void unsupported.push(`${where}: an empty disk needs an image (wasmvisor img create)`);
-      const dev = openImageFile(file(d.path), { readOnly: d.readOnly, format: d.format === 'raw' || d.format === 'qcow2' || d.format === 'vmdk' ? d.format : undefined });
+      if (d.controller.type !== 'ide')
+        return void unsupported.push(`${where}: virtio-blk is not emulated yet`);
+      if (d.media === 'cdrom')
+        return void unsupported.push(`${where}: CD-ROM drives (ATAPI) are not emulated yet`);
+      if (d.path === undefined)
+        return void unsupported.push(
+          `${where}: an empty disk needs an image (wasmvisor img create)`,
+        );
+      const format =
+        d.format === 'raw' || d.format === 'qcow2' || d.format === 'vmdk' ? d.format : undefined;
+      const dev = openImageFile(file(d.path), { readOnly: d.readOnly, format });
       opened.push(dev);
       disks[d.controller.channel * 2 + d.controller.unit] = dev;
     });
@@ -54,7 +69,8 @@ export function prepareMachine(input: VmConfig, baseDir: string, io: { serialOut
     vm.nics.forEach((n, i) => unsupported.push(`nics[${i}]: ${n.model} is not emulated yet`));
     for (const s of vm.serial) {
       if (s.port !== 1) unsupported.push(`COM${s.port}: only COM1 is emulated`);
-      else if (s.backend !== 'stdio') unsupported.push(`COM1 backend "${s.backend}": the caller gives COM1's output`);
+      else if (s.backend !== 'stdio')
+        unsupported.push(`COM1 backend "${s.backend}": the caller gives COM1's output`);
     }
     return { machine, unsupported, close: () => opened.forEach((d) => d.close()) };
   } catch (e) {

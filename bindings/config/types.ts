@@ -70,7 +70,10 @@ export type BootDevice = 'disk' | 'cdrom';
 /** Where a drive is attached. */
 export type DiskController =
   | {
-      /** The PC's IDE controller: channel 0 is primary (ports 0x1F0, IRQ 14), 1 secondary (0x170, IRQ 15); unit 0 master, 1 slave. */
+      /**
+       * The PC's IDE controller: channel 0 is primary (ports 0x1F0,
+       * IRQ 14), 1 secondary (0x170, IRQ 15); unit 0 master, 1 slave.
+       */
       type: 'ide';
       channel: 0 | 1;
       unit: 0 | 1;
@@ -85,7 +88,10 @@ export interface DiskConfig {
   controller: DiskController;
   /** A hard disk, or a CD-ROM drive (ATAPI, IDE only). */
   media: 'disk' | 'cdrom';
-  /** Image file relative to the configuration's folder; absent: an empty disk of `capacityBytes` (or an empty CD drive). */
+  /**
+   * Image file relative to the configuration's folder; absent:
+   * an empty disk of `capacityBytes` (or an empty CD drive).
+   */
   path?: string;
   /** Image format; absent: detected from the file. */
   format?: 'raw' | 'qcow2' | 'vmdk' | 'vhd' | 'iso';
@@ -104,7 +110,10 @@ export interface NicConfig {
 }
 
 export interface SerialConfig {
-  /** COM1..COM4: 16550A UART at 0x3F8/IRQ 4, 0x2F8/IRQ 3, 0x3E8/IRQ 4, 0x2E8/IRQ 3 (the PC/AT assignment). */
+  /**
+   * COM1..COM4: 16550A UART at 0x3F8/IRQ 4, 0x2F8/IRQ 3,
+   * 0x3E8/IRQ 4, 0x2E8/IRQ 3 (the PC/AT assignment).
+   */
   port: 1 | 2 | 3 | 4;
   /** Where its output goes: the console (stdio), nowhere, or a file (relative path). */
   backend: 'stdio' | 'null' | 'file';

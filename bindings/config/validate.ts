@@ -2,7 +2,13 @@
  * Checks that a parsed JSON value is a valid VmConfig, naming every problem by its JSON
  * path. Unknown keys are errors too, so a misspelt option is never silently ignored.
  */
-import { MAX_MEMORY_MIB, MAX_VCPUS, MIN_MEMORY_MIB, VM_CONFIG_VERSION, type VmConfig } from './types.js';
+import {
+  MAX_MEMORY_MIB,
+  MAX_VCPUS,
+  MIN_MEMORY_MIB,
+  VM_CONFIG_VERSION,
+  type VmConfig,
+} from './types.js';
 
 export interface ConfigProblem {
   path: string;
@@ -11,7 +17,10 @@ export interface ConfigProblem {
 
 export class VmConfigError extends Error {
   constructor(readonly problems: ConfigProblem[], file?: string) {
-    super(`${file ? file + ': ' : ''}invalid VM configuration: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+    super(
+      `${file ? file + ': ' : ''}invalid VM configuration: ` +
+        `${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+    );
     this.name = 'VmConfigError';
   }
 }
@@ -28,19 +37,32 @@ export function checkVmConfig(v: unknown): ConfigProblem[] {
     for (const k of Object.keys(o)) if (!allowed.includes(k)) bad(`${path}.${k}`, 'unknown key');
   };
   const int = (x: unknown, path: string, min: number, max: number) => {
-    if (typeof x !== 'number' || !Number.isInteger(x) || x < min || x > max) bad(path, `must be an integer from ${min} to ${max}`);
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < min || x > max)
+      bad(path, `must be an integer from ${min} to ${max}`);
   };
   const relPath = (x: unknown, path: string) => {
     if (typeof x !== 'string' || x === '') bad(path, 'must be a non-empty string');
     else if (x.includes('\0')) bad(path, 'must not contain NUL');
   };
   if (!isObj(v)) return [{ path: '$', message: 'must be a JSON object' }];
-  keys(v, '$', ['version', 'name', 'cpus', 'memoryMiB', 'boot', 'disks', 'nics', 'serial', 'description']);
+  keys(v, '$', [
+    'version',
+    'name',
+    'cpus',
+    'memoryMiB',
+    'boot',
+    'disks',
+    'nics',
+    'serial',
+    'description',
+  ]);
   if (v.version !== VM_CONFIG_VERSION) bad('$.version', `must be ${VM_CONFIG_VERSION}`);
-  if (typeof v.name !== 'string' || v.name.trim() === '') bad('$.name', 'must be a non-empty string');
+  if (typeof v.name !== 'string' || v.name.trim() === '')
+    bad('$.name', 'must be a non-empty string');
   int(v.cpus, '$.cpus', 1, MAX_VCPUS);
   int(v.memoryMiB, '$.memoryMiB', MIN_MEMORY_MIB, MAX_MEMORY_MIB);
-  if (v.description !== undefined && typeof v.description !== 'string') bad('$.description', 'must be a string');
+  if (v.description !== undefined && typeof v.description !== 'string')
+    bad('$.description', 'must be a string');
 
   const boot = v.boot;
   if (!isObj(boot)) bad('$.boot', 'must be an object');
@@ -48,12 +70,16 @@ export function checkVmConfig(v: unknown): ConfigProblem[] {
     keys(boot, '$.boot', ['firmware', 'order']);
     if (boot.order !== undefined) {
       if (!Array.isArray(boot.order)) bad('$.boot.order', 'must be an array');
-      else boot.order.forEach((d, i) => { if (d !== 'disk' && d !== 'cdrom') bad(`$.boot.order[${i}]`, 'must be "disk" or "cdrom"'); });
+      else
+        boot.order.forEach((d, i) => {
+          if (d !== 'disk' && d !== 'cdrom') bad(`$.boot.order[${i}]`, 'must be "disk" or "cdrom"');
+        });
     }
   } else if (boot.firmware === 'multiboot') {
     keys(boot, '$.boot', ['firmware', 'kernel', 'cmdline', 'modules']);
     relPath(boot.kernel, '$.boot.kernel');
-    if (boot.cmdline !== undefined && typeof boot.cmdline !== 'string') bad('$.boot.cmdline', 'must be a string');
+    if (boot.cmdline !== undefined && typeof boot.cmdline !== 'string')
+      bad('$.boot.cmdline', 'must be a string');
     if (boot.modules !== undefined) {
       if (!Array.isArray(boot.modules)) bad('$.boot.modules', 'must be an array');
       else boot.modules.forEach((m, i) => relPath(m, `$.boot.modules[${i}]`));
@@ -73,7 +99,11 @@ export function checkVmConfig(v: unknown): ConfigProblem[] {
       int(c.channel, `${p}.controller.channel`, 0, 1);
       int(c.unit, `${p}.controller.unit`, 0, 1);
       const slot = `ide:${String(c.channel)}:${String(c.unit)}`;
-      if (slots.has(slot)) bad(`${p}.controller`, `IDE channel ${String(c.channel)} unit ${String(c.unit)} is used twice`);
+      if (slots.has(slot))
+        bad(
+          `${p}.controller`,
+          `IDE channel ${String(c.channel)} unit ${String(c.unit)} is used twice`,
+        );
       slots.add(slot);
     } else if (c.type === 'virtio') {
       keys(c, `${p}.controller`, ['type', 'index']);
@@ -85,10 +115,17 @@ export function checkVmConfig(v: unknown): ConfigProblem[] {
     } else bad(`${p}.controller.type`, 'must be "ide" or "virtio"');
     if (d.media !== 'disk' && d.media !== 'cdrom') bad(`${p}.media`, 'must be "disk" or "cdrom"');
     if (d.path !== undefined) relPath(d.path, `${p}.path`);
-    if (d.format !== undefined && !['raw', 'qcow2', 'vmdk', 'vhd', 'iso'].includes(d.format as string)) bad(`${p}.format`, 'must be raw, qcow2, vmdk, vhd or iso');
-    if (d.capacityBytes !== undefined) int(d.capacityBytes, `${p}.capacityBytes`, 0, Number.MAX_SAFE_INTEGER);
-    if (d.path === undefined && d.media === 'disk' && d.capacityBytes === undefined) bad(p, 'an empty disk (no path) needs capacityBytes');
-    if (d.readOnly !== undefined && typeof d.readOnly !== 'boolean') bad(`${p}.readOnly`, 'must be true or false');
+    if (
+      d.format !== undefined &&
+      !['raw', 'qcow2', 'vmdk', 'vhd', 'iso'].includes(d.format as string)
+    )
+      bad(`${p}.format`, 'must be raw, qcow2, vmdk, vhd or iso');
+    if (d.capacityBytes !== undefined)
+      int(d.capacityBytes, `${p}.capacityBytes`, 0, Number.MAX_SAFE_INTEGER);
+    if (d.path === undefined && d.media === 'disk' && d.capacityBytes === undefined)
+      bad(p, 'an empty disk (no path) needs capacityBytes');
+    if (d.readOnly !== undefined && typeof d.readOnly !== 'boolean')
+      bad(`${p}.readOnly`, 'must be true or false');
   });
 
   if (!Array.isArray(v.nics)) bad('$.nics', 'must be an array');
@@ -96,10 +133,13 @@ export function checkVmConfig(v: unknown): ConfigProblem[] {
     const p = `$.nics[${i}]`;
     if (!isObj(n)) return bad(p, 'must be an object');
     keys(n, p, ['model', 'network', 'mac']);
-    if (n.model !== 'ne2k' && n.model !== 'virtio-net') bad(`${p}.model`, 'must be "ne2k" or "virtio-net"');
+    if (n.model !== 'ne2k' && n.model !== 'virtio-net')
+      bad(`${p}.model`, 'must be "ne2k" or "virtio-net"');
     if (typeof n.network !== 'string') bad(`${p}.network`, 'must be a string');
-    if (n.mac !== undefined && (typeof n.mac !== 'string' || !MAC.test(n.mac))) bad(`${p}.mac`, 'must look like 52:54:00:12:34:56');
-    else if (typeof n.mac === 'string' && (parseInt(n.mac.slice(0, 2), 16) & 1)) bad(`${p}.mac`, 'is a multicast address (low bit of the first octet set, IEEE 802-2014 8.2)');
+    if (n.mac !== undefined && (typeof n.mac !== 'string' || !MAC.test(n.mac)))
+      bad(`${p}.mac`, 'must look like 52:54:00:12:34:56');
+    else if (typeof n.mac === 'string' && parseInt(n.mac.slice(0, 2), 16) & 1)
+      bad(`${p}.mac`, 'is a multicast address (low bit of the first octet set, IEEE 802-2014 8.2)');
   });
 
   const ports = new Set<number>();
@@ -113,7 +153,8 @@ export function checkVmConfig(v: unknown): ConfigProblem[] {
       if (ports.has(s.port)) bad(`${p}.port`, `COM${s.port} is used twice`);
       ports.add(s.port);
     }
-    if (s.backend !== 'stdio' && s.backend !== 'null' && s.backend !== 'file') bad(`${p}.backend`, 'must be "stdio", "null" or "file"');
+    if (s.backend !== 'stdio' && s.backend !== 'null' && s.backend !== 'file')
+      bad(`${p}.backend`, 'must be "stdio", "null" or "file"');
     if (s.backend === 'file') relPath(s.path, `${p}.path`);
     else if (s.path !== undefined) bad(`${p}.path`, 'only a "file" backend takes a path');
   });

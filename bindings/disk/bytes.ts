@@ -12,13 +12,23 @@ export function view(b: Uint8Array): DataView {
 }
 
 /** A 64-bit field as a safe integer, or an error naming the field and its file offset. */
-export function u64(dv: DataView, at: number, le: boolean, field: string, fileOffset: number): number {
+export function u64(
+  dv: DataView,
+  at: number,
+  le: boolean,
+  field: string,
+  fileOffset: number,
+): number {
   const lo = dv.getUint32(le ? at : at + 4, le);
   const hi = dv.getUint32(le ? at + 4 : at, le);
   if (hi >= 0x20_0000) {
     throw new ImageError(
-      `${field} at offset ${hex(fileOffset)} is 0x${hi.toString(16)}${lo.toString(16).padStart(8, '0')}, beyond 2^53 - 1 (the largest offset this implementation handles)`,
-      field, fileOffset);
+      `${field} at offset ${hex(fileOffset)} is ` +
+        `0x${hi.toString(16)}${lo.toString(16).padStart(8, '0')}, ` +
+        'beyond 2^53 - 1 (the largest offset this implementation handles)',
+      field,
+      fileOffset,
+    );
   }
   return hi * TWO32 + lo;
 }

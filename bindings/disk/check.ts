@@ -27,11 +27,21 @@ export function checkExitStatus(r: CheckResult): number {
 /** The text report qemu-img prints on stdout (the findings, `messages`, go to stderr). */
 export function formatCheck(r: CheckResult): string {
   const out: string[] = [];
-  if (r.corruptions === 0 && r.leaks === 0 && r['check-errors'] === 0) out.push('No errors were found on the image.');
+  if (r.corruptions === 0 && r.leaks === 0 && r['check-errors'] === 0)
+    out.push('No errors were found on the image.');
   else {
-    if (r.corruptions > 0) out.push(`\n${r.corruptions} errors were found on the image.\nData may be corrupted, or further writes to the image may corrupt it.`);
-    if (r.leaks > 0) out.push(`\n${r.leaks} leaked clusters were found on the image.\nThis means waste of disk space, but no harm to data.`);
-    if (r['check-errors'] > 0) out.push(`\n${r['check-errors']} internal errors have occurred during the check.`);
+    if (r.corruptions > 0)
+      out.push(
+        `\n${r.corruptions} errors were found on the image.\nData may ` +
+          'be corrupted, or further writes to the image may corrupt it.',
+      );
+    if (r.leaks > 0)
+      out.push(
+        `\n${r.leaks} leaked clusters were found on the image.\nThis ` +
+          'means waste of disk space, but no harm to data.',
+      );
+    if (r['check-errors'] > 0)
+      out.push(`\n${r['check-errors']} internal errors have occurred during the check.`);
   }
   const total = r['total-clusters'];
   // qemu-img.c dump_human_image_check: the line needs total and allocated both non-zero.
@@ -40,7 +50,10 @@ export function formatCheck(r: CheckResult): string {
     const alloc = r['allocated-clusters'];
     const frag = alloc ? ((100 * (r['fragmented-clusters'] ?? 0)) / alloc).toFixed(2) : '0.00';
     const comp = alloc ? ((100 * (r['compressed-clusters'] ?? 0)) / alloc).toFixed(2) : '0.00';
-    out.push(`${alloc}/${total} = ${pct(alloc)}% allocated, ${frag}% fragmented, ${comp}% compressed clusters`);
+    out.push(
+      `${alloc}/${total} = ${pct(alloc)}% allocated, ` +
+        `${frag}% fragmented, ${comp}% compressed clusters`,
+    );
   }
   if (r['image-end-offset']) out.push(`Image end offset: ${r['image-end-offset']}`);
   return out.join('\n') + '\n';
@@ -51,9 +64,16 @@ export function formatCheck(r: CheckResult): string {
  * collect_image_check sets has_total_clusters, has_allocated_clusters and
  * has_image_end_offset only for non-zero values).
  */
-export function checkJson(r: CheckResult, filename: string, fixed?: { leaks: number; corruptions: number }): Record<string, unknown> {
+export function checkJson(
+  r: CheckResult,
+  filename: string,
+  fixed?: { leaks: number; corruptions: number },
+): Record<string, unknown> {
   const j: Record<string, unknown> = {};
-  const opt = (k: keyof CheckResult) => { const v = r[k]; if (typeof v === 'number' && v !== 0) j[k] = v; };
+  const opt = (k: keyof CheckResult) => {
+    const v = r[k];
+    if (typeof v === 'number' && v !== 0) j[k] = v;
+  };
   opt('image-end-offset');
   opt('compressed-clusters');
   opt('total-clusters');

@@ -16,22 +16,30 @@ export interface CompareResult {
 
 const CHUNK = 1 << 20;
 
-export function compareImages(a: DiskImage, b: DiskImage, opts: { strict?: boolean } = {}): CompareResult {
+export function compareImages(
+  a: DiskImage,
+  b: DiskImage,
+  opts: { strict?: boolean } = {},
+): CompareResult {
   const sizeMismatch = a.size !== b.size;
   if (sizeMismatch && opts.strict) return { identical: false, sizeMismatch };
   const common = Math.min(a.size, b.size);
-  const ba = new Uint8Array(CHUNK), bb = new Uint8Array(CHUNK);
+  const ba = new Uint8Array(CHUNK),
+    bb = new Uint8Array(CHUNK);
   for (let pos = 0; pos < common;) {
-    const sa = a.blockStatus(pos, common - pos), sb = b.blockStatus(pos, common - pos);
+    const sa = a.blockStatus(pos, common - pos),
+      sb = b.blockStatus(pos, common - pos);
     const n = Math.min(sa.length, sb.length);
     if (sa.data || sb.data) {
       for (let done = 0; done < n;) {
         const len = Math.min(CHUNK, n - done);
-        const x = ba.subarray(0, len), y = bb.subarray(0, len);
+        const x = ba.subarray(0, len),
+          y = bb.subarray(0, len);
         a.read(pos + done, x);
         b.read(pos + done, y);
         for (let i = 0; i < len; i++) {
-          if (x[i] !== y[i]) return { identical: false, sizeMismatch, mismatchAt: sector(pos + done + i) };
+          if (x[i] !== y[i])
+            return { identical: false, sizeMismatch, mismatchAt: sector(pos + done + i) };
         }
         done += len;
       }
@@ -46,7 +54,12 @@ export function compareImages(a: DiskImage, b: DiskImage, opts: { strict?: boole
         const len = Math.min(CHUNK, st.length - done);
         const x = ba.subarray(0, len);
         larger.read(pos + done, x);
-        if (!isZero(x)) return { identical: false, sizeMismatch, mismatchAt: sector(pos + done + x.findIndex((v) => v !== 0)) };
+        if (!isZero(x))
+          return {
+            identical: false,
+            sizeMismatch,
+            mismatchAt: sector(pos + done + x.findIndex((v) => v !== 0)),
+          };
         done += len;
       }
     }

@@ -14,10 +14,19 @@ import { Qcow2Image } from './qcow2/image.js';
 import { checkVmdkSize, createMonolithicSparse, type VmdkCreateOptions } from './vmdk/create.js';
 import { VmdkImage } from './vmdk/image.js';
 import { StreamOptimizedWriter } from './vmdk/stream.js';
-import { createVmdkExtents, VmdkExtentsImage, EXTENT_SUBFORMATS, type ExtentSubformat } from './vmdk/extents.js';
+import {
+  createVmdkExtents,
+  VmdkExtentsImage,
+  EXTENT_SUBFORMATS,
+  type ExtentSubformat,
+} from './vmdk/extents.js';
 
 export type VmdkSubformat = 'monolithicSparse' | 'streamOptimized' | ExtentSubformat;
-export const VMDK_SUBFORMATS: readonly string[] = ['monolithicSparse', 'streamOptimized', ...EXTENT_SUBFORMATS];
+export const VMDK_SUBFORMATS: readonly string[] = [
+  'monolithicSparse',
+  'streamOptimized',
+  ...EXTENT_SUBFORMATS,
+];
 
 export interface TargetSpec {
   format: ImageFormat;
@@ -27,7 +36,10 @@ export interface TargetSpec {
    * the descriptor, `extentName` is its file name and `extentFile` creates each extent file
    * next to it.
    */
-  vmdk?: VmdkCreateOptions & { subformat?: VmdkSubformat; extentFile?: (file: string) => ByteSource };
+  vmdk?: VmdkCreateOptions & {
+    subformat?: VmdkSubformat;
+    extentFile?: (file: string) => ByteSource;
+  };
   /**
    * `qemu-img convert -c`: qcow2 clusters are written compressed; VMDK takes it as QEMU
    * does (stream-optimized grains are always compressed, sparse extents never are); a
@@ -53,7 +65,8 @@ export function checkTarget(size: number, t: TargetSpec): void {
   if (t.format !== 'raw') size = Math.ceil(size / 512) * 512;
   switch (t.format) {
     case 'raw':
-      if (!Number.isSafeInteger(size) || size < 0) throw new ImageError(`raw: invalid size ${size}`);
+      if (!Number.isSafeInteger(size) || size < 0)
+        throw new ImageError(`raw: invalid size ${size}`);
       return;
     case 'qcow2': qcow2Layout(size, t.qcow2); return;
     case 'vmdk': checkVmdkSize(size); return;
@@ -64,8 +77,18 @@ export function checkTarget(size: number, t: TargetSpec): void {
 /** Writes the descriptor and extents of a separate-extent VMDK; returns the extents by name. */
 function createSplitVmdk(dst: ByteSource, size: number, t: TargetSpec): Map<string, ByteSource> {
   const v = t.vmdk!;
-  if (!v.extentFile) throw new ImageError(`vmdk: subformat ${v.subformat} writes extent files of its own, and no way to create them was given`);
-  return createVmdkExtents(dst, size, { subformat: v.subformat as ExtentSubformat, name: v.extentName ?? 'disk.vmdk', create: v.extentFile, adapterType: v.adapterType, cid: v.cid });
+  if (!v.extentFile)
+    throw new ImageError(
+      `vmdk: subformat ${v.subformat} writes extent files ` +
+        'of its own, and no way to create them was given',
+    );
+  return createVmdkExtents(dst, size, {
+    subformat: v.subformat as ExtentSubformat,
+    name: v.extentName ?? 'disk.vmdk',
+    create: v.extentFile,
+    adapterType: v.adapterType,
+    cid: v.cid,
+  });
 }
 
 /** Creates an empty image of `size` bytes in `dst`, in the target's format. */
@@ -76,7 +99,8 @@ export function createImage(dst: ByteSource, size: number, t: TargetSpec): void 
     case 'raw': createRaw(dst, size); return;
     case 'qcow2': createQcow2(dst, size, t.qcow2); return;
     case 'vmdk':
-      if ((t.vmdk?.subformat ?? 'monolithicSparse') === 'streamOptimized') new StreamOptimizedWriter(dst, size, t.vmdk).finish();
+      if ((t.vmdk?.subformat ?? 'monolithicSparse') === 'streamOptimized')
+        new StreamOptimizedWriter(dst, size, t.vmdk).finish();
       else if (EXTENT_SUBFORMATS.includes(t.vmdk?.subformat ?? '')) createSplitVmdk(dst, size, t);
       else createMonolithicSparse(dst, size, t.vmdk);
       return;
@@ -94,15 +118,22 @@ export function convertImage(
   const size = src.size;
   const stats: ConvertStats = { bytesRead: 0, bytesWritten: 0 };
   // qemu-img's words (img_convert, block_driver_can_compress).
-  if (t.compress && t.format === 'raw') throw new ImageError('Compression not supported for this file format');
+  if (t.compress && t.format === 'raw')
+    throw new ImageError('Compression not supported for this file format');
   const sub = t.vmdk?.subformat ?? 'monolithicSparse';
   if (t.format === 'vmdk' && !VMDK_SUBFORMATS.includes(sub)) {
-    throw new ImageError(`vmdk: subformat "${sub as string}" is not supported (use ${VMDK_SUBFORMATS.join(', ')})`);
+    throw new ImageError(
+      `vmdk: subformat "${sub as string}" is not supported (use ${VMDK_SUBFORMATS.join(', ')})`,
+    );
   }
   if (t.format === 'vmdk' && sub === 'streamOptimized') {
     const w = new StreamOptimizedWriter(dst, size, t.vmdk);
     eachDataUnit(src, w.grainBytes, stats, progress, (u, buf) => {
-      if (buf.length < w.grainBytes) { const full = new Uint8Array(w.grainBytes); full.set(buf); buf = full; }
+      if (buf.length < w.grainBytes) {
+        const full = new Uint8Array(w.grainBytes);
+        full.set(buf);
+        buf = full;
+      }
       w.writeGrain(u, buf);
     });
     w.finish();
@@ -110,7 +141,10 @@ export function convertImage(
   }
   if (t.format === 'vmdk' && EXTENT_SUBFORMATS.includes(sub)) {
     const files = createSplitVmdk(dst, Math.ceil(size / 512) * 512, t);
-    const out = new VmdkExtentsImage(dst, { resolve: (f) => files.get(f)!, name: t.vmdk?.extentName });
+    const out = new VmdkExtentsImage(dst, {
+      resolve: (f) => files.get(f)!,
+      name: t.vmdk?.extentName,
+    });
     eachDataUnit(src, 1 << 16, stats, progress, (u, buf) => out.write(u * (1 << 16), buf));
     out.flush();
     return stats;
@@ -121,14 +155,29 @@ export function convertImage(
   if (t.format === 'qcow2' && t.compress) {
     const q = new Qcow2Image(dst);
     stats.compressedClusters = 0;
-    eachDataUnit(src, q.clusterSize, stats, progress, (u, buf) => { if (q.writeCompressed(u, buf)) stats.compressedClusters!++; });
+    eachDataUnit(src, q.clusterSize, stats, progress, (u, buf) => {
+      if (q.writeCompressed(u, buf)) stats.compressedClusters!++;
+    });
     q.endCompressed();
     q.flush();
     return stats;
   }
-  if (t.format === 'qcow2') { const q = new Qcow2Image(dst); out = q; unit = q.clusterSize; }
-  else if (t.format === 'vmdk') { const v = new VmdkImage(dst); out = v; unit = v.grainBytes; }
-  else { out = { write: (o: number, b: Uint8Array) => dst.write(o, b), flush: () => dst.flush(), close: () => dst.close() } as DiskImage; unit = 1 << 16; }
+  if (t.format === 'qcow2') {
+    const q = new Qcow2Image(dst);
+    out = q;
+    unit = q.clusterSize;
+  } else if (t.format === 'vmdk') {
+    const v = new VmdkImage(dst);
+    out = v;
+    unit = v.grainBytes;
+  } else {
+    out = {
+      write: (o: number, b: Uint8Array) => dst.write(o, b),
+      flush: () => dst.flush(),
+      close: () => dst.close(),
+    } as DiskImage;
+    unit = 1 << 16;
+  }
   eachDataUnit(src, unit, stats, progress, (u, buf) => out.write(u * unit, buf));
   out.flush();
   return stats;
@@ -136,16 +185,21 @@ export function convertImage(
 
 /** Calls `emit` for each unit-aligned piece of the source that holds non-zero data, in order. */
 function eachDataUnit(
-  src: DiskImage, unit: number, stats: ConvertStats, progress: ((done: number, total: number) => void) | undefined,
+  src: DiskImage,
+  unit: number,
+  stats: ConvertStats,
+  progress: ((done: number, total: number) => void) | undefined,
   emit: (u: number, buf: Uint8Array) => void,
 ): void {
   const size = src.size;
   const buf = new Uint8Array(unit);
   let last = -1;
   let reported = 0;
-  const report = progress && ((done: number) => {
-    if (done !== reported) progress((reported = done), size);
-  });
+  const report =
+    progress &&
+    ((done: number) => {
+      if (done !== reported) progress((reported = done), size);
+    });
   progress?.(0, size);
   for (let pos = 0; pos < size;) {
     const st = src.blockStatus(pos, size - pos);

@@ -1,6 +1,7 @@
 /**
  * Disk images for the block devices: raw, qcow2 (v2/v3) and VMDK (monolithicSparse,
- * streamOptimized, and descriptor files with separate extents). Browser-safe: file access lives in node-file.ts and node.ts.
+ * streamOptimized, and descriptor files with separate extents).
+ * Browser-safe: file access lives in node-file.ts and node.ts.
  */
 export * from './types.js';
 export * from './errors.js';
@@ -17,7 +18,13 @@ export { VmdkImage, type VmdkOpenOptions } from './vmdk/image.js';
 export { createMonolithicSparse, type VmdkCreateOptions } from './vmdk/create.js';
 export { StreamOptimizedWriter } from './vmdk/stream.js';
 export { checkVmdk } from './vmdk/check.js';
-export { VmdkExtentsImage, createVmdkExtents, extentLayout, type ExtentResolver, type VmdkExtentsOpenOptions } from './vmdk/extents.js';
+export {
+  VmdkExtentsImage,
+  createVmdkExtents,
+  extentLayout,
+  type ExtentResolver,
+  type VmdkExtentsOpenOptions,
+} from './vmdk/extents.js';
 export * from './compare.js';
 export * from './map.js';
 export { growQcow2 } from './qcow2/resize.js';

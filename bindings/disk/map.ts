@@ -19,13 +19,17 @@ export function mapImage(img: DiskImage): MapEntry[] {
 }
 
 function mergeable(a: MapEntry, b: MapEntry): boolean {
-  if (a.zero !== b.zero || a.data !== b.data || a.depth !== b.depth || a.present !== b.present) return false;
+  if (a.zero !== b.zero || a.data !== b.data || a.depth !== b.depth || a.present !== b.present)
+    return false;
   if ((a.offset === undefined) !== (b.offset === undefined)) return false;
   return a.offset === undefined || a.offset + a.length === b.offset;
 }
 
 /** `qemu-img map --output json`, byte for byte. */
 export function mapJson(entries: MapEntry[]): string {
-  const line = (e: MapEntry) => `{ "start": ${e.start}, "length": ${e.length}, "depth": ${e.depth}, "present": ${e.present}, "zero": ${e.zero}, "data": ${e.data}${e.offset !== undefined ? `, "offset": ${e.offset}` : ''}}`;
+  const line = (e: MapEntry) =>
+    `{ "start": ${e.start}, "length": ${e.length}, "depth": ` +
+      `${e.depth}, "present": ${e.present}, "zero": ${e.zero}, "data": ` +
+      `${e.data}${e.offset !== undefined ? `, "offset": ${e.offset}` : ''}}`;
   return '[' + entries.map(line).join(',\n') + ']\n';
 }

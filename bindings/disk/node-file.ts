@@ -1,7 +1,15 @@
 /**
  * A ByteSource over a file, for Node only (the browser build never imports this module).
  */
-import { openSync, readSync, writeSync, fstatSync, ftruncateSync, fsyncSync, closeSync } from 'node:fs';
+import {
+  openSync,
+  readSync,
+  writeSync,
+  fstatSync,
+  ftruncateSync,
+  fsyncSync,
+  closeSync,
+} from 'node:fs';
 import type { ByteSource } from './source.js';
 import { ImageError } from './errors.js';
 
@@ -56,7 +64,8 @@ export class FileSource implements ByteSource {
   write(offset: number, src: Uint8Array): void {
     if (!this.writable) throw new ImageError(`${this.path} is open read-only`);
     let done = 0;
-    while (done < src.length) done += writeSync(this.fd, src, done, src.length - done, offset + done);
+    while (done < src.length)
+      done += writeSync(this.fd, src, done, src.length - done, offset + done);
     if (offset + src.length > this.len) this.len = offset + src.length;
   }
 

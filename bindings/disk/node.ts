@@ -30,7 +30,8 @@ export function extentResolver(descriptor: string, within?: string): ExtentResol
       throw new ImageError(`extent file ${name}: ${problem ?? 'outside the descriptor\'s folder'}`);
     }
     // A guest write into such an extent would overwrite the descriptor.
-    if (full === resolve(descriptor)) throw new ImageError(`extent file ${name} is the descriptor itself`);
+    if (full === resolve(descriptor))
+      throw new ImageError(`extent file ${name} is the descriptor itself`);
     if (within !== undefined) {
       const bad = confinedProblem(within, full);
       if (bad) throw new UnsafeBackingError(shown(within, descriptor), name, bad, 'extent file');
@@ -108,8 +109,10 @@ export function openImageFile(
   path: string, opts: FileOpenOptions = {}, chain: string[] = [],
 ): DiskImage {
   const full = resolve(path);
-  if (chain.includes(full)) throw new ImageError(`backing file loop: ${[...chain, full].join(' -> ')}`);
-  if (chain.length >= MAX_BACKING_DEPTH) throw new ImageError(`backing chain deeper than ${MAX_BACKING_DEPTH} at ${full}`);
+  if (chain.includes(full))
+    throw new ImageError(`backing file loop: ${[...chain, full].join(' -> ')}`);
+  if (chain.length >= MAX_BACKING_DEPTH)
+    throw new ImageError(`backing chain deeper than ${MAX_BACKING_DEPTH} at ${full}`);
   const { within, ...rest } = opts;
   if (within !== undefined && chain.length === 0) {
     const bad = confinedProblem(within, full);

@@ -24,10 +24,14 @@ export function detectFormat(src: ByteSource): ImageFormat {
   if (isDescriptorText(head.subarray(0, n))) return 'vmdk';
   const text = new TextDecoder('latin1').decode(head.subarray(0, n));
   // Formats recognized only to say so, rather than reading their metadata as raw disk data.
-  if (text.startsWith('conectix')) throw new ImageError('this looks like a VHD image (dynamic), which is not supported');
-  if (text.startsWith('vhdxfile')) throw new ImageError('this looks like a VHDX image, which is not supported');
-  if (text.startsWith('<<< ') && n >= 0x44 && dv.getUint32(0x40, true) === 0xbeda107f) throw new ImageError('this looks like a VirtualBox VDI image, which is not supported');
-  if (text.startsWith('COWD')) throw new ImageError('this looks like a VMware ESX COWD sparse extent, which is not supported');
+  if (text.startsWith('conectix'))
+    throw new ImageError('this looks like a VHD image (dynamic), which is not supported');
+  if (text.startsWith('vhdxfile'))
+    throw new ImageError('this looks like a VHDX image, which is not supported');
+  if (text.startsWith('<<< ') && n >= 0x44 && dv.getUint32(0x40, true) === 0xbeda107f)
+    throw new ImageError('this looks like a VirtualBox VDI image, which is not supported');
+  if (text.startsWith('COWD'))
+    throw new ImageError('this looks like a VMware ESX COWD sparse extent, which is not supported');
   return 'raw';
 }
 
@@ -46,15 +50,23 @@ export interface OpenOptions {
 export function openImage(src: ByteSource, opts: OpenOptions = {}): DiskImage {
   const format = opts.format ?? detectFormat(src);
   switch (format) {
-    case 'raw': return new RawImage(opts.readOnly ? readOnlyView(src) : src);
-    case 'qcow2': return new Qcow2Image(src, { readOnly: opts.readOnly, backing: opts.backing });
+    case 'raw':
+      return new RawImage(opts.readOnly ? readOnlyView(src) : src);
+    case 'qcow2':
+      return new Qcow2Image(src, { readOnly: opts.readOnly, backing: opts.backing });
     case 'vmdk': {
       const head = new Uint8Array(512);
       const n = src.read(0, head);
-      if (isDescriptorText(head.subarray(0, n))) return new VmdkExtentsImage(src, { readOnly: opts.readOnly, resolve: opts.extents, name: opts.name });
+      if (isDescriptorText(head.subarray(0, n)))
+        return new VmdkExtentsImage(src, {
+          readOnly: opts.readOnly,
+          resolve: opts.extents,
+          name: opts.name,
+        });
       return new VmdkImage(src, { readOnly: opts.readOnly });
     }
-    default: throw new ImageError(`unknown image format "${format as string}" (use raw, qcow2 or vmdk)`);
+    default:
+      throw new ImageError(`unknown image format "${format as string}" (use raw, qcow2 or vmdk)`);
   }
 }
 

@@ -3,7 +3,13 @@
  * created by truncation) reads as zeros past its end.
  */
 import type { ByteSource } from './source.js';
-import { checkRange, type BlockStatus, type DiskImage, type ImageInfo, type MapEntry } from './types.js';
+import {
+  checkRange,
+  type BlockStatus,
+  type DiskImage,
+  type ImageInfo,
+  type MapEntry,
+} from './types.js';
 import { ImageError } from './errors.js';
 
 export class RawImage implements DiskImage {
@@ -28,18 +34,30 @@ export class RawImage implements DiskImage {
     this.src.write(offset, src);
   }
 
-  /** Past the end of a short file there is nothing; before it, data unless the source knows its holes. */
+  /**
+   * Past the end of a short file there is nothing;
+   * before it, data unless the source knows its holes.
+   */
   blockStatus(offset: number, length: number): BlockStatus {
     const end = Math.min(offset + length, this.size);
     if (offset >= this.src.size) return { length: end - offset, data: false };
-    if (this.src.holeStatus) return this.src.holeStatus(offset, Math.min(end, this.src.size) - offset);
+    if (this.src.holeStatus)
+      return this.src.holeStatus(offset, Math.min(end, this.src.size) - offset);
     return { length: Math.min(end, this.src.size) - offset, data: true };
   }
 
   mapRange(offset: number, length: number): MapEntry {
     const st = this.blockStatus(offset, length);
     return st.data
-      ? { start: offset, length: st.length, depth: 0, present: true, zero: false, data: true, offset }
+      ? {
+          start: offset,
+          length: st.length,
+          depth: 0,
+          present: true,
+          zero: false,
+          data: true,
+          offset,
+        }
       : { start: offset, length: st.length, depth: 0, present: false, zero: true, data: false };
   }
 

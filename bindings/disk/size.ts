@@ -9,13 +9,18 @@ const SUFFIX = 'BKMGTPE';
 export function parseSize(text: string): number {
   const m = /^\s*(\d+(?:\.\d+)?|0x[0-9a-f]+)\s*([bkmgtpe])?\s*$/i.exec(text);
   if (!m || (m[1].startsWith('0x') && m[2] !== undefined && /[.]/.test(m[1]))) {
-    throw new RangeError('Invalid image size specified. You may use k, M, G, T, P or E suffixes for kilobytes, megabytes, gigabytes, terabytes, petabytes and exabytes.');
+    throw new RangeError(
+      'Invalid image size specified. You may use k, M, G, T, P or E suffixes ' +
+        'for kilobytes, megabytes, gigabytes, terabytes, petabytes and exabytes.',
+    );
   }
   const mul = 2 ** (10 * SUFFIX.indexOf((m[2] ?? 'B').toUpperCase()));
   const base = m[1].toLowerCase().startsWith('0x') ? parseInt(m[1], 16) : Number(m[1]);
-  if (m[1].includes('.') && mul === 1) throw new RangeError(`Invalid image size "${text}": a fraction needs a suffix`);
+  if (m[1].includes('.') && mul === 1)
+    throw new RangeError(`Invalid image size "${text}": a fraction needs a suffix`);
   const v = Math.floor(base * mul);
-  if (!Number.isSafeInteger(v)) throw new RangeError(`Image size "${text}" is too large (over 2^53 - 1 bytes)`);
+  if (!Number.isSafeInteger(v))
+    throw new RangeError(`Image size "${text}" is too large (over 2^53 - 1 bytes)`);
   return v;
 }
 

@@ -27,10 +27,19 @@ export interface ByteSource {
  * Reads exactly `length` bytes or throws: the error names the structure that was cut
  * short, which is how a truncated image is reported.
  */
-export function readExact(src: ByteSource, offset: number, length: number, what: string): Uint8Array {
-  const truncated = () => new ImageError(
-    `${what} at offset ${hex(offset)} (${length} bytes) runs past the end of the file (${src.size} bytes): the image is truncated`,
-    what, offset);
+export function readExact(
+  src: ByteSource,
+  offset: number,
+  length: number,
+  what: string,
+): Uint8Array {
+  const truncated = () =>
+    new ImageError(
+      `${what} at offset ${hex(offset)} (${length} bytes) ` +
+        `runs past the end of the file (${src.size} bytes): the image is truncated`,
+      what,
+      offset,
+    );
   // Checked before allocating, so a lying length cannot make the host allocate gigabytes.
   if (offset + length > src.size) throw truncated();
   const dst = new Uint8Array(length);
@@ -80,7 +89,9 @@ export class MemorySource implements ByteSource {
   close(): void {}
 
   private grow(min: number): void {
-    const next = new Uint8Array(Math.max(min, Math.min(this.buf.length * 2, this.buf.length + (256 << 20))));
+    const next = new Uint8Array(
+      Math.max(min, Math.min(this.buf.length * 2, this.buf.length + (256 << 20))),
+    );
     next.set(this.buf.subarray(0, this.len));
     this.buf = next;
   }

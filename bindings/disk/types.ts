@@ -81,6 +81,8 @@ export interface DiskImage extends BlockDevice {
 /** Checks a guest request against the device size; shared by every format. */
 export function checkRange(dev: { size: number }, offset: number, length: number): void {
   if (!Number.isSafeInteger(offset) || offset < 0 || offset + length > dev.size) {
-    throw new RangeError(`access at ${offset} (+${length}) is outside the disk (${dev.size} bytes)`);
+    throw new RangeError(
+      `access at ${offset} (+${length}) is outside the disk (${dev.size} bytes)`,
+    );
   }
 }

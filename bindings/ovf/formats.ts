@@ -7,8 +7,10 @@
  */
 import type { DiskConfig } from '../config/types.js';
 
-export const FORMAT_VMDK_STREAM = 'http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized';
-export const FORMAT_VMDK_SPARSE = 'http://www.vmware.com/interfaces/specifications/vmdk.html#sparse';
+export const FORMAT_VMDK_STREAM =
+  'http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized';
+export const FORMAT_VMDK_SPARSE =
+  'http://www.vmware.com/interfaces/specifications/vmdk.html#sparse';
 export const FORMAT_VHD = 'http://www.microsoft.com/technet/virtualserver/downloads/vhdspec.mspx';
 export const FORMAT_QCOW2 = 'http://www.gnome.org/~markmc/qcow-image-format.html';
 export const FORMAT_RAW = 'urn:x-wasmvisor:format:raw';
@@ -27,7 +29,9 @@ export function formatFromUri(uri: string | undefined): DiskConfig['format'] | u
 }
 
 /** The image format of a file from its first bytes (magic numbers), or undefined. */
-export function sniffFormat(head: Uint8Array): { format: DiskConfig['format']; uri: string } | undefined {
+export function sniffFormat(
+  head: Uint8Array,
+): { format: DiskConfig['format']; uri: string } | undefined {
   const ascii = (o: number, n: number) => String.fromCharCode(...head.subarray(o, o + n));
   // VMDK hosted sparse extent header: magic "KDMV" (VMware Virtual Disk Format 1.1,
   // "Hosted Sparse Extent Header"); compressAlgorithm (uint16 at byte 77) = 1 means
@@ -37,7 +41,8 @@ export function sniffFormat(head: Uint8Array): { format: DiskConfig['format']; u
     return { format: 'vmdk', uri: compress === 1 ? FORMAT_VMDK_STREAM : FORMAT_VMDK_SPARSE };
   }
   // qcow2 header: magic "QFI\xfb" (QEMU docs/interop/qcow2.txt, "Header").
-  if (head.length >= 4 && ascii(0, 3) === 'QFI' && head[3] === 0xfb) return { format: 'qcow2', uri: FORMAT_QCOW2 };
+  if (head.length >= 4 && ascii(0, 3) === 'QFI' && head[3] === 0xfb)
+    return { format: 'qcow2', uri: FORMAT_QCOW2 };
   return undefined;
 }
 

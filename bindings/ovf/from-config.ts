@@ -46,7 +46,10 @@ export interface FromConfigResult {
 
 /** Sorts RASD properties as the CIM XSD sequence requires (alphabetical). */
 function cim(p: Record<string, string | undefined>): CimProperty[] {
-  return Object.keys(p).sort().filter((k) => p[k] !== undefined).map((k) => ({ name: k, value: p[k]! }));
+  return Object.keys(p)
+    .sort()
+    .filter((k) => p[k] !== undefined)
+    .map((k) => ({ name: k, value: p[k]! }));
 }
 
 export function fromVmConfig(input: VmConfig, opts: FromConfigOptions = {}): FromConfigResult {
@@ -75,13 +78,28 @@ export function fromVmConfig(input: VmConfig, opts: FromConfigOptions = {}): Fro
   const disks: Disk[] = [];
   const items: HardwareItem[] = [];
   let nextId = 1;
-  const item = (p: Record<string, string | undefined>, element: HardwareItem['element'] = 'Item'): string => {
+  const item = (
+    p: Record<string, string | undefined>,
+    element: HardwareItem['element'] = 'Item',
+  ): string => {
     const id = String(nextId++);
     items.push({ element, props: cim({ ...p, InstanceID: id }) });
     return id;
   };
-  item({ AllocationUnits: 'hertz * 10^6', Description: 'Number of virtual CPUs', ElementName: `${config.cpus} virtual CPU(s)`, ResourceType: String(ResourceType.Processor), VirtualQuantity: String(config.cpus) });
-  item({ AllocationUnits: 'byte * 2^20', Description: 'Memory size', ElementName: `${config.memoryMiB} MB of memory`, ResourceType: String(ResourceType.Memory), VirtualQuantity: String(config.memoryMiB) });
+  item({
+    AllocationUnits: 'hertz * 10^6',
+    Description: 'Number of virtual CPUs',
+    ElementName: `${config.cpus} virtual CPU(s)`,
+    ResourceType: String(ResourceType.Processor),
+    VirtualQuantity: String(config.cpus),
+  });
+  item({
+    AllocationUnits: 'byte * 2^20',
+    Description: 'Memory size',
+    ElementName: `${config.memoryMiB} MB of memory`,
+    ResourceType: String(ResourceType.Memory),
+    VirtualQuantity: String(config.memoryMiB),
+  });
 
   const ide = config.disks.filter((d) => d.controller.type === 'ide');
   const ideIds: string[] = [];
@@ -89,12 +107,24 @@ export function fromVmConfig(input: VmConfig, opts: FromConfigOptions = {}): Fro
     for (const ch of [0, 1]) {
       // The platform's IDE function is a PIIX3 (bindings/devices/ide/piix-ide.ts); VirtualBox
       // reads PIIX3/PIIX4/ICH6 here, VMware ignores it.
-      ideIds[ch] = item({ Address: String(ch), Description: 'IDE Controller', ElementName: `ideController${ch}`, ResourceSubType: 'PIIX3', ResourceType: String(ResourceType.IdeController) });
+      ideIds[ch] = item({
+        Address: String(ch),
+        Description: 'IDE Controller',
+        ElementName: `ideController${ch}`,
+        ResourceSubType: 'PIIX3',
+        ResourceType: String(ResourceType.IdeController),
+      });
     }
   }
   let virtioId: string | undefined;
   if (config.disks.some((d) => d.controller.type === 'virtio')) {
-    virtioId = item({ Address: '0', Description: 'virtio-blk', ElementName: 'virtioController0', ResourceSubType: 'virtio-blk', ResourceType: String(ResourceType.OtherStorageDevice) });
+    virtioId = item({
+      Address: '0',
+      Description: 'virtio-blk',
+      ElementName: 'virtioController0',
+      ResourceSubType: 'virtio-blk',
+      ResourceType: String(ResourceType.OtherStorageDevice),
+    });
   }
   config.disks.forEach((d: DiskConfig, i) => {
     const parent = d.controller.type === 'ide' ? ideIds[d.controller.channel] : virtioId!;
@@ -114,7 +144,10 @@ export function fromVmConfig(input: VmConfig, opts: FromConfigOptions = {}): Fro
         cap ??= info?.capacityBytes ?? info?.size;
         uri = d.format ? uriForFormat(d.format) : info?.formatUri ?? uriForFormat(undefined);
       }
-      if (cap === undefined) throw new Error(`disk ${i} (${d.path ?? 'empty'}): its capacity is unknown; give capacityBytes`);
+      if (cap === undefined)
+        throw new Error(
+          `disk ${i} (${d.path ?? 'empty'}): its capacity is unknown; give capacityBytes`,
+        );
       disk.capacity = String(cap);
       if (uri) disk.format = uri;
       disks.push(disk);
@@ -145,31 +178,61 @@ export function fromVmConfig(input: VmConfig, opts: FromConfigOptions = {}): Fro
   }
 
   const boot = config.boot;
-  const section = buildWasmvisorSection({
-    firmware: boot.firmware,
-    kernelFileRef: boot.firmware === 'multiboot' ? fileFor(boot.kernel).id : undefined,
-    cmdline: boot.firmware === 'multiboot' ? boot.cmdline : undefined,
-    moduleFileRefs: boot.firmware === 'multiboot' ? (boot.modules ?? []).map((m) => fileFor(m).id) : [],
-    bootOrder: boot.firmware === 'bios' ? boot.order : undefined,
-    serial: config.serial.map((s) => (s.path !== undefined ? { port: s.port, backend: s.backend, path: s.path } : { port: s.port, backend: s.backend })),
-  }, ovfNs);
+  const section = buildWasmvisorSection(
+    {
+      firmware: boot.firmware,
+      kernelFileRef: boot.firmware === 'multiboot' ? fileFor(boot.kernel).id : undefined,
+      cmdline: boot.firmware === 'multiboot' ? boot.cmdline : undefined,
+      moduleFileRefs:
+        boot.firmware === 'multiboot' ? (boot.modules ?? []).map((m) => fileFor(m).id) : [],
+      bootOrder: boot.firmware === 'bios' ? boot.order : undefined,
+      serial: config.serial.map((s) =>
+        s.path !== undefined
+          ? { port: s.port, backend: s.backend, path: s.path }
+          : { port: s.port, backend: s.backend },
+      ),
+    },
+    ovfNs,
+  );
 
   const vsSections: Section[] = [
-    { kind: 'OperatingSystemSection', id: '1', info: { text: 'The guest operating system' }, description: { text: 'Other' } },
+    {
+      kind: 'OperatingSystemSection',
+      id: '1',
+      info: { text: 'The guest operating system' },
+      description: { text: 'Other' },
+    },
     {
       kind: 'VirtualHardwareSection',
       info: { text: 'Virtual hardware requirements' },
-      system: { props: cim({ ElementName: 'Virtual Hardware Family', InstanceID: '0', VirtualSystemIdentifier: config.name, VirtualSystemType: 'wasmvisor-1' }) },
+      system: {
+        props: cim({
+          ElementName: 'Virtual Hardware Family',
+          InstanceID: '0',
+          VirtualSystemIdentifier: config.name,
+          VirtualSystemType: 'wasmvisor-1',
+        }),
+      },
       items,
     },
   ];
-  if (config.description !== undefined) vsSections.push({ kind: 'AnnotationSection', info: { text: 'A description of the virtual machine' }, annotation: { text: config.description } });
+  if (config.description !== undefined)
+    vsSections.push({
+      kind: 'AnnotationSection',
+      info: { text: 'A description of the virtual machine' },
+      annotation: { text: config.description },
+    });
   vsSections.push({ kind: 'unknown', xml: section });
 
   const envSections: Section[] = [];
-  if (disks.length) envSections.push({ kind: 'DiskSection', info: { text: 'Virtual disk information' }, disks });
+  if (disks.length)
+    envSections.push({ kind: 'DiskSection', info: { text: 'Virtual disk information' }, disks });
   if (networks.length) {
-    envSections.push({ kind: 'NetworkSection', info: { text: 'The list of logical networks' }, networks: networks.map((name) => ({ name, description: { text: `The ${name} network` } })) });
+    envSections.push({
+      kind: 'NetworkSection',
+      info: { text: 'The list of logical networks' },
+      networks: networks.map((name) => ({ name, description: { text: `The ${name} network` } })),
+    });
   }
   const envelope: Envelope = {
     family,

@@ -44,7 +44,11 @@ export class GunzipLimited {
     this.inflater = new Gunzip((chunk, final) => {
       this.total += chunk.length;
       if (this.total > this.limit) {
-        throw new OvfError('compression', `expands beyond ${this.limit} bytes; refused as a decompression bomb`, { file: this.file });
+        throw new OvfError(
+          'compression',
+          `expands beyond ${this.limit} bytes; refused as a decompression bomb`,
+          { file: this.file },
+        );
       }
       if (chunk.length) {
         this.pending.push(chunk);
@@ -73,7 +77,9 @@ export class GunzipLimited {
         this.inflater.push(slice, last);
       } catch (e) {
         if (e instanceof OvfError) throw e;
-        throw new OvfError('compression', `corrupt gzip data: ${(e as Error).message}`, { file: this.file });
+        throw new OvfError('compression', `corrupt gzip data: ${(e as Error).message}`, {
+          file: this.file,
+        });
       }
       if (data.length === 0) break;
     }
@@ -85,14 +91,24 @@ export class GunzipLimited {
   /** Ends the stream; throws if the gzip data stopped early. */
   finish(): Uint8Array[] {
     const out = this.push(new Uint8Array(0), true);
-    if (!this.ended) throw new OvfError('compression', 'the gzip stream is truncated', { file: this.file });
+    if (!this.ended)
+      throw new OvfError('compression', 'the gzip stream is truncated', { file: this.file });
     // One member (what OVF producers write; fflate reports only the members after the
     // first): its trailer must match what came out.
     if (this.members === 0) {
       const t = this.tail;
       const v = new DataView(t.buffer, t.byteOffset, t.byteLength);
-      if (t.length < 8 || v.getUint32(4, true) !== this.total % 2 ** 32 || v.getUint32(0, true) !== this.crc) {
-        throw new OvfError('compression', 'the gzip stream is truncated or corrupt (CRC-32/ISIZE trailer does not match, RFC 1952 2.3.1)', { file: this.file });
+      if (
+        t.length < 8 ||
+        v.getUint32(4, true) !== this.total % 2 ** 32 ||
+        v.getUint32(0, true) !== this.crc
+      ) {
+        throw new OvfError(
+          'compression',
+          'the gzip stream is truncated or corrupt ' +
+            '(CRC-32/ISIZE trailer does not match, RFC 1952 2.3.1)',
+          { file: this.file },
+        );
       }
     }
     return out;

@@ -8,13 +8,43 @@ export * from './model.js';
 export type { XmlAttr, XmlElement, XmlNode, XmlText } from './xml-tree.js';
 export { readOvf, type ReadOptions } from './reader.js';
 export { writeOvf, type WriteOptions } from './writer.js';
-export { validateOvf, type ValidationIssue, type ValidationResult, type ValidateOptions } from './validate.js';
-export { toVmConfig, toVmConfigs, type MappingNote, type ToConfigOptions, type ToConfigResult, type DiskFileLink } from './to-config.js';
-export { fromVmConfig, type ExportFileInfo, type FromConfigOptions, type FromConfigResult, type PackagedFile } from './from-config.js';
-export { readOva, type OvaSink, type OvaSinkFile, type OvaReadResult, type OvaMemberInfo, type ReadOvaOptions } from './ova-read.js';
+export {
+  validateOvf,
+  type ValidationIssue,
+  type ValidationResult,
+  type ValidateOptions,
+} from './validate.js';
+export {
+  toVmConfig,
+  toVmConfigs,
+  type MappingNote,
+  type ToConfigOptions,
+  type ToConfigResult,
+  type DiskFileLink,
+} from './to-config.js';
+export {
+  fromVmConfig,
+  type ExportFileInfo,
+  type FromConfigOptions,
+  type FromConfigResult,
+  type PackagedFile,
+} from './from-config.js';
+export {
+  readOva,
+  type OvaSink,
+  type OvaSinkFile,
+  type OvaReadResult,
+  type OvaMemberInfo,
+  type ReadOvaOptions,
+} from './ova-read.js';
 export { writeOva, tarStream, type OvaFileSource, type WriteOvaOptions } from './ova-write.js';
 export { memorySink, MAX_MEMORY_SINK_BYTES, type MemorySink } from './memory-sink.js';
-export { parseManifest, formatManifest, type ManifestEntry, type DigestAlgorithm } from './manifest.js';
+export {
+  parseManifest,
+  formatManifest,
+  type ManifestEntry,
+  type DigestAlgorithm,
+} from './manifest.js';
 export { nobleHasher, type Hasher, type HasherFactory } from './hash.js';
 export { ResourceType, resourceTypeName } from './resource-types.js';
 export { parseUnit, sizeInBytes, MAX_DISK_CAPACITY_BYTES, MAX_MEMORY_BYTES } from './units.js';

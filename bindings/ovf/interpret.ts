@@ -21,7 +21,8 @@ export function parseHostResource(s: string): { kind: 'disk' | 'file'; id: strin
  * declares none.
  */
 export function selectedConfiguration(env: Envelope, wanted?: string): string | undefined {
-  const dos = findSection(env.sections, 'DeploymentOptionSection') as DeploymentOptionSection | undefined;
+  const dos = findSection(env.sections, 'DeploymentOptionSection') as
+    DeploymentOptionSection | undefined;
   if (!dos || dos.configurations.length === 0) return wanted;
   if (wanted !== undefined) return wanted;
   const def = dos.configurations.find((c) => c.default === 'true' || c.default === '1');

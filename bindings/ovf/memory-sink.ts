@@ -24,7 +24,12 @@ export function memorySink(maxBytes = MAX_MEMORY_SINK_BYTES): MemorySink {
       return {
         async write(chunk) {
           total += chunk.length;
-          if (total > maxBytes) throw new OvfError('too-large', `the package's files exceed ${maxBytes} bytes in memory`, { file: name });
+          if (total > maxBytes)
+            throw new OvfError(
+              'too-large',
+              `the package's files exceed ${maxBytes} bytes in memory`,
+              { file: name },
+            );
           parts.push(chunk.slice());
           size += chunk.length;
         },

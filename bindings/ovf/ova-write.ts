@@ -47,7 +47,11 @@ export async function* writeOva(
     if (names.has(n.toLowerCase())) throw new OvfError('duplicate', `package member "${n}" twice`);
     names.add(n.toLowerCase());
   }
-  if (!/\.ovf$/i.test(descriptorName)) throw new OvfError('invalid', `the descriptor's name "${descriptorName}" must end in .ovf (DSP0243 5.3)`);
+  if (!/\.ovf$/i.test(descriptorName))
+    throw new OvfError(
+      'invalid',
+      `the descriptor's name "${descriptorName}" must end in .ovf (DSP0243 5.3)`,
+    );
 
   // Pass 1: digests.
   const entries: ManifestEntry[] = [];
@@ -58,26 +62,41 @@ export async function* writeOva(
     const h = hasherOf(algorithm);
     let n = 0;
     for await (const c of f.open()) { h.update(c); n += c.length; }
-    if (n !== f.size) throw new OvfError('io', `"${f.name}" is ${n} bytes, not the ${f.size} announced`);
+    if (n !== f.size)
+      throw new OvfError('io', `"${f.name}" is ${n} bytes, not the ${f.size} announced`);
     entries.push({ algorithm, name: f.name, digest: h.hex() });
   }
   const manifestName = descriptorName.replace(/\.ovf$/i, '.mf');
   const manifest = new TextEncoder().encode(formatManifest(entries));
 
   // Pass 2: the archive.
-  const bytes = (name: string, b: Uint8Array): OvaFileSource => ({ name, size: b.length, open: async function* () { yield b; } });
-  yield* tarStream([bytes(descriptorName, descriptor), bytes(manifestName, manifest), ...files], mtime);
+  const bytes = (name: string, b: Uint8Array): OvaFileSource => ({
+    name,
+    size: b.length,
+    open: async function* () {
+      yield b;
+    },
+  });
+  const members = [bytes(descriptorName, descriptor), bytes(manifestName, manifest), ...files];
+  yield* tarStream(members, mtime);
 }
 
 /** A tar archive of `members`, in that order, streamed (each member's bytes read once). */
-export async function* tarStream(members: readonly OvaFileSource[], mtime: Date): AsyncGenerator<Uint8Array> {
+export async function* tarStream(
+  members: readonly OvaFileSource[],
+  mtime: Date,
+): AsyncGenerator<Uint8Array> {
   const pack = tar.pack();
   const producer = (async () => {
-    for (const f of members) await writeEntry(pack, tarHeader(f.name, f.size, mtime), f.open(), f.size);
+    for (const f of members)
+      await writeEntry(pack, tarHeader(f.name, f.size, mtime), f.open(), f.size);
     pack.finalize();
   })();
   let failed: unknown;
-  producer.catch((e) => { failed = e; pack.destroy(e as Error); });
+  producer.catch((e) => {
+    failed = e;
+    pack.destroy(e as Error);
+  });
   try {
     for await (const chunk of pack as AsyncIterable<Uint8Array>) yield chunk;
   } catch (e) {
@@ -91,24 +110,41 @@ export async function* tarStream(members: readonly OvaFileSource[], mtime: Date)
  * The tar header of a package member: a regular file, mode 0644; a pax `size` record
  * when the size does not fit the ustar field (POSIX.1-2001 pax "size" keyword).
  */
-export function tarHeader(name: string, size: number, mtime: Date): Parameters<tar.Pack['entry']>[0] {
+export function tarHeader(
+  name: string,
+  size: number,
+  mtime: Date,
+): Parameters<tar.Pack['entry']>[0] {
   const h: Parameters<tar.Pack['entry']>[0] = { name, size, mode: 0o644, mtime, type: 'file' };
   if (size > USTAR_MAX_SIZE) h.pax = { size: String(size) };
   return h;
 }
 
-async function writeEntry(pack: tar.Pack, header: Parameters<tar.Pack['entry']>[0], data: AsyncIterable<Uint8Array>, size: number): Promise<void> {
+async function writeEntry(
+  pack: tar.Pack,
+  header: Parameters<tar.Pack['entry']>[0],
+  data: AsyncIterable<Uint8Array>,
+  size: number,
+): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const sink = pack.entry(header, (err) => (err ? reject(err) : resolve()));
     (async () => {
       let n = 0;
       for await (const c of data) {
         n += c.length;
-        if (n > size) throw new OvfError('io', `"${header.name}" grew beyond the ${size} bytes announced while it was packed`);
+        if (n > size)
+          throw new OvfError(
+            'io',
+            `"${header.name}" grew beyond the ${size} bytes announced while it was packed`,
+          );
         if (!sink.write(c)) await new Promise<void>((r) => sink.once('drain', () => r()));
       }
-      if (n !== size) throw new OvfError('io', `"${header.name}" is ${n} bytes, not the ${size} announced`);
+      if (n !== size)
+        throw new OvfError('io', `"${header.name}" is ${n} bytes, not the ${size} announced`);
       sink.end(undefined);
-    })().catch((e) => { sink.destroy(e as Error); reject(e); });
+    })().catch((e) => {
+      sink.destroy(e as Error);
+      reject(e);
+    });
   });
 }

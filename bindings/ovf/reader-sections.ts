@@ -38,18 +38,27 @@ export function readSection(el: Element, ctx: ReadContext): Section {
  * Reads the children common to sections (Info) and hands the others to `each`;
  * whatever `each` does not take is kept in `extra`.
  */
-function walk(el: Element, each: (c: Element, name: string) => boolean): { info?: Msg; extra: XmlElement[] } {
+function walk(
+  el: Element,
+  each: (c: Element, name: string) => boolean,
+): { info?: Msg; extra: XmlElement[] } {
   let info: Msg | undefined;
   const extra: XmlElement[] = [];
   for (const c of childElements(el)) {
-    const name = inOvfNamespace(c) ? c.localName ?? '' : '';
+    const name = inOvfNamespace(c) ? (c.localName ?? '') : '';
     if (name === 'Info' && info === undefined) info = readMsg(c);
     else if (!(name && each(c, name))) extra.push(keep(c));
   }
   return info ? { info, extra } : { extra };
 }
 
-function base<T extends object>(obj: T, info: Msg | undefined, required: string | undefined, extraAttrs?: XmlAttr[], extra?: XmlElement[]): T {
+function base<T extends object>(
+  obj: T,
+  info: Msg | undefined,
+  required: string | undefined,
+  extraAttrs?: XmlAttr[],
+  extra?: XmlElement[],
+): T {
   const o = obj as T & { info?: Msg; required?: string };
   if (info) o.info = info;
   if (required !== undefined) o.required = required;
@@ -61,15 +70,34 @@ function readDiskSection(el: Element, ctx: ReadContext): DiskSection {
   const disks: Disk[] = [];
   const { info, extra } = walk(el, (c, name) => {
     if (name !== 'Disk') return false;
-    const keys = ['diskId', 'capacity', 'capacityAllocationUnits', 'fileRef', 'format', 'populatedSize', 'parentRef'] as const;
+    const keys = [
+      'diskId',
+      'capacity',
+      'capacityAllocationUnits',
+      'fileRef',
+      'format',
+      'populatedSize',
+      'parentRef',
+    ] as const;
     const a = splitAttrs(c, keys);
     if (!a.named.diskId) fail(ctx, c, 'invalid', 'Disk has no ovf:diskId (DSP0243 9.1)');
-    if (a.named.capacity === undefined) fail(ctx, c, 'invalid', `Disk "${a.named.diskId}" has no ovf:capacity (DSP0243 9.1)`);
-    const d = assignDefined({ diskId: a.named.diskId, capacity: a.named.capacity } as Disk, a.named, keys);
+    if (a.named.capacity === undefined)
+      fail(ctx, c, 'invalid', `Disk "${a.named.diskId}" has no ovf:capacity (DSP0243 9.1)`);
+    const d = assignDefined(
+      { diskId: a.named.diskId, capacity: a.named.capacity } as Disk,
+      a.named,
+      keys,
+    );
     disks.push(withExtras(d, a.extra, childElements(c).map(keep)));
     return true;
   });
-  return base({ kind: 'DiskSection', disks } as DiskSection, info, named.required, extraAttrs, extra);
+  return base(
+    { kind: 'DiskSection', disks } as DiskSection,
+    info,
+    named.required,
+    extraAttrs,
+    extra,
+  );
 }
 
 function readNetworkSection(el: Element, ctx: ReadContext): NetworkSection {
@@ -78,7 +106,8 @@ function readNetworkSection(el: Element, ctx: ReadContext): NetworkSection {
   const { info, extra } = walk(el, (c, name) => {
     if (name !== 'Network') return false;
     const a = splitAttrs(c, ['name']);
-    if (a.named.name === undefined) fail(ctx, c, 'invalid', 'Network has no ovf:name (DSP0243 9.2)');
+    if (a.named.name === undefined)
+      fail(ctx, c, 'invalid', 'Network has no ovf:name (DSP0243 9.2)');
     const n: Network = { name: a.named.name };
     const more: XmlElement[] = [];
     for (const cc of childElements(c)) {
@@ -88,7 +117,13 @@ function readNetworkSection(el: Element, ctx: ReadContext): NetworkSection {
     networks.push(withExtras(n, a.extra, more));
     return true;
   });
-  return base({ kind: 'NetworkSection', networks } as NetworkSection, info, named.required, extraAttrs, extra);
+  return base(
+    { kind: 'NetworkSection', networks } as NetworkSection,
+    info,
+    named.required,
+    extraAttrs,
+    extra,
+  );
 }
 
 /**
@@ -138,7 +173,15 @@ function readVirtualHardwareSection(el: Element, ctx: ReadContext): VirtualHardw
   return base(vhs, info, named.required, extraAttrs, extra);
 }
 
-const PRODUCT_FIELDS = ['Product', 'Vendor', 'Version', 'FullVersion', 'ProductUrl', 'VendorUrl', 'AppUrl'] as const;
+const PRODUCT_FIELDS = [
+  'Product',
+  'Vendor',
+  'Version',
+  'FullVersion',
+  'ProductUrl',
+  'VendorUrl',
+  'AppUrl',
+] as const;
 
 function lowerFirst(s: string): string {
   return s[0].toLowerCase() + s.slice(1);
@@ -178,7 +221,11 @@ function readProperty(el: Element, ctx: ReadContext): Property {
   const keys = ['key', 'type', 'value', 'qualifiers', 'userConfigurable', 'password'] as const;
   const a = splitAttrs(el, keys);
   if (!a.named.key) fail(ctx, el, 'invalid', 'Property has no ovf:key (DSP0243 9.5)');
-  const p = assignDefined({ kind: 'Property', key: a.named.key, type: a.named.type ?? '' } as Property, a.named, keys);
+  const p = assignDefined(
+    { kind: 'Property', key: a.named.key, type: a.named.type ?? '' } as Property,
+    a.named,
+    keys,
+  );
   const more: XmlElement[] = [];
   for (const c of childElements(el)) {
     const n = inOvfNamespace(c) ? c.localName : '';
@@ -214,7 +261,8 @@ function readTextSection<K extends 'EulaSection' | 'AnnotationSection'>(
 
 function readOperatingSystemSection(el: Element, ctx: ReadContext): OperatingSystemSection {
   const { named, extra: extraAttrs } = splitAttrs(el, ['required', 'id', 'version']);
-  if (named.id === undefined) fail(ctx, el, 'invalid', 'OperatingSystemSection has no ovf:id (DSP0243 9.9)');
+  if (named.id === undefined)
+    fail(ctx, el, 'invalid', 'OperatingSystemSection has no ovf:id (DSP0243 9.9)');
   const os: OperatingSystemSection = { kind: 'OperatingSystemSection', id: named.id };
   if (named.version !== undefined) os.version = named.version;
   const { info, extra } = walk(el, (c, name) => {
@@ -228,17 +276,37 @@ function readOperatingSystemSection(el: Element, ctx: ReadContext): OperatingSys
 function readStartupSection(el: Element, ctx: ReadContext): StartupSection {
   const { named, extra: extraAttrs } = splitAttrs(el, ['required']);
   const items: StartupItem[] = [];
-  const keys = ['id', 'order', 'startDelay', 'waitingForGuest', 'stopDelay', 'startAction', 'stopAction'] as const;
+  const keys = [
+    'id',
+    'order',
+    'startDelay',
+    'waitingForGuest',
+    'stopDelay',
+    'startAction',
+    'stopAction',
+  ] as const;
   const { info, extra } = walk(el, (c, name) => {
     if (name !== 'Item') return false;
     const a = splitAttrs(c, keys);
     if (a.named.id === undefined || a.named.order === undefined) {
       fail(ctx, c, 'invalid', 'StartupSection Item needs ovf:id and ovf:order (DSP0243 9.7)');
     }
-    items.push(withExtras(assignDefined({ id: a.named.id, order: a.named.order } as StartupItem, a.named, keys), a.extra, childElements(c).map(keep)));
+    items.push(
+      withExtras(
+        assignDefined({ id: a.named.id, order: a.named.order } as StartupItem, a.named, keys),
+        a.extra,
+        childElements(c).map(keep),
+      ),
+    );
     return true;
   });
-  return base({ kind: 'StartupSection', items } as StartupSection, info, named.required, extraAttrs, extra);
+  return base(
+    { kind: 'StartupSection', items } as StartupSection,
+    info,
+    named.required,
+    extraAttrs,
+    extra,
+  );
 }
 
 function readDeploymentOptionSection(el: Element, ctx: ReadContext): DeploymentOptionSection {
@@ -260,5 +328,11 @@ function readDeploymentOptionSection(el: Element, ctx: ReadContext): DeploymentO
     configurations.push(withExtras(conf, a.extra, more));
     return true;
   });
-  return base({ kind: 'DeploymentOptionSection', configurations } as DeploymentOptionSection, info, named.required, extraAttrs, extra);
+  return base(
+    { kind: 'DeploymentOptionSection', configurations } as DeploymentOptionSection,
+    info,
+    named.required,
+    extraAttrs,
+    extra,
+  );
 }

@@ -56,7 +56,10 @@ export function effectiveName(el: Element): string {
  * Splits the attributes of an OVF element into the named ones (`ovf:name`, or a bare
  * `name` as lenient producers write it) and the rest, which are kept unchanged.
  */
-export function splitAttrs(el: Element, names: readonly string[]): { named: Record<string, string>; extra?: XmlAttr[] } {
+export function splitAttrs(
+  el: Element,
+  names: readonly string[],
+): { named: Record<string, string>; extra?: XmlAttr[] } {
   const named: Record<string, string> = {};
   const extra: XmlAttr[] = [];
   const attrs = el.attributes;
@@ -65,7 +68,12 @@ export function splitAttrs(el: Element, names: readonly string[]): { named: Reco
     const ns = a.namespaceURI;
     const local = a.localName ?? a.name;
     if (ns === NS_XMLNS || a.name === 'xmlns' || a.name.startsWith('xmlns:')) continue;
-    if (ns === NS_XSI && local === 'type' && (el.localName === 'Section' || el.localName === 'Content')) continue;
+    if (
+      ns === NS_XSI &&
+      local === 'type' &&
+      (el.localName === 'Section' || el.localName === 'Content')
+    )
+      continue;
     const ovfNs = ns === null || ns === '' || ovfFamily(ns) !== null;
     if (ovfNs && names.includes(local)) {
       // A qualified attribute wins over an unqualified duplicate.
@@ -101,7 +109,11 @@ export function sameNamespace(a: string | null, b: string | null): boolean {
 }
 
 /** Sets the optional `extra`/`extraAttrs` fields only when non-empty, so models stay small. */
-export function withExtras<T extends object>(obj: T, extraAttrs?: XmlAttr[], extra?: XmlElement[]): T {
+export function withExtras<T extends object>(
+  obj: T,
+  extraAttrs?: XmlAttr[],
+  extra?: XmlElement[],
+): T {
   const o = obj as T & { extraAttrs?: XmlAttr[]; extra?: XmlElement[] };
   if (extraAttrs && extraAttrs.length) o.extraAttrs = extraAttrs;
   if (extra && extra.length) o.extra = extra;
@@ -109,7 +121,11 @@ export function withExtras<T extends object>(obj: T, extraAttrs?: XmlAttr[], ext
 }
 
 /** Copies the named attributes that are present into `target` under the same names. */
-export function assignDefined<T extends object>(target: T, named: Record<string, string>, keys: readonly string[]): T {
+export function assignDefined<T extends object>(
+  target: T,
+  named: Record<string, string>,
+  keys: readonly string[],
+): T {
   const t = target as Record<string, unknown>;
   for (const k of keys) if (named[k] !== undefined) t[k] = named[k];
   return target;

@@ -6,7 +6,14 @@
  * attributes), with errors naming the element path and line.
  */
 import { OvfError } from './errors.js';
-import type { Content, Envelope, FileRef, Section, VirtualSystem, VirtualSystemCollection } from './model.js';
+import type {
+  Content,
+  Envelope,
+  FileRef,
+  Section,
+  VirtualSystem,
+  VirtualSystemCollection,
+} from './model.js';
 import { ovfFamily, type OvfFamily } from './namespaces.js';
 import { parseXml } from './xml-parse.js';
 import type { XmlElement } from './xml-tree.js';
@@ -27,12 +34,21 @@ export interface ReadOptions {
 export function readOvf(input: string | Uint8Array, opts: ReadOptions = {}): Envelope {
   const { root } = parseXml(input, { file: opts.file, maxBytes: opts.maxBytes });
   if (root.localName !== 'Envelope') {
-    throw new OvfError('not-ovf', `the root element is <${root.nodeName}>, not an OVF <Envelope> (DSP0243 7)`, { file: opts.file, path: '/' + root.nodeName });
+    throw new OvfError(
+      'not-ovf',
+      `the root element is <${root.nodeName}>, not an OVF <Envelope> (DSP0243 7)`,
+      { file: opts.file, path: '/' + root.nodeName },
+    );
   }
   let family: OvfFamily | null = ovfFamily(root.namespaceURI);
   if (family === null) {
     if (root.namespaceURI) {
-      throw new OvfError('not-ovf', `the Envelope is in namespace "${root.namespaceURI}", which is not an OVF envelope namespace`, { file: opts.file, path: '/Envelope' });
+      throw new OvfError(
+        'not-ovf',
+        `the Envelope is in namespace "${root.namespaceURI}", ` +
+          'which is not an OVF envelope namespace',
+        { file: opts.file, path: '/Envelope' },
+      );
     }
     family = guessFamily(root);
   }
@@ -66,7 +82,13 @@ function readEnvelope(root: Element, family: OvfFamily, ctx: ReadContext): Envel
       sawReferences = true;
       env.references = readReferences(c, ctx);
     } else if (name === 'VirtualSystem' || name === 'VirtualSystemCollection') {
-      if (env.content) fail(ctx, c, 'invalid', 'an Envelope holds exactly one VirtualSystem or VirtualSystemCollection (DSP0243 7.2)');
+      if (env.content)
+        fail(
+          ctx,
+          c,
+          'invalid',
+          'an Envelope holds exactly one VirtualSystem or VirtualSystemCollection (DSP0243 7.2)',
+        );
       env.content = readContent(c, name, ctx);
     } else if (name === 'Strings') {
       strings.push(keep(c));
@@ -85,18 +107,28 @@ function readReferences(el: Element, ctx: ReadContext): FileRef[] {
   const keys = ['id', 'href', 'size', 'compression', 'chunkSize'] as const;
   for (const c of childElements(el)) {
     if (!isOvf(c, 'File')) {
-      fail(ctx, c, 'invalid', `unexpected <${c.nodeName}> in References (only File is allowed, DSP0243 7.1)`);
+      fail(
+        ctx,
+        c,
+        'invalid',
+        `unexpected <${c.nodeName}> in References (only File is allowed, DSP0243 7.1)`,
+      );
     }
     const a = splitAttrs(c, keys);
     if (!a.named.id) fail(ctx, c, 'invalid', 'File has no ovf:id (DSP0243 7.1)');
-    if (!a.named.href) fail(ctx, c, 'invalid', `File "${a.named.id}" has no ovf:href (DSP0243 7.1)`);
+    if (!a.named.href)
+      fail(ctx, c, 'invalid', `File "${a.named.id}" has no ovf:href (DSP0243 7.1)`);
     const f = assignDefined({ id: a.named.id, href: a.named.href } as FileRef, a.named, keys);
     files.push(withExtras(f, a.extra, childElements(c).map(keep)));
   }
   return files;
 }
 
-function readContent(el: Element, kind: 'VirtualSystem' | 'VirtualSystemCollection', ctx: ReadContext): Content {
+function readContent(
+  el: Element,
+  kind: 'VirtualSystem' | 'VirtualSystemCollection',
+  ctx: ReadContext,
+): Content {
   const { named, extra: extraAttrs } = splitAttrs(el, ['id']);
   if (!named.id) fail(ctx, el, 'invalid', `${kind} has no ovf:id (DSP0243 7.2)`);
   const sections: Section[] = [];
@@ -106,9 +138,15 @@ function readContent(el: Element, kind: 'VirtualSystem' | 'VirtualSystemCollecti
     const name = inOvfNamespace(c) ? effectiveName(c) : '';
     if (name === 'Info' && node.info === undefined) node.info = readMsg(c);
     else if (name === 'Name' && node.name === undefined) node.name = readMsg(c);
-    else if (kind === 'VirtualSystemCollection' && (name === 'VirtualSystem' || name === 'VirtualSystemCollection')) {
+    else if (
+      kind === 'VirtualSystemCollection' &&
+      (name === 'VirtualSystem' || name === 'VirtualSystemCollection')
+    ) {
       content.push(readContent(c, name, ctx));
-    } else if (kind === 'VirtualSystem' && (name === 'VirtualSystem' || name === 'VirtualSystemCollection')) {
+    } else if (
+      kind === 'VirtualSystem' &&
+      (name === 'VirtualSystem' || name === 'VirtualSystemCollection')
+    ) {
       fail(ctx, c, 'invalid', `a VirtualSystem cannot contain a ${name} (DSP0243 7.2)`);
     } else sections.push(readSection(c, ctx));
   }

@@ -58,40 +58,73 @@ const IDE_SLOTS: [0 | 1, 0 | 1][] = [[0, 0], [0, 1], [1, 0], [1, 1]];
 function subject(item: HardwareItem): string {
   const name = prop(item, 'ElementName') ?? prop(item, 'Caption') ?? '';
   const rt = intOf(prop(item, 'ResourceType'));
-  return `${item.element} ${prop(item, 'InstanceID') ?? '?'}${name ? ` "${name}"` : ''} (${rt === undefined ? 'no ResourceType' : resourceTypeName(rt)})`;
+  return `${item.element} ${prop(item, 'InstanceID') ?? '?'}${name ? ` "${name}"` : ''} ` +
+    `(${rt === undefined ? 'no ResourceType' : resourceTypeName(rt)})`;
 }
 
 /** Maps every VirtualSystem of the envelope. */
-export function toVmConfigs(env: Envelope, opts: Omit<ToConfigOptions, 'virtualSystem'> = {}): ToConfigResult[] {
-  return virtualSystems(env.content).map((vs) => toVmConfig(env, { ...opts, virtualSystem: vs.id }));
+export function toVmConfigs(
+  env: Envelope,
+  opts: Omit<ToConfigOptions, 'virtualSystem'> = {},
+): ToConfigResult[] {
+  return virtualSystems(env.content).map((vs) =>
+    toVmConfig(env, { ...opts, virtualSystem: vs.id }),
+  );
 }
 
 export function toVmConfig(env: Envelope, opts: ToConfigOptions = {}): ToConfigResult {
   const all = virtualSystems(env.content);
-  if (all.length === 0) throw new OvfError('invalid', 'the envelope describes no VirtualSystem to map to a VM');
+  if (all.length === 0)
+    throw new OvfError('invalid', 'the envelope describes no VirtualSystem to map to a VM');
   const notes: MappingNote[] = [];
   let vs: VirtualSystem;
   if (opts.virtualSystem !== undefined) {
     const found = all.find((v) => v.id === opts.virtualSystem);
-    if (!found) throw new OvfError('invalid', `no VirtualSystem "${opts.virtualSystem}"; there are: ${all.map((v) => v.id).join(', ')}`);
+    if (!found)
+      throw new OvfError(
+        'invalid',
+        `no VirtualSystem "${opts.virtualSystem}"; there are: ${all.map((v) => v.id).join(', ')}`,
+      );
     vs = found;
   } else {
     vs = all[0];
-    if (all.length > 1) notes.push({ kind: 'adjusted', subject: 'VirtualSystemCollection', message: `${all.length} virtual systems; mapped "${vs.id}" (others: ${all.slice(1).map((v) => v.id).join(', ')})` });
+    if (all.length > 1)
+      notes.push({
+        kind: 'adjusted',
+        subject: 'VirtualSystemCollection',
+        message:
+          `${all.length} virtual systems; mapped "${vs.id}" ` +
+          `(others: ${all.slice(1).map((v) => v.id).join(', ')})`,
+      });
   }
   const configuration = selectedConfiguration(env, opts.configuration);
   if (opts.configuration !== undefined) {
-    const ids = (findSection(env.sections, 'DeploymentOptionSection')?.configurations ?? []).map((c) => c.id);
-    if (!ids.includes(opts.configuration)) throw new OvfError('invalid', `no deployment configuration "${opts.configuration}"; there are: ${ids.join(', ') || 'none'}`);
+    const ids = (findSection(env.sections, 'DeploymentOptionSection')?.configurations ?? []).map(
+      (c) => c.id,
+    );
+    if (!ids.includes(opts.configuration))
+      throw new OvfError(
+        'invalid',
+        `no deployment configuration "${opts.configuration}"; ` +
+          `there are: ${ids.join(', ') || 'none'}`,
+      );
   }
   const hw = findSection(vs.sections, 'VirtualHardwareSection');
   if (!hw) throw new OvfError('invalid', `VirtualSystem "${vs.id}" has no VirtualHardwareSection`);
   const items = hw.items.filter((i) => itemApplies(i, configuration));
   const files = new Map(env.references.map((f) => [f.id, f]));
-  const diskDefs = new Map((findSection(env.sections, 'DiskSection')?.disks ?? []).map((d) => [d.diskId, d]));
+  const diskDefs = new Map(
+    (findSection(env.sections, 'DiskSection')?.disks ?? []).map((d) => [d.diskId, d]),
+  );
   const byId = new Map<string, HardwareItem>();
-  for (const i of items) { const id = prop(i, 'InstanceID'); if (id !== undefined) byId.set(id, i); }
-  const wv = vs.sections.map((s) => (s.kind === 'unknown' ? readWasmvisorSection(s.xml) : null)).find((x) => x) ?? null;
+  for (const i of items) {
+    const id = prop(i, 'InstanceID');
+    if (id !== undefined) byId.set(id, i);
+  }
+  const wv =
+    vs.sections
+      .map((s) => (s.kind === 'unknown' ? readWasmvisorSection(s.xml) : null))
+      .find((x) => x) ?? null;
 
   let cpus: number | undefined;
   let memoryMiB: number | undefined;
@@ -100,7 +133,13 @@ export function toVmConfig(env: Envelope, opts: ToConfigOptions = {}): ToConfigR
   const nics: NicConfig[] = [];
   const serial: SerialConfig[] = [];
   const usedIde = new Set<string>();
-  const pendingDrives: { item: HardwareItem; media: 'disk' | 'cdrom'; want?: [0 | 1, 0 | 1]; virtio?: number; why?: string }[] = [];
+  const pendingDrives: {
+    item: HardwareItem;
+    media: 'disk' | 'cdrom';
+    want?: [0 | 1, 0 | 1];
+    virtio?: number;
+    why?: string;
+  }[] = [];
   const ideChannelOf = new Map<string, 0 | 1>();
   let ideCount = 0;
   for (const i of items) {
@@ -118,42 +157,98 @@ export function toVmConfig(env: Envelope, opts: ToConfigOptions = {}): ToConfigR
     switch (rt) {
       case ResourceType.Processor: {
         const n = intOf(prop(item, 'VirtualQuantity')) ?? 1;
-        if (cpus !== undefined) { notes.push({ kind: 'unsupported', subject: subj, message: 'a second processor item; the first one counts' }); break; }
+        if (cpus !== undefined) {
+          notes.push({
+            kind: 'unsupported',
+            subject: subj,
+            message: 'a second processor item; the first one counts',
+          });
+          break;
+        }
         cpus = Math.max(1, Math.min(n, MAX_VCPUS));
-        notes.push(n === cpus
-          ? { kind: 'mapped', subject: subj, message: `${cpus} vCPU(s)` }
-          : { kind: 'adjusted', subject: subj, message: `${n} vCPUs requested; ${cpus} given (limit ${MAX_VCPUS})` });
+        notes.push(
+          n === cpus
+            ? { kind: 'mapped', subject: subj, message: `${cpus} vCPU(s)` }
+            : {
+                kind: 'adjusted',
+                subject: subj,
+                message: `${n} vCPUs requested; ${cpus} given (limit ${MAX_VCPUS})`,
+              },
+        );
         break;
       }
       case ResourceType.Memory: {
-        if (memoryMiB !== undefined) { notes.push({ kind: 'unsupported', subject: subj, message: 'a second memory item; the first one counts' }); break; }
+        if (memoryMiB !== undefined) {
+          notes.push({
+            kind: 'unsupported',
+            subject: subj,
+            message: 'a second memory item; the first one counts',
+          });
+          break;
+        }
         // DSP0243 requires AllocationUnits on memory; producers that omit it mean MiB (VMware).
-        const bytes = sizeInBytes(prop(item, 'VirtualQuantity'), prop(item, 'AllocationUnits'), 'memory', MAX_MEMORY_BYTES, { path: subj }, 'byte * 2^20');
+        const bytes = sizeInBytes(
+          prop(item, 'VirtualQuantity'),
+          prop(item, 'AllocationUnits'),
+          'memory',
+          MAX_MEMORY_BYTES,
+          { path: subj },
+          'byte * 2^20',
+        );
         const mib = Math.ceil(bytes / 2 ** 20);
         memoryMiB = Math.max(MIN_MEMORY_MIB, Math.min(mib, MAX_MEMORY_MIB));
-        notes.push(mib === memoryMiB
-          ? { kind: 'mapped', subject: subj, message: `${memoryMiB} MiB of RAM` }
-          : { kind: 'adjusted', subject: subj, message: `${mib} MiB requested; ${memoryMiB} MiB given (wasmvisor gives ${MIN_MEMORY_MIB} to ${MAX_MEMORY_MIB} MiB)` });
+        notes.push(
+          mib === memoryMiB
+            ? { kind: 'mapped', subject: subj, message: `${memoryMiB} MiB of RAM` }
+            : {
+                kind: 'adjusted',
+                subject: subj,
+                message: `${mib} MiB requested; ${memoryMiB} MiB given ` +
+                  `(wasmvisor gives ${MIN_MEMORY_MIB} to ${MAX_MEMORY_MIB} MiB)`,
+              },
+        );
         break;
       }
-      case ResourceType.DiskDrive: case ResourceType.StorageExtent: case ResourceType.LogicalDisk:
-      case ResourceType.CdDrive: case ResourceType.DvdDrive: {
-        const media = rt === ResourceType.CdDrive || rt === ResourceType.DvdDrive ? 'cdrom' : 'disk';
+      case ResourceType.DiskDrive:
+      case ResourceType.StorageExtent:
+      case ResourceType.LogicalDisk:
+      case ResourceType.CdDrive:
+      case ResourceType.DvdDrive: {
+        const media =
+          rt === ResourceType.CdDrive || rt === ResourceType.DvdDrive ? 'cdrom' : 'disk';
         const parentId = prop(item, 'Parent');
         const parent = parentId !== undefined ? byId.get(parentId) : undefined;
         const prt = parent ? intOf(prop(parent, 'ResourceType')) : undefined;
         if (parentId !== undefined) controllersWithDrives.add(parentId);
         const unit = intOf(prop(item, 'AddressOnParent'));
-        if (prt === ResourceType.IdeController && ideChannelOf.has(parentId!) && (unit === 0 || unit === 1)) {
+        if (
+          prt === ResourceType.IdeController &&
+          ideChannelOf.has(parentId!) &&
+          (unit === 0 || unit === 1)
+        ) {
           pendingDrives.push({ item, media, want: [ideChannelOf.get(parentId!)!, unit] });
-        } else if (parent && prt === ResourceType.OtherStorageDevice && /virtio-blk/i.test(prop(parent, 'ResourceSubType') ?? '') && media === 'disk') {
+        } else if (
+          parent &&
+          prt === ResourceType.OtherStorageDevice &&
+          /virtio-blk/i.test(prop(parent, 'ResourceSubType') ?? '') &&
+          media === 'disk'
+        ) {
           pendingDrives.push({ item, media, virtio: unit ?? 0 });
         } else {
-          const why = prt === ResourceType.IdeController
-            ? `at AddressOnParent ${prop(item, 'AddressOnParent') ?? '(none)'} of IDE controller ${parentId} (units are 0 and 1)`
-            : parent
-            ? `on controller ${prop(parent, 'InstanceID')} (${[prop(parent, 'ResourceSubType'), resourceTypeName(prt ?? 0)].filter(Boolean).join(' ')}, not emulated)`
-            : parentId !== undefined ? `on controller "${parentId}", which is not in this configuration` : 'with no controller given';
+          const parentKind = parent
+            ? [prop(parent, 'ResourceSubType'), resourceTypeName(prt ?? 0)]
+              .filter(Boolean)
+              .join(' ')
+            : '';
+          const why =
+            prt === ResourceType.IdeController
+              ? `at AddressOnParent ${prop(item, 'AddressOnParent') ?? '(none)'} ` +
+                `of IDE controller ${parentId} (units are 0 and 1)`
+              : parent
+                ? `on controller ${prop(parent, 'InstanceID')} (${parentKind}, not emulated)`
+                : parentId !== undefined
+                  ? `on controller "${parentId}", which is not in this configuration`
+                  : 'with no controller given';
           pendingDrives.push({ item, media, why });
         }
         break;
@@ -166,19 +261,33 @@ export function toVmConfig(env: Envelope, opts: ToConfigOptions = {}): ToConfigR
         if (mac) nic.mac = mac;
         nics.push(nic);
         const same = model === 'virtio-net' || /^(ne2k|ne2000|ne2k_pci|ne2k_isa)$/i.test(sub);
-        notes.push(same
-          ? { kind: 'mapped', subject: subj, message: `${model} on network "${nic.network}"` }
-          : { kind: 'adjusted', subject: subj, message: `${sub || 'unspecified'} adapter emulated as an NE2000 (ne2k) on network "${nic.network}"` });
+        notes.push(
+          same
+            ? { kind: 'mapped', subject: subj, message: `${model} on network "${nic.network}"` }
+            : {
+                kind: 'adjusted',
+                subject: subj,
+                message: `${sub || 'unspecified'} adapter emulated ` +
+                  `as an NE2000 (ne2k) on network "${nic.network}"`,
+              },
+        );
         break;
       }
       case ResourceType.SerialPort: {
         const port = serialPortNumber(item, serial.length);
         if (port === undefined || serial.some((s) => s.port === port)) {
-          notes.push({ kind: 'unsupported', subject: subj, message: 'no free COM port (COM1..COM4)' });
+          notes.push({
+            kind: 'unsupported',
+            subject: subj,
+            message: 'no free COM port (COM1..COM4)',
+          });
           break;
         }
         const fromWv = wv?.serial.find((s) => s.port === port);
-        const s: SerialConfig = { port, backend: (fromWv?.backend as SerialConfig['backend']) ?? (port === 1 ? 'stdio' : 'null') };
+        const s: SerialConfig = {
+          port,
+          backend: (fromWv?.backend as SerialConfig['backend']) ?? (port === 1 ? 'stdio' : 'null'),
+        };
         if (fromWv?.path !== undefined) {
           // The file the guest's output would be written to: it must stay in the package's
           // folder, as any file the package names (an absolute path could be any host file).
@@ -190,15 +299,27 @@ export function toVmConfig(env: Envelope, opts: ToConfigOptions = {}): ToConfigR
           s.path = fromWv.path;
         }
         serial.push(s);
-        notes.push({ kind: 'mapped', subject: subj, message: `COM${port} (16550A), output to ${s.backend}` });
+        notes.push({
+          kind: 'mapped',
+          subject: subj,
+          message: `COM${port} (16550A), output to ${s.backend}`,
+        });
         break;
       }
-      case ResourceType.IdeController: case ResourceType.ParallelScsiHba: case ResourceType.OtherStorageDevice:
-      case ResourceType.FcHba: case ResourceType.IscsiHba:
+      case ResourceType.IdeController:
+      case ResourceType.ParallelScsiHba:
+      case ResourceType.OtherStorageDevice:
+      case ResourceType.FcHba:
+      case ResourceType.IscsiHba:
         break; // accounted for with their drives below
       default:
         // ovf:required="false" (DSP0243 8.3) says the appliance works without it.
-        notes.push({ kind: 'unsupported', subject: subj, message: `not emulated by wasmvisor; left out${item.required === 'false' ? ' (optional)' : ''}` });
+        notes.push({
+          kind: 'unsupported',
+          subject: subj,
+          message: 'not emulated by wasmvisor; ' +
+            `left out${item.required === 'false' ? ' (optional)' : ''}`,
+        });
     }
   }
 
@@ -207,16 +328,37 @@ export function toVmConfig(env: Envelope, opts: ToConfigOptions = {}): ToConfigR
     const rt = intOf(prop(item, 'ResourceType'));
     const id = prop(item, 'InstanceID') ?? '';
     if (rt === ResourceType.IdeController) {
-      if (ideChannelOf.has(id)) notes.push({ kind: 'mapped', subject: subject(item), message: `IDE channel ${ideChannelOf.get(id)} (${ideChannelOf.get(id) === 0 ? 'primary, 0x1F0' : 'secondary, 0x170'})` });
-      else notes.push({ kind: 'unsupported', subject: subject(item), message: 'a third IDE controller; the PC has two channels' });
-    } else if (rt === ResourceType.ParallelScsiHba || rt === ResourceType.OtherStorageDevice || rt === ResourceType.FcHba || rt === ResourceType.IscsiHba) {
-      const virtio = rt === ResourceType.OtherStorageDevice && /virtio-blk/i.test(prop(item, 'ResourceSubType') ?? '');
+      if (ideChannelOf.has(id))
+        notes.push({
+          kind: 'mapped',
+          subject: subject(item),
+          message: `IDE channel ${ideChannelOf.get(id)} ` +
+            `(${ideChannelOf.get(id) === 0 ? 'primary, 0x1F0' : 'secondary, 0x170'})`,
+        });
+      else
+        notes.push({
+          kind: 'unsupported',
+          subject: subject(item),
+          message: 'a third IDE controller; the PC has two channels',
+        });
+    } else if (
+      rt === ResourceType.ParallelScsiHba ||
+      rt === ResourceType.OtherStorageDevice ||
+      rt === ResourceType.FcHba ||
+      rt === ResourceType.IscsiHba
+    ) {
+      const virtio =
+        rt === ResourceType.OtherStorageDevice &&
+        /virtio-blk/i.test(prop(item, 'ResourceSubType') ?? '');
       if (virtio) notes.push({ kind: 'mapped', subject: subject(item), message: 'virtio-blk' });
-      else notes.push({
-        kind: controllersWithDrives.has(id) ? 'adjusted' : 'unsupported',
-        subject: subject(item),
-        message: controllersWithDrives.has(id) ? 'not emulated; its drives are attached to IDE instead' : 'not emulated; left out',
-      });
+      else
+        notes.push({
+          kind: controllersWithDrives.has(id) ? 'adjusted' : 'unsupported',
+          subject: subject(item),
+          message: controllersWithDrives.has(id)
+            ? 'not emulated; its drives are attached to IDE instead'
+            : 'not emulated; left out',
+        });
     }
   }
 
@@ -225,49 +367,107 @@ export function toVmConfig(env: Envelope, opts: ToConfigOptions = {}): ToConfigR
     usedIde.add(slot.join(':'));
     addDrive(d.item, d.media, { type: 'ide', channel: slot[0], unit: slot[1] }, d.why);
   };
-  const addDrive = (item: HardwareItem, media: 'disk' | 'cdrom', controller: DiskConfig['controller'], why?: string) => {
+  const addDrive = (
+    item: HardwareItem,
+    media: 'disk' | 'cdrom',
+    controller: DiskConfig['controller'],
+    why?: string,
+  ) => {
     const d: DiskConfig = { controller, media };
     const link: DiskFileLink = { index: disks.length };
     const hr = props(item, 'HostResource').find((x) => x !== '');
-    const where = controller.type === 'ide' ? `IDE channel ${controller.channel} unit ${controller.unit}` : `virtio-blk ${controller.index}`;
+    const where =
+      controller.type === 'ide'
+        ? `IDE channel ${controller.channel} unit ${controller.unit}`
+        : `virtio-blk ${controller.index}`;
     if (hr) {
       const ref = parseHostResource(hr);
-      if (ref?.kind === 'disk' && diskDefs.has(ref.id) && diskDefs.get(ref.id)!.parentRef !== undefined) {
-        notes.push({ kind: 'unsupported', subject: subject(item), message: `disk "${ref.id}" is a differencing disk (ovf:parentRef "${diskDefs.get(ref.id)!.parentRef}"); disk chains are not assembled; left out` });
+      if (
+        ref?.kind === 'disk' &&
+        diskDefs.has(ref.id) &&
+        diskDefs.get(ref.id)!.parentRef !== undefined
+      ) {
+        notes.push({
+          kind: 'unsupported',
+          subject: subject(item),
+          message: `disk "${ref.id}" is a differencing disk (ovf:parentRef ` +
+            `"${diskDefs.get(ref.id)!.parentRef}"); disk chains are not assembled; left out`,
+        });
         return;
       } else if (ref?.kind === 'disk' && diskDefs.has(ref.id)) {
         const def = diskDefs.get(ref.id)!;
         link.diskId = def.diskId;
         const cap = resolveCapacity(env, vs, def.capacity);
-        if (cap !== undefined) d.capacityBytes = sizeInBytes(cap, def.capacityAllocationUnits, `capacity of disk "${def.diskId}"`, MAX_DISK_CAPACITY_BYTES, { path: subject(item) });
-        else notes.push({ kind: 'adjusted', subject: subject(item), message: `capacity "${def.capacity}" is a property with no value; size taken from the image` });
+        if (cap !== undefined)
+          d.capacityBytes = sizeInBytes(
+            cap,
+            def.capacityAllocationUnits,
+            `capacity of disk "${def.diskId}"`,
+            MAX_DISK_CAPACITY_BYTES,
+            { path: subject(item) },
+          );
+        else
+          notes.push({
+            kind: 'adjusted',
+            subject: subject(item),
+            message: `capacity "${def.capacity}" is a ` +
+              'property with no value; size taken from the image',
+          });
         const fmt = formatFromUri(def.format);
         if (def.fileRef !== undefined) {
           const f = files.get(def.fileRef);
-          if (!f) throw new OvfError('missing-file', `disk "${def.diskId}" refers to file "${def.fileRef}", which References does not list`);
+          if (!f)
+            throw new OvfError(
+              'missing-file',
+              `disk "${def.diskId}" refers to file "${def.fileRef}", ` +
+                'which References does not list',
+            );
           link.file = f;
           d.path = f.href;
         }
         if (fmt) d.format = fmt;
-        else if (def.format) notes.push({ kind: 'adjusted', subject: subject(item), message: `unknown disk format "${def.format}"; detected from the image instead` });
+        else if (def.format)
+          notes.push({
+            kind: 'adjusted',
+            subject: subject(item),
+            message: `unknown disk format "${def.format}"; detected from the image instead`,
+          });
       } else if (ref?.kind === 'file' && files.has(ref.id)) {
         const f = files.get(ref.id)!;
         link.file = f;
         d.path = f.href;
         if (media === 'cdrom') d.format = 'iso';
       } else {
-        throw new OvfError('invalid', `${subject(item)}: HostResource "${hr}" names no disk or file of the package`);
+        throw new OvfError(
+          'invalid',
+          `${subject(item)}: HostResource "${hr}" names no disk or file of the package`,
+        );
       }
     } else if (media === 'disk') {
-      notes.push({ kind: 'unsupported', subject: subject(item), message: 'a disk drive with no HostResource (no disk behind it); left out' });
+      notes.push({
+        kind: 'unsupported',
+        subject: subject(item),
+        message: 'a disk drive with no HostResource (no disk behind it); left out',
+      });
       return;
     }
     if (media === 'cdrom') d.readOnly = true;
     disks.push(d);
     diskFiles.push(link);
-    notes.push(why
-      ? { kind: 'adjusted', subject: subject(item), message: `${media} ${why}; attached to ${where} instead` }
-      : { kind: 'mapped', subject: subject(item), message: `${media} on ${where}${d.path ? ` from ${d.path}` : d.capacityBytes !== undefined ? `, empty, ${d.capacityBytes} bytes` : ', empty'}` });
+    const contents = d.path
+      ? ` from ${d.path}`
+      : d.capacityBytes !== undefined
+        ? `, empty, ${d.capacityBytes} bytes`
+        : ', empty';
+    notes.push(
+      why
+        ? {
+            kind: 'adjusted',
+            subject: subject(item),
+            message: `${media} ${why}; attached to ${where} instead`,
+          }
+        : { kind: 'mapped', subject: subject(item), message: `${media} on ${where}${contents}` },
+    );
   };
   const done = new Set<HardwareItem>();
   for (const d of pendingDrives) {
@@ -280,14 +480,32 @@ export function toVmConfig(env: Envelope, opts: ToConfigOptions = {}): ToConfigR
     if (done.has(d.item)) continue;
     const free = IDE_SLOTS.find((s) => !usedIde.has(s.join(':')));
     if (!free) {
-      notes.push({ kind: 'unsupported', subject: subject(d.item), message: 'no free IDE slot (the PC has four); left out' });
+      notes.push({
+        kind: 'unsupported',
+        subject: subject(d.item),
+        message: 'no free IDE slot (the PC has four); left out',
+      });
       continue;
     }
     place({ ...d, why: d.why ?? 'on an IDE slot already taken' }, free);
   }
 
-  if (cpus === undefined) { cpus = 1; notes.push({ kind: 'adjusted', subject: 'VirtualHardwareSection', message: 'no processor item; 1 vCPU given' }); }
-  if (memoryMiB === undefined) { memoryMiB = 64; notes.push({ kind: 'adjusted', subject: 'VirtualHardwareSection', message: 'no memory item; 64 MiB given' }); }
+  if (cpus === undefined) {
+    cpus = 1;
+    notes.push({
+      kind: 'adjusted',
+      subject: 'VirtualHardwareSection',
+      message: 'no processor item; 1 vCPU given',
+    });
+  }
+  if (memoryMiB === undefined) {
+    memoryMiB = 64;
+    notes.push({
+      kind: 'adjusted',
+      subject: 'VirtualHardwareSection',
+      message: 'no memory item; 64 MiB given',
+    });
+  }
 
   const bootFiles: FileRef[] = [];
   const boot = bootFrom(wv, files, bootFiles, notes, vs);
@@ -308,16 +526,31 @@ export function toVmConfig(env: Envelope, opts: ToConfigOptions = {}): ToConfigR
   return out;
 }
 
-function bootFrom(wv: WasmvisorBoot | null, files: Map<string, FileRef>, bootFiles: FileRef[], notes: MappingNote[], vs: VirtualSystem): BootConfig {
+function bootFrom(
+  wv: WasmvisorBoot | null,
+  files: Map<string, FileRef>,
+  bootFiles: FileRef[],
+  notes: MappingNote[],
+  vs: VirtualSystem,
+): BootConfig {
   if (wv?.firmware === 'multiboot' && wv.kernelFileRef) {
     const k = files.get(wv.kernelFileRef);
-    if (!k) throw new OvfError('missing-file', `the wasmvisor BootSection names kernel file "${wv.kernelFileRef}", which References does not list`);
+    if (!k)
+      throw new OvfError(
+        'missing-file',
+        'the wasmvisor BootSection names kernel file ' +
+          `"${wv.kernelFileRef}", which References does not list`,
+      );
     bootFiles.push(k);
     const boot: BootConfig = { firmware: 'multiboot', kernel: k.href };
     if (wv.cmdline !== undefined) boot.cmdline = wv.cmdline;
     const modules = wv.moduleFileRefs.map((r) => {
       const f = files.get(r);
-      if (!f) throw new OvfError('missing-file', `the wasmvisor BootSection names module file "${r}", which References does not list`);
+      if (!f)
+        throw new OvfError(
+          'missing-file',
+          `the wasmvisor BootSection names module file "${r}", which References does not list`,
+        );
       bootFiles.push(f);
       return f.href;
     });
@@ -329,10 +562,16 @@ function bootFrom(wv: WasmvisorBoot | null, files: Map<string, FileRef>, bootFil
   if (order && order.length) boot.order = order;
   // VMware states the firmware in a vmw:Config key="firmware" (efi or bios).
   const hw = findSection(vs.sections, 'VirtualHardwareSection');
-  const fw = hw?.extra?.find((x) => x.name === 'Config' && x.attrs.some((a) => a.name === 'key' && a.value === 'firmware'));
+  const fw = hw?.extra?.find(
+    (x) => x.name === 'Config' && x.attrs.some((a) => a.name === 'key' && a.value === 'firmware'),
+  );
   const fwValue = fw?.attrs.find((a) => a.name === 'value')?.value;
   if (fwValue && fwValue.toLowerCase() !== 'bios') {
-    notes.push({ kind: 'adjusted', subject: 'vmw:Config firmware', message: `${fwValue} firmware requested; wasmvisor boots with its PC BIOS` });
+    notes.push({
+      kind: 'adjusted',
+      subject: 'vmw:Config firmware',
+      message: `${fwValue} firmware requested; wasmvisor boots with its PC BIOS`,
+    });
   }
   return boot;
 }
@@ -343,7 +582,8 @@ function resolveCapacity(env: Envelope, vs: VirtualSystem, capacity: string): st
   if (!m) return capacity;
   for (const s of [...vs.sections, ...env.sections]) {
     if (s.kind !== 'ProductSection') continue;
-    for (const e of s.entries) if (e.kind === 'Property' && e.key === m[1] && e.value !== undefined) return e.value;
+    for (const e of s.entries)
+      if (e.kind === 'Property' && e.key === m[1] && e.value !== undefined) return e.value;
   }
   return undefined;
 }
@@ -364,7 +604,9 @@ function normalizeMac(s: string | undefined): string | undefined {
   return parseInt(hex.slice(0, 2), 16) & 1 ? undefined : mac;
 }
 
-/** COM port of a serial item: Address 1..4 or "COMn", ElementName "serialN" (N+1), else the next. */
+/**
+ * COM port of a serial item: Address 1..4 or "COMn", ElementName "serialN" (N+1), else the next.
+ */
 function serialPortNumber(item: HardwareItem, index: number): 1 | 2 | 3 | 4 | undefined {
   const a = prop(item, 'Address') ?? '';
   let n = /^[1-4]$/.test(a) ? Number(a) : /^com([1-4])$/i.test(a) ? Number(a.slice(3)) : undefined;

@@ -73,7 +73,11 @@ export function parseUnit(text: string): ProgrammaticUnit | null {
  * Bytes per unit for a byte-valued quantity. `units` absent means bytes (DSP0243 9.1),
  * unless `defaultUnit` says otherwise.
  */
-export function bytesPerUnit(units: string | undefined, where: OvfErrorWhere, defaultUnit = 'byte'): bigint {
+export function bytesPerUnit(
+  units: string | undefined,
+  where: OvfErrorWhere,
+  defaultUnit = 'byte',
+): bigint {
   const u = parseUnit(units ?? defaultUnit);
   if (!u) throw new OvfError('invalid', `unknown allocation units "${units}"`, where);
   if (u.base === 'byte') return u.multiplier;
@@ -84,7 +88,8 @@ export function bytesPerUnit(units: string | undefined, where: OvfErrorWhere, de
 /** Parses a non-negative xs:unsignedLong-style integer, or throws with `where`. */
 export function parseCount(text: string | undefined, what: string, where: OvfErrorWhere): bigint {
   const t = (text ?? '').trim();
-  if (!/^\+?\d{1,30}$/.test(t)) throw new OvfError('invalid', `${what} "${text ?? ''}" is not a non-negative integer`, where);
+  if (!/^\+?\d{1,30}$/.test(t))
+    throw new OvfError('invalid', `${what} "${text ?? ''}" is not a non-negative integer`, where);
   return BigInt(t.replace(/^\+/, ''));
 }
 
@@ -102,7 +107,11 @@ export function sizeInBytes(
 ): number {
   const n = parseCount(value, what, where) * bytesPerUnit(units, where, defaultUnit);
   if (n > BigInt(limit)) {
-    throw new OvfError('capacity', `${what} of ${n} bytes is beyond the limit of ${limit} bytes`, where);
+    throw new OvfError(
+      'capacity',
+      `${what} of ${n} bytes is beyond the limit of ${limit} bytes`,
+      where,
+    );
   }
   return Number(n);
 }

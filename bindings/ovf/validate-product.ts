@@ -20,27 +20,50 @@ export function propertyValueProblem(type: string, raw: string): string | null {
   if (range) {
     if (!/^[+-]?\d+$/.test(v)) return `"${raw}" is not an integer`;
     const n = BigInt(v);
-    return n < range[0] || n > range[1] ? `${v} is outside ${type} (${range[0]}..${range[1]})` : null;
+    return n < range[0] || n > range[1]
+      ? `${v} is outside ${type} (${range[0]}..${range[1]})`
+      : null;
   }
-  if (type === 'boolean') return /^(true|false|1|0)$/.test(v) ? null : `"${raw}" is not a boolean (true, false, 1, 0)`;
-  if (type === 'real32' || type === 'real64') return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^(INF|-INF|NaN)$/.test(v) ? null : `"${raw}" is not a number`;
+  if (type === 'boolean')
+    return /^(true|false|1|0)$/.test(v) ? null : `"${raw}" is not a boolean (true, false, 1, 0)`;
+  if (type === 'real32' || type === 'real64')
+    return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^(INF|-INF|NaN)$/.test(v)
+      ? null
+      : `"${raw}" is not a number`;
   return null;
 }
 
-const KNOWN_TYPES = new Set([...Object.keys(INT_RANGES), 'boolean', 'string', 'real32', 'real64', 'password']);
+const KNOWN_TYPES = new Set([
+  ...Object.keys(INT_RANGES),
+  'boolean',
+  'string',
+  'real32',
+  'real64',
+  'password',
+]);
 
 export function checkProducts(env: Envelope, warn: (where: string, message: string) => void): void {
   const visit = (c: Content | undefined, path: string) => {
     if (!c) return;
     const where = `${path}${c.kind}[${c.id}]`;
-    c.sections.filter((s): s is ProductSection => s.kind === 'ProductSection').forEach((ps) => checkSection(ps, `${where}/ProductSection${ps.class ? `[${ps.class}]` : ''}`, warn));
+    c.sections
+      .filter((s): s is ProductSection => s.kind === 'ProductSection')
+      .forEach((ps) =>
+        checkSection(ps, `${where}/ProductSection${ps.class ? `[${ps.class}]` : ''}`, warn),
+      );
     if (c.kind === 'VirtualSystemCollection') c.content.forEach((x) => visit(x, where + '/'));
   };
-  env.sections.filter((s): s is ProductSection => s.kind === 'ProductSection').forEach((ps) => checkSection(ps, 'ProductSection', warn));
+  env.sections
+    .filter((s): s is ProductSection => s.kind === 'ProductSection')
+    .forEach((ps) => checkSection(ps, 'ProductSection', warn));
   visit(env.content, '');
 }
 
-function checkSection(ps: ProductSection, where: string, warn: (where: string, message: string) => void): void {
+function checkSection(
+  ps: ProductSection,
+  where: string,
+  warn: (where: string, message: string) => void,
+): void {
   const keys = new Set<string>();
   for (const e of ps.entries) {
     if (e.kind !== 'Property') continue;

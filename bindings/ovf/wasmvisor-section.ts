@@ -26,7 +26,8 @@ export interface WasmvisorBoot {
 }
 
 const text = (e: XmlElement) => e.children.map((c) => (isElementNode(c) ? '' : c.text)).join('');
-const attr = (e: XmlElement, name: string) => e.attrs.find((a) => a.name === name && a.ns === null)?.value;
+const attr = (e: XmlElement, name: string) =>
+  e.attrs.find((a) => a.name === name && a.ns === null)?.value;
 
 /** Reads the section from a kept element, or null if it is not wasmvisor's BootSection. */
 export function readWasmvisorSection(x: XmlElement): WasmvisorBoot | null {
@@ -37,10 +38,15 @@ export function readWasmvisorSection(x: XmlElement): WasmvisorBoot | null {
     if (c.name === 'Firmware') out.firmware = text(c).trim();
     else if (c.name === 'Kernel') out.kernelFileRef = attr(c, 'fileRef');
     else if (c.name === 'Cmdline') out.cmdline = text(c);
-    else if (c.name === 'Module') { const r = attr(c, 'fileRef'); if (r) out.moduleFileRefs.push(r); }
-    else if (c.name === 'BootOrder') out.bootOrder = text(c).trim().split(/\s+/).filter(Boolean);
+    else if (c.name === 'Module') {
+      const r = attr(c, 'fileRef');
+      if (r) out.moduleFileRefs.push(r);
+    } else if (c.name === 'BootOrder') out.bootOrder = text(c).trim().split(/\s+/).filter(Boolean);
     else if (c.name === 'Serial') {
-      const s: WasmvisorBoot['serial'][number] = { port: Number(attr(c, 'port')), backend: attr(c, 'backend') ?? 'null' };
+      const s: WasmvisorBoot['serial'][number] = {
+        port: Number(attr(c, 'port')),
+        backend: attr(c, 'backend') ?? 'null',
+      };
       const p = attr(c, 'path');
       if (p !== undefined) s.path = p;
       out.serial.push(s);
@@ -52,16 +58,25 @@ export function readWasmvisorSection(x: XmlElement): WasmvisorBoot | null {
 /** Builds the section as a kept element (it is written exactly as built). */
 export function buildWasmvisorSection(b: WasmvisorBoot, ovfNs: string): XmlElement {
   const el = (name: string, attrs: XmlAttr[], body?: string, ns = NS_WASMVISOR): XmlElement => ({
-    ns, name, prefix: ns === NS_WASMVISOR ? 'wasmvisor' : 'ovf', attrs, children: body === undefined ? [] : [{ text: body }],
+    ns,
+    name,
+    prefix: ns === NS_WASMVISOR ? 'wasmvisor' : 'ovf',
+    attrs,
+    children: body === undefined ? [] : [{ text: body }],
   });
   const kids: XmlElement[] = [el('Info', [], 'wasmvisor boot options', ovfNs)];
   if (b.firmware) kids.push(el('Firmware', [], b.firmware));
-  if (b.kernelFileRef) kids.push(el('Kernel', [{ ns: null, name: 'fileRef', value: b.kernelFileRef }]));
+  if (b.kernelFileRef)
+    kids.push(el('Kernel', [{ ns: null, name: 'fileRef', value: b.kernelFileRef }]));
   if (b.cmdline !== undefined) kids.push(el('Cmdline', [], b.cmdline));
-  for (const m of b.moduleFileRefs) kids.push(el('Module', [{ ns: null, name: 'fileRef', value: m }]));
+  for (const m of b.moduleFileRefs)
+    kids.push(el('Module', [{ ns: null, name: 'fileRef', value: m }]));
   if (b.bootOrder) kids.push(el('BootOrder', [], b.bootOrder.join(' ')));
   for (const s of b.serial) {
-    const attrs: XmlAttr[] = [{ ns: null, name: 'port', value: String(s.port) }, { ns: null, name: 'backend', value: s.backend }];
+    const attrs: XmlAttr[] = [
+      { ns: null, name: 'port', value: String(s.port) },
+      { ns: null, name: 'backend', value: s.backend },
+    ];
     if (s.path !== undefined) attrs.push({ ns: null, name: 'path', value: s.path });
     kids.push(el('Serial', attrs));
   }

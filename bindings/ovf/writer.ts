@@ -8,13 +8,23 @@ import type {
   CimProperty, Content, Envelope, Extensible, HardwareItem, Msg, Section, SectionBase,
 } from './model.js';
 import {
-  NS_CIM_COMMON, NS_EPASD, NS_RASD, NS_SASD, NS_VSSD, NS_WASMVISOR, NS_XML, NS_XSI, envelopeNamespace,
+  NS_CIM_COMMON,
+  NS_EPASD,
+  NS_RASD,
+  NS_SASD,
+  NS_VSSD,
+  NS_WASMVISOR,
+  NS_XML,
+  NS_XSI,
+  envelopeNamespace,
 } from './namespaces.js';
 import type { XmlAttr, XmlElement } from './xml-tree.js';
 import { serializeXml } from './xml-write.js';
 
 export interface WriteOptions {
-  /** Envelope family to write: '1' (DSP0243 1.x) or '2' (2.x). Default: the model's, or '1' for 0.9. */
+  /**
+   * Envelope family to write: '1' (DSP0243 1.x) or '2' (2.x). Default: the model's, or '1' for 0.9.
+   */
   family?: '1' | '2';
 }
 
@@ -38,10 +48,18 @@ export function writeOvf(env: Envelope, opts: WriteOptions = {}): string {
 
 class TreeBuilder {
   readonly pretty = new WeakSet<XmlElement>();
-  constructor(readonly ns: string, readonly family: '1' | '2') {}
+  constructor(
+    readonly ns: string,
+    readonly family: '1' | '2',
+  ) {}
 
   /** A writer-built element in the envelope namespace (or `ns`). */
-  el(name: string, attrs: XmlAttr[] = [], children: (XmlElement | string)[] = [], ns: string = this.ns): XmlElement {
+  el(
+    name: string,
+    attrs: XmlAttr[] = [],
+    children: (XmlElement | string)[] = [],
+    ns: string = this.ns,
+  ): XmlElement {
     const e: XmlElement = {
       ns,
       name,
@@ -65,7 +83,8 @@ class TreeBuilder {
 
   msg(name: string, m: Msg | undefined): XmlElement[] {
     if (!m) return [];
-    const attrs: XmlAttr[] = m.msgid !== undefined ? [{ ns: this.ns, name: 'msgid', value: m.msgid }] : [];
+    const attrs: XmlAttr[] =
+      m.msgid !== undefined ? [{ ns: this.ns, name: 'msgid', value: m.msgid }] : [];
     return [this.el(name, attrs, m.text === '' ? [] : [m.text])];
   }
 
@@ -75,15 +94,27 @@ class TreeBuilder {
 
   envelope(env: Envelope): XmlElement {
     let version = env.version;
-    if (version !== undefined && !version.startsWith(this.family)) version = this.family === '2' ? '2.0' : '1.0';
+    if (version !== undefined && !version.startsWith(this.family))
+      version = this.family === '2' ? '2.0' : '1.0';
     const attrs: XmlAttr[] = [];
     if (version !== undefined) attrs.push({ ns: this.ns, name: 'version', value: version });
     if (env.lang !== undefined) attrs.push({ ns: NS_XML, name: 'lang', value: env.lang });
     attrs.push(...(env.extraAttrs ?? []));
     const children: XmlElement[] = [
-      this.el('References', [], env.references.map((f) =>
-        this.el('File', [...this.attrs(f, ['href', 'id', 'size', 'compression', 'chunkSize']), ...(f.extraAttrs ?? [])], f.extra ?? []),
-      )),
+      this.el(
+        'References',
+        [],
+        env.references.map((f) =>
+          this.el(
+            'File',
+            [
+              ...this.attrs(f, ['href', 'id', 'size', 'compression', 'chunkSize']),
+              ...(f.extraAttrs ?? []),
+            ],
+            f.extra ?? [],
+          ),
+        ),
+      ),
       ...env.sections.map((s) => this.section(s)),
     ];
     if (env.content) children.push(this.content(env.content));
@@ -92,10 +123,19 @@ class TreeBuilder {
   }
 
   content(c: Content): XmlElement {
-    const children: XmlElement[] = [...this.msg('Info', c.info), ...this.msg('Name', c.name), ...c.sections.map((s) => this.section(s))];
-    if (c.kind === 'VirtualSystemCollection') children.push(...c.content.map((x) => this.content(x)));
+    const children: XmlElement[] = [
+      ...this.msg('Info', c.info),
+      ...this.msg('Name', c.name),
+      ...c.sections.map((s) => this.section(s)),
+    ];
+    if (c.kind === 'VirtualSystemCollection')
+      children.push(...c.content.map((x) => this.content(x)));
     children.push(...(c.extra ?? []));
-    return this.el(c.kind, [{ ns: this.ns, name: 'id', value: c.id }, ...(c.extraAttrs ?? [])], children);
+    return this.el(
+      c.kind,
+      [{ ns: this.ns, name: 'id', value: c.id }, ...(c.extraAttrs ?? [])],
+      children,
+    );
   }
 
   /** A section element: own attributes, Info, body, then kept extensions. */
@@ -111,34 +151,95 @@ class TreeBuilder {
       case 'unknown':
         return s.xml;
       case 'DiskSection':
-        return this.sec('DiskSection', s, [], s.disks.map((d) =>
-          this.el('Disk', [...this.attrs(d, ['capacity', 'capacityAllocationUnits', 'diskId', 'fileRef', 'format', 'populatedSize', 'parentRef']), ...(d.extraAttrs ?? [])], d.extra ?? []),
-        ));
+        return this.sec(
+          'DiskSection',
+          s,
+          [],
+          s.disks.map((d) =>
+            this.el(
+              'Disk',
+              [
+                ...this.attrs(d, [
+                  'capacity',
+                  'capacityAllocationUnits',
+                  'diskId',
+                  'fileRef',
+                  'format',
+                  'populatedSize',
+                  'parentRef',
+                ]),
+                ...(d.extraAttrs ?? []),
+              ],
+              d.extra ?? [],
+            ),
+          ),
+        );
       case 'NetworkSection':
-        return this.sec('NetworkSection', s, [], s.networks.map((n) =>
-          this.el('Network', [...this.attrs(n, ['name']), ...(n.extraAttrs ?? [])], [...this.msg('Description', n.description), ...(n.extra ?? [])]),
-        ));
+        return this.sec(
+          'NetworkSection',
+          s,
+          [],
+          s.networks.map((n) =>
+            this.el(
+              'Network',
+              [...this.attrs(n, ['name']), ...(n.extraAttrs ?? [])],
+              [...this.msg('Description', n.description), ...(n.extra ?? [])],
+            ),
+          ),
+        );
       case 'VirtualHardwareSection': {
         const body: XmlElement[] = [];
-        if (s.system) body.push(this.el('System', s.system.extraAttrs ?? [], [...this.cim(s.system.props, NS_VSSD), ...(s.system.extra ?? [])]));
+        if (s.system)
+          body.push(
+            this.el('System', s.system.extraAttrs ?? [], [
+              ...this.cim(s.system.props, NS_VSSD),
+              ...(s.system.extra ?? []),
+            ]),
+          );
         body.push(...s.items.map((i) => this.item(i)));
         return this.sec('VirtualHardwareSection', s, this.attrs(s, ['id', 'transport']), body);
       }
       case 'ProductSection': {
         const body: XmlElement[] = [
-          ...this.msg('Product', s.product), ...this.msg('Vendor', s.vendor), ...this.msg('Version', s.version),
-          ...this.msg('FullVersion', s.fullVersion), ...this.msg('ProductUrl', s.productUrl),
-          ...this.msg('VendorUrl', s.vendorUrl), ...this.msg('AppUrl', s.appUrl), ...(s.icons ?? []),
+          ...this.msg('Product', s.product),
+          ...this.msg('Vendor', s.vendor),
+          ...this.msg('Version', s.version),
+          ...this.msg('FullVersion', s.fullVersion),
+          ...this.msg('ProductUrl', s.productUrl),
+          ...this.msg('VendorUrl', s.vendorUrl),
+          ...this.msg('AppUrl', s.appUrl),
+          ...(s.icons ?? []),
         ];
         for (const e of s.entries) {
           if (e.kind === 'Category') body.push(...this.msg('Category', e.text));
           else {
             const kids = [...this.msg('Label', e.label), ...this.msg('Description', e.description)];
             for (const v of e.values ?? []) {
-              kids.push(this.el('Value', [...this.attrs(v, ['value', 'configuration']), ...(v.extraAttrs ?? [])]));
+              kids.push(
+                this.el('Value', [
+                  ...this.attrs(v, ['value', 'configuration']),
+                  ...(v.extraAttrs ?? []),
+                ]),
+              );
             }
             kids.push(...(e.extra ?? []));
-            body.push(this.el('Property', [...this.attrs(e, ['key', 'type', 'value', 'qualifiers', 'userConfigurable', 'password']), ...(e.extraAttrs ?? [])], kids));
+            body.push(
+              this.el(
+                'Property',
+                [
+                  ...this.attrs(e, [
+                    'key',
+                    'type',
+                    'value',
+                    'qualifiers',
+                    'userConfigurable',
+                    'password',
+                  ]),
+                  ...(e.extraAttrs ?? []),
+                ],
+                kids,
+              ),
+            );
           }
         }
         return this.sec('ProductSection', s, this.attrs(s, ['class', 'instance']), body);
@@ -148,25 +249,65 @@ class TreeBuilder {
       case 'AnnotationSection':
         return this.sec('AnnotationSection', s, [], this.msg('Annotation', s.annotation));
       case 'OperatingSystemSection':
-        return this.sec('OperatingSystemSection', s, this.attrs(s, ['id', 'version']), this.msg('Description', s.description));
+        return this.sec(
+          'OperatingSystemSection',
+          s,
+          this.attrs(s, ['id', 'version']),
+          this.msg('Description', s.description),
+        );
       case 'StartupSection':
-        return this.sec('StartupSection', s, [], s.items.map((i) =>
-          this.el('Item', [...this.attrs(i, ['id', 'order', 'startDelay', 'waitingForGuest', 'stopDelay', 'startAction', 'stopAction']), ...(i.extraAttrs ?? [])], i.extra ?? []),
-        ));
+        return this.sec(
+          'StartupSection',
+          s,
+          [],
+          s.items.map((i) =>
+            this.el(
+              'Item',
+              [
+                ...this.attrs(i, [
+                  'id',
+                  'order',
+                  'startDelay',
+                  'waitingForGuest',
+                  'stopDelay',
+                  'startAction',
+                  'stopAction',
+                ]),
+                ...(i.extraAttrs ?? []),
+              ],
+              i.extra ?? [],
+            ),
+          ),
+        );
       case 'DeploymentOptionSection':
-        return this.sec('DeploymentOptionSection', s, [], s.configurations.map((c) =>
-          this.el('Configuration', [...this.attrs(c, ['id', 'default']), ...(c.extraAttrs ?? [])], [
-            ...this.msg('Label', c.label), ...this.msg('Description', c.description), ...(c.extra ?? []),
-          ]),
-        ));
+        return this.sec(
+          'DeploymentOptionSection',
+          s,
+          [],
+          s.configurations.map((c) =>
+            this.el(
+              'Configuration',
+              [...this.attrs(c, ['id', 'default']), ...(c.extraAttrs ?? [])],
+              [
+                ...this.msg('Label', c.label),
+                ...this.msg('Description', c.description),
+                ...(c.extra ?? []),
+              ],
+            ),
+          ),
+        );
     }
   }
 
   item(i: HardwareItem): XmlElement {
     // OVF 1.x has only Item (RASD); StorageItem/EthernetPortItem are 2.x (DSP0243 2.1 section 8.1).
     const element = this.family === '1' ? 'Item' : i.element;
-    const ns = element === 'StorageItem' ? NS_SASD : element === 'EthernetPortItem' ? NS_EPASD : NS_RASD;
-    const attrs = [...this.attrs(i, ['required', 'configuration', 'bound']), ...(i.extraAttrs ?? [])];
+    const ns =
+      element === 'StorageItem' ? NS_SASD : element === 'EthernetPortItem' ? NS_EPASD : NS_RASD;
+    const attrs = [
+      ...this.attrs(i, ['required', 'configuration', 'bound']),
+      ...(i.extraAttrs ?? []),
+    ];
     return this.el(element, attrs, [...this.cim(i.props, ns), ...(i.extra ?? [])]);
   }
 

@@ -79,7 +79,8 @@ function checkXmlShape(
         else if (c === '>') break;
       }
       if (depth + 1 > maxDepth) {
-        const why = `elements nested more than ${maxDepth} deep; an OVF descriptor nests fewer than 20`;
+        const why = `elements nested more than ${maxDepth} deep; ` +
+          'an OVF descriptor nests fewer than 20';
         throw new OvfError('xml', why, { file, line: lineAt(i) });
       }
       if (text[k - 1] !== '/') depth++;
@@ -98,11 +99,16 @@ export interface ParsedXml {
 /** Decodes descriptor bytes to a string following XML 1.0 appendix F. */
 export function decodeXmlBytes(bytes: Uint8Array, file?: string): string {
   const b = bytes;
-  if (b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) return utf8(b.subarray(3), file);
-  if (b.length >= 2 && b[0] === 0xff && b[1] === 0xfe) return new TextDecoder('utf-16le').decode(b.subarray(2));
-  if (b.length >= 2 && b[0] === 0xfe && b[1] === 0xff) return new TextDecoder('utf-16be').decode(b.subarray(2));
-  if (b.length >= 4 && b[0] === 0x3c && b[1] === 0 && b[2] === 0x3f && b[3] === 0) return new TextDecoder('utf-16le').decode(b);
-  if (b.length >= 4 && b[0] === 0 && b[1] === 0x3c && b[2] === 0 && b[3] === 0x3f) return new TextDecoder('utf-16be').decode(b);
+  if (b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf)
+    return utf8(b.subarray(3), file);
+  if (b.length >= 2 && b[0] === 0xff && b[1] === 0xfe)
+    return new TextDecoder('utf-16le').decode(b.subarray(2));
+  if (b.length >= 2 && b[0] === 0xfe && b[1] === 0xff)
+    return new TextDecoder('utf-16be').decode(b.subarray(2));
+  if (b.length >= 4 && b[0] === 0x3c && b[1] === 0 && b[2] === 0x3f && b[3] === 0)
+    return new TextDecoder('utf-16le').decode(b);
+  if (b.length >= 4 && b[0] === 0 && b[1] === 0x3c && b[2] === 0 && b[3] === 0x3f)
+    return new TextDecoder('utf-16be').decode(b);
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(b);
   } catch {
@@ -135,7 +141,10 @@ function utf8(b: Uint8Array, file?: string): string {
       }
       if (b[i] === 0x0a) line++;
     }
-    throw new OvfError('xml', 'the descriptor is not valid UTF-8 and declares no other encoding', { file, line });
+    throw new OvfError('xml', 'the descriptor is not valid UTF-8 and declares no other encoding', {
+      file,
+      line,
+    });
   }
 }
 
@@ -144,7 +153,11 @@ function utf8(b: Uint8Array, file?: string): string {
  * is often the white space before it; the line of the next non-blank character is the
  * one a reader wants to see.
  */
-function errorLine(text: string, line: number | undefined, column: number | undefined): number | undefined {
+function errorLine(
+  text: string,
+  line: number | undefined,
+  column: number | undefined,
+): number | undefined {
   // xmldom gives line 0 when it has no position (text outside the root): say nothing then.
   if (line === undefined || line < 1) return undefined;
   let offset = 0;
@@ -176,7 +189,11 @@ function quote(s: string): string {
  * removed): keep the message but cut any quoted part to QUOTE_CHARS.
  */
 function shorten(message: string): string {
-  return message.replace(new RegExp(`'([^']{${QUOTE_CHARS + 1},})'`, 'g'), (_m, q: string) => `'${q.slice(0, QUOTE_CHARS)}...'`)
+  return message
+    .replace(
+      new RegExp(`'([^']{${QUOTE_CHARS + 1},})'`, 'g'),
+      (_m, q: string) => `'${q.slice(0, QUOTE_CHARS)}...'`,
+    )
     .replace(/\s+/g, ' ')
     .slice(0, 200);
 }
@@ -261,24 +278,38 @@ export function parseXml(
   const max = opts.maxBytes ?? MAX_DESCRIPTOR_BYTES;
   const size = typeof input === 'string' ? input.length : input.byteLength;
   if (size > max) {
-    throw new OvfError('too-large', `the descriptor is ${size} bytes, beyond the limit of ${max} bytes`, { file: opts.file });
+    throw new OvfError(
+      'too-large',
+      `the descriptor is ${size} bytes, beyond the limit of ${max} bytes`,
+      { file: opts.file },
+    );
   }
   const text = typeof input === 'string' ? input : decodeXmlBytes(input, opts.file);
   const dtd = /<!DOCTYPE/i.exec(text);
   if (dtd) {
     const line = text.slice(0, dtd.index).split('\n').length;
-    throw new OvfError('xml', 'a DOCTYPE is not allowed in an OVF descriptor (no DTD, no entities)', { file: opts.file, line });
+    throw new OvfError(
+      'xml',
+      'a DOCTYPE is not allowed in an OVF descriptor (no DTD, no entities)',
+      { file: opts.file, line },
+    );
   }
   if (text.trim() === '') {
-    throw new OvfError('xml', 'the file is empty (an OVF descriptor is an XML document)', { file: opts.file });
+    throw new OvfError('xml', 'the file is empty (an OVF descriptor is an XML document)', {
+      file: opts.file,
+    });
   }
   checkXmlShape(text, opts.file, opts.maxNodes ?? MAX_XML_NODES, opts.maxDepth ?? MAX_XML_DEPTH);
   const stray = textBeforeRoot(text);
   if (stray) {
-    throw new OvfError('xml', `not an XML document: it has text before the root element: ${quote(stray.text)}`, {
-      file: opts.file,
-      line: stray.line,
-    });
+    throw new OvfError(
+      'xml',
+      `not an XML document: it has text before the root element: ${quote(stray.text)}`,
+      {
+        file: opts.file,
+        line: stray.line,
+      },
+    );
   }
   let doc: Document;
   // xmldom wraps what onError throws in its own ParseError without the cause: keep ours.
@@ -287,11 +318,14 @@ export function parseXml(
     doc = new DOMParser({
       onError: (level, message, ctx) => {
         if (level === 'warning') return;
-        const c = ctx as unknown as { locator?: { lineNumber?: number; columnNumber?: number }; currentElement?: Node } | undefined;
+        const c = ctx as unknown as
+          | { locator?: { lineNumber?: number; columnNumber?: number }; currentElement?: Node }
+          | undefined;
         throw (ours = new OvfError('xml', `malformed XML: ${shorten(message)}`, {
           file: opts.file,
           line: /^Extra content/.test(message)
-            ? (textAfterRoot(text) ?? errorLine(text, c?.locator?.lineNumber, c?.locator?.columnNumber))
+            ? (textAfterRoot(text) ??
+              errorLine(text, c?.locator?.lineNumber, c?.locator?.columnNumber))
             : errorLine(text, c?.locator?.lineNumber, c?.locator?.columnNumber),
           path: c?.currentElement ? elementPath(c.currentElement) : undefined,
         }));
@@ -304,7 +338,10 @@ export function parseXml(
     if (cause instanceof OvfError) throw cause;
     const loc = (e as { locator?: { lineNumber?: number } }).locator;
     const line = loc?.lineNumber !== undefined && loc.lineNumber >= 1 ? loc.lineNumber : undefined;
-    throw new OvfError('xml', `malformed XML: ${shorten((e as Error).message)}`, { file: opts.file, line });
+    throw new OvfError('xml', `malformed XML: ${shorten((e as Error).message)}`, {
+      file: opts.file,
+      line,
+    });
   }
   const root = doc.documentElement;
   if (!root) throw new OvfError('xml', 'malformed XML: no root element', { file: opts.file });

@@ -56,7 +56,11 @@ export function fromDom(el: DomLike): XmlElement {
     for (let i = 0; i < a.length; i++) {
       const at = a[i];
       if (at.namespaceURI === NS_XMLNS) continue; // declarations are regenerated
-      const attr: XmlAttr = { ns: at.namespaceURI || null, name: at.localName ?? '', value: at.value ?? at.nodeValue ?? '' };
+      const attr: XmlAttr = {
+        ns: at.namespaceURI || null,
+        name: at.localName ?? '',
+        value: at.value ?? at.nodeValue ?? '',
+      };
       if (at.prefix) attr.prefix = at.prefix;
       attrs.push(attr);
     }
@@ -74,14 +78,23 @@ export function fromDom(el: DomLike): XmlElement {
       }
     }
   }
-  const out: XmlElement = { ns: el.namespaceURI || null, name: el.localName ?? '', attrs, children };
+  const out: XmlElement = {
+    ns: el.namespaceURI || null,
+    name: el.localName ?? '',
+    attrs,
+    children,
+  };
   if (el.prefix) out.prefix = el.prefix;
   return out;
 }
 
 /** Escapes text content (XML 1.0 section 2.4). */
 export function escapeText(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#13;');
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\r/g, '&#13;');
 }
 
 /**

@@ -6,7 +6,13 @@
  * exactly as they are; element-only content is indented.
  */
 import { NS_XML } from './namespaces.js';
-import { escapeAttr, escapeText, isElementNode, type XmlElement, type XmlNode } from './xml-tree.js';
+import {
+  escapeAttr,
+  escapeText,
+  isElementNode,
+  type XmlElement,
+  type XmlNode,
+} from './xml-tree.js';
 
 /** Preferred prefixes for namespaces; others use the tree's hint or ns1, ns2... */
 export type PrefixHints = Record<string, string>;
@@ -16,7 +22,12 @@ export type PrefixHints = Record<string, string>;
  * kept content and is written exactly as it is, white space included, so that reading it
  * back gives the same tree.
  */
-export function serializeXml(root: XmlElement, hints: PrefixHints, pretty: WeakSet<XmlElement>, indent = '  '): string {
+export function serializeXml(
+  root: XmlElement,
+  hints: PrefixHints,
+  pretty: WeakSet<XmlElement>,
+  indent = '  ',
+): string {
   const prefixes = new Map<string, string>(); // uri -> prefix
   const taken = new Set<string>(['xml', 'xmlns']);
   const defaultNs = root.ns;

@@ -70,23 +70,36 @@ describe('wasmvisor img errors', () => {
     const r = await run(['img', 'create', '-f', 'qcow2', '-o', 'cluster_size=3k', p, '1M']);
     expect(r.status).toBe(2);
     expect(r.out).toBe('');
-    expect(r.err).toMatch(/cluster size must be a power of two between 512 and 2097152 bytes, not 3072/);
+    expect(r.err).toMatch(
+      /cluster size must be a power of two between 512 and 2097152 bytes, not 3072/,
+    );
     expect(existsSync(p)).toBe(false);
     // qemu-img refuses the same options (qcow2 spec: cluster_bits 9..21).
     if (hasQemuImg) {
       const q = join(t.dir, 'q.qcow2');
-      expect(qemuImg(['create', '-f', 'qcow2', '-o', 'cluster_size=3k', q, '1M']).status).not.toBe(0);
+      expect(qemuImg(['create', '-f', 'qcow2', '-o', 'cluster_size=3k', q, '1M']).status).not.toBe(
+        0,
+      );
       expect(existsSync(q)).toBe(false);
     }
   });
 
-  it('create refuses refcount_bits=8 with compat=0.10 before printing, as qemu-img refuses it', async () => {
+  it('create refuses refcount_bits=8 with compat=0.10 ' +
+      'before printing, as qemu-img refuses it', async () => {
     const p = join(t.dir, 'v2.qcow2');
-    const r = await run(['img', 'create', '-f', 'qcow2', '-o', 'compat=0.10,refcount_bits=8', p, '1M']);
+    const r = await run([
+      'img', 'create', '-f', 'qcow2', '-o', 'compat=0.10,refcount_bits=8', p, '1M',
+    ]);
     expect(r.status).toBe(2);
     expect(r.out).toBe('');
     expect(existsSync(p)).toBe(false);
-    if (hasQemuImg) expect(qemuImg(['create', '-f', 'qcow2', '-o', 'compat=0.10,refcount_bits=8', join(t.dir, 'q2.qcow2'), '1M']).status).not.toBe(0);
+    if (hasQemuImg)
+      expect(
+        qemuImg([
+          'create', '-f', 'qcow2', '-o', 'compat=0.10,refcount_bits=8', join(t.dir, 'q2.qcow2'),
+          '1M',
+        ]).status,
+      ).not.toBe(0);
   });
 
   it('create with good options still prints the Formatting line and makes the image', async () => {

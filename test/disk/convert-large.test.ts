@@ -26,7 +26,10 @@ function sparseQcow2(size: number): MemorySource {
   createQcow2(src, size);
   const img = new Qcow2Image(src);
   for (const frac of [0, 0.25, 0.5, 0.999999]) {
-    img.write(Math.min(Math.floor((size * frac) / 4096) * 4096, size - 200_000), noise(200_000, Math.round(frac * 1000) + 1));
+    img.write(
+      Math.min(Math.floor((size * frac) / 4096) * 4096, size - 200_000),
+      noise(200_000, Math.round(frac * 1000) + 1),
+    );
   }
   img.flush();
   return src;
@@ -34,7 +37,10 @@ function sparseQcow2(size: number): MemorySource {
 
 /** Wraps a target so every write samples the process's memory (JS heap + array buffers). */
 function sampling(dst: ByteSource, peak: { v: number }): ByteSource {
-  const sample = () => { const m = process.memoryUsage(); peak.v = Math.max(peak.v, m.heapUsed + m.arrayBuffers); };
+  const sample = () => {
+    const m = process.memoryUsage();
+    peak.v = Math.max(peak.v, m.heapUsed + m.arrayBuffers);
+  };
   return {
     get size() { return dst.size; },
     writable: true,
@@ -56,7 +62,11 @@ class CountingSource extends MemorySource {
   }
 }
 
-function measure(size: number, spec: TargetSpec, out: string): { mib: number; ms: number; fileBytesRead: number; dataBytesRead: number } {
+function measure(
+  size: number,
+  spec: TargetSpec,
+  out: string,
+): { mib: number; ms: number; fileBytesRead: number; dataBytesRead: number } {
   const src = sparseQcow2(size);
   const counting = new CountingSource(src.bytes(), false);
   const image = new Qcow2Image(counting);
@@ -69,7 +79,12 @@ function measure(size: number, spec: TargetSpec, out: string): { mib: number; ms
   const stats = convertImage(image, sampling(dst, peak), spec);
   const ms = performance.now() - t0;
   dst.close();
-  return { mib: (peak.v - base) / 2 ** 20, ms, fileBytesRead: counting.bytesRead, dataBytesRead: stats.bytesRead };
+  return {
+    mib: (peak.v - base) / 2 ** 20,
+    ms,
+    fileBytesRead: counting.bytesRead,
+    dataBytesRead: stats.bytesRead,
+  };
 }
 
 describe('streaming conversion of a large, mostly empty image', () => {
@@ -83,7 +98,8 @@ describe('streaming conversion of a large, mostly empty image', () => {
     const dst = new SparseMemorySource();
     convertImage(src, dst, { format: 'raw' });
     expect(dst.size).toBe(64 * GiB);
-    expect(dst.allocatedBytes).toBeLessThanOrEqual(8 * SparseMemorySource.CHUNK); // 4 runs of 200 KB
+    // 4 runs of 200 KB
+    expect(dst.allocatedBytes).toBeLessThanOrEqual(8 * SparseMemorySource.CHUNK);
     const got = new Uint8Array(200_000);
     dst.read(Math.min(Math.floor((64 * GiB * 0.5) / 4096) * 4096, 64 * GiB - 200_000), got);
     expect(Buffer.from(got).equals(Buffer.from(noise(200_000, 501)))).toBe(true);
@@ -91,7 +107,9 @@ describe('streaming conversion of a large, mostly empty image', () => {
     const again = new MemorySource();
     const stats = convertImage(new RawImage(dst), again, { format: 'qcow2' });
     expect(stats.bytesRead).toBeLessThanOrEqual(8 * SparseMemorySource.CHUNK);
-    expect(compareImages(src, new Qcow2Image(new MemorySource(again.bytes(), false))).identical).toBe(true);
+    expect(
+      compareImages(src, new Qcow2Image(new MemorySource(again.bytes(), false))).identical,
+    ).toBe(true);
   });
 
   it.each(specs)('64 GiB qcow2 -> %s: bounded memory and time', (label, spec) => {
@@ -99,7 +117,11 @@ describe('streaming conversion of a large, mostly empty image', () => {
     const small = measure(1 * GiB, spec, join(t.dir, `1g-${name}`));
     const big = measure(64 * GiB, spec, join(t.dir, `64g-${name}`));
     // Wall time is only reported; what bounds it is counted: the bytes read from the source.
-    console.log(`convert ${label}: 1 GiB source ${small.mib.toFixed(1)} MiB peak, ${small.ms.toFixed(0)} ms; 64 GiB source ${big.mib.toFixed(1)} MiB peak, ${big.ms.toFixed(0)} ms, ${big.fileBytesRead} bytes read from the source file`);
+    console.log(
+      `convert ${label}: 1 GiB source ${small.mib.toFixed(1)} MiB peak, ` +
+        `${small.ms.toFixed(0)} ms; 64 GiB source ${big.mib.toFixed(1)} MiB peak, ` +
+        `${big.ms.toFixed(0)} ms, ${big.fileBytesRead} bytes read from the source file`,
+    );
     // 64 times the virtual size, not 64 times the memory: at most a few MiB more
     // (the monolithicSparse target writes 8 MiB of preallocated grain tables in 1 MiB chunks).
     expect(big.mib).toBeLessThan(small.mib + 16);
@@ -115,7 +137,9 @@ describe('streaming conversion of a large, mostly empty image', () => {
       const s = new FileSource(src, 'w');
       s.write(0, sparseQcow2(64 * GiB).bytes());
       s.close();
-      expect(qemuImg(['compare', src, join(t.dir, `64g-${name}`)]).stdout).toMatch(/Images are identical/);
+      expect(qemuImg(['compare', src, join(t.dir, `64g-${name}`)]).stdout).toMatch(
+        /Images are identical/,
+      );
       expect(qemuImg(['check', join(t.dir, `64g-${name}`)]).status).toBe(0);
     }
   });

@@ -51,11 +51,15 @@ describe('images written by qemu-img read byte-exactly', () => {
     expect(i['virtual-size']).toBe(q['virtual-size']);
     expect(i['cluster-size']).toBe(q['cluster-size']);
     if (q['backing-filename']) expect(i['backing-filename']).toBe(q['backing-filename']);
-    if (q['backing-filename-format']) expect(i['backing-filename-format']).toBe(q['backing-filename-format']);
+    if (q['backing-filename-format'])
+      expect(i['backing-filename-format']).toBe(q['backing-filename-format']);
     const qs = q['format-specific'].data;
     const is = i['format-specific']!.data as Record<string, any>;
     if (q.format === 'qcow2') {
-      for (const k of ['compat', 'compression-type', 'lazy-refcounts', 'refcount-bits', 'corrupt', 'extended-l2']) expect(is[k]).toEqual(qs[k]);
+      for (const k of [
+        'compat', 'compression-type', 'lazy-refcounts', 'refcount-bits', 'corrupt', 'extended-l2',
+      ])
+        expect(is[k]).toEqual(qs[k]);
     } else {
       expect(is.cid).toBe(qs.cid);
       expect(is['parent-cid']).toBe(qs['parent-cid']);
@@ -66,7 +70,9 @@ describe('images written by qemu-img read byte-exactly', () => {
   });
 
   it('reads the VirtualBox stream-optimized VMDK through its footer (GD_AT_END)', () => {
-    const img = open('cot-ubuntu.2.0-disk1.vmdk') as import('../../bindings/disk/vmdk/image.js').VmdkImage;
+    const img = open(
+      'cot-ubuntu.2.0-disk1.vmdk',
+    ) as import('../../bindings/disk/vmdk/image.js').VmdkImage;
     expect(img.hasFooter).toBe(true);
     const b = new Uint8Array(1 << 16);
     img.read(img.size - b.length, b);

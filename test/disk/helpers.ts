@@ -13,9 +13,17 @@ import { hasTool } from '../helpers/tools.js';
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'disk');
 
-export interface MapEntry { start: number; length: number; data: boolean; zero: boolean; depth: number }
+export interface MapEntry {
+  start: number;
+  length: number;
+  data: boolean;
+  zero: boolean;
+  depth: number;
+}
 export interface ManifestEntry { sha256: string; info: Record<string, any>; map: MapEntry[] }
-export const manifest: Record<string, ManifestEntry> = JSON.parse(readFileSync(join(FIXTURES, 'manifest.json'), 'utf8'));
+export const manifest: Record<string, ManifestEntry> = JSON.parse(
+  readFileSync(join(FIXTURES, 'manifest.json'), 'utf8'),
+);
 
 /** The bytes of a fixture image (stored gzip-compressed unless it is a copied sample). */
 export function fixtureBytes(name: string): Uint8Array {
@@ -46,13 +54,18 @@ export function sha256Bytes(b: Uint8Array): string {
 export const hasQemuImg = hasTool('qemu-img');
 export const hasQemuIo = hasTool('qemu-io');
 
-export function qemuImg(args: string[], cwd?: string): { status: number; stdout: string; stderr: string } {
+export function qemuImg(
+  args: string[],
+  cwd?: string,
+): { status: number; stdout: string; stderr: string } {
   const r = spawnSync('qemu-img', args, { encoding: 'utf8', cwd });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 export function qemuIo(fmt: string, file: string, cmds: string[]): void {
-  execFileSync('qemu-io', ['-f', fmt, ...cmds.flatMap((c) => ['-c', c]), file], { stdio: 'ignore' });
+  execFileSync('qemu-io', ['-f', fmt, ...cmds.flatMap((c) => ['-c', c]), file], {
+    stdio: 'ignore',
+  });
 }
 
 export function tempDir(): { dir: string; cleanup: () => void } {
@@ -74,7 +87,9 @@ export function noise(n: number, seed: number): Uint8Array {
 /** qemu-img's major version (the expected outputs were taken from 7.2). */
 export const qemuMajor: number | undefined = (() => {
   if (!hasQemuImg) return undefined;
-  const m = /version (\d+)\./.exec(spawnSync('qemu-img', ['--version'], { encoding: 'utf8' }).stdout);
+  const m = /version (\d+)\./.exec(
+    spawnSync('qemu-img', ['--version'], { encoding: 'utf8' }).stdout,
+  );
   return m ? Number(m[1]) : undefined;
 })();
 // (test/helpers/tools-setup.ts says once per run when qemu-img is not 7.x.)
@@ -82,9 +97,17 @@ export const qemuMajor: number | undefined = (() => {
 /** `theirs` reduced to the keys `ours` has, recursively (arrays element by element). */
 function pick(theirs: unknown, ours: unknown): unknown {
   if (Array.isArray(theirs) && Array.isArray(ours)) return theirs.map((t, i) => pick(t, ours[i]));
-  if (theirs && ours && typeof theirs === 'object' && typeof ours === 'object' && !Array.isArray(theirs)) {
+  if (
+    theirs &&
+    ours &&
+    typeof theirs === 'object' &&
+    typeof ours === 'object' &&
+    !Array.isArray(theirs)
+  ) {
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(ours as object)) if (k in (theirs as object)) out[k] = pick((theirs as Record<string, unknown>)[k], (ours as Record<string, unknown>)[k]);
+    for (const k of Object.keys(ours as object))
+      if (k in (theirs as object))
+        out[k] = pick((theirs as Record<string, unknown>)[k], (ours as Record<string, unknown>)[k]);
     return out;
   }
   return theirs;
@@ -97,7 +120,10 @@ function pick(theirs: unknown, ours: unknown): unknown {
  */
 export function expectQemuOutput(ours: string, theirs: string): void {
   // DISK_QEMU_TOLERANT=1 takes the other-version path on 7.x too (to test it).
-  if ((qemuMajor === 7 || qemuMajor === undefined) && process.env.DISK_QEMU_TOLERANT !== '1') { expect(ours).toBe(theirs); return; }
+  if ((qemuMajor === 7 || qemuMajor === undefined) && process.env.DISK_QEMU_TOLERANT !== '1') {
+    expect(ours).toBe(theirs);
+    return;
+  }
   const t = theirs.trimStart();
   if (t.startsWith('{') || t.startsWith('[')) {
     const o = JSON.parse(ours);

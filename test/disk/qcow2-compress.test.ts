@@ -21,7 +21,17 @@ import { compressedExtent } from '../../bindings/disk/qcow2/compress.js';
 import { convertImage } from '../../bindings/disk/convert.js';
 import { RawImage } from '../../bindings/disk/raw.js';
 import { mapImage, mapJson } from '../../bindings/disk/map.js';
-import { hasQemuImg, hasQemuIo, qemuImg, qemuIo, tempDir, noise, sha256Of, sha256Bytes, expectQemuOutput } from './helpers.js';
+import {
+  hasQemuImg,
+  hasQemuIo,
+  qemuImg,
+  qemuIo,
+  tempDir,
+  noise,
+  sha256Of,
+  sha256Bytes,
+  expectQemuOutput,
+} from './helpers.js';
 import { runCliInProcess } from '../helpers/cli.js';
 
 const t = tempDir();
@@ -37,13 +47,19 @@ const KIB = 1024;
  * 4.5 KiB into a cluster, with text, to cover the short last cluster.
  */
 function sourceDisk(): Uint8Array {
-  const regions = ['text', 'text', 'zero', 'noise', 'text', 'byte', 'period', 'zero', 'zero', 'text', 'noise', 'text', 'period', 'text'];
+  const regions = [
+    'text', 'text', 'zero', 'noise', 'text', 'byte', 'period', 'zero', 'zero', 'text', 'noise',
+    'text', 'period', 'text',
+  ];
   const size = regions.length * 64 * KIB + 4608;
   const d = new Uint8Array(size);
   let line = 0;
   const text = (from: number, to: number) => {
     for (let p = from; p < to;) {
-      const s = new TextEncoder().encode(`${line.toString(16).padStart(6, '0')}: sector ${line * 7919 % 4099} holds the quick brown fox, jumps ${line % 13} lazy dogs\n`);
+      const s = new TextEncoder().encode(
+        `${line.toString(16).padStart(6, '0')}: sector ${(line * 7919) % 4099} ` +
+          `holds the quick brown fox, jumps ${line % 13} lazy dogs\n`,
+      );
       line++;
       d.set(s.subarray(0, Math.min(s.length, to - p)), p);
       p += s.length;
@@ -54,7 +70,11 @@ function sourceDisk(): Uint8Array {
     if (r === 'text') text(at, at + 64 * KIB);
     if (r === 'noise') d.set(noise(64 * KIB, i + 1), at);
     if (r === 'byte') d.fill(0xa5, at, at + 64 * KIB);
-    if (r === 'period') { const p = noise(6 * KIB, 77 + i); for (let o = 0; o < 64 * KIB; o += p.length) d.set(p.subarray(0, Math.min(p.length, 64 * KIB - o)), at + o); }
+    if (r === 'period') {
+      const p = noise(6 * KIB, 77 + i);
+      for (let o = 0; o < 64 * KIB; o += p.length)
+        d.set(p.subarray(0, Math.min(p.length, 64 * KIB - o)), at + o);
+    }
   });
   text(regions.length * 64 * KIB, size);
   return d;
@@ -88,7 +108,10 @@ function inflateAllAsQemu(q: Qcow2Image, file: Uint8Array): { n: number; hosts: 
 function qemuMapNoOffsets(file: string): unknown[] {
   const r = qemuImg(['map', '--output=json', file]);
   expect(r.status).toBe(0);
-  return (JSON.parse(r.stdout) as Record<string, unknown>[]).map(({ offset, ...rest }) => ({ ...rest, hasOffset: offset !== undefined }));
+  return (JSON.parse(r.stdout) as Record<string, unknown>[]).map(({ offset, ...rest }) => ({
+    ...rest,
+    hasOffset: offset !== undefined,
+  }));
 }
 
 function qemuCheck(file: string): Record<string, number> {
@@ -110,13 +133,19 @@ const CONFIGS: [string, string, number][] = [
 ];
 
 describe('qcow2 compressed writes without QEMU', () => {
-  it('compresses, reads back equal, passes our check, and every stream inflates with a 4 KiB window', () => {
+  it('compresses, reads back equal, passes our check, ' +
+      'and every stream inflates with a 4 KiB window', () => {
     for (const [, opts] of CONFIGS) {
       const o = Object.fromEntries(opts.split(',').map((kv) => kv.split('=')));
       const dst = new MemorySource(new Uint8Array(0), true);
       const stats = convertImage(new RawImage(new MemorySource(SOURCE.slice(), false)), dst, {
-        format: 'qcow2', compress: true,
-        qcow2: { compat: o.compat, clusterSize: o.cluster_size ? Number(o.cluster_size) : undefined, refcountBits: o.refcount_bits ? Number(o.refcount_bits) : undefined },
+        format: 'qcow2',
+        compress: true,
+        qcow2: {
+          compat: o.compat,
+          clusterSize: o.cluster_size ? Number(o.cluster_size) : undefined,
+          refcountBits: o.refcount_bits ? Number(o.refcount_bits) : undefined,
+        },
       });
       const file = dst.bytes().slice();
       const q = new Qcow2Image(new MemorySource(file, false));
@@ -141,13 +170,20 @@ describe('qcow2 compressed writes without QEMU', () => {
     const text = SOURCE.slice(0, 65536);
     expect(q.writeCompressed(0, text)).toBe(true);
     expect(() => q.writeCompressed(0, text)).toThrow(ImageError);
-    expect(() => q.writeCompressed(0, text)).toThrow(/guest cluster 0 is already allocated \(L2 entry at 0x[0-9a-f]+\); compressed writes go to unallocated clusters only/);
-    expect(() => q.writeCompressed(1, text.subarray(0, 100))).toThrow(/must be 65536 bytes, not 100/);
-    expect(() => q.writeCompressed(16, text)).toThrow(/guest cluster 16 lies outside the 1048576-byte disk/);
+    expect(() => q.writeCompressed(0, text)).toThrow(
+      /guest cluster 0 is already allocated \(L2 entry at 0x[0-9a-f]+\); compressed writes go to unallocated clusters only/,
+    );
+    expect(() => q.writeCompressed(1, text.subarray(0, 100))).toThrow(
+      /must be 65536 bytes, not 100/,
+    );
+    expect(() => q.writeCompressed(16, text)).toThrow(
+      /guest cluster 16 lies outside the 1048576-byte disk/,
+    );
     q.close();
   });
 
-  it('a 32 KiB-window deflate (fflate) of the 6 KiB-period cluster does not inflate with QEMU\'s window', () => {
+  it('a 32 KiB-window deflate (fflate) of the 6 KiB-period ' +
+      "cluster does not inflate with QEMU's window", () => {
     // Why the compressor must be told windowBits 12: the reference zlib rejects the stream.
     const cluster = SOURCE.subarray(6 * 65536, 7 * 65536);
     const wide = deflateSync(cluster, { level: 6 });
@@ -161,7 +197,9 @@ describe('qcow2 compressed writes without QEMU', () => {
     expect(r.status).not.toBe(0);
     expect(r.err).toContain('Compression not supported for this file format');
     expect(existsSync(out)).toBe(false);
-    const z = await run(['img', 'convert', '-c', '-O', 'qcow2', '-o', 'compression_type=zstd', srcPath, out + '.qcow2']);
+    const z = await run([
+      'img', 'convert', '-c', '-O', 'qcow2', '-o', 'compression_type=zstd', srcPath, out + '.qcow2',
+    ]);
     expect(z.status).not.toBe(0);
     expect(z.err).toContain('compression_type=zstd is not supported (only zlib)');
   });
@@ -173,8 +211,12 @@ describe.skipIf(!hasQemuImg)('qcow2 compressed writes against qemu-img', () => {
       const ours = join(t.dir, `ours-${opts.replace(/\W+/g, '_')}.qcow2`);
       const plain = ours + '.plain.qcow2';
       const theirs = ours + '.qemu.qcow2';
-      expect((await run(['img', 'convert', '-c', '-O', 'qcow2', '-o', opts + ',compression_type=zlib', srcPath, ours])).status).toBe(0);
-      expect((await run(['img', 'convert', '-O', 'qcow2', '-o', opts, srcPath, plain])).status).toBe(0);
+      const compressed = await run([
+        'img', 'convert', '-c', '-O', 'qcow2', '-o', opts + ',compression_type=zlib', srcPath, ours,
+      ]);
+      expect(compressed.status).toBe(0);
+      const uncompressed = await run(['img', 'convert', '-O', 'qcow2', '-o', opts, srcPath, plain]);
+      expect(uncompressed.status).toBe(0);
       expect(qemuImg(['convert', '-c', '-O', 'qcow2', '-o', opts, srcPath, theirs]).status).toBe(0);
 
       const c = qemuCheck(ours);
@@ -183,14 +225,23 @@ describe.skipIf(!hasQemuImg)('qcow2 compressed writes against qemu-img', () => {
       expect(c['compressed-clusters']).toBeGreaterThan(0);
       // The same clusters compressed, uncompressed and left out as QEMU's own convert -c.
       const q = qemuCheck(theirs);
-      for (const k of ['allocated-clusters', 'compressed-clusters', 'fragmented-clusters', 'total-clusters']) expect([k, c[k]]).toEqual([k, q[k]]);
+      for (const k of [
+        'allocated-clusters', 'compressed-clusters', 'fragmented-clusters', 'total-clusters',
+      ])
+        expect([k, c[k]]).toEqual([k, q[k]]);
       expect(qemuMapNoOffsets(ours)).toEqual(qemuMapNoOffsets(theirs));
       // qemu-img 7.2 maps compressed clusters as data without a host offset.
-      const map = JSON.parse(qemuImg(['map', '--output=json', ours]).stdout) as { start: number; data: boolean; offset?: number }[];
+      const map = JSON.parse(qemuImg(['map', '--output=json', ours]).stdout) as {
+        start: number;
+        data: boolean;
+        offset?: number;
+      }[];
       expect(map.find((e) => e.start === 0)).toMatchObject({ data: true });
       expect(map.find((e) => e.start === 0)!.offset).toBeUndefined();
 
-      expect(qemuImg(['compare', '-f', 'raw', srcPath, ours]).stdout).toMatch(/Images are identical/);
+      expect(qemuImg(['compare', '-f', 'raw', srcPath, ours]).stdout).toMatch(
+        /Images are identical/,
+      );
       expect(qemuImg(['convert', '-O', 'raw', ours, ours + '.raw']).status).toBe(0);
       expect(sha256Bytes(readFileSync(ours + '.raw'))).toBe(sha256Bytes(SOURCE));
       expect(statSync(ours).size).toBeLessThanOrEqual(statSync(plain).size * ratio);
@@ -220,12 +271,20 @@ describe.skipIf(!hasQemuImg)('qcow2 compressed writes against qemu-img', () => {
    * Guest-style writes: inside one cluster, a whole cluster, across two compressed
    * clusters, across a compressed and an uncompressed (noise) one, into the short last one.
    */
-  const WRITES: [number, number, number][] = [[65536 + 1000, 300, 1], [11 * 65536, 65536, 2], [5 * 65536 - 700, 1400, 3], [10 * 65536 - 50, 100, 4], [14 * 65536 + 100, 50, 5]];
+  const WRITES: [number, number, number][] = [
+    [65536 + 1000, 300, 1],
+    [11 * 65536, 65536, 2],
+    [5 * 65536 - 700, 1400, 3],
+    [10 * 65536 - 50, 100, 4],
+    [14 * 65536 + 100, 50, 5],
+  ];
 
   for (const who of ['ours', 'qemu']) {
-    it(`guest writes into compressed clusters (${who}) copy them out: qemu-img check clean, compare equal`, async () => {
+    it(`guest writes into compressed clusters (${who}) copy them out: ` +
+        'qemu-img check clean, compare equal', async () => {
       const f = join(t.dir, `guest-${who}.qcow2`);
-      if (who === 'ours') expect((await run(['img', 'convert', '-c', '-O', 'qcow2', srcPath, f])).status).toBe(0);
+      if (who === 'ours')
+        expect((await run(['img', 'convert', '-c', '-O', 'qcow2', srcPath, f])).status).toBe(0);
       else expect(qemuImg(['convert', '-c', '-O', 'qcow2', srcPath, f]).status).toBe(0);
       const before = qemuCheck(f)['compressed-clusters'];
       const mirror = SOURCE.slice();
@@ -233,7 +292,8 @@ describe.skipIf(!hasQemuImg)('qcow2 compressed writes against qemu-img', () => {
       const touched = new Set<number>();
       for (const [off, len, seed] of WRITES) {
         const data = noise(len, seed);
-        for (let ci = Math.floor(off / 65536); ci <= Math.floor((off + len - 1) / 65536); ci++) if (img.map(ci).kind === 'compressed') touched.add(ci);
+        for (let ci = Math.floor(off / 65536); ci <= Math.floor((off + len - 1) / 65536); ci++)
+          if (img.map(ci).kind === 'compressed') touched.add(ci);
         img.write(off, data);
         mirror.set(data, off);
       }
@@ -249,7 +309,8 @@ describe.skipIf(!hasQemuImg)('qcow2 compressed writes against qemu-img', () => {
     });
   }
 
-  it('an internal snapshot shares our compressed clusters; a guest write copies out and the snapshot keeps them', async () => {
+  it('an internal snapshot shares our compressed clusters; ' +
+      'a guest write copies out and the snapshot keeps them', async () => {
     const f = join(t.dir, 'snap.qcow2');
     expect((await run(['img', 'convert', '-c', '-O', 'qcow2', srcPath, f])).status).toBe(0);
     expect((await run(['img', 'snapshot', '-c', 'before', f])).status).toBe(0);
@@ -263,14 +324,17 @@ describe.skipIf(!hasQemuImg)('qcow2 compressed writes against qemu-img', () => {
     const changed = SOURCE.slice();
     changed.set(noise(200, 9), 100);
     writeFileSync(f + '.changed.raw', changed);
-    expect(qemuImg(['compare', '-f', 'raw', f + '.changed.raw', f]).stdout).toMatch(/Images are identical/);
+    expect(qemuImg(['compare', '-f', 'raw', f + '.changed.raw', f]).stdout).toMatch(
+      /Images are identical/,
+    );
     // QEMU reverts to the snapshot: the compressed clusters it kept are the source's.
     expect(qemuImg(['snapshot', '-a', 'before', f]).status).toBe(0);
     expect(qemuImg(['compare', '-f', 'raw', srcPath, f]).stdout).toMatch(/Images are identical/);
     expect(qemuCheck(f).leaks ?? 0).toBe(0);
   });
 
-  it('check finds a COPIED flag on a compressed entry with qemu-img\'s message and exit status', async () => {
+  it('check finds a COPIED flag on a compressed entry ' +
+      "with qemu-img's message and exit status", async () => {
     const f = join(t.dir, 'copied.qcow2');
     expect((await run(['img', 'convert', '-c', '-O', 'qcow2', srcPath, f])).status).toBe(0);
     const img = new Qcow2Image(new FileSource(f, 'r'));
@@ -289,28 +353,43 @@ describe.skipIf(!hasQemuImg)('qcow2 compressed writes against qemu-img', () => {
     expect(r.out).toBe(q.stdout);
   });
 
-  it('img convert -c to VMDK is accepted as qemu-img accepts it, and reads back equal', async () => {
+  it('img convert -c to VMDK is accepted as qemu-img ' +
+      'accepts it, and reads back equal', async () => {
     for (const sub of ['monolithicSparse', 'streamOptimized']) {
       const f = join(t.dir, `c-${sub}.vmdk`);
-      expect(qemuImg(['convert', '-c', '-O', 'vmdk', '-o', `subformat=${sub}`, srcPath, f + '.qemu']).status).toBe(0);
-      expect((await run(['img', 'convert', '-c', '-O', 'vmdk', '-o', `subformat=${sub}`, srcPath, f])).status).toBe(0);
+      expect(
+        qemuImg(['convert', '-c', '-O', 'vmdk', '-o', `subformat=${sub}`, srcPath, f + '.qemu'])
+          .status,
+      ).toBe(0);
+      const converted = await run([
+        'img', 'convert', '-c', '-O', 'vmdk', '-o', `subformat=${sub}`, srcPath, f,
+      ]);
+      expect(converted.status).toBe(0);
       expect(qemuImg(['compare', '-f', 'raw', srcPath, f]).stdout).toMatch(/Images are identical/);
     }
   });
 
-  it.skipIf(!hasQemuIo)('qemu-io writes into our compressed clusters (QEMU copies them out) and the image stays clean', async () => {
-    const f = join(t.dir, 'qemu-io-over-ours.qcow2');
-    expect((await run(['img', 'convert', '-c', '-O', 'qcow2', '-o', 'cluster_size=4096', srcPath, f])).status).toBe(0);
-    qemuIo('qcow2', f, ['write -P 0x5a 70000 3000', 'write -z 200000 8192']);
-    const mirror = SOURCE.slice();
-    mirror.fill(0x5a, 70000, 73000);
-    mirror.fill(0, 200000, 208192);
-    const c = qemuCheck(f);
-    expect(c.leaks ?? 0).toBe(0);
-    expect(c.corruptions ?? 0).toBe(0);
-    const m = join(t.dir, 'qemu-io-over-ours.raw');
-    writeFileSync(m, mirror);
-    expect(qemuImg(['compare', '-f', 'raw', m, f]).stdout).toMatch(/Images are identical/);
-    expect(checkQcow2(new MemorySource(new Uint8Array(readFileSync(f)), false)).messages).toEqual([]);
-  });
+  it.skipIf(!hasQemuIo)(
+    'qemu-io writes into our compressed clusters (QEMU copies them out) and the image stays clean',
+    async () => {
+      const f = join(t.dir, 'qemu-io-over-ours.qcow2');
+      const converted = await run([
+        'img', 'convert', '-c', '-O', 'qcow2', '-o', 'cluster_size=4096', srcPath, f,
+      ]);
+      expect(converted.status).toBe(0);
+      qemuIo('qcow2', f, ['write -P 0x5a 70000 3000', 'write -z 200000 8192']);
+      const mirror = SOURCE.slice();
+      mirror.fill(0x5a, 70000, 73000);
+      mirror.fill(0, 200000, 208192);
+      const c = qemuCheck(f);
+      expect(c.leaks ?? 0).toBe(0);
+      expect(c.corruptions ?? 0).toBe(0);
+      const m = join(t.dir, 'qemu-io-over-ours.raw');
+      writeFileSync(m, mirror);
+      expect(qemuImg(['compare', '-f', 'raw', m, f]).stdout).toMatch(/Images are identical/);
+      expect(checkQcow2(new MemorySource(new Uint8Array(readFileSync(f)), false)).messages).toEqual(
+        [],
+      );
+    },
+  );
 });

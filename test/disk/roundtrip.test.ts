@@ -48,14 +48,21 @@ describe('writers and readers agree', () => {
     const got = new Uint8Array(SIZE);
     back.read(0, got);
     expect(Buffer.from(got).equals(Buffer.from(ref))).toBe(true);
-    const c = spec.format === 'qcow2' ? checkQcow2(new MemorySource(dst.bytes(), false)) : checkVmdk(new MemorySource(dst.bytes(), false));
+    const c =
+      spec.format === 'qcow2'
+        ? checkQcow2(new MemorySource(dst.bytes(), false))
+        : checkVmdk(new MemorySource(dst.bytes(), false));
     expect(c.messages).toEqual([]);
     expect(checkExitStatus(c)).toBe(0);
   });
 
-  it('the stream-optimized writer puts the grain directory in a footer and ends with an end-of-stream marker', () => {
+  it('the stream-optimized writer puts the grain directory in ' +
+      'a footer and ends with an end-of-stream marker', () => {
     const dst = new MemorySource();
-    convertImage(new RawImage(new MemorySource(reference(), false)), dst, { format: 'vmdk', vmdk: { subformat: 'streamOptimized' } });
+    convertImage(new RawImage(new MemorySource(reference(), false)), dst, {
+      format: 'vmdk',
+      vmdk: { subformat: 'streamOptimized' },
+    });
     const b = dst.bytes();
     const dv = new DataView(b.buffer, b.byteOffset, b.length);
     expect(dv.getBigUint64(56, true)).toBe(0xffffffffffffffffn); // header: GD_AT_END
@@ -65,7 +72,8 @@ describe('writers and readers agree', () => {
     expect(new VmdkImage(new MemorySource(b, false)).hasFooter).toBe(true);
   });
 
-  it('grows and moves the refcount table once the image outgrows it (512-byte clusters, 64-bit refcounts)', () => {
+  it('grows and moves the refcount table once the image ' +
+      'outgrows it (512-byte clusters, 64-bit refcounts)', () => {
     const dst = new MemorySource();
     createImage(dst, 16 << 20, { format: 'qcow2', qcow2: { clusterSize: 512, refcountBits: 64 } });
     const img = new Qcow2Image(dst);
@@ -91,7 +99,9 @@ describe('qcow2 header extensions this code does not interpret', () => {
     // Find the end-of-extensions marker and put an unknown extension before it.
     let at = h.headerLength;
     for (const e of h.extensions) at += 8 + Math.ceil(e.data.length / 8) * 8;
-    const unknown = new Uint8Array([0x12, 0x34, 0x56, 0x78, 0, 0, 0, 5, 1, 2, 3, 4, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    const unknown = new Uint8Array([
+      0x12, 0x34, 0x56, 0x78, 0, 0, 0, 5, 1, 2, 3, 4, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ]);
     b.set(unknown, at);
     const src = new MemorySource(b);
     const img = new Qcow2Image(src);
@@ -101,7 +111,9 @@ describe('qcow2 header extensions this code does not interpret', () => {
     const after = src.bytes();
     expect([...after.subarray(at, at + unknown.length)]).toEqual([...unknown]);
     const again = readHeader(new MemorySource(after, false));
-    expect(again.extensions.find((e) => e.type === 0x12345678)!.data).toEqual(new Uint8Array([1, 2, 3, 4, 5]));
+    expect(again.extensions.find((e) => e.type === 0x12345678)!.data).toEqual(
+      new Uint8Array([1, 2, 3, 4, 5]),
+    );
     expect(checkExitStatus(checkQcow2(new MemorySource(after, false)))).toBe(0);
   });
 });
@@ -111,8 +123,19 @@ describe('VMDK descriptors', () => {
     const img = new VmdkImage(new MemorySource(fixtureBytes('cot-ubuntu.2.0-disk1.vmdk'), false));
     const d = img.descriptor!;
     expect(d.fields.get('createType')).toBe('streamOptimized');
-    expect(d.extents).toEqual([{ access: 'RDONLY', sectors: img.size / 512, type: 'SPARSE', file: 'ubuntu.2.0-disk1.vmdk', offset: undefined }]);
-    const odd = parseDescriptor('# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType="monolithicSparse"\nsome free text\nddb.comment = "a "quoted" word"\n');
+    expect(d.extents).toEqual([
+      {
+        access: 'RDONLY',
+        sectors: img.size / 512,
+        type: 'SPARSE',
+        file: 'ubuntu.2.0-disk1.vmdk',
+        offset: undefined,
+      },
+    ]);
+    const odd = parseDescriptor(
+      '# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\n' +
+        'createType="monolithicSparse"\nsome free text\nddb.comment = "a "quoted" word"\n',
+    );
     expect(odd.fields.get('createType')).toBe('monolithicSparse');
     expect(odd.ddb.get('ddb.comment')).toBe('a "quoted" word');
     expect(odd.unparsed).toEqual([6]);
@@ -133,9 +156,13 @@ describe('backing files', () => {
 describe('browser-friendly format code', () => {
   it('imports nothing from Node outside the file-backed modules', () => {
     const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bindings', 'disk');
-    const walk = (d: string): string[] => readdirSync(d).flatMap((f) => statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)]);
+    const walk = (d: string): string[] =>
+      readdirSync(d).flatMap((f) =>
+        statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)],
+      );
     const files = walk(root).filter((f) => f.endsWith('.ts') && !/node(-file)?\.ts$/.test(f));
     expect(files.length).toBeGreaterThan(10);
-    for (const f of files) expect(readFileSync(f, 'utf8'), f).not.toMatch(/from ['"](node:|fs|path|os|crypto)/);
+    for (const f of files)
+      expect(readFileSync(f, 'utf8'), f).not.toMatch(/from ['"](node:|fs|path|os|crypto)/);
   });
 });

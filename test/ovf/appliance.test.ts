@@ -18,12 +18,28 @@ describe('the JeOS example appliance', () => {
     const dir = join(tempDir(), 'jeos');
     const r = await importOva(join(REPO, 'appliances/jeos/jeos.ova'), dir);
     expect(r.package.members.every((m) => m.verified === 'SHA256')).toBe(true);
-    expect(r.config.boot).toEqual({ firmware: 'multiboot', kernel: 'jeos.elf', cmdline: 'iters=200 disk=8 only=syscall,pgfault,disk' });
+    expect(r.config.boot).toEqual({
+      firmware: 'multiboot',
+      kernel: 'jeos.elf',
+      cmdline: 'iters=200 disk=8 only=syscall,pgfault,disk',
+    });
     // The package's streamOptimized VMDK became a writable qcow2 working copy.
-    expect(r.config.disks).toEqual([{ controller: { type: 'ide', channel: 0, unit: 0 }, media: 'disk', path: 'disk.qcow2', format: 'qcow2', capacityBytes: 524288 }]);
+    expect(r.config.disks).toEqual([
+      {
+        controller: { type: 'ide', channel: 0, unit: 0 },
+        media: 'disk',
+        path: 'disk.qcow2',
+        format: 'qcow2',
+        capacityBytes: 524288,
+      },
+    ]);
 
     let text = '';
-    const prepared = prepareMachine(r.config, dir, { serialOut: (b) => { text += String.fromCharCode(b); } });
+    const prepared = prepareMachine(r.config, dir, {
+      serialOut: (b) => {
+        text += String.fromCharCode(b);
+      },
+    });
     expect(prepared.unsupported).toEqual([]);
     try {
       const m = await Machine.create(prepared.machine);
@@ -43,12 +59,16 @@ describe('the JeOS example appliance', () => {
 });
 
 describe('the JeOS example appliance from the command line', () => {
-  it('ovf import prints the wasmvisor run command that boots it, and that command does', async () => {
+  it('ovf import prints the wasmvisor run command that boots it, ' +
+      'and that command does', async () => {
     const { main } = await import('../../bindings/cli/main.js');
     const dir = join(tempDir(), 'jeos');
     const out: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
-    (process.stdout as any).write = (s: string | Uint8Array) => { out.push(typeof s === 'string' ? s : Buffer.from(s).toString()); return true; };
+    (process.stdout as any).write = (s: string | Uint8Array) => {
+      out.push(typeof s === 'string' ? s : Buffer.from(s).toString());
+      return true;
+    };
     let importStatus: number;
     let runStatus: number;
     try {

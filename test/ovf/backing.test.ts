@@ -98,7 +98,8 @@ async function pack(
 }
 
 describe.skipIf(!withQemu)('backing files of images in a package', () => {
-  it('refuses an absolute backing file (/etc/passwd) on import, naming the member and the name', async () => {
+  it('refuses an absolute backing file (/etc/passwd) ' +
+      'on import, naming the member and the name', async () => {
     const dir = tempDir();
     overlay(dir, 'disk.qcow2', '/etc/passwd');
     // qemu-img follows it: the guest would read the host's /etc/passwd.
@@ -109,7 +110,8 @@ describe.skipIf(!withQemu)('backing files of images in a package', () => {
     const e = await ovfError(() => importOva(join(dir, 'p.ova'), join(dir, 'out')));
     expect(e.code).toBe('unsafe-path');
     expect(e.message).toBe(
-      `${join(dir, 'p.ova')}: disk image "disk.qcow2" names backing file "/etc/passwd": absolute path; an image in a package may only name a file of the package`,
+      `${join(dir, 'p.ova')}: disk image "disk.qcow2" names backing file "/etc/passwd": ` +
+        'absolute path; an image in a package may only name a file of the package',
     );
     expect(existsSync(join(dir, 'out'))).toBe(false);
   });
@@ -145,7 +147,8 @@ describe.skipIf(!withQemu)('backing files of images in a package', () => {
     expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 
-  it('refuses it whatever media and format the descriptor claims (a "CD-ROM" that is a qcow2)', async () => {
+  it('refuses it whatever media and format the descriptor ' +
+      'claims (a "CD-ROM" that is a qcow2)', async () => {
     const dir = tempDir();
     overlay(dir, 'cd.iso', '/etc/passwd');
     await pack(dir, vm([ide('cd.iso', 0, 'cdrom')]), join(dir, 'p.ova'));
@@ -153,7 +156,8 @@ describe.skipIf(!withQemu)('backing files of images in a package', () => {
     expect(e.message).toMatch(/disk image "cd\.iso" names backing file "\/etc\/passwd"/);
   });
 
-  it('accepts a backing file that is another member, and the VM reads what qemu reads', async () => {
+  it('accepts a backing file that is another member, ' +
+      'and the VM reads what qemu reads', async () => {
     const dir = tempDir();
     qimg('create', '-f', 'qcow2', join(dir, 'base.qcow2'), '1M');
     qio('qcow2', join(dir, 'base.qcow2'), 'write -P 0x11 0 128k');
@@ -182,7 +186,8 @@ describe.skipIf(!withQemu)('backing files of images in a package', () => {
     await expect(importOva(join(dir, 'p.ova'), join(dir, 'out'))).resolves.toBeTruthy();
   });
 
-  it('follows a nested chain inside the package, and refuses one that leaves it further down', async () => {
+  it('follows a nested chain inside the package, ' +
+      'and refuses one that leaves it further down', async () => {
     const dir = tempDir();
     qimg('create', '-f', 'qcow2', join(dir, 'base.qcow2'), '1M');
     overlay(dir, 'mid.qcow2', 'base.qcow2', 'qcow2');
@@ -209,7 +214,8 @@ describe.skipIf(!withQemu)('backing files of images in a package', () => {
     expect(r.package.warnings.join('\n')).toMatch(/backing file loop/);
   });
 
-  it('refuses the same from an unpacked OVF folder, and a member that is a symbolic link', async () => {
+  it('refuses the same from an unpacked OVF folder, ' +
+      'and a member that is a symbolic link', async () => {
     const dir = tempDir();
     overlay(dir, 'disk.qcow2', '../outside.img');
     await pack(dir, vm([ide('disk.qcow2')]), join(dir, 'p.ova'));
@@ -233,7 +239,8 @@ describe.skipIf(!withQemu)('backing files of images in a package', () => {
     expect(existsSync(join(dir, 'out2'))).toBe(false);
   });
 
-  it('confines a chain to its folder: a backing file reached through a symbolic link is refused', () => {
+  it('confines a chain to its folder: a backing file ' +
+      'reached through a symbolic link is refused', () => {
     const dir = tempDir();
     const pkg = join(dir, 'pkg');
     mkdirSync(pkg);
@@ -283,7 +290,8 @@ describe.skipIf(!withQemu)('ovf export of images that depend on other files', ()
     qio('qcow2', join(dir, 'top.qcow2'), 'write -P 0x33 1536k 64k');
     const r = await exportVmConfig(vm([ide('top.qcow2')]), dir, join(dir, 'out.ova'));
     expect(r.notes).toEqual([
-      `disk top.qcow2 is a qcow2 overlay of backing file "mid.qcow2"; packed flattened as top.qcow2`,
+      'disk top.qcow2 is a qcow2 overlay of backing ' +
+        'file "mid.qcow2"; packed flattened as top.qcow2',
     ]);
     const x = join(dir, 'x');
     mkdirSync(x);
@@ -332,7 +340,9 @@ describe.skipIf(!withQemu)('ovf export of images that depend on other files', ()
   it('refuses an overlay whose backing file is missing, rather than pack it as it is', async () => {
     const dir = tempDir();
     overlay(dir, 'lost.qcow2', join(dir, 'gone.qcow2'), 'qcow2');
-    await expect(exportVmConfig(vm([ide('lost.qcow2')]), dir, join(dir, 'out.ova'))).rejects.toThrow(
+    await expect(
+      exportVmConfig(vm([ide('lost.qcow2')]), dir, join(dir, 'out.ova')),
+    ).rejects.toThrow(
       `lost.qcow2: the disk is a qcow2 overlay of backing file "${join(dir, 'gone.qcow2')}"; ` +
         `cannot open ${join(dir, 'gone.qcow2')}: no such file or directory`,
     );

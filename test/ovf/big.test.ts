@@ -19,21 +19,54 @@ describe.skipIf(!big)('OVA members over 8 GiB', () => {
     const size = 9 * 2 ** 30 + 5;
     const block = new Uint8Array(1 << 20).fill(0xab);
     async function* zeros() {
-      for (let left = size; left > 0; left -= block.length) yield left >= block.length ? block : block.subarray(0, left);
+      for (let left = size; left > 0; left -= block.length)
+        yield left >= block.length ? block : block.subarray(0, left);
     }
     const digest = nodeHasher('SHA256');
     for await (const c of zeros()) digest.update(c);
-    const { envelope } = fromVmConfig({
-      version: 1, name: 'big', cpus: 1, memoryMiB: 16, boot: { firmware: 'bios' },
-      disks: [{ controller: { type: 'ide', channel: 0, unit: 0 }, media: 'disk', path: 'big.img', format: 'raw', capacityBytes: size }],
-      nics: [], serial: [],
-    }, { fileInfo: () => ({ size }) });
+    const { envelope } = fromVmConfig(
+      {
+        version: 1,
+        name: 'big',
+        cpus: 1,
+        memoryMiB: 16,
+        boot: { firmware: 'bios' },
+        disks: [
+          {
+            controller: { type: 'ide', channel: 0, unit: 0 },
+            media: 'disk',
+            path: 'big.img',
+            format: 'raw',
+            capacityBytes: size,
+          },
+        ],
+        nics: [],
+        serial: [],
+      },
+      { fileInfo: () => ({ size }) },
+    );
     const ovf = new TextEncoder().encode(writeOvf(envelope));
-    const mf = new TextEncoder().encode(formatManifest([{ algorithm: 'SHA256', name: 'big.img', digest: digest.hex() }]));
-    const bytes = (name: string, b: Uint8Array) => ({ name, size: b.length, open: async function* () { yield b; } });
+    const mf = new TextEncoder().encode(
+      formatManifest([{ algorithm: 'SHA256', name: 'big.img', digest: digest.hex() }]),
+    );
+    const bytes = (name: string, b: Uint8Array) => ({
+      name,
+      size: b.length,
+      open: async function* () {
+        yield b;
+      },
+    });
     const rss0 = process.memoryUsage().rss;
-    const r = await readOva(tarStream([bytes('big.ovf', ovf), bytes('big.mf', mf), { name: 'big.img', size, open: zeros }], new Date(0)), { hasher: nodeHasher });
-    expect(r.members).toEqual([{ name: 'big.img', size, storedSize: size, compressed: false, verified: 'SHA256' }]);
+    const r = await readOva(
+      tarStream(
+        [bytes('big.ovf', ovf), bytes('big.mf', mf), { name: 'big.img', size, open: zeros }],
+        new Date(0),
+      ),
+      { hasher: nodeHasher },
+    );
+    expect(r.members).toEqual([
+      { name: 'big.img', size, storedSize: size, compressed: false, verified: 'SHA256' },
+    ]);
     expect(process.memoryUsage().rss - rss0).toBeLessThan(256 * 2 ** 20);
   }, 600_000);
 });

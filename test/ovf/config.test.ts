@@ -18,14 +18,37 @@ const full: VmConfig = {
   cpus: 2,
   memoryMiB: 96,
   description: 'A small appliance',
-  boot: { firmware: 'multiboot', kernel: 'kernel.elf', cmdline: 'console=ttyS0 quiet', modules: ['initrd.img'] },
+  boot: {
+    firmware: 'multiboot',
+    kernel: 'kernel.elf',
+    cmdline: 'console=ttyS0 quiet',
+    modules: ['initrd.img'],
+  },
   disks: [
-    { controller: { type: 'ide', channel: 0, unit: 0 }, media: 'disk', path: 'root.qcow2', format: 'qcow2', capacityBytes: 1 << 30 },
-    { controller: { type: 'ide', channel: 1, unit: 0 }, media: 'cdrom', path: 'tools.iso', format: 'iso', readOnly: true },
+    {
+      controller: { type: 'ide', channel: 0, unit: 0 },
+      media: 'disk',
+      path: 'root.qcow2',
+      format: 'qcow2',
+      capacityBytes: 1 << 30,
+    },
+    {
+      controller: { type: 'ide', channel: 1, unit: 0 },
+      media: 'cdrom',
+      path: 'tools.iso',
+      format: 'iso',
+      readOnly: true,
+    },
     { controller: { type: 'virtio', index: 0 }, media: 'disk', capacityBytes: 4 << 20 },
   ],
-  nics: [{ model: 'ne2k', network: 'lan', mac: '52:54:00:12:34:56' }, { model: 'virtio-net', network: 'lan' }],
-  serial: [{ port: 1, backend: 'stdio' }, { port: 2, backend: 'file', path: 'com2.log' }],
+  nics: [
+    { model: 'ne2k', network: 'lan', mac: '52:54:00:12:34:56' },
+    { model: 'virtio-net', network: 'lan' },
+  ],
+  serial: [
+    { port: 1, backend: 'stdio' },
+    { port: 2, backend: 'file', path: 'com2.log' },
+  ],
 };
 
 describe('VM configuration validator', () => {
@@ -35,25 +58,158 @@ describe('VM configuration validator', () => {
   });
 
   const cases: [string, (c: Record<string, any>) => void, string, RegExp][] = [
-    ['a misspelt key', (c) => { c.memoryMb = 64; }, '$.memoryMb', /unknown key/],
-    ['zero vCPUs', (c) => { c.cpus = 0; }, '$.cpus', new RegExp(`1 to ${MAX_VCPUS}`)],
-    ['too many vCPUs', (c) => { c.cpus = MAX_VCPUS + 1; }, '$.cpus', /integer/],
-    ['too much memory', (c) => { c.memoryMiB = MAX_MEMORY_MIB + 1; }, '$.memoryMiB', /2 to 3072/],
-    ['too little memory', (c) => { c.memoryMiB = 1; }, '$.memoryMiB', /2 to 3072/],
-    ['fractional memory', (c) => { c.memoryMiB = 64.5; }, '$.memoryMiB', /integer/],
-    ['an IDE slot used twice', (c) => { c.disks[1].controller = { type: 'ide', channel: 0, unit: 0 }; }, '$.disks[1].controller', /used twice/],
-    ['IDE channel 2', (c) => { c.disks[0].controller.channel = 2; }, '$.disks[0].controller.channel', /0 to 1/],
-    ['a virtio CD-ROM', (c) => { c.disks[1].controller = { type: 'virtio', index: 1 }; }, '$.disks[1].media', /needs the IDE controller/],
-    ['an empty disk without a size', (c) => { delete c.disks[2].capacityBytes; }, '$.disks[2]', /needs capacityBytes/],
-    ['an unknown format', (c) => { c.disks[0].format = 'vdi'; }, '$.disks[0].format', /raw, qcow2/],
-    ['a multicast MAC', (c) => { c.nics[0].mac = '01:00:5e:00:00:01'; }, '$.nics[0].mac', /multicast/],
-    ['a malformed MAC', (c) => { c.nics[0].mac = '52-54-00-12-34-56'; }, '$.nics[0].mac', /52:54:00/],
-    ['COM5', (c) => { c.serial[0].port = 5; }, '$.serial[0].port', /1 to 4/],
-    ['COM1 twice', (c) => { c.serial[1].port = 1; }, '$.serial[1].port', /used twice/],
-    ['a file backend without a path', (c) => { delete c.serial[1].path; }, '$.serial[1].path', /non-empty string/],
-    ['multiboot without a kernel', (c) => { delete c.boot.kernel; }, '$.boot.kernel', /non-empty string/],
-    ['an unknown firmware', (c) => { c.boot = { firmware: 'efi' }; }, '$.boot.firmware', /"bios" or "multiboot"/],
-    ['a wrong version', (c) => { c.version = 2; }, '$.version', /must be 1/],
+    [
+      'a misspelt key',
+      (c) => {
+        c.memoryMb = 64;
+      },
+      '$.memoryMb',
+      /unknown key/,
+    ],
+    [
+      'zero vCPUs',
+      (c) => {
+        c.cpus = 0;
+      },
+      '$.cpus',
+      new RegExp(`1 to ${MAX_VCPUS}`),
+    ],
+    [
+      'too many vCPUs',
+      (c) => {
+        c.cpus = MAX_VCPUS + 1;
+      },
+      '$.cpus',
+      /integer/,
+    ],
+    [
+      'too much memory',
+      (c) => {
+        c.memoryMiB = MAX_MEMORY_MIB + 1;
+      },
+      '$.memoryMiB',
+      /2 to 3072/,
+    ],
+    [
+      'too little memory',
+      (c) => {
+        c.memoryMiB = 1;
+      },
+      '$.memoryMiB',
+      /2 to 3072/,
+    ],
+    [
+      'fractional memory',
+      (c) => {
+        c.memoryMiB = 64.5;
+      },
+      '$.memoryMiB',
+      /integer/,
+    ],
+    [
+      'an IDE slot used twice',
+      (c) => {
+        c.disks[1].controller = { type: 'ide', channel: 0, unit: 0 };
+      },
+      '$.disks[1].controller',
+      /used twice/,
+    ],
+    [
+      'IDE channel 2',
+      (c) => {
+        c.disks[0].controller.channel = 2;
+      },
+      '$.disks[0].controller.channel',
+      /0 to 1/,
+    ],
+    [
+      'a virtio CD-ROM',
+      (c) => {
+        c.disks[1].controller = { type: 'virtio', index: 1 };
+      },
+      '$.disks[1].media',
+      /needs the IDE controller/,
+    ],
+    [
+      'an empty disk without a size',
+      (c) => {
+        delete c.disks[2].capacityBytes;
+      },
+      '$.disks[2]',
+      /needs capacityBytes/,
+    ],
+    [
+      'an unknown format',
+      (c) => {
+        c.disks[0].format = 'vdi';
+      },
+      '$.disks[0].format',
+      /raw, qcow2/,
+    ],
+    [
+      'a multicast MAC',
+      (c) => {
+        c.nics[0].mac = '01:00:5e:00:00:01';
+      },
+      '$.nics[0].mac',
+      /multicast/,
+    ],
+    [
+      'a malformed MAC',
+      (c) => {
+        c.nics[0].mac = '52-54-00-12-34-56';
+      },
+      '$.nics[0].mac',
+      /52:54:00/,
+    ],
+    [
+      'COM5',
+      (c) => {
+        c.serial[0].port = 5;
+      },
+      '$.serial[0].port',
+      /1 to 4/,
+    ],
+    [
+      'COM1 twice',
+      (c) => {
+        c.serial[1].port = 1;
+      },
+      '$.serial[1].port',
+      /used twice/,
+    ],
+    [
+      'a file backend without a path',
+      (c) => {
+        delete c.serial[1].path;
+      },
+      '$.serial[1].path',
+      /non-empty string/,
+    ],
+    [
+      'multiboot without a kernel',
+      (c) => {
+        delete c.boot.kernel;
+      },
+      '$.boot.kernel',
+      /non-empty string/,
+    ],
+    [
+      'an unknown firmware',
+      (c) => {
+        c.boot = { firmware: 'efi' };
+      },
+      '$.boot.firmware',
+      /"bios" or "multiboot"/,
+    ],
+    [
+      'a wrong version',
+      (c) => {
+        c.version = 2;
+      },
+      '$.version',
+      /must be 1/,
+    ],
   ];
   for (const [what, change, path, message] of cases) {
     it(`names ${what}`, () => {
@@ -76,7 +232,9 @@ describe('VM configuration to OVF and back', () => {
   for (const family of ['1', '2'] as const) {
     it(`survives OVF ${family}.x: configuration → descriptor → configuration`, () => {
       const { envelope, files } = fromVmConfig(full, { family, fileInfo: () => ({ size: 4096 }) });
-      expect(files.map((f) => f.href)).toEqual(['root.qcow2', 'tools.iso', 'kernel.elf', 'initrd.img']);
+      expect(files.map((f) => f.href)).toEqual([
+        'root.qcow2', 'tools.iso', 'kernel.elf', 'initrd.img',
+      ]);
       const text = writeOvf(envelope);
       const back = readOvf(text);
       expect(back.family).toBe(family);
@@ -98,7 +256,10 @@ describe('VM configuration to OVF and back', () => {
   );
 
   it('writes RASD properties in the alphabetical order of the CIM schema sequence', () => {
-    const hw = findSection(virtualSystems(fromVmConfig(full).envelope.content)[0].sections, 'VirtualHardwareSection')!;
+    const hw = findSection(
+      virtualSystems(fromVmConfig(full).envelope.content)[0].sections,
+      'VirtualHardwareSection',
+    )!;
     for (const item of hw.items) {
       const names = item.props.map((p) => p.name);
       expect(names).toEqual([...names].sort());
@@ -106,7 +267,10 @@ describe('VM configuration to OVF and back', () => {
   });
 
   it('reports unknown capacity of an image-backed disk instead of inventing one', () => {
-    const c: VmConfig = { ...full, disks: [{ controller: { type: 'ide', channel: 0, unit: 0 }, media: 'disk', path: 'x.img' }] };
+    const c: VmConfig = {
+      ...full,
+      disks: [{ controller: { type: 'ide', channel: 0, unit: 0 }, media: 'disk', path: 'x.img' }],
+    };
     expect(() => fromVmConfig(c)).toThrow(/capacity is unknown/);
   });
 });

@@ -74,7 +74,10 @@ export async function* chunks(b: Uint8Array, size = 4096): AsyncGenerator<Uint8A
   for (let o = 0; o < b.length; o += size) yield b.subarray(o, o + size);
 }
 
-/** Runs `f` and returns the OvfError it throws (failing the test if it throws anything else or nothing). */
+/**
+ * Runs `f` and returns the OvfError it throws (failing
+ * the test if it throws anything else or nothing).
+ */
 export async function ovfError(f: () => unknown): Promise<OvfError> {
   try {
     await f();

@@ -39,7 +39,8 @@ async function withTty<T>(tty: boolean, f: () => Promise<T>): Promise<T> {
 }
 
 describe.skipIf(!withQemu)('img convert -p', () => {
-  it('prints the meter qemu-img prints: same line format, 0 first, 100 twice last, then a newline', async () => {
+  it('prints the meter qemu-img prints: same line format, ' +
+      '0 first, 100 twice last, then a newline', async () => {
     const dir = tempDir();
     run('qemu-img', ['create', '-q', '-f', 'raw', join(dir, 'src.raw'), '16M']);
     run('qemu-io', ['-f', 'raw', '-c', 'write -P 7 0 12M', join(dir, 'src.raw')]);
@@ -134,21 +135,19 @@ describe('ovf export and import progress', () => {
     expect(im.err).toBe('');
   });
 
-  it("shows the conversion of a streamOptimized disk on import, and an OVF folder's size", async () => {
+  it('shows the conversion of a streamOptimized disk on import, ' +
+      "and an OVF folder's size", async () => {
     const dir = tempDir();
     const img = disk(dir);
-    expect(
-      (await runCliInProcess(['ovf', 'export', '--vmdk', join(dir, 'v.ova'), '--disk', img]))
-        .status,
-    ).toBe(0);
+    const exported = await runCliInProcess([
+      'ovf', 'export', '--vmdk', join(dir, 'v.ova'), '--disk', img,
+    ]);
+    expect(exported.status).toBe(0);
     mkdirSync(join(dir, 'unpacked'));
     run('tar', ['-xf', join(dir, 'v.ova'), '-C', join(dir, 'unpacked')]);
     const im = await withTty(true, () =>
       runCliInProcess([
-        'ovf',
-        'import',
-        join(dir, 'unpacked', 'wasmvisor-vm.ovf'),
-        join(dir, 'out'),
+        'ovf', 'import', join(dir, 'unpacked', 'wasmvisor-vm.ovf'), join(dir, 'out'),
       ]),
     );
     expect(im.status).toBe(0);

@@ -20,7 +20,11 @@ const all = sampleDescriptors();
 /** The model after writing as `family`: only the family and version change. */
 function expectedAfter(env: Envelope, family: '1' | '2'): Envelope {
   if (env.family === family) return env;
-  return { ...env, family, version: env.version === undefined ? undefined : family === '2' ? '2.0' : '1.0' } as Envelope;
+  return {
+    ...env,
+    family,
+    version: env.version === undefined ? undefined : family === '2' ? '2.0' : '1.0',
+  } as Envelope;
 }
 
 describe('real OVF samples', () => {
@@ -52,11 +56,22 @@ describe('real OVF samples', () => {
       for (const r of results) {
         expect(checkVmConfig(r.config)).toEqual([]);
         // Every hardware item in force is accounted for in the notes.
-        const hw = findSection(virtualSystems(env.content).find((v) => v.id === r.virtualSystem)!.sections, 'VirtualHardwareSection')!;
+        const hw = findSection(
+          virtualSystems(env.content).find((v) => v.id === r.virtualSystem)!.sections,
+          'VirtualHardwareSection',
+        )!;
         const counted = new Set(r.notes.map((n) => n.subject.split(' ')[1]));
         for (const item of hw.items) {
-          if (item.configuration && r.configuration && !item.configuration.split(/\s+/).includes(r.configuration)) continue;
-          expect(counted.has(prop(item, 'InstanceID')!), `${name} item ${prop(item, 'InstanceID')}`).toBe(true);
+          if (
+            item.configuration &&
+            r.configuration &&
+            !item.configuration.split(/\s+/).includes(r.configuration)
+          )
+            continue;
+          expect(
+            counted.has(prop(item, 'InstanceID')!),
+            `${name} item ${prop(item, 'InstanceID')}`,
+          ).toBe(true);
         }
       }
     });
@@ -69,14 +84,29 @@ describe('real OVF samples', () => {
     expect(env.references).toEqual([{ id: 'file1', href: 'ubuntu.2.0-disk1.vmdk' }]);
     const disk = findSection(env.sections, 'DiskSection')!.disks[0];
     expect(disk.capacity).toBe('8589934592');
-    expect(disk.extraAttrs).toEqual([{ ns: 'http://www.virtualbox.org/ovf/machine', name: 'uuid', prefix: 'vbox', value: 'ac4b44a7-3ace-401d-bc94-da1b5c3974f3' }]);
+    expect(disk.extraAttrs).toEqual([
+      {
+        ns: 'http://www.virtualbox.org/ovf/machine',
+        name: 'uuid',
+        prefix: 'vbox',
+        value: 'ac4b44a7-3ace-401d-bc94-da1b5c3974f3',
+      },
+    ]);
     const r = toVmConfig(env);
     expect(r.config).toMatchObject({ name: 'ubuntu', cpus: 1, memoryMiB: 512 });
     // The disk hangs on the SATA (AHCI) controller: attached to IDE instead, and said so.
     expect(r.config.disks.find((d) => d.media === 'disk')).toEqual({
-      controller: { type: 'ide', channel: 0, unit: 0 }, media: 'disk', capacityBytes: 8589934592, path: 'ubuntu.2.0-disk1.vmdk', format: 'vmdk',
+      controller: { type: 'ide', channel: 0, unit: 0 },
+      media: 'disk',
+      capacityBytes: 8589934592,
+      path: 'ubuntu.2.0-disk1.vmdk',
+      format: 'vmdk',
     });
-    expect(r.config.disks.find((d) => d.media === 'cdrom')?.controller).toEqual({ type: 'ide', channel: 1, unit: 0 });
+    expect(r.config.disks.find((d) => d.media === 'cdrom')?.controller).toEqual({
+      type: 'ide',
+      channel: 1,
+      unit: 0,
+    });
     expect(r.notes.some((n) => n.kind === 'adjusted' && /AHCI/.test(n.message))).toBe(true);
     expect(r.notes.filter((n) => n.kind === 'unsupported').map((n) => n.subject)).toEqual([
       'Item 6 "usb" (USB Controller)', 'Item 7 "sound" (Sound Card)',
@@ -86,9 +116,15 @@ describe('real OVF samples', () => {
 
   it('says which left-out items the descriptor marks optional (ovf:required="false")', () => {
     const r = toVmConfig(readOvf(sample('govmomi/photon5.ovf')));
-    const left = r.notes.filter((n) => n.kind === 'unsupported').map((n) => `${n.subject}: ${n.message}`);
-    expect(left).toContain('Item 8 "video" (Graphics controller): not emulated by wasmvisor; left out (optional)');
-    expect(left).toContain('Item 5 "floppy0" (Floppy Drive): not emulated by wasmvisor; left out (optional)');
+    const left = r.notes
+      .filter((n) => n.kind === 'unsupported')
+      .map((n) => `${n.subject}: ${n.message}`);
+    expect(left).toContain(
+      'Item 8 "video" (Graphics controller): not emulated by wasmvisor; left out (optional)',
+    );
+    expect(left).toContain(
+      'Item 5 "floppy0" (Floppy Drive): not emulated by wasmvisor; left out (optional)',
+    );
   });
 
   it('reads OVF 0.9 (xsi:type sections, InstanceId) into the same model as 1.x', () => {
@@ -96,10 +132,16 @@ describe('real OVF samples', () => {
     expect(env.family).toBe('0.9');
     expect(env.sections.map((s) => s.kind)).toEqual(['DiskSection', 'NetworkSection']);
     const vs = virtualSystems(env.content)[0];
-    expect(vs.sections.map((s) => s.kind)).toEqual(['OperatingSystemSection', 'VirtualHardwareSection', 'AnnotationSection', 'EulaSection']);
+    expect(vs.sections.map((s) => s.kind)).toEqual([
+      'OperatingSystemSection', 'VirtualHardwareSection', 'AnnotationSection', 'EulaSection',
+    ]);
     const hw = findSection(vs.sections, 'VirtualHardwareSection')!;
-    expect(hw.items.map((i) => prop(i, 'InstanceID'))).toEqual(['1', '2', '3', '4', '5', '6', '7', '8']);
-    expect(findSection(vs.sections, 'EulaSection')!.license!.text).toMatch(/^Licensing text, oh licensing text!\nHow lovely/);
+    expect(hw.items.map((i) => prop(i, 'InstanceID'))).toEqual([
+      '1', '2', '3', '4', '5', '6', '7', '8',
+    ]);
+    expect(findSection(vs.sections, 'EulaSection')!.license!.text).toMatch(
+      /^Licensing text, oh licensing text!\nHow lovely/,
+    );
     const r = toVmConfig(env);
     // 8192 MegaBytes requested: more than wasmvisor gives, reported as adjusted.
     expect(r.notes.find((n) => /8192 MiB requested/.test(n.message))?.kind).toBe('adjusted');
@@ -111,18 +153,27 @@ describe('real OVF samples', () => {
     const large = toVmConfig(env);
     expect(large.configuration).toBe('large');
     expect(large.config.cpus).toBe(8);
-    expect(large.config.disks.map((d) => d.capacityBytes)).toEqual([4 * 2 ** 30, 4 * 2 ** 30, 4 * 2 ** 30]);
+    expect(large.config.disks.map((d) => d.capacityBytes)).toEqual([
+      4 * 2 ** 30,
+      4 * 2 ** 30,
+      4 * 2 ** 30,
+    ]);
     const small = toVmConfig(env, { configuration: 'small' });
     expect(small.config).toMatchObject({ cpus: 2, memoryMiB: 2048 });
     expect(small.config.disks).toHaveLength(1);
-    expect(() => toVmConfig(env, { configuration: 'huge' })).toThrow(/no deployment configuration "huge"/);
+    expect(() => toVmConfig(env, { configuration: 'huge' })).toThrow(
+      /no deployment configuration "huge"/,
+    );
   });
 
   it('maps both systems of the DSP0243 VirtualSystemCollection example', () => {
     const env = readOvf(sample('govmomi/virtualsystemcollection.ovf'));
     expect(env.content?.kind).toBe('VirtualSystemCollection');
     const rs = toVmConfigs(env);
-    expect(rs.map((r) => r.config.name)).toEqual(['Virtual Appliance One', 'Virtual Appliance Two']);
+    expect(rs.map((r) => r.config.name)).toEqual([
+      'Virtual Appliance One',
+      'Virtual Appliance Two',
+    ]);
     // byte*2^30 × 1 = 1 GiB of memory; MAC 00-16-8B-DB-00-5E from EPASD Address.
     expect(rs[0].config.memoryMiB).toBe(1024);
     expect(rs[0].config.nics[0].mac).toBe('00:16:8b:db:00:5e');
@@ -133,7 +184,11 @@ describe('real OVF samples', () => {
     expect(new TextDecoder().decode(bytes.subarray(0, 40))).toContain('encoding="utf-16"');
     const r = toVmConfig(readOvf(bytes));
     expect(r.config).toMatchObject({ name: 'Web server', cpus: 1, memoryMiB: 64 });
-    expect(r.config.disks[0]).toMatchObject({ media: 'disk', capacityBytes: 10485760, format: 'vhd' });
+    expect(r.config.disks[0]).toMatchObject({
+      media: 'disk',
+      capacityBytes: 10485760,
+      format: 'vhd',
+    });
   });
 
   it('keeps vendor extensions and writes them back (vmw:Config, vbox:Machine, xenovf data)', () => {
@@ -149,13 +204,19 @@ describe('real OVF samples', () => {
   it('rejects invalid.ovf with messages naming each broken reference', () => {
     const v = validateOvf(readOvf(sample('cot/invalid.ovf')));
     expect(v.ok).toBe(false);
-    const msgs = v.issues.filter((i) => i.severity === 'error').map((i) => `${i.where}: ${i.message}`);
+    const msgs = v.issues
+      .filter((i) => i.severity === 'error')
+      .map((i) => `${i.where}: ${i.message}`);
     expect(msgs).toEqual([
       'DiskSection/Disk[flash2]: ovf:fileRef "flash2" names no File in References',
-      'VirtualSystem[x]/Item[InstanceID=2]: HostResource "nonexistent.vmdk" is neither ovf:/disk/<id> nor ovf:/file/<id>',
-      'VirtualSystem[x]/Item[InstanceID=3]: Parent "27" is an item of type Ethernet Adapter (10), not a controller',
+      'VirtualSystem[x]/Item[InstanceID=2]: HostResource ' +
+        '"nonexistent.vmdk" is neither ovf:/disk/<id> nor ovf:/file/<id>',
+      'VirtualSystem[x]/Item[InstanceID=3]: Parent "27" is an ' +
+        'item of type Ethernet Adapter (10), not a controller',
     ]);
-    expect(() => toVmConfig(readOvf(sample('cot/invalid.ovf')))).toThrow(/HostResource "nonexistent.vmdk"/);
+    expect(() => toVmConfig(readOvf(sample('cot/invalid.ovf')))).toThrow(
+      /HostResource "nonexistent.vmdk"/,
+    );
   });
 
   it('finds every other sample valid, and the empty envelope lacking a virtual system', () => {
@@ -163,7 +224,9 @@ describe('real OVF samples', () => {
       if (name === 'cot/invalid.ovf') continue;
       const v = validateOvf(readOvf(readFileSync(path)));
       if (name === 'govmomi/empty.ovf') {
-        expect(v.issues.map((i) => i.message)).toEqual(['the envelope describes no VirtualSystem or VirtualSystemCollection (DSP0243 7.2)']);
+        expect(v.issues.map((i) => i.message)).toEqual([
+          'the envelope describes no VirtualSystem or VirtualSystemCollection (DSP0243 7.2)',
+        ]);
       } else {
         expect(v.issues.filter((i) => i.severity === 'error'), name).toEqual([]);
       }

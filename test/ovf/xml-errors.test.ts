@@ -14,13 +14,19 @@ import { hasTool } from '../helpers/tools.js';
 
 const hasPython = hasTool('python3');
 
-/** The line Expat gives for the first well-formedness error in `file`, or undefined when it parses. */
+/**
+ * The line Expat gives for the first well-formedness error in `file`, or undefined when it parses.
+ */
 function expatLine(file: string): number | undefined {
-  const r = spawnSync('python3', ['-c', [
+  const script = [
     'import sys, xml.parsers.expat as E',
     'p = E.ParserCreate()',
-    'try:\n  p.Parse(open(sys.argv[1], "rb").read(), True)\nexcept E.ExpatError as e:\n  print(e.lineno)',
-  ].join('\n'), file], { encoding: 'utf8' });
+    'try:',
+    '  p.Parse(open(sys.argv[1], "rb").read(), True)',
+    'except E.ExpatError as e:',
+    '  print(e.lineno)',
+  ].join('\n');
+  const r = spawnSync('python3', ['-c', script, file], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(r.stderr);
   return r.stdout.trim() ? Number(r.stdout.trim()) : undefined;
 }

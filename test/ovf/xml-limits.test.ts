@@ -24,9 +24,12 @@ const hasPython = spawnSync('python3', ['--version'], { stdio: 'ignore' }).statu
 const withPython = hasPython || process.env.CI === 'true';
 
 const ENVELOPE =
-  '<?xml version="1.0"?>\n<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1">\n<References/>\n';
+  '<?xml version="1.0"?>\n<Envelope ' +
+    'xmlns="http://schemas.dmtf.org/ovf/envelope/1">\n<References/>\n';
 
-/** Expat's count of nodes (elements, attributes, comments, PIs, CDATA sections) and deepest nesting. */
+/**
+ * Expat's count of nodes (elements, attributes, comments, PIs, CDATA sections) and deepest nesting.
+ */
 function expatShape(file: string): { nodes: number; depth: number } {
   const r = spawnSync(
     'python3',
@@ -41,7 +44,8 @@ function expatShape(file: string): { nodes: number; depth: number } {
         'def end(name): d[0] -= 1',
         'def other(*a): s["nodes"] += 1',
         'p.StartElementHandler = start; p.EndElementHandler = end',
-        'p.CommentHandler = other; p.ProcessingInstructionHandler = other; p.StartCdataSectionHandler = other',
+        'p.CommentHandler = other; p.ProcessingInstructionHandler ' +
+          '= other; p.StartCdataSectionHandler = other',
         'p.Parse(open(sys.argv[1], "rb").read(), True)',
         'print(json.dumps(s))',
       ].join('\n'),
@@ -54,7 +58,8 @@ function expatShape(file: string): { nodes: number; depth: number } {
 }
 
 describe('descriptor shape limits', () => {
-  it('refuses 2 million empty elements within the 8 MiB limit, naming the file and line', async () => {
+  it('refuses 2 million empty elements within the 8 MiB limit, ' +
+      'naming the file and line', async () => {
     const text = ENVELOPE + '<a/>'.repeat(2_000_000) + '\n</Envelope>\n';
     expect(text.length).toBeLessThanOrEqual(MAX_DESCRIPTOR_BYTES);
     const heap = process.memoryUsage().heapUsed;
@@ -73,7 +78,8 @@ describe('descriptor shape limits', () => {
     expect(e.code).toBe('xml');
     // The Envelope is level 1; the 100th <a> is level 101, on line 4 + 99.
     expect(e.message).toBe(
-      `deep.ovf, line 103: elements nested more than ${MAX_XML_DEPTH} deep; an OVF descriptor nests fewer than 20`,
+      'deep.ovf, line 103: elements nested more than ' +
+        `${MAX_XML_DEPTH} deep; an OVF descriptor nests fewer than 20`,
     );
   });
 

@@ -24,7 +24,13 @@ export function checkQcow2(src: ByteSource): CheckResult {
     return checkQcow2Unsafe(src);
   } catch (e) {
     if (!(e instanceof ImageError)) throw e;
-    return { format: 'qcow2', corruptions: 1, leaks: 0, 'check-errors': 1, messages: [`ERROR ${e.message}`] };
+    return {
+      format: 'qcow2',
+      corruptions: 1,
+      leaks: 0,
+      'check-errors': 1,
+      messages: [`ERROR ${e.message}`],
+    };
   }
 }
 
@@ -38,7 +44,13 @@ export interface Qcow2Analysis {
 }
 
 function checkQcow2Unsafe(src: ByteSource, out?: { analysis?: Qcow2Analysis }): CheckResult {
-  const r: CheckResult = { format: 'qcow2', corruptions: 0, leaks: 0, 'check-errors': 0, messages: [] };
+  const r: CheckResult = {
+    format: 'qcow2',
+    corruptions: 0,
+    leaks: 0,
+    'check-errors': 0,
+    messages: [],
+  };
   let h: Qcow2Header;
   try {
     h = readHeader(src);
@@ -55,7 +67,9 @@ function checkQcow2Unsafe(src: ByteSource, out?: { analysis?: Qcow2Analysis }): 
   /** Counts one reference to each cluster of [off, off + bytes). */
   const inc = (off: number, bytes: number, what: string): boolean => {
     if (off + bytes > fileClusters * cs) {
-      corrupt(`ERROR ${what} at ${hex(off)} is beyond the end of the image file (${src.size} bytes)`);
+      corrupt(
+        `ERROR ${what} at ${hex(off)} is beyond the end of the image file (${src.size} bytes)`,
+      );
       return false;
     }
     for (let c = Math.floor(off / cs); c <= Math.floor((off + bytes - 1) / cs); c++) refsSeen[c]++;
@@ -77,7 +91,8 @@ function checkQcow2Unsafe(src: ByteSource, out?: { analysis?: Qcow2Analysis }): 
     try {
       const snaps = readSnapshots(src, h);
       inc(h.snapshotsOffset, snaps.bytes, 'snapshot table');
-      for (const sn of snaps.list) tables.push({ offset: sn.l1TableOffset, entries: sn.l1Size, active: false });
+      for (const sn of snaps.list)
+        tables.push({ offset: sn.l1TableOffset, entries: sn.l1Size, active: false });
     } catch (e) {
       corrupt(`ERROR ${(e as Error).message}`);
     }
@@ -90,19 +105,32 @@ function checkQcow2Unsafe(src: ByteSource, out?: { analysis?: Qcow2Analysis }): 
     if (t.entries === 0) continue;
     if (!inc(t.offset, t.entries * 8, 'L1 table')) continue;
     let l1: DataView;
-    try { l1 = view(readExact(src, t.offset, t.entries * 8, 'qcow2 L1 table')); } catch (e) { corrupt(`ERROR ${(e as Error).message}`); continue; }
+    try {
+      l1 = view(readExact(src, t.offset, t.entries * 8, 'qcow2 L1 table'));
+    } catch (e) {
+      corrupt(`ERROR ${(e as Error).message}`);
+      continue;
+    }
     for (let i = 0; i < t.entries; i++) {
       const hi = l1.getUint32(i * 8), lo = l1.getUint32(i * 8 + 4);
       const l2off = (hi & C.HI_OFFSET_MASK) * TWO32 + ((lo & C.LO_OFFSET_MASK) >>> 0);
       if (l2off === 0) continue;
       if ((lo & C.L1_LO_RESERVED) || (hi & C.L1_HI_RESERVED) || l2off % cs) {
-        corrupt(`ERROR L1 entry ${i} at ${hex(t.offset + i * 8)}: invalid L2 table offset or reserved bits set`);
+        corrupt(
+          `ERROR L1 entry ${i} at ${hex(t.offset + i * 8)}: ` +
+            'invalid L2 table offset or reserved bits set',
+        );
         continue;
       }
       if (!inc(l2off, cs, `L2 table of L1 entry ${i}`)) continue;
       if (t.active) l2Copied.push({ l1i: i, off: l2off, copied: (hi & C.HI_COPIED) !== 0, hi, lo });
       let l2: DataView;
-      try { l2 = view(readExact(src, l2off, cs, 'qcow2 L2 table')); } catch (e) { corrupt(`ERROR ${(e as Error).message}`); continue; }
+      try {
+        l2 = view(readExact(src, l2off, cs, 'qcow2 L2 table'));
+      } catch (e) {
+        corrupt(`ERROR ${(e as Error).message}`);
+        continue;
+      }
       // Fragmentation is counted per L2 table, as QEMU's check_refcounts_l2 does.
       let nextContiguous = 0;
       for (let j = 0; j < cs / 8; j++) {
@@ -112,18 +140,30 @@ function checkQcow2Unsafe(src: ByteSource, out?: { analysis?: Qcow2Analysis }): 
         if (ehi & C.HI_COMPRESSED) {
           const { host, bytes: len } = compressedExtent(ehi, elo, h.clusterBits);
           // qcow2.txt "L2 table entry": bit 63 is never set for compressed clusters.
-          if (ehi & C.HI_COPIED) corrupt(`ERROR: coffset=0x${host.toString(16)}: copied flag must never be set for compressed clusters`);
-          inc(host, Math.min(len, Math.max(1, src.size - host)), `compressed cluster (L2 entry at ${hex(at)})`);
+          if (ehi & C.HI_COPIED)
+            corrupt(
+              `ERROR: coffset=0x${host.toString(16)}: ` +
+                'copied flag must never be set for compressed clusters',
+            );
+          inc(
+            host,
+            Math.min(len, Math.max(1, src.size - host)),
+            `compressed cluster (L2 entry at ${hex(at)})`,
+          );
           // QEMU counts compressed clusters as fragmented "by nature".
           if (t.active) { allocated++; compressed++; fragmented++; }
           continue;
         }
         const host = (ehi & C.HI_OFFSET_MASK) * TWO32 + ((elo & C.LO_OFFSET_MASK) >>> 0);
         if ((elo & C.L2_LO_RESERVED) || (ehi & C.L2_HI_RESERVED) || host % cs) {
-          corrupt(`ERROR L2 entry at ${hex(at)}: invalid cluster offset ${hex(host)} or reserved bits set`);
+          corrupt(
+            `ERROR L2 entry at ${hex(at)}: invalid cluster ` +
+              `offset ${hex(host)} or reserved bits set`,
+          );
           continue;
         }
-        if ((elo & C.LO_ZERO) && h.version < 3) corrupt(`ERROR L2 entry at ${hex(at)}: zero flag in a version 2 image`);
+        if (elo & C.LO_ZERO && h.version < 3)
+          corrupt(`ERROR L2 entry at ${hex(at)}: zero flag in a version 2 image`);
         if (host === 0) continue;
         if (!inc(host, cs, `data cluster (L2 entry at ${hex(at)})`)) continue;
         if (t.active) {
@@ -161,7 +201,10 @@ function checkQcow2Unsafe(src: ByteSource, out?: { analysis?: Qcow2Analysis }): 
   for (const e of l2Copied) {
     const rc = refs.get(Math.floor(e.off / cs));
     if ((rc === 1) !== e.copied) {
-      corrupt(`ERROR OFLAG_COPIED L2 cluster: l1_index=${e.l1i} l1_entry=${entryHex(e.hi, e.lo)} refcount=${rc}`);
+      corrupt(
+        `ERROR OFLAG_COPIED L2 cluster: l1_index=${e.l1i} ` +
+          `l1_entry=${entryHex(e.hi, e.lo)} refcount=${rc}`,
+      );
       badCopied.push(h.l1TableOffset + e.l1i * 8);
     }
   }
@@ -199,11 +242,17 @@ function countBitmaps(src: ByteSource, ext: Uint8Array, cs: number,
   const { list, dirOffset, dirSize } = readBitmaps(src, ext);
   if (!inc(dirOffset, dirSize, 'bitmap directory')) return;
   list.forEach((b, i) => {
-    if (b.tableSize > (64 << 20) / 8) throw new ImageError(`qcow2: bitmap ${i} table of ${b.tableSize} entries is too large`, 'bitmap_table_size');
+    if (b.tableSize > (64 << 20) / 8)
+      throw new ImageError(
+        `qcow2: bitmap ${i} table of ${b.tableSize} entries is too large`,
+        'bitmap_table_size',
+      );
     if (b.tableSize === 0 || !inc(b.tableOffset, b.tableSize * 8, `bitmap ${i} table`)) return;
     const t = view(readExact(src, b.tableOffset, b.tableSize * 8, 'qcow2 bitmap table'));
     for (let j = 0; j < b.tableSize; j++) {
-      const off = (t.getUint32(j * 8) & C.HI_OFFSET_MASK) * TWO32 + ((t.getUint32(j * 8 + 4) & C.LO_OFFSET_MASK) >>> 0);
+      const off =
+        (t.getUint32(j * 8) & C.HI_OFFSET_MASK) * TWO32 +
+        ((t.getUint32(j * 8 + 4) & C.LO_OFFSET_MASK) >>> 0);
       if (off) inc(off, cs, `bitmap ${i} data cluster`);
     }
   });
@@ -233,9 +282,21 @@ export function repairQcow2(src: ByteSource, mode: 'leaks' | 'all'): RepairResul
     before = checkQcow2Unsafe(src, box);
   } catch (e) {
     if (!(e instanceof ImageError)) throw e;
-    before = { format: 'qcow2', corruptions: 1, leaks: 0, 'check-errors': 1, messages: [`ERROR ${e.message}`] };
+    before = {
+      format: 'qcow2',
+      corruptions: 1,
+      leaks: 0,
+      'check-errors': 1,
+      messages: [`ERROR ${e.message}`],
+    };
   }
-  const res: RepairResult = { before, leaksFixed: 0, corruptionsFixed: 0, after: before, messages: [] };
+  const res: RepairResult = {
+    before,
+    leaksFixed: 0,
+    corruptionsFixed: 0,
+    after: before,
+    messages: [],
+  };
   const a = box.analysis;
   if (!a || before['check-errors'] > 0) return res;
   const cs = 2 ** a.header.clusterBits;
@@ -251,7 +312,8 @@ export function repairQcow2(src: ByteSource, mode: 'leaks' | 'all'): RepairResul
   if (mode === 'all') {
     for (const at of a.badCopied) {
       const e = view(readExact(src, at, 8, 'qcow2 table entry'));
-      const host = (e.getUint32(0) & C.HI_OFFSET_MASK) * TWO32 + ((e.getUint32(4) & C.LO_OFFSET_MASK) >>> 0);
+      const host =
+        (e.getUint32(0) & C.HI_OFFSET_MASK) * TWO32 + ((e.getUint32(4) & C.LO_OFFSET_MASK) >>> 0);
       const rc = a.refs.get(Math.floor(host / cs));
       e.setUint32(0, rc === 1 ? e.getUint32(0) | C.HI_COPIED : e.getUint32(0) & ~C.HI_COPIED);
       src.write(at, new Uint8Array(e.buffer));
@@ -260,7 +322,11 @@ export function repairQcow2(src: ByteSource, mode: 'leaks' | 'all'): RepairResul
   }
   a.refs.flush();
   res.after = checkQcow2(src);
-  if (res.after.corruptions === 0 && res.after.leaks === 0 && (a.header.incompatibleFeatures & BigInt(C.INCOMPAT_DIRTY))) {
+  if (
+    res.after.corruptions === 0 &&
+    res.after.leaks === 0 &&
+    a.header.incompatibleFeatures & BigInt(C.INCOMPAT_DIRTY)
+  ) {
     const f = view(readExact(src, C.H_INCOMPATIBLE_FEATURES, 8, 'incompatible_features'));
     f.setBigUint64(0, f.getBigUint64(0) & ~BigInt(C.INCOMPAT_DIRTY));
     src.write(C.H_INCOMPATIBLE_FEATURES, new Uint8Array(f.buffer));

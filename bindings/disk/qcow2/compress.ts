@@ -11,7 +11,16 @@
  * into a buffer of cluster_size - 1 bytes, through pako (a port of zlib that also runs in
  * browsers) with zlib's classic hash, so the streams are byte for byte those of zlib 1.2.
  */
-import { ZStream, zlibDeflateInit2, zlibDeflateReset, zlibDeflate, Z_DEFAULT_STRATEGY, Z_FINISH, Z_OK, Z_STREAM_END } from 'pako';
+import {
+  ZStream,
+  zlibDeflateInit2,
+  zlibDeflateReset,
+  zlibDeflate,
+  Z_DEFAULT_STRATEGY,
+  Z_FINISH,
+  Z_OK,
+  Z_STREAM_END,
+} from 'pako';
 import { ImageError } from '../errors.js';
 
 /** qcow2.txt "Compressed Clusters Descriptor": the sector unit of the size field. */
@@ -33,7 +42,15 @@ let stream: ZStream | undefined;
 export function compressCluster(cluster: Uint8Array): Uint8Array | undefined {
   if (!stream) {
     const s = new ZStream();
-    const st = zlibDeflateInit2(s, ZLIB_LEVEL, Z_DEFLATED, ZLIB_WINDOW_BITS, ZLIB_MEM_LEVEL, Z_DEFAULT_STRATEGY, true);
+    const st = zlibDeflateInit2(
+      s,
+      ZLIB_LEVEL,
+      Z_DEFLATED,
+      ZLIB_WINDOW_BITS,
+      ZLIB_MEM_LEVEL,
+      Z_DEFAULT_STRATEGY,
+      true,
+    );
     if (st !== Z_OK) throw new ImageError(`qcow2: deflateInit2 failed (${st})`);
     stream = s;
   } else {
@@ -86,11 +103,17 @@ export function compressedExtent(hi: number, lo: number, clusterBits: number): C
  * minus the first, and COPIED is never set on a compressed entry.
  * Returns undefined when the offset does not fit in the x offset bits.
  */
-export function compressedEntry(host: number, bytes: number, clusterBits: number): { hi: number; lo: number } | undefined {
+export function compressedEntry(
+  host: number,
+  bytes: number,
+  clusterBits: number,
+): { hi: number; lo: number } | undefined {
   const x = sizeShift(clusterBits);
   const h = BigInt(host);
   if (h >= 1n << x) return undefined;
-  const extra = BigInt(Math.floor((host + bytes - 1) / COMPRESSED_SECTOR) - Math.floor(host / COMPRESSED_SECTOR));
+  const extra = BigInt(
+    Math.floor((host + bytes - 1) / COMPRESSED_SECTOR) - Math.floor(host / COMPRESSED_SECTOR),
+  );
   const e = (1n << 62n) | (extra << x) | h;
   return { hi: Number(e >> 32n) >>> 0, lo: Number(e & 0xffff_ffffn) >>> 0 };
 }

@@ -38,24 +38,40 @@ export interface Qcow2Layout {
  */
 export function qcow2Layout(size: number, opts: Qcow2CreateOptions = {}): Qcow2Layout {
   const compat = opts.compat ?? '1.1';
-  if (compat !== '0.10' && compat !== '1.1') throw new ImageError(`qcow2: invalid compat level "${compat}" (use 0.10 or 1.1)`);
+  if (compat !== '0.10' && compat !== '1.1')
+    throw new ImageError(`qcow2: invalid compat level "${compat}" (use 0.10 or 1.1)`);
   const version = compat === '1.1' ? 3 : 2;
   const cs = opts.clusterSize ?? 65536;
   const clusterBits = Math.log2(cs);
-  if (!Number.isInteger(clusterBits) || clusterBits < C.MIN_CLUSTER_BITS || clusterBits > C.MAX_CLUSTER_BITS) {
-    throw new ImageError(`qcow2: cluster size must be a power of two between ${2 ** C.MIN_CLUSTER_BITS} and ${2 ** C.MAX_CLUSTER_BITS} bytes, not ${cs}`);
+  if (
+    !Number.isInteger(clusterBits) ||
+    clusterBits < C.MIN_CLUSTER_BITS ||
+    clusterBits > C.MAX_CLUSTER_BITS
+  ) {
+    throw new ImageError(
+      'qcow2: cluster size must be a power of two between ' +
+        `${2 ** C.MIN_CLUSTER_BITS} and ${2 ** C.MAX_CLUSTER_BITS} bytes, not ${cs}`,
+    );
   }
   const refBits = opts.refcountBits ?? 16;
   const order = Math.log2(refBits);
   if (!Number.isInteger(order) || order < 0 || order > C.MAX_REFCOUNT_ORDER) {
-    throw new ImageError(`qcow2: refcount_bits must be a power of two from 1 to 64, not ${refBits}`);
+    throw new ImageError(
+      `qcow2: refcount_bits must be a power of two from 1 to 64, not ${refBits}`,
+    );
   }
-  if (version === 2 && refBits !== 16) throw new ImageError('qcow2: refcount_bits other than 16 need compat=1.1');
-  if (version === 2 && opts.lazyRefcounts) throw new ImageError('qcow2: lazy_refcounts need compat=1.1');
+  if (version === 2 && refBits !== 16)
+    throw new ImageError('qcow2: refcount_bits other than 16 need compat=1.1');
+  if (version === 2 && opts.lazyRefcounts)
+    throw new ImageError('qcow2: lazy_refcounts need compat=1.1');
   if (!Number.isSafeInteger(size) || size < 0) throw new ImageError(`qcow2: invalid size ${size}`);
   const l2Entries = cs / 8;
   const l1Size = ceilDiv(size, cs * l2Entries);
-  if (l1Size * 8 > C.MAX_L1_BYTES) throw new ImageError(`qcow2: a ${size}-byte image needs an L1 table over ${C.MAX_L1_BYTES >> 20} MiB; use a larger cluster_size`);
+  if (l1Size * 8 > C.MAX_L1_BYTES)
+    throw new ImageError(
+      `qcow2: a ${size}-byte image needs an L1 table over ` +
+        `${C.MAX_L1_BYTES >> 20} MiB; use a larger cluster_size`,
+    );
   return { version, cs, clusterBits, order, l1Size };
 }
 
@@ -64,14 +80,28 @@ export function createQcow2(src: ByteSource, size: number, opts: Qcow2CreateOpti
   const { version, cs, clusterBits, order, l1Size } = qcow2Layout(size, opts);
 
   const h: Qcow2Header = {
-    version, backingFileOffset: 0, backingFileSize: 0, clusterBits, size, cryptMethod: 0,
-    l1Size: 0, l1TableOffset: 0, refcountTableOffset: cs, refcountTableClusters: 1,
-    nbSnapshots: 0, snapshotsOffset: 0, incompatibleFeatures: 0n,
+    version,
+    backingFileOffset: 0,
+    backingFileSize: 0,
+    clusterBits,
+    size,
+    cryptMethod: 0,
+    l1Size: 0,
+    l1TableOffset: 0,
+    refcountTableOffset: cs,
+    refcountTableClusters: 1,
+    nbSnapshots: 0,
+    snapshotsOffset: 0,
+    incompatibleFeatures: 0n,
     compatibleFeatures: opts.lazyRefcounts ? BigInt(C.COMPAT_LAZY_REFCOUNTS) : 0n,
-    autoclearFeatures: 0n, refcountOrder: order,
+    autoclearFeatures: 0n,
+    refcountOrder: order,
     headerLength: version === 3 ? C.V3_HEADER_LENGTH : C.V2_HEADER_LENGTH,
-    compressionType: C.COMPRESSION_ZLIB, extensions: [], featureNames: new Map(),
-    backingFile: opts.backingFile, backingFormat: opts.backingFile !== undefined ? opts.backingFormat : undefined,
+    compressionType: C.COMPRESSION_ZLIB,
+    extensions: [],
+    featureNames: new Map(),
+    backingFile: opts.backingFile,
+    backingFormat: opts.backingFile !== undefined ? opts.backingFormat : undefined,
   };
   src.truncate(0);
   src.write(0, buildHeader(h, cs));

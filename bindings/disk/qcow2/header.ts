@@ -58,18 +58,31 @@ export function readHeader(src: ByteSource): Qcow2Header {
   const dv = view(first);
   if (dv.getUint32(C.H_MAGIC) !== C.QCOW2_MAGIC) bad('magic', 0, 'not QFI\\xfb');
   const version = dv.getUint32(C.H_VERSION);
-  if (version !== 2 && version !== 3) bad('version', C.H_VERSION, `version ${version} is not 2 or 3`);
+  if (version !== 2 && version !== 3)
+    bad('version', C.H_VERSION, `version ${version} is not 2 or 3`);
   const fileSize = src.size;
   const h: Qcow2Header = {
     version,
-    backingFileOffset: u64(dv, C.H_BACKING_FILE_OFFSET, false, 'backing_file_offset', C.H_BACKING_FILE_OFFSET),
+    backingFileOffset: u64(
+      dv,
+      C.H_BACKING_FILE_OFFSET,
+      false,
+      'backing_file_offset',
+      C.H_BACKING_FILE_OFFSET,
+    ),
     backingFileSize: dv.getUint32(C.H_BACKING_FILE_SIZE),
     clusterBits: dv.getUint32(C.H_CLUSTER_BITS),
     size: 0,
     cryptMethod: dv.getUint32(C.H_CRYPT_METHOD),
     l1Size: dv.getUint32(C.H_L1_SIZE),
     l1TableOffset: u64(dv, C.H_L1_TABLE_OFFSET, false, 'l1_table_offset', C.H_L1_TABLE_OFFSET),
-    refcountTableOffset: u64(dv, C.H_REFCOUNT_TABLE_OFFSET, false, 'refcount_table_offset', C.H_REFCOUNT_TABLE_OFFSET),
+    refcountTableOffset: u64(
+      dv,
+      C.H_REFCOUNT_TABLE_OFFSET,
+      false,
+      'refcount_table_offset',
+      C.H_REFCOUNT_TABLE_OFFSET,
+    ),
     refcountTableClusters: dv.getUint32(C.H_REFCOUNT_TABLE_CLUSTERS),
     nbSnapshots: dv.getUint32(C.H_NB_SNAPSHOTS),
     snapshotsOffset: u64(dv, C.H_SNAPSHOTS_OFFSET, false, 'snapshots_offset', C.H_SNAPSHOTS_OFFSET),
@@ -84,12 +97,20 @@ export function readHeader(src: ByteSource): Qcow2Header {
   };
   const sizeBig = big64(dv, C.H_SIZE);
   if (sizeBig > BigInt(Number.MAX_SAFE_INTEGER)) {
-    bad('size', C.H_SIZE, `virtual size ${sizeBig} bytes is beyond 2^53 - 1, the largest this implementation handles`);
+    bad(
+      'size',
+      C.H_SIZE,
+      `virtual size ${sizeBig} bytes is beyond 2^53 - 1, the largest this implementation handles`,
+    );
   }
   h.size = Number(sizeBig);
 
   if (h.clusterBits < C.MIN_CLUSTER_BITS || h.clusterBits > C.MAX_CLUSTER_BITS) {
-    bad('cluster_bits', C.H_CLUSTER_BITS, `${h.clusterBits} is outside ${C.MIN_CLUSTER_BITS}..${C.MAX_CLUSTER_BITS}`);
+    bad(
+      'cluster_bits',
+      C.H_CLUSTER_BITS,
+      `${h.clusterBits} is outside ${C.MIN_CLUSTER_BITS}..${C.MAX_CLUSTER_BITS}`,
+    );
   }
   const cs = 2 ** h.clusterBits;
 
@@ -101,14 +122,27 @@ export function readHeader(src: ByteSource): Qcow2Header {
     h.autoclearFeatures = big64(d3, C.H_AUTOCLEAR_FEATURES);
     h.refcountOrder = d3.getUint32(C.H_REFCOUNT_ORDER);
     h.headerLength = d3.getUint32(C.H_HEADER_LENGTH);
-    if (h.headerLength < C.V3_MIN_HEADER_LENGTH || h.headerLength > cs || h.headerLength % 8 !== 0) {
-      bad('header_length', C.H_HEADER_LENGTH, `${h.headerLength} must be a multiple of 8 from ${C.V3_MIN_HEADER_LENGTH} to the cluster size ${cs}`);
+    if (
+      h.headerLength < C.V3_MIN_HEADER_LENGTH ||
+      h.headerLength > cs ||
+      h.headerLength % 8 !== 0
+    ) {
+      bad(
+        'header_length',
+        C.H_HEADER_LENGTH,
+        `${h.headerLength} must be a multiple of 8 from ` +
+          `${C.V3_MIN_HEADER_LENGTH} to the cluster size ${cs}`,
+      );
     }
     if (h.headerLength > C.H_COMPRESSION_TYPE) {
       h.compressionType = readExact(src, C.H_COMPRESSION_TYPE, 1, 'compression_type')[0];
     }
     if (h.refcountOrder > C.MAX_REFCOUNT_ORDER) {
-      bad('refcount_order', C.H_REFCOUNT_ORDER, `${h.refcountOrder} is above ${C.MAX_REFCOUNT_ORDER} (64-bit refcounts)`);
+      bad(
+        'refcount_order',
+        C.H_REFCOUNT_ORDER,
+        `${h.refcountOrder} is above ${C.MAX_REFCOUNT_ORDER} (64-bit refcounts)`,
+      );
     }
   }
 
@@ -116,7 +150,11 @@ export function readHeader(src: ByteSource): Qcow2Header {
 
   if (h.backingFileOffset !== 0) {
     if (h.backingFileSize === 0 || h.backingFileSize > C.MAX_BACKING_NAME) {
-      bad('backing_file_size', C.H_BACKING_FILE_SIZE, `${h.backingFileSize} is not 1..${C.MAX_BACKING_NAME}`);
+      bad(
+        'backing_file_size',
+        C.H_BACKING_FILE_SIZE,
+        `${h.backingFileSize} is not 1..${C.MAX_BACKING_NAME}`,
+      );
     }
     const name = readExact(src, h.backingFileOffset, h.backingFileSize, 'backing file name');
     h.backingFile = new TextDecoder().decode(name);
@@ -135,7 +173,12 @@ function readExtensions(src: ByteSource, h: Qcow2Header, cs: number): void {
     const len = hd.getUint32(4);
     if (type === C.EXT_END) return;
     if (at + 8 + len > cs) {
-      throw new ImageError(`qcow2: header extension 0x${type.toString(16)} at offset ${hex(at)}: length ${len} runs past the first cluster (${cs} bytes)`, 'header extension length', at + 4);
+      throw new ImageError(
+        `qcow2: header extension 0x${type.toString(16)} at offset ${hex(at)}: ` +
+          `length ${len} runs past the first cluster (${cs} bytes)`,
+        'header extension length',
+        at + 4,
+      );
     }
     const data = readExact(src, at + 8, len, `header extension 0x${type.toString(16)}`);
     h.extensions.push({ type, data });
@@ -153,7 +196,11 @@ function readExtensions(src: ByteSource, h: Qcow2Header, cs: number): void {
 
 function validate(h: Qcow2Header, fileSize: number, cs: number): void {
   if (h.cryptMethod !== C.CRYPT_NONE) {
-    bad('crypt_method', C.H_CRYPT_METHOD, `encrypted images (method ${h.cryptMethod}) are not supported`);
+    bad(
+      'crypt_method',
+      C.H_CRYPT_METHOD,
+      `encrypted images (method ${h.cryptMethod}) are not supported`,
+    );
   }
   const known = BigInt(C.INCOMPAT_DIRTY | C.INCOMPAT_CORRUPT | C.INCOMPAT_COMPRESSION);
   const unknown = h.incompatibleFeatures & ~known;
@@ -162,10 +209,21 @@ function validate(h: Qcow2Header, fileSize: number, cs: number): void {
     for (let b = 0; b < 64; b++) {
       if ((unknown >> BigInt(b)) & 1n) names.push(h.featureNames.get(`0:${b}`) ?? `bit ${b}`);
     }
-    bad('incompatible_features', C.H_INCOMPATIBLE_FEATURES, `unsupported incompatible features: ${names.join(', ')}`);
+    bad(
+      'incompatible_features',
+      C.H_INCOMPATIBLE_FEATURES,
+      `unsupported incompatible features: ${names.join(', ')}`,
+    );
   }
-  if (h.compressionType !== C.COMPRESSION_ZLIB && !(h.incompatibleFeatures & BigInt(C.INCOMPAT_COMPRESSION))) {
-    bad('compression_type', C.H_COMPRESSION_TYPE, `type ${h.compressionType} without the compression-type incompatible bit`);
+  if (
+    h.compressionType !== C.COMPRESSION_ZLIB &&
+    !(h.incompatibleFeatures & BigInt(C.INCOMPAT_COMPRESSION))
+  ) {
+    bad(
+      'compression_type',
+      C.H_COMPRESSION_TYPE,
+      `type ${h.compressionType} without the compression-type incompatible bit`,
+    );
   }
   if (h.compressionType > C.COMPRESSION_ZSTD) {
     bad('compression_type', C.H_COMPRESSION_TYPE, `unknown compression type ${h.compressionType}`);
@@ -173,27 +231,74 @@ function validate(h: Qcow2Header, fileSize: number, cs: number): void {
   const l2Entries = cs / 8;
   const needL1 = Math.ceil(h.size / (cs * l2Entries));
   if (h.l1Size * 8 > C.MAX_L1_BYTES) {
-    bad('l1_size', C.H_L1_SIZE, `${h.l1Size} entries exceed the ${C.MAX_L1_BYTES >> 20} MiB limit of an L1 table`);
+    bad(
+      'l1_size',
+      C.H_L1_SIZE,
+      `${h.l1Size} entries exceed the ${C.MAX_L1_BYTES >> 20} MiB limit of an L1 table`,
+    );
   }
   if (h.l1Size < needL1) {
-    bad('l1_size', C.H_L1_SIZE, `${h.l1Size} entries cannot map a virtual size of ${h.size} bytes (needs ${needL1})`);
+    bad(
+      'l1_size',
+      C.H_L1_SIZE,
+      `${h.l1Size} entries cannot map a virtual size of ${h.size} bytes (needs ${needL1})`,
+    );
   }
-  if (h.l1Size > 0) tableInFile('l1_table_offset', C.H_L1_TABLE_OFFSET, h.l1TableOffset, h.l1Size * 8, cs, fileSize);
-  if (h.refcountTableClusters === 0) bad('refcount_table_clusters', C.H_REFCOUNT_TABLE_CLUSTERS, 'is 0');
+  if (h.l1Size > 0)
+    tableInFile(
+      'l1_table_offset',
+      C.H_L1_TABLE_OFFSET,
+      h.l1TableOffset,
+      h.l1Size * 8,
+      cs,
+      fileSize,
+    );
+  if (h.refcountTableClusters === 0)
+    bad('refcount_table_clusters', C.H_REFCOUNT_TABLE_CLUSTERS, 'is 0');
   if (h.refcountTableClusters * cs > C.MAX_REFTABLE_BYTES) {
-    bad('refcount_table_clusters', C.H_REFCOUNT_TABLE_CLUSTERS, `${h.refcountTableClusters} clusters exceed the ${C.MAX_REFTABLE_BYTES >> 20} MiB limit of a refcount table`);
+    bad(
+      'refcount_table_clusters',
+      C.H_REFCOUNT_TABLE_CLUSTERS,
+      `${h.refcountTableClusters} clusters exceed the ` +
+        `${C.MAX_REFTABLE_BYTES >> 20} MiB limit of a refcount table`,
+    );
   }
-  tableInFile('refcount_table_offset', C.H_REFCOUNT_TABLE_OFFSET, h.refcountTableOffset, h.refcountTableClusters * cs, cs, fileSize);
+  tableInFile(
+    'refcount_table_offset',
+    C.H_REFCOUNT_TABLE_OFFSET,
+    h.refcountTableOffset,
+    h.refcountTableClusters * cs,
+    cs,
+    fileSize,
+  );
   if (h.nbSnapshots > 0) {
-    tableInFile('snapshots_offset', C.H_SNAPSHOTS_OFFSET, h.snapshotsOffset, C.SNAPSHOT_FIXED_SIZE * h.nbSnapshots, cs, fileSize);
+    tableInFile(
+      'snapshots_offset',
+      C.H_SNAPSHOTS_OFFSET,
+      h.snapshotsOffset,
+      C.SNAPSHOT_FIXED_SIZE * h.nbSnapshots,
+      cs,
+      fileSize,
+    );
   }
 }
 
-function tableInFile(field: string, at: number, offset: number, bytes: number, cs: number, fileSize: number): void {
+function tableInFile(
+  field: string,
+  at: number,
+  offset: number,
+  bytes: number,
+  cs: number,
+  fileSize: number,
+): void {
   if (offset % cs !== 0) bad(field, at, `${hex(offset)} is not aligned to the cluster size ${cs}`);
   if (offset === 0) bad(field, at, 'points at the header (offset 0)');
   if (offset + bytes > fileSize) {
-    bad(field, at, `table at ${hex(offset)} (${bytes} bytes) lies outside the file (${fileSize} bytes)`);
+    bad(
+      field,
+      at,
+      `table at ${hex(offset)} (${bytes} bytes) lies outside the file (${fileSize} bytes)`,
+    );
   }
 }
 
@@ -201,7 +306,8 @@ function tableInFile(field: string, at: number, offset: number, bytes: number, c
 export function featureList(h: Qcow2Header, kind: 0 | 1 | 2, bits: bigint): string[] {
   const out: string[] = [];
   for (let b = 0; b < 64; b++) {
-    if ((bits >> BigInt(b)) & 1n) out.push(h.featureNames.get(`${kind}:${b}`) ?? `${FEATURE_KINDS[kind]} bit ${b}`);
+    if ((bits >> BigInt(b)) & 1n)
+      out.push(h.featureNames.get(`${kind}:${b}`) ?? `${FEATURE_KINDS[kind]} bit ${b}`);
   }
   return out;
 }
@@ -237,7 +343,8 @@ export function buildHeader(h: Qcow2Header, cs: number): Uint8Array {
   }
   for (const e of exts) {
     const padded = Math.ceil(e.data.length / 8) * 8;
-    if (at + 8 + padded + 8 > cs) throw new ImageError('qcow2: header extensions do not fit in the first cluster');
+    if (at + 8 + padded + 8 > cs)
+      throw new ImageError('qcow2: header extensions do not fit in the first cluster');
     dv.setUint32(at, e.type);
     dv.setUint32(at + 4, e.data.length);
     out.set(e.data, at + 8);
@@ -247,7 +354,9 @@ export function buildHeader(h: Qcow2Header, cs: number): Uint8Array {
   if (h.backingFile !== undefined) {
     const name = new TextEncoder().encode(h.backingFile);
     if (name.length === 0 || name.length > C.MAX_BACKING_NAME || at + name.length > cs) {
-      throw new ImageError(`qcow2: backing file name of ${name.length} bytes does not fit (1..${C.MAX_BACKING_NAME})`);
+      throw new ImageError(
+        `qcow2: backing file name of ${name.length} bytes does not fit (1..${C.MAX_BACKING_NAME})`,
+      );
     }
     out.set(name, at);
     setU64(dv, C.H_BACKING_FILE_OFFSET, at, false);

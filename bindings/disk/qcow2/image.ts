@@ -11,11 +11,29 @@ import type { ByteSource } from '../source.js';
 import { readExact } from '../source.js';
 import { view, setU64 } from '../bytes.js';
 import { ImageError, hex } from '../errors.js';
-import { checkRange, type BlockStatus, type DiskImage, type ImageInfo, type MapEntry, type SnapshotInfo } from '../types.js';
+import {
+  checkRange,
+  type BlockStatus,
+  type DiskImage,
+  type ImageInfo,
+  type MapEntry,
+  type SnapshotInfo,
+} from '../types.js';
 import { readHeader, featureList, type Qcow2Header } from './header.js';
 import { Refcounts, overlaps } from './refcounts.js';
-import { readSnapshots, readBitmaps, BME_FLAG_IN_USE, BME_FLAG_AUTO, type Snapshot } from './snapshots.js';
-import { compressCluster, compressedEntry, compressedExtent, COMPRESSED_SECTOR } from './compress.js';
+import {
+  readSnapshots,
+  readBitmaps,
+  BME_FLAG_IN_USE,
+  BME_FLAG_AUTO,
+  type Snapshot,
+} from './snapshots.js';
+import {
+  compressCluster,
+  compressedEntry,
+  compressedExtent,
+  COMPRESSED_SECTOR,
+} from './compress.js';
 import * as C from './constants.js';
 
 /** Opens the backing file a qcow2 image names (a file next to it, a fetch in a page...). */
@@ -76,24 +94,36 @@ export class Qcow2Image implements DiskImage {
   /** Host offsets of L2 tables and refcount blocks, built on the first in-place write. */
   private metadata?: Set<number>;
 
-  constructor(private readonly src: ByteSource, opts: Qcow2OpenOptions = {}) {
+  constructor(
+    private readonly src: ByteSource,
+    opts: Qcow2OpenOptions = {},
+  ) {
     this.header = readHeader(src);
     const h = this.header;
     this.clusterSize = 2 ** h.clusterBits;
     this.l2Entries = this.clusterSize / 8;
     this.size = h.size;
     this.readOnly = !!opts.readOnly || !src.writable;
-    this.l1 = h.l1Size > 0 ? readExact(src, h.l1TableOffset, h.l1Size * 8, 'qcow2 L1 table') : new Uint8Array(0);
+    this.l1 =
+      h.l1Size > 0
+        ? readExact(src, h.l1TableOffset, h.l1Size * 8, 'qcow2 L1 table')
+        : new Uint8Array(0);
     this.l1dv = view(this.l1);
     if (h.backingFile !== undefined) {
       if (!opts.backing) {
-        throw new ImageError(`qcow2: the image has a backing file "${h.backingFile}" and no way to open it was given`, 'backing_file_offset', C.H_BACKING_FILE_OFFSET);
+        throw new ImageError(
+          `qcow2: the image has a backing file "${h.backingFile}" and no way to open it was given`,
+          'backing_file_offset',
+          C.H_BACKING_FILE_OFFSET,
+        );
       }
       this.backingImage = opts.backing(h.backingFile, h.backingFormat);
     }
   }
 
-  get backing(): DiskImage | undefined { return this.backingImage; }
+  get backing(): DiskImage | undefined {
+    return this.backingImage;
+  }
 
   /** Where guest cluster `ci` lives. Entries pointing outside the file are errors. */
   map(ci: number): ClusterMapping {
@@ -109,16 +139,35 @@ export class Qcow2Image implements DiskImage {
     const entryAt = l2off + idx * 8;
     if (hi & C.HI_COMPRESSED) return { kind: 'compressed', host: 0, hi, lo, entryAt };
     const where = `qcow2: L2 entry for guest cluster ${ci} at offset ${hex(entryAt)}`;
-    if ((hi & C.L2_HI_RESERVED) || (lo & C.L2_LO_RESERVED)) {
-      throw new ImageError(`${where}: reserved bits are set (0x${hi.toString(16)}${lo.toString(16).padStart(8, '0')})`, 'L2 entry', entryAt);
+    if (hi & C.L2_HI_RESERVED || lo & C.L2_LO_RESERVED) {
+      throw new ImageError(
+        `${where}: reserved bits are set (0x${hi.toString(16)}${lo.toString(16).padStart(8, '0')})`,
+        'L2 entry',
+        entryAt,
+      );
     }
     const host = (hi & C.HI_OFFSET_MASK) * TWO32 + ((lo & C.LO_OFFSET_MASK) >>> 0);
     if (host !== 0) {
-      if (host % this.clusterSize !== 0) throw new ImageError(`${where}: host offset ${hex(host)} is not cluster-aligned`, 'L2 entry', entryAt);
-      if (host >= this.src.size) throw new ImageError(`${where}: host offset ${hex(host)} lies outside the file (${this.src.size} bytes)`, 'L2 entry', entryAt);
+      if (host % this.clusterSize !== 0)
+        throw new ImageError(
+          `${where}: host offset ${hex(host)} is not cluster-aligned`,
+          'L2 entry',
+          entryAt,
+        );
+      if (host >= this.src.size)
+        throw new ImageError(
+          `${where}: host offset ${hex(host)} lies outside the file (${this.src.size} bytes)`,
+          'L2 entry',
+          entryAt,
+        );
     }
     if (lo & C.LO_ZERO) {
-      if (this.header.version < 3) throw new ImageError(`${where}: the zero flag is not allowed in a version 2 image`, 'L2 entry', entryAt);
+      if (this.header.version < 3)
+        throw new ImageError(
+          `${where}: the zero flag is not allowed in a version 2 image`,
+          'L2 entry',
+          entryAt,
+        );
       return { kind: 'zero', host, hi, lo, entryAt };
     }
     return { kind: host === 0 ? 'unallocated' : 'normal', host, hi, lo, entryAt };
@@ -158,7 +207,10 @@ export class Qcow2Image implements DiskImage {
 
   private readBacking(pos: number, out: Uint8Array): void {
     const b = this.backingImage;
-    if (!b || pos >= b.size) { out.fill(0); return; }
+    if (!b || pos >= b.size) {
+      out.fill(0);
+      return;
+    }
     const n = Math.min(out.length, b.size - pos);
     b.read(pos, out.subarray(0, n));
     if (n < out.length) out.fill(0, n);
@@ -174,11 +226,19 @@ export class Qcow2Image implements DiskImage {
     if (this.lastCompressed?.key === key) return this.lastCompressed.data;
     const where = `qcow2: compressed L2 entry for guest cluster ${ci} at offset ${hex(m.entryAt)}`;
     if (this.header.compressionType !== C.COMPRESSION_ZLIB) {
-      throw new ImageError(`${where}: zstd-compressed clusters are not supported`, 'compression_type', C.H_COMPRESSION_TYPE);
+      throw new ImageError(
+        `${where}: zstd-compressed clusters are not supported`,
+        'compression_type',
+        C.H_COMPRESSION_TYPE,
+      );
     }
     const { host, bytes: len } = compressedExtent(m.hi, m.lo, this.header.clusterBits);
     if (host >= this.src.size) {
-      throw new ImageError(`${where}: compressed data at ${hex(host)} lies outside the file (${this.src.size} bytes)`, 'L2 entry', m.entryAt);
+      throw new ImageError(
+        `${where}: compressed data at ${hex(host)} lies outside the file (${this.src.size} bytes)`,
+        'L2 entry',
+        m.entryAt,
+      );
     }
     const data = new Uint8Array(Math.min(len, this.src.size - host));
     this.src.read(host, data);
@@ -187,10 +247,20 @@ export class Qcow2Image implements DiskImage {
     try {
       out = inflateSync(data, { out: new Uint8Array(cs + 1) });
     } catch (e) {
-      throw new ImageError(`${where}: compressed data at ${hex(host)} is not a valid deflate stream (${(e as Error).message})`, 'L2 entry', m.entryAt);
+      throw new ImageError(
+        `${where}: compressed data at ${hex(host)} is not ` +
+          `a valid deflate stream (${(e as Error).message})`,
+        'L2 entry',
+        m.entryAt,
+      );
     }
     if (out.length !== cs) {
-      throw new ImageError(`${where}: compressed data at ${hex(host)} inflates to ${out.length > cs ? 'more than' : out.length} bytes, not the cluster size ${cs}`, 'L2 entry', m.entryAt);
+      throw new ImageError(
+        `${where}: compressed data at ${hex(host)} inflates to ` +
+          `${out.length > cs ? 'more than' : out.length} bytes, not the cluster size ${cs}`,
+        'L2 entry',
+        m.entryAt,
+      );
     }
     this.lastCompressed = { key, data: out };
     return out;
@@ -214,7 +284,7 @@ export class Qcow2Image implements DiskImage {
   private writePiece(ci: number, inCl: number, piece: Uint8Array): void {
     const cs = this.clusterSize;
     const m = this.map(ci);
-    if (m.kind === 'normal' && (m.hi & C.HI_COPIED)) {
+    if (m.kind === 'normal' && m.hi & C.HI_COPIED) {
       this.guardMetadata(m.host, m.entryAt);
       this.src.write(m.host + inCl, piece);
       return;
@@ -250,23 +320,43 @@ export class Qcow2Image implements DiskImage {
    */
   writeCompressed(ci: number, data: Uint8Array): boolean {
     const cs = this.clusterSize;
-    if (!Number.isSafeInteger(ci) || ci < 0 || ci * cs >= this.size) throw new ImageError(`qcow2: guest cluster ${ci} lies outside the ${this.size}-byte disk`);
+    if (!Number.isSafeInteger(ci) || ci < 0 || ci * cs >= this.size)
+      throw new ImageError(`qcow2: guest cluster ${ci} lies outside the ${this.size}-byte disk`);
     const piece = Math.min(cs, this.size - ci * cs);
-    if (data.length !== piece) throw new ImageError(`qcow2: a compressed write of guest cluster ${ci} must be ${piece} bytes, not ${data.length}`);
+    if (data.length !== piece)
+      throw new ImageError(
+        'qcow2: a compressed write of guest cluster ' +
+          `${ci} must be ${piece} bytes, not ${data.length}`,
+      );
     this.prepareWrite();
     const m = this.map(ci);
     if (m.kind !== 'unallocated' && !(m.kind === 'zero' && m.host === 0)) {
-      throw new ImageError(`qcow2: guest cluster ${ci} is already allocated (L2 entry at ${hex(m.entryAt)}); compressed writes go to unallocated clusters only`, 'L2 entry', m.entryAt);
+      throw new ImageError(
+        `qcow2: guest cluster ${ci} is already allocated (L2 entry at ` +
+          `${hex(m.entryAt)}); compressed writes go to unallocated clusters only`,
+        'L2 entry',
+        m.entryAt,
+      );
     }
     let full = data;
-    if (piece !== cs) { full = new Uint8Array(cs); full.set(data); }
+    if (piece !== cs) {
+      full = new Uint8Array(cs);
+      full.set(data);
+    }
     const packed = compressCluster(full);
-    if (!packed) { this.write(ci * cs, data); return false; }
+    if (!packed) {
+      this.write(ci * cs, data);
+      return false;
+    }
     // As QEMU: the L2 table first, then the bytes, so the data follows any new table.
     const slot = this.l2Slot(ci);
     const host = this.refs!.allocateBytes(packed.length);
     const entry = compressedEntry(host, packed.length, this.header.clusterBits);
-    if (!entry) throw new ImageError(`qcow2: host offset ${hex(host)} does not fit a compressed cluster descriptor with cluster_bits ${this.header.clusterBits}`);
+    if (!entry)
+      throw new ImageError(
+        `qcow2: host offset ${hex(host)} does not fit a compressed ` +
+          `cluster descriptor with cluster_bits ${this.header.clusterBits}`,
+      );
     this.src.write(host, packed);
     this.setL2Raw(slot, entry.hi, entry.lo);
     this.lastCompressed = undefined;
@@ -299,15 +389,25 @@ export class Qcow2Image implements DiskImage {
         if (off) this.metadata.add(off);
       }
     }
-    if (host < cs || overlaps(host, cs, h.l1TableOffset, h.l1Size * 8) ||
-        overlaps(host, cs, h.refcountTableOffset, h.refcountTableClusters * cs) || this.metadata.has(host)) {
+    if (
+      host < cs ||
+      overlaps(host, cs, h.l1TableOffset, h.l1Size * 8) ||
+      overlaps(host, cs, h.refcountTableOffset, h.refcountTableClusters * cs) ||
+      this.metadata.has(host)
+    ) {
       if (h.version === 3) {
         h.incompatibleFeatures |= BigInt(C.INCOMPAT_CORRUPT);
         const f = new Uint8Array(8);
         new DataView(f.buffer).setBigUint64(0, h.incompatibleFeatures);
         this.src.write(C.H_INCOMPATIBLE_FEATURES, f);
       }
-      throw new ImageError(`qcow2: L2 entry at offset ${hex(entryAt)} points data at ${hex(host)}, inside the image's metadata: refusing to write${h.version === 3 ? ' (the image is now marked corrupt)' : ''}`, 'L2 entry', entryAt);
+      throw new ImageError(
+        `qcow2: L2 entry at offset ${hex(entryAt)} points data at ` +
+          `${hex(host)}, inside the image's metadata: refusing to ` +
+          `write${h.version === 3 ? ' (the image is now marked corrupt)' : ''}`,
+        'L2 entry',
+        entryAt,
+      );
     }
   }
 
@@ -318,7 +418,11 @@ export class Qcow2Image implements DiskImage {
     this.setL2Raw(slot, dv.getUint32(0) | C.HI_COPIED, dv.getUint32(4));
   }
 
-  private setL2Raw(slot: { l2off: number; idx: number; table: Uint8Array }, hi: number, lo: number): void {
+  private setL2Raw(
+    slot: { l2off: number; idx: number; table: Uint8Array },
+    hi: number,
+    lo: number,
+  ): void {
     const dv = view(slot.table);
     dv.setUint32(slot.idx * 8, hi);
     dv.setUint32(slot.idx * 8 + 4, lo);
@@ -370,10 +474,19 @@ export class Qcow2Image implements DiskImage {
     const h = this.header;
     if (this.readOnly) throw new ImageError('qcow2: the image is open read-only');
     if (h.incompatibleFeatures & BigInt(C.INCOMPAT_CORRUPT)) {
-      throw new ImageError('qcow2: the image is marked corrupt (incompatible feature bit 1); it can only be read', 'incompatible_features', C.H_INCOMPATIBLE_FEATURES);
+      throw new ImageError(
+        'qcow2: the image is marked corrupt (incompatible feature bit 1); it can only be read',
+        'incompatible_features',
+        C.H_INCOMPATIBLE_FEATURES,
+      );
     }
     if (h.incompatibleFeatures & BigInt(C.INCOMPAT_DIRTY)) {
-      throw new ImageError('qcow2: the dirty bit is set (refcounts may be stale after lazy-refcount use); repair with "qemu-img check -r all" before writing', 'incompatible_features', C.H_INCOMPATIBLE_FEATURES);
+      throw new ImageError(
+        'qcow2: the dirty bit is set (refcounts may be stale after lazy-refcount use); ' +
+          'repair with "qemu-img check -r all" before writing',
+        'incompatible_features',
+        C.H_INCOMPATIBLE_FEATURES,
+      );
     }
     this.refs = new Refcounts(this.src, h, this.clusterSize);
     // "autoclear_features": a writer that does not maintain a feature must clear its bit.
@@ -388,8 +501,12 @@ export class Qcow2Image implements DiskImage {
     if (l1i >= this.header.l1Size) return 0;
     const hi = this.l1dv.getUint32(l1i * 8);
     const lo = this.l1dv.getUint32(l1i * 8 + 4);
-    if ((hi & C.L1_HI_RESERVED) || (lo & C.L1_LO_RESERVED)) {
-      throw new ImageError(`qcow2: L1 entry ${l1i} at offset ${hex(l1At)}: reserved bits are set`, 'L1 entry', l1At);
+    if (hi & C.L1_HI_RESERVED || lo & C.L1_LO_RESERVED) {
+      throw new ImageError(
+        `qcow2: L1 entry ${l1i} at offset ${hex(l1At)}: reserved bits are set`,
+        'L1 entry',
+        l1At,
+      );
     }
     return (hi & C.HI_OFFSET_MASK) * TWO32 + ((lo & C.LO_OFFSET_MASK) >>> 0);
   }
@@ -403,11 +520,29 @@ export class Qcow2Image implements DiskImage {
     }
     const cs = this.clusterSize;
     const where = `qcow2: L1 entry ${l1i} at offset ${hex(l1At)}`;
-    if (off % cs !== 0) throw new ImageError(`${where}: L2 table offset ${hex(off)} is not cluster-aligned`, 'L1 entry', l1At);
-    if (off + cs > this.src.size) throw new ImageError(`${where}: L2 table at ${hex(off)} lies outside the file (${this.src.size} bytes)`, 'L1 entry', l1At);
+    if (off % cs !== 0)
+      throw new ImageError(
+        `${where}: L2 table offset ${hex(off)} is not cluster-aligned`,
+        'L1 entry',
+        l1At,
+      );
+    if (off + cs > this.src.size)
+      throw new ImageError(
+        `${where}: L2 table at ${hex(off)} lies outside the file (${this.src.size} bytes)`,
+        'L1 entry',
+        l1At,
+      );
     const h = this.header;
-    if (off < cs || overlaps(off, cs, h.l1TableOffset, h.l1Size * 8) || overlaps(off, cs, h.refcountTableOffset, h.refcountTableClusters * cs)) {
-      throw new ImageError(`${where}: L2 table at ${hex(off)} overlaps the header, the L1 table or the refcount table`, 'L1 entry', l1At);
+    if (
+      off < cs ||
+      overlaps(off, cs, h.l1TableOffset, h.l1Size * 8) ||
+      overlaps(off, cs, h.refcountTableOffset, h.refcountTableClusters * cs)
+    ) {
+      throw new ImageError(
+        `${where}: L2 table at ${hex(off)} overlaps the header, the L1 table or the refcount table`,
+        'L1 entry',
+        l1At,
+      );
     }
     t = readExact(this.src, off, cs, 'qcow2 L2 table');
     this.remember(off, t);
@@ -416,7 +551,8 @@ export class Qcow2Image implements DiskImage {
 
   private remember(off: number, t: Uint8Array): void {
     this.l2Cache.set(off, t);
-    if (this.l2Cache.size > Math.max(4, L2_CACHE_BYTES / this.clusterSize)) this.l2Cache.delete(this.l2Cache.keys().next().value as number);
+    if (this.l2Cache.size > Math.max(4, L2_CACHE_BYTES / this.clusterSize))
+      this.l2Cache.delete(this.l2Cache.keys().next().value as number);
   }
 
   blockStatus(offset: number, length: number): BlockStatus {
@@ -459,7 +595,8 @@ export class Qcow2Image implements DiskImage {
     const at = (pos: number): { kind: ClusterKind; host: number; next: number } => {
       const ci = Math.floor(pos / cs);
       const l1i = Math.floor(ci / this.l2Entries);
-      if (this.l1Entry(l1i, this.header.l1TableOffset + l1i * 8) === 0) return { kind: 'unallocated', host: 0, next: (l1i + 1) * span };
+      if (this.l1Entry(l1i, this.header.l1TableOffset + l1i * 8) === 0)
+        return { kind: 'unallocated', host: 0, next: (l1i + 1) * span };
       const m = this.map(ci);
       return { kind: m.kind, host: m.host, next: (ci + 1) * cs };
     };
@@ -469,16 +606,20 @@ export class Qcow2Image implements DiskImage {
     while (pos < end) {
       const c = at(pos);
       if (c.kind !== first.kind || (first.host !== 0) !== (c.host !== 0)) break;
-      if (first.host !== 0 && c.host !== first.host + (Math.floor(pos / cs) * cs - (offset - inCl))) break;
+      if (first.host !== 0 && c.host !== first.host + (Math.floor(pos / cs) * cs - (offset - inCl)))
+        break;
       pos = c.next;
     }
     const len = Math.min(pos, end) - offset;
     const base = { start: offset, length: len };
     const hostOff = first.host ? { offset: first.host + inCl } : {};
     switch (first.kind) {
-      case 'normal': return { ...base, depth: 0, present: true, zero: false, data: true, ...hostOff };
-      case 'compressed': return { ...base, depth: 0, present: true, zero: false, data: true };
-      case 'zero': return { ...base, depth: 0, present: true, zero: true, data: false, ...hostOff };
+      case 'normal':
+        return { ...base, depth: 0, present: true, zero: false, data: true, ...hostOff };
+      case 'compressed':
+        return { ...base, depth: 0, present: true, zero: false, data: true };
+      case 'zero':
+        return { ...base, depth: 0, present: true, zero: true, data: false, ...hostOff };
       default: {
         const b = this.backingImage;
         if (!b) return { ...base, depth: 0, present: false, zero: true, data: false };
@@ -495,11 +636,15 @@ export class Qcow2Image implements DiskImage {
       compat: h.version === 3 ? '1.1' : '0.10',
       'compression-type': h.compressionType === C.COMPRESSION_ZSTD ? 'zstd' : 'zlib',
     };
-    if (h.version === 3) data['lazy-refcounts'] = (h.compatibleFeatures & BigInt(C.COMPAT_LAZY_REFCOUNTS)) !== 0n;
+    if (h.version === 3)
+      data['lazy-refcounts'] = (h.compatibleFeatures & BigInt(C.COMPAT_LAZY_REFCOUNTS)) !== 0n;
     const bitmaps = h.extensions.find((e) => e.type === C.EXT_BITMAPS);
-    if (bitmaps && (h.autoclearFeatures & BigInt(C.AUTOCLEAR_BITMAPS))) {
+    if (bitmaps && h.autoclearFeatures & BigInt(C.AUTOCLEAR_BITMAPS)) {
       data.bitmaps = readBitmaps(this.src, bitmaps.data).list.map((b) => ({
-        flags: [...(b.flags & BME_FLAG_IN_USE ? ['in-use'] : []), ...(b.flags & BME_FLAG_AUTO ? ['auto'] : [])],
+        flags: [
+          ...(b.flags & BME_FLAG_IN_USE ? ['in-use'] : []),
+          ...(b.flags & BME_FLAG_AUTO ? ['auto'] : []),
+        ],
         name: b.name,
         granularity: 2 ** b.granularityBits,
       }));

@@ -31,7 +31,11 @@ export class Refcounts {
   /** Told of every refcount block this object creates (the image keeps a metadata map). */
   onNewBlock?: (offset: number) => void;
 
-  constructor(private readonly src: ByteSource, private readonly h: Qcow2Header, private readonly cs: number) {
+  constructor(
+    private readonly src: ByteSource,
+    private readonly h: Qcow2Header,
+    private readonly cs: number,
+  ) {
     this.bits = 2 ** h.refcountOrder;
     this.perBlock = (cs * 8) / this.bits;
     this.maxRefcount = 2 ** Math.min(this.bits, 53) - 1;
@@ -43,15 +47,40 @@ export class Refcounts {
     for (let i = 0; i < this.diskEntries; i++) {
       const at = h.refcountTableOffset + i * 8;
       const off = u64(dv, i * 8, false, `refcount table entry ${i}`, at);
-      if (off === 0) { this.table.push(0); continue; }
-      const where = `qcow2: refcount table entry ${i} at offset ${hex(at)}`;
-      if (off % cs !== 0) throw new ImageError(`${where}: block offset ${hex(off)} is not cluster-aligned`, 'refcount table entry', at);
-      if (off + cs > src.size) throw new ImageError(`${where}: block at ${hex(off)} lies outside the file (${src.size} bytes)`, 'refcount table entry', at);
-      if (off === 0 || overlaps(off, cs, h.refcountTableOffset, this.diskEntries * 8) ||
-          (h.l1Size > 0 && overlaps(off, cs, h.l1TableOffset, h.l1Size * 8))) {
-        throw new ImageError(`${where}: block at ${hex(off)} overlaps the header, the L1 table or the refcount table`, 'refcount table entry', at);
+      if (off === 0) {
+        this.table.push(0);
+        continue;
       }
-      if (seen.has(off)) throw new ImageError(`${where}: block at ${hex(off)} is already used by another entry (a refcount loop)`, 'refcount table entry', at);
+      const where = `qcow2: refcount table entry ${i} at offset ${hex(at)}`;
+      if (off % cs !== 0)
+        throw new ImageError(
+          `${where}: block offset ${hex(off)} is not cluster-aligned`,
+          'refcount table entry',
+          at,
+        );
+      if (off + cs > src.size)
+        throw new ImageError(
+          `${where}: block at ${hex(off)} lies outside the file (${src.size} bytes)`,
+          'refcount table entry',
+          at,
+        );
+      if (
+        off === 0 ||
+        overlaps(off, cs, h.refcountTableOffset, this.diskEntries * 8) ||
+        (h.l1Size > 0 && overlaps(off, cs, h.l1TableOffset, h.l1Size * 8))
+      ) {
+        throw new ImageError(
+          `${where}: block at ${hex(off)} overlaps the header, the L1 table or the refcount table`,
+          'refcount table entry',
+          at,
+        );
+      }
+      if (seen.has(off))
+        throw new ImageError(
+          `${where}: block at ${hex(off)} is already used by another entry (a refcount loop)`,
+          'refcount table entry',
+          at,
+        );
       seen.add(off);
       this.table.push(off);
     }
@@ -66,12 +95,17 @@ export class Refcounts {
 
   set(cluster: number, value: number): void {
     if (value < 0 || value >= 2 ** Math.min(this.bits, 53)) {
-      throw new ImageError(`qcow2: refcount ${value} of cluster ${cluster} does not fit in ${this.bits} bits`);
+      throw new ImageError(
+        `qcow2: refcount ${value} of cluster ${cluster} does not fit in ${this.bits} bits`,
+      );
     }
     // Only clusters of the file get counts: everything else is a damaged pointer (and
     // would grow the table without bound).
     if (!Number.isSafeInteger(cluster) || cluster < 0 || cluster >= this.endCluster) {
-      throw new ImageError(`qcow2: refcount for cluster ${cluster}, past the end of the image (${this.endCluster} clusters): a table points outside the file`);
+      throw new ImageError(
+        `qcow2: refcount for cluster ${cluster}, past the end of the image ` +
+          `(${this.endCluster} clusters): a table points outside the file`,
+      );
     }
     const bi = Math.floor(cluster / this.perBlock);
     while (this.table.length <= bi) this.table.push(0);
@@ -100,7 +134,8 @@ export class Refcounts {
    */
   allocateBytes(bytes: number): number {
     const cs = this.cs;
-    if (bytes <= 0 || bytes > cs) throw new ImageError(`qcow2: cannot allocate ${bytes} bytes of compressed data (1 to ${cs})`);
+    if (bytes <= 0 || bytes > cs)
+      throw new ImageError(`qcow2: cannot allocate ${bytes} bytes of compressed data (1 to ${cs})`);
     let off = this.freeByteOffset;
     // A cluster whose refcount is at its maximum cannot take another reference.
     if (off && this.get(Math.floor(off / cs)) >= this.maxRefcount) off = 0;
@@ -109,7 +144,8 @@ export class Refcounts {
       this.endCluster++;
       if (!off || Math.ceil(off / cs) * cs !== fresh) off = fresh;
     }
-    for (let c = Math.floor(off / cs); c <= Math.floor((off + bytes - 1) / cs); c++) this.set(c, this.get(c) + 1);
+    for (let c = Math.floor(off / cs); c <= Math.floor((off + bytes - 1) / cs); c++)
+      this.set(c, this.get(c) + 1);
     const end = off + bytes;
     this.freeByteOffset = end % cs ? end : 0;
     return off;
@@ -194,7 +230,8 @@ export class Refcounts {
 
   private remember(off: number, b: Uint8Array): void {
     this.cache.set(off, b);
-    if (this.cache.size > Math.max(4, BLOCK_CACHE_BYTES / this.cs)) this.cache.delete(this.cache.keys().next().value as number);
+    if (this.cache.size > Math.max(4, BLOCK_CACHE_BYTES / this.cs))
+      this.cache.delete(this.cache.keys().next().value as number);
   }
 
   /** "Refcount block entry": sub-byte widths count from the least significant bit. */
@@ -202,10 +239,14 @@ export class Refcounts {
     const bits = this.bits;
     const dv = view(blk);
     switch (bits) {
-      case 8: return blk[idx];
-      case 16: return dv.getUint16(idx * 2);
-      case 32: return dv.getUint32(idx * 4);
-      case 64: return u64(dv, idx * 8, false, 'refcount', blockOff + idx * 8);
+      case 8:
+        return blk[idx];
+      case 16:
+        return dv.getUint16(idx * 2);
+      case 32:
+        return dv.getUint32(idx * 4);
+      case 64:
+        return u64(dv, idx * 8, false, 'refcount', blockOff + idx * 8);
       default: {
         const bit = idx * bits;
         return (blk[bit >> 3] >> (bit & 7)) & ((1 << bits) - 1);
@@ -217,10 +258,18 @@ export class Refcounts {
     const bits = this.bits;
     const dv = view(blk);
     switch (bits) {
-      case 8: blk[idx] = v; return [idx, 1];
-      case 16: dv.setUint16(idx * 2, v); return [idx * 2, 2];
-      case 32: dv.setUint32(idx * 4, v); return [idx * 4, 4];
-      case 64: setU64(dv, idx * 8, v, false); return [idx * 8, 8];
+      case 8:
+        blk[idx] = v;
+        return [idx, 1];
+      case 16:
+        dv.setUint16(idx * 2, v);
+        return [idx * 2, 2];
+      case 32:
+        dv.setUint32(idx * 4, v);
+        return [idx * 4, 4];
+      case 64:
+        setU64(dv, idx * 8, v, false);
+        return [idx * 8, 8];
       default: {
         const bit = idx * bits;
         const mask = ((1 << bits) - 1) << (bit & 7);

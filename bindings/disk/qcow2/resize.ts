@@ -15,15 +15,23 @@ import * as C from './constants.js';
 export function growQcow2(src: ByteSource, newSize: number): void {
   const h = readHeader(src);
   const cs = 2 ** h.clusterBits;
-  if (!Number.isSafeInteger(newSize) || newSize < 0) throw new ImageError(`qcow2: invalid size ${newSize}`);
+  if (!Number.isSafeInteger(newSize) || newSize < 0)
+    throw new ImageError(`qcow2: invalid size ${newSize}`);
   if (newSize % 512 !== 0) throw new ImageError('qcow2: the new size must be a multiple of 512');
   if (newSize < h.size) throw new ImageError('qcow2: shrinking qcow2 images is not supported');
   // Internal snapshots keep their own L1 tables and sizes; only the active layer grows.
   if (h.incompatibleFeatures & BigInt(C.INCOMPAT_DIRTY | C.INCOMPAT_CORRUPT)) {
-    throw new ImageError('qcow2: the image is dirty or marked corrupt; repair it with "img check -r all" first', 'incompatible_features', C.H_INCOMPATIBLE_FEATURES);
+    throw new ImageError(
+      'qcow2: the image is dirty or marked corrupt; repair it with "img check -r all" first',
+      'incompatible_features',
+      C.H_INCOMPATIBLE_FEATURES,
+    );
   }
   const need = ceilDiv(newSize, cs * (cs / 8));
-  if (need * 8 > C.MAX_L1_BYTES) throw new ImageError(`qcow2: a ${newSize}-byte image needs an L1 table over ${C.MAX_L1_BYTES >> 20} MiB`);
+  if (need * 8 > C.MAX_L1_BYTES)
+    throw new ImageError(
+      `qcow2: a ${newSize}-byte image needs an L1 table over ${C.MAX_L1_BYTES >> 20} MiB`,
+    );
   const refs = new Refcounts(src, h, cs);
   const room = h.l1Size === 0 ? 0 : (ceilDiv(h.l1Size * 8, cs) * cs) / 8;
   let l1Offset = h.l1TableOffset;
@@ -44,7 +52,8 @@ export function growQcow2(src: ByteSource, newSize: number): void {
   setU64(dv, C.H_L1_TABLE_OFFSET - C.H_SIZE, l1Offset, false);
   src.write(C.H_SIZE, f);
   // A writer that does not maintain the bitmaps (they have the old size) clears their bit.
-  if (h.version === 3 && h.autoclearFeatures !== 0n) src.write(C.H_AUTOCLEAR_FEATURES, new Uint8Array(8));
+  if (h.version === 3 && h.autoclearFeatures !== 0n)
+    src.write(C.H_AUTOCLEAR_FEATURES, new Uint8Array(8));
   refs.flush();
   src.flush();
 }

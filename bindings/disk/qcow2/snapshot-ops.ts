@@ -22,7 +22,11 @@ interface Ctx { src: ByteSource; h: Qcow2Header; cs: number; refs: Refcounts }
 function open(src: ByteSource): Ctx {
   const h = readHeader(src);
   if (h.incompatibleFeatures & BigInt(C.INCOMPAT_DIRTY | C.INCOMPAT_CORRUPT)) {
-    throw new ImageError('qcow2: the image is dirty or marked corrupt; repair it with "img check -r all" first', 'incompatible_features', C.H_INCOMPATIBLE_FEATURES);
+    throw new ImageError(
+      'qcow2: the image is dirty or marked corrupt; repair it with "img check -r all" first',
+      'incompatible_features',
+      C.H_INCOMPATIBLE_FEATURES,
+    );
   }
   const cs = 2 ** h.clusterBits;
   return { src, h, cs, refs: new Refcounts(src, h, cs) };
@@ -33,16 +37,32 @@ function entryOffset(hi: number, lo: number): number {
 }
 
 /** Adds `by` to the count of every cluster of [offset, offset + bytes). */
-function bump(ctx: Ctx, deltas: Map<number, number>, offset: number, bytes: number, by: number): void {
+function bump(
+  ctx: Ctx,
+  deltas: Map<number, number>,
+  offset: number,
+  bytes: number,
+  by: number,
+): void {
   const { cs, src } = ctx;
   if (offset + bytes > ceilDiv(src.size, cs) * cs) {
-    throw new ImageError(`qcow2: a table entry points at ${hex(offset)} (${bytes} bytes), outside the file (${src.size} bytes); repair the image first`);
+    throw new ImageError(
+      `qcow2: a table entry points at ${hex(offset)} (${bytes} bytes), ` +
+        `outside the file (${src.size} bytes); repair the image first`,
+    );
   }
-  for (let c = Math.floor(offset / cs); c <= Math.floor((offset + bytes - 1) / cs); c++) deltas.set(c, (deltas.get(c) ?? 0) + by);
+  for (let c = Math.floor(offset / cs); c <= Math.floor((offset + bytes - 1) / cs); c++)
+    deltas.set(c, (deltas.get(c) ?? 0) + by);
 }
 
 /** Counts `by` for every L2 table and data cluster reached from the L1 table at `l1Offset`. */
-function walk(ctx: Ctx, deltas: Map<number, number>, l1Offset: number, l1Size: number, by: number): void {
+function walk(
+  ctx: Ctx,
+  deltas: Map<number, number>,
+  l1Offset: number,
+  l1Size: number,
+  by: number,
+): void {
   const { src, cs } = ctx;
   if (l1Size === 0) return;
   const l1 = view(readExact(src, l1Offset, l1Size * 8, 'qcow2 L1 table'));
@@ -51,7 +71,8 @@ function walk(ctx: Ctx, deltas: Map<number, number>, l1Offset: number, l1Size: n
     if (l2off === 0) continue;
     const l2 = view(readExact(src, l2off, cs, 'qcow2 L2 table'));
     for (let j = 0; j < cs / 8; j++) {
-      const hi = l2.getUint32(j * 8), lo = l2.getUint32(j * 8 + 4);
+      const hi = l2.getUint32(j * 8),
+        lo = l2.getUint32(j * 8 + 4);
       if (hi & C.HI_COMPRESSED) {
         const c = compressedExtent(hi, lo, ctx.h.clusterBits);
         bump(ctx, deltas, c.host, c.bytes, by);
@@ -73,8 +94,15 @@ function applyDeltas(ctx: Ctx, deltas: Map<number, number>): void {
   const max = 2 ** Math.min(refs.bits, 53) - 1;
   for (const [c, d] of deltas) {
     const v = refs.get(c) + d;
-    if (v < 0) throw new ImageError(`qcow2: refcount of cluster ${c} would drop below 0; the image needs "img check -r all"`);
-    if (v > max) throw new ImageError(`qcow2: refcount of cluster ${c} would overflow ${refs.bits}-bit refcounts (create the image with a larger refcount_bits)`);
+    if (v < 0)
+      throw new ImageError(
+        `qcow2: refcount of cluster ${c} would drop below 0; the image needs "img check -r all"`,
+      );
+    if (v > max)
+      throw new ImageError(
+        `qcow2: refcount of cluster ${c} would overflow ${refs.bits}-bit ` +
+          'refcounts (create the image with a larger refcount_bits)',
+      );
   }
   for (const [c, d] of deltas) if (d !== 0) refs.set(c, refs.get(c) + d);
 }
@@ -144,7 +172,10 @@ function rawEntries(ctx: Ctx): { entries: Uint8Array[]; bytes: number } {
   let at = 0;
   for (let i = 0; i < h.nbSnapshots; i++) {
     const dv = view(all.subarray(at));
-    const len = Math.ceil((C.SNAPSHOT_FIXED_SIZE + dv.getUint32(36) + dv.getUint16(12) + dv.getUint16(14)) / 8) * 8;
+    const len =
+      Math.ceil(
+        (C.SNAPSHOT_FIXED_SIZE + dv.getUint32(36) + dv.getUint16(12) + dv.getUint16(14)) / 8,
+      ) * 8;
     entries.push(all.slice(at, at + len));
     at += len;
   }
@@ -169,7 +200,10 @@ export function createSnapshot(src: ByteSource, s: NewSnapshot): string {
   walk(ctx, deltas, h.l1TableOffset, h.l1Size, +1);
   for (const [c, d] of deltas) {
     if (refs.get(c) + d > 2 ** Math.min(refs.bits, 53) - 1) {
-      throw new ImageError(`qcow2: refcount of cluster ${c} would overflow ${refs.bits}-bit refcounts (create the image with a larger refcount_bits)`);
+      throw new ImageError(
+        `qcow2: refcount of cluster ${c} would overflow ${refs.bits}-bit ` +
+          'refcounts (create the image with a larger refcount_bits)',
+      );
     }
   }
   // The snapshot's L1 table: a copy of the active one.
@@ -191,7 +225,9 @@ export function createSnapshot(src: ByteSource, s: NewSnapshot): string {
   if (nameb.length > 65535) throw new ImageError('qcow2: snapshot name too long');
   // Extra data (version 3 needs at least 16 bytes): vm_state_size_large, disk_size, icount.
   const extra = 24;
-  const e = new Uint8Array(Math.ceil((C.SNAPSHOT_FIXED_SIZE + extra + idb.length + nameb.length) / 8) * 8);
+  const e = new Uint8Array(
+    Math.ceil((C.SNAPSHOT_FIXED_SIZE + extra + idb.length + nameb.length) / 8) * 8,
+  );
   const dv = view(e);
   const now = Date.now();
   setU64(dv, 0, l1Offset, false);
@@ -206,7 +242,8 @@ export function createSnapshot(src: ByteSource, s: NewSnapshot): string {
   e.set(nameb, C.SNAPSHOT_FIXED_SIZE + extra + idb.length);
   const old = rawEntries(ctx);
   writeTable(ctx, [...old.entries, e], old.bytes);
-  if (h.version === 3 && h.autoclearFeatures !== 0n) src.write(C.H_AUTOCLEAR_FEATURES, new Uint8Array(8));
+  if (h.version === 3 && h.autoclearFeatures !== 0n)
+    src.write(C.H_AUTOCLEAR_FEATURES, new Uint8Array(8));
   refs.flush();
   src.flush();
   return id;
@@ -224,14 +261,18 @@ export function deleteSnapshot(src: ByteSource, nameOrId: string): void {
   const deltas = new Map<number, number>();
   walk(ctx, deltas, sn.l1TableOffset, sn.l1Size, -1);
   for (const [c, d] of deltas) {
-    if (refs.get(c) + d < 0) throw new ImageError(`qcow2: refcount of cluster ${c} would drop below 0; the image needs "img check -r all"`);
+    if (refs.get(c) + d < 0)
+      throw new ImageError(
+        `qcow2: refcount of cluster ${c} would drop below 0; the image needs "img check -r all"`,
+      );
   }
   const old = rawEntries(ctx);
   writeTable(ctx, old.entries.filter((_, i) => i !== k), old.bytes);
   applyDeltas(ctx, deltas);
   if (sn.l1Size > 0) refs.release(sn.l1TableOffset, ceilDiv(sn.l1Size * 8, cs) * cs);
   fixCopied(ctx);
-  if (h.version === 3 && h.autoclearFeatures !== 0n) src.write(C.H_AUTOCLEAR_FEATURES, new Uint8Array(8));
+  if (h.version === 3 && h.autoclearFeatures !== 0n)
+    src.write(C.H_AUTOCLEAR_FEATURES, new Uint8Array(8));
   refs.flush();
   src.flush();
 }
@@ -255,10 +296,16 @@ export function applySnapshot(src: ByteSource, nameOrId: string): void {
   for (const [c, d] of down) net.set(c, (net.get(c) ?? 0) + d);
   const max = 2 ** Math.min(refs.bits, 53) - 1;
   for (const [c, d] of up) {
-    if (refs.get(c) + d > max) throw new ImageError(`qcow2: refcount of cluster ${c} would overflow ${refs.bits}-bit refcounts`);
+    if (refs.get(c) + d > max)
+      throw new ImageError(
+        `qcow2: refcount of cluster ${c} would overflow ${refs.bits}-bit refcounts`,
+      );
   }
   for (const [c, d] of net) {
-    if (refs.get(c) + d < 0) throw new ImageError(`qcow2: refcount of cluster ${c} would drop below 0; the image needs "img check -r all"`);
+    if (refs.get(c) + d < 0)
+      throw new ImageError(
+        `qcow2: refcount of cluster ${c} would drop below 0; the image needs "img check -r all"`,
+      );
   }
   // The active L1 table must hold the snapshot's entries.
   const room = h.l1Size === 0 ? 0 : (ceilDiv(h.l1Size * 8, cs) * cs) / 8;
@@ -267,7 +314,8 @@ export function applySnapshot(src: ByteSource, nameOrId: string): void {
   if (sn.l1Size > room) l1Offset = refs.allocate(ceilDiv(sn.l1Size * 8, cs));
   applyDeltas(ctx, up);
   const table = new Uint8Array(Math.max(sn.l1Size, room) * 8);
-  if (sn.l1Size > 0) table.set(readExact(src, sn.l1TableOffset, sn.l1Size * 8, 'qcow2 snapshot L1 table'));
+  if (sn.l1Size > 0)
+    table.set(readExact(src, sn.l1TableOffset, sn.l1Size * 8, 'qcow2 snapshot L1 table'));
   src.write(l1Offset, table);
   const diskSize = snapshotDiskSize(src, h, list.indexOf(sn)) ?? h.size;
   const f = new Uint8Array(24);
@@ -281,7 +329,8 @@ export function applySnapshot(src: ByteSource, nameOrId: string): void {
   applyDeltas(ctx, down);
   if (l1Offset !== oldL1Offset && oldRoom > 0) refs.release(oldL1Offset, oldRoom * 8);
   fixCopied(ctx);
-  if (h.version === 3 && h.autoclearFeatures !== 0n) src.write(C.H_AUTOCLEAR_FEATURES, new Uint8Array(8));
+  if (h.version === 3 && h.autoclearFeatures !== 0n)
+    src.write(C.H_AUTOCLEAR_FEATURES, new Uint8Array(8));
   refs.flush();
   src.flush();
 }

@@ -28,7 +28,10 @@ export interface Snapshot {
  * vm_state_size (u32), extra_data_size (u32); then extra data (vm_state_size_large u64,
  * disk_size u64, icount u64, as far as present), the id string and the name, padded to 8.
  */
-export function readSnapshots(src: ByteSource, h: Qcow2Header): { list: Snapshot[]; bytes: number } {
+export function readSnapshots(
+  src: ByteSource,
+  h: Qcow2Header,
+): { list: Snapshot[]; bytes: number } {
   const cs = 2 ** h.clusterBits;
   const list: Snapshot[] = [];
   let at = h.snapshotsOffset;
@@ -37,25 +40,45 @@ export function readSnapshots(src: ByteSource, h: Qcow2Header): { list: Snapshot
     const fixed = view(readExact(src, at, C.SNAPSHOT_FIXED_SIZE, `snapshot table entry ${i}`));
     const l1TableOffset = u64(fixed, 0, false, `snapshot ${i} l1_table_offset`, at);
     const l1Size = fixed.getUint32(8);
-    const idLen = fixed.getUint16(12), nameLen = fixed.getUint16(14);
+    const idLen = fixed.getUint16(12),
+      nameLen = fixed.getUint16(14);
     const extraLen = fixed.getUint32(36);
     if (l1Size * 8 > C.MAX_L1_BYTES || l1TableOffset % cs) {
-      throw new ImageError(`qcow2: snapshot ${i} at ${hex(at)}: invalid L1 table (offset ${hex(l1TableOffset)}, ${l1Size} entries)`, 'snapshot l1_table_offset', at);
+      throw new ImageError(
+        `qcow2: snapshot ${i} at ${hex(at)}: invalid L1 table ` +
+          `(offset ${hex(l1TableOffset)}, ${l1Size} entries)`,
+        'snapshot l1_table_offset',
+        at,
+      );
     }
-    if (extraLen > 1024) throw new ImageError(`qcow2: snapshot ${i} at ${hex(at)}: extra data of ${extraLen} bytes is too large`, 'extra_data_size', at + 36);
-    const rest = readExact(src, at + C.SNAPSHOT_FIXED_SIZE, extraLen + idLen + nameLen, `snapshot ${i} names`);
+    if (extraLen > 1024)
+      throw new ImageError(
+        `qcow2: snapshot ${i} at ${hex(at)}: extra data of ${extraLen} bytes is too large`,
+        'extra_data_size',
+        at + 36,
+      );
+    const rest = readExact(
+      src,
+      at + C.SNAPSHOT_FIXED_SIZE,
+      extraLen + idLen + nameLen,
+      `snapshot ${i} names`,
+    );
     const extra = view(rest.subarray(0, extraLen));
     let vmStateSize = fixed.getUint32(32);
     if (extraLen >= 8) vmStateSize = u64(extra, 0, false, 'vm_state_size_large', at + 40);
     let icount: number | undefined;
-    if (extraLen >= 24 && extra.getBigUint64(16) !== 0xffff_ffff_ffff_ffffn) icount = u64(extra, 16, false, 'icount', at + 56);
+    if (extraLen >= 24 && extra.getBigUint64(16) !== 0xffff_ffff_ffff_ffffn)
+      icount = u64(extra, 16, false, 'icount', at + 56);
     list.push({
-      l1TableOffset, l1Size,
+      l1TableOffset,
+      l1Size,
       id: dec.decode(rest.subarray(extraLen, extraLen + idLen)),
       name: dec.decode(rest.subarray(extraLen + idLen, extraLen + idLen + nameLen)),
-      dateSec: fixed.getUint32(16), dateNsec: fixed.getUint32(20),
+      dateSec: fixed.getUint32(16),
+      dateNsec: fixed.getUint32(20),
       vmClockNsec: u64(fixed, 24, false, 'vm_clock_nsec', at + 24),
-      vmStateSize, icount,
+      vmStateSize,
+      icount,
     });
     at += Math.ceil((C.SNAPSHOT_FIXED_SIZE + extraLen + idLen + nameLen) / 8) * 8;
   }
@@ -80,22 +103,40 @@ export const BME_FLAG_AUTO = 1 << 1;
  * bitmap_table_size (u32), flags (u32), type (u8), granularity_bits (u8), name_size (u16),
  * extra_data_size (u32), extra data, name, padded to 8.
  */
-export function readBitmaps(src: ByteSource, ext: Uint8Array): { list: Bitmap[]; dirOffset: number; dirSize: number } {
-  if (ext.length < 24) throw new ImageError('qcow2: bitmaps extension shorter than 24 bytes', 'bitmaps extension');
+export function readBitmaps(
+  src: ByteSource,
+  ext: Uint8Array,
+): { list: Bitmap[]; dirOffset: number; dirSize: number } {
+  if (ext.length < 24)
+    throw new ImageError('qcow2: bitmaps extension shorter than 24 bytes', 'bitmaps extension');
   const e = view(ext);
   const nb = e.getUint32(0);
   const dirSize = u64(e, 8, false, 'bitmap_directory_size', 0);
   const dirOffset = u64(e, 16, false, 'bitmap_directory_offset', 0);
-  if (dirSize > 64 << 20) throw new ImageError(`qcow2: bitmap directory of ${dirSize} bytes is too large`, 'bitmap_directory_size');
+  if (dirSize > 64 << 20)
+    throw new ImageError(
+      `qcow2: bitmap directory of ${dirSize} bytes is too large`,
+      'bitmap_directory_size',
+    );
   const raw = readExact(src, dirOffset, dirSize, 'qcow2 bitmap directory');
   const dir = view(raw);
   const list: Bitmap[] = [];
   let at = 0;
   for (let i = 0; i < nb; i++) {
-    if (at + 24 > dirSize) throw new ImageError(`qcow2: bitmap directory entry ${i} runs past the directory`, 'bitmap directory', dirOffset + at);
+    if (at + 24 > dirSize)
+      throw new ImageError(
+        `qcow2: bitmap directory entry ${i} runs past the directory`,
+        'bitmap directory',
+        dirOffset + at,
+      );
     const nameSize = dir.getUint16(at + 18);
     const extra = dir.getUint32(at + 20);
-    if (at + 24 + extra + nameSize > dirSize) throw new ImageError(`qcow2: bitmap directory entry ${i} runs past the directory`, 'bitmap directory', dirOffset + at);
+    if (at + 24 + extra + nameSize > dirSize)
+      throw new ImageError(
+        `qcow2: bitmap directory entry ${i} runs past the directory`,
+        'bitmap directory',
+        dirOffset + at,
+      );
     list.push({
       tableOffset: u64(dir, at, false, 'bitmap_table_offset', dirOffset + at),
       tableSize: dir.getUint32(at + 8),

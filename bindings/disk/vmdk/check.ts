@@ -23,12 +23,24 @@ export function checkVmdk(src: ByteSource, resolve?: ExtentResolver): CheckResul
     return checkVmdkUnsafe(src);
   } catch (e) {
     if (!(e instanceof ImageError)) throw e;
-    return { format: 'vmdk', corruptions: 1, leaks: 0, 'check-errors': 1, messages: [`ERROR ${e.message}`] };
+    return {
+      format: 'vmdk',
+      corruptions: 1,
+      leaks: 0,
+      'check-errors': 1,
+      messages: [`ERROR ${e.message}`],
+    };
   }
 }
 
 function checkExtents(src: ByteSource, resolve?: ExtentResolver): CheckResult {
-  const r: CheckResult = { format: 'vmdk', corruptions: 0, leaks: 0, 'check-errors': 0, messages: [] };
+  const r: CheckResult = {
+    format: 'vmdk',
+    corruptions: 0,
+    leaks: 0,
+    'check-errors': 0,
+    messages: [],
+  };
   let img: VmdkExtentsImage;
   try {
     img = new VmdkExtentsImage(src, { readOnly: true, resolve });
@@ -52,7 +64,13 @@ function checkExtents(src: ByteSource, resolve?: ExtentResolver): CheckResult {
 }
 
 function checkVmdkUnsafe(src: ByteSource): CheckResult {
-  const r: CheckResult = { format: 'vmdk', corruptions: 0, leaks: 0, 'check-errors': 0, messages: [] };
+  const r: CheckResult = {
+    format: 'vmdk',
+    corruptions: 0,
+    leaks: 0,
+    'check-errors': 0,
+    messages: [],
+  };
   let img: VmdkImage;
   try {
     img = new VmdkImage(src, { readOnly: true });
@@ -70,17 +88,43 @@ function checkVmdkUnsafe(src: ByteSource): CheckResult {
   for (let gi = 0; gi < grains; gi++) {
     if (gi % per === 0 && img.gd[gi / per] === 0) { gi += per - 1; continue; }
     let gte: number;
-    try { gte = img.gte(gi); } catch (e) { corrupt(`ERROR ${(e as Error).message}`); gi += per - 1; continue; }
+    try {
+      gte = img.gte(gi);
+    } catch (e) {
+      corrupt(`ERROR ${(e as Error).message}`);
+      gi += per - 1;
+      continue;
+    }
     if (img.grainKind(gte) !== 'normal') continue;
     const at = gte * C.SECTOR;
-    if (at >= src.size) { corrupt(`ERROR: cluster offset for sector ${gi * h.grainSize} points after EOF (grain at ${hex(at)})`); continue; }
-    if (!img.hasFooter && gte < h.overHead) { corrupt(`ERROR: grain ${gi} at ${hex(at)} lies inside the metadata (overhead ${h.overHead} sectors)`); continue; }
+    if (at >= src.size) {
+      corrupt(
+        `ERROR: cluster offset for sector ${gi * h.grainSize} ` +
+          `points after EOF (grain at ${hex(at)})`,
+      );
+      continue;
+    }
+    if (!img.hasFooter && gte < h.overHead) {
+      corrupt(
+        `ERROR: grain ${gi} at ${hex(at)} lies inside ` +
+          `the metadata (overhead ${h.overHead} sectors)`,
+      );
+      continue;
+    }
     const other = seen.get(gte);
-    if (other !== undefined) { corrupt(`ERROR: grains ${other} and ${gi} share the sector ${gte}`); continue; }
+    if (other !== undefined) {
+      corrupt(`ERROR: grains ${other} and ${gi} share the sector ${gte}`);
+      continue;
+    }
     seen.set(gte, gi);
     allocated++;
     if (img.compressed) {
-      try { img.inflateGrain(gi, gte, true); } catch (e) { corrupt(`ERROR ${(e as Error).message}`); continue; }
+      try {
+        img.inflateGrain(gi, gte, true);
+      } catch (e) {
+        corrupt(`ERROR ${(e as Error).message}`);
+        continue;
+      }
     } else if (at + img.grainBytes > src.size) {
       corrupt(`ERROR: grain ${gi} at ${hex(at)} runs past the end of the file`);
     }
@@ -89,11 +133,21 @@ function checkVmdkUnsafe(src: ByteSource): CheckResult {
   if (img.rgd) {
     for (let i = 0; i < img.gd.length; i++) {
       const a = img.gd[i], b = img.rgd[i];
-      if ((a === 0) !== (b === 0)) { corrupt(`ERROR: grain directory entry ${i} and its redundant copy disagree on whether the grain table exists`); continue; }
+      if ((a === 0) !== (b === 0)) {
+        corrupt(
+          `ERROR: grain directory entry ${i} and its redundant ` +
+            'copy disagree on whether the grain table exists',
+        );
+        continue;
+      }
       if (a === 0) continue;
       const ta = new Uint8Array(per * 4), tb = new Uint8Array(per * 4);
       src.read(a * C.SECTOR, ta); src.read(b * C.SECTOR, tb);
-      if (ta.some((v, k) => v !== tb[k])) corrupt(`ERROR: grain table ${i} at ${hex(a * C.SECTOR)} differs from its redundant copy at ${hex(b * C.SECTOR)}`);
+      if (ta.some((v, k) => v !== tb[k]))
+        corrupt(
+          `ERROR: grain table ${i} at ${hex(a * C.SECTOR)} ` +
+            `differs from its redundant copy at ${hex(b * C.SECTOR)}`,
+        );
     }
   }
   // Like qemu-img, a VMDK check reports findings only (no allocation statistics).

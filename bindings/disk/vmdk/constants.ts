@@ -29,7 +29,10 @@ export const H_DOUBLE_END_LINE_CHAR2 = 76;
 export const H_COMPRESS_ALGORITHM = 77;
 export const HEADER_SIZE = 512;
 
-/** "flags": bit 0 valid newline detection, bit 1 redundant grain table, bit 16 compressed grains, bit 17 markers. */
+/**
+ * "flags": bit 0 valid newline detection, bit 1 redundant
+ * grain table, bit 16 compressed grains, bit 17 markers.
+ */
 export const FLAG_NL_DETECT = 1 << 0;
 export const FLAG_RGD = 1 << 1;
 /** Bit 2: a grain table entry of 1 means a zeroed grain (QEMU's VMDK4_FLAG_ZERO_GRAIN, ESXi). */

@@ -28,16 +28,31 @@ const NO_PARENT = 'ffffffff';
 const MAX_LINES = 10000;
 
 export function parseDescriptor(text: string): Descriptor {
-  const d: Descriptor = { fields: new Map(), extents: [], extentLines: [], ddb: new Map(), lines: [], unparsed: [] };
+  const d: Descriptor = {
+    fields: new Map(),
+    extents: [],
+    extentLines: [],
+    ddb: new Map(),
+    lines: [],
+    unparsed: [],
+  };
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, i) => {
     if (i >= MAX_LINES) return;
     const line = raw.trim();
     d.lines.push(raw);
     if (line === '' || line.startsWith('#')) return;
-    const ext = /^(RW|RDONLY|NOACCESS)\s+(\d+)\s+(\w+)(?:\s+"([^"]*)"(?:\s+(\d+))?)?\s*$/.exec(line);
+    const ext = /^(RW|RDONLY|NOACCESS)\s+(\d+)\s+(\w+)(?:\s+"([^"]*)"(?:\s+(\d+))?)?\s*$/.exec(
+      line,
+    );
     if (ext) {
-      d.extents.push({ access: ext[1], sectors: Number(ext[2]), type: ext[3], file: ext[4], offset: ext[5] !== undefined ? Number(ext[5]) : undefined });
+      d.extents.push({
+        access: ext[1],
+        sectors: Number(ext[2]),
+        type: ext[3],
+        file: ext[4],
+        offset: ext[5] !== undefined ? Number(ext[5]) : undefined,
+      });
       d.extentLines.push(i + 1);
       return;
     }
@@ -48,7 +63,10 @@ export function parseDescriptor(text: string): Descriptor {
       d.unparsed.push(i + 1);
       return;
     }
-    const v = kv[2].length >= 2 && kv[2].startsWith('"') && kv[2].endsWith('"') ? kv[2].slice(1, -1) : kv[2];
+    const v =
+      kv[2].length >= 2 && kv[2].startsWith('"') && kv[2].endsWith('"')
+        ? kv[2].slice(1, -1)
+        : kv[2];
     (kv[1].startsWith('ddb.') ? d.ddb : d.fields).set(kv[1], v);
   });
   return d;
@@ -60,7 +78,12 @@ export function hasParent(d: Descriptor): boolean {
 }
 
 export interface NewDescriptor {
-  createType: 'monolithicSparse' | 'streamOptimized' | 'monolithicFlat' | 'twoGbMaxExtentSparse' | 'twoGbMaxExtentFlat';
+  createType:
+    | 'monolithicSparse'
+    | 'streamOptimized'
+    | 'monolithicFlat'
+    | 'twoGbMaxExtentSparse'
+    | 'twoGbMaxExtentFlat';
   sectors: number;
   /** The one SPARSE extent of a single-file image. */
   extentName?: string;
@@ -76,7 +99,9 @@ export function buildDescriptor(o: NewDescriptor): string {
   const cylinders = Math.min(Math.floor(o.sectors / (16 * 63)), 16383);
   const quote = (f: string) => f.replace(/"/g, '');
   const extentLines = o.extents
-    ? o.extents.map((e) => `RW ${e.sectors} ${e.type} "${quote(e.file)}"${e.type === 'FLAT' ? ' 0' : ''}`)
+    ? o.extents.map(
+        (e) => `RW ${e.sectors} ${e.type} "${quote(e.file)}"${e.type === 'FLAT' ? ' 0' : ''}`,
+      )
     : [`RW ${o.sectors} SPARSE "${quote(o.extentName ?? 'disk.vmdk')}"`];
   return [
     '# Disk DescriptorFile',

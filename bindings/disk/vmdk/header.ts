@@ -35,10 +35,18 @@ function bad(base: number, field: string, rel: number, problem: string): never {
 /** Parses the 512-byte header found at `base` (0, or the footer's place). */
 export function parseHeader(bytes: Uint8Array, base: number): SparseHeader {
   const dv = view(bytes);
-  if (dv.getUint32(C.H_MAGIC, true) !== C.SPARSE_MAGIC) bad(base, 'magicNumber', C.H_MAGIC, 'not KDMV');
+  if (dv.getUint32(C.H_MAGIC, true) !== C.SPARSE_MAGIC)
+    bad(base, 'magicNumber', C.H_MAGIC, 'not KDMV');
   const sectors = (field: string, rel: number): number => {
     const v = dv.getBigUint64(rel, true);
-    if (v > BigInt(MAX_SECTORS)) bad(base, field, rel, `${v} sectors (${v * 512n} bytes) is beyond 2^53 - 1 bytes, the largest this implementation handles`);
+    if (v > BigInt(MAX_SECTORS))
+      bad(
+        base,
+        field,
+        rel,
+        `${v} sectors (${v * 512n} bytes) is beyond 2^53 - 1 bytes, ` +
+          'the largest this implementation handles',
+      );
     return Number(v);
   };
   const h: SparseHeader = {
@@ -50,26 +58,57 @@ export function parseHeader(bytes: Uint8Array, base: number): SparseHeader {
     descriptorSize: sectors('descriptorSize', C.H_DESCRIPTOR_SIZE),
     numGTEsPerGT: dv.getUint32(C.H_NUM_GTES_PER_GT, true),
     rgdOffset: sectors('rgdOffset', C.H_RGD_OFFSET),
-    gdOffset: dv.getBigUint64(C.H_GD_OFFSET, true) === C.GD_AT_END ? -1 : sectors('gdOffset', C.H_GD_OFFSET),
+    gdOffset:
+      dv.getBigUint64(C.H_GD_OFFSET, true) === C.GD_AT_END
+        ? -1
+        : sectors('gdOffset', C.H_GD_OFFSET),
     overHead: sectors('overHead', C.H_OVERHEAD),
     uncleanShutdown: bytes[C.H_UNCLEAN_SHUTDOWN] !== 0,
     compressAlgorithm: dv.getUint16(C.H_COMPRESS_ALGORITHM, true),
   };
-  if (h.version < 1 || h.version > C.MAX_VERSION) bad(base, 'version', C.H_VERSION, `version ${h.version} is not 1..${C.MAX_VERSION}`);
+  if (h.version < 1 || h.version > C.MAX_VERSION)
+    bad(base, 'version', C.H_VERSION, `version ${h.version} is not 1..${C.MAX_VERSION}`);
   if (h.grainSize < 1 || (h.grainSize & (h.grainSize - 1)) !== 0 || h.grainSize > 2048) {
-    bad(base, 'grainSize', C.H_GRAIN_SIZE, `${h.grainSize} sectors is not a power of two up to 1 MiB`);
+    bad(
+      base,
+      'grainSize',
+      C.H_GRAIN_SIZE,
+      `${h.grainSize} sectors is not a power of two up to 1 MiB`,
+    );
   }
-  if (h.numGTEsPerGT === 0 || h.numGTEsPerGT > 65536) bad(base, 'numGTEsPerGT', C.H_NUM_GTES_PER_GT, `${h.numGTEsPerGT} is not 1..65536`);
-  if ((h.flags & C.FLAG_NL_DETECT) && (bytes[C.H_SINGLE_END_LINE_CHAR] !== 0x0a || bytes[C.H_NON_END_LINE_CHAR] !== 0x20 ||
-      bytes[C.H_DOUBLE_END_LINE_CHAR1] !== 0x0d || bytes[C.H_DOUBLE_END_LINE_CHAR2] !== 0x0a)) {
-    bad(base, 'singleEndLineChar', C.H_SINGLE_END_LINE_CHAR, 'the newline detection characters are damaged (the file went through a text-mode transfer?)');
+  if (h.numGTEsPerGT === 0 || h.numGTEsPerGT > 65536)
+    bad(base, 'numGTEsPerGT', C.H_NUM_GTES_PER_GT, `${h.numGTEsPerGT} is not 1..65536`);
+  if (
+    h.flags & C.FLAG_NL_DETECT &&
+    (bytes[C.H_SINGLE_END_LINE_CHAR] !== 0x0a ||
+      bytes[C.H_NON_END_LINE_CHAR] !== 0x20 ||
+      bytes[C.H_DOUBLE_END_LINE_CHAR1] !== 0x0d ||
+      bytes[C.H_DOUBLE_END_LINE_CHAR2] !== 0x0a)
+  ) {
+    bad(
+      base,
+      'singleEndLineChar',
+      C.H_SINGLE_END_LINE_CHAR,
+      'the newline detection characters are damaged (the file went through a text-mode transfer?)',
+    );
   }
   if ((h.flags & C.FLAG_COMPRESSED) && h.compressAlgorithm !== C.COMPRESSION_DEFLATE) {
-    bad(base, 'compressAlgorithm', C.H_COMPRESS_ALGORITHM, `compression algorithm ${h.compressAlgorithm} is not deflate (1)`);
+    bad(
+      base,
+      'compressAlgorithm',
+      C.H_COMPRESS_ALGORITHM,
+      `compression algorithm ${h.compressAlgorithm} is not deflate (1)`,
+    );
   }
   const gdEntries = ceilDiv(h.capacity, h.grainSize * h.numGTEsPerGT);
   if (gdEntries * 4 > C.MAX_GD_BYTES) {
-    bad(base, 'capacity', C.H_CAPACITY, `${h.capacity} sectors need a grain directory of ${gdEntries} entries, over the ${C.MAX_GD_BYTES >> 20} MiB limit`);
+    bad(
+      base,
+      'capacity',
+      C.H_CAPACITY,
+      `${h.capacity} sectors need a grain directory of ${gdEntries} ` +
+        `entries, over the ${C.MAX_GD_BYTES >> 20} MiB limit`,
+    );
   }
   return h;
 }

@@ -11,7 +11,13 @@ import type { ByteSource } from '../source.js';
 import { readExact } from '../source.js';
 import { view, ceilDiv } from '../bytes.js';
 import { ImageError, hex } from '../errors.js';
-import { checkRange, type BlockStatus, type DiskImage, type ImageInfo, type MapEntry } from '../types.js';
+import {
+  checkRange,
+  type BlockStatus,
+  type DiskImage,
+  type ImageInfo,
+  type MapEntry,
+} from '../types.js';
 import { readHeaderAt, type SparseHeader } from './header.js';
 import { parseDescriptor, hasParent, type Descriptor } from './descriptor.js';
 import * as C from './constants.js';
@@ -58,21 +64,42 @@ export class VmdkImage implements DiskImage {
     this.readOnly = !!opts.readOnly || !src.writable || this.compressed;
     this.gtBytes = h.numGTEsPerGT * 4;
     if (h.descriptorSize > MAX_DESCRIPTOR_SECTORS) {
-      throw new ImageError(`vmdk: header field descriptorSize (offset ${hex(C.H_DESCRIPTOR_SIZE)}): ${h.descriptorSize} sectors is larger than a descriptor can be (${MAX_DESCRIPTOR_SECTORS})`, 'descriptorSize', C.H_DESCRIPTOR_SIZE);
+      throw new ImageError(
+        `vmdk: header field descriptorSize (offset ${hex(C.H_DESCRIPTOR_SIZE)}): ` +
+          `${h.descriptorSize} sectors is larger than a ` +
+          `descriptor can be (${MAX_DESCRIPTOR_SECTORS})`,
+        'descriptorSize',
+        C.H_DESCRIPTOR_SIZE,
+      );
     }
     if (h.descriptorOffset > 0 && h.descriptorSize > 0) {
-      const bytes = readExact(src, h.descriptorOffset * C.SECTOR, h.descriptorSize * C.SECTOR, 'vmdk embedded descriptor');
+      const bytes = readExact(
+        src,
+        h.descriptorOffset * C.SECTOR,
+        h.descriptorSize * C.SECTOR,
+        'vmdk embedded descriptor',
+      );
       const end = bytes.indexOf(0);
       const text = new TextDecoder().decode(end >= 0 ? bytes.subarray(0, end) : bytes);
       this.descriptor = parseDescriptor(text);
       if (hasParent(this.descriptor)) {
-        throw new ImageError(`vmdk: the descriptor names a parent (parentCID=${this.descriptor.fields.get('parentCID')}): delta links are not supported`, 'parentCID', h.descriptorOffset * C.SECTOR);
+        throw new ImageError(
+          'vmdk: the descriptor names a parent ' +
+            `(parentCID=${this.descriptor.fields.get('parentCID')}): delta links are not supported`,
+          'parentCID',
+          h.descriptorOffset * C.SECTOR,
+        );
       }
     }
     const gdEntries = ceilDiv(h.capacity, h.grainSize * h.numGTEsPerGT);
     this.gd = this.readDirectory(h.gdOffset, gdEntries, 'grain directory', 'gdOffset');
     if ((h.flags & C.FLAG_RGD) && h.rgdOffset > 0) {
-      this.rgd = this.readDirectory(h.rgdOffset, gdEntries, 'redundant grain directory', 'rgdOffset');
+      this.rgd = this.readDirectory(
+        h.rgdOffset,
+        gdEntries,
+        'redundant grain directory',
+        'rgdOffset',
+      );
     }
   }
 
@@ -83,20 +110,41 @@ export class VmdkImage implements DiskImage {
   private readFooter(h0: SparseHeader): SparseHeader {
     const size = this.src.size;
     if (!(h0.flags & C.FLAG_MARKERS) || size < 4 * C.SECTOR) {
-      throw new ImageError(`vmdk: header field gdOffset (offset ${hex(C.H_GD_OFFSET)}) is GD_AT_END but the file has no footer`, 'gdOffset', C.H_GD_OFFSET);
+      throw new ImageError(
+        `vmdk: header field gdOffset (offset ${hex(C.H_GD_OFFSET)}) ` +
+          'is GD_AT_END but the file has no footer',
+        'gdOffset',
+        C.H_GD_OFFSET,
+      );
     }
     const tail = readExact(this.src, size - 3 * C.SECTOR, 3 * C.SECTOR, 'vmdk footer');
     const dv = view(tail);
     const markerAt = size - 3 * C.SECTOR;
     if (dv.getUint32(8, true) !== 0 || dv.getUint32(12, true) !== C.MARKER_FOOTER) {
-      throw new ImageError(`vmdk: footer marker expected at offset ${hex(markerAt)} (gdOffset is GD_AT_END) but found type ${dv.getUint32(12, true)}`, 'footer marker', markerAt);
+      throw new ImageError(
+        `vmdk: footer marker expected at offset ${hex(markerAt)} ` +
+          `(gdOffset is GD_AT_END) but found type ${dv.getUint32(12, true)}`,
+        'footer marker',
+        markerAt,
+      );
     }
-    if (dv.getUint32(2 * C.SECTOR + 8, true) !== 0 || dv.getUint32(2 * C.SECTOR + 12, true) !== C.MARKER_EOS) {
-      throw new ImageError(`vmdk: end-of-stream marker expected at offset ${hex(size - C.SECTOR)}`, 'end-of-stream marker', size - C.SECTOR);
+    if (
+      dv.getUint32(2 * C.SECTOR + 8, true) !== 0 ||
+      dv.getUint32(2 * C.SECTOR + 12, true) !== C.MARKER_EOS
+    ) {
+      throw new ImageError(
+        `vmdk: end-of-stream marker expected at offset ${hex(size - C.SECTOR)}`,
+        'end-of-stream marker',
+        size - C.SECTOR,
+      );
     }
     const f = readHeaderAt(this.src, size - 2 * C.SECTOR, 'vmdk footer header');
     if (f.gdOffset < 0) {
-      throw new ImageError(`vmdk: footer at offset ${hex(size - 2 * C.SECTOR)} also has gdOffset = GD_AT_END`, 'gdOffset', size - 2 * C.SECTOR + C.H_GD_OFFSET);
+      throw new ImageError(
+        `vmdk: footer at offset ${hex(size - 2 * C.SECTOR)} also has gdOffset = GD_AT_END`,
+        'gdOffset',
+        size - 2 * C.SECTOR + C.H_GD_OFFSET,
+      );
     }
     return f;
   }
@@ -104,7 +152,12 @@ export class VmdkImage implements DiskImage {
   private readDirectory(sector: number, entries: number, what: string, field: string): Uint32Array {
     const at = sector * C.SECTOR;
     if (sector === 0 || at + entries * 4 > this.src.size) {
-      throw new ImageError(`vmdk: header field ${field}: the ${what} at ${hex(at)} (${entries * 4} bytes) lies outside the file (${this.src.size} bytes)`, field, at);
+      throw new ImageError(
+        `vmdk: header field ${field}: the ${what} at ${hex(at)} ` +
+          `(${entries * 4} bytes) lies outside the file (${this.src.size} bytes)`,
+        field,
+        at,
+      );
     }
     const raw = readExact(this.src, at, entries * 4, `vmdk ${what}`);
     const dv = view(raw);
@@ -112,7 +165,12 @@ export class VmdkImage implements DiskImage {
     for (let i = 0; i < entries; i++) {
       const gt = dv.getUint32(i * 4, true);
       if (gt !== 0 && gt * C.SECTOR + this.gtBytes > this.src.size) {
-        throw new ImageError(`vmdk: ${what} entry ${i} at offset ${hex(at + i * 4)}: grain table at ${hex(gt * C.SECTOR)} lies outside the file (${this.src.size} bytes)`, `${what} entry`, at + i * 4);
+        throw new ImageError(
+          `vmdk: ${what} entry ${i} at offset ${hex(at + i * 4)}: grain table at ` +
+            `${hex(gt * C.SECTOR)} lies outside the file (${this.src.size} bytes)`,
+          `${what} entry`,
+          at + i * 4,
+        );
       }
       out[i] = gt;
     }
@@ -127,7 +185,8 @@ export class VmdkImage implements DiskImage {
     t = new Uint32Array(this.header.numGTEsPerGT);
     for (let i = 0; i < t.length; i++) t[i] = dv.getUint32(i * 4, true);
     this.gtCache.set(gdi, t);
-    if (this.gtCache.size > GT_CACHE) this.gtCache.delete(this.gtCache.keys().next().value as number);
+    if (this.gtCache.size > GT_CACHE)
+      this.gtCache.delete(this.gtCache.keys().next().value as number);
     return t;
   }
 
@@ -168,7 +227,12 @@ export class VmdkImage implements DiskImage {
 
   private checkGrain(gi: number, gte: number): void {
     if (gte * C.SECTOR >= this.src.size) {
-      throw new ImageError(`vmdk: grain table entry for grain ${gi}: grain at ${hex(gte * C.SECTOR)} lies outside the file (${this.src.size} bytes)`, 'grain table entry', gte * C.SECTOR);
+      throw new ImageError(
+        `vmdk: grain table entry for grain ${gi}: grain at ` +
+          `${hex(gte * C.SECTOR)} lies outside the file (${this.src.size} bytes)`,
+        'grain table entry',
+        gte * C.SECTOR,
+      );
     }
   }
 
@@ -190,10 +254,20 @@ export class VmdkImage implements DiskImage {
       const want = BigInt(gi) * BigInt(this.header.grainSize);
       // QEMU reads a grain whatever its marker's lba says; `img check` reports a mismatch.
       if (checkLba && lba !== want) {
-        throw new ImageError(`vmdk: grain marker at offset ${hex(at)}: lba ${lba} does not match the grain table (grain ${gi} starts at sector ${want})`, 'grain marker lba', at);
+        throw new ImageError(
+          `vmdk: grain marker at offset ${hex(at)}: lba ${lba} does not ` +
+            `match the grain table (grain ${gi} starts at sector ${want})`,
+          'grain marker lba',
+          at,
+        );
       }
       if (size === 0 || at + C.GRAIN_MARKER_SIZE + size > this.src.size) {
-        throw new ImageError(`vmdk: grain marker at offset ${hex(at)}: compressed size ${size} ${size === 0 ? 'is 0' : `runs past the end of the file (${this.src.size} bytes)`}`, 'grain marker size', at + 8);
+        throw new ImageError(
+          `vmdk: grain marker at offset ${hex(at)}: compressed size ${size} ` +
+            `${size === 0 ? 'is 0' : `runs past the end of the file (${this.src.size} bytes)`}`,
+          'grain marker size',
+          at + 8,
+        );
       }
       data = readExact(this.src, at + C.GRAIN_MARKER_SIZE, size, 'vmdk compressed grain');
     } else {
@@ -204,10 +278,20 @@ export class VmdkImage implements DiskImage {
     try {
       out = unzlibSync(data, { out: new Uint8Array(gb + 1) });
     } catch (e) {
-      throw new ImageError(`vmdk: compressed grain ${gi} at offset ${hex(at)} is not a valid zlib stream (${(e as Error).message})`, 'grain', at);
+      throw new ImageError(
+        `vmdk: compressed grain ${gi} at offset ${hex(at)} ` +
+          `is not a valid zlib stream (${(e as Error).message})`,
+        'grain',
+        at,
+      );
     }
     if (out.length > gb) {
-      throw new ImageError(`vmdk: compressed grain ${gi} at offset ${hex(at)} inflates beyond the grain size (${gb} bytes)`, 'grain', at);
+      throw new ImageError(
+        `vmdk: compressed grain ${gi} at offset ${hex(at)} ` +
+          `inflates beyond the grain size (${gb} bytes)`,
+        'grain',
+        at,
+      );
     }
     if (out.length < gb) {
       const full = new Uint8Array(gb);
@@ -221,7 +305,12 @@ export class VmdkImage implements DiskImage {
   write(offset: number, data: Uint8Array): void {
     checkRange(this, offset, data.length);
     if (this.readOnly) {
-      throw new ImageError(this.compressed ? 'vmdk: compressed (stream-optimized) extents are written only by conversion, not in place' : 'vmdk: the image is open read-only');
+      throw new ImageError(
+        this.compressed
+          ? 'vmdk: compressed (stream-optimized) ' +
+            'extents are written only by conversion, not in place'
+          : 'vmdk: the image is open read-only',
+      );
     }
     const gb = this.grainBytes;
     let done = 0;
@@ -235,7 +324,12 @@ export class VmdkImage implements DiskImage {
       if (this.grainKind(gte) === 'normal') {
         this.checkGrain(gi, gte);
         if (gte < this.header.overHead) {
-          throw new ImageError(`vmdk: grain table entry for grain ${gi} points at sector ${gte}, inside the metadata (overhead ${this.header.overHead} sectors): refusing to write`, 'grain table entry', gte * C.SECTOR);
+          throw new ImageError(
+            `vmdk: grain table entry for grain ${gi} points at sector ${gte}, ` +
+              `inside the metadata (overhead ${this.header.overHead} sectors): refusing to write`,
+            'grain table entry',
+            gte * C.SECTOR,
+          );
         }
         this.src.write(gte * C.SECTOR + inG, piece);
       } else {
@@ -257,7 +351,8 @@ export class VmdkImage implements DiskImage {
     view(e).setUint32(0, sector, true);
     this.gt(gdi)[gi % per] = sector;
     this.src.write(this.gd[gdi] * C.SECTOR + (gi % per) * 4, e);
-    if (this.rgd && this.rgd[gdi] !== 0) this.src.write(this.rgd[gdi] * C.SECTOR + (gi % per) * 4, e);
+    if (this.rgd && this.rgd[gdi] !== 0)
+      this.src.write(this.rgd[gdi] * C.SECTOR + (gi % per) * 4, e);
   }
 
   /** A grain table that was never allocated: take one (and its redundant copy) at the end. */
@@ -314,13 +409,23 @@ export class VmdkImage implements DiskImage {
     while (pos < end) {
       const c = at(pos);
       if (c.kind !== first.kind) break;
-      if (hosted && c.gte * C.SECTOR !== first.gte * C.SECTOR + (Math.floor(pos / gb) * gb - (offset - inG))) break;
+      if (
+        hosted &&
+        c.gte * C.SECTOR !== first.gte * C.SECTOR + (Math.floor(pos / gb) * gb - (offset - inG))
+      )
+        break;
       pos = c.next;
     }
     const base = { start: offset, length: Math.min(pos, end) - offset, depth: 0 };
     if (first.kind === 'unallocated') return { ...base, present: false, zero: true, data: false };
     if (first.kind === 'zero') return { ...base, present: true, zero: true, data: false };
-    return { ...base, present: true, zero: false, data: true, ...(hosted ? { offset: first.gte * C.SECTOR + inG } : {}) };
+    return {
+      ...base,
+      present: true,
+      zero: false,
+      data: true,
+      ...(hosted ? { offset: first.gte * C.SECTOR + inG } : {}),
+    };
   }
 
   get createType(): string | undefined {

@@ -12,7 +12,12 @@ import { view, setU64, ceilDiv } from '../bytes.js';
 import { ImageError } from '../errors.js';
 import { buildHeader, type SparseHeader } from './header.js';
 import { buildDescriptor } from './descriptor.js';
-import { checkVmdkSize, descriptorBytes, DESCRIPTOR_SECTORS, type VmdkCreateOptions } from './create.js';
+import {
+  checkVmdkSize,
+  descriptorBytes,
+  DESCRIPTOR_SECTORS,
+  type VmdkCreateOptions,
+} from './create.js';
 import * as C from './constants.js';
 
 export class StreamOptimizedWriter {
@@ -26,26 +31,47 @@ export class StreamOptimizedWriter {
   private sector: number;
   private finished = false;
 
-  constructor(private readonly src: ByteSource, size: number, opts: VmdkCreateOptions & { level?: number } = {}) {
+  constructor(
+    private readonly src: ByteSource,
+    size: number,
+    opts: VmdkCreateOptions & { level?: number } = {},
+  ) {
     const capacity = checkVmdkSize(size);
     const grainSize = C.DEFAULT_GRAIN_SECTORS;
     this.grainBytes = grainSize * C.SECTOR;
     const gdEntries = ceilDiv(capacity, grainSize * C.GTES_PER_GT);
-    if (gdEntries * 4 > C.MAX_GD_BYTES) throw new ImageError(`vmdk: ${size} bytes is too large for a sparse extent`);
+    if (gdEntries * 4 > C.MAX_GD_BYTES)
+      throw new ImageError(`vmdk: ${size} bytes is too large for a sparse extent`);
     this.gd = new Uint32Array(gdEntries);
     this.header = {
-      version: 3, flags: C.FLAG_NL_DETECT | C.FLAG_COMPRESSED | C.FLAG_MARKERS, capacity, grainSize,
-      descriptorOffset: 1, descriptorSize: DESCRIPTOR_SECTORS, numGTEsPerGT: C.GTES_PER_GT,
-      rgdOffset: 0, gdOffset: -1, overHead: grainSize, uncleanShutdown: false,
+      version: 3,
+      flags: C.FLAG_NL_DETECT | C.FLAG_COMPRESSED | C.FLAG_MARKERS,
+      capacity,
+      grainSize,
+      descriptorOffset: 1,
+      descriptorSize: DESCRIPTOR_SECTORS,
+      numGTEsPerGT: C.GTES_PER_GT,
+      rgdOffset: 0,
+      gdOffset: -1,
+      overHead: grainSize,
+      uncleanShutdown: false,
       compressAlgorithm: C.COMPRESSION_DEFLATE,
     };
     this.level = opts.level ?? 6;
     src.truncate(0);
     src.write(0, buildHeader(this.header));
-    src.write(C.SECTOR, descriptorBytes(buildDescriptor({
-      createType: 'streamOptimized', sectors: capacity, extentName: opts.extentName ?? 'disk.vmdk',
-      cid: opts.cid, adapterType: opts.adapterType,
-    })));
+    src.write(
+      C.SECTOR,
+      descriptorBytes(
+        buildDescriptor({
+          createType: 'streamOptimized',
+          sectors: capacity,
+          extentName: opts.extentName ?? 'disk.vmdk',
+          cid: opts.cid,
+          adapterType: opts.adapterType,
+        }),
+      ),
+    );
     this.sector = this.header.overHead;
   }
 
@@ -54,9 +80,15 @@ export class StreamOptimizedWriter {
   /** Appends grain `gi` (grains must come in increasing order; all-zero grains may be skipped). */
   writeGrain(gi: number, data: Uint8Array): void {
     if (this.finished) throw new ImageError('vmdk: stream already finished');
-    if (gi <= this.lastGrain) throw new ImageError(`vmdk: stream-optimized grains must be written in order (grain ${gi} after ${this.lastGrain})`);
-    if (gi * this.grainBytes >= this.header.capacity * C.SECTOR) throw new ImageError(`vmdk: grain ${gi} is past the end of the disk`);
-    if (data.length !== this.grainBytes) throw new ImageError(`vmdk: a grain is ${this.grainBytes} bytes, not ${data.length}`);
+    if (gi <= this.lastGrain)
+      throw new ImageError(
+        'vmdk: stream-optimized grains must be written ' +
+          `in order (grain ${gi} after ${this.lastGrain})`,
+      );
+    if (gi * this.grainBytes >= this.header.capacity * C.SECTOR)
+      throw new ImageError(`vmdk: grain ${gi} is past the end of the disk`);
+    if (data.length !== this.grainBytes)
+      throw new ImageError(`vmdk: a grain is ${this.grainBytes} bytes, not ${data.length}`);
     const gdi = Math.floor(gi / C.GTES_PER_GT);
     if (gdi !== this.gtIndex) {
       this.flushTable();

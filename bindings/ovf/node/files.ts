@@ -42,7 +42,11 @@ export type ProgressFn = (phase: string, done: number, total: number) => void;
 
 /** Passes `chunks` through, telling `progress` how many bytes have gone by. */
 async function* counted(
-  chunks: AsyncIterable<Uint8Array>, phase: string, total: number, progress: ProgressFn, start = { n: 0 },
+  chunks: AsyncIterable<Uint8Array>,
+  phase: string,
+  total: number,
+  progress: ProgressFn,
+  start = { n: 0 },
 ): AsyncGenerator<Uint8Array> {
   for await (const c of chunks) {
     start.n += c.length;
@@ -73,9 +77,17 @@ async function statFile(path: string): Promise<Stats> {
 }
 
 /** Reads and parses a descriptor file, refusing oversized ones before reading them. */
-export async function readOvfFile(path: string, maxBytes = MAX_DESCRIPTOR_BYTES): Promise<{ envelope: Envelope; bytes: Uint8Array }> {
+export async function readOvfFile(
+  path: string,
+  maxBytes = MAX_DESCRIPTOR_BYTES,
+): Promise<{ envelope: Envelope; bytes: Uint8Array }> {
   const { size } = await statFile(path);
-  if (size > maxBytes) throw new OvfError('too-large', `the descriptor is ${size} bytes, beyond the limit of ${maxBytes} bytes`, { file: path });
+  if (size > maxBytes)
+    throw new OvfError(
+      'too-large',
+      `the descriptor is ${size} bytes, beyond the limit of ${maxBytes} bytes`,
+      { file: path },
+    );
   const bytes = new Uint8Array(await readFile(path));
   return { envelope: readOvf(bytes, { file: path, maxBytes }), bytes };
 }
@@ -97,7 +109,8 @@ export async function checkOvfDirectory(ovfPath: string, env: Envelope): Promise
   for (const f of env.references) {
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(f.href)) continue;
     const bad = checkPackagePath(f.href);
-    if (bad) throw new OvfError('unsafe-path', `href "${f.href}": ${bad}`, { file: basename(ovfPath) });
+    if (bad)
+      throw new OvfError('unsafe-path', `href "${f.href}": ${bad}`, { file: basename(ovfPath) });
     try {
       await stat(join(dir, f.href));
     } catch {
@@ -122,10 +135,19 @@ export async function checkOvfDirectory(ovfPath: string, env: Envelope): Promise
       try {
         for await (const c of fileChunks(p)) h.update(c);
       } catch {
-        throw new OvfError('missing-file', `the manifest lists "${e.name}", which is not beside it`, { file: basename(mfPath) });
+        throw new OvfError(
+          'missing-file',
+          `the manifest lists "${e.name}", which is not beside it`,
+          { file: basename(mfPath) },
+        );
       }
       const got = h.hex();
-      if (got !== e.digest) throw new OvfError('checksum', `${e.algorithm} of "${e.name}" is ${got}, the manifest says ${e.digest}`, { file: basename(mfPath) });
+      if (got !== e.digest)
+        throw new OvfError(
+          'checksum',
+          `${e.algorithm} of "${e.name}" is ${got}, the manifest says ${e.digest}`,
+          { file: basename(mfPath) },
+        );
       verified.push(e.name);
     }
     out.manifest = { name: basename(mfPath), entries, verified };
@@ -160,7 +182,10 @@ async function directoryAsTar(
         const why = `"${name}" is a symbolic link; a package holds only regular files`;
         throw new OvfError('unsafe-path', why, { file: basename(ovfPath) });
       }
-      if (!st.isFile()) throw new OvfError('unsafe-path', `"${name}" is not a regular file`, { file: basename(ovfPath) });
+      if (!st.isFile())
+        throw new OvfError('unsafe-path', `"${name}" is not a regular file`, {
+          file: basename(ovfPath),
+        });
       members.push({ name, size: st.size, open: () => fileChunks(join(dir, name)) });
       return true;
     } catch (e) {
@@ -174,7 +199,10 @@ async function directoryAsTar(
   for (const f of env.references) {
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(f.href)) continue;
     if (f.chunkSize === undefined) await add(f.href);
-    else for (let i = 0; await add(`${f.href}.${String(i).padStart(9, '0')}`); i++) { /* every chunk there is */ }
+    else
+      for (let i = 0; await add(`${f.href}.${String(i).padStart(9, '0')}`); i++) {
+        /* every chunk there is */
+      }
   }
   // A header block and the data padded to whole blocks per member, two zero blocks at the
   // end (POSIX.1 ustar); long names add pax blocks, so this is a floor, for the meter.
@@ -194,11 +222,15 @@ function folderSink(root: string): OvaSink {
   return {
     async create(name) {
       const target = resolve(rootAbs, name);
-      if (!target.startsWith(rootAbs + sep)) throw new OvfError('unsafe-path', `"${name}" would be written outside the target folder`);
+      if (!target.startsWith(rootAbs + sep))
+        throw new OvfError('unsafe-path', `"${name}" would be written outside the target folder`);
       await mkdir(dirname(target), { recursive: true });
       // 'wx': never follow or overwrite anything already there.
       const stream = createWriteStream(target, { flags: 'wx' });
-      await new Promise<void>((res, rej) => { stream.once('open', () => res()); stream.once('error', rej); });
+      await new Promise<void>((res, rej) => {
+        stream.once('open', () => res());
+        stream.once('error', rej);
+      });
       return {
         write: (chunk) => new Promise<void>((res, rej) => {
           stream.write(chunk, (err) => (err ? rej(err) : res()));
@@ -232,29 +264,46 @@ export const IMPORTED_CONFIG_NAME = 'vm.json';
  * also be an `.ovf` with its files beside it; it gets the same checks.
  */
 export interface ImportOptions extends ToConfigOptions {
-  /** Keep streamOptimized VMDKs as they are (read-only for the guest) instead of converting them to qcow2. */
+  /**
+   * Keep streamOptimized VMDKs as they are (read-only
+   * for the guest) instead of converting them to qcow2.
+   */
   keepStreamOptimized?: boolean;
   /** Told how far reading the package and converting its disks have got. */
   progress?: ProgressFn;
 }
 
-export async function importOva(ovaPath: string, dir: string, opts: ImportOptions = {}): Promise<ImportResult> {
+export async function importOva(
+  ovaPath: string,
+  dir: string,
+  opts: ImportOptions = {},
+): Promise<ImportResult> {
   const target = resolve(dir);
   const packageSize = (await statFile(ovaPath)).size;
   let targetExists = false;
   try {
     const entries = await readdir(target);
-    if (entries.length) throw new OvfError('io', 'the target folder exists and is not empty', { file: dir });
+    if (entries.length)
+      throw new OvfError('io', 'the target folder exists and is not empty', { file: dir });
     targetExists = true;
   } catch (e) {
     if (e instanceof OvfError) throw e;
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(e, dir);
   }
-  const tmp = join(dirname(target), `.${basename(target)}.import-${randomBytes(6).toString('hex')}`);
+  const tmp = join(
+    dirname(target),
+    `.${basename(target)}.import-${randomBytes(6).toString('hex')}`,
+  );
   try {
     await mkdir(tmp, { recursive: false });
   } catch (e) {
-    throw new OvfError('io', (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'the folder it would go in does not exist' : (e as Error).message, { file: dir });
+    throw new OvfError(
+      'io',
+      (e as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'the folder it would go in does not exist'
+        : (e as Error).message,
+      { file: dir },
+    );
   }
   try {
     const { size, stream } = /\.ovf$/i.test(ovaPath)
@@ -265,13 +314,22 @@ export async function importOva(ovaPath: string, dir: string, opts: ImportOption
     const sink = folderSink(tmp);
     const pkg = await readOva(source, { sink, hasher: nodeHasher, packageName: ovaPath });
     await writeFile(join(tmp, pkg.descriptorName), pkg.descriptor, { flag: 'wx' });
-    if (pkg.manifest) await writeFile(join(tmp, pkg.manifest.name), pkg.manifest.text, { flag: 'wx' });
-    if (pkg.certificate) await writeFile(join(tmp, pkg.certificate.name), pkg.certificate.text, { flag: 'wx' });
-    const mapped = toVmConfig(pkg.envelope, { virtualSystem: opts.virtualSystem, configuration: opts.configuration });
+    if (pkg.manifest)
+      await writeFile(join(tmp, pkg.manifest.name), pkg.manifest.text, { flag: 'wx' });
+    if (pkg.certificate)
+      await writeFile(join(tmp, pkg.certificate.name), pkg.certificate.text, { flag: 'wx' });
+    const mapped = toVmConfig(pkg.envelope, {
+      virtualSystem: opts.virtualSystem,
+      configuration: opts.configuration,
+    });
     checkImageChains(tmp, mapped, ovaPath);
     await checkImportedDisks(tmp, mapped, pkg, opts.keepStreamOptimized === true, opts.progress);
     validateVmConfig(mapped.config);
-    await writeFile(join(tmp, IMPORTED_CONFIG_NAME), JSON.stringify(mapped.config, null, 2) + '\n', { flag: 'wx' });
+    await writeFile(
+      join(tmp, IMPORTED_CONFIG_NAME),
+      JSON.stringify(mapped.config, null, 2) + '\n',
+      { flag: 'wx' },
+    );
     if (targetExists) await rmdir(target);
     await rename(tmp, target);
     return { ...mapped, dir: target, configPath: join(target, IMPORTED_CONFIG_NAME), package: pkg };
@@ -306,9 +364,9 @@ function checkImageChains(dir: string, mapped: ToConfigResult, packageName: stri
 
 /**
  * Creates the empty disks the descriptor asks for, checks each imported disk image against
- * the descriptor (its own virtual size wins) and turns read-only images into writable ones: a streamOptimized VMDK (compressed grains)
- * cannot be written in place, so, as VMware and VirtualBox do on import, it becomes a
- * qcow2 working copy and the package's copy is removed (unless `keep`).
+ * the descriptor (its own virtual size wins) and turns read-only images into writable ones: a
+ * streamOptimized VMDK (compressed grains) cannot be written in place, so, as VMware and VirtualBox
+ * do on import, it becomes a qcow2 working copy and the package's copy is removed (unless `keep`).
  */
 async function checkImportedDisks(
   dir: string, mapped: ToConfigResult, pkg: OvaReadResult, keep: boolean, progress?: ProgressFn,
@@ -317,7 +375,10 @@ async function checkImportedDisks(
     if (!d.path && d.media === 'disk' && d.capacityBytes !== undefined) {
       // An empty disk (a Disk with no ovf:fileRef, DSP0243 9.1): created as an empty qcow2
       // image of its capacity, as VMware and VirtualBox create it on import.
-      const base = (mapped.diskFiles.find((l) => l.index === i)?.diskId ?? `disk${i}`).replace(/[^A-Za-z0-9_.-]/g, '_');
+      const base = (mapped.diskFiles.find((l) => l.index === i)?.diskId ?? `disk${i}`).replace(
+        /[^A-Za-z0-9_.-]/g,
+        '_',
+      );
       let name = `${base}.qcow2`;
       for (let k = 1; await exists(join(dir, name)); k++) name = `${base}-${k}.qcow2`;
       const dst = new FileSource(join(dir, name), 'w');
@@ -326,7 +387,11 @@ async function checkImportedDisks(
       } finally {
         dst.close();
       }
-      mapped.notes.push({ kind: 'mapped', subject: `disk ${i}`, message: `empty disk created as ${name} (${d.capacityBytes} bytes)` });
+      mapped.notes.push({
+        kind: 'mapped',
+        subject: `disk ${i}`,
+        message: `empty disk created as ${name} (${d.capacityBytes} bytes)`,
+      });
       d.path = name;
       d.format = 'qcow2';
       continue;
@@ -343,7 +408,12 @@ async function checkImportedDisks(
     try {
       const vsize = img.size;
       if (d.capacityBytes !== undefined && vsize !== d.capacityBytes) {
-        mapped.notes.push({ kind: 'adjusted', subject: `disk ${i} (${d.path})`, message: `the image's virtual size is ${vsize} bytes; the descriptor says ${d.capacityBytes}; the image wins` });
+        mapped.notes.push({
+          kind: 'adjusted',
+          subject: `disk ${i} (${d.path})`,
+          message: `the image's virtual size is ${vsize} bytes; ` +
+            `the descriptor says ${d.capacityBytes}; the image wins`,
+        });
       }
       d.capacityBytes = vsize;
       d.format ??= img.format;
@@ -362,7 +432,12 @@ async function checkImportedDisks(
         img.close();
         img = undefined;
         await rm(path);
-        mapped.notes.push({ kind: 'adjusted', subject: `disk ${i} (${d.path})`, message: `a ${d.format} image that cannot be written in place; converted to the qcow2 working copy ${name}` });
+        mapped.notes.push({
+          kind: 'adjusted',
+          subject: `disk ${i} (${d.path})`,
+          message: `a ${d.format} image that cannot be written in place; ` +
+            `converted to the qcow2 working copy ${name}`,
+        });
         const link = mapped.diskFiles.find((l) => l.index === i);
         if (link) link.converted = name;
         d.path = name;
@@ -515,7 +590,8 @@ export async function exportVmConfig(
       }
       const chained = dependsOnOtherFiles(abs);
       if (chained && d.media !== 'disk') {
-        const why = `the CD-ROM image is ${chained}; give the flattened image (wasmvisor img convert)`;
+        const why = `the CD-ROM image is ${chained}; ` +
+          'give the flattened image (wasmvisor img convert)';
         throw new OvfError('invalid', why, { file: d.path });
       }
       const toVmdk = opts.convertToVmdk && d.media === 'disk'
@@ -533,7 +609,11 @@ export async function exportVmConfig(
       try {
         src = openImageFile(abs, { readOnly: true });
       } catch (e) {
-        throw new OvfError('io', `${chained ? `the disk is ${chained}; ` : ''}${(e as Error).message}`, { file: d.path });
+        throw new OvfError(
+          'io',
+          `${chained ? `the disk is ${chained}; ` : ''}${(e as Error).message}`,
+          { file: d.path },
+        );
       }
       const dst = new FileSource(out, 'w');
       try {
@@ -563,7 +643,9 @@ async function exportPrepared(
   const infos = new Map<string, ExportFileInfo>();
   const paths = [
     ...config.disks.map((d) => d.path).filter((p): p is string => p !== undefined),
-    ...(config.boot.firmware === 'multiboot' ? [config.boot.kernel, ...(config.boot.modules ?? [])] : []),
+    ...(config.boot.firmware === 'multiboot'
+      ? [config.boot.kernel, ...(config.boot.modules ?? [])]
+      : []),
   ];
   for (const p of paths) {
     try {
@@ -572,7 +654,10 @@ async function exportPrepared(
       throw ioError(e, p);
     }
   }
-  const { envelope, files } = fromVmConfig(config, { family: opts.family, fileInfo: (p) => infos.get(p) });
+  const { envelope, files } = fromVmConfig(config, {
+    family: opts.family,
+    fileInfo: (p) => infos.get(p),
+  });
   const descriptorName = `${envelope.content!.id}.ovf`;
   const descriptor = new TextEncoder().encode(writeOvf(envelope));
   // writeOva reads each file twice (digest, then archive): the meter counts both passes.
@@ -583,25 +668,46 @@ async function exportPrepared(
   const sources: OvaFileSource[] = files.map((f) => {
     const open = () => fileChunks(resolve(base, f.path));
     const size = infos.get(f.path)!.size;
-    return { name: f.href, size, open: progress ? () => counted(open(), phase, total, progress, done) : open };
+    return {
+      name: f.href,
+      size,
+      open: progress ? () => counted(open(), phase, total, progress, done) : open,
+    };
   });
   const target = resolve(ovaPath);
-  const tmp = join(dirname(target), `.${basename(target)}.export-${randomBytes(6).toString('hex')}`);
+  const tmp = join(
+    dirname(target),
+    `.${basename(target)}.export-${randomBytes(6).toString('hex')}`,
+  );
   const out = createWriteStream(tmp, { flags: 'wx' });
   try {
     await new Promise<void>((res, rej) => {
       out.once('open', () => res());
-      out.once('error', (e: NodeJS.ErrnoException) => rej(e.code === 'ENOENT' ? new OvfError('io', 'the folder it would go in does not exist', { file: ovaPath }) : e));
+      out.once('error', (e: NodeJS.ErrnoException) =>
+        rej(
+          e.code === 'ENOENT'
+            ? new OvfError('io', 'the folder it would go in does not exist', { file: ovaPath })
+            : e,
+        ),
+      );
     });
-    for await (const chunk of writeOva(descriptorName, descriptor, sources, { hasher: nodeHasher, mtime: opts.mtime })) {
+    for await (const chunk of writeOva(descriptorName, descriptor, sources, {
+      hasher: nodeHasher,
+      mtime: opts.mtime,
+    })) {
       if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
     }
-    await new Promise<void>((res, rej) => out.end((err?: Error | null) => (err ? rej(err) : res())));
+    await new Promise<void>((res, rej) =>
+      out.end((err?: Error | null) => (err ? rej(err) : res())),
+    );
     await rename(tmp, target);
   } catch (e) {
     out.destroy();
     await rm(tmp, { force: true });
     throw ioError(e, ovaPath);
   }
-  return { envelope, files: [descriptorName, descriptorName.replace(/\.ovf$/, '.mf'), ...files.map((f) => f.href)] };
+  return {
+    envelope,
+    files: [descriptorName, descriptorName.replace(/\.ovf$/, '.mf'), ...files.map((f) => f.href)],
+  };
 }

@@ -3,7 +3,9 @@ import { createHash } from 'node:crypto';
 import type { HasherFactory } from '../hash.js';
 
 export const nodeHasher: HasherFactory = (algorithm) => {
-  const h = createHash(algorithm === 'SHA1' ? 'sha1' : algorithm === 'SHA256' ? 'sha256' : 'sha512');
+  const h = createHash(
+    algorithm === 'SHA1' ? 'sha1' : algorithm === 'SHA256' ? 'sha256' : 'sha512',
+  );
   return {
     update: (d) => void h.update(d),
     hex: () => h.digest('hex'),
