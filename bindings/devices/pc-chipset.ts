@@ -28,6 +28,8 @@ export interface ChipsetOptions {
   dma?: DmaMemory;
   /** The guest entered S5 (soft off) through the PM function's PM1a_CNT. */
   onPowerOff?: () => void;
+  /** Virtual time in ns, which the PM timer counts (without it the timer stands still). */
+  now?: () => number;
 }
 
 export interface Chipset {
@@ -62,7 +64,7 @@ export function attachChipset(bus: Bus, pic: PicPair, opts: ChipsetOptions = {})
   pci.add(0, 0, hostBridge);
   pci.add(1, 0, isa);
   pci.add(1, 1, ide.pci);
-  const pm = new Piix4Pm(opts.onPowerOff);
+  const pm = new Piix4Pm(opts.onPowerOff, opts.now);
   pci.add(1, 3, pm);
   pci.attach(bus);
   ide.attach(bus);

@@ -160,6 +160,7 @@ export class Machine {
     this.chipset = attachChipset(this.bus, this.pic, {
       disks: config.disks, onReset: () => this.halt({ kind: 'reset' }),
       onPowerOff: () => this.halt({ kind: 'poweroff' }),
+      now: () => this.clock.now,
       dma: { read: (a, dst) => this.dmaRead(a, dst), write: (a, src) => this.dmaWrite(a, src) },
     });
     this.chipset.hostBridge.onConfigWrite = (o) => { if (o >= PAM0 && o <= PAM0 + 6) this.applyPam(o); };
