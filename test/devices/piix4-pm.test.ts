@@ -11,7 +11,9 @@ import { PicPair } from '../../bindings/devices/pic-pair.js';
 import { attachChipset } from '../../bindings/devices/pc-chipset.js';
 import { Piix4Pm } from '../../bindings/devices/pci/piix4-pm.js';
 import { io } from './helpers.js';
-import { hasQemu, runQemu, runLocal, outl as qol, outb as qob, inl as qil, inw as qiw, inb as qib } from './qemu-probe.js';
+import {
+  hasQemu, runQemu, runLocal, outl as qol, outb as qob, inl as qil, inw as qiw, inb as qib,
+} from './qemu-probe.js';
 
 const cfgAddr = (reg: number) => (0x80000000 | 1 << 11 | 3 << 8 | reg) >>> 0; // 00:01.3
 
@@ -57,7 +59,7 @@ describe('PIIX4 power management (82371AB 3.4, ACPI 4.8.3)', () => {
     expect(p.inw(0xb004)).toBe(0x0001);
   });
 
-  it('SLP_EN with SLP_TYP 0 (S5) or 2 (S4) powers off; SLP_TYP 1 (S3) does not; SLP_EN reads 0', () => {
+  it('SLP_EN with SLP_TYP 0 (S5) or 2 (S4) powers off, not 1 (S3); SLP_EN reads 0', () => {
     enable();
     p.outw(0x604, 1 << 10 | 0x2000);
     expect(offs).toBe(0);

@@ -84,7 +84,7 @@ describe.skipIf(!withNasm)('guest poweroff (PM1a_CNT, SLP_EN with SLP_TYP 0)', (
     }
   });
 
-  it('the bundled firmware programs the PM base as SeaBIOS does; the boot sector powers off', async () => {
+  it('the bundled firmware programs the PM base as SeaBIOS; a boot sector powers off', async () => {
     const w = await wasmvisor('disk', ['--disk', disk]);
     expect(w.stop).toEqual({ kind: 'poweroff' });
     expect(w.status).toBe(STATUS_POWEROFF);
@@ -104,7 +104,7 @@ describe.skipIf(!withNasm)('guest poweroff (PM1a_CNT, SLP_EN with SLP_TYP 0)', (
     }
   });
 
-  it('from the reset vector, no firmware: the PM function at reset, programmed by the guest', async () => {
+  it('from the reset vector, no firmware: PM at reset, programmed by the guest', async () => {
     // The boot sector's code run from F000:7C00 with nothing before it: PMBA reads 1 and
     // PMIOSE 0 (their reset values); the guest programs them itself and powers off.
     const rom = new Uint8Array(0x10000).fill(0xf4);
