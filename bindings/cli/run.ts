@@ -94,9 +94,10 @@ export function registerRun(program: Command): void {
     .option('--io-log <file>', 'write each port access (direction, port, size, value) to a file')
     .addHelpText('after', `
 Exit status: ${STATUS_POWEROFF} the guest powered off (ACPI S5), as QEMU, or halted for good;
-(v << 1) | 1 the guest wrote v to isa-debug-exit (port 0xF4), as QEMU; ${STATUS_USAGE} bad arguments or files; \
-${STATUS_GUEST_FAILED} triple fault or invalid
-state; ${STATUS_LIMIT} --max-instructions reached; ${STATUS_RESET} the guest reset the CPU.`)
+(v << 1) | 1 the guest wrote v to isa-debug-exit (port 0xF4), as QEMU;
+${STATUS_USAGE} bad arguments or files; ${STATUS_GUEST_FAILED} triple fault or invalid state; \
+${STATUS_LIMIT} --max-instructions reached;
+${STATUS_RESET} the guest reset the CPU.`)
     .action(async function (this: Command, opts: RunOptions) {
       setExitStatus(this, await runCommand(opts));
     });
