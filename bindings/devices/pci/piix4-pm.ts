@@ -1,9 +1,11 @@
 /**
  * The power-management function of the PIIX4 (Intel 82371AB datasheet, section 3.4 "Power
  * Management Registers (function 3)"), at 00:01.3 as QEMU's `pc` machine has it beside
- * the PIIX3 (QEMU hw/acpi/piix4.c). Only the guest's poweroff path is emulated: the PM
- * I/O base PMBA (config 0x40), its enable PMIOSE (config 0x80, PMREGMISC bit 0), and the
- * PM1a control register at PMBA + 4 (ACPI 6.x, 4.8.3.2.1 "PM1 Control Registers").
+ * the PIIX3 (QEMU hw/acpi/piix4.c). Emulated for the guest's poweroff: the PM I/O base
+ * PMBA (config 0x40), its enable PMIOSE (config 0x80, PMREGMISC bit 0), and the PM1a
+ * control register at PMBA + 4 (ACPI 6.x, 4.8.3.2.1 "PM1 Control Registers"). PMBA keeps
+ * the datasheet's read-only bits (QEMU stores any value and decodes it masked by FFC0h:
+ * the same base either way).
  * Writing SLP_EN with a sleep type asks the machine to enter that state; QEMU's tables
  * give S5 (soft off) SLP_TYP 0 and S4 SLP_TYP 2, and QEMU powers off for either (hw/acpi/
  * core.c, acpi_pm1_cnt_write). S3 (SLP_TYP 1) is not emulated: the guest runs on.
