@@ -5,7 +5,8 @@
  * `cycles`, `per_iter` and every `*_cycles` key, and the `info ...` lines (CPU vendor,
  * hypervisor signature, memory size, PCI functions), which describe the host rather
  * than the guest.
- * The exit statuses must match too (QEMU's isa-debug-exit gives (code << 1) | 1).
+ * The exit statuses must match too (QEMU's isa-debug-exit gives (code << 1) | 1; a guest
+ * that powers off, as JeOS does when every check passed, ends both with 0).
  *
  *   node scripts/compare-qemu.mjs [--kernel FILE] [--disk FILE | --no-disk]
  *                                 [--append CMDLINE] [--mem MIB] [--timeout SECONDS]

@@ -48,7 +48,7 @@ describe('the README', () => {
     expect(r.stdout).toMatch(/^wl syscall iters=1000 /m);
     expect(r.stdout).toMatch(/^wl disk iters=\d+ .*verify=ok/m);
     expect(r.stdout).toContain('jeos exit code=0');
-    expect(r.stdout).toContain("{ kind: 'exit', status: 1 }");
+    expect(r.stdout).toContain("{ kind: 'poweroff' }");
   });
 
   it('names files a browser build resolves through the package\'s exports', () => {

@@ -17,7 +17,7 @@ const NOT_YET_SPLIT = new Set([
   
   'bindings/cli/main.ts', 'bindings/cli/run.ts',
   'bindings/devices/bus.ts', 'bindings/devices/clock.ts', 'bindings/devices/debug-ports.ts',
-  'bindings/devices/i8042.ts', 'bindings/devices/index.ts', 'bindings/devices/pc-chipset.ts',
+  'bindings/devices/i8042.ts', 'bindings/devices/index.ts',
   'bindings/devices/pci/i440fx.ts', 'bindings/devices/pci/pci-host.ts',
   'bindings/devices/pic-pair.ts', 'bindings/devices/pic8259.ts', 'bindings/devices/pit-channel.ts',
   'bindings/devices/pit.ts', 'bindings/devices/port61.ts', 

@@ -50,6 +50,8 @@ const IDLE_POLL_MS = 10;
  * Exit statuses (README, "Exit status"). Odd statuses are the guest's own: a write of v to
  * isa-debug-exit gives (v << 1) | 1, as QEMU. Even ones are wasmvisor's.
  */
+/** The guest powered off (ACPI S5 through PM1a_CNT): QEMU exits 0 then too. */
+export const STATUS_POWEROFF = 0;
 /** The guest halted for good (HLT with interrupts off, or nothing left to wake it). */
 export const STATUS_HALTED = 0;
 /** Bad arguments, an unreadable or malformed file (UsageError's default). */
@@ -91,10 +93,11 @@ export function registerRun(program: Command): void {
     .option('--trace-limit <n>', `instructions --trace records (default ${DEFAULT_TRACE_LIMIT})`)
     .option('--io-log <file>', 'write each port access (direction, port, size, value) to a file')
     .addHelpText('after', `
-Exit status: ${STATUS_HALTED} the guest halted for good; (v << 1) | 1 the guest wrote v to
-isa-debug-exit (port 0xF4), as QEMU; ${STATUS_USAGE} bad arguments or files; \
-${STATUS_GUEST_FAILED} triple fault or invalid
-state; ${STATUS_LIMIT} --max-instructions reached; ${STATUS_RESET} the guest reset the CPU.`)
+Exit status: ${STATUS_POWEROFF} the guest powered off (ACPI S5), as QEMU, or halted for good;
+(v << 1) | 1 the guest wrote v to isa-debug-exit (port 0xF4), as QEMU;
+${STATUS_USAGE} bad arguments or files; ${STATUS_GUEST_FAILED} triple fault or invalid state; \
+${STATUS_LIMIT} --max-instructions reached;
+${STATUS_RESET} the guest reset the CPU.`)
     .action(async function (this: Command, opts: RunOptions) {
       setExitStatus(this, await runCommand(opts));
     });
@@ -332,12 +335,14 @@ export async function runCommand(opts: RunOptions): Promise<number> {
 
 /**
  * The process exit status for how the guest stopped: one rule however the machine was
- * started (bundled JeOS, --kernel, --config). JeOS writes 0 to isa-debug-exit when every
- * check passed, 1 on a failure, 2 on a panic (guests/jeos/README.md): statuses 1, 3, 5.
+ * started (bundled JeOS, --kernel, --config). JeOS powers off when every check passed
+ * (status 0) and writes 1 to isa-debug-exit on a failure, 2 on a panic (guests/jeos/
+ * README.md): statuses 3, 5.
  */
 export function statusOf(stop: StopReason): number {
   switch (stop.kind) {
     case 'exit': return stop.status & 0xff;
+    case 'poweroff': return STATUS_POWEROFF;
     case 'halted':
       return STATUS_HALTED;
     case 'reset':

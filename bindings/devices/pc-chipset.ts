@@ -1,6 +1,7 @@
 /**
  * The PCI side of the PC in one call: the i440FX host bridge (00:00.0), the PIIX3 ISA
- * bridge (00:01.0, with PIRQ routing of INTx) and IDE function (00:01.1) on a mechanism #1 host, with the IDE
+ * bridge (00:01.0, with PIRQ routing of INTx), IDE function (00:01.1) and, as QEMU's `pc`
+ * machine, the PIIX4 power-management function (00:01.3) on a mechanism #1 host, with the IDE
  * channels on their legacy ports and IRQ 14/15, and disks attached in QEMU's order
  * (`-drive if=ide,index=0..3`: primary master, primary slave, secondary master, slave).
  */
@@ -14,6 +15,7 @@ import { i440fxHostBridge, piix3IsaBridge } from './pci/i440fx.js';
 import { PciHost } from './pci/pci-host.js';
 import type { PciFunction } from './pci/pci-function.js';
 import { PiixIrqRouter } from './pci/piix-irq.js';
+import { Piix4Pm } from './pci/piix4-pm.js';
 
 export interface ChipsetOptions {
   /** Up to four disks, in `-drive if=ide,index=N` order; `undefined` leaves a slot empty. */
@@ -24,6 +26,10 @@ export interface ChipsetOptions {
   onReset?: () => void;
   /** Guest memory for bus master DMA; without it the disks are PIO-only. */
   dma?: DmaMemory;
+  /** The guest entered S5 (soft off) through the PM function's PM1a_CNT. */
+  onPowerOff?: () => void;
+  /** Virtual time in ns, which the PM timer counts (without it the timer stands still). */
+  now?: () => number;
 }
 
 export interface Chipset {
@@ -32,6 +38,8 @@ export interface Chipset {
   /** The i440FX host bridge (00:00.0): its PAM registers switch the BIOS shadow RAM. */
   hostBridge: PciFunction;
   ide: PiixIde;
+  /** The PIIX4 power-management function (00:01.3): PMBA, PM1a_CNT (guest poweroff). */
+  pm: Piix4Pm;
   /** Writes everything the guest wrote back to the disks. */
   flush(): void;
   /** Flushes and closes the disks: call at exit. */
@@ -56,7 +64,10 @@ export function attachChipset(bus: Bus, pic: PicPair, opts: ChipsetOptions = {})
   pci.add(0, 0, hostBridge);
   pci.add(1, 0, isa);
   pci.add(1, 1, ide.pci);
+  const pm = new Piix4Pm(opts.onPowerOff, opts.now);
+  pci.add(1, 3, pm);
   pci.attach(bus);
   ide.attach(bus);
-  return { pci, hostBridge, ide, flush: () => ide.flush(), close: () => ide.close() };
+  pm.attachPm(bus);
+  return { pci, hostBridge, ide, pm, flush: () => ide.flush(), close: () => ide.close() };
 }

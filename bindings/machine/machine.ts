@@ -65,6 +65,7 @@ export type StopReason =
   | { kind: 'exit'; status: number }              // isa-debug-exit: status (v << 1) | 1
   | { kind: 'shutdown'; why: string }             // triple fault and the like
   | { kind: 'reset' }                             // the guest asked for a CPU reset
+  | { kind: 'poweroff' }                          // the guest powered off (ACPI S5)
   | { kind: 'halted'; why: string }               // HLT with nothing that could ever wake it
   | { kind: 'limit' }                             // the instruction limit was reached
   | { kind: 'invalid'; why: string };             // the core cannot continue
@@ -158,6 +159,8 @@ export class Machine {
     this.i8042.attach(this.bus);
     this.chipset = attachChipset(this.bus, this.pic, {
       disks: config.disks, onReset: () => this.halt({ kind: 'reset' }),
+      onPowerOff: () => this.halt({ kind: 'poweroff' }),
+      now: () => this.clock.now,
       dma: { read: (a, dst) => this.dmaRead(a, dst), write: (a, src) => this.dmaWrite(a, src) },
     });
     this.chipset.hostBridge.onConfigWrite = (o) => { if (o >= PAM0 && o <= PAM0 + 6) this.applyPam(o); };
@@ -189,6 +192,9 @@ export class Machine {
         ramBytes: config.ramBytes, cmdline: config.cmdline, modules: config.modules,
       });
       applyMultiboot(core, plan);
+      // QEMU -kernel runs SeaBIOS before the kernel, and SeaBIOS programs the PM function
+      // (PMBA 0x600, enabled): a kernel booted directly finds the machine in that state.
+      this.chipset.pm.programAsSeaBios();
     } else if (!config.firmware) {
       throw new RangeError('nothing to boot: give a kernel or a firmware image');
     }

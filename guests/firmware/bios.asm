@@ -208,6 +208,7 @@ post:
         call serial_init
         call memory_size
         call pci_enable_ide
+        call pci_pm_setup
         call disk_detect
 
         mov si, banner
@@ -354,6 +355,47 @@ pci_enable_ide:
 .skip:  add bx, 0x100
         jnz .next
 .done:  ret
+
+; The PIIX4 power-management function (8086:7113; Intel 82371AB datasheet, 3.4): program
+; its PM I/O base PMBA (40h) to 600h and set PMIOSE (80h bit 0), and the SCI on IRQ 9 in
+; Interrupt Line, as SeaBIOS does on QEMU's pc machine (src/fw/pciinit.c). PM1a_CNT is then
+; at 604h: a guest writing SLP_EN | SLP_TYP 0 (2000h) there powers the machine off (S5).
+PM_BASE equ 0x600
+pci_pm_setup:
+        xor ebx, ebx                    ; bus 0, device/function in bits 15:8
+.next:  mov eax, ebx
+        or eax, 0x80000000              ; 0x00: device and vendor ID
+        mov dx, 0xCF8
+        out dx, eax
+        mov dx, 0xCFC
+        in eax, dx
+        cmp eax, 0x71138086
+        je .found
+        add bx, 0x100
+        jnz .next
+        ret
+.found: mov eax, ebx
+        or eax, 0x8000003C              ; Interrupt Line
+        mov dx, 0xCF8
+        out dx, eax
+        mov dx, 0xCFC
+        mov al, 9
+        out dx, al
+        mov eax, ebx
+        or eax, 0x80000040              ; PMBA
+        mov dx, 0xCF8
+        out dx, eax
+        mov dx, 0xCFC
+        mov eax, PM_BASE | 1
+        out dx, eax
+        mov eax, ebx
+        or eax, 0x80000080              ; PMREGMISC
+        mov dx, 0xCF8
+        out dx, eax
+        mov dx, 0xCFC
+        mov al, 1                       ; PMIOSE
+        out dx, al
+        ret
 
 ; IDENTIFY DEVICE on the primary master; remember its size and a CHS translation.
 disk_detect:

@@ -13,6 +13,7 @@ import { PiixIde } from '../../bindings/devices/ide/piix-ide.js';
 import { PicPair } from '../../bindings/devices/pic-pair.js';
 import { attachChipset } from '../../bindings/devices/pc-chipset.js';
 import { PiixIrqRouter } from '../../bindings/devices/pci/piix-irq.js';
+import { Piix4Pm } from '../../bindings/devices/pci/piix4-pm.js';
 import { io } from './helpers.js';
 import { hasQemu, runQemu, runLocal, outl as qol, inl as qil, inw as qiw, inb as qib } from './qemu-probe.js';
 
@@ -23,6 +24,7 @@ beforeEach(() => {
   host = new PciHost(() => resets++);
   ide = new PiixIde(new RecordingIrqLine(), new RecordingIrqLine());
   host.add(0, 0, i440fxHostBridge()); host.add(1, 0, piix3IsaBridge()); host.add(1, 1, ide.pci);
+  host.add(1, 3, new Piix4Pm());
   host.attach(bus); ide.attach(bus); p = io(bus);
 });
 const cfg = (dev: number, fn: number, reg: number) => { p.outl(0xcf8, addr(dev, fn, reg)); return p.inl(0xcfc); };
@@ -50,7 +52,7 @@ describe('configuration mechanism #1 (3.2.2.3.2)', () => {
     expect(cfg(1, 2, 0)).toBe(0xffffffff);
   });
 
-  it('enumerates bus 0: host bridge 00.0, ISA bridge 01.0 (multi-function) and IDE 01.1', () => {
+  it('enumerates bus 0: host bridge 00.0, ISA bridge 01.0, IDE 01.1, PM 01.3', () => {
     const found: string[] = [];
     for (let d = 0; d < 32; d++) {
       for (let f = 0; f < 8; f++) {
@@ -60,7 +62,8 @@ describe('configuration mechanism #1 (3.2.2.3.2)', () => {
         if (f === 0 && !(cfg(d, f, 0x0c) & 0x800000)) break; // single-function device
       }
     }
-    expect(found).toEqual(['0.0 12378086 class 060000', '1.0 70008086 class 060100', '1.1 70108086 class 010180']);
+    expect(found).toEqual(['0.0 12378086 class 060000', '1.0 70008086 class 060100',
+      '1.1 70108086 class 010180', '1.3 71138086 class 068000']);
   });
 
   it('the PIIX3 Reset Control Register at 0xCF9: RCPU 0-to-1 resets (82371SB RC)', () => {
@@ -132,7 +135,7 @@ describe('header registers (6.1, 6.2)', () => {
 describe.skipIf(!hasQemu)('against QEMU (i440FX + PIIX3)', () => {
   it('the same identity, class, header type, status and BAR sizing', () => {
     const ops = [];
-    for (const [d, f] of [[0, 0], [1, 0], [1, 1]]) {
+    for (const [d, f] of [[0, 0], [1, 0], [1, 1], [1, 3]]) {
       for (const r of [0x00, 0x08, 0x0c]) ops.push(qol(0xcf8, addr(d, f, r)), qil(0xcfc));
       ops.push(qol(0xcf8, addr(d, f, 0x04)), qiw(0xcfe)); // status
     }

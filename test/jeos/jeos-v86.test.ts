@@ -34,12 +34,14 @@ describe('JeOS under v86', () => {
     expect(lines.filter((l) => l.startsWith('check ')).every((l) => / ok\b/.test(l))).toBe(true);
     expect(lines).toContain('wl disk skipped=no-disk');
     expect(lines).toContain('jeos summary workloads=14 failures=0');
+    // v86's PIIX4 PM function (if any) has no PM I/O base programmed: JeOS finds nothing to
+    // power off through and leaves through isa-debug-exit with code 0.
     expect(run.exitStatus).toBe(1);
   });
 
   it.skipIf(!hasQemu)('prints the lines QEMU prints, measured values aside', async () => {
     const q = await compare.runQemu({ kernel: KERNEL, mem: 64 });
-    expect(q.status).toBe(1);
+    expect(q.status).toBe(0); // QEMU: JeOS powers off
     expect(compare.compareOutputs(q.output, output).differences).toEqual([]);
   });
 });
