@@ -58,12 +58,8 @@ start:
     out 0x64, al
     mov al, 0x5a
     out 0x60, al
-    xor bx, bx
     sti
-    nop                                   ; the STI shadow: the interrupt comes after it
-.wait:
-    test bx, bx
-    jz .wait
+    hlt                                   ; in STI's shadow; IRQ1 wakes it, whenever it comes
     cli
     o32 lgdt [cs:gdt_ptr]
     mov eax, cr0
