@@ -51,6 +51,9 @@ export class PicPair {
     this.update();
   }
 
+  /** Called once the devices are wired, before the CPU runs (`Pic8259.powerOn`). */
+  powerOn(): void { this.slave.powerOn(); this.master.powerOn(); this.update(); }
+
   /** Propagates the slave's INT to master IR2 and the master's INT to the CPU. */
   private update(): void {
     this.master.setLine(2, this.slave.int);

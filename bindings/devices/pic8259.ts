@@ -23,8 +23,14 @@ export class Pic8259 {
   irr = 0;
   /** In-service register. */
   isr = 0;
-  /** Interrupt mask register (OCW1). */
-  imr = 0;
+  /**
+   * Interrupt mask register (OCW1). The datasheet gives no state before ICW1; as Bochs 2.7
+   * does (and a probe from the reset vector reads back), every line starts masked, so an
+   * 8259A nobody initialised raises no INT. QEMU 7.2 starts unmasked with vector base 0,
+   * but its local APIC keeps LINT0 masked after reset, so no interrupt reaches the CPU
+   * there either (test/devices/power-on.test.ts).
+   */
+  imr = 0xff;
   /** The current level of each IR input pin. */
   lines = 0;
   /** Inputs that are level sensitive (ICW1 LTIM for all, or the ELCR per line). */
@@ -32,10 +38,11 @@ export class Pic8259 {
   initStep = READY;
   needIcw4 = false;
   single = false;
-  /** T7-T3 of ICW2: the vector of IR0 in 8086 mode. */
-  vectorBase = 0;
-  /** ICW3: slave mask (master) or slave ID (slave). */
-  icw3 = 0;
+  /** T7-T3 of ICW2: the vector of IR0 in 8086 mode. Before ICW2, the AT BIOS vectors
+   *  0x08 and 0x70 (Bochs' power-on values), never the exception vectors. */
+  vectorBase: number;
+  /** ICW3: slave mask (master) or slave ID (slave); before ICW3, the AT cascade on IR2. */
+  icw3: number;
   autoEoi = false;
   rotateInAutoEoi = false;
   specialFullyNested = false;
@@ -44,7 +51,10 @@ export class Pic8259 {
   poll = false;
   lowest = 7;
 
-  constructor(readonly isMaster: boolean) {}
+  constructor(readonly isMaster: boolean) {
+    this.vectorBase = isMaster ? 0x08 : 0x70;
+    this.icw3 = isMaster ? 0x04 : 0x02;
+  }
 
   /** Level sensitivity set by ICW1 LTIM; `elcr` (PIIX) adds per-line level mode. */
   ltim = false;
@@ -76,6 +86,13 @@ export class Pic8259 {
       this.irr &= ~bit;
     }
   }
+
+  /**
+   * Power-on: the levels the IR inputs have when power comes are not edges (the edge
+   * sense latch starts reset, as ICW1 leaves it), so a timer output that is high from the
+   * start requests nothing. Bochs 2.7 reads IRR 0 there too.
+   */
+  powerOn(): void { this.irr &= this.level; }
 
   /** Priority (0 = highest) of the best set bit of `mask` under the current rotation, 8 if none. */
   private priority(mask: number): number {

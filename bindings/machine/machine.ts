@@ -168,6 +168,7 @@ export class Machine {
     this.bus.onMmioRegistered = (base, length) => this.core.addMmio(base, length);
     new DebugExit((status) => this.halt({ kind: 'exit', status })).attach(this.bus);
     new DebugCon(config.debugcon ?? (() => {})).attach(this.bus);
+    this.pic.powerOn();
   }
 
   static async create(config: MachineConfig): Promise<Machine> {

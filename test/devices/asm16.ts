@@ -6,7 +6,7 @@
 export class Asm16 {
   readonly code: number[] = [];
   private readonly labels = new Map<string, number>();
-  private readonly fixes: { at: number; label: string; kind: 'rel8' | 'abs16' }[] = [];
+  private readonly fixes: { at: number; label: string; kind: 'rel8' | 'rel16' | 'abs16' }[] = [];
 
   /** `base`: the offset in CS of the first byte. */
   constructor(readonly base: number) {}
@@ -16,6 +16,14 @@ export class Asm16 {
   label(name: string): this { this.labels.set(name, this.code.length); return this; }
   /** A short jump or Jcc (opcode given) to `label`. */
   jmp8(opcode: number, label: string): this { this.b(opcode); this.fixes.push({ at: this.code.length, label, kind: 'rel8' }); return this.b(0); }
+  /** call near `label` (E8 cw). */
+  call(label: string): this { this.b(0xe8); this.fixes.push({ at: this.code.length, label, kind: 'rel16' }); return this.w(0); }
+  /** The position of `label` in the code. */
+  offsetOf(label: string): number {
+    const at = this.labels.get(label);
+    if (at === undefined) throw new Error(`undefined label ${label}`);
+    return at;
+  }
   /** The 16-bit offset of `label` in CS. */
   addr(label: string): this { this.fixes.push({ at: this.code.length, label, kind: 'abs16' }); return this.w(0); }
   /** mov word [mem], imm16 (C7 /0). */
@@ -40,6 +48,9 @@ export class Asm16 {
         const d = at - (f.at + 1);
         if (d < -128 || d > 127) throw new Error(`jump to ${f.label} out of range`);
         this.code[f.at] = d & 0xff;
+      } else if (f.kind === 'rel16') {
+        const d = at - (f.at + 2);
+        this.code[f.at] = d & 0xff; this.code[f.at + 1] = (d >> 8) & 0xff;
       } else {
         const a = this.base + at;
         this.code[f.at] = a & 0xff; this.code[f.at + 1] = (a >> 8) & 0xff;

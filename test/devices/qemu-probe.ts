@@ -147,3 +147,16 @@ export function romFromBody(body: ArrayLike<number>): Uint8Array {
   rom.set([0xea, 0x00, 0x00, 0x00, 0xf0], 0xfff0); // jmp far f000:0000
   return rom;
 }
+
+/** Runs a firmware image from the reset vector under QEMU (`-bios`: nothing runs before it). */
+export function runQemuBios(rom: Uint8Array, extra: string[] = []): ProbeResult {
+  const dir = mkdtempSync(join(tmpdir(), 'wv-probe-'));
+  try {
+    writeFileSync(join(dir, 'rom.bin'), rom);
+    const args = ['-display', 'none', '-nodefaults', '-no-reboot', '-bios', join(dir, 'rom.bin'),
+      '-debugcon', `file:${join(dir, 'con.bin')}`, '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', ...extra];
+    const r = spawnSync('qemu-system-i386', args, { timeout: 60000 });
+    const con = join(dir, 'con.bin');
+    return { bytes: existsSync(con) ? [...readFileSync(con)] : [], status: r.status, files: {} };
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+}
