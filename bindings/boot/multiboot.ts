@@ -20,7 +20,11 @@
  *   PE set, as QEMU's option ROM leaves it; PG clear.
  * - The boot information lives where QEMU puts it: the memory map at 0x9000, the info
  *   structure at 0x9500; command line, boot loader name and module list after the kernel,
- *   page aligned, then the modules (each page aligned).
+ *   page aligned, then the modules (each page aligned). A kernel (or its modules) loaded
+ *   over 0x9000-0xA000 boots too: QEMU loads the image over its boot information there
+ *   (multiboot.S reads the kernel after the info and the E820 map, so the kernel's bytes
+ *   win); here the memory map, info structure and GDT then follow the boot strings after
+ *   the kernel instead, where nothing loaded can collide with them.
  * - The memory map is the E820-style map of this platform: conventional memory up to
  *   0x9fc00 (the EBDA above it reserved), the BIOS area 0xf0000-0xfffff reserved, RAM from
  *   1 MiB to the end of RAM. QEMU's map comes from SeaBIOS and also reserves the top 128 KiB
@@ -58,7 +62,7 @@ export const INFO_ADDR = 0x9500;
 export const INFO_SIZE = 88;
 /** Our GDT, right after the information structure. */
 export const GDT_ADDR = INFO_ADDR + 0x80;
-/** The boot-information area [MMAP_ADDR, BOOT_AREA_END) must not be overlapped by the kernel. */
+/** The low boot-information area [MMAP_ADDR, BOOT_AREA_END), used when nothing loaded is in it. */
 export const BOOT_AREA_END = 0xa000;
 
 /** E820 / multiboot mmap types (3.3: 1 = available RAM, anything else reserved). */
@@ -79,13 +83,7 @@ export interface MultibootHeader {
   offset: number;
   flags: number;
   /** Present only with the a.out kludge (flag bit 16), 3.1.3. */
-  aout?: {
-    headerAddr: number;
-    loadAddr: number;
-    loadEndAddr: number;
-    bssEndAddr: number;
-    entryAddr: number;
-  };
+  aout?: { headerAddr: number; loadAddr: number; loadEndAddr: number; bssEndAddr: number; entryAddr: number };
 }
 
 export interface MultibootModule {
@@ -146,10 +144,7 @@ export function findMultibootHeader(image: Uint8Array): MultibootHeader {
     const header: MultibootHeader = { offset: off, flags };
     if (flags & HEADER_AOUT_KLUDGE) {
       if (off + 32 > image.byteLength) {
-        throw new MultibootError(
-          `multiboot header at offset ${hex(off)}: ` +
-            'a.out kludge fields are cut off by the end of the image',
-        );
+        throw new MultibootError(`multiboot header at offset ${hex(off)}: a.out kludge fields are cut off by the end of the image`);
       }
       header.aout = {
         headerAddr: view.getUint32(off + 12, true),
@@ -162,96 +157,52 @@ export function findMultibootHeader(image: Uint8Array): MultibootHeader {
     return header;
   }
   if (badChecksumAt >= 0) {
-    throw new MultibootError(
-      `multiboot header at offset ${hex(badChecksumAt)} has a ` +
-        'bad checksum (magic + flags + checksum must be 0 mod 2^32)',
-    );
+    throw new MultibootError(`multiboot header at offset ${hex(badChecksumAt)} has a bad checksum (magic + flags + checksum must be 0 mod 2^32)`);
   }
-  throw new MultibootError(
-    `no multiboot header (magic ${hex(MULTIBOOT_HEADER_MAGIC)}) ` +
-      `in the first ${MULTIBOOT_SEARCH} bytes of the image`,
-  );
+  throw new MultibootError(`no multiboot header (magic ${hex(MULTIBOOT_HEADER_MAGIC)}) in the first ${MULTIBOOT_SEARCH} bytes of the image`);
 }
 
 /** 3.1.2: bits 0-15 are requirements; a loader must refuse those it does not understand. */
 function checkRequiredFlags(header: MultibootHeader): void {
   const unknown = header.flags & 0xfff8;
   if (unknown) {
-    throw new MultibootError(
-      `multiboot header at offset ${hex(header.offset)} requires ` +
-        `unsupported features (flags bits ${hex(unknown)})`,
-    );
+    throw new MultibootError(`multiboot header at offset ${hex(header.offset)} requires unsupported features (flags bits ${hex(unknown)})`);
   }
   // Bit 2 (video mode) is not refused: QEMU also boots such kernels in text mode.
 }
 
 function checkInRam(addr: number, length: number, ramBytes: number, what: string): void {
   if (addr < 0 || length < 0 || addr + length > ramBytes) {
-    throw new MultibootError(
-      `${what} [${hex(addr)}, ${hex(addr + length)}) ` +
-        `lies outside guest RAM (${hex(ramBytes)} bytes)`,
-    );
-  }
-  if (addr < BOOT_AREA_END && addr + length > MMAP_ADDR) {
-    throw new MultibootError(
-      `${what} [${hex(addr)}, ${hex(addr + length)}) overlaps the boot ` +
-        `information area [${hex(MMAP_ADDR)}, ${hex(BOOT_AREA_END)})`,
-    );
+    throw new MultibootError(`${what} [${hex(addr)}, ${hex(addr + length)}) lies outside guest RAM (${hex(ramBytes)} bytes)`);
   }
 }
+
+const overlapsLowBootArea = (w: MemoryWrite): boolean => w.addr < BOOT_AREA_END && w.addr + w.data.length > MMAP_ADDR;
 
 /** 3.1.3: the a.out kludge: the header says where the image goes. */
 function loadAout(image: Uint8Array, header: MultibootHeader, ramBytes: number) {
   const a = header.aout!;
   if (a.loadAddr > a.headerAddr) {
-    throw new MultibootError(
-      `a.out kludge: load_addr ${hex(a.loadAddr)} is above header_addr ${hex(a.headerAddr)}`,
-    );
+    throw new MultibootError(`a.out kludge: load_addr ${hex(a.loadAddr)} is above header_addr ${hex(a.headerAddr)}`);
   }
   const fileStart = header.offset - (a.headerAddr - a.loadAddr);
   if (fileStart < 0) {
-    throw new MultibootError(
-      `a.out kludge: header_addr - load_addr (${hex(a.headerAddr - a.loadAddr)}) ` +
-        `is larger than the header's offset in the file (${hex(header.offset)})`,
-    );
+    throw new MultibootError(`a.out kludge: header_addr - load_addr (${hex(a.headerAddr - a.loadAddr)}) is larger than the header's offset in the file (${hex(header.offset)})`);
   }
   const loadEnd = a.loadEndAddr === 0 ? a.loadAddr + (image.byteLength - fileStart) : a.loadEndAddr;
-  if (loadEnd < a.loadAddr)
-    throw new MultibootError(
-      `a.out kludge: load_end_addr ${hex(loadEnd)} is below load_addr ${hex(a.loadAddr)}`,
-    );
+  if (loadEnd < a.loadAddr) throw new MultibootError(`a.out kludge: load_end_addr ${hex(loadEnd)} is below load_addr ${hex(a.loadAddr)}`);
   const length = loadEnd - a.loadAddr;
   if (fileStart + length > image.byteLength) {
-    throw new MultibootError(
-      `a.out kludge: load_end_addr ${hex(loadEnd)} asks for ${length} bytes but the ` +
-        `file has only ${image.byteLength - fileStart} after offset ${hex(fileStart)}`,
-    );
+    throw new MultibootError(`a.out kludge: load_end_addr ${hex(loadEnd)} asks for ${length} bytes but the file has only ${image.byteLength - fileStart} after offset ${hex(fileStart)}`);
   }
   const bssEnd = a.bssEndAddr === 0 ? loadEnd : a.bssEndAddr;
-  if (bssEnd < loadEnd)
-    throw new MultibootError(
-      `a.out kludge: bss_end_addr ${hex(bssEnd)} is below load_end_addr ${hex(loadEnd)}`,
-    );
+  if (bssEnd < loadEnd) throw new MultibootError(`a.out kludge: bss_end_addr ${hex(bssEnd)} is below load_end_addr ${hex(loadEnd)}`);
   checkInRam(a.loadAddr, bssEnd - a.loadAddr, ramBytes, 'a.out kludge image');
   if (a.entryAddr < a.loadAddr || a.entryAddr >= loadEnd) {
-    throw new MultibootError(
-      `a.out kludge: entry_addr ${hex(a.entryAddr)} is outside ` +
-        `the loaded text [${hex(a.loadAddr)}, ${hex(loadEnd)})`,
-    );
+    throw new MultibootError(`a.out kludge: entry_addr ${hex(a.entryAddr)} is outside the loaded text [${hex(a.loadAddr)}, ${hex(loadEnd)})`);
   }
-  const writes: MemoryWrite[] = [
-    {
-      addr: a.loadAddr,
-      data: image.subarray(fileStart, fileStart + length),
-      what: 'a.out kludge text+data',
-    },
-  ];
-  if (bssEnd > loadEnd)
-    writes.push({
-      addr: loadEnd,
-      data: new Uint8Array(bssEnd - loadEnd),
-      what: 'a.out kludge bss',
-    });
+  const writes: MemoryWrite[] = [{ addr: a.loadAddr, data: image.subarray(fileStart, fileStart + length), what: 'a.out kludge text+data' }];
+  if (bssEnd > loadEnd) writes.push({ addr: loadEnd, data: new Uint8Array(bssEnd - loadEnd), what: 'a.out kludge bss' });
   return { writes, entry: a.entryAddr, end: bssEnd };
 }
 
@@ -259,16 +210,10 @@ function loadAout(image: Uint8Array, header: MultibootHeader, ramBytes: number) 
 function loadElf(image: Uint8Array, ramBytes: number) {
   const v = new DataView(image.buffer, image.byteOffset, image.byteLength);
   if (image.byteLength < 52 || v.getUint32(0, false) !== 0x7f454c46) {
-    throw new MultibootError(
-      'image has no a.out kludge (header flag bit 16) and is not an ELF file',
-    );
+    throw new MultibootError('image has no a.out kludge (header flag bit 16) and is not an ELF file');
   }
-  if (image[4] !== 1)
-    throw new MultibootError(
-      `ELF class ${image[4]} is not ELFCLASS32 (a 64-bit image cannot be booted by Multiboot v1)`,
-    );
-  if (image[5] !== 1)
-    throw new MultibootError(`ELF data encoding ${image[5]} is not little-endian`);
+  if (image[4] !== 1) throw new MultibootError(`ELF class ${image[4]} is not ELFCLASS32 (a 64-bit image cannot be booted by Multiboot v1)`);
+  if (image[5] !== 1) throw new MultibootError(`ELF data encoding ${image[5]} is not little-endian`);
   const type = v.getUint16(16, true);
   const machine = v.getUint16(18, true);
   if (type !== 2) throw new MultibootError(`ELF type ${type} is not ET_EXEC`);
@@ -278,10 +223,7 @@ function loadElf(image: Uint8Array, ramBytes: number) {
   const phentsize = v.getUint16(42, true);
   const phnum = v.getUint16(44, true);
   if (phentsize < 32 || phoff + phnum * phentsize > image.byteLength) {
-    throw new MultibootError(
-      `ELF program header table (offset ${hex(phoff)}, ` +
-        `${phnum} x ${phentsize} bytes) lies outside the file`,
-    );
+    throw new MultibootError(`ELF program header table (offset ${hex(phoff)}, ${phnum} x ${phentsize} bytes) lies outside the file`);
   }
   const writes: MemoryWrite[] = [];
   let end = 0;
@@ -294,37 +236,20 @@ function loadElf(image: Uint8Array, ramBytes: number) {
     const paddr = v.getUint32(p + 12, true);
     const filesz = v.getUint32(p + 16, true);
     const memsz = v.getUint32(p + 20, true);
-    if (filesz > memsz)
-      throw new MultibootError(
-        `ELF segment ${i}: p_filesz ${hex(filesz)} exceeds p_memsz ${hex(memsz)}`,
-      );
+    if (filesz > memsz) throw new MultibootError(`ELF segment ${i}: p_filesz ${hex(filesz)} exceeds p_memsz ${hex(memsz)}`);
     if (offset + filesz > image.byteLength) {
-      throw new MultibootError(
-        `ELF segment ${i}: file range [${hex(offset)}, ${hex(offset + filesz)}) ` +
-          `lies outside the file (${image.byteLength} bytes)`,
-      );
+      throw new MultibootError(`ELF segment ${i}: file range [${hex(offset)}, ${hex(offset + filesz)}) lies outside the file (${image.byteLength} bytes)`);
     }
     if (memsz === 0) continue;
     checkInRam(paddr, memsz, ramBytes, `ELF segment ${i}`);
-    if (filesz)
-      writes.push({
-        addr: paddr,
-        data: image.subarray(offset, offset + filesz),
-        what: `ELF segment ${i}`,
-      });
-    if (memsz > filesz)
-      writes.push({
-        addr: paddr + filesz,
-        data: new Uint8Array(memsz - filesz),
-        what: `ELF segment ${i} bss`,
-      });
+    if (filesz) writes.push({ addr: paddr, data: image.subarray(offset, offset + filesz), what: `ELF segment ${i}` });
+    if (memsz > filesz) writes.push({ addr: paddr + filesz, data: new Uint8Array(memsz - filesz), what: `ELF segment ${i} bss` });
     end = Math.max(end, paddr + memsz);
     // A kernel linked at a virtual address gives a virtual e_entry; start at its physical alias.
     if (entry >= vaddr && entry < vaddr + memsz) physEntry = entry - vaddr + paddr;
   }
   if (!writes.length) throw new MultibootError('ELF file has no PT_LOAD segment to load');
-  if (physEntry === undefined)
-    throw new MultibootError(`ELF entry point ${hex(entry)} is not inside any PT_LOAD segment`);
+  if (physEntry === undefined) throw new MultibootError(`ELF entry point ${hex(entry)} is not inside any PT_LOAD segment`);
   return { writes, entry: physEntry, end };
 }
 
@@ -351,8 +276,7 @@ function memoryMap(ramBytes: number): MmapEntry[] {
     { base: CONVENTIONAL_TOP, length: 0xa0000 - CONVENTIONAL_TOP, type: MMAP_RESERVED },
     { base: 0xf0000, length: 0x10000, type: MMAP_RESERVED },
   ];
-  if (ramBytes > HIGH_MEMORY)
-    map.push({ base: HIGH_MEMORY, length: ramBytes - HIGH_MEMORY, type: MMAP_AVAILABLE });
+  if (ramBytes > HIGH_MEMORY) map.push({ base: HIGH_MEMORY, length: ramBytes - HIGH_MEMORY, type: MMAP_AVAILABLE });
   return map;
 }
 
@@ -363,30 +287,22 @@ function cString(s: string): Uint8Array {
   return out;
 }
 
-/** Builds the whole load plan: image, bss, modules, boot information, GDT and CPU state. */
-export function planMultiboot(image: Uint8Array, opts: MultibootOptions): MultibootPlan {
-  const ramBytes = opts.ramBytes;
-  if (!Number.isInteger(ramBytes) || ramBytes < 2 * HIGH_MEMORY) {
-    throw new MultibootError(
-      `guest RAM of ${ramBytes} bytes is too small for a multiboot kernel (at least 2 MiB)`,
-    );
-  }
-  const header = findMultibootHeader(image);
-  checkRequiredFlags(header);
-  const loaded = header.aout ? loadAout(image, header, ramBytes) : loadElf(image, ramBytes);
-  const writes = loaded.writes.slice();
-
-  // After the kernel: module list, strings, then the modules, as QEMU lays them out.
+/**
+ * What follows the kernel, as QEMU lays it out: the module list, the command line, the
+ * boot loader name and the module strings from the next page boundary, then the modules,
+ * each page aligned. The memory map, the information structure and the GDT go to QEMU's
+ * low addresses, or (`afterKernel`) right after the strings, 8-byte aligned.
+ */
+function layoutAfterKernel(kernelEnd: number, opts: MultibootOptions, mmapBytes: Uint8Array, afterKernel: boolean) {
   const modules = opts.modules ?? [];
-  const strings: Uint8Array[] = [];
-  let cursor = pageAlign(loaded.end);
+  const writes: MemoryWrite[] = [];
+  let cursor = pageAlign(kernelEnd);
   const modsAddr = cursor;
   const modList = new Uint8Array(16 * modules.length);
   cursor += modList.length;
   const putString = (s: string): number => {
     const b = cString(s);
     const at = cursor;
-    strings.push(b);
     writes.push({ addr: at, data: b, what: 'boot string' });
     cursor += b.length;
     return at;
@@ -394,6 +310,13 @@ export function planMultiboot(image: Uint8Array, opts: MultibootOptions): Multib
   const cmdlineAddr = putString(opts.cmdline ?? '');
   const nameAddr = putString(opts.bootLoaderName ?? 'wasmvisor');
   const modStringAddrs = modules.map((m) => putString(m.string ?? ''));
+  let mmapAddr = MMAP_ADDR, infoAddr = INFO_ADDR, gdtAddr = GDT_ADDR;
+  if (afterKernel) {
+    cursor = (cursor + 7) & ~7;
+    mmapAddr = cursor; cursor += mmapBytes.length;
+    infoAddr = cursor; cursor += INFO_SIZE;
+    gdtAddr = cursor; cursor += GDT_BYTES.length;
+  }
   const modView = new DataView(modList.buffer);
   modules.forEach((m, i) => {
     cursor = pageAlign(cursor);
@@ -404,22 +327,38 @@ export function planMultiboot(image: Uint8Array, opts: MultibootOptions): Multib
     cursor += m.data.length;
   });
   if (modList.length) writes.push({ addr: modsAddr, data: modList, what: 'module list' });
-  if (cursor > ramBytes) {
-    throw new MultibootError(
-      `kernel, boot strings and modules end at ${hex(cursor)}, ` +
-        `beyond guest RAM (${hex(ramBytes)} bytes)`,
-    );
+  /** What lands wherever the kernel is: strings, module list and modules. */
+  const payload = writes.slice();
+  writes.push({ addr: mmapAddr, data: mmapBytes, what: 'memory map' });
+
+  // 3.3: the boot information structure.
+  const ramBytes = opts.ramBytes;
+  const info = new Uint8Array(INFO_SIZE);
+  const iv = new DataView(info.buffer);
+  iv.setUint32(0, INFO_MEMORY | INFO_BOOT_DEVICE | INFO_CMDLINE | INFO_MODS | INFO_MMAP | INFO_BOOT_LOADER_NAME, true);
+  iv.setUint32(4, CONVENTIONAL_TOP / 1024, true); // mem_lower, KiB from 0
+  iv.setUint32(8, (ramBytes - HIGH_MEMORY) / 1024, true); // mem_upper, KiB from 1 MiB
+  iv.setUint32(12, 0x8000ffff, true); // boot_device: BIOS drive 0x80, no partition (as QEMU)
+  iv.setUint32(16, cmdlineAddr, true);
+  iv.setUint32(20, modules.length, true);
+  iv.setUint32(24, modsAddr, true);
+  iv.setUint32(44, mmapBytes.length, true);
+  iv.setUint32(48, mmapAddr, true);
+  iv.setUint32(64, nameAddr, true);
+  writes.push({ addr: infoAddr, data: info, what: 'boot information' });
+  writes.push({ addr: gdtAddr, data: GDT_BYTES, what: 'GDT' });
+  return { writes, payload, infoAddr, gdtAddr, end: cursor };
+}
+
+/** Builds the whole load plan: image, bss, modules, boot information, GDT and CPU state. */
+export function planMultiboot(image: Uint8Array, opts: MultibootOptions): MultibootPlan {
+  const ramBytes = opts.ramBytes;
+  if (!Number.isInteger(ramBytes) || ramBytes < 2 * HIGH_MEMORY) {
+    throw new MultibootError(`guest RAM of ${ramBytes} bytes is too small for a multiboot kernel (at least 2 MiB)`);
   }
-  // A kernel loaded low could push its modules into the boot area or the legacy hole.
-  for (const w of writes.slice(loaded.writes.length)) {
-    checkInRam(w.addr, w.data.length, ramBytes, w.what);
-    if (w.addr < HIGH_MEMORY && w.addr + w.data.length > CONVENTIONAL_TOP) {
-      throw new MultibootError(
-        `${w.what} [${hex(w.addr)}, ${hex(w.addr + w.data.length)}) ` +
-          `would overlap the legacy area [${hex(CONVENTIONAL_TOP)}, ${hex(HIGH_MEMORY)})`,
-      );
-    }
-  }
+  const header = findMultibootHeader(image);
+  checkRequiredFlags(header);
+  const loaded = header.aout ? loadAout(image, header, ramBytes) : loadElf(image, ramBytes);
 
   // 3.3: the memory map: entries of size(4) base(8) length(8) type(4); size excludes itself.
   const mmap = memoryMap(ramBytes);
@@ -431,61 +370,40 @@ export function planMultiboot(image: Uint8Array, opts: MultibootOptions): Multib
     mv.setBigUint64(24 * i + 12, BigInt(e.length), true);
     mv.setUint32(24 * i + 20, e.type, true);
   });
-  writes.push({ addr: MMAP_ADDR, data: mmapBytes, what: 'memory map' });
-
-  // 3.3: the boot information structure.
-  const info = new Uint8Array(INFO_SIZE);
-  const iv = new DataView(info.buffer);
-  iv.setUint32(
-    0,
-    INFO_MEMORY | INFO_BOOT_DEVICE | INFO_CMDLINE | INFO_MODS | INFO_MMAP | INFO_BOOT_LOADER_NAME,
-    true,
-  );
-  iv.setUint32(4, CONVENTIONAL_TOP / 1024, true); // mem_lower, KiB from 0
-  iv.setUint32(8, (ramBytes - HIGH_MEMORY) / 1024, true); // mem_upper, KiB from 1 MiB
-  iv.setUint32(12, 0x8000ffff, true); // boot_device: BIOS drive 0x80, no partition (as QEMU)
-  iv.setUint32(16, cmdlineAddr, true);
-  iv.setUint32(20, modules.length, true);
-  iv.setUint32(24, modsAddr, true);
-  iv.setUint32(44, mmapBytes.length, true);
-  iv.setUint32(48, MMAP_ADDR, true);
-  iv.setUint32(64, nameAddr, true);
-  writes.push({ addr: INFO_ADDR, data: info, what: 'boot information' });
-  writes.push({ addr: GDT_ADDR, data: GDT_BYTES, what: 'GDT' });
+  // QEMU's low addresses when nothing loaded is there; else after the boot strings.
+  let tail = layoutAfterKernel(loaded.end, opts, mmapBytes, false);
+  if (loaded.writes.some(overlapsLowBootArea) || tail.payload.some(overlapsLowBootArea)) {
+    tail = layoutAfterKernel(loaded.end, opts, mmapBytes, true);
+  }
+  const { infoAddr, gdtAddr } = tail;
+  const writes = [...loaded.writes, ...tail.writes];
+  if (tail.end > ramBytes) {
+    throw new MultibootError(`kernel, boot information and modules end at ${hex(tail.end)}, beyond guest RAM (${hex(ramBytes)} bytes)`);
+  }
+  // A kernel loaded low could push its modules into the legacy hole.
+  for (const w of tail.writes) {
+    checkInRam(w.addr, w.data.length, ramBytes, w.what);
+    if (w.addr < HIGH_MEMORY && w.addr + w.data.length > CONVENTIONAL_TOP) {
+      throw new MultibootError(`${w.what} [${hex(w.addr)}, ${hex(w.addr + w.data.length)}) would overlap the legacy area [${hex(CONVENTIONAL_TOP)}, ${hex(HIGH_MEMORY)})`);
+    }
+  }
 
   return {
     header,
     format: header.aout ? 'aout-kludge' : 'elf',
     writes,
     entry: loaded.entry,
-    infoAddr: INFO_ADDR,
+    infoAddr,
     mmap,
     kernelEnd: loaded.end,
     regs: {
-      eax: MULTIBOOT_BOOTLOADER_MAGIC,
-      ebx: INFO_ADDR,
-      ecx: 0,
-      edx: 0,
-      esp: 0,
-      ebp: 0,
-      esi: 0,
-      edi: 0,
-      eip: loaded.entry,
-      eflags: 0x2,
-      cr0: 0x60000011,
-      cr2: 0,
-      cr3: 0,
-      cr4: 0,
+      eax: MULTIBOOT_BOOTLOADER_MAGIC, ebx: infoAddr, ecx: 0, edx: 0,
+      esp: 0, ebp: 0, esi: 0, edi: 0,
+      eip: loaded.entry, eflags: 0x2,
+      cr0: 0x60000011, cr2: 0, cr3: 0, cr4: 0,
     },
-    segments: {
-      cs: FLAT_CODE,
-      ds: FLAT_DATA,
-      es: FLAT_DATA,
-      fs: FLAT_DATA,
-      gs: FLAT_DATA,
-      ss: FLAT_DATA,
-    },
-    gdtr: { base: GDT_ADDR, limit: GDT_BYTES.length - 1 },
+    segments: { cs: FLAT_CODE, ds: FLAT_DATA, es: FLAT_DATA, fs: FLAT_DATA, gs: FLAT_DATA, ss: FLAT_DATA },
+    gdtr: { base: gdtAddr, limit: GDT_BYTES.length - 1 },
     idtr: { base: 0, limit: 0x3ff },
   };
 }
@@ -494,27 +412,19 @@ export function planMultiboot(image: Uint8Array, opts: MultibootOptions): Multib
 export function applyMultiboot(core: Core, plan: MultibootPlan): void {
   for (const w of plan.writes) {
     if (w.addr + w.data.length > core.ramBytes) {
-      throw new MultibootError(
-        `${w.what} [${hex(w.addr)}, ${hex(w.addr + w.data.length)}) ` +
-          `lies outside guest RAM (${hex(core.ramBytes)} bytes)`,
-      );
+      throw new MultibootError(`${w.what} [${hex(w.addr)}, ${hex(w.addr + w.data.length)}) lies outside guest RAM (${hex(core.ramBytes)} bytes)`);
     }
   }
   core.reset();
   for (const w of plan.writes) core.writePhys(w.addr, w.data);
-  for (const [name, seg] of Object.entries(plan.segments) as [SegName, Segment][])
-    core.setSegment(name, seg);
+  for (const [name, seg] of Object.entries(plan.segments) as [SegName, Segment][]) core.setSegment(name, seg);
   core.setTable('gdtr', plan.gdtr);
   core.setTable('idtr', plan.idtr);
   core.setRegs(plan.regs);
 }
 
 /** Plans and applies in one step; returns the plan. */
-export function bootMultiboot(
-  core: Core,
-  image: Uint8Array,
-  opts: Omit<MultibootOptions, 'ramBytes'> = {},
-): MultibootPlan {
+export function bootMultiboot(core: Core, image: Uint8Array, opts: Omit<MultibootOptions, 'ramBytes'> = {}): MultibootPlan {
   const plan = planMultiboot(image, { ...opts, ramBytes: core.ramBytes });
   applyMultiboot(core, plan);
   return plan;

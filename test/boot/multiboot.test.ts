@@ -4,12 +4,19 @@
  * point, for an a.out-kludge image (nasm), an ELF image built by gcc/ld, and a higher-half
  * ELF whose entry point is virtual. The boot information is read back with the offsets of
  * the Multiboot 0.6.96 spec (3.3); QEMU's layout of it is checked end to end by the
- * mbinfo guest (test/system). Bad images give errors that say what is wrong.
+ * mbinfo guest (test/system). A kernel linked at 0x8000 boots as under QEMU. Bad images give
+ * errors that say what is wrong.
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MultibootError, planMultiboot, type MultibootPlan } from '../../bindings/boot/multiboot.js';
 import { v86MultibootState } from '../../bindings/testing/v86.js';
+import { Machine } from '../../bindings/machine/machine.js';
+import { hasQemu } from '../devices/qemu-probe.js';
 
 const guest = (p: string): Uint8Array => new Uint8Array(readFileSync(new URL(`../../guests/systests/${p}`, import.meta.url)));
 const RAM = 128 << 20;
@@ -105,6 +112,46 @@ describe('multiboot boot information (spec 3.3 offsets)', () => {
   });
 });
 
+/** No two writes of a plan share a byte. */
+function expectNoOverlap(plan: MultibootPlan): void {
+  const ws = [...plan.writes].sort((a, b) => a.addr - b.addr);
+  for (let i = 1; i < ws.length; i++) {
+    expect(ws[i].addr, `${ws[i - 1].what} runs into ${ws[i].what}`).toBeGreaterThanOrEqual(ws[i - 1].addr + ws[i - 1].data.length);
+  }
+}
+
+/** COM1 output of a kernel under QEMU's -kernel (as guests/systests/run-qemu.sh runs it). */
+function qemuKernel(path: string): { status: number | null; out: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'wv-mb-'));
+  try {
+    const r = spawnSync('qemu-system-i386', ['-accel', 'tcg', '-display', 'none', '-serial', `file:${join(dir, 'com1')}`,
+      '-nic', 'none', '-no-reboot', '-m', '128', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-kernel', path], { timeout: 30_000 });
+    return { status: r.status, out: readFileSync(join(dir, 'com1'), 'latin1') };
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+}
+
+describe('a kernel linked at 0x8000, over the low boot information area', () => {
+  const path = fileURLToPath(new URL('guests/low8000.bin', import.meta.url));
+  const image = new Uint8Array(readFileSync(path));
+  it('is loaded with its boot information after it, nothing overlapping', () => {
+    const plan = planMultiboot(image, { ramBytes: RAM, cmdline: 'x' });
+    expect(kernelWrites(plan)[0].addr).toBe(0x8000);
+    expect(plan.kernelEnd).toBeGreaterThan(0xa000);
+    expectNoOverlap(plan);
+    expect(plan.infoAddr).toBeGreaterThanOrEqual(plan.kernelEnd);
+    expect(plan.gdtr.base).toBeGreaterThanOrEqual(plan.kernelEnd);
+  });
+  it.skipIf(!hasQemu)('prints under wasmvisor what it prints under QEMU -kernel, and exits the same', async () => {
+    const q = qemuKernel(path);
+    expect(q.out).toContain('code at 0x9400 ran');
+    const out: number[] = [];
+    const m = await Machine.create({ ramBytes: RAM, kernel: image, serialOut: (b) => out.push(b) });
+    const stop = m.run(10_000_000);
+    expect(Buffer.from(out).toString('latin1')).toBe(q.out);
+    expect(stop).toEqual({ kind: 'exit', status: q.status });
+  });
+});
+
 describe('multiboot loader errors', () => {
   const hello = guest('hello.bin');
   const err = (image: Uint8Array, ramBytes = RAM) => {
@@ -130,7 +177,7 @@ describe('multiboot loader errors', () => {
     new DataView(big.buffer).setUint32(24, 0x10000000, true); // bss_end_addr far beyond RAM
     expect(err(big)).toMatch(/outside guest RAM/);
   });
-  it('says when modules after a low kernel would run into the boot information', () => {
+  it('moves the boot information after the strings when modules of a low kernel cover 0x9000', () => {
     const low = hello.slice();
     const dv = new DataView(low.buffer);
     const fileLength = dv.getUint32(20, true) - dv.getUint32(16, true);
@@ -139,9 +186,22 @@ describe('multiboot loader errors', () => {
     dv.setUint32(20, 0x1000 + fileLength, true); // load_end_addr
     dv.setUint32(24, 0, true); // bss_end_addr: none
     dv.setUint32(28, 0x1000 + (dv.getUint32(28, true) - 0x100000), true); // entry_addr
-    expect(() => planMultiboot(low, { ramBytes: RAM })).not.toThrow();
-    expect(() => planMultiboot(low, { ramBytes: RAM, modules: [{ data: new Uint8Array(0x20000) }] })).toThrow(
-      /module 0 \[0x3000, 0x23000\) overlaps the boot information area \[0x9000, 0xa000\)/,
+    expect(planMultiboot(low, { ramBytes: RAM }).infoAddr).toBe(0x9500); // QEMU's place, free
+    const plan = planMultiboot(low, { ramBytes: RAM, modules: [{ data: new Uint8Array(0x20000) }] });
+    expectNoOverlap(plan);
+    const mod = plan.writes.find((w) => w.what === 'module 0')!;
+    expect(plan.infoAddr).toBeGreaterThan(plan.kernelEnd);
+    expect(plan.infoAddr + 88).toBeLessThanOrEqual(mod.addr);
+  });
+  it('still refuses modules that would run into the legacy area below 1 MiB', () => {
+    const low = hello.slice();
+    const dv = new DataView(low.buffer);
+    const fileLength = dv.getUint32(20, true) - dv.getUint32(16, true);
+    dv.setUint32(12, 0x1000, true); dv.setUint32(16, 0x1000, true);
+    dv.setUint32(20, 0x1000 + fileLength, true); dv.setUint32(24, 0, true);
+    dv.setUint32(28, 0x1000 + (dv.getUint32(28, true) - 0x100000), true);
+    expect(() => planMultiboot(low, { ramBytes: RAM, modules: [{ data: new Uint8Array(0xa0000) }] })).toThrow(
+      /module 0 \[0x3000, 0xa3000\) would overlap the legacy area \[0x9fc00, 0x100000\)/,
     );
   });
   it('refuses required features it does not know', () => {
