@@ -19,6 +19,7 @@ import { Rtc } from '../devices/rtc.js';
 import { COM1, Uart16550 } from '../devices/uart16550.js';
 import { DebugCon, DebugExit, PostPort } from '../devices/debug-ports.js';
 import { I8042 } from '../devices/i8042.js';
+import { VgaText, type Cursor } from '../devices/vga.js';
 import { attachChipset, type Chipset } from '../devices/pc-chipset.js';
 import { planMultiboot, applyMultiboot, type MultibootModule } from '../boot/multiboot.js';
 import { planFirmware } from './firmware.js';
@@ -124,6 +125,8 @@ export class Machine {
   private postCodesSeen = 0;
   readonly i8042: I8042;
   readonly chipset: Chipset;
+  /** The VGA's text mode: CRTC registers and the screen in the buffer at 0xB8000. */
+  readonly vga: VgaText;
   private stop: StopReason | null = null;
   private halted = false;
   private work = 0;
@@ -157,6 +160,8 @@ export class Machine {
       onA20: (on) => this.core.setA20(on),
     });
     this.i8042.attach(this.bus);
+    this.vga = new VgaText((addr, length) => this.core.readPhys(addr, length));
+    this.vga.attach(this.bus);
     this.chipset = attachChipset(this.bus, this.pic, {
       disks: config.disks, onReset: () => this.halt({ kind: 'reset' }),
       onPowerOff: () => this.halt({ kind: 'poweroff' }),
@@ -312,6 +317,12 @@ export class Machine {
   private recordPost(port: number, code: number): void {
     this.postCodes[this.postCodesSeen++ % POST_CODES_KEPT] = { port, code };
   }
+
+  /** The text screen (80x25 after the firmware's mode 3): one line per row, trailing blanks dropped. */
+  screenText(): string { return this.vga.screenText(); }
+
+  /** Where the VGA's cursor is on the screen, and its shape (CRTC registers 0Ah/0Bh, 0Eh/0Fh). */
+  screenCursor(): Cursor { return this.vga.cursor(); }
 
   /** The CPU is in the HLT state, waiting for an interrupt. */
   get isHalted(): boolean { return this.halted; }

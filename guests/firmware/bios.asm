@@ -5,7 +5,8 @@
 ; the first instruction is fetched at 0xFFFFFFF0 with CS base 0xFFFF0000) lands at
 ; F000:FFF0. It offers what a boot sector needs, with the register conventions of the IBM
 ; PC/AT BIOS as documented in Ralf Brown's Interrupt List:
-;   int 10h  teletype output (to COM1: the platform is headless), cursor and mode queries
+;   int 10h  text mode 3 on the VGA (teletype, cursor, scroll, write character), teletype
+;            output also to COM1 (the platform is headless)
 ;   int 11h  equipment list          int 12h  base memory size
 ;   int 13h  disk: reset, status, read/write CHS, parameters, type, and the EDD 3.0
 ;            extensions 41h/42h/43h/48h (Phoenix "Enhanced Disk Drive Specification")
@@ -35,7 +36,6 @@ org 0
 %define E_HEADS         0x0C            ; word: translation heads
 %define E_SPT           0x0E            ; word: sectors per track
 %define E_CYLS          0x10            ; word: cylinders reported through int 13h AH=08h
-%define E_CURSOR        0x12            ; word: int 10h cursor position (DH row, DL column)
 %define E_IDENTIFY      0x100           ; 512 bytes: IDENTIFY DEVICE data
 
 ; BIOS data area (segment 0x40), IBM PC/AT layout.
@@ -54,7 +54,19 @@ org 0
 %define BDA_NDISKS      0x75
 %define BDA_KBD_START   0x80
 %define BDA_KBD_END     0x82
-%define BDA_VROWS       0x84
+%define BDA_VROWS       0x84            ; byte: rows - 1
+%define BDA_VPAGESIZE   0x4C
+%define BDA_VPAGESTART  0x4E
+%define BDA_VCURSOR     0x50            ; 8 words: cursor of each page (low column, high row)
+%define BDA_VSHAPE      0x60            ; word: cursor start (high) and end (low) lines
+%define BDA_VPAGE       0x62
+%define BDA_VCRTC       0x63            ; word: CRTC index port
+%define BDA_VCHARH      0x85            ; word: character height in scan lines
+
+; VGA colour text mode (IBM VGA Technical Reference: memory map B8000h-BFFFFh, CRTC 3D4h).
+%define VGA_SEG         0xB800
+%define VGA_BYTES       0x8000
+%define VGA_CRTC        0x3D4
 %define BDA_EBDA        0x0E
 
 ; 8250/16550A UART at COM1 (PC16550D datasheet, section 8.6 register table).
@@ -199,9 +211,13 @@ post:
         mov word [BDA_KBD_TAIL], BDA_KBD_BUF
         mov word [BDA_KBD_START], BDA_KBD_BUF
         mov word [BDA_KBD_END], BDA_KBD_BUF + 32
-        mov byte [BDA_VMODE], 3
-        mov word [BDA_VCOLS], 80
-        mov byte [BDA_VROWS], 24
+        call vga_mode3                  ; the screen as a VGA BIOS leaves it (int 10h AX=0003h)
+        push word VGA_SEG
+        pop es
+        xor di, di
+        mov ax, 0x0720
+        mov cx, VGA_BYTES / 2
+        rep stosw
 
         call pic_init
         call pit_init
@@ -716,68 +732,476 @@ kbd_push:
         ret
 
 ; ---------------------------------------------------------------------------------------
-; int 10h: video, as a teletype on COM1
+; int 10h: video. Text mode 3 (80x25, 16-line characters) on the VGA's buffer at B800:0000
+; and its CRT controller at 3D4h/3D5h (IBM VGA Technical Reference, CRTC registers 0Ah/0Bh
+; cursor start/end, 0Ch/0Dh start address, 0Eh/0Fh cursor location); functions and
+; registers as the IBM PC/AT BIOS (Ralf Brown's Interrupt List, INT 10). Page 0 only.
+; Teletype output (0Eh, 13h) also goes to COM1: the platform is headless.
 ; ---------------------------------------------------------------------------------------
 int10:
+        ENTER_FRAME
+        cld
+        push word BDA_SEG
+        pop ds
+        push word VGA_SEG
+        pop es
         cmp ah, 0x0E
         je .tty
-        cmp ah, 0x13
-        je .string
-        cmp ah, 0x0F
-        je .getmode
-        cmp ah, 0x03
-        je .getcursor
+        cmp ah, 0x00
+        je .setmode
+        cmp ah, 0x01
+        je .setshape
         cmp ah, 0x02
         je .setcursor
+        cmp ah, 0x03
+        je .getcursor
+        cmp ah, 0x06
+        je .scrollup
+        cmp ah, 0x07
+        je .scrolldown
+        cmp ah, 0x08
+        je .readchar
+        cmp ah, 0x09
+        je .writeca
+        cmp ah, 0x0A
+        je .writec
+        cmp ah, 0x0F
+        je .getmode
+        cmp ah, 0x13
+        je .string
         cmp ah, 0x1A
         je .display
-        iret                            ; AH=00h set mode and the rest: accepted, no effect
+.ret:   LEAVE_FRAME                     ; the rest: accepted, no effect
 .tty:   call serial_putc
-        iret
-.getmode:
-        mov ax, 0x5003                  ; 80 columns, mode 3
-        mov bh, 0
-        iret
-.getcursor:
-        push ds
-        push word EBDA_SEG
-        pop ds
-        mov dx, [E_CURSOR]
-        pop ds
-        mov cx, 0x0607                  ; cursor shape, start and end scan lines
-        iret
+        xor si, si                      ; keep the cell's attribute
+        call vga_tty
+        jmp .ret
+.setmode:
+        and al, 0x7F
+        cmp al, 2
+        je .mode3
+        cmp al, 3
+        jne .ret                        ; other modes: accepted, no effect
+.mode3: call vga_mode3
+        test byte [F_AL], 0x80          ; bit 7: keep the buffer
+        jnz .ret
+        xor di, di
+        mov ax, 0x0720
+        mov cx, VGA_BYTES / 2
+        rep stosw
+        jmp .ret
+.setshape:
+        call vga_set_shape
+        jmp .ret
 .setcursor:
-        push ds
-        push word EBDA_SEG
-        pop ds
-        mov [E_CURSOR], dx
-        pop ds
-        iret
+        test bh, bh
+        jnz .ret
+        mov [BDA_VCURSOR], dx
+        call vga_sync_cursor
+        jmp .ret
+.getcursor:
+        mov ax, [BDA_VCURSOR]
+        mov [F_DX], ax
+        mov ax, [BDA_VSHAPE]
+        mov [F_CX], ax
+        jmp .ret
+.scrollup:
+        xor si, si
+        call vga_scroll
+        jmp .ret
+.scrolldown:
+        mov si, 1
+        call vga_scroll
+        jmp .ret
+.readchar:
+        mov dx, [BDA_VCURSOR]
+        call vga_cell
+        mov ax, [es:di]
+        mov [F_AX], ax
+        jmp .ret
+.writeca:                               ; AL char, BL attribute, CX times from the cursor
+        mov ah, bl
+        mov dx, [BDA_VCURSOR]
+        call vga_cell
+        rep stosw
+        jmp .ret
+.writec:                                ; AL char, CX times, attributes kept
+        mov dx, [BDA_VCURSOR]
+        call vga_cell
+        jcxz .wcd
+.wcl:   stosb
+        inc di
+        loop .wcl
+.wcd:   jmp .ret
+.getmode:
+        mov al, [BDA_VMODE]
+        mov ah, [BDA_VCOLS]
+        mov [F_AX], ax
+        mov byte [F_BH], 0
+        jmp .ret
 .display:
         test al, al
-        jnz .dret
-        mov al, 0x1A                    ; function supported
-        mov bx, 0x0008                  ; VGA with colour display
-.dret:  iret
-; AH=13h: write the string at ES:BP, CX bytes (AL bit 1: with attribute bytes).
+        jnz .ret
+        mov byte [F_AL], 0x1A           ; function supported
+        mov word [F_BX], 0x0008         ; VGA with colour display
+        jmp .ret
+; AH=13h: the string at ES:BP, CX bytes, from row DH column DL; AL bit 0 leaves the cursor
+; after it, bit 1 takes an attribute byte after each character (else BL for all).
 .string:
-        push cx
-        push bp
-        push ax
-        mov ah, al
+        test bh, bh
+        jnz .ret
+        push word [BDA_VCURSOR]
+        mov [BDA_VCURSOR], dx
+        mov si, 1                       ; write the attribute too
+        mov di, [F_EBP]
 .sloop: jcxz .sdone
-        mov al, [es:bp]
+        push es
+        mov es, [F_ES]
+        mov al, [es:di]
+        mov ah, bl
+        test byte [F_AL], 2
+        jz .sattr
+        inc di
+        mov ah, [es:di]
+.sattr: pop es
+        inc di
         call serial_putc
-        inc bp
-        test ah, 2
-        jz .snext
-        inc bp
-.snext: dec cx
+        call vga_tty
+        dec cx
         jmp .sloop
-.sdone: pop ax
-        pop bp
+.sdone: pop dx
+        test byte [F_AL], 1
+        jnz .ret
+        mov [BDA_VCURSOR], dx
+        call vga_sync_cursor
+        jmp .ret
+
+; Mode 3 in the BIOS data area and the CRTC: 80x25, page 0 at offset 0, cursor at 0,0 with
+; the shape 0607h (IBM PC/AT BIOS data area 40:49-40:85). DS = BDA.
+vga_mode3:
+        pusha
+        mov byte [BDA_VMODE], 3
+        mov word [BDA_VCOLS], 80
+        mov word [BDA_VPAGESIZE], 80 * 25 * 2
+        mov word [BDA_VPAGESTART], 0
+        mov byte [BDA_VROWS], 24
+        mov word [BDA_VCHARH], 16
+        mov byte [BDA_VPAGE], 0
+        mov word [BDA_VCRTC], VGA_CRTC
+        push es
+        push ds
+        pop es
+        mov di, BDA_VCURSOR
+        xor ax, ax
+        mov cx, 8
+        rep stosw
+        pop es
+        mov word [BDA_VSHAPE], 0x0607
+        call vga_regs_mode3
+        call vga_sync_cursor
+        popa
+        ret
+
+; The VGA's registers for mode 3, as a VGA BIOS programs them (IBM VGA Technical Reference,
+; mode 3 parameter table; FreeVGA register pages): miscellaneous output (colour I/O at
+; 3Dxh, RAM at B8000h), sequencer (odd/even, planes 0-1), CRTC (its write protection in
+; register 11h cleared first), graphics controller (odd/even, memory map B8000h-BFFFFh) and
+; attribute controller (address flip-flop reset by reading 3DAh; bit 5 of the last index
+; written gives the screen back to the CRTC). No font is loaded into plane 2.
+vga_regs_mode3:
+        pusha
+        mov dx, 0x3C2
+        mov al, 0x67
+        out dx, al
+        mov dx, 0x3C4
+        mov si, vga_mode3_seq
+        mov cx, 5
+        call .indexed
+        mov ax, 0x0E11                  ; CRTC 11h without the protect bit
+        call crtc_out
+        mov dx, VGA_CRTC
+        mov si, vga_mode3_crtc
+        mov cx, 25
+        call .indexed
+        mov dx, 0x3CE
+        mov si, vga_mode3_gc
+        mov cx, 9
+        call .indexed
+        mov dx, 0x3DA
+        in al, dx                       ; attribute flip-flop to "index"
+        mov dx, 0x3C0
+        xor bx, bx
+.attr:  mov al, bl
+        out dx, al
+        mov al, [cs:vga_mode3_attr + bx]
+        out dx, al
+        inc bx
+        cmp bx, 21
+        jb .attr
+        mov al, 0x20                    ; palette address source: display on
+        out dx, al
+        popa
+        ret
+; CX registers from index 0 at index port DX (data at DX+1), values at CS:SI.
+.indexed:
+        xor al, al
+.next:  out dx, al
+        inc dx
+        mov ah, al
+        mov al, [cs:si]
+        out dx, al
+        mov al, ah
+        dec dx
+        inc si
+        inc al
+        loop .next
+        ret
+
+vga_mode3_seq:  db 0x03, 0x00, 0x03, 0x00, 0x02
+vga_mode3_crtc: db 0x5F, 0x4F, 0x50, 0x82, 0x55, 0x81, 0xBF, 0x1F, 0x00, 0x4F, 0x0D, 0x0E
+                db 0x00, 0x00, 0x00, 0x00, 0x9C, 0x8E, 0x8F, 0x28, 0x1F, 0x96, 0xB9, 0xA3, 0xFF
+vga_mode3_gc:   db 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x0E, 0x00, 0xFF
+vga_mode3_attr: db 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x14, 0x07, 0x38, 0x39, 0x3A, 0x3B
+                db 0x3C, 0x3D, 0x3E, 0x3F, 0x0C, 0x00, 0x0F, 0x08, 0x00
+
+; AL = index, AH = value to CRTC register AL.
+crtc_out:
+        push dx
+        mov dx, VGA_CRTC
+        out dx, al
+        inc dx
+        xchg al, ah
+        out dx, al
+        xchg al, ah
+        pop dx
+        ret
+
+; Cursor shape CH start, CL end (in 8-line units as on the CGA), kept in the BDA and, scaled
+; to the 16-line character cell, written to CRTC 0Ah/0Bh. The scaling is the one SeaBIOS'
+; VGA BIOS applies (vgabios.c get_cursor_shape): a CGA shape is emulated when both lines
+; are below 8; bit 5 of CH (cursor off) passes through. DS = BDA.
+vga_set_shape:
+        pusha
+        mov [BDA_VSHAPE], cx
+        mov bh, ch
+        and bh, 0x3F                    ; start (with the cursor-off bit 5)
+        mov bl, cl
+        and bl, 0x1F                    ; end
+        cmp bh, 0x20
+        jae .write
+        cmp bl, 8
+        jae .write
+        mov al, bh
+        inc al
+        cmp al, bl
+        je .adjacent
+        shl al, 1                       ; start = (start + 1) * 16 / 8 - 1
+        dec al
+        jmp .startok
+.adjacent:
+        mov al, bl                      ; start = (end + 1) * 16 / 8 - 2
+        inc al
+        shl al, 1
+        sub al, 2
+.startok:
+        mov bh, al
+        inc bl                          ; end = (end + 1) * 16 / 8 - 1
+        shl bl, 1
+        dec bl
+.write: mov al, 0x0A
+        mov ah, bh
+        call crtc_out
+        mov al, 0x0B
+        mov ah, bl
+        call crtc_out
+        popa
+        ret
+
+; DI = offset in the buffer of row DH, column DL. DS = BDA.
+vga_cell:
+        push ax
+        mov al, dh
+        mul byte [BDA_VCOLS]
+        add al, dl
+        adc ah, 0
+        shl ax, 1
+        mov di, ax
+        pop ax
+        ret
+
+; CRTC 0Eh/0Fh from the page-0 cursor in the BDA. DS = BDA.
+vga_sync_cursor:
+        pusha
+        mov dx, [BDA_VCURSOR]
+        call vga_cell
+        shr di, 1
+        mov ax, di
+        mov al, 0x0E
+        call crtc_out
+        mov ax, di
+        mov ah, al
+        mov al, 0x0F
+        call crtc_out
+        popa
+        ret
+
+; Teletype: AL at the cursor (with attribute AH when SI = 1, else the cell keeps its own),
+; then the cursor moves on; BEL is ignored, BS, CR and LF move the cursor, the last line
+; scrolls up with blanks of attribute 07h (as SeaBIOS' write_teletype). DS = BDA, ES = VGA.
+vga_tty:
+        pusha
+        mov dx, [BDA_VCURSOR]
+        cmp al, 0x07
+        je .done
+        cmp al, 0x08
+        je .bs
+        cmp al, 0x0A
+        je .lf
+        cmp al, 0x0D
+        je .cr
+        call vga_cell
+        mov [es:di], al
+        test si, si
+        jz .next
+        mov [es:di + 1], ah
+.next:  inc dl
+        cmp dl, [BDA_VCOLS]
+        jb .store
+        xor dl, dl
+.lf:    inc dh
+        jmp .store
+.bs:    test dl, dl
+        jz .store
+        dec dl
+        jmp .store
+.cr:    xor dl, dl
+.store: cmp dh, [BDA_VROWS]
+        jbe .set
+        mov dh, [BDA_VROWS]
+        push dx
+        mov al, 1
+        mov bh, 0x07
+        xor cx, cx
+        mov dl, [BDA_VCOLS]
+        dec dl
+        xor si, si
+        call vga_scroll
+        pop dx
+.set:   mov [BDA_VCURSOR], dx
+        call vga_sync_cursor
+.done:  popa
+        ret
+
+; Scrolls the window from row CH, column CL to row DH, column DL by AL lines (0 or more
+; than its height: blanks it), up (SI = 0) or down (SI = 1); the lines brought in are
+; blanks of attribute BH. DS = BDA, ES = VGA.
+vga_scroll:
+        pusha
+        push bp
+        mov bp, sp
+        cmp dl, [BDA_VCOLS]
+        jb .c1
+        mov dl, [BDA_VCOLS]
+        dec dl
+.c1:    cmp dh, [BDA_VROWS]
+        jbe .c2
+        mov dh, [BDA_VROWS]
+.c2:    cmp dh, ch
+        jb .out
+        cmp dl, cl
+        jb .out
+        mov ah, dh
+        sub ah, ch
+        inc ah                          ; height
+        test al, al
+        jz .all
+        cmp al, ah
+        jbe .nok
+.all:   mov al, ah
+.nok:   mov bl, ' '
+        push bx                         ; [bp-2] blank cell
+        xor ah, ah
+        push ax                         ; [bp-4] lines
+        mov al, dl
+        sub al, cl
+        inc al
+        push ax                         ; [bp-6] width in cells
+        push cx                         ; [bp-8] top row, left column
+        push dx                         ; [bp-10] bottom row, right column
+        test si, si
+        jnz .down
+        mov ah, ch                      ; AH = destination row, from the top down
+.uprow: cmp ah, [bp-9]
+        ja .done
+        mov al, ah
+        add al, [bp-4]                  ; source row
+        jc .upfill
+        cmp al, [bp-9]
+        ja .upfill
+        call .copy
+        inc ah
+        jmp .uprow
+.upfill:
+        call .fill
+        inc ah
+        jmp .uprow
+.down:  mov ah, [bp-9]                  ; from the bottom up
+.dnrow: cmp ah, [bp-7]
+        jb .done
+        cmp ah, 0xFF
+        je .done
+        mov al, ah
+        sub al, [bp-4]
+        jb .dnfill
+        cmp al, [bp-7]
+        jb .dnfill
+        call .copy
+        dec ah
+        jmp .dnrow
+.dnfill:
+        call .fill
+        dec ah
+        jmp .dnrow
+.done:  mov sp, bp
+.out:   pop bp
+        popa
+        ret
+; row AL -> row AH, columns [bp-8] for [bp-6] cells
+.copy:  push ax
+        push cx
+        push dx
+        push si
+        mov dh, al
+        mov dl, [bp-8]
+        call vga_cell
+        mov si, di
+        mov dh, ah
+        call vga_cell
+        mov cx, [bp-6]
+        push ds
+        push es
+        pop ds
+        rep movsw
+        pop ds
+        pop si
+        pop dx
         pop cx
-        iret
+        pop ax
+        ret
+; row AH blanked
+.fill:  push ax
+        push cx
+        push dx
+        mov dh, ah
+        mov dl, [bp-8]
+        call vga_cell
+        mov cx, [bp-6]
+        mov ax, [bp-2]
+        rep stosw
+        pop dx
+        pop cx
+        pop ax
+        ret
 
 int11:
         push ds

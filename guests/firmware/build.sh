@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 nasm -f bin -o bios.bin bios.asm
 nasm -f bin -o tests/diskboot.bin tests/diskboot.asm
+nasm -f bin -o tests/vgatext.bin tests/vgatext.asm
 if command -v qemu-system-i386 >/dev/null; then
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
