@@ -9,6 +9,7 @@ export * as vmConfig from './config/index.js';
 export {
   Machine, type MachineConfig, type MachineStats, type StopReason, type IoAccess, type PostCode,
 } from './machine/machine.js';
+export type { Cursor as ScreenCursor } from './devices/vga.js';
 export { planFirmware, FirmwareError } from './machine/firmware.js';
 /** The WebAssembly core and its host contract. */
 export { createCore } from './core/index.js';

@@ -16,6 +16,7 @@ export { Uart16550, COM1, COM2, type UartOptions } from './uart16550.js';
 export { I8042, type I8042Callbacks } from './i8042.js';
 export { Ps2Keyboard } from './ps2-keyboard.js';
 export { Ps2Mouse } from './ps2-mouse.js';
+export { VgaText, textOfScreen, TEXT_BASE, TEXT_BYTES, type Cursor, type VgaState } from './vga.js';
 export { PostPort, DebugExit, DebugCon } from './debug-ports.js';
 export { PciFunction, type PciIdentity, type BarDefinition } from './pci/pci-function.js';
 export { PciHost } from './pci/pci-host.js';
