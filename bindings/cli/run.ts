@@ -31,6 +31,7 @@ export interface RunOptions {
   debugcon?: string;
   maxInstructions?: string;
   stats?: string;
+  vgaDump?: string;
   ips?: string;
   config?: string;
   /** false with --no-string-io. */
@@ -87,6 +88,7 @@ export function registerRun(program: Command): void {
     .option('--debugcon <file>', 'write the 0xE9 debug console to a file ("-" for stderr)')
     .option('--max-instructions <n>', 'stop after this many guest instructions')
     .option('--stats <file>', 'write the counters as JSON at exit')
+    .option('--vga-dump <file>', 'write the VGA text screen at exit (UTF-8, one line per row)')
     .option('--ips <n>', 'instructions per virtual second (the virtual clock rate)', '100000000')
     .option('--no-string-io', 'one exit per element of REP INS/OUTS instead of one per page run (as KVM)')
     .option('--trace <file>', 'write a line per executed instruction (CS:EIP, registers) to a file')
@@ -243,6 +245,11 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       throw new UsageError(`cannot write --stats ${opts.stats}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   }
+  if (opts.vgaDump) {
+    try { writeFileSync(opts.vgaDump, ''); } catch (e) {
+      throw new UsageError(`cannot write --vga-dump ${opts.vgaDump}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
   let debugFd: number | undefined;
   if (opts.debugcon && opts.debugcon !== '-') {
     try { debugFd = openSync(opts.debugcon, 'w'); } catch (e) {
@@ -324,6 +331,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   if (opts.stats) {
     writeFileSync(opts.stats, JSON.stringify({ stop, wallSeconds: seconds, ...stats }, null, 2) + '\n');
   }
+  if (opts.vgaDump) writeFileSync(opts.vgaDump, machine.screenText());
   if (bundled) {
     const rows = parseWorkloadLines(out.text);
     process.stdout.write('\n' + formatWorkloadTable(rows) + '\n');

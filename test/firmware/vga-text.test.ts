@@ -17,6 +17,7 @@ import { RawImage } from '../../bindings/disk/raw.js';
 import { MemorySource } from '../../bindings/disk/source.js';
 import { textOfScreen } from '../../bindings/devices/vga.js';
 import { hasQemu } from '../devices/qemu-probe.js';
+import { runCli } from '../helpers/cli.js';
 // @ts-expect-error plain ESM helper without types
 import { makeDisk } from '../../guests/firmware/tests/mkdisk.mjs';
 
@@ -67,6 +68,20 @@ describe.skipIf(!hasQemu)('VGA text mode and int 10h against QEMU + SeaBIOS', ()
     expect(m.screenText()).toContain('scrolling line                          A');
     const loc = ref[16] << 8 | ref[17];
     expect(m.screenCursor()).toMatchObject({ row: Math.floor(loc / 80), column: loc % 80, start: ref[12] & 0x1f, end: ref[13] & 0x1f });
+  });
+
+  it('wasmvisor run --vga-dump FILE writes the screen QEMU shows, as text', () => {
+    const ref = qemu();
+    const dir = mkdtempSync(join(tmpdir(), 'wv-vga-'));
+    try {
+      writeFileSync(join(dir, 'disk.img'), disk());
+      const r = runCli(['run', '--disk', join(dir, 'disk.img'), '--vga-dump', join(dir, 'screen.txt')]);
+      expect(r.status).toBe(1);
+      expect(readFileSync(join(dir, 'screen.txt'), 'utf8')).toBe(textOfScreen(ref.subarray(18), 80));
+      const bad = runCli(['run', '--disk', join(dir, 'disk.img'), '--vga-dump', join(dir, 'no/such/dir/x.txt')]);
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toMatch(/cannot write --vga-dump .*no\/such\/dir\/x\.txt: ENOENT/);
+    } finally { rmSync(dir, { recursive: true, force: true }); }
   });
 
   it('this firmware under QEMU (its VGA) writes the same screen as SeaBIOS', () => {
