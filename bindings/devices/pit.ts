@@ -96,6 +96,7 @@ export class Pit {
   static fromState(s: unknown, clock: VirtualClock, irq0: IrqLine): Pit {
     const o = obj(s, 'pit');
     if (!Array.isArray(o.channels) || o.channels.length !== 3) throw new DeviceStateError('pit.channels', 'expected 3 counters');
-    return new Pit(clock, irq0, o.channels.map((c, i) => PitChannel.fromState(c, `pit.channels[${i}]`)));
+    // Array.from visits the holes of a sparse array (map skips them): each is refused.
+    return new Pit(clock, irq0, Array.from(o.channels, (c, i) => PitChannel.fromState(c, `pit.channels[${i}]`)));
   }
 }

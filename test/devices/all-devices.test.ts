@@ -15,12 +15,16 @@ import { Uart16550, COM1 } from '../../bindings/devices/uart16550.js';
 import { I8042 } from '../../bindings/devices/i8042.js';
 import { DebugCon, DebugExit, PostPort } from '../../bindings/devices/debug-ports.js';
 import { attachChipset } from '../../bindings/devices/pc-chipset.js';
+import { VgaText } from '../../bindings/devices/vga.js';
 import { MemoryDisk } from './helpers.js';
 
 const PORTS = [0x20, 0x21, 0xa0, 0xa1, 0x4d0, 0x4d1, 0x40, 0x41, 0x42, 0x43, 0x61, 0x70, 0x71,
   ...Array.from({ length: 8 }, (_, i) => COM1.base + i), 0x60, 0x64, 0x92, 0x80, 0xe9, 0xf4,
   0xcf8, 0xcf9, 0xcfc, 0xcfd, 0xcfe, 0xcff, ...Array.from({ length: 8 }, (_, i) => 0x1f0 + i), 0x3f6,
-  ...Array.from({ length: 8 }, (_, i) => 0x170 + i), 0x376, 0xc000, 0xc002, 0xc004];
+  ...Array.from({ length: 8 }, (_, i) => 0x170 + i), 0x376, 0xc000, 0xc002, 0xc004,
+  0x3c2, 0x3c4, 0x3c5, 0x3cc, 0x3ce, 0x3cf, 0x3d4, 0x3d5, 0x3da];
+/** The VGA's text buffer (it reads memory only for the screen, not on port I/O). */
+const textRam = (_addr: number, n: number) => new Uint8Array(n);
 
 /** xorshift32: the same stream on every run. */
 function rng(seed: number) {
@@ -44,6 +48,8 @@ function build(disks: MemoryDisk[], saved?: any): Pc {
   const cb = { onReset: () => out.push(0x2000), onA20: (on: boolean) => out.push(on ? 0x3001 : 0x3000) };
   const kbc = saved ? I8042.fromState(saved.kbc, pic.line(1), pic.line(12), cb) : new I8042(pic.line(1), pic.line(12), cb);
   const post = saved ? PostPort.fromState(saved.post) : new PostPort();
+  const vga = saved ? VgaText.fromState(saved.vga, textRam) : new VgaText(textRam);
+  vga.attach(bus);
   pic.attach(bus); pit.attach(bus); p61.attach(bus); rtc.attach(bus); uart.attach(bus, COM1.base); kbc.attach(bus); post.attach(bus);
   new DebugExit((s) => out.push(0x4000 | s)).attach(bus);
   new DebugCon((b) => out.push(0x5000 | b)).attach(bus);
@@ -51,7 +57,7 @@ function build(disks: MemoryDisk[], saved?: any): Pc {
   if (saved) { chip.pci.restore(saved.pci); chip.ide.restore(saved.ide); }
   const state = () => JSON.parse(JSON.stringify({
     clock: clock.state(), pic: pic.state(), pit: pit.state(), p61: p61.state(), rtc: rtc.state(), uart: uart.state(),
-    kbc: kbc.state(), post: post.state(), pci: chip.pci.state(), ide: chip.ide.state(),
+    kbc: kbc.state(), post: post.state(), pci: chip.pci.state(), ide: chip.ide.state(), vga: vga.state(),
   }));
   return { bus, clock, pic, out, state };
 }
