@@ -177,7 +177,8 @@ function checkInRam(addr: number, length: number, ramBytes: number, what: string
   }
 }
 
-const overlapsLowBootArea = (w: MemoryWrite): boolean => w.addr < BOOT_AREA_END && w.addr + w.data.length > MMAP_ADDR;
+const overlapsLowBootArea = (w: MemoryWrite): boolean =>
+  w.addr < BOOT_AREA_END && w.addr + w.data.length > MMAP_ADDR;
 
 /** 3.1.3: the a.out kludge: the header says where the image goes. */
 function loadAout(image: Uint8Array, header: MultibootHeader, ramBytes: number) {
@@ -293,7 +294,9 @@ function cString(s: string): Uint8Array {
  * each page aligned. The memory map, the information structure and the GDT go to QEMU's
  * low addresses, or (`afterKernel`) right after the strings, 8-byte aligned.
  */
-function layoutAfterKernel(kernelEnd: number, opts: MultibootOptions, mmapBytes: Uint8Array, afterKernel: boolean) {
+function layoutAfterKernel(
+  kernelEnd: number, opts: MultibootOptions, mmapBytes: Uint8Array, afterKernel: boolean,
+) {
   const modules = opts.modules ?? [];
   const writes: MemoryWrite[] = [];
   let cursor = pageAlign(kernelEnd);
@@ -378,7 +381,8 @@ export function planMultiboot(image: Uint8Array, opts: MultibootOptions): Multib
   const { infoAddr, gdtAddr } = tail;
   const writes = [...loaded.writes, ...tail.writes];
   if (tail.end > ramBytes) {
-    throw new MultibootError(`kernel, boot information and modules end at ${hex(tail.end)}, beyond guest RAM (${hex(ramBytes)} bytes)`);
+    throw new MultibootError(`kernel, boot information and modules end at ${hex(tail.end)}, `
+      + `beyond guest RAM (${hex(ramBytes)} bytes)`);
   }
   // A kernel loaded low could push its modules into the legacy hole.
   for (const w of tail.writes) {

@@ -51,12 +51,17 @@ const ST1_VR = 0x08;
 /** Code page 437 as Unicode, for the screen as text (0x00 and 0x20 are spaces). */
 const CP437 =
   ' ☺☻♥♦♣♠•◘○◙♂♀♪♫☼►◄↕‼¶§▬↨↑↓→←∟↔▲▼' +
-  ' !"#$%&\'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~⌂' +
-  'ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀' +
+  ' !"#$%&\'()*+,-./0123456789:;<=>?' +
+  '@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~⌂' +
+  'ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒ' +
+  'áíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐' +
+  '└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀' +
   'αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u00a0';
 
-export interface VgaState { crtcIndex: number; crtc: number[]; misc: number; seqIndex: number; seq: number[];
-  gcIndex: number; gc: number[]; status: number }
+export interface VgaState {
+  crtcIndex: number; crtc: number[]; misc: number; seqIndex: number; seq: number[];
+  gcIndex: number; gc: number[]; status: number;
+}
 
 export interface Cursor { row: number; column: number; visible: boolean; start: number; end: number }
 
@@ -168,7 +173,8 @@ export class VgaText {
   }
 
   attach(bus: Bus): void {
-    const ranges: [number, number][] = [[0x3c2, 1], [0x3c4, 2], [0x3cc, 1], [0x3ce, 2], [0x3d4, 2], [0x3da, 1]];
+    const ranges: [number, number][] =
+      [[0x3c2, 1], [0x3c4, 2], [0x3cc, 1], [0x3ce, 2], [0x3d4, 2], [0x3da, 1]];
     for (const [base, length] of ranges) {
       bus.register({ space: 'pio', base, length, width: 1, device: {
         name: 'vga', read: (o) => this.read(base + o), write: (o, _s, v) => this.write(base + o, v),
@@ -177,17 +183,23 @@ export class VgaText {
   }
 
   state(): VgaState {
-    return { crtcIndex: this.crtcIndex, crtc: [...this.crtc], misc: this.misc, seqIndex: this.seqIndex,
-      seq: [...this.seq], gcIndex: this.gcIndex, gc: [...this.gc], status: this.status };
+    return {
+      crtcIndex: this.crtcIndex, crtc: [...this.crtc], misc: this.misc, seqIndex: this.seqIndex,
+      seq: [...this.seq], gcIndex: this.gcIndex, gc: [...this.gc], status: this.status,
+    };
   }
 
   static fromState(s: unknown, readMemory: (addr: number, length: number) => Uint8Array): VgaText {
     const o = obj(s, 'vga');
     const v = new VgaText(readMemory);
-    for (const k of ['crtcIndex', 'misc', 'seqIndex', 'gcIndex', 'status'] as const) v[k] = int(o, k, 'vga', 0, 255);
+    for (const k of ['crtcIndex', 'misc', 'seqIndex', 'gcIndex', 'status'] as const) {
+      v[k] = int(o, k, 'vga', 0, 255);
+    }
     for (const [k, arr] of [['crtc', v.crtc], ['seq', v.seq], ['gc', v.gc]] as const) {
       const a = o[k];
-      if (!Array.isArray(a) || a.length !== arr.length || !a.every((x) => Number.isInteger(x) && x >= 0 && x <= 255)) {
+      const bytes = Array.isArray(a) && a.length === arr.length
+        && Array.from(a).every((x) => Number.isInteger(x) && x >= 0 && x <= 255);
+      if (!bytes) {
         throw new DeviceStateError(`vga.${k}`, `expected ${arr.length} bytes`);
       }
       arr.set(a);
@@ -201,7 +213,9 @@ export function textOfScreen(bytes: Uint8Array, columns: number): string {
   const lines: string[] = [];
   for (let at = 0; at + 1 < bytes.length; at += columns * 2) {
     let line = '';
-    for (let c = 0; c < columns && at + 2 * c < bytes.length; c++) line += CP437[bytes[at + 2 * c]];
+    for (let c = 0; c < columns && at + 2 * c < bytes.length; c++) {
+      line += CP437[bytes[at + 2 * c]];
+    }
     lines.push(line.replace(/[ \u00a0]+$/, ''));
   }
   return lines.join('\n') + '\n';

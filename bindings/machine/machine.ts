@@ -318,7 +318,7 @@ export class Machine {
     this.postCodes[this.postCodesSeen++ % POST_CODES_KEPT] = { port, code };
   }
 
-  /** The text screen (80x25 after the firmware's mode 3): one line per row, trailing blanks dropped. */
+  /** The VGA text screen (80x25 in mode 3): one line per row, trailing blanks dropped. */
   screenText(): string { return this.vga.screenText(); }
 
   /** Where the VGA's cursor is on the screen, and its shape (CRTC registers 0Ah/0Bh, 0Eh/0Fh). */

@@ -116,7 +116,8 @@ describe('multiboot boot information (spec 3.3 offsets)', () => {
 function expectNoOverlap(plan: MultibootPlan): void {
   const ws = [...plan.writes].sort((a, b) => a.addr - b.addr);
   for (let i = 1; i < ws.length; i++) {
-    expect(ws[i].addr, `${ws[i - 1].what} runs into ${ws[i].what}`).toBeGreaterThanOrEqual(ws[i - 1].addr + ws[i - 1].data.length);
+    const prev = ws[i - 1];
+    expect(ws[i].addr, `${prev.what} runs into ${ws[i].what}`).toBeGreaterThanOrEqual(prev.addr + prev.data.length);
   }
 }
 
@@ -124,8 +125,9 @@ function expectNoOverlap(plan: MultibootPlan): void {
 function qemuKernel(path: string): { status: number | null; out: string } {
   const dir = mkdtempSync(join(tmpdir(), 'wv-mb-'));
   try {
-    const r = spawnSync('qemu-system-i386', ['-accel', 'tcg', '-display', 'none', '-serial', `file:${join(dir, 'com1')}`,
-      '-nic', 'none', '-no-reboot', '-m', '128', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-kernel', path], { timeout: 30_000 });
+    const r = spawnSync('qemu-system-i386', ['-accel', 'tcg', '-display', 'none',
+      '-serial', `file:${join(dir, 'com1')}`, '-nic', 'none', '-no-reboot', '-m', '128',
+      '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-kernel', path], { timeout: 30_000 });
     return { status: r.status, out: readFileSync(join(dir, 'com1'), 'latin1') };
   } finally { rmSync(dir, { recursive: true, force: true }); }
 }
@@ -141,7 +143,7 @@ describe('a kernel linked at 0x8000, over the low boot information area', () => 
     expect(plan.infoAddr).toBeGreaterThanOrEqual(plan.kernelEnd);
     expect(plan.gdtr.base).toBeGreaterThanOrEqual(plan.kernelEnd);
   });
-  it.skipIf(!hasQemu)('prints under wasmvisor what it prints under QEMU -kernel, and exits the same', async () => {
+  it.skipIf(!hasQemu)('prints what it prints under QEMU -kernel, and exits the same', async () => {
     const q = qemuKernel(path);
     expect(q.out).toContain('code at 0x9400 ran');
     const out: number[] = [];

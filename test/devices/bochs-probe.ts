@@ -41,12 +41,15 @@ export function runBochsRom(rom: Uint8Array, count: number): number[] {
     ].join('\n'));
     // Its debugger takes "c" (continue) from a pipe, as guests/systests/bochs/run-bochs.sh
     // gives it (given as spawnSync input instead, Bochs 2.7 stalls).
-    const r = spawnSync('sh', ['-c', 'echo c | exec bochs -q -f "$1"', 'sh', join(dir, 'bochsrc')], { timeout: 120_000 });
+    const r = spawnSync('sh', ['-c', 'echo c | exec bochs -q -f "$1"', 'sh', join(dir, 'bochsrc')],
+      { timeout: 120_000 });
     const out = r.stdout;
     // The debugger echoes its "c" command; the guest's bytes follow it.
     const prompt = Buffer.from('<bochs:1> c\n');
     const at = out.indexOf(prompt);
-    if (at < 0) throw new Error(`Bochs did not start the guest: ${r.stderr.toString().slice(-500)}`);
+    if (at < 0) {
+      throw new Error(`Bochs did not start the guest: ${r.stderr.toString().slice(-500)}`);
+    }
     return [...out.subarray(at + prompt.length, at + prompt.length + count)];
   } finally { rmSync(dir, { recursive: true, force: true }); }
 }

@@ -20,25 +20,27 @@ let cached: number[] | undefined;
 async function ours(): Promise<number[]> {
   if (cached) return cached;
   const out: number[] = [];
-  const m = await Machine.create({ ramBytes: 16 << 20, firmware: powerOnProbe(), instructionsPerSecond: 1_000_000,
-    debugcon: (x) => out.push(x) });
+  const m = await Machine.create({
+    ramBytes: 16 << 20, firmware: powerOnProbe(), instructionsPerSecond: 1_000_000,
+    debugcon: (x) => out.push(x),
+  });
   expect(m.run(100_000_000)).toEqual({ kind: 'exit', status: 1 });
   expect(m.stats().interruptsInjected).toBe(0);
   return (cached = out);
 }
 
 describe('power-on state of the PIC and the PIT', () => {
-  it('STI with an unprogrammed 8254 and 8259A takes no interrupt (the last byte is FFh, not a vector)', async () => {
+  it('STI with an unprogrammed 8254 and 8259A takes no interrupt (last byte FFh)', async () => {
     const b = await ours();
     expect(b).toHaveLength(POWER_ON_BYTES);
     expect(b[POWER_ON_BYTES - 1]).toBe(0xff);
   });
 
-  it.skipIf(!hasBochs)('reads what Bochs 2.7 reads: IRR 0, all lines masked, OUT0 steady, no interrupt', async () => {
+  it.skipIf(!hasBochs)('reads what Bochs 2.7 reads: IRR 0, lines masked, OUT0 steady', async () => {
     expect(await ours()).toEqual(runBochsRom(powerOnProbe(), POWER_ON_BYTES));
   });
 
-  it.skipIf(!hasQemu)('QEMU, where the PIT counts and the PIC is unmasked, delivers nothing either', async () => {
+  it.skipIf(!hasQemu)('QEMU, whose PIT counts and PIC is unmasked, delivers nothing either', async () => {
     const q = runQemuBios(powerOnProbe());
     expect(q, JSON.stringify(q)).toMatchObject({ status: 1 });
     expect(q.bytes).toHaveLength(POWER_ON_BYTES);

@@ -37,14 +37,14 @@ describe('CRT controller (FreeVGA "CRT Controller Registers")', () => {
     crtc(0x0a, 0x20);
     expect(vga.cursor().visible).toBe(false);
   });
-  it('registers 00h-07h are write-protected by bit 7 of 11h, except the line compare bit of 07h', () => {
+  it('registers 00h-07h are write-protected by bit 7 of 11h, but for line compare in 07h', () => {
     expect(crtc(0x01, 0x33)).toBe(0x4f);
     expect(crtc(0x07, 0x00)).toBe(0x0f);
     crtc(0x11, 0x0e);
     expect(crtc(0x01, 0x27)).toBe(0x27); // 40 columns now
     expect(vga.columns).toBe(40);
   });
-  it('input status #1 (3DAh) shows the other retrace phase on each read, so polling loops end', () => {
+  it('input status #1 (3DAh) shows the other retrace phase on each read: polls end', () => {
     const a = p.inb(0x3da), b = p.inb(0x3da);
     expect((a ^ b) & 0x09).toBe(0x09);
   });
@@ -52,7 +52,9 @@ describe('CRT controller (FreeVGA "CRT Controller Registers")', () => {
 
 describe('the screen as text', () => {
   it('reads the page at the start address, code page 437, trailing blanks dropped', () => {
-    const put = (cell: number, s: string) => [...s].forEach((c, i) => { mem[TEXT_BASE - 0xa0000 + 2 * (cell + i)] = c.charCodeAt(0); });
+    const put = (cell: number, s: string) => [...s].forEach((c, i) => {
+      mem[TEXT_BASE - 0xa0000 + 2 * (cell + i)] = c.charCodeAt(0);
+    });
     put(0, 'top'); put(80 * 24, 'bottom \x01\xdb'); put(80 * 25, 'next page');
     const lines = vga.screenText().split('\n');
     expect(lines.length).toBe(26); // 25 rows and the final newline
@@ -67,11 +69,13 @@ describe('the screen as text', () => {
 /** Write-then-read sequences whose results do not depend on what ran before. */
 const ops: Op[] = [
   inb(0x3cc),
-  outb(0x3d4, 0x0e), outb(0x3d5, 0x12), inb(0x3d5), outb(0x3d4, 0x0f), outb(0x3d5, 0x34), inb(0x3d5), inb(0x3d4),
+  outb(0x3d4, 0x0e), outb(0x3d5, 0x12), inb(0x3d5),
+  outb(0x3d4, 0x0f), outb(0x3d5, 0x34), inb(0x3d5), inb(0x3d4),
   outb(0x3d4, 0x11), inb(0x3d5),
   outb(0x3d4, 0x01), outb(0x3d5, 0x33), inb(0x3d5),
   outb(0x3d4, 0x07), outb(0x3d5, 0x00), inb(0x3d5), outb(0x3d5, 0x1f),
-  outb(0x3d4, 0x11), outb(0x3d5, 0x0e), outb(0x3d4, 0x01), outb(0x3d5, 0x33), inb(0x3d5), outb(0x3d5, 0x4f),
+  outb(0x3d4, 0x11), outb(0x3d5, 0x0e),
+  outb(0x3d4, 0x01), outb(0x3d5, 0x33), inb(0x3d5), outb(0x3d5, 0x4f),
   outb(0x3d4, 0x11), outb(0x3d5, 0x8e),
   outb(0x3c4, 0x04), inb(0x3c5), inb(0x3c4), outb(0x3ce, 0x06), inb(0x3cf), inb(0x3ce),
 ];
@@ -79,6 +83,7 @@ const ops: Op[] = [
 describe.skipIf(!hasQemu)('against QEMU\'s VGA in mode 3', () => {
   it('reads back the same registers', () => {
     const local = runLocal(ops, (port) => p.inb(port), (port, _s, v) => p.outb(port, v));
-    expect(runQemu(ops, ['-vga', 'std']).bytes).toEqual(local); // the probe's -nodefaults has no VGA: add QEMU's standard one
+    // The probe runs QEMU with -nodefaults, which has no VGA: QEMU's standard one is added.
+    expect(runQemu(ops, ['-vga', 'std']).bytes).toEqual(local);
   });
 });

@@ -23,7 +23,8 @@ import { makeDisk } from '../../guests/firmware/tests/mkdisk.mjs';
 
 const fw = join(__dirname, '..', '..', 'guests/firmware');
 const disk = (): Uint8Array => makeDisk(readFileSync(join(fw, 'tests/vgatext.bin')));
-/** "VGA:", AX of AH=08h, DX and CX of AH=03h, CRTC 0Ah/0Bh after the mode set, 0Ah-0Fh, the page. */
+/** "VGA:", AX of AH=08h, DX and CX of AH=03h, CRTC 0Ah/0Bh after the mode set, 0Ah-0Fh,
+ *  the page. */
 const REPORT = 4 + 2 + 4 + 2 + 6 + 4000;
 
 /** The report from the 0xE9 bytes (the firmware may print a banner before it). */
@@ -39,8 +40,10 @@ function qemu(bios?: string): Buffer {
   try {
     writeFileSync(join(dir, 'disk.img'), disk());
     const r = spawnSync('qemu-system-i386', ['-accel', 'tcg', '-display', 'none', '-nic', 'none',
-      '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-m', '32', '-debugcon', `file:${join(dir, 'con.bin')}`,
-      '-drive', `file=${join(dir, 'disk.img')},format=raw,if=ide`, ...(bios ? ['-bios', bios] : [])], { timeout: 60_000 });
+      '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-m', '32',
+      '-debugcon', `file:${join(dir, 'con.bin')}`,
+      '-drive', `file=${join(dir, 'disk.img')},format=raw,if=ide`,
+      ...(bios ? ['-bios', bios] : [])], { timeout: 60_000 });
     expect(r.status).toBe(1); // isa-debug-exit with 0
     expect(existsSync(join(dir, 'con.bin'))).toBe(true);
     return report(readFileSync(join(dir, 'con.bin')));
@@ -67,7 +70,9 @@ describe.skipIf(!hasQemu)('VGA text mode and int 10h against QEMU + SeaBIOS', ()
     expect(m.screenText()).toBe(textOfScreen(ref.subarray(18), 80));
     expect(m.screenText()).toContain('scrolling line                          A');
     const loc = ref[16] << 8 | ref[17];
-    expect(m.screenCursor()).toMatchObject({ row: Math.floor(loc / 80), column: loc % 80, start: ref[12] & 0x1f, end: ref[13] & 0x1f });
+    expect(m.screenCursor()).toMatchObject({
+      row: Math.floor(loc / 80), column: loc % 80, start: ref[12] & 0x1f, end: ref[13] & 0x1f,
+    });
   });
 
   it('wasmvisor run --vga-dump FILE writes the screen QEMU shows, as text', () => {
@@ -75,10 +80,12 @@ describe.skipIf(!hasQemu)('VGA text mode and int 10h against QEMU + SeaBIOS', ()
     const dir = mkdtempSync(join(tmpdir(), 'wv-vga-'));
     try {
       writeFileSync(join(dir, 'disk.img'), disk());
-      const r = runCli(['run', '--disk', join(dir, 'disk.img'), '--vga-dump', join(dir, 'screen.txt')]);
+      const img = join(dir, 'disk.img');
+      const r = runCli(['run', '--disk', img, '--vga-dump', join(dir, 'screen.txt')]);
       expect(r.status).toBe(1);
-      expect(readFileSync(join(dir, 'screen.txt'), 'utf8')).toBe(textOfScreen(ref.subarray(18), 80));
-      const bad = runCli(['run', '--disk', join(dir, 'disk.img'), '--vga-dump', join(dir, 'no/such/dir/x.txt')]);
+      const screen = readFileSync(join(dir, 'screen.txt'), 'utf8');
+      expect(screen).toBe(textOfScreen(ref.subarray(18), 80));
+      const bad = runCli(['run', '--disk', img, '--vga-dump', join(dir, 'no/such/dir/x.txt')]);
       expect(bad.status).toBe(2);
       expect(bad.stderr).toMatch(/cannot write --vga-dump .*no\/such\/dir\/x\.txt: ENOENT/);
     } finally { rmSync(dir, { recursive: true, force: true }); }

@@ -3,7 +3,8 @@
 ; attribute, read character, scroll a window up and down, scrolling the whole screen at its
 ; bottom line) and directly (a cell of B800:0000, the cursor location in CRTC 0Eh/0Fh), then
 ; reports on the 0xE9 debug console: "VGA:", what int 10h AH=08h and AH=03h returned
-; (AX; DX, CX), CRTC 0Ah/0Bh after the mode set, CRTC 0Ah-0Fh at the end (after AH=01h), and the 4000 bytes of the 80x25 page at B800:0000.
+; (AX; DX, CX), CRTC 0Ah/0Bh after the mode set, CRTC 0Ah-0Fh at the end (after AH=01h),
+; and the 4000 bytes of the 80x25 page at B800:0000.
 ; Ends through isa-debug-exit (port 0xF4). Build: nasm -f bin -o vgatext.bin vgatext.asm
 bits 16
 org 0x7C00
