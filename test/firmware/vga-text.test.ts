@@ -23,9 +23,11 @@ import { makeDisk } from '../../guests/firmware/tests/mkdisk.mjs';
 
 const fw = join(__dirname, '..', '..', 'guests/firmware');
 const disk = (): Uint8Array => makeDisk(readFileSync(join(fw, 'tests/vgatext.bin')));
-/** "VGA:", AX of AH=08h, DX and CX of AH=03h, CRTC 0Ah/0Bh after the mode set, 0Ah-0Fh,
- *  the page. */
-const REPORT = 4 + 2 + 4 + 2 + 6 + 4000;
+/** "VGA:", AX of AH=08h, DX and CX of AH=03h, CRTC 0Ah/0Bh after the mode set, AX of
+ *  AH=0Fh, CRTC 0Ah-0Fh, the page. */
+const CRTC = 4 + 2 + 4 + 2 + 2;
+const PAGE = CRTC + 6;
+const REPORT = PAGE + 4000;
 
 /** The report from the 0xE9 bytes (the firmware may print a banner before it). */
 function report(bytes: Uint8Array): Buffer {
@@ -63,15 +65,17 @@ describe.skipIf(!hasQemu)('VGA text mode and int 10h against QEMU + SeaBIOS', ()
     const ref = qemu();
     const { m, bytes } = await ours();
     expect(bytes.length).toBe(REPORT);
-    expect([...bytes.subarray(0, 18)]).toEqual([...ref.subarray(0, 18)]);
-    expect(textOfScreen(bytes.subarray(18), 80)).toBe(textOfScreen(ref.subarray(18), 80));
+    expect([...bytes.subarray(0, PAGE)]).toEqual([...ref.subarray(0, PAGE)]);
+    expect(textOfScreen(bytes.subarray(PAGE), 80)).toBe(textOfScreen(ref.subarray(PAGE), 80));
     expect(bytes.equals(ref)).toBe(true); // attributes too
     // The library's view: QEMU's page as text, the cursor where QEMU's CRTC 0Eh/0Fh put it.
-    expect(m.screenText()).toBe(textOfScreen(ref.subarray(18), 80));
+    expect(m.screenText()).toBe(textOfScreen(ref.subarray(PAGE), 80));
     expect(m.screenText()).toContain('scrolling line                          A');
-    const loc = ref[16] << 8 | ref[17];
+    expect(m.screenText()).toMatch(/PQ\nRS   xyz\n/); // int 10h AH=13h, wrapping at column 80
+    const loc = ref[CRTC + 4] << 8 | ref[CRTC + 5];
     expect(m.screenCursor()).toMatchObject({
-      row: Math.floor(loc / 80), column: loc % 80, start: ref[12] & 0x1f, end: ref[13] & 0x1f,
+      row: Math.floor(loc / 80), column: loc % 80,
+      start: ref[CRTC] & 0x1f, end: ref[CRTC + 1] & 0x1f,
     });
   });
 
@@ -84,7 +88,7 @@ describe.skipIf(!hasQemu)('VGA text mode and int 10h against QEMU + SeaBIOS', ()
       const r = runCli(['run', '--disk', img, '--vga-dump', join(dir, 'screen.txt')]);
       expect(r.status).toBe(1);
       const screen = readFileSync(join(dir, 'screen.txt'), 'utf8');
-      expect(screen).toBe(textOfScreen(ref.subarray(18), 80));
+      expect(screen).toBe(textOfScreen(ref.subarray(PAGE), 80));
       const bad = runCli(['run', '--disk', img, '--vga-dump', join(dir, 'no/such/dir/x.txt')]);
       expect(bad.status).toBe(2);
       expect(bad.stderr).toMatch(/cannot write --vga-dump .*no\/such\/dir\/x\.txt: ENOENT/);

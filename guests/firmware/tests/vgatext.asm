@@ -3,8 +3,9 @@
 ; attribute, read character, scroll a window up and down, scrolling the whole screen at its
 ; bottom line) and directly (a cell of B800:0000, the cursor location in CRTC 0Eh/0Fh), then
 ; reports on the 0xE9 debug console: "VGA:", what int 10h AH=08h and AH=03h returned
-; (AX; DX, CX), CRTC 0Ah/0Bh after the mode set, CRTC 0Ah-0Fh at the end (after AH=01h),
-; and the 4000 bytes of the 80x25 page at B800:0000.
+; (AX; DX, CX), CRTC 0Ah/0Bh after the mode set, AX of AH=0Fh, CRTC 0Ah-0Fh at the end
+; (after AH=01h), and the 4000 bytes of the 80x25 page at B800:0000. AH=13h writes a
+; string with attributes (the cursor following) and one in a single attribute.
 ; Ends through isa-debug-exit (port 0xF4). Build: nasm -f bin -o vgatext.bin vgatext.asm
 bits 16
 org 0x7C00
@@ -71,6 +72,23 @@ start:
         int 0x10
         mov si, msg3
         call puts
+        push ds
+        pop es                          ; ES:BP = the strings of AH=13h
+        mov ax, 0x1303                  ; characters and attributes, the cursor follows
+        xor bx, bx
+        mov cx, 4
+        mov dx, 0x0F4E                  ; row 15, column 78: wraps to row 16
+        mov bp, str13a
+        int 0x10
+        mov ax, 0x1300                  ; characters in attribute BL, the cursor stays
+        mov bx, 0x0071
+        mov cx, 3
+        mov dx, 0x1005
+        mov bp, str13b
+        int 0x10
+        mov ah, 0x0F                    ; current mode and columns
+        int 0x10
+        mov [r_mode], ax
         mov ah, 0x03
         xor bh, bh
         int 0x10
@@ -88,7 +106,7 @@ start:
         mov ax, 0xC70F
         out dx, ax
         mov si, tag
-        mov cx, 4 + 8
+        mov cx, 4 + 10
         mov dx, 0xE9
         rep outsb                       ; "VGA:" and the six result bytes
         mov bl, 0x0A                    ; CRTC 0Ah-0Fh
@@ -128,5 +146,8 @@ r_char: dw 0
 r_pos:  dw 0
 r_shape: dw 0
 r_mode_shape: dw 0
+r_mode: dw 0
+str13a: db "P", 0x1F, "Q", 0x2E, "R", 0x3D, "S", 0x4C
+str13b: db "xyz"
         times 510 - ($ - $$) db 0
         dw 0xAA55
