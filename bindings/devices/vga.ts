@@ -63,7 +63,10 @@ export interface VgaState {
   gcIndex: number; gc: number[]; status: number;
 }
 
-export interface Cursor { row: number; column: number; visible: boolean; start: number; end: number }
+/** Where the cursor is on the screen, whether it shows, and its first and last scan line. */
+export interface Cursor {
+  row: number; column: number; visible: boolean; start: number; end: number;
+}
 
 export class VgaText {
   crtcIndex = 0;

@@ -10,8 +10,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const hasBochs = spawnSync('sh', ['-c', 'command -v bochs']).status === 0;
-if (!hasBochs) console.warn('bochs not found: the power-on comparisons against Bochs are skipped');
+import { hasTool } from '../helpers/tools.js';
+
+export const hasBochs = hasTool('bochs');
 
 /** A 32 KiB option ROM: 55 AA, 64 blocks, RETF at offset 3, checksum byte last. */
 function vgaStub(): Uint8Array {
