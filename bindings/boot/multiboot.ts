@@ -83,7 +83,13 @@ export interface MultibootHeader {
   offset: number;
   flags: number;
   /** Present only with the a.out kludge (flag bit 16), 3.1.3. */
-  aout?: { headerAddr: number; loadAddr: number; loadEndAddr: number; bssEndAddr: number; entryAddr: number };
+  aout?: {
+    headerAddr: number;
+    loadAddr: number;
+    loadEndAddr: number;
+    bssEndAddr: number;
+    entryAddr: number;
+  };
 }
 
 export interface MultibootModule {
@@ -144,7 +150,10 @@ export function findMultibootHeader(image: Uint8Array): MultibootHeader {
     const header: MultibootHeader = { offset: off, flags };
     if (flags & HEADER_AOUT_KLUDGE) {
       if (off + 32 > image.byteLength) {
-        throw new MultibootError(`multiboot header at offset ${hex(off)}: a.out kludge fields are cut off by the end of the image`);
+        throw new MultibootError(
+          `multiboot header at offset ${hex(off)}: ` +
+            'a.out kludge fields are cut off by the end of the image',
+        );
       }
       header.aout = {
         headerAddr: view.getUint32(off + 12, true),
@@ -157,23 +166,35 @@ export function findMultibootHeader(image: Uint8Array): MultibootHeader {
     return header;
   }
   if (badChecksumAt >= 0) {
-    throw new MultibootError(`multiboot header at offset ${hex(badChecksumAt)} has a bad checksum (magic + flags + checksum must be 0 mod 2^32)`);
+    throw new MultibootError(
+      `multiboot header at offset ${hex(badChecksumAt)} has a ` +
+        'bad checksum (magic + flags + checksum must be 0 mod 2^32)',
+    );
   }
-  throw new MultibootError(`no multiboot header (magic ${hex(MULTIBOOT_HEADER_MAGIC)}) in the first ${MULTIBOOT_SEARCH} bytes of the image`);
+  throw new MultibootError(
+    `no multiboot header (magic ${hex(MULTIBOOT_HEADER_MAGIC)}) ` +
+      `in the first ${MULTIBOOT_SEARCH} bytes of the image`,
+  );
 }
 
 /** 3.1.2: bits 0-15 are requirements; a loader must refuse those it does not understand. */
 function checkRequiredFlags(header: MultibootHeader): void {
   const unknown = header.flags & 0xfff8;
   if (unknown) {
-    throw new MultibootError(`multiboot header at offset ${hex(header.offset)} requires unsupported features (flags bits ${hex(unknown)})`);
+    throw new MultibootError(
+      `multiboot header at offset ${hex(header.offset)} requires ` +
+        `unsupported features (flags bits ${hex(unknown)})`,
+    );
   }
   // Bit 2 (video mode) is not refused: QEMU also boots such kernels in text mode.
 }
 
 function checkInRam(addr: number, length: number, ramBytes: number, what: string): void {
   if (addr < 0 || length < 0 || addr + length > ramBytes) {
-    throw new MultibootError(`${what} [${hex(addr)}, ${hex(addr + length)}) lies outside guest RAM (${hex(ramBytes)} bytes)`);
+    throw new MultibootError(
+      `${what} [${hex(addr)}, ${hex(addr + length)}) ` +
+        `lies outside guest RAM (${hex(ramBytes)} bytes)`,
+    );
   }
 }
 
@@ -184,26 +205,54 @@ const overlapsLowBootArea = (w: MemoryWrite): boolean =>
 function loadAout(image: Uint8Array, header: MultibootHeader, ramBytes: number) {
   const a = header.aout!;
   if (a.loadAddr > a.headerAddr) {
-    throw new MultibootError(`a.out kludge: load_addr ${hex(a.loadAddr)} is above header_addr ${hex(a.headerAddr)}`);
+    throw new MultibootError(
+      `a.out kludge: load_addr ${hex(a.loadAddr)} is above header_addr ${hex(a.headerAddr)}`,
+    );
   }
   const fileStart = header.offset - (a.headerAddr - a.loadAddr);
   if (fileStart < 0) {
-    throw new MultibootError(`a.out kludge: header_addr - load_addr (${hex(a.headerAddr - a.loadAddr)}) is larger than the header's offset in the file (${hex(header.offset)})`);
+    throw new MultibootError(
+      `a.out kludge: header_addr - load_addr (${hex(a.headerAddr - a.loadAddr)}) ` +
+        `is larger than the header's offset in the file (${hex(header.offset)})`,
+    );
   }
   const loadEnd = a.loadEndAddr === 0 ? a.loadAddr + (image.byteLength - fileStart) : a.loadEndAddr;
-  if (loadEnd < a.loadAddr) throw new MultibootError(`a.out kludge: load_end_addr ${hex(loadEnd)} is below load_addr ${hex(a.loadAddr)}`);
+  if (loadEnd < a.loadAddr)
+    throw new MultibootError(
+      `a.out kludge: load_end_addr ${hex(loadEnd)} is below load_addr ${hex(a.loadAddr)}`,
+    );
   const length = loadEnd - a.loadAddr;
   if (fileStart + length > image.byteLength) {
-    throw new MultibootError(`a.out kludge: load_end_addr ${hex(loadEnd)} asks for ${length} bytes but the file has only ${image.byteLength - fileStart} after offset ${hex(fileStart)}`);
+    throw new MultibootError(
+      `a.out kludge: load_end_addr ${hex(loadEnd)} asks for ${length} bytes but the ` +
+        `file has only ${image.byteLength - fileStart} after offset ${hex(fileStart)}`,
+    );
   }
   const bssEnd = a.bssEndAddr === 0 ? loadEnd : a.bssEndAddr;
-  if (bssEnd < loadEnd) throw new MultibootError(`a.out kludge: bss_end_addr ${hex(bssEnd)} is below load_end_addr ${hex(loadEnd)}`);
+  if (bssEnd < loadEnd)
+    throw new MultibootError(
+      `a.out kludge: bss_end_addr ${hex(bssEnd)} is below load_end_addr ${hex(loadEnd)}`,
+    );
   checkInRam(a.loadAddr, bssEnd - a.loadAddr, ramBytes, 'a.out kludge image');
   if (a.entryAddr < a.loadAddr || a.entryAddr >= loadEnd) {
-    throw new MultibootError(`a.out kludge: entry_addr ${hex(a.entryAddr)} is outside the loaded text [${hex(a.loadAddr)}, ${hex(loadEnd)})`);
+    throw new MultibootError(
+      `a.out kludge: entry_addr ${hex(a.entryAddr)} is outside ` +
+        `the loaded text [${hex(a.loadAddr)}, ${hex(loadEnd)})`,
+    );
   }
-  const writes: MemoryWrite[] = [{ addr: a.loadAddr, data: image.subarray(fileStart, fileStart + length), what: 'a.out kludge text+data' }];
-  if (bssEnd > loadEnd) writes.push({ addr: loadEnd, data: new Uint8Array(bssEnd - loadEnd), what: 'a.out kludge bss' });
+  const writes: MemoryWrite[] = [
+    {
+      addr: a.loadAddr,
+      data: image.subarray(fileStart, fileStart + length),
+      what: 'a.out kludge text+data',
+    },
+  ];
+  if (bssEnd > loadEnd)
+    writes.push({
+      addr: loadEnd,
+      data: new Uint8Array(bssEnd - loadEnd),
+      what: 'a.out kludge bss',
+    });
   return { writes, entry: a.entryAddr, end: bssEnd };
 }
 
@@ -211,10 +260,16 @@ function loadAout(image: Uint8Array, header: MultibootHeader, ramBytes: number) 
 function loadElf(image: Uint8Array, ramBytes: number) {
   const v = new DataView(image.buffer, image.byteOffset, image.byteLength);
   if (image.byteLength < 52 || v.getUint32(0, false) !== 0x7f454c46) {
-    throw new MultibootError('image has no a.out kludge (header flag bit 16) and is not an ELF file');
+    throw new MultibootError(
+      'image has no a.out kludge (header flag bit 16) and is not an ELF file',
+    );
   }
-  if (image[4] !== 1) throw new MultibootError(`ELF class ${image[4]} is not ELFCLASS32 (a 64-bit image cannot be booted by Multiboot v1)`);
-  if (image[5] !== 1) throw new MultibootError(`ELF data encoding ${image[5]} is not little-endian`);
+  if (image[4] !== 1)
+    throw new MultibootError(
+      `ELF class ${image[4]} is not ELFCLASS32 (a 64-bit image cannot be booted by Multiboot v1)`,
+    );
+  if (image[5] !== 1)
+    throw new MultibootError(`ELF data encoding ${image[5]} is not little-endian`);
   const type = v.getUint16(16, true);
   const machine = v.getUint16(18, true);
   if (type !== 2) throw new MultibootError(`ELF type ${type} is not ET_EXEC`);
@@ -224,7 +279,10 @@ function loadElf(image: Uint8Array, ramBytes: number) {
   const phentsize = v.getUint16(42, true);
   const phnum = v.getUint16(44, true);
   if (phentsize < 32 || phoff + phnum * phentsize > image.byteLength) {
-    throw new MultibootError(`ELF program header table (offset ${hex(phoff)}, ${phnum} x ${phentsize} bytes) lies outside the file`);
+    throw new MultibootError(
+      `ELF program header table (offset ${hex(phoff)}, ` +
+        `${phnum} x ${phentsize} bytes) lies outside the file`,
+    );
   }
   const writes: MemoryWrite[] = [];
   let end = 0;
@@ -237,20 +295,37 @@ function loadElf(image: Uint8Array, ramBytes: number) {
     const paddr = v.getUint32(p + 12, true);
     const filesz = v.getUint32(p + 16, true);
     const memsz = v.getUint32(p + 20, true);
-    if (filesz > memsz) throw new MultibootError(`ELF segment ${i}: p_filesz ${hex(filesz)} exceeds p_memsz ${hex(memsz)}`);
+    if (filesz > memsz)
+      throw new MultibootError(
+        `ELF segment ${i}: p_filesz ${hex(filesz)} exceeds p_memsz ${hex(memsz)}`,
+      );
     if (offset + filesz > image.byteLength) {
-      throw new MultibootError(`ELF segment ${i}: file range [${hex(offset)}, ${hex(offset + filesz)}) lies outside the file (${image.byteLength} bytes)`);
+      throw new MultibootError(
+        `ELF segment ${i}: file range [${hex(offset)}, ${hex(offset + filesz)}) ` +
+          `lies outside the file (${image.byteLength} bytes)`,
+      );
     }
     if (memsz === 0) continue;
     checkInRam(paddr, memsz, ramBytes, `ELF segment ${i}`);
-    if (filesz) writes.push({ addr: paddr, data: image.subarray(offset, offset + filesz), what: `ELF segment ${i}` });
-    if (memsz > filesz) writes.push({ addr: paddr + filesz, data: new Uint8Array(memsz - filesz), what: `ELF segment ${i} bss` });
+    if (filesz)
+      writes.push({
+        addr: paddr,
+        data: image.subarray(offset, offset + filesz),
+        what: `ELF segment ${i}`,
+      });
+    if (memsz > filesz)
+      writes.push({
+        addr: paddr + filesz,
+        data: new Uint8Array(memsz - filesz),
+        what: `ELF segment ${i} bss`,
+      });
     end = Math.max(end, paddr + memsz);
     // A kernel linked at a virtual address gives a virtual e_entry; start at its physical alias.
     if (entry >= vaddr && entry < vaddr + memsz) physEntry = entry - vaddr + paddr;
   }
   if (!writes.length) throw new MultibootError('ELF file has no PT_LOAD segment to load');
-  if (physEntry === undefined) throw new MultibootError(`ELF entry point ${hex(entry)} is not inside any PT_LOAD segment`);
+  if (physEntry === undefined)
+    throw new MultibootError(`ELF entry point ${hex(entry)} is not inside any PT_LOAD segment`);
   return { writes, entry: physEntry, end };
 }
 
@@ -277,7 +352,8 @@ function memoryMap(ramBytes: number): MmapEntry[] {
     { base: CONVENTIONAL_TOP, length: 0xa0000 - CONVENTIONAL_TOP, type: MMAP_RESERVED },
     { base: 0xf0000, length: 0x10000, type: MMAP_RESERVED },
   ];
-  if (ramBytes > HIGH_MEMORY) map.push({ base: HIGH_MEMORY, length: ramBytes - HIGH_MEMORY, type: MMAP_AVAILABLE });
+  if (ramBytes > HIGH_MEMORY)
+    map.push({ base: HIGH_MEMORY, length: ramBytes - HIGH_MEMORY, type: MMAP_AVAILABLE });
   return map;
 }
 
@@ -338,7 +414,9 @@ function layoutAfterKernel(
   const ramBytes = opts.ramBytes;
   const info = new Uint8Array(INFO_SIZE);
   const iv = new DataView(info.buffer);
-  iv.setUint32(0, INFO_MEMORY | INFO_BOOT_DEVICE | INFO_CMDLINE | INFO_MODS | INFO_MMAP | INFO_BOOT_LOADER_NAME, true);
+  const flags = INFO_MEMORY | INFO_BOOT_DEVICE | INFO_CMDLINE | INFO_MODS | INFO_MMAP
+    | INFO_BOOT_LOADER_NAME;
+  iv.setUint32(0, flags, true);
   iv.setUint32(4, CONVENTIONAL_TOP / 1024, true); // mem_lower, KiB from 0
   iv.setUint32(8, (ramBytes - HIGH_MEMORY) / 1024, true); // mem_upper, KiB from 1 MiB
   iv.setUint32(12, 0x8000ffff, true); // boot_device: BIOS drive 0x80, no partition (as QEMU)
@@ -357,7 +435,9 @@ function layoutAfterKernel(
 export function planMultiboot(image: Uint8Array, opts: MultibootOptions): MultibootPlan {
   const ramBytes = opts.ramBytes;
   if (!Number.isInteger(ramBytes) || ramBytes < 2 * HIGH_MEMORY) {
-    throw new MultibootError(`guest RAM of ${ramBytes} bytes is too small for a multiboot kernel (at least 2 MiB)`);
+    throw new MultibootError(
+      `guest RAM of ${ramBytes} bytes is too small for a multiboot kernel (at least 2 MiB)`,
+    );
   }
   const header = findMultibootHeader(image);
   checkRequiredFlags(header);
@@ -388,7 +468,10 @@ export function planMultiboot(image: Uint8Array, opts: MultibootOptions): Multib
   for (const w of tail.writes) {
     checkInRam(w.addr, w.data.length, ramBytes, w.what);
     if (w.addr < HIGH_MEMORY && w.addr + w.data.length > CONVENTIONAL_TOP) {
-      throw new MultibootError(`${w.what} [${hex(w.addr)}, ${hex(w.addr + w.data.length)}) would overlap the legacy area [${hex(CONVENTIONAL_TOP)}, ${hex(HIGH_MEMORY)})`);
+      throw new MultibootError(
+        `${w.what} [${hex(w.addr)}, ${hex(w.addr + w.data.length)}) ` +
+          `would overlap the legacy area [${hex(CONVENTIONAL_TOP)}, ${hex(HIGH_MEMORY)})`,
+      );
     }
   }
 
@@ -401,12 +484,29 @@ export function planMultiboot(image: Uint8Array, opts: MultibootOptions): Multib
     mmap,
     kernelEnd: loaded.end,
     regs: {
-      eax: MULTIBOOT_BOOTLOADER_MAGIC, ebx: infoAddr, ecx: 0, edx: 0,
-      esp: 0, ebp: 0, esi: 0, edi: 0,
-      eip: loaded.entry, eflags: 0x2,
-      cr0: 0x60000011, cr2: 0, cr3: 0, cr4: 0,
+      eax: MULTIBOOT_BOOTLOADER_MAGIC,
+      ebx: infoAddr,
+      ecx: 0,
+      edx: 0,
+      esp: 0,
+      ebp: 0,
+      esi: 0,
+      edi: 0,
+      eip: loaded.entry,
+      eflags: 0x2,
+      cr0: 0x60000011,
+      cr2: 0,
+      cr3: 0,
+      cr4: 0,
     },
-    segments: { cs: FLAT_CODE, ds: FLAT_DATA, es: FLAT_DATA, fs: FLAT_DATA, gs: FLAT_DATA, ss: FLAT_DATA },
+    segments: {
+      cs: FLAT_CODE,
+      ds: FLAT_DATA,
+      es: FLAT_DATA,
+      fs: FLAT_DATA,
+      gs: FLAT_DATA,
+      ss: FLAT_DATA,
+    },
     gdtr: { base: gdtAddr, limit: GDT_BYTES.length - 1 },
     idtr: { base: 0, limit: 0x3ff },
   };
@@ -416,19 +516,27 @@ export function planMultiboot(image: Uint8Array, opts: MultibootOptions): Multib
 export function applyMultiboot(core: Core, plan: MultibootPlan): void {
   for (const w of plan.writes) {
     if (w.addr + w.data.length > core.ramBytes) {
-      throw new MultibootError(`${w.what} [${hex(w.addr)}, ${hex(w.addr + w.data.length)}) lies outside guest RAM (${hex(core.ramBytes)} bytes)`);
+      throw new MultibootError(
+        `${w.what} [${hex(w.addr)}, ${hex(w.addr + w.data.length)}) ` +
+          `lies outside guest RAM (${hex(core.ramBytes)} bytes)`,
+      );
     }
   }
   core.reset();
   for (const w of plan.writes) core.writePhys(w.addr, w.data);
-  for (const [name, seg] of Object.entries(plan.segments) as [SegName, Segment][]) core.setSegment(name, seg);
+  for (const [name, seg] of Object.entries(plan.segments) as [SegName, Segment][])
+    core.setSegment(name, seg);
   core.setTable('gdtr', plan.gdtr);
   core.setTable('idtr', plan.idtr);
   core.setRegs(plan.regs);
 }
 
 /** Plans and applies in one step; returns the plan. */
-export function bootMultiboot(core: Core, image: Uint8Array, opts: Omit<MultibootOptions, 'ramBytes'> = {}): MultibootPlan {
+export function bootMultiboot(
+  core: Core,
+  image: Uint8Array,
+  opts: Omit<MultibootOptions, 'ramBytes'> = {},
+): MultibootPlan {
   const plan = planMultiboot(image, { ...opts, ramBytes: core.ramBytes });
   applyMultiboot(core, plan);
   return plan;
