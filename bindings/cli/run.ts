@@ -247,7 +247,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   }
   if (opts.vgaDump) {
     try { writeFileSync(opts.vgaDump, ''); } catch (e) {
-      throw new UsageError(`cannot write --vga-dump ${opts.vgaDump}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      throw new UsageError(`cannot write --vga-dump ${opts.vgaDump}: ${why}`);
     }
   }
   let debugFd: number | undefined;
