@@ -33,6 +33,7 @@ import { setShadowNext, setSoftInt } from './shadow';
 import { aluMem32, aluRM, alu32 } from './alu-paths';
 import {
   segLimitCS, realFarTargetOk, realFarReturnOk, imm2, loadFar, group3, redecodeAfterPrefixes,
+  arplRM,
 } from './insns';
 import { setSliceCount } from './tsc';
 import { needAttention } from './events';
@@ -41,7 +42,6 @@ import { loadSeg } from './system/segments';
 import { farJump, farCall, farReturn } from './system/far';
 import { deliver, iret, EV_SOFT_INT, EV_SOFT_EXC, EV_PRIV_SOFT_EXC } from './system/interrupts';
 import { popf, pushfAllowed, ifChangeAllowed } from './system/eflags';
-import { arpl } from './system/tables';
 import { protectedMode, v86Mode } from './system/segments';
 
 /** Operand size (bits) of a w-bit opcode: byte when w = 0. */
@@ -180,9 +180,7 @@ export { prefixes } from './prefixes';
 /** ARPL Ew, Gw (#UD in real and V86 mode). */
 @inline export function arplEwGw(): void {
   if (!protectedMode() || v86Mode()) { raiseUD(); return; }
-  decodeModrm(); if (faulted) return;
-  const a = rmwRead(16); if (faulted) return;
-  rmwWrite(16, arpl(a, reg16(regField())));
+  arplRM();
 }
 @inline export function pushIz(): void {
   const v = fetchImm(osz); if (faulted) return;

@@ -2,12 +2,12 @@
 // segment-register and multi-register stack instructions (PUSH/POP Sreg, PUSHA/POPA,
 // ENTER, LDS..LSS), BOUND, groups 3 and 5, and the real-mode far-transfer limit checks.
 import {
-  reg32, reg16, segSel, segLimit, EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, CS, SS,
+  reg32, setReg32, reg16, segSel, segLimit, EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, CS, SS,
 } from './state';
 import { fetch8, fetch16, stack32, rd16, rd32, wr16, wr32, probeWrite } from './access';
 
 import {
-  osz, asz, modrm, eaOff, eaSeg, decodeModrm, regField, getReg, setReg, readRM, fetchImm,
+  osz, asz, modrm, eaOff, eaSeg, decodeModrm, regField, getReg, setReg, readRM, writeRM, fetchImm,
 } from './decode';
 import { faulted, raiseGP, raiseUD, raise, BR } from './fault';
 
@@ -17,13 +17,14 @@ import { mul, imul1, imul2, div, idiv } from './ops/muldiv';
 
 import { rmwRead, rmwWrite } from './rmw';
 import { jumpTo, callTo } from './control';
-import { push16, pushSz, sp, setSp, spOff } from './stack';
+import { push16, pushSz, sp, setSp, spOff, espOff } from './stack';
 
 import { loadSeg } from './system/segments';
 import { farJump, farCall } from './system/far';
 
 import { protectedMode, v86Mode } from './system/segments';
 import { setShadowNext } from './shadow';
+import { setFlag, ZF } from './flags';
 
 @inline export function segLimitCS(): u32 { return segLimit(CS); }
 
@@ -58,9 +59,25 @@ export function pushSeg(s: u32): void {
 
 export function popSeg(s: u32): void {
   const v = osz == 32 ? rd32(SS, sp()) : rd16(SS, sp()); if (faulted) return;
+  // The increment follows the stack the selector was popped from: POP SS may change the
+  // stack size, and the new SS's B bit does not apply to this pop (SDM vol. 2B, POP:
+  // "ESP <- ESP + 4" / "SP <- SP + 2" by the StackAddrSize at the start).
+  const esp = espOff(osz >> 3);
   loadSeg(s, v & 0xffff); if (faulted) return;
-  setSp(spOff(osz >> 3));
+  setReg32(ESP, esp);
   if (s == SS) setShadowNext();
+}
+
+/** ARPL r/m16, r16 (SDM vol. 2A, ARPL): the destination is written only when its RPL is
+ *  below the source's, so a read-only destination faults only then. */
+export function arplRM(): void {
+  decodeModrm(); if (faulted) return;
+  const a = readRM(16); if (faulted) return;
+  const src = reg16(regField());
+  if ((a & 3) < (src & 3)) {
+    writeRM(16, (a & 0xfffc) | (src & 3)); if (faulted) return;
+    setFlag(ZF, true);
+  } else setFlag(ZF, false);
 }
 export function popSegReg(s: u32): void { popSeg(s); }
 export function pushSegReg(s: u32): void { pushSeg(s); }

@@ -12,6 +12,12 @@ import { faulted } from './fault';
 @inline export function spOff(d: u32): u32 {
   return stack32 ? reg32(ESP) + d : (reg32(ESP) + d) & 0xffff;
 }
+/** ESP after moving the stack pointer by `d` with the current stack size: on a 16-bit
+ *  stack SP wraps and ESP's upper half stays. For paths that change SS before ESP. */
+@inline export function espOff(d: u32): u32 {
+  const e = reg32(ESP);
+  return stack32 ? e + d : (e & 0xffff0000) | ((e + d) & 0xffff);
+}
 
 export function push16(v: u32): void {
   const n = spOff(-2);

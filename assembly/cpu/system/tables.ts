@@ -102,12 +102,3 @@ export function verw(sel: u32): void {
   setFlag(ZF, ok);
 }
 
-/** ARPL r/m16, r16: returns the new destination; sets ZF when RPL was raised. */
-export function arpl(dst: u32, src: u32): u32 {
-  if ((dst & 3) < (src & 3)) {
-    setFlag(ZF, true);
-    return (dst & 0xfffc) | (src & 3);
-  }
-  setFlag(ZF, false);
-  return dst;
-}
