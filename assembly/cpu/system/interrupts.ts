@@ -19,18 +19,18 @@
 import { STATE_BASE, S_CPL, S_IDTR_BASE, S_IDTR_LIMIT, S_NMI_BLOCKED } from '../../generated/layout';
 import { ES, CS, SS, DS, FS, GS, ESP, reg32, setReg32, segSel, segBase, segLimit, segAccess, setSegRaw, AR_DB, AR_UNUSABLE } from '../state';
 import { ip, setIp, segUpdate } from '../access';
-import { sysRd16, sysRd32 } from './sysmem';
+import { sysRd16 } from './sysmem';
 import { getFlags, setFlags, IF, TF, NT, RF, VM, AC, IOPL } from '../flags';
 import { faulted, raise, raiseGP, GP, NP, SS_VEC, DF_VEC } from '../fault';
 import { push16 } from '../stack';
 import {
-  fetchDescriptor, descLo, descHi, descAddr, typeOf, dplOf, presentOf, limitOf, baseOf, accessOf,
+  fetchDescriptor, descriptorAt, markAccessed, typeOf, dplOf, presentOf, limitOf, baseOf, accessOf,
   isCode, isConforming, gateSelector, gateOffset,
   SYS_INT_GATE16, SYS_TRAP_GATE16, SYS_INT_GATE32, SYS_TRAP_GATE32, SYS_TASK_GATE,
 } from './descriptor';
 import { taskSwitch, TASK_INT } from './task';
-import { protectedMode, v86Mode, loadCsReal, loadSegFrom, markAccessed } from './segments';
-import { tssStack, innerSs, innerEsp, innerSsLo, innerSsHi, innerSsAddr, stackRoom, frameStart, framePush, frameEsp } from './stack-switch';
+import { protectedMode, v86Mode, loadCsReal, loadSegFrom } from './segments';
+import { tssStack, stackSs, stackEsp, innerStackSeg, stackRoom, frameStart, framePush, frameEsp } from './stack-switch';
 
 export { iret } from './iret';
 
@@ -61,31 +61,29 @@ export function deliver(vector: u32, type: u32, code: u32, hasCode: bool): void 
   if (vm && type == EV_SOFT_INT && (getFlags() & IOPL) != IOPL) { raiseGP(0); return; }
   if (vector * 8 + 7 > load<u32>(STATE_BASE + S_IDTR_LIMIT)) { raiseGP(idtErr); return; }
   const gateAt = load<u32>(STATE_BASE + S_IDTR_BASE) + vector * 8;
-  const lo = sysRd32(gateAt); if (faulted) return;
-  const hi = sysRd32(gateAt + 4); if (faulted) return;
-  const gt = typeOf(hi);
+  const gate = descriptorAt(gateAt); if (faulted) return;
+  const gt = typeOf(gate);
   const gate32 = gt == SYS_INT_GATE32 || gt == SYS_TRAP_GATE32;
   if (!(gate32 || gt == SYS_INT_GATE16 || gt == SYS_TRAP_GATE16 || gt == SYS_TASK_GATE)) { raiseGP(idtErr); return; }
   const cpl = load<u32>(STATE_BASE + S_CPL);
-  if (soft && dplOf(hi) < cpl) { raiseGP(vector * 8 + 2); return; }
-  if (!presentOf(hi)) { raise(NP, idtErr, true); return; }
+  if (soft && dplOf(gate) < cpl) { raiseGP(vector * 8 + 2); return; }
+  if (!presentOf(gate)) { raise(NP, idtErr, true); return; }
   if (gt == SYS_TASK_GATE) {
     // A task switch; the error code goes on the new task's stack (SDM vol. 3A, 6.12.2).
-    taskSwitch(gateSelector(lo), TASK_INT, ext, code, hasCode);
+    taskSwitch(gateSelector(gate), TASK_INT, ext, code, hasCode);
     if (!faulted && type == EV_NMI) store<u32>(STATE_BASE + S_NMI_BLOCKED, 1);
     return;
   }
 
   // The handler's code segment.
-  const tsel = gateSelector(lo);
-  const eip = gateOffset(lo, hi, gate32);
+  const tsel = gateSelector(gate);
+  const eip = gateOffset(gate, gate32);
   if ((tsel & 0xfffc) == 0) { raiseGP(ext); return; }
-  if (!fetchDescriptor(tsel, GP, ext)) return;
-  const cLo = descLo, cHi = descHi, cAddr = descAddr;
-  const ct = typeOf(cHi);
-  const dpl = dplOf(cHi);
+  const cd = fetchDescriptor(tsel, GP, ext); if (faulted) return;
+  const ct = typeOf(cd);
+  const dpl = dplOf(cd);
   if (!isCode(ct) || dpl > cpl) { raiseGP((tsel & 0xfffc) | ext); return; }
-  if (!presentOf(cHi)) { raise(NP, (tsel & 0xfffc) | ext, true); return; }
+  if (!presentOf(cd)) { raise(NP, (tsel & 0xfffc) | ext, true); return; }
 
   const n: u32 = gate32 ? 4 : 2;
   const oldFlags = getFlags();
@@ -93,17 +91,20 @@ export function deliver(vector: u32, type: u32, code: u32, hasCode: bool): void 
   const oldEsp = reg32(ESP);
   const retIp = ip;
   let newCpl = cpl;
+  let innerSs: u32 = 0, innerEsp: u32 = 0, ssDesc: u64 = 0;
   if (!isConforming(ct) && dpl < cpl) {
     // Inner privilege: the TSS stack of level `dpl` (SDM 6.12.1, figure 6-4); from V86 mode
     // only to ring 0, with the data segments saved as well (figure 20-4).
     if (vm && dpl != 0) { raiseGP((tsel & 0xfffc) | ext); return; }
     newCpl = dpl;
-    if (!tssStack(dpl, ext)) return;
-    const ssAr = accessOf(innerSsHi);
+    const stack = tssStack(dpl, ext); if (faulted) return;
+    innerSs = stackSs(stack); innerEsp = stackEsp(stack);
+    ssDesc = innerStackSeg(innerSs, dpl, ext); if (faulted) return;
+    const ssAr = accessOf(ssDesc);
     const bytes = ((hasCode ? 6 : 5) + (vm ? 4 : 0)) * n;
-    if (!stackRoom(limitOf(innerSsLo, innerSsHi), ssAr, innerEsp, bytes)) { raise(SS_VEC, (innerSs & 0xfffc) | ext, true); return; }
-    if (eip > limitOf(cLo, cHi)) { raiseGP(ext); return; }
-    frameStart(baseOf(innerSsLo, innerSsHi), innerEsp, (ssAr & AR_DB) != 0, dpl);
+    if (!stackRoom(limitOf(ssDesc), ssAr, innerEsp, bytes)) { raise(SS_VEC, (innerSs & 0xfffc) | ext, true); return; }
+    if (eip > limitOf(cd)) { raiseGP(ext); return; }
+    frameStart(baseOf(ssDesc), innerEsp, (ssAr & AR_DB) != 0, dpl);
     if (vm) {
       framePush(segSel(GS), gate32);
       framePush(segSel(FS), gate32);
@@ -118,7 +119,7 @@ export function deliver(vector: u32, type: u32, code: u32, hasCode: bool): void 
     // Same privilege: the frame goes on the current stack; #SS(EXT) when it does not fit.
     const bytes = (hasCode ? 4 : 3) * n;
     if (!stackRoom(segLimit(SS), segAccess(SS), oldEsp, bytes)) { raise(SS_VEC, ext, true); return; }
-    if (eip > limitOf(cLo, cHi)) { raiseGP(ext); return; }
+    if (eip > limitOf(cd)) { raiseGP(ext); return; }
     frameStart(segBase(SS), oldEsp, (segAccess(SS) & AR_DB) != 0, cpl);
   }
   framePush(oldFlags, gate32);
@@ -126,8 +127,8 @@ export function deliver(vector: u32, type: u32, code: u32, hasCode: bool): void 
   framePush(retIp, gate32);
   if (hasCode) framePush(code, gate32);
   if (faulted) return;
-  if (newCpl != cpl) { markAccessed(innerSsAddr, innerSsHi); if (faulted) return; }
-  markAccessed(cAddr, cHi); if (faulted) return;
+  if (newCpl != cpl) { ssDesc = markAccessed(innerSs, ssDesc); if (faulted) return; }
+  const csDesc = markAccessed(tsel, cd); if (faulted) return;
 
   // Commit. EFLAGS first: leaving V86 mode changes how segment registers load.
   // TF, NT, RF and VM clear; an interrupt gate also clears IF (SDM 6.12.1.3).
@@ -142,12 +143,12 @@ export function deliver(vector: u32, type: u32, code: u32, hasCode: bool): void 
     }
   }
   if (newCpl != cpl) {
-    loadSegFrom(SS, (innerSs & 0xfffc) | newCpl, innerSsLo, innerSsHi);
+    loadSegFrom(SS, (innerSs & 0xfffc) | newCpl, ssDesc);
     setReg32(ESP, frameEsp(innerEsp));
   } else {
     setReg32(ESP, frameEsp(oldEsp));
   }
-  loadSegFrom(CS, (tsel & 0xfffc) | newCpl, cLo, cHi);
+  loadSegFrom(CS, (tsel & 0xfffc) | newCpl, csDesc);
   setIp(eip);
   if (type == EV_NMI) store<u32>(STATE_BASE + S_NMI_BLOCKED, 1);
 }

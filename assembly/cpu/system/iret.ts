@@ -10,8 +10,8 @@ import { taskSwitch, TASK_IRET } from './task';
 import { getFlags, setFlags, IF, NT, VM, VIF, VIP, IOPL } from '../flags';
 import { faulted, raiseGP, raiseNP, NP } from '../fault';
 import { peek, spOff, setSp } from '../stack';
-import { readDescriptor, descLo, descHi, descAddr, descSave, descUse, typeOf, dplOf, presentOf, limitOf, isCode, isConforming } from './descriptor';
-import { protectedMode, v86Mode, loadCsReal, loadSeg, loadSegFrom, markAccessed, nullInvalidSegments, setCpl } from './segments';
+import { readDescriptor, markAccessed, typeOf, dplOf, presentOf, limitOf, isCode, isConforming } from './descriptor';
+import { protectedMode, v86Mode, loadCsReal, loadSeg, loadSegFrom, nullInvalidSegments, setCpl } from './segments';
 import { checkReturnSs } from './ret-checks';
 import { needAttention } from '../events';
 
@@ -57,12 +57,12 @@ export function iret(osz: u32): void {
 
   // The code segment to return to.
   if ((newCs & 0xfffc) == 0) { raiseGP(0); return; }
-  if (!readDescriptor(newCs)) return;
+  const d = readDescriptor(newCs); if (faulted) return;
   const rpl = newCs & 3;
-  const t = typeOf(descHi);
-  const dpl = dplOf(descHi);
+  const t = typeOf(d);
+  const dpl = dplOf(d);
   if (!isCode(t) || rpl < cpl || (isConforming(t) ? dpl > rpl : dpl != rpl)) { raiseGP(newCs & 0xfffc); return; }
-  if (!presentOf(descHi)) { raiseNP(newCs & 0xfffc); return; }
+  if (!presentOf(d)) { raiseNP(newCs & 0xfffc); return; }
   const eip = osz == 16 ? newIp & 0xffff : newIp;
 
   // EFLAGS: IOPL (and VIF/VIP) only at CPL 0, IF only when CPL <= IOPL; the CPL is the one
@@ -75,31 +75,26 @@ export function iret(osz: u32): void {
   const nf = (cur & ~mask) | (newFl & mask);
 
   if (rpl == cpl) {
-    if (eip > limitOf(descLo, descHi)) { raiseGP(0); return; }
-    markAccessed(descAddr, descHi); if (faulted) return;
+    if (eip > limitOf(d)) { raiseGP(0); return; }
+    const code = markAccessed(newCs, d); if (faulted) return;
     setSp(spOff(3 * n));
-    loadSegFrom(CS, newCs, descLo, descHi);
+    loadSegFrom(CS, newCs, code);
     setIp(eip);
     setFlags(nf);
     return;
   }
   // Outer level: SS:ESP follow EFLAGS on the stack.
-  const code = descSave(); const codeAddr = descAddr;
   const newSp = peek(osz, 3 * n); if (faulted) return;
   const newSs = peek(osz, 4 * n) & 0xffff; if (faulted) return;
-  if (!checkReturnSs(newSs, rpl, NP)) return;
-  const ss = descSave(); const ssAddr = descAddr;
-  descUse(code, codeAddr);
-  if (eip > limitOf(descLo, descHi)) { raiseGP(0); return; }
-  markAccessed(descAddr, descHi); if (faulted) return;
-  descUse(ss, ssAddr);
-  markAccessed(descAddr, descHi); if (faulted) return;
-  loadSegFrom(SS, newSs, descLo, descHi);
+  const ssDesc = checkReturnSs(newSs, rpl, NP); if (faulted) return;
+  if (eip > limitOf(d)) { raiseGP(0); return; }
+  const code = markAccessed(newCs, d); if (faulted) return;
+  const ssLoaded = markAccessed(newSs, ssDesc); if (faulted) return;
+  loadSegFrom(SS, newSs, ssLoaded);
   const espv = osz == 16 ? newSp & 0xffff : newSp;
   if (stack32) setReg32(ESP, espv);
   else setReg32(ESP, (reg32(ESP) & 0xffff0000) | espv);
-  descUse(code, codeAddr);
-  loadSegFrom(CS, newCs, descLo, descHi);
+  loadSegFrom(CS, newCs, code);
   setIp(eip);
   setFlags(nf);
   nullInvalidSegments();

@@ -6,8 +6,7 @@ import { setSegRaw, segLimit, segAccess, ES, CS, SS, DS, FS, GS, CR0_PE, AR_UNUS
 import { segUpdate, updateCpl } from '../access';
 import { flags, VM } from '../flags';
 import { faulted, raiseGP, raiseNP, raiseSS } from '../fault';
-import { readDescriptor, descBase, descLimit, descAccess, descDpl, descPresent, descType, setAccessed, baseOf, limitOf, accessOf } from './descriptor';
-import { sysWr32 } from './sysmem';
+import { readDescriptor, markAccessed, baseOf, limitOf, accessOf, dplOf, presentOf, typeOf } from './descriptor';
 
 @inline export function protectedMode(): bool { return (load<u32>(STATE_BASE + S_CR0) & CR0_PE) != 0; }
 @inline export function v86Mode(): bool { return (flags & VM) != 0; }
@@ -39,46 +38,30 @@ export function loadSeg(s: u32, sel: u32): void {
     segUpdate(s);
     return;
   }
-  if (!readDescriptor(sel)) return;
-  const type = descType();
-  const dpl = descDpl();
+  let d = readDescriptor(sel); if (faulted) return;
+  const type = typeOf(d);
+  const dpl = dplOf(d);
   if (s == SS) {
     // Writable data segment with RPL = DPL = CPL.
     if (rpl != cpl || dpl != cpl || (type & 0x1a) != 0x12) { raiseGP(sel & 0xfffc); return; }
-    if (!descPresent()) { raiseSS(sel & 0xfffc); return; }
+    if (!presentOf(d)) { raiseSS(sel & 0xfffc); return; }
   } else {
     // Data or readable code; unless conforming code, DPL >= max(CPL, RPL).
     if ((type & 0x10) == 0 || (type & 0x1a) == 0x18) { raiseGP(sel & 0xfffc); return; }
     const conforming = (type & 0x1c) == 0x1c;
     if (!conforming && (dpl < cpl || dpl < rpl)) { raiseGP(sel & 0xfffc); return; }
-    if (!descPresent()) { raiseNP(sel & 0xfffc); return; }
+    if (!presentOf(d)) { raiseNP(sel & 0xfffc); return; }
   }
-  setAccessed();
+  d = markAccessed(sel, d);
   if (faulted) return;
-  setSegRaw(s, sel, descBase(), descLimit(), descAccess() | 1);
+  setSegRaw(s, sel, baseOf(d), limitOf(d), accessOf(d) | 1);
   segUpdate(s);
 }
 
-/**
- * Loads CS for a far JMP/CALL/RET or an interrupt/IRET after the caller checked the
- * descriptor (in descLo/descHi); `cpl` becomes the new privilege level.
- */
-export function loadCsChecked(sel: u32, newCpl: u32): void {
-  setSegRaw(CS, (sel & 0xfffc) | newCpl, descBase(), descLimit(), descAccess() | 1);
-  segUpdate(CS);
-  setCpl(newCpl);
-}
-
-/** Sets the accessed bit of the descriptor `hi` read at `addr` in memory (SDM vol. 3A,
- *  3.4.5.1); may fault (a page fault on the table). */
-export function markAccessed(addr: u32, hi: u32): void {
-  if ((hi & 0x100) == 0) sysWr32(addr + 4, hi | 0x100);
-}
-
-/** Loads segment register `s` from a checked descriptor (lo, hi); the caller has set its
+/** Loads segment register `s` from a checked descriptor `d`; the caller has set its
  *  accessed bit. For CS, `sel` carries the new CPL as its RPL and the CPL follows. */
-export function loadSegFrom(s: u32, sel: u32, lo: u32, hi: u32): void {
-  setSegRaw(s, sel & 0xffff, baseOf(lo, hi), limitOf(lo, hi), accessOf(hi) | 1);
+export function loadSegFrom(s: u32, sel: u32, d: u64): void {
+  setSegRaw(s, sel & 0xffff, baseOf(d), limitOf(d), accessOf(d) | 1);
   segUpdate(s);
   if (s == CS) setCpl(sel & 3);
 }

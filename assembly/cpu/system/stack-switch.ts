@@ -9,42 +9,46 @@
 import { segBase, segLimit, segAccess, segSel, TR, AR_DB } from '../state';
 import { sysRd16, sysRd32, stackWrite } from './sysmem';
 import { faulted, raise, TS, SS_VEC } from '../fault';
-import { fetchDescriptor, descLo, descHi, descAddr, dplOf, typeOf, presentOf, isWritableData } from './descriptor';
-
-/** The inner stack found by tssStack(): selector, ESP and its checked descriptor. */
-export let innerSs: u32 = 0;
-export let innerEsp: u32 = 0;
-export let innerSsLo: u32 = 0;
-export let innerSsHi: u32 = 0;
-export let innerSsAddr: u32 = 0;
+import { fetchDescriptor, dplOf, typeOf, presentOf, isWritableData } from './descriptor';
 
 /**
- * Reads the stack of privilege level `pl` from the current TSS and checks its SS: not null
- * (#TS(ext)), inside its table, RPL = DPL = pl, a writable data segment (#TS(SS|ext)),
- * present (#SS(SS|ext)). Returns false after raising the fault.
+ * Reads the stack of privilege level `pl` from the current TSS: returns SS in the high
+ * half and ESP in the low half (stackSs, stackEsp); #TS(TR|ext) when the TSS is too short
+ * (returns 0; check `faulted`).
  */
-export function tssStack(pl: u32, ext: u32): bool {
+export function tssStack(pl: u32, ext: u32): u64 {
   const type = segAccess(TR) & 0xf;
   const base = segBase(TR);
   const limit = <u64>segLimit(TR);
   const trErr = (segSel(TR) & 0xfffc) | ext;
+  let esp: u32, ss: u32;
   if (type == 9 || type == 11) {
-    if (limit < <u64>(9 + 8 * pl)) { raise(TS, trErr, true); return false; }
-    innerEsp = sysRd32(base + 4 + 8 * pl); if (faulted) return false;
-    innerSs = sysRd16(base + 8 + 8 * pl); if (faulted) return false;
+    if (limit < <u64>(9 + 8 * pl)) { raise(TS, trErr, true); return 0; }
+    esp = sysRd32(base + 4 + 8 * pl); if (faulted) return 0;
+    ss = sysRd16(base + 8 + 8 * pl); if (faulted) return 0;
   } else {
-    if (limit < <u64>(5 + 4 * pl)) { raise(TS, trErr, true); return false; }
-    innerEsp = sysRd16(base + 2 + 4 * pl); if (faulted) return false;
-    innerSs = sysRd16(base + 4 + 4 * pl); if (faulted) return false;
+    if (limit < <u64>(5 + 4 * pl)) { raise(TS, trErr, true); return 0; }
+    esp = sysRd16(base + 2 + 4 * pl); if (faulted) return 0;
+    ss = sysRd16(base + 4 + 4 * pl); if (faulted) return 0;
   }
-  const sel = innerSs;
-  if ((sel & 0xfffc) == 0) { raise(TS, ext, true); return false; }
-  if (!fetchDescriptor(sel, TS, ext)) return false;
-  if ((sel & 3) != pl) { raise(TS, (sel & 0xfffc) | ext, true); return false; }
-  if (dplOf(descHi) != pl || !isWritableData(typeOf(descHi))) { raise(TS, (sel & 0xfffc) | ext, true); return false; }
-  if (!presentOf(descHi)) { raise(SS_VEC, (sel & 0xfffc) | ext, true); return false; }
-  innerSsLo = descLo; innerSsHi = descHi; innerSsAddr = descAddr;
-  return true;
+  return (<u64>ss << 32) | <u64>esp;
+}
+@inline export function stackSs(stack: u64): u32 { return <u32>(stack >>> 32); }
+@inline export function stackEsp(stack: u64): u32 { return <u32>stack; }
+
+/**
+ * Checks the inner stack segment `sel` of level `pl` (from tssStack) as the CALL and INT n
+ * pseudo-code do: not null (#TS(ext)), inside its table, RPL = DPL = pl, a writable data
+ * segment (#TS(SS|ext)), present (#SS(SS|ext)). Returns its descriptor, or 0 after raising
+ * the fault (check `faulted`).
+ */
+export function innerStackSeg(sel: u32, pl: u32, ext: u32): u64 {
+  if ((sel & 0xfffc) == 0) { raise(TS, ext, true); return 0; }
+  const d = fetchDescriptor(sel, TS, ext); if (faulted) return 0;
+  if ((sel & 3) != pl) { raise(TS, (sel & 0xfffc) | ext, true); return 0; }
+  if (dplOf(d) != pl || !isWritableData(typeOf(d))) { raise(TS, (sel & 0xfffc) | ext, true); return 0; }
+  if (!presentOf(d)) { raise(SS_VEC, (sel & 0xfffc) | ext, true); return 0; }
+  return d;
 }
 
 /**

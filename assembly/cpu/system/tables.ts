@@ -5,7 +5,7 @@ import { setSegRaw, segSel, LDTR, TR, AR_UNUSABLE } from '../state';
 import { rd16, rd32, wr16, wr32, sysWrite32 } from '../access';
 import { faulted, raiseGP, raiseNP, raiseUD } from '../fault';
 import { setFlag, ZF } from '../flags';
-import { readDescriptor, peekDescriptor, descBase, descLimit, descAccess, descDpl, descPresent, descType, descAddr, descHi } from './descriptor';
+import { readDescriptor, peekDescriptor, descriptorAddr, baseOf, limitOf, accessOf, dplOf, presentOf, typeOf, hiOf } from './descriptor';
 import { protectedMode, v86Mode } from './segments';
 
 function cpl(): u32 { return load<u32>(STATE_BASE + S_CPL); }
@@ -32,33 +32,34 @@ export function lldt(sel: u32): void {
   if (cpl() != 0) { raiseGP(0); return; }
   if ((sel & 0xfffc) == 0) { setSegRaw(LDTR, sel, 0, 0, AR_UNUSABLE); return; }
   if ((sel & 4) != 0) { raiseGP(sel & 0xfffc); return; }
-  if (!readDescriptor(sel)) return;
-  if (descType() != 0x02) { raiseGP(sel & 0xfffc); return; }
-  if (!descPresent()) { raiseNP(sel & 0xfffc); return; }
-  setSegRaw(LDTR, sel, descBase(), descLimit(), descAccess());
+  const d = readDescriptor(sel); if (faulted) return;
+  if (typeOf(d) != 0x02) { raiseGP(sel & 0xfffc); return; }
+  if (!presentOf(d)) { raiseNP(sel & 0xfffc); return; }
+  setSegRaw(LDTR, sel, baseOf(d), limitOf(d), accessOf(d));
 }
 
 export function ltr(sel: u32): void {
   if (!protectedMode() || v86Mode()) { raiseUD(); return; }
   if (cpl() != 0) { raiseGP(0); return; }
   if ((sel & 0xfffc) == 0 || (sel & 4) != 0) { raiseGP(sel & 0xfffc); return; }
-  if (!readDescriptor(sel)) return;
-  const t = descType();
+  const d = readDescriptor(sel); if (faulted) return;
+  const t = typeOf(d);
   if (t != 0x09 && t != 0x01) { raiseGP(sel & 0xfffc); return; } // available TSS
-  if (!descPresent()) { raiseNP(sel & 0xfffc); return; }
-  sysWrite32(descAddr + 4, descHi | 0x200); // mark busy
+  if (!presentOf(d)) { raiseNP(sel & 0xfffc); return; }
+  sysWrite32(descriptorAddr(sel) + 4, hiOf(d) | 0x200); // mark busy
   if (faulted) return;
-  setSegRaw(TR, sel, descBase(), descLimit(), descAccess() | 2);
+  setSegRaw(TR, sel, baseOf(d), limitOf(d), accessOf(d) | 2);
 }
 
 export function sldt(): u32 { return segSel(LDTR); }
 export function str(): u32 { return segSel(TR); }
 
-/** Shared visibility test of LAR/LSL/VERR/VERW; returns false when ZF must be cleared. */
-function visible(sel: u32, forLar: bool, forLsl: bool): bool {
+/** Shared visibility test of LAR/LSL/VERR/VERW on descriptor `d` of `sel` (0 for a selector
+ *  outside its table); returns false when ZF must be cleared. */
+function visible(sel: u32, d: u64, forLar: bool, forLsl: bool): bool {
   if ((sel & 0xfffc) == 0) return false;
-  if (!peekDescriptor(sel)) return false;
-  const t = descType();
+  const t = typeOf(d);
+  if (t == 0) return false;
   if ((t & 0x10) == 0) {
     // System descriptors: LAR accepts TSS/LDT/gates, LSL only TSS/LDT (SDM vol. 2A, LAR, LSL).
     const okLar = t == 1 || t == 2 || t == 3 || t == 4 || t == 5 || t == 9 || t == 0xb || t == 0xc;
@@ -66,39 +67,34 @@ function visible(sel: u32, forLar: bool, forLsl: bool): bool {
     if (forLsl ? !okLsl : (forLar ? !okLar : true)) return false;
   }
   const conformingCode = (t & 0x1c) == 0x1c;
-  if (!conformingCode && (descDpl() < cpl() || descDpl() < (sel & 3))) return false;
+  if (!conformingCode && (dplOf(d) < cpl() || dplOf(d) < (sel & 3))) return false;
   return true;
 }
 
 /** LAR: the access-rights dword (descriptor bytes 4-7 masked with 0x00FXFF00), or -1 (ZF=0). */
 export function lar(sel: u32): i64 {
   if (!protectedMode() || v86Mode()) { raiseUD(); return -1; }
-  const ok = visible(sel, true, false);
-  if (faulted) return -1;
+  const d = (sel & 0xfffc) != 0 ? peekDescriptor(sel) : 0; if (faulted) return -1;
+  const ok = visible(sel, d, true, false);
   setFlag(ZF, ok);
-  return ok ? <i64>(descHi & 0x00ffff00) : -1;
+  return ok ? <i64>(hiOf(d) & 0x00ffff00) : -1;
 }
 export function lsl(sel: u32): i64 {
   if (!protectedMode() || v86Mode()) { raiseUD(); return -1; }
-  const ok = visible(sel, false, true);
-  if (faulted) return -1;
+  const d = (sel & 0xfffc) != 0 ? peekDescriptor(sel) : 0; if (faulted) return -1;
+  const ok = visible(sel, d, false, true);
   setFlag(ZF, ok);
-  return ok ? <i64>descLimit() : -1;
+  return ok ? <i64>limitOf(d) : -1;
 }
 export function verr(sel: u32): void {
   if (!protectedMode() || v86Mode()) { raiseUD(); return; }
-  let ok = visible(sel, false, false);
-  if (faulted) return;
-  const t = descType();
-  if (ok) ok = (t & 0x10) != 0 && ((t & 8) == 0 || (t & 2) != 0);
-  setFlag(ZF, ok);
+  const d = (sel & 0xfffc) != 0 ? peekDescriptor(sel) : 0; if (faulted) return;
+  const t = typeOf(d);
+  setFlag(ZF, visible(sel, d, false, false) && (t & 0x10) != 0 && ((t & 8) == 0 || (t & 2) != 0));
 }
 export function verw(sel: u32): void {
   if (!protectedMode() || v86Mode()) { raiseUD(); return; }
-  let ok = visible(sel, false, false);
-  if (faulted) return;
-  const t = descType();
-  if (ok) ok = (t & 0x18) == 0x10 && (t & 2) != 0;
-  setFlag(ZF, ok);
+  const d = (sel & 0xfffc) != 0 ? peekDescriptor(sel) : 0; if (faulted) return;
+  const t = typeOf(d);
+  setFlag(ZF, visible(sel, d, false, false) && (t & 0x18) == 0x10 && (t & 2) != 0);
 }
-

@@ -20,8 +20,8 @@ import { getFlags, setFlags, NT, VM } from '../flags';
 import { faulted, raise, raiseGP, GP, TS, NP, SS_VEC } from '../fault';
 import { tlbFlushAll } from '../../mem/tlb';
 import {
-  fetchDescriptor, descLo, descHi, descAddr, typeOf, dplOf, presentOf, limitOf, baseOf, accessOf,
-  isCode, isConforming, isWritableData, SYS_LDT,
+  fetchDescriptor, descriptorAt, descriptorAddr, loOf, hiOf, typeOf, dplOf, presentOf, limitOf, baseOf,
+  accessOf, isCode, isConforming, isWritableData, SYS_LDT,
 } from './descriptor';
 import { setCpl } from './segments';
 import { stackRoom, frameStart, framePush, frameEsp } from './stack-switch';
@@ -38,24 +38,27 @@ const NEW_STATE = memory.data(32 * 4);
 const SEG_LO: u32 = 0, SEG_HI: u32 = 6, SEG_ADDR: u32 = 12, SEG_SEL_NEW: u32 = 18, GPR: u32 = 24;
 @inline function slot(i: u32): u32 { return load<u32>(NEW_STATE + (i << 2)); }
 @inline function setSlot(i: u32, v: u32): void { store<u32>(NEW_STATE + (i << 2), v); }
-let ldtLo: u32 = 0, ldtHi: u32 = 0;
-/** The descriptor fetchNew() read and its linear address. */
-let tmpLo: u32 = 0, tmpHi: u32 = 0, tmpAddr: u32 = 0;
+/** The checked descriptor of segment `s` of the new task (0 for a null selector). */
+@inline function segDesc(s: u32): u64 { return (<u64>slot(SEG_HI + s) << 32) | <u64>slot(SEG_LO + s); }
+/** Keeps descriptor `d` of segment `s`, read at linear address `at`. */
+@inline function keepSeg(s: u32, d: u64, at: u32): void {
+  setSlot(SEG_LO + s, loOf(d)); setSlot(SEG_HI + s, hiOf(d)); setSlot(SEG_ADDR + s, at);
+}
 
-/** Reads a descriptor of the new task: GDT, or the new LDT (base/limit given) for TI = 1. */
-function fetchNew(sel: u32, ldtBase: u32, ldtLimit: u32, ldtOk: bool): bool {
+/** Where the new task's descriptor of `sel` lives: the GDT, or for TI = 1 the new LDT
+ *  (base given), which is not loaded yet. */
+@inline function newAddr(sel: u32, ldtBase: u32): u32 {
+  return (sel & 4) != 0 ? ldtBase + (sel & 0xfff8) : descriptorAddr(sel);
+}
+
+/** Reads a descriptor of the new task: GDT, or the new LDT (base/limit given) for TI = 1.
+ *  Raises #TS(sel) outside the table and returns 0 (check `faulted`). */
+function fetchNew(sel: u32, ldtBase: u32, ldtLimit: u32, ldtOk: bool): u64 {
   if ((sel & 4) != 0) {
-    if (!ldtOk || <u64>(sel & 0xfff8) + 7 > <u64>ldtLimit) { raise(TS, sel & 0xfffc, true); return false; }
-    // The new LDT is not loaded yet: read the entry from its base directly.
-    const at = ldtBase + (sel & 0xfff8);
-    const lo = sysRead32(at); if (faulted) return false;
-    const hi = sysRead32(at + 4); if (faulted) return false;
-    tmpLo = lo; tmpHi = hi; tmpAddr = at;
-    return true;
+    if (!ldtOk || <u64>(sel & 0xfff8) + 7 > <u64>ldtLimit) { raise(TS, sel & 0xfffc, true); return 0; }
+    return descriptorAt(newAddr(sel, ldtBase));
   }
-  if (!fetchDescriptor(sel, TS, 0)) return false;
-  tmpLo = descLo; tmpHi = descHi; tmpAddr = descAddr;
-  return true;
+  return fetchDescriptor(sel, TS, 0);
 }
 
 /**
@@ -67,19 +70,18 @@ function fetchNew(sel: u32, ldtBase: u32, ldtLimit: u32, ldtOk: bool): bool {
 export function taskSwitch(sel: u32, source: u32, ext: u32, code: u32, hasCode: bool): void {
   // The new TSS descriptor: in the GDT, a TSS, available (busy for IRET), present, big enough.
   if ((sel & 4) != 0) { raiseGP((sel & 0xfffc) | ext); return; }
-  if (!fetchDescriptor(sel, GP, ext)) return;
-  const tLo = descLo, tHi = descHi, tAddr = descAddr;
-  const t = typeOf(tHi);
+  const tss = fetchDescriptor(sel, GP, ext); if (faulted) return;
+  const t = typeOf(tss);
   const busy = t == 3 || t == 11;
   if (!(t == 1 || t == 9 || busy)) { raiseGP((sel & 0xfffc) | ext); return; }
   if (source == TASK_IRET ? !busy : busy) {
     if (source == TASK_IRET) raise(TS, (sel & 0xfffc) | ext, true); else raiseGP((sel & 0xfffc) | ext);
     return;
   }
-  if (!presentOf(tHi)) { raise(NP, (sel & 0xfffc) | ext, true); return; }
+  if (!presentOf(tss)) { raise(NP, (sel & 0xfffc) | ext, true); return; }
   const new32 = t == 9 || t == 11;
-  const nBase = baseOf(tLo, tHi);
-  const nLimit = limitOf(tLo, tHi);
+  const nBase = baseOf(tss);
+  const nLimit = limitOf(tss);
   const minLimit: u32 = new32 ? 0x67 : 0x2b;
   if (nLimit < minLimit) { raise(TS, (sel & 0xfffc) | ext, true); return; }
 
@@ -107,15 +109,14 @@ export function taskSwitch(sel: u32, source: u32, ext: u32, code: u32, hasCode: 
   const v86 = (nFlags & VM) != 0;
 
   // Check the new task's LDT and segments (see the file comment).
-  let ldtBase: u32 = 0, ldtLimit: u32 = 0;
+  let ldtBase: u32 = 0, ldtLimit: u32 = 0, ldt: u64 = 0;
   const ldtOk = (nLdt & 0xfffc) != 0;
   if (ldtOk) {
     if ((nLdt & 4) != 0) { raise(TS, nLdt & 0xfffc, true); return; }
-    if (!fetchDescriptor(nLdt, TS, 0)) return;
-    if (typeOf(descHi) != SYS_LDT) { raise(TS, nLdt & 0xfffc, true); return; }
-    if (!presentOf(descHi)) { raise(TS, nLdt & 0xfffc, true); return; }
-    ldtLo = descLo; ldtHi = descHi;
-    ldtBase = baseOf(ldtLo, ldtHi); ldtLimit = limitOf(ldtLo, ldtHi);
+    ldt = fetchDescriptor(nLdt, TS, 0); if (faulted) return;
+    if (typeOf(ldt) != SYS_LDT) { raise(TS, nLdt & 0xfffc, true); return; }
+    if (!presentOf(ldt)) { raise(TS, nLdt & 0xfffc, true); return; }
+    ldtBase = baseOf(ldt); ldtLimit = limitOf(ldt);
   }
   const csSel = slot(SEG_SEL_NEW + CS);
   const cpl: u32 = v86 ? 3 : csSel & 3;
@@ -130,37 +131,39 @@ export function taskSwitch(sel: u32, source: u32, ext: u32, code: u32, hasCode: 
     }
   } else {
   if ((csSel & 0xfffc) == 0) { raise(TS, csSel & 0xfffc, true); return; }
-  if (!fetchNew(csSel, ldtBase, ldtLimit, ldtOk)) return;
   {
-    const ct = typeOf(tmpHi), dpl = dplOf(tmpHi);
+    const d = fetchNew(csSel, ldtBase, ldtLimit, ldtOk); if (faulted) return;
+    const ct = typeOf(d), dpl = dplOf(d);
     if (!isCode(ct) || (isConforming(ct) ? dpl > cpl : dpl != cpl)) { raise(TS, csSel & 0xfffc, true); return; }
-    if (!presentOf(tmpHi)) { raise(NP, csSel & 0xfffc, true); return; }
-    setSlot(SEG_LO + CS, tmpLo); setSlot(SEG_HI + CS, tmpHi); setSlot(SEG_ADDR + CS, tmpAddr);
+    if (!presentOf(d)) { raise(NP, csSel & 0xfffc, true); return; }
+    keepSeg(CS, d, newAddr(csSel, ldtBase));
   }
   const ssSel = slot(SEG_SEL_NEW + SS);
   if ((ssSel & 0xfffc) == 0) { raise(TS, ssSel & 0xfffc, true); return; }
-  if (!fetchNew(ssSel, ldtBase, ldtLimit, ldtOk)) return;
-  if ((ssSel & 3) != cpl || dplOf(tmpHi) != cpl || !isWritableData(typeOf(tmpHi))) { raise(TS, ssSel & 0xfffc, true); return; }
-  if (!presentOf(tmpHi)) { raise(SS_VEC, ssSel & 0xfffc, true); return; }
-  setSlot(SEG_LO + SS, tmpLo); setSlot(SEG_HI + SS, tmpHi); setSlot(SEG_ADDR + SS, tmpAddr);
+  {
+    const d = fetchNew(ssSel, ldtBase, ldtLimit, ldtOk); if (faulted) return;
+    if ((ssSel & 3) != cpl || dplOf(d) != cpl || !isWritableData(typeOf(d))) { raise(TS, ssSel & 0xfffc, true); return; }
+    if (!presentOf(d)) { raise(SS_VEC, ssSel & 0xfffc, true); return; }
+    keepSeg(SS, d, newAddr(ssSel, ldtBase));
+  }
   for (let s: u32 = 0; s < 6; s++) {
     if (s == CS || s == SS) continue;
     const ds = slot(SEG_SEL_NEW + s);
     setSlot(SEG_HI + s, 0);
     if ((ds & 0xfffc) == 0) continue;
-    if (!fetchNew(ds, ldtBase, ldtLimit, ldtOk)) return;
-    const dt = typeOf(tmpHi), dpl = dplOf(tmpHi);
+    const d = fetchNew(ds, ldtBase, ldtLimit, ldtOk); if (faulted) return;
+    const dt = typeOf(d), dpl = dplOf(d);
     if ((dt & 0x10) == 0 || (isCode(dt) && (dt & 2) == 0)) { raise(TS, ds & 0xfffc, true); return; }
     if (!isConforming(dt) && (dpl < cpl || dpl < (ds & 3))) { raise(TS, ds & 0xfffc, true); return; }
-    if (!presentOf(tmpHi)) { raise(NP, ds & 0xfffc, true); return; }
-    setSlot(SEG_LO + s, tmpLo); setSlot(SEG_HI + s, tmpHi); setSlot(SEG_ADDR + s, tmpAddr);
+    if (!presentOf(d)) { raise(NP, ds & 0xfffc, true); return; }
+    keepSeg(s, d, newAddr(ds, ldtBase));
   }
   }
   // Room for the error code of an exception on the new task's stack.
   const n: u32 = new32 ? 4 : 2;
   const nEsp = slot(GPR + 4);
   if (hasCode) {
-    if (!stackRoom(limitOf(slot(SEG_LO + SS), slot(SEG_HI + SS)), accessOf(slot(SEG_HI + SS)), nEsp, n)) { raise(SS_VEC, ext, true); return; }
+    if (!stackRoom(limitOf(segDesc(SS)), accessOf(segDesc(SS)), nEsp, n)) { raise(SS_VEC, ext, true); return; }
   }
 
   // Save the current task (its TSS format), set the links and busy bits. Memory only.
@@ -182,8 +185,7 @@ export function taskSwitch(sel: u32, source: u32, ext: u32, code: u32, hasCode: 
   }
   if (faulted) return;
   if (hasCode) {
-    const sb = baseOf(slot(SEG_LO + SS), slot(SEG_HI + SS));
-    frameStart(sb, nEsp, (accessOf(slot(SEG_HI + SS)) & (1 << 14)) != 0, cpl);
+    frameStart(baseOf(segDesc(SS)), nEsp, (accessOf(segDesc(SS)) & (1 << 14)) != 0, cpl);
     framePush(code, new32);
     if (faulted) return;
     setSlot(GPR + 4, frameEsp(nEsp));
@@ -198,10 +200,10 @@ export function taskSwitch(sel: u32, source: u32, ext: u32, code: u32, hasCode: 
   if (source == TASK_CALL || source == TASK_INT) {
     sysWrite16(nBase, oSel); if (faulted) return; // back link (7.4)
   }
-  let newHi = tHi;
+  let newTss = tss;
   if (source != TASK_IRET) {
-    newHi = tHi | 0x200;
-    sysWrite32(tAddr + 4, newHi); if (faulted) return;
+    newTss = tss | (<u64>0x200 << 32);
+    sysWrite32(descriptorAddr(sel) + 4, hiOf(newTss)); if (faulted) return;
   }
   // Accessed bits of the new segments.
   for (let s = 0; s < 6; s++) {
@@ -210,7 +212,7 @@ export function taskSwitch(sel: u32, source: u32, ext: u32, code: u32, hasCode: 
   }
 
   // Commit: TR, CR0.TS, CR3, registers, LDTR, segments, CPL.
-  setSegRaw(TR, sel & 0xffff, nBase, nLimit, accessOf(newHi));
+  setSegRaw(TR, sel & 0xffff, nBase, nLimit, accessOf(newTss));
   store<u32>(STATE_BASE + S_CR0, load<u32>(STATE_BASE + S_CR0) | CR0_TS);
   if (new32 && (load<u32>(STATE_BASE + S_CR0) & CR0_PG) != 0) {
     store<u32>(STATE_BASE + S_CR3, nCr3);
@@ -218,12 +220,12 @@ export function taskSwitch(sel: u32, source: u32, ext: u32, code: u32, hasCode: 
   }
   for (let r: u32 = 0; r < 8; r++) setReg32(r, slot(GPR + r));
   setFlags(nFlags | 2); // before the segments: VM decides how they are checked
-  if (ldtOk) setSegRaw(LDTR, nLdt, ldtBase, ldtLimit, accessOf(ldtHi));
+  if (ldtOk) setSegRaw(LDTR, nLdt, ldtBase, ldtLimit, accessOf(ldt));
   else setSegRaw(LDTR, nLdt, 0, 0, AR_UNUSABLE);
   for (let s: u32 = 0; s < 6; s++) {
-    const h = slot(SEG_HI + s);
-    if (h == 0) setSegRaw(s, slot(SEG_SEL_NEW + s), 0, 0, AR_UNUSABLE);
-    else setSegRaw(s, slot(SEG_SEL_NEW + s), baseOf(slot(SEG_LO + s), h), limitOf(slot(SEG_LO + s), h), accessOf(h));
+    const d = segDesc(s);
+    if (hiOf(d) == 0) setSegRaw(s, slot(SEG_SEL_NEW + s), 0, 0, AR_UNUSABLE);
+    else setSegRaw(s, slot(SEG_SEL_NEW + s), baseOf(d), limitOf(d), accessOf(d));
   }
   setCpl(cpl);
   for (let s: u32 = 0; s < 6; s++) segUpdate(s);
