@@ -57,6 +57,22 @@ main:
     ; far jump through a memory pointer
     jmp far [farptr]
 .back:
+    ; far JMP and far CALL through a 32-bit call gate (DPL 0, 0x40) to ring-0 code: CS is
+    ; the gate's selector with the CPL (SDM vol. 2A, JMP and CALL, "CALL-GATE")
+    mov eax, gate_jmp_target
+    mov [gdt + GDT_TEST], ax
+    mov word [gdt + GDT_TEST + 2], SEL_CODE0
+    mov byte [gdt + GDT_TEST + 4], 0
+    mov byte [gdt + GDT_TEST + 5], 0x8c     ; present, DPL 0, 32-bit call gate
+    shr eax, 16
+    mov [gdt + GDT_TEST + 6], ax
+    jmp GDT_TEST:0
+.gate_back:
+    mov eax, gate_call_target
+    mov [gdt + GDT_TEST], ax
+    shr eax, 16
+    mov [gdt + GDT_TEST + 6], ax
+    call GDT_TEST:0
     ; EFLAGS.ID (bit 21) can be toggled: CPUID is present (SDM vol. 1, 3.4.3.3)
     pushfd
     pop eax
@@ -104,6 +120,23 @@ farproc:
 farjump_target:
     PUTSN "farjmp ok"
     jmp main.back
+
+gate_jmp_target:
+    mov eax, cs
+    PUTS "gate jmp cs="
+    PHEX16 eax
+    NL
+    jmp main.gate_back
+
+gate_call_target:
+    mov eax, cs
+    mov ecx, [esp + 4]
+    PUTS "gate call cs="
+    PHEX16 eax
+    PUTS " pushed cs="
+    PHEX16 ecx
+    NL
+    retf
 
 farptr: dd farjump_target
         dw SEL_CODE0
