@@ -24,6 +24,10 @@ export interface Header {
   registers: string;
   compare: Record<string, string>;
   forms: Record<string, { count: number; undefined: string; masks: string[] }>;
+  /** `seg` group: the capture's LDT (raw descriptors as hex, entry 0 first; limit 8n - 1)
+   *  and the flat user CS and SS selectors; its vectors ran at CPL 3. */
+  ldt?: string[];
+  flat?: { cs: number; ss: number };
 }
 
 export type Undef = ['reg', string, number] | ['mem', number, number, number];
@@ -46,6 +50,11 @@ export interface Vector {
   k?: 1;
   /** With s: DS/ES expand-down (base layout.seg16Base, limit 0x7ff). */
   d?: 1;
+  /** `seg` vectors: SS (an LDT stack segment, with k) and DS/ES at the start; SS, DS, ES
+   *  after the instruction or at its fault. */
+  ss?: number;
+  ds?: number;
+  g?: [number, number, number];
   uf?: number;
   u?: Undef[];
 }

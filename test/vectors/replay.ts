@@ -5,7 +5,7 @@
  * to a HLT of their own, so the EIP after the HLT tells how the instruction ended.
  */
 import type { Core, Segment } from '../../bindings/core/types.js';
-import { bytesOf, Layout, outputs, REGS, regionOut, undefinedByte, undefinedRegMask, Vector } from './fixtures.js';
+import { bytesOf, Header, Layout, outputs, REGS, regionOut, undefinedByte, undefinedRegMask, Vector } from './fixtures.js';
 
 /** The part of the core's contract the replay uses. */
 export type ReplayCore = Pick<Core, 'writePhys' | 'readPhys' | 'setTable' | 'setSegment' | 'setRegs' | 'getRegs' | 'run'>;
@@ -20,6 +20,10 @@ export const MACHINE = {
   /** Page directory and the one page table that maps the 4 MiB of RAM, when paging is on. */
   pd: 0x3000,
   pt: 0x4000,
+  /** Ring-3 replay (`seg` group): the LDT, the TSS and the top of the ring-0 stack. */
+  ldt: 0x5000,
+  tss: 0x5800,
+  stack0: 0x7000,
 };
 const CR0_PG = 0x80000000, CR0_WP = 0x10000;
 /** PDE/PTE bits (SDM vol. 3A, 4.3, tables 4-5 and 4-6): present, writable, user. */
@@ -46,12 +50,35 @@ function descriptor(base: number, limit: number, access: number, flags: number):
 }
 
 /**
+ * The `seg` group runs at CPL 3 as it was captured: the capture's LDT as the kernel stored
+ * it, the flat user CS and SS at the capture's selectors (DPL 3, base 0, 4 GiB), and a TSS
+ * whose ring-0 stack takes the exception frames. At CPL 3 the HLT after the instruction
+ * raises #GP(0) (SDM vol. 2A, HLT), which ends a vector that did not fault.
+ */
+export interface Ring3 { ldt: Uint8Array; flat: { cs: number; ss: number } }
+export function ring3Of(h: Header): Ring3 | undefined {
+  if (!h.ldt || !h.flat) return undefined;
+  return { ldt: Uint8Array.from(h.ldt.flatMap((e) => [...bytesOf(e)])), flat: h.flat };
+}
+const LDT_SEL = 0x40;
+
+/** The segment-cache form of an 8-byte descriptor (SDM vol. 3A, 3.4.5; access in the VMCS
+ *  format of SDM vol. 3C, 25.4.1: bits 40-47 and 52-55). */
+export function segmentOf(selector: number, d: Uint8Array): Segment {
+  const base = (d[2] | (d[3] << 8) | (d[4] << 16) | (d[7] << 24)) >>> 0;
+  let limit = d[0] | (d[1] << 8) | ((d[6] & 0xf) << 16);
+  if (d[6] & 0x80) limit = ((limit << 12) | 0xfff) >>> 0;
+  return { selector, base, limit, access: d[5] | ((d[6] & 0xf0) << 8) };
+}
+
+/**
  * Writes the GDT, IDT and handlers and sets the control state that does not change per
  * vector. With `paging`, 32-bit paging maps the RAM 1:1 with 4 KiB pages (the capture ran
  * with paging too, so results must not change; the core's TLB and walks are exercised).
+ * With `ring3`, the GDT, LDT and TSS of the ring-3 replay instead.
  */
-export function prepare(core: ReplayCore, layout: Layout, paging = false): void {
-  const gdt = [
+export function prepare(core: ReplayCore, layout: Layout, paging = false, ring3?: Ring3): void {
+  const gdt = ring3 ? ring3Gdt(ring3) : [
     ...descriptor(0, 0, 0, 0),
     ...descriptor(0, 0xfffff, 0x9b, 0xc), // 0x08 code, execute/read, 32-bit, 4 KiB granularity
     ...descriptor(0, 0xfffff, 0x93, 0xc), // 0x10 data, read/write
@@ -79,8 +106,34 @@ export function prepare(core: ReplayCore, layout: Layout, paging = false): void 
     core.writePhys(MACHINE.pt, new Uint8Array(pt.buffer));
   }
   core.setRegs({ cr0: paging ? MACHINE.cr0 | CR0_PG | CR0_WP : MACHINE.cr0, cr2: 0, cr3: paging ? MACHINE.pd : 0, cr4: 0, dr7: 0x400 });
+  if (ring3) {
+    core.writePhys(MACHINE.ldt, ring3.ldt);
+    core.setSegment('ldtr', { selector: LDT_SEL, base: MACHINE.ldt, limit: ring3.ldt.length - 1, access: 0x82 });
+    // 32-bit TSS: ESP0 at 4, SS0 at 8 (SDM vol. 3A, 7.2.1, figure 7-2).
+    const tss = new DataView(new ArrayBuffer(0x68));
+    tss.setUint32(4, MACHINE.stack0, true);
+    tss.setUint32(8, 0x10, true);
+    core.writePhys(MACHINE.tss, new Uint8Array(tss.buffer));
+    core.setSegment('tr', { selector: 0, base: MACHINE.tss, limit: 0x67, access: 0x8b });
+    return;
+  }
   core.setSegment('ldtr', { selector: 0, base: 0, limit: 0, access: 0x10000 });
   core.setSegment('tr', { selector: 0, base: 0, limit: 0x67, access: 0x8b });
+}
+
+/** GDT of the ring-3 replay: ring-0 code 0x08 and data 0x10, the flat user CS and SS at
+ *  the capture's indexes, the LDT's descriptor at LDT_SEL. */
+function ring3Gdt(r: Ring3): number[] {
+  const n = Math.max(r.flat.cs >> 3, r.flat.ss >> 3, LDT_SEL >> 3) + 1;
+  const gdt = new Array<number>(8 * n).fill(0);
+  const put = (sel: number, d: number[]) => gdt.splice(sel & ~7, 8, ...d);
+  put(0x08, descriptor(0, 0xfffff, 0x9b, 0xc));
+  put(0x10, descriptor(0, 0xfffff, 0x93, 0xc));
+  put(r.flat.cs, descriptor(0, 0xfffff, 0xfb, 0xc)); // DPL 3
+  put(r.flat.ss, descriptor(0, 0xfffff, 0xf3, 0xc));
+  put(LDT_SEL, descriptor(MACHINE.ldt, r.ldt.length - 1, 0x82, 0));
+  if (gdt.length !== 8 * n) throw new Error('ring-3 GDT: overlapping selectors');
+  return gdt;
 }
 
 const hex = (n: number, w = 8) => (n >>> 0).toString(16).padStart(w, '0');
@@ -126,7 +179,6 @@ export function replayVector(core: ReplayCore, v: Vector, layout: Layout, undefi
   const r = core.getRegs();
   const got = [r.eax, r.ecx, r.edx, r.ebx, r.esp, r.ebp, r.esi, r.edi].map((x) => x >>> 0);
   const eip = r.eip >>> 0;
-  const out = core.readPhys(layout.window, layout.windowSize);
   const diffs: string[] = [];
   const want = outputs(v);
 
@@ -169,7 +221,15 @@ export function replayVector(core: ReplayCore, v: Vector, layout: Layout, undefi
     const m = ~undefinedRegMask(v, k);
     if (((got[k] ^ want[k]) & m) !== 0) diffs.push(`${REGS[k]} ${hex(got[k])}, want ${hex(want[k])}`);
   }
-  const inFrame = (a: number) => a >= frameLo && a < frameHi;
+  compareMemory(core, v, layout, (a) => a >= frameLo && a < frameHi, diffs);
+  return diffs.join('; ');
+}
+
+
+/** Compares the vector's regions and the rest of the window with the core's memory; bytes
+ *  for which `inFrame` holds (an exception frame) are skipped. */
+function compareMemory(core: ReplayCore, v: Vector, layout: Layout, inFrame: (a: number) => boolean, diffs: string[]): void {
+  const out = core.readPhys(layout.window, layout.windowSize);
   v.m.forEach((m, k) => {
     const bytes = bytesOf(regionOut(m));
     for (let b = 0; b < bytes.length; b++) {
@@ -189,6 +249,77 @@ export function replayVector(core: ReplayCore, v: Vector, layout: Layout, undefi
       break;
     }
   }
+}
+
+/**
+ * Runs one vector of the ring-3 replay (see Ring3); returns the differences ('' when the
+ * core agrees with the CPU). Every run ends in an exception handler: the instruction's own
+ * fault, or the #GP(0) of the HLT after it, whose frame then holds the final ESP, SS and
+ * EFLAGS.
+ */
+export function replayRing3Vector(core: ReplayCore & Pick<Core, 'getSegment'>, v: Vector, layout: Layout, ring3: Ring3): string {
+  const window = new Uint8Array(layout.windowSize).fill(FILL);
+  for (const [addr, input] of v.m) window.set(bytesOf(input), addr - layout.window);
+  core.writePhys(layout.window, window);
+  core.writePhys(MACHINE.ldt, ring3.ldt);
+  const insn = bytesOf(v.b);
+  const code = new Uint8Array(CODE_BEFORE + CODE_AFTER).fill(INT3);
+  code.set(insn, CODE_BEFORE);
+  code[CODE_BEFORE + insn.length] = HLT;
+  core.writePhys(layout.code - CODE_BEFORE, code);
+  const flat = (selector: number, access: number): Segment => ({ selector, base: 0, limit: 0xffffffff, access });
+  const ldtSeg = (sel: number) => segmentOf(sel, ring3.ldt.subarray(sel & ~7, (sel & ~7) + 8));
+  const userSs = flat(ring3.flat.ss, 0xc0f3);
+  const ss = v.k ? ldtSeg(v.ss ?? 0x07) : userSs;
+  const data = v.ds !== undefined ? ldtSeg(v.ds) : userSs;
+  core.setSegment('cs', flat(ring3.flat.cs, 0xc0fb)); // CPL 3 follows CS.RPL
+  core.setSegment('ss', ss);
+  core.setSegment('ds', data);
+  core.setSegment('es', data);
+  core.setSegment('fs', userSs);
+  core.setSegment('gs', userSs);
+  const i = v.i;
+  core.setRegs({ eax: i[0], ecx: i[1], edx: i[2], ebx: i[3], esp: i[4], ebp: i[5], esi: i[6], edi: i[7], eflags: i[8], eip: layout.code });
+
+  let exit = core.run(1000);
+  for (let n = 0; n < 20 && exit.reason === 'budget'; n++) exit = core.run(1000);
+  if (exit.reason !== 'hlt') return `run ended with ${JSON.stringify(exit)}, not at a HLT`;
+  const r = core.getRegs();
+  const eip = r.eip >>> 0;
+  if (!(eip > MACHINE.handlers && eip <= MACHINE.handlers + 4 * 32 && (eip - MACHINE.handlers - 1) % 4 === 0)) {
+    return `stopped at EIP ${hex(eip)}, not in an exception handler`;
+  }
+  let vector: number | undefined = (eip - MACHINE.handlers - 1) / 4;
+  // The frame from CPL 3 on the TSS's ring-0 stack: [error code], EIP, CS, EFLAGS, ESP, SS.
+  const hasErr = WITH_ERROR.has(vector);
+  const n = hasErr ? 6 : 5;
+  if ((r.esp >>> 0) !== MACHINE.stack0 - 4 * n) return `ring-0 ESP ${hex(r.esp)}, want ${hex(MACHINE.stack0 - 4 * n)} (a frame from CPL 3)`;
+  const f = core.readPhys(MACHINE.stack0 - 4 * n, 4 * n);
+  const dw = (k: number) => (f[4 * k] | (f[4 * k + 1] << 8) | (f[4 * k + 2] << 16) | (f[4 * k + 3] << 24)) >>> 0;
+  const b = hasErr ? 1 : 0;
+  const [err, sEip, sCs, sFl, sEsp, sSs] = [hasErr ? dw(0) : 0, dw(b), dw(b + 1) & 0xffff, dw(b + 2), dw(b + 3), dw(b + 4) & 0xffff];
+  // The HLT after the instruction: it completed.
+  if (vector === 13 && err === 0 && sEip === layout.code + insn.length) vector = undefined;
+  if (vector !== v.x?.[0]) {
+    return `${vector === undefined ? 'no exception' : `exception ${vector}`}, the CPU ${v.x ? `raised exception ${v.x[0]}` : 'raised none'}`;
+  }
+  const diffs: string[] = [];
+  const want = outputs(v);
+  if (v.x) {
+    if (hasErr && err !== v.x[1] >>> 0) diffs.push(`error code ${hex(err)}, want ${hex(v.x[1])}`);
+    if (sEip !== ((layout.code + v.x[2]) >>> 0)) diffs.push(`saved EIP ${hex(sEip)}, want ${hex(layout.code + v.x[2])} (precise fault)`);
+  }
+  if (sCs !== ring3.flat.cs) diffs.push(`saved CS ${hex(sCs, 4)}, want ${hex(ring3.flat.cs, 4)}`);
+  const d = (sFl ^ want[8]) & ~RF & ~(v.uf ?? 0);
+  if (d) diffs.push(`eflags ${hex(sFl)}, want ${hex(want[8])} (${flagNames(d)} differ)`);
+  const got = [r.eax, r.ecx, r.edx, r.ebx, sEsp, r.ebp, r.esi, r.edi].map((x) => x >>> 0);
+  for (let k = 0; k < 8; k++) {
+    const m = ~undefinedRegMask(v, k);
+    if (((got[k] ^ want[k]) & m) !== 0) diffs.push(`${REGS[k]} ${hex(got[k])}, want ${hex(want[k])}`);
+  }
+  const segs = [sSs, core.getSegment('ds').selector & 0xffff, core.getSegment('es').selector & 0xffff];
+  if (v.g && segs.some((x, k) => x !== v.g![k])) diffs.push(`SS/DS/ES ${segs.map((x) => hex(x, 4)).join('/')}, want ${v.g.map((x) => hex(x, 4)).join('/')}`);
+  compareMemory(core, v, layout, () => false, diffs);
   return diffs.join('; ');
 }
 
@@ -202,7 +333,8 @@ export interface FormTally {
 }
 
 /** Replays a group's vectors and tallies failures per opcode form. */
-export function replayGroup(core: ReplayCore, vectors: Vector[], layout: Layout, before?: (v: Vector) => void, examples = 3): Map<string, FormTally> {
+export function replayGroup(core: ReplayCore, vectors: Vector[], layout: Layout, before?: (v: Vector) => void, examples = 3,
+  ring3?: { core: ReplayCore & Pick<Core, 'getSegment'>; r: Ring3 }): Map<string, FormTally> {
   const tally = new Map<string, FormTally>();
   for (const v of vectors) {
     const t = tally.get(v.f) ?? { total: 0, failed: 0, examples: [], withUndefined: 0, undefinedSame: 0 };
@@ -211,7 +343,8 @@ export function replayGroup(core: ReplayCore, vectors: Vector[], layout: Layout,
     let d: string;
     before?.(v);
     try {
-      d = replayVector(core, v, layout, (same) => { t.withUndefined++; if (same) t.undefinedSame++; });
+      d = ring3 ? replayRing3Vector(ring3.core, v, layout, ring3.r)
+        : replayVector(core, v, layout, (same) => { t.withUndefined++; if (same) t.undefinedSame++; });
     } catch (e) {
       d = `host exception: ${(e as Error).message}`;
     }

@@ -86,6 +86,11 @@ export class Insn {
   stack16 = false;
   /** With seg16: DS/ES are expand-down instead (limit 0x7ff, offsets 0x800-0xffff valid). */
   expandDown = false;
+  /** `seg` vectors (CPL 3 with the runner's LDT): SS (with stack16) and DS/ES selectors. */
+  stackSel?: number;
+  dataSel?: number;
+  /** Record SS, DS and ES after the instruction (or at its fault). */
+  segs = false;
   /** EFLAGS bits the SDM leaves undefined for these inputs. */
   uf = 0;
   /** Branch forms: where the branch goes, relative to the instruction's first byte. */

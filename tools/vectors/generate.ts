@@ -23,6 +23,7 @@ import './forms-code16.js';
 import './forms-page.js';
 import './forms-stack16.js';
 import './forms-limit.js';
+import './forms-seg.js';
 
 export const SEED = 'wasmvisor-vectors-1';
 
@@ -55,6 +56,11 @@ export interface Vector {
   k?: 1;
   /** With s: DS/ES are expand-down (base layout.seg16Base, limit 0x7ff, 16-bit). */
   d?: 1;
+  /** `seg` vectors: SS (16- or 32-bit stack of the LDT, with k) and DS/ES selectors at the
+   *  start, and SS, DS, ES after the instruction or at its fault. */
+  ss?: number;
+  ds?: number;
+  g?: [number, number, number];
   /** EFLAGS bits undefined for these inputs (SDM); the replay masks them. */
   uf?: number;
   /** Undefined results: ["reg", name, bit mask] or ["mem", region, offset, length]. */
@@ -78,22 +84,26 @@ export function patch(before: string, after: string): string {
 export function runnerLine(x: Insn): string {
   const regs = x.regs.map((v) => (v >>> 0).toString(16)).join(',');
   const mem = x.mem.map((m) => ` M${m.addr.toString(16)}:${toHex(m.bytes)}`).join('');
-  return `B${toHex(x.bytes)} R${regs}${x.seg16 ? ' S' : ''}${x.code16 ? ' C' : ''}${x.stack16 ? ' K' : ''}${x.expandDown ? ' X' : ''}${x.target !== undefined ? ` T${x.target}` : ''}${mem}`;
+  const k = x.stack16 ? (x.stackSel !== undefined ? ` K${x.stackSel.toString(16)}` : ' K') : '';
+  const d = x.dataSel !== undefined ? ` D${x.dataSel.toString(16)}` : x.seg16 ? ' S' : '';
+  return `B${toHex(x.bytes)} R${regs}${d}${x.code16 ? ' C' : ''}${k}${x.expandDown ? ' X' : ''}${x.segs ? ' G' : ''}${x.target !== undefined ? ` T${x.target}` : ''}${mem}`;
 }
 
 /** Parses a runner output line into the vector's outputs. */
 const NAMES = [...REG32, 'eflags'];
 
-export function parseResult(line: string, x: Insn): Pick<Vector, 'x' | 'e'> & { o: number[]; mem: string[] } {
+export function parseResult(line: string, x: Insn): Pick<Vector, 'x' | 'e' | 'g'> & { o: number[]; mem: string[] } {
   let t = line.trim().split(' ');
   const end = t.find((tok) => tok.startsWith('E'));
-  t = t.filter((tok) => !tok.startsWith('E'));
+  const segs = t.find((tok) => tok.startsWith('G'));
+  t = t.filter((tok) => !tok.startsWith('E') && !tok.startsWith('G'));
+  const g = segs ? { g: segs.slice(1).split(',').map((v) => parseInt(v, 16)) as [number, number, number] } : {};
   const regsOf = (tok: string) => tok.slice(1).split(',').map((v) => parseInt(v, 16) >>> 0);
   if (t[0] === 'ok') {
-    return { o: regsOf(t[1]), mem: t.slice(2).map((m) => m.slice(1)), ...(end ? { e: parseInt(end.slice(1), 10) } : {}) };
+    return { o: regsOf(t[1]), mem: t.slice(2).map((m) => m.slice(1)), ...(end ? { e: parseInt(end.slice(1), 10) } : {}), ...g };
   }
   if (t[0] === 'ex') {
-    return { x: [parseInt(t[1], 16), parseInt(t[2], 16), parseInt(t[3], 16) | 0], o: regsOf(t[4]), mem: t.slice(5).map((m) => m.slice(1)) };
+    return { x: [parseInt(t[1], 16), parseInt(t[2], 16), parseInt(t[3], 16) | 0], o: regsOf(t[4]), mem: t.slice(5).map((m) => m.slice(1)), ...g };
   }
   throw new Error(`runner rejected ${toHex(x.bytes)}: ${line}`);
 }
@@ -124,6 +134,9 @@ export function toVector(form: Form, x: Insn, res: ReturnType<typeof parseResult
   if (x.code16) v.c = 1;
   if (x.stack16) v.k = 1;
   if (x.expandDown) v.d = 1;
+  if (x.stackSel !== undefined) v.ss = x.stackSel;
+  if (x.dataSel !== undefined) v.ds = x.dataSel;
+  if (res.g) v.g = res.g;
   if (x.uf) v.uf = x.uf;
   if (x.undef.length) {
     v.u = x.undef.map((u) => ('reg' in u ? ['reg', REG32[u.reg], u.mask] : ['mem', u.region, u.offset, u.length]));
@@ -165,11 +178,33 @@ const COMPARE = {
     'and BSF/BSR), and BSF/BSR with a zero source leave the destination unchanged on AMD',
 };
 
+const SEG_CPL = 'captured and replayed at CPL 3 (IOPL 0) with the LDT of the header; DS and ES are ' +
+  'the flat user data segment unless ds says otherwise, SS the flat one unless ss does (then k: ' +
+  'the stubs reach their data through DS)';
+const SEG_COMPARE = 'g: SS, DS and ES after the instruction, or at the fault';
+
+/** The runner's LDT as the kernel stored it (raw descriptors, hex, entry 0 first; its limit
+ *  is 8 * entries - 1, as Linux sizes it to the highest entry written) and the flat user CS
+ *  and SS selectors Linux gave the process (in the replay's GDT at the same indexes). */
+function ldtOf(runner: string): { ldt: string[]; flat: { cs: number; ss: number } } {
+  const run = spawnSync(runner, ['--ldt'], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`runner --ldt failed: ${run.stderr}`);
+  const lines = run.stdout.trim().split('\n');
+  const m = /^cs ([0-9a-f]+) ss ([0-9a-f]+)$/.exec(lines[0]);
+  if (!m) throw new Error(`runner --ldt: ${lines[0]}`);
+  const ldt = lines.slice(1);
+  while (ldt.length && /^0+$/.test(ldt[ldt.length - 1])) ldt.pop();
+  return { ldt, flat: { cs: parseInt(m[1], 16), ss: parseInt(m[2], 16) } };
+}
+
 function main(): void {
-  const [runner, outDir] = process.argv.slice(2);
-  if (!runner || !outDir) throw new Error('usage: generate.ts <runner binary> <output dir>');
+  const [runner, outDir, only] = process.argv.slice(2);
+  if (!runner || !outDir) throw new Error('usage: generate.ts <runner binary> <output dir> [group,...]');
   const groups = new Map<string, Form[]>();
-  for (const f of FORMS) groups.set(f.group, [...(groups.get(f.group) ?? []), f]);
+  for (const f of FORMS) {
+    if (only && !only.split(',').includes(f.group)) continue;
+    groups.set(f.group, [...(groups.get(f.group) ?? []), f]);
+  }
   const cpu = cpuInfo();
   const captured = new Date().toISOString();
   mkdirSync(outDir, { recursive: true });
@@ -191,7 +226,7 @@ function main(): void {
         const v = toVector(f, x, parseResult(lines[n++], x));
         // Every operand lies in the mapped window: a page fault means a broken vector.
         if (v.x?.[0] === 14) throw new Error(`${f.name} [${v.b}]: page fault, an operand left the window`);
-        if (v.k && v.x) throw new Error(`${f.name} [${v.b}]: exception ${v.x[0]} on the 16-bit stack`);
+        if (v.k && v.x && group !== 'seg') throw new Error(`${f.name} [${v.b}]: exception ${v.x[0]} on the 16-bit stack`);
         if (v.t !== undefined && v.x) throw new Error(`${f.name} [${v.b}]: the branch went astray (exception ${v.x[0]})`);
         vectors.push(v);
       }
@@ -205,7 +240,8 @@ function main(): void {
       seed: SEED,
       layout: LAYOUT,
       registers: 'i lists eax ecx edx ebx esp ebp esi edi eflags; o names those that changed',
-      compare: COMPARE,
+      compare: group === 'seg' ? { ...COMPARE, cpl: SEG_CPL, segments: SEG_COMPARE } : COMPARE,
+      ...(group === 'seg' ? ldtOf(runner) : {}),
       forms: Object.fromEntries(forms.map((f) => [f.name, {
         count: f.count,
         undefined: f.rule || 'none',

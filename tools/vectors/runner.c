@@ -19,6 +19,12 @@
  * SEG16_BASE, limit 0x7ff, so offsets 0x800-0xffff are valid (LDT entry 2).
  * `K` runs it on a 16-bit stack: SS is the 16-bit data segment (base SEG16_BASE, B = 0),
  * so stack accesses use SP; the stubs reach their own data through DS and CS then.
+ * `K<sel>` (hex) does the same with SS = sel, any stack segment of the LDT (0: the flat SS).
+ * `D<sel>` (hex) loads DS and ES with sel instead of the flat data segment (like `S`).
+ * `G` reports SS, DS and ES after the instruction (or at the fault): ` G<ss>,<ds>,<es>`.
+ * The LDT (entries below, all DPL 3) is fixed; `runner --ldt` prints the flat CS and SS
+ * Linux gave the process and the raw LDT as the kernel stored it (modify_ldt function 0),
+ * which the replay loads as it is.
  * Output, one line per input line:
  *   ok R<9 registers as above> M<bytes> ... [E<eip - CODE>]   (regions after; E with T)
  *   ex <vector> <error code> <eip - CODE> R<registers at the fault>
@@ -58,6 +64,7 @@
 #define WHICH_END (SCRATCH + 0x108)  /* 1: fell through, 2: at the branch target */
 #define SS16_VAR (SCRATCH + 0x10)     /* selector of the 16-bit stack segment */
 #define FLAT_SS_VAR (SCRATCH + 0x14)  /* the flat user SS */
+#define OUT_SEGS (SCRATCH + 0x110)    /* SS, DS, ES after the instruction (`G`) */
 #define CODE_LO (CODE - 0x100)       /* INT3-filled code area */
 #define CODE_HI (CODE + 0x400)
 #define MAX_INSN 32u /* beyond 15 bytes to see the #GP of an over-long instruction */
@@ -65,10 +72,11 @@
 #define FILL 0xa5
 
 static volatile int faulted;
-static volatile uint32_t fault_vec, fault_err, fault_regs[10];
+static volatile uint32_t fault_vec, fault_err, fault_regs[10], fault_segs[3];
 static int ldt_ok;
 static uint16_t flat_cs, flat_ss; /* the user code and stack segments Linux gave us */
 static int stack16;               /* the vector runs on the 16-bit stack (`K`) */
+static int report_segs;           /* `G`: record SS, DS, ES */
 #define CODE16_SEL 0x0f         /* LDT entry 1, RPL 3 */
 #define EPI32 (CODE + 0x300)    /* where 16-bit code jumps back to 32-bit code */
 
@@ -89,6 +97,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx) {
   fault_regs[4] = g[REG_ESP]; fault_regs[5] = g[REG_EBP];
   fault_regs[6] = g[REG_ESI]; fault_regs[7] = g[REG_EDI];
   fault_regs[8] = g[REG_EFL]; fault_regs[9] = g[REG_EIP];
+  fault_segs[0] = g[REG_SS] & 0xffff; fault_segs[1] = g[REG_DS] & 0xffff; fault_segs[2] = g[REG_ES] & 0xffff;
   g[REG_EIP] = RECOVER;
   g[REG_CS] = flat_cs;
   g[REG_SS] = flat_ss;
@@ -119,7 +128,7 @@ static void build_recover(void) {
   p = emit(p, (const uint8_t[]){0x61, 0xfc, 0xc3}, 3); /* popad ; cld ; ret */
 }
 
-#define EPILOGUE_MAX 48
+#define EPILOGUE_MAX 48 /* without `G`, which branch vectors do not use */
 
 /* Records which end was reached (mov byte ss:[WHICH_END], id; no flag changes), saves the
  * registers and returns to the host. */
@@ -131,6 +140,14 @@ static uint8_t *build_epilogue(uint8_t *q, uint8_t id, int seg16) {
   *q++ = id;
   q = emit(q, (const uint8_t[]){seg, 0x89, 0x25}, 3);  /* mov [OUT_ESP], esp */
   q = emit32(q, OUT_ESP);
+  if (report_segs) {                                   /* mov [OUT_SEGS + 0/2/4], ss/ds/es */
+    q = emit(q, (const uint8_t[]){seg, 0x8c, 0x15}, 3);
+    q = emit32(q, OUT_SEGS);
+    q = emit(q, (const uint8_t[]){seg, 0x8c, 0x1d}, 3);
+    q = emit32(q, OUT_SEGS + 2);
+    q = emit(q, (const uint8_t[]){seg, 0x8c, 0x05}, 3);
+    q = emit32(q, OUT_SEGS + 4);
+  }
   if (stack16) {                                       /* mov ss, cs:[FLAT_SS_VAR] */
     q = emit(q, (const uint8_t[]){0x2e, 0x8e, 0x15}, 3);
     q = emit32(q, FLAT_SS_VAR);
@@ -139,7 +156,7 @@ static uint8_t *build_epilogue(uint8_t *q, uint8_t id, int seg16) {
   q = emit32(q, OUT_TOP);
   *q++ = 0x9c;                                         /* pushfd */
   *q++ = 0x60;                                         /* pushad */
-  if (seg16) q = emit(q, flat_segs, sizeof flat_segs);
+  if (seg16 || report_segs) q = emit(q, flat_segs, sizeof flat_segs); /* POP ES, MOV DS */
   q = emit(q, (const uint8_t[]){0x36, 0x8b, 0x25}, 3); /* mov esp, ss:[SAVE_ESP] */
   q = emit32(q, SAVE_ESP);
   q = emit(q, (const uint8_t[]){0x61, 0xfc, 0xc3}, 3); /* popad ; cld ; ret */
@@ -222,10 +239,12 @@ static void run_line(char *line) {
   long ilen = -1;
   uint32_t in[9];
   int have_regs = 0, seg16 = 0, code16 = 0, nreg = 0, have_target = 0, expdown = 0;
+  unsigned data_sel = 0, stack_sel = SEG16_SEL;
   long target = 0;
   struct region reg[MAX_REGIONS];
   static uint8_t membuf[WIN_SIZE];
   stack16 = 0;
+  report_segs = 0;
 
   memset((void *)WIN, FILL, WIN_SIZE);
   for (char *tok = strtok(line, " \n"); tok; tok = strtok(NULL, " \n")) {
@@ -241,6 +260,13 @@ static void run_line(char *line) {
       code16 = 1;
     } else if (tok[0] == 'K') {
       stack16 = 1;
+      if (tok[1]) stack_sel = (unsigned)strtoul(tok + 1, NULL, 16);
+      if (tok[1] && stack_sel == 0) stack_sel = flat_ss;
+    } else if (tok[0] == 'D') {
+      seg16 = 1;
+      data_sel = (unsigned)strtoul(tok + 1, NULL, 16);
+    } else if (tok[0] == 'G') {
+      report_segs = 1;
     } else if (tok[0] == 'X') {
       expdown = 1;
     } else if (tok[0] == 'T') {
@@ -260,7 +286,9 @@ static void run_line(char *line) {
   if ((seg16 || code16 || stack16) && !ldt_ok) { puts("err no-ldt"); return; }
   if (code16 && have_target) { puts("err no-branches-in-16-bit-code"); return; }
   if (expdown && !seg16) { puts("err X-needs-S"); return; }
-  seg16_segs[2] = expdown ? EXPDOWN_SEL : SEG16_SEL;
+  if (report_segs && have_target) { puts("err G-with-a-branch-target"); return; }
+  seg16_segs[2] = data_sel ? data_sel : expdown ? EXPDOWN_SEL : SEG16_SEL;
+  *(uint16_t *)SS16_VAR = (uint16_t)stack_sel;
   if (stack16 && (seg16 || code16)) { puts("err 16-bit-stack-needs-flat-ds-and-cs"); return; }
   if (in[8] & 0x40100u) { puts("err tf-or-ac-in-eflags"); return; }
 
@@ -294,11 +322,14 @@ static void run_line(char *line) {
     for (int i = 0; i < 9; i++) r[i] = fault_regs[i];
     printf("ex %x %x %x ", fault_vec, fault_err, code16 ? fault_regs[9] : fault_regs[9] - CODE);
     print_regs(r);
+    if (report_segs) printf(" G%x,%x,%x", fault_segs[0], fault_segs[1], fault_segs[2]);
   } else {
     const uint32_t *o = (const uint32_t *)(OUT_TOP - 36);
     uint32_t r[9] = {o[7], o[6], o[5], o[4], *(uint32_t *)OUT_ESP, o[2], o[1], o[0], o[8]};
     printf("ok ");
     print_regs(r);
+    const uint16_t *sg = (const uint16_t *)OUT_SEGS;
+    if (report_segs) printf(" G%x,%x,%x", sg[0], sg[1], sg[2]);
   }
   for (int i = 0; i < nreg; i++) {
     printf(" M");
@@ -308,7 +339,7 @@ static void run_line(char *line) {
   putchar('\n');
 }
 
-int main(void) {
+int main(int argc, char **argv) {
   void *m = mmap((void *)ARENA, ARENA_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
   if (m != (void *)ARENA) die("cannot map the fixed arena at 0x000ff000");
@@ -340,8 +371,43 @@ int main(void) {
   ldt_ok = ldt_ok && syscall(SYS_modify_ldt, 1, &e, sizeof e) == 0;
   __asm__ volatile("mov %%cs, %0" : "=r"(flat_cs));
   __asm__ volatile("mov %%ss, %0" : "=r"(flat_ss));
-  *(uint16_t *)SS16_VAR = 0x07; /* LDT entry 0, RPL 3: the 16-bit data segment */
+  /* The segments of the `seg` vectors (LDT entries 3-11; Linux refuses conforming code). */
+  static const struct { unsigned base, limit; int b32, contents, ro, pages, np, avl; } more[] = {
+    {SEG16_BASE, 0xffff, 1, 0, 0, 0, 0, 1},                /* 3: 32-bit data (B = 1) */
+    {WIN + 0x1000 - 0x10000, 0xffff, 0, 0, 0, 0, 0, 1},    /* 4: 16-bit stack, SP 0xf000+ in WIN */
+    {SEG16_BASE, 0xffff, 0, 0, 1, 0, 0, 1},                /* 5: read-only data */
+    {SEG16_BASE, 0x7ff, 1, 1, 0, 0, 0, 1},                 /* 6: expand-down, B = 1 */
+    {SEG16_BASE, 0xffff, 1, 0, 0, 0, 1, 1},                /* 7: not present */
+    {CODE, 0xffff, 1, 2, 1, 0, 0, 1},                      /* 8: execute-only code */
+    {0, 0xfffff, 1, 2, 0, 1, 0, 0},                        /* 9: readable code, 4 GiB */
+    {SEG16_BASE, 0x12, 0, 0, 0, 1, 0, 0},                  /* 10: data, limit 0x12 pages */
+    {SEG16_BASE, 0x7ff, 0, 1, 1, 0, 0, 1},                 /* 11: read-only expand-down */
+  };
+  for (unsigned i = 0; ldt_ok && i < sizeof more / sizeof more[0]; i++) {
+    struct user_desc u = d;
+    u.entry_number = 3 + i;
+    u.base_addr = more[i].base;
+    u.limit = more[i].limit;
+    u.seg_32bit = more[i].b32;
+    u.contents = more[i].contents;
+    u.read_exec_only = more[i].ro;
+    u.limit_in_pages = more[i].pages;
+    u.seg_not_present = more[i].np;
+    u.useable = more[i].avl;
+    if (syscall(SYS_modify_ldt, 1, &u, sizeof u) != 0) {
+      fprintf(stderr, "runner: modify_ldt refused entry %u\n", 3 + i);
+      ldt_ok = 0;
+    }
+  }
   *(uint16_t *)FLAT_SS_VAR = flat_ss;
+  if (argc > 1 && strcmp(argv[1], "--ldt") == 0) {
+    static uint8_t raw[16 * 8];
+    long n = syscall(SYS_modify_ldt, 0, raw, sizeof raw);
+    if (!ldt_ok || n <= 0) die("cannot read the LDT back");
+    printf("cs %x ss %x\n", flat_cs, flat_ss);
+    for (long i = 0; i < n; i += 8) { print_hex(raw + i, 8); putchar('\n'); }
+    return 0;
+  }
 
   static uint8_t altstack[65536];
   stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0};
