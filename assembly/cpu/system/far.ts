@@ -19,7 +19,9 @@ import {
 import { protectedMode, v86Mode, loadCsReal, loadSegFrom, nullInvalidSegments } from './segments';
 import { checkReturnSs } from './ret-checks';
 import { taskSwitch, TASK_JMP, TASK_CALL } from './task';
-import { tssStack, stackSs, stackEsp, innerStackSeg, stackRoom, frameStart, framePush, frameEsp } from './stack-switch';
+import {
+  tssStack, stackSs, stackEsp, innerStackSeg, stackRoom, frameStart, framePush, frameEsp,
+} from './stack-switch';
 
 @inline function curCpl(): u32 { return load<u32>(STATE_BASE + S_CPL); }
 
@@ -32,7 +34,9 @@ function checkDirectCode(sel: u32, d: u64, cpl: u32): bool {
   const t = typeOf(d);
   const dpl = dplOf(d);
   if (!isCode(t)) { raiseGP(sel & 0xfffc); return false; }
-  if (isConforming(t) ? dpl > cpl : ((sel & 3) > cpl || dpl != cpl)) { raiseGP(sel & 0xfffc); return false; }
+  if (isConforming(t) ? dpl > cpl : ((sel & 3) > cpl || dpl != cpl)) {
+    raiseGP(sel & 0xfffc); return false;
+  }
   if (!presentOf(d)) { raiseNP(sel & 0xfffc); return false; }
   return true;
 }
@@ -53,7 +57,9 @@ function gateTarget(tsel: u32, cpl: u32, isJmp: bool): u64 {
   const d = readDescriptor(tsel); if (faulted) return 0;
   const t = typeOf(d);
   const dpl = dplOf(d);
-  if (!isCode(t) || dpl > cpl || (isJmp && !isConforming(t) && dpl != cpl)) { raiseGP(tsel & 0xfffc); return 0; }
+  if (!isCode(t) || dpl > cpl || (isJmp && !isConforming(t) && dpl != cpl)) {
+    raiseGP(tsel & 0xfffc); return 0;
+  }
   if (!presentOf(d)) { raiseNP(tsel & 0xfffc); return 0; }
   return d;
 }
@@ -97,7 +103,9 @@ export function farJump(sel: u32, off: u32, osz: u32): void {
  *  (#GP(sel)), present (#NP(sel)), then the switch (SDM vol. 3A, 7.3, step 2). */
 function toTask(sel: u32, d: u64, cpl: u32, source: u32): void {
   const t = typeOf(d);
-  if (t != SYS_TSS16_AVAIL && t != SYS_TSS32_AVAIL && t != SYS_TASK_GATE && t != SYS_TSS16_BUSY && t != SYS_TSS32_BUSY) {
+  const tss = t == SYS_TSS16_AVAIL || t == SYS_TSS32_AVAIL
+    || t == SYS_TSS16_BUSY || t == SYS_TSS32_BUSY;
+  if (!tss && t != SYS_TASK_GATE) {
     raiseGP(sel & 0xfffc);
     return;
   }
@@ -164,7 +172,9 @@ export function farCall(sel: u32, off: u32, osz: u32): void {
   const innerSs = stackSs(stack), innerEsp = stackEsp(stack);
   const ssDesc = innerStackSeg(innerSs, dpl, 0); if (faulted) return;
   const ssAr = accessOf(ssDesc);
-  if (!stackRoom(limitOf(ssDesc), ssAr, innerEsp, (4 + params) * n)) { raise(SS_VEC, innerSs & 0xfffc, true); return; }
+  if (!stackRoom(limitOf(ssDesc), ssAr, innerEsp, (4 + params) * n)) {
+    raise(SS_VEC, innerSs & 0xfffc, true); return;
+  }
   if (eip > limitOf(target)) { raiseGP(0); return; }
   // Read the parameters from the caller's stack (with the caller's privilege) first.
   const oldSs = segSel(SS), oldEsp = reg32(ESP);
@@ -205,7 +215,9 @@ export function farReturn(osz: u32, imm: u32): void {
   const rpl = newCs & 3;
   const t = typeOf(d);
   const dpl = dplOf(d);
-  if (!isCode(t) || rpl < cpl || (isConforming(t) ? dpl > rpl : dpl != rpl)) { raiseGP(newCs & 0xfffc); return; }
+  if (!isCode(t) || rpl < cpl || (isConforming(t) ? dpl > rpl : dpl != rpl)) {
+    raiseGP(newCs & 0xfffc); return;
+  }
   if (!presentOf(d)) { raiseNP(newCs & 0xfffc); return; }
   const eip = osz == 16 ? newIp & 0xffff : newIp;
   if (rpl == cpl) {

@@ -16,8 +16,13 @@
 // Delivery checks everything and writes the whole frame before it changes a register, so a
 // fault during delivery leaves the CPU as it was; the run loop then turns that fault into
 // #DF or a shutdown (combineFaults).
-import { STATE_BASE, S_CPL, S_IDTR_BASE, S_IDTR_LIMIT, S_NMI_BLOCKED } from '../../generated/layout';
-import { ES, CS, SS, DS, FS, GS, ESP, reg32, setReg32, segSel, segBase, segLimit, segAccess, setSegRaw, AR_DB, AR_UNUSABLE } from '../state';
+import {
+  STATE_BASE, S_CPL, S_IDTR_BASE, S_IDTR_LIMIT, S_NMI_BLOCKED,
+} from '../../generated/layout';
+import {
+  ES, CS, SS, DS, FS, GS, ESP, reg32, setReg32, segSel, segBase, segLimit, segAccess, setSegRaw,
+  AR_DB, AR_UNUSABLE,
+} from '../state';
 import { ip, setIp, segUpdate } from '../access';
 import { sysRd16 } from './sysmem';
 import { getFlags, setFlags, IF, TF, NT, RF, VM, AC, IOPL } from '../flags';
@@ -30,7 +35,9 @@ import {
 } from './descriptor';
 import { taskSwitch, TASK_INT } from './task';
 import { protectedMode, v86Mode, loadCsReal, loadSegFrom } from './segments';
-import { tssStack, stackSs, stackEsp, innerStackSeg, stackRoom, frameStart, framePush, frameEsp } from './stack-switch';
+import {
+  tssStack, stackSs, stackEsp, innerStackSeg, stackRoom, frameStart, framePush, frameEsp,
+} from './stack-switch';
 
 export { iret } from './iret';
 
@@ -64,7 +71,9 @@ export function deliver(vector: u32, type: u32, code: u32, hasCode: bool): void 
   const gate = descriptorAt(gateAt); if (faulted) return;
   const gt = typeOf(gate);
   const gate32 = gt == SYS_INT_GATE32 || gt == SYS_TRAP_GATE32;
-  if (!(gate32 || gt == SYS_INT_GATE16 || gt == SYS_TRAP_GATE16 || gt == SYS_TASK_GATE)) { raiseGP(idtErr); return; }
+  if (!(gate32 || gt == SYS_INT_GATE16 || gt == SYS_TRAP_GATE16 || gt == SYS_TASK_GATE)) {
+    raiseGP(idtErr); return;
+  }
   const cpl = load<u32>(STATE_BASE + S_CPL);
   if (soft && dplOf(gate) < cpl) { raiseGP(vector * 8 + 2); return; }
   if (!presentOf(gate)) { raise(NP, idtErr, true); return; }
@@ -102,7 +111,9 @@ export function deliver(vector: u32, type: u32, code: u32, hasCode: bool): void 
     ssDesc = innerStackSeg(innerSs, dpl, ext); if (faulted) return;
     const ssAr = accessOf(ssDesc);
     const bytes = ((hasCode ? 6 : 5) + (vm ? 4 : 0)) * n;
-    if (!stackRoom(limitOf(ssDesc), ssAr, innerEsp, bytes)) { raise(SS_VEC, (innerSs & 0xfffc) | ext, true); return; }
+    if (!stackRoom(limitOf(ssDesc), ssAr, innerEsp, bytes)) {
+      raise(SS_VEC, (innerSs & 0xfffc) | ext, true); return;
+    }
     if (eip > limitOf(cd)) { raiseGP(ext); return; }
     frameStart(baseOf(ssDesc), innerEsp, (ssAr & AR_DB) != 0, dpl);
     if (vm) {
@@ -118,7 +129,9 @@ export function deliver(vector: u32, type: u32, code: u32, hasCode: bool): void 
     if (vm) { raiseGP((tsel & 0xfffc) | ext); return; }
     // Same privilege: the frame goes on the current stack; #SS(EXT) when it does not fit.
     const bytes = (hasCode ? 4 : 3) * n;
-    if (!stackRoom(segLimit(SS), segAccess(SS), oldEsp, bytes)) { raise(SS_VEC, ext, true); return; }
+    if (!stackRoom(segLimit(SS), segAccess(SS), oldEsp, bytes)) {
+      raise(SS_VEC, ext, true); return;
+    }
     if (eip > limitOf(cd)) { raiseGP(ext); return; }
     frameStart(segBase(SS), oldEsp, (segAccess(SS) & AR_DB) != 0, cpl);
   }
@@ -184,6 +197,7 @@ function contributory(v: i32): bool { return v == 0 || (v >= 10 && v <= 13); }
 export function combineFaults(first: i32, second: i32): i32 {
   if (first == DF_VEC) return -1;
   const firstPf = first == 14;
-  if ((contributory(first) && contributory(second)) || (firstPf && (contributory(second) || second == 14))) return DF_VEC;
+  if (contributory(first) && contributory(second)) return DF_VEC;
+  if (firstPf && (contributory(second) || second == 14)) return DF_VEC;
   return second;
 }

@@ -10,8 +10,12 @@ import { taskSwitch, TASK_IRET } from './task';
 import { getFlags, setFlags, IF, NT, VM, VIF, VIP, IOPL } from '../flags';
 import { faulted, raiseGP, raiseNP, NP } from '../fault';
 import { peek, spOff, setSp } from '../stack';
-import { readDescriptor, markAccessed, typeOf, dplOf, presentOf, limitOf, isCode, isConforming } from './descriptor';
-import { protectedMode, v86Mode, loadCsReal, loadSeg, loadSegFrom, nullInvalidSegments, setCpl } from './segments';
+import {
+  readDescriptor, markAccessed, typeOf, dplOf, presentOf, limitOf, isCode, isConforming,
+} from './descriptor';
+import {
+  protectedMode, v86Mode, loadCsReal, loadSeg, loadSegFrom, nullInvalidSegments, setCpl,
+} from './segments';
 import { checkReturnSs } from './ret-checks';
 import { needAttention } from '../events';
 
@@ -33,7 +37,8 @@ export function iret(osz: u32): void {
     setSp(spOff(3 * n));
     loadCsReal(newCs);
     setIp(osz == 16 ? newIp & 0xffff : newIp);
-    setFlags(osz == 32 ? (newFl & IRET_BITS) | (cur & 0x1a0000) : (cur & 0xffff0000) | (newFl & 0xffff));
+    setFlags(osz == 32 ? (newFl & IRET_BITS) | (cur & 0x1a0000)
+      : (cur & 0xffff0000) | (newFl & 0xffff));
     return;
   }
   if (v86Mode()) {
@@ -43,7 +48,8 @@ export function iret(osz: u32): void {
     loadCsReal(newCs);
     setIp(osz == 16 ? newIp & 0xffff : newIp);
     const keep: u32 = IOPL | VM | VIF | VIP;
-    setFlags(osz == 32 ? (newFl & ~keep & 0x3f7fd5) | (cur & keep) : (cur & 0xffff0000) | (newFl & 0xcfff) | (cur & IOPL));
+    setFlags(osz == 32 ? (newFl & ~keep & 0x3f7fd5) | (cur & keep)
+      : (cur & 0xffff0000) | (newFl & 0xcfff) | (cur & IOPL));
     return;
   }
   if ((cur & NT) != 0) {
@@ -61,7 +67,9 @@ export function iret(osz: u32): void {
   const rpl = newCs & 3;
   const t = typeOf(d);
   const dpl = dplOf(d);
-  if (!isCode(t) || rpl < cpl || (isConforming(t) ? dpl > rpl : dpl != rpl)) { raiseGP(newCs & 0xfffc); return; }
+  if (!isCode(t) || rpl < cpl || (isConforming(t) ? dpl > rpl : dpl != rpl)) {
+    raiseGP(newCs & 0xfffc); return;
+  }
   if (!presentOf(d)) { raiseNP(newCs & 0xfffc); return; }
   const eip = osz == 16 ? newIp & 0xffff : newIp;
 

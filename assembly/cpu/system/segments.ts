@@ -2,13 +2,19 @@
 // Real mode and virtual-8086 mode: base = selector * 16. Protected mode: the descriptor
 // checks of SDM vol. 3A, 5.4-5.6 and the MOV instruction's pseudo-code (vol. 2B, MOV).
 import { STATE_BASE, S_CPL, S_CR0 } from '../../generated/layout';
-import { setSegRaw, segLimit, segAccess, ES, CS, SS, DS, FS, GS, CR0_PE, AR_UNUSABLE } from '../state';
+import {
+  setSegRaw, segLimit, segAccess, ES, CS, SS, DS, FS, GS, CR0_PE, AR_UNUSABLE,
+} from '../state';
 import { segUpdate, updateCpl } from '../access';
 import { flags, VM } from '../flags';
 import { faulted, raiseGP, raiseNP, raiseSS } from '../fault';
-import { readDescriptor, markAccessed, baseOf, limitOf, accessOf, dplOf, presentOf, typeOf } from './descriptor';
+import {
+  readDescriptor, markAccessed, baseOf, limitOf, accessOf, dplOf, presentOf, typeOf,
+} from './descriptor';
 
-@inline export function protectedMode(): bool { return (load<u32>(STATE_BASE + S_CR0) & CR0_PE) != 0; }
+@inline export function protectedMode(): bool {
+  return (load<u32>(STATE_BASE + S_CR0) & CR0_PE) != 0;
+}
 @inline export function v86Mode(): bool { return (flags & VM) != 0; }
 
 /** Sets the current privilege level and everything that depends on it. */

@@ -46,7 +46,9 @@ export function innerStackSeg(sel: u32, pl: u32, ext: u32): u64 {
   if ((sel & 0xfffc) == 0) { raise(TS, ext, true); return 0; }
   const d = fetchDescriptor(sel, TS, ext); if (faulted) return 0;
   if ((sel & 3) != pl) { raise(TS, (sel & 0xfffc) | ext, true); return 0; }
-  if (dplOf(d) != pl || !isWritableData(typeOf(d))) { raise(TS, (sel & 0xfffc) | ext, true); return 0; }
+  if (dplOf(d) != pl || !isWritableData(typeOf(d))) {
+    raise(TS, (sel & 0xfffc) | ext, true); return 0;
+  }
   if (!presentOf(d)) { raise(SS_VEC, (sel & 0xfffc) | ext, true); return 0; }
   return d;
 }

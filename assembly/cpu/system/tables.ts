@@ -1,11 +1,16 @@
 // Descriptor-table and task-register instructions: LGDT/LIDT/SGDT/SIDT, LLDT/SLDT,
 // LTR/STR, LAR/LSL/VERR/VERW, ARPL (SDM vol. 2A/2B, each instruction's pseudo-code).
-import { STATE_BASE, S_GDTR_BASE, S_GDTR_LIMIT, S_IDTR_BASE, S_IDTR_LIMIT, S_CPL } from '../../generated/layout';
+import {
+  STATE_BASE, S_GDTR_BASE, S_GDTR_LIMIT, S_IDTR_BASE, S_IDTR_LIMIT, S_CPL,
+} from '../../generated/layout';
 import { setSegRaw, segSel, LDTR, TR, AR_UNUSABLE } from '../state';
 import { rd16, rd32, wr16, wr32, sysWrite32 } from '../access';
 import { faulted, raiseGP, raiseNP, raiseUD } from '../fault';
 import { setFlag, ZF } from '../flags';
-import { readDescriptor, peekDescriptor, descriptorAddr, baseOf, limitOf, accessOf, dplOf, presentOf, typeOf, hiOf } from './descriptor';
+import {
+  readDescriptor, peekDescriptor, descriptorAddr, baseOf, limitOf, accessOf, dplOf, presentOf,
+  typeOf, hiOf,
+} from './descriptor';
 import { protectedMode, v86Mode } from './segments';
 
 function cpl(): u32 { return load<u32>(STATE_BASE + S_CPL); }

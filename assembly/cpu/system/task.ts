@@ -12,7 +12,8 @@
 // mode (base = selector * 16, limit 0xffff) and its CPL is 3.
 import { STATE_BASE, S_CR0, S_CR3, S_CPL, S_GDTR_BASE } from '../../generated/layout';
 import {
-  reg32, setReg32, segSel, segBase, segLimit, segAccess, setSegRaw, ES, CS, SS, DS, FS, GS, LDTR, TR,
+  reg32, setReg32, segSel, segBase, segLimit, segAccess, setSegRaw,
+  ES, CS, SS, DS, FS, GS, LDTR, TR,
   CR0_TS, CR0_PG, AR_UNUSABLE,
 } from '../state';
 import { ip, setIp, segUpdate, sysRead16, sysRead32, sysWrite16, sysWrite32 } from '../access';
@@ -20,7 +21,8 @@ import { getFlags, setFlags, NT, VM } from '../flags';
 import { faulted, raise, raiseGP, GP, TS, NP, SS_VEC } from '../fault';
 import { tlbFlushAll } from '../../mem/tlb';
 import {
-  fetchDescriptor, descriptorAt, descriptorAddr, loOf, hiOf, typeOf, dplOf, presentOf, limitOf, baseOf,
+  fetchDescriptor, descriptorAt, descriptorAddr, loOf, hiOf, typeOf, dplOf, presentOf, limitOf,
+  baseOf,
   accessOf, isCode, isConforming, isWritableData, SYS_LDT,
 } from './descriptor';
 import { setCpl } from './segments';
@@ -39,7 +41,9 @@ const SEG_LO: u32 = 0, SEG_HI: u32 = 6, SEG_ADDR: u32 = 12, SEG_SEL_NEW: u32 = 1
 @inline function slot(i: u32): u32 { return load<u32>(NEW_STATE + (i << 2)); }
 @inline function setSlot(i: u32, v: u32): void { store<u32>(NEW_STATE + (i << 2), v); }
 /** The checked descriptor of segment `s` of the new task (0 for a null selector). */
-@inline function segDesc(s: u32): u64 { return (<u64>slot(SEG_HI + s) << 32) | <u64>slot(SEG_LO + s); }
+@inline function segDesc(s: u32): u64 {
+  return (<u64>slot(SEG_HI + s) << 32) | <u64>slot(SEG_LO + s);
+}
 /** Keeps descriptor `d` of segment `s`, read at linear address `at`. */
 @inline function keepSeg(s: u32, d: u64, at: u32): void {
   setSlot(SEG_LO + s, loOf(d)); setSlot(SEG_HI + s, hiOf(d)); setSlot(SEG_ADDR + s, at);
@@ -55,7 +59,9 @@ const SEG_LO: u32 = 0, SEG_HI: u32 = 6, SEG_ADDR: u32 = 12, SEG_SEL_NEW: u32 = 1
  *  Raises #TS(sel) outside the table and returns 0 (check `faulted`). */
 function fetchNew(sel: u32, ldtBase: u32, ldtLimit: u32, ldtOk: bool): u64 {
   if ((sel & 4) != 0) {
-    if (!ldtOk || <u64>(sel & 0xfff8) + 7 > <u64>ldtLimit) { raise(TS, sel & 0xfffc, true); return 0; }
+    if (!ldtOk || <u64>(sel & 0xfff8) + 7 > <u64>ldtLimit) {
+      raise(TS, sel & 0xfffc, true); return 0;
+    }
     return descriptorAt(newAddr(sel, ldtBase));
   }
   return fetchDescriptor(sel, TS, 0);
@@ -75,7 +81,8 @@ export function taskSwitch(sel: u32, source: u32, ext: u32, code: u32, hasCode: 
   const busy = t == 3 || t == 11;
   if (!(t == 1 || t == 9 || busy)) { raiseGP((sel & 0xfffc) | ext); return; }
   if (source == TASK_IRET ? !busy : busy) {
-    if (source == TASK_IRET) raise(TS, (sel & 0xfffc) | ext, true); else raiseGP((sel & 0xfffc) | ext);
+    if (source == TASK_IRET) raise(TS, (sel & 0xfffc) | ext, true);
+    else raiseGP((sel & 0xfffc) | ext);
     return;
   }
   if (!presentOf(tss)) { raise(NP, (sel & 0xfffc) | ext, true); return; }
@@ -134,7 +141,9 @@ export function taskSwitch(sel: u32, source: u32, ext: u32, code: u32, hasCode: 
   {
     const d = fetchNew(csSel, ldtBase, ldtLimit, ldtOk); if (faulted) return;
     const ct = typeOf(d), dpl = dplOf(d);
-    if (!isCode(ct) || (isConforming(ct) ? dpl > cpl : dpl != cpl)) { raise(TS, csSel & 0xfffc, true); return; }
+    if (!isCode(ct) || (isConforming(ct) ? dpl > cpl : dpl != cpl)) {
+      raise(TS, csSel & 0xfffc, true); return;
+    }
     if (!presentOf(d)) { raise(NP, csSel & 0xfffc, true); return; }
     keepSeg(CS, d, newAddr(csSel, ldtBase));
   }
@@ -142,7 +151,9 @@ export function taskSwitch(sel: u32, source: u32, ext: u32, code: u32, hasCode: 
   if ((ssSel & 0xfffc) == 0) { raise(TS, ssSel & 0xfffc, true); return; }
   {
     const d = fetchNew(ssSel, ldtBase, ldtLimit, ldtOk); if (faulted) return;
-    if ((ssSel & 3) != cpl || dplOf(d) != cpl || !isWritableData(typeOf(d))) { raise(TS, ssSel & 0xfffc, true); return; }
+    if ((ssSel & 3) != cpl || dplOf(d) != cpl || !isWritableData(typeOf(d))) {
+      raise(TS, ssSel & 0xfffc, true); return;
+    }
     if (!presentOf(d)) { raise(SS_VEC, ssSel & 0xfffc, true); return; }
     keepSeg(SS, d, newAddr(ssSel, ldtBase));
   }
@@ -154,7 +165,9 @@ export function taskSwitch(sel: u32, source: u32, ext: u32, code: u32, hasCode: 
     const d = fetchNew(ds, ldtBase, ldtLimit, ldtOk); if (faulted) return;
     const dt = typeOf(d), dpl = dplOf(d);
     if ((dt & 0x10) == 0 || (isCode(dt) && (dt & 2) == 0)) { raise(TS, ds & 0xfffc, true); return; }
-    if (!isConforming(dt) && (dpl < cpl || dpl < (ds & 3))) { raise(TS, ds & 0xfffc, true); return; }
+    if (!isConforming(dt) && (dpl < cpl || dpl < (ds & 3))) {
+      raise(TS, ds & 0xfffc, true); return;
+    }
     if (!presentOf(d)) { raise(NP, ds & 0xfffc, true); return; }
     keepSeg(s, d, newAddr(ds, ldtBase));
   }
@@ -163,7 +176,9 @@ export function taskSwitch(sel: u32, source: u32, ext: u32, code: u32, hasCode: 
   const n: u32 = new32 ? 4 : 2;
   const nEsp = slot(GPR + 4);
   if (hasCode) {
-    if (!stackRoom(limitOf(segDesc(SS)), accessOf(segDesc(SS)), nEsp, n)) { raise(SS_VEC, ext, true); return; }
+    if (!stackRoom(limitOf(segDesc(SS)), accessOf(segDesc(SS)), nEsp, n)) {
+      raise(SS_VEC, ext, true); return;
+    }
   }
 
   // Save the current task (its TSS format), set the links and busy bits. Memory only.
@@ -208,7 +223,10 @@ export function taskSwitch(sel: u32, source: u32, ext: u32, code: u32, hasCode: 
   // Accessed bits of the new segments.
   for (let s = 0; s < 6; s++) {
     const h = slot(SEG_HI + s);
-    if (!v86 && h != 0 && (h & 0x100) == 0) { sysWrite32(slot(SEG_ADDR + s) + 4, h | 0x100); if (faulted) return; setSlot(SEG_HI + s, h | 0x100); }
+    if (!v86 && h != 0 && (h & 0x100) == 0) {
+      sysWrite32(slot(SEG_ADDR + s) + 4, h | 0x100); if (faulted) return;
+      setSlot(SEG_HI + s, h | 0x100);
+    }
   }
 
   // Commit: TR, CR0.TS, CR3, registers, LDTR, segments, CPL.
