@@ -20,7 +20,8 @@ const CORE_MODULE = join(dirname(fileURLToPath(import.meta.url)), '../../binding
 describe('the replay harness', () => {
   it('accepts the recorded results and names damaged ones', () => {
     // The oracle plays the flat CPL-0 setup; the ring-3 group is checked below.
-    const sample = groups.filter((g) => !ring3Of(g.header)).flatMap((g) => g.vectors.filter((_, n) => n % 17 === 0));
+    const sample = groups.filter((g) => !ring3Of(g.header))
+      .flatMap((g) => g.vectors.filter((_, n) => n % 17 === 0));
     const good = new OracleCore(layout);
     prepare(good, layout);
     const ok = replayGroup(good, sample, layout, (v) => good.expect(v));
@@ -48,7 +49,9 @@ describe('the ring-3 replay', () => {
     const g = groups.find((x) => ring3Of(x.header));
     expect(g, 'the seg group (captured at CPL 3 with an LDT)').toBeDefined();
     const r3 = ring3Of(g!.header)!;
-    const mod = (await import(/* @vite-ignore */ pathToFileURL(CORE_MODULE).href)) as { createCore(o: CoreOptions): Core | Promise<Core> };
+    const mod = (await import(/* @vite-ignore */ pathToFileURL(CORE_MODULE).href)) as {
+      createCore(o: CoreOptions): Core | Promise<Core>;
+    };
     const c = await mod.createCore({ ramBytes: MACHINE.ramBytes });
     prepare(c, layout, false, r3);
     const ok = g!.vectors.filter((v) => !v.x && v.k && v.g).slice(0, 20);
@@ -56,17 +59,24 @@ describe('the ring-3 replay', () => {
     expect(ok.length).toBe(20);
     expect(faults.length).toBe(20);
     for (const v of [...ok, ...faults]) expect(replayRing3Vector(c, v, layout, r3), v.f).toBe('');
+    // The first byte of the first region, changed.
+    const flip = (hex: string) => (hex.slice(0, 2) === 'ff' ? '00' : 'ff');
     const damaged: [string, (v: Vector) => Vector, RegExp][] = [
-      ['esp', (v) => ({ ...v, o: { ...v.o, esp: ((v.o.esp ?? v.i[4]) ^ 0x10000) >>> 0 } }), /esp [0-9a-f]+, want/],
+      ['esp', (v) => ({ ...v, o: { ...v.o, esp: ((v.o.esp ?? v.i[4]) ^ 0x10000) >>> 0 } }),
+        /esp [0-9a-f]+, want/],
       ['ss', (v) => ({ ...v, g: [v.g![0] ^ 8, v.g![1], v.g![2]] }), /SS\/DS\/ES/],
       ['fault', (v) => ({ ...v, x: [13, 0, 0] }), /no exception, the CPU raised exception 13/],
-      ['memory', (v) => ({ ...v, m: v.m.map((m, k) => (k ? m : [m[0], m[1], `0:${m[1].slice(0, 2) === 'ff' ? '00' : 'ff'}`])) as Vector['m'] }), /memory [0-9a-f]+ = /],
+      ['memory', (v) => ({ ...v, m: v.m.map((m, k) => (k ? m : [m[0], m[1], `0:${flip(m[1])}`])) }),
+        /memory [0-9a-f]+ = /],
     ];
     for (const [what, damage, message] of damaged) {
-      for (const v of ok.slice(0, 5)) expect(replayRing3Vector(c, damage(v), layout, r3), what).toMatch(message);
+      for (const v of ok.slice(0, 5)) {
+        expect(replayRing3Vector(c, damage(v), layout, r3), what).toMatch(message);
+      }
     }
     for (const v of faults.slice(0, 5)) {
-      expect(replayRing3Vector(c, { ...v, x: [v.x![0], (v.x![1] ^ 4) >>> 0, v.x![2]] }, layout, r3)).toMatch(/error code|exception/);
+      const wrongCode: Vector = { ...v, x: [v.x![0], (v.x![1] ^ 4) >>> 0, v.x![2]] };
+      expect(replayRing3Vector(c, wrongCode, layout, r3)).toMatch(/error code|exception/);
     }
   });
 });
@@ -105,7 +115,8 @@ for (const paging of [false, true]) {
         const c = await getCore();
         const ring3 = ring3Of(g.header);
         prepare(c, layout, paging, ring3);
-        const tally = replayGroup(c, vectors, g.header.layout, undefined, 3, ring3 && { core: c, r: ring3 });
+        const tally = replayGroup(c, vectors, g.header.layout, undefined, 3,
+          ring3 && { core: c, r: ring3 });
         const text = report(`${g.header.group}${paging ? ' (paging)' : ''}`, tally);
         summary.push(text.split('\n')[0]);
         const failed = [...tally.values()].reduce((s, t) => s + t.failed, 0);

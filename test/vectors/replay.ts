@@ -5,7 +5,9 @@
  * to a HLT of their own, so the EIP after the HLT tells how the instruction ended.
  */
 import type { Core, Segment } from '../../bindings/core/types.js';
-import { bytesOf, Header, Layout, outputs, REGS, regionOut, undefinedByte, undefinedRegMask, Vector } from './fixtures.js';
+import {
+  bytesOf, Header, Layout, outputs, REGS, regionOut, undefinedByte, undefinedRegMask, Vector,
+} from './fixtures.js';
 
 /** The part of the core's contract the replay uses. */
 export type ReplayCore = Pick<Core, 'writePhys' | 'readPhys' | 'setTable' | 'setSegment' | 'setRegs' | 'getRegs' | 'run'>;
@@ -108,7 +110,8 @@ export function prepare(core: ReplayCore, layout: Layout, paging = false, ring3?
   core.setRegs({ cr0: paging ? MACHINE.cr0 | CR0_PG | CR0_WP : MACHINE.cr0, cr2: 0, cr3: paging ? MACHINE.pd : 0, cr4: 0, dr7: 0x400 });
   if (ring3) {
     core.writePhys(MACHINE.ldt, ring3.ldt);
-    core.setSegment('ldtr', { selector: LDT_SEL, base: MACHINE.ldt, limit: ring3.ldt.length - 1, access: 0x82 });
+    const limit = ring3.ldt.length - 1;
+    core.setSegment('ldtr', { selector: LDT_SEL, base: MACHINE.ldt, limit, access: 0x82 });
     // 32-bit TSS: ESP0 at 4, SS0 at 8 (SDM vol. 3A, 7.2.1, figure 7-2).
     const tss = new DataView(new ArrayBuffer(0x68));
     tss.setUint32(4, MACHINE.stack0, true);
@@ -228,7 +231,8 @@ export function replayVector(core: ReplayCore, v: Vector, layout: Layout, undefi
 
 /** Compares the vector's regions and the rest of the window with the core's memory; bytes
  *  for which `inFrame` holds (an exception frame) are skipped. */
-function compareMemory(core: ReplayCore, v: Vector, layout: Layout, inFrame: (a: number) => boolean, diffs: string[]): void {
+function compareMemory(core: ReplayCore, v: Vector, layout: Layout, inFrame: (a: number) => boolean,
+  diffs: string[]): void {
   const out = core.readPhys(layout.window, layout.windowSize);
   v.m.forEach((m, k) => {
     const bytes = bytesOf(regionOut(m));
@@ -257,7 +261,8 @@ function compareMemory(core: ReplayCore, v: Vector, layout: Layout, inFrame: (a:
  * fault, or the #GP(0) of the HLT after it, whose frame then holds the final ESP, SS and
  * EFLAGS.
  */
-export function replayRing3Vector(core: ReplayCore & Pick<Core, 'getSegment'>, v: Vector, layout: Layout, ring3: Ring3): string {
+export type Ring3Core = ReplayCore & Pick<Core, 'getSegment'>;
+export function replayRing3Vector(core: Ring3Core, v: Vector, layout: Layout, ring3: Ring3): string {
   const window = new Uint8Array(layout.windowSize).fill(FILL);
   for (const [addr, input] of v.m) window.set(bytesOf(input), addr - layout.window);
   core.writePhys(layout.window, window);
@@ -267,7 +272,8 @@ export function replayRing3Vector(core: ReplayCore & Pick<Core, 'getSegment'>, v
   code.set(insn, CODE_BEFORE);
   code[CODE_BEFORE + insn.length] = HLT;
   core.writePhys(layout.code - CODE_BEFORE, code);
-  const flat = (selector: number, access: number): Segment => ({ selector, base: 0, limit: 0xffffffff, access });
+  const flat = (selector: number, access: number): Segment =>
+    ({ selector, base: 0, limit: 0xffffffff, access });
   const ldtSeg = (sel: number) => segmentOf(sel, ring3.ldt.subarray(sel & ~7, (sel & ~7) + 8));
   const userSs = flat(ring3.flat.ss, 0xc0f3);
   const ss = v.k ? ldtSeg(v.ss ?? 0x07) : userSs;
@@ -279,35 +285,46 @@ export function replayRing3Vector(core: ReplayCore & Pick<Core, 'getSegment'>, v
   core.setSegment('fs', userSs);
   core.setSegment('gs', userSs);
   const i = v.i;
-  core.setRegs({ eax: i[0], ecx: i[1], edx: i[2], ebx: i[3], esp: i[4], ebp: i[5], esi: i[6], edi: i[7], eflags: i[8], eip: layout.code });
+  core.setRegs({
+    eax: i[0], ecx: i[1], edx: i[2], ebx: i[3], esp: i[4], ebp: i[5], esi: i[6], edi: i[7],
+    eflags: i[8], eip: layout.code,
+  });
 
   let exit = core.run(1000);
   for (let n = 0; n < 20 && exit.reason === 'budget'; n++) exit = core.run(1000);
   if (exit.reason !== 'hlt') return `run ended with ${JSON.stringify(exit)}, not at a HLT`;
   const r = core.getRegs();
   const eip = r.eip >>> 0;
-  if (!(eip > MACHINE.handlers && eip <= MACHINE.handlers + 4 * 32 && (eip - MACHINE.handlers - 1) % 4 === 0)) {
+  const inHandler = eip > MACHINE.handlers && eip <= MACHINE.handlers + 4 * 32;
+  if (!inHandler || (eip - MACHINE.handlers - 1) % 4 !== 0) {
     return `stopped at EIP ${hex(eip)}, not in an exception handler`;
   }
   let vector: number | undefined = (eip - MACHINE.handlers - 1) / 4;
   // The frame from CPL 3 on the TSS's ring-0 stack: [error code], EIP, CS, EFLAGS, ESP, SS.
   const hasErr = WITH_ERROR.has(vector);
   const n = hasErr ? 6 : 5;
-  if ((r.esp >>> 0) !== MACHINE.stack0 - 4 * n) return `ring-0 ESP ${hex(r.esp)}, want ${hex(MACHINE.stack0 - 4 * n)} (a frame from CPL 3)`;
-  const f = core.readPhys(MACHINE.stack0 - 4 * n, 4 * n);
-  const dw = (k: number) => (f[4 * k] | (f[4 * k + 1] << 8) | (f[4 * k + 2] << 16) | (f[4 * k + 3] << 24)) >>> 0;
+  const frameAt = MACHINE.stack0 - 4 * n;
+  if ((r.esp >>> 0) !== frameAt) {
+    return `ring-0 ESP ${hex(r.esp)}, want ${hex(frameAt)} (a frame from CPL 3)`;
+  }
+  const f = new DataView(core.readPhys(frameAt, 4 * n).slice().buffer);
+  const dw = (k: number) => f.getUint32(4 * k, true);
   const b = hasErr ? 1 : 0;
-  const [err, sEip, sCs, sFl, sEsp, sSs] = [hasErr ? dw(0) : 0, dw(b), dw(b + 1) & 0xffff, dw(b + 2), dw(b + 3), dw(b + 4) & 0xffff];
+  const err = hasErr ? dw(0) : 0;
+  const [sEip, sCs, sFl, sEsp] = [dw(b), dw(b + 1) & 0xffff, dw(b + 2), dw(b + 3)];
+  const sSs = dw(b + 4) & 0xffff;
   // The HLT after the instruction: it completed.
   if (vector === 13 && err === 0 && sEip === layout.code + insn.length) vector = undefined;
   if (vector !== v.x?.[0]) {
-    return `${vector === undefined ? 'no exception' : `exception ${vector}`}, the CPU ${v.x ? `raised exception ${v.x[0]}` : 'raised none'}`;
+    const cpu = v.x ? `raised exception ${v.x[0]}` : 'raised none';
+    return `${vector === undefined ? 'no exception' : `exception ${vector}`}, the CPU ${cpu}`;
   }
   const diffs: string[] = [];
   const want = outputs(v);
   if (v.x) {
     if (hasErr && err !== v.x[1] >>> 0) diffs.push(`error code ${hex(err)}, want ${hex(v.x[1])}`);
-    if (sEip !== ((layout.code + v.x[2]) >>> 0)) diffs.push(`saved EIP ${hex(sEip)}, want ${hex(layout.code + v.x[2])} (precise fault)`);
+    const at = (layout.code + v.x[2]) >>> 0;
+    if (sEip !== at) diffs.push(`saved EIP ${hex(sEip)}, want ${hex(at)} (precise fault)`);
   }
   if (sCs !== ring3.flat.cs) diffs.push(`saved CS ${hex(sCs, 4)}, want ${hex(ring3.flat.cs, 4)}`);
   const d = (sFl ^ want[8]) & ~RF & ~(v.uf ?? 0);
@@ -315,10 +332,16 @@ export function replayRing3Vector(core: ReplayCore & Pick<Core, 'getSegment'>, v
   const got = [r.eax, r.ecx, r.edx, r.ebx, sEsp, r.ebp, r.esi, r.edi].map((x) => x >>> 0);
   for (let k = 0; k < 8; k++) {
     const m = ~undefinedRegMask(v, k);
-    if (((got[k] ^ want[k]) & m) !== 0) diffs.push(`${REGS[k]} ${hex(got[k])}, want ${hex(want[k])}`);
+    if (((got[k] ^ want[k]) & m) !== 0) {
+      diffs.push(`${REGS[k]} ${hex(got[k])}, want ${hex(want[k])}`);
+    }
   }
-  const segs = [sSs, core.getSegment('ds').selector & 0xffff, core.getSegment('es').selector & 0xffff];
-  if (v.g && segs.some((x, k) => x !== v.g![k])) diffs.push(`SS/DS/ES ${segs.map((x) => hex(x, 4)).join('/')}, want ${v.g.map((x) => hex(x, 4)).join('/')}`);
+  const sel = (s: 'ds' | 'es') => core.getSegment(s).selector & 0xffff;
+  const segs = [sSs, sel('ds'), sel('es')];
+  const sels = (xs: number[]) => xs.map((x) => hex(x, 4)).join('/');
+  if (v.g && segs.some((x, k) => x !== v.g![k])) {
+    diffs.push(`SS/DS/ES ${sels(segs)}, want ${sels(v.g)}`);
+  }
   compareMemory(core, v, layout, () => false, diffs);
   return diffs.join('; ');
 }
@@ -333,8 +356,9 @@ export interface FormTally {
 }
 
 /** Replays a group's vectors and tallies failures per opcode form. */
-export function replayGroup(core: ReplayCore, vectors: Vector[], layout: Layout, before?: (v: Vector) => void, examples = 3,
-  ring3?: { core: ReplayCore & Pick<Core, 'getSegment'>; r: Ring3 }): Map<string, FormTally> {
+export function replayGroup(core: ReplayCore, vectors: Vector[], layout: Layout,
+  before?: (v: Vector) => void, examples = 3,
+  ring3?: { core: Ring3Core; r: Ring3 }): Map<string, FormTally> {
   const tally = new Map<string, FormTally>();
   for (const v of vectors) {
     const t = tally.get(v.f) ?? { total: 0, failed: 0, examples: [], withUndefined: 0, undefinedSame: 0 };
@@ -344,7 +368,10 @@ export function replayGroup(core: ReplayCore, vectors: Vector[], layout: Layout,
     before?.(v);
     try {
       d = ring3 ? replayRing3Vector(ring3.core, v, layout, ring3.r)
-        : replayVector(core, v, layout, (same) => { t.withUndefined++; if (same) t.undefinedSame++; });
+        : replayVector(core, v, layout, (same) => {
+          t.withUndefined++;
+          if (same) t.undefinedSame++;
+        });
     } catch (e) {
       d = `host exception: ${(e as Error).message}`;
     }

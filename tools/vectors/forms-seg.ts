@@ -60,7 +60,9 @@ function stack(x: Insn, sel: number, sp: number, top: number[]): void {
 /** Stack pointers of the POP/LSS vectors: the 16-bit wrap cases first. */
 function popStack(x: Insn, w: Width, value: number[]): void {
   const k = x.r.int(6);
-  if (k < 3) stack(x, SEL.top16, x.r.pick([0xfffc, 0xfffe, 0xfffe, 0xf800 + 2 * x.r.int(0x300)]), value);
+  if (k < 3) {
+    stack(x, SEL.top16, x.r.pick([0xfffc, 0xfffe, 0xfffe, 0xf800 + 2 * x.r.int(0x300)]), value);
+  }
   else if (k < 4) stack(x, SEL.data16, 0x800 + 2 * x.r.int(0x400), value);
   else stack(x, SEL.data32, 0x800 + 4 * x.r.int(0x180) + (w === 16 ? 2 * x.r.int(2) : 0), value);
 }
@@ -122,13 +124,16 @@ for (const [ds, what] of [[SEL.readOnly, 'read-only'], [SEL.data16, 'writable']]
 
 // LAR, LSL (r32 and r16), VERR, VERW on selectors in a register or in memory ([ebx], flat).
 const checks: [number[], string, boolean][] = [
-  [[0x0f, 0x02], 'lar', true], [[0x0f, 0x03], 'lsl', true], [[0x0f, 0x00], 'verr', false], [[0x0f, 0x00], 'verw', false],
+  [[0x0f, 0x02], 'lar', true], [[0x0f, 0x03], 'lsl', true],
+  [[0x0f, 0x00], 'verr', false], [[0x0f, 0x00], 'verw', false],
 ];
 for (const [op, mn, hasDest] of checks) {
   for (const kind of ['reg', 'mem'] as const) {
     for (const w of (hasDest ? [16, 32] : [16]) as Width[]) {
       const os = hasDest && w === 16 ? [0x66] : [];
-      const name = `${os.length ? '66 ' : ''}${op.map((b) => b.toString(16).padStart(2, '0')).join(' ')}${hasDest ? '' : mn === 'verr' ? ' /4' : ' /5'} ${mn} ${kind}`;
+      const bytes = op.map((b) => b.toString(16).padStart(2, '0')).join(' ');
+      const ext = hasDest ? '' : mn === 'verr' ? ' /4' : ' /5';
+      const name = `${os.length ? '66 ' : ''}${bytes}${ext} ${mn} ${kind}`;
       segForm(name, 60, (x) => {
         const regField = hasDest ? x.r.pick([0, 1, 2, 5, 6, 7]) : mn === 'verr' ? 4 : 5;
         const sel = ((x.r.u32() & 0xffff0000) | selector(x)) >>> 0;

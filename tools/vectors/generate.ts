@@ -86,24 +86,29 @@ export function runnerLine(x: Insn): string {
   const mem = x.mem.map((m) => ` M${m.addr.toString(16)}:${toHex(m.bytes)}`).join('');
   const k = x.stack16 ? (x.stackSel !== undefined ? ` K${x.stackSel.toString(16)}` : ' K') : '';
   const d = x.dataSel !== undefined ? ` D${x.dataSel.toString(16)}` : x.seg16 ? ' S' : '';
-  return `B${toHex(x.bytes)} R${regs}${d}${x.code16 ? ' C' : ''}${k}${x.expandDown ? ' X' : ''}${x.segs ? ' G' : ''}${x.target !== undefined ? ` T${x.target}` : ''}${mem}`;
+  const t = x.target !== undefined ? ` T${x.target}` : '';
+  const flags = `${x.code16 ? ' C' : ''}${k}${x.expandDown ? ' X' : ''}${x.segs ? ' G' : ''}`;
+  return `B${toHex(x.bytes)} R${regs}${d}${flags}${t}${mem}`;
 }
 
 /** Parses a runner output line into the vector's outputs. */
 const NAMES = [...REG32, 'eflags'];
 
-export function parseResult(line: string, x: Insn): Pick<Vector, 'x' | 'e' | 'g'> & { o: number[]; mem: string[] } {
+export function parseResult(line: string, x: Insn):
+  Pick<Vector, 'x' | 'e' | 'g'> & { o: number[]; mem: string[] } {
   let t = line.trim().split(' ');
   const end = t.find((tok) => tok.startsWith('E'));
   const segs = t.find((tok) => tok.startsWith('G'));
   t = t.filter((tok) => !tok.startsWith('E') && !tok.startsWith('G'));
-  const g = segs ? { g: segs.slice(1).split(',').map((v) => parseInt(v, 16)) as [number, number, number] } : {};
+  const g = segs ? { g: segs.slice(1).split(',').map((v) => parseInt(v, 16)) as Vector['g'] } : {};
   const regsOf = (tok: string) => tok.slice(1).split(',').map((v) => parseInt(v, 16) >>> 0);
   if (t[0] === 'ok') {
-    return { o: regsOf(t[1]), mem: t.slice(2).map((m) => m.slice(1)), ...(end ? { e: parseInt(end.slice(1), 10) } : {}), ...g };
+    const e = end ? { e: parseInt(end.slice(1), 10) } : {};
+    return { o: regsOf(t[1]), mem: t.slice(2).map((m) => m.slice(1)), ...e, ...g };
   }
   if (t[0] === 'ex') {
-    return { x: [parseInt(t[1], 16), parseInt(t[2], 16), parseInt(t[3], 16) | 0], o: regsOf(t[4]), mem: t.slice(5).map((m) => m.slice(1)), ...g };
+    const exc: [number, number, number] = [parseInt(t[1], 16), parseInt(t[2], 16), parseInt(t[3], 16) | 0];
+    return { x: exc, o: regsOf(t[4]), mem: t.slice(5).map((m) => m.slice(1)), ...g };
   }
   throw new Error(`runner rejected ${toHex(x.bytes)}: ${line}`);
 }
@@ -178,9 +183,9 @@ const COMPARE = {
     'and BSF/BSR), and BSF/BSR with a zero source leave the destination unchanged on AMD',
 };
 
-const SEG_CPL = 'captured and replayed at CPL 3 (IOPL 0) with the LDT of the header; DS and ES are ' +
-  'the flat user data segment unless ds says otherwise, SS the flat one unless ss does (then k: ' +
-  'the stubs reach their data through DS)';
+const SEG_CPL = 'captured and replayed at CPL 3 (IOPL 0) with the LDT of the header; DS and ES ' +
+  'are the flat user data segment unless ds says otherwise, SS the flat one unless ss does ' +
+  '(then k: the stubs reach their data through DS)';
 const SEG_COMPARE = 'g: SS, DS and ES after the instruction, or at the fault';
 
 /** The runner's LDT as the kernel stored it (raw descriptors, hex, entry 0 first; its limit
@@ -199,7 +204,9 @@ function ldtOf(runner: string): { ldt: string[]; flat: { cs: number; ss: number 
 
 function main(): void {
   const [runner, outDir, only] = process.argv.slice(2);
-  if (!runner || !outDir) throw new Error('usage: generate.ts <runner binary> <output dir> [group,...]');
+  if (!runner || !outDir) {
+    throw new Error('usage: generate.ts <runner binary> <output dir> [group,...]');
+  }
   const groups = new Map<string, Form[]>();
   for (const f of FORMS) {
     if (only && !only.split(',').includes(f.group)) continue;
@@ -226,7 +233,9 @@ function main(): void {
         const v = toVector(f, x, parseResult(lines[n++], x));
         // Every operand lies in the mapped window: a page fault means a broken vector.
         if (v.x?.[0] === 14) throw new Error(`${f.name} [${v.b}]: page fault, an operand left the window`);
-        if (v.k && v.x && group !== 'seg') throw new Error(`${f.name} [${v.b}]: exception ${v.x[0]} on the 16-bit stack`);
+        if (v.k && v.x && group !== 'seg') {
+          throw new Error(`${f.name} [${v.b}]: exception ${v.x[0]} on the 16-bit stack`);
+        }
         if (v.t !== undefined && v.x) throw new Error(`${f.name} [${v.b}]: the branch went astray (exception ${v.x[0]})`);
         vectors.push(v);
       }

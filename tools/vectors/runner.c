@@ -97,7 +97,9 @@ static void on_fault(int sig, siginfo_t *si, void *ctx) {
   fault_regs[4] = g[REG_ESP]; fault_regs[5] = g[REG_EBP];
   fault_regs[6] = g[REG_ESI]; fault_regs[7] = g[REG_EDI];
   fault_regs[8] = g[REG_EFL]; fault_regs[9] = g[REG_EIP];
-  fault_segs[0] = g[REG_SS] & 0xffff; fault_segs[1] = g[REG_DS] & 0xffff; fault_segs[2] = g[REG_ES] & 0xffff;
+  fault_segs[0] = g[REG_SS] & 0xffff;
+  fault_segs[1] = g[REG_DS] & 0xffff;
+  fault_segs[2] = g[REG_ES] & 0xffff;
   g[REG_EIP] = RECOVER;
   g[REG_CS] = flat_cs;
   g[REG_SS] = flat_ss;
