@@ -16,11 +16,6 @@ const NOT_YET_SPLIT = new Set([
   'assembly/cpu/system/tables.ts', 'assembly/cpu/system/task.ts', 
   
   'bindings/cli/main.ts', 'bindings/cli/run.ts',
-  'bindings/devices/bus.ts', 'bindings/devices/clock.ts', 'bindings/devices/debug-ports.ts',
-  'bindings/devices/i8042.ts', 'bindings/devices/index.ts',
-  'bindings/devices/pci/i440fx.ts', 'bindings/devices/pci/pci-host.ts',
-  'bindings/devices/pic-pair.ts', 'bindings/devices/pic8259.ts', 'bindings/devices/pit-channel.ts',
-  'bindings/devices/pit.ts', 'bindings/devices/port61.ts', 
   
   
   
