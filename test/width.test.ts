@@ -15,7 +15,6 @@ const NOT_YET_SPLIT = new Set([
   'assembly/cpu/system/sysenter.ts', 'assembly/cpu/system/sysmem.ts',
   'assembly/cpu/system/tables.ts', 'assembly/cpu/system/task.ts', 
   
-  'bindings/cli/main.ts', 'bindings/cli/run.ts',
   
   
   
