@@ -14,19 +14,6 @@ const NOT_YET_SPLIT = new Set([
   'assembly/cpu/system/segments.ts', 'assembly/cpu/system/stack-switch.ts',
   'assembly/cpu/system/sysenter.ts', 'assembly/cpu/system/sysmem.ts',
   'assembly/cpu/system/tables.ts', 'assembly/cpu/system/task.ts', 
-  
-  
-  
-  
-  
-  
-  'bindings/machine/firmware.ts', 'bindings/machine/machine.ts',
-  'bindings/machine/workloads.ts', 
-  
-  
-  
-  'bindings/testing/diff.ts',
-  'bindings/testing/harness.ts', 'bindings/testing/v86.ts',
 ]);
 
 describe('line width', () => {
