@@ -24,7 +24,7 @@ import {
 import { BENCH_RAM, runOnMachine } from '../bench/machine.js';
 import { V86_COUNT_TOLERANCE, loadV86LoopRunner } from '../bench/v86.js';
 import { formatTable, fmtCount, fmtMips, fmtRatio, type Column } from '../bench/table.js';
-import { UsageError, setExitStatus } from './main.js';
+import { UsageError, errCode, setExitStatus } from './main.js';
 import { packaged } from './paths.js';
 
 export interface BenchOptions {
@@ -121,10 +121,6 @@ function parseWhole(option: string, text: string, max: number): number {
 const SETTLE_MS = 200;
 const settle = () => new Promise<void>((resolve) => setTimeout(resolve, SETTLE_MS));
 
-/** An error's code (ENOENT...) or message. */
-function errCode(e: unknown): string {
-  return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-}
 
 function readPackaged(rel: string, what: string): Uint8Array {
   try {
@@ -356,7 +352,7 @@ function writeJson(path: string, results: Result[], vmBytes: number, repeat: num
     writeFileSync(path, JSON.stringify(json, null, 2) + '\n');
   } catch (e) {
     throw new UsageError(
-      `--json ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      `--json ${path}: ${errCode(e)}`,
     );
   }
 }

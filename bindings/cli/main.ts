@@ -19,14 +19,21 @@ export class UsageError extends Error {
   }
 }
 
+/** An error's code (ENOENT...) or message. */
+export function errCode(e: unknown): string {
+  return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+}
+
 /** The version in the installed package.json (the one npm shows), read at run time. */
 export function packageVersion(): string {
-  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  const text = readFileSync(join(packageRoot(), 'package.json'), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
 }
 
 export function buildProgram(): Command {
   const program = new Command('wasmvisor')
-    .description('An x86 PC in WebAssembly with a hypervisor on top: run guests, measure virtualization, handle appliances and disk images.')
+    .description('An x86 PC in WebAssembly with a hypervisor on top: run guests, measure '
+      + 'virtualization, handle appliances and disk images.')
     .version(packageVersion(), '-V, --version', 'print the version of wasmvisor')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });

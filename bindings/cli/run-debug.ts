@@ -6,7 +6,7 @@
  */
 import { openSync, writeSync, closeSync } from 'node:fs';
 import type { Machine, IoAccess } from '../machine/machine.js';
-import { UsageError } from './main.js';
+import { UsageError, errCode } from './main.js';
 
 /** Lines kept before a write to the file. */
 const FLUSH_LINES = 4096;
@@ -21,8 +21,7 @@ class LineFile {
     try {
       this.fd = openSync(path, 'w');
     } catch (e) {
-      const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-      throw new UsageError(`cannot write ${what} ${path}: ${why}`);
+      throw new UsageError(`cannot write ${what} ${path}: ${errCode(e)}`);
     }
   }
   line(text: string): void {

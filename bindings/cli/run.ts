@@ -10,7 +10,7 @@ import type { BlockDevice } from '../disk/types.js';
 import { openImageFile } from '../disk/node.js';
 import { jeos } from '../node.js';
 import { parseSize } from '../disk/size.js';
-import { UsageError, setExitStatus } from './main.js';
+import { UsageError, errCode, setExitStatus } from './main.js';
 import { packaged } from './paths.js';
 import { parseWorkloadLines, formatWorkloadTable } from '../machine/workloads.js';
 import { prepareMachine } from '../config/node-machine.js';
@@ -72,9 +72,12 @@ const DEFAULT_TRACE_LIMIT = 1_000_000;
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .description('boot a guest: a Multiboot kernel, a firmware image, or a disk; with no arguments, the bundled JeOS and its workloads')
-    .option('--config <vm.json>', 'a VM configuration (as `wasmvisor ovf import` writes it); paths in it are relative to its folder')
-    .option('--kernel <file>', 'Multiboot kernel (ELF or a.out kludge), booted as QEMU -kernel does')
+    .description('boot a guest: a Multiboot kernel, a firmware image, or a disk; with no '
+      + 'arguments, the bundled JeOS and its workloads')
+    .option('--config <vm.json>', 'a VM configuration (as `wasmvisor ovf import` writes it); '
+      + 'paths in it are relative to its folder')
+    .option('--kernel <file>',
+      'Multiboot kernel (ELF or a.out kludge), booted as QEMU -kernel does')
     .option('--append <cmdline>', 'kernel command line')
     .option('--initrd <files>', 'Multiboot modules: "file [args],file [args]" as QEMU -initrd')
     .option('--disk <file>', 'disk image (raw, qcow2 or VMDK; written in place) on the next '
@@ -84,13 +87,15 @@ export function registerRun(program: Command): void {
     .option('--hdc <file>', 'disk image as IDE secondary master')
     .option('--hdd <file>', 'disk image as IDE secondary slave')
     .option('--mem <size>', 'guest RAM, in MiB unless suffixed (K, M, G)', '128M')
-    .option('--bios <file>', 'firmware image mapped below 1 MiB and at the top of 4 GiB, as QEMU -bios')
+    .option('--bios <file>',
+      'firmware image mapped below 1 MiB and at the top of 4 GiB, as QEMU -bios')
     .option('--debugcon <file>', 'write the 0xE9 debug console to a file ("-" for stderr)')
     .option('--max-instructions <n>', 'stop after this many guest instructions')
     .option('--stats <file>', 'write the counters as JSON at exit')
     .option('--vga-dump <file>', 'write the VGA text screen at exit (UTF-8, one line per row)')
     .option('--ips <n>', 'instructions per virtual second (the virtual clock rate)', '100000000')
-    .option('--no-string-io', 'one exit per element of REP INS/OUTS instead of one per page run (as KVM)')
+    .option('--no-string-io',
+      'one exit per element of REP INS/OUTS instead of one per page run (as KVM)')
     .option('--trace <file>', 'write a line per executed instruction (CS:EIP, registers) to a file')
     .option('--trace-limit <n>', `instructions --trace records (default ${DEFAULT_TRACE_LIMIT})`)
     .option('--io-log <file>', 'write each port access (direction, port, size, value) to a file')
@@ -109,7 +114,7 @@ function readInput(path: string, what: string): Uint8Array {
   try {
     return readFileSync(path);
   } catch (e) {
-    throw new UsageError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new UsageError(`cannot read ${what} ${path}: ${errCode(e)}`);
   }
 }
 
@@ -210,7 +215,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   }
   const bundled = !opts.config && !opts.kernel && !opts.bios && !diskFiles.length;
   const ramBytes = parseMemory(opts.mem);
-  const maxInstructions = opts.maxInstructions === undefined ? Infinity : parseCount(opts.maxInstructions, '--max-instructions');
+  const maxInstructions = opts.maxInstructions === undefined ? Infinity
+    : parseCount(opts.maxInstructions, '--max-instructions');
   const ips = parseCount(opts.ips ?? '100000000', '--ips');
   if (ips < 1) throw new UsageError('--ips must be at least 1');
   const traceLimit = opts.traceLimit === undefined ? DEFAULT_TRACE_LIMIT
@@ -227,7 +233,9 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     const prepared = loadConfig(opts.config);
     fromConfig = prepared.machine;
     disks = prepared.machine.disks ?? [];
-    for (const u of prepared.unsupported) process.stderr.write(`wasmvisor: ${opts.config}: not emulated, left out: ${u}\n`);
+    for (const u of prepared.unsupported) {
+      process.stderr.write(`wasmvisor: ${opts.config}: not emulated, left out: ${u}\n`);
+    }
   } else if (bundled) {
     // A private copy of the bundled disk: the disk workload writes to it.
     const bundledJeos = jeos();
@@ -236,25 +244,27 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   } else {
     if (opts.kernel) kernel = readInput(opts.kernel, 'kernel');
     if (opts.bios) firmware = readInput(opts.bios, 'firmware');
-    else if (!opts.kernel) firmware = readInput(packaged('guests/firmware/bios.bin'), 'bundled firmware');
+    else if (!opts.kernel) {
+      firmware = readInput(packaged('guests/firmware/bios.bin'), 'bundled firmware');
+    }
     disks = openDisks(diskFiles);
   }
 
   if (opts.stats) {
     try { writeFileSync(opts.stats, ''); } catch (e) {
-      throw new UsageError(`cannot write --stats ${opts.stats}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new UsageError(`cannot write --stats ${opts.stats}: ${errCode(e)}`);
     }
   }
   if (opts.vgaDump) {
     try { writeFileSync(opts.vgaDump, ''); } catch (e) {
-      const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-      throw new UsageError(`cannot write --vga-dump ${opts.vgaDump}: ${why}`);
+      throw new UsageError(`cannot write --vga-dump ${opts.vgaDump}: ${errCode(e)}`);
     }
   }
   let debugFd: number | undefined;
   if (opts.debugcon && opts.debugcon !== '-') {
     try { debugFd = openSync(opts.debugcon, 'w'); } catch (e) {
-      throw new UsageError(`cannot write --debugcon ${opts.debugcon}: ${(e as NodeJS.ErrnoException).code}`);
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new UsageError(`cannot write --debugcon ${opts.debugcon}: ${code}`);
     }
   }
   const out = new SerialOut(bundled);
@@ -270,7 +280,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       ramBytes: fromConfig?.ramBytes ?? ramBytes,
       kernel: fromConfig ? fromConfig.kernel : kernel,
       cmdline: fromConfig ? fromConfig.cmdline : opts.append,
-      modules: fromConfig ? fromConfig.modules : opts.initrd ? parseModules(opts.initrd) : undefined,
+      modules: fromConfig ? fromConfig.modules
+        : opts.initrd ? parseModules(opts.initrd) : undefined,
       firmware: fromConfig ? fromConfig.firmware : firmware,
       disks,
       instructionsPerSecond: ips,
@@ -309,7 +320,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       if (left <= 0) { stop = { kind: 'limit' }; break; }
       const paced = machine.inputOpen;
       const wallNs = (performance.now() - started) * 1e6;
-      stop = machine.run(Math.min(CHUNK, left), paced ? Math.floor(virtualStart + wallNs + IDLE_SLACK_NS) : Infinity);
+      const deadline = paced ? Math.floor(virtualStart + wallNs + IDLE_SLACK_NS) : Infinity;
+      stop = machine.run(Math.min(CHUNK, left), deadline);
       out.flush(); // a prompt without a newline shows while the guest waits
       if (stop.kind !== 'limit') break;
       if (paced && machine.isHalted) await new Promise((r) => setTimeout(r, IDLE_POLL_MS));
@@ -330,14 +342,17 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   const seconds = (performance.now() - started) / 1000;
   const stats = machine.stats();
   if (opts.stats) {
-    writeFileSync(opts.stats, JSON.stringify({ stop, wallSeconds: seconds, ...stats }, null, 2) + '\n');
+    const json = JSON.stringify({ stop, wallSeconds: seconds, ...stats }, null, 2);
+    writeFileSync(opts.stats, json + '\n');
   }
   if (opts.vgaDump) writeFileSync(opts.vgaDump, machine.screenText());
   if (bundled) {
     const rows = parseWorkloadLines(out.text);
     process.stdout.write('\n' + formatWorkloadTable(rows) + '\n');
-    process.stdout.write(`${(stats.instructions / 1e6).toFixed(1)} million guest instructions in ${seconds.toFixed(2)} s `
-      + `(${(stats.instructions / seconds / 1e6).toFixed(1)} MIPS); RDTSC counts virtual cycles.\n`);
+    const millions = stats.instructions / 1e6;
+    process.stdout.write(`${millions.toFixed(1)} million guest instructions in `
+      + `${seconds.toFixed(2)} s (${(millions / seconds).toFixed(1)} MIPS); `
+      + 'RDTSC counts virtual cycles.\n');
   }
   return statusOf(stop);
 }

@@ -50,7 +50,9 @@ const MMIO_SPACE = 2 ** 32;
 interface Range { base: number; end: number; device: BusDevice; width: AccessSize }
 
 export class Bus {
-  readonly counters: BusCounters = { pioReads: 0, pioWrites: 0, mmioReads: 0, mmioWrites: 0, unclaimedReads: 0, unclaimedWrites: 0 };
+  readonly counters: BusCounters = {
+    pioReads: 0, pioWrites: 0, mmioReads: 0, mmioWrites: 0, unclaimedReads: 0, unclaimedWrites: 0,
+  };
   /** The ports of unclaimed accesses seen (first 64), to diagnose a guest probing hardware. */
   readonly unclaimedPorts = new Set<number>();
   /**
@@ -66,12 +68,19 @@ export class Bus {
   /** The one registration function, for port I/O and MMIO alike. */
   register(r: Registration): void {
     const limit = r.space === 'pio' ? PIO_SPACE : MMIO_SPACE;
-    if (!Number.isInteger(r.base) || !Number.isInteger(r.length) || r.length < 1 || r.base < 0 || r.base + r.length > limit) {
-      throw new BusError(`${r.device.name}: range ${hex(r.base)}+${r.length} lies outside the ${r.space} space`);
+    const where = `${r.device.name}: range ${hex(r.base)}+${r.length}`;
+    if (!Number.isInteger(r.base) || !Number.isInteger(r.length) || r.length < 1 || r.base < 0
+      || r.base + r.length > limit) {
+      throw new BusError(`${where} lies outside the ${r.space} space`);
     }
-    const range: Range = { base: r.base, end: r.base + r.length, device: r.device, width: r.width ?? 4 };
+    const range: Range = {
+      base: r.base, end: r.base + r.length, device: r.device, width: r.width ?? 4,
+    };
     const clash = this.find(r.space, r.base, r.length);
-    if (clash) throw new BusError(`${r.device.name}: ${r.space} range ${hex(r.base)}+${r.length} overlaps ${clash.device.name} at ${hex(clash.base)}`);
+    if (clash) {
+      throw new BusError(`${r.device.name}: ${r.space} range ${hex(r.base)}+${r.length} overlaps `
+        + `${clash.device.name} at ${hex(clash.base)}`);
+    }
     if (r.space === 'pio') {
       for (let p = range.base; p < range.end; p++) this.ports[p] = range;
     } else {
@@ -141,7 +150,8 @@ export class Bus {
     for (let i = 0; i < size; i++) {
       const a = (addr + i) % (space === 'pio' ? PIO_SPACE : MMIO_SPACE);
       const b = this.lookup(space, a);
-      if (b) b.device.write(a - b.base, 1, (value >>> (8 * i)) & 0xff); else this.unclaimed(a, true);
+      if (b) b.device.write(a - b.base, 1, (value >>> (8 * i)) & 0xff);
+      else this.unclaimed(a, true);
     }
   }
 
@@ -166,11 +176,14 @@ export class Bus {
       for (let i = 0; i < exit.count; i++) {
         const at = i * exit.size;
         if (exit.write) {
-          const v = exit.size === 1 ? dv.getUint8(at) : exit.size === 2 ? dv.getUint16(at, true) : dv.getUint32(at, true);
+          const v = exit.size === 1 ? dv.getUint8(at)
+            : exit.size === 2 ? dv.getUint16(at, true) : dv.getUint32(at, true);
           this.write(space, addr, exit.size, v);
         } else {
           const v = this.read(space, addr, exit.size);
-          if (exit.size === 1) dv.setUint8(at, v); else if (exit.size === 2) dv.setUint16(at, v, true); else dv.setUint32(at, v >>> 0, true);
+          if (exit.size === 1) dv.setUint8(at, v);
+          else if (exit.size === 2) dv.setUint16(at, v, true);
+          else dv.setUint32(at, v >>> 0, true);
         }
       }
       return undefined;

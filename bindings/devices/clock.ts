@@ -17,7 +17,10 @@ const MAX_NS = Number.MAX_SAFE_INTEGER;
 export class Timer {
   /** Deadline in ns, or -1 when disarmed. */
   deadline = -1;
-  constructor(private readonly clock: VirtualClock, readonly seq: number, readonly fire: (now: number) => void) {}
+  constructor(
+    private readonly clock: VirtualClock, readonly seq: number,
+    readonly fire: (now: number) => void,
+  ) {}
   arm(atNs: number): void {
     if (!Number.isFinite(atNs)) throw new RangeError(`timer deadline ${atNs} is not finite`);
     this.deadline = Math.max(Math.ceil(atNs), this.clock.now);
@@ -43,8 +46,9 @@ export class VirtualClock {
    * second (default 100 million: a 100 MIPS machine).
    */
   constructor(public readonly instructionsPerSecond = 100_000_000) {
-    if (!Number.isInteger(instructionsPerSecond) || instructionsPerSecond < 1 || instructionsPerSecond > 1e12) {
-      throw new RangeError(`instructionsPerSecond must be an integer in 1..1e12, got ${instructionsPerSecond}`);
+    const ips = instructionsPerSecond;
+    if (!Number.isInteger(ips) || ips < 1 || ips > 1e12) {
+      throw new RangeError(`instructionsPerSecond must be an integer in 1..1e12, got ${ips}`);
     }
   }
 
@@ -62,7 +66,9 @@ export class VirtualClock {
 
   /** Advances by `count` executed instructions (exact: the remainder carries over). */
   advanceInstructions(count: number): void {
-    if (!Number.isInteger(count) || count < 0) throw new RangeError(`instruction count must be a non-negative integer, got ${count}`);
+    if (!Number.isInteger(count) || count < 0) {
+      throw new RangeError(`instruction count must be a non-negative integer, got ${count}`);
+    }
     const total = BigInt(count) * BigInt(NS_PER_SECOND) + BigInt(this.remainder);
     const ips = BigInt(this.instructionsPerSecond);
     this.remainder = Number(total % ips);
@@ -71,7 +77,9 @@ export class VirtualClock {
 
   /** Advances to `ns`, firing every timer whose deadline is at or before it. */
   advanceTo(ns: number): void {
-    if (!Number.isInteger(ns) || ns > MAX_NS) throw new RangeError(`virtual time ${ns} is not an integer below 2^53`);
+    if (!Number.isInteger(ns) || ns > MAX_NS) {
+      throw new RangeError(`virtual time ${ns} is not an integer below 2^53`);
+    }
     if (ns < this.now) throw new RangeError(`virtual time cannot go back (${ns} < ${this.now})`);
     for (;;) {
       const t = this.next();
@@ -96,7 +104,8 @@ export class VirtualClock {
   instructionsUntilNextDeadline(): number {
     const d = this.nextDeadline();
     if (d < 0) return Infinity;
-    const nsLeft = BigInt(d - this.now) * BigInt(this.instructionsPerSecond) - BigInt(this.remainder);
+    const ips = BigInt(this.instructionsPerSecond);
+    const nsLeft = BigInt(d - this.now) * ips - BigInt(this.remainder);
     const n = (nsLeft + BigInt(NS_PER_SECOND) - 1n) / BigInt(NS_PER_SECOND);
     return Math.max(1, Number(n));
   }
@@ -110,7 +119,8 @@ export class VirtualClock {
   }
 
   state(): ClockState {
-    return { now: this.now, instructionsPerSecond: this.instructionsPerSecond, remainder: this.remainder };
+    const { now, instructionsPerSecond, remainder } = this;
+    return { now, instructionsPerSecond, remainder };
   }
 
   /** A clock at the saved time; devices re-arm their own timers in their `fromState`. */

@@ -51,7 +51,9 @@ export class PostPort {
 
 /** isa-debug-exit. `onExit` receives the process exit status QEMU would use. */
 export class DebugExit {
-  constructor(private readonly onExit: (status: number) => void, readonly base = 0xf4, readonly size = 4) {}
+  constructor(
+    private readonly onExit: (status: number) => void, readonly base = 0xf4, readonly size = 4,
+  ) {}
   attach(bus: Bus): void {
     bus.register({ space: 'pio', base: this.base, length: this.size, width: 4, device: {
       name: 'isa-debug-exit',

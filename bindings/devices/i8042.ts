@@ -8,7 +8,7 @@
  * The host wires `onReset` (CPU reset, from command 0xFE, output port bit 0 or port 0x92
  * bit 0) and `onA20` (the A20 gate: output port bit 1 OR port 0x92 bit 1, as PIIX ORs them).
  */
-import type { Bus } from './bus.js';
+import type { Bus, BusDevice } from './bus.js';
 import type { IrqLine } from './irq.js';
 import { Ps2Keyboard } from './ps2-keyboard.js';
 import { Ps2Mouse } from './ps2-mouse.js';
@@ -46,7 +46,8 @@ export interface I8042Callbacks {
 
 export interface I8042State {
   ram: string; status: number; outport: number; port92: number; pending: number;
-  obf: number; obfAux: boolean; obfFull: boolean; ctlQueue: number[]; kbdQueue: number[]; keyboard: unknown;
+  obf: number; obfAux: boolean; obfFull: boolean; ctlQueue: number[]; kbdQueue: number[];
+  keyboard: unknown;
   auxQueue: number[]; mouse: unknown;
 }
 
@@ -78,7 +79,10 @@ export class I8042 {
   private irq12Level = false;
   private a20 = true;
 
-  constructor(private readonly irq1: IrqLine, private readonly irq12: IrqLine, private readonly cb: I8042Callbacks = {}) {
+  constructor(
+    private readonly irq1: IrqLine, private readonly irq12: IrqLine,
+    private readonly cb: I8042Callbacks = {},
+  ) {
     this.ram[0] = CB_KBD_INT | CB_AUX_INT; // QEMU's reset command byte; the BIOS rewrites it
   }
 
@@ -95,14 +99,20 @@ export class I8042 {
   /** Moves the next byte into the output buffer if it is empty; drives IRQ1. */
   private refill(): void {
     if (!this.obfFull) {
-      if (this.ctlQueue.length) { this.obf = this.ctlQueue.shift()!; this.obfAux = false; this.obfFull = true; }
-      else if (this.kbdQueue.length && !(this.ram[0] & CB_KBD_DISABLE)) { this.obf = this.kbdQueue.shift()!; this.obfAux = false; this.obfFull = true; }
-      else if (this.auxQueue.length && !(this.ram[0] & CB_AUX_DISABLE)) { this.obf = this.auxQueue.shift()!; this.obfAux = true; this.obfFull = true; }
+      const command = this.ram[0];
+      if (this.ctlQueue.length) this.load(this.ctlQueue, false);
+      else if (this.kbdQueue.length && !(command & CB_KBD_DISABLE)) this.load(this.kbdQueue, false);
+      else if (this.auxQueue.length && !(command & CB_AUX_DISABLE)) this.load(this.auxQueue, true);
     }
     const l1 = this.obfFull && !this.obfAux && (this.ram[0] & CB_KBD_INT) !== 0;
     const l12 = this.obfFull && this.obfAux && (this.ram[0] & CB_AUX_INT) !== 0;
     if (l1 !== this.irq1Level) { this.irq1Level = l1; this.irq1.set(l1); }
     if (l12 !== this.irq12Level) { this.irq12Level = l12; this.irq12.set(l12); }
+  }
+
+  /** Moves the first byte of `queue` into the (empty) output buffer. */
+  private load(queue: number[], aux: boolean): void {
+    this.obf = queue.shift()!; this.obfAux = aux; this.obfFull = true;
   }
 
   private auxReply(bytes: number[]): void {
@@ -111,22 +121,31 @@ export class I8042 {
   }
 
   /** Host mouse movement; a packet is queued while the mouse reports in stream mode. */
-  mouseInput(dx: number, dy: number, buttons: number, dz = 0): void { this.auxReply(this.mouse.move(dx, dy, buttons, dz)); }
+  mouseInput(dx: number, dy: number, buttons: number, dz = 0): void {
+    this.auxReply(this.mouse.move(dx, dy, buttons, dz));
+  }
 
   private reply(...b: number[]): void {
     for (const x of b) if (this.ctlQueue.length < QUEUE_MAX) this.ctlQueue.push(x & 0xff);
     this.refill();
   }
 
-  /** Bytes from the host keyboard, in the code set the guest expects; dropped if scanning is off. */
+  /**
+   * Bytes from the host keyboard, in the code set the guest expects; dropped if scanning is
+   * off.
+   */
   keyboardInput(data: ArrayLike<number>): void {
     if (!this.keyboard.scanning) return;
-    for (let i = 0; i < data.length && this.kbdQueue.length < QUEUE_MAX; i++) this.kbdQueue.push(data[i] & 0xff);
+    for (let i = 0; i < data.length && this.kbdQueue.length < QUEUE_MAX; i++) {
+      this.kbdQueue.push(data[i] & 0xff);
+    }
     this.refill();
   }
 
   readStatus(): number {
-    return this.status | STAT_UNLOCKED | (this.obfFull ? STAT_OBF : 0) | (this.obfFull && this.obfAux ? STAT_AUX_OBF : 0);
+    const obf = this.obfFull ? STAT_OBF : 0;
+    const auxObf = this.obfFull && this.obfAux ? STAT_AUX_OBF : 0;
+    return this.status | STAT_UNLOCKED | obf | auxObf;
   }
 
   readData(): number {
@@ -153,7 +172,8 @@ export class I8042 {
       case 0xc0: this.reply(0x80); break; // read input port: bit 7, keyboard not inhibited
       case 0xd0: this.reply(this.readOutport()); break;
       case 0xd1: case 0xd2: case 0xd3: case 0xd4: this.pending = c; break;
-      case 0xdd: this.outport &= ~OUT_A20; this.setA20(); break; // disable A20 (HP Vectra extension)
+      // disable A20 (HP Vectra extension)
+      case 0xdd: this.outport &= ~OUT_A20; this.setA20(); break;
       case 0xdf: this.outport |= OUT_A20; this.setA20(); break; // enable A20
       default:
         // 0xF0-0xFF pulse the output port bits whose command bits 3-0 are 0: 0xFE pulses
@@ -194,7 +214,10 @@ export class I8042 {
     this.ram[0] &= ~CB_KBD_DISABLE;
     // A guest that never reads cannot grow the queue: replies beyond it are lost, as a
     // real keyboard's would be while its buffer is full.
-    for (const b of this.keyboard.write(v, (this.ram[0] & CB_TRANSLATE) !== 0)) if (this.kbdQueue.length < QUEUE_MAX) this.kbdQueue.push(b);
+    const translate = (this.ram[0] & CB_TRANSLATE) !== 0;
+    for (const b of this.keyboard.write(v, translate)) {
+      if (this.kbdQueue.length < QUEUE_MAX) this.kbdQueue.push(b);
+    }
     this.refill();
   }
 
@@ -206,15 +229,26 @@ export class I8042 {
   }
 
   attach(bus: Bus): void {
-    bus.register({ space: 'pio', base: 0x60, length: 1, width: 1, device: { name: 'i8042-data', read: () => this.readData(), write: (_o, _s, v) => this.writeData(v) } });
-    bus.register({ space: 'pio', base: 0x64, length: 1, width: 1, device: { name: 'i8042-cmd', read: () => this.readStatus(), write: (_o, _s, v) => this.writeCommand(v) } });
-    bus.register({ space: 'pio', base: 0x92, length: 1, width: 1, device: { name: 'port92', read: () => this.port92, write: (_o, _s, v) => this.writePort92(v) } });
+    const port = (base: number, device: BusDevice) =>
+      bus.register({ space: 'pio', base, length: 1, width: 1, device });
+    port(0x60, {
+      name: 'i8042-data', read: () => this.readData(), write: (_o, _s, v) => this.writeData(v),
+    });
+    port(0x64, {
+      name: 'i8042-cmd', read: () => this.readStatus(), write: (_o, _s, v) => this.writeCommand(v),
+    });
+    port(0x92, {
+      name: 'port92', read: () => this.port92, write: (_o, _s, v) => this.writePort92(v),
+    });
   }
 
   state(): I8042State {
-    return { ram: encodeBytes(this.ram), status: this.status, outport: this.outport, port92: this.port92, pending: this.pending,
-      obf: this.obf, obfAux: this.obfAux, obfFull: this.obfFull, ctlQueue: [...this.ctlQueue], kbdQueue: [...this.kbdQueue],
-      keyboard: this.keyboard.state(), auxQueue: [...this.auxQueue], mouse: this.mouse.state() };
+    return {
+      ram: encodeBytes(this.ram), status: this.status, outport: this.outport, port92: this.port92,
+      pending: this.pending, obf: this.obf, obfAux: this.obfAux, obfFull: this.obfFull,
+      ctlQueue: [...this.ctlQueue], kbdQueue: [...this.kbdQueue],
+      keyboard: this.keyboard.state(), auxQueue: [...this.auxQueue], mouse: this.mouse.state(),
+    };
   }
 
   static fromState(s: unknown, irq1: IrqLine, irq12: IrqLine, cb: I8042Callbacks = {}): I8042 {

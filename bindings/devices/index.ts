@@ -2,7 +2,9 @@
  * The PC device model: one bus, a virtual clock, and the devices, each a state machine
  * with its interrupt line and host backend injected and `state()`/`fromState()` snapshots.
  */
-export { Bus, BusError, type BusDevice, type BusCounters, type Registration, type Space, type AccessSize } from './bus.js';
+export {
+  Bus, BusError, type BusDevice, type BusCounters, type Registration, type Space, type AccessSize,
+} from './bus.js';
 export { VirtualClock, Timer, ticksAt, nsOfTick, NS_PER_SECOND } from './clock.js';
 export { type IrqLine, NO_IRQ, RecordingIrqLine } from './irq.js';
 export { DeviceStateError } from './state.js';

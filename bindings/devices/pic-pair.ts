@@ -42,7 +42,9 @@ export class PicPair {
    * the slave's IR1 and arrives as IRQ 9, as on every AT-compatible board.
    */
   line(n: number): IrqLine {
-    if (!Number.isInteger(n) || n < 0 || n > 15) throw new RangeError(`no IRQ ${n} on the PIC pair`);
+    if (!Number.isInteger(n) || n < 0 || n > 15) {
+      throw new RangeError(`no IRQ ${n} on the PIC pair`);
+    }
     return this.lineObjs[n === 2 ? 9 : n];
   }
 
@@ -80,7 +82,13 @@ export class PicPair {
     } else if (m === 2 && this.master.icw3 & 0x04 && !this.master.single) {
       const s = this.slave.pending();
       this.master.acknowledge(2);
-      if (s < 0) { this.spurious++; vector = this.slave.vectorBase + 7; } else { this.slave.acknowledge(s); vector = this.slave.vectorBase + s; }
+      if (s < 0) {
+        this.spurious++;
+        vector = this.slave.vectorBase + 7;
+      } else {
+        this.slave.acknowledge(s);
+        vector = this.slave.vectorBase + s;
+      }
     } else {
       this.master.acknowledge(m);
       vector = this.master.vectorBase + m;
@@ -109,13 +117,15 @@ export class PicPair {
 
   /** Registers 0x20-0x21, 0xA0-0xA1 and 0x4D0-0x4D1. */
   attach(bus: Bus): void {
-    for (const [base, chip, name] of [[0x20, this.master, 'pic-master'], [0xa0, this.slave, 'pic-slave']] as const) {
+    const chips = [[0x20, this.master, 'pic-master'], [0xa0, this.slave, 'pic-slave']] as const;
+    for (const [base, chip, name] of chips) {
       bus.register({ space: 'pio', base, length: 2, width: 1, device: {
         name, read: (o) => this.read(chip, o), write: (o, _s, v) => this.write(chip, o, v),
       } });
     }
     bus.register({ space: 'pio', base: 0x4d0, length: 2, width: 1, device: {
-      name: 'elcr', read: (o) => this.readElcr(o as 0 | 1), write: (o, _s, v) => this.writeElcr(o as 0 | 1, v),
+      name: 'elcr',
+      read: (o) => this.readElcr(o as 0 | 1), write: (o, _s, v) => this.writeElcr(o as 0 | 1, v),
     } });
   }
 
@@ -123,7 +133,8 @@ export class PicPair {
 
   static fromState(s: unknown): PicPair {
     const o = obj(s, 'pic');
-    const p = new PicPair(Pic8259.fromState(o.master, true, 'pic.master'), Pic8259.fromState(o.slave, false, 'pic.slave'));
+    const master = Pic8259.fromState(o.master, true, 'pic.master');
+    const p = new PicPair(master, Pic8259.fromState(o.slave, false, 'pic.slave'));
     p.master.setElcr(p.master.elcr & ELCR1_MASK);
     p.slave.setElcr(p.slave.elcr & ELCR2_MASK);
     p.intrLevel = p.master.int;

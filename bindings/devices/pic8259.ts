@@ -62,7 +62,11 @@ export class Pic8259 {
 
   private updateLevelMask(): void { this.level = this.ltim ? 0xff : this.elcr; }
 
-  setElcr(mask: number): void { this.elcr = mask & 0xff; this.updateLevelMask(); this.resampleLevel(); }
+  setElcr(mask: number): void {
+    this.elcr = mask & 0xff;
+    this.updateLevelMask();
+    this.resampleLevel();
+  }
 
   /** Level lines request while high, whatever happened before (datasheet, LTIM). */
   private resampleLevel(): void {
@@ -243,13 +247,16 @@ export class Pic8259 {
   static fromState(s: unknown, isMaster: boolean, path: string): Pic8259 {
     const o = obj(s, path);
     const p = new Pic8259(isMaster);
-    for (const k of ['irr', 'isr', 'imr', 'lines', 'elcr', 'vectorBase', 'icw3'] as const) p[k] = int(o, k, path, 0, 255);
+    const regs = ['irr', 'isr', 'imr', 'lines', 'elcr', 'vectorBase', 'icw3'] as const;
+    for (const k of regs) p[k] = int(o, k, path, 0, 255);
     p.ltim = bool(o, 'ltim', path);
     p.updateLevelMask();
     p.initStep = int(o, 'initStep', path, 0, 4);
     if (p.initStep === 1) throw new DeviceStateError(`${path}.initStep`, 'expected 0, 2, 3 or 4');
     p.lowest = int(o, 'lowest', path, 0, 7);
-    for (const k of ['needIcw4', 'single', 'autoEoi', 'rotateInAutoEoi', 'specialFullyNested', 'specialMask', 'readIsr', 'poll'] as const) p[k] = bool(o, k, path);
+    const flags = ['needIcw4', 'single', 'autoEoi', 'rotateInAutoEoi', 'specialFullyNested',
+      'specialMask', 'readIsr', 'poll'] as const;
+    for (const k of flags) p[k] = bool(o, k, path);
     return p;
   }
 }

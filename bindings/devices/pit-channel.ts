@@ -12,9 +12,10 @@ import { bool, DeviceStateError, int, obj } from './state.js';
 export interface PitChannelState {
   modeBits: number; bcd: boolean; rw: number; reload: number; hasCount: boolean;
   writeMsbNext: boolean; writeLow: number; readMsbNext: boolean;
-  latched: boolean; latchValue: number; latchMsbNext: boolean; statusLatched: boolean; statusValue: number;
-  gate: boolean; n: number; start: number; prevN: number; prevStart: number; pausedE: number; phase: number;
-  stoppedCount: number; loadedAt: number;
+  latched: boolean; latchValue: number; latchMsbNext: boolean;
+  statusLatched: boolean; statusValue: number;
+  gate: boolean; n: number; start: number; prevN: number; prevStart: number; pausedE: number;
+  phase: number; stoppedCount: number; loadedAt: number;
 }
 
 /** Decimal value of a 4-digit BCD count. */
@@ -22,7 +23,8 @@ function fromBcd(v: number): number {
   return (v & 0xf) + ((v >> 4) & 0xf) * 10 + ((v >> 8) & 0xf) * 100 + ((v >> 12) & 0xf) * 1000;
 }
 function toBcd(v: number): number {
-  return (v % 10) | (Math.floor(v / 10) % 10) << 4 | (Math.floor(v / 100) % 10) << 8 | (Math.floor(v / 1000) % 10) << 12;
+  const digit = (scale: number) => Math.floor(v / scale) % 10;
+  return digit(1) | digit(10) << 4 | digit(100) << 8 | digit(1000) << 12;
 }
 
 export class PitChannel {
@@ -100,7 +102,10 @@ export class PitChannel {
       this.writeLow = v;
       this.writeMsbNext = true;
       // Mode 0: "Writing the first byte disables counting. OUT is set low immediately."
-      if (this.mode === 0 && this.start >= 0) { this.stoppedCount = this.count(t); this.start = -1; this.prevStart = -1; this.pausedE = -1; }
+      if (this.mode === 0 && this.start >= 0) {
+        this.stoppedCount = this.count(t);
+        this.start = -1; this.prevStart = -1; this.pausedE = -1;
+      }
       return;
     } else { value = this.writeLow | v << 8; this.writeMsbNext = false; }
     const dec = this.bcd ? fromBcd(value) : value;
@@ -134,7 +139,8 @@ export class PitChannel {
   }
 
   private load(edge: number, paused: boolean): void {
-    this.n = this.reload; this.start = edge; this.loadedAt = edge; this.prevStart = -1; this.phase = 0;
+    this.n = this.reload; this.start = edge; this.loadedAt = edge;
+    this.prevStart = -1; this.phase = 0;
     this.pausedE = paused ? 0 : -1;
   }
 
@@ -151,11 +157,14 @@ export class PitChannel {
     const m = this.mode;
     if (!level) {
       // Modes 0, 2, 3, 4: low GATE disables counting (2 and 3 also force OUT high).
-      if ((m === 0 || m === 2 || m === 3 || m === 4) && this.start >= 0 && t >= this.start) this.pausedE = t - this.start + this.phase;
+      const gated = m === 0 || m === 2 || m === 3 || m === 4;
+      if (gated && this.start >= 0 && t >= this.start) this.pausedE = t - this.start + this.phase;
       return;
     }
     if (m === 0 || m === 4) {
-      if (this.start >= 0 && this.pausedE >= 0) { this.start = Math.max(t, this.start) - this.pausedE; this.phase = 0; this.pausedE = -1; }
+      if (this.start >= 0 && this.pausedE >= 0) {
+        this.start = Math.max(t, this.start) - this.pausedE; this.phase = 0; this.pausedE = -1;
+      }
     } else if (this.hasCount) {
       // Modes 1, 2, 3, 5: a rising edge (re)loads the count on the next clock.
       this.load(t + 1, false);
@@ -213,13 +222,23 @@ export class PitChannel {
   private segmentChange(n: number, e: number, t: number): number {
     switch (this.mode) {
       case 0: case 1: return e < n ? t + (n - e) : -1;
-      case 2: { if (n === 1) return -1; const r = e % n; return r < n - 1 ? t + (n - 1 - r) : t + 1; }
-      case 3: { const half = (n + 1) >> 1, r = e % n; return r < half ? t + (half - r) : t + (n - r); }
+      case 2: {
+        if (n === 1) return -1;
+        const r = e % n;
+        return r < n - 1 ? t + (n - 1 - r) : t + 1;
+      }
+      case 3: {
+        const half = (n + 1) >> 1, r = e % n;
+        return r < half ? t + (half - r) : t + (n - r);
+      }
       default: return e < n ? t + (n - e) : e === n ? t + 1 : -1;
     }
   }
 
-  /** Counter latch command (datasheet, "Counter Latch Command"): a second latch is ignored until read. */
+  /**
+   * Counter latch command (datasheet, "Counter Latch Command"): a second latch is ignored
+   * until read.
+   */
   latch(t: number): void {
     if (this.latched) return;
     this.latched = true;
@@ -233,7 +252,8 @@ export class PitChannel {
     if (this.statusLatched) return;
     this.statusLatched = true;
     const nullCount = this.loadedAt < 0 || t < this.loadedAt;
-    this.statusValue = (this.out(t) ? 0x80 : 0) | (nullCount ? 0x40 : 0) | this.rw << 4 | this.modeBits << 1 | (this.bcd ? 1 : 0);
+    this.statusValue = (this.out(t) ? 0x80 : 0) | (nullCount ? 0x40 : 0) | this.rw << 4
+      | this.modeBits << 1 | (this.bcd ? 1 : 0);
   }
 
   /** A read of the counter's port. */
@@ -242,21 +262,26 @@ export class PitChannel {
     let v: number, msb: boolean;
     if (this.latched) {
       v = this.latchValue;
-      if (this.rw === 3) { msb = this.latchMsbNext; this.latchMsbNext = !msb; if (msb) this.latched = false; }
-      else { msb = this.rw === 2; this.latched = false; }
+      if (this.rw === 3) {
+        msb = this.latchMsbNext; this.latchMsbNext = !msb;
+        if (msb) this.latched = false;
+      } else { msb = this.rw === 2; this.latched = false; }
     } else {
       const c = this.count(t);
       v = this.bcd ? toBcd(c % 10000) : c & 0xffff;
-      if (this.rw === 3) { msb = this.readMsbNext; this.readMsbNext = !msb; } else msb = this.rw === 2;
+      if (this.rw === 3) { msb = this.readMsbNext; this.readMsbNext = !msb; }
+      else msb = this.rw === 2;
     }
     return msb ? v >> 8 : v & 0xff;
   }
 
   state(): PitChannelState {
-    const { modeBits, bcd, rw, reload, hasCount, writeMsbNext, writeLow, readMsbNext, latched, latchValue, latchMsbNext,
-      statusLatched, statusValue, gate, n, start, prevN, prevStart, pausedE, phase, stoppedCount, loadedAt } = this;
-    return { modeBits, bcd, rw, reload, hasCount, writeMsbNext, writeLow, readMsbNext, latched, latchValue, latchMsbNext,
-      statusLatched, statusValue, gate, n, start, prevN, prevStart, pausedE, phase, stoppedCount, loadedAt };
+    const { modeBits, bcd, rw, reload, hasCount, writeMsbNext, writeLow, readMsbNext, latched,
+      latchValue, latchMsbNext, statusLatched, statusValue, gate, n, start, prevN, prevStart,
+      pausedE, phase, stoppedCount, loadedAt } = this;
+    return { modeBits, bcd, rw, reload, hasCount, writeMsbNext, writeLow, readMsbNext, latched,
+      latchValue, latchMsbNext, statusLatched, statusValue, gate, n, start, prevN, prevStart,
+      pausedE, phase, stoppedCount, loadedAt };
   }
 
   static fromState(s: unknown, path: string): PitChannel {
@@ -277,8 +302,12 @@ export class PitChannel {
     c.pausedE = int(o, 'pausedE', path, -1, big);
     c.phase = int(o, 'phase', path, 0, 0x8000);
     c.loadedAt = int(o, 'loadedAt', path, -1, big);
-    for (const k of ['bcd', 'hasCount', 'writeMsbNext', 'readMsbNext', 'latched', 'latchMsbNext', 'statusLatched'] as const) c[k] = bool(o, k, path);
-    if ((c.start >= 0 && c.n < 1) || (c.prevStart >= 0 && c.prevN < 1)) throw new DeviceStateError(`${path}.n`, 'a running segment needs a count of at least 1');
+    const flags = ['bcd', 'hasCount', 'writeMsbNext', 'readMsbNext', 'latched', 'latchMsbNext',
+      'statusLatched'] as const;
+    for (const k of flags) c[k] = bool(o, k, path);
+    if ((c.start >= 0 && c.n < 1) || (c.prevStart >= 0 && c.prevN < 1)) {
+      throw new DeviceStateError(`${path}.n`, 'a running segment needs a count of at least 1');
+    }
     return c;
   }
 }

@@ -22,7 +22,9 @@ export class Pit {
   /** Called after counter 2 is reprogrammed (the speaker follows it). */
   onChannel2?: () => void;
 
-  constructor(private readonly clock: VirtualClock, private readonly irq0: IrqLine, channels?: PitChannel[]) {
+  constructor(
+    private readonly clock: VirtualClock, private readonly irq0: IrqLine, channels?: PitChannel[],
+  ) {
     // GATE0 and GATE1 are tied high on the PC; GATE2 comes from port 0x61 bit 0.
     this.channels = channels ?? [new PitChannel(true), new PitChannel(true), new PitChannel(false)];
     this.timer = clock.timer(() => this.sync());
@@ -95,8 +97,12 @@ export class Pit {
 
   static fromState(s: unknown, clock: VirtualClock, irq0: IrqLine): Pit {
     const o = obj(s, 'pit');
-    if (!Array.isArray(o.channels) || o.channels.length !== 3) throw new DeviceStateError('pit.channels', 'expected 3 counters');
+    if (!Array.isArray(o.channels) || o.channels.length !== 3) {
+      throw new DeviceStateError('pit.channels', 'expected 3 counters');
+    }
     // Array.from visits the holes of a sparse array (map skips them): each is refused.
-    return new Pit(clock, irq0, Array.from(o.channels, (c, i) => PitChannel.fromState(c, `pit.channels[${i}]`)));
+    const channel = (c: unknown, i: number) => PitChannel.fromState(c, `pit.channels[${i}]`);
+    const channels = Array.from(o.channels, channel);
+    return new Pit(clock, irq0, channels);
   }
 }

@@ -46,7 +46,8 @@ export class Port61 {
    */
   speaker(): SpeakerTone {
     const c = this.pit.channels[2];
-    const on = (this.value & (P61_SPEAKER | P61_GATE2)) === (P61_SPEAKER | P61_GATE2) && c.mode === 3 && c.hasCount;
+    const both = P61_SPEAKER | P61_GATE2;
+    const on = (this.value & both) === both && c.mode === 3 && c.hasCount;
     return on ? { on, hz: PIT_HZ / c.reload } : { on: false, hz: 0 };
   }
 

@@ -1,3 +1,5 @@
+import { ImageError } from './errors.js';
+
 /** The result of `img check`, with qemu-img's JSON names. */
 export interface CheckResult {
   format: string;
@@ -14,6 +16,25 @@ export interface CheckResult {
   'compressed-clusters'?: number;
   /** One line per finding, in qemu-img's wording. */
   messages: string[];
+}
+
+/** A check result with nothing found yet. */
+export function emptyCheck(format: string): CheckResult {
+  return { format, corruptions: 0, leaks: 0, 'check-errors': 0, messages: [] };
+}
+
+/**
+ * Runs a check; an ImageError that stops it (a header that cannot be read...) becomes one
+ * corruption and one check error, with the error's message as the finding.
+ */
+export function checkOrFail(format: string, check: () => CheckResult): CheckResult {
+  try {
+    return check();
+  } catch (e) {
+    if (!(e instanceof ImageError)) throw e;
+    const messages = [`ERROR ${e.message}`];
+    return { ...emptyCheck(format), corruptions: 1, 'check-errors': 1, messages };
+  }
 }
 
 /** qemu-img's exit status for a check: 0 clean, 1 check failed, 2 corruptions, 3 leaks only. */

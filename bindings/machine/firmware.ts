@@ -29,7 +29,8 @@ export function planFirmware(image: Uint8Array, name = 'firmware'): RomMapping[]
     throw new FirmwareError(`${name}: ${image.length} bytes is not a multiple of 64 KiB`);
   }
   if (image.length > ROM_MAX) {
-    throw new FirmwareError(`${name}: ${image.length} bytes is larger than the 16 MiB flash window`);
+    throw new FirmwareError(
+      `${name}: ${image.length} bytes is larger than the 16 MiB flash window`);
   }
   const isa = image.subarray(image.length - Math.min(image.length, ISA_BIOS_MAX));
   return [

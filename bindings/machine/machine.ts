@@ -37,7 +37,10 @@ export interface MachineConfig {
   modules?: MultibootModule[];
   /** A firmware image (QEMU's -bios). Without a kernel, the machine starts from it. */
   firmware?: Uint8Array;
-  /** The IDE disks in QEMU's `-drive if=ide,index=N` order: primary master, primary slave, secondary master, secondary slave. */
+  /**
+   * The IDE disks in QEMU's `-drive if=ide,index=N` order: primary master, primary slave,
+   * secondary master, secondary slave.
+   */
   disks?: (BlockDevice | undefined)[];
   /** Bytes the guest writes to COM1. */
   serialOut?: (byte: number) => void;
@@ -144,8 +147,11 @@ export class Machine {
   private constructor(readonly core: Core, readonly config: MachineConfig) {
     this.clock = new VirtualClock(config.instructionsPerSecond);
     this.pit = new Pit(this.clock, this.pic.line(0));
-    this.rtc = new Rtc(this.clock, this.pic.line(8), { startTime: config.startTime, ramBytes: config.ramBytes });
-    this.uart = new Uart16550(this.clock, this.pic.line(COM1.irq), config.serialOut ?? (() => {}), { out2GatesIrq: true });
+    const { startTime, ramBytes } = config;
+    this.rtc = new Rtc(this.clock, this.pic.line(8), { startTime, ramBytes });
+    const serialOut = config.serialOut ?? (() => {});
+    const com1Irq = this.pic.line(COM1.irq);
+    this.uart = new Uart16550(this.clock, com1Irq, serialOut, { out2GatesIrq: true });
     this.pic.attach(this.bus);
     this.pit.attach(this.bus);
     new Port61(this.pit).attach(this.bus);
@@ -168,7 +174,9 @@ export class Machine {
       now: () => this.clock.now,
       dma: { read: (a, dst) => this.dmaRead(a, dst), write: (a, src) => this.dmaWrite(a, src) },
     });
-    this.chipset.hostBridge.onConfigWrite = (o) => { if (o >= PAM0 && o <= PAM0 + 6) this.applyPam(o); };
+    this.chipset.hostBridge.onConfigWrite = (o) => {
+      if (o >= PAM0 && o <= PAM0 + 6) this.applyPam(o);
+    };
     // PCI memory BARs the guest places exit to the bus.
     this.bus.onMmioRegistered = (base, length) => this.core.addMmio(base, length);
     new DebugExit((status) => this.halt({ kind: 'exit', status })).attach(this.bus);
@@ -215,7 +223,8 @@ export class Machine {
    */
   private applyPam(offset: number): void {
     const v = this.chipset.hostBridge.readConfig(offset, 1);
-    const mode = (f: number) => (f === 3 ? 'ram' : f === 1 ? 'ram-ro' : 'rom') as 'ram' | 'ram-ro' | 'rom';
+    type Mode = 'ram' | 'ram-ro' | 'rom';
+    const mode = (f: number) => (f === 3 ? 'ram' : f === 1 ? 'ram-ro' : 'rom') as Mode;
     if (offset === PAM0) {
       this.core.setShadow(0xf0000, mode((v >> 4) & 3));
       return;
@@ -352,7 +361,9 @@ export class Machine {
     switch (exit.reason) {
       case 'io':
       case 'mmio': {
-        if (exit.reason === 'io') this.portCounts.set(exit.port, (this.portCounts.get(exit.port) ?? 0) + 1);
+        if (exit.reason === 'io') {
+          this.portCounts.set(exit.port, (this.portCounts.get(exit.port) ?? 0) + 1);
+        }
         const v = this.bus.handleExit(exit);
         if (exit.reason === 'io' && this.config.ioLog) logIo(this.config.ioLog, exit, v);
         if (v !== undefined) this.core.completeIo(v);
@@ -402,7 +413,8 @@ export class Machine {
       // line) do not wake the CPU. A guest asleep behind masked lines forever ends here
       // rather than holding the host.
       if (skipped >= MAX_SILENT_DEADLINES && !this.inputOpen) {
-        this.halt({ kind: 'halted', why: `HLT: ${MAX_SILENT_DEADLINES} timer events passed and none raised an interrupt` });
+        const why = `HLT: ${MAX_SILENT_DEADLINES} timer events passed and none raised an interrupt`;
+        this.halt({ kind: 'halted', why });
         return false;
       }
       this.haltedNs += deadline - this.clock.now;
@@ -456,10 +468,13 @@ function logIo(log: (a: IoAccess) => void, exit: Extract<Exit, { reason: 'io' }>
 
 function checkConfig(c: MachineConfig): void {
   if (!Number.isInteger(c.ramBytes) || c.ramBytes < 2 << 20 || c.ramBytes % 4096 !== 0) {
-    throw new RangeError(`memory must be a multiple of 4 KiB and at least 2 MiB, got ${c.ramBytes} bytes`);
+    throw new RangeError(
+      `memory must be a multiple of 4 KiB and at least 2 MiB, got ${c.ramBytes} bytes`);
   }
   if (c.ramBytes > 3 * 2 ** 30) {
     throw new RangeError(`memory of ${c.ramBytes} bytes is more than the 3 GiB below the PCI hole`);
   }
-  if ((c.disks?.length ?? 0) > 4) throw new RangeError('at most four IDE disks (primary and secondary, master and slave)');
+  if ((c.disks?.length ?? 0) > 4) {
+    throw new RangeError('at most four IDE disks (primary and secondary, master and slave)');
+  }
 }

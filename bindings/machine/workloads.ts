@@ -64,6 +64,9 @@ export function formatWorkloadTable(rows: WorkloadRow[]): string {
     r.status !== 'ok' ? r.status : Object.entries(r.extra).map(([k, v]) => `${k}=${v}`).join(' '),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 || i === 4 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  // The name and the notes are left-aligned, the numbers right-aligned.
+  const cell = (c: string, i: number) =>
+    (i === 0 || i === 4 ? c.padEnd(widths[i]) : c.padStart(widths[i]));
+  const fmt = (cells: string[]) => cells.map(cell).join('  ').trimEnd();
   return [fmt(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(fmt)].join('\n');
 }

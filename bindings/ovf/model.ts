@@ -166,6 +166,11 @@ export interface StartupItem extends Extensible {
   stopAction?: string;
 }
 
+/** The attributes of a StartupSection Item, in the schema's order (DSP0243 9.7). */
+export const STARTUP_ITEM_ATTRS = [
+  'id', 'order', 'startDelay', 'waitingForGuest', 'stopDelay', 'startAction', 'stopAction',
+] as const satisfies readonly (keyof StartupItem)[];
+
 export interface StartupSection extends SectionBase {
   kind: 'StartupSection';
   items: StartupItem[];

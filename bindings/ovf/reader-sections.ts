@@ -2,6 +2,7 @@
  * Reads the OVF sections (DSP0243 sections 8 and 9) into the model. Each reader takes what the
  * specification names and keeps every other child and attribute unchanged.
  */
+import { STARTUP_ITEM_ATTRS } from './model.js';
 import type {
   AnnotationSection, Category, CimProperty, Configuration, DeploymentOptionSection, Disk,
   DiskSection, EulaSection, HardwareItem, Msg, Network, NetworkSection, OperatingSystemSection,
@@ -276,24 +277,17 @@ function readOperatingSystemSection(el: Element, ctx: ReadContext): OperatingSys
 function readStartupSection(el: Element, ctx: ReadContext): StartupSection {
   const { named, extra: extraAttrs } = splitAttrs(el, ['required']);
   const items: StartupItem[] = [];
-  const keys = [
-    'id',
-    'order',
-    'startDelay',
-    'waitingForGuest',
-    'stopDelay',
-    'startAction',
-    'stopAction',
-  ] as const;
   const { info, extra } = walk(el, (c, name) => {
     if (name !== 'Item') return false;
-    const a = splitAttrs(c, keys);
+    const a = splitAttrs(c, STARTUP_ITEM_ATTRS);
     if (a.named.id === undefined || a.named.order === undefined) {
       fail(ctx, c, 'invalid', 'StartupSection Item needs ovf:id and ovf:order (DSP0243 9.7)');
     }
     items.push(
       withExtras(
-        assignDefined({ id: a.named.id, order: a.named.order } as StartupItem, a.named, keys),
+        assignDefined(
+          { id: a.named.id, order: a.named.order } as StartupItem, a.named, STARTUP_ITEM_ATTRS,
+        ),
         a.extra,
         childElements(c).map(keep),
       ),

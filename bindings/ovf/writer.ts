@@ -4,6 +4,7 @@
  * Everything the model kept unchanged (unknown sections, vendor elements and attributes)
  * is written back as it was read.
  */
+import { STARTUP_ITEM_ATTRS } from './model.js';
 import type {
   CimProperty, Content, Envelope, Extensible, HardwareItem, Msg, Section, SectionBase,
 } from './model.js';
@@ -264,15 +265,7 @@ class TreeBuilder {
             this.el(
               'Item',
               [
-                ...this.attrs(i, [
-                  'id',
-                  'order',
-                  'startDelay',
-                  'waitingForGuest',
-                  'stopDelay',
-                  'startAction',
-                  'stopAction',
-                ]),
+                ...this.attrs(i, STARTUP_ITEM_ATTRS),
                 ...(i.extraAttrs ?? []),
               ],
               i.extra ?? [],

@@ -105,22 +105,32 @@ export function runGuest(core: Core, image: Uint8Array, opts: HarnessOptions = {
       case 'io':
         if (exit.write) {
           if (exit.port === COM1_THR) chars.push(String.fromCharCode(exit.value & 0xff));
-          else if (exit.port === DEBUG_EXIT_PORT) return result('exit', `isa-debug-exit ${exit.value & 0xff}`, ((exit.value & 0xff) << 1) | 1);
+          else if (exit.port === DEBUG_EXIT_PORT) {
+            const code = exit.value & 0xff;
+            return result('exit', `isa-debug-exit ${code}`, (code << 1) | 1);
+          }
           else if (exit.port === ckPort) {
-            checkpoints.push({ ...checkpointOf(core.getRegs(), exit.value >>> 0), instructions: core.counters().instructions - start });
+            const instructions = core.counters().instructions - start;
+            checkpoints.push({ ...checkpointOf(core.getRegs(), exit.value >>> 0), instructions });
           }
         } else {
           const v = exit.port === COM1_LSR ? 0x60 : 0xff;
-          core.completeIo(exit.size === 1 ? v : exit.size === 2 ? v * 0x101 : (v * 0x1010101) >>> 0);
+          // The byte repeated over the access size.
+          core.completeIo(exit.size === 1 ? v : exit.size === 2 ? v * 0x101
+            : (v * 0x1010101) >>> 0);
         }
         continue;
       case 'mmio':
-        if (!exit.write) core.completeIo(exit.size === 4 ? 0xffffffff : exit.size === 2 ? 0xffff : 0xff);
+        if (!exit.write) {
+          core.completeIo(exit.size === 4 ? 0xffffffff : exit.size === 2 ? 0xffff : 0xff);
+        }
         continue;
       case 'hlt': {
         if (script[0]?.when !== 'hlt') return result('hlt', 'HLT with no interrupt source');
         const { vector } = script.shift()!;
-        if (!core.canInjectInterrupt()) return result('hlt', `HLT with interrupts off (vector ${vector} not delivered)`);
+        if (!core.canInjectInterrupt()) {
+          return result('hlt', `HLT with interrupts off (vector ${vector} not delivered)`);
+        }
         core.injectInterrupt(vector);
         armWindow();
         continue;

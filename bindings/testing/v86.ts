@@ -48,7 +48,10 @@ interface V86Cpu {
   /** Segment bases, in the order ES, CS, SS, DS, FS, GS. */
   segment_offsets: Int32Array;
   get_eflags(): number;
-  io: { register_write(port: number, dev: object, w8?: (v: number) => void, w16?: (v: number) => void, w32?: (v: number) => void): void };
+  io: {
+    register_write(port: number, dev: object, w8?: (v: number) => void,
+      w16?: (v: number) => void, w32?: (v: number) => void): void;
+  };
   instruction_counter?: Uint32Array;
 }
 
@@ -63,18 +66,25 @@ export function v86WasmPath(): string {
   return require.resolve('v86/build/v86.wasm');
 }
 
-export function runV86(image: Uint8Array, opts: V86RunOptions = {}): Promise<V86Run> {
-  const buffer = image.buffer.slice(image.byteOffset, image.byteOffset + image.byteLength) as ArrayBuffer;
-  const emulator = new V86({
+/** A stopped v86 with `image` as its Multiboot kernel and no keyboard, mouse or speaker. */
+function createV86(image: Uint8Array, memoryBytes: number, extra: object = {}): V86 {
+  const end = image.byteOffset + image.byteLength;
+  const buffer = image.buffer.slice(image.byteOffset, end) as ArrayBuffer;
+  return new V86({
     wasm_path: v86WasmPath(),
-    memory_size: opts.memoryBytes ?? 128 << 20,
+    memory_size: memoryBytes,
     multiboot: { buffer },
     autostart: false,
-    disable_jit: opts.jit === false,
+    ...extra,
     disable_keyboard: true,
     disable_mouse: true,
     disable_speaker: true,
   } as ConstructorParameters<typeof V86>[0]);
+}
+
+export function runV86(image: Uint8Array, opts: V86RunOptions = {}): Promise<V86Run> {
+  const memoryBytes = opts.memoryBytes ?? 128 << 20;
+  const emulator = createV86(image, memoryBytes, { disable_jit: opts.jit === false });
   const ckPort = opts.checkpointPort ?? CHECKPOINT_PORT;
   return new Promise<V86Run>((resolve, reject) => {
     let output = '';
@@ -88,8 +98,10 @@ export function runV86(image: Uint8Array, opts: V86RunOptions = {}): Promise<V86
       const wallMs = performance.now() - started;
       if (timer) clearTimeout(timer);
       const inner = (emulator as unknown as { v86: V86Main }).v86;
-      const instructions = inner.cpu.instruction_counter ? inner.cpu.instruction_counter[0] : undefined;
-      const run: V86Run = { output, exitStatus, timedOut, crash, checkpoints, instructions, wallMs };
+      const instructions = inner.cpu.instruction_counter?.[0];
+      const run: V86Run = {
+        output, exitStatus, timedOut, crash, checkpoints, instructions, wallMs,
+      };
       if (crash) {
         inner.running = false; // its wasm instance is dead: never tick it again
         resolve(run);
@@ -167,20 +179,16 @@ export interface V86BootState {
 }
 
 /** Loads `image` with v86's Multiboot loader and returns its state (used as a reference). */
-export function v86MultibootState(image: Uint8Array, memoryBytes = 128 << 20): Promise<V86BootState> {
-  const buffer = image.buffer.slice(image.byteOffset, image.byteOffset + image.byteLength) as ArrayBuffer;
-  const emulator = new V86({
-    wasm_path: v86WasmPath(),
-    memory_size: memoryBytes,
-    multiboot: { buffer },
-    autostart: false,
-    disable_keyboard: true,
-    disable_mouse: true,
-    disable_speaker: true,
-  } as ConstructorParameters<typeof V86>[0]);
+export function v86MultibootState(
+  image: Uint8Array, memoryBytes = 128 << 20,
+): Promise<V86BootState> {
+  const emulator = createV86(image, memoryBytes);
   return new Promise((resolve) => {
     emulator.add_listener('emulator-loaded', () => {
-      const cpu = (emulator as unknown as { v86: { cpu: V86Cpu & { mem8: Uint8Array; instruction_pointer: Int32Array; sreg: Uint16Array } } }).v86.cpu;
+      type BootCpu = V86Cpu & {
+        mem8: Uint8Array; instruction_pointer: Int32Array; sreg: Uint16Array;
+      };
+      const cpu = (emulator as unknown as { v86: { cpu: BootCpu } }).v86.cpu;
       const mem = cpu.mem8.slice(0, memoryBytes);
       const state: V86BootState = {
         eax: cpu.reg32[0] >>> 0,

@@ -20,7 +20,7 @@ import { openImageFile, UnsafeBackingError } from '../../bindings/disk/node.js';
 import { prepareMachine } from '../../bindings/config/node-machine.js';
 import type { DiskConfig, VmConfig } from '../../bindings/config/types.js';
 import { runCliInProcess } from '../helpers/cli.js';
-import { collect, hasQemuImg, ovfError, run, tempDir } from './helpers.js';
+import { collect, hasQemuImg, ovfError, run, tempDir, vmConfig } from './helpers.js';
 
 // With CI=true a missing qemu-img fails these tests instead of skipping them.
 const withQemu = hasQemuImg || process.env.CI === 'true';
@@ -42,18 +42,7 @@ function overlay(
   return name;
 }
 
-function vm(disks: DiskConfig[]): VmConfig {
-  return {
-    version: 1,
-    name: 'chain',
-    cpus: 1,
-    memoryMiB: 16,
-    boot: { firmware: 'bios' },
-    disks,
-    nics: [],
-    serial: [],
-  };
-}
+const vm = (disks: DiskConfig[]): VmConfig => vmConfig('chain', disks);
 
 const ide = (path: string, unit: 0 | 1 = 0, media: 'disk' | 'cdrom' = 'disk'): DiskConfig => ({
   controller: { type: 'ide', channel: 0, unit },

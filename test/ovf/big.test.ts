@@ -10,6 +10,7 @@ import { writeOvf } from '../../bindings/ovf/writer.js';
 import { fromVmConfig } from '../../bindings/ovf/from-config.js';
 import { formatManifest } from '../../bindings/ovf/manifest.js';
 import { nodeHasher } from '../../bindings/ovf/node/hash-node.js';
+import { rawIdeDisk, vmConfig } from './helpers.js';
 
 const big = process.env.WASMVISOR_BIG_TESTS === '1';
 if (!big) console.warn('WASMVISOR_BIG_TESTS is not 1: the 9 GiB OVA member test is skipped');
@@ -25,24 +26,7 @@ describe.skipIf(!big)('OVA members over 8 GiB', () => {
     const digest = nodeHasher('SHA256');
     for await (const c of zeros()) digest.update(c);
     const { envelope } = fromVmConfig(
-      {
-        version: 1,
-        name: 'big',
-        cpus: 1,
-        memoryMiB: 16,
-        boot: { firmware: 'bios' },
-        disks: [
-          {
-            controller: { type: 'ide', channel: 0, unit: 0 },
-            media: 'disk',
-            path: 'big.img',
-            format: 'raw',
-            capacityBytes: size,
-          },
-        ],
-        nics: [],
-        serial: [],
-      },
+      vmConfig('big', [rawIdeDisk('big.img', size)]),
       { fileInfo: () => ({ size }) },
     );
     const ovf = new TextEncoder().encode(writeOvf(envelope));

@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 import { OvfError } from '../../bindings/ovf/errors.js';
+import type { DiskConfig, VmConfig } from '../../bindings/config/types.js';
 import { hasTool } from '../helpers/tools.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -86,4 +87,20 @@ export async function ovfError(f: () => unknown): Promise<OvfError> {
     throw new Error(`expected an OvfError, got ${String(e)}`);
   }
   throw new Error('expected an OvfError, nothing was thrown');
+}
+
+/** A small VM (1 CPU, 16 MiB, BIOS, no NIC or serial port) with `disks`. */
+export function vmConfig(name: string, disks: DiskConfig[]): VmConfig {
+  return {
+    version: 1, name, cpus: 1, memoryMiB: 16, boot: { firmware: 'bios' },
+    disks, nics: [], serial: [],
+  };
+}
+
+/** A raw disk image `path` as IDE primary master, with its capacity when given. */
+export function rawIdeDisk(path: string, capacityBytes?: number): DiskConfig {
+  return {
+    controller: { type: 'ide', channel: 0, unit: 0 }, media: 'disk', path, format: 'raw',
+    ...(capacityBytes === undefined ? {} : { capacityBytes }),
+  };
 }

@@ -34,8 +34,10 @@ import {
   hasQemuImg,
   hasSha256sum,
   ovfError,
+  rawIdeDisk,
   run,
   tempDir,
+  vmConfig,
 } from './helpers.js';
 
 const COT = join(SAMPLES, 'cot');
@@ -140,23 +142,7 @@ describe('reading OVA packages', () => {
     it.skipIf(!hasGnuTar)(`reads long member names from GNU tar --format=${format}`, async () => {
       // 121 characters: beyond ustar's 100-byte name field
       const long = `${'appliance-disk-'.repeat(8)}1.img`;
-      const cfg: VmConfig = {
-        version: 1,
-        name: 'long',
-        cpus: 1,
-        memoryMiB: 16,
-        boot: { firmware: 'bios' },
-        disks: [
-          {
-            controller: { type: 'ide', channel: 0, unit: 0 },
-            media: 'disk',
-            path: long,
-            format: 'raw',
-          },
-        ],
-        nics: [],
-        serial: [],
-      };
+      const cfg = vmConfig('long', [rawIdeDisk(long)]);
       const dir = tempDir();
       const img = new Uint8Array(4096).fill(0x5a);
       writeFileSync(join(dir, long), img);
@@ -267,23 +253,7 @@ describe('reading OVA packages', () => {
   it.skipIf(!hasGnuTar)(
     "reads files in a subfolder, with GNU tar's directory entry, and imports them there",
     async () => {
-      const cfg: VmConfig = {
-        version: 1,
-        name: 's',
-        cpus: 1,
-        memoryMiB: 16,
-        boot: { firmware: 'bios' },
-        disks: [
-          {
-            controller: { type: 'ide', channel: 0, unit: 0 },
-            media: 'disk',
-            path: 'disks/root.img',
-            format: 'raw',
-          },
-        ],
-        nics: [],
-        serial: [],
-      };
+      const cfg = vmConfig('s', [rawIdeDisk('disks/root.img')]);
       const dir = tempDir();
       mkdirSync(join(dir, 'disks'));
       writeFileSync(join(dir, 'disks', 'root.img'), new Uint8Array(1024).fill(3));
@@ -300,23 +270,7 @@ describe('reading OVA packages', () => {
 
   it.skipIf(!hasGnuTar)('reads UTF-8 member names that GNU tar stores in pax records', async () => {
     const name = 'disque-\u00e9t\u00e9-\u4e8c.img';
-    const cfg: VmConfig = {
-      version: 1,
-      name: 'u',
-      cpus: 1,
-      memoryMiB: 16,
-      boot: { firmware: 'bios' },
-      disks: [
-        {
-          controller: { type: 'ide', channel: 0, unit: 0 },
-          media: 'disk',
-          path: name,
-          format: 'raw',
-        },
-      ],
-      nics: [],
-      serial: [],
-    };
+    const cfg = vmConfig('u', [rawIdeDisk(name)]);
     const dir = tempDir();
     writeFileSync(join(dir, name), new Uint8Array(512).fill(1));
     writeFileSync(
@@ -331,22 +285,12 @@ describe('reading OVA packages', () => {
   it.skipIf(!hasQemuImg)(
     'creates the empty disks a descriptor asks for, as qcow2 images of their capacity',
     async () => {
-      const cfg: VmConfig = {
-        version: 1,
-        name: 'e',
-        cpus: 1,
-        memoryMiB: 16,
-        boot: { firmware: 'bios' },
-        disks: [
-          {
-            controller: { type: 'ide', channel: 0, unit: 1 },
-            media: 'disk',
-            capacityBytes: 3 * 2 ** 30,
-          },
-        ],
-        nics: [],
-        serial: [],
-      };
+      const cfg = vmConfig('e', [
+        {
+          controller: { type: 'ide', channel: 0, unit: 1 }, media: 'disk',
+          capacityBytes: 3 * 2 ** 30,
+        },
+      ]);
       const dir = tempDir();
       writeFileSync(join(dir, 'vm.json'), JSON.stringify(cfg));
       await exportOva(join(dir, 'vm.json'), join(dir, 'e.ova'));
@@ -505,24 +449,7 @@ describe('gzip-compressed files (ovf:compression="gzip")', () => {
   /** A package whose one disk file is gzip-compressed, with its capacity. */
   async function gzPackage(content: Uint8Array, capacity: number): Promise<Uint8Array> {
     const gz = gzipSync(content);
-    const cfg: VmConfig = {
-      version: 1,
-      name: 'gz',
-      cpus: 1,
-      memoryMiB: 16,
-      boot: { firmware: 'bios' },
-      disks: [
-        {
-          controller: { type: 'ide', channel: 0, unit: 0 },
-          media: 'disk',
-          path: 'disk.img',
-          format: 'raw',
-          capacityBytes: capacity,
-        },
-      ],
-      nics: [],
-      serial: [],
-    };
+    const cfg = vmConfig('gz', [rawIdeDisk('disk.img', capacity)]);
     const { envelope } = fromVmConfig(cfg, { fileInfo: () => ({ size: gz.length }) });
     envelope.references[0].compression = 'gzip';
     const ovf = writeOvf(envelope);
@@ -585,24 +512,7 @@ describe('chunked files (ovf:chunkSize)', () => {
     opts: { gz?: boolean; drop?: number; shuffle?: boolean } = {},
   ) {
     const stored = opts.gz ? gzipSync(content) : content;
-    const cfg: VmConfig = {
-      version: 1,
-      name: 'ch',
-      cpus: 1,
-      memoryMiB: 16,
-      boot: { firmware: 'bios' },
-      disks: [
-        {
-          controller: { type: 'ide', channel: 0, unit: 0 },
-          media: 'disk',
-          path: 'disk.img',
-          format: 'raw',
-          capacityBytes: content.length,
-        },
-      ],
-      nics: [],
-      serial: [],
-    };
+    const cfg = vmConfig('ch', [rawIdeDisk('disk.img', content.length)]);
     const { envelope } = fromVmConfig(cfg, { fileInfo: () => ({ size: stored.length }) });
     envelope.references[0].chunkSize = String(chunk);
     if (opts.gz) envelope.references[0].compression = 'gzip';

@@ -10,7 +10,9 @@ export const INTEL = 0x8086;
 
 /** 82441FX PCI and Memory Controller, 8086:1237, class 06 00 00 (host bridge). */
 export function i440fxHostBridge(): PciFunction {
-  const f = new PciFunction('i440fx', { vendor: INTEL, device: 0x1237, classCode: 0x060000, revision: 0x02 });
+  const f = new PciFunction('i440fx', {
+    vendor: INTEL, device: 0x1237, classCode: 0x060000, revision: 0x02,
+  });
   f.defineRegister(0x50, 0x00); // PMCCFG (low byte)
   // PAM0-PAM6 (82441FX datasheet 3.2.x): read/write enables of the BIOS and option ROM
   // shadow areas 0xC0000-0xFFFFF. Stored; the machine may act on them.
@@ -21,7 +23,9 @@ export function i440fxHostBridge(): PciFunction {
 
 /** 82371SB PIIX3 PCI-to-ISA bridge, 8086:7000, class 06 01 00, multi-function. */
 export function piix3IsaBridge(): PciFunction {
-  const f = new PciFunction('piix3-isa', { vendor: INTEL, device: 0x7000, classCode: 0x060100, status: 0x0200 });
+  const f = new PciFunction('piix3-isa', {
+    vendor: INTEL, device: 0x7000, classCode: 0x060100, status: 0x0200,
+  });
   f.config[0x04] = 0x07; // PCICMD: I/O, memory, bus master (PIIX3 datasheet 2.2: default 0007h)
   f.defineRegister(0x4c, 0x4d); // IORT, ISA I/O recovery timer
   f.defineRegister(0x4e, 0x03); // XBCS, X-bus chip select

@@ -8,7 +8,9 @@
 import type { Bus } from '../bus.js';
 import { int, obj } from '../state.js';
 import type { IrqLine } from '../irq.js';
-import { HEADER_MULTIFUNCTION, PCI_HEADER_TYPE, PCI_INTERRUPT_PIN, type PciFunction } from './pci-function.js';
+import {
+  HEADER_MULTIFUNCTION, PCI_HEADER_TYPE, PCI_INTERRUPT_PIN, type PciFunction,
+} from './pci-function.js';
 
 /** CONFIG_ADDRESS bit 31: enable; bits 30-24 reserved (read 0); bits 1-0 read 0. */
 const ADDR_ENABLE = 0x80000000;
@@ -27,13 +29,20 @@ export class PciHost {
    * @param route gives a function's INTx line from its slot and Interrupt Pin (the
    * chipset's PIRQ router); without it INTx goes nowhere.
    */
-  constructor(private readonly onReset: () => void = () => {}, private readonly route?: (slot: number, pin: number) => IrqLine) {}
+  constructor(
+    private readonly onReset: () => void = () => {},
+    private readonly route?: (slot: number, pin: number) => IrqLine,
+  ) {}
 
   /** Puts `fn` at 00:device.function; function 0 gets the multi-function bit when others exist. */
   add(device: number, fn: number, f: PciFunction): void {
-    if (device < 0 || device > 31 || fn < 0 || fn > 7) throw new RangeError(`no PCI slot ${device}.${fn}`);
+    if (device < 0 || device > 31 || fn < 0 || fn > 7) {
+      throw new RangeError(`no PCI slot ${device}.${fn}`);
+    }
     const key = device << 3 | fn;
-    if (this.functions.has(key)) throw new RangeError(`PCI slot 00:${device.toString(16)}.${fn} is taken`);
+    if (this.functions.has(key)) {
+      throw new RangeError(`PCI slot 00:${device.toString(16)}.${fn} is taken`);
+    }
     this.functions.set(key, f);
     const pin = f.config[PCI_INTERRUPT_PIN];
     if (this.route && pin >= 1 && pin <= 4) f.intxLine = this.route(device, pin);
@@ -78,7 +87,8 @@ export class PciHost {
       },
     } });
     bus.register({ space: 'pio', base: 0xcfc, length: 4, width: 4, device: {
-      name: 'pci-config-data', read: (o, s) => this.readData(o, s), write: (o, s, v) => this.writeData(o, s, v),
+      name: 'pci-config-data',
+      read: (o, s) => this.readData(o, s), write: (o, s, v) => this.writeData(o, s, v),
     } });
   }
 

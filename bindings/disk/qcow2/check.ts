@@ -8,7 +8,7 @@ import type { ByteSource } from '../source.js';
 import { readExact } from '../source.js';
 import { view, ceilDiv } from '../bytes.js';
 import { ImageError, hex } from '../errors.js';
-import type { CheckResult } from '../check.js';
+import { checkOrFail, emptyCheck, type CheckResult } from '../check.js';
 import { readHeader, type Qcow2Header } from './header.js';
 import { Refcounts } from './refcounts.js';
 import { readSnapshots, readBitmaps } from './snapshots.js';
@@ -20,18 +20,7 @@ const TWO32 = 0x1_0000_0000;
 interface Table { offset: number; entries: number; active: boolean }
 
 export function checkQcow2(src: ByteSource): CheckResult {
-  try {
-    return checkQcow2Unsafe(src);
-  } catch (e) {
-    if (!(e instanceof ImageError)) throw e;
-    return {
-      format: 'qcow2',
-      corruptions: 1,
-      leaks: 0,
-      'check-errors': 1,
-      messages: [`ERROR ${e.message}`],
-    };
-  }
+  return checkOrFail('qcow2', () => checkQcow2Unsafe(src));
 }
 
 /** What a check computed, for repair: the references found and the stored refcounts. */
@@ -44,13 +33,7 @@ export interface Qcow2Analysis {
 }
 
 function checkQcow2Unsafe(src: ByteSource, out?: { analysis?: Qcow2Analysis }): CheckResult {
-  const r: CheckResult = {
-    format: 'qcow2',
-    corruptions: 0,
-    leaks: 0,
-    'check-errors': 0,
-    messages: [],
-  };
+  const r = emptyCheck('qcow2');
   let h: Qcow2Header;
   try {
     h = readHeader(src);
@@ -277,19 +260,7 @@ export interface RepairResult {
  */
 export function repairQcow2(src: ByteSource, mode: 'leaks' | 'all'): RepairResult {
   const box: { analysis?: Qcow2Analysis } = {};
-  let before: CheckResult;
-  try {
-    before = checkQcow2Unsafe(src, box);
-  } catch (e) {
-    if (!(e instanceof ImageError)) throw e;
-    before = {
-      format: 'qcow2',
-      corruptions: 1,
-      leaks: 0,
-      'check-errors': 1,
-      messages: [`ERROR ${e.message}`],
-    };
-  }
+  const before = checkOrFail('qcow2', () => checkQcow2Unsafe(src, box));
   const res: RepairResult = {
     before,
     leaksFixed: 0,

@@ -7,7 +7,7 @@
 import type { ByteSource } from '../source.js';
 import { ceilDiv } from '../bytes.js';
 import { hex, ImageError } from '../errors.js';
-import type { CheckResult } from '../check.js';
+import { checkOrFail, emptyCheck, type CheckResult } from '../check.js';
 import { VmdkImage } from './image.js';
 import { VmdkExtentsImage, isDescriptorText, type ExtentResolver } from './extents.js';
 import * as C from './constants.js';
@@ -19,28 +19,11 @@ import * as C from './constants.js';
 export function checkVmdk(src: ByteSource, resolve?: ExtentResolver): CheckResult {
   const head = new Uint8Array(512);
   if (isDescriptorText(head.subarray(0, src.read(0, head)))) return checkExtents(src, resolve);
-  try {
-    return checkVmdkUnsafe(src);
-  } catch (e) {
-    if (!(e instanceof ImageError)) throw e;
-    return {
-      format: 'vmdk',
-      corruptions: 1,
-      leaks: 0,
-      'check-errors': 1,
-      messages: [`ERROR ${e.message}`],
-    };
-  }
+  return checkOrFail('vmdk', () => checkVmdkUnsafe(src));
 }
 
 function checkExtents(src: ByteSource, resolve?: ExtentResolver): CheckResult {
-  const r: CheckResult = {
-    format: 'vmdk',
-    corruptions: 0,
-    leaks: 0,
-    'check-errors': 0,
-    messages: [],
-  };
+  const r = emptyCheck('vmdk');
   let img: VmdkExtentsImage;
   try {
     img = new VmdkExtentsImage(src, { readOnly: true, resolve });
@@ -64,13 +47,7 @@ function checkExtents(src: ByteSource, resolve?: ExtentResolver): CheckResult {
 }
 
 function checkVmdkUnsafe(src: ByteSource): CheckResult {
-  const r: CheckResult = {
-    format: 'vmdk',
-    corruptions: 0,
-    leaks: 0,
-    'check-errors': 0,
-    messages: [],
-  };
+  const r = emptyCheck('vmdk');
   let img: VmdkImage;
   try {
     img = new VmdkImage(src, { readOnly: true });
