@@ -7,6 +7,7 @@ import { raiseGP, raiseUD, raise, DB } from '../fault';
 import { tlbFlushAll, tlbFlushPage } from '../../mem/tlb';
 import { v86Mode } from './segments';
 import { updateDebug } from '../debug';
+import { vmxEnabled, crAllowedInVmx, CR4_VMXE } from './vmx';
 
 /** DR7.GD (bit 13) and DR6.BD (bit 13), SDM vol. 3B, 17.2.3-17.2.4. */
 const DR7_GD: u32 = 1 << 13;
@@ -32,6 +33,7 @@ export function movToCr(n: u32, v: u32): void {
       if ((v & 0x60000000) == 0x20000000) { raiseGP(0); return; } // NW without CD
       const old = load<u32>(STATE_BASE + S_CR0);
       v = (v & CR0_DEFINED) | CR0_ET; // ET is hardwired to 1 on P6 and later
+      if (!crAllowedInVmx(0, v)) { raiseGP(0); return; } // SDM vol. 3C, 24.8
       store<u32>(STATE_BASE + S_CR0, v);
       if (((old ^ v) & (CR0_PG | CR0_WP | CR0_PE)) != 0) tlbFlushAll(false);
       if (((old ^ v) & CR0_PE) != 0) segUpdateAll();
@@ -42,7 +44,9 @@ export function movToCr(n: u32, v: u32): void {
     case 2: store<u32>(STATE_BASE + S_CR2, v); return;
     case 3: store<u32>(STATE_BASE + S_CR3, v); tlbFlushAll(true); return;
     case 4: {
-      if ((v & ~CR4_VALID) != 0) { raiseGP(0); return; }
+      // CR4.VMXE (bit 13) exists when the CPU has VMX (CPUID.1:ECX.VMX).
+      if ((v & ~(CR4_VALID | (vmxEnabled() ? CR4_VMXE : 0))) != 0) { raiseGP(0); return; }
+      if (!crAllowedInVmx(4, v)) { raiseGP(0); return; } // SDM vol. 3C, 24.8
       const old = load<u32>(STATE_BASE + S_CR4);
       store<u32>(STATE_BASE + S_CR4, v);
       if (((old ^ v) & (CR4_PSE | CR4_PGE)) != 0) tlbFlushAll(false);
