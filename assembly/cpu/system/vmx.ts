@@ -36,7 +36,9 @@ import {
 import { a20Mask, physRead32, physWrite32 } from '../../mem/phys';
 import { reg32, setReg32 } from '../state';
 import { rd32, wr32, probeWrite, code32 } from '../access';
-import { osz, rep, modrm, eaOff, eaSeg, regField, readRM, writeRM } from '../decode';
+import {
+  osz, rep, modrm, eaOff, eaSeg, regField, readRM, writeRM, decodeModrm,
+} from '../decode';
 import { faulted, raiseGP, raiseUD } from '../fault';
 import { materialize, flags, setFlagsWord, CF, PF, AF, ZF, SF, OF } from '../flags';
 import { protectedMode, v86Mode } from './segments';
@@ -287,6 +289,7 @@ function vmptrst(): void {
 /** VMREAD r/m32, r32 (0F 78, 31.3): the field encoded by the register operand into r/m32,
  *  zero-extended when the field is narrower. */
 export function vmread(): void {
+  decodeModrm(); if (faulted) return;
   if (!rootChecks()) return;
   if (currentVmcs() == NO_VMCS) { vmFailInvalid(); return; }
   const slot = vmcsSlot(reg32(regField()));
@@ -296,9 +299,10 @@ export function vmread(): void {
 }
 
 /** VMWRITE r32, r/m32 (0F 79, 31.3): r/m32 into the field encoded by the register operand;
- *  bits above a narrower field's width are ignored. The VM-exit information fields are
+ *  bits above a narrower field's width are ignored, a wider field's high bits cleared. The VM-exit information fields are
  *  read-only (IA32_VMX_MISC bit 29 is 0). */
 export function vmwrite(): void {
+  decodeModrm(); if (faulted) return;
   if (!rootChecks()) return;
   if (currentVmcs() == NO_VMCS) { vmFailInvalid(); return; }
   const enc = reg32(regField());
@@ -307,6 +311,10 @@ export function vmwrite(): void {
   if (((enc >> 10) & 3) == 1) { vmFailValid(VMXERR_VMWRITE_READ_ONLY_VMCS_COMPONENT); return; }
   const v = readRM(32); if (faulted) return;
   store<u32>(slotAddr(slot), v & widthMask(enc));
+  // The FULL encoding of a 64-bit field: a 32-bit write clears the high half (VMWRITE: "if
+  // the VMCS field is longer [than the operand], the high bits of the field are cleared").
+  // Its HIGH slot is the next one (encoding | 1).
+  if ((enc & 0x6001) == 0x2000) store<u32>(slotAddr(slot + 1), 0);
   vmSucceed();
 }
 
