@@ -290,7 +290,7 @@ two(0x01, 'INVLPG', 'Mb', 'group7()', { member: 'invlpgInsn()', reg: 7, mod: 'me
 // their control checks, no VM entry yet); the others are not implemented yet.
 const VMXI = { exec: 'group7()', member: 'descTable(r)', ud: 'vmx' };
 const g7r = [
-  [0, 1, 'VMCALL', { vmx: 'always', svm: 'none (#UD on AMD)', priv: 'cpl0', ...VMXI }],
+  [0, 1, 'VMCALL', { vmx: 'always', svm: 'none (#UD on AMD)', ...VMXI }],
   [0, 2, 'VMLAUNCH', { vmx: 'always', priv: 'cpl0', ...VMXI }], [0, 3, 'VMRESUME',
     { vmx: 'always', priv: 'cpl0', ...VMXI }],
   [0, 4, 'VMXOFF', { vmx: 'always', priv: 'cpl0', ...VMXI }],
