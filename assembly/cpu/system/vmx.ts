@@ -299,8 +299,8 @@ export function vmread(): void {
 }
 
 /** VMWRITE r32, r/m32 (0F 79, 31.3): r/m32 into the field encoded by the register operand;
- *  bits above a narrower field's width are ignored, a wider field's high bits cleared. The VM-exit information fields are
- *  read-only (IA32_VMX_MISC bit 29 is 0). */
+ *  bits above a narrower field's width are ignored, a wider field's high bits cleared.
+ *  The VM-exit information fields are read-only (IA32_VMX_MISC bit 29 is 0). */
 export function vmwrite(): void {
   decodeModrm(); if (faulted) return;
   if (!rootChecks()) return;
