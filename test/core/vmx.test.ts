@@ -275,3 +275,17 @@ describe('the VMCS region (our layout, SDM 25.2)', () => {
     expect((run(core, CPUID, { eax: 1 }).regs.ecx >>> 5) & 1).toBe(1);
   });
 });
+
+describe('Machine option cpu.vmx', () => {
+  it('gives the machine\'s CPU VMX; off without it; an unknown CPU option is an error',
+    async () => {
+      const { Machine } = await import('../../bindings/machine/machine.js');
+      const firmware = new Uint8Array(0x10000).fill(0xf4); // HLT everywhere
+      const on = await Machine.create({ ramBytes: 4 << 20, firmware, cpu: { vmx: true } });
+      expect(on.core.readMsr(0x480) >> 50n & 0xfn).toBe(6n);
+      const off = await Machine.create({ ramBytes: 4 << 20, firmware });
+      expect(() => off.core.readMsr(0x480)).toThrow();
+      await expect(Machine.create({ ramBytes: 4 << 20, firmware,
+        cpu: { svm: true } as never })).rejects.toThrow(/cpu\.svm: unknown CPU option/);
+    });
+});
