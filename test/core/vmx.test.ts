@@ -157,7 +157,7 @@ describe('VMREAD and VMWRITE widths and access (SDM vol. 3C, 25.11.2 and chapter
   it('every field of the table: VMWRITE all ones, VMREAD the field width back', async () => {
     const core = await withVmcs();
     const wrong: string[] = [];
-    const slots = new Map(vmcsFields.map((f) => [f.encoding, f]));
+    const slots = new Map<number, unknown>(vmcsFields.map((f) => [f.encoding, f]));
     for (const f of vmcsFields) {
       // The encoding says the width (bits 14:13) and type (11:10), table 25-21.
       const width = (f.encoding >>> 13) & 3, type = (f.encoding >>> 10) & 3;
