@@ -2,6 +2,7 @@
 // (SDM vol. 2B, MOV—Move to/from Control Registers; vol. 3A, 2.5).
 import { STATE_BASE, S_CR0, S_CR2, S_CR3, S_CR4, S_DR, S_DR6, S_DR7, S_CPL } from '../../generated/layout';
 import { CR0_PE, CR0_PG, CR0_WP, CR0_TS, CR0_ET, CR4_PSE, CR4_PGE, CR4_PAE, CR4_DE } from '../state';
+import { CR4_VALID } from '../state';
 import { segUpdateAll } from '../access';
 import { raiseGP, raiseUD, raise, DB } from '../fault';
 import { tlbFlushAll, tlbFlushPage } from '../../mem/tlb';
@@ -13,9 +14,6 @@ import { vmxEnabled, crAllowedInVmx, CR4_VMXE } from './vmx';
 const DR7_GD: u32 = 1 << 13;
 const DR6_BD: u32 = 1 << 13;
 
-/** CR4 bits this CPU has: TSD DE PSE PGE PCE (SDM vol. 3A, 2.5). VME and PVI need CPUID.VME
- *  and PAE, MCE, OSFXSR... their features, which CPUID does not report: writing them is #GP(0). */
-const CR4_VALID: u32 = 0x4 | 0x8 | 0x10 | 0x80 | 0x100;
 /** CR0 bits that exist (PE MP EM TS ET NE WP AM NW CD PG); writes to the reserved ones are
  *  ignored (SDM vol. 3A, 2.5: "reserved bits ... should be written with the values read"). */
 const CR0_DEFINED: u32 = 0xe005003f;

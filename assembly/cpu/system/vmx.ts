@@ -4,8 +4,10 @@
 // unless the host configured the CPU with VMX (S_VMX): then CPUID.1:ECX.VMX is set, CR4.VMXE
 // is writable and these MSRs read; otherwise every instruction here is #UD (CR4.VMXE = 0).
 // Not yet: VM entry. VMLAUNCH and VMRESUME run their checks up to the controls and then
-// fail with VMfailValid(7), "VM entry with invalid control field(s)"; VMCALL in VMX root
-// operation fails as the SDM says (VMfail 1). There is no VMX non-root operation yet.
+// fail with VMfailValid(7), "VM entry with invalid control field(s)" (the launch-state
+// errors 4 and 5 come first; blocking by MOV SS, error 26, is not checked: the core keeps
+// one interrupt shadow for STI and MOV SS); VMCALL in VMX root operation fails as the SDM
+// says (VMfail(1)). There is no VMX non-root operation yet.
 //
 // The VMCS region (SDM 25.2: its data layout past the first 8 bytes is implementation-
 // specific). Ours, in guest-physical memory, 4 KiB:
@@ -34,7 +36,7 @@ import {
   FEATURE_CONTROL_LOCKED, FEATURE_CONTROL_VMX_INSIDE_SMX, FEATURE_CONTROL_VMX_OUTSIDE_SMX,
 } from '../../generated/vmx';
 import { a20Mask, physRead32, physWrite32 } from '../../mem/phys';
-import { reg32, setReg32 } from '../state';
+import { reg32, CR4_VALID } from '../state';
 import { rd32, wr32, probeWrite, code32 } from '../access';
 import {
   osz, rep, modrm, eaOff, eaSeg, regField, readRM, writeRM, decodeModrm,
@@ -64,8 +66,8 @@ export const VMX_CR0_FIXED0: u32 = 0x80000021;
 const VMX_CR0_FIXED1: u32 = 0xffffffff;
 /** CR4 bits fixed to 1 in VMX operation, A.8: VMXE. */
 export const VMX_CR4_FIXED0: u32 = CR4_VMXE;
-/** CR4 bits this CPU has with VMX (assembly/cpu/system/cr.ts CR4_VALID, plus VMXE). */
-export const VMX_CR4_FIXED1: u32 = 0x4 | 0x8 | 0x10 | 0x80 | 0x100 | CR4_VMXE;
+/** CR4 bits allowed to be 1, A.8: those this CPU has (MOV CR4's CR4_VALID), and VMXE. */
+export const VMX_CR4_FIXED1: u32 = CR4_VALID | CR4_VMXE;
 const NO_VMCS: u64 = 0xffffffffffffffff;
 /** The VM-instruction error field's slot. */
 let errorSlot: i32 = -1;
