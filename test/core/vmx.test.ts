@@ -269,6 +269,20 @@ describe('the VMCS region (our layout, SDM 25.2)', () => {
       expect(get32(core, 0x9100)).toBe(VMCS_B);
     });
 
+  it('launch state 1 at offset 8: VMLAUNCH error 4, VMRESUME passes to the controls (7)',
+    async () => {
+      const core = await vmxCore();
+      put32(core, VMCS_B + 8, 1);
+      expect(run(core, [...VMXON(PTR), ...VMPTRLD(PTR + 16)]).regs.eflags & ARITH).toBe(0);
+      expect(run(core, VMLAUNCH).regs.eflags & ARITH).toBe(ZF);
+      expect(instructionError(core)).toBe(ERR.VMLAUNCH_NONCLEAR_VMCS);
+      expect(run(core, VMRESUME).regs.eflags & ARITH).toBe(ZF);
+      expect(instructionError(core)).toBe(ERR.ENTRY_INVALID_CONTROL_FIELD);
+      // VMCLEAR makes it clear again, in the region too.
+      expect(run(core, VMCLEAR(PTR + 16)).regs.eflags & ARITH).toBe(0);
+      expect(get32(core, VMCS_B + 8)).toBe(0);
+    });
+
   it('the VMX configuration survives loadState (a host setting)', async () => {
     const core = await vmxCore();
     core.loadState(core.saveState());
