@@ -10,8 +10,10 @@ import {
   EXIT_SHUTDOWN, RAM_BASE, S_RAM_BYTES, S_STRIO, SEG_SIZE, GUARD_BASE, GUARD_SIZE,
   STATE_USED_END, STATE_SIZE, IOLOG_USED_END, IOLOG_BASE, IOLOG_SIZE, RANGES_USED_END,
   RANGES_BASE, RANGES_SIZE, SEGX_USED_END, SEGX_BASE, SEGX_SIZE, TLB_USED_END, TLB_BASE,
-  TLB_SIZE, PIO_DATA_BASE, PIO_DATA_SIZE, DATA_BASE,
+  TLB_SIZE, PIO_DATA_BASE, PIO_DATA_SIZE, DATA_BASE, S_VMX, S_VMX_OP, S_FEATURE_CONTROL,
+  S_VMXON_PTR, S_VMCS_PTR, VMCS_BASE, VMCS_SIZE, VMCS_USED_END,
 } from './generated/layout';
+import { VMCS_ENCODINGS, VMCS_FIELD_COUNT } from './generated/vmx';
 import { reset } from './index';
 import { run } from './cpu/run';
 import { completeRead } from './cpu/iolog';
@@ -37,7 +39,9 @@ const GUARDS: StaticArray<u32> = [
   RANGES_USED_END, RANGES_BASE + RANGES_SIZE,
   SEGX_USED_END, SEGX_BASE + SEGX_SIZE,
   TLB_USED_END, TLB_BASE + TLB_SIZE,
-  PIO_DATA_BASE + PIO_DATA_SIZE, DATA_BASE,
+  PIO_DATA_BASE + PIO_DATA_SIZE, VMCS_BASE,
+  VMCS_USED_END, VMCS_BASE + VMCS_SIZE,
+  VMCS_BASE + VMCS_SIZE, DATA_BASE,
 ];
 
 /** Number of invariant violations found, and the first one (a code for the test to name). */
@@ -116,6 +120,34 @@ function setup(stream: u32): void {
     store<u32>(STATE_BASE + S_IDTR_BASE, page);
     store<u32>(STATE_BASE + S_IDTR_LIMIT, next() & 0x7ff);
   }
+  // Half the streams have VMX; of those with paging, half start in VMX root operation with
+  // random VMXON and VMCS pointers (all ones: no current VMCS) in the first 64 KiB, PDE 0 an
+  // identity 4 MiB page, and a VMX instruction (random prefix, ModRM, operands) at EIP.
+  const vmx = next() & 1;
+  store<u32>(STATE_BASE + S_VMX, vmx);
+  if (vmx != 0 && mode == 3 && (next() & 1) != 0) {
+    store<u32>(STATE_BASE + S_VMX_OP, 1);
+    store<u32>(STATE_BASE + S_FEATURE_CONTROL, 5);
+    store<u32>(STATE_BASE + S_CR0, load<u32>(STATE_BASE + S_CR0) | 0x20);
+    store<u32>(STATE_BASE + S_CR4, load<u32>(STATE_BASE + S_CR4) | 0x2010);
+    store<u32>(RAM_BASE + 0x10000, 0x87);
+    store<u64>(STATE_BASE + S_VMXON_PTR, <u64>((next() & 0xf) << 12));
+    const none = (next() & 1) != 0;
+    store<u64>(STATE_BASE + S_VMCS_PTR, none ? 0xffffffffffffffff : <u64>((next() & 0xf) << 12));
+    for (let k: u32 = 0; k < 2; k++) store<u32>(RAM_BASE + ((next() & 0xf) << 12), 1);
+    setReg32(next() & 7, unchecked(VMCS_ENCODINGS[next() % <u32>VMCS_FIELD_COUNT]));
+    const eip = load<u32>(STATE_BASE + S_EIP);
+    const kind = next() % 6, m = next() & 0xff;
+    // Little endian: F3 0F C7 m, 66 0F C7 m, 0F C7 m, 0F 78 m, 0F 79 m, 0F 01 C0+r.
+    let insn: u32;
+    if (kind == 0) insn = 0xc70ff3 | m << 24;
+    else if (kind == 1) insn = 0xc70f66 | m << 24;
+    else if (kind == 2) insn = 0xc70f | m << 16;
+    else if (kind == 3) insn = 0x780f | m << 16;
+    else if (kind == 4) insn = 0x790f | m << 16;
+    else insn = 0xc0010f | (m & 7) << 16;
+    if (eip < 0x10000 - 4) store<u32>(RAM_BASE + eip, insn);
+  }
   void ram; void stream;
 }
 
@@ -141,6 +173,12 @@ function check(stream: u32): void {
   for (let s: u32 = 0; s < 8; s++) {
     const sel = load<u32>(STATE_BASE + S_SEG + SEG_SIZE * s + SEG_SEL);
     if ((sel & 0xffff0000) != 0) violation(7, stream);
+  }
+  // VMX operation only with VMX, and with CR0.PE/NE/PG and CR4.VMXE set (SDM vol. 3C, 24.8).
+  if (load<u32>(STATE_BASE + S_VMX_OP) != 0) {
+    const cr0 = load<u32>(STATE_BASE + S_CR0), cr4 = load<u32>(STATE_BASE + S_CR4);
+    if (load<u32>(STATE_BASE + S_VMX) == 0 || (cr0 & 0x80000021) != 0x80000021 ||
+      (cr4 & 0x2000) == 0) violation(10, stream);
   }
 }
 

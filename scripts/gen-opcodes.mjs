@@ -26,7 +26,7 @@ function check(r) {
   for (const k of ['read', 'write', 'undef']) {
     if (!/^[ODITSZAPC]*$/.test(r[k])) fail(`${k} "${r[k]}" has a letter outside ODITSZAPC`);
   }
-  for (const [k, ok] of [['ud', ['always', 'real', 'core']], ['iopl', ['io', 'if', 'v86']],
+  for (const [k, ok] of [['ud', ['always', 'real', 'core', 'vmx']], ['iopl', ['io', 'if', 'v86']],
     ['sensitive', ['register', 'protection']]]) {
     if (r[k] !== undefined && !ok.includes(r[k])) {
       fail(`${k} "${r[k]}" is not one of ${ok.join(', ')}`);
@@ -211,7 +211,8 @@ const ts = [header,
   '  lock?: boolean; priv?: \'cpl0\' | \'cpl0-tsd\' | \'cpl0-pce\';',
   '  iopl?: \'io\' | \'if\' | \'v86\';',
   '  sensitive?: \'register\' | \'protection\'; vmx?: string; svm?: string;',
-  '  ud?: \'always\' | \'real\' | \'core\'; exec?: string; member?: string; suite?: string;',
+  '  ud?: \'always\' | \'real\' | \'core\' | \'vmx\';',
+  '  exec?: string; member?: string; suite?: string;',
   '  prefixByte?: boolean;',
   '  note?: string;',
   '}',

@@ -6,6 +6,8 @@
 // assembly/generated/layout.ts and bindings/generated/layout.ts; no offset is typed
 // anywhere else. All fields are little endian.
 
+import { buildVmcsFields } from './gen-vmm-tables.mjs';
+
 const u32 = 4;
 const u64 = 8;
 
@@ -39,6 +41,9 @@ export const counts = {
   IOLOG_MAX: 16, ROM_MAX: 16, MMIO_MAX: 64, TLB_ENTRIES: 8192,
   /** TLB entries filled since the last full flush that a flush clears one by one. */
   FILL_LOG_MAX: 128,
+  /** VMCS field slots: one per encoding of scripts/vmx-fields.mjs (a 64-bit field has two,
+   *  FULL and HIGH), in the order of VMCS_ENCODINGS (assembly/generated/vmx.ts). */
+  VMCS_SLOTS: buildVmcsFields().length,
 };
 
 /**
@@ -94,6 +99,14 @@ const stateGroups = [
      *  1 for every other port or MMIO exit. */
     ['S_EXIT_COUNT', u32],
   ] },
+  { fields: [
+    /** VMX (Intel SDM vol. 3C, chapter 24): 1 in VMX root operation; IA32_FEATURE_CONTROL
+     *  (MSR 0x3A, vol. 4 table 2-2; 0 at reset); the VMXON pointer; the current-VMCS pointer
+     *  (all ones when there is none) and the launch state of that VMCS (1 launched). The
+     *  current VMCS's fields are in the VMCS block. */
+    ['S_VMX_OP', u32], ['S_FEATURE_CONTROL', u32], ['S_VMXON_PTR', u64], ['S_VMCS_PTR', u64],
+    ['S_VMCS_LAUNCHED', u32],
+  ] },
   // Everything above is guest state that a CPU reset clears; the counters and the
   // configuration below survive it.
   { start: 'S_COUNTERS', fields: [
@@ -110,6 +123,8 @@ const stateGroups = [
     /** 1: REP INS/OUTS exit once per run of elements within a page (S_EXIT_COUNT, data at
      *  PIO_DATA_BASE), as KVM's KVM_EXIT_IO with count; 0: one exit per element. */
     ['S_STRIO', u32],
+    /** 1: the CPU has VMX (CPUID.1:ECX.VMX, CR4.VMXE, the VMX MSRs and instructions). */
+    ['S_VMX', u32],
   ] },
 ];
 
@@ -147,6 +162,12 @@ export const blocks = [
   /** Data of a string I/O exit: S_EXIT_COUNT elements of S_EXIT_SIZE bytes, in the order
    *  the instruction transfers them (as the data page of KVM's kvm_run for KVM_EXIT_IO). */
   { name: 'PIO_DATA', base: 0x20000, size: 0x1000 },
+  /** The fields of the current VMCS (assembly/cpu/system/vmx.ts), one u32 per slot: a
+   *  16-bit field zero-extended, a 64-bit field as its FULL (low) and HIGH slots, a
+   *  natural-width field as 32 bits (this core has no IA-32e mode). */
+  { name: 'VMCS', base: 0x21000, size: 0x1000, fields: [
+    { name: 'VMCS_FIELDS', count: 'VMCS_SLOTS', bytes: u32 },
+  ] },
   /** AssemblyScript's own static data and heap (passed to asc as --memoryBase). */
   { name: 'DATA', base: 0x40000, size: 0xc0000 },
   /** Guest RAM (guest-physical 0 .. ramBytes-1), then the ROM images; grows with RAM. */

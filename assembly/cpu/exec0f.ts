@@ -31,6 +31,8 @@ export { clts, invd } from './system/cr';
 export { cpuid } from './system/cpuid';
 export { rdmsr, wrmsr } from './system/msr';
 export { sysenter, sysexit } from './system/sysenter';
+export { vmread, vmwrite } from './system/vmx';
+import { group9Vmx, group7Vmx } from './system/vmx';
 
 /** LAR, LSL */
 @inline export function larLsl(b: u32): void {
@@ -148,10 +150,16 @@ export { sysenter, sysexit } from './system/sysenter';
   setReg(size, regField(), d);
   if (modrm >= 0xc0 && (modrm & 7) == regField()) setReg(size, regField(), sum);
 }
-/** Group 9: CMPXCHG8B m64 */
-@inline export function cmpxchg8b(): void {
+/** Group 9 (0F C7): CMPXCHG8B m64 (/1); VMPTRLD, VMCLEAR, VMXON (/6), VMPTRST (/7). */
+export function group9(): void {
   decodeModrm(); if (faulted) return;
-  if (regField() != 1 || modrm >= 0xc0) { raiseUD(); return; }
+  const r = regField();
+  if (r == 6 || r == 7) { group9Vmx(r); return; }
+  if (r != 1 || modrm >= 0xc0) { raiseUD(); return; }
+  cmpxchg8b();
+}
+/** CMPXCHG8B m64 */
+@inline function cmpxchg8b(): void {
   probeWrite(eaSeg, eaOff, 8); if (faulted) return;
   const lo = rd32(eaSeg, eaOff); if (faulted) return;
   const hi = rd32(eaSeg, eaOff + 4); if (faulted) return;
@@ -225,9 +233,13 @@ export function group7(): void {
   decodeModrm(); if (faulted) return;
   group0f01(regField());
 }
-/** SGDT, SIDT, LGDT, LIDT (memory operand only). */
+/** SGDT, SIDT, LGDT, LIDT (memory operand only); with mod = 11b, reg 0 holds VMCALL,
+ *  VMLAUNCH, VMRESUME, VMXOFF (assembly/cpu/system/vmx.ts). */
 @inline export function descTable(r: u32): void {
-  if (modrm >= 0xc0) { raiseUD(); return; }
+  if (modrm >= 0xc0) {
+    if (r == 0) group7Vmx(modrm & 7); else raiseUD();
+    return;
+  }
   if (r < 2) storeTable(r == 1, eaSeg, eaOff);
   else loadTable(r == 3, eaSeg, eaOff, osz);
 }

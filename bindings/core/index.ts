@@ -261,6 +261,7 @@ export class WasmCore implements Core {
   }
   completeIo(value: number): void { this.x.completeIo(value >>> 0); }
   setStringIo(on: boolean): void { this.set32(L.S_STRIO, on ? 1 : 0); }
+  setVmx(on: boolean): void { this.set32(L.S_VMX, on ? 1 : 0); }
   canInjectInterrupt(): boolean {
     return (this.get32(L.S_EFLAGS) & (1 << 9)) !== 0 && this.get32(L.S_INT_SHADOW) === 0 &&
       (this.get32(L.S_INTR_PENDING) & 0x100) === 0;
@@ -292,13 +293,15 @@ export class WasmCore implements Core {
     }
     const keepRam = this.get32(L.S_RAM_BYTES), keepEnd = this.get32(L.S_ROM_END);
     const keepA20 = this.get32(L.S_A20_MASK);
-    const keepStrio = this.get32(L.S_STRIO); // a host setting, not guest state
+    const keepStrio = this.get32(L.S_STRIO); // host settings, not guest state
+    const keepVmx = this.get32(L.S_VMX);
     this.views();
     this.u8.set(block, L.STATE_BASE);
     this.set32(L.S_RAM_BYTES, keepRam);
     this.set32(L.S_ROM_END, keepEnd);
     this.set32(L.S_A20_MASK, keepA20);
     this.set32(L.S_STRIO, keepStrio);
+    this.set32(L.S_VMX, keepVmx);
     this.x.stateChanged();
   }
 }

@@ -116,6 +116,9 @@ export interface Core {
   /** Lets REP INS/OUTS exit once per run of elements within a page instead of once per
    *  element (the `count` and `data` of an 'io' exit). Off by default. */
   setStringIo(on: boolean): void;
+  /** Gives the CPU VMX (Intel SDM vol. 3C): CPUID.1:ECX.VMX, CR4.VMXE, IA32_FEATURE_CONTROL,
+   *  the VMX capability MSRs and the VMX instructions of root operation. Off by default. */
+  setVmx(on: boolean): void;
   /** True when an external interrupt would be taken now (IF=1, no interrupt shadow). */
   canInjectInterrupt(): boolean;
   /** Delivers external interrupt `vector` before the next instruction (the caller checked

@@ -53,6 +53,8 @@ export interface MachineConfig {
   /** REP INS/OUTS exit once per run of elements within a page, as KVM does (default true);
    *  false: one exit per element, as a VMM without string I/O support. */
   stringIo?: boolean;
+  /** The CPU's optional features: `vmx` gives it VMX (Core.setVmx). Off by default. */
+  cpu?: { vmx?: boolean };
   /** Each port access as it completes, in order (the CLI's --io-log). A string I/O exit
    *  gives one call per element. Costs one test per exit when absent. */
   ioLog?: (access: IoAccess) => void;
@@ -188,6 +190,7 @@ export class Machine {
     checkConfig(config);
     const core = await createCore({ ramBytes: config.ramBytes, wasm: config.wasm });
     core.setStringIo(config.stringIo ?? true);
+    core.setVmx(config.cpu?.vmx ?? false);
     const m = new Machine(core, config);
     m.boot();
     return m;
@@ -473,6 +476,9 @@ function checkConfig(c: MachineConfig): void {
   }
   if (c.ramBytes > 3 * 2 ** 30) {
     throw new RangeError(`memory of ${c.ramBytes} bytes is more than the 3 GiB below the PCI hole`);
+  }
+  for (const k of Object.keys(c.cpu ?? {})) {
+    if (k !== 'vmx') throw new RangeError(`cpu.${k}: unknown CPU option (known: vmx)`);
   }
   if ((c.disks?.length ?? 0) > 4) {
     throw new RangeError('at most four IDE disks (primary and secondary, master and slave)');

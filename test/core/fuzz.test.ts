@@ -64,6 +64,7 @@ const INVARIANTS: Record<number, string> = {
   3: 'CS unusable or not a code segment in protected mode', 4: 'CPL differs from SS.DPL',
   5: 'CPL not 0 in real mode', 6: 'EIP beyond the CS limit', 7: 'selector wider than 16 bits',
   8: 'exit reason not recorded', 9: 'guard area of the core written',
+  10: 'VMX operation without VMX or without the fixed CR0/CR4 bits',
 };
 
 describe('random instruction streams', () => {

@@ -116,7 +116,8 @@ describe('memory layout', () => {
     // A reset clears everything before the counters: the counters and the configuration
     // come after every guest-state field.
     const counters = extents.filter((e) => e.name.startsWith('S_CNT_') || e.block === 'STATE' &&
-      ['S_RAM_BYTES', 'S_A20_MASK', 'S_TSC_PER_INSN', 'S_ROM_END', 'S_STRIO'].includes(e.name));
+      ['S_RAM_BYTES', 'S_A20_MASK', 'S_TSC_PER_INSN', 'S_ROM_END', 'S_STRIO',
+        'S_VMX'].includes(e.name));
     for (const e of counters) {
       expect(e.start - v('STATE_BASE'), e.name).toBeGreaterThanOrEqual(v('S_COUNTERS'));
     }

@@ -25,6 +25,9 @@ import { loadGroups, bytesOf } from '../vectors/fixtures.js';
 const UD = 6, GP = 13;
 const SCRATCH = 0x5000; // the memory operand ([EAX] in 32-bit code, [BX+SI] in 16-bit code)
 const implemented = (r: Opcode) => r.ud !== 'always' && r.ud !== 'core';
+/** A VMX instruction: #UD here, where the core is not configured with VMX (their other
+ *  columns are checked in VMX operation by test/core/vmx.test.ts). */
+const vmxOnly = (r: Opcode) => r.ud === 'vmx';
 const rows = OPCODES.filter((r) => !r.prefixByte);
 const hex = (n: number) => n.toString(16).padStart(2, '0');
 const name = (r: Opcode) =>
@@ -150,7 +153,7 @@ describe('the opcode table agrees with the dispatch', () => {
     const wrong: string[] = [];
     for (const f of forms()) {
       const ud = f.rows.length === 0 ||
-        f.rows.every((r) => !implemented(r) || (r.ud === 'real' && mode === 'real'));
+        f.rows.every((r) => !implemented(r) || vmxOnly(r) || (r.ud === 'real' && mode === 'real'));
       const { vector } = runner.run(mode, f.bytes);
       if ((vector === UD) !== ud) {
         const rowNames = f.rows.map(name).join(', ') || 'no row';
@@ -216,7 +219,7 @@ describe('encoding columns against the core', () => {
 });
 
 describe('privilege and IOPL columns against the core', () => {
-  const live = rows.filter(implemented);
+  const live = rows.filter((r) => implemented(r) && !vmxOnly(r));
 
   it('every CPL-0 instruction is #GP(0) at CPL 3; RDTSC only with CR4.TSD', () => {
     const wrong: string[] = [];
@@ -345,8 +348,8 @@ describe('sensitive and exit columns against the manuals', () => {
     expect(mnemonics((r) => r.priv === 'cpl0')).toEqual([
       'CLGI', 'CLTS', 'HLT', 'INVD', 'INVLPG', 'INVLPGA', 'LGDT', 'LIDT', 'LLDT', 'LMSW', 'LTR',
       'MONITOR', 'MOV', 'MWAIT', 'RDMSR', 'SKINIT', 'STGI', 'SYSEXIT', 'VMCLEAR', 'VMLAUNCH',
-      'VMLOAD', 'VMPTRLD', 'VMPTRST', 'VMRESUME', 'VMRUN', 'VMSAVE', 'VMXOFF', 'VMXON', 'WBINVD',
-      'WRMSR', 'XSETBV',
+      'VMLOAD', 'VMPTRLD', 'VMPTRST', 'VMREAD', 'VMRESUME', 'VMRUN', 'VMSAVE', 'VMWRITE',
+      'VMXOFF', 'VMXON', 'WBINVD', 'WRMSR', 'XSETBV',
     ]);
     const movs = OPCODES.filter((r) => r.priv === 'cpl0' && r.mnemonic === 'MOV');
     expect([...new Set(movs.map((r) => r.operands))]

@@ -4,8 +4,9 @@
 // DE (CR4.DE, DR4/DR5 #UD), PSE (4 MiB pages), TSC (RDTSC, CR4.TSD), MSR (RDMSR/WRMSR), CX8
 // (CMPXCHG8B), SEP (SYSENTER/SYSEXIT), PGE (global pages), CMOV. Not set: FPU (no x87 yet),
 // VME (no virtual-8086 mode), APIC (no local APIC yet), PAE, MTRR, MCE, PAT, MMX, FXSR, SSE.
-// Leaf 1 EBX and ECX are 0 (no brand index, no CLFLUSH, no HTT; ECX bit 31, "hypervisor
-// present", is clear: bare metal).
+// Leaf 1 EBX is 0 (no brand index, no CLFLUSH, no HTT); ECX has only VMX (bit 5), when the
+// host configured the CPU with it (assembly/cpu/system/vmx.ts); ECX bit 31, "hypervisor
+// present", is clear: bare metal.
 //
 // Any other leaf, the hypervisor range 0x40000000-0x4fffffff and the extended range
 // 0x80000000 included, gets the data of the highest basic leaf, as Intel processors answer
@@ -13,6 +14,7 @@
 // CPUID.EAX is higher than the maximum input value ... the data for the highest basic
 // information leaf is returned"). The hypervisor layers claim 0x40000000 themselves.
 import { EAX, EBX, ECX, EDX, reg32, setReg32 } from '../state';
+import { vmxEnabled } from './vmx';
 
 /** The highest basic leaf. */
 export const CPUID_MAX_BASIC: u32 = 1;
@@ -27,6 +29,8 @@ export const FEAT_SEP: u32 = 1 << 11;
 export const FEAT_PGE: u32 = 1 << 13;
 export const FEAT_CMOV: u32 = 1 << 15;
 export const LEAF1_EDX: u32 = FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV;
+/** Leaf 1 ECX bit 5: VMX (table 3-10). */
+export const FEAT_VMX: u32 = 1 << 5;
 /** Leaf 1 EAX: stepping 3:0, model 7:4, family 11:8 (table 3-8 / figure 3-6). */
 export const LEAF1_EAX: u32 = (6 << 8) | (8 << 4) | 0;
 
@@ -40,6 +44,7 @@ export function cpuid(): void {
   } else {
     a = LEAF1_EAX;
     d = LEAF1_EDX;
+    c = vmxEnabled() ? FEAT_VMX : 0;
   }
   setReg32(EAX, a); setReg32(EBX, b); setReg32(ECX, c); setReg32(EDX, d);
 }

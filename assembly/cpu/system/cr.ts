@@ -2,19 +2,18 @@
 // (SDM vol. 2B, MOV—Move to/from Control Registers; vol. 3A, 2.5).
 import { STATE_BASE, S_CR0, S_CR2, S_CR3, S_CR4, S_DR, S_DR6, S_DR7, S_CPL } from '../../generated/layout';
 import { CR0_PE, CR0_PG, CR0_WP, CR0_TS, CR0_ET, CR4_PSE, CR4_PGE, CR4_PAE, CR4_DE } from '../state';
+import { CR4_VALID } from '../state';
 import { segUpdateAll } from '../access';
 import { raiseGP, raiseUD, raise, DB } from '../fault';
 import { tlbFlushAll, tlbFlushPage } from '../../mem/tlb';
 import { v86Mode } from './segments';
 import { updateDebug } from '../debug';
+import { vmxEnabled, crAllowedInVmx, CR4_VMXE } from './vmx';
 
 /** DR7.GD (bit 13) and DR6.BD (bit 13), SDM vol. 3B, 17.2.3-17.2.4. */
 const DR7_GD: u32 = 1 << 13;
 const DR6_BD: u32 = 1 << 13;
 
-/** CR4 bits this CPU has: TSD DE PSE PGE PCE (SDM vol. 3A, 2.5). VME and PVI need CPUID.VME
- *  and PAE, MCE, OSFXSR... their features, which CPUID does not report: writing them is #GP(0). */
-const CR4_VALID: u32 = 0x4 | 0x8 | 0x10 | 0x80 | 0x100;
 /** CR0 bits that exist (PE MP EM TS ET NE WP AM NW CD PG); writes to the reserved ones are
  *  ignored (SDM vol. 3A, 2.5: "reserved bits ... should be written with the values read"). */
 const CR0_DEFINED: u32 = 0xe005003f;
@@ -32,6 +31,7 @@ export function movToCr(n: u32, v: u32): void {
       if ((v & 0x60000000) == 0x20000000) { raiseGP(0); return; } // NW without CD
       const old = load<u32>(STATE_BASE + S_CR0);
       v = (v & CR0_DEFINED) | CR0_ET; // ET is hardwired to 1 on P6 and later
+      if (!crAllowedInVmx(0, v)) { raiseGP(0); return; } // SDM vol. 3C, 24.8
       store<u32>(STATE_BASE + S_CR0, v);
       if (((old ^ v) & (CR0_PG | CR0_WP | CR0_PE)) != 0) tlbFlushAll(false);
       if (((old ^ v) & CR0_PE) != 0) segUpdateAll();
@@ -42,7 +42,9 @@ export function movToCr(n: u32, v: u32): void {
     case 2: store<u32>(STATE_BASE + S_CR2, v); return;
     case 3: store<u32>(STATE_BASE + S_CR3, v); tlbFlushAll(true); return;
     case 4: {
-      if ((v & ~CR4_VALID) != 0) { raiseGP(0); return; }
+      // CR4.VMXE (bit 13) exists when the CPU has VMX (CPUID.1:ECX.VMX).
+      if ((v & ~(CR4_VALID | (vmxEnabled() ? CR4_VMXE : 0))) != 0) { raiseGP(0); return; }
+      if (!crAllowedInVmx(4, v)) { raiseGP(0); return; } // SDM vol. 3C, 24.8
       const old = load<u32>(STATE_BASE + S_CR4);
       store<u32>(STATE_BASE + S_CR4, v);
       if (((old ^ v) & (CR4_PSE | CR4_PGE)) != 0) tlbFlushAll(false);

@@ -1,12 +1,15 @@
 // RDMSR/WRMSR (SDM vol. 2B; MSR numbers from SDM vol. 4, table 2-2): IA32_TIME_STAMP_COUNTER
 // (0x10), IA32_PLATFORM_ID (0x17, reads 0), IA32_APIC_BASE (0x1B), IA32_BIOS_SIGN_ID (0x8B,
 // the microcode revision: reads 0, writes ignored), IA32_SYSENTER_CS/ESP/EIP (0x174-0x176).
-// Any other MSR, and reserved bits set in IA32_APIC_BASE, raise #GP(0).
+// With VMX configured, IA32_FEATURE_CONTROL (0x3A) and the VMX capability MSRs
+// (assembly/cpu/system/vmx.ts). Any other MSR, and reserved bits set in IA32_APIC_BASE,
+// raise #GP(0).
 import { STATE_BASE, S_TSC, S_APIC_BASE, S_SYSENTER_CS, S_SYSENTER_ESP, S_SYSENTER_EIP, S_CPL } from '../../generated/layout';
 import { EAX, ECX, EDX, reg32, setReg32 } from '../state';
 import { raiseGP } from '../fault';
 import { tscPending } from '../tsc';
 import { v86Mode } from './segments';
+import { vmxMsrRead, vmxMsrWrite, vmxMsrOk } from './vmx';
 
 export const MSR_TSC: u32 = 0x10;
 export const MSR_PLATFORM_ID: u32 = 0x17;
@@ -35,8 +38,9 @@ export function msrRead(index: u32): u64 {
     case MSR_SYSENTER_ESP: return load<u32>(STATE_BASE + S_SYSENTER_ESP);
     case MSR_SYSENTER_EIP: return load<u32>(STATE_BASE + S_SYSENTER_EIP);
   }
-  msrOk = false;
-  return 0;
+  const v = vmxMsrRead(index);
+  msrOk = vmxMsrOk;
+  return v;
 }
 
 export function msrWrite(index: u32, v: u64): void {
@@ -54,7 +58,8 @@ export function msrWrite(index: u32, v: u64): void {
     case MSR_SYSENTER_ESP: store<u32>(STATE_BASE + S_SYSENTER_ESP, <u32>v); return;
     case MSR_SYSENTER_EIP: store<u32>(STATE_BASE + S_SYSENTER_EIP, <u32>v); return;
   }
-  msrOk = false;
+  vmxMsrWrite(index, v);
+  msrOk = vmxMsrOk;
 }
 
 export function rdmsr(): void {
