@@ -71,6 +71,27 @@ function nodeReader(): Promise<typeof import('./wasm-node.js')> {
     import(/* @vite-ignore */ /* webpackIgnore: true */ ts.href));
 }
 
+/**
+ * Compiled cores by source (the packaged core, or a URL's text): every VM of a process
+ * instantiates the same compiled module, so a new VM does not compile the core again, and
+ * the engine's optimized code, once it has tiered up, serves the VMs created after it.
+ * Cores given as bytes are compiled for their VM alone.
+ */
+const compiled = new Map<string, Promise<WebAssembly.Module>>();
+
+function compileCore(src: BufferSource | URL | undefined): Promise<WebAssembly.Module> {
+  if (src !== undefined && !(src instanceof URL)) return WebAssembly.compile(src);
+  const key = src?.href ?? '';
+  let m = compiled.get(key);
+  if (!m) {
+    m = loadWasm(src).then((bytes) => WebAssembly.compile(bytes));
+    // A failed load is not kept: the next VM tries again.
+    m.catch(() => compiled.delete(key));
+    compiled.set(key, m);
+  }
+  return m;
+}
+
 async function loadWasm(src: BufferSource | URL | undefined): Promise<BufferSource> {
   if (src === undefined) {
     if (typeof process !== 'undefined' && process.versions?.node) {
@@ -318,7 +339,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     throw new RangeError(
       `createCore: tscPerInstruction must be a non-negative integer, got ${tpi}`);
   }
-  const bytes = await loadWasm(opts.wasm);
+  const module = await compileCore(opts.wasm);
   // The core reports every guest-caused condition as an exit; an AssemblyScript abort
   // (a failed bounds check in the core itself) is a core bug, surfaced as an Error here.
   const env = {
@@ -326,7 +347,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
       throw new Error(`wasmvisor: the core aborted (internal error at line ${line}:${column})`);
     },
   };
-  const { instance } = await WebAssembly.instantiate(bytes, { env });
+  const instance = await WebAssembly.instantiate(module, { env });
   const x = instance.exports as unknown as CoreExports;
   if (!x.init(ram)) throw new RangeError(`createCore: cannot allocate ${ram} bytes of guest RAM`);
   const core = new WasmCore(x, ram);

@@ -10,6 +10,7 @@
  * the CPU loop; we replace it by one that records the status and stops the emulator.
  */
 
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { V86 } from 'v86';
 import { CHECKPOINT_PORT, COM1_THR, DEBUG_EXIT_PORT, type Checkpoint } from './harness.js';
@@ -66,12 +67,24 @@ export function v86WasmPath(): string {
   return require.resolve('v86/build/v86.wasm');
 }
 
+/**
+ * v86's core compiled once per process, as wasmvisor's loader keeps its own: every v86
+ * created here instantiates the same module (v86's `wasm_fn` option), so neither engine
+ * pays a compile, nor runs unoptimized code again, for each new PC.
+ */
+let v86Module: Promise<WebAssembly.Module> | undefined;
+
+async function v86Instance(env: WebAssembly.Imports): Promise<WebAssembly.Exports> {
+  v86Module ??= readFile(v86WasmPath()).then((bytes) => WebAssembly.compile(bytes));
+  return (await WebAssembly.instantiate(await v86Module, env)).exports;
+}
+
 /** A stopped v86 with `image` as its Multiboot kernel and no keyboard, mouse or speaker. */
 function createV86(image: Uint8Array, memoryBytes: number, extra: object = {}): V86 {
   const end = image.byteOffset + image.byteLength;
   const buffer = image.buffer.slice(image.byteOffset, end) as ArrayBuffer;
   return new V86({
-    wasm_path: v86WasmPath(),
+    wasm_fn: v86Instance,
     memory_size: memoryBytes,
     multiboot: { buffer },
     autostart: false,
