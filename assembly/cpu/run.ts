@@ -45,7 +45,9 @@ export function leaveState(): void {
   store<u64>(STATE_BASE + S_CNT_TLB_HIT, load<u64>(STATE_BASE + S_CNT_TLB_HIT) + takeHits());
 }
 
-@inline function bump(off: u32): void { store<u64>(STATE_BASE + off, load<u64>(STATE_BASE + off) + 1); }
+@inline function bump(off: u32): void {
+  store<u64>(STATE_BASE + off, load<u64>(STATE_BASE + off) + 1);
+}
 
 function shutdown(why: u32): u32 {
   setField(S_EXIT_REASON, EXIT_SHUTDOWN);
@@ -66,7 +68,8 @@ function deliverEvent(vector: u32, type: u32, code: u32, hasCode: bool): bool {
     const second = excVector;
     const sc = excCode, sh = excHasCode;
     clearFault();
-    const next = (t == EV_HW_EXCEPTION || t == EV_EXTERNAL || t == EV_NMI) ? combineFaults(v, second) : second;
+    const soft = t != EV_HW_EXCEPTION && t != EV_EXTERNAL && t != EV_NMI;
+    const next = soft ? second : combineFaults(v, second);
     if (next < 0) return false;
     if (next == DF_VEC) { v = DF_VEC; t = EV_HW_EXCEPTION; c = 0; h = true; }
     else { v = next; t = EV_HW_EXCEPTION; c = sc; h = sh; }
@@ -129,13 +132,19 @@ function runSlice(n: u32): u32 {
         if (field(S_NMI_PENDING) != 0 && field(S_NMI_BLOCKED) == 0 && !shadow) {
           setField(S_NMI_PENDING, 0);
           bump(S_CNT_INTR);
-          if (!deliverEvent(2, EV_NMI, 0, false)) { reason = shutdown(WHY_TRIPLE_FAULT); break; }
+          if (!deliverEvent(2, EV_NMI, 0, false)) {
+            reason = shutdown(WHY_TRIPLE_FAULT);
+            break;
+          }
         } else if ((flags & IF) != 0 && !shadow) {
           const p = field(S_INTR_PENDING);
           if ((p & 0x100) != 0) {
             setField(S_INTR_PENDING, 0);
             bump(S_CNT_INTR);
-            if (!deliverEvent(p & 0xff, EV_EXTERNAL, 0, false)) { reason = shutdown(WHY_TRIPLE_FAULT); break; }
+            if (!deliverEvent(p & 0xff, EV_EXTERNAL, 0, false)) {
+              reason = shutdown(WHY_TRIPLE_FAULT);
+              break;
+            }
           } else if (field(S_IRQ_WINDOW) != 0) {
             setField(S_IRQ_WINDOW, 0);
             reason = EXIT_IRQ_WINDOW;
@@ -151,13 +160,17 @@ function runSlice(n: u32): u32 {
       if (done >= n) break;
       if (attention && debugActive) {
         rfBefore = flags & RF;
-        // Instruction breakpoints fault before the instruction unless RF is set (SDM vol. 3B, 17.3.1.1).
+        // Instruction breakpoints fault before the instruction unless RF is set
+        // (SDM vol. 3B, 17.3.1.1).
         if (rfBefore == 0 && logLen == 0) {
           const h = instructionHits(segBase(CS) + ip);
           if (h != 0) {
             recordDr6(h, false);
             bump(S_CNT_EXC);
-            if (!deliverEvent(1, EV_HW_EXCEPTION, 0, false)) { reason = shutdown(WHY_TRIPLE_FAULT); break; }
+            if (!deliverEvent(1, EV_HW_EXCEPTION, 0, false)) {
+              reason = shutdown(WHY_TRIPLE_FAULT);
+              break;
+            }
             done++; events++;
             continue;
           }
@@ -195,7 +208,10 @@ function runSlice(n: u32): u32 {
       bump(S_CNT_EXC);
       setField(S_INT_SHADOW, 0);
       needAttention();
-      if (!deliverEvent(<u32>v, EV_HW_EXCEPTION, c, h)) { reason = shutdown(WHY_TRIPLE_FAULT); break; }
+      if (!deliverEvent(<u32>v, EV_HW_EXCEPTION, c, h)) {
+        reason = shutdown(WHY_TRIPLE_FAULT);
+        break;
+      }
       // A delivered exception uses budget (it is not a retired instruction), so a handler
       // that faults forever still returns to the host.
       done++; events++;
@@ -220,7 +236,10 @@ function runSlice(n: u32): u32 {
         recordDr6(hits, step1);
         clearDataHits();
         bump(S_CNT_EXC);
-        if (!deliverEvent(1, EV_HW_EXCEPTION, 0, false)) { reason = shutdown(WHY_TRIPLE_FAULT); break; }
+        if (!deliverEvent(1, EV_HW_EXCEPTION, 0, false)) {
+          reason = shutdown(WHY_TRIPLE_FAULT);
+          break;
+        }
       }
     }
     // The shadow covers exactly the instruction after STI / MOV SS / POP SS.

@@ -28,7 +28,8 @@ export const FEAT_CX8: u32 = 1 << 8;
 export const FEAT_SEP: u32 = 1 << 11;
 export const FEAT_PGE: u32 = 1 << 13;
 export const FEAT_CMOV: u32 = 1 << 15;
-export const LEAF1_EDX: u32 = FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV;
+export const LEAF1_EDX: u32 =
+  FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV;
 /** Leaf 1 ECX bit 5: VMX (table 3-10). */
 export const FEAT_VMX: u32 = 1 << 5;
 /** Leaf 1 EAX: stepping 3:0, model 7:4, family 11:8 (table 3-8 / figure 3-6). */

@@ -1,7 +1,11 @@
 // Control and debug registers: MOV to/from CRn and DRn, LMSW, SMSW, CLTS, INVLPG
 // (SDM vol. 2B, MOV—Move to/from Control Registers; vol. 3A, 2.5).
-import { STATE_BASE, S_CR0, S_CR2, S_CR3, S_CR4, S_DR, S_DR6, S_DR7, S_CPL } from '../../generated/layout';
-import { CR0_PE, CR0_PG, CR0_WP, CR0_TS, CR0_ET, CR4_PSE, CR4_PGE, CR4_PAE, CR4_DE } from '../state';
+import {
+  STATE_BASE, S_CR0, S_CR2, S_CR3, S_CR4, S_DR, S_DR6, S_DR7, S_CPL,
+} from '../../generated/layout';
+import {
+  CR0_PE, CR0_PG, CR0_WP, CR0_TS, CR0_ET, CR4_PSE, CR4_PGE, CR4_PAE, CR4_DE,
+} from '../state';
 import { CR4_VALID } from '../state';
 import { segUpdateAll } from '../access';
 import { raiseGP, raiseUD, raise, DB } from '../fault';

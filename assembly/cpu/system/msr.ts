@@ -4,7 +4,9 @@
 // With VMX configured, IA32_FEATURE_CONTROL (0x3A) and the VMX capability MSRs
 // (assembly/cpu/system/vmx.ts). Any other MSR, and reserved bits set in IA32_APIC_BASE,
 // raise #GP(0).
-import { STATE_BASE, S_TSC, S_APIC_BASE, S_SYSENTER_CS, S_SYSENTER_ESP, S_SYSENTER_EIP, S_CPL } from '../../generated/layout';
+import {
+  STATE_BASE, S_TSC, S_APIC_BASE, S_SYSENTER_CS, S_SYSENTER_ESP, S_SYSENTER_EIP, S_CPL,
+} from '../../generated/layout';
 import { EAX, ECX, EDX, reg32, setReg32 } from '../state';
 import { raiseGP } from '../fault';
 import { tscPending } from '../tsc';

@@ -1,5 +1,7 @@
 // SYSENTER/SYSEXIT (SDM vol. 2B): flat segments derived from IA32_SYSENTER_CS.
-import { STATE_BASE, S_SYSENTER_CS, S_SYSENTER_ESP, S_SYSENTER_EIP, S_CPL } from '../../generated/layout';
+import {
+  STATE_BASE, S_SYSENTER_CS, S_SYSENTER_ESP, S_SYSENTER_EIP, S_CPL,
+} from '../../generated/layout';
 import { setSegRaw, CS, SS, ESP, ECX, EDX, reg32, setReg32 } from '../state';
 import { segUpdate, setIp } from '../access';
 import { raiseGP } from '../fault';
@@ -21,7 +23,10 @@ export function sysenter(): void {
 
 export function sysexit(): void {
   const cs = load<u32>(STATE_BASE + S_SYSENTER_CS);
-  if (!protectedMode() || (cs & 0xfffc) == 0 || load<u32>(STATE_BASE + S_CPL) != 0) { raiseGP(0); return; }
+  if (!protectedMode() || (cs & 0xfffc) == 0 || load<u32>(STATE_BASE + S_CPL) != 0) {
+    raiseGP(0);
+    return;
+  }
   setSegRaw(CS, ((cs + 16) & 0xfffc) | 3, 0, 0xffffffff, 0xc0fb);
   setSegRaw(SS, ((cs + 24) & 0xfffc) | 3, 0, 0xffffffff, 0xc0f3);
   setCpl(3);
