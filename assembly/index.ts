@@ -71,6 +71,9 @@ export function stateChanged(): void {
 }
 
 export function completeIo(value: u32): void { completeRead(value); }
+/** A loaded state starts a new instruction: the port and MMIO accesses that the one in
+ *  flight completed (the replay log) belong to the state replaced. */
+export function dropPendingIo(): void { logClear(); }
 export function setA20(on: bool): void { physSetA20(on); tlbFlushAll(false); }
 /** Reserves host memory for a ROM at `phys`; the loader copies the image to the returned
  *  host address (0 when no more ROMs fit). */

@@ -16,6 +16,7 @@ interface CoreExports {
   reset(): void;
   run(budget: number): number;
   stateChanged(): void;
+  dropPendingIo(): void;
   completeIo(value: number): void;
   setA20(on: number): void;
   setShadow(region: number, mode: number): number;
@@ -323,6 +324,7 @@ export class WasmCore implements Core {
     this.set32(L.S_A20_MASK, keepA20);
     this.set32(L.S_STRIO, keepStrio);
     this.set32(L.S_VMX, keepVmx);
+    this.x.dropPendingIo();
     this.x.stateChanged();
   }
 }

@@ -20,6 +20,25 @@ describe('the run loop talks to its host through exits', () => {
     expect(core.counters().instructions).toBe(5);
   });
 
+  it('forgets the accesses of the instruction in flight when a state is loaded', async () => {
+    const core = await realModeCore([
+      0xe4, 0x60,             // in al, 0x60
+      0xe4, 0x61,             // in al, 0x61
+      0xf4,                   // hlt
+    ]);
+    const start = core.saveState();
+    expect(core.run(100)).toMatchObject({ reason: 'io', port: 0x60, write: false });
+    core.completeIo(0x5a);    // answered, not yet replayed into the IN
+    core.loadState(start);
+    // The loaded state's IN asks the host again instead of taking the old answer.
+    expect(core.run(100)).toMatchObject({ reason: 'io', port: 0x60, write: false });
+    core.completeIo(0x11);
+    expect(core.run(100)).toMatchObject({ reason: 'io', port: 0x61, write: false });
+    core.completeIo(0x22);
+    expect(core.run(100)).toEqual({ reason: 'hlt' });
+    expect(core.getRegs().eax & 0xff).toBe(0x22);
+  });
+
   it('stops when the budget is spent and resumes where it stopped', async () => {
     const core = await realModeCore([0x40, 0x40, 0x40, 0xf4]); // inc ax x3; hlt
     expect(core.run(2)).toEqual({ reason: 'budget' });
