@@ -8,7 +8,8 @@
  * that, engine against engine. No timing is asserted: the MIPS depend on the machine.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot, runCli } from '../helpers/cli.js';
@@ -42,7 +43,8 @@ const SIEVE = join(repoRoot, 'guests/bench/sieve.bin');
 
 describe('wasmvisor bench', () => {
   it('runs every shipped guest on wasmvisor and v86, and every count and result checks out', () => {
-    const json = join(repoRoot, '.vitest', 'bench.json');
+    const dir = mkdtempSync(join(tmpdir(), 'wv-bench-'));
+    const json = join(dir, 'bench.json');
     const r = runCli(['bench', '--v86', '--no-jit', '--json', json], { timeout: 600_000 });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -64,6 +66,7 @@ describe('wasmvisor bench', () => {
       expect(c[6]).toMatch(/^\d+\.\d\dx$/);
     }
     const guests = (JSON.parse(readFileSync(json, 'utf8')) as { guests: JsonGuest[] }).guests;
+    rmSync(dir, { recursive: true, force: true });
     const by = Object.fromEntries(guests.map((g) => [g.guest, g]));
     // The sources' counts (each .asm header), the exit's OUT counted on top.
     expect(by.alu.instructions).toBe(1 + 6 * 10_000_000 + 1);
