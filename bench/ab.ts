@@ -1,17 +1,20 @@
 /**
  * A/B of two or more builds of the core in one process: the loop guests (guests/bench) run
- * on each core.wasm in turn, alternating the order every round (A B, then B A) so that a
- * change in the machine's other load falls on both alike. Reports each build's best and
- * median guest MIPS (CPU time, as bench/run.ts) and the ratio of each to the first.
+ * on each core.wasm in turn, each on a new `Machine` as `wasmvisor bench` runs them,
+ * alternating the order every round (A B, then B A) so that a change in the machine's
+ * other load falls on both alike. Reports each build's best and median guest MIPS (CPU
+ * time, as the bench) and the ratio of each to the first; every run's instruction count
+ * is checked against the guest's source.
  *
  * Usage: node --import tsx bench/ab.ts OLD.wasm NEW.wasm [--only alu,callret] [--repeat N]
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createCore } from '../bindings/core/index.js';
-import { runLoopGuest } from '../bindings/bench/loops.js';
-import { WORKLOADS, benchImageUrl } from './workloads.js';
+import {
+  BENCH_GUESTS, CHECKPOINT_OUT, countFilePath, loopImagePath,
+} from '../bindings/bench/loops.js';
+import { runOnMachine } from '../bindings/bench/machine.js';
 
 const argv = process.argv.slice(2);
 const opt = (k: string) => {
@@ -26,27 +29,27 @@ if (files.length < 2) {
   process.exit(2);
 }
 
-const RAM = 64 << 20;
-const cores = await Promise.all(files.map((f) =>
-  createCore({ ramBytes: RAM, wasm: pathToFileURL(resolve(f)) })));
+const wasm = files.map((f) => pathToFileURL(resolve(f)));
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[s.length >> 1];
 };
 
 const rows: Record<string, string>[] = [];
-for (const w of WORKLOADS.filter((x) => !only || only.includes(x.name))) {
-  const img = new Uint8Array(readFileSync(benchImageUrl(w.name)));
+const readCount = (name: string) => readFileSync(countFilePath(name), 'utf8');
+for (const w of BENCH_GUESTS.filter((x) => !only || only.includes(x.name))) {
+  const img = new Uint8Array(readFileSync(loopImagePath(w.name)));
+  const instructions = w.instructions(readCount);
   const mips: number[][] = files.map(() => []);
   for (let r = 0; r < repeat; r++) {
     const order = files.map((_, i) => i);
     if (r % 2 === 1) order.reverse();
     for (const i of order) {
-      const m = runLoopGuest(cores[i], img, w);
-      if (m.mips === null) throw new Error(`${w.name} on ${files[i]}: ${m.error}`);
-      if (m.counted !== w.instructions + 1) {
+      const m = await runOnMachine(img, instructions, wasm[i]);
+      if (m.mips === null || m.error) throw new Error(`${w.name} on ${files[i]}: ${m.error}`);
+      if (instructions !== null && m.counted !== instructions + CHECKPOINT_OUT) {
         throw new Error(`${w.name} on ${files[i]}: counted ${m.counted}, ` +
-          `the source says ${w.instructions} (+1)`);
+          `the source says ${instructions} (+${CHECKPOINT_OUT})`);
       }
       mips[i].push(m.mips);
     }
