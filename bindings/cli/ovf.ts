@@ -14,13 +14,12 @@ import { sizeInBytes, MAX_DISK_CAPACITY_BYTES } from '../ovf/units.js';
 import type { OvaReadResult } from '../ovf/ova-read.js';
 import {
   checkOvfDirectory,
-  exportOva,
-  exportVmConfig,
   importOva,
   inspectOvaFile,
   readOvfFile,
   type OvfDirCheck,
 } from '../ovf/node/files.js';
+import { exportOva, exportVmConfig } from '../ovf/node/export.js';
 import type { DiskConfig, NicConfig, VmConfig } from '../config/types.js';
 import { VM_CONFIG_VERSION } from '../config/types.js';
 import { formatSize } from '../disk/size.js';

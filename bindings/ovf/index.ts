@@ -1,7 +1,7 @@
 /**
  * Virtual appliances: OVF descriptors (DMTF DSP0243 0.9/1.x/2.x) and OVA packages, and
  * their mapping to and from a wasmvisor VM configuration. Runs in browsers and Node;
- * file access lives in `./node/files.js` (Node only).
+ * file access lives in `./node/files.js` and `./node/export.js` (Node only).
  */
 export * from './errors.js';
 export * from './model.js';

@@ -10,7 +10,8 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exportVmConfig, importOva } from '../../bindings/ovf/node/files.js';
+import { importOva } from '../../bindings/ovf/node/files.js';
+import { exportVmConfig } from '../../bindings/ovf/node/export.js';
 import { fromVmConfig } from '../../bindings/ovf/from-config.js';
 import { writeOvf } from '../../bindings/ovf/writer.js';
 import { sniffFormat } from '../../bindings/ovf/formats.js';
