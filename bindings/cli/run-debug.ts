@@ -6,7 +6,9 @@
  */
 import { openSync, writeSync, closeSync } from 'node:fs';
 import type { Machine, IoAccess } from '../machine/machine.js';
+import type { Core, Regs, Segment } from '../core/index.js';
 import { UsageError, errCode } from './main.js';
+import { instructionLength, MAX_INSTRUCTION_LENGTH } from '../machine/insn-length.js';
 
 /** Lines kept before a write to the file. */
 const FLUSH_LINES = 4096;
@@ -41,7 +43,10 @@ class LineFile {
 
 /**
  * `--trace FILE`: one line per instruction, before it executes, for the first `limit`:
- *   N CS:EIP (linear address) EAX ECX EDX EBX ESP EBP ESI EDI EFLAGS
+ *   N CS:EIP (linear address) EAX ECX EDX EBX ESP EBP ESI EDI EFLAGS | BYTES
+ * BYTES are the instruction's, in hex as QEMU's `-d in_asm` shows them: read from the
+ * linear address without side effects, as long as the instruction's decoded length; an
+ * unmapped byte ends them early.
  * An instruction that faults has its line, and the handler's first instruction the next
  * one, as QEMU logs them; an interrupt taken at a boundary shows as the handler's line.
  */
@@ -60,11 +65,22 @@ export class InstructionTrace {
         + ` (${hex(cs.base + r.eip, 8)})`
         + ` EAX=${hex(r.eax, 8)} ECX=${hex(r.ecx, 8)} EDX=${hex(r.edx, 8)} EBX=${hex(r.ebx, 8)}`
         + ` ESP=${hex(r.esp, 8)} EBP=${hex(r.ebp, 8)} ESI=${hex(r.esi, 8)} EDI=${hex(r.edi, 8)}`
-        + ` EFL=${hex(r.eflags, 8)}`);
+        + ` EFL=${hex(r.eflags, 8)} |${instructionBytes(core, r, cs)}`);
       if (this.count >= this.limit) machine.onInstruction = undefined;
     };
   }
   close(): void { this.file.close(); }
+}
+
+/** The bytes of the instruction at CS:EIP, each with a space before it. */
+function instructionBytes(core: Core, r: Regs, cs: Segment): string {
+  const bytes = core.readLinear((cs.base + r.eip) >>> 0, MAX_INSTRUCTION_LENGTH);
+  // Real mode and virtual-8086 mode run 16-bit code; protected mode as CS.D says.
+  const default32 = (r.cr0 & 1) !== 0 && !(r.eflags & 0x20000) && (cs.access & 0x4000) !== 0;
+  const n = Math.min(bytes.length, instructionLength(bytes, default32));
+  let text = '';
+  for (let k = 0; k < n; k++) text += ' ' + hex(bytes[k], 2);
+  return text;
 }
 
 /**

@@ -6,6 +6,7 @@ import * as L from '../generated/layout.js';
 import type { ShadowMode,
   Core, CoreCounters, CoreOptions, Exit, Regs, RegName, SegName, Segment, TableReg,
 } from './types.js';
+import { readLinearBytes } from './linear.js';
 
 export type * from './types.js';
 
@@ -120,6 +121,10 @@ export class WasmCore implements Core {
   private dv!: DataView;
   private u8!: Uint8Array;
   private ramBase: number;
+  /** What the core was told of physical memory, for readLinear (the core keeps the same). */
+  private readonly roms: { phys: number; len: number; host: number }[] = [];
+  private readonly mmio: { phys: number; len: number }[] = [];
+  private readonly shadow = new Uint8Array(13);
 
   constructor(x: CoreExports, ramBytes: number) {
     this.x = x;
@@ -225,6 +230,36 @@ export class WasmCore implements Core {
     this.views();
     return this.u8.slice(this.ramBase + addr, this.ramBase + addr + length);
   }
+  readLinear(addr: number, length: number): Uint8Array {
+    if (!Number.isInteger(addr) || !Number.isInteger(length) || length < 0) {
+      throw new RangeError(`readLinear: bad range 0x${addr.toString(16)} + ${length}`);
+    }
+    const s = {
+      cr0: this.get32(L.S_CR0), cr3: this.get32(L.S_CR3), cr4: this.get32(L.S_CR4),
+      a20Mask: this.get32(L.S_A20_MASK),
+    };
+    const read32 = (pa: number) => {
+      const h = this.hostOf(pa);
+      return h === undefined || (pa & 0xfff) > 0xffc ? undefined : this.dv.getUint32(h, true);
+    };
+    const readByte = (pa: number) => {
+      const h = this.hostOf(pa);
+      return h === undefined ? undefined : this.u8[h];
+    };
+    return readLinearBytes(s, addr, length, read32, readByte);
+  }
+  /** Where physical byte `pa` lives in wasm memory, as assembly/mem/phys.ts classifies it
+   *  (shadow RAM, then ROM, then MMIO, then RAM); undefined for MMIO and unclaimed space. */
+  private hostOf(pa: number): number | undefined {
+    this.views();
+    const sr = pa >= 0xc0000 && pa < 0x100000 ? (pa >= 0xf0000 ? 12 : (pa - 0xc0000) >>> 14) : -1;
+    if (sr >= 0 && pa < this.ramBytes && this.shadow[sr] !== 0) return this.ramBase + pa;
+    for (const r of this.roms) if (pa - r.phys >= 0 && pa - r.phys < r.len) {
+      return r.host + pa - r.phys;
+    }
+    for (const m of this.mmio) if (pa - m.phys >= 0 && pa - m.phys < m.len) return undefined;
+    return pa < this.ramBytes ? this.ramBase + pa : undefined;
+  }
   writePhys(addr: number, data: Uint8Array): void {
     this.checkRange('writePhys', addr, data.length);
     this.views();
@@ -238,6 +273,7 @@ export class WasmCore implements Core {
     }
     const host = this.x.addRom(addr >>> 0, data.length);
     if (host === 0) throw new Error(`mapRom: no room for another ROM (at 0x${addr.toString(16)})`);
+    this.roms.push({ phys: addr, len: data.length, host });
     this.views();
     this.u8.set(data, host);
   }
@@ -247,6 +283,7 @@ export class WasmCore implements Core {
       throw new RangeError(`addMmio: bad range 0x${base.toString(16)} + ${length}`);
     }
     if (!this.x.addMmio(base >>> 0, length >>> 0)) throw new Error('addMmio: too many MMIO ranges');
+    this.mmio.push({ phys: base, len: length });
   }
   setA20(on: boolean): void { this.x.setA20(on ? 1 : 0); }
   setShadow(base: number, mode: ShadowMode): void {
@@ -255,7 +292,9 @@ export class WasmCore implements Core {
         (region === 12 && base !== 0xf0000)) {
       throw new RangeError(`setShadow: 0x${base.toString(16)} is not the start of a PAM region`);
     }
-    this.x.setShadow(region, mode === 'rom' ? 0 : mode === 'ram-ro' ? 1 : 2);
+    const m = mode === 'rom' ? 0 : mode === 'ram-ro' ? 1 : 2;
+    this.x.setShadow(region, m);
+    this.shadow[region] = m;
   }
 
   run(budget: number): Exit {

@@ -91,6 +91,15 @@ export interface Core {
   writeMsr(index: number, value: bigint): void;
   /** Copies guest-physical memory out / in. Addresses outside RAM throw RangeError. */
   readPhys(addr: number, length: number): Uint8Array;
+  /**
+   * Up to `length` bytes of guest memory at linear address `addr`, as the CPU would fetch
+   * them now, for the host (a debugger, --trace): 32-bit paging walked over RAM and ROM
+   * (4 KiB and 4 MiB pages, CR0.PG, CR3, CR4.PSE; see ./linear.ts), the A20 gate, the
+   * shadow RAM modes and mapped ROMs. No side effects: no accessed/dirty bits, no TLB fill,
+   * no fault, no MMIO access. The first byte that is unmapped, MMIO or unclaimed by any
+   * memory ends the result.
+   */
+  readLinear(addr: number, length: number): Uint8Array;
   writePhys(addr: number, data: Uint8Array): void;
   /** Maps a ROM image read-only at a physical address (e.g. firmware at 0xF0000 and 0xFFFF0000). */
   mapRom(addr: number, data: Uint8Array): void;
