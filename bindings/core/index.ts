@@ -231,8 +231,10 @@ export class WasmCore implements Core {
     return this.u8.slice(this.ramBase + addr, this.ramBase + addr + length);
   }
   readLinear(addr: number, length: number): Uint8Array {
-    if (!Number.isInteger(addr) || !Number.isInteger(length) || length < 0) {
-      throw new RangeError(`readLinear: bad range 0x${addr.toString(16)} + ${length}`);
+    if (!Number.isInteger(addr) || addr < 0 || addr >= 2 ** 32 || !Number.isInteger(length) ||
+        length < 0) {
+      throw new RangeError(`readLinear: bad range ${addr} + ${length} (a 32-bit linear ` +
+        'address and a byte count)');
     }
     const s = {
       cr0: this.get32(L.S_CR0), cr3: this.get32(L.S_CR3), cr4: this.get32(L.S_CR4),
