@@ -6,6 +6,7 @@
  *   sequence of CS:EIP and the registers must be the same line for line, through a
  *   software interrupt, a fault and an external interrupt (the handler's first
  *   instruction is the next line).
+ *   Each line's instruction bytes are the ones QEMU's `-d in_asm` shows at that address.
  * - --io-log: QEMU's memory_region_ops_read/write trace events list every port access.
  * - --stats: the POST codes are the writes to ports 0x80 and 0x190 in that list.
  */
@@ -24,6 +25,8 @@ let dir: string;
 let rom: string;
 /** QEMU's CPU state before each instruction. */
 let qemuSteps: Step[];
+/** The bytes QEMU's `-d in_asm` shows for each instruction address it translated. */
+let qemuBytes: Map<number, string>;
 /** QEMU's port accesses in --io-log's format. */
 let qemuIo: string[];
 
@@ -77,6 +80,13 @@ beforeAll(() => {
     return readFileSync(join(dir, log), 'utf8');
   };
   qemuSteps = parseQemuCpu(qemu(['-singlestep', '-d', 'exec,cpu,nochain'], 'cpu.log'));
+  // With -singlestep each TB is one instruction; QEMU logs it once, when it translates it:
+  //   0x000f0001:  31 c0                    xorw     %ax, %ax
+  qemuBytes = new Map();
+  const asmLog = qemu(['-singlestep', '-d', 'in_asm,nochain'], 'asm.log');
+  for (const m of asmLog.matchAll(/^0x([0-9a-f]{8}):  ((?:[0-9a-f]{2} )+)/gm)) {
+    qemuBytes.set(parseInt(m[1], 16), m[2].trim());
+  }
   qemuIo = [];
   const access = new RegExp(/^memory_region_ops_(read|write) cpu \d+ mr \S+ /.source
     + /addr 0x([0-9a-f]+) value 0x([0-9a-f]+) size (\d)/.source, 'gm');
@@ -98,6 +108,28 @@ describe.skipIf(skip)('run --trace, --io-log and the POST codes, as QEMU', () =>
     // Real mode, a call loop, INT 0x30, a #DE, IRQ1 and their handlers, protected mode.
     expect(qemuSteps.length).toBeGreaterThan(80);
     expect(ours.map(view)).toEqual(qemuSteps.map(view));
+  });
+
+  it('--trace shows each instruction\'s bytes as QEMU\'s -d in_asm does', async () => {
+    const trace = join(dir, 'bytes.txt');
+    const r = await runCliInProcess(['run', '--bios', rom, '--trace', trace]);
+    expect(r.status).toBe(1);
+    const lines = readFileSync(trace, 'utf8').trim().split('\n');
+    expect(qemuBytes.size).toBeGreaterThan(60);
+    const ours = lines.map((line) => {
+      const m = /^\d+ \S+ \(([0-9a-f]{8})\) .* EFL=[0-9a-f]{8} \| ((?:[0-9a-f]{2} ?)+)$/
+        .exec(line);
+      expect(m, line).not.toBeNull();
+      return `${m![1]} ${m![2]}`;
+    });
+    const theirs = lines.map((line) => {
+      const at = /\(([0-9a-f]{8})\)/.exec(line)![1];
+      return `${at} ${qemuBytes.get(parseInt(at, 16))}`;
+    });
+    expect(ours).toEqual(theirs);
+    // Every address QEMU translated is one we traced, and the other way round.
+    expect(new Set(ours.map((l) => parseInt(l.split(' ')[0], 16))))
+      .toEqual(new Set(qemuBytes.keys()));
   });
 
   it('--trace-limit keeps the first N lines and the run goes on to its end', async () => {
