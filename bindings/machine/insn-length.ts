@@ -29,8 +29,8 @@ const BY_ADDRESS_SIZE = /^O[bvw]?$/;
  * runs with default operand and address size 32 (`default32`: CS.D set in protected mode)
  * or 16 (real and virtual-8086 mode, CS.D clear). 0x66 and 0x67 switch the operand and the
  * address size. An opcode the table does not have counts as its opcode bytes alone. When
- * `bytes` ends before the length is known (a ModRM or SIB byte missing), the bytes there
- * are is the answer; the result may otherwise exceed `bytes.length` (a truncated read).
+ * `bytes` ends before the length is known (a ModRM or SIB byte missing), the number of
+ * bytes read is the answer; otherwise the result may exceed `bytes.length` (a cut read).
  */
 export function instructionLength(bytes: Uint8Array, default32: boolean): number {
   let i = 0, opsize32 = default32, addr32 = default32;
