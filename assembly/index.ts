@@ -7,7 +7,7 @@ import {
 import { setSegRaw, CS, LDTR, TR } from './cpu/state';
 import {
   physInit, setA20 as physSetA20, addRom as physAddRom, addMmio as physAddMmio,
-  setShadow as physSetShadow,
+  setShadow as physSetShadow, classify, classHost, PAGE_RAM, PAGE_ROM,
 } from './mem/phys';
 import { tlbFlushAll, tlbReset } from './mem/tlb';
 import { run as runLoop, enterState, leaveState } from './cpu/run';
@@ -94,6 +94,13 @@ export function addMmio(phys: u32, len: u32): bool {
   return ok;
 }
 export function ramBase(): u32 { return RAM_BASE; }
+/** Where physical byte `pa` lives in this instance's memory, as the core maps it (shadow
+ *  RAM, ROM, then RAM), or 0 for MMIO and unclaimed space: for the host's reads that must
+ *  touch no device. */
+export function physHost(pa: u32): u32 {
+  const k = classify(pa);
+  return k == PAGE_RAM || k == PAGE_ROM ? classHost : 0;
+}
 export function readMsr(index: u32): u64 { return msrRead(index); }
 export function writeMsr(index: u32, v: u64): bool { msrWrite(index, v); return msrOk; }
 export function lastMsrOk(): bool { return msrOk; }

@@ -18,6 +18,7 @@ interface CoreExports {
   run(budget: number): number;
   stateChanged(): void;
   dropPendingIo(): void;
+  physHost(pa: number): number;
   completeIo(value: number): void;
   setA20(on: number): void;
   setShadow(region: number, mode: number): number;
@@ -121,10 +122,6 @@ export class WasmCore implements Core {
   private dv!: DataView;
   private u8!: Uint8Array;
   private ramBase: number;
-  /** What the core was told of physical memory, for readLinear (the core keeps the same). */
-  private readonly roms: { phys: number; len: number; host: number }[] = [];
-  private readonly mmio: { phys: number; len: number }[] = [];
-  private readonly shadow = new Uint8Array(13);
 
   constructor(x: CoreExports, ramBytes: number) {
     this.x = x;
@@ -250,17 +247,10 @@ export class WasmCore implements Core {
     };
     return readLinearBytes(s, addr, length, read32, readByte);
   }
-  /** Where physical byte `pa` lives in wasm memory, as assembly/mem/phys.ts classifies it
-   *  (shadow RAM, then ROM, then MMIO, then RAM); undefined for MMIO and unclaimed space. */
+  /** Where physical byte `pa` lives in wasm memory, as the core maps it (shadow RAM, ROM,
+   *  RAM); undefined for MMIO and unclaimed space. */
   private hostOf(pa: number): number | undefined {
-    this.views();
-    const sr = pa >= 0xc0000 && pa < 0x100000 ? (pa >= 0xf0000 ? 12 : (pa - 0xc0000) >>> 14) : -1;
-    if (sr >= 0 && pa < this.ramBytes && this.shadow[sr] !== 0) return this.ramBase + pa;
-    for (const r of this.roms) if (pa - r.phys >= 0 && pa - r.phys < r.len) {
-      return r.host + pa - r.phys;
-    }
-    for (const m of this.mmio) if (pa - m.phys >= 0 && pa - m.phys < m.len) return undefined;
-    return pa < this.ramBytes ? this.ramBase + pa : undefined;
+    return this.x.physHost(pa >>> 0) || undefined;
   }
   writePhys(addr: number, data: Uint8Array): void {
     this.checkRange('writePhys', addr, data.length);
@@ -275,7 +265,6 @@ export class WasmCore implements Core {
     }
     const host = this.x.addRom(addr >>> 0, data.length);
     if (host === 0) throw new Error(`mapRom: no room for another ROM (at 0x${addr.toString(16)})`);
-    this.roms.push({ phys: addr, len: data.length, host });
     this.views();
     this.u8.set(data, host);
   }
@@ -285,7 +274,6 @@ export class WasmCore implements Core {
       throw new RangeError(`addMmio: bad range 0x${base.toString(16)} + ${length}`);
     }
     if (!this.x.addMmio(base >>> 0, length >>> 0)) throw new Error('addMmio: too many MMIO ranges');
-    this.mmio.push({ phys: base, len: length });
   }
   setA20(on: boolean): void { this.x.setA20(on ? 1 : 0); }
   setShadow(base: number, mode: ShadowMode): void {
@@ -296,7 +284,6 @@ export class WasmCore implements Core {
     }
     const m = mode === 'rom' ? 0 : mode === 'ram-ro' ? 1 : 2;
     this.x.setShadow(region, m);
-    this.shadow[region] = m;
   }
 
   run(budget: number): Exit {
