@@ -12,13 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, runCliInProcess, repoRoot } from '../helpers/cli.js';
 import { STATUS_POWEROFF } from '../../bindings/cli/run.js';
+import { hasTool } from '../helpers/tools.js';
 
-const hasQemu = spawnSync('qemu-system-i386', ['--version']).status === 0;
-const hasNasm = spawnSync('nasm', ['-v']).status === 0;
-const withQemu = hasQemu || !!process.env.CI;
-const withNasm = hasNasm || !!process.env.CI;
-if (!withQemu) console.warn('qemu-system-i386 not found: the poweroff guest is not run under QEMU');
-if (!withNasm) console.warn('nasm not found: the poweroff guest tests are skipped');
+const withQemu = hasTool('qemu-system-i386');
+const withNasm = hasTool('nasm');
 
 const SOURCE = join(__dirname, 'guests/poweroff.asm');
 const LIMIT = ['--max-instructions', '10000000'];

@@ -16,10 +16,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCliInProcess } from '../helpers/cli.js';
+import { hasTool } from '../helpers/tools.js';
 
-const tools = ['qemu-system-i386', 'nasm'].filter((t) => spawnSync(t, ['--version']).status !== 0);
-const skip = tools.length > 0 && !process.env.CI;
-if (skip) console.warn(`${tools.join(', ')} not found: --trace and --io-log are not checked`);
+const skip = !hasTool('qemu-system-i386') || !hasTool('nasm');
 
 let dir: string;
 let rom: string;

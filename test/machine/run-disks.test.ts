@@ -13,10 +13,9 @@ import {
   assembleBody, floppyImage, romFromBody, outb, inb, waitNotBusy, writeUntilEcho, type Op,
 } from '../devices/qemu-probe.js';
 import { runCliInProcess } from '../helpers/cli.js';
+import { hasTool } from '../helpers/tools.js';
 
-const hasQemu = spawnSync('qemu-system-i386', ['--version']).status === 0;
-const skip = !hasQemu && !process.env.CI;
-if (skip) console.warn('qemu-system-i386 not found: the disk tests are skipped');
+const skip = !hasTool('qemu-system-i386');
 
 /** IDE position (QEMU's -drive index) -> command block base and drive-select bit. */
 const POSITION = [[0x1f0, 0x00], [0x1f0, 0x10], [0x170, 0x00], [0x170, 0x10]];

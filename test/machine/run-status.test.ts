@@ -14,10 +14,9 @@ import { runCliInProcess } from '../helpers/cli.js';
 import {
   STATUS_HALTED, STATUS_USAGE, STATUS_GUEST_FAILED, STATUS_LIMIT, STATUS_RESET,
 } from '../../bindings/cli/run.js';
+import { hasTool } from '../helpers/tools.js';
 
-const hasQemu = spawnSync('qemu-system-i386', ['--version']).status === 0;
-const withQemu = hasQemu || !!process.env.CI;
-if (!withQemu) console.warn('qemu-system-i386 not found: resets are not compared with QEMU');
+const withQemu = hasTool('qemu-system-i386');
 
 /** After the code under test: spin (jmp $) until the reset takes effect. */
 const THEN_SPIN = [0xeb, 0xfe];

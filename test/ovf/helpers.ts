@@ -48,10 +48,6 @@ export function tempDir(prefix = 'wasmvisor-ovf-'): string {
   return dir;
 }
 
-function has(cmd: string, args: string[]): boolean {
-  return spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
-}
-
 export const hasGnuTar = hasTool('GNU tar');
 export const hasSha256sum = hasTool('sha256sum');
 export const hasQemuImg = hasTool('qemu-img');

@@ -19,9 +19,9 @@ import { readOva } from '../../bindings/ovf/ova-read.js';
 import { writeOva } from '../../bindings/ovf/ova-write.js';
 import { runCliInProcess } from '../helpers/cli.js';
 import { chunks, collect, ovfError, tempDir } from './helpers.js';
+import { hasTool } from '../helpers/tools.js';
 
-const hasPython = spawnSync('python3', ['--version'], { stdio: 'ignore' }).status === 0;
-const withPython = hasPython || process.env.CI === 'true';
+const withPython = hasTool('python3');
 
 const ENVELOPE =
   '<?xml version="1.0"?>\n<Envelope ' +
