@@ -24,3 +24,5 @@ export {
   vmcsField, decodeVmcsEncoding, VmcsEncodingError,
   type VmcsField, type VmcsWidth, type VmcsType, type VmcbField, type VmcsEncodingParts,
 } from './vmm/tables.js';
+/** The cost model: simulated cycles from counters with named CPU profiles. */
+export * as cost from './vmm/cost/index.js';
