@@ -25,6 +25,9 @@ import { BENCH_RAM, runOnMachine } from '../bench/machine.js';
 import { V86_COUNT_TOLERANCE, loadV86LoopRunner } from '../bench/v86.js';
 import { formatTable, fmtCount, fmtMips, fmtRatio, type Column } from '../bench/table.js';
 import { UsageError, errCode, setExitStatus } from './main.js';
+import { workloadsCommand } from './bench-workloads.js';
+import { BENCH_MODES } from '../bench/workloads.js';
+import { PROFILES } from '../vmm/cost/index.js';
 import { packaged } from './paths.js';
 
 export interface BenchOptions {
@@ -37,6 +40,12 @@ export interface BenchOptions {
   v86?: boolean;
   /** false with --no-jit: v86's interpreter only. */
   jit: boolean;
+  workloads?: boolean;
+  modes?: string;
+  profile?: string;
+  iters?: string;
+  csv?: string;
+  svg?: string;
 }
 
 const MIB = 2 ** 20;
@@ -70,9 +79,36 @@ export function registerBench(program: Command): void {
     .option('--json <file>', 'also write the results as JSON')
     .option('--v86', "also run v86's interpreter and JIT in this process (needs the v86 package)")
     .option('--no-jit', "with --v86: v86's interpreter only")
+    .option('--workloads', "JeOS's workloads under each mode, in simulated cycles (cost model)")
+    .option('--modes <list>', `with --workloads: modes to run (${BENCH_MODES.map((m) => m.name)
+      .join(', ')})`)
+    .option('--profile <name>', `with --workloads: CPU profile (${PROFILES.map((p) => p.name)
+      .join(', ')}; default p4-prescott)`)
+    .option('--iters <n>', 'with --workloads: iterations of every workload')
+    .option('--csv <file>', 'with --workloads: also write the results as CSV')
+    .option('--svg <file>', 'with --workloads: also draw them as a grouped bar chart (SVG)')
     .action(async function (this: Command, opts: BenchOptions) {
-      setExitStatus(this, await benchCommand(opts));
+      checkWorkloadOptions(opts);
+      setExitStatus(this, opts.workloads ? await workloadsCommand(opts)
+        : await benchCommand(opts));
     });
+}
+
+/** The options of the two benchmarks do not mix. */
+function checkWorkloadOptions(opts: BenchOptions): void {
+  const loopOnly = ['guest', 'instructions', 'result', 'v86'] as const;
+  const workloadOnly = ['modes', 'profile', 'iters', 'csv', 'svg'] as const;
+  if (opts.workloads) {
+    for (const k of loopOnly) {
+      if (opts[k] !== undefined) throw new UsageError(`--${k} is for the loop guests, not --workloads`);
+    }
+    if (opts.repeat !== '1') throw new UsageError('--repeat is for the loop guests, not --workloads');
+    if (!opts.jit) throw new UsageError('--no-jit is for the loop guests, not --workloads');
+  } else {
+    for (const k of workloadOnly) {
+      if (opts[k] !== undefined) throw new UsageError(`--${k} goes with --workloads`);
+    }
+  }
 }
 
 /** A guest to run: its definition and image. */
