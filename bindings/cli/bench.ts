@@ -100,9 +100,13 @@ function checkWorkloadOptions(opts: BenchOptions): void {
   const workloadOnly = ['modes', 'profile', 'iters', 'csv', 'svg'] as const;
   if (opts.workloads) {
     for (const k of loopOnly) {
-      if (opts[k] !== undefined) throw new UsageError(`--${k} is for the loop guests, not --workloads`);
+      if (opts[k] !== undefined) {
+        throw new UsageError(`--${k} is for the loop guests, not --workloads`);
+      }
     }
-    if (opts.repeat !== '1') throw new UsageError('--repeat is for the loop guests, not --workloads');
+    if (opts.repeat !== '1') {
+      throw new UsageError('--repeat is for the loop guests, not --workloads');
+    }
     if (!opts.jit) throw new UsageError('--no-jit is for the loop guests, not --workloads');
   } else {
     for (const k of workloadOnly) {
