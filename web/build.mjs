@@ -16,13 +16,33 @@ const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, 'dist');
 const fromPackage = (spec) => fileURLToPath(import.meta.resolve(spec));
 
+/**
+ * The package's modules have no side effects at import (they declare and export), so the
+ * page's main thread, which needs only the mode list, the cost model and the published
+ * figures, leaves the machine, disks and appliances to the worker's bundle.
+ */
+const packageRoot = dirname(fromPackage('wasmvisor/package.json'));
+const packageWithoutSideEffects = {
+  name: 'package-without-side-effects',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData === 'inner' || !args.importer.startsWith(join(packageRoot, 'dist'))
+        && args.path !== 'wasmvisor') return undefined;
+      const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir,
+        importer: args.importer, pluginData: 'inner' });
+      if (r.errors.length || !r.path.startsWith(join(packageRoot, 'dist'))) return r;
+      return { ...r, sideEffects: false };
+    });
+  },
+};
+
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
-await build({
-  entryPoints: { app: join(here, 'src/main.ts'), worker: join(here, 'src/worker.ts') },
+// Two builds: the page (its charts split off to load later) and the worker, so the page's
+// main thread does not share, and load, the machine's modules.
+const common = {
   outdir: out,
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'browser',
   target: 'es2022',
@@ -31,7 +51,11 @@ await build({
   chunkNames: 'chunk-[name]-[hash]',
   logLevel: 'warning',
   legalComments: 'linked',
-});
+  plugins: [packageWithoutSideEffects],
+};
+await build({ ...common, entryPoints: { app: join(here, 'src/main.ts') }, splitting: true });
+await build({ ...common, entryPoints: { worker: join(here, 'src/worker.ts') },
+  splitting: true });
 const copies = {
   'index.html': join(here, 'index.html'),
   'app.css': join(here, 'app.css'),

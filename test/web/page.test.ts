@@ -11,7 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hasTool } from '../helpers/tools.js';
 import { CHROMIUM } from '../helpers/tools-probe.js';
@@ -122,6 +122,35 @@ describe.skipIf(!hasTool('chromium'))('the web page in chromium', () => {
       .resolves.toBeGreaterThan(0);
   });
 
+  it('pauses, resumes, resets and downloads the counters and the console', async () => {
+    const instructions = () => page.evaluate(() =>
+      (globalThis as any).wasmvisorPage.panels[0].samples.at(-1).instructions as number);
+    await vm(1).locator('button[name=pause]').click();
+    await expect.poll(() => vm(1).getAttribute('data-state')).toBe('paused');
+    const at = await instructions();
+    await page.waitForTimeout(400);
+    expect(await instructions()).toBe(at);
+    await vm(1).locator('button[name=resume]').click();
+    await expect.poll(() => vm(1).getAttribute('data-state')).toMatch(/running|waiting/);
+    const [csv] = await Promise.all([page.waitForEvent('download'),
+      vm(1).locator('button[name=csv]').click()]);
+    expect(csv.suggestedFilename()).toBe('vm1-counters.csv');
+    const text = await csv.createReadStream().then(async (s) => {
+      let t = '';
+      for await (const c of s) t += String(c);
+      return t;
+    });
+    expect(text.split('\n')[0]).toMatch(/^wall_s,virtual_s,instructions,exits,/);
+    expect(text).toMatch(/\nworkload,iterations,exits_per_iter,simulated_cycles_per_iter/);
+    const [log] = await Promise.all([page.waitForEvent('download'),
+      vm(1).locator('button[name=log]').click()]);
+    expect(log.suggestedFilename()).toBe('vm1-console.txt');
+    await vm(1).locator('button[name=reset]').click();
+    await page.waitForFunction(() => (globalThis as any).wasmvisorPage.panels[0]
+      .consoleText().includes('jeos> '), undefined, { timeout: 30_000 });
+    expect(await consoleOf(1)).toBe(await nodeConsole(CMDLINE));
+  });
+
   it('runs two VMs side by side with their own cost profiles', async () => {
     await page.locator('#add-vm').click();
     await vm(2).locator('select[name=profile]').selectOption('modern');
@@ -158,6 +187,20 @@ describe.skipIf(!hasTool('chromium'))('the web page in chromium', () => {
     await expect.poll(() => alert.innerText()).toMatch(
       /vmlinux is a 64-bit ELF file for x86-64 with no Multiboot header/);
     await expect(vm(2).getAttribute('data-state')).resolves.toBe('error');
+  });
+
+  it('boots a dropped Multiboot kernel', async () => {
+    const kernel = [...readFileSync(join(REPO, 'guests/jeos/jeos.elf'))];
+    await vm(2).locator('input[name=cmdline]').fill('only=callret iters=100');
+    await page.evaluate((bytes) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([Uint8Array.from(bytes)], 'jeos.elf'));
+      document.querySelector('#vm2')!.dispatchEvent(new DragEvent('drop',
+        { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, kernel);
+    await expect.poll(() => vm(2).locator('.status').first().innerText(), { timeout: 30_000 })
+      .toMatch(/powered off.*jeos\.elf: a Multiboot kernel \(ELF\)/);
+    expect(await consoleOf(2)).toMatch(/\nwl callret iters=100 /);
   });
 
   it('fits a phone\'s width, and leaves a screenshot', async () => {

@@ -5,7 +5,7 @@
  * counters as its line completes.
  */
 import { Machine, costCounters, parseWorkloadLines, modeOptions } from 'wasmvisor';
-import { planFile, type BootPlan } from './files.js';
+import type { BootPlan } from './files.js';
 import type { BootRequest, FromWorker, Sample, ToWorker } from './protocol.js';
 
 const post = (m: FromWorker, transfer: Transferable[] = []): void =>
@@ -101,14 +101,29 @@ function sample(): void {
   post({ type: 'sample', sample: out });
 }
 
+/** A raw disk in memory (JeOS's), without loading the image formats. */
+function memoryDisk(bytes: Uint8Array): BootPlan['disks'] extends (infer D)[] | undefined ? D
+  : never {
+  const check = (o: number, n: number) => {
+    if (o < 0 || o + n > bytes.length) throw new RangeError(`disk access ${o}+${n} out of range`);
+  };
+  return {
+    size: bytes.length, readOnly: false,
+    read: (o, dst) => { check(o, dst.length); dst.set(bytes.subarray(o, o + dst.length)); },
+    write: (o, src) => { check(o, src.length); bytes.set(src, o); },
+    flush: () => {}, close: () => {},
+  };
+}
+
 async function plan(r: BootRequest): Promise<BootPlan> {
   if (r.source.kind === 'jeos') {
     const [kernel, img] = await Promise.all([fetchBytes('jeos.elf'), fetchBytes('jeos-disk.img')]);
-    const { disk } = await import('wasmvisor');
     // A private copy of the disk: the disk workload writes to it.
-    const d = disk.openImage(new disk.MemorySource(img.slice()), { format: 'raw' });
-    return { what: 'the bundled JeOS', kernel, disks: [d], cmdline: r.source.cmdline };
+    return { what: 'the bundled JeOS', kernel, disks: [memoryDisk(img.slice())],
+      cmdline: r.source.cmdline };
   }
+  // The disk formats and the OVA reader load only for a dropped file.
+  const { planFile } = await import('./files.js');
   const p = await planFile(r.source.name, r.source.bytes, r.ramMiB);
   if (p.kernel && !p.cmdline) p.cmdline = r.source.cmdline;
   return p;
