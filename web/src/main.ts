@@ -131,6 +131,11 @@ class VmPanel {
     const termBox = el('div', { class: 'term', 'aria-label': `COM1 terminal of VM ${id}` });
     const numbers = el('table', { class: 'numbers' });
     numbers.append(el('caption', { class: 'status', text: 'Counters since boot' }));
+    const allTable = el('table', { class: 'numbers' });
+    const all = el('details', { class: 'all' }, el('summary', { text:
+      'Every counter (counts since boot; new counters of the package appear here)' }),
+    allTable);
+    all.addEventListener('toggle', () => this.renderAll());
     const charts = el('div', { class: 'charts' });
     for (const c of CHARTS) {
       const canvas = el('canvas', { 'data-chart': c.key, role: 'img',
@@ -140,10 +145,11 @@ class VmPanel {
         el('figcaption', {}, el('strong', { text: `${c.title} (${c.unit}). ` }), c.text, ' ',
           el('a', { href: README + c.anchor, text: 'More' }))));
     }
-    this.root.append(head, options, modeHelp, drop, buttons, error, termBox, numbers, charts);
+    this.root.append(head, options, modeHelp, drop, buttons, error, termBox, numbers, all,
+      charts);
     container.append(this.root);
     Object.assign(this.els, { status, mode, paging, switches, profile, ram, cmdline, echo,
-      fileName, error, numbers, modeHelp, pause, resume, reset, boot });
+      fileName, error, numbers, modeHelp, pause, resume, reset, boot, all, allTable });
     options.append(switches);
     this.refreshMode();
 
@@ -363,6 +369,21 @@ class VmPanel {
     for (const [k, v] of rows) {
       t.append(el('tr', {}, el('th', { scope: 'row', text: k }), el('td', { text: v })));
     }
+    this.renderAll();
+  }
+
+  /** Every counter of the last sample: the core's, exits by reason, the priced counts. */
+  private renderAll(): void {
+    if (!(this.els.all as HTMLDetailsElement).open) return;
+    const s = this.samples[this.samples.length - 1];
+    const rows: [string, number][] = s ? [
+      ...Object.entries(s.core).map(([k, v]) => [`core.${k}`, v] as [string, number]),
+      ...Object.entries(s.exits).map(([k, v]) => [`exits.${k}`, v] as [string, number]),
+      ...Object.entries(s.costCounters).map(([k, v]) => [`priced.${k}`, v] as
+        [string, number]),
+    ] : [];
+    this.els.allTable.replaceChildren(...rows.map(([k, v]) => el('tr', {},
+      el('th', { scope: 'row', text: k }), el('td', { text: fmt(v) }))));
   }
 
   private async renderCharts(): Promise<void> {
