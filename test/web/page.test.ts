@@ -115,9 +115,13 @@ describe.skipIf(!hasTool('chromium'))('the web page in chromium', () => {
       await expect.poll(() => vm(1).locator(`canvas[data-chart=${c}]`)
         .getAttribute('data-points').then(Number), { timeout: 10_000 }).toBeGreaterThan(0);
     }
-    const numbers = await vm(1).locator('.numbers').innerText();
+    const numbers = await vm(1).getByRole('table', { name: 'Counters since boot' }).innerText();
     expect(numbers).toMatch(/Guest instructions\s+[\d,]+ instructions/);
     expect(numbers).toMatch(/Simulated cycles\s+[\d,]+ cycles \(p4-prescott\)/);
+    await vm(1).locator('details.all summary').click();
+    await expect.poll(() => vm(1).locator('details.all table').innerText())
+      .toMatch(/core\.tlbHits\s+[\d,]+/);
+    await vm(1).locator('details.all summary').click();
     await expect(page.locator('#compare-chart').getAttribute('data-points').then(Number))
       .resolves.toBeGreaterThan(0);
   });
@@ -170,6 +174,17 @@ describe.skipIf(!hasTool('chromium'))('the web page in chromium', () => {
     const row = await page.locator('#compare-table tbody tr').first().locator('td')
       .allInnerTexts();
     expect(row[0]).not.toBe(row[1]);
+    await expect.poll(() => vm(2).locator('canvas[data-chart=tlb]').getAttribute('data-points')
+      .then(Number)).toBeGreaterThan(0);
+    mkdirSync(SHOTS, { recursive: true });
+    // The terminals, counters and charts of both VMs, at a laptop's width.
+    await page.setViewportSize({ width: 1100, height: 1000 });
+    await page.waitForTimeout(300);
+    const top = await page.evaluate(() =>
+      document.querySelector('#vm1 .term')!.getBoundingClientRect().top + window.scrollY);
+    await page.screenshot({ path: join(SHOTS, 'side-by-side.png'), fullPage: true,
+      clip: { x: 0, y: top - 8, width: 1100, height: 900 } });
+    await page.setViewportSize({ width: 1400, height: 1000 });
   });
 
   it('says what a dropped file is and why it cannot boot', async () => {

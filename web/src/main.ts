@@ -44,19 +44,19 @@ function download(name: string, type: string, text: string): void {
 const CHARTS = [
   { key: 'ips', title: 'Instructions per second', unit: 'million instructions/s (MIPS)',
     text: 'Guest instructions this emulator retires per second of running time: its speed ' +
-      'on this machine, which the cost model never uses.', anchor: '#benchmarks' },
+      'on this machine, which the cost model never uses.', section: 'Benchmarks' },
   { key: 'exits', title: 'Exits per second, by reason', unit: 'exits/s',
     text: 'How often the CPU leaves guest code for the host, and why (io: a port access ' +
       'for the device model, hlt, irq-window...): under a hypervisor each is a world ' +
-      'switch, the main cost of virtualization.', anchor: '#running-a-guest' },
+      'switch, the main cost of virtualization.', section: 'Running a guest' },
   { key: 'tlb', title: 'TLB and page walks', unit: 'events/s',
     text: 'TLB hits and misses, and the memory references of the page walks behind the ' +
       'misses: nested paging multiplies those references, which the cost model prices.',
-    anchor: '#the-cpu-core' },
+    section: 'The CPU core' },
   { key: 'irq', title: 'Interrupts and exceptions', unit: 'events/s',
     text: 'Interrupts the PIC injected (timer, serial, disk) and events the CPU delivered ' +
       '(exceptions: page faults, system calls by int 0x80): each is priced as an event ' +
-      'delivery.', anchor: '#workloads-in-simulated-cycles-the-cost-model' },
+      'delivery.', section: 'Workloads in simulated cycles: the cost model' },
 ] as const;
 
 type ChartKey = (typeof CHARTS)[number]['key'];
@@ -143,7 +143,7 @@ class VmPanel {
       charts.append(el('figure', { class: 'chart' },
         el('div', { class: 'canvas-box' }, canvas),
         el('figcaption', {}, el('strong', { text: `${c.title} (${c.unit}). ` }), c.text, ' ',
-          el('a', { href: README + c.anchor, text: 'More' }))));
+          el('a', { href: README, text: `More: README, "${c.section}"` }))));
     }
     this.root.append(head, options, modeHelp, drop, buttons, error, termBox, numbers, all,
       charts);
