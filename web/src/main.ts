@@ -354,7 +354,7 @@ class VmPanel {
     const rows: [string, string][] = [
       ['Guest instructions', `${fmt(s.instructions)} instructions`],
       ['Speed (last interval)', `${fmt(mips, 1)} MIPS`],
-      ['Running time', `${fmt(s.wallMs / 1000, 1)} s (wall clock)`],
+      ['Running time', `${fmt(s.wallMs / 1000, 1)} s (wall clock since boot, pauses left out)`],
       ['Virtual time', `${fmt(s.virtualNs / 1e9, 3)} s (of which halted ` +
         `${fmt(s.haltedNs / 1e9, 3)} s)`],
       ['Exits', `${fmt(exits)} exits (${Object.entries(s.exits).filter(([k]) => k !== 'budget')

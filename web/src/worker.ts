@@ -24,6 +24,11 @@ let wallMs = 0;
 let lastSample = 0;
 let outBuf: number[] = [];
 let lastState = '';
+// Running time: wall clock since boot with the pauses left out.
+let bootAt = 0;
+let pausedAt = 0;
+let pausedTotal = 0;
+const elapsed = (): number => performance.now() - bootAt - pausedTotal;
 
 const here = (file: string): string => new URL(file, self.location.href).href;
 const cache = new Map<string, Promise<Uint8Array>>();
@@ -134,7 +139,7 @@ async function boot(r: BootRequest): Promise<void> {
   running = false;
   machine = undefined;
   line = ''; prevEnd = undefined; lineStart = undefined; outBuf = [];
-  wallMs = 0; lastSample = 0;
+  wallMs = 0; lastSample = 0; pausedTotal = 0; bootAt = performance.now();
   let p: BootPlan;
   try {
     p = await plan(r);
@@ -160,6 +165,7 @@ async function boot(r: BootRequest): Promise<void> {
     return;
   }
   post({ type: 'booted', what: p.what });
+  bootAt = performance.now();
   prevEnd = snap();
   sample();
   running = true;
@@ -206,10 +212,10 @@ function tick(gen: number): void {
   } catch (e) {
     stop = { kind: 'invalid', why: (e as Error).message };
   }
-  const dt = performance.now() - t0;
-  wallMs += dt;
+  wallMs = elapsed();
   flushOut();
-  if (wallMs - lastSample >= SAMPLE_MS || stop.kind !== 'limit') {
+  const state = waiting ? 'waiting' : 'running';
+  if (wallMs - lastSample >= SAMPLE_MS || stop.kind !== 'limit' || state !== lastState) {
     lastSample = wallMs;
     sample();
   }
@@ -219,7 +225,6 @@ function tick(gen: number): void {
     post({ type: 'stopped', reason, detail });
     return;
   }
-  const state = waiting ? 'waiting' : 'running';
   if (state !== lastState) { lastState = state; post({ type: 'state', state }); }
   // A guest waiting for input or a timer sleeps in real time instead of racing ahead.
   setTimeout(() => tick(gen), waiting ? 10 : 0);
@@ -231,11 +236,16 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
     case 'boot': request = msg.request; void boot(msg.request); break;
     case 'input': machine?.input(msg.bytes); break;
     case 'pause':
-      if (running) { running = false; post({ type: 'state', state: 'paused' }); }
+      if (running) {
+        running = false;
+        pausedAt = performance.now();
+        post({ type: 'state', state: 'paused' });
+      }
       break;
     case 'resume':
       if (!running && machine) {
         running = true;
+        pausedTotal += performance.now() - pausedAt;
         lastState = 'running';
         post({ type: 'state', state: 'running' });
         setTimeout(() => tick(generation), 0);
