@@ -128,7 +128,8 @@ class VmPanel {
     const buttons = el('div', { class: 'buttons' }, boot, pause, resume, reset, dlLog, dlJson,
       dlCsv, remove);
     const error = el('div', { class: 'error', role: 'alert' });
-    const termBox = el('div', { class: 'term', 'aria-label': `COM1 terminal of VM ${id}` });
+    const termBox = el('div', { class: 'term', role: 'region',
+      'aria-label': `COM1 terminal of VM ${id}: click or tab here, then type` });
     const numbers = el('table', { class: 'numbers' });
     numbers.append(el('caption', { class: 'status', text: 'Counters since boot' }));
     const allTable = el('table', { class: 'numbers' });
@@ -324,8 +325,7 @@ class VmPanel {
       case 'state': this.setState(m.state); break;
       case 'stopped':
         this.setState('stopped', `${m.reason}: ${m.detail}`);
-        if (m.reason !== 'powered off') this.els.error.textContent = `The guest ${m.reason}: ` +
-          m.detail;
+        if (m.abnormal) this.els.error.textContent = `The guest ${m.reason}: ${m.detail}`;
         break;
       case 'error': this.showError(m.message); break;
     }

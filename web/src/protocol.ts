@@ -54,5 +54,5 @@ export type FromWorker =
   | { type: 'sample'; sample: Sample }
   | { type: 'workload'; result: WorkloadSample }
   | { type: 'state'; state: 'running' | 'paused' | 'waiting' }
-  | { type: 'stopped'; reason: string; detail: string }
+  | { type: 'stopped'; reason: string; detail: string; abnormal: boolean }
   | { type: 'error'; message: string };

@@ -222,7 +222,9 @@ function tick(gen: number): void {
   if (stop.kind !== 'limit') {
     running = false;
     const [reason, detail] = stopText(stop);
-    post({ type: 'stopped', reason, detail });
+    const abnormal = stop.kind === 'shutdown' || stop.kind === 'invalid' ||
+      (stop.kind === 'exit' && stop.status >> 1 !== 0);
+    post({ type: 'stopped', reason, detail, abnormal });
     return;
   }
   if (state !== lastState) { lastState = state; post({ type: 'state', state }); }
