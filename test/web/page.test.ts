@@ -108,6 +108,10 @@ describe.skipIf(!hasTool('chromium'))('the web page in chromium', () => {
     await expect.poll(() => consoleOf(1), { timeout: 15_000 })
       .toMatch(/jeos> wl syscall iters=100 .*\r\njeos> $/);
     await expect.poll(() => terminalText(1)).toMatch(/wl syscall iters=100 /);
+    // Tab leaves the terminal for the next control (keyboard users are not trapped).
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.closest('.term') === null))
+      .toBe(true);
   });
 
   it('charts the counters', async () => {

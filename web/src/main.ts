@@ -129,7 +129,7 @@ class VmPanel {
       dlCsv, remove);
     const error = el('div', { class: 'error', role: 'alert' });
     const termBox = el('div', { class: 'term', role: 'region',
-      'aria-label': `COM1 terminal of VM ${id}: click or tab here, then type` });
+      'aria-label': `COM1 terminal of VM ${id}: click or tab here, then type; Tab leaves it` });
     const numbers = el('table', { class: 'numbers' });
     numbers.append(el('caption', { class: 'status', text: 'Counters since boot' }));
     const allTable = el('table', { class: 'numbers' });
@@ -160,6 +160,9 @@ class VmPanel {
     this.term.open(termBox);
     this.fitTerm();
     new ResizeObserver(() => this.fitTerm()).observe(termBox);
+    // Tab and Shift+Tab leave the terminal (keyboard users must get out of it); the rest
+    // goes to the guest.
+    this.term.attachCustomKeyEventHandler((e) => e.key !== 'Tab');
     this.term.onData((d) => {
       const bytes = Uint8Array.from(d, (ch) => ch.charCodeAt(0) & 0xff);
       this.send({ type: 'input', bytes });
@@ -381,6 +384,7 @@ class VmPanel {
       ...Object.entries(s.exits).map(([k, v]) => [`exits.${k}`, v] as [string, number]),
       ...Object.entries(s.costCounters).map(([k, v]) => [`priced.${k}`, v] as
         [string, number]),
+      ...Object.entries(s.extra ?? {}),
     ] : [];
     this.els.allTable.replaceChildren(...rows.map(([k, v]) => el('tr', {},
       el('th', { scope: 'row', text: k }), el('td', { text: fmt(v) }))));
@@ -405,10 +409,16 @@ class VmPanel {
     };
     this.charts.ips?.update([{ label: 'MIPS',
       points: rate((s) => s.instructions).map((p) => ({ x: p.x, y: p.y / 1e6 })) }]);
+    // The machine's exits by reason, and any count by reason a mode adds to its stats
+    // (a name with "exit" in it and a reason after the dot, such as VM exits by reason).
     const reasons = new Set<string>();
-    for (const s of ss) for (const k of Object.keys(s.exits)) if (k !== 'budget') reasons.add(k);
+    for (const s of ss) {
+      for (const k of Object.keys(s.exits)) if (k !== 'budget') reasons.add(k);
+      for (const k of Object.keys(s.extra ?? {})) if (/exit.*\./i.test(k)) reasons.add(k);
+    }
+    const exitCount = (s: Sample, r: string) => s.exits[r] ?? s.extra?.[r] ?? 0;
     this.charts.exits?.update([...reasons].sort().map((r) => ({
-      label: r, points: rate((s) => s.exits[r] ?? 0) })));
+      label: r, points: rate((s) => exitCount(s, r)) })));
     this.charts.tlb?.update([
       { label: 'hits', points: rate((s) => s.core.tlbHits) },
       { label: 'misses', points: rate((s) => s.core.tlbMisses) },

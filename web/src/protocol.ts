@@ -33,6 +33,9 @@ export interface Sample {
   core: Record<string, number>;
   /** The counts the cost model prices (package's costCounters). */
   costCounters: Record<string, number>;
+  /** Any other count the machine's stats carry (new modes add theirs), flattened:
+   *  `name` or `name.key`. */
+  extra: Record<string, number>;
 }
 
 /** One workload of JeOS, measured between the end of the line before and its own line. */

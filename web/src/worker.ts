@@ -102,7 +102,19 @@ function sample(): void {
     wallMs, virtualNs: s.virtualNs, haltedNs: s.haltedNs, instructions: s.instructions,
     exits: s.exits, interruptsInjected: s.interruptsInjected, core: { ...s.core },
     costCounters: costCounters(s) as Record<string, number>,
+    extra: {},
   };
+  const known = new Set(['instructions', 'virtualNs', 'haltedNs', 'exits', 'ioPorts',
+    'interruptsInjected', 'postCodes', 'postCodesDropped', 'core', 'bus']);
+  for (const [k, v] of Object.entries(s as unknown as Record<string, unknown>)) {
+    if (known.has(k)) continue;
+    if (typeof v === 'number') out.extra[k] = v;
+    else if (v && typeof v === 'object' && !Array.isArray(v)) {
+      for (const [k2, v2] of Object.entries(v)) {
+        if (typeof v2 === 'number') out.extra[`${k}.${k2}`] = v2;
+      }
+    }
+  }
   post({ type: 'sample', sample: out });
 }
 
