@@ -13,6 +13,7 @@ import type { TimeChart, BarChart } from './charts.js';
 const README = 'README.md';
 const MAX_POINTS = 240;
 const MAX_VMS = 4;
+const LOG_MAX = 8 << 20;
 
 const chartsModule = () => import('./charts.js');
 
@@ -313,6 +314,8 @@ class VmPanel {
       case 'booted': this.bootWhat = m.what; this.setState('running'); break;
       case 'out': {
         for (const b of m.bytes) this.log.push(b);
+        // The log keeps the last 8 MiB of a chatty guest's console.
+        if (this.log.length > LOG_MAX) this.log.splice(0, this.log.length - LOG_MAX);
         this.term.write(m.bytes);
         break;
       }

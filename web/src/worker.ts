@@ -141,7 +141,8 @@ async function plan(r: BootRequest): Promise<BootPlan> {
   }
   // The disk formats and the OVA reader load only for a dropped file.
   const { planFile } = await import('./files.js');
-  const p = await planFile(r.source.name, r.source.bytes, r.ramMiB);
+  // A copy: the guest writes to its disks, and a reset starts from the file as dropped.
+  const p = await planFile(r.source.name, r.source.bytes.slice(0), r.ramMiB);
   if (p.kernel && !p.cmdline) p.cmdline = r.source.cmdline;
   return p;
 }
