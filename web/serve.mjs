@@ -37,6 +37,12 @@ const server = createServer(async (req, res) => {
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
   }
 });
+server.on('error', (e) => {
+  console.error(e.code === 'EADDRINUSE'
+    ? `port ${port} is in use: give another with --port N (0 picks a free one)`
+    : `cannot serve: ${e.message}`);
+  process.exit(2);
+});
 server.listen(port, '127.0.0.1', () => {
   const a = server.address();
   console.log(`wasmvisor web page: http://127.0.0.1:${a.port}/`);

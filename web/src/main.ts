@@ -177,8 +177,7 @@ class VmPanel {
       const f = (fileInput as HTMLInputElement).files?.[0];
       if (f) await this.takeFile(f);
     });
-    useJeos.addEventListener('click', () => { this.file = undefined; fileName.textContent =
-      'the bundled JeOS'; });
+    useJeos.addEventListener('click', () => this.useJeos());
     this.root.addEventListener('dragover', (e) => {
       e.preventDefault(); this.root.classList.add('dragover');
     });
@@ -201,6 +200,12 @@ class VmPanel {
       this.csv()));
     remove.addEventListener('click', () => this.remove());
     this.setState('idle');
+  }
+
+  /** Boots the bundled JeOS from now on (not a dropped file). */
+  useJeos(): void {
+    this.file = undefined;
+    this.els.fileName.textContent = 'the bundled JeOS';
   }
 
   private fitTerm(): void {
@@ -541,7 +546,7 @@ function addPanel(): VmPanel | undefined {
 
 document.getElementById('add-vm')!.addEventListener('click', () => addPanel());
 document.getElementById('run-all')!.addEventListener('click', () => {
-  for (const p of panels) p.boot();
+  for (const p of panels) { p.useJeos(); p.boot(); }
 });
 addPanel();
 // For tests and the console: the panels.
