@@ -59,6 +59,25 @@ describe('a dropped file', () => {
     expect(await refused('blank.img', blank)).toMatch(/no boot signature \(55 AA at byte 510\)/);
   });
 
+  it('boots the example appliance: its kernel, command line and disk', async () => {
+    // appliances/jeos/vm.json is what jeos.ova was exported from.
+    const vm = JSON.parse(readFileSync(join(REPO, 'appliances/jeos/vm.json'), 'utf8'));
+    const p = await planFile('jeos.ova', buf(readFileSync(join(REPO, 'appliances/jeos/jeos.ova'))),
+      1024);
+    expect(p.what).toBe('jeos.ova: OVA package "jeos", Multiboot kernel jeos.elf');
+    expect(p.cmdline).toBe(vm.boot.cmdline);
+    expect(p.ramMiB).toBe(vm.memoryMiB);
+    expect(Buffer.from(p.kernel!).equals(readFileSync(join(REPO, 'guests/jeos/jeos.elf'))))
+      .toBe(true);
+    const raw = readFileSync(join(REPO, 'guests/jeos/disk.img'));
+    const d = new Uint8Array(raw.length);
+    expect(p.disks?.length).toBe(1);
+    // Its streamOptimized VMDK is read-only: the guest gets a writable copy.
+    expect(p.disks![0].readOnly).toBe(false);
+    p.disks![0].read(0, d);
+    expect(Buffer.from(d).equals(raw)).toBe(true);
+  });
+
   it('refuses a broken OVA, naming it a tar archive', async () => {
     const tar = new Uint8Array(1024);
     tar.set(new TextEncoder().encode('disk.vmdk'), 0);

@@ -212,18 +212,22 @@ describe.skipIf(!hasTool('chromium'))('the web page in chromium', () => {
     await expect(vm(2).getAttribute('data-state')).resolves.toBe('error');
   });
 
-  it('boots a dropped Multiboot kernel', async () => {
-    const kernel = [...readFileSync(join(REPO, 'guests/jeos/jeos.elf'))];
-    await vm(2).locator('input[name=cmdline]').fill('only=callret iters=100');
+  it('boots a dropped OVA package: its kernel, command line and disk', async () => {
+    const ova = [...readFileSync(join(REPO, 'appliances/jeos/jeos.ova'))];
     await page.evaluate((bytes) => {
       const dt = new DataTransfer();
-      dt.items.add(new File([Uint8Array.from(bytes)], 'jeos.elf'));
+      dt.items.add(new File([Uint8Array.from(bytes)], 'jeos.ova'));
       document.querySelector('#vm2')!.dispatchEvent(new DragEvent('drop',
         { dataTransfer: dt, bubbles: true, cancelable: true }));
-    }, kernel);
+    }, ova);
     await expect.poll(() => vm(2).locator('.status').first().innerText(), { timeout: 30_000 })
-      .toMatch(/powered off.*jeos\.elf: a Multiboot kernel \(ELF\)/);
-    expect(await consoleOf(2)).toMatch(/\nwl callret iters=100 /);
+      .toMatch(/powered off.*jeos\.ova: OVA package "jeos", Multiboot kernel jeos\.elf/);
+    // The appliance's command line (appliances/jeos/vm.json) chose these workloads; the disk
+    // workload reads back what it wrote to the package's disk.
+    const out = await consoleOf(2);
+    expect(out).toMatch(/\nwl syscall iters=200 /);
+    expect(out).toMatch(/\nwl disk iters=8 .*verify=ok/);
+    expect(out).not.toMatch(/\nwl callret /);
   });
 
   it('shows why a dropped guest died, its console as under QEMU', async () => {

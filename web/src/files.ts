@@ -76,6 +76,28 @@ function looksLikeText(b: Uint8Array): boolean {
   return n > 0 && printable / n > 0.97;
 }
 
+/** Largest disk copied into memory when the image cannot be written in place. */
+const MAX_COPY_BYTES = 1 << 30;
+
+/**
+ * A disk the guest can write: the image itself, or for a read-only one (a streamOptimized
+ * VMDK, as OVA packages carry) a raw copy in memory, as `wasmvisor ovf import` converts it
+ * to a working copy.
+ */
+function writable(image: BlockDevice, name: string): BlockDevice {
+  if (!image.readOnly) return image;
+  if (image.size > MAX_COPY_BYTES) {
+    throw new UnbootableFile(`${name} is a read-only disk image of ${image.size} bytes, more ` +
+      `than the ${MAX_COPY_BYTES} bytes a page copies into memory to make it writable`);
+  }
+  const bytes = new Uint8Array(image.size);
+  const chunk = 1 << 20;
+  for (let o = 0; o < bytes.length; o += chunk) {
+    image.read(o, bytes.subarray(o, Math.min(bytes.length, o + chunk)));
+  }
+  return disk.openImage(new disk.MemorySource(bytes), { format: 'raw' });
+}
+
 /** A disk image's first sector ends with 55 AA when the firmware may boot it. */
 function checkBootSector(image: BlockDevice, what: string, name: string): void {
   if (image.size < 512) {
@@ -142,7 +164,7 @@ export async function planFile(name: string, buf: ArrayBuffer, ramMiB: number):
   const what = `a ${format} disk image`;
   checkBootSector(image, what, name);
   return { what: `${name}: ${what}, booted by the bundled firmware`, firmware: true,
-    disks: [image] };
+    disks: [writable(image, name)] };
 }
 
 async function planOva(name: string, b: Uint8Array, ramMiB: number): Promise<BootPlan> {
@@ -168,7 +190,8 @@ async function planOva(name: string, b: Uint8Array, ramMiB: number): Promise<Boo
     const bytes = file === undefined ? undefined : sink.files.get(file);
     if (!bytes) continue;
     try {
-      disks.push(disk.openImage(new disk.MemorySource(bytes), { name: file }));
+      disks.push(writable(disk.openImage(new disk.MemorySource(bytes), { name: file }),
+        `${name}: ${file}`));
     } catch (e) {
       throw new UnbootableFile(`${name}: disk ${file} cannot be read: ${(e as Error).message}`);
     }
