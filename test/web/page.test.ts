@@ -18,6 +18,8 @@ import { CHROMIUM } from '../helpers/tools-probe.js';
 import { Machine } from '../../bindings/index.js';
 import { jeos } from '../../bindings/node.js';
 import type { Browser, Page } from 'playwright-core';
+// @ts-expect-error plain ESM helper without types
+import { makeDisk } from '../../guests/firmware/tests/mkdisk.mjs';
 
 const REPO = join(__dirname, '..', '..');
 const SHOTS = join(__dirname, 'screenshots');
@@ -71,6 +73,14 @@ describe.skipIf(!hasTool('chromium'))('the web page in chromium', () => {
   const consoleOf = (n: number) => page.evaluate((i) =>
     (globalThis as any).wasmvisorPage.panels[i - 1].consoleText() as string, n);
   const terminalText = (n: number) => vm(n).locator('.xterm-rows').innerText();
+  /** Drops a file on VM n as a person drags one there (the bytes travel as base64). */
+  const dropFile = (n: number, name: string, bytes: Uint8Array) => page.evaluate(
+    ([sel, file, b64]) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], file));
+      document.querySelector(sel)!.dispatchEvent(new DragEvent('drop',
+        { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, [`#vm${n}`, name, Buffer.from(bytes).toString('base64')] as const);
 
   it('loads, offering the package\'s modes and cost profiles', async () => {
     await page.goto(url);
@@ -197,15 +207,10 @@ describe.skipIf(!hasTool('chromium'))('the web page in chromium', () => {
 
   it('says what a dropped file is and why it cannot boot', async () => {
     // A 64-bit x86-64 ELF header (System V ABI: ELFCLASS64 = 2, e_machine EM_X86_64 = 62).
-    await page.evaluate(() => {
-      const b = new Uint8Array(64);
-      b.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]);
-      b[16] = 2; b[18] = 62;
-      const dt = new DataTransfer();
-      dt.items.add(new File([b], 'vmlinux'));
-      document.querySelector('#vm2')!.dispatchEvent(new DragEvent('drop',
-        { dataTransfer: dt, bubbles: true, cancelable: true }));
-    });
+    const b = new Uint8Array(64);
+    b.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]);
+    b[16] = 2; b[18] = 62;
+    await dropFile(2, 'vmlinux', b);
     const alert = vm(2).locator('[role=alert]');
     await expect.poll(() => alert.innerText(), { timeout: 15_000 }).toMatch(
       /vmlinux is a 64-bit ELF file for x86-64 with no Multiboot header/);
@@ -213,13 +218,7 @@ describe.skipIf(!hasTool('chromium'))('the web page in chromium', () => {
   });
 
   it('boots a dropped OVA package: its kernel, command line and disk', async () => {
-    const ova = [...readFileSync(join(REPO, 'appliances/jeos/jeos.ova'))];
-    await page.evaluate((bytes) => {
-      const dt = new DataTransfer();
-      dt.items.add(new File([Uint8Array.from(bytes)], 'jeos.ova'));
-      document.querySelector('#vm2')!.dispatchEvent(new DragEvent('drop',
-        { dataTransfer: dt, bubbles: true, cancelable: true }));
-    }, ova);
+    await dropFile(2, 'jeos.ova', readFileSync(join(REPO, 'appliances/jeos/jeos.ova')));
     await expect.poll(() => vm(2).locator('.status').first().innerText(), { timeout: 30_000 })
       .toMatch(/powered off.*jeos\.ova: OVA package "jeos", Multiboot kernel jeos\.elf/);
     // The appliance's command line (appliances/jeos/vm.json) chose these workloads; the disk
@@ -230,14 +229,22 @@ describe.skipIf(!hasTool('chromium'))('the web page in chromium', () => {
     expect(out).not.toMatch(/\nwl callret /);
   });
 
+  it('boots a dropped disk image through the firmware, printing what SeaBIOS printed', async () => {
+    const fw = join(REPO, 'guests/firmware/tests');
+    const image: Uint8Array = makeDisk(readFileSync(join(fw, 'diskboot.bin')));
+    await dropFile(2, 'disk.img', image);
+    await expect.poll(() => vm(2).locator('.status').first().innerText(), { timeout: 30_000 })
+      .toMatch(/exited with status 1: .*disk\.img: a raw disk image, booted by the bundled/);
+    // Recorded under QEMU with SeaBIOS (guests/firmware/tests/diskboot.expected.txt).
+    const expected = readFileSync(join(fw, 'diskboot.expected.txt'), 'utf8')
+      .split('\n').filter((l) => l && !l.startsWith('#'));
+    expect((await consoleOf(2)).split(/\r?\n/).filter(Boolean)).toEqual(expected);
+    await expect(vm(2).locator('[role=alert]').innerText()).resolves.toBe('');
+  });
+
   it('shows why a dropped guest died, its console as under QEMU', async () => {
-    const kernel = [...readFileSync(join(REPO, 'guests/systests/triplefault.bin'))];
-    await page.evaluate((bytes) => {
-      const dt = new DataTransfer();
-      dt.items.add(new File([Uint8Array.from(bytes)], 'triplefault.bin'));
-      document.querySelector('#vm2')!.dispatchEvent(new DragEvent('drop',
-        { dataTransfer: dt, bubbles: true, cancelable: true }));
-    }, kernel);
+    await dropFile(2, 'triplefault.bin',
+      readFileSync(join(REPO, 'guests/systests/triplefault.bin')));
     const alert = vm(2).locator('[role=alert]');
     await expect.poll(() => alert.innerText(), { timeout: 15_000 })
       .toMatch(/^The guest shut down: the CPU shut down: /);
