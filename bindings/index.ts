@@ -26,3 +26,10 @@ export {
 } from './vmm/tables.js';
 /** The cost model: simulated cycles from counters with named CPU profiles. */
 export * as cost from './vmm/cost/index.js';
+/** The virtualization modes this build offers (each mode adds itself to the list). */
+export {
+  MODES, modeOptions, type ModeInfo, type ModeSwitch, type ModeChoice,
+} from './vmm/modes-list.js';
+/** The workload benchmark's pieces: A&A's figure 4, the counters the cost model prices. */
+export { ADAMS_AGESEN_FIG4, costCounters } from './bench/workloads.js';
+export { parseWorkloadLines, type WorkloadRow } from './machine/workloads.js';

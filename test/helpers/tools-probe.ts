@@ -26,6 +26,9 @@ function gccM32(): boolean {
   }
 }
 
+/** Where Debian's chromium package puts the browser (WASMVISOR_CHROMIUM overrides it). */
+export const CHROMIUM = process.env.WASMVISOR_CHROMIUM ?? '/usr/bin/chromium';
+
 export const TOOLS = {
   'qemu-img': { probe: () => runs('qemu-img', ['--version']), pkg: 'qemu-utils' },
   'qemu-io': { probe: () => runs('qemu-io', ['--version']), pkg: 'qemu-utils' },
@@ -43,6 +46,8 @@ export const TOOLS = {
     probe: () => /GNU tar/.test(String(spawnSync('tar', ['--version']).stdout)), pkg: 'tar',
   },
   sha256sum: { probe: () => runs('sha256sum', ['--version']), pkg: 'coreutils' },
+  // Debian's chromium, driven by playwright-core for the web page's tests.
+  chromium: { probe: () => existsSync(CHROMIUM), pkg: 'chromium' },
 } as const;
 
 export type Tool = keyof typeof TOOLS;
