@@ -35,12 +35,15 @@ import { parseSize } from '../disk/size.js';
 import { infoJson, infoText, backingChain, snapshotList } from './img-info.js';
 import type { ImageFormat } from '../disk/types.js';
 
+/** Formats written (-O, create); vpc (VHD) and vdi are also read (-f). */
 const FORMATS: ImageFormat[] = ['raw', 'qcow2', 'vmdk'];
+const READ_FORMATS: ImageFormat[] = [...FORMATS, 'vpc', 'vdi'];
 
 function format(f: string | undefined, what = '-f'): ImageFormat | undefined {
   if (f === undefined) return undefined;
-  if (!FORMATS.includes(f as ImageFormat))
-    throw new UsageError(`Unknown file format '${f}' (${what}); supported: ${FORMATS.join(', ')}`);
+  const list = what === '-O' || what === 'create' ? FORMATS : READ_FORMATS;
+  if (!list.includes(f as ImageFormat))
+    throw new UsageError(`Unknown file format '${f}' (${what}); supported: ${list.join(', ')}`);
   return f as ImageFormat;
 }
 
@@ -75,6 +78,8 @@ export function targetSpec(
 ): TargetSpec {
   const t: TargetSpec = { format: fmt };
   const known: Record<ImageFormat, string[]> = {
+    vpc: [],
+    vdi: [],
     raw: ['preallocation'],
     qcow2: [
       'compat',
@@ -331,7 +336,7 @@ export function registerImg(program: Command): void {
           quiet?: boolean;
         },
       ) => {
-        const fmt = format(o.format)!;
+        const fmt = format(o.format, 'create')!;
         const opts = parseOptions(o.options);
         if (o.backing !== undefined) opts.set('backing_file', o.backing);
         if (o.backingFormat !== undefined) opts.set('backing_fmt', o.backingFormat);
@@ -466,8 +471,9 @@ export function registerImg(program: Command): void {
       ) => {
         const src = new FileSource(resolve(file), 'r+');
         try {
-          const fmt = format(o.format) ?? detectFormat(src);
-          if (fmt === 'vmdk') throw new UsageError('Image format driver does not support resize');
+          const fmt = format(o.format) ?? detectFormat(src, file);
+          if (fmt !== 'raw' && fmt !== 'qcow2')
+            throw new UsageError('Image format driver does not support resize');
           const current = fmt === 'raw' ? src.size : readQcow2Header(src).size;
           const rel = /^[+-]/.exec(sizeText)?.[0];
           let delta: number;
@@ -515,7 +521,7 @@ export function registerImg(program: Command): void {
           throw new UsageError('snapshot needs exactly one of -l, -c NAME, -d NAME, -a NAME');
         const src = new FileSource(resolve(file), o.list ? 'r' : 'r+');
         try {
-          const fmt = format(o.format) ?? detectFormat(src);
+          const fmt = format(o.format) ?? detectFormat(src, file);
           if (fmt !== 'qcow2') {
             const action = o.list ? 'list'
               : o.create !== undefined ? 'create'
@@ -603,7 +609,7 @@ export function registerImg(program: Command): void {
       let r: CheckResult;
       let repaired: RepairResult | undefined;
       try {
-        const fmt = format(o.format) ?? detectFormat(src);
+        const fmt = format(o.format) ?? detectFormat(src, file);
         if (fmt === 'qcow2') {
           if (o.repair) {
             repaired = repairQcow2(src, o.repair as 'leaks' | 'all');

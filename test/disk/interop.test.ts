@@ -390,19 +390,13 @@ describe.skipIf(!hasQemuImg || !hasQemuIo)(
   },
 );
 
-describe.skipIf(!hasQemuImg)('formats that are not supported', () => {
-  it.each([
-    ['vdi', /VirtualBox VDI/],
-    ['vhdx', /VHDX/],
-    ['vpc', /VHD image/],
-  ] as Array<[string, RegExp]>)(
-    'a %s image written by qemu-img is refused by name, not read as raw',
-    (fmt, msg) => {
-      const f = join(t.dir, 'unsupported.' + fmt);
-      expect(qemuImg(['create', '-q', '-f', fmt, f, '1M']).status).toBe(0);
-      expect(() => openImageFile(f, { readOnly: true })).toThrow(msg);
-    },
-  );
+describe.skipIf(!hasQemuImg)('formats that are not read', () => {
+  // (formats.test.ts covers the others and VHD/VDI, which are read.)
+  it('a vhdx image written by qemu-img is refused by name, not read as raw', () => {
+    const f = join(t.dir, 'unsupported.vhdx');
+    expect(qemuImg(['create', '-q', '-f', 'vhdx', f, '1M']).status).toBe(0);
+    expect(() => openImageFile(f, { readOnly: true })).toThrow(/VHDX .*format "vhdx"/);
+  });
 });
 
 describe.skipIf(!hasQemuImg)(
