@@ -31,7 +31,7 @@ export class UnsupportedFormatError extends ImageError {
   }
 }
 
-/** Bytes read for detection: QEMU's probe buffer (block.c find_image_format, BLOCK_PROBE_BUF_SIZE). */
+/** Bytes read for detection: QEMU's probe buffer (block.c, BLOCK_PROBE_BUF_SIZE). */
 const PROBE_BYTES = 2048;
 
 const ascii = (b: Uint8Array, at: number, s: string) => {
