@@ -12,8 +12,13 @@ import { ImageError } from './errors.js';
 import { extentNameProblem, type ExtentResolver } from './vmdk/extents.js';
 import { normalizeMemberName } from '../ovf/paths.js';
 
-/** Backing chains deeper than this are refused (a loop of backing files ends here too). */
-export const MAX_BACKING_DEPTH = 16;
+/**
+ * Backing chains deeper than this are refused. qemu-img has no fixed limit (it reads a
+ * chain of 500 qcow2 files; open files are the bound): 1024 keeps within the usual
+ * 1024-descriptor limit of a process while reading any chain qemu-img reads in practice.
+ * A loop of backing files is found by name before that.
+ */
+export const MAX_BACKING_DEPTH = 1024;
 
 /**
  * Opens the extent files of the VMDK descriptor at `descriptor`: names are taken relative

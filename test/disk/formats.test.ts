@@ -284,3 +284,76 @@ describe.skipIf(!hasQemuImg || !hasQemuIo)('damaged VHD and VDI headers', () => 
     expect(qemuImg(['info', f]).status).not.toBe(0);
   });
 });
+
+describe.skipIf(!hasQemuImg || !hasQemuIo)('img check and backing chains against qemu-img', () => {
+  /** A qcow2 image of compressed clusters (qemu-img convert -c), its end cut off. */
+  function truncatedCompressed(name: string): string {
+    const raw = at(name + '.raw');
+    // Text-like data: several compressed streams per host cluster.
+    const words = Array.from({ length: 200000 }, (_, i) => `w${(i * 7919) % 10007} `).join('');
+    writeFileSync(raw, words.slice(0, 1 << 20));
+    const f = at(name);
+    expect(qemuImg(['convert', '-c', '-O', 'qcow2', raw, f]).status).toBe(0);
+    const b = readFileSync(f);
+    // Cut 200000 bytes: streams now run one cluster or more past the end.
+    writeFileSync(f, b.subarray(0, b.length - 200000));
+    return f;
+  }
+
+  it('compressed clusters past the end of the file: the errors and leak qemu-img reports', async () => {
+    const f = truncatedCompressed('cut.qcow2');
+    const q = qemuImg(['check', f]);
+    expect(q.status).toBe(2);
+    expect(q.stderr).toMatch(/exceeding the end of the file by one cluster or more/);
+    expect(q.stderr).toMatch(/Leaked cluster/);
+    const r = await runCliInProcess(['img', 'check', f]);
+    expect(r.status).toBe(q.status);
+    expect(r.out).toBe(q.stdout);
+    expect(r.err).toBe(q.stderr);
+    const qj = qemuImg(['check', '--output=json', f]);
+    const rj = await runCliInProcess(['img', 'check', '--output', 'json', f]);
+    expectQemuOutput(rj.out, qj.stdout);
+    // Repair: the same findings, the same file afterwards.
+    const mine = at('cut-mine.qcow2'), theirs = at('cut-theirs.qcow2');
+    writeFileSync(mine, readFileSync(f));
+    writeFileSync(theirs, readFileSync(f));
+    const qr = qemuImg(['check', '-r', 'all', theirs]);
+    const rr = await runCliInProcess(['img', 'check', '-r', 'all', mine]);
+    expect(rr.status).toBe(qr.status);
+    expect(rr.out).toBe(qr.stdout);
+    expect(sha256Bytes(readFileSync(mine))).toBe(sha256Bytes(readFileSync(theirs)));
+  });
+
+  it('a check that cannot complete exits 1 with "Check failed", as qemu-img does', async () => {
+    const f = at('nohdr.qcow2');
+    const b = new Uint8Array(1024);
+    new DataView(b.buffer).setUint32(0, 0x514649fb);
+    new DataView(b.buffer).setUint32(4, 3);
+    writeFileSync(f, b);
+    const r = await runCliInProcess(['img', 'check', '-f', 'qcow2', f]);
+    expect(r.status).toBe(1);
+    expect(r.err).toMatch(/Check failed\n$/);
+    expect(qemuImg(['check', '-f', 'qcow2', f]).status).toBe(1);
+  });
+
+  it('a backing chain of 40 qcow2 files (the former limit was 16) reads as qemu-img reads it', async () => {
+    const n = 40;
+    expect(qemuImg(['create', '-q', '-f', 'qcow2', at('c0.qcow2'), '4M']).status).toBe(0);
+    for (let i = 1; i <= n; i++) {
+      const c = qemuImg(['create', '-q', '-f', 'qcow2', '-b', `c${i - 1}.qcow2`, '-F', 'qcow2',
+        at(`c${i}.qcow2`)]);
+      expect(c.status, c.stderr).toBe(0);
+      if (i % 9 === 0) qemuIo('qcow2', at(`c${i}.qcow2`), [`write -P ${i} ${i * 64}k 64k`]);
+    }
+    qemuIo('qcow2', at('c0.qcow2'), ['write -P 0xee 0 1M']);
+    const top = at(`c${n}.qcow2`);
+    const q = qemuImg(['info', '--backing-chain', '--output=json', top]);
+    const r = await runCliInProcess(['img', 'info', '--backing-chain', '--output', 'json', top]);
+    expect(r.status, r.err).toBe(0);
+    expectQemuOutput(r.out, q.stdout);
+    const qraw = at('chain.qemu.raw'), raw = at('chain.raw');
+    expect(qemuImg(['convert', '-O', 'raw', top, qraw]).status).toBe(0);
+    expect((await runCliInProcess(['img', 'convert', '-O', 'raw', top, raw])).status).toBe(0);
+    expect(sha256Bytes(readFileSync(raw))).toBe(sha256Bytes(readFileSync(qraw)));
+  });
+});
