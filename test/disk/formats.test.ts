@@ -357,3 +357,42 @@ describe.skipIf(!hasQemuImg || !hasQemuIo)('img check and backing chains against
     expect(sha256Bytes(readFileSync(raw))).toBe(sha256Bytes(readFileSync(qraw)));
   });
 });
+
+describe.skipIf(!hasQemuImg || !hasQemuIo)('fuzz: mutated VHD and VDI images fail cleanly', () => {
+  const rounds = Number(process.env.DISK_FUZZ_ROUNDS ?? 150);
+  it.each([
+    ['dynamic.vhd', 'vpc', []],
+    ['fixed.vhd', 'vpc', ['-o', 'subformat=fixed']],
+    ['dynamic.vdi', 'vdi', []],
+    ['static.vdi', 'vdi', ['-o', 'static=on']],
+  ] as Array<[string, string, string[]]>)(`%s: ${rounds} mutations`, (name, fmt, opts) => {
+    const orig = bytesOf('fuzz-' + name, fmt, opts, '4M');
+    let s = 12345 + name.length;
+    const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+    let errors = 0;
+    for (let i = 0; i < rounds; i++) {
+      let b = orig.slice();
+      if (i % 5 === 4) b = b.slice(0, Math.floor(rnd() * b.length));
+      else {
+        // Damage the header area or the footer (where the metadata is).
+        for (let k = 0; k < 1 + Math.floor(rnd() * 6); k++) {
+          const where =
+            rnd() < 0.5 ? Math.floor(rnd() * 4096) : b.length - 1 - Math.floor(rnd() * 512);
+          b[where] = Math.floor(rnd() * 256);
+        }
+      }
+      try {
+        const img = openImage(new MemorySource(b, false), { readOnly: true });
+        const buf = new Uint8Array(1 << 20);
+        for (let pos = 0; pos < Math.min(img.size, 64 << 20); pos += buf.length)
+          img.read(pos, buf.subarray(0, Math.min(buf.length, img.size - pos)));
+        img.blockStatus(0, img.size);
+      } catch (e) {
+        if (!(e instanceof ImageError)) throw new Error(`${name} round ${i}: ${(e as Error).stack}`);
+        expect((e as Error).message).not.toMatch(/out of bounds|outside the bounds/);
+        errors++;
+      }
+    }
+    expect(errors).toBeGreaterThan(0);
+  });
+});
