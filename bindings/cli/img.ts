@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { basename, dirname, join, resolve } from 'node:path';
 import { renameSync, rmSync, existsSync, statSync } from 'node:fs';
-import { UsageError, setExitStatus } from './main.js';
+import { UsageError, setExitStatus } from './errors.js';
 import { FileSource, fsReason } from '../disk/node-file.js';
 import { ImageError } from '../disk/errors.js';
 import { openImageFile, extentResolver } from '../disk/node.js';
