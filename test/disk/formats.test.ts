@@ -396,3 +396,32 @@ describe.skipIf(!hasQemuImg || !hasQemuIo)('fuzz: mutated VHD and VDI images fai
     expect(errors).toBeGreaterThan(0);
   });
 });
+
+describe.skipIf(!hasQemuImg || !hasQemuIo)('convert to streamOptimized VMDK with Node\'s zlib', () => {
+  it('a qcow2 with random and text data: qemu-img compares it equal and checks it clean', async () => {
+    const f = at('bench-small.qcow2');
+    expect(qemuImg(['create', '-q', '-f', 'qcow2', f, '256M']).status).toBe(0);
+    // The benchmark's source in small: random runs and text runs, with holes between.
+    const text = at('text.raw');
+    writeFileSync(text, Array.from({ length: 60000 }, (_, i) => `line ${i * 31} ok\n`).join(''));
+    qemuIo('qcow2', f, ['write -P 0x61 0 1M']);
+    const rnd = at('rnd.raw');
+    writeFileSync(rnd, new Uint8Array(Array.from({ length: 3 << 20 }, (_, i) =>
+      ((i * 2654435761) >>> 13) & 0xff)));
+    const mixed = at('mixed.raw');
+    expect(qemuImg(['convert', '-O', 'raw', f, mixed]).status).toBe(0);
+    const buf = readFileSync(mixed);
+    buf.set(readFileSync(rnd), 64 << 20);
+    buf.set(readFileSync(text).subarray(0, 1 << 20), 200 << 20);
+    writeFileSync(mixed, buf);
+    const src = at('mixed.qcow2');
+    expect(qemuImg(['convert', '-O', 'qcow2', mixed, src]).status).toBe(0);
+    const out = at('mixed.vmdk');
+    const r = await runCliInProcess(
+      ['img', 'convert', '-O', 'vmdk', '-o', 'subformat=streamOptimized', src, out],
+    );
+    expect(r.status, r.err).toBe(0);
+    expect(qemuImg(['compare', src, out]).stdout).toBe('Images are identical.\n');
+    expect(qemuImg(['check', out]).status).toBe(0);
+  });
+});
