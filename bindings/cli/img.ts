@@ -22,6 +22,8 @@ import {
 } from '../disk/convert.js';
 import { checkQcow2, repairQcow2, type RepairResult } from '../disk/qcow2/check.js';
 import { checkVmdk } from '../disk/vmdk/check.js';
+import { checkVdi } from '../disk/vdi.js';
+import { checkVhdx } from '../disk/vhdx.js';
 import { checkExitStatus, checkJson, formatCheck, type CheckResult } from '../disk/check.js';
 import { detectFormat } from '../disk/open.js';
 import { readHeader as readQcow2Header } from '../disk/qcow2/header.js';
@@ -35,9 +37,9 @@ import { parseSize } from '../disk/size.js';
 import { infoJson, infoText, backingChain, snapshotList } from './img-info.js';
 import type { ImageFormat } from '../disk/types.js';
 
-/** Formats written (-O, create); vpc (VHD) and vdi are also read (-f). */
+/** Formats written (-O, create); vpc (VHD), vhdx and vdi are also read (-f). */
 const FORMATS: ImageFormat[] = ['raw', 'qcow2', 'vmdk'];
-const READ_FORMATS: ImageFormat[] = [...FORMATS, 'vpc', 'vdi'];
+const READ_FORMATS: ImageFormat[] = [...FORMATS, 'vpc', 'vhdx', 'vdi'];
 
 function format(f: string | undefined, what = '-f'): ImageFormat | undefined {
   if (f === undefined) return undefined;
@@ -79,6 +81,7 @@ export function targetSpec(
   const t: TargetSpec = { format: fmt };
   const known: Record<ImageFormat, string[]> = {
     vpc: [],
+    vhdx: [],
     vdi: [],
     raw: ['preallocation'],
     qcow2: [
@@ -622,6 +625,9 @@ export function registerImg(program: Command): void {
         } else if (fmt === 'vmdk') {
           if (o.repair) throw new UsageError('repair is supported for qcow2 images only');
           r = checkVmdk(src, extentResolver(file));
+        } else if (fmt === 'vdi' || fmt === 'vhdx') {
+          if (o.repair) throw new UsageError('repair is supported for qcow2 images only');
+          r = fmt === 'vdi' ? checkVdi(src) : checkVhdx(src);
         } else throw new UsageError(`This image format does not support checks (${fmt})`, 63);
       } finally {
         src.close();

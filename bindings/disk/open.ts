@@ -12,6 +12,7 @@ import { QCOW2_MAGIC } from './qcow2/constants.js';
 import { SPARSE_MAGIC } from './vmdk/constants.js';
 import { VpcImage, hasVhdFooter } from './vpc.js';
 import { VdiImage, VDI_SIGNATURE } from './vdi.js';
+import { VhdxImage } from './vhdx.js';
 
 export type { BackingResolver, ExtentResolver };
 
@@ -78,8 +79,6 @@ function probeUnsupported(h: Uint8Array, dv: DataView, src: ByteSource, name?: s
     '#!/bin/sh\n#V2.0 Format\nmodprobe cloop file=$0 && mount -r -t iso9660 /dev/cloop $1\n';
   if (n > 0 && ascii(h, 0, cloop.slice(0, Math.min(n, cloop.length))))
     return ['cloop', 'a compressed loop (cloop) image'];
-  // block/vhdx.c vhdx_probe: the file type identifier "vhdxfile" (VHDX spec 2.2.1).
-  if (ascii(h, 0, 'vhdxfile')) return ['vhdx', 'a VHDX (Hyper-V) image'];
   // block/vmdk.c: VMDK3_MAGIC "COWD" (ESX 2 / GSX sparse extents).
   if (ascii(h, 0, 'COWD')) return ['vmdk', 'a VMware COWD (version 3) sparse extent'];
   // block/dmg.c dmg_probe goes by the ".dmg" name; the "koly" trailer in the last 512 bytes
@@ -115,6 +114,8 @@ export function detectFormat(src: ByteSource, name?: string): ImageFormat {
   if (isDescriptorText(h)) return 'vmdk';
   // block/vpc.c vpc_probe: the footer copy at offset 0 (dynamic and differencing disks).
   if (ascii(h, 0, 'conectix')) return 'vpc';
+  // block/vhdx.c vhdx_probe: the file type identifier "vhdxfile" (MS-VHDX 2.2.1).
+  if (ascii(h, 0, 'vhdxfile')) return 'vhdx';
   // block/vdi.c vdi_probe: the signature at 0x40 (VirtualBox VDI header).
   if (n >= 0x44 && dv.getUint32(0x40, true) === VDI_SIGNATURE) return 'vdi';
   const other = probeUnsupported(h, dv, src, name);
@@ -155,11 +156,13 @@ export function openImage(src: ByteSource, opts: OpenOptions = {}): DiskImage {
     }
     case 'vpc':
     case 'vdi':
+    case 'vhdx':
       // Read only whatever was asked: the image says readOnly, and writes fail.
-      return format === 'vpc' ? new VpcImage(src) : new VdiImage(src);
+      return format === 'vpc' ? new VpcImage(src)
+        : format === 'vdi' ? new VdiImage(src) : new VhdxImage(src);
     default:
       throw new ImageError(
-        `unknown image format "${format as string}" (use raw, qcow2, vmdk, vpc or vdi)`,
+        `unknown image format "${format as string}" (use raw, qcow2, vmdk, vpc, vhdx or vdi)`,
       );
   }
 }

@@ -7,6 +7,7 @@
  */
 import { readExact, type ByteSource } from './source.js';
 import { fail } from './errors.js';
+import { checkOrFail, emptyCheck, type CheckResult } from './check.js';
 import { BlockTableImage, UNALLOCATED } from './blocktable.js';
 
 /** VDI_IMAGE_SIGNATURE, at 0x40 after the 64-byte "<<< ... >>>" text. */
@@ -21,6 +22,7 @@ const H_DISK_SIZE = 0x170;
 const H_BLOCK_SIZE = 0x178;
 const H_BLOCK_EXTRA = 0x17c;
 const H_BLOCKS = 0x180;
+const H_BLOCKS_ALLOCATED = 0x184;
 const H_UUID_LINK = 0x1a8;
 const H_UUID_PARENT = 0x1b8;
 const HEADER_BYTES = 0x200;
@@ -98,10 +100,46 @@ export class VdiImage extends BlockTableImage {
     super(src, diskSize, BLOCK_SIZE);
     this.bmap = bmap;
     this.dataOffset = dataOff;
+    this.blocksAllocated = u32(H_BLOCKS_ALLOCATED);
+  }
+
+  readonly blocksAllocated: number;
+
+  /**
+   * `img check` as QEMU's vdi_co_check: each data block used by one map entry only, and
+   * the header's count of allocated blocks right (the open has checked the rest).
+   */
+  check(): CheckResult {
+    const r = emptyCheck('vdi');
+    const owner = new Map<number, number>();
+    let allocated = 0;
+    this.bmap.forEach((e, i) => {
+      if (e >= FIRST_UNALLOCATED) return;
+      allocated++;
+      const prev = owner.get(e);
+      if (prev === undefined) owner.set(e, i);
+      else {
+        r.corruptions++;
+        // (vdi_co_check prints the data block index twice.)
+        r.messages.push(`ERROR: block index ${e} also used by ${e}`);
+      }
+    });
+    if (allocated !== this.blocksAllocated) {
+      r.corruptions++;
+      r.messages.push(
+        `ERROR: allocated blocks mismatch, is ${allocated}, should be ${this.blocksAllocated}`,
+      );
+    }
+    return r;
   }
 
   protected blockOffset(i: number): number {
     const e = this.bmap[i];
     return e >= FIRST_UNALLOCATED ? UNALLOCATED : this.dataOffset + e * BLOCK_SIZE;
   }
+}
+
+/** `img check` of a VDI image: its header and map as the open checks them, then check(). */
+export function checkVdi(src: ByteSource): CheckResult {
+  return checkOrFail('vdi', () => new VdiImage(src).check());
 }

@@ -2,8 +2,8 @@
  * Formats beyond raw, qcow2 and VMDK, against qemu-img 7.2 (and Bochs' bximage):
  * - the formats of QEMU's other block drivers are recognized by their magic and refused
  *   with the name `qemu-img info` gives them, never read as raw data;
- * - VHD (qemu-img's "vpc": fixed and dynamic, CHS-derived and exact sizes) and VDI (dynamic
- *   and static) images made by qemu-img and written by qemu-io read byte for byte as
+ * - VHD (qemu-img's "vpc": fixed and dynamic, CHS-derived and exact sizes), VHDX (fixed,
+ *   dynamic, 1 MiB blocks) and VDI (dynamic and static) images made by qemu-img and written by qemu-io read byte for byte as
  *   `qemu-img convert -O raw` reads them, and `img info` prints what `qemu-img info` prints;
  * - damaged headers end in an ImageError naming the field and its offset.
  */
@@ -46,7 +46,6 @@ describe.skipIf(!hasQemuImg)('formats this code does not read are named, not rea
     ['parallels', []],
     ['luks', secret],
     ['qcow', []],
-    ['vhdx', []],
   ];
   for (const [fmt, extra] of cases) {
     it(`${fmt} (qemu-img create -f ${fmt})`, async () => {
@@ -111,7 +110,7 @@ describe.skipIf(!hasQemuImg)('formats this code does not read are named, not rea
 });
 
 /** VHD and VDI images qemu-img makes, written by qemu-io, and the options that made them. */
-const IMAGES: Array<{ name: string; fmt: 'vpc' | 'vdi'; opts: string[]; size: string }> = [
+const IMAGES: Array<{ name: string; fmt: 'vpc' | 'vdi' | 'vhdx'; opts: string[]; size: string }> = [
   { name: 'dynamic.vhd', fmt: 'vpc', opts: [], size: '64M' },
   { name: 'fixed.vhd', fmt: 'vpc', opts: ['-o', 'subformat=fixed'], size: '64M' },
   { name: 'exact.vhd', fmt: 'vpc', opts: ['-o', 'force_size=on'], size: '64M' },
@@ -121,6 +120,11 @@ const IMAGES: Array<{ name: string; fmt: 'vpc' | 'vdi'; opts: string[]; size: st
   { name: 'dynamic.vdi', fmt: 'vdi', opts: [], size: '64M' },
   { name: 'static.vdi', fmt: 'vdi', opts: ['-o', 'static=on'], size: '20M' },
   { name: 'odd.vdi', fmt: 'vdi', opts: [], size: '3000k' },
+  { name: 'dynamic.vhdx', fmt: 'vhdx', opts: [], size: '64M' },
+  { name: 'fixed.vhdx', fmt: 'vhdx', opts: ['-o', 'subformat=fixed'], size: '24M' },
+  { name: 'small-blocks.vhdx', fmt: 'vhdx', opts: ['-o', 'block_size=1M'], size: '40M' },
+  { name: 'odd.vhdx', fmt: 'vhdx', opts: ['-o', 'block_size=1M,block_state_zero=off'],
+    size: '3000k' },
 ];
 
 describe.skipIf(!hasQemuImg || !hasQemuIo)('VHD and VDI images made by qemu-img', () => {
@@ -175,12 +179,55 @@ describe.skipIf(!hasQemuImg || !hasQemuIo)('VHD and VDI images made by qemu-img'
     });
   }
 
-  it('check, resize and snapshot refuse these formats as qemu-img does', async () => {
-    const f = at('dynamic.vhd');
-    const r = await runCliInProcess(['img', 'check', f]);
+  it('VHDX: blocks past the first sector bitmap entry of the BAT (chunk ratio 4096)', async () => {
+    // 1 MiB blocks, 512-byte sectors: 2^23 * 512 / 2^20 = 4096 payload entries, then a
+    // sector bitmap entry (MS-VHDX 2.5); the block at 4.5 GiB sits after it.
+    const f = at('big.vhdx');
+    expect(qemuImg(['create', '-q', '-f', 'vhdx', '-o', 'block_size=1M', f, '5G']).status)
+      .toBe(0);
+    qemuIo('vhdx', f, ['write -P 0x44 4608M 64k', 'write -P 0x45 4095M 2M']);
+    const img = openImageFile(f, { readOnly: true });
+    const b = new Uint8Array(64 << 10);
+    img.read(4608 * 2 ** 20, b);
+    expect(b.every((x) => x === 0x44)).toBe(true);
+    img.close();
+    const qc = at('big.qcow2');
+    expect((await runCliInProcess(['img', 'convert', '-O', 'qcow2', f, qc])).status).toBe(0);
+    expect(qemuImg(['compare', '-f', 'vhdx', f, qc]).stdout).toBe('Images are identical.\n');
+  });
+
+  it('img check: as qemu-img on VDI and VHDX (clean), VHD (63, no checks)', async () => {
+    const names = ['dynamic.vdi', 'static.vdi', 'dynamic.vhdx', 'fixed.vhdx', 'dynamic.vhd'];
+    for (const name of names) {
+      const f = at(name);
+      const q = qemuImg(['check', f]);
+      const r = await runCliInProcess(['img', 'check', f]);
+      expect(r.status, name).toBe(q.status);
+      if (q.status === 0) {
+        expect(r.out).toBe(q.stdout);
+        const qj = qemuImg(['check', '--output=json', f]);
+        const rj = await runCliInProcess(['img', 'check', '--output', 'json', f]);
+        expectQemuOutput(rj.out, qj.stdout);
+      }
+    }
+    expect((await runCliInProcess(['img', 'check', at('dynamic.vhd')])).status).toBe(63);
+  });
+
+  it('img check: a VDI data block used twice, as qemu-img reports it', async () => {
+    const f = at('dup.vdi');
+    expect(qemuImg(['create', '-q', '-f', 'vdi', f, '8M']).status).toBe(0);
+    qemuIo('vdi', f, ['write -P 1 0 1M', 'write -P 2 3M 1M']);
+    const b = new Uint8Array(readFileSync(f));
+    const dv = new DataView(b.buffer);
+    const bmap = dv.getUint32(0x154, true);
+    dv.setUint32(bmap + 5 * 4, dv.getUint32(bmap, true), true);
+    writeFileSync(f, b);
     const q = qemuImg(['check', f]);
-    expect(r.status).toBe(q.status);
-    expect(r.status).toBe(63);
+    const r = await runCliInProcess(['img', 'check', f]);
+    expect(q.status).toBe(2);
+    expect(r.status).toBe(2);
+    expect(r.err).toBe(q.stderr);
+    expect(r.out).toBe(q.stdout);
   });
 });
 
