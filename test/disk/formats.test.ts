@@ -15,6 +15,7 @@ import { openImageFile } from '../../bindings/disk/node.js';
 import { detectFormat, openImage, UnsupportedFormatError } from '../../bindings/disk/open.js';
 import { MemorySource } from '../../bindings/disk/source.js';
 import { ImageError } from '../../bindings/disk/errors.js';
+import { crc32c } from '../../bindings/disk/vhdx.js';
 import { runCliInProcess } from '../helpers/cli.js';
 import { hasTool } from '../helpers/tools.js';
 import {
@@ -239,7 +240,7 @@ function bytesOf(name: string, fmt: string, opts: string[], size: string): Uint8
   return new Uint8Array(readFileSync(f));
 }
 
-function openBytes(b: Uint8Array, format?: 'vpc' | 'vdi') {
+function openBytes(b: Uint8Array, format?: 'vpc' | 'vdi' | 'vhdx') {
   return openImage(new MemorySource(b, false), { format, readOnly: true });
 }
 
@@ -332,6 +333,72 @@ describe.skipIf(!hasQemuImg || !hasQemuIo)('damaged VHD and VDI headers', () => 
   });
 });
 
+describe.skipIf(!hasQemuImg || !hasQemuIo)('damaged VHDX metadata and BAT', () => {
+  /** The regions of a qemu-img VHDX (region table 1 at 192 KiB, MS-VHDX 2.2.3). */
+  function regions(b: Uint8Array): { bat: number; meta: number } {
+    const dv = new DataView(b.buffer);
+    const out = { bat: 0, meta: 0 };
+    for (let i = 0; i < dv.getUint32(192 * 1024 + 8, true); i++) {
+      const e = 192 * 1024 + 16 + i * 32;
+      const off = Number(dv.getBigUint64(e + 16, true));
+      // The first bytes of the BAT GUID 2DC27766-... as stored (little-endian).
+      if (dv.getUint32(e, true) === 0x2dc27766) out.bat = off;
+      else out.meta = off;
+    }
+    return out;
+  }
+  /** The offset of a metadata item by the first 32 bits of its GUID. */
+  function item(b: Uint8Array, meta: number, first: number): number {
+    const dv = new DataView(b.buffer);
+    for (let i = 0; i < dv.getUint16(meta + 10, true); i++) {
+      const e = meta + 32 + i * 32;
+      if (dv.getUint32(e, true) === first) return meta + dv.getUint32(e + 16, true);
+    }
+    throw new Error('no such item');
+  }
+
+  it('CRC-32C gives the check value of RFC 3720 B.4 ("123456789" -> 0xe3069283)', () => {
+    expect(crc32c(new TextEncoder().encode('123456789'))).toBe(0xe3069283);
+    // ... and the checksum qemu-img wrote into a header.
+    const b = bytesOf('crc.vhdx', 'vhdx', [], '8M');
+    const h = b.slice(64 * 1024, 68 * 1024);
+    const stored = new DataView(h.buffer).getUint32(4, true);
+    h.fill(0, 4, 8);
+    expect(crc32c(h)).toBe(stored);
+  });
+
+  it('a BAT entry past the end, a bad block size, a huge disk size, a pending log', () => {
+    const orig = bytesOf('v.vhdx', 'vhdx', ['-o', 'block_size=1M'], '16M');
+    const { bat, meta } = regions(orig);
+    let b = orig.slice();
+    const dv = (x: Uint8Array) => new DataView(x.buffer);
+    // Block 0 is present (state 6); aim it 1 TiB away.
+    expect(dv(b).getUint32(bat, true) & 7).toBe(6);
+    dv(b).setUint32(bat + 4, 0x100, true);
+    expect(errorOf(() => openBytes(b)).message).toMatch(
+      new RegExp(`vhdx: BAT entry 0 at offset 0x${bat.toString(16)}: block 0 at .* is outside`),
+    );
+    b = orig.slice();
+    const fp = item(b, meta, 0xcaa16737);
+    dv(b).setUint32(fp, 3 << 20, true);
+    expect(errorOf(() => openBytes(b)).message).toMatch(
+      new RegExp(`block size at offset 0x${fp.toString(16)}: 3145728 is not a power of two`),
+    );
+    b = orig.slice();
+    const vs = item(b, meta, 0x2fa54224);
+    dv(b).setBigUint64(vs, 1n << 50n, true);
+    expect(errorOf(() => openBytes(b)).message).toMatch(/virtual disk size at offset/);
+    b = orig.slice();
+    // A log GUID in both headers (their CRC-32C recomputed, so the headers stay valid).
+    for (const h of [64 * 1024, 128 * 1024]) {
+      b[h + 48] = 1;
+      dv(b).setUint32(h + 4, 0, true);
+      dv(b).setUint32(h + 4, crc32c(b.subarray(h, h + 4096)), true);
+    }
+    expect(errorOf(() => openBytes(b)).message).toMatch(/log GUID .* never replayed/);
+  });
+});
+
 describe.skipIf(!hasQemuImg || !hasQemuIo)('img check and backing chains against qemu-img', () => {
   /** A qcow2 image of compressed clusters (qemu-img convert -c), its end cut off. */
   function truncatedCompressed(name: string): string {
@@ -405,13 +472,14 @@ describe.skipIf(!hasQemuImg || !hasQemuIo)('img check and backing chains against
   });
 });
 
-describe.skipIf(!hasQemuImg || !hasQemuIo)('fuzz: mutated VHD and VDI images fail cleanly', () => {
+describe.skipIf(!hasQemuImg || !hasQemuIo)('fuzz: mutated VHD, VHDX and VDI images fail cleanly', () => {
   const rounds = Number(process.env.DISK_FUZZ_ROUNDS ?? 150);
   it.each([
     ['dynamic.vhd', 'vpc', []],
     ['fixed.vhd', 'vpc', ['-o', 'subformat=fixed']],
     ['dynamic.vdi', 'vdi', []],
     ['static.vdi', 'vdi', ['-o', 'static=on']],
+    ['dynamic.vhdx', 'vhdx', ['-o', 'block_size=1M']],
   ] as Array<[string, string, string[]]>)(`%s: ${rounds} mutations`, (name, fmt, opts) => {
     const orig = bytesOf('fuzz-' + name, fmt, opts, '4M');
     let s = 12345 + name.length;
@@ -423,8 +491,10 @@ describe.skipIf(!hasQemuImg || !hasQemuIo)('fuzz: mutated VHD and VDI images fai
       else {
         // Damage the header area or the footer (where the metadata is).
         for (let k = 0; k < 1 + Math.floor(rnd() * 6); k++) {
+          // (A VHDX keeps its metadata in the first few MiB: headers, regions, BAT.)
+          const head = fmt === 'vhdx' ? Math.min(b.length, 4 << 20) : 4096;
           const where =
-            rnd() < 0.5 ? Math.floor(rnd() * 4096) : b.length - 1 - Math.floor(rnd() * 512);
+            rnd() < 0.5 ? Math.floor(rnd() * head) : b.length - 1 - Math.floor(rnd() * 512);
           b[where] = Math.floor(rnd() * 256);
         }
       }
