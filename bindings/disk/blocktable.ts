@@ -84,7 +84,8 @@ export abstract class BlockTableImage implements DiskImage {
     return data
       ? { start: offset, length: len, depth: 0, present: true, zero: false, data: true,
           offset: start }
-      : { start: offset, length: len, depth: 0, present: false, zero: true, data: false };
+      // No backing file: qemu counts a block that reads as zeros as present in this image.
+      : { start: offset, length: len, depth: 0, present: true, zero: true, data: false };
   }
 
   info(): ImageInfo {
