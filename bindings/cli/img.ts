@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { basename, dirname, join, resolve } from 'node:path';
 import { renameSync, rmSync, existsSync, statSync } from 'node:fs';
-import { UsageError, setExitStatus } from './main.js';
+import { UsageError, setExitStatus } from './errors.js';
 import { FileSource, fsReason } from '../disk/node-file.js';
 import { ImageError } from '../disk/errors.js';
 import { openImageFile, extentResolver } from '../disk/node.js';
@@ -22,6 +22,8 @@ import {
 } from '../disk/convert.js';
 import { checkQcow2, repairQcow2, type RepairResult } from '../disk/qcow2/check.js';
 import { checkVmdk } from '../disk/vmdk/check.js';
+import { checkVdi } from '../disk/vdi.js';
+import { checkVhdx } from '../disk/vhdx.js';
 import { checkExitStatus, checkJson, formatCheck, type CheckResult } from '../disk/check.js';
 import { detectFormat } from '../disk/open.js';
 import { readHeader as readQcow2Header } from '../disk/qcow2/header.js';
@@ -35,12 +37,15 @@ import { parseSize } from '../disk/size.js';
 import { infoJson, infoText, backingChain, snapshotList } from './img-info.js';
 import type { ImageFormat } from '../disk/types.js';
 
+/** Formats written (-O, create); vpc (VHD), vhdx and vdi are also read (-f). */
 const FORMATS: ImageFormat[] = ['raw', 'qcow2', 'vmdk'];
+const READ_FORMATS: ImageFormat[] = [...FORMATS, 'vpc', 'vhdx', 'vdi'];
 
 function format(f: string | undefined, what = '-f'): ImageFormat | undefined {
   if (f === undefined) return undefined;
-  if (!FORMATS.includes(f as ImageFormat))
-    throw new UsageError(`Unknown file format '${f}' (${what}); supported: ${FORMATS.join(', ')}`);
+  const list = what === '-O' || what === 'create' ? FORMATS : READ_FORMATS;
+  if (!list.includes(f as ImageFormat))
+    throw new UsageError(`Unknown file format '${f}' (${what}); supported: ${list.join(', ')}`);
   return f as ImageFormat;
 }
 
@@ -75,6 +80,9 @@ export function targetSpec(
 ): TargetSpec {
   const t: TargetSpec = { format: fmt };
   const known: Record<ImageFormat, string[]> = {
+    vpc: [],
+    vhdx: [],
+    vdi: [],
     raw: ['preallocation'],
     qcow2: [
       'compat',
@@ -331,7 +339,7 @@ export function registerImg(program: Command): void {
           quiet?: boolean;
         },
       ) => {
-        const fmt = format(o.format)!;
+        const fmt = format(o.format, 'create')!;
         const opts = parseOptions(o.options);
         if (o.backing !== undefined) opts.set('backing_file', o.backing);
         if (o.backingFormat !== undefined) opts.set('backing_fmt', o.backingFormat);
@@ -466,8 +474,9 @@ export function registerImg(program: Command): void {
       ) => {
         const src = new FileSource(resolve(file), 'r+');
         try {
-          const fmt = format(o.format) ?? detectFormat(src);
-          if (fmt === 'vmdk') throw new UsageError('Image format driver does not support resize');
+          const fmt = format(o.format) ?? detectFormat(src, file);
+          if (fmt !== 'raw' && fmt !== 'qcow2')
+            throw new UsageError('Image format driver does not support resize');
           const current = fmt === 'raw' ? src.size : readQcow2Header(src).size;
           const rel = /^[+-]/.exec(sizeText)?.[0];
           let delta: number;
@@ -515,7 +524,7 @@ export function registerImg(program: Command): void {
           throw new UsageError('snapshot needs exactly one of -l, -c NAME, -d NAME, -a NAME');
         const src = new FileSource(resolve(file), o.list ? 'r' : 'r+');
         try {
-          const fmt = format(o.format) ?? detectFormat(src);
+          const fmt = format(o.format) ?? detectFormat(src, file);
           if (fmt !== 'qcow2') {
             const action = o.list ? 'list'
               : o.create !== undefined ? 'create'
@@ -583,7 +592,11 @@ export function registerImg(program: Command): void {
 
   img
     .command('check')
-    .description("Check an image's metadata (qcow2 refcounts, VMDK grain directory and tables)")
+    .description(
+      "Check an image's metadata (qcow2 refcounts, VMDK grain directory and tables). Exit " +
+        'status as qemu-img: 0 clean, 1 check not completed, 2 corruptions, 3 leaks only, ' +
+        '63 format without checks',
+    )
     .argument('<file>')
     .option('-f, --format <fmt>', 'image format (detected when absent)')
     .option('--output <fmt>', 'human or json', 'human')
@@ -603,7 +616,7 @@ export function registerImg(program: Command): void {
       let r: CheckResult;
       let repaired: RepairResult | undefined;
       try {
-        const fmt = format(o.format) ?? detectFormat(src);
+        const fmt = format(o.format) ?? detectFormat(src, file);
         if (fmt === 'qcow2') {
           if (o.repair) {
             repaired = repairQcow2(src, o.repair as 'leaks' | 'all');
@@ -612,6 +625,9 @@ export function registerImg(program: Command): void {
         } else if (fmt === 'vmdk') {
           if (o.repair) throw new UsageError('repair is supported for qcow2 images only');
           r = checkVmdk(src, extentResolver(file));
+        } else if (fmt === 'vdi' || fmt === 'vhdx') {
+          if (o.repair) throw new UsageError('repair is supported for qcow2 images only');
+          r = fmt === 'vdi' ? checkVdi(src) : checkVhdx(src);
         } else throw new UsageError(`This image format does not support checks (${fmt})`, 63);
       } finally {
         src.close();
@@ -636,6 +652,8 @@ export function registerImg(program: Command): void {
         }
         print(s + formatCheck(r));
       }
+      // qemu-img: a check that could not complete ends with "Check failed" and status 1.
+      if (r['check-errors'] > 0) process.stderr.write('Check failed\n');
       setExitStatus(this, checkExitStatus(r));
     });
 }

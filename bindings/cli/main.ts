@@ -3,26 +3,12 @@
  * this file only wires them and turns errors into exit status 2 with a message.
  */
 import { Command, CommanderError } from 'commander';
-import { registerRun } from './run.js';
-import { registerBench } from './bench.js';
-import { registerOvf } from './ovf.js';
-import { registerImg } from './img.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from './paths.js';
+import { UsageError } from './errors.js';
 
-/** An error whose message is meant for the user as it is (no stack trace). */
-export class UsageError extends Error {
-  constructor(message: string, readonly exitCode = 2) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
-
-/** An error's code (ENOENT...) or message. */
-export function errCode(e: unknown): string {
-  return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-}
+export { UsageError, errCode, setExitStatus } from './errors.js';
 
 /** The version in the installed package.json (the one npm shows), read at run time. */
 export function packageVersion(): string {
@@ -30,24 +16,34 @@ export function packageVersion(): string {
   return (JSON.parse(text) as { version: string }).version;
 }
 
-export function buildProgram(): Command {
+/**
+ * The program with its subcommands. Each subsystem's module is loaded only when needed:
+ * `only` names the one subcommand the arguments ask for (`img` then loads the disk code
+ * alone, not the emulator, which keeps a conversion's memory down).
+ */
+export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command('wasmvisor')
     .description('An x86 PC in WebAssembly with a hypervisor on top: run guests, measure '
       + 'virtualization, handle appliances and disk images.')
     .version(packageVersion(), '-V, --version', 'print the version of wasmvisor')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  registerRun(program);
-  registerBench(program);
-  registerOvf(program);
-  registerImg(program);
+  const want = (name: string) => only === undefined || only === name;
+  if (want('run')) (await import('./run.js')).registerRun(program);
+  if (want('bench')) (await import('./bench.js')).registerBench(program);
+  if (want('ovf')) (await import('./ovf.js')).registerOvf(program);
+  if (want('img')) (await import('./img.js')).registerImg(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
 
 /** Runs the CLI and returns the process exit status. */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  // Subcommands other than these four (and options, help) need the whole program.
+  const first = argv[0];
+  const program = await buildProgram(
+    ['run', 'bench', 'ovf', 'img'].includes(first) ? first : undefined,
+  );
   let status = 0;
   program.hook('postAction', (_this, action) => {
     const s = (action as Command & { exitStatus?: number }).exitStatus;
@@ -69,9 +65,4 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`wasmvisor: ${msg}\n`);
     return 2;
   }
-}
-
-/** Sets the exit status a subcommand's action wants the process to end with. */
-export function setExitStatus(cmd: Command, status: number): void {
-  (cmd as Command & { exitStatus?: number }).exitStatus = status;
 }

@@ -58,8 +58,8 @@ export function prepareMachine(
         return void unsupported.push(
           `${where}: an empty disk needs an image (wasmvisor img create)`,
         );
-      const format =
-        d.format === 'raw' || d.format === 'qcow2' || d.format === 'vmdk' ? d.format : undefined;
+      // "vhd" (an OVF name) is qemu-img's "vpc"; "iso" and absent are detected.
+      const format = d.format === 'vhd' ? 'vpc' : d.format === 'iso' ? undefined : d.format;
       const dev = openImageFile(file(d.path), { readOnly: d.readOnly, format });
       opened.push(dev);
       disks[d.controller.channel * 2 + d.controller.unit] = dev;

@@ -94,7 +94,7 @@ export interface DiskConfig {
    */
   path?: string;
   /** Image format; absent: detected from the file. */
-  format?: 'raw' | 'qcow2' | 'vmdk' | 'vhd' | 'iso';
+  format?: 'raw' | 'qcow2' | 'vmdk' | 'vhd' | 'vpc' | 'vhdx' | 'vdi' | 'iso';
   /** Virtual size in bytes, when known (required for an empty disk). */
   capacityBytes?: number;
   readOnly?: boolean;

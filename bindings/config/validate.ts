@@ -117,9 +117,9 @@ export function checkVmConfig(v: unknown): ConfigProblem[] {
     if (d.path !== undefined) relPath(d.path, `${p}.path`);
     if (
       d.format !== undefined &&
-      !['raw', 'qcow2', 'vmdk', 'vhd', 'iso'].includes(d.format as string)
+      !['raw', 'qcow2', 'vmdk', 'vhd', 'vpc', 'vhdx', 'vdi', 'iso'].includes(d.format as string)
     )
-      bad(`${p}.format`, 'must be raw, qcow2, vmdk, vhd or iso');
+      bad(`${p}.format`, 'must be raw, qcow2, vmdk, vhd, vpc, vhdx, vdi or iso');
     if (d.capacityBytes !== undefined)
       int(d.capacityBytes, `${p}.capacityBytes`, 0, Number.MAX_SAFE_INTEGER);
     if (d.path === undefined && d.media === 'disk' && d.capacityBytes === undefined)

@@ -54,3 +54,35 @@ export function isZero(b: Uint8Array): boolean {
 export function ceilDiv(a: number, b: number): number {
   return Math.floor((a + b - 1) / b);
 }
+
+/** fflate's error codes (FlateErrorCode) in this code's words. */
+const INFLATE_PROBLEMS: Record<number, string> = {
+  0: 'the stream ends early',
+  1: 'a block has an invalid type',
+  2: 'an invalid length or literal code',
+  3: 'a back-reference reaches before the start of the data',
+  6: 'an invalid zlib header',
+};
+
+/**
+ * Inflates a zlib (`zlib`) or raw deflate stream into at most `limit` bytes. Returns the
+ * data, or a string saying what is wrong with the stream, in words that do not depend on
+ * the inflate library (a stored block larger than the room left, which fflate reports as
+ * "offset is out of bounds", means the data inflates past `limit`).
+ */
+export function inflateBounded(
+  data: Uint8Array,
+  limit: number,
+  zlib: boolean,
+  inflate: (d: Uint8Array, o: { out: Uint8Array }) => Uint8Array,
+): Uint8Array | string {
+  try {
+    const out = inflate(data, { out: new Uint8Array(limit + 1) });
+    return out.length > limit ? `it inflates to more than ${limit} bytes` : out;
+  } catch (e) {
+    if (e instanceof RangeError) return `it inflates to more than ${limit} bytes`;
+    const code = (e as { code?: number }).code;
+    const what = (code !== undefined && INFLATE_PROBLEMS[code]) || 'the stream does not decode';
+    return `not a valid ${zlib ? 'zlib' : 'deflate'} stream: ${what}`;
+  }
+}

@@ -27,5 +27,6 @@ export {
 } from './vmdk/extents.js';
 export * from './compare.js';
 export * from './map.js';
+export { codec, useCodec, type Codec } from './codec.js';
 export { growQcow2 } from './qcow2/resize.js';
 export { createSnapshot, deleteSnapshot, applySnapshot } from './qcow2/snapshot-ops.js';

@@ -27,7 +27,8 @@ export interface BlockStatus {
   data: boolean;
 }
 
-export type ImageFormat = 'raw' | 'qcow2' | 'vmdk';
+/** Formats read and written; vpc (VHD), vhdx and vdi are read only. */
+export type ImageFormat = 'raw' | 'qcow2' | 'vmdk' | 'vpc' | 'vhdx' | 'vdi';
 
 /**
  * One run of `qemu-img map`: where guest bytes live. `depth` counts backing files down

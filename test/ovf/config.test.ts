@@ -141,7 +141,7 @@ describe('VM configuration validator', () => {
     [
       'an unknown format',
       (c) => {
-        c.disks[0].format = 'vdi';
+        c.disks[0].format = 'qed';
       },
       '$.disks[0].format',
       /raw, qcow2/,

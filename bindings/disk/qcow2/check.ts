@@ -44,18 +44,29 @@ function checkQcow2Unsafe(src: ByteSource, out?: { analysis?: Qcow2Analysis }): 
   }
   const cs = 2 ** h.clusterBits;
   const fileClusters = ceilDiv(src.size, cs);
-  const refsSeen = new Uint32Array(fileClusters);
+  // A reference may run less than a cluster past the end of the file (the last cluster of
+  // an image can be partly written), so it reaches at most cluster `fileClusters`.
+  const refsSeen = new Uint32Array(fileClusters + 1);
+  /** Clusters compared with their refcounts: the file's, and one past it when referenced. */
+  let nbClusters = fileClusters;
   const corrupt = (msg: string) => { r.corruptions++; r.messages.push(msg); };
 
-  /** Counts one reference to each cluster of [off, off + bytes). */
-  const inc = (off: number, bytes: number, what: string): boolean => {
-    if (off + bytes > fileClusters * cs) {
+  /**
+   * Counts one reference to each cluster of [off, off + bytes). As QEMU's
+   * qcow2_inc_refcounts_imrt: a region that runs one cluster or more past the end of the
+   * file is a corruption and counts nothing (its clusters' refcounts then show as leaks).
+   */
+  const inc = (off: number, bytes: number, _what: string): boolean => {
+    if (off + bytes - src.size >= cs) {
       corrupt(
-        `ERROR ${what} at ${hex(off)} is beyond the end of the image file (${src.size} bytes)`,
+        'ERROR: counting reference for region exceeding the end of the file by one ' +
+          `cluster or more: offset ${hex(off)} size ${hex(bytes)}`,
       );
       return false;
     }
-    for (let c = Math.floor(off / cs); c <= Math.floor((off + bytes - 1) / cs); c++) refsSeen[c]++;
+    const last = Math.floor((off + bytes - 1) / cs);
+    for (let c = Math.floor(off / cs); c <= last; c++) refsSeen[c]++;
+    if (last + 1 > nbClusters) nbClusters = last + 1;
     return true;
   };
 
@@ -128,11 +139,7 @@ function checkQcow2Unsafe(src: ByteSource, out?: { analysis?: Qcow2Analysis }): 
               `ERROR: coffset=0x${host.toString(16)}: ` +
                 'copied flag must never be set for compressed clusters',
             );
-          inc(
-            host,
-            Math.min(len, Math.max(1, src.size - host)),
-            `compressed cluster (L2 entry at ${hex(at)})`,
-          );
+          inc(host, len, `compressed cluster (L2 entry at ${hex(at)})`);
           // QEMU counts compressed clusters as fragmented "by nature".
           if (t.active) { allocated++; compressed++; fragmented++; }
           continue;
@@ -172,7 +179,7 @@ function checkQcow2Unsafe(src: ByteSource, out?: { analysis?: Qcow2Analysis }): 
 
   // Compare with the stored refcounts (qemu-img's wording).
   let endCluster = 0;
-  for (let c = 0; c < Math.max(fileClusters, 0); c++) {
+  for (let c = 0; c < nbClusters; c++) {
     let stored: number;
     try { stored = refs.get(c); } catch (e) { corrupt(`ERROR ${(e as Error).message}`); continue; }
     if (stored > 0) endCluster = c + 1;

@@ -9,7 +9,7 @@
 import { inflateSync } from 'fflate';
 import type { ByteSource } from '../source.js';
 import { readExact } from '../source.js';
-import { view, setU64 } from '../bytes.js';
+import { view, setU64, inflateBounded } from '../bytes.js';
 import { ImageError, hex } from '../errors.js';
 import {
   checkRange,
@@ -243,21 +243,12 @@ export class Qcow2Image implements DiskImage {
     const data = new Uint8Array(Math.min(len, this.src.size - host));
     this.src.read(host, data);
     const cs = this.clusterSize;
-    let out: Uint8Array;
-    try {
-      out = inflateSync(data, { out: new Uint8Array(cs + 1) });
-    } catch (e) {
+    const out = inflateBounded(data, cs, false, inflateSync);
+    if (typeof out === 'string' || out.length !== cs) {
       throw new ImageError(
-        `${where}: compressed data at ${hex(host)} is not ` +
-          `a valid deflate stream (${(e as Error).message})`,
-        'L2 entry',
-        m.entryAt,
-      );
-    }
-    if (out.length !== cs) {
-      throw new ImageError(
-        `${where}: compressed data at ${hex(host)} inflates to ` +
-          `${out.length > cs ? 'more than' : out.length} bytes, not the cluster size ${cs}`,
+        `${where}: compressed data at ${hex(host)}: ` +
+          (typeof out !== 'string' ? `it inflates to ${out.length} bytes` : out) +
+          (typeof out === 'string' && out.startsWith('not') ? '' : `, not the cluster size ${cs}`),
         'L2 entry',
         m.entryAt,
       );

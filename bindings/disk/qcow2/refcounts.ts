@@ -100,8 +100,14 @@ export class Refcounts {
       );
     }
     // Only clusters of the file get counts: everything else is a damaged pointer (and
-    // would grow the table without bound).
-    if (!Number.isSafeInteger(cluster) || cluster < 0 || cluster >= this.endCluster) {
+    // would grow the table without bound). Repair may lower a count stored past the end
+    // (a leak there, as QEMU repairs it), in a refcount block that exists.
+    const lowering =
+      cluster >= this.endCluster && value < this.get(cluster) &&
+      this.table[Math.floor(cluster / this.perBlock)] !== 0;
+    if (
+      !Number.isSafeInteger(cluster) || cluster < 0 || (cluster >= this.endCluster && !lowering)
+    ) {
       throw new ImageError(
         `qcow2: refcount for cluster ${cluster}, past the end of the image ` +
           `(${this.endCluster} clusters): a table points outside the file`,

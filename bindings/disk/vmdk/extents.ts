@@ -63,20 +63,44 @@ const CREATE_TYPES = [
 const UNSUPPORTED_TYPES = ['VMFSSPARSE', 'SESPARSE', 'VMFSRDM', 'VMFSRAW'];
 
 /**
- * True when the bytes start (after an optional UTF-8
- * BOM and blank space) with the descriptor signature.
+ * True when the bytes are a descriptor file: they start (after an optional UTF-8 BOM and
+ * blank space) with the descriptor signature, or, as QEMU's vmdk_probe (block/vmdk.c)
+ * accepts them, comment lines and lines of blanks lead to a `version=1|2|3` line (a
+ * descriptor whose first comment line was dropped).
  */
 export function isDescriptorText(head: Uint8Array): boolean {
   let i = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+  const start = i;
   while (
     i < head.length &&
     (head[i] === 0x20 || head[i] === 0x09 || head[i] === 0x0a || head[i] === 0x0d)
   )
     i++;
   const sig = DESCRIPTOR_SIGNATURE;
-  if (head.length - i < sig.length) return false;
-  for (let k = 0; k < sig.length; k++) if (head[i + k] !== sig.charCodeAt(k)) return false;
-  return true;
+  if (head.length - i >= sig.length) {
+    let k = 0;
+    while (k < sig.length && head[i + k] === sig.charCodeAt(k)) k++;
+    if (k === sig.length) return true;
+  }
+  // vmdk_probe: skip "#" lines and lines of spaces, then "version=N\n" or "version=N\r\n".
+  i = start;
+  while (i < head.length) {
+    if (head[i] === 0x23) {
+      while (i < head.length && head[i] !== 0x0a) i++;
+      i++;
+      continue;
+    }
+    if (head[i] === 0x20) {
+      while (i < head.length && head[i] === 0x20) i++;
+      if (i < head.length && head[i] === 0x0d) i++;
+      if (i >= head.length || head[i] !== 0x0a) return false;
+      i++;
+      continue;
+    }
+    const line = String.fromCharCode(...head.subarray(i, i + 11));
+    return /^version=[123](\n|\r\n)/.test(line);
+  }
+  return false;
 }
 
 /** Why an extent file name may not be used (undefined when it may). */

@@ -9,7 +9,7 @@
 import { unzlibSync } from 'fflate';
 import type { ByteSource } from '../source.js';
 import { readExact } from '../source.js';
-import { view, ceilDiv } from '../bytes.js';
+import { view, ceilDiv, inflateBounded } from '../bytes.js';
 import { ImageError, hex } from '../errors.js';
 import {
   checkRange,
@@ -274,25 +274,16 @@ export class VmdkImage implements DiskImage {
       data = new Uint8Array(Math.min(gb, this.src.size - at));
       this.src.read(at, data);
     }
-    let out: Uint8Array;
-    try {
-      out = unzlibSync(data, { out: new Uint8Array(gb + 1) });
-    } catch (e) {
+    const got = inflateBounded(data, gb, true, unzlibSync);
+    if (typeof got === 'string') {
       throw new ImageError(
-        `vmdk: compressed grain ${gi} at offset ${hex(at)} ` +
-          `is not a valid zlib stream (${(e as Error).message})`,
+        `vmdk: compressed grain ${gi} at offset ${hex(at)}: ${got} ` +
+          `(the grain size is ${gb} bytes)`,
         'grain',
         at,
       );
     }
-    if (out.length > gb) {
-      throw new ImageError(
-        `vmdk: compressed grain ${gi} at offset ${hex(at)} ` +
-          `inflates beyond the grain size (${gb} bytes)`,
-        'grain',
-        at,
-      );
-    }
+    let out = got;
     if (out.length < gb) {
       const full = new Uint8Array(gb);
       full.set(out);

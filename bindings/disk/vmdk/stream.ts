@@ -6,7 +6,7 @@
  * footer (the header again, with the real gdOffset) and the end-of-stream marker.
  * Memory use is one grain table and the GD, whatever the disk's size.
  */
-import { zlibSync } from 'fflate';
+import { codec } from '../codec.js';
 import type { ByteSource } from '../source.js';
 import { view, setU64, ceilDiv } from '../bytes.js';
 import { ImageError } from '../errors.js';
@@ -76,6 +76,7 @@ export class StreamOptimizedWriter {
   }
 
   private readonly level: number;
+  private recBuf = new Uint8Array(0);
 
   /** Appends grain `gi` (grains must come in increasing order; all-zero grains may be skipped). */
   writeGrain(gi: number, data: Uint8Array): void {
@@ -94,8 +95,13 @@ export class StreamOptimizedWriter {
       this.flushTable();
       this.gtIndex = gdi;
     }
-    const z = zlibSync(data, { level: this.level as 6 });
-    const rec = new Uint8Array(ceilDiv(C.GRAIN_MARKER_SIZE + z.length, C.SECTOR) * C.SECTOR);
+    const z = codec.zlibDeflate(data, this.level);
+    // One record buffer for every grain (a new one per grain is garbage the process
+    // holds until a late collection).
+    const recBytes = ceilDiv(C.GRAIN_MARKER_SIZE + z.length, C.SECTOR) * C.SECTOR;
+    if (this.recBuf.length < recBytes) this.recBuf = new Uint8Array(recBytes + (recBytes >> 3));
+    const rec = this.recBuf.subarray(0, recBytes);
+    rec.fill(0);
     const dv = view(rec);
     setU64(dv, 0, gi * this.header.grainSize, true);
     dv.setUint32(8, z.length, true);
