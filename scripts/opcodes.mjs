@@ -206,8 +206,8 @@ one(0xd5, 'AAD', 'Ib', 'aadIb()', { write: 'SZP', undef: 'OAC' });
 one(0xd6, 'SALC', '', 'salc()', { read: 'C', note: 'undocumented by Intel; sets AL from CF' });
 one(0xd7, 'XLAT', '', 'xlat()');
 for (let op = 0xd8; op <= 0xdf; op++) {
-  one(op, 'ESC', 'x87', 'x87Escape()', { modrm: true, ud: 'core',
-    note: 'no x87 yet: #NM when CR0.EM or CR0.TS, else #UD' });
+  one(op, 'ESC', 'x87', 'x87Escape(b)', { modrm: true,
+    note: 'x87 FPU (assembly/cpu/fpu): #NM when CR0.EM or CR0.TS' });
 }
 one(0xe0, 'LOOPNE', 'Jb', 'loop(b)', { read: 'Z' });
 one(0xe1, 'LOOPE', 'Jb', 'loop(b)', { read: 'Z' });

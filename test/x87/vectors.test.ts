@@ -1,0 +1,115 @@
+/**
+ * x87 vectors captured on the host CPU (tools/x87/capture.c, test/fixtures/x87/x87.jsonl):
+ * each case runs the same instruction bytes the capture ran (FNINIT, FLDCW, the operands
+ * loaded as 80-bit values or from memory, the instruction, FNSTSW, the results stored) on
+ * the core in flat 32-bit protected mode, and the stored results and status word must be
+ * the CPU's, bit for bit.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createCore } from '../../bindings/core/index.js';
+import { prepare, MACHINE } from '../vectors/replay.js';
+
+interface X87Vector { op: string; cw: number; a?: string; b?: string; m?: string; r0?: string;
+  r1?: string; sw: number }
+
+const FILE = join(__dirname, '..', 'fixtures', 'x87', 'x87.jsonl');
+const lines = readFileSync(FILE, 'utf8').trim().split('\n');
+const header = JSON.parse(lines[0]) as { count: number; cpu: Record<string, string> };
+const vectors = lines.slice(1).map((l) => JSON.parse(l) as X87Vector);
+
+const CODE = 0x100000, CW = 0x110000, A = 0x110010, B = 0x110020, M = 0x110030,
+  R0 = 0x110040, R1 = 0x110050, SW = 0x110060;
+const HLT = 0xf4;
+
+/** ModRM + disp32 for [addr] with the given reg field. */
+const mem = (reg: number, addr: number): number[] =>
+  [(reg << 3) | 5, addr & 0xff, (addr >>> 8) & 0xff, (addr >>> 16) & 0xff, addr >>> 24];
+
+const OPS2: Record<string, number[]> = {
+  fadd: [0xd8, 0xc1], fsub: [0xd8, 0xe1], fsubr: [0xd8, 0xe9], fmul: [0xd8, 0xc9],
+  fdiv: [0xd8, 0xf1], fdivr: [0xd8, 0xf9], fprem: [0xd9, 0xf8], fprem1: [0xd9, 0xf5],
+  fscale: [0xd9, 0xfd], fsqrt: [0xd9, 0xfa], frndint: [0xd9, 0xfc], fabs: [0xd9, 0xe1],
+  fchs: [0xd9, 0xe0], fxam: [0xd9, 0xe5], fcom: [0xd8, 0xd1], fucom: [0xdd, 0xe1],
+  ftst: [0xd9, 0xe4], fxtract: [0xd9, 0xf4, 0xd9, 0xca, 0xdd, 0xd8],
+};
+const LOADS: Record<string, [number, number, number]> = {
+  fld_m32: [0xd9, 0, 4], fld_m64: [0xdd, 0, 8], fild_m16: [0xdf, 0, 2], fild_m32: [0xdb, 0, 4],
+  fild_m64: [0xdf, 5, 8], fbld: [0xdf, 4, 10],
+};
+const STORES: Record<string, [number, number, number]> = {
+  fstp_m32: [0xd9, 3, 4], fstp_m64: [0xdd, 3, 8], fistp_m16: [0xdf, 3, 2],
+  fistp_m32: [0xdb, 3, 4], fistp_m64: [0xdf, 7, 8], fbstp: [0xdf, 6, 10],
+};
+
+/** Little-endian bytes of a big-endian hex string. */
+const le = (hex: string): Uint8Array =>
+  Uint8Array.from(hex.match(/../g)!.reverse().map((h) => parseInt(h, 16)));
+const hexOf = (b: Uint8Array): string =>
+  [...b].reverse().map((x) => x.toString(16).padStart(2, '0')).join('');
+
+function program(v: X87Vector): number[] {
+  const code = [0xdb, 0xe3, 0xd9, ...mem(5, CW)];
+  if (OPS2[v.op]) {
+    code.push(0xdb, ...mem(5, B), 0xdb, ...mem(5, A), ...OPS2[v.op]);
+    code.push(0xdd, ...mem(7, SW), 0xdb, ...mem(7, R0), 0xdb, ...mem(7, R1));
+  } else if (LOADS[v.op]) {
+    const [op, reg] = LOADS[v.op];
+    code.push(op, ...mem(reg, M), 0xdd, ...mem(7, SW), 0xdb, ...mem(7, R0));
+  } else {
+    const [op, reg] = STORES[v.op];
+    code.push(0xdb, ...mem(5, A), op, ...mem(reg, M), 0xdd, ...mem(7, SW));
+  }
+  code.push(HLT);
+  return code;
+}
+
+describe(`x87 vectors (${header.count} captured on ${header.cpu.modelName})`, async () => {
+  const core = await createCore({ ramBytes: 4 << 20 });
+  it('every case matches the CPU', () => {
+    const failures = new Map<string, string[]>();
+    let passed = 0;
+    for (const v of vectors) {
+      core.reset();
+      prepare(core, { code: CODE } as never);
+      core.setSegment('cs', { selector: 0x08, base: 0, limit: 0xffffffff, access: 0xc09b });
+      for (const s of ['ss', 'ds', 'es', 'fs', 'gs'] as const) {
+        core.setSegment(s, { selector: 0x10, base: 0, limit: 0xffffffff, access: 0xc093 });
+      }
+      core.setRegs({ cr0: MACHINE.cr0 | 0x20, esp: 0x8000, eip: CODE, eflags: 2 });
+      const data = new Uint8Array(0x70).fill(0xa5);
+      data.set([v.cw & 0xff, v.cw >> 8], 0);
+      if (v.a) data.set(le(v.a), A - CW);
+      if (v.b) data.set(le(v.b), B - CW);
+      if (v.m && LOADS[v.op]) data.set(le(v.m), M - CW);
+      core.writePhys(CW, data);
+      core.writePhys(CODE, Uint8Array.from(program(v)));
+      const exit = core.run(100);
+      const got: string[] = [];
+      if (exit.reason !== 'hlt') got.push(`ended ${exit.reason} at ${core.getRegs().eip.toString(16)}`);
+      const out = core.readPhys(CW, 0x70);
+      const sw = out[SW - CW] | (out[SW - CW + 1] << 8);
+      if (sw !== v.sw) got.push(`sw ${sw.toString(16)} want ${v.sw.toString(16)}`);
+      if (v.r0 && hexOf(out.subarray(R0 - CW, R0 - CW + 10)) !== v.r0) {
+        got.push(`r0 ${hexOf(out.subarray(R0 - CW, R0 - CW + 10))} want ${v.r0}`);
+      }
+      if (v.r1 && hexOf(out.subarray(R1 - CW, R1 - CW + 10)) !== v.r1) {
+        got.push(`r1 ${hexOf(out.subarray(R1 - CW, R1 - CW + 10))} want ${v.r1}`);
+      }
+      if (v.m && STORES[v.op]) {
+        const n = STORES[v.op][2];
+        const m = hexOf(out.subarray(M - CW, M - CW + n));
+        if (m !== v.m) got.push(`m ${m} want ${v.m}`);
+      }
+      if (got.length) {
+        const list = failures.get(v.op) ?? [];
+        list.push(`${JSON.stringify(v)}: ${got.join('; ')}`);
+        failures.set(v.op, list);
+      } else passed++;
+    }
+    const summary = [...failures].map(([op, l]) => `${op}: ${l.length} failed, e.g.\n  ` +
+      l.slice(0, 3).join('\n  ')).join('\n');
+    expect(summary, `${passed} of ${vectors.length} passed`).toBe('');
+  });
+});
