@@ -82,7 +82,7 @@ export function arith(op: u32, aSe: u32, aMan: u64, bSe: u32, bMan: u64, cw: u32
   if (kb == K_INF) { if (den) setFx(fx | FE_DE); outZero(s); return; }
   if (kb == K_ZERO) {
     if (ka == K_ZERO) { setFx(fx | FE_IE); outIndefinite(); return; }
-    if (den) setFx(fx | FE_DE);
+    // Zero divide outranks the denormal operand (SDM vol. 1, 4.9.2): only #Z.
     setFx(fx | FE_ZE);
     outInf(s);
     return;
@@ -242,13 +242,13 @@ export function fprem(aSe: u32, aMan: u64, bSe: u32, bMan: u64, round: bool): vo
   if (isNan(ka) || isNan(kb)) { nanResult(sa, aMan, ka, sb, bMan, kb, true); return; }
   if (ka == K_INF || kb == K_ZERO) { setFx(fx | FE_IE); outIndefinite(); return; }
   if (ka == K_DENORM || kb == K_DENORM) setFx(fx | FE_DE);
-  if (ka == K_ZERO || kb == K_INF) { setOutParts(sa, <i32>(aSe & 0x7fff), aMan); return; }
+  if (ka == K_ZERO || kb == K_INF) { passThrough(aSe, aMan); return; }
   const ea = normExp(aSe, aMan), eb = normExp(bSe, bMan);
   const ma = normMan(aSe, aMan), mb = normMan(bSe, bMan);
   let d = ea - eb;
   if (d < 0) {
     // |a| < |b| except when FPREM1 rounds the quotient (0.5 < |a/b|: quotient 1).
-    if (!round || d < -1) { setOutParts(sa, <i32>(aSe & 0x7fff), aMan); return; }
+    if (!round || d < -1) { passThrough(aSe, aMan); return; }
   }
   let partial = false;
   let shift = d;
@@ -280,7 +280,7 @@ export function fprem(aSe: u32, aMan: u64, bSe: u32, bMan: u64, round: bool): vo
     if (shift < 0) {
       // d == -1: the quotient rounds to 1 when a > b/2, i.e. ma > mb; the remainder is
       // then b - a = (2 mb - ma) * 2^(eb - 1 - 63), below mb (a tie keeps the even 0).
-      if (ma <= mb) { setOutParts(sa, <i32>(aSe & 0x7fff), aMan); return; }
+      if (ma <= mb) { passThrough(aSe, aMan); return; }
       setCodes(1);
       normalizeRemainder(sa ^ 1, eb - 1, (mb - ma) + mb);
       return;
@@ -296,6 +296,14 @@ export function fprem(aSe: u32, aMan: u64, bSe: u32, bMan: u64, round: bool): vo
   if (partial) premCodes |= 4;
   if (r == 0) { setOutParts(sa, 0, 0); return; }
   normalizeRemainder(rs, rExp, r);
+}
+
+/** An operand returned as the result: a pseudo-denormal comes back with exponent 1, the
+ *  form the CPU computes with (SDM vol. 1, 8.2.2: pseudo-denormals are read as denormals
+ *  with exponent 1). */
+function passThrough(se: u32, m: u64): void {
+  const e = <i32>(se & 0x7fff);
+  setOutParts(signOf(se), e == 0 && (m & TOP) != 0 ? 1 : e, m);
 }
 
 function setCodes(q: u64): void {
@@ -377,7 +385,7 @@ export function toSingle(aSe: u32, aMan: u64, cw: u32): u32 {
   }
   if (k == K_INF) return (s << 31) | 0x7f800000;
   if (k == K_ZERO) return s << 31;
-  if (k == K_DENORM) setFx(fx | FE_DE);
+  // Stores raise no #D (SDM vol. 2A: FST, FIST, FBSTP list none).
   roundPack(s, normExp(aSe, aMan), normMan(aSe, aMan), 0, 24, FMT_SINGLE, roundingOf(cw), cw);
   if (outExp == EXP_MAX) return (s << 31) | 0x7f800000;
   if ((outMan & TOP) == 0) return (s << 31) | <u32>(outMan >> 40);
@@ -394,7 +402,7 @@ export function toDouble(aSe: u32, aMan: u64, cw: u32): u64 {
   }
   if (k == K_INF) return s | 0x7ff0000000000000;
   if (k == K_ZERO) return s;
-  if (k == K_DENORM) setFx(fx | FE_DE);
+  // Stores raise no #D (SDM vol. 2A: FST, FIST, FBSTP list none).
   roundPack(signOf(aSe), normExp(aSe, aMan), normMan(aSe, aMan), 0, 53, FMT_DOUBLE,
     roundingOf(cw), cw);
   if (outExp == EXP_MAX) return s | 0x7ff0000000000000;
@@ -409,7 +417,7 @@ export function toInteger(aSe: u32, aMan: u64, bits: u32, cw: u32): u64 {
   const indef: u64 = <u64>1 << <u64>(bits - 1);
   if (k == K_UNSUPP || isNan(k) || k == K_INF) { setFx(fx | FE_IE); return indef; }
   if (k == K_ZERO) return 0;
-  if (k == K_DENORM) setFx(fx | FE_DE);
+  // Stores raise no #D (SDM vol. 2A: FST, FIST, FBSTP list none).
   roundToInteger(s, normExp(aSe, aMan), normMan(aSe, aMan), roundingOf(cw));
   const limit: u64 = s != 0 ? indef : indef - 1;
   if (intHuge || intMag > limit) {
@@ -429,7 +437,7 @@ export function toBcd(aSe: u32, aMan: u64, cw: u32): u64 {
   }
   let mag: u64 = 0;
   if (k != K_ZERO) {
-    if (k == K_DENORM) setFx(fx | FE_DE);
+    // Stores raise no #D (SDM vol. 2A: FST, FIST, FBSTP list none).
     roundToInteger(s, normExp(aSe, aMan), normMan(aSe, aMan), roundingOf(cw));
     if (intHuge || intMag >= 1000000000000000000) {
       setFx((fx & ~FE_PE) | FE_IE); setRoundedUp(false);
