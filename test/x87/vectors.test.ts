@@ -12,12 +12,14 @@ import { createCore } from '../../bindings/core/index.js';
 import { prepare, MACHINE } from '../vectors/replay.js';
 
 interface X87Vector { op: string; cw: number; a?: string; b?: string; m?: string; r0?: string;
-  r1?: string; sw: number }
+  r1?: string; sw: number; fin?: number; fl?: number }
 
-const FILE = join(__dirname, '..', 'fixtures', 'x87', 'x87.jsonl');
-const lines = readFileSync(FILE, 'utf8').trim().split('\n');
-const header = JSON.parse(lines[0]) as { count: number; cpu: Record<string, string> };
-const vectors = lines.slice(1).map((l) => JSON.parse(l) as X87Vector);
+function load(name: string): { header: { count: number; cpu: Record<string, string> };
+  vectors: X87Vector[] } {
+  const lines = readFileSync(join(__dirname, '..', 'fixtures', 'x87', name), 'utf8').trim()
+    .split('\n');
+  return { header: JSON.parse(lines[0]), vectors: lines.slice(1).map((l) => JSON.parse(l)) };
+}
 
 const CODE = 0x100000, CW = 0x110000, A = 0x110010, B = 0x110020, M = 0x110030,
   R0 = 0x110040, R1 = 0x110050, SW = 0x110060;
@@ -43,6 +45,43 @@ const STORES: Record<string, [number, number, number]> = {
   fistp_m32: [0xdb, 3, 4], fistp_m64: [0xdf, 7, 8], fbstp: [0xdf, 6, 10],
 };
 
+// Set 2 (tools/x87/capture.c set2): the instruction, then what follows FNSTSW and FNCLEX.
+const D9 = (x: number): number[] => [0xd9, x];
+const SET2: Record<string, [number[], number[]]> = {
+  u_fadd: [[0xd8, 0xc1], []], u_fsub: [[0xd8, 0xe1], []], u_fmul: [[0xd8, 0xc9], []],
+  u_fdiv: [[0xd8, 0xf1], []], u_fsqrt: [D9(0xfa), []], u_fscale: [D9(0xfd), []],
+  u_fprem: [D9(0xf8), []], u_frndint: [D9(0xfc), []], u_fxtract: [D9(0xf4), []],
+  u_faddp: [[0xde, 0xc1], D9(0xe8)], u_fsubp: [[0xde, 0xe1], D9(0xe8)],
+  u_fdivrp: [[0xde, 0xf9], D9(0xe8)], u_fcompp: [[0xde, 0xd9], [...D9(0xe8), ...D9(0xe8)]],
+  u_fucompp: [[0xda, 0xe9], [...D9(0xe8), ...D9(0xe8)]], u_fsin: [D9(0xfe), []],
+  u_fcos: [D9(0xff), []], u_fptan: [D9(0xf2), []], u_fpatan: [D9(0xf3), D9(0xe8)],
+  u_f2xm1: [D9(0xf0), []], u_fyl2x: [D9(0xf1), D9(0xe8)], u_fyl2xp1: [D9(0xf9), D9(0xe8)],
+  u_fsincos: [D9(0xfb), []],
+};
+const FLD_A = [0xdb, ...mem(5, A)];
+const SET2K: Record<string, [number[], number[]]> = {
+  k_fldpi: [[...D9(0xe8), ...D9(0xeb)], []], k_fldl2t: [[...D9(0xe8), ...D9(0xe9)], []],
+  k_fldl2e: [[...D9(0xe8), ...D9(0xea)], []], k_fldlg2: [[...D9(0xe8), ...D9(0xec)], []],
+  k_fldln2: [[...D9(0xe8), ...D9(0xed)], []],
+  k_overflow: [[...Array(8).fill(D9(0xe8)).flat(), ...FLD_A], []],
+  k_underflow: [[...FLD_A, 0xd8, 0xc2], D9(0xe8)],
+  k_fxch_empty: [[...FLD_A, 0xd9, 0xcb], D9(0xe8)],
+  k_fst_empty: [[...FLD_A, ...D9(0xf7), 0xdd, 0xd1], D9(0xf6)],
+};
+const SET2M: Record<string, [number, number]> = {
+  m_fadd32: [0xd8, 0], m_fmul64: [0xdc, 1], m_fsub32: [0xd8, 4], m_fdivr64: [0xdc, 7],
+  m_fiadd16: [0xde, 0], m_fisub32: [0xda, 4], m_fimul32: [0xda, 1], m_fidiv16: [0xde, 6],
+  m_fidivr32: [0xda, 7], m_fcom32: [0xd8, 2], m_fcomp64: [0xdc, 3], m_ficom32: [0xda, 2],
+};
+const SET2F: Record<string, number[]> = {
+  f_fcomi: [0xdb, 0xf1], f_fucomi: [0xdb, 0xe9], f_fcomip: [0xdf, 0xf1],
+  f_fucomip: [0xdf, 0xe9], c_fcmovb: [0xda, 0xc1], c_fcmove: [0xda, 0xc9],
+  c_fcmovbe: [0xda, 0xd1], c_fcmovu: [0xda, 0xd9], c_fcmovnb: [0xdb, 0xc1],
+  c_fcmovne: [0xdb, 0xc9], c_fcmovnbe: [0xdb, 0xd1], c_fcmovnu: [0xdb, 0xd9],
+};
+const STSW = [0xdd, ...mem(7, SW)], FNCLEX = [0xdb, 0xe2];
+const STORE2 = [0xdb, ...mem(7, R0), 0xdb, ...mem(7, R1)];
+
 /** Little-endian bytes of a big-endian hex string. */
 const le = (hex: string): Uint8Array =>
   Uint8Array.from(hex.match(/../g)!.reverse().map((h) => parseInt(h, 16)));
@@ -51,7 +90,19 @@ const hexOf = (b: Uint8Array): string =>
 
 function program(v: X87Vector): number[] {
   const code = [0xdb, 0xe3, 0xd9, ...mem(5, CW)];
-  if (OPS2[v.op]) {
+  if (SET2[v.op]) {
+    const [insn, after] = SET2[v.op];
+    code.push(0xdb, ...mem(5, B), ...FLD_A, ...insn, ...STSW, ...FNCLEX, ...after, ...STORE2);
+  } else if (SET2K[v.op]) {
+    const [insn, after] = SET2K[v.op];
+    code.push(...insn, ...STSW, ...FNCLEX, ...after, ...STORE2);
+  } else if (SET2M[v.op]) {
+    const [op, reg] = SET2M[v.op];
+    code.push(...FLD_A, op, ...mem(reg, M), ...STSW, ...FNCLEX, 0xdb, ...mem(7, R0));
+  } else if (SET2F[v.op]) {
+    code.push(0xdb, ...mem(5, B), ...FLD_A, ...SET2F[v.op], ...STSW, ...FNCLEX,
+      0xdb, ...mem(7, R0));
+  } else if (OPS2[v.op]) {
     code.push(0xdb, ...mem(5, B), 0xdb, ...mem(5, A), ...OPS2[v.op]);
     code.push(0xdd, ...mem(7, SW), 0xdb, ...mem(7, R0), 0xdb, ...mem(7, R1));
   } else if (LOADS[v.op]) {
@@ -65,7 +116,9 @@ function program(v: X87Vector): number[] {
   return code;
 }
 
-describe(`x87 vectors (${header.count} captured on ${header.cpu.modelName})`, async () => {
+for (const file of ['x87.jsonl', 'x87-set2.jsonl']) {
+  const { header, vectors } = load(file);
+describe(`x87 vectors ${file} (${header.count} captured on ${header.cpu.modelName})`, async () => {
   const core = await createCore({ ramBytes: 4 << 20 });
   it('every case matches the CPU', () => {
     const failures = new Map<string, string[]>();
@@ -77,12 +130,13 @@ describe(`x87 vectors (${header.count} captured on ${header.cpu.modelName})`, as
       for (const s of ['ss', 'ds', 'es', 'fs', 'gs'] as const) {
         core.setSegment(s, { selector: 0x10, base: 0, limit: 0xffffffff, access: 0xc093 });
       }
-      core.setRegs({ cr0: MACHINE.cr0 | 0x20, esp: 0x8000, eip: CODE, eflags: 2 });
+      const eflags = v.op.startsWith('c_') ? v.fin! : v.op.startsWith('f_') ? 0x202 : 2;
+      core.setRegs({ cr0: MACHINE.cr0 | 0x20, esp: 0x8000, eip: CODE, eflags });
       const data = new Uint8Array(0x70).fill(0xa5);
       data.set([v.cw & 0xff, v.cw >> 8], 0);
       if (v.a) data.set(le(v.a), A - CW);
       if (v.b) data.set(le(v.b), B - CW);
-      if (v.m && LOADS[v.op]) data.set(le(v.m), M - CW);
+      if (v.m && (LOADS[v.op] || SET2M[v.op])) data.set(le(v.m), M - CW);
       core.writePhys(CW, data);
       core.writePhys(CODE, Uint8Array.from(program(v)));
       const exit = core.run(100);
@@ -96,6 +150,9 @@ describe(`x87 vectors (${header.count} captured on ${header.cpu.modelName})`, as
       }
       if (v.r1 && hexOf(out.subarray(R1 - CW, R1 - CW + 10)) !== v.r1) {
         got.push(`r1 ${hexOf(out.subarray(R1 - CW, R1 - CW + 10))} want ${v.r1}`);
+      }
+      if (v.fl !== undefined && (core.getRegs().eflags & 0x8d5) !== (v.fl & 0x8d5)) {
+        got.push(`eflags ${core.getRegs().eflags.toString(16)} want ${v.fl.toString(16)}`);
       }
       if (v.m && STORES[v.op]) {
         const n = STORES[v.op][2];
@@ -113,3 +170,4 @@ describe(`x87 vectors (${header.count} captured on ${header.cpu.modelName})`, as
     expect(summary, `${passed} of ${vectors.length} passed`).toBe('');
   });
 });
+}

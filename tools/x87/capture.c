@@ -176,10 +176,212 @@ static void load_operand(int bytes, uint8_t *m) {
   }
 }
 
+
+/* ---- Set 2: unmasked exceptions, memory operands, FCOMI/FCMOV, constants, the stack ---- */
+
+/* Two operands with any control word: after the instruction FNSTSW, then FNCLEX so that
+ * storing the results raises no pending exception. */
+#define OPU(name, insn) OPU2(name, insn, "")
+#define OPU2(name, insn, after)                                                        \
+  static void name(uint16_t cw, f80 *a, f80 *b, f80 *r0, f80 *r1, uint16_t *sw) {     \
+    __asm__ volatile("fninit\n\tfldcw %5\n\tfldt %4\n\tfldt %3\n\t" insn "\n\t"        \
+                     "fnstsw %2\n\tfnclex\n\t" after "\n\tfstpt %0\n\tfstpt %1\n\tfninit" \
+                     : "+m"(*r0), "+m"(*r1), "=m"(*sw)                                 \
+                     : "m"(*a), "m"(*b), "m"(cw));                                     \
+  }
+OPU(u_fadd, "fadd %%st(1), %%st")
+OPU(u_fsub, "fsub %%st(1), %%st")
+OPU(u_fmul, "fmul %%st(1), %%st")
+OPU(u_fdiv, "fdiv %%st(1), %%st")
+OPU(u_fsqrt, "fsqrt")
+OPU(u_fscale, "fscale")
+OPU(u_fprem, "fprem")
+OPU(u_frndint, "frndint")
+OPU(u_fxtract, "fxtract")
+OPU2(u_faddp, "faddp %%st, %%st(1)", "fld1")
+OPU2(u_fsubp, "fsubp %%st, %%st(1)", "fld1")
+OPU2(u_fdivrp, "fdivrp %%st, %%st(1)", "fld1")
+OPU2(u_fcompp, "fcompp", "fld1\n\tfld1")
+OPU2(u_fucompp, "fucompp", "fld1\n\tfld1")
+OPU(u_fsin, "fsin")
+OPU(u_fcos, "fcos")
+OPU(u_fptan, "fptan")
+OPU2(u_fpatan, "fpatan", "fld1")
+OPU(u_f2xm1, "f2xm1")
+OPU2(u_fyl2x, "fyl2x", "fld1")
+OPU2(u_fyl2xp1, "fyl2xp1", "fld1")
+OPU(u_fsincos, "fsincos")
+
+/* ST(0) = a op memory; then the status word and ST(0). */
+#define OPM(name, insn, T)                                                             \
+  static void name(uint16_t cw, f80 *a, const void *m, f80 *r0, uint16_t *sw) {       \
+    T v; memcpy(&v, m, sizeof v);                                                      \
+    __asm__ volatile("fninit\n\tfldcw %4\n\tfldt %2\n\t" insn " %3\n\tfnstsw %1\n\t"   \
+                     "fnclex\n\tfstpt %0\n\tfninit"                                    \
+                     : "+m"(*r0), "=m"(*sw) : "m"(*a), "m"(v), "m"(cw));               \
+  }
+OPM(m_fadd32, "fadds", uint32_t)
+OPM(m_fmul64, "fmull", uint64_t)
+OPM(m_fsub32, "fsubs", uint32_t)
+OPM(m_fdivr64, "fdivrl", uint64_t)
+OPM(m_fiadd16, "fiadds", uint16_t)
+OPM(m_fisub32, "fisubl", uint32_t)
+OPM(m_fimul32, "fimull", uint32_t)
+OPM(m_fidiv16, "fidivs", uint16_t)
+OPM(m_fidivr32, "fidivrl", uint32_t)
+OPM(m_fcom32, "fcoms", uint32_t)
+OPM(m_fcomp64, "fcompl", uint64_t)
+OPM(m_ficom32, "ficoml", uint32_t)
+
+/* FCOMI family: EFLAGS after the comparison (ZF, PF, CF; others as before: 0x202). */
+#define OPF(name, insn)                                                                \
+  static void name(uint16_t cw, f80 *a, f80 *b, f80 *r0, uint32_t *fl, uint16_t *sw) {\
+    __asm__ volatile("fninit\n\tfldcw %5\n\tfldt %4\n\tfldt %3\n\tpushl $0x202\n\t"    \
+                     "popfl\n\t" insn "\n\tpushfl\n\tpopl %1\n\tfnstsw %2\n\tfnclex\n\t"\
+                     "fstpt %0\n\tfninit"                                              \
+                     : "+m"(*r0), "=m"(*fl), "=m"(*sw)                                 \
+                     : "m"(*a), "m"(*b), "m"(cw) : "cc");                              \
+  }
+OPF(f_fcomi, "fcomi %%st(1), %%st")
+OPF(f_fucomi, "fucomi %%st(1), %%st")
+OPF(f_fcomip, "fcomip %%st(1), %%st")
+OPF(f_fucomip, "fucomip %%st(1), %%st")
+
+/* FCMOVcc with EFLAGS preset from `fl` (CF, PF, ZF). */
+#define OPC(name, insn)                                                                \
+  static void name(uint16_t cw, f80 *a, f80 *b, f80 *r0, uint32_t *fl, uint16_t *sw) {\
+    uint32_t in = *fl;                                                                 \
+    __asm__ volatile("fninit\n\tfldcw %5\n\tfldt %4\n\tfldt %3\n\tpushl %6\n\t"        \
+                     "popfl\n\t" insn "\n\tfnstsw %2\n\tfnclex\n\tfstpt %0\n\tfninit"  \
+                     : "+m"(*r0), "=m"(*fl), "=m"(*sw)                                 \
+                     : "m"(*a), "m"(*b), "m"(cw), "r"(in) : "cc");                     \
+  }
+OPC(c_fcmovb, "fcmovb %%st(1), %%st")
+OPC(c_fcmove, "fcmove %%st(1), %%st")
+OPC(c_fcmovbe, "fcmovbe %%st(1), %%st")
+OPC(c_fcmovu, "fcmovu %%st(1), %%st")
+OPC(c_fcmovnb, "fcmovnb %%st(1), %%st")
+OPC(c_fcmovne, "fcmovne %%st(1), %%st")
+OPC(c_fcmovnbe, "fcmovnbe %%st(1), %%st")
+OPC(c_fcmovnu, "fcmovnu %%st(1), %%st")
+
+/* Constants under the control word; and the stack: eight pushes then one more (overflow),
+ * or an operation on an empty register (underflow). */
+#define OPK(name, insn) OPK2(name, insn, "")
+#define OPK2(name, insn, after)                                                        \
+  static void name(uint16_t cw, f80 *a, f80 *b, f80 *r0, f80 *r1, uint16_t *sw) {     \
+    (void)b;                                                                           \
+    __asm__ volatile("fninit\n\tfldcw %4\n\t" insn "\n\tfnstsw %2\n\tfnclex\n\t"       \
+                     after "\n\tfstpt %0\n\tfstpt %1\n\tfninit"                      \
+                     : "+m"(*r0), "+m"(*r1), "=m"(*sw) : "m"(*a), "m"(cw));            \
+  }
+OPK(k_fldpi, "fld1\n\tfldpi")
+OPK(k_fldl2t, "fld1\n\tfldl2t")
+OPK(k_fldl2e, "fld1\n\tfldl2e")
+OPK(k_fldlg2, "fld1\n\tfldlg2")
+OPK(k_fldln2, "fld1\n\tfldln2")
+OPK(k_overflow, "fld1\n\tfld1\n\tfld1\n\tfld1\n\tfld1\n\tfld1\n\tfld1\n\tfld1\n\tfldt %3")
+OPK2(k_underflow, "fldt %3\n\tfadd %%st(2), %%st", "fld1")
+OPK2(k_fxch_empty, "fldt %3\n\tfxch %%st(3)", "fld1")
+OPK2(k_fst_empty, "fldt %3\n\tfincstp\n\tfst %%st(1)", "fdecstp")
+
+static const struct { const char *name; op2_fn fn; } OPSU[] = {
+  { "u_fadd", u_fadd }, { "u_fsub", u_fsub }, { "u_fmul", u_fmul }, { "u_fdiv", u_fdiv },
+  { "u_fsqrt", u_fsqrt }, { "u_fscale", u_fscale }, { "u_fprem", u_fprem },
+  { "u_frndint", u_frndint }, { "u_fxtract", u_fxtract }, { "u_faddp", u_faddp },
+  { "u_fsubp", u_fsubp }, { "u_fdivrp", u_fdivrp }, { "u_fcompp", u_fcompp },
+  { "u_fucompp", u_fucompp }, { "u_fsin", u_fsin }, { "u_fcos", u_fcos },
+  { "u_fptan", u_fptan }, { "u_fpatan", u_fpatan }, { "u_f2xm1", u_f2xm1 },
+  { "u_fyl2x", u_fyl2x }, { "u_fyl2xp1", u_fyl2xp1 }, { "u_fsincos", u_fsincos },
+  { "k_fldpi", k_fldpi }, { "k_fldl2t", k_fldl2t }, { "k_fldl2e", k_fldl2e },
+  { "k_fldlg2", k_fldlg2 }, { "k_fldln2", k_fldln2 }, { "k_overflow", k_overflow },
+  { "k_underflow", k_underflow }, { "k_fxch_empty", k_fxch_empty },
+  { "k_fst_empty", k_fst_empty },
+};
+typedef void (*opm_fn)(uint16_t, f80 *, const void *, f80 *, uint16_t *);
+static const struct { const char *name; opm_fn fn; int bytes; int isint; } OPSM[] = {
+  { "m_fadd32", m_fadd32, 4, 0 }, { "m_fmul64", m_fmul64, 8, 0 },
+  { "m_fsub32", m_fsub32, 4, 0 }, { "m_fdivr64", m_fdivr64, 8, 0 },
+  { "m_fiadd16", m_fiadd16, 2, 1 }, { "m_fisub32", m_fisub32, 4, 1 },
+  { "m_fimul32", m_fimul32, 4, 1 }, { "m_fidiv16", m_fidiv16, 2, 1 },
+  { "m_fidivr32", m_fidivr32, 4, 1 }, { "m_fcom32", m_fcom32, 4, 0 },
+  { "m_fcomp64", m_fcomp64, 8, 0 }, { "m_ficom32", m_ficom32, 4, 1 },
+};
+typedef void (*opf_fn)(uint16_t, f80 *, f80 *, f80 *, uint32_t *, uint16_t *);
+static const struct { const char *name; opf_fn fn; } OPSF[] = {
+  { "f_fcomi", f_fcomi }, { "f_fucomi", f_fucomi }, { "f_fcomip", f_fcomip },
+  { "f_fucomip", f_fucomip }, { "c_fcmovb", c_fcmovb }, { "c_fcmove", c_fcmove },
+  { "c_fcmovbe", c_fcmovbe }, { "c_fcmovu", c_fcmovu }, { "c_fcmovnb", c_fcmovnb },
+  { "c_fcmovne", c_fcmovne }, { "c_fcmovnbe", c_fcmovnbe }, { "c_fcmovnu", c_fcmovnu },
+};
+
+/* Operands for the transcendental instructions: mostly in their domains. */
+static f80 small_operand(void) {
+  if (next() % 3 == 0) return operand();
+  int s = (int)(next() & 1);
+  return mk(s, 0x3fff - 40 + (unsigned)(next() % 44), 0x8000000000000000ull | (next() >> 1));
+}
+
+static void set2(long count) {
+  int kinds = N(OPSU) + N(OPSM) + N(OPSF);
+  for (long i = 0; i < count; i++) {
+    int k = (int)(next() % (uint64_t)kinds);
+    /* Any mask bits, precision and rounding control (bit 6 reserved, set). */
+    uint16_t cw = (uint16_t)(0x0040 | (next() & 0x3f) | ((next() % 4) << 8) | ((next() % 4) << 10));
+    if (next() % 3 == 0) cw |= 0x3f;
+    uint16_t sw = 0;
+    printf("{\"op\":");
+    if (k < N(OPSU)) {
+      int trans = OPSU[k].name[0] == 'u' && strchr("fsin fcos fptan fpatan f2xm1 fyl2x "
+        "fyl2xp1 fsincos", 0) == 0;
+      (void)trans;
+      int tr = strstr("u_fsin u_fcos u_fptan u_fpatan u_f2xm1 u_fyl2x u_fyl2xp1 u_fsincos",
+                      OPSU[k].name) != 0;
+      f80 a = tr ? small_operand() : operand(), b = tr ? small_operand() : operand(), r0, r1;
+      memset(&r0, 0xa5, sizeof r0); memset(&r1, 0xa5, sizeof r1);
+      if (getenv("X87_TRACE")) fprintf(stderr, "%s cw=%x\n", OPSU[k].name, cw);
+      OPSU[k].fn(cw, &a, &b, &r0, &r1, &sw);
+      printf("\"%s\",\"cw\":%u,\"a\":", OPSU[k].name, cw); hex(a.b, 10);
+      printf(",\"b\":"); hex(b.b, 10);
+      printf(",\"r0\":"); hex(r0.b, 10);
+      printf(",\"r1\":"); hex(r1.b, 10);
+    } else if (k < N(OPSU) + N(OPSM)) {
+      int j = k - N(OPSU);
+      uint8_t m[10];
+      f80 a = operand(), r0;
+      memset(&r0, 0xa5, sizeof r0);
+      load_operand(OPSM[j].bytes, m);
+      if (OPSM[j].isint && next() % 2) { /* small integers too */
+        uint32_t v = (uint32_t)(next() % 2000) - 1000; memcpy(m, &v, OPSM[j].bytes);
+      }
+      if (getenv("X87_TRACE")) fprintf(stderr, "%s cw=%x\n", OPSM[j].name, cw);
+      OPSM[j].fn(cw, &a, m, &r0, &sw);
+      printf("\"%s\",\"cw\":%u,\"a\":", OPSM[j].name, cw); hex(a.b, 10);
+      printf(",\"m\":"); hex(m, OPSM[j].bytes);
+      printf(",\"r0\":"); hex(r0.b, 10);
+    } else {
+      int j = k - N(OPSU) - N(OPSM);
+      f80 a = operand(), b = operand(), r0;
+      memset(&r0, 0xa5, sizeof r0);
+      uint32_t fl = 0x202 | (uint32_t)(next() & 1) | (uint32_t)((next() & 1) << 2) |
+                    (uint32_t)((next() & 1) << 6);
+      uint32_t in = fl;
+      if (getenv("X87_TRACE")) fprintf(stderr, "%s cw=%x\n", OPSF[j].name, cw);
+      OPSF[j].fn(cw, &a, &b, &r0, &fl, &sw);
+      printf("\"%s\",\"cw\":%u,\"a\":", OPSF[j].name, cw); hex(a.b, 10);
+      printf(",\"b\":"); hex(b.b, 10);
+      printf(",\"r0\":"); hex(r0.b, 10);
+      printf(",\"fin\":%u,\"fl\":%u", in, fl);
+    }
+    printf(",\"sw\":%u}\n", sw);
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) { fprintf(stderr, "usage: capture SEED COUNT\n"); return 2; }
   rng = strtoull(argv[1], 0, 0) | 1;
   long count = strtol(argv[2], 0, 0);
+  if (argc > 3 && !strcmp(argv[3], "set2")) { set2(count); return 0; }
   int kinds = N(OPS2) + N(LOADS) + N(STORES);
   for (long i = 0; i < count; i++) {
     int k = (int)(next() % (uint64_t)kinds);
