@@ -149,9 +149,20 @@ export function roundPack(sign: u32, exp: i32, man: u64, ext: u64, prec: i32, fm
   const minExp = minExpOf(fmt), maxExp = maxExpOf(fmt);
   let tiny = exp < minExp;
   if (tiny && fmt == FMT_EXT && (cw & CW_UM) == 0) {
-    exp += SCALE; tiny = false; fx |= FE_UE;
+    fx |= FE_UE;
+    if (exp + SCALE < minExp) {
+      // Still too small after the bias adjustment (FSCALE by a huge negative power): the
+      // CPU delivers a signed zero with #U and #P.
+      fx |= FE_PE; roundedUp = false; setOut(sign, 0, 0); return;
+    }
+    exp += SCALE; tiny = false;
   } else if (exp > maxExp && fmt == FMT_EXT && (cw & CW_OM) == 0) {
-    exp -= SCALE; fx |= FE_OE;
+    fx |= FE_OE;
+    if (exp - SCALE > maxExp) {
+      // Still too large after the bias adjustment: infinity, rounded up, with #O and #P.
+      fx |= FE_PE; roundedUp = true; setOut(sign, EXP_MAX, TOP); return;
+    }
+    exp -= SCALE;
   }
   if (tiny) {
     shiftRightSticky(man, ext, minExp - exp);
@@ -189,6 +200,11 @@ export function roundPack(sign: u32, exp: i32, man: u64, ext: u64, prec: i32, fm
   }
   if (tiny && (man & TOP) != 0 && exp == minExp) {
     // A denormal that rounded up to the smallest normal stays at minExp, now normal.
+  }
+  if (exp > maxExp && fmt == FMT_EXT && (cw & CW_OM) == 0) {
+    // Overflow found by the rounding itself, unmasked: the result scaled down (4.9.1.5).
+    fx |= FE_OE;
+    exp -= SCALE;
   }
   if (exp > maxExp) {
     // Overflow, masked (4.9.1.4): infinity or the largest finite value by rounding mode.

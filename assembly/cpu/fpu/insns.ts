@@ -12,12 +12,12 @@ import { reg16, setReg16, EAX, CS, segSel } from '../state';
 import { flags, setFlagsWord, materialize, CF, PF, ZF, testCC } from '../flags';
 import {
   fx, roundedUp, outSign, outExp, outMan, fxClear, setFx, FE_IE, FE_DE, FE_ZE, FE_OE, FE_UE,
-  FE_PE, FE_SF, INDEF_SE, INDEF_MAN, classify, K_ZERO, BIAS, TOP, roundPack, FMT_EXT,
+  FE_PE, FE_SF, INDEF_SE, INDEF_MAN, classify, K_ZERO, K_SNAN, QBIT, BIAS, TOP, roundPack, FMT_EXT,
   fromInteger, setOutParts, setRoundedUp,
 } from './f80';
 import {
   arith, fsqrt, frndint, fabs, fchs, fcompare, fxamClass, fxtract, sigSe, sigMan, fscale,
-  fprem, premCodes, fromSingle, fromDouble, fromBcd, toSingle, toDouble, toInteger, toBcd,
+  fprem, premCodes, denStop, srcDenormal, clearSrcDenormal, fromSingle, fromDouble, fromBcd, toSingle, toDouble, toInteger, toBcd,
   bcdHi, roundingOf, OP_ADD, OP_MUL,
 } from './ops';
 import {
@@ -78,6 +78,7 @@ let memMan: u64 = 0;
  *  3 m16int; 4 m80real; 5 m64int; 6 m80bcd); exceptions of the conversion go to fx. */
 function readMem(f: u32): void {
   const s = eaSeg, o = eaOff;
+  clearSrcDenormal();
   if (f == 0) { const v = rd32(s, o); if (faulted) return; fromSingle(v); }
   else if (f == 1) {
     const v = rd32(s, o); if (faulted) return;
@@ -161,7 +162,7 @@ function arithMem(op: u32, f: u32): void {
   else {
     const convFx = fx;
     if (blocked()) { finish(); return; } // an SNaN source with #IA unmasked
-    arith(op, stSe(0), stMan(0), memSe, memMan, fcw());
+    arith(op, stSe(0), stMan(0), memSe, memMan, fcw(), srcDenormal);
     setFx(fx | convFx);
   }
   writeSt(0);
@@ -178,20 +179,23 @@ function setCompareCodes(r: u32): void {
   else if (r == 3) sw |= SW_C0 | SW_C2 | SW_C3;
   setFsw(sw);
 }
-function compareWith(bSe: u32, bMan: u64, quiet: bool, pops: u32, eflags: bool): void {
+function compareWith(bSe: u32, bMan: u64, quiet: bool, pops: u32, eflags: bool,
+  srcDen: bool = false): void {
   let r: u32 = 3;
   if (stEmpty(0)) setFx(fx | FE_IE | FE_SF);
-  else r = fcompare(stSe(0), stMan(0), bSe, bMan, quiet);
+  else r = fcompare(stSe(0), stMan(0), bSe, bMan, quiet, srcDen);
+  // Comparisons set their codes even when #IA or #D is unmasked, but then do not pop
+  // (measured on the host CPU).
   const stop = (fx & ~fcw() & (FE_IE | FE_DE)) != 0;
   if (eflags) {
-    if (!stop) {
+    {
       materialize();
       let f = flags & ~(ZF | PF | CF);
       if (r == 1) f |= CF; else if (r == 2) f |= ZF; else if (r == 3) f |= ZF | PF | CF;
       setFlagsWord(f);
     }
     setFsw(fsw() & ~SW_C1);
-  } else if (!stop) setCompareCodes(r);
+  } else setCompareCodes(r);
   if ((fx & FE_SF) != 0 || !eflags) setFsw(fsw() & ~SW_C1);
   report(fx);
   if (!stop) for (let i: u32 = 0; i < pops; i++) pop();
@@ -206,6 +210,16 @@ function compareReg(i: u32, quiet: bool, pops: u32, eflags: bool): void {
 }
 
 // ---- Loads and stores ----
+
+/** FLD m32fp / m64fp: an SNaN is made quiet with #IA; a denormal raises #D (SDM vol. 2A,
+ *  FLD: neither happens for m80fp). */
+function loadReal(f: u32): void {
+  readMem(f); if (faulted) return;
+  const k = classify(memSe, memMan);
+  if (k == K_SNAN) { setFx(fx | FE_IE); setOutParts(memSe >> 15, 0x7fff, memMan | QBIT); }
+  else if (srcDenormal && denStop(fcw())) { report(fx); return; }
+  pushOut();
+}
 
 /** Pushes the value in out* (after a memory conversion or a constant). */
 function pushOut(): void {
@@ -421,14 +435,14 @@ function execMem(b: u32, r: u32): void {
     const f: u32 = b == 0xd8 ? 0 : b == 0xdc ? 2 : b == 0xda ? 1 : 3;
     if (r == 2 || r == 3) {
       readMem(f); if (faulted) return;
-      compareWith(memSe, memMan, false, r == 3 ? 1 : 0, false);
+      compareWith(memSe, memMan, false, r == 3 ? 1 : 0, false, srcDenormal);
       return;
     }
     arithMem(r, f);
     return;
   }
   if (b == 0xd9) {
-    if (r == 0) { if (!begin(b, true)) return; readMem(0); if (faulted) return; pushOut(); return; }
+    if (r == 0) { if (!begin(b, true)) return; loadReal(0); return; }
     if (r == 2 || r == 3) { if (!begin(b, true)) return; storeMem(0, r == 3); return; }
     if (r == 4) { if (!beginControl()) return; loadEnv(s, o, osz == 32); return; }
     if (r == 5) {
@@ -455,7 +469,7 @@ function execMem(b: u32, r: u32): void {
     raise(6, 0, false); return; // FISTTP (SSE3) and the reserved forms
   }
   if (b == 0xdd) {
-    if (r == 0) { if (!begin(b, true)) return; readMem(2); if (faulted) return; pushOut(); return; }
+    if (r == 0) { if (!begin(b, true)) return; loadReal(2); return; }
     if (r == 2 || r == 3) { if (!begin(b, true)) return; storeMem(2, r == 3); return; }
     if (r == 4) { if (!beginControl()) return; frstor(s, o, osz == 32); return; }
     if (r == 6) { if (!beginControl()) return; fsave(s, o, osz == 32); return; }
@@ -646,7 +660,7 @@ function execD9(b: u32, r: u32, i: u32): void {
   if (x == 0x38 || x == 0x35) { // FPREM, FPREM1
     let codes: u32 = 0;
     if (stEmpty(0) || stEmpty(1)) underflow();
-    else { fprem(stSe(0), stMan(0), stSe(1), stMan(1), x == 0x35); codes = premCodes; }
+    else { fprem(stSe(0), stMan(0), stSe(1), stMan(1), x == 0x35, fcw()); codes = premCodes; }
     const ok = writeSt(0);
     let sw = fsw() & ~SW_CC;
     if (ok && (fx & FE_IE) == 0) {
@@ -672,7 +686,7 @@ function execD9(b: u32, r: u32, i: u32): void {
       }
       setC1(true); report(fx); return;
     }
-    fxtract(stSe(0), stMan(0));
+    fxtract(stSe(0), stMan(0), fcw());
     if (blocked()) { finish(); return; }
     setSt(0, packedSe(), outMan);
     pushTop();

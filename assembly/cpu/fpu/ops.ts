@@ -8,7 +8,7 @@ import {
   fx, roundedUp, outSign, outExp, outMan, classify, normExp, normMan, nanResult,
   outIndefinite, outInf, outZero, roundPack, addFinite, mulFinite, divFinite, sqrtFinite,
   roundToInteger, intMag, intHuge, fromInteger, compareFinite, FE_IE, FE_DE, FE_ZE, FE_PE,
-  FE_UE, FE_OE, K_ZERO, K_DENORM, K_NORMAL, K_INF, K_QNAN, K_SNAN, K_UNSUPP, TOP, QBIT,
+  FE_UE, FE_OE, SCALE, K_ZERO, K_DENORM, K_NORMAL, K_INF, K_QNAN, K_SNAN, K_UNSUPP, TOP, QBIT,
   BIAS, EXP_MAX, FMT_EXT, FMT_DOUBLE, FMT_SINGLE, RC_NEAREST, RC_UP, RC_DOWN, RC_ZERO,
   setFx, setRoundedUp, setOutParts,
 } from './f80';
@@ -32,7 +32,20 @@ export function precisionOf(cw: u32): i32 {
 @inline export function roundingOf(cw: u32): u32 { return (cw >> 10) & 3; }
 
 /** ST(0) op src for the six arithmetic operations, with every special case. */
-export function arith(op: u32, aSe: u32, aMan: u64, bSe: u32, bMan: u64, cw: u32): void {
+/** Raises #D; true when it is unmasked, which stops the instruction before it computes
+ *  anything (SDM vol. 1, 4.9.2 and 8.5.2). */
+export function denStop(cw: u32): bool {
+  setFx(fx | FE_DE);
+  return (cw & FE_DE) == 0;
+}
+
+/** Set by fromSingle/fromDouble when the memory operand was a denormal of its own format
+ *  (it converts exactly to a normal extended value, but still raises #D). */
+export let srcDenormal: bool = false;
+export function clearSrcDenormal(): void { srcDenormal = false; }
+
+export function arith(op: u32, aSe: u32, aMan: u64, bSe: u32, bMan: u64, cw: u32,
+  srcDen: bool = false): void {
   // The reversed forms compute src op ST(0).
   if (op == OP_SUBR || op == OP_DIVR) {
     const tSe = aSe; aSe = bSe; bSe = tSe;
@@ -45,16 +58,16 @@ export function arith(op: u32, aSe: u32, aMan: u64, bSe: u32, bMan: u64, cw: u32
   if (ka == K_UNSUPP || kb == K_UNSUPP) { setFx(fx | FE_IE); outIndefinite(); return; }
   if (isNan(ka) || isNan(kb)) { nanResult(sa, aMan, ka, sb, bMan, kb, true); return; }
   const prec = precisionOf(cw), rc = roundingOf(cw);
-  const den = ka == K_DENORM || kb == K_DENORM;
+  const den = ka == K_DENORM || kb == K_DENORM || srcDen;
   if (op == OP_SUB) { sb ^= 1; op = OP_ADD; }
   if (op == OP_ADD) {
     if (ka == K_INF || kb == K_INF) {
       if (ka == K_INF && kb == K_INF && sa != sb) { setFx(fx | FE_IE); outIndefinite(); return; }
-      if (den) setFx(fx | FE_DE);
+      if (den && denStop(cw)) return;
       outInf(ka == K_INF ? sa : sb);
       return;
     }
-    if (den) setFx(fx | FE_DE);
+    if (den && denStop(cw)) return;
     addFinite(sa, normExp(aSe, aMan), normMan(aSe, aMan), sb, normExp(bSe, bMan),
       normMan(bSe, bMan), prec, rc, cw);
     return;
@@ -63,11 +76,11 @@ export function arith(op: u32, aSe: u32, aMan: u64, bSe: u32, bMan: u64, cw: u32
   if (op == OP_MUL) {
     if (ka == K_INF || kb == K_INF) {
       if (ka == K_ZERO || kb == K_ZERO) { setFx(fx | FE_IE); outIndefinite(); return; }
-      if (den) setFx(fx | FE_DE);
+      if (den && denStop(cw)) return;
       outInf(s);
       return;
     }
-    if (den) setFx(fx | FE_DE);
+    if (den && denStop(cw)) return;
     mulFinite(sa, normExp(aSe, aMan), normMan(aSe, aMan), sb, normExp(bSe, bMan),
       normMan(bSe, bMan), prec, rc, cw);
     return;
@@ -75,11 +88,11 @@ export function arith(op: u32, aSe: u32, aMan: u64, bSe: u32, bMan: u64, cw: u32
   // Division a / b.
   if (ka == K_INF) {
     if (kb == K_INF) { setFx(fx | FE_IE); outIndefinite(); return; }
-    if (den) setFx(fx | FE_DE);
+    if (den && denStop(cw)) return;
     outInf(s);
     return;
   }
-  if (kb == K_INF) { if (den) setFx(fx | FE_DE); outZero(s); return; }
+  if (kb == K_INF) { if (den && denStop(cw)) return; outZero(s); return; }
   if (kb == K_ZERO) {
     if (ka == K_ZERO) { setFx(fx | FE_IE); outIndefinite(); return; }
     // Zero divide outranks the denormal operand (SDM vol. 1, 4.9.2): only #Z.
@@ -87,7 +100,7 @@ export function arith(op: u32, aSe: u32, aMan: u64, bSe: u32, bMan: u64, cw: u32
     outInf(s);
     return;
   }
-  if (den) setFx(fx | FE_DE);
+  if (den && denStop(cw)) return;
   if (ka == K_ZERO) { outZero(s); return; }
   divFinite(sa, normExp(aSe, aMan), normMan(aSe, aMan), sb, normExp(bSe, bMan),
     normMan(bSe, bMan), prec, rc, cw);
@@ -101,7 +114,7 @@ export function fsqrt(aSe: u32, aMan: u64, cw: u32): void {
   if (k == K_ZERO) { outZero(s); return; }
   if (s != 0) { setFx(fx | FE_IE); outIndefinite(); return; }
   if (k == K_INF) { outInf(0); return; }
-  if (k == K_DENORM) setFx(fx | FE_DE);
+  if (k == K_DENORM && denStop(cw)) return;
   sqrtFinite(normExp(aSe, aMan), normMan(aSe, aMan), precisionOf(cw), roundingOf(cw), cw);
 }
 
@@ -111,7 +124,7 @@ export function frndint(aSe: u32, aMan: u64, cw: u32): void {
   if (k == K_UNSUPP) { setFx(fx | FE_IE); outIndefinite(); return; }
   if (isNan(k)) { nanResult(s, aMan, k, 0, 0, K_ZERO, false); return; }
   if (k == K_ZERO || k == K_INF) { setOutParts(s, <i32>(aSe & 0x7fff), aMan); return; }
-  if (k == K_DENORM) setFx(fx | FE_DE);
+  if (k == K_DENORM && denStop(cw)) return;
   const e = normExp(aSe, aMan), m = normMan(aSe, aMan);
   if (e - BIAS >= 63) { setOutParts(s, e, m); return; }
   roundToInteger(s, e, m, roundingOf(cw));
@@ -134,14 +147,15 @@ export const CMP_EQ: u32 = 0x40;  // C3 (in the C3..C0 positions of cmpCodes bel
 export const CMP_UN: u32 = 0x45;
 /** Compares a with b: 0 greater, 1 less, 2 equal, 3 unordered. `quiet`: FUCOM (QNaNs do
  *  not raise #IA). */
-export function fcompare(aSe: u32, aMan: u64, bSe: u32, bMan: u64, quiet: bool): u32 {
+export function fcompare(aSe: u32, aMan: u64, bSe: u32, bMan: u64, quiet: bool,
+  srcDen: bool = false): u32 {
   const ka = classify(aSe, aMan), kb = classify(bSe, bMan);
   if (ka == K_UNSUPP || kb == K_UNSUPP) { setFx(fx | FE_IE); return 3; }
   if (isNan(ka) || isNan(kb)) {
     if (!quiet || ka == K_SNAN || kb == K_SNAN) setFx(fx | FE_IE);
     return 3;
   }
-  if (ka == K_DENORM || kb == K_DENORM) setFx(fx | FE_DE);
+  if (ka == K_DENORM || kb == K_DENORM || srcDen) setFx(fx | FE_DE);
   const sa = signOf(aSe), sb = signOf(bSe);
   let c: i32;
   if (ka == K_INF || kb == K_INF) {
@@ -172,7 +186,7 @@ export function fxamClass(aSe: u32, aMan: u64): u32 {
 /** FXTRACT: exponent to ST(1)'s place (returned in out*), significand in sigSe/sigMan. */
 export let sigSe: u32 = 0;
 export let sigMan: u64 = 0;
-export function fxtract(aSe: u32, aMan: u64): void {
+export function fxtract(aSe: u32, aMan: u64, cw: u32): void {
   const k = classify(aSe, aMan), s = signOf(aSe);
   if (k == K_UNSUPP) { setFx(fx | FE_IE); outIndefinite(); sigSe = 0xffff; sigMan = 0xc000000000000000; return; }
   if (isNan(k)) {
@@ -188,7 +202,7 @@ export function fxtract(aSe: u32, aMan: u64): void {
     return;
   }
   if (k == K_INF) { outInf(0); sigSe = aSe; sigMan = aMan; return; }
-  if (k == K_DENORM) setFx(fx | FE_DE);
+  if (k == K_DENORM && denStop(cw)) return;
   const e = normExp(aSe, aMan);
   sigSe = (s << 15) | <u32>BIAS;
   sigMan = normMan(aSe, aMan);
@@ -202,7 +216,7 @@ export function fscale(aSe: u32, aMan: u64, bSe: u32, bMan: u64, cw: u32): void 
   const sa = signOf(aSe), sb = signOf(bSe);
   if (ka == K_UNSUPP || kb == K_UNSUPP) { setFx(fx | FE_IE); outIndefinite(); return; }
   if (isNan(ka) || isNan(kb)) { nanResult(sa, aMan, ka, sb, bMan, kb, true); return; }
-  if (ka == K_DENORM || kb == K_DENORM) setFx(fx | FE_DE);
+  if ((ka == K_DENORM || kb == K_DENORM) && denStop(cw)) return;
   if (kb == K_INF) {
     if (sb == 0) {
       if (ka == K_ZERO) { setFx(fx | FE_IE); outIndefinite(); return; }
@@ -234,14 +248,14 @@ export function fscale(aSe: u32, aMan: u64, bSe: u32, bMan: u64, cw: u32): void 
  * remainder is then reduced by a power of two, and software repeats the instruction).
  */
 export let premCodes: u32 = 0; // bit 0 C0, bit 1 C1, bit 2 C2, bit 3 C3
-export function fprem(aSe: u32, aMan: u64, bSe: u32, bMan: u64, round: bool): void {
+export function fprem(aSe: u32, aMan: u64, bSe: u32, bMan: u64, round: bool, cw: u32): void {
   premCodes = 0;
   const ka = classify(aSe, aMan), kb = classify(bSe, bMan);
   const sa = signOf(aSe), sb = signOf(bSe);
   if (ka == K_UNSUPP || kb == K_UNSUPP) { setFx(fx | FE_IE); outIndefinite(); return; }
   if (isNan(ka) || isNan(kb)) { nanResult(sa, aMan, ka, sb, bMan, kb, true); return; }
   if (ka == K_INF || kb == K_ZERO) { setFx(fx | FE_IE); outIndefinite(); return; }
-  if (ka == K_DENORM || kb == K_DENORM) setFx(fx | FE_DE);
+  if ((ka == K_DENORM || kb == K_DENORM) && denStop(cw)) return;
   if (ka == K_ZERO || kb == K_INF) { passThrough(aSe, aMan); return; }
   const ea = normExp(aSe, aMan), eb = normExp(bSe, bMan);
   const ma = normMan(aSe, aMan), mb = normMan(bSe, bMan);
@@ -282,7 +296,7 @@ export function fprem(aSe: u32, aMan: u64, bSe: u32, bMan: u64, round: bool): vo
       // then b - a = (2 mb - ma) * 2^(eb - 1 - 63), below mb (a tie keeps the even 0).
       if (ma <= mb) { passThrough(aSe, aMan); return; }
       setCodes(1);
-      normalizeRemainder(sa ^ 1, eb - 1, (mb - ma) + mb);
+      normalizeRemainder(sa ^ 1, eb - 1, (mb - ma) + mb, cw);
       return;
     }
     // Nearest: compare 2r with mb (the half point), ties to the even quotient.
@@ -295,7 +309,7 @@ export function fprem(aSe: u32, aMan: u64, bSe: u32, bMan: u64, round: bool): vo
   setCodes(partial ? 0 : q);
   if (partial) premCodes |= 4;
   if (r == 0) { setOutParts(sa, 0, 0); return; }
-  normalizeRemainder(rs, rExp, r);
+  normalizeRemainder(rs, rExp, r, cw);
 }
 
 /** An operand returned as the result: a pseudo-denormal comes back with exponent 1, the
@@ -311,10 +325,16 @@ function setCodes(q: u64): void {
   premCodes = (<u32>((q >> 2) & 1)) | (<u32>(q & 1) << 1) | (<u32>((q >> 1) & 1) << 3);
 }
 
-function normalizeRemainder(sign: u32, exp: i32, r: u64): void {
+function normalizeRemainder(sign: u32, exp: i32, r: u64, cw: u32): void {
   const n = <i32>clz<u64>(r);
   let e = exp - n;
   let m = r << <u64>n;
+  if (e < 1 && (cw & FE_UE) == 0) {
+    // Unmasked underflow: the (exact) remainder is delivered scaled up (4.9.1.5).
+    setFx(fx | FE_UE);
+    setOutParts(sign, e + SCALE, m);
+    return;
+  }
   if (e < 1) {
     // A remainder below the normal range is exact as a denormal.
     const sh = 1 - e;
@@ -330,13 +350,12 @@ export function fromSingle(v: u32): void {
   const s = v >> 31, e = <i32>((v >> 23) & 0xff), f = <u64>(v & 0x7fffff);
   if (e == 0xff) {
     if (f == 0) { outInf(s); return; }
-    if ((f & 0x400000) == 0) setFx(fx | FE_IE);
-    setOutParts(s, EXP_MAX, TOP | QBIT | (f << 40));
+    setOutParts(s, EXP_MAX, TOP | (f << 40)); // an SNaN stays signalling: the user decides
     return;
   }
   if (e == 0) {
     if (f == 0) { outZero(s); return; }
-    setFx(fx | FE_DE);
+    srcDenormal = true;
     const n = <i32>clz<u64>(f);
     setOutParts(s, BIAS - 126 - 23 + 63 - n, f << <u64>n);
     return;
@@ -348,13 +367,12 @@ export function fromDouble(v: u64): void {
   const s = <u32>(v >> 63), e = <i32>((v >> 52) & 0x7ff), f = v & 0xfffffffffffff;
   if (e == 0x7ff) {
     if (f == 0) { outInf(s); return; }
-    if ((f & 0x8000000000000) == 0) setFx(fx | FE_IE);
-    setOutParts(s, EXP_MAX, TOP | QBIT | (f << 11));
+    setOutParts(s, EXP_MAX, TOP | (f << 11));
     return;
   }
   if (e == 0) {
     if (f == 0) { outZero(s); return; }
-    setFx(fx | FE_DE);
+    srcDenormal = true;
     const n = <i32>clz<u64>(f);
     setOutParts(s, BIAS - 1022 - 52 + 63 - n, f << <u64>n);
     return;
