@@ -276,6 +276,8 @@ export function addFinite(sa: u32, ea: i32, ma: u64, sb: u32, eb: i32, mb: u64,
 
 let mulHi: u64 = 0, mulLo: u64 = 0;
 /** The 128-bit product of two 64-bit numbers. */
+export function mulHiOut(): u64 { return mulHi; }
+export function mulLoOut(): u64 { return mulLo; }
 export function mul64(a: u64, b: u64): void {
   const a0 = a & 0xffffffff, a1 = a >> 32, b0 = b & 0xffffffff, b1 = b >> 32;
   const p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;

@@ -20,6 +20,7 @@ import {
   fprem, premCodes, denStop, srcDenormal, clearSrcDenormal, fromSingle, fromDouble, fromBcd, toSingle, toDouble, toInteger, toBcd,
   bcdHi, roundingOf, OP_ADD, OP_MUL,
 } from './ops';
+import { trig, outOfRange, fpatan, f2xm1, fyl2x, fyl2xp1 } from './trans';
 import {
   fcw, setFcw, fsw, setFsw, ftw, setFtw, top, setTop, phys, stEmpty, stMan, stSe, setSt,
   pop, pushTop, fpuInit, setInsnPointer, setDataPointer, tagOf, setTag, manOf, seOf, setPhys,
@@ -695,7 +696,54 @@ function execD9(b: u32, r: u32, i: u32): void {
     report(fx);
     return;
   }
-  // F2XM1, FYL2X, FPTAN, FPATAN, FYL2XP1, FSINCOS, FSIN, FCOS: not yet.
+  if (x == 0x30) { // F2XM1
+    if (stEmpty(0)) underflow(); else f2xm1(stSe(0), stMan(0), fcw());
+    writeSt(0); finish();
+    return;
+  }
+  if (x == 0x31 || x == 0x33 || x == 0x39) { // FYL2X, FPATAN, FYL2XP1: ST(1) = f, pop
+    if (stEmpty(0) || stEmpty(1)) underflow();
+    else if (x == 0x31) fyl2x(stSe(0), stMan(0), stSe(1), stMan(1), fcw());
+    else if (x == 0x39) fyl2xp1(stSe(0), stMan(0), stSe(1), stMan(1), fcw());
+    else fpatan(stSe(1), stMan(1), stSe(0), stMan(0), fcw());
+    const ok = writeSt(1);
+    finish();
+    if (ok) pop();
+    return;
+  }
+  if (x == 0x3e || x == 0x3f || x == 0x32 || x == 0x3b) { // FSIN, FCOS, FPTAN, FSINCOS
+    const pushes = x == 0x32 || x == 0x3b;
+    if (stEmpty(0)) {
+      underflow(); writeSt(0);
+      if (pushes && !blocked()) { pushTop(); setSt(0, INDEF_SE, INDEF_MAN); }
+      finish(); return;
+    }
+    if (pushes && !stEmpty(7)) {
+      setFx(fx | FE_IE | FE_SF);
+      if ((fcw() & FE_IE) != 0) {
+        setSt(0, INDEF_SE, INDEF_MAN); pushTop(); setSt(0, INDEF_SE, INDEF_MAN);
+      }
+      setC1(true); report(fx); return;
+    }
+    const se = stSe(0), m = stMan(0), cw = fcw();
+    trig(x == 0x3f ? 1 : x == 0x32 ? 2 : 0, se, m, cw);
+    if (outOfRange) { setFsw((fsw() & ~(SW_C1 | SW_C2)) | SW_C2); report(fx); return; }
+    if (blocked()) { finish(); return; }
+    let r0Se = packedSe(), r0M = outMan;
+    const up0 = roundedUp;
+    if (x == 0x3b) { // FSINCOS: the sine replaces ST(0), then the cosine is pushed
+      trig(1, se, m, cw);
+      setSt(0, r0Se, r0M);
+      pushTop();
+      setSt(0, packedSe(), outMan);
+    } else {
+      setSt(0, r0Se, r0M);
+      if (x == 0x32) { pushTop(); setSt(0, BIAS, TOP); setRoundedUp(up0); }
+    }
+    setFsw(fsw() & ~SW_C2);
+    finish();
+    return;
+  }
   raise(6, 0, false);
 }
 
