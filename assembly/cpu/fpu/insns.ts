@@ -12,7 +12,7 @@ import { reg16, setReg16, EAX, CS, segSel } from '../state';
 import { flags, setFlagsWord, materialize, CF, PF, ZF, testCC } from '../flags';
 import {
   fx, roundedUp, outSign, outExp, outMan, fxClear, setFx, FE_IE, FE_DE, FE_ZE, FE_OE, FE_UE,
-  FE_PE, FE_SF, INDEF_SE, INDEF_MAN, classify, K_ZERO, K_SNAN, QBIT, BIAS, TOP, roundPack, FMT_EXT,
+  FE_PE, FE_SF, INDEF_SE, INDEF_MAN, classify, K_ZERO, K_SNAN, K_QNAN, QBIT, BIAS, TOP, roundPack, FMT_EXT,
   fromInteger, setOutParts, setRoundedUp,
 } from './f80';
 import {
@@ -730,12 +730,21 @@ function execD9(b: u32, r: u32, i: u32): void {
     if (outOfRange) { setFsw((fsw() & ~(SW_C1 | SW_C2)) | SW_C2); report(fx); return; }
     if (blocked()) { finish(); return; }
     let r0Se = packedSe(), r0M = outMan;
+    const nan = classify(se, m) == K_QNAN || classify(se, m) == K_SNAN ||
+      (fx & FE_IE) != 0;
+    if (nan && pushes) {
+      // A NaN operand or a masked invalid operation: the QNaN in ST(0) and pushed as the
+      // second result (measured).
+      setSt(0, r0Se, r0M); pushTop(); setSt(0, r0Se, r0M);
+      setFsw(fsw() & ~SW_C2); finish(); return;
+    }
     const up0 = roundedUp;
     if (x == 0x3b) { // FSINCOS: the sine replaces ST(0), then the cosine is pushed
       trig(1, se, m, cw);
       setSt(0, r0Se, r0M);
       pushTop();
       setSt(0, packedSe(), outMan);
+      setRoundedUp(up0); // C1 follows the sine (measured)
     } else {
       setSt(0, r0Se, r0M);
       if (x == 0x32) { pushTop(); setSt(0, BIAS, TOP); setRoundedUp(up0); }

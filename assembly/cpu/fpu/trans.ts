@@ -49,9 +49,18 @@ function addF(d: F, a: F, b: F): void {
   }
   const sh = x.e - y.e;
   let yh = y.hi, yl = y.lo;
-  if (sh >= 128) { yh = 0; yl = 0; }
-  else if (sh >= 64) { yl = sh == 64 ? y.hi : y.hi >> <u64>(sh - 64); yh = 0; }
-  else if (sh > 0) { yl = (yl >> <u64>sh) | (yh << <u64>(64 - sh)); yh >>= <u64>sh; }
+  // Bits shifted out of y fold into a sticky unit in the last place, so a contribution too
+  // small for 128 bits still shows which way the sum lies.
+  let lost = false;
+  if (sh >= 128) { yh = 0; yl = 0; lost = true; }
+  else if (sh >= 64) {
+    lost = y.lo != 0 || (sh > 64 && (y.hi << <u64>(128 - sh)) != 0);
+    yl = sh == 64 ? y.hi : y.hi >> <u64>(sh - 64); yh = 0;
+  } else if (sh > 0) {
+    lost = (yl << <u64>(64 - sh)) != 0;
+    yl = (yl >> <u64>sh) | (yh << <u64>(64 - sh)); yh >>= <u64>sh;
+  }
+  if (lost) yl |= 1;
   if (x.s == y.s) {
     let lo = x.lo + yl;
     let c: u64 = lo < yl ? 1 : 0;
@@ -134,6 +143,16 @@ fromParts(LN2, 0, -1, 0xb17217f7d1cf79ab, 0xc9e3b39803f2f6af);
 fromParts(LOG2E, 0, 0, 0xb8aa3b295c17f0bb, 0xbe87fed0691d3e88);
 fromInt(ONE, 1);
 
+/** A series stopped at a term too small to change 128 bits: the rest still decides the
+ *  rounding direction, so one unit in the 128th bit goes toward the term's sign. */
+function sticky(sum: F, t: F): void {
+  if (t.z || sum.z) return;
+  if (t.s == sum.s) { sum.lo |= 1; return; }
+  if (sum.lo == 0) sum.hi -= 1;
+  sum.lo -= 1;
+  if ((sum.hi & TOP) == 0) normF(sum);
+}
+
 /** Sums a series until the term no longer changes the sum. */
 const term = new F(), sum = new F(), sq = new F(), tmp = new F();
 
@@ -147,7 +166,7 @@ function sinCosSeries(d: F, r: F, cosine: bool): void {
     mulF(term, term, sq);
     divInt(term, term, n * (n + 1));
     term.s ^= 1;
-    if (term.z || term.e < sum.e - 130) break;
+    if (term.z || term.e < sum.e - 130) { sticky(sum, term); break; }
     addF(sum, sum, term);
     n += 2;
   }
@@ -236,6 +255,7 @@ export function trig(which: u32, se: u32, m: u64, cw: u32): void {
   if (which == 2) {
     sinCosOf(sum2, 0); sinCosOf(tmp2, 1);
     divF(sum2, sum2, tmp2);
+    sum2.lo |= 1; // the truncated quotient of inexact values: inexact, toward larger
   } else sinCosOf(sum2, which);
   // sin and tan are odd, cos even: the reduction was of |x|.
   if (s != 0 && which != 1) sum2.s ^= 1;
@@ -260,7 +280,7 @@ function atanSmall(d: F, t: F): void {
   for (let i = 0; i < 60; i++) {
     mulF(term, term, sq); term.s ^= 1;
     divInt(tmp, term, n);
-    if (tmp.z || tmp.e < sum.e - 130) break;
+    if (tmp.z || tmp.e < sum.e - 130) { sticky(sum, tmp); break; }
     addF(sum, sum, tmp);
     n += 2;
   }
@@ -334,6 +354,11 @@ export function f2xm1(se: u32, m: u64, cw: u32): void {
   if (k == K_INF) { if (s != 0) setOutParts(1, BIAS, TOP); else outInf(0); return; }
   if (k == K_DENORM && denStop(cw)) return;
   if (k == K_ZERO) { setOutParts(s, 0, 0); return; }
+  // Outside -1..1 the SDM leaves the result undefined; the CPU measured returns the
+  // operand with #P.
+  if (normExp(se, m) - BIAS >= 1 || (normExp(se, m) - BIAS == 0 && normMan(se, m) != TOP)) {
+    setOutParts(s, <i32>(se & 0x7fff), m); setFx(fx | FE_PE); return;
+  }
   fromX(ey, se, m);
   mulF(ey, ey, LN2);
   // e^y - 1 = y + y^2/2! + y^3/3! ...
@@ -341,7 +366,7 @@ export function f2xm1(se: u32, m: u64, cw: u32): void {
   for (let n: i64 = 2; n < 60; n++) {
     mulF(term, term, ey);
     divInt(term, term, n);
-    if (term.z || term.e < sum.e - 130) break;
+    if (term.z || term.e < sum.e - 130) { sticky(sum, term); break; }
     addF(sum, sum, term);
   }
   toX(sum, cw);
@@ -356,7 +381,7 @@ function atanh2(d: F, w: F): void {
   for (let i = 0; i < 80; i++) {
     mulF(term, term, sq);
     divInt(tmp, term, n);
-    if (tmp.z || tmp.e < sum.e - 130) break;
+    if (tmp.z || tmp.e < sum.e - 130) { sticky(sum, tmp); break; }
     addF(sum, sum, tmp);
     n += 2;
   }
@@ -377,7 +402,10 @@ export function fyl2x(xSe: u32, xM: u64, ySe: u32, yM: u64, cw: u32): void {
   // log2 x: -inf (x = 0), +inf (x = inf), 0 (x = 1), finite.
   if (kx == K_ZERO) {
     if (ky == K_ZERO) { setFx(fx | FE_IE); outIndefinite(); return; }
-    setFx(fx | FE_ZE); outInf(sy ^ 1); return;
+    // log2(0) = -inf: a divide-by-zero for finite y; an infinite y gives the infinity
+    // with no exception (SDM vol. 2B, FYL2X, table 3-?; measured).
+    if (ky != K_INF) setFx(fx | FE_ZE);
+    outInf(sy ^ 1); return;
   }
   if (kx == K_INF) {
     if (ky == K_ZERO) { setFx(fx | FE_IE); outIndefinite(); return; }
