@@ -4,6 +4,14 @@
  * loaded as 80-bit values or from memory, the instruction, FNSTSW, the results stored) on
  * the core in flat 32-bit protected mode, and the stored results and status word must be
  * the CPU's, bit for bit.
+ *
+ * The instructions these vectors run: FNINIT, FLDCW, FLD (m32, m64, m80), FSTP (m32, m64,
+ * m80, ST(i)), FST (ST(i)), FNSTSW, FNCLEX, FADD, FSUB, FSUBR, FMUL, FDIV, FDIVR, FADDP,
+ * FSUBRP, FDIVP, FIADD, FISUB, FIMUL, FIDIV, FIDIVR, FICOM, FCOM, FCOMP, FCOMPP, FUCOM,
+ * FUCOMPP, FCOMI, FUCOMI, FCOMIP, FUCOMIP, FTST, FXAM, FCMOVB, FCMOVE, FCMOVBE, FCMOVU,
+ * FCMOVNB, FCMOVNE, FCMOVNBE, FCMOVNU, FXCH, FILD, FISTP, FBLD, FBSTP, FPREM, FPREM1,
+ * FSCALE, FSQRT, FRNDINT, FABS, FCHS, FXTRACT, FLD1, FLDPI, FLDL2T, FLDL2E, FLDLG2, FLDLN2,
+ * FINCSTP, FDECSTP, FSIN, FCOS, FSINCOS, FPTAN, FPATAN, F2XM1, FYL2X, FYL2XP1.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

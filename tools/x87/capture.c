@@ -377,11 +377,101 @@ static void set2(long count) {
   }
 }
 
+/* ---- Set 3: the environment and state images, FNOP/FENI/FDISI/FSETPM, FFREE(P), FUCOMP and
+ * the undocumented aliases. Four values are loaded (a, b, a, b), then the instruction, then
+ * FNSTSW and FNSAVE (108 bytes: the 32-bit protected-mode image, SDM vol. 1, figure 8-9/8-11).
+ * The instruction and data pointers in the image are the capture's addresses: the test
+ * compares everything else. */
+#define OP3(name, insn)                                                                \
+  static void name(uint16_t cw, f80 *a, f80 *b, uint8_t *img, uint16_t *sw) {          \
+    __asm__ volatile("fninit\n\tfldcw %4\n\tfldt %3\n\tfldt %2\n\tfldt %3\n\tfldt %2\n\t" \
+                     insn "\n\tfnstsw %1\n\tfnsave %0\n\tfninit"                       \
+                     : "=m"(*(uint8_t (*)[108])img), "=m"(*sw), "+m"(*a)               \
+                     : "m"(*b), "m"(cw));                                              \
+  }
+OP3(s_fnop, "fnop")
+OP3(s_feni, ".byte 0xdb, 0xe0")
+OP3(s_fdisi, ".byte 0xdb, 0xe1")
+OP3(s_fsetpm, ".byte 0xdb, 0xe4")
+OP3(s_ffree, "ffree %%st(2)")
+OP3(s_ffreep, ".byte 0xdf, 0xc1")
+OP3(s_fxch4, ".byte 0xdd, 0xca")
+OP3(s_fxch7, ".byte 0xdf, 0xcb")
+OP3(s_fstp1, ".byte 0xd9, 0xda")
+OP3(s_fstp8, ".byte 0xdf, 0xd1")
+OP3(s_fstp9, ".byte 0xdf, 0xda")
+OP3(s_fcom2, ".byte 0xdc, 0xd1")
+OP3(s_fcomp3, ".byte 0xdc, 0xda")
+OP3(s_fcomp5, ".byte 0xde, 0xd3")
+OP3(s_fucomp, "fucomp %%st(2)")
+OP3(s_fincstp, "fincstp\n\tfincstp")
+OP3(s_fclex, "fdiv %%st(7), %%st\n\tfnclex")
+OP3(s_fzdivr, "fldz\n\tfld1\n\tfdivp")
+OP3(s_fmulp, ".byte 0xde, 0xca")
+OP3(s_fsubp, ".byte 0xde, 0xea")
+OP3(s_ficomp, "ficomps %2")
+OP3(s_fisubr, "fisubrs %2")
+OP3(s_fist, "fistl %2\n\tfildl %2")
+OP3(s_fst, "fsts %2\n\tflds %2")
+static const struct { const char *name; void (*fn)(uint16_t, f80 *, f80 *, uint8_t *,
+  uint16_t *); } OPS3[] = {
+  { "s_fnop", s_fnop }, { "s_feni", s_feni }, { "s_fdisi", s_fdisi }, { "s_fsetpm", s_fsetpm },
+  { "s_ffree", s_ffree }, { "s_ffreep", s_ffreep }, { "s_fxch4", s_fxch4 },
+  { "s_fxch7", s_fxch7 }, { "s_fstp1", s_fstp1 }, { "s_fstp8", s_fstp8 },
+  { "s_fstp9", s_fstp9 }, { "s_fcom2", s_fcom2 }, { "s_fcomp3", s_fcomp3 },
+  { "s_fcomp5", s_fcomp5 }, { "s_fucomp", s_fucomp }, { "s_fincstp", s_fincstp },
+  { "s_fclex", s_fclex }, { "s_fzdivr", s_fzdivr }, { "s_fmulp", s_fmulp },
+  { "s_fsubp", s_fsubp }, { "s_ficomp", s_ficomp }, { "s_fisubr", s_fisubr },
+  { "s_fist", s_fist }, { "s_fst", s_fst },
+};
+
+/* FRSTOR of a state image then FNSTENV and FNSTCW (the image loaded, the environment read
+ * back), and FLDENV of the same environment then FNSAVE. */
+static void restore(uint8_t *in, uint8_t *env, uint16_t *cw, uint8_t *out) {
+  __asm__ volatile("fninit\n\tfrstor %3\n\tfnstenv %0\n\tfnstcw %1\n\tfninit\n\t"
+                   "fldenv %0\n\tfnsave %2\n\tfninit"
+                   : "+m"(*(uint8_t (*)[28])env), "=m"(*cw), "=m"(*(uint8_t (*)[108])out)
+                   : "m"(*(uint8_t (*)[108])in));
+}
+
+static void set3(long count) {
+  for (long i = 0; i < count; i++) {
+    uint16_t sw = 0;
+    uint8_t img[108];
+    memset(img, 0xa5, sizeof img);
+    if (i % 4 == 3) {
+      /* A random image: control word masked (no pending exception on FLDENV), random tags
+       * and TOP, random register contents. */
+      for (int k = 0; k < 108; k++) img[k] = (uint8_t)next();
+      uint16_t cw = (uint16_t)(0x3f | (next() & 0x0f00));
+      uint16_t swv = (uint16_t)(next() & 0x3f40 & ~0x80);
+      memcpy(img, &cw, 2); memcpy(img + 4, &swv, 2);
+      uint8_t env[28], out[108];
+      uint16_t cwo = 0;
+      memset(env, 0, sizeof env);
+      restore(img, env, &cwo, out);
+      printf("{\"op\":\"s_frstor\",\"in\":");
+      hex(img, 108); printf(",\"env\":"); hex(env, 28); printf(",\"cw\":%u,\"out\":", cwo);
+      hex(out, 108); printf("}\n");
+      continue;
+    }
+    int k = (int)(next() % (uint64_t)N(OPS3));
+    uint16_t cw = (uint16_t)(0x0040 | 0x3f | ((next() % 4) << 8) | ((next() % 4) << 10));
+    f80 a = operand(), b = operand(), a0 = a;
+    OPS3[k].fn(cw, &a, &b, img, &sw);
+    printf("{\"op\":\"%s\",\"cw\":%u,\"a\":", OPS3[k].name, cw); hex(a0.b, 10);
+    printf(",\"b\":"); hex(b.b, 10);
+    printf(",\"img\":"); hex(img, 108);
+    printf(",\"sw\":%u}\n", sw);
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) { fprintf(stderr, "usage: capture SEED COUNT\n"); return 2; }
   rng = strtoull(argv[1], 0, 0) | 1;
   long count = strtol(argv[2], 0, 0);
   if (argc > 3 && !strcmp(argv[3], "set2")) { set2(count); return 0; }
+  if (argc > 3 && !strcmp(argv[3], "set3")) { set3(count); return 0; }
   int kinds = N(OPS2) + N(LOADS) + N(STORES);
   for (long i = 0; i < count; i++) {
     int k = (int)(next() % (uint64_t)kinds);

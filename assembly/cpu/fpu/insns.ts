@@ -12,12 +12,14 @@ import { reg16, setReg16, EAX, CS, segSel } from '../state';
 import { flags, setFlagsWord, materialize, CF, PF, ZF, testCC } from '../flags';
 import {
   fx, roundedUp, outSign, outExp, outMan, fxClear, setFx, FE_IE, FE_DE, FE_ZE, FE_OE, FE_UE,
-  FE_PE, FE_SF, INDEF_SE, INDEF_MAN, classify, K_ZERO, K_SNAN, K_QNAN, QBIT, BIAS, TOP, roundPack, FMT_EXT,
+  FE_PE, FE_SF, INDEF_SE, INDEF_MAN, classify, K_ZERO, K_SNAN, K_QNAN, QBIT, BIAS, TOP,
+  roundPack, FMT_EXT,
   fromInteger, setOutParts, setRoundedUp,
 } from './f80';
 import {
   arith, fsqrt, frndint, fabs, fchs, fcompare, fxamClass, fxtract, sigSe, sigMan, fscale,
-  fprem, premCodes, denStop, srcDenormal, clearSrcDenormal, fromSingle, fromDouble, fromBcd, toSingle, toDouble, toInteger, toBcd,
+  fprem, premCodes, denStop, srcDenormal, clearSrcDenormal, fromSingle, fromDouble, fromBcd,
+  toSingle, toDouble, toInteger, toBcd,
   bcdHi, roundingOf, OP_ADD, OP_MUL,
 } from './ops';
 import { trig, outOfRange, fpatan, f2xm1, fyl2x, fyl2xp1 } from './trans';

@@ -188,7 +188,9 @@ export let sigSe: u32 = 0;
 export let sigMan: u64 = 0;
 export function fxtract(aSe: u32, aMan: u64, cw: u32): void {
   const k = classify(aSe, aMan), s = signOf(aSe);
-  if (k == K_UNSUPP) { setFx(fx | FE_IE); outIndefinite(); sigSe = 0xffff; sigMan = 0xc000000000000000; return; }
+  if (k == K_UNSUPP) {
+    setFx(fx | FE_IE); outIndefinite(); sigSe = 0xffff; sigMan = 0xc000000000000000; return;
+  }
   if (isNan(k)) {
     nanResult(s, aMan, k, 0, 0, K_ZERO, false);
     sigSe = (outSign << 15) | <u32>outExp; sigMan = outMan;

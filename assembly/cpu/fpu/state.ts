@@ -25,7 +25,10 @@ export const TAG_SPECIAL: u32 = 2;
 export const TAG_EMPTY: u32 = 3;
 
 @inline export function fcw(): u32 { return load<u32>(STATE_BASE + S_FPU_CW); }
-@inline export function setFcw(v: u32): void { store<u32>(STATE_BASE + S_FPU_CW, v & 0x1f7f | 0x40); }
+/** Bit 6 of the control word is reserved and reads as 1 (the reset value is 0040h). */
+@inline export function setFcw(v: u32): void {
+  store<u32>(STATE_BASE + S_FPU_CW, (v & 0x1f7f) | 0x40);
+}
 @inline export function fsw(): u32 { return load<u32>(STATE_BASE + S_FPU_SW); }
 @inline export function setFsw(v: u32): void { store<u32>(STATE_BASE + S_FPU_SW, v & 0xffff); }
 @inline export function ftw(): u32 { return load<u32>(STATE_BASE + S_FPU_TW); }

@@ -76,7 +76,10 @@ function addF(d: F, a: F, b: F): void {
   const hi = x.hi - yh - bw;
   fromParts(d, x.s, x.e, hi, lo);
 }
-function subF(d: F, a: F, b: F): void { tC.s = b.s ^ 1; tC.e = b.e; tC.hi = b.hi; tC.lo = b.lo; tC.z = b.z; addF(d, a, tC); }
+function subF(d: F, a: F, b: F): void {
+  setF(tC, b); tC.s ^= 1;
+  addF(d, a, tC);
+}
 const tC = new F();
 
 /** d = a * b, truncated to 128 bits. */
