@@ -1,5 +1,6 @@
 // The core's only export surface. The loader (bindings/core/) calls these; everything else
 // it reads and writes through the state block at STATE_BASE (scripts/layout.mjs).
+import { fpuReset } from './cpu/fpu/state';
 import {
   STATE_BASE, RAM_BASE, S_CR0, S_EDX, S_DR6, S_DR7, S_GDTR_LIMIT, S_IDTR_LIMIT, S_APIC_BASE,
   S_TSC_PER_INSN, S_EFLAGS, S_EIP, STATE_SIZE, S_RAM_BYTES, S_COUNTERS,
@@ -56,6 +57,7 @@ export function reset(): void {
   setSegRaw(CS, 0xf000, 0xffff0000, 0xffff, 0x9b);
   setSegRaw(LDTR, 0, 0, 0xffff, 0x82);
   setSegRaw(TR, 0, 0, 0xffff, 0x8b);
+  fpuReset();
   logClear();
   clearFault();
   tlbFlushAll(false);

@@ -107,6 +107,15 @@ const stateGroups = [
     ['S_VMX_OP', u32], ['S_FEATURE_CONTROL', u32], ['S_VMXON_PTR', u64], ['S_VMCS_PTR', u64],
     ['S_VMCS_LAUNCHED', u32],
   ] },
+  { fields: [
+    /** The x87 FPU (SDM vol. 1, 8.1): physical data registers 0-7 as significand and
+     *  sign/exponent; control, status (TOP in bits 13:11) and full tag words; the last
+     *  instruction pointer, its CS and opcode, the last data pointer and its DS. */
+    { name: 'S_FPU_MAN', count: 8, bytes: u64 },
+    { name: 'S_FPU_SE', count: 8, bytes: u32 },
+    ['S_FPU_CW', u32], ['S_FPU_SW', u32], ['S_FPU_TW', u32], ['S_FPU_FIP', u32],
+    ['S_FPU_FCS', u32], ['S_FPU_FOP', u32], ['S_FPU_FDP', u32], ['S_FPU_FDS', u32],
+  ] },
   // Everything above is guest state that a CPU reset clears; the counters and the
   // configuration below survive it.
   { start: 'S_COUNTERS', fields: [

@@ -205,9 +205,83 @@ one(0xd4, 'AAM', 'Ib', 'aamIb()', { write: 'SZP', undef: 'OAC' });
 one(0xd5, 'AAD', 'Ib', 'aadIb()', { write: 'SZP', undef: 'OAC' });
 one(0xd6, 'SALC', '', 'salc()', { read: 'C', note: 'undocumented by Intel; sets AL from CF' });
 one(0xd7, 'XLAT', '', 'xlat()');
+// The x87 escapes (SDM vol. 2D, A.4, tables A-7 to A-22), one row per ModRM.reg in memory
+// and register form; register forms that differ by ModRM.rm have a row per rm. All run in
+// assembly/cpu/fpu (#NM when CR0.EM or CR0.TS); the reserved forms are #UD there. FISTTP
+// (DB/DD/DF /1) is SSE3: #UD on this P6. The undocumented aliases of real CPUs (FSTP1,
+// FCOM2, FCOMP3, FXCH4, FCOMP5, FFREEP, FXCH7, FSTP8, FSTP9) are kept.
+const X87 = { modrm: true, exec: 'x87Escape(b)' };
+const ARITH8 = ['FADD', 'FMUL', 'FCOM', 'FCOMP', 'FSUB', 'FSUBR', 'FDIV', 'FDIVR'];
+const IARITH8 = ['FIADD', 'FIMUL', 'FICOM', 'FICOMP', 'FISUB', 'FISUBR', 'FIDIV', 'FIDIVR'];
+const x87mem = {
+  0xd8: ARITH8.map((m) => [m, 'm32fp']), 0xdc: ARITH8.map((m) => [m, 'm64fp']),
+  0xda: IARITH8.map((m) => [m, 'm32int']), 0xde: IARITH8.map((m) => [m, 'm16int']),
+  0xd9: [['FLD', 'm32fp'], null, ['FST', 'm32fp'], ['FSTP', 'm32fp'], ['FLDENV', 'm14/28'],
+    ['FLDCW', 'm2byte'], ['FNSTENV', 'm14/28'], ['FNSTCW', 'm2byte']],
+  0xdb: [['FILD', 'm32int'], null, ['FIST', 'm32int'], ['FISTP', 'm32int'], null,
+    ['FLD', 'm80fp'], null, ['FSTP', 'm80fp']],
+  0xdd: [['FLD', 'm64fp'], null, ['FST', 'm64fp'], ['FSTP', 'm64fp'], ['FRSTOR', 'm94/108'],
+    null, ['FNSAVE', 'm94/108'], ['FNSTSW', 'm2byte']],
+  0xdf: [['FILD', 'm16int'], null, ['FIST', 'm16int'], ['FISTP', 'm16int'], ['FBLD', 'm80bcd'],
+    ['FILD', 'm64int'], ['FBSTP', 'm80bcd'], ['FISTP', 'm64int']],
+};
+// Register forms: a mnemonic for the whole reg value, or an array by rm (null: #UD).
+const x87reg = {
+  0xd8: ARITH8.map((m) => [m, 'ST,ST(i)']),
+  0xdc: ['FADD', 'FMUL', 'FCOM2', 'FCOMP3', 'FSUBR', 'FSUB', 'FDIVR', 'FDIV']
+    .map((m) => [m, 'ST(i),ST']),
+  0xde: [['FADDP', 'ST(i),ST'], ['FMULP', 'ST(i),ST'], ['FCOMP5', 'ST(i)'],
+    [null, ['FCOMPP', ''], null, null, null, null, null, null], ['FSUBRP', 'ST(i),ST'],
+    ['FSUBP', 'ST(i),ST'], ['FDIVRP', 'ST(i),ST'], ['FDIVP', 'ST(i),ST']],
+  0xd9: [['FLD', 'ST(i)'], ['FXCH', 'ST(i)'], [['FNOP', ''], null, null, null, null, null,
+    null, null], ['FSTP1', 'ST(i)'],
+    [['FCHS', ''], ['FABS', ''], null, null, ['FTST', ''], ['FXAM', ''], null, null],
+    [['FLD1', ''], ['FLDL2T', ''], ['FLDL2E', ''], ['FLDPI', ''], ['FLDLG2', ''],
+      ['FLDLN2', ''], ['FLDZ', ''], null],
+    [['F2XM1', ''], ['FYL2X', ''], ['FPTAN', ''], ['FPATAN', ''], ['FXTRACT', ''],
+      ['FPREM1', ''], ['FDECSTP', ''], ['FINCSTP', '']],
+    [['FPREM', ''], ['FYL2XP1', ''], ['FSQRT', ''], ['FSINCOS', ''], ['FRNDINT', ''],
+      ['FSCALE', ''], ['FSIN', ''], ['FCOS', '']]],
+  0xda: [['FCMOVB', 'ST,ST(i)'], ['FCMOVE', 'ST,ST(i)'], ['FCMOVBE', 'ST,ST(i)'],
+    ['FCMOVU', 'ST,ST(i)'], null, [null, ['FUCOMPP', ''], null, null, null, null, null, null],
+    null, null],
+  0xdb: [['FCMOVNB', 'ST,ST(i)'], ['FCMOVNE', 'ST,ST(i)'], ['FCMOVNBE', 'ST,ST(i)'],
+    ['FCMOVNU', 'ST,ST(i)'],
+    [['FENI', ''], ['FDISI', ''], ['FNCLEX', ''], ['FNINIT', ''], ['FSETPM', ''], null, null,
+      null],
+    ['FUCOMI', 'ST,ST(i)'], ['FCOMI', 'ST,ST(i)'], null],
+  0xdd: [['FFREE', 'ST(i)'], ['FXCH4', 'ST(i)'], ['FST', 'ST(i)'], ['FSTP', 'ST(i)'],
+    ['FUCOM', 'ST(i)'], ['FUCOMP', 'ST(i)'], null, null],
+  0xdf: [['FFREEP', 'ST(i)'], ['FXCH7', 'ST(i)'], ['FSTP8', 'ST(i)'], ['FSTP9', 'ST(i)'],
+    [['FNSTSW', 'AX'], null, null, null, null, null, null, null], ['FUCOMIP', 'ST,ST(i)'],
+    ['FCOMIP', 'ST,ST(i)'], null],
+};
+// FCOMI and friends write ZF, PF, CF; FCMOVcc read them, which the flag test cannot see
+// with an empty register stack (the stack fault comes first): a note, not the read column.
+const x87flags = (m) => (/^FU?COMIP?$/.test(m) ? { write: 'ZPC' } : /^FCMOV/.test(m)
+  ? { note: `reads ${m.includes('U') ? 'PF' : m.includes('BE') ? 'CF and ZF' : m.includes('E')
+    ? 'ZF' : 'CF'}` } : {});
 for (let op = 0xd8; op <= 0xdf; op++) {
-  one(op, 'ESC', 'x87', 'x87Escape()', { modrm: true, ud: 'core',
-    note: 'no x87 yet: #NM when CR0.EM or CR0.TS, else #UD' });
+  for (let reg = 0; reg < 8; reg++) {
+    const mm = x87mem[op] ?? x87mem[0xd8];
+    const mrow = (op === 0xd8 || op === 0xdc || op === 0xda || op === 0xde) ? x87mem[op][reg]
+      : mm[reg];
+    if (mrow) one(op, mrow[0], mrow[1], X87.exec, { ...X87, reg, mod: 'mem' });
+    else one(op, 'ESC', 'reserved', undefined, { modrm: true, reg, mod: 'mem', ud: 'always' });
+    const r = x87reg[op][reg];
+    if (r === null) {
+      one(op, 'ESC', 'reserved', undefined, { modrm: true, reg, mod: 'reg', ud: 'always' });
+    } else if (typeof r[0] === 'string') {
+      one(op, r[0], r[1], X87.exec, { ...X87, reg, mod: 'reg', ...x87flags(r[0]) });
+    } else {
+      for (let rm = 0; rm < 8; rm++) {
+        const f = r[rm];
+        if (f) one(op, f[0], f[1], X87.exec, { ...X87, reg, rm, mod: 'reg' });
+        else one(op, 'ESC', 'reserved', undefined, { modrm: true, reg, rm, mod: 'reg',
+          ud: 'always' });
+      }
+    }
+  }
 }
 one(0xe0, 'LOOPNE', 'Jb', 'loop(b)', { read: 'Z' });
 one(0xe1, 'LOOPE', 'Jb', 'loop(b)', { read: 'Z' });
@@ -434,6 +508,21 @@ const SUITES = {
   VMWRITE: ST + 'vmxinsns.asm', VMCALL: ST + 'vmxinsns.asm', VMLAUNCH: ST + 'vmxinsns.asm',
   VMRESUME: ST + 'vmxinsns.asm',
 };
+// The x87 instructions: the vectors captured on the host CPU (tools/x87/capture.c).
+for (const m of ['FADD', 'FMUL', 'FCOM', 'FCOMP', 'FSUB', 'FSUBR', 'FDIV', 'FDIVR', 'FIADD',
+  'FIMUL', 'FICOM', 'FICOMP', 'FISUB', 'FISUBR', 'FIDIV', 'FIDIVR', 'FLD', 'FST', 'FSTP',
+  'FILD', 'FIST', 'FISTP', 'FBLD', 'FBSTP', 'FXCH', 'FCHS', 'FABS', 'FTST', 'FXAM', 'FLD1',
+  'FLDL2T', 'FLDL2E', 'FLDPI', 'FLDLG2', 'FLDLN2', 'FLDZ', 'F2XM1', 'FYL2X', 'FPTAN', 'FPATAN',
+  'FXTRACT', 'FPREM1', 'FDECSTP', 'FINCSTP', 'FPREM', 'FYL2XP1', 'FSQRT', 'FSINCOS', 'FRNDINT',
+  'FSCALE', 'FSIN', 'FCOS', 'FCMOVB', 'FCMOVE', 'FCMOVBE', 'FCMOVU', 'FCMOVNB', 'FCMOVNE',
+  'FCMOVNBE', 'FCMOVNU', 'FUCOMPP', 'FCOMPP', 'FNCLEX', 'FNINIT', 'FUCOMI', 'FCOMI', 'FUCOMIP',
+  'FCOMIP', 'FUCOM', 'FNSTSW', 'FLDCW', 'FADDP', 'FDIVP', 'FSUBRP', 'FST', 'FCOMP', 'FICOM',
+  'FNINIT', 'FNCLEX']) SUITES[m] = 'test/x87/vectors.test.ts';
+for (const m of ['FLDENV', 'FNSTENV', 'FNSTCW', 'FRSTOR', 'FNSAVE', 'FNOP', 'FENI', 'FDISI',
+  'FSETPM', 'FFREE', 'FFREEP', 'FXCH4', 'FXCH7', 'FSTP1', 'FSTP8', 'FSTP9', 'FCOM2', 'FCOMP3',
+  'FCOMP5', 'FUCOMP', 'FLDZ', 'FDIVRP', 'FMULP', 'FSUBP', 'FICOMP', 'FISUBR', 'FIST']) {
+  SUITES[m] = 'test/x87/insns.test.ts';
+}
 for (const r of rows) {
   if (r.exec === undefined) continue;
   r.suite = SUITES[`${r.mnemonic} ${r.operands}`] ?? SUITES[r.mnemonic];

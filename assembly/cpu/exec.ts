@@ -43,6 +43,7 @@ import { farJump, farCall, farReturn } from './system/far';
 import { deliver, iret, EV_SOFT_INT, EV_SOFT_EXC, EV_PRIV_SOFT_EXC } from './system/interrupts';
 import { popf, pushfAllowed, ifChangeAllowed } from './system/eflags';
 import { protectedMode, v86Mode } from './system/segments';
+import { x87, fwait as fpuWait } from './fpu/insns';
 
 /** Operand size (bits) of a w-bit opcode: byte when w = 0. */
 @inline function wsize(b: u32): u32 { return (b & 1) != 0 ? osz : 8; }
@@ -296,10 +297,9 @@ export { prefixes } from './prefixes';
   if (!realFarTargetOk(off)) return;
   farCall(sel, off, osz);
 }
-/** FWAIT: #NM when CR0.MP and CR0.TS (SDM vol. 3A, table 2-2). */
-@inline export function fwait(): void {
-  if ((cr0() & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS)) raise(NM, 0, false);
-}
+/** FWAIT: #NM when CR0.MP and CR0.TS (SDM vol. 3A, table 2-2), then a pending unmasked
+ *  x87 exception (fpu/insns.ts). */
+@inline export function fwait(): void { fpuWait(); }
 /** PUSHF: VM and RF are cleared in the pushed image. */
 @inline export function pushf(): void {
   if (!pushfAllowed()) return;
@@ -452,9 +452,8 @@ export { prefixes } from './prefixes';
   setReg8(0, v);
 }
 /** x87 escape: #NM when CR0.EM or CR0.TS (SDM vol. 3A, table 2-2); no FPU yet: #UD. */
-@inline export function x87Escape(): void {
-  if ((cr0() & (CR0_EM | CR0_TS)) != 0) raise(NM, 0, false); else raiseUD();
-}
+/** The x87 escapes D8-DF (fpu/insns.ts). */
+@inline export function x87Escape(b: u32): void { x87(b); }
 
 // ---- E0-EF ----
 /** LOOPNE, LOOPE, LOOP */

@@ -1,9 +1,10 @@
-// CPUID (SDM vol. 2A, CPUID). The core answers as a P6-class processor without x87, MMX or
-// SSE: leaf 0 says "GenuineIntel" with 1 as the highest basic leaf; leaf 1 says family 6,
-// model 8, stepping 0 and sets exactly the features the core implements (table 3-11):
-// DE (CR4.DE, DR4/DR5 #UD), PSE (4 MiB pages), TSC (RDTSC, CR4.TSD), MSR (RDMSR/WRMSR), CX8
-// (CMPXCHG8B), SEP (SYSENTER/SYSEXIT), PGE (global pages), CMOV. Not set: FPU (no x87 yet),
-// VME (no virtual-8086 mode), APIC (no local APIC yet), PAE, MTRR, MCE, PAT, MMX, FXSR, SSE.
+// CPUID (SDM vol. 2A, CPUID). The core answers as a P6-class processor with the x87 FPU
+// and without MMX or SSE: leaf 0 says "GenuineIntel" with 1 as the highest basic leaf;
+// leaf 1 says family 6, model 8, stepping 0 and sets exactly the features the core
+// implements (table 3-11): FPU (the x87, assembly/cpu/fpu), DE (CR4.DE, DR4/DR5 #UD), PSE
+// (4 MiB pages), TSC (RDTSC, CR4.TSD), MSR (RDMSR/WRMSR), CX8 (CMPXCHG8B), SEP
+// (SYSENTER/SYSEXIT), PGE (global pages), CMOV. Not set: VME (no virtual-8086 mode), APIC
+// (no local APIC yet), PAE, MTRR, MCE, PAT, MMX, FXSR, SSE.
 // Leaf 1 EBX is 0 (no brand index, no CLFLUSH, no HTT); ECX has only VMX (bit 5), when the
 // host configured the CPU with it (assembly/cpu/system/vmx.ts); ECX bit 31, "hypervisor
 // present", is clear: bare metal.
@@ -20,6 +21,7 @@ import { vmxEnabled } from './vmx';
 export const CPUID_MAX_BASIC: u32 = 1;
 
 // Leaf 1 EDX feature bits (SDM vol. 2A, table 3-11).
+export const FEAT_FPU: u32 = 1 << 0;
 export const FEAT_DE: u32 = 1 << 2;
 export const FEAT_PSE: u32 = 1 << 3;
 export const FEAT_TSC: u32 = 1 << 4;
@@ -29,7 +31,7 @@ export const FEAT_SEP: u32 = 1 << 11;
 export const FEAT_PGE: u32 = 1 << 13;
 export const FEAT_CMOV: u32 = 1 << 15;
 export const LEAF1_EDX: u32 =
-  FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV;
+  FEAT_FPU | FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV;
 /** Leaf 1 ECX bit 5: VMX (table 3-10). */
 export const FEAT_VMX: u32 = 1 << 5;
 /** Leaf 1 EAX: stepping 3:0, model 7:4, family 11:8 (table 3-8 / figure 3-6). */
