@@ -16,6 +16,7 @@ import {
   checkOvfDirectory,
   importOva,
   inspectOvaFile,
+  packageKind,
   readOvfFile,
   type OvfDirCheck,
 } from '../ovf/node/files.js';
@@ -36,7 +37,7 @@ interface Inspection {
 }
 
 async function inspectFile(file: string): Promise<Inspection> {
-  if (/\.ova$/i.test(file)) {
+  if ((await packageKind(file)) === 'ova') {
     const pkg = await inspectOvaFile(file);
     return {
       file,
@@ -113,6 +114,8 @@ function printInspection(r: Inspection): void {
       lines.push(`  certificate: ${r.dir.certificate} (present; signature not checked)`);
     if (r.dir.missing.length)
       lines.push(`  missing beside the descriptor: ${r.dir.missing.join(', ')}`);
+    for (const o of r.dir.outside)
+      lines.push(`  outside the package (not read): ${o.href} (${o.problem})`);
   }
   lines.push('Files:');
   for (const f of env.references) {
@@ -274,6 +277,15 @@ export function registerOvf(program: Command): void {
     .argument('<file>', '.ovf descriptor or .ova package')
     .action(async (file: string, _o: unknown, cmd: Command) => {
       const r = await inspectFile(file);
+      // Reading a file from outside the package is refused (DSP0243 7.1 hrefs are relative
+      // to the package); the descriptor itself parsed, so each one is named.
+      const outside = (r.dir?.outside ?? []).map((o) => ({
+        severity: 'error' as const,
+        where: 'References',
+        message: `File href "${o.href}" leaves the package (${o.problem}); not read`,
+      }));
+      r.validation.issues.push(...outside);
+      if (outside.length) r.validation.ok = false;
       const errors = r.validation.issues.filter((i) => i.severity === 'error');
       const missing = r.dir?.missing ?? [];
       for (const i of r.validation.issues)

@@ -261,7 +261,10 @@ export function findSections<K extends Section['kind']>(
 
 /** The first value of a CIM property of an item or System, trimmed; undefined if absent. */
 export function prop(item: { props: CimProperty[] }, name: string): string | undefined {
-  const p = item.props.find((x) => x.name === name);
+  let p = item.props.find((x) => x.name === name);
+  // `InstanceId` (the CIM spelling before 2.x, which many producers still write) is read
+  // as InstanceID, as ovftool reads it; validate() warns. The model keeps the spelling.
+  if (!p && name === 'InstanceID') p = item.props.find((x) => x.name === 'InstanceId');
   return p ? p.value.trim() : undefined;
 }
 

@@ -23,7 +23,7 @@ import {
   type ManifestEntry,
 } from './manifest.js';
 import { nobleHasher, type Hasher, type HasherFactory } from './hash.js';
-import { normalizeMemberName } from './paths.js';
+import { hrefMemberName, normalizeMemberName, outsideMessage, resolveHref } from './paths.js';
 import { GunzipLimited, MAX_EXPANDED_BYTES } from './gzip.js';
 import { sizeInBytes, MAX_DISK_CAPACITY_BYTES } from './units.js';
 
@@ -51,6 +51,11 @@ export interface ReadOvaOptions {
   packageName?: string;
   /** Most members accepted (default MAX_MEMBERS). */
   maxMembers?: number;
+  /**
+   * The member that is the descriptor when it is not named `*.ovf` (an unpacked package
+   * whose descriptor was found by its content); the manifest is then `name.mf`.
+   */
+  descriptorMember?: string;
 }
 
 export interface OvaMemberInfo {
@@ -297,7 +302,10 @@ async function consumeEntries(
     order.push(name);
     const top = !name.includes('/');
 
-    if (top && /\.ovf$/i.test(name) && !descriptorName) {
+    const isDescriptor = opts.descriptorMember !== undefined
+      ? name === opts.descriptorMember
+      : /\.ovf$/i.test(name);
+    if (top && isDescriptor && !descriptorName) {
       descriptorName = name;
       descriptor = await readAll(
         entry,
@@ -313,8 +321,8 @@ async function consumeEntries(
         const base = /^(.+)\.\d{9}$/.exec(early)?.[1];
         const r = envelope.references.find(
           (f) =>
-            normalizeMemberName(f.href).name === early ||
-            (f.chunkSize !== undefined && normalizeMemberName(f.href).name === base),
+            hrefMemberName(f.href) === early ||
+            (f.chunkSize !== undefined && hrefMemberName(f.href) === base),
         );
         if (!r)
           warnings.push(`member "${early}" (before the descriptor) is not listed in References`);
@@ -341,7 +349,7 @@ async function consumeEntries(
       certificate = { name, text: new TextDecoder().decode(bytes) };
       continue;
     }
-    if (top && /\.ovf$/i.test(name))
+    if (top && isDescriptor)
       throw new OvfError('duplicate', `a second descriptor "${name}" (after "${descriptorName}")`, {
         file: opts.packageName,
       });
@@ -350,7 +358,7 @@ async function consumeEntries(
     const chunkMatch = envelope ? /^(.+)\.(\d{9})$/.exec(name) : null;
     const chunkRef = chunkMatch
       ? envelope!.references.find(
-          (f) => f.chunkSize !== undefined && normalizeMemberName(f.href).name === chunkMatch[1],
+          (f) => f.chunkSize !== undefined && hrefMemberName(f.href) === chunkMatch[1],
         )
       : undefined;
     let open = openFile;
@@ -374,7 +382,7 @@ async function consumeEntries(
             `chunk "${name}" comes before chunk 000000000 of "${chunkRef.href}"`,
             { file: opts.packageName },
           );
-        open = await start(chunkRef, normalizeMemberName(chunkRef.href).name);
+        open = await start(chunkRef, hrefMemberName(chunkRef.href));
       } else if (index !== open.nextChunk) {
         throw new OvfError(
           'missing-file',
@@ -413,7 +421,7 @@ async function consumeEntries(
     }
 
     const ref = envelope?.references.find(
-      (f) => f.href === name || normalizeMemberName(f.href).name === name,
+      (f) => f.href === name || hrefMemberName(f.href) === name,
     );
     if (envelope && !ref) {
       if (warnings.length < 100)
@@ -452,11 +460,9 @@ async function consumeEntries(
       warnings.push(`file "${f.href}" is an external URL; not fetched`);
       continue;
     }
-    const n = normalizeMemberName(f.href);
-    if (n.problem)
-      throw new OvfError('unsafe-path', `References href "${f.href}": ${n.problem}`, {
-        file: descriptorName,
-      });
+    const n = resolveHref(f.href);
+    if (n.kind !== 'member')
+      throw new OvfError('unsafe-path', outsideMessage(f.href, n), { file: descriptorName });
     if (!present.has(n.name))
       throw new OvfError(
         'missing-file',
@@ -548,7 +554,7 @@ function checkOrder(
       `the certificate "${cert}" does not follow the ` +
         `${mf ? 'manifest' : 'descriptor'} (DSP0243 5.3)`,
     );
-  const refs = env.references.map((f) => normalizeMemberName(f.href).name);
+  const refs = env.references.map((f) => hrefMemberName(f.href));
   const files = order.filter((n) => refs.includes(n));
   if (files.some((n, k) => refs.indexOf(n) < (k ? refs.indexOf(files[k - 1]) : -1))) {
     warnings.push('the files are not in References order (DSP0243 5.3)');

@@ -100,3 +100,21 @@ export function rawIdeDisk(path: string, capacityBytes?: number): DiskConfig {
     ...(capacityBytes === undefined ? {} : { capacityBytes }),
   };
 }
+
+/** Runs `wasmvisor ovf ARGS...` in this process, capturing its output and exit status. */
+export async function cli(...args: string[]): Promise<{ status: number; out: string; err: string }> {
+  const { main } = await import('../../bindings/cli/main.js');
+  const out: string[] = [];
+  const err: string[] = [];
+  const o = process.stdout.write.bind(process.stdout);
+  const e = process.stderr.write.bind(process.stderr);
+  (process.stdout as any).write = (s: string) => { out.push(String(s)); return true; };
+  (process.stderr as any).write = (s: string) => { err.push(String(s)); return true; };
+  try {
+    const status = await main(['ovf', ...args]);
+    return { status, out: out.join(''), err: err.join('') };
+  } finally {
+    (process.stdout as any).write = o;
+    (process.stderr as any).write = e;
+  }
+}

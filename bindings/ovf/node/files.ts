@@ -6,7 +6,7 @@
  */
 import { createReadStream, createWriteStream, type Stats } from 'node:fs';
 import {
-  lstat, mkdir, readFile, readdir, rename, rm, rmdir, stat, writeFile,
+  lstat, mkdir, open, readFile, readdir, rename, rm, rmdir, stat, writeFile,
 } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -18,7 +18,7 @@ import { parseManifest, type ManifestEntry } from '../manifest.js';
 import { readOva, type OvaReadResult, type OvaSink } from '../ova-read.js';
 import { tarStream, type OvaFileSource } from '../ova-write.js';
 import { toVmConfig, type ToConfigOptions, type ToConfigResult } from '../to-config.js';
-import { checkPackagePath } from '../paths.js';
+import { checkPackagePath, outsideMessage, resolveHref } from '../paths.js';
 import { nodeHasher } from './hash-node.js';
 import { validateVmConfig } from '../../config/validate.js';
 import type { VmConfig } from '../../config/types.js';
@@ -89,29 +89,43 @@ export async function readOvfFile(
 /** What checking an unpacked `.ovf` with its files beside it finds. */
 export interface OvfDirCheck {
   missing: string[];
+  /** Files whose href leaves the package: never read (DSP0243 7.1 hrefs are relative URLs). */
+  outside: { href: string; problem: string }[];
   manifest?: { name: string; entries: ManifestEntry[]; verified: string[] };
   certificate?: string;
 }
 
 /**
+ * The sibling of a descriptor with another extension: `name.ovf` gives `name.mf`; a
+ * descriptor named otherwise (`name.xml`, `name`) gives `name.xml.mf`... never the
+ * descriptor itself.
+ */
+export function siblingName(ovfPath: string, ext: '.mf' | '.cert'): string {
+  return /\.ovf$/i.test(ovfPath) ? ovfPath.replace(/\.ovf$/i, ext) : ovfPath + ext;
+}
+
+/**
  * Checks the files an `.ovf` references (beside it) and verifies its sibling manifest
- * (`name.mf`) if there is one. Throws on a checksum mismatch or unsafe href.
+ * (`name.mf`) if there is one. An href that leaves the package is listed in `outside`
+ * and not opened; a checksum mismatch throws.
  */
 export async function checkOvfDirectory(ovfPath: string, env: Envelope): Promise<OvfDirCheck> {
   const dir = dirname(ovfPath);
-  const out: OvfDirCheck = { missing: [] };
+  const out: OvfDirCheck = { missing: [], outside: [] };
   for (const f of env.references) {
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(f.href)) continue;
-    const bad = checkPackagePath(f.href);
-    if (bad)
-      throw new OvfError('unsafe-path', `href "${f.href}": ${bad}`, { file: basename(ovfPath) });
+    const t = resolveHref(f.href);
+    if (t.kind === 'external') continue;
+    if (t.kind === 'outside') {
+      out.outside.push({ href: f.href, problem: t.problem });
+      continue;
+    }
     try {
-      await stat(join(dir, f.href));
+      await stat(join(dir, t.name));
     } catch {
       out.missing.push(f.href);
     }
   }
-  const mfPath = ovfPath.replace(/\.ovf$/i, '.mf');
+  const mfPath = siblingName(ovfPath, '.mf');
   let mfText: string | undefined;
   try {
     mfText = await readFile(mfPath, 'utf8');
@@ -147,8 +161,8 @@ export async function checkOvfDirectory(ovfPath: string, env: Envelope): Promise
     out.manifest = { name: basename(mfPath), entries, verified };
   }
   try {
-    await stat(ovfPath.replace(/\.ovf$/i, '.cert'));
-    out.certificate = basename(ovfPath.replace(/\.ovf$/i, '.cert'));
+    await stat(siblingName(ovfPath, '.cert'));
+    out.certificate = basename(siblingName(ovfPath, '.cert'));
   } catch {
     /* none */
   }
@@ -188,13 +202,16 @@ async function directoryAsTar(
     }
   };
   await add(basename(ovfPath));
-  await add(basename(ovfPath).replace(/\.ovf$/i, '.mf'));
-  await add(basename(ovfPath).replace(/\.ovf$/i, '.cert'));
+  await add(basename(siblingName(ovfPath, '.mf')));
+  await add(basename(siblingName(ovfPath, '.cert')));
   for (const f of env.references) {
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(f.href)) continue;
-    if (f.chunkSize === undefined) await add(f.href);
+    const t = resolveHref(f.href);
+    if (t.kind === 'external') continue;
+    if (t.kind === 'outside')
+      throw new OvfError('unsafe-path', outsideMessage(f.href, t), { file: basename(ovfPath) });
+    if (f.chunkSize === undefined) await add(t.name);
     else
-      for (let i = 0; await add(`${f.href}.${String(i).padStart(9, '0')}`); i++) {
+      for (let i = 0; await add(`${t.name}.${String(i).padStart(9, '0')}`); i++) {
         /* every chunk there is */
       }
   }
@@ -202,6 +219,34 @@ async function directoryAsTar(
   // end (POSIX.1 ustar); long names add pax blocks, so this is a floor, for the meter.
   const size = members.reduce((n, m) => n + 512 + Math.ceil(m.size / 512) * 512, 1024);
   return { size, stream: tarStream(members, new Date(0)) };
+}
+
+/**
+ * What a file is, by its content rather than its name: an OVA is a POSIX tar (DSP0243
+ * 5.3; "ustar" at offset 257 of the first header, POSIX.1-1988); anything else is read
+ * as a descriptor (XML), unless it is named .ova (an old v7 tar, or a damaged package,
+ * which the tar reader then judges).
+ */
+export async function packageKind(path: string): Promise<'ova' | 'ovf'> {
+  await statFile(path);
+  let head: Uint8Array;
+  try {
+    const fh = await open(path, 'r');
+    try {
+      const buf = new Uint8Array(1024);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+      head = buf.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    throw ioError(e, path);
+  }
+  const ascii = (a: number, b: number) => String.fromCharCode(...head.subarray(a, b));
+  if (head.length >= 262 && ascii(257, 262) === 'ustar') return 'ova';
+  if (/\.ova$/i.test(path)) return 'ova';
+  // Anything else is read as a descriptor: the XML parser says what is wrong with it.
+  return 'ovf';
 }
 
 /** Reads (and verifies) a package without keeping its files. */
@@ -300,13 +345,18 @@ export async function importOva(
     );
   }
   try {
-    const { size, stream } = /\.ovf$/i.test(ovaPath)
+    const kind = await packageKind(ovaPath);
+    const { size, stream } = kind === 'ovf'
       ? await directoryAsTar(ovaPath, (await readOvfFile(ovaPath)).envelope)
       : { size: packageSize, stream: fileChunks(ovaPath) };
     const phase = `importing ${basename(ovaPath)}`;
     const source = opts.progress ? counted(stream, phase, size, opts.progress) : stream;
     const sink = folderSink(tmp);
-    const pkg = await readOva(source, { sink, hasher: nodeHasher, packageName: ovaPath });
+    const descriptorMember =
+      kind === 'ovf' && !/\.ovf$/i.test(ovaPath) ? basename(ovaPath) : undefined;
+    const pkg = await readOva(source, {
+      sink, hasher: nodeHasher, packageName: ovaPath, descriptorMember,
+    });
     await writeFile(join(tmp, pkg.descriptorName), pkg.descriptor, { flag: 'wx' });
     if (pkg.manifest)
       await writeFile(join(tmp, pkg.manifest.name), pkg.manifest.text, { flag: 'wx' });
