@@ -287,8 +287,8 @@ function checkInstances(hw: VirtualHardwareSection, vsWhere: string, x: HwCtx): 
       const value = effectiveItems(group, cfg)[0];
       if (!value) continue;
       if (boundOf(value.item) !== 'normal') {
-        once(where, `a range marker (ovf:bound) for InstanceID "${id}" with no normal item${inCfg}` +
-          ' (DSP0243 8.4)');
+        once(where, `a range marker (ovf:bound) for InstanceID "${id}" with no normal ` +
+          `item${inCfg} (DSP0243 8.4)`);
         continue;
       }
       const rt = prop(value.item, 'ResourceType');
