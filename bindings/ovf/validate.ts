@@ -15,6 +15,7 @@ import {
 } from './interpret.js';
 import { resolveHref } from './paths.js';
 import { checkProducts } from './validate-product.js';
+import { checkRules } from './validate-rules.js';
 
 export interface ValidationIssue {
   severity: 'error' | 'warning';
@@ -145,6 +146,7 @@ export function validateOvf(env: Envelope, opts: ValidateOptions = {}): Validati
       err('Envelope', `more than one ${kind}`);
   }
   checkProducts(env, warn);
+  checkRules(env, err, warn);
   return { ok: !issues.some((i) => i.severity === 'error'), issues };
 }
 

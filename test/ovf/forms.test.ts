@@ -14,51 +14,10 @@ import { parseUnit, sizeInBytes } from '../../bindings/ovf/units.js';
 import { resolveHref } from '../../bindings/ovf/paths.js';
 import { findSection } from '../../bindings/ovf/model.js';
 import { importOva } from '../../bindings/ovf/node/files.js';
-import { FileSource } from '../../bindings/disk/node-file.js';
-import { createImage } from '../../bindings/disk/convert.js';
-import { REPO, cli, ovfError, tempDir } from './helpers.js';
+import { REPO, cli, cpu, mem, ovfError, tempDir, vmdk, vmware } from './helpers.js';
 
 const FORMS = join(REPO, 'test/fixtures/ovf/forms');
 const form = (n: string) => readFileSync(join(FORMS, n), 'utf8');
-
-/** A streamOptimized VMDK of `bytes` at `path`, written by the disk image code. */
-function vmdk(path: string, bytes = 2 ** 20): void {
-  const f = new FileSource(path, 'w');
-  try {
-    createImage(f, bytes, { format: 'vmdk', vmdk: { subformat: 'streamOptimized' } });
-  } finally {
-    f.close();
-  }
-}
-
-/** A descriptor in VMware's shape with `items` in its VirtualHardwareSection. */
-function vmware(items: string, opts: { refs?: string; disks?: string; head?: string } = {}) {
-  return `<?xml version="1.0" encoding="UTF-8"?>
-<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1"
-  xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1"
-  xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData"
-  xmlns:vssd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_VirtualSystemSettingData">
-  <References>${opts.refs ?? ''}</References>
-  <DiskSection><Info>Virtual disk information</Info>${opts.disks ?? ''}</DiskSection>
-  ${opts.head ?? ''}
-  <VirtualSystem ovf:id="vm">
-    <Info>A virtual machine</Info>
-    <VirtualHardwareSection>
-      <Info>Virtual hardware requirements</Info>
-      ${items}
-    </VirtualHardwareSection>
-  </VirtualSystem>
-</Envelope>`;
-}
-
-const cpu = (n: number, attrs = '', id = 'InstanceID') => `<Item ${attrs}>
-  <rasd:ElementName>${n} virtual CPU(s)</rasd:ElementName>
-  <rasd:${id}>1</rasd:${id}><rasd:ResourceType>3</rasd:ResourceType>
-  <rasd:VirtualQuantity>${n}</rasd:VirtualQuantity></Item>`;
-const mem = (body: string, attrs = '') => `<Item ${attrs}>
-  <rasd:AllocationUnits>byte * 2^20</rasd:AllocationUnits>
-  <rasd:ElementName>memory</rasd:ElementName><rasd:InstanceID>2</rasd:InstanceID>
-  <rasd:ResourceType>4</rasd:ResourceType>${body}</Item>`;
 
 describe('configuration-specific items sharing an InstanceID (DSP0243 9.8), Cisco shape', () => {
   const env = readOvf(form('csr-style.ovf'));

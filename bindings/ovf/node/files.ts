@@ -19,6 +19,7 @@ import { readOva, type OvaReadResult, type OvaSink } from '../ova-read.js';
 import { tarStream, type OvaFileSource } from '../ova-write.js';
 import { toVmConfig, type ToConfigOptions, type ToConfigResult } from '../to-config.js';
 import { checkPackagePath, outsideMessage, resolveHref } from '../paths.js';
+import { validateOvf } from '../validate.js';
 import { nodeHasher } from './hash-node.js';
 import { validateVmConfig } from '../../config/validate.js';
 import type { VmConfig } from '../../config/types.js';
@@ -362,6 +363,16 @@ export async function importOva(
       await writeFile(join(tmp, pkg.manifest.name), pkg.manifest.text, { flag: 'wx' });
     if (pkg.certificate)
       await writeFile(join(tmp, pkg.certificate.name), pkg.certificate.text, { flag: 'wx' });
+    // A descriptor that breaks a DSP0243 rule is not deployed (7.3: a consumer shall fail
+    // on a required extension it does not understand; the other rules in validate.ts).
+    const invalid = validateOvf(pkg.envelope).issues.filter((i) => i.severity === 'error');
+    if (invalid.length)
+      throw new OvfError(
+        'invalid',
+        invalid.slice(0, 5).map((i) => `${i.where}: ${i.message}`).join('; ') +
+          (invalid.length > 5 ? `; and ${invalid.length - 5} more` : ''),
+        { file: pkg.descriptorName },
+      );
     const mapped = toVmConfig(pkg.envelope, {
       virtualSystem: opts.virtualSystem,
       configuration: opts.configuration,
@@ -450,6 +461,19 @@ async function checkImportedDisks(
       continue;
     }
     try {
+      // DSP0243 9.1: ovf:format names the disk's format; a file of another format (a raw
+      // image labelled VMDK) would boot as garbage, so import stops here, naming both.
+      const claimed = mapped.diskFiles.find((l) => l.index === i)?.diskId !== undefined
+        ? d.format : undefined;
+      if (claimed !== undefined && claimed !== img.format) {
+        throw new OvfError(
+          'invalid',
+          `disk image "${d.path}" is ${img.format === 'raw' ? 'a raw image (no known ' +
+            'header)' : `a ${img.format} image`}, but the descriptor's ovf:format says ` +
+            `${claimed} (DSP0243 9.1)`,
+          { file: pkg.descriptorName },
+        );
+      }
       const vsize = img.size;
       if (d.capacityBytes !== undefined && vsize !== d.capacityBytes) {
         mapped.notes.push({
