@@ -25,6 +25,7 @@ import type { DiskConfig, NicConfig, VmConfig } from '../config/types.js';
 import { VM_CONFIG_VERSION } from '../config/types.js';
 import { formatSize } from '../disk/size.js';
 import { terminalProgress } from './progress.js';
+import { parseAssignments, propertyValues } from '../ovf/environment.js';
 
 interface Inspection {
   file: string;
@@ -36,7 +37,7 @@ interface Inspection {
   dir?: OvfDirCheck;
 }
 
-async function inspectFile(file: string): Promise<Inspection> {
+async function inspectFile(file: string, configuration?: string): Promise<Inspection> {
   if ((await packageKind(file)) === 'ova') {
     const pkg = await inspectOvaFile(file);
     return {
@@ -44,7 +45,7 @@ async function inspectFile(file: string): Promise<Inspection> {
       type: 'ova',
       envelope: pkg.envelope,
       validation: validateOvf(pkg.envelope),
-      mappings: mapAll(pkg.envelope),
+      mappings: mapAll(pkg.envelope, configuration),
       pkg,
     };
   }
@@ -55,15 +56,15 @@ async function inspectFile(file: string): Promise<Inspection> {
     type: 'ovf',
     envelope,
     validation: validateOvf(envelope),
-    mappings: mapAll(envelope),
+    mappings: mapAll(envelope, configuration),
     dir,
   };
 }
 
-function mapAll(env: Envelope): Inspection['mappings'] {
+function mapAll(env: Envelope, configuration?: string): Inspection['mappings'] {
   return virtualSystems(env.content).map((vs) => {
     try {
-      return toVmConfig(env, { virtualSystem: vs.id });
+      return toVmConfig(env, { virtualSystem: vs.id, configuration });
     } catch (e) {
       return { virtualSystem: vs.id, error: (e as Error).message };
     }
@@ -153,6 +154,12 @@ function printInspection(r: Inspection): void {
     );
     for (const n of m.notes)
       if (n.kind !== 'mapped') lines.push(`  ${n.kind}: ${n.subject}: ${n.message}`);
+    const vs = virtualSystems(env.content).find((v) => v.id === m.virtualSystem);
+    for (const p of vs ? propertyValues(vs, m.configuration) : []) {
+      const shown = p.property.password === 'true' ? '(password)' : JSON.stringify(p.value);
+      const settable = p.property.userConfigurable === 'true' ? ', settable' : '';
+      lines.push(`  property ${p.key} (${p.property.type}${settable}) = ${shown}`);
+    }
   }
   lines.push(r.validation.ok ? 'Validation: ok' : 'Validation: INVALID');
   for (const i of r.validation.issues) lines.push(`  ${i.severity}: ${i.where}: ${i.message}`);
@@ -261,9 +268,10 @@ export function registerOvf(program: Command): void {
   ovf.command('inspect')
     .description('Show what an .ovf or .ova describes and how it maps to a wasmvisor VM')
     .argument('<file>', '.ovf descriptor or .ova package')
+    .option('--configuration <id>', "deployment configuration (default: the descriptor's default)")
     .option('--json', 'machine-readable output')
-    .action(async (file: string, o: { json?: boolean }, cmd: Command) => {
-      const r = await inspectFile(file);
+    .action(async (file: string, o: { json?: boolean; configuration?: string }, cmd: Command) => {
+      const r = await inspectFile(file, o.configuration);
       if (o.json) process.stdout.write(JSON.stringify(inspectionJson(r), null, 2) + '\n');
       else printInspection(r);
       setExitStatus(cmd, 0);
@@ -323,12 +331,21 @@ export function registerOvf(program: Command): void {
       'keep streamOptimized VMDKs as they are (read-only) ' +
         'instead of converting them to qcow2 working copies',
     )
+    .option(
+      '--property <key=value>',
+      'set a ProductSection property (user-configurable; type and qualifiers checked), ' +
+        'repeatable; the values reach the guest as an OVF environment (ovf-env.iso)',
+      collect,
+    )
     .option('--json', 'print the result as JSON')
     .action(
       async (
         pkg: string,
         dir: string,
-        o: { vs?: string; configuration?: string; keepStreamVmdk?: boolean; json?: boolean },
+        o: {
+          vs?: string; configuration?: string; keepStreamVmdk?: boolean; json?: boolean;
+          property?: string[];
+        },
         cmd: Command,
       ) => {
         const meter = terminalProgress(process.stderr);
@@ -338,6 +355,7 @@ export function registerOvf(program: Command): void {
             virtualSystem: o.vs,
             configuration: o.configuration,
             keepStreamOptimized: o.keepStreamVmdk,
+            properties: parseAssignments(o.property ?? []),
             progress: meter?.update,
           });
         } finally {
@@ -350,6 +368,7 @@ export function registerOvf(program: Command): void {
                 dir: r.dir,
                 config: r.config,
                 notes: r.notes,
+                environment: r.environment,
                 warnings: r.package.warnings,
                 members: r.package.members,
               },

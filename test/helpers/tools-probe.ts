@@ -43,6 +43,7 @@ export const TOOLS = {
     probe: () => /GNU tar/.test(String(spawnSync('tar', ['--version']).stdout)), pkg: 'tar',
   },
   sha256sum: { probe: () => runs('sha256sum', ['--version']), pkg: 'coreutils' },
+  isoinfo: { probe: () => runs('sh', ['-c', 'command -v isoinfo']), pkg: 'genisoimage' },
 } as const;
 
 export type Tool = keyof typeof TOOLS;

@@ -12,6 +12,11 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { OvfError } from '../errors.js';
 import type { Envelope } from '../model.js';
+import { virtualSystems } from '../model.js';
+import {
+  assignProperties, environmentXml, propertyValues, transports,
+} from '../environment.js';
+import { iso9660 } from '../iso9660.js';
 import { readOvf } from '../reader.js';
 import { MAX_DESCRIPTOR_BYTES } from '../xml-parse.js';
 import { parseManifest, type ManifestEntry } from '../manifest.js';
@@ -292,6 +297,79 @@ export interface ImportResult extends ToConfigResult {
   dir: string;
   configPath: string;
   package: OvaReadResult;
+  /** The OVF environment written for the guest, if the appliance has properties. */
+  environment?: ImportedEnvironment;
+}
+
+export interface ImportedEnvironment {
+  /** `ovf-env.xml` beside vm.json (DSP0243 11.1). */
+  xml: string;
+  /** `ovf-env.iso`, attached to the VM (DSP0243 11.2 "iso" transport), if it is. */
+  iso?: string;
+  properties: { key: string; value: string; assigned: boolean }[];
+}
+
+/** Names of the environment files an import writes beside vm.json. */
+export const ENVIRONMENT_XML = 'ovf-env.xml';
+export const ENVIRONMENT_ISO = 'ovf-env.iso';
+
+/**
+ * Delivers the appliance's ProductSection property values to the guest (DSP0243 11):
+ * `ovf-env.xml` beside vm.json always, and, when the VirtualHardwareSection lists the
+ * "iso" transport or the deployer set values, `ovf-env.iso`: an ISO 9660 image whose root
+ * holds OVF_ENV.XML (the name cloud-init's OVF data source and VMware guests look for,
+ * read as "ovf_env.xml" by Linux without Rock Ridge). DSP0243 11.2 attaches it as a
+ * CD-ROM; wasmvisor does not emulate ATAPI yet, so it is attached as a read-only IDE disk
+ * on the first free slot, which a guest mounts the same way (`mount -t iso9660 /dev/sdX`).
+ */
+async function writeEnvironment(
+  dir: string, env: Envelope, mapped: ToConfigResult, assignments: Record<string, string>,
+): Promise<ImportedEnvironment | undefined> {
+  const vs = virtualSystems(env.content).find((v) => v.id === mapped.virtualSystem);
+  if (!vs) return undefined;
+  const values = propertyValues(vs, mapped.configuration);
+  assignProperties(values, assignments);
+  if (values.length === 0) return undefined;
+  const xml = environmentXml(vs.id, values);
+  await writeFile(join(dir, ENVIRONMENT_XML), xml, { flag: 'wx' });
+  const out: ImportedEnvironment = {
+    xml: ENVIRONMENT_XML,
+    properties: values.map((v) => ({ key: v.key, value: v.value, assigned: v.assigned === true })),
+  };
+  const wantsIso = transports(env, vs.id).includes('iso');
+  if (!wantsIso && Object.keys(assignments).length === 0) {
+    mapped.notes.push({
+      kind: 'adjusted', subject: 'OVF environment',
+      message: `the descriptor lists no "iso" transport (ovf:transport); ${ENVIRONMENT_XML} ` +
+        'is written beside vm.json but not attached',
+    });
+    return out;
+  }
+  const used = new Set(mapped.config.disks.map((d) =>
+    d.controller.type === 'ide' ? `${d.controller.channel}:${d.controller.unit}` : ''));
+  const slot = ([[0, 0], [0, 1], [1, 0], [1, 1]] as const).find(([c, u]) => !used.has(`${c}:${u}`));
+  if (!slot) {
+    mapped.notes.push({
+      kind: 'unsupported', subject: 'OVF environment',
+      message: `no free IDE slot for ${ENVIRONMENT_ISO}; ${ENVIRONMENT_XML} is beside vm.json`,
+    });
+    return out;
+  }
+  const iso = iso9660([{ name: 'OVF_ENV.XML', data: new TextEncoder().encode(xml) }], 'OVF_ENV');
+  await writeFile(join(dir, ENVIRONMENT_ISO), iso, { flag: 'wx' });
+  mapped.config.disks.push({
+    controller: { type: 'ide', channel: slot[0], unit: slot[1] },
+    media: 'disk', path: ENVIRONMENT_ISO, format: 'raw', readOnly: true,
+    capacityBytes: iso.length,
+  });
+  mapped.notes.push({
+    kind: 'mapped', subject: 'OVF environment',
+    message: `${values.length} propert${values.length === 1 ? 'y' : 'ies'} in ` +
+      `${ENVIRONMENT_ISO} (ISO 9660, OVF_ENV.XML), read-only on IDE channel ${slot[0]} ` +
+      `unit ${slot[1]} (DSP0243 11.2 "iso" transport, as a disk until CD-ROMs are emulated)`,
+  });
+  out.iso = ENVIRONMENT_ISO;
+  return out;
 }
 
 /** The configuration file an import writes. */
@@ -311,6 +389,8 @@ export interface ImportOptions extends ToConfigOptions {
   keepStreamOptimized?: boolean;
   /** Told how far reading the package and converting its disks have got. */
   progress?: ProgressFn;
+  /** ProductSection property values to set (`key` or `class.key.instance` to value). */
+  properties?: Record<string, string>;
 }
 
 export async function importOva(
@@ -379,6 +459,7 @@ export async function importOva(
     });
     checkImageChains(tmp, mapped, ovaPath);
     await checkImportedDisks(tmp, mapped, pkg, opts.keepStreamOptimized === true, opts.progress);
+    const environment = await writeEnvironment(tmp, pkg.envelope, mapped, opts.properties ?? {});
     validateVmConfig(mapped.config);
     await writeFile(
       join(tmp, IMPORTED_CONFIG_NAME),
@@ -387,7 +468,10 @@ export async function importOva(
     );
     if (targetExists) await rmdir(target);
     await rename(tmp, target);
-    return { ...mapped, dir: target, configPath: join(target, IMPORTED_CONFIG_NAME), package: pkg };
+    return {
+      ...mapped, dir: target, configPath: join(target, IMPORTED_CONFIG_NAME), package: pkg,
+      ...(environment ? { environment } : {}),
+    };
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
     throw ioError(e, ovaPath);
