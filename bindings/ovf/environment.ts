@@ -76,7 +76,9 @@ export function qualifierProblem(qualifiers: string | undefined, value: string):
  * Sets deployer values (`key=value`, key plain or fully qualified) on `values`, checking
  * each against its property; throws an OvfError naming the key otherwise.
  */
-export function assignProperties(values: PropertyValue[], assignments: Record<string, string>): void {
+export function assignProperties(
+  values: PropertyValue[], assignments: Record<string, string>,
+): void {
   for (const [key, value] of Object.entries(assignments)) {
     const matches = values.filter((v) => v.key === key || v.property.key === key);
     if (matches.length === 0)

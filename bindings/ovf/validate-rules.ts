@@ -12,8 +12,10 @@
  * | disk capacity above zero | 9.1 |
  * | network names unique | 9.2 |
  * | Annotation and License present in their sections | 9.4, 9.6 |
- * | Property has ovf:type; keys unique in a ProductSection; ovf:class + ovf:instance unique per system | 9.5 |
- * | StartupSection only in a VirtualSystemCollection, its items naming the collection's children, ovf:order a non-negative integer | 9.7 |
+ * | Property has ovf:type; keys unique in a ProductSection | 9.5 |
+ * | ovf:class + ovf:instance unique among a system's ProductSections | 9.5 |
+ * | StartupSection only in a VirtualSystemCollection | 9.7 |
+ * | its items name the collection's children, ovf:order a non-negative integer | 9.7 |
  * | Configuration ids unique, at most one ovf:default="true" | 9.8 |
  * | OperatingSystemSection ovf:id an integer (CIM_OperatingSystem.OsType) | 9.9 |
  */
@@ -93,7 +95,8 @@ export function checkRules(env: Envelope, err: Report, warn: Report): void {
         const keys = new Set<string>();
         for (const e of s.entries) {
           if (e.kind !== 'Property') continue;
-          if (e.type === '') err(`${at}/Property[${e.key}]`, 'Property has no ovf:type (DSP0243 9.5)');
+          if (e.type === '')
+            err(`${at}/Property[${e.key}]`, 'Property has no ovf:type (DSP0243 9.5)');
           if (keys.has(e.key))
             err(`${at}/Property[${e.key}]`, `duplicate property key "${e.key}" (DSP0243 9.5)`);
           keys.add(e.key);
