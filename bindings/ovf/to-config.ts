@@ -414,7 +414,7 @@ export function toVmConfig(env: Envelope, opts: ToConfigOptions = {}): ToConfigR
       if (
         ref?.kind === 'disk' &&
         diskDefs.has(ref.id) &&
-        diskDefs.get(ref.id)!.parentRef !== undefined
+        (diskDefs.get(ref.id)!.parentRef ?? '') !== ''
       ) {
         notes.push({
           kind: 'unsupported',

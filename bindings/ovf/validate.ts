@@ -105,7 +105,8 @@ export function validateOvf(env: Envelope, opts: ValidateOptions = {}): Validati
     }
   }
   for (const d of disks?.disks ?? []) {
-    if (d.parentRef !== undefined && !diskIds.has(d.parentRef))
+    // oVirt writes ovf:parentRef="" on a disk with no parent.
+    if (d.parentRef !== undefined && d.parentRef !== '' && !diskIds.has(d.parentRef))
       err(`DiskSection/Disk[${d.diskId}]`, `ovf:parentRef "${d.parentRef}" names no Disk`);
   }
 
