@@ -41,7 +41,14 @@ export function serializeXml(
     prefixes.set(uri, candidate);
   };
   // Well-known hints first so that they win their prefixes.
-  for (const uri of Object.keys(hints)) if (usesNamespace(root, uri)) want(uri);
+  const used = new Set<string>();
+  const collect = (e: XmlElement) => {
+    if (e.ns) used.add(e.ns);
+    for (const a of e.attrs) if (a.ns) used.add(a.ns);
+    for (const c of e.children) if (isElementNode(c)) collect(c);
+  };
+  collect(root);
+  for (const uri of Object.keys(hints)) if (used.has(uri)) want(uri);
   const visit = (e: XmlElement) => {
     if (e.ns && (e.ns !== defaultNs || e.children.some((c) => isElementNode(c) && c.ns === null)))
       want(e.ns, e.prefix);
@@ -121,9 +128,4 @@ export function serializeXml(
   };
   write(root, 0, true);
   return out.join('');
-}
-
-function usesNamespace(e: XmlElement, uri: string): boolean {
-  if (e.ns === uri || e.attrs.some((a) => a.ns === uri)) return true;
-  return e.children.some((c) => isElementNode(c) && usesNamespace(c, uri));
 }
