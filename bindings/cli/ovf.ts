@@ -399,10 +399,18 @@ export function registerOvf(program: Command): void {
         'or from options (export OUT.ova --disk ...)',
     )
     .argument('<args...>', 'CONFIG.json OUT.ova, or OUT.ova with options')
-    .option('--ovf-version <v>', 'OVF version to write: 1 (DSP0243 1.x, default) or 2', '1')
+    .option(
+      '--ovf-version <v>',
+      "OVF version to write: 1 (DSP0243 1.x) or 2; default: the original descriptor's, else 1",
+    )
     .option(
       '--vmdk',
-      'convert hard disks to streamOptimized VMDK (what VMware and VirtualBox import)',
+      'hard disks as streamOptimized VMDK, what VMware and VirtualBox import (the default)',
+    )
+    .option('--no-vmdk', 'keep hard disks in their own format (e.g. qcow2)')
+    .option(
+      '--rebuild',
+      'write a new descriptor from vm.json even when the one it was imported from is beside it',
     )
     .option('--name <name>', 'VM name (options form)')
     .option('--cpus <n>', 'vCPUs (options form)')
@@ -415,7 +423,7 @@ export function registerOvf(program: Command): void {
     .option('--serial', 'COM1 to the console (options form)')
     .action(async (args: string[], o: Record<string, unknown>, cmd: Command) => {
       const family = o.ovfVersion === '2' ? '2' : o.ovfVersion === '1' ? '1' : undefined;
-      if (!family)
+      if (!family && o.ovfVersion !== undefined)
         throw new UsageError(`--ovf-version must be 1 or 2, not "${String(o.ovfVersion)}"`);
       const out = args[args.length - 1];
       if (args.length !== 1 && args.length !== 2) {
@@ -427,7 +435,10 @@ export function registerOvf(program: Command): void {
       if (!/\.ova$/i.test(out)) throw new UsageError(`the output "${out}" must end in .ova`);
       const config = args.length === 1 ? configFromOptions(o) : undefined;
       const meter = terminalProgress(process.stderr);
-      const opts = { family, convertToVmdk: Boolean(o.vmdk), progress: meter?.update } as const;
+      const opts = {
+        family, convertToVmdk: o.vmdk !== false, rebuild: Boolean(o.rebuild),
+        progress: meter?.update,
+      } as const;
       let result;
       try {
         result = config
