@@ -26,6 +26,7 @@ import { configurationIds, parseHostResource } from './interpret.js';
 import { toVmConfig, type ToConfigResult } from './to-config.js';
 import { hrefMemberName } from './paths.js';
 import { NS_WASMVISOR } from './namespaces.js';
+import { isElementNode, type XmlElement } from './xml-tree.js';
 
 export interface MergeResult {
   envelope: Envelope;
@@ -89,6 +90,8 @@ export function mergeWithOriginal(
 
   const files: PackagedFile[] = [];
   const usedIds = new Set<string>();
+  /** Generated file id to the id it has in the merged descriptor. */
+  const idOf = new Map<string, string>();
   const keepFile = (f: FileRef, path: string) => {
     files.push({ id: f.id, href: f.href, path });
     usedIds.add(f.id);
@@ -103,6 +106,7 @@ export function mergeWithOriginal(
       if (!gf) continue;
       const gref = genRef(gf.id)!;
       if (link.file) {
+        idOf.set(gf.id, link.file.id);
         const f = env.references.find((x) => x.id === link.file!.id)!;
         f.href = gf.href;
         if (gref.size !== undefined) f.size = gref.size;
@@ -116,6 +120,25 @@ export function mergeWithOriginal(
         const gd = genDisks.find((x) => x.fileRef === gf.id);
         if (disk && gd) updateDisk(disk, gd);
       }
+    }
+    // Other generated files (a multiboot kernel, modules): the original File naming the
+    // same member, else a new File.
+    const taken = new Set(env.references.map((f) => f.id));
+    for (const gf of genFiles) {
+      if (idOf.has(gf.id)) continue;
+      const same = env.references.find((f) => hrefMemberName(f.href) === gf.path);
+      if (same) {
+        idOf.set(gf.id, same.id);
+        if (!usedIds.has(same.id)) keepFile(same, gf.path);
+        continue;
+      }
+      let id = gf.id;
+      for (let i = 2; taken.has(id); i++) id = `${gf.id}-${i}`;
+      taken.add(id);
+      const ref = { ...genRef(gf.id)!, id };
+      env.references.push(ref);
+      idOf.set(gf.id, id);
+      keepFile(ref, gf.path);
     }
     notes.push(`kept the original descriptor's sections; hardware unchanged` +
       (matched.configuration ? ` (configuration "${matched.configuration}")` : ''));
@@ -168,6 +191,7 @@ export function mergeWithOriginal(
     for (const f of genFiles) {
       const ref = newRefs.find((r) => r.id === rename.get(f.id))!;
       keepFile(ref, f.path);
+      idOf.set(f.id, ref.id);
     }
     notes.push('the hardware changed: the VirtualHardwareSection of ' +
       `"${vs.id}" is rebuilt from the VM configuration${lost ? `; not carried: ${lost}` : ''}`);
@@ -177,7 +201,9 @@ export function mergeWithOriginal(
   // wasmvisor's own section (multiboot, boot order, serial backends) follows the VM.
   // Added only when it says something the original did not (a BIOS VM with no boot
   // order and no serial port needs nothing of it).
-  const genBoot = genVs.sections.find(isWasmvisorSection);
+  const found = genVs.sections.find(isWasmvisorSection);
+  const genBoot = found && found.kind === 'unknown'
+    ? { kind: 'unknown' as const, xml: renameFileRefs(found.xml, idOf) } : undefined;
   const at = vs.sections.findIndex(isWasmvisorSection);
   const needed = config.boot.firmware === 'multiboot' || config.boot.order !== undefined ||
     config.serial.length > 0;
@@ -206,6 +232,16 @@ export function mergeWithOriginal(
   }
   env.references = kept;
   return { envelope: env, files, notes };
+}
+
+/** The section with its fileRef attributes (kernel, modules) renamed through `ids`. */
+function renameFileRefs(x: XmlElement, ids: Map<string, string>): XmlElement {
+  return {
+    ...x,
+    attrs: x.attrs.map((a) => (a.name === 'fileRef' && ids.has(a.value)
+      ? { ...a, value: ids.get(a.value)! } : a)),
+    children: x.children.map((c) => (isElementNode(c) ? renameFileRefs(c, ids) : c)),
+  };
 }
 
 function isWasmvisorSection(s: Section): boolean {

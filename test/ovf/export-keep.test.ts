@@ -107,4 +107,18 @@ describe('export keeps what it read', () => {
     const env = readOvf((await inspectOvaFile(join(dir, 'r.ova'))).descriptor);
     expect(findSection(virtualSystems(env.content)[0].sections, 'ProductSection')).toBeUndefined();
   });
+
+  it('a multiboot appliance (the JeOS example): kernel and modules keep their Files', async () => {
+    const dir = tempDir();
+    const r = await importOva(join(REPO, 'appliances/jeos/jeos.ova'), join(dir, 'vm'));
+    const out = await cli('export', r.configPath, join(dir, 'jeos-again.ova'));
+    expect(out.status).toBe(0);
+    expect(out.err).toMatch(/hardware unchanged/);
+    const pkg = await inspectOvaFile(join(dir, 'jeos-again.ova'));
+    expect(validateOvf(pkg.envelope).ok).toBe(true);
+    const back = await importOva(join(dir, 'jeos-again.ova'), join(dir, 'back'));
+    expect(back.config.boot).toEqual(r.config.boot);
+    expect(back.config.cpus).toBe(r.config.cpus);
+    expect(back.config.memoryMiB).toBe(r.config.memoryMiB);
+  });
 });

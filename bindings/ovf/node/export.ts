@@ -267,7 +267,7 @@ async function exportPrepared(
       const member = hrefMemberName(f.href);
       try {
         const st = await lstat(resolve(base, member));
-        present.set(member, st.isFile() && !infos.has(member));
+        present.set(member, st.isFile());
         if (st.isFile() && !infos.has(member)) infos.set(member, { size: st.size });
       } catch {
         present.set(member, false);
