@@ -105,6 +105,8 @@ function printInspection(r: Inspection): void {
     lines.push(
       `  certificate: ${cert ? `${cert.name} (present; signature not checked)` : 'none'}`,
     );
+    for (const o of r.pkg.outside)
+      lines.push(`  outside the package (not read): ${o.href} (${o.problem})`);
   } else if (r.dir) {
     lines.push(
       r.dir.manifest
@@ -287,7 +289,7 @@ export function registerOvf(program: Command): void {
       const r = await inspectFile(file);
       // Reading a file from outside the package is refused (DSP0243 7.1 hrefs are relative
       // to the package); the descriptor itself parsed, so each one is named.
-      const outside = (r.dir?.outside ?? []).map((o) => ({
+      const outside = [...(r.dir?.outside ?? []), ...(r.pkg?.outside ?? [])].map((o) => ({
         severity: 'error' as const,
         where: 'References',
         message: `File href "${o.href}" leaves the package (${o.problem}); not read`,

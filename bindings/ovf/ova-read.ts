@@ -76,6 +76,8 @@ export interface OvaReadResult {
   manifest?: { name: string; text: string; entries: ManifestEntry[] };
   certificate?: { name: string; text: string };
   members: OvaMemberInfo[];
+  /** Files whose href leaves the package: not read (an import refuses the package). */
+  outside: { href: string; problem: string }[];
   warnings: string[];
 }
 
@@ -455,14 +457,21 @@ async function consumeEntries(
 
   // Every referenced file (other than external URLs) must be in the package.
   const present = new Set(members.map((m) => m.name));
+  const outside: { href: string; problem: string }[] = [];
   for (const f of envelope.references) {
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(f.href)) {
       warnings.push(`file "${f.href}" is an external URL; not fetched`);
       continue;
     }
     const n = resolveHref(f.href);
-    if (n.kind !== 'member')
-      throw new OvfError('unsafe-path', outsideMessage(f.href, n), { file: descriptorName });
+    if (n.kind !== 'member') {
+      // Reading it is what is refused (import); inspecting and validating the package
+      // report it (DSP0243 7.1 hrefs are URLs: a shared disk may sit beside the package).
+      if (opts.sink)
+        throw new OvfError('unsafe-path', outsideMessage(f.href, n), { file: descriptorName });
+      outside.push({ href: f.href, problem: n.kind === 'outside' ? n.problem : 'external' });
+      continue;
+    }
     if (!present.has(n.name))
       throw new OvfError(
         'missing-file',
@@ -508,7 +517,9 @@ async function consumeEntries(
     envelope,
     warnings,
   );
-  return { descriptorName, descriptor, envelope, manifest, certificate, members, warnings };
+  return {
+    descriptorName, descriptor, envelope, manifest, certificate, members, warnings, outside,
+  };
 }
 
 /**

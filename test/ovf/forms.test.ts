@@ -14,6 +14,7 @@ import { parseUnit, sizeInBytes } from '../../bindings/ovf/units.js';
 import { resolveHref } from '../../bindings/ovf/paths.js';
 import { findSection } from '../../bindings/ovf/model.js';
 import { importOva } from '../../bindings/ovf/node/files.js';
+import { writeOva } from '../../bindings/ovf/ova-write.js';
 import { REPO, cli, cpu, mem, ovfError, tempDir, vmdk, vmware } from './helpers.js';
 
 const FORMS = join(REPO, 'test/fixtures/ovf/forms');
@@ -150,6 +151,25 @@ describe('File hrefs (DSP0243 7.1: relative URLs)', () => {
     const e = await ovfError(() => importOva(join(dir, 'shared.ovf'), join(dir, 'out')));
     expect(e.code).toBe('unsafe-path');
     expect(e.message).toMatch(/"\.\.\\shared\\base\.vmdk" leaves the package/);
+  });
+
+  it('in an OVA: inspect reports the outside file, validate and import refuse it', async () => {
+    const dir = tempDir();
+    vmdk(join(dir, 'own.vmdk'));
+    const own = new Uint8Array(readFileSync(join(dir, 'own.vmdk')));
+    const chunks: Uint8Array[] = [];
+    for await (const c of writeOva('shared.ovf', new TextEncoder().encode(shared), [
+      { name: 'disks/own.vmdk', size: own.length, open: async function* () { yield own; } },
+    ])) chunks.push(c);
+    writeFileSync(join(dir, 'shared.ova'), Buffer.concat(chunks));
+    const i = await cli('inspect', join(dir, 'shared.ova'));
+    expect(i.status).toBe(0);
+    expect(i.out).toMatch(/outside the package \(not read\): \.\.\\shared\\base\.vmdk/);
+    const v = await cli('validate', join(dir, 'shared.ova'));
+    expect(v.status).toBe(2);
+    expect(v.err).toMatch(/File href "\.\.\\shared\\base\.vmdk" leaves the package/);
+    const e = await ovfError(() => importOva(join(dir, 'shared.ova'), join(dir, 'out')));
+    expect(e.code).toBe('unsafe-path');
   });
 
   it('an href with ".." that stays inside imports from the member it names', async () => {
