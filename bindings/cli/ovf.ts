@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { UsageError, setExitStatus } from './main.js';
 import type { Envelope } from '../ovf/model.js';
 import { findSection, virtualSystems } from '../ovf/model.js';
@@ -17,6 +18,7 @@ import {
   importOva,
   inspectOvaFile,
   packageKind,
+  packageSignature,
   readOvfFile,
   type OvfDirCheck,
 } from '../ovf/node/files.js';
@@ -26,6 +28,7 @@ import { VM_CONFIG_VERSION } from '../config/types.js';
 import { formatSize } from '../disk/size.js';
 import { terminalProgress } from './progress.js';
 import { parseAssignments, propertyValues } from '../ovf/environment.js';
+import { describeSignature } from '../ovf/node/signature.js';
 
 interface Inspection {
   file: string;
@@ -102,9 +105,9 @@ function printInspection(r: Inspection): void {
         : '  manifest: none',
     );
     const cert = r.pkg.certificate;
-    lines.push(
-      `  certificate: ${cert ? `${cert.name} (present; signature not checked)` : 'none'}`,
-    );
+    const sig = packageSignature(r.pkg);
+    lines.push(`  certificate: ${cert ? `${cert.name}: ${sig ? describeSignature(sig)
+      : 'no manifest to check it against'}` : 'none'}`);
     for (const o of r.pkg.outside)
       lines.push(`  outside the package (not read): ${o.href} (${o.problem})`);
   } else if (r.dir) {
@@ -114,7 +117,8 @@ function printInspection(r: Inspection): void {
         : '  manifest: none',
     );
     if (r.dir.certificate)
-      lines.push(`  certificate: ${r.dir.certificate} (present; signature not checked)`);
+      lines.push(`  certificate: ${r.dir.certificate}: ${r.dir.signature
+        ? describeSignature(r.dir.signature) : 'no manifest to check it against'}`);
     if (r.dir.missing.length)
       lines.push(`  missing beside the descriptor: ${r.dir.missing.join(', ')}`);
     for (const o of r.dir.outside)
@@ -296,6 +300,13 @@ export function registerOvf(program: Command): void {
       }));
       r.validation.issues.push(...outside);
       if (outside.length) r.validation.ok = false;
+      const sig = r.pkg ? packageSignature(r.pkg) : r.dir?.signature;
+      if (sig && (!sig.verified || sig.expired))
+        r.validation.issues.push({
+          severity: sig.verified ? 'warning' : 'error',
+          where: 'certificate', message: describeSignature(sig),
+        });
+      if (sig && !sig.verified) r.validation.ok = false;
       const errors = r.validation.issues.filter((i) => i.severity === 'error');
       const missing = r.dir?.missing ?? [];
       for (const i of r.validation.issues)
@@ -410,6 +421,8 @@ export function registerOvf(program: Command): void {
       'hard disks as streamOptimized VMDK, what VMware and VirtualBox import (the default)',
     )
     .option('--no-vmdk', 'keep hard disks in their own format (e.g. qcow2)')
+    .option('--sign <key.pem>', 'sign the manifest with this private key (PEM); needs --cert')
+    .option('--cert <cert.pem>', 'the X.509 certificate (PEM) of the signing key')
     .option(
       '--rebuild',
       'write a new descriptor from vm.json even when the one it was imported from is beside it',
@@ -437,9 +450,15 @@ export function registerOvf(program: Command): void {
       if (!/\.ova$/i.test(out)) throw new UsageError(`the output "${out}" must end in .ova`);
       const config = args.length === 1 ? configFromOptions(o) : undefined;
       const meter = terminalProgress(process.stderr);
+      if ((o.sign === undefined) !== (o.cert === undefined))
+        throw new UsageError('--sign and --cert go together');
+      const sign = o.sign === undefined ? undefined : {
+        keyPem: await readFile(String(o.sign), 'utf8'),
+        certPem: await readFile(String(o.cert), 'utf8'),
+      };
       const opts = {
         family, convertToVmdk: o.vmdk !== false, rebuild: Boolean(o.rebuild),
-        progress: meter?.update,
+        progress: meter?.update, sign,
       } as const;
       let result;
       try {

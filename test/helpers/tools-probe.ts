@@ -44,6 +44,7 @@ export const TOOLS = {
   },
   sha256sum: { probe: () => runs('sha256sum', ['--version']), pkg: 'coreutils' },
   isoinfo: { probe: () => runs('sh', ['-c', 'command -v isoinfo']), pkg: 'genisoimage' },
+  openssl: { probe: () => runs('openssl', ['version']), pkg: 'openssl' },
 } as const;
 
 export type Tool = keyof typeof TOOLS;

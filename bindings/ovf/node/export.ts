@@ -27,6 +27,7 @@ import {
   ENVIRONMENT_ISO, counted, fileChunks, ioError, readOvfFile, readVmConfigFile, type ProgressFn,
 } from './files.js';
 import { mergeWithOriginal } from '../preserve.js';
+import { signManifest } from './signature.js';
 import { hrefMemberName } from '../paths.js';
 
 export interface ExportOptions {
@@ -46,6 +47,8 @@ export interface ExportOptions {
   original?: Envelope;
   /** Rebuild the descriptor from the VM configuration even when an original is beside it. */
   rebuild?: boolean;
+  /** Sign the manifest (DSP0243 5.2): a PEM private key and its X.509 certificate. */
+  sign?: { keyPem: string; certPem: string };
 }
 
 /**
@@ -312,9 +315,11 @@ async function exportPrepared(
         ),
       );
     });
+    const sign = opts.sign;
     for await (const chunk of writeOva(descriptorName, descriptor, sources, {
       hasher: nodeHasher,
       mtime: opts.mtime,
+      sign: sign && ((m, name) => signManifest(m, name, sign.keyPem, sign.certPem)),
     })) {
       if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
     }
@@ -329,7 +334,9 @@ async function exportPrepared(
   }
   return {
     envelope,
-    files: [descriptorName, descriptorName.replace(/\.ovf$/, '.mf'), ...files.map((f) => f.href)],
+    files: [descriptorName, descriptorName.replace(/\.ovf$/, '.mf'),
+      ...(opts.sign ? [descriptorName.replace(/\.ovf$/, '.cert')] : []),
+      ...files.map((f) => f.href)],
     notes: extraNotes,
   };
 }

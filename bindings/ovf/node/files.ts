@@ -17,6 +17,7 @@ import {
   assignProperties, environmentXml, propertyValues, transports,
 } from '../environment.js';
 import { iso9660 } from '../iso9660.js';
+import { verifyCertificateFile, type SignatureReport } from './signature.js';
 import { readOvf } from '../reader.js';
 import { MAX_DESCRIPTOR_BYTES } from '../xml-parse.js';
 import { parseManifest, type ManifestEntry } from '../manifest.js';
@@ -99,6 +100,8 @@ export interface OvfDirCheck {
   outside: { href: string; problem: string }[];
   manifest?: { name: string; entries: ManifestEntry[]; verified: string[] };
   certificate?: string;
+  /** The certificate's signature over the manifest, checked (DSP0243 5.2). */
+  signature?: SignatureReport;
 }
 
 /**
@@ -166,13 +169,24 @@ export async function checkOvfDirectory(ovfPath: string, env: Envelope): Promise
     }
     out.manifest = { name: basename(mfPath), entries, verified };
   }
+  let certText: string | undefined;
   try {
-    await stat(siblingName(ovfPath, '.cert'));
+    certText = await readFile(siblingName(ovfPath, '.cert'), 'utf8');
     out.certificate = basename(siblingName(ovfPath, '.cert'));
   } catch {
     /* none */
   }
+  if (certText !== undefined && mfText !== undefined)
+    out.signature = verifyCertificateFile(certText, new TextEncoder().encode(mfText),
+      basename(mfPath), out.certificate!);
   return out;
+}
+
+/** The signature report of a package's certificate, if it has one and a manifest. */
+export function packageSignature(pkg: OvaReadResult): SignatureReport | undefined {
+  if (!pkg.certificate || !pkg.manifest) return undefined;
+  return verifyCertificateFile(pkg.certificate.text, new TextEncoder().encode(pkg.manifest.text),
+    pkg.manifest.name, pkg.certificate.name);
 }
 
 /**
@@ -443,6 +457,12 @@ export async function importOva(
       await writeFile(join(tmp, pkg.manifest.name), pkg.manifest.text, { flag: 'wx' });
     if (pkg.certificate)
       await writeFile(join(tmp, pkg.certificate.name), pkg.certificate.text, { flag: 'wx' });
+    // A signed package whose signature does not match its manifest is not deployed, as
+    // ovftool refuses it (DSP0243 5.2).
+    const signature = packageSignature(pkg);
+    if (signature && !signature.verified)
+      throw new OvfError('checksum', `certificate ${pkg.certificate!.name}: ${signature.problem}`,
+        { file: ovaPath });
     // A descriptor that breaks a DSP0243 rule is not deployed (7.3: a consumer shall fail
     // on a required extension it does not understand; the other rules in validate.ts).
     const invalid = validateOvf(pkg.envelope).issues.filter((i) => i.severity === 'error');
