@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { UsageError, setExitStatus } from './main.js';
 import type { Envelope } from '../ovf/model.js';
 import { findSection, virtualSystems } from '../ovf/model.js';
@@ -16,6 +17,8 @@ import {
   checkOvfDirectory,
   importOva,
   inspectOvaFile,
+  packageKind,
+  packageSignature,
   readOvfFile,
   type OvfDirCheck,
 } from '../ovf/node/files.js';
@@ -24,6 +27,8 @@ import type { DiskConfig, NicConfig, VmConfig } from '../config/types.js';
 import { VM_CONFIG_VERSION } from '../config/types.js';
 import { formatSize } from '../disk/size.js';
 import { terminalProgress } from './progress.js';
+import { parseAssignments, propertyValues } from '../ovf/environment.js';
+import { describeSignature } from '../ovf/node/signature.js';
 
 interface Inspection {
   file: string;
@@ -35,15 +40,15 @@ interface Inspection {
   dir?: OvfDirCheck;
 }
 
-async function inspectFile(file: string): Promise<Inspection> {
-  if (/\.ova$/i.test(file)) {
+async function inspectFile(file: string, configuration?: string): Promise<Inspection> {
+  if ((await packageKind(file)) === 'ova') {
     const pkg = await inspectOvaFile(file);
     return {
       file,
       type: 'ova',
       envelope: pkg.envelope,
       validation: validateOvf(pkg.envelope),
-      mappings: mapAll(pkg.envelope),
+      mappings: mapAll(pkg.envelope, configuration),
       pkg,
     };
   }
@@ -54,15 +59,15 @@ async function inspectFile(file: string): Promise<Inspection> {
     type: 'ovf',
     envelope,
     validation: validateOvf(envelope),
-    mappings: mapAll(envelope),
+    mappings: mapAll(envelope, configuration),
     dir,
   };
 }
 
-function mapAll(env: Envelope): Inspection['mappings'] {
+function mapAll(env: Envelope, configuration?: string): Inspection['mappings'] {
   return virtualSystems(env.content).map((vs) => {
     try {
-      return toVmConfig(env, { virtualSystem: vs.id });
+      return toVmConfig(env, { virtualSystem: vs.id, configuration });
     } catch (e) {
       return { virtualSystem: vs.id, error: (e as Error).message };
     }
@@ -100,9 +105,11 @@ function printInspection(r: Inspection): void {
         : '  manifest: none',
     );
     const cert = r.pkg.certificate;
-    lines.push(
-      `  certificate: ${cert ? `${cert.name} (present; signature not checked)` : 'none'}`,
-    );
+    const sig = packageSignature(r.pkg);
+    lines.push(`  certificate: ${cert ? `${cert.name}: ${sig ? describeSignature(sig)
+      : 'no manifest to check it against'}` : 'none'}`);
+    for (const o of r.pkg.outside)
+      lines.push(`  outside the package (not read): ${o.href} (${o.problem})`);
   } else if (r.dir) {
     lines.push(
       r.dir.manifest
@@ -110,9 +117,12 @@ function printInspection(r: Inspection): void {
         : '  manifest: none',
     );
     if (r.dir.certificate)
-      lines.push(`  certificate: ${r.dir.certificate} (present; signature not checked)`);
+      lines.push(`  certificate: ${r.dir.certificate}: ${r.dir.signature
+        ? describeSignature(r.dir.signature) : 'no manifest to check it against'}`);
     if (r.dir.missing.length)
       lines.push(`  missing beside the descriptor: ${r.dir.missing.join(', ')}`);
+    for (const o of r.dir.outside)
+      lines.push(`  outside the package (not read): ${o.href} (${o.problem})`);
   }
   lines.push('Files:');
   for (const f of env.references) {
@@ -150,6 +160,12 @@ function printInspection(r: Inspection): void {
     );
     for (const n of m.notes)
       if (n.kind !== 'mapped') lines.push(`  ${n.kind}: ${n.subject}: ${n.message}`);
+    const vs = virtualSystems(env.content).find((v) => v.id === m.virtualSystem);
+    for (const p of vs ? propertyValues(vs, m.configuration) : []) {
+      const shown = p.property.password === 'true' ? '(password)' : JSON.stringify(p.value);
+      const settable = p.property.userConfigurable === 'true' ? ', settable' : '';
+      lines.push(`  property ${p.key} (${p.property.type}${settable}) = ${shown}`);
+    }
   }
   lines.push(r.validation.ok ? 'Validation: ok' : 'Validation: INVALID');
   for (const i of r.validation.issues) lines.push(`  ${i.severity}: ${i.where}: ${i.message}`);
@@ -258,9 +274,10 @@ export function registerOvf(program: Command): void {
   ovf.command('inspect')
     .description('Show what an .ovf or .ova describes and how it maps to a wasmvisor VM')
     .argument('<file>', '.ovf descriptor or .ova package')
+    .option('--configuration <id>', "deployment configuration (default: the descriptor's default)")
     .option('--json', 'machine-readable output')
-    .action(async (file: string, o: { json?: boolean }, cmd: Command) => {
-      const r = await inspectFile(file);
+    .action(async (file: string, o: { json?: boolean; configuration?: string }, cmd: Command) => {
+      const r = await inspectFile(file, o.configuration);
       if (o.json) process.stdout.write(JSON.stringify(inspectionJson(r), null, 2) + '\n');
       else printInspection(r);
       setExitStatus(cmd, 0);
@@ -274,6 +291,22 @@ export function registerOvf(program: Command): void {
     .argument('<file>', '.ovf descriptor or .ova package')
     .action(async (file: string, _o: unknown, cmd: Command) => {
       const r = await inspectFile(file);
+      // Reading a file from outside the package is refused (DSP0243 7.1 hrefs are relative
+      // to the package); the descriptor itself parsed, so each one is named.
+      const outside = [...(r.dir?.outside ?? []), ...(r.pkg?.outside ?? [])].map((o) => ({
+        severity: 'error' as const,
+        where: 'References',
+        message: `File href "${o.href}" leaves the package (${o.problem}); not read`,
+      }));
+      r.validation.issues.push(...outside);
+      if (outside.length) r.validation.ok = false;
+      const sig = r.pkg ? packageSignature(r.pkg) : r.dir?.signature;
+      if (sig && (!sig.verified || sig.expired))
+        r.validation.issues.push({
+          severity: sig.verified ? 'warning' : 'error',
+          where: 'certificate', message: describeSignature(sig),
+        });
+      if (sig && !sig.verified) r.validation.ok = false;
       const errors = r.validation.issues.filter((i) => i.severity === 'error');
       const missing = r.dir?.missing ?? [];
       for (const i of r.validation.issues)
@@ -311,12 +344,21 @@ export function registerOvf(program: Command): void {
       'keep streamOptimized VMDKs as they are (read-only) ' +
         'instead of converting them to qcow2 working copies',
     )
+    .option(
+      '--property <key=value>',
+      'set a ProductSection property (user-configurable; type and qualifiers checked), ' +
+        'repeatable; the values reach the guest as an OVF environment (ovf-env.iso)',
+      collect,
+    )
     .option('--json', 'print the result as JSON')
     .action(
       async (
         pkg: string,
         dir: string,
-        o: { vs?: string; configuration?: string; keepStreamVmdk?: boolean; json?: boolean },
+        o: {
+          vs?: string; configuration?: string; keepStreamVmdk?: boolean; json?: boolean;
+          property?: string[];
+        },
         cmd: Command,
       ) => {
         const meter = terminalProgress(process.stderr);
@@ -326,6 +368,7 @@ export function registerOvf(program: Command): void {
             virtualSystem: o.vs,
             configuration: o.configuration,
             keepStreamOptimized: o.keepStreamVmdk,
+            properties: parseAssignments(o.property ?? []),
             progress: meter?.update,
           });
         } finally {
@@ -338,6 +381,7 @@ export function registerOvf(program: Command): void {
                 dir: r.dir,
                 config: r.config,
                 notes: r.notes,
+                environment: r.environment,
                 warnings: r.package.warnings,
                 members: r.package.members,
               },
@@ -368,10 +412,20 @@ export function registerOvf(program: Command): void {
         'or from options (export OUT.ova --disk ...)',
     )
     .argument('<args...>', 'CONFIG.json OUT.ova, or OUT.ova with options')
-    .option('--ovf-version <v>', 'OVF version to write: 1 (DSP0243 1.x, default) or 2', '1')
+    .option(
+      '--ovf-version <v>',
+      "OVF version to write: 1 (DSP0243 1.x) or 2; default: the original descriptor's, else 1",
+    )
     .option(
       '--vmdk',
-      'convert hard disks to streamOptimized VMDK (what VMware and VirtualBox import)',
+      'hard disks as streamOptimized VMDK, what VMware and VirtualBox import (the default)',
+    )
+    .option('--no-vmdk', 'keep hard disks in their own format (e.g. qcow2)')
+    .option('--sign <key.pem>', 'sign the manifest with this private key (PEM); needs --cert')
+    .option('--cert <cert.pem>', 'the X.509 certificate (PEM) of the signing key')
+    .option(
+      '--rebuild',
+      'write a new descriptor from vm.json even when the one it was imported from is beside it',
     )
     .option('--name <name>', 'VM name (options form)')
     .option('--cpus <n>', 'vCPUs (options form)')
@@ -384,7 +438,7 @@ export function registerOvf(program: Command): void {
     .option('--serial', 'COM1 to the console (options form)')
     .action(async (args: string[], o: Record<string, unknown>, cmd: Command) => {
       const family = o.ovfVersion === '2' ? '2' : o.ovfVersion === '1' ? '1' : undefined;
-      if (!family)
+      if (!family && o.ovfVersion !== undefined)
         throw new UsageError(`--ovf-version must be 1 or 2, not "${String(o.ovfVersion)}"`);
       const out = args[args.length - 1];
       if (args.length !== 1 && args.length !== 2) {
@@ -396,7 +450,16 @@ export function registerOvf(program: Command): void {
       if (!/\.ova$/i.test(out)) throw new UsageError(`the output "${out}" must end in .ova`);
       const config = args.length === 1 ? configFromOptions(o) : undefined;
       const meter = terminalProgress(process.stderr);
-      const opts = { family, convertToVmdk: Boolean(o.vmdk), progress: meter?.update } as const;
+      if ((o.sign === undefined) !== (o.cert === undefined))
+        throw new UsageError('--sign and --cert go together');
+      const sign = o.sign === undefined ? undefined : {
+        keyPem: await readFile(String(o.sign), 'utf8'),
+        certPem: await readFile(String(o.cert), 'utf8'),
+      };
+      const opts = {
+        family, convertToVmdk: o.vmdk !== false, rebuild: Boolean(o.rebuild),
+        progress: meter?.update, sign,
+      } as const;
       let result;
       try {
         result = config

@@ -50,3 +50,17 @@ export { ResourceType, resourceTypeName } from './resource-types.js';
 export { parseUnit, sizeInBytes, MAX_DISK_CAPACITY_BYTES, MAX_MEMORY_BYTES } from './units.js';
 export { MAX_DESCRIPTOR_BYTES } from './xml-parse.js';
 export { MAX_EXPANDED_BYTES } from './gzip.js';
+export {
+  propertyValues,
+  assignProperties,
+  parseAssignments,
+  qualifierProblem,
+  environmentXml,
+  transports,
+  type PropertyValue,
+  type EnvironmentOptions,
+} from './environment.js';
+export { iso9660, type IsoFile } from './iso9660.js';
+export { mergeWithOriginal, type MergeResult } from './preserve.js';
+export { effectiveItems, selectedConfiguration, type EffectiveItem } from './interpret.js';
+export { resolveHref, type HrefTarget } from './paths.js';

@@ -14,6 +14,8 @@ import type { OvfFamily } from './namespaces.js';
 export interface Msg {
   text: string;
   msgid?: string;
+  /** Other attributes of the element (e.g. `xml:lang`, vendor ones), kept. */
+  extraAttrs?: XmlAttr[];
 }
 
 /** What every model node may carry besides its named fields. */
@@ -75,6 +77,13 @@ export interface CimProperty {
   value: string;
   /** Attributes on the property element (e.g. `ovf:configuration`, `xsi:nil`). */
   attrs?: XmlAttr[];
+  /**
+   * The element's namespace when it is not the item's own CIM class (no namespace at all,
+   * as oVirt writes its own elements, or another spelling); absent: the item's class.
+   */
+  ns?: string | null;
+  /** The whole element when it has child elements (oVirt's SpecParams), written as read. */
+  xml?: XmlElement;
 }
 
 /** Item (RASD), StorageItem (SASD, 2.x) or EthernetPortItem (EPASD, 2.x). */
@@ -114,6 +123,7 @@ export interface Property extends Extensible {
 
 export interface Category {
   kind: 'Category';
+  /** The text and, in `text.extraAttrs`, attributes such as `vmw:uioptional`. */
   text: Msg;
 }
 
@@ -261,7 +271,10 @@ export function findSections<K extends Section['kind']>(
 
 /** The first value of a CIM property of an item or System, trimmed; undefined if absent. */
 export function prop(item: { props: CimProperty[] }, name: string): string | undefined {
-  const p = item.props.find((x) => x.name === name);
+  let p = item.props.find((x) => x.name === name);
+  // `InstanceId` (the CIM spelling before 2.x, which many producers still write) is read
+  // as InstanceID, as ovftool reads it; validate() warns. The model keeps the spelling.
+  if (!p && name === 'InstanceID') p = item.props.find((x) => x.name === 'InstanceId');
   return p ? p.value.trim() : undefined;
 }
 

@@ -23,7 +23,7 @@ import {
   type ManifestEntry,
 } from './manifest.js';
 import { nobleHasher, type Hasher, type HasherFactory } from './hash.js';
-import { normalizeMemberName } from './paths.js';
+import { hrefMemberName, normalizeMemberName, outsideMessage, resolveHref } from './paths.js';
 import { GunzipLimited, MAX_EXPANDED_BYTES } from './gzip.js';
 import { sizeInBytes, MAX_DISK_CAPACITY_BYTES } from './units.js';
 
@@ -51,6 +51,11 @@ export interface ReadOvaOptions {
   packageName?: string;
   /** Most members accepted (default MAX_MEMBERS). */
   maxMembers?: number;
+  /**
+   * The member that is the descriptor when it is not named `*.ovf` (an unpacked package
+   * whose descriptor was found by its content); the manifest is then `name.mf`.
+   */
+  descriptorMember?: string;
 }
 
 export interface OvaMemberInfo {
@@ -71,6 +76,8 @@ export interface OvaReadResult {
   manifest?: { name: string; text: string; entries: ManifestEntry[] };
   certificate?: { name: string; text: string };
   members: OvaMemberInfo[];
+  /** Files whose href leaves the package: not read (an import refuses the package). */
+  outside: { href: string; problem: string }[];
   warnings: string[];
 }
 
@@ -297,7 +304,10 @@ async function consumeEntries(
     order.push(name);
     const top = !name.includes('/');
 
-    if (top && /\.ovf$/i.test(name) && !descriptorName) {
+    const isDescriptor = opts.descriptorMember !== undefined
+      ? name === opts.descriptorMember
+      : /\.ovf$/i.test(name);
+    if (top && isDescriptor && !descriptorName) {
       descriptorName = name;
       descriptor = await readAll(
         entry,
@@ -313,8 +323,8 @@ async function consumeEntries(
         const base = /^(.+)\.\d{9}$/.exec(early)?.[1];
         const r = envelope.references.find(
           (f) =>
-            normalizeMemberName(f.href).name === early ||
-            (f.chunkSize !== undefined && normalizeMemberName(f.href).name === base),
+            hrefMemberName(f.href) === early ||
+            (f.chunkSize !== undefined && hrefMemberName(f.href) === base),
         );
         if (!r)
           warnings.push(`member "${early}" (before the descriptor) is not listed in References`);
@@ -341,7 +351,7 @@ async function consumeEntries(
       certificate = { name, text: new TextDecoder().decode(bytes) };
       continue;
     }
-    if (top && /\.ovf$/i.test(name))
+    if (top && isDescriptor)
       throw new OvfError('duplicate', `a second descriptor "${name}" (after "${descriptorName}")`, {
         file: opts.packageName,
       });
@@ -350,7 +360,7 @@ async function consumeEntries(
     const chunkMatch = envelope ? /^(.+)\.(\d{9})$/.exec(name) : null;
     const chunkRef = chunkMatch
       ? envelope!.references.find(
-          (f) => f.chunkSize !== undefined && normalizeMemberName(f.href).name === chunkMatch[1],
+          (f) => f.chunkSize !== undefined && hrefMemberName(f.href) === chunkMatch[1],
         )
       : undefined;
     let open = openFile;
@@ -374,7 +384,7 @@ async function consumeEntries(
             `chunk "${name}" comes before chunk 000000000 of "${chunkRef.href}"`,
             { file: opts.packageName },
           );
-        open = await start(chunkRef, normalizeMemberName(chunkRef.href).name);
+        open = await start(chunkRef, hrefMemberName(chunkRef.href));
       } else if (index !== open.nextChunk) {
         throw new OvfError(
           'missing-file',
@@ -413,7 +423,7 @@ async function consumeEntries(
     }
 
     const ref = envelope?.references.find(
-      (f) => f.href === name || normalizeMemberName(f.href).name === name,
+      (f) => f.href === name || hrefMemberName(f.href) === name,
     );
     if (envelope && !ref) {
       if (warnings.length < 100)
@@ -447,16 +457,21 @@ async function consumeEntries(
 
   // Every referenced file (other than external URLs) must be in the package.
   const present = new Set(members.map((m) => m.name));
+  const outside: { href: string; problem: string }[] = [];
   for (const f of envelope.references) {
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(f.href)) {
       warnings.push(`file "${f.href}" is an external URL; not fetched`);
       continue;
     }
-    const n = normalizeMemberName(f.href);
-    if (n.problem)
-      throw new OvfError('unsafe-path', `References href "${f.href}": ${n.problem}`, {
-        file: descriptorName,
-      });
+    const n = resolveHref(f.href);
+    if (n.kind !== 'member') {
+      // Reading it is what is refused (import); inspecting and validating the package
+      // report it (DSP0243 7.1 hrefs are URLs: a shared disk may sit beside the package).
+      if (opts.sink)
+        throw new OvfError('unsafe-path', outsideMessage(f.href, n), { file: descriptorName });
+      outside.push({ href: f.href, problem: n.kind === 'outside' ? n.problem : 'external' });
+      continue;
+    }
     if (!present.has(n.name))
       throw new OvfError(
         'missing-file',
@@ -502,7 +517,9 @@ async function consumeEntries(
     envelope,
     warnings,
   );
-  return { descriptorName, descriptor, envelope, manifest, certificate, members, warnings };
+  return {
+    descriptorName, descriptor, envelope, manifest, certificate, members, warnings, outside,
+  };
 }
 
 /**
@@ -548,7 +565,7 @@ function checkOrder(
       `the certificate "${cert}" does not follow the ` +
         `${mf ? 'manifest' : 'descriptor'} (DSP0243 5.3)`,
     );
-  const refs = env.references.map((f) => normalizeMemberName(f.href).name);
+  const refs = env.references.map((f) => hrefMemberName(f.href));
   const files = order.filter((n) => refs.includes(n));
   if (files.some((n, k) => refs.indexOf(n) < (k ? refs.indexOf(files[k - 1]) : -1))) {
     warnings.push('the files are not in References order (DSP0243 5.3)');

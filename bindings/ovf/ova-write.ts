@@ -25,6 +25,8 @@ export interface WriteOvaOptions {
   hasher?: HasherFactory;
   /** Modification time for every member (default: now). Fix it for reproducible packages. */
   mtime?: Date;
+  /** Signs the manifest: returns the certificate file's text (DSP0243 5.2), `name.cert`. */
+  sign?: (manifest: Uint8Array, manifestName: string) => string | Promise<string>;
 }
 
 /** Largest size the ustar header's 11 octal digits hold: 8 GiB - 1 (POSIX.1-1988 ustar). */
@@ -77,7 +79,13 @@ export async function* writeOva(
       yield b;
     },
   });
-  const members = [bytes(descriptorName, descriptor), bytes(manifestName, manifest), ...files];
+  const members = [bytes(descriptorName, descriptor), bytes(manifestName, manifest)];
+  // DSP0243 5.3: descriptor, manifest, certificate, then the files.
+  if (opts.sign) {
+    const cert = new TextEncoder().encode(await opts.sign(manifest, manifestName));
+    members.push(bytes(descriptorName.replace(/\.ovf$/i, '.cert'), cert));
+  }
+  members.push(...files);
   yield* tarStream(members, mtime);
 }
 

@@ -9,7 +9,9 @@ import type {
   ProductSection, Property, Section, StartupItem, StartupSection, VirtualHardwareSection,
 } from './model.js';
 import type { XmlAttr, XmlElement } from './xml-tree.js';
-import { cimClass } from './namespaces.js';
+import {
+  NS_EPASD, NS_RASD, NS_SASD, NS_VSSD, canonicalNamespace, cimClass,
+} from './namespaces.js';
 import {
   assignDefined, childElements, effectiveName, fail, inOvfNamespace, isOvf, keep, readMsg,
   splitAttrs, withExtras, type ReadContext,
@@ -131,7 +133,9 @@ function readNetworkSection(el: Element, ctx: ReadContext): NetworkSection {
  * CIM properties of an Item/System: children in a CIM schema namespace, or in no
  * namespace at all (lenient: producers that forget the rasd: prefix); others are extras.
  */
-function readCim(el: Element, ctx: ReadContext): { props: CimProperty[]; extra: XmlElement[] } {
+function readCim(
+  el: Element, ctx: ReadContext, own: string,
+): { props: CimProperty[]; extra: XmlElement[] } {
   const props: CimProperty[] = [];
   const extra: XmlElement[] = [];
   for (const c of childElements(el)) {
@@ -145,6 +149,11 @@ function readCim(el: Element, ctx: ReadContext): { props: CimProperty[]; extra: 
     const p: CimProperty = { name, value: c.textContent ?? '' };
     const a = splitAttrs(c, []);
     if (a.extra) p.attrs = a.extra;
+    // Kept in its own namespace: none (oVirt's Type, Device, SpecParams), or a spelling
+    // that is not the class's (the DSP0243 2.1.1 example's "cim2608 schema").
+    if (c.namespaceURI === null || c.namespaceURI === '') p.ns = null;
+    else if (canonicalNamespace(c.namespaceURI) !== canonicalNamespace(own)) p.ns = c.namespaceURI;
+    if (childElements(c).length) p.xml = keep(c);
     props.push(p);
   }
   return { props, extra };
@@ -157,13 +166,15 @@ function readVirtualHardwareSection(el: Element, ctx: ReadContext): VirtualHardw
   assignDefined(vhs, named, ['id', 'transport']);
   const { info, extra } = walk(el, (c, name) => {
     if (name === 'System' && !vhs.system) {
-      const cim = readCim(c, ctx);
+      const cim = readCim(c, ctx, NS_VSSD);
       vhs.system = withExtras({ props: cim.props }, splitAttrs(c, []).extra, cim.extra);
       return true;
     }
     if (name === 'Item' || name === 'StorageItem' || name === 'EthernetPortItem') {
       const a = splitAttrs(c, ['required', 'configuration', 'bound']);
-      const cim = readCim(c, ctx);
+      const cim = readCim(
+        c, ctx, name === 'StorageItem' ? NS_SASD : name === 'EthernetPortItem' ? NS_EPASD : NS_RASD,
+      );
       const item: HardwareItem = { element: name, props: cim.props };
       assignDefined(item, a.named, ['required', 'configuration', 'bound']);
       items.push(withExtras(item, a.extra, cim.extra));

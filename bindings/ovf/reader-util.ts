@@ -94,8 +94,9 @@ export function splitAttrs(
 /** A localisable text element (`ovf:msgid` kept). */
 export function readMsg(el: Element): Msg {
   const m: Msg = { text: el.textContent ?? '' };
-  const { named } = splitAttrs(el, ['msgid']);
+  const { named, extra } = splitAttrs(el, ['msgid']);
   if (named.msgid !== undefined) m.msgid = named.msgid;
+  if (extra) m.extraAttrs = extra;
   return m;
 }
 

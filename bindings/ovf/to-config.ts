@@ -12,9 +12,11 @@ import type { Envelope, FileRef, HardwareItem, VirtualSystem } from './model.js'
 import { findSection, prop, props, virtualSystems } from './model.js';
 import { ResourceType, resourceTypeName } from './resource-types.js';
 import { MAX_DISK_CAPACITY_BYTES, MAX_MEMORY_BYTES, sizeInBytes } from './units.js';
-import { intOf, itemApplies, parseHostResource, selectedConfiguration } from './interpret.js';
+import {
+  effectiveItems, intOf, memoryQuantity, parseHostResource, selectedConfiguration,
+} from './interpret.js';
 import { formatFromUri } from './formats.js';
-import { checkPackagePath } from './paths.js';
+import { checkPackagePath, hrefMemberName } from './paths.js';
 import { readWasmvisorSection, type WasmvisorBoot } from './wasmvisor-section.js';
 
 export interface MappingNote {
@@ -111,7 +113,9 @@ export function toVmConfig(env: Envelope, opts: ToConfigOptions = {}): ToConfigR
   }
   const hw = findSection(vs.sections, 'VirtualHardwareSection');
   if (!hw) throw new OvfError('invalid', `VirtualSystem "${vs.id}" has no VirtualHardwareSection`);
-  const items = hw.items.filter((i) => itemApplies(i, configuration));
+  const effective = effectiveItems(hw.items, configuration);
+  const items = effective.map((e) => e.item);
+  const rangeOf = new Map(effective.map((e) => [e.item, e]));
   const files = new Map(env.references.map((f) => [f.id, f]));
   const diskDefs = new Map(
     (findSection(env.sections, 'DiskSection')?.disks ?? []).map((d) => [d.diskId, d]),
@@ -154,9 +158,26 @@ export function toVmConfig(env: Envelope, opts: ToConfigOptions = {}): ToConfigR
   for (const item of items) {
     const rt = intOf(prop(item, 'ResourceType'));
     const subj = subject(item);
+    const range = rangeOf.get(item);
+    if (range?.min || range?.max) {
+      const v = (i?: HardwareItem) => (i ? prop(i, 'VirtualQuantity') ?? '?' : '');
+      notes.push({
+        kind: 'adjusted', subject: subj,
+        message: `range ${v(range.min) || 'unbounded'}..${v(range.max) || 'unbounded'} ` +
+          '(ovf:bound, DSP0243 8.4); the normal value is used',
+      });
+    }
     switch (rt) {
       case ResourceType.Processor: {
-        const n = intOf(prop(item, 'VirtualQuantity')) ?? 1;
+        // A processor's Reservation and Limit are speeds (AllocationUnits, e.g. MHz), not a
+        // count: an item with only those asks for one vCPU (VirtualQuantity's default).
+        const q = intOf(prop(item, 'VirtualQuantity'));
+        if (q === undefined)
+          notes.push({
+            kind: 'adjusted', subject: subj,
+            message: 'no VirtualQuantity (only a speed reservation or limit); 1 vCPU',
+          });
+        const n = q ?? 1;
         if (cpus !== undefined) {
           notes.push({
             kind: 'unsupported',
@@ -187,8 +208,16 @@ export function toVmConfig(env: Envelope, opts: ToConfigOptions = {}): ToConfigR
           break;
         }
         // DSP0243 requires AllocationUnits on memory; producers that omit it mean MiB (VMware).
+        // Without VirtualQuantity, the Reservation (the least the VM gets) or else the
+        // Limit (the most) says how much memory the appliance expects (CIM RASD).
+        const quantity = memoryQuantity(item);
+        if (quantity.from !== 'VirtualQuantity')
+          notes.push({
+            kind: 'adjusted', subject: subj,
+            message: `no VirtualQuantity; memory size taken from its ${quantity.from}`,
+          });
         const bytes = sizeInBytes(
-          prop(item, 'VirtualQuantity'),
+          quantity.value,
           prop(item, 'AllocationUnits'),
           'memory',
           MAX_MEMORY_BYTES,
@@ -385,7 +414,7 @@ export function toVmConfig(env: Envelope, opts: ToConfigOptions = {}): ToConfigR
       if (
         ref?.kind === 'disk' &&
         diskDefs.has(ref.id) &&
-        diskDefs.get(ref.id)!.parentRef !== undefined
+        (diskDefs.get(ref.id)!.parentRef ?? '') !== ''
       ) {
         notes.push({
           kind: 'unsupported',
@@ -414,7 +443,8 @@ export function toVmConfig(env: Envelope, opts: ToConfigOptions = {}): ToConfigR
               'property with no value; size taken from the image',
           });
         const fmt = formatFromUri(def.format);
-        if (def.fileRef !== undefined) {
+        // An empty ovf:fileRef (VMware's spelling) is no file: a blank disk (DSP0243 9.1).
+        if (def.fileRef !== undefined && def.fileRef !== '') {
           const f = files.get(def.fileRef);
           if (!f)
             throw new OvfError(
@@ -423,7 +453,7 @@ export function toVmConfig(env: Envelope, opts: ToConfigOptions = {}): ToConfigR
                 'which References does not list',
             );
           link.file = f;
-          d.path = f.href;
+          d.path = hrefMemberName(f.href);
         }
         if (fmt) d.format = fmt;
         else if (def.format)
@@ -435,7 +465,7 @@ export function toVmConfig(env: Envelope, opts: ToConfigOptions = {}): ToConfigR
       } else if (ref?.kind === 'file' && files.has(ref.id)) {
         const f = files.get(ref.id)!;
         link.file = f;
-        d.path = f.href;
+        d.path = hrefMemberName(f.href);
         if (media === 'cdrom') d.format = 'iso';
       } else {
         throw new OvfError(
@@ -542,7 +572,7 @@ function bootFrom(
           `"${wv.kernelFileRef}", which References does not list`,
       );
     bootFiles.push(k);
-    const boot: BootConfig = { firmware: 'multiboot', kernel: k.href };
+    const boot: BootConfig = { firmware: 'multiboot', kernel: hrefMemberName(k.href) };
     if (wv.cmdline !== undefined) boot.cmdline = wv.cmdline;
     const modules = wv.moduleFileRefs.map((r) => {
       const f = files.get(r);
@@ -552,7 +582,7 @@ function bootFrom(
           `the wasmvisor BootSection names module file "${r}", which References does not list`,
         );
       bootFiles.push(f);
-      return f.href;
+      return hrefMemberName(f.href);
     });
     if (modules.length) boot.modules = modules;
     return boot;
@@ -615,3 +645,4 @@ function serialPortNumber(item: HardwareItem, index: number): 1 | 2 | 3 | 4 | un
   n ??= index + 1;
   return n >= 1 && n <= 4 ? (n as 1 | 2 | 3 | 4) : undefined;
 }
+

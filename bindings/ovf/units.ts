@@ -53,7 +53,9 @@ export function parseUnit(text: string): ProgrammaticUnit | null {
   const lower = t.toLowerCase();
   if (lower in NAMED_BYTE_UNITS) return { base: 'byte', multiplier: NAMED_BYTE_UNITS[lower] };
   if (lower in NAMED_HERTZ_UNITS) return { base: 'hertz', multiplier: NAMED_HERTZ_UNITS[lower] };
-  const factors = lower.split('*').map((f) => f.trim());
+  // DSP0004 ANNEX C.1 allows white space between the elements and operators of a
+  // programmatic unit (`byte * 2 ^ 30`, `byte*2^ 30`): it carries no meaning.
+  const factors = lower.replace(/\s*\^\s*/g, '^').split('*').map((f) => f.trim());
   const base = factors.shift()!;
   if (!/^[a-z][a-z-]*$/.test(base)) return null;
   let multiplier = 1n;

@@ -64,13 +64,10 @@ function checkSection(
   where: string,
   warn: (where: string, message: string) => void,
 ): void {
-  const keys = new Set<string>();
   for (const e of ps.entries) {
     if (e.kind !== 'Property') continue;
     const p = e as Property;
     const at = `${where}/Property[${p.key}]`;
-    if (keys.has(p.key)) warn(at, `duplicate property key "${p.key}"`);
-    keys.add(p.key);
     if (!KNOWN_TYPES.has(p.type)) {
       warn(at, `unknown property type "${p.type}"`);
       continue;

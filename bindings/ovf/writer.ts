@@ -86,6 +86,7 @@ class TreeBuilder {
     if (!m) return [];
     const attrs: XmlAttr[] =
       m.msgid !== undefined ? [{ ns: this.ns, name: 'msgid', value: m.msgid }] : [];
+    attrs.push(...(m.extraAttrs ?? []));
     return [this.el(name, attrs, m.text === '' ? [] : [m.text])];
   }
 
@@ -95,7 +96,8 @@ class TreeBuilder {
 
   envelope(env: Envelope): XmlElement {
     let version = env.version;
-    if (version !== undefined && !version.startsWith(this.family))
+    // The version as written when the family is kept (oVirt writes its own, "4.4.0.0").
+    if (version !== undefined && env.family !== this.family && !version.startsWith(this.family))
       version = this.family === '2' ? '2.0' : '1.0';
     const attrs: XmlAttr[] = [];
     if (version !== undefined) attrs.push({ ns: this.ns, name: 'version', value: version });
@@ -305,6 +307,8 @@ class TreeBuilder {
   }
 
   cim(props: CimProperty[], ns: string): XmlElement[] {
-    return props.map((p) => this.el(p.name, p.attrs ?? [], p.value === '' ? [] : [p.value], ns));
+    return props.map((p) =>
+      p.xml ?? this.el(p.name, p.attrs ?? [], p.value === '' ? [] : [p.value],
+        (p.ns === undefined ? ns : p.ns) as string));
   }
 }

@@ -90,6 +90,44 @@ function checkXmlShape(
   }
 }
 
+/**
+ * The first qualified name whose prefix no enclosing element declares (Namespaces in XML
+ * 1.0 section 5, "Namespace constraint: Prefix Declared"), with its line; `xml` is bound
+ * by definition. A scan of the tags with a stack of the prefixes each one declares, run
+ * only when the parser has refused the document, to name the prefix and the line.
+ */
+export function undeclaredPrefix(
+  text: string,
+): { prefix: string; name: string; line: number } | undefined {
+  const stack: Set<string>[] = [];
+  const declared = (p: string) => p === 'xml' || p === 'xmlns' || stack.some((s) => s.has(p));
+  const tag = /<(\/?)([A-Za-z_][\w.:-]*)((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>/g;
+  const attr = /([^\s=/>]+)\s*=\s*(?:"[^"]*"|'[^']*')/g;
+  const lineAt = (i: number) => text.slice(0, i).split('\n').length;
+  const skip = /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<\?[\s\S]*?\?>/g;
+  const clean = text.replace(skip, (m) => m.replace(/[^\n]/g, ' '));
+  for (let m = tag.exec(clean); m; m = tag.exec(clean)) {
+    if (m[1]) {
+      stack.pop();
+      continue;
+    }
+    const mine = new Set<string>();
+    const names: string[] = [m[2]];
+    for (let a = attr.exec(m[3]); a; a = attr.exec(m[3])) {
+      if (a[1].startsWith('xmlns:')) mine.add(a[1].slice(6));
+      else names.push(a[1]);
+    }
+    stack.push(mine);
+    for (const n of names) {
+      const i = n.indexOf(':');
+      if (i > 0 && !declared(n.slice(0, i)))
+        return { prefix: n.slice(0, i), name: n, line: lineAt(m.index) };
+    }
+    if (m[4]) stack.pop();
+  }
+  return undefined;
+}
+
 /** What the parser hands on: the root element and the decoded text. */
 export interface ParsedXml {
   root: Element;
@@ -318,6 +356,16 @@ export function parseXml(
     doc = new DOMParser({
       onError: (level, message, ctx) => {
         if (level === 'warning') return;
+        if (/namespace|prefix/i.test(message)) {
+          const u = undeclaredPrefix(text);
+          if (u)
+            throw (ours = new OvfError(
+              'xml',
+              `the namespace prefix "${u.prefix}" (in ${u.name}) is not declared ` +
+                `(no xmlns:${u.prefix}="..." on it or an enclosing element)`,
+              { file: opts.file, line: u.line },
+            ));
+        }
         const c = ctx as unknown as
           | { locator?: { lineNumber?: number; columnNumber?: number }; currentElement?: Node }
           | undefined;
@@ -336,6 +384,10 @@ export function parseXml(
     if (e instanceof OvfError) throw e;
     const cause = (e as { cause?: unknown }).cause;
     if (cause instanceof OvfError) throw cause;
+    const u = /namespace|prefix/i.test((e as Error).message) ? undeclaredPrefix(text) : undefined;
+    if (u)
+      throw new OvfError('xml', `the namespace prefix "${u.prefix}" (in ${u.name}) is not declared`,
+        { file: opts.file, line: u.line });
     const loc = (e as { locator?: { lineNumber?: number } }).locator;
     const line = loc?.lineNumber !== undefined && loc.lineNumber >= 1 ? loc.lineNumber : undefined;
     throw new OvfError('xml', `malformed XML: ${shorten((e as Error).message)}`, {

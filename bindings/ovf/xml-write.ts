@@ -41,22 +41,36 @@ export function serializeXml(
     prefixes.set(uri, candidate);
   };
   // Well-known hints first so that they win their prefixes.
-  for (const uri of Object.keys(hints)) if (usesNamespace(root, uri)) want(uri);
+  const used = new Set<string>();
+  const collect = (e: XmlElement) => {
+    if (e.ns) used.add(e.ns);
+    for (const a of e.attrs) if (a.ns) used.add(a.ns);
+    for (const c of e.children) if (isElementNode(c)) collect(c);
+  };
+  collect(root);
+  for (const uri of Object.keys(hints)) if (used.has(uri)) want(uri);
   const visit = (e: XmlElement) => {
-    if (e.ns && e.ns !== defaultNs) want(e.ns, e.prefix);
+    if (e.ns && (e.ns !== defaultNs || e.children.some((c) => isElementNode(c) && c.ns === null)))
+      want(e.ns, e.prefix);
+    if (e.ns === null && defaultNs) want(defaultNs, 'ovf');
     for (const a of e.attrs) if (a.ns) want(a.ns, a.prefix);
     for (const c of e.children) if (isElementNode(c)) visit(c);
   };
   visit(root);
 
+  // The default namespace in scope while writing: the root's, or none inside an element
+  // in no namespace (which is written with xmlns="", Namespaces in XML 1.0 section 6.2).
+  let inScope = defaultNs;
   const qname = (ns: string | null, name: string, isAttr: boolean, hint?: string): string => {
     if (!ns) return name;
     if (ns === NS_XML) return `xml:${name}`;
     // An element of the default namespace keeps the prefix it was read with, if that
     // prefix is bound to the same namespace here (so kept content reads back the same).
-    if (!isAttr && ns === defaultNs && !(hint && prefixes.get(ns) === hint)) return name;
+    if (!isAttr && ns === inScope && !(hint && prefixes.get(ns) === hint)) return name;
     return `${prefixes.get(ns)}:${name}`;
   };
+  /** ` xmlns=""` when an element in no namespace sits where a default one is in scope. */
+  const undeclare = (e: XmlElement) => (e.ns === null && inScope ? ' xmlns=""' : '');
 
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>\n'];
   const write = (e: XmlElement, depth: number, isRoot: boolean) => {
@@ -67,7 +81,9 @@ export function serializeXml(
       out.push('\n');
       return;
     }
-    let open = `<${qname(e.ns, e.name, false)}`;
+    const outer = inScope;
+    let open = `<${qname(e.ns, e.name, false)}${undeclare(e)}`;
+    if (e.ns === null) inScope = null;
     if (isRoot) {
       if (defaultNs) open += ` xmlns="${escapeAttr(defaultNs)}"`;
       for (const [uri, p] of prefixes) open += ` xmlns:${p}="${escapeAttr(uri)}"`;
@@ -75,19 +91,20 @@ export function serializeXml(
     for (const a of e.attrs) open += ` ${qname(a.ns, a.name, true)}="${escapeAttr(a.value)}"`;
     if (e.children.length === 0) {
       out.push(`${pad}${open}/>\n`);
+      inScope = outer;
       return;
     }
-    const close = `</${qname(e.ns, e.name, false)}>`;
     const hasText = e.children.some((c) => !isElementNode(c));
     if (hasText) {
       out.push(`${pad}${open}>`);
       for (const c of e.children) writeInline(c);
-      out.push(`${close}\n`);
-      return;
+    } else {
+      out.push(`${pad}${open}>\n`);
+      for (const c of e.children) write(c as XmlElement, depth + 1, false);
+      out.push(pad);
     }
-    out.push(`${pad}${open}>\n`);
-    for (const c of e.children) write(c as XmlElement, depth + 1, false);
-    out.push(`${pad}${close}\n`);
+    inScope = outer;
+    out.push(`</${qname(e.ns, e.name, false)}>\n`);
   };
   const writeInline = (n: XmlNode) => {
     if (!isElementNode(n)) {
@@ -95,21 +112,20 @@ export function serializeXml(
       return;
     }
     const q = qname(n.ns, n.name, false, n.prefix);
-    let open = `<${q}`;
+    const outer = inScope;
+    let open = `<${q}${undeclare(n)}`;
+    if (n.ns === null) inScope = null;
     for (const a of n.attrs) open += ` ${qname(a.ns, a.name, true)}="${escapeAttr(a.value)}"`;
     if (n.children.length === 0) {
       out.push(`${open}/>`);
+      inScope = outer;
       return;
     }
     out.push(`${open}>`);
     for (const c of n.children) writeInline(c);
+    inScope = outer;
     out.push(`</${q}>`);
   };
   write(root, 0, true);
   return out.join('');
-}
-
-function usesNamespace(e: XmlElement, uri: string): boolean {
-  if (e.ns === uri || e.attrs.some((a) => a.ns === uri)) return true;
-  return e.children.some((c) => isElementNode(c) && usesNamespace(c, uri));
 }

@@ -48,6 +48,8 @@ export const TOOLS = {
   sha256sum: { probe: () => runs('sha256sum', ['--version']), pkg: 'coreutils' },
   // Debian's chromium, driven by playwright-core for the web page's tests.
   chromium: { probe: () => existsSync(CHROMIUM), pkg: 'chromium' },
+  isoinfo: { probe: () => runs('sh', ['-c', 'command -v isoinfo']), pkg: 'genisoimage' },
+  openssl: { probe: () => runs('openssl', ['version']), pkg: 'openssl' },
 } as const;
 
 export type Tool = keyof typeof TOOLS;

@@ -12,6 +12,8 @@ import { afterAll } from 'vitest';
 import { OvfError } from '../../bindings/ovf/errors.js';
 import type { DiskConfig, VmConfig } from '../../bindings/config/types.js';
 import { hasTool } from '../helpers/tools.js';
+import { FileSource } from '../../bindings/disk/node-file.js';
+import { createImage } from '../../bindings/disk/convert.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const SAMPLES = join(REPO, 'test/fixtures/ovf/samples');
@@ -100,3 +102,65 @@ export function rawIdeDisk(path: string, capacityBytes?: number): DiskConfig {
     ...(capacityBytes === undefined ? {} : { capacityBytes }),
   };
 }
+
+/** Runs `wasmvisor ovf ARGS...` in this process, capturing its output and exit status. */
+export async function cli(...args: string[]): Promise<{ status: number; out: string; err: string }> {
+  const { main } = await import('../../bindings/cli/main.js');
+  const out: string[] = [];
+  const err: string[] = [];
+  const o = process.stdout.write.bind(process.stdout);
+  const e = process.stderr.write.bind(process.stderr);
+  (process.stdout as any).write = (s: string) => { out.push(String(s)); return true; };
+  (process.stderr as any).write = (s: string) => { err.push(String(s)); return true; };
+  try {
+    const status = await main(['ovf', ...args]);
+    return { status, out: out.join(''), err: err.join('') };
+  } finally {
+    (process.stdout as any).write = o;
+    (process.stderr as any).write = e;
+  }
+}
+
+/** A streamOptimized VMDK of `bytes` at `path`, written by the disk image code. */
+export function vmdk(path: string, bytes = 2 ** 20): void {
+  const f = new FileSource(path, 'w');
+  try {
+    createImage(f, bytes, { format: 'vmdk', vmdk: { subformat: 'streamOptimized' } });
+  } finally {
+    f.close();
+  }
+}
+
+/** A descriptor in VMware's shape with `items` in its VirtualHardwareSection. */
+export function vmware(
+  items: string,
+  opts: { refs?: string; disks?: string; head?: string; inVs?: string } = {},
+): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1"
+  xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1"
+  xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData"
+  xmlns:vssd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_VirtualSystemSettingData">
+  <References>${opts.refs ?? ''}</References>
+  <DiskSection><Info>Virtual disk information</Info>${opts.disks ?? ''}</DiskSection>
+  ${opts.head ?? ''}
+  <VirtualSystem ovf:id="vm">
+    <Info>A virtual machine</Info>
+    ${opts.inVs ?? ''}
+    <VirtualHardwareSection>
+      <Info>Virtual hardware requirements</Info>
+      ${items}
+    </VirtualHardwareSection>
+  </VirtualSystem>
+</Envelope>`;
+}
+
+export const cpu = (n: number, attrs = '', id = 'InstanceID') => `<Item ${attrs}>
+  <rasd:ElementName>${n} virtual CPU(s)</rasd:ElementName>
+  <rasd:${id}>1</rasd:${id}><rasd:ResourceType>3</rasd:ResourceType>
+  <rasd:VirtualQuantity>${n}</rasd:VirtualQuantity></Item>`;
+export const mem = (body: string, attrs = '') => `<Item ${attrs}>
+  <rasd:AllocationUnits>byte * 2^20</rasd:AllocationUnits>
+  <rasd:ElementName>memory</rasd:ElementName><rasd:InstanceID>2</rasd:InstanceID>
+  <rasd:ResourceType>4</rasd:ResourceType>${body}</Item>`;
+

@@ -5,7 +5,7 @@
  * temporary name beside the target and renamed into place at the end.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { OvfError } from '../errors.js';
@@ -24,8 +24,11 @@ import { isDescriptorText } from '../../disk/vmdk/extents.js';
 import { detectFormat } from '../../disk/open.js';
 import { readHeader } from '../../disk/qcow2/header.js';
 import {
-  counted, fileChunks, ioError, readVmConfigFile, type ProgressFn,
+  ENVIRONMENT_ISO, counted, fileChunks, ioError, readOvfFile, readVmConfigFile, type ProgressFn,
 } from './files.js';
+import { mergeWithOriginal } from '../preserve.js';
+import { signManifest } from './signature.js';
+import { hrefMemberName } from '../paths.js';
 
 export interface ExportOptions {
   family?: '1' | '2';
@@ -37,6 +40,42 @@ export interface ExportOptions {
   convertToVmdk?: boolean;
   /** Told how far converting disks and writing the package have got. */
   progress?: ProgressFn;
+  /**
+   * The descriptor the VM was imported from (found beside vm.json by exportOva): its
+   * sections are kept and only what the VM changed is rewritten (preserve.ts).
+   */
+  original?: Envelope;
+  /** Rebuild the descriptor from the VM configuration even when an original is beside it. */
+  rebuild?: boolean;
+  /** Sign the manifest (DSP0243 5.2): a PEM private key and its X.509 certificate. */
+  sign?: { keyPem: string; certPem: string };
+}
+
+/**
+ * The descriptor an import left beside vm.json: the one `.ovf` file in the folder (an
+ * import writes the package's descriptor there as it was). None, several, or one that
+ * does not parse: undefined, and a note says why when it matters.
+ */
+async function originalDescriptor(dir: string, notes: string[]): Promise<Envelope | undefined> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((n) => /\.ovf$/i.test(n));
+  } catch {
+    return undefined;
+  }
+  if (names.length !== 1) {
+    if (names.length > 1)
+      notes.push(`${names.length} descriptors beside the VM configuration ` +
+        `(${names.join(', ')}); the descriptor is rebuilt from the VM configuration`);
+    return undefined;
+  }
+  try {
+    return (await readOvfFile(join(dir, names[0]))).envelope;
+  } catch (e) {
+    notes.push(`the descriptor ${names[0]} beside the VM configuration does not parse ` +
+      `(${(e as Error).message}); the descriptor is rebuilt from the VM configuration`);
+    return undefined;
+  }
 }
 
 /** Facts about an image file: size, and from the image itself, format and virtual size. */
@@ -78,7 +117,12 @@ export async function exportOva(
   configPath: string, ovaPath: string, opts: ExportOptions = {},
 ): Promise<ExportResult> {
   const config = await readVmConfigFile(configPath);
-  return exportVmConfig(config, dirname(resolve(configPath)), ovaPath, opts);
+  const base = dirname(resolve(configPath));
+  const found: string[] = [];
+  const original = opts.rebuild || opts.original ? opts.original
+    : await originalDescriptor(base, found);
+  const r = await exportVmConfig(config, base, ovaPath, { ...opts, original });
+  return { ...r, notes: [...found, ...r.notes] };
 }
 
 /**
@@ -122,6 +166,13 @@ export async function exportVmConfig(
   validateVmConfig(input);
   const notes: string[] = [];
   const config: VmConfig = JSON.parse(JSON.stringify(input));
+  // The OVF environment an import attached is deployment state, not part of the appliance
+  // (DSP0243 11: the platform makes it at deployment).
+  const envDisk = config.disks.findIndex((d) => d.path === ENVIRONMENT_ISO && d.readOnly);
+  if (envDisk >= 0) {
+    config.disks.splice(envDisk, 1);
+    notes.push(`${ENVIRONMENT_ISO} (the OVF environment of this deployment) is not exported`);
+  }
   if (!config.disks.some((d) => d.path !== undefined) && config.boot.firmware !== 'multiboot') {
     notes.push('nothing to export: no disk image, CD-ROM image or kernel; '
       + 'the package describes the hardware only');
@@ -183,7 +234,8 @@ export async function exportVmConfig(
       d.path = out;
       d.format = vmdk ? 'vmdk' : 'qcow2';
     }
-    return { ...(await exportPrepared(config, base, ovaPath, opts)), notes };
+    const r = await exportPrepared(config, base, ovaPath, opts);
+    return { ...r, notes: [...notes, ...r.notes] };
   } finally {
     if (made) await rm(work, { recursive: true, force: true });
   }
@@ -191,7 +243,7 @@ export async function exportVmConfig(
 
 async function exportPrepared(
   config: VmConfig, base: string, ovaPath: string, opts: ExportOptions,
-): Promise<Omit<ExportResult, 'notes'>> {
+): Promise<ExportResult> {
   const infos = new Map<string, ExportFileInfo>();
   const paths = [
     ...config.disks.map((d) => d.path).filter((p): p is string => p !== undefined),
@@ -206,12 +258,32 @@ async function exportPrepared(
       throw ioError(e, p);
     }
   }
-  const { envelope, files } = fromVmConfig(config, {
-    family: opts.family,
+  const family = opts.family ?? (opts.original?.family === '2' ? '2' : '1');
+  let { envelope, files } = fromVmConfig(config, {
+    family,
     fileInfo: (p) => infos.get(p),
   });
+  const extraNotes: string[] = [];
+  if (opts.original) {
+    const present = new Map<string, boolean>();
+    for (const f of opts.original.references) {
+      const member = hrefMemberName(f.href);
+      try {
+        const st = await lstat(resolve(base, member));
+        present.set(member, st.isFile());
+        if (st.isFile() && !infos.has(member)) infos.set(member, { size: st.size });
+      } catch {
+        present.set(member, false);
+      }
+    }
+    const m = mergeWithOriginal(opts.original, envelope, files, config,
+      (member) => present.get(member) === true);
+    envelope = m.envelope;
+    files = m.files;
+    extraNotes.push(...m.notes);
+  }
   const descriptorName = `${envelope.content!.id}.ovf`;
-  const descriptor = new TextEncoder().encode(writeOvf(envelope));
+  const descriptor = new TextEncoder().encode(writeOvf(envelope, { family }));
   // writeOva reads each file twice (digest, then archive): the meter counts both passes.
   const total = 2 * files.reduce((n, f) => n + infos.get(f.path)!.size, 0);
   const phase = `exporting ${basename(ovaPath)}`;
@@ -243,9 +315,11 @@ async function exportPrepared(
         ),
       );
     });
+    const sign = opts.sign;
     for await (const chunk of writeOva(descriptorName, descriptor, sources, {
       hasher: nodeHasher,
       mtime: opts.mtime,
+      sign: sign && ((m, name) => signManifest(m, name, sign.keyPem, sign.certPem)),
     })) {
       if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
     }
@@ -260,6 +334,9 @@ async function exportPrepared(
   }
   return {
     envelope,
-    files: [descriptorName, descriptorName.replace(/\.ovf$/, '.mf'), ...files.map((f) => f.href)],
+    files: [descriptorName, descriptorName.replace(/\.ovf$/, '.mf'),
+      ...(opts.sign ? [descriptorName.replace(/\.ovf$/, '.cert')] : []),
+      ...files.map((f) => f.href)],
+    notes: extraNotes,
   };
 }

@@ -6,19 +6,26 @@
  */
 import { createReadStream, createWriteStream, type Stats } from 'node:fs';
 import {
-  lstat, mkdir, readFile, readdir, rename, rm, rmdir, stat, writeFile,
+  lstat, mkdir, open, readFile, readdir, rename, rm, rmdir, stat, writeFile,
 } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { OvfError } from '../errors.js';
 import type { Envelope } from '../model.js';
+import { virtualSystems } from '../model.js';
+import {
+  assignProperties, environmentXml, propertyValues, transports,
+} from '../environment.js';
+import { iso9660 } from '../iso9660.js';
+import { verifyCertificateFile, type SignatureReport } from './signature.js';
 import { readOvf } from '../reader.js';
 import { MAX_DESCRIPTOR_BYTES } from '../xml-parse.js';
 import { parseManifest, type ManifestEntry } from '../manifest.js';
 import { readOva, type OvaReadResult, type OvaSink } from '../ova-read.js';
 import { tarStream, type OvaFileSource } from '../ova-write.js';
 import { toVmConfig, type ToConfigOptions, type ToConfigResult } from '../to-config.js';
-import { checkPackagePath } from '../paths.js';
+import { checkPackagePath, outsideMessage, resolveHref } from '../paths.js';
+import { validateOvf } from '../validate.js';
 import { nodeHasher } from './hash-node.js';
 import { validateVmConfig } from '../../config/validate.js';
 import type { VmConfig } from '../../config/types.js';
@@ -89,29 +96,45 @@ export async function readOvfFile(
 /** What checking an unpacked `.ovf` with its files beside it finds. */
 export interface OvfDirCheck {
   missing: string[];
+  /** Files whose href leaves the package: never read (DSP0243 7.1 hrefs are relative URLs). */
+  outside: { href: string; problem: string }[];
   manifest?: { name: string; entries: ManifestEntry[]; verified: string[] };
   certificate?: string;
+  /** The certificate's signature over the manifest, checked (DSP0243 5.2). */
+  signature?: SignatureReport;
+}
+
+/**
+ * The sibling of a descriptor with another extension: `name.ovf` gives `name.mf`; a
+ * descriptor named otherwise (`name.xml`, `name`) gives `name.xml.mf`... never the
+ * descriptor itself.
+ */
+export function siblingName(ovfPath: string, ext: '.mf' | '.cert'): string {
+  return /\.ovf$/i.test(ovfPath) ? ovfPath.replace(/\.ovf$/i, ext) : ovfPath + ext;
 }
 
 /**
  * Checks the files an `.ovf` references (beside it) and verifies its sibling manifest
- * (`name.mf`) if there is one. Throws on a checksum mismatch or unsafe href.
+ * (`name.mf`) if there is one. An href that leaves the package is listed in `outside`
+ * and not opened; a checksum mismatch throws.
  */
 export async function checkOvfDirectory(ovfPath: string, env: Envelope): Promise<OvfDirCheck> {
   const dir = dirname(ovfPath);
-  const out: OvfDirCheck = { missing: [] };
+  const out: OvfDirCheck = { missing: [], outside: [] };
   for (const f of env.references) {
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(f.href)) continue;
-    const bad = checkPackagePath(f.href);
-    if (bad)
-      throw new OvfError('unsafe-path', `href "${f.href}": ${bad}`, { file: basename(ovfPath) });
+    const t = resolveHref(f.href);
+    if (t.kind === 'external') continue;
+    if (t.kind === 'outside') {
+      out.outside.push({ href: f.href, problem: t.problem });
+      continue;
+    }
     try {
-      await stat(join(dir, f.href));
+      await stat(join(dir, t.name));
     } catch {
       out.missing.push(f.href);
     }
   }
-  const mfPath = ovfPath.replace(/\.ovf$/i, '.mf');
+  const mfPath = siblingName(ovfPath, '.mf');
   let mfText: string | undefined;
   try {
     mfText = await readFile(mfPath, 'utf8');
@@ -146,13 +169,24 @@ export async function checkOvfDirectory(ovfPath: string, env: Envelope): Promise
     }
     out.manifest = { name: basename(mfPath), entries, verified };
   }
+  let certText: string | undefined;
   try {
-    await stat(ovfPath.replace(/\.ovf$/i, '.cert'));
-    out.certificate = basename(ovfPath.replace(/\.ovf$/i, '.cert'));
+    certText = await readFile(siblingName(ovfPath, '.cert'), 'utf8');
+    out.certificate = basename(siblingName(ovfPath, '.cert'));
   } catch {
     /* none */
   }
+  if (certText !== undefined && mfText !== undefined)
+    out.signature = verifyCertificateFile(certText, new TextEncoder().encode(mfText),
+      basename(mfPath), out.certificate!);
   return out;
+}
+
+/** The signature report of a package's certificate, if it has one and a manifest. */
+export function packageSignature(pkg: OvaReadResult): SignatureReport | undefined {
+  if (!pkg.certificate || !pkg.manifest) return undefined;
+  return verifyCertificateFile(pkg.certificate.text, new TextEncoder().encode(pkg.manifest.text),
+    pkg.manifest.name, pkg.certificate.name);
 }
 
 /**
@@ -188,13 +222,16 @@ async function directoryAsTar(
     }
   };
   await add(basename(ovfPath));
-  await add(basename(ovfPath).replace(/\.ovf$/i, '.mf'));
-  await add(basename(ovfPath).replace(/\.ovf$/i, '.cert'));
+  await add(basename(siblingName(ovfPath, '.mf')));
+  await add(basename(siblingName(ovfPath, '.cert')));
   for (const f of env.references) {
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(f.href)) continue;
-    if (f.chunkSize === undefined) await add(f.href);
+    const t = resolveHref(f.href);
+    if (t.kind === 'external') continue;
+    if (t.kind === 'outside')
+      throw new OvfError('unsafe-path', outsideMessage(f.href, t), { file: basename(ovfPath) });
+    if (f.chunkSize === undefined) await add(t.name);
     else
-      for (let i = 0; await add(`${f.href}.${String(i).padStart(9, '0')}`); i++) {
+      for (let i = 0; await add(`${t.name}.${String(i).padStart(9, '0')}`); i++) {
         /* every chunk there is */
       }
   }
@@ -202,6 +239,34 @@ async function directoryAsTar(
   // end (POSIX.1 ustar); long names add pax blocks, so this is a floor, for the meter.
   const size = members.reduce((n, m) => n + 512 + Math.ceil(m.size / 512) * 512, 1024);
   return { size, stream: tarStream(members, new Date(0)) };
+}
+
+/**
+ * What a file is, by its content rather than its name: an OVA is a POSIX tar (DSP0243
+ * 5.3; "ustar" at offset 257 of the first header, POSIX.1-1988); anything else is read
+ * as a descriptor (XML), unless it is named .ova (an old v7 tar, or a damaged package,
+ * which the tar reader then judges).
+ */
+export async function packageKind(path: string): Promise<'ova' | 'ovf'> {
+  await statFile(path);
+  let head: Uint8Array;
+  try {
+    const fh = await open(path, 'r');
+    try {
+      const buf = new Uint8Array(1024);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+      head = buf.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    throw ioError(e, path);
+  }
+  const ascii = (a: number, b: number) => String.fromCharCode(...head.subarray(a, b));
+  if (head.length >= 262 && ascii(257, 262) === 'ustar') return 'ova';
+  if (/\.ova$/i.test(path)) return 'ova';
+  // Anything else is read as a descriptor: the XML parser says what is wrong with it.
+  return 'ovf';
 }
 
 /** Reads (and verifies) a package without keeping its files. */
@@ -246,6 +311,79 @@ export interface ImportResult extends ToConfigResult {
   dir: string;
   configPath: string;
   package: OvaReadResult;
+  /** The OVF environment written for the guest, if the appliance has properties. */
+  environment?: ImportedEnvironment;
+}
+
+export interface ImportedEnvironment {
+  /** `ovf-env.xml` beside vm.json (DSP0243 11.1). */
+  xml: string;
+  /** `ovf-env.iso`, attached to the VM (DSP0243 11.2 "iso" transport), if it is. */
+  iso?: string;
+  properties: { key: string; value: string; assigned: boolean }[];
+}
+
+/** Names of the environment files an import writes beside vm.json. */
+export const ENVIRONMENT_XML = 'ovf-env.xml';
+export const ENVIRONMENT_ISO = 'ovf-env.iso';
+
+/**
+ * Delivers the appliance's ProductSection property values to the guest (DSP0243 11):
+ * `ovf-env.xml` beside vm.json always, and, when the VirtualHardwareSection lists the
+ * "iso" transport or the deployer set values, `ovf-env.iso`: an ISO 9660 image whose root
+ * holds OVF_ENV.XML (the name cloud-init's OVF data source and VMware guests look for,
+ * read as "ovf_env.xml" by Linux without Rock Ridge). DSP0243 11.2 attaches it as a
+ * CD-ROM; wasmvisor does not emulate ATAPI yet, so it is attached as a read-only IDE disk
+ * on the first free slot, which a guest mounts the same way (`mount -t iso9660 /dev/sdX`).
+ */
+async function writeEnvironment(
+  dir: string, env: Envelope, mapped: ToConfigResult, assignments: Record<string, string>,
+): Promise<ImportedEnvironment | undefined> {
+  const vs = virtualSystems(env.content).find((v) => v.id === mapped.virtualSystem);
+  if (!vs) return undefined;
+  const values = propertyValues(vs, mapped.configuration);
+  assignProperties(values, assignments);
+  if (values.length === 0) return undefined;
+  const xml = environmentXml(vs.id, values);
+  await writeFile(join(dir, ENVIRONMENT_XML), xml, { flag: 'wx' });
+  const out: ImportedEnvironment = {
+    xml: ENVIRONMENT_XML,
+    properties: values.map((v) => ({ key: v.key, value: v.value, assigned: v.assigned === true })),
+  };
+  const wantsIso = transports(env, vs.id).includes('iso');
+  if (!wantsIso && Object.keys(assignments).length === 0) {
+    mapped.notes.push({
+      kind: 'adjusted', subject: 'OVF environment',
+      message: `the descriptor lists no "iso" transport (ovf:transport); ${ENVIRONMENT_XML} ` +
+        'is written beside vm.json but not attached',
+    });
+    return out;
+  }
+  const used = new Set(mapped.config.disks.map((d) =>
+    d.controller.type === 'ide' ? `${d.controller.channel}:${d.controller.unit}` : ''));
+  const slot = ([[0, 0], [0, 1], [1, 0], [1, 1]] as const).find(([c, u]) => !used.has(`${c}:${u}`));
+  if (!slot) {
+    mapped.notes.push({
+      kind: 'unsupported', subject: 'OVF environment',
+      message: `no free IDE slot for ${ENVIRONMENT_ISO}; ${ENVIRONMENT_XML} is beside vm.json`,
+    });
+    return out;
+  }
+  const iso = iso9660([{ name: 'OVF_ENV.XML', data: new TextEncoder().encode(xml) }], 'OVF_ENV');
+  await writeFile(join(dir, ENVIRONMENT_ISO), iso, { flag: 'wx' });
+  mapped.config.disks.push({
+    controller: { type: 'ide', channel: slot[0], unit: slot[1] },
+    media: 'disk', path: ENVIRONMENT_ISO, format: 'raw', readOnly: true,
+    capacityBytes: iso.length,
+  });
+  mapped.notes.push({
+    kind: 'mapped', subject: 'OVF environment',
+    message: `${values.length} propert${values.length === 1 ? 'y' : 'ies'} in ` +
+      `${ENVIRONMENT_ISO} (ISO 9660, OVF_ENV.XML), read-only on IDE channel ${slot[0]} ` +
+      `unit ${slot[1]} (DSP0243 11.2 "iso" transport, as a disk until CD-ROMs are emulated)`,
+  });
+  out.iso = ENVIRONMENT_ISO;
+  return out;
 }
 
 /** The configuration file an import writes. */
@@ -265,6 +403,8 @@ export interface ImportOptions extends ToConfigOptions {
   keepStreamOptimized?: boolean;
   /** Told how far reading the package and converting its disks have got. */
   progress?: ProgressFn;
+  /** ProductSection property values to set (`key` or `class.key.instance` to value). */
+  properties?: Record<string, string>;
 }
 
 export async function importOva(
@@ -300,24 +440,46 @@ export async function importOva(
     );
   }
   try {
-    const { size, stream } = /\.ovf$/i.test(ovaPath)
+    const kind = await packageKind(ovaPath);
+    const { size, stream } = kind === 'ovf'
       ? await directoryAsTar(ovaPath, (await readOvfFile(ovaPath)).envelope)
       : { size: packageSize, stream: fileChunks(ovaPath) };
     const phase = `importing ${basename(ovaPath)}`;
     const source = opts.progress ? counted(stream, phase, size, opts.progress) : stream;
     const sink = folderSink(tmp);
-    const pkg = await readOva(source, { sink, hasher: nodeHasher, packageName: ovaPath });
+    const descriptorMember =
+      kind === 'ovf' && !/\.ovf$/i.test(ovaPath) ? basename(ovaPath) : undefined;
+    const pkg = await readOva(source, {
+      sink, hasher: nodeHasher, packageName: ovaPath, descriptorMember,
+    });
     await writeFile(join(tmp, pkg.descriptorName), pkg.descriptor, { flag: 'wx' });
     if (pkg.manifest)
       await writeFile(join(tmp, pkg.manifest.name), pkg.manifest.text, { flag: 'wx' });
     if (pkg.certificate)
       await writeFile(join(tmp, pkg.certificate.name), pkg.certificate.text, { flag: 'wx' });
+    // A signed package whose signature does not match its manifest is not deployed, as
+    // ovftool refuses it (DSP0243 5.2).
+    const signature = packageSignature(pkg);
+    if (signature && !signature.verified)
+      throw new OvfError('checksum', `certificate ${pkg.certificate!.name}: ${signature.problem}`,
+        { file: ovaPath });
+    // A descriptor that breaks a DSP0243 rule is not deployed (7.3: a consumer shall fail
+    // on a required extension it does not understand; the other rules in validate.ts).
+    const invalid = validateOvf(pkg.envelope).issues.filter((i) => i.severity === 'error');
+    if (invalid.length)
+      throw new OvfError(
+        'invalid',
+        invalid.slice(0, 5).map((i) => `${i.where}: ${i.message}`).join('; ') +
+          (invalid.length > 5 ? `; and ${invalid.length - 5} more` : ''),
+        { file: pkg.descriptorName },
+      );
     const mapped = toVmConfig(pkg.envelope, {
       virtualSystem: opts.virtualSystem,
       configuration: opts.configuration,
     });
     checkImageChains(tmp, mapped, ovaPath);
     await checkImportedDisks(tmp, mapped, pkg, opts.keepStreamOptimized === true, opts.progress);
+    const environment = await writeEnvironment(tmp, pkg.envelope, mapped, opts.properties ?? {});
     validateVmConfig(mapped.config);
     await writeFile(
       join(tmp, IMPORTED_CONFIG_NAME),
@@ -326,7 +488,10 @@ export async function importOva(
     );
     if (targetExists) await rmdir(target);
     await rename(tmp, target);
-    return { ...mapped, dir: target, configPath: join(target, IMPORTED_CONFIG_NAME), package: pkg };
+    return {
+      ...mapped, dir: target, configPath: join(target, IMPORTED_CONFIG_NAME), package: pkg,
+      ...(environment ? { environment } : {}),
+    };
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
     throw ioError(e, ovaPath);
@@ -400,6 +565,19 @@ async function checkImportedDisks(
       continue;
     }
     try {
+      // DSP0243 9.1: ovf:format names the disk's format; a file of another format (a raw
+      // image labelled VMDK) would boot as garbage, so import stops here, naming both.
+      const claimed = mapped.diskFiles.find((l) => l.index === i)?.diskId !== undefined
+        ? d.format : undefined;
+      if (claimed !== undefined && claimed !== img.format) {
+        throw new OvfError(
+          'invalid',
+          `disk image "${d.path}" is ${img.format === 'raw' ? 'a raw image (no known ' +
+            'header)' : `a ${img.format} image`}, but the descriptor's ovf:format says ` +
+            `${claimed} (DSP0243 9.1)`,
+          { file: pkg.descriptorName },
+        );
+      }
       const vsize = img.size;
       if (d.capacityBytes !== undefined && vsize !== d.capacityBytes) {
         mapped.notes.push({
