@@ -15,12 +15,12 @@ import { runV86, type V86Run } from '../../bindings/testing/v86.js';
 export const BOCHS_GUESTS = [
   'limits', 'strict', 'tss',
   'segload', 'gates', 'faults', 'bigreal', 'sysregs', 'tasks', 'v86', 'vmxinsns',
-  'vmx-exits',
+  'vmx-exits', 'vmx-entry',
 ] as const;
 
 /** Guests that need a CPU feature off by default: VMX (wasmvisor's Core.setVmx, Bochs' cpu
  *  model corei7_sandy_bridge_2600k, the model its fixture names). */
-export const VMX_GUESTS: readonly string[] = ['vmxinsns', 'vmx-exits'];
+export const VMX_GUESTS: readonly string[] = ['vmxinsns', 'vmx-exits', 'vmx-entry'];
 const BOCHS_VMX_CPU = 'corei7_sandy_bridge_2600k';
 
 /** A line where Bochs departs from the manual: the fixture holds `sdm`, Bochs prints `bochs`. */
