@@ -5,7 +5,7 @@
  * scripts/build-systests.sh --record) and v86.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Core, CoreOptions } from '../../bindings/core/types.js';
 import { runGuest, type GuestRun, type HarnessOptions } from '../../bindings/testing/harness.js';
@@ -15,45 +15,46 @@ import { runV86, type V86Run } from '../../bindings/testing/v86.js';
 export const BOCHS_GUESTS = [
   'limits', 'strict', 'tss',
   'segload', 'gates', 'faults', 'bigreal', 'sysregs', 'tasks', 'v86', 'vmxinsns',
-  'vmx-exits', 'vmx-entry',
+  'vmx-exits', 'vmx-entry', 'vmx-events',
 ] as const;
 
 /** Guests that need a CPU feature off by default: VMX (wasmvisor's Core.setVmx, Bochs' cpu
  *  model corei7_sandy_bridge_2600k, the model its fixture names). */
-export const VMX_GUESTS: readonly string[] = ['vmxinsns', 'vmx-exits', 'vmx-entry'];
+export const VMX_GUESTS: readonly string[] = [
+  'vmxinsns', 'vmx-exits', 'vmx-entry', 'vmx-events',
+];
 const BOCHS_VMX_CPU = 'corei7_sandy_bridge_2600k';
 
 /** A line where Bochs departs from the manual: the fixture holds `sdm`, Bochs prints `bochs`. */
-export interface BochsDeparture { bochs: string; sdm: string; why: string }
+export interface BochsDeparture { bochs: string; sdm: string }
 
 /**
- * Where Bochs 2.7 departs from the Intel SDM in the Bochs-recorded guests. Their fixtures
- * hold the SDM's line (wasmvisor must print it); references.test.ts checks that Bochs
- * prints exactly `bochs` there and the fixture's line everywhere else. After re-recording a
- * fixture (scripts/build-systests.sh --record NAME), put the `sdm` lines back.
+ * Where Bochs 2.7 departs from the Intel SDM in a Bochs-recorded guest, the fixture holds the
+ * SDM's line (wasmvisor must print it) and guests/systests/expected/NAME.sdm lists each pair
+ * with the SDM section that decides it ("- " Bochs' line, "+ " the SDM's; build-systests.sh
+ * --record applies it). Today: vmx-exits, the operand-size bit 11 of the instruction
+ * information of SGDT and LIDT (SDM vol. 3C 27.2.4, table 27-10: 1 for 32-bit code; Bochs
+ * 2.7 leaves it 0).
  */
-export const BOCHS_DEPARTURES: Record<string, readonly BochsDeparture[]> = {
-  'vmx-exits': [
-    {
-      // SDM vol. 3C, 27.2.4, table 27-10: bit 11 of the instruction information of LGDT,
-      // LIDT, SGDT and SIDT is the operand size (1: 32-bit); Bochs 2.7 never sets it
-      // (cpu/vmexit.cc gen_instruction_info leaves bits 14:11 clear).
-      bochs: 'sgdt [ebx+esi*2+8]: exit 46 qual=00000008 len=5 info=01998081 rip+0',
-      sdm: 'sgdt [ebx+esi*2+8]: exit 46 qual=00000008 len=5 info=01998881 rip+0',
-      why: 'SDM 27.2.4 table 27-10 bit 11: operand size 32-bit',
-    },
-    {
-      bochs: 'lidt [ss:ebx+esi*8-4]: exit 46 qual=fffffffc len=6 info=31990083 rip+0',
-      sdm: 'lidt [ss:ebx+esi*8-4]: exit 46 qual=fffffffc len=6 info=31990883 rip+0',
-      why: 'SDM 27.2.4 table 27-10 bit 11: operand size 32-bit',
-    },
-  ],
-};
+export function bochsDepartures(name: string): BochsDeparture[] {
+  const file = new URL(`expected/${name}.sdm`, root);
+  if (!existsSync(file)) return [];
+  const out: BochsDeparture[] = [];
+  let bochs: string | null = null;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.startsWith('- ')) bochs = line.slice(2);
+    else if (line.startsWith('+ ') && bochs !== null) {
+      out.push({ bochs, sdm: line.slice(2) });
+      bochs = null;
+    }
+  }
+  return out;
+}
 
 /** Bochs' output with its known departures replaced by the SDM's lines (each must occur). */
 export function withSdmLines(name: string, bochsOutput: string): string {
   const lines = bochsOutput.split('\n');
-  for (const d of BOCHS_DEPARTURES[name] ?? []) {
+  for (const d of bochsDepartures(name)) {
     const at = lines.indexOf(d.bochs);
     if (at < 0) throw new Error(`${name}: Bochs no longer prints ${JSON.stringify(d.bochs)}`);
     lines[at] = d.sdm;
