@@ -15,13 +15,13 @@ import { runV86, type V86Run } from '../../bindings/testing/v86.js';
 export const BOCHS_GUESTS = [
   'limits', 'strict', 'tss',
   'segload', 'gates', 'faults', 'bigreal', 'sysregs', 'tasks', 'v86', 'vmxinsns',
-  'vmx-exits', 'vmx-entry', 'vmx-events', 'vmx-ept',
+  'vmx-exits', 'vmx-entry', 'vmx-events', 'vmx-ept', 'vmx-irq',
 ] as const;
 
 /** Guests that need a CPU feature off by default: VMX (wasmvisor's Core.setVmx, Bochs' cpu
  *  model corei7_sandy_bridge_2600k, the model its fixture names). */
 export const VMX_GUESTS: readonly string[] = [
-  'vmxinsns', 'vmx-exits', 'vmx-entry', 'vmx-events', 'vmx-ept',
+  'vmxinsns', 'vmx-exits', 'vmx-entry', 'vmx-events', 'vmx-ept', 'vmx-irq',
 ];
 const BOCHS_VMX_CPU = 'corei7_sandy_bridge_2600k';
 
@@ -97,6 +97,12 @@ export function guestBootOptions(name: string): HarnessOptions {
     return { interrupts: [{ when: 'hlt', vector: 0x20 }, { when: 'window', vector: 0x20 }] };
   }
   if (name === 'realirq') return { interrupts: [{ when: 'hlt', vector: 0x20 }] };
+  // vmx-irq: the PIT's IRQ0 (vector 0x20) twice while L2 waits, first with its IF=0: with
+  // external-interrupt exiting the interrupt exits whatever L2's IF (SDM vol. 3C, 25.2), so
+  // the core must open the window for it (L1 runs with IF=0 throughout).
+  if (name === 'vmx-irq') {
+    return { interrupts: [{ when: 'window', vector: 0x20 }, { when: 'window', vector: 0x20 }] };
+  }
   if (name !== 'modules') return {};
   const file = (p: string) => new Uint8Array(readFileSync(new URL(p, root)));
   return {
