@@ -148,6 +148,31 @@ l2_main:
     STEP "ud2 with esp in a not-present page", ud2
     mov esp, [saved_esp]
 
+    ; debug exceptions through the exception bitmap (25.2, 27.1): the qualification holds
+    ; the DR6-like bits (table 27-1), DR6 itself is not written
+    CFG CMD_WRITE, EXC_BITMAP, 1 << 1
+    mov eax, 0xffff0ff0
+    mov dr6, eax
+    BSTEP "single step: popfd setting tf; nop"
+    pushfd
+    or dword [esp], 0x100
+    popfd
+    nop
+    nop
+    ESTEP
+    mov eax, dr6
+    L2PRINT "dr6 after the #db exit", eax
+    mov eax, bp_data
+    mov dr0, eax
+    mov eax, 0x000d0002             ; DR0: data write, 4 bytes, global enable (G0)
+    mov dr7, eax
+    STEP "write to a dr0 data breakpoint", mov dword [bp_data], 1
+    xor eax, eax
+    mov dr7, eax
+    mov eax, dr6
+    L2PRINT "dr6 after the #db exit", eax
+    CFG CMD_WRITE, EXC_BITMAP, 0
+
     ; a triple fault (25.2): an IDT of limit 0, #UD, #GP, #DF, shutdown
     CFG CMD_WRITE, EXC_BITMAP, 0
     lidt [null_idtr]
@@ -158,6 +183,7 @@ l2_main:
 null_idtr:  dw 0
             dd 0
 saved_esp:  dd 0
+bp_data:    dd 0
 has_mtf:    dd 0
 has_timer:  dd 0
 has_vnmi:   dd 0
