@@ -86,7 +86,8 @@ l2_main:
     CFG CMD_OR, GUEST_CR0, 0x08
     mov eax, cr0
     L2PRINT "cr0 read (real ts=1, shadow ts=0)", eax
-    smsw ebx
+    xor ebx, ebx
+    smsw bx                         ; (bits 31:16 of a 32-bit destination are undefined)
     L2PRINT "smsw (real ts=1, shadow ts=0)", ebx
     STEP "mov cr0, eax (masked bits equal the shadow)", mov cr0, eax
     L2NOTE "mov cr0 with the shadow's masked bits: no exit"
