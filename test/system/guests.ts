@@ -15,13 +15,14 @@ import { runV86, type V86Run } from '../../bindings/testing/v86.js';
 export const BOCHS_GUESTS = [
   'limits', 'strict', 'tss',
   'segload', 'gates', 'faults', 'bigreal', 'sysregs', 'tasks', 'v86', 'vmxinsns',
-  'vmx-exits', 'vmx-entry', 'vmx-events', 'vmx-ept', 'vmx-irq', 'vmx-state',
+  'vmx-exits', 'vmx-entry', 'vmx-events', 'vmx-ept', 'vmx-irq', 'vmx-state', 'vmx-real',
 ] as const;
 
 /** Guests that need a CPU feature off by default: VMX (wasmvisor's Core.setVmx, Bochs' cpu
  *  model corei7_sandy_bridge_2600k, the model its fixture names). */
 export const VMX_GUESTS: readonly string[] = [
   'vmxinsns', 'vmx-exits', 'vmx-entry', 'vmx-events', 'vmx-ept', 'vmx-irq', 'vmx-state',
+  'vmx-real',
 ];
 const BOCHS_VMX_CPU = 'corei7_sandy_bridge_2600k';
 
