@@ -47,7 +47,7 @@ VMX_GUESTS="vmxinsns vmx-exits vmx-entry vmx-events vmx-ept vmx-irq vmx-state vm
 BOCHS_GUESTS="limits strict tss segload gates faults bigreal sysregs tasks v86 $VMX_GUESTS"
 # guests that need VMX run on a Bochs cpu model that has it (test/system/guests.ts VMX_GUESTS);
 # where Bochs departs from the SDM their fixtures hold the SDM's line instead: expected/NAME.sdm
-# lists each pair ("- " Bochs' line, "+ " the SDM's) and is applied here
+# lists each pair ("- " Bochs' line, then "+ " the SDM's line or lines) and is applied here
 mkdir -p expected
 version=$(qemu-system-i386 --version | head -n 1)
 bochs_release="Bochs x86 Emulator $(dpkg-query -W -f '${Version}' bochs 2>/dev/null || echo 2.7)"
@@ -75,7 +75,10 @@ for image in *.bin elf/*.elf; do
         [ -f "expected/$name.sdm" ] &&
           echo "# edited: lines where Bochs departs from the SDM hold the SDM's (expected/$name.sdm)"
         if [ -f "expected/$name.sdm" ]; then
-          awk 'FNR == NR { if (/^- /) b = substr($0, 3); else if (/^\+ /) sdm[b] = substr($0, 3); next }
+          awk 'FNR == NR { if (/^- /) b = substr($0, 3)
+                           else if (/^\+ /) { if (b in sdm) sdm[b] = sdm[b] "\n" substr($0, 3)
+                                               else sdm[b] = substr($0, 3) }
+                           next }
                ($0 in sdm) { print sdm[$0]; next } { print }' "expected/$name.sdm" "$out"
         else
           cat "$out"

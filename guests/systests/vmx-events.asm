@@ -100,10 +100,10 @@ l2_main:
     nop
     nop
     ESTEP
-    BSTEP "mtf: vmcall; cpuid (an exit first)"
+    BSTEP "mtf: vmcall; cpuid; nop"
     RAWCFG CMD_OR, PROC_CTLS, 1 << 27
-    xor eax, eax
-    cpuid
+    cpuid                           ; exits itself (no MTF exit), then MTF after the nop
+    nop
     nop
     ESTEP
     CFG CMD_AND, PROC_CTLS, ~(1 << 27)
