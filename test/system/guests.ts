@@ -103,11 +103,13 @@ export function guestBootOptions(name: string): HarnessOptions {
     return { interrupts: [{ when: 'hlt', vector: 0x20 }, { when: 'window', vector: 0x20 }] };
   }
   if (name === 'realirq') return { interrupts: [{ when: 'hlt', vector: 0x20 }] };
-  // vmx-irq: the PIT's IRQ0 (vector 0x20) twice while L2 waits, first with its IF=0: with
-  // external-interrupt exiting the interrupt exits whatever L2's IF (SDM vol. 3C, 25.2), so
-  // the core must open the window for it (L1 runs with IF=0 throughout).
+  // vmx-irq: the PIT's IRQ0 (vector 0x20) three times while L2 waits, first with its IF=0:
+  // with external-interrupt exiting the interrupt exits whatever L2's IF (SDM vol. 3C, 25.2),
+  // so the core must open the window for it (L1 runs with IF=0). The third exit does not
+  // acknowledge it: the core keeps it pending, as the PIC does, until L1 sets IF (27.2.2).
   if (name === 'vmx-irq') {
-    return { interrupts: [{ when: 'window', vector: 0x20 }, { when: 'window', vector: 0x20 }] };
+    const irq0 = { when: 'window', vector: 0x20 } as const;
+    return { interrupts: [irq0, irq0, irq0] };
   }
   if (name !== 'modules') return {};
   const file = (p: string) => new Uint8Array(readFileSync(new URL(p, root)));
