@@ -43,7 +43,7 @@ ld -m elf_i386 --build-id=none --no-warn-rwx-segments -o hostcpu/checkpoints-lin
 rm -f "$obj"
 echo "built guests/systests/hostcpu/checkpoints-linux"
 [ $record = 1 ] || exit 0
-VMX_GUESTS="vmxinsns vmx-exits vmx-entry vmx-events vmx-ept vmx-irq vmx-state vmx-real"
+VMX_GUESTS="vmxinsns vmx-exits vmx-entry vmx-events vmx-ept vmx-irq vmx-state vmx-real vmx-nmi"
 BOCHS_GUESTS="limits strict tss segload gates faults bigreal sysregs tasks v86 $VMX_GUESTS"
 # guests that need VMX run on a Bochs cpu model that has it (test/system/guests.ts VMX_GUESTS);
 # where Bochs departs from the SDM their fixtures hold the SDM's line instead: expected/NAME.sdm

@@ -16,13 +16,14 @@ export const BOCHS_GUESTS = [
   'limits', 'strict', 'tss',
   'segload', 'gates', 'faults', 'bigreal', 'sysregs', 'tasks', 'v86', 'vmxinsns',
   'vmx-exits', 'vmx-entry', 'vmx-events', 'vmx-ept', 'vmx-irq', 'vmx-state', 'vmx-real',
+  'vmx-nmi',
 ] as const;
 
 /** Guests that need a CPU feature off by default: VMX (wasmvisor's Core.setVmx, Bochs' cpu
  *  model corei7_sandy_bridge_2600k, the model its fixture names). */
 export const VMX_GUESTS: readonly string[] = [
   'vmxinsns', 'vmx-exits', 'vmx-entry', 'vmx-events', 'vmx-ept', 'vmx-irq', 'vmx-state',
-  'vmx-real',
+  'vmx-real', 'vmx-nmi',
 ];
 const BOCHS_VMX_CPU = 'corei7_sandy_bridge_2600k';
 
