@@ -20,6 +20,14 @@ PROC_WANT equ (1 << 7) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12) | (1 << 15
 PROC2_WANT equ (1 << 2) | (1 << 6)  ; descriptor-table exiting, WBINVD exiting
 
 main:
+    ; MONITOR and MWAIT exit only where they exist (#UD first otherwise, 25.1.1)
+    mov eax, 1
+    cpuid
+    shr ecx, 3
+    and ecx, 1
+    PUTS "cpuid.1:ecx.monitor="
+    PHEX8 ecx
+    NL
     mov dword [want_proc], PROC_WANT
     mov dword [want_proc2], PROC2_WANT
     call vmx_setup
