@@ -6,8 +6,8 @@
 ; with EPT and VPID 1: INVEPT and INVVPID exit (reasons 50, 53: displacement and
 ; instruction information); EPT violations (reason 48) for a read of a page EPT does not
 ; map, a write to a read-only page, a fetch from a page without execute access, a guest
-; paging-structure read (bit 8 clear); the page mapped by L1 afterwards (INVEPT) reads
-; back; an EPT misconfiguration (reason 49: write without read). Guest-physical and
+; paging-structure read (bit 8 clear), a stack write during delivery of INT n (IDT-vectoring
+; information); the page mapped by L1 afterwards (INVEPT) reads back; an EPT misconfiguration (reason 49: write without read). Guest-physical and
 ; guest-linear addresses printed with each.
 ; Reference: Bochs 2.7 with VMX (cpu model corei7_sandy_bridge_2600k).
 %include "lib.inc"
@@ -109,6 +109,8 @@ main:
     and dword [ept_pt + eax*8], ~4
     EPTE page_wo
     and dword [ept_pt + eax*8], ~5
+    EPTE page_stack
+    mov dword [ept_pt + eax*8], 0
     mov dword [page_np], 0x600d600d
     mov byte [page_nx], 0xc3
     ; L2 maps 4-8 MiB through l2_pt2, a page table EPT does not map
@@ -206,11 +208,19 @@ l2_main:
     STEP "fetch from a page without execute access", jmp eax
     mov dword [extra_fields], F_GLA
     STEP "read of a page whose guest pte ept does not map", mov eax, [L2_PT2_LIN + 0x3008]
+    ; an EPT violation during delivery of INT 0x20: its stack is in a page EPT does not
+    ; map (27.2.3: IDT-vectoring information and the length of INT n)
+    mov [saved_esp], esp
+    mov esp, page_stack + 4         ; EFLAGS, pushed first, is the only write in that page
+    mov dword [extra_fields], F_GLA
+    STEP "int 0x20 with its stack in a page ept does not map", int 0x20
+    mov esp, [saved_esp]
     ; EPT misconfiguration (28.2.3.1): write access without read access
     STEP "read of a page mapped write-only (misconfigured)", mov eax, [page_wo + 8]
     L2DONE
 
 align 16
+saved_esp:    dd 0
 eptp:         dd 0, 0
 invept_desc:  dd 0, 0, 0, 0
 invvpid_desc: dd 1, 0, 0, 0
@@ -226,5 +236,6 @@ page_np:    resb 4096
 page_ro:    resb 4096
 page_nx:    resb 4096
 page_wo:    resb 4096
+page_stack: resb 4096
 section .text
 %include "end.inc"
