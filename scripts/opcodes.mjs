@@ -294,6 +294,8 @@ const g7r = [
   [0, 2, 'VMLAUNCH', { vmx: 'always', priv: 'cpl0', ...VMXI }], [0, 3, 'VMRESUME',
     { vmx: 'always', priv: 'cpl0', ...VMXI }],
   [0, 4, 'VMXOFF', { vmx: 'always', priv: 'cpl0', ...VMXI }],
+  // MONITOR and MWAIT: only on the VMX CPU model (CPUID.1:ECX.MONITOR with Core.setVmx),
+  // run by descTable as hints; #UD otherwise, as the table says.
   [1, 0, 'MONITOR', { priv: 'cpl0', vmx: 'MONITOR exiting', svm: 'MONITOR' }],
   [1, 1, 'MWAIT', { priv: 'cpl0', vmx: 'MWAIT exiting', svm: 'MWAIT' }],
   [2, 0, 'XGETBV', {}], [2, 1, 'XSETBV', { priv: 'cpl0', vmx: 'always', svm: 'XSETBV' }],
@@ -339,8 +341,8 @@ two(0x30, 'WRMSR', '', 'wrmsr()', { priv: 'cpl0', vmx: 'MSR bitmaps (all MSRs wi
 two(0x31, 'RDTSC', '', 'rdtsc()', { priv: 'cpl0-tsd', vmx: 'RDTSC exiting', svm: 'RDTSC' });
 two(0x32, 'RDMSR', '', 'rdmsr()', { priv: 'cpl0', vmx: 'MSR bitmaps (all MSRs without them)',
   svm: 'MSR_PROT' });
-two(0x33, 'RDPMC', '', undefined, { ud: 'core', priv: 'cpl0-pce', vmx: 'RDPMC exiting',
-  svm: 'RDPMC' });
+two(0x33, 'RDPMC', '', 'rdpmc()', { priv: 'cpl0-pce', vmx: 'RDPMC exiting', svm: 'RDPMC',
+  suite: 'test/vmm/vmx-exits.test.ts' });
 two(0x34, 'SYSENTER', '', 'sysenter()', { write: 'I' });
 two(0x35, 'SYSEXIT', '', 'sysexit()', { priv: 'cpl0' });
 two(0x37, 'GETSEC', '', undefined, { ud: 'core', vmx: 'always' });

@@ -22,9 +22,14 @@ import { group0f00, group0f01 } from '../generated/dispatch';
 import { loadTable, storeTable, lldt, ltr, sldt, str, lar, lsl, verr, verw } from './system/tables';
 import { movToCr, movFromCr, movToDr, movFromDr, lmsw, smsw, invlpg } from './system/cr';
 import { guestMode } from '../vmm/guest';
-import { icptRdtsc, icptDescTable, icptSmsw } from '../vmm/intercept';
+import {
+  icptRdtsc, icptDescTable, icptSmsw, icptRdpmc, icptMonitor, icptMwait,
+} from '../vmm/intercept';
+import { vmxEnabled } from './system/vmx';
 import { guestTscOffset } from '../vmx/exits';
 
+/** CR4.PCE (SDM vol. 3A, 2.5). */
+const CR4_PCE: u32 = 1 << 8;
 function cplNow(): u32 { return load<u32>(STATE_BASE + S_CPL); }
 function cplZero(): bool { return cplNow() == 0 && !v86Mode(); }
 
@@ -247,13 +252,38 @@ export function group7(): void {
  *  VMLAUNCH, VMRESUME, VMXOFF (assembly/cpu/system/vmx.ts). */
 @inline export function descTable(r: u32): void {
   if (modrm >= 0xc0) {
-    if (r == 0) group7Vmx(modrm & 7); else raiseUD();
+    if (r == 0) group7Vmx(modrm & 7);
+    else if (r == 1 && (modrm & 7) < 2 && vmxEnabled()) monitorMwait((modrm & 7) == 1);
+    else raiseUD();
     return;
   }
   // Descriptor-table exiting: after the CPL check of LGDT/LIDT (SDM vol. 3C, 26.1.1).
   if (guestMode != 0 && (r < 2 || cplZero()) && icptDescTable(r)) return;
   if (r < 2) storeTable(r == 1, eaSeg, eaOff);
   else loadTable(r == 3, eaSeg, eaOff, osz);
+}
+/** MONITOR (0F 01 C8) and MWAIT (0F 01 C9), offered with the VMX CPU model
+ *  (CPUID.1:ECX.MONITOR): #UD at CPL > 0 (SDM vol. 2B, MONITOR, MWAIT, with
+ *  IA32_MISC_ENABLE's default), then the exits (MONITOR exiting, MWAIT exiting: SDM vol.
+ *  3C, 26.1.3), then MONITOR arms the monitor at DS:EAX and MWAIT (ECX bits 31:1 reserved:
+ *  #GP(0)) returns at once, as it may for any break event (vol. 2B, MWAIT). */
+let monitorArmed: bool = false;
+export function monitorArmedNow(): bool { return monitorArmed; }
+function monitorMwait(mwait: bool): void {
+  if (cplNow() != 0 || v86Mode()) { raiseUD(); return; }
+  if (guestMode != 0 && (mwait ? icptMwait() : icptMonitor())) return;
+  if (!mwait) { monitorArmed = true; return; }
+  if ((reg32(ECX) & ~1) != 0) { raiseGP(0); return; }
+  monitorArmed = false;
+}
+/** RDPMC (SDM vol. 2B): #GP(0) at CPL > 0 without CR4.PCE, then RDPMC exiting, then the
+ *  counter in ECX: this P6 has counters 0 and 1 (no events counted: 0), others #GP(0). */
+export function rdpmc(): void {
+  const pce = (load<u32>(STATE_BASE + S_CR4) & CR4_PCE) != 0;
+  if (!pce && (cplNow() != 0 || v86Mode()) && protectedMode()) { raiseGP(0); return; }
+  if (guestMode != 0 && icptRdpmc()) return;
+  if (reg32(ECX) > 1) { raiseGP(0); return; }
+  setReg32(EAX, 0); setReg32(EDX, 0);
 }
 @inline export function smswInsn(): void {
   if (guestMode != 0 && icptSmsw()) return;

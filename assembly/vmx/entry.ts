@@ -372,7 +372,7 @@ export function vmEntry(launch: bool, nested: bool): u32 {
   // Without VPID every entry and exit flushes the TLB (29.4.3.3); with it, the entries of
   // other VPIDs are kept aside (mem/tags.ts).
   tlbWorldSwitch(0, (proc2 & P2_VPID) != 0 ? vr(VMCS_VIRTUAL_PROCESSOR_ID) : 0xffffffff);
-  markEntry();
+  markEntry(nested);
   const info = vr(VMCS_VM_ENTRY_INTR_INFO_FIELD);
   vmxCache();
   if ((info & 0x80000000) != 0) {
