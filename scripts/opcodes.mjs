@@ -346,6 +346,10 @@ two(0x33, 'RDPMC', '', 'rdpmc()', { priv: 'cpl0-pce', vmx: 'RDPMC exiting', svm:
 two(0x34, 'SYSENTER', '', 'sysenter()', { write: 'I' });
 two(0x35, 'SYSEXIT', '', 'sysexit()', { priv: 'cpl0' });
 two(0x37, 'GETSEC', '', undefined, { ud: 'core', vmx: 'always' });
+// 0F 38: of the three-byte map only INVEPT (66 0F 38 80 /r) and INVVPID (66 0F 38 81 /r),
+// decoded by map0f38() (assembly/cpu/system/vmx.ts); everything else there is #UD.
+two(0x38, 'INVEPT/INVVPID', '', 'map0f38()', { prefix: 0x66, ud: 'vmx', priv: 'cpl0',
+  vmx: 'always', suite: 'test/vmm/vmx-exits.test.ts' });
 for (let c = 0; c < 16; c++) {
   two(0x40 + c, 'CMOV' + CC[c], 'Gv,Ev', 'cmov(b)', { read: CC_READ[c] });
   two(0x80 + c, 'J' + CC[c], 'Jz', 'jccRel(b)', { read: CC_READ[c] });

@@ -40,7 +40,7 @@ export { clts, invd, wbinvd } from './system/cr';
 export { cpuid } from './system/cpuid';
 export { rdmsr, wrmsr } from './system/msr';
 export { sysenter, sysexit } from './system/sysenter';
-export { vmread, vmwrite } from './system/vmx';
+export { vmread, vmwrite, map0f38 } from './system/vmx';
 import { group9Vmx, group7Vmx } from './system/vmx';
 
 /** LAR, LSL */
