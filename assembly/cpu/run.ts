@@ -14,7 +14,9 @@ import {
   faulted, exitPending, excVector, excCode, excHasCode, clearFault, DF_VEC, vmExitRaised,
   vmExitTrap,
 } from './fault';
-import { guestMode, guestBoundary, vmExitPerform, NO_EXIT } from '../vmm/guest';
+import {
+  guestMode, guestBoundary, vmExitPerform, NO_EXIT, guestIntrOpen,
+} from '../vmm/guest';
 import { icptShutdown } from '../vmm/intercept';
 import { logLen, logClear, logRewind } from './iolog';
 import { step } from './exec';
@@ -177,7 +179,7 @@ function runSlice(n: u32): u32 {
             if (reason != NO_EXIT) break;
             needAttention(); continue;
           }
-        } else if ((flags & IF) != 0 && !shadow) {
+        } else if (((flags & IF) != 0 || guestIntrOpen) && !shadow) {
           const p = field(S_INTR_PENDING);
           if ((p & 0x100) != 0) {
             setField(S_INTR_PENDING, 0);
