@@ -43,7 +43,7 @@ interface CoreExports {
   hostEmulate(budget: number): number;
   setNestedCaches(pwc: number, ntlb: number): void;
   setTlbTags(on: number): void;
-  interruptWindowOpen(): number;
+  interruptWindowOpen?(): number;
 }
 
 const REG_OFFSETS: Record<RegName, number> = {
@@ -418,7 +418,10 @@ export class WasmCore implements Core {
   canInjectInterrupt(): boolean {
     // IF = 1, or a guest whose external interrupts exit whatever IF (VMX external-interrupt
     // exiting); no interrupt shadow; none pending.
-    return this.x.interruptWindowOpen() !== 0;
+    if (this.x.interruptWindowOpen) return this.x.interruptWindowOpen() !== 0;
+    // A core built before interruptWindowOpen (an A/B of builds): IF and the shadow only.
+    return (this.get32(L.S_EFLAGS) & (1 << 9)) !== 0 && this.get32(L.S_INT_SHADOW) === 0 &&
+      (this.get32(L.S_INTR_PENDING) & 0x100) === 0;
   }
   injectInterrupt(vector: number): void {
     if (!Number.isInteger(vector) || vector < 0 || vector > 255) {
