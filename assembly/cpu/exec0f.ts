@@ -21,17 +21,26 @@ import { protectedMode, v86Mode } from './system/segments';
 import { group0f00, group0f01 } from '../generated/dispatch';
 import { loadTable, storeTable, lldt, ltr, sldt, str, lar, lsl, verr, verw } from './system/tables';
 import { movToCr, movFromCr, movToDr, movFromDr, lmsw, smsw, invlpg } from './system/cr';
+import { guestMode } from '../vmm/guest';
+import {
+  icptRdtsc, icptDescTable, icptSmsw, icptRdpmc, icptMonitor, icptMwait,
+} from '../vmm/intercept';
+import { vmxEnabled } from './system/vmx';
+import { guestTscOffset } from '../vmx/exits';
 
+/** CR4.PCE (SDM vol. 3A, 2.5). */
+const CR4_PCE: u32 = 1 << 8;
 function cplNow(): u32 { return load<u32>(STATE_BASE + S_CPL); }
+function cplZero(): bool { return cplNow() == 0 && !v86Mode(); }
 
 // The handlers of the 0F map, one per case of the generated dispatch (dispatch0f in
 // assembly/generated/dispatch.ts, from the table in scripts/opcodes.mjs). Handlers of other
 // files are re-exported here for the dispatch.
-export { clts, invd } from './system/cr';
+export { clts, invd, wbinvd } from './system/cr';
 export { cpuid } from './system/cpuid';
 export { rdmsr, wrmsr } from './system/msr';
 export { sysenter, sysexit } from './system/sysenter';
-export { vmread, vmwrite } from './system/vmx';
+export { vmread, vmwrite, map0f38 } from './system/vmx';
 import { group9Vmx, group7Vmx } from './system/vmx';
 
 /** LAR, LSL */
@@ -48,10 +57,10 @@ import { group9Vmx, group7Vmx } from './system/vmx';
 @inline export function movCrDr(b: u32): void {
   const m = fetch8(); if (faulted) return;
   const r = (m >> 3) & 7, rm = m & 7;
-  if (b == 0x20) { const v = movFromCr(r); if (!faulted) setReg32(rm, v); }
-  else if (b == 0x21) { const v = movFromDr(r); if (!faulted) setReg32(rm, v); }
-  else if (b == 0x22) movToCr(r, reg32(rm));
-  else movToDr(r, reg32(rm));
+  if (b == 0x20) { const v = movFromCr(r, rm); if (!faulted) setReg32(rm, v); }
+  else if (b == 0x21) { const v = movFromDr(r, rm); if (!faulted) setReg32(rm, v); }
+  else if (b == 0x22) movToCr(r, reg32(rm), rm);
+  else movToDr(r, reg32(rm), rm);
   if (b >= 0x22 && !faulted) updateCpl(); // CR0.AM or DR7 may change the debug checks
 }
 /** RDTSC: #GP at CPL > 0 when CR4.TSD (SDM vol. 2B, RDTSC). */
@@ -60,7 +69,11 @@ import { group9Vmx, group7Vmx } from './system/vmx';
   if (tsd && (cplNow() != 0 || v86Mode()) && protectedMode()) {
     raiseGP(0); return;
   }
-  const t = load<u64>(STATE_BASE + S_TSC) + tscOffset();
+  let t = load<u64>(STATE_BASE + S_TSC) + tscOffset();
+  if (guestMode != 0) {
+    if (icptRdtsc()) return;
+    t += guestTscOffset; // TSC offsetting (SDM vol. 3C, 26.3, 26.6.5)
+  }
   setReg32(EAX, <u32>t); setReg32(EDX, <u32>(t >> 32));
 }
 @inline export function cmov(b: u32): void {
@@ -214,11 +227,13 @@ export function group6(): void {
 }
 /** SLDT, STR */
 @inline export function storeLdtrTr(r: u32): void {
+  if (guestMode != 0 && icptDescTable(4 + r)) return;
   const v = r == 0 ? sldt() : str();
   if (modrm >= 0xc0) setReg(osz, modrm & 7, v); else writeRM(16, v);
 }
 /** LLDT, LTR */
 @inline export function loadLdtrTr(r: u32): void {
+  if (guestMode != 0 && cplZero() && icptDescTable(4 + r)) return;
   const v = readRM(16); if (faulted) return;
   if (r == 2) lldt(v); else ltr(v);
 }
@@ -237,19 +252,47 @@ export function group7(): void {
  *  VMLAUNCH, VMRESUME, VMXOFF (assembly/cpu/system/vmx.ts). */
 @inline export function descTable(r: u32): void {
   if (modrm >= 0xc0) {
-    if (r == 0) group7Vmx(modrm & 7); else raiseUD();
+    if (r == 0) group7Vmx(modrm & 7);
+    else if (r == 1 && (modrm & 7) < 2 && vmxEnabled()) monitorMwait((modrm & 7) == 1);
+    else raiseUD();
     return;
   }
+  // Descriptor-table exiting: after the CPL check of LGDT/LIDT (SDM vol. 3C, 26.1.1).
+  if (guestMode != 0 && (r < 2 || cplZero()) && icptDescTable(r)) return;
   if (r < 2) storeTable(r == 1, eaSeg, eaOff);
   else loadTable(r == 3, eaSeg, eaOff, osz);
 }
+/** MONITOR (0F 01 C8) and MWAIT (0F 01 C9), offered with the VMX CPU model
+ *  (CPUID.1:ECX.MONITOR): #UD at CPL > 0 (SDM vol. 2B, MONITOR, MWAIT, with
+ *  IA32_MISC_ENABLE's default), then the exits (MONITOR exiting, MWAIT exiting: SDM vol.
+ *  3C, 26.1.3), then MONITOR arms the monitor at DS:EAX and MWAIT (ECX bits 31:1 reserved:
+ *  #GP(0)) returns at once, as it may for any break event (vol. 2B, MWAIT). */
+let monitorArmed: bool = false;
+export function monitorArmedNow(): bool { return monitorArmed; }
+function monitorMwait(mwait: bool): void {
+  if (cplNow() != 0 || v86Mode()) { raiseUD(); return; }
+  if (guestMode != 0 && (mwait ? icptMwait() : icptMonitor())) return;
+  if (!mwait) { monitorArmed = true; return; }
+  if ((reg32(ECX) & ~1) != 0) { raiseGP(0); return; }
+  monitorArmed = false;
+}
+/** RDPMC (SDM vol. 2B): #GP(0) at CPL > 0 without CR4.PCE, then RDPMC exiting, then the
+ *  counter in ECX: this P6 has counters 0 and 1 (no events counted: 0), others #GP(0). */
+export function rdpmc(): void {
+  const pce = (load<u32>(STATE_BASE + S_CR4) & CR4_PCE) != 0;
+  if (!pce && (cplNow() != 0 || v86Mode()) && protectedMode()) { raiseGP(0); return; }
+  if (guestMode != 0 && icptRdpmc()) return;
+  if (reg32(ECX) > 1) { raiseGP(0); return; }
+  setReg32(EAX, 0); setReg32(EDX, 0);
+}
 @inline export function smswInsn(): void {
+  if (guestMode != 0 && icptSmsw()) return;
   const v = smsw();
   if (modrm >= 0xc0) setReg(osz, modrm & 7, v); else writeRM(16, v);
 }
 @inline export function lmswInsn(): void {
   const v = readRM(16); if (faulted) return;
-  lmsw(v); updateCpl();
+  lmsw(v, segBase(eaSeg) + eaOff, modrm < 0xc0); updateCpl();
 }
 @inline export function invlpgInsn(): void {
   if (modrm >= 0xc0) { raiseUD(); return; }

@@ -16,6 +16,8 @@
 // information leaf is returned"). The hypervisor layers claim 0x40000000 themselves.
 import { EAX, EBX, ECX, EDX, reg32, setReg32 } from '../state';
 import { vmxEnabled } from './vmx';
+import { guestMode } from '../../vmm/guest';
+import { icptCpuid } from '../../vmm/intercept';
 
 /** The highest basic leaf. */
 export const CPUID_MAX_BASIC: u32 = 1;
@@ -34,10 +36,13 @@ export const LEAF1_EDX: u32 =
   FEAT_FPU | FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV;
 /** Leaf 1 ECX bit 5: VMX (table 3-10). */
 export const FEAT_VMX: u32 = 1 << 5;
+/** Leaf 1 ECX bit 3: MONITOR/MWAIT (table 3-10). */
+export const FEAT_MONITOR: u32 = 1 << 3;
 /** Leaf 1 EAX: stepping 3:0, model 7:4, family 11:8 (table 3-8 / figure 3-6). */
 export const LEAF1_EAX: u32 = (6 << 8) | (8 << 4) | 0;
 
 export function cpuid(): void {
+  if (guestMode != 0 && icptCpuid()) return; // CPUID always exits (SDM vol. 3C, 26.1.2)
   let leaf = reg32(EAX);
   if (leaf > CPUID_MAX_BASIC) leaf = CPUID_MAX_BASIC;
   let a: u32 = 0, b: u32 = 0, c: u32 = 0, d: u32 = 0;
@@ -47,7 +52,9 @@ export function cpuid(): void {
   } else {
     a = LEAF1_EAX;
     d = LEAF1_EDX;
-    c = vmxEnabled() ? FEAT_VMX : 0;
+    // The VMX CPU model also has MONITOR/MWAIT (bit 3), as the Bochs model the VMX
+    // references were recorded on (corei7_sandy_bridge_2600k).
+    c = vmxEnabled() ? FEAT_VMX | FEAT_MONITOR : 0;
   }
   setReg32(EAX, a); setReg32(EBX, b); setReg32(ECX, c); setReg32(EDX, d);
 }
