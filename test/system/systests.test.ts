@@ -8,7 +8,9 @@
  * SYSENTER/SYSEXIT and the Multiboot handover.
  */
 import { describe, expect, it } from 'vitest';
-import { SYSTEST_GUESTS, fixture, lineDiff, runOnWasmvisor } from './guests.js';
+import {
+  PENDING_GUESTS, SYSTEST_GUESTS, fixture, lineDiff, runOnWasmvisor,
+} from './guests.js';
 
 describe('system guests on wasmvisor print what their reference printed', () => {
   for (const name of SYSTEST_GUESTS) {
@@ -20,6 +22,19 @@ describe('system guests on wasmvisor print what their reference printed', () => 
       // Status 0: the reference shut down (a triple fault); wasmvisor exits 'shutdown'.
       if (want.exitStatus === 0) expect(run.end, run.detail).toBe('shutdown');
       else expect(run.exitStatus, run.detail).toBe(want.exitStatus);
+    });
+  }
+});
+
+describe('system guests wasmvisor does not finish yet print what they can', () => {
+  for (const [name, { why, lines }] of Object.entries(PENDING_GUESTS)) {
+    it(`${name} (${why})`, async () => {
+      const want = fixture(name);
+      const run = await runOnWasmvisor(name);
+      const head = (t: string) => t.split('\n').slice(0, lines).join('\n');
+      expect(head(run.output), run.detail).toBe(head(want.output));
+      expect(lineDiff(want.output, run.output), 'it passes now: move it back to ' +
+        'SYSTEST_GUESTS').not.toEqual([]);
     });
   }
 });
