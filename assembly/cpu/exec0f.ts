@@ -33,6 +33,7 @@ export { rdmsr, wrmsr } from './system/msr';
 export { sysenter, sysexit } from './system/sysenter';
 export { vmread, vmwrite } from './system/vmx';
 import { group9Vmx, group7Vmx } from './system/vmx';
+import { group7Svm } from '../svm/svm';
 
 /** LAR, LSL */
 @inline export function larLsl(b: u32): void {
@@ -234,10 +235,13 @@ export function group7(): void {
   group0f01(regField());
 }
 /** SGDT, SIDT, LGDT, LIDT (memory operand only); with mod = 11b, reg 0 holds VMCALL,
- *  VMLAUNCH, VMRESUME, VMXOFF (assembly/cpu/system/vmx.ts). */
+ *  VMLAUNCH, VMRESUME, VMXOFF (assembly/cpu/system/vmx.ts) and reg 3 the SVM instructions
+ *  VMRUN..INVLPGA (assembly/svm/svm.ts). */
 @inline export function descTable(r: u32): void {
   if (modrm >= 0xc0) {
-    if (r == 0) group7Vmx(modrm & 7); else raiseUD();
+    if (r == 0) group7Vmx(modrm & 7);
+    else if (r == 3) group7Svm(modrm & 7);
+    else raiseUD();
     return;
   }
   if (r < 2) storeTable(r == 1, eaSeg, eaOff);

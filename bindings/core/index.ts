@@ -312,6 +312,7 @@ export class WasmCore implements Core {
   completeIo(value: number): void { this.x.completeIo(value >>> 0); }
   setStringIo(on: boolean): void { this.set32(L.S_STRIO, on ? 1 : 0); }
   setVmx(on: boolean): void { this.set32(L.S_VMX, on ? 1 : 0); }
+  setSvm(on: boolean): void { this.set32(L.S_SVM, on ? 1 : 0); }
   canInjectInterrupt(): boolean {
     return (this.get32(L.S_EFLAGS) & (1 << 9)) !== 0 && this.get32(L.S_INT_SHADOW) === 0 &&
       (this.get32(L.S_INTR_PENDING) & 0x100) === 0;
@@ -344,7 +345,7 @@ export class WasmCore implements Core {
     const keepRam = this.get32(L.S_RAM_BYTES), keepEnd = this.get32(L.S_ROM_END);
     const keepA20 = this.get32(L.S_A20_MASK);
     const keepStrio = this.get32(L.S_STRIO); // host settings, not guest state
-    const keepVmx = this.get32(L.S_VMX);
+    const keepVmx = this.get32(L.S_VMX), keepSvm = this.get32(L.S_SVM);
     this.views();
     this.u8.set(block, L.STATE_BASE);
     this.set32(L.S_RAM_BYTES, keepRam);
@@ -352,6 +353,7 @@ export class WasmCore implements Core {
     this.set32(L.S_A20_MASK, keepA20);
     this.set32(L.S_STRIO, keepStrio);
     this.set32(L.S_VMX, keepVmx);
+    this.set32(L.S_SVM, keepSvm);
     this.x.dropPendingIo();
     this.x.stateChanged();
   }

@@ -128,6 +128,10 @@ export interface Core {
   /** Gives the CPU VMX (Intel SDM vol. 3C): CPUID.1:ECX.VMX, CR4.VMXE, IA32_FEATURE_CONTROL,
    *  the VMX capability MSRs and the VMX instructions of root operation. Off by default. */
   setVmx(on: boolean): void;
+  /** Gives the CPU AMD-V (AMD APM vol. 2, chapter 15): vendor "AuthenticAMD", CPUID
+   *  8000_0001h ECX.SVM and 8000_000Ah, EFER.SVME, VM_CR, VM_HSAVE_PA and the SVM
+   *  instructions (VMRUN, VMLOAD, VMSAVE, STGI, CLGI, INVLPGA, VMMCALL). Off by default. */
+  setSvm(on: boolean): void;
   /** True when an external interrupt would be taken now (IF=1, no interrupt shadow). */
   canInjectInterrupt(): boolean;
   /** Delivers external interrupt `vector` before the next instruction (the caller checked
