@@ -43,8 +43,21 @@ svm_setup:
     or byte [msrpm + 0x800 + (0x80 * 2) / 8], 3 << ((0x80 * 2) & 7)
     ret
 
-; an exit without a record ends the guest
+; exits without a record: the #NP met while delivering an injected event (the gate
+; restored, the event injected again from EXITINTINFO, as a VMM does); anything else
+; ends the guest
 svm_noinfo:
+    cmp eax, 0x4b
+    jne .other
+    or byte [l2_idt + 13 * 8 + 5], 0x80
+    mov eax, [vmcb + V_EXITINT + 4]
+    mov [vmcb + V_EVENTINJ + 4], eax
+    mov eax, [vmcb + V_EXITINT]
+    mov [vmcb + V_EVENTINJ], eax
+    and dword [vmcb + V_EXC], ~(1 << 11)
+    xor eax, eax
+    ret
+.other:
     mov eax, 1
     ret
 svm_fix:
@@ -158,6 +171,15 @@ l2_main:
     ; exceptions not intercepted go through L2's IDT
     VMANDN V_EXC, 1 << 6
     X "#ud not intercepted", ud2
+    ; an exception during event delivery (15.7.2): an injected #GP meets a not-present
+    ; IDT gate; #NP intercepted with EXITINFO1 its error code (13*8 + IDT 2 + EXT 1: the
+    ; injected event counts as external, APM vol. 2, 8.4.1) and EXITINTINFO the #GP with
+    ; its error code; the L1 restores the gate and injects the #GP again from EXITINTINFO
+    and byte [l2_idt + 13 * 8 + 5], 0x7f
+    VMOR V_EXC, 1 << 11
+    VMW V_EVENTINJ + 4, 0x5678
+    VMW V_EVENTINJ, 0x80000000 | (1 << 11) | (3 << 8) | 13
+    L2PUTS "after #gp re-injected"
     L2_END
 l2_null_idt: dw 0
     dd 0
