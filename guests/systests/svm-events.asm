@@ -36,6 +36,7 @@ svm_noinfo:
     mov eax, 1
     ret
 svm_fix:
+svm_call:
     ret
 
 l2_code:
