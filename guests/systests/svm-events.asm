@@ -1,13 +1,14 @@
-; AMD-V event injection, virtual interrupts and the shutdown intercept (AMD APM vol. 2:
-; 15.20 event injection, 15.7.2 EXITINTINFO, 15.21 virtual interrupts, 15.12 SHUTDOWN).
-; The L1 (svm.inc) asks for events through EVENTINJ and the L2 guest's own IDT handlers
-; print what they receive ("  l2: vector NN err=... eip=..."): a #GP with an error code,
-; a software interrupt, an external interrupt, an NMI, #UD, a #PF whose CR2 the VMM set
-; (VMRUN loads CR2 from the VMCB, 15.5.1); V_IRQ with the VINTR intercept, then taken through the guest's IDT, V_TPR masking; and
-; last an L2 triple fault, intercepted as #VMEXIT(SHUTDOWN).
-; References: QEMU 7.2 (-cpu phenom) and Bochs 2.7 (phenom_8650_toliman); this guest's
-; fixture is QEMU's (Bochs 2.7 does not load CR2 on VMRUN, has no shutdown intercept and
-; does not take a pending V_IRQ at the first instruction after VMRUN): test/system/references.test.ts.
+; AMD-V event injection, virtual interrupts and the shutdown intercept (AMD APM vol. 2,
+; 15.20 "Event Injection", 15.21 "Virtual Interrupts", "Miscellaneous Intercepts":
+; SHUTDOWN). The L1 (svm.inc) asks for events through EVENTINJ and the L2 guest's own IDT
+; handlers print what they receive ("  l2: vector NN err=... eip=..."): a #GP with an
+; error code, a software interrupt, an external interrupt, an NMI, #UD, a #PF whose CR2
+; the VMM set (VMRUN loads CR2 from the VMCB, 15.5.1); V_IRQ with the VINTR intercept,
+; then taken through the guest's IDT, V_TPR masking; and last an L2 triple fault,
+; intercepted as #VMEXIT(SHUTDOWN). References: QEMU 7.2 (-cpu phenom) and Bochs 2.7
+; (phenom_8650_toliman); this guest's fixture is QEMU's (Bochs 2.7 does not load CR2 on
+; VMRUN, has no shutdown intercept and does not take a pending V_IRQ at the first
+; instruction after VMRUN): test/system/references.test.ts.
 %include "lib.inc"
 %include "svm.inc"
 
@@ -16,7 +17,7 @@ svm_setup:
     ret
 
 ; exits without a record: the VINTR window (V_IRQ as the exit wrote it
-; back, APM 15.21.1: still pending; then the intercept off and V_IRQ set again so the
+; back, APM 15.21: still pending; then the intercept off and V_IRQ set again so the
 ; guest takes it); a shutdown ends the guest
 svm_noinfo:
 .vintr:
@@ -86,7 +87,7 @@ l2_main:
     nop
     cli
     L2PUTS "after the second virtual interrupt"
-    ; V_TPR (15.21.2): priority 3 under V_TPR 5 is not taken, under V_TPR 0 it is
+    ; V_TPR (15.21): priority 3 under V_TPR 5 is not taken, under V_TPR 0 it is
     VMW V_VINTR, (1 << 24) | (3 << 16) | (1 << 8) | 5
     sti
     nop
@@ -99,8 +100,8 @@ l2_main:
     nop
     cli
     L2PUTS "after v_tpr 0"
-    ; shutdown (15.12): an exception the guest cannot deliver (IDT limit 0), no exception
-    ; intercepted: a triple fault, #VMEXIT(SHUTDOWN) 0x7f
+    ; shutdown (APM "Miscellaneous Intercepts"): an exception the guest cannot deliver
+    ; (IDT limit 0), no exception intercepted: a triple fault, #VMEXIT(SHUTDOWN) 0x7f
     lidt [l2_null_idt]
     ud2
     L2PUTS "still running after the triple fault"

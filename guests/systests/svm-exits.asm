@@ -1,13 +1,14 @@
-; AMD-V intercepts, one #VMEXIT after another (AMD APM vol. 2: 15.9 instruction
-; intercepts, 15.8 exception intercepts, 15.10 IOIO, 15.11 MSR, 15.12 miscellaneous,
-; 15.13 CR0 selective write, 15.20 event injection, 15.21 virtual interrupts; exit codes
-; appendix C). The L1 (svm.inc) runs an L2 guest in 32-bit protected mode that executes
-; one intercepted instruction after another; after each #VMEXIT the L1 prints EXITCODE,
-; EXITINFO1, EXITINFO2, EXITINTINFO (and the next-RIP delta when NRIPS is offered),
-; skips the instruction and runs the guest again. Without decode assists (neither
-; reference offers them) EXITINFO1 of CR/DR/INVLPG/INTn exits is 0 (APM 15.33).
-; References: Bochs 2.7 (cpu model phenom_8650_toliman) and QEMU 7.2 (-cpu phenom); where
-; they differ, test/system/guests.ts says which follows the APM.
+; AMD-V intercepts, one #VMEXIT after another (AMD APM vol. 2, chapter 15: the sections
+; "Instruction Intercepts", "Exception Intercepts", "IOIO Intercepts", "MSR Intercepts",
+; "Intercepts During IDT Interrupt Delivery" (EXITINTINFO), 15.20 "Event Injection"; the
+; intercept vectors in appendix B, the exit codes in appendix C). The L1 (svm.inc) runs an
+; L2 guest in 32-bit protected mode that executes one intercepted instruction after
+; another; after each #VMEXIT the L1 prints EXITCODE, EXITINFO1, EXITINFO2, EXITINTINFO
+; (and the next-RIP delta when NRIPS is offered), skips the instruction and runs the guest
+; again. Without decode assists (neither reference offers them) EXITINFO1 of
+; CR/DR/INVLPG/INTn exits is 0 (APM "Decode Assists"). References: Bochs 2.7 (cpu model
+; phenom_8650_toliman) and QEMU 7.2 (-cpu phenom); where they differ,
+; test/system/references.test.ts says which follows the APM.
 %include "lib.inc"
 %include "svm.inc"
 
@@ -31,12 +32,13 @@ svm_setup:
         I_IDTR_RD | I_GDTR_RD | I_IDTR_WR | I_GDTR_WR | I_INVD | I_PAUSE | I_IOIO | \
         I_MSR | I_SHUTDOWN | I_INVLPGA
     or dword [vmcb + V_MISC2], I2_VMLOAD | I2_VMSAVE | I2_STGI | I2_CLGI | I2_WBINVD
-    ; IOPM (15.10.1): one bit per port; 0x80, 0x1234 and 0x107 intercepted
+    ; IOPM (APM "I/O Permissions Map"): one bit per port; 0x80, 0x1234 and 0x107
+    ; intercepted
     or byte [iopm + 0x80 / 8], 1 << (0x80 & 7)
     or byte [iopm + 0x1234 / 8], 1 << (0x1234 & 7)
     or byte [iopm + 0x107 / 8], 1 << (0x107 & 7)
-    ; MSRPM (15.11): two bits per MSR (read, write); 0000_0000-0000_1FFF at byte 0,
-    ; C000_0000-C000_1FFF at 0x800. SYSENTER_CS (0x174) read, SYSENTER_ESP (0x175)
+    ; MSRPM (APM "MSR Intercepts"): two bits per MSR (read, write); 0000_0000-0000_1FFF at
+    ; byte 0, C000_0000-C000_1FFF at 0x800. SYSENTER_CS (0x174) read, SYSENTER_ESP (0x175)
     ; write, EFER read and write
     or byte [msrpm + (0x174 * 2) / 8], 1 << ((0x174 * 2) & 7)
     or byte [msrpm + (0x175 * 2 + 1) / 8], 1 << ((0x175 * 2 + 1) & 7)
@@ -98,8 +100,9 @@ l2_main:
     X "smsw (cr0 read)", {smsw bx}
     X "mov eax, dr7", {mov eax, dr7}
     X "mov dr0, eax", {mov dr0, eax}
-    ; CR0 selective write (15.13): CR0 writes not intercepted, the selective one on; a
-    ; write changing only TS or MP does not exit, one changing CD does
+    ; CR0 selective write (APM "CR0 Selective Write Intercept"): CR0 writes not
+    ; intercepted, the selective one on; a write changing only TS or MP does not exit, one
+    ; changing CD does
     VMANDN V_CR_RD, 1 << 16         ; CR0 writes (offset 2 bit 0: the dword at 0, bit 16)
     VMOR V_MISC1, I_CR0_SEL
     mov eax, L2_CR0 | 0x80010000 | (1 << 3)
@@ -109,7 +112,10 @@ l2_main:
     mov eax, L2_CR0 | 0x80010000 | (1 << 30)
     X "mov cr0 setting cd (selective)", {mov cr0, eax}
     mov ax, 0x33
-    X "lmsw setting mp (selective)", {lmsw ax}
+    lmsw ax
+    L2PUTS "lmsw setting mp ran"
+    mov ax, 0x37
+    X "lmsw setting em (selective)", {lmsw ax}
     VMANDN V_MISC1, I_CR0_SEL
     ; descriptor tables
     X "sidt", {sidt [l2_scratch]}
@@ -123,8 +129,9 @@ l2_main:
     X "int 0x31", {int 0x31}
     X "iret", iretd
     VMANDN V_MISC1, I_PUSHF | I_POPF | I_INTN | I_IRET
-    ; IOIO (15.10.2): EXITINFO1 = port 31:16, A64/A32/A16 9:7, SZ32/16/8 6:4, REP 3,
-    ; STR 2, TYPE (1 = IN) 0; EXITINFO2 = the next RIP
+    ; IOIO (APM "IOIO Intercepts", figure "EXITINFO1 for IOIO Intercept"): EXITINFO1 =
+    ; port 31:16, A64/A32/A16 9:7, SZ32/16/8 6:4, REP 3, STR 2, TYPE (1 = IN) 0;
+    ; EXITINFO2 = the next RIP
     X "in al, 0x80", {in al, 0x80}
     X "out 0x80, al", {out 0x80, al}
     X "in eax, 0x80", {in eax, 0x80}
@@ -142,7 +149,7 @@ l2_main:
     X "rep outsd", {rep outsd}
     X "a16 rep insw", {a16 rep insw}
     X "a16 outsb", {a16 outsb}
-    ; MSR (15.11): EXITINFO1 0 for RDMSR, 1 for WRMSR
+    ; MSR (APM "MSR Intercepts"): EXITINFO1 0 for RDMSR, 1 for WRMSR
     mov ecx, 0x174
     X "rdmsr 0x174", rdmsr
     xor eax, eax
@@ -159,7 +166,8 @@ l2_main:
     X "wrmsr efer", wrmsr
     mov ecx, 0x40000000
     X "rdmsr 0x40000000 (outside the map)", rdmsr
-    ; exceptions (15.12): EXITINFO1 the error code, EXITINFO2 CR2 for #PF
+    ; exceptions (APM "Exception Intercepts"): EXITINFO1 the error code, EXITINFO2 CR2 for
+    ; #PF
     xor ecx, ecx
     X "#de", {div ecx}
     X "#bp", int3
@@ -172,10 +180,11 @@ l2_main:
     ; exceptions not intercepted go through L2's IDT
     VMANDN V_EXC, 1 << 6
     X "#ud not intercepted", ud2
-    ; an exception during event delivery (15.7.2): an injected #GP meets a not-present
-    ; IDT gate; #NP intercepted with EXITINFO1 its error code (13*8 + IDT 2 + EXT 1: the
-    ; injected event counts as external, APM vol. 2, 8.4.1) and EXITINTINFO the #GP with
-    ; its error code; the L1 restores the gate and injects the #GP again from EXITINTINFO
+    ; an exception during event delivery (APM "Intercepts During IDT Interrupt Delivery"):
+    ; an injected #GP meets a not-present IDT gate; #NP intercepted with EXITINFO1 its
+    ; error code (13*8 + IDT 2 + EXT 1: the injected event counts as external, APM vol. 2,
+    ; 8.4.1) and EXITINTINFO the #GP with its error code; the L1 restores the gate and
+    ; injects the #GP again from EXITINTINFO
     and byte [l2_idt + 13 * 8 + 5], 0x7f
     VMOR V_EXC, 1 << 11
     VMW V_EVENTINJ + 4, 0x5678

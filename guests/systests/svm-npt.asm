@@ -1,16 +1,13 @@
 ; AMD-V nested paging (AMD APM vol. 2, 15.25) with the legacy 2-level format: the L1 runs
 ; 32-bit paging without PAE (CR4.PAE = 0, no long mode), so the nested tables at N_CR3
-; have the legacy format (15.25.4: the nested walk uses the host's paging mode), and every
-; nested access is a user access (15.25.5: U must be set at each level). The nested
+; have the legacy format (15.25: the nested walk uses the host's paging mode), and every
+; nested access is a user access (15.25: U must be set at each level). The nested
 ; tables map guest-physical 0-8 MiB onto host-physical 0-8 MiB with 4 KiB pages except:
-;   0x600000 not present        0x601000 read-only
-;   0x602000 later remapped     0x604000 not present (it holds a RET)
-;   0x605000 not present (it holds the L2 guest's page directory)
 ; Each #NPF (exit code 0x400) prints EXITINFO1 (the error code: P 0, RW 1, US 2, RSV 3,
 ; ID 4; bit 32 set when the fault is on the final guest-physical address, bit 33 when it
 ; is on a guest page-table access) and EXITINFO2 (the guest-physical address); the L1
 ; then makes that page present and writable and runs the L2 guest again at the same
-; instruction (15.25.6). Then ASIDs and TLB_CONTROL (15.16): a guest-physical page is
+; instruction. Then ASIDs and TLB_CONTROL (APM "TLB Control"): a guest-physical page is
 ; remapped, and the L2 guest sees the new mapping after TLB_CONTROL = 1 (flush all) and,
 ; after remapping it back, under a new ASID. What a stale entry would give without a
 ; flush is implementation-specific and not printed.
@@ -123,7 +120,7 @@ l2_main:
     L2PUTS "paging on"
     mov eax, [0x602000]
     SHOWMEM "0x602000"
-    ; ASID and TLB_CONTROL (15.16)
+    ; ASID and TLB_CONTROL
     VMW V_TLB_CTL, 0
     mov ebx, 0x602000
     mov ecx, 0x603000
