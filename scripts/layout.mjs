@@ -143,8 +143,9 @@ const stateGroups = [
     ['S_STRIO', u32],
     /** 1: the CPU has VMX (CPUID.1:ECX.VMX, CR4.VMXE, the VMX MSRs and instructions). */
     ['S_VMX', u32],
-    /** 1: the CPU has SVM (CPUID 8000_0001h ECX.SVM and 8000_000Ah, EFER.SVME, VM_CR,
-     *  VM_HSAVE_PA and the SVM instructions: AMD APM vol. 2, chapter 15). */
+    /** Bit 0: the CPU has SVM (CPUID 8000_0001h ECX.SVM and 8000_000Ah, EFER.SVME, VM_CR,
+     *  VM_HSAVE_PA and the SVM instructions: AMD APM vol. 2, chapter 15); bit 1: it reports
+     *  NRIPS (CPUID 8000_000Ah EDX bit 3). */
     ['S_SVM', u32],
   ] },
 ];

@@ -312,7 +312,9 @@ export class WasmCore implements Core {
   completeIo(value: number): void { this.x.completeIo(value >>> 0); }
   setStringIo(on: boolean): void { this.set32(L.S_STRIO, on ? 1 : 0); }
   setVmx(on: boolean): void { this.set32(L.S_VMX, on ? 1 : 0); }
-  setSvm(on: boolean): void { this.set32(L.S_SVM, on ? 1 : 0); }
+  setSvm(on: boolean, nrips = false): void {
+    this.set32(L.S_SVM, on ? (nrips ? 3 : 1) : 0);
+  }
   canInjectInterrupt(): boolean {
     return (this.get32(L.S_EFLAGS) & (1 << 9)) !== 0 && this.get32(L.S_INT_SHADOW) === 0 &&
       (this.get32(L.S_INTR_PENDING) & 0x100) === 0;

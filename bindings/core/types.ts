@@ -130,8 +130,10 @@ export interface Core {
   setVmx(on: boolean): void;
   /** Gives the CPU AMD-V (AMD APM vol. 2, chapter 15): vendor "AuthenticAMD", CPUID
    *  8000_0001h ECX.SVM and 8000_000Ah, EFER.SVME, VM_CR, VM_HSAVE_PA and the SVM
-   *  instructions (VMRUN, VMLOAD, VMSAVE, STGI, CLGI, INVLPGA, VMMCALL). Off by default. */
-  setSvm(on: boolean): void;
+   *  instructions (VMRUN, VMLOAD, VMSAVE, STGI, CLGI, INVLPGA, VMMCALL). Off by default.
+   *  `nrips` also reports NRIPS (CPUID 8000_000Ah EDX bit 3) and writes NRIP at every
+   *  #VMEXIT; without it NRIP is written only for svmHostEnter's entries. */
+  setSvm(on: boolean, nrips?: boolean): void;
   /** True when an external interrupt would be taken now (IF=1, no interrupt shadow). */
   canInjectInterrupt(): boolean;
   /** Delivers external interrupt `vector` before the next instruction (the caller checked
