@@ -22,32 +22,36 @@ export const NPF_ID: u64 = 16;
 export const NPF_FINAL: u64 = <u64>1 << 32;
 export const NPF_TABLE: u64 = <u64>1 << 33;
 
-/** The format of the current nested tables, set at VMRUN. */
-export let nptLong: bool = false;
+/** Whether the legacy format has 4-MB pages (the host's CR4.PSE at VMRUN). */
 export let nptPse: bool = false;
-export let nptRoot: u32 = 0;
-export function nptSetup(root: u64, long: bool, pse: bool): void {
-  nptRoot = <u32>root & 0xfffff000; nptLong = long; nptPse = pse;
-}
+export function setNptPse(on: bool): void { nptPse = on; }
+let nptRoot: u32 = 0;
 
 /** Result of nptWalk: the host-physical address, or the #NPF error code (nptFault != 0). */
 export let nptHpa: u32 = 0;
 export let nptFault: u64 = 0;
 /** Memory references of the last walk (for the counters). */
 export let nptRefs: u32 = 0;
+/** The permissions of a successful walk (mem/nested.ts ACC_* bits: read 1, write 2,
+ *  execute 4) and whether its leaf is dirty: the TLB may not let writes through a page
+ *  that is not. */
+export let nptPerm: u32 = 0;
+export let nptDirty: bool = false;
 
 const E_P: u32 = 1, E_RW: u32 = 2, E_US: u32 = 4, E_A: u32 = 0x20, E_D: u32 = 0x40;
 const E_PS: u32 = 0x80;
 
 /** Translates guest-physical `gpa`: `write`, `fetch`; `table` when the access is the
  *  guest's own page walk. Returns false with nptFault set on a nested page fault. */
-export function nptWalk(gpa: u32, write: bool, fetch: bool, table: bool): bool {
+export function nptWalk(gpa: u32, write: bool, fetch: bool, table: bool, long: bool,
+  root: u32): bool {
   nptFault = 0;
   nptRefs = 0;
+  nptRoot = root & 0xfffff000;
   const kind: u64 = table ? NPF_TABLE : NPF_FINAL;
   const base: u64 = kind | NPF_US | (write || table ? NPF_RW : 0) | (fetch ? NPF_ID : 0);
   const w = write || table;
-  return nptLong ? walkLong(gpa, w, fetch, base) : walkLegacy(gpa, w, base);
+  return long ? walkLong(gpa, w, fetch, base) : walkLegacy(gpa, w, base);
 }
 
 function walkLegacy(gpa: u32, write: bool, base: u64): bool {
@@ -60,6 +64,7 @@ function walkLegacy(gpa: u32, write: bool, base: u64): bool {
     if (!allowed(pde, write)) { nptFault = base | NPF_P; return false; }
     const npde = pde | E_A | (write ? E_D : 0);
     if (npde != pde) physWrite32(pdeAddr, npde);
+    setPerm(pde, npde, false);
     nptHpa = (pde & 0xffc00000) | (gpa & 0x3fffff);
     return true;
   }
@@ -71,8 +76,14 @@ function walkLegacy(gpa: u32, write: bool, base: u64): bool {
   if ((pde & E_A) == 0) { pde |= E_A; physWrite32(pdeAddr, pde); }
   const npte = pte | E_A | (write ? E_D : 0);
   if (npte != pte) physWrite32(pteAddr, npte);
+  setPerm(pde & pte, npte, false);
   nptHpa = (pte & 0xfffff000) | (gpa & 0xfff);
   return true;
+}
+
+function setPerm(perm: u32, leaf: u32, nx: bool): void {
+  nptPerm = (perm & E_US) == 0 ? 0 : 1 | ((perm & E_RW) != 0 ? 2 : 0) | (nx ? 0 : 4);
+  nptDirty = (leaf & E_D) != 0;
 }
 
 /** User access rights (every nested access is a user access, 15.25.5). */
@@ -107,6 +118,7 @@ function walkLong(gpa: u32, write: bool, fetch: bool, base: u64): bool {
       if (!allowed(perm, write) || (fetch && nx)) { nptFault = base | NPF_P; return false; }
       const nlo = lo | E_A | (write ? E_D : 0);
       if (nlo != lo) physWrite32(at, nlo);
+      setPerm(perm, nlo, nx);
       nptHpa = ps ? (lo & 0xffe00000) | (gpa & 0x1fffff) : (lo & 0xfffff000) | (gpa & 0xfff);
       return true;
     }

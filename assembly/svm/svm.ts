@@ -56,6 +56,12 @@ import {
   pr8, pr16, pr32, pr64, pw8, pw16, pw32, pw64, loadSeg, saveSeg, vmcbForget,
 } from './vmcb';
 import { inSvmGuest, svmHostOwned, setSvmGuest } from './mode';
+import { svmSvmInsn } from './intercepts';
+import { setNptPse } from './npt';
+import { setNested, NESTED_OFF, NESTED_NPT32, NESTED_NPT64 } from '../mem/nested';
+import { tlbWorldSwitch, tagDrop } from '../mem/tags';
+import { S_CNT_VMENTRY } from '../generated/layout';
+import { CR4_PSE } from '../cpu/state';
 
 /** EFER.SVME, bit 12 (APM vol. 2, 3.1.7). The only EFER bit of this core: no long mode, no
  *  SYSCALL, no NX (CPUID 8000_0001h EDX reports none of them). */
@@ -102,7 +108,7 @@ const MSRPM_BYTES: u64 = 0x2000;
 
 // ---- CPUID (the extended leaves an SVM CPU answers) ----
 /** Leaves 8000_0000h..8000_000Ah of a CPU with SVM; false for any other leaf. */
-export function svmCpuid(leaf: u32): bool {
+export function svmCpuidLeaf(leaf: u32): bool {
   if (!svmEnabled() || (leaf & 0xffff0000) != 0x80000000) return false;
   let a: u32 = 0, b: u32 = 0, c: u32 = 0, d: u32 = 0;
   if (leaf == 0x80000000) {
@@ -164,7 +170,7 @@ export function svmMsrWrite(index: u32, v: u64): void {
   }
 }
 
-// ---- The exit being raised (recorded by the intercept, written by svmExitPerform) ----
+// ---- The exit being raised (recorded by the intercept, written by svmWorldExit) ----
 export let exitCode: i64 = 0;
 export let exitInfo1: u64 = 0;
 export let exitInfo2: u64 = 0;
@@ -392,9 +398,33 @@ function loadHost(h: u32): void {
   updateDebug();
 }
 
-/** TLB_CONTROL at VMRUN (15.16.1). The TLB is flushed at every world switch anyway (its
- *  entries carry no ASID), which is what every value asks for and more. */
-function tlbControl(): void { tlbFlushAll(false); }
+/** TLB_CONTROL at VMRUN (15.16.1): 1 flushes the entries of every ASID, 3 and 7 those of
+ *  the guest's ASID (7: its non-global ones; all of them here, a superset). Then the world
+ *  switch from the host's ASID 0 to the guest's (mem/tags.ts: with tags off, a flush). */
+function tlbControl(v: u32, asid: u32): void {
+  const tc = pr8(v + VMCB_TLB_CONTROL);
+  if (tc == VMCB_TLB_CONTROL_FLUSH_ALL_ASID) { tagDrop(0, true); tlbFlushAll(false); }
+  else if (tc == VMCB_TLB_CONTROL_FLUSH_ASID || tc == VMCB_TLB_CONTROL_FLUSH_ASID_LOCAL) {
+    tagDrop(asid, false);
+  }
+  tlbWorldSwitch(0, asid);
+}
+
+/** Selects the nested tables of guest mode (15.25.3): the legacy 2-level format for a
+ *  guest's own VMM (this CPU's host mode is 32-bit without PAE; 4-MB pages with its
+ *  CR4.PSE), the long-mode 4-level format for the TypeScript VMM (a 64-bit host). */
+function nestedSetup(hostOwned: bool, hostCr4: u32): void {
+  if (ld32(S_SVM_NP) == 0) { setNested(NESTED_OFF, 0, false); return; }
+  setNptPse((hostCr4 & CR4_PSE) != 0);
+  setNested(hostOwned ? NESTED_NPT64 : NESTED_NPT32, <u32>ld64(S_SVM_NCR3) & 0xfffff000, false);
+}
+
+/** The state block was replaced while in guest mode (loadState): the nested tables again
+ *  (the host's CR4 from the host save area). */
+export function svmResync(): void {
+  const host = svmHostOwned();
+  nestedSetup(host, host ? 0 : pr32(<u32>ld64(S_VM_HSAVE_PA) + VMCB_CR4));
+}
 
 /**
  * Enters guest mode with the VMCB at physical `v` (VMRUN after its instruction checks, or
@@ -412,8 +442,11 @@ export function svmEnter(v: u32, hostOwned: bool): u32 {
   }
   store<u64>(STATE_BASE + S_SVM_CACHED, <u64>v | 1);
   store<u64>(STATE_BASE + S_SVM_VMCB, <u64>v);
+  const hostCr4 = ld32(S_CR4);
   loadGuest(v);
-  tlbControl();
+  tlbControl(v, ld32(S_SVM_ASID));
+  nestedSetup(hostOwned, hostCr4);
+  store<u64>(STATE_BASE + S_CNT_VMENTRY, ld64(S_CNT_VMENTRY) + 1);
   st32(S_GIF_CLEAR, 0); // VMRUN sets GIF (15.17)
   injEvent = pr32(v + VMCB_EVENTINJ);
   injError = pr32(v + VMCB_EVENTINJ_ERROR_CODE);
@@ -434,7 +467,7 @@ export function writeInvalid(v: u32): void {
  * loads the host state from the host save area. Returns true when the exit goes to the
  * host (svmHostEnter's caller), false when the guest's VMM continues.
  */
-export function svmExitPerform(): bool {
+export function svmWorldExit(): bool {
   const v = vmcbAddr();
   vmcbForget();
   saveGuest(v);
@@ -450,11 +483,12 @@ export function svmExitPerform(): bool {
   clearInjection();
   exitIntInfo = 0;
   setSvmGuest(false, false);
+  setNested(NESTED_OFF, 0, false);
+  tlbWorldSwitch(ld32(S_SVM_ASID), 0);
+  needAttention();
   if (host) return true;
   st32(S_GIF_CLEAR, 1);
   loadHost(<u32>ld64(S_VM_HSAVE_PA));
-  tlbFlushAll(false);
-  needAttention();
   return false;
 }
 
@@ -475,10 +509,9 @@ function raxPage(): i64 {
   return <i64>a;
 }
 
-/** Hook for instruction intercepts in guest mode (set by the intercept layer): true when
- *  a #VMEXIT was raised for `code`. */
-export let svmInsnIntercept: (code: i64) => bool = (code: i64): bool => false;
-export function setSvmInsnIntercept(f: (code: i64) => bool): void { svmInsnIntercept = f; }
+/** In guest mode, the instruction's intercept (assembly/svm/intercepts.ts): true when a
+ *  #VMEXIT was raised. */
+@inline function svmInsnIntercept(code: i64): bool { return svmSvmInsn(<u32>code); }
 
 /** 0F 01 with mod = 11b, reg 3 (ModRM D8-DF): the SVM instructions by rm. */
 export function group7Svm(rm: u32): void {
@@ -574,14 +607,14 @@ function skinit(): void {
   void SVM_EXIT_SKINIT;
 }
 /** INVLPGA rAX, ECX (15.16.3): drops the TLB entries of the page at virtual address rAX in
- *  ASID ECX. Entries carry no ASID here: the page goes in the current address space; for
- *  another ASID the whole TLB is flushed (a superset of what is asked). */
+ *  ASID ECX: in the live TLB for the current ASID; for another ASID, every entry kept for
+ *  it (mem/tags.ts; a superset of the one page). */
 function invlpga(): void {
   if (!svmChecks()) return;
   if (inSvmGuest() && svmInsnIntercept(SVM_EXIT_INVLPGA)) return;
   const asid = reg32(ECX);
   const cur: u32 = inSvmGuest() ? ld32(S_SVM_ASID) : 0;
-  if (asid == cur) tlbFlushPage(rax()); else tlbFlushAll(false);
+  if (asid == cur) tlbFlushPage(rax()); else tagDrop(asid, false);
 }
 
 /** TSC offset of guest mode (15.8.2): added to RDTSC/RDTSCP and RDMSR of the TSC. */

@@ -18,7 +18,9 @@
 // information leaf is returned"). The hypervisor layers claim 0x40000000 themselves.
 import { EAX, EBX, ECX, EDX, reg32, setReg32 } from '../state';
 import { vmxEnabled } from './vmx';
-import { svmEnabled, svmCpuid } from '../../svm/svm';
+import { svmEnabled, svmCpuidLeaf } from '../../svm/svm';
+import { guestMode } from '../../vmm/guest';
+import { icptCpuid } from '../../vmm/intercept';
 
 /** The highest basic leaf. */
 export const CPUID_MAX_BASIC: u32 = 1;
@@ -40,9 +42,10 @@ export const FEAT_VMX: u32 = 1 << 5;
 export const LEAF1_EAX: u32 = (6 << 8) | (8 << 4) | 0;
 
 export function cpuid(): void {
+  if (guestMode != 0 && icptCpuid()) return; // CPUID always exits (SDM vol. 3C, 26.1.2)
   let leaf = reg32(EAX);
   // With SVM the CPU answers the extended leaves an AMD CPU has (assembly/svm/svm.ts).
-  if (svmCpuid(leaf)) return;
+  if (svmCpuidLeaf(leaf)) return;
   if (leaf > CPUID_MAX_BASIC) leaf = CPUID_MAX_BASIC;
   let a: u32 = 0, b: u32 = 0, c: u32 = 0, d: u32 = 0;
   if (leaf == 0) {

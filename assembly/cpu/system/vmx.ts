@@ -34,6 +34,9 @@ import {
   MSR_IA32_FEATURE_CONTROL, MSR_IA32_VMX_BASIC, MSR_IA32_VMX_CR0_FIXED0, MSR_IA32_VMX_CR0_FIXED1,
   MSR_IA32_VMX_CR4_FIXED0, MSR_IA32_VMX_CR4_FIXED1, MSR_IA32_VMX_VMCS_ENUM,
   FEATURE_CONTROL_LOCKED, FEATURE_CONTROL_VMX_INSIDE_SMX, FEATURE_CONTROL_VMX_OUTSIDE_SMX,
+  EXIT_REASON_VMON, EXIT_REASON_VMOFF, EXIT_REASON_VMCLEAR, EXIT_REASON_VMPTRLD,
+  EXIT_REASON_VMPTRST, EXIT_REASON_VMREAD, EXIT_REASON_VMWRITE, EXIT_REASON_VMLAUNCH,
+  EXIT_REASON_VMRESUME,
 } from '../../generated/vmx';
 import { a20Mask, physRead32, physWrite32 } from '../../mem/phys';
 import { reg32, CR4_VALID } from '../state';
@@ -44,6 +47,8 @@ import {
 import { faulted, raiseGP, raiseUD } from '../fault';
 import { materialize, flags, setFlagsWord, CF, PF, AF, ZF, SF, OF } from '../flags';
 import { protectedMode, v86Mode } from './segments';
+import { guestMode, GUEST_VMX } from '../../vmm/guest';
+import { icptVmxInsn, icptVmcall } from '../../vmm/intercept';
 
 /** CR4.VMXE (SDM vol. 3A, 2.5). */
 export const CR4_VMXE: u32 = 1 << 13;
@@ -155,7 +160,9 @@ export function vmxMsrWrite(index: u32, v: u64): void {
 /** In VMX operation CR0 and CR4 keep their fixed bits (SDM vol. 3C, 24.8): a MOV to CR0 or
  *  CR4 that would change one is #GP(0). True when `v` may be written to CR`n`. */
 export function crAllowedInVmx(n: u32, v: u32): bool {
-  if (!inVmxOperation()) return true;
+  // In non-root operation the fixed bits are the host's business: it owns them through the
+  // guest/host masks (SDM vol. 3C, 26.3).
+  if (!inVmxOperation() || guestMode != 0) return true;
   if (n == 0) return (v & VMX_CR0_FIXED0) == VMX_CR0_FIXED0 && (v & ~VMX_CR0_FIXED1) == 0;
   return (v & VMX_CR4_FIXED0) == VMX_CR4_FIXED0 && (v & ~VMX_CR4_FIXED1) == 0;
 }
@@ -181,7 +188,14 @@ function readIn(base: u32): void {
 /** #UD unless in VMX operation, in protected mode and not in V86 mode; then #GP(0) unless
  *  CPL 0 (the first lines of every pseudocode in chapter 31; IA32_EFER.LMA is always 0
  *  here). True when the instruction may go on. */
-function rootChecks(): bool {
+function rootChecks(reason: u32): bool {
+  // In VMX non-root operation (which is VMX operation) the instruction exits, after the
+  // #UD checks (SDM vol. 3C, 26.1.2 and the pseudocode of chapter 31).
+  if (guestMode == GUEST_VMX) {
+    if (!protectedMode() || v86Mode()) raiseUD();
+    else icptVmxInsn(reason);
+    return false;
+  }
   if (!inVmxOperation() || !protectedMode() || v86Mode()) { raiseUD(); return false; }
   if (cpl() != 0) { raiseGP(0); return false; }
   return true;
@@ -216,6 +230,7 @@ export function group9Vmx(r: u32): void {
 function vmxon(): void {
   const cr4 = load<u32>(STATE_BASE + S_CR4);
   if (!protectedMode() || (cr4 & CR4_VMXE) == 0 || v86Mode()) { raiseUD(); return; }
+  if (guestMode == GUEST_VMX) { icptVmxInsn(EXIT_REASON_VMON); return; }
   if (inVmxOperation()) {
     if (cpl() != 0) { raiseGP(0); return; }
     vmFail(VMXERR_VMXON_IN_VMX_ROOT_OPERATION);
@@ -240,7 +255,7 @@ function vmxon(): void {
 /** VMXOFF (31.3): leaves VMX operation. The current VMCS's cached data is dropped, as the
  *  SDM allows (software must VMCLEAR first to keep it, 24.11.1). */
 export function vmxoff(): void {
-  if (!rootChecks()) return;
+  if (!rootChecks(EXIT_REASON_VMOFF)) return;
   store<u32>(STATE_BASE + S_VMX_OP, 0);
   store<u64>(STATE_BASE + S_VMCS_PTR, NO_VMCS);
   vmSucceed();
@@ -248,7 +263,7 @@ export function vmxoff(): void {
 
 /** VMCLEAR m64 (31.3). */
 function vmclear(): void {
-  if (!rootChecks()) return;
+  if (!rootChecks(EXIT_REASON_VMCLEAR)) return;
   const a = readPointer(); if (faulted) return;
   if (!validAddr(a)) { vmFail(VMXERR_VMCLEAR_INVALID_ADDRESS); return; }
   if (a == load<u64>(STATE_BASE + S_VMXON_PTR)) { vmFail(VMXERR_VMCLEAR_VMXON_POINTER); return; }
@@ -264,7 +279,7 @@ function vmclear(): void {
 
 /** VMPTRLD m64 (31.3). */
 function vmptrld(): void {
-  if (!rootChecks()) return;
+  if (!rootChecks(EXIT_REASON_VMPTRLD)) return;
   const a = readPointer(); if (faulted) return;
   if (!validAddr(a)) { vmFail(VMXERR_VMPTRLD_INVALID_ADDRESS); return; }
   if (a == load<u64>(STATE_BASE + S_VMXON_PTR)) { vmFail(VMXERR_VMPTRLD_VMXON_POINTER); return; }
@@ -280,7 +295,7 @@ function vmptrld(): void {
 
 /** VMPTRST m64 (31.3): stores the current-VMCS pointer (all ones when none). */
 function vmptrst(): void {
-  if (!rootChecks()) return;
+  if (!rootChecks(EXIT_REASON_VMPTRST)) return;
   probeWrite(eaSeg, eaOff, 8); if (faulted) return;
   const p = currentVmcs();
   wr32(eaSeg, eaOff, <u32>p); if (faulted) return;
@@ -292,7 +307,7 @@ function vmptrst(): void {
  *  zero-extended when the field is narrower. */
 export function vmread(): void {
   decodeModrm(); if (faulted) return;
-  if (!rootChecks()) return;
+  if (!rootChecks(EXIT_REASON_VMREAD)) return;
   if (currentVmcs() == NO_VMCS) { vmFailInvalid(); return; }
   const slot = vmcsSlot(reg32(regField()));
   if (slot < 0) { vmFailValid(VMXERR_UNSUPPORTED_VMCS_COMPONENT); return; }
@@ -305,7 +320,7 @@ export function vmread(): void {
  *  The VM-exit information fields are read-only (IA32_VMX_MISC bit 29 is 0). */
 export function vmwrite(): void {
   decodeModrm(); if (faulted) return;
-  if (!rootChecks()) return;
+  if (!rootChecks(EXIT_REASON_VMWRITE)) return;
   if (currentVmcs() == NO_VMCS) { vmFailInvalid(); return; }
   const enc = reg32(regField());
   const slot = vmcsSlot(enc);
@@ -332,6 +347,7 @@ export function group7Vmx(rm: u32): void {
 /** VMCALL in VMX root operation (31.3): without the dual-monitor treatment of SMIs and SMM,
  *  VMfail(1). Outside VMX operation #UD. */
 function vmcall(): void {
+  if (guestMode == GUEST_VMX) { icptVmcall(); return; } // always exits (26.1.2)
   if (!inVmxOperation() || v86Mode()) { raiseUD(); return; }
   if (cpl() != 0) { raiseGP(0); return; }
   vmFail(VMXERR_VMCALL_IN_VMX_ROOT_OPERATION);
@@ -340,7 +356,7 @@ function vmcall(): void {
 /** VMLAUNCH / VMRESUME (31.3) up to the checks of the controls: no VM entry yet, so every
  *  entry fails there with VMfailValid(7). Not checked: blocking by MOV SS (error 26). */
 function vmentry(resume: bool): void {
-  if (!rootChecks()) return;
+  if (!rootChecks(resume ? EXIT_REASON_VMRESUME : EXIT_REASON_VMLAUNCH)) return;
   if (currentVmcs() == NO_VMCS) { vmFailInvalid(); return; }
   const launched = load<u32>(STATE_BASE + S_VMCS_LAUNCHED) != 0;
   if (!resume && launched) { vmFailValid(VMXERR_VMLAUNCH_NONCLEAR_VMCS); return; }

@@ -1,2 +1,0 @@
-// Where assembly/svm/ meets the shared non-root layer: raising a #VMEXIT.
-export function svmRaise(): void {}
