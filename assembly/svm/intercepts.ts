@@ -32,10 +32,11 @@ import {
 } from '../cpu/system/interrupts';
 import { TASK_JMP, TASK_IRET } from '../cpu/system/task';
 import {
-  NO_EXIT, GUEST_SVM, countExit, vectoring, vectoringCode, clearVectoring, injecting,
+  NO_EXIT, GUEST_SVM, countExit, vectoringFirst, vectoringFirstCode, clearVectoring, injecting,
   setInjecting, setGuestAttn,
 } from '../vmm/guest';
 import { ACC_WRITE, ACC_EXEC } from '../mem/nested';
+import { pfLinear } from '../mem/tlb';
 import {
   recordExit, exitCode, setExitIntInfo, svmWorldExit, injEvent, injError, clearInjection,
   svmResync,
@@ -234,7 +235,8 @@ export function svmTaskSwitch(selector: u32, source: u32): bool {
 export function svmException(vector: u32, code: u32, hasCode: bool, type: u32): bool {
   if (injecting || type == EV_NMI) return false;
   if (vector >= 32 || ((ld(S_SVM_ICPT_EXC) >> vector) & 1) == 0) return false;
-  const info2: u64 = vector == 14 ? <u64>ld(S_CR2) : 0;
+  // An intercepted #PF leaves CR2 alone (the linear address is in pfLinear).
+  const info2: u64 = vector == 14 ? <u64>pfLinear : 0;
   return eventExit(SVM_EXIT_EXCP0 + <i64>vector, hasCode ? <u64>code : 0, info2);
 }
 
@@ -254,15 +256,18 @@ function slotOf(code: i64): u32 {
 
 /** EXITINTINFO (15.7.2) of the event whose delivery was under way, from the shared layer's
  *  record (the VMX interruption-information format): SVM types 0 INTR, 2 NMI, 3 exception
- *  (VMX 3, 5 and 6: hardware and software exceptions), 4 software interrupt. */
+ *  (VMX 3, 5 and 6: hardware and software exceptions), 4 software interrupt. The event is
+ *  the first of the chain: an exception during its delivery, the #DF and the shutdown that
+ *  may follow report it (as QEMU's svm-events reference records; Bochs has no SHUTDOWN
+ *  intercept). */
 function intInfo(): u64 {
-  const v = vectoring;
+  const v = vectoringFirst;
   if ((v & 0x80000000) == 0) return 0;
   let t = (v >> 8) & 7;
   if (t == 5 || t == 6) t = VMCB_EVENT_TYPE_EXCEPTION;
   const ev = (v & 0x800) != 0;
   let r: u64 = <u64>((v & 0xff) | (t << 8) | (ev ? 0x800 : 0) | 0x80000000);
-  if (ev) r |= <u64>vectoringCode << 32;
+  if (ev) r |= <u64>vectoringFirstCode << 32;
   return r;
 }
 

@@ -617,5 +617,5 @@ function invlpga(): void {
   if (asid == cur) tlbFlushPage(rax()); else tagDrop(asid, false);
 }
 
-/** TSC offset of guest mode (15.8.2): added to RDTSC/RDTSCP and RDMSR of the TSC. */
-export function tscOffset(): u64 { return inSvmGuest() ? ld64(S_SVM_TSC_OFFSET) : 0; }
+/** TSC_OFFSET of guest mode (table B-1; APM vol. 2, 15.30.5): added to what RDTSC reads. */
+export function svmTscOffset(): u64 { return ld64(S_SVM_TSC_OFFSET); }
