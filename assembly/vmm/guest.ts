@@ -12,6 +12,7 @@ import {
 } from '../generated/layout';
 import { vmxExitPerform, vmxBoundary, vmxReload } from '../vmx/exits';
 import { svmExitPerform, svmBoundary, svmReload } from '../svm/intercepts';
+import { setNested, NESTED_OFF } from '../mem/nested';
 
 export const GUEST_NONE: u32 = 0;
 export const GUEST_VMX: u32 = 1;
@@ -46,6 +47,8 @@ export function syncGuestMode(): void {
   guestMode = m;
   hostOwned = m != GUEST_NONE && load<u32>(STATE_BASE + S_HOST_OWNED) != 0;
   guestAttn = false;
+  // Out of non-root operation no nested format applies (a reset in the middle of a guest).
+  if (m == GUEST_NONE) setNested(NESTED_OFF, 0, false);
   if (m == GUEST_VMX) vmxReload();
   else if (m == GUEST_SVM) svmReload();
 }
