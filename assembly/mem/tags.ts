@@ -47,13 +47,18 @@ export function tagDrop(tag: u32, all: bool): void {
 
 let victim: u32 = 0;
 
-/** A world switch from address space `from` to `to`. */
+/** No tag: a guest without VPID/ASID, whose switches always flush. */
+export const TAG_NONE: u32 = 0xffffffff;
+
+/** A world switch from address space `from` to `to` (0 the host, TAG_NONE untagged). */
 export function tlbWorldSwitch(from: u32, to: u32): void {
   init();
-  if (load<u32>(STATE_BASE + S_TLB_TAGS) == 0 || fillCount > <u32>FILL_LOG_MAX || from == to) {
-    if (from != to || load<u32>(STATE_BASE + S_TLB_TAGS) == 0) tlbFlushAll(false);
+  if (load<u32>(STATE_BASE + S_TLB_TAGS) == 0 || fillCount > <u32>FILL_LOG_MAX ||
+    from == TAG_NONE || to == TAG_NONE) {
+    tlbFlushAll(false);
     return;
   }
+  if (from == to) return;
   // Save the live entries under `from`.
   let slot = findSlot(from);
   if (slot < 0) {

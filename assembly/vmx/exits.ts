@@ -11,7 +11,7 @@ import {
   STATE_BASE, S_EIP, S_EFLAGS, S_ESP, S_CR0, S_CR2, S_CR3, S_CR4, S_DR7, S_SEG, SEG_SIZE, SEG_SEL,
   SEG_BASE, SEG_LIMIT, SEG_ACCESS, S_GDTR_BASE, S_GDTR_LIMIT, S_IDTR_BASE, S_IDTR_LIMIT,
   S_SYSENTER_CS, S_SYSENTER_ESP, S_SYSENTER_EIP, S_INT_SHADOW, S_NMI_PENDING, S_NMI_BLOCKED,
-  S_INTR_PENDING, S_HALTED, S_VMX_PREEMPT, S_TSC_PER_INSN, S_TLB_TAGS, EXIT_VMEXIT,
+  S_INTR_PENDING, S_HALTED, S_CPL, S_VMX_PREEMPT, S_TSC_PER_INSN, S_TLB_TAGS, EXIT_VMEXIT,
   EXIT_SHUTDOWN, S_EXIT_REASON, S_EXIT_DETAIL, WHY_TRIPLE_FAULT,
 } from '../generated/layout';
 import {
@@ -144,7 +144,6 @@ function updateAttn(): void {
 
 /** The state block was replaced while in non-root operation (loadState). */
 export function vmxReload(): void {
-  injectInfo = 0;
   lastTick = boundaryTick;
   vmxCache();
 }
@@ -482,8 +481,8 @@ export function armInjection(info: u32, code: u32, len: u32): void {
   injectLen = len;
   updateAttn();
 }
-/** Starts counting boundaries at entry (MTF, the preemption timer). */
-export function markEntry(): void { lastTick = boundaryTick; }
+/** Starts counting boundaries at entry (MTF, the preemption timer); no injection yet. */
+export function markEntry(): void { lastTick = boundaryTick; injectInfo = 0; }
 
 // ---- Saving the guest state, loading the host state (28.3 .. 28.5) ----
 @inline function segAddr(s: u32): u32 { return STATE_BASE + S_SEG + s * SEG_SIZE; }
@@ -599,6 +598,7 @@ export function loadHost(): void {
   store<u32>(STATE_BASE + S_ESP, vr(VMCS_HOST_RSP));
   store<u32>(STATE_BASE + S_INT_SHADOW, 0);
   store<u32>(STATE_BASE + S_HALTED, 0);
+  store<u32>(STATE_BASE + S_CPL, 0);
   reloadWorking(vr(VMCS_HOST_RIP), 2); // RFLAGS = 2 (28.5.3)
   // The host's CPL is 0 (its CS DPL).
   tlbFlushAll(false);
@@ -629,7 +629,7 @@ export function vmxExitPerform(): u32 {
   storeMsrs();
   setNested(NESTED_OFF, 0, false);
   const owned = hostOwned;
-  const vpid = (proc2Ctl & P2_VPID) != 0 ? vr(VMCS_VIRTUAL_PROCESSOR_ID) : 0;
+  const vpid = (proc2Ctl & P2_VPID) != 0 ? vr(VMCS_VIRTUAL_PROCESSOR_ID) : 0xffffffff;
   setGuestMode(GUEST_NONE, false);
   guestTscOffset = 0;
   tlbWorldSwitch(vpid, 0);

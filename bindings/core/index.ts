@@ -10,6 +10,12 @@ import { readLinearBytes } from './linear.js';
 
 export type * from './types.js';
 
+/** A misused VMCS interface (unknown encoding, read-only field): `error` is the
+ *  VM-instruction error number VMREAD/VMWRITE would give (SDM vol. 3C, 31.4). */
+export class VmcsError extends Error {
+  constructor(message: string, readonly error: number) { super(message); }
+}
+
 /** The raw exports of assembly/index.ts. */
 interface CoreExports {
   memory: WebAssembly.Memory;
@@ -28,6 +34,15 @@ interface CoreExports {
   readMsr(index: number): bigint;
   writeMsr(index: number, v: bigint): number;
   lastMsrOk(): number;
+  addVmmRam(bytes: number): number;
+  vmcsFieldOk(enc: number): number;
+  vmcsRead(enc: number): bigint;
+  vmcsWrite(enc: number, v: bigint): number;
+  vmcsClearHost(): void;
+  vmxHostEnter(): number;
+  hostEmulate(budget: number): number;
+  setNestedCaches(pwc: number, ntlb: number): void;
+  setTlbTags(on: number): void;
 }
 
 const REG_OFFSETS: Record<RegName, number> = {
@@ -46,6 +61,11 @@ const COUNTERS: Record<string, number> = {
   exceptions: L.S_CNT_EXC, ioExits: L.S_CNT_IO, mmioExits: L.S_CNT_MMIO,
   tlbFlushes: L.S_CNT_TLB_FLUSH,
   slowBoundaries: L.S_CNT_SLOW,
+  vmEntries: L.S_CNT_VMENTRY, vmExits: L.S_CNT_VMEXIT, vmcsReads: L.S_CNT_VMCS_READ,
+  vmcsWrites: L.S_CNT_VMCS_WRITE, nestedWalks: L.S_CNT_NWALK,
+  nestedWalkMemRefs: L.S_CNT_NWALK_REFS, pwcHits: L.S_CNT_PWC_HIT, pwcMisses: L.S_CNT_PWC_MISS,
+  nestedTlbHits: L.S_CNT_NTLB_HIT, nestedTlbMisses: L.S_CNT_NTLB_MISS,
+  tlbSurvivors: L.S_CNT_TLB_SURVIVE, emulatedInstructions: L.S_CNT_EMULATED,
 };
 
 /** Base and limit of GDTR and IDTR. */
@@ -288,7 +308,9 @@ export class WasmCore implements Core {
 
   run(budget: number): Exit {
     if (!Number.isFinite(budget) || budget < 0) throw new RangeError(`run: bad budget ${budget}`);
-    const reason = this.x.run(Math.min(budget, 0xffffffff) >>> 0);
+    return this.exitOf(this.x.run(Math.min(budget, 0xffffffff) >>> 0));
+  }
+  private exitOf(reason: number): Exit {
     switch (reason) {
       case L.EXIT_BUDGET: return { reason: 'budget' };
       case L.EXIT_IO: case L.EXIT_MMIO: {
@@ -306,6 +328,7 @@ export class WasmCore implements Core {
       case L.EXIT_IRQ_WINDOW: return { reason: 'irq-window' };
       case L.EXIT_SHUTDOWN:
         return { reason: 'shutdown', why: WHY[this.get32(L.S_EXIT_DETAIL)] ?? 'shutdown' };
+      case L.EXIT_VMEXIT: return { reason: 'vmexit' };
       default: return { reason: 'invalid', why: `unknown exit code ${reason}` };
     }
   }
@@ -314,6 +337,85 @@ export class WasmCore implements Core {
   setVmx(on: boolean): void { this.set32(L.S_VMX, on ? 1 : 0); }
   setSvm(on: boolean, nrips = false): void {
     this.set32(L.S_SVM, on ? (nrips ? 3 : 1) : 0);
+  }
+  addVmmRam(bytes: number): number {
+    if (!Number.isInteger(bytes) || bytes <= 0 || bytes > 0x40000000) {
+      throw new RangeError(`addVmmRam: bad size ${bytes}`);
+    }
+    const pa = this.x.addVmmRam(bytes >>> 0);
+    if (pa === 0) throw new Error(`addVmmRam: cannot allocate ${bytes} bytes of VMM RAM`);
+    this.views();
+    return pa >>> 0;
+  }
+  readHostPhys(addr: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    this.views();
+    for (let k = 0; k < length;) {
+      const h = this.hostPage('readHostPhys', addr + k);
+      const n = Math.min(length - k, 0x1000 - ((addr + k) & 0xfff));
+      out.set(this.u8.subarray(h, h + n), k);
+      k += n;
+    }
+    return out;
+  }
+  writeHostPhys(addr: number, data: Uint8Array): void {
+    this.views();
+    for (let k = 0; k < data.length;) {
+      const h = this.hostPage('writeHostPhys', addr + k);
+      const n = Math.min(data.length - k, 0x1000 - ((addr + k) & 0xfff));
+      this.u8.set(data.subarray(k, k + n), h);
+      k += n;
+    }
+    this.x.stateChanged(); // tables under the TLB and the nested caches may have changed
+  }
+  private hostPage(what: string, pa: number): number {
+    const h = Number.isInteger(pa) && pa >= 0 && pa < 2 ** 32 ? this.hostOf(pa) : undefined;
+    if (h === undefined) throw new RangeError(`${what}: 0x${pa.toString(16)} is not RAM`);
+    return h;
+  }
+  vmcsRead(enc: number): bigint {
+    if (!Number.isInteger(enc) || enc < 0 || !this.x.vmcsFieldOk(enc >>> 0)) {
+      throw new VmcsError(`vmcsRead: unsupported VMCS field 0x${enc.toString(16)}`, 12);
+    }
+    return BigInt.asUintN(64, this.x.vmcsRead(enc >>> 0));
+  }
+  vmcsWrite(enc: number, value: bigint | number): void {
+    if (!Number.isInteger(enc) || enc < 0) {
+      throw new VmcsError(`vmcsWrite: bad encoding ${enc}`, 12);
+    }
+    const v = BigInt.asUintN(64, BigInt(value));
+    const err = this.x.vmcsWrite(enc >>> 0, BigInt.asIntN(64, v));
+    if (err !== 0) {
+      throw new VmcsError(`vmcsWrite: field 0x${enc.toString(16)}: VM-instruction error ${err}` +
+        (err === 13 ? ' (read-only)' : ' (unsupported)'), err);
+    }
+  }
+  vmcsClearHost(): void { this.x.vmcsClearHost(); }
+  vmxHostEnter(): number {
+    const r = this.x.vmxHostEnter() >>> 0;
+    if (r === 0xffffffff) throw new Error('vmxHostEnter: no current VMCS, or already in a guest');
+    return r;
+  }
+  hostEmulate(budget: number): Exit {
+    if (!Number.isFinite(budget) || budget < 0) {
+      throw new RangeError(`hostEmulate: bad budget ${budget}`);
+    }
+    const r = this.x.hostEmulate(Math.min(budget, 0xffffffff) >>> 0) >>> 0;
+    if (r === 0xffffffff) throw new Error('hostEmulate: no current VMCS, or in a guest');
+    return this.exitOf(r);
+  }
+  setNestedCaches(pwc: boolean, ntlb: boolean): void {
+    this.x.setNestedCaches(pwc ? 1 : 0, ntlb ? 1 : 0);
+  }
+  setTlbTags(on: boolean): void { this.x.setTlbTags(on ? 1 : 0); }
+  /** Exits by VMX basic reason (SDM vol. 3C, appendix C): index = reason. */
+  vmxExitCounts(): number[] {
+    this.views();
+    const out: number[] = [];
+    for (let i = 0; i < L.VMX_EXIT_SLOTS; i++) {
+      out.push(Number(this.dv.getBigUint64(L.VMX_EXIT_COUNTS + 8 * i, true)));
+    }
+    return out;
   }
   canInjectInterrupt(): boolean {
     return (this.get32(L.S_EFLAGS) & (1 << 9)) !== 0 && this.get32(L.S_INT_SHADOW) === 0 &&
@@ -347,7 +449,8 @@ export class WasmCore implements Core {
     const keepRam = this.get32(L.S_RAM_BYTES), keepEnd = this.get32(L.S_ROM_END);
     const keepA20 = this.get32(L.S_A20_MASK);
     const keepStrio = this.get32(L.S_STRIO); // host settings, not guest state
-    const keepVmx = this.get32(L.S_VMX), keepSvm = this.get32(L.S_SVM);
+    const keepVmx = this.get32(L.S_VMX);
+    const keepCfg = [L.S_SVM, L.S_NESTED_CACHES, L.S_TLB_TAGS].map((o) => this.get32(o));
     this.views();
     this.u8.set(block, L.STATE_BASE);
     this.set32(L.S_RAM_BYTES, keepRam);
@@ -355,7 +458,7 @@ export class WasmCore implements Core {
     this.set32(L.S_A20_MASK, keepA20);
     this.set32(L.S_STRIO, keepStrio);
     this.set32(L.S_VMX, keepVmx);
-    this.set32(L.S_SVM, keepSvm);
+    [L.S_SVM, L.S_NESTED_CACHES, L.S_TLB_TAGS].forEach((o, i) => this.set32(o, keepCfg[i]));
     this.x.dropPendingIo();
     this.x.stateChanged();
   }

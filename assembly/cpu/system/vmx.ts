@@ -3,11 +3,11 @@
 // the capability MSRs they depend on (appendix A) and IA32_FEATURE_CONTROL (24.7). Off
 // unless the host configured the CPU with VMX (S_VMX): then CPUID.1:ECX.VMX is set, CR4.VMXE
 // is writable and these MSRs read; otherwise every instruction here is #UD (CR4.VMXE = 0).
-// Not yet: VM entry. VMLAUNCH and VMRESUME run their checks up to the controls and then
-// fail with VMfailValid(7), "VM entry with invalid control field(s)" (the launch-state
-// errors 4 and 5 come first; blocking by MOV SS, error 26, is not checked: the core keeps
-// one interrupt shadow for STI and MOV SS); VMCALL in VMX root operation fails as the SDM
-// says (VMfail(1)). There is no VMX non-root operation yet.
+// VMLAUNCH and VMRESUME check the launch state (errors 4 and 5) and enter through
+// assembly/vmx/entry.ts (chapter 27; blocking by MOV SS, error 26, is not checked: the core
+// keeps one interrupt shadow for STI and MOV SS); non-root operation and its exits are in
+// assembly/vmx/exits.ts. VMCALL in VMX root operation fails as the SDM says (VMfail(1)).
+// INVEPT and INVVPID are in invept() / invvpid() below.
 //
 // The VMCS region (SDM 25.2: its data layout past the first 8 bytes is implementation-
 // specific). Ours, in guest-physical memory, 4 KiB:
@@ -33,6 +33,10 @@ import {
   VMXERR_VMRESUME_NONLAUNCHED_VMCS, VMXERR_ENTRY_INVALID_CONTROL_FIELD, VMCS_VM_INSTRUCTION_ERROR,
   MSR_IA32_FEATURE_CONTROL, MSR_IA32_VMX_BASIC, MSR_IA32_VMX_CR0_FIXED0, MSR_IA32_VMX_CR0_FIXED1,
   MSR_IA32_VMX_CR4_FIXED0, MSR_IA32_VMX_CR4_FIXED1, MSR_IA32_VMX_VMCS_ENUM,
+  MSR_IA32_VMX_PINBASED_CTLS, MSR_IA32_VMX_TRUE_PINBASED_CTLS, MSR_IA32_VMX_PROCBASED_CTLS,
+  MSR_IA32_VMX_TRUE_PROCBASED_CTLS, MSR_IA32_VMX_PROCBASED_CTLS2, MSR_IA32_VMX_EXIT_CTLS,
+  MSR_IA32_VMX_TRUE_EXIT_CTLS, MSR_IA32_VMX_ENTRY_CTLS, MSR_IA32_VMX_TRUE_ENTRY_CTLS,
+  MSR_IA32_VMX_MISC, MSR_IA32_VMX_EPT_VPID_CAP,
   FEATURE_CONTROL_LOCKED, FEATURE_CONTROL_VMX_INSIDE_SMX, FEATURE_CONTROL_VMX_OUTSIDE_SMX,
   EXIT_REASON_VMON, EXIT_REASON_VMOFF, EXIT_REASON_VMCLEAR, EXIT_REASON_VMPTRLD,
   EXIT_REASON_VMPTRST, EXIT_REASON_VMREAD, EXIT_REASON_VMWRITE, EXIT_REASON_VMLAUNCH,
@@ -48,6 +52,11 @@ import { faulted, raiseGP, raiseUD } from '../fault';
 import { materialize, flags, setFlagsWord, CF, PF, AF, ZF, SF, OF } from '../flags';
 import { protectedMode, v86Mode } from './segments';
 import { guestMode, GUEST_VMX } from '../../vmm/guest';
+import { vmEntry, ENTRY_FAIL } from '../../vmx/entry';
+import {
+  PIN_DEFAULT1, PIN_ALLOWED1, PROC_DEFAULT1, PROC_TRUE_DEFAULT1, PROC_ALLOWED1, PROC2_ALLOWED1,
+  EXIT_DEFAULT1, EXIT_ALLOWED1, ENTRY_DEFAULT1, ENTRY_ALLOWED1, VMX_MISC, EPT_CAP_LO, EPT_CAP_HI,
+} from '../../vmx/caps';
 import { icptVmxInsn, icptVmcall } from '../../vmm/intercept';
 
 /** CR4.VMXE (SDM vol. 3A, 2.5). */
@@ -61,10 +70,15 @@ const REGION_LAUNCH: u32 = 8;
 const REGION_FIELDS: u32 = 16;
 /** IA32_VMX_BASIC (SDM vol. 3D, A.1): revision 30:0, region size 44:32, bit 48 (addresses
  *  of the VMXON region, VMCS and data structures limited to 32 bits: this core has no
- *  IA-32e mode), memory type 53:50 = 6 (write-back). Bit 55 is 0: no IA32_VMX_TRUE_*
- *  MSRs. */
+ *  IA-32e mode), memory type 53:50 = 6 (write-back), bit 54 (INS/OUTS exits report the
+ *  instruction information), bit 55 (the IA32_VMX_TRUE_*_CTLS MSRs exist:
+ *  assembly/vmx/caps.ts). */
 const VMX_BASIC: u64 = <u64>VMCS_REVISION | (VMCS_REGION_BYTES << 32) | (<u64>1 << 48) |
-  (<u64>6 << 50);
+  (<u64>6 << 50) | (<u64>1 << 54) | (<u64>1 << 55);
+/** A control capability MSR: allowed-0 settings in 31:0, allowed-1 in 63:32 (A.3). */
+@inline function ctls(default1: u32, allowed1: u32): u64 {
+  return (<u64>allowed1 << 32) | <u64>default1;
+}
 /** CR0 bits fixed to 1 in VMX operation, A.7: PE, NE, PG (without unrestricted guest). */
 export const VMX_CR0_FIXED0: u32 = 0x80000021;
 /** CR0 bits allowed to be 1, A.7: all (the core's MOV CR0 keeps the bits it has). */
@@ -78,6 +92,18 @@ const NO_VMCS: u64 = 0xffffffffffffffff;
 let errorSlot: i32 = -1;
 /** Bits 9:1 of IA32_VMX_VMCS_ENUM: the highest index of any supported encoding (A.9). */
 let enumIndex: u32 = 0;
+
+/** The current-VMCS pointer of a VMCS made by the TypeScript VMM (vmcsClearHost): outside
+ *  the 32-bit physical-address space, so that no VMCS region in memory can match it. */
+export const HOST_VMCS: u64 = 0x100000000;
+
+/** A fresh current VMCS for the TypeScript VMM (no VMXON needed): every field 0, launch
+ *  state clear (the fields after VMCLEAR are implementation-specific, SDM 25.11.3). */
+export function vmcsClearHost(): void {
+  store<u64>(STATE_BASE + S_VMCS_PTR, HOST_VMCS);
+  store<u32>(STATE_BASE + S_VMCS_LAUNCHED, 0);
+  memory.fill(VMCS_FIELDS, 0, <u32>VMCS_FIELD_COUNT << 2);
+}
 
 /** True when the host configured this CPU with VMX. */
 @inline export function vmxEnabled(): bool { return load<u32>(STATE_BASE + S_VMX) != 0; }
@@ -141,6 +167,20 @@ export function vmxMsrRead(index: u32): u64 {
   if (index == MSR_IA32_VMX_CR4_FIXED0) return VMX_CR4_FIXED0;
   if (index == MSR_IA32_VMX_CR4_FIXED1) return VMX_CR4_FIXED1;
   if (index == MSR_IA32_VMX_VMCS_ENUM) return enumIndex << 1;
+  if (index == MSR_IA32_VMX_PINBASED_CTLS || index == MSR_IA32_VMX_TRUE_PINBASED_CTLS) {
+    return ctls(PIN_DEFAULT1, PIN_ALLOWED1);
+  }
+  if (index == MSR_IA32_VMX_PROCBASED_CTLS) return ctls(PROC_DEFAULT1, PROC_ALLOWED1);
+  if (index == MSR_IA32_VMX_TRUE_PROCBASED_CTLS) return ctls(PROC_TRUE_DEFAULT1, PROC_ALLOWED1);
+  if (index == MSR_IA32_VMX_PROCBASED_CTLS2) return ctls(0, PROC2_ALLOWED1);
+  if (index == MSR_IA32_VMX_EXIT_CTLS || index == MSR_IA32_VMX_TRUE_EXIT_CTLS) {
+    return ctls(EXIT_DEFAULT1, EXIT_ALLOWED1);
+  }
+  if (index == MSR_IA32_VMX_ENTRY_CTLS || index == MSR_IA32_VMX_TRUE_ENTRY_CTLS) {
+    return ctls(ENTRY_DEFAULT1, ENTRY_ALLOWED1);
+  }
+  if (index == MSR_IA32_VMX_MISC) return <u64>VMX_MISC;
+  if (index == MSR_IA32_VMX_EPT_VPID_CAP) return ctls(EPT_CAP_LO, EPT_CAP_HI);
   vmxMsrOk = false;
   return 0;
 }
@@ -170,6 +210,7 @@ export function crAllowedInVmx(n: u32, v: u32): bool {
 // ---- VMCS storage ----
 /** Writes the current VMCS back to its region (fields and launch state). */
 function writeBack(): void {
+  if ((currentVmcs() >> 32) != 0) return; // the host's VMCS (vmcsClearHost) has no region
   const base = <u32>currentVmcs();
   physWrite32(base + REGION_LAUNCH, load<u32>(STATE_BASE + S_VMCS_LAUNCHED));
   for (let i: i32 = 0; i < VMCS_FIELD_COUNT; i++) {
@@ -361,5 +402,9 @@ function vmentry(resume: bool): void {
   const launched = load<u32>(STATE_BASE + S_VMCS_LAUNCHED) != 0;
   if (!resume && launched) { vmFailValid(VMXERR_VMLAUNCH_NONCLEAR_VMCS); return; }
   if (resume && !launched) { vmFailValid(VMXERR_VMRESUME_NONLAUNCHED_VMCS); return; }
-  vmFailValid(VMXERR_ENTRY_INVALID_CONTROL_FIELD);
+  const r = vmEntry(!resume, true);
+  if (r == 0) return; // in VMX non-root operation: the guest state is loaded
+  // Failed checks on the controls or the host state: VMfailValid(7 or 8). A failure after
+  // them (reason 33 or 34) has loaded the host state already (SDM vol. 3C, 27.8).
+  if (r < ENTRY_FAIL) vmFailValid(r);
 }
