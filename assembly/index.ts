@@ -176,8 +176,9 @@ export function vmxHostEnter(): u32 {
  *  host-physical; the state is saved back to the VMCS. Returns like run(). */
 export function hostEmulate(budget: u32): u32 {
   if (guestMode != 0) return 0xffffffff;
-  // A VM is one vendor: without a current VMCS, the VMCB of the last svmHostEnter.
-  if (load<u64>(SB + S_VMCS_PTR) == NO_VMCS) return svmHostEmulate(budget);
+  // A VM is one vendor: after an svmHostEnter, the VMCB it entered with.
+  if (svmHostVmcb() != 0) return svmHostEmulate(budget);
+  if (load<u64>(SB + S_VMCS_PTR) == NO_VMCS) return 0xffffffff;
   loadGuest(false);
   tlbFlushAll(false);
   const before = load<u64>(SB + S_CNT_INSN);
