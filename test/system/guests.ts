@@ -32,7 +32,9 @@ const BOCHS_VMX_CPU = 'corei7_sandy_bridge_2600k';
  * NAME.qemu.txt the other; test/system/references.test.ts lists the lines that differ
  * and why (SVM_DIFFERENCES).
  */
-export const SVM_GUESTS = ['svm-exits', 'svm-events', 'svm-npt', 'svm-vmrun'] as const;
+export const SVM_GUESTS = [
+  'svm-exits', 'svm-events', 'svm-npt', 'svm-vmrun', 'svm-intr',
+] as const;
 
 /** The reference each SVM guest's expected/NAME.txt was recorded under: the one that
  *  follows the APM on the lines where the two differ (see SVM_DIFFERENCES). */
@@ -41,6 +43,7 @@ export const SVM_REFERENCE: Record<(typeof SVM_GUESTS)[number], 'bochs' | 'qemu'
   'svm-events': 'qemu',
   'svm-npt': 'bochs',
   'svm-vmrun': 'bochs',
+  'svm-intr': 'bochs',
 };
 const BOCHS_SVM_CPU = 'phenom_8650_toliman';
 const QEMU_SVM_CPU = 'phenom';
@@ -81,6 +84,9 @@ export function guestBootOptions(name: string): HarnessOptions {
     return { interrupts: [{ when: 'hlt', vector: 0x20 }, { when: 'window', vector: 0x20 }] };
   }
   if (name === 'realirq') return { interrupts: [{ when: 'hlt', vector: 0x20 }] };
+  // svm-intr: IRQ0 (the PIT, through the PIC at 0x20) while the L2 guest halts; the L1
+  // intercepts it (#VMEXIT INTR) and injects vector 0x20 itself.
+  if (name === 'svm-intr') return { interrupts: [{ when: 'hlt', vector: 0x20 }] };
   if (name !== 'modules') return {};
   const file = (p: string) => new Uint8Array(readFileSync(new URL(p, root)));
   return {
