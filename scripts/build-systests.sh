@@ -53,7 +53,7 @@ bochs_release="Bochs x86 Emulator $(dpkg-query -W -f '${Version}' bochs 2>/dev/n
 # QEMU (-cpu phenom); expected/NAME.txt is the one that follows the APM where they differ
 # (SVM_QEMU_FIRST: QEMU; the others: Bochs), expected/NAME.bochs.txt or NAME.qemu.txt the
 # other (test/system/guests.ts SVM_GUESTS, SVM_REFERENCE).
-SVM_GUESTS="svm-exits svm-events svm-npt svm-vmrun svm-intr"
+SVM_GUESTS="svm-exits svm-events svm-npt svm-vmrun svm-intr svm-state"
 SVM_QEMU_FIRST="svm-events"
 svm_bochs() { # image, fixture file
   out=$(mktemp)

@@ -33,7 +33,7 @@ const BOCHS_VMX_CPU = 'corei7_sandy_bridge_2600k';
  * and why (SVM_DIFFERENCES).
  */
 export const SVM_GUESTS = [
-  'svm-exits', 'svm-events', 'svm-npt', 'svm-vmrun', 'svm-intr',
+  'svm-exits', 'svm-events', 'svm-npt', 'svm-vmrun', 'svm-intr', 'svm-state',
 ] as const;
 
 /** The reference each SVM guest's expected/NAME.txt was recorded under: the one that
@@ -44,6 +44,7 @@ export const SVM_REFERENCE: Record<(typeof SVM_GUESTS)[number], 'bochs' | 'qemu'
   'svm-npt': 'bochs',
   'svm-vmrun': 'bochs',
   'svm-intr': 'bochs',
+  'svm-state': 'bochs',
 };
 const BOCHS_SVM_CPU = 'phenom_8650_toliman';
 const QEMU_SVM_CPU = 'phenom';
