@@ -122,6 +122,14 @@ l2_main:
     X "sgdt", {sgdt [l2_scratch]}
     X "lidt", {lidt [l2_scratch]}
     X "lgdt", {lgdt [l2_scratch]}
+    VMOR V_MISC1, I_LDTR_RD | I_TR_RD | I_LDTR_WR | I_TR_WR
+    X "sldt", {sldt ax}
+    X "str", {str ax}
+    xor eax, eax
+    X "lldt", {lldt ax}
+    mov ax, SEL_TSS
+    X "ltr", {ltr ax}
+    VMANDN V_MISC1, I_LDTR_RD | I_TR_RD | I_LDTR_WR | I_TR_WR
     ; PUSHF, POPF, INTn, IRET: on only around their own test (L2's prints use IRET)
     VMOR V_MISC1, I_PUSHF | I_POPF | I_INTN | I_IRET
     X "pushf", pushfd
@@ -172,6 +180,10 @@ l2_main:
     X "#de", {div ecx}
     X "#bp", int3
     X "#ud", ud2
+    VMOR V_EXC, 1 << 13
+    mov ax, 0x1230                  ; beyond the GDT's limit: #GP(0x1230)
+    X "#gp", {mov ds, ax}
+    VMANDN V_EXC, 1 << 13
     X "#pf read, not present", {mov eax, [0x401000]}
     X "#pf write, not present", {mov [0x401004], eax}
     X "#pf write, read-only", {mov [0x402008], eax}
