@@ -37,12 +37,15 @@ svm_setup:
     or byte [iopm + 0x80 / 8], 1 << (0x80 & 7)
     or byte [iopm + 0x1234 / 8], 1 << (0x1234 & 7)
     or byte [iopm + 0x107 / 8], 1 << (0x107 & 7)
+    or byte [iopm + 0x10000 / 8], 1 ; the bit after port 0xffff (a word at 0xffff)
     ; MSRPM (APM "MSR Intercepts"): two bits per MSR (read, write); 0000_0000-0000_1FFF at
     ; byte 0, C000_0000-C000_1FFF at 0x800. SYSENTER_CS (0x174) read, SYSENTER_ESP (0x175)
     ; write, EFER read and write
     or byte [msrpm + (0x174 * 2) / 8], 1 << ((0x174 * 2) & 7)
     or byte [msrpm + (0x175 * 2 + 1) / 8], 1 << ((0x175 * 2 + 1) & 7)
     or byte [msrpm + 0x800 + (0x80 * 2) / 8], 3 << ((0x80 * 2) & 7)
+    ; C001_0000-C001_1FFF at 0x1000: VM_HSAVE_PA (C001_0117) read
+    or byte [msrpm + 0x1000 + (0x117 * 2) / 8], 1 << ((0x117 * 2) & 7)
     ret
 
 ; exits without a record: the #NP met while delivering an injected event (the gate
@@ -148,6 +151,8 @@ l2_main:
     X "out dx, eax", {out dx, eax}
     mov dx, 0x106
     X "in ax, dx (port 0x106, 0x107 intercepted)", {in ax, dx}
+    mov dx, 0xffff
+    X "in ax, dx (port 0xffff, the bit after it set)", {in ax, dx}
     mov dx, 0x1234
     mov edi, l2_scratch
     mov esi, l2_scratch
@@ -172,6 +177,8 @@ l2_main:
     mov ecx, MSR_EFER
     X "rdmsr efer", rdmsr
     X "wrmsr efer", wrmsr
+    mov ecx, MSR_HSAVE
+    X "rdmsr vm_hsave_pa", rdmsr
     mov ecx, 0x40000000
     X "rdmsr 0x40000000 (outside the map)", rdmsr
     ; exceptions (APM "Exception Intercepts"): EXITINFO1 the error code, EXITINFO2 CR2 for

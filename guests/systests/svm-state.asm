@@ -8,7 +8,8 @@
 ; EFER, RFLAGS, RIP, RSP, RAX, CPL and the interrupt shadow (control offset 68h), and its
 ; own state as the exit reloaded it (CR0, CR3, CR4, EFER, DR7 = 0x400, EFLAGS). Then
 ; VMSAVE to a second VMCB (FS, GS, TR, LDTR, SYSENTER_CS/ESP/EIP as the L1 has them) and
-; VMLOAD from a third (an FS base and SYSENTER_CS the L1 then reads back).
+; VMLOAD from a third (an FS base and SYSENTER_CS the L1 then reads back). RDTSC in the
+; L2 guest adds TSC_OFFSET.
 ; Not printed: the interrupt shadow bit (control offset 68h) of the exit inside STI's
 ; shadow, which the APM sets ("guest is in an interrupt shadow") and both references
 ; write as 0. References: Bochs 2.7 (phenom_8650_toliman) and QEMU 7.2 (-cpu phenom); see
@@ -43,6 +44,7 @@
 
 svm_setup:
     mov dword [vmcb + V_MISC1], I_CPUID
+    mov dword [vmcb + V_TSC_OFF + 4], 0x70000000 ; TSC_OFFSET (APM "TSC Offset")
     ret
 
 ; svm_fix: after each CPUID exit, the saved guest state and the reloaded host state
@@ -123,11 +125,27 @@ l2_main:
     mov eax, 0x33334444
     clc
     X "cpuid", cpuid, A_SHOW
+    ; RDTSC not intercepted: the TSC plus TSC_OFFSET (only whether the offset shows is
+    ; printed, never a TSC value)
+    rdtsc
+    xor eax, eax
+    cmp edx, 0x70000000
+    setae al
+    PUTS "  l2: rdtsc with tsc_offset 0x7000000000000000: edx >= 0x70000000: "
+    PHEX8 eax
+    NL
     L2_END
 l2_code_end:
 
 ; after the L2 guest: VMSAVE and VMLOAD in the L1
 vm_save_load:
+    rdtsc                           ; the host's TSC has no offset
+    xor eax, eax
+    cmp edx, 0x70000000
+    setae al
+    PUTS "host rdtsc: edx >= 0x70000000: "
+    PHEX8 eax
+    NL
     mov ecx, 0x174                  ; SYSENTER_CS, _ESP, _EIP
     mov eax, 0x1234
     xor edx, edx

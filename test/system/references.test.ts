@@ -60,7 +60,8 @@ const SVM_DIFFERENCES: Record<(typeof SVM_GUESTS)[number], { apm: string[]; othe
     apm: [
       'invd: code=00000076', 'in al, 0x80: code=0000007b', 'out 0x80, al: code=0000007b',
       'in eax, 0x80: code=0000007b', 'in ax, dx: code=0000007b', 'out dx, eax: code=0000007b',
-      'in ax, dx (port 0x106, 0x107 intercepted): code=0000007b', 'rep insb: code=0000007b',
+      'in ax, dx (port 0x106, 0x107 intercepted): code=0000007b',
+      'in ax, dx (port 0xffff, the bit after it set): code=0000007b', 'rep insb: code=0000007b',
       'outsw: code=0000007b', 'rep outsd: code=0000007b', 'a16 rep insw: code=0000007b',
       'a16 outsb: code=0000007b', '#bp: code=00000043', '#ud: code=00000046',
       'exit at RIP: code=0000004b',
@@ -68,7 +69,8 @@ const SVM_DIFFERENCES: Record<(typeof SVM_GUESTS)[number], { apm: string[]; othe
     other: [
       'invd: code=00000089', 'in al, 0x80: code=0000007b', 'out 0x80, al: code=0000007b',
       'in eax, 0x80: code=0000007b', 'in ax, dx: code=0000007b', 'out dx, eax: code=0000007b',
-      'in ax, dx (port 0x106, 0x107 intercepted): code=0000007b', 'rep insb: code=0000007b',
+      'in ax, dx (port 0x106, 0x107 intercepted): code=0000007b',
+      'in ax, dx (port 0xffff, the bit after it set): code=0000007b', 'rep insb: code=0000007b',
       'outsw: code=0000007b', 'rep outsd: code=0000007b', 'a16 rep insw: code=0000007b',
       'a16 outsb: code=0000007b', '  l2: vector 03 err=- eip=EIP', '#ud: code=00000046',
       'exit at RIP: code=0000004b',
@@ -144,8 +146,8 @@ const SVM_DIFFERENCES: Record<(typeof SVM_GUESTS)[number], { apm: string[]; othe
   // guest's TR must be busy: SDM vol. 3C, "Checks on Guest Segment Registers"). QEMU
   // 7.2 keeps the available type (9) it read before setting the busy bit.
   'svm-state': {
-    apm: ['  tr: sel=0028 attr=008b limit=00002068 base=0000000000112800'],
-    other: ['  tr: sel=0028 attr=0089 limit=00002068 base=0000000000112800'],
+    apm: ['  tr: sel=0028 attr=008b limit=00002068 base=0000000000113800'],
+    other: ['  tr: sel=0028 attr=0089 limit=00002068 base=0000000000113800'],
   },
 };
 
