@@ -57,7 +57,8 @@ export const QEMU_GUESTS = [
   'triplefault', 'checkpoints', 'elf/elfkernel', 'elf/higherhalf',
 ] as const;
 
-export const SYSTEST_GUESTS: readonly string[] = [...QEMU_GUESTS, ...BOCHS_GUESTS, ...SVM_GUESTS];
+export const SYSTEST_GUESTS: readonly string[] =
+  [...QEMU_GUESTS, ...BOCHS_GUESTS, ...SVM_GUESTS];
 
 /** Same RAM as the references' runs (`qemu-system-i386 -m 128`, Bochs `megs: 128`). */
 export const GUEST_RAM = 128 << 20;
@@ -122,8 +123,8 @@ export interface Fixture {
  */
 export function fixture(name: string, reference?: 'bochs' | 'qemu'): Fixture {
   const base = name.replace(/^elf\//, '');
-  const own = reference === undefined || SVM_REFERENCE[name as keyof typeof SVM_REFERENCE]
-    === reference;
+  const own = reference === undefined ||
+    SVM_REFERENCE[name as keyof typeof SVM_REFERENCE] === reference;
   const file = new URL(`expected/${base}${own ? '' : `.${reference}`}.txt`, root);
   const lines = readFileSync(file, 'utf8').split('\n');
   const header = lines.filter((l) => l.startsWith('# '));
@@ -172,7 +173,7 @@ export interface ReferenceRun {
 /** The guest under QEMU, as its fixture was recorded (guests/systests/run-qemu.sh). */
 export function runOnQemu(name: string): ReferenceRun {
   const r = spawnSync('sh', ['run-qemu.sh', imageFile(name), ...qemuBootArgs(name)],
-    { cwd: rootDir, timeout: 60_000, encoding: 'utf8' });
+    { cwd: rootDir, timeout: 30_000, encoding: 'utf8' });
   return { output: r.stdout, status: r.status };
 }
 
