@@ -53,9 +53,10 @@ const SVM_DIFFERENCES: Record<(typeof SVM_GUESTS)[number], { apm: string[]; othe
   // - an intercepted #BP exits with 0x43 ("Exception Intercepts"); QEMU delivers it to
   //   the guest, and the next exit's EXITINTINFO keeps that #BP's type and vector (0x403,
   //   V clear) where Bochs writes 0;
-  // - the #NP met while delivering an injected #GP has EXT = 1 in its error code (0x6b:
-  //   an injected event is delivered as an event external to the guest's instruction
-  //   stream, APM 15.20; vol. 2 8.4.1 "Selector Error Code"); QEMU 0x6a.
+  // - the #NP met while delivering an injected #GP has EXT = 1 in its error code (0x6b):
+  //   an injected event is taken "as though it had occurred normally in the guest" (APM
+  //   15.20), and a fault met while delivering an exception sets EXT (vol. 2, 8.4.1
+  //   "Selector Error Code"; SDM vol. 3A, 6.13); QEMU gives 0x6a.
   'svm-exits': {
     apm: [
       'invd: code=00000076', 'in al, 0x80: code=0000007b', 'out 0x80, al: code=0000007b',
