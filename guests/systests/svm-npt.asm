@@ -33,6 +33,7 @@ svm_setup:
     mov dword [npt_pt1 + 0x201*4], 0x601000 + 5 ; 0x601000 read-only
     mov dword [npt_pt1 + 0x204*4], 0            ; 0x604000 not present
     mov dword [npt_pt1 + 0x205*4], 0            ; 0x605000 not present
+    mov dword [npt_pt1 + 0x206*4], 0x606000 + 5 ; 0x606000 read-only
     ; host-physical contents
     mov dword [0x600000], 0x11111111
     mov dword [0x601000], 0x22222222
@@ -42,6 +43,7 @@ svm_setup:
     mov edi, 0x605000               ; the L2 page directory: 0-8 MiB, 4 MiB pages
     mov dword [edi + 0], 0x000000 | 0x83
     mov dword [edi + 4], 0x400000 | 0x83
+    mov dword [edi + 12], 0x400000 | 0x83 ; and linear 0xc00000 onto 0x400000 too
     mov dword [vmcb + V_NP_ENABLE], 1
     mov dword [vmcb + V_NCR3], npt_pd
     mov dword [vmcb + V_MISC1], I_SHUTDOWN
@@ -120,6 +122,12 @@ l2_main:
     L2PUTS "paging on"
     mov eax, [0x602000]
     SHOWMEM "0x602000"
+    ; through the guest's own mapping: EXITINFO2 is the guest-physical address 0x606000,
+    ; not the linear 0xe06000
+    mov eax, 0x55555555
+    X "write, read-only, at linear 0xe06000", {mov [0xe06000], eax}, A_RETRY
+    mov eax, [0x606000]
+    SHOWMEM "0x606000"
     ; ASID and TLB_CONTROL
     VMW V_TLB_CTL, 0
     mov ebx, 0x602000

@@ -102,6 +102,7 @@ const SVM_DIFFERENCES: Record<(typeof SVM_GUESTS)[number], { apm: string[]; othe
     apm: [
       'read, not present: code=00000400', 'write, read-only: code=00000400',
       'exit at RIP: code=00000400', 'exit at RIP: code=00000400',
+      'write, read-only, at linear 0xe06000: code=00000400',
       '  l2: [0x602000 after the remap and tlb_control 1]=bbbbbbbb',
     ],
     other: [
@@ -120,6 +121,7 @@ const SVM_DIFFERENCES: Record<(typeof SVM_GUESTS)[number], { apm: string[]; othe
       'dr7[63:32]: code=ffffffffffffffff', 'efer[63:32]: code=ffffffffffffffff',
       'efer bit 31 (reserved): code=ffffffffffffffff',
       'efer.lme=1 cr0.pg=1 cr4.pae=0: code=ffffffffffffffff',
+      'efer.lme=1 cr0.pg=1 cr4.pae=1 cs.l=1 cs.d=1: code=ffffffffffffffff',
       'vmrun intercept clear: code=ffffffffffffffff', 'asid 0: code=ffffffffffffffff',
       'msrpm_base_pa beyond physical memory: code=ffffffffffffffff',
       'iopm_base_pa beyond physical memory: code=ffffffffffffffff',
@@ -133,6 +135,7 @@ const SVM_DIFFERENCES: Record<(typeof SVM_GUESTS)[number], { apm: string[]; othe
       'cr4 bit 31 (reserved): code=ffffffff', 'dr6[63:32]: code=00000081',
       'dr7[63:32]: code=00000081', 'efer[63:32]: code=00000081',
       'efer bit 31 (reserved): code=ffffffff', 'efer.lme=1 cr0.pg=1 cr4.pae=0: code=ffffffff',
+      'efer.lme=1 cr0.pg=1 cr4.pae=1 cs.l=1 cs.d=1: code=ffffffff',
       'vmrun intercept clear: code=ffffffff', 'asid 0: code=ffffffff',
       'msrpm_base_pa beyond physical memory: code=ffffffff',
       'iopm_base_pa beyond physical memory: code=ffffffff',
