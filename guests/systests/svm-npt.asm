@@ -3,6 +3,10 @@
 ; have the legacy format (15.25: the nested walk uses the host's paging mode), and every
 ; nested access is a user access (15.25: U must be set at each level). The nested
 ; tables map guest-physical 0-8 MiB onto host-physical 0-8 MiB with 4 KiB pages except:
+;   0x600000 not present        0x601000 read-only
+;   0x602000 later remapped     0x604000 not present (it holds a RET)
+;   0x605000 not present (it holds the L2 guest's page directory)
+;   0x606000 read-only (written through the L2 guest's mapping of linear 0xe06000)
 ; Each #NPF (exit code 0x400) prints EXITINFO1 (the error code: P 0, RW 1, US 2, RSV 3,
 ; ID 4; bit 32 set when the fault is on the final guest-physical address, bit 33 when it
 ; is on a guest page-table access) and EXITINFO2 (the guest-physical address); the L1
