@@ -31,7 +31,17 @@ svm_setup:
     mov dword [vmcb + V_MISC1], I_CPUID | I_HLT | I_INVLPG | I_RDTSC | I_RDPMC | \
         I_IDTR_RD | I_GDTR_RD | I_IDTR_WR | I_GDTR_WR | I_INVD | I_PAUSE | I_IOIO | \
         I_MSR | I_SHUTDOWN | I_INVLPGA
-    or dword [vmcb + V_MISC2], I2_VMLOAD | I2_VMSAVE | I2_STGI | I2_CLGI | I2_WBINVD
+    or dword [vmcb + V_MISC2], I2_VMLOAD | I2_VMSAVE | I2_STGI | I2_CLGI | I2_WBINVD | \
+        I2_RDTSCP | I2_ICEBP | I2_MWAIT
+    or dword [vmcb + V_MISC1], I_TASKSW
+    ; a 32-bit available TSS at GDT_TEST (0x40) for the task-switch intercepts
+    mov eax, l2_scratch
+    mov word [gdt_test + 0], 0x67
+    mov [gdt_test + 2], ax
+    shr eax, 16
+    mov [gdt_test + 4], al
+    mov byte [gdt_test + 5], 0x89
+    mov [gdt_test + 7], ah
     ; IOPM (APM "I/O Permissions Map"): one bit per port; 0x80, 0x1234 and 0x107
     ; intercepted
     or byte [iopm + 0x80 / 8], 1 << (0x80 & 7)
@@ -88,6 +98,11 @@ l2_main:
     X "stgi", {db 0x0f, 0x01, 0xdc}
     X "clgi", {db 0x0f, 0x01, 0xdd}
     X "vmmcall", {db 0x0f, 0x01, 0xd9}
+    X "rdtscp", {db 0x0f, 0x01, 0xf9}
+    X "icebp", {db 0xf1}
+    xor eax, eax                    ; (MONITOR is not here: Bochs 2.7 does not intercept
+    xor ecx, ecx                    ; it, QEMU 7.2 does)
+    X "mwait", {db 0x0f, 0x01, 0xc9}
     ; control and debug registers (exit codes 0x00-0x1f, 0x20-0x3f)
     X "mov eax, cr0", {mov eax, cr0}
     X "mov ebx, cr3", {mov ebx, cr3}
@@ -209,6 +224,11 @@ l2_main:
     VMW V_EVENTINJ + 4, 0x5678
     VMW V_EVENTINJ, 0x80000000 | (1 << 11) | (3 << 8) | 13
     L2PUTS "after #gp re-injected"
+    ; task switches (APM "Miscellaneous Intercepts", TASK_SWITCH 0x7d): EXITINFO1 the TSS
+    ; selector, EXITINFO2 bit 38 for a far JMP (36 IRET, 44 an error code to push); last,
+    ; as QEMU 7.2 does not intercept them and switches tasks
+    X "jmp far to a tss", {jmp GDT_TEST:0}
+    X "call far to a tss", {call GDT_TEST:0}
     L2_END
 l2_null_idt: dw 0
     dd 0
