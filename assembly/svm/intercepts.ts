@@ -325,6 +325,11 @@ export function svmBoundary(): u32 {
   const intr = (ld(S_INTR_PENDING) & 0x100) != 0;
   setGuestAttn(intr && (vi & (1 << 24)) != 0 && (ld(S_SVM_ICPT1) & I1_INTR) != 0);
   if (intr && (ld(S_SVM_ICPT1) & I1_INTR) != 0 && physIf() && !shadow) {
+    // The request goes back to the interrupt controller: the core's latch holds a vector
+    // the host already took from it, and what the VMM does next (mask it at the PIC, as
+    // guests/systests svm-intr does, or take it after STGI) is the controller's business.
+    // The host raises it again if it is still wanted (documented in bindings/vmm/README.md).
+    store<u32>(STATE_BASE + S_INTR_PENDING, 0);
     eventExit(SVM_EXIT_INTR, 0, 0);
     return takeExit();
   }

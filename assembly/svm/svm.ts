@@ -20,7 +20,7 @@ import {
   S_SVM_VMCB, S_SVM_ICPT_CR, S_SVM_ICPT_DR, S_SVM_ICPT_EXC, S_SVM_ICPT1, S_SVM_ICPT2,
   S_SVM_IOPM, S_SVM_MSRPM, S_SVM_TSC_OFFSET, S_SVM_ASID, S_SVM_VINTR, S_SVM_VVEC, S_SVM_NP,
   S_SVM_NCR3, S_SVM_CACHED, S_INT_SHADOW, S_HALTED, S_SYSENTER_CS, S_SYSENTER_ESP,
-  S_SYSENTER_EIP, S_EIP, S_EFLAGS,
+  S_SYSENTER_EIP, S_EIP, S_EFLAGS, S_TSC,
 } from '../generated/layout';
 import {
   VMCB_INTERCEPT_CR, VMCB_INTERCEPT_DR, VMCB_INTERCEPT_EXCEPTIONS, VMCB_INTERCEPT_MISC1,
@@ -39,13 +39,14 @@ import {
   VMCB_EVENT_TYPE_NMI, VMCB_EVENT_TYPE_EXCEPTION, VMCB_EVENT_TYPE_SOFT_INT,
   MSR_EFER, MSR_VM_CR, MSR_VM_HSAVE_PA, SVM_EXIT_ERR, SVM_EXIT_VMRUN, SVM_EXIT_VMMCALL,
   SVM_EXIT_VMLOAD, SVM_EXIT_VMSAVE, SVM_EXIT_STGI, SVM_EXIT_CLGI, SVM_EXIT_SKINIT,
-  SVM_EXIT_INVLPGA,
+  SVM_EXIT_INVLPGA, SVM_EXIT_RDTSCP,
 } from '../generated/svm';
 import { EAX, ECX, EBX, EDX, ES, CS, SS, DS, FS, GS, LDTR, TR, reg32, setReg32, CR0_PE,
-  CR0_ET, CR4_VALID } from '../cpu/state';
+  CR0_ET, CR4_VALID, CR4_TSD } from '../cpu/state';
 import { ip, setIp, segUpdateAll, updateCpl } from '../cpu/access';
 import { asz } from '../cpu/decode';
-import { raiseGP, raiseUD } from '../cpu/fault';
+import { raiseGP, raiseUD, raiseVmExit } from '../cpu/fault';
+import { tscPending } from '../cpu/tsc';
 import { getFlags, setFlags, flags } from '../cpu/flags';
 import { needAttention } from '../cpu/events';
 import { setShadowNext } from '../cpu/shadow';
@@ -85,6 +86,8 @@ const S_SVM_NRIPS: u32 = 2;
 @inline export function nripsReported(): bool {
   return (load<u32>(STATE_BASE + S_SVM) & S_SVM_NRIPS) != 0;
 }
+/** CPUID 8000_0001h EDX bit 27: RDTSCP (the SVM model's; TSC_AUX is not kept: ECX 0). */
+export const FEAT_RDTSCP: u32 = 1 << 27;
 /** CPUID 8000_0001h ECX bit 2: SVM. */
 export const FEAT_SVM: u32 = 1 << 2;
 /** The physical-address width this core reports (CPUID 8000_0008h EAX[7:0]): 32 bits. */
@@ -116,6 +119,7 @@ export function svmCpuidLeaf(leaf: u32): bool {
     b = 0x68747541; d = 0x69746e65; c = 0x444d4163; // "Auth" "enti" "cAMD"
   } else if (leaf == 0x80000001) {
     c = FEAT_SVM;
+    d = FEAT_RDTSCP;
   } else if (leaf == 0x80000008) {
     a = PHYS_BITS | (32 << 8); // physical and linear address widths
   } else if (leaf == 0x8000000a) {
@@ -673,4 +677,21 @@ export function svmEmulateLeave(v: u32): void {
   vmcbForget();
   enterWorking();
   saveGuest(v);
+}
+
+/** RDTSCP (APM vol. 3): #GP(0) at CPL > 0 with CR4.TSD, then the intercept (table B-1,
+ *  vector 4 bit 7), then EDX:EAX = the TSC (with TSC_OFFSET in guest mode) and ECX =
+ *  TSC_AUX, which this core does not keep (0). */
+export function rdtscp(): void {
+  if ((ld32(S_CR4) & CR4_TSD) != 0 && (ld32(S_CPL) != 0 || v86Mode()) && protectedMode()) {
+    raiseGP(0); return;
+  }
+  if (inSvmGuest() && (ld32(S_SVM_ICPT2) & (1 << 7)) != 0) {
+    recordExit(SVM_EXIT_RDTSCP, 0, 0, <i64>ip);
+    raiseVmExit(false);
+    return;
+  }
+  let t = load<u64>(STATE_BASE + S_TSC) + tscPending();
+  if (inSvmGuest()) t += svmTscOffset();
+  setReg32(EAX, <u32>t); setReg32(EDX, <u32>(t >> 32)); setReg32(ECX, 0);
 }
