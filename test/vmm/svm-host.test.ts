@@ -126,4 +126,31 @@ describe('host-owned AMD-V guest with nested paging', () => {
     put(core, vmcb, 'INTERCEPT_MISC2', I2_VMRUN);
     expect(enterRun(core, vmcb)).toBe(EXIT.HLT);
   });
+
+  it('a 2-level guest walk under 4-level nested tables with 4-KB pages costs 14 references ' +
+    '(Bhargava et al. 2008: (2 + 1)(4 + 1) - 1)', async () => {
+    // mov eax, [0x2000]; cpuid. Guest paging: PD at 0x10000, PT at 0x11000 (identity).
+    const { core, vmcb } = await guest([0xa1, 0, 0x20, 0, 0, ...CPUID]);
+    core.writePhys(0x10000, Uint8Array.from([0x07, 0x10, 0x01, 0]));
+    const pt = new Uint8Array(4096);
+    const dv = new DataView(pt.buffer);
+    for (let i = 0; i < 1024; i++) dv.setUint32(4 * i, (i << 12) | 7, true);
+    core.writePhys(0x11000, pt);
+    // Nested tables with a page table for the first 2 MB: four references per nested walk.
+    const base = core.addVmmRam(4 * 4096);
+    const [pml4, pdpt, pd, npt] = [base, base + 4096, base + 8192, base + 12288];
+    core.writeHostPhys(pml4, u64(BigInt(pdpt | 7)));
+    core.writeHostPhys(pdpt, u64(BigInt(pd | 7)));
+    core.writeHostPhys(pd, u64(BigInt(npt | 7)));
+    for (let i = 0; i < 512; i++) core.writeHostPhys(npt + 8 * i, u64(BigInt((i << 12) | 7)));
+    put(core, vmcb, 'N_CR3', pml4);
+    put(core, vmcb, 'CR3', 0x10000);
+    put(core, vmcb, 'CR0', 0x80000011);
+    core.setNestedCaches(false, false);
+    expect(enterRun(core, vmcb)).toBe(EXIT.CPUID);
+    const c = core.counters();
+    expect(c.pageWalks).toBeGreaterThanOrEqual(2); // the code page and the data page
+    expect(c.walkMemRefs).toBe(2 * c.pageWalks);
+    expect(c.walkMemRefs + c.nestedWalkMemRefs).toBe(14 * c.pageWalks);
+  });
 });
