@@ -153,4 +153,17 @@ describe('host-owned AMD-V guest with nested paging', () => {
     expect(c.walkMemRefs).toBe(2 * c.pageWalks);
     expect(c.walkMemRefs + c.nestedWalkMemRefs).toBe(14 * c.pageWalks);
   });
+
+  it('VMCB clean bits (15.15.3): a field whose clean bit is 0 is read again at VMRUN',
+    async () => {
+      const { core, vmcb } = await guest([...CPUID, ...CPUID, ...HLT]);
+      expect(enterRun(core, vmcb)).toBe(EXIT.CPUID);
+      // The VMM drops the CPUID intercept and says the intercept group changed (bit 0 clear,
+      // the others set): the next VMRUN must use the new vector.
+      put(core, vmcb, 'INTERCEPT_MISC1', I1_HLT);
+      put(core, vmcb, 'VMCB_CLEAN', 0xfffffffe);
+      put(core, vmcb, 'RIP', get(core, vmcb, 'NRIP'));
+      expect(enterRun(core, vmcb)).toBe(EXIT.HLT);
+      expect(get(core, vmcb, 'RIP')).toBe(BigInt(CODE + 4));
+    });
 });
