@@ -39,7 +39,7 @@ import { ACC_WRITE, ACC_EXEC } from '../mem/nested';
 import { pfLinear } from '../mem/tlb';
 import {
   recordExit, exitCode, setExitIntInfo, svmWorldExit, injEvent, injError, clearInjection,
-  svmResync,
+  svmResync, hostRflags,
 } from './svm';
 import { pr8, pr32 } from './vmcb';
 import { nptWalk, nptHpa, nptFault as nptCode, nptRefs, NPF_FINAL, NPF_TABLE, NPF_RW } from
@@ -294,7 +294,7 @@ function evType(t: u32): u32 {
  *  EFLAGS.IF (saved by VMRUN), else the guest's. */
 function physIf(): bool {
   if ((ld(S_SVM_VINTR) & (1 << 24)) == 0) return (flags & IF) != 0;
-  return (pr32(<u32>load<u64>(STATE_BASE + S_VM_HSAVE_PA) + VMCB_RFLAGS) & IF) != 0;
+  return (hostRflags() & IF) != 0;
 }
 
 /**

@@ -7,8 +7,8 @@
 //
 // The host save area (VM_HSAVE_PA, 15.30.4): its format is implementation-specific. Ours is
 // the state-save area of a VMCB (appendix B offsets: ES, CS, SS, DS, GDTR, IDTR, EFER, CR0,
-// CR3, CR4, RFLAGS, RIP, RSP, RAX), written by VMRUN and read back by #VMEXIT, as hardware
-// keeps it in memory.
+// CR3, CR4, RFLAGS, RIP, RSP, RAX), written by VMRUN; #VMEXIT reloads the host state from a
+// copy kept inside the CPU (as Bochs does), or from that area after a loadState.
 //
 // Not implemented: SKINIT and the SVM-lock / DEV features (CPUID 8000_0001h ECX.SKINIT is
 // clear: SKINIT is #UD), long mode (no EFER.LME: the 64-bit VMCB fields hold 32-bit values
@@ -54,7 +54,7 @@ import { updateDebug } from '../cpu/debug';
 import { tlbFlushAll, tlbFlushPage } from '../mem/tlb';
 import { protectedMode, v86Mode } from '../cpu/system/segments';
 import {
-  pr8, pr16, pr32, pr64, pw8, pw16, pw32, pw64, loadSeg, saveSeg, vmcbForget,
+  pr8, pr16, pr32, pr64, pw8, pw16, pw32, pw64, loadSeg, saveSeg, vmcbForget, vmcbBindPage,
 } from './vmcb';
 import { inSvmGuest, svmHostOwned, setSvmGuest } from './mode';
 import { svmSvmInsn } from './intercepts';
@@ -362,7 +362,7 @@ function saveGuest(v: u32): void {
   pw32(v + VMCB_VINTR_CONTROL, (vi & ~0x10f) | (ld32(S_SVM_VINTR) & 0x10f));
 }
 
-/** Saves the host state of VMRUN into the host save area (see the top of this file). */
+/** Saves the host state of VMRUN into a VMCB-format area (see the top of this file). */
 function saveHost(h: u32, nextRip: u32): void {
   saveSeg(ES, h + VMCB_ES_SELECTOR);
   saveSeg(CS, h + VMCB_CS_SELECTOR);
@@ -378,6 +378,34 @@ function saveHost(h: u32, nextRip: u32): void {
   pw64(h + VMCB_RIP, <u64>nextRip);
   pw64(h + VMCB_RSP, <u64>ld32(S_ESP));
   pw64(h + VMCB_RAX, <u64>ld32(S_EAX));
+}
+
+// The host state VMRUN saves is also kept here, as Bochs keeps it inside the CPU, and
+// #VMEXIT reloads it from this copy: a guest that overwrites the host save area (the VMM
+// did not protect it) cannot hand the host an arbitrary state. After a loadState (a new
+// instance) the copy is gone and #VMEXIT reads the host save area itself.
+const HOST_COPY: usize = memory.data(0x1000);
+let hostCopyValid: bool = false;
+/** Writes the host state to the copy and to the host save area at `h`. */
+function saveHostBoth(h: u32, nextRip: u32): void {
+  vmcbBindPage(h, <u32>HOST_COPY);
+  saveHost(h, nextRip);
+  vmcbForget();
+  for (let o: u32 = 0x400; o < 0x600; o += 4) pw32(h + o, load<u32>(HOST_COPY + o));
+  hostCopyValid = true;
+}
+/** Reloads the host state from the copy (or the host save area without one). */
+function loadHostSaved(h: u32): void {
+  if (hostCopyValid) vmcbBindPage(h, <u32>HOST_COPY);
+  loadHost(h);
+  vmcbForget();
+  hostCopyValid = false;
+}
+/** The host's RFLAGS as VMRUN saved it (V_INTR_MASKING: its IF masks physical
+ *  interrupts, 15.21.1). */
+export function hostRflags(): u32 {
+  if (hostCopyValid) return load<u32>(HOST_COPY + VMCB_RFLAGS);
+  return pr32(<u32>ld64(S_VM_HSAVE_PA) + VMCB_RFLAGS);
 }
 
 /** Loads the host state at #VMEXIT (15.6): the saved ES, CS, SS, DS, GDTR, IDTR, EFER,
@@ -434,6 +462,7 @@ function nestedSetup(hostOwned: bool, hostCr4: u32): void {
 export function svmResync(): void {
   const host = svmHostOwned();
   nestedSetup(host, host ? 0 : pr32(<u32>ld64(S_VM_HSAVE_PA) + VMCB_CR4));
+  hostCopyValid = false;
 }
 
 /**
@@ -498,7 +527,7 @@ export function svmWorldExit(): bool {
   needAttention();
   if (host) return true;
   st32(S_GIF_CLEAR, 1);
-  loadHost(<u32>ld64(S_VM_HSAVE_PA));
+  loadHostSaved(<u32>ld64(S_VM_HSAVE_PA));
   return false;
 }
 
@@ -544,13 +573,13 @@ function vmrun(): void {
   // rAX is checked before the intercept (the instruction's pseudocode, APM vol. 3).
   const v = raxPage(); if (v < 0) return;
   if (inSvmGuest() && svmInsnIntercept(SVM_EXIT_VMRUN)) return;
-  saveHost(<u32>ld64(S_VM_HSAVE_PA), ip);
+  saveHostBoth(<u32>ld64(S_VM_HSAVE_PA), ip);
   const why = svmEnter(<u32>v, false);
   if (why != 0) {
     // VMEXIT_INVALID: back to the host at once, GIF clear, host state reloaded.
     writeInvalid(<u32>v);
     st32(S_GIF_CLEAR, 1);
-    loadHost(<u32>ld64(S_VM_HSAVE_PA));
+    loadHostSaved(<u32>ld64(S_VM_HSAVE_PA));
     needAttention();
   }
 }
