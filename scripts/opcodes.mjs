@@ -360,8 +360,10 @@ two(0x01, 'LMSW', 'Ew', 'group7()', { member: 'lmswInsn()', reg: 6, priv: 'cpl0'
 two(0x01, 'INVLPG', 'Mb', 'group7()', { member: 'invlpgInsn()', reg: 7, mod: 'mem', priv: 'cpl0',
   vmx: 'INVLPG exiting', svm: 'INVLPG' });
 // Forms of group 7 with mod = 11b (SDM vol. 2D, table A-6). Those of reg 0 are VMX
-// instructions, run by descTable (assembly/cpu/system/vmx.ts: VMLAUNCH and VMRESUME fail
-// their control checks, no VM entry yet); the others are not implemented yet.
+// instructions, run by descTable (assembly/cpu/system/vmx.ts); those of reg 3 (VMRUN ..
+// INVLPGA), MONITOR/MWAIT and RDTSCP exist only on a CPU configured with SVM or VMX
+// (assembly/svm/svm.ts; 'core' here: #UD on the default CPU); XGETBV/XSETBV are not
+// implemented.
 const VMXI = { exec: 'group7()', member: 'descTable(r)', ud: 'vmx' };
 const g7r = [
   [0, 1, 'VMCALL', { vmx: 'always', svm: 'none (#UD on AMD)', ...VMXI }],

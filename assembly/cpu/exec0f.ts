@@ -21,7 +21,7 @@ import { protectedMode, v86Mode } from './system/segments';
 import { group0f00, group0f01 } from '../generated/dispatch';
 import { loadTable, storeTable, lldt, ltr, sldt, str, lar, lsl, verr, verw } from './system/tables';
 import { movToCr, movFromCr, movToDr, movFromDr, lmsw, smsw, invlpg } from './system/cr';
-import { guestMode } from '../vmm/guest';
+import { guestMode, GUEST_SVM } from '../vmm/guest';
 import {
   icptRdtsc, icptDescTable, icptSmsw, icptRdpmc, icptMonitor, icptMwait,
 } from '../vmm/intercept';
@@ -42,6 +42,7 @@ export { rdmsr, wrmsr } from './system/msr';
 export { sysenter, sysexit } from './system/sysenter';
 export { vmread, vmwrite, map0f38 } from './system/vmx';
 import { group9Vmx, group7Vmx } from './system/vmx';
+import { group7Svm, svmTscOffset, svmEnabled, rdtscp } from '../svm/svm';
 
 /** LAR, LSL */
 @inline export function larLsl(b: u32): void {
@@ -72,7 +73,8 @@ import { group9Vmx, group7Vmx } from './system/vmx';
   let t = load<u64>(STATE_BASE + S_TSC) + tscOffset();
   if (guestMode != 0) {
     if (icptRdtsc()) return;
-    t += guestTscOffset; // TSC offsetting (SDM vol. 3C, 26.3, 26.6.5)
+    // TSC offsetting (SDM vol. 3C, 26.3, 26.6.5; APM vol. 2, 15.30.5: TSC_OFFSET)
+    t += guestMode == GUEST_SVM ? svmTscOffset() : guestTscOffset;
   }
   setReg32(EAX, <u32>t); setReg32(EDX, <u32>(t >> 32));
 }
@@ -249,11 +251,15 @@ export function group7(): void {
   group0f01(regField());
 }
 /** SGDT, SIDT, LGDT, LIDT (memory operand only); with mod = 11b, reg 0 holds VMCALL,
- *  VMLAUNCH, VMRESUME, VMXOFF (assembly/cpu/system/vmx.ts). */
+ *  VMLAUNCH, VMRESUME, VMXOFF (assembly/cpu/system/vmx.ts) and reg 3 the SVM instructions
+ *  VMRUN..INVLPGA (assembly/svm/svm.ts). */
 @inline export function descTable(r: u32): void {
   if (modrm >= 0xc0) {
     if (r == 0) group7Vmx(modrm & 7);
-    else if (r == 1 && (modrm & 7) < 2 && vmxEnabled()) monitorMwait((modrm & 7) == 1);
+    else if (r == 1 && (modrm & 7) < 2 && (vmxEnabled() || svmEnabled())) {
+      monitorMwait((modrm & 7) == 1);
+    }
+    else if (r == 3) group7Svm(modrm & 7);
     else raiseUD();
     return;
   }
@@ -295,7 +301,11 @@ export function rdpmc(): void {
   lmsw(v, segBase(eaSeg) + eaOff, modrm < 0xc0); updateCpl();
 }
 @inline export function invlpgInsn(): void {
-  if (modrm >= 0xc0) { raiseUD(); return; }
+  if (modrm >= 0xc0) {
+    // 0F 01 F9: RDTSCP, offered with the SVM CPU model (assembly/svm/svm.ts).
+    if (modrm == 0xf9 && svmEnabled()) rdtscp(); else raiseUD();
+    return;
+  }
   invlpg(segBaseOf(eaSeg) + eaOff);
 }
 

@@ -131,6 +131,12 @@ export interface Core {
   /** Gives the CPU VMX (Intel SDM vol. 3C): CPUID.1:ECX.VMX, CR4.VMXE, IA32_FEATURE_CONTROL,
    *  the VMX capability MSRs and the VMX instructions of root operation. Off by default. */
   setVmx(on: boolean): void;
+  /** Gives the CPU AMD-V (AMD APM vol. 2, chapter 15): vendor "AuthenticAMD", CPUID
+   *  8000_0001h ECX.SVM and 8000_000Ah, EFER.SVME, VM_CR, VM_HSAVE_PA and the SVM
+   *  instructions (VMRUN, VMLOAD, VMSAVE, STGI, CLGI, INVLPGA, VMMCALL). Off by default.
+   *  `nrips` also reports NRIPS (CPUID 8000_000Ah EDX bit 3) and writes NRIP at every
+   *  #VMEXIT; without it NRIP is written only for svmHostEnter's entries. */
+  setSvm(on: boolean, nrips?: boolean): void;
   // ---- Hardware-assisted virtualization for a TypeScript VMM (issue 9) ----
   /** `bytes` of zeroed host-physical RAM after guest RAM for the VMM's own structures (EPT
    *  tables, bitmaps, VMCB): its host-physical address (4 KiB aligned). readPhys/writePhys
@@ -154,6 +160,14 @@ export interface Core {
   /** Runs at most `budget` guest instructions from the VMCS guest state with no intercepts
    *  and guest-physical = host-physical (KVM's emulator); the state goes back to the VMCS. */
   hostEmulate(budget: number): Exit;
+  /** VMRUN from the VMM (AMD APM vol. 2, 15.5) with the VMCB at host-physical `vmcbHpa`
+   *  (VMM RAM; nested paging in the long-mode 4-level format, the VMM playing a 64-bit
+   *  host): 0 = in SVM guest mode, call run() until a 'vmexit' (EXITCODE, EXITINFO1/2,
+   *  EXITINTINFO, NRIP and the guest state in the VMCB); 0x80000000 = the VMCB broke a rule
+   *  of 15.5.1 (EXITCODE -1, VMEXIT_INVALID, written). hostEmulate then works on this VMCB. */
+  svmHostEnter(vmcbHpa: number): number;
+  /** Exits by SVM exit code (index = code for 0-0x9f, 0xa0 #NPF, 0xa1 VMEXIT_INVALID). */
+  svmExitCounts(): number[];
   /** The nested page-walk cache and the nested TLB on or off (both off at creation). */
   setNestedCaches(pwc: boolean, ntlb: boolean): void;
   /** Tagged TLB entries (VPID/ASID) that survive world switches, on or off (off). */

@@ -53,8 +53,9 @@ export interface MachineConfig {
   /** REP INS/OUTS exit once per run of elements within a page, as KVM does (default true);
    *  false: one exit per element, as a VMM without string I/O support. */
   stringIo?: boolean;
-  /** The CPU's optional features: `vmx` gives it VMX (Core.setVmx). Off by default. */
-  cpu?: { vmx?: boolean };
+  /** The CPU's optional features: `vmx` gives it VMX (Core.setVmx), `svm` AMD-V
+   *  (Core.setSvm); a CPU is one vendor, never both. Off by default. */
+  cpu?: { vmx?: boolean; svm?: boolean };
   /** Each port access as it completes, in order (the CLI's --io-log). A string I/O exit
    *  gives one call per element. Costs one test per exit when absent. */
   ioLog?: (access: IoAccess) => void;
@@ -191,6 +192,7 @@ export class Machine {
     const core = await createCore({ ramBytes: config.ramBytes, wasm: config.wasm });
     core.setStringIo(config.stringIo ?? true);
     core.setVmx(config.cpu?.vmx ?? false);
+    core.setSvm(config.cpu?.svm ?? false);
     const m = new Machine(core, config);
     m.boot();
     return m;
@@ -478,8 +480,11 @@ function checkConfig(c: MachineConfig): void {
     throw new RangeError(`memory of ${c.ramBytes} bytes is more than the 3 GiB below the PCI hole`);
   }
   for (const k of Object.keys(c.cpu ?? {})) {
-    if (k !== 'vmx') throw new RangeError(`cpu.${k}: unknown CPU option (known: vmx)`);
+    if (k !== 'vmx' && k !== 'svm') {
+      throw new RangeError(`cpu.${k}: unknown CPU option (known: vmx, svm)`);
+    }
   }
+  if (c.cpu?.vmx && c.cpu?.svm) throw new RangeError('cpu: vmx and svm are two vendors, pick one');
   if ((c.disks?.length ?? 0) > 4) {
     throw new RangeError('at most four IDE disks (primary and secondary, master and slave)');
   }
