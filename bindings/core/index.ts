@@ -5,6 +5,7 @@
 import * as L from '../generated/layout.js';
 import type { ShadowMode,
   Core, CoreCounters, CoreOptions, Exit, Regs, RegName, SegName, Segment, TableReg,
+  CoreVmm, VmmCoreCounters,
 } from './types.js';
 import { readLinearBytes } from './linear.js';
 
@@ -28,7 +29,30 @@ interface CoreExports {
   readMsr(index: number): bigint;
   writeMsr(index: number, v: bigint): number;
   lastMsrOk(): number;
+  // The host side of VT-x/AMD-V (present in a core built with them).
+  addVmmRam?(bytes: number): number;
+  vmcsRead?(enc: number): bigint;
+  vmcsWrite?(enc: number, v: bigint): number;
+  vmcsClearHost?(): void;
+  vmxHostEnter?(): number;
+  svmHostEnter?(vmcb: number): number;
+  setSvm?(on: number): void;
+  hostEmulate?(budget: number): number;
+  setNestedCaches?(pwc: number, ntlb: number): void;
+  setTlbTags?(on: number): void;
 }
+
+/** Layout constants a core may or may not have (those of VMX/SVM operation). */
+const LX = L as unknown as Record<string, number | undefined>;
+/** EXIT_VMEXIT (scripts/layout.mjs EXITS): a VM exit for the host's VMM. */
+const EXIT_VMEXIT = LX.EXIT_VMEXIT ?? 7;
+/** The VMX/SVM counters by their state-block names. */
+const VMM_COUNTERS: Record<keyof VmmCoreCounters, string> = {
+  vmEntries: 'S_CNT_VMENTRY', vmExits: 'S_CNT_VMEXIT', vmcsReads: 'S_CNT_VMCS_READ',
+  vmcsWrites: 'S_CNT_VMCS_WRITE', nestedWalks: 'S_CNT_NWALK', nestedWalkRefs: 'S_CNT_NWALK_REFS',
+  pwcHits: 'S_CNT_PWC_HIT', pwcMisses: 'S_CNT_PWC_MISS', ntlbHits: 'S_CNT_NTLB_HIT',
+  ntlbMisses: 'S_CNT_NTLB_MISS', tlbSurvivors: 'S_CNT_TLB_SURVIVE', emulated: 'S_CNT_EMULATED',
+};
 
 const REG_OFFSETS: Record<RegName, number> = {
   eax: L.S_EAX, ecx: L.S_ECX, edx: L.S_EDX, ebx: L.S_EBX, esp: L.S_ESP, ebp: L.S_EBP,
@@ -36,6 +60,8 @@ const REG_OFFSETS: Record<RegName, number> = {
   cr0: L.S_CR0, cr2: L.S_CR2, cr3: L.S_CR3, cr4: L.S_CR4,
   dr0: L.S_DR0, dr1: L.S_DR1, dr2: L.S_DR2, dr3: L.S_DR3, dr6: L.S_DR6, dr7: L.S_DR7,
 };
+/** General registers in the SDM's numbering (vol. 3C, table 28-3). */
+const GPR_OFFSETS = [L.S_EAX, L.S_ECX, L.S_EDX, L.S_EBX, L.S_ESP, L.S_EBP, L.S_ESI, L.S_EDI];
 const SEG_INDEX: Record<SegName, number> = {
   es: 0, cs: 1, ss: 2, ds: 3, fs: 4, gs: 5, ldtr: 6, tr: 7,
 };
@@ -122,11 +148,66 @@ export class WasmCore implements Core {
   private dv!: DataView;
   private u8!: Uint8Array;
   private ramBase: number;
+  readonly vmm: CoreVmm | undefined;
 
   constructor(x: CoreExports, ramBytes: number) {
     this.x = x;
     this.ramBytes = ramBytes;
     this.ramBase = x.ramBase();
+    this.vmm = x.addVmmRam && x.hostEmulate && x.setNestedCaches && x.setTlbTags &&
+      (x.vmxHostEnter || x.svmHostEnter) ? this.hostVmm() : undefined;
+  }
+
+  /** The VMX/SVM host exports, typed and checked (see CoreVmm). */
+  private hostVmm(): CoreVmm {
+    const x = this.x, self = this;
+    const host = (hpa: number, len: number): number => {
+      const h = Number.isInteger(hpa) && hpa >= 0 && hpa + len <= 2 ** 32 &&
+        (hpa & 0xfff) <= 0x1000 - len ? x.physHost(hpa >>> 0) : 0;
+      if (!h) throw new RangeError(`host-physical 0x${hpa.toString(16)} is not RAM or VMM RAM`);
+      self.views();
+      return h;
+    };
+    const missing = (name: string) => (): never => {
+      throw new Error(`this core has no ${name}: VT-x/AMD-V host export not available in this build`);
+    };
+    return {
+      vmx: !!x.vmxHostEnter, svm: !!x.svmHostEnter,
+      addVmmRam(bytes) {
+        const hpa = x.addVmmRam!(bytes >>> 0);
+        if (!hpa) throw new RangeError(`addVmmRam: cannot grow memory by ${bytes} bytes`);
+        return hpa;
+      },
+      readHost64: (hpa) => self.dv.getBigUint64(host(hpa, 8), true),
+      writeHost64: (hpa, v) => self.dv.setBigUint64(host(hpa, 8), BigInt.asUintN(64, v), true),
+      readHost32: (hpa) => self.dv.getUint32(host(hpa, 4), true),
+      writeHost32: (hpa, v) => self.dv.setUint32(host(hpa, 4), v >>> 0, true),
+      isRamPage: (gpa) => Number.isInteger(gpa) && gpa >= 0 && gpa < self.ramBytes &&
+        !(gpa >= 0xa0000 && gpa < 0x100000) && x.physHost(gpa >>> 0) === self.ramBase + gpa,
+      readGpr: (n) => self.get32(GPR_OFFSETS[n & 7]),
+      writeGpr: (n, v) => self.set32(GPR_OFFSETS[n & 7], v),
+      cancelInterrupt: () => self.set32(L.S_INTR_PENDING, 0),
+      vmcsRead: x.vmcsRead ? (enc) => BigInt.asUintN(64, x.vmcsRead!(enc >>> 0))
+        : missing('vmcsRead'),
+      vmcsWrite: x.vmcsWrite
+        ? (enc, v) => x.vmcsWrite!(enc >>> 0, BigInt.asIntN(64, BigInt(v))) : missing('vmcsWrite'),
+      vmcsClearHost: x.vmcsClearHost ? () => x.vmcsClearHost!() : missing('vmcsClearHost'),
+      vmxHostEnter: x.vmxHostEnter ? () => x.vmxHostEnter!() >>> 0 : missing('vmxHostEnter'),
+      svmHostEnter: x.svmHostEnter ? (hpa) => x.svmHostEnter!(hpa >>> 0) >>> 0
+        : missing('svmHostEnter'),
+      setSvm: x.setSvm ? (on) => x.setSvm!(on ? 1 : 0) : missing('setSvm'),
+      hostEmulate: (budget) => self.decodeExit(x.hostEmulate!(budget >>> 0)),
+      setNestedCaches: (pwc, ntlb) => x.setNestedCaches!(pwc ? 1 : 0, ntlb ? 1 : 0),
+      setTlbTags: (on) => x.setTlbTags!(on ? 1 : 0),
+      counters() {
+        const c = {} as VmmCoreCounters;
+        for (const [k, name] of Object.entries(VMM_COUNTERS)) {
+          const off = LX[name];
+          c[k as keyof VmmCoreCounters] = off === undefined ? 0 : self.get64Number(off);
+        }
+        return c;
+      },
+    };
   }
 
   /** Views are rebuilt when the memory grew (the old ArrayBuffer is detached then). */
@@ -288,7 +369,10 @@ export class WasmCore implements Core {
 
   run(budget: number): Exit {
     if (!Number.isFinite(budget) || budget < 0) throw new RangeError(`run: bad budget ${budget}`);
-    const reason = this.x.run(Math.min(budget, 0xffffffff) >>> 0);
+    return this.decodeExit(this.x.run(Math.min(budget, 0xffffffff) >>> 0));
+  }
+  /** The Exit for an exit code of run() or hostEmulate(), from the state block. */
+  private decodeExit(reason: number): Exit {
     switch (reason) {
       case L.EXIT_BUDGET: return { reason: 'budget' };
       case L.EXIT_IO: case L.EXIT_MMIO: {
@@ -306,6 +390,9 @@ export class WasmCore implements Core {
       case L.EXIT_IRQ_WINDOW: return { reason: 'irq-window' };
       case L.EXIT_SHUTDOWN:
         return { reason: 'shutdown', why: WHY[this.get32(L.S_EXIT_DETAIL)] ?? 'shutdown' };
+      case EXIT_VMEXIT:
+        if (this.vmm) return { reason: 'vmexit' };
+        return { reason: 'invalid', why: 'a VM exit from a core without the host side' };
       default: return { reason: 'invalid', why: `unknown exit code ${reason}` };
     }
   }
