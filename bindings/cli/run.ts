@@ -110,7 +110,8 @@ export function registerRun(program: Command): void {
     .option('--mode <mode>', 'native (default): the guest runs on the emulated CPU; vtx or svm: '
       + 'under the hypervisor through VT-x or AMD-V')
     .option('--paging <paging>', 'with --mode vtx|svm: nested (EPT/NPT, the default) or shadow')
-    .option('--no-tags', 'with --mode vtx|svm: no VPID/ASID, the TLB flushes on every entry and exit')
+    .option('--no-tags',
+      'with --mode vtx|svm: no VPID/ASID, the TLB flushes on every entry and exit')
     .option('--no-pwc', 'with --mode vtx|svm: no page-walk cache for nested walks')
     .option('--no-ntlb', 'with --mode vtx|svm: no nested TLB')
     .addHelpText('after', `

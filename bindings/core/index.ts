@@ -169,7 +169,8 @@ export class WasmCore implements Core {
       return h;
     };
     const missing = (name: string) => (): never => {
-      throw new Error(`this core has no ${name}: VT-x/AMD-V host export not available in this build`);
+      throw new Error(
+        `this core has no ${name}: VT-x/AMD-V host export not available in this build`);
     };
     return {
       vmx: !!x.vmxHostEnter, svm: !!x.svmHostEnter,

@@ -64,8 +64,14 @@ export class SvmOps extends HardwareOps {
     this.setup();
   }
 
-  private r32(off: number): number { this.fieldReads++; return this.vmm.readHost32(this.vmcb + off); }
-  private r64(off: number): bigint { this.fieldReads++; return this.vmm.readHost64(this.vmcb + off); }
+  private r32(off: number): number {
+    this.fieldReads++;
+    return this.vmm.readHost32(this.vmcb + off);
+  }
+  private r64(off: number): bigint {
+    this.fieldReads++;
+    return this.vmm.readHost64(this.vmcb + off);
+  }
   private w32(off: number, v: number): void {
     this.fieldWrites++;
     this.vmm.writeHost32(this.vmcb + off, v);

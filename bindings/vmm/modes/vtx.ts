@@ -307,7 +307,8 @@ export class VtxOps extends HardwareOps {
 
   /** Interrupt-window exiting (25.6.2): exit 7 as soon as the guest can take one. */
   protected setInterruptWindow(on: boolean): void {
-    const want = on ? this.cpuCtl | CPU_INTR_WINDOW_EXITING : this.cpuCtl & ~CPU_INTR_WINDOW_EXITING;
+    const want = on ? this.cpuCtl | CPU_INTR_WINDOW_EXITING
+      : this.cpuCtl & ~CPU_INTR_WINDOW_EXITING;
     if (want === this.cpuCtl) return;
     this.cpuCtl = want >>> 0;
     this.write(vmcs.CPU_BASED_VM_EXEC_CONTROL, this.cpuCtl);
