@@ -44,6 +44,20 @@ const GUEST_VPID = 1;
 /** VMX instructions (basic reasons 18-27, INVEPT 50, INVVPID 53): #UD for the guest. */
 const VMX_INSN_REASONS = new Set([...Array.from({ length: 10 }, (_, i) => 18 + i), 50, 53]);
 
+/** Each segment register's guest-state fields: selector, base, limit, access rights
+ *  (SDM vol. 3C, 25.4.1; encodings of appendix B). */
+const V = vmcs;
+const GUEST_SEGMENTS = [
+  ['es', V.GUEST_ES_SELECTOR, V.GUEST_ES_BASE, V.GUEST_ES_LIMIT, V.GUEST_ES_AR_BYTES],
+  ['cs', V.GUEST_CS_SELECTOR, V.GUEST_CS_BASE, V.GUEST_CS_LIMIT, V.GUEST_CS_AR_BYTES],
+  ['ss', V.GUEST_SS_SELECTOR, V.GUEST_SS_BASE, V.GUEST_SS_LIMIT, V.GUEST_SS_AR_BYTES],
+  ['ds', V.GUEST_DS_SELECTOR, V.GUEST_DS_BASE, V.GUEST_DS_LIMIT, V.GUEST_DS_AR_BYTES],
+  ['fs', V.GUEST_FS_SELECTOR, V.GUEST_FS_BASE, V.GUEST_FS_LIMIT, V.GUEST_FS_AR_BYTES],
+  ['gs', V.GUEST_GS_SELECTOR, V.GUEST_GS_BASE, V.GUEST_GS_LIMIT, V.GUEST_GS_AR_BYTES],
+  ['ldtr', V.GUEST_LDTR_SELECTOR, V.GUEST_LDTR_BASE, V.GUEST_LDTR_LIMIT, V.GUEST_LDTR_AR_BYTES],
+  ['tr', V.GUEST_TR_SELECTOR, V.GUEST_TR_BASE, V.GUEST_TR_LIMIT, V.GUEST_TR_AR_BYTES],
+] as const;
+
 const REASON_NAMES = new Map<number, string>(
   Object.entries(vmxExitReasons).map(([k, v]) => [v, k]));
 const ERROR_NAMES = new Map<number, string>(
@@ -155,15 +169,13 @@ export class VtxOps extends HardwareOps {
     w(vmcs.GUEST_RSP, r.esp);
     w(vmcs.GUEST_RIP, r.eip);
     w(vmcs.GUEST_RFLAGS, r.eflags | 2);
-    const segs = [['es', 0], ['cs', 1], ['ss', 2], ['ds', 3], ['fs', 4], ['gs', 5],
-      ['ldtr', 6], ['tr', 7]] as const;
-    for (const [name, i] of segs) {
+    for (const [name, sel, base, limit, ar] of GUEST_SEGMENTS) {
       const s = core.getSegment(name);
       const unusable = name === 'ldtr' && (s.selector & ~3) === 0;
-      w(vmcs.GUEST_ES_SELECTOR + 2 * i, s.selector);
-      w(vmcs.GUEST_ES_BASE + 2 * i, s.base);
-      w(vmcs.GUEST_ES_LIMIT + 2 * i, s.limit);
-      w(vmcs.GUEST_ES_AR_BYTES + 2 * i, unusable ? 0x10000 : s.access);
+      w(sel, s.selector);
+      w(base, s.base);
+      w(limit, s.limit);
+      w(ar, unusable ? 0x10000 : s.access);
     }
     const gdtr = core.getTable('gdtr'), idtr = core.getTable('idtr');
     w(vmcs.GUEST_GDTR_BASE, gdtr.base);
