@@ -14,6 +14,9 @@ import { run as runLoop, enterState, leaveState } from './cpu/run';
 import { completeRead, logClear } from './cpu/iolog';
 import { msrRead, msrWrite, msrOk } from './cpu/system/msr';
 import { clearFault } from './cpu/fault';
+import { syncGuestMode } from './vmm/guest';
+import { tagDrop } from './mem/tags';
+import { addVmmRam as physAddVmmRam } from './mem/phys';
 
 export { STATE_BASE };
 
@@ -58,6 +61,8 @@ export function reset(): void {
   setSegRaw(TR, 0, 0, 0xffff, 0x8b);
   logClear();
   clearFault();
+  syncGuestMode(); // out of non-root operation (S_GUEST_MODE was cleared)
+  tagDrop(0, true);
   tlbFlushAll(false);
 }
 
@@ -65,6 +70,8 @@ export function run(budget: u32): u32 { return runLoop(budget); }
 
 /** The host changed the state block: drop cached translations and derived data. */
 export function stateChanged(): void {
+  syncGuestMode();
+  tagDrop(0, true);
   tlbFlushAll(false);
   enterState();
   leaveState();
@@ -94,6 +101,10 @@ export function addMmio(phys: u32, len: u32): bool {
   return ok;
 }
 export function ramBase(): u32 { return RAM_BASE; }
+/** VMM RAM (issue 9): `bytes` of zeroed host-physical memory after guest RAM for the
+ *  TypeScript VMM's own structures; returns its host-physical address (4 KiB aligned), 0
+ *  when memory cannot grow. Bindings reach it through physHost(). */
+export function addVmmRam(bytes: u32): u32 { return physAddVmmRam(bytes); }
 /** Where physical byte `pa` lives in this instance's memory, as the core maps it (shadow
  *  RAM, ROM, then RAM), or 0 for MMIO and unclaimed space: for the host's reads that must
  *  touch no device. */

@@ -24,6 +24,10 @@ export const structs = {
    *  address, size in bytes (with the element count of a string I/O batch in bits 8 and
    *  up) and the value written or read. */
   IOLOG_ENTRY: [['IOL_KIND', u32], ['IOL_ADDR', u32], ['IOL_SIZE', u32], ['IOL_VALUE', u32]],
+  /** A chunk of VMM RAM: host-physical start, length, host (linear) address. */
+  VMMRAM_ENTRY: [['VR_PHYS', u32], ['VR_LEN', u32], ['VR_HOST', u32], ['VR_PAD', u32]],
+  /** A TLB entry kept for its tag across a world switch: index, tag, addend, global. */
+  TLBSAVE_ENTRY: [['TS_INDEX', u32], ['TS_TAG', u32], ['TS_ADD', u32], ['TS_GLOBAL', u32]],
   /** A ROM image: guest-physical start, length, host (linear) address of its copy. */
   ROM_ENTRY: [['ROM_PHYS', u32], ['ROM_LEN', u32], ['ROM_HOST', u32], ['ROM_PAD', u32]],
   /** An MMIO range: guest-physical start and length. */
@@ -39,6 +43,16 @@ export const structs = {
 /** Element counts of the tables below. */
 export const counts = {
   IOLOG_MAX: 16, ROM_MAX: 16, MMIO_MAX: 64, TLB_ENTRIES: 8192,
+  /** Chunks of VMM RAM (assembly/mem/phys.ts, addVmmRam). */
+  VMMRAM_MAX: 16,
+  /** Exit counters by basic exit reason (VMX, SDM vol. 3C appendix C: 0-79) and by SVM
+   *  exit-code index (assembly/svm: codes 0-0x9F as themselves, then #NPF 0x400, VMEXIT_
+   *  INVALID -1 and any other code). */
+  VMX_EXIT_SLOTS: 80, SVM_EXIT_SLOTS: 0xa4,
+  /** Nested TLB and page-walk cache entries (assembly/mem/nested.ts). */
+  NTLB_ENTRIES: 1024, PWC_ENTRIES: 512,
+  /** Address spaces (VPID/ASID tags) whose TLB entries are kept across world switches. */
+  TLBSAVE_TAGS: 8,
   /** TLB entries filled since the last full flush that a flush clears one by one. */
   FILL_LOG_MAX: 128,
   /** VMCS field slots: one per encoding of scripts/vmx-fields.mjs (a 64-bit field has two,
@@ -106,6 +120,12 @@ const stateGroups = [
      *  current VMCS's fields are in the VMCS block. */
     ['S_VMX_OP', u32], ['S_FEATURE_CONTROL', u32], ['S_VMXON_PTR', u64], ['S_VMCS_PTR', u64],
     ['S_VMCS_LAUNCHED', u32],
+    /** Non-root operation (assembly/vmm/guest.ts): 0 none, 1 VMX non-root operation, 2 SVM
+     *  guest mode; 1 in S_HOST_OWNED when the entry was made by the TypeScript VMM
+     *  (vmxHostEnter / svmHostEnter), 0 when by a guest's own VMM (nested). */
+    ['S_GUEST_MODE', u32], ['S_HOST_OWNED', u32],
+    /** VMX-preemption timer value while in non-root operation (SDM vol. 3C, 26.5.1). */
+    ['S_VMX_PREEMPT', u32],
   ] },
   // Everything above is guest state that a CPU reset clears; the counters and the
   // configuration below survive it.
@@ -118,6 +138,17 @@ const stateGroups = [
     ['S_CNT_SLOW', u64],
   ] },
   { fields: [
+    /** Hardware-assisted virtualization (issue 9): VM entries and exits (all reasons; by
+     *  reason in the VMM_STATS block), VMCS field accesses by the host (vmcsRead/vmcsWrite)
+     *  and by VMREAD/VMWRITE, nested (EPT/NPT) walks and their references, the page-walk
+     *  cache and the nested TLB, TLB entries kept across a world switch by their tag
+     *  (VPID/ASID), instructions run by hostEmulate(). */
+    ['S_CNT_VMENTRY', u64], ['S_CNT_VMEXIT', u64], ['S_CNT_VMCS_READ', u64],
+    ['S_CNT_VMCS_WRITE', u64], ['S_CNT_NWALK', u64], ['S_CNT_NWALK_REFS', u64],
+    ['S_CNT_PWC_HIT', u64], ['S_CNT_PWC_MISS', u64], ['S_CNT_NTLB_HIT', u64],
+    ['S_CNT_NTLB_MISS', u64], ['S_CNT_TLB_SURVIVE', u64], ['S_CNT_EMULATED', u64],
+  ] },
+  { fields: [
     /** RAM size, A20 mask, TSC ticks per instruction, end of the ROM copies after RAM. */
     ['S_RAM_BYTES', u32], ['S_A20_MASK', u32], ['S_TSC_PER_INSN', u32], ['S_ROM_END', u32],
     /** 1: REP INS/OUTS exit once per run of elements within a page (S_EXIT_COUNT, data at
@@ -125,6 +156,12 @@ const stateGroups = [
     ['S_STRIO', u32],
     /** 1: the CPU has VMX (CPUID.1:ECX.VMX, CR4.VMXE, the VMX MSRs and instructions). */
     ['S_VMX', u32],
+    /** 1: the CPU has SVM (assembly/svm). */
+    ['S_SVM', u32],
+    /** Nested paging caches (assembly/mem/nested.ts): bit 0 page-walk cache, bit 1 nested
+     *  TLB (setNestedCaches); 1 in S_TLB_TAGS: TLB entries carry their VPID/ASID and survive
+     *  world switches (setTlbTags). */
+    ['S_NESTED_CACHES', u32], ['S_TLB_TAGS', u32],
   ] },
 ];
 
@@ -145,6 +182,7 @@ export const blocks = [
   { name: 'RANGES', base: 0x1800, size: 0x800, fields: [
     { name: 'ROM_TABLE', count: 'ROM_MAX', struct: 'ROM_ENTRY' },
     { name: 'MMIO_TABLE', count: 'MMIO_MAX', struct: 'MMIO_ENTRY' },
+    { name: 'VMMRAM_TABLE', count: 'VMMRAM_MAX', struct: 'VMMRAM_ENTRY' },
   ] },
   /** A page of 0xFF bytes that unclaimed physical pages read from. */
   { name: 'ONES_PAGE', base: 0x2000, size: 0x1000 },
@@ -168,6 +206,26 @@ export const blocks = [
   { name: 'VMCS', base: 0x21000, size: 0x1000, fields: [
     { name: 'VMCS_FIELDS', count: 'VMCS_SLOTS', bytes: u32 },
   ] },
+  /** Exits by reason (u64 counters, survive reset): VMX basic reasons, SVM exit codes. */
+  { name: 'VMM_STATS', base: 0x22000, size: 0x1000, fields: [
+    { name: 'VMX_EXIT_COUNTS', count: 'VMX_EXIT_SLOTS', bytes: u64 },
+    { name: 'SVM_EXIT_COUNTS', count: 'SVM_EXIT_SLOTS', bytes: u64 },
+  ] },
+  /** The nested TLB (guest-physical page -> host-physical page and permissions) and the
+   *  page-walk cache (nested paging-structure entries by level and address). */
+  { name: 'NESTED', base: 0x23000, size: 0x4000, fields: [
+    { name: 'NTLB_TAG', count: 'NTLB_ENTRIES', bytes: u32 },
+    { name: 'NTLB_VAL', count: 'NTLB_ENTRIES', bytes: u32 },
+    { name: 'PWC_TAG', count: 'PWC_ENTRIES', bytes: u32 },
+    { name: 'PWC_VAL', count: 'PWC_ENTRIES', bytes: u64 },
+  ] },
+  /** TLB entries of other address spaces kept across world switches (tagged TLB): per tag
+   *  slot its tag (all ones: free), its entry count, then the entries. */
+  { name: 'TLBSAVE', base: 0x27000, size: 0x5000, fields: [
+    { name: 'TLBSAVE_ID', count: 'TLBSAVE_TAGS', bytes: u32 },
+    { name: 'TLBSAVE_N', count: 'TLBSAVE_TAGS', bytes: u32 },
+    { name: 'TLBSAVE_TABLE', count: 1024, struct: 'TLBSAVE_ENTRY' },
+  ] },
   /** AssemblyScript's own static data and heap (passed to asc as --memoryBase). */
   { name: 'DATA', base: 0x40000, size: 0xc0000 },
   /** Guest RAM (guest-physical 0 .. ramBytes-1), then the ROM images; grows with RAM. */
@@ -178,6 +236,8 @@ export const blocks = [
 export const exits = {
   EXIT_BUDGET: 0, EXIT_IO: 1, EXIT_MMIO: 2, EXIT_HLT: 3, EXIT_IRQ_WINDOW: 4, EXIT_SHUTDOWN: 5,
   EXIT_INVALID: 6,
+  /** A VM exit for the TypeScript VMM (the exit information is in the VMCS or the VMCB). */
+  EXIT_VMEXIT: 7,
   /** S_EXIT_DETAIL for shutdown/invalid. */
   WHY_TRIPLE_FAULT: 1, WHY_BAD_STATE: 2, WHY_IO_PROTOCOL: 3,
 };

@@ -313,7 +313,7 @@ two(0x03, 'LSL', 'Gv,Ew', 'larLsl(b)', { write: 'Z', ud: 'real', sensitive: 'pro
 two(0x06, 'CLTS', '', 'clts()', { priv: 'cpl0', vmx: 'CR0 guest/host mask (TS)',
   svm: 'CR0_WRITE' });
 two(0x08, 'INVD', '', 'invd()', { priv: 'cpl0', vmx: 'always', svm: 'INVD' });
-two(0x09, 'WBINVD', '', 'invd()', { priv: 'cpl0', vmx: 'WBINVD exiting', svm: 'WBINVD' });
+two(0x09, 'WBINVD', '', 'wbinvd()', { priv: 'cpl0', vmx: 'WBINVD exiting', svm: 'WBINVD' });
 two(0x0b, 'UD2', '', undefined, { ud: 'always' });
 two(0x18, 'PREFETCH', 'Mb', 'hintNop()',
   { note: 'hint: reg 0-3 PREFETCHh, the others reserved NOPs' });

@@ -6,7 +6,7 @@ import {
   SX_SPAN_WRITE,
 } from '../generated/layout';
 import {
-  TLB_TAG, TLB_ADD, TLB_MASK, DENY_SR, DENY_SW, DENY_UR, DENY_UW, translate, walkPhys,
+  TLB_TAG, TLB_ADD, TLB_MASK, DENY_SR, DENY_SW, DENY_UR, DENY_UW, translate, walkPhys, setWalkExec,
   countHit, DENY_SLOW, fetchClamp, fetchStart, fetchEnd, fetchEnd2, fetchEnd4, fetchBias,
   setFetch, fetchInvalidate,
 } from '../mem/tlb';
@@ -22,8 +22,8 @@ import { updateDebug, slowData, checkData } from './debug';
 
 /** True when the current privilege level is 3 (paging's user/supervisor distinction). */
 export let user: bool = false;
-let rdMask: u32 = 0xfffff000 | DENY_SR;
-let wrMask: u32 = 0xfffff000 | DENY_SW;
+let rdMask: u32 = 0xfffff001; // | DENY_SR (a literal: mem/tlb.ts may initialize later)
+let wrMask: u32 = 0xfffff002; // | DENY_SW
 
 /** Default operand/address size of the code segment (CS.D) and stack size (SS.B). */
 export let code32: bool = false;
@@ -60,7 +60,7 @@ export function refreshMasks(): void {
   wrMask = 0xfffff000 | (user ? DENY_UW : DENY_SW) | slow;
   fetchMask = 0xfffff000 | (user ? DENY_UR : DENY_SR);
 }
-let fetchMask: u32 = 0xfffff000 | DENY_SR;
+let fetchMask: u32 = 0xfffff001; // | DENY_SR
 
 /**
  * Recomputes the check data of segment register `s` from its cache in the state block.
@@ -363,7 +363,10 @@ function fetchSlow(): u32 {
   const limit = segLimit(CS);
   if (ip > limit) { raiseGP(0); return 0; }
   const lin = segBase(CS) + ip;
-  if (!translate(lin, false, user)) return 0;
+  setWalkExec(true); // EPT checks execute permission for fetches (mem/nested.ts)
+  const ok = translate(lin, false, user);
+  setWalkExec(false);
+  if (!ok) return 0;
   const k = classify(walkPhys);
   if (k == PAGE_RAM || k == PAGE_ROM) {
     // Cache this page for the following fetches: EIPs from max(ip - pageOffset, 0) to the

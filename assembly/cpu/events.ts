@@ -14,6 +14,7 @@ import {
   STATE_BASE, S_NMI_PENDING, S_NMI_BLOCKED, S_INTR_PENDING, S_IRQ_WINDOW, S_HALTED,
   S_INT_SHADOW,
 } from '../generated/layout';
+import { guestAttn } from '../vmm/guest';
 
 export let attention: bool = true;
 @inline export function needAttention(): void { attention = true; }
@@ -25,5 +26,6 @@ export function recomputeAttention(ifSet: bool): void {
   const intr = ifSet && ((load<u32>(STATE_BASE + S_INTR_PENDING) & 0x100) |
     load<u32>(STATE_BASE + S_IRQ_WINDOW)) != 0;
   attention = nmi || intr ||
-    (load<u32>(STATE_BASE + S_HALTED) | load<u32>(STATE_BASE + S_INT_SHADOW)) != 0;
+    (load<u32>(STATE_BASE + S_HALTED) | load<u32>(STATE_BASE + S_INT_SHADOW)) != 0 ||
+    guestAttn; // non-root operation that checks every boundary (assembly/vmm/guest.ts)
 }

@@ -13,7 +13,7 @@ import {
 import { unclampFetch } from '../mem/tlb';
 import {
   osz, asz, modrm, eaOff, eaSeg, setOsz, setAsz, setSegOvr, setRep, setLock, decodeModrm,
-  decodeModrmFast, regField, getReg, setReg, readRM, writeRM, fetchImm, fetchSimm8, dataSeg,
+  decodeModrmFast, regField, getReg, setReg, readRM, writeRM, fetchImm, fetchSimm8, dataSeg, rep,
 } from './decode';
 import { faulted, raiseGP, raiseUD, raise, NM } from './fault';
 import {
@@ -43,6 +43,10 @@ import { farJump, farCall, farReturn } from './system/far';
 import { deliver, iret, EV_SOFT_INT, EV_SOFT_EXC, EV_PRIV_SOFT_EXC } from './system/interrupts';
 import { popf, pushfAllowed, ifChangeAllowed } from './system/eflags';
 import { protectedMode, v86Mode } from './system/segments';
+import { guestMode } from '../vmm/guest';
+import {
+  icptSoftInt, icptIret, icptPushf, icptPopf, icptHlt, icptPause,
+} from '../vmm/intercept';
 
 /** Operand size (bits) of a w-bit opcode: byte when w = 0. */
 @inline function wsize(b: u32): u32 { return (b & 1) != 0 ? osz : 8; }
@@ -274,7 +278,8 @@ export { prefixes } from './prefixes';
 
 // ---- 90-9F ----
 /** NOP, and PAUSE with F3. */
-@inline export function nopInsn(): void {}
+/** NOP; F3 90 is PAUSE, an exit in non-root operation with PAUSE exiting. */
+@inline export function nopInsn(): void { if (guestMode != 0 && rep == 0xf3) icptPause(); }
 @inline export function xchgAcc(b: u32): void {
   const t = getReg(osz, EAX);
   setReg(osz, EAX, getReg(osz, b & 7));
@@ -302,10 +307,12 @@ export { prefixes } from './prefixes';
 }
 /** PUSHF: VM and RF are cleared in the pushed image. */
 @inline export function pushf(): void {
+  if (guestMode != 0 && icptPushf()) return;
   if (!pushfAllowed()) return;
   pushSz(osz, getFlags() & ~(VM | RF));
 }
 @inline export function popfInsn(): void {
+  if (guestMode != 0 && icptPopf()) return;
   const v = popSz(osz); if (faulted) return;
   popf(v, osz);
 }
@@ -428,17 +435,29 @@ export { prefixes } from './prefixes';
   if (!realFarReturnOk()) return;
   farReturn(osz, imm);
 }
-@inline export function int3(): void { deliver(3, EV_SOFT_EXC, 0, false); setSoftInt(); }
+// Software interrupts: in non-root operation INT3 and INTO are exceptions for the exception
+// bitmap and INT n an SVM intercept (assembly/vmm/intercept.ts icptSoftInt).
+@inline export function int3(): void {
+  if (guestMode != 0 && icptSoftInt(3, EV_SOFT_EXC)) return;
+  deliver(3, EV_SOFT_EXC, 0, false); setSoftInt();
+}
 @inline export function intN(): void {
   const v = fetch8(); if (faulted) return;
+  if (guestMode != 0 && icptSoftInt(v, EV_SOFT_INT)) return;
   if (v86Mode() && ((flags >> 12) & 3) != 3) { raiseGP(0); return; }
   deliver(v, EV_SOFT_INT, 0, false);
   setSoftInt();
 }
 @inline export function into(): void {
-  if (getOF() != 0) { deliver(4, EV_SOFT_EXC, 0, false); setSoftInt(); }
+  if (getOF() != 0) {
+    if (guestMode != 0 && icptSoftInt(4, EV_SOFT_EXC)) return;
+    deliver(4, EV_SOFT_EXC, 0, false); setSoftInt();
+  }
 }
-@inline export function iretInsn(): void { if (protectedMode() || realFarReturnOk()) iret(osz); }
+@inline export function iretInsn(): void {
+  if (guestMode != 0 && icptIret()) return;
+  if (protectedMode() || realFarReturnOk()) iret(osz);
+}
 
 // ---- D4-DF ----
 @inline export function aamIb(): void { const v = fetch8(); if (faulted) return; aam(v); }
@@ -475,13 +494,13 @@ export { prefixes } from './prefixes';
 @inline export function inImm(b: u32): void {
   const port = fetch8(); if (faulted) return;
   const size = wsize(b);
-  const v = portIn(port, size >> 3); if (faulted) return;
+  const v = portIn(port, size >> 3, true); if (faulted) return;
   setReg(size, EAX, v);
 }
 @inline export function outImm(b: u32): void {
   const port = fetch8(); if (faulted) return;
   const size = wsize(b);
-  portOut(port, size >> 3, getReg(size, EAX));
+  portOut(port, size >> 3, getReg(size, EAX), true);
 }
 @inline export function callRel(): void {
   const dsp = fetchImm(osz); if (faulted) return;
@@ -522,9 +541,13 @@ export { prefixes } from './prefixes';
 
 // ---- F0-FF ----
 /** INT1 / ICEBP */
-@inline export function int1(): void { deliver(1, EV_PRIV_SOFT_EXC, 0, false); setSoftInt(); }
+@inline export function int1(): void {
+  if (guestMode != 0 && icptSoftInt(1, EV_PRIV_SOFT_EXC)) return;
+  deliver(1, EV_PRIV_SOFT_EXC, 0, false); setSoftInt();
+}
 @inline export function hlt(): void {
   if (protectedMode() && (v86Mode() || load<u32>(STATE_BASE + S_CPL) != 0)) { raiseGP(0); return; }
+  if (guestMode != 0 && icptHlt()) return;
   store<u32>(STATE_BASE + S_HALTED, 1);
   needAttention();
 }

@@ -21,13 +21,17 @@ import { protectedMode, v86Mode } from './system/segments';
 import { group0f00, group0f01 } from '../generated/dispatch';
 import { loadTable, storeTable, lldt, ltr, sldt, str, lar, lsl, verr, verw } from './system/tables';
 import { movToCr, movFromCr, movToDr, movFromDr, lmsw, smsw, invlpg } from './system/cr';
+import { guestMode } from '../vmm/guest';
+import { icptRdtsc, icptDescTable, icptSmsw } from '../vmm/intercept';
+import { guestTscOffset } from '../vmx/exits';
 
 function cplNow(): u32 { return load<u32>(STATE_BASE + S_CPL); }
+function cplZero(): bool { return cplNow() == 0 && !v86Mode(); }
 
 // The handlers of the 0F map, one per case of the generated dispatch (dispatch0f in
 // assembly/generated/dispatch.ts, from the table in scripts/opcodes.mjs). Handlers of other
 // files are re-exported here for the dispatch.
-export { clts, invd } from './system/cr';
+export { clts, invd, wbinvd } from './system/cr';
 export { cpuid } from './system/cpuid';
 export { rdmsr, wrmsr } from './system/msr';
 export { sysenter, sysexit } from './system/sysenter';
@@ -48,10 +52,10 @@ import { group9Vmx, group7Vmx } from './system/vmx';
 @inline export function movCrDr(b: u32): void {
   const m = fetch8(); if (faulted) return;
   const r = (m >> 3) & 7, rm = m & 7;
-  if (b == 0x20) { const v = movFromCr(r); if (!faulted) setReg32(rm, v); }
-  else if (b == 0x21) { const v = movFromDr(r); if (!faulted) setReg32(rm, v); }
-  else if (b == 0x22) movToCr(r, reg32(rm));
-  else movToDr(r, reg32(rm));
+  if (b == 0x20) { const v = movFromCr(r, rm); if (!faulted) setReg32(rm, v); }
+  else if (b == 0x21) { const v = movFromDr(r, rm); if (!faulted) setReg32(rm, v); }
+  else if (b == 0x22) movToCr(r, reg32(rm), rm);
+  else movToDr(r, reg32(rm), rm);
   if (b >= 0x22 && !faulted) updateCpl(); // CR0.AM or DR7 may change the debug checks
 }
 /** RDTSC: #GP at CPL > 0 when CR4.TSD (SDM vol. 2B, RDTSC). */
@@ -60,7 +64,11 @@ import { group9Vmx, group7Vmx } from './system/vmx';
   if (tsd && (cplNow() != 0 || v86Mode()) && protectedMode()) {
     raiseGP(0); return;
   }
-  const t = load<u64>(STATE_BASE + S_TSC) + tscOffset();
+  let t = load<u64>(STATE_BASE + S_TSC) + tscOffset();
+  if (guestMode != 0) {
+    if (icptRdtsc()) return;
+    t += guestTscOffset; // TSC offsetting (SDM vol. 3C, 26.3, 26.6.5)
+  }
   setReg32(EAX, <u32>t); setReg32(EDX, <u32>(t >> 32));
 }
 @inline export function cmov(b: u32): void {
@@ -214,11 +222,13 @@ export function group6(): void {
 }
 /** SLDT, STR */
 @inline export function storeLdtrTr(r: u32): void {
+  if (guestMode != 0 && icptDescTable(4 + r)) return;
   const v = r == 0 ? sldt() : str();
   if (modrm >= 0xc0) setReg(osz, modrm & 7, v); else writeRM(16, v);
 }
 /** LLDT, LTR */
 @inline export function loadLdtrTr(r: u32): void {
+  if (guestMode != 0 && cplZero() && icptDescTable(4 + r)) return;
   const v = readRM(16); if (faulted) return;
   if (r == 2) lldt(v); else ltr(v);
 }
@@ -240,16 +250,19 @@ export function group7(): void {
     if (r == 0) group7Vmx(modrm & 7); else raiseUD();
     return;
   }
+  // Descriptor-table exiting: after the CPL check of LGDT/LIDT (SDM vol. 3C, 26.1.1).
+  if (guestMode != 0 && (r < 2 || cplZero()) && icptDescTable(r)) return;
   if (r < 2) storeTable(r == 1, eaSeg, eaOff);
   else loadTable(r == 3, eaSeg, eaOff, osz);
 }
 @inline export function smswInsn(): void {
+  if (guestMode != 0 && icptSmsw()) return;
   const v = smsw();
   if (modrm >= 0xc0) setReg(osz, modrm & 7, v); else writeRM(16, v);
 }
 @inline export function lmswInsn(): void {
   const v = readRM(16); if (faulted) return;
-  lmsw(v); updateCpl();
+  lmsw(v, segBase(eaSeg) + eaOff, modrm < 0xc0); updateCpl();
 }
 @inline export function invlpgInsn(): void {
   if (modrm >= 0xc0) { raiseUD(); return; }

@@ -51,8 +51,29 @@ export function requestExit(): void {
   excVector = -1;
 }
 
+/** True when the abandon is a VM exit (raiseVmExit); `vmExitTrap`: the exit is trap-like
+ *  (EIP and ESP stay where the instruction left them) rather than fault-like. */
+export let vmExitRaised: bool = false;
+export let vmExitTrap: bool = false;
+
+/** Abandons the instruction (or event delivery) for a VM exit (issue 9; SDM vol. 3C,
+ *  chapter 28: an exit is taken like a fault, the guest's EIP naming the instruction,
+ *  unless the vendor says it is trap-like). The vendor code recorded the exit information
+ *  before; the run loop calls vmExitPerform() (assembly/vmm/guest.ts). */
+export function raiseVmExit(trapLike: bool): void {
+  if (faulted) return;
+  faulted = true;
+  needAttention();
+  exitPending = true;
+  vmExitRaised = true;
+  vmExitTrap = trapLike;
+  excVector = -1;
+}
+
 /** Clears the fault state (run loop, after handling). */
 export function clearFault(): void {
+  vmExitRaised = false;
+  vmExitTrap = false;
   faulted = false;
   exitPending = false;
   excVector = -1;

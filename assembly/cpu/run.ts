@@ -10,7 +10,12 @@ import { ip, setIp, startIp, segUpdateAll, updateCpl } from './access';
 import { flags, getFlags, setFlags, IF, TF, RF } from './flags';
 import { debugActive, instructionHits, recordDr6, dataHits, clearDataHits } from './debug';
 import { segBase, CS } from './state';
-import { faulted, exitPending, excVector, excCode, excHasCode, clearFault, DF_VEC } from './fault';
+import {
+  faulted, exitPending, excVector, excCode, excHasCode, clearFault, DF_VEC, vmExitRaised,
+  vmExitTrap,
+} from './fault';
+import { guestMode, guestBoundary, vmExitPerform, NO_EXIT } from '../vmm/guest';
+import { icptShutdown } from '../vmm/intercept';
 import { logLen, logClear, logRewind } from './iolog';
 import { step } from './exec';
 import { prefixPending, clearPrefixPending } from './prefixes';
@@ -55,36 +60,65 @@ function shutdown(why: u32): u32 {
   return EXIT_SHUTDOWN;
 }
 
+/** deliverEvent() outcomes: delivered, shutdown (triple fault), a VM exit was raised. */
+const DLV_OK: u32 = 0;
+const DLV_SHUTDOWN: u32 = 1;
+const DLV_VMEXIT: u32 = 2;
+
 /**
  * Delivers an event; a fault during delivery becomes #DF or, during #DF, a shutdown
- * (SDM vol. 3A, 6.15, interrupt 8). Returns false on shutdown.
+ * (SDM vol. 3A, 6.15, interrupt 8). In non-root operation the delivery may end in a VM exit
+ * (an intercepted exception, an EPT violation, the triple fault: SDM vol. 3C, 26.2).
  */
-function deliverEvent(vector: u32, type: u32, code: u32, hasCode: bool): bool {
+function deliverEvent(vector: u32, type: u32, code: u32, hasCode: bool): u32 {
   let v: i32 = <i32>vector, t = type, c = code, h = hasCode;
   for (let tries = 0; tries < 3; tries++) {
     deliver(<u32>v, t, c, h);
-    if (!faulted) { setField(S_HALTED, 0); return true; }
-    if (exitPending) { clearFault(); logClear(); return false; }
+    if (!faulted) { setField(S_HALTED, 0); return DLV_OK; }
+    if (exitPending) {
+      const vm = vmExitRaised;
+      clearFault(); logClear();
+      return vm ? DLV_VMEXIT : DLV_SHUTDOWN;
+    }
     const second = excVector;
     const sc = excCode, sh = excHasCode;
     clearFault();
     const soft = t != EV_HW_EXCEPTION && t != EV_EXTERNAL && t != EV_NMI;
     const next = soft ? second : combineFaults(v, second);
-    if (next < 0) return false;
+    if (next < 0) break;
     if (next == DF_VEC) { v = DF_VEC; t = EV_HW_EXCEPTION; c = 0; h = true; }
     else { v = next; t = EV_HW_EXCEPTION; c = sc; h = sh; }
   }
-  return false;
+  // A triple fault in non-root operation is a VM exit (SDM vol. 3C, 26.2, "triple fault").
+  if (guestMode != 0 && icptShutdown()) { clearFault(); return DLV_VMEXIT; }
+  return DLV_SHUTDOWN;
 }
 
-/** Sentinel of runSlice(): the slice ended without an exit. */
-const NO_EXIT: u32 = 0xffffffff;
+/** Event delivery for the vendor code (VM-entry event injection): NO_EXIT when delivered,
+ *  else what the run loop returns (a shutdown, or the outcome of the VM exit). */
+export function deliverForVmm(vector: u32, type: u32, code: u32, hasCode: bool): u32 {
+  const d = deliverEvent(vector, type, code, hasCode);
+  if (d == DLV_OK) return NO_EXIT;
+  if (d == DLV_VMEXIT) return vmExitPerform();
+  return shutdown(WHY_TRIPLE_FAULT);
+}
+
+/** The reason runSlice() breaks with after an event delivery that did not succeed, or
+ *  NO_EXIT to go on (a nested VM exit loaded the guest's VMM). */
+function afterDelivery(d: u32): u32 {
+  if (d == DLV_VMEXIT) return vmExitPerform();
+  return shutdown(WHY_TRIPLE_FAULT);
+}
+
 
 /** Instructions of one slice: small enough that runSlice() is entered often, which lets
  *  the WebAssembly engine tier it up to optimized code (engines swap code on entry only). */
 const SLICE: u32 = 4096;
 
 let sliceDone: u32 = 0;
+/** Instructions and event deliveries completed on the slow path (every one of them while
+ *  non-root operation checks each boundary: the monitor trap flag, the preemption timer). */
+export let boundaryTick: u32 = 0;
 /** A single-step trap delayed by MOV SS / POP SS to the next instruction. */
 let stepPending: bool = false;
 /** RF and TF as the current instruction found them (kept only while debugging is active). */
@@ -127,23 +161,32 @@ function runSlice(n: u32): u32 {
       if (done >= n) break;
     } else if (!prefixPending) { // between a prefix and its opcode nothing is taken
       bump(S_CNT_SLOW);
+      if (logLen == 0 && guestMode != 0) {
+        // Non-root operation: exits between instructions and event injection come first.
+        const g = guestBoundary();
+        if (g != NO_EXIT) { reason = g; break; }
+      }
       if (logLen == 0) {
         const shadow = field(S_INT_SHADOW) != 0;
         if (field(S_NMI_PENDING) != 0 && field(S_NMI_BLOCKED) == 0 && !shadow) {
           setField(S_NMI_PENDING, 0);
           bump(S_CNT_INTR);
-          if (!deliverEvent(2, EV_NMI, 0, false)) {
-            reason = shutdown(WHY_TRIPLE_FAULT);
-            break;
+          const d = deliverEvent(2, EV_NMI, 0, false);
+          if (d != DLV_OK) {
+            reason = afterDelivery(d);
+            if (reason != NO_EXIT) break;
+            needAttention(); continue;
           }
         } else if ((flags & IF) != 0 && !shadow) {
           const p = field(S_INTR_PENDING);
           if ((p & 0x100) != 0) {
             setField(S_INTR_PENDING, 0);
             bump(S_CNT_INTR);
-            if (!deliverEvent(p & 0xff, EV_EXTERNAL, 0, false)) {
-              reason = shutdown(WHY_TRIPLE_FAULT);
-              break;
+            const d = deliverEvent(p & 0xff, EV_EXTERNAL, 0, false);
+            if (d != DLV_OK) {
+              reason = afterDelivery(d);
+              if (reason != NO_EXIT) break;
+              needAttention(); continue;
             }
           } else if (field(S_IRQ_WINDOW) != 0) {
             setField(S_IRQ_WINDOW, 0);
@@ -167,11 +210,13 @@ function runSlice(n: u32): u32 {
           if (h != 0) {
             recordDr6(h, false);
             bump(S_CNT_EXC);
-            if (!deliverEvent(1, EV_HW_EXCEPTION, 0, false)) {
-              reason = shutdown(WHY_TRIPLE_FAULT);
-              break;
-            }
+            const d = deliverEvent(1, EV_HW_EXCEPTION, 0, false);
             done++; events++;
+            if (d != DLV_OK) {
+              reason = afterDelivery(d);
+              if (reason != NO_EXIT) break;
+              needAttention();
+            }
             continue;
           }
         }
@@ -194,10 +239,23 @@ function runSlice(n: u32): u32 {
     if (!attention) break; // the budget is spent
     if (faulted) {
       clearPrefixPending();
-      setIp(startIp);
-      setField(S_ESP, esp0);
+      if (!vmExitTrap) {
+        setIp(startIp);
+        setField(S_ESP, esp0);
+      }
       clearShadowNext();
       if (exitPending) {
+        if (vmExitRaised) {
+          // A VM exit (raiseVmExit): it uses budget like a delivered exception, so a guest
+          // that exits forever still returns to the host.
+          clearFault();
+          logClear();
+          done++; events++;
+          reason = vmExitPerform();
+          if (reason != NO_EXIT) break;
+          needAttention();
+          continue;
+        }
         clearFault();
         reason = field(S_EXIT_REASON);
         break;
@@ -208,18 +266,22 @@ function runSlice(n: u32): u32 {
       bump(S_CNT_EXC);
       setField(S_INT_SHADOW, 0);
       needAttention();
-      if (!deliverEvent(<u32>v, EV_HW_EXCEPTION, c, h)) {
-        reason = shutdown(WHY_TRIPLE_FAULT);
-        break;
-      }
+      const d = deliverEvent(<u32>v, EV_HW_EXCEPTION, c, h);
       // A delivered exception uses budget (it is not a retired instruction), so a handler
       // that faults forever still returns to the host.
       done++; events++;
+      boundaryTick++;
+      if (d != DLV_OK) {
+        reason = afterDelivery(d);
+        if (reason != NO_EXIT) break;
+        needAttention();
+      }
       continue;
     }
     if (prefixPending) continue; // the opcode follows in the next step
     if (logLen != 0) logClear();
     done++;
+    boundaryTick++;
     if (debugActive || stepPending) {
       // RF covers exactly one instruction; single-step and data breakpoints trap after the
       // instruction (SDM vol. 3B, 17.3.1.2-17.3.1.4); after MOV SS / POP SS the single-step
@@ -236,9 +298,11 @@ function runSlice(n: u32): u32 {
         recordDr6(hits, step1);
         clearDataHits();
         bump(S_CNT_EXC);
-        if (!deliverEvent(1, EV_HW_EXCEPTION, 0, false)) {
-          reason = shutdown(WHY_TRIPLE_FAULT);
-          break;
+        const d = deliverEvent(1, EV_HW_EXCEPTION, 0, false);
+        if (d != DLV_OK) {
+          reason = afterDelivery(d);
+          if (reason != NO_EXIT) break;
+          needAttention(); continue;
         }
       }
     }

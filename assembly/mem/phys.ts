@@ -5,7 +5,8 @@
 import {
   STATE_BASE, S_RAM_BYTES, S_A20_MASK, S_ROM_END, RAM_BASE, ROM_MAX, MMIO_MAX,
   ROM_TABLE, ROM_ENTRY_SIZE, ROM_PHYS, ROM_LEN, ROM_HOST, MMIO_TABLE, MMIO_ENTRY_SIZE, MMIO_PHYS,
-  MMIO_LEN, ONES_PAGE_BASE, ONES_PAGE_SIZE,
+  MMIO_LEN, ONES_PAGE_BASE, ONES_PAGE_SIZE, VMMRAM_MAX, VMMRAM_TABLE, VMMRAM_ENTRY_SIZE, VR_PHYS,
+  VR_LEN, VR_HOST,
 } from '../generated/layout';
 
 export const PAGE_RAM: u32 = 0;
@@ -20,6 +21,9 @@ export let ramBytes: u32 = 0;
 export let a20Mask: u32 = 0xffffffff;
 let romCount: u32 = 0;
 let mmioCount: u32 = 0;
+/** Chunks of VMM RAM and the host-physical address after the last one (0: none yet). */
+let vmmCount: u32 = 0;
+let vmmPhysEnd: u32 = 0;
 
 /**
  * Shadow RAM of the BIOS and option-ROM area 0xC0000-0xFFFFF, as the i440FX PAM registers
@@ -57,6 +61,8 @@ export function physInit(ram: u32): void {
   store<u32>(STATE_BASE + S_ROM_END, RAM_BASE + ram);
   romCount = 0;
   mmioCount = 0;
+  vmmCount = 0;
+  vmmPhysEnd = 0;
   for (let i = 0; i < 13; i++) unchecked(shadowMode[i] = SHADOW_ROM);
   memory.fill(ONES_PAGE, 0xff, ONES_PAGE_SIZE);
 }
@@ -82,6 +88,34 @@ export function addRom(phys: u32, len: u32): u32 {
   store<u32>(p + ROM_PHYS, phys); store<u32>(p + ROM_LEN, len); store<u32>(p + ROM_HOST, host);
   romCount++;
   return host;
+}
+
+/**
+ * VMM RAM (issue 9): `bytes` (rounded up to 4 KiB) of zeroed host-physical RAM after guest
+ * RAM, for the TypeScript VMM's EPT/NPT tables, VMCB, I/O and MSR bitmaps. Host-physical
+ * addresses continue after the guest's RAM (and after the previous chunk); a guest reaches
+ * them only through a nested translation the VMM writes. Returns the host-physical address,
+ * 0 when memory cannot grow or the table is full.
+ */
+export function addVmmRam(bytes: u32): u32 {
+  if (vmmCount >= <u32>VMMRAM_MAX || bytes == 0 || bytes > 0x40000000) return 0;
+  const len = (bytes + 0xfff) & ~0xfff;
+  if (vmmPhysEnd == 0) vmmPhysEnd = (ramBytes + 0xfff) & ~0xfff;
+  const phys = vmmPhysEnd;
+  if (<u64>phys + <u64>len > 0xfec00000) return 0; // below the APIC/BIOS area
+  const host = (load<u32>(STATE_BASE + S_ROM_END) + 0xfff) & ~0xfff;
+  const end: u64 = <u64>host + <u64>len;
+  if (end > 0xffff0000) return 0;
+  const needPages = <u32>((end + 0xffff) >> 16);
+  const have = <u32>memory.size();
+  if (needPages > have && memory.grow(<i32>(needPages - have)) < 0) return 0;
+  memory.fill(host, 0, len);
+  store<u32>(STATE_BASE + S_ROM_END, <u32>end);
+  const p = VMMRAM_TABLE + vmmCount * VMMRAM_ENTRY_SIZE;
+  store<u32>(p + VR_PHYS, phys); store<u32>(p + VR_LEN, len); store<u32>(p + VR_HOST, host);
+  vmmCount++;
+  vmmPhysEnd = phys + len;
+  return phys;
 }
 
 export function addMmio(phys: u32, len: u32): bool {
@@ -116,6 +150,11 @@ export function classify(pa: u32): u32 {
     }
   }
   if (pa < ramBytes) { classHost = RAM_BASE + pa; return PAGE_RAM; }
+  for (let i: u32 = 0; i < vmmCount; i++) {
+    const p = VMMRAM_TABLE + i * VMMRAM_ENTRY_SIZE;
+    const d = pa - load<u32>(p + VR_PHYS);
+    if (d < load<u32>(p + VR_LEN)) { classHost = load<u32>(p + VR_HOST) + d; return PAGE_RAM; }
+  }
   classHost = ONES_PAGE + (pa & 0xfff);
   return PAGE_NONE;
 }
@@ -147,8 +186,8 @@ export function physRead32(pa: u32): u32 {
   return 0xffffffff;
 }
 
-/** Physical 32-bit write for A/D bit updates. Only RAM takes it. */
+/** Physical 32-bit write for A/D bit updates. Only RAM (and VMM RAM) takes it. */
 export function physWrite32(pa: u32, v: u32): void {
   pa &= a20Mask;
-  if (pa < ramBytes - 3 && ramBytes >= 4 && classify(pa) == PAGE_RAM) store<u32>(classHost, v);
+  if ((pa & 0xfff) <= 0xffc && classify(pa) == PAGE_RAM) store<u32>(classHost, v);
 }

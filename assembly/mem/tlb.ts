@@ -18,7 +18,11 @@ import {
   a20Mask, classify, classHost, pageIsMixed, physRead32, physWrite32, PAGE_RAM, PAGE_ROM,
   PAGE_MMIO,
 } from './phys';
-import { raise, PF_VEC } from '../cpu/fault';
+import { raise, faulted, PF_VEC } from '../cpu/fault';
+import { guestMode } from '../vmm/guest';
+import {
+  nestedFormat, nestedWalk, nestedPerm, nestedDirty, ACC_READ, ACC_WRITE, ACC_EXEC,
+} from './nested';
 import { CR0_PG, CR0_WP, CR4_PSE, CR4_PGE } from '../cpu/state';
 
 export const TLB_MASK: u32 = TLB_ENTRIES - 1;
@@ -102,7 +106,13 @@ export function fetchInvalidate(): void { fetchEnd = 0; fetchEnd2 = 0; fetchEnd4
 
 // Entries filled since the last full flush, so a flush of a small working set clears only
 // those instead of the whole array (context switches, the fuzz driver's resets).
-let fillCount: u32 = 0;
+export let fillCount: u32 = 0;
+export function setFillCount(n: u32): void { fillCount = n; }
+/** Records entry `i` in the fill log (a restored tagged entry, mem/tags.ts). */
+export function noteFill(i: u32): void {
+  if (fillCount < FILL_LOG_MAX) store<u32>(TLB_FILL_LOG + (fillCount << 2), i);
+  if (fillCount <= FILL_LOG_MAX) fillCount++;
+}
 
 export function tlbFlushAll(keepGlobal: bool): void {
   cnt(S_CNT_TLB_FLUSH);
@@ -157,11 +167,21 @@ export function tlbFlushPage(lin: u32): void {
   fetchInvalidate();
 }
 
+/** Set by the instruction fetch around its translate(): the nested dimension checks
+ *  execute permission (EPT X) for it. */
+export let walkExec: bool = false;
+export function setWalkExec(on: bool): void { walkExec = on; }
+
 /**
- * The nested dimension of every guest-physical reference: identity today. A VMM with
- * EPT/NPT replaces this with the second walk (and counts its references) and may fault.
+ * The nested dimension of every guest-physical reference (assembly/mem/nested.ts): the
+ * identity outside non-root operation or without EPT/NPT. `acc`: ACC_* of the reference;
+ * `final`: the final address of `lin` rather than a guest paging-structure entry. On a
+ * violation the vendor raised a VM exit (`faulted`).
  */
-@inline export function nestedRef(gpa: u32): u32 { return gpa; }
+@inline export function nestedRef(gpa: u32, acc: u32, lin: u32, final: bool): u32 {
+  if (nestedFormat == 0) return gpa;
+  return nestedWalk(gpa, acc, lin, true, final);
+}
 
 /** Outcome of translate(): guest-physical address of `lin`, or faulted. */
 export let walkPhys: u32 = 0;
@@ -176,13 +196,20 @@ export function translate(lin: u32, write: bool, user: bool): bool {
   let phys: u32;
   let deny: u32 = 0;
   let global: u32 = 0;
+  // The kind of the final access for the nested dimension.
+  const acc: u32 = write ? ACC_WRITE : walkExec ? ACC_EXEC : ACC_READ;
   if ((c0 & CR0_PG) == 0) {
     phys = lin & a20Mask;
+    if (nestedFormat != 0) {
+      phys = nestedRef(phys, acc, lin, true);
+      if (faulted) return false;
+    }
   } else {
     cnt(S_CNT_WALK);
     const c4 = load<u32>(STATE_BASE + S_CR4);
     const pdBase = load<u32>(STATE_BASE + S_CR3) & 0xfffff000;
-    const pdeAddr = nestedRef((pdBase | ((lin >>> 22) << 2)) & a20Mask);
+    const pdeAddr = nestedRef((pdBase | ((lin >>> 22) << 2)) & a20Mask, ACC_READ, lin, false);
+    if (faulted) return false;
     cnt(S_CNT_WALK_REFS);
     let pde = physRead32(pdeAddr);
     const pfUser: u32 = user ? PFEC_U : 0;
@@ -200,7 +227,9 @@ export function translate(lin: u32, write: bool, user: bool): bool {
       ent = pde; entAddr = pdeAddr; perm = pde;
       phys = (pde & 0xffc00000) | (lin & 0x3ff000);
     } else {
-      entAddr = nestedRef(((pde & 0xfffff000) | (((lin >>> 12) & 0x3ff) << 2)) & a20Mask);
+      entAddr = nestedRef(((pde & 0xfffff000) | (((lin >>> 12) & 0x3ff) << 2)) & a20Mask,
+        ACC_READ, lin, false);
+      if (faulted) return false;
       cnt(S_CNT_WALK_REFS);
       ent = physRead32(entAddr);
       if ((ent & PTE_P) == 0) { pageFault(lin, pfUser | pfWrite); return false; }
@@ -231,7 +260,16 @@ export function translate(lin: u32, write: bool, user: bool): bool {
     if ((perm & PTE_W) == 0) { deny |= DENY_UW; if (wp) deny |= DENY_SW; }
     if (!dirty) deny |= DENY_SW | DENY_UW;
     if ((ent & PTE_G) != 0 && (c4 & CR4_PGE) != 0) global = 1;
-    phys = nestedRef(phys & a20Mask) & a20Mask;
+    phys = phys & a20Mask;
+    if (nestedFormat != 0) {
+      phys = nestedRef(phys, acc, lin, true);
+      if (faulted) return false;
+    }
+  }
+  if (nestedFormat != 0) {
+    // A page the nested tables do not let the guest write (or whose dirty flag is still
+    // clear) takes writes through the walk.
+    if ((nestedPerm & ACC_WRITE) == 0 || !nestedDirty) deny |= DENY_SW | DENY_UW;
   }
   walkPhys = phys | (lin & 0xfff);
   // Fill the TLB entry according to what sits at the physical page.
@@ -249,7 +287,11 @@ export function translate(lin: u32, write: bool, user: bool): bool {
   return true;
 }
 
+/** The linear address of the last #PF: CR2 is written when the #PF is delivered in
+ *  non-root operation (an intercepted #PF leaves CR2 alone: SDM vol. 3C, 28.1). */
+export let pfLinear: u32 = 0;
 function pageFault(lin: u32, code: u32): void {
-  store<u32>(STATE_BASE + S_CR2, lin);
+  pfLinear = lin;
+  if (guestMode == 0) store<u32>(STATE_BASE + S_CR2, lin);
   raise(PF_VEC, code, true);
 }

@@ -122,8 +122,22 @@ describe('VMX capabilities (SDM vol. 3D, appendix A)', () => {
       expect(hi & 0x1fff).toBe(4096); // region size, 44:32
       expect((hi >>> 18) & 0xf).toBe(6); // memory type write-back, 53:50
       expect((hi >>> 16) & 1).toBe(1); // 32-bit physical addresses (no Intel 64)
-      expect((hi >>> 23) & 1).toBe(0); // bit 55: no TRUE controls MSRs...
-      expect(run(core, RDMSR, { ecx: 0x48d }).vector).toBe(GP); // ...and indeed none
+      expect((hi >>> 23) & 1).toBe(1); // bit 55: the TRUE controls MSRs exist (A.1)...
+      expect(run(core, RDMSR, { ecx: 0x48d }).vector).toBeNull(); // ...and read
+      // Every control MSR: the allowed-0 settings (31:0) are allowed-1 settings (63:32),
+      // and the TRUE MSRs relax only default-1 bits (A.3-A.5).
+      for (const [plain, tru] of [[0x481, 0x48d], [0x482, 0x48e], [0x483, 0x48f], [0x484, 0x490]]) {
+        const [a0, a1] = msr(plain), [t0, t1] = msr(tru);
+        expect((a0 & ~a1) >>> 0, `MSR ${plain.toString(16)}`).toBe(0);
+        expect(t1).toBe(a1);
+        expect((t0 & ~a0) >>> 0).toBe(0);
+      }
+      // The default-1 classes of A.3.1 (pin: bits 1, 2, 4), A.3.2 (proc: 1, 4-6, 8, 13-16,
+      // 26), A.4 (exit: 0-8, 10, 11, 13, 14, 16, 17), A.5 (entry: 0-8, 12).
+      expect(msr(0x481)[0]).toBe(0x16);
+      expect(msr(0x482)[0]).toBe(0x0401e172);
+      expect(msr(0x483)[0]).toBe(0x00036dff);
+      expect(msr(0x484)[0]).toBe(0x000011ff);
       const [cr0f0] = msr(0x486), [cr0f1] = msr(0x487), [cr4f0] = msr(0x488), [cr4f1] = msr(0x489);
       expect(cr0f0).toBe(0x80000021); // PE, NE, PG (A.7)
       expect(cr4f0).toBe(0x2000); // VMXE (A.8)
@@ -135,8 +149,9 @@ describe('VMX capabilities (SDM vol. 3D, appendix A)', () => {
       // VMCS_ENUM bits 9:1: the highest index of any field (A.9).
       const [en] = msr(0x48a);
       expect(en).toBe(Math.max(...vmcsFields.map((f) => f.index)) << 1);
-      // MSRs not offered yet are #GP(0); the capability MSRs are read-only.
-      expect(run(core, RDMSR, { ecx: 0x481 }).vector).toBe(GP);
+      // MSRs not offered are #GP(0) (VMFUNC: no VM functions); the capability MSRs are
+      // read-only.
+      expect(run(core, RDMSR, { ecx: 0x491 }).vector).toBe(GP);
       expect(run(core, [0x0f, 0x30], { ecx: 0x480, eax: lo, edx: hi }).vector).toBe(GP);
     });
 

@@ -15,6 +15,9 @@ import { logLen, logClear, hostBatch, replayingSingle } from '../iolog';
 import { portIn, portOut } from './io';
 import { ioAllowed } from '../system/iopm';
 import { debugActive } from '../debug';
+import { guestMode, GUEST_VMX } from '../../vmm/guest';
+import { icptIo } from '../../vmm/intercept';
+import { vmxIoLinear } from '../../vmx/exits';
 
 const MAX_ITER: u32 = 1024;
 
@@ -35,6 +38,7 @@ export function stringOp(kind: u32, size: u32): void {
   const n: u32 = size >> 3;
   const delta: u32 = (flags & DF) != 0 ? -n : n;
   const src = dataSeg();
+  if (kind >= STR_INS && guestMode != 0 && stringIoExit(kind, n, src)) return;
   if (rep == 0) { iterate(kind, size, src, delta); return; }
   let count = idx(ECX);
   let iter: u32 = 0;
@@ -121,6 +125,16 @@ function copyElements(data: u32, host: u32, k: u32, n: u32, down: bool, toGuest:
   }
 }
 
+/** INS/OUTS in non-root operation: the permission check, then the I/O exit (SDM vol. 3C,
+ *  26.1.1, 26.1.3) with the memory operand's linear address. */
+function stringIoExit(kind: u32, n: u32, src: u32): bool {
+  const port = reg16(EDX);
+  if (!ioAllowed(port, n)) return true;
+  const ins = kind == STR_INS;
+  if (guestMode == GUEST_VMX) vmxIoLinear(segBase(ins ? ES : src) + idx(ins ? EDI : ESI));
+  return icptIo(port, n, ins, true, rep != 0, asz, false);
+}
+
 function iterate(kind: u32, size: u32, src: u32, delta: u32): void {
   switch (kind) {
     case STR_MOVS: {
@@ -157,14 +171,14 @@ function iterate(kind: u32, size: u32, src: u32, delta: u32): void {
       // The destination is checked before the port is read (a fault must not lose input).
       const off = idx(EDI);
       probeWrite(ES, off, size >> 3); if (faulted) return;
-      const v = portIn(reg16(EDX), size >> 3); if (faulted) return;
+      const v = portIn(reg16(EDX), size >> 3, false, true); if (faulted) return;
       wrSized(ES, off, v, size); if (faulted) return;
       setIdx(EDI, off + delta);
       return;
     }
     default: { // OUTS
       const v = rdSized(src, idx(ESI), size); if (faulted) return;
-      portOut(reg16(EDX), size >> 3, v); if (faulted) return;
+      portOut(reg16(EDX), size >> 3, v, false, true); if (faulted) return;
       setIdx(ESI, idx(ESI) + delta);
       return;
     }

@@ -15,6 +15,8 @@
 // information leaf is returned"). The hypervisor layers claim 0x40000000 themselves.
 import { EAX, EBX, ECX, EDX, reg32, setReg32 } from '../state';
 import { vmxEnabled } from './vmx';
+import { guestMode } from '../../vmm/guest';
+import { icptCpuid } from '../../vmm/intercept';
 
 /** The highest basic leaf. */
 export const CPUID_MAX_BASIC: u32 = 1;
@@ -36,6 +38,7 @@ export const FEAT_VMX: u32 = 1 << 5;
 export const LEAF1_EAX: u32 = (6 << 8) | (8 << 4) | 0;
 
 export function cpuid(): void {
+  if (guestMode != 0 && icptCpuid()) return; // CPUID always exits (SDM vol. 3C, 26.1.2)
   let leaf = reg32(EAX);
   if (leaf > CPUID_MAX_BASIC) leaf = CPUID_MAX_BASIC;
   let a: u32 = 0, b: u32 = 0, c: u32 = 0, d: u32 = 0;

@@ -13,6 +13,11 @@ import { tlbFlushAll, tlbFlushPage } from '../../mem/tlb';
 import { v86Mode } from './segments';
 import { updateDebug } from '../debug';
 import { vmxEnabled, crAllowedInVmx, CR4_VMXE } from './vmx';
+import { guestMode } from '../../vmm/guest';
+import {
+  icptCrRead, icptCrWrite, icptClts, icptLmsw, icptDr, icptInvlpg, icptInvd, icptWbinvd,
+  guestCrRead, guestCrWrite,
+} from '../../vmm/intercept';
 
 /** DR7.GD (bit 13) and DR6.BD (bit 13), SDM vol. 3B, 17.2.3-17.2.4. */
 const DR7_GD: u32 = 1 << 13;
@@ -27,8 +32,16 @@ function privileged(): bool {
   return true;
 }
 
-export function movToCr(n: u32, v: u32): void {
+/** MOV to CR`n` of `v` from general register `gpr`. In non-root operation the exit comes
+ *  after the CPL check and before the checks on the value (SDM vol. 3C, 26.1.1); bits the
+ *  host owns keep their values. */
+export function movToCr(n: u32, v: u32, gpr: u32 = 0): void {
   if (!privileged()) return;
+  if (guestMode != 0 && n != 2 && n <= 4) {
+    if (icptCrWrite(n, gpr, v)) return;
+    if (n == 0) v = guestCrWrite(0, load<u32>(STATE_BASE + S_CR0), v);
+    else if (n == 4) v = guestCrWrite(4, load<u32>(STATE_BASE + S_CR4), v);
+  }
   switch (n) {
     case 0: {
       if ((v & CR0_PG) != 0 && (v & CR0_PE) == 0) { raiseGP(0); return; }
@@ -58,16 +71,20 @@ export function movToCr(n: u32, v: u32): void {
   }
 }
 
-export function movFromCr(n: u32): u32 {
+export function movFromCr(n: u32, gpr: u32 = 0): u32 {
   if (!privileged()) return 0;
+  if (guestMode != 0 && n != 2 && n <= 4 && icptCrRead(n, gpr)) return 0;
   switch (n) {
-    case 0: return load<u32>(STATE_BASE + S_CR0);
+    case 0: return crRead(0, load<u32>(STATE_BASE + S_CR0));
     case 2: return load<u32>(STATE_BASE + S_CR2);
     case 3: return load<u32>(STATE_BASE + S_CR3);
-    case 4: return load<u32>(STATE_BASE + S_CR4);
+    case 4: return crRead(4, load<u32>(STATE_BASE + S_CR4));
     default: raiseUD(); return 0;
   }
 }
+
+/** CR0/CR4 as the program reads them (read shadows in non-root operation). */
+@inline function crRead(n: u32, v: u32): u32 { return guestMode != 0 ? guestCrRead(n, v) : v; }
 
 /**
  * DR7.GD (general detect, SDM vol. 3B, 17.2.4): a MOV to or from a debug register is a #DB
@@ -83,7 +100,10 @@ function generalDetect(): bool {
   return false;
 }
 
-export function movToDr(n: u32, v: u32): void {
+/** MOV to DR`n`. Its exit (MOV-DR exiting) comes before the CPL #GP and the DR4/DR5 #UD
+ *  (SDM vol. 3C, 26.1.3) and before general detect. */
+export function movToDr(n: u32, v: u32, gpr: u32 = 0): void {
+  if (guestMode != 0 && icptDr(n, gpr, true)) return;
   if (!privileged()) return;
   if ((n == 4 || n == 5) && (load<u32>(STATE_BASE + S_CR4) & CR4_DE) != 0) { raiseUD(); return; }
   if (!generalDetect()) return;
@@ -94,7 +114,8 @@ export function movToDr(n: u32, v: u32): void {
   updateDebug();
 }
 
-export function movFromDr(n: u32): u32 {
+export function movFromDr(n: u32, gpr: u32 = 0): u32 {
+  if (guestMode != 0 && icptDr(n, gpr, false)) return 0;
   if (!privileged()) return 0;
   if ((n == 4 || n == 5) && (load<u32>(STATE_BASE + S_CR4) & CR4_DE) != 0) { raiseUD(); return 0; }
   if (!generalDetect()) return 0;
@@ -104,26 +125,40 @@ export function movFromDr(n: u32): u32 {
 }
 
 /** LMSW: loads CR0 bits 0-3; cannot clear PE (SDM vol. 2A, LMSW). */
-export function lmsw(v: u32): void {
+export function lmsw(v: u32, lin: u32 = 0, isMem: bool = false): void {
   if (!privileged()) return;
+  if (guestMode != 0 && icptLmsw(v, lin, isMem)) return;
   const old = load<u32>(STATE_BASE + S_CR0);
-  const nv = (old & ~0xe) | (v & 0xf) | (old & CR0_PE);
+  let nv = (old & ~0xe) | (v & 0xf) | (old & CR0_PE);
+  if (guestMode != 0) nv = guestCrWrite(0, old, nv);
   store<u32>(STATE_BASE + S_CR0, nv);
   if (((old ^ nv) & CR0_PE) != 0) segUpdateAll();
 }
 
 /** SMSW: low 16 bits of CR0 (register form with 32-bit operand gives all of CR0). */
-export function smsw(): u32 { return load<u32>(STATE_BASE + S_CR0); }
+export function smsw(): u32 { return crRead(0, load<u32>(STATE_BASE + S_CR0)); }
 
 export function clts(): void {
   if (!privileged()) return;
-  store<u32>(STATE_BASE + S_CR0, load<u32>(STATE_BASE + S_CR0) & ~CR0_TS);
+  if (guestMode != 0 && icptClts()) return;
+  const old = load<u32>(STATE_BASE + S_CR0);
+  const v = old & ~CR0_TS;
+  store<u32>(STATE_BASE + S_CR0, guestMode != 0 ? guestCrWrite(0, old, v) : v);
 }
 
 export function invlpg(lin: u32): void {
   if (!privileged()) return;
+  if (guestMode != 0 && icptInvlpg(lin)) return;
   tlbFlushPage(lin);
 }
 
-/** INVD/WBINVD: privileged, no cache to act on. */
-export function invd(): void { privileged(); }
+/** INVD/WBINVD: privileged, no cache to act on. INVD always exits in non-root operation,
+ *  WBINVD with WBINVD exiting (SDM vol. 3C, 26.1.2, 26.1.3). */
+export function invd(): void {
+  if (!privileged()) return;
+  if (guestMode != 0) icptInvd();
+}
+export function wbinvd(): void {
+  if (!privileged()) return;
+  if (guestMode != 0) icptWbinvd();
+}

@@ -23,7 +23,9 @@ import {
   ES, CS, SS, DS, FS, GS, ESP, reg32, setReg32, segSel, segBase, segLimit, segAccess, setSegRaw,
   AR_DB, AR_UNUSABLE,
 } from '../state';
-import { ip, setIp, segUpdate } from '../access';
+import { ip, setIp, segUpdate, startIp } from '../access';
+import { guestMode, setVectoring, clearVectoring } from '../../vmm/guest';
+import { icptException } from '../../vmm/intercept';
 import { sysRd16 } from './sysmem';
 import { getFlags, setFlags, IF, TF, NT, RF, VM, AC, IOPL } from '../flags';
 import { faulted, raise, raiseGP, GP, NP, SS_VEC, DF_VEC } from '../fault';
@@ -54,6 +56,25 @@ export const EV_SOFT_EXC: u32 = 6;
  * traps and INT n). Raises a fault (and changes nothing) when delivery itself fails.
  */
 export function deliver(vector: u32, type: u32, code: u32, hasCode: bool): void {
+  if (guestMode != 0) { deliverGuest(vector, type, code, hasCode); return; }
+  deliverNative(vector, type, code, hasCode);
+}
+
+/**
+ * Delivery in non-root operation: a hardware exception may exit (the exception bitmap, SDM
+ * vol. 3C 26.2; an injected event is exempt, 27.6.1); otherwise the event is recorded as
+ * being delivered, so that an exit during its delivery (an EPT violation, a task switch, a
+ * second exception that exits) reports it as IDT-vectoring information (28.2.4).
+ */
+function deliverGuest(vector: u32, type: u32, code: u32, hasCode: bool): void {
+  if (type == EV_HW_EXCEPTION && icptException(vector, code, hasCode, type)) return;
+  const soft = type == EV_SOFT_INT || type == EV_SOFT_EXC || type == EV_PRIV_SOFT_EXC;
+  setVectoring(vector, type, code, hasCode, soft ? ip - startIp : 0);
+  deliverNative(vector, type, code, hasCode);
+  if (!faulted) clearVectoring();
+}
+
+function deliverNative(vector: u32, type: u32, code: u32, hasCode: bool): void {
   if (!protectedMode()) {
     deliverReal(vector);
     // NMIs are blocked until the next IRET in every mode (SDM vol. 3A, 6.7.1).

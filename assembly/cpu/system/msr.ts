@@ -9,6 +9,8 @@ import {
 } from '../../generated/layout';
 import { EAX, ECX, EDX, reg32, setReg32 } from '../state';
 import { raiseGP } from '../fault';
+import { guestMode } from '../../vmm/guest';
+import { icptMsr } from '../../vmm/intercept';
 import { tscPending } from '../tsc';
 import { v86Mode } from './segments';
 import { vmxMsrRead, vmxMsrWrite, vmxMsrOk } from './vmx';
@@ -66,6 +68,7 @@ export function msrWrite(index: u32, v: u64): void {
 
 export function rdmsr(): void {
   if (v86Mode() || load<u32>(STATE_BASE + S_CPL) != 0) { raiseGP(0); return; }
+  if (guestMode != 0 && icptMsr(false)) return;
   const v = msrRead(reg32(ECX));
   if (!msrOk) { raiseGP(0); return; }
   setReg32(EAX, <u32>v); setReg32(EDX, <u32>(v >> 32));
@@ -73,6 +76,7 @@ export function rdmsr(): void {
 
 export function wrmsr(): void {
   if (v86Mode() || load<u32>(STATE_BASE + S_CPL) != 0) { raiseGP(0); return; }
+  if (guestMode != 0 && icptMsr(true)) return;
   msrWrite(reg32(ECX), (<u64>reg32(EDX) << 32) | reg32(EAX));
   if (!msrOk) raiseGP(0);
 }

@@ -10,6 +10,8 @@
 // old task. The SDM makes those checks after the switch and reports them in the new task.
 // A new task with EFLAGS.VM = 1 starts in virtual-8086 mode: its segments load as in real
 // mode (base = selector * 16, limit 0xffff) and its CPL is 3.
+import { guestMode } from '../../vmm/guest';
+import { icptTaskSwitch } from '../../vmm/intercept';
 import { STATE_BASE, S_CR0, S_CR3, S_CPL, S_GDTR_BASE } from '../../generated/layout';
 import {
   reg32, setReg32, segSel, segBase, segLimit, segAccess, setSegRaw,
@@ -74,6 +76,8 @@ function fetchNew(sel: u32, ldtBase: u32, ldtLimit: u32, ldtOk: bool): u64 {
  * through a task gate passes its error code, which is pushed on the new task's stack.
  */
 export function taskSwitch(sel: u32, source: u32, ext: u32, code: u32, hasCode: bool): void {
+  // Task switches always exit in VMX non-root operation (SDM vol. 3C, 26.1.2).
+  if (guestMode != 0 && icptTaskSwitch(sel, source)) return;
   // The new TSS descriptor: in the GDT, a TSS, available (busy for IRET), present, big enough.
   if ((sel & 4) != 0) { raiseGP((sel & 0xfffc) | ext); return; }
   const tss = fetchDescriptor(sel, GP, ext); if (faulted) return;

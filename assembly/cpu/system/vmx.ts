@@ -3,11 +3,11 @@
 // the capability MSRs they depend on (appendix A) and IA32_FEATURE_CONTROL (24.7). Off
 // unless the host configured the CPU with VMX (S_VMX): then CPUID.1:ECX.VMX is set, CR4.VMXE
 // is writable and these MSRs read; otherwise every instruction here is #UD (CR4.VMXE = 0).
-// Not yet: VM entry. VMLAUNCH and VMRESUME run their checks up to the controls and then
-// fail with VMfailValid(7), "VM entry with invalid control field(s)" (the launch-state
-// errors 4 and 5 come first; blocking by MOV SS, error 26, is not checked: the core keeps
-// one interrupt shadow for STI and MOV SS); VMCALL in VMX root operation fails as the SDM
-// says (VMfail(1)). There is no VMX non-root operation yet.
+// VMLAUNCH and VMRESUME check the launch state (errors 4 and 5) and enter through
+// assembly/vmx/entry.ts (chapter 27; blocking by MOV SS, error 26, is not checked: the core
+// keeps one interrupt shadow for STI and MOV SS); non-root operation and its exits are in
+// assembly/vmx/exits.ts. VMCALL in VMX root operation fails as the SDM says (VMfail(1)).
+// INVEPT and INVVPID are in invept() / invvpid() below.
 //
 // The VMCS region (SDM 25.2: its data layout past the first 8 bytes is implementation-
 // specific). Ours, in guest-physical memory, 4 KiB:
@@ -33,7 +33,14 @@ import {
   VMXERR_VMRESUME_NONLAUNCHED_VMCS, VMXERR_ENTRY_INVALID_CONTROL_FIELD, VMCS_VM_INSTRUCTION_ERROR,
   MSR_IA32_FEATURE_CONTROL, MSR_IA32_VMX_BASIC, MSR_IA32_VMX_CR0_FIXED0, MSR_IA32_VMX_CR0_FIXED1,
   MSR_IA32_VMX_CR4_FIXED0, MSR_IA32_VMX_CR4_FIXED1, MSR_IA32_VMX_VMCS_ENUM,
+  MSR_IA32_VMX_PINBASED_CTLS, MSR_IA32_VMX_TRUE_PINBASED_CTLS, MSR_IA32_VMX_PROCBASED_CTLS,
+  MSR_IA32_VMX_TRUE_PROCBASED_CTLS, MSR_IA32_VMX_PROCBASED_CTLS2, MSR_IA32_VMX_EXIT_CTLS,
+  MSR_IA32_VMX_TRUE_EXIT_CTLS, MSR_IA32_VMX_ENTRY_CTLS, MSR_IA32_VMX_TRUE_ENTRY_CTLS,
+  MSR_IA32_VMX_MISC, MSR_IA32_VMX_EPT_VPID_CAP,
   FEATURE_CONTROL_LOCKED, FEATURE_CONTROL_VMX_INSIDE_SMX, FEATURE_CONTROL_VMX_OUTSIDE_SMX,
+  EXIT_REASON_VMON, EXIT_REASON_VMOFF, EXIT_REASON_VMCLEAR, EXIT_REASON_VMPTRLD,
+  EXIT_REASON_VMPTRST, EXIT_REASON_VMREAD, EXIT_REASON_VMWRITE, EXIT_REASON_VMLAUNCH,
+  EXIT_REASON_VMRESUME,
 } from '../../generated/vmx';
 import { a20Mask, physRead32, physWrite32 } from '../../mem/phys';
 import { reg32, CR4_VALID } from '../state';
@@ -44,6 +51,13 @@ import {
 import { faulted, raiseGP, raiseUD } from '../fault';
 import { materialize, flags, setFlagsWord, CF, PF, AF, ZF, SF, OF } from '../flags';
 import { protectedMode, v86Mode } from './segments';
+import { guestMode, GUEST_VMX } from '../../vmm/guest';
+import { vmEntry, ENTRY_FAIL } from '../../vmx/entry';
+import {
+  PIN_DEFAULT1, PIN_ALLOWED1, PROC_DEFAULT1, PROC_TRUE_DEFAULT1, PROC_ALLOWED1, PROC2_ALLOWED1,
+  EXIT_DEFAULT1, EXIT_ALLOWED1, ENTRY_DEFAULT1, ENTRY_ALLOWED1, VMX_MISC, EPT_CAP_LO, EPT_CAP_HI,
+} from '../../vmx/caps';
+import { icptVmxInsn, icptVmcall } from '../../vmm/intercept';
 
 /** CR4.VMXE (SDM vol. 3A, 2.5). */
 export const CR4_VMXE: u32 = 1 << 13;
@@ -56,10 +70,15 @@ const REGION_LAUNCH: u32 = 8;
 const REGION_FIELDS: u32 = 16;
 /** IA32_VMX_BASIC (SDM vol. 3D, A.1): revision 30:0, region size 44:32, bit 48 (addresses
  *  of the VMXON region, VMCS and data structures limited to 32 bits: this core has no
- *  IA-32e mode), memory type 53:50 = 6 (write-back). Bit 55 is 0: no IA32_VMX_TRUE_*
- *  MSRs. */
+ *  IA-32e mode), memory type 53:50 = 6 (write-back), bit 54 (INS/OUTS exits report the
+ *  instruction information), bit 55 (the IA32_VMX_TRUE_*_CTLS MSRs exist:
+ *  assembly/vmx/caps.ts). */
 const VMX_BASIC: u64 = <u64>VMCS_REVISION | (VMCS_REGION_BYTES << 32) | (<u64>1 << 48) |
-  (<u64>6 << 50);
+  (<u64>6 << 50) | (<u64>1 << 54) | (<u64>1 << 55);
+/** A control capability MSR: allowed-0 settings in 31:0, allowed-1 in 63:32 (A.3). */
+@inline function ctls(default1: u32, allowed1: u32): u64 {
+  return (<u64>allowed1 << 32) | <u64>default1;
+}
 /** CR0 bits fixed to 1 in VMX operation, A.7: PE, NE, PG (without unrestricted guest). */
 export const VMX_CR0_FIXED0: u32 = 0x80000021;
 /** CR0 bits allowed to be 1, A.7: all (the core's MOV CR0 keeps the bits it has). */
@@ -136,6 +155,20 @@ export function vmxMsrRead(index: u32): u64 {
   if (index == MSR_IA32_VMX_CR4_FIXED0) return VMX_CR4_FIXED0;
   if (index == MSR_IA32_VMX_CR4_FIXED1) return VMX_CR4_FIXED1;
   if (index == MSR_IA32_VMX_VMCS_ENUM) return enumIndex << 1;
+  if (index == MSR_IA32_VMX_PINBASED_CTLS || index == MSR_IA32_VMX_TRUE_PINBASED_CTLS) {
+    return ctls(PIN_DEFAULT1, PIN_ALLOWED1);
+  }
+  if (index == MSR_IA32_VMX_PROCBASED_CTLS) return ctls(PROC_DEFAULT1, PROC_ALLOWED1);
+  if (index == MSR_IA32_VMX_TRUE_PROCBASED_CTLS) return ctls(PROC_TRUE_DEFAULT1, PROC_ALLOWED1);
+  if (index == MSR_IA32_VMX_PROCBASED_CTLS2) return ctls(0, PROC2_ALLOWED1);
+  if (index == MSR_IA32_VMX_EXIT_CTLS || index == MSR_IA32_VMX_TRUE_EXIT_CTLS) {
+    return ctls(EXIT_DEFAULT1, EXIT_ALLOWED1);
+  }
+  if (index == MSR_IA32_VMX_ENTRY_CTLS || index == MSR_IA32_VMX_TRUE_ENTRY_CTLS) {
+    return ctls(ENTRY_DEFAULT1, ENTRY_ALLOWED1);
+  }
+  if (index == MSR_IA32_VMX_MISC) return <u64>VMX_MISC;
+  if (index == MSR_IA32_VMX_EPT_VPID_CAP) return ctls(EPT_CAP_LO, EPT_CAP_HI);
   vmxMsrOk = false;
   return 0;
 }
@@ -155,7 +188,9 @@ export function vmxMsrWrite(index: u32, v: u64): void {
 /** In VMX operation CR0 and CR4 keep their fixed bits (SDM vol. 3C, 24.8): a MOV to CR0 or
  *  CR4 that would change one is #GP(0). True when `v` may be written to CR`n`. */
 export function crAllowedInVmx(n: u32, v: u32): bool {
-  if (!inVmxOperation()) return true;
+  // In non-root operation the fixed bits are the host's business: it owns them through the
+  // guest/host masks (SDM vol. 3C, 26.3).
+  if (!inVmxOperation() || guestMode != 0) return true;
   if (n == 0) return (v & VMX_CR0_FIXED0) == VMX_CR0_FIXED0 && (v & ~VMX_CR0_FIXED1) == 0;
   return (v & VMX_CR4_FIXED0) == VMX_CR4_FIXED0 && (v & ~VMX_CR4_FIXED1) == 0;
 }
@@ -181,7 +216,14 @@ function readIn(base: u32): void {
 /** #UD unless in VMX operation, in protected mode and not in V86 mode; then #GP(0) unless
  *  CPL 0 (the first lines of every pseudocode in chapter 31; IA32_EFER.LMA is always 0
  *  here). True when the instruction may go on. */
-function rootChecks(): bool {
+function rootChecks(reason: u32): bool {
+  // In VMX non-root operation (which is VMX operation) the instruction exits, after the
+  // #UD checks (SDM vol. 3C, 26.1.2 and the pseudocode of chapter 31).
+  if (guestMode == GUEST_VMX) {
+    if (!protectedMode() || v86Mode()) raiseUD();
+    else icptVmxInsn(reason);
+    return false;
+  }
   if (!inVmxOperation() || !protectedMode() || v86Mode()) { raiseUD(); return false; }
   if (cpl() != 0) { raiseGP(0); return false; }
   return true;
@@ -216,6 +258,7 @@ export function group9Vmx(r: u32): void {
 function vmxon(): void {
   const cr4 = load<u32>(STATE_BASE + S_CR4);
   if (!protectedMode() || (cr4 & CR4_VMXE) == 0 || v86Mode()) { raiseUD(); return; }
+  if (guestMode == GUEST_VMX) { icptVmxInsn(EXIT_REASON_VMON); return; }
   if (inVmxOperation()) {
     if (cpl() != 0) { raiseGP(0); return; }
     vmFail(VMXERR_VMXON_IN_VMX_ROOT_OPERATION);
@@ -240,7 +283,7 @@ function vmxon(): void {
 /** VMXOFF (31.3): leaves VMX operation. The current VMCS's cached data is dropped, as the
  *  SDM allows (software must VMCLEAR first to keep it, 24.11.1). */
 export function vmxoff(): void {
-  if (!rootChecks()) return;
+  if (!rootChecks(EXIT_REASON_VMOFF)) return;
   store<u32>(STATE_BASE + S_VMX_OP, 0);
   store<u64>(STATE_BASE + S_VMCS_PTR, NO_VMCS);
   vmSucceed();
@@ -248,7 +291,7 @@ export function vmxoff(): void {
 
 /** VMCLEAR m64 (31.3). */
 function vmclear(): void {
-  if (!rootChecks()) return;
+  if (!rootChecks(EXIT_REASON_VMCLEAR)) return;
   const a = readPointer(); if (faulted) return;
   if (!validAddr(a)) { vmFail(VMXERR_VMCLEAR_INVALID_ADDRESS); return; }
   if (a == load<u64>(STATE_BASE + S_VMXON_PTR)) { vmFail(VMXERR_VMCLEAR_VMXON_POINTER); return; }
@@ -264,7 +307,7 @@ function vmclear(): void {
 
 /** VMPTRLD m64 (31.3). */
 function vmptrld(): void {
-  if (!rootChecks()) return;
+  if (!rootChecks(EXIT_REASON_VMPTRLD)) return;
   const a = readPointer(); if (faulted) return;
   if (!validAddr(a)) { vmFail(VMXERR_VMPTRLD_INVALID_ADDRESS); return; }
   if (a == load<u64>(STATE_BASE + S_VMXON_PTR)) { vmFail(VMXERR_VMPTRLD_VMXON_POINTER); return; }
@@ -280,7 +323,7 @@ function vmptrld(): void {
 
 /** VMPTRST m64 (31.3): stores the current-VMCS pointer (all ones when none). */
 function vmptrst(): void {
-  if (!rootChecks()) return;
+  if (!rootChecks(EXIT_REASON_VMPTRST)) return;
   probeWrite(eaSeg, eaOff, 8); if (faulted) return;
   const p = currentVmcs();
   wr32(eaSeg, eaOff, <u32>p); if (faulted) return;
@@ -292,7 +335,7 @@ function vmptrst(): void {
  *  zero-extended when the field is narrower. */
 export function vmread(): void {
   decodeModrm(); if (faulted) return;
-  if (!rootChecks()) return;
+  if (!rootChecks(EXIT_REASON_VMREAD)) return;
   if (currentVmcs() == NO_VMCS) { vmFailInvalid(); return; }
   const slot = vmcsSlot(reg32(regField()));
   if (slot < 0) { vmFailValid(VMXERR_UNSUPPORTED_VMCS_COMPONENT); return; }
@@ -305,7 +348,7 @@ export function vmread(): void {
  *  The VM-exit information fields are read-only (IA32_VMX_MISC bit 29 is 0). */
 export function vmwrite(): void {
   decodeModrm(); if (faulted) return;
-  if (!rootChecks()) return;
+  if (!rootChecks(EXIT_REASON_VMWRITE)) return;
   if (currentVmcs() == NO_VMCS) { vmFailInvalid(); return; }
   const enc = reg32(regField());
   const slot = vmcsSlot(enc);
@@ -332,6 +375,7 @@ export function group7Vmx(rm: u32): void {
 /** VMCALL in VMX root operation (31.3): without the dual-monitor treatment of SMIs and SMM,
  *  VMfail(1). Outside VMX operation #UD. */
 function vmcall(): void {
+  if (guestMode == GUEST_VMX) { icptVmcall(); return; } // always exits (26.1.2)
   if (!inVmxOperation() || v86Mode()) { raiseUD(); return; }
   if (cpl() != 0) { raiseGP(0); return; }
   vmFail(VMXERR_VMCALL_IN_VMX_ROOT_OPERATION);
@@ -340,10 +384,14 @@ function vmcall(): void {
 /** VMLAUNCH / VMRESUME (31.3) up to the checks of the controls: no VM entry yet, so every
  *  entry fails there with VMfailValid(7). Not checked: blocking by MOV SS (error 26). */
 function vmentry(resume: bool): void {
-  if (!rootChecks()) return;
+  if (!rootChecks(resume ? EXIT_REASON_VMRESUME : EXIT_REASON_VMLAUNCH)) return;
   if (currentVmcs() == NO_VMCS) { vmFailInvalid(); return; }
   const launched = load<u32>(STATE_BASE + S_VMCS_LAUNCHED) != 0;
   if (!resume && launched) { vmFailValid(VMXERR_VMLAUNCH_NONCLEAR_VMCS); return; }
   if (resume && !launched) { vmFailValid(VMXERR_VMRESUME_NONLAUNCHED_VMCS); return; }
-  vmFailValid(VMXERR_ENTRY_INVALID_CONTROL_FIELD);
+  const r = vmEntry(!resume, true);
+  if (r == 0) return; // in VMX non-root operation: the guest state is loaded
+  // Failed checks on the controls or the host state: VMfailValid(7 or 8). A failure after
+  // them (reason 33 or 34) has loaded the host state already (SDM vol. 3C, 27.8).
+  if (r < ENTRY_FAIL) vmFailValid(r);
 }
