@@ -17,6 +17,19 @@ import { clearFault } from './cpu/fault';
 import { syncGuestMode } from './vmm/guest';
 import { tagDrop } from './mem/tags';
 import { addVmmRam as physAddVmmRam } from './mem/phys';
+import {
+  STATE_BASE as SB, S_CNT_VMCS_READ, S_CNT_VMCS_WRITE, S_CNT_EMULATED, S_CNT_INSN,
+  S_VMCS_PTR, S_VMCS_LAUNCHED, S_NESTED_CACHES, S_TLB_TAGS,
+} from './generated/layout';
+import {
+  VMXERR_UNSUPPORTED_VMCS_COMPONENT, VMXERR_VMWRITE_READ_ONLY_VMCS_COMPONENT,
+} from './generated/vmx';
+import { fieldAddr, vr64, vw64 } from './vmx/vmcs';
+import { vmcsClearHost as clearHostVmcs } from './cpu/system/vmx';
+import { vmEntry, loadGuest } from './vmx/entry';
+import { saveGuest } from './vmx/exits';
+import { guestMode } from './vmm/guest';
+import { nestedCachesChanged } from './mem/nested';
 
 export { STATE_BASE };
 
@@ -70,6 +83,7 @@ export function run(budget: u32): u32 { return runLoop(budget); }
 
 /** The host changed the state block: drop cached translations and derived data. */
 export function stateChanged(): void {
+  nestedCachesChanged();
   syncGuestMode();
   tagDrop(0, true);
   tlbFlushAll(false);
@@ -116,3 +130,65 @@ export function readMsr(index: u32): u64 { return msrRead(index); }
 export function writeMsr(index: u32, v: u64): bool { msrWrite(index, v); return msrOk; }
 export function lastMsrOk(): bool { return msrOk; }
 
+
+// ---- The TypeScript VMM's VT-x interface (issue 9; SDM vol. 3C chapters 24-28) ----
+@inline function bump64(off: u32, n: u64): void {
+  store<u64>(SB + off, load<u64>(SB + off) + n);
+}
+const NO_VMCS: u64 = 0xffffffffffffffff;
+/** True when `enc` names a supported VMCS field (a 64-bit field's HIGH half included). */
+export function vmcsFieldOk(enc: u32): bool { return fieldAddr(enc) != 0; }
+/** VMREAD for the host: field `enc` of the current VMCS (0 when unsupported or none). */
+export function vmcsRead(enc: u32): u64 {
+  bump64(S_CNT_VMCS_READ, 1);
+  if (load<u64>(SB + S_VMCS_PTR) == NO_VMCS) return 0;
+  return vr64(enc);
+}
+/** VMWRITE for the host: 0, or the VM-instruction error 12 (unsupported component) or 13
+ *  (read-only component, SDM vol. 3C 31.4). */
+export function vmcsWrite(enc: u32, v: u64): u32 {
+  bump64(S_CNT_VMCS_WRITE, 1);
+  if (fieldAddr(enc) == 0 || load<u64>(SB + S_VMCS_PTR) == NO_VMCS) {
+    return VMXERR_UNSUPPORTED_VMCS_COMPONENT;
+  }
+  if (((enc >> 10) & 3) == 1) return VMXERR_VMWRITE_READ_ONLY_VMCS_COMPONENT;
+  vw64(enc, v);
+  return 0;
+}
+/** A fresh current VMCS for a host-owned VM (no VMXON): fields 0, launch state clear. */
+export function vmcsClearHost(): void { clearHostVmcs(); }
+/** VM entry by the TypeScript VMM with the current VMCS: VMLAUNCH when its launch state is
+ *  clear, else VMRESUME. Returns 0 (in VMX non-root operation: call run()), the
+ *  VM-instruction error of a failed control check (7), or 0x80000000 | 33 / 34 (entry
+ *  failure, the exit information in the VMCS). 5-style errors: 0xffffffff without a VMCS. */
+export function vmxHostEnter(): u32 {
+  if (load<u64>(SB + S_VMCS_PTR) == NO_VMCS) return 0xffffffff;
+  if (guestMode != 0) return 0xffffffff;
+  logClear();
+  clearFault();
+  return vmEntry(load<u32>(SB + S_VMCS_LAUNCHED) == 0, false);
+}
+/** The VMM's instruction emulator (as KVM's): at most `budget` instructions of the guest of
+ *  the current VMCS, from its guest-state area, with no intercepts and guest-physical =
+ *  host-physical; the state is saved back to the VMCS. Returns like run(). */
+export function hostEmulate(budget: u32): u32 {
+  if (load<u64>(SB + S_VMCS_PTR) == NO_VMCS || guestMode != 0) return 0xffffffff;
+  loadGuest(false);
+  tlbFlushAll(false);
+  const before = load<u64>(SB + S_CNT_INSN);
+  const r = runLoop(budget);
+  saveGuest();
+  tlbFlushAll(false);
+  bump64(S_CNT_EMULATED, load<u64>(SB + S_CNT_INSN) - before);
+  return r;
+}
+/** Switches the page-walk cache and the nested TLB (mem/nested.ts); empties both. */
+export function setNestedCaches(pwc: bool, ntlb: bool): void {
+  store<u32>(SB + S_NESTED_CACHES, (pwc ? 1 : 0) | (ntlb ? 2 : 0));
+  nestedCachesChanged();
+}
+/** Tagged TLB (VPID/ASID, mem/tags.ts) on or off; off drops every saved entry. */
+export function setTlbTags(on: bool): void {
+  store<u32>(SB + S_TLB_TAGS, on ? 1 : 0);
+  tagDrop(0, true);
+}

@@ -307,8 +307,9 @@ function segmentsOk(c0: u32, fl: u32, unrestricted: bool): bool {
   return true;
 }
 
-/** 27.3.2 "Loading Guest State" (and 27.7 for the activity state, 27.3.2.5 interruptibility). */
-function loadGuest(nested: bool): void {
+/** 27.3.2 "Loading Guest State" (and 27.7 for the activity state, 27.3.2.5 interruptibility).
+ *  Also hostEmulate()'s start. */
+export function loadGuest(nested: bool): void {
   store<u32>(STATE_BASE + S_CR0, vr(VMCS_GUEST_CR0) | 0x10);
   store<u32>(STATE_BASE + S_CR3, vr(VMCS_GUEST_CR3));
   store<u32>(STATE_BASE + S_CR4, vr(VMCS_GUEST_CR4));
@@ -354,7 +355,9 @@ function loadGuest(nested: bool): void {
  */
 export function vmEntry(launch: bool, nested: bool): u32 {
   if (!checkControls()) return VMXERR_ENTRY_INVALID_CONTROL_FIELD;
-  if (!checkHost()) return VMXERR_ENTRY_INVALID_HOST_STATE_FIELD;
+  // The host-state area of a host-owned VMCS is never loaded (the TypeScript VMM is the
+  // host): it is not checked either.
+  if (nested && !checkHost()) return VMXERR_ENTRY_INVALID_HOST_STATE_FIELD;
   const g = checkGuest();
   if (g != 0) return entryFailure(EXIT_REASON_INVALID_STATE, g - 1, nested);
   loadGuest(nested);

@@ -144,7 +144,6 @@ function updateAttn(): void {
 
 /** The state block was replaced while in non-root operation (loadState). */
 export function vmxReload(): void {
-  injectInfo = 0;
   lastTick = boundaryTick;
   vmxCache();
 }
@@ -482,8 +481,8 @@ export function armInjection(info: u32, code: u32, len: u32): void {
   injectLen = len;
   updateAttn();
 }
-/** Starts counting boundaries at entry (MTF, the preemption timer). */
-export function markEntry(): void { lastTick = boundaryTick; }
+/** Starts counting boundaries at entry (MTF, the preemption timer); no injection yet. */
+export function markEntry(): void { lastTick = boundaryTick; injectInfo = 0; }
 
 // ---- Saving the guest state, loading the host state (28.3 .. 28.5) ----
 @inline function segAddr(s: u32): u32 { return STATE_BASE + S_SEG + s * SEG_SIZE; }

@@ -11,6 +11,12 @@ import { readLinearBytes } from './linear.js';
 
 export type * from './types.js';
 
+/** A misused VMCS interface (unknown encoding, read-only field): `error` is the
+ *  VM-instruction error number VMREAD/VMWRITE would give (SDM vol. 3C, 31.4). */
+export class VmcsError extends Error {
+  constructor(message: string, readonly error: number) { super(message); }
+}
+
 /** The raw exports of assembly/index.ts. */
 interface CoreExports {
   memory: WebAssembly.Memory;
@@ -29,29 +35,26 @@ interface CoreExports {
   readMsr(index: number): bigint;
   writeMsr(index: number, v: bigint): number;
   lastMsrOk(): number;
-  // The host side of VT-x/AMD-V (present in a core built with them).
-  addVmmRam?(bytes: number): number;
-  vmcsRead?(enc: number): bigint;
-  vmcsWrite?(enc: number, v: bigint): number;
-  vmcsClearHost?(): void;
-  vmxHostEnter?(): number;
+  addVmmRam(bytes: number): number;
+  vmcsFieldOk(enc: number): number;
+  vmcsRead(enc: number): bigint;
+  vmcsWrite(enc: number, v: bigint): number;
+  vmcsClearHost(): void;
+  vmxHostEnter(): number;
+  hostEmulate(budget: number): number;
+  setNestedCaches(pwc: number, ntlb: number): void;
+  setTlbTags(on: number): void;
+  // AMD-V's host entry (present in a core built with it).
   svmHostEnter?(vmcb: number): number;
-  setSvm?(on: number): void;
-  hostEmulate?(budget: number): number;
-  setNestedCaches?(pwc: number, ntlb: number): void;
-  setTlbTags?(on: number): void;
+  setSvm?(on: number, nrips?: number): void;
 }
 
-/** Layout constants a core may or may not have (those of VMX/SVM operation). */
-const LX = L as unknown as Record<string, number | undefined>;
-/** EXIT_VMEXIT (scripts/layout.mjs EXITS): a VM exit for the host's VMM. */
-const EXIT_VMEXIT = LX.EXIT_VMEXIT ?? 7;
-/** The VMX/SVM counters by their state-block names. */
-const VMM_COUNTERS: Record<keyof VmmCoreCounters, string> = {
-  vmEntries: 'S_CNT_VMENTRY', vmExits: 'S_CNT_VMEXIT', vmcsReads: 'S_CNT_VMCS_READ',
-  vmcsWrites: 'S_CNT_VMCS_WRITE', nestedWalks: 'S_CNT_NWALK', nestedWalkRefs: 'S_CNT_NWALK_REFS',
-  pwcHits: 'S_CNT_PWC_HIT', pwcMisses: 'S_CNT_PWC_MISS', ntlbHits: 'S_CNT_NTLB_HIT',
-  ntlbMisses: 'S_CNT_NTLB_MISS', tlbSurvivors: 'S_CNT_TLB_SURVIVE', emulated: 'S_CNT_EMULATED',
+/** The VMX/SVM counters of the state block. */
+const VMM_COUNTERS: Record<keyof VmmCoreCounters, number> = {
+  vmEntries: L.S_CNT_VMENTRY, vmExits: L.S_CNT_VMEXIT, vmcsReads: L.S_CNT_VMCS_READ,
+  vmcsWrites: L.S_CNT_VMCS_WRITE, nestedWalks: L.S_CNT_NWALK, nestedWalkRefs: L.S_CNT_NWALK_REFS,
+  pwcHits: L.S_CNT_PWC_HIT, pwcMisses: L.S_CNT_PWC_MISS, ntlbHits: L.S_CNT_NTLB_HIT,
+  ntlbMisses: L.S_CNT_NTLB_MISS, tlbSurvivors: L.S_CNT_TLB_SURVIVE, emulated: L.S_CNT_EMULATED,
 };
 
 const REG_OFFSETS: Record<RegName, number> = {
@@ -72,6 +75,11 @@ const COUNTERS: Record<string, number> = {
   exceptions: L.S_CNT_EXC, ioExits: L.S_CNT_IO, mmioExits: L.S_CNT_MMIO,
   tlbFlushes: L.S_CNT_TLB_FLUSH,
   slowBoundaries: L.S_CNT_SLOW,
+  vmEntries: L.S_CNT_VMENTRY, vmExits: L.S_CNT_VMEXIT, vmcsReads: L.S_CNT_VMCS_READ,
+  vmcsWrites: L.S_CNT_VMCS_WRITE, nestedWalks: L.S_CNT_NWALK,
+  nestedWalkMemRefs: L.S_CNT_NWALK_REFS, pwcHits: L.S_CNT_PWC_HIT, pwcMisses: L.S_CNT_PWC_MISS,
+  nestedTlbHits: L.S_CNT_NTLB_HIT, nestedTlbMisses: L.S_CNT_NTLB_MISS,
+  tlbSurvivors: L.S_CNT_TLB_SURVIVE, emulatedInstructions: L.S_CNT_EMULATED,
 };
 
 /** Base and limit of GDTR and IDTR. */
@@ -154,8 +162,7 @@ export class WasmCore implements Core {
     this.x = x;
     this.ramBytes = ramBytes;
     this.ramBase = x.ramBase();
-    this.vmm = x.addVmmRam && x.hostEmulate && x.setNestedCaches && x.setTlbTags &&
-      (x.vmxHostEnter || x.svmHostEnter) ? this.hostVmm() : undefined;
+    this.vmm = this.hostVmm();
   }
 
   /** The VMX/SVM host exports, typed and checked (see CoreVmm). */
@@ -175,7 +182,7 @@ export class WasmCore implements Core {
     return {
       vmx: !!x.vmxHostEnter, svm: !!x.svmHostEnter,
       addVmmRam(bytes) {
-        const hpa = x.addVmmRam!(bytes >>> 0);
+        const hpa = x.addVmmRam(bytes >>> 0);
         if (!hpa) throw new RangeError(`addVmmRam: cannot grow memory by ${bytes} bytes`);
         return hpa;
       },
@@ -188,23 +195,20 @@ export class WasmCore implements Core {
       readGpr: (n) => self.get32(GPR_OFFSETS[n & 7]),
       writeGpr: (n, v) => self.set32(GPR_OFFSETS[n & 7], v),
       cancelInterrupt: () => self.set32(L.S_INTR_PENDING, 0),
-      vmcsRead: x.vmcsRead ? (enc) => BigInt.asUintN(64, x.vmcsRead!(enc >>> 0))
-        : missing('vmcsRead'),
-      vmcsWrite: x.vmcsWrite
-        ? (enc, v) => x.vmcsWrite!(enc >>> 0, BigInt.asIntN(64, BigInt(v))) : missing('vmcsWrite'),
-      vmcsClearHost: x.vmcsClearHost ? () => x.vmcsClearHost!() : missing('vmcsClearHost'),
-      vmxHostEnter: x.vmxHostEnter ? () => x.vmxHostEnter!() >>> 0 : missing('vmxHostEnter'),
+      vmcsRead: (enc) => BigInt.asUintN(64, x.vmcsRead(enc >>> 0)),
+      vmcsWrite: (enc, v) => x.vmcsWrite(enc >>> 0, BigInt.asIntN(64, BigInt(v))),
+      vmcsClearHost: () => x.vmcsClearHost(),
+      vmxHostEnter: () => x.vmxHostEnter() >>> 0,
       svmHostEnter: x.svmHostEnter ? (hpa) => x.svmHostEnter!(hpa >>> 0) >>> 0
         : missing('svmHostEnter'),
       setSvm: x.setSvm ? (on) => x.setSvm!(on ? 1 : 0) : missing('setSvm'),
-      hostEmulate: (budget) => self.decodeExit(x.hostEmulate!(budget >>> 0)),
-      setNestedCaches: (pwc, ntlb) => x.setNestedCaches!(pwc ? 1 : 0, ntlb ? 1 : 0),
-      setTlbTags: (on) => x.setTlbTags!(on ? 1 : 0),
+      hostEmulate: (budget) => self.hostEmulate(budget),
+      setNestedCaches: (pwc, ntlb) => self.setNestedCaches(pwc, ntlb),
+      setTlbTags: (on) => self.setTlbTags(on),
       counters() {
         const c = {} as VmmCoreCounters;
-        for (const [k, name] of Object.entries(VMM_COUNTERS)) {
-          const off = LX[name];
-          c[k as keyof VmmCoreCounters] = off === undefined ? 0 : self.get64Number(off);
+        for (const [k, off] of Object.entries(VMM_COUNTERS)) {
+          c[k as keyof VmmCoreCounters] = self.get64Number(off);
         }
         return c;
       },
@@ -370,10 +374,9 @@ export class WasmCore implements Core {
 
   run(budget: number): Exit {
     if (!Number.isFinite(budget) || budget < 0) throw new RangeError(`run: bad budget ${budget}`);
-    return this.decodeExit(this.x.run(Math.min(budget, 0xffffffff) >>> 0));
+    return this.exitOf(this.x.run(Math.min(budget, 0xffffffff) >>> 0));
   }
-  /** The Exit for an exit code of run() or hostEmulate(), from the state block. */
-  private decodeExit(reason: number): Exit {
+  private exitOf(reason: number): Exit {
     switch (reason) {
       case L.EXIT_BUDGET: return { reason: 'budget' };
       case L.EXIT_IO: case L.EXIT_MMIO: {
@@ -391,15 +394,92 @@ export class WasmCore implements Core {
       case L.EXIT_IRQ_WINDOW: return { reason: 'irq-window' };
       case L.EXIT_SHUTDOWN:
         return { reason: 'shutdown', why: WHY[this.get32(L.S_EXIT_DETAIL)] ?? 'shutdown' };
-      case EXIT_VMEXIT:
-        if (this.vmm) return { reason: 'vmexit' };
-        return { reason: 'invalid', why: 'a VM exit from a core without the host side' };
+      case L.EXIT_VMEXIT: return { reason: 'vmexit' };
       default: return { reason: 'invalid', why: `unknown exit code ${reason}` };
     }
   }
   completeIo(value: number): void { this.x.completeIo(value >>> 0); }
   setStringIo(on: boolean): void { this.set32(L.S_STRIO, on ? 1 : 0); }
   setVmx(on: boolean): void { this.set32(L.S_VMX, on ? 1 : 0); }
+  addVmmRam(bytes: number): number {
+    if (!Number.isInteger(bytes) || bytes <= 0 || bytes > 0x40000000) {
+      throw new RangeError(`addVmmRam: bad size ${bytes}`);
+    }
+    const pa = this.x.addVmmRam(bytes >>> 0);
+    if (pa === 0) throw new Error(`addVmmRam: cannot allocate ${bytes} bytes of VMM RAM`);
+    this.views();
+    return pa >>> 0;
+  }
+  readHostPhys(addr: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    this.views();
+    for (let k = 0; k < length;) {
+      const h = this.hostPage('readHostPhys', addr + k);
+      const n = Math.min(length - k, 0x1000 - ((addr + k) & 0xfff));
+      out.set(this.u8.subarray(h, h + n), k);
+      k += n;
+    }
+    return out;
+  }
+  writeHostPhys(addr: number, data: Uint8Array): void {
+    this.views();
+    for (let k = 0; k < data.length;) {
+      const h = this.hostPage('writeHostPhys', addr + k);
+      const n = Math.min(data.length - k, 0x1000 - ((addr + k) & 0xfff));
+      this.u8.set(data.subarray(k, k + n), h);
+      k += n;
+    }
+    this.x.stateChanged(); // tables under the TLB and the nested caches may have changed
+  }
+  private hostPage(what: string, pa: number): number {
+    const h = Number.isInteger(pa) && pa >= 0 && pa < 2 ** 32 ? this.hostOf(pa) : undefined;
+    if (h === undefined) throw new RangeError(`${what}: 0x${pa.toString(16)} is not RAM`);
+    return h;
+  }
+  vmcsRead(enc: number): bigint {
+    if (!Number.isInteger(enc) || enc < 0 || !this.x.vmcsFieldOk(enc >>> 0)) {
+      throw new VmcsError(`vmcsRead: unsupported VMCS field 0x${enc.toString(16)}`, 12);
+    }
+    return BigInt.asUintN(64, this.x.vmcsRead(enc >>> 0));
+  }
+  vmcsWrite(enc: number, value: bigint | number): void {
+    if (!Number.isInteger(enc) || enc < 0) {
+      throw new VmcsError(`vmcsWrite: bad encoding ${enc}`, 12);
+    }
+    const v = BigInt.asUintN(64, BigInt(value));
+    const err = this.x.vmcsWrite(enc >>> 0, BigInt.asIntN(64, v));
+    if (err !== 0) {
+      throw new VmcsError(`vmcsWrite: field 0x${enc.toString(16)}: VM-instruction error ${err}` +
+        (err === 13 ? ' (read-only)' : ' (unsupported)'), err);
+    }
+  }
+  vmcsClearHost(): void { this.x.vmcsClearHost(); }
+  vmxHostEnter(): number {
+    const r = this.x.vmxHostEnter() >>> 0;
+    if (r === 0xffffffff) throw new Error('vmxHostEnter: no current VMCS, or already in a guest');
+    return r;
+  }
+  hostEmulate(budget: number): Exit {
+    if (!Number.isFinite(budget) || budget < 0) {
+      throw new RangeError(`hostEmulate: bad budget ${budget}`);
+    }
+    const r = this.x.hostEmulate(Math.min(budget, 0xffffffff) >>> 0) >>> 0;
+    if (r === 0xffffffff) throw new Error('hostEmulate: no current VMCS, or in a guest');
+    return this.exitOf(r);
+  }
+  setNestedCaches(pwc: boolean, ntlb: boolean): void {
+    this.x.setNestedCaches(pwc ? 1 : 0, ntlb ? 1 : 0);
+  }
+  setTlbTags(on: boolean): void { this.x.setTlbTags(on ? 1 : 0); }
+  /** Exits by VMX basic reason (SDM vol. 3C, appendix C): index = reason. */
+  vmxExitCounts(): number[] {
+    this.views();
+    const out: number[] = [];
+    for (let i = 0; i < L.VMX_EXIT_SLOTS; i++) {
+      out.push(Number(this.dv.getBigUint64(L.VMX_EXIT_COUNTS + 8 * i, true)));
+    }
+    return out;
+  }
   canInjectInterrupt(): boolean {
     return (this.get32(L.S_EFLAGS) & (1 << 9)) !== 0 && this.get32(L.S_INT_SHADOW) === 0 &&
       (this.get32(L.S_INTR_PENDING) & 0x100) === 0;
@@ -433,6 +513,7 @@ export class WasmCore implements Core {
     const keepA20 = this.get32(L.S_A20_MASK);
     const keepStrio = this.get32(L.S_STRIO); // host settings, not guest state
     const keepVmx = this.get32(L.S_VMX);
+    const keepCfg = [L.S_SVM, L.S_NESTED_CACHES, L.S_TLB_TAGS].map((o) => this.get32(o));
     this.views();
     this.u8.set(block, L.STATE_BASE);
     this.set32(L.S_RAM_BYTES, keepRam);
@@ -440,6 +521,7 @@ export class WasmCore implements Core {
     this.set32(L.S_A20_MASK, keepA20);
     this.set32(L.S_STRIO, keepStrio);
     this.set32(L.S_VMX, keepVmx);
+    [L.S_SVM, L.S_NESTED_CACHES, L.S_TLB_TAGS].forEach((o, i) => this.set32(o, keepCfg[i]));
     this.x.dropPendingIo();
     this.x.stateChanged();
   }

@@ -53,9 +53,8 @@ export type Exit =
   | { reason: 'shutdown'; why: string }
   /** The core met a state it cannot continue from (the VM ends with this reason). */
   | { reason: 'invalid'; why: string }
-  /** A VM exit of a host-owned VMX/SVM entry (EXIT_VMEXIT): the exit information is in the
-   *  VMCS (`vmx.vmcsRead`) or the VMCB; the guest state is in its guest/save area. Only a
-   *  core whose `vmm` is defined returns it, and only after `vmxHostEnter`/`svmHostEnter`. */
+  /** A VM exit of a guest entered by vmxHostEnter (the exit information is in the VMCS:
+   *  vmcsRead) or svmHostEnter (in the VMCB). */
   | { reason: 'vmexit' };
 
 export interface CoreCounters {
@@ -206,6 +205,35 @@ export interface Core {
   /** Gives the CPU VMX (Intel SDM vol. 3C): CPUID.1:ECX.VMX, CR4.VMXE, IA32_FEATURE_CONTROL,
    *  the VMX capability MSRs and the VMX instructions of root operation. Off by default. */
   setVmx(on: boolean): void;
+  // ---- Hardware-assisted virtualization for a TypeScript VMM (issue 9) ----
+  /** `bytes` of zeroed host-physical RAM after guest RAM for the VMM's own structures (EPT
+   *  tables, bitmaps, VMCB): its host-physical address (4 KiB aligned). readPhys/writePhys
+   *  do not reach it; physHost-based access (readLinear) and the CPU's walks do. */
+  addVmmRam(bytes: number): number;
+  /** Host-physical memory (guest RAM and VMM RAM, as the core maps it: physHost) out and
+   *  in, for the VMM's own structures. Other addresses (MMIO, unclaimed) throw RangeError. */
+  readHostPhys(addr: number, length: number): Uint8Array;
+  writeHostPhys(addr: number, data: Uint8Array): void;
+  /** The current VMCS's field `enc` (SDM vol. 3C, appendix B encodings; a 64-bit field
+   *  whole by its FULL encoding). Throws VmcsError for an unsupported encoding. */
+  vmcsRead(enc: number): bigint;
+  /** Writes a VMCS field; throws VmcsError (error 12 unsupported, 13 read-only). */
+  vmcsWrite(enc: number, value: bigint | number): void;
+  /** A fresh current VMCS for this VM (no VMXON needed): fields 0, launch state clear. */
+  vmcsClearHost(): void;
+  /** VM entry (VMLAUNCH, then VMRESUME once launched): 0 = in VMX non-root operation, call
+   *  run() until a 'vmexit'; otherwise the VM-instruction error (7: invalid controls) or
+   *  0x80000000 | 33 (invalid guest state) / 34 (MSR loading), details in the VMCS. */
+  vmxHostEnter(): number;
+  /** Runs at most `budget` guest instructions from the VMCS guest state with no intercepts
+   *  and guest-physical = host-physical (KVM's emulator); the state goes back to the VMCS. */
+  hostEmulate(budget: number): Exit;
+  /** The nested page-walk cache and the nested TLB on or off (both off at creation). */
+  setNestedCaches(pwc: boolean, ntlb: boolean): void;
+  /** Tagged TLB entries (VPID/ASID) that survive world switches, on or off (off). */
+  setTlbTags(on: boolean): void;
+  /** Exits by VMX basic exit reason (index = reason, 0-79). */
+  vmxExitCounts(): number[];
   /** True when an external interrupt would be taken now (IF=1, no interrupt shadow). */
   canInjectInterrupt(): boolean;
   /** Delivers external interrupt `vector` before the next instruction (the caller checked

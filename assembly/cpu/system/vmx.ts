@@ -93,6 +93,18 @@ let errorSlot: i32 = -1;
 /** Bits 9:1 of IA32_VMX_VMCS_ENUM: the highest index of any supported encoding (A.9). */
 let enumIndex: u32 = 0;
 
+/** The current-VMCS pointer of a VMCS made by the TypeScript VMM (vmcsClearHost): outside
+ *  the 32-bit physical-address space, so that no VMCS region in memory can match it. */
+export const HOST_VMCS: u64 = 0x100000000;
+
+/** A fresh current VMCS for the TypeScript VMM (no VMXON needed): every field 0, launch
+ *  state clear (the fields after VMCLEAR are implementation-specific, SDM 25.11.3). */
+export function vmcsClearHost(): void {
+  store<u64>(STATE_BASE + S_VMCS_PTR, HOST_VMCS);
+  store<u32>(STATE_BASE + S_VMCS_LAUNCHED, 0);
+  memory.fill(VMCS_FIELDS, 0, <u32>VMCS_FIELD_COUNT << 2);
+}
+
 /** True when the host configured this CPU with VMX. */
 @inline export function vmxEnabled(): bool { return load<u32>(STATE_BASE + S_VMX) != 0; }
 @inline function inVmxOperation(): bool { return load<u32>(STATE_BASE + S_VMX_OP) != 0; }
@@ -198,6 +210,7 @@ export function crAllowedInVmx(n: u32, v: u32): bool {
 // ---- VMCS storage ----
 /** Writes the current VMCS back to its region (fields and launch state). */
 function writeBack(): void {
+  if ((currentVmcs() >> 32) != 0) return; // the host's VMCS (vmcsClearHost) has no region
   const base = <u32>currentVmcs();
   physWrite32(base + REGION_LAUNCH, load<u32>(STATE_BASE + S_VMCS_LAUNCHED));
   for (let i: i32 = 0; i < VMCS_FIELD_COUNT; i++) {

@@ -14,7 +14,7 @@ cat > "$dir/bochsrc" <<RC
 megs: 128
 romimage: file=$dir/rom.bin, address=0xffff0000
 vgaromimage: file=$dir/vga.bin
-cpu: model=core2_penryn_t9600, count=1, ips=50000000, reset_on_triple_fault=0, ignore_bad_msrs=0
+cpu: model=${BOCHS_CPU:-core2_penryn_t9600}, count=1, ips=50000000, reset_on_triple_fault=0, ignore_bad_msrs=0
 display_library: rfb, options="timeout=0"
 com1: enabled=1, mode=file, dev=$dir/com1.txt
 speaker: enabled=0
