@@ -28,6 +28,7 @@ export abstract class HardwareOps implements ModeOps {
   protected inGuest = false;
   /** An instruction the emulator began is waiting for the device model. */
   private emulating = false;
+  private emulateBudget = 1;
   private kicked = false;
   protected readonly tables: NestedTables;
   private entries = 0;
@@ -46,6 +47,10 @@ export abstract class HardwareOps implements ModeOps {
     protected readonly options: ResolvedVmmOptions, format: NestedFormat) {
     vmm.setNestedCaches(options.pwc, options.ntlb);
     vmm.setTlbTags(options.tags);
+    // Port I/O reaches the device model only through the emulator, which starts each call
+    // with an empty TLB: a batched REP INS/OUTS exit (Machine's stringIo) could not replay
+    // there, so string I/O goes element by element under vtx/svm.
+    core.setStringIo(false);
     this.tables = new NestedTables(vmm, format);
   }
 
@@ -100,13 +105,17 @@ export abstract class HardwareOps implements ModeOps {
   /** Runs the instruction at the guest's RIP in the VMM's emulator (KVM's emulator): I/O,
    *  MMIO, MSRs. A port or MMIO access returns to the loop for the device model; the next
    *  run() replays the instruction with the value, as the core does for its own exits. */
-  protected emulate(): Exit {
+  protected emulate(repString = false): Exit {
     this.emulating = true;
+    this.emulateBudget = repString ? 2 : 1;
     return this.continueEmulation();
   }
 
   private continueEmulation(): Exit {
-    const e = this.vmm.hostEmulate(1);
+    // A REP INS/OUTS yields after each element that exited, RIP on the instruction; a
+    // budget of 2 lets the replay finish that element and the same instruction go on to
+    // the next one's exit inside the emulator, instead of a VM entry and exit per element.
+    const e = this.vmm.hostEmulate(this.emulateBudget);
     if (e.reason === 'io' || e.reason === 'mmio') return e;
     this.emulating = false;
     return e.reason === 'budget' ? HANDLED : e;

@@ -194,6 +194,8 @@ export class SvmOps extends HardwareOps {
       case C.NPF:
         return this.nestedFault(Number(this.r64(F.EXITINFO2) & 0xffffffffn));
       case C.IOIO:
+        // EXITINFO1 of IOIO (APM vol. 2, 15.10.2, figure 15-2): bit 2 STR, bit 3 REP.
+        return this.emulate((this.r32(F.EXITINFO1) & 0xc) === 0xc);
       case C.MSR:
         return this.emulate();
       case C.VMRUN: case C.VMMCALL: case C.VMLOAD: case C.VMSAVE: case C.STGI: case C.CLGI:

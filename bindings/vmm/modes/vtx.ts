@@ -253,7 +253,13 @@ export class VtxOps extends HardwareOps {
           0xffffffffn));
       case R.CR_ACCESS:
         return this.crAccess();
-      case R.IO_INSTRUCTION:
+      case R.IO_INSTRUCTION: {
+        // Exit qualification for I/O (SDM vol. 3C, 28.2.1, table 28-5): bit 4 string,
+        // bit 5 REP prefixed.
+        const q = Number(this.vmm.vmcsRead(vmcs.EXIT_QUALIFICATION) & 0x30n);
+        this.fieldReads++;
+        return this.emulate(q === 0x30);
+      }
       case R.MSR_READ:
       case R.MSR_WRITE:
       case R.INVLPG:
