@@ -249,16 +249,13 @@ export class VtxOps extends HardwareOps {
       case R.CPUID:
         return this.cpuid();
       case R.EPT_VIOLATION:
-        return this.nestedFault(Number(this.vmm.vmcsRead(vmcs.GUEST_PHYSICAL_ADDRESS) &
-          0xffffffffn));
+        return this.nestedFault(this.read(vmcs.GUEST_PHYSICAL_ADDRESS));
       case R.CR_ACCESS:
         return this.crAccess();
       case R.IO_INSTRUCTION: {
         // Exit qualification for I/O (SDM vol. 3C, 28.2.1, table 28-5): bit 4 string,
         // bit 5 REP prefixed.
-        const q = Number(this.vmm.vmcsRead(vmcs.EXIT_QUALIFICATION) & 0x30n);
-        this.fieldReads++;
-        return this.emulate(q === 0x30);
+        return this.emulate((this.read(vmcs.EXIT_QUALIFICATION) & 0x30) === 0x30);
       }
       case R.MSR_READ:
       case R.MSR_WRITE:
