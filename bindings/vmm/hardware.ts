@@ -111,6 +111,17 @@ export abstract class HardwareOps implements ModeOps {
     return this.continueEmulation();
   }
 
+  /** Delivers an event in the emulator: `raise` puts it on the CPU, and a run of no
+   *  instruction takes it through the guest's IDT (a task gate's task switch included). */
+  protected emulateEvent(raise: () => void): Exit {
+    raise();
+    const e = this.vmm.hostEmulate(0);
+    return e.reason === 'budget' ? HANDLED : e;
+  }
+
+  /** The exit's event was not injected again after all (the mode delivers it itself). */
+  protected undoReinjection(): void { this.reinjected--; }
+
   private continueEmulation(): Exit {
     // A REP INS/OUTS yields after each element that exited, RIP on the instruction; a
     // budget of 2 lets the replay finish that element and the same instruction go on to

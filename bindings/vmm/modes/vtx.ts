@@ -66,6 +66,8 @@ const ERROR_NAMES = new Map<number, string>(
 export class VtxOps extends HardwareOps {
   readonly mode = 'vtx' as const;
   private cpuCtl = 0;
+  /** The IDT-vectoring information of the last exit. */
+  private vectoring = 0;
   private cr0Fixed = 0;
   private cr4Fixed = 0;
 
@@ -111,7 +113,9 @@ export class VtxOps extends HardwareOps {
   /** The VMCS of a fresh guest: controls, host state, and the guest state the boot left. */
   private setup(): void {
     const { core, vmm, options } = this;
-    // The capability MSRs answer only while the CPU reports VMX; the VMM reads them so.
+    // The CPU has VMX (its capability MSRs answer, CR4.VMXE exists: the guest runs with
+    // it set, SDM vol. 3C 24.8); the guest does not see it (cpuid.ts hides CPUID.1:ECX.VMX,
+    // and its VMX instructions get #UD).
     core.setVmx(true);
     let basicTrue = false;
     try { basicTrue = (core.readMsr(vmxMsrs.IA32_VMX_BASIC) >> 55n & 1n) === 1n; } catch { }
@@ -129,7 +133,6 @@ export class VtxOps extends HardwareOps {
     };
     this.cr0Fixed = (fixed(vmxMsrs.IA32_VMX_CR0_FIXED0, 0x80000021) & ~CR0_PE_PG) >>> 0;
     this.cr4Fixed = fixed(vmxMsrs.IA32_VMX_CR4_FIXED0, 0x2000) >>> 0;
-    core.setVmx(false);
 
     vmm.vmcsClearHost();
     const w = (enc: number, v: number | bigint) => this.write(enc, v);
@@ -217,6 +220,7 @@ export class VtxOps extends HardwareOps {
    *  at the next entry, as KVM's vmx_complete_interrupts does (28.2.4). */
   protected reinjectInterrupted(): boolean {
     const info = this.read(vmcs.IDT_VECTORING_INFO_FIELD);
+    this.vectoring = info;
     if (!(info & INTR_INFO_VALID)) return false;
     this.write(vmcs.VM_ENTRY_INTR_INFO_FIELD, (info & 0x80000fff) >>> 0);
     if (info & INTR_INFO_DELIVER_CODE) {
@@ -265,8 +269,9 @@ export class VtxOps extends HardwareOps {
       case R.INVD:
       case R.WBINVD:
       case R.DR_ACCESS:
-      case R.TASK_SWITCH:
         return this.emulate();
+      case R.TASK_SWITCH:
+        return this.taskSwitch();
       default:
         if (VMX_INSN_REASONS.has(reason)) {
           this.write(vmcs.VM_ENTRY_INTR_INFO_FIELD,
@@ -277,6 +282,26 @@ export class VtxOps extends HardwareOps {
           `${this.reasonName(reason)}, qualification 0x` +
           `${this.vmm.vmcsRead(vmcs.EXIT_QUALIFICATION).toString(16)}` };
     }
+  }
+
+  /**
+   * A task switch (exit 9, always: SDM vol. 3C 26.1.2) runs in the emulator. One through a
+   * task gate of the IDT (qualification bits 31:30 = 3, 28.2.1 table 28-2) is the delivery
+   * of the event in the IDT-vectoring information: that event is not injected again, as
+   * KVM's handle_task_switch drops it, but delivered inside the emulator: an external
+   * interrupt or NMI raised on the CPU for it, an exception or INT n by running its
+   * instruction again.
+   */
+  private taskSwitch(): Exit {
+    const q = this.read(vmcs.EXIT_QUALIFICATION);
+    const info = this.vectoring;
+    if (q >>> 30 !== 3 || !(info & INTR_INFO_VALID)) return this.emulate();
+    this.write(vmcs.VM_ENTRY_INTR_INFO_FIELD, 0);
+    this.undoReinjection();
+    const type = (info >> 8) & 7;
+    if (type === 0) return this.emulateEvent(() => this.core.injectInterrupt(info & 0xff));
+    if (type === 2) return this.emulateEvent(() => this.core.nmi());
+    return this.emulate();
   }
 
   private skipInstruction(): void {
