@@ -7,6 +7,8 @@
 import { describe, it, expect } from 'vitest';
 import { Hypervisor, type Vm } from '../../bindings/index.js';
 import { fixture, guestImage } from '../system/guests.js';
+import { createCore } from '../../bindings/core/index.js';
+import { modeAvailable } from '../../bindings/vmm/modes/index.js';
 
 /** A multiboot systest guest as a VM, its COM1 output collected. */
 async function addGuest(hv: Hypervisor, name: string, mode?: 'native' | 'vtx' | 'svm') {
@@ -21,6 +23,23 @@ async function addGuest(hv: Hypervisor, name: string, mode?: 'native' | 'vtx' | 
 const trimEnd = (s: string) => s.replace(/\n+$/, '');
 
 describe('Hypervisor', () => {
+  it('a triple fault under vtx ends its own VM; a native and a vtx VM beside it finish',
+    async () => {
+      if (!modeAvailable(await createCore({ ramBytes: 2 << 20 }), 'vtx')) return;
+      const hv = new Hypervisor();
+      const bad = await addGuest(hv, 'triplefault', 'vtx');
+      const a = await addGuest(hv, 'paging', 'vtx');
+      const b = await addGuest(hv, 'tasks', 'native');
+      const stops = hv.run({ slice: 5_000, maxInstructions: 50_000_000 });
+      expect(stops.get(bad.vm)).toEqual({ kind: 'shutdown', why: 'triple fault' });
+      expect(trimEnd(bad.out.text)).toBe(trimEnd(fixture('triplefault').output));
+      for (const [g, name] of [[a, 'paging'], [b, 'tasks']] as const) {
+        expect(trimEnd(g.out.text), name).toBe(trimEnd(fixture(name).output));
+        expect(stops.get(g.vm), name).toEqual({ kind: 'exit', status: fixture(name).exitStatus });
+      }
+      expect(bad.vm.stats().vmm!.exitsByReason['TRIPLE_FAULT (2)']).toBe(1);
+    });
+
   it('a triple fault ends its own VM; the other VM in the hypervisor runs to its end', async () => {
     const hv = new Hypervisor();
     const bad = await addGuest(hv, 'triplefault');
