@@ -2,3 +2,4 @@
 // The release core (assembly/index.ts, build/core.wasm) does not contain the driver.
 export * from './index';
 export { fuzz, fuzzArmGuards, guardsIntact, fuzzFirstCode, fuzzFirstAt } from './fuzz';
+export { fuzzSvm, svmFuzzExitCount, svmFuzzInvalidCount } from './svm/fuzz';

@@ -56,7 +56,14 @@ export let fuzzFirst: u32 = 0;
 export let fuzzFirstStream: u32 = 0;
 export let fuzzInstructions: u64 = 0;
 
-function violation(code: u32, stream: u32): void {
+/** Violation codes (bit n: code n) not counted: an SVM guest's state comes from its VMCB,
+ *  which VMRUN does not check for CS usability, CPL = SS.DPL or RIP within the CS limit
+ *  (AMD APM vol. 2, 15.5.1 lists no such rule): assembly/svm/fuzz.ts relaxes 3, 4 and 6
+ *  while the CPU is in guest mode. */
+export let relaxed: u32 = 0;
+export function setRelaxed(mask: u32): void { relaxed = mask; }
+export function violation(code: u32, stream: u32): void {
+  if (((relaxed >> code) & 1) != 0) return;
   if (fuzzViolations == 0) { fuzzFirst = code; fuzzFirstStream = stream; }
   fuzzViolations++;
 }
@@ -158,7 +165,7 @@ function setup(stream: u32): void {
 }
 
 /** Checks the state the host sees after run() returned. */
-function check(stream: u32): void {
+export function check(stream: u32): void {
   const fl = load<u32>(STATE_BASE + S_EFLAGS);
   if ((fl & 2) == 0 || (fl & 0xffc08028) != 0) violation(1, stream); // EFLAGS fixed/reserved
   const cs = STATE_BASE + S_SEG + SEG_SIZE * CS;

@@ -1,15 +1,15 @@
 #!/bin/sh
 # Builds the system test guests (guests/systests/*.asm -> *.bin, flat Multiboot kernels)
 # and, with --record, records each one's output under QEMU as its expected fixture
-# (guests/systests/expected/NAME.txt); the guests QEMU cannot judge (BOCHS_GUESTS: QEMU
+# (guests/systests/expected/NAME.txt; --record NAME... records only those); the guests QEMU cannot judge (BOCHS_GUESTS: QEMU
 # TCG does not check segment limits, #AC and some error codes) are recorded under Bochs
-# instead. Needs nasm, gcc and ld; --record also needs qemu-system-i386 and bochs.
-# `--record NAME...` records only the named guests.
+# instead, and the AMD-V guests (svm-*) under both. Needs nasm, gcc and ld; --record also needs qemu-system-i386 and bochs.
 # The list of Bochs guests is also in test/system/guests.ts.
 set -eu
 cd "$(dirname "$0")/../guests/systests"
 record=0
-if [ "${1:-}" = "--record" ]; then record=1; shift; fi
+[ "${1:-}" = "--record" ] && { record=1; shift; }
+# --record NAME...: record only these guests' fixtures
 only=" $* "
 u32() { od -An -t u4 -j "$2" -N 4 "$1" | tr -d ' '; }
 for src in *.asm; do
@@ -51,9 +51,59 @@ BOCHS_GUESTS="limits strict tss segload gates faults bigreal sysregs tasks v86 $
 mkdir -p expected
 version=$(qemu-system-i386 --version | head -n 1)
 bochs_release="Bochs x86 Emulator $(dpkg-query -W -f '${Version}' bochs 2>/dev/null || echo 2.7)"
+# AMD-V guests: recorded under both references, Bochs (cpu model phenom_8650_toliman) and
+# QEMU (-cpu phenom); expected/NAME.txt is the one that follows the APM where they differ
+# (SVM_QEMU_FIRST: QEMU; the others: Bochs), expected/NAME.bochs.txt or NAME.qemu.txt the
+# other (test/system/guests.ts SVM_GUESTS, SVM_REFERENCE).
+SVM_GUESTS="svm-exits svm-events svm-npt svm-vmrun"
+SVM_QEMU_FIRST="svm-events"
+svm_bochs() { # image, fixture file
+  out=$(mktemp)
+  BOCHS_CPU=phenom_8650_toliman BOCHS_TIMEOUT=60 bochs/run-bochs.sh "$1" > "$out" 2> "$out.err"
+  if [ -s "$out.err" ]; then
+    status="0 ($(cat "$out.err"): a triple fault, as QEMU's 0)"
+  else
+    status="1 (the guest writes 0 to isa-debug-exit after DONE; Bochs has no such port)"
+  fi
+  {
+    echo "# reference: $bochs_release (cpu model phenom_8650_toliman)"
+    echo "# command: BOCHS_CPU=phenom_8650_toliman guests/systests/bochs/run-bochs.sh $1 (Bochs starts it through bochs/romloader.asm)"
+    echo "# exit status: $status"
+    cat "$out"
+  } > "$2"
+  rm -f "$out" "$out.err"
+  echo "recorded guests/systests/$2 under Bochs"
+}
+svm_qemu() { # image, fixture file
+  out=$(mktemp)
+  set +e
+  timeout 60 ./run-qemu.sh "$1" -cpu phenom > "$out" 2>/dev/null
+  status=$?
+  set -e
+  {
+    echo "# reference: $version (-cpu phenom)"
+    echo "# command: qemu-system-i386 -accel tcg -display none -serial file:OUT -nic none -no-reboot -m 128 -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel $1 -cpu phenom"
+    echo "# exit status: $status (isa-debug-exit: (value << 1) | 1; 0: QEMU shut down, e.g. on a triple fault)"
+    cat "$out"
+  } > "$2"
+  rm -f "$out"
+  echo "recorded guests/systests/$2 under QEMU (exit $status)"
+}
 for image in *.bin elf/*.elf; do
   name=$(basename "${image%.*}")
-  [ "$only" = "  " ] || case $only in *" $name "*) ;; *) continue ;; esac
+  [ "$only" = "  " ] || case "$only" in *" $name "*) ;; *) continue ;; esac
+  case " $SVM_GUESTS " in
+    *" $name "*)
+      case " $SVM_QEMU_FIRST " in
+        *" $name "*)
+          svm_qemu "$image" "expected/$name.txt"
+          svm_bochs "$image" "expected/$name.bochs.txt" ;;
+        *)
+          svm_bochs "$image" "expected/$name.txt"
+          svm_qemu "$image" "expected/$name.qemu.txt" ;;
+      esac
+      continue ;;
+  esac
   case " $BOCHS_GUESTS " in
     *" $name "*)
       out=$(mktemp)

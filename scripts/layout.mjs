@@ -127,6 +127,24 @@ const stateGroups = [
     /** VMX-preemption timer value while in non-root operation (SDM vol. 3C, 26.5.1). */
     ['S_VMX_PREEMPT', u32],
   ] },
+  { fields: [
+    /** AMD-V (AMD APM vol. 2, chapter 15; assembly/svm/). EFER (MSR C000_0080h, 3.1.7; only
+     *  SVME, bit 12, exists in this core); VM_CR (C001_0114h, 15.30.1); VM_HSAVE_PA
+     *  (C001_0117h, 15.30.4); 1 while the global interrupt flag is clear (15.17: GIF is 1
+     *  after reset, which the block's reset value 0 gives). */
+    ['S_EFER', u32], ['S_VM_CR', u32], ['S_VM_HSAVE_PA', u64], ['S_GIF_CLEAR', u32],
+    /** In SVM guest mode: the VMCB's physical address and the controls VMRUN read from it
+     *  (15.5.1; the cache that the VMCB clean bits of 15.15.3 let VMRUN keep): the five
+     *  intercept vectors (CR, DR, exceptions, misc 1, misc 2), IOPM and MSRPM bases, TSC
+     *  offset, ASID, V_TPR/V_IRQ/V_INTR_PRIO/V_IGN_TPR/V_INTR_MASKING and V_INTR_VECTOR,
+     *  NP_ENABLE and N_CR3, the VMCB the cache was filled from (all ones: none) and 1 when
+     *  the entry was made by the host (svmHostEnter). */
+    ['S_SVM_VMCB', u64], ['S_SVM_ICPT_CR', u32], ['S_SVM_ICPT_DR', u32],
+    ['S_SVM_ICPT_EXC', u32], ['S_SVM_ICPT1', u32], ['S_SVM_ICPT2', u32],
+    ['S_SVM_IOPM', u32], ['S_SVM_MSRPM', u32], ['S_SVM_TSC_OFFSET', u64],
+    ['S_SVM_ASID', u32], ['S_SVM_VINTR', u32], ['S_SVM_VVEC', u32], ['S_SVM_NP', u32],
+    ['S_SVM_NCR3', u64], ['S_SVM_CACHED', u64],
+  ] },
   // Everything above is guest state that a CPU reset clears; the counters and the
   // configuration below survive it.
   { start: 'S_COUNTERS', fields: [
@@ -156,7 +174,9 @@ const stateGroups = [
     ['S_STRIO', u32],
     /** 1: the CPU has VMX (CPUID.1:ECX.VMX, CR4.VMXE, the VMX MSRs and instructions). */
     ['S_VMX', u32],
-    /** 1: the CPU has SVM (assembly/svm). */
+    /** Bit 0: the CPU has SVM (CPUID 8000_0001h ECX.SVM and 8000_000Ah, EFER.SVME, VM_CR,
+     *  VM_HSAVE_PA and the SVM instructions: AMD APM vol. 2, chapter 15); bit 1: it reports
+     *  NRIPS (CPUID 8000_000Ah EDX bit 3). */
     ['S_SVM', u32],
     /** Nested paging caches (assembly/mem/nested.ts): bit 0 page-walk cache, bit 1 nested
      *  TLB (setNestedCaches); 1 in S_TLB_TAGS: TLB entries carry their VPID/ASID and survive

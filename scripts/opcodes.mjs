@@ -339,8 +339,8 @@ two(0x30, 'WRMSR', '', 'wrmsr()', { priv: 'cpl0', vmx: 'MSR bitmaps (all MSRs wi
 two(0x31, 'RDTSC', '', 'rdtsc()', { priv: 'cpl0-tsd', vmx: 'RDTSC exiting', svm: 'RDTSC' });
 two(0x32, 'RDMSR', '', 'rdmsr()', { priv: 'cpl0', vmx: 'MSR bitmaps (all MSRs without them)',
   svm: 'MSR_PROT' });
-two(0x33, 'RDPMC', '', undefined, { ud: 'core', priv: 'cpl0-pce', vmx: 'RDPMC exiting',
-  svm: 'RDPMC' });
+two(0x33, 'RDPMC', '', 'rdpmc()', { ud: 'core', priv: 'cpl0-pce', vmx: 'RDPMC exiting',
+  svm: 'RDPMC', note: 'no counters: #UD after the privilege check and the intercepts' });
 two(0x34, 'SYSENTER', '', 'sysenter()', { write: 'I' });
 two(0x35, 'SYSEXIT', '', 'sysexit()', { priv: 'cpl0' });
 two(0x37, 'GETSEC', '', undefined, { ud: 'core', vmx: 'always' });

@@ -21,8 +21,8 @@ import { protectedMode, v86Mode } from './system/segments';
 import { group0f00, group0f01 } from '../generated/dispatch';
 import { loadTable, storeTable, lldt, ltr, sldt, str, lar, lsl, verr, verw } from './system/tables';
 import { movToCr, movFromCr, movToDr, movFromDr, lmsw, smsw, invlpg } from './system/cr';
-import { guestMode } from '../vmm/guest';
-import { icptRdtsc, icptDescTable, icptSmsw } from '../vmm/intercept';
+import { guestMode, GUEST_SVM } from '../vmm/guest';
+import { icptRdtsc, icptRdpmc, icptDescTable, icptSmsw } from '../vmm/intercept';
 import { guestTscOffset } from '../vmx/exits';
 
 function cplNow(): u32 { return load<u32>(STATE_BASE + S_CPL); }
@@ -37,6 +37,7 @@ export { rdmsr, wrmsr } from './system/msr';
 export { sysenter, sysexit } from './system/sysenter';
 export { vmread, vmwrite } from './system/vmx';
 import { group9Vmx, group7Vmx } from './system/vmx';
+import { group7Svm, svmTscOffset } from '../svm/svm';
 
 /** LAR, LSL */
 @inline export function larLsl(b: u32): void {
@@ -58,6 +59,17 @@ import { group9Vmx, group7Vmx } from './system/vmx';
   else movToDr(r, reg32(rm), rm);
   if (b >= 0x22 && !faulted) updateCpl(); // CR0.AM or DR7 may change the debug checks
 }
+/** RDPMC (SDM vol. 2B; APM vol. 3): #GP(0) at CPL > 0 without CR4.PCE, then the VMX/SVM
+ *  intercepts; this CPU has no performance counters to read, so the instruction itself is
+ *  #UD (the opcode table's 'core'). */
+export function rdpmc(): void {
+  const pce = (load<u32>(STATE_BASE + S_CR4) & (1 << 8)) != 0; // CR4.PCE
+  if (!pce && (cplNow() != 0 || v86Mode()) && protectedMode()) {
+    raiseGP(0); return;
+  }
+  if (guestMode != 0 && icptRdpmc()) return;
+  raiseUD();
+}
 /** RDTSC: #GP at CPL > 0 when CR4.TSD (SDM vol. 2B, RDTSC). */
 @inline export function rdtsc(): void {
   const tsd = (load<u32>(STATE_BASE + S_CR4) & CR4_TSD) != 0;
@@ -67,7 +79,8 @@ import { group9Vmx, group7Vmx } from './system/vmx';
   let t = load<u64>(STATE_BASE + S_TSC) + tscOffset();
   if (guestMode != 0) {
     if (icptRdtsc()) return;
-    t += guestTscOffset; // TSC offsetting (SDM vol. 3C, 26.3, 26.6.5)
+    // TSC offsetting (SDM vol. 3C, 26.3, 26.6.5; APM vol. 2, 15.30.5: TSC_OFFSET)
+    t += guestMode == GUEST_SVM ? svmTscOffset() : guestTscOffset;
   }
   setReg32(EAX, <u32>t); setReg32(EDX, <u32>(t >> 32));
 }
@@ -244,10 +257,13 @@ export function group7(): void {
   group0f01(regField());
 }
 /** SGDT, SIDT, LGDT, LIDT (memory operand only); with mod = 11b, reg 0 holds VMCALL,
- *  VMLAUNCH, VMRESUME, VMXOFF (assembly/cpu/system/vmx.ts). */
+ *  VMLAUNCH, VMRESUME, VMXOFF (assembly/cpu/system/vmx.ts) and reg 3 the SVM instructions
+ *  VMRUN..INVLPGA (assembly/svm/svm.ts). */
 @inline export function descTable(r: u32): void {
   if (modrm >= 0xc0) {
-    if (r == 0) group7Vmx(modrm & 7); else raiseUD();
+    if (r == 0) group7Vmx(modrm & 7);
+    else if (r == 3) group7Svm(modrm & 7);
+    else raiseUD();
     return;
   }
   // Descriptor-table exiting: after the CPL check of LGDT/LIDT (SDM vol. 3C, 26.1.1).

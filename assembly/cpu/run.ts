@@ -2,7 +2,8 @@
 // style), taking interrupts and exceptions at instruction boundaries.
 import {
   STATE_BASE, S_EIP, S_EFLAGS, S_ESP, S_INT_SHADOW, S_NMI_PENDING, S_NMI_BLOCKED, S_INTR_PENDING,
-  S_IRQ_WINDOW, S_HALTED, S_EXIT_REASON, S_EXIT_DETAIL, S_CNT_INSN, S_CNT_TLB_HIT, S_CNT_INTR,
+  S_IRQ_WINDOW, S_HALTED, S_GIF_CLEAR, S_EXIT_REASON, S_EXIT_DETAIL, S_CNT_INSN, S_CNT_TLB_HIT,
+  S_CNT_INTR,
   S_CNT_EXC, S_CNT_SLOW, S_TSC, S_TSC_PER_INSN, EXIT_BUDGET, EXIT_HLT, EXIT_IRQ_WINDOW,
   EXIT_SHUTDOWN, WHY_TRIPLE_FAULT, WHY_BAD_STATE,
 } from '../generated/layout';
@@ -14,8 +15,8 @@ import {
   faulted, exitPending, excVector, excCode, excHasCode, clearFault, DF_VEC, vmExitRaised,
   vmExitTrap,
 } from './fault';
-import { guestMode, guestBoundary, vmExitPerform, NO_EXIT } from '../vmm/guest';
-import { icptShutdown } from '../vmm/intercept';
+import { guestMode, guestBoundary, vmExitPerform, NO_EXIT, setInjecting } from '../vmm/guest';
+import { icptShutdown, icptException } from '../vmm/intercept';
 import { logLen, logClear, logRewind } from './iolog';
 import { step } from './exec';
 import { prefixPending, clearPrefixPending } from './prefixes';
@@ -83,6 +84,16 @@ function deliverEvent(vector: u32, type: u32, code: u32, hasCode: bool): u32 {
     const second = excVector;
     const sc = excCode, sh = excHasCode;
     clearFault();
+    if (guestMode != 0) {
+      // Only the first attempt of an injected event is exempt from the intercepts; an
+      // exception raised while delivering exits on its own before it is combined into a
+      // #DF (SDM vol. 3C, 26.2 and 28.2.4; AMD APM vol. 2, 15.7.2 and 15.12).
+      setInjecting(false);
+      if (second >= 0 && icptException(<u32>second, sc, sh, EV_HW_EXCEPTION)) {
+        clearFault(); logClear();
+        return DLV_VMEXIT;
+      }
+    }
     const soft = t != EV_HW_EXCEPTION && t != EV_EXTERNAL && t != EV_NMI;
     const next = soft ? second : combineFaults(v, second);
     if (next < 0) break;
@@ -168,7 +179,9 @@ function runSlice(n: u32): u32 {
       }
       if (logLen == 0) {
         const shadow = field(S_INT_SHADOW) != 0;
-        if (field(S_NMI_PENDING) != 0 && field(S_NMI_BLOCKED) == 0 && !shadow) {
+        // GIF (AMD APM vol. 2, 15.17): while clear, NMIs and interrupts stay pending.
+        const gif = field(S_GIF_CLEAR) == 0;
+        if (gif && field(S_NMI_PENDING) != 0 && field(S_NMI_BLOCKED) == 0 && !shadow) {
           setField(S_NMI_PENDING, 0);
           bump(S_CNT_INTR);
           const d = deliverEvent(2, EV_NMI, 0, false);
@@ -177,7 +190,7 @@ function runSlice(n: u32): u32 {
             if (reason != NO_EXIT) break;
             needAttention(); continue;
           }
-        } else if ((flags & IF) != 0 && !shadow) {
+        } else if (gif && (flags & IF) != 0 && !shadow) {
           const p = field(S_INTR_PENDING);
           if ((p & 0x100) != 0) {
             setField(S_INTR_PENDING, 0);

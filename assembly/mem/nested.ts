@@ -8,9 +8,9 @@
 //                 Mechanism"): 64-bit entries, R/W/X permissions, 1 GiB and 2 MiB pages,
 //                 accessed and dirty flags when EPTP bit 6 is set (29.3.5), EPT violations
 //                 (29.3.3.2) and misconfigurations (29.3.3.1) reported to assembly/vmx.
-//   NESTED_NPT32  AMD nested paging with a legacy 2-level table (APM vol. 2, 15.25): to be
-//   NESTED_NPT64  filled by the SVM code, as is the 4-level long-mode format. Until then
-//                 they translate nothing (a #NPF for every reference).
+//   NESTED_NPT32  AMD nested paging with a legacy 2-level table (APM vol. 2, 15.25) and the
+//   NESTED_NPT64  4-level long-mode format: the walk of assembly/svm/npt.ts, #NPF reported
+//                 by assembly/svm/intercepts.ts (no page-walk cache or nested TLB for them).
 // Counters: nested walks (S_CNT_NWALK) and their memory references (S_CNT_NWALK_REFS); the
 // page-walk cache (S_CNT_PWC_HIT/MISS) keeps nested non-leaf entries by level and
 // address; the nested TLB (S_CNT_NTLB_HIT/MISS) keeps the final guest-physical page ->
@@ -28,6 +28,7 @@ import { physRead32, physWrite32 } from './phys';
 import { faulted } from '../cpu/fault';
 import { eptViolation, eptMisconfig } from '../vmx/exits';
 import { nptFault, nptTranslate } from '../svm/intercepts';
+import { nptPerm, nptDirty } from '../svm/npt';
 
 export const NESTED_OFF: u32 = 0;
 export const NESTED_EPT: u32 = 1;
@@ -104,6 +105,7 @@ export function nestedWalk(gpa: u32, acc: u32, lin: u32, linValid: bool, final: 
     // The AMD formats (APM vol. 2, 15.25): the SVM code's walk.
     const h = nptTranslate(gpa, acc, nestedFormat == NESTED_NPT64, root);
     if (!faulted && h == 0xffffffff) { nptFault(gpa, acc, final); return 0; }
+    nestedPerm = nptPerm; nestedDirty = nptDirty;
     return h;
   }
   return gpa;

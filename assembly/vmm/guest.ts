@@ -12,6 +12,7 @@ import {
 } from '../generated/layout';
 import { vmxExitPerform, vmxBoundary, vmxReload } from '../vmx/exits';
 import { svmExitPerform, svmBoundary, svmReload } from '../svm/intercepts';
+import { setNested, NESTED_OFF } from '../mem/nested';
 
 export const GUEST_NONE: u32 = 0;
 export const GUEST_VMX: u32 = 1;
@@ -46,6 +47,8 @@ export function syncGuestMode(): void {
   guestMode = m;
   hostOwned = m != GUEST_NONE && load<u32>(STATE_BASE + S_HOST_OWNED) != 0;
   guestAttn = false;
+  // Out of non-root operation no nested format applies (a reset in the middle of a guest).
+  if (m == GUEST_NONE) setNested(NESTED_OFF, 0, false);
   if (m == GUEST_VMX) vmxReload();
   else if (m == GUEST_SVM) svmReload();
 }
@@ -92,11 +95,17 @@ export let vectoring: u32 = 0;
 export let vectoringCode: u32 = 0;
 export let vectoringLen: u32 = 0;
 export function setVectoring(vector: u32, type: u32, code: u32, hasCode: bool, len: u32): void {
-  vectoring = (vector & 0xff) | ((type & 7) << 8) | (hasCode ? 0x800 : 0) | 0x80000000;
+  const v = (vector & 0xff) | ((type & 7) << 8) | (hasCode ? 0x800 : 0) | 0x80000000;
+  if (vectoring == 0) { vectoringFirst = v; vectoringFirstCode = code; }
+  vectoring = v;
   vectoringCode = code;
   vectoringLen = len;
 }
-export function clearVectoring(): void { vectoring = 0; }
+export function clearVectoring(): void { vectoring = 0; vectoringFirst = 0; }
+/** The first event of the current chain of deliveries (the event whose delivery led to the
+ *  later ones: #DF, a triple fault): SVM's EXITINTINFO reports it (APM vol. 2, 15.7.2). */
+export let vectoringFirst: u32 = 0;
+export let vectoringFirstCode: u32 = 0;
 /** An injected event's first delivery attempt is not subject to the exception bitmap or
  *  the exception intercepts (SDM vol. 3C, 27.6.1): set by the vendor before it delivers. */
 export let injecting: bool = false;

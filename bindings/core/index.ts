@@ -46,7 +46,6 @@ interface CoreExports {
   setTlbTags(on: number): void;
   // AMD-V's host entry (present in a core built with it).
   svmHostEnter?(vmcb: number): number;
-  setSvm?(on: number, nrips?: number): void;
 }
 
 /** The VMX/SVM counters of the state block. */
@@ -201,7 +200,6 @@ export class WasmCore implements Core {
       vmxHostEnter: () => x.vmxHostEnter() >>> 0,
       svmHostEnter: x.svmHostEnter ? (hpa) => x.svmHostEnter!(hpa >>> 0) >>> 0
         : missing('svmHostEnter'),
-      setSvm: x.setSvm ? (on) => x.setSvm!(on ? 1 : 0) : missing('setSvm'),
       hostEmulate: (budget) => self.hostEmulate(budget),
       setNestedCaches: (pwc, ntlb) => self.setNestedCaches(pwc, ntlb),
       setTlbTags: (on) => self.setTlbTags(on),
@@ -401,6 +399,9 @@ export class WasmCore implements Core {
   completeIo(value: number): void { this.x.completeIo(value >>> 0); }
   setStringIo(on: boolean): void { this.set32(L.S_STRIO, on ? 1 : 0); }
   setVmx(on: boolean): void { this.set32(L.S_VMX, on ? 1 : 0); }
+  setSvm(on: boolean, nrips = false): void {
+    this.set32(L.S_SVM, on ? (nrips ? 3 : 1) : 0);
+  }
   addVmmRam(bytes: number): number {
     if (!Number.isInteger(bytes) || bytes <= 0 || bytes > 0x40000000) {
       throw new RangeError(`addVmmRam: bad size ${bytes}`);

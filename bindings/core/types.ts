@@ -135,8 +135,6 @@ export interface CoreVmm {
   vmxHostEnter(): number;
   /** VMRUN from the host with the VMCB at `vmcbHpa`: 0, or 0x80000000 (VMEXIT_INVALID). */
   svmHostEnter(vmcbHpa: number): number;
-  /** Gives the CPU SVM (CPUID 8000_0001h ECX.SVM, EFER.SVME, VM_CR, VM_HSAVE_PA). */
-  setSvm(on: boolean): void;
   /** The VMM's instruction emulator: at most `budget` guest instructions from the
    *  VMCS/VMCB guest state, intercepts off, guest-physical = host-physical. */
   hostEmulate(budget: number): Exit;
@@ -205,6 +203,12 @@ export interface Core {
   /** Gives the CPU VMX (Intel SDM vol. 3C): CPUID.1:ECX.VMX, CR4.VMXE, IA32_FEATURE_CONTROL,
    *  the VMX capability MSRs and the VMX instructions of root operation. Off by default. */
   setVmx(on: boolean): void;
+  /** Gives the CPU AMD-V (AMD APM vol. 2, chapter 15): vendor "AuthenticAMD", CPUID
+   *  8000_0001h ECX.SVM and 8000_000Ah, EFER.SVME, VM_CR, VM_HSAVE_PA and the SVM
+   *  instructions (VMRUN, VMLOAD, VMSAVE, STGI, CLGI, INVLPGA, VMMCALL). Off by default.
+   *  `nrips` also reports NRIPS (CPUID 8000_000Ah EDX bit 3) and writes NRIP at every
+   *  #VMEXIT; without it NRIP is written only for svmHostEnter's entries. */
+  setSvm(on: boolean, nrips?: boolean): void;
   // ---- Hardware-assisted virtualization for a TypeScript VMM (issue 9) ----
   /** `bytes` of zeroed host-physical RAM after guest RAM for the VMM's own structures (EPT
    *  tables, bitmaps, VMCB): its host-physical address (4 KiB aligned). readPhys/writePhys

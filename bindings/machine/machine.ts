@@ -60,8 +60,9 @@ export interface MachineConfig extends VmmOptions {
   /** REP INS/OUTS exit once per run of elements within a page, as KVM does (default true);
    *  false: one exit per element, as a VMM without string I/O support. */
   stringIo?: boolean;
-  /** The CPU's optional features: `vmx` gives it VMX (Core.setVmx). Off by default. */
-  cpu?: { vmx?: boolean };
+  /** The CPU's optional features: `vmx` gives it VMX (Core.setVmx), `svm` AMD-V
+   *  (Core.setSvm); a CPU is one vendor, never both. Off by default. */
+  cpu?: { vmx?: boolean; svm?: boolean };
   /** Each port access as it completes, in order (the CLI's --io-log). A string I/O exit
    *  gives one call per element. Costs one test per exit when absent. */
   ioLog?: (access: IoAccess) => void;
@@ -174,10 +175,11 @@ export class Machine {
 
   static async create(config: MachineConfig): Promise<Machine> {
     checkConfig(config);
-    const vmm = resolveVmmOptions(config, config.cpu?.vmx ?? false);
+    const vmm = resolveVmmOptions(config, !!(config.cpu?.vmx || config.cpu?.svm));
     const core = await createCore({ ramBytes: config.ramBytes, wasm: config.wasm });
     core.setStringIo(config.stringIo ?? true);
     core.setVmx(config.cpu?.vmx ?? false);
+    core.setSvm(config.cpu?.svm ?? false);
     const m = new Machine(core, config, vmm);
     m.boot();
     // vtx/svm: the VMM builds its VMCS or VMCB from the state the boot left.
@@ -340,8 +342,11 @@ function checkConfig(c: MachineConfig): void {
     throw new RangeError(`memory of ${c.ramBytes} bytes is more than the 3 GiB below the PCI hole`);
   }
   for (const k of Object.keys(c.cpu ?? {})) {
-    if (k !== 'vmx') throw new RangeError(`cpu.${k}: unknown CPU option (known: vmx)`);
+    if (k !== 'vmx' && k !== 'svm') {
+      throw new RangeError(`cpu.${k}: unknown CPU option (known: vmx, svm)`);
+    }
   }
+  if (c.cpu?.vmx && c.cpu?.svm) throw new RangeError('cpu: vmx and svm are two vendors, pick one');
   if ((c.disks?.length ?? 0) > 4) {
     throw new RangeError('at most four IDE disks (primary and secondary, master and slave)');
   }

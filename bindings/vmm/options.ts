@@ -57,10 +57,10 @@ export class VmmOptionError extends Error {
 const FLAGS = ['tags', 'pwc', 'ntlb'] as const;
 
 /**
- * Checks the options and fills in the defaults. `cpuVmx` is the machine's cpu.vmx (a
- * guest-visible VMX, for a guest hypervisor in native mode).
+ * Checks the options and fills in the defaults. `cpuVirt` is true when the machine's
+ * cpu.vmx or cpu.svm gives the guest VMX or SVM (a guest hypervisor, in native mode).
  */
-export function resolveVmmOptions(o: VmmOptions, cpuVmx = false): ResolvedVmmOptions {
+export function resolveVmmOptions(o: VmmOptions, cpuVirt = false): ResolvedVmmOptions {
   const mode = o.mode ?? 'native';
   if (!VM_MODES.includes(mode)) {
     throw new VmmOptionError('bad-mode',
@@ -91,10 +91,10 @@ export function resolveVmmOptions(o: VmmOptions, cpuVmx = false): ResolvedVmmOpt
       + 'with the memory-virtualization issue and is not built yet; use paging "nested" '
       + `(${mode === 'vtx' ? 'EPT' : 'NPT'})`);
   }
-  if (cpuVmx) {
-    throw new VmmOptionError('nested-virtualization', `cpu.vmx with mode "${mode}": a guest `
-      + 'hypervisor under the TypeScript VMM (nested virtualization) is not built; cpu.vmx '
-      + 'gives VMX to a guest in mode "native"');
+  if (cpuVirt) {
+    throw new VmmOptionError('nested-virtualization', `cpu.vmx/cpu.svm with mode "${mode}": `
+      + 'a guest hypervisor under the TypeScript VMM (nested virtualization) is not built; '
+      + 'cpu.vmx and cpu.svm give VMX or SVM to a guest in mode "native"');
   }
   return { mode, paging, tags: o.tags ?? true, pwc: o.pwc ?? true, ntlb: o.ntlb ?? true };
 }

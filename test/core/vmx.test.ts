@@ -315,6 +315,6 @@ describe('Machine option cpu.vmx', () => {
       const off = await Machine.create({ ramBytes: 4 << 20, firmware });
       expect(() => off.core.readMsr(0x480)).toThrow();
       await expect(Machine.create({ ramBytes: 4 << 20, firmware,
-        cpu: { svm: true } as never })).rejects.toThrow(/cpu\.svm: unknown CPU option/);
+        cpu: { sgx: true } as never })).rejects.toThrow(/cpu\.sgx: unknown CPU option/);
     });
 });

@@ -27,6 +27,30 @@ export const VMX_GUESTS: readonly string[] = [
 ];
 const BOCHS_VMX_CPU = 'corei7_sandy_bridge_2600k';
 
+/**
+ * AMD-V guests (guests/systests/svm-*.asm, svm.inc): L1 hypervisors that run an L2 guest
+ * through a list of #VMEXITs. They need SVM: wasmvisor's Core.setSvm, Bochs' cpu model
+ * phenom_8650_toliman, QEMU's `-cpu phenom` (both offer SVM with nested paging, neither
+ * NRIPS nor decode assists; the guests print CPUID's SVM, NP and NRIPS bits first).
+ * Each is recorded under both references: expected/NAME.txt holds the one that follows
+ * the AMD APM where they differ (SVM_REFERENCE), expected/NAME.bochs.txt or
+ * NAME.qemu.txt the other; test/system/references.test.ts lists the lines that differ
+ * and why (SVM_DIFFERENCES).
+ */
+export const SVM_GUESTS = ['svm-exits', 'svm-events', 'svm-npt', 'svm-vmrun'] as const;
+
+/** The reference each SVM guest's expected/NAME.txt was recorded under: the one that
+ *  follows the APM on the lines where the two differ (see SVM_DIFFERENCES). */
+export const SVM_REFERENCE: Record<(typeof SVM_GUESTS)[number], 'bochs' | 'qemu'> = {
+  'svm-exits': 'bochs',
+  'svm-events': 'qemu',
+  'svm-npt': 'bochs',
+  'svm-vmrun': 'bochs',
+};
+const BOCHS_SVM_CPU = 'phenom_8650_toliman';
+const QEMU_SVM_CPU = 'phenom';
+const isSvm = (name: string): boolean => (SVM_GUESTS as readonly string[]).includes(name);
+
 /** A line where Bochs departs from the manual: the fixture holds `sdm` (one line or several),
  *  Bochs prints `bochs`. */
 export interface BochsDeparture { bochs: string; sdm: string }
@@ -76,7 +100,7 @@ export const QEMU_GUESTS = [
   'triplefault', 'checkpoints', 'elf/elfkernel', 'elf/higherhalf',
 ] as const;
 
-export const SYSTEST_GUESTS: readonly string[] = [...QEMU_GUESTS, ...BOCHS_GUESTS];
+export const SYSTEST_GUESTS: readonly string[] = [...QEMU_GUESTS, ...BOCHS_GUESTS, ...SVM_GUESTS];
 
 /** Same RAM as the references' runs (`qemu-system-i386 -m 128`, Bochs `megs: 128`). */
 export const GUEST_RAM = 128 << 20;
@@ -125,6 +149,7 @@ export function guestBootOptions(name: string): HarnessOptions {
 
 /** The same boot arguments on QEMU's command line. */
 function qemuBootArgs(name: string): string[] {
+  if (isSvm(name)) return ['-cpu', QEMU_SVM_CPU];
   return name === 'modules'
     ? ['-append', 'one two=2', '-initrd', 'modules/a.txt first module,modules/b.txt']
     : [];
@@ -138,8 +163,16 @@ export interface Fixture {
   exitStatus: number;
 }
 
-export function fixture(name: string): Fixture {
-  const file = new URL(`expected/${name.replace(/^elf\//, '')}.txt`, root);
+/**
+ * A guest's fixture: expected/NAME.txt, or with `reference` (SVM guests) the fixture that
+ * reference printed: NAME.txt when it is SVM_REFERENCE's, else NAME.bochs.txt or
+ * NAME.qemu.txt.
+ */
+export function fixture(name: string, reference?: 'bochs' | 'qemu'): Fixture {
+  const base = name.replace(/^elf\//, '');
+  const own = reference === undefined || SVM_REFERENCE[name as keyof typeof SVM_REFERENCE]
+    === reference;
+  const file = new URL(`expected/${base}${own ? '' : `.${reference}`}.txt`, root);
   const lines = readFileSync(file, 'utf8').split('\n');
   const header = lines.filter((l) => l.startsWith('# '));
   const output = lines.filter((l) => !l.startsWith('# ')).join('\n');
@@ -168,6 +201,12 @@ export async function runOnWasmvisor(name: string): Promise<GuestRun> {
   };
   const core = await mod.createCore({ ramBytes: GUEST_RAM });
   if (VMX_GUESTS.includes(name)) core.setVmx(true);
+  if (isSvm(name)) {
+    // Core.setSvm arrives with the AMD-V core (CPUID 8000_0001h ECX.SVM, 8000_000Ah).
+    const svm = (core as Core & { setSvm?: (on: boolean) => void }).setSvm;
+    if (typeof svm !== 'function') throw new Error(`${name} needs Core.setSvm (AMD-V)`);
+    svm.call(core, true);
+  }
   return runGuest(core, guestImage(name),
     { ...guestBootOptions(name), maxInstructions: 20_000_000 });
 }
@@ -181,7 +220,7 @@ export interface ReferenceRun {
 /** The guest under QEMU, as its fixture was recorded (guests/systests/run-qemu.sh). */
 export function runOnQemu(name: string): ReferenceRun {
   const r = spawnSync('sh', ['run-qemu.sh', imageFile(name), ...qemuBootArgs(name)],
-    { cwd: rootDir, timeout: 30_000, encoding: 'utf8' });
+    { cwd: rootDir, timeout: 60_000, encoding: 'utf8' });
   return { output: r.stdout, status: r.status };
 }
 
@@ -197,6 +236,7 @@ export function runOnBochs(name: string): ReferenceRun {
       env: {
         ...process.env, BOCHS_TIMEOUT: '100',
         ...(VMX_GUESTS.includes(name) ? { BOCHS_CPU: BOCHS_VMX_CPU } : {}),
+        ...(isSvm(name) ? { BOCHS_CPU: BOCHS_SVM_CPU } : {}),
       },
     });
   if (r.status !== 0) throw new Error(`bochs/run-bochs.sh ${name}: ${r.stderr || r.error}`);

@@ -25,7 +25,7 @@ function fakeVmm(): CoreVmm & { mem: Map<number, bigint> } {
     isRamPage: (gpa) => gpa < RAM && !(gpa >= 0xa0000 && gpa < 0x100000),
     readGpr: fail, writeGpr: fail, cancelInterrupt: fail,
     vmcsRead: fail, vmcsWrite: fail, vmcsClearHost: fail, vmxHostEnter: fail,
-    svmHostEnter: fail, setSvm: fail, hostEmulate: fail, setNestedCaches: fail,
+    svmHostEnter: fail, hostEmulate: fail, setNestedCaches: fail,
     setTlbTags: fail, counters: fail,
   };
 }

@@ -8,6 +8,9 @@
 // host configured the CPU with it (assembly/cpu/system/vmx.ts); ECX bit 31, "hypervisor
 // present", is clear: bare metal.
 //
+// With SVM (assembly/svm/svm.ts) the vendor is "AuthenticAMD" and the extended leaves
+// 8000_0000h-8000_000Ah answer as there; leaf 1 ECX.VMX stays as configured.
+//
 // Any other leaf, the hypervisor range 0x40000000-0x4fffffff and the extended range
 // 0x80000000 included, gets the data of the highest basic leaf, as Intel processors answer
 // a leaf above their maximum (SDM vol. 2A, CPUID, "INPUT EAX = 0": "If a value entered for
@@ -15,6 +18,7 @@
 // information leaf is returned"). The hypervisor layers claim 0x40000000 themselves.
 import { EAX, EBX, ECX, EDX, reg32, setReg32 } from '../state';
 import { vmxEnabled } from './vmx';
+import { svmEnabled, svmCpuidLeaf } from '../../svm/svm';
 import { guestMode } from '../../vmm/guest';
 import { icptCpuid } from '../../vmm/intercept';
 
@@ -40,11 +44,15 @@ export const LEAF1_EAX: u32 = (6 << 8) | (8 << 4) | 0;
 export function cpuid(): void {
   if (guestMode != 0 && icptCpuid()) return; // CPUID always exits (SDM vol. 3C, 26.1.2)
   let leaf = reg32(EAX);
+  // With SVM the CPU answers the extended leaves an AMD CPU has (assembly/svm/svm.ts).
+  if (svmCpuidLeaf(leaf)) return;
   if (leaf > CPUID_MAX_BASIC) leaf = CPUID_MAX_BASIC;
   let a: u32 = 0, b: u32 = 0, c: u32 = 0, d: u32 = 0;
   if (leaf == 0) {
     a = CPUID_MAX_BASIC;
     b = 0x756e6547; d = 0x49656e69; c = 0x6c65746e; // "Genu" "ineI" "ntel"
+    // A CPU with SVM is an AMD one (a VM is one vendor): "AuthenticAMD".
+    if (svmEnabled()) { b = 0x68747541; d = 0x69746e65; c = 0x444d4163; }
   } else {
     a = LEAF1_EAX;
     d = LEAF1_EDX;

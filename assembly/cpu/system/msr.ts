@@ -2,7 +2,8 @@
 // (0x10), IA32_PLATFORM_ID (0x17, reads 0), IA32_APIC_BASE (0x1B), IA32_BIOS_SIGN_ID (0x8B,
 // the microcode revision: reads 0, writes ignored), IA32_SYSENTER_CS/ESP/EIP (0x174-0x176).
 // With VMX configured, IA32_FEATURE_CONTROL (0x3A) and the VMX capability MSRs
-// (assembly/cpu/system/vmx.ts). Any other MSR, and reserved bits set in IA32_APIC_BASE,
+// (assembly/cpu/system/vmx.ts); with SVM configured, EFER, VM_CR and VM_HSAVE_PA
+// (assembly/svm/svm.ts). Any other MSR, and reserved bits set in IA32_APIC_BASE,
 // raise #GP(0).
 import {
   STATE_BASE, S_TSC, S_APIC_BASE, S_SYSENTER_CS, S_SYSENTER_ESP, S_SYSENTER_EIP, S_CPL,
@@ -14,6 +15,7 @@ import { icptMsr } from '../../vmm/intercept';
 import { tscPending } from '../tsc';
 import { v86Mode } from './segments';
 import { vmxMsrRead, vmxMsrWrite, vmxMsrOk } from './vmx';
+import { svmMsrRead, svmMsrWrite, svmMsrOk } from '../../svm/svm';
 
 export const MSR_TSC: u32 = 0x10;
 export const MSR_PLATFORM_ID: u32 = 0x17;
@@ -44,7 +46,10 @@ export function msrRead(index: u32): u64 {
   }
   const v = vmxMsrRead(index);
   msrOk = vmxMsrOk;
-  return v;
+  if (msrOk) return v;
+  const w = svmMsrRead(index);
+  msrOk = svmMsrOk;
+  return w;
 }
 
 export function msrWrite(index: u32, v: u64): void {
@@ -64,6 +69,9 @@ export function msrWrite(index: u32, v: u64): void {
   }
   vmxMsrWrite(index, v);
   msrOk = vmxMsrOk;
+  if (msrOk) return;
+  svmMsrWrite(index, v);
+  msrOk = svmMsrOk;
 }
 
 export function rdmsr(): void {
