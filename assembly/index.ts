@@ -30,6 +30,9 @@ import { vmEntry, loadGuest } from './vmx/entry';
 import { saveGuest } from './vmx/exits';
 import { guestMode } from './vmm/guest';
 import { nestedCachesChanged } from './mem/nested';
+import {
+  svmHostEnterAt, svmHostVmcb, svmEmulateEnter, svmEmulateLeave,
+} from './svm/svm';
 
 export { STATE_BASE };
 
@@ -172,7 +175,9 @@ export function vmxHostEnter(): u32 {
  *  the current VMCS, from its guest-state area, with no intercepts and guest-physical =
  *  host-physical; the state is saved back to the VMCS. Returns like run(). */
 export function hostEmulate(budget: u32): u32 {
-  if (load<u64>(SB + S_VMCS_PTR) == NO_VMCS || guestMode != 0) return 0xffffffff;
+  if (guestMode != 0) return 0xffffffff;
+  // A VM is one vendor: without a current VMCS, the VMCB of the last svmHostEnter.
+  if (load<u64>(SB + S_VMCS_PTR) == NO_VMCS) return svmHostEmulate(budget);
   loadGuest(false);
   tlbFlushAll(false);
   const before = load<u64>(SB + S_CNT_INSN);
@@ -181,6 +186,33 @@ export function hostEmulate(budget: u32): u32 {
   tlbFlushAll(false);
   bump64(S_CNT_EMULATED, load<u64>(SB + S_CNT_INSN) - before);
   return r;
+}
+/** hostEmulate on the VMCB of the last svmHostEnter (AMD APM vol. 2, table B-2 state save
+ *  area in, then out): all ones without one. */
+function svmHostEmulate(budget: u32): u32 {
+  const v = svmHostVmcb();
+  if (v == 0) return 0xffffffff;
+  logClear();
+  clearFault();
+  svmEmulateEnter(v);
+  tlbFlushAll(false);
+  const before = load<u64>(SB + S_CNT_INSN);
+  const r = runLoop(budget);
+  svmEmulateLeave(v);
+  tlbFlushAll(false);
+  bump64(S_CNT_EMULATED, load<u64>(SB + S_CNT_INSN) - before);
+  return r;
+}
+/** VMRUN from the TypeScript VMM (issue 9 contract; AMD APM vol. 2, 15.5): the VMCB at
+ *  host-physical `vmcbHpa` (VMM RAM), nested paging in the long-mode format. Returns 0 (in
+ *  SVM guest mode: call run() until EXIT_VMEXIT, the exit in the VMCB), 0x80000000 for an
+ *  invalid VMCB (EXITCODE VMEXIT_INVALID, -1), all ones when misused (in a guest already, a
+ *  VMCB not 4 KiB aligned). */
+export function svmHostEnter(vmcbHpa: u32): u32 {
+  if (guestMode != 0) return 0xffffffff;
+  logClear();
+  clearFault();
+  return svmHostEnterAt(vmcbHpa);
 }
 /** Switches the page-walk cache and the nested TLB (mem/nested.ts); empties both. */
 export function setNestedCaches(pwc: bool, ntlb: bool): void {

@@ -294,6 +294,8 @@ const g7r = [
   [0, 2, 'VMLAUNCH', { vmx: 'always', priv: 'cpl0', ...VMXI }], [0, 3, 'VMRESUME',
     { vmx: 'always', priv: 'cpl0', ...VMXI }],
   [0, 4, 'VMXOFF', { vmx: 'always', priv: 'cpl0', ...VMXI }],
+  // MONITOR and MWAIT: only on the VMX CPU model (CPUID.1:ECX.MONITOR with Core.setVmx),
+  // run by descTable as hints; #UD otherwise, as the table says.
   [1, 0, 'MONITOR', { priv: 'cpl0', vmx: 'MONITOR exiting', svm: 'MONITOR' }],
   [1, 1, 'MWAIT', { priv: 'cpl0', vmx: 'MWAIT exiting', svm: 'MWAIT' }],
   [2, 0, 'XGETBV', {}], [2, 1, 'XSETBV', { priv: 'cpl0', vmx: 'always', svm: 'XSETBV' }],
@@ -339,11 +341,15 @@ two(0x30, 'WRMSR', '', 'wrmsr()', { priv: 'cpl0', vmx: 'MSR bitmaps (all MSRs wi
 two(0x31, 'RDTSC', '', 'rdtsc()', { priv: 'cpl0-tsd', vmx: 'RDTSC exiting', svm: 'RDTSC' });
 two(0x32, 'RDMSR', '', 'rdmsr()', { priv: 'cpl0', vmx: 'MSR bitmaps (all MSRs without them)',
   svm: 'MSR_PROT' });
-two(0x33, 'RDPMC', '', 'rdpmc()', { ud: 'core', priv: 'cpl0-pce', vmx: 'RDPMC exiting',
-  svm: 'RDPMC', note: 'no counters: #UD after the privilege check and the intercepts' });
+two(0x33, 'RDPMC', '', 'rdpmc()', { priv: 'cpl0-pce', vmx: 'RDPMC exiting', svm: 'RDPMC',
+  suite: 'test/vmm/vmx-exits.test.ts' });
 two(0x34, 'SYSENTER', '', 'sysenter()', { write: 'I' });
 two(0x35, 'SYSEXIT', '', 'sysexit()', { priv: 'cpl0' });
 two(0x37, 'GETSEC', '', undefined, { ud: 'core', vmx: 'always' });
+// 0F 38: of the three-byte map only INVEPT (66 0F 38 80 /r) and INVVPID (66 0F 38 81 /r),
+// decoded by map0f38() (assembly/cpu/system/vmx.ts); everything else there is #UD.
+two(0x38, 'INVEPT/INVVPID', '', 'map0f38()', { prefix: 0x66, ud: 'vmx', priv: 'cpl0',
+  vmx: 'always', suite: 'test/vmm/vmx-exits.test.ts' });
 for (let c = 0; c < 16; c++) {
   two(0x40 + c, 'CMOV' + CC[c], 'Gv,Ev', 'cmov(b)', { read: CC_READ[c] });
   two(0x80 + c, 'J' + CC[c], 'Jz', 'jccRel(b)', { read: CC_READ[c] });

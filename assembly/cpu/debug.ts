@@ -65,8 +65,15 @@ export function instructionHits(lin: u32): u32 {
 
 /** Records debug-exception causes in DR6: B0-B3 replaced by `hits`, BS (bit 14) when
  *  single-stepping. */
+/** DR6 before the last recordDr6() and the bits it reported (B0-B3, BS): a #DB that exits
+ *  from VMX non-root operation leaves DR6 alone and reports them in the qualification (SDM
+ *  vol. 3C, 28.1, table 28-1). */
+export let dr6Before: u32 = 0;
+export let dr6Bits: u32 = 0;
 export function recordDr6(hits: u32, singleStep: bool): void {
   let dr6 = load<u32>(STATE_BASE + S_DR6);
+  dr6Before = dr6;
+  dr6Bits = hits | (singleStep ? 0x4000 : 0);
   dr6 = (dr6 & ~0xf) | hits;
   if (singleStep) dr6 |= 0x4000;
   store<u32>(STATE_BASE + S_DR6, dr6);

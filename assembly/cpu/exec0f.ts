@@ -22,9 +22,14 @@ import { group0f00, group0f01 } from '../generated/dispatch';
 import { loadTable, storeTable, lldt, ltr, sldt, str, lar, lsl, verr, verw } from './system/tables';
 import { movToCr, movFromCr, movToDr, movFromDr, lmsw, smsw, invlpg } from './system/cr';
 import { guestMode, GUEST_SVM } from '../vmm/guest';
-import { icptRdtsc, icptRdpmc, icptDescTable, icptSmsw } from '../vmm/intercept';
+import {
+  icptRdtsc, icptDescTable, icptSmsw, icptRdpmc, icptMonitor, icptMwait,
+} from '../vmm/intercept';
+import { vmxEnabled } from './system/vmx';
 import { guestTscOffset } from '../vmx/exits';
 
+/** CR4.PCE (SDM vol. 3A, 2.5). */
+const CR4_PCE: u32 = 1 << 8;
 function cplNow(): u32 { return load<u32>(STATE_BASE + S_CPL); }
 function cplZero(): bool { return cplNow() == 0 && !v86Mode(); }
 
@@ -35,7 +40,7 @@ export { clts, invd, wbinvd } from './system/cr';
 export { cpuid } from './system/cpuid';
 export { rdmsr, wrmsr } from './system/msr';
 export { sysenter, sysexit } from './system/sysenter';
-export { vmread, vmwrite } from './system/vmx';
+export { vmread, vmwrite, map0f38 } from './system/vmx';
 import { group9Vmx, group7Vmx } from './system/vmx';
 import { group7Svm, svmTscOffset } from '../svm/svm';
 
@@ -58,17 +63,6 @@ import { group7Svm, svmTscOffset } from '../svm/svm';
   else if (b == 0x22) movToCr(r, reg32(rm), rm);
   else movToDr(r, reg32(rm), rm);
   if (b >= 0x22 && !faulted) updateCpl(); // CR0.AM or DR7 may change the debug checks
-}
-/** RDPMC (SDM vol. 2B; APM vol. 3): #GP(0) at CPL > 0 without CR4.PCE, then the VMX/SVM
- *  intercepts; this CPU has no performance counters to read, so the instruction itself is
- *  #UD (the opcode table's 'core'). */
-export function rdpmc(): void {
-  const pce = (load<u32>(STATE_BASE + S_CR4) & (1 << 8)) != 0; // CR4.PCE
-  if (!pce && (cplNow() != 0 || v86Mode()) && protectedMode()) {
-    raiseGP(0); return;
-  }
-  if (guestMode != 0 && icptRdpmc()) return;
-  raiseUD();
 }
 /** RDTSC: #GP at CPL > 0 when CR4.TSD (SDM vol. 2B, RDTSC). */
 @inline export function rdtsc(): void {
@@ -262,6 +256,7 @@ export function group7(): void {
 @inline export function descTable(r: u32): void {
   if (modrm >= 0xc0) {
     if (r == 0) group7Vmx(modrm & 7);
+    else if (r == 1 && (modrm & 7) < 2 && vmxEnabled()) monitorMwait((modrm & 7) == 1);
     else if (r == 3) group7Svm(modrm & 7);
     else raiseUD();
     return;
@@ -270,6 +265,29 @@ export function group7(): void {
   if (guestMode != 0 && (r < 2 || cplZero()) && icptDescTable(r)) return;
   if (r < 2) storeTable(r == 1, eaSeg, eaOff);
   else loadTable(r == 3, eaSeg, eaOff, osz);
+}
+/** MONITOR (0F 01 C8) and MWAIT (0F 01 C9), offered with the VMX CPU model
+ *  (CPUID.1:ECX.MONITOR): #UD at CPL > 0 (SDM vol. 2B, MONITOR, MWAIT, with
+ *  IA32_MISC_ENABLE's default), then the exits (MONITOR exiting, MWAIT exiting: SDM vol.
+ *  3C, 26.1.3), then MONITOR arms the monitor at DS:EAX and MWAIT (ECX bits 31:1 reserved:
+ *  #GP(0)) returns at once, as it may for any break event (vol. 2B, MWAIT). */
+let monitorArmed: bool = false;
+export function monitorArmedNow(): bool { return monitorArmed; }
+function monitorMwait(mwait: bool): void {
+  if (cplNow() != 0 || v86Mode()) { raiseUD(); return; }
+  if (guestMode != 0 && (mwait ? icptMwait() : icptMonitor())) return;
+  if (!mwait) { monitorArmed = true; return; }
+  if ((reg32(ECX) & ~1) != 0) { raiseGP(0); return; }
+  monitorArmed = false;
+}
+/** RDPMC (SDM vol. 2B): #GP(0) at CPL > 0 without CR4.PCE, then RDPMC exiting, then the
+ *  counter in ECX: this P6 has counters 0 and 1 (no events counted: 0), others #GP(0). */
+export function rdpmc(): void {
+  const pce = (load<u32>(STATE_BASE + S_CR4) & CR4_PCE) != 0;
+  if (!pce && (cplNow() != 0 || v86Mode()) && protectedMode()) { raiseGP(0); return; }
+  if (guestMode != 0 && icptRdpmc()) return;
+  if (reg32(ECX) > 1) { raiseGP(0); return; }
+  setReg32(EAX, 0); setReg32(EDX, 0);
 }
 @inline export function smswInsn(): void {
   if (guestMode != 0 && icptSmsw()) return;

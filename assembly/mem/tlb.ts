@@ -203,6 +203,7 @@ export function translate(lin: u32, write: bool, user: bool): bool {
     if (nestedFormat != 0) {
       phys = nestedRef(phys, acc, lin, true);
       if (faulted) return false;
+      phys &= 0xfffff000;
     }
   } else {
     cnt(S_CNT_WALK);
@@ -262,7 +263,8 @@ export function translate(lin: u32, write: bool, user: bool): bool {
     if ((ent & PTE_G) != 0 && (c4 & CR4_PGE) != 0) global = 1;
     phys = phys & a20Mask;
     if (nestedFormat != 0) {
-      phys = nestedRef(phys, acc, lin, true);
+      // The guest-physical address of the access itself (an EPT violation reports it).
+      phys = nestedRef(phys | (lin & 0xfff), acc, lin, true) & 0xfffff000;
       if (faulted) return false;
     }
   }

@@ -20,7 +20,7 @@ import {
   S_SVM_VMCB, S_SVM_ICPT_CR, S_SVM_ICPT_DR, S_SVM_ICPT_EXC, S_SVM_ICPT1, S_SVM_ICPT2,
   S_SVM_IOPM, S_SVM_MSRPM, S_SVM_TSC_OFFSET, S_SVM_ASID, S_SVM_VINTR, S_SVM_VVEC, S_SVM_NP,
   S_SVM_NCR3, S_SVM_CACHED, S_INT_SHADOW, S_HALTED, S_SYSENTER_CS, S_SYSENTER_ESP,
-  S_SYSENTER_EIP,
+  S_SYSENTER_EIP, S_EIP, S_EFLAGS,
 } from '../generated/layout';
 import {
   VMCB_INTERCEPT_CR, VMCB_INTERCEPT_DR, VMCB_INTERCEPT_EXCEPTIONS, VMCB_INTERCEPT_MISC1,
@@ -322,8 +322,14 @@ function loadGuest(v: u32): void {
   segUpdateAll();
   updateCpl();
   updateDebug();
-  if ((pr32(v + VMCB_INTERRUPT_SHADOW) & 1) != 0) setShadowNext();
+  // The interrupt shadow covers the first guest instruction: after a guest's VMRUN the run
+  // loop turns shadowNext into it; the host's entries set it directly.
+  if ((pr32(v + VMCB_INTERRUPT_SHADOW) & 1) != 0) {
+    if (svmHostOwnedEntry) st32(S_INT_SHADOW, 1); else setShadowNext();
+  }
 }
+/** Set while the host's svmHostEnter / hostEmulate loads a guest state. */
+let svmHostOwnedEntry: bool = false;
 
 /** Saves the guest state of #VMEXIT into the VMCB at `v` (15.6). EIP and EFLAGS are the
  *  engine's working copies. */
@@ -619,3 +625,52 @@ function invlpga(): void {
 
 /** TSC_OFFSET of guest mode (table B-1; APM vol. 2, 15.30.5): added to what RDTSC reads. */
 export function svmTscOffset(): u64 { return ld64(S_SVM_TSC_OFFSET); }
+
+// ---- The host-owned path (the TypeScript VMM, issue 9 contract) ----
+/**
+ * VMRUN from the TypeScript VMM with the VMCB at host-physical `v` (in VMM RAM): no host
+ * state is saved (the VMM is the host), nested paging takes the long-mode 4-level format
+ * (the VMM plays a 64-bit host). Returns 0 (call run() until EXIT_VMEXIT), 0x80000000 when
+ * the VMCB is invalid (EXITCODE VMEXIT_INVALID written), all ones when misused (already in
+ * a guest, a VMCB not 4 KB aligned).
+ */
+export function svmHostEnterAt(v: u32): u32 {
+  if (inSvmGuest() || (v & 0xfff) != 0) return 0xffffffff;
+  enterWorking();
+  svmHostOwnedEntry = true;
+  const why = svmEnter(v, true);
+  svmHostOwnedEntry = false;
+  if (why != 0) { writeInvalid(v); return 0x80000000; }
+  leaveWorking();
+  return 0;
+}
+
+/** The state block's EIP and EFLAGS into the engine's working copies and back: the host
+ *  API runs while the core is stopped (the state block is then authoritative). */
+function enterWorking(): void {
+  setIp(ld32(S_EIP));
+  setFlags(ld32(S_EFLAGS));
+}
+function leaveWorking(): void {
+  st32(S_EIP, ip);
+  st32(S_EFLAGS, getFlags());
+}
+
+/** True when the VMM's last entry was an SVM one (hostEmulate then works on its VMCB). */
+export function svmHostVmcb(): u32 { return vmcbAddr(); }
+
+/** Loads the guest state of the VMCB at `v` outside guest mode, for hostEmulate. */
+export function svmEmulateEnter(v: u32): void {
+  vmcbForget();
+  enterWorking();
+  svmHostOwnedEntry = true;
+  loadGuest(v);
+  svmHostOwnedEntry = false;
+  leaveWorking();
+}
+/** Saves the state back into the VMCB's save area after hostEmulate. */
+export function svmEmulateLeave(v: u32): void {
+  vmcbForget();
+  enterWorking();
+  saveGuest(v);
+}

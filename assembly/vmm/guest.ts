@@ -11,6 +11,7 @@ import {
   SVM_EXIT_COUNTS, SVM_EXIT_SLOTS,
 } from '../generated/layout';
 import { vmxExitPerform, vmxBoundary, vmxReload } from '../vmx/exits';
+import { needAttention } from '../cpu/events';
 import { svmExitPerform, svmBoundary, svmReload } from '../svm/intercepts';
 import { setNested, NESTED_OFF } from '../mem/nested';
 
@@ -37,6 +38,7 @@ export function setGuestMode(mode: u32, owned: bool): void {
   store<u32>(STATE_BASE + S_GUEST_MODE, mode);
   store<u32>(STATE_BASE + S_HOST_OWNED, hostOwned ? 1 : 0);
   if (mode == GUEST_NONE) guestAttn = false;
+  needAttention(); // the next boundary runs the checks of the new mode (injection first)
 }
 
 /** The host replaced the state block (loadState, reset): take the mode from it and let the

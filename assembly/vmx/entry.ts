@@ -297,6 +297,7 @@ function segmentsOk(c0: u32, fl: u32, unrestricted: bool): bool {
   // TR: busy 32-bit TSS (11) or busy 16-bit TSS (3), S = 0, P = 1, usable.
   const trAr = gar(7);
   const trType = trAr & 0xf;
+  if ((trAr & 0x10000) != 0) return false;
   if ((trType != 11 && trType != 3) || (trAr & 0x10) != 0 || (trAr & 0x80) == 0) return false;
   if ((trAr & 0xfffe0f00) != 0 || !granOk(glimit(7), trAr)) return false;
   // LDTR if usable: type 2, S = 0, P = 1.
@@ -371,7 +372,7 @@ export function vmEntry(launch: bool, nested: bool): u32 {
   // Without VPID every entry and exit flushes the TLB (29.4.3.3); with it, the entries of
   // other VPIDs are kept aside (mem/tags.ts).
   tlbWorldSwitch(0, (proc2 & P2_VPID) != 0 ? vr(VMCS_VIRTUAL_PROCESSOR_ID) : 0xffffffff);
-  markEntry();
+  markEntry(nested);
   const info = vr(VMCS_VM_ENTRY_INTR_INFO_FIELD);
   vmxCache();
   if ((info & 0x80000000) != 0) {

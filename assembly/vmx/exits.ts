@@ -11,7 +11,7 @@ import {
   STATE_BASE, S_EIP, S_EFLAGS, S_ESP, S_CR0, S_CR2, S_CR3, S_CR4, S_DR7, S_SEG, SEG_SIZE, SEG_SEL,
   SEG_BASE, SEG_LIMIT, SEG_ACCESS, S_GDTR_BASE, S_GDTR_LIMIT, S_IDTR_BASE, S_IDTR_LIMIT,
   S_SYSENTER_CS, S_SYSENTER_ESP, S_SYSENTER_EIP, S_INT_SHADOW, S_NMI_PENDING, S_NMI_BLOCKED,
-  S_INTR_PENDING, S_HALTED, S_CPL, S_VMX_PREEMPT, S_TSC_PER_INSN, S_TLB_TAGS, EXIT_VMEXIT,
+  S_INTR_PENDING, S_HALTED, S_CPL, S_DR6, S_VMX_PREEMPT, S_TSC_PER_INSN, S_TLB_TAGS, EXIT_VMEXIT,
   EXIT_SHUTDOWN, S_EXIT_REASON, S_EXIT_DETAIL, WHY_TRIPLE_FAULT,
 } from '../generated/layout';
 import {
@@ -56,14 +56,17 @@ import { raiseVmExit, faulted } from '../cpu/fault';
 import { ip, startIp, setIp, updateCpl, segUpdateAll } from '../cpu/access';
 import { getFlags, setFlags, IF, TF } from '../cpu/flags';
 import { reg32, ECX, ES, CS, SS, DS, FS, GS, LDTR, TR, AR_UNUSABLE } from '../cpu/state';
-import { asz, modrm, eaSeg, eaOff } from '../cpu/decode';
+import { asz, osz, modrm, eaSeg } from '../cpu/decode';
+import { rdSlow } from '../cpu/access';
+import { segBase } from '../cpu/state';
 import { physRead32, physWrite32 } from '../mem/phys';
 import { tlbFlushAll, pfLinear } from '../mem/tlb';
 import { setNested, NESTED_OFF, NESTED_EPT } from '../mem/nested';
 import { msrRead, msrWrite, msrOk } from '../cpu/system/msr';
-import { updateDebug } from '../cpu/debug';
+import { updateDebug, dr6Bits, dr6Before } from '../cpu/debug';
 import { boundaryTick, deliverForVmm } from '../cpu/run';
 import { tlbWorldSwitch } from '../mem/tags';
+import { monitorArmedNow } from '../cpu/exec0f';
 
 // ---- VM-execution, exit and entry control bits (SDM vol. 3C, 25.6 and 25.7-25.8) ----
 export const PIN_EXT_INT: u32 = 1 << 0;
@@ -171,17 +174,68 @@ function recordVectoring(): void {
     if (t == 4 || t == 5 || t == 6) vw(VMCS_VM_EXIT_INSTRUCTION_LEN, vectoringLen);
   }
 }
-/** VM-exit instruction information for a memory operand (28.2.5, tables 28-9 .. 28-14):
- *  address size 9:7, memory 10 = 0, segment 17:15, index and base invalid (bits 22, 27),
- *  with the effective address in the qualification (its displacement); for a register
- *  operand bit 10 = 1 and reg1 in 6:3. reg2 (bits 31:28) is the ModRM reg field. */
+/** The displacement of the last memory operand decoded by insnInfo() (the qualification
+ *  of exits that report instruction information: 28.2.1). */
+let infoDisp: u32 = 0;
+/** A byte of the current instruction (already fetched, so it translates). */
+function insnByte(k: u32): u32 { return rdSlow(segBase(CS) + startIp + k, 1, false) & 0xff; }
+/** VM-exit instruction information (28.2.5, tables 28-10 .. 28-14) of the ModRM operand:
+ *  scaling 1:0, reg1 6:3 (register operand), address size 9:7, register (1) or memory (0)
+ *  10, segment 17:15, index 21:18 and index invalid 22, base 26:23 and base invalid 27,
+ *  reg2 31:28 (the ModRM reg field). The instruction's bytes are decoded again from its
+ *  start for the SIB byte and the displacement (infoDisp). */
 function insnInfo(): u32 {
   let v: u32 = ((modrm >> 3) & 7) << 28;
-  if (modrm >= 0xc0) return v | (1 << 10) | ((modrm & 7) << 3) | (2 << 7);
-  v |= (asz == 32 ? 1 : 0) << 7;
+  infoDisp = 0;
+  if (modrm >= 0xc0) return v | (1 << 10) | ((modrm & 7) << 3);
+  // Find the ModRM byte: past the prefixes, 0F and the opcode (0F 38 xx: three bytes).
+  let k: u32 = 0;
+  while (k < 14) {
+    const b = insnByte(k);
+    const prefix = b == 0x66 || b == 0x67 || b == 0xf2 || b == 0xf3 || b == 0xf0 ||
+      b == 0x26 || b == 0x2e || b == 0x36 || b == 0x3e || b == 0x64 || b == 0x65;
+    if (!prefix) break;
+    k++;
+  }
+  if (insnByte(k) == 0x0f) { k++; if (insnByte(k) == 0x38) k++; }
+  k++; // the opcode; k is at ModRM
+  const mod = modrm >> 6, rm = modrm & 7;
+  let base: i32 = -1, index: i32 = -1, scale: u32 = 0;
+  k++;
+  if (asz == 32) {
+    v |= 1 << 7;
+    if (rm == 4) {
+      const sib = insnByte(k); k++;
+      scale = sib >> 6;
+      const ix = (sib >> 3) & 7;
+      if (ix != 4) index = <i32>ix;
+      const bs = sib & 7;
+      if (!(bs == 5 && mod == 0)) base = <i32>bs;
+      if (bs == 5 && mod == 0) { infoDisp = dispAt(k, 4); }
+    } else if (rm == 5 && mod == 0) {
+      infoDisp = dispAt(k, 4);
+    } else base = <i32>rm;
+    if (mod == 1) infoDisp = <u32><i32><i8>insnByte(k);
+    else if (mod == 2) infoDisp = dispAt(k, 4);
+  } else {
+    // 16-bit forms (SDM vol. 2A, table 2-1): BX=3 BP=5 SI=6 DI=7.
+    const b16: StaticArray<i32> = [3, 3, 5, 5, 6, 7, 5, 3];
+    const i16: StaticArray<i32> = [6, 7, 6, 7, -1, -1, -1, -1];
+    if (mod == 0 && rm == 6) infoDisp = <u32><i32><i16>dispAt(k, 2);
+    else { base = unchecked(b16[rm]); index = unchecked(i16[rm]); }
+    if (mod == 1) infoDisp = <u32><i32><i8>insnByte(k);
+    else if (mod == 2) infoDisp = <u32><i32><i16>dispAt(k, 2);
+  }
+  v |= scale;
   v |= (eaSeg & 7) << 15;
-  v |= (1 << 22) | (1 << 27);
+  v |= index >= 0 ? (<u32>index << 18) : (1 << 22);
+  v |= base >= 0 ? (<u32>base << 23) : (1 << 27);
   return v;
+}
+function dispAt(k: u32, n: u32): u32 {
+  let d: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) d |= insnByte(k + i) << (i << 3);
+  return d;
 }
 
 // ---- The intercept points (26.1.2, 26.1.3) ----
@@ -278,13 +332,17 @@ export function vmxIo(
   if (isString) {
     // Guest-linear address of the memory operand and the instruction information (28.2.5,
     // table 28-8: address size 9:7, segment 17:15 for OUTS).
-    vw(VMCS_VMX_INSTRUCTION_INFO, ((addrSize == 32 ? 1 : 0) << 7) | ((isIn ? ES : eaSeg) << 15));
+    vw(VMCS_VMX_INSTRUCTION_INFO, ((addrSize == 32 ? 1 : 0) << 7) | ((isIn ? ES : ioSeg) << 15));
   }
   return exitWith(EXIT_REASON_IO_INSTRUCTION, (size - 1) | (isIn ? 8 : 0) | (isString ? 16 : 0) |
     (isRep ? 32 : 0) | (imm ? 64 : 0) | (port << 16));
 }
-/** The linear address of a string I/O instruction's memory operand (for the exit). */
-export function vmxIoLinear(lin: u32): void { vw(VMCS_GUEST_LINEAR_ADDRESS, lin); }
+/** The linear address and segment of a string I/O instruction's memory operand. */
+let ioSeg: u32 = 3;
+export function vmxIoLinear(lin: u32, seg: u32): void {
+  vw(VMCS_GUEST_LINEAR_ADDRESS, lin);
+  ioSeg = seg;
+}
 /** RDMSR/WRMSR (26.1.3; MSR bitmaps 25.6.9: read low 0x000, read high 0x400, write low
  *  0x800, write high 0xC00; MSRs outside both ranges always exit). */
 export function vmxMsr(write: bool): bool {
@@ -309,10 +367,10 @@ export function vmxDescTable(which: u32): bool {
   if ((proc2Ctl & P2_DESC) == 0) return false;
   let info = insnInfo() & ~(0xf << 28);
   info |= (which & 3) << 28;
-  if (which < 4) info |= (1 << 11); // operand size 32 (bit 11)
+  // Operand size (bit 11) for SGDT/SIDT/LGDT/LIDT: 1 with a 32-bit operand (table 28-10).
+  if (which < 4 && osz == 32) info |= 1 << 11;
   vw(VMCS_VMX_INSTRUCTION_INFO, info);
-  return exitWith(which < 4 ? EXIT_REASON_GDTR_IDTR : EXIT_REASON_LDTR_TR,
-    modrm >= 0xc0 ? 0 : eaOff);
+  return exitWith(which < 4 ? EXIT_REASON_GDTR_IDTR : EXIT_REASON_LDTR_TR, infoDisp);
 }
 export function vmxInvd(): bool { return exitWith(EXIT_REASON_INVD, 0); }
 export function vmxWbinvd(): bool {
@@ -324,15 +382,18 @@ export function vmxPause(): bool {
 export function vmxMonitor(): bool {
   return (procCtl & PROC_MONITOR) != 0 ? exitWith(EXIT_REASON_MONITOR_INSTRUCTION, 0) : false;
 }
+/** MWAIT's qualification: bit 0 set when the monitor hardware is armed (table 28-?,
+ *  "MWAIT": 28.2.1). */
 export function vmxMwait(): bool {
-  return (procCtl & PROC_MWAIT) != 0 ? exitWith(EXIT_REASON_MWAIT_INSTRUCTION, 0) : false;
+  if ((procCtl & PROC_MWAIT) == 0) return false;
+  return exitWith(EXIT_REASON_MWAIT_INSTRUCTION, monitorArmedNow() ? 1 : 0);
 }
 export function vmxVmcall(): bool { return exitWith(EXIT_REASON_VMCALL, 0); }
 /** VMX instructions in non-root operation always exit (26.1.2), with the instruction
  *  information of table 28-13/28-14 and the displacement in the qualification. */
 export function vmxVmxInsn(reason: u32): bool {
   vw(VMCS_VMX_INSTRUCTION_INFO, insnInfo());
-  return exitWith(reason, modrm >= 0xc0 ? 0 : eaOff);
+  return exitWith(reason, infoDisp);
 }
 export function vmxSvmInsn(exitCode: u32): bool { return false; }
 /** INT3, INTO (type 6) and INT1 (type 5) are exceptions for the exception bitmap (25.6.3);
@@ -368,7 +429,13 @@ export function vmxException(vector: u32, code: u32, hasCode: bool, type: u32): 
     if (vector == 14) store<u32>(STATE_BASE + S_CR2, pfLinear);
     return false;
   }
-  exitWith(EXIT_REASON_EXCEPTION_NMI, vector == 14 ? pfLinear : 0);
+  let q: u32 = vector == 14 ? pfLinear : 0;
+  if (vector == 1) {
+    // #DB (28.1, table 28-1): the qualification has the B0-B3 and BS bits; DR6 unchanged.
+    q = dr6Bits;
+    store<u32>(STATE_BASE + S_DR6, dr6Before);
+  }
+  exitWith(EXIT_REASON_EXCEPTION_NMI, q);
   vw(VMCS_VM_EXIT_INTR_INFO, vector | (type << 8) | (hasCode ? 0x800 : 0) | 0x80000000);
   if (hasCode) vw(VMCS_VM_EXIT_INTR_ERROR_CODE, code);
   return true;
@@ -412,6 +479,8 @@ export function vmxBoundary(): u32 {
   }
   if ((procCtl & PROC_MTF) != 0 && ran != 0) return boundaryExit(EXIT_REASON_MONITOR_TRAP_FLAG);
   if ((pinCtl & PIN_PREEMPT) != 0) {
+    // A halted guest waits until the timer runs out (26.5.1: it counts in the HLT state).
+    if (load<u32>(STATE_BASE + S_HALTED) != 0) store<u32>(STATE_BASE + S_VMX_PREEMPT, 0);
     let t = load<u32>(STATE_BASE + S_VMX_PREEMPT);
     const dec = <u64>ran * <u64>load<u32>(STATE_BASE + S_TSC_PER_INSN);
     t = dec >= <u64>t ? 0 : t - <u32>dec;
@@ -481,8 +550,13 @@ export function armInjection(info: u32, code: u32, len: u32): void {
   injectLen = len;
   updateAttn();
 }
-/** Starts counting boundaries at entry (MTF, the preemption timer); no injection yet. */
-export function markEntry(): void { lastTick = boundaryTick; injectInfo = 0; }
+/** Starts counting boundaries at entry (MTF, the preemption timer); no injection yet. A
+ *  nested entry is inside VMLAUNCH/VMRESUME, whose own completion the run loop counts
+ *  next. */
+export function markEntry(nested: bool): void {
+  lastTick = boundaryTick + (nested ? 1 : 0);
+  injectInfo = 0;
+}
 
 // ---- Saving the guest state, loading the host state (28.3 .. 28.5) ----
 @inline function segAddr(s: u32): u32 { return STATE_BASE + S_SEG + s * SEG_SIZE; }

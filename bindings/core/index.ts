@@ -42,6 +42,7 @@ interface CoreExports {
   vmcsClearHost(): void;
   vmxHostEnter(): number;
   hostEmulate(budget: number): number;
+  svmHostEnter(vmcbHpa: number): number;
   setNestedCaches(pwc: number, ntlb: number): void;
   setTlbTags(on: number): void;
   // AMD-V's host entry (present in a core built with it).
@@ -465,8 +466,26 @@ export class WasmCore implements Core {
       throw new RangeError(`hostEmulate: bad budget ${budget}`);
     }
     const r = this.x.hostEmulate(Math.min(budget, 0xffffffff) >>> 0) >>> 0;
-    if (r === 0xffffffff) throw new Error('hostEmulate: no current VMCS, or in a guest');
+    if (r === 0xffffffff) throw new Error('hostEmulate: no current VMCS or VMCB, or in a guest');
     return this.exitOf(r);
+  }
+  svmHostEnter(vmcbHpa: number): number {
+    if (!Number.isInteger(vmcbHpa) || vmcbHpa < 0 || vmcbHpa >= 2 ** 32 || vmcbHpa % 4096 !== 0) {
+      throw new RangeError(`svmHostEnter: bad VMCB address ${vmcbHpa}`);
+    }
+    const r = this.x.svmHostEnter(vmcbHpa >>> 0) >>> 0;
+    if (r === 0xffffffff) throw new Error('svmHostEnter: already in a guest');
+    return r;
+  }
+  /** Exits by SVM exit code: index = code for 0-0x9f, then 0xa0 #NPF, 0xa1 VMEXIT_INVALID,
+   *  0xa2 any other. */
+  svmExitCounts(): number[] {
+    this.views();
+    const out: number[] = [];
+    for (let i = 0; i < L.SVM_EXIT_SLOTS; i++) {
+      out.push(Number(this.dv.getBigUint64(L.SVM_EXIT_COUNTS + 8 * i, true)));
+    }
+    return out;
   }
   setNestedCaches(pwc: boolean, ntlb: boolean): void {
     this.x.setNestedCaches(pwc ? 1 : 0, ntlb ? 1 : 0);

@@ -232,6 +232,14 @@ export interface Core {
   /** Runs at most `budget` guest instructions from the VMCS guest state with no intercepts
    *  and guest-physical = host-physical (KVM's emulator); the state goes back to the VMCS. */
   hostEmulate(budget: number): Exit;
+  /** VMRUN from the VMM (AMD APM vol. 2, 15.5) with the VMCB at host-physical `vmcbHpa`
+   *  (VMM RAM; nested paging in the long-mode 4-level format, the VMM playing a 64-bit
+   *  host): 0 = in SVM guest mode, call run() until a 'vmexit' (EXITCODE, EXITINFO1/2,
+   *  EXITINTINFO, NRIP and the guest state in the VMCB); 0x80000000 = the VMCB broke a rule
+   *  of 15.5.1 (EXITCODE -1, VMEXIT_INVALID, written). hostEmulate then works on this VMCB. */
+  svmHostEnter(vmcbHpa: number): number;
+  /** Exits by SVM exit code (index = code for 0-0x9f, 0xa0 #NPF, 0xa1 VMEXIT_INVALID). */
+  svmExitCounts(): number[];
   /** The nested page-walk cache and the nested TLB on or off (both off at creation). */
   setNestedCaches(pwc: boolean, ntlb: boolean): void;
   /** Tagged TLB entries (VPID/ASID) that survive world switches, on or off (off). */

@@ -90,9 +90,28 @@ export function writeGuestVmcs(core: Core, g: GuestSetup = {}): void {
   v(F.GUEST_IDTR_BASE, 0x2000);
 }
 
-/** A core of `ram` bytes with `code` at CODE. */
+/** A GDT at 0 (null, 0x08 flat 32-bit code, 0x10 flat data, 0x18 a busy 32-bit TSS at
+ *  0x600; SDM vol. 3A, 3.4.5) and an IDT at 0x2000 whose 32-bit interrupt gates lead vector
+ *  v to a HLT at HANDLERS + v. */
+export const HANDLERS = 0x3000;
+function tables(core: Core): void {
+  const gdt = [0, 0, 0, 0, 0, 0, 0, 0,
+    0xff, 0xff, 0, 0, 0, 0x9b, 0xcf, 0, 0xff, 0xff, 0, 0, 0, 0x93, 0xcf, 0,
+    0x67, 0, 0x00, 0x06, 0, 0x8b, 0, 0];
+  core.writePhys(0, Uint8Array.from(gdt));
+  const idt = new Uint8Array(0x800);
+  for (let v = 0; v < 256; v++) {
+    const off = HANDLERS + v;
+    idt.set([off & 0xff, off >> 8, 8, 0, 0, 0x8e, 0, 0], v * 8);
+  }
+  core.writePhys(0x2000, idt);
+  core.writePhys(HANDLERS, new Uint8Array(256).fill(0xf4));
+}
+
+/** A core of `ram` bytes with `code` at CODE and the tables above. */
 export async function guestCore(code: number[], ram = 1 << 22): Promise<Core> {
   const core = await createCore({ ramBytes: ram });
+  tables(core);
   core.writePhys(CODE, Uint8Array.from(code));
   return core;
 }

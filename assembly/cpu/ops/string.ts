@@ -131,7 +131,7 @@ function stringIoExit(kind: u32, n: u32, src: u32): bool {
   const port = reg16(EDX);
   if (!ioAllowed(port, n)) return true;
   const ins = kind == STR_INS;
-  if (guestMode == GUEST_VMX) vmxIoLinear(segBase(ins ? ES : src) + idx(ins ? EDI : ESI));
+  if (guestMode == GUEST_VMX) vmxIoLinear(segBase(ins ? ES : src) + idx(ins ? EDI : ESI), src);
   return icptIo(port, n, ins, true, rep != 0, asz, false);
 }
 

@@ -38,6 +38,8 @@ export const LEAF1_EDX: u32 =
   FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV;
 /** Leaf 1 ECX bit 5: VMX (table 3-10). */
 export const FEAT_VMX: u32 = 1 << 5;
+/** Leaf 1 ECX bit 3: MONITOR/MWAIT (table 3-10). */
+export const FEAT_MONITOR: u32 = 1 << 3;
 /** Leaf 1 EAX: stepping 3:0, model 7:4, family 11:8 (table 3-8 / figure 3-6). */
 export const LEAF1_EAX: u32 = (6 << 8) | (8 << 4) | 0;
 
@@ -56,7 +58,9 @@ export function cpuid(): void {
   } else {
     a = LEAF1_EAX;
     d = LEAF1_EDX;
-    c = vmxEnabled() ? FEAT_VMX : 0;
+    // The VMX CPU model also has MONITOR/MWAIT (bit 3), as the Bochs model the VMX
+    // references were recorded on (corei7_sandy_bridge_2600k).
+    c = vmxEnabled() ? FEAT_VMX | FEAT_MONITOR : 0;
   }
   setReg32(EAX, a); setReg32(EBX, b); setReg32(ECX, c); setReg32(EDX, d);
 }

@@ -40,11 +40,15 @@ import {
   FEATURE_CONTROL_LOCKED, FEATURE_CONTROL_VMX_INSIDE_SMX, FEATURE_CONTROL_VMX_OUTSIDE_SMX,
   EXIT_REASON_VMON, EXIT_REASON_VMOFF, EXIT_REASON_VMCLEAR, EXIT_REASON_VMPTRLD,
   EXIT_REASON_VMPTRST, EXIT_REASON_VMREAD, EXIT_REASON_VMWRITE, EXIT_REASON_VMLAUNCH,
-  EXIT_REASON_VMRESUME,
+  EXIT_REASON_VMRESUME, EXIT_REASON_INVEPT, EXIT_REASON_INVVPID,
+  VMXERR_INVALID_OPERAND_TO_INVEPT_INVVPID,
 } from '../../generated/vmx';
+import { eptpOk } from '../../vmx/entry';
+import { nestedFlush } from '../../mem/nested';
+import { tagDrop } from '../../mem/tags';
 import { a20Mask, physRead32, physWrite32 } from '../../mem/phys';
 import { reg32, CR4_VALID } from '../state';
-import { rd32, wr32, probeWrite, code32 } from '../access';
+import { rd32, wr32, probeWrite, code32, fetch8 } from '../access';
 import {
   osz, rep, modrm, eaOff, eaSeg, regField, readRM, writeRM, decodeModrm,
 } from '../decode';
@@ -373,6 +377,52 @@ export function vmwrite(): void {
   // the VMCS field is longer [than the operand], the high bits of the field are cleared").
   // Its HIGH slot is the next one (encoding | 1).
   if ((enc & 0x6001) == 0x2000) store<u32>(slotAddr(slot + 1), 0);
+  vmSucceed();
+}
+
+/** 0F 38 xx: INVEPT (66 0F 38 80 /r) and INVVPID (66 0F 38 81 /r), memory operand only;
+ *  the rest of the three-byte map is #UD (not implemented). */
+export function map0f38(): void {
+  const op = fetch8(); if (faulted) return;
+  const p66 = osz != (code32 ? <u32>32 : <u32>16);
+  if ((op != 0x80 && op != 0x81) || !p66 || rep != 0) { raiseUD(); return; }
+  decodeModrm(); if (faulted) return;
+  if (modrm >= 0xc0) { raiseUD(); return; }
+  if (op == 0x80) invept(); else invvpid();
+}
+
+/** INVEPT r32, m128 (31.3): types 1 (single-context: the EPTP of the descriptor must pass
+ *  the VM-entry checks) and 2 (all-context), IA32_VMX_EPT_VPID_CAP bits 25-26; the others
+ *  VMfailValid(28). Drops the nested caches and the kept TLB entries of every guest. */
+function invept(): void {
+  if (!rootChecks(EXIT_REASON_INVEPT)) return;
+  const type = reg32(regField());
+  if (type != 1 && type != 2) { vmFail(VMXERR_INVALID_OPERAND_TO_INVEPT_INVVPID); return; }
+  const lo = rd32(eaSeg, eaOff); if (faulted) return;
+  const hi = rd32(eaSeg, eaOff + 4); if (faulted) return;
+  if (type == 1 && !eptpOk((<u64>hi << 32) | <u64>lo)) {
+    vmFail(VMXERR_INVALID_OPERAND_TO_INVEPT_INVVPID); return;
+  }
+  nestedFlush();
+  tagDrop(0, true);
+  vmSucceed();
+}
+
+/** INVVPID r32, m128 (31.3): types 0 (individual address), 1 (single context), 2 (all
+ *  contexts), 3 (single context retaining globals); VPID in descriptor bits 15:0, bits
+ *  63:16 reserved; VPID 0 invalid for types 0, 1, 3: VMfailValid(28). */
+function invvpid(): void {
+  if (!rootChecks(EXIT_REASON_INVVPID)) return;
+  const type = reg32(regField());
+  if (type > 3) { vmFail(VMXERR_INVALID_OPERAND_TO_INVEPT_INVVPID); return; }
+  const lo = rd32(eaSeg, eaOff); if (faulted) return;
+  const hi = rd32(eaSeg, eaOff + 4); if (faulted) return;
+  const vpid = lo & 0xffff;
+  if ((lo >>> 16) != 0 || hi != 0 || (type != 2 && vpid == 0)) {
+    vmFail(VMXERR_INVALID_OPERAND_TO_INVEPT_INVVPID); return;
+  }
+  // The kept entries of that VPID (all of them for type 0: a superset is allowed, 28.3.3.3).
+  tagDrop(vpid, type == 2);
   vmSucceed();
 }
 
