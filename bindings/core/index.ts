@@ -45,8 +45,6 @@ interface CoreExports {
   svmHostEnter(vmcbHpa: number): number;
   setNestedCaches(pwc: number, ntlb: number): void;
   setTlbTags(on: number): void;
-  // AMD-V's host entry (present in a core built with it).
-  svmHostEnter?(vmcb: number): number;
 }
 
 /** The VMX/SVM counters of the state block. */
@@ -175,10 +173,6 @@ export class WasmCore implements Core {
       self.views();
       return h;
     };
-    const missing = (name: string) => (): never => {
-      throw new Error(
-        `this core has no ${name}: VT-x/AMD-V host export not available in this build`);
-    };
     return {
       vmx: !!x.vmxHostEnter, svm: !!x.svmHostEnter,
       addVmmRam(bytes) {
@@ -199,8 +193,7 @@ export class WasmCore implements Core {
       vmcsWrite: (enc, v) => x.vmcsWrite(enc >>> 0, BigInt.asIntN(64, BigInt(v))),
       vmcsClearHost: () => x.vmcsClearHost(),
       vmxHostEnter: () => x.vmxHostEnter() >>> 0,
-      svmHostEnter: x.svmHostEnter ? (hpa) => x.svmHostEnter!(hpa >>> 0) >>> 0
-        : missing('svmHostEnter'),
+      svmHostEnter: (hpa) => x.svmHostEnter(hpa >>> 0) >>> 0,
       hostEmulate: (budget) => self.hostEmulate(budget),
       setNestedCaches: (pwc, ntlb) => self.setNestedCaches(pwc, ntlb),
       setTlbTags: (on) => self.setTlbTags(on),
