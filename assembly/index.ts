@@ -176,8 +176,11 @@ export function vmxHostEnter(): u32 {
  *  host-physical; the state is saved back to the VMCS. Returns like run(). */
 export function hostEmulate(budget: u32): u32 {
   if (guestMode != 0) return 0xffffffff;
-  // A VM is one vendor: without a current VMCS, the VMCB of the last svmHostEnter.
-  if (load<u64>(SB + S_VMCS_PTR) == NO_VMCS) return svmHostEmulate(budget);
+  // A VM is one vendor: the VMCB of the last svmHostEnter when there was one (a fresh
+  // state block's VMCS pointer is 0, not all ones), else the current VMCS.
+  if (svmHostVmcb() != 0 || load<u64>(SB + S_VMCS_PTR) == NO_VMCS) {
+    return svmHostEmulate(budget);
+  }
   loadGuest(false);
   tlbFlushAll(false);
   const before = load<u64>(SB + S_CNT_INSN);
@@ -192,8 +195,8 @@ export function hostEmulate(budget: u32): u32 {
 function svmHostEmulate(budget: u32): u32 {
   const v = svmHostVmcb();
   if (v == 0) return 0xffffffff;
-  logClear();
-  clearFault();
+  // The replay log is kept: the port or MMIO access the host just completed is in it, and
+  // the instruction that asked for it runs again here (as the VMCS path does).
   svmEmulateEnter(v);
   tlbFlushAll(false);
   const before = load<u64>(SB + S_CNT_INSN);

@@ -180,10 +180,14 @@ export class WasmCore implements Core {
         if (!hpa) throw new RangeError(`addVmmRam: cannot grow memory by ${bytes} bytes`);
         return hpa;
       },
-      readHost64: (hpa) => self.dv.getBigUint64(host(hpa, 8), true),
-      writeHost64: (hpa, v) => self.dv.setBigUint64(host(hpa, 8), BigInt.asUintN(64, v), true),
-      readHost32: (hpa) => self.dv.getUint32(host(hpa, 4), true),
-      writeHost32: (hpa, v) => self.dv.setUint32(host(hpa, 4), v >>> 0, true),
+      // host() first: it renews the views when memory grew (addVmmRam).
+      readHost64(hpa) { const h = host(hpa, 8); return self.dv.getBigUint64(h, true); },
+      writeHost64(hpa, v) {
+        const h = host(hpa, 8);
+        self.dv.setBigUint64(h, BigInt.asUintN(64, v), true);
+      },
+      readHost32(hpa) { const h = host(hpa, 4); return self.dv.getUint32(h, true); },
+      writeHost32(hpa, v) { const h = host(hpa, 4); self.dv.setUint32(h, v >>> 0, true); },
       isRamPage: (gpa) => Number.isInteger(gpa) && gpa >= 0 && gpa < self.ramBytes &&
         !(gpa >= 0xa0000 && gpa < 0x100000) && x.physHost(gpa >>> 0) === self.ramBase + gpa,
       readGpr: (n) => self.get32(GPR_OFFSETS[n & 7]),

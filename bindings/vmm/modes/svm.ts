@@ -29,11 +29,10 @@ const I3_SHUTDOWN = 1 << 31;
 /** Intercept vector 4 (offset 10h): VMRUN (required, APM 15.5.1), VMMCALL, VMLOAD, VMSAVE,
  *  STGI, CLGI, SKINIT: bits 0-6, exit codes 0x80-0x86. */
 const I4_SVM_INSNS = 0x7f;
-/** VINTR_CONTROL bits (APM 15.21.4): V_IRQ, V_INTR_PRIO (19:16), V_IGN_TPR, V_INTR_MASKING. */
+/** VINTR_CONTROL bits (APM 15.21.4): V_IRQ, V_INTR_PRIO (19:16), V_IGN_TPR. */
 const V_IRQ = 1 << 8;
 const V_INTR_PRIO_MAX = 0xf << 16;
 const V_IGN_TPR = 1 << 20;
-const V_INTR_MASKING = 1 << 24;
 /** EVENTINJ / EXITINTINFO (APM 15.20): valid, error code valid, type exception. */
 const EVENT_V = 0x80000000;
 const EVENT_EV = 1 << 11;
@@ -103,7 +102,10 @@ export class SvmOps extends HardwareOps {
     this.w32(F.GUEST_ASID, GUEST_ASID);
     this.w32(F.TLB_CONTROL, options.tags ? tlbControl.TLB_CONTROL_DO_NOTHING
       : tlbControl.TLB_CONTROL_FLUSH_ALL_ASID);
-    this.w32(F.VINTR_CONTROL, V_INTR_MASKING);
+    // V_INTR_MASKING 0 (APM 15.21.1): the guest's EFLAGS.IF masks physical interrupts, so
+    // the VMM's kick exits (INTR) as soon as the guest could take an interrupt; with 1 the
+    // host's IF would decide, and a host-owned entry saves no host state to read it from.
+    this.w32(F.VINTR_CONTROL, 0);
     this.w64(F.NP_CONTROL, 1);
     this.w64(F.N_CR3, this.tables.root);
 
@@ -227,7 +229,7 @@ export class SvmOps extends HardwareOps {
     if (want === this.misc1) return;
     this.misc1 = want;
     this.w32(F.INTERCEPT_MISC1, want);
-    this.w32(F.VINTR_CONTROL, V_INTR_MASKING | (on ? V_IRQ | V_INTR_PRIO_MAX | V_IGN_TPR : 0));
+    this.w32(F.VINTR_CONTROL, on ? V_IRQ | V_INTR_PRIO_MAX | V_IGN_TPR : 0);
   }
 
   protected guestEax(): number { return Number(this.r64(F.RAX) & 0xffffffffn); }
