@@ -170,6 +170,11 @@ export class SvmOps extends HardwareOps {
   protected reinjectInterrupted(): boolean {
     const info = this.r32(F.EXITINTINFO);
     if (!(info & EVENT_V)) return false;
+    // An INT n, INT3 or INTO is not injected again but runs again from its instruction
+    // (RIP is still on it), as KVM's svm_complete_interrupts does: its gate's DPL check
+    // then happens as on its first try, which EVENTINJ would skip.
+    const type = (info >> 8) & 7, vector = info & 0xff;
+    if (type === 4 || (type === 3 && (vector === 3 || vector === 4))) return false;
     this.w32(F.EVENTINJ, info);
     if (info & EVENT_EV) this.w32(F.EVENTINJ_ERROR_CODE, this.r32(F.EXITINTINFO_ERROR_CODE));
     return true;
