@@ -3,3 +3,7 @@
 export * from './index';
 export { fuzz, fuzzArmGuards, guardsIntact, fuzzFirstCode, fuzzFirstAt } from './fuzz';
 export { fuzzSvm, svmFuzzExitCount, svmFuzzInvalidCount } from './svm/fuzz';
+export {
+  fuzzVmx, fuzzVmxFirst, fuzzVmxFirstCase, fuzzVmxEntered, fuzzVmxExits, fuzzVmxFailed,
+  fuzzVmxPeek,
+} from './fuzz-vmx';

@@ -19,7 +19,7 @@ import { tagDrop } from './mem/tags';
 import { addVmmRam as physAddVmmRam } from './mem/phys';
 import {
   STATE_BASE as SB, S_CNT_VMCS_READ, S_CNT_VMCS_WRITE, S_CNT_EMULATED, S_CNT_INSN,
-  S_VMCS_PTR, S_VMCS_LAUNCHED, S_NESTED_CACHES, S_TLB_TAGS,
+  S_VMCS_PTR, S_VMCS_LAUNCHED, S_NESTED_CACHES, S_TLB_TAGS, S_INT_SHADOW, S_INTR_PENDING,
 } from './generated/layout';
 import {
   VMXERR_UNSUPPORTED_VMCS_COMPONENT, VMXERR_VMWRITE_READ_ONLY_VMCS_COMPONENT,
@@ -28,7 +28,7 @@ import { fieldAddr, vr64, vw64 } from './vmx/vmcs';
 import { vmcsClearHost as clearHostVmcs } from './cpu/system/vmx';
 import { vmEntry, loadGuest } from './vmx/entry';
 import { saveGuest } from './vmx/exits';
-import { guestMode } from './vmm/guest';
+import { guestMode, guestIntrOpen } from './vmm/guest';
 import { nestedCachesChanged } from './mem/nested';
 import {
   svmHostEnterAt, svmHostVmcb, svmEmulateEnter, svmEmulateLeave,
@@ -176,11 +176,9 @@ export function vmxHostEnter(): u32 {
  *  host-physical; the state is saved back to the VMCS. Returns like run(). */
 export function hostEmulate(budget: u32): u32 {
   if (guestMode != 0) return 0xffffffff;
-  // A VM is one vendor: the VMCB of the last svmHostEnter when there was one (a fresh
-  // state block's VMCS pointer is 0, not all ones), else the current VMCS.
-  if (svmHostVmcb() != 0 || load<u64>(SB + S_VMCS_PTR) == NO_VMCS) {
-    return svmHostEmulate(budget);
-  }
+  // A VM is one vendor: after an svmHostEnter, the VMCB it entered with.
+  if (svmHostVmcb() != 0) return svmHostEmulate(budget);
+  if (load<u64>(SB + S_VMCS_PTR) == NO_VMCS) return 0xffffffff;
   loadGuest(false);
   tlbFlushAll(false);
   const before = load<u64>(SB + S_CNT_INSN);
@@ -226,4 +224,11 @@ export function setNestedCaches(pwc: bool, ntlb: bool): void {
 export function setTlbTags(on: bool): void {
   store<u32>(SB + S_TLB_TAGS, on ? 1 : 0);
   tagDrop(0, true);
+}
+/** True when an external interrupt set now would be taken (or exit) at the next boundary:
+ *  IF = 1 or external-interrupt exiting, no interrupt shadow, none pending. */
+export function interruptWindowOpen(): bool {
+  const fl = load<u32>(SB + S_EFLAGS);
+  return ((fl & 0x200) != 0 || guestIntrOpen) && load<u32>(SB + S_INT_SHADOW) == 0 &&
+    (load<u32>(SB + S_INTR_PENDING) & 0x100) == 0;
 }

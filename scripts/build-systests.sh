@@ -1,15 +1,16 @@
 #!/bin/sh
 # Builds the system test guests (guests/systests/*.asm -> *.bin, flat Multiboot kernels)
 # and, with --record, records each one's output under QEMU as its expected fixture
-# (guests/systests/expected/NAME.txt; --record NAME... records only those); the guests QEMU cannot judge (BOCHS_GUESTS: QEMU
+# (guests/systests/expected/NAME.txt); the guests QEMU cannot judge (BOCHS_GUESTS: QEMU
 # TCG does not check segment limits, #AC and some error codes) are recorded under Bochs
-# instead, and the AMD-V guests (svm-*) under both. Needs nasm, gcc and ld; --record also needs qemu-system-i386 and bochs.
+# instead. Needs nasm, gcc and ld; --record also needs qemu-system-i386 and bochs.
+# `--record NAME...` records only the named guests.
+# The AMD-V guests (SVM_GUESTS below) are recorded under both Bochs and QEMU.
 # The list of Bochs guests is also in test/system/guests.ts.
 set -eu
 cd "$(dirname "$0")/../guests/systests"
 record=0
-[ "${1:-}" = "--record" ] && { record=1; shift; }
-# --record NAME...: record only these guests' fixtures
+if [ "${1:-}" = "--record" ]; then record=1; shift; fi
 only=" $* "
 u32() { od -An -t u4 -j "$2" -N 4 "$1" | tr -d ' '; }
 for src in *.asm; do
@@ -55,7 +56,7 @@ bochs_release="Bochs x86 Emulator $(dpkg-query -W -f '${Version}' bochs 2>/dev/n
 # QEMU (-cpu phenom); expected/NAME.txt is the one that follows the APM where they differ
 # (SVM_QEMU_FIRST: QEMU; the others: Bochs), expected/NAME.bochs.txt or NAME.qemu.txt the
 # other (test/system/guests.ts SVM_GUESTS, SVM_REFERENCE).
-SVM_GUESTS="svm-exits svm-events svm-npt svm-vmrun"
+SVM_GUESTS="svm-exits svm-events svm-npt svm-vmrun svm-intr svm-state"
 SVM_QEMU_FIRST="svm-events"
 svm_bochs() { # image, fixture file
   out=$(mktemp)
@@ -91,7 +92,7 @@ svm_qemu() { # image, fixture file
 }
 for image in *.bin elf/*.elf; do
   name=$(basename "${image%.*}")
-  [ "$only" = "  " ] || case "$only" in *" $name "*) ;; *) continue ;; esac
+  [ "$only" = "  " ] || case $only in *" $name "*) ;; *) continue ;; esac
   case " $SVM_GUESTS " in
     *" $name "*)
       case " $SVM_QEMU_FIRST " in

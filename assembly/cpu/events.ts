@@ -14,7 +14,7 @@ import {
   STATE_BASE, S_NMI_PENDING, S_NMI_BLOCKED, S_INTR_PENDING, S_IRQ_WINDOW, S_HALTED,
   S_INT_SHADOW,
 } from '../generated/layout';
-import { guestAttn } from '../vmm/guest';
+import { guestAttn, guestIntrOpen } from '../vmm/guest';
 
 export let attention: bool = true;
 @inline export function needAttention(): void { attention = true; }
@@ -23,7 +23,7 @@ export let attention: bool = true;
 export function recomputeAttention(ifSet: bool): void {
   const nmi = load<u32>(STATE_BASE + S_NMI_PENDING) != 0 &&
     load<u32>(STATE_BASE + S_NMI_BLOCKED) == 0;
-  const intr = ifSet && ((load<u32>(STATE_BASE + S_INTR_PENDING) & 0x100) |
+  const intr = (ifSet || guestIntrOpen) && ((load<u32>(STATE_BASE + S_INTR_PENDING) & 0x100) |
     load<u32>(STATE_BASE + S_IRQ_WINDOW)) != 0;
   attention = nmi || intr ||
     (load<u32>(STATE_BASE + S_HALTED) | load<u32>(STATE_BASE + S_INT_SHADOW)) != 0 ||

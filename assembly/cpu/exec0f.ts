@@ -42,7 +42,7 @@ export { rdmsr, wrmsr } from './system/msr';
 export { sysenter, sysexit } from './system/sysenter';
 export { vmread, vmwrite, map0f38 } from './system/vmx';
 import { group9Vmx, group7Vmx } from './system/vmx';
-import { group7Svm, svmTscOffset } from '../svm/svm';
+import { group7Svm, svmTscOffset, svmEnabled, rdtscp } from '../svm/svm';
 
 /** LAR, LSL */
 @inline export function larLsl(b: u32): void {
@@ -256,7 +256,9 @@ export function group7(): void {
 @inline export function descTable(r: u32): void {
   if (modrm >= 0xc0) {
     if (r == 0) group7Vmx(modrm & 7);
-    else if (r == 1 && (modrm & 7) < 2 && vmxEnabled()) monitorMwait((modrm & 7) == 1);
+    else if (r == 1 && (modrm & 7) < 2 && (vmxEnabled() || svmEnabled())) {
+      monitorMwait((modrm & 7) == 1);
+    }
     else if (r == 3) group7Svm(modrm & 7);
     else raiseUD();
     return;
@@ -299,7 +301,11 @@ export function rdpmc(): void {
   lmsw(v, segBase(eaSeg) + eaOff, modrm < 0xc0); updateCpl();
 }
 @inline export function invlpgInsn(): void {
-  if (modrm >= 0xc0) { raiseUD(); return; }
+  if (modrm >= 0xc0) {
+    // 0F 01 F9: RDTSCP, offered with the SVM CPU model (assembly/svm/svm.ts).
+    if (modrm == 0xf9 && svmEnabled()) rdtscp(); else raiseUD();
+    return;
+  }
   invlpg(segBaseOf(eaSeg) + eaOff);
 }
 

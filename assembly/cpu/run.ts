@@ -15,7 +15,9 @@ import {
   faulted, exitPending, excVector, excCode, excHasCode, clearFault, DF_VEC, vmExitRaised,
   vmExitTrap,
 } from './fault';
-import { guestMode, guestBoundary, vmExitPerform, NO_EXIT, setInjecting } from '../vmm/guest';
+import {
+  guestMode, guestBoundary, vmExitPerform, NO_EXIT, guestIntrOpen, setInjecting,
+} from '../vmm/guest';
 import { icptShutdown, icptException } from '../vmm/intercept';
 import { logLen, logClear, logRewind } from './iolog';
 import { step } from './exec';
@@ -190,7 +192,7 @@ function runSlice(n: u32): u32 {
             if (reason != NO_EXIT) break;
             needAttention(); continue;
           }
-        } else if (gif && (flags & IF) != 0 && !shadow) {
+        } else if (gif && ((flags & IF) != 0 || guestIntrOpen) && !shadow) {
           const p = field(S_INTR_PENDING);
           if ((p & 0x100) != 0) {
             setField(S_INTR_PENDING, 0);

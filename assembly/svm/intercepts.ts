@@ -39,7 +39,7 @@ import { ACC_WRITE, ACC_EXEC } from '../mem/nested';
 import { pfLinear } from '../mem/tlb';
 import {
   recordExit, exitCode, setExitIntInfo, svmWorldExit, injEvent, injError, clearInjection,
-  svmResync,
+  svmResync, hostRflags,
 } from './svm';
 import { pr8, pr32 } from './vmcb';
 import { nptWalk, nptHpa, nptFault as nptCode, nptRefs, NPF_FINAL, NPF_TABLE, NPF_RW } from
@@ -299,7 +299,7 @@ function evType(t: u32): u32 {
  *  EFLAGS.IF (saved by VMRUN), else the guest's. */
 function physIf(): bool {
   if ((ld(S_SVM_VINTR) & (1 << 24)) == 0) return (flags & IF) != 0;
-  return (pr32(<u32>load<u64>(STATE_BASE + S_VM_HSAVE_PA) + VMCB_RFLAGS) & IF) != 0;
+  return (hostRflags() & IF) != 0;
 }
 
 /**
@@ -330,6 +330,11 @@ export function svmBoundary(): u32 {
   const intr = (ld(S_INTR_PENDING) & 0x100) != 0;
   setGuestAttn(intr && (vi & (1 << 24)) != 0 && (ld(S_SVM_ICPT1) & I1_INTR) != 0);
   if (intr && (ld(S_SVM_ICPT1) & I1_INTR) != 0 && physIf() && !shadow) {
+    // The request goes back to the interrupt controller: the core's latch holds a vector
+    // the host already took from it, and what the VMM does next (mask it at the PIC, as
+    // guests/systests svm-intr does, or take it after STGI) is the controller's business.
+    // The host raises it again if it is still wanted (documented in bindings/vmm/README.md).
+    store<u32>(STATE_BASE + S_INTR_PENDING, 0);
     eventExit(SVM_EXIT_INTR, 0, 0);
     return takeExit();
   }

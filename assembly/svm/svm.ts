@@ -7,8 +7,8 @@
 //
 // The host save area (VM_HSAVE_PA, 15.30.4): its format is implementation-specific. Ours is
 // the state-save area of a VMCB (appendix B offsets: ES, CS, SS, DS, GDTR, IDTR, EFER, CR0,
-// CR3, CR4, RFLAGS, RIP, RSP, RAX), written by VMRUN and read back by #VMEXIT, as hardware
-// keeps it in memory.
+// CR3, CR4, RFLAGS, RIP, RSP, RAX), written by VMRUN; #VMEXIT reloads the host state from a
+// copy kept inside the CPU (as Bochs does), or from that area after a loadState.
 //
 // Not implemented: SKINIT and the SVM-lock / DEV features (CPUID 8000_0001h ECX.SKINIT is
 // clear: SKINIT is #UD), long mode (no EFER.LME: the 64-bit VMCB fields hold 32-bit values
@@ -20,7 +20,7 @@ import {
   S_SVM_VMCB, S_SVM_ICPT_CR, S_SVM_ICPT_DR, S_SVM_ICPT_EXC, S_SVM_ICPT1, S_SVM_ICPT2,
   S_SVM_IOPM, S_SVM_MSRPM, S_SVM_TSC_OFFSET, S_SVM_ASID, S_SVM_VINTR, S_SVM_VVEC, S_SVM_NP,
   S_SVM_NCR3, S_SVM_CACHED, S_INT_SHADOW, S_HALTED, S_SYSENTER_CS, S_SYSENTER_ESP,
-  S_SYSENTER_EIP, S_EIP, S_EFLAGS,
+  S_SYSENTER_EIP, S_EIP, S_EFLAGS, S_TSC,
 } from '../generated/layout';
 import {
   VMCB_INTERCEPT_CR, VMCB_INTERCEPT_DR, VMCB_INTERCEPT_EXCEPTIONS, VMCB_INTERCEPT_MISC1,
@@ -39,13 +39,14 @@ import {
   VMCB_EVENT_TYPE_NMI, VMCB_EVENT_TYPE_EXCEPTION, VMCB_EVENT_TYPE_SOFT_INT,
   MSR_EFER, MSR_VM_CR, MSR_VM_HSAVE_PA, SVM_EXIT_ERR, SVM_EXIT_VMRUN, SVM_EXIT_VMMCALL,
   SVM_EXIT_VMLOAD, SVM_EXIT_VMSAVE, SVM_EXIT_STGI, SVM_EXIT_CLGI, SVM_EXIT_SKINIT,
-  SVM_EXIT_INVLPGA,
+  SVM_EXIT_INVLPGA, SVM_EXIT_RDTSCP,
 } from '../generated/svm';
 import { EAX, ECX, EBX, EDX, ES, CS, SS, DS, FS, GS, LDTR, TR, reg32, setReg32, CR0_PE,
-  CR0_ET, CR4_VALID } from '../cpu/state';
+  CR0_ET, CR4_VALID, CR4_TSD } from '../cpu/state';
 import { ip, setIp, segUpdateAll, updateCpl } from '../cpu/access';
 import { asz } from '../cpu/decode';
-import { raiseGP, raiseUD } from '../cpu/fault';
+import { raiseGP, raiseUD, raiseVmExit } from '../cpu/fault';
+import { tscPending } from '../cpu/tsc';
 import { getFlags, setFlags, flags } from '../cpu/flags';
 import { needAttention } from '../cpu/events';
 import { setShadowNext } from '../cpu/shadow';
@@ -53,7 +54,7 @@ import { updateDebug } from '../cpu/debug';
 import { tlbFlushAll, tlbFlushPage } from '../mem/tlb';
 import { protectedMode, v86Mode } from '../cpu/system/segments';
 import {
-  pr8, pr16, pr32, pr64, pw8, pw16, pw32, pw64, loadSeg, saveSeg, vmcbForget,
+  pr8, pr16, pr32, pr64, pw8, pw16, pw32, pw64, loadSeg, saveSeg, vmcbForget, vmcbBindPage,
 } from './vmcb';
 import { inSvmGuest, svmHostOwned, setSvmGuest } from './mode';
 import { svmSvmInsn } from './intercepts';
@@ -85,6 +86,8 @@ const S_SVM_NRIPS: u32 = 2;
 @inline export function nripsReported(): bool {
   return (load<u32>(STATE_BASE + S_SVM) & S_SVM_NRIPS) != 0;
 }
+/** CPUID 8000_0001h EDX bit 27: RDTSCP (the SVM model's; TSC_AUX is not kept: ECX 0). */
+export const FEAT_RDTSCP: u32 = 1 << 27;
 /** CPUID 8000_0001h ECX bit 2: SVM. */
 export const FEAT_SVM: u32 = 1 << 2;
 /** The physical-address width this core reports (CPUID 8000_0008h EAX[7:0]): 32 bits. */
@@ -116,6 +119,7 @@ export function svmCpuidLeaf(leaf: u32): bool {
     b = 0x68747541; d = 0x69746e65; c = 0x444d4163; // "Auth" "enti" "cAMD"
   } else if (leaf == 0x80000001) {
     c = FEAT_SVM;
+    d = FEAT_RDTSCP;
   } else if (leaf == 0x80000008) {
     a = PHYS_BITS | (32 << 8); // physical and linear address widths
   } else if (leaf == 0x8000000a) {
@@ -358,7 +362,7 @@ function saveGuest(v: u32): void {
   pw32(v + VMCB_VINTR_CONTROL, (vi & ~0x10f) | (ld32(S_SVM_VINTR) & 0x10f));
 }
 
-/** Saves the host state of VMRUN into the host save area (see the top of this file). */
+/** Saves the host state of VMRUN into a VMCB-format area (see the top of this file). */
 function saveHost(h: u32, nextRip: u32): void {
   saveSeg(ES, h + VMCB_ES_SELECTOR);
   saveSeg(CS, h + VMCB_CS_SELECTOR);
@@ -374,6 +378,34 @@ function saveHost(h: u32, nextRip: u32): void {
   pw64(h + VMCB_RIP, <u64>nextRip);
   pw64(h + VMCB_RSP, <u64>ld32(S_ESP));
   pw64(h + VMCB_RAX, <u64>ld32(S_EAX));
+}
+
+// The host state VMRUN saves is also kept here, as Bochs keeps it inside the CPU, and
+// #VMEXIT reloads it from this copy: a guest that overwrites the host save area (the VMM
+// did not protect it) cannot hand the host an arbitrary state. After a loadState (a new
+// instance) the copy is gone and #VMEXIT reads the host save area itself.
+const HOST_COPY: usize = memory.data(0x1000);
+let hostCopyValid: bool = false;
+/** Writes the host state to the copy and to the host save area at `h`. */
+function saveHostBoth(h: u32, nextRip: u32): void {
+  vmcbBindPage(h, <u32>HOST_COPY);
+  saveHost(h, nextRip);
+  vmcbForget();
+  for (let o: u32 = 0x400; o < 0x600; o += 4) pw32(h + o, load<u32>(HOST_COPY + o));
+  hostCopyValid = true;
+}
+/** Reloads the host state from the copy (or the host save area without one). */
+function loadHostSaved(h: u32): void {
+  if (hostCopyValid) vmcbBindPage(h, <u32>HOST_COPY);
+  loadHost(h);
+  vmcbForget();
+  hostCopyValid = false;
+}
+/** The host's RFLAGS as VMRUN saved it (V_INTR_MASKING: its IF masks physical
+ *  interrupts, 15.21.1). */
+export function hostRflags(): u32 {
+  if (hostCopyValid) return load<u32>(HOST_COPY + VMCB_RFLAGS);
+  return pr32(<u32>ld64(S_VM_HSAVE_PA) + VMCB_RFLAGS);
 }
 
 /** Loads the host state at #VMEXIT (15.6): the saved ES, CS, SS, DS, GDTR, IDTR, EFER,
@@ -430,6 +462,7 @@ function nestedSetup(hostOwned: bool, hostCr4: u32): void {
 export function svmResync(): void {
   const host = svmHostOwned();
   nestedSetup(host, host ? 0 : pr32(<u32>ld64(S_VM_HSAVE_PA) + VMCB_CR4));
+  hostCopyValid = false;
 }
 
 /**
@@ -494,7 +527,7 @@ export function svmWorldExit(): bool {
   needAttention();
   if (host) return true;
   st32(S_GIF_CLEAR, 1);
-  loadHost(<u32>ld64(S_VM_HSAVE_PA));
+  loadHostSaved(<u32>ld64(S_VM_HSAVE_PA));
   return false;
 }
 
@@ -540,13 +573,13 @@ function vmrun(): void {
   // rAX is checked before the intercept (the instruction's pseudocode, APM vol. 3).
   const v = raxPage(); if (v < 0) return;
   if (inSvmGuest() && svmInsnIntercept(SVM_EXIT_VMRUN)) return;
-  saveHost(<u32>ld64(S_VM_HSAVE_PA), ip);
+  saveHostBoth(<u32>ld64(S_VM_HSAVE_PA), ip);
   const why = svmEnter(<u32>v, false);
   if (why != 0) {
     // VMEXIT_INVALID: back to the host at once, GIF clear, host state reloaded.
     writeInvalid(<u32>v);
     st32(S_GIF_CLEAR, 1);
-    loadHost(<u32>ld64(S_VM_HSAVE_PA));
+    loadHostSaved(<u32>ld64(S_VM_HSAVE_PA));
     needAttention();
   }
 }
@@ -673,4 +706,21 @@ export function svmEmulateLeave(v: u32): void {
   vmcbForget();
   enterWorking();
   saveGuest(v);
+}
+
+/** RDTSCP (APM vol. 3): #GP(0) at CPL > 0 with CR4.TSD, then the intercept (table B-1,
+ *  vector 4 bit 7), then EDX:EAX = the TSC (with TSC_OFFSET in guest mode) and ECX =
+ *  TSC_AUX, which this core does not keep (0). */
+export function rdtscp(): void {
+  if ((ld32(S_CR4) & CR4_TSD) != 0 && (ld32(S_CPL) != 0 || v86Mode()) && protectedMode()) {
+    raiseGP(0); return;
+  }
+  if (inSvmGuest() && (ld32(S_SVM_ICPT2) & (1 << 7)) != 0) {
+    recordExit(SVM_EXIT_RDTSCP, 0, 0, <i64>ip);
+    raiseVmExit(false);
+    return;
+  }
+  let t = load<u64>(STATE_BASE + S_TSC) + tscPending();
+  if (inSvmGuest()) t += svmTscOffset();
+  setReg32(EAX, <u32>t); setReg32(EDX, <u32>(t >> 32)); setReg32(ECX, 0);
 }

@@ -12,6 +12,10 @@ import { AR_P, AR_UNUSABLE } from '../cpu/state';
 let cPage: u32 = 0xffffffff;
 let cHost: u32 = 0;
 
+/** Maps the 4-KB page at physical `pa` to the host address `host` until the next
+ *  vmcbForget (the host-state copy of assembly/svm/svm.ts). */
+export function vmcbBindPage(pa: u32, host: u32): void { cPage = pa & 0xfffff000; cHost = host; }
+
 /** Forgets the cached page (at every VMRUN and #VMEXIT: RAM may have been remapped). */
 export function vmcbForget(): void { cPage = 0xffffffff; cHost = 0; }
 

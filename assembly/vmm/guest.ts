@@ -30,6 +30,11 @@ export let hostOwned: bool = false;
  *  cpu/events.ts recomputeAttention(). Set by the vendor code. */
 export let guestAttn: bool = false;
 export function setGuestAttn(on: bool): void { guestAttn = on; }
+/** True while external interrupts exit whatever RFLAGS.IF (VMX external-interrupt exiting:
+ *  SDM vol. 3C 26.3.1.1; SVM's INTR intercept with V_INTR_MASKING): the run loop's
+ *  interrupt window is open with IF = 0. */
+export let guestIntrOpen: bool = false;
+export function setGuestIntrOpen(on: bool): void { guestIntrOpen = on; }
 
 /** Enters (or leaves, GUEST_NONE) non-root operation. */
 export function setGuestMode(mode: u32, owned: bool): void {
@@ -37,7 +42,7 @@ export function setGuestMode(mode: u32, owned: bool): void {
   hostOwned = mode != GUEST_NONE && owned;
   store<u32>(STATE_BASE + S_GUEST_MODE, mode);
   store<u32>(STATE_BASE + S_HOST_OWNED, hostOwned ? 1 : 0);
-  if (mode == GUEST_NONE) guestAttn = false;
+  if (mode == GUEST_NONE) { guestAttn = false; guestIntrOpen = false; }
   needAttention(); // the next boundary runs the checks of the new mode (injection first)
 }
 
@@ -51,6 +56,7 @@ export function syncGuestMode(): void {
   guestAttn = false;
   // Out of non-root operation no nested format applies (a reset in the middle of a guest).
   if (m == GUEST_NONE) setNested(NESTED_OFF, 0, false);
+  guestIntrOpen = false;
   if (m == GUEST_VMX) vmxReload();
   else if (m == GUEST_SVM) svmReload();
 }

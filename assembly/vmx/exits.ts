@@ -50,6 +50,7 @@ import {
 import { vr, vw, vr64, vw64 } from './vmcs';
 import {
   GUEST_NONE, GUEST_VMX, NO_EXIT, hostOwned, setGuestMode, setGuestAttn, countExit, vectoring,
+  setGuestIntrOpen,
   vectoringCode, vectoringLen, clearVectoring, injecting, setInjecting, guestMode,
 } from '../vmm/guest';
 import { raiseVmExit, faulted } from '../cpu/fault';
@@ -136,6 +137,7 @@ export function vmxCache(): void {
     setNested(NESTED_EPT, eptp & 0xfffff000, (eptp & 0x40) != 0);
   } else setNested(NESTED_OFF, 0, false);
   updateAttn();
+  setGuestIntrOpen((pinCtl & PIN_EXT_INT) != 0);
 }
 
 /** The run loop must look at every boundary while a window, the preemption timer, the

@@ -45,6 +45,7 @@ interface CoreExports {
   svmHostEnter(vmcbHpa: number): number;
   setNestedCaches(pwc: number, ntlb: number): void;
   setTlbTags(on: number): void;
+  interruptWindowOpen?(): number;
 }
 
 /** The VMX/SVM counters of the state block. */
@@ -498,6 +499,10 @@ export class WasmCore implements Core {
     return out;
   }
   canInjectInterrupt(): boolean {
+    // IF = 1, or a guest whose external interrupts exit whatever IF (VMX external-interrupt
+    // exiting); no interrupt shadow; none pending.
+    if (this.x.interruptWindowOpen) return this.x.interruptWindowOpen() !== 0;
+    // A core built before interruptWindowOpen (an A/B of builds): IF and the shadow only.
     return (this.get32(L.S_EFLAGS) & (1 << 9)) !== 0 && this.get32(L.S_INT_SHADOW) === 0 &&
       (this.get32(L.S_INTR_PENDING) & 0x100) === 0;
   }

@@ -16,11 +16,11 @@ svm_setup:
     mov dword [vmcb + V_MISC1], I_SHUTDOWN
     ret
 
-; exits without a record: the VINTR window (V_IRQ as the exit wrote it
-; back, APM 15.21: still pending; then the intercept off and V_IRQ set again so the
-; guest takes it); a shutdown ends the guest
+; exits without a record: the VINTR window (V_IRQ as the exit wrote it back, APM 15.21:
+; still pending; then the intercept off and V_IRQ set again so the guest takes it); a
+; shutdown ends the guest (its EXITINTINFO, the #UD whose delivery failed, is QEMU's
+; choice: the APM does not say which event of a triple fault it names)
 svm_noinfo:
-.vintr:
     cmp eax, EXIT_VINTR
     jne .other
     mov eax, [vmcb + V_VINTR]

@@ -3,6 +3,10 @@
 ; have the legacy format (15.25: the nested walk uses the host's paging mode), and every
 ; nested access is a user access (15.25: U must be set at each level). The nested
 ; tables map guest-physical 0-8 MiB onto host-physical 0-8 MiB with 4 KiB pages except:
+;   0x600000 not present        0x601000 read-only
+;   0x602000 later remapped     0x604000 not present (it holds a RET)
+;   0x605000 not present (it holds the L2 guest's page directory)
+;   0x606000 read-only (written through the L2 guest's mapping of linear 0xe06000)
 ; Each #NPF (exit code 0x400) prints EXITINFO1 (the error code: P 0, RW 1, US 2, RSV 3,
 ; ID 4; bit 32 set when the fault is on the final guest-physical address, bit 33 when it
 ; is on a guest page-table access) and EXITINFO2 (the guest-physical address); the L1
@@ -33,6 +37,7 @@ svm_setup:
     mov dword [npt_pt1 + 0x201*4], 0x601000 + 5 ; 0x601000 read-only
     mov dword [npt_pt1 + 0x204*4], 0            ; 0x604000 not present
     mov dword [npt_pt1 + 0x205*4], 0            ; 0x605000 not present
+    mov dword [npt_pt1 + 0x206*4], 0x606000 + 5 ; 0x606000 read-only
     ; host-physical contents
     mov dword [0x600000], 0x11111111
     mov dword [0x601000], 0x22222222
@@ -42,6 +47,7 @@ svm_setup:
     mov edi, 0x605000               ; the L2 page directory: 0-8 MiB, 4 MiB pages
     mov dword [edi + 0], 0x000000 | 0x83
     mov dword [edi + 4], 0x400000 | 0x83
+    mov dword [edi + 12], 0x400000 | 0x83 ; and linear 0xc00000 onto 0x400000 too
     mov dword [vmcb + V_NP_ENABLE], 1
     mov dword [vmcb + V_NCR3], npt_pd
     mov dword [vmcb + V_MISC1], I_SHUTDOWN
@@ -120,6 +126,12 @@ l2_main:
     L2PUTS "paging on"
     mov eax, [0x602000]
     SHOWMEM "0x602000"
+    ; through the guest's own mapping: EXITINFO2 is the guest-physical address 0x606000,
+    ; not the linear 0xe06000
+    mov eax, 0x55555555
+    X "write, read-only, at linear 0xe06000", {mov [0xe06000], eax}, A_RETRY
+    mov eax, [0x606000]
+    SHOWMEM "0x606000"
     ; ASID and TLB_CONTROL
     VMW V_TLB_CTL, 0
     mov ebx, 0x602000

@@ -61,6 +61,8 @@ export function cpuid(): void {
     // The VMX CPU model also has MONITOR/MWAIT (bit 3), as the Bochs model the VMX
     // references were recorded on (corei7_sandy_bridge_2600k).
     c = vmxEnabled() ? FEAT_VMX | FEAT_MONITOR : 0;
+    // So has the SVM model (Bochs' phenom_8650_toliman, QEMU's phenom).
+    if (svmEnabled()) c |= FEAT_MONITOR;
   }
   setReg32(EAX, a); setReg32(EBX, b); setReg32(ECX, c); setReg32(EDX, d);
 }
