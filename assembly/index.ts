@@ -195,8 +195,8 @@ export function hostEmulate(budget: u32): u32 {
 function svmHostEmulate(budget: u32): u32 {
   const v = svmHostVmcb();
   if (v == 0) return 0xffffffff;
-  logClear();
-  clearFault();
+  // The replay log is kept: the port or MMIO access the host just completed is in it, and
+  // the instruction that asked for it runs again here (as the VMCS path does).
   svmEmulateEnter(v);
   tlbFlushAll(false);
   const before = load<u64>(SB + S_CNT_INSN);

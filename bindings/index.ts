@@ -10,6 +10,16 @@ export {
   Machine, type MachineConfig, type MachineStats, type StopReason, type IoAccess, type PostCode,
 } from './machine/machine.js';
 export type { Cursor as ScreenCursor } from './devices/vga.js';
+/** The hypervisor: Hypervisor -> Vm -> VCpu, the modes (native, vtx, svm) and their options. */
+export { Hypervisor, type HypervisorRunOptions } from './vmm/hypervisor.js';
+export { Vm, type VmOptions } from './vmm/vm.js';
+export { VCpu } from './vmm/vcpu.js';
+export {
+  VmmOptionError, resolveVmmOptions, VM_MODES, PAGING_MODES,
+  type VmMode, type PagingMode, type VmmOptions, type ResolvedVmmOptions, type VmmOptionErrorCode,
+} from './vmm/options.js';
+export type { VmmStats, ModeOps } from './vmm/modes/ops.js';
+export { VMM_SIGNATURE, VMM_MAX_LEAF } from './vmm/cpuid.js';
 export { planFirmware, FirmwareError } from './machine/firmware.js';
 /** The WebAssembly core and its host contract. */
 export { createCore } from './core/index.js';

@@ -34,21 +34,37 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Runs a README example as a user's ES module. */
+function runExample(code: string) {
+  writeFileSync(join(dir, 'example.ts'), code);
+  return spawnSync(process.execPath, ['--import', 'tsx', 'example.ts'],
+    { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+}
+
 describe('the README', () => {
   it('has a library example that runs as written', () => {
     const built = existsSync(join(ROOT, 'dist/bindings/node.js'));
     expect(built, 'dist/ is built by npm install (npm run build:ts)').toBe(true);
     const examples = codeBlocks('ts').filter((b) => /from 'wasmvisor'/.test(b));
-    expect(examples).toHaveLength(1);
-    writeFileSync(join(dir, 'example.ts'), examples[0]);
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'example.ts'],
-      { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+    expect(examples).toHaveLength(2);
+    const r = runExample(examples[0]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^wl syscall iters=1000 /m);
     expect(r.stdout).toMatch(/^wl disk iters=\d+ .*verify=ok/m);
     expect(r.stdout).toContain('jeos exit code=0');
     expect(r.stdout).toContain("{ kind: 'poweroff' }");
+  });
+
+  it('has a hypervisor example (Hypervisor, Vm) that runs as written', () => {
+    const example = codeBlocks('ts').filter((b) => /from 'wasmvisor'/.test(b))[1];
+    expect(example).toMatch(/new Hypervisor\(\)/);
+    const r = runExample(example);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^wl syscall iters=1000 /m);
+    expect(r.stdout).toContain('jeos exit code=0');
+    expect(r.stdout).toContain("jeos { kind: 'poweroff' } native");
   });
 
   it('names files a browser build resolves through the package\'s exports', () => {

@@ -234,7 +234,12 @@ export function svmTaskSwitch(selector: u32, source: u32): bool {
  *  not intercepted (15.20); NMIs have their own intercept (svmBoundary). */
 export function svmException(vector: u32, code: u32, hasCode: bool, type: u32): bool {
   if (injecting || type == EV_NMI) return false;
-  if (vector >= 32 || ((ld(S_SVM_ICPT_EXC) >> vector) & 1) == 0) return false;
+  if (vector >= 32 || ((ld(S_SVM_ICPT_EXC) >> vector) & 1) == 0) {
+    // A #PF the guest takes writes CR2 as it is delivered (the walk left it alone in guest
+    // mode, for the intercepted case below).
+    if (vector == 14) store<u32>(STATE_BASE + S_CR2, pfLinear);
+    return false;
+  }
   // An intercepted #PF leaves CR2 alone (the linear address is in pfLinear).
   const info2: u64 = vector == 14 ? <u64>pfLinear : 0;
   return eventExit(SVM_EXIT_EXCP0 + <i64>vector, hasCode ? <u64>code : 0, info2);

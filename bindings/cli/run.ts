@@ -17,6 +17,8 @@ import { prepareMachine } from '../config/node-machine.js';
 import type { MachineConfig } from '../machine/machine.js';
 import { dirname } from 'node:path';
 import { InstructionTrace, IoLog } from './run-debug.js';
+import { VM_MODES, PAGING_MODES, type VmmOptions, type VmMode, type PagingMode,
+} from '../vmm/options.js';
 
 export interface RunOptions {
   kernel?: string;
@@ -39,6 +41,12 @@ export interface RunOptions {
   trace?: string;
   traceLimit?: string;
   ioLog?: string;
+  /** --mode native|vtx|svm, --paging shadow|nested; false with --no-tags, --no-pwc, --no-ntlb. */
+  mode?: string;
+  paging?: string;
+  tags?: boolean;
+  pwc?: boolean;
+  ntlb?: boolean;
 }
 
 /** Instructions between two looks at stdin (and two flushes of the console). */
@@ -99,6 +107,13 @@ export function registerRun(program: Command): void {
     .option('--trace <file>', 'write a line per executed instruction (CS:EIP, registers) to a file')
     .option('--trace-limit <n>', `instructions --trace records (default ${DEFAULT_TRACE_LIMIT})`)
     .option('--io-log <file>', 'write each port access (direction, port, size, value) to a file')
+    .option('--mode <mode>', 'native (default): the guest runs on the emulated CPU; vtx or svm: '
+      + 'under the hypervisor through VT-x or AMD-V')
+    .option('--paging <paging>', 'with --mode vtx|svm: nested (EPT/NPT, the default) or shadow')
+    .option('--no-tags',
+      'with --mode vtx|svm: no VPID/ASID, the TLB flushes on every entry and exit')
+    .option('--no-pwc', 'with --mode vtx|svm: no page-walk cache for nested walks')
+    .option('--no-ntlb', 'with --mode vtx|svm: no nested TLB')
     .addHelpText('after', `
 Exit status: ${STATUS_POWEROFF} the guest powered off (ACPI S5), as QEMU, or halted for good;
 (v << 1) | 1 the guest wrote v to isa-debug-exit (port 0xF4), as QEMU;
@@ -116,6 +131,36 @@ function readInput(path: string, what: string): Uint8Array {
   } catch (e) {
     throw new UsageError(`cannot read ${what} ${path}: ${errCode(e)}`);
   }
+}
+
+/**
+ * --mode, --paging, --no-tags, --no-pwc, --no-ntlb as Machine options: only those given
+ * (they override a --config's "virtualization"); the machine checks the combination.
+ */
+export function parseVmmOptions(opts: RunOptions): VmmOptions {
+  const out: VmmOptions = {};
+  if (opts.mode !== undefined) {
+    if (!VM_MODES.includes(opts.mode as VmMode)) {
+      throw new UsageError(`--mode ${opts.mode}: must be native, vtx or svm`);
+    }
+    out.mode = opts.mode as VmMode;
+  }
+  if (opts.paging !== undefined) {
+    if (!PAGING_MODES.includes(opts.paging as PagingMode)) {
+      throw new UsageError(`--paging ${opts.paging}: must be nested or shadow`);
+    }
+    out.paging = opts.paging as PagingMode;
+  }
+  const off = (['tags', 'pwc', 'ntlb'] as const).filter((f) => opts[f] === false);
+  for (const f of off) out[f] = false;
+  if ((opts.mode ?? 'native') === 'native' && (opts.paging !== undefined || off.length)
+    && opts.config === undefined) {
+    const given = [...(opts.paging !== undefined ? ['--paging'] : []),
+      ...off.map((f) => `--no-${f}`)];
+    throw new UsageError(`${given.join(', ')}: ${given.length > 1 ? 'apply' : 'applies'} `
+      + 'to --mode vtx or svm');
+  }
+  return out;
 }
 
 /** QEMU -m: a plain number is MiB. */
@@ -225,6 +270,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     throw new UsageError('--trace-limit needs --trace');
   }
 
+  const vmmOptions = parseVmmOptions(opts);
+
   let kernel: Uint8Array | undefined;
   let firmware: Uint8Array | undefined;
   let disks: (BlockDevice | undefined)[] = [];
@@ -291,6 +338,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         : debugFd === undefined ? (b) => process.stderr.write(Uint8Array.of(b))
         : (b) => writeSync(debugFd!, Uint8Array.of(b)),
       ioLog: ioLog?.record,
+      ...vmmOptions,
     });
     trace?.attach(machine);
   } catch (e) {

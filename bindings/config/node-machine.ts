@@ -31,7 +31,9 @@ export function prepareMachine(
   const opened: BlockDevice[] = [];
   const file = (p: string) => resolve(baseDir, p);
   try {
-    const machine: MachineConfig = { ramBytes: vm.memoryMiB * 2 ** 20, serialOut: io.serialOut };
+    const machine: MachineConfig = {
+      ramBytes: vm.memoryMiB * 2 ** 20, serialOut: io.serialOut, ...vm.virtualization,
+    };
     if (vm.boot.firmware === 'multiboot') {
       machine.kernel = new Uint8Array(readFileSync(file(vm.boot.kernel)));
       if (vm.boot.cmdline !== undefined) machine.cmdline = vm.boot.cmdline;

@@ -46,6 +46,26 @@ export interface VmConfig {
   serial: SerialConfig[];
   /** Free text (an appliance's product name and version, an annotation). */
   description?: string;
+  /** How the VM is virtualized (bindings/vmm); absent: mode "native". */
+  virtualization?: VirtualizationConfig;
+}
+
+/**
+ * The VM's virtualization (the options of `Machine.create` and `wasmvisor run --mode
+ * --paging --no-tags --no-pwc --no-ntlb`): mode "native" runs the guest directly on the
+ * emulated CPU; "vtx" and "svm" run it under the TypeScript VMM through VT-x or AMD-V.
+ * `paging`, `tags`, `pwc` and `ntlb` apply to vtx and svm only.
+ */
+export interface VirtualizationConfig {
+  mode?: 'native' | 'vtx' | 'svm';
+  /** "nested" (EPT/NPT, the default); "shadow" is refused until shadow paging is built. */
+  paging?: 'shadow' | 'nested';
+  /** Tagged TLB (VPID/ASID), default true. */
+  tags?: boolean;
+  /** Page-walk cache, default true. */
+  pwc?: boolean;
+  /** Nested TLB, default true. */
+  ntlb?: boolean;
 }
 
 /** How the VM starts. */

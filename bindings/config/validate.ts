@@ -2,6 +2,7 @@
  * Checks that a parsed JSON value is a valid VmConfig, naming every problem by its JSON
  * path. Unknown keys are errors too, so a misspelt option is never silently ignored.
  */
+import { resolveVmmOptions, VmmOptionError, type VmmOptions } from '../vmm/options.js';
 import {
   MAX_MEMORY_MIB,
   MAX_VCPUS,
@@ -55,6 +56,7 @@ export function checkVmConfig(v: unknown): ConfigProblem[] {
     'nics',
     'serial',
     'description',
+    'virtualization',
   ]);
   if (v.version !== VM_CONFIG_VERSION) bad('$.version', `must be ${VM_CONFIG_VERSION}`);
   if (typeof v.name !== 'string' || v.name.trim() === '')
@@ -141,6 +143,26 @@ export function checkVmConfig(v: unknown): ConfigProblem[] {
     else if (typeof n.mac === 'string' && parseInt(n.mac.slice(0, 2), 16) & 1)
       bad(`${p}.mac`, 'is a multicast address (low bit of the first octet set, IEEE 802-2014 8.2)');
   });
+
+  const virt = v.virtualization;
+  if (virt !== undefined) {
+    if (!isObj(virt)) bad('$.virtualization', 'must be an object');
+    else {
+      keys(virt, '$.virtualization', ['mode', 'paging', 'tags', 'pwc', 'ntlb']);
+      // The same checks as Machine.create and the CLI, each problem at its key.
+      try {
+        resolveVmmOptions(virt as VmmOptions);
+      } catch (e) {
+        if (!(e instanceof VmmOptionError)) throw e;
+        const at: Partial<Record<VmmOptionError['code'], string>> = {
+          'bad-mode': 'mode', 'bad-paging': 'paging', 'shadow-not-available': 'paging',
+        };
+        const flag = /^(tags|pwc|ntlb) /.exec(e.message)?.[1];
+        const key = at[e.code] ?? (e.code === 'bad-flag' ? flag : undefined);
+        bad(`$.virtualization${key ? '.' + key : ''}`, e.message);
+      }
+    }
+  }
 
   const ports = new Set<number>();
   if (!Array.isArray(v.serial)) bad('$.serial', 'must be an array');

@@ -5,6 +5,7 @@
 import * as L from '../generated/layout.js';
 import type { ShadowMode,
   Core, CoreCounters, CoreOptions, Exit, Regs, RegName, SegName, Segment, TableReg,
+  CoreVmm, VmmCoreCounters,
 } from './types.js';
 import { readLinearBytes } from './linear.js';
 
@@ -47,12 +48,22 @@ interface CoreExports {
   interruptWindowOpen?(): number;
 }
 
+/** The VMX/SVM counters of the state block. */
+const VMM_COUNTERS: Record<keyof VmmCoreCounters, number> = {
+  vmEntries: L.S_CNT_VMENTRY, vmExits: L.S_CNT_VMEXIT, vmcsReads: L.S_CNT_VMCS_READ,
+  vmcsWrites: L.S_CNT_VMCS_WRITE, nestedWalks: L.S_CNT_NWALK, nestedWalkRefs: L.S_CNT_NWALK_REFS,
+  pwcHits: L.S_CNT_PWC_HIT, pwcMisses: L.S_CNT_PWC_MISS, ntlbHits: L.S_CNT_NTLB_HIT,
+  ntlbMisses: L.S_CNT_NTLB_MISS, tlbSurvivors: L.S_CNT_TLB_SURVIVE, emulated: L.S_CNT_EMULATED,
+};
+
 const REG_OFFSETS: Record<RegName, number> = {
   eax: L.S_EAX, ecx: L.S_ECX, edx: L.S_EDX, ebx: L.S_EBX, esp: L.S_ESP, ebp: L.S_EBP,
   esi: L.S_ESI, edi: L.S_EDI, eip: L.S_EIP, eflags: L.S_EFLAGS,
   cr0: L.S_CR0, cr2: L.S_CR2, cr3: L.S_CR3, cr4: L.S_CR4,
   dr0: L.S_DR0, dr1: L.S_DR1, dr2: L.S_DR2, dr3: L.S_DR3, dr6: L.S_DR6, dr7: L.S_DR7,
 };
+/** General registers in the SDM's numbering (vol. 3C, table 28-3). */
+const GPR_OFFSETS = [L.S_EAX, L.S_ECX, L.S_EDX, L.S_EBX, L.S_ESP, L.S_EBP, L.S_ESI, L.S_EDI];
 const SEG_INDEX: Record<SegName, number> = {
   es: 0, cs: 1, ss: 2, ds: 3, fs: 4, gs: 5, ldtr: 6, tr: 7,
 };
@@ -144,11 +155,61 @@ export class WasmCore implements Core {
   private dv!: DataView;
   private u8!: Uint8Array;
   private ramBase: number;
+  readonly vmm: CoreVmm | undefined;
 
   constructor(x: CoreExports, ramBytes: number) {
     this.x = x;
     this.ramBytes = ramBytes;
     this.ramBase = x.ramBase();
+    this.vmm = this.hostVmm();
+  }
+
+  /** The VMX/SVM host exports, typed and checked (see CoreVmm). */
+  private hostVmm(): CoreVmm {
+    const x = this.x, self = this;
+    const host = (hpa: number, len: number): number => {
+      const h = Number.isInteger(hpa) && hpa >= 0 && hpa + len <= 2 ** 32 &&
+        (hpa & 0xfff) <= 0x1000 - len ? x.physHost(hpa >>> 0) : 0;
+      if (!h) throw new RangeError(`host-physical 0x${hpa.toString(16)} is not RAM or VMM RAM`);
+      self.views();
+      return h;
+    };
+    return {
+      vmx: !!x.vmxHostEnter, svm: !!x.svmHostEnter,
+      addVmmRam(bytes) {
+        const hpa = x.addVmmRam(bytes >>> 0);
+        if (!hpa) throw new RangeError(`addVmmRam: cannot grow memory by ${bytes} bytes`);
+        return hpa;
+      },
+      // host() first: it renews the views when memory grew (addVmmRam).
+      readHost64(hpa) { const h = host(hpa, 8); return self.dv.getBigUint64(h, true); },
+      writeHost64(hpa, v) {
+        const h = host(hpa, 8);
+        self.dv.setBigUint64(h, BigInt.asUintN(64, v), true);
+      },
+      readHost32(hpa) { const h = host(hpa, 4); return self.dv.getUint32(h, true); },
+      writeHost32(hpa, v) { const h = host(hpa, 4); self.dv.setUint32(h, v >>> 0, true); },
+      isRamPage: (gpa) => Number.isInteger(gpa) && gpa >= 0 && gpa < self.ramBytes &&
+        !(gpa >= 0xa0000 && gpa < 0x100000) && x.physHost(gpa >>> 0) === self.ramBase + gpa,
+      readGpr: (n) => self.get32(GPR_OFFSETS[n & 7]),
+      writeGpr: (n, v) => self.set32(GPR_OFFSETS[n & 7], v),
+      cancelInterrupt: () => self.set32(L.S_INTR_PENDING, 0),
+      vmcsRead: (enc) => BigInt.asUintN(64, x.vmcsRead(enc >>> 0)),
+      vmcsWrite: (enc, v) => x.vmcsWrite(enc >>> 0, BigInt.asIntN(64, BigInt(v))),
+      vmcsClearHost: () => x.vmcsClearHost(),
+      vmxHostEnter: () => x.vmxHostEnter() >>> 0,
+      svmHostEnter: (hpa) => x.svmHostEnter(hpa >>> 0) >>> 0,
+      hostEmulate: (budget) => self.hostEmulate(budget),
+      setNestedCaches: (pwc, ntlb) => self.setNestedCaches(pwc, ntlb),
+      setTlbTags: (on) => self.setTlbTags(on),
+      counters() {
+        const c = {} as VmmCoreCounters;
+        for (const [k, off] of Object.entries(VMM_COUNTERS)) {
+          c[k as keyof VmmCoreCounters] = self.get64Number(off);
+        }
+        return c;
+      },
+    };
   }
 
   /** Views are rebuilt when the memory grew (the old ArrayBuffer is detached then). */

@@ -71,6 +71,78 @@ export interface CoreCounters {
   [name: string]: number;
 }
 
+/**
+ * The counters of VMX/SVM operation in the state block (scripts/layout.mjs, S_CNT_VMENTRY
+ * and after), as numbers. A core built without them reports none (`Core.vmm` undefined).
+ */
+export interface VmmCoreCounters {
+  /** VM entries (VMLAUNCH/VMRESUME/VMRUN, host-owned or the guest's own). */
+  vmEntries: number;
+  /** VM exits, all reasons. */
+  vmExits: number;
+  /** VMCS fields read and written (the VMM's vmcsRead/vmcsWrite and the guest's
+   *  VMREAD/VMWRITE), or VMCB fields the core read and wrote at VMRUN and #VMEXIT. */
+  vmcsReads: number;
+  vmcsWrites: number;
+  /** Two-dimensional walks (a guest walk whose references are translated through EPT/NPT)
+   *  and the memory references they made. */
+  nestedWalks: number;
+  nestedWalkRefs: number;
+  /** The page-walk cache and the nested TLB (guest-physical to host-physical). */
+  pwcHits: number; pwcMisses: number;
+  ntlbHits: number; ntlbMisses: number;
+  /** TLB entries of another VPID/ASID kept across a world switch (tags on). */
+  tlbSurvivors: number;
+  /** Guest instructions the VMM's emulator executed (hostEmulate). */
+  emulated: number;
+}
+
+/**
+ * The core's host side of VT-x and AMD-V (CONTRACT: the exports a TypeScript VMM uses):
+ * present only when the core was built with them.
+ */
+export interface CoreVmm {
+  /** Which of the vendors' host entries this core has. */
+  readonly vmx: boolean;
+  readonly svm: boolean;
+  /** Host-physical address of `bytes` (a multiple of 4 KiB) of new zeroed VMM RAM, after
+   *  guest RAM; throws when memory cannot grow. */
+  addVmmRam(bytes: number): number;
+  /** Host-physical memory (guest RAM or VMM RAM), little-endian. */
+  readHost64(hpa: number): bigint;
+  writeHost64(hpa: number, v: bigint): void;
+  readHost32(hpa: number): number;
+  writeHost32(hpa: number, v: number): void;
+  /** True when guest-physical page `gpa` is RAM (not ROM, MMIO or unclaimed space): what
+   *  the VMM may map identity in its EPT/NPT. */
+  isRamPage(gpa: number): boolean;
+  /** A general register by its number in the exit qualifications' order (SDM vol. 3C,
+   *  table 28-3: EAX ECX EDX EBX ESP EBP ESI EDI), read and written in the state block
+   *  with no other effect (after a host-owned exit ESP is in the VMCS/VMCB, as is RAX for
+   *  SVM). */
+  readGpr(n: number): number;
+  writeGpr(n: number, v: number): void;
+  /** The INTR line the VMM raised to take the CPU out of the guest (see the vtx/svm
+   *  modes' kick) is dropped: the exit it caused is taken. */
+  cancelInterrupt(): void;
+  /** The current VMCS of a host-owned VM (SDM vol. 3C, appendix B encodings). vmcsWrite
+   *  returns 0 or the VM-instruction error (12 unsupported, 13 read-only). */
+  vmcsRead(encoding: number): bigint;
+  vmcsWrite(encoding: number, value: bigint | number): number;
+  /** A fresh current VMCS, launch state clear, for a VM without VMXON. */
+  vmcsClearHost(): void;
+  /** VM entry from the host: 0, a VM-instruction error (1-28), or 0x80000000 | reason. */
+  vmxHostEnter(): number;
+  /** VMRUN from the host with the VMCB at `vmcbHpa`: 0, or 0x80000000 (VMEXIT_INVALID). */
+  svmHostEnter(vmcbHpa: number): number;
+  /** The VMM's instruction emulator: at most `budget` guest instructions from the
+   *  VMCS/VMCB guest state, intercepts off, guest-physical = host-physical. */
+  hostEmulate(budget: number): Exit;
+  setNestedCaches(pwc: boolean, ntlb: boolean): void;
+  setTlbTags(on: boolean): void;
+  counters(): VmmCoreCounters;
+}
+
 export interface CoreOptions {
   /** Guest RAM in bytes (a multiple of 4 KiB). */
   ramBytes: number;
@@ -182,6 +254,8 @@ export interface Core {
   /** Ask for an 'irq-window' exit as soon as the guest can take an interrupt. */
   requestInterruptWindow(on: boolean): void;
   nmi(): void;
+  /** The host side of VT-x/AMD-V, when this core has it (see CoreVmm). */
+  readonly vmm: CoreVmm | undefined;
   counters(): CoreCounters;
   /** Instructions executed so far (the `instructions` counter, without building the rest). */
   instructions(): number;

@@ -7,7 +7,7 @@
  * next deadline. So two runs with the same inputs execute the same instructions, take the
  * same exits at the same points and print the same bytes.
  */
-import type { Core, CoreCounters, Exit } from '../core/types.js';
+import type { Core, CoreCounters } from '../core/types.js';
 import { createCore } from '../core/index.js';
 import type { BlockDevice } from '../disk/types.js';
 import { Bus, type BusCounters } from '../devices/bus.js';
@@ -23,8 +23,15 @@ import { VgaText, type Cursor } from '../devices/vga.js';
 import { attachChipset, type Chipset } from '../devices/pc-chipset.js';
 import { planMultiboot, applyMultiboot, type MultibootModule } from '../boot/multiboot.js';
 import { planFirmware } from './firmware.js';
+import { VCpu, type VcpuHost, type IoAccess, type StopReason } from '../vmm/vcpu.js';
+import { resolveVmmOptions, type VmmOptions, type ResolvedVmmOptions } from '../vmm/options.js';
+import { NativeOps } from '../vmm/modes/native.js';
+import type { ModeOps, VmmStats } from '../vmm/modes/ops.js';
+import { createHardwareOps } from '../vmm/modes/index.js';
 
-export interface MachineConfig {
+export type { IoAccess, StopReason } from '../vmm/vcpu.js';
+
+export interface MachineConfig extends VmmOptions {
   /** Guest RAM in bytes (a multiple of 4 KiB, at least 2 MiB). */
   ramBytes: number;
   /** The core's wasm (bytes or a URL); Node finds the packaged one, a browser must give it. */
@@ -61,21 +68,8 @@ export interface MachineConfig {
   ioLog?: (access: IoAccess) => void;
 }
 
-/** One port access: a byte, word or dword read or written. */
-export interface IoAccess { port: number; write: boolean; size: 1 | 2 | 4; value: number }
-
 /** A POST code, with the port it was written to (0x80 or 0x190). */
 export interface PostCode { port: number; code: number }
-
-/** Why a run ended. */
-export type StopReason =
-  | { kind: 'exit'; status: number }              // isa-debug-exit: status (v << 1) | 1
-  | { kind: 'shutdown'; why: string }             // triple fault and the like
-  | { kind: 'reset' }                             // the guest asked for a CPU reset
-  | { kind: 'poweroff' }                          // the guest powered off (ACPI S5)
-  | { kind: 'halted'; why: string }               // HLT with nothing that could ever wake it
-  | { kind: 'limit' }                             // the instruction limit was reached
-  | { kind: 'invalid'; why: string };             // the core cannot continue
 
 export interface MachineStats {
   instructions: number;
@@ -90,16 +84,13 @@ export interface MachineStats {
   postCodesDropped: number;
   core: CoreCounters;
   bus: BusCounters;
+  /** How the VM is virtualized, and in mode vtx or svm the VMM's counters. */
+  mode: ResolvedVmmOptions['mode'];
+  vmm?: VmmStats;
 }
-
-/** Timer events a halted CPU sleeps through with no interrupt before the run ends. */
-const MAX_SILENT_DEADLINES = 100_000;
 
 /** PAM0, the first of the i440FX's seven PAM registers (82441FX datasheet, 3.2.x). */
 const PAM0 = 0x59;
-
-/** Instructions per `run()` call when no timer bounds it (keeps the host responsive). */
-const SLICE = 1_000_000;
 
 /** How many POST codes the machine keeps for its stats (the most recent). */
 const POST_CODES_KEPT = 256;
@@ -119,35 +110,30 @@ export class Machine {
    * that boundary are taken (the CLI's --trace); the machine then runs one instruction per
    * core call, so set it only while tracing and clear it after.
    */
-  get onInstruction(): (() => void) | undefined { return this.traceHook; }
-  set onInstruction(hook: (() => void) | undefined) {
-    this.traceHook = hook; // a new hook starts at the next instruction boundary
-    this.resuming = false;
-  }
-  private traceHook: (() => void) | undefined;
-  /** The current instruction exited for a port or MMIO access and runs again: not a new one. */
-  private resuming = false;
+  get onInstruction(): (() => void) | undefined { return this.cpu.onInstruction; }
+  set onInstruction(hook: (() => void) | undefined) { this.cpu.onInstruction = hook; }
   private readonly postCodes: PostCode[] = [];
   private postCodesSeen = 0;
   readonly i8042: I8042;
   readonly chipset: Chipset;
   /** The VGA's text mode: CRTC registers and the screen in the buffer at 0xB8000. */
   readonly vga: VgaText;
-  private stop: StopReason | null = null;
-  private halted = false;
-  private work = 0;
+  /** The machine's one vCPU: the exit loop, in the machine's mode. */
+  get vcpu(): VCpu { return this.cpu; }
+  private cpu: VCpu;
+  /** The virtualization options, defaults filled in. */
+  readonly vmmOptions: ResolvedVmmOptions;
   /**
    * COM1 input may still arrive (a terminal or an open pipe is attached): a halted CPU
    * waiting only for it is not the end of the run. The host clears it at end of input.
    */
   inputOpen = false;
-  private haltedNs = 0;
-  private injected = 0;
-  private readonly exitCounts: Record<string, number> = {};
-  private readonly portCounts = new Map<number, number>();
   private pendingInput: number[] = [];
 
-  private constructor(readonly core: Core, readonly config: MachineConfig) {
+  private constructor(readonly core: Core, readonly config: MachineConfig,
+    vmm: ResolvedVmmOptions) {
+    this.vmmOptions = vmm;
+    this.cpu = new VCpu(this.vcpuHost(), new NativeOps(core));
     this.clock = new VirtualClock(config.instructionsPerSecond);
     this.pit = new Pit(this.clock, this.pic.line(0));
     const { startTime, ramBytes } = config;
@@ -189,13 +175,33 @@ export class Machine {
 
   static async create(config: MachineConfig): Promise<Machine> {
     checkConfig(config);
+    const vmm = resolveVmmOptions(config, !!(config.cpu?.vmx || config.cpu?.svm));
     const core = await createCore({ ramBytes: config.ramBytes, wasm: config.wasm });
     core.setStringIo(config.stringIo ?? true);
     core.setVmx(config.cpu?.vmx ?? false);
     core.setSvm(config.cpu?.svm ?? false);
-    const m = new Machine(core, config);
+    const m = new Machine(core, config, vmm);
     m.boot();
+    // vtx/svm: the VMM builds its VMCS or VMCB from the state the boot left.
+    if (vmm.mode !== 'native') m.useMode(createHardwareOps(core, vmm));
     return m;
+  }
+
+  /** The vCPU's view of this machine. */
+  private vcpuHost(): VcpuHost {
+    const m = this;
+    return {
+      get core() { return m.core; }, get clock() { return m.clock; },
+      get pic() { return m.pic; }, get bus() { return m.bus; },
+      get inputOpen() { return m.inputOpen; }, ioLog: this.config.ioLog,
+      feedInput: () => m.feedInput(), flush: () => m.chipset.flush(),
+    };
+  }
+
+  private useMode(ops: ModeOps): void {
+    const hook = this.cpu.onInstruction;
+    this.cpu = new VCpu(this.vcpuHost(), ops);
+    this.cpu.onInstruction = hook;
   }
 
   /** Puts the CPU at its start: the kernel's entry, or the firmware's reset vector. */
@@ -256,9 +262,7 @@ export class Machine {
   }
 
   /** Ends the current run with `reason` (the first reason wins). */
-  halt(reason: StopReason): void {
-    if (!this.stop) this.stop = reason;
-  }
+  halt(reason: StopReason): void { this.cpu.halt(reason); }
 
   /** Bytes for COM1's receiver; they enter as the guest's FIFO has room. */
   input(bytes: ArrayLike<number>): void {
@@ -278,53 +282,7 @@ export class Machine {
    * continue after 'limit'.
    */
   run(maxInstructions = Infinity, untilNs = Infinity): StopReason {
-    this.stop = null;
-    const core = this.core;
-    let left = maxInstructions;
-    while (!this.stop) {
-      if (left <= 0) return { kind: 'limit' };
-      if (this.halted) {
-        if (this.idle(untilNs)) continue;
-        if (this.stop) break;
-        return { kind: 'limit' };
-      }
-      this.deliverInterrupt();
-      let budget = Math.min(SLICE, left, this.clock.instructionsUntilNextDeadline());
-      if (this.traceHook) budget = Math.min(budget, 1);
-      const before = this.instructionCount();
-      const exit = this.traceHook ? this.runTraced(budget) : core.run(budget);
-      let ran = this.instructionCount() - before;
-      // A guest can fault forever without retiring an instruction (a handler that faults
-      // again, short of a double fault). The core spends its budget on those deliveries;
-      // count it as work done, as time passes on a real CPU, so limits and timers hold.
-      if (ran === 0 && exit.reason === 'budget') ran = budget;
-      left -= ran;
-      this.work += ran;
-      this.clock.advanceInstructions(ran);
-      this.handleExit(exit);
-      this.feedInput();
-    }
-    // Whatever the guest wrote reaches the disk images, however the run ended.
-    this.chipset.flush();
-    return this.stop;
-  }
-
-  /**
-   * One instruction for the trace hook. The events due at the boundary are taken first
-   * (a core run of budget 0 executes nothing else), so the hook sees the instruction that
-   * runs: an interrupt handler's first, not the one it interrupted. An instruction resumed
-   * after a port or MMIO exit is the same instruction and is not reported again.
-   */
-  private runTraced(budget: number): Exit {
-    if (budget < 1) return this.core.run(budget);
-    if (!this.resuming) {
-      const first = this.core.run(0);
-      if (first.reason !== 'budget') return first;
-      this.traceHook?.();
-    }
-    const exit = this.core.run(1);
-    this.resuming = exit.reason === 'io' || exit.reason === 'mmio';
-    return exit;
+    return this.cpu.run(maxInstructions, untilNs);
   }
 
   /** POST codes kept as a ring: entry `postCodesSeen % POST_CODES_KEPT` is the oldest when full. */
@@ -339,93 +297,10 @@ export class Machine {
   screenCursor(): Cursor { return this.vga.cursor(); }
 
   /** The CPU is in the HLT state, waiting for an interrupt. */
-  get isHalted(): boolean { return this.halted; }
+  get isHalted(): boolean { return this.cpu.isHalted; }
 
   /** Work done so far: instructions retired, plus budget spent on deliveries that retire none. */
-  get workDone(): number { return this.work; }
-
-  private instructionCount(): number {
-    return this.core.instructions();
-  }
-
-  /** The PIC's INTR to the CPU: injected when the CPU can take it, else a window is asked. */
-  private deliverInterrupt(): void {
-    if (!this.pic.intr) return;
-    if (this.core.canInjectInterrupt()) {
-      this.core.requestInterruptWindow(false);
-      this.core.injectInterrupt(this.pic.ack());
-      this.injected++;
-    } else {
-      this.core.requestInterruptWindow(true);
-    }
-  }
-
-  /** One exit of the core, completed (the switch on the exit reason of a VMM's loop). */
-  private handleExit(exit: Exit): void {
-    this.exitCounts[exit.reason] = (this.exitCounts[exit.reason] ?? 0) + 1;
-    switch (exit.reason) {
-      case 'io':
-      case 'mmio': {
-        if (exit.reason === 'io') {
-          this.portCounts.set(exit.port, (this.portCounts.get(exit.port) ?? 0) + 1);
-        }
-        const v = this.bus.handleExit(exit);
-        if (exit.reason === 'io' && this.config.ioLog) logIo(this.config.ioLog, exit, v);
-        if (v !== undefined) this.core.completeIo(v);
-        return;
-      }
-      case 'hlt':
-        this.halted = true;
-        return;
-      case 'irq-window':
-      case 'budget':
-        return;
-      case 'shutdown':
-        this.halt({ kind: 'shutdown', why: exit.why });
-        return;
-      case 'invalid':
-        this.halt({ kind: 'invalid', why: exit.why });
-        return;
-    }
-  }
-
-  /**
-   * The HLT state (SDM vol. 3A, 9.x and the HLT instruction page: only an interrupt, NMI,
-   * SMI, INIT or reset resumes it). Virtual time jumps from timer deadline to timer
-   * deadline until one raises an interrupt; returns true when the CPU wakes. It returns
-   * false (still halted) when time reaches `untilNs` or when only input from the host can
-   * wake it and input may still come (`inputOpen`). With interrupts disabled, or with
-   * nothing left that could ever raise one, the run ends.
-   */
-  private idle(untilNs: number): boolean {
-    if (!(this.core.getRegs().eflags & 0x200)) {
-      this.halt({ kind: 'halted', why: 'HLT with interrupts disabled' });
-      return false;
-    }
-    for (let skipped = 0; ; skipped++) {
-      if (this.pic.intr) { this.halted = false; return true; }
-      const deadline = this.clock.nextDeadline();
-      if (deadline < 0 || deadline > untilNs) {
-        if (Number.isFinite(untilNs) && untilNs > this.clock.now) {
-          this.haltedNs += untilNs - this.clock.now;
-          this.clock.advanceTo(untilNs);
-        }
-        if (deadline >= 0 || this.inputOpen) return false;
-        this.halt({ kind: 'halted', why: 'HLT with no timer armed and no input to come' });
-        return false;
-      }
-      // Timers that fire without raising an interrupt (a PIT OUT falling edge, a masked
-      // line) do not wake the CPU. A guest asleep behind masked lines forever ends here
-      // rather than holding the host.
-      if (skipped >= MAX_SILENT_DEADLINES && !this.inputOpen) {
-        const why = `HLT: ${MAX_SILENT_DEADLINES} timer events passed and none raised an interrupt`;
-        this.halt({ kind: 'halted', why });
-        return false;
-      }
-      this.haltedNs += deadline - this.clock.now;
-      this.clock.advanceTo(deadline);
-    }
-  }
+  get workDone(): number { return this.cpu.workDone; }
 
   private postCodesInOrder(): PostCode[] {
     const n = this.postCodes.length, first = this.postCodesSeen % n || 0;
@@ -435,39 +310,26 @@ export class Machine {
 
   stats(): MachineStats {
     const ioPorts: Record<string, number> = {};
-    for (const [p, n] of [...this.portCounts].sort((a, b) => a[0] - b[0])) {
+    const loop = this.cpu.counters();
+    for (const [p, n] of [...loop.ioPorts].sort((a, b) => a[0] - b[0])) {
       ioPorts['0x' + p.toString(16).padStart(4, '0')] = n;
     }
     const core = this.core.counters();
+    const vmm = this.cpu.vmmStats();
     return {
       instructions: core.instructions,
       virtualNs: this.clock.now,
-      haltedNs: this.haltedNs,
-      exits: { ...this.exitCounts },
+      haltedNs: loop.haltedNs,
+      exits: loop.exits,
       ioPorts,
-      interruptsInjected: this.injected,
+      interruptsInjected: loop.interruptsInjected,
       postCodes: this.postCodesInOrder(),
       postCodesDropped: this.postCodesSeen - this.postCodes.length,
       core,
       bus: { ...this.bus.counters },
+      mode: this.vmmOptions.mode,
+      ...(vmm ? { vmm } : {}),
     };
-  }
-}
-
-/** Reports a completed port exit access by access (a string I/O exit element by element). */
-function logIo(log: (a: IoAccess) => void, exit: Extract<Exit, { reason: 'io' }>,
-  read: number | undefined): void {
-  if (!exit.data || !exit.count) {
-    const value = exit.write ? exit.value : read! >>> 0;
-    log({ port: exit.port, write: exit.write, size: exit.size, value });
-    return;
-  }
-  const dv = new DataView(exit.data.buffer, exit.data.byteOffset, exit.data.byteLength);
-  for (let i = 0; i < exit.count; i++) {
-    const at = i * exit.size;
-    const value = exit.size === 1 ? dv.getUint8(at)
-      : exit.size === 2 ? dv.getUint16(at, true) : dv.getUint32(at, true);
-    log({ port: exit.port, write: exit.write, size: exit.size, value });
   }
 }
 

@@ -1,0 +1,212 @@
+/**
+ * What the two hardware-assisted modes (vtx, svm) share, written once: the VM exit loop
+ * around the core's host-owned entries, the instruction emulator for I/O and MMIO, the
+ * kick that takes a running guest out for an interrupt, the CPUID the VMM offers, the
+ * lazily built identity EPT/NPT, and the counters. Each vendor (modes/vtx.ts, modes/svm.ts)
+ * supplies its control structure: entering, reading the exit, injecting events.
+ */
+import type { Core, CoreVmm, Exit } from '../core/types.js';
+import type { ResolvedVmmOptions, VmMode } from './options.js';
+import type { ModeOps, VmmStats } from './modes/ops.js';
+import { NestedTables, type NestedFormat } from './nested-paging.js';
+import { vmmCpuid } from './cpuid.js';
+
+/** The Exit a mode returns for a VM exit it completed itself (the loop goes round). */
+export const HANDLED: Exit = Object.freeze({ reason: 'vmexit' });
+
+/** The vector the VMM raises on the CPU's INTR line to take it out of the guest. With
+ *  external-interrupt exiting (VMX) or the INTR intercept (SVM) it never reaches the
+ *  guest: it causes the exit, and the VMM drops it (Core.cancelInterrupt). */
+const KICK_VECTOR = 0xff;
+
+/** RFLAGS.IF (SDM vol. 1, 3.4.3.3). */
+export const RFLAGS_IF = 0x200;
+
+export abstract class HardwareOps implements ModeOps {
+  abstract readonly mode: VmMode;
+  /** In non-root operation / guest mode: the guest state is live in the core. */
+  protected inGuest = false;
+  /** An instruction the emulator began is waiting for the device model. */
+  private emulating = false;
+  private emulateBudget = 1;
+  private kicked = false;
+  protected readonly tables: NestedTables;
+  private entries = 0;
+  private exits = 0;
+  private readonly byReason = new Map<number, number>();
+  /** The VMM's own VMCS/VMCB field accesses. */
+  protected fieldReads = 0;
+  protected fieldWrites = 0;
+  private violations = 0;
+  protected injected = 0;
+  protected reinjected = 0;
+  /** Set when the VM cannot go on (a failed entry): every later run returns it. */
+  private ended: Exit | undefined;
+
+  constructor(protected readonly core: Core, protected readonly vmm: CoreVmm,
+    protected readonly options: ResolvedVmmOptions, format: NestedFormat) {
+    vmm.setNestedCaches(options.pwc, options.ntlb);
+    vmm.setTlbTags(options.tags);
+    // Port I/O reaches the device model only through the emulator, which starts each call
+    // with an empty TLB: a batched REP INS/OUTS exit (Machine's stringIo) could not replay
+    // there, so string I/O goes element by element under vtx/svm.
+    core.setStringIo(false);
+    this.tables = new NestedTables(vmm, format);
+  }
+
+  /** VM entry with the current control structure: 0, or the vendor's failure code. */
+  protected abstract enterGuest(): number;
+  /** Words for a failed entry's code. */
+  protected abstract entryFailure(code: number): string;
+  /** The exit's basic reason (VMX) or exit code (SVM). */
+  protected abstract exitReason(): number;
+  /** The name of a basic reason / exit code, as the vendor's manual writes it. */
+  protected abstract reasonName(reason: number): string;
+  /** Re-injects an event whose delivery the exit interrupted (IDT-vectoring information
+   *  / EXITINTINFO): returns true when there was one. */
+  protected abstract reinjectInterrupted(): boolean;
+  /** Completes one VM exit; HANDLED, or an Exit for the loop. */
+  protected abstract handleExit(reason: number): Exit;
+  /** Guest RFLAGS, interruptibility and pending injection, from the VMCS/VMCB. */
+  protected abstract guestRflags(): number;
+  protected abstract guestCanTakeInterrupt(): boolean;
+  protected abstract injectExternal(vector: number): void;
+  protected abstract setInterruptWindow(on: boolean): void;
+  /** The guest's EAX, and setting it (RAX is in the VMCB for SVM). */
+  protected abstract guestEax(): number;
+  protected abstract setGuestEax(v: number): void;
+
+  run(budget: number): Exit {
+    if (this.ended) return this.ended;
+    if (this.emulating) return this.continueEmulation();
+    if (!this.inGuest) {
+      const code = this.enterGuest();
+      if (code !== 0) {
+        this.ended = { reason: 'invalid', why: `VM entry failed: ${this.entryFailure(code)}` };
+        return this.ended;
+      }
+      this.inGuest = true;
+      this.entries++;
+    }
+    const exit = this.core.run(budget);
+    if (exit.reason !== 'vmexit') return exit;
+    this.inGuest = false;
+    if (this.kicked) {
+      this.kicked = false;
+      this.vmm.cancelInterrupt();
+    }
+    const reason = this.exitReason();
+    this.exits++;
+    this.byReason.set(reason, (this.byReason.get(reason) ?? 0) + 1);
+    if (this.reinjectInterrupted()) this.reinjected++;
+    return this.handleExit(reason);
+  }
+
+  /** Runs the instruction at the guest's RIP in the VMM's emulator (KVM's emulator): I/O,
+   *  MMIO, MSRs. A port or MMIO access returns to the loop for the device model; the next
+   *  run() replays the instruction with the value, as the core does for its own exits. */
+  protected emulate(repString = false): Exit {
+    this.emulating = true;
+    this.emulateBudget = repString ? 2 : 1;
+    return this.continueEmulation();
+  }
+
+  /** Delivers an event in the emulator: `raise` puts it on the CPU, and a run of no
+   *  instruction takes it through the guest's IDT (a task gate's task switch included). */
+  protected emulateEvent(raise: () => void): Exit {
+    raise();
+    const e = this.vmm.hostEmulate(0);
+    return e.reason === 'budget' ? HANDLED : e;
+  }
+
+  /** The exit's event was not injected again after all (the mode delivers it itself). */
+  protected undoReinjection(): void { this.reinjected--; }
+
+  private continueEmulation(): Exit {
+    // A REP INS/OUTS yields after each element that exited, RIP on the instruction; a
+    // budget of 2 lets the replay finish that element and the same instruction go on to
+    // the next one's exit inside the emulator, instead of a VM entry and exit per element.
+    const e = this.vmm.hostEmulate(this.emulateBudget);
+    if (e.reason === 'io' || e.reason === 'mmio') return e;
+    this.emulating = false;
+    return e.reason === 'budget' ? HANDLED : e;
+  }
+
+  /** An EPT violation / #NPF at `gpa`: guest RAM is mapped, anything else emulated. */
+  protected nestedFault(gpa: number): Exit {
+    this.violations++;
+    if (this.tables.mappable(gpa)) {
+      if (this.tables.map(gpa)) return HANDLED;
+      return { reason: 'invalid', why: `nested page fault on mapped RAM at 0x${gpa.toString(16)}` };
+    }
+    return this.emulate();
+  }
+
+  /** CPUID: the CPU's answer (through the emulator) with the VMM's leaves over it. */
+  protected cpuid(): Exit {
+    const leaf = this.guestEax();
+    const e = this.emulate();
+    if (e !== HANDLED) return e;
+    const r = vmmCpuid(leaf, {
+      eax: this.guestEax(), ebx: this.vmm.readGpr(3), ecx: this.vmm.readGpr(1),
+      edx: this.vmm.readGpr(2),
+    });
+    this.setGuestEax(r.eax);
+    this.vmm.writeGpr(3, r.ebx);
+    this.vmm.writeGpr(1, r.ecx);
+    this.vmm.writeGpr(2, r.edx);
+    return HANDLED;
+  }
+
+  interruptsEnabled(): boolean {
+    const rflags = this.inGuest ? this.core.getRegs().eflags : this.guestRflags();
+    return (rflags & RFLAGS_IF) !== 0;
+  }
+
+  canInjectInterrupt(): boolean {
+    return !this.inGuest && !this.emulating && this.guestCanTakeInterrupt();
+  }
+
+  injectInterrupt(vector: number): void {
+    this.injectExternal(vector);
+    this.injected++;
+  }
+
+  /**
+   * In the guest, the VMM first needs it out: it raises INTR on the CPU, which external-
+   * interrupt exiting (VMX, SDM vol. 3C 25.6.1) or the INTR intercept (SVM, APM vol. 2
+   * 15.21.3) turns into an exit at the next instruction boundary, whatever the guest's IF.
+   * Out of it, the window is the vendor's: interrupt-window exiting or V_IRQ with VINTR.
+   */
+  requestInterruptWindow(on: boolean): void {
+    if (this.inGuest) {
+      if (on && !this.kicked) {
+        this.kicked = true;
+        this.core.injectInterrupt(KICK_VECTOR);
+      }
+      return;
+    }
+    this.setInterruptWindow(on);
+  }
+
+  stats(): VmmStats {
+    const c = this.vmm.counters();
+    const exitsByReason: Record<string, number> = {};
+    for (const [r, n] of [...this.byReason].sort((a, b) => a[0] - b[0])) {
+      exitsByReason[this.reasonName(r)] = n;
+    }
+    const per = (n: number) => (this.exits ? Math.round((n / this.exits) * 100) / 100 : 0);
+    return {
+      mode: this.mode, paging: 'nested', tags: this.options.tags, pwc: this.options.pwc,
+      ntlb: this.options.ntlb,
+      vmEntries: this.entries, vmExits: this.exits, exitsByReason,
+      vmcsReads: this.fieldReads, vmcsWrites: this.fieldWrites,
+      vmcsReadsPerExit: per(this.fieldReads), vmcsWritesPerExit: per(this.fieldWrites),
+      nestedWalks: c.nestedWalks, nestedWalkRefs: c.nestedWalkRefs,
+      pwcHits: c.pwcHits, pwcMisses: c.pwcMisses, ntlbHits: c.ntlbHits, ntlbMisses: c.ntlbMisses,
+      tlbFlushes: this.core.counters().tlbFlushes ?? 0, tlbSurvivors: c.tlbSurvivors,
+      emulated: c.emulated, violations: this.violations, pagesMapped: this.tables.pagesMapped,
+      eventsInjected: this.injected, eventsReinjected: this.reinjected,
+    };
+  }
+}

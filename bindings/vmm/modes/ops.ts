@@ -1,0 +1,67 @@
+/**
+ * The operations a virtualization mode supplies to the vCPU, as KVM's `kvm_x86_ops` keeps
+ * vmx.c and svm.c behind one table: the exit loop, the device model, interrupt delivery
+ * and HLT are written once in ../vcpu.ts and call these.
+ */
+import type { Exit } from '../../core/types.js';
+import type { VmMode } from '../options.js';
+
+/** The counters of a hardware-assisted mode (vtx, svm), for --stats. */
+export interface VmmStats {
+  mode: VmMode;
+  paging: 'nested';
+  tags: boolean;
+  pwc: boolean;
+  ntlb: boolean;
+  /** VM entries (host-owned: the VMM's vmxHostEnter / svmHostEnter calls that entered). */
+  vmEntries: number;
+  /** VM exits to the VMM, all reasons. */
+  vmExits: number;
+  /** VM exits by basic reason, named as the SDM (VMX, appendix C) or the APM (SVM,
+   *  appendix C) names them, e.g. "CPUID (10)", "IOIO (0x7b)". */
+  exitsByReason: Record<string, number>;
+  /** VMCS field reads and writes (VMCB fields for svm) the core counted, and per exit. */
+  vmcsReads: number;
+  vmcsWrites: number;
+  vmcsReadsPerExit: number;
+  vmcsWritesPerExit: number;
+  /** Two-dimensional walks and their memory references (guest walk x nested walk). */
+  nestedWalks: number;
+  nestedWalkRefs: number;
+  pwcHits: number; pwcMisses: number;
+  ntlbHits: number; ntlbMisses: number;
+  /** Whole-TLB flushes (the core's tlbFlushes counter) and entries kept across a world
+   *  switch under another tag. */
+  tlbFlushes: number;
+  tlbSurvivors: number;
+  /** Guest instructions the VMM emulated (I/O, MMIO, MSRs, CPUID). */
+  emulated: number;
+  /** EPT/NPT violations, and the pages of guest RAM the VMM mapped on them. */
+  violations: number;
+  pagesMapped: number;
+  /** Interrupts the VMM injected through event injection (VM-entry interruption
+   *  information / EVENTINJ), and events it re-injected after an exit during delivery. */
+  eventsInjected: number;
+  eventsReinjected: number;
+}
+
+export interface ModeOps {
+  readonly mode: VmMode;
+  /**
+   * Runs the guest for at most `budget` instructions. The exits the mode completes itself
+   * (CPUID, MSRs, CR accesses, EPT/NPT violations on RAM) never leave it; what needs the
+   * platform returns as the core's Exit: 'io' and 'mmio' for the device model, 'hlt',
+   * 'irq-window', 'shutdown' (triple fault), 'invalid' (a failed entry).
+   */
+  run(budget: number): Exit;
+  /** The guest's RFLAGS.IF (a HLT with interrupts off ends the run). */
+  interruptsEnabled(): boolean;
+  /** True when an external interrupt can be given to the guest now. */
+  canInjectInterrupt(): boolean;
+  /** Gives external interrupt `vector` to the guest (the caller checked canInject). */
+  injectInterrupt(vector: number): void;
+  /** Asks for an 'irq-window' return as soon as the guest can take an interrupt. */
+  requestInterruptWindow(on: boolean): void;
+  /** The mode's counters; undefined in native mode. */
+  stats(): VmmStats | undefined;
+}

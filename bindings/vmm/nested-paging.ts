@@ -1,0 +1,75 @@
+/**
+ * The VMM's second-level tables: EPT (Intel SDM vol. 3C, 29.3) or NPT in the long-mode
+ * format (AMD APM vol. 2, 15.25: the nested tables of a 64-bit host, the x86-64 4-level
+ * format of 5.3), built lazily. Guest RAM is mapped identity (guest-physical = host-
+ * physical) one 4 KiB page at a time, on the violation its first access raises; MMIO,
+ * ROM and the legacy hole 0xA0000-0xFFFFF stay unmapped, so their accesses exit and the
+ * VMM emulates them. The tables live in VMM RAM (addVmmRam), which only the VMM maps.
+ */
+import type { CoreVmm } from '../core/types.js';
+
+export type NestedFormat = 'ept' | 'npt';
+
+/** EPT entry bits (SDM vol. 3C, 29.3.2, tables 29-1 to 29-6): read, write, execute. */
+const EPT_RWX = 7n;
+/** EPT leaf memory type, bits 5:3: 6 = write-back (SDM 29.3.7). */
+const EPT_MT_WB = 6n << 3n;
+/** Long-mode paging entry bits (APM vol. 2, 5.3.3): present, read/write, user (nested
+ *  walks are user accesses, APM 15.25.5). */
+const NPT_PRU = 7n;
+/** Bits 51:12 of an entry: the next table or the page. */
+const ADDR_MASK = 0x000f_ffff_ffff_f000n;
+const PAGE = 4096;
+
+export class NestedTables {
+  /** Host-physical address of the root table (PML4): EPTP bits 51:12 / N_CR3. */
+  readonly root: number;
+  /** Guest pages mapped so far. */
+  pagesMapped = 0;
+  private readonly tables = new Map<string, number>();
+  private readonly nonLeaf: bigint;
+  private readonly leaf: bigint;
+
+  constructor(private readonly vmm: CoreVmm, readonly format: NestedFormat) {
+    this.root = vmm.addVmmRam(PAGE);
+    this.nonLeaf = format === 'ept' ? EPT_RWX : NPT_PRU;
+    this.leaf = format === 'ept' ? EPT_RWX | EPT_MT_WB : NPT_PRU;
+  }
+
+  /** EPTP for this root (SDM vol. 3C, 25.6.11): memory type WB (6) in bits 2:0, page-walk
+   *  length minus 1 (3: four levels) in bits 5:3. */
+  get eptp(): bigint { return BigInt(this.root) | 6n | (3n << 3n); }
+
+  /** True when the page holding `gpa` may be mapped (guest RAM). */
+  mappable(gpa: number): boolean { return this.vmm.isRamPage(gpa - (gpa % PAGE)); }
+
+  /** Maps the 4 KiB page holding guest-physical `gpa` identity; false if it already was. */
+  map(gpa: number): boolean {
+    const page = gpa - (gpa % PAGE);
+    // A 32-bit guest-physical address: PML4 index 0; PDPT 31:30; PD 29:21; PT 20:12.
+    const pdpt = this.table('pdpt', this.root, 0);
+    const pd = this.table(`pd${page >>> 30}`, pdpt, page >>> 30);
+    const pt = this.table(`pt${page >>> 21}`, pd, (page >>> 21) & 511);
+    const at = pt + ((page >>> 12) & 511) * 8;
+    if (this.vmm.readHost64(at) !== 0n) return false;
+    this.vmm.writeHost64(at, BigInt(page) | this.leaf);
+    this.pagesMapped++;
+    return true;
+  }
+
+  /** The table `key` that entry `index` of table `parent` points to, made when missing. */
+  private table(key: string, parent: number, index: number): number {
+    let t = this.tables.get(key);
+    if (t === undefined) {
+      const at = parent + index * 8;
+      const e = this.vmm.readHost64(at);
+      if (e !== 0n) t = Number(e & ADDR_MASK);
+      else {
+        t = this.vmm.addVmmRam(PAGE);
+        this.vmm.writeHost64(at, BigInt(t) | this.nonLeaf);
+      }
+      this.tables.set(key, t);
+    }
+    return t;
+  }
+}
