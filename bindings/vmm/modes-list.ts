@@ -40,6 +40,32 @@ export const MODES: readonly ModeInfo[] = [
     switches: [],
     published: 'native',
   },
+  {
+    name: 'vtx',
+    label: 'VT-x',
+    description: 'The guest runs in VMX non-root operation under the TypeScript VMM, its ' +
+      'exits chosen by VMCS controls; guest memory through EPT.',
+    paging: ['nested'],
+    switches: [
+      { name: 'tags', label: 'VPID (tagged TLB)', default: true },
+      { name: 'pwc', label: 'page-walk cache', default: true, paging: 'nested' },
+      { name: 'ntlb', label: 'nested TLB', default: true, paging: 'nested' },
+    ],
+    published: 'vtx',
+  },
+  {
+    name: 'svm',
+    label: 'AMD-V',
+    description: 'The guest runs in SVM guest mode under the TypeScript VMM, its exits ' +
+      'chosen by VMCB intercepts; guest memory through nested page tables.',
+    paging: ['nested'],
+    switches: [
+      { name: 'tags', label: 'ASID (tagged TLB)', default: true },
+      { name: 'pwc', label: 'page-walk cache', default: true, paging: 'nested' },
+      { name: 'ntlb', label: 'nested TLB', default: true, paging: 'nested' },
+    ],
+    published: 'vtx',
+  },
 ];
 
 /** What a user picked for a mode: a paging choice and the switches' values. */

@@ -20,7 +20,8 @@ describe('bench --workloads', () => {
   it('prices the workloads, prints A&A beside them, writes JSON, CSV and SVG', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wv-wl-'));
     try {
-      const args = ['bench', '--workloads', '--only', 'in,callret,pgfault,tlb', '--iters', '500',
+      const args = ['bench', '--workloads', '--modes', 'native', '--only', 'in,callret,pgfault,tlb',
+        '--iters', '500',
         '--json', join(dir, 'a.json'), '--csv', join(dir, 'a.csv'), '--svg', join(dir, 'a.svg')];
       const r = runCli(args);
       expect(r.stderr).toMatch(/JeOS under native/);
@@ -54,12 +55,38 @@ describe('bench --workloads', () => {
       expect(titles).toContain('in A&A vtx: 15826');
       expect(titles.some((t) => /^pgfault native \(simulated\): \d+$/.test(t ?? ''))).toBe(true);
       // Determinism: the same run prices the same.
-      const again = runCli(args.slice(0, 6));
+      const again = runCli(args.slice(0, 8));
       expect(again.stdout.split('\n').slice(0, 7)).toEqual(r.stdout.split('\n').slice(0, 7));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('prices vtx and svm: each `in` is a VM exit, a 2D walk costs up to 14 references', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wv-wl-'));
+    try {
+      const r = runCli(['bench', '--workloads', '--modes', 'native,vtx,svm', '--only', 'in,tlb',
+        '--iters', '300', '--json', join(dir, 'm.json')]);
+      expect(r.status, r.stderr).toBe(0);
+      const rows = (JSON.parse(readFileSync(join(dir, 'm.json'), 'utf8')) as { results: Row[] })
+        .results;
+      const get = (mode: string, w: string): Row => rows.find((x) => x.mode === mode &&
+        x.workload === w)!;
+      // A&A figure 4's VT-x column beside the hardware modes.
+      expect(get('vtx', 'in').published).toBe(15826);
+      expect(get('vtx', 'in').exitsPerIter).toBeGreaterThanOrEqual(1);
+      expect(get('svm', 'in').exitsPerIter).toBeGreaterThanOrEqual(1);
+      // The exit makes `in` dearer than natively (a VM exit and entry per access).
+      expect(get('vtx', 'in').cyclesPerIter).toBeGreaterThan(get('native', 'in').cyclesPerIter);
+      // SVM's nested walks have no caches: a 2-level guest walk under 4-level NPT costs
+      // more than the native 2 references and at most (2+1)(4+1)-1 = 14 (Bhargava 2008).
+      const refs = get('svm', 'tlb').refsPerMiss;
+      expect(refs).toBeGreaterThan(2);
+      expect(refs).toBeLessThanOrEqual(14);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
 
   it('refuses unknown profiles and modes, and options of the other benchmark', () => {
     const p = runCli(['bench', '--workloads', '--profile', 'i486']);
@@ -67,7 +94,7 @@ describe('bench --workloads', () => {
     expect(p.stderr).toMatch(/profiles: p4-prescott, core2, nehalem, modern/);
     const m = runCli(['bench', '--workloads', '--modes', 'native,xen']);
     expect(m.status).toBe(2);
-    expect(m.stderr).toMatch(/no mode xen .*modes: native/);
+    expect(m.stderr).toMatch(/no mode xen .*modes: native, vtx, svm/);
     expect(runCli(['bench', '--workloads', '--v86']).status).toBe(2);
     expect(runCli(['bench', '--csv', 'x.csv']).stderr).toMatch(/--csv goes with --workloads/);
     expect(runCli(['bench', '--workloads', '--iters', '0']).status).toBe(2);

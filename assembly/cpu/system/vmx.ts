@@ -444,8 +444,9 @@ function vmcall(): void {
   vmFail(VMXERR_VMCALL_IN_VMX_ROOT_OPERATION);
 }
 
-/** VMLAUNCH / VMRESUME (31.3) up to the checks of the controls: no VM entry yet, so every
- *  entry fails there with VMfailValid(7). Not checked: blocking by MOV SS (error 26). */
+/** VMLAUNCH / VMRESUME (31.3): the launch-state checks, then VM entry (assembly/vmx/entry.ts,
+ *  chapter 27). Not checked: blocking by MOV SS (error 26; one shadow stands for STI and
+ *  MOV SS). */
 function vmentry(resume: bool): void {
   if (!rootChecks(resume ? EXIT_REASON_VMRESUME : EXIT_REASON_VMLAUNCH)) return;
   if (currentVmcs() == NO_VMCS) { vmFailInvalid(); return; }
