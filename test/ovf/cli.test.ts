@@ -5,23 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../bindings/cli/main.js';
-import { SAMPLES, hasQemuImg, run, tempDir } from './helpers.js';
+import { SAMPLES, cli, hasQemuImg, run, tempDir } from './helpers.js';
 
-async function cli(...args: string[]): Promise<{ status: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const o = process.stdout.write.bind(process.stdout);
-  const e = process.stderr.write.bind(process.stderr);
-  (process.stdout as any).write = (s: string) => { out.push(String(s)); return true; };
-  (process.stderr as any).write = (s: string) => { err.push(String(s)); return true; };
-  try {
-    const status = await main(['ovf', ...args]);
-    return { status, out: out.join(''), err: err.join('') };
-  } finally {
-    (process.stdout as any).write = o;
-    (process.stderr as any).write = e;
-  }
-}
 
 const cot = (n: string) => join(SAMPLES, 'cot', n);
 

@@ -77,11 +77,7 @@ export function fpuInit(): void {
   store<u32>(STATE_BASE + S_FPU_CW, 0x037f);
   store<u32>(STATE_BASE + S_FPU_SW, 0);
   store<u32>(STATE_BASE + S_FPU_TW, 0xffff);
-  store<u32>(STATE_BASE + S_FPU_FIP, 0);
-  store<u32>(STATE_BASE + S_FPU_FCS, 0);
-  store<u32>(STATE_BASE + S_FPU_FOP, 0);
-  store<u32>(STATE_BASE + S_FPU_FDP, 0);
-  store<u32>(STATE_BASE + S_FPU_FDS, 0);
+  setPointers(0, 0, 0, 0, 0);
 }
 
 /** The state after RESET (SDM vol. 3A, 10.1.1, table 10-1): CW 0040h, SW 0, TW 5555h (every
