@@ -335,9 +335,9 @@ function loadGuest(v: u32): void {
 /** Set while the host's svmHostEnter / hostEmulate loads a guest state. */
 let svmHostOwnedEntry: bool = false;
 
-/** Saves the guest state of #VMEXIT into the VMCB at `v` (15.6). EIP and EFLAGS are the
- *  engine's working copies. */
-function saveGuest(v: u32): void {
+/** The state #VMEXIT saves for the guest and VMRUN saves for the host alike (15.5.1,
+ *  15.6): ES, CS, SS, DS, GDTR, IDTR, EFER, CR0, CR3, CR4, RFLAGS, RSP, RAX. */
+function saveCommon(v: u32): void {
   saveSeg(ES, v + VMCB_ES_SELECTOR);
   saveSeg(CS, v + VMCB_CS_SELECTOR);
   saveSeg(SS, v + VMCB_SS_SELECTOR);
@@ -346,15 +346,21 @@ function saveGuest(v: u32): void {
   pw64(v + VMCB_IDTR_BASE, <u64>ld32(S_IDTR_BASE)); pw32(v + VMCB_IDTR_LIMIT, ld32(S_IDTR_LIMIT));
   pw64(v + VMCB_EFER, <u64>ld32(S_EFER));
   pw64(v + VMCB_CR0, <u64>ld32(S_CR0));
-  pw64(v + VMCB_CR2, <u64>ld32(S_CR2));
   pw64(v + VMCB_CR3, <u64>ld32(S_CR3));
   pw64(v + VMCB_CR4, <u64>ld32(S_CR4));
-  pw64(v + VMCB_DR6, <u64>ld32(S_DR6));
-  pw64(v + VMCB_DR7, <u64>ld32(S_DR7));
   pw64(v + VMCB_RFLAGS, <u64>getFlags());
-  pw64(v + VMCB_RIP, <u64>ip);
   pw64(v + VMCB_RSP, <u64>ld32(S_ESP));
   pw64(v + VMCB_RAX, <u64>ld32(S_EAX));
+}
+
+/** Saves the guest state of #VMEXIT into the VMCB at `v` (15.6). EIP and EFLAGS are the
+ *  engine's working copies. */
+function saveGuest(v: u32): void {
+  saveCommon(v);
+  pw64(v + VMCB_CR2, <u64>ld32(S_CR2));
+  pw64(v + VMCB_DR6, <u64>ld32(S_DR6));
+  pw64(v + VMCB_DR7, <u64>ld32(S_DR7));
+  pw64(v + VMCB_RIP, <u64>ip);
   pw8(v + VMCB_CPL, ld32(S_CPL));
   pw64(v + VMCB_INTERRUPT_SHADOW, <u64>(ld32(S_INT_SHADOW) != 0 ? 1 : 0));
   // V_TPR and V_IRQ are written back (15.21.1); the other bits stay as the VMM wrote them.
@@ -364,20 +370,8 @@ function saveGuest(v: u32): void {
 
 /** Saves the host state of VMRUN into a VMCB-format area (see the top of this file). */
 function saveHost(h: u32, nextRip: u32): void {
-  saveSeg(ES, h + VMCB_ES_SELECTOR);
-  saveSeg(CS, h + VMCB_CS_SELECTOR);
-  saveSeg(SS, h + VMCB_SS_SELECTOR);
-  saveSeg(DS, h + VMCB_DS_SELECTOR);
-  pw64(h + VMCB_GDTR_BASE, <u64>ld32(S_GDTR_BASE)); pw32(h + VMCB_GDTR_LIMIT, ld32(S_GDTR_LIMIT));
-  pw64(h + VMCB_IDTR_BASE, <u64>ld32(S_IDTR_BASE)); pw32(h + VMCB_IDTR_LIMIT, ld32(S_IDTR_LIMIT));
-  pw64(h + VMCB_EFER, <u64>ld32(S_EFER));
-  pw64(h + VMCB_CR0, <u64>ld32(S_CR0));
-  pw64(h + VMCB_CR3, <u64>ld32(S_CR3));
-  pw64(h + VMCB_CR4, <u64>ld32(S_CR4));
-  pw64(h + VMCB_RFLAGS, <u64>getFlags());
+  saveCommon(h);
   pw64(h + VMCB_RIP, <u64>nextRip);
-  pw64(h + VMCB_RSP, <u64>ld32(S_ESP));
-  pw64(h + VMCB_RAX, <u64>ld32(S_EAX));
 }
 
 // The host state VMRUN saves is also kept here, as Bochs keeps it inside the CPU, and

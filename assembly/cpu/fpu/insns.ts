@@ -644,6 +644,3 @@ function execD9(b: u32, r: u32, i: u32): void {
   }
   raise(6, 0, false);
 }
-
-export { OP_ADD, OP_MUL, FE_PE, FE_UE, FE_OE, ftw, setRoundedUp, roundPack, FMT_EXT, rd8,
-  wr32, reg16, TAG_VALID, TAG_ZERO, TAG_SPECIAL, SW_C2, SW_C3, MF };

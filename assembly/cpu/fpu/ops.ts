@@ -475,7 +475,3 @@ export function toBcd(aSe: u32, aMan: u64, cw: u32): u64 {
   bcdHi = hiByte | (s << 15);
   return lo;
 }
-
-// Keep the linker quiet about values used only by some callers.
-export { roundedUp, outSign, outExp, outMan, FE_IE, FE_PE, FE_UE, FE_OE, RC_NEAREST, RC_UP,
-  RC_DOWN, RC_ZERO, K_DENORM, K_NORMAL, FMT_EXT };

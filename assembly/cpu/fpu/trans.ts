@@ -132,13 +132,22 @@ function mulInt(d: F, a: F, n: i64): void { fromInt(tD, n); mulF(d, a, tD); }
 function divInt(d: F, a: F, n: i64): void { fromInt(tD, n); divF(d, a, tD); }
 const tD = new F();
 
-/** Rounds F to the register format (out*), with the control word's rounding. */
+/** Rounds F to the register format (out*), with the control word's rounding; a
+ *  transcendental result is inexact (#P). */
 function toX(a: F, cw: u32): void {
+  setFx(fx | FE_PE);
   if (a.z) { setOutParts(a.s, 0, 0); return; }
   roundPack(a.s, a.e + BIAS, a.hi, a.lo, 64, FMT_EXT, roundingOf(cw), cw);
 }
 
-// Constants (128 bits, from their series; checked against mpmath in the tests' vectors).
+/** y * lg, rounded: the last step of FYL2X and FYL2XP1. */
+function timesY(lg: F, ySe: u32, yM: u64, cw: u32): void {
+  fromX(fy, ySe, yM);
+  mulF(lg, lg, fy);
+  toX(lg, cw);
+}
+
+// Constants, 128 bits of their binary expansions (computed at 400 bits with mpmath).
 const PI = new F(), LN2 = new F(), LOG2E = new F(), ONE = new F(), HALF_PI = new F();
 fromParts(PI, 0, 1, 0xc90fdaa22168c234, 0xc4c6628b80dc1cd1);
 fromParts(HALF_PI, 0, 0, 0xc90fdaa22168c234, 0xc4c6628b80dc1cd1);
@@ -263,7 +272,6 @@ export function trig(which: u32, se: u32, m: u64, cw: u32): void {
   // sin and tan are odd, cos even: the reduction was of |x|.
   if (s != 0 && which != 1) sum2.s ^= 1;
   toX(sum2, cw);
-  setFx(fx | FE_PE);
 }
 const sum2 = new F(), tmp2 = new F();
 
@@ -332,7 +340,6 @@ export function fpatan(ySe: u32, yM: u64, xSe: u32, xM: u64, cw: u32): void {
     mulInt(ang, ang, q);
     ang.s = sy;
     toX(ang, cw);
-    setFx(fx | FE_PE);
     return;
   }
   fromX(fy, ySe, yM); fromX(fxv, xSe, xM);
@@ -345,7 +352,6 @@ export function fpatan(ySe: u32, yM: u64, xSe: u32, xM: u64, cw: u32): void {
   if (sx != 0) subF(ang, PI, ang);
   ang.s = sy;
   toX(ang, cw);
-  setFx(fx | FE_PE);
 }
 
 /** F2XM1: 2^x - 1 for -1 <= x <= 1 (outside: undefined by the SDM; computed the same). */
@@ -373,7 +379,6 @@ export function f2xm1(se: u32, m: u64, cw: u32): void {
     addF(sum, sum, term);
   }
   toX(sum, cw);
-  setFx(fx | FE_PE);
 }
 
 /** ln(1 + z') via 2 atanh(w), w = z / (2 + z) or (m - 1) / (m + 1): sum of w^(2n+1)/(2n+1). */
@@ -437,10 +442,7 @@ export function fyl2x(xSe: u32, xM: u64, ySe: u32, yM: u64, cw: u32): void {
   }
   fromInt(tmp2, ee);
   addF(lg, lg, tmp2);
-  fromX(fy, ySe, yM);
-  mulF(lg, lg, fy);
-  toX(lg, cw);
-  setFx(fx | FE_PE);
+  timesY(lg, ySe, yM, cw);
 }
 
 /** FYL2XP1: ST(1) * log2(ST(0) + 1) for |x| < 1 - sqrt(2)/2 (SDM vol. 2B, FYL2XP1). */
@@ -466,10 +468,6 @@ export function fyl2xp1(xSe: u32, xM: u64, ySe: u32, yM: u64, cw: u32): void {
   divF(lw, lm, tmp2);
   atanh2(lg, lw);
   mulF(lg, lg, LOG2E);
-  fromX(fy, ySe, yM);
-  mulF(lg, lg, fy);
-  toX(lg, cw);
-  setFx(fx | FE_PE);
+  timesY(lg, ySe, yM, cw);
 }
 
-export { outZero, FE_PE };
