@@ -9,6 +9,7 @@ import { Machine, type MachineConfig, type MachineStats } from '../machine/machi
 import { parseWorkloadLines } from '../machine/workloads.js';
 import { simulate, type CostCounters, type CpuProfile } from '../vmm/cost/index.js';
 import type { BlockDevice } from '../disk/types.js';
+import { MODES } from '../vmm/modes-list.js';
 
 /**
  * Adams & Agesen, ASPLOS 2006, figure 4: cycles per operation on a 3.8 GHz Pentium 4 672
@@ -35,12 +36,21 @@ export interface BenchMode {
   readonly config: Partial<MachineConfig>;
 }
 
-/** The modes this build can run, in the table's order. */
-export const BENCH_MODES: readonly BenchMode[] = [
-  { name: 'native', published: 'native', config: {} },
-  { name: 'vtx', published: 'vtx', config: { mode: 'vtx', paging: 'nested' } },
-  { name: 'svm', published: 'vtx', config: { mode: 'svm', paging: 'nested' } },
-];
+/**
+ * The modes this build can run, in the table's order: every mode of MODES (the one list
+ * the CLI, the library and the page read) with each paging it offers. A mode's default
+ * paging keeps the mode's name (`vtx`); another paging is named after it (`vtx-shadow`).
+ */
+export const BENCH_MODES: readonly BenchMode[] = MODES.flatMap((m): BenchMode[] => {
+  if (m.name === 'native') return [{ name: 'native', published: m.published, config: {} }];
+  const pagings = m.paging.length ? m.paging : [undefined];
+  return pagings.map((p, i) => ({
+    name: i === 0 || p === undefined ? m.name : `${m.name}-${p}`,
+    published: m.published,
+    config: (p === undefined ? { mode: m.name } : { mode: m.name, paging: p }) as
+      Partial<MachineConfig>,
+  }));
+});
 
 /** One workload under one mode. */
 export interface WorkloadResult {
