@@ -128,15 +128,19 @@ export function convertImage(
   }
   if (t.format === 'vmdk' && sub === 'streamOptimized') {
     const w = new StreamOptimizedWriter(dst, size, t.vmdk);
-    eachDataUnit(src, w.grainBytes, stats, progress, (u, buf) => {
-      if (buf.length < w.grainBytes) {
-        const full = new Uint8Array(w.grainBytes);
-        full.set(buf);
-        buf = full;
-      }
-      w.writeGrain(u, buf);
-    });
-    w.finish();
+    try {
+      eachDataUnit(src, w.grainBytes, stats, progress, (u, buf) => {
+        if (buf.length < w.grainBytes) {
+          const full = new Uint8Array(w.grainBytes);
+          full.set(buf);
+          buf = full;
+        }
+        w.writeGrain(u, buf);
+      });
+      w.finish();
+    } finally {
+      w.close();
+    }
     return stats;
   }
   if (t.format === 'vmdk' && EXTENT_SUBFORMATS.includes(sub)) {

@@ -13,6 +13,7 @@ import { ImageError } from './errors.js';
 import { extentNameProblem, type ExtentResolver } from './vmdk/extents.js';
 import { normalizeMemberName } from '../ovf/paths.js';
 import { useCodec } from './codec.js';
+import { deflateWorkers, nodeDeflatePool } from './node-deflate.js';
 
 /**
  * Node's zlib is native code: stream-optimized VMDK grains compress in half fflate's time.
@@ -54,7 +55,22 @@ function nodeZlibDeflate(): (data: Uint8Array, level: number) => Uint8Array {
   };
 }
 
-useCodec({ zlibDeflate: nodeZlibDeflate() });
+const zlibDeflate = nodeZlibDeflate();
+/**
+ * Worker threads compress stream-optimized grains in parallel (node-deflate.ts): one per
+ * CPU, at most 4; `WASMVISOR_DEFLATE_THREADS=N` sets the number (0: none, the main thread
+ * compresses alone).
+ */
+function poolWorkers(): number {
+  const v = process.env.WASMVISOR_DEFLATE_THREADS;
+  if (v === undefined || v === '') return deflateWorkers();
+  const n = Number(v);
+  return Number.isInteger(n) && n >= 0 ? Math.min(n, 16) : deflateWorkers();
+}
+useCodec({
+  zlibDeflate,
+  deflatePool: (grainBytes) => nodeDeflatePool(grainBytes, zlibDeflate, poolWorkers()),
+});
 
 /**
  * Backing chains deeper than this are refused. qemu-img has no fixed limit (it reads a

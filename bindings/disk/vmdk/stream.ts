@@ -6,7 +6,7 @@
  * footer (the header again, with the real gdOffset) and the end-of-stream marker.
  * Memory use is one grain table and the GD, whatever the disk's size.
  */
-import { codec } from '../codec.js';
+import { codec, type DeflatePool } from '../codec.js';
 import type { ByteSource } from '../source.js';
 import { view, setU64, ceilDiv } from '../bytes.js';
 import { ImageError } from '../errors.js';
@@ -77,6 +77,11 @@ export class StreamOptimizedWriter {
 
   private readonly level: number;
   private recBuf = new Uint8Array(0);
+  /** The codec's pool of compressors: undefined until the first grain, null for none. */
+  private pool: DeflatePool | null | undefined;
+  private readonly slotGrain: number[] = [];
+  private nextSlot = 0;
+  private inFlight = 0;
 
   /** Appends grain `gi` (grains must come in increasing order; all-zero grains may be skipped). */
   writeGrain(gi: number, data: Uint8Array): void {
@@ -90,12 +95,35 @@ export class StreamOptimizedWriter {
       throw new ImageError(`vmdk: grain ${gi} is past the end of the disk`);
     if (data.length !== this.grainBytes)
       throw new ImageError(`vmdk: a grain is ${this.grainBytes} bytes, not ${data.length}`);
+    this.lastGrain = gi;
+    if (this.pool === undefined) this.pool = codec.deflatePool?.(this.grainBytes) ?? null;
+    const pool = this.pool;
+    if (!pool) {
+      this.record(gi, codec.zlibDeflate(data, this.level));
+      return;
+    }
+    // In flight: the grains of the slots from `next - inFlight` to `next`, oldest first.
+    if (this.inFlight === pool.slots) this.takeOldest(pool);
+    pool.submit(this.nextSlot, data, this.level);
+    this.slotGrain[this.nextSlot] = gi;
+    this.nextSlot = (this.nextSlot + 1) % pool.slots;
+    this.inFlight++;
+  }
+
+  /** Writes the record of the oldest grain in the pool. */
+  private takeOldest(pool: DeflatePool): void {
+    const slot = (this.nextSlot - this.inFlight + pool.slots) % pool.slots;
+    this.record(this.slotGrain[slot], pool.take(slot));
+    this.inFlight--;
+  }
+
+  /** The grain marker and compressed grain `gi`, at the next sector (in grain order). */
+  private record(gi: number, z: Uint8Array): void {
     const gdi = Math.floor(gi / C.GTES_PER_GT);
     if (gdi !== this.gtIndex) {
       this.flushTable();
       this.gtIndex = gdi;
     }
-    const z = codec.zlibDeflate(data, this.level);
     // One record buffer for every grain (a new one per grain is garbage the process
     // holds until a late collection).
     const recBytes = ceilDiv(C.GRAIN_MARKER_SIZE + z.length, C.SECTOR) * C.SECTOR;
@@ -108,12 +136,25 @@ export class StreamOptimizedWriter {
     rec.set(z, C.GRAIN_MARKER_SIZE);
     this.gt[gi % C.GTES_PER_GT] = this.sector;
     this.put(rec);
-    this.lastGrain = gi;
+  }
+
+  /** Stops the compression workers, if any (finish does it; for a writer given up on). */
+  close(): void {
+    if (this.pool) this.pool.close();
+    this.pool = null;
+    this.inFlight = 0;
   }
 
   /** Writes the last grain table, the GD, the footer and the end-of-stream marker. */
   finish(): void {
     if (this.finished) return;
+    if (this.pool) {
+      try {
+        while (this.inFlight > 0) this.takeOldest(this.pool);
+      } finally {
+        this.close();
+      }
+    }
     this.flushTable();
     const gdBytes = ceilDiv(this.gd.length * 4, C.SECTOR) * C.SECTOR;
     this.put(marker(gdBytes / C.SECTOR, C.MARKER_GD));
