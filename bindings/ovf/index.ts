@@ -64,3 +64,13 @@ export { iso9660, type IsoFile } from './iso9660.js';
 export { mergeWithOriginal, type MergeResult } from './preserve.js';
 export { effectiveItems, selectedConfiguration, type EffectiveItem } from './interpret.js';
 export { resolveHref, type HrefTarget } from './paths.js';
+export {
+  verifyCertificateFileWeb,
+  parseCertificate,
+  parseCertificateFile,
+  describeSignature,
+  opensslTime,
+  type SignatureReport,
+  type ParsedCertificate,
+  type Subtle,
+} from './signature-web.js';

@@ -11,7 +11,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hasTool } from '../helpers/tools.js';
 import { CHROMIUM } from '../helpers/tools-probe.js';
@@ -228,6 +229,41 @@ describe.skipIf(!hasTool('chromium'))('the web page in chromium', () => {
     expect(out).toMatch(/\nwl disk iters=8 .*verify=ok/);
     expect(out).not.toMatch(/\nwl callret /);
   });
+
+  // Signed appliances (DSP0243 5.2), checked in the page with WebCrypto: jeos.ova with a
+  // certificate file made by OpenSSL over its manifest, then the same with one digit of
+  // the signature changed.
+  it.skipIf(!hasTool('openssl'))('shows who signed a dropped OVA; refuses a bad signature',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'wasmvisor-web-sign-'));
+      try {
+        const run = (cmd: string, args: string[]) =>
+          execFileSync(cmd, args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+        run('tar', ['xf', join(REPO, 'appliances/jeos/jeos.ova')]);
+        run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '30',
+          '-subj', '/O=Example/CN=Web Signer', '-keyout', 'key.pem', '-out', 'cert.pem']);
+        const hex = run('openssl', ['dgst', '-sha256', '-sign', 'key.pem', '-hex', 'jeos.mf'])
+          .trim().replace(/^.*= /, '');
+        const pack = (sig: string, ova: string) => {
+          writeFileSync(join(dir, 'jeos.cert'),
+            `SHA256(jeos.mf)= ${sig}\n${readFileSync(join(dir, 'cert.pem'), 'utf8')}`);
+          run('tar', ['cf', ova, '--format=ustar', 'jeos.ovf', 'jeos.mf', 'jeos.cert',
+            'disk.vmdk', 'jeos.elf']);
+          return readFileSync(join(dir, ova));
+        };
+        await dropFile(2, 'signed.ova', pack(hex, 'signed.ova'));
+        await expect.poll(() => vm(2).locator('.status').first().innerText(),
+          { timeout: 30_000 }).toMatch(
+          /signed\.ova: OVA package "jeos", .*signature verified, signed by O=Example, CN=Web Signer \(self-signed\)/);
+        const bad = (hex[0] === '0' ? '1' : '0') + hex.slice(1);
+        await dropFile(2, 'bad.ova', pack(bad, 'bad.ova'));
+        const alert = vm(2).locator('[role=alert]');
+        await expect.poll(() => alert.innerText(), { timeout: 15_000 }).toMatch(
+          /bad\.ova: certificate jeos\.cert: signature NOT verified: the signature does not match the manifest/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
 
   it('boots a dropped disk image through the firmware, printing what SeaBIOS printed', async () => {
     const fw = join(REPO, 'guests/firmware/tests');

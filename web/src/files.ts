@@ -176,6 +176,26 @@ async function planOva(name: string, b: Uint8Array, ramMiB: number): Promise<Boo
     throw new UnbootableFile(`${name} is a tar archive but not a readable OVA package: ` +
       (e as Error).message);
   }
+  // A signed package (DSP0243 5.2) is checked with WebCrypto; one whose signature does not
+  // match its manifest is refused, as `wasmvisor ovf import` refuses it.
+  let signedBy = '';
+  if (pkg.certificate && pkg.manifest) {
+    let sig: ovf.SignatureReport;
+    try {
+      sig = await ovf.verifyCertificateFileWeb(pkg.certificate.text,
+        new TextEncoder().encode(pkg.manifest.text), pkg.manifest.name, pkg.certificate.name);
+    } catch (e) {
+      throw new UnbootableFile(`${name}: certificate ${pkg.certificate.name}: ` +
+        (e as Error).message);
+    }
+    if (!sig.verified) {
+      throw new UnbootableFile(`${name}: certificate ${pkg.certificate.name}: ` +
+        ovf.describeSignature(sig));
+    }
+    signedBy = `; signature verified, signed by ${sig.subject}` +
+      `${sig.selfSigned ? ' (self-signed)' : `, issued by ${sig.issuer}`}` +
+      `${sig.expired ? ', certificate EXPIRED' : ''}`;
+  }
   let mapped: ovf.ToConfigResult;
   try {
     mapped = ovf.toVmConfig(pkg.envelope);
@@ -200,7 +220,8 @@ async function planOva(name: string, b: Uint8Array, ramMiB: number): Promise<Boo
   if (cfg.boot.firmware === 'multiboot') {
     const kernel = sink.files.get(cfg.boot.kernel);
     if (!kernel) throw new UnbootableFile(`${name}: the kernel ${cfg.boot.kernel} is missing`);
-    return { what: `${name}: OVA package "${cfg.name}", Multiboot kernel ${cfg.boot.kernel}`,
+    return { what: `${name}: OVA package "${cfg.name}", Multiboot kernel ${cfg.boot.kernel}` +
+      signedBy,
       kernel, disks, ramMiB: mem, cmdline: cfg.boot.cmdline };
   }
   if (!disks.length) {
@@ -208,5 +229,6 @@ async function planOva(name: string, b: Uint8Array, ramMiB: number): Promise<Boo
   }
   checkBootSector(disks[0], `the first disk of the OVA package "${cfg.name}"`, name);
   return { what: `${name}: OVA package "${cfg.name}" (${disks.length} disk(s), ` +
-    `${mem} MiB), booted by the bundled firmware`, firmware: true, disks, ramMiB: mem };
+    `${mem} MiB), booted by the bundled firmware${signedBy}`, firmware: true, disks,
+    ramMiB: mem };
 }

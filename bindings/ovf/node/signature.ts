@@ -9,19 +9,10 @@
  */
 import { X509Certificate, createPrivateKey, sign, verify } from 'node:crypto';
 import { OvfError } from '../errors.js';
+import type { SignatureReport } from '../signature-web.js';
 
-export interface SignatureReport {
-  algorithm: string;
-  subject: string;
-  issuer: string;
-  validFrom: string;
-  validTo: string;
-  /** Now is outside validFrom..validTo. */
-  expired: boolean;
-  selfSigned: boolean;
-  verified: boolean;
-  problem?: string;
-}
+export type { SignatureReport } from '../signature-web.js';
+export { describeSignature } from '../signature-web.js';
 
 const ALGS: Record<string, string> = { SHA1: 'sha1', SHA256: 'sha256', SHA512: 'sha512' };
 
@@ -77,13 +68,4 @@ export function signManifest(
     throw new OvfError('invalid', 'the private key does not belong to the certificate');
   const sig = sign('sha256', manifest, key).toString('hex');
   return `SHA256(${manifestName})= ${sig}\n${x509.toString().trim()}\n`;
-}
-
-/** One line for people: who signed, when valid, verified or not. */
-export function describeSignature(r: SignatureReport): string {
-  const validity = `valid ${r.validFrom} to ${r.validTo}${r.expired ? ', EXPIRED' : ''}`;
-  const who = r.selfSigned ? `${r.subject} (self-signed)` : `${r.subject}, issued by ${r.issuer}`;
-  return r.verified
-    ? `${r.algorithm} signature verified, signed by ${who}; ${validity}; chain of trust not checked`
-    : `signature NOT verified: ${r.problem}; certificate of ${who}; ${validity}`;
 }
