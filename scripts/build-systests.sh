@@ -93,6 +93,9 @@ svm_qemu() { # image, fixture file
 for image in *.bin elf/*.elf; do
   name=$(basename "${image%.*}")
   [ "$only" = "  " ] || case $only in *" $name "*) ;; *) continue ;; esac
+  # guestinfo: QEMU's vmport answers GETVERSION but has no RPC channel; its test
+  # (test/ovf/guestinfo.test.ts) compares the GETVERSION line with QEMU live.
+  [ "$name" = guestinfo ] && continue
   case " $SVM_GUESTS " in
     *" $name "*)
       case " $SVM_QEMU_FIRST " in

@@ -21,6 +21,8 @@ import {
   packageSignature,
   readOvfFile,
   type OvfDirCheck,
+  GUESTINFO_TRANSPORT,
+  type EnvironmentTransport,
 } from '../ovf/node/files.js';
 import { exportOva, exportVmConfig } from '../ovf/node/export.js';
 import type { DiskConfig, NicConfig, VmConfig } from '../config/types.js';
@@ -350,6 +352,11 @@ export function registerOvf(program: Command): void {
         'repeatable; the values reach the guest as an OVF environment (ovf-env.iso)',
       collect,
     )
+    .option(
+      '--transport <list>',
+      'how the OVF environment reaches the guest: iso, guestinfo or iso,guestinfo ' +
+        '(ovftool\'s ovf:transport "iso" / "com.vmware.guestInfo"; default: the descriptor\'s)',
+    )
     .option('--json', 'print the result as JSON')
     .action(
       async (
@@ -357,7 +364,7 @@ export function registerOvf(program: Command): void {
         dir: string,
         o: {
           vs?: string; configuration?: string; keepStreamVmdk?: boolean; json?: boolean;
-          property?: string[];
+          property?: string[]; transport?: string;
         },
         cmd: Command,
       ) => {
@@ -369,6 +376,7 @@ export function registerOvf(program: Command): void {
             configuration: o.configuration,
             keepStreamOptimized: o.keepStreamVmdk,
             properties: parseAssignments(o.property ?? []),
+            transport: o.transport === undefined ? undefined : parseTransport(o.transport),
             progress: meter?.update,
           });
         } finally {
@@ -474,4 +482,17 @@ export function registerOvf(program: Command): void {
       process.stdout.write(`wrote ${args[args.length - 1]}: ${result.files.join(', ')}\n`);
       setExitStatus(cmd, 0);
     });
+}
+
+/** `--transport iso,guestinfo` (ovftool's names `com.vmware.guestInfo` accepted too). */
+function parseTransport(v: string): EnvironmentTransport[] {
+  const out: EnvironmentTransport[] = [];
+  for (const t of v.split(/[\s,]+/).filter(Boolean)) {
+    const n = t === GUESTINFO_TRANSPORT ? 'guestinfo' : t;
+    if (n !== 'iso' && n !== 'guestinfo')
+      throw new UsageError(`--transport: "${t}" is not iso or guestinfo (${GUESTINFO_TRANSPORT})`);
+    if (!out.includes(n)) out.push(n);
+  }
+  if (!out.length) throw new UsageError('--transport: give iso, guestinfo or both');
+  return out;
 }

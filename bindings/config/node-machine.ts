@@ -74,6 +74,13 @@ export function prepareMachine(
       else if (s.backend !== 'stdio')
         unsupported.push(`COM1 backend "${s.backend}": the caller gives COM1's output`);
     }
+    if (vm.guestinfo) {
+      machine.guestinfo = {};
+      for (const [k, x] of Object.entries(vm.guestinfo))
+        machine.guestinfo[k] = typeof x === 'string' ? x : readFileSync(file(x.file), 'utf8');
+      if ((vm.virtualization?.mode ?? 'native') !== 'native')
+        unsupported.push('guestinfo: the backdoor port answers in mode "native" only');
+    }
     return { machine, unsupported, close: () => opened.forEach((d) => d.close()) };
   } catch (e) {
     opened.forEach((d) => d.close());

@@ -48,6 +48,14 @@ export interface VmConfig {
   description?: string;
   /** How the VM is virtualized (bindings/vmm); absent: mode "native". */
   virtualization?: VirtualizationConfig;
+  /**
+   * `guestinfo` variables the guest reads through VMware's backdoor port (0x5658, RPCI
+   * `info-get guestinfo.NAME`, as open-vm-tools' vmware-rpctool does), by NAME without
+   * the `guestinfo.` prefix: a string, or `{ "file": path }` for a file's text (import
+   * with `--transport guestinfo` gives `"ovfEnv": { "file": "ovf-env.xml" }`, the OVF
+   * environment's `com.vmware.guestInfo` transport). Absent: no backdoor port.
+   */
+  guestinfo?: Record<string, string | { file: string }>;
 }
 
 /**

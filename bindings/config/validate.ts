@@ -57,6 +57,7 @@ export function checkVmConfig(v: unknown): ConfigProblem[] {
     'serial',
     'description',
     'virtualization',
+    'guestinfo',
   ]);
   if (v.version !== VM_CONFIG_VERSION) bad('$.version', `must be ${VM_CONFIG_VERSION}`);
   if (typeof v.name !== 'string' || v.name.trim() === '')
@@ -161,6 +162,18 @@ export function checkVmConfig(v: unknown): ConfigProblem[] {
         const key = at[e.code] ?? (e.code === 'bad-flag' ? flag : undefined);
         bad(`$.virtualization${key ? '.' + key : ''}`, e.message);
       }
+    }
+  }
+
+  if (v.guestinfo !== undefined) {
+    if (!isObj(v.guestinfo)) bad('$.guestinfo', 'must be an object');
+    else for (const [k, x] of Object.entries(v.guestinfo)) {
+      const p = `$.guestinfo.${k}`;
+      if (!/^[A-Za-z0-9_.-]+$/.test(k)) bad(p, 'a name is letters, digits, "_", "." and "-"');
+      if (isObj(x)) {
+        keys(x, p, ['file']);
+        relPath(x.file, `${p}.file`);
+      } else if (typeof x !== 'string') bad(p, 'must be a string or { "file": path }');
     }
   }
 

@@ -18,6 +18,7 @@ import { Port61 } from '../devices/port61.js';
 import { Rtc } from '../devices/rtc.js';
 import { COM1, Uart16550 } from '../devices/uart16550.js';
 import { DebugCon, DebugExit, PostPort } from '../devices/debug-ports.js';
+import { VmwareBackdoor } from '../devices/vmware-backdoor.js';
 import { I8042 } from '../devices/i8042.js';
 import { VgaText, type Cursor } from '../devices/vga.js';
 import { attachChipset, type Chipset } from '../devices/pc-chipset.js';
@@ -66,6 +67,12 @@ export interface MachineConfig extends VmmOptions {
   /** Each port access as it completes, in order (the CLI's --io-log). A string I/O exit
    *  gives one call per element. Costs one test per exit when absent. */
   ioLog?: (access: IoAccess) => void;
+  // --- guestinfo (OVF environment transport com.vmware.guestInfo) ---
+  /** VMware's backdoor port (0x5658) with these `guestinfo` variables (name without the
+   *  `guestinfo.` prefix, e.g. `ovfEnv`), read by the guest as `vmware-rpctool "info-get
+   *  guestinfo.ovfEnv"` does (devices/vmware-backdoor.ts). Absent: the port is unclaimed,
+   *  so a guest does not see VMware. The registers are the core's (mode native). */
+  guestinfo?: Record<string, string>;
 }
 
 /** A POST code, with the port it was written to (0x80 or 0x190). */
@@ -96,6 +103,8 @@ const PAM0 = 0x59;
 const POST_CODES_KEPT = 256;
 
 export class Machine {
+  /** VMware's backdoor port, when the configuration gives `guestinfo`. */
+  readonly backdoor?: VmwareBackdoor;
   readonly clock: VirtualClock;
   readonly bus = new Bus();
   readonly pic = new PicPair();
@@ -170,6 +179,12 @@ export class Machine {
     this.bus.onMmioRegistered = (base, length) => this.core.addMmio(base, length);
     new DebugExit((status) => this.halt({ kind: 'exit', status })).attach(this.bus);
     new DebugCon(config.debugcon ?? (() => {})).attach(this.bus);
+    if (config.guestinfo) {
+      this.backdoor = new VmwareBackdoor(config.guestinfo);
+      this.backdoor.attach(this.bus, {
+        get: () => this.core.getRegs(), set: (r) => this.core.setRegs(r),
+      });
+    }
     this.pic.powerOn();
   }
 

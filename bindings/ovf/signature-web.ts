@@ -91,7 +91,8 @@ function text(b: Uint8Array, e: Der): string {
   const bytes = b.subarray(e.start, e.end);
   if (e.tag === 0x1e) {
     let s = '';
-    for (let i = 0; i + 1 < bytes.length; i += 2) s += String.fromCharCode((bytes[i] << 8) | bytes[i + 1]);
+    for (let i = 0; i + 1 < bytes.length; i += 2)
+      s += String.fromCharCode((bytes[i] << 8) | bytes[i + 1]);
     return s;
   }
   return new TextDecoder().decode(bytes);
@@ -124,7 +125,7 @@ function time(b: Uint8Array, e: Der): Date {
     Number(m[6])));
 }
 
-/** OpenSSL's ASN1_TIME_print form, which Node's validFrom/validTo give: `Jan  2 03:04:05 2026 GMT`. */
+/** OpenSSL's ASN1_TIME_print form (Node's validFrom/validTo): `Jan  2 03:04:05 2026 GMT`. */
 export function opensslTime(d: Date): string {
   const p2 = (n: number) => String(n).padStart(2, '0');
   return `${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ` +

@@ -320,12 +320,22 @@ export interface ImportedEnvironment {
   xml: string;
   /** `ovf-env.iso`, attached to the VM (DSP0243 11.2 "iso" transport), if it is. */
   iso?: string;
+  /** The guestinfo variable that carries it ("ovfEnv"), with the guestinfo transport. */
+  guestinfo?: string;
   properties: { key: string; value: string; assigned: boolean }[];
 }
 
 /** Names of the environment files an import writes beside vm.json. */
 export const ENVIRONMENT_XML = 'ovf-env.xml';
 export const ENVIRONMENT_ISO = 'ovf-env.iso';
+/** VMware's name of the guestinfo transport in ovf:transport (ovftool, vSphere). */
+export const GUESTINFO_TRANSPORT = 'com.vmware.guestInfo';
+/**
+ * How the OVF environment reaches the guest: `iso` (DSP0243 11.2, an ISO 9660 image) or
+ * `guestinfo` (VMware's `com.vmware.guestInfo`: the guestinfo.ovfEnv variable on the
+ * backdoor port, vm.json `guestinfo`).
+ */
+export type EnvironmentTransport = 'iso' | 'guestinfo';
 
 /**
  * Delivers the appliance's ProductSection property values to the guest (DSP0243 11):
@@ -338,6 +348,7 @@ export const ENVIRONMENT_ISO = 'ovf-env.iso';
  */
 async function writeEnvironment(
   dir: string, env: Envelope, mapped: ToConfigResult, assignments: Record<string, string>,
+  transport?: readonly EnvironmentTransport[],
 ): Promise<ImportedEnvironment | undefined> {
   const vs = virtualSystems(env.content).find((v) => v.id === mapped.virtualSystem);
   if (!vs) return undefined;
@@ -350,13 +361,33 @@ async function writeEnvironment(
     xml: ENVIRONMENT_XML,
     properties: values.map((v) => ({ key: v.key, value: v.value, assigned: v.assigned === true })),
   };
-  const wantsIso = transports(env, vs.id).includes('iso');
-  if (!wantsIso && Object.keys(assignments).length === 0) {
+  // DSP0243 11.2 ovf:transport: "iso", and VMware's "com.vmware.guestInfo" (ovftool).
+  const listed = transports(env, vs.id);
+  const chosen = transport ?? [
+    ...(listed.includes('iso') ? ['iso' as const] : []),
+    ...(listed.includes(GUESTINFO_TRANSPORT) ? ['guestinfo' as const] : []),
+  ];
+  if (chosen.includes('guestinfo')) {
+    mapped.config.guestinfo = { ...mapped.config.guestinfo, ovfEnv: { file: ENVIRONMENT_XML } };
+    out.guestinfo = 'ovfEnv';
     mapped.notes.push({
-      kind: 'adjusted', subject: 'OVF environment',
-      message: `the descriptor lists no "iso" transport (ovf:transport); ${ENVIRONMENT_XML} ` +
-        'is written beside vm.json but not attached',
+      kind: 'mapped', subject: 'OVF environment',
+      message: `${values.length} propert${values.length === 1 ? 'y' : 'ies'} as ` +
+        `guestinfo.ovfEnv (${ENVIRONMENT_XML}) on VMware's backdoor port, read in the guest ` +
+        'by `vmware-rpctool "info-get guestinfo.ovfEnv"` ("com.vmware.guestInfo" transport)',
     });
+  }
+  const wantsIso = chosen.includes('iso') ||
+    (transport === undefined && chosen.length === 0 && Object.keys(assignments).length > 0);
+  if (!wantsIso) {
+    if (chosen.length === 0) {
+      mapped.notes.push({
+        kind: 'adjusted', subject: 'OVF environment',
+        message: 'the descriptor lists no transport (ovf:transport "iso" or ' +
+          `"${GUESTINFO_TRANSPORT}"); ${ENVIRONMENT_XML} is written beside vm.json but not ` +
+          'attached (--transport iso|guestinfo attaches it)',
+      });
+    }
     return out;
   }
   const used = new Set(mapped.config.disks.map((d) =>
@@ -405,6 +436,11 @@ export interface ImportOptions extends ToConfigOptions {
   progress?: ProgressFn;
   /** ProductSection property values to set (`key` or `class.key.instance` to value). */
   properties?: Record<string, string>;
+  /**
+   * The OVF environment's transports (ovftool: the descriptor's ovf:transport); absent:
+   * those the descriptor lists, or `iso` when it lists none and values were given.
+   */
+  transport?: EnvironmentTransport[];
 }
 
 export async function importOva(
@@ -479,7 +515,8 @@ export async function importOva(
     });
     checkImageChains(tmp, mapped, ovaPath);
     await checkImportedDisks(tmp, mapped, pkg, opts.keepStreamOptimized === true, opts.progress);
-    const environment = await writeEnvironment(tmp, pkg.envelope, mapped, opts.properties ?? {});
+    const environment = await writeEnvironment(tmp, pkg.envelope, mapped, opts.properties ?? {},
+      opts.transport);
     validateVmConfig(mapped.config);
     await writeFile(
       join(tmp, IMPORTED_CONFIG_NAME),
