@@ -25,6 +25,9 @@ import {
   type EnvironmentTransport,
 } from '../ovf/node/files.js';
 import { exportOva, exportVmConfig } from '../ovf/node/export.js';
+import { convertAppliance } from '../ovf/node/convert.js';
+import type { OvfVersion } from '../ovf/convert.js';
+import type { DigestAlgorithm } from '../ovf/manifest.js';
 import type { DiskConfig, NicConfig, VmConfig } from '../config/types.js';
 import { VM_CONFIG_VERSION } from '../config/types.js';
 import { formatSize } from '../disk/size.js';
@@ -412,6 +415,48 @@ export function registerOvf(program: Command): void {
         setExitStatus(cmd, 0);
       },
     );
+
+  // --- ovf convert (issue 14): between forms and OVF versions, as ovftool SRC DST ---
+  ovf
+    .command('convert')
+    .description('Convert an appliance as ovftool does: OVF <-> OVA, a VMware .vmx (with its ' +
+      'disks) to OVF/OVA, OVF/OVA <-> a VM folder (vm.json), between OVF 0.9, 1.x and 2.x')
+    .argument('<source>', '.ova, .ovf, .vmx, vm.json or a VM folder')
+    .argument('<target>', '.ova, .ovf, or a new folder for a VM (vm.json and disks)')
+    .option('--ovf-version <v>', 'OVF version of the result: 0.9, 1 or 2 (default: the ' +
+      "source's; 1 for a .vmx or a VM folder)")
+    .option('--sha-algorithm <alg>', 'manifest digest: SHA1, SHA256 or SHA512 (default SHA256, ' +
+      "as ovftool's --shaAlgorithm)")
+    .option('--json', 'print the result as JSON')
+    .action(async (source: string, target: string,
+      o: { ovfVersion?: string; shaAlgorithm?: string; json?: boolean }, cmd: Command) => {
+      const v = o.ovfVersion === undefined ? undefined : o.ovfVersion.replace(/\.0$/, '');
+      if (v !== undefined && v !== '0.9' && v !== '1' && v !== '2')
+        throw new UsageError(`--ovf-version must be 0.9, 1 or 2, not "${o.ovfVersion}"`);
+      const alg = o.shaAlgorithm?.toUpperCase().replace('-', '');
+      if (alg !== undefined && alg !== 'SHA1' && alg !== 'SHA256' && alg !== 'SHA512')
+        throw new UsageError(
+          `--sha-algorithm must be SHA1, SHA256 or SHA512, not "${o.shaAlgorithm}"`);
+      const meter = terminalProgress(process.stderr);
+      let r;
+      try {
+        r = await convertAppliance(source, target, {
+          ovfVersion: v as OvfVersion | undefined, algorithm: alg as DigestAlgorithm | undefined,
+          progress: meter?.update,
+        });
+      } finally {
+        meter?.end();
+      }
+      if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+      else {
+        const version = r.ovfVersion === '0.9' ? '0.9' : r.ovfVersion + '.x';
+        const lines = [`converted ${r.from} ${source} -> ${r.to} ${target} (OVF ${version})`,
+          ...r.files.map((f) => `  ${f}`)];
+        for (const w of r.warnings) lines.push(`  warning: ${w}`);
+        process.stdout.write(lines.join('\n') + '\n');
+      }
+      setExitStatus(cmd, 0);
+    });
 
   ovf
     .command('export')

@@ -10,8 +10,9 @@
  * command in its low half (and a message type in its high half), DX with BDOOR_PORT, and
  * executes `in eax, dx`; the answer comes back in EAX, EBX, ECX, EDX, ESI and EDI.
  * - BDOOR_CMD_GETVERSION (10): EAX = version, EBX = BDOOR_MAGIC (what
- *   VmCheck_IsVirtualWorld checks before any RPC), ECX = the product type. QEMU's vmport answers 6 and 2
- *   (hw/i386/vmport.c defaults `vmware-vmx-version` 6, `vmware-vmx-type` 2), and so do we.
+ *   VmCheck_IsVirtualWorld checks before any RPC), ECX = the product type. QEMU's vmport
+ *   answers 6 and 2 (hw/i386/vmport.c defaults `vmware-vmx-version` 6, `vmware-vmx-type`
+ *   2), and so do we.
  * - BDOOR_CMD_MESSAGE (30), ECX high = message type (guest_msg_def.h MessageType):
  *   OPEN 0 (EBX = protocol | GUESTMSG_FLAG_COOKIE; answers the channel id in EDX high
  *   and a cookie in ESI/EDI), SENDSIZE 1 (EBX = size), SENDPAYLOAD 2 (EBX = 4 bytes),

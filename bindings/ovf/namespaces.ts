@@ -69,6 +69,6 @@ export function cimClass(uri: string | null | undefined): string | null {
 }
 
 /** The envelope namespace the writer uses for a family. */
-export function envelopeNamespace(family: '1' | '2'): string {
-  return family === '2' ? NS_OVF_2 : NS_OVF_1;
+export function envelopeNamespace(family: OvfFamily): string {
+  return family === '2' ? NS_OVF_2 : family === '0.9' ? NS_OVF_09 : NS_OVF_1;
 }

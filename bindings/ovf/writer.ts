@@ -1,6 +1,9 @@
 /**
  * The OVF descriptor writer: model in, OVF 1.x or 2.x XML text out (DSP0243 ANNEX B
- * schemas: element order Info first, then the section's own elements, then extensions).
+ * schemas: element order Info first, then the section's own elements, then extensions),
+ * or OVF 0.9 (VMware's 2007 schema: every section a `<Section xsi:type="ovf:X_Type">`,
+ * the content a `<Content xsi:type="ovf:VirtualSystem_Type">`, the CIM spelling
+ * `InstanceId`); convert.ts changes a model from one version to another first.
  * Everything the model kept unchanged (unknown sections, vendor elements and attributes)
  * is written back as it was read.
  */
@@ -18,15 +21,17 @@ import {
   NS_XML,
   NS_XSI,
   envelopeNamespace,
+  type OvfFamily,
 } from './namespaces.js';
 import type { XmlAttr, XmlElement } from './xml-tree.js';
 import { serializeXml } from './xml-write.js';
 
 export interface WriteOptions {
   /**
-   * Envelope family to write: '1' (DSP0243 1.x) or '2' (2.x). Default: the model's, or '1' for 0.9.
+   * Envelope family to write: '1' (DSP0243 1.x), '2' (2.x) or '0.9' (the pre-standard
+   * form). Default: the model's 1 or 2, or '1' for a 0.9 model (ovftool's default).
    */
-  family?: '1' | '2';
+  family?: OvfFamily;
 }
 
 /** Writes an envelope as OVF XML text. */
@@ -51,8 +56,14 @@ class TreeBuilder {
   readonly pretty = new WeakSet<XmlElement>();
   constructor(
     readonly ns: string,
-    readonly family: '1' | '2',
+    readonly family: OvfFamily,
   ) {}
+
+  /** The 0.9 form of a section or content element: `<Section xsi:type="ovf:X_Type">`. */
+  typed(element: 'Section' | 'Content', name: string, attrs: XmlAttr[]): [string, XmlAttr[]] {
+    if (this.family !== '0.9') return [name, attrs];
+    return [element, [{ ns: NS_XSI, name: 'type', value: `ovf:${name}_Type` }, ...attrs]];
+  }
 
   /** A writer-built element in the envelope namespace (or `ns`). */
   el(
@@ -98,7 +109,8 @@ class TreeBuilder {
     let version = env.version;
     // The version as written when the family is kept (oVirt writes its own, "4.4.0.0").
     if (version !== undefined && env.family !== this.family && !version.startsWith(this.family))
-      version = this.family === '2' ? '2.0' : '1.0';
+      version = this.family === '2' ? '2.0' : this.family === '0.9' ? '0.9' : '1.0';
+    if (version === undefined && this.family === '0.9') version = '0.9';
     const attrs: XmlAttr[] = [];
     if (version !== undefined) attrs.push({ ns: this.ns, name: 'version', value: version });
     if (env.lang !== undefined) attrs.push({ ns: NS_XML, name: 'lang', value: env.lang });
@@ -134,11 +146,9 @@ class TreeBuilder {
     if (c.kind === 'VirtualSystemCollection')
       children.push(...c.content.map((x) => this.content(x)));
     children.push(...(c.extra ?? []));
-    return this.el(
-      c.kind,
-      [{ ns: this.ns, name: 'id', value: c.id }, ...(c.extraAttrs ?? [])],
-      children,
-    );
+    const [name, attrs] = this.typed('Content', c.kind,
+      [{ ns: this.ns, name: 'id', value: c.id }, ...(c.extraAttrs ?? [])]);
+    return this.el(name, attrs, children);
   }
 
   /** A section element: own attributes, Info, body, then kept extensions. */
@@ -146,7 +156,8 @@ class TreeBuilder {
     const attrs = [...ownAttrs];
     if (s.required !== undefined) attrs.push({ ns: this.ns, name: 'required', value: s.required });
     attrs.push(...(s.extraAttrs ?? []));
-    return this.el(name, attrs, [...this.msg('Info', s.info), ...body, ...(s.extra ?? [])]);
+    const [element, all] = this.typed('Section', name, attrs);
+    return this.el(element, all, [...this.msg('Info', s.info), ...body, ...(s.extra ?? [])]);
   }
 
   section(s: Section): XmlElement {
@@ -296,7 +307,7 @@ class TreeBuilder {
 
   item(i: HardwareItem): XmlElement {
     // OVF 1.x has only Item (RASD); StorageItem/EthernetPortItem are 2.x (DSP0243 2.1 section 8.1).
-    const element = this.family === '1' ? 'Item' : i.element;
+    const element = this.family !== '2' ? 'Item' : i.element;
     const ns =
       element === 'StorageItem' ? NS_SASD : element === 'EthernetPortItem' ? NS_EPASD : NS_RASD;
     const attrs = [
@@ -307,8 +318,11 @@ class TreeBuilder {
   }
 
   cim(props: CimProperty[], ns: string): XmlElement[] {
+    // OVF 0.9 wrote the CIM property InstanceID as InstanceId (its schema's spelling).
+    const v09 = this.family === '0.9';
     return props.map((p) =>
-      p.xml ?? this.el(p.name, p.attrs ?? [], p.value === '' ? [] : [p.value],
+      p.xml ?? this.el(v09 && p.name === 'InstanceID' && p.ns === undefined ? 'InstanceId' : p.name,
+        p.attrs ?? [], p.value === '' ? [] : [p.value],
         (p.ns === undefined ? ns : p.ns) as string));
   }
 }

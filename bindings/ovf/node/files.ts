@@ -276,7 +276,7 @@ export async function inspectOvaFile(path: string): Promise<OvaReadResult> {
 }
 
 /** A sink that writes package files under `root`, refusing any path that would leave it. */
-function folderSink(root: string): OvaSink {
+export function folderSink(root: string): OvaSink {
   const rootAbs = resolve(root);
   return {
     async create(name) {
