@@ -307,8 +307,8 @@ export function vmxToEnvelope(
         ResourceSubType: scsiSub[c.virtualDev ?? 'lsilogic'] ?? c.virtualDev ?? 'lsilogic',
         ResourceType: String(ResourceType.ParallelScsiHba) });
     } else if (c.kind === 'ide') {
-      Object.assign(p, { Description: 'IDE Controller', ElementName: `VirtualIDEController ${c.bus}`,
-        ResourceType: String(ResourceType.IdeController) });
+      Object.assign(p, { Description: 'IDE Controller',
+        ElementName: `VirtualIDEController ${c.bus}`, ResourceType: String(ResourceType.IdeController) });
     } else if (c.kind === 'sata') {
       Object.assign(p, { Description: 'SATA Controller', ElementName: `SATA Controller ${c.bus}`,
         ResourceSubType: 'vmware.sata.ahci', ResourceType: '20' });
@@ -415,7 +415,8 @@ export function vmxToEnvelope(
       disks: diskList });
   if (networks.length)
     envSections.push({ kind: 'NetworkSection', info: { text: 'The list of logical networks' },
-      networks: networks.map((name) => ({ name, description: { text: `The ${name} network` } })) });
+      networks: networks.map((name) => ({ name,
+        description: { text: `The ${name} network` } })) });
   const envelope: Envelope = {
     family, version: family === '2' ? '2.0' : family === '0.9' ? '0.9' : '1.0',
     references, sections: envSections, content: vs,

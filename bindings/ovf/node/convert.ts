@@ -103,7 +103,10 @@ export async function convertAppliance(
     const empty = to === 'vm' && (await readdir(target).catch(() => ['x'])).length === 0;
     if (!empty) throw new OvfError('io', 'the target exists already', { file: dst });
   }
-  const work = join(dirname(target), `.${basename(target)}.convert-${randomBytes(6).toString('hex')}`);
+  // As ovftool, the target's folder is made when it is not there.
+  await mkdir(dirname(target), { recursive: true });
+  const work = join(dirname(target),
+    `.${basename(target)}.convert-${randomBytes(6).toString('hex')}`);
   await mkdir(work);
   try {
     const staged = await stage(from, src, work, basename(target, extname(target)), opts);
@@ -122,9 +125,9 @@ export async function convertAppliance(
       sources.push({ name: f.href, size, open: () => fileChunks(path) });
     }
     if (to === 'ova' || to === 'vm') {
-      const ova = to === 'ova' ? target : join(work, 'package.ova');
+      const ova = to === 'ova' ? target : join(work, `${base}.ova`);
       const tmp = to === 'ova' ? join(work, 'out.ova') : ova;
-      await writeStream(tmp, writeOva(`${to === 'ova' ? base : 'package'}.ovf`, xml, sources, {
+      await writeStream(tmp, writeOva(`${base}.ovf`, xml, sources, {
         algorithm: opts.algorithm ?? 'SHA256', hasher: nodeHasher, mtime: opts.mtime,
       }));
       if (to === 'ova') {
