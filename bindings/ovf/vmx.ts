@@ -308,7 +308,8 @@ export function vmxToEnvelope(
         ResourceType: String(ResourceType.ParallelScsiHba) });
     } else if (c.kind === 'ide') {
       Object.assign(p, { Description: 'IDE Controller',
-        ElementName: `VirtualIDEController ${c.bus}`, ResourceType: String(ResourceType.IdeController) });
+        ElementName: `VirtualIDEController ${c.bus}`,
+        ResourceType: String(ResourceType.IdeController) });
     } else if (c.kind === 'sata') {
       Object.assign(p, { Description: 'SATA Controller', ElementName: `SATA Controller ${c.bus}`,
         ResourceSubType: 'vmware.sata.ahci', ResourceType: '20' });
