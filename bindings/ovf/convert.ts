@@ -127,12 +127,16 @@ function downgradeHardware(
       if (p.ns !== undefined || RASD_PROPERTIES.includes(p.name)) kept.push(p);
       else
         warnings.push(`${where}: ${item.element} ${id}: property ${cls}:${p.name}="${p.value}" ` +
-          `has no CIM_ResourceAllocationSettingData equivalent in OVF ${to}; dropped`);
+          `has no CIM_ResourceAllocationSettingData equivalent in OVF ${label(to)}; dropped`);
     }
     item.props = kept;
+    warnings.push(`${where}: ${item.element} ${id} written as a RASD Item (OVF ${label(to)} ` +
+      'has only Item; its other properties are kept)');
     item.element = 'Item';
   }
 }
+
+const label = (v: OvfVersion) => (v === '0.9' ? '0.9' : `${v}.x`);
 
 function instanceId(item: HardwareItem): string {
   return item.props.find((p) => p.name === 'InstanceID' || p.name === 'InstanceId')?.value
