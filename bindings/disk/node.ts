@@ -57,15 +57,18 @@ function nodeZlibDeflate(): (data: Uint8Array, level: number) => Uint8Array {
 
 const zlibDeflate = nodeZlibDeflate();
 /**
- * Worker threads compress stream-optimized grains in parallel (node-deflate.ts): one per
- * CPU, at most 4; `WASMVISOR_DEFLATE_THREADS=N` sets the number (0: none, the main thread
- * compresses alone).
+ * Worker threads compress stream-optimized grains in parallel (node-deflate.ts) when
+ * `WASMVISOR_DEFLATE_THREADS` asks for them: N workers, or `auto` (one per CPU, at most 4).
+ * Off by default: each worker is a V8 isolate of about 8-10 MiB, and the conversion keeps
+ * within 64 MiB on one thread (grains that do not compress are stored, which took half
+ * of the CPU time away; README "Disk images", speed).
  */
 function poolWorkers(): number {
   const v = process.env.WASMVISOR_DEFLATE_THREADS;
-  if (v === undefined || v === '') return deflateWorkers();
+  if (v === undefined || v === '') return 0;
+  if (v === 'auto') return deflateWorkers();
   const n = Number(v);
-  return Number.isInteger(n) && n >= 0 ? Math.min(n, 16) : deflateWorkers();
+  return Number.isInteger(n) && n >= 0 ? Math.min(n, 16) : 0;
 }
 useCodec({
   zlibDeflate,

@@ -18,7 +18,7 @@ import { Port61 } from '../devices/port61.js';
 import { Rtc } from '../devices/rtc.js';
 import { COM1, Uart16550 } from '../devices/uart16550.js';
 import { DebugCon, DebugExit, PostPort } from '../devices/debug-ports.js';
-import { VmwareBackdoor } from '../devices/vmware-backdoor.js';
+import { VmwareBackdoor, type BackdoorCounters } from '../devices/vmware-backdoor.js';
 import { I8042 } from '../devices/i8042.js';
 import { VgaText, type Cursor } from '../devices/vga.js';
 import { attachChipset, type Chipset } from '../devices/pc-chipset.js';
@@ -94,6 +94,8 @@ export interface MachineStats {
   /** How the VM is virtualized, and in mode vtx or svm the VMM's counters. */
   mode: ResolvedVmmOptions['mode'];
   vmm?: VmmStats;
+  /** VMware's backdoor port (guestinfo): calls, RPC commands, requests refused. */
+  backdoor?: BackdoorCounters;
 }
 
 /** PAM0, the first of the i440FX's seven PAM registers (82441FX datasheet, 3.2.x). */
@@ -179,6 +181,7 @@ export class Machine {
     this.bus.onMmioRegistered = (base, length) => this.core.addMmio(base, length);
     new DebugExit((status) => this.halt({ kind: 'exit', status })).attach(this.bus);
     new DebugCon(config.debugcon ?? (() => {})).attach(this.bus);
+    // guestinfo transport: VMware's backdoor port, only when the configuration asks for it.
     if (config.guestinfo) {
       this.backdoor = new VmwareBackdoor(config.guestinfo);
       this.backdoor.attach(this.bus, {
@@ -344,6 +347,7 @@ export class Machine {
       bus: { ...this.bus.counters },
       mode: this.vmmOptions.mode,
       ...(vmm ? { vmm } : {}),
+      ...(this.backdoor ? { backdoor: { ...this.backdoor.counters } } : {}),
     };
   }
 }

@@ -64,6 +64,33 @@ describe('deflate worker pool', () => {
     expect(readFileSync(join(dir, 'p.vmdk')).length).toBeGreaterThan(0);
   });
 
+  it('a grain that does not compress is stored (zlib level 0): valid, and no longer', () => {
+    const one = convert(raw, false);
+    // Grain records follow the header's overhead (128 sectors): marker (LBA, size), then
+    // the zlib stream. RFC 1950 2.2: CMF 0x78; FLG's FLEVEL bits say 0 (0x01, stored or
+    // fastest) for the noise megabytes and 2 (0x9C, default) for the text.
+    const dv = new DataView(one.buffer, one.byteOffset);
+    const flg: Record<number, number> = {};
+    for (let off = 128 * 512; off < one.length - 512;) {
+      const lba = Number(dv.getBigUint64(off, true));
+      const size = dv.getUint32(off + 8, true);
+      const type = dv.getUint32(off + 12, true);
+      if (size === 0) {
+        if (type === 0) break; // end of stream
+        off += 512 * (1 + Number(dv.getBigUint64(off, true)));
+        continue;
+      }
+      expect(one[off + 12]).toBe(0x78);
+      flg[Math.floor(lba / 2048)] = one[off + 13];
+      off += Math.ceil((12 + size) / 512) * 512;
+    }
+    expect(flg[0]).toBe(0x01); // MiB 0: noise
+    expect(flg[1]).toBe(0x9c); // MiB 1: text
+    // A stored stream is the grain plus framing: 64 KiB + 2 block headers + zlib's 6 bytes.
+    const first = dv.getUint32(128 * 512 + 8, true);
+    expect(first).toBe(65536 + 2 * 5 + 6);
+  });
+
   it('a pool closed early stops its workers', () => {
     const p = nodeDeflatePool(65536, codec.zlibDeflate, 2)!;
     p.submit(0, new Uint8Array(65536), 6);

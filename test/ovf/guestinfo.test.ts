@@ -22,6 +22,8 @@ import { REPO, cli, tempDir, vmdk } from './helpers.js';
 const GUEST = join(REPO, 'guests/systests/guestinfo.bin');
 const CSR = join(REPO, 'test/fixtures/ovf/forms/csr-style.ovf');
 
+let lastStats: ReturnType<Machine['stats']> | undefined;
+
 async function runGuest(guestinfo?: Record<string, string>): Promise<string> {
   let out = '';
   const m = await Machine.create({
@@ -32,6 +34,7 @@ async function runGuest(guestinfo?: Record<string, string>): Promise<string> {
     const stop = m.run(10_000_000);
     if (stop.kind !== 'limit') break;
   }
+  lastStats = m.stats();
   return out;
 }
 
@@ -51,6 +54,9 @@ describe('guestinfo transport (VMware backdoor, RPCI)', () => {
       'rpc info-get guestinfo.notThere\n' +
       'reply 00000010 0 No value found\nend\n' +
       'DONE\n');
+    // --stats: one GETVERSION and two channels of 3 + payload + 3 calls; two RPCs.
+    expect(lastStats?.backdoor?.rpcs).toBe(2);
+    expect(lastStats?.backdoor?.refused).toBe(0);
   });
 
   it('without guestinfo the port is not there: the guest sees no VMware', async () => {

@@ -96,15 +96,16 @@ export class StreamOptimizedWriter {
     if (data.length !== this.grainBytes)
       throw new ImageError(`vmdk: a grain is ${this.grainBytes} bytes, not ${data.length}`);
     this.lastGrain = gi;
+    const level = this.level > 0 && incompressible(data) ? 0 : this.level;
     if (this.pool === undefined) this.pool = codec.deflatePool?.(this.grainBytes) ?? null;
     const pool = this.pool;
     if (!pool) {
-      this.record(gi, codec.zlibDeflate(data, this.level));
+      this.record(gi, codec.zlibDeflate(data, level));
       return;
     }
     // In flight: the grains of the slots from `next - inFlight` to `next`, oldest first.
     if (this.inFlight === pool.slots) this.takeOldest(pool);
-    pool.submit(this.nextSlot, data, this.level);
+    pool.submit(this.nextSlot, data, level);
     this.slotGrain[this.nextSlot] = gi;
     this.nextSlot = (this.nextSlot + 1) % pool.slots;
     this.inFlight++;
@@ -187,6 +188,26 @@ export class StreamOptimizedWriter {
     this.src.write(this.sector * C.SECTOR, b);
     this.sector += b.length / C.SECTOR;
   }
+}
+
+/** Bytes of a grain deflated to judge whether the rest is worth deflating. */
+export const PROBE_BYTES = 4096;
+/** A probe that does not shrink below this share of its size means "incompressible". */
+export const PROBE_RATIO = 0.97;
+
+/**
+ * Whether a grain is not worth deflating: its first PROBE_BYTES deflated at level 1 stay
+ * above PROBE_RATIO of their size (random or already-compressed data). Such a grain is
+ * written as a zlib stream of stored blocks (level 0, RFC 1951 3.2.4 "non-compressed
+ * blocks"), which every zlib reader inflates as it inflates any other: deflate at level 6
+ * would spend its time searching for matches and end up storing the bytes all the same
+ * (zlib falls back to stored blocks when they are smaller), so the stream is a few bytes
+ * shorter, not longer, for a twentieth of the CPU time. qemu-img deflates every grain at
+ * zlib's default level; its VMDK and ours differ in those bytes, not in what they hold.
+ */
+export function incompressible(data: Uint8Array): boolean {
+  if (data.length < PROBE_BYTES * 2) return false;
+  return codec.zlibDeflate(data.subarray(0, PROBE_BYTES), 1).length > PROBE_BYTES * PROBE_RATIO;
 }
 
 /** A metadata marker sector: val (sectors of metadata that follow), size 0, type. */
