@@ -10,6 +10,12 @@ import { MemorySource } from './disk/source.js';
 import type { BlockDevice } from './disk/types.js';
 
 export { openImageFile } from './disk/node.js';
+// Appliances on files: import, export and `ovf convert` (OVA, OVF, .vmx, VM folders).
+export { importOva, inspectOvaFile, type ImportOptions } from './ovf/node/files.js';
+export { exportOva, type ExportOptions } from './ovf/node/export.js';
+export {
+  convertAppliance, applianceForm, type ApplianceForm, type ConvertOptions, type ConvertResult,
+} from './ovf/node/convert.js';
 
 /** The bundled guest JeOS: its Multiboot kernel and its disk. */
 export interface BundledJeos {

@@ -74,3 +74,24 @@ export {
   type ParsedCertificate,
   type Subtle,
 } from './signature-web.js';
+export {
+  convertDescriptor,
+  RASD_PROPERTIES,
+  SECTIONS_2X_ONLY,
+  type OvfVersion,
+  type ConvertDescriptorResult,
+} from './convert.js';
+export {
+  parseVmx,
+  describeVmx,
+  vmxToEnvelope,
+  GUEST_OS,
+  STREAM_VMDK_FORMAT,
+  type VmxFile,
+  type VmxMachine,
+  type VmxDevice,
+  type VmxNic,
+  type VmxController,
+  type VmxPackagedDisk,
+  type VmxToOvfResult,
+} from './vmx.js';
