@@ -183,6 +183,37 @@ describe('.vmx files as VMware products write them', () => {
   it('a line that is not key = value is named', () => {
     expect(() => parseVmx('a = "1"\nnonsense\n')).toThrow(/line 2 is not key = "value"/);
   });
+
+  it('10,000 mutated .vmx files: a description or an OvfError, never anything else', () => {
+    const base = readFileSync(join(REPO, 'test/fixtures/ovf/vmx/fusion-in-the-wild-1.vmx'),
+      'utf8');
+    let x = 12345;
+    const rnd = (n: number) => {
+      x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+      return (x >>> 0) % n;
+    };
+    const pieces = ['"', '=', '\n', '|22', '|zz', ':', '.present = "TRUE"', 'scsi9:99',
+      'memsize = "-1"', 'numvcpus = "1e9"', 'ethernet0.present = "TRUE"', '\u0000', '#'];
+    let ok = 0, refused = 0;
+    for (let i = 0; i < 10_000; i++) {
+      let t = base;
+      for (let k = 0; k < 1 + rnd(4); k++) {
+        const at = rnd(t.length);
+        t = rnd(2) ? t.slice(0, at) + pieces[rnd(pieces.length)] + t.slice(at)
+          : t.slice(0, at) + t.slice(at + 1 + rnd(20));
+      }
+      try {
+        const m = describeVmx(parseVmx(t));
+        expect(m.memoryMiB).toBeGreaterThan(0);
+        ok++;
+      } catch (e) {
+        expect((e as Error).name, String(e)).toBe('OvfError');
+        refused++;
+      }
+    }
+    expect(ok).toBeGreaterThan(100);
+    expect(refused).toBeGreaterThan(100);
+  });
 });
 
 describe.skipIf(!hasQemuImg || !hasGnuTar)('ovf convert (CLI)', () => {
