@@ -10,7 +10,7 @@
  * 'VMXh', ECX 2), run live when qemu-system-i386 is here.
  */
 import { describe, expect, it } from 'vitest';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Machine } from '../../bindings/machine/machine.js';
@@ -102,6 +102,19 @@ describe('guestinfo transport (VMware backdoor, RPCI)', () => {
       const out = await runGuest(prepared.machine.guestinfo);
       expect(out).toContain(`\nreply ${hex8(new TextEncoder().encode('1 ' + xml).length)} ` +
         `${latin1('1 ' + xml)}\nend\n`);
+    });
+
+  it('a descriptor listing ovf:transport="com.vmware.guestInfo" gets it without --transport',
+    async () => {
+      const dir = tempDir();
+      writeFileSync(join(dir, 'r.ovf'), readFileSync(CSR, 'utf8')
+        .replace('ovf:transport="iso"', 'ovf:transport="com.vmware.guestInfo"'));
+      vmdk(join(dir, 'router.vmdk'));
+      const r = await cli('import', join(dir, 'r.ovf'), join(dir, 'vm'));
+      expect(r.status).toBe(0);
+      const cfg = JSON.parse(readFileSync(join(dir, 'vm', 'vm.json'), 'utf8'));
+      expect(cfg.guestinfo).toEqual({ ovfEnv: { file: 'ovf-env.xml' } });
+      expect(cfg.disks.some((d: { path?: string }) => d.path === 'ovf-env.iso')).toBe(false);
     });
 
   it('import --transport iso,guestinfo gives both; a bad name is refused', async () => {
