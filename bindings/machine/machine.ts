@@ -21,6 +21,9 @@ import { DebugCon, DebugExit, PostPort } from '../devices/debug-ports.js';
 import { I8042 } from '../devices/i8042.js';
 import { VgaText, type Cursor } from '../devices/vga.js';
 import { attachChipset, type Chipset } from '../devices/pc-chipset.js';
+import { LocalApic, type ApicStats } from '../devices/apic/local-apic.js';
+import { IoApic, type IoApicStats } from '../devices/apic/io-apic.js';
+import { writePlatformTables } from '../devices/apic/tables.js';
 import { planMultiboot, applyMultiboot, type MultibootModule } from '../boot/multiboot.js';
 import { planFirmware } from './firmware.js';
 import { VCpu, type VcpuHost, type IoAccess, type StopReason } from '../vmm/vcpu.js';
@@ -63,6 +66,10 @@ export interface MachineConfig extends VmmOptions {
   /** The CPU's optional features: `vmx` gives it VMX (Core.setVmx), `svm` AMD-V
    *  (Core.setSvm); a CPU is one vendor, never both. Off by default. */
   cpu?: { vmx?: boolean; svm?: boolean };
+  /** A local APIC at 0xFEE00000 and an 82093AA I/O APIC at 0xFEC00000 in front of the
+   *  8259 pair (virtual wire through LINT0), with MP and ACPI tables for a booted kernel
+   *  (default false: the 8259 pair alone, as before). */
+  apic?: boolean;
   /** Each port access as it completes, in order (the CLI's --io-log). A string I/O exit
    *  gives one call per element. Costs one test per exit when absent. */
   ioLog?: (access: IoAccess) => void;
@@ -87,7 +94,13 @@ export interface MachineStats {
   /** How the VM is virtualized, and in mode vtx or svm the VMM's counters. */
   mode: ResolvedVmmOptions['mode'];
   vmm?: VmmStats;
+  /** With `apic`: the local APIC's and the I/O APIC's counters. */
+  apic?: ApicStats & { ioapic: IoApicStats };
 }
+
+/** The core's CPUID.1 EAX and EDX with the APIC (assembly/cpu/system/cpuid.ts LEAF1_EAX,
+ *  LEAF1_EDX | FEAT_APIC), for the MP table's processor entry (MP 1.4, 4.3.1). */
+const CPU_IDENTITY = { signature: 0x680, features: 0xa93d | 0x200 };
 
 /** PAM0, the first of the i440FX's seven PAM registers (82441FX datasheet, 3.2.x). */
 const PAM0 = 0x59;
@@ -99,6 +112,9 @@ export class Machine {
   readonly clock: VirtualClock;
   readonly bus = new Bus();
   readonly pic = new PicPair();
+  /** The local APIC and the I/O APIC (config `apic`). */
+  readonly lapic?: LocalApic;
+  readonly ioapic?: IoApic;
   readonly pit: Pit;
   readonly rtc: Rtc;
   readonly uart: Uart16550;
@@ -170,6 +186,19 @@ export class Machine {
     this.bus.onMmioRegistered = (base, length) => this.core.addMmio(base, length);
     new DebugExit((status) => this.halt({ kind: 'exit', status })).attach(this.bus);
     new DebugCon(config.debugcon ?? (() => {})).attach(this.bus);
+    if (config.apic) {
+      const lapic = new LocalApic(this.clock, {
+        nmi: () => this.core.nmi(), pic: this.pic, eoiBroadcast: (v) => ioapic.eoi(v),
+      });
+      const ioapic = new IoApic(lapic);
+      // Each ISA IRQ reaches the I/O APIC pin of the same number, IRQ 0 pin 2 (the MADT's
+      // interrupt source override and the MP table's I/O interrupt entries say so).
+      this.pic.onIrq = (n, level) => ioapic.setPin(n === 0 ? 2 : n, level);
+      lapic.attach(this.bus);
+      ioapic.attach(this.bus);
+      this.lapic = lapic;
+      this.ioapic = ioapic;
+    }
     this.pic.powerOn();
   }
 
@@ -178,6 +207,7 @@ export class Machine {
     const vmm = resolveVmmOptions(config, !!(config.cpu?.vmx || config.cpu?.svm));
     const core = await createCore({ ramBytes: config.ramBytes, wasm: config.wasm });
     core.setStringIo(config.stringIo ?? true);
+    core.setApicPresent(config.apic ?? false);
     core.setVmx(config.cpu?.vmx ?? false);
     core.setSvm(config.cpu?.svm ?? false);
     const m = new Machine(core, config, vmm);
@@ -192,7 +222,7 @@ export class Machine {
     const m = this;
     return {
       get core() { return m.core; }, get clock() { return m.clock; },
-      get pic() { return m.pic; }, get bus() { return m.bus; },
+      get pic() { return m.lapic ?? m.pic; }, get bus() { return m.bus; },
       get inputOpen() { return m.inputOpen; }, ioLog: this.config.ioLog,
       feedInput: () => m.feedInput(), flush: () => m.chipset.flush(),
     };
@@ -217,6 +247,12 @@ export class Machine {
         ramBytes: config.ramBytes, cmdline: config.cmdline, modules: config.modules,
       });
       applyMultiboot(core, plan);
+      // As SeaBIOS leaves them for a kernel: the APIC enabled in virtual wire mode, the MP
+      // floating pointer and the ACPI RSDP in the BIOS area.
+      if (this.lapic) {
+        this.lapic.firmwareSetup();
+        writePlatformTables((a, d) => core.writePhys(a, d), { cpu: CPU_IDENTITY });
+      }
       // QEMU -kernel runs SeaBIOS before the kernel, and SeaBIOS programs the PM function
       // (PMBA 0x600, enabled): a kernel booted directly finds the machine in that state.
       this.chipset.pm.programAsSeaBios();
@@ -329,6 +365,9 @@ export class Machine {
       bus: { ...this.bus.counters },
       mode: this.vmmOptions.mode,
       ...(vmm ? { vmm } : {}),
+      ...(this.lapic && this.ioapic ? { apic: {
+        ...structuredClone(this.lapic.stats), ioapic: structuredClone(this.ioapic.stats),
+      } } : {}),
     };
   }
 }
