@@ -190,8 +190,11 @@ main:
     jb .wait2
     cli
     WR 0x380, 0
-    PUTS "periodic: ticks="
-    PHEX [ticks]
+    PUTS "periodic: at least three ticks="
+    xor ecx, ecx
+    cmp dword [ticks], 3
+    setae cl
+    PHEX8 ecx
     SHOW " current after stop", 0x390
     WR 0x320, 0x10050
 
