@@ -387,7 +387,9 @@ export class LocalApic {
       case APIC_TIMER_CURRENT: return this.currentCount();
       case APIC_TIMER_DIVIDE: return this.divide;
     }
-    if (off >= APIC_LVT_TIMER && off <= APIC_LVT_ERROR) return this.lvt[(off - APIC_LVT_TIMER) >> 4];
+    if (off >= APIC_LVT_TIMER && off <= APIC_LVT_ERROR) {
+      return this.lvt[(off - APIC_LVT_TIMER) >> 4];
+    }
     const i = (off >> 4) & 7;
     if (off >= APIC_ISR && off < APIC_TMR) return this.isr[i];
     if (off >= APIC_TMR && off < APIC_IRR) return this.tmr[i];
