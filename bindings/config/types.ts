@@ -48,6 +48,9 @@ export interface VmConfig {
   description?: string;
   /** How the VM is virtualized (bindings/vmm); absent: mode "native". */
   virtualization?: VirtualizationConfig;
+  /** A local APIC and an I/O APIC in front of the 8259 pair, with MP and ACPI tables for a
+   *  Multiboot kernel (Machine.create's `apic`); absent: false, the 8259 pair alone. */
+  apic?: boolean;
 }
 
 /**

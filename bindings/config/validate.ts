@@ -57,6 +57,7 @@ export function checkVmConfig(v: unknown): ConfigProblem[] {
     'serial',
     'description',
     'virtualization',
+    'apic',
   ]);
   if (v.version !== VM_CONFIG_VERSION) bad('$.version', `must be ${VM_CONFIG_VERSION}`);
   if (typeof v.name !== 'string' || v.name.trim() === '')
@@ -65,6 +66,7 @@ export function checkVmConfig(v: unknown): ConfigProblem[] {
   int(v.memoryMiB, '$.memoryMiB', MIN_MEMORY_MIB, MAX_MEMORY_MIB);
   if (v.description !== undefined && typeof v.description !== 'string')
     bad('$.description', 'must be a string');
+  if (v.apic !== undefined && typeof v.apic !== 'boolean') bad('$.apic', 'must be a boolean');
 
   const boot = v.boot;
   if (!isObj(boot)) bad('$.boot', 'must be an object');
