@@ -143,6 +143,7 @@ for image in *.bin elf/*.elf; do
   set --
   case $name in
     modules) set -- -append "one two=2" -initrd "modules/a.txt first module,modules/b.txt" ;;
+    apic-msi) set -- -device edu ;; # QEMU's MSI test device (test/system/guests.ts)
   esac
   shown=""
   for a in "$@"; do case $a in *" "*) shown="$shown \"$a\"" ;; *) shown="$shown $a" ;; esac; done

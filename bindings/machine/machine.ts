@@ -24,6 +24,8 @@ import { attachChipset, type Chipset } from '../devices/pc-chipset.js';
 import { LocalApic, type ApicStats } from '../devices/apic/local-apic.js';
 import { IoApic, type IoApicStats } from '../devices/apic/io-apic.js';
 import { writePlatformTables } from '../devices/apic/tables.js';
+import { EduDevice } from '../devices/pci/edu.js';
+import { apicMsiSink, type MsiRouteStats } from '../devices/pci/msi.js';
 import { planMultiboot, applyMultiboot, type MultibootModule } from '../boot/multiboot.js';
 import { planFirmware } from './firmware.js';
 import { VCpu, type VcpuHost, type IoAccess, type StopReason } from '../vmm/vcpu.js';
@@ -70,6 +72,8 @@ export interface MachineConfig extends VmmOptions {
    *  8259 pair (virtual wire through LINT0), with MP and ACPI tables for a booted kernel
    *  (default false: the 8259 pair alone, as before). */
   apic?: boolean;
+  /** QEMU's `edu` test device at 00:03.0 (`-device edu`): MSI through the local APIC. */
+  edu?: boolean;
   /** Each port access as it completes, in order (the CLI's --io-log). A string I/O exit
    *  gives one call per element. Costs one test per exit when absent. */
   ioLog?: (access: IoAccess) => void;
@@ -94,8 +98,9 @@ export interface MachineStats {
   /** How the VM is virtualized, and in mode vtx or svm the VMM's counters. */
   mode: ResolvedVmmOptions['mode'];
   vmm?: VmmStats;
-  /** With `apic`: the local APIC's and the I/O APIC's counters. */
-  apic?: ApicStats & { ioapic: IoApicStats };
+  /** With `apic`: the local APIC's and the I/O APIC's counters, and the MSI messages
+   *  devices sent (delivered to the APIC, or to another address: dropped). */
+  apic?: ApicStats & { ioapic: IoApicStats; msi: MsiRouteStats };
 }
 
 /** The core's CPUID.1 EAX and EDX with the APIC (assembly/cpu/system/cpuid.ts LEAF1_EAX,
@@ -115,6 +120,9 @@ export class Machine {
   /** The local APIC and the I/O APIC (config `apic`). */
   readonly lapic?: LocalApic;
   readonly ioapic?: IoApic;
+  /** QEMU's edu test device (config `edu`). */
+  readonly edu?: EduDevice;
+  private readonly msiStats: MsiRouteStats = { delivered: 0, notApic: 0 };
   readonly pit: Pit;
   readonly rtc: Rtc;
   readonly uart: Uart16550;
@@ -198,6 +206,13 @@ export class Machine {
       ioapic.attach(this.bus);
       this.lapic = lapic;
       this.ioapic = ioapic;
+    }
+    if (config.edu) {
+      const ms = this.msiStats;
+      const sink = this.lapic ? apicMsiSink(this.lapic, ms) : () => { ms.notApic++; };
+      this.edu = new EduDevice(sink);
+      this.chipset.pci.add(3, 0, this.edu.pci);
+      this.edu.pci.attachBars(this.bus);
     }
     this.pic.powerOn();
   }
@@ -367,6 +382,7 @@ export class Machine {
       ...(vmm ? { vmm } : {}),
       ...(this.lapic && this.ioapic ? { apic: {
         ...structuredClone(this.lapic.stats), ioapic: structuredClone(this.ioapic.stats),
+        msi: { ...this.msiStats },
       } } : {}),
     };
   }
