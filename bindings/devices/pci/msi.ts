@@ -8,7 +8,9 @@
  * mode 10:8, level 14, trigger mode 15).
  */
 import type { BusDevice } from '../bus.js';
-import { CMD_BUS_MASTER, PCI_CAP_PTR, PCI_COMMAND, PCI_STATUS, type PciFunction } from './pci-function.js';
+import {
+  CMD_BUS_MASTER, PCI_CAP_PTR, PCI_COMMAND, PCI_STATUS, type PciFunction,
+} from './pci-function.js';
 
 /** Capability IDs (PCI 3.0, appendix H). */
 export const CAP_ID_MSI = 0x05;
