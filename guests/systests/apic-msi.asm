@@ -5,7 +5,10 @@
 ; layout (64-bit address, one vector), the registers of BAR 0 (identification, liveness,
 ; factorial), an interrupt raised through MSI with the vector the guest chose, the
 ; factorial's completion interrupt, and no message while Bus Master Enable is clear
-; (6.2.2). Run with `-device edu` (QEMU) or `edu: true` (wasmvisor's Machine).
+; (6.2.2). Then, MSI off, the device's INTA# as a level interrupt: the PIIX3 routes its
+; PIRQ link to ISA IRQ 11 (82371SB 2.2.9; slot 3 INTA# is link C), which is I/O APIC pin
+; 11 (82093AA 3.2.4: level, remote IRR until the EOI; an EOI while the line is still
+; asserted delivers again). Run with `-device edu` (QEMU) or `edu: true` (wasmvisor).
 %include "lib.inc"
 
 APIC        equ 0xfee00000
@@ -205,7 +208,83 @@ main:
     PHEX [esi + 0x24]
     NL
     mov dword [esi + 0x64], 0xffffffff
+
+    ; INTA# through the I/O APIC, level-triggered: MSI off, bus master back on
+    mov ebx, [msi_cap]
+    CFGRD ebx
+    and eax, ~0x10000
+    mov edi, eax
+    CFGWR ebx, edi
+    CFGWR 0x04, 0x06
+    mov eax, 0x80000860                 ; 00:01.0 (PIIX3) PIRQRC[A:D] at 0x60
+    mov dx, 0xcf8
+    out dx, eax
+    mov eax, 0x0b0b0a0a                 ; links A, B -> IRQ 10; C, D -> IRQ 11 (as SeaBIOS)
+    mov dx, 0xcfc
+    out dx, eax
+    mov eax, 0x64
+    mov ebx, level_handler
+    mov ecx, SEL_CODE0
+    mov edx, 0x8e
+    call set_gate
+    mov dword [0xfec00000], 0x10 + 2 * 11 + 1
+    mov dword [0xfec00010], 0
+    mov dword [0xfec00000], 0x10 + 2 * 11
+    mov dword [0xfec00010], 0x8064      ; level, active high, fixed, vector 0x64
+    mov dword [irqs], 0
+    mov dword [eoi_early], 1            ; first: EOI before the device is acknowledged
+    sti
+    mov dword [esi + 0x60], 0x8
+    call wait_irq
+    mov ecx, 100000
+.spin2:
+    loop .spin2
+    cli
+    PUTS "intx level, eoi before ack: interrupts="
+    PHEX [irqs]
+    PUTS " remote irr in handler="
+    PHEX [rirr_seen]
+    NL
+    mov dword [irqs], 0
+    mov dword [eoi_early], 0
+    sti
+    mov dword [esi + 0x60], 0x8
+    call wait_irq
+    mov ecx, 100000
+.spin3:
+    loop .spin3
+    cli
+    PUTS "intx level, ack then eoi: interrupts="
+    PHEX [irqs]
+    mov dword [0xfec00000], 0x10 + 2 * 11
+    PUTS " entry after="
+    PHEX [0xfec00010]
+    NL
+    mov dword [0xfec00010], 0x18064
     ret
+
+; the level handler: the first interrupt with eoi_early EOIs while INTA# is still
+; asserted (the I/O APIC sends it again), then acknowledges the device
+level_handler:
+    pushad
+    inc dword [irqs]
+    mov dword [0xfec00000], 0x10 + 2 * 11
+    mov eax, [0xfec00010]
+    and eax, 0x4000
+    mov [rirr_seen], eax
+    mov esi, [bar0]
+    cmp dword [eoi_early], 0
+    je .ack_first
+    mov dword [eoi_early], 0
+    mov dword [APIC + 0xb0], 0          ; EOI: remote IRR clears, the line is still high
+    jmp .out
+.ack_first:
+    mov eax, [esi + 0x24]
+    mov [esi + 0x64], eax               ; INTA# deasserted
+    mov dword [APIC + 0xb0], 0
+.out:
+    popad
+    iretd
 
 ; wait_irq: spins until the handler ran (at most about 10^7 iterations)
 wait_irq:
@@ -236,5 +315,7 @@ bar0:        dd 0
 irqs:        dd 0
 isr_seen:    dd 0
 status_seen: dd 0
+rirr_seen:   dd 0
+eoi_early:   dd 0
 
 %include "end.inc"
