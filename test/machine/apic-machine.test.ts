@@ -9,6 +9,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Machine } from '../../bindings/machine/machine.js';
 import { checkVmConfig } from '../../bindings/config/validate.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { runCli, repoRoot } from '../helpers/cli.js';
 
 const root = join(__dirname, '..', '..');
 const kernel = readFileSync(join(root, 'guests/jeos/jeos.elf'));
@@ -43,6 +46,22 @@ describe('the machine with a local APIC and an I/O APIC', () => {
     expect(on.stats.bus.mmioReads).toBe(1000);
     const off = await jeos(false, cmd);
     expect(off.text).toMatch(/^wl irqmask-tpr skipped=no-apic$/m);
+  });
+
+  it('wasmvisor run --apic --edu prints apic-msi\'s QEMU lines; --stats has the counters', () => {
+    const text = readFileSync(join(repoRoot, 'guests/systests/expected/apic-msi.txt'), 'utf8');
+    const want = text.split('\n').filter((l) => l && !l.startsWith('#'));
+    const dir = mkdtempSync(join(tmpdir(), 'wv-apic-'));
+    const stats = join(dir, 'stats.json');
+    const r = runCli(['run', '--kernel', 'guests/systests/apic-msi.bin', '--apic', '--edu',
+      '--stats', stats]);
+    expect(r.stdout.split(/\r?\n/).filter(Boolean)).toEqual(want);
+    const s = JSON.parse(readFileSync(stats, 'utf8'));
+    expect(s.apic.accepted.msi).toBe(2); // the raise and the factorial's interrupt
+    expect(s.apic.msi).toEqual({ delivered: 2, notApic: 0 });
+    expect(s.apic.ioapic.perPin[11]).toBe(3); // INTA#: twice, then once (level)
+    expect(s.apic.eoiBroadcasts).toBe(3);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('vm.json: apic must be a boolean', () => {
