@@ -315,6 +315,27 @@ export class Machine {
   /** Ends the current run with `reason` (the first reason wins). */
   halt(reason: StopReason): void { this.cpu.halt(reason); }
 
+  /**
+   * The board's NMI (QEMU's `nmi` monitor command), between runs: gated by the NMI mask of
+   * port 0x70 bit 7 (IBM PC/AT), then on the CPU's LINT1 pin: through the local APIC's LVT
+   * LINT1 entry when the machine has one (masked there, nothing happens: SDM vol. 3A,
+   * 10.5.1; as QEMU's apic_deliver_nmi), straight to the NMI input when it has none.
+   * Returns whether the NMI reached the CPU; a halted CPU wakes for it.
+   */
+  nmi(): boolean {
+    if (this.rtc.nmiMasked) return false;
+    if (this.lapic) {
+      const before = this.lapic.stats.nmis;
+      this.lapic.lint(1, true);
+      if (this.lapic.stats.nmis === before) return false;
+      this.cpu.wake();
+      return true;
+    }
+    this.core.nmi();
+    this.cpu.wake();
+    return true;
+  }
+
   /** Bytes for COM1's receiver; they enter as the guest's FIFO has room. */
   input(bytes: ArrayLike<number>): void {
     for (let i = 0; i < bytes.length; i++) this.pendingInput.push(bytes[i] & 0xff);

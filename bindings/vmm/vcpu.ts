@@ -96,6 +96,9 @@ export class VCpu {
   /** The CPU is in the HLT state, waiting for an interrupt. */
   get isHalted(): boolean { return this.halted; }
 
+  /** An NMI left the HLT state (SDM vol. 3A, HLT: an NMI resumes it, whatever IF). */
+  wake(): void { this.halted = false; }
+
   /** Work done so far: instructions retired, plus budget spent on deliveries that retire none. */
   get workDone(): number { return this.work; }
 

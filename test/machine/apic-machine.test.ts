@@ -73,3 +73,46 @@ describe('the machine with a local APIC and an I/O APIC', () => {
     expect(checkVmConfig({ ...base, apic: 'yes' }).map((p) => p.path)).toEqual(['$.apic']);
   });
 });
+
+/** Real mode at F000:0000: IVT entry 2 -> handler (prints 'N', IRET); prints 'S', then
+ *  CLI; HLT; prints 'E' and exits through isa-debug-exit. */
+function nmiProgram(): number[] {
+  return [
+    0xfa, 0x31, 0xc0, 0x8e, 0xd8, 0x8e, 0xd0, 0xbc, 0x00, 0x70, // cli; ds = ss = 0; sp
+    0xc7, 0x06, 0x08, 0x00, 0x24, 0x00, // mov word [8], 0x24 (the handler)
+    0xc7, 0x06, 0x0a, 0x00, 0x00, 0xf0, // mov word [0xa], 0xf000
+    0xb0, 0x53, 0xe6, 0xe9, 0xf4, // 'S'; hlt (IF = 0)
+    0xb0, 0x45, 0xe6, 0xe9, 0xb0, 0x00, 0xe6, 0xf4, 0xf4, // 'E'; exit
+    0xb0, 0x4e, 0xe6, 0xe9, 0xcf, // handler at 0x24: 'N'; iret
+  ];
+}
+
+describe('the board NMI (Machine.nmi, QEMU\'s `nmi` command)', () => {
+  async function boot(apic: boolean) {
+    const { romFromBody } = await import('../devices/qemu-probe.js');
+    const out: number[] = [];
+    const m = await Machine.create({ ramBytes: 4 << 20, firmware: romFromBody(nmiProgram()),
+      apic, debugcon: (b) => out.push(b) });
+    return { m, out };
+  }
+  it('wakes a CPU halted with IF = 0 through its NMI pin (no APIC) and runs vector 2', async () => {
+    const { m, out } = await boot(false);
+    expect(m.run(1000).kind).toBe('halted');
+    expect(m.nmi()).toBe(true);
+    expect(m.run(1000)).toEqual({ kind: 'exit', status: 1 });
+    expect(String.fromCharCode(...out)).toBe('SNE');
+  });
+  it('stops at LINT1 masked after reset (SDM 10.4.7.1) and at the port 0x70 NMI mask', async () => {
+    const { m, out } = await boot(true);
+    m.run(1000);
+    expect(m.nmi()).toBe(false);
+    m.lapic!.writeRegister(0xf0, 0x1ff);
+    m.lapic!.writeRegister(0x360, 0x400); // LINT1: NMI (10.5.1)
+    m.rtc.nmiMasked = true;
+    expect(m.nmi()).toBe(false);
+    m.rtc.nmiMasked = false;
+    expect(m.nmi()).toBe(true);
+    expect(m.run(1000)).toEqual({ kind: 'exit', status: 1 });
+    expect(String.fromCharCode(...out)).toBe('SNE');
+  });
+});

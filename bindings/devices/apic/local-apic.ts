@@ -358,10 +358,11 @@ export class LocalApic {
 
   // ---- LINT pins ----
 
-  /** LINT1 (or LINT0) driven by the board: in NMI mode it raises the NMI input. */
+  /** LINT1 (or LINT0) driven by the board: in NMI mode it raises the NMI input. A masked
+   *  entry (every entry while software-disabled, 10.4.7.2) passes nothing (10.5.1). */
   lint(n: 0 | 1, level: boolean): void {
     const l = this.lvt[3 + n];
-    if (!level || l & LVT_MASKED || !this.softwareEnabled) return;
+    if (!level || l & LVT_MASKED) return;
     const mode = (l >> 8) & 7;
     if (mode === DM_NMI) this.raiseNmi();
     else if (mode === DM_FIXED) this.acceptFixed(l & 0xff, (l & LVT_LEVEL) !== 0, 'lvt');
