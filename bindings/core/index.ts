@@ -400,6 +400,7 @@ export class WasmCore implements Core {
   setStringIo(on: boolean): void { this.set32(L.S_STRIO, on ? 1 : 0); }
   setVmx(on: boolean): void { this.set32(L.S_VMX, on ? 1 : 0); }
   setApicPresent(on: boolean): void { this.x.setApicPresent?.(on ? 1 : 0); }
+  apicBase(): number { return this.get32(L.S_APIC_BASE); }
   setSvm(on: boolean, nrips = false): void {
     this.set32(L.S_SVM, on ? (nrips ? 3 : 1) : 0);
   }

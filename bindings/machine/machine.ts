@@ -197,6 +197,7 @@ export class Machine {
     if (config.apic) {
       const lapic = new LocalApic(this.clock, {
         nmi: () => this.core.nmi(), pic: this.pic, eoiBroadcast: (v) => ioapic.eoi(v),
+        apicBase: () => this.core.apicBase(),
       });
       const ioapic = new IoApic(lapic);
       // Each ISA IRQ reaches the I/O APIC pin of the same number, IRQ 0 pin 2 (the MADT's

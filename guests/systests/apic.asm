@@ -6,7 +6,8 @@
 ; priority class, ISR and PPR inside a handler, EOI, the timer in one-shot and periodic
 ; mode (only that it fires and counts down: no time is printed), an NMI through the ICR,
 ; the I/O APIC's ID, version and redirection table, and the PIT's IRQ 0 routed through
-; I/O APIC pin 2 (the ISA IRQ 0 -> GSI 2 override of QEMU's and wasmvisor's MADT).
+; I/O APIC pin 2 (the ISA IRQ 0 -> GSI 2 override of QEMU's and wasmvisor's MADT); last,
+; IA32_APIC_BASE's global disable (10.4.3), which lasts until reset.
 ; Runs on the PC (QEMU's `pc` machine, wasmvisor's Machine with apic on).
 %include "lib.inc"
 
@@ -264,6 +265,39 @@ main:
     PHEX [isr_seen]
     NL
     mov dword [IOAPIC + 0x10], 0x10061
+
+    ; IA32_APIC_BASE[11] clear: the APIC globally disabled (10.4.3): CPUID.1:EDX.APIC reads
+    ; 0, and setting the bit again does not bring it back before a reset; the register page
+    ; no longer answers (reads float)
+    WR 0x80, 0x20
+    mov ecx, 0x1b
+    rdmsr
+    and eax, ~0x800
+    wrmsr
+    rdmsr
+    PUTS "global disable: ia32_apic_base="
+    PHEX eax
+    mov eax, 1
+    cpuid
+    shr edx, 9
+    and edx, 1
+    PUTS " cpuid.1:edx.apic="
+    PHEX8 edx
+    NL
+    mov ecx, 0x1b
+    rdmsr
+    or eax, 0x800
+    wrmsr
+    rdmsr
+    PUTS "enabled again: ia32_apic_base="
+    PHEX eax
+    PUTS " svr="
+    PHEX [APIC + 0xf0]
+    PUTS " tpr="
+    PHEX [APIC + 0x80]
+    PUTS " lvt lint0="
+    PHEX [APIC + 0x350]
+    NL
     ret
 
 ; a handler for vectors 0x20-0xff: records the vector (from the ISR: the highest bit set),

@@ -214,6 +214,30 @@ describe('LINT0 and LINT1', () => {
   });
 });
 
+describe('IA32_APIC_BASE global disable (10.4.3)', () => {
+  it('the page floats, the 8259 and LINT1 reach the CPU directly', () => {
+    let base = 0xfee00900;
+    const a = new LocalApic(clock, { nmi: () => { nmis++; }, pic, apicBase: () => base });
+    const b = new Bus();
+    a.attach(b);
+    b.write('mmio', BASE + 0xf0, 4, 0x1ff);
+    base = 0xfee00100;
+    expect(b.read('mmio', BASE + 0xf0, 4)).toBe(0xffffffff);
+    b.write('mmio', BASE + 0x80, 4, 0x20); // dropped
+    a.lint(1, true);
+    expect(nmis).toBe(1);
+    pic.attach(b);
+    for (const [p, v] of [[0x20, 0x11], [0x21, 0x20], [0x21, 4], [0x21, 1], [0x21, 0xfe]]) {
+      b.write('pio', p, 1, v);
+    }
+    pic.line(0).set(true);
+    expect(a.intr).toBe(true);
+    expect(a.ack()).toBe(0x20);
+    base = 0xfee00900;
+    expect(a.tpr).toBe(0);
+  });
+});
+
 describe('I/O APIC (82093AA datasheet)', () => {
   beforeEach(() => { enable(); });
   it('IOAPICVER 0x00170011 (3.2.2), ID bits 27:24 (3.2.1), entries masked after reset', () => {

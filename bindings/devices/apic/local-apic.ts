@@ -118,6 +118,8 @@ export interface LocalApicHost {
   pic: { readonly intr: boolean; ack(): number };
   /** A level-triggered vector's EOI reaches the I/O APIC (10.8.5). */
   eoiBroadcast?(vector: number): void;
+  /** IA32_APIC_BASE (the core's MSR): bit 11 clear disables the APIC globally (10.4.3). */
+  apicBase?(): number;
 }
 
 export interface LocalApicState {
@@ -179,6 +181,15 @@ export class LocalApic {
 
   get softwareEnabled(): boolean { return (this.svr & SVR_ENABLE) !== 0; }
 
+  /**
+   * IA32_APIC_BASE[11] (10.4.3): clear, the processor is "functionally equivalent to an
+   * IA-32 processor without an on-chip APIC": the 8259's INTR and LINT1 reach the CPU
+   * directly, the register page no longer answers. It stays clear until reset (the core).
+   */
+  get globallyEnabled(): boolean {
+    return !this.host.apicBase || (this.host.apicBase() & 0x800) !== 0;
+  }
+
   /** Processor priority (10.8.3.1): TPR, or the class of the highest ISR vector above it. */
   get ppr(): number {
     const isrv = Math.max(highest(this.isr), 0);
@@ -187,7 +198,7 @@ export class LocalApic {
 
   /** The IRR vector the CPU would take now, or -1 (10.8.3.1: its class above PPR's). */
   private deliverable(): number {
-    if (!this.softwareEnabled) return -1;
+    if (!this.softwareEnabled || !this.globallyEnabled) return -1;
     const v = highest(this.irr);
     return v >= 0 && (v >> 4) > (this.ppr >> 4) ? v : -1;
   }
@@ -199,7 +210,7 @@ export class LocalApic {
    * (apic_accept_pic_intr); a firmware or kernel enabling the APIC sets LINT0 itself.
    */
   private picPasses(): boolean {
-    if (!this.softwareEnabled) return true;
+    if (!this.softwareEnabled || !this.globallyEnabled) return true;
     const l = this.lvt[3];
     return !(l & LVT_MASKED) && ((l >> 8) & 7) === DM_EXTINT;
   }
@@ -361,6 +372,7 @@ export class LocalApic {
   /** LINT1 (or LINT0) driven by the board: in NMI mode it raises the NMI input. A masked
    *  entry (every entry while software-disabled, 10.4.7.2) passes nothing (10.5.1). */
   lint(n: 0 | 1, level: boolean): void {
+    if (level && n === 1 && !this.globallyEnabled) { this.raiseNmi(); return; } // the NMI pin
     const l = this.lvt[3 + n];
     if (!level || l & LVT_MASKED) return;
     const mode = (l >> 8) & 7;
@@ -445,6 +457,8 @@ export class LocalApic {
 
   /** MMIO: aligned dwords only (10.4.1); other sizes read the bytes of the dword. */
   read(offset: number, size: 1 | 2 | 4): number {
+    // Globally disabled: nothing answers at the page (reads float, as Bochs 2.7 reads them).
+    if (!this.globallyEnabled) return size === 4 ? 0xffffffff : (1 << (8 * size)) - 1;
     const v = this.readRegister(offset & 0xff0);
     if (size !== 4 || offset & 3) this.stats.badAccesses++;
     if (offset & 0xc) return 0;
@@ -452,6 +466,7 @@ export class LocalApic {
   }
 
   write(offset: number, size: 1 | 2 | 4, value: number): void {
+    if (!this.globallyEnabled) return;
     if (size !== 4 || offset & 0xf) { this.stats.badAccesses++; return; }
     this.writeRegister(offset, value);
   }
