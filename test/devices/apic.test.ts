@@ -148,6 +148,13 @@ describe('ICR (10.6.1) and the error status register (10.5.3)', () => {
     wr(0x280, 0);
     expect(rd(0x280)).toBe(0);
   });
+  it('an error raises the error LVT\'s vector when unmasked (10.5.3)', () => {
+    wr(0x370, 0x3e);
+    wr(0x300, 0x40007); // fixed, vector 7: send illegal vector
+    expect(apic.ack()).toBe(0x3e);
+    wr(0x280, 0);
+    expect(rd(0x280)).toBe(0x20);
+  });
   it('delivery status reads idle (bit 12 clear): a message is accepted at once', () => {
     wr(0x300, 0x41050);
     expect(rd(0x300) & 0x1000).toBe(0);
