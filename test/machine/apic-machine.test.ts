@@ -64,6 +64,23 @@ describe('the machine with a local APIC and an I/O APIC', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('is deterministic: the apic guest (timer, IPIs, PIT via the I/O APIC) repeats exactly',
+    async () => {
+      const image = readFileSync(join(repoRoot, 'guests/systests/apic.bin'));
+      const once = async () => {
+        let text = '';
+        const m = await Machine.create({ ramBytes: 128 << 20, kernel: image, apic: true,
+          serialOut: (b) => { text += String.fromCharCode(b); } });
+        const stop = m.run(50_000_000);
+        const s = m.stats();
+        return { text, stop, instructions: s.instructions, ns: s.virtualNs, apic: s.apic };
+      };
+      const [a, b] = [await once(), await once()];
+      expect(a.stop).toEqual({ kind: 'exit', status: 1 });
+      expect(b).toEqual(a);
+      expect(a.apic!.timerTicks).toBeGreaterThanOrEqual(4);
+    });
+
   it('vm.json: apic must be a boolean', () => {
     const base = {
       version: 1, name: 'x', cpus: 1, memoryMiB: 16,
