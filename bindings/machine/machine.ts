@@ -191,7 +191,7 @@ export class Machine {
       if (o >= PAM0 && o <= PAM0 + 6) this.applyPam(o);
     };
     // PCI memory BARs the guest places exit to the bus.
-    this.bus.onMmioRegistered = (base, length) => this.core.addMmio(base, length);
+    this.bus.onMmioRegistered = (base, length) => this.exitOnMmio(base, length);
     new DebugExit((status) => this.halt({ kind: 'exit', status })).attach(this.bus);
     new DebugCon(config.debugcon ?? (() => {})).attach(this.bus);
     if (config.apic) {
@@ -249,6 +249,28 @@ export class Machine {
     this.cpu = new VCpu(this.vcpuHost(), ops);
     this.cpu.onInstruction = hook;
   }
+
+  /** Ranges the core exits on already (a BAR moved back and forth is added once). */
+  private readonly mmioRanges = new Set<string>();
+
+  /**
+   * Makes the core exit on a range the bus registered. The core's table is bounded: a guest
+   * that keeps moving a memory BAR to new places fills it, and the ranges after that stay
+   * without exits (their accesses reach RAM or float), counted; the host goes on.
+   */
+  private exitOnMmio(base: number, length: number): void {
+    const key = `${base}:${length}`;
+    if (this.mmioRanges.has(key)) return;
+    try {
+      this.core.addMmio(base, length);
+      this.mmioRanges.add(key);
+    } catch {
+      this.mmioTableFull++;
+    }
+  }
+
+  /** MMIO ranges the core's table had no room for (see exitOnMmio). */
+  mmioTableFull = 0;
 
   /** Puts the CPU at its start: the kernel's entry, or the firmware's reset vector. */
   private boot(): void {

@@ -133,3 +133,19 @@ describe('the board NMI (Machine.nmi, QEMU\'s `nmi` command)', () => {
     expect(String.fromCharCode(...out)).toBe('SNE');
   });
 });
+
+describe('a guest moving a memory BAR', () => {
+  it('never throws on the host, however often BAR 0 of the edu device moves', async () => {
+    const m = await Machine.create({ ramBytes: 4 << 20, kernel: readFileSync(join(repoRoot,
+      'guests/systests/hello.bin')), apic: true, edu: true });
+    const cfg = (off: number, v: number) => {
+      m.bus.write('pio', 0xcf8, 4, (0x80000000 | (3 << 11) | off) >>> 0);
+      m.bus.write('pio', 0xcfc, 4, v);
+    };
+    cfg(0x04, 0x2); // memory decoding on
+    for (let i = 0; i < 300; i++) cfg(0x10, (0xc0000000 + i * 0x100000) >>> 0);
+    expect(m.mmioTableFull).toBeGreaterThan(0);
+    cfg(0x10, 0xc0000000);
+    expect(m.bus.read('mmio', 0xc0000000, 4)).toBe(0x010000ed);
+  });
+});
