@@ -14,6 +14,7 @@ import { tlbFlushAll, tlbReset } from './mem/tlb';
 import { run as runLoop, enterState, leaveState } from './cpu/run';
 import { completeRead, logClear } from './cpu/iolog';
 import { msrRead, msrWrite, msrOk } from './cpu/system/msr';
+import { setApicPresent as cpuidSetApicPresent } from './cpu/system/cpuid';
 import { clearFault } from './cpu/fault';
 import { syncGuestMode } from './vmm/guest';
 import { tagDrop } from './mem/tags';
@@ -131,6 +132,8 @@ export function physHost(pa: u32): u32 {
   const k = classify(pa);
   return k == PAGE_RAM || k == PAGE_ROM ? classHost : 0;
 }
+/** The platform has a local APIC: CPUID.1:EDX.APIC follows IA32_APIC_BASE[11]. */
+export function setApicPresent(on: bool): void { cpuidSetApicPresent(on); }
 export function readMsr(index: u32): u64 { return msrRead(index); }
 export function writeMsr(index: u32, v: u64): bool { msrWrite(index, v); return msrOk; }
 export function lastMsrOk(): bool { return msrOk; }

@@ -10,6 +10,14 @@ export {
   Machine, type MachineConfig, type MachineStats, type StopReason, type IoAccess, type PostCode,
 } from './machine/machine.js';
 export type { Cursor as ScreenCursor } from './devices/vga.js';
+/** The interrupt controllers of `apic: true`, their counters, and MSI (issue 13). */
+export { LocalApic, type ApicStats, type LocalApicState } from './devices/apic/local-apic.js';
+export { IoApic, type IoApicStats, type IoApicState } from './devices/apic/io-apic.js';
+export { writePlatformTables, acpiTable, type TableOptions } from './devices/apic/tables.js';
+export {
+  MsiCapability, MsixCapability, apicMsiSink, type MsiSink, type MsiRouteStats,
+} from './devices/pci/msi.js';
+export { EduDevice } from './devices/pci/edu.js';
 /** The hypervisor: Hypervisor -> Vm -> VCpu, the modes (native, vtx, svm) and their options. */
 export { Hypervisor, type HypervisorRunOptions } from './vmm/hypervisor.js';
 export { Vm, type VmOptions } from './vmm/vm.js';

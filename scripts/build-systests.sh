@@ -146,6 +146,7 @@ for image in *.bin elf/*.elf; do
   set --
   case $name in
     modules) set -- -append "one two=2" -initrd "modules/a.txt first module,modules/b.txt" ;;
+    apic-msi) set -- -device edu ;; # QEMU's MSI test device (test/system/guests.ts)
   esac
   shown=""
   for a in "$@"; do case $a in *" "*) shown="$shown \"$a\"" ;; *) shown="$shown $a" ;; esac; done
@@ -158,7 +159,18 @@ for image in *.bin elf/*.elf; do
     echo "# reference: $version"
     echo "# command: qemu-system-i386 -accel tcg -display none -serial file:OUT -nic none -no-reboot -m 128 -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel $image$shown"
     echo "# exit status: $status (isa-debug-exit: (value << 1) | 1; 0: QEMU shut down, e.g. on a triple fault)"
-    cat "$out"
+    # apic, apic-tables: where QEMU departs from the specification (or its machine from
+    # wasmvisor's), the fixture holds the other line (expected/NAME.sdm)
+    if [ -f "expected/$name.sdm" ]; then
+      echo "# edited: lines listed in expected/$name.sdm hold the specification's (or wasmvisor's)"
+      awk 'FNR == NR { if (/^- /) b = substr($0, 3)
+                       else if (/^\+ /) { if (b in sdm) sdm[b] = sdm[b] "\n" substr($0, 3)
+                                           else sdm[b] = substr($0, 3) }
+                       next }
+           ($0 in sdm) { print sdm[$0]; next } { print }' "expected/$name.sdm" "$out"
+    else
+      cat "$out"
+    fi
   } > "expected/$name.txt"
   rm -f "$out"
   echo "recorded guests/systests/expected/$name.txt (exit $status)"

@@ -10,7 +10,7 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exportOva } from '../../bindings/ovf/node/files.js';
+import { exportOva } from '../../bindings/ovf/node/export.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const r = await exportOva(join(here, 'vm.json'), join(here, 'jeos.ova'), {

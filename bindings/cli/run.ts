@@ -38,6 +38,10 @@ export interface RunOptions {
   config?: string;
   /** false with --no-string-io. */
   stringIo?: boolean;
+  /** --apic: the local APIC and I/O APIC (and MP/ACPI tables for a kernel). */
+  apic?: boolean;
+  /** --edu: QEMU's edu test device (MSI). */
+  edu?: boolean;
   trace?: string;
   traceLimit?: string;
   ioLog?: string;
@@ -104,6 +108,9 @@ export function registerRun(program: Command): void {
     .option('--ips <n>', 'instructions per virtual second (the virtual clock rate)', '100000000')
     .option('--no-string-io',
       'one exit per element of REP INS/OUTS instead of one per page run (as KVM)')
+    .option('--apic', 'a local APIC and an I/O APIC in front of the 8259 pair, with MP and '
+      + 'ACPI tables for a --kernel (as QEMU\'s pc machine)')
+    .option('--edu', 'QEMU\'s edu test device at 00:03.0 (MSI with --apic), as -device edu')
     .option('--trace <file>', 'write a line per executed instruction (CS:EIP, registers) to a file')
     .option('--trace-limit <n>', `instructions --trace records (default ${DEFAULT_TRACE_LIMIT})`)
     .option('--io-log <file>', 'write each port access (direction, port, size, value) to a file')
@@ -333,6 +340,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       disks,
       instructionsPerSecond: ips,
       stringIo: opts.stringIo !== false,
+      apic: opts.apic || fromConfig?.apic || undefined,
+      edu: opts.edu,
       serialOut: (b) => out.byte(b),
       debugcon: opts.debugcon === undefined ? undefined
         : debugFd === undefined ? (b) => process.stderr.write(Uint8Array.of(b))

@@ -34,6 +34,7 @@ export function prepareMachine(
     const machine: MachineConfig = {
       ramBytes: vm.memoryMiB * 2 ** 20, serialOut: io.serialOut, ...vm.virtualization,
     };
+    if (vm.apic) machine.apic = true;
     if (vm.boot.firmware === 'multiboot') {
       machine.kernel = new Uint8Array(readFileSync(file(vm.boot.kernel)));
       if (vm.boot.cmdline !== undefined) machine.cmdline = vm.boot.cmdline;

@@ -56,6 +56,9 @@ export interface VmConfig {
    * environment's `com.vmware.guestInfo` transport). Absent: no backdoor port.
    */
   guestinfo?: Record<string, string | { file: string }>;
+  /** A local APIC and an I/O APIC in front of the 8259 pair, with MP and ACPI tables for a
+   *  Multiboot kernel (Machine.create's `apic`); absent: false, the 8259 pair alone. */
+  apic?: boolean;
 }
 
 /**

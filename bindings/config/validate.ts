@@ -58,6 +58,7 @@ export function checkVmConfig(v: unknown): ConfigProblem[] {
     'description',
     'virtualization',
     'guestinfo',
+    'apic',
   ]);
   if (v.version !== VM_CONFIG_VERSION) bad('$.version', `must be ${VM_CONFIG_VERSION}`);
   if (typeof v.name !== 'string' || v.name.trim() === '')
@@ -66,6 +67,7 @@ export function checkVmConfig(v: unknown): ConfigProblem[] {
   int(v.memoryMiB, '$.memoryMiB', MIN_MEMORY_MIB, MAX_MEMORY_MIB);
   if (v.description !== undefined && typeof v.description !== 'string')
     bad('$.description', 'must be a string');
+  if (v.apic !== undefined && typeof v.apic !== 'boolean') bad('$.apic', 'must be a boolean');
 
   const boot = v.boot;
   if (!isObj(boot)) bad('$.boot', 'must be an object');

@@ -33,6 +33,7 @@ interface CoreExports {
   addMmio(phys: number, len: number): number;
   ramBase(): number;
   readMsr(index: number): bigint;
+  setApicPresent?(on: number): void;
   writeMsr(index: number, v: bigint): number;
   lastMsrOk(): number;
   addVmmRam(bytes: number): number;
@@ -398,6 +399,8 @@ export class WasmCore implements Core {
   completeIo(value: number): void { this.x.completeIo(value >>> 0); }
   setStringIo(on: boolean): void { this.set32(L.S_STRIO, on ? 1 : 0); }
   setVmx(on: boolean): void { this.set32(L.S_VMX, on ? 1 : 0); }
+  setApicPresent(on: boolean): void { this.x.setApicPresent?.(on ? 1 : 0); }
+  apicBase(): number { return this.get32(L.S_APIC_BASE); }
   setSvm(on: boolean, nrips = false): void {
     this.set32(L.S_SVM, on ? (nrips ? 3 : 1) : 0);
   }

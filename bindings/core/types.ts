@@ -200,6 +200,11 @@ export interface Core {
   /** Lets REP INS/OUTS exit once per run of elements within a page instead of once per
    *  element (the `count` and `data` of an 'io' exit). Off by default. */
   setStringIo(on: boolean): void;
+  /** The platform has a local APIC (the machine's device model, or a test host's): CPUID.1:
+   *  EDX.APIC (bit 9) then follows IA32_APIC_BASE[11] (SDM vol. 3A, 10.4.3). Off by default. */
+  setApicPresent(on: boolean): void;
+  /** IA32_APIC_BASE's low 32 bits (the state block's copy: no MSR read, no allocation). */
+  apicBase(): number;
   /** Gives the CPU VMX (Intel SDM vol. 3C): CPUID.1:ECX.VMX, CR4.VMXE, IA32_FEATURE_CONTROL,
    *  the VMX capability MSRs and the VMX instructions of root operation. Off by default. */
   setVmx(on: boolean): void;

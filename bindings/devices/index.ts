@@ -29,3 +29,10 @@ export { IdeChannel, PRIMARY, SECONDARY } from './ide/ide-channel.js';
 export { AtaDevice, type AtaDeviceOptions } from './ide/ata-device.js';
 export { buildIdentify } from './ide/ata-identify.js';
 export { attachChipset, type Chipset, type ChipsetOptions } from './pc-chipset.js';
+export { LocalApic, type LocalApicHost, type ApicStats } from './apic/local-apic.js';
+export { IoApic, type IoApicStats } from './apic/io-apic.js';
+export {
+  writePlatformTables, mpConfigTable, mpFloatingPointer, madt, acpiTable, TABLES_BASE,
+} from './apic/tables.js';
+export { MsiCapability, MsixCapability, apicMsiSink, CAP_ID_MSI, CAP_ID_MSIX } from './pci/msi.js';
+export { EduDevice, EDU_VENDOR, EDU_DEVICE } from './pci/edu.js';

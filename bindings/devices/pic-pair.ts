@@ -48,7 +48,11 @@ export class PicPair {
     return this.lineObjs[n === 2 ? 9 : n];
   }
 
+  /** Told of every ISA line change (the I/O APIC sees the same lines: MP 1.4, 3.6.2). */
+  onIrq?: (irq: number, level: boolean) => void;
+
   private setIrq(n: number, level: boolean): void {
+    this.onIrq?.(n, level);
     if (n < 8) this.master.setLine(n, level); else this.slave.setLine(n - 8, level);
     this.update();
   }

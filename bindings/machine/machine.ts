@@ -22,6 +22,11 @@ import { VmwareBackdoor, type BackdoorCounters } from '../devices/vmware-backdoo
 import { I8042 } from '../devices/i8042.js';
 import { VgaText, type Cursor } from '../devices/vga.js';
 import { attachChipset, type Chipset } from '../devices/pc-chipset.js';
+import { LocalApic, type ApicStats } from '../devices/apic/local-apic.js';
+import { IoApic, type IoApicStats } from '../devices/apic/io-apic.js';
+import { writePlatformTables } from '../devices/apic/tables.js';
+import { EduDevice } from '../devices/pci/edu.js';
+import { apicMsiSink, type MsiRouteStats } from '../devices/pci/msi.js';
 import { planMultiboot, applyMultiboot, type MultibootModule } from '../boot/multiboot.js';
 import { planFirmware } from './firmware.js';
 import { VCpu, type VcpuHost, type IoAccess, type StopReason } from '../vmm/vcpu.js';
@@ -64,6 +69,12 @@ export interface MachineConfig extends VmmOptions {
   /** The CPU's optional features: `vmx` gives it VMX (Core.setVmx), `svm` AMD-V
    *  (Core.setSvm); a CPU is one vendor, never both. Off by default. */
   cpu?: { vmx?: boolean; svm?: boolean };
+  /** A local APIC at 0xFEE00000 and an 82093AA I/O APIC at 0xFEC00000 in front of the
+   *  8259 pair (virtual wire through LINT0), with MP and ACPI tables for a booted kernel
+   *  (default false: the 8259 pair alone, as before). */
+  apic?: boolean;
+  /** QEMU's `edu` test device at 00:03.0 (`-device edu`): MSI through the local APIC. */
+  edu?: boolean;
   /** Each port access as it completes, in order (the CLI's --io-log). A string I/O exit
    *  gives one call per element. Costs one test per exit when absent. */
   ioLog?: (access: IoAccess) => void;
@@ -96,7 +107,14 @@ export interface MachineStats {
   vmm?: VmmStats;
   /** VMware's backdoor port (guestinfo): calls, RPC commands, requests refused. */
   backdoor?: BackdoorCounters;
+  /** With `apic`: the local APIC's and the I/O APIC's counters, and the MSI messages
+   *  devices sent (delivered to the APIC, or to another address: dropped). */
+  apic?: ApicStats & { ioapic: IoApicStats; msi: MsiRouteStats };
 }
+
+/** The core's CPUID.1 EAX and EDX with the APIC (assembly/cpu/system/cpuid.ts LEAF1_EAX,
+ *  LEAF1_EDX | FEAT_APIC), for the MP table's processor entry (MP 1.4, 4.3.1). */
+const CPU_IDENTITY = { signature: 0x680, features: 0xa93d | 0x200 };
 
 /** PAM0, the first of the i440FX's seven PAM registers (82441FX datasheet, 3.2.x). */
 const PAM0 = 0x59;
@@ -110,6 +128,12 @@ export class Machine {
   readonly clock: VirtualClock;
   readonly bus = new Bus();
   readonly pic = new PicPair();
+  /** The local APIC and the I/O APIC (config `apic`). */
+  readonly lapic?: LocalApic;
+  readonly ioapic?: IoApic;
+  /** QEMU's edu test device (config `edu`). */
+  readonly edu?: EduDevice;
+  private readonly msiStats: MsiRouteStats = { delivered: 0, notApic: 0 };
   readonly pit: Pit;
   readonly rtc: Rtc;
   readonly uart: Uart16550;
@@ -178,7 +202,7 @@ export class Machine {
       if (o >= PAM0 && o <= PAM0 + 6) this.applyPam(o);
     };
     // PCI memory BARs the guest places exit to the bus.
-    this.bus.onMmioRegistered = (base, length) => this.core.addMmio(base, length);
+    this.bus.onMmioRegistered = (base, length) => this.exitOnMmio(base, length);
     new DebugExit((status) => this.halt({ kind: 'exit', status })).attach(this.bus);
     new DebugCon(config.debugcon ?? (() => {})).attach(this.bus);
     // guestinfo transport: VMware's backdoor port, only when the configuration asks for it.
@@ -188,6 +212,27 @@ export class Machine {
         get: () => this.core.getRegs(), set: (r) => this.core.setRegs(r),
       });
     }
+    if (config.apic) {
+      const lapic = new LocalApic(this.clock, {
+        nmi: () => this.core.nmi(), pic: this.pic, eoiBroadcast: (v) => ioapic.eoi(v),
+        apicBase: () => this.core.apicBase(),
+      });
+      const ioapic = new IoApic(lapic);
+      // Each ISA IRQ reaches the I/O APIC pin of the same number, IRQ 0 pin 2 (the MADT's
+      // interrupt source override and the MP table's I/O interrupt entries say so).
+      this.pic.onIrq = (n, level) => ioapic.setPin(n === 0 ? 2 : n, level);
+      lapic.attach(this.bus);
+      ioapic.attach(this.bus);
+      this.lapic = lapic;
+      this.ioapic = ioapic;
+    }
+    if (config.edu) {
+      const ms = this.msiStats;
+      const sink = this.lapic ? apicMsiSink(this.lapic, ms) : () => { ms.notApic++; };
+      this.edu = new EduDevice(sink);
+      this.chipset.pci.add(3, 0, this.edu.pci);
+      this.edu.pci.attachBars(this.bus);
+    }
     this.pic.powerOn();
   }
 
@@ -196,6 +241,7 @@ export class Machine {
     const vmm = resolveVmmOptions(config, !!(config.cpu?.vmx || config.cpu?.svm));
     const core = await createCore({ ramBytes: config.ramBytes, wasm: config.wasm });
     core.setStringIo(config.stringIo ?? true);
+    core.setApicPresent(config.apic ?? false);
     core.setVmx(config.cpu?.vmx ?? false);
     core.setSvm(config.cpu?.svm ?? false);
     const m = new Machine(core, config, vmm);
@@ -210,7 +256,7 @@ export class Machine {
     const m = this;
     return {
       get core() { return m.core; }, get clock() { return m.clock; },
-      get pic() { return m.pic; }, get bus() { return m.bus; },
+      get pic() { return m.lapic ?? m.pic; }, get bus() { return m.bus; },
       get inputOpen() { return m.inputOpen; }, ioLog: this.config.ioLog,
       feedInput: () => m.feedInput(), flush: () => m.chipset.flush(),
     };
@@ -221,6 +267,28 @@ export class Machine {
     this.cpu = new VCpu(this.vcpuHost(), ops);
     this.cpu.onInstruction = hook;
   }
+
+  /** Ranges the core exits on already (a BAR moved back and forth is added once). */
+  private readonly mmioRanges = new Set<string>();
+
+  /**
+   * Makes the core exit on a range the bus registered. The core's table is bounded: a guest
+   * that keeps moving a memory BAR to new places fills it, and the ranges after that stay
+   * without exits (their accesses reach RAM or float), counted; the host goes on.
+   */
+  private exitOnMmio(base: number, length: number): void {
+    const key = `${base}:${length}`;
+    if (this.mmioRanges.has(key)) return;
+    try {
+      this.core.addMmio(base, length);
+      this.mmioRanges.add(key);
+    } catch {
+      this.mmioTableFull++;
+    }
+  }
+
+  /** MMIO ranges the core's table had no room for (see exitOnMmio). */
+  mmioTableFull = 0;
 
   /** Puts the CPU at its start: the kernel's entry, or the firmware's reset vector. */
   private boot(): void {
@@ -235,6 +303,12 @@ export class Machine {
         ramBytes: config.ramBytes, cmdline: config.cmdline, modules: config.modules,
       });
       applyMultiboot(core, plan);
+      // As SeaBIOS leaves them for a kernel: the APIC enabled in virtual wire mode, the MP
+      // floating pointer and the ACPI RSDP in the BIOS area.
+      if (this.lapic) {
+        this.lapic.firmwareSetup();
+        writePlatformTables((a, d) => core.writePhys(a, d), { cpu: CPU_IDENTITY });
+      }
       // QEMU -kernel runs SeaBIOS before the kernel, and SeaBIOS programs the PM function
       // (PMBA 0x600, enabled): a kernel booted directly finds the machine in that state.
       this.chipset.pm.programAsSeaBios();
@@ -281,6 +355,27 @@ export class Machine {
 
   /** Ends the current run with `reason` (the first reason wins). */
   halt(reason: StopReason): void { this.cpu.halt(reason); }
+
+  /**
+   * The board's NMI (QEMU's `nmi` monitor command), between runs: gated by the NMI mask of
+   * port 0x70 bit 7 (IBM PC/AT), then on the CPU's LINT1 pin: through the local APIC's LVT
+   * LINT1 entry when the machine has one (masked there, nothing happens: SDM vol. 3A,
+   * 10.5.1; as QEMU's apic_deliver_nmi), straight to the NMI input when it has none.
+   * Returns whether the NMI reached the CPU; a halted CPU wakes for it.
+   */
+  nmi(): boolean {
+    if (this.rtc.nmiMasked) return false;
+    if (this.lapic) {
+      const before = this.lapic.stats.nmis;
+      this.lapic.lint(1, true);
+      if (this.lapic.stats.nmis === before) return false;
+      this.cpu.wake();
+      return true;
+    }
+    this.core.nmi();
+    this.cpu.wake();
+    return true;
+  }
 
   /** Bytes for COM1's receiver; they enter as the guest's FIFO has room. */
   input(bytes: ArrayLike<number>): void {
@@ -348,6 +443,10 @@ export class Machine {
       mode: this.vmmOptions.mode,
       ...(vmm ? { vmm } : {}),
       ...(this.backdoor ? { backdoor: { ...this.backdoor.counters } } : {}),
+      ...(this.lapic && this.ioapic ? { apic: {
+        ...structuredClone(this.lapic.stats), ioapic: structuredClone(this.ioapic.stats),
+        msi: { ...this.msiStats },
+      } } : {}),
     };
   }
 }

@@ -13,7 +13,15 @@
 import type { Core, Exit } from '../core/types.js';
 import type { Bus } from '../devices/bus.js';
 import type { VirtualClock } from '../devices/clock.js';
-import type { PicPair } from '../devices/pic-pair.js';
+
+/** The CPU's interrupt input: the 8259 pair's INTR, or the local APIC in front of it. */
+export interface InterruptInput {
+  readonly intr: boolean;
+  /** The INTA cycle: the vector. */
+  ack(): number;
+  /** True once after an NMI was raised by a device (it wakes a halted CPU). */
+  takeNmiWake?(): boolean;
+}
 import type { ModeOps, VmmStats } from './modes/ops.js';
 
 /** One port access: a byte, word or dword read or written. */
@@ -33,7 +41,7 @@ export type StopReason =
 export interface VcpuHost {
   readonly core: Core;
   readonly clock: VirtualClock;
-  readonly pic: PicPair;
+  readonly pic: InterruptInput;
   readonly bus: Bus;
   /** COM1 input may still arrive: a halted CPU waiting only for it is not the end. */
   readonly inputOpen: boolean;
@@ -87,6 +95,9 @@ export class VCpu {
 
   /** The CPU is in the HLT state, waiting for an interrupt. */
   get isHalted(): boolean { return this.halted; }
+
+  /** An NMI left the HLT state (SDM vol. 3A, HLT: an NMI resumes it, whatever IF). */
+  wake(): void { this.halted = false; }
 
   /** Work done so far: instructions retired, plus budget spent on deliveries that retire none. */
   get workDone(): number { return this.work; }
@@ -205,7 +216,7 @@ export class VCpu {
       return false;
     }
     for (let skipped = 0; ; skipped++) {
-      if (pic.intr) { this.halted = false; return true; }
+      if (pic.intr || pic.takeNmiWake?.()) { this.halted = false; return true; }
       const deadline = clock.nextDeadline();
       if (deadline < 0 || deadline > untilNs) {
         if (Number.isFinite(untilNs) && untilNs > clock.now) {

@@ -290,6 +290,19 @@ describe.skipIf(!hasTool('chromium'))('the web page in chromium', () => {
     expect((await consoleOf(2)).split(/\r?\n/).filter(Boolean)).toEqual(expected);
   });
 
+  it('boots a dropped kernel with a local APIC when its box is checked', async () => {
+    await vm(2).locator('select[name=mode]').selectOption('native');
+    await vm(2).locator('input[name=apic]').check();
+    await dropFile(2, 'apic.bin', readFileSync(join(REPO, 'guests/systests/apic.bin')));
+    await expect.poll(() => vm(2).locator('.status').first().innerText(), { timeout: 30_000 })
+      .toMatch(/exited with status 1/);
+    // QEMU's output with the SDM's lines where QEMU departs (guests/systests/expected/apic.sdm).
+    const expected = readFileSync(join(REPO, 'guests/systests/expected/apic.txt'), 'utf8')
+      .split('\n').filter((l) => l && !l.startsWith('#'));
+    expect((await consoleOf(2)).split(/\r?\n/).filter(Boolean)).toEqual(expected);
+    await vm(2).locator('input[name=apic]').uncheck();
+  });
+
   it('fits a phone\'s width, and leaves a screenshot', async () => {
     mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: join(SHOTS, 'page.png'), fullPage: true });

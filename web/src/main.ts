@@ -99,6 +99,7 @@ class VmPanel {
       value: '64' });
     const cmdline = el('input', { type: 'text', name: 'cmdline', value: 'shell=1',
       spellcheck: 'false' });
+    const apic = el('input', { type: 'checkbox', name: 'apic' });
     const echo = el('input', { type: 'checkbox', name: 'echo' });
     (echo as HTMLInputElement).checked = true;
     const modeHelp = el('p', { class: 'status', id: `vm${id}-modehelp` });
@@ -108,6 +109,7 @@ class VmPanel {
       el('label', {}, 'Cost profile', profile),
       el('label', {}, 'Memory (MiB)', ram),
       el('label', {}, 'Kernel command line', cmdline),
+      el('label', { class: 'check' }, apic, 'Local APIC and I/O APIC'),
       el('label', { class: 'check' }, echo, 'Echo what I type'));
     const fileInput = el('input', { type: 'file', name: 'file',
       'aria-label': `A kernel, disk image or OVA for VM ${id}` });
@@ -150,7 +152,7 @@ class VmPanel {
     this.root.append(head, options, modeHelp, drop, buttons, error, termBox, numbers, all,
       charts);
     container.append(this.root);
-    Object.assign(this.els, { status, mode, paging, switches, profile, ram, cmdline, echo,
+    Object.assign(this.els, { status, mode, paging, switches, profile, ram, cmdline, echo, apic,
       fileName, error, numbers, modeHelp, pause, resume, reset, boot, all, allTable });
     options.append(switches);
     this.refreshMode();
@@ -250,7 +252,8 @@ class VmPanel {
     const paging = (this.els.paging as HTMLSelectElement).value || undefined;
     const ram = Math.max(4, Math.min(1024, Number((this.els.ram as HTMLInputElement).value)
       || 64));
-    return { mode: this.mode.name, paging, switches, ramMiB: Math.round(ram / 4) * 4 };
+    const apic = (this.els.apic as HTMLInputElement).checked || undefined;
+    return { mode: this.mode.name, paging, switches, ramMiB: Math.round(ram / 4) * 4, apic };
   }
 
   private async takeFile(f: File): Promise<void> {

@@ -12,6 +12,8 @@ export interface BootRequest {
   paging?: string;
   switches?: Record<string, boolean>;
   ramMiB: number;
+  /** A local APIC and an I/O APIC in front of the 8259 pair (Machine.create's `apic`). */
+  apic?: boolean;
 }
 
 export type ToWorker =

@@ -168,6 +168,7 @@ async function boot(r: BootRequest): Promise<void> {
       firmware,
       disks: p.disks,
       serialOut,
+      apic: r.apic,
       ...opts,
     });
     if (gen !== generation) return;

@@ -3,8 +3,10 @@
 // leaf 1 says family 6, model 8, stepping 0 and sets exactly the features the core
 // implements (table 3-11): FPU (the x87, assembly/cpu/fpu), DE (CR4.DE, DR4/DR5 #UD), PSE
 // (4 MiB pages), TSC (RDTSC, CR4.TSD), MSR (RDMSR/WRMSR), CX8 (CMPXCHG8B), SEP
-// (SYSENTER/SYSEXIT), PGE (global pages), CMOV. Not set: VME (no virtual-8086 mode), APIC
-// (no local APIC yet), PAE, MTRR, MCE, PAT, MMX, FXSR, SSE.
+// (SYSENTER/SYSEXIT), PGE (global pages), CMOV; APIC (bit 9) when the platform has a local
+// APIC (setApicPresent: the machine's device model) and IA32_APIC_BASE[11] enables it (SDM
+// vol. 3A, 10.4.3: a globally disabled APIC clears CPUID.1:EDX.APIC). Not set: VME (no
+// virtual-8086 mode), PAE, MTRR, MCE, PAT, MMX, FXSR, SSE.
 // Leaf 1 EBX is 0 (no brand index, no CLFLUSH, no HTT); ECX has only VMX (bit 5), when the
 // host configured the CPU with it (assembly/cpu/system/vmx.ts); ECX bit 31, "hypervisor
 // present", is clear: bare metal.
@@ -18,6 +20,7 @@
 // CPUID.EAX is higher than the maximum input value ... the data for the highest basic
 // information leaf is returned"). The hypervisor layers claim 0x40000000 themselves.
 import { EAX, EBX, ECX, EDX, reg32, setReg32 } from '../state';
+import { STATE_BASE, S_APIC_BASE } from '../../generated/layout';
 import { vmxEnabled } from './vmx';
 import { svmEnabled, svmCpuidLeaf } from '../../svm/svm';
 import { guestMode } from '../../vmm/guest';
@@ -38,6 +41,13 @@ export const FEAT_PGE: u32 = 1 << 13;
 export const FEAT_CMOV: u32 = 1 << 15;
 export const LEAF1_EDX: u32 =
   FEAT_FPU | FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV;
+/** Leaf 1 EDX bit 9: APIC (table 3-11). */
+export const FEAT_APIC: u32 = 1 << 9;
+/** IA32_APIC_BASE bit 11: APIC global enable (SDM vol. 3A, 10.4.4, figure 10-5). */
+const APIC_GLOBAL_ENABLE: u32 = 1 << 11;
+/** The platform has a local APIC (the host's device model says so: setApicPresent). */
+export let apicPresent: bool = false;
+export function setApicPresent(on: bool): void { apicPresent = on; }
 /** Leaf 1 ECX bit 5: VMX (table 3-10). */
 export const FEAT_VMX: u32 = 1 << 5;
 /** Leaf 1 ECX bit 3: MONITOR/MWAIT (table 3-10). */
@@ -60,6 +70,9 @@ export function cpuid(): void {
   } else {
     a = LEAF1_EAX;
     d = LEAF1_EDX;
+    if (apicPresent && (load<u32>(STATE_BASE + S_APIC_BASE) & APIC_GLOBAL_ENABLE) != 0) {
+      d |= FEAT_APIC;
+    }
     // The VMX CPU model also has MONITOR/MWAIT (bit 3), as the Bochs model the VMX
     // references were recorded on (corei7_sandy_bridge_2600k).
     c = vmxEnabled() ? FEAT_VMX | FEAT_MONITOR : 0;

@@ -24,6 +24,7 @@ export const MSR_BIOS_SIGN_ID: u32 = 0x8b;
 /** IA32_APIC_BASE bits (SDM vol. 3A, 10.4.4, figure 10-5): BSP 8 (read-only), enable 11,
  *  base 31:12; with a 32-bit physical address width everything else is reserved. */
 const APIC_BASE_BSP: u64 = 0x100;
+const APIC_BASE_ENABLE: u64 = 0x800;
 const APIC_BASE_RESERVED: u64 = 0xffffffff000006ff;
 export const MSR_SYSENTER_CS: u32 = 0x174;
 export const MSR_SYSENTER_ESP: u32 = 0x175;
@@ -59,6 +60,10 @@ export function msrWrite(index: u32, v: u64): void {
     case MSR_APIC_BASE: {
       if ((v & APIC_BASE_RESERVED) != 0) break;
       const old = load<u64>(STATE_BASE + S_APIC_BASE);
+      // Once globally disabled, the APIC stays so until a reset (SDM vol. 3A, 10.4.3; QEMU
+      // and Bochs 2.7 likewise keep bit 11 clear).
+      const en: u64 = (old & APIC_BASE_ENABLE) != 0 ? APIC_BASE_ENABLE : 0;
+      v = (v & ~APIC_BASE_ENABLE) | (v & en);
       store<u64>(STATE_BASE + S_APIC_BASE, (v & ~APIC_BASE_BSP) | (old & APIC_BASE_BSP));
       return;
     }

@@ -3,13 +3,15 @@
  *   iters=N       every workload runs N iterations
  *   NAME=N        workload NAME runs N iterations (e.g. forkwait=100)
  *   only=a,b,...  run only the named workloads
- *   shell=1       after the workloads, read commands from the console */
+ *   shell=1       after the workloads, read commands from the console
+ *   tpr=1         irqmask is followed by its TPR variant (irqmask-tpr, tpr.c) */
 #include "workloads.h"
 #include "console.h"
 #include "../common/wl.h"
 
 static u32 iters[WL_COUNT];
 static int shell;
+static int tpr;
 
 static int parse_u32(const char *s, u32 len, u32 *out) {
   u32 v = 0;
@@ -59,6 +61,8 @@ void wl_configure(const char *cmdline) {
       else global = n;
     } else if (klen == 5 && strncmp(w, "shell", 5) == 0) {
       shell = vlen == 1 && v[0] == '1';
+    } else if (klen == 3 && strncmp(w, "tpr", 3) == 0) {
+      tpr = vlen == 1 && v[0] == '1';
     } else if ((id = find_wl(w, klen)) >= 0) {
       if (parse_u32(v, vlen, &n) < 0 || n == 0) kprintf("jeos warning bad iteration count\n");
       else named[id] = n;
@@ -74,3 +78,4 @@ void wl_configure(const char *cmdline) {
 
 u32 wl_configured_iters(u32 id) { return id < WL_COUNT ? iters[id] : 0; }
 int cmdline_shell(void) { return shell; }
+int cmdline_tpr(void) { return tpr; }

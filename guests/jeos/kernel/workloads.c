@@ -112,7 +112,9 @@ int kbench(u32 id, u32 iters) {
   if (iters == 0) return -1;
   switch (id) {
   case WL_IN: report(id, iters, " port=0x80", bench_in(iters)); return 0;
-  case WL_IRQMASK: report(id, iters, "", bench_irqmask(iters)); return 0;
+  case WL_IRQMASK:
+    report(id, iters, "", bench_irqmask(iters));
+    return cmdline_tpr() ? bench_tpr(iters) : 0;
   case WL_PTEMOD: {
     u64 c = bench_ptemod(iters);
     /* The rewritten entry must still map the page. */

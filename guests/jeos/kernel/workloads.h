@@ -7,6 +7,9 @@ void wl_configure(const char *cmdline);
 u32 wl_configured_iters(u32 id);
 /* shell=1 on the command line: init offers a command prompt on COM1 at the end. */
 int cmdline_shell(void);
+/* tpr=1 on the command line: irqmask is followed by its TPR variant (tpr.c). */
+int cmdline_tpr(void);
+int bench_tpr(u32 iters);
 /* Runs the kernel-side workload id (in, irqmask, ptemod, disk) and prints its line. */
 int kbench(u32 id, u32 iters);
 #endif

@@ -110,6 +110,13 @@ describe('MSRs', () => {
     expect(regs.eax >>> 0).toBe(0xfec00900);
   });
 
+  it('IA32_APIC_BASE: a cleared global enable stays clear until reset (SDM vol. 3A, 10.4.3)', async () => {
+    // wrmsr (bit 11 clear); or eax, 0x800; wrmsr; rdmsr; hlt
+    const code = [0x0f, 0x30, 0x0d, 0x00, 0x08, 0x00, 0x00, 0x0f, 0x30, 0x0f, 0x32, 0xf4];
+    const { regs } = await runSnippet(code, { ecx: 0x1b, eax: 0xfee00100, edx: 0 });
+    expect(regs.eax >>> 0).toBe(0xfee00100);
+  });
+
   it('IA32_TIME_STAMP_COUNTER (0x10): a write sets what RDTSC counts from', async () => {
     // wrmsr; rdtsc: 0f 30 / 0f 31 / f4
     const { regs } = await runSnippet([0x0f, 0x30, 0x0f, 0x31, 0xf4], { ecx: 0x10, eax: 0xfffffff0, edx: 7 });
