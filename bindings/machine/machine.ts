@@ -28,6 +28,7 @@ import { resolveVmmOptions, type VmmOptions, type ResolvedVmmOptions } from '../
 import { NativeOps } from '../vmm/modes/native.js';
 import type { ModeOps, VmmStats } from '../vmm/modes/ops.js';
 import { createHardwareOps } from '../vmm/modes/index.js';
+import { PvOps } from '../vmm/modes/pv.js';
 
 export type { IoAccess, StopReason } from '../vmm/vcpu.js';
 
@@ -182,9 +183,22 @@ export class Machine {
     core.setSvm(config.cpu?.svm ?? false);
     const m = new Machine(core, config, vmm);
     m.boot();
+    // pv: the domain builder loads the kernel and starts it in ring 1 under the VMM.
+    if (vmm.mode === 'pv') m.useMode(m.createPvOps(vmm));
     // vtx/svm: the VMM builds its VMCS or VMCB from the state the boot left.
-    if (vmm.mode !== 'native') m.useMode(createHardwareOps(core, vmm));
+    else if (vmm.mode !== 'native') m.useMode(createHardwareOps(core, vmm));
     return m;
+  }
+
+  /** Mode pv: the PV domain built from the kernel (its ELF notes name the PV entry). */
+  private createPvOps(vmm: ResolvedVmmOptions): PvOps {
+    const { config } = this;
+    if (!config.kernel) throw new RangeError('mode pv: give a PV kernel (an ELF with Xen notes)');
+    const out = config.serialOut ?? (() => {});
+    return new PvOps(this.core, {
+      bus: this.bus, kernel: config.kernel, cmdline: config.cmdline ?? '',
+      consoleOut: (b) => { for (const x of b) out(x); }, now: () => this.clock.now,
+    }, vmm);
   }
 
   /** The vCPU's view of this machine. */
@@ -212,7 +226,9 @@ export class Machine {
     if (config.firmware) {
       for (const r of planFirmware(config.firmware)) core.mapRom(r.address, r.data);
     }
-    if (config.kernel) {
+    if (config.kernel && this.vmmOptions.mode === 'pv') {
+      // The PV domain builder loads it (createPvOps).
+    } else if (config.kernel) {
       const plan = planMultiboot(config.kernel, {
         ramBytes: config.ramBytes, cmdline: config.cmdline, modules: config.modules,
       });
