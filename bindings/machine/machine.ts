@@ -198,6 +198,9 @@ export class Machine {
     return new PvOps(this.core, {
       bus: this.bus, kernel: config.kernel, cmdline: config.cmdline ?? '',
       consoleOut: (b) => { for (const x of b) out(x); }, now: () => this.clock.now,
+      onShutdown: (reason) => this.halt(reason === 'poweroff' ? { kind: 'poweroff' }
+        : reason === 'reboot' ? { kind: 'reset' }
+          : { kind: 'shutdown', why: `pv: SCHEDOP_shutdown ${reason}` }),
     }, vmm);
   }
 

@@ -28,6 +28,8 @@ export interface PvHost {
   consoleOut: (b: Uint8Array) => void;
   /** Virtual time (ns). */
   now: () => number;
+  /** SCHEDOP_shutdown: the machine stops (poweroff, reboot as a reset, crash...). */
+  onShutdown?: (reason: string) => void;
 }
 
 export class PvOps implements ModeOps {
@@ -84,6 +86,7 @@ export class PvOps implements ModeOps {
     for (;;) {
       if (this.crashed) return { reason: 'shutdown', why: `pv: domain crashed: ${this.crashed}` };
       if (this.domain.shutdown) {
+        this.host.onShutdown?.(this.domain.shutdown);
         return { reason: 'shutdown', why: `pv: SCHEDOP_shutdown ${this.domain.shutdown}` };
       }
       if (this.domain.blocked) return { reason: 'hlt' };
