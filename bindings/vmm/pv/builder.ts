@@ -141,7 +141,8 @@ export function buildPvDomain(core: Core, kernel: Uint8Array, cmdline: string,
   frames.newBaseptr(PV_DOMID, pd);
   frames.pin(PV_DOMID, pd, 3 /* T_L2 */);
 
-  const mem = new GuestMemory(core, () => core.getRegs().cr3);
+  // CR3 changes only through MMUEXT_NEW_BASEPTR: the frame table knows it.
+  const mem = new GuestMemory(core, () => (frames.baseptr.get(PV_DOMID) ?? 0) * 4096);
   const domain = new PvDomain(core, mem, frames, region, {
     domid: PV_DOMID, sharedInfo, grantFrames: grant.map((g) => g / 4096), consoleOut,
   }, now);
@@ -183,6 +184,10 @@ export function buildPvDomain(core: Core, kernel: Uint8Array, cmdline: string,
   core.writePhys(sharedInfo + X.VCPU_INFO.evtchn_upcall_mask, Uint8Array.of(1));
 
   region.enter(pd * 4096, img.entry, next * 4096, startInfo * 4096);
+  // The kernel stack for traps from ring 3 until stack_switch: the boot stack (Xen's
+  // builder starts kernel_ss:kernel_sp at FLAT_KERNEL_SS and the initial ESP).
+  domain.kernelSp = next * 4096;
+  region.setKernelStack(X.FLAT_RING1_SS, next * 4096);
   region.setVmmGate(X.HYPERCALL_VECTOR, 1);
   return { domain, region, frames, startInfo: startInfo * 4096, pageDirectory: pd * 4096 };
 }

@@ -171,9 +171,17 @@ export class PvDomain {
       return 0;
     }
     const entries: [number, TrapEntry][] = [];
+    let chunk = new Uint8Array(0), chunkAt = 0;
     for (let i = 0; i < 256; i++) {
-      const b = this.mem.read(ptr + i * X.TRAP_INFO_SIZE, X.TRAP_INFO_SIZE);
-      const dv = new DataView(b.buffer);
+      const at = (ptr + i * X.TRAP_INFO_SIZE) >>> 0;
+      if (at - chunkAt + X.TRAP_INFO_SIZE > chunk.length) {
+        // Read on to the end of the page (or the table's end) at once.
+        const n = Math.min((256 - i) * X.TRAP_INFO_SIZE, 4096 - (at & 0xfff));
+        chunk = this.mem.read(at, Math.max(n, X.TRAP_INFO_SIZE));
+        chunkAt = at;
+      }
+      const b = chunk.subarray(at - chunkAt, at - chunkAt + X.TRAP_INFO_SIZE);
+      const dv = new DataView(b.buffer, b.byteOffset, 8);
       const address = dv.getUint32(4, true);
       if (address === 0) break;
       const vector = b[0], flags = b[1];
