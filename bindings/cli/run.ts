@@ -41,7 +41,8 @@ export interface RunOptions {
   trace?: string;
   traceLimit?: string;
   ioLog?: string;
-  /** --mode native|vtx|svm|pv, --paging shadow|nested; false with --no-tags, --no-pwc, --no-ntlb. */
+  /** --mode native|vtx|svm|pv, --paging shadow|nested; false with --no-tags, --no-pwc,
+   *  --no-ntlb. */
   mode?: string;
   paging?: string;
   tags?: boolean;

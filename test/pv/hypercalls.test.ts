@@ -168,7 +168,8 @@ describe('traps, callbacks, stacks and descriptors', () => {
   });
   it('refuses handlers in the VMM\'s region, ring-0/3 selectors, the hypercall vector', () => {
     const before = idtGate(3);
-    expect(before[0] >>> 16).toBe(0xe008); // the VMM's stub    expect(trap(3, 3, FLAT_RING1_CS, 0xffc11000)).toBe(EPERM);
+    expect(before[0] >>> 16).toBe(0xe008); // the VMM's stub
+    expect(trap(3, 3, FLAT_RING1_CS, 0xffc11000)).toBe(EPERM);
     expect(trap(3, 3, FLAT_RING1_CS, 0xfc000000)).toBe(EPERM);
     // The VMM's own ring-0 code selector: RPL 0 is taken as 1 (Xen's fixup), and 0xe009 is
     // no ring-1 code selector of the guest.

@@ -61,7 +61,9 @@ export class PvOps implements ModeOps {
 
   // ---- the VMM stack frame (what the CPU pushed, plus the stub's error code) ----
 
-  private stackPa(esp: number): number { return this.built.region.stack + ((esp - STACK_VA) >>> 0); }
+  private stackPa(esp: number): number {
+    return this.built.region.stack + ((esp - STACK_VA) >>> 0);
+  }
   private frame(): { err: number; eip: number; cs: number; eflags: number; esp: number;
     ss: number; at: number } {
     const esp = this.core.getRegs().esp;

@@ -74,7 +74,8 @@ export function readPvElf(elf: Uint8Array): ElfImage {
     for (let i = 0; i < shnum; i++) {
       const o = shoff + i * shentsize;
       if (o + 40 > elf.length) break;
-      if (dv.getUint32(o + 4, true) === 7) notes(dv.getUint32(o + 16, true), dv.getUint32(o + 20, true));
+      if (dv.getUint32(o + 4, true) !== 7) continue; // SHT_NOTE
+      notes(dv.getUint32(o + 16, true), dv.getUint32(o + 20, true));
     }
   }
   if (img.entry < 0) {

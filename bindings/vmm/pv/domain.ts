@@ -171,7 +171,7 @@ export class PvDomain {
       return 0;
     }
     const entries: [number, TrapEntry][] = [];
-    let chunk = new Uint8Array(0), chunkAt = 0;
+    let chunk: Uint8Array = new Uint8Array(0), chunkAt = 0;
     for (let i = 0; i < 256; i++) {
       const at = (ptr + i * X.TRAP_INFO_SIZE) >>> 0;
       if (at - chunkAt + X.TRAP_INFO_SIZE > chunk.length) {

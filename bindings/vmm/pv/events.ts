@@ -51,7 +51,9 @@ export class EventTable {
     return false;
   }
   u8(off: number): number { return this.core.readPhys(this.sharedInfo + off, 1)[0]; }
-  setU8(off: number, v: number): void { this.core.writePhys(this.sharedInfo + off, Uint8Array.of(v)); }
+  setU8(off: number, v: number): void {
+    this.core.writePhys(this.sharedInfo + off, Uint8Array.of(v));
+  }
 
   get upcallPending(): boolean { return this.u8(VCPU_INFO.evtchn_upcall_pending) !== 0; }
   get upcallMask(): boolean { return this.u8(VCPU_INFO.evtchn_upcall_mask) !== 0; }

@@ -230,7 +230,9 @@ export class FrameTable {
     const refs = new Uint32Array(n), tcount = new Uint32Array(n);
     const rw = new Uint8Array(n);
     for (let f = 0; f < n; f++) {
-      if (this.typeCount[f] === 0 && this.type[f] !== T_NONE) bad.push(`frame ${f}: type without count`);
+      if (this.typeCount[f] === 0 && this.type[f] !== T_NONE) {
+        bad.push(`frame ${f}: type without count`);
+      }
       if (this.typeCount[f] === 0) continue;
       const t = this.type[f];
       if (t !== T_L1 && t !== T_L2) continue;
@@ -248,12 +250,16 @@ export class FrameTable {
         if (t === T_L2) tcount[m]++;
         else if (e & RW) { tcount[m]++; rw[m] = 1; }
       }
-      if (t === T_L2 && pg[1023] !== this.vmmPde >>> 0) bad.push(`L2 ${f}: slot 1023 not the VMM's`);
+      if (t === T_L2 && pg[1023] !== this.vmmPde >>> 0) {
+        bad.push(`L2 ${f}: slot 1023 not the VMM's`);
+      }
     }
     for (const b of this.baseptr.values()) tcount[b]++;
     for (let f = 0; f < n; f++) {
       if (this.pinned[f]) tcount[f]++;
-      if (refs[f] !== this.refCount[f]) bad.push(`frame ${f}: refs ${this.refCount[f]} != ${refs[f]}`);
+      if (refs[f] !== this.refCount[f]) {
+        bad.push(`frame ${f}: refs ${this.refCount[f]} != ${refs[f]}`);
+      }
       if (tcount[f] !== this.typeCount[f]) {
         bad.push(`frame ${f}: type count ${this.typeCount[f]} != ${tcount[f]}`);
       }
