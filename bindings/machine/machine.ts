@@ -197,6 +197,7 @@ export class Machine {
     const out = config.serialOut ?? (() => {});
     return new PvOps(this.core, {
       bus: this.bus, kernel: config.kernel, cmdline: config.cmdline ?? '',
+      disk: config.disks?.[0],
       consoleOut: (b) => { for (const x of b) out(x); }, now: () => this.clock.now,
       onShutdown: (reason) => this.halt(reason === 'poweroff' ? { kind: 'poweroff' }
         : reason === 'reboot' ? { kind: 'reset' }

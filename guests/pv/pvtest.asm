@@ -19,12 +19,14 @@ bits 32
 %define HC_multicall 13
 %define HC_update_va_mapping 14
 %define HC_console_io 18
+%define HC_grant_table_op 20
 %define HC_iret 23
 %define HC_mmuext_op 26
 %define HC_sched_op 29
 %define HC_event_channel_op 32
 %define SHINFO_VA 0x7000          ; an identity page the guest remaps to shared_info
 %define UVMF_INVLPG 2
+%define GNT_VA 0x8000             ; an identity page the guest remaps to its grant table
 
 section .note.Xen note alloc
 align 4
@@ -252,6 +254,103 @@ back_in_ring1:
         saypart "timer upcalls="
         call printhex
 
+        ; blkfront over Xen's blkif ring: a grant table, the ring granted as reference 0,
+        ; the buffer as reference 1, an interdomain channel to domain 0's port 1
+        mov dword [gsetup + 0], 0x7ff0  ; dom = DOMID_SELF
+        mov dword [gsetup + 4], 1       ; nr_frames
+        mov dword [gsetup + 12], gframes
+        mov ebx, 2                      ; GNTTABOP_setup_table
+        mov ecx, gsetup
+        mov edx, 1
+        hc HC_grant_table_op
+        call check0
+        mov ecx, [gframes]
+        shl ecx, 12
+        or ecx, 3
+        mov ebx, GNT_VA
+        xor edx, edx
+        mov esi, UVMF_INVLPG
+        hc HC_update_va_mapping
+        call check0
+        mov dword [ring + 4], 1         ; req_event
+        mov dword [ring + 12], 1        ; rsp_event
+        mov eax, ring
+        shr eax, 12
+        mov [GNT_VA + 4], eax           ; grant 0: the ring, writable, to domain 0
+        mov dword [GNT_VA + 0], 1       ; GTF_permit_access
+        mov eax, iobuf
+        shr eax, 12
+        mov [GNT_VA + 12], eax          ; grant 1: the buffer
+        mov dword [GNT_VA + 8], 1
+        mov dword [bind + 0], 0         ; remote_dom 0
+        mov dword [bind + 4], 1         ; remote_port 1
+        mov ebx, 0                      ; EVTCHNOP_bind_interdomain
+        mov ecx, bind
+        hc HC_event_channel_op
+        saypart "blkfront bind rc="
+        call printhex
+        mov eax, [bind + 8]
+        mov [blkport], eax
+        mov edi, iobuf
+        mov ecx, 128
+        mov eax, 0xb10c0000
+.fill:  mov [edi], eax
+        inc eax
+        add edi, 4
+        loop .fill
+        mov edi, ring + 64              ; request 0: write sector 2 from grant 1
+        mov dword [edi + 0], 0x00000101 ; BLKIF_OP_WRITE, 1 segment, handle 0
+        mov dword [edi + 4], 0x77       ; id
+        mov dword [edi + 8], 0
+        mov dword [edi + 12], 2         ; sector_number
+        mov dword [edi + 16], 0
+        mov dword [edi + 20], 1         ; seg[0].gref
+        mov dword [edi + 24], 0x0000    ; first_sect 0, last_sect 0
+        mov dword [ring + 0], 1         ; req_prod
+        call blk_notify
+        saypart "blkfront write id="
+        mov eax, [ring + 64]
+        call printhex
+        saypart "blkfront write status="
+        movsx eax, word [ring + 64 + 10]
+        call printhex
+        mov edi, iobuf
+        mov ecx, 1024
+        xor eax, eax
+        rep stosd
+        mov edi, ring + 64 + 108        ; request 1: read it back
+        mov dword [edi + 0], 0x00000100 ; BLKIF_OP_READ, 1 segment
+        mov dword [edi + 4], 0x78
+        mov dword [edi + 8], 0
+        mov dword [edi + 12], 2
+        mov dword [edi + 16], 0
+        mov dword [edi + 20], 1
+        mov dword [edi + 24], 0
+        mov edi, ring + 64 + 216        ; request 2: a grant reference never granted
+        mov dword [edi + 0], 0x00000100
+        mov dword [edi + 4], 0x79
+        mov dword [edi + 8], 0
+        mov dword [edi + 12], 2
+        mov dword [edi + 16], 0
+        mov dword [edi + 20], 9
+        mov dword [edi + 24], 0
+        mov dword [ring + 0], 3
+        call blk_notify
+        saypart "blkfront read status="
+        movsx eax, word [ring + 64 + 108 + 10]
+        call printhex
+        saypart "blkfront read data="
+        mov eax, [iobuf + 127 * 4]
+        call printhex
+        saypart "blkfront ungranted status="
+        movsx eax, word [ring + 64 + 216 + 10]
+        call printhex
+        mov dword [ring + 0], 200       ; a producer index that lies
+        call blk_notify
+        saypart "blkfront rsp_prod="
+        mov eax, [ring + 8]
+        call printhex
+
         ; console_io with an unknown command
         mov ebx, 7
         xor ecx, ecx
@@ -266,6 +365,11 @@ back_in_ring1:
         hlt
 
 ; ---- helpers ----
+blk_notify:
+        mov ebx, 4                      ; EVTCHNOP_send
+        mov ecx, blkport
+        hc HC_event_channel_op
+        ret
 ; print(buf, len) through console_io
 print:
         pushad
@@ -394,8 +498,13 @@ bind:   resd 3
 mmu:    resd 4
 mmuext: resd 3
 hexbuf: resb 12
+gsetup: resd 4
+gframes: resd 1
+blkport: resd 1
 alignb 4096
 scratch: resb 4096
+ring:   resb 4096
+iobuf:  resb 4096
 user_stack: resb 4096
 kstack: resb 8192
 kstack_top:

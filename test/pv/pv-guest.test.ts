@@ -1,7 +1,7 @@
 /**
  * guests/pv/pvtest.elf under `mode: 'pv'`: a 32-bit PV kernel written to Xen's public
  * headers runs in ring 1 and prints one line per observation. The expected values are
- * Xen's, from its public headers and the SDM: the start_info magic "xen-3.0-x86_32"
+ * Xen's (blkif.h: BLKIF_RSP_OKAY 0, BLKIF_RSP_ERROR -1, the id echoed), from its public headers and the SDM: the start_info magic "xen-3.0-x86_32"
  * (xen.h), error codes as errno.h numbers them (-EINVAL = 0xffffffea, -EPERM = 0xffffffff,
  * -EEXIST = 0xffffffef, -ENOSYS = 0xffffffda), a write to an unmapped page has error code 2
  * (SDM vol. 3A, 4.7: W/R set, P clear, U/S clear from ring 1) and CR2 = the address,
@@ -42,16 +42,33 @@ back in ring 1
 virq timer port=00000001
 bind again rc=ffffffef
 timer upcalls=00000003
+blkfront bind rc=00000000
+blkfront write id=00000077
+blkfront write status=00000000
+blkfront read status=00000000
+blkfront read data=b10c007f
+blkfront ungranted status=ffffffff
+blkfront rsp_prod=00000003
 console_io bad command rc=ffffffda
 pv done
 `;
 
+/** A disk in memory, for blkback. */
+function memoryDisk(bytes: Uint8Array) {
+  return {
+    size: bytes.length, readOnly: false,
+    read: (o: number, d: Uint8Array) => d.set(bytes.subarray(o, o + d.length)),
+    write: (o: number, src: Uint8Array) => bytes.set(src, o), flush() {}, close() {},
+  };
+}
+
 async function run(ramBytes = 32 << 20) {
   let out = '';
+  const disk = new Uint8Array(64 << 10);
   const m = await Machine.create({ ramBytes, mode: 'pv', kernel: KERNEL,
-    serialOut: (b) => { out += String.fromCharCode(b); } });
+    disks: [memoryDisk(disk)], serialOut: (b) => { out += String.fromCharCode(b); } });
   const stop = m.run(50_000_000);
-  return { out, stop, stats: m.stats() };
+  return { out, stop, stats: m.stats(), disk };
 }
 
 describe('a PV guest under mode pv', () => {
@@ -77,6 +94,21 @@ describe('a PV guest under mode pv', () => {
     expect(pv!.timerEvents).toBeGreaterThanOrEqual(3);
     expect(pv!.errors.EPERM).toBe(3);
     expect(pv!.mmuext.pin_l1_table).toBe(1);
+  });
+
+  it('blkback: the write reached the disk image through the granted buffer', async () => {
+    const { disk, stats } = await run();
+    const dv = new DataView(disk.buffer, 2 * 512, 512);
+    expect(dv.getUint32(0, true)).toBe(0xb10c0000);
+    expect(dv.getUint32(508, true)).toBe(0xb10c007f);
+    expect(disk.subarray(0, 1024).every((b) => b === 0)).toBe(true);
+    const pv = stats.vmm!.pv!;
+    expect(pv.ringRequests).toBe(3); // the lying producer index stopped the ring at 3
+    expect(pv.frontNotifications).toBe(3);
+    // rsp_event stayed 1: the first response batch notified, the second did not
+    // (ring.h RING_PUSH_RESPONSES_AND_CHECK_NOTIFY).
+    expect(pv.notificationsSent).toBe(1);
+    expect(pv.notificationsSuppressed).toBe(1);
   });
 
   it('runs the same in a smaller memory (the VMM frames move with the top of RAM)', async () => {

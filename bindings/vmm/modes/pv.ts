@@ -8,6 +8,8 @@
  */
 import type { Core, Exit } from '../../core/types.js';
 import type { Bus } from '../../devices/bus.js';
+import type { BlockDevice } from '../../disk/types.js';
+import { BlkBack } from '../pv/blkback.js';
 import { ERROR_CODE_VECTORS, Region, RETURN_STUB_VA, STACK_VA } from '../depriv/region.js';
 import { GuestFault } from '../depriv/guestmem.js';
 import type { ResolvedVmmOptions } from '../options.js';
@@ -30,6 +32,8 @@ export interface PvHost {
   now: () => number;
   /** SCHEDOP_shutdown: the machine stops (poweroff, reboot as a reset, crash...). */
   onShutdown?: (reason: string) => void;
+  /** The disk blkback serves to the guest's blkfront (the machine's first disk). */
+  disk?: BlockDevice;
 }
 
 export class PvOps implements ModeOps {
@@ -39,11 +43,14 @@ export class PvOps implements ModeOps {
   /** The CPU stands at the return stub with a guest frame on the VMM stack. */
   private atReturn = false;
   private crashed: string | undefined;
+  /** The management domain's block backend, when the machine has a disk. */
+  readonly blkback: BlkBack | undefined;
 
   constructor(private readonly core: Core, private readonly host: PvHost,
     _options?: ResolvedVmmOptions) {
     this.built = buildPvDomain(core, host.kernel, host.cmdline, host.consoleOut, host.now);
     this.domain = this.built.domain;
+    if (host.disk) this.blkback = new BlkBack(core, this.domain, host.disk);
     this.programPlatform();
   }
 
@@ -261,7 +268,10 @@ export class PvOps implements ModeOps {
 
   pvStats(): PvStats {
     const s = this.domain.stats;
-    return { ...s, eventsSent: this.domain.events.sent };
+    const b = this.blkback?.stats;
+    return { ...s, eventsSent: this.domain.events.sent, ringRequests: b?.requests ?? 0,
+      notificationsSent: b?.notificationsSent ?? 0,
+      notificationsSuppressed: b?.notificationsSuppressed ?? 0 };
   }
 
   stats(): VmmStats | undefined {

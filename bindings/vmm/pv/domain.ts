@@ -36,6 +36,10 @@ export interface PvStats {
   /** VIRQ_TIMER events. */
   timerEvents: number;
   grantOps: number;
+  /** Notifications a frontend sent its backend (EVTCHNOP_send on an interdomain port). */
+  frontNotifications: number;
+  /** Block requests the backend consumed, and its notifications to the frontend sent and
+   *  suppressed by the frontend's rsp_event (ring.h hold-off). */
   ringRequests: number;
   notificationsSent: number;
   notificationsSuppressed: number;
@@ -75,10 +79,12 @@ export class PvDomain {
   /** The frames registered by set_gdt (one page: entries 0-511). */
   gdtFrame: number | undefined;
   /** Interdomain ports whose other end is the management domain (a TypeScript backend). */
-  readonly dom0Ports = new Map<number, { onNotify: () => void }>();
+  readonly dom0Ports = new Map<number, { onNotify: () => void;
+    onBind?: (localPort: number) => void }>();
   readonly stats: PvStats = {
     hypercalls: {}, errors: {}, mmuUpdates: 0, mmuBatches: 0, mmuext: {}, vaMappings: 0,
-    traps: {}, eventsSent: 0, upcalls: 0, timerEvents: 0, grantOps: 0, ringRequests: 0,
+    traps: {}, eventsSent: 0, upcalls: 0, timerEvents: 0, grantOps: 0, frontNotifications: 0,
+    ringRequests: 0,
     notificationsSent: 0, notificationsSuppressed: 0,
   };
   private flushNeeded = false;
@@ -450,6 +456,7 @@ export class PvDomain {
         if (p < 0) return -X.ENOSPC;
         ev.ports[p] = { state: X.EVTCHNSTAT_interdomain, remoteDom: 0, peerPort: rport };
         this.mem.setU32(arg + 8, p);
+        back.onBind?.(p);
         return 0;
       }
       case E.send: {
@@ -457,8 +464,8 @@ export class PvDomain {
         if (!ev.valid(port)) return -X.EINVAL;
         const s = ev.ports[port];
         if (s.state === X.EVTCHNSTAT_interdomain && s.remoteDom === 0) {
+          this.stats.frontNotifications++;
           this.dom0Ports.get(s.peerPort!)?.onNotify();
-          this.stats.notificationsSent++;
           return 0;
         }
         if (s.state === X.EVTCHNSTAT_virq) return -X.EINVAL;
