@@ -71,6 +71,24 @@ pv_start:
         call print
         add esp, 8
         say " start"
+        ; Xen's CPUID through the forced emulation prefix (ud2a; "xen"; cpuid)
+        mov eax, 0x40000000
+        db 0x0f, 0x0b, "xen"
+        cpuid
+        mov [sig + 0], ebx
+        mov [sig + 4], ecx
+        mov [sig + 8], edx
+        mov byte [sig + 12], 10
+        saypart "cpuid 0x40000000 signature="
+        push 13
+        push sig
+        call print
+        add esp, 8
+        mov eax, 0x40000001
+        db 0x0f, 0x0b, "xen"
+        cpuid
+        saypart "cpuid 0x40000001 version="
+        call printhex
         ; kernel stack for traps from ring 3, trap table, callbacks
         mov ebx, FLAT_RING1_SS
         mov ecx, kstack_top
@@ -498,6 +516,7 @@ bind:   resd 3
 mmu:    resd 4
 mmuext: resd 3
 hexbuf: resb 12
+sig:    resb 16
 gsetup: resd 4
 gframes: resd 1
 blkport: resd 1

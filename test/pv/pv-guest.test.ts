@@ -6,7 +6,8 @@
  * -EEXIST = 0xffffffef, -ENOSYS = 0xffffffda), a write to an unmapped page has error code 2
  * (SDM vol. 3A, 4.7: W/R set, P clear, U/S clear from ring 1) and CR2 = the address,
  * int 0x80 reaches the ring-1 handler with CS = FLAT_RING1_CS 0xe019 (xen-x86_32.h)
- * and CLI in ring 3 is a #GP from CS 0xe02b (FLAT_RING3_CS).
+ * and CLI in ring 3 is a #GP from CS 0xe02b (FLAT_RING3_CS); CPUID 0x40000000 behind
+ * Xen's forced emulation prefix answers "XenVMMXenVMM" (arch-x86/cpuid.h).
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -18,6 +19,8 @@ const KERNEL = readFileSync(new URL('../../guests/pv/pvtest.elf', import.meta.ur
 const JEOS = readFileSync(new URL('../../guests/jeos/jeos.elf', import.meta.url));
 
 const EXPECTED = `xen-3.0-x86_32 start
+cpuid 0x40000000 signature=XenVMMXenVMM
+cpuid 0x40000001 version=00030000
 setup ok
 shared_info mapped rc=00000000
 page directory writable rc=ffffffea

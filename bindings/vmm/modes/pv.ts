@@ -130,6 +130,8 @@ export class PvOps implements ModeOps {
       this.core.setRegs({ eax: rc >>> 0 });
     } else if (v >= IRQ_BASE && v < IRQ_BASE + 16) {
       this.irq(v - IRQ_BASE);
+    } else if (v === 6 && this.forcedCpuid(f)) {
+      return;
     } else {
       d.stats.traps[String(v)] = (d.stats.traps[String(v)] ?? 0) + 1;
       if (v === 14) {
@@ -145,6 +147,32 @@ export class PvOps implements ModeOps {
       return;
     }
     this.leave(f);
+  }
+
+  /**
+   * Xen's forced emulation prefix (arch-x86/xen.h XEN_EMULATE_PREFIX: ud2a; .ascii "xen")
+   * before CPUID: a PV kernel's way to get the hypervisor's CPUID, since its own CPUID runs
+   * natively. Leaves 0x40000000-0x400000FF are Xen's (arch-x86/cpuid.h): the signature
+   * "XenVMMXenVMM", the version, one hypercall page; for other leaves the CPU's CPUID runs
+   * after the prefix. False when the #UD is not at such a prefix.
+   */
+  private forcedCpuid(f: ReturnType<PvOps['frame']>): boolean {
+    let code: Uint8Array;
+    try { code = this.domain.mem.read(f.eip, 7); } catch { return false; }
+    const prefix = [0x0f, 0x0b, 0x78, 0x65, 0x6e, 0x0f, 0xa2];
+    if (!prefix.every((b, i) => code[i] === b)) return false;
+    const d = this.domain;
+    d.stats.hypercalls.forced_cpuid = (d.stats.hypercalls.forced_cpuid ?? 0) + 1;
+    const leaf = this.core.getRegs().eax >>> 0;
+    let eip = f.eip + 5;
+    if (leaf >= X.XEN_CPUID_FIRST_LEAF && leaf <= X.XEN_CPUID_FIRST_LEAF + 0xff) {
+      const r = X.xenCpuid(leaf);
+      this.core.setRegs({ eax: r[0], ebx: r[1], ecx: r[2], edx: r[3] });
+      eip = f.eip + 7;
+    }
+    this.setFrame({ ...f, eip });
+    this.leave(this.frame());
+    return true;
   }
 
   /** Back to the guest through the return stub, after an upcall if one is due. */
@@ -216,7 +244,10 @@ export class PvOps implements ModeOps {
     if (toUser && (ss & 3) !== 3) ss = X.FLAT_RING3_SS;
     d.events.upcallMask = (eflags & 0x200) === 0;
     this.core.setRegs({ eax });
-    this.setFrame({ at: f.at, eip, cs, eflags: (eflags & ~0x3000) | 0x200, esp, ss });
+    // The CPU's IRET runs at CPL 0: the guest gets no IOPL, no nested-task return (NT),
+    // no virtual-8086 mode (VM), RF clear, and the real IF stays on (SDM vol. 3A, 2.3).
+    const safe = (eflags & ~(0x3000 | (1 << 14) | (1 << 16) | (1 << 17))) | 0x200;
+    this.setFrame({ at: f.at, eip, cs, eflags: safe, esp, ss });
     this.leave(this.frame());
   }
 

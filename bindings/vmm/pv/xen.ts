@@ -149,3 +149,20 @@ export const MULTICALL_ENTRY_SIZE = 32;
 // ---- ELF notes of a PV kernel (xen/include/public/elfnote.h) ----
 export const XEN_ELFNOTE_ENTRY = 1, XEN_ELFNOTE_HYPERCALL_PAGE = 2;
 export const XEN_ELFNOTE_GUEST_OS = 6, XEN_ELFNOTE_LOADER = 8;
+
+// ---- CPUID leaves of the hypervisor (arch-x86/cpuid.h) ----
+export const XEN_CPUID_FIRST_LEAF = 0x40000000;
+/** "XenVMMXenVMM" in EBX, ECX, EDX (XEN_CPUID_SIGNATURE_EBX/ECX/EDX). */
+export const XEN_CPUID_SIGNATURE = [0x566e6558, 0x65584d4d, 0x4d4d566e];
+/** The leaves this VMM answers: 0x40000000 (highest leaf, signature), 0x40000001 (version
+ *  major << 16 | minor: 3.0), 0x40000002 (hypercall pages: 1; their MSR base 0x40000000);
+ *  the rest of the range reads as zeros. */
+export function xenCpuid(leaf: number): [number, number, number, number] {
+  switch (leaf >>> 0) {
+    case 0x40000000: return [0x40000002, ...XEN_CPUID_SIGNATURE] as [number, number, number,
+      number];
+    case 0x40000001: return [3 << 16, 0, 0, 0];
+    case 0x40000002: return [1, 0x40000000, 0, 0];
+    default: return [0, 0, 0, 0];
+  }
+}
