@@ -59,6 +59,16 @@ describe('mmu_update', () => {
     refused(EPERM, () => mmu(pteOf(0x400000), vmm * 4096 | 1));
     refused(EPERM, () => mmu(h.region.idt, 0)); // an entry in the VMM's frame
   });
+  it('refuses a frame another domain owns (-EPERM), in a PTE, a PDE or a pin', () => {
+    const other = 0x2f0;
+    h.frames.owner[other] = 2; // as if the frame had been given to domain 2
+    // (its identity mapping in domain 1's tables was built before: drop it first)
+    expect(mmu(pteOf(other * 4096), 0)).toBe(0);
+    refused(EPERM, () => mmu(pteOf(0x400000), other * 4096 | 1));
+    refused(EPERM, () => mmu(h.pageDirectory + 100 * 4, other * 4096 | 1));
+    refused(EPERM, () => ext(MMUEXT.PIN_L1_TABLE, other));
+    refused(EPERM, () => mmu(other * 4096, 0)); // an update inside its frame
+  });
   it('refuses to make a page table writable (-EINVAL)', () => {
     refused(EINVAL, () => mmu(pteOf(h.pageDirectory), h.pageDirectory | 3));
     refused(EINVAL, () => mmu(pteOf(pt0 * 4096), pt0 * 4096 | 3));

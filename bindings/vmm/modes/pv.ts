@@ -6,7 +6,7 @@
  * registered, as Xen's create_bounce_frame does. The machine's PIT and PIC belong to the
  * VMM: IRQ 0 at 100 Hz drives the guest's VIRQ_TIMER.
  */
-import type { Core, Exit } from '../../core/types.js';
+import type { Core, Exit, Regs } from '../../core/types.js';
 import type { Bus } from '../../devices/bus.js';
 import type { BlockDevice } from '../../disk/types.js';
 import { BlkBack } from '../pv/blkback.js';
@@ -68,12 +68,18 @@ export class PvOps implements ModeOps {
 
   // ---- the VMM stack frame (what the CPU pushed, plus the stub's error code) ----
 
+  /** Registers the trap changes, written with the return stub's EIP in one setRegs (each
+   *  setRegs makes the core drop its cached state). */
+  private pending: Partial<Regs> = {};
+  /** The registers at the stub's HLT, read once per trap. */
+  private regs!: Regs;
+
   private stackPa(esp: number): number {
     return this.built.region.stack + ((esp - STACK_VA) >>> 0);
   }
   private frame(): { err: number; eip: number; cs: number; eflags: number; esp: number;
     ss: number; at: number } {
-    const esp = this.core.getRegs().esp;
+    const esp = this.regs.esp;
     const b = this.core.readPhys(this.stackPa(esp), 24);
     const dv = new DataView(b.buffer);
     return { at: esp, err: dv.getUint32(0, true), eip: dv.getUint32(4, true),
@@ -105,6 +111,8 @@ export class PvOps implements ModeOps {
       this.atReturn = false;
       if (exit.reason !== 'hlt') return exit;
       const r = this.core.getRegs();
+      this.regs = r;
+      this.pending = {};
       const cpl = this.core.getSegment('cs').selector & 3;
       const v = Region.stubVector(cpl, r.eip);
       if (v < 0) return { reason: 'invalid', why: `pv: HLT at CPL ${cpl} outside the VMM` };
@@ -124,10 +132,10 @@ export class PvOps implements ModeOps {
     }
     const d = this.domain;
     if (v === X.HYPERCALL_VECTOR) {
-      const r = this.core.getRegs();
+      const r = this.regs;
       if (r.eax === X.HC.iret) { this.hypercallIret(f); return; }
       const rc = d.hypercall(r.eax, [r.ebx, r.ecx, r.edx, r.esi, r.edi, r.ebp]);
-      this.core.setRegs({ eax: rc >>> 0 });
+      this.pending.eax = rc >>> 0;
     } else if (v >= IRQ_BASE && v < IRQ_BASE + 16) {
       this.irq(v - IRQ_BASE);
     } else if (v === 6 && this.forcedCpuid(f)) {
@@ -135,7 +143,7 @@ export class PvOps implements ModeOps {
     } else {
       d.stats.traps[String(v)] = (d.stats.traps[String(v)] ?? 0) + 1;
       if (v === 14) {
-        const cr2 = this.core.getRegs().cr2;
+        const cr2 = this.regs.cr2;
         const b = new Uint8Array(4);
         new DataView(b.buffer).setUint32(0, cr2, true);
         this.core.writePhys(d.sharedInfo + X.VCPU_INFO.arch_cr2, b);
@@ -163,11 +171,11 @@ export class PvOps implements ModeOps {
     if (!prefix.every((b, i) => code[i] === b)) return false;
     const d = this.domain;
     d.stats.hypercalls.forced_cpuid = (d.stats.hypercalls.forced_cpuid ?? 0) + 1;
-    const leaf = this.core.getRegs().eax >>> 0;
+    const leaf = this.regs.eax >>> 0;
     let eip = f.eip + 5;
     if (leaf >= X.XEN_CPUID_FIRST_LEAF && leaf <= X.XEN_CPUID_FIRST_LEAF + 0xff) {
       const r = X.xenCpuid(leaf);
-      this.core.setRegs({ eax: r[0], ebx: r[1], ecx: r[2], edx: r[3] });
+      Object.assign(this.pending, { eax: r[0], ebx: r[1], ecx: r[2], edx: r[3] });
       eip = f.eip + 7;
     }
     this.setFrame({ ...f, eip });
@@ -183,7 +191,8 @@ export class PvOps implements ModeOps {
       this.domain.stats.upcalls++;
       if (!this.bounce(f, { ...cb, dpl: 0, maskEvents: true }, undefined)) return;
     }
-    this.core.setRegs({ eip: RETURN_STUB_VA });
+    this.core.setRegs({ ...this.pending, eip: RETURN_STUB_VA });
+    this.pending = {};
     this.atReturn = true;
   }
 
@@ -243,7 +252,7 @@ export class PvOps implements ModeOps {
     let ss = toUser ? dv.getUint32(20, true) & 0xffff : f.ss;
     if (toUser && (ss & 3) !== 3) ss = X.FLAT_RING3_SS;
     d.events.upcallMask = (eflags & 0x200) === 0;
-    this.core.setRegs({ eax });
+    this.pending.eax = eax;
     // The CPU's IRET runs at CPL 0: the guest gets no IOPL, no nested-task return (NT),
     // no virtual-8086 mode (VM), RF clear, and the real IF stays on (SDM vol. 3A, 2.3).
     const safe = (eflags & ~(0x3000 | (1 << 14) | (1 << 16) | (1 << 17))) | 0x200;
