@@ -41,6 +41,16 @@ export const MODES: readonly ModeInfo[] = [
     switches: [],
     published: 'native',
   },
+  // pv: paravirtualization (Xen's 32-bit PV interface; the kernel must be a PV kernel).
+  {
+    name: 'pv',
+    label: 'PV (Xen-style)',
+    description: 'A paravirtual kernel runs in ring 1 under the TypeScript VMM and asks it for ' +
+      'privileged work through Xen\'s hypercalls; its page tables are validated, not shadowed.',
+    paging: [],
+    switches: [],
+    published: 'pv',
+  },
   {
     name: 'vtx',
     label: 'VT-x',
@@ -66,16 +76,6 @@ export const MODES: readonly ModeInfo[] = [
       { name: 'ntlb', label: 'nested TLB', default: true, paging: 'nested' },
     ],
     published: 'vtx',
-  },
-  // pv: paravirtualization (Xen's 32-bit PV interface; the kernel must be a PV kernel).
-  {
-    name: 'pv',
-    label: 'PV (Xen-style)',
-    description: 'A paravirtual kernel runs in ring 1 under the TypeScript VMM and asks it for ' +
-      'privileged work through Xen\'s hypercalls; its page tables are validated, not shadowed.',
-    paging: [],
-    switches: [],
-    published: 'pv',
   },
 ];
 
