@@ -14,6 +14,11 @@ import { readFileSync } from 'node:fs';
 import { Machine } from '../../bindings/machine/machine.js';
 import { buildPvDomain, readPvElf, PvKernelError } from '../../bindings/vmm/pv/builder.js';
 import { createCore } from '../../bindings/core/index.js';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hasTool } from '../helpers/tools.js';
 
 const KERNEL = readFileSync(new URL('../../guests/pv/pvtest.elf', import.meta.url));
 const JEOS = readFileSync(new URL('../../guests/jeos/jeos.elf', import.meta.url));
@@ -117,6 +122,12 @@ describe('a PV guest under mode pv', () => {
   it('runs the same in a smaller memory (the VMM frames move with the top of RAM)', async () => {
     const { out } = await run(8 << 20);
     expect(out).toBe(EXPECTED);
+  });
+
+  it.skipIf(!hasTool('nasm') || !hasTool('ld'))('is built from its source (build.sh)', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'pvtest-')), 'pvtest.elf');
+    execFileSync(new URL('../../guests/pv/build.sh', import.meta.url).pathname, [out]);
+    expect(Buffer.compare(readFileSync(out), KERNEL)).toBe(0);
   });
 
   it('refuses a kernel without XEN_ELFNOTE_ENTRY (JeOS is a multiboot kernel)', async () => {
