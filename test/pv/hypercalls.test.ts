@@ -190,6 +190,17 @@ describe('traps, callbacks, stacks and descriptors', () => {
     expect(h.hc(HC.set_trap_table, 0xa0000000)).toBe(EFAULT);
     expect(idtGate(3)).toEqual(before);
   });
+  it('exception gates other than #BP/#OF stay DPL 0; the VMM\'s IRQ vectors are refused', () => {
+    expect(trap(14, 3, FLAT_RING1_CS, 0x101000)).toBe(0);
+    expect((idtGate(14)[1] >>> 13) & 3).toBe(0); // int 14 from the guest: #GP
+    expect(trap(3, 3, FLAT_RING1_CS, 0x101000)).toBe(0);
+    expect((idtGate(3)[1] >>> 13) & 3).toBe(3); // int3 from ring 3 reaches the handler
+    expect(trap(0x40, 0, FLAT_RING1_CS, 0x101000)).toBe(0);
+    expect((idtGate(0x40)[1] >>> 13) & 3).toBe(1); // the guest kernel's own int 0x40
+    expect(trap(0xf0, 3, FLAT_RING1_CS, 0x101000)).toBe(EPERM); // the timer's IRQ 0
+    expect(trap(0xff, 3, FLAT_RING1_CS, 0x101000)).toBe(EPERM);
+    expect((idtGate(0xf0)[1] >>> 13) & 3).toBe(0);
+  });
   it('set_callbacks: refused in the VMM\'s region, accepted below it', () => {
     expect(h.hc(HC.set_callbacks, FLAT_RING1_CS, 0xffc11000, FLAT_RING1_CS, 0x100000))
       .toBe(EPERM);

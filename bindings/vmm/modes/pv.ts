@@ -18,8 +18,9 @@ import type { PvDomain, PvStats, TrapEntry } from '../pv/domain.js';
 import * as X from '../pv/xen.js';
 import type { ModeOps, VmmStats } from './ops.js';
 
-/** The PIC base vector the VMM programs (its IRQs 0-15 arrive at 0x20-0x2F). */
-const IRQ_BASE = 0x20;
+/** The PIC base vector the VMM programs (its IRQs 0-15 arrive at 0xF0-0xFF, with gates
+ *  of DPL 0: no guest can raise them with `int n`). */
+const IRQ_BASE = X.VMM_IRQ_BASE;
 /** 8254 input clock 1.193182 MHz / 100 Hz (Intel 82C54 datasheet). */
 const PIT_100HZ = 11932;
 
@@ -58,7 +59,7 @@ export class PvOps implements ModeOps {
   private programPlatform(): void {
     const out = (port: number, value: number) =>
       this.host.bus.handleExit({ reason: 'io', port, size: 1, write: true, value });
-    // 8259A ICW1-ICW4 (8259A datasheet): edge, cascade, master at 0x20, slave at 0x28.
+    // 8259A ICW1-ICW4 (8259A datasheet): edge, cascade, master at 0xF0, slave at 0xF8.
     out(0x20, 0x11); out(0x21, IRQ_BASE); out(0x21, 0x04); out(0x21, 0x01);
     out(0xa0, 0x11); out(0xa1, IRQ_BASE + 8); out(0xa1, 0x02); out(0xa1, 0x01);
     out(0x21, 0xfe); out(0xa1, 0xff); // only IRQ 0

@@ -192,7 +192,7 @@ export class PvDomain {
       if (address === 0) break;
       const vector = b[0], flags = b[1];
       const cs = this.codeSelector(dv.getUint16(2, true));
-      if (vector === X.HYPERCALL_VECTOR) return -X.EPERM;
+      if (vector === X.HYPERCALL_VECTOR || vector >= X.VMM_IRQ_BASE) return -X.EPERM;
       if (cs === undefined) return -X.EPERM;
       if (!this.guestAddress(address)) return -X.EPERM;
       entries.push([vector, { cs, eip: address, dpl: flags & X.TI_DPL_MASK,
@@ -203,7 +203,11 @@ export class PvDomain {
       if (v === 0x80 && e.dpl === 3 && !e.maskEvents) {
         this.region.setDirectGate(v, e.cs, e.eip, 3);
       } else {
-        this.region.setVmmGate(v, Math.max(e.dpl, 1));
+        // Exceptions other than #BP and #OF cannot be raised by `int n` (gate DPL 0: a
+        // #GP instead, as Xen's exception gates are), so a stub that expects an error
+        // code never sees a frame without one.
+        const soft = v >= 32 || v === 3 || v === 4;
+        this.region.setVmmGate(v, soft ? Math.max(e.dpl, 1) : 0);
       }
     }
     return 0;

@@ -45,6 +45,9 @@ export const HYPERVISOR_TSS = 0xe040;
 export const FIRST_RESERVED_GDT_PAGE = 14;
 /** The hypercall trap vector of 32-bit Xen (xen-x86_32.h: TRAP_INSTR "int $0x82"). */
 export const HYPERCALL_VECTOR = 0x82;
+/** The vectors of the machine's interrupts, which belong to the VMM (the PIC's base, a
+ *  multiple of 8: 8259A ICW2): a guest's trap table may not name them. */
+export const VMM_IRQ_BASE = 0xf0;
 
 // ---- mmu_update (xen.h) ----
 /** struct mmu_update { uint64_t ptr; uint64_t val; }: 16 bytes; cmd in ptr bits 1:0. */
