@@ -23,6 +23,9 @@ import type { ModeOps, VmmStats } from './ops.js';
 const IRQ_BASE = X.VMM_IRQ_BASE;
 /** 8254 input clock 1.193182 MHz / 100 Hz (Intel 82C54 datasheet). */
 const PIT_100HZ = 11932;
+/** Timer interrupts a blocked domain may sleep through with no event before its run ends
+ *  (100,000 ticks: 1,000 s of virtual time). */
+const MAX_IDLE_WAKES = 100_000;
 
 export interface PvHost {
   bus: Bus;
@@ -44,6 +47,8 @@ export class PvOps implements ModeOps {
   /** The CPU stands at the return stub with a guest frame on the VMM stack. */
   private atReturn = false;
   private crashed: string | undefined;
+  /** Wake-ups of a blocked domain that delivered it nothing, in a row. */
+  private idleWakes = 0;
   /** The management domain's block backend, when the machine has a disk. */
   readonly blkback: BlkBack | undefined;
 
@@ -105,7 +110,16 @@ export class PvOps implements ModeOps {
         this.host.onShutdown?.(this.domain.shutdown);
         return { reason: 'shutdown', why: `pv: SCHEDOP_shutdown ${this.domain.shutdown}` };
       }
-      if (this.domain.blocked) return { reason: 'hlt' };
+      if (this.domain.blocked) {
+        // Xen leaves such a domain asleep for good; here its run ends rather than hold the
+        // host in a loop of timer ticks that wake nothing.
+        if (++this.idleWakes > MAX_IDLE_WAKES) {
+          return { reason: 'shutdown', why: `pv: SCHEDOP_block through ${MAX_IDLE_WAKES} `
+            + 'interrupts and no event delivered (none bound, or all masked)' };
+        }
+        return { reason: 'hlt' };
+      }
+      this.idleWakes = 0;
       const left = budget - (this.core.instructions() - start);
       if (left <= 0 && budget > 0) return { reason: 'budget' };
       const exit = this.core.run(Math.max(left, 0));
