@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { hasTool } from '../helpers/tools.js';
 
 const KERNEL = readFileSync(new URL('../../guests/pv/pvtest.elf', import.meta.url));
+const PVDISK = readFileSync(new URL('../../guests/pv/pvdisk.elf', import.meta.url));
 const JEOS = readFileSync(new URL('../../guests/jeos/jeos.elf', import.meta.url));
 
 const EXPECTED = `xen-3.0-x86_32 start
@@ -119,6 +120,25 @@ describe('a PV guest under mode pv', () => {
     expect(pv.notificationsSuppressed).toBe(1);
   });
 
+  it('pvdisk: 1 MiB written and read back over the blkif ring, 8 segments a request', async () => {
+    let out = '';
+    const disk = new Uint8Array(2 << 20);
+    const m = await Machine.create({ ramBytes: 16 << 20, mode: 'pv', kernel: PVDISK,
+      disks: [memoryDisk(disk)], serialOut: (b) => { out += String.fromCharCode(b); } });
+    expect(m.run(100_000_000)).toEqual({ kind: 'poweroff' });
+    expect(out).toMatch(/^wl pvdisk sectors=2048 write_cycles=\d+ read_cycles=\d+ verify=ok\n$/);
+    const dv = new DataView(disk.buffer);
+    for (const lba of [64, 1000, 64 + 2047]) {
+      expect(dv.getUint32(lba * 512, true)).toBe((lba << 16) >>> 0);
+      expect(dv.getUint32(lba * 512 + 508, true)).toBe(((lba << 16) | 127) >>> 0);
+    }
+    expect(dv.getUint32(63 * 512, true)).toBe(0);
+    expect(dv.getUint32((64 + 2048) * 512, true)).toBe(0);
+    const pv = m.stats().vmm!.pv!;
+    expect(pv.ringRequests).toBe(64);
+    expect(pv.frontNotifications).toBe(64);
+  });
+
   it('runs the same in a smaller memory (the VMM frames move with the top of RAM)', async () => {
     const { out } = await run(8 << 20);
     expect(out).toBe(EXPECTED);
@@ -128,6 +148,7 @@ describe('a PV guest under mode pv', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'pvtest-')), 'pvtest.elf');
     execFileSync(new URL('../../guests/pv/build.sh', import.meta.url).pathname, [out]);
     expect(Buffer.compare(readFileSync(out), KERNEL)).toBe(0);
+    expect(Buffer.compare(readFileSync(join(out, '..', 'pvdisk.elf')), PVDISK)).toBe(0);
   });
 
   it('refuses a kernel without XEN_ELFNOTE_ENTRY (JeOS is a multiboot kernel)', async () => {
