@@ -29,6 +29,7 @@ import { NativeOps } from '../vmm/modes/native.js';
 import type { ModeOps, VmmStats } from '../vmm/modes/ops.js';
 import { createHardwareOps } from '../vmm/modes/index.js';
 import { PvOps } from '../vmm/modes/pv.js';
+import type { PvDomain } from '../vmm/pv/domain.js';
 
 export type { IoAccess, StopReason } from '../vmm/vcpu.js';
 
@@ -64,6 +65,8 @@ export interface MachineConfig extends VmmOptions {
   /** The CPU's optional features: `vmx` gives it VMX (Core.setVmx), `svm` AMD-V
    *  (Core.setSvm); a CPU is one vendor, never both. Off by default. */
   cpu?: { vmx?: boolean; svm?: boolean };
+  /** Mode pv: the domain's id and the other DomUs (set by the management domain). */
+  pv?: { domid?: number; peers?: (domid: number) => PvDomain | undefined };
   /** Each port access as it completes, in order (the CLI's --io-log). A string I/O exit
    *  gives one call per element. Costs one test per exit when absent. */
   ioLog?: (access: IoAccess) => void;
@@ -197,7 +200,7 @@ export class Machine {
     const out = config.serialOut ?? (() => {});
     return new PvOps(this.core, {
       bus: this.bus, kernel: config.kernel, cmdline: config.cmdline ?? '',
-      disk: config.disks?.[0],
+      disk: config.disks?.[0], domid: config.pv?.domid, peers: config.pv?.peers,
       consoleOut: (b) => { for (const x of b) out(x); }, now: () => this.clock.now,
       onShutdown: (reason) => this.halt(reason === 'poweroff' ? { kind: 'poweroff' }
         : reason === 'reboot' ? { kind: 'reset' }
@@ -318,6 +321,10 @@ export class Machine {
 
   /** The CPU is in the HLT state, waiting for an interrupt. */
   get isHalted(): boolean { return this.cpu.isHalted; }
+  /** Mode pv: the PV domain this machine runs. */
+  get pvDomain(): PvDomain | undefined {
+    return this.cpu.ops instanceof PvOps ? this.cpu.ops.domain : undefined;
+  }
 
   /** Work done so far: instructions retired, plus budget spent on deliveries that retire none. */
   get workDone(): number { return this.cpu.workDone; }

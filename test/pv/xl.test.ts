@@ -48,6 +48,45 @@ describe('the management domain', () => {
     expect(() => xl.destroy(9)).toThrow(/no domain 9/);
   });
 
+  it('interdomain event channels between two DomUs (alloc_unbound, bind, send, close)',
+    async () => {
+      const xl = new ManagementDomain();
+      const ida = await xl.create('a', { ramBytes: 8 << 20, kernel: KERNEL });
+      const idb = await xl.create('b', { ramBytes: 8 << 20, kernel: KERNEL });
+      const peer = (id: number) => xl.domain(id)!;
+      const a = peer(ida), b = peer(idb);
+      expect([a.domid, b.domid]).toEqual([1, 2]);
+      const ARG = 0x300000;
+      const call = (d: typeof a, cmd: number, ...words: number[]) => {
+        const u = new Uint8Array(16);
+        words.forEach((w, i) => new DataView(u.buffer).setUint32(i * 4, w >>> 0, true));
+        d.mem.write(ARG, u);
+        return d.hypercall(32, [cmd, ARG]);
+      };
+      const out = (d: typeof a, at: number) => d.mem.u32(ARG + at);
+      // EVTCHNOP_alloc_unbound { dom = DOMID_SELF, remote_dom = 2 } -> port
+      expect(call(a, 6, 0x7ff0 | (2 << 16))).toBe(0);
+      const pa = out(a, 4);
+      // EVTCHNOP_bind_interdomain { remote_dom, remote_port } -> local_port
+      expect(call(b, 0, 7, pa)).toBe(-3); // ESRCH: no domain 7
+      expect(call(b, 0, ida, pa + 1)).toBe(-22); // EINVAL: no such unbound port
+      expect(call(b, 0, ida, pa)).toBe(0);
+      const pb = out(b, 8);
+      expect(call(b, 0, ida, pa)).toBe(-22); // bound already
+      expect(call(b, 4, pb)).toBe(0); // EVTCHNOP_send
+      expect(a.events.isPending(pa)).toBe(true);
+      expect(b.events.isPending(pb)).toBe(false);
+      expect(call(a, 4, pa)).toBe(0);
+      expect(b.events.isPending(pb)).toBe(true);
+      // A port offered to domain 3 cannot be taken by domain 2.
+      expect(call(a, 6, 0x7ff0 | (3 << 16))).toBe(0);
+      expect(call(b, 0, ida, out(a, 4))).toBe(-22);
+      // Closing one end leaves the other unbound, offered back; a send there is dropped.
+      expect(call(a, 3, pa)).toBe(0);
+      expect(b.events.ports[pb].state).toBe(1); // EVTCHNSTAT_unbound
+      expect(call(b, 4, pb)).toBe(0);
+    });
+
   it('wasmvisor xl create: console lines by domain name, the list, status 0', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'xl-'));
     copyFileSync(new URL('../../guests/pv/pvtest.elf', import.meta.url), join(dir, 'pvtest.elf'));

@@ -38,6 +38,9 @@ export interface PvHost {
   onShutdown?: (reason: string) => void;
   /** The disk blkback serves to the guest's blkfront (the machine's first disk). */
   disk?: BlockDevice;
+  /** The domain's id (1 by default) and the other DomUs (the management domain's). */
+  domid?: number;
+  peers?: (domid: number) => PvDomain | undefined;
 }
 
 export class PvOps implements ModeOps {
@@ -54,7 +57,8 @@ export class PvOps implements ModeOps {
 
   constructor(private readonly core: Core, private readonly host: PvHost,
     _options?: ResolvedVmmOptions) {
-    this.built = buildPvDomain(core, host.kernel, host.cmdline, host.consoleOut, host.now);
+    this.built = buildPvDomain(core, host.kernel, host.cmdline, host.consoleOut, host.now,
+      host.domid, host.peers);
     this.domain = this.built.domain;
     if (host.disk) this.blkback = new BlkBack(core, this.domain, host.disk);
     this.programPlatform();

@@ -93,9 +93,14 @@ export interface BuiltDomain {
   pageDirectory: number;
 }
 
-/** Builds domain PV_DOMID on `core` from `kernel` and starts its CPU state. */
+/** Builds domain `domid` (PV_DOMID by default) on `core` from `kernel` and starts its CPU
+ *  state; `peers` finds the other DomUs for interdomain event channels. */
 export function buildPvDomain(core: Core, kernel: Uint8Array, cmdline: string,
-  consoleOut: (b: Uint8Array) => void, now: () => number): BuiltDomain {
+  consoleOut: (b: Uint8Array) => void, now: () => number, domid = PV_DOMID,
+  peers?: (domid: number) => PvDomain | undefined): BuiltDomain {
+  if (!Number.isInteger(domid) || domid < 1 || domid >= X.DOMID_SELF) {
+    throw new PvKernelError(`pv: domain id ${domid} is not between 1 and 0x7fef`);
+  }
   const img = readPvElf(kernel);
   const nr = Math.floor(core.ramBytes / 4096);
   const guestFrames = nr - RESERVED_FRAMES;
@@ -136,16 +141,16 @@ export function buildPvDomain(core: Core, kernel: Uint8Array, cmdline: string,
   core.writePhys(p2m * 4096, new Uint8Array(p2mList.buffer));
 
   const frames = new FrameTable(core, nr, region.pde);
-  for (let f = 0; f < guestFrames; f++) frames.owner[f] = PV_DOMID;
-  for (const f of [sharedInfo, ...grant]) frames.owner[f / 4096] = PV_DOMID;
+  for (let f = 0; f < guestFrames; f++) frames.owner[f] = domid;
+  for (const f of [sharedInfo, ...grant]) frames.owner[f / 4096] = domid;
   for (const f of vmmFrames.slice(0, REGION_FRAMES)) frames.owner[f / 4096] = X.DOMID_XEN;
-  frames.newBaseptr(PV_DOMID, pd);
-  frames.pin(PV_DOMID, pd, 3 /* T_L2 */);
+  frames.newBaseptr(domid, pd);
+  frames.pin(domid, pd, 3 /* T_L2 */);
 
   // CR3 changes only through MMUEXT_NEW_BASEPTR: the frame table knows it.
-  const mem = new GuestMemory(core, () => (frames.baseptr.get(PV_DOMID) ?? 0) * 4096);
+  const mem = new GuestMemory(core, () => (frames.baseptr.get(domid) ?? 0) * 4096);
   const domain = new PvDomain(core, mem, frames, region, {
-    domid: PV_DOMID, sharedInfo, grantFrames: grant.map((g) => g / 4096), consoleOut,
+    domid, sharedInfo, grantFrames: grant.map((g) => g / 4096), consoleOut, peers,
   }, now);
 
   if (img.hypercallPage !== undefined) {

@@ -59,6 +59,8 @@ export interface DomainConfig {
   grantFrames: number[];
   /** console_io writes. */
   consoleOut: (bytes: Uint8Array) => void;
+  /** The other DomUs, by id, for interdomain event channels (the management domain's). */
+  peers?: (domid: number) => PvDomain | undefined;
 }
 
 export class PvDomain {
@@ -453,7 +455,7 @@ export class PvDomain {
         this.mem.translate(arg + 8, true);
         const dv = new DataView(b.buffer);
         const remote = dv.getUint16(0, true), rport = dv.getUint32(4, true);
-        if (remote !== 0) return -X.ESRCH; // the management domain is the only peer here
+        if (remote !== 0) return this.bindToDomU(remote, rport, arg + 8);
         const back = this.dom0Ports.get(rport);
         if (!back) return -X.EINVAL;
         const p = ev.alloc();
@@ -467,7 +469,7 @@ export class PvDomain {
         const port = this.mem.u32(arg);
         if (!ev.valid(port)) return -X.EINVAL;
         const s = ev.ports[port];
-        if (s.state === X.EVTCHNSTAT_interdomain && s.remoteDom === 0) {
+        if (s.state === X.EVTCHNSTAT_interdomain && s.remoteDom === 0 && !s.peer) {
           this.stats.frontNotifications++;
           this.dom0Ports.get(s.peerPort!)?.onNotify();
           return 0;
@@ -491,6 +493,28 @@ export class PvDomain {
       case E.status: return -X.ENOSYS;
       default: return -X.ENOSYS;
     }
+  }
+
+  /**
+   * EVTCHNOP_bind_interdomain to another DomU (its port must be unbound and offered to this
+   * domain by its alloc_unbound): both ends become interdomain, each naming the other.
+   */
+  private bindToDomU(remote: number, rport: number, out: number): number {
+    const peer = remote === this.domid ? this : this.cfg.peers?.(remote);
+    if (!peer) return -X.ESRCH;
+    const theirs = peer.events.ports[rport];
+    if (!peer.events.valid(rport) || theirs.state !== X.EVTCHNSTAT_unbound
+      || theirs.remoteDom !== this.domid) {
+      return -X.EINVAL;
+    }
+    const p = this.events.alloc();
+    if (p < 0) return -X.ENOSPC;
+    this.events.ports[p] = { state: X.EVTCHNSTAT_interdomain, remoteDom: remote,
+      peer: peer.events, peerPort: rport };
+    peer.events.ports[rport] = { state: X.EVTCHNSTAT_interdomain, remoteDom: this.domid,
+      peer: this.events, peerPort: p };
+    this.mem.setU32(out, p);
+    return 0;
   }
 
   /** The management domain notifies the guest on `port` (an interdomain channel). */

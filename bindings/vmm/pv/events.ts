@@ -129,7 +129,8 @@ export class EventTable {
     if (s.state === EVTCHNSTAT_virq && s.virq !== undefined) this.virqPort.delete(s.virq);
     if (s.state === EVTCHNSTAT_interdomain && s.peer && s.peerPort !== undefined) {
       const other = s.peer.ports[s.peerPort];
-      if (other) { other.state = EVTCHNSTAT_unbound; other.peer = undefined; }
+      // The other end goes back to unbound, offered to this domain again (Xen's close).
+      if (other) s.peer.ports[s.peerPort] = { state: EVTCHNSTAT_unbound, remoteDom: this.domid };
     }
     this.ports[port] = { state: EVTCHNSTAT_closed };
   }

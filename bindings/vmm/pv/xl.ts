@@ -7,7 +7,7 @@
  */
 import { Machine, type MachineConfig } from '../../machine/machine.js';
 import type { StopReason } from '../vcpu.js';
-import type { PvStats } from './domain.js';
+import type { PvDomain, PvStats } from './domain.js';
 
 export type DomainState = 'running' | 'blocked' | 'shutdown' | 'crashed' | 'destroyed';
 
@@ -52,6 +52,7 @@ export class ManagementDomain {
     const dom = { id, name, console: '', memMiB: config.ramBytes / 2 ** 20 } as Dom;
     dom.machine = await Machine.create({
       ...config, mode: 'pv',
+      pv: { domid: id, peers: (d) => this.doms.get(d)?.machine.pvDomain },
       serialOut: (b) => {
         const c = String.fromCharCode(b);
         dom.console += c;
@@ -77,6 +78,12 @@ export class ManagementDomain {
           .reduce((a, b) => a + b, 0) : 0, ...(d.stop ? { stop: stopText(d.stop) } : {}) });
     }
     return out;
+  }
+
+  /** The PV domain `id` (its hypercalls, event channels, frames), undefined when gone. */
+  domain(id: number): PvDomain | undefined {
+    const d = this.doms.get(id);
+    return d && !d.destroyed ? d.machine.pvDomain : undefined;
   }
 
   /** xl console: what domain `id` has printed so far. */
