@@ -329,6 +329,7 @@ export class PvOps implements ModeOps {
     const s = this.domain.stats;
     const b = this.blkback?.stats;
     return { ...s, eventsSent: this.domain.events.sent, ringRequests: b?.requests ?? 0,
+      updatesPerBatch: s.mmuBatches ? s.mmuUpdates / s.mmuBatches : 0,
       notificationsSent: b?.notificationsSent ?? 0,
       notificationsSuppressed: b?.notificationsSuppressed ?? 0 };
   }

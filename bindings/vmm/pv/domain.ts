@@ -24,6 +24,8 @@ export interface PvStats {
   /** mmu_update requests and the calls that carried them (updates per batch = ratio). */
   mmuUpdates: number;
   mmuBatches: number;
+  /** mmuUpdates / mmuBatches (0 before the first batch). */
+  updatesPerBatch: number;
   /** mmuext_op operations by name (pin_l1_table, new_baseptr, invlpg_local ...). */
   mmuext: Record<string, number>;
   /** update_va_mapping calls. */
@@ -84,7 +86,7 @@ export class PvDomain {
   readonly dom0Ports = new Map<number, { onNotify: () => void;
     onBind?: (localPort: number) => void }>();
   readonly stats: PvStats = {
-    hypercalls: {}, errors: {}, mmuUpdates: 0, mmuBatches: 0, mmuext: {}, vaMappings: 0,
+    hypercalls: {}, errors: {}, mmuUpdates: 0, mmuBatches: 0, updatesPerBatch: 0, mmuext: {}, vaMappings: 0,
     traps: {}, eventsSent: 0, upcalls: 0, timerEvents: 0, grantOps: 0, frontNotifications: 0,
     ringRequests: 0,
     notificationsSent: 0, notificationsSuppressed: 0,
