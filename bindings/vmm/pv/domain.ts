@@ -86,7 +86,8 @@ export class PvDomain {
   readonly dom0Ports = new Map<number, { onNotify: () => void;
     onBind?: (localPort: number) => void }>();
   readonly stats: PvStats = {
-    hypercalls: {}, errors: {}, mmuUpdates: 0, mmuBatches: 0, updatesPerBatch: 0, mmuext: {}, vaMappings: 0,
+    hypercalls: {}, errors: {}, mmuUpdates: 0, mmuBatches: 0, updatesPerBatch: 0,
+    mmuext: {}, vaMappings: 0,
     traps: {}, eventsSent: 0, upcalls: 0, timerEvents: 0, grantOps: 0, frontNotifications: 0,
     ringRequests: 0,
     notificationsSent: 0, notificationsSuppressed: 0,
