@@ -27,6 +27,9 @@ export {
   type VmMode, type PagingMode, type VmmOptions, type ResolvedVmmOptions, type VmmOptionErrorCode,
 } from './vmm/options.js';
 export type { VmmStats, ModeOps } from './vmm/modes/ops.js';
+// pv: the paravirtual interface's counters and the management domain.
+export type { PvStats } from './vmm/pv/domain.js';
+export { ManagementDomain, type DomainInfo } from './vmm/pv/xl.js';
 export { VMM_SIGNATURE, VMM_MAX_LEAF } from './vmm/cpuid.js';
 export { planFirmware, FirmwareError } from './machine/firmware.js';
 /** The WebAssembly core and its host contract. */

@@ -74,6 +74,10 @@ export async function workloadsCommand(opts: WorkloadBenchOptions): Promise<numb
     const run = await runWorkloads({
       kernel: jeos().kernel, disk: () => jeos().disk, mode, profile, cmdline: line,
     });
+    if (run.skipped) {
+      process.stderr.write(` skipped: ${run.skipped}\n`);
+      continue;
+    }
     process.stderr.write(` ${run.results.length} workloads, ${
       (run.instructions / 1e6).toFixed(1)}M instructions, ${(run.wallMs / 1000).toFixed(1)} s\n`);
     runs.push(run);

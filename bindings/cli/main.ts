@@ -33,16 +33,18 @@ export async function buildProgram(only?: string): Promise<Command> {
   if (want('bench')) (await import('./bench.js')).registerBench(program);
   if (want('ovf')) (await import('./ovf.js')).registerOvf(program);
   if (want('img')) (await import('./img.js')).registerImg(program);
+  // xl: the PV management domain's toolstack.
+  if (want('xl')) (await import('./xl.js')).registerXl(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
 
 /** Runs the CLI and returns the process exit status. */
 export async function main(argv: string[]): Promise<number> {
-  // Subcommands other than these four (and options, help) need the whole program.
+  // Subcommands other than these (and options, help) need the whole program.
   const first = argv[0];
   const program = await buildProgram(
-    ['run', 'bench', 'ovf', 'img'].includes(first) ? first : undefined,
+    ['run', 'bench', 'ovf', 'img', 'xl'].includes(first) ? first : undefined,
   );
   let status = 0;
   program.hook('postAction', (_this, action) => {

@@ -45,7 +45,8 @@ export interface RunOptions {
   trace?: string;
   traceLimit?: string;
   ioLog?: string;
-  /** --mode native|vtx|svm, --paging shadow|nested; false with --no-tags, --no-pwc, --no-ntlb. */
+  /** --mode native|vtx|svm|pv, --paging shadow|nested; false with --no-tags, --no-pwc,
+   *  --no-ntlb. */
   mode?: string;
   paging?: string;
   tags?: boolean;
@@ -115,7 +116,7 @@ export function registerRun(program: Command): void {
     .option('--trace-limit <n>', `instructions --trace records (default ${DEFAULT_TRACE_LIMIT})`)
     .option('--io-log <file>', 'write each port access (direction, port, size, value) to a file')
     .option('--mode <mode>', 'native (default): the guest runs on the emulated CPU; vtx or svm: '
-      + 'under the hypervisor through VT-x or AMD-V')
+      + 'under the hypervisor through VT-x or AMD-V; pv: a Xen-style PV kernel in ring 1')
     .option('--paging <paging>', 'with --mode vtx|svm: nested (EPT/NPT, the default) or shadow')
     .option('--no-tags',
       'with --mode vtx|svm: no VPID/ASID, the TLB flushes on every entry and exit')
@@ -148,7 +149,7 @@ export function parseVmmOptions(opts: RunOptions): VmmOptions {
   const out: VmmOptions = {};
   if (opts.mode !== undefined) {
     if (!VM_MODES.includes(opts.mode as VmMode)) {
-      throw new UsageError(`--mode ${opts.mode}: must be native, vtx or svm`);
+      throw new UsageError(`--mode ${opts.mode}: must be native, vtx, svm or pv`);
     }
     out.mode = opts.mode as VmMode;
   }

@@ -68,7 +68,7 @@ export interface VmConfig {
  * `paging`, `tags`, `pwc` and `ntlb` apply to vtx and svm only.
  */
 export interface VirtualizationConfig {
-  mode?: 'native' | 'vtx' | 'svm';
+  mode?: 'native' | 'vtx' | 'svm' | 'pv';
   /** "nested" (EPT/NPT, the default); "shadow" is refused until shadow paging is built. */
   paging?: 'shadow' | 'nested';
   /** Tagged TLB (VPID/ASID), default true. */

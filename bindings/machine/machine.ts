@@ -34,6 +34,8 @@ import { resolveVmmOptions, type VmmOptions, type ResolvedVmmOptions } from '../
 import { NativeOps } from '../vmm/modes/native.js';
 import type { ModeOps, VmmStats } from '../vmm/modes/ops.js';
 import { createHardwareOps } from '../vmm/modes/index.js';
+import { PvOps } from '../vmm/modes/pv.js';
+import type { PvDomain } from '../vmm/pv/domain.js';
 
 export type { IoAccess, StopReason } from '../vmm/vcpu.js';
 
@@ -75,6 +77,8 @@ export interface MachineConfig extends VmmOptions {
   apic?: boolean;
   /** QEMU's `edu` test device at 00:03.0 (`-device edu`): MSI through the local APIC. */
   edu?: boolean;
+  /** Mode pv: the domain's id and the other DomUs (set by the management domain). */
+  pv?: { domid?: number; peers?: (domid: number) => PvDomain | undefined };
   /** Each port access as it completes, in order (the CLI's --io-log). A string I/O exit
    *  gives one call per element. Costs one test per exit when absent. */
   ioLog?: (access: IoAccess) => void;
@@ -246,9 +250,26 @@ export class Machine {
     core.setSvm(config.cpu?.svm ?? false);
     const m = new Machine(core, config, vmm);
     m.boot();
+    // pv: the domain builder loads the kernel and starts it in ring 1 under the VMM.
+    if (vmm.mode === 'pv') m.useMode(m.createPvOps(vmm));
     // vtx/svm: the VMM builds its VMCS or VMCB from the state the boot left.
-    if (vmm.mode !== 'native') m.useMode(createHardwareOps(core, vmm));
+    else if (vmm.mode !== 'native') m.useMode(createHardwareOps(core, vmm));
     return m;
+  }
+
+  /** Mode pv: the PV domain built from the kernel (its ELF notes name the PV entry). */
+  private createPvOps(vmm: ResolvedVmmOptions): PvOps {
+    const { config } = this;
+    if (!config.kernel) throw new RangeError('mode pv: give a PV kernel (an ELF with Xen notes)');
+    const out = config.serialOut ?? (() => {});
+    return new PvOps(this.core, {
+      bus: this.bus, kernel: config.kernel, cmdline: config.cmdline ?? '',
+      disk: config.disks?.[0], domid: config.pv?.domid, peers: config.pv?.peers,
+      consoleOut: (b) => { for (const x of b) out(x); }, now: () => this.clock.now,
+      onShutdown: (reason) => this.halt(reason === 'poweroff' ? { kind: 'poweroff' }
+        : reason === 'reboot' ? { kind: 'reset' }
+          : { kind: 'shutdown', why: `pv: SCHEDOP_shutdown ${reason}` }),
+    }, vmm);
   }
 
   /** The vCPU's view of this machine. */
@@ -298,7 +319,9 @@ export class Machine {
     if (config.firmware) {
       for (const r of planFirmware(config.firmware)) core.mapRom(r.address, r.data);
     }
-    if (config.kernel) {
+    if (config.kernel && this.vmmOptions.mode === 'pv') {
+      // The PV domain builder loads it (createPvOps).
+    } else if (config.kernel) {
       const plan = planMultiboot(config.kernel, {
         ramBytes: config.ramBytes, cmdline: config.cmdline, modules: config.modules,
       });
@@ -411,6 +434,10 @@ export class Machine {
 
   /** The CPU is in the HLT state, waiting for an interrupt. */
   get isHalted(): boolean { return this.cpu.isHalted; }
+  /** Mode pv: the PV domain this machine runs. */
+  get pvDomain(): PvDomain | undefined {
+    return this.cpu.ops instanceof PvOps ? this.cpu.ops.domain : undefined;
+  }
 
   /** Work done so far: instructions retired, plus budget spent on deliveries that retire none. */
   get workDone(): number { return this.cpu.workDone; }

@@ -5,11 +5,11 @@
  */
 
 /** How the guest's CPU is virtualized (DESIGN.md, "The virtualization modes"). */
-export type VmMode = 'native' | 'vtx' | 'svm';
+export type VmMode = 'native' | 'vtx' | 'svm' | 'pv';
 /** How guest memory is virtualized under vtx/svm: shadow page tables, or EPT/NPT. */
 export type PagingMode = 'shadow' | 'nested';
 
-export const VM_MODES: readonly VmMode[] = ['native', 'vtx', 'svm'];
+export const VM_MODES: readonly VmMode[] = ['native', 'vtx', 'svm', 'pv'];
 export const PAGING_MODES: readonly PagingMode[] = ['shadow', 'nested'];
 
 /** The virtualization options of one VM (all optional: native by default). */
@@ -64,7 +64,7 @@ export function resolveVmmOptions(o: VmmOptions, cpuVirt = false): ResolvedVmmOp
   const mode = o.mode ?? 'native';
   if (!VM_MODES.includes(mode)) {
     throw new VmmOptionError('bad-mode',
-      `mode ${JSON.stringify(mode)}: must be "native", "vtx" or "svm"`);
+      `mode ${JSON.stringify(mode)}: must be "native", "vtx", "svm" or "pv"`);
   }
   if (o.paging !== undefined && !PAGING_MODES.includes(o.paging)) {
     throw new VmmOptionError('bad-paging',
@@ -84,6 +84,20 @@ export function resolveVmmOptions(o: VmmOptions, cpuVirt = false): ResolvedVmmOp
         + 'paging and no VPID/ASID)');
     }
     return { mode, paging: undefined, tags: true, pwc: true, ntlb: true };
+  }
+  // pv: paravirtualization (Xen's direct paging: the guest's tables are the real ones).
+  if (mode === 'pv') {
+    const given = [...(o.paging !== undefined ? ['paging'] : []),
+      ...FLAGS.filter((f) => o[f] !== undefined)];
+    if (given.length) {
+      throw new VmmOptionError('not-in-native', `${given.join(', ')}: not for mode "pv" (a `
+        + 'PV guest writes its own page tables through validated hypercalls: direct paging)');
+    }
+    if (cpuVirt) {
+      throw new VmmOptionError('nested-virtualization',
+        'cpu.vmx/cpu.svm with mode "pv": a PV guest gets no VMX or SVM');
+    }
+    return { mode, paging: undefined, tags: false, pwc: false, ntlb: false };
   }
   const paging = o.paging ?? 'nested';
   if (paging === 'shadow') {

@@ -13,7 +13,7 @@ describe('MODES', () => {
   it('has unique names, a published column of A&A figure 4 and switches on offered pagings', () => {
     expect(new Set(MODES.map((m) => m.name)).size).toBe(MODES.length);
     for (const m of MODES) {
-      expect(['native', 'bt', 'vtx']).toContain(m.published);
+      expect(['native', 'bt', 'vtx', 'pv']).toContain(m.published);
       for (const s of m.switches) if (s.paging) expect(m.paging).toContain(s.paging);
     }
   });

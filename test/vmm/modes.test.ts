@@ -51,7 +51,7 @@ describe('virtualization options', () => {
 
   it('refuse bad values and options that mean nothing in native mode', () => {
     const cases: [object, string, RegExp][] = [
-      [{ mode: 'kvm' }, 'bad-mode', /mode "kvm": must be "native", "vtx" or "svm"/],
+      [{ mode: 'kvm' }, 'bad-mode', /mode "kvm": must be "native", "vtx", "svm" or "pv"/],
       [{ mode: 'vtx', paging: 'ept' }, 'bad-paging', /paging "ept": must be "shadow" or "nested"/],
       [{ mode: 'svm', tags: 'no' }, 'bad-flag', /tags must be true or false/],
       [{ paging: 'nested' }, 'not-in-native', /^paging: applies to mode "vtx" or "svm"/],
@@ -123,7 +123,7 @@ describe('wasmvisor run --mode --paging --no-tags --no-pwc --no-ntlb', () => {
 
   it('refuses bad values and combinations with exit status 2 and a clear message', async () => {
     const cases: [string[], RegExp][] = [
-      [['--mode', 'kvm'], /--mode kvm: must be native, vtx or svm/],
+      [['--mode', 'kvm'], /--mode kvm: must be native, vtx, svm or pv/],
       [['--mode', 'vtx', '--paging', 'ept'], /--paging ept: must be nested or shadow/],
       [['--no-tags'], /--no-tags: applies to --mode vtx or svm/],
       [['--paging', 'nested', '--no-pwc'], /--paging, --no-pwc: apply to --mode vtx or svm/],

@@ -10,7 +10,7 @@ export type { ModeOps, VmmStats } from './ops.js';
 
 /** True when this build of the core can run `mode`. */
 export function modeAvailable(core: Core, mode: ResolvedVmmOptions['mode']): boolean {
-  if (mode === 'native') return true;
+  if (mode === 'native' || mode === 'pv') return true;
   const vmm = core.vmm;
   return !!vmm && (mode === 'vtx' ? vmm.vmx : vmm.svm);
 }

@@ -5,11 +5,13 @@
  */
 import type { Exit } from '../../core/types.js';
 import type { VmMode } from '../options.js';
+import type { PvStats } from '../pv/domain.js';
 
 /** The counters of a hardware-assisted mode (vtx, svm), for --stats. */
 export interface VmmStats {
   mode: VmMode;
-  paging: 'nested';
+  /** 'direct' in mode pv (the guest's own tables, validated). */
+  paging: 'nested' | 'direct';
   tags: boolean;
   pwc: boolean;
   ntlb: boolean;
@@ -43,6 +45,8 @@ export interface VmmStats {
    *  information / EVENTINJ), and events it re-injected after an exit during delivery. */
   eventsInjected: number;
   eventsReinjected: number;
+  /** Mode pv: the paravirtual interface's counters. */
+  pv?: PvStats;
 }
 
 export interface ModeOps {
