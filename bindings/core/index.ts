@@ -527,6 +527,18 @@ export class WasmCore implements Core {
     this.views();
     return this.u8.slice(L.STATE_BASE, L.STATE_BASE + L.STATE_SIZE);
   }
+  /** Puts back the counters of a saved state block (the groups at S_COUNTERS and
+   *  S_CNT_VMENTRY), nothing else: a snapshot's restore ends with it, so that the TLB
+   *  flushes of rebuilding the machine count nowhere. */
+  restoreCounters(block: Uint8Array): void {
+    if (block.length !== L.STATE_SIZE) {
+      throw new RangeError(`restoreCounters: expected ${L.STATE_SIZE} bytes, got ${block.length}`);
+    }
+    this.views();
+    for (const [from, to] of [[L.S_COUNTERS, L.S_RAM_BYTES], [L.S_CNT_VMENTRY, L.STATE_SIZE]]) {
+      this.u8.set(block.subarray(from, to), L.STATE_BASE + from);
+    }
+  }
   loadState(block: Uint8Array): void {
     if (block.length !== L.STATE_SIZE) {
       throw new RangeError(`loadState: expected ${L.STATE_SIZE} bytes, got ${block.length}`);

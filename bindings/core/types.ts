@@ -193,6 +193,8 @@ export interface Core {
    *  state) as one copy, and back: what a VMM saves into / loads from its VMCS-like area. */
   saveState(): Uint8Array;
   loadState(block: Uint8Array): void;
+  /** Writes back only the counters of a saved state block (snapshots). */
+  restoreCounters?(block: Uint8Array): void;
   /** Runs at most `budget` instructions. */
   run(budget: number): Exit;
   /** Completes the pending IN or MMIO read of the last exit. */

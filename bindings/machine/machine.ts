@@ -11,6 +11,7 @@ import type { Core, CoreCounters } from '../core/types.js';
 import { createCore } from '../core/index.js';
 import type { BlockDevice } from '../disk/types.js';
 import { Bus, type BusCounters } from '../devices/bus.js';
+import { int, intArray, obj, DeviceStateError } from '../devices/state.js';
 import { VirtualClock } from '../devices/clock.js';
 import { PicPair } from '../devices/pic-pair.js';
 import { Pit } from '../devices/pit.js';
@@ -23,7 +24,9 @@ import { VgaText, type Cursor } from '../devices/vga.js';
 import { attachChipset, type Chipset } from '../devices/pc-chipset.js';
 import { planMultiboot, applyMultiboot, type MultibootModule } from '../boot/multiboot.js';
 import { planFirmware } from './firmware.js';
-import { VCpu, type VcpuHost, type IoAccess, type StopReason } from '../vmm/vcpu.js';
+import {
+  VCpu, type VcpuHost, type IoAccess, type StopReason, type VcpuState,
+} from '../vmm/vcpu.js';
 import { resolveVmmOptions, type VmmOptions, type ResolvedVmmOptions } from '../vmm/options.js';
 import { NativeOps } from '../vmm/modes/native.js';
 import type { ModeOps, VmmStats } from '../vmm/modes/ops.js';
@@ -89,6 +92,32 @@ export interface MachineStats {
   vmm?: VmmStats;
 }
 
+/**
+ * The platform around the core as a snapshot holds it: every device's `state()`, the
+ * clock, the vCPU loop's state and counters, and the machine's own counters. Plain JSON;
+ * `Machine.restore` re-checks every field (devices/state.ts).
+ */
+export interface PlatformState {
+  clock: unknown; pic: unknown; pit: unknown; port61: unknown; rtc: unknown; uart: unknown;
+  post: unknown; post190: unknown; i8042: unknown; vga: unknown; pci: unknown; ide: unknown;
+  vcpu: VcpuState;
+  bus: BusCounters;
+  postCodes: PostCode[];
+  postCodesSeen: number;
+  pendingInput: number[];
+}
+
+/** What `Machine.restore` rebuilds a machine from (bindings/snapshot reads it from a file). */
+export interface MachineImage {
+  /** The configuration without its callbacks and boot sources (firmware kept: it is ROM). */
+  config: MachineConfig;
+  /** The core's state block (Core.saveState). */
+  cpu: Uint8Array;
+  /** Guest RAM, `config.ramBytes` long. */
+  ram: Uint8Array;
+  platform: PlatformState;
+}
+
 /** PAM0, the first of the i440FX's seven PAM registers (82441FX datasheet, 3.2.x). */
 const PAM0 = 0x59;
 
@@ -98,13 +127,14 @@ const POST_CODES_KEPT = 256;
 export class Machine {
   readonly clock: VirtualClock;
   readonly bus = new Bus();
-  readonly pic = new PicPair();
+  readonly pic: PicPair;
   readonly pit: Pit;
   readonly rtc: Rtc;
   readonly uart: Uart16550;
-  readonly post = new PostPort();
+  readonly post: PostPort;
   /** The second POST code port some boards and firmware use. */
-  readonly post190 = new PostPort(0x190);
+  readonly post190: PostPort;
+  private readonly port61: Port61;
   /**
    * Called before each instruction executes, once the interrupts and exceptions due at
    * that boundary are taken (the CLI's --trace); the machine then runs one instruction per
@@ -131,31 +161,47 @@ export class Machine {
   private pendingInput: number[] = [];
 
   private constructor(readonly core: Core, readonly config: MachineConfig,
-    vmm: ResolvedVmmOptions) {
+    vmm: ResolvedVmmOptions, saved?: PlatformState) {
     this.vmmOptions = vmm;
     this.cpu = new VCpu(this.vcpuHost(), new NativeOps(core));
-    this.clock = new VirtualClock(config.instructionsPerSecond);
-    this.pit = new Pit(this.clock, this.pic.line(0));
+    // Restoring, each device is built from its snapshot, in the order a new machine builds
+    // them (the clock breaks ties between timers by the order they were made).
+    this.clock = saved ? VirtualClock.fromState(saved.clock)
+      : new VirtualClock(config.instructionsPerSecond);
+    this.pic = saved ? PicPair.fromState(saved.pic) : new PicPair();
+    this.pit = saved ? Pit.fromState(saved.pit, this.clock, this.pic.line(0))
+      : new Pit(this.clock, this.pic.line(0));
     const { startTime, ramBytes } = config;
-    this.rtc = new Rtc(this.clock, this.pic.line(8), { startTime, ramBytes });
+    this.rtc = saved ? Rtc.fromState(saved.rtc, this.clock, this.pic.line(8))
+      : new Rtc(this.clock, this.pic.line(8), { startTime, ramBytes });
     const serialOut = config.serialOut ?? (() => {});
     const com1Irq = this.pic.line(COM1.irq);
-    this.uart = new Uart16550(this.clock, com1Irq, serialOut, { out2GatesIrq: true });
+    const uartOpts = { out2GatesIrq: true };
+    this.uart = saved
+      ? Uart16550.fromState(saved.uart, this.clock, com1Irq, serialOut, uartOpts)
+      : new Uart16550(this.clock, com1Irq, serialOut, uartOpts);
+    this.post = saved ? PostPort.fromState(saved.post) : new PostPort();
+    this.post190 = saved ? PostPort.fromState(saved.post190, 0x190) : new PostPort(0x190);
     this.pic.attach(this.bus);
     this.pit.attach(this.bus);
-    new Port61(this.pit).attach(this.bus);
+    this.port61 = saved ? Port61.fromState(saved.port61, this.pit) : new Port61(this.pit);
+    this.port61.attach(this.bus);
     this.rtc.attach(this.bus);
     this.uart.attach(this.bus, COM1.base);
     this.post.attach(this.bus);
     this.post190.attach(this.bus);
     for (const p of [this.post, this.post190]) p.onWrite = (code) => this.recordPost(p.port, code);
     // A CPU reset (i8042 command 0xFE, port 0x92) ends the run, as QEMU -no-reboot does.
-    this.i8042 = new I8042(this.pic.line(1), this.pic.line(12), {
+    const i8042Callbacks = {
       onReset: () => this.halt({ kind: 'reset' }),
-      onA20: (on) => this.core.setA20(on),
-    });
+      onA20: (on: boolean) => this.core.setA20(on),
+    };
+    this.i8042 = saved
+      ? I8042.fromState(saved.i8042, this.pic.line(1), this.pic.line(12), i8042Callbacks)
+      : new I8042(this.pic.line(1), this.pic.line(12), i8042Callbacks);
     this.i8042.attach(this.bus);
-    this.vga = new VgaText((addr, length) => this.core.readPhys(addr, length));
+    const vram = (addr: number, length: number) => this.core.readPhys(addr, length);
+    this.vga = saved ? VgaText.fromState(saved.vga, vram) : new VgaText(vram);
     this.vga.attach(this.bus);
     this.chipset = attachChipset(this.bus, this.pic, {
       disks: config.disks, onReset: () => this.halt({ kind: 'reset' }),
@@ -170,7 +216,7 @@ export class Machine {
     this.bus.onMmioRegistered = (base, length) => this.core.addMmio(base, length);
     new DebugExit((status) => this.halt({ kind: 'exit', status })).attach(this.bus);
     new DebugCon(config.debugcon ?? (() => {})).attach(this.bus);
-    this.pic.powerOn();
+    if (!saved) this.pic.powerOn();
   }
 
   static async create(config: MachineConfig): Promise<Machine> {
@@ -185,6 +231,95 @@ export class Machine {
     // vtx/svm: the VMM builds its VMCS or VMCB from the state the boot left.
     if (vmm.mode !== 'native') m.useMode(createHardwareOps(core, vmm));
     return m;
+  }
+
+  /**
+   * A machine rebuilt from a snapshot's image: the same configuration (callbacks and
+   * disks from `config`), the core's state block and RAM, every device, the vCPU loop and
+   * the counters. It continues exactly where the saved one stood. Throws (a
+   * DeviceStateError naming the field, or a RangeError) on an image that does not fit.
+   */
+  static async restore(image: MachineImage): Promise<Machine> {
+    const { config } = image;
+    checkConfig(config);
+    if (image.ram.length !== config.ramBytes) {
+      throw new RangeError(`snapshot RAM is ${image.ram.length} bytes, the machine has ` +
+        `${config.ramBytes}`);
+    }
+    const vmm = resolveVmmOptions(config, !!(config.cpu?.vmx || config.cpu?.svm));
+    if (vmm.mode !== 'native') {
+      throw new RangeError(`snapshots of ${vmm.mode} VMs are not supported yet (native only)`);
+    }
+    const core = await createCore({ ramBytes: config.ramBytes, wasm: config.wasm });
+    core.setStringIo(config.stringIo ?? true);
+    core.setVmx(config.cpu?.vmx ?? false);
+    core.setSvm(config.cpu?.svm ?? false);
+    const saved = image.platform;
+    const m = new Machine(core, config, vmm, saved);
+    core.reset();
+    if (config.firmware) {
+      for (const r of planFirmware(config.firmware)) core.mapRom(r.address, r.data);
+    }
+    m.chipset.pci.restore(saved.pci);
+    m.chipset.ide.restore(saved.ide);
+    core.writePhys(0, image.ram);
+    core.setA20(m.i8042.a20Enabled);
+    for (let o = PAM0; o <= PAM0 + 6; o++) m.applyPam(o);
+    // The state block last (loadState keeps the A20 mask just set), then its counters
+    // again: rebuilding flushed the TLB a few times, which the saved VM never did.
+    core.loadState(image.cpu);
+    core.restoreCounters?.(image.cpu);
+    m.cpu.restore(saved.vcpu);
+    Object.assign(m.bus.counters, checkCounters(saved.bus));
+    const codes = saved.postCodes;
+    if (!Array.isArray(codes) || codes.length > POST_CODES_KEPT) {
+      throw new DeviceStateError('postCodes', `expected at most ${POST_CODES_KEPT} entries`);
+    }
+    codes.forEach((c, i) => {
+      const o = obj(c, `postCodes[${i}]`);
+      m.postCodes.push({
+        port: int(o, 'port', `postCodes[${i}]`, 0, 0xffff),
+        code: int(o, 'code', `postCodes[${i}]`, 0, 255),
+      });
+    });
+    const wrap = { postCodesSeen: saved.postCodesSeen, pendingInput: saved.pendingInput };
+    m.postCodesSeen = int(wrap, 'postCodesSeen', 'machine', codes.length, Number.MAX_SAFE_INTEGER);
+    if (codes.length < POST_CODES_KEPT && m.postCodesSeen !== codes.length) {
+      throw new DeviceStateError('machine.postCodesSeen', 'does not match postCodes');
+    }
+    m.pendingInput = intArray(wrap, 'pendingInput', 'machine', 0, 255, 1 << 24).slice();
+    return m;
+  }
+
+  /** The state of everything around the core (see PlatformState). */
+  platformState(): PlatformState {
+    return {
+      clock: this.clock.state(), pic: this.pic.state(), pit: this.pit.state(),
+      port61: this.port61.state(), rtc: this.rtc.state(), uart: this.uart.state(),
+      post: this.post.state(), post190: this.post190.state(), i8042: this.i8042.state(),
+      vga: this.vga.state(), pci: this.chipset.pci.state(), ide: this.chipset.ide.state(),
+      vcpu: this.cpu.state(), bus: { ...this.bus.counters },
+      postCodes: this.postCodes.map((p) => ({ ...p })), postCodesSeen: this.postCodesSeen,
+      pendingInput: [...this.pendingInput],
+    };
+  }
+
+  /** The machine's image (see MachineImage): call between runs. Only native VMs for now. */
+  image(): MachineImage {
+    if (this.vmmOptions.mode !== 'native') {
+      throw new RangeError(`snapshots of ${this.vmmOptions.mode} VMs are not supported yet ` +
+        '(native only)');
+    }
+    this.chipset.flush();
+    const cpu = this.core.saveState();
+    // A restored VM starts with an empty TLB (a cache, not architectural state); the saved
+    // one empties its TLB too, so both continue alike, counters included.
+    this.core.loadState(cpu);
+    this.core.restoreCounters?.(cpu);
+    return {
+      config: this.config, cpu,
+      ram: this.core.readPhys(0, this.config.ramBytes), platform: this.platformState(),
+    };
   }
 
   /** The vCPU's view of this machine. */
@@ -331,6 +466,14 @@ export class Machine {
       ...(vmm ? { vmm } : {}),
     };
   }
+}
+
+/** Bus counters from a snapshot: each a non-negative integer. */
+function checkCounters(s: unknown): BusCounters {
+  const o = obj(s, 'bus');
+  const out: Record<string, number> = {};
+  for (const k of Object.keys(o)) out[k] = int(o, k, 'bus', 0, Number.MAX_SAFE_INTEGER);
+  return out as unknown as BusCounters;
 }
 
 function checkConfig(c: MachineConfig): void {

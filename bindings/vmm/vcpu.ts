@@ -15,6 +15,11 @@ import type { Bus } from '../devices/bus.js';
 import type { VirtualClock } from '../devices/clock.js';
 import type { PicPair } from '../devices/pic-pair.js';
 import type { ModeOps, VmmStats } from './modes/ops.js';
+import { bool, int, obj, DeviceStateError } from '../devices/state.js';
+
+/** The exit reasons a snapshot's counters may name (the core's Exit reasons). */
+const EXIT_REASONS = ['budget', 'io', 'mmio', 'hlt', 'irq-window', 'shutdown', 'invalid',
+  'vmexit'];
 
 /** One port access: a byte, word or dword read or written. */
 export interface IoAccess { port: number; write: boolean; size: 1 | 2 | 4; value: number }
@@ -51,6 +56,17 @@ export interface VcpuCounters {
   exits: Record<string, number>;
   ioPorts: Map<number, number>;
   interruptsInjected: number;
+}
+
+/** The loop's own state and counters, for a snapshot (plain JSON). */
+export interface VcpuState {
+  halted: boolean;
+  work: number;
+  haltedNs: number;
+  injected: number;
+  exits: Record<string, number>;
+  /** [port, count] pairs. */
+  ioPorts: [number, number][];
 }
 
 /** Timer events a halted CPU sleeps through with no interrupt before the run ends. */
@@ -234,6 +250,43 @@ export class VCpu {
       haltedNs: this.haltedNs, exits: { ...this.exitCounts }, ioPorts: new Map(this.portCounts),
       interruptsInjected: this.injected,
     };
+  }
+
+  /** The loop's state (halted or not) and counters; see VcpuState. */
+  state(): VcpuState {
+    return {
+      halted: this.halted, work: this.work, haltedNs: this.haltedNs, injected: this.injected,
+      exits: { ...this.exitCounts }, ioPorts: [...this.portCounts],
+    };
+  }
+
+  /** Takes a snapshot's loop state; every field is checked (a file may lie). */
+  restore(s: unknown): void {
+    const big = Number.MAX_SAFE_INTEGER;
+    const o = obj(s, 'vcpu');
+    this.halted = bool(o, 'halted', 'vcpu');
+    this.work = int(o, 'work', 'vcpu', 0, big);
+    this.haltedNs = int(o, 'haltedNs', 'vcpu', 0, big);
+    this.injected = int(o, 'injected', 'vcpu', 0, big);
+    const exits = obj(o.exits, 'vcpu.exits');
+    for (const k of Object.keys(this.exitCounts)) delete this.exitCounts[k];
+    for (const k of Object.keys(exits)) {
+      if (!EXIT_REASONS.includes(k)) throw new DeviceStateError('vcpu.exits', `unknown exit ${k}`);
+      this.exitCounts[k] = int(exits, k, 'vcpu.exits', 0, big);
+    }
+    const ports = o.ioPorts;
+    if (!Array.isArray(ports) || ports.length > 0x10000) {
+      throw new DeviceStateError('vcpu.ioPorts', 'expected an array of [port, count] pairs');
+    }
+    this.portCounts.clear();
+    ports.forEach((pc: unknown, i) => {
+      const pair = { port: Array.isArray(pc) ? pc[0] : undefined,
+        count: Array.isArray(pc) ? pc[1] : undefined };
+      this.portCounts.set(int(pair, 'port', `vcpu.ioPorts[${i}]`, 0, 0xffff),
+        int(pair, 'count', `vcpu.ioPorts[${i}]`, 0, big));
+    });
+    this.stop = null;
+    this.resuming = false;
   }
 
   /** The mode's counters (vtx, svm); undefined in native mode. */
