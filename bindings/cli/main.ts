@@ -33,6 +33,9 @@ export async function buildProgram(only?: string): Promise<Command> {
   if (want('bench')) (await import('./bench.js')).registerBench(program);
   if (want('ovf')) (await import('./ovf.js')).registerOvf(program);
   if (want('img')) (await import('./img.js')).registerImg(program);
+  if (want('restore') || want('snapshot')) {
+    (await import('./snapshot.js')).registerSnapshot(program);
+  }
   for (const c of program.commands) c.exitOverride();
   return program;
 }
@@ -42,7 +45,8 @@ export async function main(argv: string[]): Promise<number> {
   // Subcommands other than these four (and options, help) need the whole program.
   const first = argv[0];
   const program = await buildProgram(
-    ['run', 'bench', 'ovf', 'img'].includes(first) ? first : undefined,
+    ['run', 'bench', 'ovf', 'img', 'host'].includes(first) ? first
+      : first === 'restore' || first === 'snapshot' ? 'restore' : undefined,
   );
   let status = 0;
   program.hook('postAction', (_this, action) => {

@@ -16,6 +16,7 @@ import { parseWorkloadLines, formatWorkloadTable } from '../machine/workloads.js
 import { prepareMachine } from '../config/node-machine.js';
 import type { MachineConfig } from '../machine/machine.js';
 import { dirname } from 'node:path';
+import { saveSnapshot } from '../snapshot/index.js';
 import { InstructionTrace, IoLog } from './run-debug.js';
 import { VM_MODES, PAGING_MODES, type VmmOptions, type VmMode, type PagingMode,
 } from '../vmm/options.js';
@@ -47,6 +48,9 @@ export interface RunOptions {
   tags?: boolean;
   pwc?: boolean;
   ntlb?: boolean;
+  /** --snapshot-at N --snapshot-file F: save the VM to F once N instructions have run. */
+  snapshotAt?: string;
+  snapshotFile?: string;
 }
 
 /** Instructions between two looks at stdin (and two flushes of the console). */
@@ -114,6 +118,9 @@ export function registerRun(program: Command): void {
       'with --mode vtx|svm: no VPID/ASID, the TLB flushes on every entry and exit')
     .option('--no-pwc', 'with --mode vtx|svm: no page-walk cache for nested walks')
     .option('--no-ntlb', 'with --mode vtx|svm: no nested TLB')
+    .option('--snapshot-at <n>', 'save a snapshot once this many guest instructions have run '
+      + '(the run goes on; `wasmvisor restore FILE` continues from it)')
+    .option('--snapshot-file <file>', 'where --snapshot-at writes the snapshot')
     .addHelpText('after', `
 Exit status: ${STATUS_POWEROFF} the guest powered off (ACPI S5), as QEMU, or halted for good;
 (v << 1) | 1 the guest wrote v to isa-debug-exit (port 0xF4), as QEMU;
@@ -271,6 +278,11 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   }
 
   const vmmOptions = parseVmmOptions(opts);
+  if ((opts.snapshotAt === undefined) !== (opts.snapshotFile === undefined)) {
+    throw new UsageError('--snapshot-at and --snapshot-file go together');
+  }
+  const snapshotAt = opts.snapshotAt === undefined ? undefined
+    : parseCount(opts.snapshotAt, '--snapshot-at');
 
   let kernel: Uint8Array | undefined;
   let firmware: Uint8Array | undefined;
@@ -297,6 +309,11 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     disks = openDisks(diskFiles);
   }
 
+  if (opts.snapshotFile) {
+    try { writeFileSync(opts.snapshotFile, ''); } catch (e) {
+      throw new UsageError(`cannot write --snapshot-file ${opts.snapshotFile}: ${errCode(e)}`);
+    }
+  }
   if (opts.stats) {
     try { writeFileSync(opts.stats, ''); } catch (e) {
       throw new UsageError(`cannot write --stats ${opts.stats}: ${errCode(e)}`);
@@ -362,14 +379,24 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   const started = performance.now();
   const virtualStart = machine.clock.now;
   let stop: StopReason;
+  let snapshotTaken = false;
   try {
     for (;;) {
       const left = maxInstructions - machine.workDone;
       if (left <= 0) { stop = { kind: 'limit' }; break; }
+      if (snapshotAt !== undefined && !snapshotTaken && machine.workDone >= snapshotAt) {
+        out.flush();
+        writeFileSync(opts.snapshotFile!, saveSnapshot(machine, { label: 'wasmvisor run' }));
+        process.stderr.write(`wasmvisor: snapshot at ${machine.workDone} instructions ` +
+          `written to ${opts.snapshotFile}\n`);
+        snapshotTaken = true;
+      }
+      const toSnapshot = snapshotAt !== undefined && !snapshotTaken
+        ? snapshotAt - machine.workDone : Infinity;
       const paced = machine.inputOpen;
       const wallNs = (performance.now() - started) * 1e6;
       const deadline = paced ? Math.floor(virtualStart + wallNs + IDLE_SLACK_NS) : Infinity;
-      stop = machine.run(Math.min(CHUNK, left), deadline);
+      stop = machine.run(Math.min(CHUNK, left, toSnapshot), deadline);
       out.flush(); // a prompt without a newline shows while the guest waits
       if (stop.kind !== 'limit') break;
       if (paced && machine.isHalted) await new Promise((r) => setTimeout(r, IDLE_POLL_MS));
@@ -386,6 +413,10 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     for (const d of disks) d?.close();
     if (debugFd !== undefined) closeSync(debugFd);
     closeDebugFiles();
+  }
+  if (snapshotAt !== undefined && !snapshotTaken) {
+    process.stderr.write(`wasmvisor: the guest stopped at ${machine.workDone} instructions, ` +
+      `before --snapshot-at ${snapshotAt}: no snapshot written\n`);
   }
   const seconds = (performance.now() - started) / 1000;
   const stats = machine.stats();
