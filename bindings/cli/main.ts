@@ -36,6 +36,7 @@ export async function buildProgram(only?: string): Promise<Command> {
   if (want('restore') || want('snapshot')) {
     (await import('./snapshot.js')).registerSnapshot(program);
   }
+  if (want('host')) (await import('./host.js')).registerHost(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
