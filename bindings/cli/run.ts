@@ -51,6 +51,8 @@ export interface RunOptions {
   /** --snapshot-at N --snapshot-file F: save the VM to F once N instructions have run. */
   snapshotAt?: string;
   snapshotFile?: string;
+  /** --gdb [addr:]port: wait for GDB there before the first instruction (QEMU -s -S). */
+  gdb?: string;
 }
 
 /** Instructions between two looks at stdin (and two flushes of the console). */
@@ -121,6 +123,8 @@ export function registerRun(program: Command): void {
     .option('--snapshot-at <n>', 'save a snapshot once this many guest instructions have run '
       + '(the run goes on; `wasmvisor restore FILE` continues from it)')
     .option('--snapshot-file <file>', 'where --snapshot-at writes the snapshot')
+    .option('--gdb <[addr:]port>', 'wait for GDB on this TCP port before the first '
+      + 'instruction (the GDB remote protocol, as QEMU -gdb tcp::PORT -S)')
     .addHelpText('after', `
 Exit status: ${STATUS_POWEROFF} the guest powered off (ACPI S5), as QEMU, or halted for good;
 (v << 1) | 1 the guest wrote v to isa-debug-exit (port 0xF4), as QEMU;
@@ -378,10 +382,15 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   }
   const started = performance.now();
   const virtualStart = machine.clock.now;
-  let stop: StopReason;
+  let stop: StopReason = { kind: 'limit' };
   let snapshotTaken = false;
+  let debugged = false;
+  if (opts.gdb !== undefined) {
+    const r = await debugUnderGdb(machine, opts.gdb);
+    if (r) { stop = r; debugged = true; }
+  }
   try {
-    for (;;) {
+    for (; !debugged;) {
       const left = maxInstructions - machine.workDone;
       if (left <= 0) { stop = { kind: 'limit' }; break; }
       if (snapshotAt !== undefined && !snapshotTaken && machine.workDone >= snapshotAt) {
@@ -437,6 +446,35 @@ export async function runCommand(opts: RunOptions): Promise<number> {
 }
 
 /**
+ * --gdb: serves the GDB remote protocol until the guest ends under the debugger (its stop
+ * reason), GDB kills it ('debug'), or GDB detaches (undefined: the run goes on without it).
+ */
+async function debugUnderGdb(machine: Machine, spec: string): Promise<StopReason | undefined> {
+  const { GdbStub } = await import('../gdb/stub.js');
+  const [addr, portText] = spec.includes(':') ? spec.split(':') : ['127.0.0.1', spec];
+  if (!/^\d+$/.test(portText) || Number(portText) > 65535) {
+    throw new UsageError(`--gdb ${spec}: expected [address:]port`);
+  }
+  let done!: (r: StopReason | undefined) => void;
+  const result = new Promise<StopReason | undefined>((ok) => { done = ok; });
+  const stub = new GdbStub(machine, {
+    onEnd: (s) => done(s), onDetach: () => done(undefined), onKill: () => done({ kind: 'debug' }),
+  });
+  let server;
+  try {
+    ({ server } = await stub.listen(Number(portText), addr || '127.0.0.1'));
+  } catch (e) {
+    throw new UsageError(`--gdb ${spec}: ${(e as Error).message}`);
+  }
+  const port = (server.address() as { port: number }).port;
+  process.stderr.write(`wasmvisor: waiting for gdb on ${addr || '127.0.0.1'}:${port} ` +
+    `(target remote ${addr || 'localhost'}:${port})\n`);
+  const r = await result;
+  server.close();
+  return r;
+}
+
+/**
  * The process exit status for how the guest stopped: one rule however the machine was
  * started (bundled JeOS, --kernel, --config). JeOS powers off when every check passed
  * (status 0) and writes 1 to isa-debug-exit on a failure, 2 on a panic (guests/jeos/
@@ -453,6 +491,9 @@ export function statusOf(stop: StopReason): number {
       return STATUS_RESET;
     case 'limit':
       process.stderr.write('wasmvisor: instruction limit reached\n');
+      return STATUS_LIMIT;
+    case 'debug':
+      process.stderr.write('wasmvisor: stopped by the debugger\n');
       return STATUS_LIMIT;
     case 'shutdown':
       process.stderr.write(`wasmvisor: guest shut down: ${stop.why}\n`);

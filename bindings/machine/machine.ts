@@ -140,8 +140,9 @@ export class Machine {
    * that boundary are taken (the CLI's --trace); the machine then runs one instruction per
    * core call, so set it only while tracing and clear it after.
    */
-  get onInstruction(): (() => void) | undefined { return this.cpu.onInstruction; }
-  set onInstruction(hook: (() => void) | undefined) { this.cpu.onInstruction = hook; }
+  get onInstruction(): (() => boolean | void) | undefined { return this.cpu.onInstruction; }
+  /** Returning false stops the run before that instruction (StopReason 'debug'). */
+  set onInstruction(hook: (() => boolean | void) | undefined) { this.cpu.onInstruction = hook; }
   private readonly postCodes: PostCode[] = [];
   private postCodesSeen = 0;
   readonly i8042: I8042;

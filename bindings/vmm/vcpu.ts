@@ -19,7 +19,7 @@ import { bool, int, obj, DeviceStateError } from '../devices/state.js';
 
 /** The exit reasons a snapshot's counters may name (the core's Exit reasons). */
 const EXIT_REASONS = ['budget', 'io', 'mmio', 'hlt', 'irq-window', 'shutdown', 'invalid',
-  'vmexit'];
+  'vmexit', 'debug'];
 
 /** One port access: a byte, word or dword read or written. */
 export interface IoAccess { port: number; write: boolean; size: 1 | 2 | 4; value: number }
@@ -32,7 +32,8 @@ export type StopReason =
   | { kind: 'poweroff' }                          // the guest powered off (ACPI S5)
   | { kind: 'halted'; why: string }               // HLT with nothing that could ever wake it
   | { kind: 'limit' }                             // the instruction limit was reached
-  | { kind: 'invalid'; why: string };             // the core cannot continue
+  | { kind: 'invalid'; why: string }              // the core cannot continue
+  | { kind: 'debug' };                            // the instruction hook stopped the run
 
 /** What the vCPU needs from the machine around it. */
 export interface VcpuHost {
@@ -83,15 +84,17 @@ export class VCpu {
   private injected = 0;
   private readonly exitCounts: Record<string, number> = {};
   private readonly portCounts = new Map<number, number>();
-  private traceHook: (() => void) | undefined;
+  private traceHook: (() => boolean | void) | undefined;
+  /** The hook said stop before the next instruction (a debugger's breakpoint or step). */
+  private debugStop = false;
   /** The current instruction exited for a port or MMIO access and runs again: not a new one. */
   private resuming = false;
 
   constructor(private readonly host: VcpuHost, readonly ops: ModeOps) {}
 
   /** Called before each instruction executes (see Machine.onInstruction). */
-  get onInstruction(): (() => void) | undefined { return this.traceHook; }
-  set onInstruction(hook: (() => void) | undefined) {
+  get onInstruction(): (() => boolean | void) | undefined { return this.traceHook; }
+  set onInstruction(hook: (() => boolean | void) | undefined) {
     this.traceHook = hook; // a new hook starts at the next instruction boundary
     this.resuming = false;
   }
@@ -128,6 +131,12 @@ export class VCpu {
       if (this.traceHook) budget = Math.min(budget, 1);
       const before = core.instructions();
       const exit = this.traceHook ? this.runTraced(budget) : this.ops.run(budget);
+      if (this.debugStop) {
+        // Stopped before an instruction: nothing ran, nothing to account.
+        this.debugStop = false;
+        this.stop = { kind: 'debug' };
+        break;
+      }
       let ran = core.instructions() - before;
       // A guest can fault forever without retiring an instruction (a handler that faults
       // again, short of a double fault). The core spends its budget on those deliveries;
@@ -155,7 +164,10 @@ export class VCpu {
     if (!this.resuming) {
       const first = this.ops.run(0);
       if (first.reason !== 'budget') return first;
-      this.traceHook?.();
+      if (this.traceHook?.() === false) {
+        this.debugStop = true;
+        return first;
+      }
     }
     const exit = this.ops.run(1);
     this.resuming = exit.reason === 'io' || exit.reason === 'mmio';
@@ -202,6 +214,9 @@ export class VCpu {
         this.halt({ kind: 'invalid', why: exit.why });
         return;
       case 'vmexit': // a VM exit the mode completed itself
+        return;
+      case 'debug': // a host debugger's breakpoint: the instruction has not run
+        this.halt({ kind: 'debug' });
         return;
     }
   }
