@@ -145,7 +145,8 @@ async function start(files: string[], o: StartOptions): Promise<number> {
     } else {
       const s = host.schedulerStats();
       process.stdout.write(formatVms(vms) + `scheduler: ${s.threads} threads, slice ` +
-        `${s.slice} instructions, ${s.periods} periods, fairness (Jain) ${s.fairness.toFixed(3)}\n`);
+        `${s.slice} instructions, ${s.periods} periods, fairness (Jain) ` +
+        `${s.fairness.toFixed(3)}\n`);
     }
     return vms.some((v) => v.state === 'failed') ? 4 : 0;
   } finally {
@@ -155,7 +156,10 @@ async function start(files: string[], o: StartOptions): Promise<number> {
 
 function connectUrl(o: { connect?: string }): string {
   const u = o.connect ?? process.env.WASMVISOR_HOST;
-  if (!u) throw new UsageError('give --connect URL (or WASMVISOR_HOST), as `host start --listen` printed');
+  if (!u) {
+    throw new UsageError('give --connect URL (or WASMVISOR_HOST), as `host start --listen` ' +
+      'printed');
+  }
   return u.replace(/\/$/, '');
 }
 
@@ -215,7 +219,9 @@ export function registerHost(program: Command): void {
       const base = connectUrl(o);
       const path = `/vms/${encodeURIComponent(vm)}`;
       const r = await call(base, 'GET', `${path}/console${o.follow ? '?follow=1' : ''}`);
-      const onData = (d: Buffer) => { void call(base, 'POST', `${path}/input`, new Uint8Array(d)); };
+      const onData = (d: Buffer) => {
+        void call(base, 'POST', `${path}/input`, new Uint8Array(d));
+      };
       if (o.follow) process.stdin.on('data', onData);
       for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) {
         process.stdout.write(chunk);
