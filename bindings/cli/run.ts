@@ -16,7 +16,6 @@ import { parseWorkloadLines, formatWorkloadTable } from '../machine/workloads.js
 import { prepareMachine } from '../config/node-machine.js';
 import type { MachineConfig } from '../machine/machine.js';
 import { dirname } from 'node:path';
-import { saveSnapshot } from '../snapshot/index.js';
 import { InstructionTrace, IoLog } from './run-debug.js';
 import { VM_MODES, PAGING_MODES, type VmmOptions, type VmMode, type PagingMode,
 } from '../vmm/options.js';
@@ -395,6 +394,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       if (left <= 0) { stop = { kind: 'limit' }; break; }
       if (snapshotAt !== undefined && !snapshotTaken && machine.workDone >= snapshotAt) {
         out.flush();
+        const { saveSnapshot } = await import('../snapshot/index.js');
         writeFileSync(opts.snapshotFile!, saveSnapshot(machine, { label: 'wasmvisor run' }));
         process.stderr.write(`wasmvisor: snapshot at ${machine.workDone} instructions ` +
           `written to ${opts.snapshotFile}\n`);
