@@ -6,6 +6,8 @@
 import { describe, it, expect } from 'vitest';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { runCli, repoRoot } from '../helpers/cli.js';
 
 const guest = (n: string) => join(repoRoot, 'guests/host', `${n}.bin`);
@@ -24,6 +26,17 @@ describe('wasmvisor host', () => {
     expect(by('spinner')).toMatchObject({ reason: { kind: 'limit' }, weight: 512 });
     expect(by('spinner').instructions).toBeGreaterThanOrEqual(20_000_000);
     expect(scheduler.threads).toBe(2);
+  }, 60_000);
+
+  it('starts an OVF appliance, whose console is that of `run --config` on its vm.json', () => {
+    const ova = join(repoRoot, 'appliances/jeos/jeos.ova');
+    const r = runCli(['host', 'start', '--json', '--quiet', ova]);
+    expect(r.status).toBe(0);
+    const [vm] = JSON.parse(r.stdout).vms;
+    // The appliance's JeOS runs its checks and powers off (appliances/jeos/vm.json).
+    expect(vm).toMatchObject({ name: 'jeos', state: 'ended', reason: { kind: 'poweroff' } });
+    const alone = runCli(['run', '--config', join(repoRoot, 'appliances/jeos/vm.json')]);
+    expect(vm.consoleBytes).toBe(Buffer.byteLength(alone.stdout, 'latin1'));
   }, 60_000);
 
   it('serves its API: list, pause, resume, console and stop from another process', async () => {
@@ -54,6 +67,10 @@ describe('wasmvisor host', () => {
     expect(c('resume', 's1').stdout).toBe('s1: running\n');
     expect(c('console', 's2').stdout).toBe('spin: spinning\n');
     expect(c('stop', 'nope').stderr).toContain('no VM nope');
+    // A snapshot of a running VM, taken through the API, is a valid snapshot file.
+    const snap = join(mkdtempSync(join(tmpdir(), 'wv-host-')), 's2.wvsnap');
+    expect(c('snapshot', 's2', snap).stdout).toBe(`s2: snapshot written to ${snap}\n`);
+    expect(runCli(['snapshot', 'info', snap]).stdout).toContain('label: wasmvisor host');
     expect(c('stop', 's1').stdout).toBe('s1: ended\n');
     expect(c('stop', 's2').stdout).toBe('s2: ended\n');
     const status = await new Promise((ok) => child.on('exit', ok));
