@@ -117,14 +117,24 @@ export class GdbStub {
     return { cr0: r.cr0, cr3: r.cr3, cr4: r.cr4, a20Mask: dv.getUint32(L.S_A20_MASK, true) };
   }
 
-  private readMemory(addr: number, len: number): Uint8Array {
-    return this.machine.core.readLinear(addr >>> 0, len);
+  /** QEMU's `maintenance packet Qqemu.PhyMemMode:1`: m, M and X use physical addresses. */
+  private physical = false;
+
+  private readMemory(addr: number, len: number, phys = this.physical): Uint8Array {
+    if (!phys) return this.machine.core.readLinear(addr >>> 0, len);
+    const n = Math.max(0, Math.min(len, this.machine.config.ramBytes - addr));
+    return n > 0 ? this.machine.core.readPhys(addr, n) : new Uint8Array(0);
   }
 
   /** Writes through the guest's paging into RAM; false if any byte does not translate. */
   private writeMemory(addr: number, data: Uint8Array): boolean {
     const core = this.machine.core;
     const ram = this.machine.config.ramBytes;
+    if (this.physical) {
+      if (addr + data.length > ram) return false;
+      core.writePhys(addr, data);
+      return true;
+    }
     const s = this.paging();
     const read32 = (pa: number) => pa + 4 <= ram
       ? new DataView(core.readPhys(pa, 4).buffer).getUint32(0, true) : undefined;
@@ -135,7 +145,7 @@ export class GdbStub {
       pas.push(pa);
     }
     for (let i = 0; i < data.length; i++) core.writePhys(pas[i], data.subarray(i, i + 1));
-    for (const w of this.watches.values()) w.last = this.readMemory(w.addr, w.len);
+    for (const w of this.watches.values()) w.last = this.readMemory(w.addr, w.len, false);
     return true;
   }
 
@@ -158,7 +168,7 @@ export class GdbStub {
   /** The watchpoint whose bytes changed since the last look, if any. */
   private changedWatch(): Watch | undefined {
     for (const w of this.watches.values()) {
-      const now = this.readMemory(w.addr, w.len);
+      const now = this.readMemory(w.addr, w.len, false);
       if (now.length !== w.last.length || now.some((b, i) => b !== w.last[i])) {
         w.last = now;
         return w;
@@ -223,6 +233,11 @@ export class GdbStub {
         'QStartNoAckMode+;swbreak+;hwbreak+;vContSupported+';
     }
     if (p === 'QStartNoAckMode') return 'OK';
+    if (p === 'Qqemu.PhyMemMode:1' || p === 'Qqemu.PhyMemMode:0') {
+      this.physical = p.endsWith('1');
+      return 'OK';
+    }
+    if (p === 'qqemu.PhyMemMode') return this.physical ? '1' : '0';
     if (p.startsWith('qXfer:features:read:target.xml:')) {
       const [off, len] = p.slice(31).split(',').map((x) => parseInt(x, 16));
       const chunk = TARGET_XML.slice(off, off + len);
@@ -300,7 +315,9 @@ export class GdbStub {
       }
       if (type === '2') {
         if (!(len >= 1 && len <= 8)) return 'E01';
-        if (c === 'Z') this.watches.set(addr, { addr, len, last: this.readMemory(addr, len) });
+        if (c === 'Z') {
+          this.watches.set(addr, { addr, len, last: this.readMemory(addr, len, false) });
+        }
         else this.watches.delete(addr);
         return 'OK';
       }

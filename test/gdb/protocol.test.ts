@@ -160,6 +160,22 @@ describe('the stub answering packets', () => {
     expect(stub.handle('Z3,10f004,4')).toBe(''); // read watchpoints: not supported
   }, 60_000);
 
+  it('physical memory as QEMU offers it (maintenance packet Qqemu.PhyMemMode:1)', async () => {
+    // Paging on: stop at ide_read, long after JeOS enabled it (identity-mapped kernel).
+    stub.handle(`Z1,${IDE_READ.toString(16)},1`);
+    stub.handle('c');
+    await reply();
+    expect(m.core.getRegs().cr0 >>> 31).toBe(1);
+    expect(stub.handle('qqemu.PhyMemMode')).toBe('0');
+    expect(stub.handle('Qqemu.PhyMemMode:1')).toBe('OK');
+    expect(stub.handle('qqemu.PhyMemMode')).toBe('1');
+    expect(stub.handle(`m${IDE_READ.toString(16)},6`)).toBe(hex(elfBytes(IDE_READ, 6)));
+    expect(stub.handle('M300000,2:1234')).toBe('OK');
+    expect(hex(m.core.readPhys(0x300000, 2))).toBe('1234');
+    expect(stub.handle(`m${(64 << 20).toString(16)},4`)).toMatch(/^E[0-9a-f]{2}$/);
+    expect(stub.handle('Qqemu.PhyMemMode:0')).toBe('OK');
+  }, 60_000);
+
   it('one thread, the vCPU', () => {
     expect(stub.handle('qfThreadInfo')).toBe('m01');
     expect(stub.handle('qsThreadInfo')).toBe('l');
