@@ -116,7 +116,19 @@ export interface MachineImage {
   /** Guest RAM, `config.ramBytes` long. */
   ram: Uint8Array;
   platform: PlatformState;
+  /** VMX/SVM state outside the state block (Core.saveVirtState: the current VMCS's
+   *  fields, VMM RAM), when the core has it. */
+  virt?: Uint8Array;
+  /** The TypeScript VMM's own state (ModeOps.saveVmmState) of a vtx/svm VM. */
+  vmm?: unknown;
 }
+
+/** The virtualization-state exports of cores and VMMs that have them (feature-detected). */
+interface VirtCore {
+  saveVirtState?(): Uint8Array;
+  loadVirtState?(blob: Uint8Array): void;
+}
+interface VmmStateOps { saveVmmState?(): unknown; loadVmmState?(s: unknown): void }
 
 /** PAM0, the first of the i440FX's seven PAM registers (82441FX datasheet, 3.2.x). */
 const PAM0 = 0x59;
@@ -248,8 +260,8 @@ export class Machine {
         `${config.ramBytes}`);
     }
     const vmm = resolveVmmOptions(config, !!(config.cpu?.vmx || config.cpu?.svm));
-    if (vmm.mode !== 'native') {
-      throw new RangeError(`snapshots of ${vmm.mode} VMs are not supported yet (native only)`);
+    if (vmm.mode !== 'native' && image.vmm === undefined) {
+      throw new RangeError(`a snapshot of a ${vmm.mode} VM needs its VMM state`);
     }
     const core = await createCore({ ramBytes: config.ramBytes, wasm: config.wasm });
     core.setStringIo(config.stringIo ?? true);
@@ -263,6 +275,14 @@ export class Machine {
     }
     m.chipset.pci.restore(saved.pci);
     m.chipset.ide.restore(saved.ide);
+    // vtx/svm: the VMM is built as on a new machine, then given the saved VMX/SVM state
+    // (before the state block, which names the VMCS and VMCB it holds).
+    if (vmm.mode !== 'native') m.useMode(createHardwareOps(core, vmm));
+    const vcore = core as unknown as VirtCore;
+    if (image.virt) {
+      if (!vcore.loadVirtState) throw new RangeError('this core cannot load VMX/SVM state');
+      vcore.loadVirtState(image.virt);
+    }
     core.writePhys(0, image.ram);
     core.setA20(m.i8042.a20Enabled);
     for (let o = PAM0; o <= PAM0 + 6; o++) m.applyPam(o);
@@ -270,6 +290,11 @@ export class Machine {
     // again: rebuilding flushed the TLB a few times, which the saved VM never did.
     core.loadState(image.cpu);
     core.restoreCounters?.(image.cpu);
+    if (vmm.mode !== 'native') {
+      const ops = m.cpu.ops as unknown as VmmStateOps;
+      if (!ops.loadVmmState) throw new RangeError(`this ${vmm.mode} VMM cannot load its state`);
+      ops.loadVmmState(image.vmm);
+    }
     m.cpu.restore(saved.vcpu);
     Object.assign(m.bus.counters, checkCounters(saved.bus));
     const codes = saved.postCodes;
@@ -305,13 +330,19 @@ export class Machine {
     };
   }
 
-  /** The machine's image (see MachineImage): call between runs. Only native VMs for now. */
+  /** The machine's image (see MachineImage): call between runs. A vtx/svm VM needs a core
+   *  and a VMM with their state exports (saveVirtState, saveVmmState). */
   image(): MachineImage {
-    if (this.vmmOptions.mode !== 'native') {
-      throw new RangeError(`snapshots of ${this.vmmOptions.mode} VMs are not supported yet ` +
-        '(native only)');
+    const vcore = this.core as unknown as VirtCore;
+    const ops = this.cpu.ops as unknown as VmmStateOps;
+    if (this.vmmOptions.mode !== 'native' && (!vcore.saveVirtState || !ops.saveVmmState)) {
+      throw new RangeError(`snapshots of ${this.vmmOptions.mode} VMs need the core's and ` +
+        'the VMM\'s state exports, which this build lacks');
     }
     this.chipset.flush();
+    const virt = vcore.saveVirtState?.();
+    const vmmState = this.vmmOptions.mode !== 'native'
+      ? JSON.parse(JSON.stringify(ops.saveVmmState!())) as unknown : undefined;
     const cpu = this.core.saveState();
     // A restored VM starts with an empty TLB (a cache, not architectural state); the saved
     // one empties its TLB too, so both continue alike, counters included.
@@ -320,6 +351,7 @@ export class Machine {
     return {
       config: this.config, cpu,
       ram: this.core.readPhys(0, this.config.ramBytes), platform: this.platformState(),
+      ...(virt ? { virt } : {}), ...(vmmState !== undefined ? { vmm: vmmState } : {}),
     };
   }
 

@@ -95,6 +95,10 @@ export function saveSnapshot(machine: Machine, opts: { label?: string } = {}): U
     { tag: 'PLAT', data: enc.encode(JSON.stringify(img.platform)) },
   ];
   if (c.firmware) sections.push({ tag: 'FIRM', data: c.firmware });
+  if (img.virt) sections.push({ tag: 'VIRT', data: img.virt });
+  if (img.vmm !== undefined) {
+    sections.push({ tag: 'VMMS', data: enc.encode(JSON.stringify(img.vmm)) });
+  }
   disks.forEach((d, i) => {
     if (!d) return;
     if (d.size > MAX_EMBEDDED_DISK) {
@@ -115,6 +119,8 @@ export interface SnapshotContents {
   platform: PlatformState;
   firmware?: Uint8Array;
   disks: (Uint8Array | undefined)[];
+  virt?: Uint8Array;
+  vmm?: unknown;
 }
 
 function json(bytes: Uint8Array | undefined, what: string): unknown {
@@ -166,7 +172,8 @@ export function readSnapshot(file: Uint8Array): SnapshotContents {
   return {
     meta, cpu, ram: decodeSparse(ramEnc, ram, 'RAM'),
     platform: json(s.get('PLAT'), 'PLAT') as PlatformState,
-    firmware: s.get('FIRM'), disks,
+    firmware: s.get('FIRM'), disks, virt: s.get('VIRT'),
+    ...(s.has('VMMS') ? { vmm: json(s.get('VMMS'), 'VMMS') } : {}),
   };
 }
 
@@ -209,7 +216,8 @@ export async function restoreSnapshot(file: Uint8Array, opts: RestoreOptions = {
     debugcon: opts.debugcon, ioLog: opts.ioLog,
   };
   try {
-    return await Machine.restore({ config, cpu: c.cpu, ram: c.ram, platform: c.platform });
+    return await Machine.restore({ config, cpu: c.cpu, ram: c.ram, platform: c.platform,
+      ...(c.virt ? { virt: c.virt } : {}), ...(c.vmm !== undefined ? { vmm: c.vmm } : {}) });
   } catch (e) {
     if (e instanceof SnapshotError) throw e;
     throw new SnapshotError(`snapshot does not restore: ${(e as Error).message}`);
