@@ -98,6 +98,8 @@ export function stateChanged(): void {
 }
 
 export function completeIo(value: u32): void { completeRead(value); }
+/** The host's debugger breakpoint table (HOSTDBG) changed. */
+export { hostDebugChanged } from './cpu/debug';
 /** A loaded state starts a new instruction: the port and MMIO accesses that the one in
  *  flight completed (the replay log) belong to the state replaced. */
 export function dropPendingIo(): void { logClear(); }

@@ -54,3 +54,11 @@ export {
 /** The workload benchmark's pieces: A&A's figure 4, the counters the cost model prices. */
 export { ADAMS_AGESEN_FIG4, costCounters } from './bench/workloads.js';
 export { parseWorkloadLines, type WorkloadRow } from './machine/workloads.js';
+/** Snapshots: save a running machine to a versioned, checksummed file and restore it. */
+export {
+  saveSnapshot, restoreSnapshot, readSnapshot, snapshotInfo, coreLayoutId, SnapshotError,
+  FORMAT_VERSION as SNAPSHOT_FORMAT_VERSION, MAX_EMBEDDED_DISK,
+  type SnapshotMeta, type RestoreOptions, type SnapshotContents,
+} from './snapshot/index.js';
+export type { PlatformState, MachineImage } from './machine/machine.js';
+export type { VcpuState } from './vmm/vcpu.js';

@@ -32,3 +32,11 @@ export function jeos(): BundledJeos {
   const image = new Uint8Array(readFileSync(packaged('guests/jeos/disk.img')));
   return { kernel, disk: new RawImage(new MemorySource(image)) };
 }
+/** Many VMs in worker threads under a credit scheduler, and their management API (Node). */
+export { Host, type VmSpec, type VmInfo, type VmState, type EndReason, type HostOptions,
+} from './host/host.js';
+export { CreditScheduler, jainIndex, type SchedulerOptions, type SchedulerStats,
+} from './host/scheduler.js';
+export { serveControl } from './host/control.js';
+/** The GDB remote-protocol stub (`wasmvisor run --gdb PORT`). */
+export { GdbStub, type GdbStubEvents } from './gdb/stub.js';

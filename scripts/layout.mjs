@@ -55,6 +55,8 @@ export const counts = {
   TLBSAVE_TAGS: 8,
   /** TLB entries filled since the last full flush that a flush clears one by one. */
   FILL_LOG_MAX: 128,
+  /** Host debugger (GDB stub) instruction breakpoints. */
+  HOSTDBG_MAX: 64,
   /** VMCS field slots: one per encoding of scripts/vmx-fields.mjs (a 64-bit field has two,
    *  FULL and HIGH), in the order of VMCS_ENCODINGS (assembly/generated/vmx.ts). */
   VMCS_SLOTS: buildVmcsFields().length,
@@ -257,6 +259,14 @@ export const blocks = [
     { name: 'TLBSAVE_N', count: 'TLBSAVE_TAGS', bytes: u32 },
     { name: 'TLBSAVE_TABLE', count: 1024, struct: 'TLBSAVE_ENTRY' },
   ] },
+  /** The host debugger's (GDB stub's) instruction breakpoints: linear addresses at which
+   *  the core exits to the host (EXIT_DEBUG) before executing, and the one address to pass
+   *  once (resuming from a breakpoint; all ones: none). Host state, not guest state. */
+  { name: 'HOSTDBG', base: 0x2c000, size: 0x1000, fields: [
+    { name: 'HOSTDBG_COUNT', count: 1, bytes: u32 },
+    { name: 'HOSTDBG_SKIP', count: 1, bytes: u32 },
+    { name: 'HOSTDBG_ADDRS', count: 'HOSTDBG_MAX', bytes: u32 },
+  ] },
   /** AssemblyScript's own static data and heap (passed to asc as --memoryBase). */
   { name: 'DATA', base: 0x40000, size: 0xc0000 },
   /** Guest RAM (guest-physical 0 .. ramBytes-1), then the ROM images; grows with RAM. */
@@ -269,6 +279,8 @@ export const exits = {
   EXIT_INVALID: 6,
   /** A VM exit for the TypeScript VMM (the exit information is in the VMCS or the VMCB). */
   EXIT_VMEXIT: 7,
+  /** The host debugger's instruction breakpoint (HOSTDBG): before the instruction runs. */
+  EXIT_DEBUG: 8,
   /** S_EXIT_DETAIL for shutdown/invalid. */
   WHY_TRIPLE_FAULT: 1, WHY_BAD_STATE: 2, WHY_IO_PROTOCOL: 3,
 };

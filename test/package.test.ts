@@ -55,7 +55,7 @@ describe('npm package contents', () => {
   it('leaves out test guests, firmware tests and the debug build', () => {
     const guests = files.filter((f) => f.startsWith('guests/'));
     expect(guests.filter((f) => f.startsWith('guests/systests/') || f.startsWith('guests/firmware/tests/'))).toEqual([]);
-    expect(guests.every((f) => /^guests\/(bench\/[^/]+\.(bin|count)|firmware\/bios\.bin|jeos\/(disk\.img|jeos\.elf))$/.test(f))).toBe(true);
+    expect(guests.every((f) => /^guests\/(bench\/[^/]+\.(bin|count)|host\/[a-z]+\.bin|firmware\/bios\.bin|jeos\/(disk\.img|jeos\.elf))$/.test(f))).toBe(true);
     expect(files.filter((f) => f.startsWith('build/'))).toEqual(['build/core.wasm']);
   });
 

@@ -3,10 +3,36 @@
 // EFLAGS, CPL, CR0 or DR7 change, and only then does the run loop look at breakpoints,
 // single-step and RF, and do data accesses leave the TLB fast path (slowData) for the
 // alignment and data-breakpoint checks.
-import { STATE_BASE, S_DR, S_DR6, S_DR7, S_CR0, S_CPL } from '../generated/layout';
+import {
+  STATE_BASE, S_DR, S_DR6, S_DR7, S_CR0, S_CPL, HOSTDBG_COUNT, HOSTDBG_SKIP, HOSTDBG_ADDRS,
+  HOSTDBG_MAX,
+} from '../generated/layout';
 import { CR0_AM } from './state';
 import { flags, TF, RF, AC } from './flags';
 import { raise, AC_VEC } from './fault';
+
+/** The host debugger has instruction breakpoints (HOSTDBG): every boundary checks them. */
+export let hostDebug: bool = false;
+
+/** The host changed its breakpoint table (HOSTDBG_COUNT, HOSTDBG_ADDRS). */
+export function hostDebugChanged(): void {
+  hostDebug = load<u32>(HOSTDBG_COUNT) != 0;
+  if (hostDebug) needAttention();
+}
+
+/** A host breakpoint at linear `lin`, not the one address passed once (HOSTDBG_SKIP, which
+ *  any boundary check consumes). */
+export function hostBreakAt(lin: u32): bool {
+  const skip = load<u32>(HOSTDBG_SKIP);
+  store<u32>(HOSTDBG_SKIP, 0xffffffff);
+  if (lin == skip) return false;
+  let n = load<u32>(HOSTDBG_COUNT);
+  if (n > HOSTDBG_MAX) n = HOSTDBG_MAX;
+  for (let i: u32 = 0; i < n; i++) {
+    if (load<u32>(HOSTDBG_ADDRS + (i << 2)) == lin) return true;
+  }
+  return false;
+}
 
 /** Any of: TF, RF, an enabled breakpoint in DR7, alignment checking. */
 export let debugActive: bool = false;

@@ -4,12 +4,15 @@ import {
   STATE_BASE, S_EIP, S_EFLAGS, S_ESP, S_INT_SHADOW, S_NMI_PENDING, S_NMI_BLOCKED, S_INTR_PENDING,
   S_IRQ_WINDOW, S_HALTED, S_GIF_CLEAR, S_EXIT_REASON, S_EXIT_DETAIL, S_CNT_INSN, S_CNT_TLB_HIT,
   S_CNT_INTR,
-  S_CNT_EXC, S_CNT_SLOW, S_TSC, S_TSC_PER_INSN, EXIT_BUDGET, EXIT_HLT, EXIT_IRQ_WINDOW,
+  S_CNT_EXC, S_CNT_SLOW, S_TSC, S_TSC_PER_INSN, EXIT_BUDGET, EXIT_DEBUG, EXIT_HLT,
+  EXIT_IRQ_WINDOW,
   EXIT_SHUTDOWN, WHY_TRIPLE_FAULT, WHY_BAD_STATE,
 } from '../generated/layout';
 import { ip, setIp, startIp, segUpdateAll, updateCpl } from './access';
 import { flags, getFlags, setFlags, IF, TF, RF } from './flags';
-import { debugActive, instructionHits, recordDr6, dataHits, clearDataHits } from './debug';
+import {
+  debugActive, instructionHits, recordDr6, dataHits, clearDataHits, hostDebug, hostBreakAt,
+} from './debug';
 import { segBase, CS } from './state';
 import {
   faulted, exitPending, excVector, excCode, excHasCode, clearFault, DF_VEC, vmExitRaised,
@@ -213,9 +216,14 @@ function runSlice(n: u32): u32 {
         // does); the next run() continues after the HLT.
         if (field(S_HALTED) != 0) { setField(S_HALTED, 0); reason = EXIT_HLT; break; }
         recomputeAttention((flags & IF) != 0);
-        if (debugActive || stepPending) needAttention();
+        if (debugActive || stepPending || hostDebug) needAttention();
       }
       if (done >= n) break;
+      // The host debugger's breakpoints, before the instruction (nothing of it has run).
+      if (hostDebug && logLen == 0 && hostBreakAt(segBase(CS) + ip)) {
+        reason = EXIT_DEBUG;
+        break;
+      }
       if (attention && debugActive) {
         rfBefore = flags & RF;
         // Instruction breakpoints fault before the instruction unless RF is set

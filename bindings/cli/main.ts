@@ -35,6 +35,10 @@ export async function buildProgram(only?: string): Promise<Command> {
   if (want('img')) (await import('./img.js')).registerImg(program);
   // xl: the PV management domain's toolstack.
   if (want('xl')) (await import('./xl.js')).registerXl(program);
+  if (want('restore') || want('snapshot')) {
+    (await import('./snapshot.js')).registerSnapshot(program);
+  }
+  if (want('host')) (await import('./host.js')).registerHost(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
@@ -44,7 +48,8 @@ export async function main(argv: string[]): Promise<number> {
   // Subcommands other than these (and options, help) need the whole program.
   const first = argv[0];
   const program = await buildProgram(
-    ['run', 'bench', 'ovf', 'img', 'xl'].includes(first) ? first : undefined,
+    ['run', 'bench', 'ovf', 'img', 'xl', 'host'].includes(first) ? first
+      : first === 'restore' || first === 'snapshot' ? 'restore' : undefined,
   );
   let status = 0;
   program.hook('postAction', (_this, action) => {

@@ -52,6 +52,11 @@ export interface RunOptions {
   tags?: boolean;
   pwc?: boolean;
   ntlb?: boolean;
+  /** --snapshot-at N --snapshot-file F: save the VM to F once N instructions have run. */
+  snapshotAt?: string;
+  snapshotFile?: string;
+  /** --gdb [addr:]port: wait for GDB there before the first instruction (QEMU -s -S). */
+  gdb?: string;
 }
 
 /** Instructions between two looks at stdin (and two flushes of the console). */
@@ -122,6 +127,11 @@ export function registerRun(program: Command): void {
       'with --mode vtx|svm: no VPID/ASID, the TLB flushes on every entry and exit')
     .option('--no-pwc', 'with --mode vtx|svm: no page-walk cache for nested walks')
     .option('--no-ntlb', 'with --mode vtx|svm: no nested TLB')
+    .option('--snapshot-at <n>', 'save a snapshot once this many guest instructions have run '
+      + '(the run goes on; `wasmvisor restore FILE` continues from it)')
+    .option('--snapshot-file <file>', 'where --snapshot-at writes the snapshot')
+    .option('--gdb <[addr:]port>', 'wait for GDB on this TCP port before the first '
+      + 'instruction (the GDB remote protocol, as QEMU -gdb tcp::PORT -S)')
     .addHelpText('after', `
 Exit status: ${STATUS_POWEROFF} the guest powered off (ACPI S5), as QEMU, or halted for good;
 (v << 1) | 1 the guest wrote v to isa-debug-exit (port 0xF4), as QEMU;
@@ -279,6 +289,11 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   }
 
   const vmmOptions = parseVmmOptions(opts);
+  if ((opts.snapshotAt === undefined) !== (opts.snapshotFile === undefined)) {
+    throw new UsageError('--snapshot-at and --snapshot-file go together');
+  }
+  const snapshotAt = opts.snapshotAt === undefined ? undefined
+    : parseCount(opts.snapshotAt, '--snapshot-at');
 
   let kernel: Uint8Array | undefined;
   let firmware: Uint8Array | undefined;
@@ -305,6 +320,11 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     disks = openDisks(diskFiles);
   }
 
+  if (opts.snapshotFile) {
+    try { writeFileSync(opts.snapshotFile, ''); } catch (e) {
+      throw new UsageError(`cannot write --snapshot-file ${opts.snapshotFile}: ${errCode(e)}`);
+    }
+  }
   if (opts.stats) {
     try { writeFileSync(opts.stats, ''); } catch (e) {
       throw new UsageError(`cannot write --stats ${opts.stats}: ${errCode(e)}`);
@@ -371,15 +391,31 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   }
   const started = performance.now();
   const virtualStart = machine.clock.now;
-  let stop: StopReason;
+  let stop: StopReason = { kind: 'limit' };
+  let snapshotTaken = false;
+  let debugged = false;
+  if (opts.gdb !== undefined) {
+    const r = await debugUnderGdb(machine, opts.gdb);
+    if (r) { stop = r; debugged = true; }
+  }
   try {
-    for (;;) {
+    for (; !debugged;) {
       const left = maxInstructions - machine.workDone;
       if (left <= 0) { stop = { kind: 'limit' }; break; }
+      if (snapshotAt !== undefined && !snapshotTaken && machine.workDone >= snapshotAt) {
+        out.flush();
+        const { saveSnapshot } = await import('../snapshot/index.js');
+        writeFileSync(opts.snapshotFile!, saveSnapshot(machine, { label: 'wasmvisor run' }));
+        process.stderr.write(`wasmvisor: snapshot at ${machine.workDone} instructions ` +
+          `written to ${opts.snapshotFile}\n`);
+        snapshotTaken = true;
+      }
+      const toSnapshot = snapshotAt !== undefined && !snapshotTaken
+        ? snapshotAt - machine.workDone : Infinity;
       const paced = machine.inputOpen;
       const wallNs = (performance.now() - started) * 1e6;
       const deadline = paced ? Math.floor(virtualStart + wallNs + IDLE_SLACK_NS) : Infinity;
-      stop = machine.run(Math.min(CHUNK, left), deadline);
+      stop = machine.run(Math.min(CHUNK, left, toSnapshot), deadline);
       out.flush(); // a prompt without a newline shows while the guest waits
       if (stop.kind !== 'limit') break;
       if (paced && machine.isHalted) await new Promise((r) => setTimeout(r, IDLE_POLL_MS));
@@ -396,6 +432,10 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     for (const d of disks) d?.close();
     if (debugFd !== undefined) closeSync(debugFd);
     closeDebugFiles();
+  }
+  if (snapshotAt !== undefined && !snapshotTaken) {
+    process.stderr.write(`wasmvisor: the guest stopped at ${machine.workDone} instructions, ` +
+      `before --snapshot-at ${snapshotAt}: no snapshot written\n`);
   }
   const seconds = (performance.now() - started) / 1000;
   const stats = machine.stats();
@@ -416,6 +456,35 @@ export async function runCommand(opts: RunOptions): Promise<number> {
 }
 
 /**
+ * --gdb: serves the GDB remote protocol until the guest ends under the debugger (its stop
+ * reason), GDB kills it ('debug'), or GDB detaches (undefined: the run goes on without it).
+ */
+async function debugUnderGdb(machine: Machine, spec: string): Promise<StopReason | undefined> {
+  const { GdbStub } = await import('../gdb/stub.js');
+  const [addr, portText] = spec.includes(':') ? spec.split(':') : ['127.0.0.1', spec];
+  if (!/^\d+$/.test(portText) || Number(portText) > 65535) {
+    throw new UsageError(`--gdb ${spec}: expected [address:]port`);
+  }
+  let done!: (r: StopReason | undefined) => void;
+  const result = new Promise<StopReason | undefined>((ok) => { done = ok; });
+  const stub = new GdbStub(machine, {
+    onEnd: (s) => done(s), onDetach: () => done(undefined), onKill: () => done({ kind: 'debug' }),
+  });
+  let server;
+  try {
+    ({ server } = await stub.listen(Number(portText), addr || '127.0.0.1'));
+  } catch (e) {
+    throw new UsageError(`--gdb ${spec}: ${(e as Error).message}`);
+  }
+  const port = (server.address() as { port: number }).port;
+  process.stderr.write(`wasmvisor: waiting for gdb on ${addr || '127.0.0.1'}:${port} ` +
+    `(target remote ${addr || 'localhost'}:${port})\n`);
+  const r = await result;
+  server.close();
+  return r;
+}
+
+/**
  * The process exit status for how the guest stopped: one rule however the machine was
  * started (bundled JeOS, --kernel, --config). JeOS powers off when every check passed
  * (status 0) and writes 1 to isa-debug-exit on a failure, 2 on a panic (guests/jeos/
@@ -432,6 +501,9 @@ export function statusOf(stop: StopReason): number {
       return STATUS_RESET;
     case 'limit':
       process.stderr.write('wasmvisor: instruction limit reached\n');
+      return STATUS_LIMIT;
+    case 'debug':
+      process.stderr.write('wasmvisor: stopped by the debugger\n');
       return STATUS_LIMIT;
     case 'shutdown':
       process.stderr.write(`wasmvisor: guest shut down: ${stop.why}\n`);

@@ -24,6 +24,7 @@ interface CoreExports {
   reset(): void;
   run(budget: number): number;
   stateChanged(): void;
+  hostDebugChanged(): void;
   dropPendingIo(): void;
   physHost(pa: number): number;
   completeIo(value: number): void;
@@ -393,6 +394,7 @@ export class WasmCore implements Core {
       case L.EXIT_SHUTDOWN:
         return { reason: 'shutdown', why: WHY[this.get32(L.S_EXIT_DETAIL)] ?? 'shutdown' };
       case L.EXIT_VMEXIT: return { reason: 'vmexit' };
+      case L.EXIT_DEBUG: return { reason: 'debug' };
       default: return { reason: 'invalid', why: `unknown exit code ${reason}` };
     }
   }
@@ -529,6 +531,28 @@ export class WasmCore implements Core {
   saveState(): Uint8Array {
     this.views();
     return this.u8.slice(L.STATE_BASE, L.STATE_BASE + L.STATE_SIZE);
+  }
+  setHostBreakpoints(addrs: number[], skip?: number): void {
+    if (addrs.length > L.HOSTDBG_MAX) {
+      throw new RangeError(`at most ${L.HOSTDBG_MAX} host breakpoints, got ${addrs.length}`);
+    }
+    this.views();
+    addrs.forEach((a, i) => this.dv.setUint32(L.HOSTDBG_ADDRS + 4 * i, a >>> 0, true));
+    this.dv.setUint32(L.HOSTDBG_COUNT, addrs.length, true);
+    this.dv.setUint32(L.HOSTDBG_SKIP, skip === undefined ? 0xffffffff : skip >>> 0, true);
+    this.x.hostDebugChanged();
+  }
+  /** Puts back the counters of a saved state block (the groups at S_COUNTERS and
+   *  S_CNT_VMENTRY), nothing else: a snapshot's restore ends with it, so that the TLB
+   *  flushes of rebuilding the machine count nowhere. */
+  restoreCounters(block: Uint8Array): void {
+    if (block.length !== L.STATE_SIZE) {
+      throw new RangeError(`restoreCounters: expected ${L.STATE_SIZE} bytes, got ${block.length}`);
+    }
+    this.views();
+    for (const [from, to] of [[L.S_COUNTERS, L.S_RAM_BYTES], [L.S_CNT_VMENTRY, L.STATE_SIZE]]) {
+      this.u8.set(block.subarray(from, to), L.STATE_BASE + from);
+    }
   }
   loadState(block: Uint8Array): void {
     if (block.length !== L.STATE_SIZE) {

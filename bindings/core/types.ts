@@ -55,7 +55,9 @@ export type Exit =
   | { reason: 'invalid'; why: string }
   /** A VM exit of a guest entered by vmxHostEnter (the exit information is in the VMCS:
    *  vmcsRead) or svmHostEnter (in the VMCB). */
-  | { reason: 'vmexit' };
+  | { reason: 'vmexit' }
+  /** A host debugger breakpoint (setHostBreakpoints): the instruction at it has not run. */
+  | { reason: 'debug' };
 
 export interface CoreCounters {
   instructions: number;
@@ -193,6 +195,11 @@ export interface Core {
    *  state) as one copy, and back: what a VMM saves into / loads from its VMCS-like area. */
   saveState(): Uint8Array;
   loadState(block: Uint8Array): void;
+  /** The host debugger's instruction breakpoints (linear addresses, at most 64): the core
+   *  exits with reason 'debug' before executing one; `skip` is passed once (resuming). */
+  setHostBreakpoints?(addrs: number[], skip?: number): void;
+  /** Writes back only the counters of a saved state block (snapshots). */
+  restoreCounters?(block: Uint8Array): void;
   /** Runs at most `budget` instructions. */
   run(budget: number): Exit;
   /** Completes the pending IN or MMIO read of the last exit. */

@@ -39,9 +39,9 @@ export class PostPort {
     } });
   }
   state() { return { last: this.last, history: this.history }; }
-  static fromState(s: unknown): PostPort {
+  static fromState(s: unknown, port = 0x80): PostPort {
     const o = obj(s, 'post');
-    const p = new PostPort();
+    const p = new PostPort(port);
     p.last = int(o, 'last', 'post', 0, 255);
     for (const v of intArray(o, 'history', 'post', 0, 255, POST_HISTORY)) p.write(v);
     p.last = int(o, 'last', 'post', 0, 255);

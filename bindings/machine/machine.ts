@@ -11,6 +11,7 @@ import type { Core, CoreCounters } from '../core/types.js';
 import { createCore } from '../core/index.js';
 import type { BlockDevice } from '../disk/types.js';
 import { Bus, type BusCounters } from '../devices/bus.js';
+import { int, intArray, obj, DeviceStateError } from '../devices/state.js';
 import { VirtualClock } from '../devices/clock.js';
 import { PicPair } from '../devices/pic-pair.js';
 import { Pit } from '../devices/pit.js';
@@ -29,7 +30,9 @@ import { EduDevice } from '../devices/pci/edu.js';
 import { apicMsiSink, type MsiRouteStats } from '../devices/pci/msi.js';
 import { planMultiboot, applyMultiboot, type MultibootModule } from '../boot/multiboot.js';
 import { planFirmware } from './firmware.js';
-import { VCpu, type VcpuHost, type IoAccess, type StopReason } from '../vmm/vcpu.js';
+import {
+  VCpu, type VcpuHost, type IoAccess, type StopReason, type VcpuState,
+} from '../vmm/vcpu.js';
 import { resolveVmmOptions, type VmmOptions, type ResolvedVmmOptions } from '../vmm/options.js';
 import { NativeOps } from '../vmm/modes/native.js';
 import type { ModeOps, VmmStats } from '../vmm/modes/ops.js';
@@ -120,6 +123,44 @@ export interface MachineStats {
  *  LEAF1_EDX | FEAT_APIC), for the MP table's processor entry (MP 1.4, 4.3.1). */
 const CPU_IDENTITY = { signature: 0x680, features: 0xa93d | 0x200 };
 
+/**
+ * The platform around the core as a snapshot holds it: every device's `state()`, the
+ * clock, the vCPU loop's state and counters, and the machine's own counters. Plain JSON;
+ * `Machine.restore` re-checks every field (devices/state.ts).
+ */
+export interface PlatformState {
+  clock: unknown; pic: unknown; pit: unknown; port61: unknown; rtc: unknown; uart: unknown;
+  post: unknown; post190: unknown; i8042: unknown; vga: unknown; pci: unknown; ide: unknown;
+  vcpu: VcpuState;
+  bus: BusCounters;
+  postCodes: PostCode[];
+  postCodesSeen: number;
+  pendingInput: number[];
+}
+
+/** What `Machine.restore` rebuilds a machine from (bindings/snapshot reads it from a file). */
+export interface MachineImage {
+  /** The configuration without its callbacks and boot sources (firmware kept: it is ROM). */
+  config: MachineConfig;
+  /** The core's state block (Core.saveState). */
+  cpu: Uint8Array;
+  /** Guest RAM, `config.ramBytes` long. */
+  ram: Uint8Array;
+  platform: PlatformState;
+  /** VMX/SVM state outside the state block (Core.saveVirtState: the current VMCS's
+   *  fields, VMM RAM), when the core has it. */
+  virt?: Uint8Array;
+  /** The TypeScript VMM's own state (ModeOps.saveVmmState) of a vtx/svm VM. */
+  vmm?: unknown;
+}
+
+/** The virtualization-state exports of cores and VMMs that have them (feature-detected). */
+interface VirtCore {
+  saveVirtState?(): Uint8Array;
+  loadVirtState?(blob: Uint8Array): void;
+}
+interface VmmStateOps { saveVmmState?(): unknown; loadVmmState?(s: unknown): void }
+
 /** PAM0, the first of the i440FX's seven PAM registers (82441FX datasheet, 3.2.x). */
 const PAM0 = 0x59;
 
@@ -131,7 +172,7 @@ export class Machine {
   readonly backdoor?: VmwareBackdoor;
   readonly clock: VirtualClock;
   readonly bus = new Bus();
-  readonly pic = new PicPair();
+  readonly pic: PicPair;
   /** The local APIC and the I/O APIC (config `apic`). */
   readonly lapic?: LocalApic;
   readonly ioapic?: IoApic;
@@ -141,16 +182,18 @@ export class Machine {
   readonly pit: Pit;
   readonly rtc: Rtc;
   readonly uart: Uart16550;
-  readonly post = new PostPort();
+  readonly post: PostPort;
   /** The second POST code port some boards and firmware use. */
-  readonly post190 = new PostPort(0x190);
+  readonly post190: PostPort;
+  private readonly port61: Port61;
   /**
    * Called before each instruction executes, once the interrupts and exceptions due at
    * that boundary are taken (the CLI's --trace); the machine then runs one instruction per
    * core call, so set it only while tracing and clear it after.
    */
-  get onInstruction(): (() => void) | undefined { return this.cpu.onInstruction; }
-  set onInstruction(hook: (() => void) | undefined) { this.cpu.onInstruction = hook; }
+  get onInstruction(): (() => boolean | void) | undefined { return this.cpu.onInstruction; }
+  /** Returning false stops the run before that instruction (StopReason 'debug'). */
+  set onInstruction(hook: (() => boolean | void) | undefined) { this.cpu.onInstruction = hook; }
   private readonly postCodes: PostCode[] = [];
   private postCodesSeen = 0;
   readonly i8042: I8042;
@@ -170,31 +213,47 @@ export class Machine {
   private pendingInput: number[] = [];
 
   private constructor(readonly core: Core, readonly config: MachineConfig,
-    vmm: ResolvedVmmOptions) {
+    vmm: ResolvedVmmOptions, saved?: PlatformState) {
     this.vmmOptions = vmm;
     this.cpu = new VCpu(this.vcpuHost(), new NativeOps(core));
-    this.clock = new VirtualClock(config.instructionsPerSecond);
-    this.pit = new Pit(this.clock, this.pic.line(0));
+    // Restoring, each device is built from its snapshot, in the order a new machine builds
+    // them (the clock breaks ties between timers by the order they were made).
+    this.clock = saved ? VirtualClock.fromState(saved.clock)
+      : new VirtualClock(config.instructionsPerSecond);
+    this.pic = saved ? PicPair.fromState(saved.pic) : new PicPair();
+    this.pit = saved ? Pit.fromState(saved.pit, this.clock, this.pic.line(0))
+      : new Pit(this.clock, this.pic.line(0));
     const { startTime, ramBytes } = config;
-    this.rtc = new Rtc(this.clock, this.pic.line(8), { startTime, ramBytes });
+    this.rtc = saved ? Rtc.fromState(saved.rtc, this.clock, this.pic.line(8))
+      : new Rtc(this.clock, this.pic.line(8), { startTime, ramBytes });
     const serialOut = config.serialOut ?? (() => {});
     const com1Irq = this.pic.line(COM1.irq);
-    this.uart = new Uart16550(this.clock, com1Irq, serialOut, { out2GatesIrq: true });
+    const uartOpts = { out2GatesIrq: true };
+    this.uart = saved
+      ? Uart16550.fromState(saved.uart, this.clock, com1Irq, serialOut, uartOpts)
+      : new Uart16550(this.clock, com1Irq, serialOut, uartOpts);
+    this.post = saved ? PostPort.fromState(saved.post) : new PostPort();
+    this.post190 = saved ? PostPort.fromState(saved.post190, 0x190) : new PostPort(0x190);
     this.pic.attach(this.bus);
     this.pit.attach(this.bus);
-    new Port61(this.pit).attach(this.bus);
+    this.port61 = saved ? Port61.fromState(saved.port61, this.pit) : new Port61(this.pit);
+    this.port61.attach(this.bus);
     this.rtc.attach(this.bus);
     this.uart.attach(this.bus, COM1.base);
     this.post.attach(this.bus);
     this.post190.attach(this.bus);
     for (const p of [this.post, this.post190]) p.onWrite = (code) => this.recordPost(p.port, code);
     // A CPU reset (i8042 command 0xFE, port 0x92) ends the run, as QEMU -no-reboot does.
-    this.i8042 = new I8042(this.pic.line(1), this.pic.line(12), {
+    const i8042Callbacks = {
       onReset: () => this.halt({ kind: 'reset' }),
-      onA20: (on) => this.core.setA20(on),
-    });
+      onA20: (on: boolean) => this.core.setA20(on),
+    };
+    this.i8042 = saved
+      ? I8042.fromState(saved.i8042, this.pic.line(1), this.pic.line(12), i8042Callbacks)
+      : new I8042(this.pic.line(1), this.pic.line(12), i8042Callbacks);
     this.i8042.attach(this.bus);
-    this.vga = new VgaText((addr, length) => this.core.readPhys(addr, length));
+    const vram = (addr: number, length: number) => this.core.readPhys(addr, length);
+    this.vga = saved ? VgaText.fromState(saved.vga, vram) : new VgaText(vram);
     this.vga.attach(this.bus);
     this.chipset = attachChipset(this.bus, this.pic, {
       disks: config.disks, onReset: () => this.halt({ kind: 'reset' }),
@@ -237,7 +296,7 @@ export class Machine {
       this.chipset.pci.add(3, 0, this.edu.pci);
       this.edu.pci.attachBars(this.bus);
     }
-    this.pic.powerOn();
+    if (!saved) this.pic.powerOn();
   }
 
   static async create(config: MachineConfig): Promise<Machine> {
@@ -270,6 +329,123 @@ export class Machine {
         : reason === 'reboot' ? { kind: 'reset' }
           : { kind: 'shutdown', why: `pv: SCHEDOP_shutdown ${reason}` }),
     }, vmm);
+  }
+
+  /**
+   * A machine rebuilt from a snapshot's image: the same configuration (callbacks and
+   * disks from `config`), the core's state block and RAM, every device, the vCPU loop and
+   * the counters. It continues exactly where the saved one stood. Throws (a
+   * DeviceStateError naming the field, or a RangeError) on an image that does not fit.
+   */
+  static async restore(image: MachineImage): Promise<Machine> {
+    const { config } = image;
+    checkConfig(config);
+    if (image.ram.length !== config.ramBytes) {
+      throw new RangeError(`snapshot RAM is ${image.ram.length} bytes, the machine has ` +
+        `${config.ramBytes}`);
+    }
+    const vmm = resolveVmmOptions(config, !!(config.cpu?.vmx || config.cpu?.svm));
+    if (vmm.mode !== 'native' && image.vmm === undefined) {
+      throw new RangeError(`a snapshot of a ${vmm.mode} VM needs its VMM state`);
+    }
+    const core = await createCore({ ramBytes: config.ramBytes, wasm: config.wasm });
+    core.setStringIo(config.stringIo ?? true);
+    core.setVmx(config.cpu?.vmx ?? false);
+    core.setSvm(config.cpu?.svm ?? false);
+    const saved = image.platform;
+    const m = new Machine(core, config, vmm, saved);
+    core.reset();
+    if (config.firmware) {
+      for (const r of planFirmware(config.firmware)) core.mapRom(r.address, r.data);
+    }
+    m.chipset.pci.restore(saved.pci);
+    m.chipset.ide.restore(saved.ide);
+    // vtx/svm: the VMM is built as on a new machine, then given the saved VMX/SVM state
+    // (before the state block, which names the VMCS and VMCB it holds).
+    if (vmm.mode !== 'native') m.useMode(createHardwareOps(core, vmm));
+    const vcore = core as unknown as VirtCore;
+    if (image.virt) {
+      if (!vcore.loadVirtState) throw new RangeError('this core cannot load VMX/SVM state');
+      vcore.loadVirtState(image.virt);
+    }
+    core.writePhys(0, image.ram);
+    core.setA20(m.i8042.a20Enabled);
+    for (let o = PAM0; o <= PAM0 + 6; o++) m.applyPam(o);
+    // The state block last (loadState keeps the A20 mask just set), then its counters
+    // again: rebuilding flushed the TLB a few times, which the saved VM never did.
+    core.loadState(image.cpu);
+    core.restoreCounters?.(image.cpu);
+    if (vmm.mode !== 'native') {
+      const ops = m.cpu.ops as unknown as VmmStateOps;
+      if (!ops.loadVmmState) throw new RangeError(`this ${vmm.mode} VMM cannot load its state`);
+      ops.loadVmmState(image.vmm);
+    }
+    m.cpu.restore(saved.vcpu);
+    Object.assign(m.bus.counters, checkCounters(saved.bus));
+    const codes = saved.postCodes;
+    if (!Array.isArray(codes) || codes.length > POST_CODES_KEPT) {
+      throw new DeviceStateError('postCodes', `expected at most ${POST_CODES_KEPT} entries`);
+    }
+    codes.forEach((c, i) => {
+      const o = obj(c, `postCodes[${i}]`);
+      m.postCodes.push({
+        port: int(o, 'port', `postCodes[${i}]`, 0, 0xffff),
+        code: int(o, 'code', `postCodes[${i}]`, 0, 255),
+      });
+    });
+    const wrap = { postCodesSeen: saved.postCodesSeen, pendingInput: saved.pendingInput };
+    m.postCodesSeen = int(wrap, 'postCodesSeen', 'machine', codes.length, Number.MAX_SAFE_INTEGER);
+    if (codes.length < POST_CODES_KEPT && m.postCodesSeen !== codes.length) {
+      throw new DeviceStateError('machine.postCodesSeen', 'does not match postCodes');
+    }
+    m.pendingInput = intArray(wrap, 'pendingInput', 'machine', 0, 255, 1 << 24).slice();
+    return m;
+  }
+
+  /** The state of everything around the core (see PlatformState). */
+  platformState(): PlatformState {
+    return {
+      clock: this.clock.state(), pic: this.pic.state(), pit: this.pit.state(),
+      port61: this.port61.state(), rtc: this.rtc.state(), uart: this.uart.state(),
+      post: this.post.state(), post190: this.post190.state(), i8042: this.i8042.state(),
+      vga: this.vga.state(), pci: this.chipset.pci.state(), ide: this.chipset.ide.state(),
+      vcpu: this.cpu.state(), bus: { ...this.bus.counters },
+      postCodes: this.postCodes.map((p) => ({ ...p })), postCodesSeen: this.postCodesSeen,
+      pendingInput: [...this.pendingInput],
+    };
+  }
+
+  /** The machine's image (see MachineImage): call between runs. A vtx/svm VM needs a core
+   *  and a VMM with their state exports (saveVirtState, saveVmmState). */
+  image(): MachineImage {
+    // Devices whose state a snapshot does not hold yet: refused, never saved half.
+    const unsaved = [this.lapic ? 'the local APIC and I/O APIC (apic)' : '',
+      this.edu ? 'the edu device (edu)' : '',
+      this.backdoor ? "VMware's backdoor port (guestinfo)" : ''].filter((x) => x);
+    if (unsaved.length) {
+      throw new RangeError(`snapshots do not save ${unsaved.join(', ')} yet: ` +
+        'start the VM without them to snapshot it');
+    }
+    const vcore = this.core as unknown as VirtCore;
+    const ops = this.cpu.ops as unknown as VmmStateOps;
+    if (this.vmmOptions.mode !== 'native' && (!vcore.saveVirtState || !ops.saveVmmState)) {
+      throw new RangeError(`snapshots of ${this.vmmOptions.mode} VMs need the core's and ` +
+        'the VMM\'s state exports, which this build lacks');
+    }
+    this.chipset.flush();
+    const virt = vcore.saveVirtState?.();
+    const vmmState = this.vmmOptions.mode !== 'native'
+      ? JSON.parse(JSON.stringify(ops.saveVmmState!())) as unknown : undefined;
+    const cpu = this.core.saveState();
+    // A restored VM starts with an empty TLB (a cache, not architectural state); the saved
+    // one empties its TLB too, so both continue alike, counters included.
+    this.core.loadState(cpu);
+    this.core.restoreCounters?.(cpu);
+    return {
+      config: this.config, cpu,
+      ram: this.core.readPhys(0, this.config.ramBytes), platform: this.platformState(),
+      ...(virt ? { virt } : {}), ...(vmmState !== undefined ? { vmm: vmmState } : {}),
+    };
   }
 
   /** The vCPU's view of this machine. */
@@ -476,6 +652,14 @@ export class Machine {
       } } : {}),
     };
   }
+}
+
+/** Bus counters from a snapshot: each a non-negative integer. */
+function checkCounters(s: unknown): BusCounters {
+  const o = obj(s, 'bus');
+  const out: Record<string, number> = {};
+  for (const k of Object.keys(o)) out[k] = int(o, k, 'bus', 0, Number.MAX_SAFE_INTEGER);
+  return out as unknown as BusCounters;
 }
 
 function checkConfig(c: MachineConfig): void {

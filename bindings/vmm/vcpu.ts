@@ -23,6 +23,11 @@ export interface InterruptInput {
   takeNmiWake?(): boolean;
 }
 import type { ModeOps, VmmStats } from './modes/ops.js';
+import { bool, int, obj, DeviceStateError } from '../devices/state.js';
+
+/** The exit reasons a snapshot's counters may name (the core's Exit reasons). */
+const EXIT_REASONS = ['budget', 'io', 'mmio', 'hlt', 'irq-window', 'shutdown', 'invalid',
+  'vmexit', 'debug'];
 
 /** One port access: a byte, word or dword read or written. */
 export interface IoAccess { port: number; write: boolean; size: 1 | 2 | 4; value: number }
@@ -35,7 +40,8 @@ export type StopReason =
   | { kind: 'poweroff' }                          // the guest powered off (ACPI S5)
   | { kind: 'halted'; why: string }               // HLT with nothing that could ever wake it
   | { kind: 'limit' }                             // the instruction limit was reached
-  | { kind: 'invalid'; why: string };             // the core cannot continue
+  | { kind: 'invalid'; why: string }              // the core cannot continue
+  | { kind: 'debug' };                            // the instruction hook stopped the run
 
 /** What the vCPU needs from the machine around it. */
 export interface VcpuHost {
@@ -61,6 +67,17 @@ export interface VcpuCounters {
   interruptsInjected: number;
 }
 
+/** The loop's own state and counters, for a snapshot (plain JSON). */
+export interface VcpuState {
+  halted: boolean;
+  work: number;
+  haltedNs: number;
+  injected: number;
+  exits: Record<string, number>;
+  /** [port, count] pairs. */
+  ioPorts: [number, number][];
+}
+
 /** Timer events a halted CPU sleeps through with no interrupt before the run ends. */
 const MAX_SILENT_DEADLINES = 100_000;
 
@@ -75,15 +92,17 @@ export class VCpu {
   private injected = 0;
   private readonly exitCounts: Record<string, number> = {};
   private readonly portCounts = new Map<number, number>();
-  private traceHook: (() => void) | undefined;
+  private traceHook: (() => boolean | void) | undefined;
+  /** The hook said stop before the next instruction (a debugger's breakpoint or step). */
+  private debugStop = false;
   /** The current instruction exited for a port or MMIO access and runs again: not a new one. */
   private resuming = false;
 
   constructor(private readonly host: VcpuHost, readonly ops: ModeOps) {}
 
   /** Called before each instruction executes (see Machine.onInstruction). */
-  get onInstruction(): (() => void) | undefined { return this.traceHook; }
-  set onInstruction(hook: (() => void) | undefined) {
+  get onInstruction(): (() => boolean | void) | undefined { return this.traceHook; }
+  set onInstruction(hook: (() => boolean | void) | undefined) {
     this.traceHook = hook; // a new hook starts at the next instruction boundary
     this.resuming = false;
   }
@@ -123,6 +142,12 @@ export class VCpu {
       if (this.traceHook) budget = Math.min(budget, 1);
       const before = core.instructions();
       const exit = this.traceHook ? this.runTraced(budget) : this.ops.run(budget);
+      if (this.debugStop) {
+        // Stopped before an instruction: nothing ran, nothing to account.
+        this.debugStop = false;
+        this.stop = { kind: 'debug' };
+        break;
+      }
       let ran = core.instructions() - before;
       // A guest can fault forever without retiring an instruction (a handler that faults
       // again, short of a double fault). The core spends its budget on those deliveries;
@@ -150,7 +175,10 @@ export class VCpu {
     if (!this.resuming) {
       const first = this.ops.run(0);
       if (first.reason !== 'budget') return first;
-      this.traceHook?.();
+      if (this.traceHook?.() === false) {
+        this.debugStop = true;
+        return first;
+      }
     }
     const exit = this.ops.run(1);
     this.resuming = exit.reason === 'io' || exit.reason === 'mmio';
@@ -197,6 +225,9 @@ export class VCpu {
         this.halt({ kind: 'invalid', why: exit.why });
         return;
       case 'vmexit': // a VM exit the mode completed itself
+        return;
+      case 'debug': // a host debugger's breakpoint: the instruction has not run
+        this.halt({ kind: 'debug' });
         return;
     }
   }
@@ -245,6 +276,43 @@ export class VCpu {
       haltedNs: this.haltedNs, exits: { ...this.exitCounts }, ioPorts: new Map(this.portCounts),
       interruptsInjected: this.injected,
     };
+  }
+
+  /** The loop's state (halted or not) and counters; see VcpuState. */
+  state(): VcpuState {
+    return {
+      halted: this.halted, work: this.work, haltedNs: this.haltedNs, injected: this.injected,
+      exits: { ...this.exitCounts }, ioPorts: [...this.portCounts],
+    };
+  }
+
+  /** Takes a snapshot's loop state; every field is checked (a file may lie). */
+  restore(s: unknown): void {
+    const big = Number.MAX_SAFE_INTEGER;
+    const o = obj(s, 'vcpu');
+    this.halted = bool(o, 'halted', 'vcpu');
+    this.work = int(o, 'work', 'vcpu', 0, big);
+    this.haltedNs = int(o, 'haltedNs', 'vcpu', 0, big);
+    this.injected = int(o, 'injected', 'vcpu', 0, big);
+    const exits = obj(o.exits, 'vcpu.exits');
+    for (const k of Object.keys(this.exitCounts)) delete this.exitCounts[k];
+    for (const k of Object.keys(exits)) {
+      if (!EXIT_REASONS.includes(k)) throw new DeviceStateError('vcpu.exits', `unknown exit ${k}`);
+      this.exitCounts[k] = int(exits, k, 'vcpu.exits', 0, big);
+    }
+    const ports = o.ioPorts;
+    if (!Array.isArray(ports) || ports.length > 0x10000) {
+      throw new DeviceStateError('vcpu.ioPorts', 'expected an array of [port, count] pairs');
+    }
+    this.portCounts.clear();
+    ports.forEach((pc: unknown, i) => {
+      const pair = { port: Array.isArray(pc) ? pc[0] : undefined,
+        count: Array.isArray(pc) ? pc[1] : undefined };
+      this.portCounts.set(int(pair, 'port', `vcpu.ioPorts[${i}]`, 0, 0xffff),
+        int(pair, 'count', `vcpu.ioPorts[${i}]`, 0, big));
+    });
+    this.stop = null;
+    this.resuming = false;
   }
 
   /** The mode's counters (vtx, svm); undefined in native mode. */

@@ -50,6 +50,8 @@ export const TOOLS = {
   chromium: { probe: () => existsSync(CHROMIUM), pkg: 'chromium' },
   isoinfo: { probe: () => runs('sh', ['-c', 'command -v isoinfo']), pkg: 'genisoimage' },
   openssl: { probe: () => runs('openssl', ['version']), pkg: 'openssl' },
+  // Debian's gdb, attached to the GDB stub (--gdb).
+  gdb: { probe: () => runs('gdb', ['--version']), pkg: 'gdb' },
 } as const;
 
 export type Tool = keyof typeof TOOLS;

@@ -32,7 +32,7 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string,
   return e;
 }
 
-function download(name: string, type: string, text: string): void {
+function download(name: string, type: string, text: BlobPart): void {
   const url = URL.createObjectURL(new Blob([text], { type }));
   const a = el('a', { href: url, download: name });
   document.body.append(a);
@@ -128,8 +128,12 @@ class VmPanel {
     const dlJson = btn('json', 'Counters (.json)');
     const dlCsv = btn('csv', 'Counters (.csv)');
     const remove = btn('remove', 'Remove');
-    const buttons = el('div', { class: 'buttons' }, boot, pause, resume, reset, dlLog, dlJson,
-      dlCsv, remove);
+    const save = btn('save', 'Save snapshot');
+    const snapInput = el('input', { type: 'file', name: 'snapshot', accept: '.wvsnap',
+      'aria-label': `Load a snapshot into VM ${id}` });
+    const load = el('label', { class: 'file-button' }, 'Load snapshot: ', snapInput);
+    const buttons = el('div', { class: 'buttons' }, boot, pause, resume, reset, save, load,
+      dlLog, dlJson, dlCsv, remove);
     const error = el('div', { class: 'error', role: 'alert' });
     const termBox = el('div', { class: 'term', role: 'region',
       'aria-label': `COM1 terminal of VM ${id}: click or tab here, then type; Tab leaves it` });
@@ -201,6 +205,12 @@ class VmPanel {
     dlCsv.addEventListener('click', () => download(`vm${id}-counters.csv`, 'text/csv',
       this.csv()));
     remove.addEventListener('click', () => this.remove());
+    save.addEventListener('click', () => this.send({ type: 'save' }));
+    snapInput.addEventListener('change', async () => {
+      const f = (snapInput as HTMLInputElement).files?.[0];
+      if (f) this.restore(f.name, await f.arrayBuffer());
+      (snapInput as HTMLInputElement).value = '';
+    });
     this.setState('idle');
   }
 
@@ -279,6 +289,17 @@ class VmPanel {
     this.send({ type: 'boot', request: { source, ...this.choice() } });
   }
 
+  /** Replaces the VM by one restored from a snapshot file. */
+  restore(name: string, bytes: ArrayBuffer): void {
+    this.worker?.terminate();
+    this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    this.worker.onmessage = (ev: MessageEvent<FromWorker>) => this.onMessage(ev.data);
+    this.worker.onerror = (ev) => this.showError(`the VM's worker failed: ${ev.message}`);
+    this.clearRun();
+    this.setState('booting');
+    this.send({ type: 'restore', name, bytes }, [bytes]);
+  }
+
   private reset(): void {
     if (!this.worker) { this.boot(); return; }
     this.clearRun();
@@ -320,6 +341,9 @@ class VmPanel {
   private onMessage(m: FromWorker): void {
     switch (m.type) {
       case 'booted': this.bootWhat = m.what; this.setState('running'); break;
+      case 'snapshot':
+        download(`vm${this.id}.wvsnap`, 'application/octet-stream', m.bytes as BlobPart);
+        break;
       case 'out': {
         for (const b of m.bytes) this.log.push(b);
         // The log keeps the last 8 MiB of a chatty guest's console.

@@ -21,7 +21,10 @@ export type ToWorker =
   | { type: 'input'; bytes: Uint8Array }
   | { type: 'pause' }
   | { type: 'resume' }
-  | { type: 'reset' };
+  | { type: 'reset' }
+  /** Snapshots (docs/snapshots.md): save the VM between two slices; restore one from a file. */
+  | { type: 'save' }
+  | { type: 'restore'; name: string; bytes: ArrayBuffer };
 
 /** A sample of the machine's counters (cumulative since boot). */
 export interface Sample {
@@ -60,4 +63,5 @@ export type FromWorker =
   | { type: 'workload'; result: WorkloadSample }
   | { type: 'state'; state: 'running' | 'paused' | 'waiting' }
   | { type: 'stopped'; reason: string; detail: string; abnormal: boolean }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  | { type: 'snapshot'; bytes: Uint8Array };

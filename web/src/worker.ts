@@ -4,7 +4,9 @@
  * the console bytes, a sample of the counters every 250 ms and each JeOS workload's
  * counters as its line completes.
  */
-import { Machine, costCounters, parseWorkloadLines, modeOptions } from 'wasmvisor';
+import {
+  Machine, costCounters, parseWorkloadLines, modeOptions, saveSnapshot, restoreSnapshot,
+} from 'wasmvisor';
 import type { BootPlan } from './files.js';
 import type { BootRequest, FromWorker, Sample, ToWorker } from './protocol.js';
 
@@ -178,7 +180,32 @@ async function boot(r: BootRequest): Promise<void> {
     if (gen === generation) post({ type: 'error', message: (e as Error).message });
     return;
   }
-  post({ type: 'booted', what: p.what });
+  start(gen, p.what);
+}
+
+/** A VM from a snapshot file (made here, by `wasmvisor run --snapshot-at` or the library). */
+async function restore(name: string, bytes: ArrayBuffer): Promise<void> {
+  const gen = ++generation;
+  running = false;
+  machine = undefined;
+  request = undefined;
+  line = ''; prevEnd = undefined; lineStart = undefined; outBuf = [];
+  wallMs = 0; lastSample = 0; pausedTotal = 0; bootAt = performance.now();
+  try {
+    const wasm = await fetchBytes('core.wasm');
+    const m = await restoreSnapshot(new Uint8Array(bytes), { wasm: wasm.slice(), serialOut });
+    if (gen !== generation) return;
+    m.inputOpen = true;
+    machine = m;
+  } catch (e) {
+    if (gen === generation) post({ type: 'error', message: `${name}: ${(e as Error).message}` });
+    return;
+  }
+  start(gen, `the snapshot ${name}`);
+}
+
+function start(gen: number, what: string): void {
+  post({ type: 'booted', what });
   bootAt = performance.now();
   prevEnd = snap();
   sample();
@@ -268,5 +295,17 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
       }
       break;
     case 'reset': if (request) void boot(request); break;
+    case 'save':
+      // Messages arrive between slices: the machine is between two runs.
+      if (machine) {
+        try {
+          const bytes = saveSnapshot(machine, { label: 'wasmvisor web page' });
+          post({ type: 'snapshot', bytes }, [bytes.buffer]);
+        } catch (e) {
+          post({ type: 'error', message: `cannot save: ${(e as Error).message}` });
+        }
+      }
+      break;
+    case 'restore': void restore(msg.name, msg.bytes); break;
   }
 };

@@ -101,7 +101,7 @@ export class PciHost {
   /** Restores into the functions already added (the machine builds the same slots). */
   restore(s: unknown): void {
     const o = obj(s, 'pci');
-    this.address = int(o, 'address', 'pci', 0, 0xffffffff) & ADDR_MASK;
+    this.address = (int(o, 'address', 'pci', 0, 0xffffffff) & ADDR_MASK) >>> 0;
     this.rc = int(o, 'rc', 'pci', 0, 255) & RC_SRST;
     const fns = obj(o.functions, 'pci.functions');
     for (const [k, f] of this.functions) {
