@@ -23,6 +23,7 @@ import { VgaText, type Cursor } from '../devices/vga.js';
 import { attachChipset, type Chipset } from '../devices/pc-chipset.js';
 import { planMultiboot, applyMultiboot, type MultibootModule } from '../boot/multiboot.js';
 import { planFirmware } from './firmware.js';
+import { planLinux, applyLinux, isLinuxKernel } from '../boot/linux.js';
 import { VCpu, type VcpuHost, type IoAccess, type StopReason } from '../vmm/vcpu.js';
 import { resolveVmmOptions, type VmmOptions, type ResolvedVmmOptions } from '../vmm/options.js';
 import { NativeOps } from '../vmm/modes/native.js';
@@ -36,11 +37,16 @@ export interface MachineConfig extends VmmOptions {
   ramBytes: number;
   /** The core's wasm (bytes or a URL); Node finds the packaged one, a browser must give it. */
   wasm?: BufferSource | URL;
-  /** A Multiboot kernel to boot directly (QEMU's -kernel). */
+  /**
+   * A kernel to boot directly (QEMU's -kernel): a Linux bzImage (boot protocol 2.02+,
+   * started at its 32-bit entry) or a Multiboot kernel, chosen by what the file is.
+   */
   kernel?: Uint8Array;
   /** The kernel's command line. */
   cmdline?: string;
-  /** Multiboot modules (QEMU's -initrd). */
+  /** A Linux kernel's initrd / initramfs (QEMU's -initrd with a Linux kernel). */
+  initrd?: Uint8Array;
+  /** Multiboot modules (QEMU's -initrd with a Multiboot kernel). */
   modules?: MultibootModule[];
   /** A firmware image (QEMU's -bios). Without a kernel, the machine starts from it. */
   firmware?: Uint8Array;
@@ -212,7 +218,17 @@ export class Machine {
     if (config.firmware) {
       for (const r of planFirmware(config.firmware)) core.mapRom(r.address, r.data);
     }
-    if (config.kernel) {
+    if (config.kernel && isLinuxKernel(config.kernel)) {
+      if (config.modules?.length)
+        throw new RangeError('a Linux kernel takes one initrd, not Multiboot modules');
+      applyLinux(core, planLinux(config.kernel, {
+        ramBytes: config.ramBytes, cmdline: config.cmdline, initrd: config.initrd,
+      }));
+      // As after SeaBIOS under QEMU -kernel (below).
+      this.chipset.pm.programAsSeaBios();
+    } else if (config.kernel) {
+      if (config.initrd)
+        throw new RangeError('a Multiboot kernel takes modules, not an initrd');
       const plan = planMultiboot(config.kernel, {
         ramBytes: config.ramBytes, cmdline: config.cmdline, modules: config.modules,
       });
