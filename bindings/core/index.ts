@@ -521,6 +521,12 @@ export class WasmCore implements Core {
   }
   instructions(): number { return this.get64Number(L.S_CNT_INSN); }
   tsc(): bigint { return this.get64(L.S_TSC); }
+  idleTsc(instructions: number): void {
+    if (!Number.isSafeInteger(instructions) || instructions <= 0) return;
+    const tpi = BigInt(this.get32(L.S_TSC_PER_INSN));
+    const v = (this.get64(L.S_TSC) + BigInt(instructions) * tpi) & 0xffffffffffffffffn;
+    this.views().setBigUint64(L.STATE_BASE + L.S_TSC, v, true);
+  }
   /** The state block (registers, segment caches, tables, CRs, MSRs, TSC...) as one copy,
    *  for a VMM that saves and loads guest state as a whole. */
   saveState(): Uint8Array {

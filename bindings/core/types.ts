@@ -261,4 +261,11 @@ export interface Core {
   instructions(): number;
   /** Virtual time stamp counter (what RDTSC returns). */
   tsc(): bigint;
+  /**
+   * Advances the TSC by `instructions` instruction-times while the CPU is halted: the
+   * counter "increments even when the processor is halted by the HLT instruction" (SDM
+   * vol. 3B, 17.17 "Time-Stamp Counter"), so time measured with RDTSC agrees with the
+   * timers, which run on during a halt.
+   */
+  idleTsc(instructions: number): void;
 }

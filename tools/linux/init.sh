@@ -3,6 +3,7 @@
 # then a shell on the console. The tests type commands into the serial port and end
 # with `poweroff -f`.
 /bin/busybox --install -s /bin
+mount -t devtmpfs devtmpfs /dev
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t tmpfs tmpfs /tmp
