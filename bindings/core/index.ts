@@ -6,6 +6,7 @@ import * as L from '../generated/layout.js';
 import type { ShadowMode,
   Core, CoreCounters, CoreOptions, Exit, Regs, RegName, SegName, Segment, TableReg,
   CoreVmm, VmmCoreCounters,
+  FerrLine,
 } from './types.js';
 import { readLinearBytes } from './linear.js';
 
@@ -23,6 +24,8 @@ interface CoreExports {
   init(ramBytes: number): number;
   reset(): void;
   run(budget: number): number;
+  ferr(): number;
+  ferrAssertions(): number;
   stateChanged(): void;
   dropPendingIo(): void;
   physHost(pa: number): number;
@@ -521,6 +524,9 @@ export class WasmCore implements Core {
   }
   instructions(): number { return this.get64Number(L.S_CNT_INSN); }
   tsc(): bigint { return this.get64(L.S_TSC); }
+  ferr(): FerrLine {
+    return { asserted: !!this.x.ferr(), assertions: this.x.ferrAssertions() >>> 0 };
+  }
   idleTsc(instructions: number): void {
     if (!Number.isSafeInteger(instructions) || instructions <= 0) return;
     const tpi = BigInt(this.get32(L.S_TSC_PER_INSN));

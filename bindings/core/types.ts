@@ -57,6 +57,9 @@ export type Exit =
    *  vmcsRead) or svmHostEnter (in the VMCB). */
   | { reason: 'vmexit' };
 
+/** FERR# as Core.ferr() reports it. */
+export interface FerrLine { asserted: boolean; assertions: number }
+
 export interface CoreCounters {
   instructions: number;
   tlbHits: number;
@@ -268,4 +271,11 @@ export interface Core {
    * timers, which run on during a halt.
    */
   idleTsc(instructions: number): void;
+  /**
+   * The FERR# output: with CR0.NE = 0, asserted from the waiting x87 instruction that found
+   * an unmasked exception pending until the exception is cleared (SDM vol. 1, 8.7), and
+   * how many times it has been asserted (so that a host looking after each exit sees every
+   * new assertion). The PC routes it to IRQ 13 (bindings/devices/fpu-irq.ts).
+   */
+  ferr(): FerrLine;
 }

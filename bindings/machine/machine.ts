@@ -20,6 +20,7 @@ import { COM1, Uart16550 } from '../devices/uart16550.js';
 import { DebugCon, DebugExit, PostPort } from '../devices/debug-ports.js';
 import { I8042 } from '../devices/i8042.js';
 import { VgaText, type Cursor } from '../devices/vga.js';
+import { FpuIrq, FPU_IRQ } from '../devices/fpu-irq.js';
 import { attachChipset, type Chipset } from '../devices/pc-chipset.js';
 import { planMultiboot, applyMultiboot, type MultibootModule } from '../boot/multiboot.js';
 import { planFirmware } from './firmware.js';
@@ -122,6 +123,8 @@ export class Machine {
   private postCodesSeen = 0;
   readonly i8042: I8042;
   readonly chipset: Chipset;
+  /** FERR# to IRQ 13 and port 0xF0 (the PC/AT's coprocessor error latch). */
+  readonly fpuIrq: FpuIrq;
   /** The VGA's text mode: CRTC registers and the screen in the buffer at 0xB8000. */
   readonly vga: VgaText;
   /** The machine's one vCPU: the exit loop, in the machine's mode. */
@@ -161,6 +164,8 @@ export class Machine {
       onA20: (on) => this.core.setA20(on),
     });
     this.i8042.attach(this.bus);
+    this.fpuIrq = new FpuIrq(this.pic.line(FPU_IRQ), () => this.core.ferr());
+    this.fpuIrq.attach(this.bus);
     this.vga = new VgaText((addr, length) => this.core.readPhys(addr, length));
     this.vga.attach(this.bus);
     this.chipset = attachChipset(this.bus, this.pic, {
@@ -201,6 +206,7 @@ export class Machine {
       get pic() { return m.pic; }, get bus() { return m.bus; },
       get inputOpen() { return m.inputOpen; }, ioLog: this.config.ioLog,
       feedInput: () => m.feedInput(), flush: () => m.chipset.flush(),
+      afterExit: () => m.fpuIrq.update(),
     };
   }
 

@@ -41,6 +41,8 @@ export interface VcpuHost {
   readonly ioLog?: (access: IoAccess) => void;
   /** Gives queued COM1 input to the UART as its FIFO has room. */
   feedInput(): void;
+  /** After each exit of the core: the CPU's output lines the platform follows (FERR#). */
+  afterExit?(): void;
   /** Writes what the guest wrote to the disk images. */
   flush(): void;
 }
@@ -124,6 +126,8 @@ export class VCpu {
       left -= ran;
       this.work += ran;
       clock.advanceInstructions(ran);
+      // The CPU's output lines first: a port access sees the platform as it is.
+      this.host.afterExit?.();
       this.handleExit(exit);
       this.host.feedInput();
     }

@@ -8,7 +8,7 @@ import { classify, K_ZERO, TOP } from './f80';
 import {
   fcw, setFcw, fsw, setFsw, setFtw, phys, fpuInit, setInsnPointer, setDataPointer, tagOf,
   setTag, manOf, seOf, setPhys, fip, fcs, fop, fdp, fds, TAG_EMPTY, TAG_VALID, TAG_ZERO,
-  TAG_SPECIAL, SW_ES, SW_B,
+  TAG_SPECIAL, SW_ES, SW_B, ferrFollowEs,
 } from './state';
 
 /** FRSTOR reads the registers before the environment (a fault leaves the state alone). */
@@ -91,6 +91,7 @@ export function recomputeSummary(): void {
   let sw = fsw();
   if ((sw & 0x3f & ~fcw()) != 0) sw |= SW_ES | SW_B; else sw &= ~(SW_ES | SW_B);
   setFsw(sw);
+  ferrFollowEs();
 }
 
 export function fsave(s: u32, o: u32, size32: bool): void {
