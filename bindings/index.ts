@@ -21,6 +21,11 @@ export {
 export type { VmmStats, ModeOps } from './vmm/modes/ops.js';
 export { VMM_SIGNATURE, VMM_MAX_LEAF } from './vmm/cpuid.js';
 export { planFirmware, FirmwareError } from './machine/firmware.js';
+/** Direct kernel boot: the Linux boot protocol (bzImage) beside Multiboot. */
+export {
+  planLinux, applyLinux, isLinuxKernel, readLinuxHeader, LinuxBootError,
+  type LinuxPlan, type LinuxOptions, type LinuxHeader,
+} from './boot/linux.js';
 /** The WebAssembly core and its host contract. */
 export { createCore } from './core/index.js';
 export type * from './core/types.js';
