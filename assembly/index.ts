@@ -1,6 +1,7 @@
 // The core's only export surface. The loader (bindings/core/) calls these; everything else
 // it reads and writes through the state block at STATE_BASE (scripts/layout.mjs).
 import { fpuReset } from './cpu/fpu/state';
+import { ferrAsserted, ferrCount, clearFerr } from './cpu/fpu/insns';
 import {
   STATE_BASE, RAM_BASE, S_CR0, S_EDX, S_DR6, S_DR7, S_GDTR_LIMIT, S_IDTR_LIMIT, S_APIC_BASE,
   S_TSC_PER_INSN, S_EFLAGS, S_EIP, STATE_SIZE, S_RAM_BYTES, S_COUNTERS,
@@ -78,6 +79,7 @@ export function reset(): void {
   setSegRaw(LDTR, 0, 0, 0xffff, 0x82);
   setSegRaw(TR, 0, 0, 0xffff, 0x8b);
   fpuReset();
+  clearFerr();
   logClear();
   clearFault();
   syncGuestMode(); // out of non-root operation (S_GUEST_MODE was cleared)
@@ -86,6 +88,11 @@ export function reset(): void {
 }
 
 export function run(budget: u32): u32 { return runLoop(budget); }
+
+/** The FERR# output (assembly/cpu/fpu/insns.ts): the platform's IRQ 13 source. */
+export function ferr(): bool { return ferrAsserted(); }
+/** How many times FERR# has been asserted (a new assertion is a new IRQ 13 request). */
+export function ferrAssertions(): u32 { return ferrCount(); }
 
 /** The host changed the state block: drop cached translations and derived data. */
 export function stateChanged(): void {

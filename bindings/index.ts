@@ -32,6 +32,11 @@ export type { PvStats } from './vmm/pv/domain.js';
 export { ManagementDomain, type DomainInfo } from './vmm/pv/xl.js';
 export { VMM_SIGNATURE, VMM_MAX_LEAF } from './vmm/cpuid.js';
 export { planFirmware, FirmwareError } from './machine/firmware.js';
+/** Direct kernel boot: the Linux boot protocol (bzImage) beside Multiboot. */
+export {
+  planLinux, applyLinux, isLinuxKernel, readLinuxHeader, LinuxBootError,
+  type LinuxPlan, type LinuxOptions, type LinuxHeader,
+} from './boot/linux.js';
 /** The WebAssembly core and its host contract. */
 export { createCore } from './core/index.js';
 export type * from './core/types.js';

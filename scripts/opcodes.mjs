@@ -446,6 +446,9 @@ two(0xaa, 'RSM', '', undefined, { ud: 'core', write: ALL, vmx: 'always (in SMM o
 two(0xab, 'BTS', 'Ev,Gv', 'btEvGv(b)', { ...BT, lock: true });
 two(0xac, 'SHRD', 'Ev,Gv,Ib', 'shiftDoubleInsn(b)', { write: 'OSZPC', undef: 'A' });
 two(0xad, 'SHRD', 'Ev,Gv,CL', 'shiftDoubleInsn(b)', { write: 'OSZPC', undef: 'A' });
+// Group 15 (0F AE): FXSAVE and FXRSTOR only (a P6 with FXSR, without SSE).
+two(0xae, 'FXSAVE', 'M', 'group15()', { reg: 0, mod: 'mem' });
+two(0xae, 'FXRSTOR', 'M', 'group15()', { reg: 1, mod: 'mem' });
 two(0xaf, 'IMUL', 'Gv,Ev', 'imulGvEv()', { write: 'OC', undef: 'SZAP' });
 two(0xb0, 'CMPXCHG', 'Eb,Gb', 'cmpxchg(b)', { write: ARITH, lock: true });
 two(0xb1, 'CMPXCHG', 'Ev,Gv', 'cmpxchg(b)', { write: ARITH, lock: true });
@@ -497,7 +500,8 @@ const SUITES = {
   'CALL Ap': ST + 'gates.asm', 'JMP Ap': ST + 'gates.asm', 'CALL Mp': ST + 'gates.asm',
   'JMP Mp': ST + 'gates.asm', RETF: ST + 'gates.asm', 'INT Ib': ST + 'gates.asm',
     IRET: ST + 'gates.asm',
-  FWAIT: 'test/core/decoder.test.ts', IN: ST + 'boot.inc', OUT: ST + 'boot.inc',
+  FWAIT: 'test/core/decoder.test.ts', FXSAVE: 'test/x87/fxsave.test.ts',
+  FXRSTOR: 'test/x87/fxsave.test.ts', IN: ST + 'boot.inc', OUT: ST + 'boot.inc',
   INT1: ST + 'strict.asm', HLT: ST + 'boot.inc', CLI: ST + 'boot.inc', STI: ST + 'irq.asm',
   SLDT: ST + 'segload.asm', STR: ST + 'sysregs.asm', LLDT: ST + 'segload.asm',
     LTR: ST + 'sysregs.asm',

@@ -1,14 +1,16 @@
 // Two-byte opcodes 0F xx (SDM vol. 2D, table A-3): the handlers.
-import { STATE_BASE, S_CPL, S_TSC, S_CR4 } from '../generated/layout';
+import { STATE_BASE, S_CPL, S_TSC, S_CR4, S_CR0 } from '../generated/layout';
+import { fxsave, fxrstor } from './fpu/env';
 import {
-  reg32, setReg32, reg16, setReg16, EAX, ECX, EDX, EBX, ES, SS, FS, GS, CR4_TSD,
+  reg32, setReg32, reg16, setReg16, EAX, ECX, EDX, EBX, ES, SS, FS, GS, CR4_TSD, CR0_TS,
+  segBase,
 } from './state';
 import { fetch8, rd32, wr32, probeWrite, updateCpl } from './access';
 import {
   osz, asz, modrm, eaOff, eaSeg, decodeModrm, regField, getReg, setReg, readRM, writeRM, fetchImm,
   setEaOff,
 } from './decode';
-import { faulted, raiseGP, raiseUD } from './fault';
+import { faulted, raiseGP, raiseUD, raise, NM } from './fault';
 import { testCC, setResultFlags, materialize, flags, setFlagsWord, ZF, CF } from './flags';
 import { alu, OP_CMP, OP_ADD } from './ops/alu';
 import { shiftDouble } from './ops/shift';
@@ -165,6 +167,25 @@ import { group7Svm, svmTscOffset, svmEnabled, rdtscp } from '../svm/svm';
   setReg(size, regField(), d);
   if (modrm >= 0xc0 && (modrm & 7) == regField()) setReg(size, regField(), sum);
 }
+/**
+ * Group 15 (0F AE) of a P6 with FXSR and without SSE: FXSAVE m512byte (/0) and FXRSTOR
+ * m512byte (/1). The others (LDMXCSR, STMXCSR, the fences, CLFLUSH) need SSE, SSE2 or
+ * CLFSH: #UD. SDM vol. 2A, FXSAVE / FXRSTOR, "Protected Mode Exceptions": #UD with CR0.EM
+ * (before #NM with CR0.TS), #GP(0) when the operand is not 16-byte aligned "regardless of
+ * segment" (the linear address, as Bochs and QEMU check it).
+ */
+export function group15(): void {
+  decodeModrm(); if (faulted) return;
+  const r = regField();
+  if (r > 1 || modrm >= 0xc0) { raiseUD(); return; }
+  const c0 = load<u32>(STATE_BASE + S_CR0);
+  if ((c0 & CR0_EM_BIT) != 0) { raiseUD(); return; }
+  if ((c0 & CR0_TS) != 0) { raise(NM, 0, false); return; }
+  if (((segBase(eaSeg) + eaOff) & 15) != 0) { raiseGP(0); return; }
+  if (r == 0) fxsave(eaSeg, eaOff); else fxrstor(eaSeg, eaOff);
+}
+const CR0_EM_BIT: u32 = 1 << 2;
+
 /** Group 9 (0F C7): CMPXCHG8B m64 (/1); VMPTRLD, VMCLEAR, VMXON (/6), VMPTRST (/7). */
 export function group9(): void {
   decodeModrm(); if (faulted) return;

@@ -32,10 +32,12 @@ export const CR4_DE: u32 = 1 << 3;
 export const CR4_PSE: u32 = 1 << 4;
 export const CR4_PAE: u32 = 1 << 5;
 export const CR4_PGE: u32 = 1 << 7;
-/** CR4 bits this CPU has: TSD DE PSE PGE PCE (SDM vol. 3A, 2.5). VME and PVI need CPUID.VME
- *  and PAE, MCE, OSFXSR... their features, which CPUID does not report: writing them is
- *  #GP(0). With VMX configured, VMXE too (assembly/cpu/system/vmx.ts). */
-export const CR4_VALID: u32 = 0x4 | 0x8 | 0x10 | 0x80 | 0x100;
+export const CR4_OSFXSR: u32 = 1 << 9;
+/** CR4 bits this CPU has: TSD DE PSE PGE PCE OSFXSR (SDM vol. 3A, 2.5; OSFXSR goes with
+ *  CPUID.FXSR, which the core reports). VME and PVI need CPUID.VME and PAE, MCE,
+ *  OSXMMEXCPT... their features, which CPUID does not report: writing them is #GP(0).
+ *  With VMX configured, VMXE too (assembly/cpu/system/vmx.ts). */
+export const CR4_VALID: u32 = 0x4 | 0x8 | 0x10 | 0x80 | 0x100 | CR4_OSFXSR;
 
 // Segment access rights, VMCS format (SDM vol. 3C, table 25-2).
 export const AR_TYPE_MASK: u32 = 0xf;

@@ -59,6 +59,29 @@ function rolSum(values: (i: number) => number, n: number): number {
   return ebx;
 }
 
+/** Round to nearest, ties to even (FISTP under the x87's default rounding control). */
+function roundEven(x: number): number {
+  const f = Math.floor(x), d = x - f;
+  return d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f;
+}
+
+/**
+ * fpu.asm: z = z^2 + c a million times from z = 0, c = -0.123 + 0.745i, in IEEE doubles:
+ * the guest runs with precision control 53 bits and round to nearest (FLDCW 0x027F), so
+ * each x87 result rounded to 53 bits is the double computed here (no value leaves the
+ * normal range). EBX = round(zr * 2^30) + round(zi * 2^30) mod 2^32.
+ */
+function mandelbrotResult(): number {
+  const cr = -0.123, ci = 0.745;
+  let zr = 0, zi = 0;
+  for (let i = 0; i < 1_000_000; i++) {
+    const r = zr * zr - zi * zi + cr;
+    zi = zi * zr * 2 + ci;
+    zr = r;
+  }
+  return u32(roundEven(zr * 2 ** 30) + roundEven(zi * 2 ** 30));
+}
+
 /** The loop guests shipped in guests/bench, their timed instruction counts (as each .asm
  *  header derives them) and their results. */
 export const BENCH_GUESTS: BenchGuest[] = [
@@ -92,6 +115,12 @@ export const BENCH_GUESTS: BenchGuest[] = [
     what: 'one access per 4 KiB page over 8 MiB, paging on',
     instructions: () => 1 + 6_000 * (2 + 4 * 2_048 + 2) + 1,
     result: () => rolSum(() => 6_000, 2_048),
+  },
+  {
+    name: 'fpu',
+    what: 'x87 Mandelbrot step z = z^2 + c in double precision',
+    instructions: () => 1 + 14 * 1_000_000 + 1,
+    result: () => mandelbrotResult(),
   },
   {
     name: 'sieve',

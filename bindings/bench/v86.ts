@@ -21,10 +21,11 @@ const TIMEOUT_MS = 300_000;
 /**
  * v86's instruction counter is not exact at a port write: on some of these loops its
  * interpreter's count between the checkpoints comes out short by up to 0.17% (alu:
- * 98,800 of 60,000,002), on others exact. A count check of v86 allows this fraction
- * either way; wasmvisor's count must be exact.
+ * 98,800 of 60,000,002), on the x87 loop by 0.71% (fpu: 99,717 of 14,000,002, both the
+ * interpreter and the JIT), on others exact. A count check of v86 allows 1% either way;
+ * wasmvisor's count must be exact.
  */
-export const V86_COUNT_TOLERANCE = 0.005;
+export const V86_COUNT_TOLERANCE = 0.01;
 
 /** The v86 runner, or null when the `v86` package cannot be imported. */
 export async function loadV86LoopRunner(): Promise<V86LoopRunner | null> {

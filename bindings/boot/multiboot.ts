@@ -346,7 +346,11 @@ const GDT_BYTES = new Uint8Array([
 export const FLAT_CODE: Segment = { selector: 0x08, base: 0, limit: 0xffffffff, access: 0xc09b };
 export const FLAT_DATA: Segment = { selector: 0x10, base: 0, limit: 0xffffffff, access: 0xc093 };
 
-function memoryMap(ramBytes: number): MmapEntry[] {
+/**
+ * The platform's E820 map (the one a BIOS's INT 15h E820 would give): shared by the
+ * Multiboot and the Linux loaders.
+ */
+export function platformMemoryMap(ramBytes: number): MmapEntry[] {
   const map: MmapEntry[] = [
     { base: 0, length: CONVENTIONAL_TOP, type: MMAP_AVAILABLE },
     { base: CONVENTIONAL_TOP, length: 0xa0000 - CONVENTIONAL_TOP, type: MMAP_RESERVED },
@@ -444,7 +448,7 @@ export function planMultiboot(image: Uint8Array, opts: MultibootOptions): Multib
   const loaded = header.aout ? loadAout(image, header, ramBytes) : loadElf(image, ramBytes);
 
   // 3.3: the memory map: entries of size(4) base(8) length(8) type(4); size excludes itself.
-  const mmap = memoryMap(ramBytes);
+  const mmap = platformMemoryMap(ramBytes);
   const mmapBytes = new Uint8Array(24 * mmap.length);
   const mv = new DataView(mmapBytes.buffer);
   mmap.forEach((e, i) => {

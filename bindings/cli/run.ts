@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { readFileSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { Machine, type StopReason } from '../machine/machine.js';
 import type { MultibootModule } from '../boot/multiboot.js';
+import { isLinuxKernel } from '../boot/linux.js';
 import type { BlockDevice } from '../disk/types.js';
 import { openImageFile } from '../disk/node.js';
 import { jeos } from '../node.js';
@@ -94,10 +95,11 @@ export function registerRun(program: Command): void {
       + 'arguments, the bundled JeOS and its workloads')
     .option('--config <vm.json>', 'a VM configuration (as `wasmvisor ovf import` writes it); '
       + 'paths in it are relative to its folder')
-    .option('--kernel <file>',
-      'Multiboot kernel (ELF or a.out kludge), booted as QEMU -kernel does')
+    .option('--kernel <file>', 'Linux bzImage or Multiboot kernel (ELF or a.out kludge), '
+      + 'booted as QEMU -kernel does')
     .option('--append <cmdline>', 'kernel command line')
-    .option('--initrd <files>', 'Multiboot modules: "file [args],file [args]" as QEMU -initrd')
+    .option('--initrd <files>', 'a Linux kernel\'s initrd (one file), or Multiboot modules: '
+      + '"file [args],file [args]" as QEMU -initrd')
     .option('--disk <file>', 'disk image (raw, qcow2 or VMDK; written in place) on the next '
       + 'free IDE position; repeatable', (v: string, prev: string[] = []) => [...prev, v])
     .option('--hda <file>', 'disk image as IDE primary master (QEMU -hda)')
@@ -343,6 +345,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     }
   }
   const out = new SerialOut(bundled);
+  // A Linux kernel's --initrd is one file (QEMU -initrd), a Multiboot kernel's a module list.
+  const linux = kernel !== undefined && isLinuxKernel(kernel);
   let machine: Machine;
   let trace: InstructionTrace | undefined;
   let ioLog: IoLog | undefined;
@@ -356,7 +360,9 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       kernel: fromConfig ? fromConfig.kernel : kernel,
       cmdline: fromConfig ? fromConfig.cmdline : opts.append,
       modules: fromConfig ? fromConfig.modules
-        : opts.initrd ? parseModules(opts.initrd) : undefined,
+        : opts.initrd && !linux ? parseModules(opts.initrd) : undefined,
+      initrd: fromConfig ? fromConfig.initrd
+        : opts.initrd && linux ? readInput(opts.initrd, 'initrd') : undefined,
       firmware: fromConfig ? fromConfig.firmware : firmware,
       disks,
       instructionsPerSecond: ips,

@@ -38,6 +38,8 @@ export function prepareMachine(
     if (vm.boot.firmware === 'multiboot') {
       machine.kernel = new Uint8Array(readFileSync(file(vm.boot.kernel)));
       if (vm.boot.cmdline !== undefined) machine.cmdline = vm.boot.cmdline;
+      if (vm.boot.initrd !== undefined)
+        machine.initrd = new Uint8Array(readFileSync(file(vm.boot.initrd)));
       if (vm.boot.modules?.length) {
         machine.modules = vm.boot.modules.map((m) => ({
           data: new Uint8Array(readFileSync(file(m))),

@@ -87,13 +87,18 @@ export type BootConfig =
       order?: BootDevice[];
     }
   | {
-      /** Direct kernel boot per the Multiboot 1 specification (as QEMU's -kernel). */
+      /**
+       * Direct kernel boot as QEMU's -kernel: a Multiboot 1 kernel, or a Linux bzImage
+       * (the Linux boot protocol), chosen by what the file is.
+       */
       firmware: 'multiboot';
       /** Kernel image, relative to the configuration's folder. */
       kernel: string;
       cmdline?: string;
-      /** Multiboot modules (e.g. an initrd), relative paths. */
+      /** Multiboot modules, relative paths (a Multiboot kernel). */
       modules?: string[];
+      /** The initrd / initramfs of a Linux kernel, a relative path. */
+      initrd?: string;
     };
 
 export type BootDevice = 'disk' | 'cdrom';

@@ -81,8 +81,9 @@ export function checkVmConfig(v: unknown): ConfigProblem[] {
         });
     }
   } else if (boot.firmware === 'multiboot') {
-    keys(boot, '$.boot', ['firmware', 'kernel', 'cmdline', 'modules']);
+    keys(boot, '$.boot', ['firmware', 'kernel', 'cmdline', 'modules', 'initrd']);
     relPath(boot.kernel, '$.boot.kernel');
+    if (boot.initrd !== undefined) relPath(boot.initrd, '$.boot.initrd');
     if (boot.cmdline !== undefined && typeof boot.cmdline !== 'string')
       bad('$.boot.cmdline', 'must be a string');
     if (boot.modules !== undefined) {

@@ -6,6 +6,7 @@ import * as L from '../generated/layout.js';
 import type { ShadowMode,
   Core, CoreCounters, CoreOptions, Exit, Regs, RegName, SegName, Segment, TableReg,
   CoreVmm, VmmCoreCounters,
+  FerrLine,
 } from './types.js';
 import { readLinearBytes } from './linear.js';
 
@@ -23,6 +24,8 @@ interface CoreExports {
   init(ramBytes: number): number;
   reset(): void;
   run(budget: number): number;
+  ferr(): number;
+  ferrAssertions(): number;
   stateChanged(): void;
   hostDebugChanged(): void;
   dropPendingIo(): void;
@@ -526,6 +529,15 @@ export class WasmCore implements Core {
   }
   instructions(): number { return this.get64Number(L.S_CNT_INSN); }
   tsc(): bigint { return this.get64(L.S_TSC); }
+  ferr(): FerrLine {
+    return { asserted: !!this.x.ferr(), assertions: this.x.ferrAssertions() >>> 0 };
+  }
+  idleTsc(instructions: number): void {
+    if (!Number.isSafeInteger(instructions) || instructions <= 0) return;
+    const tpi = BigInt(this.get32(L.S_TSC_PER_INSN));
+    const v = (this.get64(L.S_TSC) + BigInt(instructions) * tpi) & 0xffffffffffffffffn;
+    this.views().setBigUint64(L.STATE_BASE + L.S_TSC, v, true);
+  }
   /** The state block (registers, segment caches, tables, CRs, MSRs, TSC...) as one copy,
    *  for a VMM that saves and loads guest state as a whole. */
   saveState(): Uint8Array {

@@ -59,6 +59,9 @@ export type Exit =
   /** A host debugger breakpoint (setHostBreakpoints): the instruction at it has not run. */
   | { reason: 'debug' };
 
+/** FERR# as Core.ferr() reports it. */
+export interface FerrLine { asserted: boolean; assertions: number }
+
 export interface CoreCounters {
   instructions: number;
   tlbHits: number;
@@ -273,4 +276,18 @@ export interface Core {
   instructions(): number;
   /** Virtual time stamp counter (what RDTSC returns). */
   tsc(): bigint;
+  /**
+   * Advances the TSC by `instructions` instruction-times while the CPU is halted: the
+   * counter "increments even when the processor is halted by the HLT instruction" (SDM
+   * vol. 3B, 17.17 "Time-Stamp Counter"), so time measured with RDTSC agrees with the
+   * timers, which run on during a halt.
+   */
+  idleTsc(instructions: number): void;
+  /**
+   * The FERR# output: with CR0.NE = 0, asserted from the waiting x87 instruction that found
+   * an unmasked exception pending until the exception is cleared (SDM vol. 1, 8.7), and
+   * how many times it has been asserted (so that a host looking after each exit sees every
+   * new assertion). The PC routes it to IRQ 13 (bindings/devices/fpu-irq.ts).
+   */
+  ferr(): FerrLine;
 }

@@ -22,6 +22,7 @@ import { DebugCon, DebugExit, PostPort } from '../devices/debug-ports.js';
 import { VmwareBackdoor, type BackdoorCounters } from '../devices/vmware-backdoor.js';
 import { I8042 } from '../devices/i8042.js';
 import { VgaText, type Cursor } from '../devices/vga.js';
+import { FpuIrq, FPU_IRQ } from '../devices/fpu-irq.js';
 import { attachChipset, type Chipset } from '../devices/pc-chipset.js';
 import { LocalApic, type ApicStats } from '../devices/apic/local-apic.js';
 import { IoApic, type IoApicStats } from '../devices/apic/io-apic.js';
@@ -30,6 +31,7 @@ import { EduDevice } from '../devices/pci/edu.js';
 import { apicMsiSink, type MsiRouteStats } from '../devices/pci/msi.js';
 import { planMultiboot, applyMultiboot, type MultibootModule } from '../boot/multiboot.js';
 import { planFirmware } from './firmware.js';
+import { planLinux, applyLinux, isLinuxKernel } from '../boot/linux.js';
 import {
   VCpu, type VcpuHost, type IoAccess, type StopReason, type VcpuState,
 } from '../vmm/vcpu.js';
@@ -47,11 +49,16 @@ export interface MachineConfig extends VmmOptions {
   ramBytes: number;
   /** The core's wasm (bytes or a URL); Node finds the packaged one, a browser must give it. */
   wasm?: BufferSource | URL;
-  /** A Multiboot kernel to boot directly (QEMU's -kernel). */
+  /**
+   * A kernel to boot directly (QEMU's -kernel): a Linux bzImage (boot protocol 2.02+,
+   * started at its 32-bit entry) or a Multiboot kernel, chosen by what the file is.
+   */
   kernel?: Uint8Array;
   /** The kernel's command line. */
   cmdline?: string;
-  /** Multiboot modules (QEMU's -initrd). */
+  /** A Linux kernel's initrd / initramfs (QEMU's -initrd with a Linux kernel). */
+  initrd?: Uint8Array;
+  /** Multiboot modules (QEMU's -initrd with a Multiboot kernel). */
   modules?: MultibootModule[];
   /** A firmware image (QEMU's -bios). Without a kernel, the machine starts from it. */
   firmware?: Uint8Array;
@@ -120,8 +127,8 @@ export interface MachineStats {
 }
 
 /** The core's CPUID.1 EAX and EDX with the APIC (assembly/cpu/system/cpuid.ts LEAF1_EAX,
- *  LEAF1_EDX | FEAT_APIC), for the MP table's processor entry (MP 1.4, 4.3.1). */
-const CPU_IDENTITY = { signature: 0x680, features: 0xa93d | 0x200 };
+ *  LEAF1_EDX (FXSR included) | FEAT_APIC), for the MP table's processor entry (MP 1.4, 4.3.1). */
+const CPU_IDENTITY = { signature: 0x680, features: 0xa93d | 0x1000000 | 0x200 };
 
 /**
  * The platform around the core as a snapshot holds it: every device's `state()`, the
@@ -131,6 +138,8 @@ const CPU_IDENTITY = { signature: 0x680, features: 0xa93d | 0x200 };
 export interface PlatformState {
   clock: unknown; pic: unknown; pit: unknown; port61: unknown; rtc: unknown; uart: unknown;
   post: unknown; post190: unknown; i8042: unknown; vga: unknown; pci: unknown; ide: unknown;
+  /** The FERR#/IRQ 13 latch (devices/fpu-irq.ts). */
+  fpuIrq: unknown;
   vcpu: VcpuState;
   bus: BusCounters;
   postCodes: PostCode[];
@@ -198,6 +207,8 @@ export class Machine {
   private postCodesSeen = 0;
   readonly i8042: I8042;
   readonly chipset: Chipset;
+  /** FERR# to IRQ 13 and port 0xF0 (the PC/AT's coprocessor error latch). */
+  readonly fpuIrq: FpuIrq;
   /** The VGA's text mode: CRTC registers and the screen in the buffer at 0xB8000. */
   readonly vga: VgaText;
   /** The machine's one vCPU: the exit loop, in the machine's mode. */
@@ -252,6 +263,8 @@ export class Machine {
       ? I8042.fromState(saved.i8042, this.pic.line(1), this.pic.line(12), i8042Callbacks)
       : new I8042(this.pic.line(1), this.pic.line(12), i8042Callbacks);
     this.i8042.attach(this.bus);
+    this.fpuIrq = new FpuIrq(this.pic.line(FPU_IRQ), () => this.core.ferr());
+    this.fpuIrq.attach(this.bus);
     const vram = (addr: number, length: number) => this.core.readPhys(addr, length);
     this.vga = saved ? VgaText.fromState(saved.vga, vram) : new VgaText(vram);
     this.vga.attach(this.bus);
@@ -380,6 +393,7 @@ export class Machine {
       if (!ops.loadVmmState) throw new RangeError(`this ${vmm.mode} VMM cannot load its state`);
       ops.loadVmmState(image.vmm);
     }
+    m.fpuIrq.restore(saved.fpuIrq);
     m.cpu.restore(saved.vcpu);
     Object.assign(m.bus.counters, checkCounters(saved.bus));
     const codes = saved.postCodes;
@@ -409,7 +423,7 @@ export class Machine {
       port61: this.port61.state(), rtc: this.rtc.state(), uart: this.uart.state(),
       post: this.post.state(), post190: this.post190.state(), i8042: this.i8042.state(),
       vga: this.vga.state(), pci: this.chipset.pci.state(), ide: this.chipset.ide.state(),
-      vcpu: this.cpu.state(), bus: { ...this.bus.counters },
+      fpuIrq: this.fpuIrq.state(), vcpu: this.cpu.state(), bus: { ...this.bus.counters },
       postCodes: this.postCodes.map((p) => ({ ...p })), postCodesSeen: this.postCodesSeen,
       pendingInput: [...this.pendingInput],
     };
@@ -456,6 +470,7 @@ export class Machine {
       get pic() { return m.lapic ?? m.pic; }, get bus() { return m.bus; },
       get inputOpen() { return m.inputOpen; }, ioLog: this.config.ioLog,
       feedInput: () => m.feedInput(), flush: () => m.chipset.flush(),
+      afterExit: () => m.fpuIrq.update(),
     };
   }
 
@@ -497,7 +512,17 @@ export class Machine {
     }
     if (config.kernel && this.vmmOptions.mode === 'pv') {
       // The PV domain builder loads it (createPvOps).
+    } else if (config.kernel && isLinuxKernel(config.kernel)) {
+      if (config.modules?.length)
+        throw new RangeError('a Linux kernel takes one initrd, not Multiboot modules');
+      applyLinux(core, planLinux(config.kernel, {
+        ramBytes: config.ramBytes, cmdline: config.cmdline, initrd: config.initrd,
+      }));
+      // As after SeaBIOS under QEMU -kernel (below).
+      this.chipset.pm.programAsSeaBios();
     } else if (config.kernel) {
+      if (config.initrd)
+        throw new RangeError('a Multiboot kernel takes modules, not an initrd');
       const plan = planMultiboot(config.kernel, {
         ramBytes: config.ramBytes, cmdline: config.cmdline, modules: config.modules,
       });

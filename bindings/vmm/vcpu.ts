@@ -55,6 +55,8 @@ export interface VcpuHost {
   readonly ioLog?: (access: IoAccess) => void;
   /** Gives queued COM1 input to the UART as its FIFO has room. */
   feedInput(): void;
+  /** After each exit of the core: the CPU's output lines the platform follows (FERR#). */
+  afterExit?(): void;
   /** Writes what the guest wrote to the disk images. */
   flush(): void;
 }
@@ -79,6 +81,8 @@ export interface VcpuState {
 }
 
 /** Timer events a halted CPU sleeps through with no interrupt before the run ends. */
+/** Nanoseconds in a second, as a bigint for the halted-time TSC conversion. */
+const NS_PER_S = 1_000_000_000n;
 const MAX_SILENT_DEADLINES = 100_000;
 
 /** Instructions per `run()` call when no timer bounds it (keeps the host responsive). */
@@ -89,6 +93,8 @@ export class VCpu {
   private halted = false;
   private work = 0;
   private haltedNs = 0;
+  /** Sub-instruction remainder of halted time (units of 1/ips ns), for the TSC. */
+  private sleepRemainder = 0n;
   private injected = 0;
   private readonly exitCounts: Record<string, number> = {};
   private readonly portCounts = new Map<number, number>();
@@ -156,6 +162,8 @@ export class VCpu {
       left -= ran;
       this.work += ran;
       clock.advanceInstructions(ran);
+      // The CPU's output lines first: a port access sees the platform as it is.
+      this.host.afterExit?.();
       this.handleExit(exit);
       this.host.feedInput();
     }
@@ -251,8 +259,7 @@ export class VCpu {
       const deadline = clock.nextDeadline();
       if (deadline < 0 || deadline > untilNs) {
         if (Number.isFinite(untilNs) && untilNs > clock.now) {
-          this.haltedNs += untilNs - clock.now;
-          clock.advanceTo(untilNs);
+          this.sleep(untilNs);
         }
         if (deadline >= 0 || this.host.inputOpen) return false;
         this.halt({ kind: 'halted', why: 'HLT with no timer armed and no input to come' });
@@ -266,9 +273,20 @@ export class VCpu {
         this.halt({ kind: 'halted', why });
         return false;
       }
-      this.haltedNs += deadline - clock.now;
-      clock.advanceTo(deadline);
+      this.sleep(deadline);
     }
+  }
+
+  /** Halted until `ns`: the clock and the TSC (which counts on through HLT) advance. */
+  private sleep(ns: number): void {
+    const { clock, core } = this.host;
+    const dt = ns - clock.now;
+    this.haltedNs += dt;
+    // ns to instruction-times at the clock's rate, the remainder carried (exact over time).
+    const total = BigInt(dt) * BigInt(clock.instructionsPerSecond) + this.sleepRemainder;
+    this.sleepRemainder = total % NS_PER_S;
+    core.idleTsc(Number(total / NS_PER_S));
+    clock.advanceTo(ns);
   }
 
   counters(): VcpuCounters {

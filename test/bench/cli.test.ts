@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot, runCli } from '../helpers/cli.js';
+import { V86_COUNT_TOLERANCE } from '../../bindings/bench/v86.js';
 import { BENCH_GUESTS } from '../../bindings/bench/loops.js';
 
 /** The table rows of the bench's output, as cells. */
@@ -73,6 +74,7 @@ describe('wasmvisor bench', () => {
     expect(by.callret.instructions).toBe(1 + 5 * 10_000_000 + 1);
     expect(by.memory.instructions).toBe(1 + 600 * (2 + 6 * 16_384 + 2) + 1);
     expect(by.pages.instructions).toBe(1 + 6_000 * (2 + 4 * 2_048 + 2) + 1);
+    expect(by.fpu.instructions).toBe(1 + 14 * 1_000_000 + 1);
     // The sieve: callgrind's count of sieve() on the host CPU plus the 7 around the call.
     const callgrind = Number(readFileSync(join(repoRoot, 'guests/bench/sieve.count'), 'utf8'));
     expect(by.sieve.instructions).toBe(callgrind + 7);
@@ -91,7 +93,7 @@ describe('wasmvisor bench', () => {
       expect(
         Math.abs(g.v86Interpreter!.counted - 1 - g.instructions!) / g.instructions!,
         g.guest,
-      ).toBeLessThan(0.005);
+      ).toBeLessThan(V86_COUNT_TOLERANCE);
     }
   }, 660_000);
 

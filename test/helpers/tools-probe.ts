@@ -52,7 +52,15 @@ export const TOOLS = {
   openssl: { probe: () => runs('openssl', ['version']), pkg: 'openssl' },
   // Debian's gdb, attached to the GDB stub (--gdb).
   gdb: { probe: () => runs('gdb', ['--version']), pkg: 'gdb' },
+  // Debian 12's own i386 kernel and a busybox initramfs, fetched by tools/linux/fetch.sh.
+  'debian-linux': {
+    probe: () => ['vmlinuz', 'initrd.cpio'].every((f) => existsSync(join(LINUX_CACHE, f))),
+    pkg: 'linux-image-686:i386 and busybox-static:i386, fetched by tools/linux/fetch.sh',
+  },
 } as const;
+
+/** Where tools/linux/fetch.sh leaves the kernel and the initramfs (gitignored). */
+export const LINUX_CACHE = join(__dirname, '../../tools/linux/cache');
 
 export type Tool = keyof typeof TOOLS;
 

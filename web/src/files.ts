@@ -4,7 +4,7 @@
  * package (its first disk, by the firmware). Anything else is refused with what the file
  * is and why it cannot boot. Everything happens here, in the browser: nothing is uploaded.
  */
-import { disk, ovf } from 'wasmvisor';
+import { disk, ovf, isLinuxKernel } from 'wasmvisor';
 
 type BlockDevice = disk.BlockDevice;
 
@@ -122,13 +122,20 @@ export async function planFile(name: string, buf: ArrayBuffer, ramMiB: number):
   if (mb >= 0) {
     return { what: `${name}: a Multiboot kernel${isElf ? ' (ELF)' : ''}`, kernel: b };
   }
+  // A Linux bzImage ("HdrS" at 0x202): the Linux boot protocol, its console on the serial
+  // port; Debian's kernel decompresses at 16 MiB and needs 32 MiB (no initrd: the page
+  // takes one file, so the kernel stops where it looks for its root file system).
+  if (isLinuxKernel(b)) {
+    return { what: `${name}: a Linux kernel (bzImage)`, kernel: b, cmdline: 'console=ttyS0',
+      ramMiB: Math.max(ramMiB, 128) };
+  }
   if (isElf) {
     const bits = b[4] === 2 ? '64-bit' : b[4] === 1 ? '32-bit' : 'unknown-class';
     const mach = b.length > 19 ? (b[18] | (b[19] << 8)) : -1;
     const arch = ELF_MACHINES[mach] ?? `machine ${mach}`;
     const why = mach === 3
-      ? 'wasmvisor boots a kernel directly only through a Multiboot v1 header (a Linux ' +
-        'bzImage or a plain ELF does not have one)'
+      ? 'wasmvisor boots a kernel directly through a Multiboot v1 header or as a Linux ' +
+        'bzImage (a plain ELF is neither: a Multiboot v1 header is missing)'
       : `wasmvisor emulates an IA-32 PC, which cannot run ${arch} code`;
     throw new UnbootableFile(`${name} is a ${bits} ELF file for ${arch} with no Multiboot ` +
       `header in its first 8 KiB: ${why}`);

@@ -8,7 +8,7 @@ import { classify, K_ZERO, TOP } from './f80';
 import {
   fcw, setFcw, fsw, setFsw, setFtw, phys, fpuInit, setInsnPointer, setDataPointer, tagOf,
   setTag, manOf, seOf, setPhys, fip, fcs, fop, fdp, fds, TAG_EMPTY, TAG_VALID, TAG_ZERO,
-  TAG_SPECIAL, SW_ES, SW_B,
+  TAG_SPECIAL, SW_ES, SW_B, ferrFollowEs,
 } from './state';
 
 /** FRSTOR reads the registers before the environment (a fault leaves the state alone). */
@@ -91,6 +91,7 @@ export function recomputeSummary(): void {
   let sw = fsw();
   if ((sw & 0x3f & ~fcw()) != 0) sw |= SW_ES | SW_B; else sw &= ~(SW_ES | SW_B);
   setFsw(sw);
+  ferrFollowEs();
 }
 
 export function fsave(s: u32, o: u32, size32: bool): void {
@@ -125,3 +126,69 @@ export function frstor(s: u32, o: u32, size32: bool): void {
   }
 }
 
+
+// ---- FXSAVE / FXRSTOR (SDM vol. 2A, FXSAVE, table 3-53 "Non-64-bit-Mode Layout of
+// FXSAVE and FXRSTOR Memory Region"; vol. 1, 10.5 "FXSAVE and FXRSTOR Instructions") ----
+// A P6 with FXSR and without SSE: the x87 part of the 512-byte image (bytes 0-159) is
+// written and read; MXCSR, MXCSR_MASK and the XMM registers do not exist on such a CPU,
+// so bytes 24-31 and 160-511 are neither written nor read (the SDM leaves them to the
+// implementation when CR4.OSFXSR is clear; here there is nothing to save in them).
+
+/** The abridged tag word (10.5.1.1): one bit per physical register, 1 = not empty. */
+function abridgedTags(): u32 {
+  let t: u32 = 0;
+  for (let p: u32 = 0; p < 8; p++) if (tagOf(p) != TAG_EMPTY) t |= 1 << p;
+  return t;
+}
+
+/** FXSAVE m512byte: the caller checked #UD/#NM and the 16-byte alignment. */
+export function fxsave(s: u32, o: u32): void {
+  probeWrite(s, o, 160); if (faulted) return;
+  wr16(s, o, fcw());
+  wr16(s, o + 2, fsw());
+  wr16(s, o + 4, abridgedTags()); // byte 5 is reserved: written 0
+  wr16(s, o + 6, fop());
+  wr32(s, o + 8, fip());
+  wr32(s, o + 12, fcs()); // bytes 14-15 reserved: 0
+  wr32(s, o + 16, fdp());
+  wr32(s, o + 20, fds()); // bytes 22-23 reserved: 0
+  for (let i: u32 = 0; i < 8; i++) {
+    const p = phys(i);
+    const a = o + 32 + i * 16;
+    const m = manOf(p);
+    wr32(s, a, <u32>m); wr32(s, a + 4, <u32>(m >> 32));
+    wr32(s, a + 8, seOf(p)); wr32(s, a + 12, 0); // the 6 reserved bytes: 0
+  }
+}
+
+/** FXRSTOR m512byte: the caller checked #UD/#NM and the 16-byte alignment. */
+export function fxrstor(s: u32, o: u32): void {
+  probeRead(s, o, 160); if (faulted) return;
+  for (let i: u32 = 0; i < 8; i++) {
+    const a = o + 32 + i * 16;
+    const lo = rd32(s, a), hi = rd32(s, a + 4), se = rd16(s, a + 8);
+    if (faulted) return;
+    unchecked(regs[i] = (<u64>hi << 32) | lo);
+    unchecked(ses[i] = se);
+  }
+  const cw = rd16(s, o), sw = rd16(s, o + 2), tw = rd16(s, o + 4) & 0xff;
+  const op = rd16(s, o + 6) & 0x7ff, ipv = rd32(s, o + 8), csv = rd16(s, o + 12);
+  const dpv = rd32(s, o + 16), dsv = rd16(s, o + 20);
+  if (faulted) return;
+  setFcw(cw);
+  setFsw(sw);
+  setInsnPointer(ipv, csv, op);
+  setDataPointer(dpv, dsv);
+  // Registers in stack order at the top loaded from the status word; a set abridged bit
+  // makes the register's tag follow its contents (10.5.1.1), a clear one makes it empty.
+  let t: u32 = 0;
+  for (let p: u32 = 0; p < 8; p++) t |= (((tw >> p) & 1) != 0 ? TAG_VALID : TAG_EMPTY) << (p << 1);
+  setFtw(t);
+  for (let i: u32 = 0; i < 8; i++) {
+    const p = phys(i);
+    const empty = tagOf(p) == TAG_EMPTY;
+    setPhys(p, unchecked(ses[i]), unchecked(regs[i]));
+    if (empty) setTag(p, TAG_EMPTY);
+  }
+  recomputeSummary();
+}

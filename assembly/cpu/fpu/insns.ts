@@ -4,7 +4,9 @@
 // pending unmasked exceptions reported at the next waiting instruction (8.6, #MF or, with
 // CR0.NE = 0, FERR# which the platform routes to IRQ 13), #NM for CR0.EM / CR0.TS (2.5), and
 // the last instruction and data pointers (8.1.8, 8.1.9).
-import { STATE_BASE, S_CR0 } from '../../generated/layout';
+import { STATE_BASE, S_CR0, S_IRQ_WINDOW } from '../../generated/layout';
+import { needAttention } from '../events';
+import { guestMode } from '../../vmm/guest';
 import { modrm, eaOff, eaSeg, decodeModrm, regField, osz } from '../decode';
 import { rd8, rd16, rd32, wr16, wr32, probeWrite, probeRead, startIp } from '../access';
 import { faulted, raise, NM, MF } from '../fault';
@@ -28,7 +30,7 @@ import {
   fcw, setFcw, fsw, setFsw, ftw, setFtw, top, setTop, phys, stEmpty, stMan, stSe, setSt,
   pop, pushTop, fpuInit, setInsnPointer, setDataPointer, tagOf, setTag, manOf, seOf, setPhys,
   fip, fcs, fop, fdp, fds, TAG_EMPTY, TAG_VALID, TAG_ZERO, TAG_SPECIAL, SW_ES, SW_B, SW_C0,
-  SW_C1, SW_C2, SW_C3, SW_CC,
+  SW_C1, SW_C2, SW_C3, SW_CC, ferrLine, ferrAssertions, assertFerr, resetFerr, ferrFollowEs,
 } from './state';
 
 const CR0_MP: u32 = 1 << 1;
@@ -38,9 +40,21 @@ const CR0_NE: u32 = 1 << 5;
 
 @inline function cr0(): u32 { return load<u32>(STATE_BASE + S_CR0); }
 
-/** Set while an unmasked exception waits with CR0.NE = 0: the FERR# line to IRQ 13. */
-export let ferr: bool = false;
-export function clearFerr(): void { ferr = false; }
+/**
+ * FERR#, the processor's floating-point error output (SDM vol. 1, 8.7 "Handling x87 FPU
+ * Exceptions in Software", and D.2.1 "MS-DOS Compatibility Sub-mode"): with CR0.NE = 0 a
+ * waiting instruction that finds an unmasked exception pending asserts it, and it stays
+ * asserted until the exception is cleared (FNCLEX, FNINIT, FLDENV, FRSTOR, FXRSTOR, FLDCW:
+ * the status word's ES goes 0; state.ts ferrFollowEs). The platform routes it to IRQ 13
+ * (bindings/devices/fpu-irq.ts): a new assertion ends the run at the next instruction
+ * boundary where an interrupt could be taken (the host's interrupt-window exit), so the
+ * interrupt comes as soon as on the PC. The instruction itself proceeds, as it does with
+ * IGNNE# asserted (QEMU and Bochs do the same); the stall of a real CPU with IGNNE#
+ * deasserted until the interrupt arrives is not modelled.
+ */
+export function ferrAsserted(): bool { return ferrLine; }
+export function ferrCount(): u32 { return ferrAssertions; }
+export function clearFerr(): void { resetFerr(); }
 
 /** WAIT/FWAIT (9B): #NM when CR0.MP and CR0.TS; then reports a pending exception. */
 export function fwait(): void {
@@ -53,7 +67,11 @@ export function fwait(): void {
 function pendingCheck(): bool {
   if ((fsw() & SW_ES) == 0) return false;
   if ((cr0() & CR0_NE) != 0) { raise(MF, 0, false); return true; }
-  ferr = true; // the legacy path: the instruction proceeds; the platform raises IRQ 13
+  if (!ferrLine) {
+    assertFerr();
+    // Out to the host at the next boundary where the interrupt can be taken.
+    if (guestMode == 0) { store<u32>(STATE_BASE + S_IRQ_WINDOW, 1); needAttention(); }
+  }
   return false;
 }
 
@@ -441,6 +459,7 @@ function execReg(b: u32, r: u32, i: u32): void {
 function clearEx(): void {
   // FNCLEX: clears the exception flags, SF, ES and B (SDM vol. 2A, FCLEX).
   setFsw(fsw() & ~(0x7f | SW_ES | SW_B));
+  ferrFollowEs();
 }
 
 function fxch(i: u32): void {

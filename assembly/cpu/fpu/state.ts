@@ -78,7 +78,16 @@ export function fpuInit(): void {
   store<u32>(STATE_BASE + S_FPU_SW, 0);
   store<u32>(STATE_BASE + S_FPU_TW, 0xffff);
   setPointers(0, 0, 0, 0, 0);
+  ferrLine = false;
 }
+
+/** FERR# (insns.ts) and how many times it has been asserted (the platform's edge count). */
+export let ferrLine: bool = false;
+export let ferrAssertions: u32 = 0;
+export function assertFerr(): void { ferrLine = true; ferrAssertions++; }
+export function resetFerr(): void { ferrLine = false; }
+/** FERR# goes away with the exception: called where ES may have been cleared. */
+export function ferrFollowEs(): void { if ((fsw() & SW_ES) == 0) ferrLine = false; }
 
 /** The state after RESET (SDM vol. 3A, 10.1.1, table 10-1): CW 0040h, SW 0, TW 5555h (every
  *  register +0.0, tagged zero), pointers 0. */

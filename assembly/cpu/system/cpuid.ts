@@ -3,10 +3,11 @@
 // leaf 1 says family 6, model 8, stepping 0 and sets exactly the features the core
 // implements (table 3-11): FPU (the x87, assembly/cpu/fpu), DE (CR4.DE, DR4/DR5 #UD), PSE
 // (4 MiB pages), TSC (RDTSC, CR4.TSD), MSR (RDMSR/WRMSR), CX8 (CMPXCHG8B), SEP
-// (SYSENTER/SYSEXIT), PGE (global pages), CMOV; APIC (bit 9) when the platform has a local
-// APIC (setApicPresent: the machine's device model) and IA32_APIC_BASE[11] enables it (SDM
-// vol. 3A, 10.4.3: a globally disabled APIC clears CPUID.1:EDX.APIC). Not set: VME (no
-// virtual-8086 mode), PAE, MTRR, MCE, PAT, MMX, FXSR, SSE.
+// (SYSENTER/SYSEXIT), PGE (global pages), CMOV, FXSR (FXSAVE/FXRSTOR and CR4.OSFXSR, as
+// the Pentium II has them: assembly/cpu/fpu/env.ts); APIC (bit 9) when the platform has a
+// local APIC (setApicPresent: the machine's device model) and IA32_APIC_BASE[11] enables it
+// (SDM vol. 3A, 10.4.3: a globally disabled APIC clears CPUID.1:EDX.APIC). Not set: VME (no
+// virtual-8086 mode), PAE, MTRR, MCE, PAT, MMX, SSE.
 // Leaf 1 EBX is 0 (no brand index, no CLFLUSH, no HTT); ECX has only VMX (bit 5), when the
 // host configured the CPU with it (assembly/cpu/system/vmx.ts); ECX bit 31, "hypervisor
 // present", is clear: bare metal.
@@ -39,8 +40,10 @@ export const FEAT_CX8: u32 = 1 << 8;
 export const FEAT_SEP: u32 = 1 << 11;
 export const FEAT_PGE: u32 = 1 << 13;
 export const FEAT_CMOV: u32 = 1 << 15;
+export const FEAT_FXSR: u32 = 1 << 24;
 export const LEAF1_EDX: u32 =
-  FEAT_FPU | FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV;
+  FEAT_FPU | FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV
+  | FEAT_FXSR;
 /** Leaf 1 EDX bit 9: APIC (table 3-11). */
 export const FEAT_APIC: u32 = 1 << 9;
 /** IA32_APIC_BASE bit 11: APIC global enable (SDM vol. 3A, 10.4.4, figure 10-5). */
