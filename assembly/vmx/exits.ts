@@ -62,7 +62,7 @@ import { rdSlow } from '../cpu/access';
 import { segBase } from '../cpu/state';
 import { physRead32, physWrite32 } from '../mem/phys';
 import { tlbFlushAll, pfLinear } from '../mem/tlb';
-import { setNested, NESTED_OFF, NESTED_EPT } from '../mem/nested';
+import { setNested, nestedFlush, NESTED_OFF, NESTED_EPT } from '../mem/nested';
 import { msrRead, msrWrite, msrOk } from '../cpu/system/msr';
 import { updateDebug, dr6Bits, dr6Before } from '../cpu/debug';
 import { boundaryTick, deliverForVmm } from '../cpu/run';
@@ -134,7 +134,7 @@ export function vmxCache(): void {
   guestTscOffset = (procCtl & PROC_TSC_OFFSET) != 0 ? vr64(VMCS_TSC_OFFSET) : 0;
   if ((proc2Ctl & P2_EPT) != 0) {
     const eptp = vr(VMCS_EPT_POINTER);
-    setNested(NESTED_EPT, eptp & 0xfffff000, (eptp & 0x40) != 0);
+    setNested(NESTED_EPT, eptp & 0xfffff000, (eptp & 0x40) != 0, hostOwned);
   } else setNested(NESTED_OFF, 0, false);
   updateAttn();
   setGuestIntrOpen((pinCtl & PIN_EXT_INT) != 0);
@@ -151,6 +151,7 @@ function updateAttn(): void {
 export function vmxReload(): void {
   lastTick = boundaryTick;
   vmxCache();
+  nestedFlush();
 }
 
 // ---- Recording an exit (28.2) ----
