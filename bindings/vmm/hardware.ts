@@ -51,7 +51,8 @@ export abstract class HardwareOps implements ModeOps {
     // with an empty TLB: a batched REP INS/OUTS exit (Machine's stringIo) could not replay
     // there, so string I/O goes element by element under vtx/svm.
     core.setStringIo(false);
-    this.tables = new NestedTables(vmm, format);
+    // Guest RAM is one host allocation: its 2 MiB regions are mapped by 2 MiB leaves.
+    this.tables = new NestedTables(vmm, format, true);
   }
 
   /** VM entry with the current control structure: 0, or the vendor's failure code. */
