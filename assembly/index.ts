@@ -27,6 +27,7 @@ import {
 } from './generated/vmx';
 import { fieldAddr, vr64, vw64 } from './vmx/vmcs';
 import { vmcsClearHost as clearHostVmcs } from './cpu/system/vmx';
+import { setHostEmulating } from './cpu/ops/string';
 import { vmEntry, loadGuest } from './vmx/entry';
 import { saveGuest } from './vmx/exits';
 import { guestMode, guestIntrOpen } from './vmm/guest';
@@ -184,7 +185,9 @@ export function hostEmulate(budget: u32): u32 {
   loadGuest(false);
   tlbFlushAll(false);
   const before = load<u64>(SB + S_CNT_INSN);
+  setHostEmulating(true);
   const r = runLoop(budget);
+  setHostEmulating(false);
   saveGuest();
   tlbFlushAll(false);
   bump64(S_CNT_EMULATED, load<u64>(SB + S_CNT_INSN) - before);
@@ -200,7 +203,9 @@ function svmHostEmulate(budget: u32): u32 {
   svmEmulateEnter(v);
   tlbFlushAll(false);
   const before = load<u64>(SB + S_CNT_INSN);
+  setHostEmulating(true);
   const r = runLoop(budget);
+  setHostEmulating(false);
   svmEmulateLeave(v);
   tlbFlushAll(false);
   bump64(S_CNT_EMULATED, load<u64>(SB + S_CNT_INSN) - before);

@@ -47,10 +47,9 @@ export abstract class HardwareOps implements ModeOps {
     protected readonly options: ResolvedVmmOptions, format: NestedFormat) {
     vmm.setNestedCaches(options.pwc, options.ntlb);
     vmm.setTlbTags(options.tags);
-    // Port I/O reaches the device model only through the emulator, which starts each call
-    // with an empty TLB: a batched REP INS/OUTS exit (Machine's stringIo) could not replay
-    // there, so string I/O goes element by element under vtx/svm.
-    core.setStringIo(false);
+    // Port I/O reaches the device model only through the emulator; with Machine's stringIo
+    // a REP INS/OUTS goes there a page of elements per exit (the core's emulator translates
+    // the first element itself, so the batch replays: assembly/cpu/ops/string.ts).
     // Guest RAM is one host allocation: its 2 MiB regions are mapped by 2 MiB leaves.
     this.tables = new NestedTables(vmm, format, true);
   }
