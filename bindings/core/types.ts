@@ -193,6 +193,16 @@ export interface Core {
    *  state) as one copy, and back: what a VMM saves into / loads from its VMCS-like area. */
   saveState(): Uint8Array;
   loadState(block: Uint8Array): void;
+  /**
+   * What VMX and SVM keep outside the state block (which holds VMX operation, the VMXON
+   * and current-VMCS pointers with the launch state, the VMCB pointer, GIF, VM_HSAVE_PA and
+   * guest mode): the current VMCS's fields, the exits by reason, and the VMM RAM regions
+   * (addVmmRam: the TypeScript VMM's VMCS/VMCB, EPT/NPT and bitmaps) with their contents.
+   * A snapshot of a vtx/svm VM (or of a guest hypervisor's) is the state block, RAM and
+   * this; loadVirtState before loadState. Throws VirtStateError on a blob that is not one.
+   */
+  saveVirtState(): Uint8Array;
+  loadVirtState(blob: Uint8Array): void;
   /** Runs at most `budget` instructions. */
   run(budget: number): Exit;
   /** Completes the pending IN or MMIO read of the last exit. */

@@ -7,7 +7,7 @@
  */
 import type { Core, CoreVmm, Exit } from '../core/types.js';
 import type { ResolvedVmmOptions, VmMode } from './options.js';
-import type { ModeOps, VmmStats } from './modes/ops.js';
+import type { ModeOps, VmmState, VmmStats } from './modes/ops.js';
 import { NestedTables, type NestedFormat } from './nested-paging.js';
 import { vmmCpuid } from './cpuid.js';
 
@@ -187,6 +187,31 @@ export abstract class HardwareOps implements ModeOps {
       return;
     }
     this.setInterruptWindow(on);
+  }
+
+  saveVmmState(): VmmState {
+    const fields: Record<string, number | boolean> = {};
+    for (const [k, v] of Object.entries(this)) {
+      if (typeof v === 'number' || typeof v === 'boolean') fields[k] = v;
+    }
+    return { mode: this.mode, fields, byReason: [...this.byReason],
+      ended: this.ended ? { ...this.ended } as VmmState['ended'] : null,
+      tables: this.tables.saveState() };
+  }
+
+  loadVmmState(s: VmmState): void {
+    if (s.mode !== this.mode) {
+      throw new Error(`VMM state of mode ${s.mode} given to a ${this.mode} VM`);
+    }
+    const self = this as unknown as Record<string, unknown>;
+    for (const [k, v] of Object.entries(s.fields)) {
+      if (typeof self[k] !== typeof v) throw new Error(`VMM state: field ${k} is not ours`);
+      self[k] = v;
+    }
+    this.byReason.clear();
+    for (const [r, n] of s.byReason) this.byReason.set(r, n);
+    this.ended = s.ended ? { ...s.ended } as Exit : undefined;
+    this.tables.loadState(s.tables);
   }
 
   stats(): VmmStats {

@@ -28,6 +28,13 @@ const LARGE = 2 << 20;
 /** The page-size bit of a PDE: a 2 MiB leaf (EPT 29.3.2 table 29-4; APM 5.3.4). */
 const PS = 1n << 7n;
 
+export interface NestedTablesState {
+  root: number;
+  pagesMapped: number;
+  largeMapped: number;
+  tables: [string, number][];
+}
+
 export class NestedTables {
   /** Host-physical address of the root table (PML4): EPTP bits 51:12 / N_CR3. */
   readonly root: number;
@@ -74,6 +81,22 @@ export class NestedTables {
     this.vmm.writeHost64(at, BigInt(page) | this.leaf);
     this.pagesMapped++;
     return true;
+  }
+
+  /** What a snapshot needs besides VMM RAM (Core.saveVirtState): where the tables are. */
+  saveState(): NestedTablesState {
+    return { root: this.root, pagesMapped: this.pagesMapped, largeMapped: this.largeMapped,
+      tables: [...this.tables] };
+  }
+  loadState(s: NestedTablesState): void {
+    if (s.root !== this.root) {
+      throw new Error(`nested tables: root 0x${s.root.toString(16)} in the state, ` +
+        `0x${this.root.toString(16)} here`);
+    }
+    this.pagesMapped = s.pagesMapped;
+    this.largeMapped = s.largeMapped;
+    this.tables.clear();
+    for (const [k, v] of s.tables) this.tables.set(k, v);
   }
 
   /** True when every 4 KiB page of the 2 MiB region holding `page` is guest RAM. */
