@@ -21,6 +21,7 @@ import { addVmmRam as physAddVmmRam } from './mem/phys';
 import {
   STATE_BASE as SB, S_CNT_VMCS_READ, S_CNT_VMCS_WRITE, S_CNT_EMULATED, S_CNT_INSN,
   S_VMCS_PTR, S_VMCS_LAUNCHED, S_NESTED_CACHES, S_TLB_TAGS, S_INT_SHADOW, S_INTR_PENDING,
+  INTR_RETURNED,
 } from './generated/layout';
 import {
   VMXERR_UNSUPPORTED_VMCS_COMPONENT, VMXERR_VMWRITE_READ_ONLY_VMCS_COMPONENT,
@@ -221,6 +222,13 @@ export function svmHostEnter(vmcbHpa: u32): u32 {
   logClear();
   clearFault();
   return svmHostEnterAt(vmcbHpa);
+}
+/** The vector an INTR intercept gave back untaken (AMD APM vol. 2, 15.21), or -1; taking
+ *  it clears it. The host returns it to its interrupt controller. */
+export function takeReturnedInterrupt(): i32 {
+  const v = load<u32>(INTR_RETURNED);
+  store<u32>(INTR_RETURNED, 0);
+  return (v & 0x100) != 0 ? <i32>(v & 0xff) : -1;
 }
 /** Switches the page-walk cache and the nested TLB (mem/nested.ts); empties both. */
 export function setNestedCaches(pwc: bool, ntlb: bool): void {

@@ -515,6 +515,13 @@ export class WasmCore implements Core {
     return (this.get32(L.S_EFLAGS) & (1 << 9)) !== 0 && this.get32(L.S_INT_SHADOW) === 0 &&
       (this.get32(L.S_INTR_PENDING) & 0x100) === 0;
   }
+  takeReturnedInterrupt(): number {
+    const dv = this.views();
+    const v = dv.getUint32(L.INTR_RETURNED, true);
+    if (v === 0) return -1;
+    dv.setUint32(L.INTR_RETURNED, 0, true);
+    return (v & 0x100) !== 0 ? v & 0xff : -1;
+  }
   injectInterrupt(vector: number): void {
     if (!Number.isInteger(vector) || vector < 0 || vector > 255) {
       throw new RangeError(`injectInterrupt: bad vector ${vector}`);

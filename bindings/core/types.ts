@@ -261,6 +261,10 @@ export interface Core {
   /** Delivers external interrupt `vector` before the next instruction (the caller checked
    *  canInjectInterrupt). */
   injectInterrupt(vector: number): void;
+  /** The vector of an interrupt the core latched (injectInterrupt) that an INTR intercept
+   *  gave back untaken (AMD APM vol. 2, 15.21: it stays pending at the controller), or -1;
+   *  reading clears it. The host undoes its acknowledge at the interrupt controller. */
+  takeReturnedInterrupt(): number;
   /** Ask for an 'irq-window' exit as soon as the guest can take an interrupt. */
   requestInterruptWindow(on: boolean): void;
   nmi(): void;

@@ -120,6 +120,11 @@ export class VCpu {
       left -= ran;
       this.work += ran;
       clock.advanceInstructions(ran);
+      // A guest hypervisor's INTR intercept gave the acknowledged interrupt back untaken:
+      // it is pending at the PIC again (AMD APM vol. 2, 15.21). (Under vtx/svm the latch
+      // only ever holds the VMM's kick, which is no PIC vector.)
+      const back = core.takeReturnedInterrupt();
+      if (back >= 0 && this.ops.mode === 'native') this.host.pic.unack(back);
       this.handleExit(exit);
       this.host.feedInput();
     }
