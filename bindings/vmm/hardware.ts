@@ -19,6 +19,13 @@ export const HANDLED: Exit = Object.freeze({ reason: 'vmexit' });
  *  guest: it causes the exit, and the VMM drops it (Core.cancelInterrupt). */
 const KICK_VECTOR = 0xff;
 
+/** MSRs the guest reads and writes without an exit: IA32_SYSENTER_CS/ESP/EIP, which both
+ *  vendors keep in the guest state (VMCS guest-state area, SDM vol. 3C 25.4.1; SVM: not
+ *  touched by VMRUN/#VMEXIT, APM vol. 2 15.5.1), as KVM passes them through (vmx.c,
+ *  svm.c direct_access_msrs): a kernel that moves SYSENTER_ESP at every task switch
+ *  (JeOS) would exit each time. */
+export const PASSTHROUGH_MSRS: readonly number[] = [0x174, 0x175, 0x176];
+
 /** RFLAGS.IF (SDM vol. 1, 3.4.3.3). */
 export const RFLAGS_IF = 0x200;
 

@@ -9,7 +9,7 @@
  */
 import type { Core, CoreVmm, Exit } from '../../core/types.js';
 import type { ResolvedVmmOptions } from '../options.js';
-import { HardwareOps, HANDLED, RFLAGS_IF } from '../hardware.js';
+import { HardwareOps, HANDLED, PASSTHROUGH_MSRS, RFLAGS_IF } from '../hardware.js';
 import { vmcbFields, svmExitCodes, tlbControl } from '../tables.js';
 
 type FieldName = (typeof vmcbFields)[number]['name'];
@@ -94,6 +94,12 @@ export class SvmOps extends HardwareOps {
     const iopm = vmm.addVmmRam(IOPM_BYTES), msrpm = vmm.addVmmRam(MSRPM_BYTES);
     for (let i = 0; i < IOPM_BYTES; i += 4) vmm.writeHost32(iopm + i, 0xffffffff);
     for (let i = 0; i < MSRPM_BYTES; i += 4) vmm.writeHost32(msrpm + i, 0xffffffff);
+    // PASSTHROUGH_MSRS: MSRs 0-1FFFh take two bits each from byte 0, read then write
+    // (APM vol. 2, 15.11, figure 15-2).
+    for (const m of PASSTHROUGH_MSRS) {
+      const at = msrpm + ((m * 2) >> 5) * 4;
+      vmm.writeHost32(at, (vmm.readHost32(at) & ~(3 << ((m * 2) & 31))) >>> 0);
+    }
     this.misc1 = (I3_INTR | I3_CPUID | I3_HLT | I3_IOIO_PROT | I3_MSR_PROT | I3_SHUTDOWN) >>> 0;
     this.w32(F.INTERCEPT_MISC1, this.misc1);
     this.w32(F.INTERCEPT_MISC2, I4_SVM_INSNS);
