@@ -209,6 +209,13 @@ export class WasmCore implements Core {
       vmxHostEnter: () => x.vmxHostEnter() >>> 0,
       svmHostEnter: (hpa) => x.svmHostEnter(hpa >>> 0) >>> 0,
       hostEmulate: (budget) => self.hostEmulate(budget),
+      retireInstruction: () => {
+        const dv = self.views();
+        const add = (off: number, n: bigint) => dv.setBigUint64(L.STATE_BASE + off,
+          BigInt.asUintN(64, dv.getBigUint64(L.STATE_BASE + off, true) + n), true);
+        add(L.S_CNT_INSN, 1n);
+        add(L.S_TSC, BigInt(dv.getUint32(L.STATE_BASE + L.S_TSC_PER_INSN, true)));
+      },
       setNestedCaches: (pwc, ntlb) => self.setNestedCaches(pwc, ntlb),
       setTlbTags: (on) => self.setTlbTags(on),
       counters() {

@@ -138,6 +138,10 @@ export interface CoreVmm {
   /** The VMM's instruction emulator: at most `budget` guest instructions from the
    *  VMCS/VMCB guest state, intercepts off, guest-physical = host-physical. */
   hostEmulate(budget: number): Exit;
+  /** Retires one guest instruction the VMM completed itself (KVM's fast PIO: an IN/OUT
+   *  done from the exit information): the instruction counter and the TSC advance as if
+   *  the CPU had run it. */
+  retireInstruction(): void;
   setNestedCaches(pwc: boolean, ntlb: boolean): void;
   setTlbTags(on: boolean): void;
   counters(): VmmCoreCounters;

@@ -28,6 +28,8 @@ export const PASSTHROUGH_MSRS: readonly number[] = [0x174, 0x175, 0x176];
 
 /** RFLAGS.IF (SDM vol. 1, 3.4.3.3). */
 export const RFLAGS_IF = 0x200;
+/** RFLAGS.TF: a single-step trap follows the instruction (SDM vol. 3B 17.3.1.4). */
+const RFLAGS_TF = 0x100;
 
 export abstract class HardwareOps implements ModeOps {
   abstract readonly mode: VmMode;
@@ -36,6 +38,8 @@ export abstract class HardwareOps implements ModeOps {
   /** An instruction the emulator began is waiting for the device model. */
   private emulating = false;
   private emulateBudget = 1;
+  /** The size of an IN the VMM asked the device model for itself (fast PIO), 0 if none. */
+  private fastIn = 0;
   private kicked = false;
   protected readonly tables: NestedTables;
   private entries = 0;
@@ -117,6 +121,50 @@ export abstract class HardwareOps implements ModeOps {
     this.emulateBudget = repString ? 2 : 1;
     return this.continueEmulation();
   }
+
+  /**
+   * A port I/O exit (SDM vol. 3C 28.2.1 table 28-5; APM vol. 2 15.10.2). A string one runs
+   * in the emulator (a REP one a page of elements per exit); a plain IN or OUT is done from
+   * the exit information, as KVM's fast PIO: OUT's value from EAX, IN's into AL/AX/EAX when
+   * the device model answers, the instruction then skipped and retired without the
+   * emulator. With the guest's TF set or a breakpoint enabled in DR7 (a debug trap may
+   * follow the instruction) it goes through the emulator too.
+   */
+  protected portIo(port: number, size: 1 | 2 | 4, isIn: boolean, string: boolean,
+    rep: boolean): Exit {
+    if (string) return this.emulate(rep);
+    if ((this.guestRflags() & RFLAGS_TF) !== 0 || (this.guestDr7() & 0xff) !== 0) {
+      return this.emulate();
+    }
+    if (isIn) {
+      this.fastIn = size;
+      return { reason: 'io', port, size, write: false, value: 0 };
+    }
+    const value = size === 4 ? this.guestEax() >>> 0 : this.guestEax() & (size === 2 ? 0xffff
+      : 0xff);
+    this.skipPort();
+    return { reason: 'io', port, size, write: true, value };
+  }
+
+  completeIo(value: number): boolean {
+    if (this.fastIn === 0) return false;
+    const mask = this.fastIn === 4 ? 0xffffffff : this.fastIn === 2 ? 0xffff : 0xff;
+    this.fastIn = 0;
+    this.setGuestEax(((this.guestEax() & ~mask) | (value & mask)) >>> 0);
+    this.skipPort();
+    return true;
+  }
+
+  /** Past an IN/OUT completed here: the next RIP, the interrupt shadow over, retired. */
+  private skipPort(): void {
+    this.skipIo();
+    this.vmm.retireInstruction();
+  }
+
+  /** The guest's DR7 (VMCS guest-state area / VMCB save area). */
+  protected abstract guestDr7(): number;
+  /** RIP past the I/O instruction of the exit; blocking by STI / MOV SS over. */
+  protected abstract skipIo(): void;
 
   /** Delivers an event in the emulator: `raise` puts it on the CPU, and a run of no
    *  instruction takes it through the guest's IDT (a task gate's task switch included). */

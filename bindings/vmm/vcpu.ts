@@ -175,7 +175,7 @@ export class VCpu {
         }
         const v = this.host.bus.handleExit(exit);
         if (exit.reason === 'io' && this.host.ioLog) logIo(this.host.ioLog, exit, v);
-        if (v !== undefined) this.host.core.completeIo(v);
+        if (v !== undefined && !this.ops.completeIo?.(v)) this.host.core.completeIo(v);
         return;
       }
       case 'hlt':

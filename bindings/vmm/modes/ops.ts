@@ -62,6 +62,9 @@ export interface ModeOps {
   injectInterrupt(vector: number): void;
   /** Asks for an 'irq-window' return as soon as the guest can take an interrupt. */
   requestInterruptWindow(on: boolean): void;
+  /** Completes an IN the mode asked the device model for itself (vtx/svm fast PIO): true
+   *  when it took the value, false when the core's own exit waits for it (completeIo). */
+  completeIo?(value: number): boolean;
   /** The mode's counters; undefined in native mode. */
   stats(): VmmStats | undefined;
   /** vtx/svm: the VMM's own state for a snapshot (with Core.saveVirtState, the state block

@@ -276,9 +276,11 @@ export class VtxOps extends HardwareOps {
       case R.CR_ACCESS:
         return this.crAccess();
       case R.IO_INSTRUCTION: {
-        // Exit qualification for I/O (SDM vol. 3C, 28.2.1, table 28-5): bit 4 string,
-        // bit 5 REP prefixed.
-        return this.emulate((this.read(vmcs.EXIT_QUALIFICATION) & 0x30) === 0x30);
+        // Exit qualification for I/O (SDM vol. 3C, 28.2.1, table 28-5): bits 2:0 size - 1,
+        // bit 3 IN, bit 4 string, bit 5 REP prefixed, bits 31:16 the port.
+        const q = this.read(vmcs.EXIT_QUALIFICATION);
+        return this.portIo(q >>> 16, ((q & 7) + 1) as 1 | 2 | 4, (q & 8) !== 0,
+          (q & 0x10) !== 0, (q & 0x20) !== 0);
       }
       case R.MSR_READ:
       case R.MSR_WRITE:
@@ -322,6 +324,9 @@ export class VtxOps extends HardwareOps {
     if (type === 2) return this.emulateEvent(() => this.core.nmi());
     return this.emulate();
   }
+
+  protected guestDr7(): number { return this.read(vmcs.GUEST_DR7); }
+  protected skipIo(): void { this.skipInstruction(); }
 
   private skipInstruction(): void {
     const len = this.read(vmcs.VM_EXIT_INSTRUCTION_LEN);
