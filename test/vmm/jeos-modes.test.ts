@@ -86,8 +86,8 @@ describe('JeOS under vtx and svm against native', () => {
         expect(withoutCycles(oneByOne.text)).toBe(withoutCycles(run.text));
         expect(io(oneByOne)).toBeGreaterThan(5 * io(run));
         // A plain IN/OUT is done from the exit information (fast PIO): the emulator runs
-        // only the string I/O, CPUID and the like, a small part of the port exits.
-        expect(v.emulated).toBeLessThan(io(run) / 5);
+        // only the string I/O, CPUID and the like: less than half as many instructions.
+        expect(v.emulated).toBeLessThan(io(run) / 2);
         // Determinism: the same counters twice.
         const again = await bootJeos({ mode, paging: 'nested' });
         expect(again.text).toBe(run.text);
