@@ -11,6 +11,7 @@ import {
   setShadow as physSetShadow, classify, classHost, PAGE_RAM, PAGE_ROM,
 } from './mem/phys';
 import { tlbFlushAll, tlbReset } from './mem/tlb';
+import { tlbSettle } from './mem/tags';
 import { run as runLoop, enterState, leaveState } from './cpu/run';
 import { completeRead, logClear } from './cpu/iolog';
 import { msrRead, msrWrite, msrOk } from './cpu/system/msr';
@@ -86,7 +87,11 @@ export function reset(): void {
   tlbFlushAll(false);
 }
 
-export function run(budget: u32): u32 { return runLoop(budget); }
+export function run(budget: u32): u32 {
+  // The host's own code runs: a deferred switch from a host-owned guest is made first.
+  if (guestMode == 0) tlbSettle();
+  return runLoop(budget);
+}
 
 /** The host changed the state block: drop cached translations and derived data. */
 export function stateChanged(): void {
@@ -184,6 +189,7 @@ export function hostEmulate(budget: u32): u32 {
   if (svmHostVmcb() != 0) return svmHostEmulate(budget);
   if (load<u64>(SB + S_VMCS_PTR) == NO_VMCS) return 0xffffffff;
   loadGuest(false);
+  tlbSettle();
   tlbFlushAll(false);
   const before = load<u64>(SB + S_CNT_INSN);
   setHostEmulating(true);
@@ -202,6 +208,7 @@ function svmHostEmulate(budget: u32): u32 {
   // The replay log is kept: the port or MMIO access the host just completed is in it, and
   // the instruction that asked for it runs again here (as the VMCS path does).
   svmEmulateEnter(v);
+  tlbSettle();
   tlbFlushAll(false);
   const before = load<u64>(SB + S_CNT_INSN);
   setHostEmulating(true);

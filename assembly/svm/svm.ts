@@ -60,7 +60,7 @@ import { inSvmGuest, svmHostOwned, setSvmGuest } from './mode';
 import { svmSvmInsn } from './intercepts';
 import { setNptPse } from './npt';
 import { setNested, nestedFlush, NESTED_OFF, NESTED_NPT32, NESTED_NPT64 } from '../mem/nested';
-import { tlbWorldSwitch, tagDrop } from '../mem/tags';
+import { tlbWorldSwitch, tlbExitToHost, tagDrop } from '../mem/tags';
 import { S_CNT_VMENTRY } from '../generated/layout';
 import { CR4_PSE } from '../cpu/state';
 
@@ -520,7 +520,7 @@ export function svmWorldExit(): bool {
   exitIntInfo = 0;
   setSvmGuest(false, false);
   setNested(NESTED_OFF, 0, false);
-  tlbWorldSwitch(ld32(S_SVM_ASID), 0);
+  if (host) tlbExitToHost(ld32(S_SVM_ASID)); else tlbWorldSwitch(ld32(S_SVM_ASID), 0);
   needAttention();
   if (host) return true;
   st32(S_GIF_CLEAR, 1);

@@ -66,7 +66,7 @@ import { setNested, nestedFlush, NESTED_OFF, NESTED_EPT } from '../mem/nested';
 import { msrRead, msrWrite, msrOk } from '../cpu/system/msr';
 import { updateDebug, dr6Bits, dr6Before } from '../cpu/debug';
 import { boundaryTick, deliverForVmm } from '../cpu/run';
-import { tlbWorldSwitch } from '../mem/tags';
+import { tlbWorldSwitch, tlbExitToHost } from '../mem/tags';
 import { monitorArmedNow } from '../cpu/exec0f';
 
 // ---- VM-execution, exit and entry control bits (SDM vol. 3C, 25.6 and 25.7-25.8) ----
@@ -709,8 +709,8 @@ export function vmxExitPerform(): u32 {
   const vpid = (proc2Ctl & P2_VPID) != 0 ? vr(VMCS_VIRTUAL_PROCESSOR_ID) : 0xffffffff;
   setGuestMode(GUEST_NONE, false);
   guestTscOffset = 0;
+  if (owned) { tlbExitToHost(vpid); return EXIT_VMEXIT; }
   tlbWorldSwitch(vpid, 0);
-  if (owned) return EXIT_VMEXIT;
   loadHost();
   if (loadMsrs(vr(VMCS_VM_EXIT_MSR_LOAD_ADDR), vr(VMCS_VM_EXIT_MSR_LOAD_COUNT)) != 0) {
     // VMX abort (28.7): the abort indicator of the VMCS region, then a shutdown.

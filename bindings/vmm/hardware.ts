@@ -40,6 +40,7 @@ export abstract class HardwareOps implements ModeOps {
   private emulateBudget = 1;
   /** The size of an IN the VMM asked the device model for itself (fast PIO), 0 if none. */
   private fastIn = 0;
+  private retirePending = false;
   private kicked = false;
   protected readonly tables: NestedTables;
   private entries = 0;
@@ -88,6 +89,7 @@ export abstract class HardwareOps implements ModeOps {
   protected abstract setGuestEax(v: number): void;
 
   run(budget: number): Exit {
+    if (this.retirePending) { this.retirePending = false; this.vmm.retireInstruction(); }
     if (this.ended) return this.ended;
     if (this.emulating) return this.continueEmulation();
     if (!this.inGuest) {
@@ -155,10 +157,12 @@ export abstract class HardwareOps implements ModeOps {
     return true;
   }
 
-  /** Past an IN/OUT completed here: the next RIP, the interrupt shadow over, retired. */
+  /** Past an IN/OUT completed here: the next RIP, the interrupt shadow over. It retires
+   *  at the next run(), as the core retires an I/O instruction when it resumes after the
+   *  device model: the clock the devices read counts it afterwards, as natively. */
   private skipPort(): void {
     this.skipIo();
-    this.vmm.retireInstruction();
+    this.retirePending = true;
   }
 
   /** The guest's DR7 (VMCS guest-state area / VMCB save area). */
