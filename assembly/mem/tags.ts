@@ -58,8 +58,9 @@ export let liveTag: u32 = FREE;
 /** The exit of a host-owned entry from address space `from` (a VPID/ASID, TAG_NONE). */
 export function tlbExitToHost(from: u32): void {
   init();
-  if (load<u32>(STATE_BASE + S_TLB_TAGS) == 0 || fillCount > <u32>FILL_LOG_MAX ||
-    from == TAG_NONE || from == 0) {
+  // Nothing is saved or restored here, so the fill log may have overflowed: only a switch
+  // made later (tlbSettle) needs it, and it flushes when it cannot save.
+  if (load<u32>(STATE_BASE + S_TLB_TAGS) == 0 || from == TAG_NONE || from == 0) {
     tlbWorldSwitch(from, 0);
     return;
   }
@@ -82,8 +83,7 @@ export function tlbWorldSwitch(from: u32, to: u32): void {
   init();
   if (liveTag != FREE) {
     // Entering the address space whose entries stayed live: nothing moved, all survive.
-    if (from == 0 && to == liveTag && load<u32>(STATE_BASE + S_TLB_TAGS) != 0 &&
-      fillCount <= <u32>FILL_LOG_MAX) {
+    if (from == 0 && to == liveTag && load<u32>(STATE_BASE + S_TLB_TAGS) != 0) {
       liveTag = FREE;
       store<u64>(STATE_BASE + S_CNT_TLB_SURVIVE,
         load<u64>(STATE_BASE + S_CNT_TLB_SURVIVE) + <u64>fillCount);
