@@ -12,6 +12,7 @@ import {
   setShadow as physSetShadow, classify, classHost, PAGE_RAM, PAGE_ROM,
 } from './mem/phys';
 import { tlbFlushAll, tlbReset } from './mem/tlb';
+import { tlbSettle } from './mem/tags';
 import { run as runLoop, enterState, leaveState } from './cpu/run';
 import { completeRead, logClear } from './cpu/iolog';
 import { msrRead, msrWrite, msrOk } from './cpu/system/msr';
@@ -23,12 +24,14 @@ import { addVmmRam as physAddVmmRam } from './mem/phys';
 import {
   STATE_BASE as SB, S_CNT_VMCS_READ, S_CNT_VMCS_WRITE, S_CNT_EMULATED, S_CNT_INSN,
   S_VMCS_PTR, S_VMCS_LAUNCHED, S_NESTED_CACHES, S_TLB_TAGS, S_INT_SHADOW, S_INTR_PENDING,
+  INTR_RETURNED,
 } from './generated/layout';
 import {
   VMXERR_UNSUPPORTED_VMCS_COMPONENT, VMXERR_VMWRITE_READ_ONLY_VMCS_COMPONENT,
 } from './generated/vmx';
 import { fieldAddr, vr64, vw64 } from './vmx/vmcs';
 import { vmcsClearHost as clearHostVmcs } from './cpu/system/vmx';
+import { setHostEmulating } from './cpu/ops/string';
 import { vmEntry, loadGuest } from './vmx/entry';
 import { saveGuest } from './vmx/exits';
 import { guestMode, guestIntrOpen } from './vmm/guest';
@@ -87,7 +90,11 @@ export function reset(): void {
   tlbFlushAll(false);
 }
 
-export function run(budget: u32): u32 { return runLoop(budget); }
+export function run(budget: u32): u32 {
+  // The host's own code runs: a deferred switch from a host-owned guest is made first.
+  if (guestMode == 0) tlbSettle();
+  return runLoop(budget);
+}
 
 /** The FERR# output (assembly/cpu/fpu/insns.ts): the platform's IRQ 13 source. */
 export function ferr(): bool { return ferrAsserted(); }
@@ -194,9 +201,12 @@ export function hostEmulate(budget: u32): u32 {
   if (svmHostVmcb() != 0) return svmHostEmulate(budget);
   if (load<u64>(SB + S_VMCS_PTR) == NO_VMCS) return 0xffffffff;
   loadGuest(false);
+  tlbSettle();
   tlbFlushAll(false);
   const before = load<u64>(SB + S_CNT_INSN);
+  setHostEmulating(true);
   const r = runLoop(budget);
+  setHostEmulating(false);
   saveGuest();
   tlbFlushAll(false);
   bump64(S_CNT_EMULATED, load<u64>(SB + S_CNT_INSN) - before);
@@ -210,9 +220,12 @@ function svmHostEmulate(budget: u32): u32 {
   // The replay log is kept: the port or MMIO access the host just completed is in it, and
   // the instruction that asked for it runs again here (as the VMCS path does).
   svmEmulateEnter(v);
+  tlbSettle();
   tlbFlushAll(false);
   const before = load<u64>(SB + S_CNT_INSN);
+  setHostEmulating(true);
   const r = runLoop(budget);
+  setHostEmulating(false);
   svmEmulateLeave(v);
   tlbFlushAll(false);
   bump64(S_CNT_EMULATED, load<u64>(SB + S_CNT_INSN) - before);
@@ -228,6 +241,13 @@ export function svmHostEnter(vmcbHpa: u32): u32 {
   logClear();
   clearFault();
   return svmHostEnterAt(vmcbHpa);
+}
+/** The vector an INTR intercept gave back untaken (AMD APM vol. 2, 15.21), or -1; taking
+ *  it clears it. The host returns it to its interrupt controller. */
+export function takeReturnedInterrupt(): i32 {
+  const v = load<u32>(INTR_RETURNED);
+  store<u32>(INTR_RETURNED, 0);
+  return (v & 0x100) != 0 ? <i32>(v & 0xff) : -1;
 }
 /** Switches the page-walk cache and the nested TLB (mem/nested.ts); empties both. */
 export function setNestedCaches(pwc: bool, ntlb: bool): void {

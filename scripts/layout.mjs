@@ -243,6 +243,10 @@ export const blocks = [
   { name: 'VMM_STATS', base: 0x22000, size: 0x1000, fields: [
     { name: 'VMX_EXIT_COUNTS', count: 'VMX_EXIT_SLOTS', bytes: u64 },
     { name: 'SVM_EXIT_COUNTS', count: 'SVM_EXIT_SLOTS', bytes: u64 },
+    /** The intercepted INTR (AMD APM vol. 2, 15.21): 0x100 | vector of an interrupt the
+     *  CPU had latched from the controller and an INTR intercept gave back untaken (the
+     *  host returns it to its interrupt controller at the end of run(); 0 when none). */
+    { name: 'INTR_RETURNED', count: 1, bytes: u32 },
   ] },
   /** The nested TLB (guest-physical page -> host-physical page and permissions) and the
    *  page-walk cache (nested paging-structure entries by level and address). */

@@ -113,6 +113,11 @@ function deliverEvent(vector: u32, type: u32, code: u32, hasCode: bool): u32 {
 /** Event delivery for the vendor code (VM-entry event injection): NO_EXIT when delivered,
  *  else what the run loop returns (a shutdown, or the outcome of the VM exit). */
 export function deliverForVmm(vector: u32, type: u32, code: u32, hasCode: bool): u32 {
+  // Counted like the events the run loop delivers, so the counters mean deliveries to the
+  // running software in root and non-root operation alike (an injected interrupt or NMI,
+  // a virtual interrupt, an injected or reflected hardware exception).
+  if (type == EV_EXTERNAL || type == EV_NMI) bump(S_CNT_INTR);
+  else if (type == EV_HW_EXCEPTION) bump(S_CNT_EXC);
   const d = deliverEvent(vector, type, code, hasCode);
   if (d == DLV_OK) return NO_EXIT;
   if (d == DLV_VMEXIT) return vmExitPerform();

@@ -10,7 +10,8 @@
 //                 (29.3.3.2) and misconfigurations (29.3.3.1) reported to assembly/vmx.
 //   NESTED_NPT32  AMD nested paging with a legacy 2-level table (APM vol. 2, 15.25) and the
 //   NESTED_NPT64  4-level long-mode format: the walk of assembly/svm/npt.ts, #NPF reported
-//                 by assembly/svm/intercepts.ts (no page-walk cache or nested TLB for them).
+//                 by assembly/svm/intercepts.ts; the same page-walk cache (non-leaf
+//                 entries, in npt.ts's walks) and nested TLB as EPT.
 // Counters: nested walks (S_CNT_NWALK) and their memory references (S_CNT_NWALK_REFS); the
 // page-walk cache (S_CNT_PWC_HIT/MISS) keeps nested non-leaf entries by level and
 // address; the nested TLB (S_CNT_NTLB_HIT/MISS) keeps the final guest-physical page ->
@@ -28,7 +29,7 @@ import { physRead32, physWrite32 } from './phys';
 import { faulted } from '../cpu/fault';
 import { eptViolation, eptMisconfig } from '../vmx/exits';
 import { nptFault, nptTranslate } from '../svm/intercepts';
-import { nptPerm, nptDirty } from '../svm/npt';
+import { nptPerm, nptDirty, setNptPwc } from '../svm/npt';
 
 export const NESTED_OFF: u32 = 0;
 export const NESTED_EPT: u32 = 1;
@@ -58,16 +59,32 @@ let ntlbOn: bool = false;
   store<u64>(STATE_BASE + off, load<u64>(STATE_BASE + off) + 1);
 }
 
+/** The format, root and A/D flag the caches were last filled under (kept across NESTED_OFF:
+ *  cached translations are tagged by their tables and survive a world switch, SDM vol. 3C
+ *  29.4.1 and APM vol. 2 15.16, until INVEPT, a TLB_CONTROL flush or another root). */
+let cachedFormat: u32 = NESTED_OFF;
+let cachedRoot: u32 = 0;
+let cachedAd: bool = false;
+
 /** Selects the nested format and its root (entry to non-root operation); NESTED_OFF on exit.
- *  A different root or format empties the caches. */
-export function setNested(format: u32, rootAddr: u32, ad: bool): void {
-  if (format != nestedFormat || rootAddr != root || ad != adOn) nestedFlush();
+ *  Entering with a different root or format empties the caches; so does every entry with
+ *  `keep` false (a guest's own VMM: the tables may have changed, as no reference keeps
+ *  translations across its entries), while the TypeScript VMM's entries (`keep`, tables
+ *  that only gain entries) find them again. */
+export function setNested(format: u32, rootAddr: u32, ad: bool, keep: bool = false): void {
+  if (format != NESTED_OFF) {
+    if (!keep || format != cachedFormat || rootAddr != cachedRoot || ad != cachedAd) {
+      nestedFlush();
+    }
+    cachedFormat = format; cachedRoot = rootAddr; cachedAd = ad;
+  }
   nestedFormat = format;
   root = rootAddr;
   adOn = ad;
   const c = load<u32>(STATE_BASE + S_NESTED_CACHES);
   pwcOn = (c & 1) != 0;
   ntlbOn = (c & 2) != 0;
+  setNptPwc(pwcOn);
 }
 
 /** Empties the page-walk cache and the nested TLB (INVEPT, a new root, setNestedCaches). */
@@ -81,6 +98,7 @@ export function nestedCachesChanged(): void {
   const c = load<u32>(STATE_BASE + S_NESTED_CACHES);
   pwcOn = (c & 1) != 0;
   ntlbOn = (c & 2) != 0;
+  setNptPwc(pwcOn);
   nestedFlush();
 }
 
@@ -102,10 +120,16 @@ const EPT_D: u32 = 1 << 9;
 export function nestedWalk(gpa: u32, acc: u32, lin: u32, linValid: bool, final: bool): u32 {
   if (nestedFormat == NESTED_EPT) return eptWalk(gpa, acc, lin, linValid, final);
   if (nestedFormat == NESTED_NPT32 || nestedFormat == NESTED_NPT64) {
-    // The AMD formats (APM vol. 2, 15.25): the SVM code's walk.
+    // The AMD formats (APM vol. 2, 15.25): the SVM code's walk (with the page-walk cache
+    // of its non-leaf entries), behind the same nested TLB as EPT.
+    if (ntlbOn) {
+      const hit = ntlbLookup(gpa, acc);
+      if (hit != 0xffffffff) return hit;
+    }
     const h = nptTranslate(gpa, acc, nestedFormat == NESTED_NPT64, root);
     if (!faulted && h == 0xffffffff) { nptFault(gpa, acc, final); return 0; }
     nestedPerm = nptPerm; nestedDirty = nptDirty;
+    if (ntlbOn && !faulted) ntlbFill(gpa, h, nptPerm, nptDirty);
     return h;
   }
   return gpa;
@@ -113,6 +137,57 @@ export function nestedWalk(gpa: u32, acc: u32, lin: u32, linValid: bool, final: 
 
 /** The nested TLB slot of a guest-physical page. */
 @inline function ntlbSlot(gpa: u32): u32 { return (gpa >>> 12) & (<u32>NTLB_ENTRIES - 1); }
+
+/** The nested TLB: the host-physical address of `gpa` when a completed translation of its
+ *  page allows access `acc` (a write needs a dirty leaf), counted; else 0xffffffff (a miss,
+ *  counted). Sets nestedPerm and nestedDirty on a hit. */
+function ntlbLookup(gpa: u32, acc: u32): u32 {
+  const s = ntlbSlot(gpa);
+  const tag = load<u32>(NTLB_TAG + (s << 2));
+  if ((tag & 0xfffff000) == (gpa & 0xfffff000) && tag != 0xffffffff) {
+    const perm = tag & 7;
+    const dirty = (tag & 8) != 0;
+    if ((acc & ~perm) == 0 && (dirty || (acc & ACC_WRITE) == 0)) {
+      cnt(S_CNT_NTLB_HIT);
+      nestedPerm = perm; nestedDirty = dirty;
+      return load<u32>(NTLB_VAL + (s << 2)) | (gpa & 0xfff);
+    }
+  }
+  cnt(S_CNT_NTLB_MISS);
+  return 0xffffffff;
+}
+
+/** Records a completed translation of the page of `gpa` in the nested TLB. */
+function ntlbFill(gpa: u32, hpa: u32, perm: u32, dirty: bool): void {
+  const s = ntlbSlot(gpa);
+  store<u32>(NTLB_TAG + (s << 2), (gpa & 0xfffff000) | perm | (dirty ? 8 : 0));
+  store<u32>(NTLB_VAL + (s << 2), hpa & 0xfffff000);
+}
+
+/** The page-walk cache, shared by the formats (one format at a time: a change of format
+ *  empties it): the non-leaf entry at host-physical `addr` of `level`, cached when
+ *  pwcLookup returns true (in pwcLo/pwcHi). Counted. */
+export let pwcLo: u32 = 0;
+export let pwcHi: u32 = 0;
+@inline function pwcSlot(addr: u32, level: u32): u32 {
+  return ((addr >>> 2) ^ (addr >>> 12) ^ (level << 7)) & (<u32>PWC_ENTRIES - 1);
+}
+export function pwcLookup(addr: u32, level: u32): bool {
+  const s = pwcSlot(addr, level);
+  if (load<u32>(PWC_TAG + (s << 2)) == (addr | level)) {
+    const v = load<u64>(PWC_VAL + (s << 3));
+    pwcLo = <u32>v; pwcHi = <u32>(v >> 32);
+    cnt(S_CNT_PWC_HIT);
+    return true;
+  }
+  cnt(S_CNT_PWC_MISS);
+  return false;
+}
+export function pwcFill(addr: u32, level: u32, lo: u32, hi: u32): void {
+  const s = pwcSlot(addr, level);
+  store<u32>(PWC_TAG + (s << 2), addr | level);
+  store<u64>(PWC_VAL + (s << 3), (<u64>hi << 32) | <u64>lo);
+}
 
 /** EPT (SDM vol. 3C, 29.3.2 "EPT Translation Mechanism"). */
 function eptWalk(gpa: u32, acc: u32, lin: u32, linValid: bool, final: bool): u32 {

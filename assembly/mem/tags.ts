@@ -37,6 +37,7 @@ function findSlot(tag: u32): i32 {
 /** Drops the saved entries of `tag` (all tags when `all`). */
 export function tagDrop(tag: u32, all: bool): void {
   init();
+  if (liveTag != FREE && (all || liveTag == tag)) { liveTag = FREE; tlbFlushAll(false); }
   for (let i: u32 = 0; i < <u32>TLBSAVE_TAGS; i++) {
     if (all || load<u32>(TLBSAVE_ID + (i << 2)) == tag) {
       store<u32>(TLBSAVE_ID + (i << 2), FREE);
@@ -47,12 +48,49 @@ export function tagDrop(tag: u32, all: bool): void {
 
 let victim: u32 = 0;
 
+/** A host-owned exit leaves the guest's entries live (tlbExitToHost): the tag they belong
+ *  to, or FREE. The TypeScript VMM runs no guest-visible code of its own, so they stay in
+ *  the TLB, as hardware keeps VPID/ASID-tagged entries across an exit; the switch is made
+ *  only if something else uses the TLB first (tlbSettle), and re-entering the same tag
+ *  finds them in place. */
+export let liveTag: u32 = FREE;
+
+/** The exit of a host-owned entry from address space `from` (a VPID/ASID, TAG_NONE). */
+export function tlbExitToHost(from: u32): void {
+  init();
+  // Nothing is saved or restored here, so the fill log may have overflowed: only a switch
+  // made later (tlbSettle) needs it, and it flushes when it cannot save.
+  if (load<u32>(STATE_BASE + S_TLB_TAGS) == 0 || from == TAG_NONE || from == 0) {
+    tlbWorldSwitch(from, 0);
+    return;
+  }
+  liveTag = from;
+}
+
+/** Makes a deferred switch to the host (anything but re-entering the live tag). */
+export function tlbSettle(): void {
+  if (liveTag == FREE) return;
+  const from = liveTag;
+  liveTag = FREE;
+  tlbWorldSwitch(from, 0);
+}
+
 /** No tag: a guest without VPID/ASID, whose switches always flush. */
 export const TAG_NONE: u32 = 0xffffffff;
 
 /** A world switch from address space `from` to `to` (0 the host, TAG_NONE untagged). */
 export function tlbWorldSwitch(from: u32, to: u32): void {
   init();
+  if (liveTag != FREE) {
+    // Entering the address space whose entries stayed live: nothing moved, all survive.
+    if (from == 0 && to == liveTag && load<u32>(STATE_BASE + S_TLB_TAGS) != 0) {
+      liveTag = FREE;
+      store<u64>(STATE_BASE + S_CNT_TLB_SURVIVE,
+        load<u64>(STATE_BASE + S_CNT_TLB_SURVIVE) + <u64>fillCount);
+      return;
+    }
+    tlbSettle();
+  }
   if (load<u32>(STATE_BASE + S_TLB_TAGS) == 0 || fillCount > <u32>FILL_LOG_MAX ||
     from == TAG_NONE || to == TAG_NONE) {
     tlbFlushAll(false);

@@ -10,7 +10,8 @@
 import {
   STATE_BASE, S_SVM_ICPT_CR, S_SVM_ICPT_DR, S_SVM_ICPT_EXC, S_SVM_ICPT1, S_SVM_ICPT2,
   S_SVM_IOPM, S_SVM_MSRPM, S_CR0, S_CR2, S_SVM_VINTR, S_SVM_VVEC, S_INT_SHADOW,
-  S_INTR_PENDING, S_NMI_PENDING, S_NMI_BLOCKED, S_GIF_CLEAR, S_VM_HSAVE_PA, S_CNT_NWALK,
+  S_INTR_PENDING, INTR_RETURNED, S_NMI_PENDING, S_NMI_BLOCKED, S_GIF_CLEAR, S_VM_HSAVE_PA,
+  S_CNT_NWALK,
   S_CNT_NWALK_REFS, EXIT_VMEXIT, S_ECX,
 } from '../generated/layout';
 import {
@@ -330,10 +331,12 @@ export function svmBoundary(): u32 {
   const intr = (ld(S_INTR_PENDING) & 0x100) != 0;
   setGuestAttn(intr && (vi & (1 << 24)) != 0 && (ld(S_SVM_ICPT1) & I1_INTR) != 0);
   if (intr && (ld(S_SVM_ICPT1) & I1_INTR) != 0 && physIf() && !shadow) {
-    // The request goes back to the interrupt controller: the core's latch holds a vector
-    // the host already took from it, and what the VMM does next (mask it at the PIC, as
-    // guests/systests svm-intr does, or take it after STGI) is the controller's business.
-    // The host raises it again if it is still wanted (documented in bindings/vmm/README.md).
+    // The interrupt is not taken: it stays pending at the interrupt controller (15.21.3,
+    // 15.13.1), where what the VMM does next decides its fate (masked at the PIC, as
+    // guests/systests svm-intr does, or taken after STGI). The core's latch holds a vector
+    // the host already acknowledged: it goes back to the host (S_INTR_RETURNED), which
+    // undoes the acknowledge at its controller (bindings/vmm/vcpu.ts).
+    store<u32>(INTR_RETURNED, ld(S_INTR_PENDING) & 0x1ff);
     store<u32>(STATE_BASE + S_INTR_PENDING, 0);
     eventExit(SVM_EXIT_INTR, 0, 0);
     return takeExit();

@@ -13,6 +13,7 @@
 // on a write. A failure records the #NPF error code (15.25.6): P 0, RW 1, US 2, RSV 3, ID 4,
 // bit 32 the access was to the final guest-physical address, bit 33 to a guest page table.
 import { physRead32, physWrite32 } from '../mem/phys';
+import { pwcLookup, pwcFill, pwcLo, pwcHi } from '../mem/nested';
 
 export const NPF_P: u64 = 1;
 export const NPF_RW: u64 = 2;
@@ -41,6 +42,12 @@ export let nptDirty: bool = false;
 const E_P: u32 = 1, E_RW: u32 = 2, E_US: u32 = 4, E_A: u32 = 0x20, E_D: u32 = 0x40;
 const E_PS: u32 = 0x80;
 
+/** The page-walk cache (mem/nested.ts) over the non-leaf entries of both formats: an entry
+ *  found there is neither read (no reference counted) nor written (its A bit was set when
+ *  it was cached). Switched with setNestedCaches. */
+let pwcOn: bool = false;
+export function setNptPwc(on: bool): void { pwcOn = on; }
+
 /** Translates guest-physical `gpa`: `write`, `fetch`; `table` when the access is the
  *  guest's own page walk. Returns false with nptFault set on a nested page fault. */
 export function nptWalk(gpa: u32, write: bool, fetch: bool, table: bool, long: bool,
@@ -56,8 +63,10 @@ export function nptWalk(gpa: u32, write: bool, fetch: bool, table: bool, long: b
 
 function walkLegacy(gpa: u32, write: bool, base: u64): bool {
   const pdeAddr = nptRoot | ((gpa >>> 22) << 2);
-  nptRefs++;
-  let pde = physRead32(pdeAddr);
+  let pde: u32;
+  const cached = pwcOn && pwcLookup(pdeAddr, 2);
+  if (cached) pde = pwcLo;
+  else { nptRefs++; pde = physRead32(pdeAddr); }
   if ((pde & E_P) == 0) { nptFault = base; return false; }
   if (nptPse && (pde & E_PS) != 0) {
     if ((pde & 0x003fe000) != 0) { nptFault = base | NPF_P | NPF_RSV; return false; }
@@ -74,6 +83,7 @@ function walkLegacy(gpa: u32, write: bool, base: u64): bool {
   if ((pte & E_P) == 0) { nptFault = base; return false; }
   if (!allowed(pde & pte, write)) { nptFault = base | NPF_P; return false; }
   if ((pde & E_A) == 0) { pde |= E_A; physWrite32(pdeAddr, pde); }
+  if (pwcOn && !cached) pwcFill(pdeAddr, 2, pde, 0);
   const npte = pte | E_A | (write ? E_D : 0);
   if (npte != pte) physWrite32(pteAddr, npte);
   setPerm(pde & pte, npte, false);
@@ -101,8 +111,10 @@ function walkLong(gpa: u32, write: bool, fetch: bool, base: u64): bool {
     const shift = 12 + 9 * (level - 1);
     const idx: u32 = level >= 4 ? 0 : (gpa >>> shift) & 0x1ff;
     const at = table | (idx << 3);
-    nptRefs++;
-    const lo = physRead32(at), hi = physRead32(at + 4);
+    let lo: u32, hi: u32;
+    const cached = pwcOn && level >= 2 && pwcLookup(at, <u32>level);
+    if (cached) { lo = pwcLo; hi = pwcHi; }
+    else { nptRefs++; lo = physRead32(at); hi = physRead32(at + 4); }
     if ((lo & E_P) == 0) { nptFault = base; return false; }
     // Bits 51:32 are beyond the physical-address width: reserved.
     if ((hi & 0x000fffff) != 0) { nptFault = base | NPF_P | NPF_RSV; return false; }
@@ -123,6 +135,7 @@ function walkLong(gpa: u32, write: bool, fetch: bool, base: u64): bool {
       return true;
     }
     if ((lo & E_A) == 0) physWrite32(at, lo | E_A);
+    if (pwcOn && !cached) pwcFill(at, <u32>level, lo | E_A, hi);
     table = lo & 0xfffff000;
   }
   nptFault = base;

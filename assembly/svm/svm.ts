@@ -59,8 +59,8 @@ import {
 import { inSvmGuest, svmHostOwned, setSvmGuest } from './mode';
 import { svmSvmInsn } from './intercepts';
 import { setNptPse } from './npt';
-import { setNested, NESTED_OFF, NESTED_NPT32, NESTED_NPT64 } from '../mem/nested';
-import { tlbWorldSwitch, tagDrop } from '../mem/tags';
+import { setNested, nestedFlush, NESTED_OFF, NESTED_NPT32, NESTED_NPT64 } from '../mem/nested';
+import { tlbWorldSwitch, tlbExitToHost, tagDrop } from '../mem/tags';
 import { S_CNT_VMENTRY } from '../generated/layout';
 import { CR4_PSE } from '../cpu/state';
 
@@ -435,9 +435,10 @@ function loadHost(h: u32): void {
  *  switch from the host's ASID 0 to the guest's (mem/tags.ts: with tags off, a flush). */
 function tlbControl(v: u32, asid: u32): void {
   const tc = pr8(v + VMCB_TLB_CONTROL);
-  if (tc == VMCB_TLB_CONTROL_FLUSH_ALL_ASID) { tagDrop(0, true); tlbFlushAll(false); }
-  else if (tc == VMCB_TLB_CONTROL_FLUSH_ASID || tc == VMCB_TLB_CONTROL_FLUSH_ASID_LOCAL) {
-    tagDrop(asid, false);
+  if (tc == VMCB_TLB_CONTROL_FLUSH_ALL_ASID) {
+    tagDrop(0, true); tlbFlushAll(false); nestedFlush();
+  } else if (tc == VMCB_TLB_CONTROL_FLUSH_ASID || tc == VMCB_TLB_CONTROL_FLUSH_ASID_LOCAL) {
+    tagDrop(asid, false); nestedFlush();
   }
   tlbWorldSwitch(0, asid);
 }
@@ -448,7 +449,8 @@ function tlbControl(v: u32, asid: u32): void {
 function nestedSetup(hostOwned: bool, hostCr4: u32): void {
   if (ld32(S_SVM_NP) == 0) { setNested(NESTED_OFF, 0, false); return; }
   setNptPse((hostCr4 & CR4_PSE) != 0);
-  setNested(hostOwned ? NESTED_NPT64 : NESTED_NPT32, <u32>ld64(S_SVM_NCR3) & 0xfffff000, false);
+  setNested(hostOwned ? NESTED_NPT64 : NESTED_NPT32, <u32>ld64(S_SVM_NCR3) & 0xfffff000, false,
+    hostOwned);
 }
 
 /** The state block was replaced while in guest mode (loadState): the nested tables again
@@ -456,6 +458,7 @@ function nestedSetup(hostOwned: bool, hostCr4: u32): void {
 export function svmResync(): void {
   const host = svmHostOwned();
   nestedSetup(host, host ? 0 : pr32(<u32>ld64(S_VM_HSAVE_PA) + VMCB_CR4));
+  nestedFlush();
   hostCopyValid = false;
 }
 
@@ -517,7 +520,7 @@ export function svmWorldExit(): bool {
   exitIntInfo = 0;
   setSvmGuest(false, false);
   setNested(NESTED_OFF, 0, false);
-  tlbWorldSwitch(ld32(S_SVM_ASID), 0);
+  if (host) tlbExitToHost(ld32(S_SVM_ASID)); else tlbWorldSwitch(ld32(S_SVM_ASID), 0);
   needAttention();
   if (host) return true;
   st32(S_GIF_CLEAR, 1);

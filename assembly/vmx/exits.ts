@@ -62,11 +62,11 @@ import { rdSlow } from '../cpu/access';
 import { segBase } from '../cpu/state';
 import { physRead32, physWrite32 } from '../mem/phys';
 import { tlbFlushAll, pfLinear } from '../mem/tlb';
-import { setNested, NESTED_OFF, NESTED_EPT } from '../mem/nested';
+import { setNested, nestedFlush, NESTED_OFF, NESTED_EPT } from '../mem/nested';
 import { msrRead, msrWrite, msrOk } from '../cpu/system/msr';
 import { updateDebug, dr6Bits, dr6Before } from '../cpu/debug';
 import { boundaryTick, deliverForVmm } from '../cpu/run';
-import { tlbWorldSwitch } from '../mem/tags';
+import { tlbWorldSwitch, tlbExitToHost } from '../mem/tags';
 import { monitorArmedNow } from '../cpu/exec0f';
 
 // ---- VM-execution, exit and entry control bits (SDM vol. 3C, 25.6 and 25.7-25.8) ----
@@ -134,7 +134,7 @@ export function vmxCache(): void {
   guestTscOffset = (procCtl & PROC_TSC_OFFSET) != 0 ? vr64(VMCS_TSC_OFFSET) : 0;
   if ((proc2Ctl & P2_EPT) != 0) {
     const eptp = vr(VMCS_EPT_POINTER);
-    setNested(NESTED_EPT, eptp & 0xfffff000, (eptp & 0x40) != 0);
+    setNested(NESTED_EPT, eptp & 0xfffff000, (eptp & 0x40) != 0, hostOwned);
   } else setNested(NESTED_OFF, 0, false);
   updateAttn();
   setGuestIntrOpen((pinCtl & PIN_EXT_INT) != 0);
@@ -151,6 +151,7 @@ function updateAttn(): void {
 export function vmxReload(): void {
   lastTick = boundaryTick;
   vmxCache();
+  nestedFlush();
 }
 
 // ---- Recording an exit (28.2) ----
@@ -708,8 +709,8 @@ export function vmxExitPerform(): u32 {
   const vpid = (proc2Ctl & P2_VPID) != 0 ? vr(VMCS_VIRTUAL_PROCESSOR_ID) : 0xffffffff;
   setGuestMode(GUEST_NONE, false);
   guestTscOffset = 0;
+  if (owned) { tlbExitToHost(vpid); return EXIT_VMEXIT; }
   tlbWorldSwitch(vpid, 0);
-  if (owned) return EXIT_VMEXIT;
   loadHost();
   if (loadMsrs(vr(VMCS_VM_EXIT_MSR_LOAD_ADDR), vr(VMCS_VM_EXIT_MSR_LOAD_COUNT)) != 0) {
     // VMX abort (28.7): the abort indicator of the VMCS region, then a shutdown.

@@ -107,8 +107,10 @@ export function costCounters(s: MachineStats): CostCounters {
       eventsDelivered: c.interrupts + c.exceptions,
     };
   }
-  // Under a VMM the device model answers the accesses; a two-dimensional walk's references
-  // (guest and nested dimensions together) are the VMM's nestedWalkRefs.
+  // Under a VMM the device model answers the accesses; a two-dimensional walk makes the
+  // guest's own references (walkMemRefs, as natively) and the nested ones (nestedWalkRefs).
+  // The core counts every interrupt and exception it delivers, in non-root operation too
+  // (the VMM's injections among them), as natively.
   return {
     instructions: c.instructions,
     vmEntries: v.vmEntries,
@@ -117,8 +119,9 @@ export function costCounters(s: MachineStats): CostCounters {
     vmcsWrites: v.vmcsWrites,
     deviceAccesses: io + (s.exits.mmio ?? 0),
     emulated: v.emulated,
+    walkRefs: c.walkMemRefs,
     nestedRefs: v.nestedWalkRefs,
-    eventsDelivered: c.interrupts + c.exceptions + v.eventsInjected,
+    eventsDelivered: c.interrupts + c.exceptions,
   };
 }
 

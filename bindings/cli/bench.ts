@@ -27,6 +27,7 @@ import { formatTable, fmtCount, fmtMips, fmtRatio, type Column } from '../bench/
 import { UsageError, errCode, setExitStatus } from './main.js';
 import { workloadsCommand } from './bench-workloads.js';
 import { BENCH_MODES } from '../bench/workloads.js';
+import { modesReport, runModes, selectModes, writeModesJson } from './bench-modes.js';
 import { PROFILES } from '../vmm/cost/index.js';
 import { packaged } from './paths.js';
 
@@ -80,8 +81,8 @@ export function registerBench(program: Command): void {
     .option('--v86', "also run v86's interpreter and JIT in this process (needs the v86 package)")
     .option('--no-jit', "with --v86: v86's interpreter only")
     .option('--workloads', "JeOS's workloads under each mode, in simulated cycles (cost model)")
-    .option('--modes <list>', `with --workloads: modes to run (${BENCH_MODES.map((m) => m.name)
-      .join(', ')})`)
+    .option('--modes <list>', `modes to run (${BENCH_MODES.map((m) => m.name)
+      .join(', ')}); for the loop guests: wall time under each mode against native's`)
     .option('--profile <name>', `with --workloads: CPU profile (${PROFILES.map((p) => p.name)
       .join(', ')}; default p4-prescott)`)
     .option('--iters <n>', 'with --workloads: iterations of every workload')
@@ -97,7 +98,7 @@ export function registerBench(program: Command): void {
 /** The options of the two benchmarks do not mix. */
 function checkWorkloadOptions(opts: BenchOptions): void {
   const loopOnly = ['guest', 'instructions', 'result', 'v86'] as const;
-  const workloadOnly = ['modes', 'profile', 'iters', 'csv', 'svg'] as const;
+  const workloadOnly = ['profile', 'iters', 'csv', 'svg'] as const;
   if (opts.workloads) {
     for (const k of loopOnly) {
       if (opts[k] !== undefined) {
@@ -111,6 +112,10 @@ function checkWorkloadOptions(opts: BenchOptions): void {
   } else {
     for (const k of workloadOnly) {
       if (opts[k] !== undefined) throw new UsageError(`--${k} goes with --workloads`);
+    }
+    if (opts.modes !== undefined && (opts.v86 || opts.guest !== undefined)) {
+      throw new UsageError('--modes with the loop guests runs wasmvisor only, on the shipped ' +
+        'guests (not with --v86 or --guest)');
     }
   }
 }
@@ -255,6 +260,7 @@ function check(job: Job, engines: [string, Measure][]): string[] {
 export async function benchCommand(opts: BenchOptions): Promise<number> {
   const repeat = parseRepeat(opts.repeat);
   const todo = jobs(opts);
+  if (opts.modes !== undefined) return modesCommand(opts, todo, repeat);
   const v86 = opts.v86 ? await loadV86LoopRunner() : null;
   if (opts.v86 && !v86) {
     throw new UsageError(
@@ -315,6 +321,27 @@ export async function benchCommand(opts: BenchOptions): Promise<number> {
     if (r.problems.length) status = 1;
   }
   if (opts.json) writeJson(opts.json, results, vmBytes, repeat);
+  return status;
+}
+
+/** --modes: the loop guests under each virtualization mode (bench-modes.ts). */
+async function modesCommand(opts: BenchOptions, todo: Job[], repeat: number): Promise<number> {
+  const modes = selectModes(opts.modes!);
+  const progress = process.stderr.isTTY
+    ? (s: string) => process.stderr.write(`\r${s}\x1b[K`)
+    : () => undefined;
+  const rows = await runModes(todo.map((j) => ({ name: j.guest.name, image: j.image,
+    instructions: j.instructions, result: j.result })), modes, repeat, settle, progress);
+  progress('');
+  process.stdout.write(modesReport(rows, repeat));
+  let status = 0;
+  for (const r of rows) {
+    for (const p of r.problems) {
+      process.stderr.write(`wasmvisor bench: ${r.guest} under ${r.mode}: ${p}\n`);
+      status = 1;
+    }
+  }
+  if (opts.json) writeModesJson(opts.json, rows, repeat);
   return status;
 }
 

@@ -3,6 +3,15 @@
  * view on its memory. Implements the contract of ./types.ts. Runs in Node and browsers.
  */
 import * as L from '../generated/layout.js';
+
+/** saveVirtState's blob: "WVX1" (little-endian), then its version. */
+const VIRT_MAGIC = 0x31585657;
+const VIRT_VERSION = 1;
+
+/** A blob given to loadVirtState that is not a virtualization state of this core. */
+export class VirtStateError extends Error {
+  constructor(message: string) { super(message); this.name = 'VirtStateError'; }
+}
 import type { ShadowMode,
   Core, CoreCounters, CoreOptions, Exit, Regs, RegName, SegName, Segment, TableReg,
   CoreVmm, VmmCoreCounters,
@@ -205,6 +214,13 @@ export class WasmCore implements Core {
       vmxHostEnter: () => x.vmxHostEnter() >>> 0,
       svmHostEnter: (hpa) => x.svmHostEnter(hpa >>> 0) >>> 0,
       hostEmulate: (budget) => self.hostEmulate(budget),
+      retireInstruction: () => {
+        const dv = self.views();
+        const add = (off: number, n: bigint) => dv.setBigUint64(L.STATE_BASE + off,
+          BigInt.asUintN(64, dv.getBigUint64(L.STATE_BASE + off, true) + n), true);
+        add(L.S_CNT_INSN, 1n);
+        add(L.S_TSC, BigInt(dv.getUint32(L.STATE_BASE + L.S_TSC_PER_INSN, true)));
+      },
       setNestedCaches: (pwc, ntlb) => self.setNestedCaches(pwc, ntlb),
       setTlbTags: (on) => self.setTlbTags(on),
       counters() {
@@ -514,6 +530,13 @@ export class WasmCore implements Core {
     return (this.get32(L.S_EFLAGS) & (1 << 9)) !== 0 && this.get32(L.S_INT_SHADOW) === 0 &&
       (this.get32(L.S_INTR_PENDING) & 0x100) === 0;
   }
+  takeReturnedInterrupt(): number {
+    const dv = this.views();
+    const v = dv.getUint32(L.INTR_RETURNED, true);
+    if (v === 0) return -1;
+    dv.setUint32(L.INTR_RETURNED, 0, true);
+    return (v & 0x100) !== 0 ? v & 0xff : -1;
+  }
   injectInterrupt(vector: number): void {
     if (!Number.isInteger(vector) || vector < 0 || vector > 255) {
       throw new RangeError(`injectInterrupt: bad vector ${vector}`);
@@ -565,6 +588,89 @@ export class WasmCore implements Core {
     for (const [from, to] of [[L.S_COUNTERS, L.S_RAM_BYTES], [L.S_CNT_VMENTRY, L.STATE_SIZE]]) {
       this.u8.set(block.subarray(from, to), L.STATE_BASE + from);
     }
+  }
+  saveVirtState(): Uint8Array {
+    this.views();
+    const regions = this.vmmRegions();
+    const size = 16 + L.VMCS_SIZE + L.VMM_STATS_SIZE +
+      regions.reduce((n, r) => n + 8 + r.len, 0);
+    const out = new Uint8Array(size);
+    const dv = new DataView(out.buffer);
+    dv.setUint32(0, VIRT_MAGIC, true);
+    dv.setUint32(4, VIRT_VERSION, true);
+    dv.setUint32(8, regions.length, true);
+    dv.setUint32(12, L.VMCS_SIZE + L.VMM_STATS_SIZE, true);
+    let at = 16;
+    out.set(this.u8.subarray(L.VMCS_BASE, L.VMCS_BASE + L.VMCS_SIZE), at);
+    at += L.VMCS_SIZE;
+    out.set(this.u8.subarray(L.VMM_STATS_BASE, L.VMM_STATS_BASE + L.VMM_STATS_SIZE), at);
+    at += L.VMM_STATS_SIZE;
+    for (const r of regions) {
+      dv.setUint32(at, r.phys, true);
+      dv.setUint32(at + 4, r.len, true);
+      out.set(this.u8.subarray(r.host, r.host + r.len), at + 8);
+      at += 8 + r.len;
+    }
+    return out;
+  }
+  loadVirtState(blob: Uint8Array): void {
+    const bad = (why: string): never => { throw new VirtStateError(`loadVirtState: ${why}`); };
+    if (!(blob instanceof Uint8Array) || blob.length < 16) bad('not a virtualization state');
+    const dv = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+    if (dv.getUint32(0, true) !== VIRT_MAGIC) bad('not a virtualization state (magic)');
+    if (dv.getUint32(4, true) !== VIRT_VERSION) bad(`version ${dv.getUint32(4, true)}`);
+    const count = dv.getUint32(8, true);
+    if (dv.getUint32(12, true) !== L.VMCS_SIZE + L.VMM_STATS_SIZE) bad('block sizes differ');
+    if (count > L.VMMRAM_MAX) bad(`${count} VMM RAM regions (at most ${L.VMMRAM_MAX})`);
+    // Check the whole blob before changing anything.
+    const want: { phys: number; len: number; at: number }[] = [];
+    let at = 16 + L.VMCS_SIZE + L.VMM_STATS_SIZE;
+    for (let i = 0; i < count; i++) {
+      if (at + 8 > blob.length) bad('truncated');
+      const phys = dv.getUint32(at, true), len = dv.getUint32(at + 4, true);
+      if (len === 0 || len % 4096 !== 0 || at + 8 + len > blob.length) bad('truncated region');
+      want.push({ phys, len, at: at + 8 });
+      at += 8 + len;
+    }
+    if (at !== blob.length) bad('trailing bytes');
+    // The VMM RAM regions: those this core has must be the blob's first ones (the same
+    // VMM made them in the same order); the rest are made here.
+    const have = this.vmmRegions();
+    if (have.length > want.length) bad(`this core has ${have.length} VMM RAM regions, the ` +
+      `state ${want.length}`);
+    for (let i = 0; i < want.length; i++) {
+      const w = want[i];
+      if (i < have.length) {
+        if (have[i].phys !== w.phys || have[i].len !== w.len) {
+          bad(`VMM RAM region ${i} at 0x${have[i].phys.toString(16)} (${have[i].len} bytes) ` +
+            `here, 0x${w.phys.toString(16)} (${w.len}) in the state`);
+        }
+      } else if (this.addVmmRam(w.len) !== w.phys) {
+        bad(`VMM RAM region ${i} cannot be placed at 0x${w.phys.toString(16)}`);
+      }
+    }
+    this.views();
+    const regions = this.vmmRegions();
+    for (let i = 0; i < want.length; i++) {
+      this.u8.set(blob.subarray(want[i].at, want[i].at + want[i].len), regions[i].host);
+    }
+    this.u8.set(blob.subarray(16, 16 + L.VMCS_SIZE), L.VMCS_BASE);
+    this.u8.set(blob.subarray(16 + L.VMCS_SIZE, 16 + L.VMCS_SIZE + L.VMM_STATS_SIZE),
+      L.VMM_STATS_BASE);
+    this.x.stateChanged();
+  }
+  /** The VMM RAM regions (assembly/mem/phys.ts addVmmRam), in the order they were made. */
+  private vmmRegions(): { phys: number; len: number; host: number }[] {
+    const dv = this.views();
+    const out: { phys: number; len: number; host: number }[] = [];
+    for (let i = 0; i < L.VMMRAM_MAX; i++) {
+      const p = L.VMMRAM_TABLE + i * L.VMMRAM_ENTRY_SIZE;
+      const len = dv.getUint32(p + L.VR_LEN, true);
+      if (len === 0) break;
+      out.push({ phys: dv.getUint32(p + L.VR_PHYS, true), len,
+        host: dv.getUint32(p + L.VR_HOST, true) });
+    }
+    return out;
   }
   loadState(block: Uint8Array): void {
     if (block.length !== L.STATE_SIZE) {

@@ -143,6 +143,10 @@ export interface CoreVmm {
   /** The VMM's instruction emulator: at most `budget` guest instructions from the
    *  VMCS/VMCB guest state, intercepts off, guest-physical = host-physical. */
   hostEmulate(budget: number): Exit;
+  /** Retires one guest instruction the VMM completed itself (KVM's fast PIO: an IN/OUT
+   *  done from the exit information): the instruction counter and the TSC advance as if
+   *  the CPU had run it. */
+  retireInstruction(): void;
   setNestedCaches(pwc: boolean, ntlb: boolean): void;
   setTlbTags(on: boolean): void;
   counters(): VmmCoreCounters;
@@ -203,6 +207,16 @@ export interface Core {
   setHostBreakpoints?(addrs: number[], skip?: number): void;
   /** Writes back only the counters of a saved state block (snapshots). */
   restoreCounters?(block: Uint8Array): void;
+  /**
+   * What VMX and SVM keep outside the state block (which holds VMX operation, the VMXON
+   * and current-VMCS pointers with the launch state, the VMCB pointer, GIF, VM_HSAVE_PA and
+   * guest mode): the current VMCS's fields, the exits by reason, and the VMM RAM regions
+   * (addVmmRam: the TypeScript VMM's VMCS/VMCB, EPT/NPT and bitmaps) with their contents.
+   * A snapshot of a vtx/svm VM (or of a guest hypervisor's) is the state block, RAM and
+   * this; loadVirtState before loadState. Throws VirtStateError on a blob that is not one.
+   */
+  saveVirtState(): Uint8Array;
+  loadVirtState(blob: Uint8Array): void;
   /** Runs at most `budget` instructions. */
   run(budget: number): Exit;
   /** Completes the pending IN or MMIO read of the last exit. */
@@ -266,6 +280,10 @@ export interface Core {
   /** Delivers external interrupt `vector` before the next instruction (the caller checked
    *  canInjectInterrupt). */
   injectInterrupt(vector: number): void;
+  /** The vector of an interrupt the core latched (injectInterrupt) that an INTR intercept
+   *  gave back untaken (AMD APM vol. 2, 15.21: it stays pending at the controller), or -1;
+   *  reading clears it. The host undoes its acknowledge at the interrupt controller. */
+  takeReturnedInterrupt(): number;
   /** Ask for an 'irq-window' exit as soon as the guest can take an interrupt. */
   requestInterruptWindow(on: boolean): void;
   nmi(): void;

@@ -101,6 +101,17 @@ export class PicPair {
     return vector;
   }
 
+  /** Undoes ack() of `vector` (the CPU gave the interrupt back untaken: an intercepted
+   *  INTR, AMD APM vol. 2 15.21): the request is pending again and in service nowhere. */
+  unack(vector: number): void {
+    const m = vector - this.master.vectorBase, s = vector - this.slave.vectorBase;
+    if (s >= 0 && s < 8 && this.master.icw3 & 0x04 && !this.master.single) {
+      this.slave.unacknowledge(s);
+      this.master.unacknowledge(2);
+    } else if (m >= 0 && m < 8) this.master.unacknowledge(m);
+    this.update();
+  }
+
   /** I/O ports of a chip: A0 selects the command (0) or data (1) port. */
   private read(chip: Pic8259, a0: number): number {
     if (chip.poll) { const v = chip.pollRead(); this.update(); return v; }

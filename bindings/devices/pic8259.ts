@@ -137,6 +137,16 @@ export class Pic8259 {
     }
   }
 
+  /** Undoes acknowledge(n) for an interrupt the CPU did not take after all (an INTR
+   *  intercept, AMD APM vol. 2 15.21): the request is pending again, not in service. */
+  unacknowledge(n: number): void {
+    const bit = 1 << n;
+    if (this.autoEoi) { this.irr |= bit & ~this.level; return; }
+    if (!(this.isr & bit)) return; // the spurious IR7 set nothing
+    this.isr &= ~bit;
+    if (!(this.level & bit)) this.irr |= bit;
+  }
+
   /** Port A0=0 write: ICW1 (D4=1), OCW2 (D4=0, D3=0) or OCW3 (D4=0, D3=1). */
   writeCommand(v: number): void {
     if (v & 0x10) return this.icw1(v);

@@ -7,7 +7,7 @@
  */
 import type { Core, CoreVmm, Exit } from '../core/types.js';
 import type { ResolvedVmmOptions, VmMode } from './options.js';
-import type { ModeOps, VmmStats } from './modes/ops.js';
+import type { ModeOps, VmmState, VmmStats } from './modes/ops.js';
 import { NestedTables, type NestedFormat } from './nested-paging.js';
 import { vmmCpuid } from './cpuid.js';
 
@@ -19,8 +19,17 @@ export const HANDLED: Exit = Object.freeze({ reason: 'vmexit' });
  *  guest: it causes the exit, and the VMM drops it (Core.cancelInterrupt). */
 const KICK_VECTOR = 0xff;
 
+/** MSRs the guest reads and writes without an exit: IA32_SYSENTER_CS/ESP/EIP, which both
+ *  vendors keep in the guest state (VMCS guest-state area, SDM vol. 3C 25.4.1; SVM: not
+ *  touched by VMRUN/#VMEXIT, APM vol. 2 15.5.1), as KVM passes them through (vmx.c,
+ *  svm.c direct_access_msrs): a kernel that moves SYSENTER_ESP at every task switch
+ *  (JeOS) would exit each time. */
+export const PASSTHROUGH_MSRS: readonly number[] = [0x174, 0x175, 0x176];
+
 /** RFLAGS.IF (SDM vol. 1, 3.4.3.3). */
 export const RFLAGS_IF = 0x200;
+/** RFLAGS.TF: a single-step trap follows the instruction (SDM vol. 3B 17.3.1.4). */
+const RFLAGS_TF = 0x100;
 
 export abstract class HardwareOps implements ModeOps {
   abstract readonly mode: VmMode;
@@ -29,6 +38,9 @@ export abstract class HardwareOps implements ModeOps {
   /** An instruction the emulator began is waiting for the device model. */
   private emulating = false;
   private emulateBudget = 1;
+  /** The size of an IN the VMM asked the device model for itself (fast PIO), 0 if none. */
+  private fastIn = 0;
+  private retirePending = false;
   private kicked = false;
   protected readonly tables: NestedTables;
   private entries = 0;
@@ -47,11 +59,11 @@ export abstract class HardwareOps implements ModeOps {
     protected readonly options: ResolvedVmmOptions, format: NestedFormat) {
     vmm.setNestedCaches(options.pwc, options.ntlb);
     vmm.setTlbTags(options.tags);
-    // Port I/O reaches the device model only through the emulator, which starts each call
-    // with an empty TLB: a batched REP INS/OUTS exit (Machine's stringIo) could not replay
-    // there, so string I/O goes element by element under vtx/svm.
-    core.setStringIo(false);
-    this.tables = new NestedTables(vmm, format);
+    // Port I/O reaches the device model only through the emulator; with Machine's stringIo
+    // a REP INS/OUTS goes there a page of elements per exit (the core's emulator translates
+    // the first element itself, so the batch replays: assembly/cpu/ops/string.ts).
+    // Guest RAM is one host allocation: its 2 MiB regions are mapped by 2 MiB leaves.
+    this.tables = new NestedTables(vmm, format, true);
   }
 
   /** VM entry with the current control structure: 0, or the vendor's failure code. */
@@ -77,6 +89,7 @@ export abstract class HardwareOps implements ModeOps {
   protected abstract setGuestEax(v: number): void;
 
   run(budget: number): Exit {
+    if (this.retirePending) { this.retirePending = false; this.vmm.retireInstruction(); }
     if (this.ended) return this.ended;
     if (this.emulating) return this.continueEmulation();
     if (!this.inGuest) {
@@ -110,6 +123,52 @@ export abstract class HardwareOps implements ModeOps {
     this.emulateBudget = repString ? 2 : 1;
     return this.continueEmulation();
   }
+
+  /**
+   * A port I/O exit (SDM vol. 3C 28.2.1 table 28-5; APM vol. 2 15.10.2). A string one runs
+   * in the emulator (a REP one a page of elements per exit); a plain IN or OUT is done from
+   * the exit information, as KVM's fast PIO: OUT's value from EAX, IN's into AL/AX/EAX when
+   * the device model answers, the instruction then skipped and retired without the
+   * emulator. With the guest's TF set or a breakpoint enabled in DR7 (a debug trap may
+   * follow the instruction) it goes through the emulator too.
+   */
+  protected portIo(port: number, size: 1 | 2 | 4, isIn: boolean, string: boolean,
+    rep: boolean): Exit {
+    if (string) return this.emulate(rep);
+    if ((this.guestRflags() & RFLAGS_TF) !== 0 || (this.guestDr7() & 0xff) !== 0) {
+      return this.emulate();
+    }
+    if (isIn) {
+      this.fastIn = size;
+      return { reason: 'io', port, size, write: false, value: 0 };
+    }
+    const value = size === 4 ? this.guestEax() >>> 0 : this.guestEax() & (size === 2 ? 0xffff
+      : 0xff);
+    this.skipPort();
+    return { reason: 'io', port, size, write: true, value };
+  }
+
+  completeIo(value: number): boolean {
+    if (this.fastIn === 0) return false;
+    const mask = this.fastIn === 4 ? 0xffffffff : this.fastIn === 2 ? 0xffff : 0xff;
+    this.fastIn = 0;
+    this.setGuestEax(((this.guestEax() & ~mask) | (value & mask)) >>> 0);
+    this.skipPort();
+    return true;
+  }
+
+  /** Past an IN/OUT completed here: the next RIP, the interrupt shadow over. It retires
+   *  at the next run(), as the core retires an I/O instruction when it resumes after the
+   *  device model: the clock the devices read counts it afterwards, as natively. */
+  private skipPort(): void {
+    this.skipIo();
+    this.retirePending = true;
+  }
+
+  /** The guest's DR7 (VMCS guest-state area / VMCB save area). */
+  protected abstract guestDr7(): number;
+  /** RIP past the I/O instruction of the exit; blocking by STI / MOV SS over. */
+  protected abstract skipIo(): void;
 
   /** Delivers an event in the emulator: `raise` puts it on the CPU, and a run of no
    *  instruction takes it through the guest's IDT (a task gate's task switch included). */
@@ -187,6 +246,31 @@ export abstract class HardwareOps implements ModeOps {
       return;
     }
     this.setInterruptWindow(on);
+  }
+
+  saveVmmState(): VmmState {
+    const fields: Record<string, number | boolean> = {};
+    for (const [k, v] of Object.entries(this)) {
+      if (typeof v === 'number' || typeof v === 'boolean') fields[k] = v;
+    }
+    return { mode: this.mode, fields, byReason: [...this.byReason],
+      ended: this.ended ? { ...this.ended } as VmmState['ended'] : null,
+      tables: this.tables.saveState() };
+  }
+
+  loadVmmState(s: VmmState): void {
+    if (s.mode !== this.mode) {
+      throw new Error(`VMM state of mode ${s.mode} given to a ${this.mode} VM`);
+    }
+    const self = this as unknown as Record<string, unknown>;
+    for (const [k, v] of Object.entries(s.fields)) {
+      if (typeof self[k] !== typeof v) throw new Error(`VMM state: field ${k} is not ours`);
+      self[k] = v;
+    }
+    this.byReason.clear();
+    for (const [r, n] of s.byReason) this.byReason.set(r, n);
+    this.ended = s.ended ? { ...s.ended } as Exit : undefined;
+    this.tables.loadState(s.tables);
   }
 
   stats(): VmmStats {

@@ -5,6 +5,10 @@
  * physical) one 4 KiB page at a time, on the violation its first access raises; MMIO,
  * ROM and the legacy hole 0xA0000-0xFFFFF stay unmapped, so their accesses exit and the
  * VMM emulates them. The tables live in VMM RAM (addVmmRam), which only the VMM maps.
+ * With `largePages`, a violation in a 2 MiB region that is all guest RAM maps the whole
+ * region with one 2 MiB leaf (EPT: a PDE with bit 7, SDM 29.3.2 table 29-4; NPT: a PDE with
+ * PS, APM 5.3.4), as KVM maps a region backed by a host huge page: one violation instead
+ * of 512, and nested walks of three levels.
  */
 import type { CoreVmm } from '../core/types.js';
 
@@ -20,17 +24,30 @@ const NPT_PRU = 7n;
 /** Bits 51:12 of an entry: the next table or the page. */
 const ADDR_MASK = 0x000f_ffff_ffff_f000n;
 const PAGE = 4096;
+const LARGE = 2 << 20;
+/** The page-size bit of a PDE: a 2 MiB leaf (EPT 29.3.2 table 29-4; APM 5.3.4). */
+const PS = 1n << 7n;
+
+export interface NestedTablesState {
+  root: number;
+  pagesMapped: number;
+  largeMapped: number;
+  tables: [string, number][];
+}
 
 export class NestedTables {
   /** Host-physical address of the root table (PML4): EPTP bits 51:12 / N_CR3. */
   readonly root: number;
-  /** Guest pages mapped so far. */
+  /** Guest 4 KiB pages mapped so far (a 2 MiB leaf counts its 512). */
   pagesMapped = 0;
+  /** 2 MiB leaves mapped so far. */
+  largeMapped = 0;
   private readonly tables = new Map<string, number>();
   private readonly nonLeaf: bigint;
   private readonly leaf: bigint;
 
-  constructor(private readonly vmm: CoreVmm, readonly format: NestedFormat) {
+  constructor(private readonly vmm: CoreVmm, readonly format: NestedFormat,
+    readonly largePages = false) {
     this.root = vmm.addVmmRam(PAGE);
     this.nonLeaf = format === 'ept' ? EPT_RWX : NPT_PRU;
     this.leaf = format === 'ept' ? EPT_RWX | EPT_MT_WB : NPT_PRU;
@@ -49,11 +66,43 @@ export class NestedTables {
     // A 32-bit guest-physical address: PML4 index 0; PDPT 31:30; PD 29:21; PT 20:12.
     const pdpt = this.table('pdpt', this.root, 0);
     const pd = this.table(`pd${page >>> 30}`, pdpt, page >>> 30);
+    const pde = pd + ((page >>> 21) & 511) * 8;
+    if ((this.vmm.readHost64(pde) & PS) !== 0n) return false;
+    if (this.largePages && !this.tables.has(`pt${page >>> 21}`) && this.allRam(page)) {
+      const base = page - (page % LARGE);
+      this.vmm.writeHost64(pde, BigInt(base) | this.leaf | PS);
+      this.pagesMapped += LARGE / PAGE;
+      this.largeMapped++;
+      return true;
+    }
     const pt = this.table(`pt${page >>> 21}`, pd, (page >>> 21) & 511);
     const at = pt + ((page >>> 12) & 511) * 8;
     if (this.vmm.readHost64(at) !== 0n) return false;
     this.vmm.writeHost64(at, BigInt(page) | this.leaf);
     this.pagesMapped++;
+    return true;
+  }
+
+  /** What a snapshot needs besides VMM RAM (Core.saveVirtState): where the tables are. */
+  saveState(): NestedTablesState {
+    return { root: this.root, pagesMapped: this.pagesMapped, largeMapped: this.largeMapped,
+      tables: [...this.tables] };
+  }
+  loadState(s: NestedTablesState): void {
+    if (s.root !== this.root) {
+      throw new Error(`nested tables: root 0x${s.root.toString(16)} in the state, ` +
+        `0x${this.root.toString(16)} here`);
+    }
+    this.pagesMapped = s.pagesMapped;
+    this.largeMapped = s.largeMapped;
+    this.tables.clear();
+    for (const [k, v] of s.tables) this.tables.set(k, v);
+  }
+
+  /** True when every 4 KiB page of the 2 MiB region holding `page` is guest RAM. */
+  private allRam(page: number): boolean {
+    const base = page - (page % LARGE);
+    for (let p = base; p < base + LARGE; p += PAGE) if (!this.vmm.isRamPage(p)) return false;
     return true;
   }
 

@@ -164,6 +164,11 @@ export class VCpu {
       clock.advanceInstructions(ran);
       // The CPU's output lines first: a port access sees the platform as it is.
       this.host.afterExit?.();
+      // A guest hypervisor's INTR intercept gave the acknowledged interrupt back untaken:
+      // it is pending at the PIC again (AMD APM vol. 2, 15.21). (Under vtx/svm the latch
+      // only ever holds the VMM's kick, which is no PIC vector.)
+      const back = core.takeReturnedInterrupt();
+      if (back >= 0 && this.ops.mode === 'native') this.host.pic.unack(back);
       this.handleExit(exit);
       this.host.feedInput();
     }
@@ -217,7 +222,7 @@ export class VCpu {
         }
         const v = this.host.bus.handleExit(exit);
         if (exit.reason === 'io' && this.host.ioLog) logIo(this.host.ioLog, exit, v);
-        if (v !== undefined) this.host.core.completeIo(v);
+        if (v !== undefined && !this.ops.completeIo?.(v)) this.host.core.completeIo(v);
         return;
       }
       case 'hlt':

@@ -65,8 +65,8 @@ describe('bench --workloads', () => {
   it('prices vtx and svm: each `in` is a VM exit, a 2D walk costs up to 14 references', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wv-wl-'));
     try {
-      const r = runCli(['bench', '--workloads', '--modes', 'native,vtx,svm', '--only', 'in,tlb',
-        '--iters', '300', '--json', join(dir, 'm.json')]);
+      const r = runCli(['bench', '--workloads', '--modes', 'native,vtx,svm', '--only',
+        'syscall,in,divzero,tlb', '--iters', '300', '--json', join(dir, 'm.json')]);
       expect(r.status, r.stderr).toBe(0);
       const rows = (JSON.parse(readFileSync(join(dir, 'm.json'), 'utf8')) as { results: Row[] })
         .results;
@@ -78,11 +78,26 @@ describe('bench --workloads', () => {
       expect(get('svm', 'in').exitsPerIter).toBeGreaterThanOrEqual(1);
       // The exit makes `in` dearer than natively (a VM exit and entry per access).
       expect(get('vtx', 'in').cyclesPerIter).toBeGreaterThan(get('native', 'in').cyclesPerIter);
-      // SVM's nested walks have no caches: a 2-level guest walk under 4-level NPT costs
-      // more than the native 2 references and at most (2+1)(4+1)-1 = 14 (Bhargava 2008).
-      const refs = get('svm', 'tlb').refsPerMiss;
-      expect(refs).toBeGreaterThan(2);
-      expect(refs).toBeLessThanOrEqual(14);
+      // A 2-level guest walk under 4-level tables costs the guest's own 2 references and at
+      // most (2+1)(4+1)-1 = 14 (Bhargava 2008); the page-walk cache and nested TLB keep it
+      // near 2.
+      for (const mode of ['vtx', 'svm']) {
+        const refs = get(mode, 'tlb').refsPerMiss;
+        expect(refs).toBeGreaterThanOrEqual(2);
+        expect(refs).toBeLessThanOrEqual(14);
+      }
+      // What needs no exit costs under VT-x what it costs natively: A&A figure 4 prints
+      // syscall 246 vs 242 and divzero 1,014 vs 889 cycles (within 20%); the core counts the
+      // exceptions it delivers in non-root operation as natively.
+      for (const mode of ['vtx', 'svm']) {
+        for (const w of ['syscall', 'divzero']) {
+          const ratio = get(mode, w).cyclesPerIter / get('native', w).cyclesPerIter;
+          expect(ratio, `${mode} ${w}`).toBeGreaterThan(0.8);
+          expect(ratio, `${mode} ${w}`).toBeLessThan(1.2);
+        }
+      }
+      expect(get('vtx', 'syscall').published! / get('native', 'syscall').published!)
+        .toBeLessThan(1.2);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

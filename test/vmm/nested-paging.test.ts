@@ -75,6 +75,27 @@ describe('identity EPT and NPT built on violations', () => {
     });
   }
 
+  for (const format of ['ept', 'npt'] as const) {
+    it(`${format}: with large pages, a region of RAM gets one 2 MiB leaf; the first 2 MiB ` +
+      '(the legacy hole) stays in 4 KiB pages', () => {
+      const vmm = fakeVmm();
+      const t = new NestedTables(vmm, format, true);
+      expect(t.map(0x1234567)).toBe(true);
+      expect(t.map(0x1300000)).toBe(false); // the same 2 MiB region
+      expect([t.largeMapped, t.pagesMapped]).toEqual([1, 512]);
+      // The PDE of gPA 0x1234567: PML4[0] -> PDPT[0] -> PD[9], bit 7 a 2 MiB leaf at
+      // 0x1200000 (EPT: SDM 29.3.2 table 29-4, RWX and WB; NPT: APM 5.3.4, P RW US PS).
+      const pdpt = Number(vmm.readHost64(t.root) & 0x000ffffffffff000n);
+      const pd = Number(vmm.readHost64(pdpt) & 0x000ffffffffff000n);
+      const pde = vmm.readHost64(pd + 9 * 8);
+      expect(pde & (1n << 7n)).toBe(1n << 7n);
+      expect(Number(pde & 0x000fffffffe00000n)).toBe(0x1200000);
+      expect(pde & 0x7fn).toBe(format === 'ept' ? 7n | (6n << 3n) : 7n);
+      expect(t.map(0x5000)).toBe(true); // region 0 holds the hole: a 4 KiB page
+      expect([t.largeMapped, t.pagesMapped]).toEqual([1, 513]);
+    });
+  }
+
   it('EPTP: write-back, a 4-level walk, the root (SDM vol. 3C 25.6.11)', () => {
     const t = new NestedTables(fakeVmm(), 'ept');
     expect(t.eptp & 7n).toBe(6n);

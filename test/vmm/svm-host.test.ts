@@ -127,6 +127,57 @@ describe('host-owned AMD-V guest with nested paging', () => {
     expect(enterRun(core, vmcb)).toBe(EXIT.HLT);
   });
 
+  /** The guest of the 2D-walk tests: mov eax, [0x2000]; cpuid, with guest paging (PD at
+   *  0x10000, PT at 0x11000, identity) under nested tables with a page table for the first
+   *  2 MB (four references per nested walk without caches). */
+  async function pagedNptGuest() {
+    const { core, vmcb } = await guest([0xa1, 0, 0x20, 0, 0, ...CPUID]);
+    core.writePhys(0x10000, Uint8Array.from([0x07, 0x10, 0x01, 0]));
+    const pt = new Uint8Array(4096);
+    const dv = new DataView(pt.buffer);
+    for (let i = 0; i < 1024; i++) dv.setUint32(4 * i, (i << 12) | 7, true);
+    core.writePhys(0x11000, pt);
+    const base = core.addVmmRam(4 * 4096);
+    const [pml4, pdpt, pd, npt] = [base, base + 4096, base + 8192, base + 12288];
+    core.writeHostPhys(pml4, u64(BigInt(pdpt | 7)));
+    core.writeHostPhys(pdpt, u64(BigInt(pd | 7)));
+    core.writeHostPhys(pd, u64(BigInt(npt | 7)));
+    for (let i = 0; i < 512; i++) core.writeHostPhys(npt + 8 * i, u64(BigInt((i << 12) | 7)));
+    put(core, vmcb, 'N_CR3', pml4);
+    put(core, vmcb, 'CR3', 0x10000);
+    put(core, vmcb, 'CR0', 0x80000011);
+    return { core, vmcb };
+  }
+
+  it('with the page-walk cache and the nested TLB, the 2D walks of two pages cost 2 + 7 ' +
+    'nested references whatever the number of guest walks', async () => {
+    // The guest touches the pages 0x1000 (code) and 0x2000 (data) through its PDE (gPA
+    // 0x10000) and one PT (gPA 0x11000). Nested walks: the PDE's (4 references, filling
+    // the page-walk cache with PML4E, PDPE and PDE), the PTE's (upper levels cached: 1),
+    // the code page's (1), the data page's (1): 7; every later reference to those four
+    // guest-physical pages hits the nested TLB (Bhargava et al. 2008, section 4: the
+    // page-walk cache skips the upper nested levels, the nested TLB whole nested walks).
+    const { core, vmcb } = await pagedNptGuest();
+    core.setNestedCaches(true, true);
+    expect(enterRun(core, vmcb)).toBe(EXIT.CPUID);
+    const c = core.counters();
+    expect(c.pageWalks).toBeGreaterThanOrEqual(2);
+    expect(c.walkMemRefs).toBe(2 * c.pageWalks); // the guest's own references
+    expect(c.nestedWalks).toBe(4); // nested TLB misses: gPA 0x10000, 0x11000, 0x1000, 0x2000
+    expect(c.nestedTlbMisses).toBe(4);
+    expect(c.nestedTlbHits).toBe(3 * c.pageWalks - 4);
+    expect(c.nestedWalkMemRefs).toBe(4 + 1 + 1 + 1);
+    expect([c.pwcMisses, c.pwcHits]).toEqual([3, 9]);
+    // Page-walk cache only: every nested walk is made, its upper levels cached.
+    const p = await pagedNptGuest();
+    p.core.setNestedCaches(true, false);
+    expect(enterRun(p.core, p.vmcb)).toBe(EXIT.CPUID);
+    const q = p.core.counters();
+    expect(q.nestedWalks).toBe(3 * q.pageWalks);
+    expect(q.nestedWalkMemRefs).toBe(4 + (3 * q.pageWalks - 1));
+    expect(q.nestedTlbHits + q.nestedTlbMisses).toBe(0);
+  });
+
   it('a 2-level guest walk under 4-level nested tables with 4-KB pages costs 14 references ' +
     '(Bhargava et al. 2008: (2 + 1)(4 + 1) - 1)', async () => {
     // mov eax, [0x2000]; cpuid. Guest paging: PD at 0x10000, PT at 0x11000 (identity).

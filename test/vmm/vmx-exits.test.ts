@@ -185,6 +185,8 @@ describe('exceptions, events and boundaries (26.2, 26.7, 27.6)', () => {
     expect(frame.getUint32(0, true)).toBe(0x1234); // the error code pushed
     expect(frame.getUint32(4, true)).toBe(CODE); // the return EIP: RIP as entered
     expect(v32(core, F.VM_ENTRY_INTR_INFO_FIELD) >>> 31).toBe(0); // valid bit cleared
+    // Counted as a delivered exception, as the same #GP delivered natively would be.
+    expect(core.counters().exceptions).toBe(1);
   });
   it('injected software interrupt pushes RIP + the entry instruction length', async () => {
     const core = await guest([0x90]);

@@ -6,7 +6,9 @@
 // which lets the run loop take interrupts and honour the budget, as a real CPU does.
 import { STATE_BASE, S_STRIO, PIO_DATA_BASE, PIO_DATA_SIZE } from '../../generated/layout';
 import { reg32, setReg32, setReg16, ECX, ESI, EDI, EAX, EDX, ES, reg16, segBase } from '../state';
-import { rdSized, wrSized, setIp, startIp, probeWrite, segSpanOk, tlbHost } from '../access';
+import {
+  rdSized, wrSized, setIp, startIp, probeWrite, probeRead, segSpanOk, tlbHost,
+} from '../access';
 import { asz, rep, dataSeg, getReg, setReg } from '../decode';
 import { faulted } from '../fault';
 import { flags, DF, getZF } from '../flags';
@@ -20,6 +22,13 @@ import { icptIo } from '../../vmm/intercept';
 import { vmxIoLinear } from '../../vmx/exits';
 
 const MAX_ITER: u32 = 1024;
+
+/** Set while the VMM's emulator runs (index.ts hostEmulate), which starts every call with
+ *  an empty TLB: a batched REP INS/OUTS then translates its first element itself, so the
+ *  batch it exits with is found again when the instruction replays in the next call (KVM's
+ *  emulator does a whole string PIO per exit the same way). */
+let hostEmulating: bool = false;
+export function setHostEmulating(on: bool): void { hostEmulating = on; }
 
 @inline function idx(r: u32): u32 { return asz == 32 ? reg32(r) : reg16(r); }
 @inline function setIdx(r: u32, v: u32): void {
@@ -94,7 +103,14 @@ function ioBatch(kind: u32, n: u32, src: u32, count: u32, delta: u32): u32 {
   const bytes = k * n;
   const lo = down ? off - (k - 1) * n : off;
   if (!segSpanOk(s, lo, bytes, ins)) return 0;
-  const host = tlbHost(base + lo, ins);
+  let host = tlbHost(base + lo, ins);
+  if (host == 0 && hostEmulating && !down) {
+    // The element the ordinary path would touch first, checked as it would check it (its
+    // fault is the same, raised here).
+    if (ins) probeWrite(ES, off, n); else probeRead(src, off, n);
+    if (faulted) return 0;
+    host = tlbHost(base + lo, ins);
+  }
   if (host == 0) return 0;
   const port = reg16(EDX);
   if (!ioAllowed(port, n)) return 0;

@@ -66,6 +66,23 @@ export interface ModeOps {
   injectInterrupt(vector: number): void;
   /** Asks for an 'irq-window' return as soon as the guest can take an interrupt. */
   requestInterruptWindow(on: boolean): void;
+  /** Completes an IN the mode asked the device model for itself (vtx/svm fast PIO): true
+   *  when it took the value, false when the core's own exit waits for it (completeIo). */
+  completeIo?(value: number): boolean;
   /** The mode's counters; undefined in native mode. */
   stats(): VmmStats | undefined;
+  /** vtx/svm: the VMM's own state for a snapshot (with Core.saveVirtState, the state block
+   *  and RAM), and back into a VMM of the same mode and options made on a fresh core. */
+  saveVmmState?(): VmmState;
+  loadVmmState?(s: VmmState): void;
+}
+
+/** The TypeScript VMM's state (JSON-safe): its scalars (in the guest, emulating, counters,
+ *  the vendor's cached controls), exits by reason, how the VM ended, its nested tables. */
+export interface VmmState {
+  mode: VmMode;
+  fields: Record<string, number | boolean>;
+  byReason: [number, number][];
+  ended: { reason: string; why?: string } | null;
+  tables: import('../nested-paging.js').NestedTablesState;
 }

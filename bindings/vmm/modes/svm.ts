@@ -9,7 +9,7 @@
  */
 import type { Core, CoreVmm, Exit } from '../../core/types.js';
 import type { ResolvedVmmOptions } from '../options.js';
-import { HardwareOps, HANDLED, RFLAGS_IF } from '../hardware.js';
+import { HardwareOps, HANDLED, PASSTHROUGH_MSRS, RFLAGS_IF } from '../hardware.js';
 import { vmcbFields, svmExitCodes, tlbControl } from '../tables.js';
 
 type FieldName = (typeof vmcbFields)[number]['name'];
@@ -94,6 +94,12 @@ export class SvmOps extends HardwareOps {
     const iopm = vmm.addVmmRam(IOPM_BYTES), msrpm = vmm.addVmmRam(MSRPM_BYTES);
     for (let i = 0; i < IOPM_BYTES; i += 4) vmm.writeHost32(iopm + i, 0xffffffff);
     for (let i = 0; i < MSRPM_BYTES; i += 4) vmm.writeHost32(msrpm + i, 0xffffffff);
+    // PASSTHROUGH_MSRS: MSRs 0-1FFFh take two bits each from byte 0, read then write
+    // (APM vol. 2, 15.11, figure 15-2).
+    for (const m of PASSTHROUGH_MSRS) {
+      const at = msrpm + ((m * 2) >> 5) * 4;
+      vmm.writeHost32(at, (vmm.readHost32(at) & ~(3 << ((m * 2) & 31))) >>> 0);
+    }
     this.misc1 = (I3_INTR | I3_CPUID | I3_HLT | I3_IOIO_PROT | I3_MSR_PROT | I3_SHUTDOWN) >>> 0;
     this.w32(F.INTERCEPT_MISC1, this.misc1);
     this.w32(F.INTERCEPT_MISC2, I4_SVM_INSNS);
@@ -151,6 +157,11 @@ export class SvmOps extends HardwareOps {
   }
 
   protected enterGuest(): number { return this.vmm.svmHostEnter(this.vmcb); }
+  protected guestDr7(): number { return this.r32(F.DR7); }
+  protected skipIo(): void {
+    this.w64(F.RIP, Number(this.r64(F.EXITINFO2) & 0xffffffffn));
+    this.w64(F.INTERRUPT_SHADOW, 0);
+  }
 
   protected entryFailure(code: number): string {
     return `VMRUN with an invalid VMCB (EXITCODE VMEXIT_INVALID, 0x${code.toString(16)}; ` +
@@ -200,9 +211,13 @@ export class SvmOps extends HardwareOps {
         return this.cpuid();
       case C.NPF:
         return this.nestedFault(Number(this.r64(F.EXITINFO2) & 0xffffffffn));
-      case C.IOIO:
-        // EXITINFO1 of IOIO (APM vol. 2, 15.10.2, figure 15-2): bit 2 STR, bit 3 REP.
-        return this.emulate((this.r32(F.EXITINFO1) & 0xc) === 0xc);
+      case C.IOIO: {
+        // EXITINFO1 of IOIO (APM vol. 2, 15.10.2, figure 15-2): bit 0 IN, bit 2 STR, bit 3
+        // REP, bits 6:4 SZ32/SZ16/SZ8, bits 31:16 the port; EXITINFO2 the next RIP.
+        const e = this.r32(F.EXITINFO1);
+        const size = e & 0x40 ? 4 : e & 0x20 ? 2 : 1;
+        return this.portIo(e >>> 16, size, (e & 1) !== 0, (e & 4) !== 0, (e & 8) !== 0);
+      }
       case C.MSR:
         return this.emulate();
       case C.VMRUN: case C.VMMCALL: case C.VMLOAD: case C.VMSAVE: case C.STGI: case C.CLGI:

@@ -9,7 +9,7 @@
  */
 import type { Core, CoreVmm, Exit } from '../../core/types.js';
 import type { ResolvedVmmOptions } from '../options.js';
-import { HardwareOps, HANDLED, RFLAGS_IF } from '../hardware.js';
+import { HardwareOps, HANDLED, PASSTHROUGH_MSRS, RFLAGS_IF } from '../hardware.js';
 import { vmcs, vmxExitReasons, vmxInstructionErrors, vmxMsrs } from '../tables.js';
 
 /** Pin-based controls (SDM vol. 3C, 25.6.1, table 25-5): external-interrupt exiting. */
@@ -18,6 +18,8 @@ const PIN_EXT_INT_EXITING = 1 << 0;
 const CPU_INTR_WINDOW_EXITING = 1 << 2;
 const CPU_HLT_EXITING = 1 << 7;
 const CPU_UNCOND_IO_EXITING = 1 << 24;
+/** Use MSR bitmaps (SDM vol. 3C, table 25-6 bit 28; the bitmap: 25.6.9). */
+const CPU_USE_MSR_BITMAPS = 1 << 28;
 const CPU_ACTIVATE_SECONDARY = 1 << 31;
 /** Secondary processor-based controls (25.6.2, table 25-7). */
 const SEC_ENABLE_EPT = 1 << 1;
@@ -123,7 +125,8 @@ export class VtxOps extends HardwareOps {
     const pin = this.control('pin-based', vmxMsrs.IA32_VMX_PINBASED_CTLS + M, DEFAULT1.pin,
       PIN_EXT_INT_EXITING);
     this.cpuCtl = this.control('processor-based', vmxMsrs.IA32_VMX_PROCBASED_CTLS + M,
-      DEFAULT1.cpu, CPU_HLT_EXITING | CPU_UNCOND_IO_EXITING | CPU_ACTIVATE_SECONDARY);
+      DEFAULT1.cpu, CPU_HLT_EXITING | CPU_UNCOND_IO_EXITING | CPU_ACTIVATE_SECONDARY |
+      CPU_USE_MSR_BITMAPS);
     const sec = this.control('secondary', vmxMsrs.IA32_VMX_PROCBASED_CTLS2, DEFAULT1.secondary,
       SEC_ENABLE_EPT | SEC_UNRESTRICTED_GUEST | (options.tags ? SEC_ENABLE_VPID : 0));
     const exit = this.control('VM-exit', vmxMsrs.IA32_VMX_EXIT_CTLS + M, DEFAULT1.exit, 0);
@@ -146,6 +149,7 @@ export class VtxOps extends HardwareOps {
     w(vmcs.EPT_POINTER, this.tables.eptp);
     if (options.tags) w(vmcs.VIRTUAL_PROCESSOR_ID, GUEST_VPID);
     w(vmcs.VMCS_LINK_POINTER, 0xffffffffffffffffn);
+    if (this.cpuCtl & CPU_USE_MSR_BITMAPS) w(vmcs.MSR_BITMAP, this.msrBitmap());
 
     // Host state (27.2.2, 27.2.3): never loaded (exits return to this VMM), but checked.
     const hostPage = vmm.addVmmRam(4096);
@@ -191,6 +195,21 @@ export class VtxOps extends HardwareOps {
     w(vmcs.GUEST_SYSENTER_EIP, msr(0x176));
     w(vmcs.GUEST_INTERRUPTIBILITY_INFO, 0);
     w(vmcs.GUEST_ACTIVITY_STATE, 0);
+  }
+
+  /** The MSR bitmap (SDM vol. 3C 25.6.9): every MSR exits but PASSTHROUGH_MSRS (read
+   *  bitmap for low MSRs at bytes 0-1023, write bitmap for them at 2048-3071). */
+  private msrBitmap(): number {
+    const at = this.vmm.addVmmRam(4096);
+    const bytes = new Uint8Array(4096).fill(0xff);
+    for (const msr of PASSTHROUGH_MSRS) {
+      bytes[msr >> 3] &= ~(1 << (msr & 7));
+      bytes[2048 + (msr >> 3)] &= ~(1 << (msr & 7));
+    }
+    for (let i = 0; i < 4096; i += 8) {
+      this.vmm.writeHost64(at + i, new DataView(bytes.buffer).getBigUint64(i, true));
+    }
+    return at;
   }
 
   protected enterGuest(): number { return this.vmm.vmxHostEnter(); }
@@ -257,9 +276,11 @@ export class VtxOps extends HardwareOps {
       case R.CR_ACCESS:
         return this.crAccess();
       case R.IO_INSTRUCTION: {
-        // Exit qualification for I/O (SDM vol. 3C, 28.2.1, table 28-5): bit 4 string,
-        // bit 5 REP prefixed.
-        return this.emulate((this.read(vmcs.EXIT_QUALIFICATION) & 0x30) === 0x30);
+        // Exit qualification for I/O (SDM vol. 3C, 28.2.1, table 28-5): bits 2:0 size - 1,
+        // bit 3 IN, bit 4 string, bit 5 REP prefixed, bits 31:16 the port.
+        const q = this.read(vmcs.EXIT_QUALIFICATION);
+        return this.portIo(q >>> 16, ((q & 7) + 1) as 1 | 2 | 4, (q & 8) !== 0,
+          (q & 0x10) !== 0, (q & 0x20) !== 0);
       }
       case R.MSR_READ:
       case R.MSR_WRITE:
@@ -303,6 +324,9 @@ export class VtxOps extends HardwareOps {
     if (type === 2) return this.emulateEvent(() => this.core.nmi());
     return this.emulate();
   }
+
+  protected guestDr7(): number { return this.read(vmcs.GUEST_DR7); }
+  protected skipIo(): void { this.skipInstruction(); }
 
   private skipInstruction(): void {
     const len = this.read(vmcs.VM_EXIT_INSTRUCTION_LEN);
