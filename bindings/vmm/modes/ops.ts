@@ -5,11 +5,14 @@
  */
 import type { Exit } from '../../core/types.js';
 import type { VmMode } from '../options.js';
+import type { ShadowStats } from '../shadow/mmu.js';
+
+export type { ShadowStats };
 
 /** The counters of a hardware-assisted mode (vtx, svm), for --stats. */
 export interface VmmStats {
   mode: VmMode;
-  paging: 'nested';
+  paging: 'nested' | 'shadow';
   tags: boolean;
   pwc: boolean;
   ntlb: boolean;
@@ -43,6 +46,8 @@ export interface VmmStats {
    *  information / EVENTINJ), and events it re-injected after an exit during delivery. */
   eventsInjected: number;
   eventsReinjected: number;
+  /** Shadow paging's counters (paging 'shadow' only): bindings/vmm/shadow/mmu.ts. */
+  shadow?: ShadowStats;
 }
 
 export interface ModeOps {
