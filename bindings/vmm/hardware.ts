@@ -59,7 +59,8 @@ export abstract class HardwareOps implements ModeOps {
     this.tables = new NestedTables(vmm, format);
     if (options.paging === 'shadow') {
       const r = core.getRegs();
-      this.shadow = new ShadowMmu(vmm, r.cr0, r.cr3, r.cr4);
+      this.shadow = new ShadowMmu(vmm, r.cr0, r.cr3, r.cr4,
+        { readPhys: (gpa, n) => core.readPhys(gpa, n) });
     }
   }
 

@@ -46,17 +46,18 @@ describe('JeOS under vtx and svm against native', () => {
     expect(native.text).toMatch(/info cpu .*hypervisor_bit=0 .*hv_signature=none/);
   });
 
-  for (const mode of ['vtx', 'svm'] as const) {
-    it(`${mode} with nested paging: the same lines as native but cycles and the VMM's CPUID`,
+  for (const [mode, paging] of [['vtx', 'nested'], ['svm', 'nested'], ['vtx', 'shadow'],
+    ['svm', 'shadow']] as const) {
+    it(`${mode} with ${paging} paging: the same lines as native but cycles and the VMM's CPUID`,
       async () => {
         if (!modeAvailable(await createCore({ ramBytes: 2 << 20 }), mode)) {
-          await expect(bootJeos({ mode, paging: 'nested' })).rejects.toMatchObject({
+          await expect(bootJeos({ mode, paging })).rejects.toMatchObject({
             code: 'mode-not-available',
             message: expect.stringContaining('not available in this build'),
           });
           return;
         }
-        const run = await bootJeos({ mode, paging: 'nested' });
+        const run = await bootJeos({ mode, paging });
         expect(run.stop).toEqual({ kind: 'poweroff' });
         // The VMM's leaves: signature "wasmvisorVMM", maximum leaf 0x40000001.
         const cpu = (t: string) => t.split('\n').find((l) => l.startsWith('info cpu'))!;
@@ -72,9 +73,27 @@ describe('JeOS under vtx and svm against native', () => {
         expect(v.vmEntries).toBeGreaterThan(0);
         // Every exit but the last (the poweroff's port write ends the run) re-enters.
         expect(v.vmExits).toBeGreaterThanOrEqual(v.vmEntries - 1);
-        expect(v.pagesMapped).toBeGreaterThan(0);
+        expect(v.paging).toBe(paging);
+        if (paging === 'nested') {
+          expect(v.pagesMapped).toBeGreaterThan(0);
+          expect(v.shadow).toBeUndefined();
+        } else {
+          // Shadow paging: no EPT/NPT at all; every kind of fault happened (JeOS forks, maps
+          // pages on demand, kills processes on true faults, switches address spaces).
+          expect(v.pagesMapped).toBe(0);
+          expect(v.nestedWalks).toBe(0);
+          const sh = v.shadow!;
+          for (const k of ['hiddenFaults', 'trueFaults', 'traceFaults', 'pagesBuilt',
+            'cr3Switches', 'rootHits', 'rootMisses', 'resyncs', 'invlpgs'] as const) {
+            expect(sh[k], k).toBeGreaterThan(0);
+          }
+          // The exits are the #PF intercepts' and the CR3/INVLPG ones, counted alike.
+          const pf = mode === 'vtx' ? v.exitsByReason['EXCEPTION_NMI (0)']
+            : v.exitsByReason['EXCP14 (0x4e)'];
+          expect(pf).toBe(sh.hiddenFaults + sh.trueFaults + sh.traceFaults + sh.emulatedFaults);
+        }
         // Determinism: the same counters twice.
-        const again = await bootJeos({ mode, paging: 'nested' });
+        const again = await bootJeos({ mode, paging });
         expect(again.text).toBe(run.text);
         expect(again.stats).toEqual(run.stats);
       }, 300_000);

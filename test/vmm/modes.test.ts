@@ -41,11 +41,10 @@ describe('virtualization options', () => {
     }
   });
 
-  it('refuse shadow paging until the memory-virtualization issue builds it', () => {
+  it('take shadow paging for vtx and svm (issue 10)', () => {
     for (const mode of ['vtx', 'svm'] as const) {
-      const e = optionError(() => resolveVmmOptions({ mode, paging: 'shadow' }));
-      expect(e.code).toBe('shadow-not-available');
-      expect(e.message).toMatch(/shadow paging arrives with the memory-virtualization issue/);
+      expect(resolveVmmOptions({ mode, paging: 'shadow' })).toEqual(
+        { mode, paging: 'shadow', tags: true, pwc: true, ntlb: true });
     }
   });
 
@@ -68,8 +67,8 @@ describe('virtualization options', () => {
 
   it('are checked by Machine.create with the same typed error', async () => {
     const base = { ramBytes: 4 << 20, kernel: hello };
-    await expect(Machine.create({ ...base, mode: 'vtx', paging: 'shadow' }))
-      .rejects.toMatchObject({ name: 'VmmOptionError', code: 'shadow-not-available' });
+    await expect(Machine.create({ ...base, mode: 'vtx', paging: 'ept' as 'shadow' }))
+      .rejects.toMatchObject({ name: 'VmmOptionError', code: 'bad-paging' });
     await expect(Machine.create({ ...base, tags: false }))
       .rejects.toMatchObject({ code: 'not-in-native' });
     const m = await Machine.create(base);

@@ -94,6 +94,8 @@ interface SPage {
 export interface ShadowOptions {
   maxPages?: number;
   rootCache?: number;
+  /** Copies guest RAM out (Core.readPhys): one call per guest table read instead of 1024. */
+  readPhys?: (gpa: number, length: number) => Uint8Array;
 }
 
 export class ShadowMmu {
@@ -108,6 +110,7 @@ export class ShadowMmu {
   private allocated = 0;
   private readonly maxPages: number;
   private readonly rootCache: number;
+  private readonly readPhys: ((gpa: number, length: number) => Uint8Array) | undefined;
   private clock = 0;
   private current: SPage;
   private gCr0: number;
@@ -127,6 +130,7 @@ export class ShadowMmu {
     o: ShadowOptions = {}) {
     this.maxPages = Math.max(8, o.maxPages ?? DEFAULT_MAX_PAGES);
     this.rootCache = Math.max(1, o.rootCache ?? DEFAULT_ROOT_CACHE);
+    this.readPhys = o.readPhys;
     this.gCr0 = cr0 >>> 0; this.gCr3 = cr3 >>> 0; this.gCr4 = cr4 >>> 0;
     this.current = this.rootFor(this.gCr3, false);
   }
@@ -311,6 +315,10 @@ export class ShadowMmu {
   private emulated(): FaultKind { this.s.emulatedFaults++; return 'emulate'; }
 
   private readGuestPage(gfn: number): Uint32Array {
+    if (this.readPhys) {
+      const b = this.readPhys(gfn * PAGE, PAGE);
+      return new Uint32Array(b.buffer, b.byteOffset, 1024);
+    }
     const out = new Uint32Array(1024);
     for (let i = 0; i < 1024; i++) out[i] = this.vmm.readHost32(gfn * PAGE + i * 4);
     return out;
