@@ -103,6 +103,13 @@ export function costCounters(s: MachineStats): CostCounters {
     emulated: v.emulated,
     nestedRefs: v.nestedWalkRefs,
     eventsDelivered: c.interrupts + c.exceptions + v.eventsInjected,
+    // Shadow paging: the walks are of the shadow tables (the CPU's own: walkRefs).
+    ...(v.shadow ? {
+      walkRefs: c.walkMemRefs,
+      shadowTraces: v.shadow.traceFaults,
+      shadowPagesBuilt: v.shadow.pagesBuilt,
+      cr3Switches: v.shadow.cr3Switches,
+    } : {}),
   };
 }
 

@@ -74,8 +74,10 @@ export abstract class HardwareOps implements ModeOps {
   /** The CPU's CR0/CR4 for guest values (the vendor adds the bits its mode needs) and the
    *  values the guest's reads see (VMX read shadows; nothing to do on SVM). */
   protected abstract shadowControls(guestCr0: number, guestCr4: number): void;
-  /** Reflects a #PF to the guest: event injection with the error code, CR2 set. */
-  protected abstract injectPageFault(errorCode: number, cr2: number): void;
+  /** Reflects a #PF to the guest: event injection with the error code, CR2 set; a #PF
+   *  while delivering a #PF is a #DF, while delivering a #DF a triple fault (SDM vol. 3A,
+   *  6.15, table 6-5 and interrupt 8): false then (the guest shuts down). */
+  protected abstract injectPageFault(errorCode: number, cr2: number): boolean;
 
   /**
    * The emulator under shadow paging runs in the guest's own context: its CR0/CR3/CR4, so
@@ -109,7 +111,9 @@ export abstract class HardwareOps implements ModeOps {
       case 'hidden':
         return HANDLED;
       case 'true':
-        this.injectPageFault(sh.fault.errorCode, sh.fault.cr2);
+        if (!this.injectPageFault(sh.fault.errorCode, sh.fault.cr2)) {
+          return { reason: 'shutdown', why: 'triple fault' };
+        }
         this.injected++;
         return HANDLED;
       default: // a traced write, MMIO, ROM: the emulator runs the instruction

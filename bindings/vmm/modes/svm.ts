@@ -273,16 +273,19 @@ export class SvmOps extends HardwareOps {
   }
   /** #PF by EVENTINJ with its error code (APM 15.20); CR2 from the VMCB (15.5.1). A #PF
    *  while delivering a #PF is a double fault (SDM vol. 3A, 6.15, table 6-5). */
-  protected injectPageFault(errorCode: number, cr2: number): void {
+  protected injectPageFault(errorCode: number, cr2: number): boolean {
     this.w64(F.CR2, cr2 >>> 0);
     const prev = this.r32(F.EVENTINJ);
+    const prevExc = (prev & 0x80000000) !== 0 && ((prev >> 8) & 7) === 3;
+    if (prevExc && (prev & 0xff) === 8) return false;
     if ((prev & EVENT_V) && ((prev >> 8) & 7) === 3 && (prev & 0xff) === PF_VECTOR) {
       this.w32(F.EVENTINJ, (EVENT_V | EVENT_EV | EVENT_TYPE_EXCEPTION | 8) >>> 0);
       this.w32(F.EVENTINJ_ERROR_CODE, 0);
-      return;
+      return true;
     }
     this.w32(F.EVENTINJ, (EVENT_V | EVENT_EV | EVENT_TYPE_EXCEPTION | PF_VECTOR) >>> 0);
     this.w32(F.EVENTINJ_ERROR_CODE, errorCode);
+    return true;
   }
 
   protected guestCanTakeInterrupt(): boolean {

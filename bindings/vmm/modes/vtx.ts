@@ -409,19 +409,22 @@ export class VtxOps extends HardwareOps {
   }
   /** #PF by event injection (26.6.1: not subject to the exception bitmap) with its error
    *  code; CR2 has no VMCS field: it is the CPU's register, loaded before entry. */
-  protected injectPageFault(errorCode: number, cr2: number): void {
+  protected injectPageFault(errorCode: number, cr2: number): boolean {
     this.vmm.setCr2(cr2);
     const prev = this.read(vmcs.VM_ENTRY_INTR_INFO_FIELD);
+    const prevExc = (prev & 0x80000000) !== 0 && ((prev >> 8) & 7) === 3;
+    if (prevExc && (prev & 0xff) === 8) return false;
     // A #PF while delivering a #PF is a double fault (SDM vol. 3A, 6.15, table 6-5).
     if ((prev & INTR_INFO_VALID) && ((prev >> 8) & 7) === 3 && (prev & 0xff) === PF_VECTOR) {
       this.write(vmcs.VM_ENTRY_INTR_INFO_FIELD,
         INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | INTR_INFO_DELIVER_CODE | 8);
       this.write(vmcs.VM_ENTRY_EXCEPTION_ERROR_CODE, 0);
-      return;
+      return true;
     }
     this.write(vmcs.VM_ENTRY_INTR_INFO_FIELD,
       INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | INTR_INFO_DELIVER_CODE | PF_VECTOR);
     this.write(vmcs.VM_ENTRY_EXCEPTION_ERROR_CODE, errorCode);
+    return true;
   }
 
   protected guestCanTakeInterrupt(): boolean {
