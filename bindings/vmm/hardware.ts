@@ -272,7 +272,8 @@ export abstract class HardwareOps implements ModeOps {
     }
     const per = (n: number) => (this.exits ? Math.round((n / this.exits) * 100) / 100 : 0);
     return {
-      mode: this.mode, paging: this.shadow ? 'shadow' : 'nested', tags: this.options.tags, pwc: this.options.pwc,
+      mode: this.mode, paging: this.shadow ? 'shadow' : 'nested', tags: this.options.tags,
+      pwc: this.options.pwc,
       ntlb: this.options.ntlb,
       vmEntries: this.entries, vmExits: this.exits, exitsByReason,
       vmcsReads: this.fieldReads, vmcsWrites: this.fieldWrites,
