@@ -38,7 +38,7 @@ describe('page-table fuzz: shadow paging against native', () => {
     expect(lines[9]).toMatch(/^ops=000186a0 /); // 100,000
     const faults = (l: string) => l.replace(/.*faults=/, '');
     expect(lines.map(faults)).toEqual(checkpoints(fixture('ptfuzz').output).map(faults));
-  }, 120_000);
+  }, 300_000);
 
   for (const mode of ['vtx', 'svm'] as const) {
     it(`${mode}-shadow: the same hashes as native at every checkpoint`, async () => {
@@ -51,6 +51,6 @@ describe('page-table fuzz: shadow paging against native', () => {
       // resyncs, INVLPGs, CR3 loads answered by the root cache, tables dropped.
       for (const k of ['hiddenFaults', 'trueFaults', 'traceFaults', 'resyncs', 'invlpgs',
         'rootHits', 'pagesEvicted'] as const) expect(sh[k], k).toBeGreaterThan(1000);
-    }, 120_000);
+    }, 300_000);
   }
 });
