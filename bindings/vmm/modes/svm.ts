@@ -24,6 +24,7 @@ const I3_VINTR = 1 << 4;
 const I3_CPUID = 1 << 18;
 const I3_HLT = 1 << 24;
 const I3_INVLPG = 1 << 25;
+const I3_TASK_SWITCH = 1 << 29;
 const I3_IOIO_PROT = 1 << 27;
 const I3_MSR_PROT = 1 << 28;
 const I3_SHUTDOWN = 1 << 31;
@@ -104,7 +105,9 @@ export class SvmOps extends HardwareOps {
     for (let i = 0; i < IOPM_BYTES; i += 4) vmm.writeHost32(iopm + i, 0xffffffff);
     for (let i = 0; i < MSRPM_BYTES; i += 4) vmm.writeHost32(msrpm + i, 0xffffffff);
     this.misc1 = (I3_INTR | I3_CPUID | I3_HLT | I3_IOIO_PROT | I3_MSR_PROT | I3_SHUTDOWN |
-      (this.shadow ? I3_INVLPG : 0)) >>> 0;
+      // Shadow paging: a task switch loads CR3 from the TSS, so it runs in the emulator
+      // in the guest's context (exit 7Dh, APM 15.14.4).
+      (this.shadow ? I3_INVLPG | I3_TASK_SWITCH : 0)) >>> 0;
     if (this.shadow) {
       this.w32(F.INTERCEPT_CR, CR_INTERCEPTS);
       this.w32(F.INTERCEPT_EXCEPTIONS, 1 << PF_VECTOR);
@@ -237,6 +240,22 @@ export class SvmOps extends HardwareOps {
         return this.emulate((this.r32(F.EXITINFO1) & 0xc) === 0xc);
       case C.MSR:
         return this.emulate();
+      case C.TASK_SWITCH: {
+        if (!this.shadow) break;
+        this.cr3Load = true;
+        // Through a task gate while delivering an event (EXITINTINFO): the event is given
+        // in the emulator instead of EVENTINJ, as vtx.ts does for exit 9.
+        const info = this.r32(F.EXITINTINFO);
+        if (!(info & EVENT_V)) return this.emulate();
+        const type = (info >> 8) & 7;
+        if (this.r32(F.EVENTINJ) & EVENT_V) {
+          this.w32(F.EVENTINJ, 0);
+          this.undoReinjection();
+        }
+        if (type === 0) return this.emulateEvent(() => this.core.injectInterrupt(info & 0xff));
+        if (type === 2) return this.emulateEvent(() => this.core.nmi());
+        return this.emulate();
+      }
       case C.READ_CR0: case C.READ_CR3: case C.READ_CR4:
       case C.WRITE_CR0: case C.WRITE_CR3: case C.WRITE_CR4:
         // Shadow paging: in the guest's own context (hardware.ts).
