@@ -57,7 +57,9 @@ describe('the system test guests under shadow paging', () => {
       expect(sh.rootMisses).toBeGreaterThan(20);
       expect(sh.pagesEvicted).toBeGreaterThan(0);
       expect(sh.traceFaults).toBeGreaterThan(10);
-      expect(sh.trueFaults).toBeGreaterThanOrEqual(9);
+      // Of the nine #PFs ptables prints, those raised by an instruction the VMM's emulator
+      // ran are delivered there, not reflected after an exit: seven are reflected.
+      expect(sh.trueFaults).toBeGreaterThanOrEqual(7);
       expect(sh.emulatedFaults).toBeGreaterThanOrEqual(1); // the CR0.WP = 0 write
       expect(sh.invlpgs).toBeGreaterThanOrEqual(14);
       expect(sh.resyncs).toBeGreaterThan(0);
