@@ -5,8 +5,8 @@
  * back hashed) from a fixed seed. Under vtx and svm with shadow paging it must print the
  * same hashes as native execution on the same core, checkpoint by checkpoint (the issue's
  * reference for shadow correctness). Against QEMU 7.2 (its recorded fixture) the number of
- * page faults at each checkpoint is the same; the hashes are not yet (see the README:
- * an open difference of the native core or of QEMU, not of shadow paging).
+ * page faults at each checkpoint is the same; the hashes are not (README, shadow paging:
+ * QEMU sets a PDE's accessed flag on a walk that faults at the PTE, the core does not).
  */
 import { describe, it, expect } from 'vitest';
 import { Machine } from '../../bindings/index.js';
