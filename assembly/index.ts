@@ -20,6 +20,9 @@ import { setApicPresent as cpuidSetApicPresent } from './cpu/system/cpuid';
 import { clearFault } from './cpu/fault';
 import { syncGuestMode } from './vmm/guest';
 import { tagDrop } from './mem/tags';
+import {
+  vmmTlbInvalidate as shadowInvalidate, lastInvlpg as shadowLastInvlpg,
+} from './mem/shadow';
 import { addVmmRam as physAddVmmRam } from './mem/phys';
 import {
   STATE_BASE as SB, S_CNT_VMCS_READ, S_CNT_VMCS_WRITE, S_CNT_EMULATED, S_CNT_INSN,
@@ -266,3 +269,10 @@ export function interruptWindowOpen(): bool {
   return ((fl & 0x200) != 0 || guestIntrOpen) && load<u32>(SB + S_INT_SHADOW) == 0 &&
     (load<u32>(SB + S_INTR_PENDING) & 0x100) == 0;
 }
+
+// ---- Shadow paging's needs (issue 10; bindings/vmm/shadow) ----
+/** Drops cached translations in every address space (mem/shadow.ts): kind 0 the page of
+ *  `lin`, 1 all but global entries, 2 all. */
+export function vmmTlbInvalidate(lin: u32, kind: u32): void { shadowInvalidate(lin, kind); }
+/** The linear address of the last INVLPG executed (the emulator's, for an SVM intercept). */
+export function lastInvlpgLinear(): u32 { return shadowLastInvlpg; }

@@ -122,6 +122,12 @@ export function costCounters(s: MachineStats): CostCounters {
     walkRefs: c.walkMemRefs,
     nestedRefs: v.nestedWalkRefs,
     eventsDelivered: c.interrupts + c.exceptions,
+    // Shadow paging: the walks are of the shadow tables (the CPU's own: walkRefs above).
+    ...(v.shadow ? {
+      shadowTraces: v.shadow.traceFaults,
+      shadowPagesBuilt: v.shadow.pagesBuilt,
+      cr3Switches: v.shadow.cr3Switches,
+    } : {}),
   };
 }
 

@@ -60,6 +60,8 @@ interface CoreExports {
   setNestedCaches(pwc: number, ntlb: number): void;
   setTlbTags(on: number): void;
   interruptWindowOpen?(): number;
+  vmmTlbInvalidate?(lin: number, kind: number): void;
+  lastInvlpgLinear?(): number;
 }
 
 /** The VMX/SVM counters of the state block. */
@@ -223,6 +225,13 @@ export class WasmCore implements Core {
       },
       setNestedCaches: (pwc, ntlb) => self.setNestedCaches(pwc, ntlb),
       setTlbTags: (on) => self.setTlbTags(on),
+      invalidateTlb: (lin, kind) => {
+        const k = kind === 'page' ? 0 : kind === 'nonglobal' ? 1 : 2;
+        if (x.vmmTlbInvalidate) x.vmmTlbInvalidate(lin >>> 0, k);
+        else x.stateChanged();
+      },
+      lastInvlpg: () => (x.lastInvlpgLinear ? x.lastInvlpgLinear() >>> 0 : 0),
+      setCr2: (v) => self.set32(L.S_CR2, v >>> 0),
       counters() {
         const c = {} as VmmCoreCounters;
         for (const [k, off] of Object.entries(VMM_COUNTERS)) {

@@ -149,6 +149,15 @@ export interface CoreVmm {
   retireInstruction(): void;
   setNestedCaches(pwc: boolean, ntlb: boolean): void;
   setTlbTags(on: boolean): void;
+  /** Shadow paging (issue 10): drops translations cached from the VMM's shadow entries, in
+   *  the live TLB and in the entries a tagged world switch set aside: of the page holding
+   *  `lin`, all but global ones, or all. */
+  invalidateTlb(lin: number, kind: 'page' | 'nonglobal' | 'all'): void;
+  /** The linear address of the last INVLPG the CPU (or the emulator) executed. */
+  lastInvlpg(): number;
+  /** Writes CR2 (no VMCS field holds it: the VMM sets it before injecting a #PF, as KVM
+   *  loads the register before VM entry). */
+  setCr2(v: number): void;
   counters(): VmmCoreCounters;
 }
 

@@ -10,6 +10,7 @@ import type { ResolvedVmmOptions, VmMode } from './options.js';
 import type { ModeOps, VmmState, VmmStats } from './modes/ops.js';
 import { NestedTables, type NestedFormat } from './nested-paging.js';
 import { vmmCpuid } from './cpuid.js';
+import { ShadowMmu } from './shadow/mmu.js';
 
 /** The Exit a mode returns for a VM exit it completed itself (the loop goes round). */
 export const HANDLED: Exit = Object.freeze({ reason: 'vmexit' });
@@ -54,6 +55,10 @@ export abstract class HardwareOps implements ModeOps {
   protected reinjected = 0;
   /** Set when the VM cannot go on (a failed entry): every later run returns it. */
   private ended: Exit | undefined;
+  /** Shadow paging (paging 'shadow'): the VMM's shadow MMU; undefined with EPT/NPT. */
+  protected shadow: ShadowMmu | undefined;
+  /** The instruction being emulated loads CR3 (a MOV to CR3, a task switch). */
+  protected cr3Load = false;
 
   constructor(protected readonly core: Core, protected readonly vmm: CoreVmm,
     protected readonly options: ResolvedVmmOptions, format: NestedFormat) {
@@ -64,6 +69,76 @@ export abstract class HardwareOps implements ModeOps {
     // the first element itself, so the batch replays: assembly/cpu/ops/string.ts).
     // Guest RAM is one host allocation: its 2 MiB regions are mapped by 2 MiB leaves.
     this.tables = new NestedTables(vmm, format, true);
+    if (options.paging === 'shadow') {
+      const r = core.getRegs();
+      this.shadow = new ShadowMmu(vmm, r.cr0, r.cr3, r.cr4,
+        { readPhys: (gpa, n) => core.readPhys(gpa, n) });
+    }
+  }
+
+  // ---- Shadow paging: the vendor's control registers (VMCS guest area / VMCB save area) ----
+  /** CR0, CR3 or CR4 as the control structure holds it for the CPU. */
+  protected abstract crField(n: 0 | 3 | 4): number;
+  protected abstract setCrField(n: 0 | 3 | 4, v: number): void;
+  /** Bits of CR0 / CR4 the VMM owns under shadow paging: the guest's values of those are
+   *  the shadow MMU's (read shadows on VMX, intercepted reads on SVM). */
+  protected abstract shadowMasks(): [number, number];
+  /** The CPU's CR0/CR4 for guest values (the vendor adds the bits its mode needs) and the
+   *  values the guest's reads see (VMX read shadows; nothing to do on SVM). */
+  protected abstract shadowControls(guestCr0: number, guestCr4: number): void;
+  /** Reflects a #PF to the guest: event injection with the error code, CR2 set; a #PF
+   *  while delivering a #PF is a #DF, while delivering a #DF a triple fault (SDM vol. 3A,
+   *  6.15, table 6-5 and interrupt 8): false then (the guest shuts down). */
+  protected abstract injectPageFault(errorCode: number, cr2: number): boolean;
+
+  /**
+   * The emulator under shadow paging runs in the guest's own context: its CR0/CR3/CR4, so
+   * it walks the guest's tables (setting their A/D bits as the CPU would) and the guest
+   * sees its own control registers; afterwards the VMM takes what the instruction changed
+   * (a MOV to CR0/CR3/CR4, a task switch's CR3) and puts the shadow's values back.
+   */
+  private hostEmulate(budget: number): Exit {
+    const sh = this.shadow;
+    if (!sh) return this.vmm.hostEmulate(budget);
+    const [m0, m4] = this.shadowMasks();
+    this.setCrField(0, ((this.crField(0) & ~m0) | (sh.guestCr0 & m0)) >>> 0);
+    this.setCrField(4, ((this.crField(4) & ~m4) | (sh.guestCr4 & m4)) >>> 0);
+    this.setCrField(3, sh.guestCr3);
+    const e = this.vmm.hostEmulate(budget);
+    const n0 = this.crField(0), n3 = this.crField(3), n4 = this.crField(4);
+    if (n0 !== sh.guestCr0 || n4 !== sh.guestCr4) sh.onControl(n0, n4);
+    // A MOV to CR3 flushes even when it loads the same value (SDM vol. 3A, 4.10.4.1).
+    if (n3 !== sh.guestCr3 || this.cr3Load) sh.onCr3Write(n3);
+    this.cr3Load = false;
+    sh.afterTrace();
+    this.shadowControls(sh.guestCr0, sh.guestCr4);
+    this.setCrField(3, sh.root);
+    return e;
+  }
+
+  /** A #PF exit under shadow paging at `lin` with the CPU's error code `err`. */
+  protected shadowPageFault(lin: number, err: number): Exit {
+    const sh = this.shadow!;
+    switch (sh.onPageFault(lin, err)) {
+      case 'hidden':
+        return HANDLED;
+      case 'true':
+        if (!this.injectPageFault(sh.fault.errorCode, sh.fault.cr2)) {
+          return { reason: 'shutdown', why: 'triple fault' };
+        }
+        this.injected++;
+        return HANDLED;
+      default: // a traced write, MMIO, ROM: the emulator runs the instruction
+        return this.emulate();
+    }
+  }
+
+  /** INVLPG under shadow paging: the emulator runs it, the shadow drops the entry. */
+  protected shadowInvlpg(lin?: number): Exit {
+    if (lin !== undefined) { this.shadow!.onInvlpg(lin); return HANDLED; }
+    const e = this.emulate();
+    if (e === HANDLED) this.shadow!.onInvlpg(this.vmm.lastInvlpg());
+    return e;
   }
 
   /** VM entry with the current control structure: 0, or the vendor's failure code. */
@@ -174,7 +249,7 @@ export abstract class HardwareOps implements ModeOps {
    *  instruction takes it through the guest's IDT (a task gate's task switch included). */
   protected emulateEvent(raise: () => void): Exit {
     raise();
-    const e = this.vmm.hostEmulate(0);
+    const e = this.hostEmulate(0);
     return e.reason === 'budget' ? HANDLED : e;
   }
 
@@ -185,7 +260,7 @@ export abstract class HardwareOps implements ModeOps {
     // A REP INS/OUTS yields after each element that exited, RIP on the instruction; a
     // budget of 2 lets the replay finish that element and the same instruction go on to
     // the next one's exit inside the emulator, instead of a VM entry and exit per element.
-    const e = this.vmm.hostEmulate(this.emulateBudget);
+    const e = this.hostEmulate(this.emulateBudget);
     if (e.reason === 'io' || e.reason === 'mmio') return e;
     this.emulating = false;
     return e.reason === 'budget' ? HANDLED : e;
@@ -281,7 +356,8 @@ export abstract class HardwareOps implements ModeOps {
     }
     const per = (n: number) => (this.exits ? Math.round((n / this.exits) * 100) / 100 : 0);
     return {
-      mode: this.mode, paging: 'nested', tags: this.options.tags, pwc: this.options.pwc,
+      mode: this.mode, paging: this.shadow ? 'shadow' : 'nested', tags: this.options.tags,
+      pwc: this.options.pwc,
       ntlb: this.options.ntlb,
       vmEntries: this.entries, vmExits: this.exits, exitsByReason,
       vmcsReads: this.fieldReads, vmcsWrites: this.fieldWrites,
@@ -291,6 +367,7 @@ export abstract class HardwareOps implements ModeOps {
       tlbFlushes: this.core.counters().tlbFlushes ?? 0, tlbSurvivors: c.tlbSurvivors,
       emulated: c.emulated, violations: this.violations, pagesMapped: this.tables.pagesMapped,
       eventsInjected: this.injected, eventsReinjected: this.reinjected,
+      ...(this.shadow ? { shadow: this.shadow.stats() } : {}),
     };
   }
 }

@@ -55,8 +55,9 @@ export const MODES: readonly ModeInfo[] = [
     name: 'vtx',
     label: 'VT-x',
     description: 'The guest runs in VMX non-root operation under the TypeScript VMM, its ' +
-      'exits chosen by VMCS controls; guest memory through EPT.',
-    paging: ['nested'],
+      'exits chosen by VMCS controls; guest memory through EPT, or shadow page tables.',
+    // Shadow paging (issue 10): the second paging, so the bench column is vtx-shadow.
+    paging: ['nested', 'shadow'],
     switches: [
       { name: 'tags', label: 'VPID (tagged TLB)', default: true },
       { name: 'pwc', label: 'page-walk cache', default: true, paging: 'nested' },
@@ -68,8 +69,10 @@ export const MODES: readonly ModeInfo[] = [
     name: 'svm',
     label: 'AMD-V',
     description: 'The guest runs in SVM guest mode under the TypeScript VMM, its exits ' +
-      'chosen by VMCB intercepts; guest memory through nested page tables.',
-    paging: ['nested'],
+      'chosen by VMCB intercepts; guest memory through nested page tables, or shadow page ' +
+      'tables.',
+    // Shadow paging (issue 10): the second paging, so the bench column is svm-shadow.
+    paging: ['nested', 'shadow'],
     switches: [
       { name: 'tags', label: 'ASID (tagged TLB)', default: true },
       { name: 'pwc', label: 'page-walk cache', default: true, paging: 'nested' },

@@ -17,8 +17,8 @@ export interface VmmOptions {
   /** 'native' (default): the guest runs directly on the emulated CPU. 'vtx': under the
    *  TypeScript VMM through VT-x (a VMCS, VM entries and exits). 'svm': through AMD-V. */
   mode?: VmMode;
-  /** vtx/svm only: 'nested' (default) EPT/NPT; 'shadow' arrives with the
-   *  memory-virtualization issue and is refused until then. */
+  /** vtx/svm only: 'nested' (default) EPT/NPT; 'shadow' shadow page tables the VMM keeps
+   *  (bindings/vmm/shadow), EPT/NPT off. */
   paging?: PagingMode;
   /** vtx/svm only: tagged TLB (VPID/ASID), default true; false flushes on every entry
    *  and exit. */
@@ -100,11 +100,6 @@ export function resolveVmmOptions(o: VmmOptions, cpuVirt = false): ResolvedVmmOp
     return { mode, paging: undefined, tags: false, pwc: false, ntlb: false };
   }
   const paging = o.paging ?? 'nested';
-  if (paging === 'shadow') {
-    throw new VmmOptionError('shadow-not-available', 'paging "shadow": shadow paging arrives '
-      + 'with the memory-virtualization issue and is not built yet; use paging "nested" '
-      + `(${mode === 'vtx' ? 'EPT' : 'NPT'})`);
-  }
   if (cpuVirt) {
     throw new VmmOptionError('nested-virtualization', `cpu.vmx/cpu.svm with mode "${mode}": `
       + 'a guest hypervisor under the TypeScript VMM (nested virtualization) is not built; '

@@ -102,6 +102,8 @@ export const QEMU_GUESTS = [
   'hello', 'pmode', 'mbinfo', 'segments', 'descriptors', 'exceptions', 'paging', 'rings',
   'holes', 'sysenter', 'realmode', 'realirq', 'pm16', 'modules', 'sysinsns', 'debug', 'irq',
   'triplefault', 'checkpoints', 'elf/elfkernel', 'elf/higherhalf',
+  // Shadow paging (issue 10): page tables written in every way.
+  'ptables',
 ] as const;
 
 /**

@@ -41,11 +41,10 @@ describe('virtualization options', () => {
     }
   });
 
-  it('refuse shadow paging until the memory-virtualization issue builds it', () => {
+  it('take shadow paging for vtx and svm (issue 10)', () => {
     for (const mode of ['vtx', 'svm'] as const) {
-      const e = optionError(() => resolveVmmOptions({ mode, paging: 'shadow' }));
-      expect(e.code).toBe('shadow-not-available');
-      expect(e.message).toMatch(/shadow paging arrives with the memory-virtualization issue/);
+      expect(resolveVmmOptions({ mode, paging: 'shadow' })).toEqual(
+        { mode, paging: 'shadow', tags: true, pwc: true, ntlb: true });
     }
   });
 
@@ -68,8 +67,8 @@ describe('virtualization options', () => {
 
   it('are checked by Machine.create with the same typed error', async () => {
     const base = { ramBytes: 4 << 20, kernel: hello };
-    await expect(Machine.create({ ...base, mode: 'vtx', paging: 'shadow' }))
-      .rejects.toMatchObject({ name: 'VmmOptionError', code: 'shadow-not-available' });
+    await expect(Machine.create({ ...base, mode: 'vtx', paging: 'ept' as 'shadow' }))
+      .rejects.toMatchObject({ name: 'VmmOptionError', code: 'bad-paging' });
     await expect(Machine.create({ ...base, tags: false }))
       .rejects.toMatchObject({ code: 'not-in-native' });
     const m = await Machine.create(base);
@@ -109,11 +108,12 @@ describe('virtualization in vm.json', () => {
       vmConfig.checkVmConfig({ ...base, virtualization }).map((p) => p.path);
     expect(problems('vtx')).toEqual(['$.virtualization']);
     expect(problems({ mode: 'hvm' })).toEqual(['$.virtualization.mode']);
-    expect(problems({ mode: 'vtx', paging: 'shadow' })).toEqual(['$.virtualization.paging']);
+    expect(problems({ mode: 'vtx', paging: 'shadow' })).toEqual([]);
+    expect(problems({ mode: 'vtx', paging: 'ept' })).toEqual(['$.virtualization.paging']);
     expect(problems({ mode: 'vtx', ntlb: 1 })).toEqual(['$.virtualization.ntlb']);
     expect(problems({ mode: 'vtx', vpid: true })).toEqual(['$.virtualization.vpid']);
-    const msg = vmConfig.checkVmConfig({ ...base, virtualization: { mode: 'svm', paging: 'shadow' } });
-    expect(msg[0].message).toMatch(/memory-virtualization issue/);
+    const msg = vmConfig.checkVmConfig({ ...base, virtualization: { mode: 'svm', paging: 'ept' } });
+    expect(msg[0].message).toMatch(/must be "shadow" or "nested"/);
   });
 });
 
@@ -127,7 +127,6 @@ describe('wasmvisor run --mode --paging --no-tags --no-pwc --no-ntlb', () => {
       [['--mode', 'vtx', '--paging', 'ept'], /--paging ept: must be nested or shadow/],
       [['--no-tags'], /--no-tags: applies to --mode vtx or svm/],
       [['--paging', 'nested', '--no-pwc'], /--paging, --no-pwc: apply to --mode vtx or svm/],
-      [['--mode', 'svm', '--paging', 'shadow'], /memory-virtualization issue/],
     ];
     for (const [args, msg] of cases) {
       const r = await run(args);

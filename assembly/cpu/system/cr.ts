@@ -10,6 +10,7 @@ import { CR4_VALID } from '../state';
 import { segUpdateAll } from '../access';
 import { raiseGP, raiseUD, raise, DB } from '../fault';
 import { tlbFlushAll, tlbFlushPage } from '../../mem/tlb';
+import { noteInvlpg } from '../../mem/shadow';
 import { v86Mode } from './segments';
 import { updateDebug } from '../debug';
 import { vmxEnabled, crAllowedInVmx, CR4_VMXE } from './vmx';
@@ -149,6 +150,7 @@ export function clts(): void {
 export function invlpg(lin: u32): void {
   if (!privileged()) return;
   if (guestMode != 0 && icptInvlpg(lin)) return;
+  noteInvlpg(lin);
   tlbFlushPage(lin);
 }
 

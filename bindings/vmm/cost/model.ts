@@ -34,6 +34,11 @@ export interface CostCounters {
   readonly hypercalls?: number;
   /** Exceptions and interrupts delivered to the guest (by the CPU or injected). */
   readonly eventsDelivered?: number;
+  /** Shadow paging (issue 10): trace faults, shadow tables built, CR3 loads the VMM took
+   *  (hidden and true faults are exits: vmExits). */
+  readonly shadowTraces?: number;
+  readonly shadowPagesBuilt?: number;
+  readonly cr3Switches?: number;
 }
 
 /** The events behind each cost key: how many times the key's constant is paid. */
@@ -60,6 +65,9 @@ function occurrences(c: CostCounters): Record<CostKey, number> {
     tcEmulation: n(c.tcEmulated),
     hypercall: n(c.hypercalls),
     eventDelivery: n(c.eventsDelivered),
+    shadowTrace: n(c.shadowTraces),
+    shadowBuild: n(c.shadowPagesBuilt),
+    cr3Switch: n(c.cr3Switches),
   };
 }
 

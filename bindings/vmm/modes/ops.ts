@@ -6,12 +6,16 @@
 import type { Exit } from '../../core/types.js';
 import type { VmMode } from '../options.js';
 import type { PvStats } from '../pv/domain.js';
+import type { ShadowStats } from '../shadow/mmu.js';
+
+export type { ShadowStats };
 
 /** The counters of a hardware-assisted mode (vtx, svm), for --stats. */
 export interface VmmStats {
   mode: VmMode;
-  /** 'direct' in mode pv (the guest's own tables, validated). */
-  paging: 'nested' | 'direct';
+  /** 'shadow': the VMM's shadow tables; 'direct' in mode pv (the guest's own tables,
+   *  validated). */
+  paging: 'nested' | 'shadow' | 'direct';
   tags: boolean;
   pwc: boolean;
   ntlb: boolean;
@@ -47,6 +51,8 @@ export interface VmmStats {
   eventsReinjected: number;
   /** Mode pv: the paravirtual interface's counters. */
   pv?: PvStats;
+  /** Shadow paging's counters (paging 'shadow' only): bindings/vmm/shadow/mmu.ts. */
+  shadow?: ShadowStats;
 }
 
 export interface ModeOps {

@@ -23,6 +23,8 @@ const I3_INTR = 1 << 0;
 const I3_VINTR = 1 << 4;
 const I3_CPUID = 1 << 18;
 const I3_HLT = 1 << 24;
+const I3_INVLPG = 1 << 25;
+const I3_TASK_SWITCH = 1 << 29;
 const I3_IOIO_PROT = 1 << 27;
 const I3_MSR_PROT = 1 << 28;
 const I3_SHUTDOWN = 1 << 31;
@@ -43,6 +45,14 @@ const UD_VECTOR = 6;
 const EFER_SVME = 1n << 12n;
 /** The power-on PAT (APM vol. 2, 7.8.1), a valid G_PAT for nested paging (15.25.8). */
 const PAT_DEFAULT = 0x0007040600070406n;
+/** Shadow paging: CR0, CR3 and CR4 reads and writes intercepted (INTERCEPT_CR bits 15:0
+ *  reads, 31:16 writes, APM table B-1; exit codes 0-1Fh), as KVM's svm.c sets them without
+ *  NPT; #PF intercepted (INTERCEPT_EXCEPTIONS bit 14, exit code 4Eh, APM 15.12). */
+const CR_INTERCEPTS = (1 << 0) | (1 << 3) | (1 << 4) | (1 << 16) | (1 << 19) | (1 << 20);
+const PF_VECTOR = 14;
+/** CR0.WP, CR0.PG, CR4.PSE: owned by the VMM under shadow paging. */
+const CR0_WP_PG = 0x80010000;
+const CR4_PSE = 1 << 4;
 /** The guest's ASID (0 is the host's, APM 15.16). */
 const GUEST_ASID = 1;
 /** IOPM 12 KiB, MSRPM 8 KiB (APM 15.10.1, 15.11). */
@@ -100,7 +110,14 @@ export class SvmOps extends HardwareOps {
       const at = msrpm + ((m * 2) >> 5) * 4;
       vmm.writeHost32(at, (vmm.readHost32(at) & ~(3 << ((m * 2) & 31))) >>> 0);
     }
-    this.misc1 = (I3_INTR | I3_CPUID | I3_HLT | I3_IOIO_PROT | I3_MSR_PROT | I3_SHUTDOWN) >>> 0;
+    this.misc1 = (I3_INTR | I3_CPUID | I3_HLT | I3_IOIO_PROT | I3_MSR_PROT | I3_SHUTDOWN |
+      // Shadow paging: a task switch loads CR3 from the TSS, so it runs in the emulator
+      // in the guest's context (exit 7Dh, APM 15.14.4).
+      (this.shadow ? I3_INVLPG | I3_TASK_SWITCH : 0)) >>> 0;
+    if (this.shadow) {
+      this.w32(F.INTERCEPT_CR, CR_INTERCEPTS);
+      this.w32(F.INTERCEPT_EXCEPTIONS, 1 << PF_VECTOR);
+    }
     this.w32(F.INTERCEPT_MISC1, this.misc1);
     this.w32(F.INTERCEPT_MISC2, I4_SVM_INSNS);
     this.w64(F.IOPM_BASE_PA, iopm);
@@ -112,8 +129,10 @@ export class SvmOps extends HardwareOps {
     // the VMM's kick exits (INTR) as soon as the guest could take an interrupt; with 1 the
     // host's IF would decide, and a host-owned entry saves no host state to read it from.
     this.w32(F.VINTR_CONTROL, 0);
-    this.w64(F.NP_CONTROL, 1);
-    this.w64(F.N_CR3, this.tables.root);
+    if (!this.shadow) {
+      this.w64(F.NP_CONTROL, 1);
+      this.w64(F.N_CR3, this.tables.root);
+    }
 
     const r = core.getRegs();
     const segs = ['es', 'cs', 'ss', 'ds', 'fs', 'gs', 'ldtr', 'tr'] as const;
@@ -139,10 +158,15 @@ export class SvmOps extends HardwareOps {
     this.w32(F.CPL & ~3, (this.vmm.readHost32(this.vmcb + (F.CPL & ~3)) & 0x00ffffff) |
       ((r.cr0 & 1 ? (ss.access >> 5) & 3 : 0) << 24));
     this.w64(F.EFER, EFER_SVME);
-    this.w64(F.CR0, r.cr0);
     this.w64(F.CR2, r.cr2);
-    this.w64(F.CR3, r.cr3);
-    this.w64(F.CR4, r.cr4);
+    if (this.shadow) {
+      this.shadowControls(r.cr0, r.cr4);
+      this.w64(F.CR3, this.shadow.root);
+    } else {
+      this.w64(F.CR0, r.cr0);
+      this.w64(F.CR3, r.cr3);
+      this.w64(F.CR4, r.cr4);
+    }
     this.w64(F.DR6, r.dr6);
     this.w64(F.DR7, r.dr7);
     this.w64(F.RFLAGS, r.eflags | 2);
@@ -218,12 +242,47 @@ export class SvmOps extends HardwareOps {
         const size = e & 0x40 ? 4 : e & 0x20 ? 2 : 1;
         return this.portIo(e >>> 16, size, (e & 1) !== 0, (e & 4) !== 0, (e & 8) !== 0);
       }
+      case C.EXCP0 + PF_VECTOR:
+        // #PF: EXITINFO1 the error code, EXITINFO2 the faulting address (APM 15.12.15);
+        // CR2 untouched.
+        if (!this.shadow) break;
+        return this.shadowPageFault(Number(this.r64(F.EXITINFO2) & 0xffffffffn),
+          this.r32(F.EXITINFO1));
+      case C.INVLPG:
+        // No decode assists (CPUID 8000_000Ah EDX bit 7 clear): EXITINFO1 holds no address,
+        // so the emulator runs INVLPG and the VMM takes the address from it (APM 15.33).
+        if (!this.shadow) break;
+        return this.shadowInvlpg();
       case C.MSR:
+        return this.emulate();
+      case C.TASK_SWITCH: {
+        if (!this.shadow) break;
+        this.cr3Load = true;
+        // Through a task gate while delivering an event (EXITINTINFO): the event is given
+        // in the emulator instead of EVENTINJ, as vtx.ts does for exit 9.
+        const info = this.r32(F.EXITINTINFO);
+        if (!(info & EVENT_V)) return this.emulate();
+        const type = (info >> 8) & 7;
+        if (this.r32(F.EVENTINJ) & EVENT_V) {
+          this.w32(F.EVENTINJ, 0);
+          this.undoReinjection();
+        }
+        if (type === 0) return this.emulateEvent(() => this.core.injectInterrupt(info & 0xff));
+        if (type === 2) return this.emulateEvent(() => this.core.nmi());
+        return this.emulate();
+      }
+      case C.READ_CR0: case C.READ_CR3: case C.READ_CR4:
+      case C.WRITE_CR0: case C.WRITE_CR3: case C.WRITE_CR4:
+        // Shadow paging: in the guest's own context (hardware.ts).
+        if (!this.shadow) break;
+        this.cr3Load = code === C.WRITE_CR3;
         return this.emulate();
       case C.VMRUN: case C.VMMCALL: case C.VMLOAD: case C.VMSAVE: case C.STGI: case C.CLGI:
       case C.SKINIT:
         this.w32(F.EVENTINJ, EVENT_V | EVENT_TYPE_EXCEPTION | UD_VECTOR);
         return HANDLED;
+    }
+    switch (code) {
       default:
         return { reason: 'invalid', why: `#VMEXIT the VMM does not handle: ` +
           `${this.reasonName(code)}, EXITINFO1 0x${this.r64(F.EXITINFO1).toString(16)}` };
@@ -231,6 +290,37 @@ export class SvmOps extends HardwareOps {
   }
 
   protected guestRflags(): number { return Number(this.r64(F.RFLAGS) & 0xffffffffn); }
+
+  // ---- Shadow paging (issue 10) ----
+  protected crField(n: 0 | 3 | 4): number {
+    return Number(this.r64(n === 0 ? F.CR0 : n === 3 ? F.CR3 : F.CR4) & 0xffffffffn);
+  }
+  protected setCrField(n: 0 | 3 | 4, v: number): void {
+    this.w64(n === 0 ? F.CR0 : n === 3 ? F.CR3 : F.CR4, v >>> 0);
+  }
+  protected shadowMasks(): [number, number] { return [CR0_WP_PG, CR4_PSE]; }
+  /** The CPU runs with paging and WP on (paged real mode included, APM 15.19); the guest's
+   *  reads of CR0/CR3/CR4 are intercepted and emulated in its own context. */
+  protected shadowControls(_cr0: number, _cr4: number): void {
+    this.setCrField(0, this.shadow!.realCr0());
+    this.setCrField(4, this.shadow!.realCr4());
+  }
+  /** #PF by EVENTINJ with its error code (APM 15.20); CR2 from the VMCB (15.5.1). A #PF
+   *  while delivering a #PF is a double fault (SDM vol. 3A, 6.15, table 6-5). */
+  protected injectPageFault(errorCode: number, cr2: number): boolean {
+    this.w64(F.CR2, cr2 >>> 0);
+    const prev = this.r32(F.EVENTINJ);
+    const prevExc = (prev & 0x80000000) !== 0 && ((prev >> 8) & 7) === 3;
+    if (prevExc && (prev & 0xff) === 8) return false;
+    if ((prev & EVENT_V) && ((prev >> 8) & 7) === 3 && (prev & 0xff) === PF_VECTOR) {
+      this.w32(F.EVENTINJ, (EVENT_V | EVENT_EV | EVENT_TYPE_EXCEPTION | 8) >>> 0);
+      this.w32(F.EVENTINJ_ERROR_CODE, 0);
+      return true;
+    }
+    this.w32(F.EVENTINJ, (EVENT_V | EVENT_EV | EVENT_TYPE_EXCEPTION | PF_VECTOR) >>> 0);
+    this.w32(F.EVENTINJ_ERROR_CODE, errorCode);
+    return true;
+  }
 
   protected guestCanTakeInterrupt(): boolean {
     return (this.guestRflags() & RFLAGS_IF) !== 0 &&

@@ -17,6 +17,9 @@ const PIN_EXT_INT_EXITING = 1 << 0;
 /** Primary processor-based controls (25.6.2, table 25-6). */
 const CPU_INTR_WINDOW_EXITING = 1 << 2;
 const CPU_HLT_EXITING = 1 << 7;
+const CPU_INVLPG_EXITING = 1 << 9;
+const CPU_CR3_LOAD_EXITING = 1 << 15;
+const CPU_CR3_STORE_EXITING = 1 << 16;
 const CPU_UNCOND_IO_EXITING = 1 << 24;
 /** Use MSR bitmaps (SDM vol. 3C, table 25-6 bit 28; the bitmap: 25.6.9). */
 const CPU_USE_MSR_BITMAPS = 1 << 28;
@@ -41,6 +44,13 @@ const UD_VECTOR = 6;
 const BLOCKING_STI_MOVSS = 3;
 /** CR0.PE, CR0.PG: not fixed for an unrestricted guest (25.6.2, 27.3.1.1). */
 const CR0_PE_PG = 0x80000001;
+/** Shadow paging: CR0.WP and CR4.PSE/PGE belong to the VMM too (KVM's shadow masks):
+ *  SDM vol. 3C 25.6.6, a MOV to CR0/CR4 that changes an owned bit from its read shadow
+ *  exits (27.1.3), reads of owned bits see the read shadow. */
+const CR0_WP = 1 << 16;
+const CR4_PSE_PGE = (1 << 4) | (1 << 7);
+/** #PF, vector 14 (SDM vol. 3A, 6.15), in the exception bitmap (25.6.3). */
+const PF_VECTOR = 14;
 /** The VPID of the guest when tags are on (0 is the host's, 25.6.12). */
 const GUEST_VPID = 1;
 /** VMX instructions (basic reasons 18-27, INVEPT 50, INVVPID 53): #UD for the guest. */
@@ -124,17 +134,24 @@ export class VtxOps extends HardwareOps {
     const M = basicTrue ? 0x48d - 0x481 : 0;
     const pin = this.control('pin-based', vmxMsrs.IA32_VMX_PINBASED_CTLS + M, DEFAULT1.pin,
       PIN_EXT_INT_EXITING);
+    // Shadow paging (issue 10): no EPT, so no unrestricted guest either (26.2.1.1); CR3
+    // loads and stores, INVLPG and #PF exit (25.6.2, 25.6.3), as KVM's vmx.c sets them
+    // when enable_ept is off.
+    const shadow = this.shadow !== undefined;
     this.cpuCtl = this.control('processor-based', vmxMsrs.IA32_VMX_PROCBASED_CTLS + M,
       DEFAULT1.cpu, CPU_HLT_EXITING | CPU_UNCOND_IO_EXITING | CPU_ACTIVATE_SECONDARY |
-      CPU_USE_MSR_BITMAPS);
+      CPU_USE_MSR_BITMAPS |
+      (shadow ? CPU_INVLPG_EXITING | CPU_CR3_LOAD_EXITING | CPU_CR3_STORE_EXITING : 0));
     const sec = this.control('secondary', vmxMsrs.IA32_VMX_PROCBASED_CTLS2, DEFAULT1.secondary,
-      SEC_ENABLE_EPT | SEC_UNRESTRICTED_GUEST | (options.tags ? SEC_ENABLE_VPID : 0));
+      (shadow ? 0 : SEC_ENABLE_EPT | SEC_UNRESTRICTED_GUEST) |
+      (options.tags ? SEC_ENABLE_VPID : 0));
     const exit = this.control('VM-exit', vmxMsrs.IA32_VMX_EXIT_CTLS + M, DEFAULT1.exit, 0);
     const entry = this.control('VM-entry', vmxMsrs.IA32_VMX_ENTRY_CTLS + M, DEFAULT1.entry, 0);
     const fixed = (msr: number, dflt: number) => {
       try { return Number(core.readMsr(msr) & 0xffffffffn); } catch { return dflt; }
     };
-    this.cr0Fixed = (fixed(vmxMsrs.IA32_VMX_CR0_FIXED0, 0x80000021) & ~CR0_PE_PG) >>> 0;
+    this.cr0Fixed = (fixed(vmxMsrs.IA32_VMX_CR0_FIXED0, 0x80000021) &
+      (shadow ? ~0 : ~CR0_PE_PG)) >>> 0;
     this.cr4Fixed = fixed(vmxMsrs.IA32_VMX_CR4_FIXED0, 0x2000) >>> 0;
 
     vmm.vmcsClearHost();
@@ -144,9 +161,12 @@ export class VtxOps extends HardwareOps {
     w(vmcs.SECONDARY_VM_EXEC_CONTROL, sec);
     w(vmcs.VM_EXIT_CONTROLS, exit);
     w(vmcs.VM_ENTRY_CONTROLS, entry);
-    w(vmcs.EXCEPTION_BITMAP, 0);
+    w(vmcs.EXCEPTION_BITMAP, shadow ? 1 << PF_VECTOR : 0);
+    // #PF error-code mask and match 0: every #PF exits (25.6.3).
+    w(vmcs.PAGE_FAULT_ERROR_CODE_MASK, 0);
+    w(vmcs.PAGE_FAULT_ERROR_CODE_MATCH, 0);
     w(vmcs.CR3_TARGET_COUNT, 0);
-    w(vmcs.EPT_POINTER, this.tables.eptp);
+    if (!shadow) w(vmcs.EPT_POINTER, this.tables.eptp);
     if (options.tags) w(vmcs.VIRTUAL_PROCESSOR_ID, GUEST_VPID);
     w(vmcs.VMCS_LINK_POINTER, 0xffffffffffffffffn);
     if (this.cpuCtl & CPU_USE_MSR_BITMAPS) w(vmcs.MSR_BITMAP, this.msrBitmap());
@@ -165,13 +185,21 @@ export class VtxOps extends HardwareOps {
 
     // Guest state: what the boot left in the core (25.4).
     const r = core.getRegs();
-    w(vmcs.GUEST_CR0, (r.cr0 | this.cr0Fixed) >>> 0);
-    w(vmcs.CR0_GUEST_HOST_MASK, this.cr0Fixed);
-    w(vmcs.CR0_READ_SHADOW, r.cr0);
-    w(vmcs.GUEST_CR3, r.cr3);
-    w(vmcs.GUEST_CR4, (r.cr4 | this.cr4Fixed) >>> 0);
-    w(vmcs.CR4_GUEST_HOST_MASK, this.cr4Fixed);
-    w(vmcs.CR4_READ_SHADOW, r.cr4);
+    if (this.shadow) {
+      const [m0, m4] = this.shadowMasks();
+      w(vmcs.CR0_GUEST_HOST_MASK, m0);
+      w(vmcs.CR4_GUEST_HOST_MASK, m4);
+      this.shadowControls(r.cr0, r.cr4);
+      w(vmcs.GUEST_CR3, this.shadow.root);
+    } else {
+      w(vmcs.GUEST_CR0, (r.cr0 | this.cr0Fixed) >>> 0);
+      w(vmcs.CR0_GUEST_HOST_MASK, this.cr0Fixed);
+      w(vmcs.CR0_READ_SHADOW, r.cr0);
+      w(vmcs.GUEST_CR3, r.cr3);
+      w(vmcs.GUEST_CR4, (r.cr4 | this.cr4Fixed) >>> 0);
+      w(vmcs.CR4_GUEST_HOST_MASK, this.cr4Fixed);
+      w(vmcs.CR4_READ_SHADOW, r.cr4);
+    }
     w(vmcs.GUEST_DR7, r.dr7);
     w(vmcs.GUEST_RSP, r.esp);
     w(vmcs.GUEST_RIP, r.eip);
@@ -273,8 +301,22 @@ export class VtxOps extends HardwareOps {
         return this.cpuid();
       case R.EPT_VIOLATION:
         return this.nestedFault(this.read(vmcs.GUEST_PHYSICAL_ADDRESS));
+      case R.EXCEPTION_NMI: {
+        // Only #PF is in the bitmap: the qualification is the linear address (28.2.1), the
+        // error code in the VM-exit interruption error code (25.9.2).
+        const info = this.read(vmcs.VM_EXIT_INTR_INFO);
+        if (this.shadow && (info & 0xff) === PF_VECTOR) {
+          return this.shadowPageFault(this.read(vmcs.EXIT_QUALIFICATION),
+            this.read(vmcs.VM_EXIT_INTR_ERROR_CODE));
+        }
+        return { reason: 'invalid', why: `unexpected exception exit, info 0x${info.toString(16)}` };
+      }
       case R.CR_ACCESS:
-        return this.crAccess();
+        if (!this.shadow) return this.crAccess();
+        // Qualification (28.2.1, table 28-3): bits 3:0 the CR, 5:4 the access type (0 MOV
+        // to CR).
+        this.cr3Load = (this.read(vmcs.EXIT_QUALIFICATION) & 0x3f) === 3;
+        return this.emulate();
       case R.IO_INSTRUCTION: {
         // Exit qualification for I/O (SDM vol. 3C, 28.2.1, table 28-5): bits 2:0 size - 1,
         // bit 3 IN, bit 4 string, bit 5 REP prefixed, bits 31:16 the port.
@@ -282,9 +324,16 @@ export class VtxOps extends HardwareOps {
         return this.portIo(q >>> 16, ((q & 7) + 1) as 1 | 2 | 4, (q & 8) !== 0,
           (q & 0x10) !== 0, (q & 0x20) !== 0);
       }
+      case R.INVLPG:
+        if (this.shadow) {
+          // The qualification is the linear address INVLPG names (28.2.1).
+          const lin = this.read(vmcs.EXIT_QUALIFICATION);
+          this.skipInstruction();
+          return this.shadowInvlpg(lin);
+        }
+        return this.emulate();
       case R.MSR_READ:
       case R.MSR_WRITE:
-      case R.INVLPG:
       case R.RDTSC:
       case R.RDPMC:
       case R.INVD:
@@ -315,6 +364,7 @@ export class VtxOps extends HardwareOps {
    */
   private taskSwitch(): Exit {
     const q = this.read(vmcs.EXIT_QUALIFICATION);
+    this.cr3Load = this.shadow !== undefined; // a task switch loads CR3 (SDM vol. 3A, 7.3)
     const info = this.vectoring;
     if (q >>> 30 !== 3 || !(info & INTR_INFO_VALID)) return this.emulate();
     this.write(vmcs.VM_ENTRY_INTR_INFO_FIELD, 0);
@@ -357,6 +407,49 @@ export class VtxOps extends HardwareOps {
   }
 
   protected guestRflags(): number { return this.read(vmcs.GUEST_RFLAGS); }
+
+  // ---- Shadow paging (issue 10) ----
+  protected crField(n: 0 | 3 | 4): number {
+    return this.read(n === 0 ? vmcs.GUEST_CR0 : n === 3 ? vmcs.GUEST_CR3 : vmcs.GUEST_CR4);
+  }
+  protected setCrField(n: 0 | 3 | 4, v: number): void {
+    this.write(n === 0 ? vmcs.GUEST_CR0 : n === 3 ? vmcs.GUEST_CR3 : vmcs.GUEST_CR4, v);
+  }
+  protected shadowMasks(): [number, number] {
+    return [(this.cr0Fixed | CR0_PE_PG | CR0_WP) >>> 0, (this.cr4Fixed | CR4_PSE_PGE) >>> 0];
+  }
+  /** The CPU runs with CR0.PE/PG (fixed without unrestricted guest, 25.8 / A.7) and WP; the
+   *  guest's reads of the owned bits see its own values (read shadows, 25.6.6). */
+  protected shadowControls(cr0: number, cr4: number): void {
+    const sh = this.shadow!;
+    if (!(cr0 & 1)) {
+      throw new Error('mode vtx with shadow paging: the guest left protected mode, which VMX '
+        + 'without unrestricted guest cannot run (SDM vol. 3C, 26.3.1.1); use paging nested');
+    }
+    this.write(vmcs.GUEST_CR0, (sh.realCr0() | this.cr0Fixed) >>> 0);
+    this.write(vmcs.CR0_READ_SHADOW, cr0);
+    this.write(vmcs.GUEST_CR4, (sh.realCr4() | this.cr4Fixed) >>> 0);
+    this.write(vmcs.CR4_READ_SHADOW, cr4);
+  }
+  /** #PF by event injection (26.6.1: not subject to the exception bitmap) with its error
+   *  code; CR2 has no VMCS field: it is the CPU's register, loaded before entry. */
+  protected injectPageFault(errorCode: number, cr2: number): boolean {
+    this.vmm.setCr2(cr2);
+    const prev = this.read(vmcs.VM_ENTRY_INTR_INFO_FIELD);
+    const prevExc = (prev & 0x80000000) !== 0 && ((prev >> 8) & 7) === 3;
+    if (prevExc && (prev & 0xff) === 8) return false;
+    // A #PF while delivering a #PF is a double fault (SDM vol. 3A, 6.15, table 6-5).
+    if ((prev & INTR_INFO_VALID) && ((prev >> 8) & 7) === 3 && (prev & 0xff) === PF_VECTOR) {
+      this.write(vmcs.VM_ENTRY_INTR_INFO_FIELD,
+        INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | INTR_INFO_DELIVER_CODE | 8);
+      this.write(vmcs.VM_ENTRY_EXCEPTION_ERROR_CODE, 0);
+      return true;
+    }
+    this.write(vmcs.VM_ENTRY_INTR_INFO_FIELD,
+      INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | INTR_INFO_DELIVER_CODE | PF_VECTOR);
+    this.write(vmcs.VM_ENTRY_EXCEPTION_ERROR_CODE, errorCode);
+    return true;
+  }
 
   protected guestCanTakeInterrupt(): boolean {
     return (this.read(vmcs.GUEST_RFLAGS) & RFLAGS_IF) !== 0 &&
