@@ -32,7 +32,7 @@ export { attachChipset, type Chipset, type ChipsetOptions } from './pc-chipset.j
 export { LocalApic, type LocalApicHost, type ApicStats } from './apic/local-apic.js';
 export { IoApic, type IoApicStats } from './apic/io-apic.js';
 export {
-  writePlatformTables, mpConfigTable, mpFloatingPointer, madt, acpiTable, TABLES_BASE,
+  writePlatformTables, mpConfigTable, mpFloatingPointer, madt, acpiTable, TABLES_PHYS,
 } from './apic/tables.js';
 export { MsiCapability, MsixCapability, apicMsiSink, CAP_ID_MSI, CAP_ID_MSIX } from './pci/msi.js';
 export { EduDevice, EDU_VENDOR, EDU_DEVICE } from './pci/edu.js';

@@ -11,7 +11,7 @@ import { PicPair } from '../../bindings/devices/pic-pair.js';
 import { LocalApic } from '../../bindings/devices/apic/local-apic.js';
 import { IoApic } from '../../bindings/devices/apic/io-apic.js';
 import {
-  acpiTable, madt, mpConfigTable, mpFloatingPointer, writePlatformTables, TABLES_BASE,
+  acpiTable, madt, mpConfigTable, mpFloatingPointer, writePlatformTables, TABLES_PHYS,
 } from '../../bindings/devices/apic/tables.js';
 import { DeviceStateError } from '../../bindings/devices/state.js';
 
@@ -343,7 +343,7 @@ describe('MP and ACPI tables', () => {
     for (let a = 0xe0000; a < 0x100000; a += 16) {
       if (String.fromCharCode(...mem.slice(a, a + 8)) === 'RSD PTR ') { rsdp = a; break; }
     }
-    expect(rsdp).toBeGreaterThanOrEqual(TABLES_BASE);
+    expect(rsdp).toBeGreaterThanOrEqual(TABLES_PHYS);
     expect(sum(mem.slice(rsdp, rsdp + 20))).toBe(0);
     const dv = new DataView(mem.buffer);
     const rsdt = dv.getUint32(rsdp + 16, true);

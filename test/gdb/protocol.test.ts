@@ -28,7 +28,25 @@ function elfBytes(va: number, n: number): Uint8Array {
 }
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 /** ide_read's address, from the ELF's symbol table as `nm` lists it. */
-const IDE_READ = 0x101030;
+/** A symbol's value from the ELF's symbol table (System V ABI, "Symbol Table"). */
+function symbol(name: string): number {
+  const dv = new DataView(elf.buffer, elf.byteOffset);
+  const shoff = dv.getUint32(32, true), shentsize = dv.getUint16(46, true);
+  for (let i = 0; i < dv.getUint16(48, true); i++) {
+    const sh = shoff + i * shentsize;
+    if (dv.getUint32(sh + 4, true) !== 2) continue; // SHT_SYMTAB
+    const off = dv.getUint32(sh + 16, true), size = dv.getUint32(sh + 20, true);
+    const strs = shoff + dv.getUint32(sh + 24, true) * shentsize; // sh_link: its strtab
+    const strOff = dv.getUint32(strs + 16, true);
+    for (let s = off; s < off + size; s += 16) {
+      const at = strOff + dv.getUint32(s, true);
+      const end = elf.indexOf(0, at);
+      if (elf.subarray(at, end).toString('latin1') === name) return dv.getUint32(s + 4, true);
+    }
+  }
+  throw new Error(`no symbol ${name}`);
+}
+const IDE_READ = symbol('ide_read');
 
 describe('framing (GDB manual E.1, E.10)', () => {
   it('checksums and frames as the manual\'s example exchange', () => {
@@ -151,7 +169,7 @@ describe('the stub answering packets', () => {
   }, 60_000);
 
   it('a write watchpoint reports the address after the write', async () => {
-    const pid = 0x10f004; // next_pid, from the ELF's symbol table
+    const pid = symbol('next_pid');
     expect(stub.handle(`Z2,${pid.toString(16)},4`)).toBe('OK');
     const old = stub.handle(`m${pid.toString(16)},4`)!;
     stub.handle('c');

@@ -10,7 +10,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { harness, SCRATCH, type Harness } from './harness.js';
 import { HC, MMUEXT, EVTCHNOP, FLAT_RING1_CS, FLAT_RING1_SS, FLAT_RING3_SS, DOMID_SELF,
   GNTTABOP, GNTST_bad_domain } from '../../bindings/vmm/pv/xen.js';
-import { IDT_VA, REGION_BASE } from '../../bindings/vmm/depriv/region.js';
+import { IDT_VA, REGION_START } from '../../bindings/vmm/depriv/region.js';
 import { T_L1, T_L2, T_WRITABLE } from '../../bindings/vmm/pv/mm.js';
 
 // errno.h (XEN_E*), negated as hypercalls return them
@@ -86,7 +86,7 @@ describe('mmu_update', () => {
     h.put32(SCRATCH, pteOf(0x400000), 0, 0x500000, 1);
     refused(EINVAL, () => h.hc(HC.mmu_update, SCRATCH, 1, 0, DOMID_SELF));
     refused(EPERM, () => mmu(pteOf(0x400000), 0x500001, 5));
-    refused(EFAULT, () => h.hc(HC.mmu_update, REGION_BASE, 1, 0, DOMID_SELF));
+    refused(EFAULT, () => h.hc(HC.mmu_update, REGION_START, 1, 0, DOMID_SELF));
     refused(EFAULT, () => h.hc(HC.mmu_update, 0xa0000000, 1, 0, DOMID_SELF));
     refused(EINVAL, () => h.hc(HC.mmu_update, SCRATCH, 2049, 0, DOMID_SELF));
   });
@@ -152,7 +152,7 @@ describe('update_va_mapping', () => {
     expect(h.get32(pteOf(0x400000))).toBe(0x500001);
   });
   it('refuses addresses in the VMM\'s region, values above 4 GiB, unknown flags', () => {
-    refused(EINVAL, () => h.hc(HC.update_va_mapping, REGION_BASE, 0x500001, 0, 0));
+    refused(EINVAL, () => h.hc(HC.update_va_mapping, REGION_START, 0x500001, 0, 0));
     refused(EINVAL, () => h.hc(HC.update_va_mapping, 0x400000, 0x500001, 1, 0));
     refused(EINVAL, () => h.hc(HC.update_va_mapping, 0x400000, 0x500001, 0, 8));
     refused(EINVAL, () => h.hc(HC.update_va_mapping, 0xa0000000, 0x500001, 0, 0));
@@ -174,7 +174,7 @@ describe('traps, callbacks, stacks and descriptors', () => {
     expect((hi & 0xffff0000) | (lo & 0xffff)).toBe(0x101000);
     expect(trap(14, 0, FLAT_RING1_CS, 0x101000)).toBe(0);
     expect(h.domain.trapTable[14]?.eip).toBe(0x101000);
-    expect(IDT_VA).toBe(REGION_BASE + 0xf000);
+    expect(IDT_VA).toBe(REGION_START + 0xf000);
   });
   it('refuses handlers in the VMM\'s region, ring-0/3 selectors, the hypercall vector', () => {
     const before = idtGate(3);
@@ -294,7 +294,7 @@ describe('events, scheduling, console, timers, grants, multicall', () => {
     h.core.writePhys(SCRATCH, new TextEncoder().encode('hello'));
     expect(h.hc(HC.console_io, 0, 5, SCRATCH)).toBe(0);
     expect(h.console).toEqual(['hello']);
-    expect(h.hc(HC.console_io, 0, 5, REGION_BASE)).toBe(EFAULT);
+    expect(h.hc(HC.console_io, 0, 5, REGION_START)).toBe(EFAULT);
     expect(h.hc(HC.console_io, 0, 5000, SCRATCH)).toBe(EINVAL);
     expect(h.hc(HC.console_io, 9, 5, SCRATCH)).toBe(ENOSYS);
     expect(h.console).toEqual(['hello']);
@@ -336,7 +336,7 @@ describe('events, scheduling, console, timers, grants, multicall', () => {
     h.core.writePhys(SCRATCH + 0x100, new TextEncoder().encode('ab'));
     h.put32(SCRATCH, HC.console_io, 0, 0, 2, SCRATCH + 0x100, 0, 0, 0,
       HC.multicall, 0, SCRATCH, 1, 0, 0, 0, 0,
-      HC.update_va_mapping, 0, REGION_BASE, 1, 0, 0, 0, 0);
+      HC.update_va_mapping, 0, REGION_START, 1, 0, 0, 0, 0);
     expect(h.hc(HC.multicall, SCRATCH, 3)).toBe(0);
     expect(h.get32(SCRATCH + 4)).toBe(0);
     expect(h.get32(SCRATCH + 32 + 4) | 0).toBe(EINVAL);

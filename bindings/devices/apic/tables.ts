@@ -19,14 +19,14 @@ import { APIC_DEFAULT_BASE, APIC_VERSION_VALUE } from './local-apic.js';
 import { IOAPIC_DEFAULT_BASE } from './io-apic.js';
 
 /** Where the tables go: the F segment, reserved in the Multiboot memory map. */
-export const TABLES_BASE = 0xfa000;
-const MP_FLOATING = TABLES_BASE;
-const MP_CONFIG = TABLES_BASE + 0x10;
-const RSDP = TABLES_BASE + 0x100;
-const RSDT = TABLES_BASE + 0x120;
-const MADT = TABLES_BASE + 0x180;
+export const TABLES_PHYS = 0xfa000;
+const MP_FLOATING = TABLES_PHYS;
+const MP_CONFIG = TABLES_PHYS + 0x10;
+const RSDP = TABLES_PHYS + 0x100;
+const RSDT = TABLES_PHYS + 0x120;
+const MADT = TABLES_PHYS + 0x180;
 /** First free byte after the MADT for more tables (e.g. a DMAR). */
-export const TABLES_FREE = TABLES_BASE + 0x200;
+export const TABLES_FREE = TABLES_PHYS + 0x200;
 
 /** The processor entry's CPU signature and features (MP 4.3.1: CPUID.1 EAX and EDX). */
 export interface CpuIdentity { signature: number; features: number }

@@ -28,15 +28,15 @@ import {
   HYPERVISOR_CS, HYPERVISOR_DS, HYPERVISOR_TSS, FIRST_RESERVED_GDT_PAGE,
 } from '../pv/xen.js';
 
-export const REGION_BASE = 0xffc00000;
-export const GDT_VA = REGION_BASE, GDT_PAGES = FIRST_RESERVED_GDT_PAGE + 1;
+export const REGION_START = 0xffc00000;
+export const GDT_VA = REGION_START, GDT_PAGES = FIRST_RESERVED_GDT_PAGE + 1;
 export const GDT_LIMIT = GDT_PAGES * 4096 - 1;
-export const IDT_VA = REGION_BASE + 0xf000;
-export const TSS_VA = REGION_BASE + 0x10000;
-export const STUBS_VA = REGION_BASE + 0x11000;
+export const IDT_VA = REGION_START + 0xf000;
+export const TSS_VA = REGION_START + 0x10000;
+export const STUBS_VA = REGION_START + 0x11000;
 export const STUB_SIZE = 8;
 export const RETURN_STUB_VA = STUBS_VA + 256 * STUB_SIZE;
-export const STACK_VA = REGION_BASE + 0x12000, STACK_TOP = STACK_VA + 0x1000;
+export const STACK_VA = REGION_START + 0x12000, STACK_TOP = STACK_VA + 0x1000;
 /** Frames the region needs: its page table, GDT page 0, a zero page, GDT page 14, the
  *  IDT, the TSS, the stubs and the stack. */
 export const REGION_FRAMES = 8;

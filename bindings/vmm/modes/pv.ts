@@ -20,7 +20,7 @@ import type { ModeOps, VmmStats } from './ops.js';
 
 /** The PIC base vector the VMM programs (its IRQs 0-15 arrive at 0xF0-0xFF, with gates
  *  of DPL 0: no guest can raise them with `int n`). */
-const IRQ_BASE = X.VMM_IRQ_BASE;
+const IRQ_VECTOR0 = X.VMM_IRQ_BASE;
 /** 8254 input clock 1.193182 MHz / 100 Hz (Intel 82C54 datasheet). */
 const PIT_100HZ = 11932;
 /** Timer interrupts a blocked domain may sleep through with no event before its run ends
@@ -69,8 +69,8 @@ export class PvOps implements ModeOps {
     const out = (port: number, value: number) =>
       this.host.bus.handleExit({ reason: 'io', port, size: 1, write: true, value });
     // 8259A ICW1-ICW4 (8259A datasheet): edge, cascade, master at 0xF0, slave at 0xF8.
-    out(0x20, 0x11); out(0x21, IRQ_BASE); out(0x21, 0x04); out(0x21, 0x01);
-    out(0xa0, 0x11); out(0xa1, IRQ_BASE + 8); out(0xa1, 0x02); out(0xa1, 0x01);
+    out(0x20, 0x11); out(0x21, IRQ_VECTOR0); out(0x21, 0x04); out(0x21, 0x01);
+    out(0xa0, 0x11); out(0xa1, IRQ_VECTOR0 + 8); out(0xa1, 0x02); out(0xa1, 0x01);
     out(0x21, 0xfe); out(0xa1, 0xff); // only IRQ 0
     // 8254 channel 0, lobyte/hibyte, mode 2 (rate generator).
     out(0x43, 0x34); out(0x40, PIT_100HZ & 0xff); out(0x40, PIT_100HZ >> 8);
@@ -155,8 +155,8 @@ export class PvOps implements ModeOps {
       if (r.eax === X.HC.iret) { this.hypercallIret(f); return; }
       const rc = d.hypercall(r.eax, [r.ebx, r.ecx, r.edx, r.esi, r.edi, r.ebp]);
       this.pending.eax = rc >>> 0;
-    } else if (v >= IRQ_BASE && v < IRQ_BASE + 16) {
-      this.irq(v - IRQ_BASE);
+    } else if (v >= IRQ_VECTOR0 && v < IRQ_VECTOR0 + 16) {
+      this.irq(v - IRQ_VECTOR0);
     } else if (v === 6 && this.forcedCpuid(f)) {
       return;
     } else {
@@ -312,7 +312,7 @@ export class PvOps implements ModeOps {
   injectInterrupt(vector: number): void {
     if (this.atReturn) {
       // The CPU waits at the return stub: take the interrupt here, on the same frame.
-      this.irq(vector - IRQ_BASE);
+      this.irq(vector - IRQ_VECTOR0);
       this.leaveAgain();
       return;
     }
