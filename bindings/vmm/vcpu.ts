@@ -21,6 +21,8 @@ export interface InterruptInput {
   ack(): number;
   /** True once after an NMI was raised by a device (it wakes a halted CPU). */
   takeNmiWake?(): boolean;
+  /** Gives back an acknowledged vector the CPU did not take (AMD APM vol. 2, 15.21). */
+  unack?(vector: number): void;
 }
 import type { ModeOps, VmmStats } from './modes/ops.js';
 import { bool, int, obj, DeviceStateError } from '../devices/state.js';
@@ -168,7 +170,7 @@ export class VCpu {
       // it is pending at the PIC again (AMD APM vol. 2, 15.21). (Under vtx/svm the latch
       // only ever holds the VMM's kick, which is no PIC vector.)
       const back = core.takeReturnedInterrupt();
-      if (back >= 0 && this.ops.mode === 'native') this.host.pic.unack(back);
+      if (back >= 0 && this.ops.mode === 'native') this.host.pic.unack?.(back);
       this.handleExit(exit);
       this.host.feedInput();
     }

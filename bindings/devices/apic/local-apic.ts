@@ -115,7 +115,7 @@ export interface LocalApicHost {
   /** Raises the CPU's NMI input (the core's nmi()). */
   nmi(): void;
   /** The 8259 pair's INTR and its INTA cycle (for LINT0 in ExtINT mode). */
-  pic: { readonly intr: boolean; ack(): number };
+  pic: { readonly intr: boolean; ack(): number; unack?(vector: number): void };
   /** A level-triggered vector's EOI reaches the I/O APIC (10.8.5). */
   eoiBroadcast?(vector: number): void;
   /** IA32_APIC_BASE (the core's MSR): bit 11 clear disables the APIC globally (10.4.3). */
@@ -140,6 +140,9 @@ const setBit = (r: Uint32Array, v: number) => { r[v >> 5] |= 1 << (v & 31); };
 const clearBit = (r: Uint32Array, v: number) => { r[v >> 5] &= ~(1 << (v & 31)); };
 
 export class LocalApic {
+  /** The vector of the last INTA from the APIC's IRR, -1 for an ExtINT (the 8259 pair's),
+   *  -2 when none can be given back. */
+  private lastAck = -2;
   id = 0;
   tpr = 0;
   ldr = 0;
@@ -227,10 +230,26 @@ export class LocalApic {
       clearBit(this.irr, v);
       setBit(this.isr, v);
       this.stats.delivered++;
+      this.lastAck = v;
       return v;
     }
     this.stats.extint++;
+    this.lastAck = -1;
     return this.host.pic.ack();
+  }
+
+  /** Gives back the vector of the last INTA that the CPU did not take (a guest
+   *  hypervisor's INTR intercept, AMD APM vol. 2, 15.21): in service again as requested,
+   *  or, for an ExtINT, back to the 8259 pair. */
+  unack(vector: number): void {
+    if (this.lastAck === vector && bit(this.isr, vector)) {
+      clearBit(this.isr, vector);
+      setBit(this.irr, vector);
+      this.stats.delivered--;
+    } else if (this.lastAck === -1) {
+      this.host.pic.unack?.(vector);
+    }
+    this.lastAck = -2;
   }
 
   /** True once after an NMI was raised: a halted CPU wakes for it. */
