@@ -52,7 +52,7 @@ describe('bench --modes', () => {
   it('refuses an unknown mode and --modes with --v86', () => {
     const m = runCli(['bench', '--modes', 'native,xen']);
     expect(m.status).toBe(2);
-    expect(m.stderr).toMatch(/no mode xen .*known: native, vtx, svm/);
+    expect(m.stderr).toMatch(/no mode xen .*known: native, pv, vtx, vtx-shadow, svm, svm-shadow/);
     expect(runCli(['bench', '--modes', 'native,vtx', '--v86']).status).toBe(2);
   });
 });

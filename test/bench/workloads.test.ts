@@ -109,7 +109,7 @@ describe('bench --workloads', () => {
     expect(p.stderr).toMatch(/profiles: p4-prescott, core2, nehalem, modern/);
     const m = runCli(['bench', '--workloads', '--modes', 'native,xen']);
     expect(m.status).toBe(2);
-    expect(m.stderr).toMatch(/no mode xen .*modes: native, pv, vtx, svm/);
+    expect(m.stderr).toMatch(/no mode xen .*modes: native, pv, vtx, vtx-shadow, svm, svm-shadow/);
     expect(runCli(['bench', '--workloads', '--v86']).status).toBe(2);
     expect(runCli(['bench', '--csv', 'x.csv']).stderr).toMatch(/--csv goes with --workloads/);
     expect(runCli(['bench', '--workloads', '--iters', '0']).status).toBe(2);

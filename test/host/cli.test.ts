@@ -6,7 +6,7 @@
 import { describe, it, expect } from 'vitest';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { runCli, repoRoot } from '../helpers/cli.js';
 
@@ -35,7 +35,14 @@ describe('wasmvisor host', () => {
     const [vm] = JSON.parse(r.stdout).vms;
     // The appliance's JeOS runs its checks and powers off (appliances/jeos/vm.json).
     expect(vm).toMatchObject({ name: 'jeos', state: 'ended', reason: { kind: 'poweroff' } });
-    const alone = runCli(['run', '--config', join(repoRoot, 'appliances/jeos/vm.json')]);
+    // On copies: the appliance's disk workload writes to its disk.
+    const dir = mkdtempSync(join(tmpdir(), 'wv-host-'));
+    mkdirSync(join(dir, 'appliances/jeos'), { recursive: true });
+    mkdirSync(join(dir, 'guests/jeos'), { recursive: true });
+    for (const f of ['appliances/jeos/vm.json', 'guests/jeos/jeos.elf', 'guests/jeos/disk.img']) {
+      copyFileSync(join(repoRoot, f), join(dir, f));
+    }
+    const alone = runCli(['run', '--config', join(dir, 'appliances/jeos/vm.json')]);
     expect(vm.consoleBytes).toBe(Buffer.byteLength(alone.stdout, 'latin1'));
   }, 60_000);
 
