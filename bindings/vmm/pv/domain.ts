@@ -80,6 +80,10 @@ export class PvDomain {
   /** Single-shot timer deadline (ns of system time), 0 = none; periodic period (ns). */
   timerDeadline = 0;
   periodNs = 10_000_000;
+  /** The virtual I/O privilege level (PHYSDEVOP_set_iopl): the ring that may reach ports,
+   *  through the VMM's emulation of IN/OUT/INS/OUTS on #GP (Xen's emulate_privileged_op
+   *  with guest_io_okay); 0 = none. */
+  iopl = 0;
   /** The frames registered by set_gdt (one page: entries 0-511). */
   gdtFrame: number | undefined;
   /** Interdomain ports whose other end is the management domain (a TypeScript backend). */
@@ -154,6 +158,13 @@ export class PvDomain {
       case X.HC.mmuext_op: return this.mmuextOp(a[0], a[1], a[2], a[3]);
       case X.HC.sched_op: return this.schedOp(a[0], a[1]);
       case X.HC.event_channel_op: return this.eventChannelOp(a[0], a[1]);
+      case X.HC.physdev_op: {
+        if (a[0] !== X.PHYSDEVOP_set_iopl) return -X.ENOSYS;
+        const iopl = this.mem.u32(a[1]);
+        if (iopl > 3) return -X.EINVAL;
+        this.iopl = iopl;
+        return 0;
+      }
       default: return -X.ENOSYS;
     }
   }

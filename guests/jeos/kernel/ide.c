@@ -2,6 +2,7 @@
  * control 0x3F6, IRQ 14), LBA28 (ATA/ATAPI-6, T13/1410D: 7.15 IDENTIFY DEVICE, 7.36 READ
  * SECTORS, 7.62 WRITE SECTORS, 7.14 FLUSH CACHE; 9.5 and 9.6 for the PIO protocols). */
 #include "ide.h"
+#include "xen.h"
 #include "console.h"
 #include "pic.h"
 #include "pit.h"
@@ -64,6 +65,14 @@ static u8 wait_not_busy(void) {
 
 /* Sleeps until the interrupt after `seen` arrives; returns the status it read. */
 static int wait_irq(u32 seen, u8 *status) {
+  if (xen_pv) {
+    /* No IRQ 14 reaches a PV domain (the hypervisor keeps the PIC): poll BSY, then read
+     * Status as the interrupt handler would. */
+    (void)seen;
+    if (wait_not_busy() & ST_BSY) return -1;
+    *status = pv.inb(ATA_STATUS);
+    return 0;
+  }
   u32 t0 = ticks;
   pv.irq_disable();
   while (irqs == seen && ticks - t0 < TIMEOUT_TICKS) {
