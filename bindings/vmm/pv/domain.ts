@@ -19,6 +19,8 @@ export interface TrapEntry { cs: number; eip: number; dpl: number; maskEvents: b
 export interface PvStats {
   /** Hypercalls by Xen name (xen.h __HYPERVISOR_*), multicall elements included. */
   hypercalls: Record<string, number>;
+  /** Of those, the elements run inside a multicall (no pass through the VMM of their own). */
+  multicallElements: number;
   /** Hypercalls refused with an error, by Xen errno name. */
   errors: Record<string, number>;
   /** mmu_update requests and the calls that carried them (updates per batch = ratio). */
@@ -90,7 +92,7 @@ export class PvDomain {
   readonly dom0Ports = new Map<number, { onNotify: () => void;
     onBind?: (localPort: number) => void }>();
   readonly stats: PvStats = {
-    hypercalls: {}, errors: {}, mmuUpdates: 0, mmuBatches: 0, updatesPerBatch: 0,
+    hypercalls: {}, multicallElements: 0, errors: {}, mmuUpdates: 0, mmuBatches: 0, updatesPerBatch: 0,
     mmuext: {}, vaMappings: 0,
     traps: {}, eventsSent: 0, upcalls: 0, timerEvents: 0, grantOps: 0, frontNotifications: 0,
     ringRequests: 0,
@@ -387,6 +389,7 @@ export class PvDomain {
       const dv = new DataView(b.buffer);
       const op = dv.getUint32(0, true);
       const args = [0, 1, 2, 3, 4, 5].map((k) => dv.getUint32(8 + k * 4, true));
+      this.stats.multicallElements++;
       const r = op === X.HC.iret ? -X.EINVAL : this.hypercall(op, args, true);
       this.mem.setU32(at + 4, r);
     }

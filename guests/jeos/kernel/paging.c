@@ -56,8 +56,8 @@ static int is_current(u32 pd) { return (pv.read_cr3() & PAGE_MASK) == pd; }
 u32 as_create(void) {
   u32 *pd = (u32 *)frame_alloc_zeroed();
   if (!pd) return 0;
-  pv.alloc_pt((u32)pd, 2);
   pv.lazy_mmu(1);
+  pv.alloc_pt((u32)pd, 2);
   for (u32 t = 0; t < KERNEL_PDES; t++) pv.set_pte(&pd[t], kernel_pd[t]);
   pv.lazy_mmu(0);
   return (u32)pd;
@@ -141,6 +141,7 @@ void as_unmap_range(u32 pd, u32 lo, u32 hi) {
 void as_destroy(u32 pd) {
   if (is_current(pd)) panic("as_destroy of the active address space");
   u32 *d = (u32 *)pd;
+  pv.lazy_mmu(1);
   pv.release_pt(pd, 2); /* unpinned: its tables are no page tables any more either */
   for (u32 t = KERNEL_PDES; t < USER_PDE_END; t++) {
     if (!(d[t] & PTE_P)) continue;
@@ -151,22 +152,28 @@ void as_destroy(u32 pd) {
     frame_unref((u32)pt);
   }
   frame_unref(pd);
+  pv.lazy_mmu(0); /* before anything can allocate the frames freed above */
 }
 
 int as_cow_fault(u32 pd, u32 va) {
   u32 *pte = as_walk(pd, va, 0);
   if (!pte || !(*pte & PTE_P) || !(*pte & PTE_COW)) return -1;
   u32 e = *pte, pa = e & PAGE_MASK;
+  pv.lazy_mmu(1); /* the update and the invalidation in one hypercall */
   if (frame_refcount(pa) == 1) {
     /* The other sharers are gone: take the page back. */
     pv.set_pte(pte, (e | PTE_W) & ~PTE_COW);
   } else {
     u32 copy = frame_alloc();
-    if (!copy) return -1;
+    if (!copy) {
+      pv.lazy_mmu(0);
+      return -1;
+    }
     memcpy((void *)copy, (const void *)pa, PAGE_SIZE);
     pv.set_pte(pte, copy | ((e | PTE_W) & ~PTE_COW & ~PAGE_MASK));
     frame_unref(pa);
   }
   pv.invlpg(va & PAGE_MASK);
+  pv.lazy_mmu(0);
   return 0;
 }

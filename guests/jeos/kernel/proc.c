@@ -131,8 +131,10 @@ void schedule(void) {
   next->state = P_RUNNING;
   if (next == prev) return;
   current = next;
+  pv.lazy_mmu(1); /* the stack switch and the CR3 load in one hypercall under Xen */
   if (next != &procs[0]) pv.load_esp0(next->kstack + KSTACK_SIZE);
   if (next->pd != prev->pd) as_activate(next->pd);
+  pv.lazy_mmu(0);
   switch_to(&prev->ksp, next->ksp);
 }
 

@@ -109,44 +109,84 @@ static void xen_halt(void) { hc(HC_sched_op, SCHEDOP_block, 0); }
 
 struct mmu_update { u64 ptr, val; };
 struct mmuext_op { u32 cmd, arg1, arg2; };
+/* struct multicall_entry (xen.h): op, result, args[6], all xen_ulong_t. */
+struct multicall_entry { u32 op, result, args[6]; };
+
+/* The pending work of lazy mode, in program order: runs of page-table updates become one
+ * mmu_update each, runs of mmuext operations one mmuext_op each, other calls (stack_switch)
+ * an entry of their own; several entries go to the hypervisor as one multicall, as
+ * XenoLinux batches its context switch and page-table updates. */
 static struct mmu_update queue[MAX_BATCH];
-static u32 queued, lazy, lazy_flush;
+static struct mmuext_op ext[32];
+static struct multicall_entry mcl[8];
+static u32 queued, next_ext, nmc, lazy;
 
 static void flush_queue(void) {
-  if (!queued) return;
-  u32 done = 0;
-  must(hc4(HC_mmu_update, queue, queued, &done, 0x7FF0 /* DOMID_SELF */), "mmu_update");
-  queued = 0;
+  if (nmc == 1) {
+    struct multicall_entry *m = &mcl[0];
+    must(hc4(m->op, m->args[0], m->args[1], m->args[2], m->args[3]), "hypercall");
+  } else if (nmc > 1) {
+    must(hc(13 /* __HYPERVISOR_multicall */, mcl, nmc), "multicall");
+    for (u32 i = 0; i < nmc; i++) must(mcl[i].result, "multicall element");
+  }
+  nmc = queued = next_ext = 0;
 }
-static void mmuext(u32 cmd, u32 arg1) {
-  struct mmuext_op op = { cmd, arg1, 0 };
-  must(hc4(HC_mmuext_op, &op, 1, 0, 0x7FF0), "mmuext_op");
+static struct multicall_entry *entry(u32 op) {
+  if (nmc == sizeof mcl / sizeof mcl[0]) flush_queue();
+  struct multicall_entry *m = &mcl[nmc++];
+  *m = (struct multicall_entry){ op, 0, { 0, 0, 0, 0, 0, 0 } };
+  return m;
 }
+static void queue_update(u32 ptr, u32 val) {
+  if (queued == MAX_BATCH) flush_queue();
+  if (!nmc || mcl[nmc - 1].op != HC_mmu_update) {
+    struct multicall_entry *m = entry(HC_mmu_update);
+    m->args[0] = (u32)&queue[queued];
+    m->args[3] = 0x7FF0; /* DOMID_SELF */
+  }
+  queue[queued].ptr = ptr; /* MMU_NORMAL_PT_UPDATE = 0 in bits 1:0 */
+  queue[queued++].val = val;
+  mcl[nmc - 1].args[1]++;
+}
+static void queue_ext(u32 cmd, u32 arg1) {
+  if (next_ext == sizeof ext / sizeof ext[0]) flush_queue();
+  if (!nmc || mcl[nmc - 1].op != HC_mmuext_op) {
+    struct multicall_entry *m = entry(HC_mmuext_op);
+    m->args[0] = (u32)&ext[next_ext];
+    m->args[3] = 0x7FF0;
+  }
+  ext[next_ext++] = (struct mmuext_op){ cmd, arg1, 0 };
+  mcl[nmc - 1].args[1]++;
+}
+static void done(void) { if (!lazy) flush_queue(); }
 
 /* The kernel maps physical = virtual below KERNEL_MAP_LIMIT: an entry's address is its
- * machine address. Lazy mode (Linux's arch_enter_lazy_mmu_mode) queues the writes and
- * sends them in one mmu_update when it ends or the queue is full. */
-static void xen_set_pte(u32 *e, u32 v) {
-  queue[queued].ptr = (u32)e; /* MMU_NORMAL_PT_UPDATE = 0 in bits 1:0 */
-  queue[queued].val = v;
-  if (++queued == MAX_BATCH || !lazy) flush_queue();
-}
+ * machine address. */
+static void xen_set_pte(u32 *e, u32 v) { queue_update((u32)e, v); done(); }
+/* Invalidations in lazy mode wait for its end: one INVLPG_LOCAL, or one TLB flush for
+ * several (nothing in a lazy section reads through the addresses it remaps). */
+static u32 lazy_invlpgs, lazy_va;
 static void xen_lazy_mmu(int on) {
-  if (on) { lazy = 1; return; }
+  lazy = on;
+  if (on) return;
+  if (lazy_invlpgs == 1) queue_ext(MMUEXT_INVLPG_LOCAL, lazy_va);
+  else if (lazy_invlpgs > 1) queue_ext(MMUEXT_TLB_FLUSH_LOCAL, 0);
+  lazy_invlpgs = 0;
   flush_queue();
-  lazy = 0;
-  if (lazy_flush) mmuext(MMUEXT_TLB_FLUSH_LOCAL, 0);
-  lazy_flush = 0;
 }
 static void xen_invlpg(u32 va) {
-  if (lazy) { lazy_flush = 1; return; }
+  if (lazy) {
+    lazy_invlpgs++;
+    lazy_va = va;
+    return;
+  }
+  queue_ext(MMUEXT_INVLPG_LOCAL, va);
   flush_queue();
-  mmuext(MMUEXT_INVLPG_LOCAL, va);
 }
 static void xen_write_cr3(u32 pd) {
-  flush_queue();
-  mmuext(MMUEXT_NEW_BASEPTR, pd >> 12);
+  queue_ext(MMUEXT_NEW_BASEPTR, pd >> 12);
   cur_cr3 = pd;
+  done();
 }
 static u32 xen_read_cr3(void) { return cur_cr3; }
 static u32 xen_read_cr2(void) { return xen_vcpu->cr2; }
@@ -158,18 +198,15 @@ static void xen_write_cr0(u32 v) { (void)v; }
  * page table or writable, never both); a page directory is pinned as L2 so it keeps its
  * type (and its tables theirs) while no CR3 names it. */
 static void xen_alloc_pt(u32 pa, int level) {
-  flush_queue();
-  struct mmu_update u = { (u32)kernel_pte(pa), pa | PTE_P };
-  u32 done = 0;
-  must(hc4(HC_mmu_update, &u, 1, &done, 0x7FF0), "mmu_update (page table read-only)");
-  if (level == 2) mmuext(MMUEXT_PIN_L2_TABLE, pa >> 12);
+  queue_update((u32)kernel_pte(pa), pa | PTE_P);
+  if (level == 2) queue_ext(MMUEXT_PIN_L2_TABLE, pa >> 12);
+  done();
 }
+/* Unpinning a directory drops its tables' types, so it goes before their updates. */
 static void xen_release_pt(u32 pa, int level) {
-  flush_queue();
-  if (level == 2) mmuext(MMUEXT_UNPIN_TABLE, pa >> 12);
-  struct mmu_update u = { (u32)kernel_pte(pa), pa | PTE_P | PTE_W };
-  u32 done = 0;
-  must(hc4(HC_mmu_update, &u, 1, &done, 0x7FF0), "mmu_update (page table writable)");
+  if (level == 2) queue_ext(MMUEXT_UNPIN_TABLE, pa >> 12);
+  queue_update((u32)kernel_pte(pa), pa | PTE_P | PTE_W);
+  done();
 }
 
 /* ---- CPU tables ---- */
@@ -200,7 +237,12 @@ static void xen_load_idt(const void *p) {
   must(hc(HC_set_trap_table, t, 0), "set_trap_table");
 }
 static void xen_load_tr(u16 sel) { (void)sel; }
-static void xen_load_esp0(u32 esp0) { must(hc(HC_stack_switch, SEL_KDATA | 1, esp0), "stack_switch"); }
+static void xen_load_esp0(u32 esp0) {
+  struct multicall_entry *m = entry(HC_stack_switch);
+  m->args[0] = SEL_KDATA | 1;
+  m->args[1] = esp0;
+  done();
+}
 static void xen_wrmsr(u32 msr, u64 v) { (void)msr; (void)v; }
 
 /* ---- ports: with IOPL 1 (PHYSDEVOP_set_iopl) the hypervisor does IN/OUT for the
