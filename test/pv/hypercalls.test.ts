@@ -345,3 +345,20 @@ describe('events, scheduling, console, timers, grants, multicall', () => {
     expect(h.hc(99)).toBe(ENOSYS);
   });
 });
+
+describe('physdev_op', () => {
+  // physdev.h: PHYSDEVOP_set_iopl 6, struct physdev_set_iopl { uint32_t iopl; }
+  const PHYSDEVOP_set_iopl = 6;
+  it('sets the virtual I/O privilege level 0-3', () => {
+    h.put32(SCRATCH, 1);
+    expect(h.hc(HC.physdev_op, PHYSDEVOP_set_iopl, SCRATCH)).toBe(0);
+    expect(h.domain.iopl).toBe(1);
+  });
+  it('refuses a level above 3 (-EINVAL), an unmapped argument (-EFAULT), other commands', () => {
+    h.put32(SCRATCH, 4);
+    refused(EINVAL, () => h.hc(HC.physdev_op, PHYSDEVOP_set_iopl, SCRATCH));
+    refused(EFAULT, () => h.hc(HC.physdev_op, PHYSDEVOP_set_iopl, 0xa0000000));
+    refused(ENOSYS, () => h.hc(HC.physdev_op, 99, SCRATCH));
+    expect(h.domain.iopl).toBe(0);
+  });
+});

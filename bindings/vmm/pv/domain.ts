@@ -92,7 +92,8 @@ export class PvDomain {
   readonly dom0Ports = new Map<number, { onNotify: () => void;
     onBind?: (localPort: number) => void }>();
   readonly stats: PvStats = {
-    hypercalls: {}, multicallElements: 0, errors: {}, mmuUpdates: 0, mmuBatches: 0, updatesPerBatch: 0,
+    hypercalls: {}, multicallElements: 0, errors: {}, mmuUpdates: 0, mmuBatches: 0,
+    updatesPerBatch: 0,
     mmuext: {}, vaMappings: 0,
     traps: {}, eventsSent: 0, upcalls: 0, timerEvents: 0, grantOps: 0, frontNotifications: 0,
     ringRequests: 0,
