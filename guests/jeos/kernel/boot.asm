@@ -54,8 +54,9 @@ _start:
     jmp hang
 
 ; The PV entry: ring 1, paging on (the builder's tables), ESI = start_info, ESP the top of
-; the builder's bootstrap area (start_info, P2M list, tables, stack): the kernel's frames
-; start above it.
+; the bootstrap area xen.h's "start of day" layout describes (the image, the frame list,
+; start_info, the bootstrap page tables, then the bootstrap stack with ESP at its top):
+; the kernel's own frames start above it.
 global xen_start
 extern xen_kmain
 xen_start:

@@ -102,7 +102,10 @@ void xen_kmain(const struct start_info *si, u32 boot_end) {
   /* The last page of the kernel map holds shared_info (xen.c). */
   u32 mem_top = si->nr_pages * PAGE_SIZE;
   if (mem_top > KERNEL_MAP_LIMIT - PAGE_SIZE) mem_top = KERNEL_MAP_LIMIT - PAGE_SIZE;
-  start_kernel(mem_top, "start_info", (boot_end + PAGE_SIZE - 1) & PAGE_MASK);
+  /* Above the bootstrap stack, and in any case above the bootstrap tables. */
+  u32 first_free = si->pt_base + si->nr_pt_frames * PAGE_SIZE;
+  if (boot_end > first_free) first_free = boot_end;
+  start_kernel(mem_top, "start_info", (first_free + PAGE_SIZE - 1) & PAGE_MASK);
 }
 
 static void start_kernel(u32 mem_top, const char *mem_source, u32 first_free) {
