@@ -15,6 +15,7 @@
 #include "workloads.h"
 #include "x86.h"
 #include "xen.h"
+#include "blkfront.h"
 
 extern u8 _end[]; /* linker.ld: the end of the kernel image and its BSS */
 
@@ -99,9 +100,10 @@ void xen_kmain(const struct start_info *si, u32 boot_end) {
   u32 i = 0;
   for (; si->cmd_line[i] && i < sizeof cmdline - 1; i++) cmdline[i] = si->cmd_line[i];
   cmdline[i] = 0;
-  /* The last page of the kernel map holds shared_info (xen.c). */
+  /* The last two pages of the kernel map hold shared_info (xen.c) and the grant table
+   * (blkfront.c). */
   u32 mem_top = si->nr_pages * PAGE_SIZE;
-  if (mem_top > KERNEL_MAP_LIMIT - PAGE_SIZE) mem_top = KERNEL_MAP_LIMIT - PAGE_SIZE;
+  if (mem_top > KERNEL_MAP_LIMIT - 2 * PAGE_SIZE) mem_top = KERNEL_MAP_LIMIT - 2 * PAGE_SIZE;
   /* Above the bootstrap stack, and in any case above the bootstrap tables. */
   u32 first_free = si->pt_base + si->nr_pt_frames * PAGE_SIZE;
   if (boot_end > first_free) first_free = boot_end;
@@ -124,6 +126,8 @@ static void start_kernel(u32 mem_top, const char *mem_source, u32 first_free) {
   wl_configure(cmdline);
   if (cmdline_shell()) serial_enable_input();
   ide_init();
+  /* Under Xen the disk's data goes through blkfront (IDENTIFY above gave its size). */
+  if (xen_pv && ide_present()) blkfront_init();
 
   proc_init(pv.read_cr3());
   if (proc_spawn("init") != INIT_PID) panic("cannot start init");
