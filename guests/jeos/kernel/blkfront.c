@@ -43,7 +43,7 @@ struct ring {
 static int ready;
 static u32 port, req_prod, rsp_cons, next_id;
 static struct ring *ring;
-static u8 bounce[BOUNCE_PAGES][PAGE_SIZE] __attribute__((aligned(4096)));
+static u8 *bounce[BOUNCE_PAGES]; /* frames taken at connection: no BSS natively */
 
 static inline u32 hc(u32 nr, u32 a1, u32 a2, u32 a3, u32 a4) {
   __asm__ volatile("int $0x82" : "+a"(nr), "+b"(a1), "+c"(a2), "+d"(a3), "+S"(a4) : : "memory");
@@ -61,6 +61,8 @@ void blkfront_init(void) {
   struct grant_entry *gnt = (struct grant_entry *)GRANT_TABLE_VA;
   ring = (struct ring *)frame_alloc_zeroed();
   if (!ring) return;
+  for (u32 i = 0; i < BOUNCE_PAGES; i++)
+    if (!(bounce[i] = (u8 *)frame_alloc())) return;
   ring->req_event = ring->rsp_event = 1; /* SHARED_RING_INIT */
   gnt[0] = (struct grant_entry){ 0, 0, (u32)ring >> 12 };
   for (u32 i = 0; i < BOUNCE_PAGES; i++)
@@ -119,9 +121,11 @@ int blkfront_rw(int write, u32 lba, u32 count, void *buf) {
   u8 *p = buf;
   while (count) {
     u32 n = count > BOUNCE_PAGES * 8 ? BOUNCE_PAGES * 8 : count;
-    if (write) memcpy(bounce, p, n * 512);
+    for (u32 i = 0; write && i < n; i += 8)
+      memcpy(bounce[i / 8], p + i * 512, (n - i > 8 ? 8 : n - i) * 512);
     if (request(write ? BLKIF_OP_WRITE : BLKIF_OP_READ, lba, n) < 0) return -1;
-    if (!write) memcpy(p, bounce, n * 512);
+    for (u32 i = 0; !write && i < n; i += 8)
+      memcpy(p + i * 512, bounce[i / 8], (n - i > 8 ? 8 : n - i) * 512);
     p += n * 512;
     lba += n;
     count -= n;

@@ -11,7 +11,6 @@ EFLAGS_NT equ 0x4000
 EFLAGS_FIXED equ 0x2
 
 extern trap_dispatch
-extern xen_pv
 extern xen_vcpu
 VEC_XEN_UPCALL equ 0x81             ; xen.h
 HC_XEN_VERSION equ 17               ; xen.h __HYPERVISOR_xen_version
@@ -80,15 +79,18 @@ trapret:
     pop ds
     popad
     add esp, 8                  ; vector and error code
-    cmp dword [xen_pv], 0
-    jne xen_iret
+global trapret_iret
+trapret_iret:
     iretd
+    times 4 nop                 ; under Xen, xen_init patches in `jmp xen_iret` (5 bytes),
+                                ; as Linux patches its pv-ops call sites: nothing natively
 
 ; Under Xen the CPU's IF stays on: the frame's IF says whether events were masked where
 ; it returns to (create_bounce_frame put !upcall_mask there), so the mask is restored
 ; from it. An event that came while masked is delivered by any hypercall once unmasked
 ; (Linux's xen_iret does the same check). IRET itself runs at CPL 1 and may go to ring 1
 ; or 3 (SDM vol. 3A, 6.14; the IOPL and IF bits of the frame stay the VMM's).
+global xen_iret
 xen_iret:
     push eax
     mov eax, [xen_vcpu]

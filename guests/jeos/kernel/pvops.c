@@ -6,6 +6,8 @@
 #include "xen.h"
 
 struct pv_ops pv;
+/* Beside the table: the hot paths that test it touch no other data page. */
+u32 xen_pv;
 
 static u32 native_save_fl(void) {
   u32 f;

@@ -38,7 +38,9 @@
 #define VCPUOP_set_periodic_timer 6 /* vcpu.h */
 #define PHYSDEVOP_set_iopl 6      /* physdev.h */
 #define TI_IF 4                   /* arch-x86/xen.h: mask events on entry */
-#define MAX_BATCH 2048            /* the most mmu_update requests one call takes */
+/* Updates per mmu_update call (Xen takes up to 2048; a fork of JeOS's largest process
+ * writes fewer, and the queue stays small in the BSS of a native boot). */
+#define MAX_BATCH 512
 
 /* The shared_info page (xen.h struct shared_info, x86_32): vcpu_info[32] of 64 bytes,
  * then the 2-level event-channel pending and mask bitmaps. Mapped at the last page of the
@@ -57,7 +59,6 @@ struct shared_info {
 };
 #define SHARED_INFO_VA (KERNEL_MAP_LIMIT - PAGE_SIZE)
 
-u32 xen_pv;
 u32 xen_pt_base;
 struct vcpu_info *xen_vcpu; /* entry.asm reads it */
 static struct shared_info *shared;
@@ -299,6 +300,7 @@ void xen_shutdown(int crash) {
 }
 
 extern void xen_hypervisor_callback(void), xen_failsafe_callback(void);
+extern u8 trapret_iret[], xen_iret[];
 
 void xen_init(const struct start_info *si) {
   if (si->magic[0] != 'x' || si->magic[1] != 'e' || si->magic[2] != 'n' || si->magic[3] != '-')
@@ -309,6 +311,13 @@ void xen_init(const struct start_info *si) {
   if (b != 0x566E6558 || c != 0x65584D4D || d != 0x4D4D566E) xen_shutdown(1);
   xen_pv = 1;
   xen_pt_base = si->pt_base;
+  /* The kernel's IRET back from a trap becomes a jump to xen_iret (entry.asm), which puts
+   * the frame's IF into the upcall mask first. The text is writable to the kernel here. */
+  u8 *at = trapret_iret;
+  u32 rel = (u32)xen_iret - ((u32)at + 5);
+  at[1] = (u8)rel; at[2] = (u8)(rel >> 8); at[3] = (u8)(rel >> 16); at[4] = (u8)(rel >> 24);
+  __asm__ volatile("" ::: "memory");
+  at[0] = 0xE9; /* JMP rel32 */
   cur_cr3 = si->pt_base;
   /* Map shared_info (Xen's guests do it with update_va_mapping). */
   if (hc4(HC_update_va_mapping, SHARED_INFO_VA, si->shared_info | PTE_P | PTE_W, 0, UVMF_INVLPG))
