@@ -233,7 +233,7 @@ export class PvOps implements ModeOps {
     const isOut = op === 0xe6 || op === 0xe7 || op === 0xee || op === 0xef;
     const isIns = op === 0x6c || op === 0x6d, isOuts = op === 0x6e || op === 0x6f;
     if (!isIn && !isOut && !isIns && !isOuts) return false;
-    if (X.VMM_PORTS.some(([lo, hi]) => port + size - 1 >= lo && port <= hi)) return false;
+    if (!X.ioAllowed(d.iopl, f.cs & 3, port, size)) return false;
     const bus = this.host.bus;
     const mask = size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
     d.stats.hypercalls.io_emulated = (d.stats.hypercalls.io_emulated ?? 0) + 1;

@@ -33,6 +33,14 @@ export const VMM_PORTS: [number, number][] = [
   [0x20, 0x21], [0x40, 0x43], [0xa0, 0xa1], [0x4d0, 0x4d1],
 ];
 
+/** Whether the VMM does a port access of `size` bytes at `port` for code at `cpl` of a
+ *  domain with I/O privilege level `iopl` (Xen's guest_io_okay: CPL <= IOPL, and never a
+ *  port of VMM_PORTS). */
+export function ioAllowed(iopl: number, cpl: number, port: number, size: number): boolean {
+  if (iopl === 0 || cpl > iopl) return false;
+  return !VMM_PORTS.some(([lo, hi]) => port + size - 1 >= lo && port <= hi);
+}
+
 // ---- Error codes (xen/include/public/errno.h: XEN_EPERM ...), returned negated ----
 export const EPERM = 1, ENOENT = 2, ESRCH = 3, EAGAIN = 11, ENOMEM = 12, EACCES = 13;
 export const EFAULT = 14, EBUSY = 16, EEXIST = 17, EINVAL = 22, ENOSPC = 28, ENOSYS = 38;
