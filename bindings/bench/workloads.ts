@@ -93,7 +93,7 @@ export function costCounters(s: MachineStats): CostCounters {
     const traps = Object.values(p.traps).reduce((a, b) => a + b, 0);
     return {
       instructions: c.instructions,
-      hypercalls: hc + traps + p.upcalls,
+      hypercalls: hc - (p.multicallElements ?? 0) + traps + p.upcalls,
       walkRefs: c.walkMemRefs,
       eventsDelivered: c.interrupts + c.exceptions,
     };

@@ -84,7 +84,7 @@ describe(`hypercall fuzz (${N} calls)`, () => {
       h.put32(SCRATCH, ...words);
     };
     const hcs = [0, 1, 1, 1, 2, 3, 4, 10, 13, 14, 14, 15, 17, 18, 20, 24, 26, 26, 29, 32, 32,
-      r() % 64];
+      33, r() % 64];
     let calls = 0;
     for (let i = 0; i < N; i++) {
       if (i % 16 === 0) fillScratch();
@@ -99,6 +99,7 @@ describe(`hypercall fuzz (${N} calls)`, () => {
         case 20: args = [r() % 8, ptr(), r() % 3]; break;
         case 24: args = [r() % 12, r() % 2, ptr()]; break;
         case 13: args = [ptr(), r() % 4]; break;
+        case 33: args = [pick([6, r() % 32]), ptr()]; break; // physdev_op, set_iopl mostly
         default: args = [pick([r(), ptr(), 0xe019, 0xe021]), pick([r(), va(), entry()]),
           pick([r(), ptr(), 0]), pick([r(), 0, 0x00cf9a00]), r(), r()];
       }

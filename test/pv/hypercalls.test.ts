@@ -345,3 +345,35 @@ describe('events, scheduling, console, timers, grants, multicall', () => {
     expect(h.hc(99)).toBe(ENOSYS);
   });
 });
+
+describe('physdev_op', () => {
+  // physdev.h: PHYSDEVOP_set_iopl 6, struct physdev_set_iopl { uint32_t iopl; }
+  const PHYSDEVOP_set_iopl = 6;
+  it('sets the virtual I/O privilege level 0-3', () => {
+    h.put32(SCRATCH, 1);
+    expect(h.hc(HC.physdev_op, PHYSDEVOP_set_iopl, SCRATCH)).toBe(0);
+    expect(h.domain.iopl).toBe(1);
+  });
+  it('refuses a level above 3 (-EINVAL), an unmapped argument (-EFAULT), other commands', () => {
+    h.put32(SCRATCH, 4);
+    refused(EINVAL, () => h.hc(HC.physdev_op, PHYSDEVOP_set_iopl, SCRATCH));
+    refused(EFAULT, () => h.hc(HC.physdev_op, PHYSDEVOP_set_iopl, 0xa0000000));
+    refused(ENOSYS, () => h.hc(HC.physdev_op, 99, SCRATCH));
+    expect(h.domain.iopl).toBe(0);
+  });
+});
+
+describe('port access after set_iopl (guest_io_okay)', () => {
+  it('lets ring <= iopl reach the machine\'s ports but never the PIC, PIT or ELCR', async () => {
+    const { ioAllowed } = await import('../../bindings/vmm/pv/xen.js');
+    expect(ioAllowed(1, 1, 0x3f8, 1)).toBe(true);  // COM1
+    expect(ioAllowed(1, 1, 0x1f0, 2)).toBe(true);  // the IDE data port
+    expect(ioAllowed(1, 1, 0xcf8, 4)).toBe(true);  // PCI configuration address
+    expect(ioAllowed(0, 1, 0x3f8, 1)).toBe(false); // no set_iopl
+    expect(ioAllowed(1, 3, 0x3f8, 1)).toBe(false); // ring 3 above the level
+    for (const p of [0x20, 0x21, 0xa0, 0xa1, 0x40, 0x43, 0x4d0, 0x4d1]) {
+      expect(ioAllowed(3, 1, p, 1)).toBe(false);
+    }
+    expect(ioAllowed(1, 1, 0x1e, 4)).toBe(false);  // a dword reaching into 0x20-0x21
+  });
+});

@@ -159,6 +159,8 @@ export class PvOps implements ModeOps {
       this.irq(v - IRQ_VECTOR0);
     } else if (v === 6 && this.forcedCpuid(f)) {
       return;
+    } else if (v === 13 && this.emulateIo(f)) {
+      return;
     } else {
       d.stats.traps[String(v)] = (d.stats.traps[String(v)] ?? 0) + 1;
       if (v === 14) {
@@ -198,6 +200,69 @@ export class PvOps implements ModeOps {
       eip = f.eip + 7;
     }
     this.setFrame({ ...f, eip });
+    this.leave(this.frame());
+    return true;
+  }
+
+  /**
+   * Port I/O of a kernel given an I/O privilege level by PHYSDEVOP_set_iopl (physdev.h):
+   * IN, OUT, INS and OUTS (with an operand-size prefix and REP) at CPL <= iopl are done on
+   * the machine's bus, as Xen's emulate_privileged_op does after guest_io_okay; the
+   * VMM's own ports (X.VMM_PORTS) stay refused (the #GP goes to the guest). Encodings: SDM
+   * vol. 2A/2B, IN (E4/E5/EC/ED), OUT (E6/E7/EE/EF), INS (6C/6D), OUTS (6E/6F).
+   */
+  private emulateIo(f: ReturnType<PvOps['frame']>): boolean {
+    const d = this.domain;
+    if (d.iopl === 0 || (f.cs & 3) > d.iopl || f.err !== 0) return false;
+    let code: Uint8Array;
+    try { code = d.mem.read(f.eip, 4); } catch { return false; }
+    let n = 0, size: 1 | 2 | 4 = 4, rep = false;
+    for (; n < 3; n++) {
+      if (code[n] === 0x66) size = 2;
+      else if (code[n] === 0xf3) rep = true;
+      else break;
+    }
+    const op = code[n];
+    const r = this.regs;
+    let port = r.edx & 0xffff;
+    if (op === 0xe4 || op === 0xe5 || op === 0xe6 || op === 0xe7) port = code[n + 1];
+    const len = n + (op >= 0xe4 && op <= 0xe7 ? 2 : 1);
+    if (op === 0xe4 || op === 0xe6 || op === 0xec || op === 0xee || op === 0x6c
+      || op === 0x6e) size = 1;
+    const isIn = op === 0xe4 || op === 0xe5 || op === 0xec || op === 0xed;
+    const isOut = op === 0xe6 || op === 0xe7 || op === 0xee || op === 0xef;
+    const isIns = op === 0x6c || op === 0x6d, isOuts = op === 0x6e || op === 0x6f;
+    if (!isIn && !isOut && !isIns && !isOuts) return false;
+    if (!X.ioAllowed(d.iopl, f.cs & 3, port, size)) return false;
+    const bus = this.host.bus;
+    const mask = size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
+    d.stats.hypercalls.io_emulated = (d.stats.hypercalls.io_emulated ?? 0) + 1;
+    if (isIn) {
+      const v = bus.handleExit({ reason: 'io', port, size, write: false, value: 0 }) ?? mask;
+      this.pending.eax = size === 4 ? v >>> 0 : ((r.eax & ~mask) | (v & mask)) >>> 0;
+    } else if (isOut) {
+      bus.handleExit({ reason: 'io', port, size, write: true, value: (r.eax & mask) >>> 0 });
+    } else {
+      // String I/O on ES:EDI / DS:ESI (flat segments), ECX elements with REP, DF = 0 only.
+      if (f.eflags & 0x400) return false;
+      const count = rep ? r.ecx >>> 0 : 1;
+      if (count > 65536) return false;
+      const va = isIns ? r.edi : r.esi;
+      const data = new Uint8Array(count * size);
+      try {
+        if (isOuts) data.set(d.mem.read(va, data.length));
+        else d.mem.translate(va, true);
+        bus.handleExit({ reason: 'io', port, size, write: isOuts, value: 0, data, count });
+        if (isIns) d.mem.write(va, data);
+      } catch (e) {
+        if (e instanceof GuestFault) return false;
+        throw e;
+      }
+      if (isIns) this.pending.edi = (r.edi + data.length) >>> 0;
+      else this.pending.esi = (r.esi + data.length) >>> 0;
+      if (rep) this.pending.ecx = 0;
+    }
+    this.setFrame({ ...f, eip: (f.eip + len) >>> 0 });
     this.leave(this.frame());
     return true;
   }

@@ -19,6 +19,8 @@ export interface TrapEntry { cs: number; eip: number; dpl: number; maskEvents: b
 export interface PvStats {
   /** Hypercalls by Xen name (xen.h __HYPERVISOR_*), multicall elements included. */
   hypercalls: Record<string, number>;
+  /** Of those, the elements run inside a multicall (no pass through the VMM of their own). */
+  multicallElements: number;
   /** Hypercalls refused with an error, by Xen errno name. */
   errors: Record<string, number>;
   /** mmu_update requests and the calls that carried them (updates per batch = ratio). */
@@ -80,13 +82,18 @@ export class PvDomain {
   /** Single-shot timer deadline (ns of system time), 0 = none; periodic period (ns). */
   timerDeadline = 0;
   periodNs = 10_000_000;
+  /** The virtual I/O privilege level (PHYSDEVOP_set_iopl): the ring that may reach ports,
+   *  through the VMM's emulation of IN/OUT/INS/OUTS on #GP (Xen's emulate_privileged_op
+   *  with guest_io_okay); 0 = none. */
+  iopl = 0;
   /** The frames registered by set_gdt (one page: entries 0-511). */
   gdtFrame: number | undefined;
   /** Interdomain ports whose other end is the management domain (a TypeScript backend). */
   readonly dom0Ports = new Map<number, { onNotify: () => void;
     onBind?: (localPort: number) => void }>();
   readonly stats: PvStats = {
-    hypercalls: {}, errors: {}, mmuUpdates: 0, mmuBatches: 0, updatesPerBatch: 0,
+    hypercalls: {}, multicallElements: 0, errors: {}, mmuUpdates: 0, mmuBatches: 0,
+    updatesPerBatch: 0,
     mmuext: {}, vaMappings: 0,
     traps: {}, eventsSent: 0, upcalls: 0, timerEvents: 0, grantOps: 0, frontNotifications: 0,
     ringRequests: 0,
@@ -154,6 +161,13 @@ export class PvDomain {
       case X.HC.mmuext_op: return this.mmuextOp(a[0], a[1], a[2], a[3]);
       case X.HC.sched_op: return this.schedOp(a[0], a[1]);
       case X.HC.event_channel_op: return this.eventChannelOp(a[0], a[1]);
+      case X.HC.physdev_op: {
+        if (a[0] !== X.PHYSDEVOP_set_iopl) return -X.ENOSYS;
+        const iopl = this.mem.u32(a[1]);
+        if (iopl > 3) return -X.EINVAL;
+        this.iopl = iopl;
+        return 0;
+      }
       default: return -X.ENOSYS;
     }
   }
@@ -376,6 +390,7 @@ export class PvDomain {
       const dv = new DataView(b.buffer);
       const op = dv.getUint32(0, true);
       const args = [0, 1, 2, 3, 4, 5].map((k) => dv.getUint32(8 + k * 4, true));
+      this.stats.multicallElements++;
       const r = op === X.HC.iret ? -X.EINVAL : this.hypercall(op, args, true);
       this.mem.setU32(at + 4, r);
     }

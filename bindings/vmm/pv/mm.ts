@@ -250,7 +250,8 @@ export class FrameTable {
         if (t === T_L2) tcount[m]++;
         else if (e & RW) { tcount[m]++; rw[m] = 1; }
       }
-      if (t === T_L2 && pg[1023] !== this.vmmPde >>> 0) {
+      // The CPU sets the accessed bit (5) of the PDE it walks (SDM vol. 3A, 4.8).
+      if (t === T_L2 && (pg[1023] & ~0x20) >>> 0 !== (this.vmmPde & ~0x20) >>> 0) {
         bad.push(`L2 ${f}: slot 1023 not the VMM's`);
       }
     }

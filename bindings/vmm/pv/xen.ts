@@ -21,8 +21,25 @@ export const HC = {
   set_trap_table: 0, mmu_update: 1, set_gdt: 2, stack_switch: 3, set_callbacks: 4,
   fpu_taskswitch: 5, update_descriptor: 10, multicall: 13, update_va_mapping: 14,
   set_timer_op: 15, xen_version: 17, console_io: 18, grant_table_op: 20, iret: 23,
-  vcpu_op: 24, mmuext_op: 26, sched_op: 29, event_channel_op: 32,
+  vcpu_op: 24, mmuext_op: 26, sched_op: 29, event_channel_op: 32, physdev_op: 33,
 } as const;
+
+// ---- physdev_op (physdev.h): PHYSDEVOP_set_iopl, struct physdev_set_iopl { uint32_t iopl; }
+export const PHYSDEVOP_set_iopl = 6;
+/** Ports a domain may never reach, even with an I/O privilege level: the 8259A PICs, the
+ *  8254 PIT and the ELCR, which the VMM drives itself (Xen's dom0_setup_permissions denies
+ *  the same ranges: PIC, PIT, ELCR). */
+export const VMM_PORTS: [number, number][] = [
+  [0x20, 0x21], [0x40, 0x43], [0xa0, 0xa1], [0x4d0, 0x4d1],
+];
+
+/** Whether the VMM does a port access of `size` bytes at `port` for code at `cpl` of a
+ *  domain with I/O privilege level `iopl` (Xen's guest_io_okay: CPL <= IOPL, and never a
+ *  port of VMM_PORTS). */
+export function ioAllowed(iopl: number, cpl: number, port: number, size: number): boolean {
+  if (iopl === 0 || cpl > iopl) return false;
+  return !VMM_PORTS.some(([lo, hi]) => port + size - 1 >= lo && port <= hi);
+}
 
 // ---- Error codes (xen/include/public/errno.h: XEN_EPERM ...), returned negated ----
 export const EPERM = 1, ENOENT = 2, ESRCH = 3, EAGAIN = 11, ENOMEM = 12, EACCES = 13;

@@ -4,6 +4,7 @@
 #include "pci.h"
 #include "pvops.h"
 #include "serial.h"
+#include "xen.h"
 
 #define DEBUG_EXIT_PORT 0xF4 /* QEMU -device isa-debug-exit,iobase=0xf4,iosize=0x04 */
 /* PM1_CNT (ACPI 6.x, 4.8.3.2.1): SLP_EN (bit 13) enters the sleep state SLP_TYP (bits
@@ -12,6 +13,10 @@
 #define PM1_SLP_TYP_S5 (0u << 10)
 
 void console_write(const char *s, u32 len) {
+  if (xen_pv) { /* the hypervisor's console (console_io), a line at a time */
+    xen_console_write(s, len);
+    return;
+  }
   for (u32 i = 0; i < len; i++) {
     if (s[i] == '\n') serial_putc('\r');
     serial_putc(s[i]);
@@ -49,6 +54,7 @@ static __attribute__((noreturn)) void halt_forever(void) {
 
 void machine_exit(u8 code) {
   kprintf("jeos exit code=%u\n", code);
+  if (xen_pv) xen_shutdown(code != EXIT_OK); /* SCHEDOP_shutdown: poweroff or crash */
   if (code == EXIT_OK) {
     /* All passed: power off, which ends QEMU (and wasmvisor) with status 0. */
     u16 cnt = pci_pm1a_cnt();

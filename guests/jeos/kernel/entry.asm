@@ -11,6 +11,9 @@ EFLAGS_NT equ 0x4000
 EFLAGS_FIXED equ 0x2
 
 extern trap_dispatch
+extern xen_vcpu
+VEC_XEN_UPCALL equ 0x81             ; xen.h
+HC_XEN_VERSION equ 17               ; xen.h __HYPERVISOR_xen_version
 
 section .text
 
@@ -76,7 +79,51 @@ trapret:
     pop ds
     popad
     add esp, 8                  ; vector and error code
+global trapret_iret
+trapret_iret:
     iretd
+    times 4 nop                 ; under Xen, xen_init patches in `jmp xen_iret` (5 bytes),
+                                ; as Linux patches its pv-ops call sites: nothing natively
+
+; Under Xen the CPU's IF stays on: the frame's IF says whether events were masked where
+; it returns to (create_bounce_frame put !upcall_mask there), so the mask is restored
+; from it. An event that came while masked is delivered by any hypercall once unmasked
+; (Linux's xen_iret does the same check). IRET itself runs at CPL 1 and may go to ring 1
+; or 3 (SDM vol. 3A, 6.14; the IOPL and IF bits of the frame stay the VMM's).
+global xen_iret
+xen_iret:
+    push eax
+    mov eax, [xen_vcpu]
+    test dword [esp + 12], EFLAGS_IF ; the frame's EFLAGS, above EAX, EIP and CS
+    jz .masked
+    mov byte [eax + 1], 0           ; evtchn_upcall_mask
+    cmp byte [eax], 0               ; evtchn_upcall_pending
+    je .done
+    push ebx
+    push ecx
+    mov eax, HC_XEN_VERSION
+    xor ebx, ebx
+    xor ecx, ecx
+    int 0x82                        ; the pending upcall runs on the way back
+    pop ecx
+    pop ebx
+.done:
+    pop eax
+    iretd
+.masked:
+    mov byte [eax + 1], 1
+    pop eax
+    iretd
+
+; The event callback (set_callbacks): entered with events masked and the interrupted
+; context's frame (EIP, CS, EFLAGS, and ESP, SS from ring 3), as an IRQ would be.
+global xen_hypervisor_callback
+global xen_failsafe_callback
+xen_hypervisor_callback:
+xen_failsafe_callback:
+    push 0
+    push VEC_XEN_UPCALL
+    jmp trap_common
 
 ; SYSENTER lands here with ESP = IA32_SYSENTER_ESP (the current process's kernel stack
 ; top, the same as TSS.ESP0), CS/SS from IA32_SYSENTER_CS, and IF, VM and RF cleared

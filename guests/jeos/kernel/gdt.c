@@ -2,6 +2,7 @@
 #include "gdt.h"
 #include "pvops.h"
 #include "x86.h"
+#include "xen.h"
 
 /* Segment descriptor access bytes (SDM vol. 3A, 3.4.5, figure 3-8): P, DPL, S, type. */
 #define ACC_KCODE 0x9A /* present, DPL 0, code, execute/read */
@@ -21,7 +22,8 @@ struct tss {
   u16 trap, iomap_base;
 } __attribute__((packed));
 
-static u64 gdt[6];
+/* Page-aligned: under Xen the GDT is given to set_gdt by frame. */
+static u64 gdt[6] __attribute__((aligned(4096)));
 static struct tss tss;
 
 struct pseudo_descriptor {
@@ -45,13 +47,20 @@ void gdt_init(void) {
   gdt[SEL_KDATA >> 3] = descriptor(0, 0xFFFFF, ACC_KDATA, FLAGS_4K_32);
   gdt[SEL_UCODE >> 3] = descriptor(0, 0xFFFFF, ACC_UCODE, FLAGS_4K_32);
   gdt[SEL_UDATA >> 3] = descriptor(0, 0xFFFFF, ACC_UDATA, FLAGS_4K_32);
+  static struct pseudo_descriptor gdtr;
+  gdtr.base = (u32)gdt;
+  if (xen_pv) {
+    /* The hypervisor owns the TSS and the CPU's segments: JeOS's descriptors (DPL 0 ones
+     * become DPL 1) serve int 0x80, the trap frames and ring 3; the segment registers
+     * keep the builder's flat ring-1 selectors until the first trap reloads them. */
+    gdtr.limit = SEL_TSS - 1;
+    pv.load_gdt(&gdtr);
+    return;
+  }
   gdt[SEL_TSS >> 3] = descriptor((u32)&tss, sizeof tss - 1, ACC_TSS, 0);
   tss.ss0 = SEL_KDATA;
   tss.iomap_base = sizeof tss;
-
-  static struct pseudo_descriptor gdtr;
   gdtr.limit = sizeof gdt - 1;
-  gdtr.base = (u32)gdt;
   pv.load_gdt(&gdtr);
   /* Reload every segment register so the new descriptors take effect. */
   __asm__ volatile(

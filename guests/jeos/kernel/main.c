@@ -14,6 +14,8 @@
 #include "syscall.h"
 #include "workloads.h"
 #include "x86.h"
+#include "xen.h"
+#include "blkfront.h"
 
 extern u8 _end[]; /* linker.ld: the end of the kernel image and its BSS */
 
@@ -59,6 +61,9 @@ static u32 memory_top(const struct multiboot_info *mbi, const char **source) {
   return 0;
 }
 
+static void start_kernel(u32 mem_top, const char *mem_source, u32 first_free)
+    __attribute__((noreturn));
+
 void kmain(u32 magic, const struct multiboot_info *mbi) {
   pvops_init_native();
   serial_init();
@@ -81,6 +86,31 @@ void kmain(u32 magic, const struct multiboot_info *mbi) {
     for (u32 i = 0; i < mbi->mods_count; i++)
       if (m[i].mod_end > first_free) first_free = m[i].mod_end;
   }
+  start_kernel(mem_top, mem_source, first_free);
+}
+
+/* The PV entry (boot.asm xen_start): start_info instead of the multiboot information, the
+ * builder's bootstrap area ending at boot_end. */
+void xen_kmain(const struct start_info *si, u32 boot_end) {
+  pvops_init_native();
+  xen_init(si);
+  serial_init();
+  kprintf("jeos boot\n");
+  require_cpu_features();
+  u32 i = 0;
+  for (; si->cmd_line[i] && i < sizeof cmdline - 1; i++) cmdline[i] = si->cmd_line[i];
+  cmdline[i] = 0;
+  /* The last two pages of the kernel map hold shared_info (xen.c) and the grant table
+   * (blkfront.c). */
+  u32 mem_top = si->nr_pages * PAGE_SIZE;
+  if (mem_top > KERNEL_MAP_LIMIT - 2 * PAGE_SIZE) mem_top = KERNEL_MAP_LIMIT - 2 * PAGE_SIZE;
+  /* Above the bootstrap stack, and in any case above the bootstrap tables. */
+  u32 first_free = si->pt_base + si->nr_pt_frames * PAGE_SIZE;
+  if (boot_end > first_free) first_free = boot_end;
+  start_kernel(mem_top, "start_info", (first_free + PAGE_SIZE - 1) & PAGE_MASK);
+}
+
+static void start_kernel(u32 mem_top, const char *mem_source, u32 first_free) {
   if (mem_top < (6u << 20)) panic("needs at least 6 MiB of memory (found %u KiB from %s)", mem_top >> 10, mem_source);
 
   gdt_init();
@@ -96,6 +126,8 @@ void kmain(u32 magic, const struct multiboot_info *mbi) {
   wl_configure(cmdline);
   if (cmdline_shell()) serial_enable_input();
   ide_init();
+  /* Under Xen the disk's data goes through blkfront (IDENTIFY above gave its size). */
+  if (xen_pv && ide_present()) blkfront_init();
 
   proc_init(pv.read_cr3());
   if (proc_spawn("init") != INIT_PID) panic("cannot start init");

@@ -8,6 +8,7 @@
 #include "initrd.h"
 #include "mm.h"
 #include "pvops.h"
+#include "xen.h"
 #include "../common/sysnum.h"
 
 struct proc procs[NPROC];
@@ -131,8 +132,13 @@ void schedule(void) {
   next->state = P_RUNNING;
   if (next == prev) return;
   current = next;
+  /* Under Xen the stack switch and the CR3 load go in one hypercall (a lazy section).
+   * Natively nothing more: no call after the CR3 load, which emptied the TLB. */
+  u32 xen = xen_pv;
+  if (xen) pv.lazy_mmu(1);
   if (next != &procs[0]) pv.load_esp0(next->kstack + KSTACK_SIZE);
   if (next->pd != prev->pd) as_activate(next->pd);
+  if (xen) pv.lazy_mmu(0);
   switch_to(&prev->ksp, next->ksp);
 }
 

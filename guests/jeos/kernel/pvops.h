@@ -27,6 +27,14 @@ struct pv_ops {
   void (*write_cr3)(u32 pd_phys);
   void (*set_pte)(u32 *entry, u32 value);
   void (*invlpg)(u32 va);
+  /* Lazy MMU mode (Linux's arch_enter/leave_lazy_mmu_mode): between on and off, set_pte
+   * and invlpg may be deferred and batched; the entries written are not read back. */
+  void (*lazy_mmu)(int on);
+  /* A frame becomes a page table (level 1) or page directory (level 2), after it was
+   * zeroed and before any entry names it; release_pt before it is freed (Linux's
+   * pv_mmu_ops alloc_pte/alloc_pd and release_pte/release_pd). */
+  void (*alloc_pt)(u32 pa, int level);
+  void (*release_pt)(u32 pa, int level);
 
   /* CPU tables and the ring-0 stack (Linux pv_cpu_ops). */
   void (*load_gdt)(const void *pseudo_descriptor);
@@ -51,8 +59,9 @@ extern struct pv_ops pv;
 /* Fills `pv` with the native operations. */
 void pvops_init_native(void);
 
-/* Looks for a hypervisor (CPUID leaf 1 ECX bit 31, then leaf 0x40000000) and prints what
- * it found. No paravirtual interface is defined yet, so the native table stays. */
+/* Looks for a hypervisor (CPUID leaf 1 ECX bit 31, then leaf 0x40000000; under the Xen
+ * PV interface its leaves through the forced-emulation prefix) and prints what it found.
+ * The Xen variant of the table (xen.c) is installed at the PV entry, before this. */
 void pvops_detect_hypervisor(void);
 
 #endif

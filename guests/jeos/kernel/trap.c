@@ -10,6 +10,7 @@
 #include "serial.h"
 #include "syscall.h"
 #include "x86.h"
+#include "xen.h"
 #include "../common/sysnum.h"
 
 static const char *const exception_names[32] = {
@@ -86,11 +87,29 @@ static void page_fault(struct trapframe *tf) {
 
 extern const u8 sysenter_entry[], sysenter_flags_fixed[];
 
+/* Under Xen, SYSENTER from ring 3 faults (#GP: the hypervisor owns the SYSENTER MSRs,
+ * as 32-bit Xen gives PV guests no SYSENTER of their own): the kernel carries out the
+ * system call it asked for, with the convention of sysenter_entry (ECX = user ESP,
+ * EDX = resume address; TF and NT not carried back). 1 when it was one. */
+static int xen_sysenter(struct trapframe *tf) {
+  if (!user_range_ok(tf->eip, 2)) return 0;
+  const u8 *p = (const u8 *)tf->eip;
+  if (p[0] != 0x0F || p[1] != 0x34) return 0;
+  tf->eip = tf->edx;
+  tf->useresp = tf->ecx;
+  tf->eflags = (tf->eflags & ~(EFLAGS_TF | 0x4000u)) | EFLAGS_IF;
+  pv.irq_enable();
+  tf->eax = (u32)syscall_dispatch(tf);
+  pv.irq_disable();
+  return 1;
+}
+
 static void exception(struct trapframe *tf) {
   if (tf->vector == VEC_PF) {
     page_fault(tf);
     return;
   }
+  if (tf->vector == VEC_GP && xen_pv && tf_from_user(tf) && xen_sysenter(tf)) return;
   /* A process that sets TF and executes SYSENTER single-steps into the kernel until
    * entry.asm has reloaded EFLAGS: clear TF and carry on (Linux does the same). */
   if (tf->vector == VEC_DB && !tf_from_user(tf) && tf->eip >= (u32)sysenter_entry &&
@@ -117,6 +136,8 @@ void trap_dispatch(struct trapframe *tf) {
     pv.irq_disable();
   } else if (tf->vector >= VEC_IRQ0 && tf->vector < VEC_IRQ0 + 16) {
     irq(tf->vector - VEC_IRQ0, tf);
+  } else if (tf->vector == VEC_XEN_UPCALL) {
+    if (xen_do_upcall()) irq(0, tf); /* VIRQ_TIMER is the kernel's clock tick */
   } else {
     exception(tf);
   }
