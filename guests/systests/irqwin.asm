@@ -4,7 +4,10 @@
 ;   STI; CLI       the shadow covers CLI: no interrupt, IRQ0 stays pending;
 ;   STI; NOP; CLI  the shadow covers NOP: the interrupt is taken after it, before CLI
 ;                  (the handler sees the EIP of the CLI);
-; each case a few times. Run on a whole PC (the PIT and the PIC fire the interrupt).
+; each case a few times; then the same window with IRQ0 raised while the CPU spins with
+; IF=0 and no port access between the interrupt and the STI (under a VMM the interrupt
+; then arrives while the guest runs, not at an exit). Run on a whole PC (the PIT and the
+; PIC fire the interrupt).
 %include "lib.inc"
 main:
     mov eax, 0x20
@@ -36,6 +39,32 @@ at_cli:
     mov dword [at_cli_seen], 0
     dec esi
     jnz main.round
+
+    mov esi, 3
+spin_round:
+    mov dword [irq_count], 0
+    mov al, 0x30                    ; PIT channel 0, mode 0, count 50 (about 42 us)
+    out 0x43, al
+    mov al, 50
+    out 0x40, al
+    xor al, al
+    out 0x40, al
+    mov ecx, 200000                 ; spin with IF=0, no port access: IRQ0 comes meanwhile
+.spin:
+    dec ecx
+    jnz .spin
+    sti
+    nop                             ; in STI's shadow
+at_cli2:
+    cli
+    PUTS "spin; sti;nop;cli: irq count="
+    PHEX [irq_count]
+    PUTS " taken at cli="
+    PHEX8 [at_cli_seen]
+    NL
+    mov dword [at_cli_seen], 0
+    dec esi
+    jnz spin_round
     ret
 
 ; PIT channel 0 in mode 0 with a short count; waits with IF=0 until IRR shows IRQ0.
@@ -61,9 +90,12 @@ irq0:
     inc dword [irq_count]
     mov eax, [ebp+4]
     cmp eax, at_cli
-    sete al
-    movzx eax, al
-    mov [at_cli_seen], eax
+    je .at
+    cmp eax, at_cli2
+    jne .eoi
+.at:
+    mov dword [at_cli_seen], 1
+.eoi:
     mov al, 0x20                    ; OCW2: non-specific EOI
     out 0x20, al
     pop eax
