@@ -4,7 +4,8 @@
 ;   STI; CLI       the shadow covers CLI: no interrupt, IRQ0 stays pending;
 ;   STI; NOP; CLI  the shadow covers NOP: the interrupt is taken after it, before CLI
 ;                  (the handler sees the EIP of the CLI);
-; each case a few times; then the same window with IRQ0 raised while the CPU spins with
+; each case a few times; then STI as the last byte of a page and the NOP on the next page
+; (the fetch crosses a page inside the shadow); then the same window with IRQ0 raised while the CPU spins with
 ; IF=0 and no port access between the interrupt and the STI (under a VMM the interrupt
 ; then arrives while the guest runs, not at an exit). Run on a whole PC (the PIT and the
 ; PIC fire the interrupt).
@@ -49,7 +50,9 @@ spin_round:
     out 0x40, al
     xor al, al
     out 0x40, al
-    mov ecx, 200000                 ; spin with IF=0, no port access: IRQ0 comes meanwhile
+    ; spin with IF=0 and no port access while IRQ0 comes (10 million instructions: long
+    ; enough for QEMU's timer, which runs on host time, on a loaded host)
+    mov ecx, 5000000
 .spin:
     dec ecx
     jnz .spin
@@ -65,6 +68,16 @@ at_cli2:
     mov dword [at_cli_seen], 0
     dec esi
     jnz spin_round
+
+    call pend_irq0
+    mov dword [irq_count], 0
+    jmp page_sti
+page_back:
+    PUTS "page edge sti|nop;cli: irq count="
+    PHEX [irq_count]
+    PUTS " taken at cli="
+    PHEX8 [at_cli_seen]
+    NL
     ret
 
 ; PIT channel 0 in mode 0 with a short count; waits with IF=0 until IRR shows IRQ0.
@@ -92,6 +105,8 @@ irq0:
     cmp eax, at_cli
     je .at
     cmp eax, at_cli2
+    je .at
+    cmp eax, at_cli3
     jne .eoi
 .at:
     mov dword [at_cli_seen], 1
@@ -104,4 +119,13 @@ irq0:
 
 irq_count: dd 0
 at_cli_seen: dd 0
+
+    times (4096 - (($ - $$) % 4096)) + 4096 - 1 db 0x90  ; to the last byte of a page
+page_sti:
+    sti                             ; the page's last byte
+    nop                             ; the next page's first byte, in STI's shadow
+at_cli3:
+    cli
+    jmp page_back
+    times 8192 db 0                 ; nothing else (the stacks after it) on the NOP's page
 %include "end.inc"
