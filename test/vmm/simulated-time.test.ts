@@ -111,3 +111,32 @@ describe('wasmvisor run --profile', () => {
     expect(p[0].message).toMatch(/profiles: p4-prescott, core2, nehalem, modern/);
   });
 });
+
+describe('mode pv: the hypervisor answers the PV guest\'s RDTSC', () => {
+  it('pvdisk times its transfers in simulated cycles, the same twice', async () => {
+    const { readFileSync: read } = await import('node:fs');
+    const memoryDisk = (bytes: Uint8Array) => ({
+      size: bytes.length, readOnly: false,
+      read: (o: number, d: Uint8Array) => d.set(bytes.subarray(o, o + d.length)),
+      write: (o: number, src: Uint8Array) => bytes.set(src, o), flush() {}, close() {},
+    });
+    const kernel = read(new URL('../../guests/pv/pvdisk.elf', import.meta.url));
+    const once = async (prof?: string) => {
+      let out = '';
+      const m = await Machine.create({ ramBytes: 16 << 20, mode: 'pv', kernel,
+        disks: [memoryDisk(new Uint8Array(2 << 20))], ...(prof ? { profile: prof } : {}),
+        serialOut: (b) => { out += String.fromCharCode(b); } });
+      expect(m.run(100_000_000)).toEqual({ kind: 'poweroff' });
+      const r = /write_cycles=(\d+) read_cycles=(\d+) verify=ok/.exec(out)!;
+      return { w: Number(r[1]), r: Number(r[2]), stats: m.stats() };
+    };
+    const a = await once('p4-prescott'), b = await once('p4-prescott'), plain = await once();
+    expect([b.w, b.r]).toEqual([a.w, a.r]);
+    // Both intervals lie inside the run's simulated cycles; without a profile the same
+    // guest reads the instruction-count TSC, which prices no hypercall.
+    expect(a.w + a.r).toBeLessThan(a.stats.simulated!.cycles);
+    expect(plain.stats.simulated).toBeUndefined();
+    expect(a.w).toBeGreaterThan(plain.w);
+    expect(a.stats.exits.rdtsc).toBe(4);
+  });
+});
