@@ -15,6 +15,9 @@ import { tlbFlushAll, tlbReset } from './mem/tlb';
 import { tlbSettle } from './mem/tags';
 import { run as runLoop, enterState, leaveState } from './cpu/run';
 import { completeRead, logClear } from './cpu/iolog';
+import {
+  setTscExit as tscSetExit, setTscAnswer, tscWriteAdjust, setTscWriteAdjust,
+} from './cpu/tsc';
 import { msrRead, msrWrite, msrOk } from './cpu/system/msr';
 import { setApicPresent as cpuidSetApicPresent } from './cpu/system/cpuid';
 import { clearFault } from './cpu/fault';
@@ -115,6 +118,13 @@ export function stateChanged(): void {
 }
 
 export function completeIo(value: u32): void { completeRead(value); }
+/** Simulated time (assembly/cpu/tsc.ts): RDTSC, RDTSCP and RDMSR(IA32_TSC) exit to the host
+ *  (EXIT_RDTSC) while on; completeTsc gives the answer the instruction then reads. */
+export function setTscExit(on: bool): void { tscSetExit(on); }
+export function completeTsc(v: u64): void { setTscAnswer(v); }
+/** What the guest's WRMSR of IA32_TSC added to its counter (0 until it writes it). */
+export function tscWriteAdjustment(): u64 { return tscWriteAdjust; }
+export function setTscWriteAdjustment(v: u64): void { setTscWriteAdjust(v); }
 /** The host's debugger breakpoint table (HOSTDBG) changed. */
 export { hostDebugChanged } from './cpu/debug';
 /** A loaded state starts a new instruction: the port and MMIO accesses that the one in

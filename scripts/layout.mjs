@@ -285,6 +285,9 @@ export const exits = {
   EXIT_VMEXIT: 7,
   /** The host debugger's instruction breakpoint (HOSTDBG): before the instruction runs. */
   EXIT_DEBUG: 8,
+  /** RDTSC, RDTSCP or RDMSR of IA32_TSC with simulated time on (the host's cost profile):
+   *  the instruction has not run; it runs again with the host's answer (completeTsc). */
+  EXIT_RDTSC: 9,
   /** S_EXIT_DETAIL for shutdown/invalid. */
   WHY_TRIPLE_FAULT: 1, WHY_BAD_STATE: 2, WHY_IO_PROTOCOL: 3,
 };

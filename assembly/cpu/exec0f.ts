@@ -72,9 +72,14 @@ import { group7Svm, svmTscOffset, svmEnabled, rdtscp } from '../svm/svm';
   if (tsd && (cplNow() != 0 || v86Mode()) && protectedMode()) {
     raiseGP(0); return;
   }
+  if (guestMode != 0 && icptRdtsc()) return;
   let t = load<u64>(STATE_BASE + S_TSC) + tscOffset();
+  // Simulated time: the host's answer (assembly/cpu/tsc.ts); one branch when off.
+  if (tscExitOn) {
+    if (tscNeedsHost()) return;
+    t = tscTaken;
+  }
   if (guestMode != 0) {
-    if (icptRdtsc()) return;
     // TSC offsetting (SDM vol. 3C, 26.3, 26.6.5; APM vol. 2, 15.30.5: TSC_OFFSET)
     t += guestMode == GUEST_SVM ? svmTscOffset() : guestTscOffset;
   }
@@ -218,7 +223,7 @@ export function group9(): void {
 }
 
 /** TSC ticks not yet folded into the state block (the run loop keeps them in a local). */
-import { tscPending } from './tsc';
+import { tscPending, tscExitOn, tscNeedsHost, tscTaken } from './tsc';
 @inline function tscOffset(): u64 { return tscPending(); }
 
 /** BT* with ModRM destination. `regOffset`: bit offset from a register (signed, may address

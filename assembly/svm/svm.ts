@@ -46,7 +46,7 @@ import { EAX, ECX, EBX, EDX, ES, CS, SS, DS, FS, GS, LDTR, TR, reg32, setReg32, 
 import { ip, setIp, segUpdateAll, updateCpl } from '../cpu/access';
 import { asz } from '../cpu/decode';
 import { raiseGP, raiseUD, raiseVmExit } from '../cpu/fault';
-import { tscPending } from '../cpu/tsc';
+import { tscPending, tscExitOn, tscNeedsHost, tscTaken } from '../cpu/tsc';
 import { getFlags, setFlags, flags } from '../cpu/flags';
 import { needAttention } from '../cpu/events';
 import { setShadowNext } from '../cpu/shadow';
@@ -718,6 +718,10 @@ export function rdtscp(): void {
     return;
   }
   let t = load<u64>(STATE_BASE + S_TSC) + tscPending();
+  if (tscExitOn) { // simulated time: the host's answer (assembly/cpu/tsc.ts)
+    if (tscNeedsHost()) return;
+    t = tscTaken;
+  }
   if (inSvmGuest()) t += svmTscOffset();
   setReg32(EAX, <u32>t); setReg32(EDX, <u32>(t >> 32)); setReg32(ECX, 0);
 }

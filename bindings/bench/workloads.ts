@@ -8,6 +8,7 @@
 import { Machine, type MachineConfig, type MachineStats } from '../machine/machine.js';
 import { parseWorkloadLines } from '../machine/workloads.js';
 import { simulate, type CostCounters, type CpuProfile } from '../vmm/cost/index.js';
+import { costCounters } from '../vmm/cost/counters.js';
 import type { BlockDevice } from '../disk/types.js';
 import { readPvElf, PvKernelError } from '../vmm/pv/builder.js';
 import { MODES } from '../vmm/modes-list.js';
@@ -66,7 +67,8 @@ export interface WorkloadResult {
   exitsPerIter: number;
   /** Page-walk memory references per TLB miss (guest and nested dimensions). */
   refsPerMiss: number;
-  /** The cycles JeOS measured itself with RDTSC (the virtual TSC), per iteration. */
+  /** The cycles JeOS measured itself with RDTSC, per iteration: with simulated time (the
+   *  default) the profile's cycles between its two RDTSCs, else the instruction-count TSC. */
   guestPerIter?: number;
   status: string;
 }
@@ -80,56 +82,7 @@ export interface WorkloadRun {
   instructions: number;
 }
 
-/** The counts of a machine's stats that the cost model prices. */
-export function costCounters(s: MachineStats): CostCounters {
-  const c = s.core;
-  const io = s.exits.io ?? 0;
-  const v = s.vmm;
-  // pv: every pass through the VMM (a hypercall, a bounced trap, an upcall) is priced as
-  // one hypercall; the guest's own events are the CPU's deliveries.
-  if (v?.pv) {
-    const p = v.pv;
-    const hc = Object.values(p.hypercalls).reduce((a, b) => a + b, 0);
-    const traps = Object.values(p.traps).reduce((a, b) => a + b, 0);
-    return {
-      instructions: c.instructions,
-      hypercalls: hc - (p.multicallElements ?? 0) + traps + p.upcalls,
-      walkRefs: c.walkMemRefs,
-      eventsDelivered: c.interrupts + c.exceptions,
-    };
-  }
-  if (!v) {
-    return {
-      instructions: c.instructions,
-      // Natively a port access is a bus cycle of the device.
-      nativePortIo: io,
-      walkRefs: c.walkMemRefs,
-      eventsDelivered: c.interrupts + c.exceptions,
-    };
-  }
-  // Under a VMM the device model answers the accesses; a two-dimensional walk makes the
-  // guest's own references (walkMemRefs, as natively) and the nested ones (nestedWalkRefs).
-  // The core counts every interrupt and exception it delivers, in non-root operation too
-  // (the VMM's injections among them), as natively.
-  return {
-    instructions: c.instructions,
-    vmEntries: v.vmEntries,
-    vmExits: v.vmExits,
-    vmcsReads: v.vmcsReads,
-    vmcsWrites: v.vmcsWrites,
-    deviceAccesses: io + (s.exits.mmio ?? 0),
-    emulated: v.emulated,
-    walkRefs: c.walkMemRefs,
-    nestedRefs: v.nestedWalkRefs,
-    eventsDelivered: c.interrupts + c.exceptions,
-    // Shadow paging: the walks are of the shadow tables (the CPU's own: walkRefs above).
-    ...(v.shadow ? {
-      shadowTraces: v.shadow.traceFaults,
-      shadowPagesBuilt: v.shadow.pagesBuilt,
-      cr3Switches: v.shadow.cr3Switches,
-    } : {}),
-  };
-}
+export { costCounters } from '../vmm/cost/counters.js';
 
 function minus(a: CostCounters, b: CostCounters): CostCounters {
   const out: Record<string, number> = {};
@@ -149,6 +102,10 @@ export interface WorkloadBenchOptions {
   cmdline?: string;
   ramBytes?: number;
   maxInstructions?: number;
+  /** Simulated time in the VM too (MachineConfig.profile): JeOS's own RDTSC then reads the
+   *  profile's cycles, so its `per_iter` (guestPerIter) is comparable with cyclesPerIter.
+   *  Default true. */
+  simulatedTime?: boolean;
 }
 
 /** Runs JeOS once under `mode` and prices each workload. */
@@ -203,6 +160,7 @@ export async function runWorkloads(o: WorkloadBenchOptions): Promise<WorkloadRun
     ramBytes: o.ramBytes ?? 64 << 20,
     kernel: o.kernel,
     cmdline: o.cmdline,
+    ...(o.simulatedTime ?? true ? { profile: o.profile.name } : {}),
     disks: o.disk ? [o.disk()] : [],
     serialOut: (b) => {
       if (b === 10) { onLine(line); line = ''; return; }
@@ -225,6 +183,7 @@ interface Snapshot { counters: CostCounters; exits: number; misses: number }
 
 function sum(r: Record<string, number>): number {
   let t = 0;
-  for (const k in r) if (k !== 'budget') t += r[k];
+  // The RDTSC exits of simulated time are not the workload's.
+  for (const k in r) if (k !== 'budget' && k !== 'rdtsc') t += r[k];
   return t;
 }

@@ -2,6 +2,7 @@
  * `wasmvisor run`: boot a guest on the PC platform, COM1 on stdin/stdout.
  * With no boot source it boots the bundled JeOS, runs every workload and prints the table.
  */
+import { PROFILES, profile as findProfile, UnknownProfileError } from '../vmm/cost/index.js';
 import type { Command } from 'commander';
 import { readFileSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { Machine, type StopReason } from '../machine/machine.js';
@@ -49,6 +50,8 @@ export interface RunOptions {
   /** --mode native|vtx|svm|pv, --paging shadow|nested; false with --no-tags, --no-pwc,
    *  --no-ntlb. */
   mode?: string;
+  /** --profile NAME: simulated time (MachineConfig.profile). */
+  profile?: string;
   paging?: string;
   tags?: boolean;
   pwc?: boolean;
@@ -124,6 +127,8 @@ export function registerRun(program: Command): void {
     .option('--io-log <file>', 'write each port access (direction, port, size, value) to a file')
     .option('--mode <mode>', 'native (default): the guest runs on the emulated CPU; vtx or svm: '
       + 'under the hypervisor through VT-x or AMD-V; pv: a Xen-style PV kernel in ring 1')
+    .option('--profile <name>', 'simulated time: the guest\'s RDTSC reads the cost model\'s '
+      + `cycles under this CPU profile (${PROFILES.map((p) => p.name).join(', ')})`)
     .option('--paging <paging>', 'with --mode vtx|svm: nested (EPT/NPT, the default) or shadow')
     .option('--no-tags',
       'with --mode vtx|svm: no VPID/ASID, the TLB flushes on every entry and exit')
@@ -291,6 +296,13 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   }
 
   const vmmOptions = parseVmmOptions(opts);
+  // The same names and error as `bench --workloads --profile`.
+  if (opts.profile !== undefined) {
+    try { findProfile(opts.profile); } catch (e) {
+      if (e instanceof UnknownProfileError) throw new UsageError(`--profile: ${e.message}`);
+      throw e;
+    }
+  }
   if ((opts.snapshotAt === undefined) !== (opts.snapshotFile === undefined)) {
     throw new UsageError('--snapshot-at and --snapshot-file go together');
   }
@@ -375,6 +387,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         : (b) => writeSync(debugFd!, Uint8Array.of(b)),
       ioLog: ioLog?.record,
       ...vmmOptions,
+      ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
     });
     trace?.attach(machine);
   } catch (e) {
@@ -456,7 +469,9 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     const millions = stats.instructions / 1e6;
     process.stdout.write(`${millions.toFixed(1)} million guest instructions in `
       + `${seconds.toFixed(2)} s (${(millions / seconds).toFixed(1)} MIPS); `
-      + 'RDTSC counts virtual cycles.\n');
+      + (stats.simulated ? `RDTSC reads simulated cycles (profile ${stats.simulated.profile}: `
+        + `${Math.floor(stats.simulated.cycles)} cycles, ${(stats.simulated.seconds * 1e3)
+          .toFixed(2)} ms simulated).\n` : 'RDTSC counts virtual cycles.\n'));
   }
   return statusOf(stop);
 }

@@ -77,6 +77,10 @@ export interface VirtualizationConfig {
   pwc?: boolean;
   /** Nested TLB, default true. */
   ntlb?: boolean;
+  /** Simulated time: a cost-model CPU profile (`p4-prescott`, `core2`, `nehalem`,
+   *  `modern`); the guest's RDTSC reads the profile's simulated cycles (MachineConfig
+   *  .profile, `wasmvisor run --profile`). Absent: the TSC counts instructions. */
+  profile?: string;
 }
 
 /** How the VM starts. */

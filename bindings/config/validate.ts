@@ -2,6 +2,7 @@
  * Checks that a parsed JSON value is a valid VmConfig, naming every problem by its JSON
  * path. Unknown keys are errors too, so a misspelt option is never silently ignored.
  */
+import { profile as findProfile } from '../vmm/cost/index.js';
 import { resolveVmmOptions, VmmOptionError, type VmmOptions } from '../vmm/options.js';
 import {
   MAX_MEMORY_MIB,
@@ -152,7 +153,15 @@ export function checkVmConfig(v: unknown): ConfigProblem[] {
   if (virt !== undefined) {
     if (!isObj(virt)) bad('$.virtualization', 'must be an object');
     else {
-      keys(virt, '$.virtualization', ['mode', 'paging', 'tags', 'pwc', 'ntlb']);
+      keys(virt, '$.virtualization', ['mode', 'paging', 'tags', 'pwc', 'ntlb', 'profile']);
+      if (virt.profile !== undefined) {
+        try {
+          if (typeof virt.profile !== 'string') throw new Error('must be a profile name');
+          findProfile(virt.profile);
+        } catch (e) {
+          bad('$.virtualization.profile', (e as Error).message);
+        }
+      }
       // The same checks as Machine.create and the CLI, each problem at its key.
       try {
         resolveVmmOptions(virt as VmmOptions);

@@ -40,6 +40,10 @@ interface CoreExports {
   dropPendingIo(): void;
   physHost(pa: number): number;
   completeIo(value: number): void;
+  setTscExit(on: number): void;
+  completeTsc(v: bigint): void;
+  tscWriteAdjustment(): bigint;
+  setTscWriteAdjustment(v: bigint): void;
   setA20(on: number): void;
   setShadow(region: number, mode: number): number;
   addRom(phys: number, len: number): number;
@@ -423,10 +427,15 @@ export class WasmCore implements Core {
         return { reason: 'shutdown', why: WHY[this.get32(L.S_EXIT_DETAIL)] ?? 'shutdown' };
       case L.EXIT_VMEXIT: return { reason: 'vmexit' };
       case L.EXIT_DEBUG: return { reason: 'debug' };
+      case L.EXIT_RDTSC: return { reason: 'rdtsc' };
       default: return { reason: 'invalid', why: `unknown exit code ${reason}` };
     }
   }
   completeIo(value: number): void { this.x.completeIo(value >>> 0); }
+  setTscExit(on: boolean): void { this.x.setTscExit(on ? 1 : 0); }
+  completeTsc(value: bigint): void { this.x.completeTsc(BigInt.asIntN(64, value)); }
+  tscWriteAdjustment(): bigint { return BigInt.asUintN(64, this.x.tscWriteAdjustment()); }
+  setTscWriteAdjustment(v: bigint): void { this.x.setTscWriteAdjustment(BigInt.asIntN(64, v)); }
   setStringIo(on: boolean): void { this.set32(L.S_STRIO, on ? 1 : 0); }
   setVmx(on: boolean): void { this.set32(L.S_VMX, on ? 1 : 0); }
   setApicPresent(on: boolean): void { this.x.setApicPresent?.(on ? 1 : 0); }

@@ -57,7 +57,10 @@ export type Exit =
    *  vmcsRead) or svmHostEnter (in the VMCB). */
   | { reason: 'vmexit' }
   /** A host debugger breakpoint (setHostBreakpoints): the instruction at it has not run. */
-  | { reason: 'debug' };
+  | { reason: 'debug' }
+  /** RDTSC, RDTSCP or RDMSR of IA32_TSC with simulated time on (setTscExit): the
+   *  instruction has not run; completeTsc gives the value it reads when run() resumes. */
+  | { reason: 'rdtsc' };
 
 /** FERR# as Core.ferr() reports it. */
 export interface FerrLine { asserted: boolean; assertions: number }
@@ -230,6 +233,13 @@ export interface Core {
   run(budget: number): Exit;
   /** Completes the pending IN or MMIO read of the last exit. */
   completeIo(value: number): void;
+  /** Simulated time: while on, RDTSC, RDTSCP and RDMSR(IA32_TSC) exit ('rdtsc') and read
+   *  the value completeTsc gives (a cost profile's cycle count). Off by default. */
+  setTscExit(on: boolean): void;
+  completeTsc(value: bigint): void;
+  /** What the guest's WRMSR of IA32_TSC added to its counter, modulo 2^64 (0 until then). */
+  tscWriteAdjustment(): bigint;
+  setTscWriteAdjustment(v: bigint): void;
   /** Lets REP INS/OUTS exit once per run of elements within a page instead of once per
    *  element (the `count` and `data` of an 'io' exit). Off by default. */
   setStringIo(on: boolean): void;

@@ -40,6 +40,8 @@ import { NativeOps } from '../vmm/modes/native.js';
 import type { ModeOps, VmmStats } from '../vmm/modes/ops.js';
 import { createHardwareOps } from '../vmm/modes/index.js';
 import { PvOps } from '../vmm/modes/pv.js';
+import { simulate, profile as findProfile, type CpuProfile } from '../vmm/cost/index.js';
+import { costCounters } from '../vmm/cost/counters.js';
 import type { PvDomain } from '../vmm/pv/domain.js';
 
 export type { IoAccess, StopReason } from '../vmm/vcpu.js';
@@ -98,6 +100,16 @@ export interface MachineConfig extends VmmOptions {
    *  guestinfo.ovfEnv"` does (devices/vmware-backdoor.ts). Absent: the port is unclaimed,
    *  so a guest does not see VMware. The registers are the core's (mode native). */
   guestinfo?: Record<string, string>;
+  /**
+   * Simulated time: a cost-model CPU profile (bindings/vmm/cost: `p4-prescott`, `core2`,
+   * `nehalem`, `modern`). The guest's RDTSC, RDTSCP and RDMSR of IA32_TSC then read the
+   * simulated cycles so far, `simulate(costCounters(stats), profile).total` at that
+   * instruction (plus what the guest's own TSC writes added): natively and in mode pv the
+   * core exits to the vCPU loop on them; in vtx and svm the VMM sets RDTSC exiting / the
+   * RDTSC and RDTSCP intercepts. The exits this adds are not priced. Absent: the TSC counts
+   * instructions, as before. An unknown name throws UnknownProfileError listing the names.
+   */
+  profile?: string;
 }
 
 /** A POST code, with the port it was written to (0x80 or 0x190). */
@@ -121,6 +133,9 @@ export interface MachineStats {
   vmm?: VmmStats;
   /** VMware's backdoor port (guestinfo): calls, RPC commands, requests refused. */
   backdoor?: BackdoorCounters;
+  /** With `profile`: the simulated cycles so far (what the guest's RDTSC reads, before
+   *  its own TSC writes) and the profile that priced them. */
+  simulated?: { profile: string; cycles: number; seconds: number };
   /** With `apic`: the local APIC's and the I/O APIC's counters, and the MSI messages
    *  devices sent (delivered to the APIC, or to another address: dropped). */
   apic?: ApicStats & { ioapic: IoApicStats; msi: MsiRouteStats };
@@ -320,13 +335,34 @@ export class Machine {
     core.setApicPresent(config.apic ?? false);
     core.setVmx(config.cpu?.vmx ?? false);
     core.setSvm(config.cpu?.svm ?? false);
+    const prof = config.profile === undefined ? undefined : findProfile(config.profile);
     const m = new Machine(core, config, vmm);
     m.boot();
     // pv: the domain builder loads the kernel and starts it in ring 1 under the VMM.
     if (vmm.mode === 'pv') m.useMode(m.createPvOps(vmm));
     // vtx/svm: the VMM builds its VMCS or VMCB from the state the boot left.
     else if (vmm.mode !== 'native') m.useMode(createHardwareOps(core, vmm));
+    if (prof) m.simulateTime(prof);
     return m;
+  }
+
+  /** The cost profile of simulated time (MachineConfig.profile), if any. */
+  private simProfile: CpuProfile | undefined;
+
+  /** Simulated time on: the VMM (vtx, svm) or the core (native, pv) takes the guest's TSC
+   *  reads to the host, which answers with simulatedTsc(). */
+  private simulateTime(p: CpuProfile): void {
+    this.simProfile = p;
+    const ops = this.cpu.ops;
+    if (ops.setTscSource) ops.setTscSource(() => this.simulatedTsc());
+    else this.core.setTscExit(true);
+  }
+
+  /** What the guest's TSC reads now: the simulated cycles (rounded down, so the count never
+   *  goes back) plus what the guest's own WRMSR of IA32_TSC added, modulo 2^64. */
+  private simulatedTsc(): bigint {
+    const cycles = this.stats().simulated?.cycles ?? 0;
+    return BigInt.asUintN(64, BigInt(Math.floor(cycles)) + this.core.tscWriteAdjustment());
   }
 
   /** Mode pv: the PV domain built from the kernel (its ELF notes name the PV entry). */
@@ -435,7 +471,8 @@ export class Machine {
     // Devices whose state a snapshot does not hold yet: refused, never saved half.
     const unsaved = [this.lapic ? 'the local APIC and I/O APIC (apic)' : '',
       this.edu ? 'the edu device (edu)' : '',
-      this.backdoor ? "VMware's backdoor port (guestinfo)" : ''].filter((x) => x);
+      this.backdoor ? "VMware's backdoor port (guestinfo)" : '',
+      this.simProfile ? 'simulated time (profile)' : ''].filter((x) => x);
     if (unsaved.length) {
       throw new RangeError(`snapshots do not save ${unsaved.join(', ')} yet: ` +
         'start the VM without them to snapshot it');
@@ -471,6 +508,7 @@ export class Machine {
       get inputOpen() { return m.inputOpen; }, ioLog: this.config.ioLog,
       feedInput: () => m.feedInput(), flush: () => m.chipset.flush(),
       afterExit: () => m.fpuIrq.update(),
+      simulatedTsc: () => m.simulatedTsc(),
     };
   }
 
@@ -657,7 +695,7 @@ export class Machine {
     }
     const core = this.core.counters();
     const vmm = this.cpu.vmmStats();
-    return {
+    const s: MachineStats = {
       instructions: core.instructions,
       virtualNs: this.clock.now,
       haltedNs: loop.haltedNs,
@@ -676,6 +714,11 @@ export class Machine {
         msi: { ...this.msiStats },
       } } : {}),
     };
+    if (this.simProfile) {
+      const sim = simulate(costCounters(s), this.simProfile);
+      s.simulated = { profile: sim.profile, cycles: sim.total, seconds: sim.seconds };
+    }
+    return s;
   }
 }
 

@@ -53,6 +53,19 @@ export abstract class HardwareOps implements ModeOps {
   private violations = 0;
   protected injected = 0;
   protected reinjected = 0;
+  /** Simulated time (a cost profile, bindings/vmm/cost): the guest's TSC reads exit and the
+   *  VMM answers them with `tscSource()`. The exits and entries this adds, and the field
+   *  accesses of their handling, are counted apart (tsc*) so that the cost model leaves
+   *  them out: the guest reads the cycles it would have run without them. */
+  private tscSource: (() => bigint) | undefined;
+  protected tscExits = 0;
+  private tscEntries = 0;
+  private tscReads = 0;
+  private tscWrites = 0;
+  private tscExitOpen = false;
+  private afterTscExit = false;
+  private exitReads0 = 0;
+  private exitWrites0 = 0;
   /** Set when the VM cannot go on (a failed entry): every later run returns it. */
   private ended: Exit | undefined;
   /** Shadow paging (paging 'shadow'): the VMM's shadow MMU; undefined with EPT/NPT. */
@@ -175,6 +188,7 @@ export abstract class HardwareOps implements ModeOps {
       }
       this.inGuest = true;
       this.entries++;
+      if (this.afterTscExit) { this.tscEntries++; this.afterTscExit = false; }
     }
     const exit = this.core.run(budget);
     if (exit.reason !== 'vmexit') return exit;
@@ -183,11 +197,52 @@ export abstract class HardwareOps implements ModeOps {
       this.kicked = false;
       this.vmm.cancelInterrupt();
     }
+    this.exitReads0 = this.fieldReads;
+    this.exitWrites0 = this.fieldWrites;
     const reason = this.exitReason();
     this.exits++;
     this.byReason.set(reason, (this.byReason.get(reason) ?? 0) + 1);
     if (this.reinjectInterrupted()) this.reinjected++;
-    return this.handleExit(reason);
+    const done = this.handleExit(reason);
+    if (this.tscExitOpen) {
+      this.tscAccount();
+      this.tscExitOpen = false;
+      this.afterTscExit = true;
+    }
+    return done;
+  }
+
+  /** Turns simulated time on: the vendor sets its RDTSC (and RDTSCP) exiting. */
+  setTscSource(source: () => bigint): void {
+    this.tscSource = source;
+    this.enableTscExiting();
+  }
+  protected abstract enableTscExiting(): void;
+  /** Advances the guest past the TSC-reading instruction of `len` bytes. */
+  protected abstract skipTscInstruction(len: number): void;
+  private tscAccount(): void {
+    this.tscReads += this.fieldReads - this.exitReads0;
+    this.tscWrites += this.fieldWrites - this.exitWrites0;
+    this.exitReads0 = this.fieldReads;
+    this.exitWrites0 = this.fieldWrites;
+  }
+  /** True when simulated time is on and this exit reads the TSC: RDTSC, RDTSCP, RDMSR of
+   *  IA32_TSC (0x10). */
+  protected get simulatedTime(): boolean { return this.tscSource !== undefined; }
+  /** Answers a TSC read with simulated time: EDX:EAX (and ECX = TSC_AUX, not kept: 0, for
+   *  RDTSCP) from the profile's cycles plus the guest's own TSC writes; the instruction
+   *  retires as it does natively. The exit and its field accesses are counted apart. */
+  protected answerTsc(len: number, rdtscp: boolean): Exit {
+    this.tscExits++;
+    this.tscExitOpen = true;
+    this.tscAccount();
+    const t = BigInt.asUintN(64, this.tscSource!());
+    this.setGuestEax(Number(t & 0xffffffffn));
+    this.vmm.writeGpr(2, Number(t >> 32n));
+    if (rdtscp) this.vmm.writeGpr(1, 0);
+    this.skipTscInstruction(len);
+    this.vmm.retireInstruction();
+    return HANDLED;
   }
 
   /** Runs the instruction at the guest's RIP in the VMM's emulator (KVM's emulator): I/O,
@@ -368,6 +423,8 @@ export abstract class HardwareOps implements ModeOps {
       emulated: c.emulated, violations: this.violations, pagesMapped: this.tables.pagesMapped,
       eventsInjected: this.injected, eventsReinjected: this.reinjected,
       ...(this.shadow ? { shadow: this.shadow.stats() } : {}),
+      ...(this.tscSource ? { tsc: { exits: this.tscExits, entries: this.tscEntries,
+        fieldReads: this.tscReads, fieldWrites: this.tscWrites } } : {}),
     };
   }
 }

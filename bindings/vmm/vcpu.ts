@@ -19,6 +19,8 @@ export interface InterruptInput {
   readonly intr: boolean;
   /** The INTA cycle: the vector. */
   ack(): number;
+  /** Undoes the acknowledge of `vector` (a guest hypervisor's INTR intercept gave it back). */
+  unack?(vector: number): void;
   /** True once after an NMI was raised by a device (it wakes a halted CPU). */
   takeNmiWake?(): boolean;
   /** Gives back an acknowledged vector the CPU did not take (AMD APM vol. 2, 15.21). */
@@ -29,7 +31,7 @@ import { bool, int, obj, DeviceStateError } from '../devices/state.js';
 
 /** The exit reasons a snapshot's counters may name (the core's Exit reasons). */
 const EXIT_REASONS = ['budget', 'io', 'mmio', 'hlt', 'irq-window', 'shutdown', 'invalid',
-  'vmexit', 'debug'];
+  'vmexit', 'debug', 'rdtsc'];
 
 /** One port access: a byte, word or dword read or written. */
 export interface IoAccess { port: number; write: boolean; size: 1 | 2 | 4; value: number }
@@ -59,6 +61,8 @@ export interface VcpuHost {
   feedInput(): void;
   /** After each exit of the core: the CPU's output lines the platform follows (FERR#). */
   afterExit?(): void;
+  /** Simulated time: what the guest's TSC read that exited ('rdtsc') reads. */
+  simulatedTsc?(): bigint;
   /** Writes what the guest wrote to the disk images. */
   flush(): void;
 }
@@ -196,7 +200,7 @@ export class VCpu {
       }
     }
     const exit = this.ops.run(1);
-    this.resuming = exit.reason === 'io' || exit.reason === 'mmio';
+    this.resuming = exit.reason === 'io' || exit.reason === 'mmio' || exit.reason === 'rdtsc';
     return exit;
   }
 
@@ -243,6 +247,9 @@ export class VCpu {
         return;
       case 'debug': // a host debugger's breakpoint: the instruction has not run
         this.halt({ kind: 'debug' });
+        return;
+      case 'rdtsc': // simulated time: the instruction runs again with the answer
+        this.host.core.completeTsc(this.host.simulatedTsc?.() ?? 0n);
         return;
     }
   }

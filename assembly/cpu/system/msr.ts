@@ -12,7 +12,7 @@ import { EAX, ECX, EDX, reg32, setReg32 } from '../state';
 import { raiseGP } from '../fault';
 import { guestMode } from '../../vmm/guest';
 import { icptMsr } from '../../vmm/intercept';
-import { tscPending } from '../tsc';
+import { tscPending, tscExitOn, tscNeedsHost, tscTaken, addTscWriteAdjust } from '../tsc';
 import { v86Mode } from './segments';
 import { vmxMsrRead, vmxMsrWrite, vmxMsrOk } from './vmx';
 import { svmMsrRead, svmMsrWrite, svmMsrOk } from '../../svm/svm';
@@ -82,6 +82,12 @@ export function msrWrite(index: u32, v: u64): void {
 export function rdmsr(): void {
   if (v86Mode() || load<u32>(STATE_BASE + S_CPL) != 0) { raiseGP(0); return; }
   if (guestMode != 0 && icptMsr(false)) return;
+  // Simulated time: the host answers (assembly/cpu/tsc.ts).
+  if (tscExitOn && reg32(ECX) == MSR_TSC) {
+    if (tscNeedsHost()) return;
+    setReg32(EAX, <u32>tscTaken); setReg32(EDX, <u32>(tscTaken >> 32));
+    return;
+  }
   const v = msrRead(reg32(ECX));
   if (!msrOk) { raiseGP(0); return; }
   setReg32(EAX, <u32>v); setReg32(EDX, <u32>(v >> 32));
@@ -90,6 +96,9 @@ export function rdmsr(): void {
 export function wrmsr(): void {
   if (v86Mode() || load<u32>(STATE_BASE + S_CPL) != 0) { raiseGP(0); return; }
   if (guestMode != 0 && icptMsr(true)) return;
-  msrWrite(reg32(ECX), (<u64>reg32(EDX) << 32) | reg32(EAX));
+  const index = reg32(ECX), v = (<u64>reg32(EDX) << 32) | reg32(EAX);
+  // The guest's own TSC writes, kept for simulated time (SDM vol. 3B, 17.17).
+  if (index == MSR_TSC) addTscWriteAdjust(v - (load<u64>(STATE_BASE + S_TSC) + tscPending()));
+  msrWrite(index, v);
   if (!msrOk) raiseGP(0);
 }

@@ -49,6 +49,10 @@ export interface VmmStats {
    *  information / EVENTINJ), and events it re-injected after an exit during delivery. */
   eventsInjected: number;
   eventsReinjected: number;
+  /** Simulated time (a cost profile): the guest's TSC reads the VMM answered, with the
+   *  entries that followed them and the field accesses of their handling. The cost model
+   *  leaves these out (bindings/vmm/cost/counters.ts). */
+  tsc?: { exits: number; entries: number; fieldReads: number; fieldWrites: number };
   /** Mode pv: the paravirtual interface's counters. */
   pv?: PvStats;
   /** Shadow paging's counters (paging 'shadow' only): bindings/vmm/shadow/mmu.ts. */
@@ -77,6 +81,9 @@ export interface ModeOps {
   completeIo?(value: number): boolean;
   /** The mode's counters; undefined in native mode. */
   stats(): VmmStats | undefined;
+  /** vtx/svm: simulated time on, the VMM answering the guest's TSC reads from `source`
+   *  (native and pv: the core exits to the vCPU loop instead, Core.setTscExit). */
+  setTscSource?(source: () => bigint): void;
   /** vtx/svm: the VMM's own state for a snapshot (with Core.saveVirtState, the state block
    *  and RAM), and back into a VMM of the same mode and options made on a fresh core. */
   saveVmmState?(): VmmState;

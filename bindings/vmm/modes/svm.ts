@@ -21,6 +21,10 @@ const F = Object.fromEntries(vmcbFields.map((f) => [f.name, f.offset])) as
  *  code 0x60 + n. */
 const I3_INTR = 1 << 0;
 const I3_VINTR = 1 << 4;
+/** RDTSC (vector 3 bit 14) and RDTSCP (vector 4 bit 7) intercepts (APM vol. 2, 15.9,
+ *  table B-1; exit codes 0x6E and 0x87). */
+const I3_RDTSC = 1 << 14;
+const I4_RDTSCP = 1 << 7;
 const I3_CPUID = 1 << 18;
 const I3_HLT = 1 << 24;
 const I3_INVLPG = 1 << 25;
@@ -182,6 +186,16 @@ export class SvmOps extends HardwareOps {
 
   protected enterGuest(): number { return this.vmm.svmHostEnter(this.vmcb); }
   protected guestDr7(): number { return this.r32(F.DR7); }
+  protected skipTscInstruction(len: number): void {
+    const next = Number(this.r64(F.NRIP) & 0xffffffffn);
+    this.w64(F.RIP, next || (Number(this.r64(F.RIP)) + len) >>> 0);
+    this.w64(F.INTERRUPT_SHADOW, 0);
+  }
+  protected enableTscExiting(): void {
+    this.misc1 = (this.misc1 | I3_RDTSC) >>> 0;
+    this.w32(F.INTERCEPT_MISC1, this.misc1);
+    this.w32(F.INTERCEPT_MISC2, I4_SVM_INSNS | I4_RDTSCP);
+  }
   protected skipIo(): void {
     this.w64(F.RIP, Number(this.r64(F.EXITINFO2) & 0xffffffffn));
     this.w64(F.INTERRUPT_SHADOW, 0);
@@ -253,7 +267,17 @@ export class SvmOps extends HardwareOps {
         // so the emulator runs INVLPG and the VMM takes the address from it (APM 15.33).
         if (!this.shadow) break;
         return this.shadowInvlpg();
+      case C.RDTSC:
+        if (this.simulatedTime) return this.answerTsc(2, false);
+        return this.emulate();
+      case C.RDTSCP:
+        if (this.simulatedTime) return this.answerTsc(3, true);
+        return this.emulate();
       case C.MSR:
+        // EXITINFO1 0: RDMSR (APM 15.11); of IA32_TSC with simulated time: the profile's.
+        if (this.simulatedTime && this.r32(F.EXITINFO1) === 0 && this.vmm.readGpr(1) === 0x10) {
+          return this.answerTsc(2, false);
+        }
         return this.emulate();
       case C.TASK_SWITCH: {
         if (!this.shadow) break;

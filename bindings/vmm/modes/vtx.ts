@@ -20,6 +20,8 @@ const CPU_HLT_EXITING = 1 << 7;
 const CPU_INVLPG_EXITING = 1 << 9;
 const CPU_CR3_LOAD_EXITING = 1 << 15;
 const CPU_CR3_STORE_EXITING = 1 << 16;
+/** RDTSC exiting (table 25-6 bit 12; 26.1.3: RDTSC exits, reason 16, and RDTSCP, 51). */
+const CPU_RDTSC_EXITING = 1 << 12;
 const CPU_UNCOND_IO_EXITING = 1 << 24;
 /** Use MSR bitmaps (SDM vol. 3C, table 25-6 bit 28; the bitmap: 25.6.9). */
 const CPU_USE_MSR_BITMAPS = 1 << 28;
@@ -332,9 +334,17 @@ export class VtxOps extends HardwareOps {
           return this.shadowInvlpg(lin);
         }
         return this.emulate();
-      case R.MSR_READ:
-      case R.MSR_WRITE:
       case R.RDTSC:
+        if (this.simulatedTime) return this.answerTsc(2, false);
+        return this.emulate();
+      case R.RDTSCP:
+        if (this.simulatedTime) return this.answerTsc(3, true);
+        return this.emulate();
+      case R.MSR_READ:
+        // RDMSR of IA32_TSC (0x10) with simulated time: the profile's cycles.
+        if (this.simulatedTime && this.vmm.readGpr(1) === 0x10) return this.answerTsc(2, false);
+        return this.emulate();
+      case R.MSR_WRITE:
       case R.RDPMC:
       case R.INVD:
       case R.WBINVD:
@@ -377,6 +387,13 @@ export class VtxOps extends HardwareOps {
 
   protected guestDr7(): number { return this.read(vmcs.GUEST_DR7); }
   protected skipIo(): void { this.skipInstruction(); }
+  protected skipTscInstruction(): void { this.skipInstruction(); }
+  protected enableTscExiting(): void {
+    const want = this.control('processor-based', vmxMsrs.IA32_VMX_PROCBASED_CTLS,
+      DEFAULT1.cpu, CPU_RDTSC_EXITING);
+    this.cpuCtl = (this.cpuCtl | (want & CPU_RDTSC_EXITING)) >>> 0;
+    this.write(vmcs.CPU_BASED_VM_EXEC_CONTROL, this.cpuCtl);
+  }
 
   private skipInstruction(): void {
     const len = this.read(vmcs.VM_EXIT_INSTRUCTION_LEN);
