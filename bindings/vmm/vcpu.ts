@@ -19,8 +19,6 @@ export interface InterruptInput {
   readonly intr: boolean;
   /** The INTA cycle: the vector. */
   ack(): number;
-  /** Undoes the acknowledge of `vector` (a guest hypervisor's INTR intercept gave it back). */
-  unack?(vector: number): void;
   /** True once after an NMI was raised by a device (it wakes a halted CPU). */
   takeNmiWake?(): boolean;
   /** Gives back an acknowledged vector the CPU did not take (AMD APM vol. 2, 15.21). */
