@@ -26,7 +26,9 @@ describe('system guests on wasmvisor print what their reference printed', () => 
   }
 });
 
-describe('system guests wasmvisor does not finish yet print what they can', () => {
+// Declared only while some guest is pending (a suite with no test is an error).
+const pendingTitle = 'system guests wasmvisor does not finish yet print what they can';
+if (Object.keys(PENDING_GUESTS).length) describe(pendingTitle, () => {
   for (const [name, { why, lines }] of Object.entries(PENDING_GUESTS)) {
     it(`${name} (${why})`, async () => {
       const want = fixture(name);
