@@ -19,6 +19,8 @@ export interface InterruptInput {
   readonly intr: boolean;
   /** The INTA cycle: the vector. */
   ack(): number;
+  /** An acknowledged vector given back untaken: pending again (the 8259 pair). */
+  unack?(vector: number): void;
   /** True once after an NMI was raised by a device (it wakes a halted CPU). */
   takeNmiWake?(): boolean;
 }
@@ -168,7 +170,7 @@ export class VCpu {
       // it is pending at the PIC again (AMD APM vol. 2, 15.21). (Under vtx/svm the latch
       // only ever holds the VMM's kick, which is no PIC vector.)
       const back = core.takeReturnedInterrupt();
-      if (back >= 0 && this.ops.mode === 'native') this.host.pic.unack(back);
+      if (back >= 0 && this.ops.mode === 'native') this.host.pic.unack?.(back);
       this.handleExit(exit);
       this.host.feedInput();
     }
