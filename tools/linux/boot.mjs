@@ -53,6 +53,6 @@ for (;;) {
 mark('end: ' + JSON.stringify(reason));
 const s = m.stats();
 console.error(JSON.stringify({ exits: s.exits, interrupts: s.interruptsInjected,
-  haltedMs: s.haltedNs / 1e6 }));
+  haltedMs: s.haltedNs / 1e6, ...(s.vmm ? { vmExits: s.vmm.vmExits } : {}) }));
 const log = opt('--log', '/dev/stdout');
 writeFileSync(log, out);
