@@ -13,7 +13,7 @@ import {
   TLB_SIZE, PIO_DATA_BASE, PIO_DATA_SIZE, DATA_BASE, S_VMX, S_VMX_OP, S_FEATURE_CONTROL,
   S_VMXON_PTR, S_VMCS_PTR, VMCS_BASE, VMCS_SIZE, VMCS_USED_END, VMM_STATS_BASE, VMM_STATS_SIZE,
   VMM_STATS_USED_END, NESTED_BASE, NESTED_SIZE, NESTED_USED_END, TLBSAVE_BASE, TLBSAVE_SIZE,
-  TLBSAVE_USED_END,
+  TLBSAVE_USED_END, S_FPU_CW, S_FPU_SW, S_FPU_TW, S_FPU_MAN, S_FPU_FDS,
 } from './generated/layout';
 import { VMCS_ENCODINGS, VMCS_FIELD_COUNT } from './generated/vmx';
 import { reset } from './index';
@@ -83,7 +83,11 @@ export function guardsIntact(): bool {
 
 /** Sets up one stream: random mode, registers and code; returns the code's physical address. */
 function setup(stream: u32): void {
+  // x87 runs: the FPU's registers, control, status and tag words and pointers (S_FPU_MAN
+  // up to S_FPU_FDS) survive the reset, so each stream starts where the last one left it.
+  if (fuzzX87 != 0) memory.copy(fpuSaved, STATE_BASE + S_FPU_MAN, FPU_BYTES);
   reset();
+  if (fuzzX87 != 0) memory.copy(STATE_BASE + S_FPU_MAN, fpuSaved, FPU_BYTES);
   const ram = load<u32>(STATE_BASE + S_RAM_BYTES);
   for (let r: u32 = 0; r < 8; r++) setReg32(r, next());
   // Random code: 128 random bytes at a random place of a random page of the first 64 KiB
@@ -161,8 +165,40 @@ function setup(stream: u32): void {
     else insn = 0xc0010f | (m & 7) << 16;
     if (eip < 0x10000 - 4) store<u32>(RAM_BASE + eip, insn);
   }
+  // Half the streams are x87 streams (fuzzX87 on): the window is rewritten with
+  // escape opcodes D8-DF (SDM vol. 2, A.5) with random ModRM and operand bytes, FWAIT,
+  // operand-size prefixes and 0F AE (FXSAVE/FXRSTOR and the rest of group 15), and CR0.EM,
+  // MP, TS and NE are random (SDM vol. 3A, 2.5: #NM, #MF or IRQ 13 paths); the FPU's state
+  // carries over from stream to stream, so its stack, tags and control word are whatever
+  // earlier streams left.
+  if (fuzzX87 != 0 && (next() & 1) == 0) {
+    const eip = load<u32>(STATE_BASE + S_EIP);
+    const start = mode == 0 ? page + eip : eip; // real mode: CS's base is `page`
+    for (let p: u32 = 0; p < 96 && start + p + 8 < 0x10000;) {
+      const k = next() & 15;
+      const at = RAM_BASE + start + p;
+      if (k < 11) {
+        store<u8>(at, <u8>(0xd8 + (next() & 7)));
+        store<u32>(at + 1, next());
+        p += 2 + (next() & 3) * ((next() & 1) + 1);
+      } else if (k == 11) { store<u8>(at, 0x9b); p += 1; }
+      else if (k == 12) { store<u8>(at, 0x66); p += 1; }
+      else if (k == 13) { store<u8>(at, 0xf3 - (next() & 1)); p += 1; } // REP prefixes
+      else { store<u16>(at, 0xae0f); store<u32>(at + 2, next()); p += 3 + (next() & 3); }
+    }
+    store<u32>(STATE_BASE + S_CR0, load<u32>(STATE_BASE + S_CR0) | (next() & 0x2e));
+    x87Streams++;
+  }
   void ram; void stream;
 }
+
+const FPU_BYTES: u32 = S_FPU_FDS + 4 - S_FPU_MAN;
+const fpuSaved: usize = memory.data(<i32>FPU_BYTES);
+/** x87 streams: on or off (fuzzSetX87), and how many were run. */
+export let fuzzX87: u32 = 0;
+export let x87Streams: u32 = 0;
+export function fuzzSetX87(on: u32): void { fuzzX87 = on; }
+export function fuzzX87Streams(): u32 { return x87Streams; }
 
 /** Checks the state the host sees after run() returned. */
 export function check(stream: u32): void {
@@ -186,6 +222,13 @@ export function check(stream: u32): void {
   for (let s: u32 = 0; s < 8; s++) {
     const sel = load<u32>(STATE_BASE + S_SEG + SEG_SIZE * s + SEG_SEL);
     if ((sel & 0xffff0000) != 0) violation(7, stream);
+  }
+  // x87: the control word keeps its reserved bits (12-15 and 7 zero, bit 6 one: SDM vol. 1,
+  // 8.1.5), the status and tag words are 16-bit (8.1.3, 8.1.7).
+  const cw = load<u32>(STATE_BASE + S_FPU_CW);
+  if ((cw & 0xffffe080) != 0 || (cw & 0x40) == 0 ||
+    ((load<u32>(STATE_BASE + S_FPU_SW) | load<u32>(STATE_BASE + S_FPU_TW)) >> 16) != 0) {
+    violation(11, stream);
   }
   // VMX operation only with VMX, and with CR0.PE/NE/PG and CR4.VMXE set (SDM vol. 3C, 24.8).
   if (load<u32>(STATE_BASE + S_VMX_OP) != 0) {

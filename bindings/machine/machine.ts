@@ -29,6 +29,7 @@ import { IoApic, type IoApicStats } from '../devices/apic/io-apic.js';
 import { writePlatformTables } from '../devices/apic/tables.js';
 import { EduDevice } from '../devices/pci/edu.js';
 import { apicMsiSink, type MsiRouteStats } from '../devices/pci/msi.js';
+import { PIIX4_SCI_IRQ } from '../devices/pci/piix4-pm.js';
 import { planMultiboot, applyMultiboot, type MultibootModule } from '../boot/multiboot.js';
 import { planFirmware } from './firmware.js';
 import { planLinux, applyLinux, isLinuxKernel } from '../boot/linux.js';
@@ -558,6 +559,14 @@ export class Machine {
       }));
       // As after SeaBIOS under QEMU -kernel (below).
       this.chipset.pm.programAsSeaBios();
+      // The ACPI tables a Linux kernel powers off with (FADT, FACS, DSDT with \_S5: the
+      // PM function's registers as SeaBIOS programmed them), always; the MP table and
+      // the MADT too when the machine has an APIC, as SeaBIOS leaves them.
+      if (this.lapic) this.lapic.firmwareSetup();
+      writePlatformTables((a, d) => core.writePhys(a, d), {
+        cpu: CPU_IDENTITY, apic: !!this.lapic,
+        power: { base: this.chipset.pm.base, sci: PIIX4_SCI_IRQ },
+      });
     } else if (config.kernel) {
       if (config.initrd)
         throw new RangeError('a Multiboot kernel takes modules, not an initrd');

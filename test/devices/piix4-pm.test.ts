@@ -12,7 +12,7 @@ import { attachChipset } from '../../bindings/devices/pc-chipset.js';
 import { Piix4Pm } from '../../bindings/devices/pci/piix4-pm.js';
 import { io } from './helpers.js';
 import {
-  hasQemu, runQemu, runLocal, outl as qol, outb as qob, inl as qil, inw as qiw, inb as qib,
+  hasQemu, runQemu, runLocal, outl as qol, outb as qob, outw as qow, inl as qil, inw as qiw, inb as qib,
 } from './qemu-probe.js';
 
 const cfgAddr = (reg: number) => (0x80000000 | 1 << 11 | 3 << 8 | reg) >>> 0; // 00:01.3
@@ -95,7 +95,27 @@ describe('PIIX4 power management (82371AB 3.4, ACPI 4.8.3)', () => {
   });
 });
 
+describe('PM1a event registers (ACPI 4.8.3.1)', () => {
+  it('PM1a_EN at PMBA + 2 keeps what is written; PM1a_STS reads 0 (no event raised)', () => {
+    enable(0x700);
+    p.outw(0x702, 0x0121);
+    expect(p.inw(0x702)).toBe(0x0121);
+    p.outw(0x700, 0xffff); // write 1 to clear
+    expect(p.inw(0x700)).toBe(0);
+    expect(p.inl(0x700)).toBe(0x01210000);
+  });
+});
+
 describe.skipIf(!hasQemu)('against QEMU (its pc machine after SeaBIOS)', () => {
+  it('PM1a_EN reads back as written', () => {
+    const ops = [qol(0xcf8, cfgAddr(0x40)), qol(0xcfc, 0x0701), qol(0xcf8, cfgAddr(0x80)),
+      qob(0xcfc, 0x01), qow(0x702, 0x0121), qiw(0x702)];
+    const q = runQemu(ops).bytes;
+    const local = runLocal(ops, (port, size) => bus.read('pio', port, size),
+      (port, size, v) => bus.write('pio', port, size, v));
+    expect(local).toEqual(q);
+  });
+
   it('the same identity, header and PM registers as programmed', () => {
     const ops = [];
     for (const r of [0x00, 0x08, 0x0c]) ops.push(qol(0xcf8, cfgAddr(r)), qil(0xcfc));

@@ -3,6 +3,7 @@
 // commands into COM1 once the shell's prompt is there, and reports the guest
 // instructions, virtual time and wall time to each milestone.
 // Usage: node tools/linux/boot.mjs [--append "..."] [--mem MiB] [--cmds "a;b"] [--log FILE]
+//   [--mode native|vtx|svm] [--paging nested|shadow] [--stop-at-prompt]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +24,8 @@ const m = await Machine.create({
   kernel: new Uint8Array(readFileSync(join(cache, 'vmlinuz'))),
   initrd: new Uint8Array(readFileSync(join(cache, 'initrd.cpio'))),
   cmdline: opt('--append', 'console=ttyS0'),
+  ...(opt('--mode') ? { mode: opt('--mode') } : {}),
+  ...(opt('--paging') ? { paging: opt('--paging') } : {}),
   serialOut: (b) => { out += String.fromCharCode(b); },
 });
 const cmds = opt('--cmds', 'uname -a;poweroff -f').split(';');
@@ -41,6 +44,7 @@ for (;;) {
   if (!prompted && out.includes('/ # ')) {
     prompted = true;
     mark('shell prompt');
+    if (args.includes('--stop-at-prompt')) break;
     m.inputOpen = true;
     m.input(new TextEncoder().encode(cmds.join('\n') + '\n'));
   }
@@ -49,6 +53,6 @@ for (;;) {
 mark('end: ' + JSON.stringify(reason));
 const s = m.stats();
 console.error(JSON.stringify({ exits: s.exits, interrupts: s.interruptsInjected,
-  haltedMs: s.haltedNs / 1e6 }));
+  haltedMs: s.haltedNs / 1e6, ...(s.vmm ? { vmExits: s.vmm.vmExits } : {}) }));
 const log = opt('--log', '/dev/stdout');
 writeFileSync(log, out);

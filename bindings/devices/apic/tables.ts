@@ -11,9 +11,15 @@
  *   APIC, I/O APIC, interrupt source override and local APIC NMI entries. The RSDT is built
  *   from a list, so a DMAR (VT-d) table can join it later (`extraTables`).
  *
+ * - with `power`: the FADT (5.2.9), the FACS (5.2.10) and a DSDT (5.2.11.1) that describe
+ *   the PIIX4 PM function's registers as QEMU's tables do (PM1a event block at the PM base,
+ *   PM1a control at + 4, the PM timer at + 8, SCI on IRQ 9) and the \_S5 sleep object, so
+ *   a kernel powers the machine off by writing SLP_TYP | SLP_EN to PM1a_CNT.
+ *
  * Every table's checksum makes its bytes sum to 0 (MP 4.1/4.2, ACPI 5.2.5.3/5.2.6).
- * Not here: the FADT, DSDT, HPET and WAET tables QEMU adds (no AML interpreter's worth of
- * devices is described: a guest finds the interrupt model, not power management).
+ * Not here: the HPET and WAET tables QEMU adds, and the rest of QEMU's DSDT (the PCI
+ * interrupt routing _PRT, _CRS windows, the ISA devices): a guest finds the interrupt
+ * model, the PCI root bridge and the soft-off state, not the devices.
  */
 import { APIC_DEFAULT_BASE, APIC_VERSION_VALUE } from './local-apic.js';
 import { IOAPIC_DEFAULT_BASE } from './io-apic.js';
@@ -27,6 +33,11 @@ const RSDT = TABLES_PHYS + 0x120;
 const MADT = TABLES_PHYS + 0x180;
 /** First free byte after the MADT for more tables (e.g. a DMAR). */
 export const TABLES_FREE = TABLES_PHYS + 0x200;
+/** The power-management tables, after room for the extra tables (the FACS 64-byte aligned,
+ *  ACPI 5.2.10). */
+const FADT = TABLES_PHYS + 0xc00;
+const FACS = TABLES_PHYS + 0xc80;
+const DSDT = TABLES_PHYS + 0xcc0;
 
 /** The processor entry's CPU signature and features (MP 4.3.1: CPUID.1 EAX and EDX). */
 export interface CpuIdentity { signature: number; features: number }
@@ -124,8 +135,67 @@ export function madt(): Uint8Array {
   return acpiTable('APIC', 1, t.bytes);
 }
 
+/** The PM I/O block the FADT describes (the PIIX4 PM function as SeaBIOS programs it). */
+export interface PmBlock {
+  /** PMBA: PM1a_EVT at + 0 (4 bytes), PM1a_CNT at + 4 (2), PM_TMR at + 8 (4). */
+  base: number;
+  /** The SCI's ISA IRQ (QEMU and SeaBIOS: 9). */
+  sci: number;
+}
+
+/**
+ * FADT (5.2.9, table 5-33), revision 1 (the ACPI 1.0 layout, 116 bytes, as the 32-bit
+ * fields suffice): FIRMWARE_CTRL, DSDT, SCI_INT, no SMI_CMD (0: the machine is in ACPI
+ * mode already, 4.8.2.1.2 / 5.2.9 "SMI_CMD"), the PM1a event, PM1a control and PM timer
+ * blocks with their lengths, no GPE block, C2/C3 latencies over 100 and 1000 us (not
+ * supported), flags WBINVD | PROC_C1 | SLP_BUTTON | RTC_S4 (table 5-34) as QEMU.
+ */
+export function fadt(pm: PmBlock, facs: number, dsdt: number): Uint8Array {
+  const t = new Bytes().u32(facs).u32(dsdt).u8(0, 0).u16(pm.sci);
+  t.u32(0).u8(0, 0, 0, 0); // SMI_CMD, ACPI_ENABLE, ACPI_DISABLE, S4BIOS_REQ, PSTATE_CNT
+  t.u32(pm.base).u32(0).u32(pm.base + 4).u32(0).u32(0).u32(pm.base + 8).u32(0).u32(0);
+  t.u8(4, 2, 0, 4, 0, 0, 0, 0); // PM1_EVT_LEN, PM1_CNT_LEN, PM2, PM_TMR_LEN, GPE0/1, CST
+  t.u16(0xfff).u16(0xfff).u16(0).u16(0); // P_LVL2_LAT, P_LVL3_LAT, FLUSH_SIZE/STRIDE
+  t.u8(0, 0, 0, 0, 0).u16(0).u8(0); // DUTY_*, alarms, CENTURY, IAPC_BOOT_ARCH, reserved
+  t.u32(0x01 | 0x04 | 0x20 | 0x80);
+  return acpiTable('FACP', 1, t.bytes);
+}
+
+/** FACS (5.2.10, table 5-37): 64 bytes, no checksum, hardware signature 0, no waking
+ *  vector, version 1. */
+export function facs(): Uint8Array {
+  const t = new Bytes().str('FACS').u32(64).u32(0).u32(0).u32(0).u32(0).u8(1);
+  while (t.b.length < 64) t.u8(0);
+  return t.bytes;
+}
+
+/**
+ * The DSDT's AML (ACPI 6.x chapter 20), assembled by hand; in ASL:
+ *   Scope (\_SB) { Device (PCI0) { Name (_HID, EisaId ("PNP0A03")) Name (_ADR, Zero) } }
+ *   Name (\_S5, Package (4) { Zero, Zero, Zero, Zero })
+ * The PCI root bridge (PNP0A03, 6.1.5 _HID; the EISA ID compressed as 20.2.x EISAID)
+ * lets a kernel that takes PCI from ACPI scan bus 0; \_S5 (7.4.2.5 "\_S5 (S5 System
+ * State)") gives SLP_TYPa 0, QEMU's value for soft off (the PIIX4 PM function powers off).
+ */
+export const DSDT_AML = Uint8Array.from([
+  // ScopeOp (20.2.5.1) PkgLength 0x1c '_SB_'
+  0x10, 0x1c, 0x5f, 0x53, 0x42, 0x5f,
+  //   DeviceOp (ExtOpPrefix 0x5b 0x82) PkgLength 0x15 'PCI0'
+  0x5b, 0x82, 0x15, 0x50, 0x43, 0x49, 0x30,
+  //     NameOp '_HID' DWordPrefix EISAID("PNP0A03") = 0x030ad041
+  0x08, 0x5f, 0x48, 0x49, 0x44, 0x0c, 0x41, 0xd0, 0x0a, 0x03,
+  //     NameOp '_ADR' ZeroOp
+  0x08, 0x5f, 0x41, 0x44, 0x52, 0x00,
+  // NameOp '_S5_' PackageOp PkgLength 6 NumElements 4, four ZeroOp
+  0x08, 0x5f, 0x53, 0x35, 0x5f, 0x12, 0x06, 0x04, 0x00, 0x00, 0x00, 0x00,
+]);
+
 export interface TableOptions {
   cpu: CpuIdentity;
+  /** The MP table and the MADT (a machine with an APIC), default true. */
+  apic?: boolean;
+  /** The FADT, FACS and DSDT of the PM function (see `fadt`). */
+  power?: PmBlock;
   /** More ACPI tables for the RSDT (e.g. a DMAR), each with its header, placed after the
    *  MADT. */
   extraTables?: Uint8Array[];
@@ -134,11 +204,19 @@ export interface TableOptions {
 /** Writes the MP and ACPI tables into guest memory (`write(addr, bytes)`). */
 export function writePlatformTables(write: (addr: number, data: Uint8Array) => void,
   opts: TableOptions): void {
-  write(MP_CONFIG, mpConfigTable(opts.cpu));
-  write(MP_FLOATING, mpFloatingPointer(MP_CONFIG));
-  const tables: number[] = [MADT];
-  const m = madt();
-  write(MADT, m);
+  const tables: number[] = [];
+  if (opts.apic ?? true) {
+    write(MP_CONFIG, mpConfigTable(opts.cpu));
+    write(MP_FLOATING, mpFloatingPointer(MP_CONFIG));
+    tables.push(MADT);
+    write(MADT, madt());
+  }
+  if (opts.power) {
+    write(FACS, facs());
+    write(DSDT, acpiTable('DSDT', 1, DSDT_AML));
+    write(FADT, fadt(opts.power, FACS, DSDT));
+    tables.push(FADT);
+  }
   let at = TABLES_FREE;
   for (const x of opts.extraTables ?? []) {
     write(at, x);

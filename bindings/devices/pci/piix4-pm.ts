@@ -11,8 +11,11 @@
  * core.c, acpi_pm1_cnt_write). S3 (SLP_TYP 1) is not emulated: the guest runs on.
  * The PM timer at PMBA + 8 counts too (ACPI 4.8.3.3: 24 bits at 3.579545 MHz), on the
  * virtual clock: firmware that finds the function (SeaBIOS) times its delays with it.
- * The other PM registers (PM1 status/enable, GPE, SMBus) are not emulated: their ports
- * float, as where nothing decodes.
+ * PM1a_STS and PM1a_EN at PMBA + 0 and + 2 (ACPI 4.8.3.1, the PM1 event registers the
+ * FADT describes for an ACPI kernel): no event is ever raised here, so the status reads 0
+ * (its bits are write-1-to-clear) and the enable bits are stored as written.
+ * The other PM registers (GPE, SMBus) are not emulated: their ports float, as where
+ * nothing decodes.
  */
 import { BusError, type Bus, type BusDevice } from '../bus.js';
 import { int, obj } from '../state.js';
@@ -27,6 +30,8 @@ export const PMREGMISC = 0x80;
 const PMIOSE = 0x01;
 /** PM1a_CNT's offset in the block (QEMU: acpi_pm1_cnt_init at offset 4). */
 export const PM1A_CNT = 4;
+/** PM1a_STS (+0) and PM1a_EN (+2), 16 bits each (ACPI 4.8.3.1; QEMU acpi_pm1_evt_init). */
+export const PM1A_EVT = 0;
 /** PM1_CNT bits (ACPI 4.8.3.2.1, Table 4-16): SLP_TYP 12:10, SLP_EN 13 (write-only). */
 export const SLP_EN = 0x2000;
 const SLP_TYP_SHIFT = 10;
@@ -40,12 +45,15 @@ const SLP_TYP_S4 = 2;
 /** The PM base SeaBIOS programs on QEMU's `pc` machine (src/fw/pciinit.c, acpi_pm_base). */
 export const SEABIOS_PMBA = 0x600;
 /** SeaBIOS sets the function's Interrupt Line to 9: the SCI is wired to IRQ 9. */
-const SCI_IRQ = 9;
+export const PIIX4_SCI_IRQ = 9;
 
 export class Piix4Pm extends PciFunction {
   /** PM1a_CNT as last written, SLP_EN cleared (it reads 0: ACPI 4.8.3.2.1). */
   cnt = 0;
+  /** PM1a_EN as last written (ACPI 4.8.3.1.2). */
+  en = 0;
   private pmBus?: Bus;
+  private evtMapped = -1;
   private pmMapped = -1;
   private tmrMapped = -1;
 
@@ -84,7 +92,7 @@ export class Piix4Pm extends PciFunction {
    * booting a kernel directly does it in the firmware's place, as QEMU -kernel has it.
    */
   programAsSeaBios(): void {
-    this.writeConfig(PCI_INTERRUPT_LINE, 1, SCI_IRQ);
+    this.writeConfig(PCI_INTERRUPT_LINE, 1, PIIX4_SCI_IRQ);
     this.writeConfig(PMBA, 4, SEABIOS_PMBA | 1);
     this.writeConfig(PMREGMISC, 1, PMIOSE);
   }
@@ -96,6 +104,16 @@ export class Piix4Pm extends PciFunction {
   private remapPm(): void {
     if (!this.pmBus) return;
     const base = this.enabled && this.base !== 0 ? this.base : -1;
+    this.evtMapped = this.place(this.evtMapped, base < 0 ? -1 : base + PM1A_EVT, 4, {
+      name: 'piix4-pm1a-evt',
+      // PM1a_STS reads 0 (no event is raised); PM1a_EN keeps what the guest writes.
+      read: (o, size) => ((this.en << 16) >>> (8 * o)) & (0xffffffff >>> (32 - 8 * size)),
+      write: (o, size, v) => {
+        const mask = (0xffffffff >>> (32 - 8 * size)) << (8 * o);
+        const en = ((this.en << 16) & ~mask) | ((v << (8 * o)) & mask);
+        this.en = (en >>> 16) & 0xffff;
+      },
+    });
     this.pmMapped = this.place(this.pmMapped, base < 0 ? -1 : base + PM1A_CNT, 2, {
       name: 'piix4-pm1a-cnt',
       read: (o, size) => (size === 2 ? this.cnt : this.cnt >> (8 * o)) & 0xffff,
@@ -139,13 +157,15 @@ export class Piix4Pm extends PciFunction {
     if (type === SLP_TYP_S5 || type === SLP_TYP_S4) this.onPowerOff();
   }
 
-  override state(): { config: string; cnt: number } {
-    return { ...super.state(), cnt: this.cnt };
+  override state(): { config: string; cnt: number; en?: number } {
+    return { ...super.state(), cnt: this.cnt, ...(this.en ? { en: this.en } : {}) };
   }
 
   override restore(s: unknown, path: string): void {
     super.restore(s, path);
-    this.cnt = int(obj(s, path), 'cnt', path, 0, 0xffff) & ~SLP_EN;
+    const o = obj(s, path);
+    this.cnt = int(o, 'cnt', path, 0, 0xffff) & ~SLP_EN;
+    this.en = o.en === undefined ? 0 : int(o, 'en', path, 0, 0xffff);
     this.remapPm();
   }
 }
