@@ -19,8 +19,6 @@ export interface InterruptInput {
   readonly intr: boolean;
   /** The INTA cycle: the vector. */
   ack(): number;
-  /** An acknowledged vector given back untaken: pending again (the 8259 pair). */
-  unack?(vector: number): void;
   /** True once after an NMI was raised by a device (it wakes a halted CPU). */
   takeNmiWake?(): boolean;
   /** Gives back an acknowledged vector the CPU did not take (AMD APM vol. 2, 15.21). */
