@@ -141,7 +141,7 @@ export function nestedWalk(gpa: u32, acc: u32, lin: u32, linValid: bool, final: 
 /** The nested TLB: the host-physical address of `gpa` when a completed translation of its
  *  page allows access `acc` (a write needs a dirty leaf), counted; else 0xffffffff (a miss,
  *  counted). Sets nestedPerm and nestedDirty on a hit. */
-function ntlbLookup(gpa: u32, acc: u32): u32 {
+@inline function ntlbLookup(gpa: u32, acc: u32): u32 {
   const s = ntlbSlot(gpa);
   const tag = load<u32>(NTLB_TAG + (s << 2));
   if ((tag & 0xfffff000) == (gpa & 0xfffff000) && tag != 0xffffffff) {
@@ -193,18 +193,8 @@ export function pwcFill(addr: u32, level: u32, lo: u32, hi: u32): void {
 function eptWalk(gpa: u32, acc: u32, lin: u32, linValid: bool, final: bool): u32 {
   // The nested TLB: page, permissions and dirty state of a completed translation.
   if (ntlbOn) {
-    const s = ntlbSlot(gpa);
-    const tag = load<u32>(NTLB_TAG + (s << 2));
-    if ((tag & 0xfffff000) == (gpa & 0xfffff000) && tag != 0xffffffff) {
-      const perm = tag & 7;
-      const dirty = (tag & 8) != 0;
-      if ((acc & ~perm) == 0 && (dirty || (acc & ACC_WRITE) == 0)) {
-        cnt(S_CNT_NTLB_HIT);
-        nestedPerm = perm; nestedDirty = dirty;
-        return load<u32>(NTLB_VAL + (s << 2)) | (gpa & 0xfff);
-      }
-    }
-    cnt(S_CNT_NTLB_MISS);
+    const hit = ntlbLookup(gpa, acc);
+    if (hit != 0xffffffff) return hit;
   }
   cnt(S_CNT_NWALK);
   let table = root;

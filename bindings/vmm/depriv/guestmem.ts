@@ -5,6 +5,7 @@
  * hypercall argument can name only what the guest itself could read or write. Anything
  * else is a GuestFault, which the hypercall turns into -EFAULT.
  */
+import { readPhys32 } from '../../core/phys32.js';
 import type { Core } from '../../core/types.js';
 import { HYPERVISOR_VIRT_START } from '../pv/xen.js';
 
@@ -18,7 +19,7 @@ export class GuestMemory {
   constructor(private readonly core: Core, private readonly cr3: () => number) {}
 
   private read32(pa: number): number {
-    return new DataView(this.core.readPhys(pa, 4).buffer).getUint32(0, true);
+    return readPhys32(this.core, pa);
   }
 
   /** The physical address of `va`, or a GuestFault. */

@@ -22,6 +22,7 @@
  * the return stub; the CPU's own IRET then goes back to ring 1 or 3 with every check of a
  * real return.
  */
+import { readPhys32, writePhys32 } from '../../core/phys32.js';
 import type { Core, Segment } from '../../core/types.js';
 import {
   HYPERVISOR_VIRT_START, FLAT_RING1_CS, FLAT_RING1_DS, FLAT_RING1_SS, FLAT_RING3_CS, FLAT_RING3_DS,
@@ -124,12 +125,10 @@ export class Region {
   get pde(): number { return (this.ptFrame | PTE_P | PTE_RW) >>> 0; }
 
   private w32(pa: number, v: number): void {
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setUint32(0, v >>> 0, true);
-    this.core.writePhys(pa, b);
+    writePhys32(this.core, pa, v);
   }
   private r32(pa: number): number {
-    return new DataView(this.core.readPhys(pa, 4).buffer).getUint32(0, true);
+    return readPhys32(this.core, pa);
   }
 
   private buildPageTable(): void {

@@ -17,6 +17,7 @@
  * first notification. Every access goes through a grant: the ring and each segment's frame
  * must be granted to domain 0 (writable where the backend writes), else the request fails.
  */
+import { readPhys32, writePhys32 } from '../../core/phys32.js';
 import type { Core } from '../../core/types.js';
 import type { BlockDevice } from '../../disk/types.js';
 import type { PvDomain } from './domain.js';
@@ -59,12 +60,10 @@ export class BlkBack {
   }
 
   private r32(pa: number): number {
-    return new DataView(this.core.readPhys(pa, 4).buffer).getUint32(0, true);
+    return readPhys32(this.core, pa);
   }
   private w32(pa: number, v: number): void {
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setUint32(0, v >>> 0, true);
-    this.core.writePhys(pa, b);
+    writePhys32(this.core, pa, v);
   }
 
   /** A notification from the frontend: consume every request, push the responses. */

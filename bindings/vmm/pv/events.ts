@@ -5,6 +5,7 @@
  * pending bit (and, when the port is unmasked, the selector bit and upcall-pending); the
  * upcall itself happens when the guest's mask allows it (modes/pv.ts).
  */
+import { readPhys32, writePhys32 } from '../../core/phys32.js';
 import type { Core } from '../../core/types.js';
 import {
   EVTCHNSTAT_closed, EVTCHNSTAT_interdomain, EVTCHNSTAT_unbound, EVTCHNSTAT_virq,
@@ -37,12 +38,10 @@ export class EventTable {
     return [this.sharedInfo + offset + (port >>> 5) * 4, 1 << (port & 31)];
   }
   private r32(pa: number): number {
-    return new DataView(this.core.readPhys(pa, 4).buffer).getUint32(0, true);
+    return readPhys32(this.core, pa);
   }
   private w32(pa: number, v: number): void {
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setUint32(0, v >>> 0, true);
-    this.core.writePhys(pa, b);
+    writePhys32(this.core, pa, v);
   }
   private testAndSet(pa: number, m: number): boolean {
     const v = this.r32(pa);

@@ -11,6 +11,7 @@
  *    reference counts = present entries of live tables naming the frame;
  *  - slots 1008-1023 of every live page directory are the VMM's (slot 1023 its region).
  */
+import { readPhys32, writePhys32 } from '../../core/phys32.js';
 import type { Core } from '../../core/types.js';
 import { EINVAL, EPERM, FIRST_XEN_L2_SLOT } from './xen.js';
 
@@ -48,12 +49,10 @@ export class FrameTable {
     return new Uint32Array(b.buffer, b.byteOffset, 1024);
   }
   readEntry(mfn: number, i: number): number {
-    return new DataView(this.core.readPhys(mfn * 4096 + i * 4, 4).buffer).getUint32(0, true);
+    return readPhys32(this.core, mfn * 4096 + i * 4);
   }
   private writeEntry(mfn: number, i: number, v: number): void {
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setUint32(0, v >>> 0, true);
-    this.core.writePhys(mfn * 4096 + i * 4, b);
+    writePhys32(this.core, mfn * 4096 + i * 4, v);
   }
 
   /** True when `dom` may name frame `mfn` in its tables. */
