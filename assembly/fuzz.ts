@@ -192,7 +192,7 @@ function setup(stream: u32): void {
   void ram; void stream;
 }
 
-const FPU_BYTES: u32 = S_FPU_FDS + 4 - S_FPU_MAN;
+const FPU_BYTES: u32 = S_FPU_FDS + sizeof<u32>() - S_FPU_MAN;
 const fpuSaved: usize = memory.data(<i32>FPU_BYTES);
 /** x87 streams: on or off (fuzzSetX87), and how many were run. */
 export let fuzzX87: u32 = 0;
