@@ -20,5 +20,8 @@ step DISK_FUZZ_ROUNDS="${DISK_FUZZ_ROUNDS:-1000}" DISK_FUZZ_SEED="${DISK_FUZZ_SE
 step WASMVISOR_FUZZ_ROUNDS="${WASMVISOR_FUZZ_ROUNDS:-2000}" npx vitest run test/ovf/fuzz.test.ts
 # Every captured instruction vector re-run on this host CPU (npm test: a sample).
 step VECTORS_FULL=1 npx vitest run test/vectors/fixtures.test.ts
+# Debian's kernel under all four hardware configurations (npm test: vtx nested, svm shadow).
+step WASMVISOR_LINUX_ALL_MODES=1 npx vitest run test/linux/modes-nested.test.ts \
+  test/linux/modes-shadow.test.ts
 # A 9 GiB OVA member through writer and reader (needs 9 GiB of free disk).
 step WASMVISOR_BIG_TESTS=1 npx vitest run test/ovf/big.test.ts
