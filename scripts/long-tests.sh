@@ -1,5 +1,5 @@
 #!/bin/sh
-# The long runs kept out of `npm test` (which stays near 5 minutes on 2 cores), run by
+# The long runs kept out of `npm test` (about 10.5 minutes on 2 cores), run by
 # hand; the README ("Tests and CI") notes their last results. Each step prints its time.
 # Sizes can be changed through the same variables.
 set -eu
