@@ -224,8 +224,9 @@ function runSlice(n: u32): u32 {
         if (debugActive || stepPending || hostDebug) needAttention();
       }
       if (done >= n) break;
-      // The host debugger's breakpoints, before the instruction (nothing of it has run).
-      if (hostDebug && logLen == 0 && hostBreakAt(segBase(CS) + ip)) {
+      // The host debugger's breakpoints, before the instruction (nothing of it has run):
+      // under attention, which hostDebug keeps set, as debugActive's checks below.
+      if (attention && hostDebug && logLen == 0 && hostBreakAt(segBase(CS) + ip)) {
         reason = EXIT_DEBUG;
         break;
       }
